@@ -1,0 +1,9 @@
+//! Server functions, one file per domain. Each is thin: check the caller's role, call the
+//! server code, return `AppError` on failure. Endpoints are named so URLs stay stable.
+
+pub mod auth;
+pub mod desk;
+pub mod insights;
+pub mod portal;
+pub mod programs;
+pub mod users;

@@ -1,0 +1,79 @@
+//! Sign-in, sign-out, member sign-up and "who am I".
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::user::{SessionUser, SignupInput};
+
+/// The signed-in user, or `None`. Open to everyone.
+#[server(endpoint = "current_user")]
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    crate::server::auth::guard::current_user().await
+}
+
+/// Checks the password, starts a session and sends the user to their surface.
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<SessionUser, AppError> {
+    use crate::domain::validate::MAX_PASSWORD_CHARS;
+    use crate::server::auth::{guard, password as pw};
+    use crate::server::repo::users;
+    use std::time::Instant;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let addr = guard::client_address(&parts, state.config.trust_proxy);
+    let email = email.trim().to_lowercase();
+    if let Err(secs) = state.login_limiter.check(&email, &addr, Instant::now()) {
+        tracing::warn!(%addr, "sign-in slowed down");
+        return Err(guard::reject(AppError::RateLimited { retry_after_secs: secs }));
+    }
+    let creds = if email.is_empty() { None } else { users::find_credentials(&state.db, &email).await? };
+    // An absurdly long password cannot be right; skip hashing it but answer the same way.
+    let ok = password.chars().count() <= MAX_PASSWORD_CHARS
+        && pw::verify(password, creds.as_ref().map(|c| c.password_hash.clone())).await;
+    match creds {
+        Some(c) if ok && !c.disabled => {
+            state.login_limiter.record_success(&email);
+            guard::start_session(&state, &parts, c.user.id).await?;
+            tracing::info!(user_id = c.user.id, "signed in");
+            leptos_axum::redirect(c.user.role.home());
+            Ok(c.user)
+        }
+        _ => {
+            state.login_limiter.record_failure(&email, &addr, Instant::now());
+            tracing::info!(%addr, "failed sign-in");
+            Err(guard::reject(AppError::InvalidCredentials))
+        }
+    }
+}
+
+/// Revokes the session and clears the cookie.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::model::time::Timestamp;
+    use crate::server::auth::{guard, session};
+    use crate::server::repo::sessions;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    if let Some(token) = session::token_from(&parts) {
+        sessions::revoke(&state.db, &session::hash_token(&token), Timestamp::now()).await?;
+    }
+    guard::append_header(http::header::SET_COOKIE, &session::clear_cookie(&parts, &state.config))?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// A member creates an account on the portal and is signed in.
+#[server(endpoint = "signup")]
+pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
+    use crate::server::auth::guard;
+    use crate::server::repo::members;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let user = members::signup(&state.db, &input).await.map_err(guard::reject)?;
+    guard::start_session(&state, &parts, user.id).await?;
+    leptos_axum::redirect("/portal");
+    Ok(user)
+}

@@ -1,0 +1,47 @@
+//! Program configuration: admins only.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier, TierInput};
+use crate::model::user::Role;
+
+#[server(endpoint = "list_programs")]
+pub async fn list_programs() -> Result<Vec<Program>, AppError> {
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::repo::programs::list(&guard::state()?.db).await
+}
+
+#[server(endpoint = "get_program")]
+pub async fn get_program(id: i64) -> Result<ProgramDetail, AppError> {
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::repo::programs::detail(&guard::state()?.db, id).await.map_err(guard::reject)
+}
+
+/// Creates (no id) or updates a program; redirects to its page after creation.
+#[server(endpoint = "save_program")]
+pub async fn save_program(input: ProgramInput) -> Result<Program, AppError> {
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    let program = crate::server::repo::programs::save(&guard::state()?.db, &input).await.map_err(guard::reject)?;
+    if input.id.is_none() {
+        leptos_axum::redirect(&format!("/manage/programs/{}", program.id));
+    }
+    Ok(program)
+}
+
+#[server(endpoint = "save_tier")]
+pub async fn save_tier(input: TierInput) -> Result<Tier, AppError> {
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::repo::programs::save_tier(&guard::state()?.db, &input).await.map_err(guard::reject)
+}
+
+#[server(endpoint = "delete_tier")]
+pub async fn delete_tier(program_id: i64, tier_id: i64) -> Result<(), AppError> {
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::repo::programs::delete_tier(&guard::state()?.db, program_id, tier_id).await.map_err(guard::reject)
+}

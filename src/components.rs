@@ -1,0 +1,5 @@
+//! Reusable view pieces.
+
+pub mod field;
+pub mod nav;
+pub mod states;

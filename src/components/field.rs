@@ -1,0 +1,79 @@
+//! Labelled form fields that show the server's message for them, and the form-level notice.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The message for `field` from the latest result of an action, if it failed on that field.
+pub fn field_error<T: Send + Sync + 'static>(
+    result: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+    field: &'static str,
+) -> Signal<Option<String>> {
+    Signal::derive(move || match result() {
+        Some(Err(e)) => e.field_message(field),
+        _ => None,
+    })
+}
+
+/// An input with its label, optional hint and error. `name` is the form name the server
+/// function reads (e.g. `input[name]`); the id is derived from it.
+#[component]
+pub fn Field(
+    label: &'static str,
+    name: &'static str,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(into, optional)] value: Signal<String>,
+    #[prop(into)] error: Signal<Option<String>>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+) -> impl IntoView {
+    let id = name.replace(['[', ']'], "-").trim_end_matches('-').to_string();
+    let hint_id = format!("{id}-hint");
+    let error_id = format!("{id}-error");
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if error.get().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field" class:invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=name
+                type=kind.unwrap_or("text")
+                prop:value=move || value.get()
+                value=move || value.get()
+                required=required
+                autocomplete=autocomplete
+                inputmode=inputmode
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=described
+            />
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            {move || error.get().map(|e| view! { <p class="error" id=error_id.clone() role="alert">{e}</p> })}
+        </div>
+    }
+}
+
+/// The form-level message for a failed action: what went wrong when no single field is to blame,
+/// or a summary when some are.
+#[component]
+pub fn FormNotice<T: Clone + Send + Sync + 'static>(
+    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
+) -> impl IntoView {
+    move || match result.get() {
+        Some(Err(e)) => Some(view! { <p class="notice error" role="alert">{e.to_string()}</p> }),
+        _ => None,
+    }
+}

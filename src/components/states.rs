@@ -1,0 +1,45 @@
+//! Loading, empty and error states, the same everywhere.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+use crate::error::AppError;
+
+#[component]
+pub fn Loading(#[prop(optional)] what: Option<&'static str>) -> impl IntoView {
+    view! {
+        <p class="state loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            {format!("Loading {}…", what.unwrap_or(""))}
+        </p>
+    }
+}
+
+#[component]
+pub fn Empty(children: Children) -> impl IntoView {
+    view! { <div class="state empty">{children()}</div> }
+}
+
+/// An error in place of content. Signed-out visitors get a way to sign in; a wrong role is
+/// told plainly.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    let action = match &error {
+        AppError::Unauthenticated => Some(view! { <A href="/login" attr:class="button">"Sign in"</A> }),
+        _ => None,
+    };
+    view! {
+        <div class="state error" role="alert">
+            <p>{error.to_string()}</p>
+            {action}
+        </div>
+    }
+}
+
+/// Renders `Ok` with `ok`, `Err` with the error notice.
+pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl FnOnce(T) -> V) -> AnyView {
+    match result {
+        Ok(v) => ok(v).into_any(),
+        Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
+    }
+}

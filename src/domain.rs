@@ -1,0 +1,9 @@
+//! Pure rules, compiled for the server and the browser alike, each with unit tests beside it.
+
+pub mod card;
+pub mod currency;
+pub mod dates;
+pub mod earning;
+pub mod forms;
+pub mod tiers;
+pub mod validate;

@@ -1,0 +1,167 @@
+//! The one error type that crosses the wire: server functions return `Result<T, AppError>`,
+//! forms read field errors from it, and the HTTP layer maps it to a status and a stable code.
+//! Internal failures never carry database text to the client; they are logged on the server.
+
+use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
+use leptos::server_fn::codec::JsonEncoding;
+use serde::{Deserialize, Serialize};
+
+/// A message about one form field, keyed by the field's `name`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthenticated,
+    /// Wrong email or password: deliberately never says which.
+    #[error("That email and password do not match an account.")]
+    InvalidCredentials,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("{what} was not found.")]
+    NotFound { what: String },
+    #[error("{message}")]
+    Validation { message: String, fields: Vec<FieldError> },
+    #[error("{message}")]
+    Conflict { message: String },
+    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("Something went wrong on our side. Please try again.")]
+    Internal,
+    /// Transport or encoding failures reported by the server-function layer.
+    #[error("{message}")]
+    Request { message: String },
+}
+
+impl AppError {
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict { message: message.into() }
+    }
+
+    /// A single-field validation error.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Validation {
+            message: "Please correct the highlighted field.".into(),
+            fields: vec![FieldError { field: field.into(), message }],
+        }
+    }
+
+    /// Stable machine-readable code, the same string that `serde` writes as `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Forbidden => "forbidden",
+            Self::NotFound { .. } => "not_found",
+            Self::Validation { .. } => "validation",
+            Self::Conflict { .. } => "conflict",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Internal => "internal",
+            Self::Request { .. } => "request",
+        }
+    }
+
+    pub fn status_code(&self) -> u16 {
+        match self {
+            Self::Unauthenticated | Self::InvalidCredentials => 401,
+            Self::Forbidden => 403,
+            Self::NotFound { .. } => 404,
+            Self::Validation { .. } | Self::Request { .. } => 400,
+            Self::Conflict { .. } => 409,
+            Self::RateLimited { .. } => 429,
+            Self::Internal => 500,
+        }
+    }
+
+    /// The message for one field, if this error names it.
+    pub fn field_message(&self, field: &str) -> Option<String> {
+        match self {
+            Self::Validation { fields, .. } => {
+                fields.iter().find(|f| f.field == field).map(|f| f.message.clone())
+            }
+            _ => None,
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        Self::Request { message: value.to_string() }
+    }
+}
+
+/// Collects field errors so a form reports every bad field at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    fields: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records `result`'s error under `field` and passes its value on.
+    pub fn check<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.fields.push(FieldError { field: field.into(), message });
+                None
+            }
+        }
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.fields.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.fields.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation {
+                message: "Please correct the highlighted fields.".into(),
+                fields: self.fields,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_with_a_stable_code() {
+        let json = serde_json::to_value(AppError::field("name", "Required")).unwrap();
+        assert_eq!(json["code"], "validation");
+        assert_eq!(json["fields"][0]["field"], "name");
+        let json = serde_json::to_value(AppError::Forbidden).unwrap();
+        assert_eq!(json["code"], AppError::Forbidden.code());
+    }
+
+    #[test]
+    fn validator_collects_every_field() {
+        let mut v = Validator::new();
+        assert_eq!(v.check::<i64>("a", Err("bad a".into())), None);
+        assert_eq!(v.check("b", Ok(3)), Some(3));
+        v.add("c", "bad c");
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.field_message("a").as_deref(), Some("bad a"));
+        assert_eq!(err.field_message("b"), None);
+        assert_eq!(err.field_message("c").as_deref(), Some("bad c"));
+    }
+}

@@ -1,0 +1,75 @@
+//! Server entry: `omniloyal` serves the app; `omniloyal create-admin` makes the first admin.
+
+use clap::{Parser, Subcommand};
+use omniloyal::model::user::NewUserInput;
+use omniloyal::server::config::Config;
+use omniloyal::server::db::Db;
+use omniloyal::server::{repo, serve};
+
+#[derive(Parser)]
+#[command(name = "omniloyal", about = "Omnichannel loyalty platform", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app and API (the default).
+    Serve,
+    /// Create an admin account, e.g. the first one of a fresh install. The password is read
+    /// from OMNILOYAL_ADMIN_PASSWORD, or from the first line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => exit(&e),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            if let Err(e) = serve::run(config).await {
+                exit(&e.to_string());
+            }
+        }
+        Command::CreateAdmin { email, name } => {
+            let password = std::env::var("OMNILOYAL_ADMIN_PASSWORD").unwrap_or_else(|_| {
+                eprintln!("Password for {email} (at least 10 characters), then Enter:");
+                let mut line = String::new();
+                let _ = std::io::stdin().read_line(&mut line);
+                line.trim_end_matches(['\r', '\n']).to_string()
+            });
+            let db = Db::connect(&config.database_url).await.unwrap_or_else(|e| exit(&e.to_string()));
+            let input = NewUserInput { display_name: name, email, role: "admin".into(), password };
+            match repo::users::create(&db, &input).await {
+                Ok(u) => println!("Created admin {} (id {}).", u.email, u.id),
+                Err(omniloyal::error::AppError::Validation { fields, .. }) => {
+                    for f in fields {
+                        eprintln!("{}: {}", f.field, f.message);
+                    }
+                    std::process::exit(2);
+                }
+                Err(e) => exit(&e.to_string()),
+            }
+        }
+    }
+}
+
+fn exit(message: &str) -> ! {
+    eprintln!("omniloyal: {message}");
+    std::process::exit(1)
+}

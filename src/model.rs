@@ -1,0 +1,8 @@
+//! Wire types shared by server functions and the browser, one file per domain.
+//! Rows read from the database derive `FromRow` on the server build only.
+
+pub mod insights;
+pub mod member;
+pub mod program;
+pub mod time;
+pub mod user;

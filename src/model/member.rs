@@ -1,0 +1,113 @@
+//! Members, their program memberships and ledger history.
+
+use serde::{Deserialize, Serialize};
+
+use super::program::{Program, Tier};
+use super::time::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub card_number: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub created_at: Timestamp,
+}
+
+/// One row of the ledger as people read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct LedgerLine {
+    pub id: i64,
+    pub kind: String,
+    pub points: i64,
+    pub balance_after: i64,
+    pub channel: String,
+    pub amount_minor: Option<i64>,
+    pub reference: Option<String>,
+    pub description: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub created_at: Timestamp,
+}
+
+/// A member's standing in one program.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipView {
+    pub membership_id: i64,
+    pub program_id: i64,
+    pub program_name: String,
+    pub currency_name: String,
+    pub currency_code: String,
+    pub point_value_minor: i64,
+    pub balance: i64,
+    pub lifetime_points: i64,
+    pub tier: Option<Tier>,
+    pub next_tier: Option<Tier>,
+    /// 0..=100, progress from the current tier's threshold to the next one.
+    pub progress_pct: u8,
+    pub joined_at: Timestamp,
+}
+
+/// Everything the portal shows a member: who they are, their programs, recent history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalOverview {
+    pub member: Member,
+    pub memberships: Vec<MembershipView>,
+    /// Newest first, across the member's programs.
+    pub history: Vec<LedgerLine>,
+}
+
+/// A program a member has not joined yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinableProgram {
+    pub id: i64,
+    pub name: String,
+    pub currency_name: String,
+}
+
+/// What the desk sees after a search: the member and the programs they belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskMember {
+    pub member: Member,
+    pub memberships: Vec<MembershipView>,
+}
+
+/// The purchase form at the desk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseInput {
+    pub member_id: i64,
+    pub program_id: i64,
+    /// As typed, in major units: "12.50".
+    pub amount: String,
+    /// Receipt number, optional.
+    #[serde(default)]
+    pub reference: String,
+    /// Generated when the form is drawn, so a double submit or a retry records once.
+    pub request_id: String,
+}
+
+/// The answer after a purchase: what was earned and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseReceipt {
+    pub entry_id: i64,
+    pub member_name: String,
+    pub points: i64,
+    pub balance: i64,
+    pub currency_name: String,
+    pub explanation: String,
+    /// True when this request id had been recorded before and nothing new was written.
+    pub replayed: bool,
+}
+
+/// What the desk page needs after a search: the members matching the query (exact email,
+/// phone or card), the programs a purchase can be booked in, and a fresh nonce from which
+/// the purchase forms derive their request ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeskResults {
+    pub members: Vec<DeskMember>,
+    pub programs: Vec<Program>,
+    pub nonce: String,
+}

@@ -1,0 +1,93 @@
+//! Programs and tiers: what an admin configures and everyone else reads.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Program {
+    pub id: i64,
+    pub name: String,
+    /// What the points are called, e.g. "Stars".
+    pub currency_name: String,
+    /// ISO 4217 code of the money purchases are made in, e.g. "EUR".
+    pub currency_code: String,
+    /// Value of one point in minor units of `currency_code` (1 = one cent per point).
+    pub point_value_minor: i64,
+    /// Points earned per whole currency unit spent, before the tier multiplier.
+    pub points_per_unit: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Tier {
+    pub id: i64,
+    pub program_id: i64,
+    pub name: String,
+    /// Lifetime points needed to reach this tier.
+    pub threshold_points: i64,
+    /// Earn multiplier in percent: 100 = x1, 150 = x1.5.
+    pub multiplier_pct: i64,
+}
+
+/// A program with its tiers in ascending threshold order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramDetail {
+    pub program: Program,
+    pub tiers: Vec<Tier>,
+}
+
+/// The program form as typed: strings, so the server can say exactly what is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramInput {
+    /// Absent when creating.
+    #[serde(default)]
+    pub id: Option<i64>,
+    pub name: String,
+    pub currency_name: String,
+    pub currency_code: String,
+    pub point_value_minor: String,
+    pub points_per_unit: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierInput {
+    #[serde(default)]
+    pub id: Option<i64>,
+    pub program_id: i64,
+    pub name: String,
+    pub threshold_points: String,
+    /// As typed: "1.5" or "1,5" or "150%".
+    pub multiplier: String,
+}
+
+/// Formats a percent multiplier as people say it: 150 -> "x1.5".
+pub fn multiplier_label(pct: i64) -> String {
+    let whole = pct / 100;
+    let frac = pct % 100;
+    if frac == 0 {
+        format!("x{whole}")
+    } else if frac % 10 == 0 {
+        format!("x{whole}.{}", frac / 10)
+    } else {
+        format!("x{whole}.{frac:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multiplier_labels() {
+        assert_eq!(multiplier_label(100), "x1");
+        assert_eq!(multiplier_label(150), "x1.5");
+        assert_eq!(multiplier_label(125), "x1.25");
+        assert_eq!(multiplier_label(205), "x2.05");
+    }
+}

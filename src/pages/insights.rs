@@ -1,0 +1,76 @@
+//! Insights for executives: enrollments and points issued per day, as server-drawn charts,
+//! for a chosen date range and program.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::insights::load_insights;
+use crate::components::states::{Loading, or_error};
+use crate::model::insights::InsightsReport;
+
+#[component]
+pub fn InsightsPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.read().get(k).unwrap_or_default();
+    let report = Resource::new(
+        move || (param("from"), param("to"), param("program").parse::<i64>().unwrap_or(0)),
+        |(from, to, program)| load_insights(from, to, program),
+    );
+    view! {
+        <Title text="Insights" />
+        <h1>"Insights"</h1>
+        <Transition fallback=|| view! { <Loading what="charts" /> }>
+            {move || report.get().map(|r| or_error(r, |r| report_view(r)))}
+        </Transition>
+    }
+}
+
+fn report_view(r: InsightsReport) -> impl IntoView {
+    let selected = r.program_id.unwrap_or(0);
+    let range = format!("{} to {} (UTC)", r.from, r.to);
+    view! {
+        <section class="card">
+            <Form method="GET" action="" attr:class="filters">
+                <div class="field">
+                    <label for="from">"From"</label>
+                    <input id="from" name="from" type="date" value=r.from.clone() />
+                </div>
+                <div class="field">
+                    <label for="to">"To"</label>
+                    <input id="to" name="to" type="date" value=r.to.clone() />
+                </div>
+                <div class="field">
+                    <label for="program">"Program"</label>
+                    <select id="program" name="program">
+                        <option value="0" selected=selected == 0>"All programs"</option>
+                        {r.programs
+                            .iter()
+                            .map(|(id, name)| view! { <option value=*id selected=*id == selected>{name.clone()}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <button type="submit" class="button">"Show"</button>
+            </Form>
+        </section>
+        <div class="kpis">
+            <div class="kpi card">
+                <p class="muted">"Members enrolled"</p>
+                <p class="kpi-value" data-testid="kpi-enrolled">{r.enrollments.total()}</p>
+            </div>
+            <div class="kpi card">
+                <p class="muted">"Points issued"</p>
+                <p class="kpi-value" data-testid="kpi-points">{r.points_issued.total()}</p>
+            </div>
+        </div>
+        <figure class="card chart" aria-label="Members enrolled per day">
+            <div class="svg" inner_html=r.enrollments_svg.clone()></div>
+            <figcaption>{format!("Members enrolled per day, {range}")}</figcaption>
+        </figure>
+        <figure class="card chart" aria-label="Points issued per day">
+            <div class="svg" inner_html=r.points_svg.clone()></div>
+            <figcaption>{format!("Points issued per day, {range}")}</figcaption>
+        </figure>
+    }
+}

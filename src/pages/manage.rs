@@ -1,0 +1,19 @@
+//! The Manage surface: programs, tiers and accounts, for program managers.
+
+pub mod program_edit;
+pub mod programs;
+pub mod users;
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+
+/// The sub-navigation shared by the Manage pages.
+#[component]
+pub fn ManageTabs() -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label="Manage">
+            <A href="/manage" exact=true>"Programs"</A>
+            <A href="/manage/users">"Accounts"</A>
+        </nav>
+    }
+}

@@ -1,0 +1,157 @@
+//! One program: its settings and its tiers.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use super::ManageTabs;
+use super::programs::ProgramForm;
+use crate::api::programs::{DeleteTier, SaveProgram, SaveTier, get_program};
+use crate::components::field::{Field, FormNotice, field_error};
+use crate::components::states::{Empty, Loading, or_error};
+use crate::model::program::{Tier, multiplier_label};
+
+#[component]
+pub fn ProgramEditPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let save = ServerAction::<SaveProgram>::new();
+    let add_tier = ServerAction::<SaveTier>::new();
+    // Bumped by tier rows after they save or delete, so the list reloads.
+    let tiers_changed = RwSignal::new(0usize);
+    let detail = Resource::new(
+        move || (id(), save.version().get(), add_tier.version().get(), tiers_changed.get()),
+        |(id, ..)| get_program(id),
+    );
+    view! {
+        <Title text="Program" />
+        <h1>"Manage"</h1>
+        <ManageTabs />
+        <p><A href="/manage">"← All programs"</A></p>
+        <Transition fallback=|| view! { <Loading what="program" /> }>
+            {move || {
+                detail
+                    .get()
+                    .map(|r| {
+                        or_error(
+                            r,
+                            move |d| {
+                                let program_id = d.program.id;
+                                view! {
+                                    <div class="columns">
+                                        <section class="card">
+                                            <h2>{d.program.name.clone()}</h2>
+                                            <ProgramForm action=save initial=Some(d.program.clone()) />
+                                        </section>
+                                        <section class="card">
+                                            <h2>"Tiers"</h2>
+                                            <p class="muted">
+                                                "Members reach a tier when their lifetime points pass its threshold; its multiplier applies to what they earn."
+                                            </p>
+                                            {if d.tiers.is_empty() {
+                                                view! {
+                                                    <Empty>
+                                                        <p>"No tiers yet: everyone earns at x1."</p>
+                                                    </Empty>
+                                                }
+                                                    .into_any()
+                                            } else {
+                                                view! {
+                                                    <ul class="tiers">
+                                                        {d.tiers
+                                                            .into_iter()
+                                                            .map(|t| view! { <TierRow tier=t changed=tiers_changed /> })
+                                                            .collect_view()}
+                                                    </ul>
+                                                }
+                                                    .into_any()
+                                            }}
+                                            <h3>"Add a tier"</h3>
+                                            <TierForm action=add_tier program_id tier=None />
+                                        </section>
+                                    </div>
+                                }
+                            },
+                        )
+                    })
+            }}
+        </Transition>
+    }
+}
+
+/// One tier with its own edit form and delete button (separate actions, so an error shows on
+/// the row it belongs to).
+#[component]
+fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
+    let save = ServerAction::<SaveTier>::new();
+    let delete = ServerAction::<DeleteTier>::new();
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(_))) {
+            changed.update(|n| *n += 1);
+        }
+    });
+    let summary = format!(
+        "{} · from {} points · earns {}",
+        tier.name,
+        tier.threshold_points,
+        multiplier_label(tier.multiplier_pct)
+    );
+    let (program_id, tier_id) = (tier.program_id, tier.id);
+    view! {
+        <li class="tier">
+            <details>
+                <summary>{summary}</summary>
+                <TierForm action=save program_id tier=Some(tier) />
+                <ActionForm action=delete attr:class="inline">
+                    <input type="hidden" name="program_id" value=program_id />
+                    <input type="hidden" name="tier_id" value=tier_id />
+                    <button type="submit" class="button danger">"Delete tier"</button>
+                </ActionForm>
+                <FormNotice result=delete.value() />
+            </details>
+        </li>
+    }
+}
+
+#[component]
+fn TierForm(action: ServerAction<SaveTier>, program_id: i64, tier: Option<Tier>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    let editing = tier.is_some();
+    let (name, threshold, multiplier) = tier
+        .as_ref()
+        .map(|t| (t.name.clone(), t.threshold_points.to_string(), multiplier_label(t.multiplier_pct).trim_start_matches('x').to_string()))
+        .unwrap_or_default();
+    view! {
+        <ActionForm action=action attr:class="tier-form">
+            <input type="hidden" name="input[program_id]" value=program_id />
+            {tier.as_ref().map(|t| view! { <input type="hidden" name="input[id]" value=t.id /> })}
+            <FormNotice result=value />
+            <Field label="Tier name" name="input[name]" value=name error=err("name") />
+            <Field
+                label="Qualifying threshold (lifetime points)"
+                name="input[threshold_points]"
+                inputmode="numeric"
+                value=threshold
+                error=err("threshold_points")
+            />
+            <Field
+                label="Earn multiplier"
+                name="input[multiplier]"
+                inputmode="decimal"
+                value=multiplier
+                hint="1 for normal earning, 1.5 for 50% more."
+                error=err("multiplier")
+            />
+            <button type="submit" class="button" disabled=move || pending.get()>
+                {move || match (pending.get(), editing) {
+                    (true, _) => "Saving…",
+                    (false, true) => "Save tier",
+                    (false, false) => "Add tier",
+                }}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,151 @@
+//! Program list and the form that creates one.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+
+use super::ManageTabs;
+use crate::api::programs::{SaveProgram, list_programs};
+use crate::components::field::{Field, FormNotice, field_error};
+use crate::components::states::{Empty, Loading, or_error};
+use crate::domain::currency;
+
+#[component]
+pub fn ProgramsPage() -> impl IntoView {
+    let save = ServerAction::<SaveProgram>::new();
+    let programs = Resource::new(move || save.version().get(), |_| list_programs());
+    view! {
+        <Title text="Programs" />
+        <h1>"Manage"</h1>
+        <ManageTabs />
+        <div class="columns">
+            <section class="card">
+                <h2>"Programs"</h2>
+                <Transition fallback=|| view! { <Loading what="programs" /> }>
+                    {move || {
+                        programs
+                            .get()
+                            .map(|r| {
+                                or_error(
+                                    r,
+                                    |list| {
+                                        if list.is_empty() {
+                                            return view! {
+                                                <Empty>
+                                                    <p>"No programs yet. Create the first one with the form."</p>
+                                                </Empty>
+                                            }
+                                                .into_any();
+                                        }
+                                        view! {
+                                            <ul class="list">
+                                                {list
+                                                    .into_iter()
+                                                    .map(|p| {
+                                                        view! {
+                                                            <li>
+                                                                <A href=format!("/manage/programs/{}", p.id)>{p.name.clone()}</A>
+                                                                <span class="muted">
+                                                                    {format!(
+                                                                        "{} {} per {} · one point = {}",
+                                                                        p.points_per_unit,
+                                                                        p.currency_name,
+                                                                        p.currency_code,
+                                                                        currency::format_minor(p.point_value_minor, &p.currency_code),
+                                                                    )}
+                                                                </span>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    },
+                                )
+                            })
+                    }}
+                </Transition>
+            </section>
+            <section class="card">
+                <h2>"New program"</h2>
+                <ProgramForm action=save initial=None />
+            </section>
+        </div>
+    }
+}
+
+/// The program form, for creating (no `initial`) and editing.
+#[component]
+pub fn ProgramForm(
+    action: ServerAction<SaveProgram>,
+    initial: Option<crate::model::program::Program>,
+) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    let editing = initial.is_some();
+    let v = |f: fn(&crate::model::program::Program) -> String| -> Signal<String> {
+        let s = initial.as_ref().map(f).unwrap_or_default();
+        Signal::derive(move || s.clone())
+    };
+    let (name, currency_name, point_value, per_unit) = (
+        v(|p| p.name.clone()),
+        v(|p| p.currency_name.clone()),
+        v(|p| p.point_value_minor.to_string()),
+        v(|p| p.points_per_unit.to_string()),
+    );
+    let id = initial.as_ref().map(|p| p.id);
+    let code = initial.as_ref().map(|p| p.currency_code.clone()).unwrap_or_else(|| "EUR".into());
+    let saved = move || matches!(value.get(), Some(Ok(_))) && editing;
+    view! {
+        <ActionForm action=action>
+            {id.map(|id| view! { <input type="hidden" name="input[id]" value=id /> })}
+            <FormNotice result=value />
+            <Show when=saved>
+                <p class="notice ok" role="status">"Saved."</p>
+            </Show>
+            <Field label="Name" name="input[name]" value=name error=err("name") />
+            <Field
+                label="Point currency name"
+                name="input[currency_name]"
+                value=currency_name
+                hint="What members collect, e.g. Stars."
+                error=err("currency_name")
+            />
+            <div class="field" class:invalid=move || err("currency_code").get().is_some()>
+                <label for="input-currency_code">"Money currency"</label>
+                <select id="input-currency_code" name="input[currency_code]">
+                    {currency::SUPPORTED
+                        .iter()
+                        .map(|(c, _)| view! { <option value=*c selected=*c == code>{*c}</option> })
+                        .collect_view()}
+                </select>
+                {move || err("currency_code").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </div>
+            <Field
+                label="Value of one point (minor units)"
+                name="input[point_value_minor]"
+                inputmode="numeric"
+                value=point_value
+                hint="1 means one point is worth one cent."
+                error=err("point_value_minor")
+            />
+            <Field
+                label="Points per currency unit"
+                name="input[points_per_unit]"
+                inputmode="numeric"
+                value=per_unit
+                hint="Points earned per euro (or dollar…) spent, before the tier multiplier."
+                error=err("points_per_unit")
+            />
+            <button type="submit" class="button" disabled=move || pending.get()>
+                {move || match (pending.get(), editing) {
+                    (true, _) => "Saving…",
+                    (false, true) => "Save changes",
+                    (false, false) => "Create program",
+                }}
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,105 @@
+//! The first lines of every server function: find the state and the caller, check the role.
+//! Failures also set the HTTP status for API-style callers; plain form posts keep their
+//! redirect so the page can show the error without JavaScript.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use http::request::Parts;
+use leptos::prelude::{use_context, expect_context};
+use leptos_axum::ResponseOptions;
+
+use crate::error::AppError;
+use crate::model::time::Timestamp;
+use crate::model::user::{Role, SessionUser};
+use crate::server::repo::sessions;
+use crate::server::state::AppState;
+
+use super::session;
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from server function context");
+        AppError::Internal
+    })
+}
+
+pub fn request_parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from server function context");
+        AppError::Internal
+    })
+}
+
+/// The signed-in user, or `None` for a visitor (or an expired or revoked session).
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    let state = state()?;
+    let parts = request_parts()?;
+    let Some(token) = session::token_from(&parts) else { return Ok(None) };
+    sessions::user_for_token(&state.db, &session::hash_token(&token), Timestamp::now()).await
+}
+
+/// The caller if their role passes `allowed`; `unauthenticated` or `forbidden` otherwise.
+pub async fn require(allowed: fn(Role) -> bool) -> Result<SessionUser, AppError> {
+    let result = match current_user().await {
+        Ok(Some(user)) if allowed(user.role) => Ok(user),
+        Ok(Some(_)) => Err(AppError::Forbidden),
+        Ok(None) => Err(AppError::Unauthenticated),
+        Err(e) => Err(e),
+    };
+    result.map_err(reject)
+}
+
+/// Sets the response status for `err` (unless this is a no-JavaScript form post, which the
+/// server-function layer answers with a redirect carrying the error) and passes it on.
+pub fn reject(err: AppError) -> AppError {
+    let form_post = use_context::<Parts>().is_some_and(|p| {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    });
+    if !form_post {
+        if let (Some(res), Ok(status)) =
+            (use_context::<ResponseOptions>(), http::StatusCode::from_u16(err.status_code()))
+        {
+            res.set_status(status);
+        }
+    }
+    err
+}
+
+/// The client's address for rate limiting: the socket peer, or the first `X-Forwarded-For`
+/// hop when the operator says a trusted proxy sits in front.
+pub fn client_address(parts: &Parts, trust_proxy: bool) -> String {
+    if trust_proxy {
+        if let Some(first) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return first.trim().to_string();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Adds a response header (used for Set-Cookie).
+pub fn append_header(name: http::HeaderName, value: &str) -> Result<(), AppError> {
+    let res = expect_context::<ResponseOptions>();
+    let value = http::HeaderValue::from_str(value).map_err(|_| AppError::Internal)?;
+    res.append_header(name, value);
+    Ok(())
+}
+
+/// Starts a session for `user_id` and sets its cookie on the response.
+pub async fn start_session(state: &AppState, parts: &Parts, user_id: i64) -> Result<(), AppError> {
+    let (token, hash) = session::new_token();
+    sessions::create(&state.db, user_id, &hash, Timestamp::now(), state.config.session_ttl).await?;
+    append_header(http::header::SET_COOKIE, &session::set_cookie(&token, parts, &state.config))
+}

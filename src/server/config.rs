@@ -1,0 +1,69 @@
+//! Settings read from the environment once at start. The README lists every variable.
+
+use std::time::Duration;
+
+/// When the session cookie carries the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSecure {
+    /// Secure when the request came over https (directly or per `X-Forwarded-Proto`).
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://path?mode=rwc` (default) or `postgres://...`.
+    pub database_url: String,
+    /// Load the demo brand and accounts into an empty database.
+    pub demo: bool,
+    pub session_ttl: Duration,
+    pub cookie_secure: CookieSecure,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy you run).
+    pub trust_proxy: bool,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/omniloyal.db?mode=rwc";
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
+        let flag = |k: &str| var(k).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        let session_hours: u64 = match var("OMNILOYAL_SESSION_HOURS") {
+            Some(v) => v.parse().map_err(|_| format!("OMNILOYAL_SESSION_HOURS must be a whole number, got {v:?}"))?,
+            None => 12,
+        };
+        let cookie_secure = match var("OMNILOYAL_COOKIE_SECURE").as_deref() {
+            None | Some("auto") => CookieSecure::Auto,
+            Some("always") => CookieSecure::Always,
+            Some("never") => CookieSecure::Never,
+            Some(other) => return Err(format!("OMNILOYAL_COOKIE_SECURE must be auto, always or never, got {other:?}")),
+        };
+        let max_body_bytes = match var("OMNILOYAL_MAX_BODY_BYTES") {
+            Some(v) => v.parse().map_err(|_| format!("OMNILOYAL_MAX_BODY_BYTES must be a number of bytes, got {v:?}"))?,
+            None => 64 * 1024,
+        };
+        Ok(Self {
+            database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
+            demo: flag("OMNILOYAL_DEMO"),
+            session_ttl: Duration::from_secs(session_hours.max(1) * 3600),
+            cookie_secure,
+            trust_proxy: flag("OMNILOYAL_TRUST_PROXY"),
+            max_body_bytes,
+        })
+    }
+
+    /// Settings for tests: the given database, short sessions, nothing from the environment.
+    pub fn for_database(database_url: &str) -> Self {
+        Self {
+            database_url: database_url.to_string(),
+            demo: false,
+            session_ttl: Duration::from_secs(3600),
+            cookie_secure: CookieSecure::Auto,
+            trust_proxy: false,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}

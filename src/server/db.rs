@@ -1,0 +1,116 @@
+//! The database: SQLite by default, PostgreSQL when `DATABASE_URL` says so. One `AnyPool`
+//! serves both, with portable SQL (`$1` placeholders, BIGINT times, `RETURNING`); each
+//! dialect has its own migration folder describing the same schema.
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor, Transaction, Any};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(format!("DATABASE_URL must start with sqlite: or postgres://, got {url:?}"))
+        }
+    }
+}
+
+impl Db {
+    /// Connects, creating the SQLite file (and its folder) on first start, and runs migrations.
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        install_default_drivers();
+        let backend = Backend::from_url(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        if backend == Backend::Sqlite {
+            ensure_sqlite_folder(url);
+            options = options
+                // One writer at a time is SQLite's nature; readers run beside it under WAL.
+                .max_connections(8)
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                });
+        } else {
+            options = options.max_connections(16);
+        }
+        let pool = options.connect(url).await?;
+        let db = Db { pool, backend };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock at BEGIN, so two
+    /// writers queue on the busy timeout instead of failing when a read lock is upgraded.
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+fn ensure_sqlite_folder(url: &str) {
+    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return;
+    }
+    if let Some(dir) = std::path::Path::new(path).parent() {
+        if !dir.as_os_str().is_empty() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+    }
+}
+
+/// True when `err` is a unique-constraint violation on `constraint`. PostgreSQL names the
+/// constraint; SQLite only reports "UNIQUE constraint failed: table.column", so `columns`
+/// ("users.email") is matched against that message.
+pub fn is_unique_violation(err: &sqlx::Error, constraint: &str, columns: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            db.constraint() == Some(constraint) || db.message().contains(columns)
+        }
+        _ => false,
+    }
+}
+
+/// Database failures reach the client as `internal` with no text; the detail is logged here.
+impl From<sqlx::Error> for crate::error::AppError {
+    fn from(err: sqlx::Error) -> Self {
+        tracing::error!(error = %err, "database error");
+        crate::error::AppError::Internal
+    }
+}

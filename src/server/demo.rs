@@ -1,0 +1,130 @@
+//! The demo brand: a café chain with one program, three tiers, an account per role and two
+//! months of member activity, so every surface has something to show on first start.
+//! Loaded only into an empty database and only when `OMNILOYAL_DEMO` is set.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::domain::{currency, earning, tiers};
+use crate::error::AppError;
+use crate::model::program::{ProgramInput, TierInput};
+use crate::model::time::{SECONDS_PER_DAY, Timestamp};
+use crate::model::user::Role;
+use crate::server::auth::password;
+use crate::server::db::Db;
+use crate::server::repo::{ledger, members, programs, users};
+
+/// Password of every demo account. Demo data only: never set OMNILOYAL_DEMO in production.
+pub const DEMO_PASSWORD: &str = "omniloyal-demo";
+
+pub const DEMO_ACCOUNTS: [(&str, &str, Role); 4] = [
+    ("admin@demo.omniloyal.test", "Ada Admin", Role::Admin),
+    ("analyst@demo.omniloyal.test", "Ari Analyst", Role::Analyst),
+    ("staff@demo.omniloyal.test", "Sam Staff", Role::Staff),
+    ("member@demo.omniloyal.test", "Mia Member", Role::Member),
+];
+
+const SYNTHETIC_MEMBERS: usize = 60;
+const HISTORY_DAYS: i64 = 60;
+
+/// Loads the demo brand if the database has no users yet. Returns whether it did.
+pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
+    if users::count(db).await? > 0 {
+        return Ok(false);
+    }
+    let program = programs::save(
+        db,
+        &ProgramInput {
+            id: None,
+            name: "Café Aurora Rewards".into(),
+            currency_name: "Stars".into(),
+            currency_code: "EUR".into(),
+            point_value_minor: "1".into(),
+            points_per_unit: "10".into(),
+        },
+    )
+    .await?;
+    for (name, threshold, multiplier) in [("Green", "0", "1"), ("Silver", "1000", "1.25"), ("Gold", "5000", "1.5")] {
+        programs::save_tier(
+            db,
+            &TierInput { id: None, program_id: program.id, name: name.into(), threshold_points: threshold.into(), multiplier: multiplier.into() },
+        )
+        .await?;
+    }
+    let program_tiers = programs::tiers(db, program.id).await?;
+
+    // One hash for every demo account: argon2 is slow on purpose and the password is shared.
+    let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
+    let now = Timestamp::now();
+    let mut rng = StdRng::seed_from_u64(2026);
+    let mut tx = db.begin_write().await?;
+    for (email, name, role) in DEMO_ACCOUNTS {
+        let user_id = users::insert(&mut tx, email, name, role, &hash, now).await?;
+        if role == Role::Member {
+            let member_id = members::insert_profile(&mut tx, Some(user_id), name, Some(email), Some("+4915112345678"), now).await?;
+            let joined = Timestamp(now.0 - 45 * SECONDS_PER_DAY);
+            let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
+            book_history(&mut tx, &mut rng, membership, joined, now, &program_tiers, program.points_per_unit).await?;
+        }
+    }
+    for i in 0..SYNTHETIC_MEMBERS {
+        let days_ago = rng.gen_range(0..HISTORY_DAYS);
+        let joined = Timestamp(now.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
+        let name = format!("Guest {:03}", i + 1);
+        let email = format!("guest{:03}@demo.omniloyal.test", i + 1);
+        let member_id = members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
+        let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
+        book_history(&mut tx, &mut rng, membership, joined, now, &program_tiers, program.points_per_unit).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A few store purchases between `from` and `to`, booked with the real earning rule.
+async fn book_history(
+    conn: &mut sqlx::AnyConnection,
+    rng: &mut StdRng,
+    membership_id: i64,
+    from: Timestamp,
+    to: Timestamp,
+    program_tiers: &[crate::model::program::Tier],
+    points_per_unit: i64,
+) -> Result<(), AppError> {
+    let visits = rng.gen_range(0..8);
+    let mut times: Vec<i64> = (0..visits).map(|_| rng.gen_range(from.0..to.0.max(from.0 + 1))).collect();
+    times.sort_unstable();
+    let mut lifetime = 0;
+    for at in times {
+        let amount = rng.gen_range(350..6_000i64);
+        let multiplier = tiers::multiplier_pct(program_tiers, lifetime);
+        let points = earning::points_for_purchase(amount, 100, points_per_unit, multiplier);
+        let description = format!("Demo purchase of {}", currency::format_minor(amount, "EUR"));
+        ledger::append(
+            conn,
+            &ledger::NewEntry {
+                membership_id,
+                kind: "earn",
+                points,
+                channel: ledger::CHANNEL_STORE,
+                amount_minor: Some(amount),
+                reference: None,
+                description: &description,
+                recorded_by: None,
+                request_id: None,
+                at: Timestamp(at),
+            },
+        )
+        .await?;
+        lifetime += points;
+    }
+    Ok(())
+}
+
+/// The lines printed on start so a newcomer can sign in.
+pub fn banner(addr: &str) -> String {
+    let mut s = format!("\nOmniloyal demo is running at http://{addr}\nDemo accounts (password: {DEMO_PASSWORD}):\n");
+    for (email, _, role) in DEMO_ACCOUNTS {
+        s.push_str(&format!("  {:<16} {email}\n", role.label()));
+    }
+    s
+}

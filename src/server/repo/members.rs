@@ -1,0 +1,223 @@
+//! Members: sign-up, lookup at the desk, program memberships and history.
+
+use rand::Rng;
+use sqlx::AnyConnection;
+
+use crate::domain::{card, forms, tiers, validate};
+use crate::error::AppError;
+use crate::model::member::{JoinableProgram, LedgerLine, Member, MembershipView};
+use crate::model::program::Tier;
+use crate::model::time::Timestamp;
+use crate::model::user::{Role, SessionUser, SignupInput};
+use crate::server::auth::password;
+use crate::server::db::{Db, is_unique_violation};
+
+use super::users;
+
+const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, created_at";
+
+/// Inserts a member profile with a fresh card number (retrying the rare collision).
+pub async fn insert_profile(
+    conn: &mut AnyConnection,
+    user_id: Option<i64>,
+    name: &str,
+    email: Option<&str>,
+    phone: Option<&str>,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    for _ in 0..5 {
+        let card_number = card::from_random(rand::thread_rng().gen_range(0..10_000_000_000u64));
+        let result: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO members (user_id, name, email, phone, card_number, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(email)
+        .bind(phone)
+        .bind(&card_number)
+        .bind(now.0)
+        .fetch_one(&mut *conn)
+        .await;
+        match result {
+            Ok(id) => return Ok(id),
+            Err(e) if is_unique_violation(&e, "members_card_number_key", "members.card_number") => continue,
+            Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
+                return Err(AppError::field("email", "An account with this email already exists."));
+            }
+            Err(e) if is_unique_violation(&e, "members_phone_key", "members.phone") => {
+                return Err(AppError::field("phone", "This phone number belongs to another member."));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tracing::error!("could not find a free card number in 5 tries");
+    Err(AppError::Internal)
+}
+
+/// A member signs up on the portal: account and profile in one transaction.
+#[tracing::instrument(skip(db, input), fields(email = %input.email), err)]
+pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppError> {
+    let v = forms::signup(input)?;
+    let hash = password::hash(v.password.clone()).await?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let user_id = users::insert(&mut tx, &v.email, &v.name, Role::Member, &hash, now).await?;
+    insert_profile(&mut tx, Some(user_id), &v.name, Some(&v.email), v.phone.as_deref(), now).await?;
+    tx.commit().await?;
+    Ok(SessionUser { id: user_id, email: v.email, display_name: v.name, role: Role::Member })
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Member, AppError> {
+    sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Member"))
+}
+
+/// The member profile of a signed-in member account.
+pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
+    sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE user_id = $1"))
+        .bind(user_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Member profile"))
+}
+
+/// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
+/// only, never partial names: staff must not be able to browse the member base.
+#[tracing::instrument(skip(db), err)]
+pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(AppError::field("query", "Enter an email, phone or card number."));
+    }
+    let (column, value) = if q.contains('@') {
+        ("email", validate::email(q).map_err(|m| AppError::field("query", m))?)
+    } else if let Some(card) = card::normalize(q) {
+        ("card_number", card)
+    } else if let Ok(Some(phone)) = validate::phone(q) {
+        ("phone", phone)
+    } else {
+        return Err(AppError::field("query", "That is not an email, a phone number or a valid card number."));
+    };
+    Ok(sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE {column} = $1"))
+        .bind(value)
+        .fetch_all(&db.pool)
+        .await?)
+}
+
+#[derive(sqlx::FromRow)]
+struct MembershipRow {
+    membership_id: i64,
+    program_id: i64,
+    program_name: String,
+    currency_name: String,
+    currency_code: String,
+    point_value_minor: i64,
+    balance: i64,
+    lifetime_points: i64,
+    joined_at: i64,
+}
+
+/// The member's programs with tier standing.
+pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>, AppError> {
+    let rows: Vec<MembershipRow> = sqlx::query_as(
+        "SELECT m.id AS membership_id, p.id AS program_id, p.name AS program_name, p.currency_name, \
+         p.currency_code, p.point_value_minor, m.balance, m.lifetime_points, m.joined_at \
+         FROM memberships m JOIN programs p ON p.id = m.program_id WHERE m.member_id = $1 ORDER BY p.name",
+    )
+    .bind(member_id)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let program_tiers: Vec<Tier> = super::programs::tiers(db, r.program_id).await?;
+        let (tier, next_tier, progress_pct) = tiers::standing(&program_tiers, r.lifetime_points);
+        out.push(MembershipView {
+            membership_id: r.membership_id,
+            program_id: r.program_id,
+            program_name: r.program_name,
+            currency_name: r.currency_name,
+            currency_code: r.currency_code,
+            point_value_minor: r.point_value_minor,
+            balance: r.balance,
+            lifetime_points: r.lifetime_points,
+            tier,
+            next_tier,
+            progress_pct,
+            joined_at: Timestamp(r.joined_at),
+        });
+    }
+    Ok(out)
+}
+
+/// Enrolls a member in a program inside the caller's transaction; joining twice is a no-op.
+/// Returns the membership id.
+pub async fn join_in(conn: &mut AnyConnection, member_id: i64, program_id: i64, now: Timestamp) -> Result<i64, AppError> {
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
+            .bind(member_id)
+            .bind(program_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
+        .bind(program_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_none() {
+        return Err(AppError::not_found("Program"));
+    }
+    Ok(sqlx::query_scalar(
+        "INSERT INTO memberships (member_id, program_id, balance, lifetime_points, joined_at) \
+         VALUES ($1, $2, 0, 0, $3) RETURNING id",
+    )
+    .bind(member_id)
+    .bind(program_id)
+    .bind(now.0)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+#[tracing::instrument(skip(db), err)]
+pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    join_in(&mut tx, member_id, program_id, Timestamp::now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Programs the member can still join.
+pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        name: String,
+        currency_name: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, name, currency_name FROM programs WHERE id NOT IN \
+         (SELECT program_id FROM memberships WHERE member_id = $1) ORDER BY name",
+    )
+    .bind(member_id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| JoinableProgram { id: r.id, name: r.name, currency_name: r.currency_name }).collect())
+}
+
+/// The member's ledger, newest first.
+pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT e.id, e.kind, e.points, e.balance_after, e.channel, e.amount_minor, e.reference, e.description, e.created_at \
+         FROM ledger_entries e JOIN memberships m ON m.id = e.membership_id \
+         WHERE m.member_id = $1 ORDER BY e.id DESC LIMIT $2",
+    )
+    .bind(member_id)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,151 @@
+//! Programs and their tiers.
+
+use crate::domain::forms;
+use crate::error::AppError;
+use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier, TierInput};
+use crate::model::time::Timestamp;
+use crate::server::db::{Db, is_unique_violation};
+
+const PROGRAM_COLUMNS: &str =
+    "id, name, currency_name, currency_code, point_value_minor, points_per_unit, created_at, updated_at";
+
+pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
+    Ok(sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs ORDER BY name")).fetch_all(&db.pool).await?)
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
+    sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Program"))
+}
+
+pub async fn tiers(db: &Db, program_id: i64) -> Result<Vec<Tier>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, program_id, name, threshold_points, multiplier_pct FROM tiers \
+         WHERE program_id = $1 ORDER BY threshold_points",
+    )
+    .bind(program_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn detail(db: &Db, id: i64) -> Result<ProgramDetail, AppError> {
+    Ok(ProgramDetail { program: get(db, id).await?, tiers: tiers(db, id).await? })
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    if is_unique_violation(&e, "programs_name_key", "programs.name") {
+        AppError::field("name", "Another program already has this name.")
+    } else {
+        e.into()
+    }
+}
+
+/// Creates the program when `input.id` is empty, otherwise updates it.
+#[tracing::instrument(skip(db, input), fields(id = ?input.id), err)]
+pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
+    let v = forms::program(input)?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let id: i64 = match input.id {
+        None => sqlx::query_scalar(
+            "INSERT INTO programs (name, currency_name, currency_code, point_value_minor, points_per_unit, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(&v.name)
+        .bind(&v.currency_name)
+        .bind(&v.currency_code)
+        .bind(v.point_value_minor)
+        .bind(v.points_per_unit)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(name_taken)?,
+        Some(id) => sqlx::query_scalar(
+            "UPDATE programs SET name = $1, currency_name = $2, currency_code = $3, point_value_minor = $4, \
+             points_per_unit = $5, updated_at = $6 WHERE id = $7 RETURNING id",
+        )
+        .bind(&v.name)
+        .bind(&v.currency_name)
+        .bind(&v.currency_code)
+        .bind(v.point_value_minor)
+        .bind(v.points_per_unit)
+        .bind(now.0)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(name_taken)?
+        .ok_or_else(|| AppError::not_found("Program"))?,
+    };
+    tx.commit().await?;
+    get(db, id).await
+}
+
+fn tier_conflict(e: sqlx::Error) -> AppError {
+    if is_unique_violation(&e, "tiers_program_name", "tiers.program_id, tiers.name") {
+        AppError::field("name", "This program already has a tier with this name.")
+    } else if is_unique_violation(&e, "tiers_program_threshold", "tiers.program_id, tiers.threshold_points") {
+        AppError::field("threshold_points", "Another tier already starts at this threshold.")
+    } else {
+        e.into()
+    }
+}
+
+/// Creates or updates a tier of `input.program_id`.
+#[tracing::instrument(skip(db, input), fields(program_id = input.program_id, id = ?input.id), err)]
+pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
+    let v = forms::tier(input)?;
+    get(db, input.program_id).await?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let id: i64 = match input.id {
+        None => sqlx::query_scalar(
+            "INSERT INTO tiers (program_id, name, threshold_points, multiplier_pct, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(input.program_id)
+        .bind(&v.name)
+        .bind(v.threshold_points)
+        .bind(v.multiplier_pct)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(tier_conflict)?,
+        Some(id) => sqlx::query_scalar(
+            "UPDATE tiers SET name = $1, threshold_points = $2, multiplier_pct = $3, updated_at = $4 \
+             WHERE id = $5 AND program_id = $6 RETURNING id",
+        )
+        .bind(&v.name)
+        .bind(v.threshold_points)
+        .bind(v.multiplier_pct)
+        .bind(now.0)
+        .bind(id)
+        .bind(input.program_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(tier_conflict)?
+        .ok_or_else(|| AppError::not_found("Tier"))?,
+    };
+    tx.commit().await?;
+    Ok(Tier { id, program_id: input.program_id, name: v.name, threshold_points: v.threshold_points, multiplier_pct: v.multiplier_pct })
+}
+
+/// Removes a tier. Members' tiers are derived from lifetime points, so nobody is stranded:
+/// they fall to the highest remaining tier they reach.
+#[tracing::instrument(skip(db), err)]
+pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let deleted = sqlx::query("DELETE FROM tiers WHERE id = $1 AND program_id = $2")
+        .bind(tier_id)
+        .bind(program_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(AppError::not_found("Tier"));
+    }
+    tx.commit().await?;
+    Ok(())
+}

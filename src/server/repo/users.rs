@@ -1,0 +1,106 @@
+//! Accounts. Password hashes are read into `Credentials`, which never leaves the server.
+
+use sqlx::AnyConnection;
+
+use crate::domain::forms;
+use crate::error::AppError;
+use crate::model::time::Timestamp;
+use crate::model::user::{NewUserInput, Role, SessionUser, UserSummary};
+use crate::server::auth::password;
+use crate::server::db::{Db, is_unique_violation};
+
+/// A user with their password hash: server-only, deliberately not `Serialize`.
+pub struct Credentials {
+    pub user: SessionUser,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    id: i64,
+    email: String,
+    display_name: String,
+    role: String,
+    password_hash: String,
+    disabled_at: Option<i64>,
+}
+
+pub(crate) fn role_of(s: &str) -> Result<Role, AppError> {
+    Role::parse(s).ok_or_else(|| {
+        tracing::error!(role = s, "unknown role in database");
+        AppError::Internal
+    })
+}
+
+#[tracing::instrument(skip(db), err)]
+pub async fn find_credentials(db: &Db, email: &str) -> Result<Option<Credentials>, AppError> {
+    let row: Option<CredentialsRow> = sqlx::query_as(
+        "SELECT id, email, display_name, role, password_hash, disabled_at FROM users WHERE email = $1",
+    )
+    .bind(email.trim().to_lowercase())
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| {
+        Ok(Credentials {
+            user: SessionUser { id: r.id, email: r.email, display_name: r.display_name, role: role_of(&r.role)? },
+            password_hash: r.password_hash,
+            disabled: r.disabled_at.is_some(),
+        })
+    })
+    .transpose()
+}
+
+/// Inserts a user inside the caller's transaction; a taken email becomes a field error.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    password_hash: &str,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    let id: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "INSERT INTO users (email, display_name, role, password_hash, created_at) \
+         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(email)
+    .bind(display_name)
+    .bind(role.as_str())
+    .bind(password_hash)
+    .bind(now.0)
+    .fetch_one(&mut *conn)
+    .await;
+    id.map_err(|e| {
+        if is_unique_violation(&e, "users_email_key", "users.email") {
+            AppError::field("email", "An account with this email already exists.")
+        } else {
+            e.into()
+        }
+    })
+}
+
+/// Creates a staff, analyst or admin account (validated; hashed off the async threads).
+#[tracing::instrument(skip(db, input), fields(email = %input.email, role = %input.role), err)]
+pub async fn create(db: &Db, input: &NewUserInput) -> Result<UserSummary, AppError> {
+    let v = forms::new_user(input)?;
+    let hash = password::hash(v.password.clone()).await?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let id = insert(&mut tx, &v.email, &v.display_name, v.role, &hash, now).await?;
+    tx.commit().await?;
+    Ok(UserSummary { id, email: v.email, display_name: v.display_name, role: v.role.as_str().into(), created_at: now })
+}
+
+#[tracing::instrument(skip(db), err)]
+pub async fn list_staff(db: &Db) -> Result<Vec<UserSummary>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, email, display_name, role, created_at FROM users WHERE role <> 'member' ORDER BY role, email",
+    )
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn count(db: &Db) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users").fetch_one(&db.pool).await?)
+}

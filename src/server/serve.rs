@@ -1,0 +1,111 @@
+//! The HTTP stack: Leptos pages and server functions, static files, `/healthz`, and the
+//! layers every request passes (body limit, compression, security headers, tracing).
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{App, shell};
+use crate::server::config::Config;
+use crate::server::db::{Backend, Db};
+use crate::server::demo;
+use crate::server::state::AppState;
+
+/// The whole application as an axum router.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let ctx_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    let max_body = state.config.max_body_bytes;
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+    };
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(ctx_state.clone()),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(RequestBodyLimitLayer::new(max_body))
+        .layer(CompressionLayer::new())
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("x-frame-options", "DENY"))
+        .layer(header("referrer-policy", "same-origin"))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), request).await
+}
+
+/// Liveness and database reachability, for load balancers and the test scripts.
+async fn healthz(State(state): State<AppState>) -> Response {
+    let backend = match state.db.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db.pool).await {
+        Ok(_) => Json(serde_json::json!({ "status": "ok", "database": backend })).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check could not reach the database");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": backend })))
+                .into_response()
+        }
+    }
+}
+
+/// Connects, migrates, loads the demo if asked, and serves until Ctrl-C / SIGTERM.
+pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let conf = get_configuration(None)?;
+    let leptos_options = conf.leptos_options;
+    let addr: SocketAddr = leptos_options.site_addr;
+    let db = Db::connect(&config.database_url).await?;
+    tracing::info!(backend = ?db.backend, "database ready, migrations applied");
+    if config.demo {
+        if demo::seed_if_empty(&db).await? {
+            tracing::info!("demo brand loaded");
+        }
+        println!("{}", demo::banner(&addr.to_string()));
+    } else if crate::server::repo::users::count(&db).await? == 0 {
+        println!("No accounts yet. Create the first admin with:\n  omniloyal create-admin --email you@example.com --name \"Your Name\"");
+    }
+    let state = AppState::new(leptos_options, db, config);
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{addr}");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
