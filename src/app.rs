@@ -1,9 +1,9 @@
 //! The HTML shell and the route table; nothing else.
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 
 use crate::components::nav::{AuthContext, Header};
 use crate::pages;
@@ -31,25 +31,38 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    AuthContext::provide();
     view! {
         <Stylesheet id="leptos" href="/pkg/omniloyal.css" />
         <Title formatter=|t: String| if t.is_empty() { "Omniloyal".to_string() } else { format!("{t} · Omniloyal") } />
         <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+/// Everything inside the router. Auth actions are made here, not above the router, because
+/// the router is what hands a no-JavaScript form's error (`?__err=`) to the actions.
+///
+/// Pages render with `SsrMode::Async`: the server waits for a page's data and sends it whole.
+/// Pages are small and their data is local, so little is lost against streaming, and the HTML
+/// is complete without JavaScript (out-of-order streaming needs a script to place its parts).
+#[component]
+fn Layout() -> impl IntoView {
+    AuthContext::provide();
+    view! {
             <Header />
             <main id="main">
                 <Routes fallback=pages::home::NotFound>
-                    <Route path=path!("") view=pages::home::HomePage />
-                    <Route path=path!("login") view=pages::login::LoginPage />
-                    <Route path=path!("signup") view=pages::signup::SignupPage />
-                    <Route path=path!("manage") view=pages::manage::programs::ProgramsPage />
-                    <Route path=path!("manage/programs/:id") view=pages::manage::program_edit::ProgramEditPage />
-                    <Route path=path!("manage/users") view=pages::manage::users::UsersPage />
-                    <Route path=path!("desk") view=pages::desk::DeskPage />
-                    <Route path=path!("portal") view=pages::portal::PortalPage />
-                    <Route path=path!("insights") view=pages::insights::InsightsPage />
+                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async />
+                    <Route path=path!("login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("signup") view=pages::signup::SignupPage ssr=SsrMode::Async />
+                    <Route path=path!("manage") view=pages::manage::programs::ProgramsPage ssr=SsrMode::Async />
+                    <Route path=path!("manage/programs/:id") view=pages::manage::program_edit::ProgramEditPage ssr=SsrMode::Async />
+                    <Route path=path!("manage/users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />
+                    <Route path=path!("desk") view=pages::desk::DeskPage ssr=SsrMode::Async />
+                    <Route path=path!("portal") view=pages::portal::PortalPage ssr=SsrMode::Async />
+                    <Route path=path!("insights") view=pages::insights::InsightsPage ssr=SsrMode::Async />
                 </Routes>
             </main>
-        </Router>
     }
 }

@@ -26,7 +26,10 @@ pub enum AppError {
     #[error("{what} was not found.")]
     NotFound { what: String },
     #[error("{message}")]
-    Validation { message: String, fields: Vec<FieldError> },
+    Validation {
+        message: String,
+        fields: Vec<FieldError>,
+    },
     #[error("{message}")]
     Conflict { message: String },
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
@@ -44,7 +47,9 @@ impl AppError {
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict { message: message.into() }
+        Self::Conflict {
+            message: message.into(),
+        }
     }
 
     /// A single-field validation error.
@@ -52,7 +57,10 @@ impl AppError {
         let message = message.into();
         Self::Validation {
             message: "Please correct the highlighted field.".into(),
-            fields: vec![FieldError { field: field.into(), message }],
+            fields: vec![FieldError {
+                field: field.into(),
+                message,
+            }],
         }
     }
 
@@ -86,9 +94,10 @@ impl AppError {
     /// The message for one field, if this error names it.
     pub fn field_message(&self, field: &str) -> Option<String> {
         match self {
-            Self::Validation { fields, .. } => {
-                fields.iter().find(|f| f.field == field).map(|f| f.message.clone())
-            }
+            Self::Validation { fields, .. } => fields
+                .iter()
+                .find(|f| f.field == field)
+                .map(|f| f.message.clone()),
             _ => None,
         }
     }
@@ -98,7 +107,9 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Request { message: value.to_string() }
+        Self::Request {
+            message: value.to_string(),
+        }
     }
 }
 
@@ -118,14 +129,20 @@ impl Validator {
         match result {
             Ok(v) => Some(v),
             Err(message) => {
-                self.fields.push(FieldError { field: field.into(), message });
+                self.fields.push(FieldError {
+                    field: field.into(),
+                    message,
+                });
                 None
             }
         }
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.fields.push(FieldError { field: field.into(), message: message.into() });
+        self.fields.push(FieldError {
+            field: field.into(),
+            message: message.into(),
+        });
     }
 
     pub fn finish(self) -> Result<(), AppError> {

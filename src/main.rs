@@ -53,8 +53,15 @@ async fn main() {
                 let _ = std::io::stdin().read_line(&mut line);
                 line.trim_end_matches(['\r', '\n']).to_string()
             });
-            let db = Db::connect(&config.database_url).await.unwrap_or_else(|e| exit(&e.to_string()));
-            let input = NewUserInput { display_name: name, email, role: "admin".into(), password };
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            let input = NewUserInput {
+                display_name: name,
+                email,
+                role: "admin".into(),
+                password,
+            };
             match repo::users::create(&db, &input).await {
                 Ok(u) => println!("Created admin {} (id {}).", u.email, u.id),
                 Err(omniloyal::error::AppError::Validation { fields, .. }) => {

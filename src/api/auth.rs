@@ -25,9 +25,15 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
     let email = email.trim().to_lowercase();
     if let Err(secs) = state.login_limiter.check(&email, &addr, Instant::now()) {
         tracing::warn!(%addr, "sign-in slowed down");
-        return Err(guard::reject(AppError::RateLimited { retry_after_secs: secs }));
+        return Err(guard::reject(AppError::RateLimited {
+            retry_after_secs: secs,
+        }));
     }
-    let creds = if email.is_empty() { None } else { users::find_credentials(&state.db, &email).await? };
+    let creds = if email.is_empty() {
+        None
+    } else {
+        users::find_credentials(&state.db, &email).await?
+    };
     // An absurdly long password cannot be right; skip hashing it but answer the same way.
     let ok = password.chars().count() <= MAX_PASSWORD_CHARS
         && pw::verify(password, creds.as_ref().map(|c| c.password_hash.clone())).await;
@@ -40,7 +46,9 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
             Ok(c.user)
         }
         _ => {
-            state.login_limiter.record_failure(&email, &addr, Instant::now());
+            state
+                .login_limiter
+                .record_failure(&email, &addr, Instant::now());
             tracing::info!(%addr, "failed sign-in");
             Err(guard::reject(AppError::InvalidCredentials))
         }
@@ -59,7 +67,10 @@ pub async fn logout() -> Result<(), AppError> {
     if let Some(token) = session::token_from(&parts) {
         sessions::revoke(&state.db, &session::hash_token(&token), Timestamp::now()).await?;
     }
-    guard::append_header(http::header::SET_COOKIE, &session::clear_cookie(&parts, &state.config))?;
+    guard::append_header(
+        http::header::SET_COOKIE,
+        &session::clear_cookie(&parts, &state.config),
+    )?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -72,7 +83,9 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let user = members::signup(&state.db, &input).await.map_err(guard::reject)?;
+    let user = members::signup(&state.db, &input)
+        .await
+        .map_err(guard::reject)?;
     guard::start_session(&state, &parts, user.id).await?;
     leptos_axum::redirect("/portal");
     Ok(user)

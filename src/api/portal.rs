@@ -5,39 +5,53 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::member::{JoinableProgram, PortalOverview};
-use crate::model::user::Role;
 
 /// How many ledger lines the portal shows.
 pub const HISTORY_LINES: i64 = 50;
 
 #[server(endpoint = "my_portal")]
 pub async fn my_portal() -> Result<PortalOverview, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::members;
     let user = guard::require(Role::is_member).await?;
     let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
+    let member = members::for_user(&db, user.id)
+        .await
+        .map_err(guard::reject)?;
     let memberships = members::memberships(&db, member.id).await?;
     let history = members::history(&db, member.id, HISTORY_LINES).await?;
-    Ok(PortalOverview { member, memberships, history })
+    Ok(PortalOverview {
+        member,
+        memberships,
+        history,
+    })
 }
 
 #[server(endpoint = "joinable_programs")]
 pub async fn joinable_programs() -> Result<Vec<JoinableProgram>, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::members;
     let user = guard::require(Role::is_member).await?;
     let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
+    let member = members::for_user(&db, user.id)
+        .await
+        .map_err(guard::reject)?;
     members::joinable(&db, member.id).await
 }
 
 #[server(endpoint = "join_program")]
 pub async fn join_program(program_id: i64) -> Result<(), AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::members;
     let user = guard::require(Role::is_member).await?;
     let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
-    members::join(&db, member.id, program_id).await.map_err(guard::reject)
+    let member = members::for_user(&db, user.id)
+        .await
+        .map_err(guard::reject)?;
+    members::join(&db, member.id, program_id)
+        .await
+        .map_err(guard::reject)
 }

@@ -4,10 +4,10 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier, TierInput};
-use crate::model::user::Role;
 
 #[server(endpoint = "list_programs")]
 pub async fn list_programs() -> Result<Vec<Program>, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
     crate::server::repo::programs::list(&guard::state()?.db).await
@@ -15,17 +15,23 @@ pub async fn list_programs() -> Result<Vec<Program>, AppError> {
 
 #[server(endpoint = "get_program")]
 pub async fn get_program(id: i64) -> Result<ProgramDetail, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::detail(&guard::state()?.db, id).await.map_err(guard::reject)
+    crate::server::repo::programs::detail(&guard::state()?.db, id)
+        .await
+        .map_err(guard::reject)
 }
 
 /// Creates (no id) or updates a program; redirects to its page after creation.
 #[server(endpoint = "save_program")]
 pub async fn save_program(input: ProgramInput) -> Result<Program, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    let program = crate::server::repo::programs::save(&guard::state()?.db, &input).await.map_err(guard::reject)?;
+    let program = crate::server::repo::programs::save(&guard::state()?.db, &input)
+        .await
+        .map_err(guard::reject)?;
     if input.id.is_none() {
         leptos_axum::redirect(&format!("/manage/programs/{}", program.id));
     }
@@ -34,14 +40,20 @@ pub async fn save_program(input: ProgramInput) -> Result<Program, AppError> {
 
 #[server(endpoint = "save_tier")]
 pub async fn save_tier(input: TierInput) -> Result<Tier, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::save_tier(&guard::state()?.db, &input).await.map_err(guard::reject)
+    crate::server::repo::programs::save_tier(&guard::state()?.db, &input)
+        .await
+        .map_err(guard::reject)
 }
 
 #[server(endpoint = "delete_tier")]
 pub async fn delete_tier(program_id: i64, tier_id: i64) -> Result<(), AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::delete_tier(&guard::state()?.db, program_id, tier_id).await.map_err(guard::reject)
+    crate::server::repo::programs::delete_tier(&guard::state()?.db, program_id, tier_id)
+        .await
+        .map_err(guard::reject)
 }

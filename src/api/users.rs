@@ -3,10 +3,11 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::user::{NewUserInput, Role, UserSummary};
+use crate::model::user::{NewUserInput, UserSummary};
 
 #[server(endpoint = "list_staff_users")]
 pub async fn list_staff_users() -> Result<Vec<UserSummary>, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
     crate::server::repo::users::list_staff(&guard::state()?.db).await
@@ -14,9 +15,12 @@ pub async fn list_staff_users() -> Result<Vec<UserSummary>, AppError> {
 
 #[server(endpoint = "create_user")]
 pub async fn create_user(input: NewUserInput) -> Result<UserSummary, AppError> {
+    use crate::model::user::Role;
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
-    let user = crate::server::repo::users::create(&guard::state()?.db, &input).await.map_err(guard::reject)?;
+    let user = crate::server::repo::users::create(&guard::state()?.db, &input)
+        .await
+        .map_err(guard::reject)?;
     tracing::info!(by = admin.id, user_id = user.id, role = %user.role, "account created");
     Ok(user)
 }

@@ -15,8 +15,26 @@ pub fn field_error<T: Send + Sync + 'static>(
     })
 }
 
+/// Counts an action's successful completions. Resources keyed on this reload after a save
+/// but not after a failed submit, which would redraw the form and lose what was typed.
+pub fn successes<S>(action: ServerAction<S>) -> Signal<usize>
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let count = RwSignal::new(0usize);
+    Effect::new(move |_| {
+        if action.value().with(|v| matches!(v, Some(Ok(_)))) {
+            count.update(|n| *n += 1);
+        }
+    });
+    count.into()
+}
+
 /// An input with its label, optional hint and error. `name` is the form name the server
-/// function reads (e.g. `input[name]`); the id is derived from it.
+/// function reads (e.g. `input[name]`); the id is derived from it and from `scope`, which a
+/// form repeated on one page (a row per tier, a card per member) sets to keep ids unique.
 #[component]
 pub fn Field(
     label: &'static str,
@@ -28,8 +46,16 @@ pub fn Field(
     #[prop(optional)] required: bool,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(into, optional)] scope: Option<String>,
 ) -> impl IntoView {
-    let id = name.replace(['[', ']'], "-").trim_end_matches('-').to_string();
+    let base = name
+        .replace(['[', ']'], "-")
+        .trim_end_matches('-')
+        .to_string();
+    let id = match scope {
+        Some(scope) => format!("{scope}-{base}"),
+        None => base,
+    };
     let hint_id = format!("{id}-hint");
     let error_id = format!("{id}-error");
     let described = {

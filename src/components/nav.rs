@@ -4,30 +4,30 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
-use crate::api::auth::{Login, Logout, Signup, current_user};
+use leptos_router::hooks::use_location;
+
+use crate::api::auth::{current_user, Logout};
 use crate::error::AppError;
 use crate::model::user::SessionUser;
 
-/// Sign-in state shared by every page. The user is refetched whenever one of the auth
-/// actions completes, so the header follows sign-in and sign-out without a reload.
+/// Sign-in state shared by every page. The user is refetched on every navigation (sign-in
+/// and sign-up end in one) and after sign-out, so the header follows without a reload.
 #[derive(Clone, Copy)]
 pub struct AuthContext {
-    pub login: ServerAction<Login>,
     pub logout: ServerAction<Logout>,
-    pub signup: ServerAction<Signup>,
     pub user: Resource<Result<Option<SessionUser>, AppError>>,
 }
 
 impl AuthContext {
+    /// Call inside the `<Router>`.
     pub fn provide() {
-        let login = ServerAction::<Login>::new();
         let logout = ServerAction::<Logout>::new();
-        let signup = ServerAction::<Signup>::new();
+        let location = use_location();
         let user = Resource::new(
-            move || (login.version().get(), logout.version().get(), signup.version().get()),
+            move || (location.pathname.get(), logout.version().get()),
             |_| current_user(),
         );
-        provide_context(AuthContext { login, logout, signup, user });
+        provide_context(AuthContext { logout, user });
     }
 
     pub fn get() -> Self {

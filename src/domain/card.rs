@@ -8,7 +8,18 @@ pub fn with_check_digit(body: &str) -> String {
         .rev()
         .filter_map(|c| c.to_digit(10))
         .enumerate()
-        .map(|(i, d)| if i % 2 == 0 { let x = d * 2; if x > 9 { x - 9 } else { x } } else { d })
+        .map(|(i, d)| {
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
         .sum();
     format!("{body}{}", (10 - sum % 10) % 10)
 }

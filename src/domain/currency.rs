@@ -36,7 +36,12 @@ pub fn format_minor(amount: i64, code: &str) -> String {
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
     let per_u = per as u64;
-    format!("{sign}{}.{:0width$} {code}", abs / per_u, abs % per_u, width = exp as usize)
+    format!(
+        "{sign}{}.{:0width$} {code}",
+        abs / per_u,
+        abs % per_u,
+        width = exp as usize
+    )
 }
 
 #[cfg(test)]

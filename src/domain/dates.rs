@@ -6,13 +6,25 @@ use chrono::NaiveDate;
 pub const MAX_RANGE_DAYS: i64 = 366;
 
 /// Parses "YYYY-MM-DD" bounds (inclusive). Empty bounds default to the 30 days ending `today`.
-pub fn parse_range(from: &str, to: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate), (&'static str, String)> {
+pub fn parse_range(
+    from: &str,
+    to: &str,
+    today: NaiveDate,
+) -> Result<(NaiveDate, NaiveDate), (&'static str, String)> {
     let parse = |field: &'static str, s: &str| {
         NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
             .map_err(|_| (field, "Use a date like 2026-11-23.".to_string()))
     };
-    let to = if to.trim().is_empty() { today } else { parse("to", to)? };
-    let from = if from.trim().is_empty() { to - chrono::Duration::days(29) } else { parse("from", from)? };
+    let to = if to.trim().is_empty() {
+        today
+    } else {
+        parse("to", to)?
+    };
+    let from = if from.trim().is_empty() {
+        to - chrono::Duration::days(29)
+    } else {
+        parse("from", from)?
+    };
     if from > to {
         return Err(("from", "The start must be on or before the end.".into()));
     }
@@ -32,15 +44,26 @@ mod tests {
 
     #[test]
     fn defaults_to_last_thirty_days() {
-        assert_eq!(parse_range("", "", d("2026-11-23")), Ok((d("2026-10-25"), d("2026-11-23"))));
+        assert_eq!(
+            parse_range("", "", d("2026-11-23")),
+            Ok((d("2026-10-25"), d("2026-11-23")))
+        );
     }
 
     #[test]
     fn rejects_bad_ranges() {
         let today = d("2026-11-23");
         assert_eq!(parse_range("2026-13-01", "", today).unwrap_err().0, "from");
-        assert_eq!(parse_range("2026-11-20", "2026-11-01", today).unwrap_err().0, "from");
+        assert_eq!(
+            parse_range("2026-11-20", "2026-11-01", today)
+                .unwrap_err()
+                .0,
+            "from"
+        );
         assert!(parse_range("2020-01-01", "2026-01-01", today).is_err());
-        assert_eq!(parse_range("2026-11-01", "2026-11-01", today), Ok((d("2026-11-01"), d("2026-11-01"))));
+        assert_eq!(
+            parse_range("2026-11-01", "2026-11-01", today),
+            Ok((d("2026-11-01"), d("2026-11-01")))
+        );
     }
 }

@@ -9,7 +9,8 @@ pub const MAX_PURCHASE_MINOR: i64 = 100_000_000;
 /// Points for a purchase of `amount_minor` minor units.
 ///
 /// `minor_per_unit` is 100 for EUR, 1 for JPY; `multiplier_pct` is 100 for x1, 150 for x1.5.
-/// Computed in 128 bits so no admissible input can overflow, then floored.
+/// Computed in 128 bits (every admissible input fits), then floored; inputs beyond any valid
+/// program saturate at `i64::MAX` instead of wrapping or panicking.
 pub fn points_for_purchase(
     amount_minor: i64,
     minor_per_unit: i64,
@@ -19,10 +20,13 @@ pub fn points_for_purchase(
     if amount_minor <= 0 || minor_per_unit <= 0 || points_per_unit <= 0 || multiplier_pct <= 0 {
         return 0;
     }
-    let numerator = amount_minor as i128 * points_per_unit as i128 * multiplier_pct as i128;
+    let numerator = (amount_minor as i128)
+        .checked_mul(points_per_unit as i128)
+        .and_then(|n| n.checked_mul(multiplier_pct as i128));
     let denominator = minor_per_unit as i128 * 100;
-    let points = numerator / denominator;
-    i64::try_from(points).unwrap_or(i64::MAX)
+    numerator.map_or(i64::MAX, |n| {
+        i64::try_from(n / denominator).unwrap_or(i64::MAX)
+    })
 }
 
 /// "12.50 EUR x 10 Stars per EUR x1.5 (Gold) = 187 Stars": shown to staff and members.
@@ -77,7 +81,10 @@ mod tests {
     fn largest_purchase_does_not_overflow() {
         let p = points_for_purchase(MAX_PURCHASE_MINOR, 100, 1_000, 1_000);
         assert_eq!(p, 10_000_000_000);
-        assert_eq!(points_for_purchase(i64::MAX, 1, i64::MAX, i64::MAX), i64::MAX);
+        assert_eq!(
+            points_for_purchase(i64::MAX, 1, i64::MAX, i64::MAX),
+            i64::MAX
+        );
     }
 
     #[test]

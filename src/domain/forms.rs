@@ -25,10 +25,18 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
     let mut v = Validator::new();
     let name = v.check("name", validate::name(&input.name));
     let currency_name = v.check("currency_name", validate::name(&input.currency_name));
-    let currency_code = v.check("currency_code", validate::currency_code(&input.currency_code));
-    let point_value_minor =
-        v.check("point_value_minor", validate::integer(&input.point_value_minor, 0, MAX_POINT_VALUE_MINOR));
-    let points_per_unit = v.check("points_per_unit", validate::integer(&input.points_per_unit, 0, MAX_POINTS_PER_UNIT));
+    let currency_code = v.check(
+        "currency_code",
+        validate::currency_code(&input.currency_code),
+    );
+    let point_value_minor = v.check(
+        "point_value_minor",
+        validate::integer(&input.point_value_minor, 0, MAX_POINT_VALUE_MINOR),
+    );
+    let points_per_unit = v.check(
+        "points_per_unit",
+        validate::integer(&input.points_per_unit, 0, MAX_POINTS_PER_UNIT),
+    );
     v.finish()?;
     Ok(ValidProgram {
         name: name.unwrap_or_default(),
@@ -49,7 +57,10 @@ pub struct ValidTier {
 pub fn tier(input: &TierInput) -> Result<ValidTier, AppError> {
     let mut v = Validator::new();
     let name = v.check("name", validate::name(&input.name));
-    let threshold_points = v.check("threshold_points", validate::integer(&input.threshold_points, 0, MAX_THRESHOLD));
+    let threshold_points = v.check(
+        "threshold_points",
+        validate::integer(&input.threshold_points, 0, MAX_THRESHOLD),
+    );
     let multiplier_pct = v.check("multiplier", validate::multiplier(&input.multiplier));
     v.finish()?;
     Ok(ValidTier {
@@ -117,7 +128,10 @@ pub fn new_user(input: &NewUserInput) -> Result<ValidNewUser, AppError> {
 pub fn request_id(input: &str) -> Result<String, AppError> {
     let s = input.trim();
     if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(AppError::field("request_id", "The form is out of date. Reload the page and try again."));
+        return Err(AppError::field(
+            "request_id",
+            "The form is out of date. Reload the page and try again.",
+        ));
     }
     Ok(s.to_string())
 }
@@ -137,7 +151,12 @@ mod tests {
             points_per_unit: "ten".into(),
         })
         .unwrap_err();
-        for f in ["name", "currency_code", "point_value_minor", "points_per_unit"] {
+        for f in [
+            "name",
+            "currency_code",
+            "point_value_minor",
+            "points_per_unit",
+        ] {
             assert!(err.field_message(f).is_some(), "{f}");
         }
         assert!(err.field_message("currency_name").is_none());
@@ -161,13 +180,47 @@ mod tests {
 
     #[test]
     fn tiers_and_users() {
-        let t = tier(&TierInput { id: None, program_id: 1, name: "Gold".into(), threshold_points: "1000".into(), multiplier: "1.5".into() }).unwrap();
+        let t = tier(&TierInput {
+            id: None,
+            program_id: 1,
+            name: "Gold".into(),
+            threshold_points: "1000".into(),
+            multiplier: "1.5".into(),
+        })
+        .unwrap();
         assert_eq!(t.multiplier_pct, 150);
-        let e = tier(&TierInput { id: None, program_id: 1, name: "".into(), threshold_points: "-5".into(), multiplier: "0".into() }).unwrap_err();
-        assert!(e.field_message("name").is_some() && e.field_message("threshold_points").is_some() && e.field_message("multiplier").is_some());
-        let e = new_user(&NewUserInput { display_name: "A".into(), email: "a@x.io".into(), role: "member".into(), password: "long enough pass".into() }).unwrap_err();
+        let e = tier(&TierInput {
+            id: None,
+            program_id: 1,
+            name: "".into(),
+            threshold_points: "-5".into(),
+            multiplier: "0".into(),
+        })
+        .unwrap_err();
+        assert!(
+            e.field_message("name").is_some()
+                && e.field_message("threshold_points").is_some()
+                && e.field_message("multiplier").is_some()
+        );
+        let e = new_user(&NewUserInput {
+            display_name: "A".into(),
+            email: "a@x.io".into(),
+            role: "member".into(),
+            password: "long enough pass".into(),
+        })
+        .unwrap_err();
         assert!(e.field_message("role").is_some());
-        assert_eq!(new_user(&NewUserInput { display_name: "A".into(), email: "a@x.io".into(), role: "staff".into(), password: "long enough pass".into() }).unwrap().role, Role::Staff);
+        assert_eq!(
+            new_user(&NewUserInput {
+                display_name: "A".into(),
+                email: "a@x.io".into(),
+                role: "staff".into(),
+                password: "long enough pass".into()
+            })
+            .unwrap()
+            .role,
+            Role::Staff
+        );
         assert!(request_id("abc-123").is_ok());
         assert!(request_id("abc 123").is_err());
         assert!(request_id("").is_err());

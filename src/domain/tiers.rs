@@ -7,8 +7,15 @@ use crate::model::program::Tier;
 pub fn standing(tiers: &[Tier], lifetime_points: i64) -> (Option<Tier>, Option<Tier>, u8) {
     let mut sorted: Vec<&Tier> = tiers.iter().collect();
     sorted.sort_by_key(|t| t.threshold_points);
-    let current = sorted.iter().rev().find(|t| t.threshold_points <= lifetime_points).copied();
-    let next = sorted.iter().find(|t| t.threshold_points > lifetime_points).copied();
+    let current = sorted
+        .iter()
+        .rev()
+        .find(|t| t.threshold_points <= lifetime_points)
+        .copied();
+    let next = sorted
+        .iter()
+        .find(|t| t.threshold_points > lifetime_points)
+        .copied();
     let progress = match next {
         None => 100,
         Some(n) => {
@@ -23,7 +30,10 @@ pub fn standing(tiers: &[Tier], lifetime_points: i64) -> (Option<Tier>, Option<T
 
 /// The earn multiplier in percent for a member at `lifetime_points`; x1 without a tier.
 pub fn multiplier_pct(tiers: &[Tier], lifetime_points: i64) -> i64 {
-    standing(tiers, lifetime_points).0.map(|t| t.multiplier_pct).unwrap_or(100)
+    standing(tiers, lifetime_points)
+        .0
+        .map(|t| t.multiplier_pct)
+        .unwrap_or(100)
 }
 
 #[cfg(test)]
@@ -42,7 +52,11 @@ mod tests {
 
     #[test]
     fn picks_highest_reached_tier_and_progress() {
-        let tiers = vec![tier("Gold", 1000, 150), tier("Bronze", 0, 100), tier("Silver", 500, 125)];
+        let tiers = vec![
+            tier("Gold", 1000, 150),
+            tier("Bronze", 0, 100),
+            tier("Silver", 500, 125),
+        ];
         let (cur, next, pct) = standing(&tiers, 750);
         assert_eq!(cur.unwrap().name, "Silver");
         assert_eq!(next.unwrap().name, "Gold");

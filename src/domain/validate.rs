@@ -82,7 +82,11 @@ pub fn password(input: &str) -> Result<String, String> {
 
 /// A whole number within `min..=max`, e.g. a threshold or a rate.
 pub fn integer(input: &str, min: i64, max: i64) -> Result<i64, String> {
-    let s: String = input.trim().chars().filter(|c| *c != ' ' && *c != '_').collect();
+    let s: String = input
+        .trim()
+        .chars()
+        .filter(|c| *c != ' ' && *c != '_')
+        .collect();
     if s.is_empty() {
         return Err("Required.".into());
     }
@@ -119,21 +123,35 @@ pub fn amount(input: &str, code: &str) -> Result<i64, String> {
     if whole.len() > 12 {
         return Err("That amount is too large.".into());
     }
-    let whole: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| "Enter an amount like 12.50.")? };
-    let frac_val: i64 = if frac.is_empty() { 0 } else { format!("{frac:0<exp$}").parse().unwrap_or(0) };
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| "Enter an amount like 12.50.")?
+    };
+    let frac_val: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<exp$}").parse().unwrap_or(0)
+    };
     let minor = whole * 10_i64.pow(exp as u32) + frac_val;
     if minor <= 0 {
         return Err("Enter an amount above zero.".into());
     }
     if minor > MAX_PURCHASE_MINOR {
-        return Err(format!("At most {} per purchase.", currency::format_minor(MAX_PURCHASE_MINOR, code)));
+        return Err(format!(
+            "At most {} per purchase.",
+            currency::format_minor(MAX_PURCHASE_MINOR, code)
+        ));
     }
     Ok(minor)
 }
 
 /// A multiplier typed as "1.5", "1,5", "x2" or "150%", to percent (150). Range x0.1..x10.
 pub fn multiplier(input: &str) -> Result<i64, String> {
-    let s = input.trim().trim_start_matches(['x', 'X']).replace(',', ".");
+    let s = input
+        .trim()
+        .trim_start_matches(['x', 'X'])
+        .replace(',', ".");
     let bad = || "Enter a multiplier like 1.5 or 150%.".to_string();
     let pct = if let Some(p) = s.strip_suffix('%') {
         p.trim().parse::<i64>().map_err(|_| bad())?
@@ -143,8 +161,14 @@ pub fn multiplier(input: &str) -> Result<i64, String> {
             return Err(bad());
         }
         let w: i64 = w.parse().map_err(|_| bad())?;
-        let f: i64 = if f.is_empty() { 0 } else { format!("{f:0<2}").parse().map_err(|_| bad())? };
-        w.checked_mul(100).and_then(|x| x.checked_add(f)).ok_or_else(bad)?
+        let f: i64 = if f.is_empty() {
+            0
+        } else {
+            format!("{f:0<2}").parse().map_err(|_| bad())?
+        };
+        w.checked_mul(100)
+            .and_then(|x| x.checked_add(f))
+            .ok_or_else(bad)?
     };
     if !(10..=1000).contains(&pct) {
         return Err("Use a multiplier from x0.1 to x10.".into());
@@ -184,13 +208,19 @@ mod tests {
         assert!(name("   ").is_err());
         assert!(name(&"x".repeat(81)).is_err());
         assert!(name("two\nlines").is_err());
-        assert_eq!(name("<script>"), Ok("<script>".into()), "escaping happens when rendering");
+        assert_eq!(
+            name("<script>"),
+            Ok("<script>".into()),
+            "escaping happens when rendering"
+        );
     }
 
     #[test]
     fn emails() {
         assert_eq!(email(" Ada@Example.COM "), Ok("ada@example.com".into()));
-        for bad in ["", "ada", "ada@", "@x.io", "a@b", "a b@x.io", "a@x.io.", "a@@x.io"] {
+        for bad in [
+            "", "ada", "ada@", "@x.io", "a@b", "a b@x.io", "a@x.io.", "a@@x.io",
+        ] {
             assert!(email(bad).is_err(), "{bad}");
         }
     }

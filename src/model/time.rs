@@ -26,7 +26,11 @@ impl Timestamp {
 
     /// Start of a UTC day as a timestamp.
     pub fn start_of(day: NaiveDate) -> Self {
-        Self(day.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp()).unwrap_or(0))
+        Self(
+            day.and_hms_opt(0, 0, 0)
+                .map(|d| d.and_utc().timestamp())
+                .unwrap_or(0),
+        )
     }
 
     /// "2026-11-23 14:05 UTC": explicit about the zone, since members and staff may be anywhere.

@@ -6,9 +6,9 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::desk::{RecordPurchase, desk_search};
-use crate::components::field::{Field, FormNotice, field_error};
-use crate::components::states::{Empty, Loading, or_error};
+use crate::api::desk::{desk_search, RecordPurchase};
+use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::card;
 use crate::model::member::{DeskMember, DeskResults};
 use crate::model::program::Program;
@@ -18,7 +18,8 @@ pub fn DeskPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let purchase = ServerAction::<RecordPurchase>::new();
-    let search = Resource::new(move || (q(), purchase.version().get()), |(q, _)| desk_search(q));
+    let booked = successes(purchase);
+    let search = Resource::new(move || (q(), booked.get()), |(q, _)| desk_search(q));
     view! {
         <Title text="Desk" />
         <h1>"Store desk"</h1>
@@ -66,7 +67,11 @@ fn results(found: DeskResults, query: String, purchase: ServerAction<RecordPurch
         }
         .into_any();
     }
-    let DeskResults { members, programs, nonce } = found;
+    let DeskResults {
+        members,
+        programs,
+        nonce,
+    } = found;
     members
         .into_iter()
         .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase /> })
@@ -75,8 +80,16 @@ fn results(found: DeskResults, query: String, purchase: ServerAction<RecordPurch
 }
 
 #[component]
-fn MemberCard(found: DeskMember, programs: Vec<Program>, nonce: String, purchase: ServerAction<RecordPurchase>) -> impl IntoView {
-    let DeskMember { member, memberships } = found;
+fn MemberCard(
+    found: DeskMember,
+    programs: Vec<Program>,
+    nonce: String,
+    purchase: ServerAction<RecordPurchase>,
+) -> impl IntoView {
+    let DeskMember {
+        member,
+        memberships,
+    } = found;
     let value = purchase.value();
     let pending = purchase.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -135,11 +148,17 @@ fn MemberCard(found: DeskMember, programs: Vec<Program>, nonce: String, purchase
                         <Field
                             label="Amount paid"
                             name="input[amount]"
+                            scope=format!("member-{member_id}")
                             inputmode="decimal"
                             hint="In the program's currency, e.g. 12.50."
                             error=err("amount")
                         />
-                        <Field label="Receipt number (optional)" name="input[reference]" error=err("reference") />
+                        <Field
+                            label="Receipt number (optional)"
+                            name="input[reference]"
+                            scope=format!("member-{member_id}")
+                            error=err("reference")
+                        />
                         <button type="submit" class="button" disabled=move || pending.get()>
                             {move || if pending.get() { "Recording…" } else { "Record purchase" }}
                         </button>

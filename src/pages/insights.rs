@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::insights::load_insights;
-use crate::components::states::{Loading, or_error};
+use crate::components::states::{or_error, Loading};
 use crate::model::insights::InsightsReport;
 
 #[component]
@@ -15,7 +15,13 @@ pub fn InsightsPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let report = Resource::new(
-        move || (param("from"), param("to"), param("program").parse::<i64>().unwrap_or(0)),
+        move || {
+            (
+                param("from"),
+                param("to"),
+                param("program").parse::<i64>().unwrap_or(0),
+            )
+        },
         |(from, to, program)| load_insights(from, to, program),
     );
     view! {

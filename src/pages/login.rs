@@ -4,20 +4,21 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::api::auth::Login;
 use crate::components::field::{Field, FormNotice};
-use crate::components::nav::AuthContext;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let auth = AuthContext::get();
-    let pending = auth.login.pending();
+    // Made here, inside the routes, so a failed no-JavaScript post shows its error.
+    let login = ServerAction::<Login>::new();
+    let pending = login.pending();
     let none = Signal::derive(|| None::<String>);
     view! {
         <Title text="Sign in" />
         <section class="card narrow">
             <h1>"Sign in"</h1>
-            <ActionForm action=auth.login>
-                <FormNotice result=auth.login.value() />
+            <ActionForm action=login>
+                <FormNotice result=login.value() />
                 <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=none />
                 <Field
                     label="Password"

@@ -7,9 +7,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::portal::{JoinProgram, joinable_programs, my_portal};
+use crate::api::portal::{joinable_programs, my_portal, JoinProgram};
 use crate::components::field::FormNotice;
-use crate::components::states::{Empty, Loading, or_error};
+use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::{card, currency};
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
@@ -22,7 +22,9 @@ pub fn PortalPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || tick.update(|n| *n += 1), REFRESH_EVERY) {
+        if let Ok(handle) =
+            set_interval_with_handle(move || tick.update(|n| *n += 1), REFRESH_EVERY)
+        {
             on_cleanup(move || handle.clear());
         }
     });
@@ -70,7 +72,11 @@ pub fn PortalPage() -> impl IntoView {
 }
 
 fn overview_view(o: PortalOverview) -> impl IntoView {
-    let PortalOverview { member, memberships, history } = o;
+    let PortalOverview {
+        member,
+        memberships,
+        history,
+    } = o;
     view! {
         <div class="columns">
             <section class="card loyalty-card" aria-label="Digital card">
@@ -99,11 +105,27 @@ fn overview_view(o: PortalOverview) -> impl IntoView {
 }
 
 fn membership_view(m: MembershipView) -> impl IntoView {
-    let worth = currency::format_minor(m.balance.saturating_mul(m.point_value_minor), &m.currency_code);
-    let tier_name = m.tier.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "No tier yet".into());
-    let multiplier = m.tier.as_ref().map(|t| multiplier_label(t.multiplier_pct)).unwrap_or_else(|| "x1".into());
+    let worth = currency::format_minor(
+        m.balance.saturating_mul(m.point_value_minor),
+        &m.currency_code,
+    );
+    let tier_name = m
+        .tier
+        .as_ref()
+        .map(|t| t.name.clone())
+        .unwrap_or_else(|| "No tier yet".into());
+    let multiplier = m
+        .tier
+        .as_ref()
+        .map(|t| multiplier_label(t.multiplier_pct))
+        .unwrap_or_else(|| "x1".into());
     let progress = match &m.next_tier {
-        Some(next) => format!("{} {} to {}", next.threshold_points - m.lifetime_points, m.currency_name, next.name),
+        Some(next) => format!(
+            "{} {} to {}",
+            next.threshold_points - m.lifetime_points,
+            m.currency_name,
+            next.name
+        ),
         None => "Top tier reached".to_string(),
     };
     let label = format!("Progress to next tier: {}%", m.progress_pct);

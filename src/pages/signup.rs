@@ -4,22 +4,22 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::field::{Field, FormNotice, field_error};
-use crate::components::nav::AuthContext;
+use crate::api::auth::Signup;
+use crate::components::field::{field_error, Field, FormNotice};
 use crate::domain::validate::MIN_PASSWORD_CHARS;
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let auth = AuthContext::get();
-    let value = auth.signup.value();
-    let pending = auth.signup.pending();
+    let signup = ServerAction::<Signup>::new();
+    let value = signup.value();
+    let pending = signup.pending();
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <Title text="Join" />
         <section class="card narrow">
             <h1>"Join the program"</h1>
             <p class="muted">"Earn points in store, online and in the app, all on one account."</p>
-            <ActionForm action=auth.signup>
+            <ActionForm action=signup>
                 <FormNotice result=value />
                 <Field label="Your name" name="input[name]" autocomplete="name" error=err("name") />
                 <Field label="Email" name="input[email]" kind="email" autocomplete="email" error=err("email") />
@@ -36,7 +36,7 @@ pub fn SignupPage() -> impl IntoView {
                     name="input[password]"
                     kind="password"
                     autocomplete="new-password"
-                    hint=const_format_hint()
+                    hint=PASSWORD_HINT
                     error=err("password")
                 />
                 <button type="submit" class="button" disabled=move || pending.get()>
@@ -48,8 +48,6 @@ pub fn SignupPage() -> impl IntoView {
     }
 }
 
-const fn const_format_hint() -> &'static str {
-    // Kept in step with MIN_PASSWORD_CHARS by the assertion below.
-    "At least 10 characters."
-}
+const PASSWORD_HINT: &str = "At least 10 characters.";
+// The hint is a constant string; this keeps it honest if the rule changes.
 const _: () = assert!(MIN_PASSWORD_CHARS == 10);

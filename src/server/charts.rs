@@ -8,8 +8,17 @@ use crate::error::AppError;
 use crate::model::insights::DailySeries;
 
 /// A bar chart of one value per day. Day labels drop the year ("11-23") to stay readable.
-pub fn daily_bars(title: &str, series_name: &str, series: &DailySeries, color: &str) -> Result<String, AppError> {
-    let labels: Vec<String> = series.days.iter().map(|d| d.get(5..).unwrap_or(d).to_string()).collect();
+pub fn daily_bars(
+    title: &str,
+    series_name: &str,
+    series: &DailySeries,
+    color: &str,
+) -> Result<String, AppError> {
+    let labels: Vec<String> = series
+        .days
+        .iter()
+        .map(|d| d.get(5..).unwrap_or(d).to_string())
+        .collect();
     let spec = json!({
         "width": 720,
         "height": 300,
@@ -35,7 +44,10 @@ mod tests {
 
     #[test]
     fn renders_svg_with_title_and_labels() {
-        let s = DailySeries { days: vec!["2026-11-22".into(), "2026-11-23".into()], values: vec![3, 7] };
+        let s = DailySeries {
+            days: vec!["2026-11-22".into(), "2026-11-23".into()],
+            values: vec![3, 7],
+        };
         let svg = daily_bars("Members enrolled per day", "Enrolled", &s, "#2f6f5e").unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("Members enrolled per day"));

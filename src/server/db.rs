@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use sqlx::any::{AnyPoolOptions, install_default_drivers};
-use sqlx::{AnyPool, Executor, Transaction, Any};
+use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -29,7 +29,9 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(format!("DATABASE_URL must start with sqlite: or postgres://, got {url:?}"))
+            Err(format!(
+                "DATABASE_URL must start with sqlite: or postgres://, got {url:?}"
+            ))
         }
     }
 }
@@ -69,7 +71,10 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&self.pool).await.map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at BEGIN, so two
@@ -83,7 +88,9 @@ impl Db {
 }
 
 fn ensure_sqlite_folder(url: &str) {
-    let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if path.is_empty() || path == ":memory:" {
         return;

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use crate::domain::{currency, earning, tiers};
 use crate::error::AppError;
 use crate::model::program::{ProgramInput, TierInput};
-use crate::model::time::{SECONDS_PER_DAY, Timestamp};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::model::user::Role;
 use crate::server::auth::password;
 use crate::server::db::Db;
@@ -44,10 +44,20 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         },
     )
     .await?;
-    for (name, threshold, multiplier) in [("Green", "0", "1"), ("Silver", "1000", "1.25"), ("Gold", "5000", "1.5")] {
+    for (name, threshold, multiplier) in [
+        ("Green", "0", "1"),
+        ("Silver", "1000", "1.25"),
+        ("Gold", "5000", "1.5"),
+    ] {
         programs::save_tier(
             db,
-            &TierInput { id: None, program_id: program.id, name: name.into(), threshold_points: threshold.into(), multiplier: multiplier.into() },
+            &TierInput {
+                id: None,
+                program_id: program.id,
+                name: name.into(),
+                threshold_points: threshold.into(),
+                multiplier: multiplier.into(),
+            },
         )
         .await?;
     }
@@ -61,37 +71,71 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     for (email, name, role) in DEMO_ACCOUNTS {
         let user_id = users::insert(&mut tx, email, name, role, &hash, now).await?;
         if role == Role::Member {
-            let member_id = members::insert_profile(&mut tx, Some(user_id), name, Some(email), Some("+4915112345678"), now).await?;
+            let member_id = members::insert_profile(
+                &mut tx,
+                Some(user_id),
+                name,
+                Some(email),
+                Some("+4915112345678"),
+                now,
+            )
+            .await?;
             let joined = Timestamp(now.0 - 45 * SECONDS_PER_DAY);
             let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
-            book_history(&mut tx, &mut rng, membership, joined, now, &program_tiers, program.points_per_unit).await?;
+            book_history(
+                &mut tx,
+                &mut rng,
+                6,
+                membership,
+                joined,
+                now,
+                &program_tiers,
+                program.points_per_unit,
+            )
+            .await?;
         }
     }
     for i in 0..SYNTHETIC_MEMBERS {
         let days_ago = rng.gen_range(0..HISTORY_DAYS);
-        let joined = Timestamp(now.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
+        let joined =
+            Timestamp(now.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
         let name = format!("Guest {:03}", i + 1);
         let email = format!("guest{:03}@demo.omniloyal.test", i + 1);
-        let member_id = members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
+        let member_id =
+            members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
         let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
-        book_history(&mut tx, &mut rng, membership, joined, now, &program_tiers, program.points_per_unit).await?;
+        let visits = rng.gen_range(0..8);
+        book_history(
+            &mut tx,
+            &mut rng,
+            visits,
+            membership,
+            joined,
+            now,
+            &program_tiers,
+            program.points_per_unit,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(true)
 }
 
-/// A few store purchases between `from` and `to`, booked with the real earning rule.
+/// `visits` store purchases between `from` and `to`, booked with the real earning rule.
+#[allow(clippy::too_many_arguments)]
 async fn book_history(
     conn: &mut sqlx::AnyConnection,
     rng: &mut StdRng,
+    visits: usize,
     membership_id: i64,
     from: Timestamp,
     to: Timestamp,
     program_tiers: &[crate::model::program::Tier],
     points_per_unit: i64,
 ) -> Result<(), AppError> {
-    let visits = rng.gen_range(0..8);
-    let mut times: Vec<i64> = (0..visits).map(|_| rng.gen_range(from.0..to.0.max(from.0 + 1))).collect();
+    let mut times: Vec<i64> = (0..visits)
+        .map(|_| rng.gen_range(from.0..to.0.max(from.0 + 1)))
+        .collect();
     times.sort_unstable();
     let mut lifetime = 0;
     for at in times {

@@ -10,13 +10,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use leptos::prelude::*;
-use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::{App, shell};
+use crate::app::{shell, App};
 use crate::server::config::Config;
 use crate::server::db::{Backend, Db};
 use crate::server::demo;
@@ -29,11 +29,17 @@ pub fn router(state: AppState) -> Router {
     let shell_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
     let header = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
+        SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
     };
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -50,7 +56,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(state.clone()), request).await
 }
 
@@ -60,11 +69,17 @@ async fn healthz(State(state): State<AppState>) -> Response {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgres",
     };
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db.pool).await {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.db.pool)
+        .await
+    {
         Ok(_) => Json(serde_json::json!({ "status": "ok", "database": backend })).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check could not reach the database");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "unavailable", "database": backend })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": backend })),
+            )
                 .into_response()
         }
     }
@@ -89,9 +104,12 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{addr}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 
@@ -101,7 +119,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -5,23 +5,30 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use super::ManageTabs;
 use super::programs::ProgramForm;
-use crate::api::programs::{DeleteTier, SaveProgram, SaveTier, get_program};
-use crate::components::field::{Field, FormNotice, field_error};
-use crate::components::states::{Empty, Loading, or_error};
-use crate::model::program::{Tier, multiplier_label};
+use super::ManageTabs;
+use crate::api::programs::{get_program, DeleteTier, SaveProgram, SaveTier};
+use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::states::{or_error, Empty, Loading};
+use crate::model::program::{multiplier_label, Tier};
 
 #[component]
 pub fn ProgramEditPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.read().get("id").and_then(|s| s.parse::<i64>().ok()).unwrap_or(0);
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
     let save = ServerAction::<SaveProgram>::new();
     let add_tier = ServerAction::<SaveTier>::new();
     // Bumped by tier rows after they save or delete, so the list reloads.
     let tiers_changed = RwSignal::new(0usize);
+    let (saved, added) = (successes(save), successes(add_tier));
     let detail = Resource::new(
-        move || (id(), save.version().get(), add_tier.version().get(), tiers_changed.get()),
+        move || (id(), saved.get(), added.get(), tiers_changed.get()),
         |(id, ..)| get_program(id),
     );
     view! {
@@ -86,8 +93,9 @@ pub fn ProgramEditPage() -> impl IntoView {
 fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
     let save = ServerAction::<SaveTier>::new();
     let delete = ServerAction::<DeleteTier>::new();
+    let (saved, deleted) = (successes(save), successes(delete));
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(delete.value().get(), Some(Ok(_))) {
+        if saved.get() + deleted.get() > 0 {
             changed.update(|n| *n += 1);
         }
     });
@@ -120,19 +128,32 @@ fn TierForm(action: ServerAction<SaveTier>, program_id: i64, tier: Option<Tier>)
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
     let editing = tier.is_some();
+    let scope = tier
+        .as_ref()
+        .map(|t| format!("tier-{}", t.id))
+        .unwrap_or_else(|| "tier-new".into());
     let (name, threshold, multiplier) = tier
         .as_ref()
-        .map(|t| (t.name.clone(), t.threshold_points.to_string(), multiplier_label(t.multiplier_pct).trim_start_matches('x').to_string()))
+        .map(|t| {
+            (
+                t.name.clone(),
+                t.threshold_points.to_string(),
+                multiplier_label(t.multiplier_pct)
+                    .trim_start_matches('x')
+                    .to_string(),
+            )
+        })
         .unwrap_or_default();
     view! {
         <ActionForm action=action attr:class="tier-form">
             <input type="hidden" name="input[program_id]" value=program_id />
             {tier.as_ref().map(|t| view! { <input type="hidden" name="input[id]" value=t.id /> })}
             <FormNotice result=value />
-            <Field label="Tier name" name="input[name]" value=name error=err("name") />
+            <Field label="Tier name" name="input[name]" scope=scope.clone() value=name error=err("name") />
             <Field
                 label="Qualifying threshold (lifetime points)"
                 name="input[threshold_points]"
+                scope=scope.clone()
                 inputmode="numeric"
                 value=threshold
                 error=err("threshold_points")
@@ -140,6 +161,7 @@ fn TierForm(action: ServerAction<SaveTier>, program_id: i64, tier: Option<Tier>)
             <Field
                 label="Earn multiplier"
                 name="input[multiplier]"
+                scope=scope
                 inputmode="decimal"
                 value=multiplier
                 hint="1 for normal earning, 1.5 for 50% more."

@@ -5,15 +5,16 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::ManageTabs;
-use crate::api::programs::{SaveProgram, list_programs};
-use crate::components::field::{Field, FormNotice, field_error};
-use crate::components::states::{Empty, Loading, or_error};
+use crate::api::programs::{list_programs, SaveProgram};
+use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::currency;
 
 #[component]
 pub fn ProgramsPage() -> impl IntoView {
     let save = ServerAction::<SaveProgram>::new();
-    let programs = Resource::new(move || save.version().get(), |_| list_programs());
+    let successes_save = successes(save);
+    let programs = Resource::new(move || successes_save.get(), |_| list_programs());
     view! {
         <Title text="Programs" />
         <h1>"Manage"</h1>
@@ -96,7 +97,10 @@ pub fn ProgramForm(
         v(|p| p.points_per_unit.to_string()),
     );
     let id = initial.as_ref().map(|p| p.id);
-    let code = initial.as_ref().map(|p| p.currency_code.clone()).unwrap_or_else(|| "EUR".into());
+    let code = initial
+        .as_ref()
+        .map(|p| p.currency_code.clone())
+        .unwrap_or_else(|| "EUR".into());
     let saved = move || matches!(value.get(), Some(Ok(_))) && editing;
     view! {
         <ActionForm action=action>

@@ -4,15 +4,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::ManageTabs;
-use crate::api::users::{CreateUser, list_staff_users};
-use crate::components::field::{Field, FormNotice, field_error};
-use crate::components::states::{Empty, Loading, or_error};
+use crate::api::users::{list_staff_users, CreateUser};
+use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::states::{or_error, Empty, Loading};
 use crate::model::user::Role;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
-    let users = Resource::new(move || create.version().get(), |_| list_staff_users());
+    let successes_create = successes(create);
+    let users = Resource::new(move || successes_create.get(), |_| list_staff_users());
     let value = create.value();
     let pending = create.pending();
     let err = move |f| field_error(move || value.get(), f);

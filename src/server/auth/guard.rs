@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
 use http::request::Parts;
-use leptos::prelude::{use_context, expect_context};
+use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
@@ -35,7 +35,9 @@ pub fn request_parts() -> Result<Parts, AppError> {
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     let state = state()?;
     let parts = request_parts()?;
-    let Some(token) = session::token_from(&parts) else { return Ok(None) };
+    let Some(token) = session::token_from(&parts) else {
+        return Ok(None);
+    };
     sessions::user_for_token(&state.db, &session::hash_token(&token), Timestamp::now()).await
 }
 
@@ -60,9 +62,10 @@ pub fn reject(err: AppError) -> AppError {
             .is_some_and(|v| v.contains("text/html"))
     });
     if !form_post {
-        if let (Some(res), Ok(status)) =
-            (use_context::<ResponseOptions>(), http::StatusCode::from_u16(err.status_code()))
-        {
+        if let (Some(res), Ok(status)) = (
+            use_context::<ResponseOptions>(),
+            http::StatusCode::from_u16(err.status_code()),
+        ) {
             res.set_status(status);
         }
     }
@@ -100,6 +103,16 @@ pub fn append_header(name: http::HeaderName, value: &str) -> Result<(), AppError
 /// Starts a session for `user_id` and sets its cookie on the response.
 pub async fn start_session(state: &AppState, parts: &Parts, user_id: i64) -> Result<(), AppError> {
     let (token, hash) = session::new_token();
-    sessions::create(&state.db, user_id, &hash, Timestamp::now(), state.config.session_ttl).await?;
-    append_header(http::header::SET_COOKIE, &session::set_cookie(&token, parts, &state.config))
+    sessions::create(
+        &state.db,
+        user_id,
+        &hash,
+        Timestamp::now(),
+        state.config.session_ttl,
+    )
+    .await?;
+    append_header(
+        http::header::SET_COOKIE,
+        &session::set_cookie(&token, parts, &state.config),
+    )
 }

@@ -3,7 +3,9 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 
 use crate::error::AppError;
@@ -36,7 +38,11 @@ pub async fn verify(password: String, stored: Option<String>) -> bool {
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
         let ok = PasswordHash::new(&stored)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && known
     })

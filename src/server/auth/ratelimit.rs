@@ -56,12 +56,27 @@ impl LoginLimiter {
     pub fn record_failure(&self, email: &str, addr: &str, now: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= SWEEP_AT {
-            entries.retain(|_, e| now.duration_since(e.first) < WINDOW || e.blocked_until.is_some_and(|u| u > now));
+            entries.retain(|_, e| {
+                now.duration_since(e.first) < WINDOW || e.blocked_until.is_some_and(|u| u > now)
+            });
         }
-        for (key, free) in [(account_key(email), ACCOUNT_FREE_FAILURES), (address_key(addr), ADDRESS_FREE_FAILURES)] {
-            let entry = entries.entry(key).or_insert(Entry { failures: 0, first: now, blocked_until: None });
-            if now.duration_since(entry.first) >= WINDOW && entry.blocked_until.is_none_or(|u| u <= now) {
-                *entry = Entry { failures: 0, first: now, blocked_until: None };
+        for (key, free) in [
+            (account_key(email), ACCOUNT_FREE_FAILURES),
+            (address_key(addr), ADDRESS_FREE_FAILURES),
+        ] {
+            let entry = entries.entry(key).or_insert(Entry {
+                failures: 0,
+                first: now,
+                blocked_until: None,
+            });
+            if now.duration_since(entry.first) >= WINDOW
+                && entry.blocked_until.is_none_or(|u| u <= now)
+            {
+                *entry = Entry {
+                    failures: 0,
+                    first: now,
+                    blocked_until: None,
+                };
             }
             entry.failures += 1;
             if entry.failures >= free {
@@ -93,12 +108,19 @@ mod tests {
         }
         assert!(l.check("a@x.io", "1.1.1.1", t0).is_ok());
         l.record_failure("A@X.io", "1.1.1.1", t0); // 5th failure, case-insensitive account
-        assert_eq!(l.check("a@x.io", "2.2.2.2", t0), Err(1), "blocked from any address");
+        assert_eq!(
+            l.check("a@x.io", "2.2.2.2", t0),
+            Err(1),
+            "blocked from any address"
+        );
         let t1 = t0 + Duration::from_secs(2);
         assert!(l.check("a@x.io", "1.1.1.1", t1).is_ok());
         l.record_failure("a@x.io", "1.1.1.1", t1);
         assert_eq!(l.check("a@x.io", "1.1.1.1", t1), Err(2));
-        assert!(l.check("b@x.io", "3.3.3.3", t1).is_ok(), "other accounts unaffected");
+        assert!(
+            l.check("b@x.io", "3.3.3.3", t1).is_ok(),
+            "other accounts unaffected"
+        );
     }
 
     #[test]
@@ -123,6 +145,9 @@ mod tests {
         }
         let later = t + WINDOW + Duration::from_secs(1);
         l.record_failure("a@x.io", "1.1.1.1", later);
-        assert!(l.check("a@x.io", "1.1.1.1", later).is_ok(), "old failures forgotten");
+        assert!(
+            l.check("a@x.io", "1.1.1.1", later).is_ok(),
+            "old failures forgotten"
+        );
     }
 }

@@ -64,7 +64,9 @@ pub fn set_cookie(token: &str, parts: &Parts, config: &Config) -> String {
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure(parts, config))
-        .max_age(cookie::time::Duration::seconds(config.session_ttl.as_secs() as i64))
+        .max_age(cookie::time::Duration::seconds(
+            config.session_ttl.as_secs() as i64,
+        ))
         .build()
         .to_string()
 }
@@ -86,7 +88,12 @@ mod tests {
     use super::*;
 
     fn parts(cookie: &str) -> Parts {
-        http::Request::builder().header("cookie", cookie).body(()).unwrap().into_parts().0
+        http::Request::builder()
+            .header("cookie", cookie)
+            .body(())
+            .unwrap()
+            .into_parts()
+            .0
     }
 
     #[test]
@@ -102,7 +109,10 @@ mod tests {
     #[test]
     fn reads_only_well_formed_session_cookie() {
         let (t, _) = new_token();
-        assert_eq!(token_from(&parts(&format!("x=1; {COOKIE_NAME}={t}"))), Some(t));
+        assert_eq!(
+            token_from(&parts(&format!("x=1; {COOKIE_NAME}={t}"))),
+            Some(t)
+        );
         assert_eq!(token_from(&parts(&format!("{COOKIE_NAME}=short"))), None);
         assert_eq!(token_from(&parts("other=1")), None);
     }

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use crate::error::AppError;
 use crate::model::insights::DailySeries;
-use crate::model::time::{SECONDS_PER_DAY, Timestamp};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 
 /// Zero-fills `rows` of (epoch day, value) over `from..=to`.
@@ -14,20 +14,37 @@ fn fill(from: NaiveDate, to: NaiveDate, rows: Vec<(i64, i64)>) -> DailySeries {
     let n = (to - from).num_days() + 1;
     let mut values = vec![0; n as usize];
     for (day, v) in rows {
-        if let Some(slot) = usize::try_from(day - first).ok().and_then(|i| values.get_mut(i)) {
+        if let Some(slot) = usize::try_from(day - first)
+            .ok()
+            .and_then(|i| values.get_mut(i))
+        {
             *slot += v;
         }
     }
-    let days = (0..n).map(|i| (from + chrono::Duration::days(i)).format("%Y-%m-%d").to_string()).collect();
+    let days = (0..n)
+        .map(|i| {
+            (from + chrono::Duration::days(i))
+                .format("%Y-%m-%d")
+                .to_string()
+        })
+        .collect();
     DailySeries { days, values }
 }
 
 fn bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
-    (Timestamp::start_of(from).0, Timestamp::start_of(to).0 + SECONDS_PER_DAY)
+    (
+        Timestamp::start_of(from).0,
+        Timestamp::start_of(to).0 + SECONDS_PER_DAY,
+    )
 }
 
 /// Members enrolled per day; `program_id` 0 means every program.
-pub async fn enrollments(db: &Db, from: NaiveDate, to: NaiveDate, program_id: i64) -> Result<DailySeries, AppError> {
+pub async fn enrollments(
+    db: &Db,
+    from: NaiveDate,
+    to: NaiveDate,
+    program_id: i64,
+) -> Result<DailySeries, AppError> {
     let (start, end) = bounds(from, to);
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT CAST(joined_at / 86400 AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM memberships \
@@ -42,7 +59,12 @@ pub async fn enrollments(db: &Db, from: NaiveDate, to: NaiveDate, program_id: i6
 }
 
 /// Points issued (earned) per day; `program_id` 0 means every program.
-pub async fn points_issued(db: &Db, from: NaiveDate, to: NaiveDate, program_id: i64) -> Result<DailySeries, AppError> {
+pub async fn points_issued(
+    db: &Db,
+    from: NaiveDate,
+    to: NaiveDate,
+    program_id: i64,
+) -> Result<DailySeries, AppError> {
     let (start, end) = bounds(from, to);
     let rows: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT CAST(e.created_at / 86400 AS BIGINT), CAST(SUM(e.points) AS BIGINT) FROM ledger_entries e \
@@ -60,7 +82,11 @@ pub async fn points_issued(db: &Db, from: NaiveDate, to: NaiveDate, program_id: 
 
 /// (id, name) of every program, for the Insights filter.
 pub async fn program_names(db: &Db) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(sqlx::query_as("SELECT id, name FROM programs ORDER BY name").fetch_all(&db.pool).await?)
+    Ok(
+        sqlx::query_as("SELECT id, name FROM programs ORDER BY name")
+            .fetch_all(&db.pool)
+            .await?,
+    )
 }
 
 #[cfg(test)]
@@ -72,7 +98,11 @@ mod tests {
         let from = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let to = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
         let d0 = Timestamp::start_of(from).0 / SECONDS_PER_DAY;
-        let s = fill(from, to, vec![(d0, 2), (d0 + 2, 5), (d0 + 3, 9), (d0 - 1, 7)]);
+        let s = fill(
+            from,
+            to,
+            vec![(d0, 2), (d0 + 2, 5), (d0 + 3, 9), (d0 - 1, 7)],
+        );
         assert_eq!(s.days, vec!["2026-11-01", "2026-11-02", "2026-11-03"]);
         assert_eq!(s.values, vec![2, 0, 5]);
         assert_eq!(s.total(), 7);

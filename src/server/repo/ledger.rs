@@ -8,7 +8,7 @@ use crate::model::member::PurchaseInput;
 use crate::model::member::PurchaseReceipt;
 use crate::model::program::multiplier_label;
 use crate::model::time::Timestamp;
-use crate::server::db::{Db, is_unique_violation};
+use crate::server::db::{is_unique_violation, Db};
 
 use super::{members, programs};
 
@@ -28,8 +28,15 @@ pub struct NewEntry<'a> {
 
 /// Moves the membership's balance (and lifetime points for earnings) and appends the entry
 /// with the balance it leaves, inside the caller's transaction. Returns (entry id, balance).
-pub async fn append(conn: &mut sqlx::AnyConnection, e: &NewEntry<'_>) -> Result<(i64, i64), sqlx::Error> {
-    let earned = if e.points > 0 && e.kind == "earn" { e.points } else { 0 };
+pub async fn append(
+    conn: &mut sqlx::AnyConnection,
+    e: &NewEntry<'_>,
+) -> Result<(i64, i64), sqlx::Error> {
+    let earned = if e.points > 0 && e.kind == "earn" {
+        e.points
+    } else {
+        0
+    };
     let balance: i64 = sqlx::query_scalar(
         "UPDATE memberships SET balance = balance + $1, lifetime_points = lifetime_points + $2 WHERE id = $3 RETURNING balance",
     )
@@ -65,13 +72,19 @@ pub const CHANNEL_STORE: &str = "store";
 /// multiplier". Joins the member to the program if needed. Retrying with the same
 /// `request_id` returns the first receipt and writes nothing.
 #[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err)]
-pub async fn record_purchase(db: &Db, recorded_by: i64, input: &PurchaseInput) -> Result<PurchaseReceipt, AppError> {
+pub async fn record_purchase(
+    db: &Db,
+    recorded_by: i64,
+    input: &PurchaseInput,
+) -> Result<PurchaseReceipt, AppError> {
     let request_id = forms::request_id(&input.request_id)?;
     let program = programs::get(db, input.program_id)
         .await
         .map_err(|_| AppError::field("program_id", "Choose a program."))?;
-    let amount_minor = validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?;
-    let reference = validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
+    let amount_minor = validate::amount(&input.amount, &program.currency_code)
+        .map_err(|m| AppError::field("amount", m))?;
+    let reference =
+        validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
     let member = members::get(db, input.member_id).await?;
     let program_tiers = programs::tiers(db, program.id).await?;
     let now = Timestamp::now();
@@ -145,7 +158,13 @@ pub async fn record_purchase(db: &Db, recorded_by: i64, input: &PurchaseInput) -
     let (entry_id, balance) = match inserted {
         Ok(booked) => booked,
         // The same request committed concurrently (PostgreSQL): drop ours, answer with theirs.
-        Err(e) if is_unique_violation(&e, "ledger_entries_request", "ledger_entries.membership_id, ledger_entries.request_id") => {
+        Err(e)
+            if is_unique_violation(
+                &e,
+                "ledger_entries_request",
+                "ledger_entries.membership_id, ledger_entries.request_id",
+            ) =>
+        {
             tx.rollback().await?;
             let (id, points, balance, description): (i64, i64, i64, String) = sqlx::query_as(
                 "SELECT id, points, balance_after, description FROM ledger_entries WHERE membership_id = $1 AND request_id = $2",

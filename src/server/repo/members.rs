@@ -10,7 +10,7 @@ use crate::model::program::Tier;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
-use crate::server::db::{Db, is_unique_violation};
+use crate::server::db::{is_unique_violation, Db};
 
 use super::users;
 
@@ -41,12 +41,20 @@ pub async fn insert_profile(
         .await;
         match result {
             Ok(id) => return Ok(id),
-            Err(e) if is_unique_violation(&e, "members_card_number_key", "members.card_number") => continue,
+            Err(e) if is_unique_violation(&e, "members_card_number_key", "members.card_number") => {
+                continue
+            }
             Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
-                return Err(AppError::field("email", "An account with this email already exists."));
+                return Err(AppError::field(
+                    "email",
+                    "An account with this email already exists.",
+                ));
             }
             Err(e) if is_unique_violation(&e, "members_phone_key", "members.phone") => {
-                return Err(AppError::field("phone", "This phone number belongs to another member."));
+                return Err(AppError::field(
+                    "phone",
+                    "This phone number belongs to another member.",
+                ));
             }
             Err(e) => return Err(e.into()),
         }
@@ -63,26 +71,43 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let user_id = users::insert(&mut tx, &v.email, &v.name, Role::Member, &hash, now).await?;
-    insert_profile(&mut tx, Some(user_id), &v.name, Some(&v.email), v.phone.as_deref(), now).await?;
+    insert_profile(
+        &mut tx,
+        Some(user_id),
+        &v.name,
+        Some(&v.email),
+        v.phone.as_deref(),
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(SessionUser { id: user_id, email: v.email, display_name: v.name, role: Role::Member })
+    Ok(SessionUser {
+        id: user_id,
+        email: v.email,
+        display_name: v.name,
+        role: Role::Member,
+    })
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Member, AppError> {
-    sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| AppError::not_found("Member"))
+    sqlx::query_as(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("Member"))
 }
 
 /// The member profile of a signed-in member account.
 pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
-    sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE user_id = $1"))
-        .bind(user_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| AppError::not_found("Member profile"))
+    sqlx::query_as(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE user_id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("Member profile"))
 }
 
 /// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
@@ -91,21 +116,32 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
 pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
     let q = query.trim();
     if q.is_empty() {
-        return Err(AppError::field("query", "Enter an email, phone or card number."));
+        return Err(AppError::field(
+            "query",
+            "Enter an email, phone or card number.",
+        ));
     }
     let (column, value) = if q.contains('@') {
-        ("email", validate::email(q).map_err(|m| AppError::field("query", m))?)
+        (
+            "email",
+            validate::email(q).map_err(|m| AppError::field("query", m))?,
+        )
     } else if let Some(card) = card::normalize(q) {
         ("card_number", card)
     } else if let Ok(Some(phone)) = validate::phone(q) {
         ("phone", phone)
     } else {
-        return Err(AppError::field("query", "That is not an email, a phone number or a valid card number."));
+        return Err(AppError::field(
+            "query",
+            "That is not an email, a phone number or a valid card number.",
+        ));
     };
-    Ok(sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE {column} = $1"))
-        .bind(value)
-        .fetch_all(&db.pool)
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE {column} = $1"
+    ))
+    .bind(value)
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -154,17 +190,14 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
 }
 
 /// Enrolls a member in a program inside the caller's transaction; joining twice is a no-op.
-/// Returns the membership id.
-pub async fn join_in(conn: &mut AnyConnection, member_id: i64, program_id: i64, now: Timestamp) -> Result<i64, AppError> {
-    let existing: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-            .bind(member_id)
-            .bind(program_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
+/// Returns the membership id. `ON CONFLICT DO NOTHING` makes concurrent first purchases of
+/// one member (PostgreSQL runs them in parallel) share one membership instead of failing.
+pub async fn join_in(
+    conn: &mut AnyConnection,
+    member_id: i64,
+    program_id: i64,
+    now: Timestamp,
+) -> Result<i64, AppError> {
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
         .bind(program_id)
         .fetch_optional(&mut *conn)
@@ -172,15 +205,22 @@ pub async fn join_in(conn: &mut AnyConnection, member_id: i64, program_id: i64, 
     if exists.is_none() {
         return Err(AppError::not_found("Program"));
     }
-    Ok(sqlx::query_scalar(
+    sqlx::query(
         "INSERT INTO memberships (member_id, program_id, balance, lifetime_points, joined_at) \
-         VALUES ($1, $2, 0, 0, $3) RETURNING id",
+         VALUES ($1, $2, 0, 0, $3) ON CONFLICT (member_id, program_id) DO NOTHING",
     )
     .bind(member_id)
     .bind(program_id)
     .bind(now.0)
-    .fetch_one(&mut *conn)
-    .await?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(
+        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
+            .bind(member_id)
+            .bind(program_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 #[tracing::instrument(skip(db), err)]
@@ -206,7 +246,14 @@ pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, A
     .bind(member_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().map(|r| JoinableProgram { id: r.id, name: r.name, currency_name: r.currency_name }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| JoinableProgram {
+            id: r.id,
+            name: r.name,
+            currency_name: r.currency_name,
+        })
+        .collect())
 }
 
 /// The member's ledger, newest first.

@@ -4,21 +4,27 @@ use crate::domain::forms;
 use crate::error::AppError;
 use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier, TierInput};
 use crate::model::time::Timestamp;
-use crate::server::db::{Db, is_unique_violation};
+use crate::server::db::{is_unique_violation, Db};
 
 const PROGRAM_COLUMNS: &str =
     "id, name, currency_name, currency_code, point_value_minor, points_per_unit, created_at, updated_at";
 
 pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
-    Ok(sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs ORDER BY name")).fetch_all(&db.pool).await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {PROGRAM_COLUMNS} FROM programs ORDER BY name"
+    ))
+    .fetch_all(&db.pool)
+    .await?)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
-    sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| AppError::not_found("Program"))
+    sqlx::query_as(&format!(
+        "SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("Program"))
 }
 
 pub async fn tiers(db: &Db, program_id: i64) -> Result<Vec<Tier>, AppError> {
@@ -32,7 +38,10 @@ pub async fn tiers(db: &Db, program_id: i64) -> Result<Vec<Tier>, AppError> {
 }
 
 pub async fn detail(db: &Db, id: i64) -> Result<ProgramDetail, AppError> {
-    Ok(ProgramDetail { program: get(db, id).await?, tiers: tiers(db, id).await? })
+    Ok(ProgramDetail {
+        program: get(db, id).await?,
+        tiers: tiers(db, id).await?,
+    })
 }
 
 fn name_taken(e: sqlx::Error) -> AppError {
@@ -86,8 +95,15 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
 fn tier_conflict(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e, "tiers_program_name", "tiers.program_id, tiers.name") {
         AppError::field("name", "This program already has a tier with this name.")
-    } else if is_unique_violation(&e, "tiers_program_threshold", "tiers.program_id, tiers.threshold_points") {
-        AppError::field("threshold_points", "Another tier already starts at this threshold.")
+    } else if is_unique_violation(
+        &e,
+        "tiers_program_threshold",
+        "tiers.program_id, tiers.threshold_points",
+    ) {
+        AppError::field(
+            "threshold_points",
+            "Another tier already starts at this threshold.",
+        )
     } else {
         e.into()
     }
@@ -129,7 +145,13 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
         .ok_or_else(|| AppError::not_found("Tier"))?,
     };
     tx.commit().await?;
-    Ok(Tier { id, program_id: input.program_id, name: v.name, threshold_points: v.threshold_points, multiplier_pct: v.multiplier_pct })
+    Ok(Tier {
+        id,
+        program_id: input.program_id,
+        name: v.name,
+        threshold_points: v.threshold_points,
+        multiplier_pct: v.multiplier_pct,
+    })
 }
 
 /// Removes a tier. Members' tiers are derived from lifetime points, so nobody is stranded:

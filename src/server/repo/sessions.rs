@@ -10,10 +10,19 @@ use crate::server::db::Db;
 use super::users::role_of;
 
 #[tracing::instrument(skip(db, token_hash), err)]
-pub async fn create(db: &Db, user_id: i64, token_hash: &str, now: Timestamp, ttl: Duration) -> Result<(), AppError> {
+pub async fn create(
+    db: &Db,
+    user_id: i64,
+    token_hash: &str,
+    now: Timestamp,
+    ttl: Duration,
+) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     // Housekeeping in passing: expired sessions are of no further use.
-    sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now.0).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(now.0)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(user_id)
@@ -34,7 +43,11 @@ struct Row {
 }
 
 /// The user behind a live session: not expired, not revoked, account not disabled.
-pub async fn user_for_token(db: &Db, token_hash: &str, now: Timestamp) -> Result<Option<SessionUser>, AppError> {
+pub async fn user_for_token(
+    db: &Db,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<Option<SessionUser>, AppError> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT u.id, u.email, u.display_name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL",
@@ -43,8 +56,15 @@ pub async fn user_for_token(db: &Db, token_hash: &str, now: Timestamp) -> Result
     .bind(now.0)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(|r| Ok(SessionUser { id: r.id, email: r.email, display_name: r.display_name, role: role_of(&r.role)? }))
-        .transpose()
+    row.map(|r| {
+        Ok(SessionUser {
+            id: r.id,
+            email: r.email,
+            display_name: r.display_name,
+            role: role_of(&r.role)?,
+        })
+    })
+    .transpose()
 }
 
 #[tracing::instrument(skip(db, token_hash), err)]

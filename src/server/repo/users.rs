@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::model::time::Timestamp;
 use crate::model::user::{NewUserInput, Role, SessionUser, UserSummary};
 use crate::server::auth::password;
-use crate::server::db::{Db, is_unique_violation};
+use crate::server::db::{is_unique_violation, Db};
 
 /// A user with their password hash: server-only, deliberately not `Serialize`.
 pub struct Credentials {
@@ -43,7 +43,12 @@ pub async fn find_credentials(db: &Db, email: &str) -> Result<Option<Credentials
     .await?;
     row.map(|r| {
         Ok(Credentials {
-            user: SessionUser { id: r.id, email: r.email, display_name: r.display_name, role: role_of(&r.role)? },
+            user: SessionUser {
+                id: r.id,
+                email: r.email,
+                display_name: r.display_name,
+                role: role_of(&r.role)?,
+            },
             password_hash: r.password_hash,
             disabled: r.disabled_at.is_some(),
         })
@@ -89,7 +94,13 @@ pub async fn create(db: &Db, input: &NewUserInput) -> Result<UserSummary, AppErr
     let mut tx = db.begin_write().await?;
     let id = insert(&mut tx, &v.email, &v.display_name, v.role, &hash, now).await?;
     tx.commit().await?;
-    Ok(UserSummary { id, email: v.email, display_name: v.display_name, role: v.role.as_str().into(), created_at: now })
+    Ok(UserSummary {
+        id,
+        email: v.email,
+        display_name: v.display_name,
+        role: v.role.as_str().into(),
+        created_at: now,
+    })
 }
 
 #[tracing::instrument(skip(db), err)]
@@ -102,5 +113,9 @@ pub async fn list_staff(db: &Db) -> Result<Vec<UserSummary>, AppError> {
 }
 
 pub async fn count(db: &Db) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users").fetch_one(&db.pool).await?)
+    Ok(
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users")
+            .fetch_one(&db.pool)
+            .await?,
+    )
 }

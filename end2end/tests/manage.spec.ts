@@ -1,0 +1,67 @@
+import { expect, test } from "@playwright/test";
+import { demo, signIn, unique } from "./helpers";
+
+test("an admin creates a program with field errors first, then edits it and its tiers", async ({ page }) => {
+  await signIn(page, demo.admin);
+  await expect(page).toHaveURL(/\/manage$/);
+  await expect(page.getByRole("link", { name: "Café Aurora Rewards" })).toBeVisible();
+
+  const name = unique("Program ");
+  const form = page.locator("section", { has: page.getByRole("heading", { name: "New program" }) });
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  await form.getByLabel("Point currency name").fill("Leaves");
+  await form.getByLabel("Value of one point (minor units)").fill("-1");
+  await form.getByLabel("Points per currency unit").fill("ten");
+  await form.getByRole("button", { name: "Create program" }).click();
+  await expect(form.getByText("Enter a number from 0 to 10000.")).toBeVisible();
+  await expect(form.getByText("Enter a whole number.")).toBeVisible();
+
+  await form.getByLabel("Value of one point (minor units)").fill("2");
+  await form.getByLabel("Points per currency unit").fill("5");
+  await form.getByRole("button", { name: "Create program" }).click();
+  await expect(page).toHaveURL(/\/manage\/programs\/\d+$/);
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+
+  // Edit the program.
+  await page.getByLabel("Points per currency unit").fill("7");
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await expect(page.getByText("Saved.")).toBeVisible();
+
+  // A tier with a bad multiplier, then a good one.
+  const add = page.locator("form.tier-form").last();
+  await add.getByLabel("Tier name").fill("Oak");
+  await add.getByLabel("Qualifying threshold (lifetime points)").fill("500");
+  await add.getByLabel("Earn multiplier").fill("50");
+  await add.getByRole("button", { name: "Add tier" }).click();
+  await expect(add.getByText("Use a multiplier from x0.1 to x10.")).toBeVisible();
+  await add.getByLabel("Earn multiplier").fill("1.5");
+  await add.getByRole("button", { name: "Add tier" }).click();
+  await expect(page.getByText("Oak · from 500 points · earns x1.5")).toBeVisible();
+
+  // Edit the tier in place.
+  await page.getByText("Oak · from 500 points · earns x1.5").click();
+  const row = page.locator("li.tier", { hasText: "Oak · from 500 points" });
+  await row.getByLabel("Earn multiplier").fill("2");
+  await row.getByRole("button", { name: "Save tier" }).click();
+  await expect(page.getByText("Oak · from 500 points · earns x2")).toBeVisible();
+
+  await page.goto("/manage");
+  await expect(page.getByRole("link", { name })).toBeVisible();
+  await expect(page.getByText("7 Leaves per EUR · one point = 0.02 EUR")).toBeVisible();
+});
+
+test("an admin creates a staff account", async ({ page }) => {
+  await signIn(page, demo.admin);
+  await page.getByRole("navigation", { name: "Manage" }).getByRole("link", { name: "Accounts" }).click();
+  const email = `${unique("staff")}@example.com`;
+  await page.getByLabel("Name", { exact: true }).fill("New Desk");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Role").selectOption("staff");
+  await page.getByLabel("Initial password").fill("short");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByText("Use at least 10 characters.")).toBeVisible();
+  await page.getByLabel("Initial password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page.getByText("Account created.")).toBeVisible();
+  await expect(page.getByRole("cell", { name: email })).toBeVisible();
+});

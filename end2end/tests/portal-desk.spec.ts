@@ -1,0 +1,64 @@
+import { expect, test } from "@playwright/test";
+import { demo, hydrated, signIn, unique } from "./helpers";
+
+test("a member signs up and joins; a staff purchase appears on the portal without a reload", async ({ browser }) => {
+  // The member, in one browser context.
+  const memberCtx = await browser.newContext();
+  const member = await memberCtx.newPage();
+  await member.goto("/signup");
+  await hydrated(member);
+  const email = `${unique("jo")}@example.com`;
+  await member.getByLabel("Your name").fill("Jo Journey");
+  await member.getByLabel("Email").fill(email);
+  await member.getByLabel("Password").fill("short");
+  await member.getByRole("button", { name: "Create account" }).click();
+  await expect(member.getByText("Use at least 10 characters.")).toBeVisible();
+  await member.getByLabel("Password").fill("a long enough password");
+  await member.getByRole("button", { name: "Create account" }).click();
+  await expect(member).toHaveURL(/\/portal$/);
+  await expect(member.getByText("You have not joined a program yet.")).toBeVisible();
+  await member.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
+  const card = member.getByRole("region", { name: "Café Aurora Rewards" });
+  await expect(card.getByTestId("balance")).toHaveText("0");
+  await expect(card.getByText("Green")).toBeVisible();
+  const cardNumber = (await member.getByLabel("Card number").textContent())!.trim();
+
+  // Mark the page: a reload would wipe this.
+  await member.evaluate(() => ((window as unknown as { __stay: boolean }).__stay = true));
+
+  // Staff, in another context, find the member by card number and record a purchase.
+  const staffCtx = await browser.newContext();
+  const staff = await staffCtx.newPage();
+  await signIn(staff, demo.staff);
+  await expect(staff).toHaveURL(/\/desk$/);
+  await staff.getByLabel("Find a member").fill(cardNumber);
+  await staff.getByRole("button", { name: "Find" }).click();
+  const found = staff.getByRole("region", { name: "Member Jo Journey" });
+  await expect(found).toBeVisible();
+  await found.getByLabel("Amount paid").fill("12,5x");
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  await expect(found.getByText("Enter an amount like 12.50.")).toBeVisible();
+  await found.getByLabel("Amount paid").fill("12.50");
+  await found.getByLabel("Receipt number (optional)").fill("T-1001");
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  await expect(staff.getByRole("heading", { name: "+125 Stars for Jo Journey" })).toBeVisible();
+  await expect(staff.getByText("12.50 EUR x 10 Stars per EUR x1 (Green) = 125 Stars")).toBeVisible();
+
+  // The member's open page catches up by itself.
+  await expect(card.getByTestId("balance")).toHaveText("125", { timeout: 15_000 });
+  await expect(member.getByRole("cell", { name: /receipt T-1001/ })).toBeVisible();
+  expect(await member.evaluate(() => (window as unknown as { __stay?: boolean }).__stay)).toBe(true);
+
+  await memberCtx.close();
+  await staffCtx.close();
+});
+
+test("the desk says so when nobody matches, and finds members by email and phone", async ({ page }) => {
+  await signIn(page, demo.staff);
+  await page.getByLabel("Find a member").fill("nobody-here@example.com");
+  await page.getByRole("button", { name: "Find" }).click();
+  await expect(page.getByText("No member matches “nobody-here@example.com”.")).toBeVisible();
+  await page.getByLabel("Find a member").fill("+49 151 12345678");
+  await page.getByRole("button", { name: "Find" }).click();
+  await expect(page.getByRole("region", { name: "Member Mia Member" })).toBeVisible();
+});

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Sets up what is missing, then runs every test: unit, integration on SQLite and PostgreSQL,
+# and the Playwright journeys in Chromium. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+started=$SECONDS
+
+bash scripts/setup.sh
+source scripts/env.sh
+# cargo-leptos compiles with this set; setting it here too lets `cargo test` reuse its build.
+export LEPTOS_OUTPUT_NAME=omniloyal
+LOGS="$(mktemp -d)"
+
+step "PostgreSQL 15: start it and make a throw-away database for this run"
+PG_ADMIN=(runuser -u postgres --)
+[ "$(id -u)" = 0 ] || PG_ADMIN=(sudo -u postgres)
+pg_ok=0
+if command -v pg_ctlcluster >/dev/null; then
+  pg_ctlcluster 15 main start 2>/dev/null || true
+  for _ in $(seq 1 20); do
+    if "${PG_ADMIN[@]}" psql -qtAc 'SELECT 1' >/dev/null 2>&1; then pg_ok=1; break; fi
+    sleep 0.5
+  done
+fi
+if [ "$pg_ok" = 1 ]; then
+  RUN_DB="omniloyal_run_$(date +%s)_$$"
+  "${PG_ADMIN[@]}" psql -qtAc "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'omniloyal_test') THEN CREATE ROLE omniloyal_test LOGIN CREATEDB PASSWORD 'omniloyal_test'; END IF; END \$\$;" >/dev/null
+  "${PG_ADMIN[@]}" psql -qtAc "CREATE DATABASE $RUN_DB OWNER omniloyal_test" >/dev/null
+  export OMNILOYAL_TEST_POSTGRES_URL="postgres://omniloyal_test:omniloyal_test@127.0.0.1:5432/$RUN_DB"
+  cleanup_pg() {
+    for db in $("${PG_ADMIN[@]}" psql -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'omniloyal\_t\_%' OR datname = '$RUN_DB'"); do
+      "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+    done
+  }
+  trap cleanup_pg EXIT
+  echo "    ok: database $RUN_DB (each test makes its own beside it; all dropped at the end)"
+elif [ -n "${CI:-}" ]; then
+  echo "PostgreSQL could not be started or reached, and CI is set: failing instead of skipping." >&2
+  exit 1
+else
+  echo "    WARNING: PostgreSQL unavailable; its half of the integration tests will be skipped."
+fi
+
+step "Unit and integration tests (cargo test, SQLite and PostgreSQL)"
+cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 | tee "$LOGS/cargo.log"
+
+step "Build the app with cargo-leptos (server + WASM, debug profile)"
+cargo leptos build 2>&1 | tail -n 5
+
+step "Playwright journeys in Chromium (hydrated and JavaScript-disabled)"
+(cd end2end && npx playwright test 2>&1) | tee "$LOGS/playwright.log"
+
+passed=$(grep -hoE '[0-9]+ passed' "$LOGS/cargo.log" "$LOGS/playwright.log" | awk '{s+=$1} END {print s+0}')
+failed=$(grep -hoE '[0-9]+ failed' "$LOGS/cargo.log" "$LOGS/playwright.log" | awk '{s+=$1} END {print s+0}')
+echo
+echo "Finished in $((SECONDS - started)) s"
+echo "all: $passed passed, $failed failed"
+[ "$failed" = 0 ]

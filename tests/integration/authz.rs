@@ -1,0 +1,257 @@
+//! Every server function, called by a visitor and by every role: who gets in, who is turned
+//! away with which answer, and that refused calls change nothing. The table must name every
+//! registered server function, so a new one cannot ship without a row here.
+
+use std::collections::BTreeSet;
+
+use omniloyal::model::user::Role;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{members, programs};
+use reqwest::StatusCode;
+
+use crate::on_both_backends;
+use crate::repo_programs::{program_input, tier_input};
+use crate::support::{client, code};
+
+/// Who may call a function. `Open` functions answer everyone (sign-in, sign-up, who-am-I).
+#[derive(Debug, Clone, Copy)]
+enum Allowed {
+    Open,
+    Roles(&'static [Role]),
+}
+
+const ADMIN: &[Role] = &[Role::Admin];
+const DESK: &[Role] = &[Role::Admin, Role::Staff];
+const INSIGHTS: &[Role] = &[Role::Admin, Role::Analyst];
+const MEMBER: &[Role] = &[Role::Member];
+
+async fn every_server_function_checks_the_callers_role(db: Db) {
+    let app = crate::support::spawn_app(db).await;
+    let program = programs::save(&app.db, &program_input("Authz"))
+        .await
+        .unwrap();
+    programs::save_tier(&app.db, &tier_input(program.id, "Green", "0", "1"))
+        .await
+        .unwrap();
+    let (_, admin) = app.as_role(Role::Admin).await;
+    let (_, analyst) = app.as_role(Role::Analyst).await;
+    let (_, staff) = app.as_role(Role::Staff).await;
+    let (member_user, member) = app.as_role(Role::Member).await;
+    let member_id = members::for_user(&app.db, member_user.id)
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let pid = program.id.to_string();
+    let callers: [(Option<Role>, &reqwest::Client); 5] = [
+        (None, &client()),
+        (Some(Role::Admin), &admin),
+        (Some(Role::Analyst), &analyst),
+        (Some(Role::Staff), &staff),
+        (Some(Role::Member), &member),
+    ];
+
+    let table: Vec<(&str, Allowed, Vec<(&str, String)>)> = vec![
+        ("current_user", Allowed::Open, vec![]),
+        (
+            "login",
+            Allowed::Open,
+            vec![
+                ("email", "nobody@x.io".into()),
+                ("password", "wrong password".into()),
+            ],
+        ),
+        ("logout", Allowed::Open, vec![]),
+        (
+            "signup",
+            Allowed::Open,
+            vec![
+                ("input[name]", "".into()),
+                ("input[email]", "bad".into()),
+                ("input[password]", "x".into()),
+            ],
+        ),
+        ("list_programs", Allowed::Roles(ADMIN), vec![]),
+        (
+            "get_program",
+            Allowed::Roles(ADMIN),
+            vec![("id", pid.clone())],
+        ),
+        (
+            "save_program",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[id]", pid.clone()),
+                ("input[name]", "Authz renamed".into()),
+                ("input[currency_name]", "Stars".into()),
+                ("input[currency_code]", "EUR".into()),
+                ("input[point_value_minor]", "1".into()),
+                ("input[points_per_unit]", "10".into()),
+            ],
+        ),
+        (
+            "save_tier",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[name]", "Gold".into()),
+                ("input[threshold_points]", "5000".into()),
+                ("input[multiplier]", "2".into()),
+            ],
+        ),
+        (
+            "delete_tier",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("tier_id", "999999".into())],
+        ),
+        ("list_staff_users", Allowed::Roles(ADMIN), vec![]),
+        (
+            "create_user",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[display_name]", "New".into()),
+                ("input[email]", "new@x.io".into()),
+                ("input[role]", "staff".into()),
+                ("input[password]", "too short".into()),
+            ],
+        ),
+        (
+            "desk_search",
+            Allowed::Roles(DESK),
+            vec![("query", member_user.email.clone())],
+        ),
+        (
+            "record_purchase",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[member_id]", member_id.clone()),
+                ("input[program_id]", pid.clone()),
+                ("input[amount]", "10".into()),
+                ("input[reference]", "".into()),
+                ("input[request_id]", "authz-1".into()),
+            ],
+        ),
+        ("my_portal", Allowed::Roles(MEMBER), vec![]),
+        ("joinable_programs", Allowed::Roles(MEMBER), vec![]),
+        (
+            "join_program",
+            Allowed::Roles(MEMBER),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "load_insights",
+            Allowed::Roles(INSIGHTS),
+            vec![
+                ("from", "".into()),
+                ("to", "".into()),
+                ("program_id", "0".into()),
+            ],
+        ),
+    ];
+
+    let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_string())
+        .collect();
+    let covered: BTreeSet<String> = table.iter().map(|(name, ..)| name.to_string()).collect();
+    assert_eq!(
+        registered, covered,
+        "the table names exactly the registered server functions"
+    );
+
+    for (name, allowed, args) in &table {
+        let form: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        for (role, c) in &callers {
+            if *name == "logout" && role.is_some() {
+                continue; // signing these callers out would spoil the rest of the table
+            }
+            let (status, body) = app.call(c, name, &form).await;
+            let who = role.map(Role::as_str).unwrap_or("visitor");
+            match (allowed, role) {
+                (Allowed::Open, _) => {
+                    assert!(
+                        !matches!(code(&body), "forbidden" | "unauthenticated"),
+                        "{name} as {who}: {status} {body}"
+                    )
+                }
+                (Allowed::Roles(roles), Some(r)) if roles.contains(r) => {
+                    assert!(
+                        status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                        "{name} as {who} should be let in: {status} {body}"
+                    );
+                    assert!(
+                        status != StatusCode::INTERNAL_SERVER_ERROR,
+                        "{name} as {who}: {body}"
+                    );
+                }
+                (Allowed::Roles(_), Some(_)) => {
+                    assert_eq!(
+                        (status, code(&body)),
+                        (StatusCode::FORBIDDEN, "forbidden"),
+                        "{name} as {who}"
+                    )
+                }
+                (Allowed::Roles(_), None) => {
+                    assert_eq!(
+                        (status, code(&body)),
+                        (StatusCode::UNAUTHORIZED, "unauthenticated"),
+                        "{name} as {who}"
+                    )
+                }
+            }
+        }
+    }
+
+    // Refused calls changed nothing: only the admin's rename, tier and the staff/admin purchase
+    // (booked once, as both used the same request id) went through.
+    let p = programs::get(&app.db, program.id).await.unwrap();
+    assert_eq!(p.name, "Authz renamed");
+    assert_eq!(programs::tiers(&app.db, program.id).await.unwrap().len(), 2);
+    let mid: i64 = member_id.parse().unwrap();
+    assert_eq!(members::history(&app.db, mid, 10).await.unwrap().len(), 1);
+}
+
+async fn members_see_only_their_own_data(db: Db) {
+    let app = crate::support::spawn_app(db).await;
+    let program = programs::save(&app.db, &program_input("Own"))
+        .await
+        .unwrap();
+    let (_, staff) = app.as_role(Role::Staff).await;
+    let (ann_user, ann) = app.as_role(Role::Member).await;
+    let (bob_user, bob) = app.as_role(Role::Member).await;
+    let ann_id = members::for_user(&app.db, ann_user.id).await.unwrap().id;
+    let (status, _) = app
+        .call(
+            &staff,
+            "record_purchase",
+            &[
+                ("input[member_id]", &ann_id.to_string()),
+                ("input[program_id]", &program.id.to_string()),
+                ("input[amount]", "20"),
+                ("input[reference]", ""),
+                ("input[request_id]", "own-1"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, ann_view) = app.call(&ann, "my_portal", &[]).await;
+    let (_, bob_view) = app.call(&bob, "my_portal", &[]).await;
+    assert_eq!(ann_view["member"]["email"], ann_user.email.as_str());
+    assert_eq!(ann_view["memberships"][0]["balance"], 200);
+    assert_eq!(bob_view["member"]["email"], bob_user.email.as_str());
+    assert_eq!(
+        bob_view["memberships"].as_array().unwrap().len(),
+        0,
+        "Bob sees none of Ann's points"
+    );
+    assert_eq!(bob_view["history"].as_array().unwrap().len(), 0);
+    // Members cannot reach the desk's lookup either.
+    let (status, _) = app
+        .call(&bob, "desk_search", &[("query", ann_user.email.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+on_both_backends!(
+    every_server_function_checks_the_callers_role,
+    members_see_only_their_own_data
+);

@@ -1,0 +1,224 @@
+//! Sign-in, sessions and request hygiene over real HTTP.
+
+use omniloyal::model::user::Role;
+use omniloyal::server::auth::session::COOKIE_NAME;
+use omniloyal::server::db::Db;
+use reqwest::StatusCode;
+
+use crate::on_both_backends;
+use crate::support::{client, code, make_user, spawn_app, PASSWORD};
+
+async fn sign_in_sets_a_safe_cookie_and_never_says_which_part_was_wrong(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Staff, "sam@x.io").await;
+    let c = client();
+    let res = c
+        .post(format!("{}/api/login", app.base))
+        .header("accept", "application/json")
+        .form(&[("email", "Sam@X.io"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.starts_with(&format!("{COOKIE_NAME}=")), "{cookie}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(cookie.contains(attr), "{attr} in {cookie}");
+    }
+    assert_eq!(
+        res.headers().get("location").unwrap(),
+        "/desk",
+        "staff land on the desk"
+    );
+    let (_, me) = app.call(&c, "current_user", &[]).await;
+    assert_eq!(me["role"], "staff");
+
+    let (s1, wrong_password) = app
+        .call(
+            &client(),
+            "login",
+            &[("email", "sam@x.io"), ("password", "not the password")],
+        )
+        .await;
+    let (s2, unknown_email) = app
+        .call(
+            &client(),
+            "login",
+            &[("email", "who@x.io"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(code(&wrong_password), "invalid_credentials");
+    assert_eq!(wrong_password, unknown_email, "identical answers");
+}
+
+async fn sign_out_revokes_the_session(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Analyst, "ari@x.io").await;
+    let c = client();
+    let res = c
+        .post(format!("{}/api/login", app.base))
+        .form(&[("email", "ari@x.io"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    let token_cookie = res
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _) = app.call(&c, "logout", &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    // Replaying the old cookie by hand, as a thief would, no longer works.
+    let res = client()
+        .post(format!("{}/api/load_insights", app.base))
+        .header("accept", "application/json")
+        .header("cookie", token_cookie)
+        .form(&[("from", ""), ("to", ""), ("program_id", "0")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn expired_sessions_are_refused(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Member, "mia@x.io").await;
+    let c = app.signed_in("mia@x.io").await;
+    assert_eq!(app.call(&c, "my_portal", &[]).await.0, StatusCode::OK);
+    sqlx::query("UPDATE sessions SET expires_at = 0")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let (status, body) = app.call(&c, "my_portal", &[]).await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+}
+
+async fn repeated_failures_slow_down_sign_in(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Admin, "ada@x.io").await;
+    for _ in 0..5 {
+        let (status, _) = app
+            .call(
+                &client(),
+                "login",
+                &[("email", "ada@x.io"), ("password", "guess guess guess")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now: the limiter answers before any password is checked.
+    let (status, body) = app
+        .call(
+            &client(),
+            "login",
+            &[("email", "ada@x.io"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    assert!(body["retry_after_secs"].as_u64().unwrap() >= 1);
+}
+
+async fn form_posts_without_javascript_redirect(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Admin, "ada@x.io").await;
+    let post = |password: &'static str| {
+        client()
+            .post(format!("{}/api/login", app.base))
+            .header("accept", "text/html")
+            .header("referer", format!("{}/login", app.base))
+            .form(&[("email", "ada@x.io"), ("password", password)])
+            .send()
+    };
+    let ok = post(PASSWORD).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::FOUND);
+    assert_eq!(ok.headers().get("location").unwrap(), "/manage");
+    assert!(ok.headers().get("set-cookie").is_some());
+    let bad = post("wrong wrong wrong").await.unwrap();
+    assert_eq!(bad.status(), StatusCode::FOUND);
+    let location = bad.headers().get("location").unwrap().to_str().unwrap();
+    assert!(
+        location.contains("/login") && location.contains("__err="),
+        "{location}"
+    );
+}
+
+async fn oversized_bodies_and_health(db: Db) {
+    let app = spawn_app(db).await;
+    let big = "x".repeat(200 * 1024);
+    let res = client()
+        .post(format!("{}/api/login", app.base))
+        .form(&[("email", big.as_str()), ("password", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let health: serde_json::Value = client()
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+}
+
+async fn names_are_rendered_escaped(db: Db) {
+    let app = spawn_app(db).await;
+    let (_, admin) = app.as_role(Role::Admin).await;
+    let evil = "<img src=x onerror=alert(1)>";
+    let (status, body) = app
+        .call(
+            &admin,
+            "save_program",
+            &[
+                ("input[name]", evil),
+                ("input[currency_name]", "Stars"),
+                ("input[currency_code]", "EUR"),
+                ("input[point_value_minor]", "1"),
+                ("input[points_per_unit]", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let html = crate::support::get_html(&admin, &format!("{}/manage", app.base)).await;
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "escaped text present"
+    );
+    assert!(
+        !html.contains(evil),
+        "raw markup absent anywhere in the page, including serialized data"
+    );
+}
+
+on_both_backends!(
+    sign_in_sets_a_safe_cookie_and_never_says_which_part_was_wrong,
+    sign_out_revokes_the_session,
+    expired_sessions_are_refused,
+    repeated_failures_slow_down_sign_in,
+    form_posts_without_javascript_redirect,
+    oversized_bodies_and_health,
+    names_are_rendered_escaped
+);

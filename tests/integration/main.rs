@@ -1,0 +1,11 @@
+//! Integration tests: repositories and the whole HTTP app, each on a fresh SQLite file and a
+//! fresh PostgreSQL database. One binary, so the app is linked once.
+
+mod support;
+
+mod authz;
+mod http_auth;
+mod journeys;
+mod repo_ledger;
+mod repo_programs;
+mod repo_users;

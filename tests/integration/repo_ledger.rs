@@ -1,0 +1,264 @@
+//! The ledger: earning arithmetic end to end, idempotent retries, concurrent purchases,
+//! append-only entries, and the daily KPI series read from it.
+
+use omniloyal::model::member::PurchaseInput;
+use omniloyal::model::time::Timestamp;
+use omniloyal::model::user::Role;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{insights, ledger, members, programs};
+
+use crate::on_both_backends;
+use crate::repo_programs::{program_input, tier_input};
+use crate::support::make_user;
+
+struct Setup {
+    staff_id: i64,
+    member_id: i64,
+    program_id: i64,
+}
+
+async fn setup(db: &Db) -> Setup {
+    let staff = make_user(db, Role::Staff, "staff@x.io").await;
+    let member_user = make_user(db, Role::Member, "mia@x.io").await;
+    let member = members::for_user(db, member_user.id).await.unwrap();
+    let p = programs::save(db, &program_input("Aurora")).await.unwrap();
+    programs::save_tier(db, &tier_input(p.id, "Green", "0", "1"))
+        .await
+        .unwrap();
+    programs::save_tier(db, &tier_input(p.id, "Gold", "1000", "1.5"))
+        .await
+        .unwrap();
+    Setup {
+        staff_id: staff.id,
+        member_id: member.id,
+        program_id: p.id,
+    }
+}
+
+fn purchase(s: &Setup, amount: &str, request_id: &str) -> PurchaseInput {
+    PurchaseInput {
+        member_id: s.member_id,
+        program_id: s.program_id,
+        amount: amount.into(),
+        reference: "R-1".into(),
+        request_id: request_id.into(),
+    }
+}
+
+/// Sum of entries equals the stored balance, and each entry's balance_after chains.
+async fn assert_ledger_consistent(db: &Db, member_id: i64) -> i64 {
+    let mut lines = members::history(db, member_id, 10_000).await.unwrap();
+    lines.reverse();
+    let mut running = 0;
+    for l in &lines {
+        running += l.points;
+        assert_eq!(
+            l.balance_after, running,
+            "entry {} carries the running balance",
+            l.id
+        );
+    }
+    let balance: i64 = members::memberships(db, member_id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.balance)
+        .sum();
+    assert_eq!(balance, running, "balance = sum of entries");
+    running
+}
+
+async fn purchases_earn_with_tier_multiplier(db: Db) {
+    let s = setup(&db).await;
+    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "99.99", "a"))
+        .await
+        .unwrap();
+    assert_eq!((r.points, r.balance, r.replayed), (999, 999, false));
+    assert!(
+        r.explanation
+            .contains("99.99 EUR x 10 Stars per EUR x1 (Green) = 999 Stars"),
+        "{}",
+        r.explanation
+    );
+    // 999 < 1000: still Green for this one.
+    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "0.10", "b"))
+        .await
+        .unwrap();
+    assert_eq!((r.points, r.balance), (1, 1000));
+    // Now Gold: 12.50 EUR x 10 x 1.5 = 187.5 -> 187.
+    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "12.50", "c"))
+        .await
+        .unwrap();
+    assert_eq!((r.points, r.balance), (187, 1187));
+    assert!(r.explanation.contains("(Gold)"));
+    let m = &members::memberships(&db, s.member_id).await.unwrap()[0];
+    assert_eq!(
+        (m.lifetime_points, m.tier.as_ref().unwrap().name.as_str()),
+        (1187, "Gold")
+    );
+    assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 1187);
+}
+
+async fn bad_purchases_change_nothing(db: Db) {
+    let s = setup(&db).await;
+    for (amount, field) in [
+        ("", "amount"),
+        ("-5", "amount"),
+        ("abc", "amount"),
+        ("1.234", "amount"),
+        ("99999999", "amount"),
+    ] {
+        let e = ledger::record_purchase(&db, s.staff_id, &purchase(&s, amount, "x"))
+            .await
+            .unwrap_err();
+        assert!(e.field_message(field).is_some(), "{amount}: {e:?}");
+    }
+    let mut bad_ref = purchase(&s, "5", "x");
+    bad_ref.reference = "r".repeat(100);
+    assert!(ledger::record_purchase(&db, s.staff_id, &bad_ref)
+        .await
+        .unwrap_err()
+        .field_message("reference")
+        .is_some());
+    let mut bad_program = purchase(&s, "5", "x");
+    bad_program.program_id = 9_999;
+    assert!(ledger::record_purchase(&db, s.staff_id, &bad_program)
+        .await
+        .unwrap_err()
+        .field_message("program_id")
+        .is_some());
+    let mut bad_member = purchase(&s, "5", "x");
+    bad_member.member_id = 9_999;
+    assert_eq!(
+        ledger::record_purchase(&db, s.staff_id, &bad_member)
+            .await
+            .unwrap_err()
+            .code(),
+        "not_found"
+    );
+    assert!(
+        ledger::record_purchase(&db, s.staff_id, &purchase(&s, "5", "has space"))
+            .await
+            .is_err()
+    );
+    assert!(members::history(&db, s.member_id, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(
+        members::memberships(&db, s.member_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "no membership created either"
+    );
+}
+
+async fn retried_purchase_books_once(db: Db) {
+    let s = setup(&db).await;
+    let first = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "same"))
+        .await
+        .unwrap();
+    let again = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "same"))
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!(
+        (again.entry_id, again.points, again.balance),
+        (first.entry_id, 100, 100)
+    );
+    // Many concurrent retries of one request: still one entry.
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (db, input) = (db.clone(), purchase(&s, "7", "burst"));
+        let staff = s.staff_id;
+        tasks.push(tokio::spawn(async move {
+            ledger::record_purchase(&db, staff, &input).await
+        }));
+    }
+    let mut ids = std::collections::HashSet::new();
+    for t in tasks {
+        ids.insert(t.await.unwrap().unwrap().entry_id);
+    }
+    assert_eq!(ids.len(), 1, "one entry for ten retries");
+    assert_eq!(
+        members::history(&db, s.member_id, 100).await.unwrap().len(),
+        2
+    );
+    assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 170);
+}
+
+async fn concurrent_purchases_all_count(db: Db) {
+    let s = setup(&db).await;
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let (db, input) = (db.clone(), purchase(&s, "1", &format!("req-{i}")));
+        let staff = s.staff_id;
+        tasks.push(tokio::spawn(async move {
+            ledger::record_purchase(&db, staff, &input).await
+        }));
+    }
+    for t in tasks {
+        t.await
+            .unwrap()
+            .expect("every concurrent purchase succeeds");
+    }
+    assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 240);
+}
+
+async fn ledger_is_append_only(db: Db) {
+    let s = setup(&db).await;
+    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
+        .await
+        .unwrap();
+    let update = sqlx::query("UPDATE ledger_entries SET points = 1 WHERE id = $1")
+        .bind(r.entry_id)
+        .execute(&db.pool)
+        .await;
+    assert!(update.is_err(), "update refused");
+    let delete = sqlx::query("DELETE FROM ledger_entries WHERE id = $1")
+        .bind(r.entry_id)
+        .execute(&db.pool)
+        .await;
+    assert!(delete.is_err(), "delete refused");
+    assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 100);
+}
+
+async fn daily_series_count_enrollments_and_points(db: Db) {
+    let s = setup(&db).await;
+    ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
+        .await
+        .unwrap();
+    ledger::record_purchase(&db, s.staff_id, &purchase(&s, "2", "b"))
+        .await
+        .unwrap();
+    let today = Timestamp::now().date();
+    let from = today - chrono::Duration::days(6);
+    let e = insights::enrollments(&db, from, today, 0).await.unwrap();
+    let p = insights::points_issued(&db, from, today, 0).await.unwrap();
+    assert_eq!(e.days.len(), 7);
+    assert_eq!(e.values, vec![0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(p.values, vec![0, 0, 0, 0, 0, 0, 120]);
+    let other = insights::points_issued(&db, from, today, s.program_id + 1)
+        .await
+        .unwrap();
+    assert_eq!(other.total(), 0, "filtered to another program");
+    let yesterday =
+        insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
+            .await
+            .unwrap();
+    assert_eq!(
+        yesterday.total(),
+        0,
+        "today's points are outside a range ending yesterday"
+    );
+}
+
+on_both_backends!(
+    purchases_earn_with_tier_multiplier,
+    bad_purchases_change_nothing,
+    retried_purchase_books_once,
+    concurrent_purchases_all_count,
+    ledger_is_append_only,
+    daily_series_count_enrollments_and_points
+);

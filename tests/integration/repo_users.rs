@@ -1,0 +1,175 @@
+//! Accounts, members and sessions in storage.
+
+use std::time::Duration;
+
+use omniloyal::domain::card;
+use omniloyal::model::time::Timestamp;
+use omniloyal::model::user::{NewUserInput, Role, SignupInput};
+use omniloyal::server::auth::session;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{members, sessions, users};
+
+use crate::on_both_backends;
+use crate::support::{make_user, PASSWORD};
+
+async fn signup_creates_account_and_profile_once(db: Db) {
+    let input = SignupInput {
+        name: "Mia".into(),
+        email: "Mia@Example.com".into(),
+        phone: "+49 151 1234567".into(),
+        password: PASSWORD.into(),
+    };
+    let user = members::signup(&db, &input).await.unwrap();
+    assert_eq!(
+        (user.email.as_str(), user.role),
+        ("mia@example.com", Role::Member)
+    );
+    let member = members::for_user(&db, user.id).await.unwrap();
+    assert!(card::is_valid(&member.card_number));
+    assert_eq!(member.phone.as_deref(), Some("+491511234567"));
+
+    let again = members::signup(&db, &input).await.unwrap_err();
+    assert!(again.field_message("email").is_some(), "{again:?}");
+    let other_email_same_phone = SignupInput {
+        email: "other@example.com".into(),
+        ..input.clone()
+    };
+    let e = members::signup(&db, &other_email_same_phone)
+        .await
+        .unwrap_err();
+    assert!(e.field_message("phone").is_some(), "{e:?}");
+    // The failed sign-up left no account behind: its transaction rolled back whole.
+    assert!(users::find_credentials(&db, "other@example.com")
+        .await
+        .unwrap()
+        .is_none());
+
+    let bad = members::signup(
+        &db,
+        &SignupInput {
+            name: "".into(),
+            email: "nope".into(),
+            phone: "12".into(),
+            password: "short".into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    for f in ["name", "email", "phone", "password"] {
+        assert!(bad.field_message(f).is_some(), "{f}");
+    }
+}
+
+async fn staff_accounts_and_credentials(db: Db) {
+    let u = users::create(
+        &db,
+        &NewUserInput {
+            display_name: "Sam".into(),
+            email: "sam@x.io".into(),
+            role: "staff".into(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap();
+    let creds = users::find_credentials(&db, "SAM@x.io")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(creds.user.id, u.id);
+    assert!(creds.password_hash.starts_with("$argon2id$"));
+    assert!(!creds.disabled);
+    let e = users::create(
+        &db,
+        &NewUserInput {
+            display_name: "Sam".into(),
+            email: "sam@x.io".into(),
+            role: "analyst".into(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(e.field_message("email").is_some());
+    assert_eq!(users::list_staff(&db).await.unwrap().len(), 1);
+}
+
+async fn find_members_by_each_identifier(db: Db) {
+    let user = members::signup(
+        &db,
+        &SignupInput {
+            name: "Mia".into(),
+            email: "mia@x.io".into(),
+            phone: "+4915112345678".into(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .unwrap();
+    let m = members::for_user(&db, user.id).await.unwrap();
+    for q in [
+        "MIA@x.io",
+        "+49 151 12345678",
+        &card::grouped(&m.card_number),
+        &m.card_number,
+    ] {
+        let found = members::find(&db, q).await.unwrap();
+        assert_eq!(
+            found.iter().map(|f| f.id).collect::<Vec<_>>(),
+            vec![m.id],
+            "query {q}"
+        );
+    }
+    assert!(members::find(&db, "nobody@x.io").await.unwrap().is_empty());
+    assert_eq!(
+        members::find(&db, "Mia").await.unwrap_err().code(),
+        "validation",
+        "no browsing by name"
+    );
+    assert_eq!(
+        members::find(&db, "").await.unwrap_err().code(),
+        "validation"
+    );
+}
+
+async fn sessions_expire_and_revoke(db: Db) {
+    let user = make_user(&db, Role::Staff, "s@x.io").await;
+    let now = Timestamp::now();
+    let (_, live) = session::new_token();
+    sessions::create(&db, user.id, &live, now, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions::user_for_token(&db, &live, now)
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(user.id)
+    );
+    assert!(
+        sessions::user_for_token(&db, &live, Timestamp(now.0 + 61))
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    sessions::revoke(&db, &live, now).await.unwrap();
+    assert!(
+        sessions::user_for_token(&db, &live, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "revoked"
+    );
+    assert!(sessions::user_for_token(&db, "unknown", now)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+on_both_backends!(
+    signup_creates_account_and_profile_once,
+    staff_accounts_and_credentials,
+    find_members_by_each_identifier,
+    sessions_expire_and_revoke
+);

@@ -1,0 +1,225 @@
+//! Fresh databases and a running app per test.
+//!
+//! PostgreSQL comes from `OMNILOYAL_TEST_POSTGRES_URL` (set by scripts/test.sh, pointing at
+//! a throw-away database of this run); each test creates its own database next to it. Without
+//! it the PostgreSQL half of a test is skipped with a note, unless `CI` is set: then it fails.
+
+use std::net::SocketAddr;
+
+use leptos::prelude::LeptosOptions;
+use omniloyal::model::user::{NewUserInput, Role, SessionUser, SignupInput};
+use omniloyal::server::config::Config;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{members, users};
+use omniloyal::server::state::AppState;
+use rand::Rng;
+use reqwest::StatusCode;
+use serde_json::Value;
+use sqlx::{Connection, Executor};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{:016x}", rand::thread_rng().r#gen::<u64>())
+}
+
+pub async fn sqlite() -> Db {
+    let path = std::env::temp_dir().join(format!("{}.db", unique("omniloyal_test")));
+    Db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .expect("open SQLite test database")
+}
+
+pub async fn postgres() -> Option<Db> {
+    let Ok(base) = std::env::var("OMNILOYAL_TEST_POSTGRES_URL") else {
+        if std::env::var_os("CI").is_some() {
+            panic!(
+                "CI is set but OMNILOYAL_TEST_POSTGRES_URL is not: PostgreSQL tests must run in CI"
+            );
+        }
+        eprintln!("note: PostgreSQL half skipped (OMNILOYAL_TEST_POSTGRES_URL not set; scripts/test.sh sets it)");
+        return None;
+    };
+    let name = unique("omniloyal_t");
+    let mut admin = sqlx::PgConnection::connect(&base)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL at OMNILOYAL_TEST_POSTGRES_URL is unreachable: {e}")
+        });
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create test database");
+    let (prefix, _) = base.rsplit_once('/').expect("URL with a database name");
+    Some(
+        Db::connect(&format!("{prefix}/{name}"))
+            .await
+            .expect("open PostgreSQL test database"),
+    )
+}
+
+/// Generates `sqlite` and `postgres` tests for each async fn taking a fresh `Db`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn sqlite() {
+                super::$name($crate::support::sqlite().await).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn postgres() {
+                if let Some(db) = $crate::support::postgres().await {
+                    super::$name(db).await
+                }
+            }
+        }
+    )*};
+}
+
+pub async fn make_user(db: &Db, role: Role, email: &str) -> SessionUser {
+    if role == Role::Member {
+        return members::signup(
+            db,
+            &SignupInput {
+                name: format!("Member {email}"),
+                email: email.into(),
+                phone: String::new(),
+                password: PASSWORD.into(),
+            },
+        )
+        .await
+        .expect("member sign-up");
+    }
+    let u = users::create(
+        db,
+        &NewUserInput {
+            display_name: format!("{role:?} user"),
+            email: email.into(),
+            role: role.as_str().into(),
+            password: PASSWORD.into(),
+        },
+    )
+    .await
+    .expect("create user");
+    SessionUser {
+        id: u.id,
+        email: u.email,
+        display_name: u.display_name,
+        role,
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub db: Db,
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    let options = LeptosOptions::builder().output_name("omniloyal").build();
+    let state = AppState::new(options, db.clone(), Config::for_database("test"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = omniloyal::server::serve::router(state);
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    TestApp {
+        base: format!("http://{addr}"),
+        db,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects (so tests see them).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    /// Calls a server function the way the hydrated app does (form-encoded, JSON back).
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let res = client
+            .post(format!("{}/api/{endpoint}", self.base))
+            .header("accept", "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body)
+    }
+
+    /// A client signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        let c = client();
+        let (status, body) = self
+            .call(&c, "login", &[("email", email), ("password", PASSWORD)])
+            .await;
+        assert!(
+            status.is_success(),
+            "sign-in of {email} failed: {status} {body}"
+        );
+        c
+    }
+
+    /// A fresh user of `role` and a client signed in as them.
+    pub async fn as_role(&self, role: Role) -> (SessionUser, reqwest::Client) {
+        let email = format!("{}@test.omniloyal.test", unique(role.as_str()));
+        let user = make_user(&self.db, role, &email).await;
+        (user, self.signed_in(&email).await)
+    }
+}
+
+/// GETs a server-rendered page. A stream that stops for 10 s fails the test and shows how
+/// far the page got, rather than hanging the run.
+pub async fn get_html(client: &reqwest::Client, url: &str) -> String {
+    let mut res = client
+        .get(url)
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("request");
+    let mut html = String::new();
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_secs(10), res.chunk()).await {
+            Ok(Ok(Some(chunk))) => html.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(Ok(None)) => return html,
+            Ok(Err(e)) => panic!("reading {url}: {e}"),
+            Err(_) => {
+                let tail: String = html
+                    .chars()
+                    .rev()
+                    .take(600)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                panic!(
+                    "{url} stalled after {} bytes; last part:\n{tail}",
+                    html.len()
+                )
+            }
+        }
+    }
+}
+
+/// The `code` of an error body.
+pub fn code(body: &Value) -> &str {
+    body.get("code").and_then(Value::as_str).unwrap_or("")
+}
