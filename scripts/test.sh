@@ -9,8 +9,13 @@ started=$SECONDS
 
 bash scripts/setup.sh
 source scripts/env.sh
-# cargo-leptos compiles with this set; setting it here too lets `cargo test` reuse its build.
+# cargo-leptos compiles debug builds with LEPTOS_OUTPUT_NAME set and RUSTFLAGS="--cfg
+# erase_components". `cargo test` gets the same, so it reuses that build and the server binary
+# it rebuilds for integration tests renders the same markup as the WASM (one built without
+# erase_components fails to hydrate against it). RUSTFLAGS is not exported: cargo-leptos would
+# append its flag to it a second time and rebuild everything.
 export LEPTOS_OUTPUT_NAME=omniloyal
+LEPTOS_RUSTFLAGS="--cfg erase_components"
 LOGS="$(mktemp -d)"
 
 step "PostgreSQL 15: start it and make a throw-away database for this run"
@@ -29,13 +34,13 @@ if [ "$pg_ok" = 1 ]; then
   "${PG_ADMIN[@]}" psql -qtAc "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'omniloyal_test') THEN CREATE ROLE omniloyal_test LOGIN CREATEDB PASSWORD 'omniloyal_test'; END IF; END \$\$;" >/dev/null
   "${PG_ADMIN[@]}" psql -qtAc "CREATE DATABASE $RUN_DB OWNER omniloyal_test" >/dev/null
   export OMNILOYAL_TEST_POSTGRES_URL="postgres://omniloyal_test:omniloyal_test@127.0.0.1:5432/$RUN_DB"
-  cleanup_pg() {
-    for db in $("${PG_ADMIN[@]}" psql -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'omniloyal\_t\_%' OR datname = '$RUN_DB'"); do
-      "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
-    done
-  }
+  cleanup_pg() { "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $RUN_DB WITH (FORCE)" >/dev/null || true; }
   trap cleanup_pg EXIT
-  echo "    ok: database $RUN_DB (each test makes its own beside it; all dropped at the end)"
+  # Databases left by runs that were killed before their cleanup.
+  for db in $("${PG_ADMIN[@]}" psql -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'omniloyal\_run\_%' AND datname <> '$RUN_DB'"); do
+    "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+  done
+  echo "    ok: database $RUN_DB (each test gets a schema of its own in it; dropped at the end)"
 elif [ -n "${CI:-}" ]; then
   echo "PostgreSQL could not be started or reached, and CI is set: failing instead of skipping." >&2
   exit 1
@@ -44,7 +49,7 @@ else
 fi
 
 step "Unit and integration tests (cargo test, SQLite and PostgreSQL)"
-cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 | tee "$LOGS/cargo.log"
+RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 | tee "$LOGS/cargo.log"
 
 step "Build the app with cargo-leptos (server + WASM, debug profile)"
 cargo leptos build 2>&1 | tail -n 5

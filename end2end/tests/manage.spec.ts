@@ -65,3 +65,27 @@ test("an admin creates a staff account", async ({ page }) => {
   await expect(page.getByText("Account created.")).toBeVisible();
   await expect(page.getByRole("cell", { name: email })).toBeVisible();
 });
+
+test("names are shown as text, never as markup", async ({ page }) => {
+  await signIn(page, demo.admin);
+  const name = `<img src=x onerror="window.__pwned=1"> ${unique("")}`;
+  const form = page.locator("section", { has: page.getByRole("heading", { name: "New program" }) });
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  await form.getByLabel("Point currency name").fill("<b>Stars</b>");
+  await form.getByLabel("Value of one point (minor units)").fill("1");
+  await form.getByLabel("Points per currency unit").fill("1");
+  await form.getByRole("button", { name: "Create program" }).click();
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+  // A full server render of the same data, as a no-JavaScript visitor would get it.
+  await page.reload();
+  await expect(page.getByRole("heading", { name })).toBeVisible();
+  await page.goto("/manage");
+  await expect(page.getByRole("link", { name })).toBeVisible();
+  await expect(page.getByText("1 <b>Stars</b> per EUR")).toBeVisible();
+  expect(await page.locator("main img").count()).toBe(0);
+  // Nor anywhere in the HTML, including the data serialized for hydration.
+  const html = await (await page.request.get("/manage")).text();
+  expect(html).not.toContain('<img src=x onerror="window.__pwned=1">');
+  expect(html).not.toContain("<b>Stars</b>");
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+});

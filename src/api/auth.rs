@@ -46,9 +46,7 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
             Ok(c.user)
         }
         _ => {
-            state
-                .login_limiter
-                .record_failure(&email, &addr, Instant::now());
+            state.login_limiter.record_failure(&email, &addr, Instant::now());
             tracing::info!(%addr, "failed sign-in");
             Err(guard::reject(AppError::InvalidCredentials))
         }
@@ -83,9 +81,7 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let user = members::signup(&state.db, &input)
-        .await
-        .map_err(guard::reject)?;
+    let user = members::signup(&state.db, &input).await.map_err(guard::reject)?;
     guard::start_session(&state, &parts, user.id).await?;
     leptos_axum::redirect("/portal");
     Ok(user)

@@ -23,10 +23,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     let mut out = Vec::with_capacity(found.len());
     for member in found {
         let memberships = members::memberships(&db, member.id).await?;
-        out.push(DeskMember {
-            member,
-            memberships,
-        });
+        out.push(DeskMember { member, memberships });
     }
     let nonce = format!("{:016x}", rand::thread_rng().r#gen::<u64>());
     Ok(DeskResults {

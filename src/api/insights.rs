@@ -8,11 +8,7 @@ use crate::model::insights::InsightsReport;
 /// Enrollments and points issued per UTC day between `from` and `to` (inclusive, ISO dates;
 /// empty means the last 30 days), for one program or all (`program_id` 0).
 #[server(endpoint = "load_insights")]
-pub async fn load_insights(
-    from: String,
-    to: String,
-    program_id: i64,
-) -> Result<InsightsReport, AppError> {
+pub async fn load_insights(from: String, to: String, program_id: i64) -> Result<InsightsReport, AppError> {
     use crate::domain::dates;
     use crate::model::user::Role;
     use crate::server::auth::guard;
@@ -28,18 +24,8 @@ pub async fn load_insights(
         from: from.to_string(),
         to: to.to_string(),
         program_id: (program_id != 0).then_some(program_id),
-        enrollments_svg: charts::daily_bars(
-            "Members enrolled per day",
-            "Enrolled",
-            &enrollments,
-            "#2f6f5e",
-        )?,
-        points_svg: charts::daily_bars(
-            "Points issued per day",
-            "Points",
-            &points_issued,
-            "#c0803a",
-        )?,
+        enrollments_svg: charts::daily_bars("Members enrolled per day", "Enrolled", &enrollments, "#2f6f5e")?,
+        points_svg: charts::daily_bars("Points issued per day", "Points", &points_issued, "#c0803a")?,
         enrollments,
         points_issued,
         programs: insights::program_names(&db).await?,

@@ -16,9 +16,7 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
     use crate::server::repo::members;
     let user = guard::require(Role::is_member).await?;
     let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id)
-        .await
-        .map_err(guard::reject)?;
+    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
     let memberships = members::memberships(&db, member.id).await?;
     let history = members::history(&db, member.id, HISTORY_LINES).await?;
     Ok(PortalOverview {
@@ -35,9 +33,7 @@ pub async fn joinable_programs() -> Result<Vec<JoinableProgram>, AppError> {
     use crate::server::repo::members;
     let user = guard::require(Role::is_member).await?;
     let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id)
-        .await
-        .map_err(guard::reject)?;
+    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
     members::joinable(&db, member.id).await
 }
 
@@ -48,9 +44,7 @@ pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     use crate::server::repo::members;
     let user = guard::require(Role::is_member).await?;
     let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id)
-        .await
-        .map_err(guard::reject)?;
+    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
     members::join(&db, member.id, program_id)
         .await
         .map_err(guard::reject)

@@ -48,10 +48,7 @@ pub fn Field(
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(into, optional)] scope: Option<String>,
 ) -> impl IntoView {
-    let base = name
-        .replace(['[', ']'], "-")
-        .trim_end_matches('-')
-        .to_string();
+    let base = name.replace(['[', ']'], "-").trim_end_matches('-').to_string();
     let id = match scope {
         Some(scope) => format!("{scope}-{base}"),
         None => base,

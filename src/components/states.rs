@@ -25,9 +25,7 @@ pub fn Empty(children: Children) -> impl IntoView {
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     let action = match &error {
-        AppError::Unauthenticated => {
-            Some(view! { <A href="/login" attr:class="button">"Sign in"</A> })
-        }
+        AppError::Unauthenticated => Some(view! { <A href="/login" attr:class="button">"Sign in"</A> }),
         _ => None,
     };
     view! {
@@ -39,10 +37,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
 }
 
 /// Renders `Ok` with `ok`, `Err` with the error notice.
-pub fn or_error<T, V: IntoView + 'static>(
-    result: Result<T, AppError>,
-    ok: impl FnOnce(T) -> V,
-) -> AnyView {
+pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl FnOnce(T) -> V) -> AnyView {
     match result {
         Ok(v) => ok(v).into_any(),
         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),

@@ -55,9 +55,7 @@ mod tests {
         let today = d("2026-11-23");
         assert_eq!(parse_range("2026-13-01", "", today).unwrap_err().0, "from");
         assert_eq!(
-            parse_range("2026-11-20", "2026-11-01", today)
-                .unwrap_err()
-                .0,
+            parse_range("2026-11-20", "2026-11-01", today).unwrap_err().0,
             "from"
         );
         assert!(parse_range("2020-01-01", "2026-01-01", today).is_err());

@@ -24,9 +24,7 @@ pub fn points_for_purchase(
         .checked_mul(points_per_unit as i128)
         .and_then(|n| n.checked_mul(multiplier_pct as i128));
     let denominator = minor_per_unit as i128 * 100;
-    numerator.map_or(i64::MAX, |n| {
-        i64::try_from(n / denominator).unwrap_or(i64::MAX)
-    })
+    numerator.map_or(i64::MAX, |n| i64::try_from(n / denominator).unwrap_or(i64::MAX))
 }
 
 /// "12.50 EUR x 10 Stars per EUR x1.5 (Gold) = 187 Stars": shown to staff and members.
@@ -81,10 +79,7 @@ mod tests {
     fn largest_purchase_does_not_overflow() {
         let p = points_for_purchase(MAX_PURCHASE_MINOR, 100, 1_000, 1_000);
         assert_eq!(p, 10_000_000_000);
-        assert_eq!(
-            points_for_purchase(i64::MAX, 1, i64::MAX, i64::MAX),
-            i64::MAX
-        );
+        assert_eq!(points_for_purchase(i64::MAX, 1, i64::MAX, i64::MAX), i64::MAX);
     }
 
     #[test]

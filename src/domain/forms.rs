@@ -25,10 +25,7 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
     let mut v = Validator::new();
     let name = v.check("name", validate::name(&input.name));
     let currency_name = v.check("currency_name", validate::name(&input.currency_name));
-    let currency_code = v.check(
-        "currency_code",
-        validate::currency_code(&input.currency_code),
-    );
+    let currency_code = v.check("currency_code", validate::currency_code(&input.currency_code));
     let point_value_minor = v.check(
         "point_value_minor",
         validate::integer(&input.point_value_minor, 0, MAX_POINT_VALUE_MINOR),
@@ -151,12 +148,7 @@ mod tests {
             points_per_unit: "ten".into(),
         })
         .unwrap_err();
-        for f in [
-            "name",
-            "currency_code",
-            "point_value_minor",
-            "points_per_unit",
-        ] {
+        for f in ["name", "currency_code", "point_value_minor", "points_per_unit"] {
             assert!(err.field_message(f).is_some(), "{f}");
         }
         assert!(err.field_message("currency_name").is_none());

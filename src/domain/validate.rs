@@ -82,11 +82,7 @@ pub fn password(input: &str) -> Result<String, String> {
 
 /// A whole number within `min..=max`, e.g. a threshold or a rate.
 pub fn integer(input: &str, min: i64, max: i64) -> Result<i64, String> {
-    let s: String = input
-        .trim()
-        .chars()
-        .filter(|c| *c != ' ' && *c != '_')
-        .collect();
+    let s: String = input.trim().chars().filter(|c| *c != ' ' && *c != '_').collect();
     if s.is_empty() {
         return Err("Required.".into());
     }
@@ -148,10 +144,7 @@ pub fn amount(input: &str, code: &str) -> Result<i64, String> {
 
 /// A multiplier typed as "1.5", "1,5", "x2" or "150%", to percent (150). Range x0.1..x10.
 pub fn multiplier(input: &str) -> Result<i64, String> {
-    let s = input
-        .trim()
-        .trim_start_matches(['x', 'X'])
-        .replace(',', ".");
+    let s = input.trim().trim_start_matches(['x', 'X']).replace(',', ".");
     let bad = || "Enter a multiplier like 1.5 or 150%.".to_string();
     let pct = if let Some(p) = s.strip_suffix('%') {
         p.trim().parse::<i64>().map_err(|_| bad())?

@@ -86,10 +86,7 @@ fn MemberCard(
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
 ) -> impl IntoView {
-    let DeskMember {
-        member,
-        memberships,
-    } = found;
+    let DeskMember { member, memberships } = found;
     let value = purchase.value();
     let pending = purchase.pending();
     let err = move |f| field_error(move || value.get(), f);

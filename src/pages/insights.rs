@@ -28,7 +28,7 @@ pub fn InsightsPage() -> impl IntoView {
         <Title text="Insights" />
         <h1>"Insights"</h1>
         <Transition fallback=|| view! { <Loading what="charts" /> }>
-            {move || report.get().map(|r| or_error(r, |r| report_view(r)))}
+            {move || report.get().map(|r| or_error(r, report_view))}
         </Transition>
     }
 }

@@ -22,9 +22,7 @@ pub fn PortalPage() -> impl IntoView {
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
-        if let Ok(handle) =
-            set_interval_with_handle(move || tick.update(|n| *n += 1), REFRESH_EVERY)
-        {
+        if let Ok(handle) = set_interval_with_handle(move || tick.update(|n| *n += 1), REFRESH_EVERY) {
             on_cleanup(move || handle.clear());
         }
     });
@@ -105,10 +103,7 @@ fn overview_view(o: PortalOverview) -> impl IntoView {
 }
 
 fn membership_view(m: MembershipView) -> impl IntoView {
-    let worth = currency::format_minor(
-        m.balance.saturating_mul(m.point_value_minor),
-        &m.currency_code,
-    );
+    let worth = currency::format_minor(m.balance.saturating_mul(m.point_value_minor), &m.currency_code);
     let tier_name = m
         .tier
         .as_ref()

@@ -30,12 +30,11 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/omniloyal.db?mode=rwc";
 impl Config {
     pub fn from_env() -> Result<Self, String> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
-        let flag =
-            |k: &str| var(k).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
+        let flag = |k: &str| var(k).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"));
         let session_hours: u64 = match var("OMNILOYAL_SESSION_HOURS") {
-            Some(v) => v.parse().map_err(|_| {
-                format!("OMNILOYAL_SESSION_HOURS must be a whole number, got {v:?}")
-            })?,
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("OMNILOYAL_SESSION_HOURS must be a whole number, got {v:?}"))?,
             None => 12,
         };
         let cookie_secure = match var("OMNILOYAL_COOKIE_SECURE").as_deref() {
@@ -49,9 +48,9 @@ impl Config {
             }
         };
         let max_body_bytes = match var("OMNILOYAL_MAX_BODY_BYTES") {
-            Some(v) => v.parse().map_err(|_| {
-                format!("OMNILOYAL_MAX_BODY_BYTES must be a number of bytes, got {v:?}")
-            })?,
+            Some(v) => v
+                .parse()
+                .map_err(|_| format!("OMNILOYAL_MAX_BODY_BYTES must be a number of bytes, got {v:?}"))?,
             None => 64 * 1024,
         };
         Ok(Self {

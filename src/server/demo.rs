@@ -97,12 +97,10 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     }
     for i in 0..SYNTHETIC_MEMBERS {
         let days_ago = rng.gen_range(0..HISTORY_DAYS);
-        let joined =
-            Timestamp(now.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
+        let joined = Timestamp(now.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
         let name = format!("Guest {:03}", i + 1);
         let email = format!("guest{:03}@demo.omniloyal.test", i + 1);
-        let member_id =
-            members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
+        let member_id = members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
         let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
         let visits = rng.gen_range(0..8);
         book_history(
@@ -166,7 +164,8 @@ async fn book_history(
 
 /// The lines printed on start so a newcomer can sign in.
 pub fn banner(addr: &str) -> String {
-    let mut s = format!("\nOmniloyal demo is running at http://{addr}\nDemo accounts (password: {DEMO_PASSWORD}):\n");
+    let mut s =
+        format!("\nOmniloyal demo is running at http://{addr}\nDemo accounts (password: {DEMO_PASSWORD}):\n");
     for (email, _, role) in DEMO_ACCOUNTS {
         s.push_str(&format!("  {:<16} {email}\n", role.label()));
     }

@@ -20,6 +20,9 @@ enum Allowed {
     Roles(&'static [Role]),
 }
 
+/// A server function, who may call it, and form arguments that make a valid call.
+type Row = (&'static str, Allowed, Vec<(&'static str, String)>);
+
 const ADMIN: &[Role] = &[Role::Admin];
 const DESK: &[Role] = &[Role::Admin, Role::Staff];
 const INSIGHTS: &[Role] = &[Role::Admin, Role::Analyst];
@@ -27,9 +30,7 @@ const MEMBER: &[Role] = &[Role::Member];
 
 async fn every_server_function_checks_the_callers_role(db: Db) {
     let app = crate::support::spawn_app(db).await;
-    let program = programs::save(&app.db, &program_input("Authz"))
-        .await
-        .unwrap();
+    let program = programs::save(&app.db, &program_input("Authz")).await.unwrap();
     programs::save_tier(&app.db, &tier_input(program.id, "Green", "0", "1"))
         .await
         .unwrap();
@@ -51,7 +52,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         (Some(Role::Member), &member),
     ];
 
-    let table: Vec<(&str, Allowed, Vec<(&str, String)>)> = vec![
+    let table: Vec<Row> = vec![
         ("current_user", Allowed::Open, vec![]),
         (
             "login",
@@ -72,11 +73,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             ],
         ),
         ("list_programs", Allowed::Roles(ADMIN), vec![]),
-        (
-            "get_program",
-            Allowed::Roles(ADMIN),
-            vec![("id", pid.clone())],
-        ),
+        ("get_program", Allowed::Roles(ADMIN), vec![("id", pid.clone())]),
         (
             "save_program",
             Allowed::Roles(ADMIN),
@@ -141,11 +138,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         (
             "load_insights",
             Allowed::Roles(INSIGHTS),
-            vec![
-                ("from", "".into()),
-                ("to", "".into()),
-                ("program_id", "0".into()),
-            ],
+            vec![("from", "".into()), ("to", "".into()), ("program_id", "0".into())],
         ),
     ];
 
@@ -212,9 +205,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
 
 async fn members_see_only_their_own_data(db: Db) {
     let app = crate::support::spawn_app(db).await;
-    let program = programs::save(&app.db, &program_input("Own"))
-        .await
-        .unwrap();
+    let program = programs::save(&app.db, &program_input("Own")).await.unwrap();
     let (_, staff) = app.as_role(Role::Staff).await;
     let (ann_user, ann) = app.as_role(Role::Member).await;
     let (bob_user, bob) = app.as_role(Role::Member).await;

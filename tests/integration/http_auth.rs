@@ -53,10 +53,7 @@ async fn sign_in_sets_a_safe_cookie_and_never_says_which_part_was_wrong(db: Db) 
             &[("email", "who@x.io"), ("password", PASSWORD)],
         )
         .await;
-    assert_eq!(
-        (s1, s2),
-        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
-    );
+    assert_eq!((s1, s2), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
     assert_eq!(code(&wrong_password), "invalid_credentials");
     assert_eq!(wrong_password, unknown_email, "identical answers");
 }
@@ -184,41 +181,11 @@ async fn oversized_bodies_and_health(db: Db) {
     assert_eq!(health["status"], "ok");
 }
 
-async fn names_are_rendered_escaped(db: Db) {
-    let app = spawn_app(db).await;
-    let (_, admin) = app.as_role(Role::Admin).await;
-    let evil = "<img src=x onerror=alert(1)>";
-    let (status, body) = app
-        .call(
-            &admin,
-            "save_program",
-            &[
-                ("input[name]", evil),
-                ("input[currency_name]", "Stars"),
-                ("input[currency_code]", "EUR"),
-                ("input[point_value_minor]", "1"),
-                ("input[points_per_unit]", "10"),
-            ],
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let html = crate::support::get_html(&admin, &format!("{}/manage", app.base)).await;
-    assert!(
-        html.contains("&lt;img src=x onerror=alert(1)&gt;"),
-        "escaped text present"
-    );
-    assert!(
-        !html.contains(evil),
-        "raw markup absent anywhere in the page, including serialized data"
-    );
-}
-
 on_both_backends!(
     sign_in_sets_a_safe_cookie_and_never_says_which_part_was_wrong,
     sign_out_revokes_the_session,
     expired_sessions_are_refused,
     repeated_failures_slow_down_sign_in,
     form_posts_without_javascript_redirect,
-    oversized_bodies_and_health,
-    names_are_rendered_escaped
+    oversized_bodies_and_health
 );

@@ -58,15 +58,11 @@ async fn program_to_portal_to_insights(db: Db) {
     let (_, joinable) = app.call(&member, "joinable_programs", &[]).await;
     assert_eq!(joinable[0]["name"], "Journey Rewards");
     assert_eq!(
-        app.call(&member, "join_program", &[("program_id", &pid)])
-            .await
-            .0,
+        app.call(&member, "join_program", &[("program_id", &pid)]).await.0,
         StatusCode::OK
     );
     assert_eq!(
-        app.call(&member, "join_program", &[("program_id", &pid)])
-            .await
-            .0,
+        app.call(&member, "join_program", &[("program_id", &pid)]).await.0,
         StatusCode::OK,
         "joining twice is harmless"
     );
@@ -76,10 +72,7 @@ async fn program_to_portal_to_insights(db: Db) {
     let (_, found) = app
         .call(&staff, "desk_search", &[("query", "+49 30 123456")])
         .await;
-    let member_id = found["members"][0]["member"]["id"]
-        .as_i64()
-        .unwrap()
-        .to_string();
+    let member_id = found["members"][0]["member"]["id"].as_i64().unwrap().to_string();
     let (status, receipt) = app
         .call(
             &staff,

@@ -141,15 +141,9 @@ async fn bad_purchases_change_nothing(db: Db) {
             .await
             .is_err()
     );
-    assert!(members::history(&db, s.member_id, 100)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(members::history(&db, s.member_id, 100).await.unwrap().is_empty());
     assert!(
-        members::memberships(&db, s.member_id)
-            .await
-            .unwrap()
-            .is_empty(),
+        members::memberships(&db, s.member_id).await.unwrap().is_empty(),
         "no membership created either"
     );
 }
@@ -181,10 +175,7 @@ async fn retried_purchase_books_once(db: Db) {
         ids.insert(t.await.unwrap().unwrap().entry_id);
     }
     assert_eq!(ids.len(), 1, "one entry for ten retries");
-    assert_eq!(
-        members::history(&db, s.member_id, 100).await.unwrap().len(),
-        2
-    );
+    assert_eq!(members::history(&db, s.member_id, 100).await.unwrap().len(), 2);
     assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 170);
 }
 
@@ -199,9 +190,7 @@ async fn concurrent_purchases_all_count(db: Db) {
         }));
     }
     for t in tasks {
-        t.await
-            .unwrap()
-            .expect("every concurrent purchase succeeds");
+        t.await.unwrap().expect("every concurrent purchase succeeds");
     }
     assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 240);
 }
@@ -243,10 +232,9 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
         .await
         .unwrap();
     assert_eq!(other.total(), 0, "filtered to another program");
-    let yesterday =
-        insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
-            .await
-            .unwrap();
+    let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
+        .await
+        .unwrap();
     assert_eq!(
         yesterday.total(),
         0,

@@ -31,11 +31,7 @@ pub fn tier_input(program_id: i64, name: &str, threshold: &str, multiplier: &str
 async fn create_edit_and_list(db: Db) {
     let p = programs::save(&db, &program_input("Aurora")).await.unwrap();
     assert_eq!(
-        (
-            p.points_per_unit,
-            p.point_value_minor,
-            p.currency_code.as_str()
-        ),
+        (p.points_per_unit, p.point_value_minor, p.currency_code.as_str()),
         (10, 1, "EUR")
     );
 
@@ -59,13 +55,8 @@ async fn bad_input_changes_nothing(db: Db) {
     assert!(programs::list(&db).await.unwrap().is_empty());
 
     programs::save(&db, &program_input("Aurora")).await.unwrap();
-    let dup = programs::save(&db, &program_input("Aurora"))
-        .await
-        .unwrap_err();
-    assert!(
-        dup.field_message("name").unwrap().contains("already"),
-        "{dup:?}"
-    );
+    let dup = programs::save(&db, &program_input("Aurora")).await.unwrap_err();
+    assert!(dup.field_message("name").unwrap().contains("already"), "{dup:?}");
 
     let mut missing = program_input("Ghost");
     missing.id = Some(9_999);
@@ -94,9 +85,7 @@ async fn tiers_are_unique_per_program_and_ordered(db: Db) {
     let e = programs::save_tier(&db, &tier_input(p.id, "Bad", "x", "99"))
         .await
         .unwrap_err();
-    assert!(
-        e.field_message("threshold_points").is_some() && e.field_message("multiplier").is_some()
-    );
+    assert!(e.field_message("threshold_points").is_some() && e.field_message("multiplier").is_some());
     assert_eq!(
         programs::save_tier(&db, &tier_input(9_999, "Lost", "1", "1"))
             .await

@@ -34,9 +34,7 @@ async fn signup_creates_account_and_profile_once(db: Db) {
         email: "other@example.com".into(),
         ..input.clone()
     };
-    let e = members::signup(&db, &other_email_same_phone)
-        .await
-        .unwrap_err();
+    let e = members::signup(&db, &other_email_same_phone).await.unwrap_err();
     assert!(e.field_message("phone").is_some(), "{e:?}");
     // The failed sign-up left no account behind: its transaction rolled back whole.
     assert!(users::find_credentials(&db, "other@example.com")
@@ -72,10 +70,7 @@ async fn staff_accounts_and_credentials(db: Db) {
     )
     .await
     .unwrap();
-    let creds = users::find_credentials(&db, "SAM@x.io")
-        .await
-        .unwrap()
-        .unwrap();
+    let creds = users::find_credentials(&db, "SAM@x.io").await.unwrap().unwrap();
     assert_eq!(creds.user.id, u.id);
     assert!(creds.password_hash.starts_with("$argon2id$"));
     assert!(!creds.disabled);
@@ -126,10 +121,7 @@ async fn find_members_by_each_identifier(db: Db) {
         "validation",
         "no browsing by name"
     );
-    assert_eq!(
-        members::find(&db, "").await.unwrap_err().code(),
-        "validation"
-    );
+    assert_eq!(members::find(&db, "").await.unwrap_err().code(), "validation");
 }
 
 async fn sessions_expire_and_revoke(db: Db) {
@@ -155,10 +147,7 @@ async fn sessions_expire_and_revoke(db: Db) {
     );
     sessions::revoke(&db, &live, now).await.unwrap();
     assert!(
-        sessions::user_for_token(&db, &live, now)
-            .await
-            .unwrap()
-            .is_none(),
+        sessions::user_for_token(&db, &live, now).await.unwrap().is_none(),
         "revoked"
     );
     assert!(sessions::user_for_token(&db, "unknown", now)

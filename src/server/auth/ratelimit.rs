@@ -69,9 +69,7 @@ impl LoginLimiter {
                 first: now,
                 blocked_until: None,
             });
-            if now.duration_since(entry.first) >= WINDOW
-                && entry.blocked_until.is_none_or(|u| u <= now)
-            {
+            if now.duration_since(entry.first) >= WINDOW && entry.blocked_until.is_none_or(|u| u <= now) {
                 *entry = Entry {
                     failures: 0,
                     first: now,

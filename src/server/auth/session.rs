@@ -65,7 +65,7 @@ pub fn set_cookie(token: &str, parts: &Parts, config: &Config) -> String {
         .same_site(SameSite::Lax)
         .secure(secure(parts, config))
         .max_age(cookie::time::Duration::seconds(
-            config.session_ttl.as_secs() as i64,
+            config.session_ttl.as_secs() as i64
         ))
         .build()
         .to_string()
@@ -109,10 +109,7 @@ mod tests {
     #[test]
     fn reads_only_well_formed_session_cookie() {
         let (t, _) = new_token();
-        assert_eq!(
-            token_from(&parts(&format!("x=1; {COOKIE_NAME}={t}"))),
-            Some(t)
-        );
+        assert_eq!(token_from(&parts(&format!("x=1; {COOKIE_NAME}={t}"))), Some(t));
         assert_eq!(token_from(&parts(&format!("{COOKIE_NAME}=short"))), None);
         assert_eq!(token_from(&parts("other=1")), None);
     }

@@ -14,19 +14,12 @@ fn fill(from: NaiveDate, to: NaiveDate, rows: Vec<(i64, i64)>) -> DailySeries {
     let n = (to - from).num_days() + 1;
     let mut values = vec![0; n as usize];
     for (day, v) in rows {
-        if let Some(slot) = usize::try_from(day - first)
-            .ok()
-            .and_then(|i| values.get_mut(i))
-        {
+        if let Some(slot) = usize::try_from(day - first).ok().and_then(|i| values.get_mut(i)) {
             *slot += v;
         }
     }
     let days = (0..n)
-        .map(|i| {
-            (from + chrono::Duration::days(i))
-                .format("%Y-%m-%d")
-                .to_string()
-        })
+        .map(|i| (from + chrono::Duration::days(i)).format("%Y-%m-%d").to_string())
         .collect();
     DailySeries { days, values }
 }
@@ -82,11 +75,9 @@ pub async fn points_issued(
 
 /// (id, name) of every program, for the Insights filter.
 pub async fn program_names(db: &Db) -> Result<Vec<(i64, String)>, AppError> {
-    Ok(
-        sqlx::query_as("SELECT id, name FROM programs ORDER BY name")
-            .fetch_all(&db.pool)
-            .await?,
-    )
+    Ok(sqlx::query_as("SELECT id, name FROM programs ORDER BY name")
+        .fetch_all(&db.pool)
+        .await?)
 }
 
 #[cfg(test)]
@@ -98,11 +89,7 @@ mod tests {
         let from = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
         let to = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
         let d0 = Timestamp::start_of(from).0 / SECONDS_PER_DAY;
-        let s = fill(
-            from,
-            to,
-            vec![(d0, 2), (d0 + 2, 5), (d0 + 3, 9), (d0 - 1, 7)],
-        );
+        let s = fill(from, to, vec![(d0, 2), (d0 + 2, 5), (d0 + 3, 9), (d0 - 1, 7)]);
         assert_eq!(s.days, vec!["2026-11-01", "2026-11-02", "2026-11-03"]);
         assert_eq!(s.values, vec![2, 0, 5]);
         assert_eq!(s.total(), 7);

@@ -28,10 +28,7 @@ pub struct NewEntry<'a> {
 
 /// Moves the membership's balance (and lifetime points for earnings) and appends the entry
 /// with the balance it leaves, inside the caller's transaction. Returns (entry id, balance).
-pub async fn append(
-    conn: &mut sqlx::AnyConnection,
-    e: &NewEntry<'_>,
-) -> Result<(i64, i64), sqlx::Error> {
+pub async fn append(conn: &mut sqlx::AnyConnection, e: &NewEntry<'_>) -> Result<(i64, i64), sqlx::Error> {
     let earned = if e.points > 0 && e.kind == "earn" {
         e.points
     } else {
@@ -81,10 +78,9 @@ pub async fn record_purchase(
     let program = programs::get(db, input.program_id)
         .await
         .map_err(|_| AppError::field("program_id", "Choose a program."))?;
-    let amount_minor = validate::amount(&input.amount, &program.currency_code)
-        .map_err(|m| AppError::field("amount", m))?;
-    let reference =
-        validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
+    let amount_minor =
+        validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?;
+    let reference = validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
     let member = members::get(db, input.member_id).await?;
     let program_tiers = programs::tiers(db, program.id).await?;
     let now = Timestamp::now();

@@ -41,9 +41,7 @@ pub async fn insert_profile(
         .await;
         match result {
             Ok(id) => return Ok(id),
-            Err(e) if is_unique_violation(&e, "members_card_number_key", "members.card_number") => {
-                continue
-            }
+            Err(e) if is_unique_violation(&e, "members_card_number_key", "members.card_number") => continue,
             Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
                 return Err(AppError::field(
                     "email",
@@ -90,13 +88,11 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Member, AppError> {
-    sqlx::query_as(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or_else(|| AppError::not_found("Member"))
+    sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Member"))
 }
 
 /// The member profile of a signed-in member account.
@@ -116,10 +112,7 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
 pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
     let q = query.trim();
     if q.is_empty() {
-        return Err(AppError::field(
-            "query",
-            "Enter an email, phone or card number.",
-        ));
+        return Err(AppError::field("query", "Enter an email, phone or card number."));
     }
     let (column, value) = if q.contains('@') {
         (

@@ -10,21 +10,19 @@ const PROGRAM_COLUMNS: &str =
     "id, name, currency_name, currency_code, point_value_minor, points_per_unit, created_at, updated_at";
 
 pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {PROGRAM_COLUMNS} FROM programs ORDER BY name"
-    ))
-    .fetch_all(&db.pool)
-    .await?)
+    Ok(
+        sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs ORDER BY name"))
+            .fetch_all(&db.pool)
+            .await?,
+    )
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
-    sqlx::query_as(&format!(
-        "SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?
-    .ok_or_else(|| AppError::not_found("Program"))
+    sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Program"))
 }
 
 pub async fn tiers(db: &Db, program_id: i64) -> Result<Vec<Tier>, AppError> {

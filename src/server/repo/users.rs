@@ -113,9 +113,7 @@ pub async fn list_staff(db: &Db) -> Result<Vec<UserSummary>, AppError> {
 }
 
 pub async fn count(db: &Db) -> Result<i64, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users")
-            .fetch_one(&db.pool)
-            .await?,
-    )
+    Ok(sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM users")
+        .fetch_one(&db.pool)
+        .await?)
 }
