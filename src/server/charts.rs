@@ -19,6 +19,14 @@ pub fn daily_bars(
         .iter()
         .map(|d| d.get(5..).unwrap_or(d).to_string())
         .collect();
+    let rotate = labels.len() > 14;
+    // Counts are whole: with a small maximum, one tick per unit instead of "0.5 members".
+    let max = series.values.iter().copied().max().unwrap_or(0);
+    let y_axis = if max < 6 {
+        json!([{ "axis_min": 0, "axis_max": max.max(1), "axis_split_number": max.max(1) }])
+    } else {
+        json!([{ "axis_min": 0 }])
+    };
     let spec = json!({
         "width": 720,
         "height": 300,
@@ -26,7 +34,9 @@ pub fn daily_bars(
         "legend_show": false,
         "series_colors": [color],
         "x_axis_data": labels,
-        "x_axis_name_rotate": if labels.len() > 14 { 0.785 } else { 0.0 },
+        "x_axis_name_rotate": if rotate { 0.785 } else { 0.0 },
+        "x_axis_height": if rotate { 52 } else { 30 },
+        "y_axis_configs": y_axis,
         "empty_text": "No data for these days",
         "series_list": [{ "name": series_name, "data": series.values }],
     });

@@ -61,7 +61,11 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         )
         .await?;
     }
-    let program_tiers = programs::tiers(db, program.id).await?;
+    let plan = Plan {
+        tiers: programs::tiers(db, program.id).await?,
+        points_per_unit: program.points_per_unit,
+        until: Timestamp::now(),
+    };
 
     // One hash for every demo account: argon2 is slow on purpose and the password is shared.
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
@@ -82,17 +86,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
             .await?;
             let joined = Timestamp(now.0 - 45 * SECONDS_PER_DAY);
             let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
-            book_history(
-                &mut tx,
-                &mut rng,
-                6,
-                membership,
-                joined,
-                now,
-                &program_tiers,
-                program.points_per_unit,
-            )
-            .await?;
+            book_history(&mut tx, &mut rng, &plan, membership, 6, joined).await?;
         }
     }
     for i in 0..SYNTHETIC_MEMBERS {
@@ -103,34 +97,29 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         let member_id = members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
         let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
         let visits = rng.gen_range(0..8);
-        book_history(
-            &mut tx,
-            &mut rng,
-            visits,
-            membership,
-            joined,
-            now,
-            &program_tiers,
-            program.points_per_unit,
-        )
-        .await?;
+        book_history(&mut tx, &mut rng, &plan, membership, visits, joined).await?;
     }
     tx.commit().await?;
     Ok(true)
 }
 
-/// `visits` store purchases between `from` and `to`, booked with the real earning rule.
-#[allow(clippy::too_many_arguments)]
+/// What demo purchases are booked against.
+struct Plan {
+    tiers: Vec<crate::model::program::Tier>,
+    points_per_unit: i64,
+    until: Timestamp,
+}
+
+/// `visits` store purchases between `from` and the plan's end, booked with the real earning rule.
 async fn book_history(
     conn: &mut sqlx::AnyConnection,
     rng: &mut StdRng,
-    visits: usize,
+    plan: &Plan,
     membership_id: i64,
+    visits: usize,
     from: Timestamp,
-    to: Timestamp,
-    program_tiers: &[crate::model::program::Tier],
-    points_per_unit: i64,
 ) -> Result<(), AppError> {
+    let to = plan.until;
     let mut times: Vec<i64> = (0..visits)
         .map(|_| rng.gen_range(from.0..to.0.max(from.0 + 1)))
         .collect();
@@ -138,8 +127,8 @@ async fn book_history(
     let mut lifetime = 0;
     for at in times {
         let amount = rng.gen_range(350..6_000i64);
-        let multiplier = tiers::multiplier_pct(program_tiers, lifetime);
-        let points = earning::points_for_purchase(amount, 100, points_per_unit, multiplier);
+        let multiplier = tiers::multiplier_pct(&plan.tiers, lifetime);
+        let points = earning::points_for_purchase(amount, 100, plan.points_per_unit, multiplier);
         let description = format!("Demo purchase of {}", currency::format_minor(amount, "EUR"));
         ledger::append(
             conn,

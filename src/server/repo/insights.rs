@@ -31,6 +31,25 @@ fn bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
     )
 }
 
+/// Runs a query of (epoch day, value) rows bound to ($1 start, $2 end, $3 program id) and
+/// zero-fills the result over the range.
+async fn daily(
+    db: &Db,
+    sql: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    program_id: i64,
+) -> Result<DailySeries, AppError> {
+    let (start, end) = bounds(from, to);
+    let rows: Vec<(i64, i64)> = sqlx::query_as(sql)
+        .bind(start)
+        .bind(end)
+        .bind(program_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(fill(from, to, rows))
+}
+
 /// Members enrolled per day; `program_id` 0 means every program.
 pub async fn enrollments(
     db: &Db,
@@ -38,17 +57,10 @@ pub async fn enrollments(
     to: NaiveDate,
     program_id: i64,
 ) -> Result<DailySeries, AppError> {
-    let (start, end) = bounds(from, to);
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT CAST(joined_at / 86400 AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM memberships \
-         WHERE joined_at >= $1 AND joined_at < $2 AND ($3 = 0 OR program_id = $3) GROUP BY joined_at / 86400",
-    )
-    .bind(start)
-    .bind(end)
-    .bind(program_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(fill(from, to, rows))
+    let sql = "SELECT CAST(joined_at / 86400 AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM memberships \
+               WHERE joined_at >= $1 AND joined_at < $2 AND ($3 = 0 OR program_id = $3) \
+               GROUP BY joined_at / 86400";
+    daily(db, sql, from, to, program_id).await
 }
 
 /// Points issued (earned) per day; `program_id` 0 means every program.
@@ -58,19 +70,11 @@ pub async fn points_issued(
     to: NaiveDate,
     program_id: i64,
 ) -> Result<DailySeries, AppError> {
-    let (start, end) = bounds(from, to);
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT CAST(e.created_at / 86400 AS BIGINT), CAST(SUM(e.points) AS BIGINT) FROM ledger_entries e \
-         JOIN memberships m ON m.id = e.membership_id \
-         WHERE e.kind = 'earn' AND e.created_at >= $1 AND e.created_at < $2 AND ($3 = 0 OR m.program_id = $3) \
-         GROUP BY e.created_at / 86400",
-    )
-    .bind(start)
-    .bind(end)
-    .bind(program_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(fill(from, to, rows))
+    let sql = "SELECT CAST(e.created_at / 86400 AS BIGINT), CAST(SUM(e.points) AS BIGINT) \
+               FROM ledger_entries e JOIN memberships m ON m.id = e.membership_id \
+               WHERE e.kind = 'earn' AND e.created_at >= $1 AND e.created_at < $2 \
+               AND ($3 = 0 OR m.program_id = $3) GROUP BY e.created_at / 86400";
+    daily(db, sql, from, to, program_id).await
 }
 
 /// (id, name) of every program, for the Insights filter.

@@ -68,7 +68,7 @@ pub const CHANNEL_STORE: &str = "store";
 /// Records an in-store purchase and awards its points: "N points per currency unit x tier
 /// multiplier". Joins the member to the program if needed. Retrying with the same
 /// `request_id` returns the first receipt and writes nothing.
-#[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err)]
+#[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err(level = "debug"))]
 pub async fn record_purchase(
     db: &Db,
     recorded_by: i64,

@@ -62,7 +62,7 @@ pub async fn insert_profile(
 }
 
 /// A member signs up on the portal: account and profile in one transaction.
-#[tracing::instrument(skip(db, input), fields(email = %input.email), err)]
+#[tracing::instrument(skip(db, input), fields(email = %input.email), err(level = "debug"))]
 pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppError> {
     let v = forms::signup(input)?;
     let hash = password::hash(v.password.clone()).await?;
@@ -108,7 +108,7 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
 
 /// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
 /// only, never partial names: staff must not be able to browse the member base.
-#[tracing::instrument(skip(db), err)]
+#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
     let q = query.trim();
     if q.is_empty() {
@@ -216,7 +216,7 @@ pub async fn join_in(
     )
 }
 
-#[tracing::instrument(skip(db), err)]
+#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     join_in(&mut tx, member_id, program_id, Timestamp::now()).await?;

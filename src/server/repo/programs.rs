@@ -51,7 +51,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 /// Creates the program when `input.id` is empty, otherwise updates it.
-#[tracing::instrument(skip(db, input), fields(id = ?input.id), err)]
+#[tracing::instrument(skip(db, input), fields(id = ?input.id), err(level = "debug"))]
 pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
     let v = forms::program(input)?;
     let now = Timestamp::now();
@@ -108,7 +108,7 @@ fn tier_conflict(e: sqlx::Error) -> AppError {
 }
 
 /// Creates or updates a tier of `input.program_id`.
-#[tracing::instrument(skip(db, input), fields(program_id = input.program_id, id = ?input.id), err)]
+#[tracing::instrument(skip(db, input), fields(program_id = input.program_id, id = ?input.id), err(level = "debug"))]
 pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
     let v = forms::tier(input)?;
     get(db, input.program_id).await?;
@@ -154,7 +154,7 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
 
 /// Removes a tier. Members' tiers are derived from lifetime points, so nobody is stranded:
 /// they fall to the highest remaining tier they reach.
-#[tracing::instrument(skip(db), err)]
+#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let deleted = sqlx::query("DELETE FROM tiers WHERE id = $1 AND program_id = $2")

@@ -9,7 +9,7 @@ use crate::server::db::Db;
 
 use super::users::role_of;
 
-#[tracing::instrument(skip(db, token_hash), err)]
+#[tracing::instrument(skip(db, token_hash), err(level = "debug"))]
 pub async fn create(
     db: &Db,
     user_id: i64,
@@ -67,7 +67,7 @@ pub async fn user_for_token(
     .transpose()
 }
 
-#[tracing::instrument(skip(db, token_hash), err)]
+#[tracing::instrument(skip(db, token_hash), err(level = "debug"))]
 pub async fn revoke(db: &Db, token_hash: &str, now: Timestamp) -> Result<(), AppError> {
     sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(now.0)

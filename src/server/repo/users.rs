@@ -33,7 +33,7 @@ pub(crate) fn role_of(s: &str) -> Result<Role, AppError> {
     })
 }
 
-#[tracing::instrument(skip(db), err)]
+#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn find_credentials(db: &Db, email: &str) -> Result<Option<Credentials>, AppError> {
     let row: Option<CredentialsRow> = sqlx::query_as(
         "SELECT id, email, display_name, role, password_hash, disabled_at FROM users WHERE email = $1",
@@ -86,7 +86,7 @@ pub async fn insert(
 }
 
 /// Creates a staff, analyst or admin account (validated; hashed off the async threads).
-#[tracing::instrument(skip(db, input), fields(email = %input.email, role = %input.role), err)]
+#[tracing::instrument(skip(db, input), fields(email = %input.email, role = %input.role), err(level = "debug"))]
 pub async fn create(db: &Db, input: &NewUserInput) -> Result<UserSummary, AppError> {
     let v = forms::new_user(input)?;
     let hash = password::hash(v.password.clone()).await?;
@@ -103,7 +103,7 @@ pub async fn create(db: &Db, input: &NewUserInput) -> Result<UserSummary, AppErr
     })
 }
 
-#[tracing::instrument(skip(db), err)]
+#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn list_staff(db: &Db) -> Result<Vec<UserSummary>, AppError> {
     Ok(sqlx::query_as(
         "SELECT id, email, display_name, role, created_at FROM users WHERE role <> 'member' ORDER BY role, email",
