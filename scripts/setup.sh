@@ -24,7 +24,18 @@ apt_install() { # installs the Debian packages given that are missing
 }
 
 step "System packages: Chromium (browser tests), PostgreSQL 15 (integration tests), build tools"
-apt_install chromium postgresql-15 pkg-config gcc curl ca-certificates
+# libc6-dev is only a recommendation of gcc, and without it nothing links.
+apt_install chromium postgresql-15 pkg-config gcc libc6-dev curl ca-certificates
+
+step "Node.js 20 or newer (Playwright needs it)"
+node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')"
+if [ -n "$node_major" ] && [ "$node_major" -ge 20 ]; then
+  ok "node $(node --version), npm $(npm --version 2>/dev/null)"
+else
+  # Debian 12 ships Node 18, too old for @playwright/test; the machine image provides 20.
+  echo "Node.js 20+ is required for the browser tests (found: ${node_major:-none})." >&2
+  exit 1
+fi
 
 # shellcheck source=env.sh
 source "$ROOT/scripts/env.sh"
@@ -42,10 +53,13 @@ else
     ok "installed by rustup"
   else
     echo "    rustup cannot fetch the target; building it from Debian's Rust sources instead"
-    apt_install rustc-web cargo-web rust-web-src lld-22
+    # rust-web-llvm provides rust-lld, the linker of Debian's wasm32 target (only a
+    # recommendation of rustc-web, so it has to be named).
+    apt_install rustc-web cargo-web rust-web-src rust-web-llvm lld-22
     if ! has_wasm_std /usr/bin/rustc; then
       scratch="$(mktemp -d)"
-      mkdir -p "$scratch/src" && echo 'fn main() {}' >"$scratch/src/main.rs"
+      # A library, so building the standard library needs no linking.
+      mkdir -p "$scratch/src" && : >"$scratch/src/lib.rs"
       printf '[package]\nname = "wasmstd"\nversion = "0.0.0"\nedition = "2021"\n' >"$scratch/Cargo.toml"
       echo "    compiling the wasm32 standard library (about a minute)"
       (cd "$scratch" && RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build -q --release \

@@ -23,7 +23,9 @@ PG_ADMIN=(runuser -u postgres --)
 [ "$(id -u)" = 0 ] || PG_ADMIN=(sudo -u postgres)
 pg_ok=0
 if command -v pg_ctlcluster >/dev/null; then
-  pg_ctlcluster 15 main start 2>/dev/null || true
+  if ! "${PG_ADMIN[@]}" pg_ctlcluster 15 main status >/dev/null 2>&1; then
+    "${PG_ADMIN[@]}" pg_ctlcluster 15 main start || true
+  fi
   for _ in $(seq 1 20); do
     if "${PG_ADMIN[@]}" psql -qtAc 'SELECT 1' >/dev/null 2>&1; then pg_ok=1; break; fi
     sleep 0.5
@@ -36,9 +38,11 @@ if [ "$pg_ok" = 1 ]; then
   export OMNILOYAL_TEST_POSTGRES_URL="postgres://omniloyal_test:omniloyal_test@127.0.0.1:5432/$RUN_DB"
   cleanup_pg() { "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $RUN_DB WITH (FORCE)" >/dev/null || true; }
   trap cleanup_pg EXIT
-  # Databases left by runs that were killed before their cleanup.
+  # Databases left by runs that were killed before their cleanup (their shell is gone).
   for db in $("${PG_ADMIN[@]}" psql -qtAc "SELECT datname FROM pg_database WHERE datname LIKE 'omniloyal\_run\_%' AND datname <> '$RUN_DB'"); do
-    "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+    if ! kill -0 "${db##*_}" 2>/dev/null; then
+      "${PG_ADMIN[@]}" psql -qtAc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+    fi
   done
   echo "    ok: database $RUN_DB (each test gets a schema of its own in it; dropped at the end)"
 elif [ -n "${CI:-}" ]; then
@@ -49,17 +53,20 @@ else
 fi
 
 step "Unit and integration tests (cargo test, SQLite and PostgreSQL)"
-RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 | tee "$LOGS/cargo.log"
+# A failing suite does not stop the run: every suite reports, then the exit code says.
+rc=0
+RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 \
+  | tee "$LOGS/cargo.log" || rc=1
 
 step "Build the app with cargo-leptos (server + WASM, debug profile)"
-cargo leptos build 2>&1 | tail -n 5
+cargo leptos build 2>&1 | tail -n 5 || { echo "cargo leptos build failed" >&2; exit 1; }
 
 step "Playwright journeys in Chromium (hydrated and JavaScript-disabled)"
-(cd end2end && npx playwright test 2>&1) | tee "$LOGS/playwright.log"
+(cd end2end && npx playwright test 2>&1) | tee "$LOGS/playwright.log" || rc=1
 
 passed=$(grep -hoE '[0-9]+ passed' "$LOGS/cargo.log" "$LOGS/playwright.log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -hoE '[0-9]+ failed' "$LOGS/cargo.log" "$LOGS/playwright.log" | awk '{s+=$1} END {print s+0}')
 echo
 echo "Finished in $((SECONDS - started)) s"
 echo "all: $passed passed, $failed failed"
-[ "$failed" = 0 ]
+[ "$failed" = 0 ] && [ "$rc" = 0 ]

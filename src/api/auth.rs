@@ -29,6 +29,10 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
             retry_after_secs: secs,
         }));
     }
+    // One check per account at a time: a burst of parallel guesses waits its turn.
+    let Some(_checking) = state.login_limiter.begin(&email) else {
+        return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
+    };
     let creds = if email.is_empty() {
         None
     } else {

@@ -2,6 +2,7 @@
 //! limiter, and the guard every server function starts with.
 
 pub mod guard;
+pub mod origin;
 pub mod password;
 pub mod ratelimit;
 pub mod session;

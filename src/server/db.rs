@@ -44,9 +44,22 @@ impl Db {
         let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             ensure_sqlite_folder(url);
+            // Each connection to `:memory:` is a database of its own: keep exactly one, forever.
+            let memory = url.contains(":memory:") || url.contains("mode=memory");
             options = options
                 // One writer at a time is SQLite's nature; readers run beside it under WAL.
-                .max_connections(8)
+                .max_connections(if memory { 1 } else { 8 })
+                .min_connections(if memory { 1 } else { 0 })
+                .idle_timeout(if memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(600))
+                })
+                .max_lifetime(if memory {
+                    None
+                } else {
+                    Some(Duration::from_secs(1800))
+                })
                 .after_connect(|conn, _| {
                     Box::pin(async move {
                         conn.execute(

@@ -38,7 +38,14 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/api/{*fn_name}", get(server_fn_handler).post(server_fn_handler))
+        .route(
+            "/api/{*fn_name}",
+            get(server_fn_handler)
+                .post(server_fn_handler)
+                .layer(axum::middleware::from_fn(
+                    crate::server::auth::origin::require_same_origin,
+                )),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
@@ -46,6 +53,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Router-wide: leptos_axum also mounts each server function at its own path.
+        .layer(axum::middleware::from_fn(
+            crate::server::auth::origin::require_same_origin,
+        ))
         .layer(RequestBodyLimitLayer::new(max_body))
         // No request may hold a connection forever: a render or query that stalls answers 503.
         .layer(TimeoutLayer::with_status_code(

@@ -136,6 +136,37 @@ async fn repeated_failures_slow_down_sign_in(db: Db) {
     assert!(body["retry_after_secs"].as_u64().unwrap() >= 1);
 }
 
+async fn parallel_guesses_do_not_slip_past_the_limiter(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Admin, "ada@x.io").await;
+    let mut guesses = Vec::new();
+    for i in 0..12 {
+        let (base, password) = (app.base.clone(), format!("guess number {i}"));
+        guesses.push(tokio::spawn(async move {
+            client()
+                .post(format!("{base}/api/login"))
+                .header("accept", "application/json")
+                .form(&[("email", "ada@x.io"), ("password", password.as_str())])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    let mut checked = 0;
+    for g in guesses {
+        match g.await.unwrap() {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        (1..=5).contains(&checked),
+        "{checked} of 12 simultaneous guesses had their password checked"
+    );
+}
+
 async fn form_posts_without_javascript_redirect(db: Db) {
     let app = spawn_app(db).await;
     make_user(&app.db, Role::Admin, "ada@x.io").await;
@@ -158,6 +189,24 @@ async fn form_posts_without_javascript_redirect(db: Db) {
         location.contains("/login") && location.contains("__err="),
         "{location}"
     );
+}
+
+async fn cross_site_posts_are_refused(db: Db) {
+    let app = spawn_app(db).await;
+    make_user(&app.db, Role::Admin, "ada@x.io").await;
+    let post = |origin: String| {
+        client()
+            .post(format!("{}/api/login", app.base))
+            .header("accept", "application/json")
+            .header("origin", origin)
+            .form(&[("email", "ada@x.io"), ("password", PASSWORD)])
+            .send()
+    };
+    let evil = post("https://evil.example".into()).await.unwrap();
+    assert_eq!(evil.status(), StatusCode::FORBIDDEN);
+    assert!(evil.headers().get("set-cookie").is_none());
+    let same = post(app.base.clone()).await.unwrap();
+    assert_eq!(same.status(), StatusCode::OK);
 }
 
 async fn oversized_bodies_and_health(db: Db) {
@@ -186,6 +235,8 @@ on_both_backends!(
     sign_out_revokes_the_session,
     expired_sessions_are_refused,
     repeated_failures_slow_down_sign_in,
+    parallel_guesses_do_not_slip_past_the_limiter,
     form_posts_without_javascript_redirect,
+    cross_site_posts_are_refused,
     oversized_bodies_and_health
 );

@@ -72,17 +72,21 @@ pub fn reject(err: AppError) -> AppError {
     err
 }
 
-/// The client's address for rate limiting: the socket peer, or the first `X-Forwarded-For`
-/// hop when the operator says a trusted proxy sits in front.
+/// The client's address for rate limiting: the socket peer, or, when the operator says a
+/// trusted proxy sits in front, the last `X-Forwarded-For` hop — the one that proxy appended.
+/// Earlier hops are written by the client and could be anything.
 pub fn client_address(parts: &Parts, trust_proxy: bool) -> String {
     if trust_proxy {
-        if let Some(first) = parts
+        if let Some(last) = parts
             .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .rfind(|v| !v.is_empty())
         {
-            return first.trim().to_string();
+            return last.to_string();
         }
     }
     parts
@@ -115,4 +119,32 @@ pub async fn start_session(state: &AppState, parts: &Parts, user_id: i64) -> Res
         http::header::SET_COOKIE,
         &session::set_cookie(&token, parts, &state.config),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn client_address_trusts_only_the_proxys_hop() {
+        let parts = |xff: &str| {
+            http::Request::builder()
+                .header("x-forwarded-for", xff)
+                .body(())
+                .unwrap()
+                .into_parts()
+                .0
+        };
+        assert_eq!(
+            client_address(&parts("6.6.6.6, 203.0.113.7"), true),
+            "203.0.113.7",
+            "client-written hop ignored"
+        );
+        assert_eq!(client_address(&parts("203.0.113.7"), true), "203.0.113.7");
+        assert_eq!(
+            client_address(&parts("6.6.6.6"), false),
+            "unknown",
+            "header ignored without a trusted proxy"
+        );
+    }
 }

@@ -1,21 +1,44 @@
-//! argon2id password hashing. Hashing costs ~20-50 ms of CPU by design, so it runs on the
-//! blocking pool, never on the async worker threads that serve other requests.
+//! argon2id password hashing. Hashing costs ~20-50 ms of CPU and 19 MiB of memory by design,
+//! so it runs on the blocking pool, never on the async worker threads that serve other
+//! requests, and only a few at a time: a flood of sign-ins queues instead of exhausting memory.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 use crate::error::AppError;
 
+/// A slot for one argon2 computation; two per core.
+async fn slot() -> Result<OwnedSemaphorePermit, AppError> {
+    static SLOTS: OnceLock<Arc<Semaphore>> = OnceLock::new();
+    let slots = SLOTS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Arc::new(Semaphore::new(cores * 2))
+    });
+    slots
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| AppError::Internal)
+}
+
 /// Hashes `password` with argon2id (the crate's default: v19, m=19 MiB, t=2, p=1).
 pub async fn hash(password: String) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || hash_blocking(&password))
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "password hashing task failed");
-            AppError::Internal
-        })?
+    let permit = slot().await?;
+    // The permit moves into the blocking task: it is held until the hashing is really done,
+    // even if the request that asked for it has gone away.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        hash_blocking(&password)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "password hashing task failed");
+        AppError::Internal
+    })?
 }
 
 pub fn hash_blocking(password: &str) -> Result<String, AppError> {
@@ -32,7 +55,9 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
 /// Checks `password` against `stored`. With no stored hash (unknown account) it verifies
 /// against a dummy hash anyway, so the answer takes as long and reveals nothing.
 pub async fn verify(password: String, stored: Option<String>) -> bool {
+    let Ok(permit) = slot().await else { return false };
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let known = stored.is_some();
         let stored = stored.unwrap_or_else(|| dummy_hash().to_string());
         let ok = PasswordHash::new(&stored)

@@ -6,7 +6,7 @@
 //! put many people behind one address. Kept in memory: one server process per database for
 //! now; a multi-node deployment would move this to the database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,25 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct LoginLimiter {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Accounts with a password check under way. One at a time per account, so a burst of
+    /// parallel guesses cannot all pass `check` before the first failure is counted.
+    in_flight: Mutex<HashSet<String>>,
+}
+
+/// Marks an account's password check as under way until dropped.
+pub struct InFlight<'a> {
+    limiter: &'a LoginLimiter,
+    key: String,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.limiter
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.key);
+    }
 }
 
 fn account_key(email: &str) -> String {
@@ -50,6 +69,22 @@ impl LoginLimiter {
         match wait {
             Some(d) => Err(d.as_secs().max(1)),
             None => Ok(()),
+        }
+    }
+
+    /// Claims the account for one password check; `None` while another is under way.
+    pub fn begin(&self, email: &str) -> Option<InFlight<'_>> {
+        let key = account_key(email);
+        let claimed = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone());
+        // The lock is released before a guard can exist: a guard's drop takes it again.
+        if claimed {
+            Some(InFlight { limiter: self, key })
+        } else {
+            None
         }
     }
 
@@ -132,6 +167,16 @@ mod tests {
         assert!(l.check("new@x.io", "8.8.8.8", t).is_ok());
         l.record_success("u1@x.io");
         assert!(l.check("u1@x.io", "8.8.8.8", t).is_ok());
+    }
+
+    #[test]
+    fn one_password_check_per_account_at_a_time() {
+        let l = LoginLimiter::default();
+        let first = l.begin("a@x.io").expect("free");
+        assert!(l.begin("A@x.io").is_none(), "same account, any case");
+        assert!(l.begin("b@x.io").is_some(), "other accounts unaffected");
+        drop(first);
+        assert!(l.begin("a@x.io").is_some(), "free again");
     }
 
     #[test]

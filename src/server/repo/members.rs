@@ -16,7 +16,9 @@ use super::users;
 
 const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, created_at";
 
-/// Inserts a member profile with a fresh card number (retrying the rare collision).
+/// Inserts a member profile with a fresh card number, retrying the rare collision. The
+/// conflict is absorbed by `ON CONFLICT` rather than caught as an error: on PostgreSQL an
+/// error would abort the surrounding transaction and no retry could run in it.
 pub async fn insert_profile(
     conn: &mut AnyConnection,
     user_id: Option<i64>,
@@ -27,9 +29,9 @@ pub async fn insert_profile(
 ) -> Result<i64, AppError> {
     for _ in 0..5 {
         let card_number = card::from_random(rand::thread_rng().gen_range(0..10_000_000_000u64));
-        let result: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        let result: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO members (user_id, name, email, phone, card_number, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (card_number) DO NOTHING RETURNING id",
         )
         .bind(user_id)
         .bind(name)
@@ -37,11 +39,11 @@ pub async fn insert_profile(
         .bind(phone)
         .bind(&card_number)
         .bind(now.0)
-        .fetch_one(&mut *conn)
+        .fetch_optional(&mut *conn)
         .await;
         match result {
-            Ok(id) => return Ok(id),
-            Err(e) if is_unique_violation(&e, "members_card_number_key", "members.card_number") => continue,
+            Ok(Some(id)) => return Ok(id),
+            Ok(None) => continue, // card number taken: draw another
             Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
                 return Err(AppError::field(
                     "email",
