@@ -20,6 +20,8 @@ CREATE TABLE sessions (
     revoked_at BIGINT
 );
 CREATE INDEX sessions_user_id ON sessions (user_id);
+-- Each sign-in sweeps expired sessions (repo/sessions.rs).
+CREATE INDEX sessions_expires_at ON sessions (expires_at);
 
 CREATE TABLE programs (
     id                INTEGER PRIMARY KEY,

@@ -11,12 +11,9 @@ pub const HISTORY_LINES: i64 = 50;
 
 #[server(endpoint = "my_portal")]
 pub async fn my_portal() -> Result<PortalOverview, AppError> {
-    use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::members;
-    let user = guard::require(Role::is_member).await?;
-    let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
+    let (db, member) = guard::require_member().await?;
     let memberships = members::memberships(&db, member.id).await?;
     let history = members::history(&db, member.id, HISTORY_LINES).await?;
     Ok(PortalOverview {
@@ -28,23 +25,17 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
 
 #[server(endpoint = "joinable_programs")]
 pub async fn joinable_programs() -> Result<Vec<JoinableProgram>, AppError> {
-    use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::members;
-    let user = guard::require(Role::is_member).await?;
-    let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
+    let (db, member) = guard::require_member().await?;
     members::joinable(&db, member.id).await
 }
 
 #[server(endpoint = "join_program")]
 pub async fn join_program(program_id: i64) -> Result<(), AppError> {
-    use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::members;
-    let user = guard::require(Role::is_member).await?;
-    let db = guard::state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(guard::reject)?;
+    let (db, member) = guard::require_member().await?;
     members::join(&db, member.id, program_id)
         .await
         .map_err(guard::reject)

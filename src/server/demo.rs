@@ -61,15 +61,15 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         )
         .await?;
     }
+    let now = Timestamp::now();
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
         points_per_unit: program.points_per_unit,
-        until: Timestamp::now(),
+        until: now,
     };
 
     // One hash for every demo account: argon2 is slow on purpose and the password is shared.
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
-    let now = Timestamp::now();
     let mut rng = StdRng::seed_from_u64(2026);
     let mut tx = db.begin_write().await?;
     for (email, name, role) in DEMO_ACCOUNTS {

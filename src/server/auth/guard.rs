@@ -10,9 +10,11 @@ use leptos::prelude::{expect_context, use_context};
 use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
+use crate::model::member::Member;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser};
-use crate::server::repo::sessions;
+use crate::server::db::Db;
+use crate::server::repo::{members, sessions};
 use crate::server::state::AppState;
 
 use super::session;
@@ -50,6 +52,15 @@ pub async fn require(allowed: fn(Role) -> bool) -> Result<SessionUser, AppError>
         Err(e) => Err(e),
     };
     result.map_err(reject)
+}
+
+/// The signed-in member's own profile and the database: what every portal function works on.
+/// Found from the session, never from the request, so no member can name another.
+pub async fn require_member() -> Result<(Db, Member), AppError> {
+    let user = require(Role::is_member).await?;
+    let db = state()?.db;
+    let member = members::for_user(&db, user.id).await.map_err(reject)?;
+    Ok((db, member))
 }
 
 /// Sets the response status for `err` (unless this is a no-JavaScript form post, which the

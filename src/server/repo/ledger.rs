@@ -12,6 +12,25 @@ use crate::server::db::{is_unique_violation, Db};
 
 use super::{members, programs};
 
+/// (entry id, points, balance after, explanation) of an entry already booked.
+type Booked = (i64, i64, i64, String);
+
+/// The entry a purchase request booked before, if any: how a retry finds its first answer.
+async fn booked_for_request(
+    conn: &mut sqlx::AnyConnection,
+    membership_id: i64,
+    request_id: &str,
+) -> Result<Option<Booked>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, points, balance_after, description FROM ledger_entries \
+         WHERE membership_id = $1 AND request_id = $2",
+    )
+    .bind(membership_id)
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
 /// One ledger movement to book.
 pub struct NewEntry<'a> {
     pub membership_id: i64,
@@ -88,7 +107,7 @@ pub async fn record_purchase(
     let mut tx = db.begin_write().await?;
     let membership_id = members::join_in(&mut tx, member.id, program.id, now).await?;
 
-    let replay = |entry_id: i64, points: i64, balance: i64, explanation: String| PurchaseReceipt {
+    let replay = |(entry_id, points, balance, explanation): Booked| PurchaseReceipt {
         entry_id,
         member_name: member.name.clone(),
         points,
@@ -97,15 +116,8 @@ pub async fn record_purchase(
         explanation,
         replayed: true,
     };
-    let earlier: Option<(i64, i64, i64, String)> = sqlx::query_as(
-        "SELECT id, points, balance_after, description FROM ledger_entries WHERE membership_id = $1 AND request_id = $2",
-    )
-    .bind(membership_id)
-    .bind(&request_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if let Some((id, points, balance, description)) = earlier {
-        return Ok(replay(id, points, balance, description));
+    if let Some(earlier) = booked_for_request(&mut tx, membership_id, &request_id).await? {
+        return Ok(replay(earlier));
     }
 
     // A no-op update takes the row lock (PostgreSQL) before reading the standing, so the tier
@@ -162,14 +174,9 @@ pub async fn record_purchase(
             ) =>
         {
             tx.rollback().await?;
-            let (id, points, balance, description): (i64, i64, i64, String) = sqlx::query_as(
-                "SELECT id, points, balance_after, description FROM ledger_entries WHERE membership_id = $1 AND request_id = $2",
-            )
-            .bind(membership_id)
-            .bind(&request_id)
-            .fetch_one(&db.pool)
-            .await?;
-            return Ok(replay(id, points, balance, description));
+            let mut conn = db.pool.acquire().await?;
+            let theirs = booked_for_request(&mut conn, membership_id, &request_id).await?;
+            return theirs.map(replay).ok_or(AppError::Internal);
         }
         Err(e) => return Err(e.into()),
     };
