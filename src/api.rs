@@ -2,8 +2,10 @@
 //! server code, return `AppError` on failure. Endpoints are named so URLs stay stable.
 
 pub mod auth;
+pub mod catalog;
 pub mod desk;
 pub mod insights;
+pub mod keys;
 pub mod portal;
 pub mod programs;
 pub mod users;

@@ -5,5 +5,7 @@ pub mod currency;
 pub mod dates;
 pub mod earning;
 pub mod forms;
+pub mod rule_form;
+pub mod rules;
 pub mod tiers;
 pub mod validate;

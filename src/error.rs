@@ -32,6 +32,20 @@ pub enum AppError {
     },
     #[error("{message}")]
     Conflict { message: String },
+    /// The program exists but is switched off: it takes no earnings or redemptions.
+    #[error("This program is not active.")]
+    ProgramInactive,
+    /// A reward code that has already been used (or released): it cannot be used again.
+    #[error("This reward code has already been used.")]
+    RewardUsed,
+    #[error("This reward code has expired.")]
+    RewardExpired,
+    /// Out of stock, outside its dates, not for this tier or channel, or over the member's limit.
+    #[error("{message}")]
+    RewardUnavailable { message: String },
+    /// A spend larger than the wallet: nothing was taken.
+    #[error("Not enough points: the balance is {balance}, this needs {needed}.")]
+    InsufficientPoints { balance: i64, needed: i64 },
     #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
     RateLimited { retry_after_secs: u64 },
     #[error("Something went wrong on our side. Please try again.")]
@@ -73,6 +87,11 @@ impl AppError {
             Self::NotFound { .. } => "not_found",
             Self::Validation { .. } => "validation",
             Self::Conflict { .. } => "conflict",
+            Self::InsufficientPoints { .. } => "insufficient_points",
+            Self::ProgramInactive => "program_inactive",
+            Self::RewardUsed => "reward_used",
+            Self::RewardExpired => "reward_expired",
+            Self::RewardUnavailable { .. } => "reward_unavailable",
             Self::RateLimited { .. } => "rate_limited",
             Self::Internal => "internal",
             Self::Request { .. } => "request",
@@ -85,7 +104,12 @@ impl AppError {
             Self::Forbidden => 403,
             Self::NotFound { .. } => 404,
             Self::Validation { .. } | Self::Request { .. } => 400,
-            Self::Conflict { .. } => 409,
+            Self::Conflict { .. }
+            | Self::InsufficientPoints { .. }
+            | Self::ProgramInactive
+            | Self::RewardUsed
+            | Self::RewardExpired
+            | Self::RewardUnavailable { .. } => 409,
             Self::RateLimited { .. } => 429,
             Self::Internal => 500,
         }

@@ -17,6 +17,9 @@ struct Cli {
 enum Command {
     /// Serve the web app and API (the default).
     Serve,
+    /// Run the scheduled jobs once (expiry, pending release, stale reservations) and exit.
+    /// The server runs them every minute by itself; this is for cron or a manual catch-up.
+    RunJobs,
     /// Create an admin account, e.g. the first one of a fresh install. The password is read
     /// from OMNILOYAL_ADMIN_PASSWORD, or from the first line of standard input.
     CreateAdmin {
@@ -44,6 +47,15 @@ async fn main() {
         Command::Serve => {
             if let Err(e) = serve::run(config).await {
                 exit(&e.to_string());
+            }
+        }
+        Command::RunJobs => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            match omniloyal::server::jobs::run_all(&db, omniloyal::model::time::Timestamp::now()).await {
+                Ok(r) => println!("{r:?}"),
+                Err(e) => exit(&e.to_string()),
             }
         }
         Command::CreateAdmin { email, name } => {

@@ -11,14 +11,22 @@ pub const HISTORY_LINES: i64 = 50;
 
 #[server(endpoint = "my_portal")]
 pub async fn my_portal() -> Result<PortalOverview, AppError> {
+    use crate::model::rules::Channel;
     use crate::server::auth::guard;
-    use crate::server::repo::members;
+    use crate::server::repo::{members, rewards};
     let (db, member) = guard::require_member().await?;
     let memberships = members::memberships(&db, member.id).await?;
     let history = members::history(&db, member.id, HISTORY_LINES).await?;
+    let mut offers = Vec::new();
+    for m in &memberships {
+        offers.extend(rewards::offers(&db, m.membership_id, Some(Channel::Web)).await?);
+    }
+    let issued = rewards::issued_for_member(&db, member.id).await?;
     Ok(PortalOverview {
         member,
         memberships,
+        rewards: offers,
+        issued,
         history,
     })
 }
@@ -37,6 +45,23 @@ pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     use crate::server::repo::members;
     let (db, member) = guard::require_member().await?;
     members::join(&db, member.id, program_id)
+        .await
+        .map_err(guard::reject)
+}
+
+/// The member redeems a reward on the portal; the code and PIN appear under "Your rewards".
+#[server(endpoint = "redeem_my_reward")]
+pub async fn redeem_my_reward(
+    reward_id: i64,
+    request_id: String,
+) -> Result<crate::model::reward::IssuedReward, AppError> {
+    use crate::domain::forms;
+    use crate::model::rules::Channel;
+    use crate::server::auth::guard;
+    use crate::server::repo::rewards;
+    let (db, member) = guard::require_member().await?;
+    let request_id = forms::request_id(&request_id).map_err(guard::reject)?;
+    rewards::redeem(&db, member.id, reward_id, Channel::Web, &request_id, false, None)
         .await
         .map_err(guard::reject)
 }

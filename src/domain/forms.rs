@@ -19,7 +19,31 @@ pub struct ValidProgram {
     pub currency_code: String,
     pub point_value_minor: i64,
     pub points_per_unit: i64,
+    pub expiry_mode: String,
+    pub expiry_months: i64,
+    pub pending_days: i64,
+    /// None: keep the current setting.
+    pub allow_negative: Option<bool>,
+    /// None: keep the current setting.
+    pub active: Option<bool>,
 }
+
+/// A yes/no select: Some(true/false), None when absent, an error otherwise.
+fn yes_no(v: &mut Validator, field: &str, input: &Option<String>) -> Option<bool> {
+    match input.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some("yes" | "on" | "true") => Some(true),
+        Some("no" | "off" | "false") => Some(false),
+        Some(_) => {
+            v.add(field, "Choose yes or no.");
+            None
+        }
+    }
+}
+
+/// Longest expiry and return window an admin may set.
+pub const MAX_EXPIRY_MONTHS: i64 = 120;
+pub const MAX_PENDING_DAYS: i64 = 365;
 
 pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
     let mut v = Validator::new();
@@ -34,8 +58,39 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
         "points_per_unit",
         validate::integer(&input.points_per_unit, 0, MAX_POINTS_PER_UNIT),
     );
+    let expiry_mode = match input.expiry_mode.trim() {
+        "" | "none" => Some("none".to_string()),
+        m if crate::model::program::EXPIRY_MODES.iter().any(|(k, _)| *k == m) => Some(m.to_string()),
+        _ => {
+            v.add("expiry_mode", "Choose an expiry policy.");
+            None
+        }
+    };
+    let expiry_months = if expiry_mode.as_deref().is_some_and(|m| m != "none") {
+        v.check(
+            "expiry_months",
+            validate::integer(&input.expiry_months, 1, MAX_EXPIRY_MONTHS),
+        )
+    } else {
+        Some(0)
+    };
+    let pending_days = if input.pending_days.trim().is_empty() {
+        Some(0)
+    } else {
+        v.check(
+            "pending_days",
+            validate::integer(&input.pending_days, 0, MAX_PENDING_DAYS),
+        )
+    };
+    let allow_negative = yes_no(&mut v, "allow_negative", &input.allow_negative);
+    let active = yes_no(&mut v, "active", &input.active);
     v.finish()?;
     Ok(ValidProgram {
+        expiry_mode: expiry_mode.unwrap_or_default(),
+        expiry_months: expiry_months.unwrap_or_default(),
+        pending_days: pending_days.unwrap_or_default(),
+        allow_negative,
+        active,
         name: name.unwrap_or_default(),
         currency_name: currency_name.unwrap_or_default(),
         currency_code: currency_code.unwrap_or_default(),
@@ -146,9 +201,20 @@ mod tests {
             currency_code: "ZZZ".into(),
             point_value_minor: "-1".into(),
             points_per_unit: "ten".into(),
+            expiry_mode: "fixed".into(),
+            expiry_months: "0".into(),
+            pending_days: "-1".into(),
+            ..ProgramInput::default()
         })
         .unwrap_err();
-        for f in ["name", "currency_code", "point_value_minor", "points_per_unit"] {
+        for f in [
+            "name",
+            "currency_code",
+            "point_value_minor",
+            "points_per_unit",
+            "expiry_months",
+            "pending_days",
+        ] {
             assert!(err.field_message(f).is_some(), "{f}");
         }
         assert!(err.field_message("currency_name").is_none());
@@ -163,9 +229,19 @@ mod tests {
             currency_code: "eur".into(),
             point_value_minor: "1".into(),
             points_per_unit: "10".into(),
+            ..ProgramInput::default()
         })
         .unwrap();
         assert_eq!(p.name, "Aurora Rewards");
+        assert_eq!(
+            (p.expiry_mode.as_str(), p.expiry_months, p.pending_days),
+            ("none", 0, 0)
+        );
+        assert_eq!(
+            (p.active, p.allow_negative),
+            (None, None),
+            "absent: keep (or default)"
+        );
         assert_eq!(p.currency_code, "EUR");
         assert_eq!((p.point_value_minor, p.points_per_unit), (1, 10));
     }

@@ -23,7 +23,10 @@ pub struct Member {
 pub struct LedgerLine {
     pub id: i64,
     pub kind: String,
+    /// "wallet" (spendable) or "pending" (held for the return window).
+    pub account: String,
     pub points: i64,
+    /// The balance of `account` after this line.
     pub balance_after: i64,
     pub channel: String,
     pub amount_minor: Option<i64>,
@@ -43,6 +46,8 @@ pub struct MembershipView {
     pub currency_code: String,
     pub point_value_minor: i64,
     pub balance: i64,
+    /// Points held for the return window, not yet spendable.
+    pub pending: i64,
     pub lifetime_points: i64,
     pub tier: Option<Tier>,
     pub next_tier: Option<Tier>,
@@ -56,6 +61,10 @@ pub struct MembershipView {
 pub struct PortalOverview {
     pub member: Member,
     pub memberships: Vec<MembershipView>,
+    /// What the member can redeem, across their programs.
+    pub rewards: Vec<super::reward::Offer>,
+    /// Rewards redeemed, newest first, with codes and PINs.
+    pub issued: Vec<super::reward::IssuedReward>,
     /// Newest first, across the member's programs.
     pub history: Vec<LedgerLine>,
 }
@@ -73,6 +82,10 @@ pub struct JoinableProgram {
 pub struct DeskMember {
     pub member: Member,
     pub memberships: Vec<MembershipView>,
+    /// The catalogues of the member's programs as this member sees them.
+    pub rewards: Vec<super::reward::Offer>,
+    /// Rewards the member holds that can still be used.
+    pub open_rewards: Vec<super::reward::IssuedReward>,
 }
 
 /// The purchase form at the desk.
@@ -92,9 +105,11 @@ pub struct PurchaseInput {
 /// The answer after a purchase: what was earned and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseReceipt {
-    pub entry_id: i64,
+    pub transaction_id: i64,
     pub member_name: String,
     pub points: i64,
+    /// True when the points are held for the program's return window.
+    pub pending: bool,
     pub balance: i64,
     pub currency_name: String,
     pub explanation: String,
@@ -110,4 +125,21 @@ pub struct DeskResults {
     pub members: Vec<DeskMember>,
     pub programs: Vec<Program>,
     pub nonce: String,
+}
+
+/// The desk's manual adjustment form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustInput {
+    pub member_id: i64,
+    pub program_id: i64,
+    /// As typed: "250" to give, "-250" to take.
+    pub points: String,
+    pub reason: String,
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdjustReceipt {
+    pub points: i64,
+    pub balance: i64,
 }

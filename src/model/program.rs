@@ -17,6 +17,18 @@ pub struct Program {
     pub point_value_minor: i64,
     /// Points earned per whole currency unit spent, before the tier multiplier.
     pub points_per_unit: i64,
+    /// Inactive programs accept no new earnings or redemptions.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "DbFlag"))]
+    pub active: bool,
+    /// "none", "fixed" (points expire `expiry_months` after earning) or "inactivity" (all
+    /// points expire `expiry_months` after the member's last earn or spend).
+    pub expiry_mode: String,
+    pub expiry_months: i64,
+    /// Purchase points are held this many days (the return window) before they can be spent.
+    pub pending_days: i64,
+    /// Whether a return may take a balance below zero.
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "DbFlag"))]
+    pub allow_negative: bool,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
@@ -33,6 +45,24 @@ pub struct Tier {
     pub threshold_points: i64,
     /// Earn multiplier in percent: 100 = x1, 150 = x1.5.
     pub multiplier_pct: i64,
+}
+
+/// Expiry policies a program can choose, with their labels.
+pub const EXPIRY_MODES: &[(&str, &str)] = &[
+    ("none", "Points never expire"),
+    ("fixed", "Months after earning"),
+    ("inactivity", "Months without activity"),
+];
+
+/// A 0/1 column read as a bool (SQLite has no boolean type; both backends store BIGINT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
+pub struct DbFlag(pub i64);
+
+impl From<DbFlag> for bool {
+    fn from(f: DbFlag) -> bool {
+        f.0 != 0
+    }
 }
 
 /// A program with its tiers in ascending threshold order.
@@ -53,6 +83,18 @@ pub struct ProgramInput {
     pub currency_code: String,
     pub point_value_minor: String,
     pub points_per_unit: String,
+    #[serde(default)]
+    pub expiry_mode: String,
+    #[serde(default)]
+    pub expiry_months: String,
+    #[serde(default)]
+    pub pending_days: String,
+    /// "yes" or "no"; absent keeps the current setting ("no" for a new program).
+    #[serde(default)]
+    pub allow_negative: Option<String>,
+    /// "yes" (active) or "no" (paused); absent keeps the current setting (new programs start active).
+    #[serde(default)]
+    pub active: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,20 +6,28 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::desk::{desk_search, RecordPurchase};
+use crate::api::desk::{desk_search, RecordPurchase, RedeemReward, UseRewardCode};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::card;
 use crate::model::member::{DeskMember, DeskResults};
 use crate::model::program::Program;
+use crate::model::reward::{IssuedReward, Offer};
 
 #[component]
 pub fn DeskPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let purchase = ServerAction::<RecordPurchase>::new();
+    let redeem = ServerAction::<RedeemReward>::new();
+    let use_code = ServerAction::<UseRewardCode>::new();
     let booked = successes(purchase);
-    let search = Resource::new(move || (q(), booked.get()), |(q, _)| desk_search(q));
+    let redeemed = successes(redeem);
+    let used = successes(use_code);
+    let search = Resource::new(
+        move || (q(), booked.get(), redeemed.get(), used.get()),
+        |(q, ..)| desk_search(q),
+    );
     view! {
         <Title text="Desk" />
         <h1>"Store desk"</h1>
@@ -40,17 +48,26 @@ pub fn DeskPage() -> impl IntoView {
                 <button type="submit" class="button">"Find"</button>
             </Form>
         </section>
+        <UseCode action=use_code />
         <Receipt action=purchase />
+        <RewardReceipt action=redeem />
         <Transition fallback=|| view! { <Loading what="members" /> }>
             {move || {
                 let query_text = q();
-                search.get().map(move |r| or_error(r, move |found: DeskResults| results(found, query_text, purchase)))
+                search
+                    .get()
+                    .map(move |r| or_error(r, move |found: DeskResults| results(found, query_text, purchase, redeem)))
             }}
         </Transition>
     }
 }
 
-fn results(found: DeskResults, query: String, purchase: ServerAction<RecordPurchase>) -> AnyView {
+fn results(
+    found: DeskResults,
+    query: String,
+    purchase: ServerAction<RecordPurchase>,
+    redeem: ServerAction<RedeemReward>,
+) -> AnyView {
     if query.trim().is_empty() {
         return view! {
             <Empty>
@@ -74,7 +91,7 @@ fn results(found: DeskResults, query: String, purchase: ServerAction<RecordPurch
     } = found;
     members
         .into_iter()
-        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase /> })
+        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase redeem /> })
         .collect_view()
         .into_any()
 }
@@ -85,8 +102,15 @@ fn MemberCard(
     programs: Vec<Program>,
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
+    redeem: ServerAction<RedeemReward>,
 ) -> impl IntoView {
-    let DeskMember { member, memberships } = found;
+    let DeskMember {
+        member,
+        memberships,
+        rewards,
+        open_rewards,
+    } = found;
+    let redeem_nonce = nonce.clone();
     let value = purchase.value();
     let pending = purchase.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -163,6 +187,132 @@ fn MemberCard(
                 }
                     .into_any()
             }}
+            <RewardList member_id offers=rewards nonce=redeem_nonce redeem />
+            <OpenRewards rewards=open_rewards />
+        </section>
+    }
+}
+
+/// The catalogue for this member: each reward they can afford has a Redeem button.
+#[component]
+fn RewardList(
+    member_id: i64,
+    offers: Vec<Offer>,
+    nonce: String,
+    redeem: ServerAction<RedeemReward>,
+) -> impl IntoView {
+    let value = redeem.value();
+    let pending = redeem.pending();
+    if offers.is_empty() {
+        return view! { <p class="muted">"No rewards in this member's programs yet."</p> }.into_any();
+    }
+    let rows = offers
+        .into_iter()
+        .map(|o| {
+            let reward_id = o.reward.id;
+            let nonce = nonce.clone();
+            let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", redeem.version().get());
+            let blocked = o.unavailable.clone().or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
+            view! {
+                <li class="reward">
+                    <div>
+                        <strong>{o.reward.name.clone()}</strong>
+                        <span class="muted">{format!(" · {} points", o.reward.cost_points)}</span>
+                        {blocked.clone().map(|b| view! { <p class="hint">{b}</p> })}
+                    </div>
+                    <ActionForm action=redeem attr:class="inline">
+                        <input type="hidden" name="input[member_id]" value=member_id />
+                        <input type="hidden" name="input[reward_id]" value=reward_id />
+                        <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
+                        <button
+                            type="submit"
+                            class="button secondary"
+                            disabled=move || blocked.is_some() || pending.get()
+                            aria-label=format!("Redeem {}", o.reward.name)
+                        >
+                            "Redeem"
+                        </button>
+                    </ActionForm>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <h3>"Rewards"</h3>
+        <FormNotice result=value />
+        <ul class="rewards">{rows}</ul>
+    }
+    .into_any()
+}
+
+/// Codes the member holds and has not used yet.
+#[component]
+fn OpenRewards(rewards: Vec<IssuedReward>) -> impl IntoView {
+    (!rewards.is_empty()).then(|| {
+        view! {
+            <h3>"Unused reward codes"</h3>
+            <ul class="codes">
+                {rewards
+                    .into_iter()
+                    .map(|r| {
+                        view! {
+                            <li>
+                                <span class="mono">{r.code.clone()}</span>
+                                " · " {r.reward_name.clone()} " · until " {r.expires_at.display()}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// The code just handed out, to read to the member or print.
+#[component]
+fn RewardReceipt(action: ServerAction<RedeemReward>) -> impl IntoView {
+    move || {
+        action.value().get().and_then(Result::ok).map(|r| {
+            view! {
+                <section class="card receipt" role="status" aria-live="polite">
+                    <h2>{format!("Redeemed: {}", r.reward_name)}</h2>
+                    <p>
+                        "Code " <strong class="mono">{r.code.clone()}</strong> " · PIN "
+                        <strong class="mono">{r.pin.clone()}</strong>
+                    </p>
+                    <p class="muted">{format!("{} points spent · valid until {}", r.points, r.expires_at.display())}</p>
+                </section>
+            }
+        })
+    }
+}
+
+/// A member shows a reward code (from the portal or a receipt): staff check the PIN and use it.
+#[component]
+fn UseCode(action: ServerAction<UseRewardCode>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    view! {
+        <section class="card">
+            <ActionForm action attr:class="search">
+                <h2>"Use a reward code"</h2>
+                <FormNotice result=value />
+                <Field label="Reward code" name="input[code]" scope="use" error=err("code") autocomplete="off" />
+                <Field label="PIN" name="input[pin]" scope="use" inputmode="numeric" error=err("pin") autocomplete="off" />
+                <button type="submit" class="button" disabled=move || pending.get()>
+                    {move || if pending.get() { "Checking…" } else { "Use code" }}
+                </button>
+            </ActionForm>
+            {move || {
+                value.get().and_then(Result::ok).map(|r| {
+                    view! {
+                        <p class="notice success" role="status">
+                            {format!("Used: {} ({}). Hand it over.", r.reward_name, r.code)}
+                        </p>
+                    }
+                })
+            }}
         </section>
     }
 }
@@ -175,6 +325,7 @@ fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
             view! {
                 <section class="card receipt" role="status" aria-live="polite">
                     <h2>{format!("+{} {} for {}", r.points, r.currency_name, r.member_name)}</h2>
+                    {r.pending.then_some(view! { <p class="hint">"Held until the return window closes."</p> })}
                     <p>{r.explanation.clone()}</p>
                     <p class="muted">
                         {format!("New balance: {} {}", r.balance, r.currency_name)}

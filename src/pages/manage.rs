@@ -1,7 +1,9 @@
-//! The Manage surface: programs, tiers and accounts, for program managers.
+//! The Manage surface: programs, tiers, rules, rewards, accounts and API keys.
 
+pub mod keys;
 pub mod program_edit;
 pub mod programs;
+pub mod rewards;
 pub mod users;
 
 use leptos::prelude::*;
@@ -14,6 +16,7 @@ pub fn ManageTabs() -> impl IntoView {
         <nav class="tabs" aria-label="Manage">
             <A href="/manage" exact=true>"Programs"</A>
             <A href="/manage/users">"Accounts"</A>
+            <A href="/manage/keys">"API keys"</A>
         </nav>
     }
 }

@@ -7,18 +7,21 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::portal::{joinable_programs, my_portal, JoinProgram};
-use crate::components::field::FormNotice;
+use crate::api::portal::{joinable_programs, my_portal, JoinProgram, RedeemMyReward};
+use crate::components::field::{successes, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::{card, currency};
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
+use crate::model::reward::{IssuedReward, Offer};
 
 const REFRESH_EVERY: Duration = Duration::from_secs(4);
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
     let join = ServerAction::<JoinProgram>::new();
+    let redeem = ServerAction::<RedeemMyReward>::new();
+    let redeemed = successes(redeem);
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -26,13 +29,16 @@ pub fn PortalPage() -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
-    let overview = Resource::new(move || (join.version().get(), tick.get()), |_| my_portal());
+    let overview = Resource::new(
+        move || (join.version().get(), redeemed.get(), tick.get()),
+        |_| my_portal(),
+    );
     let joinable = Resource::new(move || join.version().get(), |_| joinable_programs());
     view! {
         <Title text="Portal" />
         <h1>"My loyalty"</h1>
         <Transition fallback=|| view! { <Loading what="your account" /> }>
-            {move || overview.get().map(|r| or_error(r, overview_view))}
+            {move || overview.get().map(|r| or_error(r, move |o| overview_view(o, redeem)))}
         </Transition>
         <Transition fallback=|| ()>
             {move || {
@@ -69,12 +75,15 @@ pub fn PortalPage() -> impl IntoView {
     }
 }
 
-fn overview_view(o: PortalOverview) -> impl IntoView {
+fn overview_view(o: PortalOverview, redeem: ServerAction<RedeemMyReward>) -> impl IntoView {
     let PortalOverview {
         member,
         memberships,
+        rewards,
+        issued,
         history,
     } = o;
+    let nonce = format!("{}-{}", member.id, history.first().map(|l| l.id).unwrap_or(0));
     view! {
         <div class="columns">
             <section class="card loyalty-card" aria-label="Digital card">
@@ -95,6 +104,8 @@ fn overview_view(o: PortalOverview) -> impl IntoView {
                 memberships.into_iter().map(membership_view).collect_view().into_any()
             }}
         </div>
+        {issued_view(issued)}
+        {offers_view(rewards, nonce, redeem)}
         <section class="card">
             <h2>"History"</h2>
             {history_view(history)}
@@ -133,6 +144,14 @@ fn membership_view(m: MembershipView) -> impl IntoView {
                 {m.currency_name.clone()}
             </p>
             <p class="muted">{format!("Worth {worth}")}</p>
+            {(m.pending > 0)
+                .then(|| {
+                    view! {
+                        <p class="muted" data-testid="pending">
+                            {format!("+{} {} pending until the return window closes", m.pending, m.currency_name)}
+                        </p>
+                    }
+                })}
             <p>
                 <span class="badge">{tier_name}</span>
                 " earns " {multiplier}
@@ -167,7 +186,11 @@ fn history_view(history: Vec<LedgerLine>) -> AnyView {
                                 <td>{l.created_at.display()}</td>
                                 <td>
                                     {l.description.clone()}
-                                    {l.reference.clone().map(|r| view! { <span class="muted">{format!(" · receipt {r}")}</span> })}
+                                    {(l.kind == "earn")
+                                        .then(|| l.reference.clone())
+                                        .flatten()
+                                        .map(|r| view! { <span class="muted">{format!(" · ref {r}")}</span> })}
+                                    {(l.account == "pending").then_some(view! { <span class="badge">"pending"</span> })}
                                 </td>
                                 <td class="num">{format!("{sign}{}", l.points)}</td>
                                 <td class="num">{l.balance_after}</td>
@@ -179,4 +202,90 @@ fn history_view(history: Vec<LedgerLine>) -> AnyView {
         </table>
     }
     .into_any()
+}
+
+/// Rewards the member has redeemed: code and PIN to show at the till, and what became of them.
+fn issued_view(issued: Vec<IssuedReward>) -> Option<impl IntoView> {
+    (!issued.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-label="Your rewards">
+                <h2>"Your rewards"</h2>
+                <ul class="codes">
+                    {issued
+                        .into_iter()
+                        .map(|r| {
+                            let status = match r.status.as_str() {
+                                "issued" => format!("ready to use until {}", r.expires_at.display()),
+                                "reserved" => "reserved at a checkout".to_string(),
+                                "used" => "used".to_string(),
+                                "released" => "cancelled, points returned".to_string(),
+                                _ => "expired".to_string(),
+                            };
+                            view! {
+                                <li class=format!("code {}", r.status)>
+                                    <strong>{r.reward_name.clone()}</strong>
+                                    " · code " <span class="mono">{r.code.clone()}</span>
+                                    " · PIN " <span class="mono">{r.pin.clone()}</span>
+                                    " · " <span class="status">{status}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+/// The catalogue: what the member can redeem now, and why not otherwise.
+fn offers_view(
+    offers: Vec<Offer>,
+    nonce: String,
+    redeem: ServerAction<RedeemMyReward>,
+) -> Option<impl IntoView> {
+    (!offers.is_empty()).then(|| {
+        let pending = redeem.pending();
+        view! {
+            <section class="card" aria-label="Rewards to redeem">
+                <h2>"Rewards to redeem"</h2>
+                <FormNotice result=redeem.value() />
+                <ul class="rewards">
+                    {offers
+                        .into_iter()
+                        .map(|o| {
+                            let reward_id = o.reward.id;
+                            let nonce = nonce.clone();
+                            let request_id = move || format!("p{nonce}-{reward_id}-{}", redeem.version().get());
+                            let blocked = o
+                                .unavailable
+                                .clone()
+                                .or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
+                            view! {
+                                <li class="reward">
+                                    <div>
+                                        <strong>{o.reward.name.clone()}</strong>
+                                        <span class="muted">{format!(" · {} points", o.reward.cost_points)}</span>
+                                        {(!o.reward.description.is_empty()).then(|| view! { <p>{o.reward.description.clone()}</p> })}
+                                        {blocked.clone().map(|b| view! { <p class="hint">{b}</p> })}
+                                    </div>
+                                    <ActionForm action=redeem attr:class="inline">
+                                        <input type="hidden" name="reward_id" value=reward_id />
+                                        <input type="hidden" name="request_id" prop:value=request_id.clone() value=request_id />
+                                        <button
+                                            type="submit"
+                                            class="button secondary"
+                                            disabled=move || blocked.is_some() || pending.get()
+                                            aria-label=format!("Redeem {}", o.reward.name)
+                                        >
+                                            "Redeem"
+                                        </button>
+                                    </ActionForm>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }

@@ -41,6 +41,11 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
             currency_code: "EUR".into(),
             point_value_minor: "1".into(),
             points_per_unit: "10".into(),
+            expiry_mode: "fixed".into(),
+            expiry_months: "24".into(),
+            pending_days: "0".into(),
+            allow_negative: None,
+            active: Some("yes".into()),
         },
     )
     .await?;
@@ -61,10 +66,11 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         )
         .await?;
     }
+    seed_catalogue(db, &program).await?;
     let now = Timestamp::now();
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
-        points_per_unit: program.points_per_unit,
+        program: program.clone(),
         until: now,
     };
 
@@ -103,10 +109,117 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     Ok(true)
 }
 
+/// Rules and rewards, so the desk, the portal and the API have something to show. No rule
+/// depends on the day of the week: the browser tests expect the same points every day.
+async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Result<(), AppError> {
+    use crate::model::reward::RewardInput;
+    use crate::model::rules::{EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+    use crate::server::repo::{rewards, rules};
+    let rule = |name: &str, priority: i64, effect: RuleEffect, conditions: RuleConditions, caps: RuleCaps| {
+        EarningRule {
+            id: 0,
+            program_id: program.id,
+            name: name.into(),
+            priority,
+            stacking: Stacking::Stack,
+            active: true,
+            conditions,
+            effect,
+            caps,
+            budget_points: None,
+            budget_used: 0,
+        }
+    };
+    let pastry = rule(
+        "Pastry bonus",
+        20,
+        RuleEffect::PerItem { points: 20 },
+        RuleConditions {
+            include_categories: vec!["pastry".into()],
+            ..RuleConditions::default()
+        },
+        RuleCaps {
+            per_member_day: Some(100),
+            ..RuleCaps::default()
+        },
+    );
+    let review = rule(
+        "Review reward",
+        10,
+        RuleEffect::FixedPoints { points: 20 },
+        RuleConditions {
+            event_types: vec!["review".into()],
+            ..RuleConditions::default()
+        },
+        RuleCaps {
+            per_member_month: Some(60),
+            ..RuleCaps::default()
+        },
+    );
+    let mut big_basket = rule(
+        "Big basket campaign",
+        5,
+        RuleEffect::FixedPoints { points: 50 },
+        RuleConditions {
+            min_order_minor: Some(3000),
+            ..RuleConditions::default()
+        },
+        RuleCaps::default(),
+    );
+    big_basket.budget_points = Some(50_000);
+    for r in [pastry, review, big_basket] {
+        rules::save(db, &r).await?;
+    }
+    let gold = programs::tiers(db, program.id)
+        .await?
+        .into_iter()
+        .find(|t| t.name == "Gold")
+        .map(|t| t.id.to_string())
+        .unwrap_or_default();
+    for (name, kind, cost, value, sku, tier, stock) in [
+        (
+            "Free filter coffee",
+            "free_product",
+            "100",
+            "",
+            "FILTER-COFFEE",
+            String::new(),
+            "",
+        ),
+        (
+            "5 EUR off",
+            "discount_fixed",
+            "500",
+            "5.00",
+            "",
+            String::new(),
+            "",
+        ),
+        ("Gold lounge evening", "entitlement", "300", "", "", gold, "40"),
+    ] {
+        rewards::save(
+            db,
+            &RewardInput {
+                program_id: program.id,
+                name: name.into(),
+                kind: kind.into(),
+                cost_points: cost.into(),
+                value: value.into(),
+                sku: sku.into(),
+                min_tier_id: tier,
+                stock: stock.into(),
+                ..RewardInput::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// What demo purchases are booked against.
 struct Plan {
     tiers: Vec<crate::model::program::Tier>,
-    points_per_unit: i64,
+    program: crate::model::program::Program,
     until: Timestamp,
 }
 
@@ -128,22 +241,23 @@ async fn book_history(
     for at in times {
         let amount = rng.gen_range(350..6_000i64);
         let multiplier = tiers::multiplier_pct(&plan.tiers, lifetime);
-        let points = earning::points_for_purchase(amount, 100, plan.points_per_unit, multiplier);
+        let points = earning::points_for_purchase(amount, 100, plan.program.points_per_unit, multiplier);
         let description = format!("Demo purchase of {}", currency::format_minor(amount, "EUR"));
-        ledger::append(
+        let meta = ledger::Meta {
+            kind: "earn",
+            channel: "store",
+            amount_minor: Some(amount),
+            description: &description,
+            ..ledger::Meta::default()
+        };
+        ledger::earn(
             conn,
-            &ledger::NewEntry {
-                membership_id,
-                kind: "earn",
-                points,
-                channel: ledger::CHANNEL_STORE,
-                amount_minor: Some(amount),
-                reference: None,
-                description: &description,
-                recorded_by: None,
-                request_id: None,
-                at: Timestamp(at),
-            },
+            &plan.program,
+            membership_id,
+            &[(None, false, points)],
+            None,
+            &meta,
+            Timestamp(at),
         )
         .await?;
         lifetime += points;

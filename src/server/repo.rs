@@ -1,9 +1,13 @@
 //! Storage, one file per domain. Functions take `&Db` (or a transaction), validate what they
 //! are given with `domain::forms`, and write each change in one transaction.
 
+pub mod api_keys;
 pub mod insights;
 pub mod ledger;
 pub mod members;
+pub mod orders;
 pub mod programs;
+pub mod rewards;
+pub mod rules;
 pub mod sessions;
 pub mod users;

@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .nest(
+            crate::server::channel_api::PREFIX,
+            crate::server::channel_api::router(),
+        )
         .route(
             "/api/{*fn_name}",
             get(server_fn_handler)
@@ -63,6 +67,10 @@ pub fn router(state: AppState) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             REQUEST_TIMEOUT,
         ))
+        // Outside the body limit and the timeout, so their answers under /api/v1 are JSON too.
+        .layer(axum::middleware::from_fn(
+            crate::server::channel_api::error::json_errors,
+        ))
         .layer(CompressionLayer::new())
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("x-frame-options", "DENY"))
@@ -71,8 +79,23 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), request).await
+async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> Response {
+    // Unknown channel API paths fall through to this catch-all; answer them as the API would.
+    if request
+        .uri()
+        .path()
+        .starts_with(crate::server::channel_api::PREFIX)
+    {
+        return crate::server::channel_api::error::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "No such endpoint.",
+        )
+        .into_response();
+    }
+    handle_server_fns_with_context(move || provide_context(state.clone()), request)
+        .await
+        .into_response()
 }
 
 /// Liveness and database reachability, for load balancers and the test scripts.
@@ -112,6 +135,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     } else if crate::server::repo::users::count(&db).await? == 0 {
         println!("No accounts yet. Create the first admin with:\n  omniloyal create-admin --email you@example.com --name \"Your Name\"");
     }
+    crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60));
     let state = AppState::new(leptos_options, db, config);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::LeptosOptions;
 
 use super::auth::ratelimit::LoginLimiter;
+use super::channel_api::auth::KeyLimiter;
 use super::config::Config;
 use super::db::Db;
 
@@ -15,6 +16,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub api_limiter: Arc<KeyLimiter>,
 }
 
 impl AppState {
@@ -24,6 +26,7 @@ impl AppState {
             db,
             config: Arc::new(config),
             login_limiter: Arc::new(LoginLimiter::default()),
+            api_limiter: Arc::new(KeyLimiter::default()),
         }
     }
 }

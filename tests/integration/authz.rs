@@ -44,6 +44,21 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         .id
         .to_string();
     let pid = program.id.to_string();
+    // A reward the member cannot afford: redeeming it is let in but refused for points.
+    let reward = omniloyal::server::repo::rewards::save(
+        &app.db,
+        &omniloyal::model::reward::RewardInput {
+            program_id: program.id,
+            name: "Authz coffee".into(),
+            kind: "free_product".into(),
+            sku: "COFFEE".into(),
+            cost_points: "100000".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let reward_id = reward.id.to_string();
     let callers: [(Option<Role>, &reqwest::Client); 5] = [
         (None, &client()),
         (Some(Role::Admin), &admin),
@@ -134,6 +149,73 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             "join_program",
             Allowed::Roles(MEMBER),
             vec![("program_id", pid.clone())],
+        ),
+        (
+            "redeem_reward",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[member_id]", member_id.clone()),
+                ("input[reward_id]", reward_id.clone()),
+                ("input[request_id]", "authz-redeem".into()),
+            ],
+        ),
+        (
+            "use_reward_code",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[code]", "RW-NONE-NONE".into()),
+                ("input[pin]", "0000".into()),
+            ],
+        ),
+        (
+            "adjust_points",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[member_id]", member_id.clone()),
+                ("input[program_id]", pid.clone()),
+                ("input[points]", "-5".into()),
+                ("input[reason]", "".into()),
+                ("input[request_id]", "authz-adjust".into()),
+            ],
+        ),
+        (
+            "redeem_my_reward",
+            Allowed::Roles(MEMBER),
+            vec![
+                ("reward_id", reward_id.clone()),
+                ("request_id", "authz-my-redeem".into()),
+            ],
+        ),
+        (
+            "list_rewards",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "save_reward",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[name]", "".into()),
+                ("input[kind]", "free_product".into()),
+                ("input[cost_points]", "10".into()),
+            ],
+        ),
+        (
+            "deactivate_reward",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("reward_id", "999999".into())],
+        ),
+        ("list_api_keys", Allowed::Roles(ADMIN), vec![]),
+        (
+            "create_api_key",
+            Allowed::Roles(ADMIN),
+            vec![("input[name]", "".into()), ("input[channel]", "store".into())],
+        ),
+        (
+            "revoke_api_key",
+            Allowed::Roles(ADMIN),
+            vec![("id", "999999".into())],
         ),
         (
             "load_insights",

@@ -4,8 +4,11 @@
 mod support;
 
 mod authz;
+mod channel_api;
+mod engine;
 mod http_auth;
 mod journeys;
+mod ledger_props;
 mod repo_ledger;
 mod repo_programs;
 mod repo_users;

@@ -5,7 +5,7 @@ use omniloyal::model::member::PurchaseInput;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{insights, ledger, members, programs};
+use omniloyal::server::repo::{insights, members, orders, programs};
 
 use crate::on_both_backends;
 use crate::repo_programs::{program_input, tier_input};
@@ -70,23 +70,22 @@ async fn assert_ledger_consistent(db: &Db, member_id: i64) -> i64 {
 
 async fn purchases_earn_with_tier_multiplier(db: Db) {
     let s = setup(&db).await;
-    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "99.99", "a"))
+    let r = orders::record_purchase(&db, s.staff_id, &purchase(&s, "99.99", "a"))
         .await
         .unwrap();
     assert_eq!((r.points, r.balance, r.replayed), (999, 999, false));
     assert!(
-        r.explanation
-            .contains("99.99 EUR x 10 Stars per EUR x1 (Green) = 999 Stars"),
+        r.explanation.contains("99.99 EUR x 10 Stars per EUR = 999 Stars"),
         "{}",
         r.explanation
     );
     // 999 < 1000: still Green for this one.
-    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "0.10", "b"))
+    let r = orders::record_purchase(&db, s.staff_id, &purchase(&s, "0.10", "b"))
         .await
         .unwrap();
     assert_eq!((r.points, r.balance), (1, 1000));
     // Now Gold: 12.50 EUR x 10 x 1.5 = 187.5 -> 187.
-    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "12.50", "c"))
+    let r = orders::record_purchase(&db, s.staff_id, &purchase(&s, "12.50", "c"))
         .await
         .unwrap();
     assert_eq!((r.points, r.balance), (187, 1187));
@@ -108,21 +107,21 @@ async fn bad_purchases_change_nothing(db: Db) {
         ("1.234", "amount"),
         ("99999999", "amount"),
     ] {
-        let e = ledger::record_purchase(&db, s.staff_id, &purchase(&s, amount, "x"))
+        let e = orders::record_purchase(&db, s.staff_id, &purchase(&s, amount, "x"))
             .await
             .unwrap_err();
         assert!(e.field_message(field).is_some(), "{amount}: {e:?}");
     }
     let mut bad_ref = purchase(&s, "5", "x");
     bad_ref.reference = "r".repeat(100);
-    assert!(ledger::record_purchase(&db, s.staff_id, &bad_ref)
+    assert!(orders::record_purchase(&db, s.staff_id, &bad_ref)
         .await
         .unwrap_err()
         .field_message("reference")
         .is_some());
     let mut bad_program = purchase(&s, "5", "x");
     bad_program.program_id = 9_999;
-    assert!(ledger::record_purchase(&db, s.staff_id, &bad_program)
+    assert!(orders::record_purchase(&db, s.staff_id, &bad_program)
         .await
         .unwrap_err()
         .field_message("program_id")
@@ -130,14 +129,14 @@ async fn bad_purchases_change_nothing(db: Db) {
     let mut bad_member = purchase(&s, "5", "x");
     bad_member.member_id = 9_999;
     assert_eq!(
-        ledger::record_purchase(&db, s.staff_id, &bad_member)
+        orders::record_purchase(&db, s.staff_id, &bad_member)
             .await
             .unwrap_err()
             .code(),
         "not_found"
     );
     assert!(
-        ledger::record_purchase(&db, s.staff_id, &purchase(&s, "5", "has space"))
+        orders::record_purchase(&db, s.staff_id, &purchase(&s, "5", "has space"))
             .await
             .is_err()
     );
@@ -150,16 +149,16 @@ async fn bad_purchases_change_nothing(db: Db) {
 
 async fn retried_purchase_books_once(db: Db) {
     let s = setup(&db).await;
-    let first = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "same"))
+    let first = orders::record_purchase(&db, s.staff_id, &purchase(&s, "10", "same"))
         .await
         .unwrap();
-    let again = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "same"))
+    let again = orders::record_purchase(&db, s.staff_id, &purchase(&s, "10", "same"))
         .await
         .unwrap();
     assert!(again.replayed);
     assert_eq!(
-        (again.entry_id, again.points, again.balance),
-        (first.entry_id, 100, 100)
+        (again.transaction_id, again.points, again.balance),
+        (first.transaction_id, 100, 100)
     );
     // Many concurrent retries of one request: still one entry.
     let mut tasks = Vec::new();
@@ -167,12 +166,12 @@ async fn retried_purchase_books_once(db: Db) {
         let (db, input) = (db.clone(), purchase(&s, "7", "burst"));
         let staff = s.staff_id;
         tasks.push(tokio::spawn(async move {
-            ledger::record_purchase(&db, staff, &input).await
+            orders::record_purchase(&db, staff, &input).await
         }));
     }
     let mut ids = std::collections::HashSet::new();
     for t in tasks {
-        ids.insert(t.await.unwrap().unwrap().entry_id);
+        ids.insert(t.await.unwrap().unwrap().transaction_id);
     }
     assert_eq!(ids.len(), 1, "one entry for ten retries");
     assert_eq!(members::history(&db, s.member_id, 100).await.unwrap().len(), 2);
@@ -186,7 +185,7 @@ async fn concurrent_purchases_all_count(db: Db) {
         let (db, input) = (db.clone(), purchase(&s, "1", &format!("req-{i}")));
         let staff = s.staff_id;
         tasks.push(tokio::spawn(async move {
-            ledger::record_purchase(&db, staff, &input).await
+            orders::record_purchase(&db, staff, &input).await
         }));
     }
     for t in tasks {
@@ -197,28 +196,34 @@ async fn concurrent_purchases_all_count(db: Db) {
 
 async fn ledger_is_append_only(db: Db) {
     let s = setup(&db).await;
-    let r = ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
+    let r = orders::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
         .await
         .unwrap();
-    let update = sqlx::query("UPDATE ledger_entries SET points = 1 WHERE id = $1")
-        .bind(r.entry_id)
-        .execute(&db.pool)
-        .await;
-    assert!(update.is_err(), "update refused");
-    let delete = sqlx::query("DELETE FROM ledger_entries WHERE id = $1")
-        .bind(r.entry_id)
-        .execute(&db.pool)
-        .await;
-    assert!(delete.is_err(), "delete refused");
+    // Each statement names real columns, so only the append-only triggers can refuse it.
+    for (table, set, column) in [
+        ("ledger_transactions", "description = 'x'", "id"),
+        ("ledger_postings", "points = 1", "transaction_id"),
+    ] {
+        let update = sqlx::query(&format!("UPDATE {table} SET {set} WHERE {column} = $1"))
+            .bind(r.transaction_id)
+            .execute(&db.pool)
+            .await;
+        assert!(update.is_err(), "update of {table} refused");
+        let delete = sqlx::query(&format!("DELETE FROM {table} WHERE {column} = $1"))
+            .bind(r.transaction_id)
+            .execute(&db.pool)
+            .await;
+        assert!(delete.is_err(), "delete of {table} refused");
+    }
     assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 100);
 }
 
 async fn daily_series_count_enrollments_and_points(db: Db) {
     let s = setup(&db).await;
-    ledger::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
+    orders::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
         .await
         .unwrap();
-    ledger::record_purchase(&db, s.staff_id, &purchase(&s, "2", "b"))
+    orders::record_purchase(&db, s.staff_id, &purchase(&s, "2", "b"))
         .await
         .unwrap();
     let today = Timestamp::now().date();

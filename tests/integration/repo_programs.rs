@@ -15,6 +15,7 @@ pub fn program_input(name: &str) -> ProgramInput {
         currency_code: "EUR".into(),
         point_value_minor: "1".into(),
         points_per_unit: "10".into(),
+        ..ProgramInput::default()
     }
 }
 

@@ -35,7 +35,11 @@ pub fn ProgramEditPage() -> impl IntoView {
         <Title text="Program" />
         <h1>"Manage"</h1>
         <ManageTabs />
-        <p><A href="/manage">"← All programs"</A></p>
+        <p>
+            <A href="/manage">"← All programs"</A>
+            " · "
+            <A href=move || format!("/manage/programs/{}/rewards", id())>"Rewards"</A>
+        </p>
         <Transition fallback=|| view! { <Loading what="program" /> }>
             {move || {
                 detail

@@ -1,6 +1,8 @@
 //! Program list and the form that creates one.
 
 use leptos::prelude::*;
+
+use crate::model::program::EXPIRY_MODES;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -97,6 +99,22 @@ pub fn ProgramForm(
         v(|p| p.points_per_unit.to_string()),
     );
     let id = initial.as_ref().map(|p| p.id);
+    let expiry_mode = initial
+        .as_ref()
+        .map(|p| p.expiry_mode.clone())
+        .unwrap_or_else(|| "none".into());
+    let (expiry_months, pending_days) = (
+        v(|p| {
+            if p.expiry_months > 0 {
+                p.expiry_months.to_string()
+            } else {
+                String::new()
+            }
+        }),
+        v(|p| p.pending_days.to_string()),
+    );
+    let allow_negative = initial.as_ref().is_some_and(|p| p.allow_negative);
+    let active = initial.as_ref().is_none_or(|p| p.active);
     let code = initial
         .as_ref()
         .map(|p| p.currency_code.clone())
@@ -143,6 +161,49 @@ pub fn ProgramForm(
                 hint="Points earned per euro (or dollar…) spent, before the tier multiplier."
                 error=err("points_per_unit")
             />
+            <fieldset>
+                <legend>"Policies"</legend>
+                <div class="field" class:invalid=move || err("expiry_mode").get().is_some()>
+                    <label for="input-expiry_mode">"Points expire"</label>
+                    <select id="input-expiry_mode" name="input[expiry_mode]">
+                        {EXPIRY_MODES
+                            .iter()
+                            .map(|(k, label)| view! { <option value=*k selected=*k == expiry_mode>{*label}</option> })
+                            .collect_view()}
+                    </select>
+                    {move || err("expiry_mode").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                </div>
+                <Field
+                    label="Expiry months"
+                    name="input[expiry_months]"
+                    inputmode="numeric"
+                    value=expiry_months
+                    hint="How many months, when points expire."
+                    error=err("expiry_months")
+                />
+                <Field
+                    label="Return window (days)"
+                    name="input[pending_days]"
+                    inputmode="numeric"
+                    value=pending_days
+                    hint="Purchase points stay pending this long before they can be spent; 0 for none."
+                    error=err("pending_days")
+                />
+                <div class="field">
+                    <label for="input-allow_negative">"Returns may take a balance below zero"</label>
+                    <select id="input-allow_negative" name="input[allow_negative]">
+                        <option value="no" selected=!allow_negative>"No: take back what is there"</option>
+                        <option value="yes" selected=allow_negative>"Yes: the balance may go negative"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="input-active">"Status"</label>
+                    <select id="input-active" name="input[active]">
+                        <option value="yes" selected=active>"Active: takes purchases and redemptions"</option>
+                        <option value="no" selected=!active>"Paused"</option>
+                    </select>
+                </div>
+            </fieldset>
             <button type="submit" class="button" disabled=move || pending.get()>
                 {move || match (pending.get(), editing) {
                     (true, _) => "Saving…",

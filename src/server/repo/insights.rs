@@ -70,10 +70,10 @@ pub async fn points_issued(
     to: NaiveDate,
     program_id: i64,
 ) -> Result<DailySeries, AppError> {
-    let sql = "SELECT CAST(e.created_at / 86400 AS BIGINT), CAST(SUM(e.points) AS BIGINT) \
-               FROM ledger_entries e JOIN memberships m ON m.id = e.membership_id \
-               WHERE e.kind = 'earn' AND e.created_at >= $1 AND e.created_at < $2 \
-               AND ($3 = 0 OR m.program_id = $3) GROUP BY e.created_at / 86400";
+    // Issuance postings are negative (points leave the program's issuance accounts).
+    let sql = "SELECT CAST(created_at / 86400 AS BIGINT), CAST(-SUM(points) AS BIGINT) FROM ledger_postings \
+               WHERE account IN ('issuance', 'campaign') AND points < 0 AND created_at >= $1 AND created_at < $2 \
+               AND ($3 = 0 OR program_id = $3) GROUP BY created_at / 86400";
     daily(db, sql, from, to, program_id).await
 }
 

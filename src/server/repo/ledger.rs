@@ -1,194 +1,709 @@
-//! The points ledger. Each entry is appended in the same transaction that moves the
-//! membership's balance, and carries the balance it leaves behind; the schema refuses
-//! updates and deletes of entries.
+//! The double-entry points ledger. Every movement is one `ledger_transactions` row with
+//! postings that sum to zero; member-side balances (wallet, pending) live on `memberships`
+//! and program-side ones on `program_accounts`, and both move in the transaction that
+//! appends the postings. Earned wallet points form lots that expire by program policy and
+//! are spent earliest-expiring first. Callers hold the membership lock (`lock`) before they
+//! read a balance they are about to change.
 
-use crate::domain::{currency, earning, forms, tiers, validate};
+use chrono::Months;
+use sqlx::AnyConnection;
+
 use crate::error::AppError;
-use crate::model::member::PurchaseInput;
-use crate::model::member::PurchaseReceipt;
-use crate::model::program::multiplier_label;
+use crate::model::program::Program;
 use crate::model::time::Timestamp;
-use crate::server::db::{is_unique_violation, Db};
+use crate::server::db::Db;
 
-use super::{members, programs};
-
-/// (entry id, points, balance after, explanation) of an entry already booked.
-type Booked = (i64, i64, i64, String);
-
-/// The entry a purchase request booked before, if any: how a retry finds its first answer.
-async fn booked_for_request(
-    conn: &mut sqlx::AnyConnection,
-    membership_id: i64,
-    request_id: &str,
-) -> Result<Option<Booked>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, points, balance_after, description FROM ledger_entries \
-         WHERE membership_id = $1 AND request_id = $2",
-    )
-    .bind(membership_id)
-    .bind(request_id)
-    .fetch_optional(&mut *conn)
-    .await
+/// Accounts postings move points between.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account {
+    /// The member's spendable points.
+    Wallet,
+    /// The member's points held for the return window.
+    Pending,
+    /// Where earned points come from.
+    Issuance,
+    /// Issuance charged to a rule's campaign budget.
+    Campaign,
+    /// Where spent points go.
+    Redemption,
+    Expiry,
+    Adjustment,
 }
 
-/// One ledger movement to book.
-pub struct NewEntry<'a> {
-    pub membership_id: i64,
-    pub kind: &'a str,
+impl Account {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Account::Wallet => "wallet",
+            Account::Pending => "pending",
+            Account::Issuance => "issuance",
+            Account::Campaign => "campaign",
+            Account::Redemption => "redemption",
+            Account::Expiry => "expiry",
+            Account::Adjustment => "adjustment",
+        }
+    }
+
+    fn is_member_side(self) -> bool {
+        matches!(self, Account::Wallet | Account::Pending)
+    }
+}
+
+/// One leg of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub account: Account,
     pub points: i64,
+    pub rule_id: Option<i64>,
+}
+
+impl Posting {
+    pub fn new(account: Account, points: i64) -> Self {
+        Self {
+            account,
+            points,
+            rule_id: None,
+        }
+    }
+}
+
+/// What a transaction is and where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Meta<'a> {
+    pub kind: &'a str,
     pub channel: &'a str,
     pub amount_minor: Option<i64>,
     pub reference: Option<&'a str>,
     pub description: &'a str,
+    pub explanation: Option<&'a str>,
+    pub reason: Option<&'a str>,
     pub recorded_by: Option<i64>,
     pub request_id: Option<&'a str>,
-    pub at: Timestamp,
 }
 
-/// Moves the membership's balance (and lifetime points for earnings) and appends the entry
-/// with the balance it leaves, inside the caller's transaction. Returns (entry id, balance).
-pub async fn append(conn: &mut sqlx::AnyConnection, e: &NewEntry<'_>) -> Result<(i64, i64), sqlx::Error> {
-    let earned = if e.points > 0 && e.kind == "earn" {
-        e.points
-    } else {
-        0
-    };
-    let balance: i64 = sqlx::query_scalar(
-        "UPDATE memberships SET balance = balance + $1, lifetime_points = lifetime_points + $2 WHERE id = $3 RETURNING balance",
-    )
-    .bind(e.points)
-    .bind(earned)
-    .bind(e.membership_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO ledger_entries (membership_id, kind, points, balance_after, channel, amount_minor, reference, \
-         description, recorded_by, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(e.membership_id)
-    .bind(e.kind)
-    .bind(e.points)
-    .bind(balance)
-    .bind(e.channel)
-    .bind(e.amount_minor)
-    .bind(e.reference)
-    .bind(e.description)
-    .bind(e.recorded_by)
-    .bind(e.request_id)
-    .bind(e.at.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok((id, balance))
+/// A membership's balances, read under its lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Standing {
+    pub balance: i64,
+    pub pending: i64,
+    pub lifetime_points: i64,
 }
 
-/// Channel of purchases recorded at the staff desk.
-pub const CHANNEL_STORE: &str = "store";
-
-/// Records an in-store purchase and awards its points: "N points per currency unit x tier
-/// multiplier". Joins the member to the program if needed. Retrying with the same
-/// `request_id` returns the first receipt and writes nothing.
-#[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err(level = "debug"))]
-pub async fn record_purchase(
-    db: &Db,
-    recorded_by: i64,
-    input: &PurchaseInput,
-) -> Result<PurchaseReceipt, AppError> {
-    let request_id = forms::request_id(&input.request_id)?;
-    let program = programs::get(db, input.program_id)
-        .await
-        .map_err(|_| AppError::field("program_id", "Choose a program."))?;
-    let amount_minor =
-        validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?;
-    let reference = validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
-    let member = members::get(db, input.member_id).await?;
-    let program_tiers = programs::tiers(db, program.id).await?;
-    let now = Timestamp::now();
-
-    let mut tx = db.begin_write().await?;
-    let membership_id = members::join_in(&mut tx, member.id, program.id, now).await?;
-
-    let replay = |(entry_id, points, balance, explanation): Booked| PurchaseReceipt {
-        entry_id,
-        member_name: member.name.clone(),
-        points,
-        balance,
-        currency_name: program.currency_name.clone(),
-        explanation,
-        replayed: true,
-    };
-    if let Some(earlier) = booked_for_request(&mut tx, membership_id, &request_id).await? {
-        return Ok(replay(earlier));
-    }
-
-    // A no-op update takes the row lock (PostgreSQL) before reading the standing, so the tier
-    // used for this purchase is the one in force when it is booked. SQLite already holds the
-    // write lock from BEGIN IMMEDIATE.
-    let (_, lifetime): (i64, i64) = sqlx::query_as(
-        "UPDATE memberships SET balance = balance WHERE id = $1 RETURNING balance, lifetime_points",
+/// Takes the membership's row lock and reads its balances. A no-op update locks the row on
+/// PostgreSQL (concurrent writers queue here, so nobody spends a balance twice); SQLite
+/// already holds the database write lock from `BEGIN IMMEDIATE`.
+pub async fn lock(conn: &mut AnyConnection, membership_id: i64) -> Result<Standing, AppError> {
+    sqlx::query_as(
+        "UPDATE memberships SET balance = balance WHERE id = $1 RETURNING balance, pending, lifetime_points",
     )
     .bind(membership_id)
-    .fetch_one(&mut *tx)
-    .await?;
-    let (tier, _, _) = tiers::standing(&program_tiers, lifetime);
-    let multiplier = tier.as_ref().map(|t| t.multiplier_pct).unwrap_or(100);
-    let points = earning::points_for_purchase(
-        amount_minor,
-        currency::minor_per_unit(&program.currency_code),
-        program.points_per_unit,
-        multiplier,
-    );
-    let explanation = earning::explain(
-        &currency::format_minor(amount_minor, &program.currency_code),
-        program.points_per_unit,
-        &program.currency_code,
-        &multiplier_label(multiplier),
-        tier.as_ref().map(|t| t.name.as_str()),
-        points,
-        &program.currency_name,
-    );
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("Membership"))
+}
 
-    let inserted = append(
-        &mut tx,
-        &NewEntry {
-            membership_id,
-            kind: "earn",
-            points,
-            channel: CHANNEL_STORE,
-            amount_minor: Some(amount_minor),
-            reference: reference.as_deref(),
-            description: &explanation,
-            recorded_by: Some(recorded_by),
-            request_id: Some(&request_id),
-            at: now,
-        },
+/// Appends a balanced transaction and moves every balance it touches. Returns the
+/// transaction id and the membership's standing after it.
+pub async fn book(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    membership_id: Option<i64>,
+    meta: &Meta<'_>,
+    postings: &[Posting],
+    at: Timestamp,
+) -> Result<(i64, Option<Standing>), AppError> {
+    let sum: i128 = postings.iter().map(|p| p.points as i128).sum();
+    if sum != 0 || postings.is_empty() {
+        tracing::error!(?postings, "unbalanced transaction refused");
+        return Err(AppError::Internal);
+    }
+    if membership_id.is_none() && postings.iter().any(|p| p.account.is_member_side()) {
+        tracing::error!(?postings, "member posting without a membership");
+        return Err(AppError::Internal);
+    }
+    let tx_id: i64 = sqlx::query_scalar(
+        "INSERT INTO ledger_transactions (program_id, membership_id, kind, channel, amount_minor, reference, \
+         description, explanation, reason, recorded_by, request_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
-    .await;
-    let (entry_id, balance) = match inserted {
-        Ok(booked) => booked,
-        // The same request committed concurrently (PostgreSQL): drop ours, answer with theirs.
-        Err(e)
-            if is_unique_violation(
-                &e,
-                "ledger_entries_request",
-                "ledger_entries.membership_id, ledger_entries.request_id",
-            ) =>
-        {
-            tx.rollback().await?;
-            let mut conn = db.pool.acquire().await?;
-            let theirs = booked_for_request(&mut conn, membership_id, &request_id).await?;
-            return theirs.map(replay).ok_or(AppError::Internal);
+    .bind(program_id)
+    .bind(membership_id)
+    .bind(meta.kind)
+    .bind(meta.channel)
+    .bind(meta.amount_minor)
+    .bind(meta.reference)
+    .bind(meta.description)
+    .bind(meta.explanation)
+    .bind(meta.reason)
+    .bind(meta.recorded_by)
+    .bind(meta.request_id)
+    .bind(at.0)
+    .fetch_one(&mut *conn)
+    .await?;
+
+    let mut standing = None;
+    for p in postings.iter().filter(|p| p.points != 0) {
+        let balance_after: Option<i64> = match (p.account, membership_id) {
+            (Account::Wallet, Some(m)) => {
+                // Lifetime points count what reached the wallet as earnings (tier qualification).
+                // A return takes its points off the lifetime total too, so returns cannot buy a tier.
+                let earned = match meta.kind {
+                    "earn" | "release" => p.points.max(0),
+                    "return" => p.points.min(0),
+                    _ => 0,
+                };
+                let s: Standing = sqlx::query_as(
+                    "UPDATE memberships SET balance = balance + $1, lifetime_points = lifetime_points + $2 \
+                     WHERE id = $3 RETURNING balance, pending, lifetime_points",
+                )
+                .bind(p.points)
+                .bind(earned)
+                .bind(m)
+                .fetch_one(&mut *conn)
+                .await?;
+                standing = Some(s);
+                Some(s.balance)
+            }
+            (Account::Pending, Some(m)) => {
+                let s: Standing = sqlx::query_as(
+                    "UPDATE memberships SET pending = pending + $1 WHERE id = $2 \
+                     RETURNING balance, pending, lifetime_points",
+                )
+                .bind(p.points)
+                .bind(m)
+                .fetch_one(&mut *conn)
+                .await?;
+                standing = Some(s);
+                Some(s.pending)
+            }
+            _ => {
+                sqlx::query(
+                    "INSERT INTO program_accounts (program_id, account, balance) VALUES ($1, $2, $3) \
+                     ON CONFLICT (program_id, account) DO UPDATE SET balance = program_accounts.balance + $3",
+                )
+                .bind(program_id)
+                .bind(p.account.as_str())
+                .bind(p.points)
+                .execute(&mut *conn)
+                .await?;
+                None
+            }
+        };
+        sqlx::query(
+            "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
+             balance_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(tx_id)
+        .bind(program_id)
+        .bind(p.account.as_str())
+        .bind(if p.account.is_member_side() { membership_id } else { None })
+        .bind(p.rule_id)
+        .bind(p.points)
+        .bind(balance_after)
+        .bind(at.0)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok((tx_id, standing))
+}
+
+/// When points earned at `at` expire under the program's policy (None = never).
+pub fn expiry_for(program: &Program, at: Timestamp) -> Option<Timestamp> {
+    if program.expiry_mode == "none" || program.expiry_months <= 0 {
+        return None;
+    }
+    let months = Months::new(u32::try_from(program.expiry_months).unwrap_or(u32::MAX));
+    Some(
+        at.to_datetime()
+            .checked_add_months(months)
+            .map(|d| Timestamp(d.timestamp()))
+            .unwrap_or(Timestamp(i64::MAX)),
+    )
+}
+
+/// Records member activity: under the inactivity policy every open lot's deadline moves out.
+pub async fn touch(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE memberships SET last_activity_at = $1 WHERE id = $2")
+        .bind(at.0)
+        .bind(membership_id)
+        .execute(&mut *conn)
+        .await?;
+    if program.expiry_mode == "inactivity" {
+        sqlx::query("UPDATE point_lots SET expires_at = $1 WHERE membership_id = $2 AND remaining > 0")
+            .bind(expiry_for(program, at).map(|t| t.0))
+            .bind(membership_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Opens a lot for points that just reached the wallet. A negative wallet is repaid first,
+/// so the open lots always add up to the wallet when it is not negative.
+pub async fn open_lot(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    tx_id: i64,
+    points: i64,
+    balance_after: i64,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let remaining = points.min(balance_after.max(0));
+    if points <= 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO point_lots (membership_id, transaction_id, points, remaining, earned_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(membership_id)
+    .bind(tx_id)
+    .bind(points)
+    .bind(remaining)
+    .bind(at.0)
+    .bind(expiry_for(program, at).map(|t| t.0))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes up to `points` from the open lots, earliest expiry first (lots that never expire
+/// last, then oldest first). Returns how many points the lots gave.
+pub async fn consume_lots(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    points: i64,
+) -> Result<i64, AppError> {
+    if points <= 0 {
+        return Ok(0);
+    }
+    let lots: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, remaining FROM point_lots WHERE membership_id = $1 AND remaining > 0 \
+         ORDER BY CASE WHEN expires_at IS NULL THEN 1 ELSE 0 END, expires_at, earned_at, id",
+    )
+    .bind(membership_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut left = points;
+    for (id, remaining) in lots {
+        if left == 0 {
+            break;
         }
-        Err(e) => return Err(e.into()),
+        let take = remaining.min(left);
+        sqlx::query("UPDATE point_lots SET remaining = remaining - $1 WHERE id = $2")
+            .bind(take)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        left -= take;
+    }
+    Ok(points - left)
+}
+
+/// Credits earned points to the wallet (or to pending when `hold_until` is set), charged to
+/// issuance, or to a rule's campaign account for the part a budgeted rule gave.
+/// `by_rule` is (rule id, charged to its campaign budget, points).
+#[allow(clippy::too_many_arguments)]
+pub async fn earn(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    by_rule: &[(Option<i64>, bool, i64)],
+    hold_until: Option<Timestamp>,
+    meta: &Meta<'_>,
+    at: Timestamp,
+) -> Result<(i64, Standing), AppError> {
+    let total: i64 = by_rule.iter().map(|(_, _, p)| (*p).max(0)).sum();
+    let mut postings: Vec<Posting> = by_rule
+        .iter()
+        .filter(|(_, _, p)| *p > 0)
+        .map(|&(rule_id, budgeted, points)| Posting {
+            account: if budgeted {
+                Account::Campaign
+            } else {
+                Account::Issuance
+            },
+            points: -points,
+            rule_id,
+        })
+        .collect();
+    let member_account = if hold_until.is_some() {
+        Account::Pending
+    } else {
+        Account::Wallet
+    };
+    postings.push(Posting::new(member_account, total));
+    if total == 0 {
+        // Nothing earned still leaves a record of the event (with its explanation).
+        postings = vec![
+            Posting::new(member_account, 0),
+            Posting::new(Account::Issuance, 0),
+        ];
+    }
+    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at).await?;
+    match hold_until {
+        Some(release_at) if total > 0 => {
+            sqlx::query(
+                "INSERT INTO pending_points (membership_id, transaction_id, points, remaining, release_at) \
+                 VALUES ($1, $2, $3, $3, $4)",
+            )
+            .bind(membership_id)
+            .bind(tx_id)
+            .bind(total)
+            .bind(release_at.0)
+            .execute(&mut *conn)
+            .await?;
+        }
+        _ => {
+            open_lot(conn, program, membership_id, tx_id, total, standing.balance, at).await?;
+            touch(conn, program, membership_id, at).await?;
+        }
+    }
+    Ok((tx_id, standing))
+}
+
+/// `book` for member transactions whose postings may all be zero (a zero-point event is still
+/// recorded); returns the standing read under the caller's lock when nothing moved.
+async fn book_nonzero(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    membership_id: i64,
+    meta: &Meta<'_>,
+    postings: &[Posting],
+    at: Timestamp,
+) -> Result<(i64, Standing), AppError> {
+    let (tx_id, standing) = book(conn, program_id, Some(membership_id), meta, postings, at).await?;
+    let standing = match standing {
+        Some(s) => s,
+        None => lock(conn, membership_id).await?,
+    };
+    Ok((tx_id, standing))
+}
+
+/// Spends `points` from the wallet into `to` (redemption, or adjustment for a manual debit).
+/// Refuses to overdraw: the caller holds the membership lock, so the check and the debit
+/// cannot be split by a concurrent spend.
+pub async fn spend(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    points: i64,
+    to: Account,
+    meta: &Meta<'_>,
+    at: Timestamp,
+) -> Result<(i64, Standing), AppError> {
+    let before = lock(conn, membership_id).await?;
+    if points <= 0 {
+        return Err(AppError::field("points", "Enter a positive number of points."));
+    }
+    if before.balance < points {
+        return Err(AppError::InsufficientPoints {
+            balance: before.balance,
+            needed: points,
+        });
+    }
+    consume_lots(conn, membership_id, points).await?;
+    let postings = [Posting::new(Account::Wallet, -points), Posting::new(to, points)];
+    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at).await?;
+    touch(conn, program, membership_id, at).await?;
+    Ok((tx_id, standing))
+}
+
+/// Takes points back from the wallet into `to` (a return's clawback or a manual debit) and
+/// consumes lots; with `allow_negative` false it takes at most what the wallet holds.
+/// Returns (transaction id, points actually taken).
+#[allow(clippy::too_many_arguments)]
+pub async fn claw_back(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    points: i64,
+    to: Account,
+    meta: &Meta<'_>,
+    at: Timestamp,
+) -> Result<(Option<i64>, i64), AppError> {
+    let before = lock(conn, membership_id).await?;
+    let take = if program.allow_negative {
+        points
+    } else {
+        points.min(before.balance.max(0))
+    };
+    if take <= 0 {
+        return Ok((None, 0));
+    }
+    consume_lots(conn, membership_id, take).await?;
+    let postings = [Posting::new(Account::Wallet, -take), Posting::new(to, take)];
+    let (tx_id, _) = book_nonzero(conn, program.id, membership_id, meta, &postings, at).await?;
+    Ok((Some(tx_id), take))
+}
+
+/// Expires every lot due at `now`, one transaction per membership. Safe to run twice or in
+/// parallel: each membership's due lots are re-read under its lock and zeroed in the same
+/// transaction as the expiry entry. Returns (memberships touched, points expired).
+pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
+    let due: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l JOIN memberships m ON m.id = l.membership_id \
+         WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1",
+    )
+    .bind(now.0)
+    .fetch_all(&db.pool)
+    .await?;
+    let (mut touched, mut expired) = (0, 0);
+    for (membership_id, program_id) in due {
+        let program = super::programs::get(db, program_id).await?;
+        let mut tx = db.begin_write().await?;
+        let standing = lock(&mut tx, membership_id).await?;
+        let lots: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, remaining FROM point_lots WHERE membership_id = $1 AND remaining > 0 \
+             AND expires_at IS NOT NULL AND expires_at <= $2",
+        )
+        .bind(membership_id)
+        .bind(now.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let points: i64 = lots.iter().map(|(_, r)| r).sum();
+        // Lots never exceed a non-negative wallet; the min guards the invariant regardless.
+        let points = points.min(standing.balance.max(0));
+        if points > 0 {
+            for (id, _) in &lots {
+                sqlx::query("UPDATE point_lots SET remaining = 0 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let description = format!("{points} {} expired", program.currency_name);
+            let meta = Meta {
+                kind: "expire",
+                channel: "system",
+                description: &description,
+                ..Meta::default()
+            };
+            let postings = [
+                Posting::new(Account::Wallet, -points),
+                Posting::new(Account::Expiry, points),
+            ];
+            book(&mut tx, program.id, Some(membership_id), &meta, &postings, now).await?;
+            touched += 1;
+            expired += points;
+        }
+        tx.commit().await?;
+    }
+    Ok((touched, expired))
+}
+
+/// Releases pending points whose return window has closed into the wallet. Each hold is
+/// claimed with a conditional update, so a second run (or a concurrent one) skips it.
+/// Returns (holds released, points released).
+pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
+    let due: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT h.id, h.membership_id, m.program_id FROM pending_points h JOIN memberships m ON m.id = h.membership_id \
+         WHERE h.released_at IS NULL AND h.release_at <= $1 ORDER BY h.id",
+    )
+    .bind(now.0)
+    .fetch_all(&db.pool)
+    .await?;
+    let (mut released, mut total) = (0, 0);
+    for (hold_id, membership_id, program_id) in due {
+        let program = super::programs::get(db, program_id).await?;
+        let mut tx = db.begin_write().await?;
+        lock(&mut tx, membership_id).await?;
+        let claimed: Option<i64> = sqlx::query_scalar(
+            "UPDATE pending_points SET released_at = $1 WHERE id = $2 AND released_at IS NULL RETURNING remaining",
+        )
+        .bind(now.0)
+        .bind(hold_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(points) = claimed.filter(|p| *p > 0) {
+            let description = format!(
+                "{points} {} released after the return window",
+                program.currency_name
+            );
+            let meta = Meta {
+                kind: "release",
+                channel: "system",
+                description: &description,
+                ..Meta::default()
+            };
+            let postings = [
+                Posting::new(Account::Pending, -points),
+                Posting::new(Account::Wallet, points),
+            ];
+            let (tx_id, standing) =
+                book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now).await?;
+            open_lot(
+                &mut tx,
+                &program,
+                membership_id,
+                tx_id,
+                points,
+                standing.balance,
+                now,
+            )
+            .await?;
+            touch(&mut tx, &program, membership_id, now).await?;
+            released += 1;
+            total += points;
+        }
+        tx.commit().await?;
+    }
+    Ok((released, total))
+}
+
+/// Manual adjustment by staff or an admin: a reason is required and kept with the entry,
+/// with who made it. Credits open a lot; debits may not overdraw the wallet.
+#[tracing::instrument(skip(db, reason), err(level = "debug"))]
+pub async fn adjust(
+    db: &Db,
+    recorded_by: Option<i64>,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+) -> Result<(i64, Standing), AppError> {
+    let reason = reason.trim();
+    if reason.chars().count() < 3 {
+        return Err(AppError::field(
+            "reason",
+            "Say why you are adjusting the balance.",
+        ));
+    }
+    if reason.chars().count() > 200 {
+        return Err(AppError::field("reason", "Keep the reason under 200 characters."));
+    }
+    if points == 0 || points.abs() > 10_000_000 {
+        return Err(AppError::field(
+            "points",
+            "Enter a non-zero number of points up to 10,000,000.",
+        ));
+    }
+    let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
+        .bind(membership_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Membership"))?;
+    let program = super::programs::get(db, program_id).await?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    lock(&mut tx, membership_id).await?;
+    if let Some(done) = replay(&mut tx, membership_id, request_id).await? {
+        return Ok(done);
+    }
+    let description = format!("Adjustment: {reason}");
+    let meta = Meta {
+        kind: "adjust",
+        channel: "desk",
+        description: &description,
+        reason: Some(reason),
+        recorded_by,
+        request_id: Some(request_id),
+        ..Meta::default()
+    };
+    let done = if points > 0 {
+        let postings = [
+            Posting::new(Account::Adjustment, -points),
+            Posting::new(Account::Wallet, points),
+        ];
+        let (tx_id, standing) =
+            book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now).await?;
+        open_lot(
+            &mut tx,
+            &program,
+            membership_id,
+            tx_id,
+            points,
+            standing.balance,
+            now,
+        )
+        .await?;
+        touch(&mut tx, &program, membership_id, now).await?;
+        (tx_id, standing)
+    } else {
+        spend(
+            &mut tx,
+            &program,
+            membership_id,
+            -points,
+            Account::Adjustment,
+            &meta,
+            now,
+        )
+        .await?
     };
     tx.commit().await?;
-    tracing::info!(entry_id, points, balance, "purchase recorded");
-    Ok(PurchaseReceipt {
-        entry_id,
-        member_name: member.name,
-        points,
-        balance,
-        currency_name: program.currency_name,
-        explanation,
-        replayed: false,
+    tracing::info!(membership_id, points, ?recorded_by, "balance adjusted");
+    Ok(done)
+}
+
+/// The transaction a request id booked for this membership before, with the standing now.
+pub async fn replay(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    request_id: &str,
+) -> Result<Option<(i64, Standing)>, AppError> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM ledger_transactions WHERE membership_id = $1 AND request_id = $2")
+            .bind(membership_id)
+            .bind(request_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match id {
+        Some(id) => Ok(Some((id, lock(conn, membership_id).await?))),
+        None => Ok(None),
+    }
+}
+
+/// Sum of every posting of a program per account, and the member balances: what the
+/// reconciliation checks (member wallets + pending = minus the program-side accounts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reconciliation {
+    pub wallets: i64,
+    pub pending: i64,
+    pub program_side: i64,
+    pub postings_sum: i64,
+    pub open_lots: i64,
+    pub positive_wallets: i64,
+}
+
+pub async fn reconcile(db: &Db, program_id: i64) -> Result<Reconciliation, AppError> {
+    let (wallets, pending, positive_wallets): (i64, i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT), CAST(COALESCE(SUM(pending), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN balance > 0 THEN balance ELSE 0 END), 0) AS BIGINT) \
+         FROM memberships WHERE program_id = $1",
+    )
+    .bind(program_id)
+    .fetch_one(&db.pool)
+    .await?;
+    let program_side: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM program_accounts WHERE program_id = $1",
+    )
+    .bind(program_id)
+    .fetch_one(&db.pool)
+    .await?;
+    let postings_sum: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger_postings WHERE program_id = $1",
+    )
+    .bind(program_id)
+    .fetch_one(&db.pool)
+    .await?;
+    let open_lots: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(l.remaining), 0) AS BIGINT) FROM point_lots l \
+         JOIN memberships m ON m.id = l.membership_id WHERE m.program_id = $1",
+    )
+    .bind(program_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Reconciliation {
+        wallets,
+        pending,
+        program_side,
+        postings_sum,
+        open_lots,
+        positive_wallets,
     })
 }

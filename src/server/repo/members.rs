@@ -148,6 +148,7 @@ struct MembershipRow {
     currency_code: String,
     point_value_minor: i64,
     balance: i64,
+    pending: i64,
     lifetime_points: i64,
     joined_at: i64,
 }
@@ -156,7 +157,7 @@ struct MembershipRow {
 pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>, AppError> {
     let rows: Vec<MembershipRow> = sqlx::query_as(
         "SELECT m.id AS membership_id, p.id AS program_id, p.name AS program_name, p.currency_name, \
-         p.currency_code, p.point_value_minor, m.balance, m.lifetime_points, m.joined_at \
+         p.currency_code, p.point_value_minor, m.balance, m.pending, m.lifetime_points, m.joined_at \
          FROM memberships m JOIN programs p ON p.id = m.program_id WHERE m.member_id = $1 ORDER BY p.name",
     )
     .bind(member_id)
@@ -174,6 +175,7 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
             currency_code: r.currency_code,
             point_value_minor: r.point_value_minor,
             balance: r.balance,
+            pending: r.pending,
             lifetime_points: r.lifetime_points,
             tier,
             next_tier,
@@ -254,12 +256,48 @@ pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, A
 /// The member's ledger, newest first.
 pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT e.id, e.kind, e.points, e.balance_after, e.channel, e.amount_minor, e.reference, e.description, e.created_at \
-         FROM ledger_entries e JOIN memberships m ON m.id = e.membership_id \
-         WHERE m.member_id = $1 ORDER BY e.id DESC LIMIT $2",
+        "SELECT p.id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, t.reference, \
+         t.description, t.created_at FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
+         JOIN memberships m ON m.id = p.membership_id \
+         WHERE m.member_id = $1 ORDER BY p.id DESC LIMIT $2",
     )
     .bind(member_id)
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// The member an identifier names, for channels: email, phone or card number as at the
+/// desk, else an external id or extra card linked to the member.
+pub async fn resolve(db: &Db, identifier: &str) -> Result<Member, AppError> {
+    let id = identifier.trim();
+    if id.is_empty() || id.len() > 128 {
+        return Err(AppError::field(
+            "member",
+            "Name the member by email, phone, card number or external id.",
+        ));
+    }
+    if let Ok(found) = find(db, id).await {
+        if let Some(m) = found.into_iter().next() {
+            return Ok(m);
+        }
+    }
+    let linked: Option<i64> = sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE value = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    match linked {
+        Some(member_id) => get(db, member_id).await,
+        None => Err(AppError::not_found("Member")),
+    }
+}
+
+/// The id of a member's membership in a program.
+pub async fn membership_id(db: &Db, member_id: i64, program_id: i64) -> Result<i64, AppError> {
+    sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
+        .bind(member_id)
+        .bind(program_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Membership"))
 }

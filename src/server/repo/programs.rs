@@ -6,8 +6,8 @@ use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier, TierInpu
 use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, Db};
 
-const PROGRAM_COLUMNS: &str =
-    "id, name, currency_name, currency_code, point_value_minor, points_per_unit, created_at, updated_at";
+const PROGRAM_COLUMNS: &str = "id, name, currency_name, currency_code, point_value_minor, points_per_unit, \
+     active, expiry_mode, expiry_months, pending_days, allow_negative, created_at, updated_at";
 
 pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
     Ok(
@@ -21,6 +21,15 @@ pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
     sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Program"))
+}
+
+/// `get` inside a transaction (a second connection could wait on the first's lock).
+pub async fn get_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Program, AppError> {
+    sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(|| AppError::not_found("Program"))
 }
@@ -58,8 +67,9 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
     let mut tx = db.begin_write().await?;
     let id: i64 = match input.id {
         None => sqlx::query_scalar(
-            "INSERT INTO programs (name, currency_name, currency_code, point_value_minor, points_per_unit, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+            "INSERT INTO programs (name, currency_name, currency_code, point_value_minor, points_per_unit, \
+             active, expiry_mode, expiry_months, pending_days, allow_negative, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $6, $6) RETURNING id",
         )
         .bind(&v.name)
         .bind(&v.currency_name)
@@ -67,12 +77,19 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .bind(v.point_value_minor)
         .bind(v.points_per_unit)
         .bind(now.0)
+        .bind(v.active.unwrap_or(true) as i64)
+        .bind(&v.expiry_mode)
+        .bind(v.expiry_months)
+        .bind(v.pending_days)
+        .bind(v.allow_negative.unwrap_or(false) as i64)
         .fetch_one(&mut *tx)
         .await
         .map_err(name_taken)?,
         Some(id) => sqlx::query_scalar(
             "UPDATE programs SET name = $1, currency_name = $2, currency_code = $3, point_value_minor = $4, \
-             points_per_unit = $5, updated_at = $6 WHERE id = $7 RETURNING id",
+             points_per_unit = $5, updated_at = $6, active = COALESCE($8, active), expiry_mode = $9, \
+             expiry_months = $10, pending_days = $11, allow_negative = COALESCE($12, allow_negative) \
+             WHERE id = $7 RETURNING id",
         )
         .bind(&v.name)
         .bind(&v.currency_name)
@@ -81,6 +98,11 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .bind(v.points_per_unit)
         .bind(now.0)
         .bind(id)
+        .bind(v.active.map(|b| b as i64))
+        .bind(&v.expiry_mode)
+        .bind(v.expiry_months)
+        .bind(v.pending_days)
+        .bind(v.allow_negative.map(|b| b as i64))
         .fetch_optional(&mut *tx)
         .await
         .map_err(name_taken)?

@@ -1,0 +1,75 @@
+import { expect, test } from "@playwright/test";
+import { demo, hydrated, signIn, unique } from "./helpers";
+
+test("staff record a purchase and redeem a reward with a code; the member sees both", async ({ browser }) => {
+  const memberCtx = await browser.newContext();
+  const member = await memberCtx.newPage();
+  await member.goto("/signup");
+  await hydrated(member);
+  const email = `${unique("rw")}@example.com`;
+  await member.getByLabel("Your name").fill("Rae Reward");
+  await member.getByLabel("Email").fill(email);
+  await member.getByLabel("Password").fill("a long enough password");
+  await member.getByRole("button", { name: "Create account" }).click();
+  await expect(member).toHaveURL(/\/portal$/);
+  await member.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
+  const card = member.getByRole("region", { name: "Café Aurora Rewards" });
+  await expect(card.getByTestId("balance")).toHaveText("0");
+
+  const staffCtx = await browser.newContext();
+  const staff = await staffCtx.newPage();
+  await signIn(staff, demo.staff);
+  await expect(staff).toHaveURL(/\/desk$/);
+  await staff.getByLabel("Find a member").fill(email);
+  await staff.getByRole("button", { name: "Find" }).click();
+  const found = staff.getByRole("region", { name: "Member Rae Reward" });
+  // Nothing affordable yet: the button says so by being disabled.
+  await expect(found.getByRole("button", { name: "Redeem Free filter coffee" })).toBeDisabled();
+  await found.getByLabel("Amount paid").fill("12.50");
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  await expect(staff.getByRole("heading", { name: "+125 Stars for Rae Reward" })).toBeVisible();
+
+  // Redeem: points spent, a code and PIN handed out.
+  const redeem = found.getByRole("button", { name: "Redeem Free filter coffee" });
+  await expect(redeem).toBeEnabled();
+  await redeem.click();
+  const receipt = staff.getByRole("status").filter({ hasText: "Redeemed: Free filter coffee" });
+  await expect(receipt).toBeVisible();
+  const text = (await receipt.textContent())!;
+  const code = text.match(/RW-[A-Z0-9]{4}-[A-Z0-9]{4}/)![0];
+  const pin = text.match(/PIN\s*(\d{4})/)![1];
+
+  // The member shows the code at the till: staff check the PIN and use it, once.
+  await staff.getByLabel("Reward code").fill(code);
+  await staff.getByLabel("PIN").fill(pin === "0000" ? "1111" : "0000");
+  await staff.getByRole("button", { name: "Use code" }).click();
+  await expect(staff.getByText("The PIN does not match this code.")).toBeVisible();
+  await staff.getByLabel("PIN").fill(pin);
+  await staff.getByRole("button", { name: "Use code" }).click();
+  await expect(staff.getByText(`Used: Free filter coffee (${code}). Hand it over.`)).toBeVisible();
+  await staff.getByRole("button", { name: "Use code" }).click();
+  await expect(staff.getByText("This reward code has already been used.")).toBeVisible();
+
+  // The member's portal shows the purchase, the redemption and the used code.
+  await expect(card.getByTestId("balance")).toHaveText("25", { timeout: 15_000 });
+  await expect(member.getByRole("cell", { name: /Redeemed Free filter coffee/ })).toBeVisible();
+  const mine = member.getByRole("region", { name: "Your rewards" });
+  await expect(mine.getByText(code)).toBeVisible();
+  await expect(mine.getByText("used", { exact: true })).toBeVisible();
+
+  await memberCtx.close();
+  await staffCtx.close();
+});
+
+test("a member redeems a reward on the portal and gets a code", async ({ page }) => {
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Your name").fill("Pat Portal");
+  await page.getByLabel("Email").fill(`${unique("pp")}@example.com`);
+  await page.getByLabel("Password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await page.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
+  const offers = page.getByRole("region", { name: "Rewards to redeem" });
+  await expect(offers.getByRole("button", { name: "Redeem Free filter coffee" })).toBeDisabled();
+  await expect(offers.getByText("Not enough points yet.").first()).toBeVisible();
+});

@@ -1,0 +1,472 @@
+//! Load benchmark of the channel API against SQLite and PostgreSQL.
+//!
+//! For each backend it starts the real app on a fresh database (a program with three earning
+//! rules, members, an API key), then measures, in one run:
+//! 1. raw database throughput: concurrent one-row durable write transactions, the physical
+//!    limit the API is held against;
+//! 2. the API at full load: concurrent clients posting orders with lines (rule evaluation,
+//!    ledger, lots, rule usage, order dedup, idempotency keys): events/s and p50/p95/p99;
+//! 3. the API at half of that rate (paced), where p99 is the latency people feel.
+//!
+//! `cargo run --release --features ssr --bin bench -- --help`
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use leptos::prelude::LeptosOptions;
+use omniloyal::model::api_key::ApiKeyInput;
+use omniloyal::model::program::{ProgramInput, TierInput};
+use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+use omniloyal::model::user::{NewUserInput, SignupInput};
+use omniloyal::server::config::Config;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{api_keys, members, programs, rules, users};
+use omniloyal::server::state::AppState;
+use sqlx::{Connection, Executor};
+
+#[derive(Parser, Debug)]
+#[command(about = "Benchmark the channel API and the raw database it runs on")]
+struct Args {
+    /// sqlite, postgres or both.
+    #[arg(long, default_value = "both")]
+    backend: String,
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Seconds per measurement.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Members the orders are spread over.
+    #[arg(long, default_value_t = 200)]
+    members: usize,
+    /// PostgreSQL server (a scratch schema is created and dropped in it).
+    #[arg(long, env = "OMNILOYAL_BENCH_POSTGRES_URL")]
+    postgres_url: Option<String>,
+}
+
+struct Figures {
+    backend: &'static str,
+    raw_tps: f64,
+    api_eps: f64,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    paced_rate: f64,
+    paced_eps: f64,
+    paced_p50: f64,
+    paced_p99: f64,
+    errors: u64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn open(backend: &str, args: &Args) -> Result<(Db, Option<(String, String)>), String> {
+    match backend {
+        "sqlite" => {
+            let path = std::env::temp_dir().join(format!("omniloyal-bench-{}.db", std::process::id()));
+            let _ = std::fs::remove_file(&path);
+            let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((db, None))
+        }
+        _ => {
+            let base = args
+                .postgres_url
+                .clone()
+                .ok_or("set --postgres-url or OMNILOYAL_BENCH_POSTGRES_URL for PostgreSQL")?;
+            let schema = format!("bench_{}", std::process::id());
+            let mut admin = sqlx::PgConnection::connect(&base)
+                .await
+                .map_err(|e| e.to_string())?;
+            admin
+                .execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}").as_str())
+                .await
+                .map_err(|e| e.to_string())?;
+            let sep = if base.contains('?') { '&' } else { '?' };
+            let db = Db::connect(&format!("{base}{sep}options[search_path]={schema}"))
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok((db, Some((base, schema))))
+        }
+    }
+}
+
+/// A program like a real one: tiers, a weekend multiplier, a category bonus with a daily cap,
+/// a budgeted campaign; members; an API key.
+async fn seed(db: &Db, n_members: usize) -> Result<(i64, String, Vec<String>), String> {
+    let e = |e: omniloyal::error::AppError| e.to_string();
+    let program = programs::save(
+        db,
+        &ProgramInput {
+            name: "Bench Rewards".into(),
+            currency_name: "Stars".into(),
+            currency_code: "EUR".into(),
+            point_value_minor: "1".into(),
+            points_per_unit: "10".into(),
+            expiry_mode: "fixed".into(),
+            expiry_months: "24".into(),
+            ..ProgramInput::default()
+        },
+    )
+    .await
+    .map_err(e)?;
+    for (name, threshold, m) in [("Green", "0", "1"), ("Gold", "5000", "1.5")] {
+        programs::save_tier(
+            db,
+            &TierInput {
+                id: None,
+                program_id: program.id,
+                name: name.into(),
+                threshold_points: threshold.into(),
+                multiplier: m.into(),
+            },
+        )
+        .await
+        .map_err(e)?;
+    }
+    let rule = |name: &str, priority, effect, conditions, caps, budget| EarningRule {
+        id: 0,
+        program_id: program.id,
+        name: name.into(),
+        priority,
+        stacking: Stacking::Stack,
+        active: true,
+        conditions,
+        effect,
+        caps,
+        budget_points: budget,
+        budget_used: 0,
+    };
+    for r in [
+        rule(
+            "Coffee bonus",
+            20,
+            RuleEffect::PerItem { points: 5 },
+            RuleConditions {
+                include_categories: vec!["coffee".into()],
+                ..RuleConditions::default()
+            },
+            RuleCaps {
+                per_member_day: Some(200),
+                ..RuleCaps::default()
+            },
+            None,
+        ),
+        rule(
+            "Weekend double",
+            10,
+            RuleEffect::Multiplier { pct: 200 },
+            RuleConditions {
+                weekdays: vec![6, 7],
+                ..RuleConditions::default()
+            },
+            RuleCaps::default(),
+            None,
+        ),
+        rule(
+            "Launch campaign",
+            5,
+            RuleEffect::FixedPoints { points: 10 },
+            RuleConditions::default(),
+            RuleCaps::default(),
+            Some(1_000_000_000),
+        ),
+    ] {
+        rules::save(db, &r).await.map_err(e)?;
+    }
+    let admin = users::create(
+        db,
+        &NewUserInput {
+            display_name: "Bench admin".into(),
+            email: "bench-admin@bench.test".into(),
+            role: "admin".into(),
+            password: "bench-password-1".into(),
+        },
+    )
+    .await
+    .map_err(e)?;
+    let mut emails = Vec::with_capacity(n_members);
+    for i in 0..n_members {
+        let email = format!("m{i}@bench.test");
+        let user = members::signup(
+            db,
+            &SignupInput {
+                name: format!("Member {i}"),
+                email: email.clone(),
+                phone: String::new(),
+                password: "bench-password-1".into(),
+            },
+        )
+        .await
+        .map_err(e)?;
+        let member = members::for_user(db, user.id).await.map_err(e)?;
+        members::join(db, member.id, program.id).await.map_err(e)?;
+        emails.push(email);
+    }
+    let key = api_keys::create(
+        db,
+        admin.id,
+        &ApiKeyInput {
+            name: "Bench till".into(),
+            channel: Channel::Store.as_str().into(),
+            program_id: program.id.to_string(),
+            scopes: vec!["orders:write".into(), "members:read".into()],
+            rate_per_sec: api_keys::MAX_RATE_PER_SEC.to_string(),
+        },
+    )
+    .await
+    .map_err(e)?;
+    Ok((program.id, key.secret, emails))
+}
+
+/// Concurrent one-row write transactions, each committed durably, for `secs`.
+async fn raw_writes(db: &Db, clients: usize, secs: u64) -> f64 {
+    sqlx::query(
+        "CREATE TABLE bench_raw (id BIGINT NOT NULL, payload TEXT NOT NULL, created_at BIGINT NOT NULL)",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("create bench table");
+    let done = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (db, done) = (db.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut i = 0i64;
+            while Instant::now() < until {
+                let mut tx = db.begin_write().await.expect("begin");
+                sqlx::query("INSERT INTO bench_raw (id, payload, created_at) VALUES ($1, $2, $3)")
+                    .bind(c as i64 * 1_000_000_000 + i)
+                    .bind("order T-000000 12.50 EUR")
+                    .bind(i)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert");
+                tx.commit().await.expect("commit");
+                i += 1;
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    done.load(Ordering::Relaxed) as f64 / secs as f64
+}
+
+/// Where the load goes: the running app, its program, key and members.
+struct Target {
+    base: String,
+    program_id: i64,
+    key: String,
+    emails: Vec<String>,
+}
+
+/// Posts orders for `secs`; with `pace`, each client sends at most one per `pace`.
+async fn load(
+    t: &Target,
+    clients: usize,
+    secs: u64,
+    pace: Option<Duration>,
+    run: &str,
+) -> (f64, Vec<Duration>, u64) {
+    let (base, program_id, key, emails) = (&t.base, t.program_id, &t.key, &t.emails);
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()
+        .expect("http client");
+    let url = format!("{base}/api/v1/programs/{program_id}/orders");
+    let errors = Arc::new(AtomicU64::new(0));
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (http, url, key, errors) = (http.clone(), url.clone(), key.to_string(), errors.clone());
+        let emails = emails.to_vec();
+        let run = run.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut i = 0usize;
+            let mut next = Instant::now();
+            while Instant::now() < until {
+                if let Some(p) = pace {
+                    tokio::time::sleep_until(next.into()).await;
+                    next += p;
+                }
+                let member = &emails[(c * 7919 + i) % emails.len()];
+                let body = serde_json::json!({
+                    "member": member,
+                    "channel_order_id": format!("{run}-{c}-{i}"),
+                    "amount_minor": 1250,
+                    "lines": [
+                        {"sku": "LATTE", "category": "coffee", "quantity": 2, "amount_minor": 900},
+                        {"sku": "MUFFIN", "category": "food", "quantity": 1, "amount_minor": 350}
+                    ]
+                });
+                let started = Instant::now();
+                let res = http
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("Idempotency-Key", format!("{run}-{c}-{i}"))
+                    .json(&body)
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        latencies.push(started.elapsed());
+                    }
+                    Ok(r) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("  error {}: {}", r.status(), r.text().await.unwrap_or_default());
+                        }
+                    }
+                    Err(e) => {
+                        if errors.fetch_add(1, Ordering::Relaxed) < 3 {
+                            eprintln!("  error: {e}");
+                        }
+                    }
+                }
+                i += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap_or_default());
+    }
+    all.sort_unstable();
+    (
+        all.len() as f64 / secs as f64,
+        all,
+        errors.load(Ordering::Relaxed),
+    )
+}
+
+async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
+    eprintln!(
+        "{backend}: preparing a fresh database with {} members…",
+        args.members
+    );
+    let (db, cleanup) = open(backend, args).await?;
+    let (program_id, key, emails) = seed(&db, args.members).await?;
+    let state = AppState::new(
+        LeptosOptions::builder().output_name("omniloyal").build(),
+        db.clone(),
+        Config::for_database("bench"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = omniloyal::server::serve::router(state);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+    });
+    let target = Target {
+        base: format!("http://{addr}"),
+        program_id,
+        key,
+        emails,
+    };
+
+    eprintln!(
+        "{backend}: raw durable writes, {} clients, {} s…",
+        args.clients, args.seconds
+    );
+    let raw_tps = raw_writes(&db, args.clients, args.seconds).await;
+    eprintln!("{backend}: warm-up…");
+    load(&target, args.clients, 2, None, "warm").await;
+    eprintln!("{backend}: API at full load…");
+    let (api_eps, lat, errors) = load(&target, args.clients, args.seconds, None, "full").await;
+    let paced_rate = api_eps / 2.0;
+    let pace = Duration::from_secs_f64(args.clients as f64 / paced_rate.max(1.0));
+    eprintln!("{backend}: API paced at {paced_rate:.0} events/s…");
+    let (paced_eps, paced, paced_errors) =
+        load(&target, args.clients, args.seconds, Some(pace), "half").await;
+    if let Some((base, schema)) = cleanup {
+        db.pool.close().await;
+        if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
+            let _ = admin
+                .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+                .await;
+        }
+    }
+    Ok(Figures {
+        backend,
+        raw_tps,
+        api_eps,
+        p50: percentile(&lat, 0.50),
+        p95: percentile(&lat, 0.95),
+        p99: percentile(&lat, 0.99),
+        paced_rate,
+        paced_eps,
+        paced_p50: percentile(&paced, 0.50),
+        paced_p99: percentile(&paced, 0.99),
+        errors: errors + paced_errors,
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    let backends: Vec<&'static str> = match args.backend.as_str() {
+        "sqlite" => vec!["sqlite"],
+        "postgres" => vec!["postgres"],
+        _ => vec!["sqlite", "postgres"],
+    };
+    let mut rows = Vec::new();
+    for b in backends {
+        match bench(b, &args).await {
+            Ok(f) => rows.push(f),
+            Err(e) => eprintln!("{b}: skipped: {e}"),
+        }
+    }
+    println!(
+        "\nclients={} seconds={} members={} (load generator and server share this machine)",
+        args.clients, args.seconds, args.members
+    );
+    println!(
+        "{:<9} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} | {:>10} {:>10} {:>8} {:>8} {:>6}",
+        "backend",
+        "raw tx/s",
+        "API ev/s",
+        "of raw",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "half rate",
+        "got ev/s",
+        "p50 ms",
+        "p99 ms",
+        "errors"
+    );
+    for f in &rows {
+        println!(
+            "{:<9} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
+            f.backend,
+            f.raw_tps,
+            f.api_eps,
+            100.0 * f.api_eps / f.raw_tps.max(1.0),
+            f.p50,
+            f.p95,
+            f.p99,
+            f.paced_rate,
+            f.paced_eps,
+            f.paced_p50,
+            f.paced_p99,
+            f.errors
+        );
+    }
+}

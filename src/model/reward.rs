@@ -1,0 +1,151 @@
+//! The rewards catalogue and rewards in members' hands.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::Timestamp;
+
+/// Kinds of reward, with labels for the admin form.
+pub const REWARD_KINDS: &[(&str, &str)] = &[
+    ("discount_fixed", "Fixed discount"),
+    ("discount_percent", "Percent discount"),
+    ("voucher", "Voucher code"),
+    ("free_product", "Free product"),
+    ("gift_card", "Gift card value"),
+    ("entitlement", "VIP event / early access"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
+pub struct Reward {
+    pub id: i64,
+    pub program_id: i64,
+    pub name: String,
+    pub description: String,
+    pub kind: String,
+    pub cost_points: i64,
+    /// Minor units for fixed discounts and gift cards, percent for percent discounts.
+    pub value: i64,
+    pub sku: Option<String>,
+    /// None: unlimited.
+    pub stock: Option<i64>,
+    pub issued: i64,
+    pub per_member_limit: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub valid_from: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub valid_until: Option<i64>,
+    pub min_tier_id: Option<i64>,
+    /// Space-separated channels where it can be used; empty = everywhere.
+    pub channels: String,
+    pub code_valid_days: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::model::program::DbFlag"))]
+    pub uses_pool: bool,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::model::program::DbFlag"))]
+    pub active: bool,
+}
+
+impl Reward {
+    /// "5.00 EUR off", "10% off", "Free FLAT-WHITE"...
+    pub fn value_label(&self, currency_code: &str) -> String {
+        match self.kind.as_str() {
+            "discount_fixed" => format!(
+                "{} off",
+                crate::domain::currency::format_minor(self.value, currency_code)
+            ),
+            "discount_percent" => format!("{}% off", self.value),
+            "gift_card" => format!(
+                "{} gift card",
+                crate::domain::currency::format_minor(self.value, currency_code)
+            ),
+            "free_product" => format!("Free {}", self.sku.as_deref().unwrap_or("product")),
+            "voucher" => "Partner voucher".into(),
+            _ => "Entitlement".into(),
+        }
+    }
+
+    pub fn stock_left(&self) -> Option<i64> {
+        self.stock.map(|s| (s - self.issued).max(0))
+    }
+}
+
+/// A reward offered to a member: the catalogue item and whether they can have it now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Offer {
+    pub reward: Reward,
+    pub affordable: bool,
+    /// Why not, when the member cannot redeem it (points aside).
+    pub unavailable: Option<String>,
+}
+
+/// The catalogue form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardInput {
+    #[serde(default)]
+    pub id: Option<i64>,
+    pub program_id: i64,
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub kind: String,
+    pub cost_points: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default)]
+    pub stock: String,
+    #[serde(default)]
+    pub per_member_limit: String,
+    #[serde(default)]
+    pub valid_until: String,
+    #[serde(default)]
+    pub min_tier_id: String,
+    #[serde(default)]
+    pub channels: Vec<String>,
+    #[serde(default)]
+    pub code_valid_days: String,
+    #[serde(default)]
+    pub pool_codes: String,
+}
+
+/// A reward in a member's hands, with the code and PIN to use it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
+pub struct IssuedReward {
+    pub id: i64,
+    pub reward_id: i64,
+    pub reward_name: String,
+    pub kind: String,
+    pub code: String,
+    pub pin: String,
+    /// reserved, issued, used, released or expired.
+    pub status: String,
+    pub points: i64,
+    pub value: i64,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub reserved_until: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub expires_at: Timestamp,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
+    pub used_at: Option<i64>,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub created_at: Timestamp,
+}
+
+/// The desk's redeem form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RedeemInput {
+    pub member_id: i64,
+    pub reward_id: i64,
+    pub request_id: String,
+}
+
+/// The desk's "use a code" form.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UseCodeInput {
+    pub code: String,
+    pub pin: String,
+}

@@ -1,0 +1,114 @@
+//! Who is calling: the API key from `Authorization: Bearer ...` (or `X-Api-Key`), checked
+//! against its hash, its scopes, its program and its request rate.
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+
+use crate::error::AppError;
+use crate::server::repo::api_keys::{self, ApiKey};
+use crate::server::state::AppState;
+
+use super::error::ApiError;
+
+/// One token bucket per key, sized by the key's own rate (burst = one second's worth).
+#[derive(Default)]
+pub struct KeyLimiter {
+    buckets: Mutex<HashMap<i64, (i64, Arc<DefaultDirectRateLimiter>)>>,
+}
+
+impl KeyLimiter {
+    /// Ok, or the whole seconds to wait.
+    pub fn check(&self, key: &ApiKey) -> Result<(), u64> {
+        let bucket = {
+            let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = map.entry(key.id).or_insert_with(|| (0, Arc::new(limiter(1))));
+            if entry.0 != key.rate_per_sec {
+                *entry = (key.rate_per_sec, Arc::new(limiter(key.rate_per_sec)));
+            }
+            entry.1.clone()
+        };
+        bucket.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+}
+
+fn limiter(rate: i64) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(u32::try_from(rate).unwrap_or(u32::MAX).max(1)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::direct(Quota::per_second(rate))
+}
+
+/// The authenticated caller of a channel API endpoint.
+pub struct Caller(pub ApiKey);
+
+impl Caller {
+    pub fn require(&self, scope: &str) -> Result<(), ApiError> {
+        if self.0.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!("This API key lacks the {scope} scope."),
+            ))
+        }
+    }
+
+    /// Keys bound to one program may not touch another.
+    pub fn program(&self, program_id: i64) -> Result<(), ApiError> {
+        match self.0.program_id {
+            Some(p) if p != program_id => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "This API key is for another program.",
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn presented(parts: &Parts) -> Option<&str> {
+    if let Some(v) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        return v.strip_prefix("Bearer ").map(str::trim);
+    }
+    parts
+        .headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let unauthenticated = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Send a valid API key as Authorization: Bearer <key>.",
+            )
+        };
+        let secret = presented(parts).ok_or_else(unauthenticated)?;
+        let key = api_keys::authenticate(&state.db, secret)
+            .await?
+            .ok_or_else(unauthenticated)?;
+        state
+            .api_limiter
+            .check(&key)
+            .map_err(|retry_after_secs| ApiError::from(AppError::RateLimited { retry_after_secs }))?;
+        Ok(Caller(key))
+    }
+}

@@ -1,0 +1,405 @@
+//! The channel API's endpoints. Each is thin: authenticate (the `Caller` extractor), check
+//! scope and program, parse, call the repository, answer. Writes run through
+//! `idempotency::run_once`.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, ReturnReceipt};
+use crate::model::rules::{Award, EarnEvent, OrderLine};
+use crate::model::time::Timestamp;
+use crate::server::repo::{ledger, members, orders};
+use crate::server::state::AppState;
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use super::idempotency::run_once;
+
+/// A purchase as a channel sends it. The channel is the API key's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    /// Email, phone, card number or external id of the member.
+    pub member: String,
+    /// The channel's own order number; the same order is booked once.
+    pub channel_order_id: String,
+    /// Order total in minor units (cents).
+    pub amount_minor: i64,
+    #[serde(default)]
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub store: Option<String>,
+    /// When the purchase happened, seconds since the epoch (UTC); default now.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    pub channel_order_id: String,
+    /// The channel's id for this return; the same return is booked once.
+    pub return_id: String,
+    /// Refunded amount in minor units.
+    pub amount_minor: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionRequest {
+    pub member: String,
+    /// signup, profile_completed, referral, review, survey, social_share, checkin, birthday,
+    /// or a custom type a rule of the program names.
+    pub event_type: String,
+    /// The channel's id for this action; the same id is booked once per member.
+    pub event_id: String,
+    #[serde(default)]
+    pub store: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+/// What to evaluate without booking: an order (event_type "purchase") or an action.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateRequest {
+    #[serde(default)]
+    pub member: Option<String>,
+    #[serde(default = "purchase")]
+    pub event_type: String,
+    #[serde(default)]
+    pub amount_minor: i64,
+    #[serde(default)]
+    pub lines: Vec<OrderLine>,
+    #[serde(default)]
+    pub store: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    pub occurred_at: Option<Timestamp>,
+}
+
+fn purchase() -> String {
+    "purchase".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentRequest {
+    pub member: String,
+    /// Positive to give, negative to take.
+    pub points: i64,
+    /// Why: kept with the entry for the audit trail.
+    pub reason: String,
+}
+
+/// A member's standing in one program.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BalanceResponse {
+    pub member_id: i64,
+    pub program_id: i64,
+    pub currency_name: String,
+    pub balance: i64,
+    pub pending: i64,
+    pub lifetime_points: i64,
+    /// What the balance is worth, in minor units of `currency_code`.
+    pub value_minor: i64,
+    pub currency_code: String,
+    pub tier: Option<String>,
+    pub next_tier: Option<String>,
+    pub points_to_next_tier: Option<i64>,
+}
+
+/// A member found by an identifier, with every program they belong to.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MemberResponse {
+    pub member_id: i64,
+    pub name: String,
+    pub card_number: String,
+    pub programs: Vec<BalanceResponse>,
+}
+
+async fn standing(state: &AppState, member_id: i64) -> Result<Vec<BalanceResponse>, ApiError> {
+    let views = members::memberships(&state.db, member_id).await?;
+    let mut out = Vec::with_capacity(views.len());
+    for v in views {
+        out.push(BalanceResponse {
+            member_id,
+            program_id: v.program_id,
+            currency_name: v.currency_name,
+            balance: v.balance,
+            pending: v.pending,
+            lifetime_points: v.lifetime_points,
+            value_minor: v.balance.max(0).saturating_mul(v.point_value_minor),
+            currency_code: v.currency_code,
+            tier: v.tier.map(|t| t.name),
+            points_to_next_tier: v
+                .next_tier
+                .as_ref()
+                .map(|t| (t.threshold_points - v.lifetime_points).max(0)),
+            next_tier: v.next_tier.map(|t| t.name),
+        });
+    }
+    Ok(out)
+}
+
+/// Look up a member by any identifier.
+#[utoipa::path(get, path = "/members/{identifier}", tag = "members",
+    params(("identifier" = String, Path, description = "Email, phone, card number or external id")),
+    responses((status = 200, body = MemberResponse), (status = 404, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn lookup_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(identifier): Path<String>,
+) -> Result<Json<MemberResponse>, ApiError> {
+    caller.require("members:read")?;
+    let member = members::resolve(&state.db, &identifier).await?;
+    let mut programs = standing(&state, member.id).await?;
+    if let Some(p) = caller.0.program_id {
+        programs.retain(|b| b.program_id == p);
+    }
+    Ok(Json(MemberResponse {
+        member_id: member.id,
+        name: member.name,
+        card_number: member.card_number,
+        programs,
+    }))
+}
+
+/// Balance and tier of a member in a program.
+#[utoipa::path(get, path = "/programs/{program_id}/members/{identifier}/balance", tag = "members",
+    params(("program_id" = i64, Path), ("identifier" = String, Path)),
+    responses((status = 200, body = BalanceResponse), (status = 404, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn balance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((program_id, identifier)): Path<(i64, String)>,
+) -> Result<Json<BalanceResponse>, ApiError> {
+    caller.require("members:read")?;
+    caller.program(program_id)?;
+    let member = members::resolve(&state.db, &identifier).await?;
+    standing(&state, member.id)
+        .await?
+        .into_iter()
+        .find(|b| b.program_id == program_id)
+        .map(Json)
+        .ok_or_else(|| crate::error::AppError::not_found("Membership").into())
+}
+
+/// Record a purchase; the points it earns are in the answer, with the explanation.
+#[utoipa::path(post, path = "/programs/{program_id}/orders", tag = "orders",
+    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = OrderRequest,
+    responses((status = 201, body = EarnReceipt), (status = 200, description = "Already recorded", body = EarnReceipt),
+        (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn record_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(program_id): Path<i64>,
+    headers: HeaderMap,
+    body: ApiJson<OrderRequest>,
+) -> Response {
+    let route = format!("POST /programs/{program_id}/orders");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller) = (&state, &caller);
+    run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
+        caller.require("orders:write")?;
+        caller.program(program_id)?;
+        let member = members::resolve(&state.db, &r.member).await?;
+        let input = OrderInput {
+            channel: caller.0.channel,
+            channel_order_id: r.channel_order_id,
+            amount_minor: r.amount_minor,
+            lines: r.lines,
+            store: r.store,
+            receipt: None,
+            occurred_at: r.occurred_at,
+        };
+        let receipt = orders::record_order(&state.db, program_id, member.id, &input, None).await?;
+        let status = if receipt.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, receipt))
+    })
+    .await
+}
+
+/// Record a return of part or all of an order; points are taken back proportionally.
+#[utoipa::path(post, path = "/programs/{program_id}/returns", tag = "orders",
+    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ReturnRequest,
+    responses((status = 201, body = ReturnReceipt), (status = 200, description = "Already recorded", body = ReturnReceipt),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn record_return(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(program_id): Path<i64>,
+    headers: HeaderMap,
+    body: ApiJson<ReturnRequest>,
+) -> Response {
+    let route = format!("POST /programs/{program_id}/returns");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller) = (&state, &caller);
+    run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
+        caller.require("orders:write")?;
+        caller.program(program_id)?;
+        let input = ReturnInput {
+            channel: caller.0.channel,
+            channel_order_id: r.channel_order_id,
+            return_id: r.return_id,
+            amount_minor: r.amount_minor,
+        };
+        let receipt = orders::record_return(&state.db, program_id, &input, None).await?;
+        let status = if receipt.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, receipt))
+    })
+    .await
+}
+
+/// Record an action (review, survey, check-in, referral, custom...).
+#[utoipa::path(post, path = "/programs/{program_id}/events", tag = "events",
+    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    request_body = ActionRequest,
+    responses((status = 201, body = EarnReceipt), (status = 200, description = "Already recorded", body = EarnReceipt),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn record_event(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(program_id): Path<i64>,
+    headers: HeaderMap,
+    body: ApiJson<ActionRequest>,
+) -> Response {
+    let route = format!("POST /programs/{program_id}/events");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller) = (&state, &caller);
+    run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
+        caller.require("events:write")?;
+        caller.program(program_id)?;
+        let member = members::resolve(&state.db, &r.member).await?;
+        let input = ActionInput {
+            event_type: r.event_type,
+            channel: caller.0.channel,
+            event_id: r.event_id,
+            store: r.store,
+            occurred_at: r.occurred_at,
+        };
+        let receipt = orders::record_action(&state.db, program_id, member.id, &input, None).await?;
+        let status = if receipt.replayed {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        Ok((status, receipt))
+    })
+    .await
+}
+
+/// Evaluate an order or action against the rules without writing anything (dry run).
+#[utoipa::path(post, path = "/programs/{program_id}/evaluate", tag = "orders",
+    params(("program_id" = i64, Path)),
+    request_body = EvaluateRequest,
+    responses((status = 200, body = Award), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn evaluate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(program_id): Path<i64>,
+    body: ApiJson<EvaluateRequest>,
+) -> Result<Json<Award>, ApiError> {
+    caller.require("members:read")?;
+    caller.program(program_id)?;
+    let r = body.value;
+    let member_id = match &r.member {
+        Some(m) => Some(members::resolve(&state.db, m).await?.id),
+        None => None,
+    };
+    let now = Timestamp::now();
+    // The same checks a booking would make, so a dry run refuses what a booking would.
+    orders::validate_order(
+        &OrderInput {
+            channel: caller.0.channel,
+            channel_order_id: "dry-run".into(),
+            amount_minor: r.amount_minor,
+            lines: r.lines.clone(),
+            store: r.store.clone(),
+            receipt: None,
+            occurred_at: r.occurred_at,
+        },
+        now,
+    )?;
+    let event = EarnEvent {
+        event_type: r.event_type,
+        channel: caller.0.channel,
+        store: r.store,
+        amount_minor: r.amount_minor,
+        lines: r.lines,
+        occurred_at: r.occurred_at.unwrap_or(now),
+    };
+    Ok(Json(
+        orders::dry_run(&state.db, program_id, member_id, &event).await?,
+    ))
+}
+
+/// Give or take points by hand, with a reason. Requires an Idempotency-Key.
+#[utoipa::path(post, path = "/programs/{program_id}/adjustments", tag = "points",
+    params(("program_id" = i64, Path), ("Idempotency-Key" = String, Header)),
+    request_body = AdjustmentRequest,
+    responses((status = 201, body = BalanceResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn adjust(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(program_id): Path<i64>,
+    headers: HeaderMap,
+    body: ApiJson<AdjustmentRequest>,
+) -> Response {
+    if !headers.contains_key(super::idempotency::HEADER) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "idempotency_key_required",
+            "Adjustments need an Idempotency-Key header, so a retry cannot give points twice.",
+        )
+        .into_response();
+    }
+    let route = format!("POST /programs/{program_id}/adjustments");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller) = (&state, &caller);
+    run_once(
+        &state.db,
+        &caller.0,
+        &headers,
+        &route,
+        &raw,
+        |request_id| async move {
+            caller.require("points:adjust")?;
+            caller.program(program_id)?;
+            let member = members::resolve(&state.db, &r.member).await?;
+            let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
+            let request_id = request_id.unwrap_or_default();
+            ledger::adjust(&state.db, None, membership_id, r.points, &r.reason, &request_id).await?;
+            let b = standing(state, member.id)
+                .await?
+                .into_iter()
+                .find(|b| b.program_id == program_id)
+                .ok_or_else(|| crate::error::AppError::not_found("Membership"))?;
+            Ok((StatusCode::CREATED, b))
+        },
+    )
+    .await
+}

@@ -1,0 +1,199 @@
+//! `Idempotency-Key` for channel writes. The first request with a key claims it, runs, and
+//! stores its answer; a retry with the same key and the same body gets that answer back and
+//! writes nothing; the same key with another body is refused. Concurrent retries wait for the
+//! first to finish. Business writes are deduplicated again underneath (order ids, event ids,
+//! request ids derived from the key), so even a crash between the write and the stored answer
+//! cannot book twice.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+use crate::server::repo::api_keys::ApiKey;
+
+use super::error::ApiError;
+
+pub const HEADER: &str = "idempotency-key";
+/// A claim older than this with no answer is taken to be from a crashed request.
+const STALE_CLAIM_SECS: i64 = 60;
+/// How long a concurrent retry waits for the first request's answer.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The key sent with the request, checked: 1 to 255 visible ASCII characters.
+pub fn key_from(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(HEADER) else {
+        return Ok(None);
+    };
+    let s = v.to_str().unwrap_or_default().trim();
+    if s.is_empty() || s.len() > 255 || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible ASCII characters.",
+        ));
+    }
+    Ok(Some(s.to_string()))
+}
+
+fn fingerprint(route: &str, body: &Bytes) -> String {
+    let mut h = Sha256::new();
+    h.update(route.as_bytes());
+    h.update([0]);
+    h.update(body);
+    hex::encode(h.finalize())
+}
+
+fn stored(status: i64, body: String) -> Response {
+    let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::OK);
+    let mut r = (
+        status,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response();
+    r.headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    r
+}
+
+/// Runs `work` at most once per (API key, Idempotency-Key). `work` receives a request id
+/// derived from the key (None without one) for the ledger's own deduplication.
+pub async fn run_once<F, Fut, T>(
+    db: &Db,
+    caller: &ApiKey,
+    headers: &HeaderMap,
+    route: &str,
+    body: &Bytes,
+    work: F,
+) -> Response
+where
+    F: FnOnce(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
+    T: Serialize,
+{
+    let key = match key_from(headers) {
+        Ok(Some(k)) => k,
+        Ok(None) => return answer(work(None).await),
+        Err(e) => return e.into_response(),
+    };
+    match claim(db, caller.id, &key, &fingerprint(route, body)).await {
+        Ok(Claim::Mine) => {}
+        Ok(Claim::Done(response)) => return response,
+        Err(e) => return e.into_response(),
+    }
+    let request_id = format!("idem:{}:{key}", caller.id);
+    let result = work(Some(request_id)).await;
+    let (status, body) = match &result {
+        Ok((status, value)) => (*status, serde_json::to_string(value).unwrap_or_default()),
+        Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
+    };
+    // Server-side failures and rate limits are not answers: free the key so a retry runs.
+    let keep = !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS);
+    let saved = if keep {
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4",
+        )
+        .bind(status.as_u16() as i64)
+        .bind(&body)
+        .bind(caller.id)
+        .bind(&key)
+        .execute(&db.pool)
+        .await
+    } else {
+        sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status IS NULL")
+            .bind(caller.id)
+            .bind(&key)
+            .execute(&db.pool)
+            .await
+    };
+    if let Err(e) = saved {
+        tracing::error!(error = %e, "could not store the idempotent answer");
+    }
+    answer(result)
+}
+
+fn answer<T: Serialize>(result: Result<(StatusCode, T), ApiError>) -> Response {
+    match result {
+        Ok((status, value)) => (status, axum::Json(value)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+enum Claim {
+    Mine,
+    Done(Response),
+}
+
+async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Claim, ApiError> {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = Timestamp::now();
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
+        )
+        .bind(key_id)
+        .bind(key)
+        .bind(fingerprint)
+        .bind(now.0)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(crate::error::AppError::from)?;
+        if inserted.is_some() {
+            return Ok(Claim::Mine);
+        }
+        let row: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT fingerprint, status, response, created_at FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",
+        )
+        .bind(key_id)
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(crate::error::AppError::from)?;
+        let Some((theirs, status, response, created_at)) = row else {
+            continue; // freed between our insert and our read: try to claim again
+        };
+        if theirs != fingerprint {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used with a different request. Use a new key for a new request.",
+            ));
+        }
+        if let (Some(status), Some(response)) = (status, response) {
+            return Ok(Claim::Done(stored(status, response)));
+        }
+        if now.0 - created_at > STALE_CLAIM_SECS {
+            let taken = sqlx::query(
+                "UPDATE idempotency_keys SET created_at = $1 WHERE api_key_id = $2 AND key = $3 \
+                 AND status IS NULL AND created_at = $4",
+            )
+            .bind(now.0)
+            .bind(key_id)
+            .bind(key)
+            .bind(created_at)
+            .execute(&db.pool)
+            .await
+            .map_err(crate::error::AppError::from)?
+            .rows_affected();
+            if taken == 1 {
+                return Ok(Claim::Mine);
+            }
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "idempotency_in_progress",
+                "A request with this Idempotency-Key is still being processed. Retry shortly.",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

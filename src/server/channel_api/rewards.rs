@@ -1,0 +1,166 @@
+//! Rewards over the channel API: what a member can redeem, redeem or reserve at a checkout,
+//! confirm (use) a code, release a reservation.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::model::reward::{IssuedReward, Offer};
+use crate::server::repo::members;
+use crate::server::repo::rewards;
+use crate::server::state::AppState;
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiJson, ErrorBody};
+use super::idempotency::{run_once, HEADER};
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemRequest {
+    pub member: String,
+    pub reward_id: i64,
+    /// Hold the reward for a checkout (15 minutes) until it is confirmed or released.
+    #[serde(default)]
+    pub reserve: bool,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    /// The PIN printed with the code; required when the member is not present to show it.
+    #[serde(default)]
+    pub pin: Option<String>,
+}
+
+/// Rewards of a program as one member sees them: affordable or not, and why not.
+#[utoipa::path(get, path = "/programs/{program_id}/members/{identifier}/rewards", tag = "rewards",
+    params(("program_id" = i64, Path), ("identifier" = String, Path)),
+    responses((status = 200, body = Vec<Offer>), (status = 404, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn offers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((program_id, identifier)): Path<(i64, String)>,
+) -> Result<Json<Vec<Offer>>, ApiError> {
+    caller.require("members:read")?;
+    caller.program(program_id)?;
+    let member = members::resolve(&state.db, &identifier).await?;
+    let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
+    Ok(Json(
+        rewards::offers(&state.db, membership_id, Some(caller.0.channel)).await?,
+    ))
+}
+
+/// Redeem (or reserve) a reward; the answer carries the code and PIN. Requires an
+/// Idempotency-Key, so a retried redemption never spends twice.
+#[utoipa::path(post, path = "/programs/{program_id}/redemptions", tag = "rewards",
+    params(("program_id" = i64, Path), ("Idempotency-Key" = String, Header)),
+    request_body = RedeemRequest,
+    responses((status = 201, body = IssuedReward), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn redeem(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(program_id): Path<i64>,
+    headers: HeaderMap,
+    body: ApiJson<RedeemRequest>,
+) -> Response {
+    if !headers.contains_key(HEADER) {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "idempotency_key_required",
+            "Redemptions need an Idempotency-Key header, so a retry cannot spend twice.",
+        )
+        .into_response();
+    }
+    let route = format!("POST /programs/{program_id}/redemptions");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller) = (&state, &caller);
+    run_once(
+        &state.db,
+        &caller.0,
+        &headers,
+        &route,
+        &raw,
+        |request_id| async move {
+            caller.require("rewards:write")?;
+            caller.program(program_id)?;
+            let member = members::resolve(&state.db, &r.member).await?;
+            let reward_program: Option<i64> =
+                sqlx::query_scalar("SELECT program_id FROM rewards WHERE id = $1")
+                    .bind(r.reward_id)
+                    .fetch_optional(&state.db.pool)
+                    .await
+                    .map_err(crate::error::AppError::from)?;
+            if reward_program != Some(program_id) {
+                return Err(crate::error::AppError::not_found("Reward").into());
+            }
+            let request_id = request_id.unwrap_or_default();
+            let issued = rewards::redeem(
+                &state.db,
+                member.id,
+                r.reward_id,
+                caller.0.channel,
+                &request_id,
+                r.reserve,
+                None,
+            )
+            .await?;
+            Ok((StatusCode::CREATED, issued))
+        },
+    )
+    .await
+}
+
+/// Use a code at the till or confirm a reserved one at checkout. A code is used once.
+#[utoipa::path(post, path = "/codes/{code}/confirm", tag = "rewards",
+    params(("code" = String, Path)),
+    request_body = CodeRequest,
+    responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn confirm(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    body: ApiJson<CodeRequest>,
+) -> Result<Json<IssuedReward>, ApiError> {
+    caller.require("rewards:write")?;
+    check_program(&state, &caller, &code).await?;
+    let pin = body.value.pin;
+    Ok(Json(
+        rewards::use_code(&state.db, &code, pin.as_deref(), caller.0.channel).await?,
+    ))
+}
+
+/// Release a reserved (or unused) reward: the points go back to the member.
+#[utoipa::path(post, path = "/codes/{code}/release", tag = "rewards",
+    params(("code" = String, Path)),
+    responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> Result<Json<IssuedReward>, ApiError> {
+    caller.require("rewards:write")?;
+    check_program(&state, &caller, &code).await?;
+    Ok(Json(rewards::release(&state.db, &code, None).await?))
+}
+
+/// A key bound to one program may only handle that program's codes.
+async fn check_program(state: &AppState, caller: &Caller, code: &str) -> Result<(), ApiError> {
+    let program: Option<i64> = sqlx::query_scalar(
+        "SELECT m.program_id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id WHERE i.code = $1",
+    )
+    .bind(code.trim().to_ascii_uppercase())
+    .fetch_optional(&state.db.pool)
+    .await
+    .map_err(crate::error::AppError::from)?;
+    match program {
+        Some(p) => caller.program(p),
+        None => Err(crate::error::AppError::not_found("Reward code").into()),
+    }
+}

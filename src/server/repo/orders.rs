@@ -1,0 +1,744 @@
+//! Orders, returns and action events from every channel: evaluated against the program's
+//! rules and booked in one transaction with the ledger entries, lots, rule usage and budgets.
+//! Orders are deduplicated by the channel's order id, events by their event id, returns by
+//! their return id, so a till that retries books once.
+
+use sqlx::AnyConnection;
+
+use crate::domain::{currency, earning, rules as engine, tiers};
+use crate::error::{AppError, Validator};
+use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
+use crate::model::program::{Program, Tier};
+use crate::model::rules::{Award, EarnEvent, EarningRule, MemberContext, ProgramEarning};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::Db;
+
+use super::ledger::{self, Account, Meta, Posting, Standing};
+use super::{members, programs, rules};
+
+/// Largest quantity on one line; more is a typo (a barcode in the quantity field).
+const MAX_QUANTITY: i64 = 100_000;
+/// How far back an order may be dated; older ones are refused rather than re-dated.
+const MAX_BACKDATE_SECS: i64 = 90 * SECONDS_PER_DAY;
+
+/// An id a channel gives us (order, return, event): 1 to 64 visible ASCII characters.
+pub fn channel_id(field: &str, input: &str) -> Result<String, AppError> {
+    let s = input.trim();
+    if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(AppError::field(
+            field,
+            "Use 1 to 64 letters, digits or punctuation, no spaces.",
+        ));
+    }
+    Ok(s.to_string())
+}
+
+fn occurred(input: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, AppError> {
+    match input {
+        None => Ok(now),
+        Some(t) if t.0 > now.0 + 300 => Err(AppError::field("occurred_at", "That is in the future.")),
+        Some(t) if t.0 < now.0 - MAX_BACKDATE_SECS => Err(AppError::field(
+            "occurred_at",
+            "Orders older than 90 days cannot be recorded.",
+        )),
+        Some(t) => Ok(t),
+    }
+}
+
+/// Checks an order before anything is read or written: sane amounts, lines that add up.
+pub fn validate_order(input: &OrderInput, now: Timestamp) -> Result<(String, Timestamp), AppError> {
+    let mut v = Validator::new();
+    let order_id = v.check(
+        "channel_order_id",
+        channel_id("channel_order_id", &input.channel_order_id).map_err(|e| msg(&e, "channel_order_id")),
+    );
+    if !(0..=earning::MAX_PURCHASE_MINOR).contains(&input.amount_minor) {
+        v.add("amount_minor", "The amount must be between 0 and 1,000,000.00.");
+    }
+    if input.lines.len() > 500 {
+        v.add("lines", "An order may have at most 500 lines.");
+    }
+    for (i, line) in input.lines.iter().enumerate() {
+        if line.sku.trim().is_empty() || line.sku.len() > 64 {
+            v.add(
+                &format!("lines[{i}].sku"),
+                "Every line needs a SKU of up to 64 characters.",
+            );
+        }
+        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
+            v.add(
+                &format!("lines[{i}].quantity"),
+                "Quantities run from 1 to 100,000.",
+            );
+        }
+        if !(0..=earning::MAX_PURCHASE_MINOR).contains(&line.amount_minor) {
+            v.add(
+                &format!("lines[{i}].amount_minor"),
+                "Line amounts run from 0 to 1,000,000.00.",
+            );
+        }
+    }
+    if !input.lines.is_empty() {
+        let sum: i128 = input.lines.iter().map(|l| l.amount_minor as i128).sum();
+        if sum != input.amount_minor as i128 {
+            v.add(
+                "lines",
+                format!(
+                    "The lines add up to {sum}, not the order total {}.",
+                    input.amount_minor
+                ),
+            );
+        }
+    }
+    if input.store.as_deref().is_some_and(|s| s.len() > 64) {
+        v.add("store", "Store codes are at most 64 characters.");
+    }
+    let at = match occurred(input.occurred_at, now) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            v.add("occurred_at", msg(&e, "occurred_at"));
+            None
+        }
+    };
+    v.finish()?;
+    Ok((order_id.unwrap_or_default(), at.unwrap_or(now)))
+}
+
+fn msg(e: &AppError, field: &str) -> String {
+    e.field_message(field).unwrap_or_else(|| e.to_string())
+}
+
+/// The program, refusing unknown and inactive ones.
+pub async fn active_program(db: &Db, program_id: i64) -> Result<Program, AppError> {
+    let program = programs::get(db, program_id).await?;
+    if !program.active {
+        return Err(AppError::ProgramInactive);
+    }
+    Ok(program)
+}
+
+fn base_rate(program: &Program) -> ProgramEarning {
+    ProgramEarning {
+        points_per_unit: program.points_per_unit,
+        minor_per_unit: currency::minor_per_unit(&program.currency_code),
+        currency_code: program.currency_code.clone(),
+        currency_name: program.currency_name.clone(),
+    }
+}
+
+fn member_context(program_tiers: &[Tier], lifetime: i64, segment_ids: Vec<i64>) -> MemberContext {
+    let (tier, _, _) = tiers::standing(program_tiers, lifetime);
+    MemberContext {
+        tier_id: tier.as_ref().map(|t| t.id),
+        tier_name: tier.as_ref().map(|t| t.name.clone()),
+        tier_multiplier_pct: tier.as_ref().map(|t| t.multiplier_pct).unwrap_or(100),
+        segment_ids,
+    }
+}
+
+/// Everything an evaluation needs that is read under the membership lock.
+struct Evaluation {
+    award: Award,
+    rules: Vec<EarningRule>,
+}
+
+async fn evaluate_locked(
+    conn: &mut AnyConnection,
+    program: &Program,
+    program_tiers: &[Tier],
+    membership_id: i64,
+    standing: &Standing,
+    event: &EarnEvent,
+) -> Result<Evaluation, AppError> {
+    let rules = rules::for_booking(conn, program.id).await?;
+    let usage = rules::usage(conn, membership_id, event.occurred_at).await?;
+    let ctx = member_context(program_tiers, standing.lifetime_points, Vec::new());
+    let award = engine::evaluate(&base_rate(program), &rules, event, &ctx, &usage);
+    Ok(Evaluation { award, rules })
+}
+
+/// Books an award: the ledger transaction (held as pending when `hold_until` is set), the
+/// per-rule usage and budget charges. Returns (transaction id, standing after).
+#[allow(clippy::too_many_arguments)]
+async fn book_award(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    eval: &Evaluation,
+    hold_until: Option<Timestamp>,
+    meta: &Meta<'_>,
+    at: Timestamp,
+) -> Result<(i64, Standing), AppError> {
+    let kept: Vec<(&EarningRule, i64)> = eval
+        .award
+        .lines
+        .iter()
+        .filter(|l| l.matched && l.points > 0)
+        .filter_map(|l| {
+            let rule = eval.rules.iter().find(|r| Some(r.id) == l.rule_id)?;
+            Some((rule, l.points))
+        })
+        .collect();
+    let mut by_rule: Vec<(Option<i64>, bool, i64)> = eval
+        .award
+        .lines
+        .iter()
+        .filter(|l| l.matched && l.points > 0 && l.rule_id.is_none())
+        .map(|l| (None, false, l.points))
+        .collect();
+    by_rule.extend(
+        kept.iter()
+            .map(|(r, p)| (Some(r.id), r.budget_points.is_some(), *p)),
+    );
+    let (tx_id, standing) =
+        ledger::earn(conn, program, membership_id, &by_rule, hold_until, meta, at).await?;
+    for (rule, points) in kept {
+        rules::record_award(conn, rule, membership_id, tx_id, points, at).await?;
+    }
+    Ok((tx_id, standing))
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    id: i64,
+    membership_id: i64,
+    amount_minor: i64,
+    returned_minor: i64,
+    points: i64,
+    clawed_back: i64,
+    transaction_id: i64,
+}
+
+async fn find_order(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    channel: &str,
+    order_id: &str,
+) -> Result<Option<OrderRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, membership_id, amount_minor, returned_minor, points, clawed_back, transaction_id FROM orders \
+         WHERE program_id = $1 AND channel = $2 AND channel_order_id = $3",
+    )
+    .bind(program_id)
+    .bind(channel)
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The receipt of a transaction booked earlier, read back from the ledger.
+async fn earlier_receipt(
+    conn: &mut AnyConnection,
+    program: &Program,
+    member_id: i64,
+    membership_id: i64,
+    tx_id: i64,
+) -> Result<EarnReceipt, AppError> {
+    let (description, explanation): (String, Option<String>) =
+        sqlx::query_as("SELECT description, explanation FROM ledger_transactions WHERE id = $1")
+            .bind(tx_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let (points, pending): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN account = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM ledger_postings WHERE transaction_id = $1 AND account IN ('wallet', 'pending')",
+    )
+    .bind(tx_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let standing = ledger::lock(conn, membership_id).await?;
+    let award = explanation
+        .and_then(|e| serde_json::from_str(&e).ok())
+        .unwrap_or_else(|| Award {
+            total: points,
+            lines: Vec::new(),
+            summary: description.clone(),
+        });
+    Ok(EarnReceipt {
+        transaction_id: tx_id,
+        member_id,
+        program_id: program.id,
+        points,
+        pending: pending > 0,
+        balance: standing.balance,
+        pending_balance: standing.pending,
+        currency_name: program.currency_name.clone(),
+        explanation: description,
+        award,
+        replayed: true,
+    })
+}
+
+fn receipt(
+    program: &Program,
+    member_id: i64,
+    tx_id: i64,
+    award: Award,
+    pending: bool,
+    standing: Standing,
+) -> EarnReceipt {
+    EarnReceipt {
+        transaction_id: tx_id,
+        member_id,
+        program_id: program.id,
+        points: award.total,
+        pending: pending && award.total > 0,
+        balance: standing.balance,
+        pending_balance: standing.pending,
+        currency_name: program.currency_name.clone(),
+        explanation: engine::explain(&award),
+        award,
+        replayed: false,
+    }
+}
+
+/// Records a purchase and awards its points by the program's rules. The same
+/// (program, channel, order id) books once: a repeat answers with the first receipt, and the
+/// same order id for another member is refused.
+#[tracing::instrument(skip(db, input), fields(channel_order_id = %input.channel_order_id), err(level = "debug"))]
+pub async fn record_order(
+    db: &Db,
+    program_id: i64,
+    member_id: i64,
+    input: &OrderInput,
+    recorded_by: Option<i64>,
+) -> Result<EarnReceipt, AppError> {
+    let now = Timestamp::now();
+    let (order_id, at) = validate_order(input, now)?;
+    let program = active_program(db, program_id).await?;
+    members::get(db, member_id).await?;
+    let program_tiers = programs::tiers(db, program.id).await?;
+    let channel = input.channel.as_str();
+
+    let mut tx = db.begin_write().await?;
+    let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
+    let standing = ledger::lock(&mut tx, membership_id).await?;
+    if let Some(order) = find_order(&mut tx, program.id, channel, &order_id).await? {
+        if order.membership_id != membership_id {
+            return Err(AppError::conflict(
+                "This order id was already recorded for another member.",
+            ));
+        }
+        return earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await;
+    }
+    let event = EarnEvent {
+        event_type: "purchase".into(),
+        channel: input.channel,
+        store: input.store.clone(),
+        amount_minor: input.amount_minor,
+        lines: input.lines.clone(),
+        occurred_at: at,
+    };
+    let eval = evaluate_locked(
+        &mut tx,
+        &program,
+        &program_tiers,
+        membership_id,
+        &standing,
+        &event,
+    )
+    .await?;
+    let hold_until =
+        (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY));
+    let meta = Meta {
+        kind: "earn",
+        channel,
+        amount_minor: Some(input.amount_minor),
+        reference: Some(input.receipt.as_deref().unwrap_or(&order_id)),
+        description: &engine::explain(&eval.award),
+        explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
+        recorded_by,
+        ..Meta::default()
+    };
+    let (tx_id, standing) =
+        book_award(&mut tx, &program, membership_id, &eval, hold_until, &meta, now).await?;
+    let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
+        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
+         transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (program_id, channel, channel_order_id) DO NOTHING RETURNING id",
+    )
+    .bind(program.id)
+    .bind(membership_id)
+    .bind(channel)
+    .bind(&order_id)
+    .bind(input.amount_minor)
+    .bind(eval.award.total)
+    .bind(tx_id)
+    .bind(now.0)
+    .fetch_optional(&mut *tx)
+    .await;
+    let order_row = match inserted {
+        Ok(Some(id)) => id,
+        // Another member's order with this id committed while we evaluated (PostgreSQL).
+        Ok(None) => {
+            return Err(AppError::conflict(
+                "This order id was already recorded for another member.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if hold_until.is_some() {
+        sqlx::query("UPDATE pending_points SET order_id = $1 WHERE transaction_id = $2")
+            .bind(order_row)
+            .bind(tx_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(tx_id, points = eval.award.total, "order recorded");
+    Ok(receipt(
+        &program,
+        member_id,
+        tx_id,
+        eval.award,
+        hold_until.is_some(),
+        standing,
+    ))
+}
+
+/// A return: takes back points in proportion to the refunded amount (cumulatively, so a
+/// full return in parts takes back exactly what the order earned), from the order's pending
+/// hold first and then from the wallet.
+#[tracing::instrument(skip(db, input), fields(channel_order_id = %input.channel_order_id), err(level = "debug"))]
+pub async fn record_return(
+    db: &Db,
+    program_id: i64,
+    input: &ReturnInput,
+    recorded_by: Option<i64>,
+) -> Result<crate::model::order::ReturnReceipt, AppError> {
+    use crate::model::order::ReturnReceipt;
+    let order_id = channel_id("channel_order_id", &input.channel_order_id)?;
+    let return_id = channel_id("return_id", &input.return_id)?;
+    if input.amount_minor <= 0 || input.amount_minor > earning::MAX_PURCHASE_MINOR {
+        return Err(AppError::field(
+            "amount_minor",
+            "The refunded amount must be positive.",
+        ));
+    }
+    let program = programs::get(db, program_id).await?;
+    let channel = input.channel.as_str();
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let order = find_order(&mut tx, program.id, channel, &order_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))?;
+    let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
+        .bind(order.membership_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    ledger::lock(&mut tx, order.membership_id).await?;
+    let request_id = format!("return:{order_id}:{return_id}");
+    if let Some((tx_id, standing)) = ledger::replay(&mut tx, order.membership_id, &request_id).await? {
+        let (taken, amount): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT CAST(COALESCE(-SUM(p.points), 0) AS BIGINT), MAX(t.amount_minor) FROM ledger_postings p \
+             JOIN ledger_transactions t ON t.id = p.transaction_id \
+             WHERE p.transaction_id = $1 AND p.account IN ('wallet', 'pending')",
+        )
+        .bind(tx_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        return Ok(ReturnReceipt {
+            member_id,
+            program_id: program.id,
+            returned_minor: amount.unwrap_or(input.amount_minor),
+            points_clawed_back: taken,
+            shortfall: 0,
+            balance: standing.balance,
+            pending_balance: standing.pending,
+            replayed: true,
+        });
+    }
+    let new_returned = order.returned_minor + input.amount_minor;
+    if new_returned > order.amount_minor {
+        return Err(AppError::field(
+            "amount_minor",
+            format!(
+                "Only {} of this order is left to return.",
+                order.amount_minor - order.returned_minor
+            ),
+        ));
+    }
+    let target = if order.amount_minor == 0 {
+        order.points
+    } else {
+        ((order.points as i128 * new_returned as i128) / order.amount_minor as i128) as i64
+    };
+    let due = (target - order.clawed_back).max(0);
+    let description = format!(
+        "Return of {} on order {order_id}",
+        currency::format_minor(input.amount_minor, &program.currency_code)
+    );
+    let meta = Meta {
+        kind: "return",
+        channel,
+        amount_minor: Some(input.amount_minor),
+        reference: Some(&order_id),
+        description: &description,
+        recorded_by,
+        request_id: Some(&request_id),
+        ..Meta::default()
+    };
+    // Pending first: points still held for this order are simply not released.
+    let held: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, remaining FROM pending_points WHERE order_id = $1 AND released_at IS NULL AND remaining > 0",
+    )
+    .bind(order.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let from_pending = held.map(|(_, r)| r.min(due)).unwrap_or(0);
+    let from_wallet_due = due - from_pending;
+    let mut postings = Vec::new();
+    if from_pending > 0 {
+        postings.push(Posting::new(Account::Pending, -from_pending));
+    }
+    let from_wallet = if from_wallet_due > 0 {
+        let standing = ledger::lock(&mut tx, order.membership_id).await?;
+        let take = if program.allow_negative {
+            from_wallet_due
+        } else {
+            from_wallet_due.min(standing.balance.max(0))
+        };
+        ledger::consume_lots(&mut tx, order.membership_id, take).await?;
+        if take > 0 {
+            postings.push(Posting::new(Account::Wallet, -take));
+        }
+        take
+    } else {
+        0
+    };
+    let taken = from_pending + from_wallet;
+    postings.push(Posting::new(Account::Issuance, taken));
+    if taken == 0 {
+        postings = vec![
+            Posting::new(Account::Wallet, 0),
+            Posting::new(Account::Issuance, 0),
+        ];
+    }
+    let (_, standing) = ledger::book(
+        &mut tx,
+        program.id,
+        Some(order.membership_id),
+        &meta,
+        &postings,
+        now,
+    )
+    .await?;
+    if let Some((hold_id, _)) = held.filter(|_| from_pending > 0) {
+        sqlx::query("UPDATE pending_points SET remaining = remaining - $1 WHERE id = $2")
+            .bind(from_pending)
+            .bind(hold_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE orders SET returned_minor = $1, clawed_back = clawed_back + $2 WHERE id = $3")
+        .bind(new_returned)
+        .bind(taken)
+        .bind(order.id)
+        .execute(&mut *tx)
+        .await?;
+    let standing = match standing {
+        Some(s) => s,
+        None => ledger::lock(&mut tx, order.membership_id).await?,
+    };
+    tx.commit().await?;
+    Ok(ReturnReceipt {
+        member_id,
+        program_id: program.id,
+        returned_minor: input.amount_minor,
+        points_clawed_back: taken,
+        shortfall: due - taken,
+        balance: standing.balance,
+        pending_balance: standing.pending,
+        replayed: false,
+    })
+}
+
+/// Event types a program accepts: the built-in ones and any custom type a rule names.
+pub async fn known_event_types(db: &Db, program_id: i64) -> Result<Vec<String>, AppError> {
+    let mut types: Vec<String> = BUILT_IN_EVENTS.iter().map(|(k, _)| k.to_string()).collect();
+    for rule in rules::list(db, program_id).await? {
+        for t in rule.conditions.event_types {
+            if !types.contains(&t) {
+                types.push(t);
+            }
+        }
+    }
+    Ok(types)
+}
+
+fn validate_event_type(input: &str) -> Result<String, AppError> {
+    let t = input.trim();
+    if t.is_empty()
+        || t.len() > 40
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        return Err(AppError::field(
+            "event_type",
+            "Event types are lowercase letters, digits and _.",
+        ));
+    }
+    if t == "purchase" {
+        return Err(AppError::field("event_type", "Purchases are recorded as orders."));
+    }
+    Ok(t.to_string())
+}
+
+/// Records a non-purchase action (review, survey, check-in, custom...) and awards what the
+/// rules give for it. Sign-up and profile completion earn once per member, birthdays once a
+/// year; any action books once per event id.
+#[tracing::instrument(skip(db, input), fields(event_type = %input.event_type), err(level = "debug"))]
+pub async fn record_action(
+    db: &Db,
+    program_id: i64,
+    member_id: i64,
+    input: &ActionInput,
+    recorded_by: Option<i64>,
+) -> Result<EarnReceipt, AppError> {
+    let now = Timestamp::now();
+    let event_type = validate_event_type(&input.event_type)?;
+    let event_id = channel_id("event_id", &input.event_id)?;
+    let at = occurred(input.occurred_at, now)?;
+    let program = active_program(db, program_id).await?;
+    if !known_event_types(db, program.id).await?.contains(&event_type) {
+        return Err(AppError::field(
+            "event_type",
+            "This program has no such event type.",
+        ));
+    }
+    members::get(db, member_id).await?;
+    let program_tiers = programs::tiers(db, program.id).await?;
+    let mut tx = db.begin_write().await?;
+    let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
+    let standing = ledger::lock(&mut tx, membership_id).await?;
+    let request_id = format!("event:{event_id}");
+    if let Some((tx_id, _)) = ledger::replay(&mut tx, membership_id, &request_id).await? {
+        return earlier_receipt(&mut tx, &program, member_id, membership_id, tx_id).await;
+    }
+    let once = once_key(&event_type, at);
+    if let Some(key) = &once {
+        let done: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM ledger_transactions WHERE membership_id = $1 AND kind = 'event' AND reference = $2",
+        )
+        .bind(membership_id)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if done.is_some() {
+            return Err(AppError::conflict(
+                "This member has already been rewarded for this.",
+            ));
+        }
+    }
+    let event = EarnEvent {
+        event_type: event_type.clone(),
+        channel: input.channel,
+        store: input.store.clone(),
+        amount_minor: 0,
+        lines: Vec::new(),
+        occurred_at: at,
+    };
+    let eval = evaluate_locked(
+        &mut tx,
+        &program,
+        &program_tiers,
+        membership_id,
+        &standing,
+        &event,
+    )
+    .await?;
+    let reference = once.unwrap_or_else(|| event_type.clone());
+    let meta = Meta {
+        kind: "event",
+        channel: input.channel.as_str(),
+        reference: Some(&reference),
+        description: &engine::explain(&eval.award),
+        explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
+        recorded_by,
+        request_id: Some(&request_id),
+        ..Meta::default()
+    };
+    let (tx_id, standing) = book_award(&mut tx, &program, membership_id, &eval, None, &meta, now).await?;
+    tx.commit().await?;
+    Ok(receipt(&program, member_id, tx_id, eval.award, false, standing))
+}
+
+/// Evaluates an order or action without writing anything: what would it earn, and why.
+pub async fn dry_run(
+    db: &Db,
+    program_id: i64,
+    member_id: Option<i64>,
+    event: &EarnEvent,
+) -> Result<Award, AppError> {
+    let program = programs::get(db, program_id).await?;
+    let program_tiers = programs::tiers(db, program.id).await?;
+    let all = rules::list(db, program.id).await?;
+    let active: Vec<EarningRule> = all.into_iter().filter(|r| r.active).collect();
+    let mut conn = db.pool.acquire().await?;
+    let membership: Option<(i64, i64)> = match member_id {
+        Some(m) => {
+            sqlx::query_as(
+                "SELECT id, lifetime_points FROM memberships WHERE member_id = $1 AND program_id = $2",
+            )
+            .bind(m)
+            .bind(program.id)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        None => None,
+    };
+    let (usage, lifetime) = match membership {
+        Some((id, lifetime)) => (rules::usage(&mut conn, id, event.occurred_at).await?, lifetime),
+        None => (Vec::new(), 0),
+    };
+    let ctx = member_context(&program_tiers, lifetime, Vec::new());
+    Ok(engine::evaluate(
+        &base_rate(&program),
+        &active,
+        event,
+        &ctx,
+        &usage,
+    ))
+}
+
+/// A purchase typed at the staff desk: a store-channel order whose id is the form's request
+/// id, so a double submit or a retry books once. (Receipt numbers are shown, not trusted as
+/// order ids: two tills may print the same one.)
+#[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err(level = "debug"))]
+pub async fn record_purchase(
+    db: &Db,
+    recorded_by: i64,
+    input: &crate::model::member::PurchaseInput,
+) -> Result<crate::model::member::PurchaseReceipt, AppError> {
+    use crate::domain::{forms, validate};
+    let request_id = forms::request_id(&input.request_id)?;
+    let program = programs::get(db, input.program_id)
+        .await
+        .map_err(|_| AppError::field("program_id", "Choose a program."))?;
+    let amount_minor =
+        validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?;
+    let reference = validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
+    let member = members::get(db, input.member_id).await?;
+    let order = OrderInput {
+        channel: crate::model::rules::Channel::Store,
+        channel_order_id: format!("desk-{request_id}"),
+        amount_minor,
+        lines: Vec::new(),
+        store: None,
+        receipt: reference,
+        occurred_at: None,
+    };
+    let r = record_order(db, program.id, member.id, &order, Some(recorded_by)).await?;
+    Ok(crate::model::member::PurchaseReceipt {
+        transaction_id: r.transaction_id,
+        member_name: member.name,
+        points: r.points,
+        pending: r.pending,
+        balance: r.balance,
+        currency_name: r.currency_name,
+        explanation: r.explanation,
+        replayed: r.replayed,
+    })
+}

@@ -1,0 +1,639 @@
+//! The rewards catalogue and redemption. Redeeming spends points (earliest-expiring lots
+//! first), takes one from stock with a conditional update, and issues a code with a PIN in
+//! one transaction; a reservation holds all of that until the checkout confirms or releases
+//! it. A used, released or expired code is refused.
+
+use rand::Rng;
+use sqlx::AnyConnection;
+
+use crate::domain::validate;
+use crate::error::{AppError, Validator};
+use crate::model::program::Program;
+use crate::model::reward::{IssuedReward, Offer, Reward, RewardInput, REWARD_KINDS};
+use crate::model::rules::Channel;
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::{is_unique_violation, Db};
+
+use super::ledger::{self, Account, Meta, Posting};
+use super::{orders, programs};
+
+/// How long a checkout may hold a reservation before it is released by itself.
+pub const RESERVATION_SECS: i64 = 15 * 60;
+
+const COLUMNS: &str = "id, program_id, name, description, kind, cost_points, value, sku, stock, issued, \
+     per_member_limit, valid_from, valid_until, min_tier_id, channels, code_valid_days, uses_pool, active";
+
+const ISSUED_COLUMNS: &str =
+    "i.id, i.reward_id, r.name AS reward_name, r.kind, i.code, i.pin, i.status, i.points, \
+     i.value, i.reserved_until, i.expires_at, i.used_at, i.created_at";
+
+pub async fn list(db: &Db, program_id: i64) -> Result<Vec<Reward>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM rewards WHERE program_id = $1 ORDER BY cost_points, name"
+    ))
+    .bind(program_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Reward, AppError> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM rewards WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Reward"))
+}
+
+/// Why this member cannot have this reward now, if they cannot (points aside).
+fn unavailable(
+    reward: &Reward,
+    tier_threshold_ok: bool,
+    held: i64,
+    channel: Option<Channel>,
+    now: Timestamp,
+) -> Option<String> {
+    if !reward.active {
+        return Some("This reward is no longer offered.".into());
+    }
+    if reward.valid_from.is_some_and(|t| now.0 < t) {
+        return Some("This reward is not available yet.".into());
+    }
+    if reward.valid_until.is_some_and(|t| now.0 >= t) {
+        return Some("This reward is no longer available.".into());
+    }
+    if reward.stock_left() == Some(0) {
+        return Some("This reward is out of stock.".into());
+    }
+    if !tier_threshold_ok {
+        return Some("This reward is for a higher tier.".into());
+    }
+    if reward.per_member_limit.is_some_and(|limit| held >= limit) {
+        return Some("This member has already had this reward as often as allowed.".into());
+    }
+    if let Some(c) = channel {
+        if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|x| x == c.as_str()) {
+            return Some(format!(
+                "This reward cannot be redeemed in the {} channel.",
+                c.as_str()
+            ));
+        }
+    }
+    None
+}
+
+async fn tier_ok(db_conn: &mut AnyConnection, reward: &Reward, lifetime: i64) -> Result<bool, AppError> {
+    let Some(min_tier) = reward.min_tier_id else {
+        return Ok(true);
+    };
+    let threshold: Option<i64> = sqlx::query_scalar("SELECT threshold_points FROM tiers WHERE id = $1")
+        .bind(min_tier)
+        .fetch_optional(&mut *db_conn)
+        .await?;
+    Ok(threshold.is_none_or(|t| lifetime >= t))
+}
+
+async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM issued_rewards WHERE membership_id = $1 AND reward_id = $2 \
+         AND status IN ('reserved', 'issued', 'used')",
+    )
+    .bind(membership_id)
+    .bind(reward_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The catalogue as one member sees it.
+pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Result<Vec<Offer>, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let (program_id, balance, lifetime): (i64, i64, i64) =
+        sqlx::query_as("SELECT program_id, balance, lifetime_points FROM memberships WHERE id = $1")
+            .bind(membership_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or_else(|| AppError::not_found("Membership"))?;
+    let now = Timestamp::now();
+    let mut out = Vec::new();
+    for reward in list(db, program_id).await? {
+        if !reward.active {
+            continue;
+        }
+        let ok = tier_ok(&mut conn, &reward, lifetime).await?;
+        let held = held_count(&mut conn, membership_id, reward.id).await?;
+        out.push(Offer {
+            affordable: balance >= reward.cost_points,
+            unavailable: unavailable(&reward, ok, held, channel, now),
+            reward,
+        });
+    }
+    Ok(out)
+}
+
+fn new_code() -> (String, String) {
+    // No 0/O/1/I: codes are read aloud and typed from phones.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    let mut part = || -> String {
+        (0..4)
+            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+            .collect()
+    };
+    let code = format!("RW-{}-{}", part(), part());
+    let pin = format!("{:04}", rand::thread_rng().gen_range(0..10_000));
+    (code, pin)
+}
+
+/// Redeems a reward for a member: spends the points, takes one from stock, issues a code.
+/// With `reserve`, the reward is held for a checkout (`RESERVATION_SECS`) until confirmed or
+/// released. The same `request_id` redeems once.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn redeem(
+    db: &Db,
+    member_id: i64,
+    reward_id: i64,
+    channel: Channel,
+    request_id: &str,
+    reserve: bool,
+    recorded_by: Option<i64>,
+) -> Result<IssuedReward, AppError> {
+    let now = Timestamp::now();
+    let reward = get(&mut *db.pool.acquire().await?, reward_id).await?;
+    let program: Program = orders::active_program(db, reward.program_id).await?;
+    let mut tx = db.begin_write().await?;
+    let membership_id: i64 =
+        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
+            .bind(member_id)
+            .bind(program.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| AppError::not_found("Membership"))?;
+    let standing = ledger::lock(&mut tx, membership_id).await?;
+    if let Some(earlier) = issued_for_request(&mut tx, membership_id, request_id).await? {
+        return Ok(earlier);
+    }
+    // Re-read under the lock: stock and limits are decided on current values.
+    let reward = get(&mut tx, reward_id).await?;
+    let ok = tier_ok(&mut tx, &reward, standing.lifetime_points).await?;
+    let held = held_count(&mut tx, membership_id, reward.id).await?;
+    if let Some(message) = unavailable(&reward, ok, held, Some(channel), now) {
+        return Err(AppError::RewardUnavailable { message });
+    }
+    let taken = sqlx::query(
+        "UPDATE rewards SET issued = issued + 1 WHERE id = $1 AND (stock IS NULL OR issued < stock)",
+    )
+    .bind(reward.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if taken == 0 {
+        return Err(AppError::RewardUnavailable {
+            message: "This reward is out of stock.".into(),
+        });
+    }
+    let description = format!(
+        "Redeemed {} ({} {})",
+        reward.name, reward.cost_points, program.currency_name
+    );
+    let meta = Meta {
+        kind: "redeem",
+        channel: channel.as_str(),
+        reference: Some(&reward.name),
+        description: &description,
+        recorded_by,
+        request_id: Some(request_id),
+        ..Meta::default()
+    };
+    let (tx_id, _) = ledger::spend(
+        &mut tx,
+        &program,
+        membership_id,
+        reward.cost_points,
+        Account::Redemption,
+        &meta,
+        now,
+    )
+    .await?;
+    let (mut code, pin) = new_code();
+    if reward.uses_pool {
+        let pooled: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, code FROM reward_pool_codes WHERE reward_id = $1 AND issued_id IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(reward.id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((pool_id, pool_code)) = pooled else {
+            return Err(AppError::RewardUnavailable {
+                message: "This reward has no codes left.".into(),
+            });
+        };
+        sqlx::query("UPDATE reward_pool_codes SET issued_id = 0 WHERE id = $1")
+            .bind(pool_id)
+            .execute(&mut *tx)
+            .await?;
+        code = pool_code;
+    }
+    let status = if reserve { "reserved" } else { "issued" };
+    let expires_at = now.0 + reward.code_valid_days * SECONDS_PER_DAY;
+    let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "INSERT INTO issued_rewards (reward_id, membership_id, code, pin, status, points, value, transaction_id, \
+         reserved_until, expires_at, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         RETURNING id",
+    )
+    .bind(reward.id)
+    .bind(membership_id)
+    .bind(&code)
+    .bind(&pin)
+    .bind(status)
+    .bind(reward.cost_points)
+    .bind(reward.value)
+    .bind(tx_id)
+    .bind(reserve.then_some(now.0 + RESERVATION_SECS))
+    .bind(expires_at)
+    .bind(request_id)
+    .bind(now.0)
+    .fetch_one(&mut *tx)
+    .await;
+    let id = match inserted {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e, "issued_rewards_code_key", "issued_rewards.code") => {
+            tracing::warn!("reward code collision; the redemption is refused and can be retried");
+            return Err(AppError::Internal);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if reward.uses_pool {
+        sqlx::query("UPDATE reward_pool_codes SET issued_id = $1 WHERE reward_id = $2 AND code = $3")
+            .bind(id)
+            .bind(reward.id)
+            .bind(&code)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let issued = issued_by_id(&mut tx, id).await?;
+    tx.commit().await?;
+    tracing::info!(issued_id = id, reward_id = reward.id, "reward redeemed");
+    Ok(issued)
+}
+
+async fn issued_by_id(conn: &mut AnyConnection, id: i64) -> Result<IssuedReward, AppError> {
+    sqlx::query_as(&format!(
+        "SELECT {ISSUED_COLUMNS} FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id WHERE i.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("Reward code"))
+}
+
+async fn issued_for_request(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    request_id: &str,
+) -> Result<Option<IssuedReward>, AppError> {
+    let id: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM issued_rewards WHERE membership_id = $1 AND request_id = $2")
+            .bind(membership_id)
+            .bind(request_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match id {
+        Some(id) => Ok(Some(issued_by_id(conn, id).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A member's rewards, newest first.
+pub async fn issued_for_member(db: &Db, member_id: i64) -> Result<Vec<IssuedReward>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {ISSUED_COLUMNS} FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id \
+         JOIN memberships m ON m.id = i.membership_id WHERE m.member_id = $1 ORDER BY i.id DESC"
+    ))
+    .bind(member_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+fn normalize_code(code: &str) -> String {
+    code.trim().to_ascii_uppercase()
+}
+
+/// Finds a code and locks its member, so two tills using the same code queue and only the
+/// first succeeds.
+async fn lock_code(conn: &mut AnyConnection, code: &str) -> Result<(IssuedReward, i64, i64), AppError> {
+    let found: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT i.id, i.membership_id, m.program_id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
+         WHERE i.code = $1",
+    )
+    .bind(normalize_code(code))
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (id, membership_id, program_id) = found.ok_or_else(|| AppError::not_found("Reward code"))?;
+    ledger::lock(conn, membership_id).await?;
+    Ok((issued_by_id(conn, id).await?, membership_id, program_id))
+}
+
+/// Uses an issued (or confirms a reserved) code at a till or checkout. The PIN must match;
+/// a code is used once.
+#[tracing::instrument(skip(db, pin), err(level = "debug"))]
+pub async fn use_code(
+    db: &Db,
+    code: &str,
+    pin: Option<&str>,
+    channel: Channel,
+) -> Result<IssuedReward, AppError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let (issued, _, _) = lock_code(&mut tx, code).await?;
+    if let Some(pin) = pin {
+        if pin.trim() != issued.pin {
+            return Err(AppError::field("pin", "The PIN does not match this code."));
+        }
+    }
+    match issued.status.as_str() {
+        "used" | "released" => return Err(AppError::RewardUsed),
+        "expired" => return Err(AppError::RewardExpired),
+        _ if issued.expires_at.0 <= now.0 => return Err(AppError::RewardExpired),
+        _ => {}
+    }
+    let reward = get(&mut tx, issued.reward_id).await?;
+    if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|c| c == channel.as_str()) {
+        return Err(AppError::RewardUnavailable {
+            message: format!("This reward cannot be used in the {} channel.", channel.as_str()),
+        });
+    }
+    let n = sqlx::query(
+        "UPDATE issued_rewards SET status = 'used', used_at = $1, used_channel = $2, reserved_until = NULL \
+         WHERE id = $3 AND status IN ('issued', 'reserved')",
+    )
+    .bind(now.0)
+    .bind(channel.as_str())
+    .bind(issued.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(AppError::RewardUsed);
+    }
+    let done = issued_by_id(&mut tx, issued.id).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Releases a reserved (or an unused issued) reward: the points go back to the wallet as a
+/// new lot, the stock and any pool code are returned, and the code can no longer be used.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn release(db: &Db, code: &str, recorded_by: Option<i64>) -> Result<IssuedReward, AppError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
+    release_locked(&mut tx, &issued, membership_id, program_id, recorded_by, now).await?;
+    let done = issued_by_id(&mut tx, issued.id).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+async fn release_locked(
+    tx: &mut AnyConnection,
+    issued: &IssuedReward,
+    membership_id: i64,
+    program_id: i64,
+    recorded_by: Option<i64>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    if !matches!(issued.status.as_str(), "reserved" | "issued") {
+        return Err(AppError::RewardUsed);
+    }
+    let n = sqlx::query(
+        "UPDATE issued_rewards SET status = 'released', reserved_until = NULL WHERE id = $1 AND status IN ('reserved', 'issued')",
+    )
+    .bind(issued.id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n == 0 {
+        return Err(AppError::RewardUsed);
+    }
+    let program = programs::get_in(tx, program_id).await?;
+    let description = format!(
+        "Released {} ({} {} back)",
+        issued.reward_name, issued.points, program.currency_name
+    );
+    let meta = Meta {
+        kind: "release_reward",
+        channel: "system",
+        reference: Some(&issued.code),
+        description: &description,
+        recorded_by,
+        ..Meta::default()
+    };
+    let postings = [
+        Posting::new(Account::Redemption, -issued.points),
+        Posting::new(Account::Wallet, issued.points),
+    ];
+    let (tx_id, standing) = ledger::book(tx, program.id, Some(membership_id), &meta, &postings, now).await?;
+    let balance = standing.map(|s| s.balance).unwrap_or(issued.points);
+    ledger::open_lot(tx, &program, membership_id, tx_id, issued.points, balance, now).await?;
+    sqlx::query("UPDATE rewards SET issued = issued - 1 WHERE id = $1 AND issued > 0")
+        .bind(issued.reward_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE reward_pool_codes SET issued_id = NULL WHERE issued_id = $1")
+        .bind(issued.id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Releases reservations whose checkout never came back. Safe to run twice: each is
+/// released under its member's lock with a conditional status change.
+pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, AppError> {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT code FROM issued_rewards WHERE status = 'reserved' AND reserved_until <= $1",
+    )
+    .bind(now.0)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut n = 0;
+    for code in stale {
+        let mut tx = db.begin_write().await?;
+        let (issued, membership_id, program_id) = lock_code(&mut tx, &code).await?;
+        if issued.status == "reserved" && issued.reserved_until.is_some_and(|t| t <= now.0) {
+            release_locked(&mut tx, &issued, membership_id, program_id, None, now).await?;
+            n += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(n)
+}
+
+/// Creates or updates a catalogue item (with its pool codes, one per line).
+#[tracing::instrument(skip(db, input), fields(program_id = input.program_id), err(level = "debug"))]
+pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
+    let program = programs::get(db, input.program_id).await?;
+    let mut v = Validator::new();
+    let name = v.check("name", validate::name(&input.name));
+    let description = input.description.trim().to_string();
+    if description.chars().count() > 500 {
+        v.add("description", "Keep the description under 500 characters.");
+    }
+    if !REWARD_KINDS.iter().any(|(k, _)| *k == input.kind) {
+        v.add("kind", "Choose a kind of reward.");
+    }
+    let cost = v.check(
+        "cost_points",
+        validate::integer(&input.cost_points, 1, 100_000_000),
+    );
+    let value = match input.kind.as_str() {
+        "discount_fixed" | "gift_card" => {
+            v.check("value", validate::amount(&input.value, &program.currency_code))
+        }
+        "discount_percent" => v.check("value", validate::integer(&input.value, 1, 100)),
+        _ => Some(0),
+    };
+    let sku = input.sku.trim().to_string();
+    if input.kind == "free_product" && sku.is_empty() {
+        v.add("sku", "Name the product's SKU.");
+    }
+    let optional = |v: &mut Validator, field: &str, s: &str, min: i64, max: i64| -> Option<i64> {
+        if s.trim().is_empty() {
+            None
+        } else {
+            v.check(field, validate::integer(s, min, max))
+        }
+    };
+    let stock = optional(&mut v, "stock", &input.stock, 0, 100_000_000);
+    let per_member = optional(&mut v, "per_member_limit", &input.per_member_limit, 1, 10_000);
+    let valid_days = optional(&mut v, "code_valid_days", &input.code_valid_days, 1, 3_650).unwrap_or(30);
+    let valid_until = if input.valid_until.trim().is_empty() {
+        None
+    } else {
+        match chrono::NaiveDate::parse_from_str(input.valid_until.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(Timestamp::start_of(d).0 + SECONDS_PER_DAY),
+            Err(_) => {
+                v.add("valid_until", "Use a date like 2026-12-31.");
+                None
+            }
+        }
+    };
+    let min_tier = match input.min_tier_id.trim() {
+        "" | "0" => None,
+        s => match s.parse::<i64>() {
+            Ok(id) if programs::tiers(db, program.id).await?.iter().any(|t| t.id == id) => Some(id),
+            _ => {
+                v.add("min_tier_id", "Choose one of the program's tiers.");
+                None
+            }
+        },
+    };
+    let mut channels = Vec::new();
+    for c in &input.channels {
+        match Channel::parse(c) {
+            Some(ch) => channels.push(ch.as_str()),
+            None => v.add("channels", "Unknown channel."),
+        }
+    }
+    let pool: Vec<String> = input
+        .pool_codes
+        .lines()
+        .map(|l| l.trim().to_ascii_uppercase())
+        .filter(|l| !l.is_empty())
+        .collect();
+    if input.kind == "voucher" && pool.is_empty() && input.id.is_none() {
+        v.add("pool_codes", "Paste the partner's voucher codes, one per line.");
+    }
+    if pool.iter().any(|c| c.len() > 64) {
+        v.add("pool_codes", "Codes are at most 64 characters.");
+    }
+    v.finish()?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let taken = |e: sqlx::Error| {
+        if is_unique_violation(&e, "rewards_program_name", "rewards.program_id, rewards.name") {
+            AppError::field("name", "This program already has a reward with this name.")
+        } else if e
+            .as_database_error()
+            .is_some_and(|d| d.message().contains("rewards_stock"))
+        {
+            AppError::field("stock", "Stock cannot be below the number already handed out.")
+        } else {
+            e.into()
+        }
+    };
+    let uses_pool = input.kind == "voucher";
+    let id: i64 = match input.id {
+        None => sqlx::query_scalar(
+            "INSERT INTO rewards (program_id, name, description, kind, cost_points, value, sku, stock, per_member_limit, \
+             valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+        )
+        .bind(program.id)
+        .bind(name.clone().unwrap_or_default())
+        .bind(&description)
+        .bind(&input.kind)
+        .bind(cost.unwrap_or(1))
+        .bind(value.unwrap_or(0))
+        .bind((!sku.is_empty()).then_some(sku.clone()))
+        .bind(stock)
+        .bind(per_member)
+        .bind(valid_until)
+        .bind(min_tier)
+        .bind(channels.join(" "))
+        .bind(valid_days)
+        .bind(uses_pool as i64)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(taken)?,
+        Some(id) => sqlx::query_scalar(
+            "UPDATE rewards SET name = $1, description = $2, kind = $3, cost_points = $4, value = $5, sku = $6, \
+             stock = $7, per_member_limit = $8, valid_until = $9, min_tier_id = $10, channels = $11, \
+             code_valid_days = $12, uses_pool = $13, updated_at = $14 WHERE id = $15 AND program_id = $16 RETURNING id",
+        )
+        .bind(name.clone().unwrap_or_default())
+        .bind(&description)
+        .bind(&input.kind)
+        .bind(cost.unwrap_or(1))
+        .bind(value.unwrap_or(0))
+        .bind((!sku.is_empty()).then_some(sku.clone()))
+        .bind(stock)
+        .bind(per_member)
+        .bind(valid_until)
+        .bind(min_tier)
+        .bind(channels.join(" "))
+        .bind(valid_days)
+        .bind(uses_pool as i64)
+        .bind(now.0)
+        .bind(id)
+        .bind(program.id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(taken)?
+        .ok_or_else(|| AppError::not_found("Reward"))?,
+    };
+    for code in &pool {
+        sqlx::query("INSERT INTO reward_pool_codes (reward_id, code) VALUES ($1, $2) ON CONFLICT (reward_id, code) DO NOTHING")
+            .bind(id)
+            .bind(code)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let saved = get(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Switches a reward off: it leaves the catalogue; codes already issued stay usable.
+pub async fn deactivate(db: &Db, program_id: i64, reward_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query("UPDATE rewards SET active = 0 WHERE id = $1 AND program_id = $2")
+        .bind(reward_id)
+        .bind(program_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(AppError::not_found("Reward"));
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,260 @@
+//! Earning rules as stored: conditions, effect and caps are JSON of the shared model types,
+//! so the engine, the API and the admin pages read one definition.
+
+use sqlx::AnyConnection;
+
+use crate::error::AppError;
+use crate::model::rules::{EarningRule, RuleUsage};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::{is_unique_violation, Db};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    program_id: i64,
+    name: String,
+    priority: i64,
+    stacking: String,
+    active: i64,
+    conditions: String,
+    effect: String,
+    caps: String,
+    budget_points: Option<i64>,
+    budget_used: i64,
+}
+
+const COLUMNS: &str =
+    "id, program_id, name, priority, stacking, active, conditions, effect, caps, budget_points, budget_used";
+
+impl Row {
+    fn into_rule(self) -> Result<EarningRule, AppError> {
+        let parse = |what: &str, e: serde_json::Error| {
+            tracing::error!(rule_id = self.id, what, error = %e, "stored rule does not parse");
+            AppError::Internal
+        };
+        Ok(EarningRule {
+            id: self.id,
+            program_id: self.program_id,
+            name: self.name.clone(),
+            priority: self.priority,
+            stacking: serde_json::from_value(serde_json::Value::String(self.stacking.clone()))
+                .map_err(|e| parse("stacking", e))?,
+            active: self.active != 0,
+            conditions: serde_json::from_str(&self.conditions).map_err(|e| parse("conditions", e))?,
+            effect: serde_json::from_str(&self.effect).map_err(|e| parse("effect", e))?,
+            caps: serde_json::from_str(&self.caps).map_err(|e| parse("caps", e))?,
+            budget_points: self.budget_points,
+            budget_used: self.budget_used,
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn stacking_str(rule: &EarningRule) -> String {
+    serde_json::to_value(rule.stacking)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "stack".into())
+}
+
+/// Every rule of a program, highest priority first.
+pub async fn list(db: &Db, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 ORDER BY priority DESC, id"
+    ))
+    .bind(program_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.into_iter().map(Row::into_rule).collect()
+}
+
+/// The active rules of a program for an evaluation that will book, read after locking every
+/// budgeted rule, so two concurrent orders cannot both spend the last of a budget.
+pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
+    sqlx::query(
+        "UPDATE earning_rules SET budget_used = budget_used \
+         WHERE program_id = $1 AND active = 1 AND budget_points IS NOT NULL",
+    )
+    .bind(program_id)
+    .execute(&mut *conn)
+    .await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 AND active = 1 ORDER BY priority DESC, id"
+    ))
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(Row::into_rule).collect()
+}
+
+/// UTC day number and month number (year * 12 + month - 1) of an instant, for caps.
+pub fn day_and_month(at: Timestamp) -> (i64, i64) {
+    use chrono::Datelike;
+    let d = at.to_datetime();
+    (
+        at.0.div_euclid(SECONDS_PER_DAY),
+        d.year() as i64 * 12 + d.month0() as i64,
+    )
+}
+
+/// Points each rule gave this membership on the day and in the month of `at`.
+pub async fn usage(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    at: Timestamp,
+) -> Result<Vec<RuleUsage>, AppError> {
+    let (day, month) = day_and_month(at);
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT rule_id, CAST(COALESCE(SUM(CASE WHEN day = $2 THEN points ELSE 0 END), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
+         WHERE membership_id = $1 AND month = $3 GROUP BY rule_id",
+    )
+    .bind(membership_id)
+    .bind(day)
+    .bind(month)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(rule_id, member_day, member_month)| RuleUsage {
+            rule_id,
+            member_day,
+            member_month,
+        })
+        .collect())
+}
+
+/// Records what a rule gave (for caps) and charges its budget. The budget's CHECK constraint
+/// is the last line of defence; the evaluation has already capped the award to what is left.
+pub async fn record_award(
+    conn: &mut AnyConnection,
+    rule: &EarningRule,
+    membership_id: i64,
+    transaction_id: i64,
+    points: i64,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let (day, month) = day_and_month(at);
+    sqlx::query(
+        "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(rule.id)
+    .bind(membership_id)
+    .bind(transaction_id)
+    .bind(points)
+    .bind(day)
+    .bind(month)
+    .execute(&mut *conn)
+    .await?;
+    if rule.budget_points.is_some() {
+        sqlx::query("UPDATE earning_rules SET budget_used = budget_used + $1 WHERE id = $2")
+            .bind(points)
+            .bind(rule.id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Creates (id 0) or updates a rule. The caller has validated it.
+#[tracing::instrument(skip(db, rule), fields(program_id = rule.program_id, id = rule.id), err(level = "debug"))]
+pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> {
+    super::programs::get(db, rule.program_id).await?;
+    let now = Timestamp::now();
+    let taken = |e: sqlx::Error| {
+        if is_unique_violation(
+            &e,
+            "earning_rules_program_name",
+            "earning_rules.program_id, earning_rules.name",
+        ) {
+            AppError::field("name", "This program already has a rule with this name.")
+        } else if e
+            .as_database_error()
+            .is_some_and(|d| d.message().contains("earning_rules_budget"))
+        {
+            AppError::field(
+                "budget_points",
+                "The budget cannot be below what the rule has already given.",
+            )
+        } else {
+            e.into()
+        }
+    };
+    let mut tx = db.begin_write().await?;
+    let id: i64 = if rule.id == 0 {
+        sqlx::query_scalar(
+            "INSERT INTO earning_rules (program_id, name, priority, stacking, active, conditions, effect, caps, \
+             budget_points, budget_used, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10) \
+             RETURNING id",
+        )
+        .bind(rule.program_id)
+        .bind(&rule.name)
+        .bind(rule.priority)
+        .bind(stacking_str(rule))
+        .bind(rule.active as i64)
+        .bind(to_json(&rule.conditions))
+        .bind(to_json(&rule.effect))
+        .bind(to_json(&rule.caps))
+        .bind(rule.budget_points)
+        .bind(now.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(taken)?
+    } else {
+        sqlx::query_scalar(
+            "UPDATE earning_rules SET name = $1, priority = $2, stacking = $3, active = $4, conditions = $5, \
+             effect = $6, caps = $7, budget_points = $8, updated_at = $9 WHERE id = $10 AND program_id = $11 RETURNING id",
+        )
+        .bind(&rule.name)
+        .bind(rule.priority)
+        .bind(stacking_str(rule))
+        .bind(rule.active as i64)
+        .bind(to_json(&rule.conditions))
+        .bind(to_json(&rule.effect))
+        .bind(to_json(&rule.caps))
+        .bind(rule.budget_points)
+        .bind(now.0)
+        .bind(rule.id)
+        .bind(rule.program_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(taken)?
+        .ok_or_else(|| AppError::not_found("Rule"))?
+    };
+    tx.commit().await?;
+    let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM earning_rules WHERE id = $1"))
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?;
+    row.into_rule()
+}
+
+/// Rules are never deleted once they have awarded points (caps and budgets refer to them);
+/// they are switched off instead. A rule that never awarded anything is removed.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn delete(db: &Db, program_id: i64, rule_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let used: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM rule_awards WHERE rule_id = $1")
+        .bind(rule_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    let affected = if used > 0 {
+        sqlx::query("UPDATE earning_rules SET active = 0 WHERE id = $1 AND program_id = $2")
+    } else {
+        sqlx::query("DELETE FROM earning_rules WHERE id = $1 AND program_id = $2")
+    }
+    .bind(rule_id)
+    .bind(program_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if affected == 0 {
+        return Err(AppError::not_found("Rule"));
+    }
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,494 @@
+//! The channel API over HTTP: keys, scopes, idempotency, JSON errors for bad input, rate
+//! limits, and an OpenAPI document that lists exactly what is mounted.
+
+use omniloyal::model::api_key::ApiKeyInput;
+use omniloyal::model::user::Role;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{api_keys, ledger, members, rewards};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::engine::{assert_reconciles, balance, membership, reward_input, world, World};
+use crate::on_both_backends;
+use crate::support::{code, make_user, spawn_app, TestApp};
+
+async fn key(db: &Db, scopes: &[&str], rate: &str) -> String {
+    let admin = make_user(db, Role::Admin, &format!("a{}@x.io", rand::random::<u32>())).await;
+    api_keys::create(
+        db,
+        admin.id,
+        &ApiKeyInput {
+            name: "Till 1".into(),
+            channel: "store".into(),
+            program_id: String::new(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            rate_per_sec: rate.into(),
+        },
+    )
+    .await
+    .unwrap()
+    .secret
+}
+
+const ALL: &[&str] = &[
+    "members:read",
+    "orders:write",
+    "events:write",
+    "rewards:write",
+    "points:adjust",
+];
+
+async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    key: Option<&str>,
+    idem: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+    let mut req = reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.base));
+    if let Some(k) = key {
+        req = req.bearer_auth(k);
+    }
+    if let Some(i) = idem {
+        req = req.header("Idempotency-Key", i);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let res = req.send().await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        headers,
+    )
+}
+
+async fn email(db: &Db, w: &World) -> String {
+    members::get(db, w.member_id).await.unwrap().email.unwrap()
+}
+
+async fn orders_with_keys_scopes_and_idempotency(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let k = key(&db, ALL, "1000").await;
+    let path = format!("/programs/{}/orders", w.program.id);
+    let body = json!({"member": who, "channel_order_id": "T-1", "amount_minor": 1250});
+
+    let (s, b, _) = send(&app, reqwest::Method::POST, &path, None, None, Some(body.clone())).await;
+    assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    let (s, _, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some("olk_nope_nope"),
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let read_only = key(&db, &["members:read"], "").await;
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&read_only),
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"));
+
+    // Ten concurrent sends of one Idempotency-Key: one booking, ten identical answers.
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (base, k, path, body) = (app.base.clone(), k.clone(), path.clone(), body.clone());
+        tasks.push(tokio::spawn(async move {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/api/v1{path}"))
+                .bearer_auth(k)
+                .header("Idempotency-Key", "k-1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            (status, res.json::<Value>().await.unwrap())
+        }));
+    }
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    assert_eq!(answers[0].0, StatusCode::CREATED);
+    for (s, b) in &answers {
+        assert_eq!(
+            (*s, b["transaction_id"].clone()),
+            (StatusCode::CREATED, answers[0].1["transaction_id"].clone())
+        );
+        assert_eq!(b["points"], 125, "12.50 EUR at 10 per EUR: {b}");
+    }
+    // Same key, other body: refused. Same order id, new key: the order's first answer.
+    let other = json!({"member": who, "channel_order_id": "T-1", "amount_minor": 9999});
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&k),
+        Some("k-1"),
+        Some(other.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&k),
+        Some("k-2"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!((s, b["replayed"].as_bool()), (StatusCode::OK, Some(true)));
+    assert_eq!(balance(&db, &w).await, (125, 0));
+
+    // Revoked keys stop working at once.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM api_keys WHERE scopes = 'members:read'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    api_keys::revoke(&db, id).await.unwrap();
+    let (s, _, _) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/members/{who}"),
+        Some(&read_only),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/members/{who}"),
+        Some(&k),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["programs"][0]["balance"], 125);
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/programs/{}/members/{who}/balance", w.program.id),
+        Some(&k),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, b["balance"].as_i64(), b["value_minor"].as_i64()),
+        (StatusCode::OK, Some(125), Some(125))
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let k = key(&db, ALL, "1000").await;
+    let path = format!("{}/api/v1/programs/{}/orders", app.base, w.program.id);
+    let client = reqwest::Client::new();
+    let raw = |body: &'static str, ct: &'static str| {
+        client
+            .post(&path)
+            .bearer_auth(&k)
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    let check = |r: reqwest::Response, status: StatusCode, expect: &'static str| async move {
+        assert_eq!(r.status(), status, "{}", r.url());
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(code(&b), expect, "{b}");
+        assert!(!b["message"].as_str().unwrap_or_default().is_empty());
+    };
+    check(
+        raw("{not json", "application/json").await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+    )
+    .await;
+    check(
+        raw("{}", "text/plain").await.unwrap(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
+    check(
+        raw(
+            r#"{"member":"x","channel_order_id":"a","amount_minor":1,"colour":"red"}"#,
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    // Just over the 64 KiB limit: small enough to be fully sent before the server answers.
+    let big = format!(
+        r#"{{"member":"{}","channel_order_id":"a","amount_minor":1}}"#,
+        "x".repeat(80 * 1024)
+    );
+    let r = client
+        .post(&path)
+        .bearer_auth(&k)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    check(r, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
+
+    let cases = [
+        (
+            json!({"member": who, "channel_order_id": "a", "amount_minor": -1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"member": who, "channel_order_id": "a", "amount_minor": 1_000_000_000_000i64}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"member": who, "channel_order_id": "a", "amount_minor": 1000,
+                   "lines": [{"sku": "A", "quantity": 1, "amount_minor": 600}]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            json!({"member": "nobody@x.io", "channel_order_id": "a", "amount_minor": 100}),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+    ];
+    for (body, status, expect) in cases {
+        let r = client
+            .post(&path)
+            .bearer_auth(&k)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        check(r, status, expect).await;
+    }
+    let r = client
+        .post(format!("{}/api/v1/programs/999999/orders", app.base))
+        .bearer_auth(&k)
+        .json(&json!({"member": who, "channel_order_id": "a", "amount_minor": 100}))
+        .send()
+        .await
+        .unwrap();
+    check(r, StatusCode::NOT_FOUND, "not_found").await;
+    let r = client
+        .get(format!("{}/api/v1/nowhere", app.base))
+        .bearer_auth(&k)
+        .send()
+        .await
+        .unwrap();
+    check(r, StatusCode::NOT_FOUND, "not_found").await;
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert!(members::history(&db, w.member_id, 10).await.unwrap().is_empty());
+}
+
+async fn rewards_over_the_api(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let k = key(&db, ALL, "1000").await;
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 150, "Opening balance", "open")
+        .await
+        .unwrap();
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Coffee", "100"))
+        .await
+        .unwrap();
+    let post = reqwest::Method::POST;
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/programs/{}/members/{who}/rewards", w.program.id),
+        Some(&k),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, b[0]["affordable"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "{b}"
+    );
+    let redeem = json!({"member": who, "reward_id": reward.id, "reserve": true});
+    let path = format!("/programs/{}/redemptions", w.program.id);
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&k), None, Some(redeem.clone())).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::BAD_REQUEST, "idempotency_key_required")
+    );
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &path,
+        Some(&k),
+        Some("r-1"),
+        Some(redeem.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, b["status"].as_str()),
+        (StatusCode::CREATED, Some("reserved")),
+        "{b}"
+    );
+    let code_text = b["code"].as_str().unwrap().to_string();
+    let (_, again, headers) = send(
+        &app,
+        post.clone(),
+        &path,
+        Some(&k),
+        Some("r-1"),
+        Some(redeem.clone()),
+    )
+    .await;
+    assert_eq!(again["code"], b["code"]);
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&k), Some("r-2"), Some(redeem)).await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "insufficient_points"));
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &format!("/codes/{code_text}/confirm"),
+        Some(&k),
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("used")), "{b}");
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &format!("/codes/{code_text}/confirm"),
+        Some(&k),
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "reward_used"));
+    let (s, b, _) = send(
+        &app,
+        post,
+        &format!("/codes/{code_text}/release"),
+        Some(&k),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "reward_used"));
+    assert_eq!(balance(&db, &w).await, (50, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn keys_are_rate_limited(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let k = key(&db, ALL, "2").await;
+    let mut limited = None;
+    for _ in 0..6 {
+        let (s, b, h) = send(
+            &app,
+            reqwest::Method::GET,
+            &format!("/members/{who}"),
+            Some(&k),
+            None,
+            None,
+        )
+        .await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((
+                code(&b).to_string(),
+                h["retry-after"].to_str().unwrap().to_string(),
+            ));
+            break;
+        }
+    }
+    let (c, retry) = limited.expect("a key allowed 2 requests a second is limited within 6");
+    assert_eq!(c, "rate_limited");
+    assert!(retry.parse::<u64>().unwrap() >= 1);
+}
+
+async fn openapi_lists_every_mounted_route(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let doc: Value = reqwest::get(format!("{}/api/v1/openapi.json", app.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().expect("paths");
+    let (_, spec) = omniloyal::server::channel_api::routes();
+    assert_eq!(paths.len(), spec.paths.paths.len());
+    for (path, item) in paths {
+        // Every documented operation answers (401 without a key), never 404/405.
+        for method in ["get", "post"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let concrete = path
+                .replace("{program_id}", "1")
+                .replace("{identifier}", "x")
+                .replace("{code}", "RW-X");
+            let m = if method == "get" {
+                reqwest::Method::GET
+            } else {
+                reqwest::Method::POST
+            };
+            let (s, _, _) = send(&app, m, &concrete, None, None, Some(json!({}))).await;
+            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}");
+        }
+    }
+    for p in [
+        "/programs/{program_id}/orders",
+        "/programs/{program_id}/returns",
+        "/programs/{program_id}/events",
+        "/programs/{program_id}/redemptions",
+        "/codes/{code}/confirm",
+        "/members/{identifier}",
+    ] {
+        assert!(paths.contains_key(p), "{p} documented");
+    }
+    assert!(doc["components"]["schemas"]["EarnReceipt"].is_object());
+}
+
+on_both_backends!(
+    orders_with_keys_scopes_and_idempotency,
+    bad_input_gets_json_errors_and_changes_nothing,
+    rewards_over_the_api,
+    keys_are_rate_limited,
+    openapi_lists_every_mounted_route,
+);

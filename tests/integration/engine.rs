@@ -1,0 +1,670 @@
+//! The loyalty engine against real databases: lots and expiry, pending points and returns,
+//! rules with caps and budgets under concurrency, rewards and their codes, adjustments,
+//! and the double-entry reconciliation after each story.
+
+use omniloyal::error::AppError;
+use omniloyal::model::order::{ActionInput, OrderInput, ReturnInput};
+use omniloyal::model::program::{Program, ProgramInput};
+use omniloyal::model::reward::RewardInput;
+use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
+use omniloyal::model::user::Role;
+use omniloyal::server::db::Db;
+use omniloyal::server::jobs;
+use omniloyal::server::repo::{ledger, members, orders, programs, rewards, rules};
+
+use crate::on_both_backends;
+use crate::support::make_user;
+
+pub struct World {
+    pub program: Program,
+    pub member_id: i64,
+    pub staff_id: i64,
+}
+
+pub async fn world(db: &Db, tweak: impl FnOnce(&mut ProgramInput)) -> World {
+    let mut input = crate::repo_programs::program_input(&format!("P{}", rand::random::<u32>()));
+    tweak(&mut input);
+    let program = programs::save(db, &input).await.expect("program");
+    let staff = make_user(db, Role::Staff, &format!("s{}@x.io", rand::random::<u32>())).await;
+    let user = make_user(db, Role::Member, &format!("m{}@x.io", rand::random::<u32>())).await;
+    let member = members::for_user(db, user.id).await.unwrap();
+    members::join(db, member.id, program.id).await.unwrap();
+    World {
+        program,
+        member_id: member.id,
+        staff_id: staff.id,
+    }
+}
+
+pub fn order(id: &str, amount_minor: i64) -> OrderInput {
+    OrderInput {
+        channel: Channel::Web,
+        channel_order_id: id.into(),
+        amount_minor,
+        lines: Vec::new(),
+        store: None,
+        receipt: None,
+        occurred_at: None,
+    }
+}
+
+pub async fn membership(db: &Db, w: &World) -> i64 {
+    members::membership_id(db, w.member_id, w.program.id)
+        .await
+        .unwrap()
+}
+
+pub async fn balance(db: &Db, w: &World) -> (i64, i64) {
+    let m = members::memberships(db, w.member_id).await.unwrap();
+    let m = m.iter().find(|m| m.program_id == w.program.id).unwrap();
+    (m.balance, m.pending)
+}
+
+/// The double-entry books balance and the lots match the wallets.
+pub async fn assert_reconciles(db: &Db, program_id: i64) {
+    let r = ledger::reconcile(db, program_id).await.unwrap();
+    assert_eq!(r.postings_sum, 0, "every transaction balances: {r:?}");
+    assert_eq!(
+        r.wallets + r.pending + r.program_side,
+        0,
+        "member balances = -program accounts: {r:?}"
+    );
+    assert_eq!(
+        r.open_lots, r.positive_wallets,
+        "open lots = positive wallets: {r:?}"
+    );
+}
+
+pub fn rule(program_id: i64, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
+    EarningRule {
+        id: 0,
+        program_id,
+        name: name.into(),
+        priority,
+        stacking: Stacking::Stack,
+        active: true,
+        conditions: RuleConditions::default(),
+        effect,
+        caps: RuleCaps::default(),
+        budget_points: None,
+        budget_used: 0,
+    }
+}
+
+async fn spending_takes_earliest_expiring_lots_and_expiry_runs_once(db: Db) {
+    let w = world(&db, |p| {
+        p.expiry_mode = "fixed".into();
+        p.expiry_months = "12".into();
+    })
+    .await;
+    let ms = membership(&db, &w).await;
+    let now = Timestamp::now();
+    // 100 points earned 200 days ago (expire in about 165 days), then 100 earned now.
+    let mut tx = db.begin_write().await.unwrap();
+    let meta = ledger::Meta {
+        kind: "earn",
+        channel: "web",
+        description: "test earn",
+        ..Default::default()
+    };
+    let old = Timestamp(now.0 - 200 * SECONDS_PER_DAY);
+    ledger::earn(&mut tx, &w.program, ms, &[(None, false, 100)], None, &meta, old)
+        .await
+        .unwrap();
+    ledger::earn(&mut tx, &w.program, ms, &[(None, false, 100)], None, &meta, now)
+        .await
+        .unwrap();
+    // Spend 30: taken from the lot that expires first.
+    let meta = ledger::Meta {
+        kind: "redeem",
+        channel: "web",
+        description: "test spend",
+        ..Default::default()
+    };
+    ledger::spend(
+        &mut tx,
+        &w.program,
+        ms,
+        30,
+        ledger::Account::Redemption,
+        &meta,
+        now,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(balance(&db, &w).await, (170, 0));
+    // In 200 days the 70 left of the older lot have expired; the newer lot has not.
+    let later = Timestamp(now.0 + 200 * SECONDS_PER_DAY);
+    let first = jobs::run_all(&db, later).await.unwrap();
+    assert_eq!((first.expired_memberships, first.expired_points), (1, 70));
+    let second = jobs::run_all(&db, later).await.unwrap();
+    assert_eq!(second.expired_points, 0, "a second run expires nothing");
+    assert_eq!(balance(&db, &w).await, (100, 0));
+    // Two years on, the rest goes too.
+    let much_later = Timestamp(now.0 + 800 * SECONDS_PER_DAY);
+    assert_eq!(jobs::run_all(&db, much_later).await.unwrap().expired_points, 100);
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn inactivity_expiry_moves_with_activity(db: Db) {
+    let w = world(&db, |p| {
+        p.expiry_mode = "inactivity".into();
+        p.expiry_months = "6".into();
+    })
+    .await;
+    orders::record_order(&db, w.program.id, w.member_id, &order("o1", 1000), None)
+        .await
+        .unwrap();
+    let in_five_months = Timestamp(Timestamp::now().0 + 150 * SECONDS_PER_DAY);
+    assert_eq!(
+        jobs::run_all(&db, in_five_months).await.unwrap().expired_points,
+        0
+    );
+    let in_seven_months = Timestamp(Timestamp::now().0 + 210 * SECONDS_PER_DAY);
+    assert_eq!(
+        jobs::run_all(&db, in_seven_months).await.unwrap().expired_points,
+        100
+    );
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn pending_points_release_or_shrink_with_returns(db: Db) {
+    let w = world(&db, |p| p.pending_days = "14".into()).await;
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o1", 5000), None)
+        .await
+        .unwrap();
+    assert!(r.pending);
+    assert_eq!(balance(&db, &w).await, (0, 500));
+    // A 20.00 return of the 50.00 order takes back 200 of the held points.
+    let ret = ReturnInput {
+        channel: Channel::Web,
+        channel_order_id: "o1".into(),
+        return_id: "r1".into(),
+        amount_minor: 2000,
+    };
+    let rr = orders::record_return(&db, w.program.id, &ret, None)
+        .await
+        .unwrap();
+    assert_eq!((rr.points_clawed_back, rr.shortfall), (200, 0));
+    let again = orders::record_return(&db, w.program.id, &ret, None)
+        .await
+        .unwrap();
+    assert!(again.replayed, "the same return id books once");
+    assert_eq!(balance(&db, &w).await, (0, 300));
+    // Before the window closes nothing is released; after it, the rest reaches the wallet.
+    assert_eq!(
+        jobs::run_all(&db, Timestamp::now())
+            .await
+            .unwrap()
+            .released_points,
+        0
+    );
+    let after = Timestamp(Timestamp::now().0 + 15 * SECONDS_PER_DAY);
+    assert_eq!(jobs::run_all(&db, after).await.unwrap().released_points, 300);
+    assert_eq!(
+        jobs::run_all(&db, after).await.unwrap().released_points,
+        0,
+        "released once"
+    );
+    assert_eq!(balance(&db, &w).await, (300, 0));
+    // Returning the rest (30.00) claws back the remaining 300 from the wallet: all 500 back.
+    let rest = ReturnInput {
+        return_id: "r2".into(),
+        amount_minor: 3000,
+        ..ret.clone()
+    };
+    let rr = orders::record_return(&db, w.program.id, &rest, None)
+        .await
+        .unwrap();
+    assert_eq!(rr.points_clawed_back, 300);
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    // Nothing is left to return.
+    let over = ReturnInput {
+        return_id: "r3".into(),
+        amount_minor: 1,
+        ..ret
+    };
+    let e = orders::record_return(&db, w.program.id, &over, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "validation");
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn returns_respect_the_negative_balance_policy(db: Db) {
+    for allow in [false, true] {
+        let w = world(&db, |p| {
+            p.allow_negative = Some(if allow { "yes" } else { "no" }.into())
+        })
+        .await;
+        orders::record_order(&db, w.program.id, w.member_id, &order("o1", 1000), None)
+            .await
+            .unwrap();
+        let ms = membership(&db, &w).await;
+        ledger::adjust(&db, Some(w.staff_id), ms, -80, "Spent at a partner", "adj")
+            .await
+            .unwrap();
+        let ret = ReturnInput {
+            channel: Channel::Web,
+            channel_order_id: "o1".into(),
+            return_id: "r1".into(),
+            amount_minor: 1000,
+        };
+        let rr = orders::record_return(&db, w.program.id, &ret, None)
+            .await
+            .unwrap();
+        if allow {
+            assert_eq!((rr.points_clawed_back, rr.shortfall, rr.balance), (100, 0, -80));
+        } else {
+            assert_eq!((rr.points_clawed_back, rr.shortfall, rr.balance), (20, 80, 0));
+        }
+        assert_reconciles(&db, w.program.id).await;
+    }
+}
+
+async fn orders_are_deduplicated_by_channel_order_id(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let a = orders::record_order(&db, w.program.id, w.member_id, &order("same", 1000), None)
+        .await
+        .unwrap();
+    let b = orders::record_order(&db, w.program.id, w.member_id, &order("same", 1000), None)
+        .await
+        .unwrap();
+    assert!(b.replayed);
+    assert_eq!((a.transaction_id, a.points), (b.transaction_id, b.points));
+    // The same order id in another channel is another order.
+    let store = OrderInput {
+        channel: Channel::Store,
+        ..order("same", 1000)
+    };
+    assert!(
+        !orders::record_order(&db, w.program.id, w.member_id, &store, None)
+            .await
+            .unwrap()
+            .replayed
+    );
+    // ...but not for another member.
+    let other = world(&db, |_| ()).await;
+    members::join(&db, other.member_id, w.program.id).await.unwrap();
+    let e = orders::record_order(&db, w.program.id, other.member_id, &order("same", 1000), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "conflict");
+    assert_eq!(balance(&db, &w).await, (200, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn bad_orders_are_refused_and_change_nothing(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let mut lines_off = order("o1", 1000);
+    lines_off.lines = vec![omniloyal::model::rules::OrderLine {
+        sku: "A".into(),
+        category: None,
+        tags: Vec::new(),
+        quantity: 1,
+        amount_minor: 900,
+    }];
+    let cases: Vec<(OrderInput, &str)> = vec![
+        (order("o1", -5), "amount_minor"),
+        (order("o1", 10_000_000_000), "amount_minor"),
+        (order("has space", 100), "channel_order_id"),
+        (lines_off, "lines"),
+        (
+            OrderInput {
+                occurred_at: Some(Timestamp(Timestamp::now().0 + 86_400)),
+                ..order("o2", 100)
+            },
+            "occurred_at",
+        ),
+    ];
+    for (input, field) in cases {
+        let e = orders::record_order(&db, w.program.id, w.member_id, &input, None)
+            .await
+            .unwrap_err();
+        assert!(e.field_message(field).is_some(), "{field}: {e:?}");
+    }
+    let e = orders::record_order(&db, w.program.id + 99, w.member_id, &order("o1", 100), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    let e = orders::record_order(&db, w.program.id, w.member_id + 99, &order("o1", 100), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    let mut off = crate::repo_programs::program_input(&w.program.name);
+    off.id = Some(w.program.id);
+    off.active = Some("no".into());
+    programs::save(&db, &off).await.unwrap();
+    let e = orders::record_order(&db, w.program.id, w.member_id, &order("o1", 100), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::ProgramInactive));
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert!(members::history(&db, w.member_id, 10).await.unwrap().is_empty());
+}
+
+async fn rules_stack_by_priority_with_caps_and_budget(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let mut double = rule(
+        w.program.id,
+        "Double points",
+        10,
+        RuleEffect::Multiplier { pct: 200 },
+    );
+    double.caps.per_member_day = Some(150);
+    rules::save(&db, &double).await.unwrap();
+    let mut bonus = rule(
+        w.program.id,
+        "Launch bonus",
+        5,
+        RuleEffect::FixedPoints { points: 40 },
+    );
+    bonus.budget_points = Some(100);
+    rules::save(&db, &bonus).await.unwrap();
+    // 10.00 EUR: base 100, double +100, bonus +40.
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o1", 1000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points, 240, "{}", r.explanation);
+    assert!(r.explanation.contains("Double points"), "{}", r.explanation);
+    // Second order: the day cap leaves 50 of the double, the budget 40 more.
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o2", 1000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points, 190, "{}", r.explanation);
+    // Third: the double is capped out, the budget has 20 left.
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o3", 1000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points, 120, "{}", r.explanation);
+    let saved = rules::list(&db, w.program.id).await.unwrap();
+    let bonus = saved.iter().find(|r| r.name == "Launch bonus").unwrap();
+    assert_eq!(bonus.budget_used, 100, "the budget is spent exactly");
+    // A dry run writes nothing.
+    let before = balance(&db, &w).await;
+    let award = orders::dry_run(
+        &db,
+        w.program.id,
+        Some(w.member_id),
+        &omniloyal::model::rules::EarnEvent {
+            event_type: "purchase".into(),
+            channel: Channel::Web,
+            store: None,
+            amount_minor: 1000,
+            lines: Vec::new(),
+            occurred_at: Timestamp::now(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(award.total, 100);
+    assert_eq!(balance(&db, &w).await, before);
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn concurrent_orders_never_overspend_a_budget(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let mut bonus = rule(
+        w.program.id,
+        "First 500 points",
+        5,
+        RuleEffect::FixedPoints { points: 30 },
+    );
+    bonus.budget_points = Some(500);
+    rules::save(&db, &bonus).await.unwrap();
+    let mut members_ids = Vec::new();
+    for _ in 0..6 {
+        let m = world(&db, |_| ()).await;
+        members::join(&db, m.member_id, w.program.id).await.unwrap();
+        members_ids.push(m.member_id);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let db = db.clone();
+        let (program_id, member_id) = (w.program.id, members_ids[i % members_ids.len()]);
+        tasks.push(tokio::spawn(async move {
+            orders::record_order(&db, program_id, member_id, &order(&format!("c{i}"), 100), None).await
+        }));
+    }
+    let mut bonus_total = 0;
+    for t in tasks {
+        let r = t.await.unwrap().expect("every order books");
+        bonus_total += r.points - 10;
+    }
+    assert_eq!(
+        bonus_total, 500,
+        "the budget is spent to the point and not beyond"
+    );
+    let saved = rules::list(&db, w.program.id).await.unwrap();
+    assert_eq!(saved[0].budget_used, 500);
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn actions_earn_once_where_they_should(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let mut signup = rule(w.program.id, "Welcome", 1, RuleEffect::FixedPoints { points: 50 });
+    signup.conditions.event_types = vec!["signup".into()];
+    rules::save(&db, &signup).await.unwrap();
+    let mut review = rule(w.program.id, "Reviews", 1, RuleEffect::FixedPoints { points: 10 });
+    review.conditions.event_types = vec!["review".into(), "store_visit_survey".into()];
+    rules::save(&db, &review).await.unwrap();
+    let action = |t: &str, id: &str| ActionInput {
+        event_type: t.into(),
+        channel: Channel::App,
+        event_id: id.into(),
+        store: None,
+        occurred_at: None,
+    };
+    let r = orders::record_action(&db, w.program.id, w.member_id, &action("signup", "s1"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points, 50);
+    let e = orders::record_action(&db, w.program.id, w.member_id, &action("signup", "s2"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "conflict", "sign-up earns once per member");
+    let again = orders::record_action(&db, w.program.id, w.member_id, &action("signup", "s1"), None)
+        .await
+        .unwrap();
+    assert!(again.replayed, "the same event id answers with the first receipt");
+    orders::record_action(&db, w.program.id, w.member_id, &action("review", "rv1"), None)
+        .await
+        .unwrap();
+    orders::record_action(&db, w.program.id, w.member_id, &action("review", "rv2"), None)
+        .await
+        .unwrap();
+    // A custom type named by a rule is accepted; an unknown one is not.
+    orders::record_action(
+        &db,
+        w.program.id,
+        w.member_id,
+        &action("store_visit_survey", "sv1"),
+        None,
+    )
+    .await
+    .unwrap();
+    let e = orders::record_action(&db, w.program.id, w.member_id, &action("made_up", "x1"), None)
+        .await
+        .unwrap_err();
+    assert!(e.field_message("event_type").is_some());
+    assert_eq!(balance(&db, &w).await, (80, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+pub fn reward_input(program_id: i64, name: &str, cost: &str) -> RewardInput {
+    RewardInput {
+        program_id,
+        name: name.into(),
+        kind: "free_product".into(),
+        sku: "COFFEE".into(),
+        cost_points: cost.into(),
+        ..RewardInput::default()
+    }
+}
+
+async fn concurrent_redemptions_never_overdraw(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
+        .await
+        .unwrap();
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Coffee", "100"))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..25 {
+        let db = db.clone();
+        let member_id = w.member_id;
+        tasks.push(tokio::spawn(async move {
+            rewards::redeem(
+                &db,
+                member_id,
+                reward.id,
+                Channel::Store,
+                &format!("redeem-{i}"),
+                false,
+                None,
+            )
+            .await
+        }));
+    }
+    let (mut ok, mut short) = (0, 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(AppError::InsufficientPoints { .. }) => short += 1,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(
+        (ok, short),
+        (10, 15),
+        "exactly the affordable redemptions succeed"
+    );
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn reward_codes_are_used_once_and_releases_refund(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 500, "Opening balance", "open")
+        .await
+        .unwrap();
+    let mut input = reward_input(w.program.id, "Coffee", "100");
+    input.stock = "2".into();
+    input.per_member_limit = "5".into();
+    let reward = rewards::save(&db, &input).await.unwrap();
+    let a = rewards::redeem(&db, w.member_id, reward.id, Channel::Store, "a", false, None)
+        .await
+        .unwrap();
+    let again = rewards::redeem(&db, w.member_id, reward.id, Channel::Store, "a", false, None)
+        .await
+        .unwrap();
+    assert_eq!(a.code, again.code, "the same request redeems once");
+    let e = rewards::use_code(&db, &a.code, Some("0000x"), Channel::Store)
+        .await
+        .unwrap_err();
+    assert!(e.field_message("pin").is_some());
+    let used = rewards::use_code(&db, &a.code.to_lowercase(), Some(&a.pin), Channel::Store)
+        .await
+        .unwrap();
+    assert_eq!(used.status, "used");
+    let e = rewards::use_code(&db, &a.code, Some(&a.pin), Channel::Store)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::RewardUsed));
+    // A reservation holds stock and points until released (by hand or when stale).
+    let b = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "b", true, None)
+        .await
+        .unwrap();
+    assert_eq!(b.status, "reserved");
+    let e = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "c", false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "reward_unavailable", "stock of 2 is used up");
+    assert_eq!(balance(&db, &w).await, (300, 0));
+    let later = Timestamp(Timestamp::now().0 + rewards::RESERVATION_SECS + 1);
+    assert_eq!(jobs::run_all(&db, later).await.unwrap().released_reservations, 1);
+    assert_eq!(jobs::run_all(&db, later).await.unwrap().released_reservations, 0);
+    assert_eq!(balance(&db, &w).await, (400, 0), "points back");
+    let e = rewards::use_code(&db, &b.code, Some(&b.pin), Channel::Web)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::RewardUsed),
+        "a released code cannot be used"
+    );
+    let c = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "d", false, None)
+        .await
+        .unwrap();
+    rewards::release(&db, &c.code, None).await.unwrap();
+    assert!(matches!(
+        rewards::release(&db, &c.code, None).await.unwrap_err(),
+        AppError::RewardUsed
+    ));
+    assert_eq!(balance(&db, &w).await, (400, 0));
+    let e = rewards::use_code(&db, "RW-NOPE-NOPE", None, Channel::Store)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "not_found");
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn adjustments_need_a_reason_and_are_audited(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let ms = membership(&db, &w).await;
+    let e = ledger::adjust(&db, Some(w.staff_id), ms, 10, " ", "a1")
+        .await
+        .unwrap_err();
+    assert!(e.field_message("reason").is_some());
+    let e = ledger::adjust(&db, Some(w.staff_id), ms, -10, "Too many", "a2")
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        AppError::InsufficientPoints {
+            balance: 0,
+            needed: 10
+        }
+    ));
+    ledger::adjust(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
+        .await
+        .unwrap();
+    ledger::adjust(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
+        .await
+        .unwrap();
+    let (reason, by): (String, i64) = sqlx::query_as(
+        "SELECT reason, recorded_by FROM ledger_transactions WHERE kind = 'adjust' AND membership_id = $1",
+    )
+    .bind(ms)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((reason.as_str(), by), ("Missing stamp from Tuesday", w.staff_id));
+    assert_eq!(
+        balance(&db, &w).await,
+        (25, 0),
+        "the retried adjustment booked once"
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
+on_both_backends!(
+    spending_takes_earliest_expiring_lots_and_expiry_runs_once,
+    inactivity_expiry_moves_with_activity,
+    pending_points_release_or_shrink_with_returns,
+    returns_respect_the_negative_balance_policy,
+    orders_are_deduplicated_by_channel_order_id,
+    bad_orders_are_refused_and_change_nothing,
+    rules_stack_by_priority_with_caps_and_budget,
+    concurrent_orders_never_overspend_a_budget,
+    actions_earn_once_where_they_should,
+    concurrent_redemptions_never_overdraw,
+    reward_codes_are_used_once_and_releases_refund,
+    adjustments_need_a_reason_and_are_audited,
+);
