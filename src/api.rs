@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod catalog;
 pub mod desk;
+pub mod hooks;
 pub mod insights;
 pub mod keys;
 pub mod portal;
 pub mod programs;
+pub mod rules;
 pub mod users;

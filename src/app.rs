@@ -59,8 +59,10 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("manage") view=pages::manage::programs::ProgramsPage ssr=SsrMode::Async />
                     <Route path=path!("manage/programs/:id") view=pages::manage::program_edit::ProgramEditPage ssr=SsrMode::Async />
                     <Route path=path!("manage/programs/:id/rewards") view=pages::manage::rewards::RewardsPage ssr=SsrMode::Async />
+                    <Route path=path!("manage/programs/:id/rules") view=pages::manage::rules::RulesPage ssr=SsrMode::Async />
                     <Route path=path!("manage/users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("manage/keys") view=pages::manage::keys::KeysPage ssr=SsrMode::Async />
+                    <Route path=path!("manage/webhooks") view=pages::manage::hooks::HooksPage ssr=SsrMode::Async />
                     <Route path=path!("desk") view=pages::desk::DeskPage ssr=SsrMode::Async />
                     <Route path=path!("portal") view=pages::portal::PortalPage ssr=SsrMode::Async />
                     <Route path=path!("insights") view=pages::insights::InsightsPage ssr=SsrMode::Async />

@@ -10,3 +10,4 @@ pub mod reward;
 pub mod rules;
 pub mod time;
 pub mod user;
+pub mod webhook;

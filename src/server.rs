@@ -11,3 +11,4 @@ pub mod jobs;
 pub mod repo;
 pub mod serve;
 pub mod state;
+pub mod webhooks;

@@ -69,11 +69,16 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
         v.add("stacking", "Choose how the rule combines with others.");
     }
     let event_types = list(&form.event_types);
-    if event_types
-        .iter()
-        .any(|t| t.len() > 40 || !t.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
-    {
-        v.add("event_types", "Event types are lowercase letters, digits and _, e.g. review, store_checkin.");
+    if event_types.iter().any(|t| {
+        t.len() > 40
+            || !t
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }) {
+        v.add(
+            "event_types",
+            "Event types are lowercase letters, digits and _, e.g. review, store_checkin.",
+        );
     }
     let mut channels = Vec::new();
     for c in &form.channels {
@@ -115,15 +120,24 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
             .check("effect_value", validate::integer(&form.effect_value, 1, 10_000))
             .map(|p| RuleEffect::PointsPerUnit { points_per_unit: p }),
         "fixed_points" => v
-            .check("effect_value", validate::integer(&form.effect_value, 1, MAX_RULE_POINTS))
+            .check(
+                "effect_value",
+                validate::integer(&form.effect_value, 1, MAX_RULE_POINTS),
+            )
             .map(|p| RuleEffect::FixedPoints { points: p }),
         "per_item" => v
-            .check("effect_value", validate::integer(&form.effect_value, 1, 1_000_000))
+            .check(
+                "effect_value",
+                validate::integer(&form.effect_value, 1, 1_000_000),
+            )
             .map(|p| RuleEffect::PerItem { points: p }),
         "multiplier" => match validate::multiplier(&form.effect_value) {
             Ok(pct) if pct > 100 => Some(RuleEffect::Multiplier { pct }),
             Ok(_) => {
-                v.add("effect_value", "A multiplier must be more than 1, e.g. 2 for double points.");
+                v.add(
+                    "effect_value",
+                    "A multiplier must be more than 1, e.g. 2 for double points.",
+                );
                 None
             }
             Err(m) => {
@@ -182,14 +196,19 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
 /// The form filled from a stored rule, for editing.
 pub fn to_form(r: &EarningRule, currency_code: &str) -> RuleForm {
     let c = &r.conditions;
-    let hm = |m: Option<u16>| m.map(|m| format!("{:02}:{:02}", m / 60, m % 60)).unwrap_or_default();
+    let hm = |m: Option<u16>| {
+        m.map(|m| format!("{:02}:{:02}", m / 60, m % 60))
+            .unwrap_or_default()
+    };
     let (effect_kind, effect_value) = match r.effect {
         RuleEffect::PointsPerUnit { points_per_unit } => ("points_per_unit", points_per_unit.to_string()),
         RuleEffect::FixedPoints { points } => ("fixed_points", points.to_string()),
         RuleEffect::PerItem { points } => ("per_item", points.to_string()),
         RuleEffect::Multiplier { pct } => (
             "multiplier",
-            crate::model::program::multiplier_label(pct).trim_start_matches('x').to_string(),
+            crate::model::program::multiplier_label(pct)
+                .trim_start_matches('x')
+                .to_string(),
         ),
     };
     let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
@@ -211,7 +230,13 @@ pub fn to_form(r: &EarningRule, currency_code: &str) -> RuleForm {
         exclude_tags: c.exclude_tags.join(", "),
         min_order: c
             .min_order_minor
-            .map(|m| super::currency::format_minor(m, currency_code).split(' ').next().unwrap_or_default().to_string())
+            .map(|m| {
+                super::currency::format_minor(m, currency_code)
+                    .split(' ')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .unwrap_or_default(),
         tier_ids: c.tier_ids.iter().map(|t| t.to_string()).collect(),
         weekdays: c.weekdays.iter().map(|d| d.to_string()).collect(),
@@ -270,7 +295,11 @@ mod tests {
         assert_eq!(end.date().to_string(), "2027-01-01", "the end day is included");
         let back = to_form(&r, "EUR");
         assert_eq!(
-            (back.ends_on.as_str(), back.min_order.as_str(), back.effect_value.as_str()),
+            (
+                back.ends_on.as_str(),
+                back.min_order.as_str(),
+                back.effect_value.as_str()
+            ),
             ("2026-12-31", "20.00", "2")
         );
         assert_eq!(parse(&back, "EUR", &[]).unwrap(), r);
@@ -297,8 +326,18 @@ mod tests {
         };
         let e = parse(&bad, "EUR", &[1, 2]).unwrap_err();
         for f in [
-            "name", "priority", "stacking", "event_types", "channels", "tier_ids", "weekdays", "time_from", "ends_on",
-            "min_order", "effect_value", "cap_per_event",
+            "name",
+            "priority",
+            "stacking",
+            "event_types",
+            "channels",
+            "tier_ids",
+            "weekdays",
+            "time_from",
+            "ends_on",
+            "min_order",
+            "effect_value",
+            "cap_per_event",
         ] {
             assert!(e.field_message(f).is_some(), "{f}: {e:?}");
         }

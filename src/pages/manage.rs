@@ -1,9 +1,11 @@
 //! The Manage surface: programs, tiers, rules, rewards, accounts and API keys.
 
+pub mod hooks;
 pub mod keys;
 pub mod program_edit;
 pub mod programs;
 pub mod rewards;
+pub mod rules;
 pub mod users;
 
 use leptos::prelude::*;
@@ -17,6 +19,7 @@ pub fn ManageTabs() -> impl IntoView {
             <A href="/manage" exact=true>"Programs"</A>
             <A href="/manage/users">"Accounts"</A>
             <A href="/manage/keys">"API keys"</A>
+            <A href="/manage/webhooks">"Webhooks"</A>
         </nav>
     }
 }

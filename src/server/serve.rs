@@ -136,6 +136,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         println!("No accounts yet. Create the first admin with:\n  omniloyal create-admin --email you@example.com --name \"Your Name\"");
     }
     crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60));
+    crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
     let state = AppState::new(leptos_options, db, config);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

@@ -206,6 +206,49 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             Allowed::Roles(ADMIN),
             vec![("program_id", pid.clone()), ("reward_id", "999999".into())],
         ),
+        (
+            "list_rules",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "save_rule",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[name]", "".into()),
+                ("input[priority]", "1".into()),
+                ("input[stacking]", "stack".into()),
+                ("input[effect_kind]", "fixed_points".into()),
+                ("input[effect_value]", "5".into()),
+            ],
+        ),
+        (
+            "delete_rule",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("rule_id", "999999".into())],
+        ),
+        (
+            "preview_award",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[event_type]", "purchase".into()),
+                ("input[channel]", "web".into()),
+                ("input[amount]", "10".into()),
+            ],
+        ),
+        ("list_webhooks", Allowed::Roles(ADMIN), vec![]),
+        (
+            "create_webhook",
+            Allowed::Roles(ADMIN),
+            vec![("input[url]", "not a url".into())],
+        ),
+        (
+            "disable_webhook",
+            Allowed::Roles(ADMIN),
+            vec![("id", "999999".into())],
+        ),
         ("list_api_keys", Allowed::Roles(ADMIN), vec![]),
         (
             "create_api_key",

@@ -12,3 +12,4 @@ mod ledger_props;
 mod repo_ledger;
 mod repo_programs;
 mod repo_users;
+mod webhooks;

@@ -38,6 +38,8 @@ pub fn ProgramEditPage() -> impl IntoView {
         <p>
             <A href="/manage">"← All programs"</A>
             " · "
+            <A href=move || format!("/manage/programs/{}/rules", id())>"Earning rules"</A>
+            " · "
             <A href=move || format!("/manage/programs/{}/rewards", id())>"Rewards"</A>
         </p>
         <Transition fallback=|| view! { <Loading what="program" /> }>

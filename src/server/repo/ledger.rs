@@ -622,6 +622,15 @@ pub async fn adjust(
         )
         .await?;
         touch(&mut tx, &program, membership_id, now).await?;
+        let data = serde_json::json!({
+            "membership_id": membership_id,
+            "program_id": program.id,
+            "transaction_id": tx_id,
+            "points": points,
+            "balance": standing.balance,
+            "explanation": description,
+        });
+        crate::server::webhooks::enqueue(&mut tx, "points.earned", data, now).await?;
         (tx_id, standing)
     } else {
         spend(

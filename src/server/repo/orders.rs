@@ -198,6 +198,33 @@ async fn book_award(
     Ok((tx_id, standing))
 }
 
+/// Puts a `points.earned` webhook into the outbox, in the booking's transaction.
+#[allow(clippy::too_many_arguments)]
+async fn announce_earned(
+    conn: &mut AnyConnection,
+    program: &Program,
+    member_id: i64,
+    tx_id: i64,
+    award: &Award,
+    pending: bool,
+    standing: &Standing,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    if award.total <= 0 {
+        return Ok(());
+    }
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "program_id": program.id,
+        "transaction_id": tx_id,
+        "points": award.total,
+        "pending": pending,
+        "balance": standing.balance,
+        "explanation": award.summary,
+    });
+    crate::server::webhooks::enqueue(conn, "points.earned", data, at).await
+}
+
 #[derive(sqlx::FromRow)]
 struct OrderRow {
     id: i64,
@@ -385,6 +412,17 @@ pub async fn record_order(
             .execute(&mut *tx)
             .await?;
     }
+    announce_earned(
+        &mut tx,
+        &program,
+        member_id,
+        tx_id,
+        &eval.award,
+        hold_until.is_some(),
+        &standing,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(tx_id, points = eval.award.total, "order recorded");
     Ok(receipt(
@@ -661,6 +699,17 @@ pub async fn record_action(
         ..Meta::default()
     };
     let (tx_id, standing) = book_award(&mut tx, &program, membership_id, &eval, None, &meta, now).await?;
+    announce_earned(
+        &mut tx,
+        &program,
+        member_id,
+        tx_id,
+        &eval.award,
+        false,
+        &standing,
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(receipt(&program, member_id, tx_id, eval.award, false, standing))
 }

@@ -270,6 +270,25 @@ pub async fn redeem(
             .await?;
     }
     let issued = issued_by_id(&mut tx, id).await?;
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "program_id": program.id,
+        "transaction_id": tx_id,
+        "points": reward.cost_points,
+        "reward_id": reward.id,
+        "reward_name": reward.name,
+    });
+    crate::server::webhooks::enqueue(&mut tx, "points.redeemed", data, now).await?;
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "program_id": program.id,
+        "reward_id": reward.id,
+        "reward_name": reward.name,
+        "code": issued.code,
+        "status": issued.status,
+        "expires_at": issued.expires_at.to_datetime().to_rfc3339(),
+    });
+    crate::server::webhooks::enqueue(&mut tx, "reward.issued", data, now).await?;
     tx.commit().await?;
     tracing::info!(issued_id = id, reward_id = reward.id, "reward redeemed");
     Ok(issued)

@@ -1,0 +1,86 @@
+//! Earning rules: admins list, save, switch off or remove them, and preview what an event
+//! would earn (a dry run that writes nothing).
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::rules::{Award, EarningRule, PreviewInput, RuleForm};
+
+#[server(endpoint = "list_rules")]
+pub async fn list_rules(program_id: i64) -> Result<Vec<EarningRule>, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::repo::rules::list(&guard::state()?.db, program_id).await
+}
+
+#[server(endpoint = "save_rule")]
+pub async fn save_rule(input: RuleForm) -> Result<EarningRule, AppError> {
+    use crate::domain::rule_form;
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    use crate::server::repo::{programs, rules};
+    guard::require(Role::can_manage).await?;
+    let db = guard::state()?.db;
+    let detail = programs::detail(&db, input.program_id)
+        .await
+        .map_err(guard::reject)?;
+    let tier_ids: Vec<i64> = detail.tiers.iter().map(|t| t.id).collect();
+    let rule = rule_form::parse(&input, &detail.program.currency_code, &tier_ids).map_err(guard::reject)?;
+    rules::save(&db, &rule).await.map_err(guard::reject)
+}
+
+/// Removes a rule that never awarded anything; one that did is switched off instead, so
+/// caps, budgets and explanations keep their history.
+#[server(endpoint = "delete_rule")]
+pub async fn delete_rule(program_id: i64, rule_id: i64) -> Result<(), AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::repo::rules::delete(&guard::state()?.db, program_id, rule_id)
+        .await
+        .map_err(guard::reject)
+}
+
+/// What an event would earn now for a member with no history and no tier: the rules'
+/// explanation, nothing written.
+#[server(endpoint = "preview_award")]
+pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
+    use crate::domain::validate;
+    use crate::model::rules::{Channel, EarnEvent};
+    use crate::model::time::Timestamp;
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    use crate::server::repo::{orders, programs};
+    guard::require(Role::can_manage).await?;
+    let db = guard::state()?.db;
+    let program = programs::get(&db, input.program_id)
+        .await
+        .map_err(guard::reject)?;
+    let channel = Channel::parse(&input.channel)
+        .ok_or_else(|| guard::reject(AppError::field("channel", "Choose a channel.")))?;
+    let event_type = input.event_type.trim().to_string();
+    if event_type.is_empty() {
+        return Err(guard::reject(AppError::field(
+            "event_type",
+            "Name the event, e.g. purchase.",
+        )));
+    }
+    let amount_minor = if event_type == "purchase" {
+        validate::amount(&input.amount, &program.currency_code)
+            .map_err(|m| guard::reject(AppError::field("amount", m)))?
+    } else {
+        0
+    };
+    let event = EarnEvent {
+        event_type,
+        channel,
+        store: None,
+        amount_minor,
+        lines: Vec::new(),
+        occurred_at: Timestamp::now(),
+    };
+    orders::dry_run(&db, program.id, None, &event)
+        .await
+        .map_err(guard::reject)
+}

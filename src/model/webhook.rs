@@ -1,0 +1,60 @@
+//! Webhook endpoints and their delivery log, as admins see them.
+
+use serde::{Deserialize, Serialize};
+
+use super::time::Timestamp;
+
+/// Events an endpoint can subscribe to.
+pub const WEBHOOK_EVENTS: &[(&str, &str)] = &[
+    ("points.earned", "Points earned (orders, actions, adjustments)"),
+    ("points.redeemed", "Points spent on a reward"),
+    ("reward.issued", "Reward code issued"),
+    ("tier.changed", "Tier upgraded or downgraded"),
+    ("member.merged", "Two members merged"),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpoint {
+    pub id: i64,
+    pub url: String,
+    pub description: String,
+    pub events: Vec<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+    /// Deliveries waiting or retrying, and given up, for the list.
+    pub pending: i64,
+    pub failed: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookInput {
+    pub url: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// The answer to registering an endpoint: the only time its signing secret is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedWebhook {
+    pub endpoint: WebhookEndpoint,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub endpoint_id: i64,
+    pub event_type: String,
+    pub status: String,
+    pub attempts: i64,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub next_attempt_at: Timestamp,
+    pub last_status_code: Option<i64>,
+    pub last_error: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub created_at: Timestamp,
+    pub delivered_at: Option<i64>,
+}
