@@ -22,6 +22,8 @@ pub struct ValidProgram {
     pub expiry_mode: String,
     pub expiry_months: i64,
     pub pending_days: i64,
+    pub tier_window: String,
+    pub tier_basis: String,
     /// None: keep the current setting.
     pub allow_negative: Option<bool>,
     /// None: keep the current setting.
@@ -82,6 +84,31 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
             validate::integer(&input.pending_days, 0, MAX_PENDING_DAYS),
         )
     };
+    let pick =
+        |v: &mut Validator, field: &str, value: &str, options: &[(&str, &str)], default: &str| match value
+            .trim()
+        {
+            "" => Some(default.to_string()),
+            x if options.iter().any(|(k, _)| *k == x) => Some(x.to_string()),
+            _ => {
+                v.add(field, "Choose one of the options.");
+                None
+            }
+        };
+    let tier_window = pick(
+        &mut v,
+        "tier_window",
+        &input.tier_window,
+        super::tiers::TIER_WINDOWS,
+        "lifetime",
+    );
+    let tier_basis = pick(
+        &mut v,
+        "tier_basis",
+        &input.tier_basis,
+        super::tiers::TIER_BASES,
+        "points",
+    );
     let allow_negative = yes_no(&mut v, "allow_negative", &input.allow_negative);
     let active = yes_no(&mut v, "active", &input.active);
     v.finish()?;
@@ -89,6 +116,8 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
         expiry_mode: expiry_mode.unwrap_or_default(),
         expiry_months: expiry_months.unwrap_or_default(),
         pending_days: pending_days.unwrap_or_default(),
+        tier_window: tier_window.unwrap_or_default(),
+        tier_basis: tier_basis.unwrap_or_default(),
         allow_negative,
         active,
         name: name.unwrap_or_default(),

@@ -36,6 +36,56 @@ pub fn multiplier_pct(tiers: &[Tier], lifetime_points: i64) -> i64 {
         .unwrap_or(100)
 }
 
+/// Over which period tier qualification is counted.
+pub const TIER_WINDOWS: &[(&str, &str)] = &[
+    ("lifetime", "Lifetime (tiers are never lost)"),
+    ("calendar_year", "Calendar year (kept through the next year)"),
+    ("rolling_12m", "Rolling 12 months"),
+];
+
+/// What counts towards a tier.
+pub const TIER_BASES: &[(&str, &str)] = &[
+    ("points", "Points earned"),
+    ("spend", "Money spent (thresholds in whole currency units)"),
+];
+
+/// The periods whose qualifying totals decide the tier at `now`: the current one and, for
+/// calendar years, the previous year (a tier earned last year is kept this year). Each is
+/// (start, end) in epoch seconds; `None` start means since the beginning.
+pub fn windows(window: &str, now: crate::model::time::Timestamp) -> Vec<(Option<i64>, i64)> {
+    use chrono::{Datelike, TimeZone, Utc};
+    let end = now.0 + 1;
+    match window {
+        "calendar_year" => {
+            let year = now.to_datetime().year();
+            let start = |y: i32| {
+                Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0)
+                    .single()
+                    .map(|d| d.timestamp())
+            };
+            let this = start(year).unwrap_or(0);
+            vec![(Some(this), end), (start(year - 1), this)]
+        }
+        "rolling_12m" => vec![(Some(now.0 - 365 * crate::model::time::SECONDS_PER_DAY), end)],
+        _ => vec![(None, end)],
+    }
+}
+
+/// The tier `qualifying` (the best of the windows' totals) reaches.
+pub fn reached(tiers: &[Tier], qualifying: i64) -> Option<Tier> {
+    standing(tiers, qualifying).0
+}
+
+/// Whether moving from `current` to `target` is an upgrade (Some(true)), a downgrade
+/// (Some(false)) or no change (None). Tiers compare by threshold.
+pub fn direction(current: Option<&Tier>, target: Option<&Tier>) -> Option<bool> {
+    let rank = |t: Option<&Tier>| t.map(|t| t.threshold_points);
+    match (rank(current), rank(target)) {
+        (a, b) if a == b && current.map(|t| t.id) == target.map(|t| t.id) => None,
+        (a, b) => Some(b > a),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +124,29 @@ mod tests {
         assert!(cur.is_none());
         assert_eq!(next.unwrap().name, "Silver");
         assert_eq!(pct, 20);
+    }
+
+    #[test]
+    fn windows_cover_the_right_periods() {
+        use crate::model::time::Timestamp;
+        let now = Timestamp(1_795_262_400); // 2026-11-21 12:00 UTC
+        let w = windows("calendar_year", now);
+        assert_eq!(Timestamp(w[0].0.unwrap()).display(), "2026-01-01 00:00 UTC");
+        assert_eq!(Timestamp(w[1].0.unwrap()).display(), "2025-01-01 00:00 UTC");
+        assert_eq!(w[1].1, w[0].0.unwrap());
+        let r = windows("rolling_12m", now);
+        assert_eq!(Timestamp(r[0].0.unwrap()).display(), "2025-11-21 12:00 UTC");
+        assert_eq!(windows("lifetime", now), vec![(None, now.0 + 1)]);
+    }
+
+    #[test]
+    fn directions() {
+        let (green, gold) = (tier("Green", 0, 100), tier("Gold", 1000, 150));
+        assert_eq!(direction(Some(&green), Some(&gold)), Some(true));
+        assert_eq!(direction(Some(&gold), Some(&green)), Some(false));
+        assert_eq!(direction(None, Some(&green)), Some(true));
+        assert_eq!(direction(Some(&gold), None), Some(false));
+        assert_eq!(direction(Some(&gold), Some(&gold)), None);
+        assert_eq!(direction(None, None), None);
     }
 }

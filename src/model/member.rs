@@ -49,6 +49,11 @@ pub struct MembershipView {
     /// Points held for the return window, not yet spendable.
     pub pending: i64,
     pub lifetime_points: i64,
+    /// What counts towards the next tier in the current window (points, or whole currency
+    /// units spent when `tier_basis` is "spend").
+    pub qualifying: i64,
+    pub tier_basis: String,
+    pub tier_window: String,
     pub tier: Option<Tier>,
     pub next_tier: Option<Tier>,
     /// 0..=100, progress from the current tier's threshold to the next one.

@@ -29,6 +29,10 @@ pub struct Program {
     /// Whether a return may take a balance below zero.
     #[cfg_attr(feature = "ssr", sqlx(try_from = "DbFlag"))]
     pub allow_negative: bool,
+    /// "lifetime", "calendar_year" or "rolling_12m": over which period tiers qualify.
+    pub tier_window: String,
+    /// "points" or "spend": what counts towards a tier.
+    pub tier_basis: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
@@ -89,6 +93,10 @@ pub struct ProgramInput {
     pub expiry_months: String,
     #[serde(default)]
     pub pending_days: String,
+    #[serde(default)]
+    pub tier_window: String,
+    #[serde(default)]
+    pub tier_basis: String,
     /// "yes" or "no"; absent keeps the current setting ("no" for a new program).
     #[serde(default)]
     pub allow_negative: Option<String>,

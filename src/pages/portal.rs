@@ -125,11 +125,20 @@ fn membership_view(m: MembershipView) -> impl IntoView {
         .as_ref()
         .map(|t| multiplier_label(t.multiplier_pct))
         .unwrap_or_else(|| "x1".into());
+    let unit = if m.tier_basis == "spend" {
+        format!("{} to spend", m.currency_code)
+    } else {
+        m.currency_name.clone()
+    };
+    let period = match m.tier_window.as_str() {
+        "calendar_year" => " this year",
+        "rolling_12m" => " within 12 months",
+        _ => "",
+    };
     let progress = match &m.next_tier {
         Some(next) => format!(
-            "{} {} to {}",
-            next.threshold_points - m.lifetime_points,
-            m.currency_name,
+            "{} more {unit}{period} to reach {}",
+            (next.threshold_points - m.qualifying).max(0),
             next.name
         ),
         None => "Top tier reached".to_string(),

@@ -44,6 +44,8 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
             expiry_mode: "fixed".into(),
             expiry_months: "24".into(),
             pending_days: "0".into(),
+            tier_window: "lifetime".into(),
+            tier_basis: "points".into(),
             allow_negative: None,
             active: Some("yes".into()),
         },
@@ -106,6 +108,8 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         book_history(&mut tx, &mut rng, &plan, membership, visits, joined).await?;
     }
     tx.commit().await?;
+    // The demo history was booked at past dates: give everyone the tier it earned them.
+    crate::server::repo::tiers::reevaluate_all(db, now).await?;
     Ok(true)
 }
 

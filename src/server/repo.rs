@@ -10,4 +10,5 @@ pub mod programs;
 pub mod rewards;
 pub mod rules;
 pub mod sessions;
+pub mod tiers;
 pub mod users;

@@ -654,7 +654,79 @@ async fn adjustments_need_a_reason_and_are_audited(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
+    use crate::repo_programs::tier_input;
+    let w = world(&db, |p| p.tier_window = "rolling_12m".into()).await;
+    programs::save_tier(&db, &tier_input(w.program.id, "Green", "0", "1"))
+        .await
+        .unwrap();
+    programs::save_tier(&db, &tier_input(w.program.id, "Gold", "500", "2"))
+        .await
+        .unwrap();
+    let tier = |db: Db, w_member: i64, program_id: i64| async move {
+        let m = members::memberships(&db, w_member).await.unwrap();
+        let m = m.into_iter().find(|m| m.program_id == program_id).unwrap();
+        (m.tier.map(|t| t.name), m.qualifying)
+    };
+    assert_eq!(
+        tier(db.clone(), w.member_id, w.program.id).await,
+        (Some("Green".into()), 0)
+    );
+    // 60.00 EUR at x1 = 600 Stars: Gold at once, and the next order earns x2.
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o1", 6000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points, 600);
+    assert_eq!(
+        tier(db.clone(), w.member_id, w.program.id).await,
+        (Some("Gold".into()), 600)
+    );
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o2", 1000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points, 200, "{}", r.explanation);
+    let (reason, direction): (String, String) =
+        sqlx::query_as("SELECT reason, direction FROM tier_changes WHERE to_tier = 'Gold'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (reason.as_str(), direction.as_str()),
+        ("600 Stars earned in the last 12 months", "up")
+    );
+    // A return does not downgrade on the spot...
+    let ret = ReturnInput {
+        channel: Channel::Web,
+        channel_order_id: "o1".into(),
+        return_id: "r1".into(),
+        amount_minor: 6000,
+    };
+    orders::record_return(&db, w.program.id, &ret, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        tier(db.clone(), w.member_id, w.program.id).await.0,
+        Some("Gold".into())
+    );
+    // ...the scheduled re-evaluation does, once.
+    let now = Timestamp::now();
+    assert_eq!(jobs::run_all(&db, now).await.unwrap().tier_changes, 1);
+    assert_eq!(jobs::run_all(&db, now).await.unwrap().tier_changes, 0);
+    assert_eq!(
+        tier(db.clone(), w.member_id, w.program.id).await.0,
+        Some("Green".into())
+    );
+    let downs: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM tier_changes WHERE direction = 'down'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(downs, 1);
+    assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
+    tiers_upgrade_at_once_and_downgrade_on_schedule,
     spending_takes_earliest_expiring_lots_and_expiry_runs_once,
     inactivity_expiry_moves_with_activity,
     pending_points_release_or_shrink_with_returns,

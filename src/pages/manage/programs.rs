@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::domain::tiers::{TIER_BASES, TIER_WINDOWS};
 use crate::model::program::EXPIRY_MODES;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -114,6 +115,14 @@ pub fn ProgramForm(
         v(|p| p.pending_days.to_string()),
     );
     let allow_negative = initial.as_ref().is_some_and(|p| p.allow_negative);
+    let tier_window = initial
+        .as_ref()
+        .map(|p| p.tier_window.clone())
+        .unwrap_or_else(|| "lifetime".into());
+    let tier_basis = initial
+        .as_ref()
+        .map(|p| p.tier_basis.clone())
+        .unwrap_or_else(|| "points".into());
     let active = initial.as_ref().is_none_or(|p| p.active);
     let code = initial
         .as_ref()
@@ -189,6 +198,24 @@ pub fn ProgramForm(
                     hint="Purchase points stay pending this long before they can be spent; 0 for none."
                     error=err("pending_days")
                 />
+                <div class="field" class:invalid=move || err("tier_window").get().is_some()>
+                    <label for="input-tier_window">"Tiers qualify over"</label>
+                    <select id="input-tier_window" name="input[tier_window]">
+                        {TIER_WINDOWS
+                            .iter()
+                            .map(|(k, label)| view! { <option value=*k selected=*k == tier_window>{*label}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
+                <div class="field" class:invalid=move || err("tier_basis").get().is_some()>
+                    <label for="input-tier_basis">"Tiers count"</label>
+                    <select id="input-tier_basis" name="input[tier_basis]">
+                        {TIER_BASES
+                            .iter()
+                            .map(|(k, label)| view! { <option value=*k selected=*k == tier_basis>{*label}</option> })
+                            .collect_view()}
+                    </select>
+                </div>
                 <div class="field">
                     <label for="input-allow_negative">"Returns may take a balance below zero"</label>
                     <select id="input-allow_negative" name="input[allow_negative]">

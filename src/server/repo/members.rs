@@ -3,7 +3,7 @@
 use rand::Rng;
 use sqlx::AnyConnection;
 
-use crate::domain::{card, forms, tiers, validate};
+use crate::domain::{card, forms, validate};
 use crate::error::AppError;
 use crate::model::member::{JoinableProgram, LedgerLine, Member, MembershipView};
 use crate::model::program::Tier;
@@ -151,22 +151,43 @@ struct MembershipRow {
     pending: i64,
     lifetime_points: i64,
     joined_at: i64,
+    tier_id: Option<i64>,
 }
 
 /// The member's programs with tier standing.
 pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>, AppError> {
     let rows: Vec<MembershipRow> = sqlx::query_as(
         "SELECT m.id AS membership_id, p.id AS program_id, p.name AS program_name, p.currency_name, \
-         p.currency_code, p.point_value_minor, m.balance, m.pending, m.lifetime_points, m.joined_at \
+         p.currency_code, p.point_value_minor, m.balance, m.pending, m.lifetime_points, m.joined_at, m.tier_id \
          FROM memberships m JOIN programs p ON p.id = m.program_id WHERE m.member_id = $1 ORDER BY p.name",
     )
     .bind(member_id)
     .fetch_all(&db.pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
+    let mut conn = db.pool.acquire().await?;
+    let now = Timestamp::now();
     for r in rows {
+        let program = super::programs::get(db, r.program_id).await?;
         let program_tiers: Vec<Tier> = super::programs::tiers(db, r.program_id).await?;
-        let (tier, next_tier, progress_pct) = tiers::standing(&program_tiers, r.lifetime_points);
+        // The tier held is kept on the membership; progress counts the current window.
+        let working = super::tiers::current_window_total(&mut conn, &program, r.membership_id, now).await?;
+        let tier = r
+            .tier_id
+            .and_then(|id| program_tiers.iter().find(|t| t.id == id).cloned());
+        let floor = tier.as_ref().map_or(0, |t| t.threshold_points);
+        let next_tier = program_tiers
+            .iter()
+            .filter(|t| t.threshold_points > floor)
+            .min_by_key(|t| t.threshold_points)
+            .cloned();
+        let progress_pct = match &next_tier {
+            None => 100,
+            Some(n) => {
+                let span = (n.threshold_points - floor).max(1);
+                (((working - floor).clamp(0, span) as i128 * 100) / span as i128) as u8
+            }
+        };
         out.push(MembershipView {
             membership_id: r.membership_id,
             program_id: r.program_id,
@@ -177,6 +198,9 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
             balance: r.balance,
             pending: r.pending,
             lifetime_points: r.lifetime_points,
+            qualifying: working,
+            tier_basis: program.tier_basis.clone(),
+            tier_window: program.tier_window.clone(),
             tier,
             next_tier,
             progress_pct,
@@ -209,6 +233,16 @@ pub async fn join_in(
     .bind(member_id)
     .bind(program_id)
     .bind(now.0)
+    .execute(&mut *conn)
+    .await?;
+    // New members start in the entry tier (the one that needs nothing), if the program has one.
+    sqlx::query(
+        "UPDATE memberships SET tier_id = (SELECT t.id FROM tiers t WHERE t.program_id = $2 \
+         AND t.threshold_points <= 0 ORDER BY t.threshold_points DESC LIMIT 1) \
+         WHERE member_id = $1 AND program_id = $2 AND tier_id IS NULL AND lifetime_points = 0",
+    )
+    .bind(member_id)
+    .bind(program_id)
     .execute(&mut *conn)
     .await?;
     Ok(

@@ -5,7 +5,7 @@
 
 use sqlx::AnyConnection;
 
-use crate::domain::{currency, earning, rules as engine, tiers};
+use crate::domain::{currency, earning, rules as engine};
 use crate::error::{AppError, Validator};
 use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
 use crate::model::program::{Program, Tier};
@@ -126,8 +126,9 @@ fn base_rate(program: &Program) -> ProgramEarning {
     }
 }
 
-fn member_context(program_tiers: &[Tier], lifetime: i64, segment_ids: Vec<i64>) -> MemberContext {
-    let (tier, _, _) = tiers::standing(program_tiers, lifetime);
+/// The member as the engine sees them: the tier they hold (kept on the membership).
+fn member_context(program_tiers: &[Tier], tier_id: Option<i64>, segment_ids: Vec<i64>) -> MemberContext {
+    let tier = tier_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
     MemberContext {
         tier_id: tier.as_ref().map(|t| t.id),
         tier_name: tier.as_ref().map(|t| t.name.clone()),
@@ -147,12 +148,15 @@ async fn evaluate_locked(
     program: &Program,
     program_tiers: &[Tier],
     membership_id: i64,
-    standing: &Standing,
     event: &EarnEvent,
 ) -> Result<Evaluation, AppError> {
     let rules = rules::for_booking(conn, program.id).await?;
     let usage = rules::usage(conn, membership_id, event.occurred_at).await?;
-    let ctx = member_context(program_tiers, standing.lifetime_points, Vec::new());
+    let tier_id: Option<i64> = sqlx::query_scalar("SELECT tier_id FROM memberships WHERE id = $1")
+        .bind(membership_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let ctx = member_context(program_tiers, tier_id, Vec::new());
     let award = engine::evaluate(&base_rate(program), &rules, event, &ctx, &usage);
     Ok(Evaluation { award, rules })
 }
@@ -340,7 +344,7 @@ pub async fn record_order(
 
     let mut tx = db.begin_write().await?;
     let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
-    let standing = ledger::lock(&mut tx, membership_id).await?;
+    ledger::lock(&mut tx, membership_id).await?;
     if let Some(order) = find_order(&mut tx, program.id, channel, &order_id).await? {
         if order.membership_id != membership_id {
             return Err(AppError::conflict(
@@ -357,15 +361,7 @@ pub async fn record_order(
         lines: input.lines.clone(),
         occurred_at: at,
     };
-    let eval = evaluate_locked(
-        &mut tx,
-        &program,
-        &program_tiers,
-        membership_id,
-        &standing,
-        &event,
-    )
-    .await?;
+    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event).await?;
     let hold_until =
         (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY));
     let meta = Meta {
@@ -423,6 +419,8 @@ pub async fn record_order(
         now,
     )
     .await?;
+    // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
+    super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
     tx.commit().await?;
     tracing::info!(tx_id, points = eval.award.total, "order recorded");
     Ok(receipt(
@@ -650,7 +648,7 @@ pub async fn record_action(
     let program_tiers = programs::tiers(db, program.id).await?;
     let mut tx = db.begin_write().await?;
     let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
-    let standing = ledger::lock(&mut tx, membership_id).await?;
+    ledger::lock(&mut tx, membership_id).await?;
     let request_id = format!("event:{event_id}");
     if let Some((tx_id, _)) = ledger::replay(&mut tx, membership_id, &request_id).await? {
         return earlier_receipt(&mut tx, &program, member_id, membership_id, tx_id).await;
@@ -678,15 +676,7 @@ pub async fn record_action(
         lines: Vec::new(),
         occurred_at: at,
     };
-    let eval = evaluate_locked(
-        &mut tx,
-        &program,
-        &program_tiers,
-        membership_id,
-        &standing,
-        &event,
-    )
-    .await?;
+    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event).await?;
     let reference = once.unwrap_or_else(|| event_type.clone());
     let meta = Meta {
         kind: "event",
@@ -710,6 +700,7 @@ pub async fn record_action(
         now,
     )
     .await?;
+    super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
     tx.commit().await?;
     Ok(receipt(&program, member_id, tx_id, eval.award, false, standing))
 }
@@ -726,23 +717,21 @@ pub async fn dry_run(
     let all = rules::list(db, program.id).await?;
     let active: Vec<EarningRule> = all.into_iter().filter(|r| r.active).collect();
     let mut conn = db.pool.acquire().await?;
-    let membership: Option<(i64, i64)> = match member_id {
+    let membership: Option<(i64, Option<i64>)> = match member_id {
         Some(m) => {
-            sqlx::query_as(
-                "SELECT id, lifetime_points FROM memberships WHERE member_id = $1 AND program_id = $2",
-            )
-            .bind(m)
-            .bind(program.id)
-            .fetch_optional(&mut *conn)
-            .await?
+            sqlx::query_as("SELECT id, tier_id FROM memberships WHERE member_id = $1 AND program_id = $2")
+                .bind(m)
+                .bind(program.id)
+                .fetch_optional(&mut *conn)
+                .await?
         }
         None => None,
     };
-    let (usage, lifetime) = match membership {
-        Some((id, lifetime)) => (rules::usage(&mut conn, id, event.occurred_at).await?, lifetime),
-        None => (Vec::new(), 0),
+    let (usage, tier_id) = match membership {
+        Some((id, tier_id)) => (rules::usage(&mut conn, id, event.occurred_at).await?, tier_id),
+        None => (Vec::new(), None),
     };
-    let ctx = member_context(&program_tiers, lifetime, Vec::new());
+    let ctx = member_context(&program_tiers, tier_id, Vec::new());
     Ok(engine::evaluate(
         &base_rate(&program),
         &active,

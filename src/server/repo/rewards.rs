@@ -81,15 +81,24 @@ fn unavailable(
     None
 }
 
-async fn tier_ok(db_conn: &mut AnyConnection, reward: &Reward, lifetime: i64) -> Result<bool, AppError> {
+/// Whether the tier the member holds is at least the reward's minimum tier.
+async fn tier_ok(conn: &mut AnyConnection, reward: &Reward, membership_id: i64) -> Result<bool, AppError> {
     let Some(min_tier) = reward.min_tier_id else {
         return Ok(true);
     };
-    let threshold: Option<i64> = sqlx::query_scalar("SELECT threshold_points FROM tiers WHERE id = $1")
-        .bind(min_tier)
-        .fetch_optional(&mut *db_conn)
-        .await?;
-    Ok(threshold.is_none_or(|t| lifetime >= t))
+    let (needed, held): (Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT (SELECT threshold_points FROM tiers WHERE id = $1), \
+         (SELECT t.threshold_points FROM memberships m JOIN tiers t ON t.id = m.tier_id WHERE m.id = $2)",
+    )
+    .bind(min_tier)
+    .bind(membership_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(match (needed, held) {
+        (None, _) => true,
+        (Some(n), Some(h)) => h >= n,
+        (Some(_), None) => false,
+    })
 }
 
 async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64) -> Result<i64, AppError> {
@@ -106,8 +115,8 @@ async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64
 /// The catalogue as one member sees it.
 pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Result<Vec<Offer>, AppError> {
     let mut conn = db.pool.acquire().await?;
-    let (program_id, balance, lifetime): (i64, i64, i64) =
-        sqlx::query_as("SELECT program_id, balance, lifetime_points FROM memberships WHERE id = $1")
+    let (program_id, balance): (i64, i64) =
+        sqlx::query_as("SELECT program_id, balance FROM memberships WHERE id = $1")
             .bind(membership_id)
             .fetch_optional(&mut *conn)
             .await?
@@ -118,7 +127,7 @@ pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Re
         if !reward.active {
             continue;
         }
-        let ok = tier_ok(&mut conn, &reward, lifetime).await?;
+        let ok = tier_ok(&mut conn, &reward, membership_id).await?;
         let held = held_count(&mut conn, membership_id, reward.id).await?;
         out.push(Offer {
             affordable: balance >= reward.cost_points,
@@ -167,13 +176,13 @@ pub async fn redeem(
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| AppError::not_found("Membership"))?;
-    let standing = ledger::lock(&mut tx, membership_id).await?;
+    ledger::lock(&mut tx, membership_id).await?;
     if let Some(earlier) = issued_for_request(&mut tx, membership_id, request_id).await? {
         return Ok(earlier);
     }
     // Re-read under the lock: stock and limits are decided on current values.
     let reward = get(&mut tx, reward_id).await?;
-    let ok = tier_ok(&mut tx, &reward, standing.lifetime_points).await?;
+    let ok = tier_ok(&mut tx, &reward, membership_id).await?;
     let held = held_count(&mut tx, membership_id, reward.id).await?;
     if let Some(message) = unavailable(&reward, ok, held, Some(channel), now) {
         return Err(AppError::RewardUnavailable { message });

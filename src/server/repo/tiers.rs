@@ -1,0 +1,177 @@
+//! Tier standing kept on the membership: upgrades happen as soon as a booking reaches a
+//! threshold, downgrades only in the scheduled re-evaluation, and every change is recorded
+//! with its reason (and announced by webhook).
+
+use sqlx::AnyConnection;
+
+use crate::domain::{currency, tiers};
+use crate::error::AppError;
+use crate::model::program::{Program, Tier};
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+
+/// What counts towards a tier between `start` and `end`: points earned (returns deducted),
+/// or money spent in whole currency units.
+pub async fn qualifying_between(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    start: Option<i64>,
+    end: i64,
+) -> Result<i64, AppError> {
+    let start = start.unwrap_or(i64::MIN);
+    if program.tier_basis == "spend" {
+        let minor: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' THEN amount_minor ELSE -amount_minor END), 0) AS BIGINT) \
+             FROM ledger_transactions WHERE membership_id = $1 AND kind IN ('earn', 'return') \
+             AND amount_minor IS NOT NULL AND created_at >= $2 AND created_at < $3",
+        )
+        .bind(membership_id)
+        .bind(start)
+        .bind(end)
+        .fetch_one(&mut *conn)
+        .await?;
+        return Ok(minor.max(0) / currency::minor_per_unit(&program.currency_code));
+    }
+    let points: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(p.points), 0) AS BIGINT) FROM ledger_postings p \
+         JOIN ledger_transactions t ON t.id = p.transaction_id \
+         WHERE t.membership_id = $1 AND t.kind IN ('earn', 'event', 'return') \
+         AND p.account IN ('wallet', 'pending') AND t.created_at >= $2 AND t.created_at < $3",
+    )
+    .bind(membership_id)
+    .bind(start)
+    .bind(end)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(points.max(0))
+}
+
+/// The qualifying total that decides the tier at `now`: the best of the program's windows
+/// (for calendar years, this year's or last year's).
+pub async fn qualifying(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    let mut best = 0;
+    for (start, end) in tiers::windows(&program.tier_window, now) {
+        best = best.max(qualifying_between(conn, program, membership_id, start, end).await?);
+    }
+    Ok(best)
+}
+
+/// The total in the current window only (what the member is working on), for progress bars.
+pub async fn current_window_total(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    let (start, end) = tiers::windows(&program.tier_window, now)[0];
+    qualifying_between(conn, program, membership_id, start, end).await
+}
+
+fn describe(program: &Program, qualifying: i64) -> String {
+    let what = if program.tier_basis == "spend" {
+        format!("{qualifying} {} spent", program.currency_code)
+    } else {
+        format!("{qualifying} {} earned", program.currency_name)
+    };
+    let when = match program.tier_window.as_str() {
+        "calendar_year" => " this or last calendar year",
+        "rolling_12m" => " in the last 12 months",
+        _ => " in total",
+    };
+    format!("{what}{when}")
+}
+
+/// Re-evaluates one membership (the caller holds its lock): upgrades always, downgrades
+/// only when `allow_downgrade`. Returns the new tier when it changed.
+pub async fn reevaluate(
+    conn: &mut AnyConnection,
+    program: &Program,
+    program_tiers: &[Tier],
+    membership_id: i64,
+    now: Timestamp,
+    allow_downgrade: bool,
+) -> Result<Option<Option<Tier>>, AppError> {
+    let current_id: Option<i64> = sqlx::query_scalar("SELECT tier_id FROM memberships WHERE id = $1")
+        .bind(membership_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let current = current_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
+    let qual = qualifying(conn, program, membership_id, now).await?;
+    let target = tiers::reached(program_tiers, qual);
+    let up = match tiers::direction(current, target.as_ref()) {
+        None => return Ok(None),
+        Some(false) if !allow_downgrade => return Ok(None),
+        Some(up) => up,
+    };
+    sqlx::query("UPDATE memberships SET tier_id = $1 WHERE id = $2")
+        .bind(target.as_ref().map(|t| t.id))
+        .bind(membership_id)
+        .execute(&mut *conn)
+        .await?;
+    let reason = describe(program, qual);
+    sqlx::query(
+        "INSERT INTO tier_changes (membership_id, from_tier, to_tier, direction, reason, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(membership_id)
+    .bind(current.map(|t| t.name.clone()))
+    .bind(target.as_ref().map(|t| t.name.clone()))
+    .bind(if up { "up" } else { "down" })
+    .bind(&reason)
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?;
+    let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
+        .bind(membership_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "program_id": program.id,
+        "from": current.map(|t| t.name.clone()),
+        "to": target.as_ref().map(|t| t.name.clone()),
+        "direction": if up { "up" } else { "down" },
+        "reason": reason,
+    });
+    crate::server::webhooks::enqueue(conn, "tier.changed", data, now).await?;
+    Ok(Some(target))
+}
+
+/// The scheduled re-evaluation of every membership: upgrades missed and downgrades due
+/// (a window that moved on, a threshold that was raised, a tier that was deleted). Safe to
+/// run twice: an unchanged standing writes nothing. Returns how many tiers changed.
+pub async fn reevaluate_all(db: &Db, now: Timestamp) -> Result<u64, AppError> {
+    let mut changed = 0;
+    for program in super::programs::list(db).await? {
+        changed += reevaluate_program(db, &program, now).await?;
+    }
+    Ok(changed)
+}
+
+/// Re-evaluates every membership of one program (after its tiers were edited, or on schedule).
+pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> Result<u64, AppError> {
+    let program_tiers = super::programs::tiers(db, program.id).await?;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM memberships WHERE program_id = $1 ORDER BY id")
+        .bind(program.id)
+        .fetch_all(&db.pool)
+        .await?;
+    let mut changed = 0;
+    for id in ids {
+        let mut tx = db.begin_write().await?;
+        super::ledger::lock(&mut tx, id).await?;
+        if reevaluate(&mut tx, program, &program_tiers, id, now, true)
+            .await?
+            .is_some()
+        {
+            changed += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok(changed)
+}
