@@ -297,7 +297,10 @@ async fn load(
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut i = 0usize;
-            let mut next = Instant::now();
+            // Paced clients start evenly spread over one period, so together they send a
+            // steady stream rather than a burst of `clients` requests every period.
+            let mut next =
+                Instant::now() + pace.map_or(Duration::ZERO, |p| p.mul_f64(c as f64 / clients as f64));
             while Instant::now() < until {
                 if let Some(p) = pace {
                     tokio::time::sleep_until(next.into()).await;

@@ -96,27 +96,43 @@ where
     };
     // Server-side failures and rate limits are not answers: free the key so a retry runs.
     let keep = !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS);
-    let saved = if keep {
-        sqlx::query(
-            "UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4",
-        )
-        .bind(status.as_u16() as i64)
-        .bind(&body)
-        .bind(caller.id)
-        .bind(&key)
-        .execute(&db.pool)
-        .await
-    } else {
-        sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status IS NULL")
-            .bind(caller.id)
-            .bind(&key)
-            .execute(&db.pool)
-            .await
-    };
+    let saved = finish(db, caller.id, &key, keep.then_some((status, body.as_str()))).await;
     if let Err(e) = saved {
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
     answer(result)
+}
+
+/// Stores the answer (or frees the key) in a write transaction of its own: on SQLite that
+/// queues it with the other writers instead of in SQLite's sleeping busy handler.
+async fn finish(
+    db: &Db,
+    key_id: i64,
+    key: &str,
+    answer: Option<(StatusCode, &str)>,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    match answer {
+        Some((status, body)) => {
+            sqlx::query(
+                "UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4",
+            )
+            .bind(status.as_u16() as i64)
+            .bind(body)
+            .bind(key_id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?
+        }
+        None => {
+            sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status IS NULL")
+                .bind(key_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await?
+        }
+    };
+    tx.commit().await
 }
 
 fn answer<T: Serialize>(result: Result<(StatusCode, T), ApiError>) -> Response {
@@ -135,6 +151,7 @@ async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Cla
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let now = Timestamp::now();
+        let mut tx = db.begin_write().await.map_err(crate::error::AppError::from)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
@@ -143,9 +160,10 @@ async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Cla
         .bind(key)
         .bind(fingerprint)
         .bind(now.0)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(crate::error::AppError::from)?;
+        tx.commit().await.map_err(crate::error::AppError::from)?;
         if inserted.is_some() {
             return Ok(Claim::Mine);
         }

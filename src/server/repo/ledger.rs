@@ -1,7 +1,8 @@
 //! The double-entry points ledger. Every movement is one `ledger_transactions` row with
-//! postings that sum to zero; member-side balances (wallet, pending) live on `memberships`
-//! and program-side ones on `program_accounts`, and both move in the transaction that
-//! appends the postings. Earned wallet points form lots that expire by program policy and
+//! postings that sum to zero. Member-side balances (wallet, pending) are kept on
+//! `memberships` and move in the transaction that appends the postings; program-side
+//! balances (issuance, redemption, ...) are derived from the postings when asked for, so no
+//! single row is updated by every order of a program (such a row serialises all writers). Earned wallet points form lots that expire by program policy and
 //! are spent earliest-expiring first. Callers hold the membership lock (`lock`) before they
 //! read a balance they are about to change.
 
@@ -175,18 +176,7 @@ pub async fn book(
                 standing = Some(s);
                 Some(s.pending)
             }
-            _ => {
-                sqlx::query(
-                    "INSERT INTO program_accounts (program_id, account, balance) VALUES ($1, $2, $3) \
-                     ON CONFLICT (program_id, account) DO UPDATE SET balance = program_accounts.balance + $3",
-                )
-                .bind(program_id)
-                .bind(p.account.as_str())
-                .bind(p.points)
-                .execute(&mut *conn)
-                .await?;
-                None
-            }
+            _ => None,
         };
         sqlx::query(
             "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
@@ -689,7 +679,8 @@ pub async fn reconcile(db: &Db, program_id: i64) -> Result<Reconciliation, AppEr
     .fetch_one(&db.pool)
     .await?;
     let program_side: i64 = sqlx::query_scalar(
-        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM program_accounts WHERE program_id = $1",
+        "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger_postings \
+         WHERE program_id = $1 AND membership_id IS NULL",
     )
     .bind(program_id)
     .fetch_one(&db.pool)

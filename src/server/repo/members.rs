@@ -219,6 +219,16 @@ pub async fn join_in(
     program_id: i64,
     now: Timestamp,
 ) -> Result<i64, AppError> {
+    // The common case, a member buying again, costs one read.
+    let existing: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
+            .bind(member_id)
+            .bind(program_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
         .bind(program_id)
         .fetch_optional(&mut *conn)
@@ -239,7 +249,7 @@ pub async fn join_in(
     sqlx::query(
         "UPDATE memberships SET tier_id = (SELECT t.id FROM tiers t WHERE t.program_id = $2 \
          AND t.threshold_points <= 0 ORDER BY t.threshold_points DESC LIMIT 1) \
-         WHERE member_id = $1 AND program_id = $2 AND tier_id IS NULL AND lifetime_points = 0",
+         WHERE member_id = $1 AND program_id = $2 AND tier_id IS NULL",
     )
     .bind(member_id)
     .bind(program_id)

@@ -157,7 +157,39 @@ async fn evaluate_locked(
         .fetch_one(&mut *conn)
         .await?;
     let ctx = member_context(program_tiers, tier_id, Vec::new());
-    let award = engine::evaluate(&base_rate(program), &rules, event, &ctx, &usage);
+    let base = base_rate(program);
+    let mut rules = rules;
+    let mut award = engine::evaluate(&base, &rules, event, &ctx, &usage);
+    // Lock only the budgets this award draws on (a campaign's row would otherwise serialise
+    // every order of the program), and evaluate again if another booking moved them since
+    // they were read. Budgets only fill up, so a second pass can only give less from them;
+    // if it draws on a budget not yet locked, that one is locked and checked in turn.
+    let mut locked: Vec<i64> = Vec::new();
+    loop {
+        let drawn: Vec<i64> = award
+            .lines
+            .iter()
+            .filter(|l| l.matched && l.points > 0)
+            .filter_map(|l| l.rule_id)
+            .filter(|id| !locked.contains(id))
+            .filter(|id| rules.iter().any(|r| r.id == *id && r.budget_points.is_some()))
+            .collect();
+        if drawn.is_empty() {
+            break;
+        }
+        let mut moved = false;
+        for (id, used) in rules::lock_budgets(conn, &drawn).await? {
+            locked.push(id);
+            if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
+                moved |= r.budget_used != used;
+                r.budget_used = used;
+            }
+        }
+        if !moved {
+            break;
+        }
+        award = engine::evaluate(&base, &rules, event, &ctx, &usage);
+    }
     Ok(Evaluation { award, rules })
 }
 

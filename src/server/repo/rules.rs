@@ -71,16 +71,10 @@ pub async fn list(db: &Db, program_id: i64) -> Result<Vec<EarningRule>, AppError
     rows.into_iter().map(Row::into_rule).collect()
 }
 
-/// The active rules of a program for an evaluation that will book, read after locking every
-/// budgeted rule, so two concurrent orders cannot both spend the last of a budget.
+/// The active rules of a program, inside the booking's transaction. Budgets read here may
+/// be stale: the caller locks the budgets an award draws on (`lock_budgets`) and evaluates
+/// again if they moved.
 pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
-    sqlx::query(
-        "UPDATE earning_rules SET budget_used = budget_used \
-         WHERE program_id = $1 AND active = 1 AND budget_points IS NOT NULL",
-    )
-    .bind(program_id)
-    .execute(&mut *conn)
-    .await?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 AND active = 1 ORDER BY priority DESC, id"
     ))
@@ -88,6 +82,25 @@ pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Ve
     .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(Row::into_rule).collect()
+}
+
+/// Locks the given budgeted rules (in id order, so two bookings never wait on each other in
+/// opposite orders) and returns what each has used, read under the lock.
+pub async fn lock_budgets(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let used: i64 = sqlx::query_scalar(
+            "UPDATE earning_rules SET budget_used = budget_used WHERE id = $1 RETURNING budget_used",
+        )
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        out.push((id, used));
+    }
+    Ok(out)
 }
 
 /// UTC day number and month number (year * 12 + month - 1) of an instant, for caps.

@@ -97,12 +97,26 @@ pub async fn reevaluate(
     now: Timestamp,
     allow_downgrade: bool,
 ) -> Result<Option<Option<Tier>>, AppError> {
-    let current_id: Option<i64> = sqlx::query_scalar("SELECT tier_id FROM memberships WHERE id = $1")
-        .bind(membership_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    if program_tiers.is_empty() {
+        return Ok(None);
+    }
+    let (current_id, lifetime): (Option<i64>, i64) =
+        sqlx::query_as("SELECT tier_id, lifetime_points FROM memberships WHERE id = $1")
+            .bind(membership_id)
+            .fetch_one(&mut *conn)
+            .await?;
     let current = current_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
-    let qual = qualifying(conn, program, membership_id, now).await?;
+    let top = program_tiers.iter().map(|t| t.threshold_points).max();
+    if !allow_downgrade && current.is_some_and(|t| Some(t.threshold_points) == top) {
+        return Ok(None); // already at the top: nothing to upgrade to
+    }
+    // Lifetime points are kept on the row; only windows and spend need the ledger summed.
+    let lifetime_points = program.tier_window == "lifetime" && program.tier_basis == "points";
+    let qual = if lifetime_points {
+        lifetime
+    } else {
+        qualifying(conn, program, membership_id, now).await?
+    };
     let target = tiers::reached(program_tiers, qual);
     let up = match tiers::direction(current, target.as_ref()) {
         None => return Ok(None),
