@@ -50,8 +50,18 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
   await staff.getByRole("button", { name: "Use code" }).click();
   await expect(staff.getByText("This reward code has already been used.")).toBeVisible();
 
-  // The member's portal shows the purchase, the redemption and the used code.
-  await expect(card.getByTestId("balance")).toHaveText("25", { timeout: 15_000 });
+  // A goodwill adjustment needs a reason; it lands in the ledger with it.
+  await found.getByText("Adjust the balance by hand").click();
+  await found.getByLabel("Points").fill("10");
+  await found.getByRole("button", { name: "Adjust" }).click();
+  await expect(found.getByText("Say why you are adjusting the balance.")).toBeVisible();
+  await found.getByLabel("Reason").fill("Coffee was cold");
+  await found.getByRole("button", { name: "Adjust" }).click();
+  await expect(staff.getByText("Adjusted by 10; balance now 35.")).toBeVisible();
+
+  // The member's portal shows the purchase, the redemption, the adjustment and the used code.
+  await expect(card.getByTestId("balance")).toHaveText("35", { timeout: 15_000 });
+  await expect(member.getByRole("cell", { name: /Adjustment: Coffee was cold/ })).toBeVisible();
   await expect(member.getByRole("cell", { name: /Redeemed Free filter coffee/ })).toBeVisible();
   const mine = member.getByRole("region", { name: "Your rewards" });
   await expect(mine.getByText(code)).toBeVisible();

@@ -10,7 +10,6 @@ pub const WEBHOOK_EVENTS: &[(&str, &str)] = &[
     ("points.redeemed", "Points spent on a reward"),
     ("reward.issued", "Reward code issued"),
     ("tier.changed", "Tier upgraded or downgraded"),
-    ("member.merged", "Two members merged"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::desk::{desk_search, RecordPurchase, RedeemReward, UseRewardCode};
+use crate::api::desk::{desk_search, AdjustPoints, RecordPurchase, RedeemReward, UseRewardCode};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::card;
@@ -21,11 +21,13 @@ pub fn DeskPage() -> impl IntoView {
     let purchase = ServerAction::<RecordPurchase>::new();
     let redeem = ServerAction::<RedeemReward>::new();
     let use_code = ServerAction::<UseRewardCode>::new();
+    let adjust = ServerAction::<AdjustPoints>::new();
+    let adjusted = successes(adjust);
     let booked = successes(purchase);
     let redeemed = successes(redeem);
     let used = successes(use_code);
     let search = Resource::new(
-        move || (q(), booked.get(), redeemed.get(), used.get()),
+        move || (q(), booked.get(), redeemed.get(), used.get(), adjusted.get()),
         |(q, ..)| desk_search(q),
     );
     view! {
@@ -56,7 +58,9 @@ pub fn DeskPage() -> impl IntoView {
                 let query_text = q();
                 search
                     .get()
-                    .map(move |r| or_error(r, move |found: DeskResults| results(found, query_text, purchase, redeem)))
+                    .map(move |r| {
+                        or_error(r, move |found: DeskResults| results(found, query_text, purchase, redeem, adjust))
+                    })
             }}
         </Transition>
     }
@@ -67,6 +71,7 @@ fn results(
     query: String,
     purchase: ServerAction<RecordPurchase>,
     redeem: ServerAction<RedeemReward>,
+    adjust: ServerAction<AdjustPoints>,
 ) -> AnyView {
     if query.trim().is_empty() {
         return view! {
@@ -91,7 +96,7 @@ fn results(
     } = found;
     members
         .into_iter()
-        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase redeem /> })
+        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase redeem adjust /> })
         .collect_view()
         .into_any()
 }
@@ -103,13 +108,19 @@ fn MemberCard(
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
     redeem: ServerAction<RedeemReward>,
+    adjust: ServerAction<AdjustPoints>,
 ) -> impl IntoView {
+    let adjust_nonce = nonce.clone();
     let DeskMember {
         member,
         memberships,
         rewards,
         open_rewards,
     } = found;
+    let adjust_programs: Vec<(i64, String)> = memberships
+        .iter()
+        .map(|m| (m.program_id, m.program_name.clone()))
+        .collect();
     let redeem_nonce = nonce.clone();
     let value = purchase.value();
     let pending = purchase.pending();
@@ -189,6 +200,7 @@ fn MemberCard(
             }}
             <RewardList member_id offers=rewards nonce=redeem_nonce redeem />
             <OpenRewards rewards=open_rewards />
+            <Adjust member_id programs=adjust_programs nonce=adjust_nonce action=adjust />
         </section>
     }
 }
@@ -241,6 +253,56 @@ fn RewardList(
         <h3>"Rewards"</h3>
         <FormNotice result=value />
         <ul class="rewards">{rows}</ul>
+    }
+    .into_any()
+}
+
+/// Gives or takes points by hand; the reason is kept in the ledger with who did it.
+#[component]
+fn Adjust(
+    member_id: i64,
+    programs: Vec<(i64, String)>,
+    nonce: String,
+    action: ServerAction<AdjustPoints>,
+) -> impl IntoView {
+    if programs.is_empty() {
+        return ().into_any();
+    }
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    let request_id = move || format!("{nonce}-a{member_id}-{}", action.version().get());
+    let scope = format!("adjust-{member_id}");
+    view! {
+        <details class="adjust">
+            <summary>"Adjust the balance by hand"</summary>
+            <ActionForm action attr:class="purchase">
+                <input type="hidden" name="input[member_id]" value=member_id />
+                <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
+                <FormNotice result=value />
+                <div class="field">
+                    <label for=format!("{scope}-program")>"Program"</label>
+                    <select id=format!("{scope}-program") name="input[program_id]">
+                        {programs.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
+                    </select>
+                </div>
+                <Field
+                    label="Points"
+                    name="input[points]"
+                    scope=scope.clone()
+                    inputmode="numeric"
+                    hint="250 to give, -250 to take."
+                    error=err("points")
+                />
+                <Field label="Reason" name="input[reason]" scope=scope hint="Kept in the ledger with your name." error=err("reason") />
+                <button type="submit" class="button secondary" disabled=move || pending.get()>"Adjust"</button>
+                {move || {
+                    value.get().and_then(Result::ok).map(|r| {
+                        view! { <p class="notice ok" role="status">{format!("Adjusted by {}; balance now {}.", r.points, r.balance)}</p> }
+                    })
+                }}
+            </ActionForm>
+        </details>
     }
     .into_any()
 }
