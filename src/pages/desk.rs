@@ -53,6 +53,13 @@ pub fn DeskPage() -> impl IntoView {
         <UseCode action=use_code />
         <Receipt action=purchase />
         <RewardReceipt action=redeem />
+        {move || {
+            adjust.value().get().and_then(Result::ok).map(|r| {
+                view! {
+                    <p class="notice ok" role="status">{format!("Adjusted by {}; balance now {}.", r.points, r.balance)}</p>
+                }
+            })
+        }}
         <Transition fallback=|| view! { <Loading what="members" /> }>
             {move || {
                 let query_text = q();
@@ -296,11 +303,6 @@ fn Adjust(
                 />
                 <Field label="Reason" name="input[reason]" scope=scope hint="Kept in the ledger with your name." error=err("reason") />
                 <button type="submit" class="button secondary" disabled=move || pending.get()>"Adjust"</button>
-                {move || {
-                    value.get().and_then(Result::ok).map(|r| {
-                        view! { <p class="notice ok" role="status">{format!("Adjusted by {}; balance now {}.", r.points, r.balance)}</p> }
-                    })
-                }}
             </ActionForm>
         </details>
     }
