@@ -82,4 +82,10 @@ test("a member redeems a reward on the portal and gets a code", async ({ page })
   const offers = page.getByRole("region", { name: "Rewards to redeem" });
   await expect(offers.getByRole("button", { name: "Redeem Free filter coffee" })).toBeDisabled();
   await expect(offers.getByText("Not enough points yet.").first()).toBeVisible();
+
+  // The invite link carries the member's code into a friend's sign-up form.
+  const code = (await page.getByTestId("referral-code").textContent())!.trim();
+  expect(code).toMatch(/^[A-Z2-9]{8}$/);
+  await page.getByRole("link", { name: `/signup?ref=${code}` }).click();
+  await expect(page.getByLabel("Referral code (optional)")).toHaveValue(code);
 });

@@ -22,7 +22,9 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
         offers.extend(rewards::offers(&db, m.membership_id, Some(Channel::Web)).await?);
     }
     let issued = rewards::issued_for_member(&db, member.id).await?;
+    let referral_code = members::referral_code(&db, member.id).await?;
     Ok(PortalOverview {
+        referral_code,
         member,
         memberships,
         rewards: offers,

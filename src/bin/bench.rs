@@ -205,6 +205,7 @@ async fn seed(db: &Db, n_members: usize) -> Result<(i64, String, Vec<String>), S
                 email: email.clone(),
                 phone: String::new(),
                 password: "bench-password-1".into(),
+                referral_code: String::new(),
             },
         )
         .await

@@ -157,6 +157,8 @@ pub struct ValidSignup {
     pub email: String,
     pub phone: Option<String>,
     pub password: String,
+    /// Normalised (upper case, no spaces); existence is checked by the server.
+    pub referral_code: Option<String>,
 }
 
 pub fn signup(input: &SignupInput) -> Result<ValidSignup, AppError> {
@@ -165,12 +167,22 @@ pub fn signup(input: &SignupInput) -> Result<ValidSignup, AppError> {
     let email = v.check("email", validate::email(&input.email));
     let phone = v.check("phone", validate::phone(&input.phone));
     let password = v.check("password", validate::password(&input.password));
+    let code: String = input
+        .referral_code
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_uppercase();
+    if code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        v.add("referral_code", "That is not a referral code.");
+    }
     v.finish()?;
     Ok(ValidSignup {
         name: name.unwrap_or_default(),
         email: email.unwrap_or_default(),
         phone: phone.flatten(),
         password: password.unwrap_or_default(),
+        referral_code: (!code.is_empty()).then_some(code),
     })
 }
 

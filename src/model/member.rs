@@ -70,6 +70,8 @@ pub struct PortalOverview {
     pub rewards: Vec<super::reward::Offer>,
     /// Rewards redeemed, newest first, with codes and PINs.
     pub issued: Vec<super::reward::IssuedReward>,
+    /// The member's code for inviting friends.
+    pub referral_code: String,
     /// Newest first, across the member's programs.
     pub history: Vec<LedgerLine>,
 }

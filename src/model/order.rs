@@ -94,7 +94,8 @@ pub const BUILT_IN_EVENTS: &[(&str, &str)] = &[
     ("purchase", "Purchase"),
     ("signup", "Sign-up"),
     ("profile_completed", "Profile completed"),
-    ("referral", "Referral"),
+    ("referral", "Referred a friend (to the referrer)"),
+    ("referred", "Joined through a referral (to the friend)"),
     ("review", "Review"),
     ("survey", "Survey answered"),
     ("social_share", "Social share"),
@@ -106,7 +107,7 @@ pub const BUILT_IN_EVENTS: &[(&str, &str)] = &[
 /// under which a second one is recognised.
 pub fn once_key(event_type: &str, at: Timestamp) -> Option<String> {
     match event_type {
-        "signup" | "profile_completed" => Some(event_type.to_string()),
+        "signup" | "profile_completed" | "referred" => Some(event_type.to_string()),
         "birthday" => Some(format!("birthday:{}", at.to_datetime().format("%Y"))),
         _ => None,
     }

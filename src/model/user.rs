@@ -113,6 +113,9 @@ pub struct SignupInput {
     #[serde(default)]
     pub phone: String,
     pub password: String,
+    /// A friend's referral code, optional.
+    #[serde(default)]
+    pub referral_code: String,
 }
 
 /// The admin's form for staff, analyst and admin accounts.

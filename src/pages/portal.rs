@@ -82,6 +82,7 @@ fn overview_view(o: PortalOverview, redeem: ServerAction<RedeemMyReward>) -> imp
         rewards,
         issued,
         history,
+        referral_code,
     } = o;
     let nonce = format!("{}-{}", member.id, history.first().map(|l| l.id).unwrap_or(0));
     view! {
@@ -105,6 +106,16 @@ fn overview_view(o: PortalOverview, redeem: ServerAction<RedeemMyReward>) -> imp
             }}
         </div>
         {issued_view(issued)}
+        <section class="card" aria-label="Invite friends">
+            <h2>"Invite friends"</h2>
+            <p>
+                "Your referral code: " <strong class="mono" data-testid="referral-code">{referral_code.clone()}</strong>
+            </p>
+            <p class="muted">
+                "Friends who join with it and make their first purchase earn a welcome bonus, and so do you. Share "
+                <a href=format!("/signup?ref={referral_code}")>{format!("/signup?ref={referral_code}")}</a>
+            </p>
+        </section>
         {offers_view(rewards, nonce, redeem)}
         <section class="card">
             <h2>"History"</h2>

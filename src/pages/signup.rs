@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::Signup;
 use crate::components::field::{field_error, Field, FormNotice};
@@ -14,6 +15,8 @@ pub fn SignupPage() -> impl IntoView {
     let value = signup.value();
     let pending = signup.pending();
     let err = move |f| field_error(move || value.get(), f);
+    let query = use_query_map();
+    let referral = Signal::derive(move || query.read().get("ref").unwrap_or_default());
     view! {
         <Title text="Join" />
         <section class="card narrow">
@@ -30,6 +33,13 @@ pub fn SignupPage() -> impl IntoView {
                     autocomplete="tel"
                     hint="Lets store staff find you without your card."
                     error=err("phone")
+                />
+                <Field
+                    label="Referral code (optional)"
+                    name="input[referral_code]"
+                    value=referral
+                    hint="From the friend who invited you."
+                    error=err("referral_code")
                 />
                 <Field
                     label="Password"

@@ -171,7 +171,30 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
         RuleCaps::default(),
     );
     big_basket.budget_points = Some(50_000);
-    for r in [pastry, review, big_basket] {
+    let refer = rule(
+        "Refer a friend",
+        10,
+        RuleEffect::FixedPoints { points: 200 },
+        RuleConditions {
+            event_types: vec!["referral".into()],
+            ..RuleConditions::default()
+        },
+        RuleCaps {
+            per_member_month: Some(1000),
+            ..RuleCaps::default()
+        },
+    );
+    let welcome = rule(
+        "Welcome from a friend",
+        10,
+        RuleEffect::FixedPoints { points: 100 },
+        RuleConditions {
+            event_types: vec!["referred".into()],
+            ..RuleConditions::default()
+        },
+        RuleCaps::default(),
+    );
+    for r in [pastry, review, big_basket, refer, welcome] {
         rules::save(db, &r).await?;
     }
     let gold = programs::tiers(db, program.id)

@@ -7,6 +7,7 @@ pub mod ledger;
 pub mod members;
 pub mod orders;
 pub mod programs;
+pub mod referrals;
 pub mod rewards;
 pub mod rules;
 pub mod sessions;

@@ -740,3 +740,67 @@ on_both_backends!(
     reward_codes_are_used_once_and_releases_refund,
     adjustments_need_a_reason_and_are_audited,
 );
+
+mod referrals {
+    use super::*;
+    use omniloyal::model::user::SignupInput;
+
+    async fn friends_earn_once_on_their_first_purchase(db: Db) {
+        let w = world(&db, |_| ()).await;
+        let mut refer = rule(w.program.id, "Refer", 1, RuleEffect::FixedPoints { points: 200 });
+        refer.conditions.event_types = vec!["referral".into()];
+        rules::save(&db, &refer).await.unwrap();
+        let mut welcome = rule(
+            w.program.id,
+            "Welcome",
+            1,
+            RuleEffect::FixedPoints { points: 100 },
+        );
+        welcome.conditions.event_types = vec!["referred".into()];
+        rules::save(&db, &welcome).await.unwrap();
+        let code = members::referral_code(&db, w.member_id).await.unwrap();
+        assert_eq!(
+            members::referral_code(&db, w.member_id).await.unwrap(),
+            code,
+            "stable"
+        );
+        let signup = |email: &str, code: &str| SignupInput {
+            name: "Friend".into(),
+            email: email.into(),
+            phone: String::new(),
+            password: "a long enough password".into(),
+            referral_code: code.into(),
+        };
+        let e = members::signup(&db, &signup("f0@x.io", "NOPE2345"))
+            .await
+            .unwrap_err();
+        assert!(e.field_message("referral_code").is_some());
+        let friend = members::signup(&db, &signup("f1@x.io", &code.to_lowercase()))
+            .await
+            .unwrap();
+        let friend = members::for_user(&db, friend.id).await.unwrap();
+        members::join(&db, friend.id, w.program.id).await.unwrap();
+        // Joining is not enough; the first purchase is.
+        assert_eq!(balance(&db, &w).await, (0, 0));
+        orders::record_order(&db, w.program.id, friend.id, &order("f1", 1000), None)
+            .await
+            .unwrap();
+        orders::record_order(&db, w.program.id, friend.id, &order("f2", 1000), None)
+            .await
+            .unwrap();
+        assert_eq!(balance(&db, &w).await, (200, 0), "the referrer is rewarded once");
+        let friend_world = World {
+            program: w.program.clone(),
+            member_id: friend.id,
+            staff_id: w.staff_id,
+        };
+        assert_eq!(
+            balance(&db, &friend_world).await,
+            (100 + 100 + 100, 0),
+            "two orders and one welcome"
+        );
+        assert_reconciles(&db, w.program.id).await;
+    }
+
+    on_both_backends!(friends_earn_once_on_their_first_purchase);
+}

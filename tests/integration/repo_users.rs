@@ -18,6 +18,7 @@ async fn signup_creates_account_and_profile_once(db: Db) {
         email: "Mia@Example.com".into(),
         phone: "+49 151 1234567".into(),
         password: PASSWORD.into(),
+        referral_code: String::new(),
     };
     let user = members::signup(&db, &input).await.unwrap();
     assert_eq!(
@@ -49,6 +50,7 @@ async fn signup_creates_account_and_profile_once(db: Db) {
             email: "nope".into(),
             phone: "12".into(),
             password: "short".into(),
+            referral_code: String::new(),
         },
     )
     .await
@@ -97,6 +99,7 @@ async fn find_members_by_each_identifier(db: Db) {
             email: "mia@x.io".into(),
             phone: "+4915112345678".into(),
             password: PASSWORD.into(),
+            referral_code: String::new(),
         },
     )
     .await

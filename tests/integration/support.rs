@@ -83,6 +83,7 @@ pub async fn make_user(db: &Db, role: Role, email: &str) -> SessionUser {
                 email: email.into(),
                 phone: String::new(),
                 password: PASSWORD.into(),
+                referral_code: String::new(),
             },
         )
         .await

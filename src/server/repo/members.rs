@@ -67,11 +67,21 @@ pub async fn insert_profile(
 #[tracing::instrument(skip(db, input), fields(email = %input.email), err(level = "debug"))]
 pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppError> {
     let v = forms::signup(input)?;
+    let referrer = match &v.referral_code {
+        Some(code) => Some(
+            sqlx::query_scalar::<_, i64>("SELECT id FROM members WHERE referral_code = $1")
+                .bind(code)
+                .fetch_optional(&db.pool)
+                .await?
+                .ok_or_else(|| AppError::field("referral_code", "No member has this referral code."))?,
+        ),
+        None => None,
+    };
     let hash = password::hash(v.password.clone()).await?;
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let user_id = users::insert(&mut tx, &v.email, &v.name, Role::Member, &hash, now).await?;
-    insert_profile(
+    let member_id = insert_profile(
         &mut tx,
         Some(user_id),
         &v.name,
@@ -80,6 +90,13 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
         now,
     )
     .await?;
+    if let Some(referrer) = referrer {
+        sqlx::query("UPDATE members SET referred_by = $1 WHERE id = $2")
+            .bind(referrer)
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     Ok(SessionUser {
         id: user_id,
@@ -344,4 +361,51 @@ pub async fn membership_id(db: &Db, member_id: i64, program_id: i64) -> Result<i
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AppError::not_found("Membership"))
+}
+
+/// The member's referral code, made on first use: 8 characters, no look-alike letters.
+pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    for _ in 0..5 {
+        let existing: Option<Option<String>> =
+            sqlx::query_scalar("SELECT referral_code FROM members WHERE id = $1")
+                .bind(member_id)
+                .fetch_optional(&db.pool)
+                .await?;
+        match existing {
+            None => return Err(AppError::not_found("Member")),
+            Some(Some(code)) => return Ok(code),
+            Some(None) => {}
+        }
+        let code: String = {
+            let mut rng = rand::thread_rng();
+            (0..8)
+                .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+                .collect()
+        };
+        let mut tx = db.begin_write().await?;
+        // A code taken by someone else leaves ours unset; the loop draws again.
+        sqlx::query(
+            "UPDATE members SET referral_code = $1 WHERE id = $2 AND referral_code IS NULL \
+             AND NOT EXISTS (SELECT 1 FROM members WHERE referral_code = $1)",
+        )
+        .bind(&code)
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    tracing::error!(member_id, "could not find a free referral code in 5 tries");
+    Err(AppError::Internal)
+}
+
+/// Who referred this member, if anyone.
+pub async fn referred_by(db: &Db, member_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT referred_by FROM members WHERE id = $1")
+            .bind(member_id)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten(),
+    )
 }

@@ -455,6 +455,11 @@ pub async fn record_order(
     super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
     tx.commit().await?;
     tracing::info!(tx_id, points = eval.award.total, "order recorded");
+    // A referred friend's first purchase rewards both sides (each booked once, in its own
+    // transaction; a failure here is logged and retried by the friend's next order).
+    if let Err(e) = super::referrals::settle(db, program.id, member_id, input.channel).await {
+        tracing::warn!(error = %e, member_id, "referral not settled");
+    }
     Ok(receipt(
         &program,
         member_id,
