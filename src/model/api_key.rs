@@ -7,6 +7,10 @@ use super::time::Timestamp;
 /// What a key may do. A key carries a subset, chosen by the admin.
 pub const SCOPES: &[(&str, &str)] = &[
     ("members:read", "Look up members, balances and rewards"),
+    (
+        "members:write",
+        "Link card numbers and the channel's customer ids to members",
+    ),
     ("orders:write", "Record orders and returns"),
     ("events:write", "Record actions (reviews, check-ins, ...)"),
     ("rewards:write", "Redeem, reserve, confirm and release rewards"),

@@ -46,6 +46,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     }
     OpenApiRouter::with_openapi(doc)
         .routes(routes!(handlers::lookup_member))
+        .routes(routes!(handlers::link_identifier))
         .routes(routes!(handlers::balance))
         .routes(routes!(handlers::record_order))
         .routes(routes!(handlers::record_return))

@@ -32,6 +32,7 @@ async fn key(db: &Db, scopes: &[&str], rate: &str) -> String {
 
 const ALL: &[&str] = &[
     "members:read",
+    "members:write",
     "orders:write",
     "events:write",
     "rewards:write",
@@ -186,6 +187,46 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["programs"][0]["balance"], 125);
+    // The till links its own customer id; from then on it finds the member by it.
+    let post = reqwest::Method::POST;
+    let link = json!({"kind": "external", "value": "POS-CUST-991"});
+    let path_for = |e: &str| format!("/members/{e}/identifiers");
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &path_for(&who),
+        Some(&k),
+        None,
+        Some(link.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::GET,
+        "/members/POS-CUST-991",
+        Some(&k),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!((s, b["member_id"].as_i64()), (StatusCode::OK, Some(w.member_id)));
+    // The same id for another member is refused; a bad card number is a field error.
+    let other = world(&db, |_| ()).await;
+    let other_email = email(&db, &other).await;
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &path_for(&other_email),
+        Some(&k),
+        None,
+        Some(link),
+    )
+    .await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "conflict"));
+    let bad = json!({"kind": "card", "value": "1234"});
+    let (s, b, _) = send(&app, post, &path_for(&other_email), Some(&k), None, Some(bad)).await;
+    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"));
     let (s, b, _) = send(
         &app,
         reqwest::Method::GET,

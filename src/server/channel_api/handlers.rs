@@ -160,7 +160,16 @@ pub async fn lookup_member(
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:read")?;
     let member = members::resolve(&state.db, &identifier).await?;
-    let mut programs = standing(&state, member.id).await?;
+    member_response(&state, &caller, member).await
+}
+
+/// The member with the programs this key may see.
+async fn member_response(
+    state: &AppState,
+    caller: &Caller,
+    member: crate::model::member::Member,
+) -> Result<Json<MemberResponse>, ApiError> {
+    let mut programs = standing(state, member.id).await?;
     if let Some(p) = caller.0.program_id {
         programs.retain(|b| b.program_id == p);
     }
@@ -402,4 +411,36 @@ pub async fn adjust(
         },
     )
     .await
+}
+
+/// Another identifier for a member: the channel's customer id or an extra card.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierRequest {
+    /// "external" (this channel's customer id) or "card" (a physical card number).
+    pub kind: String,
+    pub value: String,
+}
+
+/// Link a customer id or card number to a member, so it finds them from then on.
+#[utoipa::path(post, path = "/members/{identifier}/identifiers", tag = "members",
+    params(("identifier" = String, Path, description = "Email, phone, card number or external id")),
+    request_body = IdentifierRequest,
+    responses((status = 200, body = MemberResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn link_identifier(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(identifier): Path<String>,
+    body: ApiJson<IdentifierRequest>,
+) -> Result<Json<MemberResponse>, ApiError> {
+    caller.require("members:write")?;
+    let member = members::resolve(&state.db, &identifier).await?;
+    let kind = match body.value.kind.as_str() {
+        "external" => format!("external:{}", caller.0.channel.as_str()),
+        "card" => "card".to_string(),
+        _ => return Err(crate::error::AppError::field("kind", "Use \"external\" or \"card\".").into()),
+    };
+    members::link_identifier(&state.db, member.id, &kind, &body.value.value).await?;
+    member_response(&state, &caller, member).await
 }

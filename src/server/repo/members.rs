@@ -409,3 +409,60 @@ pub async fn referred_by(db: &Db, member_id: i64) -> Result<Option<i64>, AppErro
             .flatten(),
     )
 }
+
+/// Links another identifier to a member: a channel's own customer id ("external:web") or an
+/// extra physical card ("card", Luhn-checked). An identifier names one member only.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn link_identifier(db: &Db, member_id: i64, kind: &str, value: &str) -> Result<(), AppError> {
+    let value = value.trim();
+    let value = match kind {
+        "card" => card::normalize(value)
+            .ok_or_else(|| AppError::field("value", "That is not a valid card number."))?,
+        k if k.starts_with("external:") => {
+            if value.is_empty() || value.len() > 64 || !value.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(AppError::field(
+                    "value",
+                    "Use 1 to 64 letters, digits or punctuation.",
+                ));
+            }
+            value.to_string()
+        }
+        _ => return Err(AppError::field("kind", "Use \"card\" or \"external\".")),
+    };
+    get(db, member_id).await?;
+    // Email, phone and primary card numbers resolve first: the value must not name another member.
+    match resolve(db, &value).await {
+        Ok(m) if m.id == member_id => return Ok(()),
+        Ok(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
+        Err(AppError::NotFound { .. }) | Err(AppError::Validation { .. }) => {}
+        Err(e) => return Err(e),
+    }
+    let mut tx = db.begin_write().await?;
+    let inserted: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO member_identifiers (member_id, kind, value, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (kind, value) DO NOTHING RETURNING member_id",
+    )
+    .bind(member_id)
+    .bind(kind)
+    .bind(&value)
+    .bind(Timestamp::now().0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    match inserted {
+        Some(_) => Ok(()),
+        None => {
+            let owner: Option<i64> =
+                sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = $1 AND value = $2")
+                    .bind(kind)
+                    .bind(&value)
+                    .fetch_optional(&db.pool)
+                    .await?;
+            if owner == Some(member_id) {
+                Ok(())
+            } else {
+                Err(AppError::conflict("This identifier belongs to another member."))
+            }
+        }
+    }
+}
