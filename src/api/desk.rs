@@ -33,6 +33,11 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
             .await?
             .into_iter()
             .filter(|r| r.status == "issued" || r.status == "reserved")
+            // The PIN proves the member is present: the desk never receives it.
+            .map(|r| IssuedReward {
+                pin: String::new(),
+                ..r
+            })
             .collect();
         out.push(DeskMember {
             member,

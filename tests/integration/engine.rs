@@ -725,7 +725,81 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+async fn concurrent_returns_of_one_order_take_back_once(db: Db) {
+    let w = world(&db, |_| ()).await;
+    orders::record_order(&db, w.program.id, w.member_id, &order("o1", 10_000), None)
+        .await
+        .unwrap();
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 500, "Unrelated points", "adj")
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let db = db.clone();
+        let program_id = w.program.id;
+        tasks.push(tokio::spawn(async move {
+            let input = ReturnInput {
+                channel: Channel::Web,
+                channel_order_id: "o1".into(),
+                return_id: format!("r{i}"),
+                amount_minor: 6_000,
+            };
+            orders::record_return(&db, program_id, &input, None).await
+        }));
+    }
+    let ok = {
+        let mut ok = 0;
+        for t in tasks {
+            if t.await.unwrap().is_ok() {
+                ok += 1;
+            }
+        }
+        ok
+    };
+    assert_eq!(ok, 1, "only one 60.00 return fits in a 100.00 order");
+    assert_eq!(
+        balance(&db, &w).await,
+        (1000 - 600 + 500, 0),
+        "the unrelated points are untouched"
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn backdated_events_cannot_dodge_daily_caps(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let mut review = rule(
+        w.program.id,
+        "Reviews",
+        1,
+        RuleEffect::FixedPoints { points: 100 },
+    );
+    review.conditions.event_types = vec!["review".into()];
+    review.caps.per_member_day = Some(100);
+    rules::save(&db, &review).await.unwrap();
+    let yesterday = Timestamp(Timestamp::now().0 - SECONDS_PER_DAY);
+    for i in 0..5 {
+        let action = ActionInput {
+            event_type: "review".into(),
+            channel: Channel::App,
+            event_id: format!("rv{i}"),
+            store: None,
+            occurred_at: Some(yesterday),
+        };
+        orders::record_action(&db, w.program.id, w.member_id, &action, None)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        balance(&db, &w).await,
+        (100, 0),
+        "one day's cap, whatever day the events claim"
+    );
+}
+
 on_both_backends!(
+    concurrent_returns_of_one_order_take_back_once,
+    backdated_events_cannot_dodge_daily_caps,
     tiers_upgrade_at_once_and_downgrade_on_schedule,
     spending_takes_earliest_expiring_lots_and_expiry_runs_once,
     inactivity_expiry_moves_with_activity,

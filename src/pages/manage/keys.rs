@@ -5,6 +5,7 @@ use leptos_meta::Title;
 
 use super::ManageTabs;
 use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::api::programs::list_programs;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::model::api_key::{ApiKeyView, SCOPES};
@@ -16,6 +17,7 @@ pub fn KeysPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeApiKey>::new();
     let (created, revoked) = (successes(create), successes(revoke));
     let keys = Resource::new(move || (created.get(), revoked.get()), |_| list_api_keys());
+    let programs = Resource::new(|| (), |_| list_programs());
     let value = create.value();
     let pending = create.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -55,6 +57,25 @@ pub fn KeysPage() -> impl IntoView {
                         <select id="input-channel" name="input[channel]">
                             {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.as_str()}</option> }).collect_view()}
                         </select>
+                    </div>
+                    <div class="field" class:invalid=move || err("program_id").get().is_some()>
+                        <label for="input-program_id">"Program"</label>
+                        <select id="input-program_id" name="input[program_id]">
+                            <option value="">"Every program"</option>
+                            <Transition fallback=|| ()>
+                                {move || {
+                                    programs
+                                        .get()
+                                        .and_then(Result::ok)
+                                        .map(|list| {
+                                            list.into_iter()
+                                                .map(|p| view! { <option value=p.id>{p.name}</option> })
+                                                .collect_view()
+                                        })
+                                }}
+                            </Transition>
+                        </select>
+                        {move || err("program_id").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     </div>
                     <fieldset class:invalid=move || err("scopes").get().is_some()>
                         <legend>"May"</legend>
@@ -104,7 +125,9 @@ fn key_list(list: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> AnyVie
                         <li>
                             <span>
                                 <strong>{k.name.clone()}</strong>
-                                " · " {k.channel.clone()} " · " <span class="mono">{k.prefix.clone()}</span>
+                                " · " {k.channel.clone()}
+                                {k.program_id.map(|p| format!(" · program #{p}")).unwrap_or_else(|| " · every program".into())}
+                                " · " <span class="mono">{k.prefix.clone()}</span>
                                 " · " {k.scopes.join(", ")} " · " {state}
                             </span>
                             {k.revoked_at.is_none().then(|| view! {

@@ -160,7 +160,22 @@ pub async fn lookup_member(
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:read")?;
     let member = members::resolve(&state.db, &identifier).await?;
+    in_scope(&state, &caller, &member).await?;
     member_response(&state, &caller, member).await
+}
+
+/// A key bound to one program only sees (and changes) that program's members.
+async fn in_scope(
+    state: &AppState,
+    caller: &Caller,
+    member: &crate::model::member::Member,
+) -> Result<(), ApiError> {
+    if let Some(program_id) = caller.0.program_id {
+        members::membership_id(&state.db, member.id, program_id)
+            .await
+            .map_err(|_| crate::error::AppError::not_found("Member"))?;
+    }
+    Ok(())
 }
 
 /// The member with the programs this key may see.
@@ -300,6 +315,14 @@ pub async fn record_event(
     run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
         caller.require("events:write")?;
         caller.program(program_id)?;
+        // Referral rewards are booked by the referral itself (on the friend's first purchase).
+        if matches!(r.event_type.as_str(), "referral" | "referred") {
+            return Err(crate::error::AppError::field(
+                "event_type",
+                "Referral events are booked by Omniloyal when a referred friend first buys.",
+            )
+            .into());
+        }
         let member = members::resolve(&state.db, &r.member).await?;
         let input = ActionInput {
             event_type: r.event_type,
@@ -436,6 +459,7 @@ pub async fn link_identifier(
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:write")?;
     let member = members::resolve(&state.db, &identifier).await?;
+    in_scope(&state, &caller, &member).await?;
     let kind = match body.value.kind.as_str() {
         "external" => format!("external:{}", caller.0.channel.as_str()),
         "card" => "card".to_string(),

@@ -148,7 +148,7 @@ pub async fn book(
                 // Lifetime points count what reached the wallet as earnings (tier qualification).
                 // A return takes its points off the lifetime total too, so returns cannot buy a tier.
                 let earned = match meta.kind {
-                    "earn" | "release" => p.points.max(0),
+                    "earn" | "release" | "event" => p.points.max(0),
                     "return" => p.points.min(0),
                     _ => 0,
                 };

@@ -182,13 +182,16 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
     .fetch_all(&db.pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    let mut conn = db.pool.acquire().await?;
     let now = Timestamp::now();
     for r in rows {
         let program = super::programs::get(db, r.program_id).await?;
         let program_tiers: Vec<Tier> = super::programs::tiers(db, r.program_id).await?;
         // The tier held is kept on the membership; progress counts the current window.
-        let working = super::tiers::current_window_total(&mut conn, &program, r.membership_id, now).await?;
+        // (A connection is taken only for this query, never held across other pool reads.)
+        let working = {
+            let mut conn = db.pool.acquire().await?;
+            super::tiers::current_window_total(&mut conn, &program, r.membership_id, now).await?
+        };
         let tier = r
             .tier_id
             .and_then(|id| program_tiers.iter().find(|t| t.id == id).cloned());

@@ -141,6 +141,8 @@ fn member_context(program_tiers: &[Tier], tier_id: Option<i64>, segment_ids: Vec
 struct Evaluation {
     award: Award,
     rules: Vec<EarningRule>,
+    /// The event's time: what day and month caps were counted for.
+    at: Timestamp,
 }
 
 async fn evaluate_locked(
@@ -190,7 +192,11 @@ async fn evaluate_locked(
         }
         award = engine::evaluate(&base, &rules, event, &ctx, &usage);
     }
-    Ok(Evaluation { award, rules })
+    Ok(Evaluation {
+        award,
+        rules,
+        at: event.occurred_at,
+    })
 }
 
 /// Books an award: the ledger transaction (held as pending when `hold_until` is set), the
@@ -229,7 +235,8 @@ async fn book_award(
     let (tx_id, standing) =
         ledger::earn(conn, program, membership_id, &by_rule, hold_until, meta, at).await?;
     for (rule, points) in kept {
-        rules::record_award(conn, rule, membership_id, tx_id, points, at).await?;
+        // Caps count by the event's day and month, as the usage was looked up for.
+        rules::record_award(conn, rule, membership_id, tx_id, points, eval.at).await?;
     }
     Ok((tx_id, standing))
 }
@@ -457,7 +464,12 @@ pub async fn record_order(
     tracing::info!(tx_id, points = eval.award.total, "order recorded");
     // A referred friend's first purchase rewards both sides (each booked once, in its own
     // transaction; a failure here is logged and retried by the friend's next order).
-    if let Err(e) = super::referrals::settle(db, program.id, member_id, input.channel).await {
+    let settled = if input.amount_minor > 0 {
+        super::referrals::settle(db, program.id, member_id, input.channel).await
+    } else {
+        Ok(false) // a 0.00 order is no purchase: it must not unlock referral rewards
+    };
+    if let Err(e) = settled {
         tracing::warn!(error = %e, member_id, "referral not settled");
     }
     Ok(receipt(
@@ -501,7 +513,12 @@ pub async fn record_return(
         .fetch_one(&mut *tx)
         .await?;
     ledger::lock(&mut tx, order.membership_id).await?;
-    let request_id = format!("return:{order_id}:{return_id}");
+    // Read again under the member's lock: a concurrent return of the same order may have
+    // committed while we waited, and its figures decide what is left to take back.
+    let order = find_order(&mut tx, program.id, channel, &order_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("Order"))?;
+    let request_id = format!("return:{channel}:{order_id}:{return_id}");
     if let Some((tx_id, standing)) = ledger::replay(&mut tx, order.membership_id, &request_id).await? {
         let (taken, amount): (i64, Option<i64>) = sqlx::query_as(
             "SELECT CAST(COALESCE(-SUM(p.points), 0) AS BIGINT), MAX(t.amount_minor) FROM ledger_postings p \

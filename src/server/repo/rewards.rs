@@ -114,16 +114,19 @@ async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64
 
 /// The catalogue as one member sees it.
 pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Result<Vec<Offer>, AppError> {
-    let mut conn = db.pool.acquire().await?;
     let (program_id, balance): (i64, i64) =
         sqlx::query_as("SELECT program_id, balance FROM memberships WHERE id = $1")
             .bind(membership_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&db.pool)
             .await?
             .ok_or_else(|| AppError::not_found("Membership"))?;
     let now = Timestamp::now();
     let mut out = Vec::new();
-    for reward in list(db, program_id).await? {
+    let catalogue = list(db, program_id).await?;
+    // One connection for the per-reward checks, taken after the pool reads above: holding
+    // one while waiting for another can exhaust a small pool under load.
+    let mut conn = db.pool.acquire().await?;
+    for reward in catalogue {
         if !reward.active {
             continue;
         }
@@ -431,6 +434,9 @@ async fn release_locked(
     if !matches!(issued.status.as_str(), "reserved" | "issued") {
         return Err(AppError::RewardUsed);
     }
+    if issued.expires_at.0 <= now.0 {
+        return Err(AppError::RewardExpired);
+    }
     let n = sqlx::query(
         "UPDATE issued_rewards SET status = 'released', reserved_until = NULL WHERE id = $1 AND status IN ('reserved', 'issued')",
     )
@@ -465,10 +471,7 @@ async fn release_locked(
         .bind(issued.reward_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("UPDATE reward_pool_codes SET issued_id = NULL WHERE issued_id = $1")
-        .bind(issued.id)
-        .execute(&mut *tx)
-        .await?;
+    // A partner code handed out has been seen: it is not put back in the pool.
     Ok(())
 }
 
