@@ -300,7 +300,9 @@ async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     );
     let mut answered = None;
     for _ in 0..10 {
-        let sent = client
+        // A client of its own: the connection it used is closed afterwards, and must not be
+        // reused by the requests below.
+        let sent = reqwest::Client::new()
             .post(&path)
             .bearer_auth(&k)
             .header("content-type", "application/json")
