@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::programs::ProgramForm;
 use super::ManageTabs;
@@ -14,14 +13,7 @@ use crate::model::program::{multiplier_label, Tier};
 
 #[component]
 pub fn ProgramEditPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = super::program_id_param();
     let save = ServerAction::<SaveProgram>::new();
     let add_tier = ServerAction::<SaveTier>::new();
     // Bumped by tier rows after they save or delete, so the list reloads.

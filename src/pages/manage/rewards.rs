@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::ManageTabs;
 use crate::api::catalog::{list_rewards, DeactivateReward, SaveReward};
@@ -16,14 +15,7 @@ use crate::model::rules::Channel;
 
 #[component]
 pub fn RewardsPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = super::program_id_param();
     let save = ServerAction::<SaveReward>::new();
     let deactivate = ServerAction::<DeactivateReward>::new();
     let (saved, removed) = (successes(save), successes(deactivate));

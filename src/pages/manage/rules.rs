@@ -5,7 +5,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 
 use super::ManageTabs;
 use crate::api::programs::get_program;
@@ -18,14 +17,7 @@ use crate::model::rules::{Channel, EarningRule, ProgramEarning, RuleForm, Stacki
 
 #[component]
 pub fn RulesPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || {
-        params
-            .read()
-            .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
-    };
+    let id = super::program_id_param();
     let add = ServerAction::<SaveRule>::new();
     let preview = ServerAction::<PreviewAward>::new();
     let changed = RwSignal::new(0usize);

@@ -46,10 +46,6 @@ impl ApiError {
             retry_after_secs: None,
         }
     }
-
-    pub fn is_server_side(&self) -> bool {
-        self.status.is_server_error()
-    }
 }
 
 impl From<AppError> for ApiError {

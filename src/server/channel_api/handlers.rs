@@ -17,7 +17,7 @@ use crate::server::state::AppState;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
-use super::idempotency::run_once;
+use super::idempotency::{created_unless, require_key, run_once};
 
 /// A purchase as a channel sends it. The channel is the API key's.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -248,12 +248,7 @@ pub async fn record_order(
             occurred_at: r.occurred_at,
         };
         let receipt = orders::record_order(&state.db, program_id, member.id, &input, None).await?;
-        let status = if receipt.replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        Ok((status, receipt))
+        Ok((created_unless(receipt.replayed), receipt))
     })
     .await
 }
@@ -285,12 +280,7 @@ pub async fn record_return(
             amount_minor: r.amount_minor,
         };
         let receipt = orders::record_return(&state.db, program_id, &input, None).await?;
-        let status = if receipt.replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        Ok((status, receipt))
+        Ok((created_unless(receipt.replayed), receipt))
     })
     .await
 }
@@ -332,12 +322,7 @@ pub async fn record_event(
             occurred_at: r.occurred_at,
         };
         let receipt = orders::record_action(&state.db, program_id, member.id, &input, None).await?;
-        let status = if receipt.replayed {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
-        Ok((status, receipt))
+        Ok((created_unless(receipt.replayed), receipt))
     })
     .await
 }
@@ -401,13 +386,11 @@ pub async fn adjust(
     headers: HeaderMap,
     body: ApiJson<AdjustmentRequest>,
 ) -> Response {
-    if !headers.contains_key(super::idempotency::HEADER) {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "idempotency_key_required",
-            "Adjustments need an Idempotency-Key header, so a retry cannot give points twice.",
-        )
-        .into_response();
+    if let Err(e) = require_key(
+        &headers,
+        "Adjustments need an Idempotency-Key header, so a retry cannot give points twice.",
+    ) {
+        return e.into_response();
     }
     let route = format!("POST /programs/{program_id}/adjustments");
     let ApiJson { value: r, raw } = body;

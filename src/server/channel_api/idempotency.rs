@@ -42,6 +42,29 @@ pub fn key_from(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(s.to_string()))
 }
 
+/// For writes that have no natural key of their own (redemptions, adjustments): refuses a
+/// request without an Idempotency-Key, saying `why` it is needed.
+pub fn require_key(headers: &HeaderMap, why: &str) -> Result<(), ApiError> {
+    if headers.contains_key(HEADER) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "idempotency_key_required",
+            why,
+        ))
+    }
+}
+
+/// 201 for a new booking, 200 when the channel's own id had been booked before.
+pub fn created_unless(replayed: bool) -> StatusCode {
+    if replayed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+}
+
 fn fingerprint(route: &str, body: &Bytes) -> String {
     let mut h = Sha256::new();
     h.update(route.as_bytes());

@@ -15,7 +15,7 @@ use crate::server::state::AppState;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
-use super::idempotency::{run_once, HEADER};
+use super::idempotency::{require_key, run_once};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -68,13 +68,11 @@ pub async fn redeem(
     headers: HeaderMap,
     body: ApiJson<RedeemRequest>,
 ) -> Response {
-    if !headers.contains_key(HEADER) {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "idempotency_key_required",
-            "Redemptions need an Idempotency-Key header, so a retry cannot spend twice.",
-        )
-        .into_response();
+    if let Err(e) = require_key(
+        &headers,
+        "Redemptions need an Idempotency-Key header, so a retry cannot spend twice.",
+    ) {
+        return e.into_response();
     }
     let route = format!("POST /programs/{program_id}/redemptions");
     let ApiJson { value: r, raw } = body;

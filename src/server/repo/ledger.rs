@@ -404,34 +404,6 @@ pub async fn spend(
     Ok((tx_id, standing))
 }
 
-/// Takes points back from the wallet into `to` (a return's clawback or a manual debit) and
-/// consumes lots; with `allow_negative` false it takes at most what the wallet holds.
-/// Returns (transaction id, points actually taken).
-#[allow(clippy::too_many_arguments)]
-pub async fn claw_back(
-    conn: &mut AnyConnection,
-    program: &Program,
-    membership_id: i64,
-    points: i64,
-    to: Account,
-    meta: &Meta<'_>,
-    at: Timestamp,
-) -> Result<(Option<i64>, i64), AppError> {
-    let before = lock(conn, membership_id).await?;
-    let take = if program.allow_negative {
-        points
-    } else {
-        points.min(before.balance.max(0))
-    };
-    if take <= 0 {
-        return Ok((None, 0));
-    }
-    consume_lots(conn, membership_id, take).await?;
-    let postings = [Posting::new(Account::Wallet, -take), Posting::new(to, take)];
-    let (tx_id, _) = book_nonzero(conn, program.id, membership_id, meta, &postings, at).await?;
-    Ok((Some(tx_id), take))
-}
-
 /// Expires every lot due at `now`, one transaction per membership. Safe to run twice or in
 /// parallel: each membership's due lots are re-read under its lock and zeroed in the same
 /// transaction as the expiry entry. Returns (memberships touched, points expired).
