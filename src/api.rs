@@ -2,6 +2,7 @@
 //! server code, return `AppError` on failure. Endpoints are named so URLs stay stable.
 
 pub mod auth;
+pub mod cards;
 pub mod catalog;
 pub mod desk;
 pub mod hooks;

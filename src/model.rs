@@ -2,6 +2,7 @@
 //! Rows read from the database derive `FromRow` on the server build only.
 
 pub mod api_key;
+pub mod card;
 pub mod insights;
 pub mod member;
 pub mod order;

@@ -3,6 +3,9 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
+use crate::model::card::{
+    LinkCardInput, LinkedCard, MemberMerge, MergeInput, PaperStampsInput, StampReceipt,
+};
 use crate::model::member::{AdjustInput, AdjustReceipt, DeskResults, PurchaseInput, PurchaseReceipt};
 use crate::model::reward::{IssuedReward, RedeemInput, UseCodeInput};
 
@@ -12,7 +15,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{members, programs, rewards};
+    use crate::server::repo::{members, merges, programs, rewards, stamps};
     use rand::Rng;
 
     guard::require(Role::can_use_desk).await?;
@@ -40,6 +43,8 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
             })
             .collect();
         out.push(DeskMember {
+            stamps: stamps::balances(&db, member.id).await?,
+            merges: merges::for_member(&db, member.id).await?,
             member,
             memberships,
             rewards: offers,
@@ -144,4 +149,95 @@ pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError
         points,
         balance: standing.balance,
     })
+}
+
+/// Links a printed card to the member at the counter; what the card collected moves over.
+#[server(endpoint = "link_card")]
+pub async fn link_card(input: LinkCardInput) -> Result<LinkedCard, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    let staff = guard::require(Role::can_use_desk).await?;
+    crate::server::repo::cards::link(
+        &guard::state()?.db,
+        &input.card_number,
+        input.member_id,
+        None,
+        Some(staff.id),
+    )
+    .await
+    .map_err(guard::reject)
+}
+
+/// Merges the member found by `source` (exact email, phone or card) into the member shown.
+#[server(endpoint = "merge_members")]
+pub async fn merge_members(input: MergeInput) -> Result<MemberMerge, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    use crate::server::repo::{members, merges};
+    let staff = guard::require(Role::can_use_desk).await?;
+    let db = guard::state()?.db;
+    let found = members::find(&db, &input.source)
+        .await
+        .map_err(|e| guard::reject(rename_field(e, "query", "source")))?;
+    let source = match found.as_slice() {
+        [one] => one.id,
+        [] => {
+            return Err(guard::reject(AppError::field(
+                "source",
+                "No member matches this email, phone or card number.",
+            )))
+        }
+        _ => {
+            return Err(guard::reject(AppError::field(
+                "source",
+                "More than one member matches; use the card number.",
+            )))
+        }
+    };
+    let merged = merges::merge(&db, source, input.target_member_id, &input.reason, Some(staff.id))
+        .await
+        .map_err(guard::reject)?;
+    merges::get(&db, merged.id).await
+}
+
+/// Reverses a merge (what the merged-in member brought goes back, as far as it is still there).
+#[server(endpoint = "reverse_merge")]
+pub async fn reverse_merge(merge_id: i64) -> Result<MemberMerge, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    let staff = guard::require(Role::can_use_desk).await?;
+    crate::server::repo::merges::reverse(&guard::state()?.db, merge_id, Some(staff.id))
+        .await
+        .map_err(guard::reject)
+}
+
+/// Stamps from a paper stamp card, counted once per paper card.
+#[server(endpoint = "add_paper_stamps")]
+pub async fn add_paper_stamps(input: PaperStampsInput) -> Result<StampReceipt, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    let staff = guard::require(Role::can_use_desk).await?;
+    crate::server::repo::stamps::add_paper(&guard::state()?.db, &input, Some(staff.id))
+        .await
+        .map_err(guard::reject)
+}
+
+/// A search-box error reported against another form's field.
+#[cfg(feature = "ssr")]
+fn rename_field(e: AppError, from: &str, to: &str) -> AppError {
+    match e {
+        AppError::Validation { message, fields } => AppError::Validation {
+            message,
+            fields: fields
+                .into_iter()
+                .map(|mut f| {
+                    if f.field == from {
+                        f.field = to.into();
+                    }
+                    f
+                })
+                .collect(),
+        },
+        e => e,
+    }
 }

@@ -13,7 +13,7 @@ pub const HISTORY_LINES: i64 = 50;
 pub async fn my_portal() -> Result<PortalOverview, AppError> {
     use crate::model::rules::Channel;
     use crate::server::auth::guard;
-    use crate::server::repo::{members, rewards};
+    use crate::server::repo::{members, rewards, stamps};
     let (db, member) = guard::require_member().await?;
     let memberships = members::memberships(&db, member.id).await?;
     let history = members::history(&db, member.id, HISTORY_LINES).await?;
@@ -24,6 +24,7 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
     let issued = rewards::issued_for_member(&db, member.id).await?;
     let referral_code = members::referral_code(&db, member.id).await?;
     Ok(PortalOverview {
+        stamps: stamps::balances(&db, member.id).await?,
         referral_code,
         member,
         memberships,
@@ -66,4 +67,29 @@ pub async fn redeem_my_reward(
     rewards::redeem(&db, member.id, reward_id, Channel::Web, &request_id, false, None)
         .await
         .map_err(guard::reject)
+}
+
+/// The member registers a printed card with its security code; what the card collected
+/// before (points, stamps) moves into the account.
+#[server(endpoint = "link_my_card")]
+pub async fn link_my_card(
+    input: crate::model::card::LinkMyCardInput,
+) -> Result<crate::model::card::LinkedCard, AppError> {
+    use crate::server::auth::guard;
+    let (db, member) = guard::require_member().await?;
+    if input.security_code.trim().is_empty() {
+        return Err(guard::reject(AppError::field(
+            "security_code",
+            "Enter the code under the card's scratch panel.",
+        )));
+    }
+    crate::server::repo::cards::link(
+        &db,
+        &input.card_number,
+        member.id,
+        Some(&input.security_code),
+        None,
+    )
+    .await
+    .map_err(guard::reject)
 }

@@ -13,6 +13,8 @@ pub struct Member {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub card_number: String,
+    /// "registered", or "card" for the holder of a printed card nobody has registered yet.
+    pub kind: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
 }
@@ -72,6 +74,8 @@ pub struct PortalOverview {
     pub issued: Vec<super::reward::IssuedReward>,
     /// The member's code for inviting friends.
     pub referral_code: String,
+    /// Stamps on each active stamp card of the member's programs.
+    pub stamps: Vec<super::card::StampBalance>,
     /// Newest first, across the member's programs.
     pub history: Vec<LedgerLine>,
 }
@@ -93,6 +97,10 @@ pub struct DeskMember {
     pub rewards: Vec<super::reward::Offer>,
     /// Rewards the member holds that can still be used.
     pub open_rewards: Vec<super::reward::IssuedReward>,
+    /// Stamps on each active stamp card of the member's programs.
+    pub stamps: Vec<super::card::StampBalance>,
+    /// Merges into or out of this member, newest first.
+    pub merges: Vec<super::card::MemberMerge>,
 }
 
 /// The purchase form at the desk.

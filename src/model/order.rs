@@ -68,6 +68,9 @@ pub struct EarnReceipt {
     /// "340 Stars: base 120, Double weekend +120, ..."
     pub explanation: String,
     pub award: Award,
+    /// Stamp cards the order added stamps to (and reward codes for cards that filled up).
+    #[serde(default)]
+    pub stamps: Vec<super::card::StampReceipt>,
     /// True when this order/action had been booked before and nothing new was written.
     pub replayed: bool,
 }

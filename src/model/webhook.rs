@@ -10,6 +10,8 @@ pub const WEBHOOK_EVENTS: &[(&str, &str)] = &[
     ("points.redeemed", "Points spent on a reward"),
     ("reward.issued", "Reward code issued"),
     ("tier.changed", "Tier upgraded or downgraded"),
+    ("member.merged", "Two members merged (or a card linked)"),
+    ("member.unmerged", "A merge reversed"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

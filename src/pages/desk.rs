@@ -6,10 +6,14 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::desk::{desk_search, AdjustPoints, RecordPurchase, RedeemReward, UseRewardCode};
+use crate::api::desk::{
+    desk_search, AddPaperStamps, AdjustPoints, LinkCard, MergeMembers, RecordPurchase, RedeemReward,
+    ReverseMerge, UseRewardCode,
+};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::card;
+use crate::model::card::{MemberMerge, StampBalance};
 use crate::model::member::{DeskMember, DeskResults};
 use crate::model::program::Program;
 use crate::model::reward::{IssuedReward, Offer};
@@ -22,12 +26,28 @@ pub fn DeskPage() -> impl IntoView {
     let redeem = ServerAction::<RedeemReward>::new();
     let use_code = ServerAction::<UseRewardCode>::new();
     let adjust = ServerAction::<AdjustPoints>::new();
+    let identity = IdentityActions {
+        link: ServerAction::<LinkCard>::new(),
+        merge: ServerAction::<MergeMembers>::new(),
+        reverse: ServerAction::<ReverseMerge>::new(),
+        paper: ServerAction::<AddPaperStamps>::new(),
+    };
     let adjusted = successes(adjust);
     let booked = successes(purchase);
     let redeemed = successes(redeem);
     let used = successes(use_code);
+    let changed = identity.successes();
     let search = Resource::new(
-        move || (q(), booked.get(), redeemed.get(), used.get(), adjusted.get()),
+        move || {
+            (
+                q(),
+                booked.get(),
+                redeemed.get(),
+                used.get(),
+                adjusted.get(),
+                changed.get(),
+            )
+        },
         |(q, ..)| desk_search(q),
     );
     view! {
@@ -53,6 +73,7 @@ pub fn DeskPage() -> impl IntoView {
         <UseCode action=use_code />
         <Receipt action=purchase />
         <RewardReceipt action=redeem />
+        <IdentityNotices actions=identity />
         {move || {
             adjust.value().get().and_then(Result::ok).map(|r| {
                 view! {
@@ -66,7 +87,9 @@ pub fn DeskPage() -> impl IntoView {
                 search
                     .get()
                     .map(move |r| {
-                        or_error(r, move |found: DeskResults| results(found, query_text, purchase, redeem, adjust))
+                        or_error(r, move |found: DeskResults| {
+                            results(found, query_text, purchase, redeem, adjust, identity)
+                        })
                     })
             }}
         </Transition>
@@ -79,6 +102,7 @@ fn results(
     purchase: ServerAction<RecordPurchase>,
     redeem: ServerAction<RedeemReward>,
     adjust: ServerAction<AdjustPoints>,
+    identity: IdentityActions,
 ) -> AnyView {
     if query.trim().is_empty() {
         return view! {
@@ -103,7 +127,7 @@ fn results(
     } = found;
     members
         .into_iter()
-        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase redeem adjust /> })
+        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase redeem adjust identity /> })
         .collect_view()
         .into_any()
 }
@@ -116,6 +140,7 @@ fn MemberCard(
     purchase: ServerAction<RecordPurchase>,
     redeem: ServerAction<RedeemReward>,
     adjust: ServerAction<AdjustPoints>,
+    identity: IdentityActions,
 ) -> impl IntoView {
     let adjust_nonce = nonce.clone();
     let DeskMember {
@@ -123,7 +148,10 @@ fn MemberCard(
         memberships,
         rewards,
         open_rewards,
+        stamps,
+        merges,
     } = found;
+    let registered = member.kind == "registered";
     let adjust_programs: Vec<(i64, String)> = memberships
         .iter()
         .map(|m| (m.program_id, m.program_name.clone()))
@@ -139,7 +167,10 @@ fn MemberCard(
     view! {
         <section class="card member" aria-label=format!("Member {}", member.name)>
             <header class="member-head">
-                <h2>{member.name.clone()}</h2>
+                <h2>
+                    {member.name.clone()}
+                    {(!registered).then(|| view! { " " <span class="badge">"Unregistered card"</span> })}
+                </h2>
                 <p class="muted">
                     {member.email.clone().unwrap_or_default()} " · " {member.phone.clone().unwrap_or_else(|| "no phone".into())}
                     " · card " <span class="mono">{card::grouped(&member.card_number)}</span>
@@ -207,7 +238,14 @@ fn MemberCard(
             }}
             <RewardList member_id offers=rewards nonce=redeem_nonce redeem />
             <OpenRewards rewards=open_rewards />
+            <Stamps stamps=stamps.clone() />
             <Adjust member_id programs=adjust_programs nonce=adjust_nonce action=adjust />
+            <PaperStamps member_id stamps action=identity.paper />
+            {registered.then(|| view! {
+                <LinkCardForm member_id action=identity.link />
+                <MergeForm member_id name=member.name.clone() action=identity.merge />
+            })}
+            <Merges member_id merges action=identity.reverse />
         </section>
     }
 }
@@ -399,4 +437,212 @@ fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
             }
         })
     }
+}
+
+/// The desk's identity actions: link a card, merge, reverse a merge, paper stamps.
+#[derive(Clone, Copy)]
+struct IdentityActions {
+    link: ServerAction<LinkCard>,
+    merge: ServerAction<MergeMembers>,
+    reverse: ServerAction<ReverseMerge>,
+    paper: ServerAction<AddPaperStamps>,
+}
+
+impl IdentityActions {
+    /// Changes on every successful identity action, so the search reloads.
+    fn successes(self) -> Signal<usize> {
+        let (a, b, c, d) = (
+            successes(self.link),
+            successes(self.merge),
+            successes(self.reverse),
+            successes(self.paper),
+        );
+        Signal::derive(move || a.get() + b.get() + c.get() + d.get())
+    }
+}
+
+/// What the last identity action did.
+#[component]
+fn IdentityNotices(actions: IdentityActions) -> impl IntoView {
+    let ok = |text: String| view! { <p class="notice success" role="status">{text}</p> };
+    view! {
+        {move || actions.link.value().get().and_then(Result::ok).map(|r| ok(format!(
+            "Card {} linked: {} points and {} stamps moved to the account.",
+            card::grouped(&r.card_number), r.points, r.stamps
+        )))}
+        {move || actions.merge.value().get().and_then(Result::ok).map(|m| ok(format!(
+            "{} merged into {}: {}.", m.source_name, m.target_name, m.summary
+        )))}
+        {move || actions.reverse.value().get().and_then(Result::ok).map(|m| ok(format!(
+            "Merge reversed: {} stands on its own again.", m.source_name
+        )))}
+        {move || actions.paper.value().get().and_then(Result::ok).map(|r| ok(if r.rewards.is_empty() {
+            format!("{} stamps added; the card now has {}.", r.added, r.stamps)
+        } else {
+            format!("{} stamps added; reward issued: {}.", r.added, r.rewards.join(", "))
+        }))}
+    }
+}
+
+/// Stamps on each stamp card, as "3 / 10".
+#[component]
+fn Stamps(stamps: Vec<StampBalance>) -> impl IntoView {
+    (!stamps.is_empty()).then(|| {
+        view! {
+            <h3>"Stamp cards"</h3>
+            <ul class="stamps">
+                {stamps
+                    .into_iter()
+                    .map(|s| {
+                        view! {
+                            <li>
+                                <strong>{s.name.clone()}</strong>
+                                <span>{format!(" {} / {} stamps", s.stamps, s.stamps_required)}</span>
+                                <meter min="0" max=s.stamps_required value=s.stamps aria-label=format!("{} stamps", s.name)></meter>
+                                <span class="muted">{format!(" → {}", s.reward_name)}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// Stamps from a paper card the member brings in, counted once per paper card.
+#[component]
+fn PaperStamps(
+    member_id: i64,
+    stamps: Vec<StampBalance>,
+    action: ServerAction<AddPaperStamps>,
+) -> impl IntoView {
+    if stamps.is_empty() {
+        return ().into_any();
+    }
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    let scope = format!("paper-{member_id}");
+    view! {
+        <details class="adjust">
+            <summary>"Add stamps from a paper card"</summary>
+            <ActionForm action attr:class="purchase">
+                <input type="hidden" name="input[member_id]" value=member_id />
+                <FormNotice result=value />
+                <div class="field">
+                    <label for=format!("{scope}-card")>"Stamp card"</label>
+                    <select id=format!("{scope}-card") name="input[stamp_card_id]">
+                        {stamps.into_iter().map(|s| view! { <option value=s.stamp_card_id>{s.name}</option> }).collect_view()}
+                    </select>
+                </div>
+                <Field label="Stamps on the paper card" name="input[stamps]" scope=scope.clone() inputmode="numeric" error=err("stamps") />
+                <Field
+                    label="Paper card number"
+                    name="input[paper_serial]"
+                    scope=scope
+                    hint="Printed on the card; a paper card counts once."
+                    error=err("paper_serial")
+                />
+                <button type="submit" class="button secondary" disabled=move || pending.get()>"Add stamps"</button>
+            </ActionForm>
+        </details>
+    }
+    .into_any()
+}
+
+/// Links a printed card (points collected on it move over).
+#[component]
+fn LinkCardForm(member_id: i64, action: ServerAction<LinkCard>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    view! {
+        <details class="adjust">
+            <summary>"Link a printed card"</summary>
+            <ActionForm action attr:class="purchase">
+                <input type="hidden" name="input[member_id]" value=member_id />
+                <FormNotice result=value />
+                <Field
+                    label="Card number"
+                    name="input[card_number]"
+                    scope=format!("link-{member_id}")
+                    inputmode="numeric"
+                    hint="Points and stamps collected on the card move to this member."
+                    error=err("card_number")
+                    autocomplete="off"
+                />
+                <button type="submit" class="button secondary" disabled=move || pending.get()>"Link card"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// Merges a duplicate record into this member.
+#[component]
+fn MergeForm(member_id: i64, name: String, action: ServerAction<MergeMembers>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    let scope = format!("merge-{member_id}");
+    view! {
+        <details class="adjust">
+            <summary>"Merge a duplicate into this member"</summary>
+            <ActionForm action attr:class="purchase">
+                <input type="hidden" name="input[target_member_id]" value=member_id />
+                <FormNotice result=value />
+                <Field
+                    label="The duplicate's email, phone or card"
+                    name="input[source]"
+                    scope=scope.clone()
+                    hint="Its points, stamps, orders and identifiers move here; the merge can be reversed."
+                    error=err("source")
+                    autocomplete="off"
+                />
+                <Field label="Reason" name="input[reason]" scope=scope hint="Kept with the merge and your name." error=err("reason") />
+                <button type="submit" class="button secondary" disabled=move || pending.get()>
+                    {format!("Merge into {name}")}
+                </button>
+            </ActionForm>
+        </details>
+    }
+}
+
+/// The merges into or out of this member, with a Reverse button for those still in effect.
+#[component]
+fn Merges(member_id: i64, merges: Vec<MemberMerge>, action: ServerAction<ReverseMerge>) -> impl IntoView {
+    if merges.is_empty() {
+        return ().into_any();
+    }
+    let value = action.value();
+    let pending = action.pending();
+    view! {
+        <h3>"Merges"</h3>
+        <FormNotice result=value />
+        <ul class="merges">
+            {merges
+                .into_iter()
+                .map(|m| {
+                    let when = m.merged_at.display();
+                    let by = m.merged_by.clone().map(|b| format!(" by {b}")).unwrap_or_default();
+                    let reversible = m.reversed_at.is_none() && m.target_member_id == member_id;
+                    view! {
+                        <li>
+                            <span>{format!("{} → {} · {} · {}{} · {}", m.source_name, m.target_name, m.reason, when, by, m.summary)}</span>
+                            {m.reversed_at.map(|_| view! { " " <span class="badge">{format!("Reversed{}", m.reversed_by.clone().map(|b| format!(" by {b}")).unwrap_or_default())}</span> })}
+                            {reversible.then(|| view! {
+                                <ActionForm action attr:class="inline">
+                                    <input type="hidden" name="merge_id" value=m.id />
+                                    <button type="submit" class="button secondary" disabled=move || pending.get()
+                                        aria-label=format!("Reverse the merge of {}", m.source_name)>
+                                        "Reverse"
+                                    </button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+    .into_any()
 }

@@ -7,10 +7,11 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::portal::{joinable_programs, my_portal, JoinProgram, RedeemMyReward};
-use crate::components::field::{successes, FormNotice};
+use crate::api::portal::{joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward};
+use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::{card, currency};
+use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
 use crate::model::reward::{IssuedReward, Offer};
@@ -22,6 +23,8 @@ pub fn PortalPage() -> impl IntoView {
     let join = ServerAction::<JoinProgram>::new();
     let redeem = ServerAction::<RedeemMyReward>::new();
     let redeemed = successes(redeem);
+    let link = ServerAction::<LinkMyCard>::new();
+    let linked = successes(link);
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -30,7 +33,7 @@ pub fn PortalPage() -> impl IntoView {
         }
     });
     let overview = Resource::new(
-        move || (join.version().get(), redeemed.get(), tick.get()),
+        move || (join.version().get(), redeemed.get(), linked.get(), tick.get()),
         |_| my_portal(),
     );
     let joinable = Resource::new(move || join.version().get(), |_| joinable_programs());
@@ -40,6 +43,7 @@ pub fn PortalPage() -> impl IntoView {
         <Transition fallback=|| view! { <Loading what="your account" /> }>
             {move || overview.get().map(|r| or_error(r, move |o| overview_view(o, redeem)))}
         </Transition>
+        <LinkCardForm action=link />
         <Transition fallback=|| ()>
             {move || {
                 joinable
@@ -83,6 +87,7 @@ fn overview_view(o: PortalOverview, redeem: ServerAction<RedeemMyReward>) -> imp
         issued,
         history,
         referral_code,
+        stamps,
     } = o;
     let nonce = format!("{}-{}", member.id, history.first().map(|l| l.id).unwrap_or(0));
     view! {
@@ -105,6 +110,7 @@ fn overview_view(o: PortalOverview, redeem: ServerAction<RedeemMyReward>) -> imp
                 memberships.into_iter().map(membership_view).collect_view().into_any()
             }}
         </div>
+        {stamps_view(stamps)}
         {issued_view(issued)}
         <section class="card" aria-label="Invite friends">
             <h2>"Invite friends"</h2>
@@ -308,4 +314,66 @@ fn offers_view(
             </section>
         }
     })
+}
+
+/// Stamp cards: how far each is from its reward.
+fn stamps_view(stamps: Vec<StampBalance>) -> impl IntoView {
+    (!stamps.is_empty()).then(|| {
+        view! {
+            <section class="card" aria-label="Stamp cards">
+                <h2>"Stamp cards"</h2>
+                <ul class="stamps">
+                    {stamps
+                        .into_iter()
+                        .map(|s| {
+                            let left = (s.stamps_required - s.stamps).max(0);
+                            view! {
+                                <li>
+                                    <strong>{s.name.clone()}</strong>
+                                    <span>{format!(" {} / {} stamps", s.stamps, s.stamps_required)}</span>
+                                    <meter min="0" max=s.stamps_required value=s.stamps aria-label=format!("{} stamps", s.name)></meter>
+                                    <span class="muted">{format!(" {left} more for {}", s.reward_name)}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
+}
+
+/// Registers a printed card: what was collected on it moves into the account. Kept outside
+/// the refreshing overview so typing is never redrawn away.
+#[component]
+fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    view! {
+        <section class="card" aria-label="Register a card">
+            <details>
+                <summary>"Have a printed card? Register it"</summary>
+                <ActionForm action attr:class="purchase">
+                    <FormNotice result=value />
+                    <Field label="Card number" name="input[card_number]" scope="link" inputmode="numeric" error=err("card_number") autocomplete="off" />
+                    <Field
+                        label="Security code"
+                        name="input[security_code]"
+                        scope="link"
+                        inputmode="numeric"
+                        hint="Under the scratch panel on the back of the card."
+                        error=err("security_code")
+                        autocomplete="off"
+                    />
+                    <button type="submit" class="button" disabled=move || pending.get()>"Register card"</button>
+                </ActionForm>
+                {move || value.get().and_then(Result::ok).map(|r| view! {
+                    <p class="notice success" role="status">
+                        {format!("Card {} registered: {} points and {} stamps added.", card::grouped(&r.card_number), r.points, r.stamps)}
+                    </p>
+                })}
+            </details>
+        </section>
+    }
 }

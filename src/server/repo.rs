@@ -2,14 +2,17 @@
 //! are given with `domain::forms`, and write each change in one transaction.
 
 pub mod api_keys;
+pub mod cards;
 pub mod insights;
 pub mod ledger;
 pub mod members;
+pub mod merges;
 pub mod orders;
 pub mod programs;
 pub mod referrals;
 pub mod rewards;
 pub mod rules;
 pub mod sessions;
+pub mod stamps;
 pub mod tiers;
 pub mod users;

@@ -260,6 +260,81 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             Allowed::Roles(ADMIN),
             vec![("id", "999999".into())],
         ),
+        ("list_card_batches", Allowed::Roles(ADMIN), vec![]),
+        (
+            "create_card_batch",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[label]", "".into()),
+                ("input[size]", "0".into()),
+            ],
+        ),
+        (
+            "card_batch_print",
+            Allowed::Roles(ADMIN),
+            vec![("batch_id", "999999".into())],
+        ),
+        (
+            "list_stamp_cards",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "save_stamp_card",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[name]", "".into()),
+                ("input[stamps_required]", "1".into()),
+                ("input[reward_id]", "".into()),
+            ],
+        ),
+        (
+            "deactivate_stamp_card",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("stamp_card_id", "999999".into())],
+        ),
+        (
+            "link_card",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[member_id]", member_id.clone()),
+                ("input[card_number]", "123".into()),
+            ],
+        ),
+        (
+            "merge_members",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[target_member_id]", member_id.clone()),
+                ("input[source]", "nobody@x.io".into()),
+                ("input[reason]", "Authz test".into()),
+            ],
+        ),
+        (
+            "reverse_merge",
+            Allowed::Roles(DESK),
+            vec![("merge_id", "999999".into())],
+        ),
+        (
+            "add_paper_stamps",
+            Allowed::Roles(DESK),
+            vec![
+                ("input[member_id]", member_id.clone()),
+                ("input[stamp_card_id]", "999999".into()),
+                ("input[stamps]", "1".into()),
+                ("input[paper_serial]", "P-1".into()),
+            ],
+        ),
+        (
+            "link_my_card",
+            Allowed::Roles(MEMBER),
+            vec![
+                ("input[card_number]", "123".into()),
+                ("input[security_code]", "".into()),
+            ],
+        ),
         (
             "load_insights",
             Allowed::Roles(INSIGHTS),

@@ -7,6 +7,7 @@ mod authz;
 mod channel_api;
 mod engine;
 mod http_auth;
+mod identity;
 mod journeys;
 mod ledger_props;
 mod repo_ledger;

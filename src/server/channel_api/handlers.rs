@@ -113,6 +113,8 @@ pub struct BalanceResponse {
     pub tier: Option<String>,
     pub next_tier: Option<String>,
     pub points_to_next_tier: Option<i64>,
+    /// Stamps on each active stamp card of the program.
+    pub stamps: Vec<crate::model::card::StampBalance>,
 }
 
 /// A member found by an identifier, with every program they belong to.
@@ -121,14 +123,22 @@ pub struct MemberResponse {
     pub member_id: i64,
     pub name: String,
     pub card_number: String,
+    /// False for a printed card nobody has registered yet (its points wait on the card).
+    pub registered: bool,
     pub programs: Vec<BalanceResponse>,
 }
 
 async fn standing(state: &AppState, member_id: i64) -> Result<Vec<BalanceResponse>, ApiError> {
     let views = members::memberships(&state.db, member_id).await?;
+    let stamps = crate::server::repo::stamps::balances(&state.db, member_id).await?;
     let mut out = Vec::with_capacity(views.len());
     for v in views {
         out.push(BalanceResponse {
+            stamps: stamps
+                .iter()
+                .filter(|s| s.program_id == v.program_id)
+                .cloned()
+                .collect(),
             member_id,
             program_id: v.program_id,
             currency_name: v.currency_name,
@@ -192,6 +202,7 @@ async fn member_response(
         member_id: member.id,
         name: member.name,
         card_number: member.card_number,
+        registered: member.kind == "registered",
         programs,
     }))
 }

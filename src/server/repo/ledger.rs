@@ -92,14 +92,38 @@ pub struct Standing {
 /// Takes the membership's row lock and reads its balances. A no-op update locks the row on
 /// PostgreSQL (concurrent writers queue here, so nobody spends a balance twice); SQLite
 /// already holds the database write lock from `BEGIN IMMEDIATE`.
+/// A membership merged into another one is frozen: a write that resolved the member just
+/// before the merge committed is refused here (and a retry resolves to the new member).
 pub async fn lock(conn: &mut AnyConnection, membership_id: i64) -> Result<Standing, AppError> {
-    sqlx::query_as(
-        "UPDATE memberships SET balance = balance WHERE id = $1 RETURNING balance, pending, lifetime_points",
+    let (standing, merged) = lock_any(conn, membership_id).await?;
+    if merged {
+        return Err(AppError::conflict(
+            "This member was just merged into another member; send the request again.",
+        ));
+    }
+    Ok(standing)
+}
+
+/// `lock` for merges and their reversal, which also lock merged memberships. Returns the
+/// standing and whether the membership is merged into another one.
+pub async fn lock_any(conn: &mut AnyConnection, membership_id: i64) -> Result<(Standing, bool), AppError> {
+    let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
+        "UPDATE memberships SET balance = balance WHERE id = $1 \
+         RETURNING balance, pending, lifetime_points, merged_into",
     )
     .bind(membership_id)
     .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| AppError::not_found("Membership"))
+    .await?;
+    let (balance, pending, lifetime_points, merged_into) =
+        row.ok_or_else(|| AppError::not_found("Membership"))?;
+    Ok((
+        Standing {
+            balance,
+            pending,
+            lifetime_points,
+        },
+        merged_into.is_some(),
+    ))
 }
 
 /// Appends a balanced transaction and moves every balance it touches. Returns the
@@ -194,6 +218,99 @@ pub async fn book(
         .await?;
     }
     Ok((tx_id, standing))
+}
+
+/// Moves `points` of a member-side account (wallet or pending) from one membership to
+/// another of the same program (a merge or its reversal): one transaction, two postings, no
+/// program account involved. Negative `points` move the other way. Both memberships must be
+/// locked by the caller. Returns the transaction id, or None when there was nothing to move.
+#[allow(clippy::too_many_arguments)]
+pub async fn transfer(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    account: Account,
+    from: i64,
+    to: i64,
+    points: i64,
+    meta: &Meta<'_>,
+    at: Timestamp,
+) -> Result<Option<i64>, AppError> {
+    if points == 0 {
+        return Ok(None);
+    }
+    if !account.is_member_side() {
+        tracing::error!(?account, "transfer between program accounts refused");
+        return Err(AppError::Internal);
+    }
+    let tx_id: i64 = sqlx::query_scalar(
+        "INSERT INTO ledger_transactions (program_id, membership_id, kind, channel, reference, description, \
+         reason, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(program_id)
+    .bind(to)
+    .bind(meta.kind)
+    .bind(meta.channel)
+    .bind(meta.reference)
+    .bind(meta.description)
+    .bind(meta.reason)
+    .bind(meta.recorded_by)
+    .bind(at.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let column = if account == Account::Wallet {
+        "balance"
+    } else {
+        "pending"
+    };
+    for (membership_id, delta) in [(from, -points), (to, points)] {
+        let after: i64 = sqlx::query_scalar(&format!(
+            "UPDATE memberships SET {column} = {column} + $1 WHERE id = $2 RETURNING {column}"
+        ))
+        .bind(delta)
+        .bind(membership_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        sqlx::query(
+            "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, points, \
+             balance_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(tx_id)
+        .bind(program_id)
+        .bind(account.as_str())
+        .bind(membership_id)
+        .bind(delta)
+        .bind(after)
+        .bind(at.0)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Some(tx_id))
+}
+
+/// Brings a membership's open lots back in line with its wallet after lots or points moved
+/// (merges): lots beyond the wallet are consumed earliest-expiring first, and a wallet
+/// beyond its lots gets a new lot under the program's expiry policy.
+pub async fn settle_lots(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    tx_id: Option<i64>,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let (balance, lots): (i64, i64) = sqlx::query_as(
+        "SELECT m.balance, CAST(COALESCE((SELECT SUM(l.remaining) FROM point_lots l \
+         WHERE l.membership_id = m.id AND l.remaining > 0), 0) AS BIGINT) FROM memberships m WHERE m.id = $1",
+    )
+    .bind(membership_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let want = balance.max(0);
+    if lots > want {
+        consume_lots(conn, membership_id, lots - want).await?;
+    } else if let (true, Some(tx_id)) = (lots < want, tx_id) {
+        open_lot(conn, program, membership_id, tx_id, want - lots, balance, at).await?;
+    }
+    Ok(())
 }
 
 /// When points earned at `at` expire under the program's policy (None = never).

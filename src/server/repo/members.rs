@@ -14,7 +14,7 @@ use crate::server::db::{is_unique_violation, Db};
 
 use super::users;
 
-const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, created_at";
+const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, created_at";
 
 /// Inserts a member profile with a fresh card number, retrying the rare collision. The
 /// conflict is absorbed by `ON CONFLICT` rather than caught as an error: on PostgreSQL an
@@ -148,12 +148,45 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
             "That is not an email, a phone number or a valid card number.",
         ));
     };
-    Ok(sqlx::query_as(&format!(
+    let mut found: Vec<Member> = sqlx::query_as(&format!(
         "SELECT {MEMBER_COLUMNS} FROM members WHERE {column} = $1"
     ))
-    .bind(value)
+    .bind(&value)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    if found.is_empty() && column == "card_number" {
+        // A printed card nobody registered yet: its holder collects the points.
+        if let Some(holder) = super::cards::holder(db, &value).await? {
+            found.push(get(db, holder).await?);
+        }
+    }
+    let mut out: Vec<Member> = Vec::with_capacity(found.len());
+    for m in found {
+        let m = current(db, m).await?;
+        if !out.iter().any(|o| o.id == m.id) {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// The member as it stands now: a member merged into another one is found as that one.
+pub async fn current(db: &Db, member: Member) -> Result<Member, AppError> {
+    let mut member = member;
+    // Merges re-point earlier merges, so one step is the norm; the bound guards bad data.
+    for _ in 0..8 {
+        let into: Option<i64> = sqlx::query_scalar("SELECT merged_into FROM members WHERE id = $1")
+            .bind(member.id)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten();
+        match into {
+            Some(id) => member = get(db, id).await?,
+            None => return Ok(member),
+        }
+    }
+    tracing::error!(member_id = member.id, "merge chain too long");
+    Err(AppError::Internal)
 }
 
 #[derive(sqlx::FromRow)]
@@ -323,7 +356,8 @@ pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLi
         "SELECT p.id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, t.reference, \
          t.description, t.created_at FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
          JOIN memberships m ON m.id = p.membership_id \
-         WHERE m.member_id = $1 ORDER BY p.id DESC LIMIT $2",
+         WHERE m.member_id = $1 OR m.merged_into IN (SELECT id FROM memberships WHERE member_id = $1) \
+         ORDER BY p.id DESC LIMIT $2",
     )
     .bind(member_id)
     .bind(limit)
@@ -351,7 +385,7 @@ pub async fn resolve(db: &Db, identifier: &str) -> Result<Member, AppError> {
         .fetch_optional(&db.pool)
         .await?;
     match linked {
-        Some(member_id) => get(db, member_id).await,
+        Some(member_id) => current(db, get(db, member_id).await?).await,
         None => Err(AppError::not_found("Member")),
     }
 }
@@ -433,6 +467,12 @@ pub async fn link_identifier(db: &Db, member_id: i64, kind: &str, value: &str) -
         _ => return Err(AppError::field("kind", "Use \"card\" or \"external\".")),
     };
     get(db, member_id).await?;
+    if kind == "card" && super::cards::holder(db, &value).await?.is_some() {
+        // A printed card: linking it brings over what was collected on it.
+        return super::cards::link(db, &value, member_id, None, None)
+            .await
+            .map(|_| ());
+    }
     // Email, phone and primary card numbers resolve first: the value must not name another member.
     match resolve(db, &value).await {
         Ok(m) if m.id == member_id => return Ok(()),

@@ -336,6 +336,7 @@ async fn earlier_receipt(
         currency_name: program.currency_name.clone(),
         explanation: description,
         award,
+        stamps: Vec::new(),
         replayed: true,
     })
 }
@@ -359,6 +360,7 @@ fn receipt(
         currency_name: program.currency_name.clone(),
         explanation: engine::explain(&award),
         award,
+        stamps: Vec::new(),
         replayed: false,
     }
 }
@@ -390,7 +392,10 @@ pub async fn record_order(
                 "This order id was already recorded for another member.",
             ));
         }
-        return earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await;
+        let mut earlier =
+            earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await?;
+        earlier.stamps = super::stamps::receipts_for_order(&mut tx, order.id).await?;
+        return Ok(earlier);
     }
     let event = EarnEvent {
         event_type: "purchase".into(),
@@ -447,6 +452,16 @@ pub async fn record_order(
             .execute(&mut *tx)
             .await?;
     }
+    let stamps = super::stamps::for_order(
+        &mut tx,
+        program.id,
+        membership_id,
+        order_row,
+        input,
+        recorded_by,
+        now,
+    )
+    .await?;
     announce_earned(
         &mut tx,
         &program,
@@ -472,14 +487,16 @@ pub async fn record_order(
     if let Err(e) = settled {
         tracing::warn!(error = %e, member_id, "referral not settled");
     }
-    Ok(receipt(
+    let mut receipt = receipt(
         &program,
         member_id,
         tx_id,
         eval.award,
         hold_until.is_some(),
         standing,
-    ))
+    );
+    receipt.stamps = stamps;
+    Ok(receipt)
 }
 
 /// A return: takes back points in proportion to the refunded amount (cumulatively, so a

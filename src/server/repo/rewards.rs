@@ -190,14 +190,7 @@ pub async fn redeem(
     if let Some(message) = unavailable(&reward, ok, held, Some(channel), now) {
         return Err(AppError::RewardUnavailable { message });
     }
-    let taken = sqlx::query(
-        "UPDATE rewards SET issued = issued + 1 WHERE id = $1 AND (stock IS NULL OR issued < stock)",
-    )
-    .bind(reward.id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if taken == 0 {
+    if !take_stock(&mut tx, reward.id).await? {
         return Err(AppError::RewardUnavailable {
             message: "This reward is out of stock.".into(),
         });
@@ -225,63 +218,17 @@ pub async fn redeem(
         now,
     )
     .await?;
-    let (mut code, pin) = new_code();
-    if reward.uses_pool {
-        let pooled: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, code FROM reward_pool_codes WHERE reward_id = $1 AND issued_id IS NULL ORDER BY id LIMIT 1",
-        )
-        .bind(reward.id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some((pool_id, pool_code)) = pooled else {
-            return Err(AppError::RewardUnavailable {
-                message: "This reward has no codes left.".into(),
-            });
-        };
-        sqlx::query("UPDATE reward_pool_codes SET issued_id = 0 WHERE id = $1")
-            .bind(pool_id)
-            .execute(&mut *tx)
-            .await?;
-        code = pool_code;
-    }
-    let status = if reserve { "reserved" } else { "issued" };
-    let expires_at = now.0 + reward.code_valid_days * SECONDS_PER_DAY;
-    let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "INSERT INTO issued_rewards (reward_id, membership_id, code, pin, status, points, value, transaction_id, \
-         reserved_until, expires_at, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-         RETURNING id",
+    let issued = issue_in(
+        &mut tx,
+        &reward,
+        membership_id,
+        tx_id,
+        reward.cost_points,
+        reserve,
+        Some(request_id),
+        now,
     )
-    .bind(reward.id)
-    .bind(membership_id)
-    .bind(&code)
-    .bind(&pin)
-    .bind(status)
-    .bind(reward.cost_points)
-    .bind(reward.value)
-    .bind(tx_id)
-    .bind(reserve.then_some(now.0 + RESERVATION_SECS))
-    .bind(expires_at)
-    .bind(request_id)
-    .bind(now.0)
-    .fetch_one(&mut *tx)
-    .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e, "issued_rewards_code_key", "issued_rewards.code") => {
-            tracing::warn!("reward code collision; the redemption is refused and can be retried");
-            return Err(AppError::Internal);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if reward.uses_pool {
-        sqlx::query("UPDATE reward_pool_codes SET issued_id = $1 WHERE reward_id = $2 AND code = $3")
-            .bind(id)
-            .bind(reward.id)
-            .bind(&code)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let issued = issued_by_id(&mut tx, id).await?;
+    .await?;
     let data = serde_json::json!({
         "member_id": member_id,
         "program_id": program.id,
@@ -302,8 +249,92 @@ pub async fn redeem(
     });
     crate::server::webhooks::enqueue(&mut tx, "reward.issued", data, now).await?;
     tx.commit().await?;
-    tracing::info!(issued_id = id, reward_id = reward.id, "reward redeemed");
+    tracing::info!(issued_id = issued.id, reward_id = reward.id, "reward redeemed");
     Ok(issued)
+}
+
+/// Hands out a reward's code (generated, or the next pool code) inside the caller's
+/// transaction, after the stock was taken and any points spent (`tx_id`).
+#[allow(clippy::too_many_arguments)]
+pub async fn issue_in(
+    conn: &mut AnyConnection,
+    reward: &Reward,
+    membership_id: i64,
+    tx_id: i64,
+    points: i64,
+    reserve: bool,
+    request_id: Option<&str>,
+    now: Timestamp,
+) -> Result<IssuedReward, AppError> {
+    let (mut code, pin) = new_code();
+    if reward.uses_pool {
+        let pooled: Option<(i64, String)> = sqlx::query_as(
+            "SELECT id, code FROM reward_pool_codes WHERE reward_id = $1 AND issued_id IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(reward.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((pool_id, pool_code)) = pooled else {
+            return Err(AppError::RewardUnavailable {
+                message: "This reward has no codes left.".into(),
+            });
+        };
+        sqlx::query("UPDATE reward_pool_codes SET issued_id = 0 WHERE id = $1")
+            .bind(pool_id)
+            .execute(&mut *conn)
+            .await?;
+        code = pool_code;
+    }
+    let status = if reserve { "reserved" } else { "issued" };
+    let expires_at = now.0 + reward.code_valid_days * SECONDS_PER_DAY;
+    let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "INSERT INTO issued_rewards (reward_id, membership_id, code, pin, status, points, value, transaction_id, \
+         reserved_until, expires_at, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+         RETURNING id",
+    )
+    .bind(reward.id)
+    .bind(membership_id)
+    .bind(&code)
+    .bind(&pin)
+    .bind(status)
+    .bind(points)
+    .bind(reward.value)
+    .bind(tx_id)
+    .bind(reserve.then_some(now.0 + RESERVATION_SECS))
+    .bind(expires_at)
+    .bind(request_id)
+    .bind(now.0)
+    .fetch_one(&mut *conn)
+    .await;
+    let id = match inserted {
+        Ok(id) => id,
+        Err(e) if is_unique_violation(&e, "issued_rewards_code_key", "issued_rewards.code") => {
+            tracing::warn!("reward code collision; the redemption is refused and can be retried");
+            return Err(AppError::Internal);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if reward.uses_pool {
+        sqlx::query("UPDATE reward_pool_codes SET issued_id = $1 WHERE reward_id = $2 AND code = $3")
+            .bind(id)
+            .bind(reward.id)
+            .bind(&code)
+            .execute(&mut *conn)
+            .await?;
+    }
+    issued_by_id(conn, id).await
+}
+
+/// Takes one of the reward from stock; false when none is left.
+pub async fn take_stock(conn: &mut AnyConnection, reward_id: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE rewards SET issued = issued + 1 WHERE id = $1 AND (stock IS NULL OR issued < stock)",
+    )
+    .bind(reward_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        > 0)
 }
 
 async fn issued_by_id(conn: &mut AnyConnection, id: i64) -> Result<IssuedReward, AppError> {

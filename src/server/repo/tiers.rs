@@ -11,7 +11,7 @@ use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
 /// What counts towards a tier between `start` and `end`: points earned (returns deducted),
-/// or money spent in whole currency units.
+/// or money spent in whole currency units. Memberships merged into this one count too.
 pub async fn qualifying_between(
     conn: &mut AnyConnection,
     program: &Program,
@@ -23,7 +23,8 @@ pub async fn qualifying_between(
     if program.tier_basis == "spend" {
         let minor: i64 = sqlx::query_scalar(
             "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' THEN amount_minor ELSE -amount_minor END), 0) AS BIGINT) \
-             FROM ledger_transactions WHERE membership_id = $1 AND kind IN ('earn', 'return') \
+             FROM ledger_transactions WHERE (membership_id = $1 OR membership_id IN \
+             (SELECT id FROM memberships WHERE merged_into = $1)) AND kind IN ('earn', 'return') \
              AND amount_minor IS NOT NULL AND created_at >= $2 AND created_at < $3",
         )
         .bind(membership_id)
@@ -36,7 +37,8 @@ pub async fn qualifying_between(
     let points: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(SUM(p.points), 0) AS BIGINT) FROM ledger_postings p \
          JOIN ledger_transactions t ON t.id = p.transaction_id \
-         WHERE t.membership_id = $1 AND t.kind IN ('earn', 'event', 'return') \
+         WHERE (t.membership_id = $1 OR t.membership_id IN (SELECT id FROM memberships WHERE merged_into = $1)) \
+         AND t.kind IN ('earn', 'event', 'return') \
          AND p.account IN ('wallet', 'pending') AND t.created_at >= $2 AND t.created_at < $3",
     )
     .bind(membership_id)
@@ -171,14 +173,19 @@ pub async fn reevaluate_all(db: &Db, now: Timestamp) -> Result<u64, AppError> {
 /// Re-evaluates every membership of one program (after its tiers were edited, or on schedule).
 pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> Result<u64, AppError> {
     let program_tiers = super::programs::tiers(db, program.id).await?;
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM memberships WHERE program_id = $1 ORDER BY id")
-        .bind(program.id)
-        .fetch_all(&db.pool)
-        .await?;
+    // Merged memberships are frozen: their history counts for the membership they merged into.
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM memberships WHERE program_id = $1 AND merged_into IS NULL ORDER BY id",
+    )
+    .bind(program.id)
+    .fetch_all(&db.pool)
+    .await?;
     let mut changed = 0;
     for id in ids {
         let mut tx = db.begin_write().await?;
-        super::ledger::lock(&mut tx, id).await?;
+        if super::ledger::lock_any(&mut tx, id).await?.1 {
+            continue; // merged since the list was read
+        }
         if reevaluate(&mut tx, program, &program_tiers, id, now, true)
             .await?
             .is_some()

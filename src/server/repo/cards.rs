@@ -1,0 +1,242 @@
+//! Printed loyalty cards: batches made for a program, cards used before anyone registers
+//! them (their points wait on a holder member), and linking a card to a person, which merges
+//! the holder into that member (audited and reversible like any merge).
+
+use rand::Rng;
+use subtle::ConstantTimeEq;
+
+use crate::domain::card;
+use crate::error::AppError;
+use crate::model::card::{BatchInput, BatchPrint, CardBatch, LinkedCard, PrintedCard};
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+
+/// The largest batch made in one go (a print run).
+pub const MAX_BATCH: i64 = 10_000;
+
+const BATCH_COLUMNS: &str = "b.id, b.program_id, p.name AS program_name, b.label, b.size, \
+     CAST((SELECT COUNT(*) FROM cards c WHERE c.batch_id = b.id AND c.member_id IS NOT NULL) AS BIGINT) AS in_use, \
+     b.created_at";
+
+/// A printed card's number: "7", ten random digits and the Luhn check digit (member
+/// cards made at sign-up start with 6, so the two never collide).
+fn new_number() -> String {
+    card::with_check_digit(&format!(
+        "7{:010}",
+        rand::thread_rng().gen_range(0..10_000_000_000u64)
+    ))
+}
+
+fn new_security_code() -> String {
+    format!("{:06}", rand::thread_rng().gen_range(0..1_000_000))
+}
+
+/// Makes a batch of `size` cards with unique numbers and security codes.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn create_batch(db: &Db, input: &BatchInput, by: Option<i64>) -> Result<CardBatch, AppError> {
+    let label = input.label.trim();
+    let size = input.size.trim().parse::<i64>().ok();
+    let mut errors = crate::error::Validator::new();
+    if label.is_empty() || label.chars().count() > 80 {
+        errors.add(
+            "label",
+            "Name the batch in 1 to 80 characters, e.g. “Spring print run”.",
+        );
+    }
+    match size {
+        Some(n) if (1..=MAX_BATCH).contains(&n) => {}
+        _ => errors.add("size", format!("Enter a number of cards from 1 to {MAX_BATCH}.")),
+    }
+    errors.finish()?;
+    let size = size.unwrap_or(0);
+    crate::server::repo::programs::get(db, input.program_id).await?;
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    let batch_id: i64 = sqlx::query_scalar(
+        "INSERT INTO card_batches (program_id, label, size, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(input.program_id)
+    .bind(label)
+    .bind(size)
+    .bind(by)
+    .bind(now.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Multi-row inserts of 200; a number drawn twice is skipped and drawn again.
+    let mut made = 0;
+    let mut rounds = 0;
+    while made < size {
+        rounds += 1;
+        if rounds > size / 200 + 50 {
+            tracing::error!(batch_id, made, "could not draw enough free card numbers");
+            return Err(AppError::Internal);
+        }
+        let chunk = (size - made).min(200) as usize;
+        let values: Vec<String> = (0..chunk)
+            .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO cards (batch_id, number, security_code) VALUES {} ON CONFLICT (number) DO NOTHING",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for _ in 0..chunk {
+            q = q.bind(batch_id).bind(new_number()).bind(new_security_code());
+        }
+        made += q.execute(&mut *tx).await?.rows_affected() as i64;
+    }
+    tx.commit().await?;
+    tracing::info!(batch_id, size, "card batch created");
+    batch(db, batch_id).await
+}
+
+async fn batch(db: &Db, id: i64) -> Result<CardBatch, AppError> {
+    sqlx::query_as(&format!(
+        "SELECT {BATCH_COLUMNS} FROM card_batches b JOIN programs p ON p.id = b.program_id WHERE b.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?
+    .ok_or_else(|| AppError::not_found("Card batch"))
+}
+
+/// Every batch, newest first.
+pub async fn batches(db: &Db) -> Result<Vec<CardBatch>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {BATCH_COLUMNS} FROM card_batches b JOIN programs p ON p.id = b.program_id ORDER BY b.id DESC"
+    ))
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// A batch with its numbers and security codes, for the printer.
+pub async fn print(db: &Db, batch_id: i64) -> Result<BatchPrint, AppError> {
+    let batch = batch(db, batch_id).await?;
+    let cards: Vec<PrintedCard> =
+        sqlx::query_as("SELECT number, security_code FROM cards WHERE batch_id = $1 ORDER BY id")
+            .bind(batch_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(BatchPrint { batch, cards })
+}
+
+/// The member who holds a printed card's points: the registered member it is linked to, or
+/// a holder made on the card's first use (enrolled in the batch's program). None when the
+/// number is not a printed card. Concurrent first uses share one holder.
+pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
+    let row: Option<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT c.member_id, b.program_id FROM cards c JOIN card_batches b ON b.id = c.batch_id WHERE c.number = $1",
+    )
+    .bind(number)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some((member_id, program_id)) = row else {
+        return Ok(None);
+    };
+    if member_id.is_some() {
+        return Ok(member_id);
+    }
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    // Lock the card row, then decide: a concurrent first use may have made the holder.
+    let locked: Option<i64> =
+        sqlx::query_scalar("UPDATE cards SET member_id = member_id WHERE number = $1 RETURNING member_id")
+            .bind(number)
+            .fetch_one(&mut *tx)
+            .await?;
+    if let Some(id) = locked {
+        tx.commit().await?;
+        return Ok(Some(id));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO members (name, card_number, kind, created_at) VALUES ($1, $2, 'card', $3) RETURNING id",
+    )
+    .bind(format!("Card {}", card::grouped(number)))
+    .bind(number)
+    .bind(now.0)
+    .fetch_one(&mut *tx)
+    .await?;
+    super::members::join_in(&mut tx, id, program_id, now).await?;
+    sqlx::query("UPDATE cards SET member_id = $1 WHERE number = $2")
+        .bind(id)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    tracing::info!(member_id = id, "holder made for an unregistered card");
+    Ok(Some(id))
+}
+
+/// Links a printed card to a registered member. What was collected on the card (points,
+/// pending points, stamps, open rewards) moves to the member by a merge, which staff can
+/// reverse. A member linking online proves they hold the card with its security code; staff
+/// at the desk see the card. Linking a card twice to the same member changes nothing.
+#[tracing::instrument(skip(db, security_code), err(level = "debug"))]
+pub async fn link(
+    db: &Db,
+    number: &str,
+    member_id: i64,
+    security_code: Option<&str>,
+    by: Option<i64>,
+) -> Result<LinkedCard, AppError> {
+    let number = card::normalize(number)
+        .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;
+    let code: Option<String> = sqlx::query_scalar("SELECT security_code FROM cards WHERE number = $1")
+        .bind(&number)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(code) = code else {
+        return Err(AppError::field(
+            "card_number",
+            "This number is not one of our printed cards. Check it and try again.",
+        ));
+    };
+    if let Some(given) = security_code {
+        let given = given.trim();
+        if !bool::from(given.as_bytes().ct_eq(code.as_bytes())) {
+            return Err(AppError::field(
+                "security_code",
+                "The security code does not match this card.",
+            ));
+        }
+    }
+    let member = super::members::get(db, member_id).await?;
+    if member.kind != "registered" {
+        return Err(AppError::field(
+            "card_number",
+            "Cards are linked to registered members.",
+        ));
+    }
+    let holder_id = holder(db, &number)
+        .await?
+        .ok_or_else(|| AppError::not_found("Card"))?;
+    let holder = super::members::current(db, super::members::get(db, holder_id).await?).await?;
+    if holder.id == member_id {
+        return Ok(LinkedCard {
+            card_number: number,
+            points: 0,
+            stamps: 0,
+            merge_id: None,
+        });
+    }
+    if holder.id != holder_id || holder.kind != "card" {
+        return Err(AppError::conflict(
+            "This card is already linked to another member.",
+        ));
+    }
+    let reason = format!("Card {} linked", card::grouped(&number));
+    let merged = super::merges::merge(db, holder_id, member_id, &reason, by).await?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE cards SET linked_at = $1 WHERE number = $2")
+        .bind(Timestamp::now().0)
+        .bind(&number)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(LinkedCard {
+        card_number: number,
+        points: merged.points,
+        stamps: merged.stamps,
+        merge_id: Some(merged.id),
+    })
+}

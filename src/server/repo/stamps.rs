@@ -1,0 +1,470 @@
+//! Stamp cards, a second kind of balance: purchases (or a paper card typed in at the desk)
+//! add stamps, and a full card issues its reward and starts again. Every change is an
+//! append-only movement next to the balance it leaves, written in one transaction.
+
+use sqlx::AnyConnection;
+
+use crate::error::{AppError, Validator};
+use crate::model::card::{PaperStampsInput, StampBalance, StampCard, StampCardInput, StampReceipt};
+use crate::model::order::OrderInput;
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+use crate::server::repo::ledger::{self, Account, Meta, Posting};
+
+const CARD_SELECT: &str =
+    "SELECT s.id, s.program_id, s.name, s.stamps_required, s.reward_id, r.name AS reward_name, \
+     s.sku, s.category, s.min_amount_minor, s.active FROM stamp_cards s JOIN rewards r ON r.id = s.reward_id";
+
+/// A program's stamp cards (active ones first).
+pub async fn list(db: &Db, program_id: i64) -> Result<Vec<StampCard>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "{CARD_SELECT} WHERE s.program_id = $1 ORDER BY s.active DESC, s.name"
+    ))
+    .bind(program_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+async fn card(conn: &mut AnyConnection, id: i64) -> Result<StampCard, AppError> {
+    sqlx::query_as(&format!("{CARD_SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Stamp card"))
+}
+
+fn optional_code(v: &mut Validator, field: &str, input: &str) -> Option<String> {
+    let t = input.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.len() > 64 || !t.chars().all(|c| c.is_ascii_graphic()) {
+        v.add(field, "Use up to 64 letters, digits or punctuation, no spaces.");
+        return None;
+    }
+    Some(t.to_string())
+}
+
+/// Adds a stamp card to a program.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError> {
+    let program = super::programs::get(db, input.program_id).await?;
+    let mut v = Validator::new();
+    let name = input.name.trim();
+    if name.is_empty() || name.chars().count() > 60 {
+        v.add("name", "Name the card in 1 to 60 characters, e.g. “Coffee card”.");
+    }
+    let required = v.check(
+        "stamps_required",
+        input
+            .stamps_required
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (2..=100).contains(n))
+            .ok_or_else(|| "Enter a number of stamps from 2 to 100.".to_string()),
+    );
+    let reward_id = input.reward_id.trim().parse::<i64>().ok();
+    let rewards = super::rewards::list(db, program.id).await?;
+    if !reward_id.is_some_and(|id| rewards.iter().any(|r| r.id == id && r.active)) {
+        v.add("reward_id", "Choose one of the program's active rewards.");
+    }
+    let sku = optional_code(&mut v, "sku", &input.sku);
+    let category = optional_code(&mut v, "category", &input.category);
+    if sku.is_some() && category.is_some() {
+        v.add("category", "Choose a product or a category, not both.");
+    }
+    let min_amount = if input.min_amount.trim().is_empty() {
+        Some(0)
+    } else {
+        v.check(
+            "min_amount",
+            crate::domain::validate::amount(&input.min_amount, &program.currency_code),
+        )
+    };
+    v.finish()?;
+    let mut tx = db.begin_write().await?;
+    let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+        "INSERT INTO stamp_cards (program_id, name, stamps_required, reward_id, sku, category, min_amount_minor, \
+         active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8) RETURNING id",
+    )
+    .bind(program.id)
+    .bind(name)
+    .bind(required.unwrap_or(10))
+    .bind(reward_id)
+    .bind(&sku)
+    .bind(&category)
+    .bind(min_amount.unwrap_or(0))
+    .bind(Timestamp::now().0)
+    .fetch_one(&mut *tx)
+    .await;
+    let id = match inserted {
+        Ok(id) => id,
+        Err(e)
+            if crate::server::db::is_unique_violation(
+                &e,
+                "stamp_cards_program_name",
+                "stamp_cards.program_id",
+            ) =>
+        {
+            return Err(AppError::field(
+                "name",
+                "The program already has a stamp card with this name.",
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let saved = card(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Stops a card collecting stamps; stamps already collected stay visible.
+pub async fn deactivate(db: &Db, program_id: i64, id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query("UPDATE stamp_cards SET active = 0 WHERE id = $1 AND program_id = $2")
+        .bind(id)
+        .bind(program_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    if n == 0 {
+        return Err(AppError::not_found("Stamp card"));
+    }
+    Ok(())
+}
+
+/// The member's stamps on every active card of their programs (zero where none yet).
+pub async fn balances(db: &Db, member_id: i64) -> Result<Vec<StampBalance>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT s.id AS stamp_card_id, s.program_id, s.name, CAST(COALESCE(b.stamps, 0) AS BIGINT) AS stamps, \
+         s.stamps_required, r.name AS reward_name FROM memberships m \
+         JOIN stamp_cards s ON s.program_id = m.program_id AND s.active = 1 \
+         JOIN rewards r ON r.id = s.reward_id \
+         LEFT JOIN stamp_balances b ON b.membership_id = m.id AND b.stamp_card_id = s.id \
+         WHERE m.member_id = $1 AND m.merged_into IS NULL ORDER BY s.program_id, s.name",
+    )
+    .bind(member_id)
+    .fetch_all(&db.pool)
+    .await?)
+}
+
+/// Adds (or with a negative count, takes) stamps and appends the movement. Returns the
+/// stamps after. The caller holds the membership lock.
+#[allow(clippy::too_many_arguments)]
+async fn apply(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    card_id: i64,
+    kind: &str,
+    stamps: i64,
+    reference: Option<&str>,
+    dedup_key: Option<&str>,
+    issued_reward_id: Option<i64>,
+    by: Option<i64>,
+    at: Timestamp,
+) -> Result<i64, AppError> {
+    // Adding may create the row; taking only updates it (the CHECK refuses a negative new row).
+    let sql = if stamps >= 0 {
+        "INSERT INTO stamp_balances (membership_id, stamp_card_id, stamps) VALUES ($1, $2, $3) \
+         ON CONFLICT (membership_id, stamp_card_id) DO UPDATE SET stamps = stamp_balances.stamps + excluded.stamps \
+         RETURNING stamps"
+    } else {
+        "UPDATE stamp_balances SET stamps = stamps + $3 WHERE membership_id = $1 AND stamp_card_id = $2 RETURNING stamps"
+    };
+    let after: i64 = sqlx::query_scalar(sql)
+        .bind(membership_id)
+        .bind(card_id)
+        .bind(stamps)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO stamp_movements (membership_id, stamp_card_id, kind, stamps, stamps_after, reference, dedup_key, \
+         issued_reward_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(membership_id)
+    .bind(card_id)
+    .bind(kind)
+    .bind(stamps)
+    .bind(after)
+    .bind(reference)
+    .bind(dedup_key)
+    .bind(issued_reward_id)
+    .bind(by)
+    .bind(at.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(after)
+}
+
+/// Adds stamps once per `dedup_key`, then turns every full card into its reward. When the
+/// reward is out of stock the stamps stay and the card fills again later.
+#[allow(clippy::too_many_arguments)]
+async fn add(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    card: &StampCard,
+    kind: &str,
+    stamps: i64,
+    reference: Option<&str>,
+    dedup_key: &str,
+    by: Option<i64>,
+    at: Timestamp,
+) -> Result<StampReceipt, AppError> {
+    let seen: Option<i64> =
+        sqlx::query_scalar("SELECT stamps_after FROM stamp_movements WHERE dedup_key = $1")
+            .bind(dedup_key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if seen.is_some() {
+        return Err(AppError::conflict("These stamps were already counted."));
+    }
+    let mut now_stamps = apply(
+        conn,
+        membership_id,
+        card.id,
+        kind,
+        stamps,
+        reference,
+        Some(dedup_key),
+        None,
+        by,
+        at,
+    )
+    .await?;
+    let mut codes = Vec::new();
+    while now_stamps >= card.stamps_required {
+        let reward = super::rewards::get(conn, card.reward_id).await?;
+        if !reward.active || !super::rewards::take_stock(conn, reward.id).await? {
+            tracing::warn!(
+                card = card.id,
+                reward = reward.id,
+                "stamp card full but its reward is unavailable"
+            );
+            break;
+        }
+        // The reward costs no points; the zero-point transaction keeps it in the ledger's history.
+        let description = format!("{} full: {}", card.name, reward.name);
+        let meta = Meta {
+            kind: "stamps",
+            channel: "store",
+            reference: Some(&card.name),
+            description: &description,
+            recorded_by: by,
+            ..Meta::default()
+        };
+        let postings = [
+            Posting::new(Account::Wallet, 0),
+            Posting::new(Account::Redemption, 0),
+        ];
+        let program_id = card.program_id;
+        let (tx_id, _) = ledger::book(conn, program_id, Some(membership_id), &meta, &postings, at).await?;
+        let issued =
+            super::rewards::issue_in(conn, &reward, membership_id, tx_id, 0, false, None, at).await?;
+        now_stamps = apply(
+            conn,
+            membership_id,
+            card.id,
+            "reward",
+            -card.stamps_required,
+            Some(&reward.name),
+            None,
+            Some(issued.id),
+            by,
+            at,
+        )
+        .await?;
+        codes.push(issued.code);
+    }
+    Ok(StampReceipt {
+        stamp_card_id: card.id,
+        added: stamps,
+        stamps: now_stamps,
+        rewards: codes,
+    })
+}
+
+/// Stamps an order earns, inside the order's transaction: one per matching item, or one
+/// per order of at least the card's minimum. Counted once per order.
+pub async fn for_order(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    membership_id: i64,
+    order_row: i64,
+    input: &OrderInput,
+    by: Option<i64>,
+    at: Timestamp,
+) -> Result<Vec<StampReceipt>, AppError> {
+    let cards: Vec<StampCard> = sqlx::query_as(&format!(
+        "{CARD_SELECT} WHERE s.program_id = $1 AND s.active = 1 ORDER BY s.id"
+    ))
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::new();
+    for card in cards {
+        let count: i64 = match (&card.sku, &card.category) {
+            (Some(sku), _) => input
+                .lines
+                .iter()
+                .filter(|l| &l.sku == sku)
+                .map(|l| l.quantity.max(0))
+                .sum(),
+            (None, Some(cat)) => input
+                .lines
+                .iter()
+                .filter(|l| l.category.as_ref() == Some(cat))
+                .map(|l| l.quantity.max(0))
+                .sum(),
+            (None, None) => i64::from(input.amount_minor > 0 && input.amount_minor >= card.min_amount_minor),
+        };
+        if count == 0 {
+            continue;
+        }
+        let key = format!("order:{order_row}:{}", card.id);
+        out.push(
+            add(
+                conn,
+                membership_id,
+                &card,
+                "order",
+                count,
+                Some(&input.channel_order_id),
+                &key,
+                by,
+                at,
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// What an order's stamps came to, for a replayed receipt.
+pub async fn receipts_for_order(
+    conn: &mut AnyConnection,
+    order_row: i64,
+) -> Result<Vec<StampReceipt>, AppError> {
+    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT stamp_card_id, stamps, stamps_after FROM stamp_movements WHERE dedup_key LIKE $1 ORDER BY id",
+    )
+    .bind(format!("order:{order_row}:%"))
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(stamp_card_id, added, stamps)| StampReceipt {
+            stamp_card_id,
+            added,
+            stamps,
+            rewards: Vec::new(),
+        })
+        .collect())
+}
+
+/// Stamps from a paper card, typed in at the desk. The paper card's serial counts once.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn add_paper(db: &Db, input: &PaperStampsInput, by: Option<i64>) -> Result<StampReceipt, AppError> {
+    let now = Timestamp::now();
+    let card = card(&mut *db.pool.acquire().await?, input.stamp_card_id).await?;
+    let mut v = Validator::new();
+    let stamps = v.check(
+        "stamps",
+        input
+            .stamps
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=card.stamps_required * 5).contains(n))
+            .ok_or_else(|| {
+                format!(
+                    "Enter the stamps on the paper card, 1 to {}.",
+                    card.stamps_required * 5
+                )
+            }),
+    );
+    let serial = input.paper_serial.trim();
+    if serial.is_empty() || serial.chars().count() > 40 {
+        v.add(
+            "paper_serial",
+            "Enter the number printed on the paper card (1 to 40 characters).",
+        );
+    }
+    v.finish()?;
+    if !card.active {
+        return Err(AppError::field(
+            "stamp_card_id",
+            "This stamp card is no longer in use.",
+        ));
+    }
+    super::members::get(db, input.member_id).await?;
+    let program = super::orders::active_program(db, card.program_id).await?;
+    let mut tx = db.begin_write().await?;
+    let membership_id = super::members::join_in(&mut tx, input.member_id, program.id, now).await?;
+    ledger::lock(&mut tx, membership_id).await?;
+    let key = format!("paper:{}:{}", card.id, serial.to_uppercase());
+    let reference = format!("Paper card {serial}");
+    let receipt = add(
+        &mut tx,
+        membership_id,
+        &card,
+        "paper",
+        stamps.unwrap_or(0),
+        Some(&reference),
+        &key,
+        by,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        AppError::Conflict { .. } => AppError::field("paper_serial", "This paper card was already counted."),
+        e => e,
+    })?;
+    tx.commit().await?;
+    Ok(receipt)
+}
+
+/// Moves stamps between two locked memberships (merges and their reversal).
+#[allow(clippy::too_many_arguments)]
+pub async fn move_stamps(
+    conn: &mut AnyConnection,
+    card_id: i64,
+    from: i64,
+    to: i64,
+    stamps: i64,
+    reference: &str,
+    by: Option<i64>,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    if stamps <= 0 {
+        return Ok(());
+    }
+    apply(
+        conn,
+        from,
+        card_id,
+        "merge",
+        -stamps,
+        Some(reference),
+        None,
+        None,
+        by,
+        at,
+    )
+    .await?;
+    apply(
+        conn,
+        to,
+        card_id,
+        "merge",
+        stamps,
+        Some(reference),
+        None,
+        None,
+        by,
+        at,
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,373 @@
+//! Identity and cards against real databases: printed card batches, points and stamps
+//! collected on a card before anyone registers it, linking the card, member merges and
+//! their reversal, paper stamp cards, and the books reconciling after each story.
+
+use omniloyal::error::AppError;
+use omniloyal::model::card::{BatchInput, PaperStampsInput, StampCardInput};
+use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
+use omniloyal::model::user::Role;
+use omniloyal::model::webhook::WebhookInput;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{cards, ledger, members, merges, orders, rewards, stamps};
+use omniloyal::server::{jobs, webhooks};
+
+use crate::engine::{assert_reconciles, balance, order, reward_input, world, World};
+use crate::on_both_backends;
+use crate::support::make_user;
+
+async fn batch(db: &Db, w: &World, size: &str) -> Vec<(String, String)> {
+    let b = cards::create_batch(
+        db,
+        &BatchInput {
+            program_id: w.program.id,
+            label: "Spring print run".into(),
+            size: size.into(),
+        },
+        Some(w.staff_id),
+    )
+    .await
+    .expect("batch");
+    cards::print(db, b.id)
+        .await
+        .unwrap()
+        .cards
+        .into_iter()
+        .map(|c| (c.number, c.security_code))
+        .collect()
+}
+
+async fn coffee_card(db: &Db, w: &World, required: &str) -> i64 {
+    let reward = rewards::save(db, &reward_input(w.program.id, "Stamp coffee", "1000"))
+        .await
+        .unwrap();
+    stamps::save(
+        db,
+        &StampCardInput {
+            program_id: w.program.id,
+            name: "Coffee card".into(),
+            stamps_required: required.into(),
+            reward_id: reward.id.to_string(),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("stamp card")
+    .id
+}
+
+async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
+    let found = members::find(db, identifier).await.unwrap();
+    assert_eq!(found.len(), 1, "{identifier} names one member");
+    found.into_iter().next().unwrap()
+}
+
+async fn wallet(db: &Db, member_id: i64, program_id: i64) -> (i64, i64) {
+    members::memberships(db, member_id)
+        .await
+        .unwrap()
+        .iter()
+        .find(|m| m.program_id == program_id)
+        .map(|m| (m.balance, m.pending))
+        .unwrap_or((0, 0))
+}
+
+async fn disabled_at(db: &Db, user_id: i64) -> Option<i64> {
+    sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let card_id = coffee_card(&db, &w, "3").await;
+    let printed = batch(&db, &w, "5").await;
+    assert_eq!(printed.len(), 5);
+    let (number, code) = printed[0].clone();
+    assert!(
+        omniloyal::domain::card::normalize(&number).is_some(),
+        "Luhn-valid numbers"
+    );
+
+    // Concurrent first uses of an unregistered card share one holder.
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let (db, number) = (db.clone(), number.clone());
+        tasks.push(tokio::spawn(async move { one(&db, &number).await.id }));
+    }
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one holder for one card: {ids:?}");
+    let holder = one(&db, &number).await;
+    assert_eq!(holder.kind, "card");
+
+    // Three purchases on the card: 300 points and a full stamp card (its reward issued).
+    for i in 0..3 {
+        let r = orders::record_order(
+            &db,
+            w.program.id,
+            holder.id,
+            &order(&format!("card-{i}"), 1000),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.stamps.len(), 1);
+        assert_eq!(r.stamps[0].stamp_card_id, card_id);
+        if i == 2 {
+            assert_eq!(r.stamps[0].stamps, 0, "the full card starts again");
+            assert_eq!(r.stamps[0].rewards.len(), 1, "the reward is issued");
+        }
+    }
+    assert_eq!(wallet(&db, holder.id, w.program.id).await, (300, 0));
+    let held = rewards::issued_for_member(&db, holder.id).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].points, 0, "a stamp reward costs no points");
+
+    // A wrong security code links nothing.
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let err = cards::link(&db, &number, w.member_id, Some(wrong), None)
+        .await
+        .unwrap_err();
+    assert!(err.field_message("security_code").is_some(), "{err:?}");
+    assert_eq!(balance(&db, &w).await, (0, 0));
+
+    let linked = cards::link(&db, &number, w.member_id, Some(&code), None)
+        .await
+        .unwrap();
+    assert_eq!((linked.points, linked.stamps), (300, 0));
+    assert_eq!(balance(&db, &w).await, (300, 0));
+    assert_eq!(wallet(&db, holder.id, w.program.id).await, (0, 0));
+    assert_eq!(
+        one(&db, &number).await.id,
+        w.member_id,
+        "the card finds the member now"
+    );
+    let theirs = rewards::issued_for_member(&db, w.member_id).await.unwrap();
+    assert_eq!(theirs.len(), 1, "the open stamp reward moved with the card");
+    // The card's history shows in the member's history.
+    let history = members::history(&db, w.member_id, 50).await.unwrap();
+    assert!(
+        history.iter().filter(|l| l.kind == "earn").count() >= 3,
+        "{history:?}"
+    );
+
+    // Linking again is a no-op; linking to someone else is refused.
+    let again = cards::link(&db, &number, w.member_id, Some(&code), None)
+        .await
+        .unwrap();
+    assert_eq!(again.merge_id, None);
+    let other = make_user(&db, Role::Member, &format!("o{}@x.io", rand::random::<u32>())).await;
+    let other = members::for_user(&db, other.id).await.unwrap();
+    let err = cards::link(&db, &number, other.id, None, None).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+
+    // An order sent with the card number now books on the member.
+    let via_card = one(&db, &number).await;
+    orders::record_order(&db, w.program.id, via_card.id, &order("after-link", 500), None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (350, 0));
+    // Not a printed card: a clear field error.
+    let err = cards::link(&db, "6000 0000 0006", w.member_id, None, None)
+        .await
+        .unwrap_err();
+    assert!(err.field_message("card_number").is_some(), "{err:?}");
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn merges_combine_members_and_reverse_exactly(db: Db) {
+    let w = world(&db, |p| {
+        p.expiry_mode = "fixed".into();
+        p.expiry_months = "12".into();
+    })
+    .await;
+    webhooks::create(
+        &db,
+        &WebhookInput {
+            url: "http://127.0.0.1:9/hook".into(),
+            description: String::new(),
+            events: vec!["member.merged".into(), "member.unmerged".into()],
+        },
+    )
+    .await
+    .unwrap();
+    let dup_user = make_user(&db, Role::Member, &format!("dup{}@x.io", rand::random::<u32>())).await;
+    let dup = members::for_user(&db, dup_user.id).await.unwrap();
+    members::link_identifier(&db, dup.id, "external:web", &format!("cust-{}", dup.id))
+        .await
+        .unwrap();
+    orders::record_order(&db, w.program.id, dup.id, &order("dup-1", 1000), None)
+        .await
+        .unwrap();
+    orders::record_order(&db, w.program.id, w.member_id, &order("main-1", 500), None)
+        .await
+        .unwrap();
+
+    // Bad input changes nothing.
+    let err = merges::merge(&db, dup.id, w.member_id, "x", Some(w.staff_id))
+        .await
+        .unwrap_err();
+    assert!(err.field_message("reason").is_some());
+    let err = merges::merge(&db, w.member_id, w.member_id, "Same person", None)
+        .await
+        .unwrap_err();
+    assert!(err.field_message("source").is_some());
+
+    let merged = merges::merge(
+        &db,
+        dup.id,
+        w.member_id,
+        "Same person, two accounts",
+        Some(w.staff_id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(merged.points, 100);
+    assert_eq!(balance(&db, &w).await, (150, 0));
+    assert_eq!(wallet(&db, dup.id, w.program.id).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+    // Retrying the merge answers with the same merge.
+    let again = merges::merge(
+        &db,
+        dup.id,
+        w.member_id,
+        "Same person, two accounts",
+        Some(w.staff_id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.id, merged.id);
+    // The duplicate's email and external id now find the target; its sign-in is closed.
+    assert_eq!(one(&db, &dup_user.email).await.id, w.member_id);
+    assert_eq!(
+        members::resolve(&db, &format!("cust-{}", dup.id))
+            .await
+            .unwrap()
+            .id,
+        w.member_id
+    );
+    let disabled = disabled_at(&db, dup_user.id).await;
+    assert!(disabled.is_some());
+    // A return of the duplicate's order takes points back from the merged account.
+    let history = members::history(&db, w.member_id, 50).await.unwrap();
+    assert!(history.iter().any(|l| l.kind == "merge" && l.points == 100));
+    // The audit trail names both sides and who merged.
+    let trail = merges::for_member(&db, w.member_id).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert!(trail[0].summary.starts_with("100 points"), "{}", trail[0].summary);
+    assert!(trail[0].merged_by.is_some());
+
+    // Reverse: the 100 go back, the identifiers and sign-in return.
+    let ms = members::membership_id(&db, w.member_id, w.program.id)
+        .await
+        .unwrap();
+    ledger::adjust(&db, Some(w.staff_id), ms, -20, "Correction test", "adj-1")
+        .await
+        .unwrap();
+    let reversed = merges::reverse(&db, merged.id, Some(w.staff_id)).await.unwrap();
+    assert!(reversed.reversed_at.is_some());
+    assert_eq!(balance(&db, &w).await, (30, 0));
+    assert_eq!(wallet(&db, dup.id, w.program.id).await, (100, 0));
+    assert_eq!(one(&db, &dup_user.email).await.id, dup.id);
+    assert_eq!(
+        members::resolve(&db, &format!("cust-{}", dup.id))
+            .await
+            .unwrap()
+            .id,
+        dup.id
+    );
+    let disabled = disabled_at(&db, dup_user.id).await;
+    assert!(disabled.is_none());
+    assert_reconciles(&db, w.program.id).await;
+    let err = merges::reverse(&db, merged.id, None).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }));
+
+    // Merge again, spend what came over: the reversal is refused and changes nothing.
+    let second = merges::merge(&db, dup.id, w.member_id, "Merged again", None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (130, 0));
+    ledger::adjust(&db, Some(w.staff_id), ms, -120, "Spent it", "adj-2")
+        .await
+        .unwrap();
+    let err = merges::reverse(&db, second.id, None).await.unwrap_err();
+    assert!(matches!(err, AppError::InsufficientPoints { .. }), "{err:?}");
+    assert_eq!(balance(&db, &w).await, (10, 0));
+    assert_eq!(one(&db, &dup_user.email).await.id, w.member_id, "still merged");
+    assert_reconciles(&db, w.program.id).await;
+
+    let events: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE event_type IN ('member.merged', 'member.unmerged')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(events, 3, "two merges and one reversal announced");
+}
+
+async fn pending_points_follow_a_merge_and_its_reversal(db: Db) {
+    let w = world(&db, |p| p.pending_days = "14".into()).await;
+    let dup_user = make_user(&db, Role::Member, &format!("p{}@x.io", rand::random::<u32>())).await;
+    let dup = members::for_user(&db, dup_user.id).await.unwrap();
+    orders::record_order(&db, w.program.id, dup.id, &order("pend-1", 1000), None)
+        .await
+        .unwrap();
+    let merged = merges::merge(&db, dup.id, w.member_id, "Duplicate account", None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (0, 100));
+    // The hold releases to the member it now belongs to.
+    jobs::run_all(&db, Timestamp(Timestamp::now().0 + 15 * SECONDS_PER_DAY))
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (100, 0));
+    // Reversal returns the released points from the wallet.
+    merges::reverse(&db, merged.id, None).await.unwrap();
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert_eq!(wallet(&db, dup.id, w.program.id).await, (100, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+async fn paper_stamp_cards_count_once(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let card_id = coffee_card(&db, &w, "5").await;
+    let input = |stamps: &str, serial: &str| PaperStampsInput {
+        member_id: w.member_id,
+        stamp_card_id: card_id,
+        stamps: stamps.into(),
+        paper_serial: serial.into(),
+    };
+    let r = stamps::add_paper(&db, &input("4", "P-100"), Some(w.staff_id))
+        .await
+        .unwrap();
+    assert_eq!((r.added, r.stamps), (4, 4));
+    let err = stamps::add_paper(&db, &input("4", "p-100"), Some(w.staff_id))
+        .await
+        .unwrap_err();
+    assert!(err.field_message("paper_serial").is_some(), "{err:?}");
+    for bad in ["0", "-1", "26", "many"] {
+        let err = stamps::add_paper(&db, &input(bad, "P-101"), None)
+            .await
+            .unwrap_err();
+        assert!(err.field_message("stamps").is_some(), "{bad}: {err:?}");
+    }
+    // Two more stamps fill the card: the reward is issued and one stamp carries over.
+    let r = stamps::add_paper(&db, &input("2", "P-102"), None).await.unwrap();
+    assert_eq!((r.stamps, r.rewards.len()), (1, 1));
+    let b = stamps::balances(&db, w.member_id).await.unwrap();
+    assert_eq!(b[0].stamps, 1);
+    assert_eq!(balance(&db, &w).await, (0, 0), "stamps never touch points");
+    assert_reconciles(&db, w.program.id).await;
+}
+
+on_both_backends!(
+    card_points_and_stamps_move_to_the_member_who_links_the_card,
+    merges_combine_members_and_reverse_exactly,
+    pending_points_follow_a_merge_and_its_reversal,
+    paper_stamp_cards_count_once,
+);
