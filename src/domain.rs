@@ -1,5 +1,6 @@
 //! Pure rules, compiled for the server and the browser alike, each with unit tests beside it.
 
+pub mod birthdays;
 pub mod card;
 pub mod currency;
 pub mod dates;

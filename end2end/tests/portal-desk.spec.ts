@@ -21,7 +21,7 @@ test("a member signs up and joins; a staff purchase appears on the portal withou
   const card = member.getByRole("region", { name: "Café Aurora Rewards" });
   await expect(card.getByTestId("balance")).toHaveText("0");
   await expect(card.getByText("Green")).toBeVisible();
-  const cardNumber = (await member.getByLabel("Card number").textContent())!.trim();
+  const cardNumber = (await member.getByLabel("Card number", { exact: true }).textContent())!.trim();
 
   // Mark the page: a reload would wipe this.
   await member.evaluate(() => ((window as unknown as { __stay: boolean }).__stay = true));

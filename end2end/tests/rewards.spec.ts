@@ -52,10 +52,10 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
 
   // A goodwill adjustment needs a reason; it lands in the ledger with it.
   await found.getByText("Adjust the balance by hand").click();
-  await found.getByLabel("Points").fill("10");
+  await found.getByLabel("Points", { exact: true }).fill("10");
   await found.getByRole("button", { name: "Adjust" }).click();
   await expect(found.getByText("Say why you are adjusting the balance.")).toBeVisible();
-  await found.getByLabel("Reason").fill("Coffee was cold");
+  await found.getByLabel("Reason", { exact: true }).fill("Coffee was cold");
   await found.getByRole("button", { name: "Adjust" }).click();
   await expect(staff.getByText("Adjusted by 10; balance now 35.")).toBeVisible();
 

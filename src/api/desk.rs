@@ -80,17 +80,32 @@ pub async fn redeem_reward(input: RedeemInput) -> Result<IssuedReward, AppError>
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let request_id = forms::request_id(&input.request_id).map_err(guard::reject)?;
-    rewards::redeem(
+    let points = match input.points.trim() {
+        "" => None,
+        typed => Some(
+            crate::domain::validate::integer(typed, 1, 100_000_000)
+                .map_err(|m| guard::reject(AppError::field("points", m)))?,
+        ),
+    };
+    let issued = rewards::redeem_with(
         &db,
         input.member_id,
         input.reward_id,
+        points,
         Channel::Store,
         &request_id,
         false,
         Some(staff.id),
     )
     .await
-    .map_err(guard::reject)
+    .map_err(guard::reject)?;
+    if issued.kind == "points_payment" && issued.status == "issued" {
+        // The desk is the till: a payment with points is taken off this purchase now.
+        return rewards::use_code(&db, &issued.code, Some(&issued.pin), Channel::Store)
+            .await
+            .map_err(guard::reject);
+    }
+    Ok(issued)
 }
 
 /// Uses a reward code at the till (a member shows the code from the portal).

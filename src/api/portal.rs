@@ -19,7 +19,13 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
     let history = members::history(&db, member.id, HISTORY_LINES).await?;
     let mut offers = Vec::new();
     for m in &memberships {
-        offers.extend(rewards::offers(&db, m.membership_id, Some(Channel::Web)).await?);
+        // Paying with points happens at a checkout (till or web shop), not on the portal.
+        offers.extend(
+            rewards::offers(&db, m.membership_id, Some(Channel::Web))
+                .await?
+                .into_iter()
+                .filter(|o| o.reward.kind != "points_payment"),
+        );
     }
     let issued = rewards::issued_for_member(&db, member.id).await?;
     let referral_code = members::referral_code(&db, member.id).await?;
@@ -92,4 +98,14 @@ pub async fn link_my_card(
     )
     .await
     .map_err(guard::reject)
+}
+
+/// The member gives (or changes) their date of birth for the yearly birthday reward.
+#[server(endpoint = "set_my_birth_date")]
+pub async fn set_my_birth_date(birth_date: String) -> Result<Option<String>, AppError> {
+    use crate::server::auth::guard;
+    let (db, member) = guard::require_member().await?;
+    crate::server::repo::members::set_birth_date(&db, member.id, &birth_date)
+        .await
+        .map_err(guard::reject)
 }

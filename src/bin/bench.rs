@@ -206,6 +206,7 @@ async fn seed(db: &Db, n_members: usize) -> Result<(i64, String, Vec<String>), S
                 phone: String::new(),
                 password: "bench-password-1".into(),
                 referral_code: String::new(),
+                birth_date: String::new(),
             },
         )
         .await

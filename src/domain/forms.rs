@@ -159,6 +159,7 @@ pub struct ValidSignup {
     pub password: String,
     /// Normalised (upper case, no spaces); existence is checked by the server.
     pub referral_code: Option<String>,
+    pub birth_date: Option<String>,
 }
 
 pub fn signup(input: &SignupInput) -> Result<ValidSignup, AppError> {
@@ -167,6 +168,11 @@ pub fn signup(input: &SignupInput) -> Result<ValidSignup, AppError> {
     let email = v.check("email", validate::email(&input.email));
     let phone = v.check("phone", validate::phone(&input.phone));
     let password = v.check("password", validate::password(&input.password));
+    let today = chrono::Utc::now().date_naive();
+    let birth_date = v.check(
+        "birth_date",
+        super::birthdays::parse_birth_date(&input.birth_date, today),
+    );
     let code: String = input
         .referral_code
         .chars()
@@ -183,6 +189,7 @@ pub fn signup(input: &SignupInput) -> Result<ValidSignup, AppError> {
         phone: phone.flatten(),
         password: password.unwrap_or_default(),
         referral_code: (!code.is_empty()).then_some(code),
+        birth_date: birth_date.flatten(),
     })
 }
 

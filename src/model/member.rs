@@ -15,6 +15,8 @@ pub struct Member {
     pub card_number: String,
     /// "registered", or "card" for the holder of a printed card nobody has registered yet.
     pub kind: String,
+    /// "YYYY-MM-DD", if the member gave it.
+    pub birth_date: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
 }

@@ -12,6 +12,7 @@ pub const REWARD_KINDS: &[(&str, &str)] = &[
     ("free_product", "Free product"),
     ("gift_card", "Gift card value"),
     ("entitlement", "VIP event / early access"),
+    ("points_payment", "Pay with points (points to money at checkout)"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +24,8 @@ pub struct Reward {
     pub description: String,
     pub kind: String,
     pub cost_points: i64,
-    /// Minor units for fixed discounts and gift cards, percent for percent discounts.
+    /// Minor units for fixed discounts and gift cards, percent for percent discounts; for
+    /// paying with points, the most one payment may cover (0: no limit).
     pub value: i64,
     pub sku: Option<String>,
     /// None: unlimited.
@@ -59,6 +61,7 @@ impl Reward {
             ),
             "free_product" => format!("Free {}", self.sku.as_deref().unwrap_or("product")),
             "voucher" => "Partner voucher".into(),
+            "points_payment" => "Pay with points".into(),
             _ => "Entitlement".into(),
         }
     }
@@ -141,6 +144,9 @@ pub struct RedeemInput {
     pub member_id: i64,
     pub reward_id: i64,
     pub request_id: String,
+    /// For paying with points: how many points, as typed.
+    #[serde(default)]
+    pub points: String,
 }
 
 /// The desk's "use a code" form.

@@ -116,6 +116,9 @@ pub struct SignupInput {
     /// A friend's referral code, optional.
     #[serde(default)]
     pub referral_code: String,
+    /// "YYYY-MM-DD", optional: the program's birthday reward comes once a year.
+    #[serde(default)]
+    pub birth_date: String,
 }
 
 /// The admin's form for staff, analyst and admin accounts.

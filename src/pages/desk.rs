@@ -270,24 +270,35 @@ fn RewardList(
             let nonce = nonce.clone();
             let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", redeem.version().get());
             let blocked = o.unavailable.clone().or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
+            let paying = o.reward.kind == "points_payment";
+            let points_id = format!("pay-{member_id}-{reward_id}");
+            let cost = if paying {
+                format!(" · from {} points", o.reward.cost_points)
+            } else {
+                format!(" · {} points", o.reward.cost_points)
+            };
             view! {
                 <li class="reward">
                     <div>
                         <strong>{o.reward.name.clone()}</strong>
-                        <span class="muted">{format!(" · {} points", o.reward.cost_points)}</span>
+                        <span class="muted">{cost}</span>
                         {blocked.clone().map(|b| view! { <p class="hint">{b}</p> })}
                     </div>
                     <ActionForm action=redeem attr:class="inline">
                         <input type="hidden" name="input[member_id]" value=member_id />
                         <input type="hidden" name="input[reward_id]" value=reward_id />
                         <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
+                        {paying.then(|| view! {
+                            <label for=points_id.clone()>"Points to pay with"</label>
+                            <input id=points_id.clone() name="input[points]" inputmode="numeric" size="7" />
+                        })}
                         <button
                             type="submit"
                             class="button secondary"
                             disabled=move || blocked.is_some() || pending.get()
-                            aria-label=format!("Redeem {}", o.reward.name)
+                            aria-label=format!("{} {}", if paying { "Pay with" } else { "Redeem" }, o.reward.name)
                         >
-                            "Redeem"
+                            {if paying { "Pay" } else { "Redeem" }}
                         </button>
                     </ActionForm>
                 </li>
@@ -377,7 +388,13 @@ fn RewardReceipt(action: ServerAction<RedeemReward>) -> impl IntoView {
         action.value().get().and_then(Result::ok).map(|r| {
             view! {
                 <section class="card receipt" role="status" aria-live="polite">
-                    <h2>{format!("Redeemed: {}", r.reward_name)}</h2>
+                    <h2>
+                        {if r.kind == "points_payment" {
+                            format!("Paid with points: {} off this purchase", crate::domain::currency::format_minor(r.value, "").trim_end())
+                        } else {
+                            format!("Redeemed: {}", r.reward_name)
+                        }}
+                    </h2>
                     <p>
                         "Code " <strong class="mono">{r.code.clone()}</strong> " · PIN "
                         <strong class="mono">{r.pin.clone()}</strong>
@@ -598,7 +615,7 @@ fn MergeForm(member_id: i64, name: String, action: ServerAction<MergeMembers>) -
                     error=err("source")
                     autocomplete="off"
                 />
-                <Field label="Reason" name="input[reason]" scope=scope hint="Kept with the merge and your name." error=err("reason") />
+                <Field label="Reason for the merge" name="input[reason]" scope=scope hint="Kept with the merge and your name." error=err("reason") />
                 <button type="submit" class="button secondary" disabled=move || pending.get()>
                     {format!("Merge into {name}")}
                 </button>

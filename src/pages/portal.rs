@@ -7,7 +7,9 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::portal::{joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward};
+use crate::api::portal::{
+    joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
+};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::{card, currency};
@@ -25,6 +27,7 @@ pub fn PortalPage() -> impl IntoView {
     let redeemed = successes(redeem);
     let link = ServerAction::<LinkMyCard>::new();
     let linked = successes(link);
+    let birthday = ServerAction::<SetMyBirthDate>::new();
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -44,6 +47,7 @@ pub fn PortalPage() -> impl IntoView {
             {move || overview.get().map(|r| or_error(r, move |o| overview_view(o, redeem)))}
         </Transition>
         <LinkCardForm action=link />
+        <BirthdayForm action=birthday />
         <Transition fallback=|| ()>
             {move || {
                 joinable
@@ -96,6 +100,12 @@ fn overview_view(o: PortalOverview, redeem: ServerAction<RedeemMyReward>) -> imp
                 <p class="muted">"Show this at the till"</p>
                 <p class="card-holder">{member.name.clone()}</p>
                 <p class="card-number mono" aria-label="Card number">{card::grouped(&member.card_number)}</p>
+                <p class="muted">
+                    {match &member.birth_date {
+                        Some(d) => format!("Birthday: {}", &d[5..]),
+                        None => "Add your birthday below for a yearly treat.".into(),
+                    }}
+                </p>
             </section>
             {if memberships.is_empty() {
                 view! {
@@ -356,7 +366,7 @@ fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
                 <summary>"Have a printed card? Register it"</summary>
                 <ActionForm action attr:class="purchase">
                     <FormNotice result=value />
-                    <Field label="Card number" name="input[card_number]" scope="link" inputmode="numeric" error=err("card_number") autocomplete="off" />
+                    <Field label="Printed card number" name="input[card_number]" scope="link" inputmode="numeric" error=err("card_number") autocomplete="off" />
                     <Field
                         label="Security code"
                         name="input[security_code]"
@@ -371,6 +381,38 @@ fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
                 {move || value.get().and_then(Result::ok).map(|r| view! {
                     <p class="notice success" role="status">
                         {format!("Card {} registered: {} points and {} stamps added.", card::grouped(&r.card_number), r.points, r.stamps)}
+                    </p>
+                })}
+            </details>
+        </section>
+    }
+}
+
+/// The member's date of birth, for the yearly birthday reward.
+#[component]
+fn BirthdayForm(action: ServerAction<SetMyBirthDate>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    view! {
+        <section class="card" aria-label="Birthday">
+            <details>
+                <summary>"Your birthday"</summary>
+                <ActionForm action attr:class="purchase">
+                    <FormNotice result=value />
+                    <Field
+                        label="Date of birth"
+                        name="birth_date"
+                        kind="date"
+                        autocomplete="bday"
+                        hint="Programs with a birthday reward give it once a year, on the day."
+                        error=err("birth_date")
+                    />
+                    <button type="submit" class="button" disabled=move || pending.get()>"Save birthday"</button>
+                </ActionForm>
+                {move || value.get().and_then(Result::ok).map(|d| view! {
+                    <p class="notice success" role="status">
+                        {match d { Some(d) => format!("Saved: {d}."), None => "Birthday removed.".into() }}
                     </p>
                 })}
             </details>

@@ -35,6 +35,14 @@ pub fn SignupPage() -> impl IntoView {
                     error=err("phone")
                 />
                 <Field
+                    label="Date of birth (optional)"
+                    name="input[birth_date]"
+                    kind="date"
+                    autocomplete="bday"
+                    hint="For a birthday treat each year."
+                    error=err("birth_date")
+                />
+                <Field
                     label="Referral code (optional)"
                     name="input[referral_code]"
                     value=referral

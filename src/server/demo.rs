@@ -223,6 +223,25 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
             "",
         ),
         ("Gold lounge evening", "entitlement", "300", "", "", gold, "40"),
+        // Points to money: at least 100 Stars, at most 10.00 EUR of an order.
+        (
+            "Stars at checkout",
+            "points_payment",
+            "100",
+            "10.00",
+            "",
+            String::new(),
+            "",
+        ),
+        (
+            "Free pastry",
+            "free_product",
+            "250",
+            "",
+            "PASTRY",
+            String::new(),
+            "",
+        ),
     ] {
         rewards::save(
             db,
@@ -240,6 +259,36 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
         )
         .await?;
     }
+    // A stamp card for pastries (web and app orders send lines with SKUs), and a print run
+    // of cards to hand out in store before anyone registers them.
+    let pastry = rewards::list(db, program.id)
+        .await?
+        .into_iter()
+        .find(|r| r.name == "Free pastry")
+        .map(|r| r.id.to_string())
+        .unwrap_or_default();
+    crate::server::repo::stamps::save(
+        db,
+        &crate::model::card::StampCardInput {
+            program_id: program.id,
+            name: "Pastry card".into(),
+            stamps_required: "6".into(),
+            reward_id: pastry,
+            sku: "PASTRY".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    crate::server::repo::cards::create_batch(
+        db,
+        &crate::model::card::BatchInput {
+            program_id: program.id,
+            label: "Opening print run".into(),
+            size: "20".into(),
+        },
+        None,
+    )
+    .await?;
     Ok(())
 }
 

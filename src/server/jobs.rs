@@ -1,5 +1,6 @@
 //! Scheduled work: expire lots, release pending points whose return window closed, free
-//! checkout reservations that were never confirmed, and re-evaluate tiers (downgrades). Every job is safe to run twice or on two
+//! checkout reservations that were never confirmed, re-evaluate tiers (downgrades) and award
+//! birthdays. Every job is safe to run twice or on two
 //! servers at once (each item is re-checked under its member's lock), so the in-process
 //! ticker and `omniloyal run-jobs` from cron can coexist.
 
@@ -8,7 +9,7 @@ use std::time::Duration;
 use crate::error::AppError;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::repo::{ledger, rewards, tiers};
+use crate::server::repo::{birthdays, ledger, rewards, tiers};
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -19,6 +20,7 @@ pub struct JobReport {
     pub released_points: i64,
     pub released_reservations: u64,
     pub tier_changes: u64,
+    pub birthdays: u64,
 }
 
 /// Runs every job once, as of `now`.
@@ -27,7 +29,9 @@ pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {
     let (expired_memberships, expired_points) = ledger::expire_due(db, now).await?;
     let released_reservations = rewards::release_stale_reservations(db, now).await?;
     let tier_changes = tiers::reevaluate_all(db, now).await?;
+    let birthdays = birthdays::award_due(db, now).await?;
     Ok(JobReport {
+        birthdays,
         expired_memberships,
         expired_points,
         released_holds,

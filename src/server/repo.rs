@@ -2,6 +2,7 @@
 //! are given with `domain::forms`, and write each change in one transaction.
 
 pub mod api_keys;
+pub mod birthdays;
 pub mod cards;
 pub mod insights;
 pub mod ledger;

@@ -336,6 +336,11 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             ],
         ),
         (
+            "set_my_birth_date",
+            Allowed::Roles(MEMBER),
+            vec![("birth_date", "not a date".into())],
+        ),
+        (
             "load_insights",
             Allowed::Roles(INSIGHTS),
             vec![("from", "".into()), ("to", "".into()), ("program_id", "0".into())],

@@ -844,6 +844,7 @@ mod referrals {
             phone: String::new(),
             password: "a long enough password".into(),
             referral_code: code.into(),
+            birth_date: String::new(),
         };
         let e = members::signup(&db, &signup("f0@x.io", "NOPE2345"))
             .await

@@ -365,7 +365,55 @@ async fn paper_stamp_cards_count_once(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+async fn birthdays_are_awarded_once_a_year_and_caught_up(db: Db) {
+    use chrono::Datelike;
+    let w = world(&db, |_| ()).await;
+    let mut gift = crate::engine::rule(
+        w.program.id,
+        "Birthday gift",
+        10,
+        omniloyal::model::rules::RuleEffect::FixedPoints { points: 50 },
+    );
+    gift.conditions.event_types = vec!["birthday".into()];
+    omniloyal::server::repo::rules::save(&db, &gift).await.unwrap();
+    let today = Timestamp::now().date();
+    let born = |days_ago: i64| {
+        let d = today - chrono::Duration::days(days_ago);
+        // A year that has the day (29 February only exists in leap years).
+        let year = if d.month() == 2 && d.day() == 29 {
+            1992
+        } else {
+            1990
+        };
+        format!("{year}-{:02}-{:02}", d.month(), d.day())
+    };
+    members::set_birth_date(&db, w.member_id, &born(0)).await.unwrap();
+    // Another member whose birthday was three days ago (the job was down), and one in ten days.
+    let late = make_user(&db, Role::Member, &format!("b{}@x.io", rand::random::<u32>())).await;
+    let late = members::for_user(&db, late.id).await.unwrap();
+    members::join(&db, late.id, w.program.id).await.unwrap();
+    members::set_birth_date(&db, late.id, &born(3)).await.unwrap();
+    let early = make_user(&db, Role::Member, &format!("b{}@x.io", rand::random::<u32>())).await;
+    let early = members::for_user(&db, early.id).await.unwrap();
+    members::join(&db, early.id, w.program.id).await.unwrap();
+    members::set_birth_date(&db, early.id, &born(-10)).await.unwrap();
+    let err = members::set_birth_date(&db, early.id, "2999-01-01")
+        .await
+        .unwrap_err();
+    assert!(err.field_message("birth_date").is_some());
+
+    let first = jobs::run_all(&db, Timestamp::now()).await.unwrap();
+    assert_eq!(first.birthdays, 2);
+    let second = jobs::run_all(&db, Timestamp::now()).await.unwrap();
+    assert_eq!(second.birthdays, 0, "once a year");
+    assert_eq!(balance(&db, &w).await, (50, 0));
+    assert_eq!(wallet(&db, late.id, w.program.id).await, (50, 0));
+    assert_eq!(wallet(&db, early.id, w.program.id).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
+    birthdays_are_awarded_once_a_year_and_caught_up,
     card_points_and_stamps_move_to_the_member_who_links_the_card,
     merges_combine_members_and_reverse_exactly,
     pending_points_follow_a_merge_and_its_reversal,

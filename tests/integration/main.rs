@@ -5,6 +5,7 @@ mod support;
 
 mod authz;
 mod channel_api;
+mod checkout;
 mod engine;
 mod http_auth;
 mod identity;

@@ -19,6 +19,7 @@ async fn signup_creates_account_and_profile_once(db: Db) {
         phone: "+49 151 1234567".into(),
         password: PASSWORD.into(),
         referral_code: String::new(),
+        birth_date: String::new(),
     };
     let user = members::signup(&db, &input).await.unwrap();
     assert_eq!(
@@ -51,6 +52,7 @@ async fn signup_creates_account_and_profile_once(db: Db) {
             phone: "12".into(),
             password: "short".into(),
             referral_code: String::new(),
+            birth_date: String::new(),
         },
     )
     .await
@@ -100,6 +102,7 @@ async fn find_members_by_each_identifier(db: Db) {
             phone: "+4915112345678".into(),
             password: PASSWORD.into(),
             referral_code: String::new(),
+            birth_date: String::new(),
         },
     )
     .await

@@ -84,6 +84,7 @@ pub async fn make_user(db: &Db, role: Role, email: &str) -> SessionUser {
                 phone: String::new(),
                 password: PASSWORD.into(),
                 referral_code: String::new(),
+                birth_date: String::new(),
             },
         )
         .await

@@ -25,6 +25,10 @@ pub struct RedeemRequest {
     /// Hold the reward for a checkout (15 minutes) until it is confirmed or released.
     #[serde(default)]
     pub reserve: bool,
+    /// For a pay-with-points reward: the points to pay with. The code is worth points x the
+    /// program's point value (its `value`, in minor units), to take off the order total.
+    #[serde(default)]
+    pub points: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -97,10 +101,11 @@ pub async fn redeem(
                 return Err(crate::error::AppError::not_found("Reward").into());
             }
             let request_id = request_id.unwrap_or_default();
-            let issued = rewards::redeem(
+            let issued = rewards::redeem_with(
                 &state.db,
                 member.id,
                 r.reward_id,
+                r.points,
                 caller.0.channel,
                 &request_id,
                 r.reserve,

@@ -14,7 +14,7 @@ use crate::server::db::{is_unique_violation, Db};
 
 use super::users;
 
-const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, created_at";
+const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, birth_date, created_at";
 
 /// Inserts a member profile with a fresh card number, retrying the rare collision. The
 /// conflict is absorbed by `ON CONFLICT` rather than caught as an error: on PostgreSQL an
@@ -90,6 +90,13 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
         now,
     )
     .await?;
+    if let Some(birth_date) = &v.birth_date {
+        sqlx::query("UPDATE members SET birth_date = $1 WHERE id = $2")
+            .bind(birth_date)
+            .bind(member_id)
+            .execute(&mut *tx)
+            .await?;
+    }
     if let Some(referrer) = referrer {
         sqlx::query("UPDATE members SET referred_by = $1 WHERE id = $2")
             .bind(referrer)
@@ -508,4 +515,20 @@ pub async fn link_identifier(db: &Db, member_id: i64, kind: &str, value: &str) -
             }
         }
     }
+}
+
+/// Sets (or clears, with an empty input) the member's date of birth.
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn set_birth_date(db: &Db, member_id: i64, input: &str) -> Result<Option<String>, AppError> {
+    let today = Timestamp::now().date();
+    let date = crate::domain::birthdays::parse_birth_date(input, today)
+        .map_err(|m| AppError::field("birth_date", m))?;
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE members SET birth_date = $1 WHERE id = $2")
+        .bind(&date)
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(date)
 }

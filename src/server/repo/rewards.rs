@@ -158,11 +158,66 @@ fn new_code() -> (String, String) {
 /// Redeems a reward for a member: spends the points, takes one from stock, issues a code.
 /// With `reserve`, the reward is held for a checkout (`RESERVATION_SECS`) until confirmed or
 /// released. The same `request_id` redeems once.
-#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn redeem(
     db: &Db,
     member_id: i64,
     reward_id: i64,
+    channel: Channel,
+    request_id: &str,
+    reserve: bool,
+    recorded_by: Option<i64>,
+) -> Result<IssuedReward, AppError> {
+    redeem_with(
+        db,
+        member_id,
+        reward_id,
+        None,
+        channel,
+        request_id,
+        reserve,
+        recorded_by,
+    )
+    .await
+}
+
+/// What a redemption costs and is worth: the catalogue price, or for paying with points the
+/// points the member chose, worth the program's point value each (integers, no rounding).
+pub fn price(reward: &Reward, program: &Program, points: Option<i64>) -> Result<(i64, i64), AppError> {
+    if reward.kind != "points_payment" {
+        return Ok((reward.cost_points, reward.value));
+    }
+    let Some(points) = points else {
+        return Err(AppError::field("points", "Say how many points to pay with."));
+    };
+    if points < reward.cost_points || points > 100_000_000 {
+        return Err(AppError::field(
+            "points",
+            format!("Pay with at least {} points.", reward.cost_points),
+        ));
+    }
+    let money = points.saturating_mul(program.point_value_minor);
+    if reward.value > 0 && money > reward.value {
+        return Err(AppError::field(
+            "points",
+            format!(
+                "One payment covers at most {} ({} points).",
+                crate::domain::currency::format_minor(reward.value, &program.currency_code),
+                reward.value / program.point_value_minor.max(1)
+            ),
+        ));
+    }
+    Ok((points, money))
+}
+
+/// `redeem`, with the number of points for a pay-with-points reward (points to money at a
+/// checkout: the issued code is worth points x the program's point value).
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn redeem_with(
+    db: &Db,
+    member_id: i64,
+    reward_id: i64,
+    points: Option<i64>,
     channel: Channel,
     request_id: &str,
     reserve: bool,
@@ -190,15 +245,22 @@ pub async fn redeem(
     if let Some(message) = unavailable(&reward, ok, held, Some(channel), now) {
         return Err(AppError::RewardUnavailable { message });
     }
+    let (cost, value) = price(&reward, &program, points)?;
     if !take_stock(&mut tx, reward.id).await? {
         return Err(AppError::RewardUnavailable {
             message: "This reward is out of stock.".into(),
         });
     }
-    let description = format!(
-        "Redeemed {} ({} {})",
-        reward.name, reward.cost_points, program.currency_name
-    );
+    let description = if reward.kind == "points_payment" {
+        format!(
+            "Paid {} with {} {}",
+            crate::domain::currency::format_minor(value, &program.currency_code),
+            cost,
+            program.currency_name
+        )
+    } else {
+        format!("Redeemed {} ({} {})", reward.name, cost, program.currency_name)
+    };
     let meta = Meta {
         kind: "redeem",
         channel: channel.as_str(),
@@ -212,7 +274,7 @@ pub async fn redeem(
         &mut tx,
         &program,
         membership_id,
-        reward.cost_points,
+        cost,
         Account::Redemption,
         &meta,
         now,
@@ -223,7 +285,7 @@ pub async fn redeem(
         &reward,
         membership_id,
         tx_id,
-        reward.cost_points,
+        (cost, value),
         reserve,
         Some(request_id),
         now,
@@ -233,7 +295,7 @@ pub async fn redeem(
         "member_id": member_id,
         "program_id": program.id,
         "transaction_id": tx_id,
-        "points": reward.cost_points,
+        "points": cost,
         "reward_id": reward.id,
         "reward_name": reward.name,
     });
@@ -254,14 +316,15 @@ pub async fn redeem(
 }
 
 /// Hands out a reward's code (generated, or the next pool code) inside the caller's
-/// transaction, after the stock was taken and any points spent (`tx_id`).
+/// transaction, after the stock was taken and any points spent (`tx_id`); the code records
+/// the points spent and what it is worth.
 #[allow(clippy::too_many_arguments)]
 pub async fn issue_in(
     conn: &mut AnyConnection,
     reward: &Reward,
     membership_id: i64,
     tx_id: i64,
-    points: i64,
+    (points, value): (i64, i64),
     reserve: bool,
     request_id: Option<&str>,
     now: Timestamp,
@@ -298,7 +361,7 @@ pub async fn issue_in(
     .bind(&pin)
     .bind(status)
     .bind(points)
-    .bind(reward.value)
+    .bind(value)
     .bind(tx_id)
     .bind(reserve.then_some(now.0 + RESERVATION_SECS))
     .bind(expires_at)
@@ -550,8 +613,17 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
             v.check("value", validate::amount(&input.value, &program.currency_code))
         }
         "discount_percent" => v.check("value", validate::integer(&input.value, 1, 100)),
+        // Pay with points: the most one payment may cover (empty: no limit).
+        "points_payment" if input.value.trim().is_empty() => Some(0),
+        "points_payment" => v.check("value", validate::amount(&input.value, &program.currency_code)),
         _ => Some(0),
     };
+    if input.kind == "points_payment" && program.point_value_minor <= 0 {
+        v.add(
+            "kind",
+            "Give the program's points a money value first (Program settings).",
+        );
+    }
     let sku = input.sku.trim().to_string();
     if input.kind == "free_product" && sku.is_empty() {
         v.add("sku", "Name the product's SKU.");

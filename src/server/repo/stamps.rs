@@ -260,8 +260,17 @@ async fn add(
         ];
         let program_id = card.program_id;
         let (tx_id, _) = ledger::book(conn, program_id, Some(membership_id), &meta, &postings, at).await?;
-        let issued =
-            super::rewards::issue_in(conn, &reward, membership_id, tx_id, 0, false, None, at).await?;
+        let issued = super::rewards::issue_in(
+            conn,
+            &reward,
+            membership_id,
+            tx_id,
+            (0, reward.value),
+            false,
+            None,
+            at,
+        )
+        .await?;
         now_stamps = apply(
             conn,
             membership_id,

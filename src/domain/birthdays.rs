@@ -1,0 +1,82 @@
+//! Birthdays: which dates of birth to celebrate on a given day. The award job looks back a
+//! few days, so a day the server was down is caught up; the award itself books once per
+//! UTC year. A 29 February birthday is celebrated on 28 February in other years.
+
+use chrono::{Datelike, NaiveDate};
+
+/// How many days back the job still awards a birthday it missed.
+pub const CATCH_UP_DAYS: i64 = 7;
+
+/// The birthday dates ("MM-DD" of the date of birth) that fall on `day`.
+pub fn birthdays_on(day: NaiveDate) -> Vec<String> {
+    let mut out = vec![format!("{:02}-{:02}", day.month(), day.day())];
+    let leap = NaiveDate::from_ymd_opt(day.year(), 2, 29).is_some();
+    if !leap && day.month() == 2 && day.day() == 28 {
+        out.push("02-29".into());
+    }
+    out
+}
+
+/// The days whose birthdays are still due on `today`, newest first.
+pub fn due_days(today: NaiveDate) -> Vec<NaiveDate> {
+    (0..CATCH_UP_DAYS)
+        .filter_map(|n| today.checked_sub_signed(chrono::Duration::days(n)))
+        .collect()
+}
+
+/// A date of birth as typed ("YYYY-MM-DD", the date input's format); empty means none.
+/// Refuses dates in the future and more than 120 years ago.
+pub fn parse_birth_date(input: &str, today: NaiveDate) -> Result<Option<String>, String> {
+    let t = input.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let date = NaiveDate::parse_from_str(t, "%Y-%m-%d")
+        .map_err(|_| "Enter the date as YYYY-MM-DD, e.g. 1990-04-21.".to_string())?;
+    if date > today {
+        return Err("A date of birth cannot be in the future.".into());
+    }
+    if today.year() - date.year() > 120 {
+        return Err("Check the year.".into());
+    }
+    Ok(Some(date.format("%Y-%m-%d").to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn leap_day_birthdays_fall_on_28_february_in_other_years() {
+        assert_eq!(birthdays_on(d(2026, 2, 28)), vec!["02-28", "02-29"]);
+        assert_eq!(birthdays_on(d(2028, 2, 28)), vec!["02-28"]);
+        assert_eq!(birthdays_on(d(2028, 2, 29)), vec!["02-29"]);
+        assert_eq!(birthdays_on(d(2026, 12, 5)), vec!["12-05"]);
+    }
+
+    #[test]
+    fn due_days_look_back_a_week_across_new_year() {
+        let days = due_days(d(2027, 1, 2));
+        assert_eq!(days.len() as i64, CATCH_UP_DAYS);
+        assert_eq!(days[0], d(2027, 1, 2));
+        assert_eq!(*days.last().unwrap(), d(2026, 12, 27));
+    }
+
+    #[test]
+    fn birth_dates_are_checked() {
+        let today = d(2026, 11, 23);
+        assert_eq!(parse_birth_date("", today), Ok(None));
+        assert_eq!(
+            parse_birth_date(" 1990-04-21 ", today),
+            Ok(Some("1990-04-21".into()))
+        );
+        assert!(parse_birth_date("21/04/1990", today).is_err());
+        assert!(parse_birth_date("2027-01-01", today).is_err());
+        assert!(parse_birth_date("1890-01-01", today).is_err());
+        assert!(parse_birth_date("1990-02-30", today).is_err());
+    }
+}
