@@ -89,15 +89,38 @@ pub async fn link_my_card(
             "Enter the code under the card's scratch panel.",
         )));
     }
-    crate::server::repo::cards::link(
+    // Wrong security codes are throttled per card and per address like failed sign-ins, so
+    // the 6-digit code cannot be guessed.
+    let state = guard::state()?;
+    let addr = guard::client_address(&guard::request_parts()?, state.config.trust_proxy);
+    let card_key = format!(
+        "card:{}",
+        crate::domain::card::normalize(&input.card_number).unwrap_or_default()
+    );
+    if let Err(secs) = state
+        .login_limiter
+        .check(&card_key, &addr, std::time::Instant::now())
+    {
+        return Err(guard::reject(AppError::RateLimited {
+            retry_after_secs: secs,
+        }));
+    }
+    let linked = crate::server::repo::cards::link(
         &db,
         &input.card_number,
         member.id,
         Some(&input.security_code),
         None,
     )
-    .await
-    .map_err(guard::reject)
+    .await;
+    if let Err(e) = &linked {
+        if e.field_message("security_code").is_some() {
+            state
+                .login_limiter
+                .record_failure(&card_key, &addr, std::time::Instant::now());
+        }
+    }
+    linked.map_err(guard::reject)
 }
 
 /// The member gives (or changes) their date of birth for the yearly birthday reward.

@@ -99,9 +99,11 @@ impl Db {
                 })
                 .after_connect(|conn, _| {
                     Box::pin(async move {
+                        // synchronous = FULL: a commit is on disk before the till hears
+                        // "booked" (NORMAL could lose the last bookings on power loss).
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;",
                         )
                         .await?;
                         Ok(())

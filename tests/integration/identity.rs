@@ -412,7 +412,42 @@ async fn birthdays_are_awarded_once_a_year_and_caught_up(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+async fn guessing_a_card_security_code_is_throttled(db: Db) {
+    let app = crate::support::spawn_app(db).await;
+    let w = world(&app.db, |_| ()).await;
+    let (number, code) = batch(&app.db, &w, "1").await.remove(0);
+    let (_, member) = app.as_role(Role::Member).await;
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    let link = |c: &str| {
+        vec![
+            ("input[card_number]", number.clone()),
+            ("input[security_code]", c.to_string()),
+        ]
+    };
+    let mut answers = Vec::new();
+    for _ in 0..15 {
+        let form = link(wrong);
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (_, body) = app.call(&member, "link_my_card", &form).await;
+        answers.push(crate::support::code(&body).to_string());
+    }
+    assert!(answers[..5].iter().all(|c| c == "validation"), "{answers:?}");
+    // Then the card is locked for a while (the wait doubles with each further failure).
+    assert!(answers[5..].iter().any(|c| c == "rate_limited"), "{answers:?}");
+    assert!(
+        answers.iter().all(|c| c == "validation" || c == "rate_limited"),
+        "{answers:?}"
+    );
+    let linked: Option<i64> = sqlx::query_scalar("SELECT linked_at FROM cards WHERE number = $1")
+        .bind(&number)
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert!(linked.is_none(), "nothing was linked");
+}
+
 on_both_backends!(
+    guessing_a_card_security_code_is_throttled,
     birthdays_are_awarded_once_a_year_and_caught_up,
     card_points_and_stamps_move_to_the_member_who_links_the_card,
     merges_combine_members_and_reverse_exactly,

@@ -145,12 +145,18 @@ struct Evaluation {
     at: Timestamp,
 }
 
+/// Evaluates an event under the membership lock. Budgets are read, not locked: the booking
+/// charges them last, with a conditional update (`charge_budgets`), so a campaign's row is
+/// held only for the end of each transaction instead of serialising whole bookings. When
+/// that charge finds the budget moved, the booking is redone with `exact`: the budgets it
+/// draws on are locked before evaluating.
 async fn evaluate_locked(
     conn: &mut AnyConnection,
     program: &Program,
     program_tiers: &[Tier],
     membership_id: i64,
     event: &EarnEvent,
+    exact: bool,
 ) -> Result<Evaluation, AppError> {
     let rules = rules::for_booking(conn, program.id).await?;
     let usage = rules::usage(conn, membership_id, event.occurred_at).await?;
@@ -162,6 +168,13 @@ async fn evaluate_locked(
     let base = base_rate(program);
     let mut rules = rules;
     let mut award = engine::evaluate(&base, &rules, event, &ctx, &usage);
+    if !exact {
+        return Ok(Evaluation {
+            award,
+            rules,
+            at: event.occurred_at,
+        });
+    }
     // Lock only the budgets this award draws on (a campaign's row would otherwise serialise
     // every order of the program), and evaluate again if another booking moved them since
     // they were read. Budgets only fill up, so a second pass can only give less from them;
@@ -239,6 +252,51 @@ async fn book_award(
         rules::record_award(conn, rule, membership_id, tx_id, points, eval.at).await?;
     }
     Ok((tx_id, standing))
+}
+
+/// Charges the award to the budgets it drew on, each only if it still fits (the last
+/// statements of a booking, so the budget rows are held briefly). False when a concurrent
+/// booking used the budget since it was read: the caller rolls back and books `exact`.
+async fn charge_budgets(conn: &mut AnyConnection, eval: &Evaluation) -> Result<bool, AppError> {
+    let mut charges: Vec<(i64, i64)> = eval
+        .award
+        .lines
+        .iter()
+        .filter(|l| l.matched && l.points > 0)
+        .filter_map(|l| {
+            let rule = eval.rules.iter().find(|r| Some(r.id) == l.rule_id)?;
+            rule.budget_points.map(|_| (rule.id, l.points))
+        })
+        .collect();
+    charges.sort_unstable(); // id order: two bookings never wait on each other in reverse
+    for (rule_id, points) in charges {
+        if !rules::charge_budget(conn, rule_id, points).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A booking attempt: done, or to be redone with budgets locked first.
+enum Attempt<T> {
+    Done(T),
+    BudgetMoved,
+}
+
+/// Runs a booking optimistically, and once more with budgets locked first if a budget
+/// moved under it (the second run cannot meet a moved budget: it holds them).
+async fn with_budgets<T, F, Fut>(attempt: F) -> Result<T, AppError>
+where
+    F: Fn(bool) -> Fut,
+    Fut: std::future::Future<Output = Result<Attempt<T>, AppError>>,
+{
+    for exact in [false, true] {
+        if let Attempt::Done(r) = attempt(exact).await? {
+            return Ok(r);
+        }
+    }
+    tracing::error!("a budget moved under its lock");
+    Err(AppError::Internal)
 }
 
 /// Puts a `points.earned` webhook into the outbox, in the booking's transaction.
@@ -376,6 +434,17 @@ pub async fn record_order(
     input: &OrderInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
+    with_budgets(|exact| record_order_attempt(db, program_id, member_id, input, recorded_by, exact)).await
+}
+
+async fn record_order_attempt(
+    db: &Db,
+    program_id: i64,
+    member_id: i64,
+    input: &OrderInput,
+    recorded_by: Option<i64>,
+    exact: bool,
+) -> Result<Attempt<EarnReceipt>, AppError> {
     let now = Timestamp::now();
     let (order_id, at) = validate_order(input, now)?;
     let program = active_program(db, program_id).await?;
@@ -395,7 +464,7 @@ pub async fn record_order(
         let mut earlier =
             earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await?;
         earlier.stamps = super::stamps::receipts_for_order(&mut tx, order.id).await?;
-        return Ok(earlier);
+        return Ok(Attempt::Done(earlier));
     }
     let event = EarnEvent {
         event_type: "purchase".into(),
@@ -405,7 +474,7 @@ pub async fn record_order(
         lines: input.lines.clone(),
         occurred_at: at,
     };
-    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event).await?;
+    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event, exact).await?;
     let hold_until =
         (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY));
     let meta = Meta {
@@ -475,6 +544,9 @@ pub async fn record_order(
     .await?;
     // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
     super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
+    if !charge_budgets(&mut tx, &eval).await? {
+        return Ok(Attempt::BudgetMoved); // dropping the transaction rolls it back
+    }
     tx.commit().await?;
     tracing::info!(tx_id, points = eval.award.total, "order recorded");
     // A referred friend's first purchase rewards both sides (each booked once, in its own
@@ -496,7 +568,7 @@ pub async fn record_order(
         standing,
     );
     receipt.stamps = stamps;
-    Ok(receipt)
+    Ok(Attempt::Done(receipt))
 }
 
 /// A return: takes back points in proportion to the refunded amount (cumulatively, so a
@@ -704,6 +776,17 @@ pub async fn record_action(
     input: &ActionInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
+    with_budgets(|exact| record_action_attempt(db, program_id, member_id, input, recorded_by, exact)).await
+}
+
+async fn record_action_attempt(
+    db: &Db,
+    program_id: i64,
+    member_id: i64,
+    input: &ActionInput,
+    recorded_by: Option<i64>,
+    exact: bool,
+) -> Result<Attempt<EarnReceipt>, AppError> {
     let now = Timestamp::now();
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
@@ -722,7 +805,9 @@ pub async fn record_action(
     ledger::lock(&mut tx, membership_id).await?;
     let request_id = format!("event:{event_id}");
     if let Some((tx_id, _)) = ledger::replay(&mut tx, membership_id, &request_id).await? {
-        return earlier_receipt(&mut tx, &program, member_id, membership_id, tx_id).await;
+        return earlier_receipt(&mut tx, &program, member_id, membership_id, tx_id)
+            .await
+            .map(Attempt::Done);
     }
     let once = once_key(&event_type, at);
     if let Some(key) = &once {
@@ -747,7 +832,7 @@ pub async fn record_action(
         lines: Vec::new(),
         occurred_at: at,
     };
-    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event).await?;
+    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event, exact).await?;
     let reference = once.unwrap_or_else(|| event_type.clone());
     let meta = Meta {
         kind: "event",
@@ -772,8 +857,13 @@ pub async fn record_action(
     )
     .await?;
     super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
+    if !charge_budgets(&mut tx, &eval).await? {
+        return Ok(Attempt::BudgetMoved);
+    }
     tx.commit().await?;
-    Ok(receipt(&program, member_id, tx_id, eval.award, false, standing))
+    Ok(Attempt::Done(receipt(
+        &program, member_id, tx_id, eval.award, false, standing,
+    )))
 }
 
 /// Evaluates an order or action without writing anything: what would it earn, and why.

@@ -140,8 +140,8 @@ pub async fn usage(
         .collect())
 }
 
-/// Records what a rule gave (for caps) and charges its budget. The budget's CHECK constraint
-/// is the last line of defence; the evaluation has already capped the award to what is left.
+/// Records what a rule gave (for caps). Budgets are charged separately, last in the booking
+/// (`charge_budget`).
 pub async fn record_award(
     conn: &mut AnyConnection,
     rule: &EarningRule,
@@ -163,14 +163,22 @@ pub async fn record_award(
     .bind(month)
     .execute(&mut *conn)
     .await?;
-    if rule.budget_points.is_some() {
-        sqlx::query("UPDATE earning_rules SET budget_used = budget_used + $1 WHERE id = $2")
-            .bind(points)
-            .bind(rule.id)
-            .execute(&mut *conn)
-            .await?;
-    }
     Ok(())
+}
+
+/// Charges `points` to a rule's campaign budget if they still fit. False when they do not
+/// (another booking used the budget since it was read); the CHECK constraint backs this up.
+pub async fn charge_budget(conn: &mut AnyConnection, rule_id: i64, points: i64) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE earning_rules SET budget_used = budget_used + $1 \
+         WHERE id = $2 AND budget_points IS NOT NULL AND budget_used + $1 <= budget_points",
+    )
+    .bind(points)
+    .bind(rule_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Creates (id 0) or updates a rule. The caller has validated it.

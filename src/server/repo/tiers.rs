@@ -89,19 +89,16 @@ fn describe(program: &Program, qualifying: i64) -> String {
     format!("{what}{when}")
 }
 
-/// Re-evaluates one membership (the caller holds its lock): upgrades always, downgrades
-/// only when `allow_downgrade`. Returns the new tier when it changed.
-pub async fn reevaluate(
+/// The tier change due for a membership, if any: (current, target, qualifying total, up).
+/// Reads only, so the scheduled pass can skip unchanged memberships without a write lock.
+async fn change_due<'t>(
     conn: &mut AnyConnection,
     program: &Program,
-    program_tiers: &[Tier],
+    program_tiers: &'t [Tier],
     membership_id: i64,
     now: Timestamp,
     allow_downgrade: bool,
-) -> Result<Option<Option<Tier>>, AppError> {
-    if program_tiers.is_empty() {
-        return Ok(None);
-    }
+) -> Result<Option<(Option<&'t Tier>, Option<Tier>, i64, bool)>, AppError> {
     let (current_id, lifetime): (Option<i64>, i64) =
         sqlx::query_as("SELECT tier_id, lifetime_points FROM memberships WHERE id = $1")
             .bind(membership_id)
@@ -120,10 +117,30 @@ pub async fn reevaluate(
         qualifying(conn, program, membership_id, now).await?
     };
     let target = tiers::reached(program_tiers, qual);
-    let up = match tiers::direction(current, target.as_ref()) {
-        None => return Ok(None),
-        Some(false) if !allow_downgrade => return Ok(None),
-        Some(up) => up,
+    Ok(match tiers::direction(current, target.as_ref()) {
+        None => None,
+        Some(false) if !allow_downgrade => None,
+        Some(up) => Some((current, target, qual, up)),
+    })
+}
+
+/// Re-evaluates one membership (the caller holds its lock): upgrades always, downgrades
+/// only when `allow_downgrade`. Returns the new tier when it changed.
+pub async fn reevaluate(
+    conn: &mut AnyConnection,
+    program: &Program,
+    program_tiers: &[Tier],
+    membership_id: i64,
+    now: Timestamp,
+    allow_downgrade: bool,
+) -> Result<Option<Option<Tier>>, AppError> {
+    if program_tiers.is_empty() {
+        return Ok(None);
+    }
+    let Some((current, target, qual, up)) =
+        change_due(conn, program, program_tiers, membership_id, now, allow_downgrade).await?
+    else {
+        return Ok(None);
     };
     sqlx::query("UPDATE memberships SET tier_id = $1 WHERE id = $2")
         .bind(target.as_ref().map(|t| t.id))
@@ -182,6 +199,17 @@ pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> R
     .await?;
     let mut changed = 0;
     for id in ids {
+        // Most memberships keep their tier: find that out with a read, and take the write
+        // lock only for those that change (reevaluate checks again under the lock).
+        let due = {
+            let mut conn = db.pool.acquire().await?;
+            change_due(&mut conn, program, &program_tiers, id, now, true)
+                .await?
+                .is_some()
+        };
+        if !due {
+            continue;
+        }
         let mut tx = db.begin_write().await?;
         if super::ledger::lock_any(&mut tx, id).await?.1 {
             continue; // merged since the list was read
