@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod birthdays;
 pub mod cards;
+pub mod idempotency;
 pub mod insights;
 pub mod ledger;
 pub mod members;

@@ -158,6 +158,21 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     .await;
     assert_eq!((s, b["replayed"].as_bool()), (StatusCode::OK, Some(true)));
     assert_eq!(balance(&db, &w).await, (125, 0));
+    // A refused keyed order is that key's answer too: the retry gets it back, marked replayed.
+    let unknown = json!({"member": "nobody@x.io", "channel_order_id": "T-9", "amount_minor": 100});
+    for replay in [false, true] {
+        let (s, b, h) = send(
+            &app,
+            reqwest::Method::POST,
+            &path,
+            Some(&k),
+            Some("k-refused"),
+            Some(unknown.clone()),
+        )
+        .await;
+        assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
+        assert_eq!(h.contains_key("idempotent-replayed"), replay);
+    }
 
     // Revoked keys stop working at once.
     let id: i64 = sqlx::query_scalar("SELECT id FROM api_keys WHERE scopes = 'members:read'")

@@ -12,12 +12,13 @@ use utoipa::ToSchema;
 use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, ReturnReceipt};
 use crate::model::rules::{Award, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
+use crate::server::repo::idempotency::Keyed;
 use crate::server::repo::{ledger, members, orders};
 use crate::server::state::AppState;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
-use super::idempotency::{created_unless, require_key, run_once};
+use super::idempotency::{created_unless, require_key, run_keyed, run_once};
 
 /// A purchase as a channel sends it. The channel is the API key's.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -245,21 +246,26 @@ pub async fn record_order(
     let route = format!("POST /programs/{program_id}/orders");
     let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
-    run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
+    let r = &r;
+    run_keyed(&state.db, &caller.0, &headers, &route, &raw, |slot| async move {
         caller.require("orders:write")?;
         caller.program(program_id)?;
         let member = members::resolve(&state.db, &r.member).await?;
         let input = OrderInput {
             channel: caller.0.channel,
-            channel_order_id: r.channel_order_id,
+            channel_order_id: r.channel_order_id.clone(),
             amount_minor: r.amount_minor,
-            lines: r.lines,
-            store: r.store,
+            lines: r.lines.clone(),
+            store: r.store.clone(),
             receipt: None,
             occurred_at: r.occurred_at,
         };
-        let receipt = orders::record_order(&state.db, program_id, member.id, &input, None).await?;
-        Ok((created_unless(receipt.replayed), receipt))
+        let booked =
+            orders::record_order_keyed(&state.db, program_id, member.id, &input, None, slot.as_ref()).await?;
+        Ok(match booked {
+            Keyed::Done(receipt) => Keyed::Done((created_unless(receipt.replayed), receipt)),
+            Keyed::Taken => Keyed::Taken,
+        })
     })
     .await
 }

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::repo::api_keys::ApiKey;
+use crate::server::repo::idempotency::{Keyed, Slot};
 
 use super::error::ApiError;
 
@@ -124,6 +125,117 @@ where
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
     answer(result)
+}
+
+/// `run_once` for bookings that claim the key and store their answer inside their own
+/// transaction (`repo::idempotency::Slot`): one commit per request instead of three. A key
+/// seen before, or taken by a concurrent request, is answered as `run_once` answers it.
+pub async fn run_keyed<F, Fut, T>(
+    db: &Db,
+    caller: &ApiKey,
+    headers: &HeaderMap,
+    route: &str,
+    body: &Bytes,
+    work: F,
+) -> Response
+where
+    F: Fn(Option<Slot>) -> Fut,
+    Fut: Future<Output = Result<Keyed<(StatusCode, T)>, ApiError>>,
+    T: Serialize,
+{
+    let key = match key_from(headers) {
+        Ok(Some(k)) => k,
+        Ok(None) => return answer_keyed(work(None).await),
+        Err(e) => return e.into_response(),
+    };
+    let print = fingerprint(route, body);
+    let seen: Result<Option<i64>, sqlx::Error> =
+        sqlx::query_scalar("SELECT api_key_id FROM idempotency_keys WHERE api_key_id = $1 AND key = $2")
+            .bind(caller.id)
+            .bind(&key)
+            .fetch_optional(&db.pool)
+            .await;
+    match seen {
+        Err(e) => return ApiError::from(crate::error::AppError::from(e)).into_response(),
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            let slot = Slot {
+                key_id: caller.id,
+                key: key.clone(),
+                fingerprint: print.clone(),
+                at: Timestamp::now().0,
+            };
+            match work(Some(slot)).await {
+                Ok(Keyed::Done((status, value))) => return (status, axum::Json(value)).into_response(),
+                Ok(Keyed::Taken) => {} // a concurrent request committed it first
+                Err(e) => {
+                    // The booking rolled back with its claim; a refusal is still the answer
+                    // to this key (server errors and rate limits are not: a retry runs).
+                    if !(e.status.is_server_error() || e.status == StatusCode::TOO_MANY_REQUESTS) {
+                        let body = serde_json::to_string(&e.body).unwrap_or_default();
+                        if let Err(err) = store_refusal(db, caller.id, &key, &print, e.status, &body).await {
+                            tracing::error!(error = %err, "could not store the idempotent answer");
+                        }
+                    }
+                    return e.into_response();
+                }
+            }
+        }
+    }
+    // A retry (or the loser of a race): the stored answer, a refusal for another body, or,
+    // for a claim left by a crashed request, the booking once more (it is deduplicated).
+    match claim(db, caller.id, &key, &print).await {
+        Ok(Claim::Done(response)) => response,
+        Err(e) => e.into_response(),
+        Ok(Claim::Mine) => {
+            let result = work(None).await.and_then(|k| match k {
+                Keyed::Done(done) => Ok(done),
+                Keyed::Taken => Err(crate::error::AppError::Internal.into()),
+            });
+            let (status, body) = match &result {
+                Ok((status, value)) => (*status, serde_json::to_string(value).unwrap_or_default()),
+                Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
+            };
+            let keep = !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS);
+            if let Err(e) = finish(db, caller.id, &key, keep.then_some((status, body.as_str()))).await {
+                tracing::error!(error = %e, "could not store the idempotent answer");
+            }
+            answer(result)
+        }
+    }
+}
+
+fn answer_keyed<T: Serialize>(result: Result<Keyed<(StatusCode, T)>, ApiError>) -> Response {
+    match result {
+        Ok(Keyed::Done((status, value))) => (status, axum::Json(value)).into_response(),
+        Ok(Keyed::Taken) => ApiError::from(crate::error::AppError::Internal).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Stores a refusal as the key's answer, unless the key was taken meanwhile.
+async fn store_refusal(
+    db: &Db,
+    key_id: i64,
+    key: &str,
+    fingerprint: &str,
+    status: StatusCode,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, status, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (api_key_id, key) DO NOTHING",
+    )
+    .bind(key_id)
+    .bind(key)
+    .bind(fingerprint)
+    .bind(status.as_u16() as i64)
+    .bind(body)
+    .bind(Timestamp::now().0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
 /// Stores the answer (or frees the key) in a write transaction of its own: on SQLite that

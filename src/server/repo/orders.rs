@@ -13,6 +13,7 @@ use crate::model::rules::{Award, EarnEvent, EarningRule, MemberContext, ProgramE
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 
+use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting, Standing};
 use super::{members, programs, rules};
 
@@ -434,7 +435,32 @@ pub async fn record_order(
     input: &OrderInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
-    with_budgets(|exact| record_order_attempt(db, program_id, member_id, input, recorded_by, exact)).await
+    match record_order_keyed(db, program_id, member_id, input, recorded_by, None).await? {
+        Keyed::Done(r) => Ok(r),
+        Keyed::Taken => Err(AppError::Internal), // no key, so none can be taken
+    }
+}
+
+/// `record_order` with a channel's Idempotency-Key claimed, and the answer stored, in the
+/// booking's transaction (one commit per order).
+pub async fn record_order_keyed(
+    db: &Db,
+    program_id: i64,
+    member_id: i64,
+    input: &OrderInput,
+    recorded_by: Option<i64>,
+    slot: Option<&Slot>,
+) -> Result<Keyed<EarnReceipt>, AppError> {
+    with_budgets(|exact| record_order_attempt(db, program_id, member_id, input, recorded_by, slot, exact)).await
+}
+
+/// The API's status for an order answer: 201 when booked now, 200 when booked before.
+fn order_status(receipt: &EarnReceipt) -> u16 {
+    if receipt.replayed {
+        200
+    } else {
+        201
+    }
 }
 
 async fn record_order_attempt(
@@ -443,8 +469,9 @@ async fn record_order_attempt(
     member_id: i64,
     input: &OrderInput,
     recorded_by: Option<i64>,
+    slot: Option<&Slot>,
     exact: bool,
-) -> Result<Attempt<EarnReceipt>, AppError> {
+) -> Result<Attempt<Keyed<EarnReceipt>>, AppError> {
     let now = Timestamp::now();
     let (order_id, at) = validate_order(input, now)?;
     let program = active_program(db, program_id).await?;
@@ -453,6 +480,11 @@ async fn record_order_attempt(
     let channel = input.channel.as_str();
 
     let mut tx = db.begin_write().await?;
+    if let Some(slot) = slot {
+        if !slot.claim_in(&mut tx).await? {
+            return Ok(Attempt::Done(Keyed::Taken));
+        }
+    }
     let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
     ledger::lock(&mut tx, membership_id).await?;
     if let Some(order) = find_order(&mut tx, program.id, channel, &order_id).await? {
@@ -464,7 +496,11 @@ async fn record_order_attempt(
         let mut earlier =
             earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await?;
         earlier.stamps = super::stamps::receipts_for_order(&mut tx, order.id).await?;
-        return Ok(Attempt::Done(earlier));
+        if let Some(slot) = slot {
+            slot.answer_in(&mut tx, order_status(&earlier), &json(&earlier)).await?;
+            tx.commit().await?;
+        }
+        return Ok(Attempt::Done(Keyed::Done(earlier)));
     }
     let event = EarnEvent {
         event_type: "purchase".into(),
@@ -544,6 +580,11 @@ async fn record_order_attempt(
     .await?;
     // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
     super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
+    let mut receipt = receipt(&program, member_id, tx_id, eval.award.clone(), hold_until.is_some(), standing);
+    receipt.stamps = stamps;
+    if let Some(slot) = slot {
+        slot.answer_in(&mut tx, order_status(&receipt), &json(&receipt)).await?;
+    }
     if !charge_budgets(&mut tx, &eval).await? {
         return Ok(Attempt::BudgetMoved); // dropping the transaction rolls it back
     }
@@ -559,16 +600,11 @@ async fn record_order_attempt(
     if let Err(e) = settled {
         tracing::warn!(error = %e, member_id, "referral not settled");
     }
-    let mut receipt = receipt(
-        &program,
-        member_id,
-        tx_id,
-        eval.award,
-        hold_until.is_some(),
-        standing,
-    );
-    receipt.stamps = stamps;
-    Ok(Attempt::Done(receipt))
+    Ok(Attempt::Done(Keyed::Done(receipt)))
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// A return: takes back points in proportion to the refunded amount (cumulatively, so a

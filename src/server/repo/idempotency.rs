@@ -1,0 +1,54 @@
+//! Idempotency keys kept in the booking's own transaction: the key's claim, the booking and
+//! the stored answer commit together, so a keyed order costs one durable commit and a crash
+//! can never leave a claimed key without its booking (or the reverse).
+
+use sqlx::AnyConnection;
+
+use crate::error::AppError;
+
+/// A channel's Idempotency-Key, to be claimed inside a booking's transaction.
+#[derive(Debug, Clone)]
+pub struct Slot {
+    pub key_id: i64,
+    pub key: String,
+    /// SHA-256 of the route and body: the same key with another request is refused.
+    pub fingerprint: String,
+    pub at: i64,
+}
+
+/// The outcome of a keyed booking: done (answer stored with it), or the key was already
+/// taken (committed by an earlier or concurrent request; the caller answers from it).
+pub enum Keyed<T> {
+    Done(T),
+    Taken,
+}
+
+impl Slot {
+    /// Claims the key in the caller's transaction. False when it exists: on PostgreSQL a
+    /// concurrent request's uncommitted claim makes this wait for that request to finish.
+    pub async fn claim_in(&self, conn: &mut AnyConnection) -> Result<bool, AppError> {
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
+        )
+        .bind(self.key_id)
+        .bind(&self.key)
+        .bind(&self.fingerprint)
+        .bind(self.at)
+        .fetch_optional(&mut *conn)
+        .await?;
+        Ok(inserted.is_some())
+    }
+
+    /// Stores the answer with the booking, before its commit.
+    pub async fn answer_in(&self, conn: &mut AnyConnection, status: u16, body: &str) -> Result<(), AppError> {
+        sqlx::query("UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4")
+            .bind(i64::from(status))
+            .bind(body)
+            .bind(self.key_id)
+            .bind(&self.key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
