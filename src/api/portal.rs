@@ -105,6 +105,10 @@ pub async fn link_my_card(
             retry_after_secs: secs,
         }));
     }
+    // One guess at a time per card: parallel guesses cannot all pass the check above.
+    let Some(_checking) = state.login_limiter.begin(&card_key) else {
+        return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
+    };
     let linked = crate::server::repo::cards::link(
         &db,
         &input.card_number,

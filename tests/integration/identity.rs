@@ -446,7 +446,76 @@ async fn guessing_a_card_security_code_is_throttled(db: Db) {
     assert!(linked.is_none(), "nothing was linked");
 }
 
+fn full_return(order_id: &str, amount_minor: i64) -> omniloyal::model::order::ReturnInput {
+    omniloyal::model::order::ReturnInput {
+        channel: omniloyal::model::rules::Channel::Web,
+        channel_order_id: order_id.into(),
+        return_id: format!("r-{order_id}"),
+        amount_minor,
+    }
+}
+
+async fn merges_survive_returns_jobs_and_double_clicks(db: Db) {
+    let w = world(&db, |p| p.pending_days = "14".into()).await;
+    coffee_card(&db, &w, "5").await;
+    let dup_user = make_user(&db, Role::Member, &format!("r{}@x.io", rand::random::<u32>())).await;
+    let dup = members::for_user(&db, dup_user.id).await.unwrap();
+    // A held order returned in full before the merge leaves an empty hold behind.
+    orders::record_order(&db, w.program.id, dup.id, &order("gone", 1000), None)
+        .await
+        .unwrap();
+    let r = orders::record_return(&db, w.program.id, &full_return("gone", 1000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.points_clawed_back, 100);
+    assert_eq!(
+        stamps::balances(&db, dup.id).await.unwrap()[0].stamps,
+        0,
+        "the return took its stamp"
+    );
+    // A held order that stays.
+    orders::record_order(&db, w.program.id, dup.id, &order("kept", 2000), None)
+        .await
+        .unwrap();
+    let merged = merges::merge(&db, dup.id, w.member_id, "Duplicate", None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (0, 200));
+    // A merged member cannot get a membership of its own in another program.
+    let other = omniloyal::server::repo::programs::save(
+        &db,
+        &crate::repo_programs::program_input(&format!("Q{}", rand::random::<u32>())),
+    )
+    .await
+    .unwrap();
+    let err = orders::record_order(&db, other.id, dup.id, &order("elsewhere", 100), None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
+    // The jobs run on (the empty hold stayed behind or moved; either way nothing fails).
+    jobs::run_all(&db, Timestamp(Timestamp::now().0 + 15 * SECONDS_PER_DAY))
+        .await
+        .expect("jobs keep running after a merge");
+    assert_eq!(balance(&db, &w).await, (200, 0));
+    // The moved order is returned after the merge: its points leave the target for good,
+    // so the reversal gives the duplicate nothing back for it.
+    orders::record_return(&db, w.program.id, &full_return("kept", 2000), None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    // Two clicks on Reverse at once: one reversal.
+    let (a, b) = tokio::join!(
+        merges::reverse(&db, merged.id, None),
+        merges::reverse(&db, merged.id, None)
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one reversal: {a:?} / {b:?}");
+    assert_eq!(wallet(&db, dup.id, w.program.id).await, (0, 0));
+    assert_eq!(balance(&db, &w).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
+    merges_survive_returns_jobs_and_double_clicks,
     guessing_a_card_security_code_is_throttled,
     birthdays_are_awarded_once_a_year_and_caught_up,
     card_points_and_stamps_move_to_the_member_who_links_the_card,

@@ -42,13 +42,15 @@ impl Slot {
 
     /// Stores the answer with the booking, before its commit.
     pub async fn answer_in(&self, conn: &mut AnyConnection, status: u16, body: &str) -> Result<(), AppError> {
-        sqlx::query("UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4")
-            .bind(i64::from(status))
-            .bind(body)
-            .bind(self.key_id)
-            .bind(&self.key)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4",
+        )
+        .bind(i64::from(status))
+        .bind(body)
+        .bind(self.key_id)
+        .bind(&self.key)
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 }

@@ -536,7 +536,10 @@ pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError>
     for (membership_id, program_id) in due {
         let program = super::programs::get(db, program_id).await?;
         let mut tx = db.begin_write().await?;
-        let standing = lock(&mut tx, membership_id).await?;
+        let (standing, merged) = lock_any(&mut tx, membership_id).await?;
+        if merged {
+            continue; // merged meanwhile: the merge moved its lots
+        }
         let lots: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, remaining FROM point_lots WHERE membership_id = $1 AND remaining > 0 \
              AND expires_at IS NOT NULL AND expires_at <= $2",
@@ -590,12 +593,17 @@ pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError
     for (hold_id, membership_id, program_id) in due {
         let program = super::programs::get(db, program_id).await?;
         let mut tx = db.begin_write().await?;
-        lock(&mut tx, membership_id).await?;
+        if lock_any(&mut tx, membership_id).await?.1 {
+            continue; // merged meanwhile: the merge moved its holds
+        }
+        // Only a hold still on the membership we locked (a merge may have moved it since).
         let claimed: Option<i64> = sqlx::query_scalar(
-            "UPDATE pending_points SET released_at = $1 WHERE id = $2 AND released_at IS NULL RETURNING remaining",
+            "UPDATE pending_points SET released_at = $1 WHERE id = $2 AND membership_id = $3 \
+             AND released_at IS NULL RETURNING remaining",
         )
         .bind(now.0)
         .bind(hold_id)
+        .bind(membership_id)
         .fetch_optional(&mut *tx)
         .await?;
         if let Some(points) = claimed.filter(|p| *p > 0) {

@@ -287,7 +287,16 @@ pub async fn join_in(
             .fetch_optional(&mut *conn)
             .await?;
     if let Some(id) = existing {
-        return Ok(id);
+        return Ok(id); // a merged member's membership is refused by `ledger::lock`
+    }
+    let merged: Option<Option<i64>> = sqlx::query_scalar("SELECT merged_into FROM members WHERE id = $1")
+        .bind(member_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if matches!(merged, Some(Some(_))) {
+        return Err(AppError::conflict(
+            "This member was merged into another member; look the member up again.",
+        ));
     }
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
         .bind(program_id)
@@ -363,7 +372,8 @@ pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLi
         "SELECT p.id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, t.reference, \
          t.description, t.created_at FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
          JOIN memberships m ON m.id = p.membership_id \
-         WHERE m.member_id = $1 OR m.merged_into IN (SELECT id FROM memberships WHERE member_id = $1) \
+         WHERE (m.member_id = $1 OR (m.merged_into IN (SELECT id FROM memberships WHERE member_id = $1) \
+         AND t.kind <> 'merge')) \
          ORDER BY p.id DESC LIMIT $2",
     )
     .bind(member_id)

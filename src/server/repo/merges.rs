@@ -26,6 +26,10 @@ struct ProgramMove {
     lots: Vec<i64>,
     holds: Vec<i64>,
     orders: Vec<i64>,
+    /// What returns had taken back from the moved orders at the merge (returns after it
+    /// take from the target, and a reversal must not hand those points back).
+    #[serde(default)]
+    clawed_at_merge: i64,
     rewards: Vec<i64>,
     /// (stamp card, stamps)
     stamps: Vec<(i64, i64)>,
@@ -87,12 +91,31 @@ struct MemberRow {
     user_id: Option<i64>,
 }
 
+/// Reads a member row under its lock (a no-op update: on PostgreSQL concurrent merges,
+/// reversals and card links of the same members queue here and then see each other's work).
 async fn member_row(conn: &mut AnyConnection, id: i64) -> Result<MemberRow, AppError> {
-    sqlx::query_as("SELECT id, name, kind, merged_into, user_id FROM members WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| AppError::not_found("Member"))
+    sqlx::query_as(
+        "UPDATE members SET merged_into = merged_into WHERE id = $1 RETURNING id, name, kind, merged_into, user_id",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| AppError::not_found("Member"))
+}
+
+/// Both members, locked in id order (two merges never wait on each other in reverse).
+async fn member_pair(
+    conn: &mut AnyConnection,
+    source: i64,
+    target: i64,
+) -> Result<(MemberRow, MemberRow), AppError> {
+    if source < target {
+        let s = member_row(conn, source).await?;
+        Ok((s, member_row(conn, target).await?))
+    } else {
+        let t = member_row(conn, target).await?;
+        Ok((member_row(conn, source).await?, t))
+    }
 }
 
 /// Integer ids as an SQL list; ids are ours (i64), never user text.
@@ -201,18 +224,21 @@ pub async fn merge(
     let now = Timestamp::now();
     let programs = programs_of(db, &[source_id, target_id]).await?;
     let mut tx = db.begin_write().await?;
-    let source = member_row(&mut tx, source_id).await?;
-    let target = member_row(&mut tx, target_id).await?;
+    let (source, target) = member_pair(&mut tx, source_id, target_id).await?;
     match source.merged_into {
         Some(into) if into == target.id => {
-            let (id, moves): (i64, String) = sqlx::query_as(
+            let found: Option<(i64, String)> = sqlx::query_as(
                 "SELECT id, moves FROM member_merges WHERE source_member_id = $1 AND target_member_id = $2 \
                  AND reversed_at IS NULL ORDER BY id DESC LIMIT 1",
             )
             .bind(source.id)
             .bind(target.id)
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+            // Merged there through a chain (A into B, then B into C): no merge of its own.
+            let Some((id, moves)) = found else {
+                return Err(AppError::conflict("That member is already part of this member."));
+            };
             let moves: Moves = serde_json::from_str(&moves).unwrap_or_default();
             return Ok(Merged {
                 id,
@@ -272,11 +298,17 @@ pub async fn merge(
         .await?;
         mv.holds = ids(
             &mut tx,
-            "SELECT id FROM pending_points WHERE membership_id = $1 AND released_at IS NULL AND remaining > 0",
+            "SELECT id FROM pending_points WHERE membership_id = $1 AND released_at IS NULL",
             s,
         )
         .await?;
         mv.orders = ids(&mut tx, "SELECT id FROM orders WHERE membership_id = $1", s).await?;
+        mv.clawed_at_merge = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(clawed_back), 0) AS BIGINT) FROM orders WHERE membership_id = $1",
+        )
+        .bind(s)
+        .fetch_one(&mut *tx)
+        .await?;
         // A reward whose request id the target already used stays (request ids are unique per membership).
         mv.rewards = sqlx::query_scalar(
             "SELECT r.id FROM issued_rewards r WHERE r.membership_id = $1 AND r.status IN ('issued', 'reserved') \
@@ -460,20 +492,29 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
             .ok_or_else(|| AppError::not_found("Merge"))?;
     let programs = programs_of(db, &[source_id, target_id]).await?;
     let mut tx = db.begin_write().await?;
-    let (reason, moves, reversed_at): (String, String, Option<i64>) =
-        sqlx::query_as("SELECT reason, moves, reversed_at FROM member_merges WHERE id = $1")
+    // Claim the reversal first: a second click (or a second desk) finds it taken.
+    let claimed = sqlx::query(
+        "UPDATE member_merges SET reversed_by = $1, reversed_at = $2 WHERE id = $3 AND reversed_at IS NULL",
+    )
+    .bind(by)
+    .bind(now.0)
+    .bind(merge_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if claimed == 0 {
+        return Err(AppError::conflict("This merge was already reversed."));
+    }
+    let (reason, moves, merged_at): (String, String, i64) =
+        sqlx::query_as("SELECT reason, moves, merged_at FROM member_merges WHERE id = $1")
             .bind(merge_id)
             .fetch_one(&mut *tx)
             .await?;
-    if reversed_at.is_some() {
-        return Err(AppError::conflict("This merge was already reversed."));
-    }
     let moves: Moves = serde_json::from_str(&moves).map_err(|e| {
         tracing::error!(error = %e, merge_id, "unreadable merge record");
         AppError::Internal
     })?;
-    let source = member_row(&mut tx, source_id).await?;
-    let target = member_row(&mut tx, target_id).await?;
+    let (source, target) = member_pair(&mut tx, source_id, target_id).await?;
     if source.merged_into != Some(target.id) {
         return Err(AppError::conflict(
             "The merged member has changed since; this merge cannot be reversed.",
@@ -485,7 +526,7 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
         ));
     }
     let description = format!("Merge of {} into {} reversed", source.name, target.name);
-    for mv in moves.programs.iter().rev() {
+    for mv in &moves.programs {
         let Some((program, tiers)) = programs.iter().find(|(p, _)| p.id == mv.program_id) else {
             return Err(AppError::conflict(
                 "The programs changed while reversing; try again.",
@@ -504,7 +545,20 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
         .fetch_one(&mut *tx)
         .await?;
         let (back_pending, released) = held;
-        let back_wallet = mv.wallet + released;
+        // Returns of moved orders since the merge took points from the target: from the
+        // moved holds first (they hold less now), the rest from its wallet. Those points
+        // are gone, so they do not go back.
+        let clawed_now: i64 = sqlx::query_scalar(&format!(
+            "SELECT CAST(COALESCE(SUM(clawed_back), 0) AS BIGINT) FROM orders WHERE id IN ({})",
+            id_list(&mv.orders)
+        ))
+        .fetch_one(&mut *tx)
+        .await?;
+        let returned = (clawed_now - mv.clawed_at_merge).max(0);
+        let from_holds = (mv.pending - back_pending - released).max(0);
+        let from_wallet = (returned - from_holds).max(0);
+        let back_wallet = mv.wallet + released - from_wallet;
+        let back_lifetime = (mv.lifetime + released - from_wallet).max(0);
         if back_wallet > 0 && to.balance < back_wallet {
             return Err(AppError::InsufficientPoints {
                 balance: to.balance,
@@ -557,7 +611,7 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
         let any_tx = wallet_tx.or(pending_tx);
         ledger::settle_lots(&mut tx, program, s, any_tx, now).await?;
         ledger::settle_lots(&mut tx, program, t, any_tx, now).await?;
-        move_lifetime(&mut tx, t, s, mv.lifetime).await?;
+        move_lifetime(&mut tx, t, s, back_lifetime).await?;
         repoint(&mut tx, "orders", "membership_id", &mv.orders, t, s, "").await?;
         let open = "AND status IN ('issued', 'reserved')";
         repoint(
@@ -611,8 +665,10 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
     )
     .await?;
     if let Some(user_id) = moves.user_disabled {
-        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1")
+        // Only the closing the merge did: an admin who disabled the account since decides.
+        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1 AND disabled_at = $2")
             .bind(user_id)
+            .bind(merged_at)
             .execute(&mut *tx)
             .await?;
     }
@@ -623,12 +679,6 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
     // A card's holder that stands alone again is an unlinked card.
     sqlx::query("UPDATE cards SET linked_at = NULL WHERE member_id = $1")
         .bind(source.id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE member_merges SET reversed_by = $1, reversed_at = $2 WHERE id = $3")
-        .bind(by)
-        .bind(now.0)
-        .bind(merge_id)
         .execute(&mut *tx)
         .await?;
     let mut data = event_data(merge_id, &source, &target, &reason, &moves);

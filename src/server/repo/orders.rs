@@ -176,33 +176,20 @@ async fn evaluate_locked(
             at: event.occurred_at,
         });
     }
-    // Lock only the budgets this award draws on (a campaign's row would otherwise serialise
-    // every order of the program), and evaluate again if another booking moved them since
-    // they were read. Budgets only fill up, so a second pass can only give less from them;
-    // if it draws on a budget not yet locked, that one is locked and checked in turn.
-    let mut locked: Vec<i64> = Vec::new();
-    loop {
-        let drawn: Vec<i64> = award
-            .lines
-            .iter()
-            .filter(|l| l.matched && l.points > 0)
-            .filter_map(|l| l.rule_id)
-            .filter(|id| !locked.contains(id))
-            .filter(|id| rules.iter().any(|r| r.id == *id && r.budget_points.is_some()))
-            .collect();
-        if drawn.is_empty() {
-            break;
-        }
-        let mut moved = false;
-        for (id, used) in rules::lock_budgets(conn, &drawn).await? {
-            locked.push(id);
+    // Exact: lock every budget the program's rules have (in id order, in one go, so two
+    // exact bookings never wait on each other in reverse), then evaluate on locked figures.
+    // Only bookings whose optimistic charge failed come here, so this is rare.
+    let budgeted: Vec<i64> = rules
+        .iter()
+        .filter(|r| r.budget_points.is_some())
+        .map(|r| r.id)
+        .collect();
+    if !budgeted.is_empty() {
+        for (id, used, budget) in rules::lock_budgets(conn, &budgeted).await? {
             if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
-                moved |= r.budget_used != used;
                 r.budget_used = used;
+                r.budget_points = budget;
             }
-        }
-        if !moved {
-            break;
         }
         award = engine::evaluate(&base, &rules, event, &ctx, &usage);
     }
@@ -451,7 +438,8 @@ pub async fn record_order_keyed(
     recorded_by: Option<i64>,
     slot: Option<&Slot>,
 ) -> Result<Keyed<EarnReceipt>, AppError> {
-    with_budgets(|exact| record_order_attempt(db, program_id, member_id, input, recorded_by, slot, exact)).await
+    with_budgets(|exact| record_order_attempt(db, program_id, member_id, input, recorded_by, slot, exact))
+        .await
 }
 
 /// The API's status for an order answer: 201 when booked now, 200 when booked before.
@@ -497,7 +485,8 @@ async fn record_order_attempt(
             earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await?;
         earlier.stamps = super::stamps::receipts_for_order(&mut tx, order.id).await?;
         if let Some(slot) = slot {
-            slot.answer_in(&mut tx, order_status(&earlier), &json(&earlier)).await?;
+            slot.answer_in(&mut tx, order_status(&earlier), &json(&earlier))
+                .await?;
             tx.commit().await?;
         }
         return Ok(Attempt::Done(Keyed::Done(earlier)));
@@ -580,10 +569,18 @@ async fn record_order_attempt(
     .await?;
     // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
     super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
-    let mut receipt = receipt(&program, member_id, tx_id, eval.award.clone(), hold_until.is_some(), standing);
+    let mut receipt = receipt(
+        &program,
+        member_id,
+        tx_id,
+        eval.award.clone(),
+        hold_until.is_some(),
+        standing,
+    );
     receipt.stamps = stamps;
     if let Some(slot) = slot {
-        slot.answer_in(&mut tx, order_status(&receipt), &json(&receipt)).await?;
+        slot.answer_in(&mut tx, order_status(&receipt), &json(&receipt))
+            .await?;
     }
     if !charge_budgets(&mut tx, &eval).await? {
         return Ok(Attempt::BudgetMoved); // dropping the transaction rolls it back
@@ -640,9 +637,15 @@ pub async fn record_return(
     ledger::lock(&mut tx, order.membership_id).await?;
     // Read again under the member's lock: a concurrent return of the same order may have
     // committed while we waited, and its figures decide what is left to take back.
+    let locked = order.membership_id;
     let order = find_order(&mut tx, program.id, channel, &order_id)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
+    if order.membership_id != locked {
+        return Err(AppError::conflict(
+            "This order moved to another member (a merge) while the return was recorded; send it again.",
+        ));
+    }
     let request_id = format!("return:{channel}:{order_id}:{return_id}");
     if let Some((tx_id, standing)) = ledger::replay(&mut tx, order.membership_id, &request_id).await? {
         let (taken, amount): (i64, Option<i64>) = sqlx::query_as(
@@ -752,6 +755,8 @@ pub async fn record_return(
         .bind(order.id)
         .execute(&mut *tx)
         .await?;
+    let share = (new_returned, order.amount_minor);
+    super::stamps::for_return(&mut tx, order.membership_id, order.id, share, &return_id, now).await?;
     let standing = match standing {
         Some(s) => s,
         None => ledger::lock(&mut tx, order.membership_id).await?,

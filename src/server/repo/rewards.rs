@@ -454,6 +454,16 @@ async fn lock_code(conn: &mut AnyConnection, code: &str) -> Result<(IssuedReward
     .await?;
     let (id, membership_id, program_id) = found.ok_or_else(|| AppError::not_found("Reward code"))?;
     ledger::lock(conn, membership_id).await?;
+    // A merge (or its reversal) may have moved the code between the read and the lock.
+    let holder: i64 = sqlx::query_scalar("SELECT membership_id FROM issued_rewards WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    if holder != membership_id {
+        return Err(AppError::conflict(
+            "This code moved to another member (a merge) just now; try again.",
+        ));
+    }
     Ok((issued_by_id(conn, id).await?, membership_id, program_id))
 }
 
@@ -581,7 +591,12 @@ pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, 
     let mut n = 0;
     for code in stale {
         let mut tx = db.begin_write().await?;
-        let (issued, membership_id, program_id) = lock_code(&mut tx, &code).await?;
+        let (issued, membership_id, program_id) = match lock_code(&mut tx, &code).await {
+            Ok(found) => found,
+            // A code on a merged member, or moved by a merge just now: the next pass sees it.
+            Err(AppError::Conflict { .. }) => continue,
+            Err(e) => return Err(e),
+        };
         if issued.status == "reserved" && issued.reserved_until.is_some_and(|t| t <= now.0) {
             release_locked(&mut tx, &issued, membership_id, program_id, None, now).await?;
             n += 1;

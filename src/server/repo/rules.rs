@@ -85,20 +85,23 @@ pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Ve
 }
 
 /// Locks the given budgeted rules (in id order, so two bookings never wait on each other in
-/// opposite orders) and returns what each has used, read under the lock.
-pub async fn lock_budgets(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
+/// opposite orders) and returns (id, used, budget) of each, read under the lock.
+pub async fn lock_budgets(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, i64, Option<i64>)>, AppError> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let used: i64 = sqlx::query_scalar(
-            "UPDATE earning_rules SET budget_used = budget_used WHERE id = $1 RETURNING budget_used",
+        let (used, budget): (i64, Option<i64>) = sqlx::query_as(
+            "UPDATE earning_rules SET budget_used = budget_used WHERE id = $1 RETURNING budget_used, budget_points",
         )
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
-        out.push((id, used));
+        out.push((id, used, budget));
     }
     Ok(out)
 }

@@ -194,7 +194,15 @@ async fn apply(
     .bind(by)
     .bind(at.0)
     .execute(&mut *conn)
-    .await?;
+    .await
+    .map_err(|e| {
+        // Two desks entering one paper card at once: the second is told it was counted.
+        if crate::server::db::is_unique_violation(&e, "stamp_movements_dedup_key_key", "stamp_movements.dedup_key") {
+            AppError::conflict("These stamps were already counted.")
+        } else {
+            e.into()
+        }
+    })?;
     Ok(after)
 }
 
@@ -236,7 +244,16 @@ async fn add(
     let mut codes = Vec::new();
     while now_stamps >= card.stamps_required {
         let reward = super::rewards::get(conn, card.reward_id).await?;
-        if !reward.active || !super::rewards::take_stock(conn, reward.id).await? {
+        let pool_empty = reward.uses_pool && {
+            let free: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM reward_pool_codes WHERE reward_id = $1 AND issued_id IS NULL LIMIT 1",
+            )
+            .bind(reward.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            free.is_none()
+        };
+        if !reward.active || pool_empty || !super::rewards::take_stock(conn, reward.id).await? {
             tracing::warn!(
                 card = card.id,
                 reward = reward.id,
@@ -313,21 +330,18 @@ pub async fn for_order(
     .await?;
     let mut out = Vec::new();
     for card in cards {
+        // Only paid items count, and one order fills the card at most twice (a line of
+        // 10,000 free coffees must not print 1,000 rewards).
+        let paid = input.lines.iter().filter(|l| l.amount_minor > 0);
         let count: i64 = match (&card.sku, &card.category) {
-            (Some(sku), _) => input
-                .lines
-                .iter()
-                .filter(|l| &l.sku == sku)
-                .map(|l| l.quantity.max(0))
-                .sum(),
-            (None, Some(cat)) => input
-                .lines
-                .iter()
+            (Some(sku), _) => paid.filter(|l| &l.sku == sku).map(|l| l.quantity.max(0)).sum(),
+            (None, Some(cat)) => paid
                 .filter(|l| l.category.as_ref() == Some(cat))
                 .map(|l| l.quantity.max(0))
                 .sum(),
             (None, None) => i64::from(input.amount_minor > 0 && input.amount_minor >= card.min_amount_minor),
         };
+        let count = count.min(card.stamps_required * 2);
         if count == 0 {
             continue;
         }
@@ -348,6 +362,63 @@ pub async fn for_order(
         );
     }
     Ok(out)
+}
+
+/// A return takes back the order's stamps in proportion to what was refunded so far
+/// (`returned` of `amount`), as far as the member still has them.
+pub async fn for_return(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    order_row: i64,
+    (returned, amount): (i64, i64),
+    return_id: &str,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let given: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT stamp_card_id, stamps FROM stamp_movements WHERE dedup_key LIKE $1 ORDER BY stamp_card_id",
+    )
+    .bind(format!("order:{order_row}:%"))
+    .fetch_all(&mut *conn)
+    .await?;
+    for (card_id, stamps) in given {
+        let due = if amount <= 0 {
+            stamps
+        } else {
+            ((stamps as i128 * returned.min(amount) as i128) / amount as i128) as i64
+        };
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(-SUM(stamps), 0) AS BIGINT) FROM stamp_movements WHERE dedup_key LIKE $1",
+        )
+        .bind(format!("return:{order_row}:{card_id}:%"))
+        .fetch_one(&mut *conn)
+        .await?;
+        let have: i64 = sqlx::query_scalar(
+            "SELECT stamps FROM stamp_balances WHERE membership_id = $1 AND stamp_card_id = $2",
+        )
+        .bind(membership_id)
+        .bind(card_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(0);
+        let take = (due - taken).min(have);
+        if take > 0 {
+            let key = format!("return:{order_row}:{card_id}:{return_id}");
+            apply(
+                conn,
+                membership_id,
+                card_id,
+                "return",
+                -take,
+                Some(return_id),
+                Some(&key),
+                None,
+                None,
+                at,
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// What an order's stamps came to, for a replayed receipt.
