@@ -58,7 +58,7 @@ pub async fn enrollments(
     program_id: i64,
 ) -> Result<DailySeries, AppError> {
     let sql = "SELECT CAST(joined_at / 86400 AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM memberships \
-               WHERE joined_at >= $1 AND joined_at < $2 AND ($3 = 0 OR program_id = $3) \
+               WHERE joined_at >= $1 AND joined_at < $2 AND ($3 = 0 OR program_id = $3) AND merged_into IS NULL \
                GROUP BY joined_at / 86400";
     daily(db, sql, from, to, program_id).await
 }
