@@ -212,6 +212,7 @@ pub async fn link(
         .ok_or_else(|| AppError::not_found("Card"))?;
     let holder = super::members::current(db, super::members::get(db, holder_id).await?).await?;
     if holder.id == member_id {
+        mark_linked(db, &number).await?; // a retry of a link whose last step did not run
         return Ok(LinkedCard {
             card_number: number,
             points: 0,
@@ -226,17 +227,23 @@ pub async fn link(
     }
     let reason = format!("Card {} linked", card::grouped(&number));
     let merged = super::merges::merge(db, holder_id, member_id, &reason, by).await?;
-    let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE cards SET linked_at = $1 WHERE number = $2")
-        .bind(Timestamp::now().0)
-        .bind(&number)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
+    mark_linked(db, &number).await?;
     Ok(LinkedCard {
         card_number: number,
         points: merged.points,
         stamps: merged.stamps,
         merge_id: Some(merged.id),
     })
+}
+
+/// Records when the card was linked (kept from the first link).
+async fn mark_linked(db: &Db, number: &str) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE cards SET linked_at = $1 WHERE number = $2 AND linked_at IS NULL")
+        .bind(Timestamp::now().0)
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
