@@ -288,9 +288,21 @@ fn RewardList(
                         <input type="hidden" name="input[member_id]" value=member_id />
                         <input type="hidden" name="input[reward_id]" value=reward_id />
                         <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
-                        {paying.then(|| view! {
-                            <label for=points_id.clone()>"Points to pay with"</label>
-                            <input id=points_id.clone() name="input[points]" inputmode="numeric" size="7" />
+                        {paying.then(|| {
+                            let points_err = field_error(move || value.get(), "points");
+                            let err_id = format!("{points_id}-error");
+                            view! {
+                                <label for=points_id.clone()>"Points to pay with"</label>
+                                <input
+                                    id=points_id.clone()
+                                    name="input[points]"
+                                    inputmode="numeric"
+                                    size="7"
+                                    aria-invalid=move || points_err.get().is_some().then_some("true")
+                                    aria-describedby=err_id.clone()
+                                />
+                                {move || points_err.get().map(|e| view! { <p class="error" id=err_id.clone() role="alert">{e}</p> })}
+                            }
                         })}
                         <button
                             type="submit"

@@ -1,0 +1,213 @@
+import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
+import { demo, hydrated, signIn, unique } from "./helpers";
+
+const PROGRAM = "Café Aurora Rewards";
+
+// Each test opens its own browser contexts (admin, staff, members); they are closed after it.
+let contexts: BrowserContext[] = [];
+test.afterEach(async () => {
+  await Promise.all(contexts.map((c) => c.close()));
+  contexts = [];
+});
+
+async function open(browser: Browser): Promise<Page> {
+  const ctx = await browser.newContext();
+  contexts.push(ctx);
+  return ctx.newPage();
+}
+
+/** Signs in as the admin and opens Manage → Cards. */
+async function openCards(admin: Page) {
+  await signIn(admin, demo.admin);
+  await expect(admin).toHaveURL(/\/manage$/);
+  await admin.getByRole("navigation", { name: "Manage" }).getByRole("link", { name: "Cards" }).click();
+  await expect(admin).toHaveURL(/\/manage\/cards$/);
+  await hydrated(admin);
+}
+
+async function signInAtDesk(staff: Page) {
+  await signIn(staff, demo.staff);
+  await expect(staff).toHaveURL(/\/desk$/);
+  await hydrated(staff);
+}
+
+/** Searches the desk and returns the one member card shown for `name`. */
+async function findMember(staff: Page, query: string, name: string): Promise<Locator> {
+  await staff.getByLabel("Find a member").fill(query);
+  await staff.getByRole("button", { name: "Find" }).click();
+  const found = staff.getByRole("region", { name: `Member ${name}`, exact: true });
+  await expect(found).toBeVisible();
+  return found;
+}
+
+/** Records a purchase in the demo program on the member card `found`; returns the points earned. */
+async function recordPurchase(staff: Page, found: Locator, name: string, amount: string): Promise<number> {
+  // Role, not label: the hand adjustment (closed, so hidden) has a "Program" select too.
+  await found.getByRole("combobox", { name: "Program", exact: true }).selectOption({ label: `${PROGRAM} (EUR)` });
+  await found.getByLabel("Amount paid").fill(amount);
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  const receipt = staff.getByRole("heading", { name: new RegExp(`^\\+\\d+ Stars for ${name}$`) });
+  await expect(receipt).toBeVisible();
+  const points = Number(/^\+(\d+)/.exec((await receipt.textContent())!.trim())![1]);
+  expect(points).toBeGreaterThan(0);
+  await expect(staff.getByText(`New balance: ${points} Stars`)).toBeVisible();
+  // The member card is drawn afresh with the new balance: safe to type into it now.
+  await expect(found.getByText(`${points} Stars`, { exact: true })).toBeVisible();
+  return points;
+}
+
+/** Signs a fresh member up (with a date of birth if given); returns the email. */
+async function signUp(page: Page, name: string, birthDate?: string): Promise<string> {
+  const email = `${unique("st")}@example.com`;
+  await page.goto("/signup");
+  await hydrated(page);
+  await page.getByLabel("Your name").fill(name);
+  await page.getByLabel("Email").fill(email);
+  if (birthDate) await page.getByLabel("Date of birth (optional)").fill(birthDate);
+  await page.getByLabel("Password").fill("a long enough password");
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/portal$/);
+  return email;
+}
+
+/** Signs a fresh member up and joins the demo program; returns the email. */
+async function signUpAndJoin(page: Page, name: string): Promise<string> {
+  const email = await signUp(page, name);
+  await page.getByRole("button", { name: `Join ${PROGRAM}` }).click();
+  await expect(page.getByRole("region", { name: PROGRAM }).getByTestId("balance")).toHaveText("0");
+  return email;
+}
+
+/** Opens a closed <details> on the desk; a member card drawn afresh has them all closed. */
+async function openDetails(group: Locator, summary: string, field: Locator) {
+  if (!(await field.isVisible())) await group.getByText(summary, { exact: true }).click();
+  await expect(field).toBeVisible();
+}
+
+test("an admin adds a stamp card, with a field error first", async ({ browser }) => {
+  const admin = await open(browser);
+  await openCards(admin);
+
+  // The stamp card section shows the first program by name, which other journeys may have
+  // added before the demo one: choose the demo program.
+  const cards = admin.locator("section", { has: admin.getByRole("heading", { name: "Stamp cards", exact: true }) });
+  await cards.getByLabel("Program", { exact: true }).selectOption({ label: PROGRAM });
+  await cards.getByRole("button", { name: "Show", exact: true }).click();
+  await expect(admin).toHaveURL(/\/manage\/cards\?program=\d+/);
+  // A full load of the chosen program: the section is not redrawn under the typing when its
+  // client-side reload finishes late.
+  await admin.reload();
+  await hydrated(admin);
+  const form = admin.locator("section", { has: admin.getByRole("heading", { name: "Add a stamp card" }) });
+  await expect(form.getByText(`For ${PROGRAM}`, { exact: true })).toBeVisible();
+
+  const name = unique("Coffee card ");
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  await form.getByLabel("Stamps required").fill("1");
+  await form.getByLabel("Reward for a full card").selectOption({ label: "Free filter coffee" });
+  await form.getByRole("button", { name: "Add stamp card" }).click();
+  await expect(form.getByText("Enter a number of stamps from 2 to 100.")).toBeVisible();
+  await expect(cards.getByRole("row").filter({ hasText: name })).toHaveCount(0);
+
+  // SKU and category left empty: one stamp per order.
+  await form.getByLabel("Stamps required").fill("4");
+  await form.getByRole("button", { name: "Add stamp card" }).click();
+  await expect(form.getByRole("status")).toHaveText("Stamp card added.");
+  const row = cards.getByRole("row").filter({ hasText: name });
+  await expect(row.getByRole("cell")).toHaveText([name, "4 stamps → Free filter coffee", "1 stamp per order", /active/]);
+  await expect(row.getByRole("button", { name: `Stop ${name}` })).toBeVisible();
+});
+
+test("staff add stamps from a paper card at the desk; a full card issues its reward, once per paper card", async ({
+  browser,
+}) => {
+  const member = await open(browser);
+  const name = unique("Paper ");
+  const email = await signUpAndJoin(member, name);
+
+  const staff = await open(browser);
+  await signInAtDesk(staff);
+  const found = await findMember(staff, email, name);
+  const pastry = found.getByRole("listitem").filter({ hasText: "Pastry card" });
+  await expect(pastry).toContainText("0 / 6 stamps");
+
+  const paper = found.getByRole("group").filter({ hasText: "Add stamps from a paper card" });
+  const serial = unique("P-");
+  await openDetails(paper, "Add stamps from a paper card", paper.getByLabel("Paper card number"));
+  // Other journeys add stamp cards to the demo program too: choose the pastry card by name.
+  await paper.getByLabel("Stamp card", { exact: true }).selectOption({ label: "Pastry card" });
+  await paper.getByLabel("Stamps on the paper card").fill("7");
+  await paper.getByLabel("Paper card number").fill(serial);
+  await paper.getByRole("button", { name: "Add stamps" }).click();
+
+  // Six stamps fill the card and issue the reward; the seventh carries over.
+  const notice = staff.getByRole("status").filter({ hasText: "stamps added" });
+  await expect(notice).toHaveText(/^7 stamps added; reward issued: RW-[A-Z0-9]{4}-[A-Z0-9]{4}\.$/);
+  const code = /RW-[A-Z0-9]{4}-[A-Z0-9]{4}/.exec((await notice.textContent())!)![0];
+  await expect(pastry).toContainText("1 / 6 stamps");
+  await expect(found.getByRole("heading", { name: "Unused reward codes" })).toBeVisible();
+  await expect(found.getByRole("listitem").filter({ hasText: code })).toContainText("Free pastry");
+
+  // The same paper card again: refused, nothing added.
+  await openDetails(paper, "Add stamps from a paper card", paper.getByLabel("Paper card number"));
+  await paper.getByLabel("Stamp card", { exact: true }).selectOption({ label: "Pastry card" });
+  await paper.getByLabel("Stamps on the paper card").fill("7");
+  await paper.getByLabel("Paper card number").fill(serial);
+  await paper.getByRole("button", { name: "Add stamps" }).click();
+  await expect(paper.getByText("This paper card was already counted.")).toBeVisible();
+  await expect(notice).toHaveCount(0);
+  await expect(pastry).toContainText("1 / 6 stamps");
+});
+
+test("staff take points as payment at the desk, at least the reward's minimum", async ({ browser }) => {
+  const member = await open(browser);
+  const name = unique("Payer ");
+  const email = await signUpAndJoin(member, name);
+
+  const staff = await open(browser);
+  await signInAtDesk(staff);
+  const found = await findMember(staff, email, name);
+  const points = await recordPurchase(staff, found, name, "50.00");
+  expect(points).toBeGreaterThanOrEqual(500);
+
+  const checkout = found.getByRole("listitem").filter({ hasText: "Stars at checkout" });
+  await expect(checkout).toContainText("from 100 points");
+  const pay = checkout.getByRole("button", { name: "Pay with Stars at checkout" });
+  await expect(pay).toBeEnabled();
+
+  // Below the reward's minimum: refused, nothing spent.
+  await checkout.getByLabel("Points to pay with").fill("50");
+  await pay.click();
+  await expect(found.getByText("Pay with at least 100 points.")).toBeVisible();
+  await expect(found.getByText(`${points} Stars`, { exact: true })).toBeVisible();
+
+  // 300 Stars at one cent each: 3.00 off this purchase.
+  await checkout.getByLabel("Points to pay with").fill("300");
+  await pay.click();
+  await expect(staff.getByRole("heading", { name: "Paid with points: 3.00 off this purchase" })).toBeVisible();
+  await expect(staff.getByRole("status").filter({ hasText: "Paid with points" })).toContainText("300 points spent");
+  await expect(found.getByText(`${points - 300} Stars`, { exact: true })).toBeVisible();
+  await expect(found.getByText("Pay with at least 100 points.")).toHaveCount(0);
+});
+
+test("a member gives a date of birth at sign-up and changes it on the portal", async ({ browser }) => {
+  const member = await open(browser);
+  await signUp(member, unique("Bday "), "1990-04-21");
+  await hydrated(member);
+  const card = member.getByRole("region", { name: "Digital card", exact: true });
+  await expect(card.getByText("Birthday: 04-21", { exact: true })).toBeVisible();
+
+  const birthday = member.getByRole("region", { name: "Birthday", exact: true });
+  await birthday.getByText("Your birthday", { exact: true }).click();
+  await birthday.getByLabel("Date of birth").fill("2999-01-01");
+  await birthday.getByRole("button", { name: "Save birthday" }).click();
+  await expect(birthday.getByText("A date of birth cannot be in the future.")).toBeVisible();
+  await expect(card.getByText("Birthday: 04-21", { exact: true })).toBeVisible();
+
+  await birthday.getByLabel("Date of birth").fill("1991-12-05");
+  await birthday.getByRole("button", { name: "Save birthday" }).click();
+  await expect(birthday.getByRole("status")).toHaveText("Saved: 1991-12-05.");
+  await expect(birthday.getByText("A date of birth cannot be in the future.")).toHaveCount(0);
+  // The overview is not reloaded by the save; its refresh (every 4 s) picks the date up.
+  await expect(card.getByText("Birthday: 12-05", { exact: true })).toBeVisible({ timeout: 15_000 });
+});
