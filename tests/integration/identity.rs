@@ -514,7 +514,70 @@ async fn merges_survive_returns_jobs_and_double_clicks(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+async fn reversal_after_a_return_never_leaves_a_debt_or_takes_the_targets_stamps(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let card = coffee_card(&db, &w, "10").await;
+    let dup_user = make_user(&db, Role::Member, &format!("d{}@x.io", rand::random::<u32>())).await;
+    let dup = members::for_user(&db, dup_user.id).await.unwrap();
+    // The duplicate earns 80 on one order and 1 stamp, and spends 30.
+    orders::record_order(&db, w.program.id, dup.id, &order("dup-80", 800), None)
+        .await
+        .unwrap();
+    let dms = members::membership_id(&db, dup.id, w.program.id).await.unwrap();
+    ledger::adjust(&db, None, dms, -30, "Spent at the till", "spend-30")
+        .await
+        .unwrap();
+    // The target has 100 points and 3 stamps of its own.
+    for i in 0..3 {
+        orders::record_order(
+            &db,
+            w.program.id,
+            w.member_id,
+            &order(&format!("own-{i}"), 0),
+            None,
+        )
+        .await
+        .ok();
+    }
+    let ms = members::membership_id(&db, w.member_id, w.program.id)
+        .await
+        .unwrap();
+    ledger::adjust(&db, None, ms, 100, "Opening balance", "open-100")
+        .await
+        .unwrap();
+    stamps::add_paper(
+        &db,
+        &PaperStampsInput {
+            member_id: w.member_id,
+            stamp_card_id: card,
+            stamps: "3".into(),
+            paper_serial: "OWN-1".into(),
+        },
+        None,
+    )
+    .await
+    .unwrap();
+    let merged = merges::merge(&db, dup.id, w.member_id, "Duplicate", None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (150, 0));
+    // The moved order is returned: 80 points and its stamp leave the target.
+    orders::record_return(&db, w.program.id, &full_return("dup-80", 800), None)
+        .await
+        .unwrap();
+    assert_eq!(balance(&db, &w).await, (70, 0));
+    merges::reverse(&db, merged.id, None).await.unwrap();
+    // The duplicate's 50 were more than used up by the return: nothing goes back, no debt.
+    assert_eq!(wallet(&db, dup.id, w.program.id).await, (0, 0));
+    assert_eq!(balance(&db, &w).await, (70, 0));
+    // The target keeps its own 3 stamps.
+    let own = stamps::balances(&db, w.member_id).await.unwrap();
+    assert_eq!(own[0].stamps, 3, "{own:?}");
+    assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
+    reversal_after_a_return_never_leaves_a_debt_or_takes_the_targets_stamps,
     merges_survive_returns_jobs_and_double_clicks,
     guessing_a_card_security_code_is_throttled,
     birthdays_are_awarded_once_a_year_and_caught_up,

@@ -119,7 +119,7 @@ where
         Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
     };
     // Server-side failures and rate limits are not answers: free the key so a retry runs.
-    let keep = !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS);
+    let keep = is_answer(status);
     let saved = finish(db, caller.id, &key, keep.then_some((status, body.as_str()))).await;
     if let Err(e) = saved {
         tracing::error!(error = %e, "could not store the idempotent answer");
@@ -171,7 +171,7 @@ where
                 Err(e) => {
                     // The booking rolled back with its claim; a refusal is still the answer
                     // to this key (server errors and rate limits are not: a retry runs).
-                    if !(e.status.is_server_error() || e.status == StatusCode::TOO_MANY_REQUESTS) {
+                    if is_answer(e.status) {
                         let body = serde_json::to_string(&e.body).unwrap_or_default();
                         if let Err(err) = store_refusal(db, caller.id, &key, &print, e.status, &body).await {
                             tracing::error!(error = %err, "could not store the idempotent answer");
@@ -196,13 +196,21 @@ where
                 Ok((status, value)) => (*status, serde_json::to_string(value).unwrap_or_default()),
                 Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
             };
-            let keep = !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS);
+            let keep = is_answer(status);
             if let Err(e) = finish(db, caller.id, &key, keep.then_some((status, body.as_str()))).await {
                 tracing::error!(error = %e, "could not store the idempotent answer");
             }
             answer(result)
         }
     }
+}
+
+/// Whether a status is the key's lasting answer. Server errors, rate limits and conflicts
+/// ("this member was just merged, send again", a request still in progress) are not: a
+/// retry with the same key runs again. A lasting conflict (an order id booked for another
+/// member) gives the same 409 again anyway.
+fn is_answer(status: StatusCode) -> bool {
+    !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::CONFLICT)
 }
 
 fn answer_keyed<T: Serialize>(result: Result<Keyed<(StatusCode, T)>, ApiError>) -> Response {

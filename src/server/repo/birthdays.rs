@@ -49,7 +49,7 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
                 let input = ActionInput {
                     event_type: "birthday".into(),
                     channel: Channel::Web,
-                    event_id: format!("birthday-{year}"),
+                    event_id: format!("auto-birthday-{year}"),
                     store: None,
                     occurred_at: Some(at),
                 };

@@ -27,7 +27,7 @@ impl Slot {
     /// Claims the key in the caller's transaction. False when it exists: on PostgreSQL a
     /// concurrent request's uncommitted claim makes this wait for that request to finish.
     pub async fn claim_in(&self, conn: &mut AnyConnection) -> Result<bool, AppError> {
-        let inserted: Option<i64> = sqlx::query_scalar(
+        let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
         )
@@ -36,8 +36,15 @@ impl Slot {
         .bind(&self.fingerprint)
         .bind(self.at)
         .fetch_optional(&mut *conn)
-        .await?;
-        Ok(inserted.is_some())
+        .await;
+        match inserted {
+            Ok(row) => Ok(row.is_some()),
+            // PostgreSQL's lock_timeout (set by the caller): the first request is still running.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::conflict(
+                "A request with this Idempotency-Key is still being processed. Retry shortly.",
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Stores the answer with the booking, before its commit.

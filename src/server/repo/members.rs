@@ -289,10 +289,15 @@ pub async fn join_in(
     if let Some(id) = existing {
         return Ok(id); // a merged member's membership is refused by `ledger::lock`
     }
-    let merged: Option<Option<i64>> = sqlx::query_scalar("SELECT merged_into FROM members WHERE id = $1")
-        .bind(member_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    // Read under the member's row lock: a merge running now (it locks the member first)
+    // either finishes before this, and is seen, or waits until this membership exists and
+    // then moves it with the others.
+    let merged: Option<Option<i64>> = sqlx::query_scalar(
+        "UPDATE members SET merged_into = merged_into WHERE id = $1 RETURNING merged_into",
+    )
+    .bind(member_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     if matches!(merged, Some(Some(_))) {
         return Err(AppError::conflict(
             "This member was merged into another member; look the member up again.",

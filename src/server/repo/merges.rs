@@ -557,7 +557,11 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
         let returned = (clawed_now - mv.clawed_at_merge).max(0);
         let from_holds = (mv.pending - back_pending - released).max(0);
         let from_wallet = (returned - from_holds).max(0);
-        let back_wallet = mv.wallet + released - from_wallet;
+        let mut back_wallet = mv.wallet + released - from_wallet;
+        if !program.allow_negative {
+            // On its own the duplicate would have had the shortfall forgiven, not owed.
+            back_wallet = back_wallet.max(0);
+        }
         let back_lifetime = (mv.lifetime + released - from_wallet).max(0);
         if back_wallet > 0 && to.balance < back_wallet {
             return Err(AppError::InsufficientPoints {
@@ -625,6 +629,22 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
         )
         .await?;
         for &(card, n) in &mv.stamps {
+            // Stamps that returns of the moved orders took since the merge are gone.
+            let mut returned = 0;
+            for order in &mv.orders {
+                let (from, to) = super::stamps::key_range(&format!("return:{order}:{card}:"));
+                let taken: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COALESCE(-SUM(stamps), 0) AS BIGINT) FROM stamp_movements \
+                     WHERE dedup_key >= $1 AND dedup_key < $2 AND created_at >= $3",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(merged_at)
+                .fetch_one(&mut *tx)
+                .await?;
+                returned += taken;
+            }
+            let n = (n - returned).max(0);
             let have: Option<i64> = sqlx::query_scalar(
                 "SELECT stamps FROM stamp_balances WHERE membership_id = $1 AND stamp_card_id = $2",
             )

@@ -364,6 +364,17 @@ pub async fn for_order(
     Ok(out)
 }
 
+/// The keys starting with `prefix`, as a range an index can serve (LIKE cannot: it is
+/// case-insensitive on SQLite and collation-bound on PostgreSQL). Prefixes end in ':', and
+/// ';' is the next character.
+pub fn key_range(prefix: &str) -> (String, String) {
+    let upper = match prefix.strip_suffix(':') {
+        Some(stem) => format!("{stem};"),
+        None => format!("{prefix}\u{10FFFF}"),
+    };
+    (prefix.to_string(), upper)
+}
+
 /// A return takes back the order's stamps in proportion to what was refunded so far
 /// (`returned` of `amount`), as far as the member still has them.
 pub async fn for_return(
@@ -374,10 +385,13 @@ pub async fn for_return(
     return_id: &str,
     at: Timestamp,
 ) -> Result<(), AppError> {
+    let (from, to) = key_range(&format!("order:{order_row}:"));
     let given: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT stamp_card_id, stamps FROM stamp_movements WHERE dedup_key LIKE $1 ORDER BY stamp_card_id",
+        "SELECT stamp_card_id, stamps FROM stamp_movements WHERE dedup_key >= $1 AND dedup_key < $2 \
+         ORDER BY stamp_card_id",
     )
-    .bind(format!("order:{order_row}:%"))
+    .bind(from)
+    .bind(to)
     .fetch_all(&mut *conn)
     .await?;
     for (card_id, stamps) in given {
@@ -386,10 +400,13 @@ pub async fn for_return(
         } else {
             ((stamps as i128 * returned.min(amount) as i128) / amount as i128) as i64
         };
+        let (from, to) = key_range(&format!("return:{order_row}:{card_id}:"));
         let taken: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(-SUM(stamps), 0) AS BIGINT) FROM stamp_movements WHERE dedup_key LIKE $1",
+            "SELECT CAST(COALESCE(-SUM(stamps), 0) AS BIGINT) FROM stamp_movements \
+             WHERE dedup_key >= $1 AND dedup_key < $2",
         )
-        .bind(format!("return:{order_row}:{card_id}:%"))
+        .bind(from)
+        .bind(to)
         .fetch_one(&mut *conn)
         .await?;
         let have: i64 = sqlx::query_scalar(
@@ -427,9 +444,11 @@ pub async fn receipts_for_order(
     order_row: i64,
 ) -> Result<Vec<StampReceipt>, AppError> {
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT stamp_card_id, stamps, stamps_after FROM stamp_movements WHERE dedup_key LIKE $1 ORDER BY id",
+        "SELECT stamp_card_id, stamps, stamps_after FROM stamp_movements WHERE dedup_key >= $1 AND dedup_key < $2 \
+         ORDER BY id",
     )
-    .bind(format!("order:{order_row}:%"))
+    .bind(key_range(&format!("order:{order_row}:")).0)
+    .bind(key_range(&format!("order:{order_row}:")).1)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
@@ -547,4 +566,20 @@ pub async fn move_stamps(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_range;
+
+    #[test]
+    fn key_ranges_hold_exactly_the_keys_with_the_prefix() {
+        let (from, to) = key_range("order:5:");
+        let inside = |k: &str| k >= from.as_str() && k < to.as_str();
+        assert!(inside("order:5:1"));
+        assert!(inside("order:5:12"));
+        assert!(!inside("order:55:1"));
+        assert!(!inside("order:5;"));
+        assert!(!inside("order:4:9"));
+    }
 }
