@@ -528,17 +528,6 @@ async fn reversal_after_a_return_never_leaves_a_debt_or_takes_the_targets_stamps
         .await
         .unwrap();
     // The target has 100 points and 3 stamps of its own.
-    for i in 0..3 {
-        orders::record_order(
-            &db,
-            w.program.id,
-            w.member_id,
-            &order(&format!("own-{i}"), 0),
-            None,
-        )
-        .await
-        .ok();
-    }
     let ms = members::membership_id(&db, w.member_id, w.program.id)
         .await
         .unwrap();
