@@ -69,7 +69,13 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[i].as_secs_f64() * 1000.0
 }
 
-async fn open(backend: &str, args: &Args) -> Result<(Db, Option<(String, String)>), String> {
+/// What to remove when a run is over: the SQLite file, or the PostgreSQL scratch schema.
+enum Scratch {
+    Sqlite(std::path::PathBuf),
+    Postgres { base: String, schema: String },
+}
+
+async fn open(backend: &str, args: &Args) -> Result<(Db, Scratch), String> {
     match backend {
         "sqlite" => {
             let path = std::env::temp_dir().join(format!("omniloyal-bench-{}.db", std::process::id()));
@@ -77,7 +83,7 @@ async fn open(backend: &str, args: &Args) -> Result<(Db, Option<(String, String)
             let db = Db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok((db, None))
+            Ok((db, Scratch::Sqlite(path)))
         }
         _ => {
             let base = args
@@ -96,7 +102,7 @@ async fn open(backend: &str, args: &Args) -> Result<(Db, Option<(String, String)
             let db = Db::connect(&format!("{base}{sep}options[search_path]={schema}"))
                 .await
                 .map_err(|e| e.to_string())?;
-            Ok((db, Some((base, schema))))
+            Ok((db, Scratch::Postgres { base, schema }))
         }
     }
 }
@@ -400,12 +406,19 @@ async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
     eprintln!("{backend}: API paced at {paced_rate:.0} events/s…");
     let (paced_eps, paced, paced_errors) =
         load(&target, args.clients, args.seconds, Some(pace), "half").await;
-    if let Some((base, schema)) = cleanup {
-        db.pool.close().await;
-        if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
-            let _ = admin
-                .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
-                .await;
+    db.pool.close().await;
+    match cleanup {
+        Scratch::Postgres { base, schema } => {
+            if let Ok(mut admin) = sqlx::PgConnection::connect(&base).await {
+                let _ = admin
+                    .execute(format!("DROP SCHEMA {schema} CASCADE").as_str())
+                    .await;
+            }
+        }
+        Scratch::Sqlite(path) => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
         }
     }
     Ok(Figures {

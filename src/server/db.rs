@@ -110,7 +110,15 @@ impl Db {
                     })
                 });
         } else {
-            options = options.max_connections(16);
+            // No request waits more than 10 s for a row lock (a retry of an Idempotency-Key
+            // waits on the first request's claim): it is told to retry instead, and the
+            // pooled connection is freed. Set once per connection, not per transaction.
+            options = options.max_connections(16).after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("SET lock_timeout = '10s'").await?;
+                    Ok(())
+                })
+            });
         }
         let pool = options.connect(url).await?;
         let db = Db {

@@ -39,7 +39,8 @@ impl Slot {
         .await;
         match inserted {
             Ok(row) => Ok(row.is_some()),
-            // PostgreSQL's lock_timeout (set by the caller): the first request is still running.
+            // PostgreSQL's lock_timeout (set on every connection, `Db::connect`): the first
+            // request is still running.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::conflict(
                 "A request with this Idempotency-Key is still being processed. Retry shortly.",
             )),

@@ -469,13 +469,8 @@ async fn record_order_attempt(
 
     let mut tx = db.begin_write().await?;
     if let Some(slot) = slot {
-        if db.backend == crate::server::db::Backend::Postgres {
-            // A retry waits for the first request's claim, but not for ever (nor holding a
-            // pooled connection for ever): after 10 s it is told to retry.
-            sqlx::query("SET LOCAL lock_timeout = '10s'")
-                .execute(&mut *tx)
-                .await?;
-        }
+        // On PostgreSQL a concurrent retry waits here for the first request's claim, at
+        // most the connection's lock_timeout (see `Db::connect`).
         if !slot.claim_in(&mut tx).await? {
             return Ok(Attempt::Done(Keyed::Taken));
         }
