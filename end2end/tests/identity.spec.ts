@@ -1,22 +1,10 @@
-import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
-import { demo, hydrated, signIn, unique } from "./helpers";
-
-const PROGRAM = "Café Aurora Rewards";
+import { expect, test, type Locator, type Page } from "@playwright/test";
+import { demo, hydrated, unique } from "./helpers";
+import { PROGRAM, findMember, openCards, pagesPerTest, recordPurchase, signInAtDesk, signUpAndJoin } from "./journeys";
 
 type PrintedCard = { number: string; code: string };
 
-// Each test opens its own browser contexts (admin, staff, members); they are closed after it.
-let contexts: BrowserContext[] = [];
-test.afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  contexts = [];
-});
-
-async function open(browser: Browser): Promise<Page> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  return ctx.newPage();
-}
+const open = pagesPerTest();
 
 /** "712345678901" as shown on the desk and the portal: "7123 4567 8901". */
 function grouped(number: string): string {
@@ -39,15 +27,6 @@ function luhnValid(digits: string): boolean {
 /** The same code with its last digit changed. */
 function wrongCode(code: string): string {
   return code.slice(0, -1) + String((Number(code.slice(-1)) + 1) % 10);
-}
-
-/** Signs in as the admin and opens Manage → Cards. */
-async function openCards(admin: Page) {
-  await signIn(admin, demo.admin);
-  await expect(admin).toHaveURL(/\/manage$/);
-  await admin.getByRole("navigation", { name: "Manage" }).getByRole("link", { name: "Cards" }).click();
-  await expect(admin).toHaveURL(/\/manage\/cards$/);
-  await hydrated(admin);
 }
 
 /** The "Make a batch" form (the stamp card section further down has a "Program" select too). */
@@ -84,51 +63,6 @@ async function makeBatch(admin: Page, size: number): Promise<PrintedCard[]> {
   await form.getByRole("button", { name: "Make batch" }).click();
   await expect(form.getByRole("status")).toContainText(`Batch “${label}” made: ${size} cards.`);
   return readPrinterFile(admin, label, size);
-}
-
-async function signInAtDesk(staff: Page) {
-  await signIn(staff, demo.staff);
-  await expect(staff).toHaveURL(/\/desk$/);
-  await hydrated(staff);
-}
-
-/** Searches the desk and returns the one member card shown for `name`. */
-async function findMember(staff: Page, query: string, name: string): Promise<Locator> {
-  await staff.getByLabel("Find a member").fill(query);
-  await staff.getByRole("button", { name: "Find" }).click();
-  const found = staff.getByRole("region", { name: `Member ${name}`, exact: true });
-  await expect(found).toBeVisible();
-  return found;
-}
-
-/** Records a purchase in the demo program on the member card `found`; returns the points earned. */
-async function recordPurchase(staff: Page, found: Locator, name: string, amount: string): Promise<number> {
-  // Role, not label: the hand adjustment (closed, so hidden) has a "Program" select too.
-  await found.getByRole("combobox", { name: "Program", exact: true }).selectOption({ label: `${PROGRAM} (EUR)` });
-  await found.getByLabel("Amount paid").fill(amount);
-  await found.getByRole("button", { name: "Record purchase" }).click();
-  const receipt = staff.getByRole("heading", { name: new RegExp(`^\\+\\d+ Stars for ${name}$`) });
-  await expect(receipt).toBeVisible();
-  const points = Number(/^\+(\d+)/.exec((await receipt.textContent())!.trim())![1]);
-  expect(points).toBeGreaterThan(0);
-  await expect(staff.getByText(`New balance: ${points} Stars`)).toBeVisible();
-  await expect(found.getByText(`${points} Stars`, { exact: true })).toBeVisible();
-  return points;
-}
-
-/** Signs a fresh member up and joins the demo program; returns the email. */
-async function signUpAndJoin(page: Page, name: string): Promise<string> {
-  const email = `${unique("id")}@example.com`;
-  await page.goto("/signup");
-  await hydrated(page);
-  await page.getByLabel("Your name").fill(name);
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/portal$/);
-  await page.getByRole("button", { name: `Join ${PROGRAM}` }).click();
-  await expect(page.getByRole("region", { name: PROGRAM }).getByTestId("balance")).toHaveText("0");
-  return email;
 }
 
 test("an admin makes a batch of printed cards and gets the printer file", async ({ browser }) => {

@@ -113,15 +113,23 @@ where
         Err(e) => return e.into_response(),
     }
     let request_id = format!("idem:{}:{key}", caller.id);
-    let result = work(Some(request_id)).await;
+    store_and_answer(db, caller.id, &key, work(Some(request_id)).await).await
+}
+
+/// Stores the result of a claimed key's work as its answer (or frees the key when the
+/// result is no lasting answer, so a retry runs) and answers with it.
+async fn store_and_answer<T: Serialize>(
+    db: &Db,
+    key_id: i64,
+    key: &str,
+    result: Result<(StatusCode, T), ApiError>,
+) -> Response {
     let (status, body) = match &result {
         Ok((status, value)) => (*status, serde_json::to_string(value).unwrap_or_default()),
         Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
     };
-    // Server-side failures and rate limits are not answers: free the key so a retry runs.
     let keep = is_answer(status);
-    let saved = finish(db, caller.id, &key, keep.then_some((status, body.as_str()))).await;
-    if let Err(e) = saved {
+    if let Err(e) = finish(db, key_id, key, keep.then_some((status, body.as_str()))).await {
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
     answer(result)
@@ -192,15 +200,7 @@ where
                 Keyed::Done(done) => Ok(done),
                 Keyed::Taken => Err(crate::error::AppError::Internal.into()),
             });
-            let (status, body) = match &result {
-                Ok((status, value)) => (*status, serde_json::to_string(value).unwrap_or_default()),
-                Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
-            };
-            let keep = is_answer(status);
-            if let Err(e) = finish(db, caller.id, &key, keep.then_some((status, body.as_str()))).await {
-                tracing::error!(error = %e, "could not store the idempotent answer");
-            }
-            answer(result)
+            store_and_answer(db, caller.id, &key, result).await
         }
     }
 }

@@ -150,7 +150,7 @@ struct Evaluation {
 /// charges them last, with a conditional update (`charge_budgets`), so a campaign's row is
 /// held only for the end of each transaction instead of serialising whole bookings. When
 /// that charge finds the budget moved, the booking is redone with `exact`: the budgets it
-/// draws on are locked before evaluating.
+/// could draw on are locked before evaluating.
 async fn evaluate_locked(
     conn: &mut AnyConnection,
     program: &Program,
@@ -159,40 +159,32 @@ async fn evaluate_locked(
     event: &EarnEvent,
     exact: bool,
 ) -> Result<Evaluation, AppError> {
-    let rules = rules::for_booking(conn, program.id).await?;
+    let mut rules = rules::for_booking(conn, program.id).await?;
+    if exact {
+        // Lock every budget the program's rules have (in id order, in one go, so two exact
+        // bookings never wait on each other in reverse) and evaluate on the locked figures.
+        // Only bookings whose optimistic charge failed come here, so this is rare.
+        let budgeted: Vec<i64> = rules
+            .iter()
+            .filter(|r| r.budget_points.is_some())
+            .map(|r| r.id)
+            .collect();
+        if !budgeted.is_empty() {
+            for (id, used, budget) in rules::lock_budgets(conn, &budgeted).await? {
+                if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
+                    r.budget_used = used;
+                    r.budget_points = budget;
+                }
+            }
+        }
+    }
     let usage = rules::usage(conn, membership_id, event.occurred_at).await?;
     let tier_id: Option<i64> = sqlx::query_scalar("SELECT tier_id FROM memberships WHERE id = $1")
         .bind(membership_id)
         .fetch_one(&mut *conn)
         .await?;
     let ctx = member_context(program_tiers, tier_id, Vec::new());
-    let base = base_rate(program);
-    let mut rules = rules;
-    let mut award = engine::evaluate(&base, &rules, event, &ctx, &usage);
-    if !exact {
-        return Ok(Evaluation {
-            award,
-            rules,
-            at: event.occurred_at,
-        });
-    }
-    // Exact: lock every budget the program's rules have (in id order, in one go, so two
-    // exact bookings never wait on each other in reverse), then evaluate on locked figures.
-    // Only bookings whose optimistic charge failed come here, so this is rare.
-    let budgeted: Vec<i64> = rules
-        .iter()
-        .filter(|r| r.budget_points.is_some())
-        .map(|r| r.id)
-        .collect();
-    if !budgeted.is_empty() {
-        for (id, used, budget) in rules::lock_budgets(conn, &budgeted).await? {
-            if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
-                r.budget_used = used;
-                r.budget_points = budget;
-            }
-        }
-        award = engine::evaluate(&base, &rules, event, &ctx, &usage);
-    }
+    let award = engine::evaluate(&base_rate(program), &rules, event, &ctx, &usage);
     Ok(Evaluation {
         award,
         rules,

@@ -443,12 +443,13 @@ pub async fn receipts_for_order(
     conn: &mut AnyConnection,
     order_row: i64,
 ) -> Result<Vec<StampReceipt>, AppError> {
+    let (from, to) = key_range(&format!("order:{order_row}:"));
     let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
         "SELECT stamp_card_id, stamps, stamps_after FROM stamp_movements WHERE dedup_key >= $1 AND dedup_key < $2 \
          ORDER BY id",
     )
-    .bind(key_range(&format!("order:{order_row}:")).0)
-    .bind(key_range(&format!("order:{order_row}:")).1)
+    .bind(from)
+    .bind(to)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows
