@@ -42,6 +42,10 @@ struct Args {
     /// Members the orders are spread over.
     #[arg(long, default_value_t = 200)]
     members: usize,
+    /// The launch campaign's budget in points; 0 runs it without a budget (every budgeted
+    /// booking charges the campaign's one budget row).
+    #[arg(long, default_value_t = 1_000_000_000)]
+    campaign_budget: i64,
     /// PostgreSQL server (a scratch schema is created and dropped in it).
     #[arg(long, env = "OMNILOYAL_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -109,7 +113,7 @@ async fn open(backend: &str, args: &Args) -> Result<(Db, Scratch), String> {
 
 /// A program like a real one: tiers, a weekend multiplier, a category bonus with a daily cap,
 /// a budgeted campaign; members; an API key.
-async fn seed(db: &Db, n_members: usize) -> Result<(i64, String, Vec<String>), String> {
+async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(i64, String, Vec<String>), String> {
     let e = |e: omniloyal::error::AppError| e.to_string();
     let program = programs::save(
         db,
@@ -185,7 +189,7 @@ async fn seed(db: &Db, n_members: usize) -> Result<(i64, String, Vec<String>), S
             RuleEffect::FixedPoints { points: 10 },
             RuleConditions::default(),
             RuleCaps::default(),
-            Some(1_000_000_000),
+            (budget > 0).then_some(budget),
         ),
     ] {
         rules::save(db, &r).await.map_err(e)?;
@@ -371,7 +375,7 @@ async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
         args.members
     );
     let (db, cleanup) = open(backend, args).await?;
-    let (program_id, key, emails) = seed(&db, args.members).await?;
+    let (program_id, key, emails) = seed(&db, args.members, args.campaign_budget).await?;
     let state = AppState::new(
         LeptosOptions::builder().output_name("omniloyal").build(),
         db.clone(),

@@ -24,6 +24,8 @@ pub struct Db {
     /// of in SQLite's busy handler, which sleeps in steps of up to 100 ms and turned a 2 ms
     /// wait into a 200 ms tail under load. (Other processes still meet the busy timeout.)
     writer: Arc<Mutex<()>>,
+    /// Program setups as bookings read them (`repo::setup`).
+    pub(crate) setups: Arc<crate::server::repo::setup::SetupCache>,
 }
 
 /// A write transaction; on SQLite it also holds this process's writer turn until it ends.
@@ -125,6 +127,7 @@ impl Db {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
+            setups: Arc::default(),
         };
         db.migrate().await?;
         Ok(db)

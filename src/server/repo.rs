@@ -15,6 +15,7 @@ pub mod referrals;
 pub mod rewards;
 pub mod rules;
 pub mod sessions;
+pub mod setup;
 pub mod stamps;
 pub mod tiers;
 pub mod users;

@@ -41,10 +41,33 @@ pub async fn enqueue(
     data: serde_json::Value,
     at: Timestamp,
 ) -> Result<(), AppError> {
-    let endpoints: Vec<(i64, String)> =
+    let endpoints = active_endpoints(conn).await?;
+    enqueue_to(conn, &endpoints, event_type, data, at).await
+}
+
+/// The active endpoints: (id, space-separated event types).
+pub async fn active_endpoints(conn: &mut AnyConnection) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(
         sqlx::query_as("SELECT id, events FROM webhook_endpoints WHERE active = 1")
             .fetch_all(&mut *conn)
-            .await?;
+            .await?,
+    )
+}
+
+/// `enqueue` to endpoints the caller has already read (see `repo::setup`).
+pub async fn enqueue_to(
+    conn: &mut AnyConnection,
+    endpoints: &[(i64, String)],
+    event_type: &str,
+    data: serde_json::Value,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    if !endpoints
+        .iter()
+        .any(|(_, events)| events.split_whitespace().any(|e| e == event_type))
+    {
+        return Ok(());
+    }
     let payload = serde_json::json!({
         "type": event_type,
         "timestamp": at.to_datetime().to_rfc3339(),
@@ -52,6 +75,7 @@ pub async fn enqueue(
     })
     .to_string();
     for (id, events) in endpoints {
+        let id = *id;
         if !events.split_whitespace().any(|e| e == event_type) {
             continue;
         }

@@ -797,7 +797,80 @@ async fn backdated_events_cannot_dodge_daily_caps(db: Db) {
     );
 }
 
+/// Bookings read the program's setup from memory (`repo::setup`): a change to a rule or a
+/// webhook endpoint reaches the very next booking, while what a booking moves itself (rule
+/// usage, a budget's use) does not count as a change.
+async fn setup_changes_reach_the_next_booking(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let epoch = |db: Db| async move {
+        sqlx::query_scalar::<_, i64>("SELECT epoch FROM setup_epoch")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+    };
+    let mut bonus = rule(w.program.id, "Bonus", 5, RuleEffect::FixedPoints { points: 40 });
+    bonus.budget_points = Some(1_000);
+    let bonus = rules::save(&db, &bonus).await.unwrap();
+    let book = |id: &'static str| {
+        let db = db.clone();
+        let (program_id, member_id) = (w.program.id, w.member_id);
+        async move {
+            orders::record_order(&db, program_id, member_id, &order(id, 1000), None)
+                .await
+                .unwrap()
+                .points
+        }
+    };
+    assert_eq!(book("s1").await, 140);
+    let before = epoch(db.clone()).await;
+    assert_eq!(book("s2").await, 140);
+    assert_eq!(
+        epoch(db.clone()).await,
+        before,
+        "a budget charge is no setup change"
+    );
+
+    rules::save(
+        &db,
+        &EarningRule {
+            effect: RuleEffect::FixedPoints { points: 70 },
+            ..bonus.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(epoch(db.clone()).await > before);
+    assert_eq!(book("s3").await, 170, "the edited rule applies at once");
+    rules::delete(&db, w.program.id, bonus.id).await.unwrap();
+    assert_eq!(
+        book("s4").await,
+        100,
+        "a deleted (switched-off) rule no longer applies"
+    );
+
+    let hook = omniloyal::server::webhooks::create(
+        &db,
+        &omniloyal::model::webhook::WebhookInput {
+            url: "https://hooks.example.com/setup".into(),
+            description: String::new(),
+            events: vec!["points.earned".into()],
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(book("s5").await, 100);
+    let deliveries: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = $1")
+            .bind(hook.endpoint.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(deliveries, 1, "a new endpoint hears the next booking");
+    assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
+    setup_changes_reach_the_next_booking,
     concurrent_returns_of_one_order_take_back_once,
     backdated_events_cannot_dodge_daily_caps,
     tiers_upgrade_at_once_and_downgrade_on_schedule,

@@ -97,11 +97,14 @@ pub struct Standing {
 pub async fn lock(conn: &mut AnyConnection, membership_id: i64) -> Result<Standing, AppError> {
     let (standing, merged) = lock_any(conn, membership_id).await?;
     if merged {
-        return Err(AppError::conflict(
-            "This member was just merged into another member; send the request again.",
-        ));
+        return Err(merged_away());
     }
     Ok(standing)
+}
+
+/// The refusal of a write to a membership merged into another one.
+pub fn merged_away() -> AppError {
+    AppError::conflict("This member was just merged into another member; send the request again.")
 }
 
 /// `lock` for merges and their reversal, which also lock merged memberships. Returns the
@@ -136,6 +139,22 @@ pub async fn book(
     postings: &[Posting],
     at: Timestamp,
 ) -> Result<(i64, Option<Standing>), AppError> {
+    book_as(conn, program_id, membership_id, meta, postings, at, false).await
+}
+
+/// `book`, recording member activity too when `touch` (in the same membership update, which
+/// then also happens when no member posting moved, and its standing is returned).
+/// Three statements whatever the postings: the transaction, one membership update for the
+/// wallet and pending together, and one insert of every posting.
+async fn book_as(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    membership_id: Option<i64>,
+    meta: &Meta<'_>,
+    postings: &[Posting],
+    at: Timestamp,
+    touch: bool,
+) -> Result<(i64, Option<Standing>), AppError> {
     let sum: i128 = postings.iter().map(|p| p.points as i128).sum();
     if sum != 0 || postings.is_empty() {
         tracing::error!(?postings, "unbalanced transaction refused");
@@ -165,58 +184,93 @@ pub async fn book(
     .fetch_one(&mut *conn)
     .await?;
 
+    let moving: Vec<&Posting> = postings.iter().filter(|p| p.points != 0).collect();
+    let total = |account: Account| -> i64 {
+        moving
+            .iter()
+            .filter(|p| p.account == account)
+            .map(|p| p.points)
+            .sum()
+    };
+    let (wallet, pending) = (total(Account::Wallet), total(Account::Pending));
+    // Lifetime points count what reached the wallet as earnings (tier qualification).
+    // A return takes its points off the lifetime total too, so returns cannot buy a tier.
+    let earned: i64 = moving
+        .iter()
+        .filter(|p| p.account == Account::Wallet)
+        .map(|p| match meta.kind {
+            "earn" | "release" | "event" => p.points.max(0),
+            "return" => p.points.min(0),
+            _ => 0,
+        })
+        .sum();
+    let member_moves = moving.iter().any(|p| p.account.is_member_side());
     let mut standing = None;
-    for p in postings.iter().filter(|p| p.points != 0) {
-        let balance_after: Option<i64> = match (p.account, membership_id) {
-            (Account::Wallet, Some(m)) => {
-                // Lifetime points count what reached the wallet as earnings (tier qualification).
-                // A return takes its points off the lifetime total too, so returns cannot buy a tier.
-                let earned = match meta.kind {
-                    "earn" | "release" | "event" => p.points.max(0),
-                    "return" => p.points.min(0),
-                    _ => 0,
-                };
-                let s: Standing = sqlx::query_as(
-                    "UPDATE memberships SET balance = balance + $1, lifetime_points = lifetime_points + $2 \
-                     WHERE id = $3 RETURNING balance, pending, lifetime_points",
-                )
-                .bind(p.points)
-                .bind(earned)
-                .bind(m)
-                .fetch_one(&mut *conn)
-                .await?;
-                standing = Some(s);
-                Some(s.balance)
+    if let Some(m) = membership_id.filter(|_| member_moves || touch) {
+        let s: Standing = sqlx::query_as(
+            "UPDATE memberships SET balance = balance + $1, pending = pending + $2, \
+             lifetime_points = lifetime_points + $3, last_activity_at = COALESCE($4, last_activity_at) \
+             WHERE id = $5 RETURNING balance, pending, lifetime_points",
+        )
+        .bind(wallet)
+        .bind(pending)
+        .bind(earned)
+        .bind(touch.then_some(at.0))
+        .bind(m)
+        .fetch_one(&mut *conn)
+        .await?;
+        standing = Some(s);
+    }
+    if moving.is_empty() {
+        return Ok((tx_id, standing));
+    }
+    // Each member posting records the balance it leaves, as if applied one after another.
+    let (mut wallet_run, mut pending_run) = standing
+        .map(|s| (s.balance - wallet, s.pending - pending))
+        .unwrap_or_default();
+    let mut sql = String::from(
+        "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
+         balance_after, created_at) VALUES ",
+    );
+    for i in 0..moving.len() {
+        let b = i * 5;
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!(
+            "($1, $2, ${}, ${}, ${}, ${}, ${}, $3)",
+            b + 4,
+            b + 5,
+            b + 6,
+            b + 7,
+            b + 8
+        ));
+    }
+    let mut insert = sqlx::query(&sql).bind(tx_id).bind(program_id).bind(at.0);
+    for p in &moving {
+        let balance_after = match p.account {
+            Account::Wallet => {
+                wallet_run += p.points;
+                Some(wallet_run)
             }
-            (Account::Pending, Some(m)) => {
-                let s: Standing = sqlx::query_as(
-                    "UPDATE memberships SET pending = pending + $1 WHERE id = $2 \
-                     RETURNING balance, pending, lifetime_points",
-                )
-                .bind(p.points)
-                .bind(m)
-                .fetch_one(&mut *conn)
-                .await?;
-                standing = Some(s);
-                Some(s.pending)
+            Account::Pending => {
+                pending_run += p.points;
+                Some(pending_run)
             }
             _ => None,
         };
-        sqlx::query(
-            "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
-             balance_after, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(tx_id)
-        .bind(program_id)
-        .bind(p.account.as_str())
-        .bind(if p.account.is_member_side() { membership_id } else { None })
-        .bind(p.rule_id)
-        .bind(p.points)
-        .bind(balance_after)
-        .bind(at.0)
-        .execute(&mut *conn)
-        .await?;
+        insert = insert
+            .bind(p.account.as_str())
+            .bind(if p.account.is_member_side() {
+                membership_id
+            } else {
+                None
+            })
+            .bind(p.rule_id)
+            .bind(p.points)
+            .bind(balance_after);
     }
+    insert.execute(&mut *conn).await?;
     Ok((tx_id, standing))
 }
 
@@ -327,18 +381,14 @@ pub fn expiry_for(program: &Program, at: Timestamp) -> Option<Timestamp> {
     )
 }
 
-/// Records member activity: under the inactivity policy every open lot's deadline moves out.
-pub async fn touch(
+/// Member activity, for the lots: under the inactivity policy every open lot's deadline
+/// moves out (`last_activity_at` is set by the booking's membership update).
+async fn move_deadlines(
     conn: &mut AnyConnection,
     program: &Program,
     membership_id: i64,
     at: Timestamp,
 ) -> Result<(), AppError> {
-    sqlx::query("UPDATE memberships SET last_activity_at = $1 WHERE id = $2")
-        .bind(at.0)
-        .bind(membership_id)
-        .execute(&mut *conn)
-        .await?;
     if program.expiry_mode == "inactivity" {
         sqlx::query("UPDATE point_lots SET expires_at = $1 WHERE membership_id = $2 AND remaining > 0")
             .bind(expiry_for(program, at).map(|t| t.0))
@@ -452,7 +502,9 @@ pub async fn earn(
             Posting::new(Account::Issuance, 0),
         ];
     }
-    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at).await?;
+    // Points that reach the wallet are member activity, recorded by the same update.
+    let touch = hold_until.is_none();
+    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at, touch).await?;
     match hold_until {
         Some(release_at) if total > 0 => {
             sqlx::query(
@@ -468,7 +520,7 @@ pub async fn earn(
         }
         _ => {
             open_lot(conn, program, membership_id, tx_id, total, standing.balance, at).await?;
-            touch(conn, program, membership_id, at).await?;
+            move_deadlines(conn, program, membership_id, at).await?;
         }
     }
     Ok((tx_id, standing))
@@ -483,8 +535,9 @@ async fn book_nonzero(
     meta: &Meta<'_>,
     postings: &[Posting],
     at: Timestamp,
+    touch: bool,
 ) -> Result<(i64, Standing), AppError> {
-    let (tx_id, standing) = book(conn, program_id, Some(membership_id), meta, postings, at).await?;
+    let (tx_id, standing) = book_as(conn, program_id, Some(membership_id), meta, postings, at, touch).await?;
     let standing = match standing {
         Some(s) => s,
         None => lock(conn, membership_id).await?,
@@ -516,8 +569,8 @@ pub async fn spend(
     }
     consume_lots(conn, membership_id, points).await?;
     let postings = [Posting::new(Account::Wallet, -points), Posting::new(to, points)];
-    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at).await?;
-    touch(conn, program, membership_id, at).await?;
+    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at, true).await?;
+    move_deadlines(conn, program, membership_id, at).await?;
     Ok((tx_id, standing))
 }
 
@@ -622,7 +675,7 @@ pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError
                 Posting::new(Account::Wallet, points),
             ];
             let (tx_id, standing) =
-                book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now).await?;
+                book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now, true).await?;
             open_lot(
                 &mut tx,
                 &program,
@@ -633,7 +686,7 @@ pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError
                 now,
             )
             .await?;
-            touch(&mut tx, &program, membership_id, now).await?;
+            move_deadlines(&mut tx, &program, membership_id, now).await?;
             released += 1;
             total += points;
         }
@@ -697,7 +750,7 @@ pub async fn adjust(
             Posting::new(Account::Wallet, points),
         ];
         let (tx_id, standing) =
-            book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now).await?;
+            book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now, true).await?;
         open_lot(
             &mut tx,
             &program,
@@ -708,7 +761,7 @@ pub async fn adjust(
             now,
         )
         .await?;
-        touch(&mut tx, &program, membership_id, now).await?;
+        move_deadlines(&mut tx, &program, membership_id, now).await?;
         let data = serde_json::json!({
             "membership_id": membership_id,
             "program_id": program.id,

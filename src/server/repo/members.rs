@@ -12,6 +12,7 @@ use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
 use crate::server::db::{is_unique_violation, Db};
 
+use super::ledger::{self, Standing};
 use super::users;
 
 const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, birth_date, created_at";
@@ -132,6 +133,14 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
     .ok_or_else(|| AppError::not_found("Member profile"))
 }
 
+/// A member as found, with where it was merged to (almost always nowhere).
+#[derive(sqlx::FromRow)]
+struct Found {
+    #[sqlx(flatten)]
+    member: Member,
+    merged_into: Option<i64>,
+}
+
 /// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
 /// only, never partial names: staff must not be able to browse the member base.
 #[tracing::instrument(skip(db), err(level = "debug"))]
@@ -155,8 +164,8 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
             "That is not an email, a phone number or a valid card number.",
         ));
     };
-    let mut found: Vec<Member> = sqlx::query_as(&format!(
-        "SELECT {MEMBER_COLUMNS} FROM members WHERE {column} = $1"
+    let mut found: Vec<Found> = sqlx::query_as(&format!(
+        "SELECT {MEMBER_COLUMNS}, merged_into FROM members WHERE {column} = $1"
     ))
     .bind(&value)
     .fetch_all(&db.pool)
@@ -164,12 +173,18 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
     if found.is_empty() && column == "card_number" {
         // A printed card nobody registered yet: its holder collects the points.
         if let Some(holder) = super::cards::holder(db, &value).await? {
-            found.push(get(db, holder).await?);
+            found.push(Found {
+                member: get(db, holder).await?,
+                merged_into: Some(holder), // not known: `current` looks
+            });
         }
     }
     let mut out: Vec<Member> = Vec::with_capacity(found.len());
-    for m in found {
-        let m = current(db, m).await?;
+    for f in found {
+        let m = match f.merged_into {
+            None => f.member,
+            Some(_) => current(db, f.member).await?,
+        };
         if !out.iter().any(|o| o.id == m.id) {
             out.push(m);
         }
@@ -273,6 +288,55 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
 /// Enrolls a member in a program inside the caller's transaction; joining twice is a no-op.
 /// Returns the membership id. `ON CONFLICT DO NOTHING` makes concurrent first purchases of
 /// one member (PostgreSQL runs them in parallel) share one membership instead of failing.
+/// A member's membership as a booking needs it, under its row lock.
+pub struct Entry {
+    pub membership_id: i64,
+    pub standing: Standing,
+    pub tier_id: Option<i64>,
+    /// Who referred the member (their first purchase settles the referral).
+    pub referred_by: Option<i64>,
+}
+
+/// `join_in` and `ledger::lock` together, with the tier and the referrer: one statement for
+/// a member buying again (the common case), the join on a first purchase.
+pub async fn enter(
+    conn: &mut AnyConnection,
+    member_id: i64,
+    program_id: i64,
+    now: Timestamp,
+) -> Result<Entry, AppError> {
+    type Row = (i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>);
+    for _ in 0..2 {
+        let row: Option<Row> = sqlx::query_as(
+            "UPDATE memberships SET balance = balance WHERE member_id = $1 AND program_id = $2 \
+             RETURNING id, balance, pending, lifetime_points, merged_into, tier_id, \
+             (SELECT referred_by FROM members WHERE members.id = memberships.member_id)",
+        )
+        .bind(member_id)
+        .bind(program_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id, balance, pending, lifetime_points, merged_into, tier_id, referred_by)) = row {
+            if merged_into.is_some() {
+                return Err(ledger::merged_away());
+            }
+            return Ok(Entry {
+                membership_id: id,
+                standing: Standing {
+                    balance,
+                    pending,
+                    lifetime_points,
+                },
+                tier_id,
+                referred_by,
+            });
+        }
+        join_in(conn, member_id, program_id, now).await?;
+    }
+    tracing::error!(member_id, program_id, "membership vanished after joining");
+    Err(AppError::Internal)
+}
+
 pub async fn join_in(
     conn: &mut AnyConnection,
     member_id: i64,
@@ -298,10 +362,14 @@ pub async fn join_in(
     .bind(member_id)
     .fetch_optional(&mut *conn)
     .await?;
-    if matches!(merged, Some(Some(_))) {
-        return Err(AppError::conflict(
-            "This member was merged into another member; look the member up again.",
-        ));
+    match merged {
+        None => return Err(AppError::not_found("Member")),
+        Some(Some(_)) => {
+            return Err(AppError::conflict(
+                "This member was merged into another member; look the member up again.",
+            ));
+        }
+        Some(None) => {}
     }
     let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
         .bind(program_id)
@@ -456,17 +524,6 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
     }
     tracing::error!(member_id, "could not find a free referral code in 5 tries");
     Err(AppError::Internal)
-}
-
-/// Who referred this member, if anyone.
-pub async fn referred_by(db: &Db, member_id: i64) -> Result<Option<i64>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT referred_by FROM members WHERE id = $1")
-            .bind(member_id)
-            .fetch_optional(&db.pool)
-            .await?
-            .flatten(),
-    )
 }
 
 /// Links another identifier to a member: a channel's own customer id ("external:web") or an

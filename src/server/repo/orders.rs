@@ -15,6 +15,7 @@ use crate::server::db::Db;
 
 use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting, Standing};
+use super::setup::Setup;
 use super::{members, programs, rules};
 
 /// Largest quantity on one line; more is a typo (a barcode in the quantity field).
@@ -153,13 +154,14 @@ struct Evaluation {
 /// could draw on are locked before evaluating.
 async fn evaluate_locked(
     conn: &mut AnyConnection,
-    program: &Program,
-    program_tiers: &[Tier],
+    setup: &Setup,
+    ctx: &MemberContext,
     membership_id: i64,
     event: &EarnEvent,
     exact: bool,
 ) -> Result<Evaluation, AppError> {
-    let mut rules = rules::for_booking(conn, program.id).await?;
+    let program = &setup.program;
+    let mut rules = setup.rules.clone();
     if exact {
         // Lock every budget the program's rules have (in id order, in one go, so two exact
         // bookings never wait on each other in reverse) and evaluate on the locked figures.
@@ -179,12 +181,7 @@ async fn evaluate_locked(
         }
     }
     let usage = rules::usage(conn, membership_id, event.occurred_at).await?;
-    let tier_id: Option<i64> = sqlx::query_scalar("SELECT tier_id FROM memberships WHERE id = $1")
-        .bind(membership_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let ctx = member_context(program_tiers, tier_id, Vec::new());
-    let award = engine::evaluate(&base_rate(program), &rules, event, &ctx, &usage);
+    let award = engine::evaluate(&base_rate(program), &rules, event, ctx, &usage);
     Ok(Evaluation {
         award,
         rules,
@@ -283,7 +280,7 @@ where
 #[allow(clippy::too_many_arguments)]
 async fn announce_earned(
     conn: &mut AnyConnection,
-    program: &Program,
+    setup: &Setup,
     member_id: i64,
     tx_id: i64,
     award: &Award,
@@ -294,6 +291,7 @@ async fn announce_earned(
     if award.total <= 0 {
         return Ok(());
     }
+    let program = &setup.program;
     let data = serde_json::json!({
         "member_id": member_id,
         "program_id": program.id,
@@ -303,7 +301,7 @@ async fn announce_earned(
         "balance": standing.balance,
         "explanation": award.summary,
     });
-    crate::server::webhooks::enqueue(conn, "points.earned", data, at).await
+    crate::server::webhooks::enqueue_to(conn, &setup.endpoints, "points.earned", data, at).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -454,9 +452,11 @@ async fn record_order_attempt(
 ) -> Result<Attempt<Keyed<EarnReceipt>>, AppError> {
     let now = Timestamp::now();
     let (order_id, at) = validate_order(input, now)?;
-    let program = active_program(db, program_id).await?;
-    members::get(db, member_id).await?;
-    let program_tiers = programs::tiers(db, program.id).await?;
+    let setup = super::setup::current(db, program_id).await?;
+    if !setup.program.active {
+        return Err(AppError::ProgramInactive);
+    }
+    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
     let channel = input.channel.as_str();
 
     let mut tx = db.begin_write().await?;
@@ -467,8 +467,8 @@ async fn record_order_attempt(
             return Ok(Attempt::Done(Keyed::Taken));
         }
     }
-    let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
-    ledger::lock(&mut tx, membership_id).await?;
+    let entry = members::enter(&mut tx, member_id, program.id, now).await?;
+    let membership_id = entry.membership_id;
     if let Some(order) = find_order(&mut tx, program.id, channel, &order_id).await? {
         if order.membership_id != membership_id {
             return Err(AppError::conflict(
@@ -476,7 +476,7 @@ async fn record_order_attempt(
             ));
         }
         let mut earlier =
-            earlier_receipt(&mut tx, &program, member_id, membership_id, order.transaction_id).await?;
+            earlier_receipt(&mut tx, program, member_id, membership_id, order.transaction_id).await?;
         earlier.stamps = super::stamps::receipts_for_order(&mut tx, order.id).await?;
         if let Some(slot) = slot {
             slot.answer_in(&mut tx, order_status(&earlier), &json(&earlier))
@@ -493,7 +493,8 @@ async fn record_order_attempt(
         lines: input.lines.clone(),
         occurred_at: at,
     };
-    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event, exact).await?;
+    let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
+    let eval = evaluate_locked(&mut tx, &setup, &ctx, membership_id, &event, exact).await?;
     let hold_until =
         (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY));
     let meta = Meta {
@@ -507,7 +508,7 @@ async fn record_order_attempt(
         ..Meta::default()
     };
     let (tx_id, standing) =
-        book_award(&mut tx, &program, membership_id, &eval, hold_until, &meta, now).await?;
+        book_award(&mut tx, program, membership_id, &eval, hold_until, &meta, now).await?;
     let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
         "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
          transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -542,7 +543,7 @@ async fn record_order_attempt(
     }
     let stamps = super::stamps::for_order(
         &mut tx,
-        program.id,
+        &setup.stamp_cards,
         membership_id,
         order_row,
         input,
@@ -552,7 +553,7 @@ async fn record_order_attempt(
     .await?;
     announce_earned(
         &mut tx,
-        &program,
+        &setup,
         member_id,
         tx_id,
         &eval.award,
@@ -562,9 +563,10 @@ async fn record_order_attempt(
     )
     .await?;
     // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
-    super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
+    let known = (entry.tier_id, standing.lifetime_points);
+    super::tiers::reevaluate_known(&mut tx, program, program_tiers, membership_id, known, now).await?;
     let mut receipt = receipt(
-        &program,
+        program,
         member_id,
         tx_id,
         eval.award.clone(),
@@ -584,7 +586,7 @@ async fn record_order_attempt(
     // A referred friend's first purchase rewards both sides (each booked once, in its own
     // transaction; a failure here is logged and retried by the friend's next order).
     let settled = if input.amount_minor > 0 {
-        super::referrals::settle(db, program.id, member_id, input.channel).await
+        super::referrals::settle(db, program.id, member_id, entry.referred_by, input.channel).await
     } else {
         Ok(false) // a 0.00 order is no purchase: it must not unlock referral rewards
     };
@@ -826,21 +828,23 @@ async fn record_action_attempt(
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
-    let program = active_program(db, program_id).await?;
+    let setup = super::setup::current(db, program_id).await?;
+    if !setup.program.active {
+        return Err(AppError::ProgramInactive);
+    }
+    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
     if !known_event_types(db, program.id).await?.contains(&event_type) {
         return Err(AppError::field(
             "event_type",
             "This program has no such event type.",
         ));
     }
-    members::get(db, member_id).await?;
-    let program_tiers = programs::tiers(db, program.id).await?;
     let mut tx = db.begin_write().await?;
-    let membership_id = members::join_in(&mut tx, member_id, program.id, now).await?;
-    ledger::lock(&mut tx, membership_id).await?;
+    let entry = members::enter(&mut tx, member_id, program.id, now).await?;
+    let membership_id = entry.membership_id;
     let request_id = format!("event:{event_id}");
     if let Some((tx_id, _)) = ledger::replay(&mut tx, membership_id, &request_id).await? {
-        return earlier_receipt(&mut tx, &program, member_id, membership_id, tx_id)
+        return earlier_receipt(&mut tx, program, member_id, membership_id, tx_id)
             .await
             .map(Attempt::Done);
     }
@@ -867,7 +871,8 @@ async fn record_action_attempt(
         lines: Vec::new(),
         occurred_at: at,
     };
-    let eval = evaluate_locked(&mut tx, &program, &program_tiers, membership_id, &event, exact).await?;
+    let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
+    let eval = evaluate_locked(&mut tx, &setup, &ctx, membership_id, &event, exact).await?;
     let reference = once.unwrap_or_else(|| event_type.clone());
     let meta = Meta {
         kind: "event",
@@ -879,10 +884,10 @@ async fn record_action_attempt(
         request_id: Some(&request_id),
         ..Meta::default()
     };
-    let (tx_id, standing) = book_award(&mut tx, &program, membership_id, &eval, None, &meta, now).await?;
+    let (tx_id, standing) = book_award(&mut tx, program, membership_id, &eval, None, &meta, now).await?;
     announce_earned(
         &mut tx,
-        &program,
+        &setup,
         member_id,
         tx_id,
         &eval.award,
@@ -891,13 +896,14 @@ async fn record_action_attempt(
         now,
     )
     .await?;
-    super::tiers::reevaluate(&mut tx, &program, &program_tiers, membership_id, now, false).await?;
+    let known = (entry.tier_id, standing.lifetime_points);
+    super::tiers::reevaluate_known(&mut tx, program, program_tiers, membership_id, known, now).await?;
     if !charge_budgets(&mut tx, &eval).await? {
         return Ok(Attempt::BudgetMoved);
     }
     tx.commit().await?;
     Ok(Attempt::Done(receipt(
-        &program, member_id, tx_id, eval.award, false, standing,
+        program, member_id, tx_id, eval.award, false, standing,
     )))
 }
 

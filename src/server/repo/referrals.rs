@@ -11,10 +11,17 @@ use crate::server::db::Db;
 
 use super::{members, orders};
 
-/// Books both sides of a referral if `friend_id` was referred and has not been rewarded in
-/// this program yet. Safe to call after every order: once booked, it does nothing.
-pub async fn settle(db: &Db, program_id: i64, friend_id: i64, channel: Channel) -> Result<bool, AppError> {
-    let Some(referrer_id) = members::referred_by(db, friend_id).await? else {
+/// Books both sides of a referral if `friend_id` was referred (by `referred_by`, as the
+/// booking read it) and has not been rewarded in this program yet. Safe to call after every
+/// order: once booked, it does nothing.
+pub async fn settle(
+    db: &Db,
+    program_id: i64,
+    friend_id: i64,
+    referred_by: Option<i64>,
+    channel: Channel,
+) -> Result<bool, AppError> {
+    let Some(referrer_id) = referred_by else {
         return Ok(false);
     };
     if referrer_id == friend_id {

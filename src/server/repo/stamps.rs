@@ -313,21 +313,26 @@ async fn add(
 
 /// Stamps an order earns, inside the order's transaction: one per matching item, or one
 /// per order of at least the card's minimum. Counted once per order.
+/// The program's active stamp cards.
+pub async fn active_cards(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<StampCard>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "{CARD_SELECT} WHERE s.program_id = $1 AND s.active = 1 ORDER BY s.id"
+    ))
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+#[allow(clippy::too_many_arguments)]
 pub async fn for_order(
     conn: &mut AnyConnection,
-    program_id: i64,
+    cards: &[StampCard],
     membership_id: i64,
     order_row: i64,
     input: &OrderInput,
     by: Option<i64>,
     at: Timestamp,
 ) -> Result<Vec<StampReceipt>, AppError> {
-    let cards: Vec<StampCard> = sqlx::query_as(&format!(
-        "{CARD_SELECT} WHERE s.program_id = $1 AND s.active = 1 ORDER BY s.id"
-    ))
-    .bind(program_id)
-    .fetch_all(&mut *conn)
-    .await?;
     let mut out = Vec::new();
     for card in cards {
         // Only paid items count, and one order fills the card at most twice (a line of
@@ -350,7 +355,7 @@ pub async fn for_order(
             add(
                 conn,
                 membership_id,
-                &card,
+                card,
                 "order",
                 count,
                 Some(&input.channel_order_id),

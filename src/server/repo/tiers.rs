@@ -91,19 +91,25 @@ fn describe(program: &Program, qualifying: i64) -> String {
 
 /// The tier change due for a membership, if any: (current, target, qualifying total, up).
 /// Reads only, so the scheduled pass can skip unchanged memberships without a write lock.
+/// `known` is the membership's (tier id, lifetime points) when the caller has them.
 async fn change_due<'t>(
     conn: &mut AnyConnection,
     program: &Program,
     program_tiers: &'t [Tier],
     membership_id: i64,
+    known: Option<(Option<i64>, i64)>,
     now: Timestamp,
     allow_downgrade: bool,
 ) -> Result<Option<(Option<&'t Tier>, Option<Tier>, i64, bool)>, AppError> {
-    let (current_id, lifetime): (Option<i64>, i64) =
-        sqlx::query_as("SELECT tier_id, lifetime_points FROM memberships WHERE id = $1")
-            .bind(membership_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    let (current_id, lifetime): (Option<i64>, i64) = match known {
+        Some(k) => k,
+        None => {
+            sqlx::query_as("SELECT tier_id, lifetime_points FROM memberships WHERE id = $1")
+                .bind(membership_id)
+                .fetch_one(&mut *conn)
+                .await?
+        }
+    };
     let current = current_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
     let top = program_tiers.iter().map(|t| t.threshold_points).max();
     if !allow_downgrade && current.is_some_and(|t| Some(t.threshold_points) == top) {
@@ -134,11 +140,62 @@ pub async fn reevaluate(
     now: Timestamp,
     allow_downgrade: bool,
 ) -> Result<Option<Option<Tier>>, AppError> {
+    change(
+        conn,
+        program,
+        program_tiers,
+        membership_id,
+        None,
+        now,
+        allow_downgrade,
+    )
+    .await
+}
+
+/// The upgrade check after a booking, which holds the membership's lock and knows its tier
+/// id and lifetime points after the booking: (tier id, lifetime points).
+pub async fn reevaluate_known(
+    conn: &mut AnyConnection,
+    program: &Program,
+    program_tiers: &[Tier],
+    membership_id: i64,
+    known: (Option<i64>, i64),
+    now: Timestamp,
+) -> Result<Option<Option<Tier>>, AppError> {
+    change(
+        conn,
+        program,
+        program_tiers,
+        membership_id,
+        Some(known),
+        now,
+        false,
+    )
+    .await
+}
+
+async fn change(
+    conn: &mut AnyConnection,
+    program: &Program,
+    program_tiers: &[Tier],
+    membership_id: i64,
+    known: Option<(Option<i64>, i64)>,
+    now: Timestamp,
+    allow_downgrade: bool,
+) -> Result<Option<Option<Tier>>, AppError> {
     if program_tiers.is_empty() {
         return Ok(None);
     }
-    let Some((current, target, qual, up)) =
-        change_due(conn, program, program_tiers, membership_id, now, allow_downgrade).await?
+    let Some((current, target, qual, up)) = change_due(
+        conn,
+        program,
+        program_tiers,
+        membership_id,
+        known,
+        now,
+        allow_downgrade,
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -203,7 +260,7 @@ pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> R
         // lock only for those that change (reevaluate checks again under the lock).
         let due = {
             let mut conn = db.pool.acquire().await?;
-            change_due(&mut conn, program, &program_tiers, id, now, true)
+            change_due(&mut conn, program, &program_tiers, id, None, now, true)
                 .await?
                 .is_some()
         };

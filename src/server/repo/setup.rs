@@ -1,0 +1,93 @@
+//! What a booking reads of a program's setup (the program, its tiers, its active earning
+//! rules and stamp cards, and the active webhook endpoints), kept in memory and checked
+//! against `setup_epoch`, a number every change to those tables moves by trigger (migration
+//! 10). A booking reads that one number instead of five tables, and a change made on any
+//! server is seen by the next request on every server.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::error::AppError;
+use crate::model::card::StampCard;
+use crate::model::program::{Program, Tier};
+use crate::model::rules::EarningRule;
+use crate::server::db::Db;
+use crate::server::webhooks;
+
+use super::{programs, rules, stamps};
+
+/// One program's setup as bookings use it.
+pub struct Setup {
+    pub program: Program,
+    /// By threshold, lowest first.
+    pub tiers: Vec<Tier>,
+    /// Active rules, in evaluation order. Budget figures are as loaded: bookings charge
+    /// budgets with a conditional update, and lock them when that finds them moved.
+    pub rules: Vec<EarningRule>,
+    /// Active stamp cards.
+    pub stamp_cards: Vec<StampCard>,
+    /// Active webhook endpoints: (id, space-separated event types).
+    pub endpoints: Arc<Vec<(i64, String)>>,
+}
+
+/// The setups loaded at one epoch.
+#[derive(Default)]
+pub struct SetupCache {
+    at: Mutex<Loaded>,
+}
+
+#[derive(Default)]
+struct Loaded {
+    epoch: i64,
+    programs: HashMap<i64, Arc<Setup>>,
+    endpoints: Option<Arc<Vec<(i64, String)>>>,
+}
+
+/// A program's setup as it stands now (an unknown program is `not found`).
+pub async fn current(db: &Db, program_id: i64) -> Result<Arc<Setup>, AppError> {
+    let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM setup_epoch WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await?;
+    let endpoints = {
+        let loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
+        if loaded.epoch == epoch {
+            if let Some(setup) = loaded.programs.get(&program_id) {
+                return Ok(setup.clone());
+            }
+            loaded.endpoints.clone()
+        } else {
+            None
+        }
+    };
+    // Read after the epoch, so what is loaded is at least as new as the epoch it is kept
+    // under (a change committed meanwhile moved the epoch: the next request reloads).
+    let program = programs::get(db, program_id).await?;
+    let tiers = programs::tiers(db, program_id).await?;
+    // One pooled connection at a time: a request holding one while it waits for another
+    // would starve the pool under load.
+    let mut conn = db.pool.acquire().await?;
+    let endpoints = match endpoints {
+        Some(e) => e,
+        None => Arc::new(webhooks::active_endpoints(&mut conn).await?),
+    };
+    let setup = Arc::new(Setup {
+        program,
+        tiers,
+        rules: rules::for_booking(&mut conn, program_id).await?,
+        stamp_cards: stamps::active_cards(&mut conn, program_id).await?,
+        endpoints: endpoints.clone(),
+    });
+    drop(conn);
+    let mut loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
+    if loaded.epoch < epoch {
+        *loaded = Loaded {
+            epoch,
+            ..Loaded::default()
+        };
+    }
+    if loaded.epoch == epoch {
+        loaded.endpoints = Some(endpoints);
+        loaded.programs.insert(program_id, setup.clone());
+    }
+    Ok(setup)
+}
