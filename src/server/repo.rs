@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod birthdays;
+pub mod budgets;
 pub mod cards;
 pub mod idempotency;
 pub mod insights;

@@ -797,6 +797,14 @@ async fn backdated_events_cannot_dodge_daily_caps(db: Db) {
     );
 }
 
+/// Books a 10.00 order for the world's member and returns its points.
+async fn book(db: &Db, w: &World, id: &str) -> i64 {
+    orders::record_order(db, w.program.id, w.member_id, &order(id, 1000), None)
+        .await
+        .unwrap()
+        .points
+}
+
 /// Bookings read the program's setup from memory (`repo::setup`): a change to a rule or a
 /// webhook endpoint reaches the very next booking, while what a booking moves itself (rule
 /// usage, a budget's use) does not count as a change.
@@ -811,19 +819,9 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
     let mut bonus = rule(w.program.id, "Bonus", 5, RuleEffect::FixedPoints { points: 40 });
     bonus.budget_points = Some(1_000);
     let bonus = rules::save(&db, &bonus).await.unwrap();
-    let book = |id: &'static str| {
-        let db = db.clone();
-        let (program_id, member_id) = (w.program.id, w.member_id);
-        async move {
-            orders::record_order(&db, program_id, member_id, &order(id, 1000), None)
-                .await
-                .unwrap()
-                .points
-        }
-    };
-    assert_eq!(book("s1").await, 140);
+    assert_eq!(book(&db, &w, "s1").await, 140);
     let before = epoch(db.clone()).await;
-    assert_eq!(book("s2").await, 140);
+    assert_eq!(book(&db, &w, "s2").await, 140);
     assert_eq!(
         epoch(db.clone()).await,
         before,
@@ -840,10 +838,10 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
     .await
     .unwrap();
     assert!(epoch(db.clone()).await > before);
-    assert_eq!(book("s3").await, 170, "the edited rule applies at once");
+    assert_eq!(book(&db, &w, "s3").await, 170, "the edited rule applies at once");
     rules::delete(&db, w.program.id, bonus.id).await.unwrap();
     assert_eq!(
-        book("s4").await,
+        book(&db, &w, "s4").await,
         100,
         "a deleted (switched-off) rule no longer applies"
     );
@@ -858,7 +856,7 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
     )
     .await
     .unwrap();
-    assert_eq!(book("s5").await, 100);
+    assert_eq!(book(&db, &w, "s5").await, 100);
     let deliveries: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = $1")
             .bind(hook.endpoint.id)
@@ -869,7 +867,55 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// A budget lives in slots (`repo::budgets`): raising it shares the new room out, lowering
+/// it below what the rule gave is refused, and what it gave reads as one figure.
+async fn budgets_can_be_raised_but_not_below_what_they_gave(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let mut bonus = rule(w.program.id, "Bonus", 5, RuleEffect::FixedPoints { points: 40 });
+    bonus.budget_points = Some(60);
+    let bonus = rules::save(&db, &bonus).await.unwrap();
+    assert_eq!(book(&db, &w, "b1").await, 140);
+    assert_eq!(book(&db, &w, "b2").await, 120, "the budget's last 20");
+    assert_eq!(book(&db, &w, "b3").await, 100, "spent");
+    let raised = rules::save(
+        &db,
+        &EarningRule {
+            budget_points: Some(100),
+            ..bonus.clone()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(raised.budget_used, 60);
+    assert_eq!(book(&db, &w, "b4").await, 140, "room again");
+    let low = rules::save(
+        &db,
+        &EarningRule {
+            budget_points: Some(99),
+            ..bonus.clone()
+        },
+    )
+    .await;
+    assert!(
+        matches!(&low, Err(e) if e.field_message("budget_points").is_some()),
+        "{low:?}"
+    );
+    let saved = rules::list(&db, w.program.id).await.unwrap();
+    let saved = saved.iter().find(|r| r.id == bonus.id).unwrap();
+    assert_eq!((saved.budget_used, saved.budget_points), (100, Some(100)));
+    let over: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM budget_slots WHERE rule_id = $1 AND used > allowance",
+    )
+    .bind(bonus.id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(over, 0);
+    assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
+    budgets_can_be_raised_but_not_below_what_they_gave,
     setup_changes_reach_the_next_booking,
     concurrent_returns_of_one_order_take_back_once,
     backdated_events_cannot_dodge_daily_caps,

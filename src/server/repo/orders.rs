@@ -172,7 +172,7 @@ async fn evaluate_locked(
             .map(|r| r.id)
             .collect();
         if !budgeted.is_empty() {
-            for (id, used, budget) in rules::lock_budgets(conn, &budgeted).await? {
+            for (id, used, budget) in super::budgets::lock_all(conn, &budgeted).await? {
                 if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
                     r.budget_used = used;
                     r.budget_points = budget;
@@ -232,9 +232,14 @@ async fn book_award(
 }
 
 /// Charges the award to the budgets it drew on, each only if it still fits (the last
-/// statements of a booking, so the budget rows are held briefly). False when a concurrent
+/// statements of a booking, so the budget slots are held briefly). False when a concurrent
 /// booking used the budget since it was read: the caller rolls back and books `exact`.
-async fn charge_budgets(conn: &mut AnyConnection, eval: &Evaluation) -> Result<bool, AppError> {
+async fn charge_budgets(
+    conn: &mut AnyConnection,
+    eval: &Evaluation,
+    membership_id: i64,
+    exact: bool,
+) -> Result<bool, AppError> {
     let mut charges: Vec<(i64, i64)> = eval
         .award
         .lines
@@ -247,7 +252,7 @@ async fn charge_budgets(conn: &mut AnyConnection, eval: &Evaluation) -> Result<b
         .collect();
     charges.sort_unstable(); // id order: two bookings never wait on each other in reverse
     for (rule_id, points) in charges {
-        if !rules::charge_budget(conn, rule_id, points).await? {
+        if !super::budgets::charge(conn, rule_id, membership_id, points, exact).await? {
             return Ok(false);
         }
     }
@@ -578,7 +583,7 @@ async fn record_order_attempt(
         slot.answer_in(&mut tx, order_status(&receipt), &json(&receipt))
             .await?;
     }
-    if !charge_budgets(&mut tx, &eval).await? {
+    if !charge_budgets(&mut tx, &eval, membership_id, exact).await? {
         return Ok(Attempt::BudgetMoved); // dropping the transaction rolls it back
     }
     tx.commit().await?;
@@ -898,7 +903,7 @@ async fn record_action_attempt(
     .await?;
     let known = (entry.tier_id, standing.lifetime_points);
     super::tiers::reevaluate_known(&mut tx, program, program_tiers, membership_id, known, now).await?;
-    if !charge_budgets(&mut tx, &eval).await? {
+    if !charge_budgets(&mut tx, &eval, membership_id, exact).await? {
         return Ok(Attempt::BudgetMoved);
     }
     tx.commit().await?;

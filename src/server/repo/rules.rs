@@ -23,8 +23,11 @@ struct Row {
     budget_used: i64,
 }
 
+/// What a budget has given is the sum of its slots' use (`budgets`).
 const COLUMNS: &str =
-    "id, program_id, name, priority, stacking, active, conditions, effect, caps, budget_points, budget_used";
+    "id, program_id, name, priority, stacking, active, conditions, effect, caps, budget_points, \
+     CAST((SELECT COALESCE(SUM(s.used), 0) FROM budget_slots s WHERE s.rule_id = earning_rules.id) AS BIGINT) \
+     AS budget_used";
 
 impl Row {
     fn into_rule(self) -> Result<EarningRule, AppError> {
@@ -72,7 +75,7 @@ pub async fn list(db: &Db, program_id: i64) -> Result<Vec<EarningRule>, AppError
 }
 
 /// The active rules of a program, inside the booking's transaction. Budgets read here may
-/// be stale: the caller locks the budgets an award draws on (`lock_budgets`) and evaluates
+/// be stale: the caller locks the budgets an award draws on (`budgets::lock_all`) and evaluates
 /// again if they moved.
 pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -82,28 +85,6 @@ pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Ve
     .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(Row::into_rule).collect()
-}
-
-/// Locks the given budgeted rules (in id order, so two bookings never wait on each other in
-/// opposite orders) and returns (id, used, budget) of each, read under the lock.
-pub async fn lock_budgets(
-    conn: &mut AnyConnection,
-    ids: &[i64],
-) -> Result<Vec<(i64, i64, Option<i64>)>, AppError> {
-    let mut ids = ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let (used, budget): (i64, Option<i64>) = sqlx::query_as(
-            "UPDATE earning_rules SET budget_used = budget_used WHERE id = $1 RETURNING budget_used, budget_points",
-        )
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-        out.push((id, used, budget));
-    }
-    Ok(out)
 }
 
 /// UTC day number and month number (year * 12 + month - 1) of an instant, for caps.
@@ -144,7 +125,7 @@ pub async fn usage(
 }
 
 /// Records what a rule gave (for caps). Budgets are charged separately, last in the booking
-/// (`charge_budget`).
+/// (`budgets::charge`).
 pub async fn record_award(
     conn: &mut AnyConnection,
     rule: &EarningRule,
@@ -169,21 +150,6 @@ pub async fn record_award(
     Ok(())
 }
 
-/// Charges `points` to a rule's campaign budget if they still fit. False when they do not
-/// (another booking used the budget since it was read); the CHECK constraint backs this up.
-pub async fn charge_budget(conn: &mut AnyConnection, rule_id: i64, points: i64) -> Result<bool, AppError> {
-    Ok(sqlx::query(
-        "UPDATE earning_rules SET budget_used = budget_used + $1 \
-         WHERE id = $2 AND budget_points IS NOT NULL AND budget_used + $1 <= budget_points",
-    )
-    .bind(points)
-    .bind(rule_id)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        == 1)
-}
-
 /// Creates (id 0) or updates a rule. The caller has validated it.
 #[tracing::instrument(skip(db, rule), fields(program_id = rule.program_id, id = rule.id), err(level = "debug"))]
 pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> {
@@ -196,14 +162,6 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
             "earning_rules.program_id, earning_rules.name",
         ) {
             AppError::field("name", "This program already has a rule with this name.")
-        } else if e
-            .as_database_error()
-            .is_some_and(|d| d.message().contains("earning_rules_budget"))
-        {
-            AppError::field(
-                "budget_points",
-                "The budget cannot be below what the rule has already given.",
-            )
         } else {
             e.into()
         }
@@ -249,6 +207,7 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
         .map_err(taken)?
         .ok_or_else(|| AppError::not_found("Rule"))?
     };
+    super::budgets::set(&mut tx, id, rule.budget_points).await?;
     tx.commit().await?;
     let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM earning_rules WHERE id = $1"))
         .bind(id)
