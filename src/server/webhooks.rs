@@ -62,10 +62,12 @@ pub async fn enqueue_to(
     data: serde_json::Value,
     at: Timestamp,
 ) -> Result<(), AppError> {
-    if !endpoints
+    let subscribed: Vec<i64> = endpoints
         .iter()
-        .any(|(_, events)| events.split_whitespace().any(|e| e == event_type))
-    {
+        .filter(|(_, events)| events.split_whitespace().any(|e| e == event_type))
+        .map(|(id, _)| *id)
+        .collect();
+    if subscribed.is_empty() {
         return Ok(());
     }
     let payload = serde_json::json!({
@@ -74,11 +76,7 @@ pub async fn enqueue_to(
         "data": data,
     })
     .to_string();
-    for (id, events) in endpoints {
-        let id = *id;
-        if !events.split_whitespace().any(|e| e == event_type) {
-            continue;
-        }
+    for id in subscribed {
         sqlx::query(
             "INSERT INTO webhook_deliveries (endpoint_id, event_type, payload, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $4)",

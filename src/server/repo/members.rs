@@ -164,19 +164,19 @@ pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
             "That is not an email, a phone number or a valid card number.",
         ));
     };
-    let mut found: Vec<Found> = sqlx::query_as(&format!(
-        "SELECT {MEMBER_COLUMNS}, merged_into FROM members WHERE {column} = $1"
-    ))
-    .bind(&value)
-    .fetch_all(&db.pool)
-    .await?;
+    let found_by =
+        |column: &str| format!("SELECT {MEMBER_COLUMNS}, merged_into FROM members WHERE {column} = $1");
+    let mut found: Vec<Found> = sqlx::query_as(&found_by(column))
+        .bind(&value)
+        .fetch_all(&db.pool)
+        .await?;
     if found.is_empty() && column == "card_number" {
         // A printed card nobody registered yet: its holder collects the points.
         if let Some(holder) = super::cards::holder(db, &value).await? {
-            found.push(Found {
-                member: get(db, holder).await?,
-                merged_into: Some(holder), // not known: `current` looks
-            });
+            found = sqlx::query_as(&found_by("id"))
+                .bind(holder)
+                .fetch_all(&db.pool)
+                .await?;
         }
     }
     let mut out: Vec<Member> = Vec::with_capacity(found.len());
@@ -285,9 +285,6 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
     Ok(out)
 }
 
-/// Enrolls a member in a program inside the caller's transaction; joining twice is a no-op.
-/// Returns the membership id. `ON CONFLICT DO NOTHING` makes concurrent first purchases of
-/// one member (PostgreSQL runs them in parallel) share one membership instead of failing.
 /// A member's membership as a booking needs it, under its row lock.
 pub struct Entry {
     pub membership_id: i64,
@@ -337,6 +334,9 @@ pub async fn enter(
     Err(AppError::Internal)
 }
 
+/// Enrolls a member in a program inside the caller's transaction; joining twice is a no-op.
+/// Returns the membership id. `ON CONFLICT DO NOTHING` makes concurrent first purchases of
+/// one member (PostgreSQL runs them in parallel) share one membership instead of failing.
 pub async fn join_in(
     conn: &mut AnyConnection,
     member_id: i64,

@@ -457,10 +457,7 @@ async fn record_order_attempt(
 ) -> Result<Attempt<Keyed<EarnReceipt>>, AppError> {
     let now = Timestamp::now();
     let (order_id, at) = validate_order(input, now)?;
-    let setup = super::setup::current(db, program_id).await?;
-    if !setup.program.active {
-        return Err(AppError::ProgramInactive);
-    }
+    let setup = super::setup::active(db, program_id).await?;
     let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
     let channel = input.channel.as_str();
 
@@ -833,10 +830,7 @@ async fn record_action_attempt(
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
-    let setup = super::setup::current(db, program_id).await?;
-    if !setup.program.active {
-        return Err(AppError::ProgramInactive);
-    }
+    let setup = super::setup::active(db, program_id).await?;
     let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
     if !known_event_types(db, program.id).await?.contains(&event_type) {
         return Err(AppError::field(

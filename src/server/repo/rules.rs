@@ -74,9 +74,9 @@ pub async fn list(db: &Db, program_id: i64) -> Result<Vec<EarningRule>, AppError
     rows.into_iter().map(Row::into_rule).collect()
 }
 
-/// The active rules of a program, inside the booking's transaction. Budgets read here may
-/// be stale: the caller locks the budgets an award draws on (`budgets::lock_all`) and evaluates
-/// again if they moved.
+/// The active rules of a program, as bookings keep them (`setup`). Budgets read here may
+/// be stale: a booking whose budget charge fails locks the budgets its award draws on
+/// (`budgets::lock_all`) and evaluates again.
 pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 AND active = 1 ORDER BY priority DESC, id"

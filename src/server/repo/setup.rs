@@ -43,6 +43,16 @@ struct Loaded {
     endpoints: Option<Arc<Vec<(i64, String)>>>,
 }
 
+/// The setup of a program bookings may go to: unknown programs are `not found`, inactive
+/// ones refused.
+pub async fn active(db: &Db, program_id: i64) -> Result<Arc<Setup>, AppError> {
+    let setup = current(db, program_id).await?;
+    if !setup.program.active {
+        return Err(AppError::ProgramInactive);
+    }
+    Ok(setup)
+}
+
 /// A program's setup as it stands now (an unknown program is `not found`).
 pub async fn current(db: &Db, program_id: i64) -> Result<Arc<Setup>, AppError> {
     let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM setup_epoch WHERE id = 1")

@@ -311,8 +311,6 @@ async fn add(
     })
 }
 
-/// Stamps an order earns, inside the order's transaction: one per matching item, or one
-/// per order of at least the card's minimum. Counted once per order.
 /// The program's active stamp cards.
 pub async fn active_cards(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<StampCard>, AppError> {
     Ok(sqlx::query_as(&format!(
@@ -323,7 +321,9 @@ pub async fn active_cards(conn: &mut AnyConnection, program_id: i64) -> Result<V
     .await?)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Stamps an order earns on `cards` (the program's active ones), inside the order's
+/// transaction: one per matching item, or one per order of at least the card's minimum.
+/// Counted once per order.
 pub async fn for_order(
     conn: &mut AnyConnection,
     cards: &[StampCard],
