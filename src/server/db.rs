@@ -10,6 +10,9 @@ use std::sync::Arc;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+mod group_commit;
+pub use group_commit::{write, ConnFuture, Step};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -26,6 +29,8 @@ pub struct Db {
     writer: Arc<Mutex<()>>,
     /// Program setups as bookings read them (`repo::setup`).
     pub(crate) setups: Arc<crate::server::repo::setup::SetupCache>,
+    /// SQLite's group commit (`write`); None on PostgreSQL, where bookings run side by side.
+    queue: Option<group_commit::Queue>,
 }
 
 /// A write transaction; on SQLite it also holds this process's writer turn until it ends.
@@ -123,13 +128,18 @@ impl Db {
             });
         }
         let pool = options.connect(url).await?;
-        let db = Db {
+        let mut db = Db {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
             setups: Arc::default(),
+            queue: None,
         };
         db.migrate().await?;
+        if backend == Backend::Sqlite {
+            // The writer thread's own handle has no queue, so it ends with the last user's.
+            db.queue = Some(group_commit::Queue::start(db.clone()));
+        }
         Ok(db)
     }
 

@@ -1,12 +1,12 @@
-//! Idempotency keys kept in the booking's own transaction: the key's claim, the booking and
-//! the stored answer commit together, so a keyed order costs one durable commit and a crash
+//! Idempotency keys kept in the booking's own transaction: the key, the booking and the
+//! stored answer commit together, so a keyed order costs one durable commit and a crash
 //! can never leave a claimed key without its booking (or the reverse).
 
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
 
-/// A channel's Idempotency-Key, to be claimed inside a booking's transaction.
+/// A channel's Idempotency-Key, to be stored with its answer inside a booking's transaction.
 #[derive(Debug, Clone)]
 pub struct Slot {
     pub key_id: i64,
@@ -24,17 +24,21 @@ pub enum Keyed<T> {
 }
 
 impl Slot {
-    /// Claims the key in the caller's transaction. False when it exists: on PostgreSQL a
-    /// concurrent request's uncommitted claim makes this wait for that request to finish.
-    pub async fn claim_in(&self, conn: &mut AnyConnection) -> Result<bool, AppError> {
+    /// Stores the key with its answer in the booking's transaction, last: false when the
+    /// key exists (stored by an earlier request, or by a concurrent one, which on
+    /// PostgreSQL this waits for, at most the connection's lock_timeout). The caller then
+    /// undoes its booking and answers from the stored key.
+    pub async fn keep_in(&self, conn: &mut AnyConnection, status: u16, body: &str) -> Result<bool, AppError> {
         let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
-            "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
+            "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at, status, response) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
         )
         .bind(self.key_id)
         .bind(&self.key)
         .bind(&self.fingerprint)
         .bind(self.at)
+        .bind(i64::from(status))
+        .bind(body)
         .fetch_optional(&mut *conn)
         .await;
         match inserted {
@@ -46,19 +50,5 @@ impl Slot {
             )),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Stores the answer with the booking, before its commit.
-    pub async fn answer_in(&self, conn: &mut AnyConnection, status: u16, body: &str) -> Result<(), AppError> {
-        sqlx::query(
-            "UPDATE idempotency_keys SET status = $1, response = $2 WHERE api_key_id = $3 AND key = $4",
-        )
-        .bind(i64::from(status))
-        .bind(body)
-        .bind(self.key_id)
-        .bind(&self.key)
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
     }
 }

@@ -16,6 +16,7 @@ use crate::server::db::Db;
 use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting, Standing};
 use super::setup::Setup;
+use crate::server::db::Step;
 use super::{members, programs, rules};
 
 /// Largest quantity on one line; more is a typo (a barcode in the quantity field).
@@ -224,10 +225,8 @@ async fn book_award(
     );
     let (tx_id, standing) =
         ledger::earn(conn, program, membership_id, &by_rule, hold_until, meta, at).await?;
-    for (rule, points) in kept {
-        // Caps count by the event's day and month, as the usage was looked up for.
-        rules::record_award(conn, rule, membership_id, tx_id, points, eval.at).await?;
-    }
+    // Caps count by the event's day and month, as the usage was looked up for.
+    rules::record_awards(conn, &kept, membership_id, tx_id, eval.at).await?;
     Ok((tx_id, standing))
 }
 
@@ -424,7 +423,7 @@ pub async fn record_order(
 }
 
 /// `record_order` with a channel's Idempotency-Key claimed, and the answer stored, in the
-/// booking's transaction (one commit per order).
+/// booking's transaction (one commit per order, or per group of orders on SQLite).
 pub async fn record_order_keyed(
     db: &Db,
     program_id: i64,
@@ -433,8 +432,35 @@ pub async fn record_order_keyed(
     recorded_by: Option<i64>,
     slot: Option<&Slot>,
 ) -> Result<Keyed<EarnReceipt>, AppError> {
-    with_budgets(|exact| record_order_attempt(db, program_id, member_id, input, recorded_by, slot, exact))
-        .await
+    let now = Timestamp::now();
+    let (order_id, at) = validate_order(input, now)?;
+    let setup = super::setup::active(db, program_id).await?;
+    let booking = OrderBooking {
+        setup,
+        member_id,
+        input: input.clone(),
+        order_id,
+        at,
+        now,
+        recorded_by,
+        slot: slot.cloned(),
+    };
+    let booking = std::sync::Arc::new(booking);
+    let mut careful = false;
+    let booked = crate::server::db::write(db, move |conn| {
+        let (booking, this_careful) = (booking.clone(), careful);
+        careful = true; // a second run is the careful one
+        Box::pin(async move { book_order(conn, &booking, this_careful).await })
+    })
+    .await?;
+    if let Some(referred_by) = booked.settle {
+        // A referred friend's first purchase rewards both sides (each booked once, in its
+        // own transaction; a failure here is logged and retried by the friend's next order).
+        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, input.channel).await {
+            tracing::warn!(error = %e, member_id, "referral not settled");
+        }
+    }
+    Ok(booked.answer)
 }
 
 /// The API's status for an order answer: 201 when booked now, 200 when booked before.
@@ -446,46 +472,73 @@ fn order_status(receipt: &EarnReceipt) -> u16 {
     }
 }
 
-async fn record_order_attempt(
-    db: &Db,
-    program_id: i64,
+/// An order checked and ready to book, with the program's setup as it was read.
+struct OrderBooking {
+    setup: std::sync::Arc<Setup>,
     member_id: i64,
-    input: &OrderInput,
+    input: OrderInput,
+    order_id: String,
+    at: Timestamp,
+    now: Timestamp,
     recorded_by: Option<i64>,
-    slot: Option<&Slot>,
-    exact: bool,
-) -> Result<Attempt<Keyed<EarnReceipt>>, AppError> {
-    let now = Timestamp::now();
-    let (order_id, at) = validate_order(input, now)?;
-    let setup = super::setup::active(db, program_id).await?;
-    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
-    let channel = input.channel.as_str();
+    slot: Option<Slot>,
+}
 
-    let mut tx = db.begin_write().await?;
-    if let Some(slot) = slot {
-        // On PostgreSQL a concurrent retry waits here for the first request's claim, at
-        // most the connection's lock_timeout (see `Db::connect`).
-        if !slot.claim_in(&mut tx).await? {
-            return Ok(Attempt::Done(Keyed::Taken));
+/// A booked order's answer; `settle` holds the member's referrer when this order may
+/// settle a referral (a new, paid order), done after the commit.
+struct BookedOrder {
+    answer: Keyed<EarnReceipt>,
+    settle: Option<Option<i64>>,
+}
+
+impl BookedOrder {
+    fn taken() -> Self {
+        BookedOrder {
+            answer: Keyed::Taken,
+            settle: None,
         }
     }
-    let entry = members::enter(&mut tx, member_id, program.id, now).await?;
+}
+
+/// Answers a repeated order with its first receipt, kept as the key's answer too.
+async fn keep(tx: &mut AnyConnection, slot: Option<&Slot>, earlier: EarnReceipt) -> Result<Step<BookedOrder>, AppError> {
+    if let Some(slot) = slot {
+        if !slot.keep_in(tx, order_status(&earlier), &json(&earlier)).await? {
+            return Ok(Step::Undone(BookedOrder::taken()));
+        }
+    }
+    Ok(Step::Done(BookedOrder {
+        answer: Keyed::Done(earlier),
+        settle: None,
+    }))
+}
+
+/// Books an order inside the caller's transaction. The first run is optimistic about the
+/// order id and the budgets; `Step::Again` when either was wrong (the id was booked before,
+/// a budget moved): the caller undoes the writes and books once more, `careful`.
+async fn book_order(tx: &mut AnyConnection, b: &OrderBooking, careful: bool) -> Result<Step<BookedOrder>, AppError> {
+    let (setup, member_id, input, now, recorded_by) = (&b.setup, b.member_id, &b.input, b.now, b.recorded_by);
+    let (order_id, at, slot) = (&b.order_id, b.at, b.slot.as_ref());
+    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
+    let channel = input.channel.as_str();
+    let entry = members::enter(&mut *tx, member_id, program.id, now).await?;
     let membership_id = entry.membership_id;
-    if let Some(order) = find_order(&mut tx, program.id, channel, &order_id).await? {
+    // A repeated order id is rare (a till's retry without a key): the first run leaves it to
+    // the order's insert, which finds the id taken, and the careful run looks it up first.
+    let earlier = match careful {
+        true => find_order(&mut *tx, program.id, channel, order_id).await?,
+        false => None,
+    };
+    if let Some(order) = earlier {
         if order.membership_id != membership_id {
             return Err(AppError::conflict(
                 "This order id was already recorded for another member.",
             ));
         }
         let mut earlier =
-            earlier_receipt(&mut tx, program, member_id, membership_id, order.transaction_id).await?;
-        earlier.stamps = super::stamps::receipts_for_order(&mut tx, order.id).await?;
-        if let Some(slot) = slot {
-            slot.answer_in(&mut tx, order_status(&earlier), &json(&earlier))
-                .await?;
-            tx.commit().await?;
-        }
-        return Ok(Attempt::Done(Keyed::Done(earlier)));
+            earlier_receipt(&mut *tx, program, member_id, membership_id, order.transaction_id).await?;
+        earlier.stamps = super::stamps::receipts_for_order(&mut *tx, order.id).await?;
+        return Ok(keep(&mut *tx, slot, earlier).await?);
     }
     let event = EarnEvent {
         event_type: "purchase".into(),
@@ -496,7 +549,7 @@ async fn record_order_attempt(
         occurred_at: at,
     };
     let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
-    let eval = evaluate_locked(&mut tx, &setup, &ctx, membership_id, &event, exact).await?;
+    let eval = evaluate_locked(&mut *tx, setup, &ctx, membership_id, &event, careful).await?;
     let hold_until =
         (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY));
     let meta = Meta {
@@ -510,7 +563,7 @@ async fn record_order_attempt(
         ..Meta::default()
     };
     let (tx_id, standing) =
-        book_award(&mut tx, program, membership_id, &eval, hold_until, &meta, now).await?;
+        book_award(&mut *tx, program, membership_id, &eval, hold_until, &meta, now).await?;
     let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
         "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
          transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -528,6 +581,7 @@ async fn record_order_attempt(
     .await;
     let order_row = match inserted {
         Ok(Some(id)) => id,
+        Ok(None) if !careful => return Ok(Step::Again),
         // Another member's order with this id committed while we evaluated (PostgreSQL).
         Ok(None) => {
             return Err(AppError::conflict(
@@ -544,7 +598,7 @@ async fn record_order_attempt(
             .await?;
     }
     let stamps = super::stamps::for_order(
-        &mut tx,
+        &mut *tx,
         &setup.stamp_cards,
         membership_id,
         order_row,
@@ -554,7 +608,7 @@ async fn record_order_attempt(
     )
     .await?;
     announce_earned(
-        &mut tx,
+        &mut *tx,
         &setup,
         member_id,
         tx_id,
@@ -566,7 +620,7 @@ async fn record_order_attempt(
     .await?;
     // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
     let known = (entry.tier_id, standing.lifetime_points);
-    super::tiers::reevaluate_known(&mut tx, program, program_tiers, membership_id, known, now).await?;
+    super::tiers::reevaluate_known(&mut *tx, program, program_tiers, membership_id, known, now).await?;
     let mut receipt = receipt(
         program,
         member_id,
@@ -576,26 +630,21 @@ async fn record_order_attempt(
         standing,
     );
     receipt.stamps = stamps;
+    if !charge_budgets(&mut *tx, &eval, membership_id, careful).await? {
+        return Ok(Step::Again);
+    }
     if let Some(slot) = slot {
-        slot.answer_in(&mut tx, order_status(&receipt), &json(&receipt))
-            .await?;
+        if !slot.keep_in(&mut *tx, order_status(&receipt), &json(&receipt)).await? {
+            return Ok(Step::Undone(BookedOrder::taken()));
+        }
     }
-    if !charge_budgets(&mut tx, &eval, membership_id, exact).await? {
-        return Ok(Attempt::BudgetMoved); // dropping the transaction rolls it back
-    }
-    tx.commit().await?;
     tracing::info!(tx_id, points = eval.award.total, "order recorded");
-    // A referred friend's first purchase rewards both sides (each booked once, in its own
-    // transaction; a failure here is logged and retried by the friend's next order).
-    let settled = if input.amount_minor > 0 {
-        super::referrals::settle(db, program.id, member_id, entry.referred_by, input.channel).await
-    } else {
-        Ok(false) // a 0.00 order is no purchase: it must not unlock referral rewards
-    };
-    if let Err(e) = settled {
-        tracing::warn!(error = %e, member_id, "referral not settled");
-    }
-    Ok(Attempt::Done(Keyed::Done(receipt)))
+    // A 0.00 order is no purchase: it must not unlock referral rewards.
+    let settle = (input.amount_minor > 0).then_some(entry.referred_by);
+    Ok(Step::Done(BookedOrder {
+        answer: Keyed::Done(receipt),
+        settle,
+    }))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

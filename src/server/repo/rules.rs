@@ -124,29 +124,35 @@ pub async fn usage(
         .collect())
 }
 
-/// Records what a rule gave (for caps). Budgets are charged separately, last in the booking
-/// (`budgets::charge`).
-pub async fn record_award(
+/// Records what each rule gave (for caps), in one statement. Budgets are charged
+/// separately, last in the booking (`budgets::charge`).
+pub async fn record_awards(
     conn: &mut AnyConnection,
-    rule: &EarningRule,
+    awards: &[(&EarningRule, i64)],
     membership_id: i64,
     transaction_id: i64,
-    points: i64,
     at: Timestamp,
 ) -> Result<(), AppError> {
+    if awards.is_empty() {
+        return Ok(());
+    }
     let (day, month) = day_and_month(at);
-    sqlx::query(
-        "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(rule.id)
-    .bind(membership_id)
-    .bind(transaction_id)
-    .bind(points)
-    .bind(day)
-    .bind(month)
-    .execute(&mut *conn)
-    .await?;
+    let rows: Vec<String> = (0..awards.len())
+        .map(|i| format!("(${}, $1, $2, ${}, $3, $4)", 5 + 2 * i, 6 + 2 * i))
+        .collect();
+    let sql = format!(
+        "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) VALUES {}",
+        rows.join(", ")
+    );
+    let mut insert = sqlx::query(&sql)
+        .bind(membership_id)
+        .bind(transaction_id)
+        .bind(day)
+        .bind(month);
+    for (rule, points) in awards {
+        insert = insert.bind(rule.id).bind(*points);
+    }
+    insert.execute(&mut *conn).await?;
     Ok(())
 }
 
