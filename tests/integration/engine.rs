@@ -444,6 +444,66 @@ async fn concurrent_orders_never_overspend_a_budget(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// Orders that arrive together (booked in one group on SQLite): a refused one and the
+/// repeats of one order id change nothing, and every other order books once.
+async fn orders_that_arrive_together_book_alone(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let other = world(&db, |_| ()).await;
+    members::join(&db, other.member_id, w.program.id).await.unwrap();
+    orders::record_order(&db, w.program.id, other.member_id, &order("taken", 100), None)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..17 {
+        let id = match i {
+            0..10 => format!("g{i}"),
+            10..13 => "taken".to_string(),
+            _ => "dup".to_string(),
+        };
+        let (db, program_id, member_id) = (db.clone(), w.program.id, w.member_id);
+        tasks.push(tokio::spawn(async move {
+            (id.clone(), orders::record_order(&db, program_id, member_id, &order(&id, 100), None).await)
+        }));
+    }
+    let (mut earned, mut dup_txs, mut dup_new) = (0, Vec::new(), 0);
+    for t in tasks {
+        match t.await.unwrap() {
+            (id, Err(e)) => {
+                assert_eq!(id, "taken", "only the other member's order id is refused: {e:?}");
+                assert_eq!(e.code(), "conflict");
+            }
+            (id, Ok(r)) => {
+                assert_ne!(id, "taken");
+                if id == "dup" {
+                    dup_txs.push(r.transaction_id);
+                    dup_new += i32::from(!r.replayed);
+                }
+                if !r.replayed {
+                    earned += r.points;
+                }
+            }
+        }
+    }
+    assert_eq!(dup_txs.len(), 4);
+    assert!(dup_txs.iter().all(|t| *t == dup_txs[0]), "a repeated order id books once");
+    assert_eq!(dup_new, 1, "one answer books, the others replay it");
+    let booked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE program_id = $1")
+        .bind(w.program.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(booked, 12, "the other member's order, ten orders and one repeated id");
+    let balance: i64 = sqlx::query_scalar("SELECT balance FROM memberships WHERE member_id = $1 AND program_id = $2")
+        .bind(w.member_id)
+        .bind(w.program.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(earned > 0);
+    assert_eq!(balance, earned, "the refused orders left nothing behind");
+    assert_reconciles(&db, w.program.id).await;
+}
+
 async fn actions_earn_once_where_they_should(db: Db) {
     let w = world(&db, |_| ()).await;
     let mut signup = rule(w.program.id, "Welcome", 1, RuleEffect::FixedPoints { points: 50 });
@@ -928,6 +988,7 @@ on_both_backends!(
     bad_orders_are_refused_and_change_nothing,
     rules_stack_by_priority_with_caps_and_budget,
     concurrent_orders_never_overspend_a_budget,
+    orders_that_arrive_together_book_alone,
     actions_earn_once_where_they_should,
     concurrent_redemptions_never_overdraw,
     reward_codes_are_used_once_and_releases_refund,
