@@ -462,7 +462,10 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
         };
         let (db, program_id, member_id) = (db.clone(), w.program.id, w.member_id);
         tasks.push(tokio::spawn(async move {
-            (id.clone(), orders::record_order(&db, program_id, member_id, &order(&id, 100), None).await)
+            (
+                id.clone(),
+                orders::record_order(&db, program_id, member_id, &order(&id, 100), None).await,
+            )
         }));
     }
     let (mut earned, mut dup_txs, mut dup_new) = (0, Vec::new(), 0);
@@ -485,20 +488,27 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
         }
     }
     assert_eq!(dup_txs.len(), 4);
-    assert!(dup_txs.iter().all(|t| *t == dup_txs[0]), "a repeated order id books once");
+    assert!(
+        dup_txs.iter().all(|t| *t == dup_txs[0]),
+        "a repeated order id books once"
+    );
     assert_eq!(dup_new, 1, "one answer books, the others replay it");
     let booked: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orders WHERE program_id = $1")
         .bind(w.program.id)
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(booked, 12, "the other member's order, ten orders and one repeated id");
-    let balance: i64 = sqlx::query_scalar("SELECT balance FROM memberships WHERE member_id = $1 AND program_id = $2")
-        .bind(w.member_id)
-        .bind(w.program.id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        booked, 12,
+        "the other member's order, ten orders and one repeated id"
+    );
+    let balance: i64 =
+        sqlx::query_scalar("SELECT balance FROM memberships WHERE member_id = $1 AND program_id = $2")
+            .bind(w.member_id)
+            .bind(w.program.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
     assert!(earned > 0);
     assert_eq!(balance, earned, "the refused orders left nothing behind");
     assert_reconciles(&db, w.program.id).await;

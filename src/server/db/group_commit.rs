@@ -36,7 +36,8 @@ pub enum Step<T> {
 }
 
 type Erased = Box<dyn Any + Send>;
-type Work = Box<dyn for<'c> FnMut(&'c mut AnyConnection) -> ConnFuture<'c, Result<Step<Erased>, AppError>> + Send>;
+type Work =
+    Box<dyn for<'c> FnMut(&'c mut AnyConnection) -> ConnFuture<'c, Result<Step<Erased>, AppError>> + Send>;
 
 struct Job {
     work: Work,
@@ -54,7 +55,11 @@ impl Queue {
         let started = std::thread::Builder::new()
             .name("omniloyal-writer".into())
             .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                // No I/O driver: SQLite needs none, and the thread then sleeps on a futex.
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .build()
+                {
                     Ok(rt) => rt.block_on(writer(db, receive)),
                     Err(e) => tracing::error!(error = %e, "no runtime for the writer thread"),
                 }
@@ -122,21 +127,39 @@ where
 async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let answers = book_group(&db, std::mem::take(&mut group)).await;
-        for (answer, result) in answers {
-            let _ = answer.send(result); // a caller that gave up has nobody to tell
+        // A task of its own, so a panicking booking costs its group (whose callers hear
+        // `internal` as their answers are dropped, and whose transaction rolls back), not
+        // the writer.
+        let db = db.clone();
+        let group = std::mem::take(&mut group);
+        match tokio::spawn(async move { book_group(&db, group).await }).await {
+            Ok(answers) => {
+                for (answer, result) in answers {
+                    let _ = answer.send(result); // a caller that gave up has nobody to tell
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "a group of bookings panicked"),
         }
     }
 }
 
 /// Books a group in one transaction; the answers are given after its commit.
-async fn book_group(db: &Db, group: Vec<Job>) -> Vec<(oneshot::Sender<Result<Erased, AppError>>, Result<Erased, AppError>)> {
+async fn book_group(
+    db: &Db,
+    group: Vec<Job>,
+) -> Vec<(
+    oneshot::Sender<Result<Erased, AppError>>,
+    Result<Erased, AppError>,
+)> {
     let mut answers = Vec::with_capacity(group.len());
     let mut tx = match db.begin_write().await {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "could not begin a group");
-            return group.into_iter().map(|j| (j.answer, Err(AppError::Internal))).collect();
+            return group
+                .into_iter()
+                .map(|j| (j.answer, Err(AppError::Internal)))
+                .collect();
         }
     };
     let mut broken = false;
@@ -196,7 +219,7 @@ async fn run_in_savepoint(
     })
     .await?;
     for _ in 0..2 {
-        let step = work(conn).await;
+        let step = Spin(work(conn)).await;
         match step {
             Ok(Step::Done(v)) => return Ok(Ok(v)),
             Ok(Step::Undone(v)) => {
@@ -214,4 +237,30 @@ async fn run_in_savepoint(
     }
     tracing::error!("a booking asked to run again twice");
     Ok(Err(AppError::Internal))
+}
+
+/// How long the writer polls a booking again before it sleeps: a statement's answer from
+/// SQLite's worker thread usually comes within this, and waiting awake saves the writer a
+/// sleep and a wake-up per statement while it holds the write lock (measured: about 15 %
+/// more bookings per second than without; 250 µs gained nothing more).
+const SPIN: std::time::Duration = std::time::Duration::from_micros(80);
+
+/// Polls its future again for up to `SPIN` before answering Pending.
+struct Spin<F>(F);
+
+impl<F: Future + Unpin> Future for Spin<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let started = std::time::Instant::now();
+        loop {
+            if let std::task::Poll::Ready(v) = Pin::new(&mut self.0).poll(cx) {
+                return std::task::Poll::Ready(v);
+            }
+            if started.elapsed() >= SPIN {
+                return std::task::Poll::Pending;
+            }
+            std::hint::spin_loop();
+        }
+    }
 }

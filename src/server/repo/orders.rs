@@ -16,8 +16,8 @@ use crate::server::db::Db;
 use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting, Standing};
 use super::setup::Setup;
-use crate::server::db::Step;
 use super::{members, programs, rules};
+use crate::server::db::Step;
 
 /// Largest quantity on one line; more is a typo (a barcode in the quantity field).
 const MAX_QUANTITY: i64 = 100_000;
@@ -258,28 +258,6 @@ async fn charge_budgets(
     Ok(true)
 }
 
-/// A booking attempt: done, or to be redone with budgets locked first.
-enum Attempt<T> {
-    Done(T),
-    BudgetMoved,
-}
-
-/// Runs a booking optimistically, and once more with budgets locked first if a budget
-/// moved under it (the second run cannot meet a moved budget: it holds them).
-async fn with_budgets<T, F, Fut>(attempt: F) -> Result<T, AppError>
-where
-    F: Fn(bool) -> Fut,
-    Fut: std::future::Future<Output = Result<Attempt<T>, AppError>>,
-{
-    for exact in [false, true] {
-        if let Attempt::Done(r) = attempt(exact).await? {
-            return Ok(r);
-        }
-    }
-    tracing::error!("a budget moved under its lock");
-    Err(AppError::Internal)
-}
-
 /// Puts a `points.earned` webhook into the outbox, in the booking's transaction.
 #[allow(clippy::too_many_arguments)]
 async fn announce_earned(
@@ -456,7 +434,8 @@ pub async fn record_order_keyed(
     if let Some(referred_by) = booked.settle {
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
-        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, input.channel).await {
+        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, input.channel).await
+        {
             tracing::warn!(error = %e, member_id, "referral not settled");
         }
     }
@@ -501,7 +480,11 @@ impl BookedOrder {
 }
 
 /// Answers a repeated order with its first receipt, kept as the key's answer too.
-async fn keep(tx: &mut AnyConnection, slot: Option<&Slot>, earlier: EarnReceipt) -> Result<Step<BookedOrder>, AppError> {
+async fn keep(
+    tx: &mut AnyConnection,
+    slot: Option<&Slot>,
+    earlier: EarnReceipt,
+) -> Result<Step<BookedOrder>, AppError> {
     if let Some(slot) = slot {
         if !slot.keep_in(tx, order_status(&earlier), &json(&earlier)).await? {
             return Ok(Step::Undone(BookedOrder::taken()));
@@ -516,7 +499,11 @@ async fn keep(tx: &mut AnyConnection, slot: Option<&Slot>, earlier: EarnReceipt)
 /// Books an order inside the caller's transaction. The first run is optimistic about the
 /// order id and the budgets; `Step::Again` when either was wrong (the id was booked before,
 /// a budget moved): the caller undoes the writes and books once more, `careful`.
-async fn book_order(tx: &mut AnyConnection, b: &OrderBooking, careful: bool) -> Result<Step<BookedOrder>, AppError> {
+async fn book_order(
+    tx: &mut AnyConnection,
+    b: &OrderBooking,
+    careful: bool,
+) -> Result<Step<BookedOrder>, AppError> {
     let (setup, member_id, input, now, recorded_by) = (&b.setup, b.member_id, &b.input, b.now, b.recorded_by);
     let (order_id, at, slot) = (&b.order_id, b.at, b.slot.as_ref());
     let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
@@ -634,7 +621,10 @@ async fn book_order(tx: &mut AnyConnection, b: &OrderBooking, careful: bool) -> 
         return Ok(Step::Again);
     }
     if let Some(slot) = slot {
-        if !slot.keep_in(&mut *tx, order_status(&receipt), &json(&receipt)).await? {
+        if !slot
+            .keep_in(&mut *tx, order_status(&receipt), &json(&receipt))
+            .await?
+        {
             return Ok(Step::Undone(BookedOrder::taken()));
         }
     }
@@ -864,39 +854,69 @@ pub async fn record_action(
     input: &ActionInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
-    with_budgets(|exact| record_action_attempt(db, program_id, member_id, input, recorded_by, exact)).await
-}
-
-async fn record_action_attempt(
-    db: &Db,
-    program_id: i64,
-    member_id: i64,
-    input: &ActionInput,
-    recorded_by: Option<i64>,
-    exact: bool,
-) -> Result<Attempt<EarnReceipt>, AppError> {
     let now = Timestamp::now();
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
     let setup = super::setup::active(db, program_id).await?;
-    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
-    if !known_event_types(db, program.id).await?.contains(&event_type) {
+    if !known_event_types(db, program_id).await?.contains(&event_type) {
         return Err(AppError::field(
             "event_type",
             "This program has no such event type.",
         ));
     }
-    let mut tx = db.begin_write().await?;
-    let entry = members::enter(&mut tx, member_id, program.id, now).await?;
+    let booking = std::sync::Arc::new(ActionBooking {
+        setup,
+        member_id,
+        event: EarnEvent {
+            event_type,
+            channel: input.channel,
+            store: input.store.clone(),
+            amount_minor: 0,
+            lines: Vec::new(),
+            occurred_at: at,
+        },
+        request_id: format!("event:{event_id}"),
+        now,
+        recorded_by,
+    });
+    let mut exact = false;
+    crate::server::db::write(db, move |conn| {
+        let (booking, this_exact) = (booking.clone(), exact);
+        exact = true; // a second run locks the budgets first
+        Box::pin(async move { book_action(conn, &booking, this_exact).await })
+    })
+    .await
+}
+
+/// An action checked and ready to book.
+struct ActionBooking {
+    setup: std::sync::Arc<Setup>,
+    member_id: i64,
+    event: EarnEvent,
+    /// The channel's event id: the same event books once.
+    request_id: String,
+    now: Timestamp,
+    recorded_by: Option<i64>,
+}
+
+/// Books an action inside the caller's transaction; `Step::Again` when a budget moved
+/// under the optimistic charge (the caller undoes and books once more, `exact`).
+async fn book_action(
+    tx: &mut AnyConnection,
+    b: &ActionBooking,
+    exact: bool,
+) -> Result<Step<EarnReceipt>, AppError> {
+    let (setup, member_id, event, now) = (&b.setup, b.member_id, &b.event, b.now);
+    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
+    let entry = members::enter(&mut *tx, member_id, program.id, now).await?;
     let membership_id = entry.membership_id;
-    let request_id = format!("event:{event_id}");
-    if let Some((tx_id, _)) = ledger::replay(&mut tx, membership_id, &request_id).await? {
-        return earlier_receipt(&mut tx, program, member_id, membership_id, tx_id)
+    if let Some((tx_id, _)) = ledger::replay(&mut *tx, membership_id, &b.request_id).await? {
+        return earlier_receipt(&mut *tx, program, member_id, membership_id, tx_id)
             .await
-            .map(Attempt::Done);
+            .map(Step::Done);
     }
-    let once = once_key(&event_type, at);
+    let once = once_key(&event.event_type, event.occurred_at);
     if let Some(key) = &once {
         let done: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM ledger_transactions WHERE membership_id = $1 AND kind = 'event' AND reference = $2",
@@ -911,31 +931,23 @@ async fn record_action_attempt(
             ));
         }
     }
-    let event = EarnEvent {
-        event_type: event_type.clone(),
-        channel: input.channel,
-        store: input.store.clone(),
-        amount_minor: 0,
-        lines: Vec::new(),
-        occurred_at: at,
-    };
     let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
-    let eval = evaluate_locked(&mut tx, &setup, &ctx, membership_id, &event, exact).await?;
-    let reference = once.unwrap_or_else(|| event_type.clone());
+    let eval = evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact).await?;
+    let reference = once.unwrap_or_else(|| event.event_type.clone());
     let meta = Meta {
         kind: "event",
-        channel: input.channel.as_str(),
+        channel: event.channel.as_str(),
         reference: Some(&reference),
         description: &engine::explain(&eval.award),
         explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
-        recorded_by,
-        request_id: Some(&request_id),
+        recorded_by: b.recorded_by,
+        request_id: Some(&b.request_id),
         ..Meta::default()
     };
-    let (tx_id, standing) = book_award(&mut tx, program, membership_id, &eval, None, &meta, now).await?;
+    let (tx_id, standing) = book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
     announce_earned(
-        &mut tx,
-        &setup,
+        &mut *tx,
+        setup,
         member_id,
         tx_id,
         &eval.award,
@@ -945,12 +957,11 @@ async fn record_action_attempt(
     )
     .await?;
     let known = (entry.tier_id, standing.lifetime_points);
-    super::tiers::reevaluate_known(&mut tx, program, program_tiers, membership_id, known, now).await?;
-    if !charge_budgets(&mut tx, &eval, membership_id, exact).await? {
-        return Ok(Attempt::BudgetMoved);
+    super::tiers::reevaluate_known(&mut *tx, program, program_tiers, membership_id, known, now).await?;
+    if !charge_budgets(&mut *tx, &eval, membership_id, exact).await? {
+        return Ok(Step::Again);
     }
-    tx.commit().await?;
-    Ok(Attempt::Done(receipt(
+    Ok(Step::Done(receipt(
         program, member_id, tx_id, eval.award, false, standing,
     )))
 }
