@@ -525,7 +525,7 @@ async fn book_order(
         let mut earlier =
             earlier_receipt(&mut *tx, program, member_id, membership_id, order.transaction_id).await?;
         earlier.stamps = super::stamps::receipts_for_order(&mut *tx, order.id).await?;
-        return Ok(keep(&mut *tx, slot, earlier).await?);
+        return keep(&mut *tx, slot, earlier).await;
     }
     let event = EarnEvent {
         event_type: "purchase".into(),
@@ -543,7 +543,7 @@ async fn book_order(
         kind: "earn",
         channel,
         amount_minor: Some(input.amount_minor),
-        reference: Some(input.receipt.as_deref().unwrap_or(&order_id)),
+        reference: Some(input.receipt.as_deref().unwrap_or(order_id)),
         description: &engine::explain(&eval.award),
         explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
         recorded_by,
@@ -559,7 +559,7 @@ async fn book_order(
     .bind(program.id)
     .bind(membership_id)
     .bind(channel)
-    .bind(&order_id)
+    .bind(order_id)
     .bind(input.amount_minor)
     .bind(eval.award.total)
     .bind(tx_id)
@@ -596,7 +596,7 @@ async fn book_order(
     .await?;
     announce_earned(
         &mut *tx,
-        &setup,
+        setup,
         member_id,
         tx_id,
         &eval.award,
