@@ -138,7 +138,7 @@ impl Db {
         db.migrate().await?;
         if backend == Backend::Sqlite {
             // The writer thread's own handle has no queue, so it ends with the last user's.
-            db.queue = Some(group_commit::Queue::start(db.clone()));
+            db.queue = group_commit::Queue::start(db.clone());
         }
         Ok(db)
     }

@@ -50,7 +50,8 @@ pub(super) struct Queue(mpsc::UnboundedSender<Job>);
 
 impl Queue {
     /// Starts the writer thread; it ends when the last `Db` holding this queue is dropped.
-    pub(super) fn start(db: Db) -> Self {
+    /// None when no thread could be started: each write then has a transaction of its own.
+    pub(super) fn start(db: Db) -> Option<Self> {
         let (send, receive) = mpsc::unbounded_channel();
         let started = std::thread::Builder::new()
             .name("omniloyal-writer".into())
@@ -64,10 +65,13 @@ impl Queue {
                     Err(e) => tracing::error!(error = %e, "no runtime for the writer thread"),
                 }
             });
-        if let Err(e) = started {
-            tracing::error!(error = %e, "could not start the writer thread");
+        match started {
+            Ok(_) => Some(Queue(send)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not start the writer thread");
+                None
+            }
         }
-        Queue(send)
     }
 }
 
@@ -101,7 +105,9 @@ where
     value.downcast::<T>().map(|v| *v).map_err(|_| AppError::Internal)
 }
 
-/// One transaction for one piece of work (PostgreSQL, where connections run side by side).
+/// One transaction for one piece of work: on PostgreSQL, where connections run side by
+/// side (one writer of its own there was measured no faster, and slower to answer at half
+/// load), and wherever no writer thread runs.
 async fn write_alone<T, F>(db: &Db, work: &mut F) -> Result<T, AppError>
 where
     F: for<'c> FnMut(&'c mut AnyConnection) -> ConnFuture<'c, Result<Step<T>, AppError>>,
