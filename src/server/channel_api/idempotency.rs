@@ -173,15 +173,15 @@ where
                 fingerprint: print.clone(),
                 at: Timestamp::now().0,
             };
-            match work(Some(slot)).await {
+            match work(Some(slot.clone())).await {
                 Ok(Keyed::Done((status, value))) => return (status, axum::Json(value)).into_response(),
                 Ok(Keyed::Taken) => {} // a concurrent request committed it first
                 Err(e) => {
-                    // The booking rolled back with its claim; a refusal is still the answer
+                    // The booking rolled back, key and all; a refusal is still the answer
                     // to this key (server errors and rate limits are not: a retry runs).
                     if is_answer(e.status) {
                         let body = serde_json::to_string(&e.body).unwrap_or_default();
-                        if let Err(err) = store_refusal(db, caller.id, &key, &print, e.status, &body).await {
+                        if let Err(err) = store_refusal(db, &slot, e.status, &body).await {
                             tracing::error!(error = %err, "could not store the idempotent answer");
                         }
                     }
@@ -224,26 +224,14 @@ fn answer_keyed<T: Serialize>(result: Result<Keyed<(StatusCode, T)>, ApiError>) 
 /// Stores a refusal as the key's answer, unless the key was taken meanwhile.
 async fn store_refusal(
     db: &Db,
-    key_id: i64,
-    key: &str,
-    fingerprint: &str,
+    slot: &Slot,
     status: StatusCode,
     body: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), crate::error::AppError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query(
-        "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, status, response, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (api_key_id, key) DO NOTHING",
-    )
-    .bind(key_id)
-    .bind(key)
-    .bind(fingerprint)
-    .bind(status.as_u16() as i64)
-    .bind(body)
-    .bind(Timestamp::now().0)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+    slot.keep_in(&mut tx, status.as_u16(), body).await?; // false: taken meanwhile, kept as is
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Stores the answer (or frees the key) in a write transaction of its own: on SQLite that

@@ -36,8 +36,9 @@ pub enum Step<T> {
 }
 
 type Erased = Box<dyn Any + Send>;
-type Work =
-    Box<dyn for<'c> FnMut(&'c mut AnyConnection) -> ConnFuture<'c, Result<Step<Erased>, AppError>> + Send>;
+type Work = Box<
+    dyn for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<Erased>, AppError>> + Send,
+>;
 
 struct Job {
     work: Work,
@@ -76,18 +77,20 @@ impl Queue {
 }
 
 /// Runs `work` in a write transaction and commits it, answering with its result. `work`
-/// may run more than once (after `Step::Again`, or never if an earlier step failed), so it
-/// takes what it needs by clone. An `Err` undoes everything it wrote.
+/// may run twice: after `Step::Again` it runs once more, told so by its second argument
+/// (`careful`), so it takes what it needs by clone. An `Err` undoes everything it wrote.
 pub async fn write<T, F>(db: &Db, mut work: F) -> Result<T, AppError>
 where
     T: Send + 'static,
-    F: for<'c> FnMut(&'c mut AnyConnection) -> ConnFuture<'c, Result<Step<T>, AppError>> + Send + 'static,
+    F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>
+        + Send
+        + 'static,
 {
     let Some(queue) = db.queue.as_ref() else {
         return write_alone(db, &mut work).await;
     };
-    let erased: Work = Box::new(move |conn| {
-        let run = work(conn);
+    let erased: Work = Box::new(move |conn, careful| {
+        let run = work(conn, careful);
         Box::pin(async move {
             Ok(match run.await? {
                 Step::Done(v) => Step::Done(Box::new(v) as Erased),
@@ -110,11 +113,11 @@ where
 /// load), and wherever no writer thread runs.
 async fn write_alone<T, F>(db: &Db, work: &mut F) -> Result<T, AppError>
 where
-    F: for<'c> FnMut(&'c mut AnyConnection) -> ConnFuture<'c, Result<Step<T>, AppError>>,
+    F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>,
 {
-    for _ in 0..2 {
+    for careful in [false, true] {
         let mut tx = db.begin_write().await?;
-        match work(&mut tx).await? {
+        match work(&mut tx, careful).await? {
             Step::Done(v) => {
                 tx.commit().await?;
                 return Ok(v);
@@ -224,8 +227,8 @@ async fn run_in_savepoint(
         "RELEASE booking; SAVEPOINT booking"
     })
     .await?;
-    for _ in 0..2 {
-        let step = Spin(work(conn)).await;
+    for careful in [false, true] {
+        let step = Spin(work(conn, careful)).await;
         match step {
             Ok(Step::Done(v)) => return Ok(Ok(v)),
             Ok(Step::Undone(v)) => {

@@ -424,11 +424,9 @@ pub async fn record_order_keyed(
         slot: slot.cloned(),
     };
     let booking = std::sync::Arc::new(booking);
-    let mut careful = false;
-    let booked = crate::server::db::write(db, move |conn| {
-        let (booking, this_careful) = (booking.clone(), careful);
-        careful = true; // a second run is the careful one
-        Box::pin(async move { book_order(conn, &booking, this_careful).await })
+    let booked = crate::server::db::write(db, move |conn, careful| {
+        let booking = booking.clone();
+        Box::pin(async move { book_order(conn, &booking, careful).await })
     })
     .await?;
     if let Some(referred_by) = booked.settle {
@@ -470,29 +468,23 @@ struct BookedOrder {
     settle: Option<Option<i64>>,
 }
 
-impl BookedOrder {
-    fn taken() -> Self {
-        BookedOrder {
-            answer: Keyed::Taken,
-            settle: None,
-        }
-    }
-}
-
-/// Answers a repeated order with its first receipt, kept as the key's answer too.
+/// Answers with a receipt, kept as the key's answer too; when the key was taken
+/// meanwhile, the booking is undone and answered from the key.
 async fn keep(
     tx: &mut AnyConnection,
     slot: Option<&Slot>,
-    earlier: EarnReceipt,
+    receipt: EarnReceipt,
+    settle: Option<Option<i64>>,
 ) -> Result<Step<BookedOrder>, AppError> {
     if let Some(slot) = slot {
-        if !slot.keep_in(tx, order_status(&earlier), &json(&earlier)).await? {
-            return Ok(Step::Undone(BookedOrder::taken()));
+        if !slot.keep_in(tx, order_status(&receipt), &json(&receipt)).await? {
+            let answer = Keyed::Taken;
+            return Ok(Step::Undone(BookedOrder { answer, settle: None }));
         }
     }
     Ok(Step::Done(BookedOrder {
-        answer: Keyed::Done(earlier),
-        settle: None,
+        answer: Keyed::Done(receipt),
+        settle,
     }))
 }
 
@@ -525,7 +517,7 @@ async fn book_order(
         let mut earlier =
             earlier_receipt(&mut *tx, program, member_id, membership_id, order.transaction_id).await?;
         earlier.stamps = super::stamps::receipts_for_order(&mut *tx, order.id).await?;
-        return keep(&mut *tx, slot, earlier).await;
+        return keep(&mut *tx, slot, earlier, None).await;
     }
     let event = EarnEvent {
         event_type: "purchase".into(),
@@ -620,21 +612,14 @@ async fn book_order(
     if !charge_budgets(&mut *tx, &eval, membership_id, careful).await? {
         return Ok(Step::Again);
     }
-    if let Some(slot) = slot {
-        if !slot
-            .keep_in(&mut *tx, order_status(&receipt), &json(&receipt))
-            .await?
-        {
-            return Ok(Step::Undone(BookedOrder::taken()));
-        }
-    }
-    tracing::info!(tx_id, points = eval.award.total, "order recorded");
+    let points = eval.award.total;
     // A 0.00 order is no purchase: it must not unlock referral rewards.
     let settle = (input.amount_minor > 0).then_some(entry.referred_by);
-    Ok(Step::Done(BookedOrder {
-        answer: Keyed::Done(receipt),
-        settle,
-    }))
+    let step = keep(&mut *tx, slot, receipt, settle).await?;
+    if matches!(step, Step::Done(_)) {
+        tracing::info!(tx_id, points, "order recorded");
+    }
+    Ok(step)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -880,11 +865,10 @@ pub async fn record_action(
         now,
         recorded_by,
     });
-    let mut exact = false;
-    crate::server::db::write(db, move |conn| {
-        let (booking, this_exact) = (booking.clone(), exact);
-        exact = true; // a second run locks the budgets first
-        Box::pin(async move { book_action(conn, &booking, this_exact).await })
+    // A second run locks the budgets first.
+    crate::server::db::write(db, move |conn, exact| {
+        let booking = booking.clone();
+        Box::pin(async move { book_action(conn, &booking, exact).await })
     })
     .await
 }
