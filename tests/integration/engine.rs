@@ -514,6 +514,128 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// Orders queued to SQLite's writer at the same moment are booked together, one statement
+/// per table for all; they earn exactly what they earn booked one after another: the same
+/// points, caps, tier upgrades (and the orders after them earning at the new tier), lots
+/// and budget use. One program gets the orders all at once, a twin program one by one.
+async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
+    use crate::repo_programs::tier_input;
+    use omniloyal::model::rules::OrderLine;
+    let worlds = [
+        world(&db, |_| ()).await,
+        world(&db, |_| ()).await,
+        world(&db, |_| ()).await,
+        world(&db, |_| ()).await,
+    ];
+    let (together, alone) = (worlds[0].program.id, worlds[1].program.id);
+    let mut budget_rules = Vec::new();
+    for program_id in [together, alone] {
+        for (name, threshold, multiplier) in [("Green", "0", "1"), ("Gold", "500", "2")] {
+            programs::save_tier(&db, &tier_input(program_id, name, threshold, multiplier))
+                .await
+                .unwrap();
+        }
+        let mut coffee = rule(program_id, "Coffee", 20, RuleEffect::PerItem { points: 5 });
+        coffee.conditions.include_categories = vec!["coffee".into()];
+        coffee.caps.per_member_day = Some(40);
+        rules::save(&db, &coffee).await.unwrap();
+        let mut launch = rule(program_id, "Launch", 5, RuleEffect::FixedPoints { points: 10 });
+        launch.budget_points = Some(1_000_000);
+        budget_rules.push(rules::save(&db, &launch).await.unwrap().id);
+        for w in &worlds {
+            members::join(&db, w.member_id, program_id).await.unwrap();
+        }
+    }
+    let purchase = |id: String| OrderInput {
+        lines: vec![
+            OrderLine {
+                sku: "LATTE".into(),
+                category: Some("coffee".into()),
+                tags: Vec::new(),
+                quantity: 3,
+                amount_minor: 900,
+            },
+            OrderLine {
+                sku: "MUFFIN".into(),
+                category: Some("food".into()),
+                tags: Vec::new(),
+                quantity: 1,
+                amount_minor: 350,
+            },
+        ],
+        ..order(&id, 1250)
+    };
+    // Two rounds first (300 points each, short of Gold: nothing makes them book alone),
+    // then four more, in which every member reaches Gold.
+    for (rounds, first) in [(0..2, true), (2..6, false)] {
+        let before = db.booked_together();
+        let mut tasks = Vec::new();
+        for k in rounds {
+            for w in &worlds {
+                let (db, member_id) = (db.clone(), w.member_id);
+                let order = purchase(format!("t{k}-{member_id}"));
+                tasks.push(tokio::spawn(async move {
+                    orders::record_order(&db, together, member_id, &order, None).await
+                }));
+            }
+        }
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert!(!r.replayed);
+        }
+        if first {
+            assert!(db.booked_together() > before, "some orders were booked together");
+        }
+    }
+    for w in &worlds {
+        for k in 0..6 {
+            let order = purchase(format!("a{k}-{}", w.member_id));
+            orders::record_order(&db, alone, w.member_id, &order, None)
+                .await
+                .unwrap();
+        }
+    }
+    let standing = |program_id: i64, member_id: i64| {
+        let db = db.clone();
+        async move {
+            let m = members::memberships(&db, member_id).await.unwrap();
+            let m = m.into_iter().find(|m| m.program_id == program_id).unwrap();
+            let coffee: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM rule_awards a \
+                 JOIN earning_rules r ON r.id = a.rule_id JOIN memberships ms ON ms.id = a.membership_id \
+                 WHERE r.name = 'Coffee' AND ms.program_id = $1 AND ms.member_id = $2",
+            )
+            .bind(program_id)
+            .bind(member_id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+            (m.balance, m.tier.map(|t| t.name), m.qualifying, coffee)
+        }
+    };
+    for w in &worlds {
+        let got = standing(together, w.member_id).await;
+        assert_eq!(got, standing(alone, w.member_id).await, "member {}", w.member_id);
+        assert_eq!(got.1.as_deref(), Some("Gold"), "upgraded on the way: {got:?}");
+        assert_eq!(got.3, 40, "the coffee cap held: {got:?}");
+    }
+    for program_id in [together, alone] {
+        assert_reconciles(&db, program_id).await;
+    }
+    let used: Vec<i64> = sqlx::query_scalar(
+        "SELECT CAST(SUM(used) AS BIGINT) FROM budget_slots WHERE rule_id IN ($1, $2) GROUP BY rule_id ORDER BY rule_id",
+    )
+    .bind(budget_rules[0])
+    .bind(budget_rules[1])
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(used.len(), 2);
+    // 10 points an order, 20 once Gold: each order charged its budget once, as alone.
+    assert_eq!(used[0], used[1], "the same budget use");
+    assert!(used[0] > 240, "{used:?}");
+}
+
 async fn actions_earn_once_where_they_should(db: Db) {
     let w = world(&db, |_| ()).await;
     let mut signup = rule(w.program.id, "Welcome", 1, RuleEffect::FixedPoints { points: 50 });
@@ -999,6 +1121,7 @@ on_both_backends!(
     rules_stack_by_priority_with_caps_and_budget,
     concurrent_orders_never_overspend_a_budget,
     orders_that_arrive_together_book_alone,
+    orders_booked_together_earn_what_they_earn_alone,
     actions_earn_once_where_they_should,
     concurrent_redemptions_never_overdraw,
     reward_codes_are_used_once_and_releases_refund,

@@ -1,23 +1,31 @@
-//! Group commit for SQLite's one writer. Bookings are queued to a writer thread that books
-//! everything queued at that moment in one transaction, each booking in a savepoint of its
-//! own, and answers them once that transaction is on disk. A burst of bookings then shares
-//! one BEGIN/COMMIT and one fsync instead of passing the write lock from task to task.
+//! Group commit. Bookings are queued to a writer that books everything queued at that
+//! moment in one transaction, and answers them once that transaction is on disk. A burst
+//! of bookings then shares one BEGIN/COMMIT and one fsync.
 //!
-//! The thread runs its own single-threaded runtime: SQLite answers each statement from the
-//! connection's worker thread, and a task woken from outside a busy multi-threaded runtime
-//! waits in its global queue behind the request tasks, while the write lock is held. Here
-//! nothing else runs, so the booking goes on at once.
+//! Work of a kind that books together (`write_together`: orders) is booked with one
+//! statement per table for all of them; the rest, and what could not be booked together,
+//! one by one, each in a savepoint of its own.
+//!
+//! On SQLite everything that writes is queued, and the writer is a thread with its own
+//! single-threaded runtime: SQLite answers each statement from the connection's worker
+//! thread, and a task woken from outside a busy multi-threaded runtime waits in its global
+//! queue behind the request tasks, while the write lock is held. Here nothing else runs, so
+//! the booking goes on at once. On PostgreSQL only work that books together is queued, to a
+//! task of the server's runtime; the rest runs side by side, a transaction each.
 
 use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::{AnyConnection, Executor};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
 
-use super::Db;
+use super::{Backend, Db};
 
 /// Most bookings in one transaction; the rest wait for the next one.
 const MAX_GROUP: usize = 64;
@@ -42,18 +50,62 @@ type Work = Box<
 
 struct Job {
     work: Work,
+    together: Option<Together>,
     answer: oneshot::Sender<Result<Erased, AppError>>,
 }
 
+/// A job that can be booked together with the others of its kind in the group.
+struct Together {
+    /// Its kind: the address of the function that books them together.
+    kind: usize,
+    item: Item,
+    run: RunTogether,
+}
+
+type Item = Arc<dyn Any + Send + Sync>;
+type RunTogether = Arc<
+    dyn for<'c> Fn(
+            &'c mut AnyConnection,
+            Vec<Item>,
+        ) -> ConnFuture<'c, Result<Step<Vec<Option<Erased>>>, AppError>>
+        + Send
+        + Sync,
+>;
+
+/// Books several items of one kind in the caller's transaction, in one set of statements:
+/// each one's answer, or None for one to book alone (by its own work, after them);
+/// `Step::Again` (or an error) undoes them all and has each booked alone.
+pub type BookTogether<I, T> =
+    for<'c> fn(&'c mut AnyConnection, &'c [Arc<I>]) -> ConnFuture<'c, Result<Step<Vec<Option<T>>>, AppError>>;
+
 /// The queue to the writer thread.
 #[derive(Clone)]
-pub(super) struct Queue(mpsc::UnboundedSender<Job>);
+pub(super) struct Queue {
+    send: mpsc::UnboundedSender<Job>,
+    /// Bookings committed as part of a batch (`write_together`), for tests and the benchmark.
+    together: Arc<AtomicU64>,
+}
+
+impl Queue {
+    pub(super) fn booked_together(&self) -> u64 {
+        self.together.load(Ordering::Relaxed)
+    }
+}
 
 impl Queue {
     /// Starts the writer thread; it ends when the last `Db` holding this queue is dropped.
     /// None when no thread could be started: each write then has a transaction of its own.
     pub(super) fn start(db: Db) -> Option<Self> {
         let (send, receive) = mpsc::unbounded_channel();
+        let together = Arc::new(AtomicU64::new(0));
+        let counted = together.clone();
+        if db.backend == Backend::Postgres {
+            // PostgreSQL answers over a socket: the writer is a task of the server's runtime,
+            // and it books only what books together (everything else has its own
+            // transaction, side by side).
+            tokio::spawn(writer(db, receive, counted, Duration::ZERO));
+            return Some(Queue { send, together });
+        }
         let started = std::thread::Builder::new()
             .name("omniloyal-writer".into())
             .spawn(move || {
@@ -62,12 +114,12 @@ impl Queue {
                     .enable_time()
                     .build()
                 {
-                    Ok(rt) => rt.block_on(writer(db, receive)),
+                    Ok(rt) => rt.block_on(writer(db, receive, counted, SPIN)),
                     Err(e) => tracing::error!(error = %e, "no runtime for the writer thread"),
                 }
             });
         match started {
-            Ok(_) => Some(Queue(send)),
+            Ok(_) => Some(Queue { send, together }),
             Err(e) => {
                 tracing::error!(error = %e, "could not start the writer thread");
                 None
@@ -79,14 +131,67 @@ impl Queue {
 /// Runs `work` in a write transaction and commits it, answering with its result. `work`
 /// may run twice: after `Step::Again` it runs once more, told so by its second argument
 /// (`careful`), so it takes what it needs by clone. An `Err` undoes everything it wrote.
-pub async fn write<T, F>(db: &Db, mut work: F) -> Result<T, AppError>
+pub async fn write<T, F>(db: &Db, work: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>
         + Send
         + 'static,
 {
-    let Some(queue) = db.queue.as_ref() else {
+    queue_up(db, None, work).await
+}
+
+/// `write` for an item that the writer may book together with others of its kind queued
+/// at the same time (`together`); `work` books it alone: without a writer, when `together`
+/// leaves it out, or when booking them together did not work out.
+pub async fn write_together<I, T, F>(
+    db: &Db,
+    item: Arc<I>,
+    together: BookTogether<I, T>,
+    work: F,
+) -> Result<T, AppError>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>
+        + Send
+        + 'static,
+{
+    let run: RunTogether = Arc::new(move |conn, items: Vec<Item>| {
+        let items: Option<Vec<Arc<I>>> = items.into_iter().map(|i| i.downcast::<I>().ok()).collect();
+        Box::pin(async move {
+            let Some(items) = items else {
+                tracing::error!("items of another kind were booked together");
+                return Err(AppError::Internal);
+            };
+            Ok(match together(conn, &items).await? {
+                Step::Done(answers) => Step::Done(
+                    answers
+                        .into_iter()
+                        .map(|a| a.map(|v| Box::new(v) as Erased))
+                        .collect(),
+                ),
+                Step::Undone(_) | Step::Again => Step::Again,
+            })
+        })
+    });
+    let together = Together {
+        kind: together as usize,
+        item,
+        run,
+    };
+    queue_up(db, Some(together), work).await
+}
+
+async fn queue_up<T, F>(db: &Db, together: Option<Together>, mut work: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>
+        + Send
+        + 'static,
+{
+    let queued = db.backend == Backend::Sqlite || together.is_some();
+    let Some(queue) = db.queue.as_ref().filter(|_| queued) else {
         return write_alone(db, &mut work).await;
     };
     let erased: Work = Box::new(move |conn, careful| {
@@ -100,7 +205,12 @@ where
         })
     });
     let (answer, answered) = oneshot::channel();
-    if queue.0.send(Job { work: erased, answer }).is_err() {
+    let job = Job {
+        work: erased,
+        together,
+        answer,
+    };
+    if queue.send.send(job).is_err() {
         tracing::error!("the writer thread is gone");
         return Err(AppError::Internal);
     }
@@ -108,9 +218,9 @@ where
     value.downcast::<T>().map(|v| *v).map_err(|_| AppError::Internal)
 }
 
-/// One transaction for one piece of work: on PostgreSQL, where connections run side by
-/// side (one writer of its own there was measured no faster, and slower to answer at half
-/// load), and wherever no writer thread runs.
+/// One transaction for one piece of work: on PostgreSQL for work that does not book
+/// together (a writer booking such work one by one there was measured no faster, and
+/// slower to answer at half load), and wherever no writer runs.
 async fn write_alone<T, F>(db: &Db, work: &mut F) -> Result<T, AppError>
 where
     F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>,
@@ -133,7 +243,7 @@ where
     Err(AppError::Internal)
 }
 
-async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>) {
+async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>, together: Arc<AtomicU64>, spin: Duration) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
         // A task of its own, so a panicking booking costs its group (whose callers hear
@@ -141,8 +251,9 @@ async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>) {
         // the writer.
         let db = db.clone();
         let group = std::mem::take(&mut group);
-        match tokio::spawn(async move { book_group(&db, group).await }).await {
-            Ok(answers) => {
+        match tokio::spawn(async move { book_group(&db, group, spin).await }).await {
+            Ok((answers, booked_together)) => {
+                together.fetch_add(booked_together, Ordering::Relaxed);
                 for (answer, result) in answers {
                     let _ = answer.send(result); // a caller that gave up has nobody to tell
                 }
@@ -152,33 +263,58 @@ async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
-/// Books a group in one transaction; the answers are given after its commit.
-async fn book_group(
-    db: &Db,
-    group: Vec<Job>,
-) -> Vec<(
+type Answer = (
     oneshot::Sender<Result<Erased, AppError>>,
     Result<Erased, AppError>,
-)> {
-    let mut answers = Vec::with_capacity(group.len());
+);
+
+/// Books a group in one transaction; the answers are given after its commit. Jobs of a
+/// kind that books together go first, together; the rest one by one.
+/// Also returns how many were booked together, once committed.
+async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, u64) {
     let mut tx = match db.begin_write().await {
         Ok(tx) => tx,
         Err(e) => {
             tracing::error!(error = %e, "could not begin a group");
-            return group
+            let answers = group
                 .into_iter()
                 .map(|j| (j.answer, Err(AppError::Internal)))
                 .collect();
+            return (answers, 0);
         }
     };
+    let mut results: Vec<Option<Result<Erased, AppError>>> = group.iter().map(|_| None).collect();
     let mut broken = false;
     let mut first = true;
-    for mut job in group {
+    for batch in kinds(&group) {
+        let togethers: Vec<&Together> = batch.iter().filter_map(|&i| group[i].together.as_ref()).collect();
+        let items: Vec<Item> = togethers.iter().map(|t| t.item.clone()).collect();
+        let run = togethers[0].run.clone();
+        match book_together(&mut tx, run, items, first, spin).await {
+            Ok(answers) => {
+                for (i, answer) in batch.into_iter().zip(answers) {
+                    results[i] = answer.map(Ok);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a savepoint failed; the group is rolled back");
+                broken = true;
+            }
+        }
+        first = false;
+    }
+    let booked_together = results.iter().filter(|r| r.is_some()).count() as u64;
+    let mut answers = Vec::with_capacity(group.len());
+    for (mut job, result) in group.into_iter().zip(results) {
         if broken {
             answers.push((job.answer, Err(AppError::Internal)));
             continue;
         }
-        let result = match run_in_savepoint(&mut tx, &mut job.work, first).await {
+        if let Some(result) = result {
+            answers.push((job.answer, result));
+            continue;
+        }
+        let result = match run_in_savepoint(&mut tx, &mut job.work, first, spin).await {
             Ok(r) => r,
             Err(e) => {
                 // The savepoint could not be rolled back: the whole group is undone.
@@ -208,8 +344,49 @@ async fn book_group(
                 *result = Err(AppError::Internal);
             }
         }
+        return (answers, 0);
     }
-    answers
+    (answers, booked_together)
+}
+
+/// The jobs of each kind that books together, by position, where a kind has more than one.
+fn kinds(group: &[Job]) -> Vec<Vec<usize>> {
+    let mut kinds: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, job) in group.iter().enumerate() {
+        let Some(t) = &job.together else { continue };
+        match kinds.iter_mut().find(|k| k.0 == t.kind) {
+            Some(k) => k.1.push(i),
+            None => kinds.push((t.kind, vec![i])),
+        }
+    }
+    kinds.into_iter().map(|k| k.1).filter(|k| k.len() > 1).collect()
+}
+
+/// Books `items` together in a savepoint: their answers (None for those left to book
+/// alone, all None when booking them together was undone). The error is a savepoint that
+/// failed.
+async fn book_together(
+    conn: &mut AnyConnection,
+    run: RunTogether,
+    items: Vec<Item>,
+    first: bool,
+    spin: Duration,
+) -> Result<Vec<Option<Erased>>, sqlx::Error> {
+    let n = items.len();
+    conn.execute(if first {
+        "SAVEPOINT booking"
+    } else {
+        "RELEASE booking; SAVEPOINT booking"
+    })
+    .await?;
+    match Spin(run(conn, items), spin).await {
+        Ok(Step::Done(answers)) if answers.len() == n => return Ok(answers),
+        Ok(Step::Done(_)) => tracing::error!("a batch answered for another number of bookings"),
+        Ok(_) => tracing::debug!(n, "a batch is booked one by one"),
+        Err(e) => tracing::debug!(error = %e, n, "a batch is booked one by one"),
+    }
+    conn.execute("ROLLBACK TO booking").await?;
+    Ok((0..n).map(|_| None).collect())
 }
 
 /// Runs one job in its own savepoint: kept when done, rolled back on an error (which is
@@ -220,6 +397,7 @@ async fn run_in_savepoint(
     conn: &mut AnyConnection,
     work: &mut Work,
     first: bool,
+    spin: Duration,
 ) -> Result<Result<Erased, AppError>, sqlx::Error> {
     conn.execute(if first {
         "SAVEPOINT booking"
@@ -228,7 +406,7 @@ async fn run_in_savepoint(
     })
     .await?;
     for careful in [false, true] {
-        let step = Spin(work(conn, careful)).await;
+        let step = Spin(work(conn, careful), spin).await;
         match step {
             Ok(Step::Done(v)) => return Ok(Ok(v)),
             Ok(Step::Undone(v)) => {
@@ -252,10 +430,10 @@ async fn run_in_savepoint(
 /// SQLite's worker thread usually comes within this, and waiting awake saves the writer a
 /// sleep and a wake-up per statement while it holds the write lock (measured: about 15 %
 /// more bookings per second than without; 250 µs gained nothing more).
-const SPIN: std::time::Duration = std::time::Duration::from_micros(80);
+const SPIN: Duration = Duration::from_micros(80);
 
-/// Polls its future again for up to `SPIN` before answering Pending.
-struct Spin<F>(F);
+/// Polls its future again for up to the given time before answering Pending.
+struct Spin<F>(F, Duration);
 
 impl<F: Future + Unpin> Future for Spin<F> {
     type Output = F::Output;
@@ -266,7 +444,7 @@ impl<F: Future + Unpin> Future for Spin<F> {
             if let std::task::Poll::Ready(v) = Pin::new(&mut self.0).poll(cx) {
                 return std::task::Poll::Ready(v);
             }
-            if started.elapsed() >= SPIN {
+            if started.elapsed() >= self.1 {
                 return std::task::Poll::Pending;
             }
             std::hint::spin_loop();

@@ -10,6 +10,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
+use crate::server::db::values;
 
 pub const SLOTS: i64 = 8;
 
@@ -181,6 +182,37 @@ pub async fn charge(
     .await?
     .rows_affected()
         == 1)
+}
+
+/// Charges several awards (rule id, membership id, points) through their slots in one
+/// statement: each slot takes what its memberships drew, if it fits. False when one does
+/// not fit: the caller rolls back (what did fit was charged) and books them one by one.
+pub async fn charge_many(conn: &mut AnyConnection, charges: &[(i64, i64, i64)]) -> Result<bool, AppError> {
+    let mut by_slot: Vec<(i64, i64, i64)> = Vec::new();
+    for &(rule_id, membership_id, points) in charges {
+        let slot = slot_of(membership_id);
+        match by_slot.iter_mut().find(|c| c.0 == rule_id && c.1 == slot) {
+            Some(c) => c.2 += points,
+            None => by_slot.push((rule_id, slot, points)),
+        }
+    }
+    if by_slot.is_empty() {
+        return Ok(true);
+    }
+    by_slot.sort_unstable(); // rule and slot order, as one by one
+    let rows = values(by_slot.len(), 3);
+    let sql = format!(
+        "UPDATE budget_slots SET used = used + v.column3 FROM (VALUES {}) AS v \
+         WHERE budget_slots.rule_id = v.column1 AND budget_slots.slot = v.column2 \
+         AND budget_slots.used + v.column3 <= budget_slots.allowance",
+        rows
+    );
+    let mut update = sqlx::query(&sql);
+    for (rule_id, slot, points) in &by_slot {
+        update = update.bind(rule_id).bind(slot).bind(points);
+    }
+    let charged = update.execute(&mut *conn).await?.rows_affected();
+    Ok(charged == by_slot.len() as u64)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
+use crate::server::db::values;
 
 /// A channel's Idempotency-Key, to be stored with its answer inside a booking's transaction.
 #[derive(Debug, Clone)]
@@ -29,20 +30,33 @@ impl Slot {
     /// PostgreSQL this waits for, at most the connection's lock_timeout). The caller then
     /// undoes its booking and answers from the stored key.
     pub async fn keep_in(&self, conn: &mut AnyConnection, status: u16, body: &str) -> Result<bool, AppError> {
-        let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
+        Ok(Self::keep_many(conn, &[(self, status, body)]).await? == 1)
+    }
+
+    /// `keep_in` for several keys in one statement: how many were stored (fewer than given
+    /// when some were taken).
+    pub async fn keep_many(conn: &mut AnyConnection, keys: &[(&Slot, u16, &str)]) -> Result<usize, AppError> {
+        if keys.is_empty() {
+            return Ok(0);
+        }
+        let rows = values(keys.len(), 6);
+        let sql = format!(
             "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at, status, response) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
-        )
-        .bind(self.key_id)
-        .bind(&self.key)
-        .bind(&self.fingerprint)
-        .bind(self.at)
-        .bind(i64::from(status))
-        .bind(body)
-        .fetch_optional(&mut *conn)
-        .await;
-        match inserted {
-            Ok(row) => Ok(row.is_some()),
+             VALUES {} ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
+            rows
+        );
+        let mut insert = sqlx::query_scalar::<_, i64>(&sql);
+        for (slot, status, body) in keys {
+            insert = insert
+                .bind(slot.key_id)
+                .bind(&slot.key)
+                .bind(&slot.fingerprint)
+                .bind(slot.at)
+                .bind(i64::from(*status))
+                .bind(*body);
+        }
+        match insert.fetch_all(&mut *conn).await {
+            Ok(rows) => Ok(rows.len()),
             // PostgreSQL's lock_timeout (set on every connection, `Db::connect`): the first
             // request is still running.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::conflict(

@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 use crate::error::AppError;
 use crate::model::program::Program;
 use crate::model::time::Timestamp;
-use crate::server::db::Db;
+use crate::server::db::{values, Db};
 
 /// Accounts postings move points between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,8 +144,6 @@ pub async fn book(
 
 /// `book`, recording member activity too when `touch` (in the same membership update, which
 /// then also happens when no member posting moved, and its standing is returned).
-/// Three statements whatever the postings: the transaction, one membership update for the
-/// wallet and pending together, and one insert of every posting.
 async fn book_as(
     conn: &mut AnyConnection,
     program_id: i64,
@@ -155,58 +153,166 @@ async fn book_as(
     at: Timestamp,
     touch: bool,
 ) -> Result<(i64, Option<Standing>), AppError> {
-    let sum: i128 = postings.iter().map(|p| p.points as i128).sum();
-    if sum != 0 || postings.is_empty() {
-        tracing::error!(?postings, "unbalanced transaction refused");
-        return Err(AppError::Internal);
-    }
-    if membership_id.is_none() && postings.iter().any(|p| p.account.is_member_side()) {
-        tracing::error!(?postings, "member posting without a membership");
-        return Err(AppError::Internal);
-    }
-    let tx_id: i64 = sqlx::query_scalar(
-        "INSERT INTO ledger_transactions (program_id, membership_id, kind, channel, amount_minor, reference, \
-         description, explanation, reason, recorded_by, request_id, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-    )
-    .bind(program_id)
-    .bind(membership_id)
-    .bind(meta.kind)
-    .bind(meta.channel)
-    .bind(meta.amount_minor)
-    .bind(meta.reference)
-    .bind(meta.description)
-    .bind(meta.explanation)
-    .bind(meta.reason)
-    .bind(meta.recorded_by)
-    .bind(meta.request_id)
-    .bind(at.0)
-    .fetch_one(&mut *conn)
-    .await?;
-
-    let moving: Vec<&Posting> = postings.iter().filter(|p| p.points != 0).collect();
-    let total = |account: Account| -> i64 {
-        moving
-            .iter()
-            .filter(|p| p.account == account)
-            .map(|p| p.points)
-            .sum()
+    let one = Booking {
+        program_id,
+        membership_id,
+        meta,
+        postings,
+        at,
+        touch,
     };
-    let (wallet, pending) = (total(Account::Wallet), total(Account::Pending));
-    // Lifetime points count what reached the wallet as earnings (tier qualification).
-    // A return takes its points off the lifetime total too, so returns cannot buy a tier.
-    let earned: i64 = moving
-        .iter()
-        .filter(|p| p.account == Account::Wallet)
-        .map(|p| match meta.kind {
-            "earn" | "release" | "event" => p.points.max(0),
-            "return" => p.points.min(0),
-            _ => 0,
-        })
-        .sum();
-    let member_moves = moving.iter().any(|p| p.account.is_member_side());
-    let mut standing = None;
-    if let Some(m) = membership_id.filter(|_| member_moves || touch) {
+    let mut booked = book_many(conn, std::slice::from_ref(&one)).await?;
+    booked.pop().ok_or(AppError::Internal)
+}
+
+/// One transaction for `book_many`.
+pub struct Booking<'a> {
+    pub program_id: i64,
+    pub membership_id: Option<i64>,
+    pub meta: &'a Meta<'a>,
+    pub postings: &'a [Posting],
+    pub at: Timestamp,
+    /// Record member activity (the membership is updated, and its standing returned, even
+    /// when no member posting moves).
+    pub touch: bool,
+}
+
+/// What one booking moves on its membership: (wallet, pending, lifetime points).
+fn member_moves(b: &Booking<'_>) -> (i64, i64, i64) {
+    let moving = b.postings.iter().filter(|p| p.points != 0);
+    let (mut wallet, mut pending, mut earned) = (0, 0, 0);
+    for p in moving {
+        match p.account {
+            Account::Wallet => {
+                wallet += p.points;
+                // Lifetime points count what reached the wallet as earnings (tier
+                // qualification). A return takes its points off the lifetime total too, so
+                // returns cannot buy a tier.
+                earned += match b.meta.kind {
+                    "earn" | "release" | "event" => p.points.max(0),
+                    "return" => p.points.min(0),
+                    _ => 0,
+                };
+            }
+            Account::Pending => pending += p.points,
+            _ => {}
+        }
+    }
+    (wallet, pending, earned)
+}
+
+/// Appends balanced transactions, in order, and moves every balance they touch. Returns each
+/// one's id and its membership's standing right after it (None when nothing of that
+/// membership was updated). Three statements however many there are: the transactions, one
+/// update of their memberships, and one insert of every posting.
+pub async fn book_many(
+    conn: &mut AnyConnection,
+    items: &[Booking<'_>],
+) -> Result<Vec<(i64, Option<Standing>)>, AppError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    for b in items {
+        let sum: i128 = b.postings.iter().map(|p| p.points as i128).sum();
+        if sum != 0 || b.postings.is_empty() {
+            tracing::error!(postings = ?b.postings, "unbalanced transaction refused");
+            return Err(AppError::Internal);
+        }
+        if b.membership_id.is_none() && b.postings.iter().any(|p| p.account.is_member_side()) {
+            tracing::error!(postings = ?b.postings, "member posting without a membership");
+            return Err(AppError::Internal);
+        }
+    }
+    let tx_ids = insert_transactions(conn, items).await?;
+
+    // Each membership's moves added up, and updated once (its last touch is its activity).
+    let moves: Vec<(i64, i64, i64)> = items.iter().map(member_moves).collect();
+    let mut updates: Vec<(i64, [i64; 3], Option<i64>)> = Vec::new();
+    for (b, m) in items.iter().zip(&moves) {
+        let Some(id) = b.membership_id else { continue };
+        let moved = b
+            .postings
+            .iter()
+            .any(|p| p.points != 0 && p.account.is_member_side());
+        if !moved && !b.touch {
+            continue;
+        }
+        let i = match updates.iter().position(|u| u.0 == id) {
+            Some(i) => i,
+            None => {
+                updates.push((id, [0; 3], None));
+                updates.len() - 1
+            }
+        };
+        let u = &mut updates[i];
+        u.1 = [u.1[0] + m.0, u.1[1] + m.1, u.1[2] + m.2];
+        if b.touch {
+            u.2 = Some(b.at.0);
+        }
+    }
+    let after = update_memberships(conn, &updates).await?;
+    // Each booking's standing: its membership's final standing less what later ones moved.
+    let mut standings: Vec<Option<Standing>> = vec![None; items.len()];
+    for (id, fin) in after {
+        let mut s = fin;
+        for (i, b) in items.iter().enumerate().rev() {
+            if b.membership_id == Some(id) {
+                standings[i] = Some(s);
+                s.balance -= moves[i].0;
+                s.pending -= moves[i].1;
+                s.lifetime_points -= moves[i].2;
+            }
+        }
+    }
+    insert_postings(conn, items, &tx_ids, &standings, &moves).await?;
+    Ok(tx_ids.into_iter().zip(standings).collect())
+}
+
+/// Inserts the transactions of `book_many` in one statement; their ids, in the same order.
+async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) -> Result<Vec<i64>, AppError> {
+    let rows = values(items.len(), 12);
+    let sql = format!(
+        "INSERT INTO ledger_transactions (program_id, membership_id, kind, channel, amount_minor, reference, \
+         description, explanation, reason, recorded_by, request_id, created_at) VALUES {} RETURNING id, membership_id",
+        rows
+    );
+    let mut insert = sqlx::query_as::<_, (i64, Option<i64>)>(&sql);
+    for b in items {
+        let meta = b.meta;
+        insert = insert
+            .bind(b.program_id)
+            .bind(b.membership_id)
+            .bind(meta.kind)
+            .bind(meta.channel)
+            .bind(meta.amount_minor)
+            .bind(meta.reference)
+            .bind(meta.description)
+            .bind(meta.explanation)
+            .bind(meta.reason)
+            .bind(meta.recorded_by)
+            .bind(meta.request_id)
+            .bind(b.at.0);
+    }
+    let mut rows = insert.fetch_all(&mut *conn).await?;
+    // Ids are handed out in the order of the rows inserted; the order of RETURNING is not
+    // promised, so they are sorted, and checked against the memberships they belong to.
+    rows.sort_unstable_by_key(|r| r.0);
+    let same = rows.len() == items.len() && rows.iter().zip(items).all(|(r, b)| r.1 == b.membership_id);
+    if !same {
+        tracing::error!("inserted transactions do not line up with their bookings");
+        return Err(AppError::Internal);
+    }
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// Moves (wallet, pending, lifetime) of each membership, with its last activity when set.
+/// Returns each one's standing after.
+async fn update_memberships(
+    conn: &mut AnyConnection,
+    updates: &[(i64, [i64; 3], Option<i64>)],
+) -> Result<Vec<(i64, Standing)>, AppError> {
+    let mut out = Vec::with_capacity(updates.len());
+    if let [(id, [wallet, pending, earned], touched)] = updates {
         let s: Standing = sqlx::query_as(
             "UPDATE memberships SET balance = balance + $1, pending = pending + $2, \
              lifetime_points = lifetime_points + $3, last_activity_at = COALESCE($4, last_activity_at) \
@@ -215,63 +321,105 @@ async fn book_as(
         .bind(wallet)
         .bind(pending)
         .bind(earned)
-        .bind(touch.then_some(at.0))
-        .bind(m)
+        .bind(touched)
+        .bind(id)
         .fetch_one(&mut *conn)
         .await?;
-        standing = Some(s);
+        out.push((*id, s));
+        return Ok(out);
     }
-    if moving.is_empty() {
-        return Ok((tx_id, standing));
+    if updates.is_empty() {
+        return Ok(out);
     }
-    // Each member posting records the balance it leaves, as if applied one after another.
-    let (mut wallet_run, mut pending_run) = standing
-        .map(|s| (s.balance - wallet, s.pending - pending))
-        .unwrap_or_default();
-    let mut sql = String::from(
-        "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
-         balance_after, created_at) VALUES ",
+    // Several memberships (bookings booked together): one update joined to their moves.
+    let rows = values(updates.len(), 5);
+    let sql = format!(
+        "UPDATE memberships SET balance = balance + v.column2, pending = pending + v.column3, \
+         lifetime_points = lifetime_points + v.column4, last_activity_at = COALESCE(v.column5, last_activity_at) \
+         FROM (VALUES {}) AS v WHERE memberships.id = v.column1 \
+         RETURNING memberships.id, memberships.balance, memberships.pending, memberships.lifetime_points",
+        rows
     );
-    for i in 0..moving.len() {
-        let b = i * 5;
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!(
-            "($1, $2, ${}, ${}, ${}, ${}, ${}, $3)",
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8
+    let mut update = sqlx::query_as::<_, (i64, i64, i64, i64)>(&sql);
+    for (id, [wallet, pending, earned], touched) in updates {
+        update = update
+            .bind(id)
+            .bind(wallet)
+            .bind(pending)
+            .bind(earned)
+            .bind(touched);
+    }
+    let rows = update.fetch_all(&mut *conn).await?;
+    if rows.len() != updates.len() {
+        tracing::error!("a membership to update is missing");
+        return Err(AppError::Internal);
+    }
+    for (id, balance, pending, lifetime_points) in rows {
+        out.push((
+            id,
+            Standing {
+                balance,
+                pending,
+                lifetime_points,
+            },
         ));
     }
-    let mut insert = sqlx::query(&sql).bind(tx_id).bind(program_id).bind(at.0);
-    for p in &moving {
-        let balance_after = match p.account {
-            Account::Wallet => {
-                wallet_run += p.points;
-                Some(wallet_run)
-            }
-            Account::Pending => {
-                pending_run += p.points;
-                Some(pending_run)
-            }
-            _ => None,
-        };
-        insert = insert
-            .bind(p.account.as_str())
-            .bind(if p.account.is_member_side() {
-                membership_id
-            } else {
-                None
-            })
-            .bind(p.rule_id)
-            .bind(p.points)
-            .bind(balance_after);
+    Ok(out)
+}
+
+/// Inserts every moving posting of `book_many` in one statement. Each member posting records
+/// the balance it leaves, as if applied one after another.
+async fn insert_postings(
+    conn: &mut AnyConnection,
+    items: &[Booking<'_>],
+    tx_ids: &[i64],
+    standings: &[Option<Standing>],
+    moves: &[(i64, i64, i64)],
+) -> Result<(), AppError> {
+    let count = items
+        .iter()
+        .map(|b| b.postings.iter().filter(|p| p.points != 0).count())
+        .sum::<usize>();
+    if count == 0 {
+        return Ok(());
+    }
+    let rows = values(count, 8);
+    let sql = format!(
+        "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
+         balance_after, created_at) VALUES {}",
+        rows
+    );
+    let mut insert = sqlx::query(&sql);
+    for (i, b) in items.iter().enumerate() {
+        let (mut wallet_run, mut pending_run) = standings[i]
+            .map(|s| (s.balance - moves[i].0, s.pending - moves[i].1))
+            .unwrap_or_default();
+        for p in b.postings.iter().filter(|p| p.points != 0) {
+            let balance_after = match p.account {
+                Account::Wallet => {
+                    wallet_run += p.points;
+                    Some(wallet_run)
+                }
+                Account::Pending => {
+                    pending_run += p.points;
+                    Some(pending_run)
+                }
+                _ => None,
+            };
+            let member = p.account.is_member_side().then_some(b.membership_id).flatten();
+            insert = insert
+                .bind(tx_ids[i])
+                .bind(b.program_id)
+                .bind(p.account.as_str())
+                .bind(member)
+                .bind(p.rule_id)
+                .bind(p.points)
+                .bind(balance_after)
+                .bind(b.at.0);
+        }
     }
     insert.execute(&mut *conn).await?;
-    Ok((tx_id, standing))
+    Ok(())
 }
 
 /// Moves `points` of a member-side account (wallet or pending) from one membership to
@@ -383,7 +531,7 @@ pub fn expiry_for(program: &Program, at: Timestamp) -> Option<Timestamp> {
 
 /// Member activity, for the lots: under the inactivity policy every open lot's deadline
 /// moves out (`last_activity_at` is set by the booking's membership update).
-async fn move_deadlines(
+pub async fn move_deadlines(
     conn: &mut AnyConnection,
     program: &Program,
     membership_id: i64,
@@ -410,22 +558,50 @@ pub async fn open_lot(
     balance_after: i64,
     at: Timestamp,
 ) -> Result<(), AppError> {
-    let remaining = points.min(balance_after.max(0));
-    if points <= 0 {
+    let lot = NewLot {
+        program,
+        membership_id,
+        tx_id,
+        points,
+        balance_after,
+        at,
+    };
+    open_lots(conn, &[lot]).await
+}
+
+/// A lot to open with `open_lots`.
+pub struct NewLot<'a> {
+    pub program: &'a Program,
+    pub membership_id: i64,
+    pub tx_id: i64,
+    pub points: i64,
+    /// The wallet right after the points reached it.
+    pub balance_after: i64,
+    pub at: Timestamp,
+}
+
+/// `open_lot` for several, in one statement.
+pub async fn open_lots(conn: &mut AnyConnection, lots: &[NewLot<'_>]) -> Result<(), AppError> {
+    let lots: Vec<&NewLot> = lots.iter().filter(|l| l.points > 0).collect();
+    if lots.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO point_lots (membership_id, transaction_id, points, remaining, earned_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(membership_id)
-    .bind(tx_id)
-    .bind(points)
-    .bind(remaining)
-    .bind(at.0)
-    .bind(expiry_for(program, at).map(|t| t.0))
-    .execute(&mut *conn)
-    .await?;
+    let rows = values(lots.len(), 6);
+    let sql = format!(
+        "INSERT INTO point_lots (membership_id, transaction_id, points, remaining, earned_at, expires_at) VALUES {}",
+        rows
+    );
+    let mut insert = sqlx::query(&sql);
+    for l in lots {
+        insert = insert
+            .bind(l.membership_id)
+            .bind(l.tx_id)
+            .bind(l.points)
+            .bind(l.points.min(l.balance_after.max(0)))
+            .bind(l.at.0)
+            .bind(expiry_for(l.program, l.at).map(|t| t.0));
+    }
+    insert.execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -475,6 +651,25 @@ pub async fn earn(
     meta: &Meta<'_>,
     at: Timestamp,
 ) -> Result<(i64, Standing), AppError> {
+    let (total, postings) = earn_postings(by_rule, hold_until.is_some());
+    // Points that reach the wallet are member activity, recorded by the same update.
+    let touch = hold_until.is_none();
+    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at, touch).await?;
+    match hold_until {
+        Some(release_at) if total > 0 => {
+            hold_many(conn, &[(membership_id, tx_id, total, release_at, None)]).await?;
+        }
+        _ => {
+            open_lot(conn, program, membership_id, tx_id, total, standing.balance, at).await?;
+            move_deadlines(conn, program, membership_id, at).await?;
+        }
+    }
+    Ok((tx_id, standing))
+}
+
+/// The postings of an award: each rule's points from issuance (or its campaign budget when
+/// budgeted) to the wallet, or to pending points when held. Returns (total, postings).
+pub fn earn_postings(by_rule: &[(Option<i64>, bool, i64)], held: bool) -> (i64, Vec<Posting>) {
     let total: i64 = by_rule.iter().map(|(_, _, p)| (*p).max(0)).sum();
     let mut postings: Vec<Posting> = by_rule
         .iter()
@@ -489,11 +684,7 @@ pub async fn earn(
             rule_id,
         })
         .collect();
-    let member_account = if hold_until.is_some() {
-        Account::Pending
-    } else {
-        Account::Wallet
-    };
+    let member_account = if held { Account::Pending } else { Account::Wallet };
     postings.push(Posting::new(member_account, total));
     if total == 0 {
         // Nothing earned still leaves a record of the event (with its explanation).
@@ -502,28 +693,36 @@ pub async fn earn(
             Posting::new(Account::Issuance, 0),
         ];
     }
-    // Points that reach the wallet are member activity, recorded by the same update.
-    let touch = hold_until.is_none();
-    let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at, touch).await?;
-    match hold_until {
-        Some(release_at) if total > 0 => {
-            sqlx::query(
-                "INSERT INTO pending_points (membership_id, transaction_id, points, remaining, release_at) \
-                 VALUES ($1, $2, $3, $3, $4)",
-            )
+    (total, postings)
+}
+
+/// Holds earned points as pending until their release: (membership, transaction, points,
+/// release at, order), in one statement.
+pub async fn hold_many(
+    conn: &mut AnyConnection,
+    holds: &[(i64, i64, i64, Timestamp, Option<i64>)],
+) -> Result<(), AppError> {
+    if holds.is_empty() {
+        return Ok(());
+    }
+    let rows = values(holds.len(), 6);
+    let sql = format!(
+        "INSERT INTO pending_points (membership_id, transaction_id, points, remaining, release_at, order_id) \
+         VALUES {}",
+        rows
+    );
+    let mut insert = sqlx::query(&sql);
+    for &(membership_id, tx_id, points, release_at, order_id) in holds {
+        insert = insert
             .bind(membership_id)
             .bind(tx_id)
-            .bind(total)
+            .bind(points)
+            .bind(points)
             .bind(release_at.0)
-            .execute(&mut *conn)
-            .await?;
-        }
-        _ => {
-            open_lot(conn, program, membership_id, tx_id, total, standing.balance, at).await?;
-            move_deadlines(conn, program, membership_id, at).await?;
-        }
+            .bind(order_id);
     }
-    Ok((tx_id, standing))
+    insert.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// `book` for member transactions whose postings may all be zero (a zero-point event is still

@@ -10,7 +10,7 @@ use crate::model::program::Tier;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
-use crate::server::db::{is_unique_violation, Db};
+use crate::server::db::{is_unique_violation, values, Db};
 
 use super::ledger::{self, Standing};
 use super::users;
@@ -332,6 +332,69 @@ pub async fn enter(
     }
     tracing::error!(member_id, program_id, "membership vanished after joining");
     Err(AppError::Internal)
+}
+
+/// `enter` for several (member, program) pairs, in one statement, without joining: the
+/// entry of each pair that has a membership, with whether it was merged away (the caller
+/// books those one by one, which joins the missing and refuses the merged).
+pub async fn enter_many(
+    conn: &mut AnyConnection,
+    pairs: &[(i64, i64)],
+) -> Result<Vec<((i64, i64), Entry, bool)>, AppError> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = values(pairs.len(), 2);
+    let sql = format!(
+        "UPDATE memberships SET balance = balance WHERE (member_id, program_id) IN (VALUES {}) \
+         RETURNING member_id, program_id, id, balance, pending, lifetime_points, merged_into, tier_id, \
+         (SELECT referred_by FROM members WHERE members.id = memberships.member_id)",
+        rows
+    );
+    type Row = (
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let mut update = sqlx::query_as::<_, Row>(&sql);
+    for (member_id, program_id) in pairs {
+        update = update.bind(member_id).bind(program_id);
+    }
+    let rows = update.fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                member_id,
+                program_id,
+                id,
+                balance,
+                pending,
+                lifetime_points,
+                merged_into,
+                tier_id,
+                referred_by,
+            )| {
+                let entry = Entry {
+                    membership_id: id,
+                    standing: Standing {
+                        balance,
+                        pending,
+                        lifetime_points,
+                    },
+                    tier_id,
+                    referred_by,
+                };
+                ((member_id, program_id), entry, merged_into.is_some())
+            },
+        )
+        .collect())
 }
 
 /// Enrolls a member in a program inside the caller's transaction; joining twice is a no-op.

@@ -11,13 +11,15 @@ use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, Return
 use crate::model::program::{Program, Tier};
 use crate::model::rules::{Award, EarnEvent, EarningRule, MemberContext, ProgramEarning};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
-use crate::server::db::Db;
+use crate::server::db::{values, Db};
 
 use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting, Standing};
 use super::setup::Setup;
 use super::{members, programs, rules};
 use crate::server::db::Step;
+
+mod together;
 
 /// Largest quantity on one line; more is a typo (a barcode in the quantity field).
 const MAX_QUANTITY: i64 = 100_000;
@@ -190,6 +192,31 @@ async fn evaluate_locked(
     })
 }
 
+/// (rule id, budgeted, points) as `ledger::earn` takes them.
+type ByRule = (Option<i64>, bool, i64);
+
+/// What an award gives, by rule: (rule id or None for the base rate, charged to a budget,
+/// points) for the ledger, and the rules' part of it for their caps.
+fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
+    let mut by_rule = Vec::new();
+    let mut given = Vec::new();
+    for l in eval.award.lines.iter().filter(|l| l.matched && l.points > 0) {
+        match l.rule_id {
+            None => by_rule.push((None, false, l.points)),
+            Some(id) => {
+                if let Some(rule) = eval.rules.iter().find(|r| r.id == id) {
+                    given.push((rule.id, l.points));
+                }
+            }
+        }
+    }
+    for &(id, points) in &given {
+        let budgeted = eval.rules.iter().any(|r| r.id == id && r.budget_points.is_some());
+        by_rule.push((Some(id), budgeted, points));
+    }
+    (by_rule, given)
+}
+
 /// Books an award: the ledger transaction (held as pending when `hold_until` is set), the
 /// per-rule usage and budget charges. Returns (transaction id, standing after).
 #[allow(clippy::too_many_arguments)]
@@ -202,31 +229,21 @@ async fn book_award(
     meta: &Meta<'_>,
     at: Timestamp,
 ) -> Result<(i64, Standing), AppError> {
-    let kept: Vec<(&EarningRule, i64)> = eval
-        .award
-        .lines
-        .iter()
-        .filter(|l| l.matched && l.points > 0)
-        .filter_map(|l| {
-            let rule = eval.rules.iter().find(|r| Some(r.id) == l.rule_id)?;
-            Some((rule, l.points))
-        })
-        .collect();
-    let mut by_rule: Vec<(Option<i64>, bool, i64)> = eval
-        .award
-        .lines
-        .iter()
-        .filter(|l| l.matched && l.points > 0 && l.rule_id.is_none())
-        .map(|l| (None, false, l.points))
-        .collect();
-    by_rule.extend(
-        kept.iter()
-            .map(|(r, p)| (Some(r.id), r.budget_points.is_some(), *p)),
-    );
+    let (by_rule, given) = award_parts(eval);
     let (tx_id, standing) =
         ledger::earn(conn, program, membership_id, &by_rule, hold_until, meta, at).await?;
     // Caps count by the event's day and month, as the usage was looked up for.
-    rules::record_awards(conn, &kept, membership_id, tx_id, eval.at).await?;
+    let given: Vec<rules::Given> = given
+        .into_iter()
+        .map(|(rule_id, points)| rules::Given {
+            rule_id,
+            membership_id,
+            transaction_id: tx_id,
+            points,
+            at: eval.at,
+        })
+        .collect();
+    rules::record_awards(conn, &given).await?;
     Ok((tx_id, standing))
 }
 
@@ -424,8 +441,9 @@ pub async fn record_order_keyed(
         slot: slot.cloned(),
     };
     let booking = std::sync::Arc::new(booking);
-    let booked = crate::server::db::write(db, move |conn, careful| {
-        let booking = booking.clone();
+    let alone = booking.clone();
+    let booked = crate::server::db::write_together(db, booking, together::book, move |conn, careful| {
+        let booking = alone.clone();
         Box::pin(async move { book_order(conn, &booking, careful).await })
     })
     .await?;
@@ -449,6 +467,38 @@ fn order_status(receipt: &EarnReceipt) -> u16 {
     }
 }
 
+/// The earning event of an order.
+fn purchase(input: &OrderInput, at: Timestamp) -> EarnEvent {
+    EarnEvent {
+        event_type: "purchase".into(),
+        channel: input.channel,
+        store: input.store.clone(),
+        amount_minor: input.amount_minor,
+        lines: input.lines.clone(),
+        occurred_at: at,
+    }
+}
+
+/// Until when an order's points are held (the program's return window), if they are.
+fn hold_until(program: &Program, now: Timestamp) -> Option<Timestamp> {
+    (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY))
+}
+
+/// An award told in words and kept whole, as its transaction records it.
+struct Told {
+    description: String,
+    explanation: String,
+}
+
+impl Told {
+    fn of(award: &Award) -> Self {
+        Told {
+            description: engine::explain(award),
+            explanation: serde_json::to_string(award).unwrap_or_default(),
+        }
+    }
+}
+
 /// An order checked and ready to book, with the program's setup as it was read.
 struct OrderBooking {
     setup: std::sync::Arc<Setup>,
@@ -459,6 +509,22 @@ struct OrderBooking {
     now: Timestamp,
     recorded_by: Option<i64>,
     slot: Option<Slot>,
+}
+
+impl OrderBooking {
+    /// What its transaction says it is.
+    fn meta<'a>(&'a self, told: &'a Told) -> Meta<'a> {
+        Meta {
+            kind: "earn",
+            channel: self.input.channel.as_str(),
+            amount_minor: Some(self.input.amount_minor),
+            reference: Some(self.input.receipt.as_deref().unwrap_or(&self.order_id)),
+            description: &told.description,
+            explanation: Some(&told.explanation),
+            recorded_by: self.recorded_by,
+            ..Meta::default()
+        }
+    }
 }
 
 /// A booked order's answer; `settle` holds the member's referrer when this order may
@@ -486,6 +552,54 @@ async fn keep(
         answer: Keyed::Done(receipt),
         settle,
     }))
+}
+
+/// An order's row, booked with its transaction.
+struct NewOrder<'a> {
+    program_id: i64,
+    membership_id: i64,
+    channel: &'a str,
+    order_id: &'a str,
+    amount_minor: i64,
+    points: i64,
+    tx_id: i64,
+    at: Timestamp,
+}
+
+/// Inserts orders in one statement: each one's row id, or None when its (program, channel,
+/// order id) was taken (by an earlier order, or by one before it in `orders`).
+async fn insert_orders(
+    conn: &mut AnyConnection,
+    orders: &[NewOrder<'_>],
+) -> Result<Vec<Option<i64>>, AppError> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = values(orders.len(), 8);
+    let sql = format!(
+        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
+         transaction_id, created_at) VALUES {} \
+         ON CONFLICT (program_id, channel, channel_order_id) DO NOTHING RETURNING id, transaction_id",
+        rows
+    );
+    let mut insert = sqlx::query_as::<_, (i64, i64)>(&sql);
+    for o in orders {
+        insert = insert
+            .bind(o.program_id)
+            .bind(o.membership_id)
+            .bind(o.channel)
+            .bind(o.order_id)
+            .bind(o.amount_minor)
+            .bind(o.points)
+            .bind(o.tx_id)
+            .bind(o.at.0);
+    }
+    let kept = insert.fetch_all(&mut *conn).await?;
+    // Each order has a transaction of its own: that tells the rows apart.
+    Ok(orders
+        .iter()
+        .map(|o| kept.iter().find(|k| k.1 == o.tx_id).map(|k| k.0))
+        .collect())
 }
 
 /// Books an order inside the caller's transaction. The first run is optimistic about the
@@ -519,55 +633,34 @@ async fn book_order(
         earlier.stamps = super::stamps::receipts_for_order(&mut *tx, order.id).await?;
         return keep(&mut *tx, slot, earlier, None).await;
     }
-    let event = EarnEvent {
-        event_type: "purchase".into(),
-        channel: input.channel,
-        store: input.store.clone(),
-        amount_minor: input.amount_minor,
-        lines: input.lines.clone(),
-        occurred_at: at,
-    };
+    let event = purchase(input, at);
     let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
     let eval = evaluate_locked(&mut *tx, setup, &ctx, membership_id, &event, careful).await?;
-    let hold_until =
-        (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY));
-    let meta = Meta {
-        kind: "earn",
-        channel,
-        amount_minor: Some(input.amount_minor),
-        reference: Some(input.receipt.as_deref().unwrap_or(order_id)),
-        description: &engine::explain(&eval.award),
-        explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
-        recorded_by,
-        ..Meta::default()
-    };
+    let hold_until = hold_until(program, now);
+    let told = Told::of(&eval.award);
+    let meta = b.meta(&told);
     let (tx_id, standing) =
         book_award(&mut *tx, program, membership_id, &eval, hold_until, &meta, now).await?;
-    let inserted: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
-        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
-         transaction_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (program_id, channel, channel_order_id) DO NOTHING RETURNING id",
-    )
-    .bind(program.id)
-    .bind(membership_id)
-    .bind(channel)
-    .bind(order_id)
-    .bind(input.amount_minor)
-    .bind(eval.award.total)
-    .bind(tx_id)
-    .bind(now.0)
-    .fetch_optional(&mut *tx)
-    .await;
+    let new = NewOrder {
+        program_id: program.id,
+        membership_id,
+        channel,
+        order_id,
+        amount_minor: input.amount_minor,
+        points: eval.award.total,
+        tx_id,
+        at: now,
+    };
+    let inserted = insert_orders(&mut *tx, &[new]).await?.pop().flatten();
     let order_row = match inserted {
-        Ok(Some(id)) => id,
-        Ok(None) if !careful => return Ok(Step::Again),
+        Some(id) => id,
+        None if !careful => return Ok(Step::Again),
         // Another member's order with this id committed while we evaluated (PostgreSQL).
-        Ok(None) => {
+        None => {
             return Err(AppError::conflict(
                 "This order id was already recorded for another member.",
             ));
         }
-        Err(e) => return Err(e.into()),
     };
     if hold_until.is_some() {
         sqlx::query("UPDATE pending_points SET order_id = $1 WHERE transaction_id = $2")

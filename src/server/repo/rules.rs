@@ -6,7 +6,7 @@ use sqlx::AnyConnection;
 use crate::error::AppError;
 use crate::model::rules::{EarningRule, RuleUsage};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
-use crate::server::db::{is_unique_violation, Db};
+use crate::server::db::{is_unique_violation, values, Db};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -103,54 +103,80 @@ pub async fn usage(
     membership_id: i64,
     at: Timestamp,
 ) -> Result<Vec<RuleUsage>, AppError> {
+    let mut all = usage_many(conn, &[membership_id], at).await?;
+    Ok(all.pop().map(|(_, u)| u).unwrap_or_default())
+}
+
+/// `usage` of several memberships, in one statement: (membership id, its usage) for each
+/// that has any.
+pub async fn usage_many(
+    conn: &mut AnyConnection,
+    membership_ids: &[i64],
+    at: Timestamp,
+) -> Result<Vec<(i64, Vec<RuleUsage>)>, AppError> {
+    if membership_ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let (day, month) = day_and_month(at);
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT rule_id, CAST(COALESCE(SUM(CASE WHEN day = $2 THEN points ELSE 0 END), 0) AS BIGINT), \
+    let ids: Vec<String> = (0..membership_ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
-         WHERE membership_id = $1 AND month = $3 GROUP BY rule_id",
-    )
-    .bind(membership_id)
-    .bind(day)
-    .bind(month)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(rule_id, member_day, member_month)| RuleUsage {
+         WHERE month = $2 AND membership_id IN ({}) GROUP BY membership_id, rule_id",
+        ids.join(", ")
+    );
+    let mut select = sqlx::query_as::<_, (i64, i64, i64, i64)>(&sql)
+        .bind(day)
+        .bind(month);
+    for id in membership_ids {
+        select = select.bind(id);
+    }
+    let mut out: Vec<(i64, Vec<RuleUsage>)> = Vec::new();
+    for (membership_id, rule_id, member_day, member_month) in select.fetch_all(&mut *conn).await? {
+        let usage = RuleUsage {
             rule_id,
             member_day,
             member_month,
-        })
-        .collect())
+        };
+        match out.iter_mut().find(|(m, _)| *m == membership_id) {
+            Some((_, u)) => u.push(usage),
+            None => out.push((membership_id, vec![usage])),
+        }
+    }
+    Ok(out)
+}
+
+/// What one rule gave one membership in one transaction, for its caps.
+pub struct Given {
+    pub rule_id: i64,
+    pub membership_id: i64,
+    pub transaction_id: i64,
+    pub points: i64,
+    /// The event's time: the day and month the caps count it in.
+    pub at: Timestamp,
 }
 
 /// Records what each rule gave (for caps), in one statement. Budgets are charged
 /// separately, last in the booking (`budgets::charge`).
-pub async fn record_awards(
-    conn: &mut AnyConnection,
-    awards: &[(&EarningRule, i64)],
-    membership_id: i64,
-    transaction_id: i64,
-    at: Timestamp,
-) -> Result<(), AppError> {
-    if awards.is_empty() {
+pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<(), AppError> {
+    if given.is_empty() {
         return Ok(());
     }
-    let (day, month) = day_and_month(at);
-    let rows: Vec<String> = (0..awards.len())
-        .map(|i| format!("(${}, $1, $2, ${}, $3, $4)", 5 + 2 * i, 6 + 2 * i))
-        .collect();
+    let rows = values(given.len(), 6);
     let sql = format!(
         "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) VALUES {}",
-        rows.join(", ")
+        rows
     );
-    let mut insert = sqlx::query(&sql)
-        .bind(membership_id)
-        .bind(transaction_id)
-        .bind(day)
-        .bind(month);
-    for (rule, points) in awards {
-        insert = insert.bind(rule.id).bind(*points);
+    let mut insert = sqlx::query(&sql);
+    for g in given {
+        let (day, month) = day_and_month(g.at);
+        insert = insert
+            .bind(g.rule_id)
+            .bind(g.membership_id)
+            .bind(g.transaction_id)
+            .bind(g.points)
+            .bind(day)
+            .bind(month);
     }
     insert.execute(&mut *conn).await?;
     Ok(())
