@@ -312,26 +312,10 @@ async fn update_memberships(
     updates: &[(i64, [i64; 3], Option<i64>)],
 ) -> Result<Vec<(i64, Standing)>, AppError> {
     let mut out = Vec::with_capacity(updates.len());
-    if let [(id, [wallet, pending, earned], touched)] = updates {
-        let s: Standing = sqlx::query_as(
-            "UPDATE memberships SET balance = balance + $1, pending = pending + $2, \
-             lifetime_points = lifetime_points + $3, last_activity_at = COALESCE($4, last_activity_at) \
-             WHERE id = $5 RETURNING balance, pending, lifetime_points",
-        )
-        .bind(wallet)
-        .bind(pending)
-        .bind(earned)
-        .bind(touched)
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
-        out.push((*id, s));
-        return Ok(out);
-    }
     if updates.is_empty() {
         return Ok(out);
     }
-    // Several memberships (bookings booked together): one update joined to their moves.
+    // One update joined to each membership's moves, however many there are.
     let rows = values(updates.len(), 5);
     let sql = format!(
         "UPDATE memberships SET balance = balance + v.column2, pending = pending + v.column3, \

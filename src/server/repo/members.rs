@@ -302,31 +302,12 @@ pub async fn enter(
     program_id: i64,
     now: Timestamp,
 ) -> Result<Entry, AppError> {
-    type Row = (i64, i64, i64, i64, Option<i64>, Option<i64>, Option<i64>);
     for _ in 0..2 {
-        let row: Option<Row> = sqlx::query_as(
-            "UPDATE memberships SET balance = balance WHERE member_id = $1 AND program_id = $2 \
-             RETURNING id, balance, pending, lifetime_points, merged_into, tier_id, \
-             (SELECT referred_by FROM members WHERE members.id = memberships.member_id)",
-        )
-        .bind(member_id)
-        .bind(program_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some((id, balance, pending, lifetime_points, merged_into, tier_id, referred_by)) = row {
-            if merged_into.is_some() {
+        if let Some((_, entry, merged)) = enter_many(conn, &[(member_id, program_id)]).await?.pop() {
+            if merged {
                 return Err(ledger::merged_away());
             }
-            return Ok(Entry {
-                membership_id: id,
-                standing: Standing {
-                    balance,
-                    pending,
-                    lifetime_points,
-                },
-                tier_id,
-                referred_by,
-            });
+            return Ok(entry);
         }
         join_in(conn, member_id, program_id, now).await?;
     }

@@ -217,6 +217,14 @@ fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
     (by_rule, given)
 }
 
+/// What an award charges to campaign budgets: (rule id, points) of each budgeted rule.
+fn budget_charges(by_rule: &[ByRule]) -> Vec<(i64, i64)> {
+    by_rule
+        .iter()
+        .filter_map(|&(rule, budgeted, points)| rule.filter(|_| budgeted).map(|r| (r, points)))
+        .collect()
+}
+
 /// Books an award: the ledger transaction (held as pending when `hold_until` is set), the
 /// per-rule usage and budget charges. Returns (transaction id, standing after).
 #[allow(clippy::too_many_arguments)]
@@ -256,16 +264,7 @@ async fn charge_budgets(
     membership_id: i64,
     exact: bool,
 ) -> Result<bool, AppError> {
-    let mut charges: Vec<(i64, i64)> = eval
-        .award
-        .lines
-        .iter()
-        .filter(|l| l.matched && l.points > 0)
-        .filter_map(|l| {
-            let rule = eval.rules.iter().find(|r| Some(r.id) == l.rule_id)?;
-            rule.budget_points.map(|_| (rule.id, l.points))
-        })
-        .collect();
+    let mut charges = budget_charges(&award_parts(eval).0);
     charges.sort_unstable(); // id order: two bookings never wait on each other in reverse
     for (rule_id, points) in charges {
         if !super::budgets::charge(conn, rule_id, membership_id, points, exact).await? {

@@ -20,8 +20,8 @@ use crate::server::repo::ledger::{self, NewLot, Posting, Standing};
 use crate::server::repo::{budgets, members, rules, stamps, tiers};
 
 use super::{
-    announce_earned, award_parts, base_rate, hold_until, insert_orders, json, member_context, order_status,
-    purchase, receipt, BookedOrder, Evaluation, NewOrder, OrderBooking, Told,
+    announce_earned, award_parts, base_rate, budget_charges, hold_until, insert_orders, json, member_context,
+    order_status, purchase, receipt, BookedOrder, Evaluation, NewOrder, OrderBooking, Told,
 };
 
 /// `BookTogether` for orders.
@@ -145,10 +145,7 @@ async fn book_all(
                 }),
             }
         }
-        let budgeted = by_rule
-            .iter()
-            .filter_map(|&(rule, budgeted, points)| rule.filter(|_| budgeted).map(|r| (r, points)))
-            .collect();
+        let budgeted = budget_charges(&by_rule);
         let held = hold_until(&setup.program, b.now);
         let (total, postings) = ledger::earn_postings(&by_rule, held.is_some());
         let told = Told::of(&eval.award);
