@@ -58,6 +58,10 @@ struct Figures {
     p50: f64,
     p95: f64,
     p99: f64,
+    /// Orders per commit at full load (the writer's groups).
+    per_commit: f64,
+    /// Share of the full-load run the writer spent booking and committing.
+    writer_busy: f64,
     paced_rate: f64,
     paced_eps: f64,
     paced_p50: f64,
@@ -404,7 +408,12 @@ async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
     eprintln!("{backend}: warm-up…");
     load(&target, args.clients, 2, None, "warm").await;
     eprintln!("{backend}: API at full load…");
+    let before = db.committed();
+    let started = Instant::now();
     let (api_eps, lat, errors) = load(&target, args.clients, args.seconds, None, "full").await;
+    let after = db.committed();
+    let writer_busy = (after.busy_us - before.busy_us) as f64 / started.elapsed().as_micros() as f64;
+    let per_commit = (after.jobs - before.jobs) as f64 / (after.groups - before.groups).max(1) as f64;
     let paced_rate = api_eps / 2.0;
     let pace = Duration::from_secs_f64(args.clients as f64 / paced_rate.max(1.0));
     eprintln!("{backend}: API paced at {paced_rate:.0} events/s…");
@@ -432,6 +441,8 @@ async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
         p50: percentile(&lat, 0.50),
         p95: percentile(&lat, 0.95),
         p99: percentile(&lat, 0.99),
+        per_commit,
+        writer_busy,
         paced_rate,
         paced_eps,
         paced_p50: percentile(&paced, 0.50),
@@ -460,7 +471,7 @@ async fn main() {
         args.clients, args.seconds, args.members
     );
     println!(
-        "{:<9} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} | {:>10} {:>10} {:>8} {:>8} {:>6}",
+        "{:<9} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} {:>7} {:>7} | {:>10} {:>10} {:>8} {:>8} {:>6}",
         "backend",
         "raw tx/s",
         "API ev/s",
@@ -468,6 +479,8 @@ async fn main() {
         "p50 ms",
         "p95 ms",
         "p99 ms",
+        "/commit",
+        "writer",
         "half rate",
         "got ev/s",
         "p50 ms",
@@ -476,7 +489,7 @@ async fn main() {
     );
     for f in &rows {
         println!(
-            "{:<9} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
+            "{:<9} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} {:>7.1} {:>6.0}% | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
             f.backend,
             f.raw_tps,
             f.api_eps,
@@ -484,6 +497,8 @@ async fn main() {
             f.p50,
             f.p95,
             f.p99,
+            f.per_commit,
+            100.0 * f.writer_busy,
             f.paced_rate,
             f.paced_eps,
             f.paced_p50,

@@ -11,7 +11,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 mod group_commit;
-pub use group_commit::{write, write_together, BookTogether, ConnFuture, Step};
+pub use group_commit::{write, write_together, BookTogether, Committed, ConnFuture, Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -85,51 +85,19 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
         install_default_drivers();
         let backend = Backend::from_url(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             ensure_sqlite_folder(url);
-            // Each connection to `:memory:` is a database of its own: keep exactly one, forever.
-            let memory = url.contains(":memory:") || url.contains("mode=memory");
-            options = options
-                // One writer at a time is SQLite's nature; readers run beside it under WAL.
-                .max_connections(if memory { 1 } else { 8 })
-                .min_connections(if memory { 1 } else { 0 })
-                .idle_timeout(if memory {
-                    None
-                } else {
-                    Some(Duration::from_secs(600))
-                })
-                .max_lifetime(if memory {
-                    None
-                } else {
-                    Some(Duration::from_secs(1800))
-                })
-                .after_connect(|conn, _| {
-                    Box::pin(async move {
-                        // synchronous = FULL: a commit is on disk before the till hears
-                        // "booked" (NORMAL could lose the last bookings on power loss).
-                        // mmap_size: reads map the file's pages instead of copying them
-                        // in, which every connection does again after each commit.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
-                             PRAGMA mmap_size = 268435456;",
-                        )
-                        .await?;
-                        Ok(())
-                    })
-                });
-        } else {
-            // No request waits more than 10 s for a row lock (a retry of an Idempotency-Key
-            // waits on the first request's claim): it is told to retry instead, and the
-            // pooled connection is freed. Set once per connection, not per transaction.
-            options = options.max_connections(16).after_connect(|conn, _| {
-                Box::pin(async move {
-                    conn.execute("SET lock_timeout = '10s'").await?;
-                    Ok(())
-                })
-            });
         }
+        // Each connection to `:memory:` is a database of its own: keep exactly one, forever.
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = pool_options(
+            backend,
+            if memory {
+                Connections::One
+            } else {
+                Connections::Shared
+            },
+        );
         let pool = options.connect(url).await?;
         let mut db = Db {
             pool,
@@ -140,8 +108,17 @@ impl Db {
         };
         db.migrate().await?;
         // The writer's own handle has no queue, so it ends with the last user's.
-        db.queue = group_commit::Queue::start(db.clone());
+        db.queue = group_commit::Queue::start(db.clone(), (!memory).then(|| url.to_string()));
         Ok(db)
+    }
+
+    /// This handle with a pool of one connection of its own to the same database, for the
+    /// writer; connected on the caller's runtime.
+    async fn with_own_connection(&self, url: &str) -> Result<Db, sqlx::Error> {
+        Ok(Db {
+            pool: pool_options(self.backend, Connections::One).connect(url).await?,
+            ..self.clone()
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), sqlx::Error> {
@@ -155,10 +132,11 @@ impl Db {
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
     }
 
-    /// Bookings this process's writer committed together with others (`write_together`);
-    /// 0 when no writer runs.
-    pub fn booked_together(&self) -> u64 {
-        self.queue.as_ref().map_or(0, |q| q.booked_together())
+    /// What this process's writer has committed (all zero when no writer runs).
+    pub fn committed(&self) -> Committed {
+        self.queue
+            .as_ref()
+            .map_or_else(Default::default, |q| q.committed())
     }
 
     /// A transaction that will write. On SQLite it takes the write lock at BEGIN, so two
@@ -177,6 +155,61 @@ impl Db {
                 _turn: None,
             }),
         }
+    }
+}
+
+/// How many connections a pool has.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Connections {
+    /// The server's pool.
+    Shared,
+    /// One, kept for good: an in-memory database's only connection, or the writer's own
+    /// (its page cache stays warm from one group to the next).
+    One,
+}
+
+fn pool_options(backend: Backend, connections: Connections) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+    let options = if connections == Connections::One {
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+    } else if backend == Backend::Sqlite {
+        // One writer at a time is SQLite's nature; readers run beside it under WAL.
+        options
+            .max_connections(8)
+            .idle_timeout(Some(Duration::from_secs(600)))
+            .max_lifetime(Some(Duration::from_secs(1800)))
+    } else {
+        options.max_connections(16)
+    };
+    match backend {
+        Backend::Sqlite => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                // synchronous = FULL: a commit is on disk before the till hears "booked"
+                // (NORMAL could lose the last bookings on power loss). mmap_size: reads map
+                // the file's pages instead of copying them in, which every connection does
+                // again after each commit.
+                conn.execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
+                     PRAGMA mmap_size = 268435456;",
+                )
+                .await?;
+                Ok(())
+            })
+        }),
+        // No request waits more than 10 s for a row lock (a retry of an Idempotency-Key
+        // waits on the first request's claim): it is told to retry instead, and the pooled
+        // connection is freed. Set once per connection, not per transaction.
+        Backend::Postgres => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET lock_timeout = '10s'").await?;
+                Ok(())
+            })
+        }),
     }
 }
 

@@ -132,21 +132,34 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
         );
         assert_eq!(b["points"], 125, "12.50 EUR at 10 per EUR: {b}");
     }
-    // Same key, other body: refused. Same order id, new key: the order's first answer.
-    let other = json!({"member": who, "channel_order_id": "T-1", "amount_minor": 9999});
-    let (s, b, _) = send(
-        &app,
-        reqwest::Method::POST,
-        &path,
-        Some(&k),
-        Some("k-1"),
-        Some(other.clone()),
+    // Same key, other body: refused, also when the other body would be refused on its own
+    // (nothing is read before the booking: its refusal meets the stored key and gives way).
+    let reused = |idem: &'static str, other: Value| {
+        let (app, path, k) = (&app, &path, &k);
+        async move {
+            let (s, b, _) = send(app, reqwest::Method::POST, path, Some(k), Some(idem), Some(other)).await;
+            assert_eq!(
+                (s, code(&b)),
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            );
+        }
+    };
+    reused(
+        "k-1",
+        json!({"member": who, "channel_order_id": "T-1", "amount_minor": 9999}),
     )
     .await;
-    assert_eq!(
-        (s, code(&b)),
-        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-    );
+    reused(
+        "k-1",
+        json!({"member": "nobody@x.io", "channel_order_id": "T-1", "amount_minor": 1250}),
+    )
+    .await;
+    reused(
+        "k-1",
+        json!({"member": who, "channel_order_id": "T-1", "amount_minor": -5}),
+    )
+    .await;
+    // Same order id, new key: the order's first answer.
     let (s, b, _) = send(
         &app,
         reqwest::Method::POST,
@@ -173,6 +186,13 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
         assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
         assert_eq!(h.contains_key("idempotent-replayed"), replay);
     }
+    // That key books nothing else afterwards, even a body that would book.
+    reused(
+        "k-refused",
+        json!({"member": who, "channel_order_id": "T-10", "amount_minor": 100}),
+    )
+    .await;
+    assert_eq!(balance(&db, &w).await, (125, 0));
 
     // Revoked keys stop working at once.
     let id: i64 = sqlx::query_scalar("SELECT id FROM api_keys WHERE scopes = 'members:read'")

@@ -568,7 +568,7 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
     // Two rounds first (300 points each, short of Gold: nothing makes them book alone),
     // then four more, in which every member reaches Gold.
     for (rounds, first) in [(0..2, true), (2..6, false)] {
-        let before = db.booked_together();
+        let before = db.committed().together;
         let mut tasks = Vec::new();
         for k in rounds {
             for w in &worlds {
@@ -584,7 +584,10 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
             assert!(!r.replayed);
         }
         if first {
-            assert!(db.booked_together() > before, "some orders were booked together");
+            assert!(
+                db.committed().together > before,
+                "some orders were booked together"
+            );
         }
     }
     for w in &worlds {

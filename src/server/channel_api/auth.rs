@@ -13,6 +13,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::error::AppError;
 use crate::server::repo::api_keys::{self, ApiKey};
+use crate::server::repo::setup::Epoch;
 use crate::server::state::AppState;
 
 use super::error::ApiError;
@@ -46,12 +47,16 @@ fn limiter(rate: i64) -> DefaultDirectRateLimiter {
     RateLimiter::direct(Quota::per_second(rate))
 }
 
-/// The authenticated caller of a channel API endpoint.
-pub struct Caller(pub ApiKey);
+/// The authenticated caller of a channel API endpoint, and the setup epoch read with its
+/// key (bookings of this request load the setup at least that new).
+pub struct Caller {
+    pub key: ApiKey,
+    pub epoch: Epoch,
+}
 
 impl Caller {
     pub fn require(&self, scope: &str) -> Result<(), ApiError> {
-        if self.0.allows(scope) {
+        if self.key.allows(scope) {
             Ok(())
         } else {
             Err(ApiError::new(
@@ -64,7 +69,7 @@ impl Caller {
 
     /// Keys bound to one program may not touch another.
     pub fn program(&self, program_id: i64) -> Result<(), ApiError> {
-        match self.0.program_id {
+        match self.key.program_id {
             Some(p) if p != program_id => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
@@ -102,13 +107,13 @@ impl FromRequestParts<AppState> for Caller {
             )
         };
         let secret = presented(parts).ok_or_else(unauthenticated)?;
-        let key = api_keys::authenticate(&state.db, secret)
+        let (key, epoch) = api_keys::authenticate(&state.db, secret)
             .await?
             .ok_or_else(unauthenticated)?;
         state
             .api_limiter
             .check(&key)
             .map_err(|retry_after_secs| ApiError::from(AppError::RateLimited { retry_after_secs }))?;
-        Ok(Caller(key))
+        Ok(Caller { key, epoch })
     }
 }

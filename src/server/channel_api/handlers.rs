@@ -181,7 +181,7 @@ async fn in_scope(
     caller: &Caller,
     member: &crate::model::member::Member,
 ) -> Result<(), ApiError> {
-    if let Some(program_id) = caller.0.program_id {
+    if let Some(program_id) = caller.key.program_id {
         members::membership_id(&state.db, member.id, program_id)
             .await
             .map_err(|_| crate::error::AppError::not_found("Member"))?;
@@ -196,7 +196,7 @@ async fn member_response(
     member: crate::model::member::Member,
 ) -> Result<Json<MemberResponse>, ApiError> {
     let mut programs = standing(state, member.id).await?;
-    if let Some(p) = caller.0.program_id {
+    if let Some(p) = caller.key.program_id {
         programs.retain(|b| b.program_id == p);
     }
     Ok(Json(MemberResponse {
@@ -247,26 +247,41 @@ pub async fn record_order(
     let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
     let r = &r;
-    run_keyed(&state.db, &caller.0, &headers, &route, &raw, |slot| async move {
-        caller.require("orders:write")?;
-        caller.program(program_id)?;
-        let member = members::resolve(&state.db, &r.member).await?;
-        let input = OrderInput {
-            channel: caller.0.channel,
-            channel_order_id: r.channel_order_id.clone(),
-            amount_minor: r.amount_minor,
-            lines: r.lines.clone(),
-            store: r.store.clone(),
-            receipt: None,
-            occurred_at: r.occurred_at,
-        };
-        let booked =
-            orders::record_order_keyed(&state.db, program_id, member.id, &input, None, slot.as_ref()).await?;
-        Ok(match booked {
-            Keyed::Done(receipt) => Keyed::Done((created_unless(receipt.replayed), receipt)),
-            Keyed::Taken => Keyed::Taken,
-        })
-    })
+    run_keyed(
+        &state.db,
+        &caller.key,
+        &headers,
+        &route,
+        &raw,
+        |slot| async move {
+            caller.require("orders:write")?;
+            caller.program(program_id)?;
+            let member = members::resolve(&state.db, &r.member).await?;
+            let input = OrderInput {
+                channel: caller.key.channel,
+                channel_order_id: r.channel_order_id.clone(),
+                amount_minor: r.amount_minor,
+                lines: r.lines.clone(),
+                store: r.store.clone(),
+                receipt: None,
+                occurred_at: r.occurred_at,
+            };
+            let booked = orders::record_order_keyed(
+                &state.db,
+                program_id,
+                member.id,
+                &input,
+                None,
+                slot.as_ref(),
+                Some(caller.epoch),
+            )
+            .await?;
+            Ok(match booked {
+                Keyed::Done(receipt) => Keyed::Done((created_unless(receipt.replayed), receipt)),
+                Keyed::Taken => Keyed::Taken,
+            })
+        },
+    )
     .await
 }
 
@@ -287,11 +302,11 @@ pub async fn record_return(
     let route = format!("POST /programs/{program_id}/returns");
     let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
-    run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
+    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
         caller.require("orders:write")?;
         caller.program(program_id)?;
         let input = ReturnInput {
-            channel: caller.0.channel,
+            channel: caller.key.channel,
             channel_order_id: r.channel_order_id,
             return_id: r.return_id,
             amount_minor: r.amount_minor,
@@ -319,7 +334,7 @@ pub async fn record_event(
     let route = format!("POST /programs/{program_id}/events");
     let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
-    run_once(&state.db, &caller.0, &headers, &route, &raw, |_| async move {
+    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
         caller.require("events:write")?;
         caller.program(program_id)?;
         // Referral rewards are booked by the referral itself (on the friend's first purchase).
@@ -333,7 +348,7 @@ pub async fn record_event(
         let member = members::resolve(&state.db, &r.member).await?;
         let input = ActionInput {
             event_type: r.event_type,
-            channel: caller.0.channel,
+            channel: caller.key.channel,
             event_id: r.event_id,
             store: r.store,
             occurred_at: r.occurred_at,
@@ -367,7 +382,7 @@ pub async fn evaluate(
     // The same checks a booking would make, so a dry run refuses what a booking would.
     orders::validate_order(
         &OrderInput {
-            channel: caller.0.channel,
+            channel: caller.key.channel,
             channel_order_id: "dry-run".into(),
             amount_minor: r.amount_minor,
             lines: r.lines.clone(),
@@ -379,7 +394,7 @@ pub async fn evaluate(
     )?;
     let event = EarnEvent {
         event_type: r.event_type,
-        channel: caller.0.channel,
+        channel: caller.key.channel,
         store: r.store,
         amount_minor: r.amount_minor,
         lines: r.lines,
@@ -414,7 +429,7 @@ pub async fn adjust(
     let (state, caller) = (&state, &caller);
     run_once(
         &state.db,
-        &caller.0,
+        &caller.key,
         &headers,
         &route,
         &raw,
@@ -461,7 +476,7 @@ pub async fn link_identifier(
     let member = members::resolve(&state.db, &identifier).await?;
     in_scope(&state, &caller, &member).await?;
     let kind = match body.value.kind.as_str() {
-        "external" => format!("external:{}", caller.0.channel.as_str()),
+        "external" => format!("external:{}", caller.key.channel.as_str()),
         "card" => "card".to_string(),
         _ => return Err(crate::error::AppError::field("kind", "Use \"external\" or \"card\".").into()),
     };

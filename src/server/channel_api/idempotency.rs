@@ -136,8 +136,10 @@ async fn store_and_answer<T: Serialize>(
 }
 
 /// `run_once` for bookings that claim the key and store their answer inside their own
-/// transaction (`repo::idempotency::Slot`): one commit per request instead of three. A key
-/// seen before, or taken by a concurrent request, is answered as `run_once` answers it.
+/// transaction (`repo::idempotency::Slot`): one commit per request instead of three, and no
+/// read before it. A key seen before (or taken by a concurrent request) undoes the booking;
+/// the request is then answered as `run_once` answers it: the stored answer, or a refusal
+/// for another body.
 pub async fn run_keyed<F, Fut, T>(
     db: &Db,
     caller: &ApiKey,
@@ -157,34 +159,31 @@ where
         Err(e) => return e.into_response(),
     };
     let print = fingerprint(route, body);
-    let seen: Result<Option<i64>, sqlx::Error> =
-        sqlx::query_scalar("SELECT api_key_id FROM idempotency_keys WHERE api_key_id = $1 AND key = $2")
-            .bind(caller.id)
-            .bind(&key)
-            .fetch_optional(&db.pool)
-            .await;
-    match seen {
-        Err(e) => return ApiError::from(crate::error::AppError::from(e)).into_response(),
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            let slot = Slot {
-                key_id: caller.id,
-                key: key.clone(),
-                fingerprint: print.clone(),
-                at: Timestamp::now().0,
-            };
-            match work(Some(slot.clone())).await {
-                Ok(Keyed::Done((status, value))) => return (status, axum::Json(value)).into_response(),
-                Ok(Keyed::Taken) => {} // a concurrent request committed it first
-                Err(e) => {
-                    // The booking rolled back, key and all; a refusal is still the answer
-                    // to this key (server errors and rate limits are not: a retry runs).
-                    if is_answer(e.status) {
-                        let body = serde_json::to_string(&e.body).unwrap_or_default();
-                        if let Err(err) = store_refusal(db, &slot, e.status, &body).await {
-                            tracing::error!(error = %err, "could not store the idempotent answer");
-                        }
-                    }
+    let slot = Slot {
+        key_id: caller.id,
+        key: key.clone(),
+        fingerprint: print.clone(),
+        at: Timestamp::now().0,
+    };
+    match work(Some(slot.clone())).await {
+        Ok(Keyed::Done((status, value))) => return (status, axum::Json(value)).into_response(),
+        Ok(Keyed::Taken) => {} // stored before, or by a concurrent request
+        // The booking rolled back, key and all. A refusal is still the answer to this key,
+        // unless the key already had one (then it is answered below, as a retry); server
+        // errors, rate limits and conflicts are not: a retry runs. Either way a key used
+        // before is answered from what it holds, so another body is refused as reused.
+        Err(e) if !is_answer(e.status) => {
+            if !exists(db, caller.id, &key).await {
+                return e.into_response();
+            }
+        }
+        Err(e) => {
+            let body = serde_json::to_string(&e.body).unwrap_or_default();
+            match store_refusal(db, &slot, e.status, &body).await {
+                Ok(false) => {}
+                Ok(true) => return e.into_response(),
+                Err(err) => {
+                    tracing::error!(error = %err, "could not store the idempotent answer");
                     return e.into_response();
                 }
             }
@@ -221,17 +220,29 @@ fn answer_keyed<T: Serialize>(result: Result<Keyed<(StatusCode, T)>, ApiError>) 
     }
 }
 
-/// Stores a refusal as the key's answer, unless the key was taken meanwhile.
+/// Whether a key has been stored or claimed (false when that cannot be read: the caller
+/// then gives its own error).
+async fn exists(db: &Db, key_id: i64, key: &str) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT api_key_id FROM idempotency_keys WHERE api_key_id = $1 AND key = $2")
+        .bind(key_id)
+        .bind(key)
+        .fetch_optional(&db.pool)
+        .await
+        .is_ok_and(|found| found.is_some())
+}
+
+/// Stores a refusal as the key's answer: false when the key already had one (or a claim),
+/// which is kept as it is.
 async fn store_refusal(
     db: &Db,
     slot: &Slot,
     status: StatusCode,
     body: &str,
-) -> Result<(), crate::error::AppError> {
+) -> Result<bool, crate::error::AppError> {
     let mut tx = db.begin_write().await?;
-    slot.keep_in(&mut tx, status.as_u16(), body).await?; // false: taken meanwhile, kept as is
+    let kept = slot.keep_in(&mut tx, status.as_u16(), body).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(kept)
 }
 
 /// Stores the answer (or frees the key) in a write transaction of its own: on SQLite that

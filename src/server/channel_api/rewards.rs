@@ -54,7 +54,7 @@ pub async fn offers(
     let member = members::resolve(&state.db, &identifier).await?;
     let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
     Ok(Json(
-        rewards::offers(&state.db, membership_id, Some(caller.0.channel)).await?,
+        rewards::offers(&state.db, membership_id, Some(caller.key.channel)).await?,
     ))
 }
 
@@ -83,7 +83,7 @@ pub async fn redeem(
     let (state, caller) = (&state, &caller);
     run_once(
         &state.db,
-        &caller.0,
+        &caller.key,
         &headers,
         &route,
         &raw,
@@ -106,7 +106,7 @@ pub async fn redeem(
                 member.id,
                 r.reward_id,
                 r.points,
-                caller.0.channel,
+                caller.key.channel,
                 &request_id,
                 r.reserve,
                 None,
@@ -134,7 +134,7 @@ pub async fn confirm(
     check_program(&state, &caller, &code).await?;
     let pin = body.value.pin;
     Ok(Json(
-        rewards::use_code(&state.db, &code, pin.as_deref(), caller.0.channel).await?,
+        rewards::use_code(&state.db, &code, pin.as_deref(), caller.key.channel).await?,
     ))
 }
 

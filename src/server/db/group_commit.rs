@@ -6,12 +6,12 @@
 //! statement per table for all of them; the rest, and what could not be booked together,
 //! one by one, each in a savepoint of its own.
 //!
-//! On SQLite everything that writes is queued, and the writer is a thread with its own
-//! single-threaded runtime: SQLite answers each statement from the connection's worker
-//! thread, and a task woken from outside a busy multi-threaded runtime waits in its global
-//! queue behind the request tasks, while the write lock is held. Here nothing else runs, so
-//! the booking goes on at once. On PostgreSQL only work that books together is queued, to a
-//! task of the server's runtime; the rest runs side by side, a transaction each.
+//! The writer is a thread with its own single-threaded runtime and its own connection: a
+//! task woken from outside a busy multi-threaded runtime (by SQLite's worker thread, or by
+//! PostgreSQL's socket) waits in its global queue behind the request tasks, while the
+//! group's locks are held. Here nothing else runs, so the booking goes on at once. On SQLite
+//! everything that writes is queued; on PostgreSQL only work that books together, and the
+//! rest runs side by side, a transaction each.
 
 use std::any::Any;
 use std::future::Future;
@@ -82,44 +82,87 @@ pub type BookTogether<I, T> =
 #[derive(Clone)]
 pub(super) struct Queue {
     send: mpsc::UnboundedSender<Job>,
-    /// Bookings committed as part of a batch (`write_together`), for tests and the benchmark.
-    together: Arc<AtomicU64>,
+    counts: Arc<Counts>,
+}
+
+/// What the writer committed, for tests and the benchmark.
+#[derive(Default)]
+struct Counts {
+    groups: AtomicU64,
+    jobs: AtomicU64,
+    together: AtomicU64,
+    busy_us: AtomicU64,
+}
+
+/// What a writer has committed since it started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Transactions (one per group).
+    pub groups: u64,
+    /// Bookings in them.
+    pub jobs: u64,
+    /// Bookings booked together with others of their kind (`write_together`).
+    pub together: u64,
+    /// Time spent booking and committing groups, in microseconds: against the time that
+    /// passed, how busy the writer was.
+    pub busy_us: u64,
 }
 
 impl Queue {
-    pub(super) fn booked_together(&self) -> u64 {
-        self.together.load(Ordering::Relaxed)
+    pub(super) fn committed(&self) -> Committed {
+        Committed {
+            groups: self.counts.groups.load(Ordering::Relaxed),
+            jobs: self.counts.jobs.load(Ordering::Relaxed),
+            together: self.counts.together.load(Ordering::Relaxed),
+            busy_us: self.counts.busy_us.load(Ordering::Relaxed),
+        }
     }
 }
 
 impl Queue {
     /// Starts the writer thread; it ends when the last `Db` holding this queue is dropped.
+    /// With `own` (the database's URL) the writer books on a connection of its own, opened
+    /// on its thread: on SQLite its page cache stays warm from one group to the next (a
+    /// pooled connection's is emptied by every other connection's commit), on PostgreSQL
+    /// its socket is served by the writer's own runtime, not behind the request tasks.
     /// None when no thread could be started: each write then has a transaction of its own.
-    pub(super) fn start(db: Db) -> Option<Self> {
+    pub(super) fn start(db: Db, own: Option<String>) -> Option<Self> {
         let (send, receive) = mpsc::unbounded_channel();
-        let together = Arc::new(AtomicU64::new(0));
-        let counted = together.clone();
-        if db.backend == Backend::Postgres {
-            // PostgreSQL answers over a socket: the writer is a task of the server's runtime,
-            // and it books only what books together (everything else has its own
-            // transaction, side by side).
-            tokio::spawn(writer(db, receive, counted, Duration::ZERO));
-            return Some(Queue { send, together });
-        }
+        let counts = Arc::new(Counts::default());
+        let counted = counts.clone();
+        let backend = db.backend;
         let started = std::thread::Builder::new()
             .name("omniloyal-writer".into())
             .spawn(move || {
-                // No I/O driver: SQLite needs none, and the thread then sleeps on a futex.
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_time()
-                    .build()
-                {
-                    Ok(rt) => rt.block_on(writer(db, receive, counted, SPIN)),
-                    Err(e) => tracing::error!(error = %e, "no runtime for the writer thread"),
-                }
+                let mut runtime = tokio::runtime::Builder::new_current_thread();
+                // SQLite needs no I/O driver, and the thread then sleeps on a futex.
+                let runtime = match backend {
+                    Backend::Sqlite => runtime.enable_time(),
+                    Backend::Postgres => runtime.enable_all(),
+                };
+                let rt = match runtime.build() {
+                    Ok(rt) => rt,
+                    Err(e) => return tracing::error!(error = %e, "no runtime for the writer thread"),
+                };
+                rt.block_on(async move {
+                    let db = match own {
+                        Some(url) => db.with_own_connection(&url).await.unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, "the writer books on pooled connections");
+                            db
+                        }),
+                        None => db,
+                    };
+                    // Waiting awake for SQLite's worker thread pays; a socket's answer is
+                    // only seen once the runtime polls for it.
+                    let spin = match backend {
+                        Backend::Sqlite => SPIN,
+                        Backend::Postgres => Duration::ZERO,
+                    };
+                    writer(db, receive, counted, spin).await
+                })
             });
         match started {
-            Ok(_) => Some(Queue { send, together }),
+            Ok(_) => Some(Queue { send, counts }),
             Err(e) => {
                 tracing::error!(error = %e, "could not start the writer thread");
                 None
@@ -243,7 +286,7 @@ where
     Err(AppError::Internal)
 }
 
-async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>, together: Arc<AtomicU64>, spin: Duration) {
+async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>, counts: Arc<Counts>, spin: Duration) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
         // A task of its own, so a panicking booking costs its group (whose callers hear
@@ -251,9 +294,18 @@ async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>, together: Arc<A
         // the writer.
         let db = db.clone();
         let group = std::mem::take(&mut group);
-        match tokio::spawn(async move { book_group(&db, group, spin).await }).await {
+        let started = std::time::Instant::now();
+        let booked = tokio::spawn(async move { book_group(&db, group, spin).await }).await;
+        counts
+            .busy_us
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        match booked {
             Ok((answers, booked_together)) => {
-                together.fetch_add(booked_together, Ordering::Relaxed);
+                if let Some(together) = booked_together {
+                    counts.groups.fetch_add(1, Ordering::Relaxed);
+                    counts.jobs.fetch_add(answers.len() as u64, Ordering::Relaxed);
+                    counts.together.fetch_add(together, Ordering::Relaxed);
+                }
                 for (answer, result) in answers {
                     let _ = answer.send(result); // a caller that gave up has nobody to tell
                 }
@@ -270,8 +322,8 @@ type Answer = (
 
 /// Books a group in one transaction; the answers are given after its commit. Jobs of a
 /// kind that books together go first, together; the rest one by one.
-/// Also returns how many were booked together, once committed.
-async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, u64) {
+/// Also returns how many were booked together, once committed (None when not committed).
+async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, Option<u64>) {
     let mut tx = match db.begin_write().await {
         Ok(tx) => tx,
         Err(e) => {
@@ -280,7 +332,7 @@ async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, u
                 .into_iter()
                 .map(|j| (j.answer, Err(AppError::Internal)))
                 .collect();
-            return (answers, 0);
+            return (answers, None);
         }
     };
     let mut results: Vec<Option<Result<Erased, AppError>>> = group.iter().map(|_| None).collect();
@@ -344,9 +396,9 @@ async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, u
                 *result = Err(AppError::Internal);
             }
         }
-        return (answers, 0);
+        return (answers, None);
     }
-    (answers, booked_together)
+    (answers, Some(booked_together))
 }
 
 /// The jobs of each kind that books together, by position, where a kind has more than one.

@@ -11,6 +11,7 @@ use crate::model::api_key::{ApiKeyInput, ApiKeyView, CreatedApiKey, SCOPES};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
+use crate::server::repo::setup::{Epoch, EPOCH_COLUMN};
 
 pub const DEFAULT_RATE_PER_SEC: i64 = 50;
 pub const MAX_RATE_PER_SEC: i64 = 100_000;
@@ -179,22 +180,33 @@ pub async fn revoke(db: &Db, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The active key a presented secret belongs to. The prefix finds the row; the hash
-/// comparison is constant-time so response timing says nothing about the secret.
-pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<ApiKey>, AppError> {
+#[derive(sqlx::FromRow)]
+struct Presented {
+    #[sqlx(flatten)]
+    row: Row,
+    epoch: i64,
+}
+
+/// The active key a presented secret belongs to, with the setup epoch read in the same
+/// statement (the request's bookings use it instead of reading it again). The prefix finds
+/// the row; the hash comparison is constant-time so response timing says nothing about the
+/// secret.
+pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<(ApiKey, Epoch)>, AppError> {
     let Some(prefix) = presented.rsplit_once('_').map(|(p, _)| p) else {
         return Ok(None);
     };
     if !prefix.starts_with("olk_") || prefix.len() > 32 {
         return Ok(None);
     }
-    let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
+    let found: Option<Presented> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, {EPOCH_COLUMN} AS epoch FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL"
     ))
     .bind(prefix)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
+    let Some(Presented { row, epoch }) = found else {
+        return Ok(None);
+    };
     let equal: bool = hash(presented)
         .as_bytes()
         .ct_eq(row.secret_hash.as_bytes())
@@ -214,11 +226,12 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<ApiKey>, Ap
     let Some(channel) = Channel::parse(&row.channel) else {
         return Ok(None);
     };
-    Ok(Some(ApiKey {
+    let key = ApiKey {
         id: row.id,
         channel,
         program_id: row.program_id,
         scopes: row.scopes.split_whitespace().map(str::to_string).collect(),
         rate_per_sec: row.rate_per_sec,
-    }))
+    };
+    Ok(Some((key, Epoch(epoch))))
 }

@@ -15,7 +15,7 @@ use crate::server::db::{values, Db};
 
 use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting, Standing};
-use super::setup::Setup;
+use super::setup::{Epoch, Setup};
 use super::{members, programs, rules};
 use crate::server::db::Step;
 
@@ -410,14 +410,15 @@ pub async fn record_order(
     input: &OrderInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
-    match record_order_keyed(db, program_id, member_id, input, recorded_by, None).await? {
+    match record_order_keyed(db, program_id, member_id, input, recorded_by, None, None).await? {
         Keyed::Done(r) => Ok(r),
         Keyed::Taken => Err(AppError::Internal), // no key, so none can be taken
     }
 }
 
 /// `record_order` with a channel's Idempotency-Key claimed, and the answer stored, in the
-/// booking's transaction (one commit per order, or per group of orders on SQLite).
+/// booking's transaction (one commit per order, or per group of orders), and with the setup
+/// epoch the request read with its API key (`seen`), if it did.
 pub async fn record_order_keyed(
     db: &Db,
     program_id: i64,
@@ -425,10 +426,11 @@ pub async fn record_order_keyed(
     input: &OrderInput,
     recorded_by: Option<i64>,
     slot: Option<&Slot>,
+    seen: Option<Epoch>,
 ) -> Result<Keyed<EarnReceipt>, AppError> {
     let now = Timestamp::now();
     let (order_id, at) = validate_order(input, now)?;
-    let setup = super::setup::active(db, program_id).await?;
+    let setup = super::setup::active(db, program_id, seen).await?;
     let booking = OrderBooking {
         setup,
         member_id,
@@ -935,7 +937,7 @@ pub async fn record_action(
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
-    let setup = super::setup::active(db, program_id).await?;
+    let setup = super::setup::active(db, program_id, None).await?;
     if !known_event_types(db, program_id).await?.contains(&event_type) {
         return Err(AppError::field(
             "event_type",

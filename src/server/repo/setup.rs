@@ -43,24 +43,44 @@ struct Loaded {
     endpoints: Option<Arc<Vec<(i64, String)>>>,
 }
 
+/// The setup epoch as one request read it. A channel request reads it with its API key
+/// (`api_keys::authenticate`), so its booking need not read it again: what it loads is at
+/// least as new as the moment the request began.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epoch(pub i64);
+
+/// The column that reads the epoch inside another statement.
+pub const EPOCH_COLUMN: &str = "(SELECT epoch FROM setup_epoch WHERE id = 1)";
+
+async fn epoch_now(db: &Db) -> Result<Epoch, AppError> {
+    Ok(Epoch(
+        sqlx::query_scalar(&format!("SELECT {EPOCH_COLUMN}"))
+            .fetch_one(&db.pool)
+            .await?,
+    ))
+}
+
 /// The setup of a program bookings may go to: unknown programs are `not found`, inactive
-/// ones refused.
-pub async fn active(db: &Db, program_id: i64) -> Result<Arc<Setup>, AppError> {
-    let setup = current(db, program_id).await?;
+/// ones refused. `seen` is the epoch the request already read, if it did.
+pub async fn active(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
+    let setup = current(db, program_id, seen).await?;
     if !setup.program.active {
         return Err(AppError::ProgramInactive);
     }
     Ok(setup)
 }
 
-/// A program's setup as it stands now (an unknown program is `not found`).
-pub async fn current(db: &Db, program_id: i64) -> Result<Arc<Setup>, AppError> {
-    let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM setup_epoch WHERE id = 1")
-        .fetch_one(&db.pool)
-        .await?;
+/// A program's setup as it stands now, or as of the epoch the request read (an unknown
+/// program is `not found`).
+pub async fn current(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
+    let Epoch(epoch) = match seen {
+        Some(e) => e,
+        None => epoch_now(db).await?,
+    };
     let endpoints = {
         let loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
-        if loaded.epoch == epoch {
+        // Loaded at this epoch or a later one: at least as new as the request needs.
+        if loaded.epoch >= epoch {
             if let Some(setup) = loaded.programs.get(&program_id) {
                 return Ok(setup.clone());
             }
