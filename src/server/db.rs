@@ -191,11 +191,13 @@ fn pool_options(backend: Backend, connections: Connections) -> AnyPoolOptions {
                 // synchronous = FULL: a commit is on disk before the till hears "booked"
                 // (NORMAL could lose the last bookings on power loss). mmap_size: reads map
                 // the file's pages instead of copying them in, which every connection does
-                // again after each commit.
+                // again after each commit. temp_store: a statement that writes many rows
+                // inside a savepoint keeps its statement journal in memory; on disk it was
+                // a file created and deleted per batch of orders.
                 conn.execute(
                     "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
                      PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
-                     PRAGMA mmap_size = 268435456;",
+                     PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
                 )
                 .await?;
                 Ok(())
