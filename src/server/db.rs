@@ -93,7 +93,7 @@ impl Db {
         let options = pool_options(
             backend,
             if memory {
-                Connections::One
+                Connections::Memory
             } else {
                 Connections::Shared
             },
@@ -113,10 +113,11 @@ impl Db {
     }
 
     /// This handle with a pool of one connection of its own to the same database, for the
-    /// writer; connected on the caller's runtime.
-    async fn with_own_connection(&self, url: &str) -> Result<Db, sqlx::Error> {
+    /// writer. It connects on first use, from the runtime that uses it (the writer's), and
+    /// again whenever its connection is lost.
+    fn with_own_connection(&self, url: &str) -> Result<Db, sqlx::Error> {
         Ok(Db {
-            pool: pool_options(self.backend, Connections::One).connect(url).await?,
+            pool: pool_options(self.backend, Connections::Writer).connect_lazy(url)?,
             ..self.clone()
         })
     }
@@ -163,17 +164,20 @@ impl Db {
 enum Connections {
     /// The server's pool.
     Shared,
-    /// One, kept for good: an in-memory database's only connection, or the writer's own
-    /// (its page cache stays warm from one group to the next).
-    One,
+    /// One, kept for good: an in-memory database's only connection.
+    Memory,
+    /// One, opened on first use and kept: the writer's own (on SQLite its page cache stays
+    /// warm from one group to the next).
+    Writer,
 }
 
 fn pool_options(backend: Backend, connections: Connections) -> AnyPoolOptions {
     let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-    let options = if connections == Connections::One {
+    let options = if connections != Connections::Shared {
         options
             .max_connections(1)
-            .min_connections(1)
+            // Without a minimum, no pool task is started on the runtime that builds the pool.
+            .min_connections(u32::from(connections == Connections::Memory))
             .idle_timeout(None)
             .max_lifetime(None)
     } else if backend == Backend::Sqlite {
@@ -183,7 +187,8 @@ fn pool_options(backend: Backend, connections: Connections) -> AnyPoolOptions {
             .idle_timeout(Some(Duration::from_secs(600)))
             .max_lifetime(Some(Duration::from_secs(1800)))
     } else {
-        options.max_connections(16)
+        // With the writer's own, 16 connections to the server per process.
+        options.max_connections(15)
     };
     match backend {
         Backend::Sqlite => options.after_connect(|conn, _| {

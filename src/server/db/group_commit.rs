@@ -99,12 +99,13 @@ struct Counts {
 pub struct Committed {
     /// Transactions (one per group).
     pub groups: u64,
-    /// Bookings in them.
+    /// Bookings answered in them (refusals, rolled back to their savepoint, included).
     pub jobs: u64,
     /// Bookings booked together with others of their kind (`write_together`).
     pub together: u64,
     /// Time spent booking and committing groups, in microseconds: against the time that
-    /// passed, how busy the writer was.
+    /// passed, how busy the writer was. (On SQLite it includes waiting for writes made
+    /// outside the writer, which take the same turn.)
     pub busy_us: u64,
 }
 
@@ -127,40 +128,40 @@ impl Queue {
     /// its socket is served by the writer's own runtime, not behind the request tasks.
     /// None when no thread could be started: each write then has a transaction of its own.
     pub(super) fn start(db: Db, own: Option<String>) -> Option<Self> {
+        let backend = db.backend;
+        let mut runtime = tokio::runtime::Builder::new_current_thread();
+        // SQLite needs no I/O driver, and the thread then sleeps on a futex.
+        let runtime = match backend {
+            Backend::Sqlite => runtime.enable_time(),
+            Backend::Postgres => runtime.enable_all(),
+        };
+        let rt = match runtime.build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                tracing::error!(error = %e, "no runtime for the writer thread");
+                return None;
+            }
+        };
+        let db = match own.map(|url| db.with_own_connection(&url)) {
+            None => db,
+            Some(Ok(own)) => own,
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "no connection of its own for the writer");
+                return None;
+            }
+        };
+        // Waiting awake for SQLite's worker thread pays; a socket's answer is only seen once
+        // the runtime polls for it.
+        let spin = match backend {
+            Backend::Sqlite => SPIN,
+            Backend::Postgres => Duration::ZERO,
+        };
         let (send, receive) = mpsc::unbounded_channel();
         let counts = Arc::new(Counts::default());
         let counted = counts.clone();
-        let backend = db.backend;
         let started = std::thread::Builder::new()
             .name("omniloyal-writer".into())
-            .spawn(move || {
-                let mut runtime = tokio::runtime::Builder::new_current_thread();
-                // SQLite needs no I/O driver, and the thread then sleeps on a futex.
-                let runtime = match backend {
-                    Backend::Sqlite => runtime.enable_time(),
-                    Backend::Postgres => runtime.enable_all(),
-                };
-                let rt = match runtime.build() {
-                    Ok(rt) => rt,
-                    Err(e) => return tracing::error!(error = %e, "no runtime for the writer thread"),
-                };
-                rt.block_on(async move {
-                    let db = match own {
-                        Some(url) => db.with_own_connection(&url).await.unwrap_or_else(|e| {
-                            tracing::warn!(error = %e, "the writer books on pooled connections");
-                            db
-                        }),
-                        None => db,
-                    };
-                    // Waiting awake for SQLite's worker thread pays; a socket's answer is
-                    // only seen once the runtime polls for it.
-                    let spin = match backend {
-                        Backend::Sqlite => SPIN,
-                        Backend::Postgres => Duration::ZERO,
-                    };
-                    writer(db, receive, counted, spin).await
-                })
-            });
+            .spawn(move || rt.block_on(writer(db, receive, counted, spin)));
         match started {
             Ok(_) => Some(Queue { send, counts }),
             Err(e) => {

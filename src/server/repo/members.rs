@@ -326,11 +326,17 @@ pub async fn enter_many(
         return Ok(Vec::new());
     }
     let rows = values(pairs.len(), 2);
+    // PostgreSQL locks the memberships FOR UPDATE (a no-op UPDATE would write a new version
+    // of each row); on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR UPDATE OF m"
+    } else {
+        ""
+    };
     let sql = format!(
-        "UPDATE memberships SET balance = balance WHERE (member_id, program_id) IN (VALUES {}) \
-         RETURNING member_id, program_id, id, balance, pending, lifetime_points, merged_into, tier_id, \
-         (SELECT referred_by FROM members WHERE members.id = memberships.member_id)",
-        rows
+        "SELECT m.member_id, m.program_id, m.id, m.balance, m.pending, m.lifetime_points, m.merged_into, \
+         m.tier_id, mb.referred_by FROM memberships m JOIN members mb ON mb.id = m.member_id \
+         WHERE (m.member_id, m.program_id) IN (VALUES {rows}){lock}"
     );
     type Row = (
         i64,
@@ -343,11 +349,11 @@ pub async fn enter_many(
         Option<i64>,
         Option<i64>,
     );
-    let mut update = sqlx::query_as::<_, Row>(&sql);
+    let mut lock_rows = sqlx::query_as::<_, Row>(&sql);
     for (member_id, program_id) in pairs {
-        update = update.bind(member_id).bind(program_id);
+        lock_rows = lock_rows.bind(member_id).bind(program_id);
     }
-    let rows = update.fetch_all(&mut *conn).await?;
+    let rows = lock_rows.fetch_all(&mut *conn).await?;
     Ok(rows
         .into_iter()
         .map(

@@ -78,7 +78,12 @@ pub async fn current(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Ar
         None => epoch_now(db).await?,
     };
     let endpoints = {
-        let loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
+        let mut loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.is_none() && loaded.epoch > epoch {
+            // Read just now and lower than what is kept: the database went back (restored
+            // from a copy), so what is kept is not of it.
+            *loaded = Loaded::default();
+        }
         // Loaded at this epoch or a later one: at least as new as the request needs.
         if loaded.epoch >= epoch {
             if let Some(setup) = loaded.programs.get(&program_id) {
