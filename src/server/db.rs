@@ -11,7 +11,7 @@ use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 mod group_commit;
-pub use group_commit::{write, write_together, BookTogether, Committed, ConnFuture, Step};
+pub use group_commit::{write, write_together, Batch, BookTogether, Committed, ConnFuture, Step};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

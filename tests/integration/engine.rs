@@ -444,8 +444,9 @@ async fn concurrent_orders_never_overspend_a_budget(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
-/// Orders that arrive together (booked in one group on SQLite): a refused one and the
-/// repeats of one order id change nothing, and every other order books once.
+/// Orders that arrive together (booked in one group): a refused one and the repeats of one
+/// order id change nothing, every other order books once, and the new orders are still
+/// booked together, without the repeats.
 async fn orders_that_arrive_together_book_alone(db: Db) {
     let w = world(&db, |_| ()).await;
     let other = world(&db, |_| ()).await;
@@ -453,6 +454,7 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
     orders::record_order(&db, w.program.id, other.member_id, &order("taken", 100), None)
         .await
         .unwrap();
+    let before = db.committed().together;
     let mut tasks = Vec::new();
     for i in 0..17 {
         let id = match i {
@@ -487,6 +489,10 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
             }
         }
     }
+    assert!(
+        db.committed().together >= before + 2,
+        "new orders were booked together, the repeats left out of their batch"
+    );
     assert_eq!(dup_txs.len(), 4);
     assert!(
         dup_txs.iter().all(|t| *t == dup_txs[0]),

@@ -64,10 +64,7 @@ struct Together {
 
 type Item = Arc<dyn Any + Send + Sync>;
 type RunTogether = Arc<
-    dyn for<'c> Fn(
-            &'c mut AnyConnection,
-            Vec<Item>,
-        ) -> ConnFuture<'c, Result<Step<Vec<Option<Erased>>>, AppError>>
+    dyn for<'c> Fn(&'c mut AnyConnection, Vec<Item>) -> ConnFuture<'c, Result<Batch<Erased>, AppError>>
         + Send
         + Sync,
 >;
@@ -76,7 +73,18 @@ type RunTogether = Arc<
 /// each one's answer, or None for one to book alone (by its own work, after them);
 /// `Step::Again` (or an error) undoes them all and has each booked alone.
 pub type BookTogether<I, T> =
-    for<'c> fn(&'c mut AnyConnection, &'c [Arc<I>]) -> ConnFuture<'c, Result<Step<Vec<Option<T>>>, AppError>>;
+    for<'c> fn(&'c mut AnyConnection, &'c [Arc<I>]) -> ConnFuture<'c, Result<Batch<T>, AppError>>;
+
+/// What booking a slice of items together ends in.
+pub enum Batch<T> {
+    /// Keep what it wrote: each item's answer, or None for one to book alone after.
+    Done(Vec<Option<T>>),
+    /// Undo what it wrote and book the others together again, without these (positions in
+    /// the slice), which are booked alone after: an order id or key already taken, say.
+    Without(Vec<usize>),
+    /// Undo what it wrote and book each alone.
+    Again,
+}
 
 /// The queue to the writer thread.
 #[derive(Clone)]
@@ -209,13 +217,14 @@ where
                 return Err(AppError::Internal);
             };
             Ok(match together(conn, &items).await? {
-                Step::Done(answers) => Step::Done(
+                Batch::Done(answers) => Batch::Done(
                     answers
                         .into_iter()
                         .map(|a| a.map(|v| Box::new(v) as Erased))
                         .collect(),
                 ),
-                Step::Undone(_) | Step::Again => Step::Again,
+                Batch::Without(left) => Batch::Without(left),
+                Batch::Again => Batch::Again,
             })
         })
     });
@@ -415,9 +424,12 @@ fn kinds(group: &[Job]) -> Vec<Vec<usize>> {
     kinds.into_iter().map(|k| k.1).filter(|k| k.len() > 1).collect()
 }
 
+/// How many times a batch is narrowed (`Batch::Without`) before its items go one by one.
+const NARROWINGS: usize = 2;
+
 /// Books `items` together in a savepoint: their answers (None for those left to book
-/// alone, all None when booking them together was undone). The error is a savepoint that
-/// failed.
+/// alone, all None when booking them together was undone). A batch that leaves some out is
+/// undone and run again without them. The error is a savepoint that failed.
 async fn book_together(
     conn: &mut AnyConnection,
     run: RunTogether,
@@ -426,20 +438,44 @@ async fn book_together(
     spin: Duration,
 ) -> Result<Vec<Option<Erased>>, sqlx::Error> {
     let n = items.len();
+    let mut answers: Vec<Option<Erased>> = (0..n).map(|_| None).collect();
     conn.execute(if first {
         "SAVEPOINT booking"
     } else {
         "RELEASE booking; SAVEPOINT booking"
     })
     .await?;
-    match Spin(run(conn, items), spin).await {
-        Ok(Step::Done(answers)) if answers.len() == n => return Ok(answers),
-        Ok(Step::Done(_)) => tracing::error!("a batch answered for another number of bookings"),
-        Ok(_) => tracing::debug!(n, "a batch is booked one by one"),
-        Err(e) => tracing::debug!(error = %e, n, "a batch is booked one by one"),
+    // Positions in `items` of those still in the batch.
+    let mut kept: Vec<usize> = (0..n).collect();
+    for narrowed in 0..=NARROWINGS {
+        let batch: Vec<Item> = kept.iter().map(|&i| items[i].clone()).collect();
+        match Spin(run(conn, batch), spin).await {
+            Ok(Batch::Done(done)) if done.len() == kept.len() => {
+                for (&i, answer) in kept.iter().zip(done) {
+                    answers[i] = answer;
+                }
+                return Ok(answers);
+            }
+            Ok(Batch::Done(_)) => tracing::error!("a batch answered for another number of bookings"),
+            Ok(Batch::Without(left)) if narrowed < NARROWINGS && !left.is_empty() => {
+                conn.execute("ROLLBACK TO booking").await?;
+                let mut position = 0;
+                kept.retain(|_| {
+                    position += 1;
+                    !left.contains(&(position - 1))
+                });
+                if kept.len() < 2 {
+                    return Ok(answers);
+                }
+                continue;
+            }
+            Ok(_) => tracing::debug!(n, "a batch is booked one by one"),
+            Err(e) => tracing::debug!(error = %e, n, "a batch is booked one by one"),
+        }
+        break;
     }
     conn.execute("ROLLBACK TO booking").await?;
-    Ok((0..n).map(|_| None).collect())
+    Ok(answers)
 }
 
 /// Runs one job in its own savepoint: kept when done, rolled back on an error (which is

@@ -30,22 +30,25 @@ impl Slot {
     /// PostgreSQL this waits for, at most the connection's lock_timeout). The caller then
     /// undoes its booking and answers from the stored key.
     pub async fn keep_in(&self, conn: &mut AnyConnection, status: u16, body: &str) -> Result<bool, AppError> {
-        Ok(Self::keep_many(conn, &[(self, status, body)]).await? == 1)
+        Ok(Self::keep_many(conn, &[(self, status, body)]).await?[0])
     }
 
-    /// `keep_in` for several keys in one statement: how many were stored (fewer than given
-    /// when some were taken).
-    pub async fn keep_many(conn: &mut AnyConnection, keys: &[(&Slot, u16, &str)]) -> Result<usize, AppError> {
+    /// `keep_in` for several keys in one statement: whether each was stored (false for
+    /// those taken).
+    pub async fn keep_many(
+        conn: &mut AnyConnection,
+        keys: &[(&Slot, u16, &str)],
+    ) -> Result<Vec<bool>, AppError> {
         if keys.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let rows = values(keys.len(), 6);
         let sql = format!(
             "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at, status, response) \
-             VALUES {} ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id",
+             VALUES {} ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id, key",
             rows
         );
-        let mut insert = sqlx::query_scalar::<_, i64>(&sql);
+        let mut insert = sqlx::query_as::<_, (i64, String)>(&sql);
         for (slot, status, body) in keys {
             insert = insert
                 .bind(slot.key_id)
@@ -56,7 +59,14 @@ impl Slot {
                 .bind(*body);
         }
         match insert.fetch_all(&mut *conn).await {
-            Ok(rows) => Ok(rows.len()),
+            Ok(stored) => Ok(keys
+                .iter()
+                .map(|(slot, _, _)| {
+                    stored
+                        .iter()
+                        .any(|(id, key)| *id == slot.key_id && *key == slot.key)
+                })
+                .collect()),
             // PostgreSQL's lock_timeout (set on every connection, `Db::connect`): the first
             // request is still running.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::conflict(

@@ -1,10 +1,11 @@
 //! Orders booked together: the orders queued to SQLite's writer at one moment, booked with
 //! one statement per table for all of them instead of one per table per order. It writes
-//! what booking them one after another (`book_order`) would, in the same order. Anything out
-//! of the ordinary (an order id already taken, a budget slot that is full, an idempotency
-//! key already stored, a tier change of a member with more than one order here) undoes
-//! them all, and each is booked alone. Orders whose member has no membership yet or was
-//! merged away, or dated on another day than the first, are left to be booked alone.
+//! what booking them one after another (`book_order`) would, in the same order. An order
+//! whose id or Idempotency-Key is already taken, or a member's orders after one that
+//! changed its tier, undo the batch, which runs again without them; they are booked alone
+//! after. A budget slot that is full undoes them all, and each is booked alone. Orders whose
+//! member has no membership yet or was merged away, or dated on another day than the
+//! first, are left to be booked alone.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use crate::domain::rules as engine;
 use crate::error::AppError;
 use crate::model::rules::RuleUsage;
 use crate::model::time::Timestamp;
-use crate::server::db::{ConnFuture, Step};
+use crate::server::db::{Batch, ConnFuture};
 use crate::server::repo::idempotency::{Keyed, Slot};
 use crate::server::repo::ledger::{self, NewLot, Posting, Standing};
 use crate::server::repo::{budgets, members, rules, stamps, tiers};
@@ -28,7 +29,7 @@ use super::{
 pub(super) fn book<'c>(
     conn: &'c mut AnyConnection,
     items: &'c [Arc<OrderBooking>],
-) -> ConnFuture<'c, Result<Step<Vec<Option<BookedOrder>>>, AppError>> {
+) -> ConnFuture<'c, Result<Batch<BookedOrder>, AppError>> {
     Box::pin(book_all(conn, items))
 }
 
@@ -67,10 +68,10 @@ impl Evaluated {
 async fn book_all(
     conn: &mut AnyConnection,
     items: &[Arc<OrderBooking>],
-) -> Result<Step<Vec<Option<BookedOrder>>>, AppError> {
+) -> Result<Batch<BookedOrder>, AppError> {
     let mut answers: Vec<Option<BookedOrder>> = items.iter().map(|_| None).collect();
     let Some(first) = items.first() else {
-        return Ok(Step::Done(answers));
+        return Ok(Batch::Done(answers));
     };
     let mut pairs: Vec<(i64, i64)> = items.iter().map(|b| (b.member_id, b.setup.program.id)).collect();
     pairs.sort_unstable();
@@ -104,7 +105,7 @@ async fn book_all(
         chosen.push((i, m, entry.referred_by));
     }
     if chosen.len() < 2 {
-        return Ok(Step::Done(answers));
+        return Ok(Batch::Done(answers));
     }
     let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
     for (id, usage) in rules::usage_many(conn, &ids, first.at).await? {
@@ -240,9 +241,18 @@ async fn book_all(
         })
         .collect();
     let order_rows = insert_orders(conn, &new).await?;
-    let Some(order_rows) = order_rows.into_iter().collect::<Option<Vec<i64>>>() else {
-        return Ok(Step::Again);
-    };
+    // An order id taken before (a retry) or by an earlier order here: the others again
+    // without it; it is booked alone after (and answered as a repeat, or refused).
+    let taken: Vec<usize> = evaluated
+        .iter()
+        .zip(&order_rows)
+        .filter(|(_, row)| row.is_none())
+        .map(|(e, _)| e.item)
+        .collect();
+    if !taken.is_empty() {
+        return Ok(Batch::Without(taken));
+    }
+    let order_rows: Vec<i64> = order_rows.into_iter().flatten().collect();
     let holds: Vec<(i64, i64, i64, Timestamp, Option<i64>)> = evaluated
         .iter()
         .zip(&booked)
@@ -293,7 +303,9 @@ async fn book_all(
         receipts.push(receipt);
     }
     // Upgrades, once per member after its last order here. Had an earlier one of its
-    // orders upgraded it, the later ones would have earned at the new tier: booked alone.
+    // orders upgraded it, the later ones would have earned at the new tier: the batch again
+    // with only its first, the rest booked alone after it.
+    let mut later: Vec<usize> = Vec::new();
     for (mi, m) in members.iter().enumerate() {
         let Some((e, &(_, standing))) = evaluated.iter().zip(&booked).rev().find(|(e, _)| e.member == mi)
         else {
@@ -304,8 +316,17 @@ async fn book_all(
         let changed =
             tiers::reevaluate_known(conn, &b.setup.program, &b.setup.tiers, m.id, known, b.now).await?;
         if changed.is_some() && m.orders > 1 {
-            return Ok(Step::Again);
+            later.extend(
+                evaluated
+                    .iter()
+                    .filter(|e| e.member == mi)
+                    .skip(1)
+                    .map(|e| e.item),
+            );
         }
+    }
+    if !later.is_empty() {
+        return Ok(Batch::Without(later));
     }
     let charges: Vec<(i64, i64, i64)> = evaluated
         .iter()
@@ -316,7 +337,7 @@ async fn book_all(
         })
         .collect();
     if !budgets::charge_many(conn, &charges).await? {
-        return Ok(Step::Again);
+        return Ok(Batch::Again);
     }
     let bodies: Vec<(usize, u16, String)> = evaluated
         .iter()
@@ -328,8 +349,17 @@ async fn book_all(
         .iter()
         .filter_map(|(i, status, body)| Some((items[*i].slot.as_ref()?, *status, body.as_str())))
         .collect();
-    if Slot::keep_many(conn, &keys).await? != keys.len() {
-        return Ok(Step::Again);
+    // A key stored before (a retry, or the same key with another body): the others again
+    // without it; booked alone after, it is answered from what the key holds.
+    let stored = Slot::keep_many(conn, &keys).await?;
+    let taken: Vec<usize> = bodies
+        .iter()
+        .zip(&stored)
+        .filter(|(_, &kept)| !kept)
+        .map(|((i, _, _), _)| *i)
+        .collect();
+    if !taken.is_empty() {
+        return Ok(Batch::Without(taken));
     }
     for (e, receipt) in evaluated.iter().zip(receipts) {
         let b = &items[e.item];
@@ -345,5 +375,5 @@ async fn book_all(
             settle,
         });
     }
-    Ok(Step::Done(answers))
+    Ok(Batch::Done(answers))
 }
