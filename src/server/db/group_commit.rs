@@ -69,9 +69,8 @@ type RunTogether = Arc<
         + Sync,
 >;
 
-/// Books several items of one kind in the caller's transaction, in one set of statements:
-/// each one's answer, or None for one to book alone (by its own work, after them);
-/// `Step::Again` (or an error) undoes them all and has each booked alone.
+/// Books several items of one kind in the caller's transaction, in one set of statements
+/// (`Batch`); an error undoes them all and has each booked alone.
 pub type BookTogether<I, T> =
     for<'c> fn(&'c mut AnyConnection, &'c [Arc<I>]) -> ConnFuture<'c, Result<Batch<T>, AppError>>;
 
@@ -439,12 +438,7 @@ async fn book_together(
 ) -> Result<Vec<Option<Erased>>, sqlx::Error> {
     let n = items.len();
     let mut answers: Vec<Option<Erased>> = (0..n).map(|_| None).collect();
-    conn.execute(if first {
-        "SAVEPOINT booking"
-    } else {
-        "RELEASE booking; SAVEPOINT booking"
-    })
-    .await?;
+    open_savepoint(conn, first).await?;
     // Positions in `items` of those still in the batch.
     let mut kept: Vec<usize> = (0..n).collect();
     for narrowed in 0..=NARROWINGS {
@@ -459,11 +453,10 @@ async fn book_together(
             Ok(Batch::Done(_)) => tracing::error!("a batch answered for another number of bookings"),
             Ok(Batch::Without(left)) if narrowed < NARROWINGS && !left.is_empty() => {
                 conn.execute("ROLLBACK TO booking").await?;
-                let mut position = 0;
-                kept.retain(|_| {
-                    position += 1;
-                    !left.contains(&(position - 1))
-                });
+                kept = (kept.iter().enumerate())
+                    .filter(|(position, _)| !left.contains(position))
+                    .map(|(_, &i)| i)
+                    .collect();
                 if kept.len() < 2 {
                     return Ok(answers);
                 }
@@ -479,21 +472,15 @@ async fn book_together(
 }
 
 /// Runs one job in its own savepoint: kept when done, rolled back on an error (which is
-/// its answer) and before running again. One savepoint is open at a time: the one before
-/// is released as the next is taken, in one round trip, and the commit releases the last.
-/// The outer error is a savepoint that failed.
+/// its answer) and before running again (`open_savepoint`). The outer error is a savepoint
+/// that failed.
 async fn run_in_savepoint(
     conn: &mut AnyConnection,
     work: &mut Work,
     first: bool,
     spin: Duration,
 ) -> Result<Result<Erased, AppError>, sqlx::Error> {
-    conn.execute(if first {
-        "SAVEPOINT booking"
-    } else {
-        "RELEASE booking; SAVEPOINT booking"
-    })
-    .await?;
+    open_savepoint(conn, first).await?;
     for careful in [false, true] {
         let step = Spin(work(conn, careful), spin).await;
         match step {
@@ -513,6 +500,18 @@ async fn run_in_savepoint(
     }
     tracing::error!("a booking asked to run again twice");
     Ok(Err(AppError::Internal))
+}
+
+/// Opens the savepoint `booking`. One is open at a time: the one before is released as the
+/// next is taken, in one round trip, and the commit releases the last.
+async fn open_savepoint(conn: &mut AnyConnection, first: bool) -> Result<(), sqlx::Error> {
+    conn.execute(if first {
+        "SAVEPOINT booking"
+    } else {
+        "RELEASE booking; SAVEPOINT booking"
+    })
+    .await?;
+    Ok(())
 }
 
 /// How long the writer polls a booking again before it sleeps: a statement's answer from
