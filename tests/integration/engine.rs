@@ -998,6 +998,55 @@ async fn backdated_events_cannot_dodge_daily_caps(db: Db) {
     );
 }
 
+/// A month cap counts every day of the month, a day cap only its day; a rule without a cap
+/// is not held back by what it gave before.
+async fn month_caps_count_the_whole_month(db: Db) {
+    use chrono::{Datelike, TimeZone, Utc};
+    let w = world(&db, |_| ()).await;
+    let mut monthly = rule(w.program.id, "Monthly", 3, RuleEffect::FixedPoints { points: 40 });
+    monthly.caps.per_member_month = Some(100);
+    rules::save(&db, &monthly).await.unwrap();
+    let mut daily = rule(w.program.id, "Daily", 2, RuleEffect::FixedPoints { points: 30 });
+    daily.caps.per_member_day = Some(50);
+    rules::save(&db, &daily).await.unwrap();
+    rules::save(
+        &db,
+        &rule(w.program.id, "Always", 1, RuleEffect::FixedPoints { points: 7 }),
+    )
+    .await
+    .unwrap();
+    // Noon on the 1st, 2nd and 3rd of last month: one month, three days, within 90 days.
+    let now = Utc::now();
+    let (y, m) = if now.month() == 1 {
+        (now.year() - 1, 12)
+    } else {
+        (now.year(), now.month() - 1)
+    };
+    let day = |d: u32| {
+        Some(Timestamp(
+            Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap().timestamp(),
+        ))
+    };
+    let mut points = Vec::new();
+    for (id, d) in [("m1", 1), ("m2", 2), ("m3", 3), ("m4", 3)] {
+        let input = OrderInput {
+            occurred_at: day(d),
+            ..order(id, 1000)
+        };
+        let r = orders::record_order(&db, w.program.id, w.member_id, &input, None)
+            .await
+            .unwrap();
+        points.push(r.points);
+    }
+    let base = points[0] - 40 - 30 - 7;
+    assert_eq!(
+        points,
+        vec![base + 77, base + 77, base + 20 + 30 + 7, base + 20 + 7],
+        "the month cap leaves 20 on the third day, the day cap 20 for its second order"
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
 /// Books a 10.00 order for the world's member and returns its points.
 async fn book(db: &Db, w: &World, id: &str) -> i64 {
     orders::record_order(db, w.program.id, w.member_id, &order(id, 1000), None)
@@ -1120,6 +1169,7 @@ on_both_backends!(
     setup_changes_reach_the_next_booking,
     concurrent_returns_of_one_order_take_back_once,
     backdated_events_cannot_dodge_daily_caps,
+    month_caps_count_the_whole_month,
     tiers_upgrade_at_once_and_downgrade_on_schedule,
     spending_takes_earliest_expiring_lots_and_expiry_runs_once,
     inactivity_expiry_moves_with_activity,

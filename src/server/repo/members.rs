@@ -327,9 +327,11 @@ pub async fn enter_many(
     }
     let rows = values(pairs.len(), 2);
     // PostgreSQL locks the memberships FOR UPDATE (a no-op UPDATE would write a new version
-    // of each row); on SQLite the write transaction (BEGIN IMMEDIATE) already holds the lock.
+    // of each row), in id order as merges do (`merges::lock_pair`), so two writers never wait
+    // on each other in reverse; on SQLite the write transaction (BEGIN IMMEDIATE) already
+    // holds the lock.
     let lock = if conn.backend_name() == "PostgreSQL" {
-        " FOR UPDATE OF m"
+        " ORDER BY m.id FOR UPDATE OF m"
     } else {
         ""
     };

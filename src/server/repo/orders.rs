@@ -183,7 +183,7 @@ async fn evaluate_locked(
             }
         }
     }
-    let usage = rules::usage(conn, membership_id, event.occurred_at).await?;
+    let usage = rules::usage(conn, membership_id, event.occurred_at, &rules).await?;
     let award = engine::evaluate(&base_rate(program), &rules, event, ctx, &usage);
     Ok(Evaluation {
         award,
@@ -1067,7 +1067,10 @@ pub async fn dry_run(
         None => None,
     };
     let (usage, tier_id) = match membership {
-        Some((id, tier_id)) => (rules::usage(&mut conn, id, event.occurred_at).await?, tier_id),
+        Some((id, tier_id)) => (
+            rules::usage(&mut conn, id, event.occurred_at, &active).await?,
+            tier_id,
+        ),
         None => (Vec::new(), None),
     };
     let ctx = member_context(&program_tiers, tier_id, Vec::new());

@@ -97,39 +97,61 @@ pub fn day_and_month(at: Timestamp) -> (i64, i64) {
     )
 }
 
-/// Points each rule gave this membership on the day and in the month of `at`.
+/// Points each rule with a per-member cap among `rules` gave this membership on the day
+/// and in the month of `at`. Only caps read usage (`engine::evaluate`), so rules without
+/// one are not summed: a member's month of awards grows with every order.
 pub async fn usage(
     conn: &mut AnyConnection,
     membership_id: i64,
     at: Timestamp,
+    rules: &[EarningRule],
 ) -> Result<Vec<RuleUsage>, AppError> {
-    let mut all = usage_many(conn, &[membership_id], at).await?;
+    let mut all = usage_many(conn, &[membership_id], at, rules).await?;
     Ok(all.pop().map(|(_, u)| u).unwrap_or_default())
 }
 
 /// `usage` of several memberships, in one statement: (membership id, its usage) for each
 /// that has any.
-pub async fn usage_many(
+pub async fn usage_many<'r>(
     conn: &mut AnyConnection,
     membership_ids: &[i64],
     at: Timestamp,
+    rules: impl IntoIterator<Item = &'r EarningRule>,
 ) -> Result<Vec<(i64, Vec<RuleUsage>)>, AppError> {
-    if membership_ids.is_empty() {
+    let mut capped: Vec<&EarningRule> = rules
+        .into_iter()
+        .filter(|r| r.caps.per_member_day.is_some() || r.caps.per_member_month.is_some())
+        .collect();
+    capped.sort_unstable_by_key(|r| r.id);
+    capped.dedup_by_key(|r| r.id);
+    if membership_ids.is_empty() || capped.is_empty() {
         return Ok(Vec::new());
     }
+    // Day caps alone need only the day's awards; the month total is then unused.
+    let days_only = capped.iter().all(|r| r.caps.per_member_month.is_none());
     let (day, month) = day_and_month(at);
-    let ids: Vec<String> = (0..membership_ids.len()).map(|i| format!("${}", i + 3)).collect();
+    let placeholders = |from: usize, n: usize| -> String {
+        (from..from + n)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let sql = format!(
         "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
-         WHERE month = $2 AND membership_id IN ({}) GROUP BY membership_id, rule_id",
-        ids.join(", ")
+         WHERE month = $2 AND membership_id IN ({}) AND rule_id IN ({}){} GROUP BY membership_id, rule_id",
+        placeholders(3, membership_ids.len()),
+        placeholders(3 + membership_ids.len(), capped.len()),
+        if days_only { " AND day = $1" } else { "" },
     );
     let mut select = sqlx::query_as::<_, (i64, i64, i64, i64)>(&sql)
         .bind(day)
         .bind(month);
     for id in membership_ids {
         select = select.bind(id);
+    }
+    for rule in &capped {
+        select = select.bind(rule.id);
     }
     let mut out: Vec<(i64, Vec<RuleUsage>)> = Vec::new();
     for (membership_id, rule_id, member_day, member_month) in select.fetch_all(&mut *conn).await? {

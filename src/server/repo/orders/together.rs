@@ -108,7 +108,9 @@ async fn book_all(
         return Ok(Batch::Done(answers));
     }
     let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
-    for (id, usage) in rules::usage_many(conn, &ids, first.at).await? {
+    for (id, usage) in
+        rules::usage_many(conn, &ids, first.at, items.iter().flat_map(|b| &b.setup.rules)).await?
+    {
         if let Some(m) = members.iter_mut().find(|m| m.id == id) {
             m.usage = usage;
         }
