@@ -155,9 +155,11 @@ pub struct EarningRule {
     pub budget_used: i64,
 }
 
-/// One line of an order; rules filter lines by SKU, category and tag.
+/// One line of an order; rules filter lines by SKU, category and tag. Unknown fields are
+/// refused: a misspelt "categories" would otherwise make category rules silently miss.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct OrderLine {
     pub sku: String,
     #[serde(default)]

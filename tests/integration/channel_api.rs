@@ -13,13 +13,17 @@ use crate::on_both_backends;
 use crate::support::{code, make_user, spawn_app, TestApp};
 
 async fn key(db: &Db, scopes: &[&str], rate: &str) -> String {
+    key_for(db, "store", scopes, rate).await
+}
+
+async fn key_for(db: &Db, channel: &str, scopes: &[&str], rate: &str) -> String {
     let admin = make_user(db, Role::Admin, &format!("a{}@x.io", rand::random::<u32>())).await;
     api_keys::create(
         db,
         admin.id,
         &ApiKeyInput {
             name: "Till 1".into(),
-            channel: "store".into(),
+            channel: channel.into(),
             program_id: String::new(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             rate_per_sec: rate.into(),
@@ -278,6 +282,72 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// An order bought online and brought back to a store: the store's key names the order's
+/// channel, and the points come back once however often the till retries.
+async fn returns_reach_orders_of_any_channel(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let shop = key_for(&db, "web", ALL, "1000").await;
+    let till = key_for(&db, "store", ALL, "1000").await;
+    let post = reqwest::Method::POST;
+    let order = json!({"member": who, "channel_order_id": "W-1", "amount_minor": 2000});
+    let orders = format!("/programs/{}/orders", w.program.id);
+    let (s, earned, _) = send(&app, post.clone(), &orders, Some(&shop), None, Some(order)).await;
+    assert_eq!(s, StatusCode::CREATED, "{earned}");
+    let points = earned["points"].as_i64().unwrap();
+    assert!(points > 0);
+    let returns = format!("/programs/{}/returns", w.program.id);
+    // The store's own channel has no such order.
+    let here = json!({"channel_order_id": "W-1", "return_id": "R-1", "amount_minor": 1000});
+    let (s, b, _) = send(&app, post.clone(), &returns, Some(&till), None, Some(here)).await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"), "{b}");
+    assert_eq!(balance(&db, &w).await.0, points);
+    let back =
+        json!({"channel_order_id": "W-1", "order_channel": "web", "return_id": "R-1", "amount_minor": 1000});
+    let (s, first, _) = send(
+        &app,
+        post.clone(),
+        &returns,
+        Some(&till),
+        Some("ret-1"),
+        Some(back.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    assert_eq!(
+        balance(&db, &w).await.0,
+        points - points / 2,
+        "half the amount, half the points"
+    );
+    let (s, again, _) = send(
+        &app,
+        post.clone(),
+        &returns,
+        Some(&till),
+        Some("ret-1"),
+        Some(back.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, &again),
+        (StatusCode::CREATED, &first),
+        "the key's answer, again"
+    );
+    let (s, _, _) = send(&app, post.clone(), &returns, Some(&till), None, Some(back)).await;
+    assert_eq!(s, StatusCode::OK, "the same return id books once");
+    assert_eq!(balance(&db, &w).await.0, points - points / 2);
+    let bad =
+        json!({"channel_order_id": "W-1", "order_channel": "fax", "return_id": "R-2", "amount_minor": 10});
+    let (s, b, _) = send(&app, post, &returns, Some(&till), None, Some(bad)).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+        "{b}"
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
 async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
@@ -318,6 +388,17 @@ async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     check(
         raw(
             r#"{"member":"x","channel_order_id":"a","amount_minor":1,"colour":"red"}"#,
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_body",
+    )
+    .await;
+    check(
+        raw(
+            r#"{"member":"x","channel_order_id":"a","amount_minor":900,"lines":[{"sku":"L","categories":["coffee"],"quantity":1,"amount_minor":900}]}"#,
             "application/json",
         )
         .await
@@ -578,6 +659,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
 
 on_both_backends!(
     orders_with_keys_scopes_and_idempotency,
+    returns_reach_orders_of_any_channel,
     bad_input_gets_json_errors_and_changes_nothing,
     rewards_over_the_api,
     keys_are_rate_limited,

@@ -692,7 +692,31 @@ async fn actions_earn_once_where_they_should(db: Db) {
         .await
         .unwrap_err();
     assert!(e.field_message("event_type").is_some());
-    assert_eq!(balance(&db, &w).await, (80, 0));
+    // Event ids are the channel's, per kind of event: the web shop's review rv1 and the
+    // app's survey rv1 are other events than the app's review rv1.
+    let web = ActionInput {
+        channel: Channel::Web,
+        ..action("review", "rv1")
+    };
+    let r = orders::record_action(&db, w.program.id, w.member_id, &web, None)
+        .await
+        .unwrap();
+    assert!(!r.replayed && r.points == 10, "{r:?}");
+    let r = orders::record_action(
+        &db,
+        w.program.id,
+        w.member_id,
+        &action("store_visit_survey", "rv1"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(!r.replayed && r.points == 10, "{r:?}");
+    let r = orders::record_action(&db, w.program.id, w.member_id, &action("review", "rv1"), None)
+        .await
+        .unwrap();
+    assert!(r.replayed, "the app's review rv1 again");
+    assert_eq!(balance(&db, &w).await, (100, 0));
     assert_reconciles(&db, w.program.id).await;
 }
 
@@ -747,6 +771,78 @@ async fn concurrent_redemptions_never_overdraw(db: Db) {
         "exactly the affordable redemptions succeed"
     );
     assert_eq!(balance(&db, &w).await, (0, 0));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+/// A released reward gives its points back to the lots they were taken from, with their
+/// expiry dates: reserving and releasing at a checkout does not make old points new.
+async fn released_points_return_to_their_lots(db: Db) {
+    let w = world(&db, |p| {
+        p.expiry_mode = "fixed".into();
+        p.expiry_months = "12".into();
+    })
+    .await;
+    let ms = membership(&db, &w).await;
+    let lots = |db: Db| async move {
+        sqlx::query_as::<_, (i64, i64, Option<i64>)>(
+            "SELECT id, remaining, expires_at FROM point_lots WHERE membership_id = $1 ORDER BY id",
+        )
+        .bind(ms)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+    };
+    ledger::adjust(&db, Some(w.staff_id), ms, 500, "Old points", "old")
+        .await
+        .unwrap();
+    // The first lot is about to expire.
+    let soon = Timestamp::now().0 + SECONDS_PER_DAY;
+    sqlx::query("UPDATE point_lots SET expires_at = $1 WHERE membership_id = $2")
+        .bind(soon)
+        .bind(ms)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    ledger::adjust(&db, Some(w.staff_id), ms, 200, "New points", "new")
+        .await
+        .unwrap();
+    let before = lots(db.clone()).await;
+    assert_eq!(before.len(), 2);
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Hamper", "600"))
+        .await
+        .unwrap();
+    let r = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "r1", true, None)
+        .await
+        .unwrap();
+    let spent = lots(db.clone()).await;
+    assert_eq!((spent[0].1, spent[1].1), (0, 100), "earliest expiry spent first");
+    rewards::release(&db, &r.code, None).await.unwrap();
+    assert_eq!(
+        lots(db.clone()).await,
+        before,
+        "the same lots, the same dates, no new lot"
+    );
+    assert_eq!(balance(&db, &w).await, (700, 0));
+
+    // Points whose lot expired while reserved come back expired.
+    let r = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "r2", true, None)
+        .await
+        .unwrap();
+    let past = Timestamp::now().0 - 1;
+    sqlx::query("UPDATE point_lots SET expires_at = $1 WHERE id = $2")
+        .bind(past)
+        .bind(before[0].0)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    rewards::release(&db, &r.code, None).await.unwrap();
+    assert_eq!(balance(&db, &w).await, (700, 0));
+    jobs::run_all(&db, Timestamp::now()).await.unwrap();
+    assert_eq!(
+        balance(&db, &w).await,
+        (200, 0),
+        "the old lot's 500 expire as they would have"
+    );
     assert_reconciles(&db, w.program.id).await;
 }
 
@@ -1184,6 +1280,7 @@ on_both_backends!(
     actions_earn_once_where_they_should,
     concurrent_redemptions_never_overdraw,
     reward_codes_are_used_once_and_releases_refund,
+    released_points_return_to_their_lots,
     adjustments_need_a_reason_and_are_audited,
 );
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, ReturnReceipt};
-use crate::model::rules::{Award, EarnEvent, OrderLine};
+use crate::model::rules::{Award, Channel, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
 use crate::server::repo::idempotency::Keyed;
 use crate::server::repo::{ledger, members, orders};
@@ -44,6 +44,10 @@ pub struct OrderRequest {
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     pub channel_order_id: String,
+    /// The channel the order was placed in (store, web or app), for an order returned in
+    /// another one: bought online, brought back to a store. Default: the key's channel.
+    #[serde(default)]
+    pub order_channel: Option<Channel>,
     /// The channel's id for this return; the same return is booked once.
     pub return_id: String,
     /// Refunded amount in minor units.
@@ -57,7 +61,8 @@ pub struct ActionRequest {
     /// signup, profile_completed, referral, review, survey, social_share, checkin, birthday,
     /// or a custom type a rule of the program names.
     pub event_type: String,
-    /// The channel's id for this action; the same id is booked once per member.
+    /// The channel's id for this action; an action of one type with the same id from the
+    /// same channel is booked once per member.
     pub event_id: String,
     #[serde(default)]
     pub store: Option<String>,
@@ -306,7 +311,7 @@ pub async fn record_return(
         caller.require("orders:write")?;
         caller.program(program_id)?;
         let input = ReturnInput {
-            channel: caller.key.channel,
+            channel: r.order_channel.unwrap_or(caller.key.channel),
             channel_order_id: r.channel_order_id,
             return_id: r.return_id,
             amount_minor: r.amount_minor,

@@ -590,14 +590,15 @@ pub async fn open_lots(conn: &mut AnyConnection, lots: &[NewLot<'_>]) -> Result<
 }
 
 /// Takes up to `points` from the open lots, earliest expiry first (lots that never expire
-/// last, then oldest first). Returns how many points the lots gave.
+/// last, then oldest first). Returns what each lot gave: (lot id, points).
 pub async fn consume_lots(
     conn: &mut AnyConnection,
     membership_id: i64,
     points: i64,
-) -> Result<i64, AppError> {
+) -> Result<Vec<(i64, i64)>, AppError> {
+    let mut draws = Vec::new();
     if points <= 0 {
-        return Ok(0);
+        return Ok(draws);
     }
     let lots: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT id, remaining FROM point_lots WHERE membership_id = $1 AND remaining > 0 \
@@ -617,9 +618,73 @@ pub async fn consume_lots(
             .bind(id)
             .execute(&mut *conn)
             .await?;
+        draws.push((id, take));
         left -= take;
     }
-    Ok(points - left)
+    Ok(draws)
+}
+
+/// Gives `points` that the spend `spent_tx` took back to the lots it took them from (most
+/// recently expiring first), as the release `tx_id`; a lot past its expiry then expires
+/// with the next expiry run, as it would have. Only the part of the points that lifts the
+/// wallet above zero goes to lots (`balance_after`, as `open_lots` does); what the lots
+/// cannot take back (they moved in a merge) opens a new lot.
+#[allow(clippy::too_many_arguments)]
+pub async fn give_back(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    spent_tx: i64,
+    tx_id: i64,
+    points: i64,
+    balance_after: i64,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let mut left = points.min(balance_after.max(0));
+    let draws: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT d.lot_id, d.points FROM lot_draws d JOIN point_lots l ON l.id = d.lot_id \
+         WHERE d.transaction_id = $1 AND l.membership_id = $2 \
+         ORDER BY CASE WHEN l.expires_at IS NULL THEN 0 ELSE 1 END, l.expires_at DESC, l.id DESC",
+    )
+    .bind(spent_tx)
+    .bind(membership_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (lot_id, took) in draws {
+        if left == 0 {
+            break;
+        }
+        let give = took.min(left);
+        let n = sqlx::query(
+            "UPDATE point_lots SET remaining = remaining + $1 WHERE id = $2 AND remaining + $1 <= points",
+        )
+        .bind(give)
+        .bind(lot_id)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if n == 1 {
+            left -= give;
+        }
+    }
+    open_lot(conn, program, membership_id, tx_id, left, left, at).await
+}
+
+/// Records what the spend `tx_id` took from each lot, for `give_back`.
+async fn record_draws(conn: &mut AnyConnection, tx_id: i64, draws: &[(i64, i64)]) -> Result<(), AppError> {
+    if draws.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO lot_draws (transaction_id, lot_id, points) VALUES {}",
+        values(draws.len(), 3)
+    );
+    let mut insert = sqlx::query(&sql);
+    for (lot_id, points) in draws {
+        insert = insert.bind(tx_id).bind(lot_id).bind(points);
+    }
+    insert.execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// Credits earned points to the wallet (or to pending when `hold_until` is set), charged to
@@ -750,9 +815,10 @@ pub async fn spend(
             needed: points,
         });
     }
-    consume_lots(conn, membership_id, points).await?;
+    let draws = consume_lots(conn, membership_id, points).await?;
     let postings = [Posting::new(Account::Wallet, -points), Posting::new(to, points)];
     let (tx_id, standing) = book_nonzero(conn, program.id, membership_id, meta, &postings, at, true).await?;
+    record_draws(conn, tx_id, &draws).await?;
     move_deadlines(conn, program, membership_id, at).await?;
     Ok((tx_id, standing))
 }

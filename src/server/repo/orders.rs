@@ -944,6 +944,9 @@ pub async fn record_action(
             "This program has no such event type.",
         ));
     }
+    // Ids are the channel's own, often one sequence per kind of event: a web shop's review
+    // 1001 and an app's check-in 1001 are two events.
+    let request_id = format!("event:{}:{event_type}:{event_id}", input.channel.as_str());
     let booking = std::sync::Arc::new(ActionBooking {
         setup,
         member_id,
@@ -955,7 +958,7 @@ pub async fn record_action(
             lines: Vec::new(),
             occurred_at: at,
         },
-        request_id: format!("event:{event_id}"),
+        request_id,
         now,
         recorded_by,
     });
@@ -972,7 +975,7 @@ struct ActionBooking {
     setup: std::sync::Arc<Setup>,
     member_id: i64,
     event: EarnEvent,
-    /// The channel's event id: the same event books once.
+    /// The channel, event type and the channel's event id: the same event books once.
     request_id: String,
     now: Timestamp,
     recorded_by: Option<i64>,

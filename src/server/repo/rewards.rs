@@ -570,7 +570,21 @@ async fn release_locked(
     ];
     let (tx_id, standing) = ledger::book(tx, program.id, Some(membership_id), &meta, &postings, now).await?;
     let balance = standing.map(|s| s.balance).unwrap_or(issued.points);
-    ledger::open_lot(tx, &program, membership_id, tx_id, issued.points, balance, now).await?;
+    let spent_tx: i64 = sqlx::query_scalar("SELECT transaction_id FROM issued_rewards WHERE id = $1")
+        .bind(issued.id)
+        .fetch_one(&mut *tx)
+        .await?;
+    ledger::give_back(
+        tx,
+        &program,
+        membership_id,
+        spent_tx,
+        tx_id,
+        issued.points,
+        balance,
+        now,
+    )
+    .await?;
     sqlx::query("UPDATE rewards SET issued = issued - 1 WHERE id = $1 AND issued > 0")
         .bind(issued.reward_id)
         .execute(&mut *tx)
