@@ -2,9 +2,10 @@
 //! limits, and an OpenAPI document that lists exactly what is mounted.
 
 use omniloyal::model::api_key::ApiKeyInput;
+use omniloyal::model::card::BatchInput;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, ledger, members, rewards};
+use omniloyal::server::repo::{api_keys, cards, ledger, members, rewards};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -250,9 +251,45 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     )
     .await;
     assert_eq!((s, b["member_id"].as_i64()), (StatusCode::OK, Some(w.member_id)));
-    // The same id for another member is refused; a bad card number is a field error.
+    // External ids are each channel's own: the web shop's customer POS-CUST-991 is another
+    // member, and the till's id finds nobody from the web shop.
     let other = world(&db, |_| ()).await;
     let other_email = email(&db, &other).await;
+    let shop = key_for(&db, "web", ALL, "1000").await;
+    let get = |key: String| {
+        let app = &app;
+        async move {
+            send(
+                app,
+                reqwest::Method::GET,
+                "/members/POS-CUST-991",
+                Some(&key),
+                None,
+                None,
+            )
+            .await
+        }
+    };
+    let (s, b, _) = get(shop.clone()).await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"), "{b}");
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &path_for(&other_email),
+        Some(&shop),
+        None,
+        Some(link.clone()),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b, _) = get(shop).await;
+    assert_eq!(
+        (s, b["member_id"].as_i64()),
+        (StatusCode::OK, Some(other.member_id))
+    );
+    let (s, b, _) = get(k.clone()).await;
+    assert_eq!((s, b["member_id"].as_i64()), (StatusCode::OK, Some(w.member_id)));
+    // The same id for another member is refused; a bad card number is a field error.
     let (s, b, _) = send(
         &app,
         post.clone(),
@@ -345,6 +382,63 @@ async fn returns_reach_orders_of_any_channel(db: Db) {
         (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
         "{b}"
     );
+    assert_reconciles(&db, w.program.id).await;
+}
+
+/// A printed card's points move to the member who links it: a web shop or app (anyone can
+/// type a number there) must send the code printed on the card; a till has the card in hand.
+async fn printed_cards_linked_online_need_their_security_code(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let batch = cards::create_batch(
+        &db,
+        &BatchInput {
+            program_id: w.program.id,
+            label: "Print run".into(),
+            size: "2".into(),
+        },
+        Some(w.staff_id),
+    )
+    .await
+    .unwrap();
+    let printed = cards::print(&db, batch.id).await.unwrap().cards;
+    let (shop, till) = (
+        key_for(&db, "web", ALL, "1000").await,
+        key(&db, ALL, "1000").await,
+    );
+    let post = reqwest::Method::POST;
+    let orders = format!("/programs/{}/orders", w.program.id);
+    let on_card = json!({"member": printed[0].number, "channel_order_id": "C-1", "amount_minor": 1000});
+    let (s, earned, _) = send(&app, post.clone(), &orders, Some(&till), None, Some(on_card)).await;
+    assert_eq!(s, StatusCode::CREATED, "{earned}");
+    let points = earned["points"].as_i64().unwrap();
+    let link = format!("/members/{who}/identifiers");
+    for code_sent in [None, Some("000000")] {
+        let mut body = json!({"kind": "card", "value": printed[0].number});
+        if let Some(c) = code_sent {
+            body["security_code"] = json!(c);
+        }
+        let (s, b, _) = send(&app, post.clone(), &link, Some(&shop), None, Some(body)).await;
+        assert_eq!(
+            (s, code(&b)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            "{b}"
+        );
+        assert_eq!(b["fields"][0]["field"], "security_code", "{b}");
+    }
+    assert_eq!(balance(&db, &w).await.0, 0, "nothing moved");
+    let body = json!({"kind": "card", "value": printed[0].number, "security_code": printed[0].security_code});
+    let (s, b, _) = send(&app, post.clone(), &link, Some(&shop), None, Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        balance(&db, &w).await.0,
+        points,
+        "the card's points moved with the right code"
+    );
+    let body = json!({"kind": "card", "value": printed[1].number});
+    let (s, b, _) = send(&app, post, &link, Some(&till), None, Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "the till has the card in hand: {b}");
     assert_reconciles(&db, w.program.id).await;
 }
 
@@ -517,6 +611,7 @@ async fn rewards_over_the_api(db: Db) {
         "{b}"
     );
     let redeem = json!({"member": who, "reward_id": reward.id, "reserve": true});
+    let redeem_again = redeem.clone();
     let path = format!("/programs/{}/redemptions", w.program.id);
     let (s, b, _) = send(&app, post.clone(), &path, Some(&k), None, Some(redeem.clone())).await;
     assert_eq!(
@@ -551,16 +646,45 @@ async fn rewards_over_the_api(db: Db) {
     assert_eq!(headers["idempotent-replayed"], "true");
     let (s, b, _) = send(&app, post.clone(), &path, Some(&k), Some("r-2"), Some(redeem)).await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "insufficient_points"));
-    let (s, b, _) = send(
+    let pin = again["pin"].as_str().unwrap().to_string();
+    // A web shop must send the PIN; the till (a store key) may leave it out.
+    let shop = key_for(&db, "web", ALL, "1000").await;
+    let confirm = format!("/codes/{code_text}/confirm");
+    for body in [json!({}), json!({"pin": "x0x0"})] {
+        let (s, b, _) = send(&app, post.clone(), &confirm, Some(&shop), None, Some(body)).await;
+        assert_eq!(
+            (s, code(&b)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+            "{b}"
+        );
+        assert_eq!(b["fields"][0]["field"], "pin", "{b}");
+    }
+    let (s, first, _) = send(
         &app,
         post.clone(),
-        &format!("/codes/{code_text}/confirm"),
-        Some(&k),
-        None,
-        Some(json!({})),
+        &confirm,
+        Some(&shop),
+        Some("c-1"),
+        Some(json!({"pin": pin})),
     )
     .await;
-    assert_eq!((s, b["status"].as_str()), (StatusCode::OK, Some("used")), "{b}");
+    assert_eq!(
+        (s, first["status"].as_str()),
+        (StatusCode::OK, Some("used")),
+        "{first}"
+    );
+    // The till's retry after a timeout gets the first answer, not "already used".
+    let (s, again, headers) = send(
+        &app,
+        post.clone(),
+        &confirm,
+        Some(&shop),
+        Some("c-1"),
+        Some(json!({"pin": pin})),
+    )
+    .await;
+    assert_eq!((s, &again), (StatusCode::OK, &first));
+    assert_eq!(headers["idempotent-replayed"], "true");
     let (s, b, _) = send(
         &app,
         post.clone(),
@@ -573,7 +697,7 @@ async fn rewards_over_the_api(db: Db) {
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "reward_used"));
     let (s, b, _) = send(
         &app,
-        post,
+        post.clone(),
         &format!("/codes/{code_text}/release"),
         Some(&k),
         None,
@@ -582,6 +706,33 @@ async fn rewards_over_the_api(db: Db) {
     .await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "reward_used"));
     assert_eq!(balance(&db, &w).await, (50, 0));
+    // A reservation released by a checkout that retries: the points come back once.
+    ledger::adjust(&db, Some(w.staff_id), ms, 100, "Top up", "top-up")
+        .await
+        .unwrap();
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &path,
+        Some(&k),
+        Some("r-3"),
+        Some(redeem_again),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let release = format!("/codes/{}/release", b["code"].as_str().unwrap());
+    let (s, first, _) = send(&app, post.clone(), &release, Some(&k), Some("rel-1"), None).await;
+    assert_eq!(
+        (s, first["status"].as_str()),
+        (StatusCode::OK, Some("released")),
+        "{first}"
+    );
+    let (s, again, headers) = send(&app, post.clone(), &release, Some(&k), Some("rel-1"), None).await;
+    assert_eq!((s, &again), (StatusCode::OK, &first));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let (s, b, _) = send(&app, post, &release, Some(&k), Some("rel-2"), None).await;
+    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "reward_used"), "{b}");
+    assert_eq!(balance(&db, &w).await, (150, 0));
     assert_reconciles(&db, w.program.id).await;
 }
 
@@ -660,6 +811,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
 on_both_backends!(
     orders_with_keys_scopes_and_idempotency,
     returns_reach_orders_of_any_channel,
+    printed_cards_linked_online_need_their_security_code,
     bad_input_gets_json_errors_and_changes_nothing,
     rewards_over_the_api,
     keys_are_rate_limited,

@@ -4,6 +4,7 @@
 
 use omniloyal::error::AppError;
 use omniloyal::model::card::{BatchInput, PaperStampsInput, StampCardInput};
+use omniloyal::model::rules::Channel;
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::model::webhook::WebhookInput;
@@ -198,9 +199,16 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     .unwrap();
     let dup_user = make_user(&db, Role::Member, &format!("dup{}@x.io", rand::random::<u32>())).await;
     let dup = members::for_user(&db, dup_user.id).await.unwrap();
-    members::link_identifier(&db, dup.id, "external:web", &format!("cust-{}", dup.id))
-        .await
-        .unwrap();
+    members::link_identifier(
+        &db,
+        dup.id,
+        "external:web",
+        &format!("cust-{}", dup.id),
+        None,
+        false,
+    )
+    .await
+    .unwrap();
     orders::record_order(&db, w.program.id, dup.id, &order("dup-1", 1000), None)
         .await
         .unwrap();
@@ -245,7 +253,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     // The duplicate's email and external id now find the target; its sign-in is closed.
     assert_eq!(one(&db, &dup_user.email).await.id, w.member_id);
     assert_eq!(
-        members::resolve(&db, &format!("cust-{}", dup.id))
+        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web)
             .await
             .unwrap()
             .id,
@@ -275,7 +283,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     assert_eq!(wallet(&db, dup.id, w.program.id).await, (100, 0));
     assert_eq!(one(&db, &dup_user.email).await.id, dup.id);
     assert_eq!(
-        members::resolve(&db, &format!("cust-{}", dup.id))
+        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web)
             .await
             .unwrap()
             .id,

@@ -175,7 +175,7 @@ pub async fn lookup_member(
     Path(identifier): Path<String>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:read")?;
-    let member = members::resolve(&state.db, &identifier).await?;
+    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
     in_scope(&state, &caller, &member).await?;
     member_response(&state, &caller, member).await
 }
@@ -225,7 +225,7 @@ pub async fn balance(
 ) -> Result<Json<BalanceResponse>, ApiError> {
     caller.require("members:read")?;
     caller.program(program_id)?;
-    let member = members::resolve(&state.db, &identifier).await?;
+    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
     standing(&state, member.id)
         .await?
         .into_iter()
@@ -261,7 +261,7 @@ pub async fn record_order(
         |slot| async move {
             caller.require("orders:write")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member).await?;
+            let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
             let input = OrderInput {
                 channel: caller.key.channel,
                 channel_order_id: r.channel_order_id.clone(),
@@ -350,7 +350,7 @@ pub async fn record_event(
             )
             .into());
         }
-        let member = members::resolve(&state.db, &r.member).await?;
+        let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
         let input = ActionInput {
             event_type: r.event_type,
             channel: caller.key.channel,
@@ -380,7 +380,7 @@ pub async fn evaluate(
     caller.program(program_id)?;
     let r = body.value;
     let member_id = match &r.member {
-        Some(m) => Some(members::resolve(&state.db, m).await?.id),
+        Some(m) => Some(members::resolve(&state.db, m, caller.key.channel).await?.id),
         None => None,
     };
     let now = Timestamp::now();
@@ -441,7 +441,7 @@ pub async fn adjust(
         |request_id| async move {
             caller.require("points:adjust")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member).await?;
+            let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
             let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
             let request_id = request_id.unwrap_or_default();
             ledger::adjust(&state.db, None, membership_id, r.points, &r.reason, &request_id).await?;
@@ -463,6 +463,10 @@ pub struct IdentifierRequest {
     /// "external" (this channel's customer id) or "card" (a physical card number).
     pub kind: String,
     pub value: String,
+    /// The security code printed on a card; web and app keys must send it to link a printed
+    /// card (its points move to the member), a store key may leave it out (card in hand).
+    #[serde(default)]
+    pub security_code: Option<String>,
 }
 
 /// Link a customer id or card number to a member, so it finds them from then on.
@@ -478,13 +482,15 @@ pub async fn link_identifier(
     body: ApiJson<IdentifierRequest>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:write")?;
-    let member = members::resolve(&state.db, &identifier).await?;
+    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
     in_scope(&state, &caller, &member).await?;
     let kind = match body.value.kind.as_str() {
-        "external" => format!("external:{}", caller.key.channel.as_str()),
+        "external" => members::external_kind(caller.key.channel),
         "card" => "card".to_string(),
         _ => return Err(crate::error::AppError::field("kind", "Use \"external\" or \"card\".").into()),
     };
-    members::link_identifier(&state.db, member.id, &kind, &body.value.value).await?;
+    let card_in_hand = caller.key.channel == Channel::Store;
+    let code = body.value.security_code.as_deref();
+    members::link_identifier(&state.db, member.id, &kind, &body.value.value, code, card_in_hand).await?;
     member_response(&state, &caller, member).await
 }

@@ -1,6 +1,7 @@
 //! Rewards over the channel API: what a member can redeem, redeem or reserve at a checkout,
 //! confirm (use) a code, release a reservation.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,7 +9,9 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::error::AppError;
 use crate::model::reward::{IssuedReward, Offer};
+use crate::model::rules::Channel;
 use crate::server::repo::members;
 use crate::server::repo::rewards;
 use crate::server::state::AppState;
@@ -34,7 +37,8 @@ pub struct RedeemRequest {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
-    /// The PIN printed with the code; required when the member is not present to show it.
+    /// The PIN printed with the code; required from web and app keys (the member is not
+    /// there to show the code), optional from store keys.
     #[serde(default)]
     pub pin: Option<String>,
 }
@@ -51,7 +55,7 @@ pub async fn offers(
 ) -> Result<Json<Vec<Offer>>, ApiError> {
     caller.require("members:read")?;
     caller.program(program_id)?;
-    let member = members::resolve(&state.db, &identifier).await?;
+    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
     let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
     Ok(Json(
         rewards::offers(&state.db, membership_id, Some(caller.key.channel)).await?,
@@ -90,15 +94,15 @@ pub async fn redeem(
         |request_id| async move {
             caller.require("rewards:write")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member).await?;
+            let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
             let reward_program: Option<i64> =
                 sqlx::query_scalar("SELECT program_id FROM rewards WHERE id = $1")
                     .bind(r.reward_id)
                     .fetch_optional(&state.db.pool)
                     .await
-                    .map_err(crate::error::AppError::from)?;
+                    .map_err(AppError::from)?;
             if reward_program != Some(program_id) {
-                return Err(crate::error::AppError::not_found("Reward").into());
+                return Err(AppError::not_found("Reward").into());
             }
             let request_id = request_id.unwrap_or_default();
             let issued = rewards::redeem_with(
@@ -118,39 +122,66 @@ pub async fn redeem(
     .await
 }
 
-/// Use a code at the till or confirm a reserved one at checkout. A code is used once.
+/// Use a code at the till or confirm a reserved one at checkout. A code is used once. Keys
+/// of the web and app channels must send the PIN (the member is not there to show the
+/// code); a store key may leave it out when the member shows the code at the till. With an
+/// Idempotency-Key, a retried confirmation gets the first answer.
 #[utoipa::path(post, path = "/codes/{code}/confirm", tag = "rewards",
-    params(("code" = String, Path)),
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body = CodeRequest,
-    responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
+    headers: HeaderMap,
     body: ApiJson<CodeRequest>,
-) -> Result<Json<IssuedReward>, ApiError> {
-    caller.require("rewards:write")?;
-    check_program(&state, &caller, &code).await?;
-    let pin = body.value.pin;
-    Ok(Json(
-        rewards::use_code(&state.db, &code, pin.as_deref(), caller.key.channel).await?,
-    ))
+) -> Response {
+    let route = format!("POST /codes/{code}/confirm");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller, code) = (&state, &caller, &code);
+    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
+        caller.require("rewards:write")?;
+        check_program(state, caller, code).await?;
+        let pin = r.pin.as_deref().map(str::trim).filter(|p| !p.is_empty());
+        if pin.is_none() && caller.key.channel != Channel::Store {
+            return Err(AppError::field("pin", "Send the PIN that came with the code.").into());
+        }
+        let used = rewards::use_code(&state.db, code, pin, caller.key.channel).await?;
+        Ok((StatusCode::OK, used))
+    })
+    .await
 }
 
-/// Release a reserved (or unused) reward: the points go back to the member.
+/// Release a reserved (or unused) reward: the points go back to the member. With an
+/// Idempotency-Key, a retried release gets the first answer.
 #[utoipa::path(post, path = "/codes/{code}/release", tag = "rewards",
-    params(("code" = String, Path)),
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-) -> Result<Json<IssuedReward>, ApiError> {
-    caller.require("rewards:write")?;
-    check_program(&state, &caller, &code).await?;
-    Ok(Json(rewards::release(&state.db, &code, None).await?))
+    headers: HeaderMap,
+) -> Response {
+    let route = format!("POST /codes/{code}/release");
+    let (state, caller, code) = (&state, &caller, &code);
+    run_once(
+        &state.db,
+        &caller.key,
+        &headers,
+        &route,
+        &Bytes::new(),
+        |_| async move {
+            caller.require("rewards:write")?;
+            check_program(state, caller, code).await?;
+            Ok((StatusCode::OK, rewards::release(&state.db, code, None).await?))
+        },
+    )
+    .await
 }
 
 /// A key bound to one program may only handle that program's codes.
@@ -161,9 +192,9 @@ async fn check_program(state: &AppState, caller: &Caller, code: &str) -> Result<
     .bind(code.trim().to_ascii_uppercase())
     .fetch_optional(&state.db.pool)
     .await
-    .map_err(crate::error::AppError::from)?;
+    .map_err(AppError::from)?;
     match program {
         Some(p) => caller.program(p),
-        None => Err(crate::error::AppError::not_found("Reward code").into()),
+        None => Err(AppError::not_found("Reward code").into()),
     }
 }

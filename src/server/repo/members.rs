@@ -7,6 +7,7 @@ use crate::domain::{card, forms, validate};
 use crate::error::AppError;
 use crate::model::member::{JoinableProgram, LedgerLine, Member, MembershipView};
 use crate::model::program::Tier;
+use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
@@ -507,9 +508,10 @@ pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLi
     .await?)
 }
 
-/// The member an identifier names, for channels: email, phone or card number as at the
-/// desk, else an external id or extra card linked to the member.
-pub async fn resolve(db: &Db, identifier: &str) -> Result<Member, AppError> {
+/// The member an identifier names, for `channel`: email, phone or card number as at the
+/// desk, else an extra card linked to the member or an external id that channel linked
+/// (a web shop's customer 12345 is not the app's customer 12345).
+pub async fn resolve(db: &Db, identifier: &str, channel: Channel) -> Result<Member, AppError> {
     let id = identifier.trim();
     if id.is_empty() || id.len() > 128 {
         return Err(AppError::field(
@@ -522,14 +524,22 @@ pub async fn resolve(db: &Db, identifier: &str) -> Result<Member, AppError> {
             return Ok(m);
         }
     }
-    let linked: Option<i64> = sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE value = $1")
-        .bind(id)
-        .fetch_optional(&db.pool)
-        .await?;
+    let linked: Option<i64> = sqlx::query_scalar(
+        "SELECT member_id FROM member_identifiers WHERE value = $1 AND kind IN ('card', $2)",
+    )
+    .bind(id)
+    .bind(external_kind(channel))
+    .fetch_optional(&db.pool)
+    .await?;
     match linked {
         Some(member_id) => current(db, get(db, member_id).await?).await,
         None => Err(AppError::not_found("Member")),
     }
+}
+
+/// The identifier kind of a channel's own customer ids.
+pub fn external_kind(channel: Channel) -> String {
+    format!("external:{}", channel.as_str())
 }
 
 /// The id of a member's membership in a program.
@@ -581,7 +591,16 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
 /// Links another identifier to a member: a channel's own customer id ("external:web") or an
 /// extra physical card ("card", Luhn-checked). An identifier names one member only.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn link_identifier(db: &Db, member_id: i64, kind: &str, value: &str) -> Result<(), AppError> {
+/// A printed card (its holder's points move over) needs the `security_code` printed on it
+/// when `card_in_hand` is false: a web shop or app, where anyone can type a number.
+pub async fn link_identifier(
+    db: &Db,
+    member_id: i64,
+    kind: &str,
+    value: &str,
+    security_code: Option<&str>,
+    card_in_hand: bool,
+) -> Result<(), AppError> {
     let value = value.trim();
     let value = match kind {
         "card" => card::normalize(value)
@@ -600,12 +619,24 @@ pub async fn link_identifier(db: &Db, member_id: i64, kind: &str, value: &str) -
     get(db, member_id).await?;
     if kind == "card" && super::cards::holder(db, &value).await?.is_some() {
         // A printed card: linking it brings over what was collected on it.
-        return super::cards::link(db, &value, member_id, None, None)
+        let security_code = security_code.map(str::trim).filter(|c| !c.is_empty());
+        if security_code.is_none() && !card_in_hand {
+            return Err(AppError::field(
+                "security_code",
+                "Send the security code printed on the card.",
+            ));
+        }
+        return super::cards::link(db, &value, member_id, security_code, None)
             .await
             .map(|_| ());
     }
-    // Email, phone and primary card numbers resolve first: the value must not name another member.
-    match resolve(db, &value).await {
+    // Email, phone and primary card numbers resolve first: the value must not name another
+    // member (an external id only among its own channel's; any channel's finds cards).
+    let channel = Channel::ALL
+        .into_iter()
+        .find(|c| external_kind(*c) == kind)
+        .unwrap_or(Channel::Store);
+    match resolve(db, &value, channel).await {
         Ok(m) if m.id == member_id => return Ok(()),
         Ok(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
         Err(AppError::NotFound { .. }) | Err(AppError::Validation { .. }) => {}
