@@ -100,6 +100,10 @@ pub struct RewardInput {
     pub stock: String,
     #[serde(default)]
     pub per_member_limit: String,
+    /// First day it is offered (YYYY-MM-DD, UTC); empty = from now.
+    #[serde(default)]
+    pub valid_from: String,
+    /// Last day it is offered (YYYY-MM-DD, UTC); empty = no end.
     #[serde(default)]
     pub valid_until: String,
     #[serde(default)]

@@ -5,7 +5,7 @@ use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::card::BatchInput;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, cards, ledger, members, rewards};
+use omniloyal::server::repo::{api_keys, cards, ledger, members, programs, rewards};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -442,6 +442,41 @@ async fn printed_cards_linked_online_need_their_security_code(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// Tier progress over the API counts what the program's tiers count: here whole euros spent,
+/// not lifetime points.
+async fn balances_show_tier_progress_in_the_tiers_unit(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |p| p.tier_basis = "spend".into()).await;
+    for (name, threshold) in [("Green", "0"), ("Gold", "1000")] {
+        programs::save_tier(
+            &db,
+            &crate::repo_programs::tier_input(w.program.id, name, threshold, "1"),
+        )
+        .await
+        .unwrap();
+    }
+    let who = email(&db, &w).await;
+    let k = key(&db, ALL, "1000").await;
+    let order = json!({"member": who, "channel_order_id": "S-1", "amount_minor": 1250});
+    let orders = format!("/programs/{}/orders", w.program.id);
+    let (s, b, _) = send(&app, reqwest::Method::POST, &orders, Some(&k), None, Some(order)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let path = format!("/programs/{}/members/{who}/balance", w.program.id);
+    let (s, b, _) = send(&app, reqwest::Method::GET, &path, Some(&k), None, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["lifetime_points"], 125, "{b}");
+    assert_eq!(
+        (
+            &b["tier_basis"],
+            &b["qualifying"],
+            &b["next_tier"],
+            &b["points_to_next_tier"]
+        ),
+        (&json!("spend"), &json!(12), &json!("Gold"), &json!(988)),
+        "{b}"
+    );
+}
+
 async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
@@ -811,6 +846,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
 on_both_backends!(
     orders_with_keys_scopes_and_idempotency,
     returns_reach_orders_of_any_channel,
+    balances_show_tier_progress_in_the_tiers_unit,
     printed_cards_linked_online_need_their_security_code,
     bad_input_gets_json_errors_and_changes_nothing,
     rewards_over_the_api,

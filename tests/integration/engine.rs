@@ -846,6 +846,108 @@ async fn released_points_return_to_their_lots(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// Who may redeem what, and when: offer dates, tiers, channels; a code past its days.
+async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
+    use chrono::{Duration, Utc};
+    let w = world(&db, |_| ()).await;
+    for (name, threshold) in [("Green", "0"), ("Gold", "500")] {
+        programs::save_tier(
+            &db,
+            &crate::repo_programs::tier_input(w.program.id, name, threshold, "1"),
+        )
+        .await
+        .unwrap();
+    }
+    let gold = programs::tiers(&db, w.program.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Gold")
+        .unwrap();
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
+        .await
+        .unwrap();
+    let date = |days: i64| (Utc::now() + Duration::days(days)).format("%Y-%m-%d").to_string();
+    let save = |name: &str, tweak: &dyn Fn(&mut RewardInput)| {
+        let mut input = reward_input(w.program.id, name, "100");
+        tweak(&mut input);
+        let db = db.clone();
+        async move { rewards::save(&db, &input).await }
+    };
+    let e = save("Backwards", &|r| {
+        r.valid_from = date(5);
+        r.valid_until = date(1);
+    })
+    .await
+    .unwrap_err();
+    assert!(e.field_message("valid_until").is_some(), "{e:?}");
+    let e = save("Typo", &|r| r.valid_from = "next week".into())
+        .await
+        .unwrap_err();
+    assert!(e.field_message("valid_from").is_some(), "{e:?}");
+    let later = save("Later", &|r| r.valid_from = date(1)).await.unwrap();
+    let over = save("Over", &|r| r.valid_until = date(-1)).await.unwrap();
+    let today = save("Today", &|r| {
+        r.valid_from = date(0);
+        r.valid_until = date(0);
+    })
+    .await
+    .unwrap();
+    let vip = save("Gold only", &|r| r.min_tier_id = gold.id.to_string())
+        .await
+        .unwrap();
+    let online = save("Online only", &|r| r.channels = vec!["web".into()])
+        .await
+        .unwrap();
+    let redeem = |reward_id: i64, channel: Channel, request: &str| {
+        let (db, request) = (db.clone(), request.to_string());
+        let member_id = w.member_id;
+        async move { rewards::redeem(&db, member_id, reward_id, channel, &request, false, None).await }
+    };
+    for (reward, why) in [
+        (later.id, "not available yet"),
+        (over.id, "no longer available"),
+        (vip.id, "higher tier"),
+    ] {
+        match redeem(reward, Channel::Store, &format!("r{reward}")).await {
+            Err(AppError::RewardUnavailable { message }) => assert!(message.contains(why), "{message}"),
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    assert!(
+        redeem(today.id, Channel::Store, "today").await.is_ok(),
+        "first and last day included"
+    );
+    match redeem(online.id, Channel::Store, "in-store").await {
+        Err(AppError::RewardUnavailable { message }) => assert!(message.contains("store"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    let code = redeem(online.id, Channel::Web, "online").await.unwrap();
+    let e = rewards::use_code(&db, &code.code, Some(&code.pin), Channel::Store)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "reward_unavailable", "an online-only code at a till");
+    // 60.00 EUR of purchases: Gold, and the Gold reward is open.
+    orders::record_order(&db, w.program.id, w.member_id, &order("big", 6000), None)
+        .await
+        .unwrap();
+    assert!(redeem(vip.id, Channel::Store, "vip").await.is_ok());
+    // A code past its validity days is refused.
+    let used = redeem(today.id, Channel::Store, "old").await.unwrap();
+    sqlx::query("UPDATE issued_rewards SET expires_at = $1 WHERE code = $2")
+        .bind(Timestamp::now().0 - 1)
+        .bind(&used.code)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let e = rewards::use_code(&db, &used.code, Some(&used.pin), Channel::Store)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "reward_expired");
+    assert_reconciles(&db, w.program.id).await;
+}
+
 async fn reward_codes_are_used_once_and_releases_refund(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
@@ -1280,6 +1382,7 @@ on_both_backends!(
     actions_earn_once_where_they_should,
     concurrent_redemptions_never_overdraw,
     reward_codes_are_used_once_and_releases_refund,
+    rewards_are_offered_by_date_tier_and_channel,
     released_points_return_to_their_lots,
     adjustments_need_a_reason_and_are_audited,
 );

@@ -163,7 +163,20 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
                 hint="Empty for no limit."
                 error=err("per_member_limit")
             />
-            <Field label="Offered until" name="input[valid_until]" kind="date" error=err("valid_until") />
+            <Field
+                label="Offered from"
+                name="input[valid_from]"
+                kind="date"
+                hint="Empty: from now."
+                error=err("valid_from")
+            />
+            <Field
+                label="Offered until"
+                name="input[valid_until]"
+                kind="date"
+                hint="The last day, included. Empty: no end."
+                error=err("valid_until")
+            />
             <Field
                 label="Code valid for (days)"
                 name="input[code_valid_days]"

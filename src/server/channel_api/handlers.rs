@@ -118,6 +118,12 @@ pub struct BalanceResponse {
     pub currency_code: String,
     pub tier: Option<String>,
     pub next_tier: Option<String>,
+    /// "points" (tiers by points earned) or "spend" (by whole currency units spent).
+    pub tier_basis: String,
+    /// What counts towards the tiers in the program's window (calendar year or rolling 12
+    /// months), in the unit of `tier_basis`.
+    pub qualifying: i64,
+    /// What is still needed for the next tier, in the unit of `tier_basis`.
     pub points_to_next_tier: Option<i64>,
     /// Stamps on each active stamp card of the program.
     pub stamps: Vec<crate::model::card::StampBalance>,
@@ -157,8 +163,10 @@ async fn standing(state: &AppState, member_id: i64) -> Result<Vec<BalanceRespons
             points_to_next_tier: v
                 .next_tier
                 .as_ref()
-                .map(|t| (t.threshold_points - v.lifetime_points).max(0)),
+                .map(|t| (t.threshold_points - v.qualifying).max(0)),
             next_tier: v.next_tier.map(|t| t.name),
+            tier_basis: v.tier_basis,
+            qualifying: v.qualifying,
         });
     }
     Ok(out)

@@ -667,17 +667,26 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     let stock = optional(&mut v, "stock", &input.stock, 0, 100_000_000);
     let per_member = optional(&mut v, "per_member_limit", &input.per_member_limit, 1, 10_000);
     let valid_days = optional(&mut v, "code_valid_days", &input.code_valid_days, 1, 3_650).unwrap_or(30);
-    let valid_until = if input.valid_until.trim().is_empty() {
-        None
-    } else {
-        match chrono::NaiveDate::parse_from_str(input.valid_until.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(Timestamp::start_of(d).0 + SECONDS_PER_DAY),
-            Err(_) => {
-                v.add("valid_until", "Use a date like 2026-12-31.");
-                None
-            }
+    let day = |v: &mut Validator, field: &str, s: &str| -> Option<chrono::NaiveDate> {
+        let s = s.trim();
+        if s.is_empty() {
+            return None;
         }
+        let parsed = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        if parsed.is_none() {
+            v.add(field, "Use a date like 2026-12-31.");
+        }
+        parsed
     };
+    // Offered from the start of its first day to the end of its last (UTC).
+    let valid_from = day(&mut v, "valid_from", &input.valid_from).map(|d| Timestamp::start_of(d).0);
+    let valid_until =
+        day(&mut v, "valid_until", &input.valid_until).map(|d| Timestamp::start_of(d).0 + SECONDS_PER_DAY);
+    if let (Some(from), Some(until)) = (valid_from, valid_until) {
+        if from >= until {
+            v.add("valid_until", "The last day cannot come before the first.");
+        }
+    }
     let min_tier = match input.min_tier_id.trim() {
         "" | "0" => None,
         s => match s.parse::<i64>() {
@@ -726,8 +735,8 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     let id: i64 = match input.id {
         None => sqlx::query_scalar(
             "INSERT INTO rewards (program_id, name, description, kind, cost_points, value, sku, stock, per_member_limit, \
-             valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+             valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, created_at, updated_at, valid_from) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16) RETURNING id",
         )
         .bind(program.id)
         .bind(name.clone().unwrap_or_default())
@@ -744,13 +753,15 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .bind(valid_days)
         .bind(uses_pool as i64)
         .bind(now.0)
+        .bind(valid_from)
         .fetch_one(&mut *tx)
         .await
         .map_err(taken)?,
         Some(id) => sqlx::query_scalar(
             "UPDATE rewards SET name = $1, description = $2, kind = $3, cost_points = $4, value = $5, sku = $6, \
              stock = $7, per_member_limit = $8, valid_until = $9, min_tier_id = $10, channels = $11, \
-             code_valid_days = $12, uses_pool = $13, updated_at = $14 WHERE id = $15 AND program_id = $16 RETURNING id",
+             code_valid_days = $12, uses_pool = $13, updated_at = $14, valid_from = $17 \
+             WHERE id = $15 AND program_id = $16 RETURNING id",
         )
         .bind(name.clone().unwrap_or_default())
         .bind(&description)
@@ -768,6 +779,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .bind(now.0)
         .bind(id)
         .bind(program.id)
+        .bind(valid_from)
         .fetch_optional(&mut *tx)
         .await
         .map_err(taken)?
