@@ -477,6 +477,73 @@ async fn balances_show_tier_progress_in_the_tiers_unit(db: Db) {
     );
 }
 
+/// Points given or taken by a channel: a reason, a key against retries, and the key named
+/// in the audit trail.
+async fn adjustments_over_the_api_are_audited(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let k = key(&db, ALL, "1000").await;
+    let post = reqwest::Method::POST;
+    let path = format!("/programs/{}/adjustments", w.program.id);
+    let give = json!({"member": who, "points": 50, "reason": "Goodwill: late delivery"});
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&k), None, Some(give.clone())).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::BAD_REQUEST, "idempotency_key_required")
+    );
+    let no_reason = json!({"member": who, "points": 50, "reason": ""});
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&k), Some("a-0"), Some(no_reason)).await;
+    assert_eq!(
+        (s, &b["fields"][0]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("reason")),
+        "{b}"
+    );
+    for _ in 0..2 {
+        let (s, b, _) = send(
+            &app,
+            post.clone(),
+            &path,
+            Some(&k),
+            Some("a-1"),
+            Some(give.clone()),
+        )
+        .await;
+        assert_eq!((s, &b["balance"]), (StatusCode::CREATED, &json!(50)), "{b}");
+    }
+    let take = json!({"member": who, "points": -80, "reason": "Correction"});
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&k), Some("a-2"), Some(take)).await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "insufficient_points"),
+        "{b}"
+    );
+    let take = json!({"member": who, "points": -20, "reason": "Correction"});
+    let (s, b, _) = send(&app, post, &path, Some(&k), Some("a-3"), Some(take)).await;
+    assert_eq!((s, &b["balance"]), (StatusCode::CREATED, &json!(30)), "{b}");
+    let audit: Vec<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT channel, reference, reason, recorded_by FROM ledger_transactions \
+         WHERE membership_id = $1 AND kind = 'adjust' ORDER BY id",
+    )
+    .bind(membership(&db, &w).await)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let by_key = |reason: &str| {
+        (
+            "store".to_string(),
+            Some("API key: Till 1".to_string()),
+            Some(reason.to_string()),
+            None,
+        )
+    };
+    assert_eq!(
+        audit,
+        vec![by_key("Goodwill: late delivery"), by_key("Correction")]
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
 async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
@@ -846,6 +913,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
 on_both_backends!(
     orders_with_keys_scopes_and_idempotency,
     returns_reach_orders_of_any_channel,
+    adjustments_over_the_api_are_audited,
     balances_show_tier_progress_in_the_tiers_unit,
     printed_cards_linked_online_need_their_security_code,
     bad_input_gets_json_errors_and_changes_nothing,

@@ -452,7 +452,11 @@ pub async fn adjust(
             let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
             let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
             let request_id = request_id.unwrap_or_default();
-            ledger::adjust(&state.db, None, membership_id, r.points, &r.reason, &request_id).await?;
+            let by = ledger::Adjuster::Key {
+                channel: caller.key.channel.as_str(),
+                name: &caller.key.name,
+            };
+            ledger::adjust_by(&state.db, by, membership_id, r.points, &r.reason, &request_id).await?;
             let b = standing(state, member.id)
                 .await?
                 .into_iter()

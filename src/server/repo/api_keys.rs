@@ -20,6 +20,8 @@ pub const MAX_RATE_PER_SEC: i64 = 100_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiKey {
     pub id: i64,
+    /// As the admin named it ("Till 3"), for the audit trail of what it wrote.
+    pub name: String,
     pub channel: Channel,
     pub program_id: Option<i64>,
     pub scopes: Vec<String>,
@@ -228,6 +230,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<(ApiKey, Ep
     };
     let key = ApiKey {
         id: row.id,
+        name: row.name,
         channel,
         program_id: row.program_id,
         scopes: row.scopes.split_whitespace().map(str::to_string).collect(),

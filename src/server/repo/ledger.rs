@@ -955,6 +955,33 @@ pub async fn adjust(
     reason: &str,
     request_id: &str,
 ) -> Result<(i64, Standing), AppError> {
+    adjust_by(
+        db,
+        Adjuster::Staff(recorded_by),
+        membership_id,
+        points,
+        reason,
+        request_id,
+    )
+    .await
+}
+
+/// Who adjusts a balance, for the audit trail: staff at the desk, or a channel's API key.
+#[derive(Debug, Clone, Copy)]
+pub enum Adjuster<'a> {
+    Staff(Option<i64>),
+    Key { channel: &'a str, name: &'a str },
+}
+
+/// `adjust`, saying who made it.
+pub async fn adjust_by(
+    db: &Db,
+    by: Adjuster<'_>,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+) -> Result<(i64, Standing), AppError> {
     let reason = reason.trim();
     if reason.chars().count() < 3 {
         return Err(AppError::field(
@@ -984,9 +1011,14 @@ pub async fn adjust(
         return Ok(done);
     }
     let description = format!("Adjustment: {reason}");
+    let (channel, recorded_by, reference) = match by {
+        Adjuster::Staff(user) => ("desk", user, None),
+        Adjuster::Key { channel, name } => (channel, None, Some(format!("API key: {name}"))),
+    };
     let meta = Meta {
         kind: "adjust",
-        channel: "desk",
+        channel,
+        reference: reference.as_deref(),
         description: &description,
         reason: Some(reason),
         recorded_by,
@@ -1011,7 +1043,12 @@ pub async fn adjust(
         )
         .await?;
         move_deadlines(&mut tx, &program, membership_id, now).await?;
+        let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
+            .bind(membership_id)
+            .fetch_one(&mut *tx)
+            .await?;
         let data = serde_json::json!({
+            "member_id": member_id,
             "membership_id": membership_id,
             "program_id": program.id,
             "transaction_id": tx_id,
@@ -1034,7 +1071,7 @@ pub async fn adjust(
         .await?
     };
     tx.commit().await?;
-    tracing::info!(membership_id, points, ?recorded_by, "balance adjusted");
+    tracing::info!(membership_id, points, ?by, "balance adjusted");
     Ok(done)
 }
 
