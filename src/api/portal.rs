@@ -55,6 +55,11 @@ pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     let (db, member) = guard::require_member().await?;
     members::join(&db, member.id, program_id)
         .await
+        .map_err(guard::reject)?;
+    // Joining is signing up to the program: its sign-up rules reward it, once.
+    crate::server::repo::orders::welcome(&db, program_id, member.id)
+        .await
+        .map(|_| ())
         .map_err(guard::reject)
 }
 

@@ -549,6 +549,17 @@ async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     let w = world(&db, |_| ()).await;
     let who = email(&db, &w).await;
     let k = key(&db, ALL, "1000").await;
+    // Birthdays and referrals are Omniloyal's to book: a channel's would pre-empt them.
+    for event_type in ["birthday", "referral"] {
+        let event = json!({"member": who, "event_type": event_type, "event_id": "e-1"});
+        let events = format!("/programs/{}/events", w.program.id);
+        let (s, b, _) = send(&app, reqwest::Method::POST, &events, Some(&k), None, Some(event)).await;
+        assert_eq!(
+            (s, &b["fields"][0]["field"]),
+            (StatusCode::UNPROCESSABLE_ENTITY, &json!("event_type")),
+            "{b}"
+        );
+    }
     let path = format!("{}/api/v1/programs/{}/orders", app.base, w.program.id);
     let client = reqwest::Client::new();
     let raw = |body: &'static str, ct: &'static str| {

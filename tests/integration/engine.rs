@@ -717,6 +717,26 @@ async fn actions_earn_once_where_they_should(db: Db) {
         .unwrap();
     assert!(r.replayed, "the app's review rv1 again");
     assert_eq!(balance(&db, &w).await, (100, 0));
+    // Joining on the portal is signing up: a new member gets the sign-up rule's points
+    // once; this member, rewarded already through the app, gets nothing more.
+    assert!(orders::welcome(&db, w.program.id, w.member_id)
+        .await
+        .unwrap()
+        .is_none());
+    let user = make_user(&db, Role::Member, &format!("n{}@x.io", rand::random::<u32>())).await;
+    let newcomer = members::for_user(&db, user.id).await.unwrap();
+    members::join(&db, newcomer.id, w.program.id).await.unwrap();
+    let r = orders::welcome(&db, w.program.id, newcomer.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.points, 50);
+    assert!(orders::welcome(&db, w.program.id, newcomer.id)
+        .await
+        .unwrap()
+        .is_none());
+    let joined = members::memberships(&db, newcomer.id).await.unwrap();
+    assert_eq!((joined.len(), joined[0].balance), (1, 50));
     assert_reconciles(&db, w.program.id).await;
 }
 

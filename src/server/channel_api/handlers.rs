@@ -58,8 +58,8 @@ pub struct ReturnRequest {
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
     pub member: String,
-    /// signup, profile_completed, referral, review, survey, social_share, checkin, birthday,
-    /// or a custom type a rule of the program names.
+    /// signup, profile_completed, review, survey, social_share, checkin, or a custom type a
+    /// rule of the program names. (Referral and birthday points are booked by Omniloyal.)
     pub event_type: String,
     /// The channel's id for this action; an action of one type with the same id from the
     /// same channel is booked once per member.
@@ -350,11 +350,12 @@ pub async fn record_event(
     run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
         caller.require("events:write")?;
         caller.program(program_id)?;
-        // Referral rewards are booked by the referral itself (on the friend's first purchase).
-        if matches!(r.event_type.as_str(), "referral" | "referred") {
+        // Referral rewards are booked by the referral itself (on the friend's first purchase),
+        // birthdays by the daily job: a channel's backdated birthday would take the year's.
+        if matches!(r.event_type.as_str(), "referral" | "referred" | "birthday") {
             return Err(crate::error::AppError::field(
                 "event_type",
-                "Referral events are booked by Omniloyal when a referred friend first buys.",
+                "Referral and birthday points are booked by Omniloyal itself.",
             )
             .into());
         }

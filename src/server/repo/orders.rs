@@ -9,7 +9,7 @@ use crate::domain::{currency, earning, rules as engine};
 use crate::error::{AppError, Validator};
 use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
 use crate::model::program::{Program, Tier};
-use crate::model::rules::{Award, EarnEvent, EarningRule, MemberContext, ProgramEarning};
+use crate::model::rules::{Award, Channel, EarnEvent, EarningRule, MemberContext, ProgramEarning};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::{values, Db};
 
@@ -968,6 +968,32 @@ pub async fn record_action(
         Box::pin(async move { book_action(conn, &booking, exact).await })
     })
     .await
+}
+
+/// Sign-up points for a member who has just joined a program on the portal: what the
+/// program's "signup" rules give, once per member (a sign-up already rewarded, through any
+/// channel, gives nothing more). None when no rule rewards sign-ups.
+pub async fn welcome(db: &Db, program_id: i64, member_id: i64) -> Result<Option<EarnReceipt>, AppError> {
+    let setup = super::setup::active(db, program_id, None).await?;
+    let rewards_signups = setup
+        .rules
+        .iter()
+        .any(|r| r.conditions.event_types.iter().any(|t| t == "signup"));
+    if !rewards_signups {
+        return Ok(None);
+    }
+    let input = ActionInput {
+        event_type: "signup".into(),
+        channel: Channel::Web,
+        event_id: "portal-join".into(),
+        store: None,
+        occurred_at: None,
+    };
+    match record_action(db, program_id, member_id, &input, None).await {
+        Ok(receipt) => Ok((!receipt.replayed).then_some(receipt)),
+        Err(AppError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// An action checked and ready to book.
