@@ -82,6 +82,16 @@ async fn disabled_at(db: &Db, user_id: i64) -> Option<i64> {
 
 async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
     let w = world(&db, |_| ()).await;
+    webhooks::create(
+        &db,
+        &WebhookInput {
+            url: "http://127.0.0.1:9/hook".into(),
+            description: String::new(),
+            events: vec!["reward.issued".into()],
+        },
+    )
+    .await
+    .unwrap();
     let card_id = coffee_card(&db, &w, "3").await;
     let printed = batch(&db, &w, "5").await;
     assert_eq!(printed.len(), 5);
@@ -128,6 +138,14 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
     let held = rewards::issued_for_member(&db, holder.id).await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].points, 0, "a stamp reward costs no points");
+    let announced: Vec<String> =
+        sqlx::query_scalar("SELECT payload FROM webhook_deliveries WHERE event_type = 'reward.issued'")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(announced.len(), 1, "a full stamp card announces its reward");
+    let payload: serde_json::Value = serde_json::from_str(&announced[0]).unwrap();
+    assert_eq!(payload["data"]["code"], held[0].code.as_str(), "{payload}");
 
     // A wrong security code links nothing.
     let wrong = if code == "000000" { "000001" } else { "000000" };

@@ -300,16 +300,7 @@ pub async fn redeem_with(
         "reward_name": reward.name,
     });
     crate::server::webhooks::enqueue(&mut tx, "points.redeemed", data, now).await?;
-    let data = serde_json::json!({
-        "member_id": member_id,
-        "program_id": program.id,
-        "reward_id": reward.id,
-        "reward_name": reward.name,
-        "code": issued.code,
-        "status": issued.status,
-        "expires_at": issued.expires_at.to_datetime().to_rfc3339(),
-    });
-    crate::server::webhooks::enqueue(&mut tx, "reward.issued", data, now).await?;
+    announce_issued(&mut tx, member_id, program.id, &reward, &issued, now).await?;
     tx.commit().await?;
     tracing::info!(issued_id = issued.id, reward_id = reward.id, "reward redeemed");
     Ok(issued)
@@ -591,6 +582,28 @@ async fn release_locked(
         .await?;
     // A partner code handed out has been seen: it is not put back in the pool.
     Ok(())
+}
+
+/// The `reward.issued` webhook, in the transaction that issued it (a redemption, or a full
+/// stamp card).
+pub async fn announce_issued(
+    conn: &mut AnyConnection,
+    member_id: i64,
+    program_id: i64,
+    reward: &Reward,
+    issued: &IssuedReward,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "program_id": program_id,
+        "reward_id": reward.id,
+        "reward_name": reward.name,
+        "code": issued.code,
+        "status": issued.status,
+        "expires_at": issued.expires_at.to_datetime().to_rfc3339(),
+    });
+    crate::server::webhooks::enqueue(conn, "reward.issued", data, now).await
 }
 
 /// Releases reservations whose checkout never came back. Safe to run twice: each is
