@@ -25,9 +25,11 @@ pub struct JobReport {
 
 /// Runs every job once, as of `now`.
 pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {
+    // Stale reservations first: their points go back to the lots they came from, and a lot
+    // past its date then expires in this same run.
+    let released_reservations = rewards::release_stale_reservations(db, now).await?;
     let (released_holds, released_points) = ledger::release_due(db, now).await?;
     let (expired_memberships, expired_points) = ledger::expire_due(db, now).await?;
-    let released_reservations = rewards::release_stale_reservations(db, now).await?;
     let tier_changes = tiers::reevaluate_all(db, now).await?;
     let birthdays = birthdays::award_due(db, now).await?;
     Ok(JobReport {

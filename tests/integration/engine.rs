@@ -863,6 +863,23 @@ async fn released_points_return_to_their_lots(db: Db) {
         (200, 0),
         "the old lot's 500 expire as they would have"
     );
+    // A reservation left past its code's days (the jobs were not running) still gives its
+    // points back, and the jobs go on.
+    let cheap = rewards::save(&db, &reward_input(w.program.id, "Cookie", "80"))
+        .await
+        .unwrap();
+    let r = rewards::redeem(&db, w.member_id, cheap.id, Channel::Web, "r3", true, None)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE issued_rewards SET expires_at = $1, reserved_until = $1 WHERE code = $2")
+        .bind(Timestamp::now().0 - 1)
+        .bind(&r.code)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let report = jobs::run_all(&db, Timestamp::now()).await.unwrap();
+    assert_eq!(report.released_reservations, 1);
+    assert_eq!(balance(&db, &w).await, (200, 0));
     assert_reconciles(&db, w.program.id).await;
 }
 

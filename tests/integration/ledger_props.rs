@@ -1,19 +1,20 @@
 //! Property tests of the ledger invariants on real databases: for any sequence of orders,
-//! returns, redemptions, adjustments, expiries and releases, every transaction balances,
-//! member balances equal minus the program accounts, each posting's running balance chains,
-//! open lots equal the positive wallets, no wallet goes below zero unless the program allows
-//! it, and no campaign budget is exceeded.
+//! returns, redemptions, rewards reserved, used and released, adjustments, expiries and
+//! releases, every transaction balances, member balances equal minus the program accounts,
+//! each posting's running balance chains, open lots equal the positive wallets after every
+//! step, no lot past its expiry keeps points after the jobs ran, no wallet goes below zero
+//! unless the program allows it, and no daily cap or campaign budget is exceeded.
 
 use omniloyal::model::order::ReturnInput;
 use omniloyal::model::rules::{Channel, RuleEffect};
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::{ledger, orders, rules};
+use omniloyal::server::repo::{ledger, orders, rewards, rules};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::engine::{assert_reconciles, balance, membership, order, rule, world};
+use crate::engine::{assert_reconciles, balance, membership, order, reward_input, rule, world};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -21,6 +22,11 @@ enum Op {
     /// Return this percent of the n-th order so far (if any).
     Return(usize, u8),
     Redeem(i64),
+    /// Redeem a reward (the dearer one if true), reserved for a checkout or issued.
+    Reward(bool, bool),
+    /// Release the n-th reward code so far (if any), or use it.
+    Release(usize),
+    Use(usize),
     Adjust(i64),
     /// Run the jobs this many days further on.
     Jobs(i64),
@@ -31,6 +37,9 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0i64..20_000).prop_map(Op::Order),
         2 => (0usize..8, 1u8..=100).prop_map(|(i, p)| Op::Return(i, p)),
         2 => (1i64..400).prop_map(Op::Redeem),
+        2 => (any::<bool>(), any::<bool>()).prop_map(|(big, reserve)| Op::Reward(big, reserve)),
+        2 => (0usize..6).prop_map(Op::Release),
+        1 => (0usize..6).prop_map(Op::Use),
         1 => (-300i64..300).prop_map(Op::Adjust),
         1 => (1i64..60).prop_map(Op::Jobs),
     ]
@@ -82,6 +91,16 @@ async fn run(db: Db, c: Case) {
     );
     bonus.budget_points = Some(c.budget);
     rules::save(&db, &bonus).await.unwrap();
+    let mut daily = rule(w.program.id, "Daily", 2, RuleEffect::FixedPoints { points: 30 });
+    daily.caps.per_member_day = Some(100);
+    let daily = rules::save(&db, &daily).await.unwrap();
+    let small = rewards::save(&db, &reward_input(w.program.id, "Small", "50"))
+        .await
+        .unwrap();
+    let big = rewards::save(&db, &reward_input(w.program.id, "Big", "150"))
+        .await
+        .unwrap();
+    let mut codes: Vec<(String, String)> = Vec::new();
     let ms = membership(&db, &w).await;
     let mut clock = Timestamp::now();
     let mut placed = 0usize;
@@ -142,6 +161,30 @@ async fn run(db: Db, c: Case) {
                     Err(e) => assert_eq!(e.code(), "insufficient_points", "{e:?}"),
                 }
             }
+            Op::Reward(dear, reserve) => {
+                let reward = if *dear { big.id } else { small.id };
+                let request = format!("rw{i}");
+                match rewards::redeem(&db, w.member_id, reward, Channel::Web, &request, *reserve, None).await
+                {
+                    Ok(issued) => codes.push((issued.code, issued.pin)),
+                    Err(e) => assert_eq!(e.code(), "insufficient_points", "{e:?}"),
+                }
+            }
+            Op::Release(n) | Op::Use(n) => {
+                let Some((code, pin)) = codes.get(n % codes.len().max(1)) else {
+                    continue;
+                };
+                let done = if matches!(o, Op::Release(_)) {
+                    rewards::release(&db, code, None).await.map(|_| ())
+                } else {
+                    rewards::use_code(&db, code, Some(pin), Channel::Web)
+                        .await
+                        .map(|_| ())
+                };
+                if let Err(e) = done {
+                    assert!(matches!(e.code(), "reward_used" | "reward_expired"), "{e:?}");
+                }
+            }
             Op::Adjust(points) => {
                 match ledger::adjust(&db, None, ms, *points, "Property test", &format!("adj{i}")).await {
                     Ok(_) => {}
@@ -157,8 +200,31 @@ async fn run(db: Db, c: Case) {
                     jobs::JobReport::default(),
                     "jobs are idempotent (first: {first:?})"
                 );
+                let stale: i64 = sqlx::query_scalar(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM point_lots \
+                     WHERE membership_id = $1 AND remaining > 0 AND expires_at <= $2",
+                )
+                .bind(ms)
+                .bind(clock.0)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+                assert_eq!(stale, 0, "no lot keeps points past its expiry once the jobs ran");
             }
         }
+        let r = ledger::reconcile(&db, w.program.id).await.unwrap();
+        assert_eq!(
+            r.open_lots, r.positive_wallets,
+            "open lots = positive wallet after {o:?}: {r:?}"
+        );
+        let days: Vec<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(points) AS BIGINT) FROM rule_awards WHERE rule_id = $1 GROUP BY day",
+        )
+        .bind(daily.id)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        assert!(days.iter().all(|&d| d <= 100), "the daily cap holds: {days:?}");
         let (wallet, pending) = balance(&db, &w).await;
         assert!(pending >= 0);
         if !c.allow_negative {

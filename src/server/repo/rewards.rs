@@ -529,7 +529,10 @@ async fn release_locked(
     if !matches!(issued.status.as_str(), "reserved" | "issued") {
         return Err(AppError::RewardUsed);
     }
-    if issued.expires_at.0 <= now.0 {
+    // An issued code that ran out unused is spent; a reservation never became a reward, so
+    // its points go back even past the code's days (the stale-reservation job must not
+    // stop on one that lapsed while the jobs were not running).
+    if issued.status == "issued" && issued.expires_at.0 <= now.0 {
         return Err(AppError::RewardExpired);
     }
     let n = sqlx::query(
