@@ -794,6 +794,66 @@ async fn concurrent_redemptions_never_overdraw(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// Orders and redemptions of one member at the same moment, from several channels: every
+/// order earns, redemptions succeed only while the wallet covers them, and the wallet's
+/// running balance never dips below zero at any step.
+async fn earns_and_redemptions_at_once_never_overdraw(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 300, "Opening balance", "open")
+        .await
+        .unwrap();
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Coffee", "100"))
+        .await
+        .unwrap();
+    let mut redeems = Vec::new();
+    let mut earns = Vec::new();
+    for i in 0..16 {
+        let (db, member_id, program_id) = (db.clone(), w.member_id, w.program.id);
+        redeems.push(tokio::spawn({
+            let db = db.clone();
+            async move {
+                rewards::redeem(
+                    &db,
+                    member_id,
+                    reward.id,
+                    Channel::App,
+                    &format!("rd-{i}"),
+                    false,
+                    None,
+                )
+                .await
+            }
+        }));
+        earns.push(tokio::spawn(async move {
+            orders::record_order(&db, program_id, member_id, &order(&format!("o-{i}"), 1000), None).await
+        }));
+    }
+    let mut earned = 0;
+    for t in earns {
+        earned += t.await.unwrap().unwrap().points;
+    }
+    let mut ok = 0;
+    for t in redeems {
+        match t.await.unwrap() {
+            Ok(_) => ok += 1,
+            Err(AppError::InsufficientPoints { .. }) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert!(ok >= 3, "the opening balance alone pays for three: {ok}");
+    assert_eq!(balance(&db, &w).await, (300 + earned - 100 * ok, 0));
+    let lowest: i64 = sqlx::query_scalar(
+        "SELECT CAST(MIN(balance_after) AS BIGINT) FROM ledger_postings WHERE membership_id = $1 AND account = 'wallet'",
+    )
+    .bind(ms)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(lowest >= 0, "the wallet never went below zero: {lowest}");
+    assert_reconciles(&db, w.program.id).await;
+}
+
 /// A released reward gives its points back to the lots they were taken from, with their
 /// expiry dates: reserving and releasing at a checkout does not make old points new.
 async fn released_points_return_to_their_lots(db: Db) {
@@ -1418,6 +1478,7 @@ on_both_backends!(
     orders_booked_together_earn_what_they_earn_alone,
     actions_earn_once_where_they_should,
     concurrent_redemptions_never_overdraw,
+    earns_and_redemptions_at_once_never_overdraw,
     reward_codes_are_used_once_and_releases_refund,
     rewards_are_offered_by_date_tier_and_channel,
     released_points_return_to_their_lots,
