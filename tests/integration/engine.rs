@@ -1527,6 +1527,19 @@ mod referrals {
         members::join(&db, friend.id, w.program.id).await.unwrap();
         // Joining is not enough; the first purchase is.
         assert_eq!(balance(&db, &w).await, (0, 0));
+        // A settlement cut short after the referrer's side (as if the server stopped there):
+        // the next order, from another channel, books the friend's side, not the referrer's
+        // again.
+        let referral = ActionInput {
+            event_type: "referral".into(),
+            channel: Channel::App,
+            event_id: format!("referral-{}", friend.id),
+            store: None,
+            occurred_at: None,
+        };
+        orders::record_action(&db, w.program.id, w.member_id, &referral, None)
+            .await
+            .unwrap();
         orders::record_order(&db, w.program.id, friend.id, &order("f1", 1000), None)
             .await
             .unwrap();

@@ -945,8 +945,14 @@ pub async fn record_action(
         ));
     }
     // Ids are the channel's own, often one sequence per kind of event: a web shop's review
-    // 1001 and an app's check-in 1001 are two events.
-    let request_id = format!("event:{}:{event_type}:{event_id}", input.channel.as_str());
+    // 1001 and an app's check-in 1001 are two events. Referrals and birthdays are
+    // Omniloyal's own events, whichever channel's order settled them: one id space, so a
+    // referral retried from an order in another channel replays instead of paying twice.
+    let scope = match event_type.as_str() {
+        "referral" | "referred" | "birthday" => "omniloyal",
+        _ => input.channel.as_str(),
+    };
+    let request_id = format!("event:{scope}:{event_type}:{event_id}");
     let booking = std::sync::Arc::new(ActionBooking {
         setup,
         member_id,
