@@ -3,6 +3,7 @@
 
 use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::card::BatchInput;
+use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::repo::{api_keys, cards, ledger, members, programs, rewards};
@@ -544,6 +545,85 @@ async fn adjustments_over_the_api_are_audited(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// Actions over the API: the event id books once per channel and type, a retried key gets
+/// its first answer, and the same key with another body is refused.
+async fn events_over_the_api_book_once(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let mut review = crate::engine::rule(w.program.id, "Reviews", 1, RuleEffect::FixedPoints { points: 25 });
+    review.conditions.event_types = vec!["review".into()];
+    omniloyal::server::repo::rules::save(&db, &review).await.unwrap();
+    let who = email(&db, &w).await;
+    let (app_key, shop) = (
+        key_for(&db, "app", ALL, "1000").await,
+        key_for(&db, "web", ALL, "1000").await,
+    );
+    let post = reqwest::Method::POST;
+    let events = format!("/programs/{}/events", w.program.id);
+    let body = json!({"member": who, "event_type": "review", "event_id": "rv-7"});
+    let (s, first, _) = send(
+        &app,
+        post.clone(),
+        &events,
+        Some(&app_key),
+        Some("e-1"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, &first["points"]),
+        (StatusCode::CREATED, &json!(25)),
+        "{first}"
+    );
+    let (s, again, headers) = send(
+        &app,
+        post.clone(),
+        &events,
+        Some(&app_key),
+        Some("e-1"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!((s, &again), (StatusCode::CREATED, &first));
+    assert_eq!(headers["idempotent-replayed"], "true");
+    let other = json!({"member": who, "event_type": "review", "event_id": "rv-8"});
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &events,
+        Some(&app_key),
+        Some("e-1"),
+        Some(other),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
+        "{b}"
+    );
+    let (s, b, _) = send(
+        &app,
+        post.clone(),
+        &events,
+        Some(&app_key),
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, b["replayed"].as_bool()),
+        (StatusCode::OK, Some(true)),
+        "the event id, without a key: {b}"
+    );
+    let (s, b, _) = send(&app, post, &events, Some(&shop), None, Some(body)).await;
+    assert_eq!(
+        s,
+        StatusCode::CREATED,
+        "the web shop's rv-7 is another review: {b}"
+    );
+    assert_eq!(balance(&db, &w).await, (50, 0));
+}
+
 async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
@@ -924,6 +1004,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
 on_both_backends!(
     orders_with_keys_scopes_and_idempotency,
     returns_reach_orders_of_any_channel,
+    events_over_the_api_book_once,
     adjustments_over_the_api_are_audited,
     balances_show_tier_progress_in_the_tiers_unit,
     printed_cards_linked_online_need_their_security_code,
