@@ -24,6 +24,7 @@ pub struct ValidProgram {
     pub pending_days: i64,
     pub tier_window: String,
     pub tier_basis: String,
+    pub tier_review: String,
     /// None: keep the current setting.
     pub allow_negative: Option<bool>,
     /// None: keep the current setting.
@@ -109,6 +110,13 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
         super::tiers::TIER_BASES,
         "points",
     );
+    let tier_review = pick(
+        &mut v,
+        "tier_review",
+        &input.tier_review,
+        super::tiers::TIER_REVIEWS,
+        "continuous",
+    );
     let allow_negative = yes_no(&mut v, "allow_negative", &input.allow_negative);
     let active = yes_no(&mut v, "active", &input.active);
     v.finish()?;
@@ -118,6 +126,7 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
         pending_days: pending_days.unwrap_or_default(),
         tier_window: tier_window.unwrap_or_default(),
         tier_basis: tier_basis.unwrap_or_default(),
+        tier_review: tier_review.unwrap_or_default(),
         allow_negative,
         active,
         name: name.unwrap_or_default(),

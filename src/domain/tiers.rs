@@ -43,6 +43,30 @@ pub const TIER_WINDOWS: &[(&str, &str)] = &[
     ("rolling_12m", "Rolling 12 months"),
 ];
 
+/// When members are moved down a tier (upgrades are always immediate).
+pub const TIER_REVIEWS: &[(&str, &str)] = &[
+    ("continuous", "As soon as a member falls below their tier"),
+    ("monthly", "At a review on the 1st of each month"),
+    ("yearly", "At a review on 1 January"),
+];
+
+/// Whether a scheduled review of downgrades is due at `now`: the start of a month (or a
+/// year) has passed since the last review, or before any review since `since` (when the
+/// program was created). A review missed while the server was down is due at once. Programs
+/// that review continuously are always due.
+pub fn review_due(review: &str, last: Option<i64>, since: i64, now: crate::model::time::Timestamp) -> bool {
+    use chrono::{Datelike, TimeZone, Utc};
+    let d = now.to_datetime();
+    let boundary = match review {
+        "monthly" => Utc.with_ymd_and_hms(d.year(), d.month(), 1, 0, 0, 0),
+        "yearly" => Utc.with_ymd_and_hms(d.year(), 1, 1, 0, 0, 0),
+        _ => return true,
+    };
+    boundary
+        .single()
+        .is_some_and(|b| last.unwrap_or(since) < b.timestamp())
+}
+
 /// What counts towards a tier.
 pub const TIER_BASES: &[(&str, &str)] = &[
     ("points", "Points earned"),
@@ -89,6 +113,35 @@ pub fn direction(current: Option<&Tier>, target: Option<&Tier>) -> Option<bool> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reviews_fall_due_at_the_start_of_each_month_or_year() {
+        use crate::model::time::Timestamp;
+        use chrono::{TimeZone, Utc};
+        let at = |y, m, d, h| Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap().timestamp();
+        let now = |y, m, d, h| Timestamp(at(y, m, d, h));
+        let created = at(2026, 11, 14, 9);
+        assert!(review_due("continuous", None, created, now(2026, 11, 14, 10)));
+        // Monthly: none before the first 1st after creation; due from then until reviewed.
+        assert!(!review_due("monthly", None, created, now(2026, 11, 30, 23)));
+        assert!(review_due("monthly", None, created, now(2026, 12, 1, 0)));
+        assert!(
+            review_due("monthly", None, created, now(2026, 12, 9, 5)),
+            "missed, so due at once"
+        );
+        let reviewed = Some(at(2026, 12, 1, 0));
+        assert!(!review_due("monthly", reviewed, created, now(2026, 12, 31, 23)));
+        assert!(review_due("monthly", reviewed, created, now(2027, 1, 1, 0)));
+        // Yearly: on 1 January only.
+        assert!(!review_due("yearly", None, created, now(2026, 12, 31, 23)));
+        assert!(review_due("yearly", None, created, now(2027, 1, 1, 0)));
+        assert!(!review_due(
+            "yearly",
+            Some(at(2027, 1, 1, 0)),
+            created,
+            now(2027, 12, 1, 0)
+        ));
+    }
 
     fn tier(name: &str, threshold: i64, mult: i64) -> Tier {
         Tier {

@@ -33,6 +33,10 @@ pub struct Program {
     pub tier_window: String,
     /// "points" or "spend": what counts towards a tier.
     pub tier_basis: String,
+    /// When downgrades happen: "continuous", "monthly" or "yearly" (`TIER_REVIEWS`).
+    pub tier_review: String,
+    /// The last scheduled review of the tiers (epoch seconds), if any.
+    pub tiers_reviewed_at: Option<i64>,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
@@ -97,6 +101,8 @@ pub struct ProgramInput {
     pub tier_window: String,
     #[serde(default)]
     pub tier_basis: String,
+    #[serde(default)]
+    pub tier_review: String,
     /// "yes" or "no"; absent keeps the current setting ("no" for a new program).
     #[serde(default)]
     pub allow_negative: Option<String>,

@@ -46,6 +46,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
             pending_days: "0".into(),
             tier_window: "lifetime".into(),
             tier_basis: "points".into(),
+            tier_review: "monthly".into(),
             allow_negative: None,
             active: Some("yes".into()),
         },

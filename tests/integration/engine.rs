@@ -1221,6 +1221,71 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// A program that reviews tiers monthly moves members down at the review on the 1st, not
+/// when their standing falls; upgrades still happen at once.
+async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
+    use crate::repo_programs::tier_input;
+    use chrono::{Datelike, TimeZone, Utc};
+    let w = world(&db, |p| {
+        p.tier_window = "rolling_12m".into();
+        p.tier_review = "monthly".into();
+    })
+    .await;
+    assert_eq!(w.program.tier_review, "monthly");
+    for (name, threshold, multiplier) in [("Green", "0", "1"), ("Gold", "500", "2")] {
+        programs::save_tier(&db, &tier_input(w.program.id, name, threshold, multiplier))
+            .await
+            .unwrap();
+    }
+    let tier = |db: Db, member_id: i64| async move {
+        let m = members::memberships(&db, member_id).await.unwrap();
+        m[0].tier.as_ref().map(|t| t.name.clone())
+    };
+    orders::record_order(&db, w.program.id, w.member_id, &order("o1", 6000), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        tier(db.clone(), w.member_id).await.as_deref(),
+        Some("Gold"),
+        "up at once"
+    );
+    let ret = ReturnInput {
+        channel: Channel::Web,
+        channel_order_id: "o1".into(),
+        return_id: "r1".into(),
+        amount_minor: 6000,
+    };
+    orders::record_return(&db, w.program.id, &ret, None)
+        .await
+        .unwrap();
+    // The jobs of this month leave the tier alone...
+    assert_eq!(
+        jobs::run_all(&db, Timestamp::now()).await.unwrap().tier_changes,
+        0
+    );
+    assert_eq!(tier(db.clone(), w.member_id).await.as_deref(), Some("Gold"));
+    // ...the review on the 1st moves the member down, once.
+    let today = Utc::now();
+    let (y, m) = if today.month() == 12 {
+        (today.year() + 1, 1)
+    } else {
+        (today.year(), today.month() + 1)
+    };
+    let first = Timestamp(Utc.with_ymd_and_hms(y, m, 1, 0, 5, 0).unwrap().timestamp());
+    assert_eq!(jobs::run_all(&db, first).await.unwrap().tier_changes, 1);
+    assert_eq!(tier(db.clone(), w.member_id).await.as_deref(), Some("Green"));
+    let reviewed = programs::get(&db, w.program.id).await.unwrap().tiers_reviewed_at;
+    assert_eq!(reviewed, Some(first.0));
+    assert_eq!(
+        jobs::run_all(&db, Timestamp(first.0 + 3600))
+            .await
+            .unwrap()
+            .tier_changes,
+        0
+    );
+    assert_reconciles(&db, w.program.id).await;
+}
+
 async fn concurrent_returns_of_one_order_take_back_once(db: Db) {
     let w = world(&db, |_| ()).await;
     orders::record_order(&db, w.program.id, w.member_id, &order("o1", 10_000), None)
@@ -1466,6 +1531,7 @@ on_both_backends!(
     backdated_events_cannot_dodge_daily_caps,
     month_caps_count_the_whole_month,
     tiers_upgrade_at_once_and_downgrade_on_schedule,
+    monthly_reviews_move_members_down_on_the_first,
     spending_takes_earliest_expiring_lots_and_expiry_runs_once,
     inactivity_expiry_moves_with_activity,
     pending_points_release_or_shrink_with_returns,

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::domain::tiers::{TIER_BASES, TIER_WINDOWS};
+use crate::domain::tiers::{TIER_BASES, TIER_REVIEWS, TIER_WINDOWS};
 use crate::model::program::EXPIRY_MODES;
 use leptos_meta::Title;
 use leptos_router::components::A;
@@ -123,6 +123,10 @@ pub fn ProgramForm(
         .as_ref()
         .map(|p| p.tier_basis.clone())
         .unwrap_or_else(|| "points".into());
+    let tier_review = initial
+        .as_ref()
+        .map(|p| p.tier_review.clone())
+        .unwrap_or_else(|| "continuous".into());
     let active = initial.as_ref().is_none_or(|p| p.active);
     let code = initial
         .as_ref()
@@ -215,6 +219,16 @@ pub fn ProgramForm(
                             .map(|(k, label)| view! { <option value=*k selected=*k == tier_basis>{*label}</option> })
                             .collect_view()}
                     </select>
+                </div>
+                <div class="field" class:invalid=move || err("tier_review").get().is_some()>
+                    <label for="input-tier_review">"Members move down a tier"</label>
+                    <select id="input-tier_review" name="input[tier_review]" aria-describedby="input-tier_review-hint">
+                        {TIER_REVIEWS
+                            .iter()
+                            .map(|(k, label)| view! { <option value=*k selected=*k == tier_review>{*label}</option> })
+                            .collect_view()}
+                    </select>
+                    <p class="hint" id="input-tier_review-hint">"Upgrades always happen at once."</p>
                 </div>
                 <div class="field">
                     <label for="input-allow_negative">"Returns may take a balance below zero"</label>

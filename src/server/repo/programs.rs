@@ -7,7 +7,8 @@ use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, Db};
 
 const PROGRAM_COLUMNS: &str = "id, name, currency_name, currency_code, point_value_minor, points_per_unit, \
-     active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, created_at, updated_at";
+     active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, tier_review, \
+     tiers_reviewed_at, created_at, updated_at";
 
 pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
     Ok(
@@ -68,8 +69,8 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
     let id: i64 = match input.id {
         None => sqlx::query_scalar(
             "INSERT INTO programs (name, currency_name, currency_code, point_value_minor, points_per_unit, \
-             active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6, $6) RETURNING id",
+             active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, created_at, updated_at, \
+             tier_review) VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6, $6, $14) RETURNING id",
         )
         .bind(&v.name)
         .bind(&v.currency_name)
@@ -84,6 +85,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .bind(v.allow_negative.unwrap_or(false) as i64)
         .bind(&v.tier_window)
         .bind(&v.tier_basis)
+        .bind(&v.tier_review)
         .fetch_one(&mut *tx)
         .await
         .map_err(name_taken)?,
@@ -91,7 +93,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
             "UPDATE programs SET name = $1, currency_name = $2, currency_code = $3, point_value_minor = $4, \
              points_per_unit = $5, updated_at = $6, active = COALESCE($8, active), expiry_mode = $9, \
              expiry_months = $10, pending_days = $11, allow_negative = COALESCE($12, allow_negative), \
-             tier_window = $13, tier_basis = $14 WHERE id = $7 RETURNING id",
+             tier_window = $13, tier_basis = $14, tier_review = $15 WHERE id = $7 RETURNING id",
         )
         .bind(&v.name)
         .bind(&v.currency_name)
@@ -107,6 +109,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .bind(v.allow_negative.map(|b| b as i64))
         .bind(&v.tier_window)
         .bind(&v.tier_basis)
+        .bind(&v.tier_review)
         .fetch_optional(&mut *tx)
         .await
         .map_err(name_taken)?
@@ -171,7 +174,7 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
     tx.commit().await?;
     // Standings follow the new thresholds at once (up and down).
     let program = get(db, input.program_id).await?;
-    super::tiers::reevaluate_program(db, &program, Timestamp::now()).await?;
+    super::tiers::reevaluate_program(db, &program, Timestamp::now(), true).await?;
     Ok(Tier {
         id,
         program_id: input.program_id,
@@ -197,6 +200,6 @@ pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), A
     }
     tx.commit().await?;
     let program = get(db, program_id).await?;
-    super::tiers::reevaluate_program(db, &program, Timestamp::now()).await?;
+    super::tiers::reevaluate_program(db, &program, Timestamp::now(), true).await?;
     Ok(())
 }

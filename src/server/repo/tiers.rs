@@ -233,19 +233,36 @@ async fn change(
     Ok(Some(target))
 }
 
-/// The scheduled re-evaluation of every membership: upgrades missed and downgrades due
-/// (a window that moved on, a threshold that was raised, a tier that was deleted). Safe to
-/// run twice: an unchanged standing writes nothing. Returns how many tiers changed.
+/// The scheduled re-evaluation of every membership: upgrades missed, and downgrades due (a
+/// window that moved on, a threshold that was raised, a tier that was deleted) when the
+/// program's review is due (`tiers::review_due`: continuously, or on the 1st of each month
+/// or year). Safe to run twice: an unchanged standing writes nothing, and a review is
+/// recorded once done. Returns how many tiers changed.
 pub async fn reevaluate_all(db: &Db, now: Timestamp) -> Result<u64, AppError> {
     let mut changed = 0;
     for program in super::programs::list(db).await? {
-        changed += reevaluate_program(db, &program, now).await?;
+        let review = &program.tier_review;
+        let due = tiers::review_due(review, program.tiers_reviewed_at, program.created_at.0, now);
+        changed += reevaluate_program(db, &program, now, due).await?;
+        if due && review != "continuous" {
+            sqlx::query("UPDATE programs SET tiers_reviewed_at = $1 WHERE id = $2")
+                .bind(now.0)
+                .bind(program.id)
+                .execute(&db.pool)
+                .await?;
+        }
     }
     Ok(changed)
 }
 
-/// Re-evaluates every membership of one program (after its tiers were edited, or on schedule).
-pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> Result<u64, AppError> {
+/// Re-evaluates every membership of one program: after its tiers were edited, or on
+/// schedule. Downgrades only with `allow_downgrade`.
+pub async fn reevaluate_program(
+    db: &Db,
+    program: &Program,
+    now: Timestamp,
+    allow_downgrade: bool,
+) -> Result<u64, AppError> {
     let program_tiers = super::programs::tiers(db, program.id).await?;
     // Merged memberships are frozen: their history counts for the membership they merged into.
     let ids: Vec<i64> = sqlx::query_scalar(
@@ -260,7 +277,7 @@ pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> R
         // lock only for those that change (reevaluate checks again under the lock).
         let due = {
             let mut conn = db.pool.acquire().await?;
-            change_due(&mut conn, program, &program_tiers, id, None, now, true)
+            change_due(&mut conn, program, &program_tiers, id, None, now, allow_downgrade)
                 .await?
                 .is_some()
         };
@@ -271,7 +288,7 @@ pub async fn reevaluate_program(db: &Db, program: &Program, now: Timestamp) -> R
         if super::ledger::lock_any(&mut tx, id).await?.1 {
             continue; // merged since the list was read
         }
-        if reevaluate(&mut tx, program, &program_tiers, id, now, true)
+        if reevaluate(&mut tx, program, &program_tiers, id, now, allow_downgrade)
             .await?
             .is_some()
         {
