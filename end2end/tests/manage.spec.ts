@@ -22,10 +22,13 @@ test("an admin creates a program with field errors first, then edits it and its 
   await expect(page).toHaveURL(/\/manage\/programs\/\d+$/);
   await expect(page.getByRole("heading", { name })).toBeVisible();
 
-  // Edit the program.
+  // Edit the program: another rate, and members move down a tier only at a monthly review.
   await page.getByLabel("Points per currency unit").fill("7");
+  await page.getByLabel("Members move down a tier").selectOption("monthly");
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page.getByText("Saved.")).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel("Members move down a tier")).toHaveValue("monthly");
 
   // A tier with a bad multiplier, then a good one.
   const add = page.locator("form.tier-form").last();

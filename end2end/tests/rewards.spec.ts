@@ -89,3 +89,41 @@ test("a member redeems a reward on the portal and gets a code", async ({ page })
   await page.getByRole("link", { name: `/signup?ref=${code}` }).click();
   await expect(page.getByLabel("Referral code (optional)")).toHaveValue(code);
 });
+
+test("an admin adds a reward offered from tomorrow; members see it, not yet redeemable", async ({ browser }) => {
+  const adminCtx = await browser.newContext();
+  const admin = await adminCtx.newPage();
+  await signIn(admin, demo.admin);
+  await admin.getByRole("link", { name: "Café Aurora Rewards" }).click();
+  await admin.getByRole("link", { name: "Rewards", exact: true }).click();
+  await expect(admin).toHaveURL(/\/manage\/programs\/\d+\/rewards$/);
+  await hydrated(admin);
+
+  const name = unique("Spring hamper ");
+  await admin.getByLabel("Reward name").fill(name);
+  await admin.getByLabel("Cost in points").fill("lots");
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  await admin.getByLabel("Offered from").fill(tomorrow);
+  await admin.getByLabel("Offered until").fill(yesterday);
+  await admin.getByRole("button", { name: "Add reward" }).click();
+  await expect(admin.getByText("The last day cannot come before the first.")).toBeVisible();
+  await expect(admin.getByLabel("Cost in points")).toHaveAttribute("aria-invalid", "true");
+  await expect(admin.getByLabel("Value", { exact: true })).toHaveAttribute("aria-invalid", "true");
+  await admin.getByLabel("Cost in points").fill("40");
+  await admin.getByLabel("Value", { exact: true }).fill("5.00");
+  await admin.getByLabel("Offered until").fill("");
+  await admin.getByRole("button", { name: "Add reward" }).click();
+  await expect(admin.getByText("Reward added.")).toBeVisible();
+  await expect(admin.getByRole("row", { name: new RegExp(name) })).toBeVisible();
+
+  const memberCtx = await browser.newContext();
+  const member = await memberCtx.newPage();
+  await signIn(member, demo.member);
+  await expect(member).toHaveURL(/\/portal$/);
+  const offer = member.locator("li.reward", { hasText: name });
+  await expect(offer.getByText("This reward is not available yet.")).toBeVisible();
+  await expect(offer.getByRole("button")).toBeDisabled();
+  await adminCtx.close();
+  await memberCtx.close();
+});
