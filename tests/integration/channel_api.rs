@@ -522,7 +522,9 @@ async fn adjustments_over_the_api_are_audited(db: Db) {
     let take = json!({"member": who, "points": -20, "reason": "Correction"});
     let (s, b, _) = send(&app, post, &path, Some(&k), Some("a-3"), Some(take)).await;
     assert_eq!((s, &b["balance"]), (StatusCode::CREATED, &json!(30)), "{b}");
-    let audit: Vec<(String, Option<String>, Option<String>, Option<i64>)> = sqlx::query_as(
+    /// channel, reference, reason, recorded_by
+    type Audit = (String, Option<String>, Option<String>, Option<i64>);
+    let audit: Vec<Audit> = sqlx::query_as(
         "SELECT channel, reference, reason, recorded_by FROM ledger_transactions \
          WHERE membership_id = $1 AND kind = 'adjust' ORDER BY id",
     )
