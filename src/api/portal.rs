@@ -56,11 +56,12 @@ pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     members::join(&db, member.id, program_id)
         .await
         .map_err(guard::reject)?;
-    // Joining is signing up to the program: its sign-up rules reward it, once.
-    crate::server::repo::orders::welcome(&db, program_id, member.id)
-        .await
-        .map(|_| ())
-        .map_err(guard::reject)
+    // Joining is signing up to the program: its sign-up rules reward it, once. The member
+    // has joined whatever happens here; a failure is logged, not shown as a failed join.
+    if let Err(e) = crate::server::repo::orders::welcome(&db, program_id, member.id).await {
+        tracing::warn!(error = %e, member_id = member.id, program_id, "sign-up points not booked");
+    }
+    Ok(())
 }
 
 /// The member redeems a reward on the portal; the code and PIN appear under "Your rewards".

@@ -31,7 +31,12 @@ pub struct OrderInput {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnInput {
+    /// The channel the order was placed in.
     pub channel: Channel,
+    /// Where the goods came back, when not in the order's channel (bought online, returned
+    /// in store); None: the order's channel.
+    #[serde(default)]
+    pub returned_in: Option<Channel>,
     pub channel_order_id: String,
     pub return_id: String,
     /// Amount refunded, in minor units; the points taken back are proportional.

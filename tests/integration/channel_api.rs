@@ -375,6 +375,27 @@ async fn returns_reach_orders_of_any_channel(db: Db) {
     let (s, _, _) = send(&app, post.clone(), &returns, Some(&till), None, Some(back)).await;
     assert_eq!(s, StatusCode::OK, "the same return id books once");
     assert_eq!(balance(&db, &w).await.0, points - points / 2);
+    // The web shop's own return R-1 of the same order is another return, not a repeat.
+    let online = json!({"channel_order_id": "W-1", "return_id": "R-1", "amount_minor": 1000});
+    let (s, b, _) = send(&app, post.clone(), &returns, Some(&shop), None, Some(online)).await;
+    assert_eq!(
+        (s, b["replayed"].as_bool()),
+        (StatusCode::CREATED, Some(false)),
+        "{b}"
+    );
+    assert_eq!(balance(&db, &w).await.0, 0, "the whole order is back");
+    let channels: Vec<String> = sqlx::query_scalar(
+        "SELECT channel FROM ledger_transactions WHERE membership_id = $1 AND kind = 'return' ORDER BY id",
+    )
+    .bind(membership(&db, &w).await)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        channels,
+        vec!["store", "web"],
+        "each return is the returning channel's"
+    );
     let bad =
         json!({"channel_order_id": "W-1", "order_channel": "fax", "return_id": "R-2", "amount_minor": 10});
     let (s, b, _) = send(&app, post, &returns, Some(&till), None, Some(bad)).await;
@@ -916,6 +937,15 @@ async fn rewards_over_the_api(db: Db) {
     .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let release = format!("/codes/{}/release", b["code"].as_str().unwrap());
+    // A web shop must send the PIN to cancel a code, as to use it.
+    for pin in [None, Some(json!({"pin": "x0x0"}))] {
+        let (s, b, _) = send(&app, post.clone(), &release, Some(&shop), None, pin).await;
+        assert_eq!(
+            (s, &b["fields"][0]["field"]),
+            (StatusCode::UNPROCESSABLE_ENTITY, &json!("pin")),
+            "{b}"
+        );
+    }
     let (s, first, _) = send(&app, post.clone(), &release, Some(&k), Some("rel-1"), None).await;
     assert_eq!(
         (s, first["status"].as_str()),

@@ -158,6 +158,26 @@ async fn inactivity_expiry_moves_with_activity(db: Db) {
     orders::record_order(&db, w.program.id, w.member_id, &order("o1", 1000), None)
         .await
         .unwrap();
+    // Points spent and given back count from the release: the emptied lot's old deadline
+    // (here long past) does not come back with them.
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Mug", "100"))
+        .await
+        .unwrap();
+    let code = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "mug", false, None)
+        .await
+        .unwrap()
+        .code;
+    sqlx::query("UPDATE point_lots SET expires_at = 1 WHERE membership_id = $1")
+        .bind(membership(&db, &w).await)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    rewards::release(&db, &code, None).await.unwrap();
+    assert_eq!(
+        jobs::run_all(&db, Timestamp::now()).await.unwrap().expired_points,
+        0
+    );
+    assert_eq!(balance(&db, &w).await, (100, 0));
     let in_five_months = Timestamp(Timestamp::now().0 + 150 * SECONDS_PER_DAY);
     assert_eq!(
         jobs::run_all(&db, in_five_months).await.unwrap().expired_points,
@@ -182,6 +202,7 @@ async fn pending_points_release_or_shrink_with_returns(db: Db) {
     // A 20.00 return of the 50.00 order takes back 200 of the held points.
     let ret = ReturnInput {
         channel: Channel::Web,
+        returned_in: None,
         channel_order_id: "o1".into(),
         return_id: "r1".into(),
         amount_minor: 2000,
@@ -250,6 +271,7 @@ async fn returns_respect_the_negative_balance_policy(db: Db) {
             .unwrap();
         let ret = ReturnInput {
             channel: Channel::Web,
+            returned_in: None,
             channel_order_id: "o1".into(),
             return_id: "r1".into(),
             amount_minor: 1000,
@@ -717,6 +739,22 @@ async fn actions_earn_once_where_they_should(db: Db) {
         .unwrap();
     assert!(r.replayed, "the app's review rv1 again");
     assert_eq!(balance(&db, &w).await, (100, 0));
+    // An event booked before ids were scoped (`event:{id}`) and retried after replays.
+    sqlx::query(
+        "INSERT INTO ledger_transactions (program_id, membership_id, kind, channel, reference, description, \
+         request_id, created_at) VALUES ($1, $2, 'event', 'app', 'review', 'Review', 'event:rv-old', $3)",
+    )
+    .bind(w.program.id)
+    .bind(membership(&db, &w).await)
+    .bind(Timestamp::now().0)
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let r = orders::record_action(&db, w.program.id, w.member_id, &action("review", "rv-old"), None)
+        .await
+        .unwrap();
+    assert!(r.replayed, "{r:?}");
+    assert_eq!(balance(&db, &w).await, (100, 0));
     // Joining on the portal is signing up: a new member gets the sign-up rule's points
     // once; this member, rewarded already through the app, gets nothing more.
     assert!(orders::welcome(&db, w.program.id, w.member_id)
@@ -737,6 +775,32 @@ async fn actions_earn_once_where_they_should(db: Db) {
         .is_none());
     let joined = members::memberships(&db, newcomer.id).await.unwrap();
     assert_eq!((joined.len(), joined[0].balance), (1, 50));
+    // A sign-up rule for the app only gives nothing on the portal, and leaves the member's
+    // one sign-up for the app.
+    let other = world(&db, |_| ()).await;
+    let mut app_only = rule(
+        other.program.id,
+        "App welcome",
+        1,
+        RuleEffect::FixedPoints { points: 70 },
+    );
+    app_only.conditions.event_types = vec!["signup".into()];
+    app_only.conditions.channels = vec![Channel::App];
+    rules::save(&db, &app_only).await.unwrap();
+    assert!(orders::welcome(&db, other.program.id, other.member_id)
+        .await
+        .unwrap()
+        .is_none());
+    let r = orders::record_action(
+        &db,
+        other.program.id,
+        other.member_id,
+        &action("signup", "app-1"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.points, 70);
     assert_reconciles(&db, w.program.id).await;
 }
 
@@ -1193,6 +1257,7 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
     // A return does not downgrade on the spot...
     let ret = ReturnInput {
         channel: Channel::Web,
+        returned_in: None,
         channel_order_id: "o1".into(),
         return_id: "r1".into(),
         amount_minor: 6000,
@@ -1251,6 +1316,7 @@ async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
     );
     let ret = ReturnInput {
         channel: Channel::Web,
+        returned_in: None,
         channel_order_id: "o1".into(),
         return_id: "r1".into(),
         amount_minor: 6000,
@@ -1263,6 +1329,17 @@ async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
         jobs::run_all(&db, Timestamp::now()).await.unwrap().tier_changes,
         0
     );
+    assert_eq!(tier(db.clone(), w.member_id).await.as_deref(), Some("Gold"));
+    // ...nor does an edit of the tiers (only under a continuous review would it).
+    let gold = programs::tiers(&db, w.program.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Gold")
+        .unwrap();
+    let mut edit = tier_input(w.program.id, "Gold", "500", "2.5");
+    edit.id = Some(gold.id);
+    programs::save_tier(&db, &edit).await.unwrap();
     assert_eq!(tier(db.clone(), w.member_id).await.as_deref(), Some("Gold"));
     // ...the review on the 1st moves the member down, once.
     let today = Utc::now();
@@ -1302,6 +1379,7 @@ async fn concurrent_returns_of_one_order_take_back_once(db: Db) {
         tasks.push(tokio::spawn(async move {
             let input = ReturnInput {
                 channel: Channel::Web,
+                returned_in: None,
                 channel_order_id: "o1".into(),
                 return_id: format!("r{i}"),
                 amount_minor: 6_000,

@@ -475,6 +475,7 @@ async fn guessing_a_card_security_code_is_throttled(db: Db) {
 fn full_return(order_id: &str, amount_minor: i64) -> omniloyal::model::order::ReturnInput {
     omniloyal::model::order::ReturnInput {
         channel: omniloyal::model::rules::Channel::Web,
+        returned_in: None,
         channel_order_id: order_id.into(),
         return_id: format!("r-{order_id}"),
         amount_minor,

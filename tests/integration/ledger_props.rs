@@ -129,6 +129,7 @@ async fn run(db: Db, c: Case) {
                 }
                 let input = ReturnInput {
                     channel: Channel::Web,
+                    returned_in: None,
                     channel_order_id: format!("o{target}"),
                     return_id: format!("r{i}"),
                     amount_minor: (amount * *pct as i64 / 100).max(1),

@@ -107,6 +107,41 @@ pub struct ApiJson<T> {
     pub raw: Bytes,
 }
 
+/// `ApiJson` for a body that may be left out: no body at all reads as `T::default()`.
+pub struct MaybeJson<T>(pub ApiJson<T>);
+
+impl<S, T> FromRequest<S> for MaybeJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Default,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if req.headers().contains_key(header::CONTENT_TYPE) {
+            return ApiJson::from_request(req, state).await.map(Self);
+        }
+        let raw = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "request", e.body_text()))?;
+        if !raw.is_empty() {
+            return Err(not_json());
+        }
+        Ok(Self(ApiJson {
+            value: T::default(),
+            raw,
+        }))
+    }
+}
+
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "Send the body as JSON with Content-Type: application/json.",
+    )
+}
+
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
     S: Send + Sync,
@@ -122,11 +157,7 @@ where
             .and_then(|v| v.split(';').next())
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
         if !json {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the body as JSON with Content-Type: application/json.",
-            ));
+            return Err(not_json());
         }
         let raw = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {

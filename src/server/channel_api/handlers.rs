@@ -120,8 +120,8 @@ pub struct BalanceResponse {
     pub next_tier: Option<String>,
     /// "points" (tiers by points earned) or "spend" (by whole currency units spent).
     pub tier_basis: String,
-    /// What counts towards the tiers in the program's window (calendar year or rolling 12
-    /// months), in the unit of `tier_basis`.
+    /// What counts towards the tiers in the program's window (lifetime, calendar year or
+    /// rolling 12 months), in the unit of `tier_basis`.
     pub qualifying: i64,
     /// What is still needed for the next tier, in the unit of `tier_basis`.
     pub points_to_next_tier: Option<i64>,
@@ -320,6 +320,7 @@ pub async fn record_return(
         caller.program(program_id)?;
         let input = ReturnInput {
             channel: r.order_channel.unwrap_or(caller.key.channel),
+            returned_in: Some(caller.key.channel),
             channel_order_id: r.channel_order_id,
             return_id: r.return_id,
             amount_minor: r.amount_minor,

@@ -1,7 +1,6 @@
 //! Rewards over the channel API: what a member can redeem, redeem or reserve at a checkout,
 //! confirm (use) a code, release a reservation.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +16,7 @@ use crate::server::repo::rewards;
 use crate::server::state::AppState;
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ErrorBody};
+use super::error::{ApiError, ApiJson, ErrorBody, MaybeJson};
 use super::idempotency::{require_key, run_once};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -145,43 +144,52 @@ pub async fn confirm(
     run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
         caller.require("rewards:write")?;
         check_program(state, caller, code).await?;
-        let pin = r.pin.as_deref().map(str::trim).filter(|p| !p.is_empty());
-        if pin.is_none() && caller.key.channel != Channel::Store {
-            return Err(AppError::field("pin", "Send the PIN that came with the code.").into());
-        }
+        let pin = pin_for(caller, &r)?;
         let used = rewards::use_code(&state.db, code, pin, caller.key.channel).await?;
         Ok((StatusCode::OK, used))
     })
     .await
 }
 
-/// Release a reserved (or unused) reward: the points go back to the member. With an
-/// Idempotency-Key, a retried release gets the first answer.
+/// Release a reserved (or unused) reward: the points go back to the member. Keys of the web
+/// and app channels must send the PIN, as for a confirmation (the body may be left out by a
+/// store key). With an Idempotency-Key, a retried release gets the first answer.
 #[utoipa::path(post, path = "/codes/{code}/release", tag = "rewards",
     params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    request_body = Option<CodeRequest>,
+    responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
     headers: HeaderMap,
+    body: MaybeJson<CodeRequest>,
 ) -> Response {
     let route = format!("POST /codes/{code}/release");
+    let MaybeJson(ApiJson { value: r, raw }) = body;
     let (state, caller, code) = (&state, &caller, &code);
-    run_once(
-        &state.db,
-        &caller.key,
-        &headers,
-        &route,
-        &Bytes::new(),
-        |_| async move {
-            caller.require("rewards:write")?;
-            check_program(state, caller, code).await?;
-            Ok((StatusCode::OK, rewards::release(&state.db, code, None).await?))
-        },
-    )
+    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
+        caller.require("rewards:write")?;
+        check_program(state, caller, code).await?;
+        let pin = pin_for(caller, &r)?;
+        Ok((
+            StatusCode::OK,
+            rewards::release_checked(&state.db, code, pin, None).await?,
+        ))
+    })
     .await
+}
+
+/// The PIN sent with a code; web and app keys must send one (the member is not there to
+/// show the code), store keys may leave it out.
+fn pin_for<'r>(caller: &Caller, r: &'r CodeRequest) -> Result<Option<&'r str>, ApiError> {
+    let pin = r.pin.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    if pin.is_none() && caller.key.channel != Channel::Store {
+        return Err(AppError::field("pin", "Send the PIN that came with the code.").into());
+    }
+    Ok(pin)
 }
 
 /// A key bound to one program may only handle that program's codes.

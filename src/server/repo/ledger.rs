@@ -667,7 +667,10 @@ pub async fn give_back(
             left -= give;
         }
     }
-    open_lot(conn, program, membership_id, tx_id, left, left, at).await
+    open_lot(conn, program, membership_id, tx_id, left, left, at).await?;
+    // Under the inactivity policy a lot emptied by the spend kept its old deadline; the
+    // points given back count from now, like the member's other open lots.
+    move_deadlines(conn, program, membership_id, at).await
 }
 
 /// Records what the spend `tx_id` took from each lot, for `give_back`.

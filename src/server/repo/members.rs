@@ -525,7 +525,8 @@ pub async fn resolve(db: &Db, identifier: &str, channel: Channel) -> Result<Memb
         }
     }
     let linked: Option<i64> = sqlx::query_scalar(
-        "SELECT member_id FROM member_identifiers WHERE value = $1 AND kind IN ('card', $2)",
+        "SELECT member_id FROM member_identifiers WHERE value = $1 AND kind IN ('card', $2) \
+         ORDER BY CASE WHEN kind = 'card' THEN 0 ELSE 1 END LIMIT 1",
     )
     .bind(id)
     .bind(external_kind(channel))

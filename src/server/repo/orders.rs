@@ -762,7 +762,15 @@ pub async fn record_return(
             "This order moved to another member (a merge) while the return was recorded; send it again.",
         ));
     }
-    let request_id = format!("return:{channel}:{order_id}:{return_id}");
+    // Return ids are the returning channel's own: a store's R1 and the web shop's R1 of one
+    // web order are two returns. (A return in the order's own channel keeps the id form it
+    // always had, so retries across an upgrade still match.)
+    let here = input.returned_in.unwrap_or(input.channel);
+    let request_id = if here == input.channel {
+        format!("return:{channel}:{order_id}:{return_id}")
+    } else {
+        format!("return:{channel}:{order_id}:{}:{return_id}", here.as_str())
+    };
     if let Some((tx_id, standing)) = ledger::replay(&mut tx, order.membership_id, &request_id).await? {
         let (taken, amount): (i64, Option<i64>) = sqlx::query_as(
             "SELECT CAST(COALESCE(-SUM(p.points), 0) AS BIGINT), MAX(t.amount_minor) FROM ledger_postings p \
@@ -805,7 +813,7 @@ pub async fn record_return(
     );
     let meta = Meta {
         kind: "return",
-        channel,
+        channel: here.as_str(),
         amount_minor: Some(input.amount_minor),
         reference: Some(&order_id),
         description: &description,
@@ -953,6 +961,7 @@ pub async fn record_action(
         _ => input.channel.as_str(),
     };
     let request_id = format!("event:{scope}:{event_type}:{event_id}");
+    let before_scopes = format!("event:{event_id}");
     let booking = std::sync::Arc::new(ActionBooking {
         setup,
         member_id,
@@ -965,6 +974,7 @@ pub async fn record_action(
             occurred_at: at,
         },
         request_id,
+        before_scopes,
         now,
         recorded_by,
     });
@@ -980,12 +990,17 @@ pub async fn record_action(
 /// program's "signup" rules give, once per member (a sign-up already rewarded, through any
 /// channel, gives nothing more). None when no rule rewards sign-ups.
 pub async fn welcome(db: &Db, program_id: i64, member_id: i64) -> Result<Option<EarnReceipt>, AppError> {
-    let setup = super::setup::active(db, program_id, None).await?;
-    let rewards_signups = setup
-        .rules
-        .iter()
-        .any(|r| r.conditions.event_types.iter().any(|t| t == "signup"));
-    if !rewards_signups {
+    // Only when a rule gives something for a sign-up on the web now: a booking of nothing
+    // would use up the member's one sign-up (an app-only rule, say, would then never pay).
+    let event = EarnEvent {
+        event_type: "signup".into(),
+        channel: Channel::Web,
+        store: None,
+        amount_minor: 0,
+        lines: Vec::new(),
+        occurred_at: Timestamp::now(),
+    };
+    if dry_run(db, program_id, Some(member_id), &event).await?.total <= 0 {
         return Ok(None);
     }
     let input = ActionInput {
@@ -1009,6 +1024,9 @@ struct ActionBooking {
     event: EarnEvent,
     /// The channel, event type and the channel's event id: the same event books once.
     request_id: String,
+    /// The id the event had before ids were scoped by channel and type (`event:{id}`): an
+    /// event booked before the upgrade and retried after it replays instead of booking.
+    before_scopes: String,
     now: Timestamp,
     recorded_by: Option<i64>,
 }
@@ -1024,7 +1042,11 @@ async fn book_action(
     let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
     let entry = members::enter(&mut *tx, member_id, program.id, now).await?;
     let membership_id = entry.membership_id;
-    if let Some((tx_id, _)) = ledger::replay(&mut *tx, membership_id, &b.request_id).await? {
+    let mut earlier = ledger::replay(&mut *tx, membership_id, &b.request_id).await?;
+    if earlier.is_none() {
+        earlier = ledger::replay(&mut *tx, membership_id, &b.before_scopes).await?;
+    }
+    if let Some((tx_id, _)) = earlier {
         return earlier_receipt(&mut *tx, program, member_id, membership_id, tx_id)
             .await
             .map(Step::Done);

@@ -172,9 +172,11 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
         .ok_or_else(|| AppError::not_found("Tier"))?,
     };
     tx.commit().await?;
-    // Standings follow the new thresholds at once (up and down).
+    // Standings follow the new thresholds at once: up always, down as the program's
+    // review allows (a monthly review keeps members in their tier until the 1st).
     let program = get(db, input.program_id).await?;
-    super::tiers::reevaluate_program(db, &program, Timestamp::now(), true).await?;
+    let down = program.tier_review == "continuous";
+    super::tiers::reevaluate_program(db, &program, Timestamp::now(), down).await?;
     Ok(Tier {
         id,
         program_id: input.program_id,
@@ -184,8 +186,9 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
     })
 }
 
-/// Removes a tier. Its members are re-evaluated at once and fall to the highest remaining
-/// tier they qualify for.
+/// Removes a tier. Its members (left without a tier) are re-evaluated at once and go to the
+/// highest remaining tier they qualify for; others move down only as the program's review
+/// allows.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
@@ -200,6 +203,7 @@ pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), A
     }
     tx.commit().await?;
     let program = get(db, program_id).await?;
-    super::tiers::reevaluate_program(db, &program, Timestamp::now(), true).await?;
+    let down = program.tier_review == "continuous";
+    super::tiers::reevaluate_program(db, &program, Timestamp::now(), down).await?;
     Ok(())
 }

@@ -505,13 +505,28 @@ pub async fn use_code(
     Ok(done)
 }
 
-/// Releases a reserved (or an unused issued) reward: the points go back to the wallet as a
-/// new lot, the stock and any pool code are returned, and the code can no longer be used.
+/// Releases a reserved (or an unused issued) reward: the points go back to the lots they
+/// were spent from (`ledger::give_back`), the stock is returned, and the code can no longer
+/// be used.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn release(db: &Db, code: &str, recorded_by: Option<i64>) -> Result<IssuedReward, AppError> {
+    release_checked(db, code, None, recorded_by).await
+}
+
+/// `release`, checking the code's PIN when one is given (a channel where the member is not
+/// there to show the code: anyone who saw it could otherwise cancel it).
+pub async fn release_checked(
+    db: &Db,
+    code: &str,
+    pin: Option<&str>,
+    recorded_by: Option<i64>,
+) -> Result<IssuedReward, AppError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
+    if pin.is_some_and(|p| p.trim() != issued.pin) {
+        return Err(AppError::field("pin", "The PIN does not match this code."));
+    }
     release_locked(&mut tx, &issued, membership_id, program_id, recorded_by, now).await?;
     let done = issued_by_id(&mut tx, issued.id).await?;
     tx.commit().await?;

@@ -1,6 +1,7 @@
 //! Tier standing kept on the membership: upgrades happen as soon as a booking reaches a
-//! threshold, downgrades only in the scheduled re-evaluation, and every change is recorded
-//! with its reason (and announced by webhook).
+//! threshold; downgrades in the scheduled re-evaluation, as the program's review allows
+//! (continuously, or on the 1st of each month or year), and when tiers are edited under a
+//! continuous review. Every change is recorded with its reason (and announced by webhook).
 
 use sqlx::AnyConnection;
 
