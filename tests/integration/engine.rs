@@ -1007,6 +1007,59 @@ async fn released_points_return_to_their_lots(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
+/// A confirmation or release retried with the same request id (an Idempotency-Key whose
+/// stored answer was lost) gets the code as it stands; any other request is refused.
+async fn settled_codes_answer_their_own_request_again(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let ms = membership(&db, &w).await;
+    ledger::adjust(&db, Some(w.staff_id), ms, 300, "Opening balance", "open")
+        .await
+        .unwrap();
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Tea", "100"))
+        .await
+        .unwrap();
+    let redeem = |request: &'static str| {
+        let db = db.clone();
+        let member_id = w.member_id;
+        async move {
+            rewards::redeem(&db, member_id, reward.id, Channel::Web, request, true, None)
+                .await
+                .unwrap()
+        }
+    };
+    let a = redeem("a").await;
+    let used = rewards::use_code_once(&db, &a.code, Some(&a.pin), Channel::Web, Some("req-1"))
+        .await
+        .unwrap();
+    let again = rewards::use_code_once(&db, &a.code, Some(&a.pin), Channel::Web, Some("req-1"))
+        .await
+        .unwrap();
+    assert_eq!((used.status.as_str(), again.status.as_str()), ("used", "used"));
+    for other in [Some("req-2"), None] {
+        let e = rewards::use_code_once(&db, &a.code, Some(&a.pin), Channel::Web, other)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "reward_used");
+    }
+    let b = redeem("b").await;
+    let released = rewards::release_checked(&db, &b.code, Some(&b.pin), Some("req-3"), None)
+        .await
+        .unwrap();
+    let again = rewards::release_checked(&db, &b.code, Some(&b.pin), Some("req-3"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (released.status.as_str(), again.status.as_str()),
+        ("released", "released")
+    );
+    let e = rewards::release_checked(&db, &b.code, Some(&b.pin), Some("req-4"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "reward_used");
+    assert_eq!(balance(&db, &w).await, (200, 0), "one used, one given back once");
+    assert_reconciles(&db, w.program.id).await;
+}
+
 /// Who may redeem what, and when: offer dates, tiers, channels; a code past its days.
 async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
     use chrono::{Duration, Utc};
@@ -1624,6 +1677,7 @@ on_both_backends!(
     concurrent_redemptions_never_overdraw,
     earns_and_redemptions_at_once_never_overdraw,
     reward_codes_are_used_once_and_releases_refund,
+    settled_codes_answer_their_own_request_again,
     rewards_are_offered_by_date_tier_and_channel,
     released_points_return_to_their_lots,
     adjustments_need_a_reason_and_are_audited,

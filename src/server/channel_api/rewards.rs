@@ -141,13 +141,21 @@ pub async fn confirm(
     let route = format!("POST /codes/{code}/confirm");
     let ApiJson { value: r, raw } = body;
     let (state, caller, code) = (&state, &caller, &code);
-    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
-        caller.require("rewards:write")?;
-        check_program(state, caller, code).await?;
-        let pin = pin_for(caller, &r)?;
-        let used = rewards::use_code(&state.db, code, pin, caller.key.channel).await?;
-        Ok((StatusCode::OK, used))
-    })
+    run_once(
+        &state.db,
+        &caller.key,
+        &headers,
+        &route,
+        &raw,
+        |request_id| async move {
+            caller.require("rewards:write")?;
+            check_program(state, caller, code).await?;
+            let pin = pin_for(caller, &r)?;
+            let (channel, request_id) = (caller.key.channel, request_id.as_deref());
+            let used = rewards::use_code_once(&state.db, code, pin, channel, request_id).await?;
+            Ok((StatusCode::OK, used))
+        },
+    )
     .await
 }
 
@@ -170,15 +178,21 @@ pub async fn release(
     let route = format!("POST /codes/{code}/release");
     let MaybeJson(ApiJson { value: r, raw }) = body;
     let (state, caller, code) = (&state, &caller, &code);
-    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
-        caller.require("rewards:write")?;
-        check_program(state, caller, code).await?;
-        let pin = pin_for(caller, &r)?;
-        Ok((
-            StatusCode::OK,
-            rewards::release_checked(&state.db, code, pin, None).await?,
-        ))
-    })
+    run_once(
+        &state.db,
+        &caller.key,
+        &headers,
+        &route,
+        &raw,
+        |request_id| async move {
+            caller.require("rewards:write")?;
+            check_program(state, caller, code).await?;
+            let pin = pin_for(caller, &r)?;
+            let released =
+                rewards::release_checked(&state.db, code, pin, request_id.as_deref(), None).await?;
+            Ok((StatusCode::OK, released))
+        },
+    )
     .await
 }
 

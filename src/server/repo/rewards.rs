@@ -467,6 +467,18 @@ pub async fn use_code(
     pin: Option<&str>,
     channel: Channel,
 ) -> Result<IssuedReward, AppError> {
+    use_code_once(db, code, pin, channel, None).await
+}
+
+/// `use_code` for a request with an id of its own (an API Idempotency-Key): the same request
+/// again, once the code is used, gets the code as it stands rather than "already used".
+pub async fn use_code_once(
+    db: &Db,
+    code: &str,
+    pin: Option<&str>,
+    channel: Channel,
+    request_id: Option<&str>,
+) -> Result<IssuedReward, AppError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let (issued, _, _) = lock_code(&mut tx, code).await?;
@@ -474,6 +486,9 @@ pub async fn use_code(
         if pin.trim() != issued.pin {
             return Err(AppError::field("pin", "The PIN does not match this code."));
         }
+    }
+    if issued.status == "used" && settled_by(&mut tx, issued.id, request_id).await? {
+        return Ok(issued);
     }
     match issued.status.as_str() {
         "used" | "released" => return Err(AppError::RewardUsed),
@@ -488,12 +503,13 @@ pub async fn use_code(
         });
     }
     let n = sqlx::query(
-        "UPDATE issued_rewards SET status = 'used', used_at = $1, used_channel = $2, reserved_until = NULL \
-         WHERE id = $3 AND status IN ('issued', 'reserved')",
+        "UPDATE issued_rewards SET status = 'used', used_at = $1, used_channel = $2, reserved_until = NULL, \
+         settled_request = $4 WHERE id = $3 AND status IN ('issued', 'reserved')",
     )
     .bind(now.0)
     .bind(channel.as_str())
     .bind(issued.id)
+    .bind(request_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -510,15 +526,31 @@ pub async fn use_code(
 /// be used.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn release(db: &Db, code: &str, recorded_by: Option<i64>) -> Result<IssuedReward, AppError> {
-    release_checked(db, code, None, recorded_by).await
+    release_checked(db, code, None, None, recorded_by).await
+}
+
+/// Whether the code was used or released by the request `request_id` (None: no request to
+/// compare, so no).
+async fn settled_by(conn: &mut AnyConnection, id: i64, request_id: Option<&str>) -> Result<bool, AppError> {
+    let Some(request_id) = request_id else {
+        return Ok(false);
+    };
+    let settled: Option<String> =
+        sqlx::query_scalar("SELECT settled_request FROM issued_rewards WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(settled.as_deref() == Some(request_id))
 }
 
 /// `release`, checking the code's PIN when one is given (a channel where the member is not
-/// there to show the code: anyone who saw it could otherwise cancel it).
+/// there to show the code: anyone who saw it could otherwise cancel it); the same request
+/// (`request_id`) again gets the released code as it stands.
 pub async fn release_checked(
     db: &Db,
     code: &str,
     pin: Option<&str>,
+    request_id: Option<&str>,
     recorded_by: Option<i64>,
 ) -> Result<IssuedReward, AppError> {
     let now = Timestamp::now();
@@ -526,6 +558,16 @@ pub async fn release_checked(
     let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
     if pin.is_some_and(|p| p.trim() != issued.pin) {
         return Err(AppError::field("pin", "The PIN does not match this code."));
+    }
+    if issued.status == "released" && settled_by(&mut tx, issued.id, request_id).await? {
+        return Ok(issued);
+    }
+    if let Some(request_id) = request_id {
+        sqlx::query("UPDATE issued_rewards SET settled_request = $1 WHERE id = $2")
+            .bind(request_id)
+            .bind(issued.id)
+            .execute(&mut *tx)
+            .await?;
     }
     release_locked(&mut tx, &issued, membership_id, program_id, recorded_by, now).await?;
     let done = issued_by_id(&mut tx, issued.id).await?;
