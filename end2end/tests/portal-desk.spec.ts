@@ -49,6 +49,16 @@ test("a member signs up and joins; a staff purchase appears on the portal withou
   await expect(member.getByRole("cell", { name: /ref T-1001/ })).toBeVisible();
   expect(await member.evaluate(() => (window as unknown as { __stay?: boolean }).__stay)).toBe(true);
 
+  // Enough for Silver: the tier comes at once, and the demo program's monthly review keeps it.
+  await found.getByLabel("Amount paid").fill("100.00");
+  await found.getByLabel("Receipt number (optional)").fill("T-1002");
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  await expect(card.getByTestId("balance")).not.toHaveText("125", { timeout: 15_000 });
+  await expect(card.getByTestId("tier-review")).toHaveText(
+    "You keep Silver at least until the review on the 1st of next month.",
+    { timeout: 15_000 },
+  );
+
   await memberCtx.close();
   await staffCtx.close();
 });

@@ -58,6 +58,8 @@ pub struct MembershipView {
     pub qualifying: i64,
     pub tier_basis: String,
     pub tier_window: String,
+    /// When members move down a tier: "continuous", "monthly" or "yearly".
+    pub tier_review: String,
     pub tier: Option<Tier>,
     pub next_tier: Option<Tier>,
     /// 0..=100, progress from the current tier's threshold to the next one.

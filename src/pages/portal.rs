@@ -170,6 +170,12 @@ fn membership_view(m: MembershipView) -> impl IntoView {
         ),
         None => "Top tier reached".to_string(),
     };
+    // Under a scheduled review a member keeps the tier until then, whatever happens before.
+    let review = match (m.tier_review.as_str(), &m.tier) {
+        ("monthly", Some(t)) if t.threshold_points > 0 => Some(format!("You keep {} at least until the review on the 1st of next month.", t.name)),
+        ("yearly", Some(t)) if t.threshold_points > 0 => Some(format!("You keep {} at least until the review on 1 January.", t.name)),
+        _ => None,
+    };
     let label = format!("Progress to next tier: {}%", m.progress_pct);
     view! {
         <section class="card membership" aria-label=m.program_name.clone()>
@@ -194,6 +200,7 @@ fn membership_view(m: MembershipView) -> impl IntoView {
             </p>
             <progress max="100" value=m.progress_pct aria-label=label></progress>
             <p class="muted">{progress}</p>
+            {review.map(|r| view! { <p class="muted" data-testid="tier-review">{r}</p> })}
         </section>
     }
 }
