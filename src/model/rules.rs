@@ -28,6 +28,12 @@ impl Channel {
         }
     }
 
+    /// Whether the member is there in person (a store's till): a code or card shown at the
+    /// counter needs no PIN or security code; online, anyone could type a number.
+    pub fn in_person(self) -> bool {
+        self == Channel::Store
+    }
+
     /// The channel with this wire name, if any (exact, lowercase).
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)

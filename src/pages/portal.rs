@@ -172,8 +172,14 @@ fn membership_view(m: MembershipView) -> impl IntoView {
     };
     // Under a scheduled review a member keeps the tier until then, whatever happens before.
     let review = match (m.tier_review.as_str(), &m.tier) {
-        ("monthly", Some(t)) if t.threshold_points > 0 => Some(format!("You keep {} at least until the review on the 1st of next month.", t.name)),
-        ("yearly", Some(t)) if t.threshold_points > 0 => Some(format!("You keep {} at least until the review on 1 January.", t.name)),
+        ("monthly", Some(t)) if t.threshold_points > 0 => Some(format!(
+            "You keep {} at least until the review on the 1st of next month.",
+            t.name
+        )),
+        ("yearly", Some(t)) if t.threshold_points > 0 => Some(format!(
+            "You keep {} at least until the review on 1 January.",
+            t.name
+        )),
         _ => None,
     };
     let label = format!("Progress to next tier: {}%", m.progress_pct);

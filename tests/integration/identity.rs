@@ -220,10 +220,10 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     members::link_identifier(
         &db,
         dup.id,
-        "external:web",
+        Channel::Web,
+        "external",
         &format!("cust-{}", dup.id),
         None,
-        false,
     )
     .await
     .unwrap();

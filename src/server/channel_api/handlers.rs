@@ -498,13 +498,8 @@ pub async fn link_identifier(
     caller.require("members:write")?;
     let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
     in_scope(&state, &caller, &member).await?;
-    let kind = match body.value.kind.as_str() {
-        "external" => members::external_kind(caller.key.channel),
-        "card" => "card".to_string(),
-        _ => return Err(crate::error::AppError::field("kind", "Use \"external\" or \"card\".").into()),
-    };
-    let card_in_hand = caller.key.channel == Channel::Store;
-    let code = body.value.security_code.as_deref();
-    members::link_identifier(&state.db, member.id, &kind, &body.value.value, code, card_in_hand).await?;
+    let r = &body.value;
+    let code = r.security_code.as_deref();
+    members::link_identifier(&state.db, member.id, caller.key.channel, &r.kind, &r.value, code).await?;
     member_response(&state, &caller, member).await
 }

@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::model::reward::{IssuedReward, Offer};
-use crate::model::rules::Channel;
 use crate::server::repo::members;
 use crate::server::repo::rewards;
 use crate::server::state::AppState;
@@ -200,7 +199,7 @@ pub async fn release(
 /// show the code), store keys may leave it out.
 fn pin_for<'r>(caller: &Caller, r: &'r CodeRequest) -> Result<Option<&'r str>, ApiError> {
     let pin = r.pin.as_deref().map(str::trim).filter(|p| !p.is_empty());
-    if pin.is_none() && caller.key.channel != Channel::Store {
+    if pin.is_none() && !caller.key.channel.in_person() {
         return Err(AppError::field("pin", "Send the PIN that came with the code.").into());
     }
     Ok(pin)

@@ -1046,10 +1046,7 @@ pub async fn adjust_by(
         )
         .await?;
         move_deadlines(&mut tx, &program, membership_id, now).await?;
-        let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
-            .bind(membership_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let member_id = super::members::member_of(&mut tx, membership_id).await?;
         let data = serde_json::json!({
             "member_id": member_id,
             "membership_id": membership_id,

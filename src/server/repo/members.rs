@@ -539,8 +539,18 @@ pub async fn resolve(db: &Db, identifier: &str, channel: Channel) -> Result<Memb
     }
 }
 
+/// The member a membership belongs to.
+pub async fn member_of(conn: &mut AnyConnection, membership_id: i64) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
+            .bind(membership_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
 /// The identifier kind of a channel's own customer ids.
-pub fn external_kind(channel: Channel) -> String {
+fn external_kind(channel: Channel) -> String {
     format!("external:{}", channel.as_str())
 }
 
@@ -590,31 +600,35 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
     Err(AppError::Internal)
 }
 
-/// Links another identifier to a member: a channel's own customer id ("external:web") or an
-/// extra physical card ("card", Luhn-checked). An identifier names one member only.
+/// Links another identifier to a member, for `channel`: its own customer id (`kind`
+/// "external", stored as "external:<channel>") or an extra physical card ("card",
+/// Luhn-checked). An identifier names one member only. A printed card (its holder's points
+/// move over) needs the `security_code` printed on it unless the channel sees the card in
+/// person (`Channel::in_person`).
 #[tracing::instrument(skip(db), err(level = "debug"))]
-/// A printed card (its holder's points move over) needs the `security_code` printed on it
-/// when `card_in_hand` is false: a web shop or app, where anyone can type a number.
 pub async fn link_identifier(
     db: &Db,
     member_id: i64,
+    channel: Channel,
     kind: &str,
     value: &str,
     security_code: Option<&str>,
-    card_in_hand: bool,
 ) -> Result<(), AppError> {
     let value = value.trim();
-    let value = match kind {
-        "card" => card::normalize(value)
-            .ok_or_else(|| AppError::field("value", "That is not a valid card number."))?,
-        k if k.starts_with("external:") => {
+    let (kind, value) = match kind {
+        "card" => (
+            "card".to_string(),
+            card::normalize(value)
+                .ok_or_else(|| AppError::field("value", "That is not a valid card number."))?,
+        ),
+        "external" => {
             if value.is_empty() || value.len() > 64 || !value.chars().all(|c| c.is_ascii_graphic()) {
                 return Err(AppError::field(
                     "value",
                     "Use 1 to 64 letters, digits or punctuation.",
                 ));
             }
-            value.to_string()
+            (external_kind(channel), value.to_string())
         }
         _ => return Err(AppError::field("kind", "Use \"card\" or \"external\".")),
     };
@@ -622,7 +636,7 @@ pub async fn link_identifier(
     if kind == "card" && super::cards::holder(db, &value).await?.is_some() {
         // A printed card: linking it brings over what was collected on it.
         let security_code = security_code.map(str::trim).filter(|c| !c.is_empty());
-        if security_code.is_none() && !card_in_hand {
+        if security_code.is_none() && !channel.in_person() {
             return Err(AppError::field(
                 "security_code",
                 "Send the security code printed on the card.",
@@ -634,10 +648,6 @@ pub async fn link_identifier(
     }
     // Email, phone and primary card numbers resolve first: the value must not name another
     // member (an external id only among its own channel's; any channel's finds cards).
-    let channel = Channel::ALL
-        .into_iter()
-        .find(|c| external_kind(*c) == kind)
-        .unwrap_or(Channel::Store);
     match resolve(db, &value, channel).await {
         Ok(m) if m.id == member_id => return Ok(()),
         Ok(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
@@ -650,7 +660,7 @@ pub async fn link_identifier(
          ON CONFLICT (kind, value) DO NOTHING RETURNING member_id",
     )
     .bind(member_id)
-    .bind(kind)
+    .bind(&kind)
     .bind(&value)
     .bind(Timestamp::now().0)
     .fetch_optional(&mut *tx)
@@ -661,7 +671,7 @@ pub async fn link_identifier(
         None => {
             let owner: Option<i64> =
                 sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = $1 AND value = $2")
-                    .bind(kind)
+                    .bind(&kind)
                     .bind(&value)
                     .fetch_optional(&db.pool)
                     .await?;

@@ -746,10 +746,7 @@ pub async fn record_return(
     let order = find_order(&mut tx, program.id, channel, &order_id)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
-    let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
-        .bind(order.membership_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let member_id = members::member_of(&mut tx, order.membership_id).await?;
     ledger::lock(&mut tx, order.membership_id).await?;
     // Read again under the member's lock: a concurrent return of the same order may have
     // committed while we waited, and its figures decide what is left to take back.

@@ -172,11 +172,7 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
         .ok_or_else(|| AppError::not_found("Tier"))?,
     };
     tx.commit().await?;
-    // Standings follow the new thresholds at once: up always, down as the program's
-    // review allows (a monthly review keeps members in their tier until the 1st).
-    let program = get(db, input.program_id).await?;
-    let down = program.tier_review == "continuous";
-    super::tiers::reevaluate_program(db, &program, Timestamp::now(), down).await?;
+    reevaluate_after_edit(db, input.program_id).await?;
     Ok(Tier {
         id,
         program_id: input.program_id,
@@ -202,6 +198,13 @@ pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), A
         return Err(AppError::not_found("Tier"));
     }
     tx.commit().await?;
+    reevaluate_after_edit(db, program_id).await
+}
+
+/// After its tiers changed, standings follow the new thresholds at once: up always, down as
+/// the program's review allows (a monthly review keeps members in their tier until the 1st;
+/// members of a deleted tier have none, so they go up to the tier they qualify for).
+async fn reevaluate_after_edit(db: &Db, program_id: i64) -> Result<(), AppError> {
     let program = get(db, program_id).await?;
     let down = program.tier_review == "continuous";
     super::tiers::reevaluate_program(db, &program, Timestamp::now(), down).await?;

@@ -482,11 +482,7 @@ pub async fn use_code_once(
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let (issued, _, _) = lock_code(&mut tx, code).await?;
-    if let Some(pin) = pin {
-        if pin.trim() != issued.pin {
-            return Err(AppError::field("pin", "The PIN does not match this code."));
-        }
-    }
+    check_pin(&issued, pin)?;
     if issued.status == "used" && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
@@ -529,6 +525,16 @@ pub async fn release(db: &Db, code: &str, recorded_by: Option<i64>) -> Result<Is
     release_checked(db, code, None, None, recorded_by).await
 }
 
+/// The code's PIN, when one is given (without one, the caller decided none is needed).
+fn check_pin(issued: &IssuedReward, pin: Option<&str>) -> Result<(), AppError> {
+    match pin {
+        Some(pin) if pin.trim() != issued.pin => {
+            Err(AppError::field("pin", "The PIN does not match this code."))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether the code was used or released by the request `request_id` (None: no request to
 /// compare, so no).
 async fn settled_by(conn: &mut AnyConnection, id: i64, request_id: Option<&str>) -> Result<bool, AppError> {
@@ -556,31 +562,34 @@ pub async fn release_checked(
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
-    if pin.is_some_and(|p| p.trim() != issued.pin) {
-        return Err(AppError::field("pin", "The PIN does not match this code."));
-    }
+    check_pin(&issued, pin)?;
     if issued.status == "released" && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
-    if let Some(request_id) = request_id {
-        sqlx::query("UPDATE issued_rewards SET settled_request = $1 WHERE id = $2")
-            .bind(request_id)
-            .bind(issued.id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    release_locked(&mut tx, &issued, membership_id, program_id, recorded_by, now).await?;
+    release_locked(
+        &mut tx,
+        &issued,
+        membership_id,
+        program_id,
+        recorded_by,
+        request_id,
+        now,
+    )
+    .await?;
     let done = issued_by_id(&mut tx, issued.id).await?;
     tx.commit().await?;
     Ok(done)
 }
 
+/// `request_id`: the request that releases it, kept on the code (`settled_by`).
+#[allow(clippy::too_many_arguments)]
 async fn release_locked(
     tx: &mut AnyConnection,
     issued: &IssuedReward,
     membership_id: i64,
     program_id: i64,
     recorded_by: Option<i64>,
+    request_id: Option<&str>,
     now: Timestamp,
 ) -> Result<(), AppError> {
     if !matches!(issued.status.as_str(), "reserved" | "issued") {
@@ -593,9 +602,11 @@ async fn release_locked(
         return Err(AppError::RewardExpired);
     }
     let n = sqlx::query(
-        "UPDATE issued_rewards SET status = 'released', reserved_until = NULL WHERE id = $1 AND status IN ('reserved', 'issued')",
+        "UPDATE issued_rewards SET status = 'released', reserved_until = NULL, settled_request = $2 \
+         WHERE id = $1 AND status IN ('reserved', 'issued')",
     )
     .bind(issued.id)
+    .bind(request_id)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -685,7 +696,7 @@ pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, 
             Err(e) => return Err(e),
         };
         if issued.status == "reserved" && issued.reserved_until.is_some_and(|t| t <= now.0) {
-            release_locked(&mut tx, &issued, membership_id, program_id, None, now).await?;
+            release_locked(&mut tx, &issued, membership_id, program_id, None, None, now).await?;
             n += 1;
         }
         tx.commit().await?;

@@ -301,10 +301,7 @@ async fn add(
             at,
         )
         .await?;
-        let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
-            .bind(membership_id)
-            .fetch_one(&mut *conn)
-            .await?;
+        let member_id = super::members::member_of(conn, membership_id).await?;
         super::rewards::announce_issued(conn, member_id, program_id, &reward, &issued, at).await?;
         codes.push(issued.code);
     }

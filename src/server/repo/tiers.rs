@@ -218,10 +218,7 @@ async fn change(
     .bind(now.0)
     .execute(&mut *conn)
     .await?;
-    let member_id: i64 = sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
-        .bind(membership_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let member_id = super::members::member_of(conn, membership_id).await?;
     let data = serde_json::json!({
         "member_id": member_id,
         "program_id": program.id,
