@@ -1,6 +1,7 @@
 //! Server functions, one file per domain. Each is thin: check the caller's role, call the
 //! server code, return `AppError` on failure. Endpoints are named so URLs stay stable.
 
+pub mod approvals;
 pub mod auth;
 pub mod cards;
 pub mod catalog;

@@ -61,6 +61,7 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("manage/programs/:id/rewards") view=pages::manage::rewards::RewardsPage ssr=SsrMode::Async />
                     <Route path=path!("manage/programs/:id/rules") view=pages::manage::rules::RulesPage ssr=SsrMode::Async />
                     <Route path=path!("manage/cards") view=pages::manage::cards::CardsPage ssr=SsrMode::Async />
+                    <Route path=path!("manage/approvals") view=pages::manage::approvals::ApprovalsPage ssr=SsrMode::Async />
                     <Route path=path!("manage/users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />
                     <Route path=path!("manage/keys") view=pages::manage::keys::KeysPage ssr=SsrMode::Async />
                     <Route path=path!("manage/webhooks") view=pages::manage::hooks::HooksPage ssr=SsrMode::Async />

@@ -1,11 +1,13 @@
 //! Pure rules, compiled for the server and the browser alike, each with unit tests beside it.
 
+pub mod adjustments;
 pub mod birthdays;
 pub mod card;
 pub mod currency;
 pub mod dates;
 pub mod earning;
 pub mod forms;
+pub mod identifier;
 pub mod rule_form;
 pub mod rules;
 pub mod tiers;

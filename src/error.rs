@@ -32,6 +32,11 @@ pub enum AppError {
     },
     #[error("{message}")]
     Conflict { message: String },
+    /// A passing clash with another request in flight (a merge, a lock held too long, the
+    /// same Idempotency-Key still running): nothing was written, and the same request sent
+    /// again shortly is expected to go through. Unlike `Conflict`, never a lasting answer.
+    #[error("{message}")]
+    TryAgain { message: String },
     /// The program exists but is switched off: it takes no earnings or redemptions.
     #[error("This program is not active.")]
     ProgramInactive,
@@ -66,6 +71,12 @@ impl AppError {
         }
     }
 
+    pub fn try_again(message: impl Into<String>) -> Self {
+        Self::TryAgain {
+            message: message.into(),
+        }
+    }
+
     /// A single-field validation error.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
@@ -87,6 +98,7 @@ impl AppError {
             Self::NotFound { .. } => "not_found",
             Self::Validation { .. } => "validation",
             Self::Conflict { .. } => "conflict",
+            Self::TryAgain { .. } => "try_again",
             Self::InsufficientPoints { .. } => "insufficient_points",
             Self::ProgramInactive => "program_inactive",
             Self::RewardUsed => "reward_used",
@@ -105,6 +117,7 @@ impl AppError {
             Self::NotFound { .. } => 404,
             Self::Validation { .. } | Self::Request { .. } => 400,
             Self::Conflict { .. }
+            | Self::TryAgain { .. }
             | Self::InsufficientPoints { .. }
             | Self::ProgramInactive
             | Self::RewardUsed

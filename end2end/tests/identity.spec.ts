@@ -1,6 +1,6 @@
 import { expect, test, type Locator, type Page } from "@playwright/test";
 import { demo, hydrated, unique } from "./helpers";
-import { PROGRAM, findMember, openCards, pagesPerTest, recordPurchase, signInAtDesk, signUpAndJoin } from "./journeys";
+import { PROGRAM, findMember, openCards, pagesPerTest, recordPurchase, signInAtDesk, signUpAndJoin, startCard } from "./journeys";
 
 type PrintedCard = { number: string; code: string };
 
@@ -97,7 +97,7 @@ test("staff find an unregistered printed card at the desk and record a purchase 
 
   const staff = await open(browser);
   await signInAtDesk(staff);
-  const found = await findMember(staff, card.number, holder);
+  const found = await startCard(staff, card.number, holder);
   await expect(found.getByText("Unregistered card", { exact: true })).toBeVisible();
   await expect(found.getByText("0 Stars", { exact: true })).toBeVisible();
   // Only registered members get cards linked or duplicates merged into them.
@@ -116,7 +116,7 @@ test("a member registers a printed card with its security code and gets what it 
   // The card is used at the till before anyone registers it.
   const staff = await open(browser);
   await signInAtDesk(staff);
-  const points = await recordPurchase(staff, await findMember(staff, card.number, holder), holder, "8.00");
+  const points = await recordPurchase(staff, await startCard(staff, card.number, holder), holder, "8.00");
 
   const member = await open(browser);
   const name = unique("Reg ");

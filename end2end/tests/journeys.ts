@@ -45,17 +45,30 @@ export async function findMember(staff: Page, query: string, name: string): Prom
   return found;
 }
 
+/** Searches the desk for a printed card nobody has used yet: the search only says so (a read
+ * never opens an account), and staff open its account on purpose. Returns its member card. */
+export async function startCard(staff: Page, number: string, holder: string): Promise<Locator> {
+  await staff.getByLabel("Find a member").fill(number);
+  await staff.getByRole("button", { name: "Find" }).click();
+  const unused = staff.getByRole("region", { name: "Unused printed card" });
+  await expect(unused).toContainText("has not been used yet");
+  await unused.getByRole("button", { name: "Open the card's account" }).click();
+  const found = staff.getByRole("region", { name: `Member ${holder}`, exact: true });
+  await expect(found).toBeVisible();
+  return found;
+}
+
 /** Records a purchase in the demo program on the member card `found`; returns the points earned. */
 export async function recordPurchase(staff: Page, found: Locator, name: string, amount: string): Promise<number> {
   // Role, not label: the hand adjustment (closed, so hidden) has a "Program" select too.
   await found.getByRole("combobox", { name: "Program", exact: true }).selectOption({ label: `${PROGRAM} (EUR)` });
   await found.getByLabel("Amount paid").fill(amount);
   await found.getByRole("button", { name: "Record purchase" }).click();
-  const receipt = staff.getByRole("heading", { name: new RegExp(`^\\+\\d+ Stars for ${name}$`) });
+  const receipt = staff.getByRole("heading", { name: new RegExp(`^\\+\\d+ Stars for ${name} in ${PROGRAM}$`) });
   await expect(receipt).toBeVisible();
   const points = Number(/^\+(\d+)/.exec((await receipt.textContent())!.trim())![1]);
   expect(points).toBeGreaterThan(0);
-  await expect(staff.getByText(`New balance: ${points} Stars`)).toBeVisible();
+  await expect(staff.getByText(`${PROGRAM} balance: ${points} Stars`)).toBeVisible();
   // The member card is drawn afresh with the new balance: safe to type into it now.
   await expect(found.getByText(`${points} Stars`, { exact: true })).toBeVisible();
   return points;

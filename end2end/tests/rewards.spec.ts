@@ -27,7 +27,7 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
   await expect(found.getByRole("button", { name: "Redeem Free filter coffee" })).toBeDisabled();
   await found.getByLabel("Amount paid").fill("12.50");
   await found.getByRole("button", { name: "Record purchase" }).click();
-  await expect(staff.getByRole("heading", { name: "+125 Stars for Rae Reward" })).toBeVisible();
+  await expect(staff.getByRole("heading", { name: "+125 Stars for Rae Reward in Café Aurora Rewards" })).toBeVisible();
 
   // Redeem: points spent, a code and PIN handed out.
   const redeem = found.getByRole("button", { name: "Redeem Free filter coffee" });
@@ -37,11 +37,11 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
   await expect(receipt).toBeVisible();
   const text = (await receipt.textContent())!;
   const code = text.match(/RW-[A-Z0-9]{4}-[A-Z0-9]{4}/)![0];
-  const pin = text.match(/PIN\s*(\d{4})/)![1];
+  const pin = text.match(/PIN\s*(\d{6})/)![1];
 
   // The member shows the code at the till: staff check the PIN and use it, once.
   await staff.getByLabel("Reward code").fill(code);
-  await staff.getByLabel("PIN").fill(pin === "0000" ? "1111" : "0000");
+  await staff.getByLabel("PIN").fill(pin === "000000" ? "111111" : "000000");
   await staff.getByRole("button", { name: "Use code" }).click();
   await expect(staff.getByText("The PIN does not match this code.")).toBeVisible();
   await staff.getByLabel("PIN").fill(pin);

@@ -15,7 +15,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<SessionUser, AppError> {
     use crate::domain::validate::MAX_PASSWORD_CHARS;
-    use crate::server::auth::{guard, password as pw};
+    use crate::server::auth::{guard, password as pw, ratelimit};
     use crate::server::repo::users;
     use std::time::Instant;
 
@@ -23,14 +23,15 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
     let parts = guard::request_parts()?;
     let addr = guard::client_address(&parts, state.config.trust_proxy);
     let email = email.trim().to_lowercase();
-    if let Err(secs) = state.login_limiter.check(&email, &addr, Instant::now()) {
+    let limits = ratelimit::sign_in(&email, &addr);
+    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
         tracing::warn!(%addr, "sign-in slowed down");
         return Err(guard::reject(AppError::RateLimited {
             retry_after_secs: secs,
         }));
     }
     // One check per account at a time: a burst of parallel guesses waits its turn.
-    let Some(_checking) = state.login_limiter.begin(&email) else {
+    let Some(_checking) = state.throttle.begin(&limits[1]) else {
         return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
     };
     let creds = if email.is_empty() {
@@ -43,14 +44,14 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
         && pw::verify(password, creds.as_ref().map(|c| c.password_hash.clone())).await;
     match creds {
         Some(c) if ok && !c.disabled => {
-            state.login_limiter.record_success(&email);
+            state.throttle.clear(&limits[0]);
             guard::start_session(&state, &parts, c.user.id).await?;
             tracing::info!(user_id = c.user.id, "signed in");
             leptos_axum::redirect(c.user.role.home());
             Ok(c.user)
         }
         _ => {
-            state.login_limiter.record_failure(&email, &addr, Instant::now());
+            state.throttle.record_failure(&limits, Instant::now());
             tracing::info!(%addr, "failed sign-in");
             Err(guard::reject(AppError::InvalidCredentials))
         }

@@ -15,16 +15,24 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{members, merges, programs, rewards, stamps};
+    use crate::server::repo::{cards, members, merges, programs, rewards, stamps, users};
     use rand::Rng;
 
-    guard::require(Role::can_use_desk).await?;
+    let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let found = if query.trim().is_empty() {
         Vec::new()
     } else {
         members::find(&db, &query).await.map_err(guard::reject)?
     };
+    // A printed card nobody has used yet: a search does not open its account (reads do
+    // not write); the desk offers to.
+    let mut unused_card = None;
+    if let (true, Some(number)) = (found.is_empty(), crate::domain::card::normalize(&query)) {
+        if let Some((None, program_id)) = cards::holder_of(&db, &number).await? {
+            unused_card = Some((number, programs::get(&db, program_id).await?.name));
+        }
+    }
     let mut out = Vec::with_capacity(found.len());
     for member in found {
         let memberships = members::memberships(&db, member.id).await?;
@@ -54,9 +62,28 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     let nonce = format!("{:016x}", rand::thread_rng().r#gen::<u64>());
     Ok(DeskResults {
         members: out,
-        programs: programs::list(&db).await?,
+        programs: programs::list(&db).await?.into_iter().filter(|p| p.active).collect(),
         nonce,
+        last_program_id: users::desk_program(&db, staff.id).await?,
+        unused_card,
     })
+}
+
+/// Opens the account of a printed card nobody has used yet (its holder, enrolled in the
+/// card's program), so staff can record its first purchase.
+#[server(endpoint = "start_card")]
+pub async fn start_card(card_number: String) -> Result<(), AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    use crate::server::repo::cards;
+    guard::require(Role::can_use_desk).await?;
+    let db = guard::state()?.db;
+    let number = crate::domain::card::normalize(&card_number)
+        .ok_or_else(|| guard::reject(AppError::field("card_number", "That is not a valid card number.")))?;
+    match cards::holder(&db, &number).await? {
+        Some(_) => Ok(()),
+        None => Err(guard::reject(AppError::not_found("Printed card"))),
+    }
 }
 
 #[server(endpoint = "record_purchase")]
@@ -135,34 +162,49 @@ pub async fn use_reward_code(input: UseCodeInput) -> Result<IssuedReward, AppErr
         .map_err(guard::reject)
 }
 
-/// Gives or takes points by hand, with a reason kept in the ledger.
+/// Gives or takes points by hand, with a reason kept in the ledger. Over the program's
+/// limit a staff member's adjustment waits for an admin (Manage → Approvals).
 #[server(endpoint = "adjust_points")]
 pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError> {
-    use crate::domain::{forms, validate};
+    use crate::domain::{adjustments, forms, validate};
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{ledger, members};
+    use crate::server::repo::approvals::{self, Adjusted, Requester};
+    use crate::server::repo::members;
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let request_id = forms::request_id(&input.request_id).map_err(guard::reject)?;
-    let points = validate::integer(&input.points, -10_000_000, 10_000_000)
+    let max = adjustments::MAX_POINTS;
+    let points = validate::integer(&input.points, -max, max)
         .map_err(|m| guard::reject(AppError::field("points", m)))?;
     let membership_id = members::membership_id(&db, input.member_id, input.program_id)
         .await
         .map_err(guard::reject)?;
-    let (_, standing) = ledger::adjust(
-        &db,
-        Some(staff.id),
-        membership_id,
-        points,
-        &input.reason,
-        &request_id,
-    )
-    .await
-    .map_err(guard::reject)?;
-    Ok(AdjustReceipt {
-        points,
-        balance: standing.balance,
+    let by = Requester::Staff {
+        user_id: staff.id,
+        admin: staff.role == Role::Admin,
+    };
+    let adjusted = approvals::adjust(&db, by, membership_id, points, &input.reason, &request_id)
+        .await
+        .map_err(guard::reject)?;
+    Ok(match adjusted {
+        Adjusted::Booked { standing, .. } => AdjustReceipt {
+            points,
+            balance: standing.balance,
+            awaiting_approval: false,
+        },
+        Adjusted::AwaitingApproval { .. } => {
+            let balance = members::memberships(&db, input.member_id)
+                .await?
+                .into_iter()
+                .find(|m| m.membership_id == membership_id)
+                .map_or(0, |m| m.balance);
+            AdjustReceipt {
+                points,
+                balance,
+                awaiting_approval: true,
+            }
+        }
     })
 }
 

@@ -88,6 +88,7 @@ pub async fn link_my_card(
     input: crate::model::card::LinkMyCardInput,
 ) -> Result<crate::model::card::LinkedCard, AppError> {
     use crate::server::auth::guard;
+    use crate::server::auth::ratelimit::Limit;
     let (db, member) = guard::require_member().await?;
     if input.security_code.trim().is_empty() {
         return Err(guard::reject(AppError::field(
@@ -95,24 +96,22 @@ pub async fn link_my_card(
             "Enter the code under the card's scratch panel.",
         )));
     }
-    // Wrong security codes are throttled per card and per address like failed sign-ins, so
-    // the 6-digit code cannot be guessed.
+    // Wrong security codes are counted per card in the database (`cards::link`, which
+    // locks the card after a few), and per member and per address here, so a member cannot
+    // try one code on many cards either.
     let state = guard::state()?;
     let addr = guard::client_address(&guard::request_parts()?, state.config.trust_proxy);
-    let card_key = format!(
-        "card:{}",
-        crate::domain::card::normalize(&input.card_number).unwrap_or_default()
-    );
-    if let Err(secs) = state
-        .login_limiter
-        .check(&card_key, &addr, std::time::Instant::now())
-    {
+    let limits = [
+        Limit::new(format!("member-codes:{}", member.id), 10),
+        Limit::new(format!("address:{addr}"), 20),
+    ];
+    if let Err(secs) = state.throttle.check(&limits, std::time::Instant::now()) {
         return Err(guard::reject(AppError::RateLimited {
             retry_after_secs: secs,
         }));
     }
-    // One guess at a time per card: parallel guesses cannot all pass the check above.
-    let Some(_checking) = state.login_limiter.begin(&card_key) else {
+    // One guess at a time per member: parallel guesses cannot all pass the check above.
+    let Some(_checking) = state.throttle.begin(&limits[0]) else {
         return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
     };
     let linked = crate::server::repo::cards::link(
@@ -125,9 +124,7 @@ pub async fn link_my_card(
     .await;
     if let Err(e) = &linked {
         if e.field_message("security_code").is_some() {
-            state
-                .login_limiter
-                .record_failure(&card_key, &addr, std::time::Instant::now());
+            state.throttle.record_failure(&limits, std::time::Instant::now());
         }
     }
     linked.map_err(guard::reject)

@@ -42,9 +42,32 @@ pub fn parse_birth_date(input: &str, today: NaiveDate) -> Result<Option<String>,
     Ok(Some(date.format("%Y-%m-%d").to_string()))
 }
 
+/// How long before a birthday its date must be on file to be celebrated that year.
+pub const LEAD_DAYS: i64 = 30;
+
+/// Whether a birthday on the day starting at `day_starts_at` is celebrated for a date of
+/// birth given (or last changed) at `set_at`: only one on file `LEAD_DAYS` before, so a
+/// date typed, or changed, shortly before (or on) the day waits for next year, and nobody
+/// can collect the birthday award on demand. Dates given before this was recorded (None)
+/// count.
+pub fn celebrated(set_at: Option<i64>, day_starts_at: i64) -> bool {
+    set_at.is_none_or(|t| t <= day_starts_at - LEAD_DAYS * 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_birthdays_on_file_a_month_before_are_celebrated() {
+        let day = 86_400;
+        let starts = 1_767_225_600;
+        assert!(celebrated(None, starts));
+        assert!(celebrated(Some(starts - 30 * day), starts));
+        assert!(!celebrated(Some(starts - 30 * day + 1), starts));
+        assert!(!celebrated(Some(starts - day), starts), "typed the day before");
+        assert!(!celebrated(Some(starts + 3 * day), starts), "typed during the catch-up week");
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

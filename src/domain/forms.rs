@@ -29,6 +29,8 @@ pub struct ValidProgram {
     pub allow_negative: Option<bool>,
     /// None: keep the current setting.
     pub active: Option<bool>,
+    /// None: no limit.
+    pub adjust_limit: Option<i64>,
 }
 
 /// A yes/no select: Some(true/false), None when absent, an error otherwise.
@@ -119,6 +121,13 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
     );
     let allow_negative = yes_no(&mut v, "allow_negative", &input.allow_negative);
     let active = yes_no(&mut v, "active", &input.active);
+    let adjust_limit = match input.adjust_limit.trim() {
+        "" => None,
+        typed => v.check(
+            "adjust_limit",
+            validate::integer(typed, 1, super::adjustments::MAX_POINTS),
+        ),
+    };
     v.finish()?;
     Ok(ValidProgram {
         expiry_mode: expiry_mode.unwrap_or_default(),
@@ -129,6 +138,7 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
         tier_review: tier_review.unwrap_or_default(),
         allow_negative,
         active,
+        adjust_limit,
         name: name.unwrap_or_default(),
         currency_name: currency_name.unwrap_or_default(),
         currency_code: currency_code.unwrap_or_default(),
@@ -261,6 +271,7 @@ mod tests {
             expiry_mode: "fixed".into(),
             expiry_months: "0".into(),
             pending_days: "-1".into(),
+            adjust_limit: "0".into(),
             ..ProgramInput::default()
         })
         .unwrap_err();
@@ -271,6 +282,7 @@ mod tests {
             "points_per_unit",
             "expiry_months",
             "pending_days",
+            "adjust_limit",
         ] {
             assert!(err.field_message(f).is_some(), "{f}");
         }

@@ -181,6 +181,19 @@ pub fn reference(input: &str) -> Result<Option<String>, String> {
     Ok(Some(s.to_string()))
 }
 
+/// A receipt number typed at the desk, which is the purchase's order id: empty means none;
+/// otherwise 1 to 64 letters, digits or punctuation, as a till's order ids are.
+pub fn receipt_number(input: &str) -> Result<Option<String>, String> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.len() > 64 || !s.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("Type the receipt number as printed: up to 64 letters, digits or dashes, no spaces.".into());
+    }
+    Ok(Some(s.to_string()))
+}
+
 /// ISO code from the supported list.
 pub fn currency_code(input: &str) -> Result<String, String> {
     let s = input.trim().to_uppercase();

@@ -126,6 +126,10 @@ pub struct PurchaseInput {
 pub struct PurchaseReceipt {
     pub transaction_id: i64,
     pub member_name: String,
+    /// The program the purchase was booked in.
+    pub program_name: String,
+    /// The receipt number, the purchase's order id (none: the desk made one).
+    pub reference: Option<String>,
     pub points: i64,
     /// True when the points are held for the program's return window.
     pub pending: bool,
@@ -144,6 +148,10 @@ pub struct DeskResults {
     pub members: Vec<DeskMember>,
     pub programs: Vec<Program>,
     pub nonce: String,
+    /// The program this desk user last booked in: the purchase form starts there.
+    pub last_program_id: Option<i64>,
+    /// A printed card nobody has used yet matched the search: (card number, program name).
+    pub unused_card: Option<(String, String)>,
 }
 
 /// The desk's manual adjustment form.
@@ -161,4 +169,27 @@ pub struct AdjustInput {
 pub struct AdjustReceipt {
     pub points: i64,
     pub balance: i64,
+    /// Over the program's limit: nothing moved yet, an admin decides (Manage → Approvals).
+    pub awaiting_approval: bool,
+}
+
+/// An adjustment over its program's limit, waiting for an admin or decided by one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct AdjustmentRequest {
+    pub id: i64,
+    pub program_name: String,
+    pub currency_name: String,
+    pub member_id: i64,
+    pub member_name: String,
+    pub card_number: String,
+    pub points: i64,
+    pub reason: String,
+    pub requested_by: Option<String>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    pub requested_at: Timestamp,
+    /// "pending", "approved" or "rejected".
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
 }

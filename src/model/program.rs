@@ -37,6 +37,9 @@ pub struct Program {
     pub tier_review: String,
     /// The last scheduled review of the tiers (epoch seconds), if any.
     pub tiers_reviewed_at: Option<i64>,
+    /// The most points staff or a channel may adjust by hand at once; above it an admin
+    /// approves. None: no limit below the absolute 10,000,000.
+    pub adjust_limit: Option<i64>,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
@@ -109,6 +112,9 @@ pub struct ProgramInput {
     /// "yes" (active) or "no" (paused); absent keeps the current setting (new programs start active).
     #[serde(default)]
     pub active: Option<String>,
+    /// Largest adjustment without an admin's approval, in points; empty for no limit.
+    #[serde(default)]
+    pub adjust_limit: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

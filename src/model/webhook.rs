@@ -6,10 +6,18 @@ use super::time::Timestamp;
 
 /// Events an endpoint can subscribe to.
 pub const WEBHOOK_EVENTS: &[(&str, &str)] = &[
+    (
+        "points.changed",
+        "Any change of a member's balance, with the change and the balance after (earnings, returns, \
+         redemptions, releases, adjustments, expiries, merges)",
+    ),
     ("points.earned", "Points earned (orders, actions, adjustments)"),
     ("points.redeemed", "Points spent on a reward"),
     ("reward.issued", "Reward code issued"),
     ("tier.changed", "Tier upgraded or downgraded"),
+    ("reward.used", "Reward code used at a till or checkout"),
+    ("reward.released", "Reserved or unused reward released, its points given back"),
+    ("member.created", "Member joined (sign-up, or a printed card's first use)"),
     ("member.merged", "Two members merged (or a card linked)"),
     ("member.unmerged", "A merge reversed"),
 ];

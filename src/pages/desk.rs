@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::desk::{
     desk_search, AddPaperStamps, AdjustPoints, LinkCard, MergeMembers, RecordPurchase, RedeemReward,
-    ReverseMerge, UseRewardCode,
+    ReverseMerge, StartCard, UseRewardCode,
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
@@ -31,6 +31,7 @@ pub fn DeskPage() -> impl IntoView {
         merge: ServerAction::<MergeMembers>::new(),
         reverse: ServerAction::<ReverseMerge>::new(),
         paper: ServerAction::<AddPaperStamps>::new(),
+        start: ServerAction::<StartCard>::new(),
     };
     let adjusted = successes(adjust);
     let booked = successes(purchase);
@@ -76,9 +77,12 @@ pub fn DeskPage() -> impl IntoView {
         <IdentityNotices actions=identity />
         {move || {
             adjust.value().get().and_then(Result::ok).map(|r| {
-                view! {
-                    <p class="notice ok" role="status">{format!("Adjusted by {}; balance now {}.", r.points, r.balance)}</p>
-                }
+                let text = if r.awaiting_approval {
+                    format!("An adjustment of {} is over the program's limit: it waits for an admin's approval (balance still {}).", r.points, r.balance)
+                } else {
+                    format!("Adjusted by {}; balance now {}.", r.points, r.balance)
+                };
+                view! { <p class="notice ok" role="status">{text}</p> }
             })
         }}
         <Transition fallback=|| view! { <Loading what="members" /> }>
@@ -112,6 +116,9 @@ fn results(
         }
         .into_any();
     }
+    if let (true, Some((number, program))) = (found.members.is_empty(), found.unused_card.clone()) {
+        return view! { <UnusedCard number program action=identity.start /> }.into_any();
+    }
     if found.members.is_empty() {
         return view! {
             <Empty>
@@ -124,18 +131,40 @@ fn results(
         members,
         programs,
         nonce,
+        last_program_id,
+        ..
     } = found;
     members
         .into_iter()
-        .map(|m| view! { <MemberCard found=m programs=programs.clone() nonce=nonce.clone() purchase redeem adjust identity /> })
+        .map(|m| view! { <MemberCard found=m programs=programs.clone() last_program_id nonce=nonce.clone() purchase redeem adjust identity /> })
         .collect_view()
         .into_any()
+}
+
+/// A printed card nobody has used yet: its account is opened on purpose, not by a search.
+#[component]
+fn UnusedCard(number: String, program: String, action: ServerAction<StartCard>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    view! {
+        <section class="card member" aria-label="Unused printed card">
+            <h2>{format!("Printed card {}", card::grouped(&number))}</h2>
+            <p>{format!("This {program} card has not been used yet. Open its account to record its first purchase; its points wait on the card until someone registers it.")}</p>
+            <FormNotice result=value />
+            <ActionForm action attr:class="inline">
+                <input type="hidden" name="card_number" value=number.clone() />
+                <button type="submit" class="button" disabled=move || pending.get()>"Open the card's account"</button>
+            </ActionForm>
+        </section>
+    }
 }
 
 #[component]
 fn MemberCard(
     found: DeskMember,
     programs: Vec<Program>,
+    /// The program this desk user last booked in: the purchase form starts there.
+    last_program_id: Option<i64>,
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
     redeem: ServerAction<RedeemReward>,
@@ -163,7 +192,10 @@ fn MemberCard(
     let member_id = member.id;
     // A new id per completed attempt: a double click or a retry of the same attempt books once.
     let request_id = move || format!("{nonce}-{member_id}-{}", purchase.version().get());
-    let default_program = memberships.first().map(|m| m.program_id);
+    // The program staff last booked in (they work one program's till), else the member's first.
+    let default_program = last_program_id
+        .filter(|id| programs.iter().any(|p| p.id == *id))
+        .or_else(|| memberships.first().map(|m| m.program_id));
     view! {
         <section class="card member" aria-label=format!("Member {}", member.name)>
             <header class="member-head">
@@ -455,12 +487,20 @@ fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
         action.value().get().and_then(Result::ok).map(|r| {
             view! {
                 <section class="card receipt" role="status" aria-live="polite">
-                    <h2>{format!("+{} {} for {}", r.points, r.currency_name, r.member_name)}</h2>
+                    {if r.replayed {
+                        let which = r.reference.clone().map(|n| format!("Receipt {n}")).unwrap_or_else(|| "This purchase".into());
+                        view! {
+                            <h2>{format!("{which} was already recorded in {}", r.program_name)}</h2>
+                            <p class="notice">"Nothing was booked again. It earned:"</p>
+                        }.into_any()
+                    } else {
+                        view! { <h2>{format!("+{} {} for {} in {}", r.points, r.currency_name, r.member_name, r.program_name)}</h2> }.into_any()
+                    }}
                     {r.pending.then_some(view! { <p class="hint">"Held until the return window closes."</p> })}
                     <p>{r.explanation.clone()}</p>
                     <p class="muted">
-                        {format!("New balance: {} {}", r.balance, r.currency_name)}
-                        {r.replayed.then_some(" · already recorded, not booked twice")}
+                        {format!("{} balance: {} {}", r.program_name, r.balance, r.currency_name)}
+                        {r.reference.clone().map(|n| format!(" · receipt {n}"))}
                     </p>
                 </section>
             }
@@ -475,18 +515,20 @@ struct IdentityActions {
     merge: ServerAction<MergeMembers>,
     reverse: ServerAction<ReverseMerge>,
     paper: ServerAction<AddPaperStamps>,
+    start: ServerAction<StartCard>,
 }
 
 impl IdentityActions {
     /// Changes on every successful identity action, so the search reloads.
     fn successes(self) -> Signal<usize> {
-        let (a, b, c, d) = (
+        let (a, b, c, d, e) = (
             successes(self.link),
             successes(self.merge),
             successes(self.reverse),
             successes(self.paper),
+            successes(self.start),
         );
-        Signal::derive(move || a.get() + b.get() + c.get() + d.get())
+        Signal::derive(move || a.get() + b.get() + c.get() + d.get() + e.get())
     }
 }
 

@@ -1,5 +1,6 @@
 //! The Manage surface: programs, tiers, rules, rewards, accounts and API keys.
 
+pub mod approvals;
 pub mod cards;
 pub mod hooks;
 pub mod keys;
@@ -32,6 +33,7 @@ pub fn ManageTabs() -> impl IntoView {
         <nav class="tabs" aria-label="Manage">
             <A href="/manage" exact=true>"Programs"</A>
             <A href="/manage/cards">"Cards"</A>
+            <A href="/manage/approvals">"Approvals"</A>
             <A href="/manage/users">"Accounts"</A>
             <A href="/manage/keys">"API keys"</A>
             <A href="/manage/webhooks">"Webhooks"</A>

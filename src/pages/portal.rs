@@ -418,7 +418,7 @@ fn BirthdayForm(action: ServerAction<SetMyBirthDate>) -> impl IntoView {
                         name="birth_date"
                         kind="date"
                         autocomplete="bday"
-                        hint="Programs with a birthday reward give it once a year, on the day."
+                        hint="Programs with a birthday reward give it once a year, on the day, for a date given at least 30 days before it."
                         error=err("birth_date")
                     />
                     <button type="submit" class="button" disabled=move || pending.get()>"Save birthday"</button>

@@ -255,9 +255,30 @@ pub fn is_unique_violation(err: &sqlx::Error, constraint: &str, columns: &str) -
     }
 }
 
-/// Database failures reach the client as `internal` with no text; the detail is logged here.
+/// Whether a database error is a passing clash with another transaction: PostgreSQL's lock
+/// timeout (55P03), serialization failure (40001) or deadlock (40P01), SQLite's busy or locked
+/// database. The same request sent again is expected to go through.
+pub fn is_transient(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => matches!(
+            db.code().as_deref(),
+            Some("55P03" | "40001" | "40P01" | "5" | "6" | "261" | "517")
+        ),
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}
+
+/// Database failures reach the client as `internal` with no text (the detail is logged
+/// here), except passing clashes with other transactions, which are `try_again`.
 impl From<sqlx::Error> for crate::error::AppError {
     fn from(err: sqlx::Error) -> Self {
+        if is_transient(&err) {
+            tracing::warn!(error = %err, "database busy; the client is told to try again");
+            return crate::error::AppError::try_again(
+                "The database was busy with another request for the same data. Send the request again.",
+            );
+        }
         tracing::error!(error = %err, "database error");
         crate::error::AppError::Internal
     }

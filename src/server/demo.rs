@@ -49,6 +49,8 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
             tier_review: "monthly".into(),
             allow_negative: None,
             active: Some("yes".into()),
+            // Staff adjust up to 5,000 Stars at once; more waits for an admin.
+            adjust_limit: "5000".into(),
         },
     )
     .await?;

@@ -2,6 +2,8 @@
 //! are given with `domain::forms`, and write each change in one transaction.
 
 pub mod api_keys;
+pub mod approvals;
+pub mod attempts;
 pub mod birthdays;
 pub mod budgets;
 pub mod cards;

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
     let ctx_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
+    let trust = crate::server::auth::origin::TrustProxy(state.config.trust_proxy);
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
@@ -46,21 +47,27 @@ pub fn router(state: AppState) -> Router {
             "/api/{*fn_name}",
             get(server_fn_handler)
                 .post(server_fn_handler)
-                .layer(axum::middleware::from_fn(
+                .layer(axum::middleware::from_fn_with_state(
+                    trust,
                     crate::server::auth::origin::require_same_origin,
                 )),
         )
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(ctx_state.clone()),
+            move || {
+                provide_context(ctx_state.clone());
+                crate::server::headers::for_page();
+            },
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Router-wide: leptos_axum also mounts each server function at its own path.
-        .layer(axum::middleware::from_fn(
+        .layer(axum::middleware::from_fn_with_state(
+            trust,
             crate::server::auth::origin::require_same_origin,
         ))
+        .layer(axum::middleware::from_fn(crate::server::text_guard::guard))
         .layer(RequestBodyLimitLayer::new(max_body))
         // No request may hold a connection forever: a render or query that stalls answers 503.
         .layer(TimeoutLayer::with_status_code(
@@ -71,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(
             crate::server::channel_api::error::json_errors,
         ))
+        .layer(axum::middleware::from_fn(crate::server::headers::every_response))
         .layer(CompressionLayer::new())
         .layer(header("x-content-type-options", "nosniff"))
         .layer(header("x-frame-options", "DENY"))

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::LeptosOptions;
 
-use super::auth::ratelimit::LoginLimiter;
+use super::auth::ratelimit::Throttle;
 use super::channel_api::auth::KeyLimiter;
 use super::config::Config;
 use super::db::Db;
@@ -15,7 +15,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub config: Arc<Config>,
-    pub login_limiter: Arc<LoginLimiter>,
+    /// Failed sign-ins, security codes and API keys (`auth::ratelimit`).
+    pub throttle: Arc<Throttle>,
     pub api_limiter: Arc<KeyLimiter>,
 }
 
@@ -25,7 +26,7 @@ impl AppState {
             leptos_options,
             db,
             config: Arc::new(config),
-            login_limiter: Arc::new(LoginLimiter::default()),
+            throttle: Arc::new(Throttle::default()),
             api_limiter: Arc::new(KeyLimiter::default()),
         }
     }

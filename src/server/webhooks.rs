@@ -54,6 +54,13 @@ pub async fn active_endpoints(conn: &mut AnyConnection) -> Result<Vec<(i64, Stri
     )
 }
 
+/// Whether any of `endpoints` subscribes to `event_type`.
+pub fn subscribed(endpoints: &[(i64, String)], event_type: &str) -> bool {
+    endpoints
+        .iter()
+        .any(|(_, events)| events.split_whitespace().any(|e| e == event_type))
+}
+
 /// `enqueue` to endpoints the caller has already read (see `repo::setup`).
 pub async fn enqueue_to(
     conn: &mut AnyConnection,

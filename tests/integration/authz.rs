@@ -318,6 +318,17 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             vec![("merge_id", "999999".into())],
         ),
         (
+            "start_card",
+            Allowed::Roles(DESK),
+            vec![("card_number", "123".into())],
+        ),
+        ("list_adjustment_requests", Allowed::Roles(ADMIN), vec![]),
+        (
+            "decide_adjustment",
+            Allowed::Roles(ADMIN),
+            vec![("id", "999999".into()), ("approve", "true".into())],
+        ),
+        (
             "add_paper_stamps",
             Allowed::Roles(DESK),
             vec![

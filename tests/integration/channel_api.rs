@@ -18,7 +18,7 @@ async fn key(db: &Db, scopes: &[&str], rate: &str) -> String {
     key_for(db, "store", scopes, rate).await
 }
 
-async fn key_for(db: &Db, channel: &str, scopes: &[&str], rate: &str) -> String {
+pub async fn key_for(db: &Db, channel: &str, scopes: &[&str], rate: &str) -> String {
     let admin = make_user(db, Role::Admin, &format!("a{}@x.io", rand::random::<u32>())).await;
     api_keys::create(
         db,
@@ -36,7 +36,7 @@ async fn key_for(db: &Db, channel: &str, scopes: &[&str], rate: &str) -> String 
     .secret
 }
 
-const ALL: &[&str] = &[
+pub const ALL: &[&str] = &[
     "members:read",
     "members:write",
     "orders:write",
@@ -45,7 +45,7 @@ const ALL: &[&str] = &[
     "points:adjust",
 ];
 
-async fn send(
+pub async fn send(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -73,7 +73,7 @@ async fn send(
     )
 }
 
-async fn email(db: &Db, w: &World) -> String {
+pub async fn email(db: &Db, w: &World) -> String {
     members::get(db, w.member_id).await.unwrap().email.unwrap()
 }
 

@@ -40,7 +40,8 @@ fn purchase(s: &Setup, amount: &str, request_id: &str) -> PurchaseInput {
         member_id: s.member_id,
         program_id: s.program_id,
         amount: amount.into(),
-        reference: "R-1".into(),
+        // The receipt number is the purchase's order id: one per request here.
+        reference: format!("R-{request_id}"),
         request_id: request_id.into(),
     }
 }

@@ -115,8 +115,13 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, Config::for_database("test")).await
+}
+
+/// `spawn_app` with settings of its own (a trusted proxy in front, say).
+pub async fn spawn_app_with(db: Db, config: Config) -> TestApp {
     let options = LeptosOptions::builder().output_name("omniloyal").build();
-    let state = AppState::new(options, db.clone(), Config::for_database("test"));
+    let state = AppState::new(options, db.clone(), config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = omniloyal::server::serve::router(state);

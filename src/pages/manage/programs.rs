@@ -114,6 +114,7 @@ pub fn ProgramForm(
         }),
         v(|p| p.pending_days.to_string()),
     );
+    let adjust_limit = v(|p| p.adjust_limit.map(|l| l.to_string()).unwrap_or_default());
     let allow_negative = initial.as_ref().is_some_and(|p| p.allow_negative);
     let tier_window = initial
         .as_ref()
@@ -201,6 +202,14 @@ pub fn ProgramForm(
                     value=pending_days
                     hint="Purchase points stay pending this long before they can be spent; 0 for none."
                     error=err("pending_days")
+                />
+                <Field
+                    label="Largest adjustment without approval (points)"
+                    name="input[adjust_limit]"
+                    inputmode="numeric"
+                    value=adjust_limit
+                    hint="Staff adjustments above this wait for an admin (Manage → Approvals); empty for no limit."
+                    error=err("adjust_limit")
                 />
                 <div class="field" class:invalid=move || err("tier_window").get().is_some()>
                     <label for="input-tier_window">"Tiers qualify over"</label>

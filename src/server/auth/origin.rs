@@ -18,7 +18,17 @@ pub fn same_origin(origin: &str, host: &str) -> bool {
         == Some(host)
 }
 
-pub async fn require_same_origin(request: Request, next: Next) -> Response {
+/// Whether the operator said a proxy sits in front (`OMNILOYAL_TRUST_PROXY`): only then is
+/// its `X-Forwarded-Host` the host a browser sent to. Without one, anyone can send that
+/// header, so it is ignored.
+#[derive(Debug, Clone, Copy)]
+pub struct TrustProxy(pub bool);
+
+pub async fn require_same_origin(
+    axum::extract::State(TrustProxy(trust_proxy)): axum::extract::State<TrustProxy>,
+    request: Request,
+    next: Next,
+) -> Response {
     // The channel API authenticates with a key in a header, not a cookie: no CSRF to stop.
     let path = request.uri().path();
     if request.method() == axum::http::Method::POST
@@ -26,8 +36,8 @@ pub async fn require_same_origin(request: Request, next: Next) -> Response {
         && !path.starts_with("/api/v1/")
     {
         let headers = request.headers();
-        let host = headers
-            .get("x-forwarded-host")
+        let forwarded = headers.get("x-forwarded-host").filter(|_| trust_proxy);
+        let host = forwarded
             .or_else(|| headers.get(header::HOST))
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();

@@ -1,21 +1,51 @@
-//! Slows down repeated failed sign-ins, per account and per client address.
+//! Slows down repeated failures: sign-ins, a member's guesses at a printed card's security
+//! code, a channel key's wrong codes, requests with an unknown API key.
 //!
-//! After a few failures in the window each further failure doubles a wait (capped), during
-//! which sign-in attempts for that key are refused with `rate_limited` before any password
-//! is checked. An address gets more room than an account because offices and phone carriers
-//! put many people behind one address. Kept in memory: one server process per database for
-//! now; a multi-node deployment would move this to the database.
+//! Failures are counted per key ("account:a@x.io", "pair:a@x.io|1.2.3.4", ...) in a window.
+//! Past a key's free failures each further failure doubles a wait (capped), during which
+//! attempts under that key are refused with `rate_limited` before anything is checked. A
+//! sign-in is counted per account and address together, so an attacker elsewhere does not
+//! lock out an account's owner; the account alone has a much higher ceiling (a spray from
+//! many addresses), and so does an address alone (offices and phone carriers put many
+//! people behind one). Kept in memory: one server process per database for now; what must
+//! hold across servers (a code's PIN, a card's security code) is counted in the database
+//! (`repo::attempts`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(15 * 60);
-const ACCOUNT_FREE_FAILURES: u32 = 5;
-const ADDRESS_FREE_FAILURES: u32 = 20;
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
 /// Beyond this many tracked keys, stale entries are swept on the next failure.
 const SWEEP_AT: usize = 10_000;
+
+/// A counted key and the failures it may have in a window before it is slowed down.
+#[derive(Debug, Clone)]
+pub struct Limit {
+    key: String,
+    free: u32,
+}
+
+impl Limit {
+    pub fn new(key: impl Into<String>, free: u32) -> Self {
+        Self {
+            key: key.into(),
+            free,
+        }
+    }
+}
+
+/// The limits of a sign-in: the account from this address (5), the account from anywhere
+/// (50), the address for any account (20).
+pub fn sign_in(email: &str, addr: &str) -> [Limit; 3] {
+    let account = email.trim().to_lowercase();
+    [
+        Limit::new(format!("pair:{account}|{addr}"), 5),
+        Limit::new(format!("account:{account}"), 50),
+        Limit::new(format!("address:{addr}"), 20),
+    ]
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -25,22 +55,22 @@ struct Entry {
 }
 
 #[derive(Debug, Default)]
-pub struct LoginLimiter {
+pub struct Throttle {
     entries: Mutex<HashMap<String, Entry>>,
-    /// Accounts with a password check under way. One at a time per account, so a burst of
-    /// parallel guesses cannot all pass `check` before the first failure is counted.
+    /// Keys with a check under way. One at a time per key, so a burst of parallel guesses
+    /// cannot all pass `check` before the first failure is counted.
     in_flight: Mutex<HashSet<String>>,
 }
 
-/// Marks an account's password check as under way until dropped.
+/// Marks a key's check as under way until dropped.
 pub struct InFlight<'a> {
-    limiter: &'a LoginLimiter,
+    throttle: &'a Throttle,
     key: String,
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.limiter
+        self.throttle
             .in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -48,21 +78,13 @@ impl Drop for InFlight<'_> {
     }
 }
 
-fn account_key(email: &str) -> String {
-    format!("account:{}", email.trim().to_lowercase())
-}
-
-fn address_key(addr: &str) -> String {
-    format!("address:{addr}")
-}
-
-impl LoginLimiter {
-    /// `Err(seconds)` when the account or the address must wait before trying again.
-    pub fn check(&self, email: &str, addr: &str, now: Instant) -> Result<(), u64> {
+impl Throttle {
+    /// `Err(seconds)` when any of the limits must wait before trying again.
+    pub fn check(&self, limits: &[Limit], now: Instant) -> Result<(), u64> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = [account_key(email), address_key(addr)]
+        let wait = limits
             .iter()
-            .filter_map(|k| entries.get(k)?.blocked_until)
+            .filter_map(|l| entries.get(&l.key)?.blocked_until)
             .filter(|until| *until > now)
             .map(|until| until - now)
             .max();
@@ -72,34 +94,30 @@ impl LoginLimiter {
         }
     }
 
-    /// Claims the account for one password check; `None` while another is under way.
-    pub fn begin(&self, email: &str) -> Option<InFlight<'_>> {
-        let key = account_key(email);
+    /// Claims a key for one check; `None` while another is under way.
+    pub fn begin(&self, limit: &Limit) -> Option<InFlight<'_>> {
         let claimed = self
             .in_flight
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone());
+            .insert(limit.key.clone());
         // The lock is released before a guard can exist: a guard's drop takes it again.
-        if claimed {
-            Some(InFlight { limiter: self, key })
-        } else {
-            None
-        }
+        claimed.then(|| InFlight {
+            throttle: self,
+            key: limit.key.clone(),
+        })
     }
 
-    pub fn record_failure(&self, email: &str, addr: &str, now: Instant) {
+    /// Counts a failure under every limit.
+    pub fn record_failure(&self, limits: &[Limit], now: Instant) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= SWEEP_AT {
             entries.retain(|_, e| {
                 now.duration_since(e.first) < WINDOW || e.blocked_until.is_some_and(|u| u > now)
             });
         }
-        for (key, free) in [
-            (account_key(email), ACCOUNT_FREE_FAILURES),
-            (address_key(addr), ADDRESS_FREE_FAILURES),
-        ] {
-            let entry = entries.entry(key).or_insert(Entry {
+        for limit in limits {
+            let entry = entries.entry(limit.key.clone()).or_insert(Entry {
                 failures: 0,
                 first: now,
                 blocked_until: None,
@@ -112,18 +130,19 @@ impl LoginLimiter {
                 };
             }
             entry.failures += 1;
-            if entry.failures >= free {
-                let exp = (entry.failures - free).min(16);
+            if entry.failures >= limit.free {
+                let exp = (entry.failures - limit.free).min(16);
                 let delay = Duration::from_secs(1u64 << exp).min(MAX_DELAY);
                 entry.blocked_until = Some(now + delay);
             }
         }
     }
 
-    /// A successful sign-in clears the account's count (not the address's).
-    pub fn record_success(&self, email: &str) {
+    /// A success clears the count of this limit (a sign-in clears its pair only: an
+    /// attacker's failures elsewhere still count against the account).
+    pub fn clear(&self, limit: &Limit) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&account_key(email));
+        entries.remove(&limit.key);
     }
 }
 
@@ -132,65 +151,88 @@ mod tests {
     use super::*;
 
     #[test]
-    fn account_is_slowed_after_free_failures_and_delay_grows() {
-        let l = LoginLimiter::default();
+    fn a_pair_is_slowed_after_five_failures_and_the_delay_grows() {
+        let t = Throttle::default();
         let t0 = Instant::now();
-        for _ in 0..ACCOUNT_FREE_FAILURES - 1 {
-            assert!(l.check("a@x.io", "1.1.1.1", t0).is_ok());
-            l.record_failure("a@x.io", "1.1.1.1", t0);
+        for _ in 0..4 {
+            assert!(t.check(&sign_in("a@x.io", "1.1.1.1"), t0).is_ok());
+            t.record_failure(&sign_in("a@x.io", "1.1.1.1"), t0);
         }
-        assert!(l.check("a@x.io", "1.1.1.1", t0).is_ok());
-        l.record_failure("A@X.io", "1.1.1.1", t0); // 5th failure, case-insensitive account
-        assert_eq!(
-            l.check("a@x.io", "2.2.2.2", t0),
-            Err(1),
-            "blocked from any address"
-        );
+        assert!(t.check(&sign_in("a@x.io", "1.1.1.1"), t0).is_ok());
+        t.record_failure(&sign_in("A@X.io", "1.1.1.1"), t0); // 5th, account case-insensitive
+        assert_eq!(t.check(&sign_in("a@x.io", "1.1.1.1"), t0), Err(1));
         let t1 = t0 + Duration::from_secs(2);
-        assert!(l.check("a@x.io", "1.1.1.1", t1).is_ok());
-        l.record_failure("a@x.io", "1.1.1.1", t1);
-        assert_eq!(l.check("a@x.io", "1.1.1.1", t1), Err(2));
+        assert!(t.check(&sign_in("a@x.io", "1.1.1.1"), t1).is_ok());
+        t.record_failure(&sign_in("a@x.io", "1.1.1.1"), t1);
+        assert_eq!(t.check(&sign_in("a@x.io", "1.1.1.1"), t1), Err(2));
+    }
+
+    #[test]
+    fn an_attacker_elsewhere_does_not_lock_out_the_owner() {
+        let t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..19 {
+            // Nineteen failures from one address: the pair and the address slow down.
+            t.record_failure(&sign_in("owner@x.io", "6.6.6.6"), now + Duration::from_secs(i));
+        }
+        let later = now + Duration::from_secs(20);
+        assert!(t.check(&sign_in("owner@x.io", "6.6.6.6"), later).is_err());
         assert!(
-            l.check("b@x.io", "3.3.3.3", t1).is_ok(),
-            "other accounts unaffected"
+            t.check(&sign_in("owner@x.io", "2.2.2.2"), later).is_ok(),
+            "the owner at home signs in"
         );
     }
 
     #[test]
-    fn address_is_slowed_across_accounts_and_success_clears_account() {
-        let l = LoginLimiter::default();
-        let t = Instant::now();
-        for i in 0..ADDRESS_FREE_FAILURES {
-            l.record_failure(&format!("u{i}@x.io"), "9.9.9.9", t);
+    fn the_account_has_a_ceiling_across_addresses() {
+        let t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..50 {
+            t.record_failure(&sign_in("a@x.io", &format!("10.0.0.{i}")), now);
         }
-        assert!(l.check("new@x.io", "9.9.9.9", t).is_err());
-        assert!(l.check("new@x.io", "8.8.8.8", t).is_ok());
-        l.record_success("u1@x.io");
-        assert!(l.check("u1@x.io", "8.8.8.8", t).is_ok());
+        assert!(t.check(&sign_in("a@x.io", "2.2.2.2"), now).is_err());
+        assert!(t.check(&sign_in("b@x.io", "2.2.2.2"), now).is_ok());
     }
 
     #[test]
-    fn one_password_check_per_account_at_a_time() {
-        let l = LoginLimiter::default();
-        let first = l.begin("a@x.io").expect("free");
-        assert!(l.begin("A@x.io").is_none(), "same account, any case");
-        assert!(l.begin("b@x.io").is_some(), "other accounts unaffected");
+    fn an_address_is_slowed_across_accounts_and_success_clears_the_pair() {
+        let t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..20 {
+            t.record_failure(&sign_in(&format!("u{i}@x.io"), "9.9.9.9"), now);
+        }
+        assert!(t.check(&sign_in("new@x.io", "9.9.9.9"), now).is_err());
+        assert!(t.check(&sign_in("new@x.io", "8.8.8.8"), now).is_ok());
+        let pair = &sign_in("u1@x.io", "8.8.8.8");
+        for _ in 0..5 {
+            t.record_failure(pair, now);
+        }
+        assert!(t.check(pair, now).is_err());
+        t.clear(&pair[0]);
+        assert!(t.check(pair, now).is_ok());
+    }
+
+    #[test]
+    fn one_check_per_key_at_a_time() {
+        let t = Throttle::default();
+        let a = Limit::new("account:a@x.io", 5);
+        let first = t.begin(&a).expect("free");
+        assert!(t.begin(&a).is_none());
+        assert!(t.begin(&Limit::new("account:b@x.io", 5)).is_some());
         drop(first);
-        assert!(l.begin("a@x.io").is_some(), "free again");
+        assert!(t.begin(&a).is_some(), "free again");
     }
 
     #[test]
     fn window_expires() {
-        let l = LoginLimiter::default();
-        let t = Instant::now();
-        for _ in 0..ACCOUNT_FREE_FAILURES - 1 {
-            l.record_failure("a@x.io", "1.1.1.1", t);
+        let t = Throttle::default();
+        let now = Instant::now();
+        let limits = sign_in("a@x.io", "1.1.1.1");
+        for _ in 0..4 {
+            t.record_failure(&limits, now);
         }
-        let later = t + WINDOW + Duration::from_secs(1);
-        l.record_failure("a@x.io", "1.1.1.1", later);
-        assert!(
-            l.check("a@x.io", "1.1.1.1", later).is_ok(),
-            "old failures forgotten"
-        );
+        let later = now + WINDOW + Duration::from_secs(1);
+        t.record_failure(&limits, later);
+        assert!(t.check(&limits, later).is_ok(), "old failures forgotten");
     }
 }

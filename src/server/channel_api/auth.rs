@@ -12,6 +12,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::error::AppError;
+use crate::server::auth::ratelimit::Limit;
 use crate::server::repo::api_keys::{self, ApiKey};
 use crate::server::repo::setup::Epoch;
 use crate::server::state::AppState;
@@ -46,6 +47,10 @@ fn limiter(rate: i64) -> DefaultDirectRateLimiter {
     let rate = NonZeroU32::new(u32::try_from(rate).unwrap_or(u32::MAX).max(1)).unwrap_or(NonZeroU32::MIN);
     RateLimiter::direct(Quota::per_second(rate))
 }
+
+/// Requests with a missing, unknown or revoked key an address may send in 15 minutes
+/// before it is slowed down (a till misconfigured for a moment stays well inside).
+const BAD_KEYS_FREE: u32 = 20;
 
 /// The authenticated caller of a channel API endpoint, and the setup epoch read with its
 /// key (bookings of this request load the setup at least that new).
@@ -106,10 +111,22 @@ impl FromRequestParts<AppState> for Caller {
                 "Send a valid API key as Authorization: Bearer <key>.",
             )
         };
-        let secret = presented(parts).ok_or_else(unauthenticated)?;
-        let (key, epoch) = api_keys::authenticate(&state.db, secret)
-            .await?
-            .ok_or_else(unauthenticated)?;
+        // Requests without a valid key are counted per client address: past a few, that
+        // address is answered `rate_limited` before any key is looked up.
+        let addr = crate::server::auth::guard::client_address(parts, state.config.trust_proxy);
+        let failures = [Limit::new(format!("bad-key:{addr}"), BAD_KEYS_FREE)];
+        let now = std::time::Instant::now();
+        if let Err(retry_after_secs) = state.throttle.check(&failures, now) {
+            return Err(AppError::RateLimited { retry_after_secs }.into());
+        }
+        let found = match presented(parts) {
+            Some(secret) => api_keys::authenticate(&state.db, secret).await?,
+            None => None,
+        };
+        let Some((key, epoch)) = found else {
+            state.throttle.record_failure(&failures, now);
+            return Err(unauthenticated());
+        };
         state
             .api_limiter
             .check(&key)

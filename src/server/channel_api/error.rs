@@ -68,6 +68,7 @@ impl From<AppError> for ApiError {
         };
         let retry_after_secs = match e {
             AppError::RateLimited { retry_after_secs } => Some(retry_after_secs),
+            AppError::TryAgain { .. } => Some(1),
             _ => None,
         };
         // Validation of an API body is 422: the JSON was well-formed but its values are not.
@@ -171,7 +172,18 @@ where
             }
         })?;
         match serde_json::from_slice::<T>(&raw) {
-            Ok(value) => Ok(Self { value, raw }),
+            Ok(value) => {
+                // Control characters in any string are refused, whatever the field.
+                let tree: serde_json::Value = serde_json::from_slice(&raw).unwrap_or_default();
+                if let Some(field) = crate::server::text_guard::first_refused_in_json(&tree) {
+                    return Err(AppError::field(
+                        &field,
+                        "Remove control characters (such as NUL) from this field.",
+                    )
+                    .into());
+                }
+                Ok(Self { value, raw })
+            }
             Err(e) if e.is_data() => Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_body",

@@ -9,11 +9,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::identifier::IdKind;
+use crate::error::AppError;
 use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, ReturnReceipt};
+use crate::server::auth::ratelimit::Limit;
 use crate::model::rules::{Award, Channel, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
 use crate::server::repo::idempotency::Keyed;
-use crate::server::repo::{ledger, members, orders};
+use crate::server::repo::members::{Lookup, Named};
+use crate::server::repo::{approvals, members, orders};
 use crate::server::state::AppState;
 
 use super::auth::Caller;
@@ -132,6 +136,10 @@ pub struct BalanceResponse {
 /// A member found by an identifier, with every program they belong to.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MemberResponse {
+    /// Which kind of identifier named the member: this channel's own customer id
+    /// ("external"), "email", "card" or "phone". Kinds are tried in that order; prefix the
+    /// identifier with `kind:` (`phone:554035386`) to name one kind only.
+    pub matched_by: IdKind,
     pub member_id: i64,
     pub name: String,
     pub card_number: String,
@@ -172,9 +180,10 @@ async fn standing(state: &AppState, member_id: i64) -> Result<Vec<BalanceRespons
     Ok(out)
 }
 
-/// Look up a member by any identifier.
+/// Look up a member by any identifier. A read: a printed card nobody has used yet is
+/// answered 404 `card_not_used` (its first order or action makes its account).
 #[utoipa::path(get, path = "/members/{identifier}", tag = "members",
-    params(("identifier" = String, Path, description = "Email, phone, card number or external id")),
+    params(("identifier" = String, Path, description = IDENTIFIER)),
     responses((status = 200, body = MemberResponse), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn lookup_member(
@@ -183,10 +192,24 @@ pub async fn lookup_member(
     Path(identifier): Path<String>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:read")?;
-    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
+    let (member, matched) = match members::name(&state.db, &identifier, caller.key.channel, Lookup::Read).await? {
+        Named::Member(m, kind) => (m, kind),
+        Named::UnusedCard { program_id } if caller.key.program_id.is_none_or(|p| p == program_id) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "card_not_used",
+                "This printed card has not been used yet: its first order or action opens its account.",
+            ))
+        }
+        Named::UnusedCard { .. } | Named::Nobody => return Err(AppError::not_found("Member").into()),
+    };
     in_scope(&state, &caller, &member).await?;
-    member_response(&state, &caller, member).await
+    member_response(&state, &caller, member, matched).await
 }
+
+/// How identifiers are read, for the OpenAPI document.
+const IDENTIFIER: &str = "This channel's customer id, email, card number or phone, tried in that \
+    order; prefix with `external:`, `email:`, `card:` or `phone:` to name one kind only";
 
 /// A key bound to one program only sees (and changes) that program's members.
 async fn in_scope(
@@ -207,12 +230,14 @@ async fn member_response(
     state: &AppState,
     caller: &Caller,
     member: crate::model::member::Member,
+    matched_by: IdKind,
 ) -> Result<Json<MemberResponse>, ApiError> {
     let mut programs = standing(state, member.id).await?;
     if let Some(p) = caller.key.program_id {
         programs.retain(|b| b.program_id == p);
     }
     Ok(Json(MemberResponse {
+        matched_by,
         member_id: member.id,
         name: member.name,
         card_number: member.card_number,
@@ -233,7 +258,7 @@ pub async fn balance(
 ) -> Result<Json<BalanceResponse>, ApiError> {
     caller.require("members:read")?;
     caller.program(program_id)?;
-    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
+    let (member, _) = members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     standing(&state, member.id)
         .await?
         .into_iter()
@@ -390,7 +415,7 @@ pub async fn evaluate(
     caller.program(program_id)?;
     let r = body.value;
     let member_id = match &r.member {
-        Some(m) => Some(members::resolve(&state.db, m, caller.key.channel).await?.id),
+        Some(m) => Some(members::identify(&state.db, m, caller.key.channel, Lookup::Read).await?.0.id),
         None => None,
     };
     let now = Timestamp::now();
@@ -454,11 +479,11 @@ pub async fn adjust(
             let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
             let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
             let request_id = request_id.unwrap_or_default();
-            let by = ledger::Adjuster::Key {
+            let by = approvals::Requester::Key {
                 channel: caller.key.channel.as_str(),
                 name: &caller.key.name,
             };
-            ledger::adjust_by(&state.db, by, membership_id, r.points, &r.reason, &request_id).await?;
+            approvals::adjust(&state.db, by, membership_id, r.points, &r.reason, &request_id).await?;
             let b = standing(state, member.id)
                 .await?
                 .into_iter()
@@ -483,11 +508,13 @@ pub struct IdentifierRequest {
     pub security_code: Option<String>,
 }
 
-/// Link a customer id or card number to a member, so it finds them from then on.
+/// Link a customer id or card number to a member, so it finds them from then on. Wrong
+/// security codes are counted per card (a few lock it for a while) and per key.
 #[utoipa::path(post, path = "/members/{identifier}/identifiers", tag = "members",
-    params(("identifier" = String, Path, description = "Email, phone, card number or external id")),
+    params(("identifier" = String, Path, description = IDENTIFIER)),
     request_body = IdentifierRequest,
-    responses((status = 200, body = MemberResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = MemberResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn link_identifier(
     State(state): State<AppState>,
@@ -496,10 +523,32 @@ pub async fn link_identifier(
     body: ApiJson<IdentifierRequest>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:write")?;
-    let member = members::resolve(&state.db, &identifier, caller.key.channel).await?;
+    let (member, matched) = members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     in_scope(&state, &caller, &member).await?;
     let r = &body.value;
     let code = r.security_code.as_deref();
-    members::link_identifier(&state.db, member.id, caller.key.channel, &r.kind, &r.value, code).await?;
-    member_response(&state, &caller, member).await
+    // Wrong codes across cards, per key: one guess at many cards is slowed down too.
+    let guesses = [Limit::new(format!("key-codes:{}", caller.key.id), 50)];
+    if let Err(secs) = state.throttle.check(&guesses, std::time::Instant::now()) {
+        return Err(AppError::RateLimited { retry_after_secs: secs }.into());
+    }
+    let (channel, program) = (caller.key.channel, caller.key.program_id);
+    match members::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await {
+        Ok(()) => {}
+        Err(AppError::Forbidden) => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "This card belongs to, or holds points in, another program than this key's; \
+                 link it with a key for all programs or at the desk.",
+            ))
+        }
+        Err(e) => {
+            if e.field_message("security_code").is_some() {
+                state.throttle.record_failure(&guesses, std::time::Instant::now());
+            }
+            return Err(e.into());
+        }
+    }
+    member_response(&state, &caller, member, matched).await
 }

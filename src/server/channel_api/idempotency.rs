@@ -113,7 +113,46 @@ where
         Err(e) => return e.into_response(),
     }
     let request_id = format!("idem:{}:{key}", caller.id);
-    store_and_answer(db, caller.id, &key, work(Some(request_id)).await).await
+    let held = Held::new(db, caller.id, &key);
+    let result = work(Some(request_id)).await;
+    held.answered();
+    store_and_answer(db, caller.id, &key, result).await
+}
+
+/// A claimed key whose work is running. If the work never ends (it panicked, or the
+/// client went away and the request was dropped), the claim is freed at once instead of
+/// blocking retries until it goes stale: what the work wrote is deduplicated underneath
+/// (request ids derived from the key), so a retry cannot book twice.
+struct Held {
+    claim: Option<(Db, i64, String)>,
+}
+
+impl Held {
+    fn new(db: &Db, key_id: i64, key: &str) -> Self {
+        Self {
+            claim: Some((db.clone(), key_id, key.to_string())),
+        }
+    }
+
+    /// The work ended with a result; `store_and_answer` settles the key.
+    fn answered(mut self) {
+        self.claim = None;
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some((db, key_id, key)) = self.claim.take() {
+            tracing::warn!(key_id, "a keyed request ended without an answer; its key is freed");
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(async move {
+                    if let Err(e) = finish(&db, key_id, &key, None).await {
+                        tracing::error!(error = %e, "could not free an unanswered Idempotency-Key");
+                    }
+                });
+            }
+        }
+    }
 }
 
 /// Stores the result of a claimed key's work as its answer (or frees the key when the
@@ -124,11 +163,10 @@ async fn store_and_answer<T: Serialize>(
     key: &str,
     result: Result<(StatusCode, T), ApiError>,
 ) -> Response {
-    let (status, body) = match &result {
-        Ok((status, value)) => (*status, serde_json::to_string(value).unwrap_or_default()),
-        Err(e) => (e.status, serde_json::to_string(&e.body).unwrap_or_default()),
+    let (keep, status, body) = match &result {
+        Ok((status, value)) => (true, *status, serde_json::to_string(value).unwrap_or_default()),
+        Err(e) => (is_answer(e), e.status, serde_json::to_string(&e.body).unwrap_or_default()),
     };
-    let keep = is_answer(status);
     if let Err(e) = finish(db, key_id, key, keep.then_some((status, body.as_str()))).await {
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
@@ -170,9 +208,9 @@ where
         Ok(Keyed::Taken) => {} // stored before, or by a concurrent request
         // The booking rolled back, key and all. A refusal is still the answer to this key,
         // unless the key already had one (then it is answered below, as a retry); server
-        // errors, rate limits and conflicts are not: a retry runs. Either way a key used
-        // before is answered from what it holds, so another body is refused as reused.
-        Err(e) if !is_answer(e.status) => {
+        // errors, rate limits and passing clashes are not: a retry runs. Either way a key
+        // used before is answered from what it holds, so another body is refused as reused.
+        Err(e) if !is_answer(&e) => {
             if !exists(db, caller.id, &key).await {
                 return e.into_response();
             }
@@ -195,21 +233,30 @@ where
         Ok(Claim::Done(response)) => response,
         Err(e) => e.into_response(),
         Ok(Claim::Mine) => {
+            let held = Held::new(db, caller.id, &key);
             let result = work(None).await.and_then(|k| match k {
                 Keyed::Done(done) => Ok(done),
                 Keyed::Taken => Err(crate::error::AppError::Internal.into()),
             });
+            held.answered();
             store_and_answer(db, caller.id, &key, result).await
         }
     }
 }
 
-/// Whether a status is the key's lasting answer. Server errors, rate limits and conflicts
-/// ("this member was just merged, send again", a request still in progress) are not: a
-/// retry with the same key runs again. A lasting conflict (an order id booked for another
-/// member) gives the same 409 again anyway.
-fn is_answer(status: StatusCode) -> bool {
-    !(status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::CONFLICT)
+/// Codes of refusals that are no answer to the request, only to the moment it came: a
+/// retry with the same key runs again.
+const PASSING: [&str; 3] = ["try_again", "idempotency_in_progress", "rate_limited"];
+
+/// Whether a refusal is the key's lasting answer. A business refusal is (not enough points,
+/// an order id booked for another member, a bad field): the same key gets it again, even
+/// after the member has earned enough. Server errors, rate limits and passing clashes
+/// (`try_again`: a merge in progress, a lock held too long; the key still in progress)
+/// are not.
+fn is_answer(e: &ApiError) -> bool {
+    !(e.status.is_server_error()
+        || e.status == StatusCode::TOO_MANY_REQUESTS
+        || PASSING.contains(&e.body.code.as_str()))
 }
 
 fn answer_keyed<T: Serialize>(result: Result<Keyed<(StatusCode, T)>, ApiError>) -> Response {
@@ -355,5 +402,25 @@ async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Cla
             ));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+
+    #[test]
+    fn business_refusals_are_answers_and_passing_clashes_are_not() {
+        let answer = |e: AppError| is_answer(&ApiError::from(e));
+        assert!(answer(AppError::InsufficientPoints { balance: 0, needed: 5 }));
+        assert!(answer(AppError::conflict("This order id was already recorded for another member.")));
+        assert!(answer(AppError::field("points", "Too many.")));
+        assert!(answer(AppError::RewardUnavailable { message: "Out of stock.".into() }));
+        assert!(!answer(AppError::try_again("A merge is in progress.")));
+        assert!(!answer(AppError::RateLimited { retry_after_secs: 1 }));
+        assert!(!answer(AppError::Internal));
+        let in_progress = ApiError::new(StatusCode::CONFLICT, "idempotency_in_progress", "Retry shortly.");
+        assert!(!is_answer(&in_progress));
     }
 }

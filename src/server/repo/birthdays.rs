@@ -32,18 +32,23 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
         let year = day.format("%Y").to_string();
         let key = format!("birthday:{year}");
         for mmdd in birthdays::birthdays_on(day) {
-            let due: Vec<(i64, i64)> = sqlx::query_as(
-                "SELECT m.id, ms.program_id FROM members m JOIN memberships ms ON ms.member_id = m.id \
+            let due: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
+                "SELECT m.id, ms.program_id, m.birth_date_set_at FROM members m JOIN memberships ms ON ms.member_id = m.id \
                  WHERE m.birth_date IS NOT NULL AND substr(m.birth_date, 6, 5) = $1 \
                  AND m.merged_into IS NULL AND ms.merged_into IS NULL \
-                 AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.membership_id = ms.id \
-                 AND t.kind = 'event' AND t.reference = $2) ORDER BY m.id",
+                 AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.kind = 'event' AND t.reference = $2 \
+                 AND t.membership_id IN (SELECT o.id FROM memberships o WHERE o.id = ms.id OR o.merged_into = ms.id)) \
+                 ORDER BY m.id",
             )
             .bind(&mmdd)
             .bind(&key)
             .fetch_all(&db.pool)
             .await?;
-            for (member_id, program_id) in due.into_iter().filter(|(_, p)| programs.contains(p)) {
+            let starts = Timestamp::start_of(day).0;
+            let due = due
+                .into_iter()
+                .filter(|(_, p, set_at)| programs.contains(p) && birthdays::celebrated(*set_at, starts));
+            for (member_id, program_id, _) in due {
                 // The event happens on the birthday (in its year), never after the real clock.
                 let at = Timestamp(Timestamp::start_of(day).0.min(real_now.0));
                 let input = ActionInput {

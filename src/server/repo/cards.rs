@@ -11,6 +11,8 @@ use crate::model::card::{BatchInput, BatchPrint, CardBatch, LinkedCard, PrintedC
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
+use super::attempts;
+
 /// The largest batch made in one go (a print run).
 pub const MAX_BATCH: i64 = 10_000;
 
@@ -120,17 +122,23 @@ pub async fn print(db: &Db, batch_id: i64) -> Result<BatchPrint, AppError> {
     Ok(BatchPrint { batch, cards })
 }
 
-/// The member who holds a printed card's points: the registered member it is linked to, or
-/// a holder made on the card's first use (enrolled in the batch's program). None when the
-/// number is not a printed card. Concurrent first uses share one holder.
-pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
-    let row: Option<(Option<i64>, i64)> = sqlx::query_as(
+/// A printed card as a read finds it: the member holding its points (None while the card
+/// has never been used) and the program of its batch. None when the number is not a
+/// printed card. Reads never make a holder (`holder` does, on the card's first use).
+pub async fn holder_of(db: &Db, number: &str) -> Result<Option<(Option<i64>, i64)>, AppError> {
+    Ok(sqlx::query_as(
         "SELECT c.member_id, b.program_id FROM cards c JOIN card_batches b ON b.id = c.batch_id WHERE c.number = $1",
     )
     .bind(number)
     .fetch_optional(&db.pool)
-    .await?;
-    let Some((member_id, program_id)) = row else {
+    .await?)
+}
+
+/// The member who holds a printed card's points: the registered member it is linked to, or
+/// a holder made on the card's first use (enrolled in the batch's program). None when the
+/// number is not a printed card. Concurrent first uses share one holder.
+pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
+    let Some((member_id, program_id)) = holder_of(db, number).await? else {
         return Ok(None);
     };
     if member_id.is_some() {
@@ -157,6 +165,7 @@ pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
     .fetch_one(&mut *tx)
     .await?;
     super::members::join_in(&mut tx, id, program_id, now).await?;
+    super::members::announce_created(&mut tx, id, "card", "store", now).await?;
     sqlx::query("UPDATE cards SET member_id = $1 WHERE number = $2")
         .bind(id)
         .bind(number)
@@ -179,6 +188,20 @@ pub async fn link(
     security_code: Option<&str>,
     by: Option<i64>,
 ) -> Result<LinkedCard, AppError> {
+    link_for(db, number, member_id, security_code, by, None).await
+}
+
+/// `link` for a caller bound to one program (`only_program`, a channel key of that
+/// program): it may only bring over a card of that program's batch whose holder has points,
+/// stamps or rewards in no other program (a merge moves every program's).
+pub async fn link_for(
+    db: &Db,
+    number: &str,
+    member_id: i64,
+    security_code: Option<&str>,
+    by: Option<i64>,
+    only_program: Option<i64>,
+) -> Result<LinkedCard, AppError> {
     let number = card::normalize(number)
         .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;
     let code: Option<String> = sqlx::query_scalar("SELECT security_code FROM cards WHERE number = $1")
@@ -191,14 +214,14 @@ pub async fn link(
             "This number is not one of our printed cards. Check it and try again.",
         ));
     };
-    if let Some(given) = security_code {
-        let given = given.trim();
-        if !bool::from(given.as_bytes().ct_eq(code.as_bytes())) {
-            return Err(AppError::field(
-                "security_code",
-                "The security code does not match this card.",
-            ));
+    // A caller of one program learns nothing about another program's cards, codes included.
+    if let Some(program_id) = only_program {
+        if holder_of(db, &number).await?.is_some_and(|(_, batch)| batch != program_id) {
+            return Err(AppError::Forbidden);
         }
+    }
+    if let Some(given) = security_code {
+        check_security_code(db, &number, &code, given).await?;
     }
     let member = super::members::get(db, member_id).await?;
     if member.kind != "registered" {
@@ -225,6 +248,18 @@ pub async fn link(
             "This card is already linked to another member.",
         ));
     }
+    if let Some(program_id) = only_program {
+        let elsewhere: Option<i64> = sqlx::query_scalar(
+            "SELECT program_id FROM memberships WHERE member_id = $1 AND program_id <> $2 LIMIT 1",
+        )
+        .bind(holder_id)
+        .bind(program_id)
+        .fetch_optional(&db.pool)
+        .await?;
+        if elsewhere.is_some() {
+            return Err(AppError::Forbidden);
+        }
+    }
     let reason = format!("Card {} linked", card::grouped(&number));
     let merged = super::merges::merge(db, holder_id, member_id, &reason, by).await?;
     mark_linked(db, &number).await?;
@@ -234,6 +269,31 @@ pub async fn link(
         stamps: merged.stamps,
         merge_id: Some(merged.id),
     })
+}
+
+/// Compares a security code typed for a card under the card's row lock, so guesses at one
+/// card, however many at once, are counted one by one (`attempts`): a few wrong ones lock
+/// the card for a while, for every caller.
+async fn check_security_code(db: &Db, number: &str, code: &str, given: &str) -> Result<(), AppError> {
+    let now = Timestamp::now();
+    let subject = format!("card:{number}");
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE cards SET member_id = member_id WHERE number = $1")
+        .bind(number)
+        .execute(&mut *tx)
+        .await?;
+    attempts::check(&mut tx, &subject, now).await?;
+    if !bool::from(given.trim().as_bytes().ct_eq(code.as_bytes())) {
+        attempts::failed(&mut tx, &subject, now).await?;
+        tx.commit().await?;
+        return Err(AppError::field(
+            "security_code",
+            "The security code does not match this card.",
+        ));
+    }
+    attempts::succeeded(&mut tx, &subject).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Records when the card was linked (kept from the first link).

@@ -34,11 +34,37 @@ impl Slot {
     }
 
     /// `keep_in` for several keys in one statement: whether each was stored (false for
-    /// those taken).
+    /// those taken). A key named twice in `keys` (concurrent requests with one key, queued
+    /// to the same group) is stored for its first only: the others are taken, as they would
+    /// be one after another.
     pub async fn keep_many(
         conn: &mut AnyConnection,
         keys: &[(&Slot, u16, &str)],
     ) -> Result<Vec<bool>, AppError> {
+        let first: Vec<bool> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, (slot, _, _))| !keys[..i].iter().any(|(s, _, _)| s.same_key(slot)))
+            .collect();
+        let unique: Vec<&(&Slot, u16, &str)> = keys.iter().zip(&first).filter(|(_, f)| **f).map(|(k, _)| k).collect();
+        let stored = Self::insert_keys(conn, &unique).await?;
+        // Each key's row came back at most once: it is its first naming's.
+        Ok(keys
+            .iter()
+            .zip(first)
+            .map(|((slot, _, _), first)| first && stored.iter().any(|(id, key)| *id == slot.key_id && *key == slot.key))
+            .collect())
+    }
+
+    fn same_key(&self, other: &Slot) -> bool {
+        self.key_id == other.key_id && self.key == other.key
+    }
+
+    /// Inserts keys named once each; the (key id, key) of those stored.
+    async fn insert_keys(
+        conn: &mut AnyConnection,
+        keys: &[&(&Slot, u16, &str)],
+    ) -> Result<Vec<(i64, String)>, AppError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
@@ -59,17 +85,10 @@ impl Slot {
                 .bind(*body);
         }
         match insert.fetch_all(&mut *conn).await {
-            Ok(stored) => Ok(keys
-                .iter()
-                .map(|(slot, _, _)| {
-                    stored
-                        .iter()
-                        .any(|(id, key)| *id == slot.key_id && *key == slot.key)
-                })
-                .collect()),
+            Ok(stored) => Ok(stored),
             // PostgreSQL's lock_timeout (set on every connection, `Db::connect`): the first
             // request is still running.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::conflict(
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::try_again(
                 "A request with this Idempotency-Key is still being processed. Retry shortly.",
             )),
             Err(e) => Err(e.into()),

@@ -79,6 +79,9 @@ pub struct Meta<'a> {
     pub reason: Option<&'a str>,
     pub recorded_by: Option<i64>,
     pub request_id: Option<&'a str>,
+    /// The active webhook endpoints, when the caller has them at hand (a booking's setup);
+    /// otherwise they are read when a balance moves, to announce it (`points.changed`).
+    pub endpoints: Option<&'a [(i64, String)]>,
 }
 
 /// A membership's balances, read under its lock.
@@ -104,7 +107,7 @@ pub async fn lock(conn: &mut AnyConnection, membership_id: i64) -> Result<Standi
 
 /// The refusal of a write to a membership merged into another one.
 pub fn merged_away() -> AppError {
-    AppError::conflict("This member was just merged into another member; send the request again.")
+    AppError::try_again("This member was just merged into another member; send the request again.")
 }
 
 /// `lock` for merges and their reversal, which also lock merged memberships. Returns the
@@ -190,7 +193,7 @@ fn member_moves(b: &Booking<'_>) -> (i64, i64, i64) {
                 // returns cannot buy a tier.
                 earned += match b.meta.kind {
                     "earn" | "release" | "event" => p.points.max(0),
-                    "return" => p.points.min(0),
+                    "return" | "referral_return" => p.points.min(0),
                     _ => 0,
                 };
             }
@@ -253,7 +256,8 @@ pub async fn book_many(
     let after = update_memberships(conn, &updates).await?;
     // Each booking's standing: its membership's final standing less what later ones moved.
     let mut standings: Vec<Option<Standing>> = vec![None; items.len()];
-    for (id, fin) in after {
+    let members: Vec<(i64, i64)> = after.iter().map(|(id, member, _)| (*id, *member)).collect();
+    for (id, _, fin) in after {
         let mut s = fin;
         for (i, b) in items.iter().enumerate().rev() {
             if b.membership_id == Some(id) {
@@ -265,7 +269,57 @@ pub async fn book_many(
         }
     }
     insert_postings(conn, items, &tx_ids, &standings, &moves).await?;
+    announce_changes(conn, items, &tx_ids, &standings, &moves, &members).await?;
     Ok(tx_ids.into_iter().zip(standings).collect())
+}
+
+/// Announces every booking that moved a member's balance (`points.changed`), in its
+/// transaction: what moved (wallet and pending) and what stands after. Added up, a
+/// subscriber's events equal the ledger.
+async fn announce_changes(
+    conn: &mut AnyConnection,
+    items: &[Booking<'_>],
+    tx_ids: &[i64],
+    standings: &[Option<Standing>],
+    moves: &[(i64, i64, i64)],
+    members: &[(i64, i64)],
+) -> Result<(), AppError> {
+    let moved = |i: usize| moves[i].0 != 0 || moves[i].1 != 0;
+    if !(0..items.len()).any(moved) {
+        return Ok(());
+    }
+    let read;
+    let endpoints = match items[0].meta.endpoints {
+        Some(e) => e,
+        None => {
+            read = crate::server::webhooks::active_endpoints(conn).await?;
+            &read[..]
+        }
+    };
+    if !crate::server::webhooks::subscribed(endpoints, "points.changed") {
+        return Ok(());
+    }
+    for (i, b) in items.iter().enumerate().filter(|(i, _)| moved(*i)) {
+        let (Some(membership_id), Some(after)) = (b.membership_id, standings[i]) else {
+            continue;
+        };
+        let member_id = members.iter().find(|(id, _)| *id == membership_id).map(|(_, m)| *m);
+        let data = serde_json::json!({
+            "member_id": member_id,
+            "membership_id": membership_id,
+            "program_id": b.program_id,
+            "transaction_id": tx_ids[i],
+            "kind": b.meta.kind,
+            "channel": b.meta.channel,
+            "points": moves[i].0,
+            "balance": after.balance,
+            "pending_points": moves[i].1,
+            "pending": after.pending,
+            "description": b.meta.description,
+        });
+        crate::server::webhooks::enqueue_to(conn, endpoints, "points.changed", data, b.at).await?;
+    }
+    Ok(())
 }
 
 /// Inserts the transactions of `book_many` in one statement; their ids, in the same order.
@@ -306,11 +360,11 @@ async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) ->
 }
 
 /// Moves (wallet, pending, lifetime) of each membership, with its last activity when set.
-/// Returns each one's standing after.
+/// Returns each one's (id, member id, standing after).
 async fn update_memberships(
     conn: &mut AnyConnection,
     updates: &[(i64, [i64; 3], Option<i64>)],
-) -> Result<Vec<(i64, Standing)>, AppError> {
+) -> Result<Vec<(i64, i64, Standing)>, AppError> {
     let mut out = Vec::with_capacity(updates.len());
     if updates.is_empty() {
         return Ok(out);
@@ -321,10 +375,11 @@ async fn update_memberships(
         "UPDATE memberships SET balance = balance + v.column2, pending = pending + v.column3, \
          lifetime_points = lifetime_points + v.column4, last_activity_at = COALESCE(v.column5, last_activity_at) \
          FROM (VALUES {}) AS v WHERE memberships.id = v.column1 \
-         RETURNING memberships.id, memberships.balance, memberships.pending, memberships.lifetime_points",
+         RETURNING memberships.id, memberships.member_id, memberships.balance, memberships.pending, \
+         memberships.lifetime_points",
         rows
     );
-    let mut update = sqlx::query_as::<_, (i64, i64, i64, i64)>(&sql);
+    let mut update = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql);
     for (id, [wallet, pending, earned], touched) in updates {
         update = update
             .bind(id)
@@ -338,9 +393,10 @@ async fn update_memberships(
         tracing::error!("a membership to update is missing");
         return Err(AppError::Internal);
     }
-    for (id, balance, pending, lifetime_points) in rows {
+    for (id, member_id, balance, pending, lifetime_points) in rows {
         out.push((
             id,
+            member_id,
             Standing {
                 balance,
                 pending,
@@ -469,6 +525,26 @@ pub async fn transfer(
         .bind(at.0)
         .execute(&mut *conn)
         .await?;
+        let (member_id, balance, pending): (i64, i64, i64) =
+            sqlx::query_as("SELECT member_id, balance, pending FROM memberships WHERE id = $1")
+                .bind(membership_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        let (points, pending_points) = if account == Account::Wallet { (delta, 0) } else { (0, delta) };
+        let data = serde_json::json!({
+            "member_id": member_id,
+            "membership_id": membership_id,
+            "program_id": program_id,
+            "transaction_id": tx_id,
+            "kind": meta.kind,
+            "channel": meta.channel,
+            "points": points,
+            "balance": balance,
+            "pending_points": pending_points,
+            "pending": pending,
+            "description": meta.description,
+        });
+        crate::server::webhooks::enqueue(conn, "points.changed", data, at).await?;
     }
     Ok(Some(tx_id))
 }
@@ -969,11 +1045,13 @@ pub async fn adjust(
     .await
 }
 
-/// Who adjusts a balance, for the audit trail: staff at the desk, or a channel's API key.
+/// Who adjusts a balance, for the audit trail: staff at the desk, a channel's API key, or
+/// staff whose request an admin approved.
 #[derive(Debug, Clone, Copy)]
 pub enum Adjuster<'a> {
     Staff(Option<i64>),
     Key { channel: &'a str, name: &'a str },
+    Approved { requested_by: Option<i64>, approver: &'a str },
 }
 
 /// `adjust`, saying who made it.
@@ -985,38 +1063,44 @@ pub async fn adjust_by(
     reason: &str,
     request_id: &str,
 ) -> Result<(i64, Standing), AppError> {
-    let reason = reason.trim();
-    if reason.chars().count() < 3 {
-        return Err(AppError::field(
-            "reason",
-            "Say why you are adjusting the balance.",
-        ));
-    }
-    if reason.chars().count() > 200 {
-        return Err(AppError::field("reason", "Keep the reason under 200 characters."));
-    }
-    if points == 0 || points.abs() > 10_000_000 {
-        return Err(AppError::field(
-            "points",
-            "Enter a non-zero number of points up to 10,000,000.",
-        ));
-    }
+    let reason = crate::domain::adjustments::validate(points, reason)?;
     let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
         .bind(membership_id)
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(|| AppError::not_found("Membership"))?;
     let program = super::programs::get(db, program_id).await?;
-    let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    lock(&mut tx, membership_id).await?;
-    if let Some(done) = replay(&mut tx, membership_id, request_id).await? {
+    let done = adjust_in(&mut tx, &program, by, membership_id, points, &reason, request_id).await?;
+    tx.commit().await?;
+    tracing::info!(membership_id, points, ?by, "balance adjusted");
+    Ok(done)
+}
+
+/// Books a checked adjustment (`domain::adjustments::validate`) inside the caller's
+/// transaction, once per request id (a retry answers with the first booking).
+pub async fn adjust_in(
+    tx: &mut AnyConnection,
+    program: &Program,
+    by: Adjuster<'_>,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+) -> Result<(i64, Standing), AppError> {
+    let now = Timestamp::now();
+    lock(tx, membership_id).await?;
+    if let Some(done) = replay(tx, membership_id, request_id).await? {
         return Ok(done);
     }
     let description = format!("Adjustment: {reason}");
     let (channel, recorded_by, reference) = match by {
         Adjuster::Staff(user) => ("desk", user, None),
         Adjuster::Key { channel, name } => (channel, None, Some(format!("API key: {name}"))),
+        Adjuster::Approved {
+            requested_by,
+            approver,
+        } => ("desk", requested_by, Some(format!("Approved by {approver}"))),
     };
     let meta = Meta {
         kind: "adjust",
@@ -1028,65 +1112,51 @@ pub async fn adjust_by(
         request_id: Some(request_id),
         ..Meta::default()
     };
-    let done = if points > 0 {
-        let postings = [
-            Posting::new(Account::Adjustment, -points),
-            Posting::new(Account::Wallet, points),
-        ];
-        let (tx_id, standing) =
-            book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now, true).await?;
-        open_lot(
-            &mut tx,
-            &program,
-            membership_id,
-            tx_id,
-            points,
-            standing.balance,
-            now,
-        )
-        .await?;
-        move_deadlines(&mut tx, &program, membership_id, now).await?;
-        let member_id = super::members::member_of(&mut tx, membership_id).await?;
-        let data = serde_json::json!({
-            "member_id": member_id,
-            "membership_id": membership_id,
-            "program_id": program.id,
-            "transaction_id": tx_id,
-            "points": points,
-            "balance": standing.balance,
-            "explanation": description,
-        });
-        crate::server::webhooks::enqueue(&mut tx, "points.earned", data, now).await?;
-        (tx_id, standing)
-    } else {
-        spend(
-            &mut tx,
-            &program,
-            membership_id,
-            -points,
-            Account::Adjustment,
-            &meta,
-            now,
-        )
-        .await?
-    };
-    tx.commit().await?;
-    tracing::info!(membership_id, points, ?by, "balance adjusted");
-    Ok(done)
+    if points < 0 {
+        return spend(tx, program, membership_id, -points, Account::Adjustment, &meta, now).await;
+    }
+    let postings = [
+        Posting::new(Account::Adjustment, -points),
+        Posting::new(Account::Wallet, points),
+    ];
+    let (tx_id, standing) = book_nonzero(tx, program.id, membership_id, &meta, &postings, now, true).await?;
+    open_lot(tx, program, membership_id, tx_id, points, standing.balance, now).await?;
+    move_deadlines(tx, program, membership_id, now).await?;
+    let member_id = super::members::member_of(tx, membership_id).await?;
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "membership_id": membership_id,
+        "program_id": program.id,
+        "transaction_id": tx_id,
+        "points": points,
+        "balance": standing.balance,
+        "explanation": description,
+    });
+    crate::server::webhooks::enqueue(tx, "points.earned", data, now).await?;
+    Ok((tx_id, standing))
 }
 
+/// The memberships whose history is this one's: itself and those merged into it (merges
+/// re-point earlier merges, so one level holds them all). As SQL, for `IN (...)` with the
+/// membership id bound as `$1`.
+pub const SAME_HISTORY: &str = "SELECT id FROM memberships WHERE id = $1 OR merged_into = $1";
+
 /// The transaction a request id booked for this membership before, with the standing now.
+/// A request booked on a membership merged into this one since (a printed card's holder,
+/// a duplicate) counts: its retry must not book again on the merged member.
 pub async fn replay(
     conn: &mut AnyConnection,
     membership_id: i64,
     request_id: &str,
 ) -> Result<Option<(i64, Standing)>, AppError> {
-    let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM ledger_transactions WHERE membership_id = $1 AND request_id = $2")
-            .bind(membership_id)
-            .bind(request_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let id: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM ledger_transactions WHERE request_id = $2 AND membership_id IN ({SAME_HISTORY}) \
+         ORDER BY id LIMIT 1"
+    ))
+    .bind(membership_id)
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     match id {
         Some(id) => Ok(Some((id, lock(conn, membership_id).await?))),
         None => Ok(None),

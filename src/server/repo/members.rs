@@ -3,6 +3,7 @@
 use rand::Rng;
 use sqlx::AnyConnection;
 
+use crate::domain::identifier::{self, IdKind};
 use crate::domain::{card, forms, validate};
 use crate::error::AppError;
 use crate::model::member::{JoinableProgram, LedgerLine, Member, MembershipView};
@@ -93,8 +94,9 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
     )
     .await?;
     if let Some(birth_date) = &v.birth_date {
-        sqlx::query("UPDATE members SET birth_date = $1 WHERE id = $2")
+        sqlx::query("UPDATE members SET birth_date = $1, birth_date_set_at = $2 WHERE id = $3")
             .bind(birth_date)
+            .bind(now.0)
             .bind(member_id)
             .execute(&mut *tx)
             .await?;
@@ -106,6 +108,7 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
             .execute(&mut *tx)
             .await?;
     }
+    announce_created(&mut tx, member_id, "registered", "web", now).await?;
     tx.commit().await?;
     Ok(SessionUser {
         id: user_id,
@@ -113,6 +116,18 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
         display_name: v.name,
         role: Role::Member,
     })
+}
+
+/// The `member.created` webhook, in the transaction that made the member.
+pub async fn announce_created(
+    conn: &mut AnyConnection,
+    member_id: i64,
+    kind: &str,
+    channel: &str,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    let data = serde_json::json!({ "member_id": member_id, "kind": kind, "channel": channel });
+    crate::server::webhooks::enqueue(conn, "member.created", data, at).await
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Member, AppError> {
@@ -134,63 +149,102 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
     .ok_or_else(|| AppError::not_found("Member profile"))
 }
 
-/// A member as found, with where it was merged to (almost always nowhere).
+/// A member row with where it was merged to (almost always nowhere).
 #[derive(sqlx::FromRow)]
-struct Found {
+struct Row {
     #[sqlx(flatten)]
     member: Member,
     merged_into: Option<i64>,
 }
 
+/// The member whose `column` is `value`, as it stands now (followed through merges).
+async fn by_column(db: &Db, column: &str, value: &str) -> Result<Option<Member>, AppError> {
+    let found: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {MEMBER_COLUMNS}, merged_into FROM members WHERE {column} = $1"
+    ))
+    .bind(value)
+    .fetch_optional(&db.pool)
+    .await?;
+    match found {
+        None => Ok(None),
+        Some(Row {
+            member,
+            merged_into: None,
+        }) => Ok(Some(member)),
+        Some(Row { member, .. }) => Ok(Some(current(db, member).await?)),
+    }
+}
+
+/// Whether a lookup may create what an identifier names: a printed card's holder is made
+/// on the card's first use, which is a write (an order, an action), never a read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    Read,
+    Write,
+}
+
+/// What an identifier named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Named {
+    /// A member, and the kind of identifier that matched.
+    Member(Member, IdKind),
+    /// A printed card nobody has used yet (its batch's program): a read finds no member.
+    UnusedCard { program_id: i64 },
+    Nobody,
+}
+
+/// The member behind a card number: its own card, an extra card linked to it, or a printed
+/// card it holds (made on first use when `lookup` is a write).
+async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppError> {
+    if let Some(m) = by_column(db, "card_number", number).await? {
+        return Ok(Named::Member(m, IdKind::Card));
+    }
+    let linked: Option<i64> =
+        sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = 'card' AND value = $1")
+            .bind(number)
+            .fetch_optional(&db.pool)
+            .await?;
+    if let Some(id) = linked {
+        return Ok(Named::Member(current(db, get(db, id).await?).await?, IdKind::Card));
+    }
+    let holder = match (super::cards::holder_of(db, number).await?, lookup) {
+        (None, _) => return Ok(Named::Nobody),
+        (Some((Some(id), _)), _) => id,
+        (Some((None, program_id)), Lookup::Read) => return Ok(Named::UnusedCard { program_id }),
+        (Some((None, _)), Lookup::Write) => match super::cards::holder(db, number).await? {
+            Some(id) => id,
+            None => return Ok(Named::Nobody),
+        },
+    };
+    Ok(Named::Member(current(db, get(db, holder).await?).await?, IdKind::Card))
+}
+
 /// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
-/// only, never partial names: staff must not be able to browse the member base.
+/// only, never partial names: staff must not be able to browse the member base. A read: a
+/// printed card nobody has used yet finds nobody (`cards::holder_of` tells the desk so).
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
     let q = query.trim();
     if q.is_empty() {
         return Err(AppError::field("query", "Enter an email, phone or card number."));
     }
-    let (column, value) = if q.contains('@') {
-        (
-            "email",
-            validate::email(q).map_err(|m| AppError::field("query", m))?,
-        )
-    } else if let Some(card) = card::normalize(q) {
-        ("card_number", card)
+    let found = if q.contains('@') {
+        let email = validate::email(q).map_err(|m| AppError::field("query", m))?;
+        by_column(db, "email", &email).await?
+    } else if let Some(number) = card::normalize(q) {
+        match by_card(db, &number, Lookup::Read).await? {
+            Named::Member(m, _) => Some(m),
+            Named::UnusedCard { .. } | Named::Nobody => None,
+        }
     } else if let Ok(Some(phone)) = validate::phone(q) {
-        ("phone", phone)
+        by_column(db, "phone", &phone).await?
     } else {
         return Err(AppError::field(
             "query",
             "That is not an email, a phone number or a valid card number.",
         ));
     };
-    let found_by =
-        |column: &str| format!("SELECT {MEMBER_COLUMNS}, merged_into FROM members WHERE {column} = $1");
-    let mut found: Vec<Found> = sqlx::query_as(&found_by(column))
-        .bind(&value)
-        .fetch_all(&db.pool)
-        .await?;
-    if found.is_empty() && column == "card_number" {
-        // A printed card nobody registered yet: its holder collects the points.
-        if let Some(holder) = super::cards::holder(db, &value).await? {
-            found = sqlx::query_as(&found_by("id"))
-                .bind(holder)
-                .fetch_all(&db.pool)
-                .await?;
-        }
-    }
-    let mut out: Vec<Member> = Vec::with_capacity(found.len());
-    for f in found {
-        let m = match f.merged_into {
-            None => f.member,
-            Some(_) => current(db, f.member).await?,
-        };
-        if !out.iter().any(|o| o.id == m.id) {
-            out.push(m);
-        }
-    }
-    Ok(out)
+    Ok(found.into_iter().collect())
 }
 
 /// The member as it stands now: a member merged into another one is found as that one.
@@ -419,7 +473,7 @@ pub async fn join_in(
     match merged {
         None => return Err(AppError::not_found("Member")),
         Some(Some(_)) => {
-            return Err(AppError::conflict(
+            return Err(AppError::try_again(
                 "This member was merged into another member; look the member up again.",
             ));
         }
@@ -460,8 +514,12 @@ pub async fn join_in(
     )
 }
 
+/// A member joins a program (on the portal): only an active one.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppError> {
+    if !super::programs::get(db, program_id).await?.active {
+        return Err(AppError::ProgramInactive);
+    }
     let mut tx = db.begin_write().await?;
     join_in(&mut tx, member_id, program_id, Timestamp::now()).await?;
     tx.commit().await?;
@@ -477,7 +535,7 @@ pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, A
         currency_name: String,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, currency_name FROM programs WHERE id NOT IN \
+        "SELECT id, name, currency_name FROM programs WHERE active = 1 AND id NOT IN \
          (SELECT program_id FROM memberships WHERE member_id = $1) ORDER BY name",
     )
     .bind(member_id)
@@ -509,34 +567,87 @@ pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLi
     .await?)
 }
 
-/// The member an identifier names, for `channel`: email, phone or card number as at the
-/// desk, else an extra card linked to the member or an external id that channel linked
-/// (a web shop's customer 12345 is not the app's customer 12345).
+/// What an identifier names for `channel`, trying its kinds in order
+/// (`domain::identifier::candidates`): the channel's own customer id first (a web shop's
+/// customer 554035386 is not the phone number 554035386, nor the app's customer
+/// 554035386), then email, card (own, linked, or printed) and phone. One statement tries
+/// them all (a booking reads the member once); a printed card nobody has used yet is looked
+/// at only when nothing matched.
+pub async fn name(db: &Db, identifier: &str, channel: Channel, lookup: Lookup) -> Result<Named, AppError> {
+    let candidates = identifier::candidates(identifier).map_err(|m| AppError::field("member", m))?;
+    let mut tries = Vec::with_capacity(candidates.len());
+    let mut values: Vec<String> = Vec::new();
+    let param = |v: String, values: &mut Vec<String>| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    for (i, (kind, value)) in candidates.iter().enumerate() {
+        let pos = format!("CAST({i} AS BIGINT)");
+        let v = param(value.clone(), &mut values);
+        tries.push(match kind {
+            IdKind::External => {
+                let k = param(external_kind(channel), &mut values);
+                format!("SELECT {pos} AS pos, member_id FROM member_identifiers WHERE kind = {k} AND value = {v}")
+            }
+            IdKind::Email => format!("SELECT {pos} AS pos, id AS member_id FROM members WHERE email = {v}"),
+            IdKind::Phone => format!("SELECT {pos} AS pos, id AS member_id FROM members WHERE phone = {v}"),
+            IdKind::Card => format!(
+                "SELECT {pos} AS pos, id AS member_id FROM members WHERE card_number = {v} \
+                 UNION ALL SELECT {pos}, member_id FROM member_identifiers WHERE kind = 'card' AND value = {v} \
+                 UNION ALL SELECT {pos}, member_id FROM cards WHERE number = {v} AND member_id IS NOT NULL"
+            ),
+        });
+    }
+    let sql = format!(
+        "SELECT t.pos, {HIT_COLUMNS} FROM ({}) t JOIN members m ON m.id = t.member_id ORDER BY t.pos LIMIT 1",
+        tries.join(" UNION ALL ")
+    );
+    let mut query = sqlx::query_as::<_, Hit>(&sql);
+    for v in &values {
+        query = query.bind(v);
+    }
+    if let Some(hit) = query.fetch_optional(&db.pool).await? {
+        let kind = candidates[usize::try_from(hit.pos).unwrap_or_default()].0;
+        let member = match hit.row.merged_into {
+            None => hit.row.member,
+            Some(_) => current(db, hit.row.member).await?,
+        };
+        return Ok(Named::Member(member, kind));
+    }
+    match candidates.iter().find(|(k, _)| *k == IdKind::Card) {
+        Some((_, number)) => by_card(db, number, lookup).await,
+        None => Ok(Named::Nobody),
+    }
+}
+
+/// The member columns, prefixed for `name`'s join.
+const HIT_COLUMNS: &str = "m.id, m.name, m.email, m.phone, m.card_number, m.kind, m.birth_date, m.created_at, \
+     m.merged_into";
+
+/// A member found by `name`, with the position of the kind that matched.
+#[derive(sqlx::FromRow)]
+struct Hit {
+    pos: i64,
+    #[sqlx(flatten)]
+    row: Row,
+}
+
+/// The member an identifier names for `channel` (see `name`), with the kind that matched.
+pub async fn identify(
+    db: &Db,
+    identifier: &str,
+    channel: Channel,
+    lookup: Lookup,
+) -> Result<(Member, IdKind), AppError> {
+    match name(db, identifier, channel, lookup).await? {
+        Named::Member(m, kind) => Ok((m, kind)),
+        Named::UnusedCard { .. } | Named::Nobody => Err(AppError::not_found("Member")),
+    }
+}
+
+/// `identify` for a write (a printed card's first use makes its holder), the member only.
 pub async fn resolve(db: &Db, identifier: &str, channel: Channel) -> Result<Member, AppError> {
-    let id = identifier.trim();
-    if id.is_empty() || id.len() > 128 {
-        return Err(AppError::field(
-            "member",
-            "Name the member by email, phone, card number or external id.",
-        ));
-    }
-    if let Ok(found) = find(db, id).await {
-        if let Some(m) = found.into_iter().next() {
-            return Ok(m);
-        }
-    }
-    let linked: Option<i64> = sqlx::query_scalar(
-        "SELECT member_id FROM member_identifiers WHERE value = $1 AND kind IN ('card', $2) \
-         ORDER BY CASE WHEN kind = 'card' THEN 0 ELSE 1 END LIMIT 1",
-    )
-    .bind(id)
-    .bind(external_kind(channel))
-    .fetch_optional(&db.pool)
-    .await?;
-    match linked {
-        Some(member_id) => current(db, get(db, member_id).await?).await,
-        None => Err(AppError::not_found("Member")),
-    }
+    identify(db, identifier, channel, Lookup::Write).await.map(|(m, _)| m)
 }
 
 /// The member a membership belongs to.
@@ -601,11 +712,12 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
 }
 
 /// Links another identifier to a member, for `channel`: its own customer id (`kind`
-/// "external", stored as "external:<channel>") or an extra physical card ("card",
-/// Luhn-checked). An identifier names one member only. A printed card (its holder's points
-/// move over) needs the `security_code` printed on it unless the channel sees the card in
-/// person (`Channel::in_person`).
-#[tracing::instrument(skip(db), err(level = "debug"))]
+/// "external", stored as "external:<channel>", a namespace of that channel's own) or an
+/// extra physical card ("card", Luhn-checked, one member's only). A printed card (its
+/// holder's points move over) needs the `security_code` printed on it unless the channel
+/// sees the card in person (`Channel::in_person`); `only_program` (a key bound to one
+/// program) may only bring over a card whose points are all in that program.
+#[tracing::instrument(skip(db, security_code), err(level = "debug"))]
 pub async fn link_identifier(
     db: &Db,
     member_id: i64,
@@ -613,46 +725,41 @@ pub async fn link_identifier(
     kind: &str,
     value: &str,
     security_code: Option<&str>,
+    only_program: Option<i64>,
 ) -> Result<(), AppError> {
-    let value = value.trim();
     let (kind, value) = match kind {
         "card" => (
             "card".to_string(),
             card::normalize(value)
                 .ok_or_else(|| AppError::field("value", "That is not a valid card number."))?,
         ),
-        "external" => {
-            if value.is_empty() || value.len() > 64 || !value.chars().all(|c| c.is_ascii_graphic()) {
-                return Err(AppError::field(
-                    "value",
-                    "Use 1 to 64 letters, digits or punctuation.",
-                ));
-            }
-            (external_kind(channel), value.to_string())
-        }
+        "external" => (
+            external_kind(channel),
+            identifier::external(value).map_err(|m| AppError::field("value", m))?,
+        ),
         _ => return Err(AppError::field("kind", "Use \"card\" or \"external\".")),
     };
     get(db, member_id).await?;
-    if kind == "card" && super::cards::holder(db, &value).await?.is_some() {
-        // A printed card: linking it brings over what was collected on it.
-        let security_code = security_code.map(str::trim).filter(|c| !c.is_empty());
-        if security_code.is_none() && !channel.in_person() {
-            return Err(AppError::field(
-                "security_code",
-                "Send the security code printed on the card.",
-            ));
+    if kind == "card" {
+        if super::cards::holder_of(db, &value).await?.is_some() {
+            // A printed card: linking it brings over what was collected on it.
+            let security_code = security_code.map(str::trim).filter(|c| !c.is_empty());
+            if security_code.is_none() && !channel.in_person() {
+                return Err(AppError::field(
+                    "security_code",
+                    "Send the security code printed on the card.",
+                ));
+            }
+            return super::cards::link_for(db, &value, member_id, security_code, None, only_program)
+                .await
+                .map(|_| ());
         }
-        return super::cards::link(db, &value, member_id, security_code, None)
-            .await
-            .map(|_| ());
-    }
-    // Email, phone and primary card numbers resolve first: the value must not name another
-    // member (an external id only among its own channel's; any channel's finds cards).
-    match resolve(db, &value, channel).await {
-        Ok(m) if m.id == member_id => return Ok(()),
-        Ok(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
-        Err(AppError::NotFound { .. }) | Err(AppError::Validation { .. }) => {}
-        Err(e) => return Err(e),
+        // Another member's own card number is theirs.
+        match by_column(db, "card_number", &value).await? {
+            Some(m) if m.id == member_id => return Ok(()),
+            Some(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
+            None => {}
+        }
     }
     let mut tx = db.begin_write().await?;
     let inserted: Option<i64> = sqlx::query_scalar(
@@ -684,18 +791,24 @@ pub async fn link_identifier(
     }
 }
 
-/// Sets (or clears, with an empty input) the member's date of birth.
+/// Sets (or clears, with an empty input) the member's date of birth. A change is recorded
+/// with its time: a birthday is celebrated only for a date on file a month before it
+/// (`birthdays::celebrated`), so changing it cannot collect the award on demand.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn set_birth_date(db: &Db, member_id: i64, input: &str) -> Result<Option<String>, AppError> {
-    let today = Timestamp::now().date();
-    let date = crate::domain::birthdays::parse_birth_date(input, today)
+    let now = Timestamp::now();
+    let date = crate::domain::birthdays::parse_birth_date(input, now.date())
         .map_err(|m| AppError::field("birth_date", m))?;
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE members SET birth_date = $1 WHERE id = $2")
-        .bind(&date)
-        .bind(member_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE members SET birth_date = $1, birth_date_set_at = $2 WHERE id = $3 \
+         AND (birth_date IS NULL OR $1 IS NULL OR birth_date <> $1)",
+    )
+    .bind(&date)
+    .bind(now.0)
+    .bind(member_id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(date)
 }

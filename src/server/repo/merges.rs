@@ -275,7 +275,7 @@ pub async fn merge(
     let description = format!("Merged {} into {}", source.name, target.name);
     for (s, program_id) in memberships {
         let Some((program, tiers)) = programs.iter().find(|(p, _)| p.id == program_id) else {
-            return Err(AppError::conflict(
+            return Err(AppError::try_again(
                 "The programs changed while merging; try again.",
             ));
         };
@@ -528,7 +528,7 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
     let description = format!("Merge of {} into {} reversed", source.name, target.name);
     for mv in &moves.programs {
         let Some((program, tiers)) = programs.iter().find(|(p, _)| p.id == mv.program_id) else {
-            return Err(AppError::conflict(
+            return Err(AppError::try_again(
                 "The programs changed while reversing; try again.",
             ));
         };

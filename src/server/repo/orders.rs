@@ -435,7 +435,7 @@ pub async fn record_order_keyed(
         setup,
         member_id,
         input: input.clone(),
-        order_id,
+        order_id: order_id.clone(),
         at,
         now,
         recorded_by,
@@ -451,7 +451,8 @@ pub async fn record_order_keyed(
     if let Some(referred_by) = booked.settle {
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
-        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, input.channel).await
+        let channel = input.channel;
+        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, channel, &order_id).await
         {
             tracing::warn!(error = %e, member_id, "referral not settled");
         }
@@ -523,6 +524,7 @@ impl OrderBooking {
             description: &told.description,
             explanation: Some(&told.explanation),
             recorded_by: self.recorded_by,
+            endpoints: Some(&self.setup.endpoints),
             ..Meta::default()
         }
     }
@@ -755,7 +757,7 @@ pub async fn record_return(
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
     if order.membership_id != locked {
-        return Err(AppError::conflict(
+        return Err(AppError::try_again(
             "This order moved to another member (a merge) while the return was recorded; send it again.",
         ));
     }
@@ -877,7 +879,18 @@ pub async fn record_return(
         .execute(&mut *tx)
         .await?;
     let share = (new_returned, order.amount_minor);
-    super::stamps::for_return(&mut tx, order.membership_id, order.id, share, &return_id, now).await?;
+    // The stamps' return key names the returning channel as the request id does: a store's
+    // R1 and the web shop's R1 of one order are two returns of its stamps too.
+    let stamp_return = if here == input.channel {
+        return_id.clone()
+    } else {
+        format!("{}:{return_id}", here.as_str())
+    };
+    super::stamps::for_return(&mut tx, order.membership_id, order.id, share, &stamp_return, now).await?;
+    if new_returned == order.amount_minor && order.amount_minor > 0 {
+        // Fully returned: a referral this order settled was never earned.
+        super::referrals::take_back(&mut tx, &program, order.id, now).await?;
+    }
     let standing = match standing {
         Some(s) => s,
         None => ledger::lock(&mut tx, order.membership_id).await?,
@@ -1050,9 +1063,11 @@ async fn book_action(
     }
     let once = once_key(&event.event_type, event.occurred_at);
     if let Some(key) = &once {
-        let done: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM ledger_transactions WHERE membership_id = $1 AND kind = 'event' AND reference = $2",
-        )
+        let done: Option<i64> = sqlx::query_scalar(&format!(
+            "SELECT id FROM ledger_transactions WHERE kind = 'event' AND reference = $2 \
+             AND membership_id IN ({}) LIMIT 1",
+            ledger::SAME_HISTORY
+        ))
         .bind(membership_id)
         .bind(key)
         .fetch_optional(&mut *tx)
@@ -1074,6 +1089,7 @@ async fn book_action(
         explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
         recorded_by: b.recorded_by,
         request_id: Some(&b.request_id),
+        endpoints: Some(&setup.endpoints),
         ..Meta::default()
     };
     let (tx_id, standing) = book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
@@ -1137,9 +1153,11 @@ pub async fn dry_run(
     ))
 }
 
-/// A purchase typed at the staff desk: a store-channel order whose id is the form's request
-/// id, so a double submit or a retry books once. (Receipt numbers are shown, not trusted as
-/// order ids: two tills may print the same one.)
+/// A purchase typed at the staff desk: a store-channel order whose id is its receipt
+/// number (as `channel_order_id` is a channel's: the same receipt books once, and a receipt
+/// a till already sent over the API is the same purchase), or, without one, the form's
+/// request id (a double submit or a retry books once). The program booked in becomes the
+/// one the desk offers this user first.
 #[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err(level = "debug"))]
 pub async fn record_purchase(
     db: &Db,
@@ -1151,23 +1169,28 @@ pub async fn record_purchase(
     let program = programs::get(db, input.program_id)
         .await
         .map_err(|_| AppError::field("program_id", "Choose a program."))?;
-    let amount_minor =
-        validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?;
-    let reference = validate::reference(&input.reference).map_err(|m| AppError::field("reference", m))?;
+    let mut v = Validator::new();
+    let amount_minor = v.check("amount", validate::amount(&input.amount, &program.currency_code));
+    let reference = v.check("reference", validate::receipt_number(&input.reference));
+    v.finish()?;
+    let (amount_minor, reference) = (amount_minor.unwrap_or_default(), reference.flatten());
     let member = members::get(db, input.member_id).await?;
     let order = OrderInput {
         channel: crate::model::rules::Channel::Store,
-        channel_order_id: format!("desk-{request_id}"),
+        channel_order_id: reference.clone().unwrap_or_else(|| format!("desk-{request_id}")),
         amount_minor,
         lines: Vec::new(),
         store: None,
-        receipt: reference,
+        receipt: reference.clone(),
         occurred_at: None,
     };
     let r = record_order(db, program.id, member.id, &order, Some(recorded_by)).await?;
+    super::users::remember_desk_program(db, recorded_by, program.id).await?;
     Ok(crate::model::member::PurchaseReceipt {
         transaction_id: r.transaction_id,
         member_name: member.name,
+        program_name: program.name,
+        reference,
         points: r.points,
         pending: r.pending,
         balance: r.balance,

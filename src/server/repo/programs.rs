@@ -8,7 +8,7 @@ use crate::server::db::{is_unique_violation, Db};
 
 const PROGRAM_COLUMNS: &str = "id, name, currency_name, currency_code, point_value_minor, points_per_unit, \
      active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, tier_review, \
-     tiers_reviewed_at, created_at, updated_at";
+     tiers_reviewed_at, adjust_limit, created_at, updated_at";
 
 pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
     Ok(
@@ -70,7 +70,8 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         None => sqlx::query_scalar(
             "INSERT INTO programs (name, currency_name, currency_code, point_value_minor, points_per_unit, \
              active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, created_at, updated_at, \
-             tier_review) VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6, $6, $14) RETURNING id",
+             tier_review, adjust_limit) VALUES ($1, $2, $3, $4, $5, $7, $8, $9, $10, $11, $12, $13, $6, $6, $14, $15) \
+             RETURNING id",
         )
         .bind(&v.name)
         .bind(&v.currency_name)
@@ -86,6 +87,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .bind(&v.tier_window)
         .bind(&v.tier_basis)
         .bind(&v.tier_review)
+        .bind(v.adjust_limit)
         .fetch_one(&mut *tx)
         .await
         .map_err(name_taken)?,
@@ -93,7 +95,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
             "UPDATE programs SET name = $1, currency_name = $2, currency_code = $3, point_value_minor = $4, \
              points_per_unit = $5, updated_at = $6, active = COALESCE($8, active), expiry_mode = $9, \
              expiry_months = $10, pending_days = $11, allow_negative = COALESCE($12, allow_negative), \
-             tier_window = $13, tier_basis = $14, tier_review = $15 WHERE id = $7 RETURNING id",
+             tier_window = $13, tier_basis = $14, tier_review = $15, adjust_limit = $16 WHERE id = $7 RETURNING id",
         )
         .bind(&v.name)
         .bind(&v.currency_name)
@@ -110,6 +112,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .bind(&v.tier_window)
         .bind(&v.tier_basis)
         .bind(&v.tier_review)
+        .bind(v.adjust_limit)
         .fetch_optional(&mut *tx)
         .await
         .map_err(name_taken)?

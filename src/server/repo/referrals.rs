@@ -4,22 +4,29 @@
 //! name the friend, `referred` is once per member, and nobody can refer themselves (the code
 //! belongs to an existing member, the friend is a new one).
 
+use sqlx::AnyConnection;
+
 use crate::error::AppError;
 use crate::model::order::ActionInput;
+use crate::model::program::Program;
 use crate::model::rules::Channel;
+use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
+use super::ledger::{self, Account, Meta, Posting};
 use super::{members, orders};
 
 /// Books both sides of a referral if `friend_id` was referred (by `referred_by`, as the
-/// booking read it) and has not been rewarded in this program yet. Safe to call after every
-/// order: once booked, it does nothing.
+/// booking read it) and has not been rewarded in this program yet, and remembers the order
+/// (`channel`, `order_id`) that settled it, so its full return takes the points back
+/// (`take_back`). Safe to call after every order: once booked, it does nothing.
 pub async fn settle(
     db: &Db,
     program_id: i64,
     friend_id: i64,
     referred_by: Option<i64>,
     channel: Channel,
+    order_id: &str,
 ) -> Result<bool, AppError> {
     let Some(referrer_id) = referred_by else {
         return Ok(false);
@@ -48,9 +55,113 @@ pub async fn settle(
     // The referrer first: if the friend's side were booked first and the referrer's failed,
     // the check above would never let the referrer's side run again.
     orders::record_action(db, program_id, referrer_id, &action("referral"), None).await?;
-    match orders::record_action(db, program_id, friend_id, &action("referred"), None).await {
-        Ok(_) => Ok(true),
-        Err(AppError::Conflict { .. }) => Ok(false), // booked concurrently by another order
-        Err(e) => Err(e),
+    let settled = match orders::record_action(db, program_id, friend_id, &action("referred"), None).await {
+        Ok(_) => true,
+        Err(AppError::Conflict { .. }) => false, // booked concurrently by another order
+        Err(e) => return Err(e),
+    };
+    if settled {
+        let mut tx = db.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO referral_rewards (program_id, friend_member_id, referrer_member_id, order_id, created_at) \
+             SELECT $1, $2, $3, o.id, $4 FROM orders o WHERE o.program_id = $1 AND o.channel = $5 \
+             AND o.channel_order_id = $6 ON CONFLICT (program_id, friend_member_id) DO NOTHING",
+        )
+        .bind(program_id)
+        .bind(friend_id)
+        .bind(referrer_id)
+        .bind(Timestamp::now().0)
+        .bind(channel.as_str())
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
     }
+    Ok(settled)
+}
+
+/// When the order `order_row` is fully returned: takes back both sides of the referral it
+/// settled, once, inside the return's transaction (the friend's membership is locked by
+/// it). Each side loses what its event gave, as far as its wallet holds it (or all of it,
+/// where the program lets balances go negative). The referral stays settled: a later
+/// order does not pay it again.
+pub async fn take_back(
+    conn: &mut AnyConnection,
+    program: &Program,
+    order_row: i64,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    let claimed: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE referral_rewards SET taken_back_at = $1 WHERE order_id = $2 AND taken_back_at IS NULL \
+         RETURNING friend_member_id, referrer_member_id",
+    )
+    .bind(now.0)
+    .bind(order_row)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some((friend, referrer)) = claimed else {
+        return Ok(0);
+    };
+    let mut taken = 0;
+    for (member_id, event) in [(friend, "referred"), (referrer, "referral")] {
+        let request_id = format!("event:omniloyal:{event}:referral-{friend}");
+        taken += take_event_back(conn, program, member_id, &request_id, now).await?;
+    }
+    Ok(taken)
+}
+
+/// Takes back what the event `request_id` gave `member_id` in `program`.
+async fn take_event_back(
+    conn: &mut AnyConnection,
+    program: &Program,
+    member_id: i64,
+    request_id: &str,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    // The membership as it was (the event's) and as it is now (merged into another since?).
+    let Some((original, current)): Option<(i64, i64)> = sqlx::query_as(
+        "SELECT id, COALESCE(merged_into, id) FROM memberships WHERE member_id = $1 AND program_id = $2",
+    )
+    .bind(member_id)
+    .bind(program.id)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(0);
+    };
+    let given: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(p.points), 0) AS BIGINT) FROM ledger_transactions t \
+         JOIN ledger_postings p ON p.transaction_id = t.id AND p.account = 'wallet' \
+         WHERE t.request_id = $1 AND t.membership_id IN ($2, $3)",
+    )
+    .bind(request_id)
+    .bind(original)
+    .bind(current)
+    .fetch_one(&mut *conn)
+    .await?;
+    if given <= 0 {
+        return Ok(0);
+    }
+    let standing = ledger::lock(conn, current).await?;
+    let take = if program.allow_negative {
+        given
+    } else {
+        given.min(standing.balance.max(0))
+    };
+    if take <= 0 {
+        return Ok(0);
+    }
+    ledger::consume_lots(conn, current, take).await?;
+    let description = format!("Referral points taken back: its qualifying order was returned ({take} {})", program.currency_name);
+    let meta = Meta {
+        kind: "referral_return",
+        channel: "system",
+        reference: Some(request_id),
+        description: &description,
+        request_id: Some(&format!("taken-back:{request_id}")),
+        ..Meta::default()
+    };
+    let postings = [Posting::new(Account::Wallet, -take), Posting::new(Account::Issuance, take)];
+    ledger::book(conn, program.id, Some(current), &meta, &postings, now).await?;
+    Ok(take)
 }

@@ -12,8 +12,10 @@ use crate::model::program::Program;
 use crate::model::reward::{IssuedReward, Offer, Reward, RewardInput, REWARD_KINDS};
 use crate::model::rules::Channel;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
-use crate::server::db::{is_unique_violation, Db};
+use crate::server::db::{is_unique_violation, Db, WriteTx};
+use subtle::ConstantTimeEq;
 
+use super::attempts;
 use super::ledger::{self, Account, Meta, Posting};
 use super::{orders, programs};
 
@@ -151,7 +153,9 @@ fn new_code() -> (String, String) {
             .collect()
     };
     let code = format!("RW-{}-{}", part(), part());
-    let pin = format!("{:04}", rand::thread_rng().gen_range(0..10_000));
+    // Six digits, and wrong guesses lock the code (`check_pin`): found by trying, a PIN
+    // would let anyone who saw a code spend or cancel it.
+    let pin = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000));
     (code, pin)
 }
 
@@ -407,11 +411,14 @@ async fn issued_for_request(
     request_id: &str,
 ) -> Result<Option<IssuedReward>, AppError> {
     let id: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM issued_rewards WHERE membership_id = $1 AND request_id = $2")
-            .bind(membership_id)
-            .bind(request_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+        sqlx::query_scalar(&format!(
+            "SELECT id FROM issued_rewards WHERE request_id = $2 AND membership_id IN ({}) ORDER BY id LIMIT 1",
+            ledger::SAME_HISTORY
+        ))
+        .bind(membership_id)
+        .bind(request_id)
+        .fetch_optional(&mut *conn)
+        .await?;
     match id {
         Some(id) => Ok(Some(issued_by_id(conn, id).await?)),
         None => Ok(None),
@@ -451,7 +458,7 @@ async fn lock_code(conn: &mut AnyConnection, code: &str) -> Result<(IssuedReward
         .fetch_one(&mut *conn)
         .await?;
     if holder != membership_id {
-        return Err(AppError::conflict(
+        return Err(AppError::try_again(
             "This code moved to another member (a merge) just now; try again.",
         ));
     }
@@ -482,7 +489,7 @@ pub async fn use_code_once(
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let (issued, _, _) = lock_code(&mut tx, code).await?;
-    check_pin(&issued, pin)?;
+    let mut tx = check_pin(tx, &issued, pin, now).await?;
     if issued.status == "used" && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
@@ -513,8 +520,39 @@ pub async fn use_code_once(
         return Err(AppError::RewardUsed);
     }
     let done = issued_by_id(&mut tx, issued.id).await?;
+    announce_settled(&mut tx, "reward.used", &done, channel.as_str(), now).await?;
     tx.commit().await?;
     Ok(done)
+}
+
+/// The `reward.used` or `reward.released` webhook, in the transaction that settled the code.
+async fn announce_settled(
+    conn: &mut AnyConnection,
+    event: &str,
+    issued: &IssuedReward,
+    channel: &str,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let (membership_id, member_id, program_id): (i64, i64, i64) = sqlx::query_as(
+        "SELECT m.id, m.member_id, m.program_id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
+         WHERE i.id = $1",
+    )
+    .bind(issued.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "membership_id": membership_id,
+        "program_id": program_id,
+        "reward_id": issued.reward_id,
+        "reward_name": issued.reward_name,
+        "code": issued.code,
+        "status": issued.status,
+        "points": issued.points,
+        "value": issued.value,
+        "channel": channel,
+    });
+    crate::server::webhooks::enqueue(conn, event, data, now).await
 }
 
 /// Releases a reserved (or an unused issued) reward: the points go back to the lots they
@@ -525,14 +563,28 @@ pub async fn release(db: &Db, code: &str, recorded_by: Option<i64>) -> Result<Is
     release_checked(db, code, None, None, recorded_by).await
 }
 
-/// The code's PIN, when one is given (without one, the caller decided none is needed).
-fn check_pin(issued: &IssuedReward, pin: Option<&str>) -> Result<(), AppError> {
-    match pin {
-        Some(pin) if pin.trim() != issued.pin => {
-            Err(AppError::field("pin", "The PIN does not match this code."))
-        }
-        _ => Ok(()),
+/// Checks the PIN given with a code (without one, the caller decided none is needed),
+/// under the lock of the code's member (`lock_code`), so parallel guesses are counted one
+/// by one: a code locked by wrong guesses is refused, and a wrong PIN is counted and
+/// committed (nothing else was written yet) before it is refused.
+async fn check_pin(
+    mut tx: WriteTx,
+    issued: &IssuedReward,
+    pin: Option<&str>,
+    now: Timestamp,
+) -> Result<WriteTx, AppError> {
+    let Some(pin) = pin else {
+        return Ok(tx);
+    };
+    let subject = format!("pin:{}", issued.id);
+    attempts::check(&mut tx, &subject, now).await?;
+    if !bool::from(pin.trim().as_bytes().ct_eq(issued.pin.as_bytes())) {
+        attempts::failed(&mut tx, &subject, now).await?;
+        tx.commit().await?;
+        return Err(AppError::field("pin", "The PIN does not match this code."));
     }
+    attempts::succeeded(&mut tx, &subject).await?;
+    Ok(tx)
 }
 
 /// Whether the code was used or released by the request `request_id` (None: no request to
@@ -562,7 +614,7 @@ pub async fn release_checked(
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
     let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
-    check_pin(&issued, pin)?;
+    let mut tx = check_pin(tx, &issued, pin, now).await?;
     if issued.status == "released" && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
@@ -577,6 +629,8 @@ pub async fn release_checked(
     )
     .await?;
     let done = issued_by_id(&mut tx, issued.id).await?;
+    let by = if recorded_by.is_some() { "desk" } else { "api" };
+    announce_settled(&mut tx, "reward.released", &done, by, now).await?;
     tx.commit().await?;
     Ok(done)
 }
@@ -692,11 +746,13 @@ pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, 
         let (issued, membership_id, program_id) = match lock_code(&mut tx, &code).await {
             Ok(found) => found,
             // A code on a merged member, or moved by a merge just now: the next pass sees it.
-            Err(AppError::Conflict { .. }) => continue,
+            Err(AppError::Conflict { .. } | AppError::TryAgain { .. }) => continue,
             Err(e) => return Err(e),
         };
         if issued.status == "reserved" && issued.reserved_until.is_some_and(|t| t <= now.0) {
             release_locked(&mut tx, &issued, membership_id, program_id, None, None, now).await?;
+            let released = issued_by_id(&mut tx, issued.id).await?;
+            announce_settled(&mut tx, "reward.released", &released, "system", now).await?;
             n += 1;
         }
         tx.commit().await?;

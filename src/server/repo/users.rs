@@ -117,3 +117,27 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
         .fetch_one(&db.pool)
         .await?)
 }
+
+/// Remembers the program a desk user just booked in (the desk offers it first next time).
+pub async fn remember_desk_program(db: &Db, user_id: i64, program_id: i64) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE users SET desk_program_id = $1 WHERE id = $2 \
+         AND (desk_program_id IS NULL OR desk_program_id <> $1)")
+        .bind(program_id)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The program a desk user last booked in, if any.
+pub async fn desk_program(db: &Db, user_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<i64>>("SELECT desk_program_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten(),
+    )
+}

@@ -1,0 +1,98 @@
+//! Adjustments over a program's limit, for an admin to approve or reject.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::ManageTabs;
+use crate::api::approvals::{list_adjustment_requests, DecideAdjustment};
+use crate::components::field::{successes, FormNotice};
+use crate::components::states::{or_error, Empty, Loading};
+use crate::domain::card;
+use crate::model::member::AdjustmentRequest;
+
+#[component]
+pub fn ApprovalsPage() -> impl IntoView {
+    let decide = ServerAction::<DecideAdjustment>::new();
+    let decided = successes(decide);
+    let requests = Resource::new(move || decided.get(), |_| list_adjustment_requests());
+    view! {
+        <Title text="Approvals" />
+        <h1>"Manage"</h1>
+        <ManageTabs />
+        <section class="card">
+            <h2>"Adjustments waiting for approval"</h2>
+            <p class="muted">
+                "Staff adjustments larger than a program's limit (Program settings) wait here. Approving books them now; a debit the balance no longer covers is refused and stays waiting."
+            </p>
+            <FormNotice result=decide.value() />
+            <Transition fallback=|| view! { <Loading what="adjustments" /> }>
+                {move || requests.get().map(|r| or_error(r, move |list| table(list, decide)))}
+            </Transition>
+        </section>
+    }
+}
+
+fn table(list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAdjustment>) -> AnyView {
+    if list.is_empty() {
+        return view! { <Empty><p>"No adjustment has needed an approval yet."</p></Empty> }.into_any();
+    }
+    let pending = decide.pending();
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Member"</th>
+                    <th scope="col">"Program"</th>
+                    <th scope="col">"Points"</th>
+                    <th scope="col">"Reason"</th>
+                    <th scope="col">"Asked by"</th>
+                    <th scope="col">"Decision"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .into_iter()
+                    .map(|r| {
+                        let waiting = r.status == "pending";
+                        let label = format!("{:+} {} for {}", r.points, r.currency_name, r.member_name);
+                        let (approve_label, reject_label) = (format!("Approve {label}"), format!("Reject {label}"));
+                        view! {
+                            <tr>
+                                <td>{r.member_name.clone()} <br /> <span class="muted mono">{card::grouped(&r.card_number)}</span></td>
+                                <td>{r.program_name.clone()}</td>
+                                <td class="num">{format!("{:+} {}", r.points, r.currency_name)}</td>
+                                <td>{r.reason.clone()}</td>
+                                <td>{r.requested_by.clone().unwrap_or_default()} <br /> <span class="muted">{r.requested_at.display()}</span></td>
+                                <td>
+                                    {if waiting {
+                                        view! {
+                                            <ActionForm action=decide attr:class="inline">
+                                                <input type="hidden" name="id" value=r.id />
+                                                <input type="hidden" name="approve" value="true" />
+                                                <button type="submit" class="button" disabled=move || pending.get()
+                                                    aria-label=approve_label>"Approve"</button>
+                                            </ActionForm>
+                                            <ActionForm action=decide attr:class="inline">
+                                                <input type="hidden" name="id" value=r.id />
+                                                <input type="hidden" name="approve" value="false" />
+                                                <button type="submit" class="button secondary" disabled=move || pending.get()
+                                                    aria-label=reject_label>"Reject"</button>
+                                            </ActionForm>
+                                        }.into_any()
+                                    } else {
+                                        let verdict = if r.status == "approved" { "Approved" } else { "Rejected" };
+                                        view! {
+                                            <span class="badge">{verdict}</span>
+                                            " " {r.decided_by.clone().map(|b| format!("by {b}")).unwrap_or_default()}
+                                        }.into_any()
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

@@ -1,0 +1,194 @@
+//! Adjustments over a program's limit (`domain::adjustments::needs_approval`): filed for an
+//! admin, who approves them (the points move then, in the transaction that records the
+//! decision) or rejects them. Every adjustment by hand passes here.
+
+use crate::domain::adjustments;
+use crate::error::AppError;
+use crate::model::member::AdjustmentRequest;
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+
+use super::ledger::{self, Adjuster, Standing};
+use super::programs;
+
+/// Who asks for an adjustment.
+#[derive(Debug, Clone, Copy)]
+pub enum Requester<'a> {
+    /// Desk staff, or an admin (whom no limit stops).
+    Staff { user_id: i64, admin: bool },
+    /// A channel's API key: over the limit it is refused (no person to ask an admin).
+    Key { channel: &'a str, name: &'a str },
+}
+
+/// What became of an adjustment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adjusted {
+    Booked { transaction_id: i64, standing: Standing },
+    /// Filed for an admin as request `id`; nothing moved.
+    AwaitingApproval { id: i64 },
+}
+
+/// Adjusts a balance by hand, or files the adjustment for an admin when it passes the
+/// program's limit. The same `request_id` books (or files) once.
+#[tracing::instrument(skip(db, reason), err(level = "debug"))]
+pub async fn adjust(
+    db: &Db,
+    by: Requester<'_>,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+) -> Result<Adjusted, AppError> {
+    let reason = adjustments::validate(points, reason)?;
+    let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
+        .bind(membership_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Membership"))?;
+    let program = programs::get(db, program_id).await?;
+    let admin = matches!(by, Requester::Staff { admin: true, .. });
+    if adjustments::needs_approval(points, program.adjust_limit, admin) {
+        let limit = program.adjust_limit.unwrap_or_default();
+        return match by {
+            Requester::Key { .. } => Err(AppError::field(
+                "points",
+                format!(
+                    "Adjustments over {limit} {} need an admin's approval: make them at the desk or in Manage.",
+                    program.currency_name
+                ),
+            )),
+            Requester::Staff { user_id, .. } => {
+                let id = file(db, program.id, membership_id, points, &reason, request_id, user_id).await?;
+                Ok(Adjusted::AwaitingApproval { id })
+            }
+        };
+    }
+    let adjuster = match by {
+        Requester::Staff { user_id, .. } => Adjuster::Staff(Some(user_id)),
+        Requester::Key { channel, name } => Adjuster::Key { channel, name },
+    };
+    let (transaction_id, standing) =
+        ledger::adjust_by(db, adjuster, membership_id, points, &reason, request_id).await?;
+    Ok(Adjusted::Booked {
+        transaction_id,
+        standing,
+    })
+}
+
+/// Files a request (once per membership and request id); its id.
+async fn file(
+    db: &Db,
+    program_id: i64,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+    by: i64,
+) -> Result<i64, AppError> {
+    let mut tx = db.begin_write().await?;
+    let filed: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO adjustment_requests (program_id, membership_id, points, reason, request_id, requested_by, \
+         requested_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (membership_id, request_id) DO NOTHING RETURNING id",
+    )
+    .bind(program_id)
+    .bind(membership_id)
+    .bind(points)
+    .bind(reason)
+    .bind(request_id)
+    .bind(by)
+    .bind(Timestamp::now().0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let id = match filed {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar("SELECT id FROM adjustment_requests WHERE membership_id = $1 AND request_id = $2")
+                .bind(membership_id)
+                .bind(request_id)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
+    tx.commit().await?;
+    tracing::info!(id, membership_id, points, "adjustment filed for approval");
+    Ok(id)
+}
+
+const SELECT: &str = "SELECT r.id, p.name AS program_name, p.currency_name, mb.id AS member_id, \
+     mb.name AS member_name, mb.card_number, r.points, r.reason, rq.display_name AS requested_by, \
+     r.requested_at, r.status, dc.display_name AS decided_by, r.decided_at \
+     FROM adjustment_requests r JOIN programs p ON p.id = r.program_id \
+     JOIN memberships m ON m.id = r.membership_id JOIN members mb ON mb.id = m.member_id \
+     LEFT JOIN users rq ON rq.id = r.requested_by LEFT JOIN users dc ON dc.id = r.decided_by";
+
+/// Requests waiting for a decision (oldest first), then the last 50 decided (newest first).
+pub async fn list(db: &Db) -> Result<Vec<AdjustmentRequest>, AppError> {
+    let mut out: Vec<AdjustmentRequest> =
+        sqlx::query_as(&format!("{SELECT} WHERE r.status = 'pending' ORDER BY r.id"))
+            .fetch_all(&db.pool)
+            .await?;
+    let decided: Vec<AdjustmentRequest> = sqlx::query_as(&format!(
+        "{SELECT} WHERE r.status <> 'pending' ORDER BY r.decided_at DESC, r.id DESC LIMIT 50"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    out.extend(decided);
+    Ok(out)
+}
+
+async fn get(db: &Db, id: i64) -> Result<AdjustmentRequest, AppError> {
+    sqlx::query_as(&format!("{SELECT} WHERE r.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Adjustment request"))
+}
+
+/// An admin approves (the points move now: a debit the balance no longer covers is refused
+/// and the request stays open) or rejects a filed adjustment. Decided once.
+#[tracing::instrument(skip(db, admin_name), err(level = "debug"))]
+pub async fn decide(
+    db: &Db,
+    id: i64,
+    approve: bool,
+    admin_id: i64,
+    admin_name: &str,
+) -> Result<AdjustmentRequest, AppError> {
+    let now = Timestamp::now();
+    let mut tx = db.begin_write().await?;
+    type Claimed = (i64, i64, i64, String, Option<i64>);
+    let claimed: Option<Claimed> = sqlx::query_as(
+        "UPDATE adjustment_requests SET status = $1, decided_by = $2, decided_at = $3 \
+         WHERE id = $4 AND status = 'pending' \
+         RETURNING program_id, membership_id, points, reason, requested_by",
+    )
+    .bind(if approve { "approved" } else { "rejected" })
+    .bind(admin_id)
+    .bind(now.0)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((program_id, membership_id, points, reason, requested_by)) = claimed else {
+        get(db, id).await?;
+        return Err(AppError::conflict("This adjustment was already decided."));
+    };
+    if approve {
+        let program = programs::get_in(&mut tx, program_id).await?;
+        let by = Adjuster::Approved {
+            requested_by,
+            approver: admin_name,
+        };
+        let request_id = format!("approval:{id}");
+        let (tx_id, _) =
+            ledger::adjust_in(&mut tx, &program, by, membership_id, points, &reason, &request_id).await?;
+        sqlx::query("UPDATE adjustment_requests SET transaction_id = $1 WHERE id = $2")
+            .bind(tx_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(id, approve, admin_id, "adjustment decided");
+    get(db, id).await
+}
