@@ -62,7 +62,11 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     let nonce = format!("{:016x}", rand::thread_rng().r#gen::<u64>());
     Ok(DeskResults {
         members: out,
-        programs: programs::list(&db).await?.into_iter().filter(|p| p.active).collect(),
+        programs: programs::list(&db)
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .collect(),
         nonce,
         last_program_id: users::desk_program(&db, staff.id).await?,
         unused_card,

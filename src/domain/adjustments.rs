@@ -37,7 +37,10 @@ mod tests {
     #[test]
     fn adjustments_are_bounded_and_explained() {
         assert_eq!(validate(250, "  Missing stamp ").unwrap(), "Missing stamp");
-        assert!(validate(0, "Missing stamp").unwrap_err().field_message("points").is_some());
+        assert!(validate(0, "Missing stamp")
+            .unwrap_err()
+            .field_message("points")
+            .is_some());
         let both = validate(i64::MIN, "x").unwrap_err();
         assert!(both.field_message("points").is_some() && both.field_message("reason").is_some());
         assert!(validate(-MAX_POINTS, "Correction").is_ok());

@@ -66,7 +66,10 @@ mod tests {
         assert!(celebrated(Some(starts - 30 * day), starts));
         assert!(!celebrated(Some(starts - 30 * day + 1), starts));
         assert!(!celebrated(Some(starts - day), starts), "typed the day before");
-        assert!(!celebrated(Some(starts + 3 * day), starts), "typed during the catch-up week");
+        assert!(
+            !celebrated(Some(starts + 3 * day), starts),
+            "typed during the catch-up week"
+        );
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

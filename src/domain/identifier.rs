@@ -125,7 +125,10 @@ mod tests {
         assert!(candidates("email:554035386").is_err());
         assert!(candidates("card:123").is_err());
         // An unknown prefix is part of an external id.
-        assert_eq!(candidates("cust:7").unwrap(), vec![(IdKind::External, "cust:7".into())]);
+        assert_eq!(
+            candidates("cust:7").unwrap(),
+            vec![(IdKind::External, "cust:7".into())]
+        );
     }
 
     #[test]

@@ -189,7 +189,9 @@ pub fn receipt_number(input: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if s.len() > 64 || !s.chars().all(|c| c.is_ascii_graphic()) {
-        return Err("Type the receipt number as printed: up to 64 letters, digits or dashes, no spaces.".into());
+        return Err(
+            "Type the receipt number as printed: up to 64 letters, digits or dashes, no spaces.".into(),
+        );
     }
     Ok(Some(s.to_string()))
 }

@@ -16,8 +16,14 @@ pub const WEBHOOK_EVENTS: &[(&str, &str)] = &[
     ("reward.issued", "Reward code issued"),
     ("tier.changed", "Tier upgraded or downgraded"),
     ("reward.used", "Reward code used at a till or checkout"),
-    ("reward.released", "Reserved or unused reward released, its points given back"),
-    ("member.created", "Member joined (sign-up, or a printed card's first use)"),
+    (
+        "reward.released",
+        "Reserved or unused reward released, its points given back",
+    ),
+    (
+        "member.created",
+        "Member joined (sign-up, or a printed card's first use)",
+    ),
     ("member.merged", "Two members merged (or a card linked)"),
     ("member.unmerged", "A merge reversed"),
 ];

@@ -39,7 +39,11 @@ pub fn first_refused_in_json(value: &serde_json::Value) -> Option<String> {
                 if k.chars().any(refused) {
                     return Some(path.to_string());
                 }
-                let here = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 walk(item, &here)
             }),
             _ => None,
@@ -54,7 +58,11 @@ fn refusal(path: &str, field: &str) -> Response {
         let e = crate::server::channel_api::error::ApiError::from(AppError::field(field, message));
         return e.into_response();
     }
-    (StatusCode::BAD_REQUEST, axum::Json(AppError::field(field, message))).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(AppError::field(field, message)),
+    )
+        .into_response()
 }
 
 /// The middleware: the decoded path and query of every request, and the body of form posts.
@@ -64,7 +72,11 @@ pub async fn guard(request: Request, next: Next) -> Response {
     if decoded.chars().any(refused) {
         return refusal(&path, "path");
     }
-    if let Some(field) = request.uri().query().and_then(|q| first_refused_field(q.as_bytes())) {
+    if let Some(field) = request
+        .uri()
+        .query()
+        .and_then(|q| first_refused_field(q.as_bytes()))
+    {
         return refusal(&path, &field);
     }
     let form = request
@@ -93,11 +105,17 @@ mod tests {
 
     #[test]
     fn finds_control_characters_in_forms_and_json() {
-        assert_eq!(first_refused_field(b"a=1&input%5Bname%5D=x%00y"), Some("input[name]".into()));
+        assert_eq!(
+            first_refused_field(b"a=1&input%5Bname%5D=x%00y"),
+            Some("input[name]".into())
+        );
         assert_eq!(first_refused_field(b"a=line%0Abreak&b=tab%09"), None);
         let v = serde_json::json!({"member": "ok", "lines": [{"sku": "A"}, {"sku": "B\u{0}"}]});
         assert_eq!(first_refused_in_json(&v), Some("lines[1].sku".into()));
-        assert_eq!(first_refused_in_json(&serde_json::json!({"reason": "two\nlines"})), None);
+        assert_eq!(
+            first_refused_in_json(&serde_json::json!({"reason": "two\nlines"})),
+            None
+        );
         assert!(refused('\u{7f}') && refused('\u{1b}') && !refused('é'));
     }
 }

@@ -23,15 +23,31 @@ async fn pages_carry_a_nonce_policy_and_are_not_cached(db: Db) {
         .and_then(|rest| rest.split('\'').next())
         .unwrap_or_else(|| panic!("a nonce in {csp}"));
     assert!(nonce.len() >= 16, "{nonce}");
-    assert!(html.contains(&format!("nonce=\"{nonce}\"")), "the page's scripts carry it");
-    for part in ["default-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "'wasm-unsafe-eval'"] {
+    assert!(
+        html.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry it"
+    );
+    for part in [
+        "default-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "'wasm-unsafe-eval'",
+    ] {
         assert!(csp.contains(part), "{part} in {csp}");
     }
     assert_eq!(h["cache-control"], "no-store");
     assert!(h["permissions-policy"].to_str().unwrap().contains("camera=()"));
     let again = client().get(format!("{}/login", app.base)).send().await.unwrap();
-    assert_ne!(again.headers()["content-security-policy"], h["content-security-policy"], "a nonce per response");
-    let api = client().get(format!("{}/api/v1/openapi.json", app.base)).send().await.unwrap();
+    assert_ne!(
+        again.headers()["content-security-policy"],
+        h["content-security-policy"],
+        "a nonce per response"
+    );
+    let api = client()
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(api.headers()["cache-control"], "no-store");
 }
 

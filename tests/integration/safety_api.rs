@@ -65,15 +65,29 @@ async fn a_channels_customer_id_is_not_shadowed_by_a_phone(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
     let a = email(&db, &w).await;
-    let (shop, till) = (key_for(&db, "web", ALL, "1000").await, key_for(&db, "store", ALL, "1000").await);
+    let (shop, till) = (
+        key_for(&db, "web", ALL, "1000").await,
+        key_for(&db, "store", ALL, "1000").await,
+    );
     let link = json!({"kind": "external", "value": "554035386"});
-    let (s, b, _) = send(&app, Method::POST, &format!("/members/{a}/identifiers"), Some(&shop), None, Some(link)).await;
+    let (s, b, _) = send(
+        &app,
+        Method::POST,
+        &format!("/members/{a}/identifiers"),
+        Some(&shop),
+        None,
+        Some(link),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     let b_id = signup(&db, &format!("b{}@x.io", rand::random::<u32>()), "554035386").await;
 
     let (s, found, _) = send(&app, Method::GET, "/members/554035386", Some(&shop), None, None).await;
     assert_eq!(s, StatusCode::OK, "{found}");
-    assert_eq!(found["member_id"], w.member_id, "the shop's own customer: {found}");
+    assert_eq!(
+        found["member_id"], w.member_id,
+        "the shop's own customer: {found}"
+    );
     assert_eq!(found["matched_by"], "external");
     // The shop's orders for its customer earn for its customer.
     let order = json!({"member": "554035386", "channel_order_id": "W-1", "amount_minor": 1000});
@@ -85,10 +99,29 @@ async fn a_channels_customer_id_is_not_shadowed_by_a_phone(db: Db) {
     assert_eq!(wallet(&db, b_id, w.program.id).await, (0, 0));
     // Another channel never linked it: there it is the phone number, and a prefix names one kind.
     let (_, found, _) = send(&app, Method::GET, "/members/554035386", Some(&till), None, None).await;
-    assert_eq!((found["member_id"].as_i64(), found["matched_by"].as_str()), (Some(b_id), Some("phone")));
-    let (_, found, _) = send(&app, Method::GET, "/members/phone:554035386", Some(&shop), None, None).await;
+    assert_eq!(
+        (found["member_id"].as_i64(), found["matched_by"].as_str()),
+        (Some(b_id), Some("phone"))
+    );
+    let (_, found, _) = send(
+        &app,
+        Method::GET,
+        "/members/phone:554035386",
+        Some(&shop),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(found["member_id"].as_i64(), Some(b_id), "{found}");
-    let (s, _, _) = send(&app, Method::GET, "/members/external:554035386", Some(&till), None, None).await;
+    let (s, _, _) = send(
+        &app,
+        Method::GET,
+        "/members/external:554035386",
+        Some(&till),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -104,7 +137,11 @@ async fn one_idempotency_key_books_one_order_whatever_the_batching(db: Db) {
         let (base, k, path, who) = (app.base.clone(), k.clone(), path.clone(), who.clone());
         tasks.push(tokio::spawn(async move {
             // Even: one shared key, each its own order id. Odd: keys of their own (filler).
-            let key = if i % 2 == 0 { "shared-key".to_string() } else { format!("own-{i}") };
+            let key = if i % 2 == 0 {
+                "shared-key".to_string()
+            } else {
+                format!("own-{i}")
+            };
             let body = json!({"member": who, "channel_order_id": format!("O-{i}"), "amount_minor": 100});
             let res = reqwest::Client::new()
                 .post(format!("{base}/api/v1{path}"))
@@ -146,7 +183,11 @@ async fn one_idempotency_key_books_one_order_whatever_the_batching(db: Db) {
     .await
     .unwrap();
     assert_eq!(booked, 1);
-    assert_eq!(balance(&db, &w).await.0, 21 * 10, "one keyed order and twenty of their own");
+    assert_eq!(
+        balance(&db, &w).await.0,
+        21 * 10,
+        "one keyed order and twenty of their own"
+    );
     assert_reconciles(&db, w.program.id).await;
 }
 
@@ -156,15 +197,35 @@ async fn refusals_are_replayed_for_their_key(db: Db) {
     let w = world(&db, |_| ()).await;
     let who = email(&db, &w).await;
     let k = key_for(&db, "web", ALL, "1000").await;
-    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "50")).await.unwrap();
-    let cake = rewards::save(&db, &reward_input(w.program.id, "Cake", "60")).await.unwrap();
+    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "50"))
+        .await
+        .unwrap();
+    let cake = rewards::save(&db, &reward_input(w.program.id, "Cake", "60"))
+        .await
+        .unwrap();
     let redeem = format!("/programs/{}/redemptions", w.program.id);
     let body = json!({"member": who, "reward_id": coffee.id});
-    let (s, b, _) = send(&app, Method::POST, &redeem, Some(&k), Some("r-1"), Some(body.clone())).await;
+    let (s, b, _) = send(
+        &app,
+        Method::POST,
+        &redeem,
+        Some(&k),
+        Some("r-1"),
+        Some(body.clone()),
+    )
+    .await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "insufficient_points"));
     let adjust = format!("/programs/{}/adjustments", w.program.id);
     let debit = json!({"member": who, "points": -30, "reason": "Correction"});
-    let (s, b, _) = send(&app, Method::POST, &adjust, Some(&k), Some("a-1"), Some(debit.clone())).await;
+    let (s, b, _) = send(
+        &app,
+        Method::POST,
+        &adjust,
+        Some(&k),
+        Some("a-1"),
+        Some(debit.clone()),
+    )
+    .await;
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "insufficient_points"));
 
     // The member earns enough.
@@ -175,13 +236,27 @@ async fn refusals_are_replayed_for_their_key(db: Db) {
     assert_eq!(balance(&db, &w).await.0, 200);
 
     let (s, b, h) = send(&app, Method::POST, &redeem, Some(&k), Some("r-1"), Some(body)).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "insufficient_points"), "replayed");
-    assert_eq!(h.get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "insufficient_points"),
+        "replayed"
+    );
+    assert_eq!(
+        h.get("idempotent-replayed").map(|v| v.to_str().unwrap()),
+        Some("true")
+    );
     let other = json!({"member": who, "reward_id": cake.id});
     let (s, b, _) = send(&app, Method::POST, &redeem, Some(&k), Some("r-1"), Some(other)).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"));
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+    );
     let (s, b, _) = send(&app, Method::POST, &adjust, Some(&k), Some("a-1"), Some(debit)).await;
-    assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "insufficient_points"), "replayed");
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::CONFLICT, "insufficient_points"),
+        "replayed"
+    );
     assert_eq!(balance(&db, &w).await.0, 200, "nothing was spent or taken");
     assert_reconciles(&db, w.program.id).await;
 }
@@ -198,7 +273,15 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let till = key_for(&db, "store", ALL, "1000").await;
     let events = format!("/programs/{}/events", w.program.id);
     let event = json!({"member": number, "event_type": "review", "event_id": "rv-1"});
-    let (s, b, _) = send(&app, Method::POST, &events, Some(&till), None, Some(event.clone())).await;
+    let (s, b, _) = send(
+        &app,
+        Method::POST,
+        &events,
+        Some(&till),
+        None,
+        Some(event.clone()),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let orders = format!("/programs/{}/orders", w.program.id);
     let order = json!({"member": number, "channel_order_id": "C-1", "amount_minor": 1000});
@@ -208,22 +291,37 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let ret = json!({"channel_order_id": "C-1", "return_id": "R-1", "amount_minor": 500});
     let (s, b, _) = send(&app, Method::POST, &returns, Some(&till), None, Some(ret.clone())).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let holder = members::resolve(&db, &number, omniloyal::model::rules::Channel::Store).await.unwrap();
-    let holder_ms = members::membership_id(&db, holder.id, w.program.id).await.unwrap();
-    omniloyal::server::repo::ledger::adjust(&db, Some(w.staff_id), holder_ms, 7, "Missing stamp", "desk-adj-1")
+    let holder = members::resolve(&db, &number, omniloyal::model::rules::Channel::Store)
         .await
         .unwrap();
+    let holder_ms = members::membership_id(&db, holder.id, w.program.id)
+        .await
+        .unwrap();
+    omniloyal::server::repo::ledger::adjust(
+        &db,
+        Some(w.staff_id),
+        holder_ms,
+        7,
+        "Missing stamp",
+        "desk-adj-1",
+    )
+    .await
+    .unwrap();
     // 20 + 100 - 50 + 7 on the card.
     assert_eq!(wallet(&db, holder.id, w.program.id).await.0, 77);
 
-    cards::link(&db, &number, w.member_id, None, Some(w.staff_id)).await.unwrap();
+    cards::link(&db, &number, w.member_id, None, Some(w.staff_id))
+        .await
+        .unwrap();
     assert_eq!(balance(&db, &w).await.0, 77);
     let (s, b, _) = send(&app, Method::POST, &events, Some(&till), None, Some(event)).await;
     assert_eq!(s, StatusCode::OK, "replayed: {b}");
     assert_eq!(b["member_id"], w.member_id);
     let (s, b, _) = send(&app, Method::POST, &returns, Some(&till), None, Some(ret)).await;
     assert_eq!(s, StatusCode::OK, "replayed: {b}");
-    let ms = members::membership_id(&db, w.member_id, w.program.id).await.unwrap();
+    let ms = members::membership_id(&db, w.member_id, w.program.id)
+        .await
+        .unwrap();
     omniloyal::server::repo::ledger::adjust(&db, Some(w.staff_id), ms, 7, "Missing stamp", "desk-adj-1")
         .await
         .unwrap();
@@ -249,15 +347,32 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
         answers.push((s, code(&b).to_string()));
     }
     assert!(answers[..5].iter().all(|(_, c)| c == "validation"), "{answers:?}");
-    assert!(answers[5..].iter().all(|(s, c)| *s == StatusCode::TOO_MANY_REQUESTS && c == "rate_limited"), "{answers:?}");
+    assert!(
+        answers[5..]
+            .iter()
+            .all(|(s, c)| *s == StatusCode::TOO_MANY_REQUESTS && c == "rate_limited"),
+        "{answers:?}"
+    );
     let body = json!({"kind": "card", "value": number, "security_code": secret});
     let (s, _, _) = send(&app, Method::POST, &link, Some(&shop), None, Some(body)).await;
-    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "locked even for the right code, for a while");
+    assert_eq!(
+        s,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even for the right code, for a while"
+    );
 
     // Reads do not write: an unused card is "not used yet", and no member appears.
     let before = member_count(&db).await;
     let (unused, unused_secret) = cards_made[1].clone();
-    let (s, b, _) = send(&app, Method::GET, &format!("/members/{unused}"), Some(&shop), None, None).await;
+    let (s, b, _) = send(
+        &app,
+        Method::GET,
+        &format!("/members/{unused}"),
+        Some(&shop),
+        None,
+        None,
+    )
+    .await;
     assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "card_not_used"));
     let other = omniloyal::server::repo::programs::save(
         &db,
@@ -266,7 +381,15 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     .await
     .unwrap();
     let other_key = program_key(&db, "web", other.id).await;
-    let (s, b, _) = send(&app, Method::GET, &format!("/members/{unused}"), Some(&other_key), None, None).await;
+    let (s, b, _) = send(
+        &app,
+        Method::GET,
+        &format!("/members/{unused}"),
+        Some(&other_key),
+        None,
+        None,
+    )
+    .await;
     assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
     let path = format!("/programs/{}/members/{unused}/balance", w.program.id);
     let (s, _, _) = send(&app, Method::GET, &path, Some(&shop), None, None).await;
@@ -276,7 +399,15 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     // The card earns in its program, then a key bound to another program tries to link it.
     let till = key_for(&db, "store", ALL, "1000").await;
     let order = json!({"member": unused, "channel_order_id": "U-1", "amount_minor": 1000});
-    let (s, _, _) = send(&app, Method::POST, &format!("/programs/{}/orders", w.program.id), Some(&till), None, Some(order)).await;
+    let (s, _, _) = send(
+        &app,
+        Method::POST,
+        &format!("/programs/{}/orders", w.program.id),
+        Some(&till),
+        None,
+        Some(order),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED);
     let other_member = make_user(&db, Role::Member, &format!("o{}@x.io", rand::random::<u32>())).await;
     let other_member = members::for_user(&db, other_member.id).await.unwrap();
@@ -285,8 +416,14 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     let body = json!({"kind": "card", "value": unused, "security_code": unused_secret});
     let (s, b, _) = send(&app, Method::POST, &theirs, Some(&other_key), None, Some(body)).await;
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{b}");
-    let holder = members::resolve(&db, &unused, omniloyal::model::rules::Channel::Store).await.unwrap();
-    assert_eq!(wallet(&db, holder.id, w.program.id).await.0, 100, "the card's points stayed");
+    let holder = members::resolve(&db, &unused, omniloyal::model::rules::Channel::Store)
+        .await
+        .unwrap();
+    assert_eq!(
+        wallet(&db, holder.id, w.program.id).await.0,
+        100,
+        "the card's points stayed"
+    );
     assert_eq!(holder.kind, "card");
     assert_reconciles(&db, w.program.id).await;
 }
@@ -299,25 +436,64 @@ async fn hostile_numbers_and_bytes_are_refused_at_the_edge(db: Db) {
     let k = key_for(&db, "store", ALL, "1000").await;
     let adjust = format!("/programs/{}/adjustments", w.program.id);
     let body = json!({"member": who, "points": i64::MIN, "reason": "Overflow"});
-    let (s, b, _) = send(&app, Method::POST, &adjust, Some(&k), Some("min-1"), Some(body.clone())).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"), "{b}");
+    let (s, b, _) = send(
+        &app,
+        Method::POST,
+        &adjust,
+        Some(&k),
+        Some("min-1"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{b}"
+    );
     assert_eq!(b["fields"][0]["field"], "points");
     let (s, b, _) = send(&app, Method::POST, &adjust, Some(&k), Some("min-1"), Some(body)).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"), "the key answers, not in progress");
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "the key answers, not in progress"
+    );
 
     let orders = format!("/programs/{}/orders", w.program.id);
     let nul = json!({"member": "a\u{0}b@x.io", "channel_order_id": "N-1", "amount_minor": 100});
     let (s, b, _) = send(&app, Method::POST, &orders, Some(&k), None, Some(nul)).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"), "{b}");
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{b}"
+    );
     assert_eq!(b["fields"][0]["field"], "member");
     let lines = json!({"member": who, "channel_order_id": "N-2", "amount_minor": 100,
         "lines": [{"sku": "A\u{1}", "quantity": 1, "amount_minor": 100}]});
     let (s, b, _) = send(&app, Method::POST, &orders, Some(&k), None, Some(lines)).await;
-    assert_eq!((s, b["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].sku")));
+    assert_eq!(
+        (s, b["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("lines[0].sku"))
+    );
     let (s, b, _) = send(&app, Method::GET, "/members/a%00b", Some(&k), None, None).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"), "{b}");
-    let (s, b, _) = send(&app, Method::POST, "/codes/RW-%00/confirm", Some(&k), None, Some(json!({}))).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"), "{b}");
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{b}"
+    );
+    let (s, b, _) = send(
+        &app,
+        Method::POST,
+        "/codes/RW-%00/confirm",
+        Some(&k),
+        None,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{b}"
+    );
     // A server function's form field too.
     let res = reqwest::Client::new()
         .post(format!("{}/api/signup", app.base))
@@ -329,7 +505,10 @@ async fn hostile_numbers_and_bytes_are_refused_at_the_edge(db: Db) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let b: Value = res.json().await.unwrap();
-    assert_eq!((code(&b), b["fields"][0]["field"].as_str()), ("validation", Some("input[name]")));
+    assert_eq!(
+        (code(&b), b["fields"][0]["field"].as_str()),
+        ("validation", Some("input[name]"))
+    );
     assert_eq!(balance(&db, &w).await, (0, 0));
 }
 
@@ -338,12 +517,27 @@ async fn wrong_api_keys_are_rate_limited(db: Db) {
     let app = spawn_app(db.clone()).await;
     let mut statuses = Vec::new();
     for i in 0..25 {
-        let (s, b, h) = send(&app, Method::GET, "/members/x@y.io", Some(&format!("olk_wrong_{i}")), None, None).await;
+        let (s, b, h) = send(
+            &app,
+            Method::GET,
+            "/members/x@y.io",
+            Some(&format!("olk_wrong_{i}")),
+            None,
+            None,
+        )
+        .await;
         statuses.push((s, code(&b).to_string(), h.contains_key("retry-after")));
     }
-    assert!(statuses[..20].iter().all(|(s, ..)| *s == StatusCode::UNAUTHORIZED), "{statuses:?}");
     assert!(
-        statuses[20..].iter().any(|(s, c, retry)| *s == StatusCode::TOO_MANY_REQUESTS && c == "rate_limited" && *retry),
+        statuses[..20]
+            .iter()
+            .all(|(s, ..)| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[20..]
+            .iter()
+            .any(|(s, c, retry)| *s == StatusCode::TOO_MANY_REQUESTS && c == "rate_limited" && *retry),
         "{statuses:?}"
     );
 }

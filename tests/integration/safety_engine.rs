@@ -38,7 +38,12 @@ async fn every_balance_change_is_announced(db: Db) {
         &WebhookInput {
             url: "http://127.0.0.1:9/crm".into(),
             description: String::new(),
-            events: vec!["points.changed".into(), "member.created".into(), "reward.used".into(), "reward.released".into()],
+            events: vec![
+                "points.changed".into(),
+                "member.created".into(),
+                "reward.used".into(),
+                "reward.released".into(),
+            ],
         },
     )
     .await
@@ -51,7 +56,9 @@ async fn every_balance_change_is_announced(db: Db) {
     let held = world(&db, |p| p.pending_days = "14".into()).await;
     let ms = membership(&db, &w).await;
     let now = Timestamp::now();
-    orders::record_order(&db, w.program.id, w.member_id, &order("o-1", 2000), None).await.unwrap();
+    orders::record_order(&db, w.program.id, w.member_id, &order("o-1", 2000), None)
+        .await
+        .unwrap();
     let ret = ReturnInput {
         channel: Channel::Web,
         returned_in: None,
@@ -59,22 +66,46 @@ async fn every_balance_change_is_announced(db: Db) {
         return_id: "r-1".into(),
         amount_minor: 500,
     };
-    orders::record_return(&db, w.program.id, &ret, None).await.unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, 40, "Goodwill", "a-1").await.unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, -15, "Correction", "a-2").await.unwrap();
-    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "30")).await.unwrap();
-    let reserved = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-1", true, None).await.unwrap();
+    orders::record_return(&db, w.program.id, &ret, None)
+        .await
+        .unwrap();
+    ledger::adjust(&db, Some(w.staff_id), ms, 40, "Goodwill", "a-1")
+        .await
+        .unwrap();
+    ledger::adjust(&db, Some(w.staff_id), ms, -15, "Correction", "a-2")
+        .await
+        .unwrap();
+    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "30"))
+        .await
+        .unwrap();
+    let reserved = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-1", true, None)
+        .await
+        .unwrap();
     rewards::release(&db, &reserved.code, None).await.unwrap();
-    let issued = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-2", false, None).await.unwrap();
-    rewards::use_code(&db, &issued.code, Some(&issued.pin), Channel::Store).await.unwrap();
+    let issued = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-2", false, None)
+        .await
+        .unwrap();
+    rewards::use_code(&db, &issued.code, Some(&issued.pin), Channel::Store)
+        .await
+        .unwrap();
     // A duplicate with points of its own merged in.
     let dup = new_member(&db, w.program.id).await;
-    orders::record_order(&db, w.program.id, dup, &order("d-1", 700), None).await.unwrap();
-    merges::merge(&db, dup, w.member_id, "Same person", Some(w.staff_id)).await.unwrap();
+    orders::record_order(&db, w.program.id, dup, &order("d-1", 700), None)
+        .await
+        .unwrap();
+    merges::merge(&db, dup, w.member_id, "Same person", Some(w.staff_id))
+        .await
+        .unwrap();
     // Points held for the return window, then released by the job; the rest expires.
-    orders::record_order(&db, held.program.id, held.member_id, &order("h-1", 1000), None).await.unwrap();
-    jobs::run_all(&db, Timestamp(now.0 + 15 * SECONDS_PER_DAY)).await.unwrap();
-    jobs::run_all(&db, Timestamp(now.0 + 70 * SECONDS_PER_DAY)).await.unwrap();
+    orders::record_order(&db, held.program.id, held.member_id, &order("h-1", 1000), None)
+        .await
+        .unwrap();
+    jobs::run_all(&db, Timestamp(now.0 + 15 * SECONDS_PER_DAY))
+        .await
+        .unwrap();
+    jobs::run_all(&db, Timestamp(now.0 + 70 * SECONDS_PER_DAY))
+        .await
+        .unwrap();
 
     let payloads: Vec<(String, String)> =
         sqlx::query_as("SELECT event_type, payload FROM webhook_deliveries ORDER BY id")
@@ -97,9 +128,16 @@ async fn every_balance_change_is_announced(db: Db) {
             .map(|(_, d)| d)
             .collect();
         let sum = |f: &str| mine.iter().map(|d| d[f].as_i64().unwrap()).sum::<i64>();
-        assert_eq!((sum("points"), sum("pending_points")), (*wallet, *pending), "membership {id}: {mine:?}");
+        assert_eq!(
+            (sum("points"), sum("pending_points")),
+            (*wallet, *pending),
+            "membership {id}: {mine:?}"
+        );
         if let Some(last) = mine.last() {
-            assert_eq!((last["balance"].as_i64(), last["pending"].as_i64()), (Some(*wallet), Some(*pending)));
+            assert_eq!(
+                (last["balance"].as_i64(), last["pending"].as_i64()),
+                (Some(*wallet), Some(*pending))
+            );
         }
     }
     let kinds: Vec<&str> = events
@@ -107,7 +145,16 @@ async fn every_balance_change_is_announced(db: Db) {
         .filter(|(t, _)| t == "points.changed")
         .map(|(_, d)| d["kind"].as_str().unwrap())
         .collect();
-    for kind in ["earn", "return", "adjust", "redeem", "release_reward", "merge", "release", "expire"] {
+    for kind in [
+        "earn",
+        "return",
+        "adjust",
+        "redeem",
+        "release_reward",
+        "merge",
+        "release",
+        "expire",
+    ] {
         assert!(kinds.contains(&kind), "{kind} announced: {kinds:?}");
     }
     let count = |t: &str| events.iter().filter(|(e, _)| e == t).count();
@@ -120,31 +167,52 @@ async fn every_balance_change_is_announced(db: Db) {
 async fn reward_pins_cannot_be_found_by_trying(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
-    orders::record_order(&db, w.program.id, w.member_id, &order("o-1", 5000), None).await.unwrap();
-    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "50")).await.unwrap();
-    let first = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-1", false, None).await.unwrap();
+    orders::record_order(&db, w.program.id, w.member_id, &order("o-1", 5000), None)
+        .await
+        .unwrap();
+    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "50"))
+        .await
+        .unwrap();
+    let first = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-1", false, None)
+        .await
+        .unwrap();
     assert_eq!(first.pin.len(), 6, "{}", first.pin);
     let wrong = if first.pin == "000000" { "000001" } else { "000000" };
     let mut answers = Vec::new();
     for _ in 0..6 {
-        let e = rewards::use_code(&db, &first.code, Some(wrong), Channel::Store).await.unwrap_err();
+        let e = rewards::use_code(&db, &first.code, Some(wrong), Channel::Store)
+            .await
+            .unwrap_err();
         answers.push(e.code());
     }
     assert_eq!(answers[..5], ["validation"; 5], "{answers:?}");
     assert_eq!(answers[5], "rate_limited");
-    let e = rewards::use_code(&db, &first.code, Some(&first.pin), Channel::Store).await.unwrap_err();
-    assert!(matches!(e, AppError::RateLimited { retry_after_secs } if retry_after_secs > 60), "{e:?}");
+    let e = rewards::use_code(&db, &first.code, Some(&first.pin), Channel::Store)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::RateLimited { retry_after_secs } if retry_after_secs > 60),
+        "{e:?}"
+    );
     // The lock runs out: the right PIN works, and the count starts again.
     sqlx::query("UPDATE guess_attempts SET locked_until = 1")
         .execute(&db.pool)
         .await
         .unwrap();
-    rewards::use_code(&db, &first.code, Some(&first.pin), Channel::Store).await.unwrap();
+    rewards::use_code(&db, &first.code, Some(&first.pin), Channel::Store)
+        .await
+        .unwrap();
 
     // Over the API a web key's wrong PINs are counted the same way, even in parallel.
-    let second = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-2", false, None).await.unwrap();
+    let second = rewards::redeem(&db, w.member_id, coffee.id, Channel::Web, "rd-2", false, None)
+        .await
+        .unwrap();
     let shop = key_for(&db, "web", ALL, "1000").await;
-    let wrong = if second.pin == "123456" { "654321" } else { "123456" };
+    let wrong = if second.pin == "123456" {
+        "654321"
+    } else {
+        "123456"
+    };
     let mut tasks = Vec::new();
     for _ in 0..12 {
         let (base, key, code_) = (app.base.clone(), shop.clone(), second.code.clone());
@@ -190,7 +258,9 @@ async fn reward_pins_cannot_be_found_by_trying(db: Db) {
 /// returns: together they take back all the order's points and stamps.
 async fn returns_from_two_channels_with_stamps_take_everything_back(db: Db) {
     let w = world(&db, |_| ()).await;
-    let reward = rewards::save(&db, &reward_input(w.program.id, "Stamp coffee", "1000")).await.unwrap();
+    let reward = rewards::save(&db, &reward_input(w.program.id, "Stamp coffee", "1000"))
+        .await
+        .unwrap();
     omniloyal::server::repo::stamps::save(
         &db,
         &omniloyal::model::card::StampCardInput {
@@ -212,8 +282,15 @@ async fn returns_from_two_channels_with_stamps_take_everything_back(db: Db) {
         quantity: 4,
         amount_minor: 1000,
     }];
-    orders::record_order(&db, w.program.id, w.member_id, &four, None).await.unwrap();
-    let stamps = || async { omniloyal::server::repo::stamps::balances(&db, w.member_id).await.unwrap()[0].stamps };
+    orders::record_order(&db, w.program.id, w.member_id, &four, None)
+        .await
+        .unwrap();
+    let stamps = || async {
+        omniloyal::server::repo::stamps::balances(&db, w.member_id)
+            .await
+            .unwrap()[0]
+            .stamps
+    };
     assert_eq!(stamps().await, 4);
     let web = ReturnInput {
         channel: Channel::Web,
@@ -222,17 +299,27 @@ async fn returns_from_two_channels_with_stamps_take_everything_back(db: Db) {
         return_id: "R1".into(),
         amount_minor: 500,
     };
-    orders::record_return(&db, w.program.id, &web, None).await.unwrap();
+    orders::record_return(&db, w.program.id, &web, None)
+        .await
+        .unwrap();
     assert_eq!(stamps().await, 2);
     let store = ReturnInput {
         returned_in: Some(Channel::Store),
         ..web.clone()
     };
-    let r = orders::record_return(&db, w.program.id, &store, None).await.unwrap();
+    let r = orders::record_return(&db, w.program.id, &store, None)
+        .await
+        .unwrap();
     assert!(!r.replayed);
-    assert_eq!(balance(&db, &w).await.0, 0, "a fully refunded order keeps no points");
+    assert_eq!(
+        balance(&db, &w).await.0,
+        0,
+        "a fully refunded order keeps no points"
+    );
     assert_eq!(stamps().await, 0, "nor its stamps");
-    let again = orders::record_return(&db, w.program.id, &store, None).await.unwrap();
+    let again = orders::record_return(&db, w.program.id, &store, None)
+        .await
+        .unwrap();
     assert!(again.replayed);
     assert_reconciles(&db, w.program.id).await;
 }
@@ -261,9 +348,15 @@ async fn referrals_are_taken_back_with_their_order(db: Db) {
     .await
     .unwrap();
     let friend = members::for_user(&db, friend.id).await.unwrap().id;
-    orders::record_order(&db, w.program.id, friend, &order("F-1", 1000), None).await.unwrap();
+    orders::record_order(&db, w.program.id, friend, &order("F-1", 1000), None)
+        .await
+        .unwrap();
     assert_eq!(balance(&db, &w).await.0, 300, "the referrer was paid");
-    assert_eq!(wallet(&db, friend, w.program.id).await.0, 200, "100 for the order, 100 for joining");
+    assert_eq!(
+        wallet(&db, friend, w.program.id).await.0,
+        200,
+        "100 for the order, 100 for joining"
+    );
     // A partial return leaves the referral; the full return takes it back, once.
     let ret = |id: &str, amount: i64| ReturnInput {
         channel: Channel::Web,
@@ -272,14 +365,26 @@ async fn referrals_are_taken_back_with_their_order(db: Db) {
         return_id: id.into(),
         amount_minor: amount,
     };
-    orders::record_return(&db, w.program.id, &ret("R-1", 400), None).await.unwrap();
+    orders::record_return(&db, w.program.id, &ret("R-1", 400), None)
+        .await
+        .unwrap();
     assert_eq!(balance(&db, &w).await.0, 300);
-    orders::record_return(&db, w.program.id, &ret("R-2", 600), None).await.unwrap();
-    orders::record_return(&db, w.program.id, &ret("R-2", 600), None).await.unwrap();
+    orders::record_return(&db, w.program.id, &ret("R-2", 600), None)
+        .await
+        .unwrap();
+    orders::record_return(&db, w.program.id, &ret("R-2", 600), None)
+        .await
+        .unwrap();
     assert_eq!(balance(&db, &w).await.0, 0, "the referrer's points went back");
-    assert_eq!(wallet(&db, friend, w.program.id).await.0, 0, "the friend keeps nothing of it");
+    assert_eq!(
+        wallet(&db, friend, w.program.id).await.0,
+        0,
+        "the friend keeps nothing of it"
+    );
     // Another order does not pay the referral again.
-    orders::record_order(&db, w.program.id, friend, &order("F-2", 1000), None).await.unwrap();
+    orders::record_order(&db, w.program.id, friend, &order("F-2", 1000), None)
+        .await
+        .unwrap();
     assert_eq!(balance(&db, &w).await.0, 0);
     assert_reconciles(&db, w.program.id).await;
 }
@@ -291,28 +396,52 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
     assert_eq!(w.program.adjust_limit, Some(500));
     let ms = membership(&db, &w).await;
     let admin = make_user(&db, Role::Admin, &format!("adm{}@x.io", rand::random::<u32>())).await;
-    let staff = Requester::Staff { user_id: w.staff_id, admin: false };
-    let small = approvals::adjust(&db, staff, ms, 500, "Within the limit", "s-1").await.unwrap();
+    let staff = Requester::Staff {
+        user_id: w.staff_id,
+        admin: false,
+    };
+    let small = approvals::adjust(&db, staff, ms, 500, "Within the limit", "s-1")
+        .await
+        .unwrap();
     assert!(matches!(small, Adjusted::Booked { .. }));
-    let big = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2").await.unwrap();
-    let Adjusted::AwaitingApproval { id } = big else { panic!("{big:?}") };
-    let again = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2").await.unwrap();
+    let big = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+        .await
+        .unwrap();
+    let Adjusted::AwaitingApproval { id } = big else {
+        panic!("{big:?}")
+    };
+    let again = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+        .await
+        .unwrap();
     assert_eq!(again, Adjusted::AwaitingApproval { id }, "a retry files once");
     assert_eq!(balance(&db, &w).await.0, 500, "nothing moved yet");
-    let debit = approvals::adjust(&db, staff, ms, -900, "Fraud", "s-3").await.unwrap();
-    let Adjusted::AwaitingApproval { id: debit_id } = debit else { panic!() };
+    let debit = approvals::adjust(&db, staff, ms, -900, "Fraud", "s-3")
+        .await
+        .unwrap();
+    let Adjusted::AwaitingApproval { id: debit_id } = debit else {
+        panic!()
+    };
 
     let listed = approvals::list(&db).await.unwrap();
     assert_eq!(listed.iter().filter(|r| r.status == "pending").count(), 2);
     let decided = approvals::decide(&db, id, true, admin.id, "Ada").await.unwrap();
     assert_eq!(decided.status, "approved");
     assert_eq!(balance(&db, &w).await.0, 2_500);
-    let e = approvals::decide(&db, id, true, admin.id, "Ada").await.unwrap_err();
+    let e = approvals::decide(&db, id, true, admin.id, "Ada")
+        .await
+        .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "decided once: {e:?}");
-    approvals::decide(&db, debit_id, false, admin.id, "Ada").await.unwrap();
+    approvals::decide(&db, debit_id, false, admin.id, "Ada")
+        .await
+        .unwrap();
     assert_eq!(balance(&db, &w).await.0, 2_500, "a rejection moves nothing");
-    let by_admin = Requester::Staff { user_id: admin.id, admin: true };
-    let direct = approvals::adjust(&db, by_admin, ms, 5_000, "Migration", "s-4").await.unwrap();
+    let by_admin = Requester::Staff {
+        user_id: admin.id,
+        admin: true,
+    };
+    let direct = approvals::adjust(&db, by_admin, ms, 5_000, "Migration", "s-4")
+        .await
+        .unwrap();
     assert!(matches!(direct, Adjusted::Booked { .. }));
     assert_eq!(balance(&db, &w).await.0, 7_500);
 
@@ -321,7 +450,11 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
     let body = json!({"member": who, "points": 501, "reason": "Too big for a key"});
     let path = format!("/programs/{}/adjustments", w.program.id);
     let (s, b, _) = send(&app, Method::POST, &path, Some(&k), Some("k-1"), Some(body)).await;
-    assert_eq!((s, code(&b)), (StatusCode::UNPROCESSABLE_ENTITY, "validation"), "{b}");
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{b}"
+    );
     assert_eq!(balance(&db, &w).await.0, 7_500);
     assert_reconciles(&db, w.program.id).await;
 }
@@ -331,12 +464,21 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
 async fn birthdays_cannot_be_collected_on_demand(db: Db) {
     use chrono::Datelike;
     let w = world(&db, |_| ()).await;
-    let mut gift = rule(w.program.id, "Birthday gift", 10, RuleEffect::FixedPoints { points: 50 });
+    let mut gift = rule(
+        w.program.id,
+        "Birthday gift",
+        10,
+        RuleEffect::FixedPoints { points: 50 },
+    );
     gift.conditions.event_types = vec!["birthday".into()];
     rules::save(&db, &gift).await.unwrap();
     let date = |days_ago: i64| {
         let d = Timestamp::now().date() - chrono::Duration::days(days_ago);
-        let year = if d.month() == 2 && d.day() == 29 { 1992 } else { 1990 };
+        let year = if d.month() == 2 && d.day() == 29 {
+            1992
+        } else {
+            1990
+        };
         format!("{year}-{:02}-{:02}", d.month(), d.day())
     };
     members::set_birth_date(&db, w.member_id, &date(0)).await.unwrap();
@@ -354,12 +496,20 @@ async fn birthdays_cannot_be_collected_on_demand(db: Db) {
     set_long_ago(db.clone()).await;
     members::set_birth_date(&db, w.member_id, &date(2)).await.unwrap();
     jobs::run_all(&db, Timestamp::now()).await.unwrap();
-    assert_eq!(balance(&db, &w).await.0, 0, "changed two days after the birthday it names");
+    assert_eq!(
+        balance(&db, &w).await.0,
+        0,
+        "changed two days after the birthday it names"
+    );
     // The same date again is no change: it keeps the time it was given.
     set_long_ago(db.clone()).await;
     members::set_birth_date(&db, w.member_id, &date(2)).await.unwrap();
     jobs::run_all(&db, Timestamp::now()).await.unwrap();
-    assert_eq!(balance(&db, &w).await.0, 50, "on file long before: celebrated, once");
+    assert_eq!(
+        balance(&db, &w).await.0,
+        50,
+        "on file long before: celebrated, once"
+    );
     jobs::run_all(&db, Timestamp::now()).await.unwrap();
     assert_eq!(balance(&db, &w).await.0, 50);
 }
@@ -407,18 +557,93 @@ async fn the_desk_books_each_receipt_once_in_the_program_staff_use(db: Db) {
     };
     let (s, first) = call(form(&buy("req-1", "T3-000417"))).await;
     assert_eq!(s, StatusCode::OK, "{first}");
-    assert_eq!((first["points"].as_i64(), first["program_name"].as_str()), (Some(125), Some(cafe.program.name.as_str())));
+    assert_eq!(
+        (first["points"].as_i64(), first["program_name"].as_str()),
+        (Some(125), Some(cafe.program.name.as_str()))
+    );
     let (s, again) = call(form(&buy("req-2", "T3-000417"))).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["replayed"], true, "the same receipt books once: {again}");
     assert_eq!(wallet(&db, member, cafe.program.id).await.0, 125);
     let (s, bad) = call(form(&buy("req-3", "T3 000418"))).await;
-    assert_eq!((s, bad["fields"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("reference")));
-    let (_, found) = app.call(&staff, "desk_search", &[("query", &email(&db, &beauty).await)]).await;
-    assert_eq!(found["last_program_id"], cafe.program.id, "the desk starts in the program staff used");
+    assert_eq!(
+        (s, bad["fields"][0]["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("reference"))
+    );
+    let (_, found) = app
+        .call(&staff, "desk_search", &[("query", &email(&db, &beauty).await)])
+        .await;
+    assert_eq!(
+        found["last_program_id"], cafe.program.id,
+        "the desk starts in the program staff used"
+    );
+}
+
+/// Orders queued to one group commit with one Idempotency-Key and their own order ids:
+/// however they are batched, the key books one of them; the others find it taken.
+async fn one_key_books_once_in_a_batch(db: Db) {
+    use omniloyal::server::repo::idempotency::{Keyed, Slot};
+    let worlds = [world(&db, |_| ()).await, world(&db, |_| ()).await];
+    let program = worlds[0].program.id;
+    members::join(&db, worlds[1].member_id, program).await.unwrap();
+    key_for(&db, "store", ALL, "1000").await;
+    let key_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM api_keys")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let mut booked_with_key = 0;
+    for round in 0..5 {
+        let before = db.committed().together;
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let db = db.clone();
+            let member_id = worlds[i % 2].member_id;
+            // Even: one shared key, each with its own order (its own body). Odd: no key.
+            let slot = (i % 2 == 0).then(|| Slot {
+                key_id,
+                key: format!("shared-{round}"),
+                fingerprint: format!("body-{round}-{i}"),
+                at: Timestamp::now().0,
+            });
+            let input = order(&format!("K{round}-{i}"), 100);
+            tasks.push(tokio::spawn(async move {
+                orders::record_order_keyed(&db, program, member_id, &input, None, slot.as_ref(), None).await
+            }));
+        }
+        for t in tasks {
+            if let Keyed::Done(r) = t.await.unwrap().unwrap() {
+                booked_with_key += i64::from(r.points == 10 && !r.replayed);
+            }
+        }
+        let keyed: i64 =
+            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency_keys WHERE key = $1")
+                .bind(format!("shared-{round}"))
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(keyed, 1);
+        assert!(
+            db.committed().together > before,
+            "round {round} booked orders together"
+        );
+    }
+    let orders_booked: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE program_id = $1")
+            .bind(program)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        orders_booked,
+        5 * (12 + 1),
+        "each round: twelve without a key and one with it"
+    );
+    assert_eq!(booked_with_key, 5 * 13);
+    assert_reconciles(&db, program).await;
 }
 
 on_both_backends!(
+    one_key_books_once_in_a_batch,
     every_balance_change_is_announced,
     reward_pins_cannot_be_found_by_trying,
     returns_from_two_channels_with_stamps_take_everything_back,

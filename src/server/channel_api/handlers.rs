@@ -12,9 +12,9 @@ use utoipa::ToSchema;
 use crate::domain::identifier::IdKind;
 use crate::error::AppError;
 use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, ReturnReceipt};
-use crate::server::auth::ratelimit::Limit;
 use crate::model::rules::{Award, Channel, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
+use crate::server::auth::ratelimit::Limit;
 use crate::server::repo::idempotency::Keyed;
 use crate::server::repo::members::{Lookup, Named};
 use crate::server::repo::{approvals, members, orders};
@@ -192,17 +192,18 @@ pub async fn lookup_member(
     Path(identifier): Path<String>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:read")?;
-    let (member, matched) = match members::name(&state.db, &identifier, caller.key.channel, Lookup::Read).await? {
-        Named::Member(m, kind) => (m, kind),
-        Named::UnusedCard { program_id } if caller.key.program_id.is_none_or(|p| p == program_id) => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "card_not_used",
-                "This printed card has not been used yet: its first order or action opens its account.",
-            ))
-        }
-        Named::UnusedCard { .. } | Named::Nobody => return Err(AppError::not_found("Member").into()),
-    };
+    let (member, matched) =
+        match members::name(&state.db, &identifier, caller.key.channel, Lookup::Read).await? {
+            Named::Member(m, kind) => (m, kind),
+            Named::UnusedCard { program_id } if caller.key.program_id.is_none_or(|p| p == program_id) => {
+                return Err(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "card_not_used",
+                    "This printed card has not been used yet: its first order or action opens its account.",
+                ))
+            }
+            Named::UnusedCard { .. } | Named::Nobody => return Err(AppError::not_found("Member").into()),
+        };
     in_scope(&state, &caller, &member).await?;
     member_response(&state, &caller, member, matched).await
 }
@@ -415,7 +416,12 @@ pub async fn evaluate(
     caller.program(program_id)?;
     let r = body.value;
     let member_id = match &r.member {
-        Some(m) => Some(members::identify(&state.db, m, caller.key.channel, Lookup::Read).await?.0.id),
+        Some(m) => Some(
+            members::identify(&state.db, m, caller.key.channel, Lookup::Read)
+                .await?
+                .0
+                .id,
+        ),
         None => None,
     };
     let now = Timestamp::now();
@@ -523,14 +529,18 @@ pub async fn link_identifier(
     body: ApiJson<IdentifierRequest>,
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:write")?;
-    let (member, matched) = members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
+    let (member, matched) =
+        members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     in_scope(&state, &caller, &member).await?;
     let r = &body.value;
     let code = r.security_code.as_deref();
     // Wrong codes across cards, per key: one guess at many cards is slowed down too.
     let guesses = [Limit::new(format!("key-codes:{}", caller.key.id), 50)];
     if let Err(secs) = state.throttle.check(&guesses, std::time::Instant::now()) {
-        return Err(AppError::RateLimited { retry_after_secs: secs }.into());
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        }
+        .into());
     }
     let (channel, program) = (caller.key.channel, caller.key.program_id);
     match members::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await {

@@ -143,7 +143,10 @@ impl Held {
 impl Drop for Held {
     fn drop(&mut self) {
         if let Some((db, key_id, key)) = self.claim.take() {
-            tracing::warn!(key_id, "a keyed request ended without an answer; its key is freed");
+            tracing::warn!(
+                key_id,
+                "a keyed request ended without an answer; its key is freed"
+            );
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
                     if let Err(e) = finish(&db, key_id, &key, None).await {
@@ -165,7 +168,11 @@ async fn store_and_answer<T: Serialize>(
 ) -> Response {
     let (keep, status, body) = match &result {
         Ok((status, value)) => (true, *status, serde_json::to_string(value).unwrap_or_default()),
-        Err(e) => (is_answer(e), e.status, serde_json::to_string(&e.body).unwrap_or_default()),
+        Err(e) => (
+            is_answer(e),
+            e.status,
+            serde_json::to_string(&e.body).unwrap_or_default(),
+        ),
     };
     if let Err(e) = finish(db, key_id, key, keep.then_some((status, body.as_str()))).await {
         tracing::error!(error = %e, "could not store the idempotent answer");
@@ -413,10 +420,17 @@ mod tests {
     #[test]
     fn business_refusals_are_answers_and_passing_clashes_are_not() {
         let answer = |e: AppError| is_answer(&ApiError::from(e));
-        assert!(answer(AppError::InsufficientPoints { balance: 0, needed: 5 }));
-        assert!(answer(AppError::conflict("This order id was already recorded for another member.")));
+        assert!(answer(AppError::InsufficientPoints {
+            balance: 0,
+            needed: 5
+        }));
+        assert!(answer(AppError::conflict(
+            "This order id was already recorded for another member."
+        )));
         assert!(answer(AppError::field("points", "Too many.")));
-        assert!(answer(AppError::RewardUnavailable { message: "Out of stock.".into() }));
+        assert!(answer(AppError::RewardUnavailable {
+            message: "Out of stock.".into()
+        }));
         assert!(!answer(AppError::try_again("A merge is in progress.")));
         assert!(!answer(AppError::RateLimited { retry_after_secs: 1 }));
         assert!(!answer(AppError::Internal));

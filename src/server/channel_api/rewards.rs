@@ -92,7 +92,8 @@ pub async fn redeem(
         |request_id| async move {
             caller.require("rewards:write")?;
             caller.program(program_id)?;
-            let (member, _) = members::identify(&state.db, &r.member, caller.key.channel, Lookup::Read).await?;
+            let (member, _) =
+                members::identify(&state.db, &r.member, caller.key.channel, Lookup::Read).await?;
             let reward_program: Option<i64> =
                 sqlx::query_scalar("SELECT program_id FROM rewards WHERE id = $1")
                     .bind(r.reward_id)

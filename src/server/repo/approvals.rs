@@ -23,9 +23,14 @@ pub enum Requester<'a> {
 /// What became of an adjustment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Adjusted {
-    Booked { transaction_id: i64, standing: Standing },
+    Booked {
+        transaction_id: i64,
+        standing: Standing,
+    },
     /// Filed for an admin as request `id`; nothing moved.
-    AwaitingApproval { id: i64 },
+    AwaitingApproval {
+        id: i64,
+    },
 }
 
 /// Adjusts a balance by hand, or files the adjustment for an admin when it passes the
@@ -103,11 +108,13 @@ async fn file(
     let id = match filed {
         Some(id) => id,
         None => {
-            sqlx::query_scalar("SELECT id FROM adjustment_requests WHERE membership_id = $1 AND request_id = $2")
-                .bind(membership_id)
-                .bind(request_id)
-                .fetch_one(&mut *tx)
-                .await?
+            sqlx::query_scalar(
+                "SELECT id FROM adjustment_requests WHERE membership_id = $1 AND request_id = $2",
+            )
+            .bind(membership_id)
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await?
         }
     };
     tx.commit().await?;

@@ -216,7 +216,10 @@ pub async fn link_for(
     };
     // A caller of one program learns nothing about another program's cards, codes included.
     if let Some(program_id) = only_program {
-        if holder_of(db, &number).await?.is_some_and(|(_, batch)| batch != program_id) {
+        if holder_of(db, &number)
+            .await?
+            .is_some_and(|(_, batch)| batch != program_id)
+        {
             return Err(AppError::Forbidden);
         }
     }

@@ -46,13 +46,23 @@ impl Slot {
             .enumerate()
             .map(|(i, (slot, _, _))| !keys[..i].iter().any(|(s, _, _)| s.same_key(slot)))
             .collect();
-        let unique: Vec<&(&Slot, u16, &str)> = keys.iter().zip(&first).filter(|(_, f)| **f).map(|(k, _)| k).collect();
+        let unique: Vec<&(&Slot, u16, &str)> = keys
+            .iter()
+            .zip(&first)
+            .filter(|(_, f)| **f)
+            .map(|(k, _)| k)
+            .collect();
         let stored = Self::insert_keys(conn, &unique).await?;
         // Each key's row came back at most once: it is its first naming's.
         Ok(keys
             .iter()
             .zip(first)
-            .map(|((slot, _, _), first)| first && stored.iter().any(|(id, key)| *id == slot.key_id && *key == slot.key))
+            .map(|((slot, _, _), first)| {
+                first
+                    && stored
+                        .iter()
+                        .any(|(id, key)| *id == slot.key_id && *key == slot.key)
+            })
             .collect())
     }
 
@@ -88,9 +98,11 @@ impl Slot {
             Ok(stored) => Ok(stored),
             // PostgreSQL's lock_timeout (set on every connection, `Db::connect`): the first
             // request is still running.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(AppError::try_again(
-                "A request with this Idempotency-Key is still being processed. Retry shortly.",
-            )),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
+                Err(AppError::try_again(
+                    "A request with this Idempotency-Key is still being processed. Retry shortly.",
+                ))
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -303,23 +303,53 @@ async fn announce_changes(
         let (Some(membership_id), Some(after)) = (b.membership_id, standings[i]) else {
             continue;
         };
-        let member_id = members.iter().find(|(id, _)| *id == membership_id).map(|(_, m)| *m);
-        let data = serde_json::json!({
-            "member_id": member_id,
-            "membership_id": membership_id,
-            "program_id": b.program_id,
-            "transaction_id": tx_ids[i],
-            "kind": b.meta.kind,
-            "channel": b.meta.channel,
-            "points": moves[i].0,
-            "balance": after.balance,
-            "pending_points": moves[i].1,
-            "pending": after.pending,
-            "description": b.meta.description,
-        });
-        crate::server::webhooks::enqueue_to(conn, endpoints, "points.changed", data, b.at).await?;
+        let member_id = members
+            .iter()
+            .find(|(id, _)| *id == membership_id)
+            .map(|(_, m)| *m);
+        let change = Change {
+            member_id,
+            membership_id,
+            program_id: b.program_id,
+            transaction_id: tx_ids[i],
+            points: moves[i].0,
+            pending_points: moves[i].1,
+            after,
+        };
+        crate::server::webhooks::enqueue_to(conn, endpoints, "points.changed", change.data(b.meta), b.at)
+            .await?;
     }
     Ok(())
+}
+
+/// One membership's balance change, as `points.changed` tells it.
+struct Change {
+    member_id: Option<i64>,
+    membership_id: i64,
+    program_id: i64,
+    transaction_id: i64,
+    /// What moved in the wallet and in pending points.
+    points: i64,
+    pending_points: i64,
+    after: Standing,
+}
+
+impl Change {
+    fn data(&self, meta: &Meta<'_>) -> serde_json::Value {
+        serde_json::json!({
+            "member_id": self.member_id,
+            "membership_id": self.membership_id,
+            "program_id": self.program_id,
+            "transaction_id": self.transaction_id,
+            "kind": meta.kind,
+            "channel": meta.channel,
+            "points": self.points,
+            "balance": self.after.balance,
+            "pending_points": self.pending_points,
+            "pending": self.after.pending,
+            "description": meta.description,
+        })
+    }
 }
 
 /// Inserts the transactions of `book_many` in one statement; their ids, in the same order.
@@ -525,26 +555,37 @@ pub async fn transfer(
         .bind(at.0)
         .execute(&mut *conn)
         .await?;
-        let (member_id, balance, pending): (i64, i64, i64) =
-            sqlx::query_as("SELECT member_id, balance, pending FROM memberships WHERE id = $1")
-                .bind(membership_id)
-                .fetch_one(&mut *conn)
-                .await?;
-        let (points, pending_points) = if account == Account::Wallet { (delta, 0) } else { (0, delta) };
-        let data = serde_json::json!({
-            "member_id": member_id,
-            "membership_id": membership_id,
-            "program_id": program_id,
-            "transaction_id": tx_id,
-            "kind": meta.kind,
-            "channel": meta.channel,
-            "points": points,
-            "balance": balance,
-            "pending_points": pending_points,
-            "pending": pending,
-            "description": meta.description,
-        });
-        crate::server::webhooks::enqueue(conn, "points.changed", data, at).await?;
+        let (member_id, after): (i64, Standing) = {
+            let (member_id, balance, pending, lifetime_points): (i64, i64, i64, i64) = sqlx::query_as(
+                "SELECT member_id, balance, pending, lifetime_points FROM memberships WHERE id = $1",
+            )
+            .bind(membership_id)
+            .fetch_one(&mut *conn)
+            .await?;
+            (
+                member_id,
+                Standing {
+                    balance,
+                    pending,
+                    lifetime_points,
+                },
+            )
+        };
+        let (points, pending_points) = if account == Account::Wallet {
+            (delta, 0)
+        } else {
+            (0, delta)
+        };
+        let change = Change {
+            member_id: Some(member_id),
+            membership_id,
+            program_id,
+            transaction_id: tx_id,
+            points,
+            pending_points,
+            after,
+        };
+        crate::server::webhooks::enqueue(conn, "points.changed", change.data(meta), at).await?;
     }
     Ok(Some(tx_id))
 }
@@ -1050,8 +1091,14 @@ pub async fn adjust(
 #[derive(Debug, Clone, Copy)]
 pub enum Adjuster<'a> {
     Staff(Option<i64>),
-    Key { channel: &'a str, name: &'a str },
-    Approved { requested_by: Option<i64>, approver: &'a str },
+    Key {
+        channel: &'a str,
+        name: &'a str,
+    },
+    Approved {
+        requested_by: Option<i64>,
+        approver: &'a str,
+    },
 }
 
 /// `adjust`, saying who made it.
@@ -1113,7 +1160,16 @@ pub async fn adjust_in(
         ..Meta::default()
     };
     if points < 0 {
-        return spend(tx, program, membership_id, -points, Account::Adjustment, &meta, now).await;
+        return spend(
+            tx,
+            program,
+            membership_id,
+            -points,
+            Account::Adjustment,
+            &meta,
+            now,
+        )
+        .await;
     }
     let postings = [
         Posting::new(Account::Adjustment, -points),

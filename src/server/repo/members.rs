@@ -189,7 +189,9 @@ pub enum Named {
     /// A member, and the kind of identifier that matched.
     Member(Member, IdKind),
     /// A printed card nobody has used yet (its batch's program): a read finds no member.
-    UnusedCard { program_id: i64 },
+    UnusedCard {
+        program_id: i64,
+    },
     Nobody,
 }
 
@@ -205,7 +207,10 @@ async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppErro
             .fetch_optional(&db.pool)
             .await?;
     if let Some(id) = linked {
-        return Ok(Named::Member(current(db, get(db, id).await?).await?, IdKind::Card));
+        return Ok(Named::Member(
+            current(db, get(db, id).await?).await?,
+            IdKind::Card,
+        ));
     }
     let holder = match (super::cards::holder_of(db, number).await?, lookup) {
         (None, _) => return Ok(Named::Nobody),
@@ -216,7 +221,10 @@ async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppErro
             None => return Ok(Named::Nobody),
         },
     };
-    Ok(Named::Member(current(db, get(db, holder).await?).await?, IdKind::Card))
+    Ok(Named::Member(
+        current(db, get(db, holder).await?).await?,
+        IdKind::Card,
+    ))
 }
 
 /// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
@@ -621,7 +629,8 @@ pub async fn name(db: &Db, identifier: &str, channel: Channel, lookup: Lookup) -
 }
 
 /// The member columns, prefixed for `name`'s join.
-const HIT_COLUMNS: &str = "m.id, m.name, m.email, m.phone, m.card_number, m.kind, m.birth_date, m.created_at, \
+const HIT_COLUMNS: &str =
+    "m.id, m.name, m.email, m.phone, m.card_number, m.kind, m.birth_date, m.created_at, \
      m.merged_into";
 
 /// A member found by `name`, with the position of the kind that matched.
@@ -647,7 +656,9 @@ pub async fn identify(
 
 /// `identify` for a write (a printed card's first use makes its holder), the member only.
 pub async fn resolve(db: &Db, identifier: &str, channel: Channel) -> Result<Member, AppError> {
-    identify(db, identifier, channel, Lookup::Write).await.map(|(m, _)| m)
+    identify(db, identifier, channel, Lookup::Write)
+        .await
+        .map(|(m, _)| m)
 }
 
 /// The member a membership belongs to.

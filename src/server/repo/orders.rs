@@ -452,7 +452,8 @@ pub async fn record_order_keyed(
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
         let channel = input.channel;
-        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, channel, &order_id).await
+        if let Err(e) =
+            super::referrals::settle(db, program_id, member_id, referred_by, channel, &order_id).await
         {
             tracing::warn!(error = %e, member_id, "referral not settled");
         }

@@ -152,7 +152,10 @@ async fn take_event_back(
         return Ok(0);
     }
     ledger::consume_lots(conn, current, take).await?;
-    let description = format!("Referral points taken back: its qualifying order was returned ({take} {})", program.currency_name);
+    let description = format!(
+        "Referral points taken back: its qualifying order was returned ({take} {})",
+        program.currency_name
+    );
     let meta = Meta {
         kind: "referral_return",
         channel: "system",
@@ -161,7 +164,10 @@ async fn take_event_back(
         request_id: Some(&format!("taken-back:{request_id}")),
         ..Meta::default()
     };
-    let postings = [Posting::new(Account::Wallet, -take), Posting::new(Account::Issuance, take)];
+    let postings = [
+        Posting::new(Account::Wallet, -take),
+        Posting::new(Account::Issuance, take),
+    ];
     ledger::book(conn, program.id, Some(current), &meta, &postings, now).await?;
     Ok(take)
 }

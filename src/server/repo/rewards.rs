@@ -410,15 +410,14 @@ async fn issued_for_request(
     membership_id: i64,
     request_id: &str,
 ) -> Result<Option<IssuedReward>, AppError> {
-    let id: Option<i64> =
-        sqlx::query_scalar(&format!(
-            "SELECT id FROM issued_rewards WHERE request_id = $2 AND membership_id IN ({}) ORDER BY id LIMIT 1",
-            ledger::SAME_HISTORY
-        ))
-        .bind(membership_id)
-        .bind(request_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let id: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT id FROM issued_rewards WHERE request_id = $2 AND membership_id IN ({}) ORDER BY id LIMIT 1",
+        ledger::SAME_HISTORY
+    ))
+    .bind(membership_id)
+    .bind(request_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     match id {
         Some(id) => Ok(Some(issued_by_id(conn, id).await?)),
         None => Ok(None),

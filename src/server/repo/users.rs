@@ -121,12 +121,14 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 /// Remembers the program a desk user just booked in (the desk offers it first next time).
 pub async fn remember_desk_program(db: &Db, user_id: i64, program_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE users SET desk_program_id = $1 WHERE id = $2 \
-         AND (desk_program_id IS NULL OR desk_program_id <> $1)")
-        .bind(program_id)
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET desk_program_id = $1 WHERE id = $2 \
+         AND (desk_program_id IS NULL OR desk_program_id <> $1)",
+    )
+    .bind(program_id)
+    .bind(user_id)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }
