@@ -1,6 +1,6 @@
 -- Points safety (SQLite dialect; keep in step with ../postgres): throttled secrets,
--- referrals taken back with their order, adjustments above a program's limit waiting for an
--- admin, birthdays celebrated only for dates on file in time, the desk's last program per user.
+-- adjustments above a program's limit waiting for an admin, birthdays celebrated only for
+-- dates on file in time, the desk's last program per user.
 
 -- Wrong guesses at a short secret ("pin:<issued reward id>", "card:<number>"): after a
 -- few in a row it is locked until `locked_until` (see repo::attempts).
@@ -10,20 +10,6 @@ CREATE TABLE guess_attempts (
     locked_until BIGINT,
     updated_at   BIGINT NOT NULL
 );
-
--- The order that settled a friend's referral in a program: a full return of it takes both
--- sides' referral points back (once, `taken_back_at`).
-CREATE TABLE referral_rewards (
-    id                 INTEGER PRIMARY KEY,
-    program_id         BIGINT NOT NULL REFERENCES programs (id),
-    friend_member_id   BIGINT NOT NULL REFERENCES members (id),
-    referrer_member_id BIGINT NOT NULL REFERENCES members (id),
-    order_id           BIGINT NOT NULL REFERENCES orders (id),
-    created_at         BIGINT NOT NULL,
-    taken_back_at      BIGINT,
-    CONSTRAINT referral_rewards_friend UNIQUE (program_id, friend_member_id)
-);
-CREATE INDEX referral_rewards_order ON referral_rewards (order_id);
 
 -- The most points staff (or a channel key) may give or take in one adjustment; above it an
 -- admin approves. NULL: no limit but the absolute 10,000,000.

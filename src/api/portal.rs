@@ -103,7 +103,7 @@ pub async fn link_my_card(
     let addr = guard::client_address(&guard::request_parts()?, state.config.trust_proxy);
     let limits = [
         Limit::new(format!("member-codes:{}", member.id), 10),
-        Limit::new(format!("address:{addr}"), 20),
+        Limit::new(format!("card-codes-address:{addr}"), 20),
     ];
     if let Err(secs) = state.throttle.check(&limits, std::time::Instant::now()) {
         return Err(guard::reject(AppError::RateLimited {

@@ -45,13 +45,19 @@ pub fn parse_birth_date(input: &str, today: NaiveDate) -> Result<Option<String>,
 /// How long before a birthday its date must be on file to be celebrated that year.
 pub const LEAD_DAYS: i64 = 30;
 
+/// The least time between two birthday awards of one membership: a year, less the catch-up
+/// week and some slack. (Awards are also once per calendar year.)
+pub const MIN_DAYS_BETWEEN: i64 = 300;
+
 /// Whether a birthday on the day starting at `day_starts_at` is celebrated for a date of
-/// birth given (or last changed) at `set_at`: only one on file `LEAD_DAYS` before, so a
-/// date typed, or changed, shortly before (or on) the day waits for next year, and nobody
-/// can collect the birthday award on demand. Dates given before this was recorded (None)
-/// count.
-pub fn celebrated(set_at: Option<i64>, day_starts_at: i64) -> bool {
+/// birth given (or last changed) at `set_at`, the last birthday award having been booked at
+/// `last_award`: only a date on file `LEAD_DAYS` before (a date typed, or changed, shortly
+/// before or on the day waits for next year), and never twice within `MIN_DAYS_BETWEEN`
+/// (a date moved past the new year cannot pay again five weeks later). Nobody collects the
+/// award on demand. Dates given before this was recorded (`set_at` None) count.
+pub fn celebrated(set_at: Option<i64>, day_starts_at: i64, last_award: Option<i64>) -> bool {
     set_at.is_none_or(|t| t <= day_starts_at - LEAD_DAYS * 86_400)
+        && last_award.is_none_or(|t| t <= day_starts_at - MIN_DAYS_BETWEEN * 86_400)
 }
 
 #[cfg(test)]
@@ -62,14 +68,28 @@ mod tests {
     fn only_birthdays_on_file_a_month_before_are_celebrated() {
         let day = 86_400;
         let starts = 1_767_225_600;
-        assert!(celebrated(None, starts));
-        assert!(celebrated(Some(starts - 30 * day), starts));
-        assert!(!celebrated(Some(starts - 30 * day + 1), starts));
-        assert!(!celebrated(Some(starts - day), starts), "typed the day before");
+        assert!(celebrated(None, starts, None));
+        assert!(celebrated(Some(starts - 30 * day), starts, None));
+        assert!(!celebrated(Some(starts - 30 * day + 1), starts, None));
         assert!(
-            !celebrated(Some(starts + 3 * day), starts),
+            !celebrated(Some(starts - day), starts, None),
+            "typed the day before"
+        );
+        assert!(
+            !celebrated(Some(starts + 3 * day), starts, None),
             "typed during the catch-up week"
         );
+    }
+
+    #[test]
+    fn a_birthday_moved_past_new_year_does_not_pay_twice() {
+        let day = 86_400;
+        let jan_25 = 1_769_299_200; // 2026-01-25
+        let dec_20 = jan_25 - 36 * day;
+        // Awarded on 20 December, the date moved to 25 January 35 days ahead: not again.
+        assert!(!celebrated(Some(dec_20 + day), jan_25, Some(dec_20)));
+        // A year later (caught up a week late last time), it is.
+        assert!(celebrated(None, jan_25 + 365 * day, Some(jan_25 + 7 * day)));
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -64,7 +64,19 @@ pub fn candidates(input: &str) -> Result<Vec<(IdKind, String)>, String> {
     }
     if let Some((prefix, rest)) = s.split_once(':') {
         if let Some(kind) = IdKind::parse(&prefix.to_ascii_lowercase()) {
-            return one(kind, rest).map(|v| vec![(kind, v)]);
+            // The named kind; then the whole text as a customer id of the caller's, which
+            // may look like a prefix ("card:7") and was linked before prefixes existed.
+            let named = one(kind, rest).map(|v| (kind, v));
+            let whole = external(s).ok().filter(|_| kind != IdKind::External);
+            let out: Vec<(IdKind, String)> = named
+                .iter()
+                .cloned()
+                .chain(whole.map(|w| (IdKind::External, w)))
+                .collect();
+            return match (out.is_empty(), named) {
+                (true, Err(m)) => Err(m),
+                _ => Ok(out),
+            };
         }
     }
     let mut out = Vec::new();
@@ -122,8 +134,19 @@ mod tests {
             candidates("External:554035386").unwrap(),
             vec![(IdKind::External, "554035386".into())]
         );
-        assert!(candidates("email:554035386").is_err());
-        assert!(candidates("card:123").is_err());
+        // A prefix that names nothing valid leaves the whole text as a customer id.
+        assert_eq!(
+            candidates("card:123").unwrap(),
+            vec![(IdKind::External, "card:123".into())]
+        );
+        assert_eq!(
+            candidates("email:a@b.co").unwrap(),
+            vec![
+                (IdKind::Email, "a@b.co".into()),
+                (IdKind::External, "email:a@b.co".into())
+            ]
+        );
+        assert!(candidates("phone:abc def").is_err());
         // An unknown prefix is part of an external id.
         assert_eq!(
             candidates("cust:7").unwrap(),

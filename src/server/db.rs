@@ -262,7 +262,7 @@ pub fn is_transient(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => matches!(
             db.code().as_deref(),
-            Some("55P03" | "40001" | "40P01" | "5" | "6" | "261" | "517")
+            Some("55P03" | "40001" | "40P01" | "5" | "6" | "261" | "262" | "517" | "773")
         ),
         sqlx::Error::PoolTimedOut => true,
         _ => false,

@@ -31,6 +31,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
+    let fallback_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
     let trust = crate::server::auth::origin::TrustProxy(state.config.trust_proxy);
@@ -61,7 +62,14 @@ pub fn router(state: AppState) -> Router {
             },
             move || shell(shell_options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Not-found pages render the shell (with its nonce'd scripts) too: same policy.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            move || {
+                provide_context(fallback_state.clone());
+                crate::server::headers::for_page();
+            },
+            shell,
+        ))
         // Router-wide: leptos_axum also mounts each server function at its own path.
         .layer(axum::middleware::from_fn_with_state(
             trust,

@@ -79,12 +79,19 @@ pub async fn guard(request: Request, next: Next) -> Response {
     {
         return refusal(&path, &field);
     }
+    // Server functions read their body as a form whatever Content-Type says, so theirs is
+    // always looked at; elsewhere, form bodies (any spelling of the media type).
+    let server_function = path.starts_with("/api/") && !path.starts_with(crate::server::channel_api::PREFIX);
     let form = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !form {
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !(form || server_function) {
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();

@@ -56,9 +56,14 @@ pub async fn coffee_card(db: &Db, w: &World, required: &str) -> i64 {
     .id
 }
 
-/// The member an identifier names for a till (a printed card's first use makes its holder).
+/// The member an identifier names for a till of its card's program (a printed card's first
+/// use makes its holder).
 async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
-    members::resolve(db, identifier, Channel::Store)
+    let program_id = omniloyal::server::repo::cards::holder_of(db, identifier)
+        .await
+        .unwrap()
+        .map_or(0, |(_, p)| p);
+    members::resolve(db, identifier, Channel::Store, program_id)
         .await
         .unwrap_or_else(|e| panic!("{identifier} names a member: {e:?}"))
 }
@@ -273,7 +278,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     // The duplicate's email and external id now find the target; its sign-in is closed.
     assert_eq!(one(&db, &dup_user.email).await.id, w.member_id);
     assert_eq!(
-        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web)
+        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web, w.program.id)
             .await
             .unwrap()
             .id,
@@ -303,7 +308,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     assert_eq!(wallet(&db, dup.id, w.program.id).await, (100, 0));
     assert_eq!(one(&db, &dup_user.email).await.id, dup.id);
     assert_eq!(
-        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web)
+        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web, w.program.id)
             .await
             .unwrap()
             .id,

@@ -7,7 +7,7 @@ use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, cards, members, rewards, rules};
+use omniloyal::server::repo::{api_keys, approvals, cards, members, rewards, rules};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -291,9 +291,14 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let ret = json!({"channel_order_id": "C-1", "return_id": "R-1", "amount_minor": 500});
     let (s, b, _) = send(&app, Method::POST, &returns, Some(&till), None, Some(ret.clone())).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let holder = members::resolve(&db, &number, omniloyal::model::rules::Channel::Store)
-        .await
-        .unwrap();
+    let holder = members::resolve(
+        &db,
+        &number,
+        omniloyal::model::rules::Channel::Store,
+        w.program.id,
+    )
+    .await
+    .unwrap();
     let holder_ms = members::membership_id(&db, holder.id, w.program.id)
         .await
         .unwrap();
@@ -314,6 +319,19 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
         .await
         .unwrap();
     assert_eq!(balance(&db, &w).await.0, 77);
+    // The desk's form, drawn before the link, sends its adjustment again for the card's
+    // holder (the real desk path): it answers with the first booking.
+    let desk = approvals::Requester::Staff {
+        user_id: w.staff_id,
+        admin: false,
+    };
+    let again = approvals::adjust(&db, desk, holder_ms, 7, "Missing stamp", "desk-adj-1")
+        .await
+        .unwrap();
+    assert!(
+        matches!(again, approvals::Adjusted::Booked { standing, .. } if standing.balance == 77),
+        "{again:?}"
+    );
     let (s, b, _) = send(&app, Method::POST, &events, Some(&till), None, Some(event)).await;
     assert_eq!(s, StatusCode::OK, "replayed: {b}");
     assert_eq!(b["member_id"], w.member_id);
@@ -415,17 +433,52 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     let theirs = format!("/members/{}/identifiers", other_member.email.clone().unwrap());
     let body = json!({"kind": "card", "value": unused, "security_code": unused_secret});
     let (s, b, _) = send(&app, Method::POST, &theirs, Some(&other_key), None, Some(body)).await;
-    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{b}");
-    let holder = members::resolve(&db, &unused, omniloyal::model::rules::Channel::Store)
-        .await
-        .unwrap();
+    // Answered as a number that is no printed card: nothing is told of other programs' cards.
+    assert_eq!(
+        (s, code(&b)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation"),
+        "{b}"
+    );
+    assert_eq!(b["fields"][0]["field"], "card_number");
+    let holder = members::resolve(
+        &db,
+        &unused,
+        omniloyal::model::rules::Channel::Store,
+        w.program.id,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         wallet(&db, holder.id, w.program.id).await.0,
         100,
         "the card's points stayed"
     );
     assert_eq!(holder.kind, "card");
+
+    // A card of this program whose holder also collected in another: a key bound to this
+    // program cannot link it (the merge would move the other program's points too).
+    let (both, both_secret) = cards_made[2].clone();
+    for (program_id, id) in [(w.program.id, "B-1"), (other.id, "B-2")] {
+        let order = json!({"member": both, "channel_order_id": id, "amount_minor": 1000});
+        let path = format!("/programs/{program_id}/orders");
+        let (s, b, _) = send(&app, Method::POST, &path, Some(&till), None, Some(order)).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+    let own_key = program_key(&db, "web", w.program.id).await;
+    let body = json!({"kind": "card", "value": both, "security_code": both_secret});
+    let (s, b, _) = send(&app, Method::POST, &link, Some(&own_key), None, Some(body)).await;
+    assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{b}");
+    let holder = members::resolve(&db, &both, omniloyal::model::rules::Channel::Store, w.program.id)
+        .await
+        .unwrap();
+    assert_eq!(holder.kind, "card", "not merged");
+    assert_eq!(
+        wallet(&db, holder.id, other.id).await.0,
+        100,
+        "the other program's points stayed"
+    );
     assert_reconciles(&db, w.program.id).await;
+    assert_reconciles(&db, other.id).await;
 }
 
 /// Hostile numbers and bytes get a validation error, change nothing and free the key.
@@ -540,6 +593,10 @@ async fn wrong_api_keys_are_rate_limited(db: Db) {
             .any(|(s, c, retry)| *s == StatusCode::TOO_MANY_REQUESTS && c == "rate_limited" && *retry),
         "{statuses:?}"
     );
+    // A till with a valid key at the same address is never held up by them.
+    let till = key_for(&db, "store", ALL, "1000").await;
+    let (s, b, _) = send(&app, Method::GET, "/members/nobody@y.io", Some(&till), None, None).await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
 }
 
 on_both_backends!(

@@ -424,8 +424,36 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
 
     let listed = approvals::list(&db).await.unwrap();
     assert_eq!(listed.iter().filter(|r| r.status == "pending").count(), 2);
+    // The limit is raised meanwhile: a retry of the filed request still waits (it must not
+    // book beside the request an admin is about to approve).
+    let set_limit = |limit: i64| {
+        let db = db.clone();
+        async move {
+            sqlx::query("UPDATE programs SET adjust_limit = $1 WHERE id = $2")
+                .bind(limit)
+                .bind(w.program.id)
+                .execute(&db.pool)
+                .await
+                .unwrap();
+        }
+    };
+    set_limit(100_000).await;
+    let retried = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+        .await
+        .unwrap();
+    assert_eq!(retried, Adjusted::AwaitingApproval { id });
     let decided = approvals::decide(&db, id, true, admin.id, "Ada").await.unwrap();
     assert_eq!(decided.status, "approved");
+    assert_eq!(balance(&db, &w).await.0, 2_500);
+    // Approved, a retry answers with the booking; the limit lowered again changes nothing.
+    set_limit(500).await;
+    let retried = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+        .await
+        .unwrap();
+    assert!(
+        matches!(retried, Adjusted::Booked { standing, .. } if standing.balance == 2_500),
+        "{retried:?}"
+    );
     assert_eq!(balance(&db, &w).await.0, 2_500);
     let e = approvals::decide(&db, id, true, admin.id, "Ada")
         .await
@@ -435,6 +463,13 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
         .await
         .unwrap();
     assert_eq!(balance(&db, &w).await.0, 2_500, "a rejection moves nothing");
+    let e = approvals::adjust(&db, staff, ms, -900, "Fraud", "s-3")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::Conflict { .. }),
+        "a rejected request stays rejected: {e:?}"
+    );
     let by_admin = Requester::Staff {
         user_id: admin.id,
         admin: true,
@@ -591,7 +626,6 @@ async fn one_key_books_once_in_a_batch(db: Db) {
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    let mut booked_with_key = 0;
     for round in 0..5 {
         let before = db.committed().together;
         let mut tasks = Vec::new();
@@ -607,38 +641,46 @@ async fn one_key_books_once_in_a_batch(db: Db) {
             });
             let input = order(&format!("K{round}-{i}"), 100);
             tasks.push(tokio::spawn(async move {
-                orders::record_order_keyed(&db, program, member_id, &input, None, slot.as_ref(), None).await
+                let r =
+                    orders::record_order_keyed(&db, program, member_id, &input, None, slot.as_ref(), None)
+                        .await;
+                (i, r)
             }));
         }
+        let mut keyed_done = 0;
         for t in tasks {
-            if let Keyed::Done(r) = t.await.unwrap().unwrap() {
-                booked_with_key += i64::from(r.points == 10 && !r.replayed);
+            let (i, r) = t.await.unwrap();
+            match (i % 2, r.unwrap()) {
+                (0, Keyed::Done(r)) => keyed_done += i64::from(!r.replayed),
+                (0, Keyed::Taken) => {}
+                (_, Keyed::Done(r)) => assert!(!r.replayed),
+                (_, Keyed::Taken) => panic!("an order without a key found one taken"),
             }
         }
-        let keyed: i64 =
-            sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM idempotency_keys WHERE key = $1")
-                .bind(format!("shared-{round}"))
-                .fetch_one(&db.pool)
-                .await
-                .unwrap();
-        assert_eq!(keyed, 1);
+        assert_eq!(keyed_done, 1, "round {round}: the key booked one order");
         assert!(
             db.committed().together > before,
             "round {round} booked orders together"
         );
     }
-    let orders_booked: i64 =
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE program_id = $1")
-            .bind(program)
-            .fetch_one(&db.pool)
-            .await
-            .unwrap();
-    assert_eq!(
-        orders_booked,
-        5 * (12 + 1),
-        "each round: twelve without a key and one with it"
-    );
-    assert_eq!(booked_with_key, 5 * 13);
+    let keyed_ids: Vec<String> = (0..5)
+        .flat_map(|r| (0..24).step_by(2).map(move |i| format!("'K{r}-{i}'")))
+        .collect();
+    let keyed_orders: i64 = sqlx::query_scalar(&format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE program_id = $1 AND channel_order_id IN ({})",
+        keyed_ids.join(", ")
+    ))
+    .bind(program)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(keyed_orders, 5, "one keyed order a round");
+    let all: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE program_id = $1")
+        .bind(program)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(all, 5 * 13, "each round: twelve without a key and one with it");
     assert_reconciles(&db, program).await;
 }
 

@@ -17,8 +17,13 @@ use std::time::{Duration, Instant};
 
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
-/// Beyond this many tracked keys, stale entries are swept on the next failure.
+/// Beyond this many tracked keys, stale entries are swept on a failure (at most once a
+/// minute: a flood of failures must not turn every one into a scan of the map).
 const SWEEP_AT: usize = 10_000;
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// The most keys kept: past it, keys not waiting out a block are dropped (memory stays
+/// bounded under a flood from many addresses; what is blocked stays blocked).
+const MAX_KEYS: usize = 200_000;
 
 /// A counted key and the failures it may have in a window before it is slowed down.
 #[derive(Debug, Clone)]
@@ -55,8 +60,14 @@ struct Entry {
 }
 
 #[derive(Debug, Default)]
+struct Entries {
+    map: HashMap<String, Entry>,
+    swept: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
 pub struct Throttle {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: Mutex<Entries>,
     /// Keys with a check under way. One at a time per key, so a burst of parallel guesses
     /// cannot all pass `check` before the first failure is counted.
     in_flight: Mutex<HashSet<String>>,
@@ -84,7 +95,7 @@ impl Throttle {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let wait = limits
             .iter()
-            .filter_map(|l| entries.get(&l.key)?.blocked_until)
+            .filter_map(|l| entries.map.get(&l.key)?.blocked_until)
             .filter(|until| *until > now)
             .map(|until| until - now)
             .max();
@@ -110,14 +121,22 @@ impl Throttle {
 
     /// Counts a failure under every limit.
     pub fn record_failure(&self, limits: &[Limit], now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= SWEEP_AT {
-            entries.retain(|_, e| {
-                now.duration_since(e.first) < WINDOW || e.blocked_until.is_some_and(|u| u > now)
-            });
+        let mut guard = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let entries = &mut *guard;
+        let due = entries.swept.is_none_or(|t| now.duration_since(t) >= SWEEP_EVERY);
+        if (entries.map.len() >= SWEEP_AT && due) || entries.map.len() >= MAX_KEYS {
+            entries.swept = Some(now);
+            let live =
+                |e: &Entry| now.duration_since(e.first) < WINDOW || e.blocked_until.is_some_and(|u| u > now);
+            entries.map.retain(|_, e| live(e));
+            if entries.map.len() >= MAX_KEYS {
+                entries
+                    .map
+                    .retain(|_, e| e.blocked_until.is_some_and(|u| u > now));
+            }
         }
         for limit in limits {
-            let entry = entries.entry(limit.key.clone()).or_insert(Entry {
+            let entry = entries.map.entry(limit.key.clone()).or_insert(Entry {
                 failures: 0,
                 first: now,
                 blocked_until: None,
@@ -142,7 +161,7 @@ impl Throttle {
     /// attacker's failures elsewhere still count against the account).
     pub fn clear(&self, limit: &Limit) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&limit.key);
+        entries.map.remove(&limit.key);
     }
 }
 

@@ -111,19 +111,20 @@ impl FromRequestParts<AppState> for Caller {
                 "Send a valid API key as Authorization: Bearer <key>.",
             )
         };
-        // Requests without a valid key are counted per client address: past a few, that
-        // address is answered `rate_limited` before any key is looked up.
-        let addr = crate::server::auth::guard::client_address(parts, state.config.trust_proxy);
-        let failures = [Limit::new(format!("bad-key:{addr}"), BAD_KEYS_FREE)];
-        let now = std::time::Instant::now();
-        if let Err(retry_after_secs) = state.throttle.check(&failures, now) {
-            return Err(AppError::RateLimited { retry_after_secs }.into());
-        }
         let found = match presented(parts) {
             Some(secret) => api_keys::authenticate(&state.db, secret).await?,
             None => None,
         };
         let Some((key, epoch)) = found else {
+            // Requests without a valid key are counted per client address; past a few, that
+            // address is answered `rate_limited`. A valid key is never held up by them (a
+            // till still sending a revoked key must not lock out the store's other tills).
+            let addr = crate::server::auth::guard::client_address(parts, state.config.trust_proxy);
+            let failures = [Limit::new(format!("bad-key:{addr}"), BAD_KEYS_FREE)];
+            let now = std::time::Instant::now();
+            if let Err(retry_after_secs) = state.throttle.check(&failures, now) {
+                return Err(AppError::RateLimited { retry_after_secs }.into());
+            }
             state.throttle.record_failure(&failures, now);
             return Err(unauthenticated());
         };

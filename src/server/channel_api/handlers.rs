@@ -295,7 +295,7 @@ pub async fn record_order(
         |slot| async move {
             caller.require("orders:write")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
+            let member = members::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let input = OrderInput {
                 channel: caller.key.channel,
                 channel_order_id: r.channel_order_id.clone(),
@@ -386,7 +386,7 @@ pub async fn record_event(
             )
             .into());
         }
-        let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
+        let member = members::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
         let input = ActionInput {
             event_type: r.event_type,
             channel: caller.key.channel,
@@ -482,7 +482,7 @@ pub async fn adjust(
         |request_id| async move {
             caller.require("points:adjust")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member, caller.key.channel).await?;
+            let member = members::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
             let request_id = request_id.unwrap_or_default();
             let by = approvals::Requester::Key {
@@ -549,8 +549,8 @@ pub async fn link_identifier(
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "This card belongs to, or holds points in, another program than this key's; \
-                 link it with a key for all programs or at the desk.",
+                "This card holds points in another program than this key's; link it with a key \
+                 for all programs or at the desk.",
             ))
         }
         Err(e) => {

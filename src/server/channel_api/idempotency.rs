@@ -107,16 +107,16 @@ where
         Ok(None) => return answer(work(None).await),
         Err(e) => return e.into_response(),
     };
-    match claim(db, caller.id, &key, &fingerprint(route, body)).await {
-        Ok(Claim::Mine) => {}
+    let claimed_at = match claim(db, caller.id, &key, &fingerprint(route, body)).await {
+        Ok(Claim::Mine(at)) => at,
         Ok(Claim::Done(response)) => return response,
         Err(e) => return e.into_response(),
-    }
+    };
     let request_id = format!("idem:{}:{key}", caller.id);
-    let held = Held::new(db, caller.id, &key);
+    let held = Held::new(db, caller.id, &key, claimed_at);
     let result = work(Some(request_id)).await;
     held.answered();
-    store_and_answer(db, caller.id, &key, result).await
+    store_and_answer(db, caller.id, &key, claimed_at, result).await
 }
 
 /// A claimed key whose work is running. If the work never ends (it panicked, or the
@@ -124,13 +124,15 @@ where
 /// blocking retries until it goes stale: what the work wrote is deduplicated underneath
 /// (request ids derived from the key), so a retry cannot book twice.
 struct Held {
-    claim: Option<(Db, i64, String)>,
+    claim: Option<(Db, i64, String, i64)>,
 }
 
 impl Held {
-    fn new(db: &Db, key_id: i64, key: &str) -> Self {
+    /// `claimed_at`: the claim's time, so only this claim is freed (not one a retry made
+    /// after taking over a stale claim).
+    fn new(db: &Db, key_id: i64, key: &str, claimed_at: i64) -> Self {
         Self {
-            claim: Some((db.clone(), key_id, key.to_string())),
+            claim: Some((db.clone(), key_id, key.to_string(), claimed_at)),
         }
     }
 
@@ -142,14 +144,14 @@ impl Held {
 
 impl Drop for Held {
     fn drop(&mut self) {
-        if let Some((db, key_id, key)) = self.claim.take() {
+        if let Some((db, key_id, key, claimed_at)) = self.claim.take() {
             tracing::warn!(
                 key_id,
                 "a keyed request ended without an answer; its key is freed"
             );
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 rt.spawn(async move {
-                    if let Err(e) = finish(&db, key_id, &key, None).await {
+                    if let Err(e) = finish(&db, key_id, &key, claimed_at, None).await {
                         tracing::error!(error = %e, "could not free an unanswered Idempotency-Key");
                     }
                 });
@@ -164,6 +166,7 @@ async fn store_and_answer<T: Serialize>(
     db: &Db,
     key_id: i64,
     key: &str,
+    claimed_at: i64,
     result: Result<(StatusCode, T), ApiError>,
 ) -> Response {
     let (keep, status, body) = match &result {
@@ -174,7 +177,15 @@ async fn store_and_answer<T: Serialize>(
             serde_json::to_string(&e.body).unwrap_or_default(),
         ),
     };
-    if let Err(e) = finish(db, key_id, key, keep.then_some((status, body.as_str()))).await {
+    if let Err(e) = finish(
+        db,
+        key_id,
+        key,
+        claimed_at,
+        keep.then_some((status, body.as_str())),
+    )
+    .await
+    {
         tracing::error!(error = %e, "could not store the idempotent answer");
     }
     answer(result)
@@ -239,14 +250,14 @@ where
     match claim(db, caller.id, &key, &print).await {
         Ok(Claim::Done(response)) => response,
         Err(e) => e.into_response(),
-        Ok(Claim::Mine) => {
-            let held = Held::new(db, caller.id, &key);
+        Ok(Claim::Mine(claimed_at)) => {
+            let held = Held::new(db, caller.id, &key, claimed_at);
             let result = work(None).await.and_then(|k| match k {
                 Keyed::Done(done) => Ok(done),
                 Keyed::Taken => Err(crate::error::AppError::Internal.into()),
             });
             held.answered();
-            store_and_answer(db, caller.id, &key, result).await
+            store_and_answer(db, caller.id, &key, claimed_at, result).await
         }
     }
 }
@@ -299,12 +310,14 @@ async fn store_refusal(
     Ok(kept)
 }
 
-/// Stores the answer (or frees the key) in a write transaction of its own: on SQLite that
-/// queues it with the other writers instead of in SQLite's sleeping busy handler.
+/// Stores the answer (or frees the key: only the claim made at `claimed_at`) in a write
+/// transaction of its own: on SQLite that queues it with the other writers instead of in
+/// SQLite's sleeping busy handler.
 async fn finish(
     db: &Db,
     key_id: i64,
     key: &str,
+    claimed_at: i64,
     answer: Option<(StatusCode, &str)>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.begin_write().await?;
@@ -321,11 +334,15 @@ async fn finish(
             .await?
         }
         None => {
-            sqlx::query("DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status IS NULL")
-                .bind(key_id)
-                .bind(key)
-                .execute(&mut *tx)
-                .await?
+            sqlx::query(
+                "DELETE FROM idempotency_keys WHERE api_key_id = $1 AND key = $2 AND status IS NULL \
+                 AND created_at = $3",
+            )
+            .bind(key_id)
+            .bind(key)
+            .bind(claimed_at)
+            .execute(&mut *tx)
+            .await?
         }
     };
     tx.commit().await
@@ -339,7 +356,8 @@ fn answer<T: Serialize>(result: Result<(StatusCode, T), ApiError>) -> Response {
 }
 
 enum Claim {
-    Mine,
+    /// Claimed, at this time (the claim's `created_at`).
+    Mine(i64),
     Done(Response),
 }
 
@@ -361,7 +379,7 @@ async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Cla
         .map_err(crate::error::AppError::from)?;
         tx.commit().await.map_err(crate::error::AppError::from)?;
         if inserted.is_some() {
-            return Ok(Claim::Mine);
+            return Ok(Claim::Mine(now.0));
         }
         let row: Option<(String, Option<i64>, Option<String>, i64)> = sqlx::query_as(
             "SELECT fingerprint, status, response, created_at FROM idempotency_keys WHERE api_key_id = $1 AND key = $2",
@@ -398,7 +416,7 @@ async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Cla
             .map_err(crate::error::AppError::from)?
             .rows_affected();
             if taken == 1 {
-                return Ok(Claim::Mine);
+                return Ok(Claim::Mine(now.0));
             }
         }
         if tokio::time::Instant::now() >= deadline {

@@ -51,6 +51,11 @@ pub async fn adjust(
         .await?
         .ok_or_else(|| AppError::not_found("Membership"))?;
     let program = programs::get(db, program_id).await?;
+    // A retry answers with what its request did, whatever the limit says now: filed (still
+    // waiting, or decided), or booked.
+    if let Some(earlier) = earlier(db, membership_id, request_id).await? {
+        return Ok(earlier);
+    }
     let admin = matches!(by, Requester::Staff { admin: true, .. });
     if adjustments::needs_approval(points, program.adjust_limit, admin) {
         let limit = program.adjust_limit.unwrap_or_default();
@@ -78,6 +83,39 @@ pub async fn adjust(
         transaction_id,
         standing,
     })
+}
+
+/// What a request id did before on this membership, if anything.
+async fn earlier(db: &Db, membership_id: i64, request_id: &str) -> Result<Option<Adjusted>, AppError> {
+    let filed: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+        "SELECT id, status, transaction_id FROM adjustment_requests WHERE membership_id = $1 AND request_id = $2",
+    )
+    .bind(membership_id)
+    .bind(request_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    let transaction_id = match filed {
+        Some((_, status, _)) if status == "rejected" => {
+            return Err(AppError::conflict("An admin rejected this adjustment."));
+        }
+        Some((id, _, None)) => return Ok(Some(Adjusted::AwaitingApproval { id })),
+        Some((_, _, Some(tx))) => tx,
+        None => match ledger::booked(db, membership_id, request_id).await? {
+            Some(tx) => tx,
+            None => return Ok(None),
+        },
+    };
+    let standing: Standing = sqlx::query_as(
+        "SELECT m.balance, m.pending, m.lifetime_points FROM memberships m \
+         WHERE m.id = (SELECT COALESCE(merged_into, id) FROM memberships WHERE id = $1)",
+    )
+    .bind(membership_id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Some(Adjusted::Booked {
+        transaction_id,
+        standing,
+    }))
 }
 
 /// Files a request (once per membership and request id); its id.
@@ -164,11 +202,11 @@ pub async fn decide(
 ) -> Result<AdjustmentRequest, AppError> {
     let now = Timestamp::now();
     let mut tx = db.begin_write().await?;
-    type Claimed = (i64, i64, i64, String, Option<i64>);
+    type Claimed = (i64, i64, i64, String, String, Option<i64>);
     let claimed: Option<Claimed> = sqlx::query_as(
         "UPDATE adjustment_requests SET status = $1, decided_by = $2, decided_at = $3 \
          WHERE id = $4 AND status = 'pending' \
-         RETURNING program_id, membership_id, points, reason, requested_by",
+         RETURNING program_id, membership_id, points, reason, request_id, requested_by",
     )
     .bind(if approve { "approved" } else { "rejected" })
     .bind(admin_id)
@@ -176,7 +214,7 @@ pub async fn decide(
     .bind(id)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((program_id, membership_id, points, reason, requested_by)) = claimed else {
+    let Some((program_id, membership_id, points, reason, request_id, requested_by)) = claimed else {
         get(db, id).await?;
         return Err(AppError::conflict("This adjustment was already decided."));
     };
@@ -186,9 +224,16 @@ pub async fn decide(
             requested_by,
             approver: admin_name,
         };
-        let request_id = format!("approval:{id}");
+        // The member may have been merged into another since it was filed: the points go
+        // where the member is now. Booked under the request's own id, so it books once even
+        // if a retry of the request was booked directly meanwhile (a limit raised since).
+        let now_at: i64 =
+            sqlx::query_scalar("SELECT COALESCE(merged_into, id) FROM memberships WHERE id = $1")
+                .bind(membership_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let (tx_id, _) =
-            ledger::adjust_in(&mut tx, &program, by, membership_id, points, &reason, &request_id).await?;
+            ledger::adjust_in(&mut tx, &program, by, now_at, points, &reason, &request_id).await?;
         sqlx::query("UPDATE adjustment_requests SET transaction_id = $1 WHERE id = $2")
             .bind(tx_id)
             .bind(id)

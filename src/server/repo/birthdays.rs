@@ -32,8 +32,12 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
         let year = day.format("%Y").to_string();
         let key = format!("birthday:{year}");
         for mmdd in birthdays::birthdays_on(day) {
-            let due: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(
-                "SELECT m.id, ms.program_id, m.birth_date_set_at FROM members m JOIN memberships ms ON ms.member_id = m.id \
+            let due: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+                "SELECT m.id, ms.program_id, m.birth_date_set_at, \
+                 (SELECT MAX(l.created_at) FROM ledger_transactions l WHERE l.kind = 'event' \
+                 AND l.reference >= 'birthday:' AND l.reference < 'birthday;' \
+                 AND l.membership_id IN (SELECT o.id FROM memberships o WHERE o.id = ms.id OR o.merged_into = ms.id)) \
+                 FROM members m JOIN memberships ms ON ms.member_id = m.id \
                  WHERE m.birth_date IS NOT NULL AND substr(m.birth_date, 6, 5) = $1 \
                  AND m.merged_into IS NULL AND ms.merged_into IS NULL \
                  AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.kind = 'event' AND t.reference = $2 \
@@ -45,10 +49,10 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
             .fetch_all(&db.pool)
             .await?;
             let starts = Timestamp::start_of(day).0;
-            let due = due
-                .into_iter()
-                .filter(|(_, p, set_at)| programs.contains(p) && birthdays::celebrated(*set_at, starts));
-            for (member_id, program_id, _) in due {
+            let due = due.into_iter().filter(|(_, p, set_at, last)| {
+                programs.contains(p) && birthdays::celebrated(*set_at, starts, *last)
+            });
+            for (member_id, program_id, ..) in due {
                 // The event happens on the birthday (in its year), never after the real clock.
                 let at = Timestamp(Timestamp::start_of(day).0.min(real_now.0));
                 let input = ActionInput {

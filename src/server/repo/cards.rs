@@ -214,13 +214,17 @@ pub async fn link_for(
             "This number is not one of our printed cards. Check it and try again.",
         ));
     };
-    // A caller of one program learns nothing about another program's cards, codes included.
+    // A caller of one program learns nothing about another program's cards, codes included:
+    // they are answered as numbers that are no printed card at all.
     if let Some(program_id) = only_program {
         if holder_of(db, &number)
             .await?
             .is_some_and(|(_, batch)| batch != program_id)
         {
-            return Err(AppError::Forbidden);
+            return Err(AppError::field(
+                "card_number",
+                "This number is not one of our printed cards. Check it and try again.",
+            ));
         }
     }
     if let Some(given) = security_code {
@@ -251,20 +255,8 @@ pub async fn link_for(
             "This card is already linked to another member.",
         ));
     }
-    if let Some(program_id) = only_program {
-        let elsewhere: Option<i64> = sqlx::query_scalar(
-            "SELECT program_id FROM memberships WHERE member_id = $1 AND program_id <> $2 LIMIT 1",
-        )
-        .bind(holder_id)
-        .bind(program_id)
-        .fetch_optional(&db.pool)
-        .await?;
-        if elsewhere.is_some() {
-            return Err(AppError::Forbidden);
-        }
-    }
     let reason = format!("Card {} linked", card::grouped(&number));
-    let merged = super::merges::merge(db, holder_id, member_id, &reason, by).await?;
+    let merged = super::merges::merge_for(db, holder_id, member_id, &reason, by, only_program).await?;
     mark_linked(db, &number).await?;
     Ok(LinkedCard {
         card_number: number,

@@ -1197,6 +1197,19 @@ pub async fn adjust_in(
 /// membership id bound as `$1`.
 pub const SAME_HISTORY: &str = "SELECT id FROM memberships WHERE id = $1 OR merged_into = $1";
 
+/// The transaction a request id booked for this membership (or one merged into it), read
+/// without a lock: for a caller deciding what to do with a retry before it writes.
+pub async fn booked(db: &Db, membership_id: i64, request_id: &str) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM ledger_transactions WHERE request_id = $2 AND membership_id IN ({SAME_HISTORY}) \
+         ORDER BY id LIMIT 1"
+    ))
+    .bind(membership_id)
+    .bind(request_id)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
 /// The transaction a request id booked for this membership before, with the standing now.
 /// A request booked on a membership merged into this one since (a printed card's holder,
 /// a duplicate) counts: its retry must not book again on the merged member.

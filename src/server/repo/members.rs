@@ -176,11 +176,13 @@ async fn by_column(db: &Db, column: &str, value: &str) -> Result<Option<Member>,
 }
 
 /// Whether a lookup may create what an identifier names: a printed card's holder is made
-/// on the card's first use, which is a write (an order, an action), never a read.
+/// on the card's first use, which is a write (an order, an action) in the card's own
+/// program, never a read (nor a write in another program).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lookup {
     Read,
-    Write,
+    /// A write in this program.
+    Write(i64),
 }
 
 /// What an identifier named.
@@ -215,11 +217,13 @@ async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppErro
     let holder = match (super::cards::holder_of(db, number).await?, lookup) {
         (None, _) => return Ok(Named::Nobody),
         (Some((Some(id), _)), _) => id,
-        (Some((None, program_id)), Lookup::Read) => return Ok(Named::UnusedCard { program_id }),
-        (Some((None, _)), Lookup::Write) => match super::cards::holder(db, number).await? {
-            Some(id) => id,
-            None => return Ok(Named::Nobody),
-        },
+        (Some((None, batch)), Lookup::Write(program_id)) if batch == program_id => {
+            match super::cards::holder(db, number).await? {
+                Some(id) => id,
+                None => return Ok(Named::Nobody),
+            }
+        }
+        (Some((None, program_id)), _) => return Ok(Named::UnusedCard { program_id }),
     };
     Ok(Named::Member(
         current(db, get(db, holder).await?).await?,
@@ -654,9 +658,15 @@ pub async fn identify(
     }
 }
 
-/// `identify` for a write (a printed card's first use makes its holder), the member only.
-pub async fn resolve(db: &Db, identifier: &str, channel: Channel) -> Result<Member, AppError> {
-    identify(db, identifier, channel, Lookup::Write)
+/// `identify` for a write in `program_id` (a printed card of that program's first use makes
+/// its holder), the member only.
+pub async fn resolve(
+    db: &Db,
+    identifier: &str,
+    channel: Channel,
+    program_id: i64,
+) -> Result<Member, AppError> {
+    identify(db, identifier, channel, Lookup::Write(program_id))
         .await
         .map(|(m, _)| m)
 }

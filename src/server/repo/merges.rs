@@ -209,13 +209,28 @@ async fn programs_of(db: &Db, member_ids: &[i64]) -> Result<Vec<(Program, Vec<Ti
 
 /// Merges `source_id` into `target_id`. Merging a member already merged into the target
 /// returns that merge (a retried request merges once).
-#[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn merge(
     db: &Db,
     source_id: i64,
     target_id: i64,
     reason: &str,
     by: Option<i64>,
+) -> Result<Merged, AppError> {
+    merge_for(db, source_id, target_id, reason, by, None).await
+}
+
+/// `merge` for a caller bound to one program (`only_program`, a channel key of that
+/// program): refused (`Forbidden`) when the source has a membership in any other program,
+/// decided under the source's lock, so an order booked for it elsewhere meanwhile cannot
+/// slip in (a first membership takes the same lock).
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn merge_for(
+    db: &Db,
+    source_id: i64,
+    target_id: i64,
+    reason: &str,
+    by: Option<i64>,
+    only_program: Option<i64>,
 ) -> Result<Merged, AppError> {
     let reason = validate_reason(reason)?;
     if source_id == target_id {
@@ -257,6 +272,18 @@ pub async fn merge(
         return Err(AppError::conflict(
             "This member is merged into another member; merge into that one.",
         ));
+    }
+    if let Some(program_id) = only_program {
+        let elsewhere: Option<i64> = sqlx::query_scalar(
+            "SELECT program_id FROM memberships WHERE member_id = $1 AND program_id <> $2 LIMIT 1",
+        )
+        .bind(source.id)
+        .bind(program_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if elsewhere.is_some() {
+            return Err(AppError::Forbidden);
+        }
     }
     if target.kind != "registered" {
         return Err(AppError::field(

@@ -435,7 +435,7 @@ pub async fn record_order_keyed(
         setup,
         member_id,
         input: input.clone(),
-        order_id: order_id.clone(),
+        order_id,
         at,
         now,
         recorded_by,
@@ -451,9 +451,7 @@ pub async fn record_order_keyed(
     if let Some(referred_by) = booked.settle {
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
-        let channel = input.channel;
-        if let Err(e) =
-            super::referrals::settle(db, program_id, member_id, referred_by, channel, &order_id).await
+        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, input.channel).await
         {
             tracing::warn!(error = %e, member_id, "referral not settled");
         }

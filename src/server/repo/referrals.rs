@@ -17,16 +17,15 @@ use super::ledger::{self, Account, Meta, Posting};
 use super::{members, orders};
 
 /// Books both sides of a referral if `friend_id` was referred (by `referred_by`, as the
-/// booking read it) and has not been rewarded in this program yet, and remembers the order
-/// (`channel`, `order_id`) that settled it, so its full return takes the points back
-/// (`take_back`). Safe to call after every order: once booked, it does nothing.
+/// booking read it) and has not been rewarded in this program yet. Safe to call after every
+/// order: once booked, it does nothing. The friend's first paid order in the program is
+/// the referral's qualifying order: its full return takes both sides back (`take_back`).
 pub async fn settle(
     db: &Db,
     program_id: i64,
     friend_id: i64,
     referred_by: Option<i64>,
     channel: Channel,
-    order_id: &str,
 ) -> Result<bool, AppError> {
     let Some(referrer_id) = referred_by else {
         return Ok(false);
@@ -55,53 +54,50 @@ pub async fn settle(
     // The referrer first: if the friend's side were booked first and the referrer's failed,
     // the check above would never let the referrer's side run again.
     orders::record_action(db, program_id, referrer_id, &action("referral"), None).await?;
-    let settled = match orders::record_action(db, program_id, friend_id, &action("referred"), None).await {
-        Ok(_) => true,
-        Err(AppError::Conflict { .. }) => false, // booked concurrently by another order
-        Err(e) => return Err(e),
-    };
-    if settled {
-        let mut tx = db.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO referral_rewards (program_id, friend_member_id, referrer_member_id, order_id, created_at) \
-             SELECT $1, $2, $3, o.id, $4 FROM orders o WHERE o.program_id = $1 AND o.channel = $5 \
-             AND o.channel_order_id = $6 ON CONFLICT (program_id, friend_member_id) DO NOTHING",
-        )
-        .bind(program_id)
-        .bind(friend_id)
-        .bind(referrer_id)
-        .bind(Timestamp::now().0)
-        .bind(channel.as_str())
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+    match orders::record_action(db, program_id, friend_id, &action("referred"), None).await {
+        Ok(_) => Ok(true),
+        Err(AppError::Conflict { .. }) => Ok(false), // booked concurrently by another order
+        Err(e) => Err(e),
     }
-    Ok(settled)
 }
 
-/// When the order `order_row` is fully returned: takes back both sides of the referral it
-/// settled, once, inside the return's transaction (the friend's membership is locked by
-/// it). Each side loses what its event gave, as far as its wallet holds it (or all of it,
-/// where the program lets balances go negative). The referral stays settled: a later
-/// order does not pay it again.
+/// When `order` (a row of `orders`) is fully returned and it was its member's first paid
+/// order in the program (the one that qualified a referral): takes back both sides of the
+/// referral, inside the return's transaction (the friend's membership is locked by it;
+/// the referrer's is locked after it, so on PostgreSQL a booking locking both the other way
+/// round may make one of them `try_again`), once. Each side loses what its event gave, as
+/// far as its wallet holds it (or all of it where the program lets balances go negative).
+/// The referral stays settled: a later order does not pay it again.
 pub async fn take_back(
     conn: &mut AnyConnection,
     program: &Program,
-    order_row: i64,
+    order: i64,
     now: Timestamp,
 ) -> Result<i64, AppError> {
-    let claimed: Option<(i64, i64)> = sqlx::query_as(
-        "UPDATE referral_rewards SET taken_back_at = $1 WHERE order_id = $2 AND taken_back_at IS NULL \
-         RETURNING friend_member_id, referrer_member_id",
+    // Who bought: the member of the membership the order was booked on (a merge since moves
+    // the order, never its ledger transaction), and who referred them.
+    let (booked_on, friend, referrer): (i64, i64, Option<i64>) = sqlx::query_as(
+        "SELECT t.membership_id, mb.id, mb.referred_by FROM orders o \
+         JOIN ledger_transactions t ON t.id = o.transaction_id \
+         JOIN memberships m ON m.id = t.membership_id JOIN members mb ON mb.id = m.member_id WHERE o.id = $1",
     )
-    .bind(now.0)
-    .bind(order_row)
-    .fetch_optional(&mut *conn)
+    .bind(order)
+    .fetch_one(&mut *conn)
     .await?;
-    let Some((friend, referrer)) = claimed else {
+    let Some(referrer) = referrer else {
         return Ok(0);
     };
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(o.id) FROM orders o JOIN ledger_transactions t ON t.id = o.transaction_id \
+         WHERE t.membership_id = $1 AND o.program_id = $2 AND o.amount_minor > 0",
+    )
+    .bind(booked_on)
+    .bind(program.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if first != Some(order) {
+        return Ok(0);
+    }
     let mut taken = 0;
     for (member_id, event) in [(friend, "referred"), (referrer, "referral")] {
         let request_id = format!("event:omniloyal:{event}:referral-{friend}");
@@ -142,6 +138,10 @@ async fn take_event_back(
     if given <= 0 {
         return Ok(0);
     }
+    let taken_back = format!("taken-back:{request_id}");
+    if ledger::replay(conn, current, &taken_back).await?.is_some() {
+        return Ok(0); // taken back before
+    }
     let standing = ledger::lock(conn, current).await?;
     let take = if program.allow_negative {
         given
@@ -161,7 +161,7 @@ async fn take_event_back(
         channel: "system",
         reference: Some(request_id),
         description: &description,
-        request_id: Some(&format!("taken-back:{request_id}")),
+        request_id: Some(&taken_back),
         ..Meta::default()
     };
     let postings = [
