@@ -173,9 +173,12 @@ where
         })?;
         match serde_json::from_slice::<T>(&raw) {
             Ok(value) => {
-                // Control characters in any string are refused, whatever the field.
-                let tree: serde_json::Value = serde_json::from_slice(&raw).unwrap_or_default();
-                if let Some(field) = crate::server::text_guard::first_refused_in_json(&tree) {
+                // Control characters in any string are refused, whatever the field (the
+                // body is walked for the field's name only when the bytes hint at one).
+                let field = crate::server::text_guard::json_may_hold_refused(&raw)
+                    .then(|| serde_json::from_slice::<serde_json::Value>(&raw).unwrap_or_default())
+                    .and_then(|tree| crate::server::text_guard::first_refused_in_json(&tree));
+                if let Some(field) = field {
                     return Err(AppError::field(
                         &field,
                         "Remove control characters (such as NUL) from this field.",
