@@ -53,7 +53,8 @@ async fn main() {
             let db = Db::connect(&config.database_url)
                 .await
                 .unwrap_or_else(|e| exit(&e.to_string()));
-            match omniloyal::server::jobs::run_all(&db, omniloyal::model::time::Timestamp::now()).await {
+            let now = omniloyal::model::time::Timestamp::now();
+            match omniloyal::server::jobs::run_all_keeping(&db, now, config.retention).await {
                 Ok(r) => println!("{r:?}"),
                 Err(e) => exit(&e.to_string()),
             }

@@ -26,7 +26,8 @@ pub async fn create_webhook(input: WebhookInput) -> Result<CreatedWebhook, AppEr
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::webhooks::create(&guard::state()?.db, &input)
+    let state = guard::state()?;
+    crate::server::webhooks::create(&state.db, &input, state.config.webhooks_allow_private)
         .await
         .map_err(guard::reject)
 }

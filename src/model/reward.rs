@@ -44,6 +44,9 @@ pub struct Reward {
     pub uses_pool: bool,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "crate::model::program::DbFlag"))]
     pub active: bool,
+    /// For a reward handed out from a partner's codes: how many codes are left to hand out.
+    #[serde(default)]
+    pub pool_left: Option<i64>,
 }
 
 impl Reward {
@@ -66,8 +69,14 @@ impl Reward {
         }
     }
 
+    /// How many can still be handed out (None: no limit): what the stock allows, and for a
+    /// reward from a partner's codes no more than the codes left.
     pub fn stock_left(&self) -> Option<i64> {
-        self.stock.map(|s| (s - self.issued).max(0))
+        let stock = self.stock.map(|s| (s - self.issued).max(0));
+        match (stock, self.pool_left) {
+            (Some(s), Some(p)) => Some(s.min(p.max(0))),
+            (s, p) => s.or(p.map(|p| p.max(0))),
+        }
     }
 }
 

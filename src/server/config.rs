@@ -23,6 +23,10 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Let webhooks go to `http://` and private or loopback addresses (tests, development).
+    pub webhooks_allow_private: bool,
+    /// How long Idempotency-Keys and webhook deliveries are kept.
+    pub retention: crate::server::jobs::Retention,
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/omniloyal.db?mode=rwc";
@@ -53,6 +57,21 @@ impl Config {
                 .map_err(|_| format!("OMNILOYAL_MAX_BODY_BYTES must be a number of bytes, got {v:?}"))?,
             None => 64 * 1024,
         };
+        let days = |k: &str, default: i64| -> Result<i64, String> {
+            match var(k) {
+                Some(v) => match v.parse::<i64>() {
+                    Ok(n) if n >= 1 => Ok(n),
+                    _ => Err(format!(
+                        "{k} must be a whole number of days, at least 1, got {v:?}"
+                    )),
+                },
+                None => Ok(default),
+            }
+        };
+        let retention = crate::server::jobs::Retention {
+            idempotency_days: days("OMNILOYAL_KEEP_IDEMPOTENCY_DAYS", 7)?,
+            deliveries_days: days("OMNILOYAL_KEEP_DELIVERIES_DAYS", 30)?,
+        };
         Ok(Self {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
             demo: flag("OMNILOYAL_DEMO"),
@@ -60,6 +79,8 @@ impl Config {
             cookie_secure,
             trust_proxy: flag("OMNILOYAL_TRUST_PROXY"),
             max_body_bytes,
+            webhooks_allow_private: flag("OMNILOYAL_WEBHOOKS_ALLOW_PRIVATE"),
+            retention,
         })
     }
 
@@ -72,6 +93,9 @@ impl Config {
             cookie_secure: CookieSecure::Auto,
             trust_proxy: false,
             max_body_bytes: 64 * 1024,
+            // Test receivers listen on 127.0.0.1.
+            webhooks_allow_private: true,
+            retention: crate::server::jobs::Retention::default(),
         }
     }
 }

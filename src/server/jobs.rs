@@ -1,6 +1,6 @@
 //! Scheduled work: expire lots, release pending points whose return window closed, free
-//! checkout reservations that were never confirmed, re-evaluate tiers (downgrades) and award
-//! birthdays. Every job is safe to run twice or on two
+//! checkout reservations that were never confirmed, re-evaluate tiers (downgrades), award
+//! birthdays, and forget old Idempotency-Keys and webhook deliveries. Every job is safe to run twice or on two
 //! servers at once (each item is re-checked under its member's lock), so the in-process
 //! ticker and `omniloyal run-jobs` from cron can coexist.
 
@@ -21,10 +21,54 @@ pub struct JobReport {
     pub released_reservations: u64,
     pub tier_changes: u64,
     pub birthdays: u64,
+    pub purged_keys: u64,
+    pub purged_deliveries: u64,
+}
+
+/// How long what is only kept for retries and the delivery log is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Stored Idempotency-Keys and their answers (a till retries within minutes, at most days).
+    pub idempotency_days: i64,
+    /// Webhook deliveries that were sent or given up (the log shows the newest).
+    pub deliveries_days: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            idempotency_days: 7,
+            deliveries_days: 30,
+        }
+    }
+}
+
+/// Runs every job once, as of `now`, with the default retention.
+pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {
+    run_all_keeping(db, now, Retention::default()).await
+}
+
+/// Deletes at most a thousand rows at a time (`sql` binds the cutoff as `$1`), so a large
+/// backlog never holds the write lock for long. How many were deleted.
+async fn purge(db: &Db, sql: &str, cutoff: i64) -> Result<u64, AppError> {
+    let mut total = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let n = sqlx::query(sql)
+            .bind(cutoff)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        total += n;
+        if n < 1000 {
+            return Ok(total);
+        }
+    }
 }
 
 /// Runs every job once, as of `now`.
-pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {
+pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result<JobReport, AppError> {
     // Stale reservations first: their points go back to the lots they came from, and a lot
     // past its date then expires in this same run.
     let released_reservations = rewards::release_stale_reservations(db, now).await?;
@@ -32,7 +76,24 @@ pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {
     let (expired_memberships, expired_points) = ledger::expire_due(db, now).await?;
     let tier_changes = tiers::reevaluate_all(db, now).await?;
     let birthdays = birthdays::award_due(db, now).await?;
+    let day = crate::model::time::SECONDS_PER_DAY;
+    let purged_keys = purge(
+        db,
+        "DELETE FROM idempotency_keys WHERE (api_key_id, key) IN \
+         (SELECT api_key_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT 1000)",
+        now.0 - keep.idempotency_days * day,
+    )
+    .await?;
+    let purged_deliveries = purge(
+        db,
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries \
+         WHERE status <> 'pending' AND created_at < $1 LIMIT 1000)",
+        now.0 - keep.deliveries_days * day,
+    )
+    .await?;
     Ok(JobReport {
+        purged_keys,
+        purged_deliveries,
         birthdays,
         expired_memberships,
         expired_points,
@@ -45,13 +106,13 @@ pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {
 
 /// Runs the jobs every `every` until the process ends; failures are logged and retried on
 /// the next tick.
-pub fn spawn_ticker(db: Db, every: Duration) {
+pub fn spawn_ticker(db: Db, every: Duration, keep: Retention) {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            match run_all(&db, Timestamp::now()).await {
+            match run_all_keeping(&db, Timestamp::now(), keep).await {
                 Ok(r) if r != JobReport::default() => tracing::info!(?r, "scheduled jobs ran"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "scheduled jobs failed"),

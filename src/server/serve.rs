@@ -151,8 +151,9 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     } else if crate::server::repo::users::count(&db).await? == 0 {
         println!("No accounts yet. Create the first admin with:\n  omniloyal create-admin --email you@example.com --name \"Your Name\"");
     }
-    crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60));
-    crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
+    crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60), config.retention);
+    let allow_private = config.webhooks_allow_private;
+    crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2), allow_private);
     let state = AppState::new(leptos_options, db, config);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

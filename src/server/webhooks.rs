@@ -18,6 +18,8 @@ use crate::model::time::Timestamp;
 use crate::model::webhook::{CreatedWebhook, WebhookDelivery, WebhookEndpoint, WebhookInput, WEBHOOK_EVENTS};
 use crate::server::db::Db;
 
+pub mod destination;
+
 /// Waits before each retry; after the last one the delivery is marked failed.
 const BACKOFF_SECS: [i64; 8] = [5, 30, 120, 600, 1_800, 3_600, 3 * 3_600, 6 * 3_600];
 /// A claimed delivery is invisible to other workers this long (one attempt's time limit).
@@ -128,9 +130,15 @@ fn validate(input: &WebhookInput) -> Result<(String, Vec<String>), AppError> {
     Ok((url, events))
 }
 
-/// Registers an endpoint with a fresh signing secret, shown once.
-pub async fn create(db: &Db, input: &WebhookInput) -> Result<CreatedWebhook, AppError> {
+/// Registers an endpoint with a fresh signing secret, shown once. Only `https` to a public
+/// address, unless `allow_private` (tests, development: `destination`).
+pub async fn create(db: &Db, input: &WebhookInput, allow_private: bool) -> Result<CreatedWebhook, AppError> {
     let (url, events) = validate(input)?;
+    let parsed = reqwest::Url::parse(&url)
+        .map_err(|_| AppError::field("url", "Enter the endpoint's full address."))?;
+    destination::check(&parsed, allow_private)
+        .await
+        .map_err(|m| AppError::field("url", m))?;
     let mut raw = [0u8; 24];
     rand::thread_rng().fill(&mut raw);
     let secret = format!("whsec_{}", B64.encode(raw));
@@ -218,9 +226,25 @@ pub async fn deliveries(db: &Db, limit: i64) -> Result<Vec<WebhookDelivery>, App
     .await?)
 }
 
+/// What deliveries go out with: the HTTP client, and whether private destinations are
+/// allowed (`destination`).
+pub struct Sender {
+    http: reqwest::Client,
+    allow_private: bool,
+}
+
+impl Sender {
+    pub fn new(allow_private: bool) -> Self {
+        Self {
+            http: destination::client(allow_private),
+            allow_private,
+        }
+    }
+}
+
 /// Sends every delivery due at `now` once. Each is claimed with a conditional update (a
 /// lease), so two workers never send the same attempt. Returns (delivered, failed attempts).
-pub async fn deliver_due(db: &Db, http: &reqwest::Client, now: Timestamp) -> Result<(u64, u64), AppError> {
+pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u64, u64), AppError> {
     let due: Vec<(i64, i64)> = sqlx::query_as(
         "SELECT d.id, d.attempts FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
          WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND e.active = 1 ORDER BY d.id LIMIT 100",
@@ -254,7 +278,21 @@ pub async fn deliver_due(db: &Db, http: &reqwest::Client, now: Timestamp) -> Res
         let msg_id = format!("msg_{id}");
         let ts = Timestamp::now().0;
         let signature = sign(&secret, &msg_id, ts, &payload)?;
-        let result = http
+        if !destination::literal_allowed(&url, sender.allow_private) {
+            record_attempt(
+                db,
+                id,
+                attempts,
+                now,
+                None,
+                Some("refused: not a public https address".into()),
+            )
+            .await?;
+            failed += 1;
+            continue;
+        }
+        let result = sender
+            .http
             .post(&url)
             .header("content-type", "application/json")
             .header("webhook-id", &msg_id)
@@ -270,24 +308,55 @@ pub async fn deliver_due(db: &Db, http: &reqwest::Client, now: Timestamp) -> Res
                 Some(r.status().as_u16() as i64),
                 Some(format!("answered {}", r.status())),
             ),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(error_chain(&e))),
         };
-        let attempts = attempts + 1;
-        if error.is_none() {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, last_status_code = $2, \
-                 last_error = NULL, delivered_at = $3 WHERE id = $4",
-            )
-            .bind(attempts)
-            .bind(code)
-            .bind(Timestamp::now().0)
-            .bind(id)
-            .execute(&db.pool)
-            .await?;
+        if record_attempt(db, id, attempts, now, code, error).await? {
             ok += 1;
         } else {
-            let next = BACKOFF_SECS.get(attempts as usize - 1).map(|wait| now.0 + wait);
-            sqlx::query(
+            failed += 1;
+        }
+    }
+    Ok((ok, failed))
+}
+
+/// An error with its causes ("error sending request: … resolves to a private address").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
+/// Records one attempt's outcome: delivered, or failed and retried later (or given up).
+/// True when delivered.
+async fn record_attempt(
+    db: &Db,
+    id: i64,
+    attempts: i64,
+    now: Timestamp,
+    code: Option<i64>,
+    error: Option<String>,
+) -> Result<bool, AppError> {
+    let attempts = attempts + 1;
+    if error.is_none() {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, last_status_code = $2, \
+                 last_error = NULL, delivered_at = $3 WHERE id = $4",
+        )
+        .bind(attempts)
+        .bind(code)
+        .bind(Timestamp::now().0)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+        Ok(true)
+    } else {
+        let next = BACKOFF_SECS.get(attempts as usize - 1).map(|wait| now.0 + wait);
+        sqlx::query(
                 "UPDATE webhook_deliveries SET status = $1, attempts = $2, last_status_code = $3, last_error = $4, \
                  next_attempt_at = $5 WHERE id = $6",
             )
@@ -299,24 +368,19 @@ pub async fn deliver_due(db: &Db, http: &reqwest::Client, now: Timestamp) -> Res
             .bind(id)
             .execute(&db.pool)
             .await?;
-            failed += 1;
-        }
+        Ok(false)
     }
-    Ok((ok, failed))
 }
 
 /// Sends due deliveries every `every` until the process ends.
-pub fn spawn_worker(db: Db, every: Duration) {
+pub fn spawn_worker(db: Db, every: Duration, allow_private: bool) {
     tokio::spawn(async move {
-        let http = reqwest::Client::builder()
-            .user_agent("Omniloyal-Webhooks/1")
-            .build()
-            .unwrap_or_default();
+        let sender = Sender::new(allow_private);
         let mut interval = tokio::time::interval(every);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(e) = deliver_due(&db, &http, Timestamp::now()).await {
+            if let Err(e) = deliver_due(&db, &sender, Timestamp::now()).await {
                 tracing::error!(error = %e, "webhook delivery pass failed");
             }
         }

@@ -1594,6 +1594,7 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
             description: String::new(),
             events: vec!["points.earned".into()],
         },
+        true,
     )
     .await
     .unwrap();

@@ -95,6 +95,7 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
             description: String::new(),
             events: vec!["reward.issued".into()],
         },
+        true,
     )
     .await
     .unwrap();
@@ -218,6 +219,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
             description: String::new(),
             events: vec!["member.merged".into(), "member.unmerged".into()],
         },
+        true,
     )
     .await
     .unwrap();

@@ -12,6 +12,7 @@ mod http_security;
 mod identity;
 mod journeys;
 mod ledger_props;
+mod mends;
 mod repo_ledger;
 mod repo_programs;
 mod repo_users;

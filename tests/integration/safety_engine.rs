@@ -45,6 +45,7 @@ async fn every_balance_change_is_announced(db: Db) {
                 "reward.released".into(),
             ],
         },
+        true,
     )
     .await
     .unwrap();

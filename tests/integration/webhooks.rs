@@ -47,11 +47,11 @@ fn input(url: &str, events: &[&str]) -> WebhookInput {
 
 async fn deliveries_are_signed_and_only_for_real_changes(db: Db) {
     let (url, seen) = receiver(StatusCode::NO_CONTENT).await;
-    let hook = webhooks::create(&db, &input(&url, &["points.earned"]))
+    let hook = webhooks::create(&db, &input(&url, &["points.earned"]), true)
         .await
         .unwrap();
     let (other, _) = receiver(StatusCode::OK).await;
-    webhooks::create(&db, &input(&other, &["reward.issued"]))
+    webhooks::create(&db, &input(&other, &["reward.issued"]), true)
         .await
         .unwrap();
     let w = world(&db, |_| ()).await;
@@ -64,7 +64,7 @@ async fn deliveries_are_signed_and_only_for_real_changes(db: Db) {
             .await
             .is_err()
     );
-    let http = reqwest::Client::new();
+    let http = webhooks::Sender::new(true);
     // Two workers at once: each delivery goes out once.
     let (a, b) = tokio::join!(
         webhooks::deliver_due(&db, &http, Timestamp::now()),
@@ -93,14 +93,14 @@ async fn deliveries_are_signed_and_only_for_real_changes(db: Db) {
 
 async fn failures_are_retried_with_backoff(db: Db) {
     let (url, seen) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
-    webhooks::create(&db, &input(&url, &["points.earned"]))
+    webhooks::create(&db, &input(&url, &["points.earned"]), true)
         .await
         .unwrap();
     let w = world(&db, |_| ()).await;
     orders::record_order(&db, w.program.id, w.member_id, &order("o1", 1000), None)
         .await
         .unwrap();
-    let http = reqwest::Client::new();
+    let http = webhooks::Sender::new(true);
     let now = Timestamp::now();
     assert_eq!(webhooks::deliver_due(&db, &http, now).await.unwrap(), (0, 1));
     // Not due again until the backoff has passed.
@@ -121,7 +121,7 @@ async fn failures_are_retried_with_backoff(db: Db) {
     assert_eq!((log[0].status.as_str(), log[0].attempts), ("failed", 9));
     assert_eq!(seen.lock().unwrap().len(), 9);
     // An unreachable endpoint is a failed attempt too, with the error kept.
-    webhooks::create(&db, &input("http://127.0.0.1:9/hook", &["points.earned"]))
+    webhooks::create(&db, &input("http://127.0.0.1:9/hook", &["points.earned"]), true)
         .await
         .unwrap();
     orders::record_order(&db, w.program.id, w.member_id, &order("o2", 1000), None)

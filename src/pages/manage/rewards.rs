@@ -86,7 +86,11 @@ fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<Deactiva
                                     <span class="muted">{format!(" · {label}")}</span>
                                 </td>
                                 <td class="num">{r.cost_points}</td>
-                                <td class="num">{r.stock_left().map(|s| s.to_string()).unwrap_or_else(|| "unlimited".into())}</td>
+                                <td class="num">{match (r.stock_left(), r.uses_pool) {
+                                    (Some(s), true) => format!("{s} codes left"),
+                                    (Some(s), false) => s.to_string(),
+                                    (None, _) => "unlimited".into(),
+                                }}</td>
                                 <td>
                                     {if r.active {
                                         view! {

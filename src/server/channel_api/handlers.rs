@@ -515,9 +515,10 @@ pub struct IdentifierRequest {
 }
 
 /// Link a customer id or card number to a member, so it finds them from then on. Wrong
-/// security codes are counted per card (a few lock it for a while) and per key.
+/// security codes are counted per card (a few lock it for a while) and per key. With an
+/// Idempotency-Key, a retry gets the first answer.
 #[utoipa::path(post, path = "/members/{identifier}/identifiers", tag = "members",
-    params(("identifier" = String, Path, description = IDENTIFIER)),
+    params(("identifier" = String, Path, description = IDENTIFIER), ("Idempotency-Key" = Option<String>, Header)),
     request_body = IdentifierRequest,
     responses((status = 200, body = MemberResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),
@@ -526,39 +527,47 @@ pub async fn link_identifier(
     State(state): State<AppState>,
     caller: Caller,
     Path(identifier): Path<String>,
+    headers: HeaderMap,
     body: ApiJson<IdentifierRequest>,
-) -> Result<Json<MemberResponse>, ApiError> {
-    caller.require("members:write")?;
-    let (member, matched) =
-        members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
-    in_scope(&state, &caller, &member).await?;
-    let r = &body.value;
-    let code = r.security_code.as_deref();
-    // Wrong codes across cards, per key: one guess at many cards is slowed down too.
-    let guesses = [Limit::new(format!("key-codes:{}", caller.key.id), 50)];
-    if let Err(secs) = state.throttle.check(&guesses, std::time::Instant::now()) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: secs,
-        }
-        .into());
-    }
-    let (channel, program) = (caller.key.channel, caller.key.program_id);
-    match members::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await {
-        Ok(()) => {}
-        Err(AppError::Forbidden) => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "forbidden",
-                "This card holds points in another program than this key's; link it with a key \
-                 for all programs or at the desk.",
-            ))
-        }
-        Err(e) => {
-            if e.field_message("security_code").is_some() {
-                state.throttle.record_failure(&guesses, std::time::Instant::now());
+) -> Response {
+    let route = format!("POST /members/{identifier}/identifiers");
+    let ApiJson { value: r, raw } = body;
+    let (state, caller, identifier) = (&state, &caller, &identifier);
+    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
+        caller.require("members:write")?;
+        let (member, matched) =
+            members::identify(&state.db, identifier, caller.key.channel, Lookup::Read).await?;
+        in_scope(state, caller, &member).await?;
+        let code = r.security_code.as_deref();
+        // Wrong codes across cards, per key: one guess at many cards is slowed down too.
+        let guesses = [Limit::new(format!("key-codes:{}", caller.key.id), 50)];
+        if let Err(secs) = state.throttle.check(&guesses, std::time::Instant::now()) {
+            return Err(AppError::RateLimited {
+                retry_after_secs: secs,
             }
-            return Err(e.into());
+            .into());
         }
-    }
-    member_response(&state, &caller, member, matched).await
+        let (channel, program) = (caller.key.channel, caller.key.program_id);
+        match members::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await
+        {
+            Ok(()) => {}
+            Err(AppError::Forbidden) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "This card holds points in another program than this key's; link it with a key \
+                     for all programs or at the desk.",
+                ))
+            }
+            Err(e) => {
+                if e.field_message("security_code").is_some() {
+                    state.throttle.record_failure(&guesses, std::time::Instant::now());
+                }
+                return Err(e.into());
+            }
+        }
+        let Json(answer) = member_response(state, caller, member, matched).await?;
+        Ok((StatusCode::OK, answer))
+    })
+    .await
 }

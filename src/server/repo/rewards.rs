@@ -23,7 +23,9 @@ use super::{orders, programs};
 pub const RESERVATION_SECS: i64 = 15 * 60;
 
 const COLUMNS: &str = "id, program_id, name, description, kind, cost_points, value, sku, stock, issued, \
-     per_member_limit, valid_from, valid_until, min_tier_id, channels, code_valid_days, uses_pool, active";
+     per_member_limit, valid_from, valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, \
+     CAST(CASE WHEN uses_pool = 1 THEN (SELECT COUNT(*) FROM reward_pool_codes c \
+     WHERE c.reward_id = rewards.id AND c.issued_id IS NULL) END AS BIGINT) AS pool_left";
 
 const ISSUED_COLUMNS: &str =
     "i.id, i.reward_id, r.name AS reward_name, r.kind, i.code, i.pin, i.status, i.points, \
@@ -62,6 +64,9 @@ fn unavailable(
     }
     if reward.valid_until.is_some_and(|t| now.0 >= t) {
         return Some("This reward is no longer available.".into());
+    }
+    if reward.uses_pool && reward.pool_left == Some(0) {
+        return Some("This reward has no codes left.".into());
     }
     if reward.stock_left() == Some(0) {
         return Some("This reward is out of stock.".into());
