@@ -18,4 +18,5 @@ mod repo_programs;
 mod repo_users;
 mod safety_api;
 mod safety_engine;
+mod schema_parity;
 mod webhooks;
