@@ -10,5 +10,6 @@ pub mod forms;
 pub mod identifier;
 pub mod rule_form;
 pub mod rules;
+pub mod text;
 pub mod tiers;
 pub mod validate;

@@ -27,11 +27,18 @@ pub struct Db {
     /// of in SQLite's busy handler, which sleeps in steps of up to 100 ms and turned a 2 ms
     /// wait into a 200 ms tail under load. (Other processes still meet the busy timeout.)
     writer: Arc<Mutex<()>>,
-    /// Program setups as bookings read them (`repo::setup`).
-    pub(crate) setups: Arc<crate::server::repo::setup::SetupCache>,
+    /// Caches kept per database by the modules that read it (program setups as bookings
+    /// read them, say), one of each type: `cached`. The database names none of them.
+    caches: Arc<Caches>,
     /// The group commit's writer (`write`, `write_together`); None when it could not start.
     queue: Option<group_commit::Queue>,
 }
+
+/// The caches of `Db::cached`, by type.
+#[derive(Default)]
+struct Caches(
+    std::sync::Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
+);
 
 /// A write transaction; on SQLite it also holds this process's writer turn until it ends.
 /// Derefs to the connection, so `&mut tx` goes wherever a `&mut AnyConnection` is expected.
@@ -103,7 +110,7 @@ impl Db {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
-            setups: Arc::default(),
+            caches: Arc::default(),
             queue: None,
         };
         db.migrate().await?;
@@ -131,6 +138,19 @@ impl Db {
             .run(&self.pool)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+    }
+
+    /// This database's cache of type `T`, made on first use and shared by every handle of
+    /// the database (and the writer's).
+    pub fn cached<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
+        let mut caches = self.caches.0.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = caches
+            .entry(std::any::TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>);
+        entry
+            .clone()
+            .downcast::<T>()
+            .unwrap_or_else(|_| Arc::new(T::default()))
     }
 
     /// What this process's writer has committed (all zero when no writer runs).

@@ -5,8 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::LeptosOptions;
 
-use super::auth::ratelimit::Throttle;
-use super::channel_api::auth::KeyLimiter;
+use super::auth::ratelimit::{KeyLimiter, Throttle};
 use super::config::Config;
 use super::db::Db;
 

@@ -11,6 +11,7 @@ mod http_auth;
 mod http_security;
 mod identity;
 mod journeys;
+mod layers;
 mod ledger_props;
 mod mends;
 mod repo_ledger;

@@ -72,13 +72,18 @@ async fn sqlite_and_postgres_migrations_give_the_same_schema() {
     let only = |x: &BTreeSet<(String, String)>, y: &BTreeSet<(String, String)>| -> Vec<String> {
         x.difference(y).map(|(t, c)| format!("{t}.{c}")).collect()
     };
-    assert!(a.columns.len() > 100, "the schema was read: {} columns", a.columns.len());
+    assert!(
+        a.columns.len() > 100,
+        "the schema was read: {} columns",
+        a.columns.len()
+    );
     assert_eq!(
         (only(&a.columns, &b.columns), only(&b.columns, &a.columns)),
         (Vec::new(), Vec::new()),
         "columns only in SQLite, only in PostgreSQL"
     );
-    let idx = |x: &BTreeSet<String>, y: &BTreeSet<String>| -> Vec<String> { x.difference(y).cloned().collect() };
+    let idx =
+        |x: &BTreeSet<String>, y: &BTreeSet<String>| -> Vec<String> { x.difference(y).cloned().collect() };
     assert_eq!(
         (idx(&a.indexes, &b.indexes), idx(&b.indexes, &a.indexes)),
         (Vec::new(), Vec::new()),

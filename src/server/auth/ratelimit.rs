@@ -1,5 +1,6 @@
-//! Slows down repeated failures: sign-ins, a member's guesses at a printed card's security
-//! code, a channel key's wrong codes, requests with an unknown API key.
+//! Slows down repeated failures (sign-ins, a member's guesses at a printed card's security
+//! code, a channel key's wrong codes, requests with an unknown API key), and holds each
+//! channel key to its request rate.
 //!
 //! Failures are counted per key ("account:a@x.io", "pair:a@x.io|1.2.3.4", ...) in a window.
 //! Past a key's free failures each further failure doubles a wait (capped), during which
@@ -12,8 +13,12 @@
 //! (`repo::attempts`).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_DELAY: Duration = Duration::from_secs(15 * 60);
@@ -163,6 +168,35 @@ impl Throttle {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.map.remove(&limit.key);
     }
+}
+
+/// Channel API keys' request rates: one token bucket per key, sized by the key's own rate (burst = one second's worth).
+#[derive(Default)]
+pub struct KeyLimiter {
+    buckets: Mutex<HashMap<i64, (i64, Arc<DefaultDirectRateLimiter>)>>,
+}
+
+impl KeyLimiter {
+    /// Ok, or the whole seconds to wait, for the key `key_id` allowed `rate_per_sec`.
+    pub fn check(&self, key_id: i64, rate_per_sec: i64) -> Result<(), u64> {
+        let bucket = {
+            let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+            let entry = map.entry(key_id).or_insert_with(|| (0, Arc::new(limiter(1))));
+            if entry.0 != rate_per_sec {
+                *entry = (rate_per_sec, Arc::new(limiter(rate_per_sec)));
+            }
+            entry.1.clone()
+        };
+        bucket.check().map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+}
+
+fn limiter(rate: i64) -> DefaultDirectRateLimiter {
+    let rate = NonZeroU32::new(u32::try_from(rate).unwrap_or(u32::MAX).max(1)).unwrap_or(NonZeroU32::MIN);
+    RateLimiter::direct(Quota::per_second(rate))
 }
 
 #[cfg(test)]

@@ -1,15 +1,9 @@
 //! Who is calling: the API key from `Authorization: Bearer ...` (or `X-Api-Key`), checked
 //! against its hash, its scopes, its program and its request rate.
 
-use std::collections::HashMap;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
-
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::error::AppError;
 use crate::server::auth::ratelimit::Limit;
@@ -18,35 +12,6 @@ use crate::server::repo::setup::Epoch;
 use crate::server::state::AppState;
 
 use super::error::ApiError;
-
-/// One token bucket per key, sized by the key's own rate (burst = one second's worth).
-#[derive(Default)]
-pub struct KeyLimiter {
-    buckets: Mutex<HashMap<i64, (i64, Arc<DefaultDirectRateLimiter>)>>,
-}
-
-impl KeyLimiter {
-    /// Ok, or the whole seconds to wait.
-    pub fn check(&self, key: &ApiKey) -> Result<(), u64> {
-        let bucket = {
-            let mut map = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-            let entry = map.entry(key.id).or_insert_with(|| (0, Arc::new(limiter(1))));
-            if entry.0 != key.rate_per_sec {
-                *entry = (key.rate_per_sec, Arc::new(limiter(key.rate_per_sec)));
-            }
-            entry.1.clone()
-        };
-        bucket.check().map_err(|not_until| {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
-    }
-}
-
-fn limiter(rate: i64) -> DefaultDirectRateLimiter {
-    let rate = NonZeroU32::new(u32::try_from(rate).unwrap_or(u32::MAX).max(1)).unwrap_or(NonZeroU32::MIN);
-    RateLimiter::direct(Quota::per_second(rate))
-}
 
 /// Requests with a missing, unknown or revoked key an address may send in 15 minutes
 /// before it is slowed down (a till misconfigured for a moment stays well inside).
@@ -130,7 +95,7 @@ impl FromRequestParts<AppState> for Caller {
         };
         state
             .api_limiter
-            .check(&key)
+            .check(key.id, key.rate_per_sec)
             .map_err(|retry_after_secs| ApiError::from(AppError::RateLimited { retry_after_secs }))?;
         Ok(Caller { key, epoch })
     }

@@ -175,9 +175,9 @@ where
             Ok(value) => {
                 // Control characters in any string are refused, whatever the field (the
                 // body is walked for the field's name only when the bytes hint at one).
-                let field = crate::server::text_guard::json_may_hold_refused(&raw)
+                let field = crate::domain::text::json_may_hold_refused(&raw)
                     .then(|| serde_json::from_slice::<serde_json::Value>(&raw).unwrap_or_default())
-                    .and_then(|tree| crate::server::text_guard::first_refused_in_json(&tree));
+                    .and_then(|tree| crate::domain::text::first_refused_in_json(&tree));
                 if let Some(field) = field {
                     return Err(AppError::field(
                         &field,

@@ -73,12 +73,13 @@ pub async fn active(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc
 /// A program's setup as it stands now, or as of the epoch the request read (an unknown
 /// program is `not found`).
 pub async fn current(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
+    let cache = db.cached::<SetupCache>();
     let Epoch(epoch) = match seen {
         Some(e) => e,
         None => epoch_now(db).await?,
     };
     let endpoints = {
-        let mut loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
+        let mut loaded = cache.at.lock().unwrap_or_else(|p| p.into_inner());
         if seen.is_none() && loaded.epoch > epoch {
             // Read just now and lower than what is kept: the database went back (restored
             // from a copy), so what is kept is not of it.
@@ -113,7 +114,7 @@ pub async fn current(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Ar
         endpoints: endpoints.clone(),
     });
     drop(conn);
-    let mut loaded = db.setups.at.lock().unwrap_or_else(|p| p.into_inner());
+    let mut loaded = cache.at.lock().unwrap_or_else(|p| p.into_inner());
     if loaded.epoch < epoch {
         *loaded = Loaded {
             epoch,
