@@ -15,7 +15,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{cards, members, merges, programs, rewards, stamps, users};
+    use crate::server::repo::{cards, identity, members, merges, programs, rewards, stamps, users};
     use rand::Rng;
 
     let staff = guard::require(Role::can_use_desk).await?;
@@ -23,7 +23,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     let found = if query.trim().is_empty() {
         Vec::new()
     } else {
-        members::find(&db, &query).await.map_err(guard::reject)?
+        identity::find(&db, &query).await.map_err(guard::reject)?
     };
     // A printed card nobody has used yet: a search does not open its account (reads do
     // not write); the desk offers to.
@@ -170,15 +170,15 @@ pub async fn use_reward_code(input: UseCodeInput) -> Result<IssuedReward, AppErr
 /// limit a staff member's adjustment waits for an admin (Manage → Approvals).
 #[server(endpoint = "adjust_points")]
 pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError> {
-    use crate::domain::{adjustments, forms, validate};
+    use crate::domain::{forms, validate};
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::approvals::{self, Adjusted, Requester};
+    use crate::server::repo::adjustments::{self, Adjusted, Requester};
     use crate::server::repo::members;
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let request_id = forms::request_id(&input.request_id).map_err(guard::reject)?;
-    let max = adjustments::MAX_POINTS;
+    let max = crate::domain::adjustments::MAX_POINTS;
     let points = validate::integer(&input.points, -max, max)
         .map_err(|m| guard::reject(AppError::field("points", m)))?;
     let membership_id = members::membership_id(&db, input.member_id, input.program_id)
@@ -188,7 +188,7 @@ pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError
         user_id: staff.id,
         admin: staff.role == Role::Admin,
     };
-    let adjusted = approvals::adjust(&db, by, membership_id, points, &input.reason, &request_id)
+    let adjusted = adjustments::adjust(&db, by, membership_id, points, &input.reason, &request_id)
         .await
         .map_err(guard::reject)?;
     Ok(match adjusted {
@@ -218,7 +218,7 @@ pub async fn link_card(input: LinkCardInput) -> Result<LinkedCard, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::cards::link(
+    crate::server::repo::identity::link_card(
         &guard::state()?.db,
         &input.card_number,
         input.member_id,
@@ -234,10 +234,10 @@ pub async fn link_card(input: LinkCardInput) -> Result<LinkedCard, AppError> {
 pub async fn merge_members(input: MergeInput) -> Result<MemberMerge, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{members, merges};
+    use crate::server::repo::{identity, merges};
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
-    let found = members::find(&db, &input.source)
+    let found = identity::find(&db, &input.source)
         .await
         .map_err(|e| guard::reject(rename_field(e, "query", "source")))?;
     let source = match found.as_slice() {

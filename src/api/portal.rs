@@ -114,7 +114,7 @@ pub async fn link_my_card(
     let Some(_checking) = state.throttle.begin(&limits[0]) else {
         return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
     };
-    let linked = crate::server::repo::cards::link(
+    let linked = crate::server::repo::identity::link_card(
         &db,
         &input.card_number,
         member.id,

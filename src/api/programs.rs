@@ -43,7 +43,7 @@ pub async fn save_tier(input: TierInput) -> Result<Tier, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::save_tier(&guard::state()?.db, &input)
+    crate::server::repo::tiers::save_tier(&guard::state()?.db, &input)
         .await
         .map_err(guard::reject)
 }
@@ -53,7 +53,7 @@ pub async fn delete_tier(program_id: i64, tier_id: i64) -> Result<(), AppError> 
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::delete_tier(&guard::state()?.db, program_id, tier_id)
+    crate::server::repo::tiers::delete_tier(&guard::state()?.db, program_id, tier_id)
         .await
         .map_err(guard::reject)
 }

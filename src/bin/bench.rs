@@ -23,7 +23,7 @@ use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, Ru
 use omniloyal::model::user::{NewUserInput, SignupInput};
 use omniloyal::server::config::Config;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, members, programs, rules, users};
+use omniloyal::server::repo::{api_keys, members, programs, rules, tiers, users};
 use omniloyal::server::state::AppState;
 use sqlx::{Connection, Executor};
 
@@ -135,7 +135,7 @@ async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(i64, String, Ve
     .await
     .map_err(e)?;
     for (name, threshold, m) in [("Green", "0", "1"), ("Gold", "5000", "1.5")] {
-        programs::save_tier(
+        tiers::save_tier(
             db,
             &TierInput {
                 id: None,

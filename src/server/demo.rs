@@ -59,7 +59,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         ("Silver", "1000", "1.25"),
         ("Gold", "5000", "1.5"),
     ] {
-        programs::save_tier(
+        crate::server::repo::tiers::save_tier(
             db,
             &TierInput {
                 id: None,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::error::AppError;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::repo::{birthdays, ledger, rewards, tiers};
+use crate::server::repo::{birthdays, expiry, rewards, tiers};
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,8 +72,8 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
     // Stale reservations first: their points go back to the lots they came from, and a lot
     // past its date then expires in this same run.
     let released_reservations = rewards::release_stale_reservations(db, now).await?;
-    let (released_holds, released_points) = ledger::release_due(db, now).await?;
-    let (expired_memberships, expired_points) = ledger::expire_due(db, now).await?;
+    let (released_holds, released_points) = expiry::release_due(db, now).await?;
+    let (expired_memberships, expired_points) = expiry::expire_due(db, now).await?;
     let tier_changes = tiers::reevaluate_all(db, now).await?;
     let birthdays = birthdays::award_due(db, now).await?;
     let day = crate::model::time::SECONDS_PER_DAY;

@@ -1,13 +1,15 @@
 //! Storage, one file per domain. Functions take `&Db` (or a transaction), validate what they
 //! are given with `domain::forms`, and write each change in one transaction.
 
+pub mod adjustments;
 pub mod api_keys;
-pub mod approvals;
 pub mod attempts;
 pub mod birthdays;
 pub mod budgets;
 pub mod cards;
+pub mod expiry;
 pub mod idempotency;
+pub mod identity;
 pub mod insights;
 pub mod ledger;
 pub mod members;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{members, programs};
+use omniloyal::server::repo::{members, programs, tiers};
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
@@ -31,7 +31,7 @@ const MEMBER: &[Role] = &[Role::Member];
 async fn every_server_function_checks_the_callers_role(db: Db) {
     let app = crate::support::spawn_app(db).await;
     let program = programs::save(&app.db, &program_input("Authz")).await.unwrap();
-    programs::save_tier(&app.db, &tier_input(program.id, "Green", "0", "1"))
+    tiers::save_tier(&app.db, &tier_input(program.id, "Green", "0", "1"))
         .await
         .unwrap();
     let (_, admin) = app.as_role(Role::Admin).await;

@@ -6,7 +6,7 @@ use omniloyal::model::card::BatchInput;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, cards, ledger, members, programs, rewards};
+use omniloyal::server::repo::{adjustments, api_keys, cards, members, rewards, tiers};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -470,7 +470,7 @@ async fn balances_show_tier_progress_in_the_tiers_unit(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |p| p.tier_basis = "spend".into()).await;
     for (name, threshold) in [("Green", "0"), ("Gold", "1000")] {
-        programs::save_tier(
+        tiers::save_tier(
             &db,
             &crate::repo_programs::tier_input(w.program.id, name, threshold, "1"),
         )
@@ -805,7 +805,7 @@ async fn rewards_over_the_api(db: Db) {
     let who = email(&db, &w).await;
     let k = key(&db, ALL, "1000").await;
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 150, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 150, "Opening balance", "open")
         .await
         .unwrap();
     let reward = rewards::save(&db, &reward_input(w.program.id, "Coffee", "100"))
@@ -923,7 +923,7 @@ async fn rewards_over_the_api(db: Db) {
     assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "reward_used"));
     assert_eq!(balance(&db, &w).await, (50, 0));
     // A reservation released by a checkout that retries: the points come back once.
-    ledger::adjust(&db, Some(w.staff_id), ms, 100, "Top up", "top-up")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 100, "Top up", "top-up")
         .await
         .unwrap();
     let (s, b, _) = send(

@@ -5,7 +5,7 @@ use omniloyal::error::AppError;
 use omniloyal::model::reward::RewardInput;
 use omniloyal::model::rules::Channel;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{ledger, rewards};
+use omniloyal::server::repo::{adjustments, rewards};
 
 use crate::engine::{assert_reconciles, balance, membership, world};
 use crate::on_both_backends;
@@ -13,7 +13,7 @@ use crate::on_both_backends;
 async fn points_pay_part_of_an_order_at_the_point_value(db: Db) {
     let w = world(&db, |p| p.point_value_minor = "2".into()).await; // 1 point = 0.02 EUR
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
         .await
         .unwrap();
     let pay = rewards::save(

@@ -11,7 +11,7 @@ use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::{ledger, members, orders, programs, rewards, rules};
+use omniloyal::server::repo::{adjustments, ledger, members, orders, programs, rewards, rules, tiers};
 
 use crate::on_both_backends;
 use crate::support::make_user;
@@ -266,7 +266,7 @@ async fn returns_respect_the_negative_balance_policy(db: Db) {
             .await
             .unwrap();
         let ms = membership(&db, &w).await;
-        ledger::adjust(&db, Some(w.staff_id), ms, -80, "Spent at a partner", "adj")
+        adjustments::by_staff(&db, Some(w.staff_id), ms, -80, "Spent at a partner", "adj")
             .await
             .unwrap();
         let ret = ReturnInput {
@@ -559,7 +559,7 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
     let mut budget_rules = Vec::new();
     for program_id in [together, alone] {
         for (name, threshold, multiplier) in [("Green", "0", "1"), ("Gold", "500", "2")] {
-            programs::save_tier(&db, &tier_input(program_id, name, threshold, multiplier))
+            tiers::save_tier(&db, &tier_input(program_id, name, threshold, multiplier))
                 .await
                 .unwrap();
         }
@@ -818,7 +818,7 @@ pub fn reward_input(program_id: i64, name: &str, cost: &str) -> RewardInput {
 async fn concurrent_redemptions_never_overdraw(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
         .await
         .unwrap();
     let reward = rewards::save(&db, &reward_input(w.program.id, "Coffee", "100"))
@@ -864,7 +864,7 @@ async fn concurrent_redemptions_never_overdraw(db: Db) {
 async fn earns_and_redemptions_at_once_never_overdraw(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 300, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 300, "Opening balance", "open")
         .await
         .unwrap();
     let reward = rewards::save(&db, &reward_input(w.program.id, "Coffee", "100"))
@@ -936,7 +936,7 @@ async fn released_points_return_to_their_lots(db: Db) {
         .await
         .unwrap()
     };
-    ledger::adjust(&db, Some(w.staff_id), ms, 500, "Old points", "old")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 500, "Old points", "old")
         .await
         .unwrap();
     // The first lot is about to expire.
@@ -947,7 +947,7 @@ async fn released_points_return_to_their_lots(db: Db) {
         .execute(&db.pool)
         .await
         .unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, 200, "New points", "new")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 200, "New points", "new")
         .await
         .unwrap();
     let before = lots(db.clone()).await;
@@ -1012,7 +1012,7 @@ async fn released_points_return_to_their_lots(db: Db) {
 async fn settled_codes_answer_their_own_request_again(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 300, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 300, "Opening balance", "open")
         .await
         .unwrap();
     let reward = rewards::save(&db, &reward_input(w.program.id, "Tea", "100"))
@@ -1065,7 +1065,7 @@ async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
     use chrono::{Duration, Utc};
     let w = world(&db, |_| ()).await;
     for (name, threshold) in [("Green", "0"), ("Gold", "500")] {
-        programs::save_tier(
+        tiers::save_tier(
             &db,
             &crate::repo_programs::tier_input(w.program.id, name, threshold, "1"),
         )
@@ -1079,7 +1079,7 @@ async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
         .find(|t| t.name == "Gold")
         .unwrap();
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
         .await
         .unwrap();
     let date = |days: i64| (Utc::now() + Duration::days(days)).format("%Y-%m-%d").to_string();
@@ -1165,7 +1165,7 @@ async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
 async fn reward_codes_are_used_once_and_releases_refund(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 500, "Opening balance", "open")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 500, "Opening balance", "open")
         .await
         .unwrap();
     let mut input = reward_input(w.program.id, "Coffee", "100");
@@ -1231,11 +1231,11 @@ async fn reward_codes_are_used_once_and_releases_refund(db: Db) {
 async fn adjustments_need_a_reason_and_are_audited(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
-    let e = ledger::adjust(&db, Some(w.staff_id), ms, 10, " ", "a1")
+    let e = adjustments::by_staff(&db, Some(w.staff_id), ms, 10, " ", "a1")
         .await
         .unwrap_err();
     assert!(e.field_message("reason").is_some());
-    let e = ledger::adjust(&db, Some(w.staff_id), ms, -10, "Too many", "a2")
+    let e = adjustments::by_staff(&db, Some(w.staff_id), ms, -10, "Too many", "a2")
         .await
         .unwrap_err();
     assert!(matches!(
@@ -1245,10 +1245,10 @@ async fn adjustments_need_a_reason_and_are_audited(db: Db) {
             needed: 10
         }
     ));
-    ledger::adjust(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
         .await
         .unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
         .await
         .unwrap();
     let (reason, by): (String, i64) = sqlx::query_as(
@@ -1270,10 +1270,10 @@ async fn adjustments_need_a_reason_and_are_audited(db: Db) {
 async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
     use crate::repo_programs::tier_input;
     let w = world(&db, |p| p.tier_window = "rolling_12m".into()).await;
-    programs::save_tier(&db, &tier_input(w.program.id, "Green", "0", "1"))
+    tiers::save_tier(&db, &tier_input(w.program.id, "Green", "0", "1"))
         .await
         .unwrap();
-    programs::save_tier(&db, &tier_input(w.program.id, "Gold", "500", "2"))
+    tiers::save_tier(&db, &tier_input(w.program.id, "Gold", "500", "2"))
         .await
         .unwrap();
     let tier = |db: Db, w_member: i64, program_id: i64| async move {
@@ -1351,7 +1351,7 @@ async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
     .await;
     assert_eq!(w.program.tier_review, "monthly");
     for (name, threshold, multiplier) in [("Green", "0", "1"), ("Gold", "500", "2")] {
-        programs::save_tier(&db, &tier_input(w.program.id, name, threshold, multiplier))
+        tiers::save_tier(&db, &tier_input(w.program.id, name, threshold, multiplier))
             .await
             .unwrap();
     }
@@ -1392,7 +1392,7 @@ async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
         .unwrap();
     let mut edit = tier_input(w.program.id, "Gold", "500", "2.5");
     edit.id = Some(gold.id);
-    programs::save_tier(&db, &edit).await.unwrap();
+    tiers::save_tier(&db, &edit).await.unwrap();
     assert_eq!(tier(db.clone(), w.member_id).await.as_deref(), Some("Gold"));
     // ...the review on the 1st moves the member down, once.
     let today = Utc::now();
@@ -1422,7 +1422,7 @@ async fn concurrent_returns_of_one_order_take_back_once(db: Db) {
         .await
         .unwrap();
     let ms = membership(&db, &w).await;
-    ledger::adjust(&db, Some(w.staff_id), ms, 500, "Unrelated points", "adj")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 500, "Unrelated points", "adj")
         .await
         .unwrap();
     let mut tasks = Vec::new();

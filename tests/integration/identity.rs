@@ -9,7 +9,7 @@ use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{cards, ledger, members, merges, orders, rewards, stamps};
+use omniloyal::server::repo::{adjustments, cards, identity, members, merges, orders, rewards, stamps};
 use omniloyal::server::{jobs, webhooks};
 
 use crate::engine::{assert_reconciles, balance, order, reward_input, world, World};
@@ -63,7 +63,7 @@ async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
         .await
         .unwrap()
         .map_or(0, |(_, p)| p);
-    members::resolve(db, identifier, Channel::Store, program_id)
+    identity::resolve(db, identifier, Channel::Store, program_id)
         .await
         .unwrap_or_else(|e| panic!("{identifier} names a member: {e:?}"))
 }
@@ -156,13 +156,13 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
 
     // A wrong security code links nothing.
     let wrong = if code == "000000" { "000001" } else { "000000" };
-    let err = cards::link(&db, &number, w.member_id, Some(wrong), None)
+    let err = identity::link_card(&db, &number, w.member_id, Some(wrong), None)
         .await
         .unwrap_err();
     assert!(err.field_message("security_code").is_some(), "{err:?}");
     assert_eq!(balance(&db, &w).await, (0, 0));
 
-    let linked = cards::link(&db, &number, w.member_id, Some(&code), None)
+    let linked = identity::link_card(&db, &number, w.member_id, Some(&code), None)
         .await
         .unwrap();
     assert_eq!((linked.points, linked.stamps), (300, 0));
@@ -183,13 +183,15 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
     );
 
     // Linking again is a no-op; linking to someone else is refused.
-    let again = cards::link(&db, &number, w.member_id, Some(&code), None)
+    let again = identity::link_card(&db, &number, w.member_id, Some(&code), None)
         .await
         .unwrap();
     assert_eq!(again.merge_id, None);
     let other = make_user(&db, Role::Member, &format!("o{}@x.io", rand::random::<u32>())).await;
     let other = members::for_user(&db, other.id).await.unwrap();
-    let err = cards::link(&db, &number, other.id, None, None).await.unwrap_err();
+    let err = identity::link_card(&db, &number, other.id, None, None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, AppError::Conflict { .. }), "{err:?}");
 
     // An order sent with the card number now books on the member.
@@ -199,7 +201,7 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
         .unwrap();
     assert_eq!(balance(&db, &w).await, (350, 0));
     // Not a printed card: a clear field error.
-    let err = cards::link(&db, "6000 0000 0006", w.member_id, None, None)
+    let err = identity::link_card(&db, "6000 0000 0006", w.member_id, None, None)
         .await
         .unwrap_err();
     assert!(err.field_message("card_number").is_some(), "{err:?}");
@@ -225,7 +227,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     .unwrap();
     let dup_user = make_user(&db, Role::Member, &format!("dup{}@x.io", rand::random::<u32>())).await;
     let dup = members::for_user(&db, dup_user.id).await.unwrap();
-    members::link_identifier(
+    identity::link_identifier(
         &db,
         dup.id,
         Channel::Web,
@@ -280,7 +282,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     // The duplicate's email and external id now find the target; its sign-in is closed.
     assert_eq!(one(&db, &dup_user.email).await.id, w.member_id);
     assert_eq!(
-        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web, w.program.id)
+        identity::resolve(&db, &format!("cust-{}", dup.id), Channel::Web, w.program.id)
             .await
             .unwrap()
             .id,
@@ -301,7 +303,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     let ms = members::membership_id(&db, w.member_id, w.program.id)
         .await
         .unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, -20, "Correction test", "adj-1")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, -20, "Correction test", "adj-1")
         .await
         .unwrap();
     let reversed = merges::reverse(&db, merged.id, Some(w.staff_id)).await.unwrap();
@@ -310,7 +312,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     assert_eq!(wallet(&db, dup.id, w.program.id).await, (100, 0));
     assert_eq!(one(&db, &dup_user.email).await.id, dup.id);
     assert_eq!(
-        members::resolve(&db, &format!("cust-{}", dup.id), Channel::Web, w.program.id)
+        identity::resolve(&db, &format!("cust-{}", dup.id), Channel::Web, w.program.id)
             .await
             .unwrap()
             .id,
@@ -327,7 +329,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
         .await
         .unwrap();
     assert_eq!(balance(&db, &w).await, (130, 0));
-    ledger::adjust(&db, Some(w.staff_id), ms, -120, "Spent it", "adj-2")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, -120, "Spent it", "adj-2")
         .await
         .unwrap();
     let err = merges::reverse(&db, second.id, None).await.unwrap_err();
@@ -567,14 +569,14 @@ async fn reversal_after_a_return_never_leaves_a_debt_or_takes_the_targets_stamps
         .await
         .unwrap();
     let dms = members::membership_id(&db, dup.id, w.program.id).await.unwrap();
-    ledger::adjust(&db, None, dms, -30, "Spent at the till", "spend-30")
+    adjustments::by_staff(&db, None, dms, -30, "Spent at the till", "spend-30")
         .await
         .unwrap();
     // The target has 100 points and 3 stamps of its own.
     let ms = members::membership_id(&db, w.member_id, w.program.id)
         .await
         .unwrap();
-    ledger::adjust(&db, None, ms, 100, "Opening balance", "open-100")
+    adjustments::by_staff(&db, None, ms, 100, "Opening balance", "open-100")
         .await
         .unwrap();
     stamps::add_paper(

@@ -10,7 +10,7 @@ use omniloyal::model::rules::{Channel, RuleEffect};
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::{ledger, orders, rewards, rules};
+use omniloyal::server::repo::{adjustments, ledger, orders, rewards, rules};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -187,7 +187,8 @@ async fn run(db: Db, c: Case) {
                 }
             }
             Op::Adjust(points) => {
-                match ledger::adjust(&db, None, ms, *points, "Property test", &format!("adj{i}")).await {
+                match adjustments::by_staff(&db, None, ms, *points, "Property test", &format!("adj{i}")).await
+                {
                     Ok(_) => {}
                     Err(e) => assert!(matches!(e.code(), "insufficient_points" | "validation"), "{e:?}"),
                 }

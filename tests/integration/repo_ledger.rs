@@ -5,7 +5,7 @@ use omniloyal::model::member::PurchaseInput;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{insights, members, orders, programs};
+use omniloyal::server::repo::{insights, members, orders, programs, tiers};
 
 use crate::on_both_backends;
 use crate::repo_programs::{program_input, tier_input};
@@ -22,10 +22,10 @@ async fn setup(db: &Db) -> Setup {
     let member_user = make_user(db, Role::Member, "mia@x.io").await;
     let member = members::for_user(db, member_user.id).await.unwrap();
     let p = programs::save(db, &program_input("Aurora")).await.unwrap();
-    programs::save_tier(db, &tier_input(p.id, "Green", "0", "1"))
+    tiers::save_tier(db, &tier_input(p.id, "Green", "0", "1"))
         .await
         .unwrap();
-    programs::save_tier(db, &tier_input(p.id, "Gold", "1000", "1.5"))
+    tiers::save_tier(db, &tier_input(p.id, "Gold", "1000", "1.5"))
         .await
         .unwrap();
     Setup {

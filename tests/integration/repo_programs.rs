@@ -3,7 +3,7 @@
 use omniloyal::error::AppError;
 use omniloyal::model::program::{ProgramInput, TierInput};
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::programs;
+use omniloyal::server::repo::{programs, tiers};
 
 use crate::on_both_backends;
 
@@ -69,26 +69,26 @@ async fn bad_input_changes_nothing(db: Db) {
 
 async fn tiers_are_unique_per_program_and_ordered(db: Db) {
     let p = programs::save(&db, &program_input("Aurora")).await.unwrap();
-    programs::save_tier(&db, &tier_input(p.id, "Gold", "5000", "1.5"))
+    tiers::save_tier(&db, &tier_input(p.id, "Gold", "5000", "1.5"))
         .await
         .unwrap();
-    let green = programs::save_tier(&db, &tier_input(p.id, "Green", "0", "1"))
+    let green = tiers::save_tier(&db, &tier_input(p.id, "Green", "0", "1"))
         .await
         .unwrap();
-    let e = programs::save_tier(&db, &tier_input(p.id, "Gold", "100", "1"))
+    let e = tiers::save_tier(&db, &tier_input(p.id, "Gold", "100", "1"))
         .await
         .unwrap_err();
     assert!(e.field_message("name").is_some(), "{e:?}");
-    let e = programs::save_tier(&db, &tier_input(p.id, "Other", "5000", "1"))
+    let e = tiers::save_tier(&db, &tier_input(p.id, "Other", "5000", "1"))
         .await
         .unwrap_err();
     assert!(e.field_message("threshold_points").is_some(), "{e:?}");
-    let e = programs::save_tier(&db, &tier_input(p.id, "Bad", "x", "99"))
+    let e = tiers::save_tier(&db, &tier_input(p.id, "Bad", "x", "99"))
         .await
         .unwrap_err();
     assert!(e.field_message("threshold_points").is_some() && e.field_message("multiplier").is_some());
     assert_eq!(
-        programs::save_tier(&db, &tier_input(9_999, "Lost", "1", "1"))
+        tiers::save_tier(&db, &tier_input(9_999, "Lost", "1", "1"))
             .await
             .unwrap_err()
             .code(),
@@ -97,7 +97,7 @@ async fn tiers_are_unique_per_program_and_ordered(db: Db) {
 
     let mut rename = tier_input(p.id, "Emerald", "0", "1.1");
     rename.id = Some(green.id);
-    programs::save_tier(&db, &rename).await.unwrap();
+    tiers::save_tier(&db, &rename).await.unwrap();
     let tiers = programs::tiers(&db, p.id).await.unwrap();
     let names: Vec<_> = tiers
         .iter()
@@ -105,13 +105,10 @@ async fn tiers_are_unique_per_program_and_ordered(db: Db) {
         .collect();
     assert_eq!(names, vec![("Emerald", 110), ("Gold", 150)]);
 
-    programs::delete_tier(&db, p.id, green.id).await.unwrap();
+    tiers::delete_tier(&db, p.id, green.id).await.unwrap();
     assert_eq!(programs::tiers(&db, p.id).await.unwrap().len(), 1);
     assert_eq!(
-        programs::delete_tier(&db, p.id, green.id)
-            .await
-            .unwrap_err()
-            .code(),
+        tiers::delete_tier(&db, p.id, green.id).await.unwrap_err().code(),
         "not_found"
     );
 }

@@ -7,7 +7,7 @@ use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, approvals, cards, members, rewards, rules};
+use omniloyal::server::repo::{adjustments, api_keys, identity, members, rewards, rules};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -291,7 +291,7 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let ret = json!({"channel_order_id": "C-1", "return_id": "R-1", "amount_minor": 500});
     let (s, b, _) = send(&app, Method::POST, &returns, Some(&till), None, Some(ret.clone())).await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
-    let holder = members::resolve(
+    let holder = identity::resolve(
         &db,
         &number,
         omniloyal::model::rules::Channel::Store,
@@ -302,7 +302,7 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let holder_ms = members::membership_id(&db, holder.id, w.program.id)
         .await
         .unwrap();
-    omniloyal::server::repo::ledger::adjust(
+    omniloyal::server::repo::adjustments::by_staff(
         &db,
         Some(w.staff_id),
         holder_ms,
@@ -315,21 +315,21 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     // 20 + 100 - 50 + 7 on the card.
     assert_eq!(wallet(&db, holder.id, w.program.id).await.0, 77);
 
-    cards::link(&db, &number, w.member_id, None, Some(w.staff_id))
+    identity::link_card(&db, &number, w.member_id, None, Some(w.staff_id))
         .await
         .unwrap();
     assert_eq!(balance(&db, &w).await.0, 77);
     // The desk's form, drawn before the link, sends its adjustment again for the card's
     // holder (the real desk path): it answers with the first booking.
-    let desk = approvals::Requester::Staff {
+    let desk = adjustments::Requester::Staff {
         user_id: w.staff_id,
         admin: false,
     };
-    let again = approvals::adjust(&db, desk, holder_ms, 7, "Missing stamp", "desk-adj-1")
+    let again = adjustments::adjust(&db, desk, holder_ms, 7, "Missing stamp", "desk-adj-1")
         .await
         .unwrap();
     assert!(
-        matches!(again, approvals::Adjusted::Booked { standing, .. } if standing.balance == 77),
+        matches!(again, adjustments::Adjusted::Booked { standing, .. } if standing.balance == 77),
         "{again:?}"
     );
     let (s, b, _) = send(&app, Method::POST, &events, Some(&till), None, Some(event)).await;
@@ -340,9 +340,16 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let ms = members::membership_id(&db, w.member_id, w.program.id)
         .await
         .unwrap();
-    omniloyal::server::repo::ledger::adjust(&db, Some(w.staff_id), ms, 7, "Missing stamp", "desk-adj-1")
-        .await
-        .unwrap();
+    omniloyal::server::repo::adjustments::by_staff(
+        &db,
+        Some(w.staff_id),
+        ms,
+        7,
+        "Missing stamp",
+        "desk-adj-1",
+    )
+    .await
+    .unwrap();
     assert_eq!(balance(&db, &w).await.0, 77, "each retry found its first booking");
     assert_reconciles(&db, w.program.id).await;
 }
@@ -440,7 +447,7 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
         "{b}"
     );
     assert_eq!(b["fields"][0]["field"], "card_number");
-    let holder = members::resolve(
+    let holder = identity::resolve(
         &db,
         &unused,
         omniloyal::model::rules::Channel::Store,
@@ -468,7 +475,7 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     let body = json!({"kind": "card", "value": both, "security_code": both_secret});
     let (s, b, _) = send(&app, Method::POST, &link, Some(&own_key), None, Some(body)).await;
     assert_eq!((s, code(&b)), (StatusCode::FORBIDDEN, "forbidden"), "{b}");
-    let holder = members::resolve(&db, &both, omniloyal::model::rules::Channel::Store, w.program.id)
+    let holder = identity::resolve(&db, &both, omniloyal::model::rules::Channel::Store, w.program.id)
         .await
         .unwrap();
     assert_eq!(holder.kind, "card", "not merged");

@@ -11,8 +11,8 @@ use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::approvals::{self, Adjusted, Requester};
-use omniloyal::server::repo::{ledger, members, merges, orders, rewards, rules};
+use omniloyal::server::repo::adjustments::{self, Adjusted, Requester};
+use omniloyal::server::repo::{members, merges, orders, rewards, rules};
 use omniloyal::server::webhooks;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -70,10 +70,10 @@ async fn every_balance_change_is_announced(db: Db) {
     orders::record_return(&db, w.program.id, &ret, None)
         .await
         .unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, 40, "Goodwill", "a-1")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, 40, "Goodwill", "a-1")
         .await
         .unwrap();
-    ledger::adjust(&db, Some(w.staff_id), ms, -15, "Correction", "a-2")
+    adjustments::by_staff(&db, Some(w.staff_id), ms, -15, "Correction", "a-2")
         .await
         .unwrap();
     let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "30"))
@@ -401,29 +401,29 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
         user_id: w.staff_id,
         admin: false,
     };
-    let small = approvals::adjust(&db, staff, ms, 500, "Within the limit", "s-1")
+    let small = adjustments::adjust(&db, staff, ms, 500, "Within the limit", "s-1")
         .await
         .unwrap();
     assert!(matches!(small, Adjusted::Booked { .. }));
-    let big = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+    let big = adjustments::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
         .await
         .unwrap();
     let Adjusted::AwaitingApproval { id } = big else {
         panic!("{big:?}")
     };
-    let again = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+    let again = adjustments::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
         .await
         .unwrap();
     assert_eq!(again, Adjusted::AwaitingApproval { id }, "a retry files once");
     assert_eq!(balance(&db, &w).await.0, 500, "nothing moved yet");
-    let debit = approvals::adjust(&db, staff, ms, -900, "Fraud", "s-3")
+    let debit = adjustments::adjust(&db, staff, ms, -900, "Fraud", "s-3")
         .await
         .unwrap();
     let Adjusted::AwaitingApproval { id: debit_id } = debit else {
         panic!()
     };
 
-    let listed = approvals::list(&db).await.unwrap();
+    let listed = adjustments::list(&db).await.unwrap();
     assert_eq!(listed.iter().filter(|r| r.status == "pending").count(), 2);
     // The limit is raised meanwhile: a retry of the filed request still waits (it must not
     // book beside the request an admin is about to approve).
@@ -439,16 +439,16 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
         }
     };
     set_limit(100_000).await;
-    let retried = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+    let retried = adjustments::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
         .await
         .unwrap();
     assert_eq!(retried, Adjusted::AwaitingApproval { id });
-    let decided = approvals::decide(&db, id, true, admin.id, "Ada").await.unwrap();
+    let decided = adjustments::decide(&db, id, true, admin.id, "Ada").await.unwrap();
     assert_eq!(decided.status, "approved");
     assert_eq!(balance(&db, &w).await.0, 2_500);
     // Approved, a retry answers with the booking; the limit lowered again changes nothing.
     set_limit(500).await;
-    let retried = approvals::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
+    let retried = adjustments::adjust(&db, staff, ms, 2_000, "Lost card, old balance", "s-2")
         .await
         .unwrap();
     assert!(
@@ -456,15 +456,15 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
         "{retried:?}"
     );
     assert_eq!(balance(&db, &w).await.0, 2_500);
-    let e = approvals::decide(&db, id, true, admin.id, "Ada")
+    let e = adjustments::decide(&db, id, true, admin.id, "Ada")
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::Conflict { .. }), "decided once: {e:?}");
-    approvals::decide(&db, debit_id, false, admin.id, "Ada")
+    adjustments::decide(&db, debit_id, false, admin.id, "Ada")
         .await
         .unwrap();
     assert_eq!(balance(&db, &w).await.0, 2_500, "a rejection moves nothing");
-    let e = approvals::adjust(&db, staff, ms, -900, "Fraud", "s-3")
+    let e = adjustments::adjust(&db, staff, ms, -900, "Fraud", "s-3")
         .await
         .unwrap_err();
     assert!(
@@ -475,7 +475,7 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
         user_id: admin.id,
         admin: true,
     };
-    let direct = approvals::adjust(&db, by_admin, ms, 5_000, "Migration", "s-4")
+    let direct = adjustments::adjust(&db, by_admin, ms, 5_000, "Migration", "s-4")
         .await
         .unwrap();
     assert!(matches!(direct, Adjusted::Booked { .. }));

@@ -16,8 +16,8 @@ use crate::model::rules::{Award, Channel, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
 use crate::server::auth::ratelimit::Limit;
 use crate::server::repo::idempotency::Keyed;
-use crate::server::repo::members::{Lookup, Named};
-use crate::server::repo::{approvals, members, orders};
+use crate::server::repo::identity::{Lookup, Named};
+use crate::server::repo::{adjustments, identity, members, orders};
 use crate::server::state::AppState;
 
 use super::auth::Caller;
@@ -193,7 +193,7 @@ pub async fn lookup_member(
 ) -> Result<Json<MemberResponse>, ApiError> {
     caller.require("members:read")?;
     let (member, matched) =
-        match members::name(&state.db, &identifier, caller.key.channel, Lookup::Read).await? {
+        match identity::name(&state.db, &identifier, caller.key.channel, Lookup::Read).await? {
             Named::Member(m, kind) => (m, kind),
             Named::UnusedCard { program_id } if caller.key.program_id.is_none_or(|p| p == program_id) => {
                 return Err(ApiError::new(
@@ -259,7 +259,7 @@ pub async fn balance(
 ) -> Result<Json<BalanceResponse>, ApiError> {
     caller.require("members:read")?;
     caller.program(program_id)?;
-    let (member, _) = members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
+    let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     standing(&state, member.id)
         .await?
         .into_iter()
@@ -295,7 +295,7 @@ pub async fn record_order(
         |slot| async move {
             caller.require("orders:write")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
+            let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let input = OrderInput {
                 channel: caller.key.channel,
                 channel_order_id: r.channel_order_id.clone(),
@@ -386,7 +386,7 @@ pub async fn record_event(
             )
             .into());
         }
-        let member = members::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
+        let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
         let input = ActionInput {
             event_type: r.event_type,
             channel: caller.key.channel,
@@ -417,7 +417,7 @@ pub async fn evaluate(
     let r = body.value;
     let member_id = match &r.member {
         Some(m) => Some(
-            members::identify(&state.db, m, caller.key.channel, Lookup::Read)
+            identity::identify(&state.db, m, caller.key.channel, Lookup::Read)
                 .await?
                 .0
                 .id,
@@ -482,14 +482,14 @@ pub async fn adjust(
         |request_id| async move {
             caller.require("points:adjust")?;
             caller.program(program_id)?;
-            let member = members::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
+            let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
             let request_id = request_id.unwrap_or_default();
-            let by = approvals::Requester::Key {
+            let by = adjustments::Requester::Key {
                 channel: caller.key.channel.as_str(),
                 name: &caller.key.name,
             };
-            approvals::adjust(&state.db, by, membership_id, r.points, &r.reason, &request_id).await?;
+            adjustments::adjust(&state.db, by, membership_id, r.points, &r.reason, &request_id).await?;
             let b = standing(state, member.id)
                 .await?
                 .into_iter()
@@ -536,7 +536,7 @@ pub async fn link_identifier(
     run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
         caller.require("members:write")?;
         let (member, matched) =
-            members::identify(&state.db, identifier, caller.key.channel, Lookup::Read).await?;
+            identity::identify(&state.db, identifier, caller.key.channel, Lookup::Read).await?;
         in_scope(state, caller, &member).await?;
         let code = r.security_code.as_deref();
         // Wrong codes across cards, per key: one guess at many cards is slowed down too.
@@ -548,7 +548,7 @@ pub async fn link_identifier(
             .into());
         }
         let (channel, program) = (caller.key.channel, caller.key.program_id);
-        match members::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await
+        match identity::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await
         {
             Ok(()) => {}
             Err(AppError::Forbidden) => {

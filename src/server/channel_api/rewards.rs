@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::model::reward::{IssuedReward, Offer};
-use crate::server::repo::members::{self, Lookup};
+use crate::server::repo::identity::{self, Lookup};
+use crate::server::repo::members;
 use crate::server::repo::rewards;
 use crate::server::state::AppState;
 
@@ -53,7 +54,7 @@ pub async fn offers(
 ) -> Result<Json<Vec<Offer>>, ApiError> {
     caller.require("members:read")?;
     caller.program(program_id)?;
-    let (member, _) = members::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
+    let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
     Ok(Json(
         rewards::offers(&state.db, membership_id, Some(caller.key.channel)).await?,
@@ -93,7 +94,7 @@ pub async fn redeem(
             caller.require("rewards:write")?;
             caller.program(program_id)?;
             let (member, _) =
-                members::identify(&state.db, &r.member, caller.key.channel, Lookup::Read).await?;
+                identity::identify(&state.db, &r.member, caller.key.channel, Lookup::Read).await?;
             let reward_program: Option<i64> =
                 sqlx::query_scalar("SELECT program_id FROM rewards WHERE id = $1")
                     .bind(r.reward_id)

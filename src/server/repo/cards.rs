@@ -1,17 +1,14 @@
-//! Printed loyalty cards: batches made for a program, cards used before anyone registers
-//! them (their points wait on a holder member), and linking a card to a person, which merges
-//! the holder into that member (audited and reversible like any merge).
+//! Printed loyalty cards: batches made for a program, and cards used before anyone
+//! registers them (their points wait on a holder member). Linking a card to a person is
+//! `identity::link_card`.
 
 use rand::Rng;
-use subtle::ConstantTimeEq;
 
 use crate::domain::card;
 use crate::error::AppError;
-use crate::model::card::{BatchInput, BatchPrint, CardBatch, LinkedCard, PrintedCard};
+use crate::model::card::{BatchInput, BatchPrint, CardBatch, PrintedCard};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-
-use super::attempts;
 
 /// The largest batch made in one go (a print run).
 pub const MAX_BATCH: i64 = 10_000;
@@ -174,131 +171,4 @@ pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
     tx.commit().await?;
     tracing::info!(member_id = id, "holder made for an unregistered card");
     Ok(Some(id))
-}
-
-/// Links a printed card to a registered member. What was collected on the card (points,
-/// pending points, stamps, open rewards) moves to the member by a merge, which staff can
-/// reverse. A member linking online proves they hold the card with its security code; staff
-/// at the desk see the card. Linking a card twice to the same member changes nothing.
-#[tracing::instrument(skip(db, security_code), err(level = "debug"))]
-pub async fn link(
-    db: &Db,
-    number: &str,
-    member_id: i64,
-    security_code: Option<&str>,
-    by: Option<i64>,
-) -> Result<LinkedCard, AppError> {
-    link_for(db, number, member_id, security_code, by, None).await
-}
-
-/// `link` for a caller bound to one program (`only_program`, a channel key of that
-/// program): it may only bring over a card of that program's batch whose holder has points,
-/// stamps or rewards in no other program (a merge moves every program's).
-pub async fn link_for(
-    db: &Db,
-    number: &str,
-    member_id: i64,
-    security_code: Option<&str>,
-    by: Option<i64>,
-    only_program: Option<i64>,
-) -> Result<LinkedCard, AppError> {
-    let number = card::normalize(number)
-        .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;
-    let code: Option<String> = sqlx::query_scalar("SELECT security_code FROM cards WHERE number = $1")
-        .bind(&number)
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(code) = code else {
-        return Err(AppError::field(
-            "card_number",
-            "This number is not one of our printed cards. Check it and try again.",
-        ));
-    };
-    // A caller of one program learns nothing about another program's cards, codes included:
-    // they are answered as numbers that are no printed card at all.
-    if let Some(program_id) = only_program {
-        if holder_of(db, &number)
-            .await?
-            .is_some_and(|(_, batch)| batch != program_id)
-        {
-            return Err(AppError::field(
-                "card_number",
-                "This number is not one of our printed cards. Check it and try again.",
-            ));
-        }
-    }
-    if let Some(given) = security_code {
-        check_security_code(db, &number, &code, given).await?;
-    }
-    let member = super::members::get(db, member_id).await?;
-    if member.kind != "registered" {
-        return Err(AppError::field(
-            "card_number",
-            "Cards are linked to registered members.",
-        ));
-    }
-    let holder_id = holder(db, &number)
-        .await?
-        .ok_or_else(|| AppError::not_found("Card"))?;
-    let holder = super::members::current(db, super::members::get(db, holder_id).await?).await?;
-    if holder.id == member_id {
-        mark_linked(db, &number).await?; // a retry of a link whose last step did not run
-        return Ok(LinkedCard {
-            card_number: number,
-            points: 0,
-            stamps: 0,
-            merge_id: None,
-        });
-    }
-    if holder.id != holder_id || holder.kind != "card" {
-        return Err(AppError::conflict(
-            "This card is already linked to another member.",
-        ));
-    }
-    let reason = format!("Card {} linked", card::grouped(&number));
-    let merged = super::merges::merge_for(db, holder_id, member_id, &reason, by, only_program).await?;
-    mark_linked(db, &number).await?;
-    Ok(LinkedCard {
-        card_number: number,
-        points: merged.points,
-        stamps: merged.stamps,
-        merge_id: Some(merged.id),
-    })
-}
-
-/// Compares a security code typed for a card under the card's row lock, so guesses at one
-/// card, however many at once, are counted one by one (`attempts`): a few wrong ones lock
-/// the card for a while, for every caller.
-async fn check_security_code(db: &Db, number: &str, code: &str, given: &str) -> Result<(), AppError> {
-    let now = Timestamp::now();
-    let subject = format!("card:{number}");
-    let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE cards SET member_id = member_id WHERE number = $1")
-        .bind(number)
-        .execute(&mut *tx)
-        .await?;
-    attempts::check(&mut tx, &subject, now).await?;
-    if !bool::from(given.trim().as_bytes().ct_eq(code.as_bytes())) {
-        attempts::failed(&mut tx, &subject, now).await?;
-        tx.commit().await?;
-        return Err(AppError::field(
-            "security_code",
-            "The security code does not match this card.",
-        ));
-    }
-    attempts::succeeded(&mut tx, &subject).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Records when the card was linked (kept from the first link).
-async fn mark_linked(db: &Db, number: &str) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    sqlx::query("UPDATE cards SET linked_at = $1 WHERE number = $2 AND linked_at IS NULL")
-        .bind(Timestamp::now().0)
-        .bind(number)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
 }

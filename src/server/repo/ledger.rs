@@ -896,7 +896,7 @@ pub async fn hold_many(
 
 /// `book` for member transactions whose postings may all be zero (a zero-point event is still
 /// recorded); returns the standing read under the caller's lock when nothing moved.
-async fn book_nonzero(
+pub async fn book_nonzero(
     conn: &mut AnyConnection,
     program_id: i64,
     membership_id: i64,
@@ -943,149 +943,6 @@ pub async fn spend(
     Ok((tx_id, standing))
 }
 
-/// Expires every lot due at `now`, one transaction per membership. Safe to run twice or in
-/// parallel: each membership's due lots are re-read under its lock and zeroed in the same
-/// transaction as the expiry entry. Returns (memberships touched, points expired).
-pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
-    let due: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l JOIN memberships m ON m.id = l.membership_id \
-         WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1",
-    )
-    .bind(now.0)
-    .fetch_all(&db.pool)
-    .await?;
-    let (mut touched, mut expired) = (0, 0);
-    for (membership_id, program_id) in due {
-        let program = super::programs::get(db, program_id).await?;
-        let mut tx = db.begin_write().await?;
-        let (standing, merged) = lock_any(&mut tx, membership_id).await?;
-        if merged {
-            continue; // merged meanwhile: the merge moved its lots
-        }
-        let lots: Vec<(i64, i64)> = sqlx::query_as(
-            "SELECT id, remaining FROM point_lots WHERE membership_id = $1 AND remaining > 0 \
-             AND expires_at IS NOT NULL AND expires_at <= $2",
-        )
-        .bind(membership_id)
-        .bind(now.0)
-        .fetch_all(&mut *tx)
-        .await?;
-        let points: i64 = lots.iter().map(|(_, r)| r).sum();
-        // Lots never exceed a non-negative wallet; the min guards the invariant regardless.
-        let points = points.min(standing.balance.max(0));
-        if points > 0 {
-            for (id, _) in &lots {
-                sqlx::query("UPDATE point_lots SET remaining = 0 WHERE id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let description = format!("{points} {} expired", program.currency_name);
-            let meta = Meta {
-                kind: "expire",
-                channel: "system",
-                description: &description,
-                ..Meta::default()
-            };
-            let postings = [
-                Posting::new(Account::Wallet, -points),
-                Posting::new(Account::Expiry, points),
-            ];
-            book(&mut tx, program.id, Some(membership_id), &meta, &postings, now).await?;
-            touched += 1;
-            expired += points;
-        }
-        tx.commit().await?;
-    }
-    Ok((touched, expired))
-}
-
-/// Releases pending points whose return window has closed into the wallet. Each hold is
-/// claimed with a conditional update, so a second run (or a concurrent one) skips it.
-/// Returns (holds released, points released).
-pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
-    let due: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT h.id, h.membership_id, m.program_id FROM pending_points h JOIN memberships m ON m.id = h.membership_id \
-         WHERE h.released_at IS NULL AND h.release_at <= $1 ORDER BY h.id",
-    )
-    .bind(now.0)
-    .fetch_all(&db.pool)
-    .await?;
-    let (mut released, mut total) = (0, 0);
-    for (hold_id, membership_id, program_id) in due {
-        let program = super::programs::get(db, program_id).await?;
-        let mut tx = db.begin_write().await?;
-        if lock_any(&mut tx, membership_id).await?.1 {
-            continue; // merged meanwhile: the merge moved its holds
-        }
-        // Only a hold still on the membership we locked (a merge may have moved it since).
-        let claimed: Option<i64> = sqlx::query_scalar(
-            "UPDATE pending_points SET released_at = $1 WHERE id = $2 AND membership_id = $3 \
-             AND released_at IS NULL RETURNING remaining",
-        )
-        .bind(now.0)
-        .bind(hold_id)
-        .bind(membership_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(points) = claimed.filter(|p| *p > 0) {
-            let description = format!(
-                "{points} {} released after the return window",
-                program.currency_name
-            );
-            let meta = Meta {
-                kind: "release",
-                channel: "system",
-                description: &description,
-                ..Meta::default()
-            };
-            let postings = [
-                Posting::new(Account::Pending, -points),
-                Posting::new(Account::Wallet, points),
-            ];
-            let (tx_id, standing) =
-                book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now, true).await?;
-            open_lot(
-                &mut tx,
-                &program,
-                membership_id,
-                tx_id,
-                points,
-                standing.balance,
-                now,
-            )
-            .await?;
-            move_deadlines(&mut tx, &program, membership_id, now).await?;
-            released += 1;
-            total += points;
-        }
-        tx.commit().await?;
-    }
-    Ok((released, total))
-}
-
-/// Manual adjustment by staff or an admin: a reason is required and kept with the entry,
-/// with who made it. Credits open a lot; debits may not overdraw the wallet.
-#[tracing::instrument(skip(db, reason), err(level = "debug"))]
-pub async fn adjust(
-    db: &Db,
-    recorded_by: Option<i64>,
-    membership_id: i64,
-    points: i64,
-    reason: &str,
-    request_id: &str,
-) -> Result<(i64, Standing), AppError> {
-    adjust_by(
-        db,
-        Adjuster::Staff(recorded_by),
-        membership_id,
-        points,
-        reason,
-        request_id,
-    )
-    .await
-}
-
 /// Who adjusts a balance, for the audit trail: staff at the desk, a channel's API key, or
 /// staff whose request an admin approved.
 #[derive(Debug, Clone, Copy)]
@@ -1099,29 +956,6 @@ pub enum Adjuster<'a> {
         requested_by: Option<i64>,
         approver: &'a str,
     },
-}
-
-/// `adjust`, saying who made it.
-pub async fn adjust_by(
-    db: &Db,
-    by: Adjuster<'_>,
-    membership_id: i64,
-    points: i64,
-    reason: &str,
-    request_id: &str,
-) -> Result<(i64, Standing), AppError> {
-    let reason = crate::domain::adjustments::validate(points, reason)?;
-    let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
-        .bind(membership_id)
-        .fetch_optional(&db.pool)
-        .await?
-        .ok_or_else(|| AppError::not_found("Membership"))?;
-    let program = super::programs::get(db, program_id).await?;
-    let mut tx = db.begin_write().await?;
-    let done = adjust_in(&mut tx, &program, by, membership_id, points, &reason, request_id).await?;
-    tx.commit().await?;
-    tracing::info!(membership_id, points, ?by, "balance adjusted");
-    Ok(done)
 }
 
 /// Books a checked adjustment (`domain::adjustments::validate`) inside the caller's
@@ -1178,7 +1012,7 @@ pub async fn adjust_in(
     let (tx_id, standing) = book_nonzero(tx, program.id, membership_id, &meta, &postings, now, true).await?;
     open_lot(tx, program, membership_id, tx_id, points, standing.balance, now).await?;
     move_deadlines(tx, program, membership_id, now).await?;
-    let member_id = super::members::member_of(tx, membership_id).await?;
+    let member_id = member_of(tx, membership_id).await?;
     let data = serde_json::json!({
         "member_id": member_id,
         "membership_id": membership_id,
@@ -1230,6 +1064,16 @@ pub async fn replay(
         Some(id) => Ok(Some((id, lock(conn, membership_id).await?))),
         None => Ok(None),
     }
+}
+
+/// The member a membership belongs to.
+pub async fn member_of(conn: &mut AnyConnection, membership_id: i64) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
+            .bind(membership_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }
 
 /// Sum of every posting of a program per account, and the member balances: what the

@@ -1,14 +1,13 @@
-//! Members: sign-up, lookup at the desk, program memberships and history.
+//! Members: sign-up, profiles, program memberships (joining, and entering one for a
+//! booking under its lock) and history. Who an identifier names is `identity`.
 
 use rand::Rng;
 use sqlx::AnyConnection;
 
-use crate::domain::identifier::{self, IdKind};
-use crate::domain::{card, forms, validate};
+use crate::domain::{card, forms};
 use crate::error::AppError;
 use crate::model::member::{JoinableProgram, LedgerLine, Member, MembershipView};
 use crate::model::program::Tier;
-use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
@@ -151,14 +150,14 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
 
 /// A member row with where it was merged to (almost always nowhere).
 #[derive(sqlx::FromRow)]
-struct Row {
+pub struct Row {
     #[sqlx(flatten)]
-    member: Member,
-    merged_into: Option<i64>,
+    pub member: Member,
+    pub merged_into: Option<i64>,
 }
 
 /// The member whose `column` is `value`, as it stands now (followed through merges).
-async fn by_column(db: &Db, column: &str, value: &str) -> Result<Option<Member>, AppError> {
+pub async fn by_column(db: &Db, column: &str, value: &str) -> Result<Option<Member>, AppError> {
     let found: Option<Row> = sqlx::query_as(&format!(
         "SELECT {MEMBER_COLUMNS}, merged_into FROM members WHERE {column} = $1"
     ))
@@ -173,90 +172,6 @@ async fn by_column(db: &Db, column: &str, value: &str) -> Result<Option<Member>,
         }) => Ok(Some(member)),
         Some(Row { member, .. }) => Ok(Some(current(db, member).await?)),
     }
-}
-
-/// Whether a lookup may create what an identifier names: a printed card's holder is made
-/// on the card's first use, which is a write (an order, an action) in the card's own
-/// program, never a read (nor a write in another program).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lookup {
-    Read,
-    /// A write in this program.
-    Write(i64),
-}
-
-/// What an identifier named.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Named {
-    /// A member, and the kind of identifier that matched.
-    Member(Member, IdKind),
-    /// A printed card nobody has used yet (its batch's program): a read finds no member.
-    UnusedCard {
-        program_id: i64,
-    },
-    Nobody,
-}
-
-/// The member behind a card number: its own card, an extra card linked to it, or a printed
-/// card it holds (made on first use when `lookup` is a write).
-async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppError> {
-    if let Some(m) = by_column(db, "card_number", number).await? {
-        return Ok(Named::Member(m, IdKind::Card));
-    }
-    let linked: Option<i64> =
-        sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = 'card' AND value = $1")
-            .bind(number)
-            .fetch_optional(&db.pool)
-            .await?;
-    if let Some(id) = linked {
-        return Ok(Named::Member(
-            current(db, get(db, id).await?).await?,
-            IdKind::Card,
-        ));
-    }
-    let holder = match (super::cards::holder_of(db, number).await?, lookup) {
-        (None, _) => return Ok(Named::Nobody),
-        (Some((Some(id), _)), _) => id,
-        (Some((None, batch)), Lookup::Write(program_id)) if batch == program_id => {
-            match super::cards::holder(db, number).await? {
-                Some(id) => id,
-                None => return Ok(Named::Nobody),
-            }
-        }
-        (Some((None, program_id)), _) => return Ok(Named::UnusedCard { program_id }),
-    };
-    Ok(Named::Member(
-        current(db, get(db, holder).await?).await?,
-        IdKind::Card,
-    ))
-}
-
-/// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
-/// only, never partial names: staff must not be able to browse the member base. A read: a
-/// printed card nobody has used yet finds nobody (`cards::holder_of` tells the desk so).
-#[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
-    let q = query.trim();
-    if q.is_empty() {
-        return Err(AppError::field("query", "Enter an email, phone or card number."));
-    }
-    let found = if q.contains('@') {
-        let email = validate::email(q).map_err(|m| AppError::field("query", m))?;
-        by_column(db, "email", &email).await?
-    } else if let Some(number) = card::normalize(q) {
-        match by_card(db, &number, Lookup::Read).await? {
-            Named::Member(m, _) => Some(m),
-            Named::UnusedCard { .. } | Named::Nobody => None,
-        }
-    } else if let Ok(Some(phone)) = validate::phone(q) {
-        by_column(db, "phone", &phone).await?
-    } else {
-        return Err(AppError::field(
-            "query",
-            "That is not an email, a phone number or a valid card number.",
-        ));
-    };
-    Ok(found.into_iter().collect())
 }
 
 /// The member as it stands now: a member merged into another one is found as that one.
@@ -579,113 +494,6 @@ pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLi
     .await?)
 }
 
-/// What an identifier names for `channel`, trying its kinds in order
-/// (`domain::identifier::candidates`): the channel's own customer id first (a web shop's
-/// customer 554035386 is not the phone number 554035386, nor the app's customer
-/// 554035386), then email, card (own, linked, or printed) and phone. One statement tries
-/// them all (a booking reads the member once); a printed card nobody has used yet is looked
-/// at only when nothing matched.
-pub async fn name(db: &Db, identifier: &str, channel: Channel, lookup: Lookup) -> Result<Named, AppError> {
-    let candidates = identifier::candidates(identifier).map_err(|m| AppError::field("member", m))?;
-    let mut tries = Vec::with_capacity(candidates.len());
-    let mut values: Vec<String> = Vec::new();
-    let param = |v: String, values: &mut Vec<String>| {
-        values.push(v);
-        format!("${}", values.len())
-    };
-    for (i, (kind, value)) in candidates.iter().enumerate() {
-        let pos = format!("CAST({i} AS BIGINT)");
-        let v = param(value.clone(), &mut values);
-        tries.push(match kind {
-            IdKind::External => {
-                let k = param(external_kind(channel), &mut values);
-                format!("SELECT {pos} AS pos, member_id FROM member_identifiers WHERE kind = {k} AND value = {v}")
-            }
-            IdKind::Email => format!("SELECT {pos} AS pos, id AS member_id FROM members WHERE email = {v}"),
-            IdKind::Phone => format!("SELECT {pos} AS pos, id AS member_id FROM members WHERE phone = {v}"),
-            IdKind::Card => format!(
-                "SELECT {pos} AS pos, id AS member_id FROM members WHERE card_number = {v} \
-                 UNION ALL SELECT {pos}, member_id FROM member_identifiers WHERE kind = 'card' AND value = {v} \
-                 UNION ALL SELECT {pos}, member_id FROM cards WHERE number = {v} AND member_id IS NOT NULL"
-            ),
-        });
-    }
-    let sql = format!(
-        "SELECT t.pos, {HIT_COLUMNS} FROM ({}) t JOIN members m ON m.id = t.member_id ORDER BY t.pos LIMIT 1",
-        tries.join(" UNION ALL ")
-    );
-    let mut query = sqlx::query_as::<_, Hit>(&sql);
-    for v in &values {
-        query = query.bind(v);
-    }
-    if let Some(hit) = query.fetch_optional(&db.pool).await? {
-        let kind = candidates[usize::try_from(hit.pos).unwrap_or_default()].0;
-        let member = match hit.row.merged_into {
-            None => hit.row.member,
-            Some(_) => current(db, hit.row.member).await?,
-        };
-        return Ok(Named::Member(member, kind));
-    }
-    match candidates.iter().find(|(k, _)| *k == IdKind::Card) {
-        Some((_, number)) => by_card(db, number, lookup).await,
-        None => Ok(Named::Nobody),
-    }
-}
-
-/// The member columns, prefixed for `name`'s join.
-const HIT_COLUMNS: &str =
-    "m.id, m.name, m.email, m.phone, m.card_number, m.kind, m.birth_date, m.created_at, \
-     m.merged_into";
-
-/// A member found by `name`, with the position of the kind that matched.
-#[derive(sqlx::FromRow)]
-struct Hit {
-    pos: i64,
-    #[sqlx(flatten)]
-    row: Row,
-}
-
-/// The member an identifier names for `channel` (see `name`), with the kind that matched.
-pub async fn identify(
-    db: &Db,
-    identifier: &str,
-    channel: Channel,
-    lookup: Lookup,
-) -> Result<(Member, IdKind), AppError> {
-    match name(db, identifier, channel, lookup).await? {
-        Named::Member(m, kind) => Ok((m, kind)),
-        Named::UnusedCard { .. } | Named::Nobody => Err(AppError::not_found("Member")),
-    }
-}
-
-/// `identify` for a write in `program_id` (a printed card of that program's first use makes
-/// its holder), the member only.
-pub async fn resolve(
-    db: &Db,
-    identifier: &str,
-    channel: Channel,
-    program_id: i64,
-) -> Result<Member, AppError> {
-    identify(db, identifier, channel, Lookup::Write(program_id))
-        .await
-        .map(|(m, _)| m)
-}
-
-/// The member a membership belongs to.
-pub async fn member_of(conn: &mut AnyConnection, membership_id: i64) -> Result<i64, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
-            .bind(membership_id)
-            .fetch_one(&mut *conn)
-            .await?,
-    )
-}
-
-/// The identifier kind of a channel's own customer ids.
-fn external_kind(channel: Channel) -> String {
-    format!("external:{}", channel.as_str())
-}
-
 /// The id of a member's membership in a program.
 pub async fn membership_id(db: &Db, member_id: i64, program_id: i64) -> Result<i64, AppError> {
     sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
@@ -730,86 +538,6 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
     }
     tracing::error!(member_id, "could not find a free referral code in 5 tries");
     Err(AppError::Internal)
-}
-
-/// Links another identifier to a member, for `channel`: its own customer id (`kind`
-/// "external", stored as "external:<channel>", a namespace of that channel's own) or an
-/// extra physical card ("card", Luhn-checked, one member's only). A printed card (its
-/// holder's points move over) needs the `security_code` printed on it unless the channel
-/// sees the card in person (`Channel::in_person`); `only_program` (a key bound to one
-/// program) may only bring over a card whose points are all in that program.
-#[tracing::instrument(skip(db, security_code), err(level = "debug"))]
-pub async fn link_identifier(
-    db: &Db,
-    member_id: i64,
-    channel: Channel,
-    kind: &str,
-    value: &str,
-    security_code: Option<&str>,
-    only_program: Option<i64>,
-) -> Result<(), AppError> {
-    let (kind, value) = match kind {
-        "card" => (
-            "card".to_string(),
-            card::normalize(value)
-                .ok_or_else(|| AppError::field("value", "That is not a valid card number."))?,
-        ),
-        "external" => (
-            external_kind(channel),
-            identifier::external(value).map_err(|m| AppError::field("value", m))?,
-        ),
-        _ => return Err(AppError::field("kind", "Use \"card\" or \"external\".")),
-    };
-    get(db, member_id).await?;
-    if kind == "card" {
-        if super::cards::holder_of(db, &value).await?.is_some() {
-            // A printed card: linking it brings over what was collected on it.
-            let security_code = security_code.map(str::trim).filter(|c| !c.is_empty());
-            if security_code.is_none() && !channel.in_person() {
-                return Err(AppError::field(
-                    "security_code",
-                    "Send the security code printed on the card.",
-                ));
-            }
-            return super::cards::link_for(db, &value, member_id, security_code, None, only_program)
-                .await
-                .map(|_| ());
-        }
-        // Another member's own card number is theirs.
-        match by_column(db, "card_number", &value).await? {
-            Some(m) if m.id == member_id => return Ok(()),
-            Some(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
-            None => {}
-        }
-    }
-    let mut tx = db.begin_write().await?;
-    let inserted: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO member_identifiers (member_id, kind, value, created_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (kind, value) DO NOTHING RETURNING member_id",
-    )
-    .bind(member_id)
-    .bind(&kind)
-    .bind(&value)
-    .bind(Timestamp::now().0)
-    .fetch_optional(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    match inserted {
-        Some(_) => Ok(()),
-        None => {
-            let owner: Option<i64> =
-                sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = $1 AND value = $2")
-                    .bind(&kind)
-                    .bind(&value)
-                    .fetch_optional(&db.pool)
-                    .await?;
-            if owner == Some(member_id) {
-                Ok(())
-            } else {
-                Err(AppError::conflict("This identifier belongs to another member."))
-            }
-        }
-    }
 }
 
 /// Sets (or clears, with an empty input) the member's date of birth. A change is recorded

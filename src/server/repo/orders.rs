@@ -113,15 +113,6 @@ fn msg(e: &AppError, field: &str) -> String {
     e.field_message(field).unwrap_or_else(|| e.to_string())
 }
 
-/// The program, refusing unknown and inactive ones.
-pub async fn active_program(db: &Db, program_id: i64) -> Result<Program, AppError> {
-    let program = programs::get(db, program_id).await?;
-    if !program.active {
-        return Err(AppError::ProgramInactive);
-    }
-    Ok(program)
-}
-
 fn base_rate(program: &Program) -> ProgramEarning {
     ProgramEarning {
         points_per_unit: program.points_per_unit,
@@ -451,12 +442,57 @@ pub async fn record_order_keyed(
     if let Some(referred_by) = booked.settle {
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
-        if let Err(e) = super::referrals::settle(db, program_id, member_id, referred_by, input.channel).await
-        {
+        if let Err(e) = settle_referral(db, program_id, member_id, referred_by, input.channel).await {
             tracing::warn!(error = %e, member_id, "referral not settled");
         }
     }
     Ok(booked.answer)
+}
+
+/// Books both sides of a referral if `friend_id` was referred (by `referred_by`, as the
+/// booking read it) and has not been rewarded in this program yet. Safe to call after every
+/// order: once booked, it does nothing. The friend's first paid order in the program is
+/// the referral's qualifying order: its full return takes both sides back
+/// (`referrals::take_back`).
+async fn settle_referral(
+    db: &Db,
+    program_id: i64,
+    friend_id: i64,
+    referred_by: Option<i64>,
+    channel: Channel,
+) -> Result<bool, AppError> {
+    let Some(referrer_id) = referred_by else {
+        return Ok(false);
+    };
+    if referrer_id == friend_id {
+        return Ok(false);
+    }
+    let membership_id = members::membership_id(db, friend_id, program_id).await?;
+    let done: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM ledger_transactions WHERE membership_id = $1 AND kind = 'event' AND reference = 'referred'",
+    )
+    .bind(membership_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    if done.is_some() {
+        return Ok(false);
+    }
+    let event_id = format!("referral-{friend_id}");
+    let action = |event_type: &str| ActionInput {
+        event_type: event_type.into(),
+        channel,
+        event_id: event_id.clone(),
+        store: None,
+        occurred_at: None,
+    };
+    // The referrer first: if the friend's side were booked first and the referrer's failed,
+    // the check above would never let the referrer's side run again.
+    record_action(db, program_id, referrer_id, &action("referral"), None).await?;
+    match record_action(db, program_id, friend_id, &action("referred"), None).await {
+        Ok(_) => Ok(true),
+        Err(AppError::Conflict { .. }) => Ok(false), // booked concurrently by another order
+        Err(e) => Err(e),
+    }
 }
 
 /// The API's status for an order answer: 201 when booked now, 200 when booked before.
@@ -747,7 +783,7 @@ pub async fn record_return(
     let order = find_order(&mut tx, program.id, channel, &order_id)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
-    let member_id = members::member_of(&mut tx, order.membership_id).await?;
+    let member_id = ledger::member_of(&mut tx, order.membership_id).await?;
     ledger::lock(&mut tx, order.membership_id).await?;
     // Read again under the member's lock: a concurrent return of the same order may have
     // committed while we waited, and its figures decide what is left to take back.

@@ -2,7 +2,7 @@
 
 use crate::domain::forms;
 use crate::error::AppError;
-use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier, TierInput};
+use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier};
 use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, Db};
 
@@ -16,6 +16,15 @@ pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
             .fetch_all(&db.pool)
             .await?,
     )
+}
+
+/// The program, refusing unknown and inactive ones (`program_inactive`).
+pub async fn active(db: &Db, id: i64) -> Result<Program, AppError> {
+    let program = get(db, id).await?;
+    if !program.active {
+        return Err(AppError::ProgramInactive);
+    }
+    Ok(program)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
@@ -120,96 +129,4 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
     };
     tx.commit().await?;
     get(db, id).await
-}
-
-fn tier_conflict(e: sqlx::Error) -> AppError {
-    if is_unique_violation(&e, "tiers_program_name", "tiers.program_id, tiers.name") {
-        AppError::field("name", "This program already has a tier with this name.")
-    } else if is_unique_violation(
-        &e,
-        "tiers_program_threshold",
-        "tiers.program_id, tiers.threshold_points",
-    ) {
-        AppError::field(
-            "threshold_points",
-            "Another tier already starts at this threshold.",
-        )
-    } else {
-        e.into()
-    }
-}
-
-/// Creates or updates a tier of `input.program_id`.
-#[tracing::instrument(skip(db, input), fields(program_id = input.program_id, id = ?input.id), err(level = "debug"))]
-pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
-    let v = forms::tier(input)?;
-    get(db, input.program_id).await?;
-    let now = Timestamp::now();
-    let mut tx = db.begin_write().await?;
-    let id: i64 = match input.id {
-        None => sqlx::query_scalar(
-            "INSERT INTO tiers (program_id, name, threshold_points, multiplier_pct, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        )
-        .bind(input.program_id)
-        .bind(&v.name)
-        .bind(v.threshold_points)
-        .bind(v.multiplier_pct)
-        .bind(now.0)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(tier_conflict)?,
-        Some(id) => sqlx::query_scalar(
-            "UPDATE tiers SET name = $1, threshold_points = $2, multiplier_pct = $3, updated_at = $4 \
-             WHERE id = $5 AND program_id = $6 RETURNING id",
-        )
-        .bind(&v.name)
-        .bind(v.threshold_points)
-        .bind(v.multiplier_pct)
-        .bind(now.0)
-        .bind(id)
-        .bind(input.program_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(tier_conflict)?
-        .ok_or_else(|| AppError::not_found("Tier"))?,
-    };
-    tx.commit().await?;
-    reevaluate_after_edit(db, input.program_id).await?;
-    Ok(Tier {
-        id,
-        program_id: input.program_id,
-        name: v.name,
-        threshold_points: v.threshold_points,
-        multiplier_pct: v.multiplier_pct,
-    })
-}
-
-/// Removes a tier. Its members (left without a tier) are re-evaluated at once and go to the
-/// highest remaining tier they qualify for; others move down only as the program's review
-/// allows.
-#[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), AppError> {
-    let mut tx = db.begin_write().await?;
-    let deleted = sqlx::query("DELETE FROM tiers WHERE id = $1 AND program_id = $2")
-        .bind(tier_id)
-        .bind(program_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
-        return Err(AppError::not_found("Tier"));
-    }
-    tx.commit().await?;
-    reevaluate_after_edit(db, program_id).await
-}
-
-/// After its tiers changed, standings follow the new thresholds at once: up always, down as
-/// the program's review allows (a monthly review keeps members in their tier until the 1st;
-/// members of a deleted tier have none, so they go up to the tier they qualify for).
-async fn reevaluate_after_edit(db: &Db, program_id: i64) -> Result<(), AppError> {
-    let program = get(db, program_id).await?;
-    let down = program.tier_review == "continuous";
-    super::tiers::reevaluate_program(db, &program, Timestamp::now(), down).await?;
-    Ok(())
 }

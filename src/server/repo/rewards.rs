@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 
 use super::attempts;
 use super::ledger::{self, Account, Meta, Posting};
-use super::{orders, programs};
+use super::programs;
 
 /// How long a checkout may hold a reservation before it is released by itself.
 pub const RESERVATION_SECS: i64 = 15 * 60;
@@ -234,7 +234,7 @@ pub async fn redeem_with(
 ) -> Result<IssuedReward, AppError> {
     let now = Timestamp::now();
     let reward = get(&mut *db.pool.acquire().await?, reward_id).await?;
-    let program: Program = orders::active_program(db, reward.program_id).await?;
+    let program: Program = programs::active(db, reward.program_id).await?;
     let mut tx = db.begin_write().await?;
     let membership_id: i64 =
         sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")

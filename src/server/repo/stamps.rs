@@ -301,7 +301,7 @@ async fn add(
             at,
         )
         .await?;
-        let member_id = super::members::member_of(conn, membership_id).await?;
+        let member_id = super::ledger::member_of(conn, membership_id).await?;
         super::rewards::announce_issued(conn, member_id, program_id, &reward, &issued, at).await?;
         codes.push(issued.code);
     }
@@ -506,7 +506,7 @@ pub async fn add_paper(db: &Db, input: &PaperStampsInput, by: Option<i64>) -> Re
         ));
     }
     super::members::get(db, input.member_id).await?;
-    let program = super::orders::active_program(db, card.program_id).await?;
+    let program = super::programs::active(db, card.program_id).await?;
     let mut tx = db.begin_write().await?;
     let membership_id = super::members::join_in(&mut tx, input.member_id, program.id, now).await?;
     ledger::lock(&mut tx, membership_id).await?;

@@ -1,6 +1,6 @@
-//! Adjustments over a program's limit (`domain::adjustments::needs_approval`): filed for an
-//! admin, who approves them (the points move then, in the transaction that records the
-//! decision) or rejects them. Every adjustment by hand passes here.
+//! Balances adjusted by hand. Over a program's limit (`domain::adjustments::needs_approval`)
+//! an adjustment is filed for an admin, who approves it (the points move then, in the
+//! transaction that records the decision) or rejects it. Every adjustment passes here.
 
 use crate::domain::adjustments;
 use crate::error::AppError;
@@ -18,6 +18,51 @@ pub enum Requester<'a> {
     Staff { user_id: i64, admin: bool },
     /// A channel's API key: over the limit it is refused (no person to ask an admin).
     Key { channel: &'a str, name: &'a str },
+}
+
+/// Manual adjustment by staff or an admin: a reason is required and kept with the entry,
+/// with who made it. Credits open a lot; debits may not overdraw the wallet.
+#[tracing::instrument(skip(db, reason), err(level = "debug"))]
+pub async fn by_staff(
+    db: &Db,
+    recorded_by: Option<i64>,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+) -> Result<(i64, Standing), AppError> {
+    book(
+        db,
+        Adjuster::Staff(recorded_by),
+        membership_id,
+        points,
+        reason,
+        request_id,
+    )
+    .await
+}
+
+/// Books an adjustment by hand at once (no limit: the callers decided), saying who made it.
+pub async fn book(
+    db: &Db,
+    by: Adjuster<'_>,
+    membership_id: i64,
+    points: i64,
+    reason: &str,
+    request_id: &str,
+) -> Result<(i64, Standing), AppError> {
+    let reason = crate::domain::adjustments::validate(points, reason)?;
+    let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
+        .bind(membership_id)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(|| AppError::not_found("Membership"))?;
+    let program = programs::get(db, program_id).await?;
+    let mut tx = db.begin_write().await?;
+    let done = ledger::adjust_in(&mut tx, &program, by, membership_id, points, &reason, request_id).await?;
+    tx.commit().await?;
+    tracing::info!(membership_id, points, ?by, "balance adjusted");
+    Ok(done)
 }
 
 /// What became of an adjustment.
@@ -77,8 +122,7 @@ pub async fn adjust(
         Requester::Staff { user_id, .. } => Adjuster::Staff(Some(user_id)),
         Requester::Key { channel, name } => Adjuster::Key { channel, name },
     };
-    let (transaction_id, standing) =
-        ledger::adjust_by(db, adjuster, membership_id, points, &reason, request_id).await?;
+    let (transaction_id, standing) = book(db, adjuster, membership_id, points, &reason, request_id).await?;
     Ok(Adjusted::Booked {
         transaction_id,
         standing,

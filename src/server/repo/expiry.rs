@@ -1,0 +1,130 @@
+//! The jobs that move points with time: lots expiring, and pending points released into
+//! the wallet once their return window closed. Each membership is handled under its lock
+//! and re-checked there, so a run twice or on two servers at once books once.
+
+use crate::error::AppError;
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+
+use super::{ledger, programs};
+
+/// Expires every lot due at `now`, one transaction per membership. Safe to run twice or in
+/// parallel: each membership's due lots are re-read under its lock and zeroed in the same
+/// transaction as the expiry entry. Returns (memberships touched, points expired).
+pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
+    let due: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l JOIN memberships m ON m.id = l.membership_id \
+         WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1",
+    )
+    .bind(now.0)
+    .fetch_all(&db.pool)
+    .await?;
+    let (mut touched, mut expired) = (0, 0);
+    for (membership_id, program_id) in due {
+        let program = programs::get(db, program_id).await?;
+        let mut tx = db.begin_write().await?;
+        let (standing, merged) = ledger::lock_any(&mut tx, membership_id).await?;
+        if merged {
+            continue; // merged meanwhile: the merge moved its lots
+        }
+        let lots: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, remaining FROM point_lots WHERE membership_id = $1 AND remaining > 0 \
+             AND expires_at IS NOT NULL AND expires_at <= $2",
+        )
+        .bind(membership_id)
+        .bind(now.0)
+        .fetch_all(&mut *tx)
+        .await?;
+        let points: i64 = lots.iter().map(|(_, r)| r).sum();
+        // Lots never exceed a non-negative wallet; the min guards the invariant regardless.
+        let points = points.min(standing.balance.max(0));
+        if points > 0 {
+            for (id, _) in &lots {
+                sqlx::query("UPDATE point_lots SET remaining = 0 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let description = format!("{points} {} expired", program.currency_name);
+            let meta = ledger::Meta {
+                kind: "expire",
+                channel: "system",
+                description: &description,
+                ..ledger::Meta::default()
+            };
+            let postings = [
+                ledger::Posting::new(ledger::Account::Wallet, -points),
+                ledger::Posting::new(ledger::Account::Expiry, points),
+            ];
+            ledger::book(&mut tx, program.id, Some(membership_id), &meta, &postings, now).await?;
+            touched += 1;
+            expired += points;
+        }
+        tx.commit().await?;
+    }
+    Ok((touched, expired))
+}
+
+/// Releases pending points whose return window has closed into the wallet. Each hold is
+/// claimed with a conditional update, so a second run (or a concurrent one) skips it.
+/// Returns (holds released, points released).
+pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
+    let due: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT h.id, h.membership_id, m.program_id FROM pending_points h JOIN memberships m ON m.id = h.membership_id \
+         WHERE h.released_at IS NULL AND h.release_at <= $1 ORDER BY h.id",
+    )
+    .bind(now.0)
+    .fetch_all(&db.pool)
+    .await?;
+    let (mut released, mut total) = (0, 0);
+    for (hold_id, membership_id, program_id) in due {
+        let program = programs::get(db, program_id).await?;
+        let mut tx = db.begin_write().await?;
+        if ledger::lock_any(&mut tx, membership_id).await?.1 {
+            continue; // merged meanwhile: the merge moved its holds
+        }
+        // Only a hold still on the membership we locked (a merge may have moved it since).
+        let claimed: Option<i64> = sqlx::query_scalar(
+            "UPDATE pending_points SET released_at = $1 WHERE id = $2 AND membership_id = $3 \
+             AND released_at IS NULL RETURNING remaining",
+        )
+        .bind(now.0)
+        .bind(hold_id)
+        .bind(membership_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(points) = claimed.filter(|p| *p > 0) {
+            let description = format!(
+                "{points} {} released after the return window",
+                program.currency_name
+            );
+            let meta = ledger::Meta {
+                kind: "release",
+                channel: "system",
+                description: &description,
+                ..ledger::Meta::default()
+            };
+            let postings = [
+                ledger::Posting::new(ledger::Account::Pending, -points),
+                ledger::Posting::new(ledger::Account::Wallet, points),
+            ];
+            let (tx_id, standing) =
+                ledger::book_nonzero(&mut tx, program.id, membership_id, &meta, &postings, now, true).await?;
+            ledger::open_lot(
+                &mut tx,
+                &program,
+                membership_id,
+                tx_id,
+                points,
+                standing.balance,
+                now,
+            )
+            .await?;
+            ledger::move_deadlines(&mut tx, &program, membership_id, now).await?;
+            released += 1;
+            total += points;
+        }
+        tx.commit().await?;
+    }
+    Ok((released, total))
+}
