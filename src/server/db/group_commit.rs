@@ -56,8 +56,9 @@ struct Job {
 
 /// A job that can be booked together with the others of its kind in the group.
 struct Together {
-    /// Its kind: the address of the function that books them together.
-    kind: usize,
+    /// Its kind: the type of its items (`write_together` books items of one type with one
+    /// function; a function's address is not guaranteed unique, a type's id is).
+    kind: std::any::TypeId,
     item: Item,
     run: RunTogether,
 }
@@ -228,7 +229,7 @@ where
         })
     });
     let together = Together {
-        kind: together as usize,
+        kind: std::any::TypeId::of::<I>(),
         item,
         run,
     };
@@ -412,7 +413,7 @@ async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, O
 
 /// The jobs of each kind that books together, by position, where a kind has more than one.
 fn kinds(group: &[Job]) -> Vec<Vec<usize>> {
-    let mut kinds: Vec<(usize, Vec<usize>)> = Vec::new();
+    let mut kinds: Vec<(std::any::TypeId, Vec<usize>)> = Vec::new();
     for (i, job) in group.iter().enumerate() {
         let Some(t) = &job.together else { continue };
         match kinds.iter_mut().find(|k| k.0 == t.kind) {
