@@ -61,14 +61,13 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
 /// Revokes the session and clears the cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    use crate::model::time::Timestamp;
     use crate::server::auth::{guard, session};
     use crate::server::repo::sessions;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
     if let Some(token) = session::token_from(&parts) {
-        sessions::revoke(&state.db, &session::hash_token(&token), Timestamp::now()).await?;
+        sessions::revoke(&state.db, &session::hash_token(&token), state.db.now()).await?;
     }
     guard::append_header(
         http::header::SET_COOKIE,

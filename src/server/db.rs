@@ -27,11 +27,35 @@ pub struct Db {
     /// of in SQLite's busy handler, which sleeps in steps of up to 100 ms and turned a 2 ms
     /// wait into a 200 ms tail under load. (Other processes still meet the busy timeout.)
     writer: Arc<Mutex<()>>,
+    /// What time it is for this database's bookings and jobs: the system clock, moved by
+    /// tests (`Clock::advance`) instead of rewriting stored times.
+    clock: Arc<Clock>,
     /// Caches kept per database by the modules that read it (program setups as bookings
     /// read them, say), one of each type: `cached`. The database names none of them.
     caches: Arc<Caches>,
     /// The group commit's writer (`write`, `write_together`); None when it could not start.
     queue: Option<group_commit::Queue>,
+}
+
+/// The time bookings and jobs see: the system's, plus an offset that tests set to move a
+/// whole app into the future (a return window closing, points expiring) the way it would
+/// get there, instead of rewriting stored times.
+#[derive(Debug, Default)]
+pub struct Clock {
+    offset_secs: std::sync::atomic::AtomicI64,
+}
+
+impl Clock {
+    pub fn now(&self) -> crate::model::time::Timestamp {
+        let offset = self.offset_secs.load(std::sync::atomic::Ordering::Relaxed);
+        crate::model::time::Timestamp(crate::model::time::Timestamp::now().0 + offset)
+    }
+
+    /// Moves the clock forward (or back, with a negative number) by `secs`.
+    pub fn advance(&self, secs: i64) {
+        self.offset_secs
+            .fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// The caches of `Db::cached`, by type.
@@ -111,6 +135,7 @@ impl Db {
             backend,
             writer: Arc::new(Mutex::new(())),
             caches: Arc::default(),
+            clock: Arc::default(),
             queue: None,
         };
         db.migrate().await?;
@@ -138,6 +163,16 @@ impl Db {
             .run(&self.pool)
             .await
             .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
+    }
+
+    /// Now, as this database's clock tells it.
+    pub fn now(&self) -> crate::model::time::Timestamp {
+        self.clock.now()
+    }
+
+    /// The clock `now` reads, shared by every handle of the database.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// This database's cache of type `T`, made on first use and shared by every handle of

@@ -72,7 +72,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         .await?;
     }
     seed_catalogue(db, &program).await?;
-    let now = Timestamp::now();
+    let now = db.now();
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
         program: program.clone(),

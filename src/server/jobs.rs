@@ -112,7 +112,7 @@ pub fn spawn_ticker(db: Db, every: Duration, keep: Retention) {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            match run_all_keeping(&db, Timestamp::now(), keep).await {
+            match run_all_keeping(&db, db.now(), keep).await {
                 Ok(r) if r != JobReport::default() => tracing::info!(?r, "scheduled jobs ran"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "scheduled jobs failed"),

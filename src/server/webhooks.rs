@@ -151,7 +151,7 @@ pub async fn create(db: &Db, input: &WebhookInput, allow_private: bool) -> Resul
     .bind(input.description.trim())
     .bind(events.join(" "))
     .bind(&secret)
-    .bind(Timestamp::now().0)
+    .bind(db.now().0)
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -276,7 +276,7 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
         .fetch_one(&db.pool)
         .await?;
         let msg_id = format!("msg_{id}");
-        let ts = Timestamp::now().0;
+        let ts = db.now().0;
         let signature = sign(&secret, &msg_id, ts, &payload)?;
         if !destination::literal_allowed(&url, sender.allow_private) {
             record_attempt(
@@ -349,7 +349,7 @@ async fn record_attempt(
         )
         .bind(attempts)
         .bind(code)
-        .bind(Timestamp::now().0)
+        .bind(db.now().0)
         .bind(id)
         .execute(&db.pool)
         .await?;
@@ -380,7 +380,7 @@ pub fn spawn_worker(db: Db, every: Duration, allow_private: bool) {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            if let Err(e) = deliver_due(&db, &sender, Timestamp::now()).await {
+            if let Err(e) = deliver_due(&db, &sender, db.now()).await {
                 tracing::error!(error = %e, "webhook delivery pass failed");
             }
         }

@@ -212,7 +212,44 @@ async fn old_keys_and_deliveries_are_forgotten(db: Db) {
     assert_eq!(left, vec!["pending".to_string()], "an undelivered event is kept");
 }
 
+/// The database's clock moves the whole app: bookings are dated by it, jobs run by it,
+/// sessions expire by it (tests move time with it, not by rewriting stored times).
+async fn the_clock_moves_bookings_jobs_and_sessions(db: Db) {
+    use omniloyal::model::time::SECONDS_PER_DAY;
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |p| p.pending_days = "14".into()).await;
+    orders::record_order(&db, w.program.id, w.member_id, &order("o-1", 1000), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::engine::balance(&db, &w).await,
+        (0, 100),
+        "held for the return window"
+    );
+    let (_, member) = app.as_role(Role::Member).await;
+    db.clock().advance(15 * SECONDS_PER_DAY);
+    let report = omniloyal::server::jobs::run_all(&db, db.now()).await.unwrap();
+    assert_eq!(report.released_points, 100);
+    assert_eq!(crate::engine::balance(&db, &w).await, (100, 0));
+    let r = orders::record_order(&db, w.program.id, w.member_id, &order("o-2", 1000), None)
+        .await
+        .unwrap();
+    let booked_at: i64 = sqlx::query_scalar("SELECT created_at FROM ledger_transactions WHERE id = $1")
+        .bind(r.transaction_id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!((booked_at - db.now().0).abs() < 60, "dated by the clock");
+    // The member's session (twelve hours at most) is over two weeks later.
+    let (s, b) = app.call(&member, "my_portal", &[]).await;
+    assert_eq!(
+        (s, crate::support::code(&b)),
+        (StatusCode::UNAUTHORIZED, "unauthenticated")
+    );
+}
+
 on_both_backends!(
+    the_clock_moves_bookings_jobs_and_sessions,
     linking_an_identifier_takes_an_idempotency_key,
     old_keys_and_deliveries_are_forgotten,
     webhooks_go_only_to_public_https_addresses,

@@ -11,7 +11,6 @@ use leptos_axum::ResponseOptions;
 
 use crate::error::AppError;
 use crate::model::member::Member;
-use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser};
 use crate::server::db::Db;
 use crate::server::repo::{members, sessions};
@@ -40,7 +39,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     let Some(token) = session::token_from(&parts) else {
         return Ok(None);
     };
-    sessions::user_for_token(&state.db, &session::hash_token(&token), Timestamp::now()).await
+    sessions::user_for_token(&state.db, &session::hash_token(&token), state.db.now()).await
 }
 
 /// The caller if their role passes `allowed`; `unauthenticated` or `forbidden` otherwise.
@@ -122,7 +121,7 @@ pub async fn start_session(state: &AppState, parts: &Parts, user_id: i64) -> Res
         &state.db,
         user_id,
         &hash,
-        Timestamp::now(),
+        state.db.now(),
         state.config.session_ttl,
     )
     .await?;

@@ -424,7 +424,7 @@ pub async fn evaluate(
         ),
         None => None,
     };
-    let now = Timestamp::now();
+    let now = state.db.now();
     // The same checks a booking would make, so a dry run refuses what a booking would.
     orders::validate_order(
         &OrderInput {

@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::repo::api_keys::ApiKey;
 use crate::server::repo::idempotency::{Keyed, Slot};
@@ -219,7 +218,7 @@ where
         key_id: caller.id,
         key: key.clone(),
         fingerprint: print.clone(),
-        at: Timestamp::now().0,
+        at: db.now().0,
     };
     match work(Some(slot.clone())).await {
         Ok(Keyed::Done((status, value))) => return (status, axum::Json(value)).into_response(),
@@ -364,7 +363,7 @@ enum Claim {
 async fn claim(db: &Db, key_id: i64, key: &str, fingerprint: &str) -> Result<Claim, ApiError> {
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
-        let now = Timestamp::now();
+        let now = db.now();
         let mut tx = db.begin_write().await.map_err(crate::error::AppError::from)?;
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO idempotency_keys (api_key_id, key, fingerprint, created_at) VALUES ($1, $2, $3, $4) \

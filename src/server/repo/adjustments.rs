@@ -5,7 +5,6 @@
 use crate::domain::adjustments;
 use crate::error::AppError;
 use crate::model::member::AdjustmentRequest;
-use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
 use super::ledger::{self, Adjuster, Standing};
@@ -59,7 +58,17 @@ pub async fn book(
         .ok_or_else(|| AppError::not_found("Membership"))?;
     let program = programs::get(db, program_id).await?;
     let mut tx = db.begin_write().await?;
-    let done = ledger::adjust_in(&mut tx, &program, by, membership_id, points, &reason, request_id).await?;
+    let done = ledger::adjust_in(
+        &mut tx,
+        &program,
+        by,
+        membership_id,
+        points,
+        &reason,
+        request_id,
+        db.now(),
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(membership_id, points, ?by, "balance adjusted");
     Ok(done)
@@ -184,7 +193,7 @@ async fn file(
     .bind(reason)
     .bind(request_id)
     .bind(by)
-    .bind(Timestamp::now().0)
+    .bind(db.now().0)
     .fetch_optional(&mut *tx)
     .await?;
     let id = match filed {
@@ -244,7 +253,7 @@ pub async fn decide(
     admin_id: i64,
     admin_name: &str,
 ) -> Result<AdjustmentRequest, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     type Claimed = (i64, i64, i64, String, String, Option<i64>);
     let claimed: Option<Claimed> = sqlx::query_as(
@@ -277,7 +286,7 @@ pub async fn decide(
                 .fetch_one(&mut *tx)
                 .await?;
         let (tx_id, _) =
-            ledger::adjust_in(&mut tx, &program, by, now_at, points, &reason, &request_id).await?;
+            ledger::adjust_in(&mut tx, &program, by, now_at, points, &reason, &request_id, now).await?;
         sqlx::query("UPDATE adjustment_requests SET transaction_id = $1 WHERE id = $2")
             .bind(tx_id)
             .bind(id)

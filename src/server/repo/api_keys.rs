@@ -126,7 +126,7 @@ pub async fn create(db: &Db, created_by: i64, input: &ApiKeyInput) -> Result<Cre
     }
     let prefix = format!("olk_{}", random_hex(6));
     let secret = format!("{prefix}_{}", random_hex(24));
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO api_keys (name, channel, program_id, scopes, prefix, secret_hash, rate_per_sec, created_by, created_at) \
@@ -170,7 +170,7 @@ pub async fn list(db: &Db) -> Result<Vec<ApiKeyView>, AppError> {
 pub async fn revoke(db: &Db, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(Timestamp::now().0)
+        .bind(db.now().0)
         .bind(id)
         .execute(&mut *tx)
         .await?
@@ -217,7 +217,7 @@ pub async fn authenticate(db: &Db, presented: &str) -> Result<Option<(ApiKey, Ep
         return Ok(None);
     }
     // "Last used" is for admins spotting dead keys: minute precision, not a write per request.
-    let now = Timestamp::now();
+    let now = db.now();
     if row.last_used_at.is_none_or(|t| now.0 - t >= 60) {
         sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
             .bind(now.0)

@@ -26,7 +26,7 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
     if programs.is_empty() {
         return Ok(0);
     }
-    let real_now = Timestamp::now();
+    let real_now = db.now();
     let mut booked = 0;
     for day in birthdays::due_days(now.date()) {
         let year = day.format("%Y").to_string();

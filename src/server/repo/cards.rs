@@ -7,7 +7,6 @@ use rand::Rng;
 use crate::domain::card;
 use crate::error::AppError;
 use crate::model::card::{BatchInput, BatchPrint, CardBatch, PrintedCard};
-use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
 /// The largest batch made in one go (a print run).
@@ -49,7 +48,7 @@ pub async fn create_batch(db: &Db, input: &BatchInput, by: Option<i64>) -> Resul
     errors.finish()?;
     let size = size.unwrap_or(0);
     crate::server::repo::programs::get(db, input.program_id).await?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let batch_id: i64 = sqlx::query_scalar(
         "INSERT INTO card_batches (program_id, label, size, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -141,7 +140,7 @@ pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
     if member_id.is_some() {
         return Ok(member_id);
     }
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     // Lock the card row, then decide: a concurrent first use may have made the holder.
     let locked: Option<i64> =

@@ -11,7 +11,6 @@ use crate::error::AppError;
 use crate::model::card::LinkedCard;
 use crate::model::member::Member;
 use crate::model::rules::Channel;
-use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
 use super::members::{by_column, current, get, Row};
@@ -256,7 +255,7 @@ pub async fn link_identifier(
     .bind(member_id)
     .bind(&kind)
     .bind(&value)
-    .bind(Timestamp::now().0)
+    .bind(db.now().0)
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -372,7 +371,7 @@ pub async fn link_card_for(
 /// card, however many at once, are counted one by one (`attempts`): a few wrong ones lock
 /// the card for a while, for every caller.
 async fn check_security_code(db: &Db, number: &str, code: &str, given: &str) -> Result<(), AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let subject = format!("card:{number}");
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE cards SET member_id = member_id WHERE number = $1")
@@ -397,7 +396,7 @@ async fn check_security_code(db: &Db, number: &str, code: &str, given: &str) -> 
 async fn mark_linked(db: &Db, number: &str) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE cards SET linked_at = $1 WHERE number = $2 AND linked_at IS NULL")
-        .bind(Timestamp::now().0)
+        .bind(db.now().0)
         .bind(number)
         .execute(&mut *tx)
         .await?;

@@ -959,7 +959,8 @@ pub enum Adjuster<'a> {
 }
 
 /// Books a checked adjustment (`domain::adjustments::validate`) inside the caller's
-/// transaction, once per request id (a retry answers with the first booking).
+/// transaction at `now`, once per request id (a retry answers with the first booking).
+#[allow(clippy::too_many_arguments)]
 pub async fn adjust_in(
     tx: &mut AnyConnection,
     program: &Program,
@@ -968,8 +969,8 @@ pub async fn adjust_in(
     points: i64,
     reason: &str,
     request_id: &str,
+    now: Timestamp,
 ) -> Result<(i64, Standing), AppError> {
-    let now = Timestamp::now();
     lock(tx, membership_id).await?;
     if let Some(done) = replay(tx, membership_id, request_id).await? {
         return Ok(done);

@@ -80,7 +80,7 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
         None => None,
     };
     let hash = password::hash(v.password.clone()).await?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let user_id = users::insert(&mut tx, &v.email, &v.name, Role::Member, &hash, now).await?;
     let member_id = insert_profile(
@@ -219,7 +219,7 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
     .fetch_all(&db.pool)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    let now = Timestamp::now();
+    let now = db.now();
     for r in rows {
         let program = super::programs::get(db, r.program_id).await?;
         let program_tiers: Vec<Tier> = super::programs::tiers(db, r.program_id).await?;
@@ -448,7 +448,7 @@ pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppErr
         return Err(AppError::ProgramInactive);
     }
     let mut tx = db.begin_write().await?;
-    join_in(&mut tx, member_id, program_id, Timestamp::now()).await?;
+    join_in(&mut tx, member_id, program_id, db.now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -545,7 +545,7 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
 /// (`birthdays::celebrated`), so changing it cannot collect the award on demand.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn set_birth_date(db: &Db, member_id: i64, input: &str) -> Result<Option<String>, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let date = crate::domain::birthdays::parse_birth_date(input, now.date())
         .map_err(|m| AppError::field("birth_date", m))?;
     let mut tx = db.begin_write().await?;

@@ -236,7 +236,7 @@ pub async fn merge_for(
     if source_id == target_id {
         return Err(AppError::field("source", "That is the same member."));
     }
-    let now = Timestamp::now();
+    let now = db.now();
     let programs = programs_of(db, &[source_id, target_id]).await?;
     let mut tx = db.begin_write().await?;
     let (source, target) = member_pair(&mut tx, source_id, target_id).await?;
@@ -510,7 +510,7 @@ async fn move_lifetime(conn: &mut AnyConnection, from: i64, to: i64, points: i64
 /// target has since spent points that came with the merge, or was itself merged again.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMerge, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let (source_id, target_id): (i64, i64) =
         sqlx::query_as("SELECT source_member_id, target_member_id FROM member_merges WHERE id = $1")
             .bind(merge_id)

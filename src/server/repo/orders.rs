@@ -419,7 +419,7 @@ pub async fn record_order_keyed(
     slot: Option<&Slot>,
     seen: Option<Epoch>,
 ) -> Result<Keyed<EarnReceipt>, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let (order_id, at) = validate_order(input, now)?;
     let setup = super::setup::active(db, program_id, seen).await?;
     let booking = OrderBooking {
@@ -778,7 +778,7 @@ pub async fn record_return(
     }
     let program = programs::get(db, program_id).await?;
     let channel = input.channel.as_str();
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let order = find_order(&mut tx, program.id, channel, &order_id)
         .await?
@@ -986,7 +986,7 @@ pub async fn record_action(
     input: &ActionInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
@@ -1043,7 +1043,7 @@ pub async fn welcome(db: &Db, program_id: i64, member_id: i64) -> Result<Option<
         store: None,
         amount_minor: 0,
         lines: Vec::new(),
-        occurred_at: Timestamp::now(),
+        occurred_at: db.now(),
     };
     if dry_run(db, program_id, Some(member_id), &event).await?.total <= 0 {
         return Ok(None);

@@ -3,7 +3,6 @@
 use crate::domain::forms;
 use crate::error::AppError;
 use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier};
-use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, Db};
 
 const PROGRAM_COLUMNS: &str = "id, name, currency_name, currency_code, point_value_minor, points_per_unit, \
@@ -73,7 +72,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 #[tracing::instrument(skip(db, input), fields(id = ?input.id), err(level = "debug"))]
 pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
     let v = forms::program(input)?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let id: i64 = match input.id {
         None => sqlx::query_scalar(

@@ -127,7 +127,7 @@ pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Re
             .fetch_optional(&db.pool)
             .await?
             .ok_or_else(|| AppError::not_found("Membership"))?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut out = Vec::new();
     let catalogue = list(db, program_id).await?;
     // One connection for the per-reward checks, taken after the pool reads above: holding
@@ -232,7 +232,7 @@ pub async fn redeem_with(
     reserve: bool,
     recorded_by: Option<i64>,
 ) -> Result<IssuedReward, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let reward = get(&mut *db.pool.acquire().await?, reward_id).await?;
     let program: Program = programs::active(db, reward.program_id).await?;
     let mut tx = db.begin_write().await?;
@@ -490,7 +490,7 @@ pub async fn use_code_once(
     channel: Channel,
     request_id: Option<&str>,
 ) -> Result<IssuedReward, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let (issued, _, _) = lock_code(&mut tx, code).await?;
     let mut tx = check_pin(tx, &issued, pin, now).await?;
@@ -615,7 +615,7 @@ pub async fn release_checked(
     request_id: Option<&str>,
     recorded_by: Option<i64>,
 ) -> Result<IssuedReward, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
     let mut tx = check_pin(tx, &issued, pin, now).await?;
@@ -861,7 +861,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         v.add("pool_codes", "Codes are at most 64 characters.");
     }
     v.finish()?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let taken = |e: sqlx::Error| {
         if is_unique_violation(&e, "rewards_program_name", "rewards.program_id, rewards.name") {

@@ -208,7 +208,7 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
 #[tracing::instrument(skip(db, rule), fields(program_id = rule.program_id, id = rule.id), err(level = "debug"))]
 pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> {
     super::programs::get(db, rule.program_id).await?;
-    let now = Timestamp::now();
+    let now = db.now();
     let taken = |e: sqlx::Error| {
         if is_unique_violation(
             &e,

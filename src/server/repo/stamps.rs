@@ -95,7 +95,7 @@ pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError
     .bind(&sku)
     .bind(&category)
     .bind(min_amount.unwrap_or(0))
-    .bind(Timestamp::now().0)
+    .bind(db.now().0)
     .fetch_one(&mut *tx)
     .await;
     let id = match inserted {
@@ -473,7 +473,7 @@ pub async fn receipts_for_order(
 /// Stamps from a paper card, typed in at the desk. The paper card's serial counts once.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn add_paper(db: &Db, input: &PaperStampsInput, by: Option<i64>) -> Result<StampReceipt, AppError> {
-    let now = Timestamp::now();
+    let now = db.now();
     let card = card(&mut *db.pool.acquire().await?, input.stamp_card_id).await?;
     let mut v = Validator::new();
     let stamps = v.check(

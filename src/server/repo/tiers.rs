@@ -321,7 +321,7 @@ fn tier_conflict(e: sqlx::Error) -> AppError {
 pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
     let v = crate::domain::forms::tier(input)?;
     programs::get(db, input.program_id).await?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let id: i64 = match input.id {
         None => sqlx::query_scalar(
@@ -387,6 +387,6 @@ pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), A
 async fn reevaluate_after_edit(db: &Db, program_id: i64) -> Result<(), AppError> {
     let program = programs::get(db, program_id).await?;
     let down = program.tier_review == "continuous";
-    reevaluate_program(db, &program, Timestamp::now(), down).await?;
+    reevaluate_program(db, &program, db.now(), down).await?;
     Ok(())
 }

@@ -90,7 +90,7 @@ pub async fn insert(
 pub async fn create(db: &Db, input: &NewUserInput) -> Result<UserSummary, AppError> {
     let v = forms::new_user(input)?;
     let hash = password::hash(v.password.clone()).await?;
-    let now = Timestamp::now();
+    let now = db.now();
     let mut tx = db.begin_write().await?;
     let id = insert(&mut tx, &v.email, &v.display_name, v.role, &hash, now).await?;
     tx.commit().await?;
