@@ -22,5 +22,4 @@ pub async fn decide_adjustment(id: i64, approve: bool) -> Result<AdjustmentReque
     let admin = guard::require(Role::can_manage).await?;
     crate::server::repo::adjustments::decide(&guard::state()?.db, id, approve, admin.id, &admin.display_name)
         .await
-        .map_err(guard::reject)
 }

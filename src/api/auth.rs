@@ -26,13 +26,13 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
     let limits = ratelimit::sign_in(&email, &addr);
     if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
         tracing::warn!(%addr, "sign-in slowed down");
-        return Err(guard::reject(AppError::RateLimited {
+        return Err(AppError::RateLimited {
             retry_after_secs: secs,
-        }));
+        });
     }
     // One check per account at a time: a burst of parallel guesses waits its turn.
     let Some(_checking) = state.throttle.begin(&limits[1]) else {
-        return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
+        return Err(AppError::RateLimited { retry_after_secs: 1 });
     };
     let creds = if email.is_empty() {
         None
@@ -53,7 +53,7 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
         _ => {
             state.throttle.record_failure(&limits, Instant::now());
             tracing::info!(%addr, "failed sign-in");
-            Err(guard::reject(AppError::InvalidCredentials))
+            Err(AppError::InvalidCredentials)
         }
     }
 }
@@ -85,7 +85,7 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let user = members::signup(&state.db, &input).await.map_err(guard::reject)?;
+    let user = members::signup(&state.db, &input).await?;
     guard::start_session(&state, &parts, user.id).await?;
     leptos_axum::redirect("/portal");
     Ok(user)

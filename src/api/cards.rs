@@ -19,9 +19,7 @@ pub async fn create_card_batch(input: BatchInput) -> Result<CardBatch, AppError>
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
-    crate::server::repo::cards::create_batch(&guard::state()?.db, &input, Some(admin.id))
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::cards::create_batch(&guard::state()?.db, &input, Some(admin.id)).await
 }
 
 /// The batch's numbers and security codes, for the printer.
@@ -30,9 +28,7 @@ pub async fn card_batch_print(batch_id: i64) -> Result<BatchPrint, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::cards::print(&guard::state()?.db, batch_id)
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::cards::print(&guard::state()?.db, batch_id).await
 }
 
 #[server(endpoint = "list_stamp_cards")]
@@ -48,9 +44,7 @@ pub async fn save_stamp_card(input: StampCardInput) -> Result<StampCard, AppErro
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stamps::save(&guard::state()?.db, &input)
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::stamps::save(&guard::state()?.db, &input).await
 }
 
 /// Stops a stamp card collecting; stamps already collected stay visible.
@@ -59,7 +53,5 @@ pub async fn deactivate_stamp_card(program_id: i64, stamp_card_id: i64) -> Resul
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stamps::deactivate(&guard::state()?.db, program_id, stamp_card_id)
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::stamps::deactivate(&guard::state()?.db, program_id, stamp_card_id).await
 }

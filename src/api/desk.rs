@@ -23,7 +23,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     let found = if query.trim().is_empty() {
         Vec::new()
     } else {
-        identity::find(&db, &query).await.map_err(guard::reject)?
+        identity::find(&db, &query).await?
     };
     // A printed card nobody has used yet: a search does not open its account (reads do
     // not write); the desk offers to.
@@ -83,10 +83,10 @@ pub async fn start_card(card_number: String) -> Result<(), AppError> {
     guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let number = crate::domain::card::normalize(&card_number)
-        .ok_or_else(|| guard::reject(AppError::field("card_number", "That is not a valid card number.")))?;
+        .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;
     match cards::holder(&db, &number).await? {
         Some(_) => Ok(()),
-        None => Err(guard::reject(AppError::not_found("Printed card"))),
+        None => Err(AppError::not_found("Printed card")),
     }
 }
 
@@ -95,9 +95,7 @@ pub async fn record_purchase(input: PurchaseInput) -> Result<PurchaseReceipt, Ap
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::orders::record_purchase(&guard::state()?.db, staff.id, &input)
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::orders::record_purchase(&guard::state()?.db, staff.id, &input).await
 }
 
 /// Redeems a reward for the member at the counter: spends the points, hands out a code.
@@ -110,12 +108,12 @@ pub async fn redeem_reward(input: RedeemInput) -> Result<IssuedReward, AppError>
     use crate::server::repo::rewards;
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
-    let request_id = forms::request_id(&input.request_id).map_err(guard::reject)?;
+    let request_id = forms::request_id(&input.request_id)?;
     let points = match input.points.trim() {
         "" => None,
         typed => Some(
             crate::domain::validate::integer(typed, 1, 100_000_000)
-                .map_err(|m| guard::reject(AppError::field("points", m)))?,
+                .map_err(|m| AppError::field("points", m))?,
         ),
     };
     let issued = rewards::redeem_with(
@@ -128,13 +126,10 @@ pub async fn redeem_reward(input: RedeemInput) -> Result<IssuedReward, AppError>
         false,
         Some(staff.id),
     )
-    .await
-    .map_err(guard::reject)?;
+    .await?;
     if issued.kind == "points_payment" && issued.status == "issued" {
         // The desk is the till: a payment with points is taken off this purchase now.
-        return rewards::use_code(&db, &issued.code, Some(&issued.pin), Channel::Store)
-            .await
-            .map_err(guard::reject);
+        return rewards::use_code(&db, &issued.code, Some(&issued.pin), Channel::Store).await;
     }
     Ok(issued)
 }
@@ -149,21 +144,16 @@ pub async fn use_reward_code(input: UseCodeInput) -> Result<IssuedReward, AppErr
     guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     if input.code.trim().is_empty() {
-        return Err(guard::reject(AppError::field(
-            "code",
-            "Type or scan the reward code.",
-        )));
+        return Err(AppError::field("code", "Type or scan the reward code."));
     }
     let pin = input.pin.trim();
     if pin.is_empty() {
-        return Err(guard::reject(AppError::field(
+        return Err(AppError::field(
             "pin",
             "Ask the member for the PIN shown with the code.",
-        )));
+        ));
     }
-    rewards::use_code(&db, &input.code, Some(pin), Channel::Store)
-        .await
-        .map_err(guard::reject)
+    rewards::use_code(&db, &input.code, Some(pin), Channel::Store).await
 }
 
 /// Gives or takes points by hand, with a reason kept in the ledger. Over the program's
@@ -177,20 +167,15 @@ pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError
     use crate::server::repo::members;
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
-    let request_id = forms::request_id(&input.request_id).map_err(guard::reject)?;
+    let request_id = forms::request_id(&input.request_id)?;
     let max = crate::domain::adjustments::MAX_POINTS;
-    let points = validate::integer(&input.points, -max, max)
-        .map_err(|m| guard::reject(AppError::field("points", m)))?;
-    let membership_id = members::membership_id(&db, input.member_id, input.program_id)
-        .await
-        .map_err(guard::reject)?;
+    let points = validate::integer(&input.points, -max, max).map_err(|m| AppError::field("points", m))?;
+    let membership_id = members::membership_id(&db, input.member_id, input.program_id).await?;
     let by = Requester::Staff {
         user_id: staff.id,
         admin: staff.role == Role::Admin,
     };
-    let adjusted = adjustments::adjust(&db, by, membership_id, points, &input.reason, &request_id)
-        .await
-        .map_err(guard::reject)?;
+    let adjusted = adjustments::adjust(&db, by, membership_id, points, &input.reason, &request_id).await?;
     Ok(match adjusted {
         Adjusted::Booked { standing, .. } => AdjustReceipt {
             points,
@@ -226,7 +211,6 @@ pub async fn link_card(input: LinkCardInput) -> Result<LinkedCard, AppError> {
         Some(staff.id),
     )
     .await
-    .map_err(guard::reject)
 }
 
 /// Merges the member found by `source` (exact email, phone or card) into the member shown.
@@ -239,25 +223,23 @@ pub async fn merge_members(input: MergeInput) -> Result<MemberMerge, AppError> {
     let db = guard::state()?.db;
     let found = identity::find(&db, &input.source)
         .await
-        .map_err(|e| guard::reject(rename_field(e, "query", "source")))?;
+        .map_err(|e| rename_field(e, "query", "source"))?;
     let source = match found.as_slice() {
         [one] => one.id,
         [] => {
-            return Err(guard::reject(AppError::field(
+            return Err(AppError::field(
                 "source",
                 "No member matches this email, phone or card number.",
-            )))
+            ))
         }
         _ => {
-            return Err(guard::reject(AppError::field(
+            return Err(AppError::field(
                 "source",
                 "More than one member matches; use the card number.",
-            )))
+            ))
         }
     };
-    let merged = merges::merge(&db, source, input.target_member_id, &input.reason, Some(staff.id))
-        .await
-        .map_err(guard::reject)?;
+    let merged = merges::merge(&db, source, input.target_member_id, &input.reason, Some(staff.id)).await?;
     merges::get(&db, merged.id).await
 }
 
@@ -267,9 +249,7 @@ pub async fn reverse_merge(merge_id: i64) -> Result<MemberMerge, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::merges::reverse(&guard::state()?.db, merge_id, Some(staff.id))
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::merges::reverse(&guard::state()?.db, merge_id, Some(staff.id)).await
 }
 
 /// Stamps from a paper stamp card, counted once per paper card.
@@ -278,9 +258,7 @@ pub async fn add_paper_stamps(input: PaperStampsInput) -> Result<StampReceipt, A
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::stamps::add_paper(&guard::state()?.db, &input, Some(staff.id))
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::stamps::add_paper(&guard::state()?.db, &input, Some(staff.id)).await
 }
 
 /// A search-box error reported against another form's field.

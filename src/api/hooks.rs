@@ -27,9 +27,7 @@ pub async fn create_webhook(input: WebhookInput) -> Result<CreatedWebhook, AppEr
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
     let state = guard::state()?;
-    crate::server::webhooks::create(&state.db, &input, state.config.webhooks_allow_private)
-        .await
-        .map_err(guard::reject)
+    crate::server::webhooks::create(&state.db, &input, state.config.webhooks_allow_private).await
 }
 
 #[server(endpoint = "disable_webhook")]
@@ -37,7 +35,5 @@ pub async fn disable_webhook(id: i64) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::webhooks::disable(&guard::state()?.db, id)
-        .await
-        .map_err(guard::reject)
+    crate::server::webhooks::disable(&guard::state()?.db, id).await
 }

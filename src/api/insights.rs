@@ -17,7 +17,7 @@ pub async fn load_insights(from: String, to: String, program_id: i64) -> Result<
     guard::require(Role::can_see_insights).await?;
     let db = guard::state()?.db;
     let (from, to) = dates::parse_range(&from, &to, chrono::Utc::now().date_naive())
-        .map_err(|(field, message)| guard::reject(AppError::field(field, message)))?;
+        .map_err(|(field, message)| AppError::field(field, message))?;
     let enrollments = insights::enrollments(&db, from, to, program_id).await?;
     let points_issued = insights::points_issued(&db, from, to, program_id).await?;
     Ok(InsightsReport {

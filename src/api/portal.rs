@@ -53,9 +53,7 @@ pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     use crate::server::auth::guard;
     use crate::server::repo::members;
     let (db, member) = guard::require_member().await?;
-    members::join(&db, member.id, program_id)
-        .await
-        .map_err(guard::reject)?;
+    members::join(&db, member.id, program_id).await?;
     // Joining is signing up to the program: its sign-up rules reward it, once. The member
     // has joined whatever happens here; a failure is logged, not shown as a failed join.
     if let Err(e) = crate::server::repo::orders::welcome(&db, program_id, member.id).await {
@@ -75,10 +73,8 @@ pub async fn redeem_my_reward(
     use crate::server::auth::guard;
     use crate::server::repo::rewards;
     let (db, member) = guard::require_member().await?;
-    let request_id = forms::request_id(&request_id).map_err(guard::reject)?;
-    rewards::redeem(&db, member.id, reward_id, Channel::Web, &request_id, false, None)
-        .await
-        .map_err(guard::reject)
+    let request_id = forms::request_id(&request_id)?;
+    rewards::redeem(&db, member.id, reward_id, Channel::Web, &request_id, false, None).await
 }
 
 /// The member registers a printed card with its security code; what the card collected
@@ -91,10 +87,10 @@ pub async fn link_my_card(
     use crate::server::auth::ratelimit::Limit;
     let (db, member) = guard::require_member().await?;
     if input.security_code.trim().is_empty() {
-        return Err(guard::reject(AppError::field(
+        return Err(AppError::field(
             "security_code",
             "Enter the code under the card's scratch panel.",
-        )));
+        ));
     }
     // Wrong security codes are counted per card in the database (`cards::link`, which
     // locks the card after a few), and per member and per address here, so a member cannot
@@ -106,13 +102,13 @@ pub async fn link_my_card(
         Limit::new(format!("card-codes-address:{addr}"), 20),
     ];
     if let Err(secs) = state.throttle.check(&limits, std::time::Instant::now()) {
-        return Err(guard::reject(AppError::RateLimited {
+        return Err(AppError::RateLimited {
             retry_after_secs: secs,
-        }));
+        });
     }
     // One guess at a time per member: parallel guesses cannot all pass the check above.
     let Some(_checking) = state.throttle.begin(&limits[0]) else {
-        return Err(guard::reject(AppError::RateLimited { retry_after_secs: 1 }));
+        return Err(AppError::RateLimited { retry_after_secs: 1 });
     };
     let linked = crate::server::repo::identity::link_card(
         &db,
@@ -127,7 +123,7 @@ pub async fn link_my_card(
             state.throttle.record_failure(&limits, std::time::Instant::now());
         }
     }
-    linked.map_err(guard::reject)
+    linked
 }
 
 /// The member gives (or changes) their date of birth for the yearly birthday reward.
@@ -135,7 +131,5 @@ pub async fn link_my_card(
 pub async fn set_my_birth_date(birth_date: String) -> Result<Option<String>, AppError> {
     use crate::server::auth::guard;
     let (db, member) = guard::require_member().await?;
-    crate::server::repo::members::set_birth_date(&db, member.id, &birth_date)
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::members::set_birth_date(&db, member.id, &birth_date).await
 }

@@ -22,12 +22,10 @@ pub async fn save_rule(input: RuleForm) -> Result<EarningRule, AppError> {
     use crate::server::repo::{programs, rules};
     guard::require(Role::can_manage).await?;
     let db = guard::state()?.db;
-    let detail = programs::detail(&db, input.program_id)
-        .await
-        .map_err(guard::reject)?;
+    let detail = programs::detail(&db, input.program_id).await?;
     let tier_ids: Vec<i64> = detail.tiers.iter().map(|t| t.id).collect();
-    let rule = rule_form::parse(&input, &detail.program.currency_code, &tier_ids).map_err(guard::reject)?;
-    rules::save(&db, &rule).await.map_err(guard::reject)
+    let rule = rule_form::parse(&input, &detail.program.currency_code, &tier_ids)?;
+    rules::save(&db, &rule).await
 }
 
 /// Removes a rule that never awarded anything; one that did is switched off instead, so
@@ -37,9 +35,7 @@ pub async fn delete_rule(program_id: i64, rule_id: i64) -> Result<(), AppError> 
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::rules::delete(&guard::state()?.db, program_id, rule_id)
-        .await
-        .map_err(guard::reject)
+    crate::server::repo::rules::delete(&guard::state()?.db, program_id, rule_id).await
 }
 
 /// What an event would earn now for a member with no history and no tier: the rules'
@@ -54,21 +50,15 @@ pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
     use crate::server::repo::{orders, programs};
     guard::require(Role::can_manage).await?;
     let db = guard::state()?.db;
-    let program = programs::get(&db, input.program_id)
-        .await
-        .map_err(guard::reject)?;
-    let channel = Channel::parse(&input.channel)
-        .ok_or_else(|| guard::reject(AppError::field("channel", "Choose a channel.")))?;
+    let program = programs::get(&db, input.program_id).await?;
+    let channel =
+        Channel::parse(&input.channel).ok_or_else(|| AppError::field("channel", "Choose a channel."))?;
     let event_type = input.event_type.trim().to_string();
     if event_type.is_empty() {
-        return Err(guard::reject(AppError::field(
-            "event_type",
-            "Name the event, e.g. purchase.",
-        )));
+        return Err(AppError::field("event_type", "Name the event, e.g. purchase."));
     }
     let amount_minor = if event_type == "purchase" {
-        validate::amount(&input.amount, &program.currency_code)
-            .map_err(|m| guard::reject(AppError::field("amount", m)))?
+        validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?
     } else {
         0
     };
@@ -80,7 +70,5 @@ pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
         lines: Vec::new(),
         occurred_at: Timestamp::now(),
     };
-    orders::dry_run(&db, program.id, None, &event)
-        .await
-        .map_err(guard::reject)
+    orders::dry_run(&db, program.id, None, &event).await
 }

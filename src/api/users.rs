@@ -18,9 +18,7 @@ pub async fn create_user(input: NewUserInput) -> Result<UserSummary, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
-    let user = crate::server::repo::users::create(&guard::state()?.db, &input)
-        .await
-        .map_err(guard::reject)?;
+    let user = crate::server::repo::users::create(&guard::state()?.db, &input).await?;
     tracing::info!(by = admin.id, user_id = user.id, role = %user.role, "account created");
     Ok(user)
 }

@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router {
             trust,
             crate::server::auth::origin::require_same_origin,
         ))
+        .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn(crate::server::text_guard::guard))
         .layer(RequestBodyLimitLayer::new(max_body))
         // No request may hold a connection forever: a render or query that stalls answers 503.
@@ -112,6 +113,42 @@ async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>
     handle_server_fns_with_context(move || provide_context(state.clone()), request)
         .await
         .into_response()
+}
+
+/// Middleware for server functions (every path under `/api/` but the channel API's,
+/// however leptos_axum mounts them): `status_from_error`.
+async fn server_fn_status(request: Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with(crate::server::channel_api::PREFIX);
+    let response = next.run(request).await;
+    if server_fn {
+        status_from_error(response).await
+    } else {
+        response
+    }
+}
+
+/// A server function's error answer carries the status of its error (401, 403, 404, 400,
+/// 409, 429...) instead of the 500 the server-function layer gives every error. Plain form
+/// posts are answered with a redirect carrying the error, which stays as it is.
+async fn status_from_error(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 1 << 20).await else {
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            axum::Json(crate::error::AppError::Internal),
+        )
+            .into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<crate::error::AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(error.status_code()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, Body::from(bytes))
 }
 
 /// Liveness and database reachability, for load balancers and the test scripts.

@@ -1,6 +1,7 @@
 //! The first lines of every server function: find the state and the caller, check the role.
-//! Failures also set the HTTP status for API-style callers; plain form posts keep their
-//! redirect so the page can show the error without JavaScript.
+//! A failure's HTTP status is set from its error once, for every server function
+//! (`serve::server_fn_handler`); plain form posts keep their redirect so the page can show
+//! the error without JavaScript.
 
 use std::net::SocketAddr;
 
@@ -50,7 +51,7 @@ pub async fn require(allowed: fn(Role) -> bool) -> Result<SessionUser, AppError>
         Ok(None) => Err(AppError::Unauthenticated),
         Err(e) => Err(e),
     };
-    result.map_err(reject)
+    result
 }
 
 /// The signed-in member's own profile and the database: what every portal function works on.
@@ -58,28 +59,8 @@ pub async fn require(allowed: fn(Role) -> bool) -> Result<SessionUser, AppError>
 pub async fn require_member() -> Result<(Db, Member), AppError> {
     let user = require(Role::is_member).await?;
     let db = state()?.db;
-    let member = members::for_user(&db, user.id).await.map_err(reject)?;
+    let member = members::for_user(&db, user.id).await?;
     Ok((db, member))
-}
-
-/// Sets the response status for `err` (unless this is a no-JavaScript form post, which the
-/// server-function layer answers with a redirect carrying the error) and passes it on.
-pub fn reject(err: AppError) -> AppError {
-    let form_post = use_context::<Parts>().is_some_and(|p| {
-        p.headers
-            .get(http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("text/html"))
-    });
-    if !form_post {
-        if let (Some(res), Ok(status)) = (
-            use_context::<ResponseOptions>(),
-            http::StatusCode::from_u16(err.status_code()),
-        ) {
-            res.set_status(status);
-        }
-    }
-    err
 }
 
 /// The client's address for rate limiting: the socket peer, or, when the operator says a
