@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::nav::{AuthContext, Header};
@@ -56,15 +56,17 @@ fn Layout() -> impl IntoView {
                     <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async />
                     <Route path=path!("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("signup") view=pages::signup::SignupPage ssr=SsrMode::Async />
-                    <Route path=path!("manage") view=pages::manage::programs::ProgramsPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/programs/:id") view=pages::manage::program_edit::ProgramEditPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/programs/:id/rewards") view=pages::manage::rewards::RewardsPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/programs/:id/rules") view=pages::manage::rules::RulesPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/cards") view=pages::manage::cards::CardsPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/approvals") view=pages::manage::approvals::ApprovalsPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/keys") view=pages::manage::keys::KeysPage ssr=SsrMode::Async />
-                    <Route path=path!("manage/webhooks") view=pages::manage::hooks::HooksPage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("manage") view=pages::manage::ManageLayout ssr=SsrMode::Async>
+                        <Route path=path!("") view=pages::manage::programs::ProgramsPage ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id") view=pages::manage::program_edit::ProgramEditPage ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/rewards") view=pages::manage::rewards::RewardsPage ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/rules") view=pages::manage::rules::RulesPage ssr=SsrMode::Async />
+                        <Route path=path!("cards") view=pages::manage::cards::CardsPage ssr=SsrMode::Async />
+                        <Route path=path!("approvals") view=pages::manage::approvals::ApprovalsPage ssr=SsrMode::Async />
+                        <Route path=path!("users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />
+                        <Route path=path!("keys") view=pages::manage::keys::KeysPage ssr=SsrMode::Async />
+                        <Route path=path!("webhooks") view=pages::manage::hooks::HooksPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=path!("desk") view=pages::desk::DeskPage ssr=SsrMode::Async />
                     <Route path=path!("portal") view=pages::portal::PortalPage ssr=SsrMode::Async />
                     <Route path=path!("insights") view=pages::insights::InsightsPage ssr=SsrMode::Async />

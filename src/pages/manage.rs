@@ -26,6 +26,17 @@ pub fn program_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
     }
 }
 
+/// The Manage surface's frame: its heading and sub-navigation around the page chosen
+/// (the child route, drawn in the outlet).
+#[component]
+pub fn ManageLayout() -> impl IntoView {
+    view! {
+        <h1>"Manage"</h1>
+        <ManageTabs />
+        <leptos_router::components::Outlet />
+    }
+}
+
 /// The sub-navigation shared by the Manage pages.
 #[component]
 pub fn ManageTabs() -> impl IntoView {

@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ManageTabs;
 use crate::api::approvals::{list_adjustment_requests, DecideAdjustment};
 use crate::components::field::{successes, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
@@ -17,8 +16,6 @@ pub fn ApprovalsPage() -> impl IntoView {
     let requests = Resource::new(move || decided.get(), |_| list_adjustment_requests());
     view! {
         <Title text="Approvals" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <section class="card">
             <h2>"Adjustments waiting for approval"</h2>
             <p class="muted">

@@ -6,7 +6,6 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
-use super::ManageTabs;
 use crate::api::cards::{
     card_batch_print, list_card_batches, list_stamp_cards, CreateCardBatch, DeactivateStampCard,
     SaveStampCard,
@@ -113,8 +112,6 @@ pub fn CardsPage() -> impl IntoView {
 
     view! {
         <Title text="Cards" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <Transition fallback=|| view! { <Loading what="printer file" /> }>
             {move || print.get().map(|r| or_error(r, |p: Option<BatchPrint>| p.map(print_section)))}
         </Transition>

@@ -4,7 +4,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ManageTabs;
 use crate::api::hooks::{list_webhooks, CreateWebhook, DisableWebhook};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
@@ -20,8 +19,6 @@ pub fn HooksPage() -> impl IntoView {
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <Title text="Webhooks" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <div class="columns">
             <section class="card">
                 <h2>"Webhook endpoints"</h2>

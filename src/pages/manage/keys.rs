@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ManageTabs;
 use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::api::programs::list_programs;
 use crate::components::field::{field_error, successes, Field, FormNotice};
@@ -23,8 +22,6 @@ pub fn KeysPage() -> impl IntoView {
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <Title text="API keys" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <div class="columns">
             <section class="card">
                 <h2>"Channel API keys"</h2>

@@ -5,7 +5,6 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::programs::ProgramForm;
-use super::ManageTabs;
 use crate::api::programs::{get_program, DeleteTier, SaveProgram, SaveTier};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
@@ -25,8 +24,6 @@ pub fn ProgramEditPage() -> impl IntoView {
     );
     view! {
         <Title text="Program" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <p>
             <A href="/manage">"← All programs"</A>
             " · "

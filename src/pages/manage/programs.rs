@@ -7,7 +7,6 @@ use crate::model::program::EXPIRY_MODES;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::ManageTabs;
 use crate::api::programs::{list_programs, SaveProgram};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
@@ -20,8 +19,6 @@ pub fn ProgramsPage() -> impl IntoView {
     let programs = Resource::new(move || successes_save.get(), |_| list_programs());
     view! {
         <Title text="Programs" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <div class="columns">
             <section class="card">
                 <h2>"Programs"</h2>

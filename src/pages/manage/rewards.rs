@@ -4,7 +4,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::ManageTabs;
 use crate::api::catalog::{list_rewards, DeactivateReward, SaveReward};
 use crate::api::programs::get_program;
 use crate::components::field::{field_error, successes, Field, FormNotice};
@@ -26,8 +25,6 @@ pub fn RewardsPage() -> impl IntoView {
     );
     view! {
         <Title text="Rewards" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <p><A href=move || format!("/manage/programs/{}", id())>"← Program"</A></p>
         <Transition fallback=|| view! { <Loading what="rewards" /> }>
             {move || {

@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::ManageTabs;
 use crate::api::programs::get_program;
 use crate::api::rules::{list_rules, DeleteRule, PreviewAward, SaveRule};
 use crate::components::field::{field_error, successes, Field, FormNotice};
@@ -29,8 +28,6 @@ pub fn RulesPage() -> impl IntoView {
     );
     view! {
         <Title text="Earning rules" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <p><A href=move || format!("/manage/programs/{}", id())>"← Program"</A></p>
         <Transition fallback=|| view! { <Loading what="rules" /> }>
             {move || {

@@ -3,7 +3,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use super::ManageTabs;
 use crate::api::users::{list_staff_users, CreateUser};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
@@ -19,8 +18,6 @@ pub fn UsersPage() -> impl IntoView {
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <Title text="Accounts" />
-        <h1>"Manage"</h1>
-        <ManageTabs />
         <div class="columns">
             <section class="card">
                 <h2>"Accounts"</h2>
