@@ -10,7 +10,7 @@ use omniloyal::server::repo::{members, programs, tiers};
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
-use crate::repo_programs::{program_input, tier_input};
+use crate::support::fixtures::{program_input, tier_input};
 use crate::support::{client, code};
 
 /// Who may call a function. `Open` functions answer everyone (sign-in, sign-up, who-am-I).

@@ -1,7 +1,6 @@
 //! The channel API over HTTP: keys, scopes, idempotency, JSON errors for bad input, rate
 //! limits, and an OpenAPI document that lists exactly what is mounted.
 
-use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::card::BatchInput;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::Role;
@@ -10,72 +9,11 @@ use omniloyal::server::repo::{adjustments, api_keys, cards, members, rewards, ti
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::engine::{assert_reconciles, balance, membership, reward_input, world, World};
 use crate::on_both_backends;
-use crate::support::{code, make_user, spawn_app, TestApp};
-
-async fn key(db: &Db, scopes: &[&str], rate: &str) -> String {
-    key_for(db, "store", scopes, rate).await
-}
-
-pub async fn key_for(db: &Db, channel: &str, scopes: &[&str], rate: &str) -> String {
-    let admin = make_user(db, Role::Admin, &format!("a{}@x.io", rand::random::<u32>())).await;
-    api_keys::create(
-        db,
-        admin.id,
-        &ApiKeyInput {
-            name: "Till 1".into(),
-            channel: channel.into(),
-            program_id: String::new(),
-            scopes: scopes.iter().map(|s| s.to_string()).collect(),
-            rate_per_sec: rate.into(),
-        },
-    )
-    .await
-    .unwrap()
-    .secret
-}
-
-pub const ALL: &[&str] = &[
-    "members:read",
-    "members:write",
-    "orders:write",
-    "events:write",
-    "rewards:write",
-    "points:adjust",
-];
-
-pub async fn send(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    key: Option<&str>,
-    idem: Option<&str>,
-    body: Option<Value>,
-) -> (StatusCode, Value, reqwest::header::HeaderMap) {
-    let mut req = reqwest::Client::new().request(method, format!("{}/api/v1{path}", app.base));
-    if let Some(k) = key {
-        req = req.bearer_auth(k);
-    }
-    if let Some(i) = idem {
-        req = req.header("Idempotency-Key", i);
-    }
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.unwrap();
-    let (status, headers) = (res.status(), res.headers().clone());
-    let text = res.text().await.unwrap();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        headers,
-    )
-}
-
-pub async fn email(db: &Db, w: &World) -> String {
-    members::get(db, w.member_id).await.unwrap().email.unwrap()
-}
+use crate::support::fixtures::{
+    assert_reconciles, balance, email, key, key_for, membership, reward_input, send, world, ALL,
+};
+use crate::support::{code, spawn_app};
 
 async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     let app = spawn_app(db.clone()).await;
@@ -472,7 +410,7 @@ async fn balances_show_tier_progress_in_the_tiers_unit(db: Db) {
     for (name, threshold) in [("Green", "0"), ("Gold", "1000")] {
         tiers::save_tier(
             &db,
-            &crate::repo_programs::tier_input(w.program.id, name, threshold, "1"),
+            &crate::support::fixtures::tier_input(w.program.id, name, threshold, "1"),
         )
         .await
         .unwrap();
@@ -573,7 +511,8 @@ async fn adjustments_over_the_api_are_audited(db: Db) {
 async fn events_over_the_api_book_once(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
-    let mut review = crate::engine::rule(w.program.id, "Reviews", 1, RuleEffect::FixedPoints { points: 25 });
+    let mut review =
+        crate::support::fixtures::rule(w.program.id, "Reviews", 1, RuleEffect::FixedPoints { points: 25 });
     review.conditions.event_types = vec!["review".into()];
     omniloyal::server::repo::rules::save(&db, &review).await.unwrap();
     let who = email(&db, &w).await;
@@ -1054,7 +993,7 @@ async fn dry_runs_answer_what_a_booking_earns(db: Db) {
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
     let who = email(&db, &w).await;
-    let mut bonus = crate::engine::rule(
+    let mut bonus = crate::support::fixtures::rule(
         w.program.id,
         "Welcome back",
         10,

@@ -7,8 +7,8 @@ use omniloyal::model::rules::Channel;
 use omniloyal::server::db::Db;
 use omniloyal::server::repo::{adjustments, rewards};
 
-use crate::engine::{assert_reconciles, balance, membership, world};
 use crate::on_both_backends;
+use crate::support::fixtures::{assert_reconciles, balance, membership, world};
 
 async fn points_pay_part_of_an_order_at_the_point_value(db: Db) {
     let w = world(&db, |p| p.point_value_minor = "2".into()).await; // 1 point = 0.02 EUR

@@ -4,9 +4,8 @@
 
 use omniloyal::error::AppError;
 use omniloyal::model::order::{ActionInput, OrderInput, ReturnInput};
-use omniloyal::model::program::{Program, ProgramInput};
 use omniloyal::model::reward::RewardInput;
-use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+use omniloyal::model::rules::{Channel, EarningRule, RuleEffect};
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
@@ -14,83 +13,10 @@ use omniloyal::server::jobs;
 use omniloyal::server::repo::{adjustments, ledger, members, orders, programs, rewards, rules, tiers};
 
 use crate::on_both_backends;
+use crate::support::fixtures::{
+    assert_reconciles, balance, membership, order, reward_input, rule, world, World,
+};
 use crate::support::make_user;
-
-pub struct World {
-    pub program: Program,
-    pub member_id: i64,
-    pub staff_id: i64,
-}
-
-pub async fn world(db: &Db, tweak: impl FnOnce(&mut ProgramInput)) -> World {
-    let mut input = crate::repo_programs::program_input(&format!("P{}", rand::random::<u32>()));
-    tweak(&mut input);
-    let program = programs::save(db, &input).await.expect("program");
-    let staff = make_user(db, Role::Staff, &format!("s{}@x.io", rand::random::<u32>())).await;
-    let user = make_user(db, Role::Member, &format!("m{}@x.io", rand::random::<u32>())).await;
-    let member = members::for_user(db, user.id).await.unwrap();
-    members::join(db, member.id, program.id).await.unwrap();
-    World {
-        program,
-        member_id: member.id,
-        staff_id: staff.id,
-    }
-}
-
-pub fn order(id: &str, amount_minor: i64) -> OrderInput {
-    OrderInput {
-        channel: Channel::Web,
-        channel_order_id: id.into(),
-        amount_minor,
-        lines: Vec::new(),
-        store: None,
-        receipt: None,
-        occurred_at: None,
-    }
-}
-
-pub async fn membership(db: &Db, w: &World) -> i64 {
-    members::membership_id(db, w.member_id, w.program.id)
-        .await
-        .unwrap()
-}
-
-pub async fn balance(db: &Db, w: &World) -> (i64, i64) {
-    let m = members::memberships(db, w.member_id).await.unwrap();
-    let m = m.iter().find(|m| m.program_id == w.program.id).unwrap();
-    (m.balance, m.pending)
-}
-
-/// The double-entry books balance and the lots match the wallets.
-pub async fn assert_reconciles(db: &Db, program_id: i64) {
-    let r = ledger::reconcile(db, program_id).await.unwrap();
-    assert_eq!(r.postings_sum, 0, "every transaction balances: {r:?}");
-    assert_eq!(
-        r.wallets + r.pending + r.program_side,
-        0,
-        "member balances = -program accounts: {r:?}"
-    );
-    assert_eq!(
-        r.open_lots, r.positive_wallets,
-        "open lots = positive wallets: {r:?}"
-    );
-}
-
-pub fn rule(program_id: i64, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
-    EarningRule {
-        id: 0,
-        program_id,
-        name: name.into(),
-        priority,
-        stacking: Stacking::Stack,
-        active: true,
-        conditions: RuleConditions::default(),
-        effect,
-        caps: RuleCaps::default(),
-        budget_points: None,
-        budget_used: 0,
-    }
-}
 
 async fn spending_takes_earliest_expiring_lots_and_expiry_runs_once(db: Db) {
     let w = world(&db, |p| {
@@ -357,7 +283,7 @@ async fn bad_orders_are_refused_and_change_nothing(db: Db) {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "not_found");
-    let mut off = crate::repo_programs::program_input(&w.program.name);
+    let mut off = crate::support::fixtures::program_input(&w.program.name);
     off.id = Some(w.program.id);
     off.active = Some("no".into());
     programs::save(&db, &off).await.unwrap();
@@ -547,7 +473,7 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
 /// points, caps, tier upgrades (and the orders after them earning at the new tier), lots
 /// and budget use. One program gets the orders all at once, a twin program one by one.
 async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
-    use crate::repo_programs::tier_input;
+    use crate::support::fixtures::tier_input;
     use omniloyal::model::rules::OrderLine;
     let worlds = [
         world(&db, |_| ()).await,
@@ -804,17 +730,6 @@ async fn actions_earn_once_where_they_should(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
-pub fn reward_input(program_id: i64, name: &str, cost: &str) -> RewardInput {
-    RewardInput {
-        program_id,
-        name: name.into(),
-        kind: "free_product".into(),
-        sku: "COFFEE".into(),
-        cost_points: cost.into(),
-        ..RewardInput::default()
-    }
-}
-
 async fn concurrent_redemptions_never_overdraw(db: Db) {
     let w = world(&db, |_| ()).await;
     let ms = membership(&db, &w).await;
@@ -1067,7 +982,7 @@ async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
     for (name, threshold) in [("Green", "0"), ("Gold", "500")] {
         tiers::save_tier(
             &db,
-            &crate::repo_programs::tier_input(w.program.id, name, threshold, "1"),
+            &crate::support::fixtures::tier_input(w.program.id, name, threshold, "1"),
         )
         .await
         .unwrap();
@@ -1268,7 +1183,7 @@ async fn adjustments_need_a_reason_and_are_audited(db: Db) {
 }
 
 async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
-    use crate::repo_programs::tier_input;
+    use crate::support::fixtures::tier_input;
     let w = world(&db, |p| p.tier_window = "rolling_12m".into()).await;
     tiers::save_tier(&db, &tier_input(w.program.id, "Green", "0", "1"))
         .await
@@ -1342,7 +1257,7 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
 /// A program that reviews tiers monthly moves members down at the review on the 1st, not
 /// when their standing falls; upgrades still happen at once.
 async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
-    use crate::repo_programs::tier_input;
+    use crate::support::fixtures::tier_input;
     use chrono::{Datelike, TimeZone, Utc};
     let w = world(&db, |p| {
         p.tier_window = "rolling_12m".into();

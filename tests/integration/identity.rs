@@ -3,58 +3,18 @@
 //! their reversal, paper stamp cards, and the books reconciling after each story.
 
 use omniloyal::error::AppError;
-use omniloyal::model::card::{BatchInput, PaperStampsInput, StampCardInput};
+use omniloyal::model::card::PaperStampsInput;
 use omniloyal::model::rules::Channel;
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{adjustments, cards, identity, members, merges, orders, rewards, stamps};
+use omniloyal::server::repo::{adjustments, identity, members, merges, orders, rewards, stamps};
 use omniloyal::server::{jobs, webhooks};
 
-use crate::engine::{assert_reconciles, balance, order, reward_input, world, World};
 use crate::on_both_backends;
+use crate::support::fixtures::{assert_reconciles, balance, batch, coffee_card, order, wallet, world};
 use crate::support::make_user;
-
-pub async fn batch(db: &Db, w: &World, size: &str) -> Vec<(String, String)> {
-    let b = cards::create_batch(
-        db,
-        &BatchInput {
-            program_id: w.program.id,
-            label: "Spring print run".into(),
-            size: size.into(),
-        },
-        Some(w.staff_id),
-    )
-    .await
-    .expect("batch");
-    cards::print(db, b.id)
-        .await
-        .unwrap()
-        .cards
-        .into_iter()
-        .map(|c| (c.number, c.security_code))
-        .collect()
-}
-
-pub async fn coffee_card(db: &Db, w: &World, required: &str) -> i64 {
-    let reward = rewards::save(db, &reward_input(w.program.id, "Stamp coffee", "1000"))
-        .await
-        .unwrap();
-    stamps::save(
-        db,
-        &StampCardInput {
-            program_id: w.program.id,
-            name: "Coffee card".into(),
-            stamps_required: required.into(),
-            reward_id: reward.id.to_string(),
-            ..Default::default()
-        },
-    )
-    .await
-    .expect("stamp card")
-    .id
-}
 
 /// The member an identifier names for a till of its card's program (a printed card's first
 /// use makes its holder).
@@ -66,16 +26,6 @@ async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
     identity::resolve(db, identifier, Channel::Store, program_id)
         .await
         .unwrap_or_else(|e| panic!("{identifier} names a member: {e:?}"))
-}
-
-pub async fn wallet(db: &Db, member_id: i64, program_id: i64) -> (i64, i64) {
-    members::memberships(db, member_id)
-        .await
-        .unwrap()
-        .iter()
-        .find(|m| m.program_id == program_id)
-        .map(|m| (m.balance, m.pending))
-        .unwrap_or((0, 0))
 }
 
 async fn disabled_at(db: &Db, user_id: i64) -> Option<i64> {
@@ -405,7 +355,7 @@ async fn paper_stamp_cards_count_once(db: Db) {
 async fn birthdays_are_awarded_once_a_year_and_caught_up(db: Db) {
     use chrono::Datelike;
     let w = world(&db, |_| ()).await;
-    let mut gift = crate::engine::rule(
+    let mut gift = crate::support::fixtures::rule(
         w.program.id,
         "Birthday gift",
         10,
@@ -528,7 +478,7 @@ async fn merges_survive_returns_jobs_and_double_clicks(db: Db) {
     // A merged member cannot get a membership of its own in another program.
     let other = omniloyal::server::repo::programs::save(
         &db,
-        &crate::repo_programs::program_input(&format!("Q{}", rand::random::<u32>())),
+        &crate::support::fixtures::program_input(&format!("Q{}", rand::random::<u32>())),
     )
     .await
     .unwrap();

@@ -14,7 +14,7 @@ use omniloyal::server::repo::{adjustments, ledger, orders, rewards, rules};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-use crate::engine::{assert_reconciles, balance, membership, order, reward_input, rule, world};
+use crate::support::fixtures::{assert_reconciles, balance, membership, order, reward_input, rule, world};
 
 #[derive(Debug, Clone)]
 enum Op {

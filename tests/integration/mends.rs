@@ -6,8 +6,8 @@ use omniloyal::server::db::Db;
 use omniloyal::server::repo::{orders, rewards};
 use reqwest::StatusCode;
 
-use crate::engine::{membership, order, reward_input, world};
 use crate::on_both_backends;
+use crate::support::fixtures::{membership, order, reward_input, world};
 use crate::support::spawn_app;
 
 /// A reward handed out from a partner's codes is out once its codes are: not offered as
@@ -122,13 +122,15 @@ async fn linking_an_identifier_takes_an_idempotency_key(db: Db) {
     use serde_json::json;
     let app = spawn_app(db.clone()).await;
     let w = world(&db, |_| ()).await;
-    let who = crate::channel_api::email(&db, &w).await;
-    let shop = crate::channel_api::key_for(&db, "web", crate::channel_api::ALL, "1000").await;
+    let who = crate::support::fixtures::email(&db, &w).await;
+    let shop = crate::support::fixtures::key_for(&db, "web", crate::support::fixtures::ALL, "1000").await;
     let path = format!("/members/{who}/identifiers");
     let body = json!({"kind": "external", "value": "C-77"});
     let send = |key: &'static str, body: serde_json::Value| {
         let (app, shop, path) = (&app, shop.clone(), path.clone());
-        async move { crate::channel_api::send(app, Method::POST, &path, Some(&shop), Some(key), Some(body)).await }
+        async move {
+            crate::support::fixtures::send(app, Method::POST, &path, Some(&shop), Some(key), Some(body)).await
+        }
     };
     let (s, first, h) = send("link-1", body.clone()).await;
     assert_eq!(s, StatusCode::OK, "{first}");
@@ -148,7 +150,7 @@ async fn linking_an_identifier_takes_an_idempotency_key(db: Db) {
 async fn old_keys_and_deliveries_are_forgotten(db: Db) {
     use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
     let w = world(&db, |_| ()).await;
-    crate::channel_api::key_for(&db, "store", crate::channel_api::ALL, "1000").await;
+    crate::support::fixtures::key_for(&db, "store", crate::support::fixtures::ALL, "1000").await;
     let key_id: i64 = sqlx::query_scalar("SELECT MAX(id) FROM api_keys")
         .fetch_one(&db.pool)
         .await
@@ -222,7 +224,7 @@ async fn the_clock_moves_bookings_jobs_and_sessions(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        crate::engine::balance(&db, &w).await,
+        crate::support::fixtures::balance(&db, &w).await,
         (0, 100),
         "held for the return window"
     );
@@ -230,7 +232,7 @@ async fn the_clock_moves_bookings_jobs_and_sessions(db: Db) {
     db.clock().advance(15 * SECONDS_PER_DAY);
     let report = omniloyal::server::jobs::run_all(&db, db.now()).await.unwrap();
     assert_eq!(report.released_points, 100);
-    assert_eq!(crate::engine::balance(&db, &w).await, (100, 0));
+    assert_eq!(crate::support::fixtures::balance(&db, &w).await, (100, 0));
     let r = orders::record_order(&db, w.program.id, w.member_id, &order("o-2", 1000), None)
         .await
         .unwrap();

@@ -8,7 +8,7 @@ use omniloyal::server::db::Db;
 use omniloyal::server::repo::{insights, members, orders, programs, tiers};
 
 use crate::on_both_backends;
-use crate::repo_programs::{program_input, tier_input};
+use crate::support::fixtures::{program_input, tier_input};
 use crate::support::make_user;
 
 struct Setup {

@@ -1,33 +1,11 @@
 //! Programs and tiers in storage: validation, uniqueness, updates.
 
 use omniloyal::error::AppError;
-use omniloyal::model::program::{ProgramInput, TierInput};
 use omniloyal::server::db::Db;
 use omniloyal::server::repo::{programs, tiers};
 
 use crate::on_both_backends;
-
-pub fn program_input(name: &str) -> ProgramInput {
-    ProgramInput {
-        id: None,
-        name: name.into(),
-        currency_name: "Stars".into(),
-        currency_code: "EUR".into(),
-        point_value_minor: "1".into(),
-        points_per_unit: "10".into(),
-        ..ProgramInput::default()
-    }
-}
-
-pub fn tier_input(program_id: i64, name: &str, threshold: &str, multiplier: &str) -> TierInput {
-    TierInput {
-        id: None,
-        program_id,
-        name: name.into(),
-        threshold_points: threshold.into(),
-        multiplier: multiplier.into(),
-    }
-}
+use crate::support::fixtures::{program_input, tier_input};
 
 async fn create_edit_and_list(db: Db) {
     let p = programs::save(&db, &program_input("Aurora")).await.unwrap();

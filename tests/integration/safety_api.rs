@@ -3,38 +3,18 @@
 //! refusals that must be replayed, retries after a card was linked, guessed codes, keys of
 //! one program reaching another, hostile numbers and bytes, reads that wrote.
 
-use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{adjustments, api_keys, identity, members, rewards, rules};
+use omniloyal::server::repo::{adjustments, identity, members, rewards, rules};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::channel_api::{email, key_for, send, ALL};
-use crate::engine::{assert_reconciles, balance, reward_input, rule, world};
-use crate::identity::{batch, wallet};
 use crate::on_both_backends;
+use crate::support::fixtures::{assert_reconciles, balance, reward_input, rule, world};
+use crate::support::fixtures::{batch, wallet};
+use crate::support::fixtures::{email, key_for, program_key, send, ALL};
 use crate::support::{code, make_user, spawn_app};
-
-/// A key bound to one program.
-async fn program_key(db: &Db, channel: &str, program_id: i64) -> String {
-    let admin = make_user(db, Role::Admin, &format!("a{}@x.io", rand::random::<u32>())).await;
-    api_keys::create(
-        db,
-        admin.id,
-        &ApiKeyInput {
-            name: "Program till".into(),
-            channel: channel.into(),
-            program_id: program_id.to_string(),
-            scopes: ALL.iter().map(|s| s.to_string()).collect(),
-            rate_per_sec: "1000".into(),
-        },
-    )
-    .await
-    .unwrap()
-    .secret
-}
 
 async fn member_count(db: &Db) -> i64 {
     sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM members")
@@ -401,7 +381,7 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "card_not_used"));
     let other = omniloyal::server::repo::programs::save(
         &db,
-        &crate::repo_programs::program_input(&format!("Other {}", rand::random::<u32>())),
+        &crate::support::fixtures::program_input(&format!("Other {}", rand::random::<u32>())),
     )
     .await
     .unwrap();

@@ -17,10 +17,10 @@ use omniloyal::server::webhooks;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::channel_api::{email, key_for, send, ALL};
-use crate::engine::{assert_reconciles, balance, membership, order, reward_input, rule, world};
-use crate::identity::wallet;
 use crate::on_both_backends;
+use crate::support::fixtures::wallet;
+use crate::support::fixtures::{assert_reconciles, balance, membership, order, reward_input, rule, world};
+use crate::support::fixtures::{email, key_for, send, ALL};
 use crate::support::{code, make_user, spawn_app};
 
 async fn new_member(db: &Db, program_id: i64) -> i64 {

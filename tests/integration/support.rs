@@ -19,6 +19,8 @@ use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::{Connection, Executor};
 
+pub mod fixtures;
+
 pub const PASSWORD: &str = "correct horse battery";
 
 fn unique(prefix: &str) -> String {

@@ -12,8 +12,8 @@ use omniloyal::server::db::Db;
 use omniloyal::server::repo::orders;
 use omniloyal::server::webhooks;
 
-use crate::engine::{order, world};
 use crate::on_both_backends;
+use crate::support::fixtures::{order, world};
 
 type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
