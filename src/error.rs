@@ -143,9 +143,19 @@ impl AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// The request's own faults (arguments that cannot be read, a wrong method) are the
+    /// client's (`request`, 400); the rest (encoding an answer, a missing registration) are
+    /// ours (`internal`).
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        Self::Request {
-            message: value.to_string(),
+        match value {
+            ServerFnErrorErr::Args(_)
+            | ServerFnErrorErr::MissingArg(_)
+            | ServerFnErrorErr::Deserialization(_)
+            | ServerFnErrorErr::UnsupportedRequestMethod(_)
+            | ServerFnErrorErr::Request(_) => Self::Request {
+                message: value.to_string(),
+            },
+            _ => Self::Internal,
         }
     }
 }

@@ -44,7 +44,6 @@ pub async fn delete_rule(program_id: i64, rule_id: i64) -> Result<(), AppError> 
 pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
     use crate::domain::validate;
     use crate::model::rules::{Channel, EarnEvent};
-    use crate::model::time::Timestamp;
     use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::{orders, programs};
@@ -68,7 +67,7 @@ pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
         store: None,
         amount_minor,
         lines: Vec::new(),
-        occurred_at: Timestamp::now(),
+        occurred_at: db.now(),
     };
     orders::dry_run(&db, program.id, None, &event).await
 }

@@ -86,8 +86,11 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
     .await?;
     let purged_deliveries = purge(
         db,
-        "DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries \
-         WHERE status <> 'pending' AND created_at < $1 LIMIT 1000)",
+        // Pending deliveries of a disabled endpoint go too: nothing sends them, and a month-old
+        // event sent when the endpoint is enabled again would only mislead its receiver.
+        "DELETE FROM webhook_deliveries WHERE id IN (SELECT d.id FROM webhook_deliveries d \
+         JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+         WHERE (d.status <> 'pending' OR e.active = 0) AND d.created_at < $1 LIMIT 1000)",
         now.0 - keep.deliveries_days * day,
     )
     .await?;

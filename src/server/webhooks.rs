@@ -276,18 +276,14 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
         .fetch_one(&db.pool)
         .await?;
         let msg_id = format!("msg_{id}");
-        let ts = db.now().0;
+        // The protocol's timestamp is checked against the receiver's own clock: wall time.
+        let ts = Timestamp::now().0;
         let signature = sign(&secret, &msg_id, ts, &payload)?;
         if !destination::literal_allowed(&url, sender.allow_private) {
-            record_attempt(
-                db,
-                id,
-                attempts,
-                now,
-                None,
-                Some("refused: not a public https address".into()),
-            )
-            .await?;
+            // An address does not change: given up at once, not retried.
+            let last = BACKOFF_SECS.len() as i64;
+            let refused = Some("refused: not a public https address".to_string());
+            record_attempt(db, id, last, now, None, refused).await?;
             failed += 1;
             continue;
         }

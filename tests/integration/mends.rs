@@ -212,6 +212,15 @@ async fn old_keys_and_deliveries_are_forgotten(db: Db) {
         .await
         .unwrap();
     assert_eq!(left, vec!["pending".to_string()], "an undelivered event is kept");
+    // Once its endpoint is disabled, nothing will send it: it goes with the rest.
+    sqlx::query("UPDATE webhook_endpoints SET active = 0")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let report = omniloyal::server::jobs::run_all(&db, Timestamp(now))
+        .await
+        .unwrap();
+    assert_eq!(report.purged_deliveries, 1);
 }
 
 /// The database's clock moves the whole app: bookings are dated by it, jobs run by it,

@@ -1,5 +1,6 @@
 //! The SQLite and PostgreSQL migrations describe one schema: the same tables with the same
-//! columns, and the same indexes, whatever each dialect's types and syntax.
+//! columns, and the same indexes (by name, and by table, columns and uniqueness, which also
+//! covers unique constraints), whatever each dialect's types and syntax.
 
 use std::collections::BTreeSet;
 
@@ -9,6 +10,13 @@ use omniloyal::server::db::Db;
 struct Shape {
     columns: BTreeSet<(String, String)>,
     indexes: BTreeSet<String>,
+    /// Every index but primary keys, named or behind a UNIQUE constraint, as
+    /// "table (col, col) unique?" (names differ between dialects for constraints).
+    keys: BTreeSet<String>,
+}
+
+fn key(table: &str, columns: &str, unique: bool) -> String {
+    format!("{table} ({columns}){}", if unique { " unique" } else { "" })
 }
 
 async fn sqlite_shape(db: &Db) -> Shape {
@@ -19,7 +27,23 @@ async fn sqlite_shape(db: &Db) -> Shape {
     .await
     .unwrap();
     let mut columns = BTreeSet::new();
+    let mut keys = BTreeSet::new();
     for t in tables {
+        let list: Vec<(String, i64, String)> = sqlx::query_as(&format!(
+            "SELECT name, \"unique\", origin FROM pragma_index_list('{t}')"
+        ))
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        for (index, unique, _) in list.into_iter().filter(|(_, _, origin)| origin != "pk") {
+            let cols: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT COALESCE(name, '(expression)') FROM pragma_index_info('{index}') ORDER BY seqno"
+            ))
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+            keys.insert(key(&t, &cols.join(", "), unique != 0));
+        }
         let names: Vec<String> = sqlx::query_scalar(&format!("SELECT name FROM pragma_table_info('{t}')"))
             .fetch_all(&db.pool)
             .await
@@ -35,6 +59,7 @@ async fn sqlite_shape(db: &Db) -> Shape {
     Shape {
         columns,
         indexes: indexes.into_iter().collect(),
+        keys,
     }
 }
 
@@ -56,9 +81,25 @@ async fn postgres_shape(db: &Db) -> Shape {
     .fetch_all(&db.pool)
     .await
     .unwrap();
+    let all: Vec<(String, bool, String)> = sqlx::query_as(
+        "SELECT t.relname::text, ix.indisunique, \
+         (SELECT string_agg(COALESCE(a.attname::text, '(expression)'), ', ' ORDER BY k.ord) \
+          FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) \
+          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum) \
+         FROM pg_index ix JOIN pg_class t ON t.oid = ix.indrelid \
+         JOIN pg_namespace n ON n.oid = t.relnamespace \
+         WHERE n.nspname = current_schema() AND NOT ix.indisprimary AND t.relname NOT LIKE '\\_sqlx%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     Shape {
         columns: rows.into_iter().collect(),
         indexes: indexes.into_iter().collect(),
+        keys: all
+            .iter()
+            .map(|(t, unique, cols)| key(t, cols, *unique))
+            .collect(),
     }
 }
 
@@ -88,5 +129,15 @@ async fn sqlite_and_postgres_migrations_give_the_same_schema() {
         (idx(&a.indexes, &b.indexes), idx(&b.indexes, &a.indexes)),
         (Vec::new(), Vec::new()),
         "indexes only in SQLite, only in PostgreSQL"
+    );
+    assert!(
+        a.keys.len() > 20 && a.keys.iter().any(|k| k.ends_with("unique")),
+        "unique constraints were read: {:?}",
+        a.keys
+    );
+    assert_eq!(
+        (idx(&a.keys, &b.keys), idx(&b.keys, &a.keys)),
+        (Vec::new(), Vec::new()),
+        "indexes and unique constraints (table, columns, uniqueness) only in SQLite, only in PostgreSQL"
     );
 }

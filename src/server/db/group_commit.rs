@@ -56,8 +56,8 @@ struct Job {
 
 /// A job that can be booked together with the others of its kind in the group.
 struct Together {
-    /// Its kind: the type of its items (`write_together` books items of one type with one
-    /// function; a function's address is not guaranteed unique, a type's id is).
+    /// Its kind: the types of its items and answers (a function's address is not guaranteed
+    /// unique, a type's id is; one `write_together` call books each such pair).
     kind: std::any::TypeId,
     item: Item,
     run: RunTogether,
@@ -229,7 +229,7 @@ where
         })
     });
     let together = Together {
-        kind: std::any::TypeId::of::<I>(),
+        kind: std::any::TypeId::of::<(I, T)>(),
         item,
         run,
     };

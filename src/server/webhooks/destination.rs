@@ -40,12 +40,21 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let [first, second, ..] = ip.segments();
+    let [first, second, third, fourth, ..] = ip.segments();
+    // An IPv4 address written as IPv6 (`::a.b.c.d`, the old "compatible" form) is judged
+    // as that address.
+    if let (Some(v4), false) = (ip.to_ipv4(), ip.is_loopback() || ip.is_unspecified()) {
+        return is_public_v4(v4);
+    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
         || (first & 0xfe00) == 0xfc00 // unique local
         || (first & 0xffc0) == 0xfe80 // link-local
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || (first == 0x2001 && second == 0) // Teredo (tunnels to an IPv4 address)
+        || first == 0x2002 // 6to4 (carries an IPv4 address)
+        || (first == 0x0100 && second == 0 && third == 0 && fourth == 0) // discard-only
         || (first == 0x2001 && second == 0x0db8) // documentation
         || (first == 0x0064 && second == 0xff9b)) // NAT64 (reaches IPv4 inside)
 }
@@ -99,15 +108,20 @@ impl reqwest::dns::Resolve for PublicOnly {
 /// The HTTP client deliveries go out with: no redirects, and (unless private destinations
 /// are allowed) names resolved to public addresses only.
 pub fn client(allow_private: bool) -> reqwest::Client {
+    // No proxy from the environment: through one, the target's name would be resolved by
+    // the proxy, out of this resolver's sight.
     let builder = reqwest::Client::builder()
         .user_agent("Omniloyal-Webhooks/1")
-        .redirect(reqwest::redirect::Policy::none());
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
     let builder = if allow_private {
         builder
     } else {
         builder.dns_resolver(Arc::new(PublicOnly))
     };
-    builder.build().unwrap_or_default()
+    // Building fails only when no TLS backend can start: a broken installation, not a
+    // state to carry on in (a default client would follow redirects to anywhere).
+    builder.build().expect("the webhook client (TLS backend)")
 }
 
 /// Whether a delivery may go to an address given as an IP (a name is checked by the
@@ -119,15 +133,12 @@ pub fn literal_allowed(url: &str, allow_private: bool) -> bool {
     let Ok(url) = Url::parse(url) else {
         return false;
     };
-    match url
-        .host_str()
-        .unwrap_or_default()
-        .trim_matches(['[', ']'])
-        .parse::<IpAddr>()
-    {
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let public = match host.parse::<IpAddr>() {
         Ok(ip) => is_public(ip),
-        Err(_) => url.scheme() == "https",
-    }
+        Err(_) => true, // a name: checked by the resolver on every connection
+    };
+    public && url.scheme() == "https"
 }
 
 #[cfg(test)]
@@ -152,6 +163,11 @@ mod tests {
             "fc00::1",
             "fe80::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "2001::1",
+            "2002:7f00:1::1",
+            "fec0::1",
+            "100::1",
             "2001:db8::1",
             "64:ff9b::a00:1",
         ] {
@@ -190,6 +206,10 @@ mod tests {
         );
         assert!(!literal_allowed("https://10.0.0.5/x", false));
         assert!(!literal_allowed("http://hooks.example/x", false));
+        assert!(
+            !literal_allowed("http://1.1.1.1/x", false),
+            "https for addresses too"
+        );
         assert!(literal_allowed("https://10.0.0.5/x", true));
         assert!(literal_allowed("https://hooks.example/x", false));
     }
