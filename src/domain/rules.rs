@@ -50,7 +50,7 @@ use std::cmp::Reverse;
 
 use crate::domain::currency::format_minor;
 use crate::domain::earning::points_for_purchase;
-use crate::model::program::multiplier_label;
+use crate::model::program::{multiplier_label, Program, Tier};
 use crate::model::rules::{
     Award, AwardLine, Channel, EarnEvent, EarningRule, MemberContext, OrderLine, ProgramEarning,
     RuleConditions, RuleEffect, RuleUsage, Stacking,
@@ -65,6 +65,47 @@ pub const BASE_RATE: &str = "Base rate";
 
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MINUTES_PER_DAY: i64 = 1_440;
+
+/// The program's base rate as the engine reads it.
+pub fn base_rate(program: &Program) -> ProgramEarning {
+    ProgramEarning {
+        points_per_unit: program.points_per_unit,
+        minor_per_unit: crate::domain::currency::minor_per_unit(&program.currency_code),
+        currency_code: program.currency_code.clone(),
+        currency_name: program.currency_name.clone(),
+    }
+}
+
+/// The member as the engine sees them: the tier they hold (kept on the membership; a tier
+/// id the program no longer has counts as none).
+pub fn member_context(program_tiers: &[Tier], tier_id: Option<i64>, segment_ids: Vec<i64>) -> MemberContext {
+    let tier = tier_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
+    MemberContext {
+        tier_id: tier.map(|t| t.id),
+        tier_name: tier.map(|t| t.name.clone()),
+        tier_multiplier_pct: tier.map(|t| t.multiplier_pct).unwrap_or(100),
+        segment_ids,
+    }
+}
+
+/// Adds what an award gave by rule, (rule id, points), to a member's cap usage, so the next
+/// event evaluated in the same booking sees it (its day and month: one booking's events
+/// share both).
+pub fn count_given(usage: &mut Vec<RuleUsage>, given: &[(i64, i64)]) {
+    for &(rule_id, points) in given {
+        match usage.iter_mut().find(|u| u.rule_id == rule_id) {
+            Some(u) => {
+                u.member_day += points;
+                u.member_month += points;
+            }
+            None => usage.push(RuleUsage {
+                rule_id,
+                member_day: points,
+                member_month: points,
+            }),
+        }
+    }
+}
 
 /// What `event` earns for `member` under the program's base rate and `rules`, with one line
 /// for the base (purchases) and one per active rule, in evaluation order. See the module
@@ -766,6 +807,32 @@ mod tests {
     use super::*;
     use crate::model::rules::RuleCaps;
     use chrono::NaiveDate;
+
+    #[test]
+    fn what_one_award_gave_counts_towards_the_next_in_the_booking() {
+        let mut usage = vec![RuleUsage {
+            rule_id: 7,
+            member_day: 5,
+            member_month: 40,
+        }];
+        count_given(&mut usage, &[(7, 10), (9, 3)]);
+        count_given(&mut usage, &[(9, 2)]);
+        assert_eq!(
+            usage,
+            vec![
+                RuleUsage {
+                    rule_id: 7,
+                    member_day: 15,
+                    member_month: 50
+                },
+                RuleUsage {
+                    rule_id: 9,
+                    member_day: 5,
+                    member_month: 5
+                },
+            ]
+        );
+    }
 
     fn program() -> ProgramEarning {
         ProgramEarning {

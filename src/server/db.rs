@@ -2,112 +2,32 @@
 //! serves both, with portable SQL (`$1` placeholders, BIGINT times, `RETURNING`); each
 //! dialect has its own migration folder describing the same schema.
 
-use std::time::Duration;
-
-use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use std::sync::Arc;
 
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, OwnedMutexGuard};
+use sqlx::any::install_default_drivers;
+use sqlx::AnyConnection;
+use tokio::sync::Mutex;
 
+mod database;
 mod group_commit;
-pub use group_commit::{write, write_together, Batch, BookTogether, Committed, ConnFuture, Step};
+pub use database::{Backend, Clock, Database, WriteTx};
+pub use group_commit::{Batch, BookTogether, Committed, ConnFuture, Step};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+use database::{pool_options, Connections};
 
+/// A database with its group-commit writer. It derefs to the `Database` (`db.pool`,
+/// `db.now()`, `db.begin_write()`).
 #[derive(Clone)]
 pub struct Db {
-    pub pool: AnyPool,
-    pub backend: Backend,
-    /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
-    /// of in SQLite's busy handler, which sleeps in steps of up to 100 ms and turned a 2 ms
-    /// wait into a 200 ms tail under load. (Other processes still meet the busy timeout.)
-    writer: Arc<Mutex<()>>,
-    /// What time it is for this database's bookings and jobs: the system clock, moved by
-    /// tests (`Clock::advance`) instead of rewriting stored times.
-    clock: Arc<Clock>,
-    /// Caches kept per database by the modules that read it (program setups as bookings
-    /// read them, say), one of each type: `cached`. The database names none of them.
-    caches: Arc<Caches>,
+    database: Database,
     /// The group commit's writer (`write`, `write_together`); None when it could not start.
     queue: Option<group_commit::Queue>,
 }
 
-/// The time bookings and jobs see: the system's, plus an offset that tests set to move a
-/// whole app into the future (a return window closing, points expiring) the way it would
-/// get there, instead of rewriting stored times.
-#[derive(Debug, Default)]
-pub struct Clock {
-    offset_secs: std::sync::atomic::AtomicI64,
-}
-
-impl Clock {
-    pub fn now(&self) -> crate::model::time::Timestamp {
-        let offset = self.offset_secs.load(std::sync::atomic::Ordering::Relaxed);
-        crate::model::time::Timestamp(crate::model::time::Timestamp::now().0 + offset)
-    }
-
-    /// Moves the clock forward (or back, with a negative number) by `secs`.
-    pub fn advance(&self, secs: i64) {
-        self.offset_secs
-            .fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// The caches of `Db::cached`, by type.
-#[derive(Default)]
-struct Caches(
-    std::sync::Mutex<std::collections::HashMap<std::any::TypeId, Arc<dyn std::any::Any + Send + Sync>>>,
-);
-
-/// A write transaction; on SQLite it also holds this process's writer turn until it ends.
-/// Derefs to the connection, so `&mut tx` goes wherever a `&mut AnyConnection` is expected.
-pub struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
-}
-
-impl WriteTx {
-    pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
-    }
-
-    pub async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = AnyConnection;
-    fn deref(&self) -> &AnyConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
-    }
-}
-
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
-
-impl Backend {
-    pub fn from_url(url: &str) -> Result<Self, String> {
-        if url.starts_with("sqlite:") {
-            Ok(Backend::Sqlite)
-        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Backend::Postgres)
-        } else {
-            Err(format!(
-                "DATABASE_URL must start with sqlite: or postgres://, got {url:?}"
-            ))
-        }
+impl std::ops::Deref for Db {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        &self.database
     }
 }
 
@@ -130,62 +50,18 @@ impl Db {
             },
         );
         let pool = options.connect(url).await?;
-        let mut db = Db {
+        let database = Database {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
             caches: Arc::default(),
             clock: Arc::default(),
-            queue: None,
         };
-        db.migrate().await?;
-        // The writer's own handle has no queue, so it ends with the last user's.
-        db.queue = group_commit::Queue::start(db.clone(), (!memory).then(|| url.to_string()));
-        Ok(db)
-    }
-
-    /// This handle with a pool of one connection of its own to the same database, for the
-    /// writer. It connects on first use, from the runtime that uses it (the writer's), and
-    /// again whenever its connection is lost.
-    fn with_own_connection(&self, url: &str) -> Result<Db, sqlx::Error> {
-        Ok(Db {
-            pool: pool_options(self.backend, Connections::Writer).connect_lazy(url)?,
-            ..self.clone()
-        })
-    }
-
-    pub async fn migrate(&self) -> Result<(), sqlx::Error> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
-            .run(&self.pool)
-            .await
-            .map_err(|e| sqlx::Error::Migrate(Box::new(e)))
-    }
-
-    /// Now, as this database's clock tells it.
-    pub fn now(&self) -> crate::model::time::Timestamp {
-        self.clock.now()
-    }
-
-    /// The clock `now` reads, shared by every handle of the database.
-    pub fn clock(&self) -> &Clock {
-        &self.clock
-    }
-
-    /// This database's cache of type `T`, made on first use and shared by every handle of
-    /// the database (and the writer's).
-    pub fn cached<T: Default + Send + Sync + 'static>(&self) -> Arc<T> {
-        let mut caches = self.caches.0.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = caches
-            .entry(std::any::TypeId::of::<T>())
-            .or_insert_with(|| Arc::new(T::default()) as Arc<dyn std::any::Any + Send + Sync>);
-        entry
-            .clone()
-            .downcast::<T>()
-            .unwrap_or_else(|_| Arc::new(T::default()))
+        database.migrate().await?;
+        // The writer books on a `Database` of its own, with no queue: it ends with the last
+        // `Db` holding the queue.
+        let queue = group_commit::Queue::start(database.clone(), (!memory).then(|| url.to_string()));
+        Ok(Db { database, queue })
     }
 
     /// What this process's writer has committed (all zero when no writer runs).
@@ -194,85 +70,38 @@ impl Db {
             .as_ref()
             .map_or_else(Default::default, |q| q.committed())
     }
-
-    /// A transaction that will write. On SQLite it takes the write lock at BEGIN, so two
-    /// writers queue on the busy timeout instead of failing when a read lock is upgraded.
-    pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => {
-                let turn = self.writer.clone().lock_owned().await;
-                Ok(WriteTx {
-                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
-                    _turn: Some(turn),
-                })
-            }
-            Backend::Postgres => Ok(WriteTx {
-                tx: self.pool.begin().await?,
-                _turn: None,
-            }),
-        }
-    }
 }
 
-/// How many connections a pool has.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Connections {
-    /// The server's pool.
-    Shared,
-    /// One, kept for good: an in-memory database's only connection.
-    Memory,
-    /// One, opened on first use and kept: the writer's own (on SQLite its page cache stays
-    /// warm from one group to the next).
-    Writer,
+/// Runs `work` in a write transaction and commits it, answering with its result. `work`
+/// may run twice: after `Step::Again` it runs once more, told so by its second argument
+/// (`careful`), so it takes what it needs by clone. An `Err` undoes everything it wrote.
+pub async fn write<T, F>(db: &Db, work: F) -> Result<T, crate::error::AppError>
+where
+    T: Send + 'static,
+    F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, crate::error::AppError>>
+        + Send
+        + 'static,
+{
+    group_commit::write(&db.database, db.queue.as_ref(), work).await
 }
 
-fn pool_options(backend: Backend, connections: Connections) -> AnyPoolOptions {
-    let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
-    let options = if connections != Connections::Shared {
-        options
-            .max_connections(1)
-            // Without a minimum, no pool task is started on the runtime that builds the pool.
-            .min_connections(u32::from(connections == Connections::Memory))
-            .idle_timeout(None)
-            .max_lifetime(None)
-    } else if backend == Backend::Sqlite {
-        // One writer at a time is SQLite's nature; readers run beside it under WAL.
-        options
-            .max_connections(8)
-            .idle_timeout(Some(Duration::from_secs(600)))
-            .max_lifetime(Some(Duration::from_secs(1800)))
-    } else {
-        // With the writer's own, 16 connections to the server per process.
-        options.max_connections(15)
-    };
-    match backend {
-        Backend::Sqlite => options.after_connect(|conn, _| {
-            Box::pin(async move {
-                // synchronous = FULL: a commit is on disk before the till hears "booked"
-                // (NORMAL could lose the last bookings on power loss). mmap_size: reads map
-                // the file's pages instead of copying them in, which every connection does
-                // again after each commit. temp_store: a statement that writes many rows
-                // inside a savepoint keeps its statement journal in memory; on disk it was
-                // a file created and deleted per batch of orders.
-                conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
-                     PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
-                )
-                .await?;
-                Ok(())
-            })
-        }),
-        // No request waits more than 10 s for a row lock (a retry of an Idempotency-Key
-        // waits on the first request's claim): it is told to retry instead, and the pooled
-        // connection is freed. Set once per connection, not per transaction.
-        Backend::Postgres => options.after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("SET lock_timeout = '10s'").await?;
-                Ok(())
-            })
-        }),
-    }
+/// `write` for an item that the writer may book together with others of its kind queued
+/// at the same time (`together`); `work` books it alone: without a writer, when `together`
+/// leaves it out, or when booking them together did not work out.
+pub async fn write_together<I, T, F>(
+    db: &Db,
+    item: Arc<I>,
+    together: BookTogether<I, T>,
+    work: F,
+) -> Result<T, crate::error::AppError>
+where
+    I: Send + Sync + 'static,
+    T: Send + 'static,
+    F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, crate::error::AppError>>
+        + Send
+        + 'static,
+{
+    group_commit::write_together(&db.database, db.queue.as_ref(), item, together, work).await
 }
 
 fn ensure_sqlite_folder(url: &str) {

@@ -4,7 +4,9 @@
 pub mod adjustments;
 pub mod api_keys;
 pub mod attempts;
+pub mod awards;
 pub mod birthdays;
+pub mod booking;
 pub mod budgets;
 pub mod cards;
 pub mod expiry;

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::AppError;
 
-use super::{Backend, Db};
+use super::database::{Backend, Database};
 
 /// Most bookings in one transaction; the rest wait for the next one.
 const MAX_GROUP: usize = 64;
@@ -129,13 +129,14 @@ impl Queue {
 }
 
 impl Queue {
-    /// Starts the writer thread; it ends when the last `Db` holding this queue is dropped.
+    /// Starts the writer thread, booking on `db`; it ends when the last `Db` holding this
+    /// queue is dropped.
     /// With `own` (the database's URL) the writer books on a connection of its own, opened
     /// on its thread: on SQLite its page cache stays warm from one group to the next (a
     /// pooled connection's is emptied by every other connection's commit), on PostgreSQL
     /// its socket is served by the writer's own runtime, not behind the request tasks.
     /// None when no thread could be started: each write then has a transaction of its own.
-    pub(super) fn start(db: Db, own: Option<String>) -> Option<Self> {
+    pub(super) fn start(db: Database, own: Option<String>) -> Option<Self> {
         let backend = db.backend;
         let mut runtime = tokio::runtime::Builder::new_current_thread();
         // SQLite needs no I/O driver, and the thread then sleeps on a futex.
@@ -180,24 +181,21 @@ impl Queue {
     }
 }
 
-/// Runs `work` in a write transaction and commits it, answering with its result. `work`
-/// may run twice: after `Step::Again` it runs once more, told so by its second argument
-/// (`careful`), so it takes what it needs by clone. An `Err` undoes everything it wrote.
-pub async fn write<T, F>(db: &Db, work: F) -> Result<T, AppError>
+/// `db::write`: through the queue when there is one.
+pub(super) async fn write<T, F>(db: &Database, queue: Option<&Queue>, work: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>
         + Send
         + 'static,
 {
-    queue_up(db, None, work).await
+    queue_up(db, queue, None, work).await
 }
 
-/// `write` for an item that the writer may book together with others of its kind queued
-/// at the same time (`together`); `work` books it alone: without a writer, when `together`
-/// leaves it out, or when booking them together did not work out.
-pub async fn write_together<I, T, F>(
-    db: &Db,
+/// `db::write_together`.
+pub(super) async fn write_together<I, T, F>(
+    db: &Database,
+    queue: Option<&Queue>,
     item: Arc<I>,
     together: BookTogether<I, T>,
     work: F,
@@ -233,10 +231,15 @@ where
         item,
         run,
     };
-    queue_up(db, Some(together), work).await
+    queue_up(db, queue, Some(together), work).await
 }
 
-async fn queue_up<T, F>(db: &Db, together: Option<Together>, mut work: F) -> Result<T, AppError>
+async fn queue_up<T, F>(
+    db: &Database,
+    queue: Option<&Queue>,
+    together: Option<Together>,
+    mut work: F,
+) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>
@@ -244,7 +247,7 @@ where
         + 'static,
 {
     let queued = db.backend == Backend::Sqlite || together.is_some();
-    let Some(queue) = db.queue.as_ref().filter(|_| queued) else {
+    let Some(queue) = queue.filter(|_| queued) else {
         return write_alone(db, &mut work).await;
     };
     let erased: Work = Box::new(move |conn, careful| {
@@ -274,7 +277,7 @@ where
 /// One transaction for one piece of work: on PostgreSQL for work that does not book
 /// together (a writer booking such work one by one there was measured no faster, and
 /// slower to answer at half load), and wherever no writer runs.
-async fn write_alone<T, F>(db: &Db, work: &mut F) -> Result<T, AppError>
+async fn write_alone<T, F>(db: &Database, work: &mut F) -> Result<T, AppError>
 where
     F: for<'c> FnMut(&'c mut AnyConnection, bool) -> ConnFuture<'c, Result<Step<T>, AppError>>,
 {
@@ -296,7 +299,7 @@ where
     Err(AppError::Internal)
 }
 
-async fn writer(db: Db, mut queue: mpsc::UnboundedReceiver<Job>, counts: Arc<Counts>, spin: Duration) {
+async fn writer(db: Database, mut queue: mpsc::UnboundedReceiver<Job>, counts: Arc<Counts>, spin: Duration) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while queue.recv_many(&mut group, MAX_GROUP).await > 0 {
         // A task of its own, so a panicking booking costs its group (whose callers hear
@@ -333,7 +336,7 @@ type Answer = (
 /// Books a group in one transaction; the answers are given after its commit. Jobs of a
 /// kind that books together go first, together; the rest one by one.
 /// Also returns how many were booked together, once committed (None when not committed).
-async fn book_group(db: &Db, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, Option<u64>) {
+async fn book_group(db: &Database, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, Option<u64>) {
     let mut tx = match db.begin_write().await {
         Ok(tx) => tx,
         Err(e) => {

@@ -215,6 +215,27 @@ pub async fn charge_many(conn: &mut AnyConnection, charges: &[(i64, i64, i64)]) 
     Ok(charged == by_slot.len() as u64)
 }
 
+/// Charges awards (rule id, membership id, points) to their budgets: in one statement
+/// (`charge_many`), or with `exact` (the caller holds every slot, `lock_all`) one by one in
+/// rule order, the spare shared out again where a slot needs it (`charge`).
+pub async fn charge_all(
+    conn: &mut AnyConnection,
+    charges: &[(i64, i64, i64)],
+    exact: bool,
+) -> Result<bool, AppError> {
+    if !exact {
+        return charge_many(conn, charges).await;
+    }
+    let mut charges = charges.to_vec();
+    charges.sort_unstable(); // id order: two bookings never wait on each other in reverse
+    for (rule_id, membership_id, points) in charges {
+        if !charge(conn, rule_id, membership_id, points, true).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

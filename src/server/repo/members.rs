@@ -269,6 +269,7 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
 }
 
 /// A member's membership as a booking needs it, under its row lock.
+#[derive(Debug, Clone, Copy)]
 pub struct Entry {
     pub membership_id: i64,
     pub standing: Standing,

@@ -8,18 +8,15 @@ use sqlx::AnyConnection;
 use crate::domain::{currency, earning, rules as engine};
 use crate::error::{AppError, Validator};
 use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
-use crate::model::program::{Program, Tier};
-use crate::model::rules::{Award, Channel, EarnEvent, EarningRule, MemberContext, ProgramEarning};
+use crate::model::rules::{Award, Channel, EarnEvent, EarningRule};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
-use crate::server::db::{values, Db};
+use crate::server::db::Db;
 
 use super::idempotency::{Keyed, Slot};
-use super::ledger::{self, Account, Meta, Posting, Standing};
+use super::ledger::{self, Account, Meta, Posting};
 use super::setup::{Epoch, Setup};
-use super::{members, programs, rules};
+use super::{awards, booking, members, programs, rules};
 use crate::server::db::Step;
-
-mod together;
 
 /// Largest quantity on one line; more is a typo (a barcode in the quantity field).
 const MAX_QUANTITY: i64 = 100_000;
@@ -113,283 +110,6 @@ fn msg(e: &AppError, field: &str) -> String {
     e.field_message(field).unwrap_or_else(|| e.to_string())
 }
 
-fn base_rate(program: &Program) -> ProgramEarning {
-    ProgramEarning {
-        points_per_unit: program.points_per_unit,
-        minor_per_unit: currency::minor_per_unit(&program.currency_code),
-        currency_code: program.currency_code.clone(),
-        currency_name: program.currency_name.clone(),
-    }
-}
-
-/// The member as the engine sees them: the tier they hold (kept on the membership).
-fn member_context(program_tiers: &[Tier], tier_id: Option<i64>, segment_ids: Vec<i64>) -> MemberContext {
-    let tier = tier_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
-    MemberContext {
-        tier_id: tier.as_ref().map(|t| t.id),
-        tier_name: tier.as_ref().map(|t| t.name.clone()),
-        tier_multiplier_pct: tier.as_ref().map(|t| t.multiplier_pct).unwrap_or(100),
-        segment_ids,
-    }
-}
-
-/// Everything an evaluation needs that is read under the membership lock.
-struct Evaluation {
-    award: Award,
-    rules: Vec<EarningRule>,
-    /// The event's time: what day and month caps were counted for.
-    at: Timestamp,
-}
-
-/// Evaluates an event under the membership lock. Budgets are read, not locked: the booking
-/// charges them last, with a conditional update (`charge_budgets`), so a campaign's row is
-/// held only for the end of each transaction instead of serialising whole bookings. When
-/// that charge finds the budget moved, the booking is redone with `exact`: the budgets it
-/// could draw on are locked before evaluating.
-async fn evaluate_locked(
-    conn: &mut AnyConnection,
-    setup: &Setup,
-    ctx: &MemberContext,
-    membership_id: i64,
-    event: &EarnEvent,
-    exact: bool,
-) -> Result<Evaluation, AppError> {
-    let program = &setup.program;
-    let mut rules = setup.rules.clone();
-    if exact {
-        // Lock every budget the program's rules have (in id order, in one go, so two exact
-        // bookings never wait on each other in reverse) and evaluate on the locked figures.
-        // Only bookings whose optimistic charge failed come here, so this is rare.
-        let budgeted: Vec<i64> = rules
-            .iter()
-            .filter(|r| r.budget_points.is_some())
-            .map(|r| r.id)
-            .collect();
-        if !budgeted.is_empty() {
-            for (id, used, budget) in super::budgets::lock_all(conn, &budgeted).await? {
-                if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
-                    r.budget_used = used;
-                    r.budget_points = budget;
-                }
-            }
-        }
-    }
-    let usage = rules::usage(conn, membership_id, event.occurred_at, &rules).await?;
-    let award = engine::evaluate(&base_rate(program), &rules, event, ctx, &usage);
-    Ok(Evaluation {
-        award,
-        rules,
-        at: event.occurred_at,
-    })
-}
-
-/// (rule id, budgeted, points) as `ledger::earn` takes them.
-type ByRule = (Option<i64>, bool, i64);
-
-/// What an award gives, by rule: (rule id or None for the base rate, charged to a budget,
-/// points) for the ledger, and the rules' part of it for their caps.
-fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
-    let mut by_rule = Vec::new();
-    let mut given = Vec::new();
-    for l in eval.award.lines.iter().filter(|l| l.matched && l.points > 0) {
-        match l.rule_id {
-            None => by_rule.push((None, false, l.points)),
-            Some(id) => {
-                if let Some(rule) = eval.rules.iter().find(|r| r.id == id) {
-                    given.push((rule.id, l.points));
-                }
-            }
-        }
-    }
-    for &(id, points) in &given {
-        let budgeted = eval.rules.iter().any(|r| r.id == id && r.budget_points.is_some());
-        by_rule.push((Some(id), budgeted, points));
-    }
-    (by_rule, given)
-}
-
-/// What an award charges to campaign budgets: (rule id, points) of each budgeted rule.
-fn budget_charges(by_rule: &[ByRule]) -> Vec<(i64, i64)> {
-    by_rule
-        .iter()
-        .filter_map(|&(rule, budgeted, points)| rule.filter(|_| budgeted).map(|r| (r, points)))
-        .collect()
-}
-
-/// Books an award: the ledger transaction (held as pending when `hold_until` is set), the
-/// per-rule usage and budget charges. Returns (transaction id, standing after).
-#[allow(clippy::too_many_arguments)]
-async fn book_award(
-    conn: &mut AnyConnection,
-    program: &Program,
-    membership_id: i64,
-    eval: &Evaluation,
-    hold_until: Option<Timestamp>,
-    meta: &Meta<'_>,
-    at: Timestamp,
-) -> Result<(i64, Standing), AppError> {
-    let (by_rule, given) = award_parts(eval);
-    let (tx_id, standing) =
-        ledger::earn(conn, program, membership_id, &by_rule, hold_until, meta, at).await?;
-    // Caps count by the event's day and month, as the usage was looked up for.
-    let given: Vec<rules::Given> = given
-        .into_iter()
-        .map(|(rule_id, points)| rules::Given {
-            rule_id,
-            membership_id,
-            transaction_id: tx_id,
-            points,
-            at: eval.at,
-        })
-        .collect();
-    rules::record_awards(conn, &given).await?;
-    Ok((tx_id, standing))
-}
-
-/// Charges the award to the budgets it drew on, each only if it still fits (the last
-/// statements of a booking, so the budget slots are held briefly). False when a concurrent
-/// booking used the budget since it was read: the caller rolls back and books `exact`.
-async fn charge_budgets(
-    conn: &mut AnyConnection,
-    eval: &Evaluation,
-    membership_id: i64,
-    exact: bool,
-) -> Result<bool, AppError> {
-    let mut charges = budget_charges(&award_parts(eval).0);
-    charges.sort_unstable(); // id order: two bookings never wait on each other in reverse
-    for (rule_id, points) in charges {
-        if !super::budgets::charge(conn, rule_id, membership_id, points, exact).await? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-/// Puts a `points.earned` webhook into the outbox, in the booking's transaction.
-#[allow(clippy::too_many_arguments)]
-async fn announce_earned(
-    conn: &mut AnyConnection,
-    setup: &Setup,
-    member_id: i64,
-    tx_id: i64,
-    award: &Award,
-    pending: bool,
-    standing: &Standing,
-    at: Timestamp,
-) -> Result<(), AppError> {
-    if award.total <= 0 {
-        return Ok(());
-    }
-    let program = &setup.program;
-    let data = serde_json::json!({
-        "member_id": member_id,
-        "program_id": program.id,
-        "transaction_id": tx_id,
-        "points": award.total,
-        "pending": pending,
-        "balance": standing.balance,
-        "explanation": award.summary,
-    });
-    crate::server::webhooks::enqueue_to(conn, &setup.endpoints, "points.earned", data, at).await
-}
-
-#[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: i64,
-    membership_id: i64,
-    amount_minor: i64,
-    returned_minor: i64,
-    points: i64,
-    clawed_back: i64,
-    transaction_id: i64,
-}
-
-async fn find_order(
-    conn: &mut AnyConnection,
-    program_id: i64,
-    channel: &str,
-    order_id: &str,
-) -> Result<Option<OrderRow>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, membership_id, amount_minor, returned_minor, points, clawed_back, transaction_id FROM orders \
-         WHERE program_id = $1 AND channel = $2 AND channel_order_id = $3",
-    )
-    .bind(program_id)
-    .bind(channel)
-    .bind(order_id)
-    .fetch_optional(&mut *conn)
-    .await?)
-}
-
-/// The receipt of a transaction booked earlier, read back from the ledger.
-async fn earlier_receipt(
-    conn: &mut AnyConnection,
-    program: &Program,
-    member_id: i64,
-    membership_id: i64,
-    tx_id: i64,
-) -> Result<EarnReceipt, AppError> {
-    let (description, explanation): (String, Option<String>) =
-        sqlx::query_as("SELECT description, explanation FROM ledger_transactions WHERE id = $1")
-            .bind(tx_id)
-            .fetch_one(&mut *conn)
-            .await?;
-    let (points, pending): (i64, i64) = sqlx::query_as(
-        "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(CASE WHEN account = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
-         FROM ledger_postings WHERE transaction_id = $1 AND account IN ('wallet', 'pending')",
-    )
-    .bind(tx_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    let standing = ledger::lock(conn, membership_id).await?;
-    let award = explanation
-        .and_then(|e| serde_json::from_str(&e).ok())
-        .unwrap_or_else(|| Award {
-            total: points,
-            lines: Vec::new(),
-            summary: description.clone(),
-        });
-    Ok(EarnReceipt {
-        transaction_id: tx_id,
-        member_id,
-        program_id: program.id,
-        points,
-        pending: pending > 0,
-        balance: standing.balance,
-        pending_balance: standing.pending,
-        currency_name: program.currency_name.clone(),
-        explanation: description,
-        award,
-        stamps: Vec::new(),
-        replayed: true,
-    })
-}
-
-fn receipt(
-    program: &Program,
-    member_id: i64,
-    tx_id: i64,
-    award: Award,
-    pending: bool,
-    standing: Standing,
-) -> EarnReceipt {
-    EarnReceipt {
-        transaction_id: tx_id,
-        member_id,
-        program_id: program.id,
-        points: award.total,
-        pending: pending && award.total > 0,
-        balance: standing.balance,
-        pending_balance: standing.pending,
-        currency_name: program.currency_name.clone(),
-        explanation: engine::explain(&award),
-        award,
-        stamps: Vec::new(),
-        replayed: false,
-    }
-}
-
 /// Records a purchase and awards its points by the program's rules. The same
 /// (program, channel, order id) books once: a repeat answers with the first receipt, and the
 /// same order id for another member is refused.
@@ -422,7 +142,7 @@ pub async fn record_order_keyed(
     let now = db.now();
     let (order_id, at) = validate_order(input, now)?;
     let setup = super::setup::active(db, program_id, seen).await?;
-    let booking = OrderBooking {
+    let booking = booking::OrderBooking {
         setup,
         member_id,
         input: input.clone(),
@@ -434,11 +154,12 @@ pub async fn record_order_keyed(
     };
     let booking = std::sync::Arc::new(booking);
     let alone = booking.clone();
-    let booked = crate::server::db::write_together(db, booking, together::book, move |conn, careful| {
-        let booking = alone.clone();
-        Box::pin(async move { book_order(conn, &booking, careful).await })
-    })
-    .await?;
+    let booked =
+        crate::server::db::write_together(db, booking, booking::book_together, move |conn, careful| {
+            let booking = alone.clone();
+            Box::pin(async move { booking::book_alone(conn, &booking, careful).await })
+        })
+        .await?;
     if let Some(referred_by) = booked.settle {
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
@@ -495,268 +216,6 @@ async fn settle_referral(
     }
 }
 
-/// The API's status for an order answer: 201 when booked now, 200 when booked before.
-fn order_status(receipt: &EarnReceipt) -> u16 {
-    if receipt.replayed {
-        200
-    } else {
-        201
-    }
-}
-
-/// The earning event of an order.
-fn purchase(input: &OrderInput, at: Timestamp) -> EarnEvent {
-    EarnEvent {
-        event_type: "purchase".into(),
-        channel: input.channel,
-        store: input.store.clone(),
-        amount_minor: input.amount_minor,
-        lines: input.lines.clone(),
-        occurred_at: at,
-    }
-}
-
-/// Until when an order's points are held (the program's return window), if they are.
-fn hold_until(program: &Program, now: Timestamp) -> Option<Timestamp> {
-    (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY))
-}
-
-/// An award told in words and kept whole, as its transaction records it.
-struct Told {
-    description: String,
-    explanation: String,
-}
-
-impl Told {
-    fn of(award: &Award) -> Self {
-        Told {
-            description: engine::explain(award),
-            explanation: serde_json::to_string(award).unwrap_or_default(),
-        }
-    }
-}
-
-/// An order checked and ready to book, with the program's setup as it was read.
-struct OrderBooking {
-    setup: std::sync::Arc<Setup>,
-    member_id: i64,
-    input: OrderInput,
-    order_id: String,
-    at: Timestamp,
-    now: Timestamp,
-    recorded_by: Option<i64>,
-    slot: Option<Slot>,
-}
-
-impl OrderBooking {
-    /// What its transaction says it is.
-    fn meta<'a>(&'a self, told: &'a Told) -> Meta<'a> {
-        Meta {
-            kind: "earn",
-            channel: self.input.channel.as_str(),
-            amount_minor: Some(self.input.amount_minor),
-            reference: Some(self.input.receipt.as_deref().unwrap_or(&self.order_id)),
-            description: &told.description,
-            explanation: Some(&told.explanation),
-            recorded_by: self.recorded_by,
-            endpoints: Some(&self.setup.endpoints),
-            ..Meta::default()
-        }
-    }
-}
-
-/// A booked order's answer; `settle` holds the member's referrer when this order may
-/// settle a referral (a new, paid order), done after the commit.
-struct BookedOrder {
-    answer: Keyed<EarnReceipt>,
-    settle: Option<Option<i64>>,
-}
-
-/// Answers with a receipt, kept as the key's answer too; when the key was taken
-/// meanwhile, the booking is undone and answered from the key.
-async fn keep(
-    tx: &mut AnyConnection,
-    slot: Option<&Slot>,
-    receipt: EarnReceipt,
-    settle: Option<Option<i64>>,
-) -> Result<Step<BookedOrder>, AppError> {
-    if let Some(slot) = slot {
-        if !slot.keep_in(tx, order_status(&receipt), &json(&receipt)).await? {
-            let answer = Keyed::Taken;
-            return Ok(Step::Undone(BookedOrder { answer, settle: None }));
-        }
-    }
-    Ok(Step::Done(BookedOrder {
-        answer: Keyed::Done(receipt),
-        settle,
-    }))
-}
-
-/// An order's row, booked with its transaction.
-struct NewOrder<'a> {
-    program_id: i64,
-    membership_id: i64,
-    channel: &'a str,
-    order_id: &'a str,
-    amount_minor: i64,
-    points: i64,
-    tx_id: i64,
-    at: Timestamp,
-}
-
-/// Inserts orders in one statement: each one's row id, or None when its (program, channel,
-/// order id) was taken (by an earlier order, or by one before it in `orders`).
-async fn insert_orders(
-    conn: &mut AnyConnection,
-    orders: &[NewOrder<'_>],
-) -> Result<Vec<Option<i64>>, AppError> {
-    if orders.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows = values(orders.len(), 8);
-    let sql = format!(
-        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
-         transaction_id, created_at) VALUES {} \
-         ON CONFLICT (program_id, channel, channel_order_id) DO NOTHING RETURNING id, transaction_id",
-        rows
-    );
-    let mut insert = sqlx::query_as::<_, (i64, i64)>(&sql);
-    for o in orders {
-        insert = insert
-            .bind(o.program_id)
-            .bind(o.membership_id)
-            .bind(o.channel)
-            .bind(o.order_id)
-            .bind(o.amount_minor)
-            .bind(o.points)
-            .bind(o.tx_id)
-            .bind(o.at.0);
-    }
-    let kept = insert.fetch_all(&mut *conn).await?;
-    // Each order has a transaction of its own: that tells the rows apart.
-    Ok(orders
-        .iter()
-        .map(|o| kept.iter().find(|k| k.1 == o.tx_id).map(|k| k.0))
-        .collect())
-}
-
-/// Books an order inside the caller's transaction. The first run is optimistic about the
-/// order id and the budgets; `Step::Again` when either was wrong (the id was booked before,
-/// a budget moved): the caller undoes the writes and books once more, `careful`.
-async fn book_order(
-    tx: &mut AnyConnection,
-    b: &OrderBooking,
-    careful: bool,
-) -> Result<Step<BookedOrder>, AppError> {
-    let (setup, member_id, input, now, recorded_by) = (&b.setup, b.member_id, &b.input, b.now, b.recorded_by);
-    let (order_id, at, slot) = (&b.order_id, b.at, b.slot.as_ref());
-    let (program, program_tiers) = (&setup.program, &setup.tiers[..]);
-    let channel = input.channel.as_str();
-    let entry = members::enter(&mut *tx, member_id, program.id, now).await?;
-    let membership_id = entry.membership_id;
-    // A repeated order id is rare (a till's retry without a key): the first run leaves it to
-    // the order's insert, which finds the id taken, and the careful run looks it up first.
-    let earlier = match careful {
-        true => find_order(&mut *tx, program.id, channel, order_id).await?,
-        false => None,
-    };
-    if let Some(order) = earlier {
-        if order.membership_id != membership_id {
-            return Err(AppError::conflict(
-                "This order id was already recorded for another member.",
-            ));
-        }
-        let mut earlier =
-            earlier_receipt(&mut *tx, program, member_id, membership_id, order.transaction_id).await?;
-        earlier.stamps = super::stamps::receipts_for_order(&mut *tx, order.id).await?;
-        return keep(&mut *tx, slot, earlier, None).await;
-    }
-    let event = purchase(input, at);
-    let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
-    let eval = evaluate_locked(&mut *tx, setup, &ctx, membership_id, &event, careful).await?;
-    let hold_until = hold_until(program, now);
-    let told = Told::of(&eval.award);
-    let meta = b.meta(&told);
-    let (tx_id, standing) =
-        book_award(&mut *tx, program, membership_id, &eval, hold_until, &meta, now).await?;
-    let new = NewOrder {
-        program_id: program.id,
-        membership_id,
-        channel,
-        order_id,
-        amount_minor: input.amount_minor,
-        points: eval.award.total,
-        tx_id,
-        at: now,
-    };
-    let inserted = insert_orders(&mut *tx, &[new]).await?.pop().flatten();
-    let order_row = match inserted {
-        Some(id) => id,
-        None if !careful => return Ok(Step::Again),
-        // Another member's order with this id committed while we evaluated (PostgreSQL).
-        None => {
-            return Err(AppError::conflict(
-                "This order id was already recorded for another member.",
-            ));
-        }
-    };
-    if hold_until.is_some() {
-        sqlx::query("UPDATE pending_points SET order_id = $1 WHERE transaction_id = $2")
-            .bind(order_row)
-            .bind(tx_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    let stamps = super::stamps::for_order(
-        &mut *tx,
-        &setup.stamp_cards,
-        membership_id,
-        order_row,
-        input,
-        recorded_by,
-        now,
-    )
-    .await?;
-    announce_earned(
-        &mut *tx,
-        setup,
-        member_id,
-        tx_id,
-        &eval.award,
-        hold_until.is_some(),
-        &standing,
-        now,
-    )
-    .await?;
-    // Upgrades are immediate; downgrades wait for the scheduled re-evaluation.
-    let known = (entry.tier_id, standing.lifetime_points);
-    super::tiers::reevaluate_known(&mut *tx, program, program_tiers, membership_id, known, now).await?;
-    let mut receipt = receipt(
-        program,
-        member_id,
-        tx_id,
-        eval.award.clone(),
-        hold_until.is_some(),
-        standing,
-    );
-    receipt.stamps = stamps;
-    if !charge_budgets(&mut *tx, &eval, membership_id, careful).await? {
-        return Ok(Step::Again);
-    }
-    let points = eval.award.total;
-    // A 0.00 order is no purchase: it must not unlock referral rewards.
-    let settle = (input.amount_minor > 0).then_some(entry.referred_by);
-    let step = keep(&mut *tx, slot, receipt, settle).await?;
-    if matches!(step, Step::Done(_)) {
-        tracing::info!(tx_id, points, "order recorded");
-    }
-    Ok(step)
-}
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
-}
-
 /// A return: takes back points in proportion to the refunded amount (cumulatively, so a
 /// full return in parts takes back exactly what the order earned), from the order's pending
 /// hold first and then from the wallet.
@@ -780,7 +239,7 @@ pub async fn record_return(
     let channel = input.channel.as_str();
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    let order = find_order(&mut tx, program.id, channel, &order_id)
+    let order = booking::find_order(&mut tx, program.id, channel, &order_id)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
     let member_id = ledger::member_of(&mut tx, order.membership_id).await?;
@@ -788,7 +247,7 @@ pub async fn record_return(
     // Read again under the member's lock: a concurrent return of the same order may have
     // committed while we waited, and its figures decide what is left to take back.
     let locked = order.membership_id;
-    let order = find_order(&mut tx, program.id, channel, &order_id)
+    let order = booking::find_order(&mut tx, program.id, channel, &order_id)
         .await?
         .ok_or_else(|| AppError::not_found("Order"))?;
     if order.membership_id != locked {
@@ -1092,7 +551,7 @@ async fn book_action(
         earlier = ledger::replay(&mut *tx, membership_id, &b.before_scopes).await?;
     }
     if let Some((tx_id, _)) = earlier {
-        return earlier_receipt(&mut *tx, program, member_id, membership_id, tx_id)
+        return awards::earlier_receipt(&mut *tx, program, member_id, membership_id, tx_id)
             .await
             .map(Step::Done);
     }
@@ -1113,8 +572,8 @@ async fn book_action(
             ));
         }
     }
-    let ctx = member_context(program_tiers, entry.tier_id, Vec::new());
-    let eval = evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact).await?;
+    let ctx = engine::member_context(program_tiers, entry.tier_id, Vec::new());
+    let eval = awards::evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact).await?;
     let reference = once.unwrap_or_else(|| event.event_type.clone());
     let meta = Meta {
         kind: "event",
@@ -1127,8 +586,9 @@ async fn book_action(
         endpoints: Some(&setup.endpoints),
         ..Meta::default()
     };
-    let (tx_id, standing) = book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
-    announce_earned(
+    let (tx_id, standing) =
+        awards::book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
+    awards::announce_earned(
         &mut *tx,
         setup,
         member_id,
@@ -1141,10 +601,10 @@ async fn book_action(
     .await?;
     let known = (entry.tier_id, standing.lifetime_points);
     super::tiers::reevaluate_known(&mut *tx, program, program_tiers, membership_id, known, now).await?;
-    if !charge_budgets(&mut *tx, &eval, membership_id, exact).await? {
+    if !awards::charge_budgets(&mut *tx, &eval, membership_id, exact).await? {
         return Ok(Step::Again);
     }
-    Ok(Step::Done(receipt(
+    Ok(Step::Done(awards::receipt(
         program, member_id, tx_id, eval.award, false, standing,
     )))
 }
@@ -1178,9 +638,9 @@ pub async fn dry_run(
         ),
         None => (Vec::new(), None),
     };
-    let ctx = member_context(&program_tiers, tier_id, Vec::new());
+    let ctx = engine::member_context(&program_tiers, tier_id, Vec::new());
     Ok(engine::evaluate(
-        &base_rate(&program),
+        &engine::base_rate(&program),
         &active,
         event,
         &ctx,

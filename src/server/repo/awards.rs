@@ -1,0 +1,271 @@
+//! Awards: an event evaluated under the membership lock and what it earns booked, the steps
+//! that orders (`booking`) and actions (`orders::record_action`) share, with the receipt
+//! they answer and the `points.earned` webhook they announce.
+
+use sqlx::AnyConnection;
+
+use crate::domain::rules as engine;
+use crate::error::AppError;
+use crate::model::order::EarnReceipt;
+use crate::model::program::Program;
+use crate::model::rules::{Award, EarnEvent, EarningRule, MemberContext};
+use crate::model::time::Timestamp;
+
+use super::budgets;
+use super::ledger::{self, Meta, Standing};
+use super::rules;
+use super::setup::Setup;
+
+/// The program's rules with their budgets as they stand under lock: every budget the rules
+/// have is locked (in id order, in one go, so two careful bookings never wait on each other
+/// in reverse). Only bookings whose optimistic charge failed come here, so this is rare.
+pub(super) async fn locked_budgets(
+    conn: &mut AnyConnection,
+    rules: &[EarningRule],
+) -> Result<Vec<EarningRule>, AppError> {
+    let mut rules = rules.to_vec();
+    let budgeted: Vec<i64> = rules
+        .iter()
+        .filter(|r| r.budget_points.is_some())
+        .map(|r| r.id)
+        .collect();
+    if !budgeted.is_empty() {
+        for (id, used, budget) in budgets::lock_all(conn, &budgeted).await? {
+            if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
+                r.budget_used = used;
+                r.budget_points = budget;
+            }
+        }
+    }
+    Ok(rules)
+}
+
+/// Everything an evaluation needs that is read under the membership lock.
+pub(super) struct Evaluation {
+    pub(super) award: Award,
+    pub(super) rules: Vec<EarningRule>,
+    /// The event's time: what day and month caps were counted for.
+    pub(super) at: Timestamp,
+}
+
+/// Evaluates an event under the membership lock. Budgets are read, not locked: the booking
+/// charges them last, with a conditional update (`charge_budgets`), so a campaign's row is
+/// held only for the end of each transaction instead of serialising whole bookings. When
+/// that charge finds the budget moved, the booking is redone with `exact`: the budgets it
+/// could draw on are locked before evaluating.
+pub(super) async fn evaluate_locked(
+    conn: &mut AnyConnection,
+    setup: &Setup,
+    ctx: &MemberContext,
+    membership_id: i64,
+    event: &EarnEvent,
+    exact: bool,
+) -> Result<Evaluation, AppError> {
+    let program = &setup.program;
+    let rules = match exact {
+        true => locked_budgets(conn, &setup.rules).await?,
+        false => setup.rules.clone(),
+    };
+    let usage = rules::usage(conn, membership_id, event.occurred_at, &rules).await?;
+    let award = engine::evaluate(&engine::base_rate(program), &rules, event, ctx, &usage);
+    Ok(Evaluation {
+        award,
+        rules,
+        at: event.occurred_at,
+    })
+}
+
+/// (rule id, budgeted, points) as `ledger::earn` takes them.
+pub(super) type ByRule = (Option<i64>, bool, i64);
+
+/// What an award gives, by rule: (rule id or None for the base rate, charged to a budget,
+/// points) for the ledger, and the rules' part of it for their caps.
+pub(super) fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
+    let mut by_rule = Vec::new();
+    let mut given = Vec::new();
+    for l in eval.award.lines.iter().filter(|l| l.matched && l.points > 0) {
+        match l.rule_id {
+            None => by_rule.push((None, false, l.points)),
+            Some(id) => {
+                if let Some(rule) = eval.rules.iter().find(|r| r.id == id) {
+                    given.push((rule.id, l.points));
+                }
+            }
+        }
+    }
+    for &(id, points) in &given {
+        let budgeted = eval.rules.iter().any(|r| r.id == id && r.budget_points.is_some());
+        by_rule.push((Some(id), budgeted, points));
+    }
+    (by_rule, given)
+}
+
+/// What an award charges to campaign budgets: (rule id, points) of each budgeted rule.
+pub(super) fn budget_charges(by_rule: &[ByRule]) -> Vec<(i64, i64)> {
+    by_rule
+        .iter()
+        .filter_map(|&(rule, budgeted, points)| rule.filter(|_| budgeted).map(|r| (r, points)))
+        .collect()
+}
+
+/// Books an award: the ledger transaction (held as pending when `hold_until` is set), the
+/// per-rule usage and budget charges. Returns (transaction id, standing after).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn book_award(
+    conn: &mut AnyConnection,
+    program: &Program,
+    membership_id: i64,
+    eval: &Evaluation,
+    hold_until: Option<Timestamp>,
+    meta: &Meta<'_>,
+    at: Timestamp,
+) -> Result<(i64, Standing), AppError> {
+    let (by_rule, given) = award_parts(eval);
+    let (tx_id, standing) =
+        ledger::earn(conn, program, membership_id, &by_rule, hold_until, meta, at).await?;
+    // Caps count by the event's day and month, as the usage was looked up for.
+    let given: Vec<rules::Given> = given
+        .into_iter()
+        .map(|(rule_id, points)| rules::Given {
+            rule_id,
+            membership_id,
+            transaction_id: tx_id,
+            points,
+            at: eval.at,
+        })
+        .collect();
+    rules::record_awards(conn, &given).await?;
+    Ok((tx_id, standing))
+}
+
+/// Charges the award to the budgets it drew on, each only if it still fits (the last
+/// statements of a booking, so the budget slots are held briefly). False when a concurrent
+/// booking used the budget since it was read: the caller rolls back and books `exact`.
+pub(super) async fn charge_budgets(
+    conn: &mut AnyConnection,
+    eval: &Evaluation,
+    membership_id: i64,
+    exact: bool,
+) -> Result<bool, AppError> {
+    let charges: Vec<(i64, i64, i64)> = budget_charges(&award_parts(eval).0)
+        .into_iter()
+        .map(|(rule_id, points)| (rule_id, membership_id, points))
+        .collect();
+    budgets::charge_all(conn, &charges, exact).await
+}
+
+/// Puts a `points.earned` webhook into the outbox, in the booking's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn announce_earned(
+    conn: &mut AnyConnection,
+    setup: &Setup,
+    member_id: i64,
+    tx_id: i64,
+    award: &Award,
+    pending: bool,
+    standing: &Standing,
+    at: Timestamp,
+) -> Result<(), AppError> {
+    if award.total <= 0 {
+        return Ok(());
+    }
+    let program = &setup.program;
+    let data = serde_json::json!({
+        "member_id": member_id,
+        "program_id": program.id,
+        "transaction_id": tx_id,
+        "points": award.total,
+        "pending": pending,
+        "balance": standing.balance,
+        "explanation": award.summary,
+    });
+    crate::server::webhooks::enqueue_to(conn, &setup.endpoints, "points.earned", data, at).await
+}
+
+/// The receipt of a transaction booked earlier, read back from the ledger.
+pub(super) async fn earlier_receipt(
+    conn: &mut AnyConnection,
+    program: &Program,
+    member_id: i64,
+    membership_id: i64,
+    tx_id: i64,
+) -> Result<EarnReceipt, AppError> {
+    let (description, explanation): (String, Option<String>) =
+        sqlx::query_as("SELECT description, explanation FROM ledger_transactions WHERE id = $1")
+            .bind(tx_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let (points, pending): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT), \
+         CAST(COALESCE(SUM(CASE WHEN account = 'pending' THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM ledger_postings WHERE transaction_id = $1 AND account IN ('wallet', 'pending')",
+    )
+    .bind(tx_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    let standing = ledger::lock(conn, membership_id).await?;
+    let award = explanation
+        .and_then(|e| serde_json::from_str(&e).ok())
+        .unwrap_or_else(|| Award {
+            total: points,
+            lines: Vec::new(),
+            summary: description.clone(),
+        });
+    Ok(EarnReceipt {
+        transaction_id: tx_id,
+        member_id,
+        program_id: program.id,
+        points,
+        pending: pending > 0,
+        balance: standing.balance,
+        pending_balance: standing.pending,
+        currency_name: program.currency_name.clone(),
+        explanation: description,
+        award,
+        stamps: Vec::new(),
+        replayed: true,
+    })
+}
+
+pub(super) fn receipt(
+    program: &Program,
+    member_id: i64,
+    tx_id: i64,
+    award: Award,
+    pending: bool,
+    standing: Standing,
+) -> EarnReceipt {
+    EarnReceipt {
+        transaction_id: tx_id,
+        member_id,
+        program_id: program.id,
+        points: award.total,
+        pending: pending && award.total > 0,
+        balance: standing.balance,
+        pending_balance: standing.pending,
+        currency_name: program.currency_name.clone(),
+        explanation: engine::explain(&award),
+        award,
+        stamps: Vec::new(),
+        replayed: false,
+    }
+}
+
+/// An award told in words and kept whole, as its transaction records it.
+pub(super) struct Told {
+    pub(super) description: String,
+    pub(super) explanation: String,
+}
+
+impl Told {
+    pub(super) fn of(award: &Award) -> Self {
+        Told {
+            description: engine::explain(award),
+            explanation: serde_json::to_string(award).unwrap_or_default(),
+        }
+    }
+}
+
+pub(super) fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}

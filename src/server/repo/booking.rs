@@ -1,0 +1,681 @@
+//! The booking pipeline for orders: one order alone, or several together, go through the
+//! same steps in the caller's transaction: enter the memberships (locked) → on a careful
+//! run, answer a repeated order with its first receipt → read cap usage (and on a careful
+//! run lock the budgets) → evaluate each order in `domain::rules`, each seeing what the ones
+//! before gave its member → post to the ledger (transactions, balances, postings, lots,
+//! activity, rule awards) → the order rows → held points → stamps and `points.earned` →
+//! tiers → budgets → Idempotency-Keys → receipts.
+//!
+//! Together (the group-commit writer books the orders queued at one moment), each step is
+//! one statement for all of them. An order whose id or Idempotency-Key is already taken, or
+//! a member's orders after one that changed its tier, undo the batch, which runs again
+//! without them; they are booked alone after. A budget slot that is full undoes them all,
+//! and each is booked alone. Orders whose member has no membership yet or was merged away,
+//! or dated on another day than the first, are left to be booked alone.
+//!
+//! Alone, the first run is optimistic about the order id and the budgets; when either was
+//! wrong (the id was booked before, a budget moved) the writer undoes it and runs it again
+//! careful: the earlier order is looked up first, and the budgets are locked before
+//! evaluating.
+
+use std::sync::Arc;
+
+use sqlx::AnyConnection;
+
+use crate::domain::rules as engine;
+use crate::error::AppError;
+use crate::model::order::{EarnReceipt, OrderInput};
+use crate::model::program::Program;
+use crate::model::rules::{EarnEvent, EarningRule, RuleUsage};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::{values, Batch, ConnFuture, Step};
+
+use super::awards::{self, Evaluation, Told};
+use super::idempotency::{Keyed, Slot};
+use super::ledger::{self, Meta, NewLot, Posting, Standing};
+use super::setup::Setup;
+use super::{budgets, members, rules, stamps, tiers};
+
+/// How a run books.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// The orders queued at one moment.
+    Together,
+    /// One order; `careful` on its second run.
+    Alone { careful: bool },
+}
+
+/// What a run ends in (told to the group-commit writer as a `Batch` or a `Step`).
+enum Booked {
+    /// Keep what it wrote: each order's answer, or None for one to book alone after.
+    Done(Vec<Option<BookedOrder>>),
+    /// Undo what it wrote and answer this (alone: its Idempotency-Key was taken meanwhile).
+    Undone(BookedOrder),
+    /// Undo what it wrote and book the others again without these (positions), which are
+    /// booked alone after.
+    Without(Vec<usize>),
+    /// Undo what it wrote and run again: alone, careful; together, each alone.
+    Again,
+}
+
+/// Books the orders queued together (`BookTogether` for orders).
+pub(super) fn book_together<'c>(
+    conn: &'c mut AnyConnection,
+    items: &'c [Arc<OrderBooking>],
+) -> ConnFuture<'c, Result<Batch<BookedOrder>, AppError>> {
+    Box::pin(async move {
+        Ok(match book(conn, items, Run::Together).await? {
+            Booked::Done(answers) => Batch::Done(answers),
+            Booked::Without(left) => Batch::Without(left),
+            Booked::Undone(_) | Booked::Again => Batch::Again,
+        })
+    })
+}
+
+/// Books one order alone; `Step::Again` when the optimistic run was wrong.
+pub(super) async fn book_alone(
+    conn: &mut AnyConnection,
+    booking: &Arc<OrderBooking>,
+    careful: bool,
+) -> Result<Step<BookedOrder>, AppError> {
+    let items = std::slice::from_ref(booking);
+    Ok(match book(conn, items, Run::Alone { careful }).await? {
+        Booked::Done(mut answers) => match answers.pop().flatten() {
+            Some(answer) => Step::Done(answer),
+            None => {
+                tracing::error!("an order booked alone has no answer");
+                return Err(AppError::Internal);
+            }
+        },
+        Booked::Undone(answer) => Step::Undone(answer),
+        Booked::Without(_) | Booked::Again => Step::Again,
+    })
+}
+
+/// A membership with orders in the run, as they leave it one after another.
+struct Member {
+    id: i64,
+    /// As read under its lock, before these orders.
+    standing: Standing,
+    tier_id: Option<i64>,
+    usage: Vec<RuleUsage>,
+    orders: usize,
+}
+
+/// An order of the run with its membership: (position, member, the member's referrer).
+type Chosen = (usize, usize, Option<i64>);
+
+/// One order, evaluated.
+struct Evaluated {
+    item: usize,
+    member: usize,
+    referred_by: Option<i64>,
+    eval: Evaluation,
+    given: Vec<(i64, i64)>,
+    budgeted: Vec<(i64, i64)>,
+    total: i64,
+    postings: Vec<Posting>,
+    held: Option<Timestamp>,
+    told: Told,
+}
+
+impl Evaluated {
+    /// Whether it holds points as pending; otherwise it goes the wallet's way (a lot, and
+    /// activity for lots that expire on inactivity), as `ledger::earn` does.
+    fn holds(&self) -> bool {
+        self.held.is_some() && self.total > 0
+    }
+}
+
+async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -> Result<Booked, AppError> {
+    let mut answers: Vec<Option<BookedOrder>> = items.iter().map(|_| None).collect();
+    let Some(first) = items.first() else {
+        return Ok(Booked::Done(answers));
+    };
+    let careful = run == Run::Alone { careful: true };
+    let (mut members, chosen) = enter(conn, items, run).await?;
+    if chosen.is_empty() || (run == Run::Together && chosen.len() < 2) {
+        return Ok(Booked::Done(answers));
+    }
+    // A repeated order id is rare (a till's retry without a key): the first run leaves it to
+    // the order's insert, which finds the id taken, and the careful run looks it up first.
+    if careful {
+        if let Some(answer) = replay(conn, first, members[0].id).await? {
+            return Ok(answer);
+        }
+    }
+    // Budgets are read, not locked: the booking charges them last, with a conditional
+    // update, so a campaign's row is held only for the end of each transaction instead of
+    // serialising whole bookings. When that charge finds a budget moved, the order is booked
+    // again careful, on budgets locked before evaluating.
+    let locked = match careful {
+        true => Some(awards::locked_budgets(conn, &first.setup.rules).await?),
+        false => None,
+    };
+    let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+    // Caps are counted per day and month: one day's usage is read for all.
+    let usage = match &locked {
+        Some(rules) => rules::usage_many(conn, &ids, first.at, rules).await?,
+        None => rules::usage_many(conn, &ids, first.at, items.iter().flat_map(|b| &b.setup.rules)).await?,
+    };
+    for (id, usage) in usage {
+        if let Some(m) = members.iter_mut().find(|m| m.id == id) {
+            m.usage = usage;
+        }
+    }
+    let evaluated = evaluate(items, &mut members, chosen, locked.as_deref());
+
+    // The ledger: transactions, memberships and postings, three statements for all.
+    let metas: Vec<Meta> = evaluated.iter().map(|e| items[e.item].meta(&e.told)).collect();
+    let bookings: Vec<ledger::Booking> = evaluated
+        .iter()
+        .zip(&metas)
+        .map(|(e, meta)| ledger::Booking {
+            program_id: items[e.item].setup.program.id,
+            membership_id: Some(members[e.member].id),
+            meta,
+            postings: &e.postings,
+            at: items[e.item].now,
+            // Points that reach the wallet are member activity.
+            touch: e.held.is_none(),
+        })
+        .collect();
+    let booked = ledger::book_many(conn, &bookings).await?;
+    // A member none of whose orders moved anything keeps the standing read at the start.
+    let booked: Vec<(i64, Standing)> = booked
+        .into_iter()
+        .zip(&evaluated)
+        .map(|((tx_id, s), e)| (tx_id, s.unwrap_or(members[e.member].standing)))
+        .collect();
+    let lots: Vec<NewLot> = evaluated
+        .iter()
+        .zip(&booked)
+        .filter(|(e, _)| !e.holds())
+        .map(|(e, &(tx_id, standing))| NewLot {
+            program: &items[e.item].setup.program,
+            membership_id: members[e.member].id,
+            tx_id,
+            points: e.total,
+            balance_after: standing.balance,
+            at: items[e.item].now,
+        })
+        .collect();
+    ledger::open_lots(conn, &lots).await?;
+    // Lots expiring on inactivity move with each member's last activity here.
+    for (mi, m) in members.iter().enumerate() {
+        if let Some(e) = evaluated.iter().rev().find(|e| e.member == mi && !e.holds()) {
+            ledger::move_deadlines(conn, &items[e.item].setup.program, m.id, items[e.item].now).await?;
+        }
+    }
+    let given: Vec<rules::Given> = evaluated
+        .iter()
+        .zip(&booked)
+        .flat_map(|(e, &(tx_id, _))| {
+            let membership_id = members[e.member].id;
+            e.given.iter().map(move |&(rule_id, points)| rules::Given {
+                rule_id,
+                membership_id,
+                transaction_id: tx_id,
+                points,
+                at: e.eval.at,
+            })
+        })
+        .collect();
+    rules::record_awards(conn, &given).await?;
+
+    // The orders. An id taken before (a retry) or by an earlier order here: together, the
+    // others again without it, and it alone after; alone, once more careful, which answers
+    // as a repeat or refuses another member's order.
+    let new: Vec<NewOrder> = evaluated
+        .iter()
+        .zip(&booked)
+        .map(|(e, &(tx_id, _))| {
+            let b = &items[e.item];
+            NewOrder {
+                program_id: b.setup.program.id,
+                membership_id: members[e.member].id,
+                channel: b.input.channel.as_str(),
+                order_id: &b.order_id,
+                amount_minor: b.input.amount_minor,
+                points: e.eval.award.total,
+                tx_id,
+                at: b.now,
+            }
+        })
+        .collect();
+    let order_rows = insert_orders(conn, &new).await?;
+    let taken: Vec<usize> = evaluated
+        .iter()
+        .zip(&order_rows)
+        .filter(|(_, row)| row.is_none())
+        .map(|(e, _)| e.item)
+        .collect();
+    if !taken.is_empty() {
+        // Careful, it was looked up first: another member's order with this id committed
+        // while this one was evaluated (PostgreSQL).
+        if careful {
+            return Err(other_members_order());
+        }
+        return Ok(Booked::Without(taken));
+    }
+    let order_rows: Vec<i64> = order_rows.into_iter().flatten().collect();
+    let holds: Vec<(i64, i64, i64, Timestamp, Option<i64>)> = evaluated
+        .iter()
+        .zip(&booked)
+        .zip(&order_rows)
+        .filter_map(|((e, &(tx_id, _)), &row)| {
+            let until = e.held.filter(|_| e.holds())?;
+            Some((members[e.member].id, tx_id, e.total, until, Some(row)))
+        })
+        .collect();
+    ledger::hold_many(conn, &holds).await?;
+
+    let mut receipts = Vec::with_capacity(evaluated.len());
+    for ((e, &(tx_id, standing)), &row) in evaluated.iter().zip(&booked).zip(&order_rows) {
+        let b = &items[e.item];
+        let setup = &b.setup;
+        let membership_id = members[e.member].id;
+        let stamps = stamps::for_order(
+            conn,
+            &setup.stamp_cards,
+            membership_id,
+            row,
+            &b.input,
+            b.recorded_by,
+            b.now,
+        )
+        .await?;
+        let held = e.held.is_some();
+        awards::announce_earned(
+            conn,
+            setup,
+            b.member_id,
+            tx_id,
+            &e.eval.award,
+            held,
+            &standing,
+            b.now,
+        )
+        .await?;
+        let mut receipt = awards::receipt(
+            &setup.program,
+            b.member_id,
+            tx_id,
+            e.eval.award.clone(),
+            held,
+            standing,
+        );
+        receipt.stamps = stamps;
+        receipts.push(receipt);
+    }
+    // Upgrades are immediate, once per member after its last order here (downgrades wait
+    // for the scheduled re-evaluation). Had an earlier one of its orders upgraded it, the
+    // later ones would have earned at the new tier: the run again with only its first, the
+    // rest booked alone after it.
+    let mut later: Vec<usize> = Vec::new();
+    for (mi, m) in members.iter().enumerate() {
+        let Some((e, &(_, standing))) = evaluated.iter().zip(&booked).rev().find(|(e, _)| e.member == mi)
+        else {
+            continue;
+        };
+        let b = &items[e.item];
+        let known = (m.tier_id, standing.lifetime_points);
+        let changed =
+            tiers::reevaluate_known(conn, &b.setup.program, &b.setup.tiers, m.id, known, b.now).await?;
+        if changed.is_some() && m.orders > 1 {
+            later.extend(
+                evaluated
+                    .iter()
+                    .filter(|e| e.member == mi)
+                    .skip(1)
+                    .map(|e| e.item),
+            );
+        }
+    }
+    if !later.is_empty() {
+        return Ok(Booked::Without(later));
+    }
+    // Budgets last, so their slots are held briefly; a slot that is full undoes the run.
+    let charges: Vec<(i64, i64, i64)> = evaluated
+        .iter()
+        .flat_map(|e| {
+            e.budgeted
+                .iter()
+                .map(|&(rule, points)| (rule, members[e.member].id, points))
+        })
+        .collect();
+    if !budgets::charge_all(conn, &charges, careful).await? {
+        return Ok(Booked::Again);
+    }
+    // A key stored before (a retry, or the same key with another body): together, the
+    // others again without it, and alone after it is answered from what the key holds.
+    let bodies: Vec<(usize, u16, String)> = evaluated
+        .iter()
+        .zip(&receipts)
+        .filter(|(e, _)| items[e.item].slot.is_some())
+        .map(|(e, r)| (e.item, order_status(r), awards::json(r)))
+        .collect();
+    let keys: Vec<(&Slot, u16, &str)> = bodies
+        .iter()
+        .filter_map(|(i, status, body)| Some((items[*i].slot.as_ref()?, *status, body.as_str())))
+        .collect();
+    let stored = Slot::keep_many(conn, &keys).await?;
+    let taken: Vec<usize> = bodies
+        .iter()
+        .zip(&stored)
+        .filter(|(_, &kept)| !kept)
+        .map(|((i, _, _), _)| *i)
+        .collect();
+    if !taken.is_empty() {
+        return Ok(match run {
+            Run::Together => Booked::Without(taken),
+            Run::Alone { .. } => Booked::Undone(key_taken()),
+        });
+    }
+    for (e, receipt) in evaluated.iter().zip(receipts) {
+        let b = &items[e.item];
+        tracing::info!(
+            tx_id = receipt.transaction_id,
+            points = receipt.points,
+            "order recorded"
+        );
+        // A 0.00 order is no purchase: it must not unlock referral rewards.
+        let settle = (b.input.amount_minor > 0).then_some(e.referred_by);
+        answers[e.item] = Some(BookedOrder {
+            answer: Keyed::Done(receipt),
+            settle,
+        });
+    }
+    Ok(Booked::Done(answers))
+}
+
+fn other_members_order() -> AppError {
+    AppError::conflict("This order id was already recorded for another member.")
+}
+
+/// The answer when an order's Idempotency-Key was taken by another request meanwhile: the
+/// booking is undone and the request answered from the key.
+fn key_taken() -> BookedOrder {
+    BookedOrder {
+        answer: Keyed::Taken,
+        settle: None,
+    }
+}
+
+/// The memberships of the run's orders, locked, and which orders they take. Alone, a first
+/// purchase joins the program and a member merged away is refused. Together, orders whose
+/// member has no membership yet or was merged away, or dated on another day than the first
+/// (caps count by day), are left out, to be booked alone.
+async fn enter(
+    conn: &mut AnyConnection,
+    items: &[Arc<OrderBooking>],
+    run: Run,
+) -> Result<(Vec<Member>, Vec<Chosen>), AppError> {
+    let entries: Vec<(usize, members::Entry)> = match run {
+        Run::Alone { .. } => {
+            let b = &items[0];
+            vec![(
+                0,
+                members::enter(conn, b.member_id, b.setup.program.id, b.now).await?,
+            )]
+        }
+        Run::Together => {
+            let mut pairs: Vec<(i64, i64)> =
+                items.iter().map(|b| (b.member_id, b.setup.program.id)).collect();
+            pairs.sort_unstable();
+            pairs.dedup();
+            let found = members::enter_many(conn, &pairs).await?;
+            let day = rules::day_and_month(items[0].at);
+            items
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| rules::day_and_month(b.at) == day)
+                .filter_map(|(i, b)| {
+                    let pair = (b.member_id, b.setup.program.id);
+                    let (_, entry, _) = found.iter().find(|(p, _, merged)| *p == pair && !merged)?;
+                    Some((i, *entry))
+                })
+                .collect()
+        }
+    };
+    let mut members: Vec<Member> = Vec::new();
+    let mut chosen = Vec::with_capacity(entries.len());
+    for (i, entry) in entries {
+        let m = match members.iter().position(|m| m.id == entry.membership_id) {
+            Some(m) => m,
+            None => {
+                members.push(Member {
+                    id: entry.membership_id,
+                    standing: entry.standing,
+                    tier_id: entry.tier_id,
+                    usage: Vec::new(),
+                    orders: 0,
+                });
+                members.len() - 1
+            }
+        };
+        members[m].orders += 1;
+        chosen.push((i, m, entry.referred_by));
+    }
+    Ok((members, chosen))
+}
+
+/// On a careful run, an order whose id was booked before: the first receipt, kept as the
+/// key's answer too (None when the id is new). Another member's order with that id is
+/// refused.
+async fn replay(
+    conn: &mut AnyConnection,
+    b: &OrderBooking,
+    membership_id: i64,
+) -> Result<Option<Booked>, AppError> {
+    let program = &b.setup.program;
+    let Some(order) = find_order(conn, program.id, b.input.channel.as_str(), &b.order_id).await? else {
+        return Ok(None);
+    };
+    if order.membership_id != membership_id {
+        return Err(other_members_order());
+    }
+    let mut earlier =
+        awards::earlier_receipt(conn, program, b.member_id, membership_id, order.transaction_id).await?;
+    earlier.stamps = stamps::receipts_for_order(conn, order.id).await?;
+    if let Some(slot) = &b.slot {
+        if !slot
+            .keep_in(conn, order_status(&earlier), &awards::json(&earlier))
+            .await?
+        {
+            return Ok(Some(Booked::Undone(key_taken())));
+        }
+    }
+    let answer = BookedOrder {
+        answer: Keyed::Done(earlier),
+        settle: None,
+    };
+    Ok(Some(Booked::Done(vec![Some(answer)])))
+}
+
+/// Evaluates the chosen orders one after another, each seeing what the ones before gave
+/// its member (cap usage), on the budgets as locked when `locked` is given.
+fn evaluate(
+    items: &[Arc<OrderBooking>],
+    members: &mut [Member],
+    chosen: Vec<Chosen>,
+    locked: Option<&[EarningRule]>,
+) -> Vec<Evaluated> {
+    let mut evaluated = Vec::with_capacity(chosen.len());
+    for (item, member, referred_by) in chosen {
+        let b = &items[item];
+        let (setup, m) = (&b.setup, &mut members[member]);
+        let rules = locked.unwrap_or(&setup.rules);
+        let ctx = engine::member_context(&setup.tiers, m.tier_id, Vec::new());
+        let award = engine::evaluate(
+            &engine::base_rate(&setup.program),
+            rules,
+            &purchase(&b.input, b.at),
+            &ctx,
+            &m.usage,
+        );
+        let eval = Evaluation {
+            award,
+            rules: rules.to_vec(),
+            at: b.at,
+        };
+        let (by_rule, given) = awards::award_parts(&eval);
+        engine::count_given(&mut m.usage, &given);
+        let budgeted = awards::budget_charges(&by_rule);
+        let held = hold_until(&setup.program, b.now);
+        let (total, postings) = ledger::earn_postings(&by_rule, held.is_some());
+        let told = Told::of(&eval.award);
+        evaluated.push(Evaluated {
+            item,
+            member,
+            referred_by,
+            eval,
+            given,
+            budgeted,
+            total,
+            postings,
+            held,
+            told,
+        });
+    }
+    evaluated
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OrderRow {
+    pub(super) id: i64,
+    pub(super) membership_id: i64,
+    pub(super) amount_minor: i64,
+    pub(super) returned_minor: i64,
+    pub(super) points: i64,
+    pub(super) clawed_back: i64,
+    pub(super) transaction_id: i64,
+}
+
+/// The order booked with this (program, channel, order id), if one was.
+pub(super) async fn find_order(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    channel: &str,
+    order_id: &str,
+) -> Result<Option<OrderRow>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, membership_id, amount_minor, returned_minor, points, clawed_back, transaction_id FROM orders \
+         WHERE program_id = $1 AND channel = $2 AND channel_order_id = $3",
+    )
+    .bind(program_id)
+    .bind(channel)
+    .bind(order_id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The API's status for an order answer: 201 when booked now, 200 when booked before.
+fn order_status(receipt: &EarnReceipt) -> u16 {
+    if receipt.replayed {
+        200
+    } else {
+        201
+    }
+}
+
+/// The earning event of an order.
+fn purchase(input: &OrderInput, at: Timestamp) -> EarnEvent {
+    EarnEvent {
+        event_type: "purchase".into(),
+        channel: input.channel,
+        store: input.store.clone(),
+        amount_minor: input.amount_minor,
+        lines: input.lines.clone(),
+        occurred_at: at,
+    }
+}
+
+/// Until when an order's points are held (the program's return window), if they are.
+fn hold_until(program: &Program, now: Timestamp) -> Option<Timestamp> {
+    (program.pending_days > 0).then(|| Timestamp(now.0 + program.pending_days * SECONDS_PER_DAY))
+}
+
+/// An order checked and ready to book, with the program's setup as it was read.
+pub(super) struct OrderBooking {
+    pub(super) setup: std::sync::Arc<Setup>,
+    pub(super) member_id: i64,
+    pub(super) input: OrderInput,
+    pub(super) order_id: String,
+    pub(super) at: Timestamp,
+    pub(super) now: Timestamp,
+    pub(super) recorded_by: Option<i64>,
+    pub(super) slot: Option<Slot>,
+}
+
+impl OrderBooking {
+    /// What its transaction says it is.
+    fn meta<'a>(&'a self, told: &'a Told) -> Meta<'a> {
+        Meta {
+            kind: "earn",
+            channel: self.input.channel.as_str(),
+            amount_minor: Some(self.input.amount_minor),
+            reference: Some(self.input.receipt.as_deref().unwrap_or(&self.order_id)),
+            description: &told.description,
+            explanation: Some(&told.explanation),
+            recorded_by: self.recorded_by,
+            endpoints: Some(&self.setup.endpoints),
+            ..Meta::default()
+        }
+    }
+}
+
+/// A booked order's answer; `settle` holds the member's referrer when this order may
+/// settle a referral (a new, paid order), done after the commit.
+pub(super) struct BookedOrder {
+    pub(super) answer: Keyed<EarnReceipt>,
+    pub(super) settle: Option<Option<i64>>,
+}
+
+/// An order's row, booked with its transaction.
+struct NewOrder<'a> {
+    pub(super) program_id: i64,
+    pub(super) membership_id: i64,
+    pub(super) channel: &'a str,
+    pub(super) order_id: &'a str,
+    pub(super) amount_minor: i64,
+    pub(super) points: i64,
+    pub(super) tx_id: i64,
+    pub(super) at: Timestamp,
+}
+
+/// Inserts orders in one statement: each one's row id, or None when its (program, channel,
+/// order id) was taken (by an earlier order, or by one before it in `orders`).
+async fn insert_orders(
+    conn: &mut AnyConnection,
+    orders: &[NewOrder<'_>],
+) -> Result<Vec<Option<i64>>, AppError> {
+    if orders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = values(orders.len(), 8);
+    let sql = format!(
+        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
+         transaction_id, created_at) VALUES {} \
+         ON CONFLICT (program_id, channel, channel_order_id) DO NOTHING RETURNING id, transaction_id",
+        rows
+    );
+    let mut insert = sqlx::query_as::<_, (i64, i64)>(&sql);
+    for o in orders {
+        insert = insert
+            .bind(o.program_id)
+            .bind(o.membership_id)
+            .bind(o.channel)
+            .bind(o.order_id)
+            .bind(o.amount_minor)
+            .bind(o.points)
+            .bind(o.tx_id)
+            .bind(o.at.0);
+    }
+    let kept = insert.fetch_all(&mut *conn).await?;
+    // Each order has a transaction of its own: that tells the rows apart.
+    Ok(orders
+        .iter()
+        .map(|o| kept.iter().find(|k| k.1 == o.tx_id).map(|k| k.0))
+        .collect())
+}
