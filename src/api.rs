@@ -12,4 +12,5 @@ pub mod keys;
 pub mod portal;
 pub mod programs;
 pub mod rules;
+pub mod stores;
 pub mod users;

@@ -61,6 +61,7 @@ fn Layout() -> impl IntoView {
                         <Route path=path!("programs/:id") view=pages::manage::program_edit::ProgramEditPage ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/rewards") view=pages::manage::rewards::RewardsPage ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/rules") view=pages::manage::rules::RulesPage ssr=SsrMode::Async />
+                        <Route path=path!("stores") view=pages::manage::stores::StoresPage ssr=SsrMode::Async />
                         <Route path=path!("cards") view=pages::manage::cards::CardsPage ssr=SsrMode::Async />
                         <Route path=path!("approvals") view=pages::manage::approvals::ApprovalsPage ssr=SsrMode::Async />
                         <Route path=path!("users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />

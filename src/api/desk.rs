@@ -15,7 +15,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{cards, identity, members, merges, programs, rewards, stamps, users};
+    use crate::server::repo::{cards, identity, members, merges, programs, rewards, stamps, stores, users};
     use rand::Rng;
 
     let staff = guard::require(Role::can_use_desk).await?;
@@ -43,7 +43,10 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
         let open_rewards = rewards::issued_for_member(&db, member.id)
             .await?
             .into_iter()
-            .filter(|r| r.status == "issued" || r.status == "reserved")
+            .filter(|r| {
+                r.status == crate::model::reward::RewardStatus::Issued
+                    || r.status == crate::model::reward::RewardStatus::Reserved
+            })
             // The PIN proves the member is present: the desk never receives it.
             .map(|r| IssuedReward {
                 pin: String::new(),
@@ -60,6 +63,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
         });
     }
     let nonce = format!("{:016x}", rand::thread_rng().r#gen::<u64>());
+    let (last_program_id, last_store_id) = users::desk_choice(&db, staff.id).await?;
     Ok(DeskResults {
         members: out,
         programs: programs::list(&db)
@@ -67,8 +71,14 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
             .into_iter()
             .filter(|p| p.active)
             .collect(),
+        stores: stores::list(&db)
+            .await?
+            .into_iter()
+            .filter(|s| s.active)
+            .collect(),
         nonce,
-        last_program_id: users::desk_program(&db, staff.id).await?,
+        last_program_id,
+        last_store_id,
         unused_card,
     })
 }
@@ -127,7 +137,9 @@ pub async fn redeem_reward(input: RedeemInput) -> Result<IssuedReward, AppError>
         Some(staff.id),
     )
     .await?;
-    if issued.kind == "points_payment" && issued.status == "issued" {
+    if issued.kind == crate::model::reward::RewardKind::PointsPayment
+        && issued.status == crate::model::reward::RewardStatus::Issued
+    {
         // The desk is the till: a payment with points is taken off this purchase now.
         return rewards::use_code(&db, &issued.code, Some(&issued.pin), Channel::Store).await;
     }

@@ -24,7 +24,7 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
             rewards::offers(&db, m.membership_id, Some(Channel::Web))
                 .await?
                 .into_iter()
-                .filter(|o| o.reward.kind != "points_payment"),
+                .filter(|o| o.reward.kind != crate::model::reward::RewardKind::PointsPayment),
         );
     }
     let issued = rewards::issued_for_member(&db, member.id).await?;

@@ -7,6 +7,10 @@ use crate::model::user::{NewUserInput, Role, SignupInput};
 
 use super::validate;
 
+pub mod order;
+pub mod purchase;
+pub mod store;
+
 /// Largest earn rate and point value an admin may set; beyond this is a typo, not a program.
 pub const MAX_POINTS_PER_UNIT: i64 = 1_000;
 pub const MAX_POINT_VALUE_MINOR: i64 = 10_000;

@@ -5,6 +5,16 @@ use serde::{Deserialize, Serialize};
 use super::program::{Program, Tier};
 use super::time::Timestamp;
 
+vocabulary! {
+    /// Who a member is.
+    pub enum MemberKind {
+        /// Someone who signed up (or was enrolled) with their details.
+        Registered = "registered",
+        /// The holder of a printed card nobody has registered yet.
+        Card = "card",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Member {
@@ -13,8 +23,8 @@ pub struct Member {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub card_number: String,
-    /// "registered", or "card" for the holder of a printed card nobody has registered yet.
-    pub kind: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: MemberKind,
     /// "YYYY-MM-DD", if the member gave it.
     pub birth_date: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
@@ -26,7 +36,8 @@ pub struct Member {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerLine {
     pub id: i64,
-    pub kind: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: crate::model::ledger::TxKind,
     /// "wallet" (spendable) or "pending" (held for the return window).
     pub account: String,
     pub points: i64,
@@ -117,8 +128,37 @@ pub struct PurchaseInput {
     /// Receipt number, optional.
     #[serde(default)]
     pub reference: String,
+    /// The store's code; empty: none named.
+    #[serde(default)]
+    pub store: String,
+    /// What was bought, as typed; blank rows are ignored.
+    #[serde(default)]
+    pub lines: Vec<PurchaseLineInput>,
     /// Generated when the form is drawn, so a double submit or a retry records once.
     pub request_id: String,
+}
+
+/// One line of the desk's purchase form, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseLineInput {
+    #[serde(default)]
+    pub sku: String,
+    #[serde(default)]
+    pub category: String,
+    /// Empty: one.
+    #[serde(default)]
+    pub quantity: String,
+    /// The line's total, in major units: "4.50".
+    #[serde(default)]
+    pub amount: String,
+}
+
+impl PurchaseLineInput {
+    pub fn is_blank(&self) -> bool {
+        [&self.sku, &self.category, &self.quantity, &self.amount]
+            .iter()
+            .all(|f| f.trim().is_empty())
+    }
 }
 
 /// The answer after a purchase: what was earned and why.
@@ -147,9 +187,13 @@ pub struct PurchaseReceipt {
 pub struct DeskResults {
     pub members: Vec<DeskMember>,
     pub programs: Vec<Program>,
+    /// The open stores, offered for purchases.
+    pub stores: Vec<crate::model::store::Store>,
     pub nonce: String,
     /// The program this desk user last booked in: the purchase form starts there.
     pub last_program_id: Option<i64>,
+    /// The store this desk user last booked in, likewise.
+    pub last_store_id: Option<i64>,
     /// A printed card nobody has used yet matched the search: (card number, program name).
     pub unused_card: Option<(String, String)>,
 }
@@ -173,6 +217,15 @@ pub struct AdjustReceipt {
     pub awaiting_approval: bool,
 }
 
+vocabulary! {
+    /// Where an adjustment over its program's limit stands.
+    pub enum AdjustmentStatus {
+        Pending = "pending",
+        Approved = "approved",
+        Rejected = "rejected",
+    }
+}
+
 /// An adjustment over its program's limit, waiting for an admin or decided by one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -188,8 +241,8 @@ pub struct AdjustmentRequest {
     pub requested_by: Option<String>,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub requested_at: Timestamp,
-    /// "pending", "approved" or "rejected".
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: AdjustmentStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<i64>,
 }

@@ -4,16 +4,55 @@ use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
 
-/// Kinds of reward, with labels for the admin form.
-pub const REWARD_KINDS: &[(&str, &str)] = &[
-    ("discount_fixed", "Fixed discount"),
-    ("discount_percent", "Percent discount"),
-    ("voucher", "Voucher code"),
-    ("free_product", "Free product"),
-    ("gift_card", "Gift card value"),
-    ("entitlement", "VIP event / early access"),
-    ("points_payment", "Pay with points (points to money at checkout)"),
-];
+vocabulary! {
+    /// What a reward gives.
+    pub enum RewardKind {
+        DiscountFixed = "discount_fixed",
+        DiscountPercent = "discount_percent",
+        Voucher = "voucher",
+        FreeProduct = "free_product",
+        GiftCard = "gift_card",
+        Entitlement = "entitlement",
+        /// Points turned into money off an order at checkout, at the program's point value.
+        PointsPayment = "points_payment",
+    }
+}
+
+impl RewardKind {
+    /// Its name on the admin form.
+    pub fn label(self) -> &'static str {
+        match self {
+            RewardKind::DiscountFixed => "Fixed discount",
+            RewardKind::DiscountPercent => "Percent discount",
+            RewardKind::Voucher => "Voucher code",
+            RewardKind::FreeProduct => "Free product",
+            RewardKind::GiftCard => "Gift card value",
+            RewardKind::Entitlement => "VIP event / early access",
+            RewardKind::PointsPayment => "Pay with points (points to money at checkout)",
+        }
+    }
+}
+
+vocabulary! {
+    /// Where a reward in a member's hands stands.
+    pub enum RewardStatus {
+        /// Held for a checkout that has not confirmed yet.
+        Reserved = "reserved",
+        /// Handed out, usable until it expires.
+        Issued = "issued",
+        Used = "used",
+        /// Given back (its points returned).
+        Released = "released",
+        Expired = "expired",
+    }
+}
+
+impl RewardStatus {
+    /// Whether the member still holds it (shown at the desk, moved by a merge).
+    pub fn is_open(self) -> bool {
+        matches!(self, RewardStatus::Issued | RewardStatus::Reserved)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
@@ -22,7 +61,8 @@ pub struct Reward {
     pub program_id: i64,
     pub name: String,
     pub description: String,
-    pub kind: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: RewardKind,
     pub cost_points: i64,
     /// Minor units for fixed discounts and gift cards, percent for percent discounts; for
     /// paying with points, the most one payment may cover (0: no limit).
@@ -52,20 +92,20 @@ pub struct Reward {
 impl Reward {
     /// "5.00 EUR off", "10% off", "Free FLAT-WHITE"...
     pub fn value_label(&self, currency_code: &str) -> String {
-        match self.kind.as_str() {
-            "discount_fixed" => format!(
+        match self.kind {
+            RewardKind::DiscountFixed => format!(
                 "{} off",
                 crate::domain::currency::format_minor(self.value, currency_code)
             ),
-            "discount_percent" => format!("{}% off", self.value),
-            "gift_card" => format!(
+            RewardKind::DiscountPercent => format!("{}% off", self.value),
+            RewardKind::GiftCard => format!(
                 "{} gift card",
                 crate::domain::currency::format_minor(self.value, currency_code)
             ),
-            "free_product" => format!("Free {}", self.sku.as_deref().unwrap_or("product")),
-            "voucher" => "Partner voucher".into(),
-            "points_payment" => "Pay with points".into(),
-            _ => "Entitlement".into(),
+            RewardKind::FreeProduct => format!("Free {}", self.sku.as_deref().unwrap_or("product")),
+            RewardKind::Voucher => "Partner voucher".into(),
+            RewardKind::PointsPayment => "Pay with points".into(),
+            RewardKind::Entitlement => "Entitlement".into(),
         }
     }
 
@@ -132,11 +172,12 @@ pub struct IssuedReward {
     pub id: i64,
     pub reward_id: i64,
     pub reward_name: String,
-    pub kind: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub kind: RewardKind,
     pub code: String,
     pub pin: String,
-    /// reserved, issued, used, released or expired.
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: RewardStatus,
     pub points: i64,
     pub value: i64,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]

@@ -57,13 +57,25 @@ pub struct CreatedWebhook {
     pub secret: String,
 }
 
+vocabulary! {
+    /// Where a webhook delivery stands.
+    pub enum DeliveryStatus {
+        /// Waiting for its first attempt or for a retry.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Given up after its last retry (or refused at once: a forbidden address).
+        Failed = "failed",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct WebhookDelivery {
     pub id: i64,
     pub endpoint_id: i64,
     pub event_type: String,
-    pub status: String,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub next_attempt_at: Timestamp,

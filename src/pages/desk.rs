@@ -14,9 +14,12 @@ use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::card;
 use crate::model::card::{MemberMerge, StampBalance};
+use crate::model::member::MemberKind;
 use crate::model::member::{DeskMember, DeskResults};
 use crate::model::program::Program;
+use crate::model::reward::RewardKind;
 use crate::model::reward::{IssuedReward, Offer};
+use crate::model::store::Store;
 
 #[component]
 pub fn DeskPage() -> impl IntoView {
@@ -130,13 +133,30 @@ fn results(
     let DeskResults {
         members,
         programs,
+        stores,
         nonce,
         last_program_id,
+        last_store_id,
         ..
     } = found;
     members
         .into_iter()
-        .map(|m| view! { <MemberCard found=m programs=programs.clone() last_program_id nonce=nonce.clone() purchase redeem adjust identity /> })
+        .map(|m| {
+            view! {
+                <MemberCard
+                    found=m
+                    programs=programs.clone()
+                    stores=stores.clone()
+                    last_program_id
+                    last_store_id
+                    nonce=nonce.clone()
+                    purchase
+                    redeem
+                    adjust
+                    identity
+                />
+            }
+        })
         .collect_view()
         .into_any()
 }
@@ -163,8 +183,12 @@ fn UnusedCard(number: String, program: String, action: ServerAction<StartCard>) 
 fn MemberCard(
     found: DeskMember,
     programs: Vec<Program>,
+    /// The open stores, offered for the purchase.
+    stores: Vec<Store>,
     /// The program this desk user last booked in: the purchase form starts there.
     last_program_id: Option<i64>,
+    /// The store this desk user last booked in, likewise.
+    last_store_id: Option<i64>,
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
     redeem: ServerAction<RedeemReward>,
@@ -180,7 +204,7 @@ fn MemberCard(
         stamps,
         merges,
     } = found;
-    let registered = member.kind == "registered";
+    let registered = member.kind == MemberKind::Registered;
     let adjust_programs: Vec<(i64, String)> = memberships
         .iter()
         .map(|m| (m.program_id, m.program_name.clone()))
@@ -247,12 +271,35 @@ fn MemberCard(
                                     .collect_view()}
                             </select>
                         </div>
+                        {(!stores.is_empty()).then(|| {
+                            let id = format!("store-{member_id}");
+                            view! {
+                                <div class="field" class:invalid=move || err("store").get().is_some()>
+                                    <label for=id.clone()>"Store"</label>
+                                    <select id=id name="input[store]">
+                                        <option value="">"No store"</option>
+                                        {stores
+                                            .iter()
+                                            .map(|st| {
+                                                let selected = Some(st.id) == last_store_id;
+                                                view! {
+                                                    <option value=st.code.clone() selected=selected>
+                                                        {format!("{} ({})", st.name, st.code)}
+                                                    </option>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </select>
+                                    {move || err("store").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                </div>
+                            }
+                        })}
                         <Field
                             label="Amount paid"
                             name="input[amount]"
                             scope=format!("member-{member_id}")
                             inputmode="decimal"
-                            hint="In the program's currency, e.g. 12.50."
+                            hint="In the program's currency, e.g. 12.50; empty when the lines below give it."
                             error=err("amount")
                         />
                         <Field
@@ -261,6 +308,7 @@ fn MemberCard(
                             scope=format!("member-{member_id}")
                             error=err("reference")
                         />
+                        <PurchaseLines member_id action=purchase />
                         <button type="submit" class="button" disabled=move || pending.get()>
                             {move || if pending.get() { "Recording…" } else { "Record purchase" }}
                         </button>
@@ -302,7 +350,7 @@ fn RewardList(
             let nonce = nonce.clone();
             let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", redeem.version().get());
             let blocked = o.unavailable.clone().or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
-            let paying = o.reward.kind == "points_payment";
+            let paying = o.reward.kind == RewardKind::PointsPayment;
             let points_id = format!("pay-{member_id}-{reward_id}");
             let cost = if paying {
                 format!(" · from {} points", o.reward.cost_points)
@@ -433,7 +481,7 @@ fn RewardReceipt(action: ServerAction<RedeemReward>) -> impl IntoView {
             view! {
                 <section class="card receipt" role="status" aria-live="polite">
                     <h2>
-                        {if r.kind == "points_payment" {
+                        {if r.kind == RewardKind::PointsPayment {
                             format!("Paid with points: {} off this purchase", crate::domain::currency::format_minor(r.value, "").trim_end())
                         } else {
                             format!("Redeemed: {}", r.reward_name)
@@ -477,6 +525,65 @@ fn UseCode(action: ServerAction<UseRewardCode>) -> impl IntoView {
                 })
             }}
         </section>
+    }
+}
+
+/// How many line rows the purchase form offers.
+const LINE_ROWS: usize = 5;
+
+/// What was bought, optional: rows of SKU, category, quantity and line total. Blank rows
+/// are ignored; with lines and no amount, the amount is their sum.
+#[component]
+fn PurchaseLines(member_id: i64, action: ServerAction<RecordPurchase>) -> impl IntoView {
+    let value = action.value();
+    let error = move |field: String| {
+        move || {
+            value
+                .get()
+                .and_then(Result::err)
+                .and_then(|e| e.field_message(&field))
+        }
+    };
+    let rows = (0..LINE_ROWS)
+        .map(|i| {
+            let cell = move |key: &'static str, label: &'static str, mode: Option<&'static str>| {
+                let id = format!("member-{member_id}-line-{i}-{key}");
+                let message = error(format!("lines[{i}].{key}"));
+                let invalid = error(format!("lines[{i}].{key}"));
+                view! {
+                    <td class:invalid=move || invalid().is_some()>
+                        <label class="visually-hidden" for=id.clone()>{format!("{label}, line {}", i + 1)}</label>
+                        <input id=id name=format!("input[lines][{i}][{key}]") inputmode=mode />
+                        {move || message().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    </td>
+                }
+            };
+            view! {
+                <tr>
+                    {cell("sku", "SKU", None)}
+                    {cell("category", "Category", None)}
+                    {cell("quantity", "Quantity", Some("numeric"))}
+                    {cell("amount", "Line total", Some("decimal"))}
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="lines">
+            <summary>"What was bought (optional)"</summary>
+            {move || error("lines".into())().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <table class="line-entry">
+                <thead>
+                    <tr>
+                        <th scope="col">"SKU"</th>
+                        <th scope="col">"Category"</th>
+                        <th scope="col">"Qty"</th>
+                        <th scope="col">"Line total"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </details>
     }
 }
 

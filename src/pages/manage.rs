@@ -1,4 +1,5 @@
-//! The Manage surface: programs, tiers, rules, rewards, accounts and API keys.
+//! The Manage surface: programs, tiers, rules, rewards, stores, cards, accounts, API keys
+//! and webhooks.
 
 pub mod approvals;
 pub mod cards;
@@ -8,6 +9,7 @@ pub mod program_edit;
 pub mod programs;
 pub mod rewards;
 pub mod rules;
+pub mod stores;
 pub mod users;
 
 use leptos::prelude::*;
@@ -43,6 +45,7 @@ pub fn ManageTabs() -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Manage">
             <A href="/manage" exact=true>"Programs"</A>
+            <A href="/manage/stores">"Stores"</A>
             <A href="/manage/cards">"Cards"</A>
             <A href="/manage/approvals">"Approvals"</A>
             <A href="/manage/users">"Accounts"</A>

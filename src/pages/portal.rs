@@ -235,7 +235,7 @@ fn history_view(history: Vec<LedgerLine>) -> AnyView {
                                 <td>{l.created_at.display()}</td>
                                 <td>
                                     {l.description.clone()}
-                                    {(l.kind == "earn")
+                                    {(l.kind == crate::model::ledger::TxKind::Earn)
                                         .then(|| l.reference.clone())
                                         .flatten()
                                         .map(|r| view! { <span class="muted">{format!(" · ref {r}")}</span> })}

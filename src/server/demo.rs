@@ -1,5 +1,6 @@
-//! The demo brand: a café chain with one program, three tiers, an account per role and two
-//! months of member activity, so every surface has something to show on first start.
+//! The demo brand: a café chain with one program, three tiers, three stores, an account per
+//! role and two months of member activity, so every surface has something to show on first
+//! start.
 //! Loaded only into an empty database and only when `OMNILOYAL_DEMO` is set.
 
 use rand::rngs::StdRng;
@@ -7,6 +8,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::domain::{currency, earning, tiers};
 use crate::error::AppError;
+use crate::model::ledger::TxKind;
 use crate::model::program::{ProgramInput, TierInput};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::model::user::Role;
@@ -72,6 +74,22 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         .await?;
     }
     seed_catalogue(db, &program).await?;
+    for (code, name, channel, time_zone) in [
+        ("BERLIN-1", "Aurora Mitte, Berlin", "store", "Europe/Berlin"),
+        ("PARIS-1", "Aurora Opéra, Paris", "store", "Europe/Paris"),
+        ("WEB", "Aurora web shop", "web", "Europe/Berlin"),
+    ] {
+        crate::server::repo::stores::save(
+            db,
+            &crate::model::store::StoreInput {
+                code: code.into(),
+                name: name.into(),
+                channel: channel.into(),
+                time_zone: time_zone.into(),
+            },
+        )
+        .await?;
+    }
     let now = db.now();
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
@@ -323,11 +341,8 @@ async fn book_history(
         let points = earning::points_for_purchase(amount, 100, plan.program.points_per_unit, multiplier);
         let description = format!("Demo purchase of {}", currency::format_minor(amount, "EUR"));
         let meta = ledger::Meta {
-            kind: "earn",
-            channel: "store",
             amount_minor: Some(amount),
-            description: &description,
-            ..ledger::Meta::default()
+            ..ledger::Meta::new(TxKind::Earn, "store", &description)
         };
         ledger::earn(
             conn,

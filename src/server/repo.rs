@@ -24,5 +24,6 @@ pub mod rules;
 pub mod sessions;
 pub mod setup;
 pub mod stamps;
+pub mod stores;
 pub mod tiers;
 pub mod users;

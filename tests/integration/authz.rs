@@ -238,6 +238,22 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
                 ("input[amount]", "10".into()),
             ],
         ),
+        ("list_stores", Allowed::Roles(ADMIN), vec![]),
+        (
+            "save_store",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[code]", "bad code".into()),
+                ("input[name]", "".into()),
+                ("input[channel]", "store".into()),
+                ("input[time_zone]", "Nowhere".into()),
+            ],
+        ),
+        (
+            "set_store_active",
+            Allowed::Roles(ADMIN),
+            vec![("id", "999999".into()), ("active", "false".into())],
+        ),
         ("list_webhooks", Allowed::Roles(ADMIN), vec![]),
         (
             "create_webhook",

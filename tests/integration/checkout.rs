@@ -63,7 +63,7 @@ async fn points_pay_part_of_an_order_at_the_point_value(db: Db) {
     let used = rewards::use_code(&db, &paid.code, Some(&paid.pin), Channel::Web)
         .await
         .unwrap();
-    assert_eq!(used.status, "used");
+    assert_eq!(used.status.as_str(), "used");
     let err = rewards::use_code(&db, &paid.code, Some(&paid.pin), Channel::Web)
         .await
         .unwrap_err();

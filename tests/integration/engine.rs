@@ -28,12 +28,7 @@ async fn spending_takes_earliest_expiring_lots_and_expiry_runs_once(db: Db) {
     let now = Timestamp::now();
     // 100 points earned 200 days ago (expire in about 165 days), then 100 earned now.
     let mut tx = db.begin_write().await.unwrap();
-    let meta = ledger::Meta {
-        kind: "earn",
-        channel: "web",
-        description: "test earn",
-        ..Default::default()
-    };
+    let meta = ledger::Meta::new(omniloyal::model::ledger::TxKind::Earn, "web", "test earn");
     let old = Timestamp(now.0 - 200 * SECONDS_PER_DAY);
     ledger::earn(&mut tx, &w.program, ms, &[(None, false, 100)], None, &meta, old)
         .await
@@ -42,12 +37,7 @@ async fn spending_takes_earliest_expiring_lots_and_expiry_runs_once(db: Db) {
         .await
         .unwrap();
     // Spend 30: taken from the lot that expires first.
-    let meta = ledger::Meta {
-        kind: "redeem",
-        channel: "web",
-        description: "test spend",
-        ..Default::default()
-    };
+    let meta = ledger::Meta::new(omniloyal::model::ledger::TxKind::Redeem, "web", "test spend");
     ledger::spend(
         &mut tx,
         &w.program,
@@ -500,7 +490,19 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
             members::join(&db, w.member_id, program_id).await.unwrap();
         }
     }
+    omniloyal::server::repo::stores::save(
+        &db,
+        &omniloyal::model::store::StoreInput {
+            code: "PARIS-1".into(),
+            name: "Paris".into(),
+            channel: "store".into(),
+            time_zone: "Europe/Paris".into(),
+        },
+    )
+    .await
+    .unwrap();
     let purchase = |id: String| OrderInput {
+        store: Some("paris-1".into()),
         lines: vec![
             OrderLine {
                 sku: "LATTE".into(),
@@ -579,6 +581,23 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
     for program_id in [together, alone] {
         assert_reconciles(&db, program_id).await;
     }
+    // Each order keeps its store and its two lines, booked together or alone.
+    let kept = |program_id: i64| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (i64, i64, i64, i64, String)>(
+                "SELECT COUNT(*), CAST(SUM(l.quantity) AS BIGINT), CAST(SUM(l.amount_minor) AS BIGINT), \
+                 COUNT(DISTINCT o.id), MIN(s.code) FROM orders o JOIN order_lines l ON l.order_id = o.id \
+                 JOIN stores s ON s.id = o.store_id WHERE o.program_id = $1",
+            )
+            .bind(program_id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap()
+        }
+    };
+    assert_eq!(kept(together).await, (48, 96, 30_000, 24, "PARIS-1".to_string()));
+    assert_eq!(kept(alone).await, kept(together).await);
     let used: Vec<i64> = sqlx::query_scalar(
         "SELECT CAST(SUM(used) AS BIGINT) FROM budget_slots WHERE rule_id IN ($1, $2) GROUP BY rule_id ORDER BY rule_id",
     )
@@ -1101,7 +1120,7 @@ async fn reward_codes_are_used_once_and_releases_refund(db: Db) {
     let used = rewards::use_code(&db, &a.code.to_lowercase(), Some(&a.pin), Channel::Store)
         .await
         .unwrap();
-    assert_eq!(used.status, "used");
+    assert_eq!(used.status.as_str(), "used");
     let e = rewards::use_code(&db, &a.code, Some(&a.pin), Channel::Store)
         .await
         .unwrap_err();
@@ -1110,7 +1129,7 @@ async fn reward_codes_are_used_once_and_releases_refund(db: Db) {
     let b = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "b", true, None)
         .await
         .unwrap();
-    assert_eq!(b.status, "reserved");
+    assert_eq!(b.status.as_str(), "reserved");
     let e = rewards::redeem(&db, w.member_id, reward.id, Channel::Web, "c", false, None)
         .await
         .unwrap_err();

@@ -141,12 +141,7 @@ async fn run(db: Db, c: Case) {
             }
             Op::Redeem(points) => {
                 let mut tx = db.begin_write().await.unwrap();
-                let meta = ledger::Meta {
-                    kind: "redeem",
-                    channel: "web",
-                    description: "prop",
-                    ..Default::default()
-                };
+                let meta = ledger::Meta::new(omniloyal::model::ledger::TxKind::Redeem, "web", "prop");
                 match ledger::spend(
                     &mut tx,
                     &w.program,

@@ -20,4 +20,5 @@ mod repo_users;
 mod safety_api;
 mod safety_engine;
 mod schema_parity;
+mod stores;
 mod webhooks;

@@ -42,6 +42,8 @@ fn purchase(s: &Setup, amount: &str, request_id: &str) -> PurchaseInput {
         amount: amount.into(),
         // The receipt number is the purchase's order id: one per request here.
         reference: format!("R-{request_id}"),
+        store: String::new(),
+        lines: Vec::new(),
         request_id: request_id.into(),
     }
 }

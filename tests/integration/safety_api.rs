@@ -440,7 +440,7 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
         100,
         "the card's points stayed"
     );
-    assert_eq!(holder.kind, "card");
+    assert_eq!(holder.kind.as_str(), "card");
 
     // A card of this program whose holder also collected in another: a key bound to this
     // program cannot link it (the merge would move the other program's points too).
@@ -458,7 +458,7 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     let holder = identity::resolve(&db, &both, omniloyal::model::rules::Channel::Store, w.program.id)
         .await
         .unwrap();
-    assert_eq!(holder.kind, "card", "not merged");
+    assert_eq!(holder.kind.as_str(), "card", "not merged");
     assert_eq!(
         wallet(&db, holder.id, other.id).await.0,
         100,

@@ -424,7 +424,10 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
     };
 
     let listed = adjustments::list(&db).await.unwrap();
-    assert_eq!(listed.iter().filter(|r| r.status == "pending").count(), 2);
+    assert_eq!(
+        listed.iter().filter(|r| r.status.as_str() == "pending").count(),
+        2
+    );
     // The limit is raised meanwhile: a retry of the filed request still waits (it must not
     // book beside the request an admin is about to approve).
     let set_limit = |limit: i64| {
@@ -444,7 +447,7 @@ async fn large_adjustments_wait_for_an_admin(db: Db) {
         .unwrap();
     assert_eq!(retried, Adjusted::AwaitingApproval { id });
     let decided = adjustments::decide(&db, id, true, admin.id, "Ada").await.unwrap();
-    assert_eq!(decided.status, "approved");
+    assert_eq!(decided.status.as_str(), "approved");
     assert_eq!(balance(&db, &w).await.0, 2_500);
     // Approved, a retry answers with the booking; the limit lowered again changes nothing.
     set_limit(500).await;

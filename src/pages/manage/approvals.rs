@@ -50,7 +50,7 @@ fn table(list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAdjustment>) -
                 {list
                     .into_iter()
                     .map(|r| {
-                        let waiting = r.status == "pending";
+                        let waiting = r.status == crate::model::member::AdjustmentStatus::Pending;
                         let label = format!("{:+} {} for {}", r.points, r.currency_name, r.member_name);
                         let (approve_label, reject_label) = (format!("Approve {label}"), format!("Reject {label}"));
                         view! {
@@ -77,7 +77,7 @@ fn table(list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAdjustment>) -
                                             </ActionForm>
                                         }.into_any()
                                     } else {
-                                        let verdict = if r.status == "approved" { "Approved" } else { "Rejected" };
+                                        let verdict = if r.status == crate::model::member::AdjustmentStatus::Approved { "Approved" } else { "Rejected" };
                                         view! {
                                             <span class="badge">{verdict}</span>
                                             " " {r.decided_by.clone().map(|b| format!("by {b}")).unwrap_or_default()}

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use crate::api::hooks::{list_webhooks, CreateWebhook, DisableWebhook};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
-use crate::model::webhook::{WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS};
+use crate::model::webhook::{DeliveryStatus, WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS};
 
 #[component]
 pub fn HooksPage() -> impl IntoView {
@@ -124,10 +124,10 @@ fn lists(
                                     (Some(c), None) => format!("HTTP {c}"),
                                     (None, None) => "—".into(),
                                 };
-                                let status = if d.status == "pending" && d.attempts > 0 {
+                                let status = if d.status == DeliveryStatus::Pending && d.attempts > 0 {
                                     format!("retrying at {}", d.next_attempt_at.display())
                                 } else {
-                                    d.status.clone()
+                                    d.status.to_string()
                                 };
                                 view! {
                                     <tr>

@@ -9,7 +9,7 @@ use crate::api::programs::get_program;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::model::program::ProgramDetail;
-use crate::model::reward::{Reward, REWARD_KINDS};
+use crate::model::reward::{Reward, RewardKind};
 use crate::model::rules::Channel;
 
 #[component]
@@ -138,7 +138,7 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
             <div class="field" class:invalid=move || err("kind").get().is_some()>
                 <label for="input-kind">"Kind"</label>
                 <select id="input-kind" name="input[kind]">
-                    {REWARD_KINDS.iter().map(|(k, l)| view! { <option value=*k>{*l}</option> }).collect_view()}
+                    {RewardKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
                 </select>
                 {select_error("kind")}
             </div>

@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 
 use crate::domain::identifier::IdKind;
 use crate::error::AppError;
+use crate::model::member::MemberKind;
 use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, ReturnReceipt};
 use crate::model::rules::{Award, Channel, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
@@ -34,9 +35,14 @@ pub struct OrderRequest {
     pub channel_order_id: String,
     /// Order total in minor units (cents).
     pub amount_minor: i64,
+    /// What was bought (up to 500 lines); when given, the lines add up to `amount_minor`.
+    /// They are kept with the order.
     #[serde(default)]
     pub lines: Vec<OrderLine>,
+    /// The code of a store set up in Manage (any case: "paris-1" is PARIS-1); an unknown
+    /// code is refused.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub store: Option<String>,
     /// When the purchase happened, seconds since the epoch (UTC); default now.
     #[serde(default)]
@@ -68,7 +74,9 @@ pub struct ActionRequest {
     /// The channel's id for this action; an action of one type with the same id from the
     /// same channel is booked once per member.
     pub event_id: String,
+    /// The code of a store set up in Manage; an unknown code is refused.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,32}$")]
     pub store: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
@@ -242,7 +250,7 @@ async fn member_response(
         member_id: member.id,
         name: member.name,
         card_number: member.card_number,
-        registered: member.kind == "registered",
+        registered: member.kind == MemberKind::Registered,
         programs,
     }))
 }
@@ -426,7 +434,7 @@ pub async fn evaluate(
     };
     let now = state.db.now();
     // The same checks a booking would make, so a dry run refuses what a booking would.
-    orders::validate_order(
+    crate::domain::forms::order::validate_order(
         &OrderInput {
             channel: caller.key.channel,
             channel_order_id: "dry-run".into(),

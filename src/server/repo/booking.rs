@@ -24,9 +24,10 @@ use sqlx::AnyConnection;
 
 use crate::domain::rules as engine;
 use crate::error::AppError;
+use crate::model::ledger::TxKind;
 use crate::model::order::{EarnReceipt, OrderInput};
 use crate::model::program::Program;
-use crate::model::rules::{EarnEvent, EarningRule, RuleUsage};
+use crate::model::rules::{EarnEvent, EarningRule, OrderLine, RuleUsage};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::{values, Batch, ConnFuture, Step};
 
@@ -236,6 +237,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
                 membership_id: members[e.member].id,
                 channel: b.input.channel.as_str(),
                 order_id: &b.order_id,
+                store_id: b.store_id,
                 amount_minor: b.input.amount_minor,
                 points: e.eval.award.total,
                 tx_id,
@@ -259,6 +261,12 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
         return Ok(Booked::Without(taken));
     }
     let order_rows: Vec<i64> = order_rows.into_iter().flatten().collect();
+    let lines: Vec<(i64, &[OrderLine])> = evaluated
+        .iter()
+        .zip(&order_rows)
+        .map(|(e, &row)| (row, &items[e.item].input.lines[..]))
+        .collect();
+    insert_lines(conn, &lines).await?;
     let holds: Vec<(i64, i64, i64, Timestamp, Option<i64>)> = evaluated
         .iter()
         .zip(&booked)
@@ -602,6 +610,8 @@ pub(super) struct OrderBooking {
     pub(super) member_id: i64,
     pub(super) input: OrderInput,
     pub(super) order_id: String,
+    /// The store the order names, as `stores::resolve` found it.
+    pub(super) store_id: Option<i64>,
     pub(super) at: Timestamp,
     pub(super) now: Timestamp,
     pub(super) recorded_by: Option<i64>,
@@ -612,15 +622,12 @@ impl OrderBooking {
     /// What its transaction says it is.
     fn meta<'a>(&'a self, told: &'a Told) -> Meta<'a> {
         Meta {
-            kind: "earn",
-            channel: self.input.channel.as_str(),
             amount_minor: Some(self.input.amount_minor),
             reference: Some(self.input.receipt.as_deref().unwrap_or(&self.order_id)),
-            description: &told.description,
             explanation: Some(&told.explanation),
             recorded_by: self.recorded_by,
             endpoints: Some(&self.setup.endpoints),
-            ..Meta::default()
+            ..Meta::new(TxKind::Earn, self.input.channel.as_str(), &told.description)
         }
     }
 }
@@ -638,10 +645,43 @@ struct NewOrder<'a> {
     pub(super) membership_id: i64,
     pub(super) channel: &'a str,
     pub(super) order_id: &'a str,
+    pub(super) store_id: Option<i64>,
     pub(super) amount_minor: i64,
     pub(super) points: i64,
     pub(super) tx_id: i64,
     pub(super) at: Timestamp,
+}
+
+/// Most order lines in one statement: 7,000 parameters, under SQLite's 32,766 and
+/// PostgreSQL's 65,535 (a group of 64 orders may carry 500 lines each).
+const LINE_ROWS: usize = 1_000;
+
+/// Inserts the lines of booked orders, (order row, its lines), numbered from 1 in the order
+/// the channel sent them.
+async fn insert_lines(conn: &mut AnyConnection, orders: &[(i64, &[OrderLine])]) -> Result<(), AppError> {
+    let rows: Vec<(i64, i64, &OrderLine)> = orders
+        .iter()
+        .flat_map(|&(order, lines)| (1..).zip(lines).map(move |(n, l)| (order, n, l)))
+        .collect();
+    for chunk in rows.chunks(LINE_ROWS) {
+        let sql = format!(
+            "INSERT INTO order_lines (order_id, line_no, sku, category, tags, quantity, amount_minor) VALUES {}",
+            values(chunk.len(), 7)
+        );
+        let mut insert = sqlx::query(&sql);
+        for &(order, n, l) in chunk {
+            insert = insert
+                .bind(order)
+                .bind(n)
+                .bind(l.sku.as_str())
+                .bind(l.category.as_deref())
+                .bind(awards::json(&l.tags))
+                .bind(l.quantity)
+                .bind(l.amount_minor);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Inserts orders in one statement: each one's row id, or None when its (program, channel,
@@ -653,10 +693,10 @@ async fn insert_orders(
     if orders.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = values(orders.len(), 8);
+    let rows = values(orders.len(), 9);
     let sql = format!(
-        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
-         transaction_id, created_at) VALUES {} \
+        "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, store_id, amount_minor, \
+         points, transaction_id, created_at) VALUES {} \
          ON CONFLICT (program_id, channel, channel_order_id) DO NOTHING RETURNING id, transaction_id",
         rows
     );
@@ -667,6 +707,7 @@ async fn insert_orders(
             .bind(o.membership_id)
             .bind(o.channel)
             .bind(o.order_id)
+            .bind(o.store_id)
             .bind(o.amount_minor)
             .bind(o.points)
             .bind(o.tx_id)

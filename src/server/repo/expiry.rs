@@ -3,6 +3,7 @@
 //! and re-checked there, so a run twice or on two servers at once books once.
 
 use crate::error::AppError;
+use crate::model::ledger::TxKind;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
@@ -46,12 +47,7 @@ pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError>
                     .await?;
             }
             let description = format!("{points} {} expired", program.currency_name);
-            let meta = ledger::Meta {
-                kind: "expire",
-                channel: "system",
-                description: &description,
-                ..ledger::Meta::default()
-            };
+            let meta = ledger::Meta::new(TxKind::Expire, "system", &description);
             let postings = [
                 ledger::Posting::new(ledger::Account::Wallet, -points),
                 ledger::Posting::new(ledger::Account::Expiry, points),
@@ -98,12 +94,7 @@ pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError
                 "{points} {} released after the return window",
                 program.currency_name
             );
-            let meta = ledger::Meta {
-                kind: "release",
-                channel: "system",
-                description: &description,
-                ..ledger::Meta::default()
-            };
+            let meta = ledger::Meta::new(TxKind::Release, "system", &description);
             let postings = [
                 ledger::Posting::new(ledger::Account::Pending, -points),
                 ledger::Posting::new(ledger::Account::Wallet, points),

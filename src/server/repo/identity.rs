@@ -10,6 +10,7 @@ use crate::domain::{card, validate};
 use crate::error::AppError;
 use crate::model::card::LinkedCard;
 use crate::model::member::Member;
+use crate::model::member::MemberKind;
 use crate::model::rules::Channel;
 use crate::server::db::Db;
 
@@ -332,7 +333,7 @@ pub async fn link_card_for(
         check_security_code(db, &number, &code, given).await?;
     }
     let member = get(db, member_id).await?;
-    if member.kind != "registered" {
+    if member.kind != MemberKind::Registered {
         return Err(AppError::field(
             "card_number",
             "Cards are linked to registered members.",
@@ -351,7 +352,7 @@ pub async fn link_card_for(
             merge_id: None,
         });
     }
-    if holder.id != holder_id || holder.kind != "card" {
+    if holder.id != holder_id || holder.kind != MemberKind::Card {
         return Err(AppError::conflict(
             "This card is already linked to another member.",
         ));

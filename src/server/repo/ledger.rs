@@ -10,6 +10,7 @@ use chrono::Months;
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
+use crate::model::ledger::TxKind;
 use crate::model::program::Program;
 use crate::model::time::Timestamp;
 use crate::server::db::{values, Db};
@@ -68,9 +69,9 @@ impl Posting {
 }
 
 /// What a transaction is and where it came from.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Meta<'a> {
-    pub kind: &'a str,
+    pub kind: TxKind,
     pub channel: &'a str,
     pub amount_minor: Option<i64>,
     pub reference: Option<&'a str>,
@@ -82,6 +83,24 @@ pub struct Meta<'a> {
     /// The active webhook endpoints, when the caller has them at hand (a booking's setup);
     /// otherwise they are read when a balance moves, to announce it (`points.changed`).
     pub endpoints: Option<&'a [(i64, String)]>,
+}
+
+impl<'a> Meta<'a> {
+    /// A transaction of `kind` from `channel`, described for people; the rest unset.
+    pub fn new(kind: TxKind, channel: &'a str, description: &'a str) -> Self {
+        Meta {
+            kind,
+            channel,
+            amount_minor: None,
+            reference: None,
+            description,
+            explanation: None,
+            reason: None,
+            recorded_by: None,
+            request_id: None,
+            endpoints: None,
+        }
+    }
 }
 
 /// A membership's balances, read under its lock.
@@ -188,14 +207,7 @@ fn member_moves(b: &Booking<'_>) -> (i64, i64, i64) {
         match p.account {
             Account::Wallet => {
                 wallet += p.points;
-                // Lifetime points count what reached the wallet as earnings (tier
-                // qualification). A return takes its points off the lifetime total too, so
-                // returns cannot buy a tier.
-                earned += match b.meta.kind {
-                    "earn" | "release" | "event" => p.points.max(0),
-                    "return" | "referral_return" => p.points.min(0),
-                    _ => 0,
-                };
+                earned += b.meta.kind.lifetime_points(p.points);
             }
             Account::Pending => pending += p.points,
             _ => {}
@@ -341,7 +353,7 @@ impl Change {
             "membership_id": self.membership_id,
             "program_id": self.program_id,
             "transaction_id": self.transaction_id,
-            "kind": meta.kind,
+            "kind": meta.kind.as_str(),
             "channel": meta.channel,
             "points": self.points,
             "balance": self.after.balance,
@@ -366,7 +378,7 @@ async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) ->
         insert = insert
             .bind(b.program_id)
             .bind(b.membership_id)
-            .bind(meta.kind)
+            .bind(meta.kind.as_str())
             .bind(meta.channel)
             .bind(meta.amount_minor)
             .bind(meta.reference)
@@ -520,7 +532,7 @@ pub async fn transfer(
     )
     .bind(program_id)
     .bind(to)
-    .bind(meta.kind)
+    .bind(meta.kind.as_str())
     .bind(meta.channel)
     .bind(meta.reference)
     .bind(meta.description)
@@ -985,14 +997,11 @@ pub async fn adjust_in(
         } => ("desk", requested_by, Some(format!("Approved by {approver}"))),
     };
     let meta = Meta {
-        kind: "adjust",
-        channel,
         reference: reference.as_deref(),
-        description: &description,
         reason: Some(reason),
         recorded_by,
         request_id: Some(request_id),
-        ..Meta::default()
+        ..Meta::new(TxKind::Adjust, channel, &description)
     };
     if points < 0 {
         return spend(

@@ -9,6 +9,8 @@ use sqlx::AnyConnection;
 
 use crate::error::AppError;
 use crate::model::card::MemberMerge;
+use crate::model::ledger::TxKind;
+use crate::model::member::MemberKind;
 use crate::model::program::{Program, Tier};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
@@ -86,7 +88,8 @@ pub struct Merged {
 struct MemberRow {
     id: i64,
     name: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: MemberKind,
     merged_into: Option<i64>,
     user_id: Option<i64>,
 }
@@ -157,13 +160,10 @@ async fn repoint(
 
 fn merge_meta<'a>(source_name: &'a str, description: &'a str, reason: &'a str, by: Option<i64>) -> Meta<'a> {
     Meta {
-        kind: "merge",
-        channel: "desk",
         reference: Some(source_name),
-        description,
         reason: Some(reason),
         recorded_by: by,
-        ..Meta::default()
+        ..Meta::new(TxKind::Merge, "desk", description)
     }
 }
 
@@ -285,7 +285,7 @@ pub async fn merge_for(
             return Err(AppError::Forbidden);
         }
     }
-    if target.kind != "registered" {
+    if target.kind != MemberKind::Registered {
         return Err(AppError::field(
             "source",
             "Merge into a registered member, not into a card.",

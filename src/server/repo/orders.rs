@@ -5,110 +5,20 @@
 
 use sqlx::AnyConnection;
 
+use crate::domain::forms::order::{channel_id, occurred, validate_order};
 use crate::domain::{currency, earning, rules as engine};
-use crate::error::{AppError, Validator};
+use crate::error::AppError;
+use crate::model::ledger::TxKind;
 use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
 use crate::model::rules::{Award, Channel, EarnEvent, EarningRule};
-use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
 use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Account, Meta, Posting};
 use super::setup::{Epoch, Setup};
-use super::{awards, booking, members, programs, rules};
+use super::{awards, booking, members, programs, rules, stores};
 use crate::server::db::Step;
-
-/// Largest quantity on one line; more is a typo (a barcode in the quantity field).
-const MAX_QUANTITY: i64 = 100_000;
-/// How far back an order may be dated; older ones are refused rather than re-dated.
-const MAX_BACKDATE_SECS: i64 = 90 * SECONDS_PER_DAY;
-
-/// An id a channel gives us (order, return, event): 1 to 64 visible ASCII characters.
-pub fn channel_id(field: &str, input: &str) -> Result<String, AppError> {
-    let s = input.trim();
-    if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(AppError::field(
-            field,
-            "Use 1 to 64 letters, digits or punctuation, no spaces.",
-        ));
-    }
-    Ok(s.to_string())
-}
-
-fn occurred(input: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, AppError> {
-    match input {
-        None => Ok(now),
-        Some(t) if t.0 > now.0 + 300 => Err(AppError::field("occurred_at", "That is in the future.")),
-        Some(t) if t.0 < now.0 - MAX_BACKDATE_SECS => Err(AppError::field(
-            "occurred_at",
-            "Orders older than 90 days cannot be recorded.",
-        )),
-        Some(t) => Ok(t),
-    }
-}
-
-/// Checks an order before anything is read or written: sane amounts, lines that add up.
-pub fn validate_order(input: &OrderInput, now: Timestamp) -> Result<(String, Timestamp), AppError> {
-    let mut v = Validator::new();
-    let order_id = v.check(
-        "channel_order_id",
-        channel_id("channel_order_id", &input.channel_order_id).map_err(|e| msg(&e, "channel_order_id")),
-    );
-    if !(0..=earning::MAX_PURCHASE_MINOR).contains(&input.amount_minor) {
-        v.add("amount_minor", "The amount must be between 0 and 1,000,000.00.");
-    }
-    if input.lines.len() > 500 {
-        v.add("lines", "An order may have at most 500 lines.");
-    }
-    for (i, line) in input.lines.iter().enumerate() {
-        if line.sku.trim().is_empty() || line.sku.len() > 64 {
-            v.add(
-                &format!("lines[{i}].sku"),
-                "Every line needs a SKU of up to 64 characters.",
-            );
-        }
-        if !(1..=MAX_QUANTITY).contains(&line.quantity) {
-            v.add(
-                &format!("lines[{i}].quantity"),
-                "Quantities run from 1 to 100,000.",
-            );
-        }
-        if !(0..=earning::MAX_PURCHASE_MINOR).contains(&line.amount_minor) {
-            v.add(
-                &format!("lines[{i}].amount_minor"),
-                "Line amounts run from 0 to 1,000,000.00.",
-            );
-        }
-    }
-    if !input.lines.is_empty() {
-        let sum: i128 = input.lines.iter().map(|l| l.amount_minor as i128).sum();
-        if sum != input.amount_minor as i128 {
-            v.add(
-                "lines",
-                format!(
-                    "The lines add up to {sum}, not the order total {}.",
-                    input.amount_minor
-                ),
-            );
-        }
-    }
-    if input.store.as_deref().is_some_and(|s| s.len() > 64) {
-        v.add("store", "Store codes are at most 64 characters.");
-    }
-    let at = match occurred(input.occurred_at, now) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            v.add("occurred_at", msg(&e, "occurred_at"));
-            None
-        }
-    };
-    v.finish()?;
-    Ok((order_id.unwrap_or_default(), at.unwrap_or(now)))
-}
-
-fn msg(e: &AppError, field: &str) -> String {
-    e.field_message(field).unwrap_or_else(|| e.to_string())
-}
 
 /// Records a purchase and awards its points by the program's rules. The same
 /// (program, channel, order id) books once: a repeat answers with the first receipt, and the
@@ -142,11 +52,21 @@ pub async fn record_order_keyed(
     let now = db.now();
     let (order_id, at) = validate_order(input, now)?;
     let setup = super::setup::active(db, program_id, seen).await?;
+    let mut input = input.clone();
+    let store_id = match &input.store {
+        Some(code) => {
+            let (id, code) = stores::resolve(&mut *db.pool.acquire().await?, "store", code).await?;
+            input.store = Some(code);
+            Some(id)
+        }
+        None => None,
+    };
     let booking = booking::OrderBooking {
         setup,
         member_id,
         input: input.clone(),
         order_id,
+        store_id,
         at,
         now,
         recorded_by,
@@ -305,14 +225,11 @@ pub async fn record_return(
         currency::format_minor(input.amount_minor, &program.currency_code)
     );
     let meta = Meta {
-        kind: "return",
-        channel: here.as_str(),
         amount_minor: Some(input.amount_minor),
         reference: Some(&order_id),
-        description: &description,
         recorded_by,
         request_id: Some(&request_id),
-        ..Meta::default()
+        ..Meta::new(TxKind::Return, here.as_str(), &description)
     };
     // Pending first: points still held for this order are simply not released.
     let held: Option<(i64, i64)> = sqlx::query_as(
@@ -450,6 +367,14 @@ pub async fn record_action(
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
     let setup = super::setup::active(db, program_id, None).await?;
+    let store = match &input.store {
+        Some(code) => Some(
+            stores::resolve(&mut *db.pool.acquire().await?, "store", code)
+                .await?
+                .1,
+        ),
+        None => None,
+    };
     if !known_event_types(db, program_id).await?.contains(&event_type) {
         return Err(AppError::field(
             "event_type",
@@ -472,7 +397,7 @@ pub async fn record_action(
         event: EarnEvent {
             event_type,
             channel: input.channel,
-            store: input.store.clone(),
+            store,
             amount_minor: 0,
             lines: Vec::new(),
             occurred_at: at,
@@ -575,16 +500,14 @@ async fn book_action(
     let ctx = engine::member_context(program_tiers, entry.tier_id, Vec::new());
     let eval = awards::evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact).await?;
     let reference = once.unwrap_or_else(|| event.event_type.clone());
+    let told = awards::Told::of(&eval.award);
     let meta = Meta {
-        kind: "event",
-        channel: event.channel.as_str(),
         reference: Some(&reference),
-        description: &engine::explain(&eval.award),
-        explanation: Some(&serde_json::to_string(&eval.award).unwrap_or_default()),
+        explanation: Some(&told.explanation),
         recorded_by: b.recorded_by,
         request_id: Some(&b.request_id),
         endpoints: Some(&setup.endpoints),
-        ..Meta::default()
+        ..Meta::new(TxKind::Event, event.channel.as_str(), &told.description)
     };
     let (tx_id, standing) =
         awards::book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
@@ -659,28 +582,33 @@ pub async fn record_purchase(
     recorded_by: i64,
     input: &crate::model::member::PurchaseInput,
 ) -> Result<crate::model::member::PurchaseReceipt, AppError> {
-    use crate::domain::{forms, validate};
+    use crate::domain::forms;
     let request_id = forms::request_id(&input.request_id)?;
     let program = programs::get(db, input.program_id)
         .await
         .map_err(|_| AppError::field("program_id", "Choose a program."))?;
-    let mut v = Validator::new();
-    let amount_minor = v.check("amount", validate::amount(&input.amount, &program.currency_code));
-    let reference = v.check("reference", validate::receipt_number(&input.reference));
-    v.finish()?;
-    let (amount_minor, reference) = (amount_minor.unwrap_or_default(), reference.flatten());
+    let form = forms::purchase::purchase(input, &program.currency_code)?;
     let member = members::get(db, input.member_id).await?;
+    let store_id = match &form.store {
+        Some(code) => Some(
+            stores::resolve(&mut *db.pool.acquire().await?, "store", code)
+                .await?
+                .0,
+        ),
+        None => None,
+    };
+    let reference = form.reference;
     let order = OrderInput {
         channel: crate::model::rules::Channel::Store,
         channel_order_id: reference.clone().unwrap_or_else(|| format!("desk-{request_id}")),
-        amount_minor,
-        lines: Vec::new(),
-        store: None,
+        amount_minor: form.amount_minor,
+        lines: form.lines,
+        store: form.store,
         receipt: reference.clone(),
         occurred_at: None,
     };
     let r = record_order(db, program.id, member.id, &order, Some(recorded_by)).await?;
-    super::users::remember_desk_program(db, recorded_by, program.id).await?;
+    super::users::remember_desk_choice(db, recorded_by, program.id, store_id).await?;
     Ok(crate::model::member::PurchaseReceipt {
         transaction_id: r.transaction_id,
         member_name: member.name,

@@ -7,6 +7,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
+use crate::model::ledger::TxKind;
 use crate::model::program::Program;
 use crate::model::time::Timestamp;
 
@@ -108,12 +109,9 @@ async fn take_event_back(
         program.currency_name
     );
     let meta = Meta {
-        kind: "referral_return",
-        channel: "system",
         reference: Some(request_id),
-        description: &description,
         request_id: Some(&taken_back),
-        ..Meta::default()
+        ..Meta::new(TxKind::ReferralReturn, "system", &description)
     };
     let postings = [
         Posting::new(Account::Wallet, -take),

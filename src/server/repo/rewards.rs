@@ -8,8 +8,11 @@ use sqlx::AnyConnection;
 
 use crate::domain::validate;
 use crate::error::{AppError, Validator};
+use crate::model::ledger::TxKind;
 use crate::model::program::Program;
-use crate::model::reward::{IssuedReward, Offer, Reward, RewardInput, REWARD_KINDS};
+use crate::model::reward::RewardKind;
+use crate::model::reward::RewardStatus;
+use crate::model::reward::{IssuedReward, Offer, Reward, RewardInput};
 use crate::model::rules::Channel;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::{is_unique_violation, Db, WriteTx};
@@ -192,7 +195,7 @@ pub async fn redeem(
 /// What a redemption costs and is worth: the catalogue price, or for paying with points the
 /// points the member chose, worth the program's point value each (integers, no rounding).
 pub fn price(reward: &Reward, program: &Program, points: Option<i64>) -> Result<(i64, i64), AppError> {
-    if reward.kind != "points_payment" {
+    if reward.kind != RewardKind::PointsPayment {
         return Ok((reward.cost_points, reward.value));
     }
     let Some(points) = points else {
@@ -260,7 +263,7 @@ pub async fn redeem_with(
             message: "This reward is out of stock.".into(),
         });
     }
-    let description = if reward.kind == "points_payment" {
+    let description = if reward.kind == RewardKind::PointsPayment {
         format!(
             "Paid {} with {} {}",
             crate::domain::currency::format_minor(value, &program.currency_code),
@@ -271,13 +274,10 @@ pub async fn redeem_with(
         format!("Redeemed {} ({} {})", reward.name, cost, program.currency_name)
     };
     let meta = Meta {
-        kind: "redeem",
-        channel: channel.as_str(),
         reference: Some(&reward.name),
-        description: &description,
         recorded_by,
         request_id: Some(request_id),
-        ..Meta::default()
+        ..Meta::new(TxKind::Redeem, channel.as_str(), &description)
     };
     let (tx_id, _) = ledger::spend(
         &mut tx,
@@ -494,7 +494,7 @@ pub async fn use_code_once(
     let mut tx = db.begin_write().await?;
     let (issued, _, _) = lock_code(&mut tx, code).await?;
     let mut tx = check_pin(tx, &issued, pin, now).await?;
-    if issued.status == "used" && settled_by(&mut tx, issued.id, request_id).await? {
+    if issued.status == RewardStatus::Used && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
     match issued.status.as_str() {
@@ -619,7 +619,7 @@ pub async fn release_checked(
     let mut tx = db.begin_write().await?;
     let (issued, membership_id, program_id) = lock_code(&mut tx, code).await?;
     let mut tx = check_pin(tx, &issued, pin, now).await?;
-    if issued.status == "released" && settled_by(&mut tx, issued.id, request_id).await? {
+    if issued.status == RewardStatus::Released && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
     release_locked(
@@ -656,7 +656,7 @@ async fn release_locked(
     // An issued code that ran out unused is spent; a reservation never became a reward, so
     // its points go back even past the code's days (the stale-reservation job must not
     // stop on one that lapsed while the jobs were not running).
-    if issued.status == "issued" && issued.expires_at.0 <= now.0 {
+    if issued.status == RewardStatus::Issued && issued.expires_at.0 <= now.0 {
         return Err(AppError::RewardExpired);
     }
     let n = sqlx::query(
@@ -677,12 +677,9 @@ async fn release_locked(
         issued.reward_name, issued.points, program.currency_name
     );
     let meta = Meta {
-        kind: "release_reward",
-        channel: "system",
         reference: Some(&issued.code),
-        description: &description,
         recorded_by,
-        ..Meta::default()
+        ..Meta::new(TxKind::ReleaseReward, "system", &description)
     };
     let postings = [
         Posting::new(Account::Redemption, -issued.points),
@@ -753,7 +750,7 @@ pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, 
             Err(AppError::Conflict { .. } | AppError::TryAgain { .. }) => continue,
             Err(e) => return Err(e),
         };
-        if issued.status == "reserved" && issued.reserved_until.is_some_and(|t| t <= now.0) {
+        if issued.status == RewardStatus::Reserved && issued.reserved_until.is_some_and(|t| t <= now.0) {
             release_locked(&mut tx, &issued, membership_id, program_id, None, None, now).await?;
             let released = issued_by_id(&mut tx, issued.id).await?;
             announce_settled(&mut tx, "reward.released", &released, "system", now).await?;
@@ -774,31 +771,34 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     if description.chars().count() > 500 {
         v.add("description", "Keep the description under 500 characters.");
     }
-    if !REWARD_KINDS.iter().any(|(k, _)| *k == input.kind) {
-        v.add("kind", "Choose a kind of reward.");
-    }
+    let kind = v.check(
+        "kind",
+        RewardKind::parse(input.kind.trim()).ok_or_else(|| "Choose a kind of reward.".to_string()),
+    );
     let cost = v.check(
         "cost_points",
         validate::integer(&input.cost_points, 1, 100_000_000),
     );
-    let value = match input.kind.as_str() {
-        "discount_fixed" | "gift_card" => {
+    let value = match kind {
+        Some(RewardKind::DiscountFixed | RewardKind::GiftCard) => {
             v.check("value", validate::amount(&input.value, &program.currency_code))
         }
-        "discount_percent" => v.check("value", validate::integer(&input.value, 1, 100)),
+        Some(RewardKind::DiscountPercent) => v.check("value", validate::integer(&input.value, 1, 100)),
         // Pay with points: the most one payment may cover (empty: no limit).
-        "points_payment" if input.value.trim().is_empty() => Some(0),
-        "points_payment" => v.check("value", validate::amount(&input.value, &program.currency_code)),
+        Some(RewardKind::PointsPayment) if input.value.trim().is_empty() => Some(0),
+        Some(RewardKind::PointsPayment) => {
+            v.check("value", validate::amount(&input.value, &program.currency_code))
+        }
         _ => Some(0),
     };
-    if input.kind == "points_payment" && program.point_value_minor <= 0 {
+    if kind == Some(RewardKind::PointsPayment) && program.point_value_minor <= 0 {
         v.add(
             "kind",
             "Give the program's points a money value first (Program settings).",
         );
     }
     let sku = input.sku.trim().to_string();
-    if input.kind == "free_product" && sku.is_empty() {
+    if kind == Some(RewardKind::FreeProduct) && sku.is_empty() {
         v.add("sku", "Name the product's SKU.");
     }
     let optional = |v: &mut Validator, field: &str, s: &str, min: i64, max: i64| -> Option<i64> {
@@ -854,7 +854,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .map(|l| l.trim().to_ascii_uppercase())
         .filter(|l| !l.is_empty())
         .collect();
-    if input.kind == "voucher" && pool.is_empty() && input.id.is_none() {
+    if kind == Some(RewardKind::Voucher) && pool.is_empty() && input.id.is_none() {
         v.add("pool_codes", "Paste the partner's voucher codes, one per line.");
     }
     if pool.iter().any(|c| c.len() > 64) {
@@ -875,7 +875,8 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
             e.into()
         }
     };
-    let uses_pool = input.kind == "voucher";
+    let kind = kind.unwrap_or(RewardKind::Entitlement); // checked above: Some when valid
+    let uses_pool = kind == RewardKind::Voucher;
     let id: i64 = match input.id {
         None => sqlx::query_scalar(
             "INSERT INTO rewards (program_id, name, description, kind, cost_points, value, sku, stock, per_member_limit, \
@@ -885,7 +886,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .bind(program.id)
         .bind(name.clone().unwrap_or_default())
         .bind(&description)
-        .bind(&input.kind)
+        .bind(kind.as_str())
         .bind(cost.unwrap_or(1))
         .bind(value.unwrap_or(0))
         .bind((!sku.is_empty()).then_some(sku.clone()))
@@ -909,7 +910,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         )
         .bind(name.clone().unwrap_or_default())
         .bind(&description)
-        .bind(&input.kind)
+        .bind(kind.as_str())
         .bind(cost.unwrap_or(1))
         .bind(value.unwrap_or(0))
         .bind((!sku.is_empty()).then_some(sku.clone()))

@@ -6,6 +6,7 @@ use sqlx::AnyConnection;
 
 use crate::error::{AppError, Validator};
 use crate::model::card::{PaperStampsInput, StampBalance, StampCard, StampCardInput, StampReceipt};
+use crate::model::ledger::TxKind;
 use crate::model::order::OrderInput;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
@@ -264,12 +265,9 @@ async fn add(
         // The reward costs no points; the zero-point transaction keeps it in the ledger's history.
         let description = format!("{} full: {}", card.name, reward.name);
         let meta = Meta {
-            kind: "stamps",
-            channel: "store",
             reference: Some(&card.name),
-            description: &description,
             recorded_by: by,
-            ..Meta::default()
+            ..Meta::new(TxKind::Stamps, "store", &description)
         };
         let postings = [
             Posting::new(Account::Wallet, 0),

@@ -118,14 +118,21 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
         .await?)
 }
 
-/// Remembers the program a desk user just booked in (the desk offers it first next time).
-pub async fn remember_desk_program(db: &Db, user_id: i64, program_id: i64) -> Result<(), AppError> {
+/// Remembers the program and store a desk user last booked in: the purchase form starts
+/// there next time (a cashier works one program's till in one store).
+pub async fn remember_desk_choice(
+    db: &Db,
+    user_id: i64,
+    program_id: i64,
+    store_id: Option<i64>,
+) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     sqlx::query(
-        "UPDATE users SET desk_program_id = $1 WHERE id = $2 \
-         AND (desk_program_id IS NULL OR desk_program_id <> $1)",
+        "UPDATE users SET desk_program_id = $1, desk_store_id = $2 WHERE id = $3 \
+         AND (desk_program_id IS DISTINCT FROM $1 OR desk_store_id IS DISTINCT FROM $2)",
     )
     .bind(program_id)
+    .bind(store_id)
     .bind(user_id)
     .execute(&mut *tx)
     .await?;
@@ -133,13 +140,13 @@ pub async fn remember_desk_program(db: &Db, user_id: i64, program_id: i64) -> Re
     Ok(())
 }
 
-/// The program a desk user last booked in, if any.
-pub async fn desk_program(db: &Db, user_id: i64) -> Result<Option<i64>, AppError> {
-    Ok(
-        sqlx::query_scalar::<_, Option<i64>>("SELECT desk_program_id FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(&db.pool)
-            .await?
-            .flatten(),
+/// The program and store a desk user last booked in, if any.
+pub async fn desk_choice(db: &Db, user_id: i64) -> Result<(Option<i64>, Option<i64>), AppError> {
+    Ok(sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+        "SELECT desk_program_id, desk_store_id FROM users WHERE id = $1",
     )
+    .bind(user_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .unwrap_or_default())
 }

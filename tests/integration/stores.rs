@@ -1,0 +1,202 @@
+//! Stores are a table the API and the Desk name by code; orders keep their store and lines.
+
+use omniloyal::error::AppError;
+use omniloyal::model::member::{PurchaseInput, PurchaseLineInput};
+use omniloyal::model::store::StoreInput;
+use omniloyal::server::db::Db;
+use omniloyal::server::repo::{orders, stores, users};
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::fixtures::{balance, email, key_for, send, world, ALL};
+use crate::support::spawn_app;
+
+fn store(code: &str, name: &str, time_zone: &str) -> StoreInput {
+    StoreInput {
+        code: code.into(),
+        name: name.into(),
+        channel: "store".into(),
+        time_zone: time_zone.into(),
+    }
+}
+
+/// (code, store id, lines as (sku, category, quantity, amount)) of an order.
+async fn kept(db: &Db, channel_order_id: &str) -> (Option<String>, Vec<(String, Option<String>, i64, i64)>) {
+    let code: Option<String> = sqlx::query_scalar(
+        "SELECT s.code FROM orders o LEFT JOIN stores s ON s.id = o.store_id WHERE o.channel_order_id = $1",
+    )
+    .bind(channel_order_id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let lines = sqlx::query_as(
+        "SELECT l.sku, l.category, l.quantity, l.amount_minor FROM order_lines l \
+         JOIN orders o ON o.id = l.order_id WHERE o.channel_order_id = $1 ORDER BY l.line_no",
+    )
+    .bind(channel_order_id)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    (code, lines)
+}
+
+/// Managers add stores by code (saving a code again changes that store); a bad time zone
+/// or code is refused and writes nothing.
+async fn stores_are_set_up_by_code(db: Db) {
+    let paris = stores::save(&db, &store(" paris-1 ", "Paris Opéra", "Europe/Paris"))
+        .await
+        .unwrap();
+    assert_eq!((paris.code.as_str(), paris.active), ("PARIS-1", true));
+    let riyadh = stores::save(&db, &store("RUH-1", "Riyadh Park", "Asia/Riyadh"))
+        .await
+        .unwrap();
+    let renamed = stores::save(&db, &store("paris-1", "Paris Opéra (flagship)", "Europe/Paris"))
+        .await
+        .unwrap();
+    assert_eq!(renamed.id, paris.id, "the same store, renamed");
+    for (bad, field) in [
+        (store("LYON-1", "Lyon", "Europe/Lyon"), "time_zone"),
+        (store("lyon 1", "Lyon", "Europe/Paris"), "code"),
+        (store("LYON-1", "", "Europe/Paris"), "name"),
+    ] {
+        let e = stores::save(&db, &bad).await.unwrap_err();
+        assert!(e.field_message(field).is_some(), "{field}: {e:?}");
+    }
+    stores::set_active(&db, riyadh.id, false).await.unwrap();
+    let list = stores::list(&db).await.unwrap();
+    let seen: Vec<(&str, &str, bool)> = list
+        .iter()
+        .map(|s| (s.code.as_str(), s.name.as_str(), s.active))
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            ("PARIS-1", "Paris Opéra (flagship)", true),
+            ("RUH-1", "Riyadh Park", false)
+        ],
+        "open ones first, nothing from the refused forms"
+    );
+    assert!(matches!(
+        stores::set_active(&db, 9_999, true).await,
+        Err(AppError::NotFound { .. })
+    ));
+}
+
+/// The API names stores by code (any case); an unknown code is a field error that books
+/// nothing. Orders keep their store and lines, and a closed store's late orders still book.
+async fn the_api_keeps_an_orders_store_and_lines(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let w = world(&db, |_| ()).await;
+    let who = email(&db, &w).await;
+    let till = key_for(&db, "store", ALL, "1000").await;
+    let path = format!("/programs/{}/orders", w.program.id);
+    let post = reqwest::Method::POST;
+    let paris = stores::save(&db, &store("PARIS-1", "Paris", "Europe/Paris"))
+        .await
+        .unwrap();
+    let lines = json!([
+        {"sku": "LATTE", "category": "coffee", "quantity": 2, "amount_minor": 900},
+        {"sku": "CROISSANT", "quantity": 1, "amount_minor": 350}
+    ]);
+    let unknown = json!({"member": who, "channel_order_id": "T-0", "amount_minor": 1250, "store": "LYON-1", "lines": lines});
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&till), None, Some(unknown)).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(
+        (b["code"].as_str(), b["fields"][0]["field"].as_str()),
+        (Some("validation"), Some("store")),
+        "{b}"
+    );
+    assert_eq!(balance(&db, &w).await, (0, 0), "nothing booked");
+    let order = json!({"member": who, "channel_order_id": "T-1", "amount_minor": 1250, "store": "paris-1", "lines": lines});
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&till), None, Some(order)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let expected = vec![
+        ("LATTE".to_string(), Some("coffee".to_string()), 2, 900),
+        ("CROISSANT".to_string(), None, 1, 350),
+    ];
+    assert_eq!(kept(&db, "T-1").await, (Some("PARIS-1".into()), expected.clone()));
+    stores::set_active(&db, paris.id, false).await.unwrap();
+    let late = json!({"member": who, "channel_order_id": "T-2", "amount_minor": 500, "store": "PARIS-1"});
+    let (s, b, _) = send(&app, post.clone(), &path, Some(&till), None, Some(late)).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(kept(&db, "T-2").await, (Some("PARIS-1".into()), Vec::new()));
+    // An event naming an unknown store is refused like an order.
+    let events = format!("/programs/{}/events", w.program.id);
+    let event = json!({"member": who, "event_type": "review", "event_id": "E-1", "store": "nowhere"});
+    let (s, b, _) = send(&app, post, &events, Some(&till), None, Some(event)).await;
+    assert_eq!(
+        (s, b["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("store")),
+        "{b}"
+    );
+    // Replayed, the order keeps its one set of lines.
+    let again = json!({"member": who, "channel_order_id": "T-1", "amount_minor": 1250, "store": "PARIS-1", "lines": lines});
+    let (s, b, _) = send(&app, reqwest::Method::POST, &path, Some(&till), None, Some(again)).await;
+    assert_eq!((s, b["replayed"].as_bool()), (StatusCode::OK, Some(true)), "{b}");
+    assert_eq!(kept(&db, "T-1").await.1, expected);
+}
+
+/// At the Desk, typed lines give the amount (or must agree with it), the store is booked
+/// with the order, and the program and store are offered first next time.
+async fn the_desk_records_lines_and_a_store(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let staff = w.staff_id;
+    let paris = stores::save(&db, &store("PARIS-1", "Paris", "Europe/Paris"))
+        .await
+        .unwrap();
+    let line = |sku: &str, quantity: &str, amount: &str| PurchaseLineInput {
+        sku: sku.into(),
+        category: "coffee".into(),
+        quantity: quantity.into(),
+        amount: amount.into(),
+    };
+    let mut input = PurchaseInput {
+        member_id: w.member_id,
+        program_id: w.program.id,
+        amount: "9.00".into(),
+        reference: "R-100".into(),
+        store: "paris-1".into(),
+        lines: vec![
+            line("LATTE", "2", "7.00"),
+            PurchaseLineInput::default(),
+            line("ESPRESSO", "", "2.50"),
+        ],
+        request_id: "desk-lines-1".into(),
+    };
+    let e = orders::record_purchase(&db, staff, &input).await.unwrap_err();
+    assert_eq!(
+        e.field_message("amount").as_deref(),
+        Some("The lines add up to 9.50 EUR, not 9.00 EUR.")
+    );
+    assert_eq!(balance(&db, &w).await, (0, 0), "nothing booked");
+    input.amount = String::new();
+    let receipt = orders::record_purchase(&db, staff, &input).await.unwrap();
+    assert!(receipt.points > 0);
+    let (code, lines) = kept(&db, "R-100").await;
+    assert_eq!(code.as_deref(), Some("PARIS-1"));
+    assert_eq!(
+        lines.iter().map(|l| (l.0.as_str(), l.2, l.3)).collect::<Vec<_>>(),
+        vec![("LATTE", 2, 700), ("ESPRESSO", 1, 250)]
+    );
+    let amount: i64 = sqlx::query_scalar("SELECT amount_minor FROM orders WHERE channel_order_id = 'R-100'")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(amount, 950);
+    assert_eq!(
+        users::desk_choice(&db, staff).await.unwrap(),
+        (Some(w.program.id), Some(paris.id))
+    );
+    input.store = "nowhere".into();
+    input.request_id = "desk-lines-2".into();
+    input.reference = "R-101".into();
+    let e = orders::record_purchase(&db, staff, &input).await.unwrap_err();
+    assert!(e.field_message("store").is_some(), "{e:?}");
+}
+
+on_both_backends!(
+    stores_are_set_up_by_code,
+    the_api_keeps_an_orders_store_and_lines,
+    the_desk_records_lines_and_a_store,
+);
