@@ -13,6 +13,7 @@ use crate::api::desk::{
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::card;
+use crate::error::AppError;
 use crate::model::card::{MemberMerge, StampBalance};
 use crate::model::member::MemberKind;
 use crate::model::member::{DeskMember, DeskResults};
@@ -276,7 +277,11 @@ fn MemberCard(
                             view! {
                                 <div class="field" class:invalid=move || err("store").get().is_some()>
                                     <label for=id.clone()>"Store"</label>
-                                    <select id=id name="input[store]">
+                                    <select
+                                        id=id
+                                        name="input[store]"
+                                        aria-invalid=move || err("store").get().is_some().then_some("true")
+                                    >
                                         <option value="">"No store"</option>
                                         {stores
                                             .iter()
@@ -550,11 +555,28 @@ fn PurchaseLines(member_id: i64, action: ServerAction<RecordPurchase>) -> impl I
                 let id = format!("member-{member_id}-line-{i}-{key}");
                 let message = error(format!("lines[{i}].{key}"));
                 let invalid = error(format!("lines[{i}].{key}"));
+                let error_id = format!("{id}-error");
+                let described = {
+                    let (invalid, error_id) = (invalid.clone(), error_id.clone());
+                    move || invalid().map(|_| error_id.clone())
+                };
                 view! {
-                    <td class:invalid=move || invalid().is_some()>
+                    <td class:invalid={
+                        let invalid = invalid.clone();
+                        move || invalid().is_some()
+                    }>
                         <label class="visually-hidden" for=id.clone()>{format!("{label}, line {}", i + 1)}</label>
-                        <input id=id name=format!("input[lines][{i}][{key}]") inputmode=mode />
-                        {move || message().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        <input
+                            id=id
+                            name=format!("input[lines][{i}][{key}]")
+                            inputmode=mode
+                            aria-invalid={
+                                let invalid = invalid.clone();
+                                move || invalid().is_some().then_some("true")
+                            }
+                            aria-describedby=described
+                        />
+                        {move || message().map(|e| view! { <p class="error" id=error_id.clone()>{e}</p> })}
                     </td>
                 }
             };
@@ -568,8 +590,14 @@ fn PurchaseLines(member_id: i64, action: ServerAction<RecordPurchase>) -> impl I
             }
         })
         .collect_view();
+    // Open when a line is wrong, so its error is seen (also after a page load without
+    // JavaScript).
+    let wrong_line = move || {
+        matches!(value.get(), Some(Err(AppError::Validation { fields, .. }))
+            if fields.iter().any(|f| f.field.starts_with("lines")))
+    };
     view! {
-        <details class="lines">
+        <details class="lines" open=wrong_line>
             <summary>"What was bought (optional)"</summary>
             {move || error("lines".into())().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <table class="line-entry">

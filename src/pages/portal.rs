@@ -16,6 +16,7 @@ use crate::domain::{card, currency};
 use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
+use crate::model::reward::RewardStatus;
 use crate::model::reward::{IssuedReward, Offer};
 
 const REFRESH_EVERY: Duration = Duration::from_secs(4);
@@ -263,12 +264,12 @@ fn issued_view(issued: Vec<IssuedReward>) -> Option<impl IntoView> {
                     {issued
                         .into_iter()
                         .map(|r| {
-                            let status = match r.status.as_str() {
-                                "issued" => format!("ready to use until {}", r.expires_at.display()),
-                                "reserved" => "reserved at a checkout".to_string(),
-                                "used" => "used".to_string(),
-                                "released" => "cancelled, points returned".to_string(),
-                                _ => "expired".to_string(),
+                            let status = match r.status {
+                                RewardStatus::Issued => format!("ready to use until {}", r.expires_at.display()),
+                                RewardStatus::Reserved => "reserved at a checkout".to_string(),
+                                RewardStatus::Used => "used".to_string(),
+                                RewardStatus::Released => "cancelled, points returned".to_string(),
+                                RewardStatus::Expired => "expired".to_string(),
                             };
                             view! {
                                 <li class=format!("code {}", r.status)>

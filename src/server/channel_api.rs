@@ -8,6 +8,7 @@ pub mod error;
 pub mod handlers;
 pub mod idempotency;
 pub mod rewards;
+pub mod write;
 
 use axum::routing::get;
 use axum::{Json, Router};

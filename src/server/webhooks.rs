@@ -281,9 +281,7 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
         let signature = sign(&secret, &msg_id, ts, &payload)?;
         if !destination::literal_allowed(&url, sender.allow_private) {
             // An address does not change: given up at once, not retried.
-            let last = BACKOFF_SECS.len() as i64;
-            let refused = Some("refused: not a public https address".to_string());
-            record_attempt(db, id, last, now, None, refused).await?;
+            give_up(db, id, now, "refused: not a public https address").await?;
             failed += 1;
             continue;
         }
@@ -329,6 +327,21 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// Records one attempt's outcome: delivered, or failed and retried later (or given up).
 /// True when delivered.
+/// Gives a delivery up without sending it (its address is refused): failed at once, its
+/// attempts as they were, the reason kept.
+async fn give_up(db: &Db, id: i64, now: Timestamp, error: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'failed', last_status_code = NULL, last_error = $1, \
+         next_attempt_at = $2 WHERE id = $3",
+    )
+    .bind(error)
+    .bind(now.0)
+    .bind(id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
 async fn record_attempt(
     db: &Db,
     id: i64,

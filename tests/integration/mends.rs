@@ -67,6 +67,21 @@ async fn the_desk_offers_running_programs_only(db: Db) {
     );
 }
 
+/// An endpoint for `points.changed` at `url`, saved as development allows (any address).
+async fn endpoint(db: &Db, url: &str) -> omniloyal::model::webhook::CreatedWebhook {
+    omniloyal::server::webhooks::create(
+        db,
+        &omniloyal::model::webhook::WebhookInput {
+            url: url.into(),
+            description: String::new(),
+            events: vec!["points.changed".into()],
+        },
+        true,
+    )
+    .await
+    .unwrap()
+}
+
 /// Webhook endpoints are https to public addresses: an admin cannot point the server at the
 /// operator's own network, and an address that resolves there later is not sent to.
 async fn webhooks_go_only_to_public_https_addresses(db: Db) {
@@ -92,17 +107,7 @@ async fn webhooks_go_only_to_public_https_addresses(db: Db) {
     }
     // An endpoint saved when its name was public, which now leads to loopback.
     let w = world(&db, |_| ()).await;
-    let hook = webhooks::create(
-        &db,
-        &omniloyal::model::webhook::WebhookInput {
-            url: "https://localhost:9/hook".into(),
-            description: String::new(),
-            events: vec!["points.changed".into()],
-        },
-        true,
-    )
-    .await
-    .unwrap();
+    let hook = endpoint(&db, "https://localhost:9/hook").await;
     orders::record_order(&db, w.program.id, w.member_id, &order("o-1", 1000), None)
         .await
         .unwrap();
@@ -114,6 +119,35 @@ async fn webhooks_go_only_to_public_https_addresses(db: Db) {
     let error = log[0].last_error.clone().unwrap_or_default();
     assert!(error.contains("private address"), "{error}");
     assert_eq!(log[0].endpoint_id, hook.endpoint.id);
+    // An address that is private as written is given up at once, never sent to: failed,
+    // with no attempt counted and nothing left to retry.
+    let literal = endpoint(&db, "http://127.0.0.1:9/hook").await;
+    webhooks::disable(&db, hook.endpoint.id).await.unwrap();
+    orders::record_order(&db, w.program.id, w.member_id, &order("o-2", 1000), None)
+        .await
+        .unwrap();
+    let sent = webhooks::deliver_due(&db, &webhooks::Sender::new(false), Timestamp::now())
+        .await
+        .unwrap();
+    assert_eq!(sent, (0, 1));
+    let log = webhooks::deliveries(&db, 10).await.unwrap();
+    let refused = log.iter().find(|d| d.endpoint_id == literal.endpoint.id).unwrap();
+    assert_eq!(
+        (
+            refused.status.as_str(),
+            refused.attempts,
+            refused.last_error.as_deref()
+        ),
+        ("failed", 0, Some("refused: not a public https address"))
+    );
+    let later = Timestamp(Timestamp::now().0 + 86_400);
+    assert_eq!(
+        webhooks::deliver_due(&db, &webhooks::Sender::new(false), later)
+            .await
+            .unwrap(),
+        (0, 0),
+        "nothing is retried"
+    );
 }
 
 /// Linking an identifier takes an Idempotency-Key like every other write.
@@ -168,17 +202,7 @@ async fn old_keys_and_deliveries_are_forgotten(db: Db) {
         .await
         .unwrap();
     }
-    omniloyal::server::webhooks::create(
-        &db,
-        &omniloyal::model::webhook::WebhookInput {
-            url: "http://127.0.0.1:9/crm".into(),
-            description: String::new(),
-            events: vec!["points.changed".into()],
-        },
-        true,
-    )
-    .await
-    .unwrap();
+    endpoint(&db, "http://127.0.0.1:9/crm").await;
     for id in ["a", "b", "c"] {
         orders::record_order(&db, w.program.id, w.member_id, &order(id, 100), None)
             .await

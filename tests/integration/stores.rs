@@ -130,6 +130,42 @@ async fn the_api_keeps_an_orders_store_and_lines(db: Db) {
         (StatusCode::UNPROCESSABLE_ENTITY, Some("store")),
         "{b}"
     );
+    // A dry run refuses an unknown store as a booking would.
+    let evaluate = format!("/programs/{}/evaluate", w.program.id);
+    let dry = json!({"amount_minor": 1000, "store": "LYON-1"});
+    let (s, b, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &evaluate,
+        Some(&till),
+        None,
+        Some(dry),
+    )
+    .await;
+    assert_eq!(
+        (s, b["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("store")),
+        "{b}"
+    );
+    // A till retrying an order booked before its store was set up gets its first receipt.
+    let before = json!({"member": who, "channel_order_id": "T-3", "amount_minor": 800});
+    let (s, first, _) = send(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        Some(&till),
+        None,
+        Some(before),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{first}");
+    let retry = json!({"member": who, "channel_order_id": "T-3", "amount_minor": 800, "store": "LYON-1"});
+    let (s, b, _) = send(&app, reqwest::Method::POST, &path, Some(&till), None, Some(retry)).await;
+    assert_eq!(
+        (s, &b["transaction_id"], b["replayed"].as_bool()),
+        (StatusCode::OK, &first["transaction_id"], Some(true)),
+        "{b}"
+    );
     // Replayed, the order keeps its one set of lines.
     let again = json!({"member": who, "channel_order_id": "T-1", "amount_minor": 1250, "store": "PARIS-1", "lines": lines});
     let (s, b, _) = send(&app, reqwest::Method::POST, &path, Some(&till), None, Some(again)).await;

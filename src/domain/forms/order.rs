@@ -52,7 +52,7 @@ pub fn validate_order(input: &OrderInput, now: Timestamp) -> Result<(String, Tim
         v.add("lines", "An order may have at most 500 lines.");
     }
     for (i, line) in input.lines.iter().enumerate() {
-        if line.sku.trim().is_empty() || line.sku.len() > 64 {
+        if line.sku.trim().is_empty() || line.sku.chars().count() > 64 {
             v.add(
                 &format!("lines[{i}].sku"),
                 "Every line needs a SKU of up to 64 characters.",

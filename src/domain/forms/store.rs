@@ -6,8 +6,8 @@ use crate::model::store::StoreInput;
 
 use super::super::validate;
 
-/// Longest store code.
-pub const MAX_CODE_CHARS: usize = 32;
+/// Longest store code (the API took up to 64 characters before stores were a table).
+pub const MAX_CODE_CHARS: usize = 64;
 
 /// A store as the form gave it, cleaned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +18,7 @@ pub struct ValidStore {
     pub time_zone: String,
 }
 
-/// A store code, in capitals: 1 to 32 letters, digits, dashes, dots or underscores
+/// A store code, in capitals: 1 to 64 letters, digits, dashes, dots or underscores
 /// ("paris-1" is "PARIS-1").
 pub fn code(input: &str) -> Result<String, String> {
     let s = input.trim().to_ascii_uppercase();
@@ -76,7 +76,8 @@ mod tests {
         assert_eq!(code("web.fr_2").unwrap(), "WEB.FR_2");
         assert!(code("paris 1").is_err());
         assert!(code("").is_err());
-        assert!(code(&"X".repeat(33)).is_err());
+        assert!(code(&"X".repeat(64)).is_ok());
+        assert!(code(&"X".repeat(65)).is_err());
         assert!(code("café").is_err());
         assert_eq!(optional_code("  ").unwrap(), None);
     }

@@ -37,6 +37,12 @@ impl Caller {
         }
     }
 
+    /// `require` and `program` together: the scope, in this program.
+    pub fn in_program(&self, scope: &str, program_id: i64) -> Result<(), ApiError> {
+        self.require(scope)?;
+        self.program(program_id)
+    }
+
     /// Keys bound to one program may not touch another.
     pub fn program(&self, program_id: i64) -> Result<(), ApiError> {
         match self.key.program_id {

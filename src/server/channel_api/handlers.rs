@@ -1,9 +1,9 @@
 //! The channel API's endpoints. Each is thin: authenticate (the `Caller` extractor), check
-//! scope and program, parse, call the repository, answer. Writes run through
-//! `idempotency::run_once`.
+//! scope and program (`Caller::in_program`), parse, call the repository, answer. Writes take
+//! a `write::Write`, which runs them once per Idempotency-Key.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,8 @@ use crate::server::state::AppState;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
-use super::idempotency::{created_unless, require_key, run_keyed, run_once};
+use super::idempotency::created_unless;
+use super::write::Write;
 
 /// A purchase as a channel sends it. The channel is the API key's.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -42,7 +43,7 @@ pub struct OrderRequest {
     /// The code of a store set up in Manage (any case: "paris-1" is PARIS-1); an unknown
     /// code is refused.
     #[serde(default)]
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,32}$")]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub store: Option<String>,
     /// When the purchase happened, seconds since the epoch (UTC); default now.
     #[serde(default)]
@@ -76,7 +77,7 @@ pub struct ActionRequest {
     pub event_id: String,
     /// The code of a store set up in Manage; an unknown code is refused.
     #[serde(default)]
-    #[schema(pattern = "^[A-Za-z0-9._-]{1,32}$")]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub store: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
@@ -265,8 +266,7 @@ pub async fn balance(
     caller: Caller,
     Path((program_id, identifier)): Path<(i64, String)>,
 ) -> Result<Json<BalanceResponse>, ApiError> {
-    caller.require("members:read")?;
-    caller.program(program_id)?;
+    caller.in_program("members:read", program_id)?;
     let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     standing(&state, member.id)
         .await?
@@ -287,22 +287,12 @@ pub async fn record_order(
     State(state): State<AppState>,
     caller: Caller,
     Path(program_id): Path<i64>,
-    headers: HeaderMap,
-    body: ApiJson<OrderRequest>,
+    write: Write<OrderRequest>,
 ) -> Response {
-    let route = format!("POST /programs/{program_id}/orders");
-    let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
-    let r = &r;
-    run_keyed(
-        &state.db,
-        &caller.key,
-        &headers,
-        &route,
-        &raw,
-        |slot| async move {
-            caller.require("orders:write")?;
-            caller.program(program_id)?;
+    write
+        .keyed(&state.db, caller, |r, slot| async move {
+            caller.in_program("orders:write", program_id)?;
             let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let input = OrderInput {
                 channel: caller.key.channel,
@@ -327,9 +317,8 @@ pub async fn record_order(
                 Keyed::Done(receipt) => Keyed::Done((created_unless(receipt.replayed), receipt)),
                 Keyed::Taken => Keyed::Taken,
             })
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Record a return of part or all of an order; points are taken back proportionally.
@@ -343,26 +332,23 @@ pub async fn record_return(
     State(state): State<AppState>,
     caller: Caller,
     Path(program_id): Path<i64>,
-    headers: HeaderMap,
-    body: ApiJson<ReturnRequest>,
+    write: Write<ReturnRequest>,
 ) -> Response {
-    let route = format!("POST /programs/{program_id}/returns");
-    let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
-    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
-        caller.require("orders:write")?;
-        caller.program(program_id)?;
-        let input = ReturnInput {
-            channel: r.order_channel.unwrap_or(caller.key.channel),
-            returned_in: Some(caller.key.channel),
-            channel_order_id: r.channel_order_id,
-            return_id: r.return_id,
-            amount_minor: r.amount_minor,
-        };
-        let receipt = orders::record_return(&state.db, program_id, &input, None).await?;
-        Ok((created_unless(receipt.replayed), receipt))
-    })
-    .await
+    write
+        .once(&state.db, caller, |r, _| async move {
+            caller.in_program("orders:write", program_id)?;
+            let input = ReturnInput {
+                channel: r.order_channel.unwrap_or(caller.key.channel),
+                returned_in: Some(caller.key.channel),
+                channel_order_id: r.channel_order_id,
+                return_id: r.return_id,
+                amount_minor: r.amount_minor,
+            };
+            let receipt = orders::record_return(&state.db, program_id, &input, None).await?;
+            Ok((created_unless(receipt.replayed), receipt))
+        })
+        .await
 }
 
 /// Record an action (review, survey, check-in, referral, custom...).
@@ -376,36 +362,33 @@ pub async fn record_event(
     State(state): State<AppState>,
     caller: Caller,
     Path(program_id): Path<i64>,
-    headers: HeaderMap,
-    body: ApiJson<ActionRequest>,
+    write: Write<ActionRequest>,
 ) -> Response {
-    let route = format!("POST /programs/{program_id}/events");
-    let ApiJson { value: r, raw } = body;
     let (state, caller) = (&state, &caller);
-    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
-        caller.require("events:write")?;
-        caller.program(program_id)?;
-        // Referral rewards are booked by the referral itself (on the friend's first purchase),
-        // birthdays by the daily job: a channel's backdated birthday would take the year's.
-        if matches!(r.event_type.as_str(), "referral" | "referred" | "birthday") {
-            return Err(crate::error::AppError::field(
-                "event_type",
-                "Referral and birthday points are booked by Omniloyal itself.",
-            )
-            .into());
-        }
-        let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
-        let input = ActionInput {
-            event_type: r.event_type,
-            channel: caller.key.channel,
-            event_id: r.event_id,
-            store: r.store,
-            occurred_at: r.occurred_at,
-        };
-        let receipt = orders::record_action(&state.db, program_id, member.id, &input, None).await?;
-        Ok((created_unless(receipt.replayed), receipt))
-    })
-    .await
+    write
+        .once(&state.db, caller, |r, _| async move {
+            caller.in_program("events:write", program_id)?;
+            // Referral rewards are booked by the referral itself (on the friend's first purchase),
+            // birthdays by the daily job: a channel's backdated birthday would take the year's.
+            if matches!(r.event_type.as_str(), "referral" | "referred" | "birthday") {
+                return Err(crate::error::AppError::field(
+                    "event_type",
+                    "Referral and birthday points are booked by Omniloyal itself.",
+                )
+                .into());
+            }
+            let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
+            let input = ActionInput {
+                event_type: r.event_type,
+                channel: caller.key.channel,
+                event_id: r.event_id,
+                store: r.store,
+                occurred_at: r.occurred_at,
+            };
+            let receipt = orders::record_action(&state.db, program_id, member.id, &input, None).await?;
+            Ok((created_unless(receipt.replayed), receipt))
+        })
+        .await
 }
 
 /// Evaluate an order or action against the rules without writing anything (dry run).
@@ -420,8 +403,7 @@ pub async fn evaluate(
     Path(program_id): Path<i64>,
     body: ApiJson<EvaluateRequest>,
 ) -> Result<Json<Award>, ApiError> {
-    caller.require("members:read")?;
-    caller.program(program_id)?;
+    caller.in_program("members:read", program_id)?;
     let r = body.value;
     let member_id = match &r.member {
         Some(m) => Some(
@@ -446,10 +428,23 @@ pub async fn evaluate(
         },
         now,
     )?;
+    // And the store a booking would name: an unknown code is refused here as there.
+    let store = match &r.store {
+        Some(code) => Some(
+            crate::server::repo::stores::resolve(
+                &mut *state.db.pool.acquire().await.map_err(AppError::from)?,
+                "store",
+                code,
+            )
+            .await?
+            .1,
+        ),
+        None => None,
+    };
     let event = EarnEvent {
         event_type: r.event_type,
         channel: caller.key.channel,
-        store: r.store,
+        store,
         amount_minor: r.amount_minor,
         lines: r.lines,
         occurred_at: r.occurred_at.unwrap_or(now),
@@ -469,27 +464,18 @@ pub async fn adjust(
     State(state): State<AppState>,
     caller: Caller,
     Path(program_id): Path<i64>,
-    headers: HeaderMap,
-    body: ApiJson<AdjustmentRequest>,
+    write: Write<AdjustmentRequest>,
 ) -> Response {
-    if let Err(e) = require_key(
-        &headers,
-        "Adjustments need an Idempotency-Key header, so a retry cannot give points twice.",
-    ) {
-        return e.into_response();
-    }
-    let route = format!("POST /programs/{program_id}/adjustments");
-    let ApiJson { value: r, raw } = body;
+    let write = match write
+        .needs_key("Adjustments need an Idempotency-Key header, so a retry cannot give points twice.")
+    {
+        Ok(w) => w,
+        Err(e) => return e.into_response(),
+    };
     let (state, caller) = (&state, &caller);
-    run_once(
-        &state.db,
-        &caller.key,
-        &headers,
-        &route,
-        &raw,
-        |request_id| async move {
-            caller.require("points:adjust")?;
-            caller.program(program_id)?;
+    write
+        .once(&state.db, caller, |r, request_id| async move {
+            caller.in_program("points:adjust", program_id)?;
             let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
             let request_id = request_id.unwrap_or_default();
@@ -504,9 +490,8 @@ pub async fn adjust(
                 .find(|b| b.program_id == program_id)
                 .ok_or_else(|| crate::error::AppError::not_found("Membership"))?;
             Ok((StatusCode::CREATED, b))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Another identifier for a member: the channel's customer id or an extra card.
@@ -535,47 +520,46 @@ pub async fn link_identifier(
     State(state): State<AppState>,
     caller: Caller,
     Path(identifier): Path<String>,
-    headers: HeaderMap,
-    body: ApiJson<IdentifierRequest>,
+    write: Write<IdentifierRequest>,
 ) -> Response {
-    let route = format!("POST /members/{identifier}/identifiers");
-    let ApiJson { value: r, raw } = body;
     let (state, caller, identifier) = (&state, &caller, &identifier);
-    run_once(&state.db, &caller.key, &headers, &route, &raw, |_| async move {
-        caller.require("members:write")?;
-        let (member, matched) =
-            identity::identify(&state.db, identifier, caller.key.channel, Lookup::Read).await?;
-        in_scope(state, caller, &member).await?;
-        let code = r.security_code.as_deref();
-        // Wrong codes across cards, per key: one guess at many cards is slowed down too.
-        let guesses = [Limit::new(format!("key-codes:{}", caller.key.id), 50)];
-        if let Err(secs) = state.throttle.check(&guesses, std::time::Instant::now()) {
-            return Err(AppError::RateLimited {
-                retry_after_secs: secs,
-            }
-            .into());
-        }
-        let (channel, program) = (caller.key.channel, caller.key.program_id);
-        match identity::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program).await
-        {
-            Ok(()) => {}
-            Err(AppError::Forbidden) => {
-                return Err(ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "This card holds points in another program than this key's; link it with a key \
-                     for all programs or at the desk.",
-                ))
-            }
-            Err(e) => {
-                if e.field_message("security_code").is_some() {
-                    state.throttle.record_failure(&guesses, std::time::Instant::now());
+    write
+        .once(&state.db, caller, |r, _| async move {
+            caller.require("members:write")?;
+            let (member, matched) =
+                identity::identify(&state.db, identifier, caller.key.channel, Lookup::Read).await?;
+            in_scope(state, caller, &member).await?;
+            let code = r.security_code.as_deref();
+            // Wrong codes across cards, per key: one guess at many cards is slowed down too.
+            let guesses = [Limit::new(format!("key-codes:{}", caller.key.id), 50)];
+            if let Err(secs) = state.throttle.check(&guesses, std::time::Instant::now()) {
+                return Err(AppError::RateLimited {
+                    retry_after_secs: secs,
                 }
-                return Err(e.into());
+                .into());
             }
-        }
-        let Json(answer) = member_response(state, caller, member, matched).await?;
-        Ok((StatusCode::OK, answer))
-    })
-    .await
+            let (channel, program) = (caller.key.channel, caller.key.program_id);
+            match identity::link_identifier(&state.db, member.id, channel, &r.kind, &r.value, code, program)
+                .await
+            {
+                Ok(()) => {}
+                Err(AppError::Forbidden) => {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "forbidden",
+                        "This card holds points in another program than this key's; link it with a key \
+                     for all programs or at the desk.",
+                    ))
+                }
+                Err(e) => {
+                    if e.field_message("security_code").is_some() {
+                        state.throttle.record_failure(&guesses, std::time::Instant::now());
+                    }
+                    return Err(e.into());
+                }
+            }
+            let Json(answer) = member_response(state, caller, member, matched).await?;
+            Ok((StatusCode::OK, answer))
+        })
+        .await
 }

@@ -2,7 +2,7 @@
 //! confirm (use) a code, release a reservation.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -16,8 +16,8 @@ use crate::server::repo::rewards;
 use crate::server::state::AppState;
 
 use super::auth::Caller;
-use super::error::{ApiError, ApiJson, ErrorBody, MaybeJson};
-use super::idempotency::{require_key, run_once};
+use super::error::{ApiError, ErrorBody};
+use super::write::{OptionalWrite, Write};
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -52,8 +52,7 @@ pub async fn offers(
     caller: Caller,
     Path((program_id, identifier)): Path<(i64, String)>,
 ) -> Result<Json<Vec<Offer>>, ApiError> {
-    caller.require("members:read")?;
-    caller.program(program_id)?;
+    caller.in_program("members:read", program_id)?;
     let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
     Ok(Json(
@@ -72,27 +71,17 @@ pub async fn redeem(
     State(state): State<AppState>,
     caller: Caller,
     Path(program_id): Path<i64>,
-    headers: HeaderMap,
-    body: ApiJson<RedeemRequest>,
+    write: Write<RedeemRequest>,
 ) -> Response {
-    if let Err(e) = require_key(
-        &headers,
-        "Redemptions need an Idempotency-Key header, so a retry cannot spend twice.",
-    ) {
-        return e.into_response();
-    }
-    let route = format!("POST /programs/{program_id}/redemptions");
-    let ApiJson { value: r, raw } = body;
+    let write =
+        match write.needs_key("Redemptions need an Idempotency-Key header, so a retry cannot spend twice.") {
+            Ok(w) => w,
+            Err(e) => return e.into_response(),
+        };
     let (state, caller) = (&state, &caller);
-    run_once(
-        &state.db,
-        &caller.key,
-        &headers,
-        &route,
-        &raw,
-        |request_id| async move {
-            caller.require("rewards:write")?;
-            caller.program(program_id)?;
+    write
+        .once(&state.db, caller, |r, request_id| async move {
+            caller.in_program("rewards:write", program_id)?;
             let (member, _) =
                 identity::identify(&state.db, &r.member, caller.key.channel, Lookup::Read).await?;
             let reward_program: Option<i64> =
@@ -117,9 +106,8 @@ pub async fn redeem(
             )
             .await?;
             Ok((StatusCode::CREATED, issued))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Use a code at the till or confirm a reserved one at checkout. A code is used once. Keys
@@ -136,28 +124,19 @@ pub async fn confirm(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-    headers: HeaderMap,
-    body: ApiJson<CodeRequest>,
+    write: Write<CodeRequest>,
 ) -> Response {
-    let route = format!("POST /codes/{code}/confirm");
-    let ApiJson { value: r, raw } = body;
     let (state, caller, code) = (&state, &caller, &code);
-    run_once(
-        &state.db,
-        &caller.key,
-        &headers,
-        &route,
-        &raw,
-        |request_id| async move {
+    write
+        .once(&state.db, caller, |r, request_id| async move {
             caller.require("rewards:write")?;
             check_program(state, caller, code).await?;
             let pin = pin_for(caller, &r)?;
             let (channel, request_id) = (caller.key.channel, request_id.as_deref());
             let used = rewards::use_code_once(&state.db, code, pin, channel, request_id).await?;
             Ok((StatusCode::OK, used))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// Release a reserved (or unused) reward: the points go back to the member. Keys of the web
@@ -173,28 +152,19 @@ pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Path(code): Path<String>,
-    headers: HeaderMap,
-    body: MaybeJson<CodeRequest>,
+    OptionalWrite(write): OptionalWrite<CodeRequest>,
 ) -> Response {
-    let route = format!("POST /codes/{code}/release");
-    let MaybeJson(ApiJson { value: r, raw }) = body;
     let (state, caller, code) = (&state, &caller, &code);
-    run_once(
-        &state.db,
-        &caller.key,
-        &headers,
-        &route,
-        &raw,
-        |request_id| async move {
+    write
+        .once(&state.db, caller, |r, request_id| async move {
             caller.require("rewards:write")?;
             check_program(state, caller, code).await?;
             let pin = pin_for(caller, &r)?;
             let released =
                 rewards::release_checked(&state.db, code, pin, request_id.as_deref(), None).await?;
             Ok((StatusCode::OK, released))
-        },
-    )
-    .await
+        })
+        .await
 }
 
 /// The PIN sent with a code; web and app keys must send one (the member is not there to

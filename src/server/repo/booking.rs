@@ -352,7 +352,11 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
                 .map(|&(rule, points)| (rule, members[e.member].id, points))
         })
         .collect();
-    if !budgets::charge_all(conn, &charges, careful).await? {
+    let charged = match run {
+        Run::Together => budgets::charge_many(conn, &charges).await?,
+        Run::Alone { careful } => budgets::charge_all(conn, &charges, careful).await?,
+    };
+    if !charged {
         return Ok(Booked::Again);
     }
     // A key stored before (a retry, or the same key with another body): together, the

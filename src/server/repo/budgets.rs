@@ -215,21 +215,19 @@ pub async fn charge_many(conn: &mut AnyConnection, charges: &[(i64, i64, i64)]) 
     Ok(charged == by_slot.len() as u64)
 }
 
-/// Charges awards (rule id, membership id, points) to their budgets: in one statement
-/// (`charge_many`), or with `exact` (the caller holds every slot, `lock_all`) one by one in
-/// rule order, the spare shared out again where a slot needs it (`charge`).
+/// Charges one booking's awards (rule id, membership id, points) to their budgets one by one
+/// in rule order (`charge`; with `exact`, the caller holds every slot). Bookings that run side
+/// by side (actions on PostgreSQL) then take the slots' row locks in one order: a multi-row
+/// UPDATE (`charge_many`, for the writer's groups, which run one at a time) gives none.
 pub async fn charge_all(
     conn: &mut AnyConnection,
     charges: &[(i64, i64, i64)],
     exact: bool,
 ) -> Result<bool, AppError> {
-    if !exact {
-        return charge_many(conn, charges).await;
-    }
     let mut charges = charges.to_vec();
     charges.sort_unstable(); // id order: two bookings never wait on each other in reverse
     for (rule_id, membership_id, points) in charges {
-        if !charge(conn, rule_id, membership_id, points, true).await? {
+        if !charge(conn, rule_id, membership_id, points, exact).await? {
             return Ok(false);
         }
     }

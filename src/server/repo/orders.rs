@@ -55,9 +55,25 @@ pub async fn record_order_keyed(
     let mut input = input.clone();
     let store_id = match &input.store {
         Some(code) => {
-            let (id, code) = stores::resolve(&mut *db.pool.acquire().await?, "store", code).await?;
-            input.store = Some(code);
-            Some(id)
+            let mut conn = db.pool.acquire().await?;
+            match stores::resolve(&mut conn, "store", code).await {
+                Ok((id, code)) => {
+                    input.store = Some(code);
+                    Some(id)
+                }
+                // A retry of an order booked before its store was set up (or before stores
+                // were a table) is still answered with its first receipt.
+                Err(e) => {
+                    let channel = input.channel.as_str();
+                    if booking::find_order(&mut conn, program_id, channel, &order_id)
+                        .await?
+                        .is_none()
+                    {
+                        return Err(e);
+                    }
+                    None
+                }
+            }
         }
         None => None,
     };

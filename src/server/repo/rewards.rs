@@ -497,11 +497,11 @@ pub async fn use_code_once(
     if issued.status == RewardStatus::Used && settled_by(&mut tx, issued.id, request_id).await? {
         return Ok(issued);
     }
-    match issued.status.as_str() {
-        "used" | "released" => return Err(AppError::RewardUsed),
-        "expired" => return Err(AppError::RewardExpired),
+    match issued.status {
+        RewardStatus::Used | RewardStatus::Released => return Err(AppError::RewardUsed),
+        RewardStatus::Expired => return Err(AppError::RewardExpired),
         _ if issued.expires_at.0 <= now.0 => return Err(AppError::RewardExpired),
-        _ => {}
+        RewardStatus::Issued | RewardStatus::Reserved => {}
     }
     let reward = get(&mut tx, issued.reward_id).await?;
     if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|c| c == channel.as_str()) {
@@ -650,7 +650,7 @@ async fn release_locked(
     request_id: Option<&str>,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    if !matches!(issued.status.as_str(), "reserved" | "issued") {
+    if !issued.status.is_open() {
         return Err(AppError::RewardUsed);
     }
     // An issued code that ran out unused is spent; a reservation never became a reward, so
