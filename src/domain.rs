@@ -8,6 +8,8 @@ pub mod dates;
 pub mod earning;
 pub mod forms;
 pub mod identifier;
+pub mod returns;
+pub mod rewards;
 pub mod rule_form;
 pub mod rules;
 pub mod text;

@@ -6,7 +6,7 @@
 use sqlx::AnyConnection;
 
 use crate::domain::forms::order::{channel_id, occurred, validate_order};
-use crate::domain::{currency, earning, rules as engine};
+use crate::domain::{currency, earning, returns, rules as engine};
 use crate::error::AppError;
 use crate::model::ledger::TxKind;
 use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
@@ -220,22 +220,16 @@ pub async fn record_return(
             replayed: true,
         });
     }
-    let new_returned = order.returned_minor + input.amount_minor;
-    if new_returned > order.amount_minor {
-        return Err(AppError::field(
-            "amount_minor",
-            format!(
-                "Only {} of this order is left to return.",
-                order.amount_minor - order.returned_minor
-            ),
-        ));
-    }
-    let target = if order.amount_minor == 0 {
-        order.points
-    } else {
-        ((order.points as i128 * new_returned as i128) / order.amount_minor as i128) as i64
+    let returnable = returns::Returnable {
+        amount_minor: order.amount_minor,
+        returned_minor: order.returned_minor,
+        points: order.points,
+        clawed_back: order.clawed_back,
     };
-    let due = (target - order.clawed_back).max(0);
+    let returns::Clawback {
+        returned_minor: new_returned,
+        points: due,
+    } = returns::clawback(returnable, input.amount_minor).map_err(|m| AppError::field("amount_minor", m))?;
     let description = format!(
         "Return of {} on order {order_id}",
         currency::format_minor(input.amount_minor, &program.currency_code)

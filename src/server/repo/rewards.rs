@@ -6,6 +6,7 @@
 use rand::Rng;
 use sqlx::AnyConnection;
 
+use crate::domain::rewards as domain_rewards;
 use crate::domain::validate;
 use crate::error::{AppError, Validator};
 use crate::model::ledger::TxKind;
@@ -51,46 +52,6 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Reward, AppError> 
         .ok_or_else(|| AppError::not_found("Reward"))
 }
 
-/// Why this member cannot have this reward now, if they cannot (points aside).
-fn unavailable(
-    reward: &Reward,
-    tier_threshold_ok: bool,
-    held: i64,
-    channel: Option<Channel>,
-    now: Timestamp,
-) -> Option<String> {
-    if !reward.active {
-        return Some("This reward is no longer offered.".into());
-    }
-    if reward.valid_from.is_some_and(|t| now.0 < t) {
-        return Some("This reward is not available yet.".into());
-    }
-    if reward.valid_until.is_some_and(|t| now.0 >= t) {
-        return Some("This reward is no longer available.".into());
-    }
-    if reward.uses_pool && reward.pool_left == Some(0) {
-        return Some("This reward has no codes left.".into());
-    }
-    if reward.stock_left() == Some(0) {
-        return Some("This reward is out of stock.".into());
-    }
-    if !tier_threshold_ok {
-        return Some("This reward is for a higher tier.".into());
-    }
-    if reward.per_member_limit.is_some_and(|limit| held >= limit) {
-        return Some("This member has already had this reward as often as allowed.".into());
-    }
-    if let Some(c) = channel {
-        if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|x| x == c.as_str()) {
-            return Some(format!(
-                "This reward cannot be redeemed in the {} channel.",
-                c.as_str()
-            ));
-        }
-    }
-    None
-}
-
 /// Whether the tier the member holds is at least the reward's minimum tier.
 async fn tier_ok(conn: &mut AnyConnection, reward: &Reward, membership_id: i64) -> Result<bool, AppError> {
     let Some(min_tier) = reward.min_tier_id else {
@@ -104,11 +65,7 @@ async fn tier_ok(conn: &mut AnyConnection, reward: &Reward, membership_id: i64) 
     .bind(membership_id)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(match (needed, held) {
-        (None, _) => true,
-        (Some(n), Some(h)) => h >= n,
-        (Some(_), None) => false,
-    })
+    Ok(domain_rewards::meets_tier(needed, held))
 }
 
 async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64) -> Result<i64, AppError> {
@@ -144,7 +101,7 @@ pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Re
         let held = held_count(&mut conn, membership_id, reward.id).await?;
         out.push(Offer {
             affordable: balance >= reward.cost_points,
-            unavailable: unavailable(&reward, ok, held, channel, now),
+            unavailable: domain_rewards::unavailable(&reward, ok, held, channel, now),
             reward,
         });
     }
@@ -192,35 +149,6 @@ pub async fn redeem(
     .await
 }
 
-/// What a redemption costs and is worth: the catalogue price, or for paying with points the
-/// points the member chose, worth the program's point value each (integers, no rounding).
-pub fn price(reward: &Reward, program: &Program, points: Option<i64>) -> Result<(i64, i64), AppError> {
-    if reward.kind != RewardKind::PointsPayment {
-        return Ok((reward.cost_points, reward.value));
-    }
-    let Some(points) = points else {
-        return Err(AppError::field("points", "Say how many points to pay with."));
-    };
-    if points < reward.cost_points || points > 100_000_000 {
-        return Err(AppError::field(
-            "points",
-            format!("Pay with at least {} points.", reward.cost_points),
-        ));
-    }
-    let money = points.saturating_mul(program.point_value_minor);
-    if reward.value > 0 && money > reward.value {
-        return Err(AppError::field(
-            "points",
-            format!(
-                "One payment covers at most {} ({} points).",
-                crate::domain::currency::format_minor(reward.value, &program.currency_code),
-                reward.value / program.point_value_minor.max(1)
-            ),
-        ));
-    }
-    Ok((points, money))
-}
-
 /// `redeem`, with the number of points for a pay-with-points reward (points to money at a
 /// checkout: the issued code is worth points x the program's point value).
 #[allow(clippy::too_many_arguments)]
@@ -254,10 +182,10 @@ pub async fn redeem_with(
     let reward = get(&mut tx, reward_id).await?;
     let ok = tier_ok(&mut tx, &reward, membership_id).await?;
     let held = held_count(&mut tx, membership_id, reward.id).await?;
-    if let Some(message) = unavailable(&reward, ok, held, Some(channel), now) {
+    if let Some(message) = domain_rewards::unavailable(&reward, ok, held, Some(channel), now) {
         return Err(AppError::RewardUnavailable { message });
     }
-    let (cost, value) = price(&reward, &program, points)?;
+    let (cost, value) = domain_rewards::price(&reward, &program, points)?;
     if !take_stock(&mut tx, reward.id).await? {
         return Err(AppError::RewardUnavailable {
             message: "This reward is out of stock.".into(),

@@ -1,0 +1,213 @@
+//! Rewards: whether a member can have one now (points aside), and what a redemption costs
+//! and is worth. The catalogue's offers and every redemption ask the same questions here.
+
+use crate::error::AppError;
+use crate::model::program::Program;
+use crate::model::reward::{Reward, RewardKind};
+use crate::model::rules::Channel;
+use crate::model::time::Timestamp;
+
+/// Why this member cannot have this reward now, if they cannot (points aside).
+pub fn unavailable(
+    reward: &Reward,
+    tier_threshold_ok: bool,
+    held: i64,
+    channel: Option<Channel>,
+    now: Timestamp,
+) -> Option<String> {
+    if !reward.active {
+        return Some("This reward is no longer offered.".into());
+    }
+    if reward.valid_from.is_some_and(|t| now.0 < t) {
+        return Some("This reward is not available yet.".into());
+    }
+    if reward.valid_until.is_some_and(|t| now.0 >= t) {
+        return Some("This reward is no longer available.".into());
+    }
+    if reward.uses_pool && reward.pool_left == Some(0) {
+        return Some("This reward has no codes left.".into());
+    }
+    if reward.stock_left() == Some(0) {
+        return Some("This reward is out of stock.".into());
+    }
+    if !tier_threshold_ok {
+        return Some("This reward is for a higher tier.".into());
+    }
+    if reward.per_member_limit.is_some_and(|limit| held >= limit) {
+        return Some("This member has already had this reward as often as allowed.".into());
+    }
+    if let Some(c) = channel {
+        if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|x| x == c.as_str()) {
+            return Some(format!(
+                "This reward cannot be redeemed in the {} channel.",
+                c.as_str()
+            ));
+        }
+    }
+    None
+}
+
+/// Whether a member holding a tier of `held` threshold (None: no tier) meets a reward's
+/// minimum tier of `needed` threshold (None: the tier is gone, so no minimum).
+pub fn meets_tier(needed: Option<i64>, held: Option<i64>) -> bool {
+    match (needed, held) {
+        (None, _) => true,
+        (Some(n), Some(h)) => h >= n,
+        (Some(_), None) => false,
+    }
+}
+
+/// What a redemption costs and is worth: the catalogue price, or for paying with points the
+/// points the member chose, worth the program's point value each (integers, no rounding).
+pub fn price(reward: &Reward, program: &Program, points: Option<i64>) -> Result<(i64, i64), AppError> {
+    if reward.kind != RewardKind::PointsPayment {
+        return Ok((reward.cost_points, reward.value));
+    }
+    let Some(points) = points else {
+        return Err(AppError::field("points", "Say how many points to pay with."));
+    };
+    if points < reward.cost_points || points > 100_000_000 {
+        return Err(AppError::field(
+            "points",
+            format!("Pay with at least {} points.", reward.cost_points),
+        ));
+    }
+    let money = points.saturating_mul(program.point_value_minor);
+    if reward.value > 0 && money > reward.value {
+        return Err(AppError::field(
+            "points",
+            format!(
+                "One payment covers at most {} ({} points).",
+                crate::domain::currency::format_minor(reward.value, &program.currency_code),
+                reward.value / program.point_value_minor.max(1)
+            ),
+        ));
+    }
+    Ok((points, money))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reward(kind: RewardKind, cost_points: i64, value: i64) -> Reward {
+        Reward {
+            id: 1,
+            program_id: 1,
+            name: "R".into(),
+            description: String::new(),
+            kind,
+            cost_points,
+            value,
+            sku: None,
+            stock: None,
+            issued: 0,
+            per_member_limit: None,
+            valid_from: None,
+            valid_until: None,
+            min_tier_id: None,
+            channels: String::new(),
+            code_valid_days: 30,
+            uses_pool: false,
+            active: true,
+            pool_left: None,
+        }
+    }
+
+    fn program(point_value_minor: i64) -> Program {
+        Program {
+            id: 1,
+            name: "P".into(),
+            currency_name: "Stars".into(),
+            currency_code: "EUR".into(),
+            point_value_minor,
+            points_per_unit: 1,
+            active: true,
+            expiry_mode: "none".into(),
+            expiry_months: 0,
+            pending_days: 0,
+            allow_negative: false,
+            tier_window: "lifetime".into(),
+            tier_basis: "points".into(),
+            tier_review: "continuous".into(),
+            tiers_reviewed_at: None,
+            adjust_limit: None,
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        }
+    }
+
+    #[test]
+    fn why_a_reward_is_not_offered_comes_in_order() {
+        let now = Timestamp(1_000);
+        let mut r = reward(RewardKind::DiscountFixed, 100, 500);
+        assert_eq!(unavailable(&r, true, 0, Some(Channel::Web), now), None);
+        r.channels = "store app".into();
+        assert_eq!(
+            unavailable(&r, true, 0, Some(Channel::Web), now).as_deref(),
+            Some("This reward cannot be redeemed in the web channel.")
+        );
+        assert_eq!(
+            unavailable(&r, true, 0, None, now),
+            None,
+            "no channel: the catalogue"
+        );
+        r.per_member_limit = Some(1);
+        assert!(unavailable(&r, true, 1, Some(Channel::Store), now)
+            .unwrap()
+            .contains("as often as allowed"));
+        assert!(unavailable(&r, false, 1, Some(Channel::Store), now)
+            .unwrap()
+            .contains("higher tier"));
+        r.stock = Some(3);
+        r.issued = 3;
+        assert!(unavailable(&r, false, 1, None, now)
+            .unwrap()
+            .contains("out of stock"));
+        r.valid_until = Some(1_000);
+        assert!(unavailable(&r, true, 0, None, now)
+            .unwrap()
+            .contains("no longer available"));
+        r.valid_from = Some(1_001);
+        assert!(unavailable(&r, true, 0, None, now)
+            .unwrap()
+            .contains("not available yet"));
+        r.active = false;
+        assert!(unavailable(&r, true, 0, None, now)
+            .unwrap()
+            .contains("no longer offered"));
+    }
+
+    #[test]
+    fn tiers_are_met_by_threshold() {
+        assert!(meets_tier(None, None));
+        assert!(meets_tier(Some(500), Some(500)));
+        assert!(!meets_tier(Some(500), Some(499)));
+        assert!(!meets_tier(Some(0), None), "no tier held meets no minimum");
+    }
+
+    #[test]
+    fn paying_with_points_is_priced_at_the_point_value() {
+        let p = program(5); // one point is worth 0.05
+        let fixed = reward(RewardKind::GiftCard, 400, 2_000);
+        assert_eq!(
+            price(&fixed, &p, Some(999)).unwrap(),
+            (400, 2_000),
+            "the catalogue price"
+        );
+        let pay = reward(RewardKind::PointsPayment, 100, 1_000); // at most 10.00 a payment
+        assert_eq!(price(&pay, &p, Some(150)).unwrap(), (150, 750));
+        assert_eq!(price(&pay, &p, Some(200)).unwrap(), (200, 1_000));
+        let e = price(&pay, &p, Some(201)).unwrap_err();
+        assert!(
+            e.field_message("points").unwrap().contains("at most 10.00"),
+            "{e:?}"
+        );
+        assert!(price(&pay, &p, Some(99))
+            .unwrap_err()
+            .field_message("points")
+            .unwrap()
+            .contains("at least 100"));
+        assert!(price(&pay, &p, None).is_err());
+    }
+}
