@@ -43,3 +43,24 @@ pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl 
         Err(e) => view! { <ErrorNotice error=e /> }.into_any(),
     }
 }
+
+/// A resource's content: the loading state until its first answer (the content stays while
+/// it reloads), then `view` of its value, or the error notice in its place.
+#[component]
+pub fn Loaded<T, F, V>(
+    /// What is loading, for the loading state ("stores").
+    what: &'static str,
+    resource: Resource<Result<T, AppError>>,
+    view: F,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    F: Fn(T) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Transition fallback=move || view! { <Loading what /> }>
+            {move || resource.get().map(|r| or_error(r, view.clone()))}
+        </Transition>
+    }
+}

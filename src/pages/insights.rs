@@ -7,7 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::insights::load_insights;
-use crate::components::states::{or_error, Loading};
+use crate::components::states::Loaded;
 use crate::model::insights::InsightsReport;
 
 #[component]
@@ -27,9 +27,7 @@ pub fn InsightsPage() -> impl IntoView {
     view! {
         <Title text="Insights" />
         <h1>"Insights"</h1>
-        <Transition fallback=|| view! { <Loading what="charts" /> }>
-            {move || report.get().map(|r| or_error(r, report_view))}
-        </Transition>
+        <Loaded what="charts" resource=report view=report_view />
     }
 }
 

@@ -11,7 +11,7 @@ use crate::api::portal::{
     joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::{Empty, Loaded};
 use crate::domain::{card, currency};
 use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
@@ -44,9 +44,7 @@ pub fn PortalPage() -> impl IntoView {
     view! {
         <Title text="Portal" />
         <h1>"My loyalty"</h1>
-        <Transition fallback=|| view! { <Loading what="your account" /> }>
-            {move || overview.get().map(|r| or_error(r, move |o| overview_view(o, redeem)))}
-        </Transition>
+        <Loaded what="your account" resource=overview view=move |o| overview_view(o, redeem) />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
         <Transition fallback=|| ()>

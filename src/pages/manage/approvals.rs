@@ -5,7 +5,7 @@ use leptos_meta::Title;
 
 use crate::api::approvals::{list_adjustment_requests, DecideAdjustment};
 use crate::components::field::{successes, FormNotice};
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::{Empty, Loaded};
 use crate::domain::card;
 use crate::model::member::AdjustmentRequest;
 
@@ -22,9 +22,7 @@ pub fn ApprovalsPage() -> impl IntoView {
                 "Staff adjustments larger than a program's limit (Program settings) wait here. Approving books them now; a debit the balance no longer covers is refused and stays waiting."
             </p>
             <FormNotice result=decide.value() />
-            <Transition fallback=|| view! { <Loading what="adjustments" /> }>
-                {move || requests.get().map(|r| or_error(r, move |list| table(list, decide)))}
-            </Transition>
+            <Loaded what="adjustments" resource=requests view=move |list| table(list, decide) />
         </section>
     }
 }

@@ -13,7 +13,7 @@ use crate::api::cards::{
 use crate::api::catalog::list_rewards;
 use crate::api::programs::list_programs;
 use crate::components::field::{field_error, successes, Field, FormNotice};
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::{or_error, Empty, Loaded, Loading};
 use crate::error::AppError;
 use crate::model::card::{BatchPrint, CardBatch, StampCard};
 use crate::model::program::Program;
@@ -112,9 +112,7 @@ pub fn CardsPage() -> impl IntoView {
 
     view! {
         <Title text="Cards" />
-        <Transition fallback=|| view! { <Loading what="printer file" /> }>
-            {move || print.get().map(|r| or_error(r, |p: Option<BatchPrint>| p.map(print_section)))}
-        </Transition>
+        <Loaded what="printer file" resource=print view={|p: Option<BatchPrint>| p.map(print_section)} />
         <div class="columns">
             <section class="card">
                 <h2>"Card batches"</h2>

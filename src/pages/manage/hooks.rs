@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::hooks::{list_webhooks, CreateWebhook, DisableWebhook};
 use crate::components::field::{field_error, successes, Field, FormNotice};
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::{Empty, Loaded};
 use crate::model::webhook::{DeliveryStatus, WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS};
 
 #[component]
@@ -26,9 +26,7 @@ pub fn HooksPage() -> impl IntoView {
                     "Each delivery is signed (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature) and retried with backoff for about ten hours."
                 </p>
                 <FormNotice result=disable.value() />
-                <Transition fallback=|| view! { <Loading what="webhooks" /> }>
-                    {move || data.get().map(|r| or_error(r, move |(endpoints, log)| lists(endpoints, log, disable)))}
-                </Transition>
+                <Loaded what="webhooks" resource=data view=move |(endpoints, log)| lists(endpoints, log, disable) />
             </section>
             <section class="card">
                 <h2>"Add an endpoint"</h2>

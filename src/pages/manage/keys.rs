@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::api::programs::list_programs;
 use crate::components::field::{field_error, successes, Field, FormNotice};
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::{Empty, Loaded};
 use crate::model::api_key::{ApiKeyView, SCOPES};
 use crate::model::rules::Channel;
 
@@ -30,9 +30,7 @@ pub fn KeysPage() -> impl IntoView {
                     <a href="/api/v1/openapi.json">"openapi.json"</a>")."
                 </p>
                 <FormNotice result=revoke.value() />
-                <Transition fallback=|| view! { <Loading what="keys" /> }>
-                    {move || keys.get().map(|r| or_error(r, move |list| key_list(list, revoke)))}
-                </Transition>
+                <Loaded what="keys" resource=keys view=move |list| key_list(list, revoke) />
             </section>
             <section class="card">
                 <h2>"Create a key"</h2>

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 
 use crate::api::stores::{list_stores, SaveStore, SetStoreActive};
 use crate::components::field::{field_error, successes, Field, FormNotice};
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::{Empty, Loaded};
 use crate::model::rules::Channel;
 use crate::model::store::Store;
 
@@ -28,9 +28,7 @@ pub fn StoresPage() -> impl IntoView {
                     "Orders from tills, the web shop, the app and the Desk name their store by code; its time zone is the one its local times are shown in."
                 </p>
                 <FormNotice result=toggle.value() />
-                <Transition fallback=|| view! { <Loading what="stores" /> }>
-                    {move || stores.get().map(|r| or_error(r, move |list| store_table(list, toggle)))}
-                </Transition>
+                <Loaded what="stores" resource=stores view=move |list| store_table(list, toggle) />
             </section>
             <section class="card">
                 <h2>"Add or change a store"</h2>
