@@ -229,6 +229,21 @@ async fn the_desk_records_lines_and_a_store(db: Db) {
     input.reference = "R-101".into();
     let e = orders::record_purchase(&db, staff, &input).await.unwrap_err();
     assert!(e.field_message("store").is_some(), "{e:?}");
+    // Booked with no store, none is offered first next time.
+    input.store = String::new();
+    orders::record_purchase(&db, staff, &input).await.unwrap();
+    assert_eq!(
+        users::desk_choice(&db, staff).await.unwrap(),
+        (Some(w.program.id), None)
+    );
+    let numbered: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT l.line_no, l.tags FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         WHERE o.channel_order_id = 'R-100' ORDER BY l.line_no",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(numbered, vec![(1, "[]".to_string()), (2, "[]".to_string())]);
 }
 
 on_both_backends!(
