@@ -10,7 +10,6 @@ pub mod forms;
 pub mod identifier;
 pub mod returns;
 pub mod rewards;
-pub mod rule_form;
 pub mod rules;
 pub mod text;
 pub mod tiers;

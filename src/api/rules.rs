@@ -16,7 +16,7 @@ pub async fn list_rules(program_id: i64) -> Result<Vec<EarningRule>, AppError> {
 
 #[server(endpoint = "save_rule")]
 pub async fn save_rule(input: RuleForm) -> Result<EarningRule, AppError> {
-    use crate::domain::rule_form;
+    use crate::domain::forms::rule as rule_form;
     use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::repo::{programs, rules};

@@ -10,7 +10,8 @@ use crate::api::programs::get_program;
 use crate::api::rules::{list_rules, DeleteRule, PreviewAward, SaveRule};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
-use crate::domain::{currency, rule_form, rules as engine};
+use crate::domain::forms::rule as rule_form;
+use crate::domain::{currency, rules as engine};
 use crate::model::program::ProgramDetail;
 use crate::model::rules::{Channel, EarningRule, ProgramEarning, RuleForm, Stacking, EFFECT_KINDS};
 

@@ -6,7 +6,7 @@ use crate::error::{AppError, Validator};
 use crate::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, RuleForm, Stacking};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 
-use super::validate;
+use crate::domain::validate;
 
 /// Largest value an admin may give a rule's points, caps or budget.
 pub const MAX_RULE_POINTS: i64 = 1_000_000_000;
@@ -231,7 +231,7 @@ pub fn to_form(r: &EarningRule, currency_code: &str) -> RuleForm {
         min_order: c
             .min_order_minor
             .map(|m| {
-                super::currency::format_minor(m, currency_code)
+                crate::domain::currency::format_minor(m, currency_code)
                     .split(' ')
                     .next()
                     .unwrap_or_default()
