@@ -1,5 +1,7 @@
 //! Reusable view pieces.
 
+pub mod chart;
 pub mod field;
 pub mod nav;
 pub mod states;
+pub mod table;

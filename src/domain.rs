@@ -8,6 +8,7 @@ pub mod dates;
 pub mod earning;
 pub mod forms;
 pub mod identifier;
+pub mod postings;
 pub mod returns;
 pub mod rewards;
 pub mod rules;

@@ -19,6 +19,12 @@ test("an analyst sees enrollment and points charts and narrows the date range", 
   await expect(enrolled.getByText(`Members enrolled per day, ${today} to ${today} (UTC)`)).toBeVisible();
   const after = Number(await page.getByTestId("kpi-enrolled").textContent());
   expect(after).toBeLessThanOrEqual(before);
+  // The chart's numbers beside it: as a table, and as a CSV download.
+  await enrolled.getByText("Numbers").click();
+  await expect(enrolled.getByRole("row", { name: `${today} ${after}` })).toBeVisible();
+  const href = await enrolled.getByRole("link", { name: "Download enrollments.csv" }).getAttribute("href");
+  const csv = decodeURIComponent(href!.slice(href!.indexOf(",") + 1));
+  expect(csv).toBe(`Day,Members enrolled\r\n${today},${after}\r\n`);
 
   await page.getByLabel("From").fill("2026-12-31");
   await page.getByLabel("To").fill("2026-01-01");

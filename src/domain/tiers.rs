@@ -28,6 +28,27 @@ pub fn standing(tiers: &[Tier], lifetime_points: i64) -> (Option<Tier>, Option<T
     (current.cloned(), next.cloned(), progress)
 }
 
+/// The member's way to the next tier: the lowest tier above the one held, and how far
+/// `working` (the total of the current qualification window) has come from the held tier's
+/// threshold to it, in percent (100 when no tier is above). The tier held is kept on the
+/// membership and may lie above what the window counts so far (tiers are reviewed, not lost
+/// on the first day of a new window), so progress starts at its threshold, not at zero.
+pub fn progress(tiers: &[Tier], held: Option<&Tier>, working: i64) -> (Option<Tier>, u8) {
+    let floor = held.map_or(0, |t| t.threshold_points);
+    let next = tiers
+        .iter()
+        .filter(|t| t.threshold_points > floor)
+        .min_by_key(|t| t.threshold_points);
+    let pct = match next {
+        None => 100,
+        Some(n) => {
+            let span = (n.threshold_points - floor).max(1);
+            (((working - floor).clamp(0, span) as i128 * 100) / span as i128) as u8
+        }
+    };
+    (next.cloned(), pct)
+}
+
 /// The earn multiplier in percent for a member at `lifetime_points`; x1 without a tier.
 pub fn multiplier_pct(tiers: &[Tier], lifetime_points: i64) -> i64 {
     standing(tiers, lifetime_points)
@@ -166,6 +187,28 @@ mod tests {
         assert_eq!(pct, 50);
         assert_eq!(multiplier_pct(&tiers, 1000), 150);
         assert_eq!(standing(&tiers, 5000).2, 100);
+    }
+
+    #[test]
+    fn progress_runs_from_the_held_tier_to_the_next() {
+        let tiers = vec![
+            tier("Gold", 1000, 150),
+            tier("Bronze", 0, 100),
+            tier("Silver", 500, 125),
+        ];
+        // Holding Silver with 750 in the window: half way from 500 to Gold's 1000.
+        let (next, pct) = progress(&tiers, Some(&tiers[2]), 750);
+        assert_eq!(next.unwrap().name, "Gold");
+        assert_eq!(pct, 50);
+        // Silver kept from last year, the new window only at 100: no progress yet, not negative.
+        assert_eq!(progress(&tiers, Some(&tiers[2]), 100).1, 0);
+        // No tier held: from zero to the lowest tier above zero.
+        let (next, pct) = progress(&tiers, None, 250);
+        assert_eq!(next.unwrap().name, "Silver");
+        assert_eq!(pct, 50);
+        // Top tier, or no tiers at all: nothing above, shown as full.
+        assert_eq!(progress(&tiers, Some(&tiers[0]), 5), (None, 100));
+        assert_eq!(progress(&[], None, 5), (None, 100));
     }
 
     #[test]

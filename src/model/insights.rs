@@ -14,6 +14,15 @@ impl DailySeries {
     pub fn total(&self) -> i64 {
         self.values.iter().sum()
     }
+
+    /// (day, value) pairs, for the table and CSV beside a chart.
+    pub fn rows(&self) -> Vec<(String, i64)> {
+        self.days
+            .iter()
+            .cloned()
+            .zip(self.values.iter().copied())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

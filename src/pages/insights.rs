@@ -7,6 +7,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::insights::load_insights;
+use crate::components::chart::{ChartData, ChartFrame};
 use crate::components::states::Loaded;
 use crate::model::insights::InsightsReport;
 
@@ -68,13 +69,19 @@ fn report_view(r: InsightsReport) -> impl IntoView {
                 <p class="kpi-value" data-testid="kpi-points">{r.points_issued.total()}</p>
             </div>
         </div>
-        <figure class="card chart" aria-label="Members enrolled per day">
-            <div class="svg" inner_html=r.enrollments_svg.clone()></div>
-            <figcaption>{format!("Members enrolled per day, {range}")}</figcaption>
-        </figure>
-        <figure class="card chart" aria-label="Points issued per day">
-            <div class="svg" inner_html=r.points_svg.clone()></div>
-            <figcaption>{format!("Points issued per day, {range}")}</figcaption>
-        </figure>
+        <ChartFrame
+            title=format!("Members enrolled per day, {range}")
+            svg=r.enrollments_svg.clone()
+            data=ChartData { columns: ["Day", "Members enrolled"], rows: r.enrollments.rows() }
+            file="enrollments.csv"
+            testid="chart-enrollments"
+        />
+        <ChartFrame
+            title=format!("Points issued per day, {range}")
+            svg=r.points_svg.clone()
+            data=ChartData { columns: ["Day", "Points issued"], rows: r.points_issued.rows() }
+            file="points-issued.csv"
+            testid="chart-points"
+        />
     }
 }

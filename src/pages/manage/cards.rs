@@ -14,6 +14,7 @@ use crate::api::catalog::list_rewards;
 use crate::api::programs::list_programs;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loaded, Loading};
+use crate::components::table::RowAction;
 use crate::error::AppError;
 use crate::model::card::{BatchPrint, CardBatch, StampCard};
 use crate::model::program::Program;
@@ -387,13 +388,13 @@ fn stamp_table(cards: Vec<StampCard>, code: &str, stop: ServerAction<DeactivateS
                                         view! {
                                             <span class="badge">"active"</span>
                                             " "
-                                            <ActionForm action=stop attr:class="inline">
-                                                <input type="hidden" name="program_id" value=program_id />
-                                                <input type="hidden" name="stamp_card_id" value=stamp_card_id />
-                                                <button type="submit" class="button danger" aria-label=format!("Stop {}", c.name)>
-                                                    "Stop"
-                                                </button>
-                                            </ActionForm>
+                                            <RowAction
+                                                action=stop
+                                                fields=vec![("program_id", program_id.to_string()), ("stamp_card_id", stamp_card_id.to_string())]
+                                                label="Stop"
+                                                target=c.name.clone()
+                                                danger=true
+                                            />
                                         }
                                             .into_any()
                                     } else {

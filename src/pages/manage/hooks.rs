@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::api::hooks::{list_webhooks, CreateWebhook, DisableWebhook};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{Empty, Loaded};
+use crate::components::table::RowAction;
 use crate::model::webhook::{DeliveryStatus, WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS};
 
 #[component]
@@ -88,10 +89,7 @@ fn lists(
                                 {(!e.active).then_some(" · disabled")}
                             </span>
                             {e.active.then(|| view! {
-                                <ActionForm action=disable attr:class="inline">
-                                    <input type="hidden" name="id" value=e.id />
-                                    <button type="submit" class="button danger" aria-label=format!("Disable {}", e.url)>"Disable"</button>
-                                </ActionForm>
+                                <RowAction action=disable fields=vec![("id", e.id.to_string())] label="Disable" target=e.url.clone() danger=true />
                             })}
                         </li>
                     }

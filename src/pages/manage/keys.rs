@@ -7,6 +7,7 @@ use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::api::programs::list_programs;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{Empty, Loaded};
+use crate::components::table::RowAction;
 use crate::model::api_key::{ApiKeyView, SCOPES};
 use crate::model::rules::Channel;
 
@@ -126,10 +127,7 @@ fn key_list(list: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> AnyVie
                                 " · " {k.scopes.join(", ")} " · " {state}
                             </span>
                             {k.revoked_at.is_none().then(|| view! {
-                                <ActionForm action=revoke attr:class="inline">
-                                    <input type="hidden" name="id" value=k.id />
-                                    <button type="submit" class="button danger" aria-label=format!("Revoke {}", k.name)>"Revoke"</button>
-                                </ActionForm>
+                                <RowAction action=revoke fields=vec![("id", k.id.to_string())] label="Revoke" target=k.name.clone() danger=true />
                             })}
                         </li>
                     }

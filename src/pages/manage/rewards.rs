@@ -8,6 +8,7 @@ use crate::api::catalog::{list_rewards, DeactivateReward, SaveReward};
 use crate::api::programs::get_program;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
+use crate::components::table::{DataTable, RowAction};
 use crate::model::program::ProgramDetail;
 use crate::model::reward::{Reward, RewardKind};
 use crate::model::rules::Channel;
@@ -60,56 +61,47 @@ fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<Deactiva
         return view! { <Empty><p>"No rewards yet. Add the first one: members need something to collect for."</p></Empty> }
             .into_any();
     }
-    view! {
-        <table class="history">
-            <thead>
+    let rows = rewards
+        .into_iter()
+        .map(|r| {
+            let label = r.value_label(code);
+            let (program_id, reward_id) = (r.program_id, r.id);
+            view! {
                 <tr>
-                    <th scope="col">"Reward"</th>
-                    <th scope="col" class="num">"Cost"</th>
-                    <th scope="col" class="num">"Stock left"</th>
-                    <th scope="col">"Status"</th>
+                    <td>
+                        <strong>{r.name.clone()}</strong>
+                        <span class="muted">{format!(" · {label}")}</span>
+                    </td>
+                    <td class="num">{r.cost_points}</td>
+                    <td class="num">{match (r.stock_left(), r.uses_pool) {
+                        (Some(s), true) => format!("{s} codes left"),
+                        (Some(s), false) => s.to_string(),
+                        (None, _) => "unlimited".into(),
+                    }}</td>
+                    <td>
+                        {if r.active {
+                            view! {
+                                <RowAction
+                                    action=deactivate
+                                    fields=vec![("program_id", program_id.to_string()), ("reward_id", reward_id.to_string())]
+                                    label="Withdraw"
+                                    target=r.name.clone()
+                                    danger=true
+                                />
+                            }
+                                .into_any()
+                        } else {
+                            view! { <span class="badge">"withdrawn"</span> }.into_any()
+                        }}
+                    </td>
                 </tr>
-            </thead>
-            <tbody>
-                {rewards
-                    .into_iter()
-                    .map(|r| {
-                        let label = r.value_label(code);
-                        let (program_id, reward_id) = (r.program_id, r.id);
-                        view! {
-                            <tr>
-                                <td>
-                                    <strong>{r.name.clone()}</strong>
-                                    <span class="muted">{format!(" · {label}")}</span>
-                                </td>
-                                <td class="num">{r.cost_points}</td>
-                                <td class="num">{match (r.stock_left(), r.uses_pool) {
-                                    (Some(s), true) => format!("{s} codes left"),
-                                    (Some(s), false) => s.to_string(),
-                                    (None, _) => "unlimited".into(),
-                                }}</td>
-                                <td>
-                                    {if r.active {
-                                        view! {
-                                            <ActionForm action=deactivate attr:class="inline">
-                                                <input type="hidden" name="program_id" value=program_id />
-                                                <input type="hidden" name="reward_id" value=reward_id />
-                                                <button type="submit" class="button danger" aria-label=format!("Withdraw {}", r.name)>
-                                                    "Withdraw"
-                                                </button>
-                                            </ActionForm>
-                                        }
-                                            .into_any()
-                                    } else {
-                                        view! { <span class="badge">"withdrawn"</span> }.into_any()
-                                    }}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+            }
+        })
+        .collect_view();
+    view! {
+        <DataTable columns=&["Reward", "Cost", "Stock left", "Status"] numeric=&[1, 2]>
+            {rows}
+        </DataTable>
     }
     .into_any()
 }

@@ -7,6 +7,7 @@ use leptos_meta::Title;
 use crate::api::stores::{list_stores, SaveStore, SetStoreActive};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{Empty, Loaded};
+use crate::components::table::{DataTable, RowAction};
 use crate::model::rules::Channel;
 use crate::model::store::Store;
 
@@ -79,45 +80,31 @@ fn store_table(list: Vec<Store>, toggle: ServerAction<SetStoreActive>) -> AnyVie
             .into_any();
     }
     view! {
-        <div class="table-scroll">
-        <table class="history">
-            <thead>
-                <tr>
-                    <th scope="col">"Code"</th>
-                    <th scope="col">"Name"</th>
-                    <th scope="col">"Channel"</th>
-                    <th scope="col">"Time zone"</th>
-                    <th scope="col">"State"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {list
-                    .into_iter()
-                    .map(|s| {
-                        let (label, next) = if s.active { ("Close", false) } else { ("Reopen", true) };
-                        view! {
-                            <tr>
-                                <td class="mono"><bdi>{s.code.clone()}</bdi></td>
-                                <td>{s.name.clone()}</td>
-                                <td>{s.channel.as_str()}</td>
-                                <td>{s.time_zone.clone()}</td>
-                                <td>
-                                    {if s.active { "open" } else { "closed" }} " "
-                                    <ActionForm action=toggle attr:class="inline">
-                                        <input type="hidden" name="id" value=s.id />
-                                        <input type="hidden" name="active" value=next.to_string() />
-                                        <button type="submit" class="button ghost" aria-label=format!("{label} {}", s.code)>
-                                            {label}
-                                        </button>
-                                    </ActionForm>
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        </div>
+        <DataTable columns=&["Code", "Name", "Channel", "Time zone", "State"]>
+            {list
+                .into_iter()
+                .map(|s| {
+                    let (label, next) = if s.active { ("Close", false) } else { ("Reopen", true) };
+                    view! {
+                        <tr>
+                            <td class="mono"><bdi>{s.code.clone()}</bdi></td>
+                            <td>{s.name.clone()}</td>
+                            <td>{s.channel.as_str()}</td>
+                            <td>{s.time_zone.clone()}</td>
+                            <td>
+                                {if s.active { "open" } else { "closed" }} " "
+                                <RowAction
+                                    action=toggle
+                                    fields=vec![("id", s.id.to_string()), ("active", next.to_string())]
+                                    label
+                                    target=s.code.clone()
+                                />
+                            </td>
+                        </tr>
+                    }
+                })
+                .collect_view()}
+        </DataTable>
     }
     .into_any()
 }

@@ -6,7 +6,6 @@
 //! are spent earliest-expiring first. Callers hold the membership lock (`lock`) before they
 //! read a balance they are about to change.
 
-use chrono::Months;
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -15,58 +14,7 @@ use crate::model::program::Program;
 use crate::model::time::Timestamp;
 use crate::server::db::{values, Db};
 
-/// Accounts postings move points between.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Account {
-    /// The member's spendable points.
-    Wallet,
-    /// The member's points held for the return window.
-    Pending,
-    /// Where earned points come from.
-    Issuance,
-    /// Issuance charged to a rule's campaign budget.
-    Campaign,
-    /// Where spent points go.
-    Redemption,
-    Expiry,
-    Adjustment,
-}
-
-impl Account {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Account::Wallet => "wallet",
-            Account::Pending => "pending",
-            Account::Issuance => "issuance",
-            Account::Campaign => "campaign",
-            Account::Redemption => "redemption",
-            Account::Expiry => "expiry",
-            Account::Adjustment => "adjustment",
-        }
-    }
-
-    fn is_member_side(self) -> bool {
-        matches!(self, Account::Wallet | Account::Pending)
-    }
-}
-
-/// One leg of a transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Posting {
-    pub account: Account,
-    pub points: i64,
-    pub rule_id: Option<i64>,
-}
-
-impl Posting {
-    pub fn new(account: Account, points: i64) -> Self {
-        Self {
-            account,
-            points,
-            rule_id: None,
-        }
-    }
-}
+pub use crate::domain::postings::{earn_postings, Account, Posting};
 
 /// What a transaction is and where it came from.
 #[derive(Debug, Clone)]
@@ -628,19 +576,7 @@ pub async fn settle_lots(
     Ok(())
 }
 
-/// When points earned at `at` expire under the program's policy (None = never).
-pub fn expiry_for(program: &Program, at: Timestamp) -> Option<Timestamp> {
-    if program.expiry_mode == "none" || program.expiry_months <= 0 {
-        return None;
-    }
-    let months = Months::new(u32::try_from(program.expiry_months).unwrap_or(u32::MAX));
-    Some(
-        at.to_datetime()
-            .checked_add_months(months)
-            .map(|d| Timestamp(d.timestamp()))
-            .unwrap_or(Timestamp(i64::MAX)),
-    )
-}
+pub use crate::domain::postings::expiry_for;
 
 /// Member activity, for the lots: under the inactivity policy every open lot's deadline
 /// moves out (`last_activity_at` is set by the booking's membership update).
@@ -846,35 +782,6 @@ pub async fn earn(
         }
     }
     Ok((tx_id, standing))
-}
-
-/// The postings of an award: each rule's points from issuance (or its campaign budget when
-/// budgeted) to the wallet, or to pending points when held. Returns (total, postings).
-pub fn earn_postings(by_rule: &[(Option<i64>, bool, i64)], held: bool) -> (i64, Vec<Posting>) {
-    let total: i64 = by_rule.iter().map(|(_, _, p)| (*p).max(0)).sum();
-    let mut postings: Vec<Posting> = by_rule
-        .iter()
-        .filter(|(_, _, p)| *p > 0)
-        .map(|&(rule_id, budgeted, points)| Posting {
-            account: if budgeted {
-                Account::Campaign
-            } else {
-                Account::Issuance
-            },
-            points: -points,
-            rule_id,
-        })
-        .collect();
-    let member_account = if held { Account::Pending } else { Account::Wallet };
-    postings.push(Posting::new(member_account, total));
-    if total == 0 {
-        // Nothing earned still leaves a record of the event (with its explanation).
-        postings = vec![
-            Posting::new(member_account, 0),
-            Posting::new(Account::Issuance, 0),
-        ];
-    }
-    (total, postings)
 }
 
 /// Holds earned points as pending until their release: (membership, transaction, points,

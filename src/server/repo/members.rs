@@ -232,19 +232,8 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
         let tier = r
             .tier_id
             .and_then(|id| program_tiers.iter().find(|t| t.id == id).cloned());
-        let floor = tier.as_ref().map_or(0, |t| t.threshold_points);
-        let next_tier = program_tiers
-            .iter()
-            .filter(|t| t.threshold_points > floor)
-            .min_by_key(|t| t.threshold_points)
-            .cloned();
-        let progress_pct = match &next_tier {
-            None => 100,
-            Some(n) => {
-                let span = (n.threshold_points - floor).max(1);
-                (((working - floor).clamp(0, span) as i128 * 100) / span as i128) as u8
-            }
-        };
+        let (next_tier, progress_pct) =
+            crate::domain::tiers::progress(&program_tiers, tier.as_ref(), working);
         out.push(MembershipView {
             membership_id: r.membership_id,
             program_id: r.program_id,

@@ -6,7 +6,7 @@
 use sqlx::AnyConnection;
 
 use crate::domain::forms::order::{channel_id, occurred, validate_order};
-use crate::domain::{currency, earning, returns, rules as engine};
+use crate::domain::{currency, earning, postings, returns, rules as engine};
 use crate::error::AppError;
 use crate::model::ledger::TxKind;
 use crate::model::order::{once_key, ActionInput, EarnReceipt, OrderInput, ReturnInput, BUILT_IN_EVENTS};
@@ -15,7 +15,7 @@ use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
 use super::idempotency::{Keyed, Slot};
-use super::ledger::{self, Account, Meta, Posting};
+use super::ledger::{self, Meta};
 use super::setup::{Epoch, Setup};
 use super::{awards, booking, members, programs, rules, stores};
 use crate::server::db::Step;
@@ -248,35 +248,20 @@ pub async fn record_return(
     .bind(order.id)
     .fetch_optional(&mut *tx)
     .await?;
-    let from_pending = held.map(|(_, r)| r.min(due)).unwrap_or(0);
-    let from_wallet_due = due - from_pending;
-    let mut postings = Vec::new();
-    if from_pending > 0 {
-        postings.push(Posting::new(Account::Pending, -from_pending));
-    }
-    let from_wallet = if from_wallet_due > 0 {
-        let standing = ledger::lock(&mut tx, order.membership_id).await?;
-        let take = if program.allow_negative {
-            from_wallet_due
-        } else {
-            from_wallet_due.min(standing.balance.max(0))
-        };
-        ledger::consume_lots(&mut tx, order.membership_id, take).await?;
-        if take > 0 {
-            postings.push(Posting::new(Account::Wallet, -take));
-        }
-        take
+    let held_for_order = held.map(|(_, r)| r).unwrap_or(0);
+    // The wallet is locked (and read) only when the pending points do not cover the return.
+    let balance = if due > held_for_order {
+        ledger::lock(&mut tx, order.membership_id).await?.balance
     } else {
         0
     };
-    let taken = from_pending + from_wallet;
-    postings.push(Posting::new(Account::Issuance, taken));
-    if taken == 0 {
-        postings = vec![
-            Posting::new(Account::Wallet, 0),
-            Posting::new(Account::Issuance, 0),
-        ];
+    let (from_pending, from_wallet) =
+        postings::return_sources(due, held_for_order, balance, program.allow_negative);
+    if from_wallet > 0 {
+        ledger::consume_lots(&mut tx, order.membership_id, from_wallet).await?;
     }
+    let taken = from_pending + from_wallet;
+    let postings = postings::return_postings(from_pending, from_wallet);
     let (_, standing) = ledger::book(
         &mut tx,
         program.id,
