@@ -8,4 +8,5 @@ bash scripts/setup.sh
 source scripts/env.sh
 export OMNILOYAL_DEMO="${OMNILOYAL_DEMO:-1}"
 printf '\n\033[1m==> Building and serving at http://127.0.0.1:3000 (Ctrl-C stops)\033[0m\n'
-exec cargo leptos serve
+# --split: pages are lazy routes, each its own WASM chunk (see README, "Page weight").
+exec cargo leptos serve --split

@@ -58,8 +58,10 @@ rc=0
 RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 \
   | tee "$LOGS/cargo.log" || rc=1
 
-step "Build the app with cargo-leptos (server + WASM, debug profile)"
-cargo leptos build 2>&1 | tail -n 5 || { echo "cargo leptos build failed" >&2; exit 1; }
+step "Build the app with cargo-leptos (server + WASM split per page, debug profile)"
+# --split always: pages are lazy routes, and a WASM built without splitting imports their
+# chunks from a placeholder module that does not exist (nothing would hydrate).
+cargo leptos build --split 2>&1 | tail -n 5 || { echo "cargo leptos build failed" >&2; exit 1; }
 
 step "Playwright journeys in Chromium (hydrated and JavaScript-disabled)"
 (cd end2end && npx playwright test 2>&1) | tee "$LOGS/playwright.log" || rc=1

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::{path, SsrMode};
+use leptos_router::{lazy_route, path, Lazy, LazyRoute, SsrMode};
 
 use crate::components::nav::{AuthContext, Header};
 use crate::pages;
@@ -31,11 +31,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // True while the router loads the next page (its chunk and its data).
+    let (is_routing, set_is_routing) = signal(false);
     view! {
         <Stylesheet id="leptos" href="/pkg/omniloyal.css" />
         <Title formatter=|t: String| if t.is_empty() { "Omniloyal".to_string() } else { format!("{t} · Omniloyal") } />
-        <Router>
-            <Layout />
+        <Router set_is_routing>
+            <Layout is_routing />
         </Router>
     }
 }
@@ -47,31 +49,74 @@ pub fn App() -> impl IntoView {
 /// Pages are small and their data is local, so little is lost against streaming, and the HTML
 /// is complete without JavaScript (out-of-order streaming needs a script to place its parts).
 #[component]
-fn Layout() -> impl IntoView {
+fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
     AuthContext::provide();
     view! {
             <Header />
+            <Show when=move || is_routing.get()>
+                <div class="route-progress" role="status">"Loading the page…"</div>
+            </Show>
             <main id="main">
                 <Routes fallback=pages::home::NotFound>
-                    <Route path=path!("") view=pages::home::HomePage ssr=SsrMode::Async />
-                    <Route path=path!("login") view=pages::login::LoginPage ssr=SsrMode::Async />
-                    <Route path=path!("signup") view=pages::signup::SignupPage ssr=SsrMode::Async />
-                    <ParentRoute path=path!("manage") view=pages::manage::ManageLayout ssr=SsrMode::Async>
-                        <Route path=path!("") view=pages::manage::programs::ProgramsPage ssr=SsrMode::Async />
-                        <Route path=path!("programs/:id") view=pages::manage::program_edit::ProgramEditPage ssr=SsrMode::Async />
-                        <Route path=path!("programs/:id/rewards") view=pages::manage::rewards::RewardsPage ssr=SsrMode::Async />
-                        <Route path=path!("programs/:id/rules") view=pages::manage::rules::RulesPage ssr=SsrMode::Async />
-                        <Route path=path!("stores") view=pages::manage::stores::StoresPage ssr=SsrMode::Async />
-                        <Route path=path!("cards") view=pages::manage::cards::CardsPage ssr=SsrMode::Async />
-                        <Route path=path!("approvals") view=pages::manage::approvals::ApprovalsPage ssr=SsrMode::Async />
-                        <Route path=path!("users") view=pages::manage::users::UsersPage ssr=SsrMode::Async />
-                        <Route path=path!("keys") view=pages::manage::keys::KeysPage ssr=SsrMode::Async />
-                        <Route path=path!("webhooks") view=pages::manage::hooks::HooksPage ssr=SsrMode::Async />
+                    <Route path=path!("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("signup") view={Lazy::<SignupRoute>::new()} ssr=SsrMode::Async />
+                    <ParentRoute path=path!("manage") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async>
+                        <Route path=path!("") view={Lazy::<ProgramsRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id") view={Lazy::<ProgramEditRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/rewards") view={Lazy::<RewardsRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/rules") view={Lazy::<RulesRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("stores") view={Lazy::<StoresRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("cards") view={Lazy::<CardsRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("approvals") view={Lazy::<ApprovalsRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("keys") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("webhooks") view={Lazy::<HooksRoute>::new()} ssr=SsrMode::Async />
                     </ParentRoute>
-                    <Route path=path!("desk") view=pages::desk::DeskPage ssr=SsrMode::Async />
-                    <Route path=path!("portal") view=pages::portal::PortalPage ssr=SsrMode::Async />
-                    <Route path=path!("insights") view=pages::insights::InsightsPage ssr=SsrMode::Async />
+                    <Route path=path!("desk") view={Lazy::<DeskRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("portal") view={Lazy::<PortalRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
     }
 }
+
+/// A route whose page is loaded on demand: with `cargo leptos build --split` each page's code
+/// is its own WASM chunk, fetched when the page is first shown, so a member's phone downloads
+/// the Portal and not the Manage console. Without `--split` (debug builds, tests) the page is
+/// in the one bundle and the route behaves as before. `data` loads nothing: each page starts
+/// its own resources, which on the first load come with the server's HTML.
+macro_rules! lazy_page {
+    ($route:ident => $page:path) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(HomeRoute => pages::home::HomePage);
+lazy_page!(LoginRoute => pages::login::LoginPage);
+lazy_page!(SignupRoute => pages::signup::SignupPage);
+lazy_page!(ManageRoute => pages::manage::ManageLayout);
+lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage);
+lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage);
+lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage);
+lazy_page!(RulesRoute => pages::manage::rules::RulesPage);
+lazy_page!(StoresRoute => pages::manage::stores::StoresPage);
+lazy_page!(CardsRoute => pages::manage::cards::CardsPage);
+lazy_page!(ApprovalsRoute => pages::manage::approvals::ApprovalsPage);
+lazy_page!(UsersRoute => pages::manage::users::UsersPage);
+lazy_page!(KeysRoute => pages::manage::keys::KeysPage);
+lazy_page!(HooksRoute => pages::manage::hooks::HooksPage);
+lazy_page!(DeskRoute => pages::desk::DeskPage);
+lazy_page!(PortalRoute => pages::portal::PortalPage);
+lazy_page!(InsightsRoute => pages::insights::InsightsPage);

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { demo, signIn, unique } from "./helpers";
+import { demo, hydrated, signIn, unique } from "./helpers";
 
 test("an admin creates a program with field errors first, then edits it and its tiers", async ({ page }) => {
   await signIn(page, demo.admin);
@@ -28,6 +28,7 @@ test("an admin creates a program with field errors first, then edits it and its 
   await page.getByRole("button", { name: "Save changes" }).click();
   await expect(page.getByText("Saved.")).toBeVisible();
   await page.reload();
+  await hydrated(page);
   await expect(page.getByLabel("Members move down a tier")).toHaveValue("monthly");
 
   // A tier with a bad multiplier, then a good one.
@@ -56,6 +57,8 @@ test("an admin creates a program with field errors first, then edits it and its 
 test("an admin creates a staff account", async ({ page }) => {
   await signIn(page, demo.admin);
   await page.getByRole("navigation", { name: "Manage" }).getByRole("link", { name: "Accounts" }).click();
+  // Pages load on demand: the Programs page (with a "Name" field of its own) stays until it has.
+  await expect(page.getByRole("heading", { name: "New account" })).toBeVisible();
   const email = `${unique("staff")}@example.com`;
   await page.getByLabel("Name", { exact: true }).fill("New Desk");
   await page.getByLabel("Email").fill(email);

@@ -52,8 +52,10 @@ fn data_url(csv: &str) -> String {
 
 #[component]
 pub fn ChartFrame(
-    /// What the chart shows, as its caption and accessible name.
-    title: String,
+    /// What the chart shows, as its accessible name ("Members enrolled per day").
+    title: &'static str,
+    /// The caption under it, which may add the period shown.
+    caption: String,
     /// The SVG drawn on the server (charts-rs).
     svg: String,
     data: ChartData,
@@ -65,9 +67,9 @@ pub fn ChartFrame(
 ) -> impl IntoView {
     let href = data_url(&data.csv());
     view! {
-        <figure class="card chart" aria-label=title.clone() data-testid=testid>
+        <figure class="card chart" aria-label=title data-testid=testid>
             <div class="svg" inner_html=svg></div>
-            <figcaption>{title.clone()}</figcaption>
+            <figcaption>{caption}</figcaption>
             <details>
                 <summary>"Numbers"</summary>
                 <DataTable columns=data.columns numeric=&[1]>

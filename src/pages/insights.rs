@@ -70,14 +70,16 @@ fn report_view(r: InsightsReport) -> impl IntoView {
             </div>
         </div>
         <ChartFrame
-            title=format!("Members enrolled per day, {range}")
+            title="Members enrolled per day"
+            caption=format!("Members enrolled per day, {range}")
             svg=r.enrollments_svg.clone()
             data=ChartData { columns: ["Day", "Members enrolled"], rows: r.enrollments.rows() }
             file="enrollments.csv"
             testid="chart-enrollments"
         />
         <ChartFrame
-            title=format!("Points issued per day, {range}")
+            title="Points issued per day"
+            caption=format!("Points issued per day, {range}")
             svg=r.points_svg.clone()
             data=ChartData { columns: ["Day", "Points issued"], rows: r.points_issued.rows() }
             file="points-issued.csv"
