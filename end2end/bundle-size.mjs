@@ -36,7 +36,8 @@ for (const s of surfaces) {
     await page.getByLabel("Email").fill(s.as);
     await page.getByLabel("Password").fill(password);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForLoadState("networkidle");
+    // Signed in when the header offers to sign out; otherwise the figures would be the sign-in page's.
+    await page.getByRole("button", { name: "Sign out" }).waitFor({ timeout: 30_000 });
   }
   const fresh = await context.newPage();
   const files = new Set();

@@ -2,7 +2,7 @@ import { defineConfig } from "@playwright/test";
 import * as os from "node:os";
 import * as path from "node:path";
 
-// One server for the whole run: the debug build made by `cargo leptos build`, on its own
+// One server for the whole run: the debug build made by `cargo leptos build --split`, on its own
 // port and a fresh SQLite file with the demo brand loaded.
 const port = 3100;
 const dbFile = path.join(os.tmpdir(), `omniloyal-e2e-${Date.now()}.db`);

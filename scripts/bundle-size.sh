@@ -27,9 +27,11 @@ DATABASE_URL="sqlite://$db?mode=rwc" OMNILOYAL_DEMO=1 LEPTOS_SITE_ROOT=target/si
   target/release/omniloyal &
 server=$!
 trap 'kill $server 2>/dev/null || true' EXIT
+up=0
 for _ in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+  if curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1; then up=1; break; fi
   sleep 0.5
 done
+[ "$up" = 1 ] || { echo "the release server did not answer on port $port" >&2; exit 1; }
 echo "WASM files in target/site/pkg: $(find target/site/pkg -name '*.wasm' | wc -l)"
 (cd end2end && node bundle-size.mjs "http://127.0.0.1:$port" ../target/site)

@@ -53,9 +53,10 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
     AuthContext::provide();
     view! {
             <Header />
-            <Show when=move || is_routing.get()>
-                <div class="route-progress" role="status">"Loading the page…"</div>
-            </Show>
+            // Always in the page, so screen readers announce the words when they appear.
+            <div class="route-progress" class:active=move || is_routing.get() role="status" aria-live="polite">
+                <span class="visually-hidden">{move || is_routing.get().then_some("Loading the page…")}</span>
+            </div>
             <main id="main">
                 <Routes fallback=pages::home::NotFound>
                     <Route path=path!("") view={Lazy::<HomeRoute>::new()} ssr=SsrMode::Async />
@@ -83,9 +84,10 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
 
 /// A route whose page is loaded on demand: with `cargo leptos build --split` each page's code
 /// is its own WASM chunk, fetched when the page is first shown, so a member's phone downloads
-/// the Portal and not the Manage console. Without `--split` (debug builds, tests) the page is
-/// in the one bundle and the route behaves as before. `data` loads nothing: each page starts
-/// its own resources, which on the first load come with the server's HTML.
+/// the Portal and not the Manage console. The split is required, not an option: on wasm a
+/// lazy page is always called through its chunk, and an unsplit build imports the chunks
+/// from a placeholder module that does not exist (nothing hydrates). `data` loads nothing:
+/// each page starts its own resources, which on the first load come with the server's HTML.
 macro_rules! lazy_page {
     ($route:ident => $page:path) => {
         struct $route;
