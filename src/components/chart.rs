@@ -15,39 +15,44 @@ pub struct ChartData {
 }
 
 impl ChartData {
-    /// The rows as CSV (RFC 4180: a heading line, CRLF line ends, quoted where needed).
+    /// The rows as CSV (RFC 4180: a heading line, CRLF line ends, quoted where needed). A
+    /// label that a spreadsheet would take for a formula (=, +, -, @ first) is prefixed with
+    /// an apostrophe; the values are numbers and written as they are.
     pub fn csv(&self) -> String {
-        let mut out = format!(
-            "{},{}\r\n",
-            csv_field(self.columns[0]),
-            csv_field(self.columns[1])
-        );
+        let mut out = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        // The writer writes to memory, which cannot fail, and every field is UTF-8 already.
+        let _ = out.write_record(self.columns.map(as_text));
         for (label, value) in &self.rows {
-            out.push_str(&format!("{},{value}\r\n", csv_field(label)));
+            let _ = out.write_record([as_text(label), value.to_string()]);
         }
-        out
+        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A text cell, guarded against being read as a formula by a spreadsheet.
+fn as_text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
     } else {
         s.to_string()
     }
 }
 
-/// Percent-encodes text for a `data:` address (everything but unreserved characters).
+/// Everything but the unreserved characters of RFC 3986, percent-encoded.
+const DATA_URL: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The CSV as a `data:` address, for a download link that works without JavaScript.
 fn data_url(csv: &str) -> String {
-    let mut out = String::from("data:text/csv;charset=utf-8,");
-    for b in csv.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    format!(
+        "data:text/csv;charset=utf-8,{}",
+        percent_encoding::utf8_percent_encode(csv, DATA_URL)
+    )
 }
 
 #[component]
@@ -100,5 +105,11 @@ mod tests {
             "Day,\"Points, issued\"\r\n2026-12-01,5\r\n\"a \"\"b\"\"\",-3\r\n"
         );
         assert_eq!(data_url("a,b\r\n"), "data:text/csv;charset=utf-8,a%2Cb%0D%0A");
+        assert_eq!(data_url("Café ~x"), "data:text/csv;charset=utf-8,Caf%C3%A9%20~x");
+        let formula = ChartData {
+            columns: ["Store", "Orders"],
+            rows: vec![("=HYPERLINK(1)".into(), -2)],
+        };
+        assert_eq!(formula.csv(), "Store,Orders\r\n'=HYPERLINK(1),-2\r\n");
     }
 }

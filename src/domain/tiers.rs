@@ -16,16 +16,22 @@ pub fn standing(tiers: &[Tier], lifetime_points: i64) -> (Option<Tier>, Option<T
         .iter()
         .find(|t| t.threshold_points > lifetime_points)
         .copied();
-    let progress = match next {
+    let base = current.map_or(0, |c| c.threshold_points);
+    let progress = way_to(next, base, lifetime_points);
+    (current.cloned(), next.cloned(), progress)
+}
+
+/// How far `points` has come from `base` to the `next` tier's threshold, in percent (0 to
+/// 100; 100 when there is no next tier).
+fn way_to(next: Option<&Tier>, base: i64, points: i64) -> u8 {
+    match next {
         None => 100,
         Some(n) => {
-            let base = current.map(|c| c.threshold_points).unwrap_or(0);
             let span = (n.threshold_points - base).max(1);
-            let done = (lifetime_points - base).clamp(0, span);
+            let done = (points - base).clamp(0, span);
             ((done as i128 * 100) / span as i128) as u8
         }
-    };
-    (current.cloned(), next.cloned(), progress)
+    }
 }
 
 /// The member's way to the next tier: the lowest tier above the one held, and how far
@@ -39,14 +45,7 @@ pub fn progress(tiers: &[Tier], held: Option<&Tier>, working: i64) -> (Option<Ti
         .iter()
         .filter(|t| t.threshold_points > floor)
         .min_by_key(|t| t.threshold_points);
-    let pct = match next {
-        None => 100,
-        Some(n) => {
-            let span = (n.threshold_points - floor).max(1);
-            (((working - floor).clamp(0, span) as i128 * 100) / span as i128) as u8
-        }
-    };
-    (next.cloned(), pct)
+    (next.cloned(), way_to(next, floor, working))
 }
 
 /// The earn multiplier in percent for a member at `lifetime_points`; x1 without a tier.
@@ -174,13 +173,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn picks_highest_reached_tier_and_progress() {
-        let tiers = vec![
+    /// Gold, Bronze and Silver, out of threshold order on purpose.
+    fn three_tiers() -> Vec<Tier> {
+        vec![
             tier("Gold", 1000, 150),
             tier("Bronze", 0, 100),
             tier("Silver", 500, 125),
-        ];
+        ]
+    }
+
+    #[test]
+    fn picks_highest_reached_tier_and_progress() {
+        let tiers = three_tiers();
         let (cur, next, pct) = standing(&tiers, 750);
         assert_eq!(cur.unwrap().name, "Silver");
         assert_eq!(next.unwrap().name, "Gold");
@@ -191,11 +195,7 @@ mod tests {
 
     #[test]
     fn progress_runs_from_the_held_tier_to_the_next() {
-        let tiers = vec![
-            tier("Gold", 1000, 150),
-            tier("Bronze", 0, 100),
-            tier("Silver", 500, 125),
-        ];
+        let tiers = three_tiers();
         // Holding Silver with 750 in the window: half way from 500 to Gold's 1000.
         let (next, pct) = progress(&tiers, Some(&tiers[2]), 750);
         assert_eq!(next.unwrap().name, "Gold");

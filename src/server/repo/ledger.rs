@@ -14,7 +14,7 @@ use crate::model::program::Program;
 use crate::model::time::Timestamp;
 use crate::server::db::{values, Db};
 
-pub use crate::domain::postings::{earn_postings, Account, Posting};
+pub use crate::domain::postings::{earn_postings, expiry_for, Account, Posting};
 
 /// What a transaction is and where it came from.
 #[derive(Debug, Clone)]
@@ -575,8 +575,6 @@ pub async fn settle_lots(
     }
     Ok(())
 }
-
-pub use crate::domain::postings::expiry_for;
 
 /// Member activity, for the lots: under the inactivity policy every open lot's deadline
 /// moves out (`last_activity_at` is set by the booking's membership update).

@@ -261,16 +261,9 @@ pub async fn record_return(
         ledger::consume_lots(&mut tx, order.membership_id, from_wallet).await?;
     }
     let taken = from_pending + from_wallet;
-    let postings = postings::return_postings(from_pending, from_wallet);
-    let (_, standing) = ledger::book(
-        &mut tx,
-        program.id,
-        Some(order.membership_id),
-        &meta,
-        &postings,
-        now,
-    )
-    .await?;
+    let legs = postings::return_postings(from_pending, from_wallet);
+    let (_, standing) =
+        ledger::book(&mut tx, program.id, Some(order.membership_id), &meta, &legs, now).await?;
     if let Some((hold_id, _)) = held.filter(|_| from_pending > 0) {
         sqlx::query("UPDATE pending_points SET remaining = remaining - $1 WHERE id = $2")
             .bind(from_pending)
