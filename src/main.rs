@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use omniloyal::model::user::NewUserInput;
 use omniloyal::server::config::Config;
 use omniloyal::server::db::Db;
-use omniloyal::server::{repo, serve};
+use omniloyal::server::{serve, store};
 
 #[derive(Parser)]
 #[command(name = "omniloyal", about = "Omnichannel loyalty platform", version)]
@@ -75,7 +75,7 @@ async fn main() {
                 role: "admin".into(),
                 password,
             };
-            match repo::users::create(&db, &input).await {
+            match store::users::create(&db, &input).await {
                 Ok(u) => println!("Created admin {} (id {}).", u.email, u.id),
                 Err(omniloyal::error::AppError::Validation { fields, .. }) => {
                     for f in fields {

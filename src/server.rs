@@ -1,5 +1,5 @@
 //! Everything that runs only on the server: configuration, storage, authentication,
-//! repositories, charts, demo data and the HTTP stack.
+//! stores, services and queries, charts, demo data and the HTTP stack.
 
 pub mod auth;
 pub mod channel_api;
@@ -9,8 +9,10 @@ pub mod db;
 pub mod demo;
 pub mod headers;
 pub mod jobs;
-pub mod repo;
+pub mod query;
 pub mod serve;
+pub mod service;
 pub mod state;
+pub mod store;
 pub mod text_guard;
 pub mod webhooks;

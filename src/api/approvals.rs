@@ -11,7 +11,7 @@ pub async fn list_adjustment_requests() -> Result<Vec<AdjustmentRequest>, AppErr
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::adjustments::list(&guard::state()?.db).await
+    crate::server::service::adjustments::list(&guard::state()?.db).await
 }
 
 /// Approves (the points move now) or rejects a waiting adjustment.
@@ -20,6 +20,12 @@ pub async fn decide_adjustment(id: i64, approve: bool) -> Result<AdjustmentReque
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
-    crate::server::repo::adjustments::decide(&guard::state()?.db, id, approve, admin.id, &admin.display_name)
-        .await
+    crate::server::service::adjustments::decide(
+        &guard::state()?.db,
+        id,
+        approve,
+        admin.id,
+        &admin.display_name,
+    )
+    .await
 }

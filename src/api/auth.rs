@@ -16,7 +16,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 pub async fn login(email: String, password: String) -> Result<SessionUser, AppError> {
     use crate::domain::validate::MAX_PASSWORD_CHARS;
     use crate::server::auth::{guard, password as pw, ratelimit};
-    use crate::server::repo::users;
+    use crate::server::store::users;
     use std::time::Instant;
 
     let state = guard::state()?;
@@ -62,7 +62,7 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
     use crate::server::auth::{guard, session};
-    use crate::server::repo::sessions;
+    use crate::server::store::sessions;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
@@ -81,7 +81,7 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(endpoint = "signup")]
 pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
     use crate::server::auth::guard;
-    use crate::server::repo::members;
+    use crate::server::service::members;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;

@@ -10,7 +10,7 @@ pub async fn list_card_batches() -> Result<Vec<CardBatch>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::cards::batches(&guard::state()?.db).await
+    crate::server::service::cards::batches(&guard::state()?.db).await
 }
 
 /// Makes a batch of cards with fresh numbers and security codes, ready to print.
@@ -19,7 +19,7 @@ pub async fn create_card_batch(input: BatchInput) -> Result<CardBatch, AppError>
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
-    crate::server::repo::cards::create_batch(&guard::state()?.db, &input, Some(admin.id)).await
+    crate::server::service::cards::create_batch(&guard::state()?.db, &input, Some(admin.id)).await
 }
 
 /// The batch's numbers and security codes, for the printer.
@@ -28,7 +28,7 @@ pub async fn card_batch_print(batch_id: i64) -> Result<BatchPrint, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::cards::print(&guard::state()?.db, batch_id).await
+    crate::server::service::cards::print(&guard::state()?.db, batch_id).await
 }
 
 #[server(endpoint = "list_stamp_cards")]
@@ -36,7 +36,7 @@ pub async fn list_stamp_cards(program_id: i64) -> Result<Vec<StampCard>, AppErro
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stamps::list(&guard::state()?.db, program_id).await
+    crate::server::service::stamps::list(&guard::state()?.db, program_id).await
 }
 
 #[server(endpoint = "save_stamp_card")]
@@ -44,7 +44,7 @@ pub async fn save_stamp_card(input: StampCardInput) -> Result<StampCard, AppErro
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stamps::save(&guard::state()?.db, &input).await
+    crate::server::service::stamps::save(&guard::state()?.db, &input).await
 }
 
 /// Stops a stamp card collecting; stamps already collected stay visible.
@@ -53,5 +53,5 @@ pub async fn deactivate_stamp_card(program_id: i64, stamp_card_id: i64) -> Resul
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stamps::deactivate(&guard::state()?.db, program_id, stamp_card_id).await
+    crate::server::service::stamps::deactivate(&guard::state()?.db, program_id, stamp_card_id).await
 }

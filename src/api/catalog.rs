@@ -11,7 +11,7 @@ pub async fn list_rewards(program_id: i64) -> Result<Vec<Reward>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::rewards::list(&guard::state()?.db, program_id).await
+    crate::server::service::rewards::list(&guard::state()?.db, program_id).await
 }
 
 #[server(endpoint = "save_reward")]
@@ -19,7 +19,7 @@ pub async fn save_reward(input: RewardInput) -> Result<Reward, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::rewards::save(&guard::state()?.db, &input).await
+    crate::server::service::rewards::save(&guard::state()?.db, &input).await
 }
 
 /// Takes a reward out of the catalogue; codes already handed out stay valid.
@@ -28,5 +28,5 @@ pub async fn deactivate_reward(program_id: i64, reward_id: i64) -> Result<(), Ap
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::rewards::deactivate(&guard::state()?.db, program_id, reward_id).await
+    crate::server::service::rewards::deactivate(&guard::state()?.db, program_id, reward_id).await
 }

@@ -15,7 +15,9 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{cards, identity, members, merges, programs, rewards, stamps, stores, users};
+    use crate::server::query::{member_view, reward_view, stamp_view};
+    use crate::server::service::{cards, identity, merges};
+    use crate::server::store::{programs, stores, users};
     use rand::Rng;
 
     let staff = guard::require(Role::can_use_desk).await?;
@@ -35,12 +37,12 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
     }
     let mut out = Vec::with_capacity(found.len());
     for member in found {
-        let memberships = members::memberships(&db, member.id).await?;
+        let memberships = member_view::memberships(&db, member.id).await?;
         let mut offers = Vec::new();
         for m in &memberships {
-            offers.extend(rewards::offers(&db, m.membership_id, Some(Channel::Store)).await?);
+            offers.extend(reward_view::offers(&db, m.membership_id, Some(Channel::Store)).await?);
         }
-        let open_rewards = rewards::issued_for_member(&db, member.id)
+        let open_rewards = reward_view::issued_for_member(&db, member.id)
             .await?
             .into_iter()
             .filter(|r| {
@@ -54,7 +56,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
             })
             .collect();
         out.push(DeskMember {
-            stamps: stamps::balances(&db, member.id).await?,
+            stamps: stamp_view::balances(&db, member.id).await?,
             merges: merges::for_member(&db, member.id).await?,
             member,
             memberships,
@@ -89,7 +91,7 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
 pub async fn start_card(card_number: String) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::cards;
+    use crate::server::service::cards;
     guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let number = crate::domain::card::normalize(&card_number)
@@ -105,7 +107,7 @@ pub async fn record_purchase(input: PurchaseInput) -> Result<PurchaseReceipt, Ap
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::orders::record_purchase(&guard::state()?.db, staff.id, &input).await
+    crate::server::service::orders::record_purchase(&guard::state()?.db, staff.id, &input).await
 }
 
 /// Redeems a reward for the member at the counter: spends the points, hands out a code.
@@ -115,7 +117,7 @@ pub async fn redeem_reward(input: RedeemInput) -> Result<IssuedReward, AppError>
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::rewards;
+    use crate::server::service::rewards;
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let request_id = forms::request_id(&input.request_id)?;
@@ -152,7 +154,7 @@ pub async fn use_reward_code(input: UseCodeInput) -> Result<IssuedReward, AppErr
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::rewards;
+    use crate::server::service::rewards;
     guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     if input.code.trim().is_empty() {
@@ -175,8 +177,9 @@ pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError
     use crate::domain::{forms, validate};
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::adjustments::{self, Adjusted, Requester};
-    use crate::server::repo::members;
+    use crate::server::query::member_view;
+    use crate::server::service::adjustments::{self, Adjusted, Requester};
+    use crate::server::service::members;
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let request_id = forms::request_id(&input.request_id)?;
@@ -195,7 +198,7 @@ pub async fn adjust_points(input: AdjustInput) -> Result<AdjustReceipt, AppError
             awaiting_approval: false,
         },
         Adjusted::AwaitingApproval { .. } => {
-            let balance = members::memberships(&db, input.member_id)
+            let balance = member_view::memberships(&db, input.member_id)
                 .await?
                 .into_iter()
                 .find(|m| m.membership_id == membership_id)
@@ -215,7 +218,7 @@ pub async fn link_card(input: LinkCardInput) -> Result<LinkedCard, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::identity::link_card(
+    crate::server::service::identity::link_card(
         &guard::state()?.db,
         &input.card_number,
         input.member_id,
@@ -230,7 +233,7 @@ pub async fn link_card(input: LinkCardInput) -> Result<LinkedCard, AppError> {
 pub async fn merge_members(input: MergeInput) -> Result<MemberMerge, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{identity, merges};
+    use crate::server::service::{identity, merges};
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     let found = identity::find(&db, &input.source)
@@ -261,7 +264,7 @@ pub async fn reverse_merge(merge_id: i64) -> Result<MemberMerge, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::merges::reverse(&guard::state()?.db, merge_id, Some(staff.id)).await
+    crate::server::service::merges::reverse(&guard::state()?.db, merge_id, Some(staff.id)).await
 }
 
 /// Stamps from a paper stamp card, counted once per paper card.
@@ -270,7 +273,7 @@ pub async fn add_paper_stamps(input: PaperStampsInput) -> Result<StampReceipt, A
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let staff = guard::require(Role::can_use_desk).await?;
-    crate::server::repo::stamps::add_paper(&guard::state()?.db, &input, Some(staff.id)).await
+    crate::server::service::stamps::add_paper(&guard::state()?.db, &input, Some(staff.id)).await
 }
 
 /// A search-box error reported against another form's field.

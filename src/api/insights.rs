@@ -12,7 +12,7 @@ pub async fn load_insights(from: String, to: String, program_id: i64) -> Result<
     use crate::domain::dates;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::{charts, repo::insights};
+    use crate::server::{charts, query::insights};
 
     guard::require(Role::can_see_insights).await?;
     let db = guard::state()?.db;

@@ -10,7 +10,7 @@ pub async fn list_api_keys() -> Result<Vec<ApiKeyView>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::api_keys::list(&guard::state()?.db).await
+    crate::server::service::api_keys::list(&guard::state()?.db).await
 }
 
 #[server(endpoint = "create_api_key")]
@@ -18,7 +18,7 @@ pub async fn create_api_key(input: ApiKeyInput) -> Result<CreatedApiKey, AppErro
     use crate::model::user::Role;
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
-    crate::server::repo::api_keys::create(&guard::state()?.db, admin.id, &input).await
+    crate::server::service::api_keys::create(&guard::state()?.db, admin.id, &input).await
 }
 
 #[server(endpoint = "revoke_api_key")]
@@ -26,5 +26,5 @@ pub async fn revoke_api_key(id: i64) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::api_keys::revoke(&guard::state()?.db, id).await
+    crate::server::service::api_keys::revoke(&guard::state()?.db, id).await
 }

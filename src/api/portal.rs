@@ -13,24 +13,25 @@ pub const HISTORY_LINES: i64 = 50;
 pub async fn my_portal() -> Result<PortalOverview, AppError> {
     use crate::model::rules::Channel;
     use crate::server::auth::guard;
-    use crate::server::repo::{members, rewards, stamps};
+    use crate::server::query::{member_view, reward_view, stamp_view};
+    use crate::server::service::members;
     let (db, member) = guard::require_member().await?;
-    let memberships = members::memberships(&db, member.id).await?;
-    let history = members::history(&db, member.id, HISTORY_LINES).await?;
+    let memberships = member_view::memberships(&db, member.id).await?;
+    let history = member_view::history(&db, member.id, HISTORY_LINES).await?;
     let mut offers = Vec::new();
     for m in &memberships {
         // Paying with points happens at a checkout (till or web shop), not on the portal.
         offers.extend(
-            rewards::offers(&db, m.membership_id, Some(Channel::Web))
+            reward_view::offers(&db, m.membership_id, Some(Channel::Web))
                 .await?
                 .into_iter()
                 .filter(|o| o.reward.kind != crate::model::reward::RewardKind::PointsPayment),
         );
     }
-    let issued = rewards::issued_for_member(&db, member.id).await?;
+    let issued = reward_view::issued_for_member(&db, member.id).await?;
     let referral_code = members::referral_code(&db, member.id).await?;
     Ok(PortalOverview {
-        stamps: stamps::balances(&db, member.id).await?,
+        stamps: stamp_view::balances(&db, member.id).await?,
         referral_code,
         member,
         memberships,
@@ -43,20 +44,20 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
 #[server(endpoint = "joinable_programs")]
 pub async fn joinable_programs() -> Result<Vec<JoinableProgram>, AppError> {
     use crate::server::auth::guard;
-    use crate::server::repo::members;
+    use crate::server::query::member_view;
     let (db, member) = guard::require_member().await?;
-    members::joinable(&db, member.id).await
+    member_view::joinable(&db, member.id).await
 }
 
 #[server(endpoint = "join_program")]
 pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     use crate::server::auth::guard;
-    use crate::server::repo::members;
+    use crate::server::service::members;
     let (db, member) = guard::require_member().await?;
     members::join(&db, member.id, program_id).await?;
     // Joining is signing up to the program: its sign-up rules reward it, once. The member
     // has joined whatever happens here; a failure is logged, not shown as a failed join.
-    if let Err(e) = crate::server::repo::orders::welcome(&db, program_id, member.id).await {
+    if let Err(e) = crate::server::service::orders::welcome(&db, program_id, member.id).await {
         tracing::warn!(error = %e, member_id = member.id, program_id, "sign-up points not booked");
     }
     Ok(())
@@ -71,7 +72,7 @@ pub async fn redeem_my_reward(
     use crate::domain::forms;
     use crate::model::rules::Channel;
     use crate::server::auth::guard;
-    use crate::server::repo::rewards;
+    use crate::server::service::rewards;
     let (db, member) = guard::require_member().await?;
     let request_id = forms::request_id(&request_id)?;
     rewards::redeem(&db, member.id, reward_id, Channel::Web, &request_id, false, None).await
@@ -110,7 +111,7 @@ pub async fn link_my_card(
     let Some(_checking) = state.throttle.begin(&limits[0]) else {
         return Err(AppError::RateLimited { retry_after_secs: 1 });
     };
-    let linked = crate::server::repo::identity::link_card(
+    let linked = crate::server::service::identity::link_card(
         &db,
         &input.card_number,
         member.id,
@@ -131,5 +132,5 @@ pub async fn link_my_card(
 pub async fn set_my_birth_date(birth_date: String) -> Result<Option<String>, AppError> {
     use crate::server::auth::guard;
     let (db, member) = guard::require_member().await?;
-    crate::server::repo::members::set_birth_date(&db, member.id, &birth_date).await
+    crate::server::service::members::set_birth_date(&db, member.id, &birth_date).await
 }

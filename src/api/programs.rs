@@ -10,7 +10,7 @@ pub async fn list_programs() -> Result<Vec<Program>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::list(&guard::state()?.db).await
+    crate::server::store::programs::list(&guard::state()?.db).await
 }
 
 #[server(endpoint = "get_program")]
@@ -18,7 +18,7 @@ pub async fn get_program(id: i64) -> Result<ProgramDetail, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::programs::detail(&guard::state()?.db, id).await
+    crate::server::store::programs::detail(&guard::state()?.db, id).await
 }
 
 /// Creates (no id) or updates a program; redirects to its page after creation.
@@ -27,7 +27,7 @@ pub async fn save_program(input: ProgramInput) -> Result<Program, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    let program = crate::server::repo::programs::save(&guard::state()?.db, &input).await?;
+    let program = crate::server::store::programs::save(&guard::state()?.db, &input).await?;
     if input.id.is_none() {
         leptos_axum::redirect(&format!("/manage/programs/{}", program.id));
     }
@@ -39,7 +39,7 @@ pub async fn save_tier(input: TierInput) -> Result<Tier, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::tiers::save_tier(&guard::state()?.db, &input).await
+    crate::server::service::tiers::save_tier(&guard::state()?.db, &input).await
 }
 
 #[server(endpoint = "delete_tier")]
@@ -47,5 +47,5 @@ pub async fn delete_tier(program_id: i64, tier_id: i64) -> Result<(), AppError> 
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::tiers::delete_tier(&guard::state()?.db, program_id, tier_id).await
+    crate::server::service::tiers::delete_tier(&guard::state()?.db, program_id, tier_id).await
 }

@@ -11,7 +11,7 @@ pub async fn list_rules(program_id: i64) -> Result<Vec<EarningRule>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::rules::list(&guard::state()?.db, program_id).await
+    crate::server::service::rules::list(&guard::state()?.db, program_id).await
 }
 
 #[server(endpoint = "save_rule")]
@@ -19,7 +19,8 @@ pub async fn save_rule(input: RuleForm) -> Result<EarningRule, AppError> {
     use crate::domain::forms::rule as rule_form;
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{programs, rules};
+    use crate::server::service::rules;
+    use crate::server::store::programs;
     guard::require(Role::can_manage).await?;
     let db = guard::state()?.db;
     let detail = programs::detail(&db, input.program_id).await?;
@@ -35,7 +36,7 @@ pub async fn delete_rule(program_id: i64, rule_id: i64) -> Result<(), AppError> 
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::rules::delete(&guard::state()?.db, program_id, rule_id).await
+    crate::server::service::rules::delete(&guard::state()?.db, program_id, rule_id).await
 }
 
 /// What an event would earn now for a member with no history and no tier: the rules'
@@ -46,7 +47,8 @@ pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
     use crate::model::rules::{Channel, EarnEvent};
     use crate::model::user::Role;
     use crate::server::auth::guard;
-    use crate::server::repo::{orders, programs};
+    use crate::server::service::orders;
+    use crate::server::store::programs;
     guard::require(Role::can_manage).await?;
     let db = guard::state()?.db;
     let program = programs::get(&db, input.program_id).await?;

@@ -10,7 +10,7 @@ pub async fn list_stores() -> Result<Vec<Store>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stores::list(&guard::state()?.db).await
+    crate::server::store::stores::list(&guard::state()?.db).await
 }
 
 #[server(endpoint = "save_store")]
@@ -18,7 +18,7 @@ pub async fn save_store(input: StoreInput) -> Result<Store, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stores::save(&guard::state()?.db, &input).await
+    crate::server::store::stores::save(&guard::state()?.db, &input).await
 }
 
 /// Closes a store (`active` false) or opens it again.
@@ -27,5 +27,5 @@ pub async fn set_store_active(id: i64, active: bool) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::repo::stores::set_active(&guard::state()?.db, id, active).await
+    crate::server::store::stores::set_active(&guard::state()?.db, id, active).await
 }

@@ -23,8 +23,9 @@ use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, Ru
 use omniloyal::model::user::{NewUserInput, SignupInput};
 use omniloyal::server::config::Config;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, members, programs, rules, tiers, users};
+use omniloyal::server::service::{api_keys, members, rules, tiers};
 use omniloyal::server::state::AppState;
+use omniloyal::server::store::{programs, users};
 use sqlx::{Connection, Executor};
 
 #[derive(Parser, Debug)]

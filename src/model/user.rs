@@ -1,5 +1,5 @@
 //! Accounts and roles as the browser sees them. The password hash never leaves the server:
-//! it lives in `server::repo::users::Credentials`, which is not `Serialize`.
+//! it lives in `server::store::users::Credentials`, which is not `Serialize`.
 
 use serde::{Deserialize, Serialize};
 

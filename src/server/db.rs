@@ -127,6 +127,14 @@ pub fn values(rows: usize, columns: usize) -> String {
     (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
+/// A role as stored in `users.role`; an unknown one is a fault of the data, logged.
+pub fn role_of(s: &str) -> Result<crate::model::user::Role, crate::error::AppError> {
+    crate::model::user::Role::parse(s).ok_or_else(|| {
+        tracing::error!(role = s, "unknown role in database");
+        crate::error::AppError::Internal
+    })
+}
+
 /// True when `err` is a unique-constraint violation on `constraint`. PostgreSQL names the
 /// constraint; SQLite only reports "UNIQUE constraint failed: table.column", so `columns`
 /// ("users.email") is matched against that message.

@@ -14,7 +14,8 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::model::user::Role;
 use crate::server::auth::password;
 use crate::server::db::Db;
-use crate::server::repo::{ledger, members, programs, users};
+use crate::server::service::{ledger, members};
+use crate::server::store::{programs, users};
 
 /// Password of every demo account. Demo data only: never set OMNILOYAL_DEMO in production.
 pub const DEMO_PASSWORD: &str = "omniloyal-demo";
@@ -61,7 +62,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         ("Silver", "1000", "1.25"),
         ("Gold", "5000", "1.5"),
     ] {
-        crate::server::repo::tiers::save_tier(
+        crate::server::service::tiers::save_tier(
             db,
             &TierInput {
                 id: None,
@@ -79,7 +80,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         ("PARIS-1", "Aurora Opéra, Paris", "store", "Europe/Paris"),
         ("WEB", "Aurora web shop", "web", "Europe/Berlin"),
     ] {
-        crate::server::repo::stores::save(
+        crate::server::store::stores::save(
             db,
             &crate::model::store::StoreInput {
                 code: code.into(),
@@ -130,7 +131,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     }
     tx.commit().await?;
     // The demo history was booked at past dates: give everyone the tier it earned them.
-    crate::server::repo::tiers::reevaluate_all(db, now).await?;
+    crate::server::service::tiers::reevaluate_all(db, now).await?;
     Ok(true)
 }
 
@@ -139,7 +140,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
 async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Result<(), AppError> {
     use crate::model::reward::RewardInput;
     use crate::model::rules::{EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
-    use crate::server::repo::{rewards, rules};
+    use crate::server::service::{rewards, rules};
     let rule = |name: &str, priority: i64, effect: RuleEffect, conditions: RuleConditions, caps: RuleCaps| {
         EarningRule {
             id: 0,
@@ -288,7 +289,7 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
         .find(|r| r.name == "Free pastry")
         .map(|r| r.id.to_string())
         .unwrap_or_default();
-    crate::server::repo::stamps::save(
+    crate::server::service::stamps::save(
         db,
         &crate::model::card::StampCardInput {
             program_id: program.id,
@@ -300,7 +301,7 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
         },
     )
     .await?;
-    crate::server::repo::cards::create_batch(
+    crate::server::service::cards::create_batch(
         db,
         &crate::model::card::BatchInput {
             program_id: program.id,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::error::AppError;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::repo::{birthdays, expiry, rewards, tiers};
+use crate::server::service::{birthdays, expiry, rewards, tiers};
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

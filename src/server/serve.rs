@@ -185,7 +185,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!("demo brand loaded");
         }
         println!("{}", demo::banner(&addr.to_string()));
-    } else if crate::server::repo::users::count(&db).await? == 0 {
+    } else if crate::server::store::users::count(&db).await? == 0 {
         println!("No accounts yet. Create the first admin with:\n  omniloyal create-admin --email you@example.com --name \"Your Name\"");
     }
     crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60), config.retention);

@@ -63,7 +63,7 @@ pub fn subscribed(endpoints: &[(i64, String)], event_type: &str) -> bool {
         .any(|(_, events)| events.split_whitespace().any(|e| e == event_type))
 }
 
-/// `enqueue` to endpoints the caller has already read (see `repo::setup`).
+/// `enqueue` to endpoints the caller has already read (see `service::setup`).
 pub async fn enqueue_to(
     conn: &mut AnyConnection,
     endpoints: &[(i64, String)],

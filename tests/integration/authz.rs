@@ -6,12 +6,14 @@ use std::collections::BTreeSet;
 
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{members, programs, tiers};
+use omniloyal::server::service::{members, tiers};
+use omniloyal::server::store::programs;
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
 use crate::support::fixtures::{program_input, tier_input};
 use crate::support::{client, code};
+use omniloyal::server::query::member_view;
 
 /// Who may call a function. `Open` functions answer everyone (sign-in, sign-up, who-am-I).
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +47,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         .to_string();
     let pid = program.id.to_string();
     // A reward the member cannot afford: redeeming it is let in but refused for points.
-    let reward = omniloyal::server::repo::rewards::save(
+    let reward = omniloyal::server::service::rewards::save(
         &app.db,
         &omniloyal::model::reward::RewardInput {
             program_id: program.id,
@@ -432,7 +434,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
     assert_eq!(p.name, "Authz renamed");
     assert_eq!(programs::tiers(&app.db, program.id).await.unwrap().len(), 2);
     let mid: i64 = member_id.parse().unwrap();
-    assert_eq!(members::history(&app.db, mid, 10).await.unwrap().len(), 1);
+    assert_eq!(member_view::history(&app.db, mid, 10).await.unwrap().len(), 1);
 }
 
 async fn members_see_only_their_own_data(db: Db) {

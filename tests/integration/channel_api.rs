@@ -5,7 +5,7 @@ use omniloyal::model::card::BatchInput;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{adjustments, api_keys, cards, members, rewards, tiers};
+use omniloyal::server::service::{adjustments, api_keys, cards, rewards, tiers};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -14,6 +14,7 @@ use crate::support::fixtures::{
     assert_reconciles, balance, email, key, key_for, membership, reward_input, send, world, ALL,
 };
 use crate::support::{code, spawn_app};
+use omniloyal::server::query::member_view;
 
 async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     let app = spawn_app(db.clone()).await;
@@ -514,7 +515,9 @@ async fn events_over_the_api_book_once(db: Db) {
     let mut review =
         crate::support::fixtures::rule(w.program.id, "Reviews", 1, RuleEffect::FixedPoints { points: 25 });
     review.conditions.event_types = vec!["review".into()];
-    omniloyal::server::repo::rules::save(&db, &review).await.unwrap();
+    omniloyal::server::service::rules::save(&db, &review)
+        .await
+        .unwrap();
     let who = email(&db, &w).await;
     let (app_key, shop) = (
         key_for(&db, "app", ALL, "1000").await,
@@ -735,7 +738,10 @@ async fn bad_input_gets_json_errors_and_changes_nothing(db: Db) {
         .unwrap();
     check(r, StatusCode::NOT_FOUND, "not_found").await;
     assert_eq!(balance(&db, &w).await, (0, 0));
-    assert!(members::history(&db, w.member_id, 10).await.unwrap().is_empty());
+    assert!(member_view::history(&db, w.member_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn rewards_over_the_api(db: Db) {
@@ -1000,7 +1006,9 @@ async fn dry_runs_answer_what_a_booking_earns(db: Db) {
         RuleEffect::FixedPoints { points: 25 },
     );
     bonus.conditions.event_types = vec!["purchase".into()];
-    let bonus = omniloyal::server::repo::rules::save(&db, &bonus).await.unwrap();
+    let bonus = omniloyal::server::service::rules::save(&db, &bonus)
+        .await
+        .unwrap();
     let k = key(&db, ALL, "1000").await;
     let evaluate = format!("/programs/{}/evaluate", w.program.id);
     let (s, award, _) = send(

@@ -5,7 +5,7 @@ use omniloyal::error::AppError;
 use omniloyal::model::reward::RewardInput;
 use omniloyal::model::rules::Channel;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{adjustments, rewards};
+use omniloyal::server::service::{adjustments, rewards};
 
 use crate::on_both_backends;
 use crate::support::fixtures::{assert_reconciles, balance, membership, world};

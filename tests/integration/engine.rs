@@ -10,13 +10,15 @@ use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::{adjustments, ledger, members, orders, programs, rewards, rules, tiers};
+use omniloyal::server::service::{adjustments, ledger, members, orders, rewards, rules, tiers};
+use omniloyal::server::store::programs;
 
 use crate::on_both_backends;
 use crate::support::fixtures::{
     assert_reconciles, balance, membership, order, reward_input, rule, world, World,
 };
 use crate::support::make_user;
+use omniloyal::server::query::member_view;
 
 async fn spending_takes_earliest_expiring_lots_and_expiry_runs_once(db: Db) {
     let w = world(&db, |p| {
@@ -282,7 +284,10 @@ async fn bad_orders_are_refused_and_change_nothing(db: Db) {
         .unwrap_err();
     assert!(matches!(e, AppError::ProgramInactive));
     assert_eq!(balance(&db, &w).await, (0, 0));
-    assert!(members::history(&db, w.member_id, 10).await.unwrap().is_empty());
+    assert!(member_view::history(&db, w.member_id, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 async fn rules_stack_by_priority_with_caps_and_budget(db: Db) {
@@ -490,7 +495,7 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
             members::join(&db, w.member_id, program_id).await.unwrap();
         }
     }
-    omniloyal::server::repo::stores::save(
+    omniloyal::server::store::stores::save(
         &db,
         &omniloyal::model::store::StoreInput {
             code: "PARIS-1".into(),
@@ -557,7 +562,7 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
     let standing = |program_id: i64, member_id: i64| {
         let db = db.clone();
         async move {
-            let m = members::memberships(&db, member_id).await.unwrap();
+            let m = member_view::memberships(&db, member_id).await.unwrap();
             let m = m.into_iter().find(|m| m.program_id == program_id).unwrap();
             let coffee: i64 = sqlx::query_scalar(
                 "SELECT CAST(COALESCE(SUM(a.points), 0) AS BIGINT) FROM rule_awards a \
@@ -718,7 +723,7 @@ async fn actions_earn_once_where_they_should(db: Db) {
         .await
         .unwrap()
         .is_none());
-    let joined = members::memberships(&db, newcomer.id).await.unwrap();
+    let joined = member_view::memberships(&db, newcomer.id).await.unwrap();
     assert_eq!((joined.len(), joined[0].balance), (1, 50));
     // A sign-up rule for the app only gives nothing on the portal, and leaves the member's
     // one sign-up for the app.
@@ -1211,7 +1216,7 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
         .await
         .unwrap();
     let tier = |db: Db, w_member: i64, program_id: i64| async move {
-        let m = members::memberships(&db, w_member).await.unwrap();
+        let m = member_view::memberships(&db, w_member).await.unwrap();
         let m = m.into_iter().find(|m| m.program_id == program_id).unwrap();
         (m.tier.map(|t| t.name), m.qualifying)
     };
@@ -1290,7 +1295,7 @@ async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
             .unwrap();
     }
     let tier = |db: Db, member_id: i64| async move {
-        let m = members::memberships(&db, member_id).await.unwrap();
+        let m = member_view::memberships(&db, member_id).await.unwrap();
         m[0].tier.as_ref().map(|t| t.name.clone())
     };
     orders::record_order(&db, w.program.id, w.member_id, &order("o1", 6000), None)
@@ -1480,7 +1485,7 @@ async fn book(db: &Db, w: &World, id: &str) -> i64 {
         .points
 }
 
-/// Bookings read the program's setup from memory (`repo::setup`): a change to a rule or a
+/// Bookings read the program's setup from memory (`service::setup`): a change to a rule or a
 /// webhook endpoint reaches the very next booking, while what a booking moves itself (rule
 /// usage, a budget's use) does not count as a change.
 async fn setup_changes_reach_the_next_booking(db: Db) {
@@ -1543,7 +1548,7 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
     assert_reconciles(&db, w.program.id).await;
 }
 
-/// A budget lives in slots (`repo::budgets`): raising it shares the new room out, lowering
+/// A budget lives in slots (`store::budgets`): raising it shares the new room out, lowering
 /// it below what the rule gave is refused, and what it gave reads as one figure.
 async fn budgets_can_be_raised_but_not_below_what_they_gave(db: Db) {
     let w = world(&db, |_| ()).await;

@@ -9,17 +9,18 @@ use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{adjustments, identity, members, merges, orders, rewards, stamps};
+use omniloyal::server::service::{adjustments, identity, members, merges, orders, stamps};
 use omniloyal::server::{jobs, webhooks};
 
 use crate::on_both_backends;
 use crate::support::fixtures::{assert_reconciles, balance, batch, coffee_card, order, wallet, world};
 use crate::support::make_user;
+use omniloyal::server::query::{member_view, reward_view, stamp_view};
 
 /// The member an identifier names for a till of its card's program (a printed card's first
 /// use makes its holder).
 async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
-    let program_id = omniloyal::server::repo::cards::holder_of(db, identifier)
+    let program_id = omniloyal::server::service::cards::holder_of(db, identifier)
         .await
         .unwrap()
         .map_or(0, |(_, p)| p);
@@ -92,7 +93,7 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
         }
     }
     assert_eq!(wallet(&db, holder.id, w.program.id).await, (300, 0));
-    let held = rewards::issued_for_member(&db, holder.id).await.unwrap();
+    let held = reward_view::issued_for_member(&db, holder.id).await.unwrap();
     assert_eq!(held.len(), 1);
     assert_eq!(held[0].points, 0, "a stamp reward costs no points");
     let announced: Vec<String> =
@@ -123,10 +124,10 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
         w.member_id,
         "the card finds the member now"
     );
-    let theirs = rewards::issued_for_member(&db, w.member_id).await.unwrap();
+    let theirs = reward_view::issued_for_member(&db, w.member_id).await.unwrap();
     assert_eq!(theirs.len(), 1, "the open stamp reward moved with the card");
     // The card's history shows in the member's history.
-    let history = members::history(&db, w.member_id, 50).await.unwrap();
+    let history = member_view::history(&db, w.member_id, 50).await.unwrap();
     assert!(
         history.iter().filter(|l| l.kind.as_str() == "earn").count() >= 3,
         "{history:?}"
@@ -241,7 +242,7 @@ async fn merges_combine_members_and_reverse_exactly(db: Db) {
     let disabled = disabled_at(&db, dup_user.id).await;
     assert!(disabled.is_some());
     // A return of the duplicate's order takes points back from the merged account.
-    let history = members::history(&db, w.member_id, 50).await.unwrap();
+    let history = member_view::history(&db, w.member_id, 50).await.unwrap();
     assert!(history
         .iter()
         .any(|l| l.kind.as_str() == "merge" && l.points == 100));
@@ -348,7 +349,7 @@ async fn paper_stamp_cards_count_once(db: Db) {
     // Two more stamps fill the card: the reward is issued and one stamp carries over.
     let r = stamps::add_paper(&db, &input("2", "P-102"), None).await.unwrap();
     assert_eq!((r.stamps, r.rewards.len()), (1, 1));
-    let b = stamps::balances(&db, w.member_id).await.unwrap();
+    let b = stamp_view::balances(&db, w.member_id).await.unwrap();
     assert_eq!(b[0].stamps, 1);
     assert_eq!(balance(&db, &w).await, (0, 0), "stamps never touch points");
     assert_reconciles(&db, w.program.id).await;
@@ -364,7 +365,7 @@ async fn birthdays_are_awarded_once_a_year_and_caught_up(db: Db) {
         omniloyal::model::rules::RuleEffect::FixedPoints { points: 50 },
     );
     gift.conditions.event_types = vec!["birthday".into()];
-    omniloyal::server::repo::rules::save(&db, &gift).await.unwrap();
+    omniloyal::server::service::rules::save(&db, &gift).await.unwrap();
     let today = Timestamp::now().date();
     let born = |days_ago: i64| {
         let d = today - chrono::Duration::days(days_ago);
@@ -465,7 +466,7 @@ async fn merges_survive_returns_jobs_and_double_clicks(db: Db) {
         .unwrap();
     assert_eq!(r.points_clawed_back, 100);
     assert_eq!(
-        stamps::balances(&db, dup.id).await.unwrap()[0].stamps,
+        stamp_view::balances(&db, dup.id).await.unwrap()[0].stamps,
         0,
         "the return took its stamp"
     );
@@ -478,7 +479,7 @@ async fn merges_survive_returns_jobs_and_double_clicks(db: Db) {
         .unwrap();
     assert_eq!(balance(&db, &w).await, (0, 200));
     // A merged member cannot get a membership of its own in another program.
-    let other = omniloyal::server::repo::programs::save(
+    let other = omniloyal::server::store::programs::save(
         &db,
         &crate::support::fixtures::program_input(&format!("Q{}", rand::random::<u32>())),
     )
@@ -557,7 +558,7 @@ async fn reversal_after_a_return_never_leaves_a_debt_or_takes_the_targets_stamps
     assert_eq!(wallet(&db, dup.id, w.program.id).await, (0, 0));
     assert_eq!(balance(&db, &w).await, (70, 0));
     // The target keeps its own 3 stamps.
-    let own = stamps::balances(&db, w.member_id).await.unwrap();
+    let own = stamp_view::balances(&db, w.member_id).await.unwrap();
     assert_eq!(own[0].stamps, 3, "{own:?}");
     assert_reconciles(&db, w.program.id).await;
 }

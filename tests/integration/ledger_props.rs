@@ -10,7 +10,7 @@ use omniloyal::model::rules::{Channel, RuleEffect};
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::{adjustments, ledger, orders, rewards, rules};
+use omniloyal::server::service::{adjustments, ledger, orders, rewards, rules};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

@@ -3,12 +3,13 @@
 use omniloyal::model::rules::Channel;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{orders, rewards};
+use omniloyal::server::service::{orders, rewards};
 use reqwest::StatusCode;
 
 use crate::on_both_backends;
 use crate::support::fixtures::{membership, order, reward_input, world};
 use crate::support::spawn_app;
+use omniloyal::server::query::reward_view;
 
 /// A reward handed out from a partner's codes is out once its codes are: not offered as
 /// redeemable, not listed as unlimited.
@@ -24,13 +25,13 @@ async fn an_empty_voucher_pool_is_not_offered(db: Db) {
     assert_eq!((voucher.stock_left(), voucher.pool_left), (Some(2), Some(2)));
     let ms = membership(&db, &w).await;
     for request in ["v-1", "v-2"] {
-        let offer = rewards::offers(&db, ms, Some(Channel::Web)).await.unwrap();
+        let offer = reward_view::offers(&db, ms, Some(Channel::Web)).await.unwrap();
         assert_eq!(offer[0].unavailable, None);
         rewards::redeem(&db, w.member_id, voucher.id, Channel::Web, request, false, None)
             .await
             .unwrap();
     }
-    let offer = rewards::offers(&db, ms, Some(Channel::Web)).await.unwrap();
+    let offer = reward_view::offers(&db, ms, Some(Channel::Web)).await.unwrap();
     assert_eq!(offer[0].reward.stock_left(), Some(0), "not unlimited");
     assert_eq!(
         offer[0].unavailable.as_deref(),

@@ -5,11 +5,14 @@ use omniloyal::model::member::PurchaseInput;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{insights, members, orders, programs, tiers};
+use omniloyal::server::query::insights;
+use omniloyal::server::service::{members, orders, tiers};
+use omniloyal::server::store::programs;
 
 use crate::on_both_backends;
 use crate::support::fixtures::{program_input, tier_input};
 use crate::support::make_user;
+use omniloyal::server::query::member_view;
 
 struct Setup {
     staff_id: i64,
@@ -50,7 +53,7 @@ fn purchase(s: &Setup, amount: &str, request_id: &str) -> PurchaseInput {
 
 /// Sum of entries equals the stored balance, and each entry's balance_after chains.
 async fn assert_ledger_consistent(db: &Db, member_id: i64) -> i64 {
-    let mut lines = members::history(db, member_id, 10_000).await.unwrap();
+    let mut lines = member_view::history(db, member_id, 10_000).await.unwrap();
     lines.reverse();
     let mut running = 0;
     for l in &lines {
@@ -61,7 +64,7 @@ async fn assert_ledger_consistent(db: &Db, member_id: i64) -> i64 {
             l.id
         );
     }
-    let balance: i64 = members::memberships(db, member_id)
+    let balance: i64 = member_view::memberships(db, member_id)
         .await
         .unwrap()
         .iter()
@@ -93,7 +96,7 @@ async fn purchases_earn_with_tier_multiplier(db: Db) {
         .unwrap();
     assert_eq!((r.points, r.balance), (187, 1187));
     assert!(r.explanation.contains("(Gold)"));
-    let m = &members::memberships(&db, s.member_id).await.unwrap()[0];
+    let m = &member_view::memberships(&db, s.member_id).await.unwrap()[0];
     assert_eq!(
         (m.lifetime_points, m.tier.as_ref().unwrap().name.as_str()),
         (1187, "Gold")
@@ -143,9 +146,15 @@ async fn bad_purchases_change_nothing(db: Db) {
             .await
             .is_err()
     );
-    assert!(members::history(&db, s.member_id, 100).await.unwrap().is_empty());
+    assert!(member_view::history(&db, s.member_id, 100)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(
-        members::memberships(&db, s.member_id).await.unwrap().is_empty(),
+        member_view::memberships(&db, s.member_id)
+            .await
+            .unwrap()
+            .is_empty(),
         "no membership created either"
     );
 }
@@ -177,7 +186,10 @@ async fn retried_purchase_books_once(db: Db) {
         ids.insert(t.await.unwrap().unwrap().transaction_id);
     }
     assert_eq!(ids.len(), 1, "one entry for ten retries");
-    assert_eq!(members::history(&db, s.member_id, 100).await.unwrap().len(), 2);
+    assert_eq!(
+        member_view::history(&db, s.member_id, 100).await.unwrap().len(),
+        2
+    );
     assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 170);
 }
 

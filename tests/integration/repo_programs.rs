@@ -2,7 +2,8 @@
 
 use omniloyal::error::AppError;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{programs, tiers};
+use omniloyal::server::service::tiers;
+use omniloyal::server::store::programs;
 
 use crate::on_both_backends;
 use crate::support::fixtures::{program_input, tier_input};

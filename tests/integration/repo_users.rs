@@ -7,7 +7,8 @@ use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::{NewUserInput, Role, SignupInput};
 use omniloyal::server::auth::session;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{identity, members, sessions, users};
+use omniloyal::server::service::{identity, members};
+use omniloyal::server::store::{sessions, users};
 
 use crate::on_both_backends;
 use crate::support::{make_user, PASSWORD};

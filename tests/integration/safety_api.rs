@@ -6,7 +6,7 @@
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{adjustments, identity, members, rewards, rules};
+use omniloyal::server::service::{adjustments, identity, members, rewards, rules};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
@@ -282,7 +282,7 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let holder_ms = members::membership_id(&db, holder.id, w.program.id)
         .await
         .unwrap();
-    omniloyal::server::repo::adjustments::by_staff(
+    omniloyal::server::service::adjustments::by_staff(
         &db,
         Some(w.staff_id),
         holder_ms,
@@ -320,7 +320,7 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     let ms = members::membership_id(&db, w.member_id, w.program.id)
         .await
         .unwrap();
-    omniloyal::server::repo::adjustments::by_staff(
+    omniloyal::server::service::adjustments::by_staff(
         &db,
         Some(w.staff_id),
         ms,
@@ -379,7 +379,7 @@ async fn printed_cards_resist_guessing_and_other_programs(db: Db) {
     )
     .await;
     assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "card_not_used"));
-    let other = omniloyal::server::repo::programs::save(
+    let other = omniloyal::server::store::programs::save(
         &db,
         &crate::support::fixtures::program_input(&format!("Other {}", rand::random::<u32>())),
     )

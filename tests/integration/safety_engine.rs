@@ -11,8 +11,8 @@ use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
 use omniloyal::server::jobs;
-use omniloyal::server::repo::adjustments::{self, Adjusted, Requester};
-use omniloyal::server::repo::{members, merges, orders, rewards, rules};
+use omniloyal::server::service::adjustments::{self, Adjusted, Requester};
+use omniloyal::server::service::{members, merges, orders, rewards, rules};
 use omniloyal::server::webhooks;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -22,6 +22,7 @@ use crate::support::fixtures::wallet;
 use crate::support::fixtures::{assert_reconciles, balance, membership, order, reward_input, rule, world};
 use crate::support::fixtures::{email, key_for, send, ALL};
 use crate::support::{code, make_user, spawn_app};
+use omniloyal::server::query::member_view;
 
 async fn new_member(db: &Db, program_id: i64) -> i64 {
     let user = make_user(db, Role::Member, &format!("n{}@x.io", rand::random::<u32>())).await;
@@ -262,7 +263,7 @@ async fn returns_from_two_channels_with_stamps_take_everything_back(db: Db) {
     let reward = rewards::save(&db, &reward_input(w.program.id, "Stamp coffee", "1000"))
         .await
         .unwrap();
-    omniloyal::server::repo::stamps::save(
+    omniloyal::server::service::stamps::save(
         &db,
         &omniloyal::model::card::StampCardInput {
             program_id: w.program.id,
@@ -287,7 +288,7 @@ async fn returns_from_two_channels_with_stamps_take_everything_back(db: Db) {
         .await
         .unwrap();
     let stamps = || async {
-        omniloyal::server::repo::stamps::balances(&db, w.member_id)
+        omniloyal::server::query::stamp_view::balances(&db, w.member_id)
             .await
             .unwrap()[0]
             .stamps
@@ -565,7 +566,7 @@ async fn inactive_programs_cannot_be_joined(db: Db) {
     let member = members::for_user(&db, user.id).await.unwrap().id;
     let e = members::join(&db, member, w.program.id).await.unwrap_err();
     assert!(matches!(e, AppError::ProgramInactive), "{e:?}");
-    let joinable = members::joinable(&db, member).await.unwrap();
+    let joinable = member_view::joinable(&db, member).await.unwrap();
     assert!(joinable.iter().all(|p| p.id != w.program.id));
 }
 
@@ -621,7 +622,7 @@ async fn the_desk_books_each_receipt_once_in_the_program_staff_use(db: Db) {
 /// Orders queued to one group commit with one Idempotency-Key and their own order ids:
 /// however they are batched, the key books one of them; the others find it taken.
 async fn one_key_books_once_in_a_batch(db: Db) {
-    use omniloyal::server::repo::idempotency::{Keyed, Slot};
+    use omniloyal::server::store::idempotency::{Keyed, Slot};
     let worlds = [world(&db, |_| ()).await, world(&db, |_| ()).await];
     let program = worlds[0].program.id;
     members::join(&db, worlds[1].member_id, program).await.unwrap();

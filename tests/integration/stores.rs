@@ -4,7 +4,8 @@ use omniloyal::error::AppError;
 use omniloyal::model::member::{PurchaseInput, PurchaseLineInput};
 use omniloyal::model::store::StoreInput;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{orders, stores, users};
+use omniloyal::server::service::orders;
+use omniloyal::server::store::{stores, users};
 use reqwest::StatusCode;
 use serde_json::json;
 

@@ -9,7 +9,7 @@ use axum::routing::post;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::orders;
+use omniloyal::server::service::orders;
 use omniloyal::server::webhooks;
 
 use crate::on_both_backends;

@@ -14,8 +14,9 @@ use crate::error::AppError;
 use crate::model::member::Member;
 use crate::model::user::{Role, SessionUser};
 use crate::server::db::Db;
-use crate::server::repo::{members, sessions};
+use crate::server::service::members;
 use crate::server::state::AppState;
+use crate::server::store::sessions;
 
 use super::session;
 

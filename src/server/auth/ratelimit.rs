@@ -10,7 +10,7 @@
 //! many addresses), and so does an address alone (offices and phone carriers put many
 //! people behind one). Kept in memory: one server process per database for now; what must
 //! hold across servers (a code's PIN, a card's security code) is counted in the database
-//! (`repo::attempts`).
+//! (`store::attempts`).
 
 use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;

@@ -7,8 +7,8 @@ use axum::http::{header, StatusCode};
 
 use crate::error::AppError;
 use crate::server::auth::ratelimit::Limit;
-use crate::server::repo::api_keys::{self, ApiKey};
-use crate::server::repo::setup::Epoch;
+use crate::server::service::api_keys::{self, ApiKey};
+use crate::server::service::setup::Epoch;
 use crate::server::state::AppState;
 
 use super::error::ApiError;

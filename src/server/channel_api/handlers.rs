@@ -16,10 +16,11 @@ use crate::model::order::{ActionInput, EarnReceipt, OrderInput, ReturnInput, Ret
 use crate::model::rules::{Award, Channel, EarnEvent, OrderLine};
 use crate::model::time::Timestamp;
 use crate::server::auth::ratelimit::Limit;
-use crate::server::repo::idempotency::Keyed;
-use crate::server::repo::identity::{Lookup, Named};
-use crate::server::repo::{adjustments, identity, members, orders};
+use crate::server::query::{member_view, stamp_view};
+use crate::server::service::identity::{Lookup, Named};
+use crate::server::service::{adjustments, identity, members, orders};
 use crate::server::state::AppState;
+use crate::server::store::idempotency::Keyed;
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, ErrorBody};
@@ -158,8 +159,8 @@ pub struct MemberResponse {
 }
 
 async fn standing(state: &AppState, member_id: i64) -> Result<Vec<BalanceResponse>, ApiError> {
-    let views = members::memberships(&state.db, member_id).await?;
-    let stamps = crate::server::repo::stamps::balances(&state.db, member_id).await?;
+    let views = member_view::memberships(&state.db, member_id).await?;
+    let stamps = stamp_view::balances(&state.db, member_id).await?;
     let mut out = Vec::with_capacity(views.len());
     for v in views {
         out.push(BalanceResponse {
@@ -431,7 +432,7 @@ pub async fn evaluate(
     // And the store a booking would name: an unknown code is refused here as there.
     let store = match &r.store {
         Some(code) => Some(
-            crate::server::repo::stores::resolve(
+            crate::server::store::stores::resolve(
                 &mut *state.db.pool.acquire().await.map_err(AppError::from)?,
                 "store",
                 code,

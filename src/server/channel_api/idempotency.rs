@@ -15,8 +15,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::server::db::Db;
-use crate::server::repo::api_keys::ApiKey;
-use crate::server::repo::idempotency::{Keyed, Slot};
+use crate::server::service::api_keys::ApiKey;
+use crate::server::store::idempotency::{Keyed, Slot};
 
 use super::error::ApiError;
 
@@ -191,7 +191,7 @@ async fn store_and_answer<T: Serialize>(
 }
 
 /// `run_once` for bookings that claim the key and store their answer inside their own
-/// transaction (`repo::idempotency::Slot`): one commit per request instead of three, and no
+/// transaction (`store::idempotency::Slot`): one commit per request instead of three, and no
 /// read before it. A key seen before (or taken by a concurrent request) undoes the booking;
 /// the request is then answered as `run_once` answers it: the stored answer, or a refusal
 /// for another body.

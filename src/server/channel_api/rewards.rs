@@ -10,9 +10,10 @@ use utoipa::ToSchema;
 
 use crate::error::AppError;
 use crate::model::reward::{IssuedReward, Offer};
-use crate::server::repo::identity::{self, Lookup};
-use crate::server::repo::members;
-use crate::server::repo::rewards;
+use crate::server::query::reward_view;
+use crate::server::service::identity::{self, Lookup};
+use crate::server::service::members;
+use crate::server::service::rewards;
 use crate::server::state::AppState;
 
 use super::auth::Caller;
@@ -56,7 +57,7 @@ pub async fn offers(
     let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
     let membership_id = members::membership_id(&state.db, member.id, program_id).await?;
     Ok(Json(
-        rewards::offers(&state.db, membership_id, Some(caller.key.channel)).await?,
+        reward_view::offers(&state.db, membership_id, Some(caller.key.channel)).await?,
     ))
 }
 

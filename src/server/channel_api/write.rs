@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::server::db::Db;
-use crate::server::repo::idempotency::{Keyed, Slot};
+use crate::server::store::idempotency::{Keyed, Slot};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiJson, MaybeJson};

@@ -10,11 +10,13 @@ use omniloyal::model::reward::RewardInput;
 use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::repo::{api_keys, cards, ledger, members, programs, rewards, stamps};
+use omniloyal::server::service::{api_keys, cards, ledger, members, rewards, stamps};
+use omniloyal::server::store::programs;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::{make_user, TestApp};
+use omniloyal::server::query::member_view;
 
 pub struct World {
     pub program: Program,
@@ -56,7 +58,7 @@ pub async fn membership(db: &Db, w: &World) -> i64 {
 }
 
 pub async fn balance(db: &Db, w: &World) -> (i64, i64) {
-    let m = members::memberships(db, w.member_id).await.unwrap();
+    let m = member_view::memberships(db, w.member_id).await.unwrap();
     let m = m.iter().find(|m| m.program_id == w.program.id).unwrap();
     (m.balance, m.pending)
 }
@@ -207,7 +209,7 @@ pub async fn coffee_card(db: &Db, w: &World, required: &str) -> i64 {
 }
 
 pub async fn wallet(db: &Db, member_id: i64, program_id: i64) -> (i64, i64) {
-    members::memberships(db, member_id)
+    member_view::memberships(db, member_id)
         .await
         .unwrap()
         .iter()

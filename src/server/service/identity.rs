@@ -15,7 +15,8 @@ use crate::model::rules::Channel;
 use crate::server::db::Db;
 
 use super::members::{by_column, current, get, Row};
-use super::{attempts, cards, merges};
+use super::{cards, merges};
+use crate::server::store::attempts;
 
 /// Whether a lookup may create what an identifier names: a printed card's holder is made
 /// on the card's first use, which is a write (an order, an action) in the card's own

@@ -32,10 +32,11 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::{values, Batch, ConnFuture, Step};
 
 use super::awards::{self, Evaluation, Told};
-use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Meta, NewLot, Posting, Standing};
 use super::setup::Setup;
-use super::{budgets, members, rules, stamps, tiers};
+use super::{members, rules, stamps, tiers};
+use crate::server::store::budgets;
+use crate::server::store::idempotency::{Keyed, Slot};
 
 /// How a run books.
 #[derive(Clone, Copy, PartialEq, Eq)]

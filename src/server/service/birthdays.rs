@@ -14,7 +14,7 @@ use crate::server::db::Db;
 pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
     // Only programs with an active rule for birthdays: elsewhere the event would book 0.
     let mut programs = Vec::new();
-    for p in super::programs::list(db).await? {
+    for p in crate::server::store::programs::list(db).await? {
         let rewards_birthdays = super::rules::list(db, p.id)
             .await?
             .iter()

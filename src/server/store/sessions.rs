@@ -7,7 +7,7 @@ use crate::model::time::Timestamp;
 use crate::model::user::SessionUser;
 use crate::server::db::Db;
 
-use super::users::role_of;
+use crate::server::db::role_of;
 
 #[tracing::instrument(skip(db, token_hash), err(level = "debug"))]
 pub async fn create(

@@ -11,7 +11,7 @@ use crate::model::program::{Program, Tier, TierInput};
 use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, Db};
 
-use super::programs;
+use crate::server::store::programs;
 
 /// What counts towards a tier between `start` and `end`: points earned (returns deducted),
 /// or money spent in whole currency units. Memberships merged into this one count too.
@@ -240,7 +240,7 @@ async fn change(
 /// recorded once done. Returns how many tiers changed.
 pub async fn reevaluate_all(db: &Db, now: Timestamp) -> Result<u64, AppError> {
     let mut changed = 0;
-    for program in super::programs::list(db).await? {
+    for program in crate::server::store::programs::list(db).await? {
         let review = &program.tier_review;
         let due = tiers::review_due(review, program.tiers_reviewed_at, program.created_at.0, now);
         changed += reevaluate_program(db, &program, now, due).await?;
@@ -263,7 +263,7 @@ pub async fn reevaluate_program(
     now: Timestamp,
     allow_downgrade: bool,
 ) -> Result<u64, AppError> {
-    let program_tiers = super::programs::tiers(db, program.id).await?;
+    let program_tiers = crate::server::store::programs::tiers(db, program.id).await?;
     // Merged memberships are frozen: their history counts for the membership they merged into.
     let ids: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM memberships WHERE program_id = $1 AND merged_into IS NULL ORDER BY id",

@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::model::time::Timestamp;
 use crate::model::user::{NewUserInput, Role, SessionUser, UserSummary};
 use crate::server::auth::password;
-use crate::server::db::{is_unique_violation, Db};
+use crate::server::db::{is_unique_violation, role_of, Db};
 
 /// A user with their password hash: server-only, deliberately not `Serialize`.
 pub struct Credentials {
@@ -24,13 +24,6 @@ struct CredentialsRow {
     role: String,
     password_hash: String,
     disabled_at: Option<i64>,
-}
-
-pub(crate) fn role_of(s: &str) -> Result<Role, AppError> {
-    Role::parse(s).ok_or_else(|| {
-        tracing::error!(role = s, "unknown role in database");
-        AppError::Internal
-    })
 }
 
 #[tracing::instrument(skip(db), err(level = "debug"))]

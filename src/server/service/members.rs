@@ -6,15 +6,14 @@ use sqlx::AnyConnection;
 
 use crate::domain::{card, forms};
 use crate::error::AppError;
-use crate::model::member::{JoinableProgram, LedgerLine, Member, MembershipView};
-use crate::model::program::Tier;
+use crate::model::member::Member;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
 use crate::server::db::{is_unique_violation, values, Db};
 
 use super::ledger::{self, Standing};
-use super::users;
+use crate::server::store::users;
 
 const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, birth_date, created_at";
 
@@ -191,70 +190,6 @@ pub async fn current(db: &Db, member: Member) -> Result<Member, AppError> {
     }
     tracing::error!(member_id = member.id, "merge chain too long");
     Err(AppError::Internal)
-}
-
-#[derive(sqlx::FromRow)]
-struct MembershipRow {
-    membership_id: i64,
-    program_id: i64,
-    program_name: String,
-    currency_name: String,
-    currency_code: String,
-    point_value_minor: i64,
-    balance: i64,
-    pending: i64,
-    lifetime_points: i64,
-    joined_at: i64,
-    tier_id: Option<i64>,
-}
-
-/// The member's programs with tier standing.
-pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>, AppError> {
-    let rows: Vec<MembershipRow> = sqlx::query_as(
-        "SELECT m.id AS membership_id, p.id AS program_id, p.name AS program_name, p.currency_name, \
-         p.currency_code, p.point_value_minor, m.balance, m.pending, m.lifetime_points, m.joined_at, m.tier_id \
-         FROM memberships m JOIN programs p ON p.id = m.program_id WHERE m.member_id = $1 ORDER BY p.name",
-    )
-    .bind(member_id)
-    .fetch_all(&db.pool)
-    .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let now = db.now();
-    for r in rows {
-        let program = super::programs::get(db, r.program_id).await?;
-        let program_tiers: Vec<Tier> = super::programs::tiers(db, r.program_id).await?;
-        // The tier held is kept on the membership; progress counts the current window.
-        // (A connection is taken only for this query, never held across other pool reads.)
-        let working = {
-            let mut conn = db.pool.acquire().await?;
-            super::tiers::current_window_total(&mut conn, &program, r.membership_id, now).await?
-        };
-        let tier = r
-            .tier_id
-            .and_then(|id| program_tiers.iter().find(|t| t.id == id).cloned());
-        let (next_tier, progress_pct) =
-            crate::domain::tiers::progress(&program_tiers, tier.as_ref(), working);
-        out.push(MembershipView {
-            membership_id: r.membership_id,
-            program_id: r.program_id,
-            program_name: r.program_name,
-            currency_name: r.currency_name,
-            currency_code: r.currency_code,
-            point_value_minor: r.point_value_minor,
-            balance: r.balance,
-            pending: r.pending,
-            lifetime_points: r.lifetime_points,
-            qualifying: working,
-            tier_basis: program.tier_basis.clone(),
-            tier_window: program.tier_window.clone(),
-            tier_review: program.tier_review.clone(),
-            tier,
-            next_tier,
-            progress_pct,
-            joined_at: Timestamp(r.joined_at),
-        });
-    }
-    Ok(out)
 }
 
 /// A member's membership as a booking needs it, under its row lock.
@@ -434,54 +369,13 @@ pub async fn join_in(
 /// A member joins a program (on the portal): only an active one.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppError> {
-    if !super::programs::get(db, program_id).await?.active {
+    if !crate::server::store::programs::get(db, program_id).await?.active {
         return Err(AppError::ProgramInactive);
     }
     let mut tx = db.begin_write().await?;
     join_in(&mut tx, member_id, program_id, db.now()).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Programs the member can still join.
-pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, AppError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        name: String,
-        currency_name: String,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, name, currency_name FROM programs WHERE active = 1 AND id NOT IN \
-         (SELECT program_id FROM memberships WHERE member_id = $1) ORDER BY name",
-    )
-    .bind(member_id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| JoinableProgram {
-            id: r.id,
-            name: r.name,
-            currency_name: r.currency_name,
-        })
-        .collect())
-}
-
-/// The member's ledger, newest first.
-pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT p.id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, t.reference, \
-         t.description, t.created_at FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
-         JOIN memberships m ON m.id = p.membership_id \
-         WHERE (m.member_id = $1 OR (m.merged_into IN (SELECT id FROM memberships WHERE member_id = $1) \
-         AND t.kind <> 'merge')) \
-         ORDER BY p.id DESC LIMIT $2",
-    )
-    .bind(member_id)
-    .bind(limit)
-    .fetch_all(&db.pool)
-    .await?)
 }
 
 /// The id of a member's membership in a program.

@@ -5,12 +5,12 @@
 use sqlx::AnyConnection;
 
 use crate::error::{AppError, Validator};
-use crate::model::card::{PaperStampsInput, StampBalance, StampCard, StampCardInput, StampReceipt};
+use crate::model::card::{PaperStampsInput, StampCard, StampCardInput, StampReceipt};
 use crate::model::ledger::TxKind;
 use crate::model::order::OrderInput;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::repo::ledger::{self, Account, Meta, Posting};
+use crate::server::service::ledger::{self, Account, Meta, Posting};
 
 const CARD_SELECT: &str =
     "SELECT s.id, s.program_id, s.name, s.stamps_required, s.reward_id, r.name AS reward_name, \
@@ -49,7 +49,7 @@ fn optional_code(v: &mut Validator, field: &str, input: &str) -> Option<String> 
 /// Adds a stamp card to a program.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError> {
-    let program = super::programs::get(db, input.program_id).await?;
+    let program = crate::server::store::programs::get(db, input.program_id).await?;
     let mut v = Validator::new();
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 60 {
@@ -134,21 +134,6 @@ pub async fn deactivate(db: &Db, program_id: i64, id: i64) -> Result<(), AppErro
         return Err(AppError::not_found("Stamp card"));
     }
     Ok(())
-}
-
-/// The member's stamps on every active card of their programs (zero where none yet).
-pub async fn balances(db: &Db, member_id: i64) -> Result<Vec<StampBalance>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT s.id AS stamp_card_id, s.program_id, s.name, CAST(COALESCE(b.stamps, 0) AS BIGINT) AS stamps, \
-         s.stamps_required, r.name AS reward_name FROM memberships m \
-         JOIN stamp_cards s ON s.program_id = m.program_id AND s.active = 1 \
-         JOIN rewards r ON r.id = s.reward_id \
-         LEFT JOIN stamp_balances b ON b.membership_id = m.id AND b.stamp_card_id = s.id \
-         WHERE m.member_id = $1 AND m.merged_into IS NULL ORDER BY s.program_id, s.name",
-    )
-    .bind(member_id)
-    .fetch_all(&db.pool)
-    .await?)
 }
 
 /// Adds (or with a negative count, takes) stamps and appends the movement. Returns the
@@ -504,7 +489,7 @@ pub async fn add_paper(db: &Db, input: &PaperStampsInput, by: Option<i64>) -> Re
         ));
     }
     super::members::get(db, input.member_id).await?;
-    let program = super::programs::active(db, card.program_id).await?;
+    let program = crate::server::store::programs::active(db, card.program_id).await?;
     let mut tx = db.begin_write().await?;
     let membership_id = super::members::join_in(&mut tx, input.member_id, program.id, now).await?;
     ledger::lock(&mut tx, membership_id).await?;

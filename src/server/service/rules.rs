@@ -207,7 +207,7 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
 /// Creates (id 0) or updates a rule. The caller has validated it.
 #[tracing::instrument(skip(db, rule), fields(program_id = rule.program_id, id = rule.id), err(level = "debug"))]
 pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> {
-    super::programs::get(db, rule.program_id).await?;
+    crate::server::store::programs::get(db, rule.program_id).await?;
     let now = db.now();
     let taken = |e: sqlx::Error| {
         if is_unique_violation(
@@ -261,7 +261,7 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
         .map_err(taken)?
         .ok_or_else(|| AppError::not_found("Rule"))?
     };
-    super::budgets::set(&mut tx, id, rule.budget_points).await?;
+    crate::server::store::budgets::set(&mut tx, id, rule.budget_points).await?;
     tx.commit().await?;
     let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM earning_rules WHERE id = $1"))
         .bind(id)

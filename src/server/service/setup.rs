@@ -14,7 +14,8 @@ use crate::model::rules::EarningRule;
 use crate::server::db::Db;
 use crate::server::webhooks;
 
-use super::{programs, rules, stamps};
+use super::{rules, stamps};
+use crate::server::store::programs;
 
 /// One program's setup as bookings use it.
 pub struct Setup {

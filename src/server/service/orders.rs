@@ -14,11 +14,12 @@ use crate::model::rules::{Award, Channel, EarnEvent, EarningRule};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
-use super::idempotency::{Keyed, Slot};
 use super::ledger::{self, Meta};
 use super::setup::{Epoch, Setup};
-use super::{awards, booking, members, programs, rules, stores};
+use super::{awards, booking, members, rules};
 use crate::server::db::Step;
+use crate::server::store::idempotency::{Keyed, Slot};
+use crate::server::store::{programs, stores};
 
 /// Records a purchase and awards its points by the program's rules. The same
 /// (program, channel, order id) books once: a repeat answers with the first receipt, and the
@@ -596,7 +597,7 @@ pub async fn record_purchase(
         occurred_at: None,
     };
     let r = record_order(db, program.id, member.id, &order, Some(recorded_by)).await?;
-    super::users::remember_desk_choice(db, recorded_by, program.id, store_id).await?;
+    crate::server::store::users::remember_desk_choice(db, recorded_by, program.id, store_id).await?;
     Ok(crate::model::member::PurchaseReceipt {
         transaction_id: r.transaction_id,
         member_name: member.name,

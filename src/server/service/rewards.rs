@@ -13,15 +13,15 @@ use crate::model::ledger::TxKind;
 use crate::model::program::Program;
 use crate::model::reward::RewardKind;
 use crate::model::reward::RewardStatus;
-use crate::model::reward::{IssuedReward, Offer, Reward, RewardInput};
+use crate::model::reward::{IssuedReward, Reward, RewardInput};
 use crate::model::rules::Channel;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::{is_unique_violation, Db, WriteTx};
 use subtle::ConstantTimeEq;
 
-use super::attempts;
 use super::ledger::{self, Account, Meta, Posting};
-use super::programs;
+use crate::server::store::attempts;
+use crate::server::store::programs;
 
 /// How long a checkout may hold a reservation before it is released by itself.
 pub const RESERVATION_SECS: i64 = 15 * 60;
@@ -31,7 +31,7 @@ const COLUMNS: &str = "id, program_id, name, description, kind, cost_points, val
      CAST(CASE WHEN uses_pool = 1 THEN (SELECT COUNT(*) FROM reward_pool_codes c \
      WHERE c.reward_id = rewards.id AND c.issued_id IS NULL) END AS BIGINT) AS pool_left";
 
-const ISSUED_COLUMNS: &str =
+pub(crate) const ISSUED_COLUMNS: &str =
     "i.id, i.reward_id, r.name AS reward_name, r.kind, i.code, i.pin, i.status, i.points, \
      i.value, i.reserved_until, i.expires_at, i.used_at, i.created_at";
 
@@ -53,7 +53,11 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Reward, AppError> 
 }
 
 /// Whether the tier the member holds is at least the reward's minimum tier.
-async fn tier_ok(conn: &mut AnyConnection, reward: &Reward, membership_id: i64) -> Result<bool, AppError> {
+pub(crate) async fn tier_ok(
+    conn: &mut AnyConnection,
+    reward: &Reward,
+    membership_id: i64,
+) -> Result<bool, AppError> {
     let Some(min_tier) = reward.min_tier_id else {
         return Ok(true);
     };
@@ -68,7 +72,11 @@ async fn tier_ok(conn: &mut AnyConnection, reward: &Reward, membership_id: i64) 
     Ok(domain_rewards::meets_tier(needed, held))
 }
 
-async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64) -> Result<i64, AppError> {
+pub(crate) async fn held_count(
+    conn: &mut AnyConnection,
+    membership_id: i64,
+    reward_id: i64,
+) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM issued_rewards WHERE membership_id = $1 AND reward_id = $2 \
          AND status IN ('reserved', 'issued', 'used')",
@@ -77,35 +85,6 @@ async fn held_count(conn: &mut AnyConnection, membership_id: i64, reward_id: i64
     .bind(reward_id)
     .fetch_one(&mut *conn)
     .await?)
-}
-
-/// The catalogue as one member sees it.
-pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Result<Vec<Offer>, AppError> {
-    let (program_id, balance): (i64, i64) =
-        sqlx::query_as("SELECT program_id, balance FROM memberships WHERE id = $1")
-            .bind(membership_id)
-            .fetch_optional(&db.pool)
-            .await?
-            .ok_or_else(|| AppError::not_found("Membership"))?;
-    let now = db.now();
-    let mut out = Vec::new();
-    let catalogue = list(db, program_id).await?;
-    // One connection for the per-reward checks, taken after the pool reads above: holding
-    // one while waiting for another can exhaust a small pool under load.
-    let mut conn = db.pool.acquire().await?;
-    for reward in catalogue {
-        if !reward.active {
-            continue;
-        }
-        let ok = tier_ok(&mut conn, &reward, membership_id).await?;
-        let held = held_count(&mut conn, membership_id, reward.id).await?;
-        out.push(Offer {
-            affordable: balance >= reward.cost_points,
-            unavailable: domain_rewards::unavailable(&reward, ok, held, channel, now),
-            reward,
-        });
-    }
-    Ok(out)
 }
 
 fn new_code() -> (String, String) {
@@ -355,17 +334,6 @@ async fn issued_for_request(
         Some(id) => Ok(Some(issued_by_id(conn, id).await?)),
         None => Ok(None),
     }
-}
-
-/// A member's rewards, newest first.
-pub async fn issued_for_member(db: &Db, member_id: i64) -> Result<Vec<IssuedReward>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {ISSUED_COLUMNS} FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id \
-         JOIN memberships m ON m.id = i.membership_id WHERE m.member_id = $1 ORDER BY i.id DESC"
-    ))
-    .bind(member_id)
-    .fetch_all(&db.pool)
-    .await?)
 }
 
 fn normalize_code(code: &str) -> String {

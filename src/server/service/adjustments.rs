@@ -8,7 +8,7 @@ use crate::model::member::AdjustmentRequest;
 use crate::server::db::Db;
 
 use super::ledger::{self, Adjuster, Standing};
-use super::programs;
+use crate::server::store::programs;
 
 /// Who asks for an adjustment.
 #[derive(Debug, Clone, Copy)]

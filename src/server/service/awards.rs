@@ -11,10 +11,10 @@ use crate::model::program::Program;
 use crate::model::rules::{Award, EarnEvent, EarningRule, MemberContext};
 use crate::model::time::Timestamp;
 
-use super::budgets;
 use super::ledger::{self, Meta, Standing};
 use super::rules;
 use super::setup::Setup;
+use crate::server::store::budgets;
 
 /// The program's rules with their budgets as they stand under lock: every budget the rules
 /// have is locked (in id order, in one go, so two careful bookings never wait on each other

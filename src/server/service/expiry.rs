@@ -7,7 +7,8 @@ use crate::model::ledger::TxKind;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
-use super::{ledger, programs};
+use super::ledger;
+use crate::server::store::programs;
 
 /// Expires every lot due at `now`, one transaction per membership. Safe to run twice or in
 /// parallel: each membership's due lots are re-read under its lock and zeroed in the same

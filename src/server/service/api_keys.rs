@@ -11,7 +11,7 @@ use crate::model::api_key::{ApiKeyInput, ApiKeyView, CreatedApiKey, SCOPES};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::repo::setup::{Epoch, EPOCH_COLUMN};
+use crate::server::service::setup::{Epoch, EPOCH_COLUMN};
 
 pub const DEFAULT_RATE_PER_SEC: i64 = 50;
 pub const MAX_RATE_PER_SEC: i64 = 100_000;
@@ -120,7 +120,7 @@ pub async fn create(db: &Db, created_by: i64, input: &ApiKeyInput) -> Result<Cre
     };
     v.finish()?;
     if let Some(id) = program_id {
-        super::programs::get(db, id)
+        crate::server::store::programs::get(db, id)
             .await
             .map_err(|_| AppError::field("program_id", "Choose a program."))?;
     }

@@ -14,7 +14,7 @@ use crate::model::member::MemberKind;
 use crate::model::program::{Program, Tier};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::repo::ledger::{self, Account, Meta};
+use crate::server::service::ledger::{self, Account, Meta};
 
 /// What a merge moved in one program.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -200,8 +200,8 @@ async fn programs_of(db: &Db, member_ids: &[i64]) -> Result<Vec<(Program, Vec<Ti
     let mut out = Vec::with_capacity(program_ids.len());
     for id in program_ids {
         out.push((
-            super::programs::get(db, id).await?,
-            super::programs::tiers(db, id).await?,
+            crate::server::store::programs::get(db, id).await?,
+            crate::server::store::programs::tiers(db, id).await?,
         ));
     }
     Ok(out)

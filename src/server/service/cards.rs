@@ -47,7 +47,7 @@ pub async fn create_batch(db: &Db, input: &BatchInput, by: Option<i64>) -> Resul
     }
     errors.finish()?;
     let size = size.unwrap_or(0);
-    crate::server::repo::programs::get(db, input.program_id).await?;
+    crate::server::store::programs::get(db, input.program_id).await?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
     let batch_id: i64 = sqlx::query_scalar(

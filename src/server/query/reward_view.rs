@@ -1,0 +1,49 @@
+//! Rewards as one member sees them: the catalogue with what they can redeem where, and the
+//! rewards they hold.
+
+use crate::domain::rewards as domain_rewards;
+use crate::error::AppError;
+use crate::model::reward::{IssuedReward, Offer};
+use crate::model::rules::Channel;
+use crate::server::db::Db;
+use crate::server::service::rewards::{held_count, list, tier_ok, ISSUED_COLUMNS};
+
+/// The catalogue as one member sees it.
+pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Result<Vec<Offer>, AppError> {
+    let (program_id, balance): (i64, i64) =
+        sqlx::query_as("SELECT program_id, balance FROM memberships WHERE id = $1")
+            .bind(membership_id)
+            .fetch_optional(&db.pool)
+            .await?
+            .ok_or_else(|| AppError::not_found("Membership"))?;
+    let now = db.now();
+    let mut out = Vec::new();
+    let catalogue = list(db, program_id).await?;
+    // One connection for the per-reward checks, taken after the pool reads above: holding
+    // one while waiting for another can exhaust a small pool under load.
+    let mut conn = db.pool.acquire().await?;
+    for reward in catalogue {
+        if !reward.active {
+            continue;
+        }
+        let ok = tier_ok(&mut conn, &reward, membership_id).await?;
+        let held = held_count(&mut conn, membership_id, reward.id).await?;
+        out.push(Offer {
+            affordable: balance >= reward.cost_points,
+            unavailable: domain_rewards::unavailable(&reward, ok, held, channel, now),
+            reward,
+        });
+    }
+    Ok(out)
+}
+
+/// A member's rewards, newest first.
+pub async fn issued_for_member(db: &Db, member_id: i64) -> Result<Vec<IssuedReward>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {ISSUED_COLUMNS} FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id \
+         JOIN memberships m ON m.id = i.membership_id WHERE m.member_id = $1 ORDER BY i.id DESC"
+    ))
+    .bind(member_id)
+    .fetch_all(&db.pool)
+    .await?)
+}

@@ -1,0 +1,24 @@
+//! Services: the use cases, each in one transaction — the booking pipeline (`booking`, with
+//! `awards` for actions and `orders` for its entry points), the ledger and its lots,
+//! redemption and codes, identity (resolve, link, merge), tiers, stamps, expiry and the
+//! program setup the bookings read. A service may call stores and other services, never in a
+//! circle.
+
+pub mod adjustments;
+pub mod api_keys;
+pub mod awards;
+pub mod birthdays;
+pub mod booking;
+pub mod cards;
+pub mod expiry;
+pub mod identity;
+pub mod ledger;
+pub mod members;
+pub mod merges;
+pub mod orders;
+pub mod referrals;
+pub mod rewards;
+pub mod rules;
+pub mod setup;
+pub mod stamps;
+pub mod tiers;

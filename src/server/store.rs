@@ -1,0 +1,11 @@
+//! Stores: SQL over the tables each file owns, and nothing else. A store names no other store
+//! and no service (`tests/integration/layers.rs` checks it); what needs several stores at once
+//! is a service.
+
+pub mod attempts;
+pub mod budgets;
+pub mod idempotency;
+pub mod programs;
+pub mod sessions;
+pub mod stores;
+pub mod users;
