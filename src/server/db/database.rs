@@ -168,6 +168,22 @@ impl Database {
             }),
         }
     }
+
+    /// `begin_write` for a group of bookings, with the savepoint `booking` open when that
+    /// costs nothing more: on PostgreSQL `BEGIN; SAVEPOINT booking` goes in one round trip
+    /// (the writer is bound by round trips there, one per statement). True when it is open.
+    pub async fn begin_group(&self) -> Result<(WriteTx, bool), sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => Ok((self.begin_write().await?, false)),
+            Backend::Postgres => Ok((
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN; SAVEPOINT booking").await?,
+                    _turn: None,
+                },
+                true,
+            )),
+        }
+    }
 }
 
 /// How many connections a pool has.

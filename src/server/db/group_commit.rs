@@ -337,8 +337,8 @@ type Answer = (
 /// kind that books together go first, together; the rest one by one.
 /// Also returns how many were booked together, once committed (None when not committed).
 async fn book_group(db: &Database, group: Vec<Job>, spin: Duration) -> (Vec<Answer>, Option<u64>) {
-    let mut tx = match db.begin_write().await {
-        Ok(tx) => tx,
+    let (mut tx, open) = match db.begin_group().await {
+        Ok(begun) => begun,
         Err(e) => {
             tracing::error!(error = %e, "could not begin a group");
             let answers = group
@@ -350,12 +350,12 @@ async fn book_group(db: &Database, group: Vec<Job>, spin: Duration) -> (Vec<Answ
     };
     let mut results: Vec<Option<Result<Erased, AppError>>> = group.iter().map(|_| None).collect();
     let mut broken = false;
-    let mut first = true;
+    let mut savepoint = if open { Savepoint::Fresh } else { Savepoint::None };
     for batch in kinds(&group) {
         let togethers: Vec<&Together> = batch.iter().filter_map(|&i| group[i].together.as_ref()).collect();
         let items: Vec<Item> = togethers.iter().map(|t| t.item.clone()).collect();
         let run = togethers[0].run.clone();
-        match book_together(&mut tx, run, items, first, spin).await {
+        match book_together(&mut tx, run, items, &mut savepoint, spin).await {
             Ok(answers) => {
                 for (i, answer) in batch.into_iter().zip(answers) {
                     results[i] = answer.map(Ok);
@@ -366,7 +366,6 @@ async fn book_group(db: &Database, group: Vec<Job>, spin: Duration) -> (Vec<Answ
                 broken = true;
             }
         }
-        first = false;
     }
     let booked_together = results.iter().filter(|r| r.is_some()).count() as u64;
     let mut answers = Vec::with_capacity(group.len());
@@ -379,7 +378,7 @@ async fn book_group(db: &Database, group: Vec<Job>, spin: Duration) -> (Vec<Answ
             answers.push((job.answer, result));
             continue;
         }
-        let result = match run_in_savepoint(&mut tx, &mut job.work, first, spin).await {
+        let result = match run_in_savepoint(&mut tx, &mut job.work, &mut savepoint, spin).await {
             Ok(r) => r,
             Err(e) => {
                 // The savepoint could not be rolled back: the whole group is undone.
@@ -388,7 +387,6 @@ async fn book_group(db: &Database, group: Vec<Job>, spin: Duration) -> (Vec<Answ
                 Err(AppError::Internal)
             }
         };
-        first = false;
         answers.push((job.answer, result));
     }
     let committed = if broken {
@@ -437,12 +435,12 @@ async fn book_together(
     conn: &mut AnyConnection,
     run: RunTogether,
     items: Vec<Item>,
-    first: bool,
+    savepoint: &mut Savepoint,
     spin: Duration,
 ) -> Result<Vec<Option<Erased>>, sqlx::Error> {
     let n = items.len();
     let mut answers: Vec<Option<Erased>> = (0..n).map(|_| None).collect();
-    open_savepoint(conn, first).await?;
+    open_savepoint(conn, savepoint).await?;
     // Positions in `items` of those still in the batch.
     let mut kept: Vec<usize> = (0..n).collect();
     for narrowed in 0..=NARROWINGS {
@@ -481,10 +479,10 @@ async fn book_together(
 async fn run_in_savepoint(
     conn: &mut AnyConnection,
     work: &mut Work,
-    first: bool,
+    savepoint: &mut Savepoint,
     spin: Duration,
 ) -> Result<Result<Erased, AppError>, sqlx::Error> {
-    open_savepoint(conn, first).await?;
+    open_savepoint(conn, savepoint).await?;
     for careful in [false, true] {
         let step = Spin(work(conn, careful), spin).await;
         match step {
@@ -506,15 +504,31 @@ async fn run_in_savepoint(
     Ok(Err(AppError::Internal))
 }
 
-/// Opens the savepoint `booking`. One is open at a time: the one before is released as the
-/// next is taken, in one round trip, and the commit releases the last.
-async fn open_savepoint(conn: &mut AnyConnection, first: bool) -> Result<(), sqlx::Error> {
-    conn.execute(if first {
-        "SAVEPOINT booking"
-    } else {
-        "RELEASE booking; SAVEPOINT booking"
-    })
-    .await?;
+/// The savepoint `booking` of a group's transaction.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Savepoint {
+    /// None taken yet.
+    None,
+    /// Taken with the BEGIN (`Database::begin_group`) and not used yet.
+    Fresh,
+    /// Taken and used by a booking before.
+    Used,
+}
+
+/// Opens the savepoint `booking` for the next booking. One is open at a time: the one
+/// before is released as the next is taken, in one round trip, and the commit releases the
+/// last.
+async fn open_savepoint(conn: &mut AnyConnection, savepoint: &mut Savepoint) -> Result<(), sqlx::Error> {
+    match *savepoint {
+        Savepoint::None => {
+            conn.execute("SAVEPOINT booking").await?;
+        }
+        Savepoint::Fresh => {}
+        Savepoint::Used => {
+            conn.execute("RELEASE booking; SAVEPOINT booking").await?;
+        }
+    }
+    *savepoint = Savepoint::Used;
     Ok(())
 }
 
