@@ -120,8 +120,15 @@ fn ensure_sqlite_folder(url: &str) {
 /// The rows of a multi-row VALUES list: `rows` tuples of `columns` numbered parameters,
 /// "($1, $2), ($3, $4)", bound row after row.
 pub fn values(rows: usize, columns: usize) -> String {
+    values_after(0, rows, columns)
+}
+
+/// `values` for parameters that follow `before` others in the same statement.
+pub fn values_after(before: usize, rows: usize, columns: usize) -> String {
     let row = |r: usize| {
-        let params: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+        let params: Vec<String> = (1..=columns)
+            .map(|c| format!("${}", before + r * columns + c))
+            .collect();
         format!("({})", params.join(", "))
     };
     (0..rows).map(row).collect::<Vec<_>>().join(", ")

@@ -590,9 +590,9 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
     let kept = |program_id: i64| {
         let db = db.clone();
         async move {
-            sqlx::query_as::<_, (i64, i64, i64, i64, String)>(
+            sqlx::query_as::<_, (i64, i64, i64, i64, String, i64)>(
                 "SELECT COUNT(*), CAST(SUM(l.quantity) AS BIGINT), CAST(SUM(l.amount_minor) AS BIGINT), \
-                 COUNT(DISTINCT o.id), MIN(s.code) FROM orders o JOIN order_lines l ON l.order_id = o.id \
+                 COUNT(DISTINCT o.id), MIN(s.code), CAST(SUM(l.line_no) AS BIGINT) FROM orders o JOIN order_lines l ON l.order_id = o.id \
                  JOIN stores s ON s.id = o.store_id WHERE o.program_id = $1",
             )
             .bind(program_id)
@@ -601,7 +601,11 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
             .unwrap()
         }
     };
-    assert_eq!(kept(together).await, (48, 96, 30_000, 24, "PARIS-1".to_string()));
+    // Lines numbered 1 and 2 in each of the 24 orders.
+    assert_eq!(
+        kept(together).await,
+        (48, 96, 30_000, 24, "PARIS-1".to_string(), 72)
+    );
     assert_eq!(kept(alone).await, kept(together).await);
     let used: Vec<i64> = sqlx::query_scalar(
         "SELECT CAST(SUM(used) AS BIGINT) FROM budget_slots WHERE rule_id IN ($1, $2) GROUP BY rule_id ORDER BY rule_id",
