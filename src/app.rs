@@ -9,6 +9,11 @@ use crate::components::nav::{AuthContext, Header};
 use crate::pages;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let islands = rendered_as_islands();
+    #[cfg(feature = "ssr")]
+    if !islands {
+        preload_whole_app();
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -18,19 +23,52 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands />
                 <MetaTags />
             </head>
-            <body>
+            <body data-islands=islands.then_some("")>
                 <App />
             </body>
         </html>
     }
 }
 
+/// Whether this page is sent as islands: only its `#[island]` components hydrate, and the
+/// browser downloads nothing of the router or of any other page. The Portal's first load is
+/// (a member's phone opening it from a link or a bookmark); every other page, and the Portal
+/// reached by navigating inside the app, hydrates whole (`hydrate` in lib.rs).
+fn rendered_as_islands() -> bool {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/portal")
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        false
+    }
+}
+
+/// Names the whole app's chunk (`crate::hydrate_app`) among this page's preloads: on the
+/// server the lazy function only registers its chunk, in its first poll, with the page's
+/// context (so it is polled here, not spawned elsewhere).
+#[cfg(feature = "ssr")]
+fn preload_whole_app() {
+    use std::future::Future;
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let _ = std::pin::pin!(crate::hydrate_app()).poll(&mut cx);
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // The server asks the browser to preload the chunks of the lazy page it renders, through
+    // this context; a page sent as islands needs none of them, so its requests go to a set
+    // nobody reads. (`PrefetchLazyFn` is Leptos' own, hidden from its docs: if it changes,
+    // bundle-size.sh shows the Portal's first load growing again.)
+    #[cfg(feature = "ssr")]
+    if rendered_as_islands() {
+        provide_context(leptos::PrefetchLazyFn::default());
+    }
     // True while the router loads the next page (its chunk and its data).
     let (is_routing, set_is_routing) = signal(false);
     view! {

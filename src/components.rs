@@ -2,6 +2,7 @@
 
 pub mod chart;
 pub mod field;
+pub mod fresh;
 pub mod nav;
 pub mod states;
 pub mod table;

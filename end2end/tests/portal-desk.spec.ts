@@ -73,3 +73,54 @@ test("the desk says so when nobody matches, and finds members by email and phone
   await page.getByRole("button", { name: "Find" }).click();
   await expect(page.getByRole("region", { name: "Member Mia Member" })).toBeVisible();
 });
+
+test("opened directly, the portal hydrates only its island, fetches no page's code, and keeps itself current", async ({ browser }) => {
+  const memberCtx = await browser.newContext();
+  const member = await memberCtx.newPage();
+  await member.goto("/signup");
+  await hydrated(member);
+  await member.getByLabel("Your name").fill("Ira Island");
+  await member.getByLabel("Email").fill(`${unique("ira")}@example.com`);
+  await member.getByLabel("Password").fill("a long enough password");
+  await member.getByRole("button", { name: "Create account" }).click();
+  await expect(member).toHaveURL(/\/portal$/);
+  await member.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
+  const card = member.getByRole("region", { name: "Café Aurora Rewards" });
+  await expect(card.getByTestId("balance")).toHaveText("0");
+  const cardNumber = (await member.getByLabel("Card number", { exact: true }).textContent())!.trim();
+
+  // A first load of the portal (a bookmark, a link in an e-mail) is sent as islands.
+  const wasm: string[] = [];
+  member.on("request", (r) => {
+    if (r.url().endsWith(".wasm")) wasm.push(new URL(r.url()).pathname);
+  });
+  await member.goto("/portal");
+  await hydrated(member);
+  await expect(member.locator("body[data-islands]")).toHaveCount(1);
+  expect(wasm.length).toBeGreaterThan(0);
+  // Neither the Portal page's chunk nor the whole app's (router, shell, pages) came.
+  expect(wasm.filter((p) => p.includes("split_"))).toEqual([]);
+  await member.evaluate(() => ((window as unknown as { __stay: boolean }).__stay = true));
+
+  const staffCtx = await browser.newContext();
+  const staff = await staffCtx.newPage();
+  await signIn(staff, demo.staff);
+  await expect(staff).toHaveURL(/\/desk$/);
+  await staff.getByLabel("Find a member").fill(cardNumber);
+  await staff.getByRole("button", { name: "Find" }).click();
+  const found = staff.getByRole("region", { name: "Member Ira Island" });
+  await found.getByLabel("Amount paid").fill("3.00");
+  const receipt = unique("T-");
+  await found.getByLabel("Receipt number (optional)").fill(receipt);
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  await expect(staff.getByRole("heading", { name: "+30 Stars for Ira Island in Café Aurora Rewards" })).toBeVisible();
+
+  // The island fetched the page again and put the new account in place.
+  await expect(card.getByTestId("balance")).toHaveText("30", { timeout: 15_000 });
+  await expect(member.getByRole("cell", { name: new RegExp(`ref ${receipt}`) })).toBeVisible();
+  expect(await member.evaluate(() => (window as unknown as { __stay?: boolean }).__stay)).toBe(true);
+  expect(wasm.filter((p) => p.includes("split_"))).toEqual([]);
+
+  await memberCtx.close();
+  await staffCtx.close();
+});

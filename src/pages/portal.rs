@@ -1,6 +1,8 @@
 //! The member portal: balance, tier and progress, digital card, history, programs to join.
-//! Rendered on the server (it works without JavaScript); once hydrated it refreshes itself
-//! every few seconds so a purchase booked at the till shows up without a reload.
+//! Rendered on the server (it works without JavaScript). Reached inside the app it hydrates
+//! and its resources refresh it every few seconds; opened directly it is sent as islands
+//! (see `app::shell`) and `KeepFresh` refreshes the account region instead, with the forms
+//! working as plain HTML forms. Either way a purchase at the till shows without a reload.
 
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use crate::api::portal::{
     joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::fresh::KeepFresh;
 use crate::components::states::{Empty, Loaded};
 use crate::domain::{card, currency};
 use crate::model::card::StampBalance;
@@ -44,7 +47,12 @@ pub fn PortalPage() -> impl IntoView {
     view! {
         <Title text="Portal" />
         <h1>"My loyalty"</h1>
-        <Loaded what="your account" resource=overview view=move |o| overview_view(o, redeem) />
+        // What the page shows of the account, kept current on a first load sent as islands
+        // by `KeepFresh` (and in the whole app by the resources above).
+        <div id="portal-live">
+            <Loaded what="your account" resource=overview view=move |o| overview_view(o, redeem) />
+        </div>
+        <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
         <Transition fallback=|| ()>

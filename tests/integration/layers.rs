@@ -22,7 +22,7 @@ fn files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The module a file is ("server::service::orders" for src/server/repo/orders.rs; "" for the
+/// The module a file is ("server::service::orders" for src/server/service/orders.rs; "" for the
 /// crate root, lib.rs; main.rs and bin/ are roots of their own and left out).
 fn module_of(src: &Path, file: &Path) -> Option<String> {
     let rel = file.strip_prefix(src).ok()?.with_extension("");
