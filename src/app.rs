@@ -36,8 +36,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// Whether this page is sent as islands: only its `#[island]` components hydrate, and the
 /// browser downloads nothing of the router or of any other page. The Portal's first load is
 /// (a member's phone opening it from a link or a bookmark); every other page, and the Portal
-/// reached by navigating inside the app, hydrates whole (`hydrate` in lib.rs).
-fn rendered_as_islands() -> bool {
+/// reached by navigating inside the app, hydrates whole (`hydrate` in lib.rs). Always false
+/// in the browser: there the page is drawn by the whole app.
+pub(crate) fn rendered_as_islands() -> bool {
     #[cfg(feature = "ssr")]
     {
         use_context::<http::request::Parts>().is_some_and(|parts| parts.uri.path() == "/portal")

@@ -21,10 +21,7 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    else {
+    let Some(body) = page_body() else {
         return;
     };
     if body.has_attribute("data-islands") {
@@ -57,10 +54,14 @@ pub fn hydrate() {
 #[leptos::prelude::lazy]
 pub async fn hydrate_app() {
     #[cfg(feature = "hydrate")]
-    if let Some(body) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.body())
-    {
+    if let Some(body) = page_body() {
         leptos::mount::hydrate_from_async(body, app::App).await.forget();
     }
+}
+
+#[cfg(feature = "hydrate")]
+fn page_body() -> Option<web_sys::HtmlElement> {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
 }

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { demo, hydrated, signIn, unique } from "./helpers";
+import { findMember, PROGRAM, recordPurchase, signInAtDesk, signUpAndJoin } from "./journeys";
 
 test("a member signs up and joins; a staff purchase appears on the portal without a reload", async ({ browser }) => {
   // The member, in one browser context.
@@ -77,17 +78,8 @@ test("the desk says so when nobody matches, and finds members by email and phone
 test("opened directly, the portal hydrates only its island, fetches no page's code, and keeps itself current", async ({ browser }) => {
   const memberCtx = await browser.newContext();
   const member = await memberCtx.newPage();
-  await member.goto("/signup");
-  await hydrated(member);
-  await member.getByLabel("Your name").fill("Ira Island");
-  await member.getByLabel("Email").fill(`${unique("ira")}@example.com`);
-  await member.getByLabel("Password").fill("a long enough password");
-  await member.getByRole("button", { name: "Create account" }).click();
-  await expect(member).toHaveURL(/\/portal$/);
-  await member.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
-  const card = member.getByRole("region", { name: "Café Aurora Rewards" });
-  await expect(card.getByTestId("balance")).toHaveText("0");
-  const cardNumber = (await member.getByLabel("Card number", { exact: true }).textContent())!.trim();
+  const email = await signUpAndJoin(member, "Ira Island");
+  const card = member.getByRole("region", { name: PROGRAM });
 
   // A first load of the portal (a bookmark, a link in an e-mail) is sent as islands.
   const wasm: string[] = [];
@@ -104,16 +96,11 @@ test("opened directly, the portal hydrates only its island, fetches no page's co
 
   const staffCtx = await browser.newContext();
   const staff = await staffCtx.newPage();
-  await signIn(staff, demo.staff);
-  await expect(staff).toHaveURL(/\/desk$/);
-  await staff.getByLabel("Find a member").fill(cardNumber);
-  await staff.getByRole("button", { name: "Find" }).click();
-  const found = staff.getByRole("region", { name: "Member Ira Island" });
-  await found.getByLabel("Amount paid").fill("3.00");
+  await signInAtDesk(staff);
+  const found = await findMember(staff, email, "Ira Island");
   const receipt = unique("T-");
   await found.getByLabel("Receipt number (optional)").fill(receipt);
-  await found.getByRole("button", { name: "Record purchase" }).click();
-  await expect(staff.getByRole("heading", { name: "+30 Stars for Ira Island in Café Aurora Rewards" })).toBeVisible();
+  expect(await recordPurchase(staff, found, "Ira Island", "3.00")).toBe(30);
 
   // The island fetched the page again and put the new account in place.
   await expect(card.getByTestId("balance")).toHaveText("30", { timeout: 15_000 });

@@ -1,8 +1,9 @@
 //! `KeepFresh`: the one island of a page sent as islands (see `app::shell`). Every few
 //! seconds it fetches the page again and, when a region of it changed, puts the new
 //! server-rendered region in place: the Portal's balance follows a purchase at the till
-//! without a reload, and without shipping the Portal's views to the phone. In the whole app
-//! (a page reached by navigating) it does nothing: there the page's resources refresh it.
+//! without a reload, and without shipping the Portal's views to the phone. Pages put it in
+//! only when sent as islands (`app::rendered_as_islands`): in the whole app their resources
+//! refresh them.
 
 use leptos::prelude::*;
 
@@ -15,13 +16,6 @@ pub fn KeepFresh(
 ) -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
-        let islands = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.body())
-            .is_some_and(|b| b.has_attribute("data-islands"));
-        if !islands {
-            return;
-        }
         let region = region.clone();
         // One look at a time: on a slow network an older answer must not follow a newer one.
         let looking = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -65,18 +59,18 @@ async fn refresh(region: &str) -> Result<(), wasm_bindgen::JsValue> {
     let Some(current) = document.get_element_by_id(region) else {
         return Ok(());
     };
-    let busy = |doc: &web_sys::Document, el: &web_sys::Element| {
-        let focused = doc
+    let busy = || {
+        let focused = document
             .active_element()
-            .is_some_and(|a| a.tag_name() != "BODY" && el.contains(Some(a.unchecked_ref())));
-        let selecting = doc
+            .is_some_and(|a| a.tag_name() != "BODY" && current.contains(Some(a.unchecked_ref())));
+        let selecting = document
             .get_selection()
             .ok()
             .flatten()
             .is_some_and(|s| !s.is_collapsed());
         focused || selecting
     };
-    if busy(&document, &current) {
+    if busy() {
         return Ok(());
     }
     let response: Response = JsFuture::from(window.fetch_with_str(&window.location().href()?))
@@ -95,7 +89,7 @@ async fn refresh(region: &str) -> Result<(), wasm_bindgen::JsValue> {
     };
     let html = fresh.inner_html();
     // Looked at again: the member may have moved into the region while the page came.
-    if html != current.inner_html() && !busy(&document, &current) {
+    if html != current.inner_html() && !busy() {
         current.set_inner_html(&html);
     }
     Ok(())

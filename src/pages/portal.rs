@@ -52,7 +52,8 @@ pub fn PortalPage() -> impl IntoView {
         <div id="portal-live">
             <Loaded what="your account" resource=overview view=move |o| overview_view(o, redeem) />
         </div>
-        <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 />
+        {crate::app::rendered_as_islands()
+            .then(|| view! { <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 /> })}
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
         <Transition fallback=|| ()>

@@ -20,7 +20,8 @@
 
 use std::sync::Arc;
 
-use sqlx::AnyConnection;
+use sqlx::any::AnyArguments;
+use sqlx::{AnyConnection, Arguments};
 
 use crate::domain::rules as engine;
 use crate::error::AppError;
@@ -664,30 +665,45 @@ struct NewOrder<'a> {
 /// PostgreSQL's 65,535 (a group of 64 orders may carry 500 lines each).
 const LINE_ROWS: usize = 1_000;
 
-/// Inserts the lines of booked orders, (order row, its lines), numbered from 1 in the order
-/// the channel sent them.
+/// The columns of an order line, in the order `add_line` gives their values.
+const LINE_COLUMNS: &str = "order_id, line_no, sku, category, tags, quantity, amount_minor";
+
+/// An order's lines numbered from 1 in the order the channel sent them, each with `key`
+/// (the order's row, or its transaction while the row is being inserted).
+fn numbered(key: i64, lines: &[OrderLine]) -> impl Iterator<Item = (i64, i64, &OrderLine)> {
+    (1..).zip(lines).map(move |(n, l)| (key, n, l))
+}
+
+/// Adds one numbered line's values to a statement's arguments, in `LINE_COLUMNS` order.
+fn add_line<'q>(args: &mut AnyArguments<'q>, (key, n, l): (i64, i64, &'q OrderLine)) -> Result<(), AppError> {
+    let mut add = || {
+        args.add(key)?;
+        args.add(n)?;
+        args.add(l.sku.as_str())?;
+        args.add(l.category.as_deref())?;
+        args.add(awards::json(&l.tags))?;
+        args.add(l.quantity)?;
+        args.add(l.amount_minor)
+    };
+    add().map_err(|e| sqlx::Error::Encode(e).into())
+}
+
+/// Inserts the lines of booked orders, (order row, its lines).
 async fn insert_lines(conn: &mut AnyConnection, orders: &[(i64, &[OrderLine])]) -> Result<(), AppError> {
     let rows: Vec<(i64, i64, &OrderLine)> = orders
         .iter()
-        .flat_map(|&(order, lines)| (1..).zip(lines).map(move |(n, l)| (order, n, l)))
+        .flat_map(|&(order, lines)| numbered(order, lines))
         .collect();
     for chunk in rows.chunks(LINE_ROWS) {
         let sql = format!(
-            "INSERT INTO order_lines (order_id, line_no, sku, category, tags, quantity, amount_minor) VALUES {}",
+            "INSERT INTO order_lines ({LINE_COLUMNS}) VALUES {}",
             values(chunk.len(), 7)
         );
-        let mut insert = sqlx::query(&sql);
-        for &(order, n, l) in chunk {
-            insert = insert
-                .bind(order)
-                .bind(n)
-                .bind(l.sku.as_str())
-                .bind(l.category.as_deref())
-                .bind(awards::json(&l.tags))
-                .bind(l.quantity)
-                .bind(l.amount_minor);
+        let mut args = AnyArguments::default();
+        for &row in chunk {
+            add_line(&mut args, row)?;
         }
-        insert.execute(&mut *conn).await?;
+        sqlx::query_with(&sql, args).execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -695,7 +711,7 @@ async fn insert_lines(conn: &mut AnyConnection, orders: &[(i64, &[OrderLine])]) 
 /// Inserts orders in one statement: each one's row id, or None when its (program, channel,
 /// order id) was taken (by an earlier order, or by one before it in `orders`). With `lines`
 /// (each order's, PostgreSQL only) the same statement inserts the lines of the orders it
-/// kept, numbered from 1 in the order the channel sent them.
+/// kept.
 async fn insert_orders(
     conn: &mut AnyConnection,
     orders: &[NewOrder<'_>],
@@ -715,7 +731,7 @@ async fn insert_orders(
         // A line finds its order by the order's transaction, which is its own.
         Some(lines) => format!(
             "WITH o AS ({insert_orders}), \
-             l AS (INSERT INTO order_lines (order_id, line_no, sku, category, tags, quantity, amount_minor) \
+             l AS (INSERT INTO order_lines ({LINE_COLUMNS}) \
              SELECT o.id, v.line_no, v.sku, v.category, v.tags, v.quantity, v.amount_minor \
              FROM (VALUES {}) AS v (transaction_id, line_no, sku, category, tags, quantity, amount_minor) \
              JOIN o ON o.transaction_id = v.transaction_id) \
@@ -723,32 +739,27 @@ async fn insert_orders(
             values_after(orders.len() * 9, lines.iter().map(|l| l.len()).sum(), 7)
         ),
     };
-    let mut insert = sqlx::query_as::<_, (i64, i64)>(&sql);
+    let mut args = AnyArguments::default();
     for o in orders {
-        insert = insert
-            .bind(o.program_id)
-            .bind(o.membership_id)
-            .bind(o.channel)
-            .bind(o.order_id)
-            .bind(o.store_id)
-            .bind(o.amount_minor)
-            .bind(o.points)
-            .bind(o.tx_id)
-            .bind(o.at.0);
+        let mut add = || {
+            args.add(o.program_id)?;
+            args.add(o.membership_id)?;
+            args.add(o.channel)?;
+            args.add(o.order_id)?;
+            args.add(o.store_id)?;
+            args.add(o.amount_minor)?;
+            args.add(o.points)?;
+            args.add(o.tx_id)?;
+            args.add(o.at.0)
+        };
+        add().map_err(sqlx::Error::Encode)?;
     }
     for (o, lines) in orders.iter().zip(lines.unwrap_or_default()) {
-        for (n, l) in (1_i64..).zip(lines.iter()) {
-            insert = insert
-                .bind(o.tx_id)
-                .bind(n)
-                .bind(l.sku.as_str())
-                .bind(l.category.as_deref())
-                .bind(awards::json(&l.tags))
-                .bind(l.quantity)
-                .bind(l.amount_minor);
+        for row in numbered(o.tx_id, lines) {
+            add_line(&mut args, row)?;
         }
     }
-    let kept = insert.fetch_all(&mut *conn).await?;
+    let kept: Vec<(i64, i64)> = sqlx::query_as_with(&sql, args).fetch_all(&mut *conn).await?;
     // Each order has a transaction of its own: that tells the rows apart.
     Ok(orders
         .iter()
