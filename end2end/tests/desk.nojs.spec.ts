@@ -34,8 +34,15 @@ test("without JavaScript staff record a purchase, and the same receipt books onc
   await buy();
   const after = await stars(found);
   expect(after).toBeGreaterThan(before);
+  // The receipt shows though the page was drawn again by the server after the post.
+  await expect(page.getByRole("status").getByRole("heading")).toHaveText(
+    `+${after - before} Stars for Mia Member in Café Aurora Rewards`,
+  );
   await buy();
   expect(await stars(found)).toBe(after);
+  await expect(page.getByRole("status").getByRole("heading")).toHaveText(
+    `Receipt ${receipt} was already recorded in Café Aurora Rewards`,
+  );
 });
 
 test("without JavaScript staff type what was bought and the store it was bought in", async ({ page }) => {

@@ -111,3 +111,33 @@ test("opened directly, the portal hydrates only its island, fetches no page's co
   await memberCtx.close();
   await staffCtx.close();
 });
+
+test("opened directly, the portal's forms post without the app and say what they did", async ({ browser }) => {
+  const ctx = await browser.newContext();
+  const member = await ctx.newPage();
+  await signUpAndJoin(member, "Ola Outcome");
+  await member.goto("/portal");
+  await hydrated(member);
+  await expect(member.locator("body[data-islands]")).toHaveCount(1);
+  const birthday = member.getByRole("region", { name: "Birthday" });
+
+  // A refused date comes back on the page, the form open with its error.
+  await birthday.getByText("Your birthday").click();
+  await birthday.getByLabel("Date of birth").fill("2999-01-01");
+  await birthday.getByRole("button", { name: "Save birthday" }).click();
+  await expect(member.locator("body[data-islands]")).toHaveCount(1);
+  await expect(birthday.getByText("A date of birth cannot be in the future.")).toBeVisible();
+
+  // A saved one says so, though the page was drawn again by the server.
+  await birthday.getByLabel("Date of birth").fill("1990-02-03");
+  await birthday.getByRole("button", { name: "Save birthday" }).click();
+  await expect(member).toHaveURL(/\/portal$/);
+  await expect(member.locator("body[data-islands]")).toHaveCount(1);
+  await expect(birthday.getByRole("status")).toHaveText("Saved: 1990-02-03.");
+  await expect(birthday.getByRole("alert")).toHaveCount(0);
+
+  // Said once: the next look at the page no longer has it.
+  await member.reload();
+  await expect(member.getByRole("region", { name: "Birthday" }).getByRole("status")).toHaveCount(0);
+  await ctx.close();
+});

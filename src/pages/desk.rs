@@ -2,6 +2,8 @@
 //! see what it earned and why.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
@@ -26,16 +28,16 @@ use crate::model::store::Store;
 pub fn DeskPage() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
-    let purchase = ServerAction::<RecordPurchase>::new();
-    let redeem = ServerAction::<RedeemReward>::new();
-    let use_code = ServerAction::<UseRewardCode>::new();
-    let adjust = ServerAction::<AdjustPoints>::new();
+    let purchase = form_action::<RecordPurchase>();
+    let redeem = form_action::<RedeemReward>();
+    let use_code = form_action::<UseRewardCode>();
+    let adjust = form_action::<AdjustPoints>();
     let identity = IdentityActions {
-        link: ServerAction::<LinkCard>::new(),
-        merge: ServerAction::<MergeMembers>::new(),
-        reverse: ServerAction::<ReverseMerge>::new(),
-        paper: ServerAction::<AddPaperStamps>::new(),
-        start: ServerAction::<StartCard>::new(),
+        link: form_action::<LinkCard>(),
+        merge: form_action::<MergeMembers>(),
+        reverse: form_action::<ReverseMerge>(),
+        paper: form_action::<AddPaperStamps>(),
+        start: form_action::<StartCard>(),
     };
     let adjusted = successes(adjust);
     let booked = successes(purchase);
@@ -427,7 +429,7 @@ fn Adjust(
     let request_id = move || format!("{nonce}-a{member_id}-{}", action.version().get());
     let scope = format!("adjust-{member_id}");
     view! {
-        <details class="adjust">
+        <details class="adjust" open=move || value.with(Option::is_some)>
             <summary>"Adjust the balance by hand"</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[member_id]" value=member_id />
@@ -730,7 +732,7 @@ fn PaperStamps(
     let err = move |f| field_error(move || value.get(), f);
     let scope = format!("paper-{member_id}");
     view! {
-        <details class="adjust">
+        <details class="adjust" open=move || value.with(Option::is_some)>
             <summary>"Add stamps from a paper card"</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[member_id]" value=member_id />
@@ -763,7 +765,7 @@ fn LinkCardForm(member_id: i64, action: ServerAction<LinkCard>) -> impl IntoView
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
     view! {
-        <details class="adjust">
+        <details class="adjust" open=move || value.with(Option::is_some)>
             <summary>"Link a printed card"</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[member_id]" value=member_id />
@@ -791,7 +793,7 @@ fn MergeForm(member_id: i64, name: String, action: ServerAction<MergeMembers>) -
     let err = move |f| field_error(move || value.get(), f);
     let scope = format!("merge-{member_id}");
     view! {
-        <details class="adjust">
+        <details class="adjust" open=move || value.with(Option::is_some)>
             <summary>"Merge a duplicate into this member"</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[target_member_id]" value=member_id />

@@ -2,11 +2,14 @@
 //! Rendered on the server (it works without JavaScript). Reached inside the app it hydrates
 //! and its resources refresh it every few seconds; opened directly it is sent as islands
 //! (see `app::shell`) and `KeepFresh` refreshes the account region instead, with the forms
-//! working as plain HTML forms. Either way a purchase at the till shows without a reload.
+//! working as plain HTML forms that still say what they did (`components::outcome`). Either
+//! way a purchase at the till shows without a reload.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::portal::{
@@ -26,12 +29,12 @@ const REFRESH_EVERY: Duration = Duration::from_secs(4);
 
 #[component]
 pub fn PortalPage() -> impl IntoView {
-    let join = ServerAction::<JoinProgram>::new();
-    let redeem = ServerAction::<RedeemMyReward>::new();
+    let join = form_action::<JoinProgram>();
+    let redeem = form_action::<RedeemMyReward>();
     let redeemed = successes(redeem);
-    let link = ServerAction::<LinkMyCard>::new();
+    let link = form_action::<LinkMyCard>();
     let linked = successes(link);
-    let birthday = ServerAction::<SetMyBirthDate>::new();
+    let birthday = form_action::<SetMyBirthDate>();
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -383,7 +386,8 @@ fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <section class="card" aria-label="Register a card">
-            <details>
+            // Open when it has something to say: after a plain post the page is drawn again.
+            <details open=move || value.with(Option::is_some)>
                 <summary>"Have a printed card? Register it"</summary>
                 <ActionForm action attr:class="purchase">
                     <FormNotice result=value />
@@ -417,7 +421,7 @@ fn BirthdayForm(action: ServerAction<SetMyBirthDate>) -> impl IntoView {
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <section class="card" aria-label="Birthday">
-            <details>
+            <details open=move || value.with(Option::is_some)>
                 <summary>"Your birthday"</summary>
                 <ActionForm action attr:class="purchase">
                     <FormNotice result=value />

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
     let fallback_state = state.clone();
+    let outcome_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
     let trust = crate::server::auth::origin::TrustProxy(state.config.trust_proxy);
@@ -76,6 +77,10 @@ pub fn router(state: AppState) -> Router {
             crate::server::auth::origin::require_same_origin,
         ))
         .layer(axum::middleware::from_fn(server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            outcome_state,
+            crate::server::outcome::carry,
+        ))
         .layer(axum::middleware::from_fn(crate::server::text_guard::guard))
         .layer(RequestBodyLimitLayer::new(max_body))
         // No request may hold a connection forever: a render or query that stalls answers 503.

@@ -191,6 +191,78 @@ async fn form_posts_without_javascript_redirect(db: Db) {
     );
 }
 
+/// Without JavaScript a form's success reaches the page it returns to, once, in an HttpOnly
+/// cookie (not in the URL: it can hold a reward code); failures keep Leptos' `__err`.
+async fn form_posts_without_javascript_keep_their_outcome_for_one_page(db: Db) {
+    use omniloyal::components::outcome::COOKIE_NAME as OUTCOME;
+    let app = spawn_app(db).await;
+    let (_, member) = app.as_role(Role::Member).await;
+    let post = |date: &'static str| {
+        member
+            .post(format!("{}/api/set_my_birth_date", app.base))
+            .header("accept", "text/html")
+            .header("referer", format!("{}/portal", app.base))
+            .form(&[("birth_date", date)])
+            .send()
+    };
+    let outcome_cookies = |res: &reqwest::Response| -> Vec<String> {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|c| c.starts_with(&format!("{OUTCOME}=")))
+            .map(str::to_owned)
+            .collect()
+    };
+    let page = || {
+        member
+            .get(format!("{}/portal", app.base))
+            .header("accept", "text/html")
+            .send()
+    };
+
+    let refused = post("2999-01-01").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FOUND);
+    assert!(refused.headers()["location"].to_str().unwrap().contains("__err="));
+    assert!(
+        outcome_cookies(&refused).is_empty(),
+        "a failure carries no outcome"
+    );
+
+    let saved = post("1990-02-03").await.unwrap();
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    assert_eq!(
+        saved.headers()["location"],
+        format!("{}/portal", app.base).as_str()
+    );
+    let kept = outcome_cookies(&saved);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    for attr in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=60"] {
+        assert!(kept[0].contains(attr), "{attr} in {}", kept[0]);
+    }
+
+    let shown = page().await.unwrap();
+    let cleared = outcome_cookies(&shown);
+    assert!(
+        cleared.len() == 1 && cleared[0].contains("Max-Age=0"),
+        "{cleared:?}"
+    );
+    assert!(shown.text().await.unwrap().contains("Saved: 1990-02-03."));
+    let again = page().await.unwrap().text().await.unwrap();
+    assert!(!again.contains("Saved: 1990-02-03."), "said once");
+
+    // A function that sends the browser elsewhere (signing out) leaves nothing behind.
+    let out = member
+        .post(format!("{}/api/logout", app.base))
+        .header("accept", "text/html")
+        .header("referer", format!("{}/desk", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::FOUND);
+    assert!(outcome_cookies(&out).is_empty());
+}
+
 async fn cross_site_posts_are_refused(db: Db) {
     let app = spawn_app(db).await;
     make_user(&app.db, Role::Admin, "ada@x.io").await;
@@ -245,6 +317,7 @@ on_both_backends!(
     repeated_failures_slow_down_sign_in,
     parallel_guesses_do_not_slip_past_the_limiter,
     form_posts_without_javascript_redirect,
+    form_posts_without_javascript_keep_their_outcome_for_one_page,
     cross_site_posts_are_refused,
     oversized_bodies_and_health
 );

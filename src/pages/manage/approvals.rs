@@ -1,6 +1,8 @@
 //! Adjustments over a program's limit, for an admin to approve or reject.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::approvals::{list_adjustment_requests, DecideAdjustment};
@@ -11,7 +13,7 @@ use crate::model::member::AdjustmentRequest;
 
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
-    let decide = ServerAction::<DecideAdjustment>::new();
+    let decide = form_action::<DecideAdjustment>();
     let decided = successes(decide);
     let requests = Resource::new(move || decided.get(), |_| list_adjustment_requests());
     view! {

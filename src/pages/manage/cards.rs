@@ -1,6 +1,8 @@
 //! Printed card batches (numbers and security codes for the printer) and stamp cards.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
@@ -96,9 +98,9 @@ pub fn CardsPage() -> impl IntoView {
             .and_then(|s| s.trim().parse::<i64>().ok())
     };
 
-    let create = ServerAction::<CreateCardBatch>::new();
-    let save = ServerAction::<SaveStampCard>::new();
-    let stop = ServerAction::<DeactivateStampCard>::new();
+    let create = form_action::<CreateCardBatch>();
+    let save = form_action::<SaveStampCard>();
+    let stop = form_action::<DeactivateStampCard>();
     let (made, saved, stopped) = (successes(create), successes(save), successes(stop));
 
     let batches = Resource::new(move || made.get(), |_| list_card_batches());

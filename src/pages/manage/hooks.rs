@@ -2,6 +2,8 @@
 //! what the endpoint answered.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::hooks::{list_webhooks, CreateWebhook, DisableWebhook};
@@ -12,8 +14,8 @@ use crate::model::webhook::{DeliveryStatus, WebhookDelivery, WebhookEndpoint, WE
 
 #[component]
 pub fn HooksPage() -> impl IntoView {
-    let create = ServerAction::<CreateWebhook>::new();
-    let disable = ServerAction::<DisableWebhook>::new();
+    let create = form_action::<CreateWebhook>();
+    let disable = form_action::<DisableWebhook>();
     let (created, disabled) = (successes(create), successes(disable));
     let data = Resource::new(move || (created.get(), disabled.get()), |_| list_webhooks());
     let value = create.value();

@@ -1,6 +1,8 @@
 //! Channel API keys: create one per till, shop or app, see it once, revoke it.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
@@ -13,8 +15,8 @@ use crate::model::rules::Channel;
 
 #[component]
 pub fn KeysPage() -> impl IntoView {
-    let create = ServerAction::<CreateApiKey>::new();
-    let revoke = ServerAction::<RevokeApiKey>::new();
+    let create = form_action::<CreateApiKey>();
+    let revoke = form_action::<RevokeApiKey>();
     let (created, revoked) = (successes(create), successes(revoke));
     let keys = Resource::new(move || (created.get(), revoked.get()), |_| list_api_keys());
     let programs = Resource::new(|| (), |_| list_programs());

@@ -1,6 +1,8 @@
 //! One program: its settings and its tiers.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -13,8 +15,8 @@ use crate::model::program::{multiplier_label, Tier};
 #[component]
 pub fn ProgramEditPage() -> impl IntoView {
     let id = super::program_id_param();
-    let save = ServerAction::<SaveProgram>::new();
-    let add_tier = ServerAction::<SaveTier>::new();
+    let save = form_action::<SaveProgram>();
+    let add_tier = form_action::<SaveTier>();
     // Bumped by tier rows after they save or delete, so the list reloads.
     let tiers_changed = RwSignal::new(0usize);
     let (saved, added) = (successes(save), successes(add_tier));
@@ -86,8 +88,8 @@ pub fn ProgramEditPage() -> impl IntoView {
 /// the row it belongs to).
 #[component]
 fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
-    let save = ServerAction::<SaveTier>::new();
-    let delete = ServerAction::<DeleteTier>::new();
+    let save = form_action::<SaveTier>();
+    let delete = form_action::<DeleteTier>();
     let (saved, deleted) = (successes(save), successes(delete));
     Effect::new(move |_| {
         if saved.get() + deleted.get() > 0 {

@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use crate::components::outcome::form_action;
+
 use crate::domain::tiers::{TIER_BASES, TIER_REVIEWS, TIER_WINDOWS};
 use crate::model::program::EXPIRY_MODES;
 use leptos_meta::Title;
@@ -14,7 +16,7 @@ use crate::domain::currency;
 
 #[component]
 pub fn ProgramsPage() -> impl IntoView {
-    let save = ServerAction::<SaveProgram>::new();
+    let save = form_action::<SaveProgram>();
     let successes_save = successes(save);
     let programs = Resource::new(move || successes_save.get(), |_| list_programs());
     view! {

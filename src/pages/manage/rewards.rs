@@ -1,6 +1,8 @@
 //! A program's rewards catalogue: what members can redeem, at what cost, how many, for whom.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -16,8 +18,8 @@ use crate::model::rules::Channel;
 #[component]
 pub fn RewardsPage() -> impl IntoView {
     let id = super::program_id_param();
-    let save = ServerAction::<SaveReward>::new();
-    let deactivate = ServerAction::<DeactivateReward>::new();
+    let save = form_action::<SaveReward>();
+    let deactivate = form_action::<DeactivateReward>();
     let (saved, removed) = (successes(save), successes(deactivate));
     let program = Resource::new(id, get_program);
     let list = Resource::new(

@@ -3,6 +3,8 @@
 //! earn and why.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -18,8 +20,8 @@ use crate::model::rules::{Channel, EarningRule, ProgramEarning, RuleForm, Stacki
 #[component]
 pub fn RulesPage() -> impl IntoView {
     let id = super::program_id_param();
-    let add = ServerAction::<SaveRule>::new();
-    let preview = ServerAction::<PreviewAward>::new();
+    let add = form_action::<SaveRule>();
+    let preview = form_action::<PreviewAward>();
     let changed = RwSignal::new(0usize);
     let added = successes(add);
     let program = Resource::new(id, get_program);
@@ -94,8 +96,8 @@ fn RuleRow(
     earning: ProgramEarning,
     changed: RwSignal<usize>,
 ) -> impl IntoView {
-    let save = ServerAction::<SaveRule>::new();
-    let delete = ServerAction::<DeleteRule>::new();
+    let save = form_action::<SaveRule>();
+    let delete = form_action::<DeleteRule>();
     let (saved, deleted) = (successes(save), successes(delete));
     Effect::new(move |_| {
         if saved.get() + deleted.get() > 0 {

@@ -2,6 +2,8 @@
 //! time zone. Saving a code that exists updates that store.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::stores::{list_stores, SaveStore, SetStoreActive};
@@ -13,8 +15,8 @@ use crate::model::store::Store;
 
 #[component]
 pub fn StoresPage() -> impl IntoView {
-    let save = ServerAction::<SaveStore>::new();
-    let toggle = ServerAction::<SetStoreActive>::new();
+    let save = form_action::<SaveStore>();
+    let toggle = form_action::<SetStoreActive>();
     let (saved, toggled) = (successes(save), successes(toggle));
     let stores = Resource::new(move || (saved.get(), toggled.get()), |_| list_stores());
     let value = save.value();

@@ -1,6 +1,8 @@
 //! Staff, analyst and admin accounts.
 
 use leptos::prelude::*;
+
+use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::users::{list_staff_users, CreateUser};
@@ -10,7 +12,7 @@ use crate::model::user::Role;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let create = ServerAction::<CreateUser>::new();
+    let create = form_action::<CreateUser>();
     let successes_create = successes(create);
     let users = Resource::new(move || successes_create.get(), |_| list_staff_users());
     let value = create.value();

@@ -49,7 +49,7 @@ fn is_https(parts: &Parts, config: &Config) -> bool {
                 .is_some_and(|v| v.eq_ignore_ascii_case("https")))
 }
 
-fn secure(parts: &Parts, config: &Config) -> bool {
+pub(crate) fn secure(parts: &Parts, config: &Config) -> bool {
     match config.cookie_secure {
         CookieSecure::Always => true,
         CookieSecure::Never => false,
