@@ -51,6 +51,7 @@ macro_rules! vocabulary {
 
 pub mod api_key;
 pub mod card;
+pub mod ids;
 pub mod insights;
 pub mod ledger;
 pub mod member;

@@ -1,5 +1,6 @@
 //! Printed card batches and stamp cards: admins set them up under Manage.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -32,7 +33,7 @@ pub async fn card_batch_print(batch_id: i64) -> Result<BatchPrint, AppError> {
 }
 
 #[server(endpoint = "list_stamp_cards")]
-pub async fn list_stamp_cards(program_id: i64) -> Result<Vec<StampCard>, AppError> {
+pub async fn list_stamp_cards(program_id: ProgramId) -> Result<Vec<StampCard>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
@@ -49,7 +50,7 @@ pub async fn save_stamp_card(input: StampCardInput) -> Result<StampCard, AppErro
 
 /// Stops a stamp card collecting; stamps already collected stay visible.
 #[server(endpoint = "deactivate_stamp_card")]
-pub async fn deactivate_stamp_card(program_id: i64, stamp_card_id: i64) -> Result<(), AppError> {
+pub async fn deactivate_stamp_card(program_id: ProgramId, stamp_card_id: i64) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;

@@ -1,13 +1,14 @@
 //! The rewards catalogue: admins define it; staff and members see it through the desk and
 //! the portal.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::reward::{Reward, RewardInput};
 
 #[server(endpoint = "list_rewards")]
-pub async fn list_rewards(program_id: i64) -> Result<Vec<Reward>, AppError> {
+pub async fn list_rewards(program_id: ProgramId) -> Result<Vec<Reward>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
@@ -24,7 +25,7 @@ pub async fn save_reward(input: RewardInput) -> Result<Reward, AppError> {
 
 /// Takes a reward out of the catalogue; codes already handed out stay valid.
 #[server(endpoint = "deactivate_reward")]
-pub async fn deactivate_reward(program_id: i64, reward_id: i64) -> Result<(), AppError> {
+pub async fn deactivate_reward(program_id: ProgramId, reward_id: i64) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;

@@ -23,7 +23,7 @@ pub async fn load_insights(from: String, to: String, program_id: i64) -> Result<
     Ok(InsightsReport {
         from: from.to_string(),
         to: to.to_string(),
-        program_id: (program_id != 0).then_some(program_id),
+        program_id: (program_id != 0).then_some(crate::model::ids::ProgramId(program_id)),
         enrollments_svg: charts::daily_bars("Members enrolled per day", "Enrolled", &enrollments, "#2f6f5e")?,
         points_svg: charts::daily_bars("Points issued per day", "Points", &points_issued, "#c0803a")?,
         enrollments,

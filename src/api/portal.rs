@@ -1,6 +1,7 @@
 //! The member portal. Every function works on the caller's own member profile, found from
 //! the session; no function takes a member id, so no member can ask for another's data.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -50,7 +51,7 @@ pub async fn joinable_programs() -> Result<Vec<JoinableProgram>, AppError> {
 }
 
 #[server(endpoint = "join_program")]
-pub async fn join_program(program_id: i64) -> Result<(), AppError> {
+pub async fn join_program(program_id: ProgramId) -> Result<(), AppError> {
     use crate::server::auth::guard;
     use crate::server::service::members;
     let (db, member) = guard::require_member().await?;
@@ -58,7 +59,7 @@ pub async fn join_program(program_id: i64) -> Result<(), AppError> {
     // Joining is signing up to the program: its sign-up rules reward it, once. The member
     // has joined whatever happens here; a failure is logged, not shown as a failed join.
     if let Err(e) = crate::server::service::orders::welcome(&db, program_id, member.id).await {
-        tracing::warn!(error = %e, member_id = member.id, program_id, "sign-up points not booked");
+        tracing::warn!(error = %e, member_id = %member.id, program_id = %program_id, "sign-up points not booked");
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Program configuration: admins only.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -14,7 +15,7 @@ pub async fn list_programs() -> Result<Vec<Program>, AppError> {
 }
 
 #[server(endpoint = "get_program")]
-pub async fn get_program(id: i64) -> Result<ProgramDetail, AppError> {
+pub async fn get_program(id: ProgramId) -> Result<ProgramDetail, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
@@ -43,7 +44,7 @@ pub async fn save_tier(input: TierInput) -> Result<Tier, AppError> {
 }
 
 #[server(endpoint = "delete_tier")]
-pub async fn delete_tier(program_id: i64, tier_id: i64) -> Result<(), AppError> {
+pub async fn delete_tier(program_id: ProgramId, tier_id: i64) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;

@@ -1,13 +1,14 @@
 //! Earning rules: admins list, save, switch off or remove them, and preview what an event
 //! would earn (a dry run that writes nothing).
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::rules::{Award, EarningRule, PreviewInput, RuleForm};
 
 #[server(endpoint = "list_rules")]
-pub async fn list_rules(program_id: i64) -> Result<Vec<EarningRule>, AppError> {
+pub async fn list_rules(program_id: ProgramId) -> Result<Vec<EarningRule>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
@@ -32,7 +33,7 @@ pub async fn save_rule(input: RuleForm) -> Result<EarningRule, AppError> {
 /// Removes a rule that never awarded anything; one that did is switched off instead, so
 /// caps, budgets and explanations keep their history.
 #[server(endpoint = "delete_rule")]
-pub async fn delete_rule(program_id: i64, rule_id: i64) -> Result<(), AppError> {
+pub async fn delete_rule(program_id: ProgramId, rule_id: i64) -> Result<(), AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;

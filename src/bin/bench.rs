@@ -10,6 +10,7 @@
 //!
 //! `cargo run --release --features ssr --bin bench -- --help`
 
+use omniloyal::model::ids::ProgramId;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -118,7 +119,7 @@ async fn open(backend: &str, args: &Args) -> Result<(Db, Scratch), String> {
 
 /// A program like a real one: tiers, a weekend multiplier, a category bonus with a daily cap,
 /// a budgeted campaign; members; an API key.
-async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(i64, String, Vec<String>), String> {
+async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(ProgramId, String, Vec<String>), String> {
     let e = |e: omniloyal::error::AppError| e.to_string();
     let program = programs::save(
         db,
@@ -285,7 +286,7 @@ async fn raw_writes(db: &Db, clients: usize, secs: u64) -> f64 {
 /// Where the load goes: the running app, its program, key and members.
 struct Target {
     base: String,
-    program_id: i64,
+    program_id: ProgramId,
     key: String,
     emails: Vec<String>,
 }

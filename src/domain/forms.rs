@@ -38,7 +38,7 @@ mod tests {
     fn tiers_and_users() {
         let t = tier(&TierInput {
             id: None,
-            program_id: 1,
+            program_id: crate::model::ids::ProgramId(1),
             name: "Gold".into(),
             threshold_points: "1000".into(),
             multiplier: "1.5".into(),
@@ -47,7 +47,7 @@ mod tests {
         assert_eq!(t.multiplier_pct, 150);
         let e = tier(&TierInput {
             id: None,
-            program_id: 1,
+            program_id: crate::model::ids::ProgramId(1),
             name: "".into(),
             threshold_points: "-5".into(),
             multiplier: "0".into(),

@@ -93,7 +93,7 @@ mod tests {
     fn reward(kind: RewardKind, cost_points: i64, value: i64) -> Reward {
         Reward {
             id: 1,
-            program_id: 1,
+            program_id: crate::model::ids::ProgramId(1),
             name: "R".into(),
             description: String::new(),
             kind,
@@ -116,7 +116,7 @@ mod tests {
 
     fn program(point_value_minor: i64) -> Program {
         Program {
-            id: 1,
+            id: crate::model::ids::ProgramId(1),
             name: "P".into(),
             currency_name: "Stars".into(),
             currency_code: "EUR".into(),

@@ -852,7 +852,7 @@ mod tests {
     fn rule(id: i64, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
         EarningRule {
             id,
-            program_id: 1,
+            program_id: crate::model::ids::ProgramId(1),
             name: name.into(),
             priority,
             stacking: Stacking::Stack,
@@ -1675,7 +1675,7 @@ mod tests {
                 .prop_map(
                     |((priority, stacking, active, conditions, effect), caps, budget)| EarningRule {
                         id: 0,
-                        program_id: 1,
+                        program_id: crate::model::ids::ProgramId(1),
                         name: String::new(),
                         priority,
                         stacking,

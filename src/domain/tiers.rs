@@ -166,7 +166,7 @@ mod tests {
     fn tier(name: &str, threshold: i64, mult: i64) -> Tier {
         Tier {
             id: threshold,
-            program_id: 1,
+            program_id: crate::model::ids::ProgramId(1),
             name: name.into(),
             threshold_points: threshold,
             multiplier_pct: mult,

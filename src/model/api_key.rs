@@ -1,5 +1,6 @@
 //! Channel API keys as admins see them. The secret itself is shown once, at creation.
 
+use crate::model::ids::ProgramId;
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
@@ -22,7 +23,7 @@ pub struct ApiKeyView {
     pub id: i64,
     pub name: String,
     pub channel: String,
-    pub program_id: Option<i64>,
+    pub program_id: Option<ProgramId>,
     pub scopes: Vec<String>,
     /// The public part of the key ("olk_3f9a2c1b"), enough to recognise it in logs.
     pub prefix: String,

@@ -1,5 +1,6 @@
 //! Physical cards issued in batches, cards linked to members, member merges and stamp cards.
 
+use crate::model::ids::{MemberId, ProgramId};
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
@@ -9,7 +10,7 @@ use super::time::Timestamp;
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct CardBatch {
     pub id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub program_name: String,
     pub label: String,
     pub size: i64,
@@ -22,7 +23,7 @@ pub struct CardBatch {
 /// The batch form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchInput {
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub label: String,
     pub size: String,
 }
@@ -45,7 +46,7 @@ pub struct BatchPrint {
 /// Staff link a card to the member in front of them (the card is in their hand).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LinkCardInput {
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub card_number: String,
 }
 
@@ -69,7 +70,7 @@ pub struct LinkedCard {
 /// The desk's merge form: merge the member found by `source` into `target_member_id`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MergeInput {
-    pub target_member_id: i64,
+    pub target_member_id: MemberId,
     /// Email, phone or card number of the member to merge in.
     pub source: String,
     pub reason: String,
@@ -80,9 +81,9 @@ pub struct MergeInput {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct MemberMerge {
     pub id: i64,
-    pub source_member_id: i64,
+    pub source_member_id: MemberId,
     pub source_name: String,
-    pub target_member_id: i64,
+    pub target_member_id: MemberId,
     pub target_name: String,
     pub reason: String,
     /// "1,200 Stars, 3 stamps, 2 identifiers" and so on.
@@ -99,7 +100,7 @@ pub struct MemberMerge {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct StampCard {
     pub id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     pub stamps_required: i64,
     pub reward_id: i64,
@@ -129,7 +130,7 @@ impl StampCard {
 /// The stamp card form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StampCardInput {
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     pub stamps_required: String,
     pub reward_id: String,
@@ -146,7 +147,7 @@ pub struct StampCardInput {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct StampBalance {
     pub stamp_card_id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     pub stamps: i64,
     pub stamps_required: i64,
@@ -157,7 +158,7 @@ pub struct StampBalance {
 /// and receipt written on it) keeps it from being counted twice.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaperStampsInput {
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub stamp_card_id: i64,
     pub stamps: String,
     pub paper_serial: String,

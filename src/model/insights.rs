@@ -1,5 +1,6 @@
 //! KPI series for the Insights surface.
 
+use crate::model::ids::ProgramId;
 use serde::{Deserialize, Serialize};
 
 /// One value per UTC day, zero-filled over the chosen range.
@@ -29,12 +30,12 @@ impl DailySeries {
 pub struct InsightsReport {
     pub from: String,
     pub to: String,
-    pub program_id: Option<i64>,
+    pub program_id: Option<ProgramId>,
     pub enrollments: DailySeries,
     pub points_issued: DailySeries,
     /// Charts drawn on the server by charts-rs, as SVG markup.
     pub enrollments_svg: String,
     pub points_svg: String,
     /// (id, name) of every program, for the filter.
-    pub programs: Vec<(i64, String)>,
+    pub programs: Vec<(ProgramId, String)>,
 }

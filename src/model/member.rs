@@ -1,5 +1,6 @@
 //! Members, their program memberships and ledger history.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use serde::{Deserialize, Serialize};
 
 use super::program::{Program, Tier};
@@ -18,7 +19,7 @@ vocabulary! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Member {
-    pub id: i64,
+    pub id: MemberId,
     pub name: String,
     pub email: Option<String>,
     pub phone: Option<String>,
@@ -54,8 +55,8 @@ pub struct LedgerLine {
 /// A member's standing in one program.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipView {
-    pub membership_id: i64,
-    pub program_id: i64,
+    pub membership_id: MembershipId,
+    pub program_id: ProgramId,
     pub program_name: String,
     pub currency_name: String,
     pub currency_code: String,
@@ -98,7 +99,7 @@ pub struct PortalOverview {
 /// A program a member has not joined yet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JoinableProgram {
-    pub id: i64,
+    pub id: ProgramId,
     pub name: String,
     pub currency_name: String,
 }
@@ -121,8 +122,8 @@ pub struct DeskMember {
 /// The purchase form at the desk.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseInput {
-    pub member_id: i64,
-    pub program_id: i64,
+    pub member_id: MemberId,
+    pub program_id: ProgramId,
     /// As typed, in major units: "12.50".
     pub amount: String,
     /// Receipt number, optional.
@@ -191,7 +192,7 @@ pub struct DeskResults {
     pub stores: Vec<crate::model::store::Store>,
     pub nonce: String,
     /// The program this desk user last booked in: the purchase form starts there.
-    pub last_program_id: Option<i64>,
+    pub last_program_id: Option<ProgramId>,
     /// The store this desk user last booked in, likewise.
     pub last_store_id: Option<i64>,
     /// A printed card nobody has used yet matched the search: (card number, program name).
@@ -201,8 +202,8 @@ pub struct DeskResults {
 /// The desk's manual adjustment form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdjustInput {
-    pub member_id: i64,
-    pub program_id: i64,
+    pub member_id: MemberId,
+    pub program_id: ProgramId,
     /// As typed: "250" to give, "-250" to take.
     pub points: String,
     pub reason: String,
@@ -233,7 +234,7 @@ pub struct AdjustmentRequest {
     pub id: i64,
     pub program_name: String,
     pub currency_name: String,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub member_name: String,
     pub card_number: String,
     pub points: i64,

@@ -1,5 +1,6 @@
 //! Orders, returns and action events as channels send them, and what they earned.
 
+use crate::model::ids::{MemberId, ProgramId};
 use serde::{Deserialize, Serialize};
 
 use super::rules::{Award, Channel, OrderLine};
@@ -62,8 +63,8 @@ pub struct ActionInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EarnReceipt {
     pub transaction_id: i64,
-    pub member_id: i64,
-    pub program_id: i64,
+    pub member_id: MemberId,
+    pub program_id: ProgramId,
     pub points: i64,
     /// True when the points are held for the program's return window.
     pub pending: bool,
@@ -84,8 +85,8 @@ pub struct EarnReceipt {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct ReturnReceipt {
-    pub member_id: i64,
-    pub program_id: i64,
+    pub member_id: MemberId,
+    pub program_id: ProgramId,
     pub returned_minor: i64,
     /// Points taken back by this return (from pending first, then the wallet).
     pub points_clawed_back: i64,

@@ -1,5 +1,6 @@
 //! Programs and tiers: what an admin configures and everyone else reads.
 
+use crate::model::ids::ProgramId;
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
@@ -7,7 +8,7 @@ use super::time::Timestamp;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Program {
-    pub id: i64,
+    pub id: ProgramId,
     pub name: String,
     /// What the points are called, e.g. "Stars".
     pub currency_name: String,
@@ -50,7 +51,7 @@ pub struct Program {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Tier {
     pub id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     /// Lifetime points needed to reach this tier.
     pub threshold_points: i64,
@@ -88,7 +89,7 @@ pub struct ProgramDetail {
 pub struct ProgramInput {
     /// Absent when creating.
     #[serde(default)]
-    pub id: Option<i64>,
+    pub id: Option<ProgramId>,
     pub name: String,
     pub currency_name: String,
     pub currency_code: String,
@@ -121,7 +122,7 @@ pub struct ProgramInput {
 pub struct TierInput {
     #[serde(default)]
     pub id: Option<i64>,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     pub threshold_points: String,
     /// As typed: "1.5" or "1,5" or "150%".

@@ -1,5 +1,6 @@
 //! The rewards catalogue and rewards in members' hands.
 
+use crate::model::ids::{MemberId, ProgramId};
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
@@ -58,7 +59,7 @@ impl RewardStatus {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct Reward {
     pub id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     pub description: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
@@ -135,7 +136,7 @@ pub struct Offer {
 pub struct RewardInput {
     #[serde(default)]
     pub id: Option<i64>,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -195,7 +196,7 @@ pub struct IssuedReward {
 /// The desk's redeem form.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedeemInput {
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub reward_id: i64,
     pub request_id: String,
     /// For paying with points: how many points, as typed.

@@ -2,6 +2,7 @@
 //! channel API and the admin pages. Stored as JSON (conditions, effect, caps) beside the
 //! rule's columns.
 
+use crate::model::ids::ProgramId;
 use serde::{Deserialize, Serialize};
 
 use super::time::Timestamp;
@@ -147,7 +148,7 @@ pub struct RuleCaps {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct EarningRule {
     pub id: i64,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     /// Higher runs first; ties by id.
     pub priority: i64,
@@ -297,7 +298,7 @@ mod tests {
 pub struct RuleForm {
     #[serde(default)]
     pub id: Option<i64>,
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub name: String,
     pub priority: String,
     pub stacking: String,
@@ -363,7 +364,7 @@ pub const EFFECT_KINDS: &[(&str, &str)] = &[
 /// A dry run asked for on the admin page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PreviewInput {
-    pub program_id: i64,
+    pub program_id: ProgramId,
     pub event_type: String,
     pub channel: String,
     /// As typed, e.g. "12.50".

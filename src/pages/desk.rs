@@ -1,6 +1,7 @@
 //! The in-store desk: find a member by email, phone or card number, record a purchase and
 //! see what it earned and why.
 
+use crate::model::ids::{MemberId, ProgramId};
 use leptos::prelude::*;
 
 use crate::components::outcome::form_action;
@@ -189,7 +190,7 @@ fn MemberCard(
     /// The open stores, offered for the purchase.
     stores: Vec<Store>,
     /// The program this desk user last booked in: the purchase form starts there.
-    last_program_id: Option<i64>,
+    last_program_id: Option<ProgramId>,
     /// The store this desk user last booked in, likewise.
     last_store_id: Option<i64>,
     nonce: String,
@@ -208,7 +209,7 @@ fn MemberCard(
         merges,
     } = found;
     let registered = member.kind == MemberKind::Registered;
-    let adjust_programs: Vec<(i64, String)> = memberships
+    let adjust_programs: Vec<(ProgramId, String)> = memberships
         .iter()
         .map(|m| (m.program_id, m.program_name.clone()))
         .collect();
@@ -340,7 +341,7 @@ fn MemberCard(
 /// The catalogue for this member: each reward they can afford has a Redeem button.
 #[component]
 fn RewardList(
-    member_id: i64,
+    member_id: MemberId,
     offers: Vec<Offer>,
     nonce: String,
     redeem: ServerAction<RedeemReward>,
@@ -415,8 +416,8 @@ fn RewardList(
 /// Gives or takes points by hand; the reason is kept in the ledger with who did it.
 #[component]
 fn Adjust(
-    member_id: i64,
-    programs: Vec<(i64, String)>,
+    member_id: MemberId,
+    programs: Vec<(ProgramId, String)>,
     nonce: String,
     action: ServerAction<AdjustPoints>,
 ) -> impl IntoView {
@@ -541,7 +542,7 @@ const LINE_ROWS: usize = 5;
 /// What was bought, optional: rows of SKU, category, quantity and line total. Blank rows
 /// are ignored; with lines and no amount, the amount is their sum.
 #[component]
-fn PurchaseLines(member_id: i64, action: ServerAction<RecordPurchase>) -> impl IntoView {
+fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> impl IntoView {
     let value = action.value();
     let error = move |field: String| {
         move || {
@@ -720,7 +721,7 @@ fn Stamps(stamps: Vec<StampBalance>) -> impl IntoView {
 /// Stamps from a paper card the member brings in, counted once per paper card.
 #[component]
 fn PaperStamps(
-    member_id: i64,
+    member_id: MemberId,
     stamps: Vec<StampBalance>,
     action: ServerAction<AddPaperStamps>,
 ) -> impl IntoView {
@@ -760,7 +761,7 @@ fn PaperStamps(
 
 /// Links a printed card (points collected on it move over).
 #[component]
-fn LinkCardForm(member_id: i64, action: ServerAction<LinkCard>) -> impl IntoView {
+fn LinkCardForm(member_id: MemberId, action: ServerAction<LinkCard>) -> impl IntoView {
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -787,7 +788,7 @@ fn LinkCardForm(member_id: i64, action: ServerAction<LinkCard>) -> impl IntoView
 
 /// Merges a duplicate record into this member.
 #[component]
-fn MergeForm(member_id: i64, name: String, action: ServerAction<MergeMembers>) -> impl IntoView {
+fn MergeForm(member_id: MemberId, name: String, action: ServerAction<MergeMembers>) -> impl IntoView {
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -817,7 +818,11 @@ fn MergeForm(member_id: i64, name: String, action: ServerAction<MergeMembers>) -
 
 /// The merges into or out of this member, with a Reverse button for those still in effect.
 #[component]
-fn Merges(member_id: i64, merges: Vec<MemberMerge>, action: ServerAction<ReverseMerge>) -> impl IntoView {
+fn Merges(
+    member_id: MemberId,
+    merges: Vec<MemberMerge>,
+    action: ServerAction<ReverseMerge>,
+) -> impl IntoView {
     if merges.is_empty() {
         return ().into_any();
     }

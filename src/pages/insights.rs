@@ -33,7 +33,7 @@ pub fn InsightsPage() -> impl IntoView {
 }
 
 fn report_view(r: InsightsReport) -> impl IntoView {
-    let selected = r.program_id.unwrap_or(0);
+    let selected = r.program_id.map_or(0, crate::model::ids::ProgramId::get);
     let range = format!("{} to {} (UTC)", r.from, r.to);
     view! {
         <section class="card">
@@ -52,7 +52,7 @@ fn report_view(r: InsightsReport) -> impl IntoView {
                         <option value="0" selected=selected == 0>"All programs"</option>
                         {r.programs
                             .iter()
-                            .map(|(id, name)| view! { <option value=*id selected=*id == selected>{name.clone()}</option> })
+                            .map(|(id, name)| view! { <option value=*id selected=id.get() == selected>{name.clone()}</option> })
                             .collect_view()}
                     </select>
                 </div>

@@ -17,14 +17,14 @@ use leptos_router::components::A;
 
 /// The program id in the page's path (`/manage/programs/:id/...`); 0 when it is not a number,
 /// which the server answers with "not found".
-pub fn program_id_param() -> impl Fn() -> i64 + Copy + Send + Sync + 'static {
+pub fn program_id_param() -> impl Fn() -> crate::model::ids::ProgramId + Copy + Send + Sync + 'static {
     let params = leptos_router::hooks::use_params_map();
     move || {
         params
             .read()
             .get("id")
-            .and_then(|s| s.parse::<i64>().ok())
-            .unwrap_or(0)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_default()
     }
 }
 

@@ -3,6 +3,7 @@
 //! start.
 //! Loaded only into an empty database and only when `OMNILOYAL_DEMO` is set.
 
+use crate::model::ids::MembershipId;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -326,7 +327,7 @@ async fn book_history(
     conn: &mut sqlx::AnyConnection,
     rng: &mut StdRng,
     plan: &Plan,
-    membership_id: i64,
+    membership_id: MembershipId,
     visits: usize,
     from: Timestamp,
 ) -> Result<(), AppError> {

@@ -2,6 +2,7 @@
 //! away with which answer, and that refused calls change nothing. The table must name every
 //! registered server function, so a new one cannot ship without a row here.
 
+use omniloyal::model::ids::MemberId;
 use std::collections::BTreeSet;
 
 use omniloyal::model::user::Role;
@@ -433,7 +434,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
     let p = programs::get(&app.db, program.id).await.unwrap();
     assert_eq!(p.name, "Authz renamed");
     assert_eq!(programs::tiers(&app.db, program.id).await.unwrap().len(), 2);
-    let mid: i64 = member_id.parse().unwrap();
+    let mid: MemberId = member_id.parse().unwrap();
     assert_eq!(member_view::history(&app.db, mid, 10).await.unwrap().len(), 1);
 }
 

@@ -190,7 +190,10 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
         None,
     )
     .await;
-    assert_eq!((s, b["member_id"].as_i64()), (StatusCode::OK, Some(w.member_id)));
+    assert_eq!(
+        (s, b["member_id"].as_i64()),
+        (StatusCode::OK, Some(w.member_id.get()))
+    );
     // External ids are each channel's own: the web shop's customer POS-CUST-991 is another
     // member, and the till's id finds nobody from the web shop.
     let other = world(&db, |_| ()).await;
@@ -225,10 +228,13 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
     let (s, b, _) = get(shop).await;
     assert_eq!(
         (s, b["member_id"].as_i64()),
-        (StatusCode::OK, Some(other.member_id))
+        (StatusCode::OK, Some(other.member_id.get()))
     );
     let (s, b, _) = get(k.clone()).await;
-    assert_eq!((s, b["member_id"].as_i64()), (StatusCode::OK, Some(w.member_id)));
+    assert_eq!(
+        (s, b["member_id"].as_i64()),
+        (StatusCode::OK, Some(w.member_id.get()))
+    );
     // The same id for another member is refused; a bad card number is a field error.
     let (s, b, _) = send(
         &app,

@@ -3,6 +3,7 @@
 //! and the double-entry reconciliation after each story.
 
 use omniloyal::error::AppError;
+use omniloyal::model::ids::{MemberId, ProgramId};
 use omniloyal::model::order::{ActionInput, OrderInput, ReturnInput};
 use omniloyal::model::reward::RewardInput;
 use omniloyal::model::rules::{Channel, EarningRule, RuleEffect};
@@ -267,13 +268,25 @@ async fn bad_orders_are_refused_and_change_nothing(db: Db) {
             .unwrap_err();
         assert!(e.field_message(field).is_some(), "{field}: {e:?}");
     }
-    let e = orders::record_order(&db, w.program.id + 99, w.member_id, &order("o1", 100), None)
-        .await
-        .unwrap_err();
+    let e = orders::record_order(
+        &db,
+        ProgramId(w.program.id.get() + 99),
+        w.member_id,
+        &order("o1", 100),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "not_found");
-    let e = orders::record_order(&db, w.program.id, w.member_id + 99, &order("o1", 100), None)
-        .await
-        .unwrap_err();
+    let e = orders::record_order(
+        &db,
+        w.program.id,
+        MemberId(w.member_id.get() + 99),
+        &order("o1", 100),
+        None,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "not_found");
     let mut off = crate::support::fixtures::program_input(&w.program.name);
     off.id = Some(w.program.id);
@@ -559,7 +572,7 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
                 .unwrap();
         }
     }
-    let standing = |program_id: i64, member_id: i64| {
+    let standing = |program_id: ProgramId, member_id: MemberId| {
         let db = db.clone();
         async move {
             let m = member_view::memberships(&db, member_id).await.unwrap();
@@ -587,7 +600,7 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
         assert_reconciles(&db, program_id).await;
     }
     // Each order keeps its store and its two lines, booked together or alone.
-    let kept = |program_id: i64| {
+    let kept = |program_id: ProgramId| {
         let db = db.clone();
         async move {
             sqlx::query_as::<_, (i64, i64, i64, i64, String, i64)>(
@@ -1219,7 +1232,7 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
     tiers::save_tier(&db, &tier_input(w.program.id, "Gold", "500", "2"))
         .await
         .unwrap();
-    let tier = |db: Db, w_member: i64, program_id: i64| async move {
+    let tier = |db: Db, w_member: MemberId, program_id: ProgramId| async move {
         let m = member_view::memberships(&db, w_member).await.unwrap();
         let m = m.into_iter().find(|m| m.program_id == program_id).unwrap();
         (m.tier.map(|t| t.name), m.qualifying)
@@ -1298,7 +1311,7 @@ async fn monthly_reviews_move_members_down_on_the_first(db: Db) {
             .await
             .unwrap();
     }
-    let tier = |db: Db, member_id: i64| async move {
+    let tier = |db: Db, member_id: MemberId| async move {
         let m = member_view::memberships(&db, member_id).await.unwrap();
         m[0].tier.as_ref().map(|t| t.name.clone())
     };

@@ -4,6 +4,7 @@
 
 use omniloyal::error::AppError;
 use omniloyal::model::card::PaperStampsInput;
+use omniloyal::model::ids::ProgramId;
 use omniloyal::model::rules::Channel;
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
@@ -23,7 +24,7 @@ async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
     let program_id = omniloyal::server::service::cards::holder_of(db, identifier)
         .await
         .unwrap()
-        .map_or(0, |(_, p)| p);
+        .map_or(ProgramId(0), |(_, p)| p);
     identity::resolve(db, identifier, Channel::Store, program_id)
         .await
         .unwrap_or_else(|e| panic!("{identifier} names a member: {e:?}"))

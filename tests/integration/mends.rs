@@ -1,5 +1,6 @@
 //! Defects found while reading the code (issue: core restructure), each with its test.
 
+use omniloyal::model::ids::ProgramId;
 use omniloyal::model::rules::Channel;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
@@ -56,11 +57,11 @@ async fn the_desk_offers_running_programs_only(db: Db) {
     let (_, staff) = app.as_role(Role::Staff).await;
     let (s, found) = app.call(&staff, "desk_search", &[("query", "")]).await;
     assert_eq!(s, StatusCode::OK, "{found}");
-    let ids: Vec<i64> = found["programs"]
+    let ids: Vec<ProgramId> = found["programs"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["id"].as_i64().unwrap())
+        .map(|p| p["id"].as_i64().map(ProgramId).unwrap())
         .collect();
     assert!(
         ids.contains(&running.program.id) && !ids.contains(&paused.program.id),

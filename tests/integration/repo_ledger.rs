@@ -1,6 +1,7 @@
 //! The ledger: earning arithmetic end to end, idempotent retries, concurrent purchases,
 //! append-only entries, and the daily KPI series read from it.
 
+use omniloyal::model::ids::{MemberId, ProgramId};
 use omniloyal::model::member::PurchaseInput;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
@@ -16,8 +17,8 @@ use omniloyal::server::query::member_view;
 
 struct Setup {
     staff_id: i64,
-    member_id: i64,
-    program_id: i64,
+    member_id: MemberId,
+    program_id: ProgramId,
 }
 
 async fn setup(db: &Db) -> Setup {
@@ -52,7 +53,7 @@ fn purchase(s: &Setup, amount: &str, request_id: &str) -> PurchaseInput {
 }
 
 /// Sum of entries equals the stored balance, and each entry's balance_after chains.
-async fn assert_ledger_consistent(db: &Db, member_id: i64) -> i64 {
+async fn assert_ledger_consistent(db: &Db, member_id: MemberId) -> i64 {
     let mut lines = member_view::history(db, member_id, 10_000).await.unwrap();
     lines.reverse();
     let mut running = 0;
@@ -126,14 +127,14 @@ async fn bad_purchases_change_nothing(db: Db) {
         .field_message("reference")
         .is_some());
     let mut bad_program = purchase(&s, "5", "x");
-    bad_program.program_id = 9_999;
+    bad_program.program_id = ProgramId(9_999);
     assert!(orders::record_purchase(&db, s.staff_id, &bad_program)
         .await
         .unwrap_err()
         .field_message("program_id")
         .is_some());
     let mut bad_member = purchase(&s, "5", "x");
-    bad_member.member_id = 9_999;
+    bad_member.member_id = MemberId(9_999);
     assert_eq!(
         orders::record_purchase(&db, s.staff_id, &bad_member)
             .await
@@ -248,11 +249,11 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
     assert_eq!(e.days.len(), 7);
     assert_eq!(e.values, vec![0, 0, 0, 0, 0, 0, 1]);
     assert_eq!(p.values, vec![0, 0, 0, 0, 0, 0, 120]);
-    let other = insights::points_issued(&db, from, today, s.program_id + 1)
+    let other = insights::points_issued(&db, from, today, s.program_id.get() + 1)
         .await
         .unwrap();
     assert_eq!(other.total(), 0, "filtered to another program");
-    let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
+    let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id.get())
         .await
         .unwrap();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Programs and tiers in storage: validation, uniqueness, updates.
 
 use omniloyal::error::AppError;
+use omniloyal::model::ids::ProgramId;
 use omniloyal::server::db::Db;
 use omniloyal::server::service::tiers;
 use omniloyal::server::store::programs;
@@ -39,7 +40,7 @@ async fn bad_input_changes_nothing(db: Db) {
     assert!(dup.field_message("name").unwrap().contains("already"), "{dup:?}");
 
     let mut missing = program_input("Ghost");
-    missing.id = Some(9_999);
+    missing.id = Some(ProgramId(9_999));
     assert_eq!(
         programs::save(&db, &missing).await.unwrap_err(),
         AppError::not_found("Program")
@@ -67,7 +68,7 @@ async fn tiers_are_unique_per_program_and_ordered(db: Db) {
         .unwrap_err();
     assert!(e.field_message("threshold_points").is_some() && e.field_message("multiplier").is_some());
     assert_eq!(
-        tiers::save_tier(&db, &tier_input(9_999, "Lost", "1", "1"))
+        tiers::save_tier(&db, &tier_input(ProgramId(9_999), "Lost", "1", "1"))
             .await
             .unwrap_err()
             .code(),

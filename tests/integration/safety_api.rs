@@ -3,6 +3,7 @@
 //! refusals that must be replayed, retries after a card was linked, guessed codes, keys of
 //! one program reaching another, hostile numbers and bytes, reads that wrote.
 
+use omniloyal::model::ids::MemberId;
 use omniloyal::model::rules::RuleEffect;
 use omniloyal::model::user::{Role, SignupInput};
 use omniloyal::server::db::Db;
@@ -23,7 +24,7 @@ async fn member_count(db: &Db) -> i64 {
         .unwrap()
 }
 
-async fn signup(db: &Db, email: &str, phone: &str) -> i64 {
+async fn signup(db: &Db, email: &str, phone: &str) -> MemberId {
     let user = members::signup(
         db,
         &SignupInput {
@@ -65,7 +66,8 @@ async fn a_channels_customer_id_is_not_shadowed_by_a_phone(db: Db) {
     let (s, found, _) = send(&app, Method::GET, "/members/554035386", Some(&shop), None, None).await;
     assert_eq!(s, StatusCode::OK, "{found}");
     assert_eq!(
-        found["member_id"], w.member_id,
+        found["member_id"],
+        w.member_id.get(),
         "the shop's own customer: {found}"
     );
     assert_eq!(found["matched_by"], "external");
@@ -74,14 +76,14 @@ async fn a_channels_customer_id_is_not_shadowed_by_a_phone(db: Db) {
     let path = format!("/programs/{}/orders", w.program.id);
     let (s, r, _) = send(&app, Method::POST, &path, Some(&shop), None, Some(order)).await;
     assert_eq!(s, StatusCode::CREATED, "{r}");
-    assert_eq!(r["member_id"], w.member_id);
+    assert_eq!(r["member_id"], w.member_id.get());
     assert_eq!(balance(&db, &w).await.0, 100);
     assert_eq!(wallet(&db, b_id, w.program.id).await, (0, 0));
     // Another channel never linked it: there it is the phone number, and a prefix names one kind.
     let (_, found, _) = send(&app, Method::GET, "/members/554035386", Some(&till), None, None).await;
     assert_eq!(
         (found["member_id"].as_i64(), found["matched_by"].as_str()),
-        (Some(b_id), Some("phone"))
+        (Some(b_id.get()), Some("phone"))
     );
     let (_, found, _) = send(
         &app,
@@ -92,7 +94,7 @@ async fn a_channels_customer_id_is_not_shadowed_by_a_phone(db: Db) {
         None,
     )
     .await;
-    assert_eq!(found["member_id"].as_i64(), Some(b_id), "{found}");
+    assert_eq!(found["member_id"].as_i64(), Some(b_id.get()), "{found}");
     let (s, _, _) = send(
         &app,
         Method::GET,
@@ -314,7 +316,7 @@ async fn retries_after_a_card_is_linked_book_once(db: Db) {
     );
     let (s, b, _) = send(&app, Method::POST, &events, Some(&till), None, Some(event)).await;
     assert_eq!(s, StatusCode::OK, "replayed: {b}");
-    assert_eq!(b["member_id"], w.member_id);
+    assert_eq!(b["member_id"], w.member_id.get());
     let (s, b, _) = send(&app, Method::POST, &returns, Some(&till), None, Some(ret)).await;
     assert_eq!(s, StatusCode::OK, "replayed: {b}");
     let ms = members::membership_id(&db, w.member_id, w.program.id)

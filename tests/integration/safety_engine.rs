@@ -4,6 +4,7 @@
 //! will, inactive programs, and the desk's receipts and program.
 
 use omniloyal::error::AppError;
+use omniloyal::model::ids::{MemberId, ProgramId};
 use omniloyal::model::order::ReturnInput;
 use omniloyal::model::rules::{Channel, RuleEffect};
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
@@ -24,7 +25,7 @@ use crate::support::fixtures::{email, key_for, send, ALL};
 use crate::support::{code, make_user, spawn_app};
 use omniloyal::server::query::member_view;
 
-async fn new_member(db: &Db, program_id: i64) -> i64 {
+async fn new_member(db: &Db, program_id: ProgramId) -> MemberId {
     let user = make_user(db, Role::Member, &format!("n{}@x.io", rand::random::<u32>())).await;
     let id = members::for_user(db, user.id).await.unwrap().id;
     members::join(db, id, program_id).await.unwrap();
@@ -614,7 +615,8 @@ async fn the_desk_books_each_receipt_once_in_the_program_staff_use(db: Db) {
         .call(&staff, "desk_search", &[("query", &email(&db, &beauty).await)])
         .await;
     assert_eq!(
-        found["last_program_id"], cafe.program.id,
+        found["last_program_id"],
+        cafe.program.id.get(),
         "the desk starts in the program staff used"
     );
 }

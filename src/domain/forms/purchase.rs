@@ -110,8 +110,8 @@ mod tests {
 
     fn form(amount: &str, lines: &[(&str, &str, &str)]) -> PurchaseInput {
         PurchaseInput {
-            member_id: 1,
-            program_id: 1,
+            member_id: crate::model::ids::MemberId(1),
+            program_id: crate::model::ids::ProgramId(1),
             amount: amount.into(),
             reference: String::new(),
             store: " paris-1 ".into(),

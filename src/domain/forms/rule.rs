@@ -262,7 +262,7 @@ mod tests {
 
     fn form() -> RuleForm {
         RuleForm {
-            program_id: 1,
+            program_id: crate::model::ids::ProgramId(1),
             name: "Weekend double".into(),
             priority: "10".into(),
             stacking: "stack".into(),

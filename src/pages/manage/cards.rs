@@ -1,5 +1,6 @@
 //! Printed card batches (numbers and security codes for the printer) and stamp cards.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::components::outcome::form_action;
@@ -32,7 +33,7 @@ struct StampSection {
     rewards: Vec<Reward>,
 }
 
-async fn load_stamp_section(chosen: Option<i64>) -> Result<Option<StampSection>, AppError> {
+async fn load_stamp_section(chosen: Option<ProgramId>) -> Result<Option<StampSection>, AppError> {
     let programs = list_programs().await?;
     let Some(program) = chosen
         .and_then(|id| programs.iter().find(|p| p.id == id))
@@ -63,7 +64,7 @@ async fn load_print(batch_id: Option<i64>) -> Result<Option<BatchPrint>, AppErro
 }
 
 /// The link that opens a batch's printer file, keeping the chosen stamp card program.
-fn print_href(batch_id: i64, program: Option<i64>) -> String {
+fn print_href(batch_id: i64, program: Option<ProgramId>) -> String {
     match program {
         Some(p) => format!("/manage/cards?print={batch_id}&program={p}"),
         None => format!("/manage/cards?print={batch_id}"),
@@ -95,7 +96,7 @@ pub fn CardsPage() -> impl IntoView {
         query
             .read()
             .get("program")
-            .and_then(|s| s.trim().parse::<i64>().ok())
+            .and_then(|s| s.trim().parse::<ProgramId>().ok())
     };
 
     let create = form_action::<CreateCardBatch>();
@@ -226,7 +227,7 @@ fn print_section(p: BatchPrint) -> impl IntoView {
     }
 }
 
-fn batch_table(list: Vec<CardBatch>, program: Option<i64>) -> AnyView {
+fn batch_table(list: Vec<CardBatch>, program: Option<ProgramId>) -> AnyView {
     if list.is_empty() {
         return view! { <Empty><p>"No batches yet. Make the first one with the form."</p></Empty> }
             .into_any();
@@ -416,7 +417,7 @@ fn stamp_table(cards: Vec<StampCard>, code: &str, stop: ServerAction<DeactivateS
 #[component]
 fn StampCardForm(
     action: ServerAction<SaveStampCard>,
-    program_id: i64,
+    program_id: ProgramId,
     rewards: Vec<Reward>,
 ) -> impl IntoView {
     let value = action.value();

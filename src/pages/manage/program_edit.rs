@@ -1,5 +1,6 @@
 //! One program: its settings and its tiers.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::components::outcome::form_action;
@@ -120,7 +121,7 @@ fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
 }
 
 #[component]
-fn TierForm(action: ServerAction<SaveTier>, program_id: i64, tier: Option<Tier>) -> impl IntoView {
+fn TierForm(action: ServerAction<SaveTier>, program_id: ProgramId, tier: Option<Tier>) -> impl IntoView {
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);

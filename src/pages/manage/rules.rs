@@ -2,6 +2,7 @@
 //! and budget in words; a form to add or edit; and a dry run that shows what an event would
 //! earn and why.
 
+use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
 use crate::components::outcome::form_action;
@@ -319,7 +320,7 @@ fn RuleEditor(
 }
 
 #[component]
-fn Preview(action: ServerAction<PreviewAward>, program_id: i64) -> impl IntoView {
+fn Preview(action: ServerAction<PreviewAward>, program_id: ProgramId) -> impl IntoView {
     let value = action.value();
     let err = move |f| field_error(move || value.get(), f);
     view! {

@@ -1,6 +1,7 @@
 //! Who is calling: the API key from `Authorization: Bearer ...` (or `X-Api-Key`), checked
 //! against its hash, its scopes, its program and its request rate.
 
+use crate::model::ids::ProgramId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -38,13 +39,13 @@ impl Caller {
     }
 
     /// `require` and `program` together: the scope, in this program.
-    pub fn in_program(&self, scope: &str, program_id: i64) -> Result<(), ApiError> {
+    pub fn in_program(&self, scope: &str, program_id: ProgramId) -> Result<(), ApiError> {
         self.require(scope)?;
         self.program(program_id)
     }
 
     /// Keys bound to one program may not touch another.
-    pub fn program(&self, program_id: i64) -> Result<(), ApiError> {
+    pub fn program(&self, program_id: ProgramId) -> Result<(), ApiError> {
         match self.key.program_id {
             Some(p) if p != program_id => Err(ApiError::new(
                 StatusCode::FORBIDDEN,

@@ -2,6 +2,7 @@
 //! scope and program (`Caller::in_program`), parse, call the repository, answer. Writes take
 //! a `write::Write`, which runs them once per Idempotency-Key.
 
+use crate::model::ids::{MemberId, ProgramId};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -121,8 +122,8 @@ pub struct AdjustmentRequest {
 /// A member's standing in one program.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct BalanceResponse {
-    pub member_id: i64,
-    pub program_id: i64,
+    pub member_id: MemberId,
+    pub program_id: ProgramId,
     pub currency_name: String,
     pub balance: i64,
     pub pending: i64,
@@ -150,7 +151,7 @@ pub struct MemberResponse {
     /// ("external"), "email", "card" or "phone". Kinds are tried in that order; prefix the
     /// identifier with `kind:` (`phone:554035386`) to name one kind only.
     pub matched_by: IdKind,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub name: String,
     pub card_number: String,
     /// False for a printed card nobody has registered yet (its points wait on the card).
@@ -158,7 +159,7 @@ pub struct MemberResponse {
     pub programs: Vec<BalanceResponse>,
 }
 
-async fn standing(state: &AppState, member_id: i64) -> Result<Vec<BalanceResponse>, ApiError> {
+async fn standing(state: &AppState, member_id: MemberId) -> Result<Vec<BalanceResponse>, ApiError> {
     let views = member_view::memberships(&state.db, member_id).await?;
     let stamps = stamp_view::balances(&state.db, member_id).await?;
     let mut out = Vec::with_capacity(views.len());
@@ -265,7 +266,7 @@ async fn member_response(
 pub async fn balance(
     State(state): State<AppState>,
     caller: Caller,
-    Path((program_id, identifier)): Path<(i64, String)>,
+    Path((program_id, identifier)): Path<(ProgramId, String)>,
 ) -> Result<Json<BalanceResponse>, ApiError> {
     caller.in_program("members:read", program_id)?;
     let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
@@ -287,7 +288,7 @@ pub async fn balance(
 pub async fn record_order(
     State(state): State<AppState>,
     caller: Caller,
-    Path(program_id): Path<i64>,
+    Path(program_id): Path<ProgramId>,
     write: Write<OrderRequest>,
 ) -> Response {
     let (state, caller) = (&state, &caller);
@@ -332,7 +333,7 @@ pub async fn record_order(
 pub async fn record_return(
     State(state): State<AppState>,
     caller: Caller,
-    Path(program_id): Path<i64>,
+    Path(program_id): Path<ProgramId>,
     write: Write<ReturnRequest>,
 ) -> Response {
     let (state, caller) = (&state, &caller);
@@ -362,7 +363,7 @@ pub async fn record_return(
 pub async fn record_event(
     State(state): State<AppState>,
     caller: Caller,
-    Path(program_id): Path<i64>,
+    Path(program_id): Path<ProgramId>,
     write: Write<ActionRequest>,
 ) -> Response {
     let (state, caller) = (&state, &caller);
@@ -401,7 +402,7 @@ pub async fn record_event(
 pub async fn evaluate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(program_id): Path<i64>,
+    Path(program_id): Path<ProgramId>,
     body: ApiJson<EvaluateRequest>,
 ) -> Result<Json<Award>, ApiError> {
     caller.in_program("members:read", program_id)?;
@@ -464,7 +465,7 @@ pub async fn evaluate(
 pub async fn adjust(
     State(state): State<AppState>,
     caller: Caller,
-    Path(program_id): Path<i64>,
+    Path(program_id): Path<ProgramId>,
     write: Write<AdjustmentRequest>,
 ) -> Response {
     let write = match write

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::error::AppError;
+use crate::model::ids::ProgramId;
 use crate::model::reward::{IssuedReward, Offer};
 use crate::server::query::reward_view;
 use crate::server::service::identity::{self, Lookup};
@@ -51,7 +52,7 @@ pub struct CodeRequest {
 pub async fn offers(
     State(state): State<AppState>,
     caller: Caller,
-    Path((program_id, identifier)): Path<(i64, String)>,
+    Path((program_id, identifier)): Path<(ProgramId, String)>,
 ) -> Result<Json<Vec<Offer>>, ApiError> {
     caller.in_program("members:read", program_id)?;
     let (member, _) = identity::identify(&state.db, &identifier, caller.key.channel, Lookup::Read).await?;
@@ -71,7 +72,7 @@ pub async fn offers(
 pub async fn redeem(
     State(state): State<AppState>,
     caller: Caller,
-    Path(program_id): Path<i64>,
+    Path(program_id): Path<ProgramId>,
     write: Write<RedeemRequest>,
 ) -> Response {
     let write =
@@ -85,7 +86,7 @@ pub async fn redeem(
             caller.in_program("rewards:write", program_id)?;
             let (member, _) =
                 identity::identify(&state.db, &r.member, caller.key.channel, Lookup::Read).await?;
-            let reward_program: Option<i64> =
+            let reward_program: Option<ProgramId> =
                 sqlx::query_scalar("SELECT program_id FROM rewards WHERE id = $1")
                     .bind(r.reward_id)
                     .fetch_optional(&state.db.pool)
@@ -180,7 +181,7 @@ fn pin_for<'r>(caller: &Caller, r: &'r CodeRequest) -> Result<Option<&'r str>, A
 
 /// A key bound to one program may only handle that program's codes.
 async fn check_program(state: &AppState, caller: &Caller, code: &str) -> Result<(), ApiError> {
-    let program: Option<i64> = sqlx::query_scalar(
+    let program: Option<ProgramId> = sqlx::query_scalar(
         "SELECT m.program_id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id WHERE i.code = $1",
     )
     .bind(code.trim().to_ascii_uppercase())

@@ -78,7 +78,7 @@ pub async fn points_issued(
 }
 
 /// (id, name) of every program, for the Insights filter.
-pub async fn program_names(db: &Db) -> Result<Vec<(i64, String)>, AppError> {
+pub async fn program_names(db: &Db) -> Result<Vec<(crate::model::ids::ProgramId, String)>, AppError> {
     Ok(sqlx::query_as("SELECT id, name FROM programs ORDER BY name")
         .fetch_all(&db.pool)
         .await?)

@@ -2,6 +2,7 @@
 //! standing and progress, the history, and the programs they may still join.
 
 use crate::error::AppError;
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::member::{JoinableProgram, LedgerLine, MembershipView};
 use crate::model::program::Tier;
 use crate::model::time::Timestamp;
@@ -10,7 +11,7 @@ use crate::server::service::tiers;
 use crate::server::store::programs;
 
 /// The member's programs with tier standing.
-pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>, AppError> {
+pub async fn memberships(db: &Db, member_id: MemberId) -> Result<Vec<MembershipView>, AppError> {
     let rows: Vec<MembershipRow> = sqlx::query_as(
         "SELECT m.id AS membership_id, p.id AS program_id, p.name AS program_name, p.currency_name, \
          p.currency_code, p.point_value_minor, m.balance, m.pending, m.lifetime_points, m.joined_at, m.tier_id \
@@ -59,7 +60,7 @@ pub async fn memberships(db: &Db, member_id: i64) -> Result<Vec<MembershipView>,
 }
 
 /// The member's ledger, newest first.
-pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
+pub async fn history(db: &Db, member_id: MemberId, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
     Ok(sqlx::query_as(
         "SELECT p.id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, t.reference, \
          t.description, t.created_at FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
@@ -75,10 +76,10 @@ pub async fn history(db: &Db, member_id: i64, limit: i64) -> Result<Vec<LedgerLi
 }
 
 /// Programs the member can still join.
-pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, AppError> {
+pub async fn joinable(db: &Db, member_id: MemberId) -> Result<Vec<JoinableProgram>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
-        id: i64,
+        id: ProgramId,
         name: String,
         currency_name: String,
     }
@@ -101,8 +102,8 @@ pub async fn joinable(db: &Db, member_id: i64) -> Result<Vec<JoinableProgram>, A
 
 #[derive(sqlx::FromRow)]
 struct MembershipRow {
-    membership_id: i64,
-    program_id: i64,
+    membership_id: MembershipId,
+    program_id: ProgramId,
     program_name: String,
     currency_name: String,
     currency_code: String,

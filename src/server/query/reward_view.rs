@@ -3,14 +3,19 @@
 
 use crate::domain::rewards as domain_rewards;
 use crate::error::AppError;
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::reward::{IssuedReward, Offer};
 use crate::model::rules::Channel;
 use crate::server::db::Db;
 use crate::server::service::rewards::{held_count, list, tier_ok, ISSUED_COLUMNS};
 
 /// The catalogue as one member sees it.
-pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Result<Vec<Offer>, AppError> {
-    let (program_id, balance): (i64, i64) =
+pub async fn offers(
+    db: &Db,
+    membership_id: MembershipId,
+    channel: Option<Channel>,
+) -> Result<Vec<Offer>, AppError> {
+    let (program_id, balance): (ProgramId, i64) =
         sqlx::query_as("SELECT program_id, balance FROM memberships WHERE id = $1")
             .bind(membership_id)
             .fetch_optional(&db.pool)
@@ -38,7 +43,7 @@ pub async fn offers(db: &Db, membership_id: i64, channel: Option<Channel>) -> Re
 }
 
 /// A member's rewards, newest first.
-pub async fn issued_for_member(db: &Db, member_id: i64) -> Result<Vec<IssuedReward>, AppError> {
+pub async fn issued_for_member(db: &Db, member_id: MemberId) -> Result<Vec<IssuedReward>, AppError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {ISSUED_COLUMNS} FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id \
          JOIN memberships m ON m.id = i.membership_id WHERE m.member_id = $1 ORDER BY i.id DESC"

@@ -2,10 +2,11 @@
 
 use crate::error::AppError;
 use crate::model::card::StampBalance;
+use crate::model::ids::MemberId;
 use crate::server::db::Db;
 
 /// The member's stamps on every active card of their programs (zero where none yet).
-pub async fn balances(db: &Db, member_id: i64) -> Result<Vec<StampBalance>, AppError> {
+pub async fn balances(db: &Db, member_id: MemberId) -> Result<Vec<StampBalance>, AppError> {
     Ok(sqlx::query_as(
         "SELECT s.id AS stamp_card_id, s.program_id, s.name, CAST(COALESCE(b.stamps, 0) AS BIGINT) AS stamps, \
          s.stamps_required, r.name AS reward_name FROM memberships m \

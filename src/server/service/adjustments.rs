@@ -4,6 +4,7 @@
 
 use crate::domain::adjustments;
 use crate::error::AppError;
+use crate::model::ids::{MembershipId, ProgramId};
 use crate::model::member::AdjustmentRequest;
 use crate::server::db::Db;
 
@@ -25,7 +26,7 @@ pub enum Requester<'a> {
 pub async fn by_staff(
     db: &Db,
     recorded_by: Option<i64>,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
     reason: &str,
     request_id: &str,
@@ -45,13 +46,13 @@ pub async fn by_staff(
 pub async fn book(
     db: &Db,
     by: Adjuster<'_>,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
     reason: &str,
     request_id: &str,
 ) -> Result<(i64, Standing), AppError> {
     let reason = crate::domain::adjustments::validate(points, reason)?;
-    let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
+    let program_id: ProgramId = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
         .bind(membership_id)
         .fetch_optional(&db.pool)
         .await?
@@ -70,7 +71,7 @@ pub async fn book(
     )
     .await?;
     tx.commit().await?;
-    tracing::info!(membership_id, points, ?by, "balance adjusted");
+    tracing::info!(%membership_id, points, ?by, "balance adjusted");
     Ok(done)
 }
 
@@ -93,13 +94,13 @@ pub enum Adjusted {
 pub async fn adjust(
     db: &Db,
     by: Requester<'_>,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
     reason: &str,
     request_id: &str,
 ) -> Result<Adjusted, AppError> {
     let reason = adjustments::validate(points, reason)?;
-    let program_id: i64 = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
+    let program_id: ProgramId = sqlx::query_scalar("SELECT program_id FROM memberships WHERE id = $1")
         .bind(membership_id)
         .fetch_optional(&db.pool)
         .await?
@@ -139,7 +140,11 @@ pub async fn adjust(
 }
 
 /// What a request id did before on this membership, if anything.
-async fn earlier(db: &Db, membership_id: i64, request_id: &str) -> Result<Option<Adjusted>, AppError> {
+async fn earlier(
+    db: &Db,
+    membership_id: MembershipId,
+    request_id: &str,
+) -> Result<Option<Adjusted>, AppError> {
     let filed: Option<(i64, String, Option<i64>)> = sqlx::query_as(
         "SELECT id, status, transaction_id FROM adjustment_requests WHERE membership_id = $1 AND request_id = $2",
     )
@@ -174,8 +179,8 @@ async fn earlier(db: &Db, membership_id: i64, request_id: &str) -> Result<Option
 /// Files a request (once per membership and request id); its id.
 async fn file(
     db: &Db,
-    program_id: i64,
-    membership_id: i64,
+    program_id: ProgramId,
+    membership_id: MembershipId,
     points: i64,
     reason: &str,
     request_id: &str,
@@ -209,7 +214,7 @@ async fn file(
         }
     };
     tx.commit().await?;
-    tracing::info!(id, membership_id, points, "adjustment filed for approval");
+    tracing::info!(id, %membership_id, points, "adjustment filed for approval");
     Ok(id)
 }
 
@@ -255,7 +260,7 @@ pub async fn decide(
 ) -> Result<AdjustmentRequest, AppError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    type Claimed = (i64, i64, i64, String, String, Option<i64>);
+    type Claimed = (ProgramId, MembershipId, i64, String, String, Option<i64>);
     let claimed: Option<Claimed> = sqlx::query_as(
         "UPDATE adjustment_requests SET status = $1, decided_by = $2, decided_at = $3 \
          WHERE id = $4 AND status = 'pending' \
@@ -280,7 +285,7 @@ pub async fn decide(
         // The member may have been merged into another since it was filed: the points go
         // where the member is now. Booked under the request's own id, so it books once even
         // if a retry of the request was booked directly meanwhile (a limit raised since).
-        let now_at: i64 =
+        let now_at: MembershipId =
             sqlx::query_scalar("SELECT COALESCE(merged_into, id) FROM memberships WHERE id = $1")
                 .bind(membership_id)
                 .fetch_one(&mut *tx)

@@ -2,6 +2,7 @@
 //! secret (the secret has 192 random bits, so a fast hash is enough and lookups stay cheap),
 //! revocable, scoped, with a per-key request rate.
 
+use crate::model::ids::ProgramId;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -23,7 +24,7 @@ pub struct ApiKey {
     /// As the admin named it ("Till 3"), for the audit trail of what it wrote.
     pub name: String,
     pub channel: Channel,
-    pub program_id: Option<i64>,
+    pub program_id: Option<ProgramId>,
     pub scopes: Vec<String>,
     pub rate_per_sec: i64,
 }
@@ -39,7 +40,7 @@ struct Row {
     id: i64,
     name: String,
     channel: String,
-    program_id: Option<i64>,
+    program_id: Option<ProgramId>,
     scopes: String,
     prefix: String,
     secret_hash: String,
@@ -91,7 +92,7 @@ pub async fn create(db: &Db, created_by: i64, input: &ApiKeyInput) -> Result<Cre
     }
     let program_id = match input.program_id.trim() {
         "" | "0" => None,
-        s => match s.parse::<i64>() {
+        s => match s.parse::<ProgramId>() {
             Ok(id) => Some(id),
             Err(_) => {
                 v.add("program_id", "Choose a program.");

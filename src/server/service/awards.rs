@@ -2,6 +2,7 @@
 //! that orders (`booking`) and actions (`orders::record_action`) share, with the receipt
 //! they answer and the `points.earned` webhook they announce.
 
+use crate::model::ids::{MemberId, MembershipId};
 use sqlx::AnyConnection;
 
 use crate::domain::rules as engine;
@@ -57,7 +58,7 @@ pub(super) async fn evaluate_locked(
     conn: &mut AnyConnection,
     setup: &Setup,
     ctx: &MemberContext,
-    membership_id: i64,
+    membership_id: MembershipId,
     event: &EarnEvent,
     exact: bool,
 ) -> Result<Evaluation, AppError> {
@@ -114,7 +115,7 @@ pub(super) fn budget_charges(by_rule: &[ByRule]) -> Vec<(i64, i64)> {
 pub(super) async fn book_award(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     eval: &Evaluation,
     hold_until: Option<Timestamp>,
     meta: &Meta<'_>,
@@ -144,10 +145,10 @@ pub(super) async fn book_award(
 pub(super) async fn charge_budgets(
     conn: &mut AnyConnection,
     eval: &Evaluation,
-    membership_id: i64,
+    membership_id: MembershipId,
     exact: bool,
 ) -> Result<bool, AppError> {
-    let charges: Vec<(i64, i64, i64)> = budget_charges(&award_parts(eval).0)
+    let charges: Vec<(i64, MembershipId, i64)> = budget_charges(&award_parts(eval).0)
         .into_iter()
         .map(|(rule_id, points)| (rule_id, membership_id, points))
         .collect();
@@ -159,7 +160,7 @@ pub(super) async fn charge_budgets(
 pub(super) async fn announce_earned(
     conn: &mut AnyConnection,
     setup: &Setup,
-    member_id: i64,
+    member_id: MemberId,
     tx_id: i64,
     award: &Award,
     pending: bool,
@@ -186,8 +187,8 @@ pub(super) async fn announce_earned(
 pub(super) async fn earlier_receipt(
     conn: &mut AnyConnection,
     program: &Program,
-    member_id: i64,
-    membership_id: i64,
+    member_id: MemberId,
+    membership_id: MembershipId,
     tx_id: i64,
 ) -> Result<EarnReceipt, AppError> {
     let (description, explanation): (String, Option<String>) =
@@ -229,7 +230,7 @@ pub(super) async fn earlier_receipt(
 
 pub(super) fn receipt(
     program: &Program,
-    member_id: i64,
+    member_id: MemberId,
     tx_id: i64,
     award: Award,
     pending: bool,

@@ -4,6 +4,7 @@
 
 use crate::domain::birthdays;
 use crate::error::AppError;
+use crate::model::ids::{MemberId, ProgramId};
 use crate::model::order::ActionInput;
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
@@ -32,7 +33,7 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
         let year = day.format("%Y").to_string();
         let key = format!("birthday:{year}");
         for mmdd in birthdays::birthdays_on(day) {
-            let due: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            let due: Vec<(MemberId, ProgramId, Option<i64>, Option<i64>)> = sqlx::query_as(
                 "SELECT m.id, ms.program_id, m.birth_date_set_at, \
                  (SELECT MAX(l.created_at) FROM ledger_transactions l WHERE l.kind = 'event' \
                  AND l.reference >= 'birthday:' AND l.reference < 'birthday;' \
@@ -65,7 +66,7 @@ pub async fn award_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
                 match super::orders::record_action(db, program_id, member_id, &input, None).await {
                     Ok(r) if !r.replayed => booked += 1,
                     Ok(_) => {}
-                    Err(e) => tracing::debug!(member_id, program_id, error = %e, "birthday not awarded"),
+                    Err(e) => tracing::debug!(%member_id, %program_id, error = %e, "birthday not awarded"),
                 }
             }
         }

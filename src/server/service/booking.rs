@@ -18,6 +18,7 @@
 //! careful: the earlier order is looked up first, and the budgets are locked before
 //! evaluating.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use std::sync::Arc;
 
 use sqlx::any::AnyArguments;
@@ -97,7 +98,7 @@ pub(super) async fn book_alone(
 
 /// A membership with orders in the run, as they leave it one after another.
 struct Member {
-    id: i64,
+    id: MembershipId,
     /// As read under its lock, before these orders.
     standing: Standing,
     tier_id: Option<i64>,
@@ -106,13 +107,13 @@ struct Member {
 }
 
 /// An order of the run with its membership: (position, member, the member's referrer).
-type Chosen = (usize, usize, Option<i64>);
+type Chosen = (usize, usize, Option<MemberId>);
 
 /// One order, evaluated.
 struct Evaluated {
     item: usize,
     member: usize,
-    referred_by: Option<i64>,
+    referred_by: Option<MemberId>,
     eval: Evaluation,
     given: Vec<(i64, i64)>,
     budgeted: Vec<(i64, i64)>,
@@ -155,7 +156,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
         true => Some(awards::locked_budgets(conn, &first.setup.rules).await?),
         false => None,
     };
-    let ids: Vec<i64> = members.iter().map(|m| m.id).collect();
+    let ids: Vec<MembershipId> = members.iter().map(|m| m.id).collect();
     // Caps are counted per day and month: one day's usage is read for all.
     let usage = match &locked {
         Some(rules) => rules::usage_many(conn, &ids, first.at, rules).await?,
@@ -272,7 +273,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
         let lines: Vec<(i64, &[OrderLine])> = order_rows.iter().copied().zip(lines_of).collect();
         insert_lines(conn, &lines).await?;
     }
-    let holds: Vec<(i64, i64, i64, Timestamp, Option<i64>)> = evaluated
+    let holds: Vec<(MembershipId, i64, i64, Timestamp, Option<i64>)> = evaluated
         .iter()
         .zip(&booked)
         .zip(&order_rows)
@@ -349,7 +350,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
         return Ok(Booked::Without(later));
     }
     // Budgets last, so their slots are held briefly; a slot that is full undoes the run.
-    let charges: Vec<(i64, i64, i64)> = evaluated
+    let charges: Vec<(i64, MembershipId, i64)> = evaluated
         .iter()
         .flat_map(|e| {
             e.budgeted
@@ -437,7 +438,7 @@ async fn enter(
             )]
         }
         Run::Together => {
-            let mut pairs: Vec<(i64, i64)> =
+            let mut pairs: Vec<(MemberId, ProgramId)> =
                 items.iter().map(|b| (b.member_id, b.setup.program.id)).collect();
             pairs.sort_unstable();
             pairs.dedup();
@@ -483,7 +484,7 @@ async fn enter(
 async fn replay(
     conn: &mut AnyConnection,
     b: &OrderBooking,
-    membership_id: i64,
+    membership_id: MembershipId,
 ) -> Result<Option<Booked>, AppError> {
     let program = &b.setup.program;
     let Some(order) = find_order(conn, program.id, b.input.channel.as_str(), &b.order_id).await? else {
@@ -561,7 +562,7 @@ fn evaluate(
 #[derive(sqlx::FromRow)]
 pub(super) struct OrderRow {
     pub(super) id: i64,
-    pub(super) membership_id: i64,
+    pub(super) membership_id: MembershipId,
     pub(super) amount_minor: i64,
     pub(super) returned_minor: i64,
     pub(super) points: i64,
@@ -572,7 +573,7 @@ pub(super) struct OrderRow {
 /// The order booked with this (program, channel, order id), if one was.
 pub(super) async fn find_order(
     conn: &mut AnyConnection,
-    program_id: i64,
+    program_id: ProgramId,
     channel: &str,
     order_id: &str,
 ) -> Result<Option<OrderRow>, AppError> {
@@ -616,7 +617,7 @@ fn hold_until(program: &Program, now: Timestamp) -> Option<Timestamp> {
 /// An order checked and ready to book, with the program's setup as it was read.
 pub(super) struct OrderBooking {
     pub(super) setup: std::sync::Arc<Setup>,
-    pub(super) member_id: i64,
+    pub(super) member_id: MemberId,
     pub(super) input: OrderInput,
     pub(super) order_id: String,
     /// The store the order names, as `stores::resolve` found it.
@@ -645,13 +646,13 @@ impl OrderBooking {
 /// settle a referral (a new, paid order), done after the commit.
 pub(super) struct BookedOrder {
     pub(super) answer: Keyed<EarnReceipt>,
-    pub(super) settle: Option<Option<i64>>,
+    pub(super) settle: Option<Option<MemberId>>,
 }
 
 /// An order's row, booked with its transaction.
 struct NewOrder<'a> {
-    pub(super) program_id: i64,
-    pub(super) membership_id: i64,
+    pub(super) program_id: ProgramId,
+    pub(super) membership_id: MembershipId,
     pub(super) channel: &'a str,
     pub(super) order_id: &'a str,
     pub(super) store_id: Option<i64>,

@@ -7,6 +7,7 @@ use rand::Rng;
 use crate::domain::card;
 use crate::error::AppError;
 use crate::model::card::{BatchInput, BatchPrint, CardBatch, PrintedCard};
+use crate::model::ids::{MemberId, ProgramId};
 use crate::server::db::Db;
 
 /// The largest batch made in one go (a print run).
@@ -121,7 +122,7 @@ pub async fn print(db: &Db, batch_id: i64) -> Result<BatchPrint, AppError> {
 /// A printed card as a read finds it: the member holding its points (None while the card
 /// has never been used) and the program of its batch. None when the number is not a
 /// printed card. Reads never make a holder (`holder` does, on the card's first use).
-pub async fn holder_of(db: &Db, number: &str) -> Result<Option<(Option<i64>, i64)>, AppError> {
+pub async fn holder_of(db: &Db, number: &str) -> Result<Option<(Option<MemberId>, ProgramId)>, AppError> {
     Ok(sqlx::query_as(
         "SELECT c.member_id, b.program_id FROM cards c JOIN card_batches b ON b.id = c.batch_id WHERE c.number = $1",
     )
@@ -133,7 +134,7 @@ pub async fn holder_of(db: &Db, number: &str) -> Result<Option<(Option<i64>, i64
 /// The member who holds a printed card's points: the registered member it is linked to, or
 /// a holder made on the card's first use (enrolled in the batch's program). None when the
 /// number is not a printed card. Concurrent first uses share one holder.
-pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
+pub async fn holder(db: &Db, number: &str) -> Result<Option<MemberId>, AppError> {
     let Some((member_id, program_id)) = holder_of(db, number).await? else {
         return Ok(None);
     };
@@ -143,7 +144,7 @@ pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
     // Lock the card row, then decide: a concurrent first use may have made the holder.
-    let locked: Option<i64> =
+    let locked: Option<MemberId> =
         sqlx::query_scalar("UPDATE cards SET member_id = member_id WHERE number = $1 RETURNING member_id")
             .bind(number)
             .fetch_one(&mut *tx)
@@ -152,7 +153,7 @@ pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
         tx.commit().await?;
         return Ok(Some(id));
     }
-    let id: i64 = sqlx::query_scalar(
+    let id: MemberId = sqlx::query_scalar(
         "INSERT INTO members (name, card_number, kind, created_at) VALUES ($1, $2, 'card', $3) RETURNING id",
     )
     .bind(format!("Card {}", card::grouped(number)))
@@ -168,6 +169,6 @@ pub async fn holder(db: &Db, number: &str) -> Result<Option<i64>, AppError> {
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    tracing::info!(member_id = id, "holder made for an unregistered card");
+    tracing::info!(member_id = %id, "holder made for an unregistered card");
     Ok(Some(id))
 }

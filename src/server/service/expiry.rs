@@ -3,6 +3,7 @@
 //! and re-checked there, so a run twice or on two servers at once books once.
 
 use crate::error::AppError;
+use crate::model::ids::{MembershipId, ProgramId};
 use crate::model::ledger::TxKind;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
@@ -14,7 +15,7 @@ use crate::server::store::programs;
 /// parallel: each membership's due lots are re-read under its lock and zeroed in the same
 /// transaction as the expiry entry. Returns (memberships touched, points expired).
 pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
-    let due: Vec<(i64, i64)> = sqlx::query_as(
+    let due: Vec<(MembershipId, ProgramId)> = sqlx::query_as(
         "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l JOIN memberships m ON m.id = l.membership_id \
          WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1",
     )
@@ -66,7 +67,7 @@ pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError>
 /// claimed with a conditional update, so a second run (or a concurrent one) skips it.
 /// Returns (holds released, points released).
 pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
-    let due: Vec<(i64, i64, i64)> = sqlx::query_as(
+    let due: Vec<(i64, MembershipId, ProgramId)> = sqlx::query_as(
         "SELECT h.id, h.membership_id, m.program_id FROM pending_points h JOIN memberships m ON m.id = h.membership_id \
          WHERE h.released_at IS NULL AND h.release_at <= $1 ORDER BY h.id",
     )

@@ -3,6 +3,7 @@
 //! and customer ids, and printed cards linked to their member (a merge of the card's
 //! holder, `merges`).
 
+use crate::model::ids::{MemberId, ProgramId};
 use subtle::ConstantTimeEq;
 
 use crate::domain::identifier::{self, IdKind};
@@ -25,7 +26,7 @@ use crate::server::store::attempts;
 pub enum Lookup {
     Read,
     /// A write in this program.
-    Write(i64),
+    Write(ProgramId),
 }
 
 /// What an identifier named.
@@ -35,7 +36,7 @@ pub enum Named {
     Member(Member, IdKind),
     /// A printed card nobody has used yet (its batch's program): a read finds no member.
     UnusedCard {
-        program_id: i64,
+        program_id: ProgramId,
     },
     Nobody,
 }
@@ -46,7 +47,7 @@ async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppErro
     if let Some(m) = by_column(db, "card_number", number).await? {
         return Ok(Named::Member(m, IdKind::Card));
     }
-    let linked: Option<i64> =
+    let linked: Option<MemberId> =
         sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = 'card' AND value = $1")
             .bind(number)
             .fetch_optional(&db.pool)
@@ -187,7 +188,7 @@ pub async fn resolve(
     db: &Db,
     identifier: &str,
     channel: Channel,
-    program_id: i64,
+    program_id: ProgramId,
 ) -> Result<Member, AppError> {
     identify(db, identifier, channel, Lookup::Write(program_id))
         .await
@@ -208,12 +209,12 @@ fn external_kind(channel: Channel) -> String {
 #[tracing::instrument(skip(db, security_code), err(level = "debug"))]
 pub async fn link_identifier(
     db: &Db,
-    member_id: i64,
+    member_id: MemberId,
     channel: Channel,
     kind: &str,
     value: &str,
     security_code: Option<&str>,
-    only_program: Option<i64>,
+    only_program: Option<ProgramId>,
 ) -> Result<(), AppError> {
     let (kind, value) = match kind {
         "card" => (
@@ -250,7 +251,7 @@ pub async fn link_identifier(
         }
     }
     let mut tx = db.begin_write().await?;
-    let inserted: Option<i64> = sqlx::query_scalar(
+    let inserted: Option<MemberId> = sqlx::query_scalar(
         "INSERT INTO member_identifiers (member_id, kind, value, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (kind, value) DO NOTHING RETURNING member_id",
     )
@@ -264,7 +265,7 @@ pub async fn link_identifier(
     match inserted {
         Some(_) => Ok(()),
         None => {
-            let owner: Option<i64> =
+            let owner: Option<MemberId> =
                 sqlx::query_scalar("SELECT member_id FROM member_identifiers WHERE kind = $1 AND value = $2")
                     .bind(&kind)
                     .bind(&value)
@@ -287,7 +288,7 @@ pub async fn link_identifier(
 pub async fn link_card(
     db: &Db,
     number: &str,
-    member_id: i64,
+    member_id: MemberId,
     security_code: Option<&str>,
     by: Option<i64>,
 ) -> Result<LinkedCard, AppError> {
@@ -300,10 +301,10 @@ pub async fn link_card(
 pub async fn link_card_for(
     db: &Db,
     number: &str,
-    member_id: i64,
+    member_id: MemberId,
     security_code: Option<&str>,
     by: Option<i64>,
-    only_program: Option<i64>,
+    only_program: Option<ProgramId>,
 ) -> Result<LinkedCard, AppError> {
     let number = card::normalize(number)
         .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;

@@ -6,6 +6,7 @@
 //! are spent earliest-expiring first. Callers hold the membership lock (`lock`) before they
 //! read a balance they are about to change.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -64,7 +65,7 @@ pub struct Standing {
 /// already holds the database write lock from `BEGIN IMMEDIATE`.
 /// A membership merged into another one is frozen: a write that resolved the member just
 /// before the merge committed is refused here (and a retry resolves to the new member).
-pub async fn lock(conn: &mut AnyConnection, membership_id: i64) -> Result<Standing, AppError> {
+pub async fn lock(conn: &mut AnyConnection, membership_id: MembershipId) -> Result<Standing, AppError> {
     let (standing, merged) = lock_any(conn, membership_id).await?;
     if merged {
         return Err(merged_away());
@@ -79,7 +80,10 @@ pub fn merged_away() -> AppError {
 
 /// `lock` for merges and their reversal, which also lock merged memberships. Returns the
 /// standing and whether the membership is merged into another one.
-pub async fn lock_any(conn: &mut AnyConnection, membership_id: i64) -> Result<(Standing, bool), AppError> {
+pub async fn lock_any(
+    conn: &mut AnyConnection,
+    membership_id: MembershipId,
+) -> Result<(Standing, bool), AppError> {
     let row: Option<(i64, i64, i64, Option<i64>)> = sqlx::query_as(
         "UPDATE memberships SET balance = balance WHERE id = $1 \
          RETURNING balance, pending, lifetime_points, merged_into",
@@ -103,8 +107,8 @@ pub async fn lock_any(conn: &mut AnyConnection, membership_id: i64) -> Result<(S
 /// transaction id and the membership's standing after it.
 pub async fn book(
     conn: &mut AnyConnection,
-    program_id: i64,
-    membership_id: Option<i64>,
+    program_id: ProgramId,
+    membership_id: Option<MembershipId>,
     meta: &Meta<'_>,
     postings: &[Posting],
     at: Timestamp,
@@ -116,8 +120,8 @@ pub async fn book(
 /// then also happens when no member posting moved, and its standing is returned).
 async fn book_as(
     conn: &mut AnyConnection,
-    program_id: i64,
-    membership_id: Option<i64>,
+    program_id: ProgramId,
+    membership_id: Option<MembershipId>,
     meta: &Meta<'_>,
     postings: &[Posting],
     at: Timestamp,
@@ -137,8 +141,8 @@ async fn book_as(
 
 /// One transaction for `book_many`.
 pub struct Booking<'a> {
-    pub program_id: i64,
-    pub membership_id: Option<i64>,
+    pub program_id: ProgramId,
+    pub membership_id: Option<MembershipId>,
     pub meta: &'a Meta<'a>,
     pub postings: &'a [Posting],
     pub at: Timestamp,
@@ -190,7 +194,7 @@ pub async fn book_many(
 
     // Each membership's moves added up, and updated once (its last touch is its activity).
     let moves: Vec<(i64, i64, i64)> = items.iter().map(member_moves).collect();
-    let mut updates: Vec<(i64, [i64; 3], Option<i64>)> = Vec::new();
+    let mut updates: Vec<(MembershipId, [i64; 3], Option<i64>)> = Vec::new();
     for (b, m) in items.iter().zip(&moves) {
         let Some(id) = b.membership_id else { continue };
         let moved = b
@@ -216,7 +220,7 @@ pub async fn book_many(
     let after = update_memberships(conn, &updates).await?;
     // Each booking's standing: its membership's final standing less what later ones moved.
     let mut standings: Vec<Option<Standing>> = vec![None; items.len()];
-    let members: Vec<(i64, i64)> = after.iter().map(|(id, member, _)| (*id, *member)).collect();
+    let members: Vec<(MembershipId, MemberId)> = after.iter().map(|(id, member, _)| (*id, *member)).collect();
     for (id, _, fin) in after {
         let mut s = fin;
         for (i, b) in items.iter().enumerate().rev() {
@@ -242,7 +246,7 @@ async fn announce_changes(
     tx_ids: &[i64],
     standings: &[Option<Standing>],
     moves: &[(i64, i64, i64)],
-    members: &[(i64, i64)],
+    members: &[(MembershipId, MemberId)],
 ) -> Result<(), AppError> {
     let moved = |i: usize| moves[i].0 != 0 || moves[i].1 != 0;
     if !(0..items.len()).any(moved) {
@@ -284,9 +288,9 @@ async fn announce_changes(
 
 /// One membership's balance change, as `points.changed` tells it.
 struct Change {
-    member_id: Option<i64>,
-    membership_id: i64,
-    program_id: i64,
+    member_id: Option<MemberId>,
+    membership_id: MembershipId,
+    program_id: ProgramId,
     transaction_id: i64,
     /// What moved in the wallet and in pending points.
     points: i64,
@@ -320,7 +324,7 @@ async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) ->
          description, explanation, reason, recorded_by, request_id, created_at) VALUES {} RETURNING id, membership_id",
         rows
     );
-    let mut insert = sqlx::query_as::<_, (i64, Option<i64>)>(&sql);
+    let mut insert = sqlx::query_as::<_, (i64, Option<MembershipId>)>(&sql);
     for b in items {
         let meta = b.meta;
         insert = insert
@@ -353,8 +357,8 @@ async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) ->
 /// Returns each one's (id, member id, standing after).
 async fn update_memberships(
     conn: &mut AnyConnection,
-    updates: &[(i64, [i64; 3], Option<i64>)],
-) -> Result<Vec<(i64, i64, Standing)>, AppError> {
+    updates: &[(MembershipId, [i64; 3], Option<i64>)],
+) -> Result<Vec<(MembershipId, MemberId, Standing)>, AppError> {
     let mut out = Vec::with_capacity(updates.len());
     if updates.is_empty() {
         return Ok(out);
@@ -369,7 +373,7 @@ async fn update_memberships(
          memberships.lifetime_points",
         rows
     );
-    let mut update = sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(&sql);
+    let mut update = sqlx::query_as::<_, (MembershipId, MemberId, i64, i64, i64)>(&sql);
     for (id, [wallet, pending, earned], touched) in updates {
         update = update
             .bind(id)
@@ -459,10 +463,10 @@ async fn insert_postings(
 #[allow(clippy::too_many_arguments)]
 pub async fn transfer(
     conn: &mut AnyConnection,
-    program_id: i64,
+    program_id: ProgramId,
     account: Account,
-    from: i64,
-    to: i64,
+    from: MembershipId,
+    to: MembershipId,
     points: i64,
     meta: &Meta<'_>,
     at: Timestamp,
@@ -515,8 +519,8 @@ pub async fn transfer(
         .bind(at.0)
         .execute(&mut *conn)
         .await?;
-        let (member_id, after): (i64, Standing) = {
-            let (member_id, balance, pending, lifetime_points): (i64, i64, i64, i64) = sqlx::query_as(
+        let (member_id, after): (MemberId, Standing) = {
+            let (member_id, balance, pending, lifetime_points): (MemberId, i64, i64, i64) = sqlx::query_as(
                 "SELECT member_id, balance, pending, lifetime_points FROM memberships WHERE id = $1",
             )
             .bind(membership_id)
@@ -556,7 +560,7 @@ pub async fn transfer(
 pub async fn settle_lots(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     tx_id: Option<i64>,
     at: Timestamp,
 ) -> Result<(), AppError> {
@@ -581,7 +585,7 @@ pub async fn settle_lots(
 pub async fn move_deadlines(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     at: Timestamp,
 ) -> Result<(), AppError> {
     if program.expiry_mode == "inactivity" {
@@ -599,7 +603,7 @@ pub async fn move_deadlines(
 pub async fn open_lot(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     tx_id: i64,
     points: i64,
     balance_after: i64,
@@ -619,7 +623,7 @@ pub async fn open_lot(
 /// A lot to open with `open_lots`.
 pub struct NewLot<'a> {
     pub program: &'a Program,
-    pub membership_id: i64,
+    pub membership_id: MembershipId,
     pub tx_id: i64,
     pub points: i64,
     /// The wallet right after the points reached it.
@@ -656,7 +660,7 @@ pub async fn open_lots(conn: &mut AnyConnection, lots: &[NewLot<'_>]) -> Result<
 /// last, then oldest first). Returns what each lot gave: (lot id, points).
 pub async fn consume_lots(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
 ) -> Result<Vec<(i64, i64)>, AppError> {
     let mut draws = Vec::new();
@@ -696,7 +700,7 @@ pub async fn consume_lots(
 pub async fn give_back(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     spent_tx: i64,
     tx_id: i64,
     points: i64,
@@ -760,7 +764,7 @@ async fn record_draws(conn: &mut AnyConnection, tx_id: i64, draws: &[(i64, i64)]
 pub async fn earn(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     by_rule: &[(Option<i64>, bool, i64)],
     hold_until: Option<Timestamp>,
     meta: &Meta<'_>,
@@ -786,7 +790,7 @@ pub async fn earn(
 /// release at, order), in one statement.
 pub async fn hold_many(
     conn: &mut AnyConnection,
-    holds: &[(i64, i64, i64, Timestamp, Option<i64>)],
+    holds: &[(MembershipId, i64, i64, Timestamp, Option<i64>)],
 ) -> Result<(), AppError> {
     if holds.is_empty() {
         return Ok(());
@@ -815,8 +819,8 @@ pub async fn hold_many(
 /// recorded); returns the standing read under the caller's lock when nothing moved.
 pub async fn book_nonzero(
     conn: &mut AnyConnection,
-    program_id: i64,
-    membership_id: i64,
+    program_id: ProgramId,
+    membership_id: MembershipId,
     meta: &Meta<'_>,
     postings: &[Posting],
     at: Timestamp,
@@ -836,7 +840,7 @@ pub async fn book_nonzero(
 pub async fn spend(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
     to: Account,
     meta: &Meta<'_>,
@@ -882,7 +886,7 @@ pub async fn adjust_in(
     tx: &mut AnyConnection,
     program: &Program,
     by: Adjuster<'_>,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
     reason: &str,
     request_id: &str,
@@ -948,7 +952,7 @@ pub const SAME_HISTORY: &str = "SELECT id FROM memberships WHERE id = $1 OR merg
 
 /// The transaction a request id booked for this membership (or one merged into it), read
 /// without a lock: for a caller deciding what to do with a retry before it writes.
-pub async fn booked(db: &Db, membership_id: i64, request_id: &str) -> Result<Option<i64>, AppError> {
+pub async fn booked(db: &Db, membership_id: MembershipId, request_id: &str) -> Result<Option<i64>, AppError> {
     Ok(sqlx::query_scalar(&format!(
         "SELECT id FROM ledger_transactions WHERE request_id = $2 AND membership_id IN ({SAME_HISTORY}) \
          ORDER BY id LIMIT 1"
@@ -964,7 +968,7 @@ pub async fn booked(db: &Db, membership_id: i64, request_id: &str) -> Result<Opt
 /// a duplicate) counts: its retry must not book again on the merged member.
 pub async fn replay(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     request_id: &str,
 ) -> Result<Option<(i64, Standing)>, AppError> {
     let id: Option<i64> = sqlx::query_scalar(&format!(
@@ -982,7 +986,7 @@ pub async fn replay(
 }
 
 /// The member a membership belongs to.
-pub async fn member_of(conn: &mut AnyConnection, membership_id: i64) -> Result<i64, AppError> {
+pub async fn member_of(conn: &mut AnyConnection, membership_id: MembershipId) -> Result<MemberId, AppError> {
     Ok(
         sqlx::query_scalar("SELECT member_id FROM memberships WHERE id = $1")
             .bind(membership_id)
@@ -1003,7 +1007,7 @@ pub struct Reconciliation {
     pub positive_wallets: i64,
 }
 
-pub async fn reconcile(db: &Db, program_id: i64) -> Result<Reconciliation, AppError> {
+pub async fn reconcile(db: &Db, program_id: ProgramId) -> Result<Reconciliation, AppError> {
     let (wallets, pending, positive_wallets): (i64, i64, i64) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT), CAST(COALESCE(SUM(pending), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN balance > 0 THEN balance ELSE 0 END), 0) AS BIGINT) \

@@ -1,6 +1,7 @@
 //! Members: sign-up, profiles, program memberships (joining, and entering one for a
 //! booking under its lock) and history. Who an identifier names is `identity`.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use rand::Rng;
 use sqlx::AnyConnection;
 
@@ -27,10 +28,10 @@ pub async fn insert_profile(
     email: Option<&str>,
     phone: Option<&str>,
     now: Timestamp,
-) -> Result<i64, AppError> {
+) -> Result<MemberId, AppError> {
     for _ in 0..5 {
         let card_number = card::from_random(rand::thread_rng().gen_range(0..10_000_000_000u64));
-        let result: Result<Option<i64>, sqlx::Error> = sqlx::query_scalar(
+        let result: Result<Option<MemberId>, sqlx::Error> = sqlx::query_scalar(
             "INSERT INTO members (user_id, name, email, phone, card_number, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (card_number) DO NOTHING RETURNING id",
         )
@@ -70,7 +71,7 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
     let v = forms::signup(input)?;
     let referrer = match &v.referral_code {
         Some(code) => Some(
-            sqlx::query_scalar::<_, i64>("SELECT id FROM members WHERE referral_code = $1")
+            sqlx::query_scalar::<_, MemberId>("SELECT id FROM members WHERE referral_code = $1")
                 .bind(code)
                 .fetch_optional(&db.pool)
                 .await?
@@ -119,7 +120,7 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
 /// The `member.created` webhook, in the transaction that made the member.
 pub async fn announce_created(
     conn: &mut AnyConnection,
-    member_id: i64,
+    member_id: MemberId,
     kind: &str,
     channel: &str,
     at: Timestamp,
@@ -128,7 +129,7 @@ pub async fn announce_created(
     crate::server::webhooks::enqueue(conn, "member.created", data, at).await
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Member, AppError> {
+pub async fn get(db: &Db, id: MemberId) -> Result<Member, AppError> {
     sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -152,7 +153,7 @@ pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
 pub struct Row {
     #[sqlx(flatten)]
     pub member: Member,
-    pub merged_into: Option<i64>,
+    pub merged_into: Option<MemberId>,
 }
 
 /// The member whose `column` is `value`, as it stands now (followed through merges).
@@ -178,7 +179,7 @@ pub async fn current(db: &Db, member: Member) -> Result<Member, AppError> {
     let mut member = member;
     // Merges re-point earlier merges, so one step is the norm; the bound guards bad data.
     for _ in 0..8 {
-        let into: Option<i64> = sqlx::query_scalar("SELECT merged_into FROM members WHERE id = $1")
+        let into: Option<MemberId> = sqlx::query_scalar("SELECT merged_into FROM members WHERE id = $1")
             .bind(member.id)
             .fetch_optional(&db.pool)
             .await?
@@ -188,26 +189,26 @@ pub async fn current(db: &Db, member: Member) -> Result<Member, AppError> {
             None => return Ok(member),
         }
     }
-    tracing::error!(member_id = member.id, "merge chain too long");
+    tracing::error!(member_id = %member.id, "merge chain too long");
     Err(AppError::Internal)
 }
 
 /// A member's membership as a booking needs it, under its row lock.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry {
-    pub membership_id: i64,
+    pub membership_id: MembershipId,
     pub standing: Standing,
     pub tier_id: Option<i64>,
     /// Who referred the member (their first purchase settles the referral).
-    pub referred_by: Option<i64>,
+    pub referred_by: Option<MemberId>,
 }
 
 /// `join_in` and `ledger::lock` together, with the tier and the referrer: one statement for
 /// a member buying again (the common case), the join on a first purchase.
 pub async fn enter(
     conn: &mut AnyConnection,
-    member_id: i64,
-    program_id: i64,
+    member_id: MemberId,
+    program_id: ProgramId,
     now: Timestamp,
 ) -> Result<Entry, AppError> {
     for _ in 0..2 {
@@ -219,7 +220,7 @@ pub async fn enter(
         }
         join_in(conn, member_id, program_id, now).await?;
     }
-    tracing::error!(member_id, program_id, "membership vanished after joining");
+    tracing::error!(%member_id, %program_id, "membership vanished after joining");
     Err(AppError::Internal)
 }
 
@@ -228,8 +229,8 @@ pub async fn enter(
 /// books those one by one, which joins the missing and refuses the merged).
 pub async fn enter_many(
     conn: &mut AnyConnection,
-    pairs: &[(i64, i64)],
-) -> Result<Vec<((i64, i64), Entry, bool)>, AppError> {
+    pairs: &[(MemberId, ProgramId)],
+) -> Result<Vec<((MemberId, ProgramId), Entry, bool)>, AppError> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
@@ -249,15 +250,15 @@ pub async fn enter_many(
          WHERE (m.member_id, m.program_id) IN (VALUES {rows}){lock}"
     );
     type Row = (
+        MemberId,
+        ProgramId,
+        MembershipId,
         i64,
         i64,
         i64,
-        i64,
-        i64,
-        i64,
+        Option<MemberId>,
         Option<i64>,
-        Option<i64>,
-        Option<i64>,
+        Option<MemberId>,
     );
     let mut lock_rows = sqlx::query_as::<_, Row>(&sql);
     for (member_id, program_id) in pairs {
@@ -299,12 +300,12 @@ pub async fn enter_many(
 /// one member (PostgreSQL runs them in parallel) share one membership instead of failing.
 pub async fn join_in(
     conn: &mut AnyConnection,
-    member_id: i64,
-    program_id: i64,
+    member_id: MemberId,
+    program_id: ProgramId,
     now: Timestamp,
-) -> Result<i64, AppError> {
+) -> Result<MembershipId, AppError> {
     // The common case, a member buying again, costs one read.
-    let existing: Option<i64> =
+    let existing: Option<MembershipId> =
         sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
             .bind(member_id)
             .bind(program_id)
@@ -316,7 +317,7 @@ pub async fn join_in(
     // Read under the member's row lock: a merge running now (it locks the member first)
     // either finishes before this, and is seen, or waits until this membership exists and
     // then moves it with the others.
-    let merged: Option<Option<i64>> = sqlx::query_scalar(
+    let merged: Option<Option<MemberId>> = sqlx::query_scalar(
         "UPDATE members SET merged_into = merged_into WHERE id = $1 RETURNING merged_into",
     )
     .bind(member_id)
@@ -331,7 +332,7 @@ pub async fn join_in(
         }
         Some(None) => {}
     }
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
+    let exists: Option<ProgramId> = sqlx::query_scalar("SELECT id FROM programs WHERE id = $1")
         .bind(program_id)
         .fetch_optional(&mut *conn)
         .await?;
@@ -368,7 +369,7 @@ pub async fn join_in(
 
 /// A member joins a program (on the portal): only an active one.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppError> {
+pub async fn join(db: &Db, member_id: MemberId, program_id: ProgramId) -> Result<(), AppError> {
     if !crate::server::store::programs::get(db, program_id).await?.active {
         return Err(AppError::ProgramInactive);
     }
@@ -379,7 +380,11 @@ pub async fn join(db: &Db, member_id: i64, program_id: i64) -> Result<(), AppErr
 }
 
 /// The id of a member's membership in a program.
-pub async fn membership_id(db: &Db, member_id: i64, program_id: i64) -> Result<i64, AppError> {
+pub async fn membership_id(
+    db: &Db,
+    member_id: MemberId,
+    program_id: ProgramId,
+) -> Result<MembershipId, AppError> {
     sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
         .bind(member_id)
         .bind(program_id)
@@ -389,7 +394,7 @@ pub async fn membership_id(db: &Db, member_id: i64, program_id: i64) -> Result<i
 }
 
 /// The member's referral code, made on first use: 8 characters, no look-alike letters.
-pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> {
+pub async fn referral_code(db: &Db, member_id: MemberId) -> Result<String, AppError> {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     for _ in 0..5 {
         let existing: Option<Option<String>> =
@@ -420,7 +425,7 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
         .await?;
         tx.commit().await?;
     }
-    tracing::error!(member_id, "could not find a free referral code in 5 tries");
+    tracing::error!(%member_id, "could not find a free referral code in 5 tries");
     Err(AppError::Internal)
 }
 
@@ -428,7 +433,7 @@ pub async fn referral_code(db: &Db, member_id: i64) -> Result<String, AppError> 
 /// with its time: a birthday is celebrated only for a date on file a month before it
 /// (`birthdays::celebrated`), so changing it cannot collect the award on demand.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn set_birth_date(db: &Db, member_id: i64, input: &str) -> Result<Option<String>, AppError> {
+pub async fn set_birth_date(db: &Db, member_id: MemberId, input: &str) -> Result<Option<String>, AppError> {
     let now = db.now();
     let date = crate::domain::birthdays::parse_birth_date(input, now.date())
         .map_err(|m| AppError::field("birth_date", m))?;

@@ -4,6 +4,7 @@
 //! to the target; identifiers follow, and the source is marked merged. Everything moved is
 //! recorded on the merge, so it can be reversed exactly, as far as the target still holds it.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
@@ -19,9 +20,9 @@ use crate::server::service::ledger::{self, Account, Meta};
 /// What a merge moved in one program.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ProgramMove {
-    program_id: i64,
-    source: i64,
-    target: i64,
+    program_id: ProgramId,
+    source: MembershipId,
+    target: MembershipId,
     wallet: i64,
     pending: i64,
     lifetime: i64,
@@ -36,7 +37,7 @@ struct ProgramMove {
     /// (stamp card, stamps)
     stamps: Vec<(i64, i64)>,
     /// Memberships merged into the source earlier, now pointing at the target.
-    memberships: Vec<i64>,
+    memberships: Vec<MembershipId>,
 }
 
 /// Everything a merge moved.
@@ -45,7 +46,7 @@ struct Moves {
     programs: Vec<ProgramMove>,
     identifiers: Vec<i64>,
     /// Members merged into the source earlier, now pointing at the target.
-    members: Vec<i64>,
+    members: Vec<MemberId>,
     /// The source's sign-in, disabled by the merge.
     user_disabled: Option<i64>,
 }
@@ -86,17 +87,17 @@ pub struct Merged {
 
 #[derive(sqlx::FromRow)]
 struct MemberRow {
-    id: i64,
+    id: MemberId,
     name: String,
     #[sqlx(try_from = "String")]
     kind: MemberKind,
-    merged_into: Option<i64>,
+    merged_into: Option<MemberId>,
     user_id: Option<i64>,
 }
 
 /// Reads a member row under its lock (a no-op update: on PostgreSQL concurrent merges,
 /// reversals and card links of the same members queue here and then see each other's work).
-async fn member_row(conn: &mut AnyConnection, id: i64) -> Result<MemberRow, AppError> {
+async fn member_row(conn: &mut AnyConnection, id: MemberId) -> Result<MemberRow, AppError> {
     sqlx::query_as(
         "UPDATE members SET merged_into = merged_into WHERE id = $1 RETURNING id, name, kind, merged_into, user_id",
     )
@@ -109,8 +110,8 @@ async fn member_row(conn: &mut AnyConnection, id: i64) -> Result<MemberRow, AppE
 /// Both members, locked in id order (two merges never wait on each other in reverse).
 async fn member_pair(
     conn: &mut AnyConnection,
-    source: i64,
-    target: i64,
+    source: MemberId,
+    target: MemberId,
 ) -> Result<(MemberRow, MemberRow), AppError> {
     if source < target {
         let s = member_row(conn, source).await?;
@@ -121,27 +122,34 @@ async fn member_pair(
     }
 }
 
-/// Integer ids as an SQL list; ids are ours (i64), never user text.
-fn id_list(ids: &[i64]) -> String {
+/// Integer ids as an SQL list; ids are ours (numbers), never user text.
+fn id_list<T: std::fmt::Display>(ids: &[T]) -> String {
     if ids.is_empty() {
         return "NULL".into();
     }
-    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+    ids.iter().map(T::to_string).collect::<Vec<_>>().join(", ")
 }
 
-async fn ids(conn: &mut AnyConnection, sql: &str, id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(sqlx::query_scalar(sql).bind(id).fetch_all(&mut *conn).await?)
+/// The ids `sql` selects for the row `id` (of whichever table: both are plain keys here).
+async fn ids<T>(conn: &mut AnyConnection, sql: &str, id: impl Into<i64>) -> Result<Vec<T>, AppError>
+where
+    T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any> + Send + Unpin,
+{
+    Ok(sqlx::query_scalar(sql)
+        .bind(id.into())
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// Moves the rows `ids` of `table` from `from` to `to` in `column` (only rows still at
 /// `from`: what changed hands since stays where it is). `extra` narrows further.
-async fn repoint(
+async fn repoint<T: std::fmt::Display>(
     conn: &mut AnyConnection,
     table: &str,
     column: &str,
-    ids: &[i64],
-    from: i64,
-    to: i64,
+    ids: &[T],
+    from: impl Into<i64>,
+    to: impl Into<i64>,
     extra: &str,
 ) -> Result<(), AppError> {
     if ids.is_empty() {
@@ -151,8 +159,8 @@ async fn repoint(
         "UPDATE {table} SET {column} = $1 WHERE id IN ({}) AND {column} = $2 {extra}",
         id_list(ids)
     ))
-    .bind(to)
-    .bind(from)
+    .bind(to.into())
+    .bind(from.into())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -171,8 +179,8 @@ fn merge_meta<'a>(source_name: &'a str, description: &'a str, reason: &'a str, b
 /// other in reverse order).
 async fn lock_pair(
     conn: &mut AnyConnection,
-    a: i64,
-    b: i64,
+    a: MembershipId,
+    b: MembershipId,
 ) -> Result<(ledger::Standing, ledger::Standing), AppError> {
     let (first, second) = if a < b { (a, b) } else { (b, a) };
     let (s1, _) = ledger::lock_any(conn, first).await?;
@@ -190,8 +198,8 @@ fn validate_reason(reason: &str) -> Result<String, AppError> {
 }
 
 /// Program settings and tiers read before the write transaction (no pool reads inside it).
-async fn programs_of(db: &Db, member_ids: &[i64]) -> Result<Vec<(Program, Vec<Tier>)>, AppError> {
-    let program_ids: Vec<i64> = sqlx::query_scalar(&format!(
+async fn programs_of(db: &Db, member_ids: &[MemberId]) -> Result<Vec<(Program, Vec<Tier>)>, AppError> {
+    let program_ids: Vec<ProgramId> = sqlx::query_scalar(&format!(
         "SELECT DISTINCT program_id FROM memberships WHERE member_id IN ({}) ORDER BY program_id",
         id_list(member_ids)
     ))
@@ -211,8 +219,8 @@ async fn programs_of(db: &Db, member_ids: &[i64]) -> Result<Vec<(Program, Vec<Ti
 /// returns that merge (a retried request merges once).
 pub async fn merge(
     db: &Db,
-    source_id: i64,
-    target_id: i64,
+    source_id: MemberId,
+    target_id: MemberId,
     reason: &str,
     by: Option<i64>,
 ) -> Result<Merged, AppError> {
@@ -226,11 +234,11 @@ pub async fn merge(
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn merge_for(
     db: &Db,
-    source_id: i64,
-    target_id: i64,
+    source_id: MemberId,
+    target_id: MemberId,
     reason: &str,
     by: Option<i64>,
-    only_program: Option<i64>,
+    only_program: Option<ProgramId>,
 ) -> Result<Merged, AppError> {
     let reason = validate_reason(reason)?;
     if source_id == target_id {
@@ -274,7 +282,7 @@ pub async fn merge_for(
         ));
     }
     if let Some(program_id) = only_program {
-        let elsewhere: Option<i64> = sqlx::query_scalar(
+        let elsewhere: Option<ProgramId> = sqlx::query_scalar(
             "SELECT program_id FROM memberships WHERE member_id = $1 AND program_id <> $2 LIMIT 1",
         )
         .bind(source.id)
@@ -293,7 +301,7 @@ pub async fn merge_for(
     }
 
     let mut moves = Moves::default();
-    let memberships: Vec<(i64, i64)> = sqlx::query_as(
+    let memberships: Vec<(MembershipId, ProgramId)> = sqlx::query_as(
         "SELECT id, program_id FROM memberships WHERE member_id = $1 AND merged_into IS NULL ORDER BY program_id",
     )
     .bind(source.id)
@@ -454,8 +462,8 @@ pub async fn merge_for(
     tx.commit().await?;
     tracing::info!(
         merge_id = id,
-        source = source.id,
-        target = target.id,
+        source = %source.id,
+        target = %target.id,
         "members merged"
     );
     Ok(Merged {
@@ -488,7 +496,12 @@ fn event_data(
 }
 
 /// Moves lifetime points (tier history) with the balances; never below zero.
-async fn move_lifetime(conn: &mut AnyConnection, from: i64, to: i64, points: i64) -> Result<(), AppError> {
+async fn move_lifetime(
+    conn: &mut AnyConnection,
+    from: MembershipId,
+    to: MembershipId,
+    points: i64,
+) -> Result<(), AppError> {
     if points == 0 {
         return Ok(());
     }
@@ -511,7 +524,7 @@ async fn move_lifetime(conn: &mut AnyConnection, from: i64, to: i64, points: i64
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMerge, AppError> {
     let now = db.now();
-    let (source_id, target_id): (i64, i64) =
+    let (source_id, target_id): (MemberId, MemberId) =
         sqlx::query_as("SELECT source_member_id, target_member_id FROM member_merges WHERE id = $1")
             .bind(merge_id)
             .fetch_optional(&db.pool)
@@ -739,9 +752,9 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMe
 #[derive(sqlx::FromRow)]
 struct MergeRow {
     id: i64,
-    source_member_id: i64,
+    source_member_id: MemberId,
     source_name: String,
-    target_member_id: i64,
+    target_member_id: MemberId,
     target_name: String,
     reason: String,
     moves: String,
@@ -786,7 +799,7 @@ pub async fn get(db: &Db, id: i64) -> Result<MemberMerge, AppError> {
 }
 
 /// Merges into or out of a member, newest first (the audit trail staff see on the desk).
-pub async fn for_member(db: &Db, member_id: i64) -> Result<Vec<MemberMerge>, AppError> {
+pub async fn for_member(db: &Db, member_id: MemberId) -> Result<Vec<MemberMerge>, AppError> {
     let rows: Vec<MergeRow> = sqlx::query_as(&format!(
         "{MERGE_SELECT} WHERE g.source_member_id = $1 OR g.target_member_id = $1 ORDER BY g.id DESC"
     ))

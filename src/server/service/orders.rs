@@ -3,6 +3,7 @@
 //! Orders are deduplicated by the channel's order id, events by their event id, returns by
 //! their return id, so a till that retries books once.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
 use crate::domain::forms::order::{channel_id, occurred, validate_order};
@@ -27,8 +28,8 @@ use crate::server::store::{programs, stores};
 #[tracing::instrument(skip(db, input), fields(channel_order_id = %input.channel_order_id), err(level = "debug"))]
 pub async fn record_order(
     db: &Db,
-    program_id: i64,
-    member_id: i64,
+    program_id: ProgramId,
+    member_id: MemberId,
     input: &OrderInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
@@ -43,8 +44,8 @@ pub async fn record_order(
 /// epoch the request read with its API key (`seen`), if it did.
 pub async fn record_order_keyed(
     db: &Db,
-    program_id: i64,
-    member_id: i64,
+    program_id: ProgramId,
+    member_id: MemberId,
     input: &OrderInput,
     recorded_by: Option<i64>,
     slot: Option<&Slot>,
@@ -101,7 +102,7 @@ pub async fn record_order_keyed(
         // A referred friend's first purchase rewards both sides (each booked once, in its
         // own transaction; a failure here is logged and retried by the friend's next order).
         if let Err(e) = settle_referral(db, program_id, member_id, referred_by, input.channel).await {
-            tracing::warn!(error = %e, member_id, "referral not settled");
+            tracing::warn!(error = %e, %member_id, "referral not settled");
         }
     }
     Ok(booked.answer)
@@ -114,9 +115,9 @@ pub async fn record_order_keyed(
 /// (`referrals::take_back`).
 async fn settle_referral(
     db: &Db,
-    program_id: i64,
-    friend_id: i64,
-    referred_by: Option<i64>,
+    program_id: ProgramId,
+    friend_id: MemberId,
+    referred_by: Option<MemberId>,
     channel: Channel,
 ) -> Result<bool, AppError> {
     let Some(referrer_id) = referred_by else {
@@ -159,7 +160,7 @@ async fn settle_referral(
 #[tracing::instrument(skip(db, input), fields(channel_order_id = %input.channel_order_id), err(level = "debug"))]
 pub async fn record_return(
     db: &Db,
-    program_id: i64,
+    program_id: ProgramId,
     input: &ReturnInput,
     recorded_by: Option<i64>,
 ) -> Result<crate::model::order::ReturnReceipt, AppError> {
@@ -309,7 +310,7 @@ pub async fn record_return(
 }
 
 /// Event types a program accepts: the built-in ones and any custom type a rule names.
-pub async fn known_event_types(db: &Db, program_id: i64) -> Result<Vec<String>, AppError> {
+pub async fn known_event_types(db: &Db, program_id: ProgramId) -> Result<Vec<String>, AppError> {
     let mut types: Vec<String> = BUILT_IN_EVENTS.iter().map(|(k, _)| k.to_string()).collect();
     for rule in rules::list(db, program_id).await? {
         for t in rule.conditions.event_types {
@@ -346,8 +347,8 @@ fn validate_event_type(input: &str) -> Result<String, AppError> {
 #[tracing::instrument(skip(db, input), fields(event_type = %input.event_type), err(level = "debug"))]
 pub async fn record_action(
     db: &Db,
-    program_id: i64,
-    member_id: i64,
+    program_id: ProgramId,
+    member_id: MemberId,
     input: &ActionInput,
     recorded_by: Option<i64>,
 ) -> Result<EarnReceipt, AppError> {
@@ -407,7 +408,11 @@ pub async fn record_action(
 /// Sign-up points for a member who has just joined a program on the portal: what the
 /// program's "signup" rules give, once per member (a sign-up already rewarded, through any
 /// channel, gives nothing more). None when no rule rewards sign-ups.
-pub async fn welcome(db: &Db, program_id: i64, member_id: i64) -> Result<Option<EarnReceipt>, AppError> {
+pub async fn welcome(
+    db: &Db,
+    program_id: ProgramId,
+    member_id: MemberId,
+) -> Result<Option<EarnReceipt>, AppError> {
     // Only when a rule gives something for a sign-up on the web now: a booking of nothing
     // would use up the member's one sign-up (an app-only rule, say, would then never pay).
     let event = EarnEvent {
@@ -438,7 +443,7 @@ pub async fn welcome(db: &Db, program_id: i64, member_id: i64) -> Result<Option<
 /// An action checked and ready to book.
 struct ActionBooking {
     setup: std::sync::Arc<Setup>,
-    member_id: i64,
+    member_id: MemberId,
     event: EarnEvent,
     /// The channel, event type and the channel's event id: the same event books once.
     request_id: String,
@@ -524,8 +529,8 @@ async fn book_action(
 /// Evaluates an order or action without writing anything: what would it earn, and why.
 pub async fn dry_run(
     db: &Db,
-    program_id: i64,
-    member_id: Option<i64>,
+    program_id: ProgramId,
+    member_id: Option<MemberId>,
     event: &EarnEvent,
 ) -> Result<Award, AppError> {
     let program = programs::get(db, program_id).await?;
@@ -533,7 +538,7 @@ pub async fn dry_run(
     let all = rules::list(db, program.id).await?;
     let active: Vec<EarningRule> = all.into_iter().filter(|r| r.active).collect();
     let mut conn = db.pool.acquire().await?;
-    let membership: Option<(i64, Option<i64>)> = match member_id {
+    let membership: Option<(MembershipId, Option<i64>)> = match member_id {
         Some(m) => {
             sqlx::query_as("SELECT id, tier_id FROM memberships WHERE member_id = $1 AND program_id = $2")
                 .bind(m)
@@ -565,7 +570,7 @@ pub async fn dry_run(
 /// a till already sent over the API is the same purchase), or, without one, the form's
 /// request id (a double submit or a retry books once). The program booked in becomes the
 /// one the desk offers this user first.
-#[tracing::instrument(skip(db, input), fields(member_id = input.member_id, program_id = input.program_id), err(level = "debug"))]
+#[tracing::instrument(skip(db, input), fields(member_id = %input.member_id, program_id = %input.program_id), err(level = "debug"))]
 pub async fn record_purchase(
     db: &Db,
     recorded_by: i64,

@@ -4,6 +4,7 @@
 //! `orders::settle_referral`); when that purchase is returned in full, both are taken back
 //! here.
 
+use crate::model::ids::{MemberId, MembershipId};
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -28,7 +29,7 @@ pub async fn take_back(
 ) -> Result<i64, AppError> {
     // Who bought: the member of the membership the order was booked on (a merge since moves
     // the order, never its ledger transaction), and who referred them.
-    let (booked_on, friend, referrer): (i64, i64, Option<i64>) = sqlx::query_as(
+    let (booked_on, friend, referrer): (MembershipId, MemberId, Option<MemberId>) = sqlx::query_as(
         "SELECT t.membership_id, mb.id, mb.referred_by FROM orders o \
          JOIN ledger_transactions t ON t.id = o.transaction_id \
          JOIN memberships m ON m.id = t.membership_id JOIN members mb ON mb.id = m.member_id WHERE o.id = $1",
@@ -62,12 +63,12 @@ pub async fn take_back(
 async fn take_event_back(
     conn: &mut AnyConnection,
     program: &Program,
-    member_id: i64,
+    member_id: MemberId,
     request_id: &str,
     now: Timestamp,
 ) -> Result<i64, AppError> {
     // The membership as it was (the event's) and as it is now (merged into another since?).
-    let Some((original, current)): Option<(i64, i64)> = sqlx::query_as(
+    let Some((original, current)): Option<(MembershipId, MembershipId)> = sqlx::query_as(
         "SELECT id, COALESCE(merged_into, id) FROM memberships WHERE member_id = $1 AND program_id = $2",
     )
     .bind(member_id)

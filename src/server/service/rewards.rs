@@ -3,6 +3,7 @@
 //! one transaction; a reservation holds all of that until the checkout confirms or releases
 //! it. A used, released or expired code is refused.
 
+use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use rand::Rng;
 use sqlx::AnyConnection;
 
@@ -35,7 +36,7 @@ pub(crate) const ISSUED_COLUMNS: &str =
     "i.id, i.reward_id, r.name AS reward_name, r.kind, i.code, i.pin, i.status, i.points, \
      i.value, i.reserved_until, i.expires_at, i.used_at, i.created_at";
 
-pub async fn list(db: &Db, program_id: i64) -> Result<Vec<Reward>, AppError> {
+pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<Reward>, AppError> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM rewards WHERE program_id = $1 ORDER BY cost_points, name"
     ))
@@ -56,7 +57,7 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Reward, AppError> 
 pub(crate) async fn tier_ok(
     conn: &mut AnyConnection,
     reward: &Reward,
-    membership_id: i64,
+    membership_id: MembershipId,
 ) -> Result<bool, AppError> {
     let Some(min_tier) = reward.min_tier_id else {
         return Ok(true);
@@ -74,7 +75,7 @@ pub(crate) async fn tier_ok(
 
 pub(crate) async fn held_count(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     reward_id: i64,
 ) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
@@ -108,7 +109,7 @@ fn new_code() -> (String, String) {
 /// released. The same `request_id` redeems once.
 pub async fn redeem(
     db: &Db,
-    member_id: i64,
+    member_id: MemberId,
     reward_id: i64,
     channel: Channel,
     request_id: &str,
@@ -134,7 +135,7 @@ pub async fn redeem(
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn redeem_with(
     db: &Db,
-    member_id: i64,
+    member_id: MemberId,
     reward_id: i64,
     points: Option<i64>,
     channel: Channel,
@@ -146,7 +147,7 @@ pub async fn redeem_with(
     let reward = get(&mut *db.pool.acquire().await?, reward_id).await?;
     let program: Program = programs::active(db, reward.program_id).await?;
     let mut tx = db.begin_write().await?;
-    let membership_id: i64 =
+    let membership_id: MembershipId =
         sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
             .bind(member_id)
             .bind(program.id)
@@ -229,7 +230,7 @@ pub async fn redeem_with(
 pub async fn issue_in(
     conn: &mut AnyConnection,
     reward: &Reward,
-    membership_id: i64,
+    membership_id: MembershipId,
     tx_id: i64,
     (points, value): (i64, i64),
     reserve: bool,
@@ -319,7 +320,7 @@ async fn issued_by_id(conn: &mut AnyConnection, id: i64) -> Result<IssuedReward,
 
 async fn issued_for_request(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     request_id: &str,
 ) -> Result<Option<IssuedReward>, AppError> {
     let id: Option<i64> = sqlx::query_scalar(&format!(
@@ -342,8 +343,11 @@ fn normalize_code(code: &str) -> String {
 
 /// Finds a code and locks its member, so two tills using the same code queue and only the
 /// first succeeds.
-async fn lock_code(conn: &mut AnyConnection, code: &str) -> Result<(IssuedReward, i64, i64), AppError> {
-    let found: Option<(i64, i64, i64)> = sqlx::query_as(
+async fn lock_code(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<(IssuedReward, MembershipId, ProgramId), AppError> {
+    let found: Option<(i64, MembershipId, ProgramId)> = sqlx::query_as(
         "SELECT i.id, i.membership_id, m.program_id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
          WHERE i.code = $1",
     )
@@ -353,7 +357,7 @@ async fn lock_code(conn: &mut AnyConnection, code: &str) -> Result<(IssuedReward
     let (id, membership_id, program_id) = found.ok_or_else(|| AppError::not_found("Reward code"))?;
     ledger::lock(conn, membership_id).await?;
     // A merge (or its reversal) may have moved the code between the read and the lock.
-    let holder: i64 = sqlx::query_scalar("SELECT membership_id FROM issued_rewards WHERE id = $1")
+    let holder: MembershipId = sqlx::query_scalar("SELECT membership_id FROM issued_rewards WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
@@ -540,8 +544,8 @@ pub async fn release_checked(
 async fn release_locked(
     tx: &mut AnyConnection,
     issued: &IssuedReward,
-    membership_id: i64,
-    program_id: i64,
+    membership_id: MembershipId,
+    program_id: ProgramId,
     recorded_by: Option<i64>,
     request_id: Option<&str>,
     now: Timestamp,
@@ -610,8 +614,8 @@ async fn release_locked(
 /// stamp card).
 pub async fn announce_issued(
     conn: &mut AnyConnection,
-    member_id: i64,
-    program_id: i64,
+    member_id: MemberId,
+    program_id: ProgramId,
     reward: &Reward,
     issued: &IssuedReward,
     now: Timestamp,
@@ -658,7 +662,7 @@ pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, 
 }
 
 /// Creates or updates a catalogue item (with its pool codes, one per line).
-#[tracing::instrument(skip(db, input), fields(program_id = input.program_id), err(level = "debug"))]
+#[tracing::instrument(skip(db, input), fields(program_id = %input.program_id), err(level = "debug"))]
 pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     let program = programs::get(db, input.program_id).await?;
     let mut v = Validator::new();
@@ -839,7 +843,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
 }
 
 /// Switches a reward off: it leaves the catalogue; codes already issued stay usable.
-pub async fn deactivate(db: &Db, program_id: i64, reward_id: i64) -> Result<(), AppError> {
+pub async fn deactivate(db: &Db, program_id: ProgramId, reward_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let n = sqlx::query("UPDATE rewards SET active = 0 WHERE id = $1 AND program_id = $2")
         .bind(reward_id)

@@ -1,6 +1,7 @@
 //! Earning rules as stored: conditions, effect and caps are JSON of the shared model types,
 //! so the engine, the API and the admin pages read one definition.
 
+use crate::model::ids::{MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -11,7 +12,7 @@ use crate::server::db::{is_unique_violation, values, Db};
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    program_id: i64,
+    program_id: ProgramId,
     name: String,
     priority: i64,
     stacking: String,
@@ -64,7 +65,7 @@ fn stacking_str(rule: &EarningRule) -> String {
 }
 
 /// Every rule of a program, highest priority first.
-pub async fn list(db: &Db, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
+pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<EarningRule>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 ORDER BY priority DESC, id"
     ))
@@ -77,7 +78,10 @@ pub async fn list(db: &Db, program_id: i64) -> Result<Vec<EarningRule>, AppError
 /// The active rules of a program, as bookings keep them (`setup`). Budgets read here may
 /// be stale: a booking whose budget charge fails locks the budgets its award draws on
 /// (`budgets::lock_all`) and evaluates again.
-pub async fn for_booking(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<EarningRule>, AppError> {
+pub async fn for_booking(
+    conn: &mut AnyConnection,
+    program_id: ProgramId,
+) -> Result<Vec<EarningRule>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 AND active = 1 ORDER BY priority DESC, id"
     ))
@@ -102,7 +106,7 @@ pub fn day_and_month(at: Timestamp) -> (i64, i64) {
 /// one are not summed: a member's month of awards grows with every order.
 pub async fn usage(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     at: Timestamp,
     rules: &[EarningRule],
 ) -> Result<Vec<RuleUsage>, AppError> {
@@ -114,10 +118,10 @@ pub async fn usage(
 /// that has any.
 pub async fn usage_many<'r>(
     conn: &mut AnyConnection,
-    membership_ids: &[i64],
+    membership_ids: &[MembershipId],
     at: Timestamp,
     rules: impl IntoIterator<Item = &'r EarningRule>,
-) -> Result<Vec<(i64, Vec<RuleUsage>)>, AppError> {
+) -> Result<Vec<(MembershipId, Vec<RuleUsage>)>, AppError> {
     let mut capped: Vec<&EarningRule> = rules
         .into_iter()
         .filter(|r| r.caps.per_member_day.is_some() || r.caps.per_member_month.is_some())
@@ -144,7 +148,7 @@ pub async fn usage_many<'r>(
         placeholders(3 + membership_ids.len(), capped.len()),
         if days_only { " AND day = $1" } else { "" },
     );
-    let mut select = sqlx::query_as::<_, (i64, i64, i64, i64)>(&sql)
+    let mut select = sqlx::query_as::<_, (MembershipId, i64, i64, i64)>(&sql)
         .bind(day)
         .bind(month);
     for id in membership_ids {
@@ -153,7 +157,7 @@ pub async fn usage_many<'r>(
     for rule in &capped {
         select = select.bind(rule.id);
     }
-    let mut out: Vec<(i64, Vec<RuleUsage>)> = Vec::new();
+    let mut out: Vec<(MembershipId, Vec<RuleUsage>)> = Vec::new();
     for (membership_id, rule_id, member_day, member_month) in select.fetch_all(&mut *conn).await? {
         let usage = RuleUsage {
             rule_id,
@@ -171,7 +175,7 @@ pub async fn usage_many<'r>(
 /// What one rule gave one membership in one transaction, for its caps.
 pub struct Given {
     pub rule_id: i64,
-    pub membership_id: i64,
+    pub membership_id: MembershipId,
     pub transaction_id: i64,
     pub points: i64,
     /// The event's time: the day and month the caps count it in.
@@ -205,7 +209,7 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
 }
 
 /// Creates (id 0) or updates a rule. The caller has validated it.
-#[tracing::instrument(skip(db, rule), fields(program_id = rule.program_id, id = rule.id), err(level = "debug"))]
+#[tracing::instrument(skip(db, rule), fields(program_id = %rule.program_id, id = rule.id), err(level = "debug"))]
 pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> {
     crate::server::store::programs::get(db, rule.program_id).await?;
     let now = db.now();
@@ -273,7 +277,7 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
 /// Rules are never deleted once they have awarded points (caps and budgets refer to them);
 /// they are switched off instead. A rule that never awarded anything is removed.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn delete(db: &Db, program_id: i64, rule_id: i64) -> Result<(), AppError> {
+pub async fn delete(db: &Db, program_id: ProgramId, rule_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let used: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM rule_awards WHERE rule_id = $1")
         .bind(rule_id)

@@ -4,6 +4,7 @@
 //! 10). A booking reads that one number instead of five tables, and a change made on any
 //! server is seen by the next request on every server.
 
+use crate::model::ids::ProgramId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -40,7 +41,7 @@ pub struct SetupCache {
 #[derive(Default)]
 struct Loaded {
     epoch: i64,
-    programs: HashMap<i64, Arc<Setup>>,
+    programs: HashMap<ProgramId, Arc<Setup>>,
     endpoints: Option<Arc<Vec<(i64, String)>>>,
 }
 
@@ -63,7 +64,7 @@ async fn epoch_now(db: &Db) -> Result<Epoch, AppError> {
 
 /// The setup of a program bookings may go to: unknown programs are `not found`, inactive
 /// ones refused. `seen` is the epoch the request already read, if it did.
-pub async fn active(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
+pub async fn active(db: &Db, program_id: ProgramId, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
     let setup = current(db, program_id, seen).await?;
     if !setup.program.active {
         return Err(AppError::ProgramInactive);
@@ -73,7 +74,7 @@ pub async fn active(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc
 
 /// A program's setup as it stands now, or as of the epoch the request read (an unknown
 /// program is `not found`).
-pub async fn current(db: &Db, program_id: i64, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
+pub async fn current(db: &Db, program_id: ProgramId, seen: Option<Epoch>) -> Result<Arc<Setup>, AppError> {
     let cache = db.cached::<SetupCache>();
     let Epoch(epoch) = match seen {
         Some(e) => e,

@@ -2,6 +2,7 @@
 //! add stamps, and a full card issues its reward and starts again. Every change is an
 //! append-only movement next to the balance it leaves, written in one transaction.
 
+use crate::model::ids::{MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
 use crate::error::{AppError, Validator};
@@ -17,7 +18,7 @@ const CARD_SELECT: &str =
      s.sku, s.category, s.min_amount_minor, s.active FROM stamp_cards s JOIN rewards r ON r.id = s.reward_id";
 
 /// A program's stamp cards (active ones first).
-pub async fn list(db: &Db, program_id: i64) -> Result<Vec<StampCard>, AppError> {
+pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<StampCard>, AppError> {
     Ok(sqlx::query_as(&format!(
         "{CARD_SELECT} WHERE s.program_id = $1 ORDER BY s.active DESC, s.name"
     ))
@@ -121,7 +122,7 @@ pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError
 }
 
 /// Stops a card collecting stamps; stamps already collected stay visible.
-pub async fn deactivate(db: &Db, program_id: i64, id: i64) -> Result<(), AppError> {
+pub async fn deactivate(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let n = sqlx::query("UPDATE stamp_cards SET active = 0 WHERE id = $1 AND program_id = $2")
         .bind(id)
@@ -141,7 +142,7 @@ pub async fn deactivate(db: &Db, program_id: i64, id: i64) -> Result<(), AppErro
 #[allow(clippy::too_many_arguments)]
 async fn apply(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     card_id: i64,
     kind: &str,
     stamps: i64,
@@ -197,7 +198,7 @@ async fn apply(
 #[allow(clippy::too_many_arguments)]
 async fn add(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     card: &StampCard,
     kind: &str,
     stamps: i64,
@@ -297,7 +298,10 @@ async fn add(
 }
 
 /// The program's active stamp cards.
-pub async fn active_cards(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<StampCard>, AppError> {
+pub async fn active_cards(
+    conn: &mut AnyConnection,
+    program_id: ProgramId,
+) -> Result<Vec<StampCard>, AppError> {
     Ok(sqlx::query_as(&format!(
         "{CARD_SELECT} WHERE s.program_id = $1 AND s.active = 1 ORDER BY s.id"
     ))
@@ -312,7 +316,7 @@ pub async fn active_cards(conn: &mut AnyConnection, program_id: i64) -> Result<V
 pub async fn for_order(
     conn: &mut AnyConnection,
     cards: &[StampCard],
-    membership_id: i64,
+    membership_id: MembershipId,
     order_row: i64,
     input: &OrderInput,
     by: Option<i64>,
@@ -369,7 +373,7 @@ pub fn key_range(prefix: &str) -> (String, String) {
 /// (`returned` of `amount`), as far as the member still has them.
 pub async fn for_return(
     conn: &mut AnyConnection,
-    membership_id: i64,
+    membership_id: MembershipId,
     order_row: i64,
     (returned, amount): (i64, i64),
     return_id: &str,
@@ -520,8 +524,8 @@ pub async fn add_paper(db: &Db, input: &PaperStampsInput, by: Option<i64>) -> Re
 pub async fn move_stamps(
     conn: &mut AnyConnection,
     card_id: i64,
-    from: i64,
-    to: i64,
+    from: MembershipId,
+    to: MembershipId,
     stamps: i64,
     reference: &str,
     by: Option<i64>,

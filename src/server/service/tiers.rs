@@ -3,6 +3,7 @@
 //! (continuously, or on the 1st of each month or year), and when tiers are edited under a
 //! continuous review. Every change is recorded with its reason (and announced by webhook).
 
+use crate::model::ids::{MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
 use crate::domain::{currency, tiers};
@@ -18,7 +19,7 @@ use crate::server::store::programs;
 pub async fn qualifying_between(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     start: Option<i64>,
     end: i64,
 ) -> Result<i64, AppError> {
@@ -57,7 +58,7 @@ pub async fn qualifying_between(
 pub async fn qualifying(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     now: Timestamp,
 ) -> Result<i64, AppError> {
     let mut best = 0;
@@ -71,7 +72,7 @@ pub async fn qualifying(
 pub async fn current_window_total(
     conn: &mut AnyConnection,
     program: &Program,
-    membership_id: i64,
+    membership_id: MembershipId,
     now: Timestamp,
 ) -> Result<i64, AppError> {
     let (start, end) = tiers::windows(&program.tier_window, now)[0];
@@ -99,7 +100,7 @@ async fn change_due<'t>(
     conn: &mut AnyConnection,
     program: &Program,
     program_tiers: &'t [Tier],
-    membership_id: i64,
+    membership_id: MembershipId,
     known: Option<(Option<i64>, i64)>,
     now: Timestamp,
     allow_downgrade: bool,
@@ -139,7 +140,7 @@ pub async fn reevaluate(
     conn: &mut AnyConnection,
     program: &Program,
     program_tiers: &[Tier],
-    membership_id: i64,
+    membership_id: MembershipId,
     now: Timestamp,
     allow_downgrade: bool,
 ) -> Result<Option<Option<Tier>>, AppError> {
@@ -161,7 +162,7 @@ pub async fn reevaluate_known(
     conn: &mut AnyConnection,
     program: &Program,
     program_tiers: &[Tier],
-    membership_id: i64,
+    membership_id: MembershipId,
     known: (Option<i64>, i64),
     now: Timestamp,
 ) -> Result<Option<Option<Tier>>, AppError> {
@@ -181,7 +182,7 @@ async fn change(
     conn: &mut AnyConnection,
     program: &Program,
     program_tiers: &[Tier],
-    membership_id: i64,
+    membership_id: MembershipId,
     known: Option<(Option<i64>, i64)>,
     now: Timestamp,
     allow_downgrade: bool,
@@ -265,7 +266,7 @@ pub async fn reevaluate_program(
 ) -> Result<u64, AppError> {
     let program_tiers = crate::server::store::programs::tiers(db, program.id).await?;
     // Merged memberships are frozen: their history counts for the membership they merged into.
-    let ids: Vec<i64> = sqlx::query_scalar(
+    let ids: Vec<MembershipId> = sqlx::query_scalar(
         "SELECT id FROM memberships WHERE program_id = $1 AND merged_into IS NULL ORDER BY id",
     )
     .bind(program.id)
@@ -317,7 +318,7 @@ fn tier_conflict(e: sqlx::Error) -> AppError {
 }
 
 /// Creates or updates a tier of `input.program_id`.
-#[tracing::instrument(skip(db, input), fields(program_id = input.program_id, id = ?input.id), err(level = "debug"))]
+#[tracing::instrument(skip(db, input), fields(program_id = %input.program_id, id = ?input.id), err(level = "debug"))]
 pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
     let v = crate::domain::forms::tier(input)?;
     programs::get(db, input.program_id).await?;
@@ -366,7 +367,7 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
 /// highest remaining tier they qualify for; others move down only as the program's review
 /// allows.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), AppError> {
+pub async fn delete_tier(db: &Db, program_id: ProgramId, tier_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
     let deleted = sqlx::query("DELETE FROM tiers WHERE id = $1 AND program_id = $2")
         .bind(tier_id)
@@ -384,7 +385,7 @@ pub async fn delete_tier(db: &Db, program_id: i64, tier_id: i64) -> Result<(), A
 /// After its tiers changed, standings follow the new thresholds at once: up always, down as
 /// the program's review allows (a monthly review keeps members in their tier until the 1st;
 /// members of a deleted tier have none, so they go up to the tier they qualify for).
-async fn reevaluate_after_edit(db: &Db, program_id: i64) -> Result<(), AppError> {
+async fn reevaluate_after_edit(db: &Db, program_id: ProgramId) -> Result<(), AppError> {
     let program = programs::get(db, program_id).await?;
     let down = program.tier_review == "continuous";
     reevaluate_program(db, &program, db.now(), down).await?;

@@ -7,6 +7,7 @@
 //! No slot uses more than its allowance (a CHECK backs this), so a rule never gives more
 //! than its budget; what it gave is the sum of its slots' use.
 
+use crate::model::ids::MembershipId;
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -15,8 +16,8 @@ use crate::server::db::values;
 pub const SLOTS: i64 = 8;
 
 /// The slot a membership's bookings charge.
-pub fn slot_of(membership_id: i64) -> i64 {
-    membership_id.rem_euclid(SLOTS)
+pub fn slot_of(membership_id: MembershipId) -> i64 {
+    membership_id.get().rem_euclid(SLOTS)
 }
 
 /// Allowances for slots that have used `used` of a budget with `spare` points left: each
@@ -141,7 +142,7 @@ pub async fn lock_all(
 pub async fn charge(
     conn: &mut AnyConnection,
     rule_id: i64,
-    membership_id: i64,
+    membership_id: MembershipId,
     points: i64,
     exact: bool,
 ) -> Result<bool, AppError> {
@@ -187,7 +188,10 @@ pub async fn charge(
 /// Charges several awards (rule id, membership id, points) through their slots in one
 /// statement: each slot takes what its memberships drew, if it fits. False when one does
 /// not fit: the caller rolls back (what did fit was charged) and books them one by one.
-pub async fn charge_many(conn: &mut AnyConnection, charges: &[(i64, i64, i64)]) -> Result<bool, AppError> {
+pub async fn charge_many(
+    conn: &mut AnyConnection,
+    charges: &[(i64, MembershipId, i64)],
+) -> Result<bool, AppError> {
     let mut by_slot: Vec<(i64, i64, i64)> = Vec::new();
     for &(rule_id, membership_id, points) in charges {
         let slot = slot_of(membership_id);
@@ -221,7 +225,7 @@ pub async fn charge_many(conn: &mut AnyConnection, charges: &[(i64, i64, i64)]) 
 /// UPDATE (`charge_many`, for the writer's groups, which run one at a time) gives none.
 pub async fn charge_all(
     conn: &mut AnyConnection,
-    charges: &[(i64, i64, i64)],
+    charges: &[(i64, MembershipId, i64)],
     exact: bool,
 ) -> Result<bool, AppError> {
     let mut charges = charges.to_vec();
@@ -259,9 +263,9 @@ mod tests {
     fn memberships_spread_over_the_slots() {
         let mut seen = [0; SLOTS as usize];
         for m in 1..=800 {
-            seen[slot_of(m) as usize] += 1;
+            seen[slot_of(MembershipId(m)) as usize] += 1;
         }
         assert!(seen.iter().all(|&n| n == 100));
-        assert!((0..SLOTS).contains(&slot_of(-3)));
+        assert!((0..SLOTS).contains(&slot_of(MembershipId(-3))));
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::domain::forms;
 use crate::error::AppError;
+use crate::model::ids::ProgramId;
 use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier};
 use crate::server::db::{is_unique_violation, Db};
 
@@ -18,7 +19,7 @@ pub async fn list(db: &Db) -> Result<Vec<Program>, AppError> {
 }
 
 /// The program, refusing unknown and inactive ones (`program_inactive`).
-pub async fn active(db: &Db, id: i64) -> Result<Program, AppError> {
+pub async fn active(db: &Db, id: ProgramId) -> Result<Program, AppError> {
     let program = get(db, id).await?;
     if !program.active {
         return Err(AppError::ProgramInactive);
@@ -26,7 +27,7 @@ pub async fn active(db: &Db, id: i64) -> Result<Program, AppError> {
     Ok(program)
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
+pub async fn get(db: &Db, id: ProgramId) -> Result<Program, AppError> {
     sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -35,7 +36,7 @@ pub async fn get(db: &Db, id: i64) -> Result<Program, AppError> {
 }
 
 /// `get` inside a transaction (a second connection could wait on the first's lock).
-pub async fn get_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Program, AppError> {
+pub async fn get_in(conn: &mut sqlx::AnyConnection, id: ProgramId) -> Result<Program, AppError> {
     sqlx::query_as(&format!("SELECT {PROGRAM_COLUMNS} FROM programs WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -43,7 +44,7 @@ pub async fn get_in(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Program, 
         .ok_or_else(|| AppError::not_found("Program"))
 }
 
-pub async fn tiers(db: &Db, program_id: i64) -> Result<Vec<Tier>, AppError> {
+pub async fn tiers(db: &Db, program_id: ProgramId) -> Result<Vec<Tier>, AppError> {
     Ok(sqlx::query_as(
         "SELECT id, program_id, name, threshold_points, multiplier_pct FROM tiers \
          WHERE program_id = $1 ORDER BY threshold_points",
@@ -53,7 +54,7 @@ pub async fn tiers(db: &Db, program_id: i64) -> Result<Vec<Tier>, AppError> {
     .await?)
 }
 
-pub async fn detail(db: &Db, id: i64) -> Result<ProgramDetail, AppError> {
+pub async fn detail(db: &Db, id: ProgramId) -> Result<ProgramDetail, AppError> {
     Ok(ProgramDetail {
         program: get(db, id).await?,
         tiers: tiers(db, id).await?,
@@ -74,7 +75,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
     let v = forms::program(input)?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    let id: i64 = match input.id {
+    let id: ProgramId = match input.id {
         None => sqlx::query_scalar(
             "INSERT INTO programs (name, currency_name, currency_code, point_value_minor, points_per_unit, \
              active, expiry_mode, expiry_months, pending_days, allow_negative, tier_window, tier_basis, created_at, updated_at, \

@@ -1,5 +1,6 @@
 //! Accounts. Password hashes are read into `Credentials`, which never leaves the server.
 
+use crate::model::ids::ProgramId;
 use sqlx::AnyConnection;
 
 use crate::domain::forms;
@@ -116,7 +117,7 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 pub async fn remember_desk_choice(
     db: &Db,
     user_id: i64,
-    program_id: i64,
+    program_id: ProgramId,
     store_id: Option<i64>,
 ) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
@@ -134,8 +135,8 @@ pub async fn remember_desk_choice(
 }
 
 /// The program and store a desk user last booked in, if any.
-pub async fn desk_choice(db: &Db, user_id: i64) -> Result<(Option<i64>, Option<i64>), AppError> {
-    Ok(sqlx::query_as::<_, (Option<i64>, Option<i64>)>(
+pub async fn desk_choice(db: &Db, user_id: i64) -> Result<(Option<ProgramId>, Option<i64>), AppError> {
+    Ok(sqlx::query_as::<_, (Option<ProgramId>, Option<i64>)>(
         "SELECT desk_program_id, desk_store_id FROM users WHERE id = $1",
     )
     .bind(user_id)

@@ -4,6 +4,7 @@
 
 use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::card::{BatchInput, StampCardInput};
+use omniloyal::model::ids::{MemberId, MembershipId, ProgramId};
 use omniloyal::model::order::OrderInput;
 use omniloyal::model::program::{Program, ProgramInput, TierInput};
 use omniloyal::model::reward::RewardInput;
@@ -20,7 +21,7 @@ use omniloyal::server::query::member_view;
 
 pub struct World {
     pub program: Program,
-    pub member_id: i64,
+    pub member_id: MemberId,
     pub staff_id: i64,
 }
 
@@ -51,7 +52,7 @@ pub fn order(id: &str, amount_minor: i64) -> OrderInput {
     }
 }
 
-pub async fn membership(db: &Db, w: &World) -> i64 {
+pub async fn membership(db: &Db, w: &World) -> MembershipId {
     members::membership_id(db, w.member_id, w.program.id)
         .await
         .unwrap()
@@ -64,7 +65,7 @@ pub async fn balance(db: &Db, w: &World) -> (i64, i64) {
 }
 
 /// The double-entry books balance and the lots match the wallets.
-pub async fn assert_reconciles(db: &Db, program_id: i64) {
+pub async fn assert_reconciles(db: &Db, program_id: ProgramId) {
     let r = ledger::reconcile(db, program_id).await.unwrap();
     assert_eq!(r.postings_sum, 0, "every transaction balances: {r:?}");
     assert_eq!(
@@ -78,7 +79,7 @@ pub async fn assert_reconciles(db: &Db, program_id: i64) {
     );
 }
 
-pub fn rule(program_id: i64, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
+pub fn rule(program_id: ProgramId, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
     EarningRule {
         id: 0,
         program_id,
@@ -94,7 +95,7 @@ pub fn rule(program_id: i64, name: &str, priority: i64, effect: RuleEffect) -> E
     }
 }
 
-pub fn reward_input(program_id: i64, name: &str, cost: &str) -> RewardInput {
+pub fn reward_input(program_id: ProgramId, name: &str, cost: &str) -> RewardInput {
     RewardInput {
         program_id,
         name: name.into(),
@@ -208,7 +209,7 @@ pub async fn coffee_card(db: &Db, w: &World, required: &str) -> i64 {
     .id
 }
 
-pub async fn wallet(db: &Db, member_id: i64, program_id: i64) -> (i64, i64) {
+pub async fn wallet(db: &Db, member_id: MemberId, program_id: ProgramId) -> (i64, i64) {
     member_view::memberships(db, member_id)
         .await
         .unwrap()
@@ -230,7 +231,7 @@ pub fn program_input(name: &str) -> ProgramInput {
     }
 }
 
-pub fn tier_input(program_id: i64, name: &str, threshold: &str, multiplier: &str) -> TierInput {
+pub fn tier_input(program_id: ProgramId, name: &str, threshold: &str, multiplier: &str) -> TierInput {
     TierInput {
         id: None,
         program_id,
@@ -241,7 +242,7 @@ pub fn tier_input(program_id: i64, name: &str, threshold: &str, multiplier: &str
 }
 
 /// A key bound to one program.
-pub async fn program_key(db: &Db, channel: &str, program_id: i64) -> String {
+pub async fn program_key(db: &Db, channel: &str, program_id: ProgramId) -> String {
     let admin = make_user(db, Role::Admin, &format!("a{}@x.io", rand::random::<u32>())).await;
     api_keys::create(
         db,
