@@ -997,6 +997,34 @@ async fn openapi_lists_every_mounted_route(db: Db) {
         }
     }
     assert!(doc["components"]["schemas"]["EarnReceipt"].is_object());
+    // Every reference names a schema the document has (typed ids included: they are
+    // documented as the integers they are on the wire).
+    fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r);
+                }
+                m.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(a) => a.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r.strip_prefix("#/components/schemas/").expect(r);
+        assert!(doc["components"]["schemas"][name].is_object(), "{r} is not in the document");
+    }
+    let receipt = &doc["components"]["schemas"]["EarnReceipt"]["properties"];
+    let member_id = &receipt["member_id"];
+    let member_id = match member_id.get("$ref").and_then(Value::as_str) {
+        Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+        None => member_id,
+    };
+    assert_eq!(member_id["type"], "integer", "{receipt}");
 }
 
 /// A dry run answers what the booking then earns, line by line, and writes nothing; the
