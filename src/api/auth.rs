@@ -46,7 +46,7 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
         Some(c) if ok && !c.disabled => {
             state.throttle.clear(&limits[0]);
             guard::start_session(&state, &parts, c.user.id).await?;
-            tracing::info!(user_id = c.user.id, "signed in");
+            tracing::info!(user_id = %c.user.id, "signed in");
             leptos_axum::redirect(c.user.role.home());
             Ok(c.user)
         }

@@ -19,6 +19,6 @@ pub async fn create_user(input: NewUserInput) -> Result<UserSummary, AppError> {
     use crate::server::auth::guard;
     let admin = guard::require(Role::can_manage).await?;
     let user = crate::server::store::users::create(&guard::state()?.db, &input).await?;
-    tracing::info!(by = admin.id, user_id = user.id, role = %user.role, "account created");
+    tracing::info!(by = %admin.id, user_id = %user.id, role = %user.role, "account created");
     Ok(user)
 }

@@ -65,6 +65,9 @@ ids! {
     ProgramId,
     /// A member's place in one program (`memberships.id`): the ledger's account holder.
     MembershipId,
+    /// Someone who signs in (`users.id`): staff and admins who record and decide, and
+    /// members' sign-ins.
+    UserId,
 }
 
 #[cfg(test)]

@@ -71,7 +71,7 @@ impl Role {
 /// The signed-in user, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {
-    pub id: i64,
+    pub id: crate::model::ids::UserId,
     pub email: String,
     pub display_name: String,
     pub role: Role,
@@ -81,7 +81,7 @@ pub struct SessionUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct UserSummary {
-    pub id: i64,
+    pub id: crate::model::ids::UserId,
     pub email: String,
     pub display_name: String,
     pub role: String,

@@ -1016,7 +1016,10 @@ async fn openapi_lists_every_mounted_route(db: Db) {
     assert!(!found.is_empty());
     for r in found {
         let name = r.strip_prefix("#/components/schemas/").expect(r);
-        assert!(doc["components"]["schemas"][name].is_object(), "{r} is not in the document");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "{r} is not in the document"
+        );
     }
     let receipt = &doc["components"]["schemas"]["EarnReceipt"]["properties"];
     let member_id = &receipt["member_id"];

@@ -3,7 +3,7 @@
 //! and the double-entry reconciliation after each story.
 
 use omniloyal::error::AppError;
-use omniloyal::model::ids::{MemberId, ProgramId};
+use omniloyal::model::ids::{MemberId, ProgramId, UserId};
 use omniloyal::model::order::{ActionInput, OrderInput, ReturnInput};
 use omniloyal::model::reward::RewardInput;
 use omniloyal::model::rules::{Channel, EarningRule, RuleEffect};
@@ -1207,7 +1207,7 @@ async fn adjustments_need_a_reason_and_are_audited(db: Db) {
     adjustments::by_staff(&db, Some(w.staff_id), ms, 25, "Missing stamp from Tuesday", "a3")
         .await
         .unwrap();
-    let (reason, by): (String, i64) = sqlx::query_as(
+    let (reason, by): (String, UserId) = sqlx::query_as(
         "SELECT reason, recorded_by FROM ledger_transactions WHERE kind = 'adjust' AND membership_id = $1",
     )
     .bind(ms)

@@ -4,7 +4,7 @@
 
 use omniloyal::error::AppError;
 use omniloyal::model::card::PaperStampsInput;
-use omniloyal::model::ids::ProgramId;
+use omniloyal::model::ids::{ProgramId, UserId};
 use omniloyal::model::rules::Channel;
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
@@ -30,7 +30,7 @@ async fn one(db: &Db, identifier: &str) -> omniloyal::model::member::Member {
         .unwrap_or_else(|e| panic!("{identifier} names a member: {e:?}"))
 }
 
-async fn disabled_at(db: &Db, user_id: i64) -> Option<i64> {
+async fn disabled_at(db: &Db, user_id: UserId) -> Option<i64> {
     sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
         .bind(user_id)
         .fetch_one(&db.pool)

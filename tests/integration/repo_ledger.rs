@@ -1,7 +1,7 @@
 //! The ledger: earning arithmetic end to end, idempotent retries, concurrent purchases,
 //! append-only entries, and the daily KPI series read from it.
 
-use omniloyal::model::ids::{MemberId, ProgramId};
+use omniloyal::model::ids::{MemberId, ProgramId, UserId};
 use omniloyal::model::member::PurchaseInput;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
@@ -16,7 +16,7 @@ use crate::support::make_user;
 use omniloyal::server::query::member_view;
 
 struct Setup {
-    staff_id: i64,
+    staff_id: UserId,
     member_id: MemberId,
     program_id: ProgramId,
 }

@@ -3,6 +3,7 @@
 //! (`serve::server_fn_handler`); plain form posts keep their redirect so the page can show
 //! the error without JavaScript.
 
+use crate::model::ids::UserId;
 use std::net::SocketAddr;
 
 use axum::extract::ConnectInfo;
@@ -97,7 +98,7 @@ pub fn append_header(name: http::HeaderName, value: &str) -> Result<(), AppError
 }
 
 /// Starts a session for `user_id` and sets its cookie on the response.
-pub async fn start_session(state: &AppState, parts: &Parts, user_id: i64) -> Result<(), AppError> {
+pub async fn start_session(state: &AppState, parts: &Parts, user_id: UserId) -> Result<(), AppError> {
     let (token, hash) = session::new_token();
     sessions::create(
         &state.db,

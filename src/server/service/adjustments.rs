@@ -4,7 +4,7 @@
 
 use crate::domain::adjustments;
 use crate::error::AppError;
-use crate::model::ids::{MembershipId, ProgramId};
+use crate::model::ids::{MembershipId, ProgramId, UserId};
 use crate::model::member::AdjustmentRequest;
 use crate::server::db::Db;
 
@@ -15,7 +15,7 @@ use crate::server::store::programs;
 #[derive(Debug, Clone, Copy)]
 pub enum Requester<'a> {
     /// Desk staff, or an admin (whom no limit stops).
-    Staff { user_id: i64, admin: bool },
+    Staff { user_id: UserId, admin: bool },
     /// A channel's API key: over the limit it is refused (no person to ask an admin).
     Key { channel: &'a str, name: &'a str },
 }
@@ -25,7 +25,7 @@ pub enum Requester<'a> {
 #[tracing::instrument(skip(db, reason), err(level = "debug"))]
 pub async fn by_staff(
     db: &Db,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
     membership_id: MembershipId,
     points: i64,
     reason: &str,
@@ -184,7 +184,7 @@ async fn file(
     points: i64,
     reason: &str,
     request_id: &str,
-    by: i64,
+    by: UserId,
 ) -> Result<i64, AppError> {
     let mut tx = db.begin_write().await?;
     let filed: Option<i64> = sqlx::query_scalar(
@@ -255,12 +255,12 @@ pub async fn decide(
     db: &Db,
     id: i64,
     approve: bool,
-    admin_id: i64,
+    admin_id: UserId,
     admin_name: &str,
 ) -> Result<AdjustmentRequest, AppError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    type Claimed = (ProgramId, MembershipId, i64, String, String, Option<i64>);
+    type Claimed = (ProgramId, MembershipId, i64, String, String, Option<UserId>);
     let claimed: Option<Claimed> = sqlx::query_as(
         "UPDATE adjustment_requests SET status = $1, decided_by = $2, decided_at = $3 \
          WHERE id = $4 AND status = 'pending' \
@@ -299,6 +299,6 @@ pub async fn decide(
             .await?;
     }
     tx.commit().await?;
-    tracing::info!(id, approve, admin_id, "adjustment decided");
+    tracing::info!(id, approve, %admin_id, "adjustment decided");
     get(db, id).await
 }

@@ -2,7 +2,7 @@
 //! secret (the secret has 192 random bits, so a fast hash is enough and lookups stay cheap),
 //! revocable, scoped, with a per-key request rate.
 
-use crate::model::ids::ProgramId;
+use crate::model::ids::{ProgramId, UserId};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -83,7 +83,7 @@ fn random_hex(bytes: usize) -> String {
 
 /// Creates a key and returns its secret ("olk_<prefix>_<secret>"), shown once.
 #[tracing::instrument(skip(db, input), fields(name = %input.name), err(level = "debug"))]
-pub async fn create(db: &Db, created_by: i64, input: &ApiKeyInput) -> Result<CreatedApiKey, AppError> {
+pub async fn create(db: &Db, created_by: UserId, input: &ApiKeyInput) -> Result<CreatedApiKey, AppError> {
     let mut v = Validator::new();
     let name = v.check("name", crate::domain::validate::name(&input.name));
     let channel = Channel::parse(input.channel.trim());

@@ -18,7 +18,7 @@
 //! careful: the earlier order is looked up first, and the budgets are locked before
 //! evaluating.
 
-use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use std::sync::Arc;
 
 use sqlx::any::AnyArguments;
@@ -624,7 +624,7 @@ pub(super) struct OrderBooking {
     pub(super) store_id: Option<i64>,
     pub(super) at: Timestamp,
     pub(super) now: Timestamp,
-    pub(super) recorded_by: Option<i64>,
+    pub(super) recorded_by: Option<UserId>,
     pub(super) slot: Option<Slot>,
 }
 

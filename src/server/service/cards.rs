@@ -7,7 +7,7 @@ use rand::Rng;
 use crate::domain::card;
 use crate::error::AppError;
 use crate::model::card::{BatchInput, BatchPrint, CardBatch, PrintedCard};
-use crate::model::ids::{MemberId, ProgramId};
+use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::server::db::Db;
 
 /// The largest batch made in one go (a print run).
@@ -32,7 +32,7 @@ fn new_security_code() -> String {
 
 /// Makes a batch of `size` cards with unique numbers and security codes.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn create_batch(db: &Db, input: &BatchInput, by: Option<i64>) -> Result<CardBatch, AppError> {
+pub async fn create_batch(db: &Db, input: &BatchInput, by: Option<UserId>) -> Result<CardBatch, AppError> {
     let label = input.label.trim();
     let size = input.size.trim().parse::<i64>().ok();
     let mut errors = crate::error::Validator::new();

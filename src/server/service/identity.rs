@@ -3,7 +3,7 @@
 //! and customer ids, and printed cards linked to their member (a merge of the card's
 //! holder, `merges`).
 
-use crate::model::ids::{MemberId, ProgramId};
+use crate::model::ids::{MemberId, ProgramId, UserId};
 use subtle::ConstantTimeEq;
 
 use crate::domain::identifier::{self, IdKind};
@@ -290,7 +290,7 @@ pub async fn link_card(
     number: &str,
     member_id: MemberId,
     security_code: Option<&str>,
-    by: Option<i64>,
+    by: Option<UserId>,
 ) -> Result<LinkedCard, AppError> {
     link_card_for(db, number, member_id, security_code, by, None).await
 }
@@ -303,7 +303,7 @@ pub async fn link_card_for(
     number: &str,
     member_id: MemberId,
     security_code: Option<&str>,
-    by: Option<i64>,
+    by: Option<UserId>,
     only_program: Option<ProgramId>,
 ) -> Result<LinkedCard, AppError> {
     let number = card::normalize(number)

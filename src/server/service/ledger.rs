@@ -6,7 +6,7 @@
 //! are spent earliest-expiring first. Callers hold the membership lock (`lock`) before they
 //! read a balance they are about to change.
 
-use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -27,7 +27,7 @@ pub struct Meta<'a> {
     pub description: &'a str,
     pub explanation: Option<&'a str>,
     pub reason: Option<&'a str>,
-    pub recorded_by: Option<i64>,
+    pub recorded_by: Option<UserId>,
     pub request_id: Option<&'a str>,
     /// The active webhook endpoints, when the caller has them at hand (a booking's setup);
     /// otherwise they are read when a balance moves, to announce it (`points.changed`).
@@ -868,13 +868,13 @@ pub async fn spend(
 /// staff whose request an admin approved.
 #[derive(Debug, Clone, Copy)]
 pub enum Adjuster<'a> {
-    Staff(Option<i64>),
+    Staff(Option<UserId>),
     Key {
         channel: &'a str,
         name: &'a str,
     },
     Approved {
-        requested_by: Option<i64>,
+        requested_by: Option<UserId>,
         approver: &'a str,
     },
 }

@@ -1,7 +1,7 @@
 //! Members: sign-up, profiles, program memberships (joining, and entering one for a
 //! booking under its lock) and history. Who an identifier names is `identity`.
 
-use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use rand::Rng;
 use sqlx::AnyConnection;
 
@@ -23,7 +23,7 @@ const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, birth_d
 /// error would abort the surrounding transaction and no retry could run in it.
 pub async fn insert_profile(
     conn: &mut AnyConnection,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
     name: &str,
     email: Option<&str>,
     phone: Option<&str>,
@@ -138,7 +138,7 @@ pub async fn get(db: &Db, id: MemberId) -> Result<Member, AppError> {
 }
 
 /// The member profile of a signed-in member account.
-pub async fn for_user(db: &Db, user_id: i64) -> Result<Member, AppError> {
+pub async fn for_user(db: &Db, user_id: UserId) -> Result<Member, AppError> {
     sqlx::query_as(&format!(
         "SELECT {MEMBER_COLUMNS} FROM members WHERE user_id = $1"
     ))

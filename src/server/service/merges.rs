@@ -4,7 +4,7 @@
 //! to the target; identifiers follow, and the source is marked merged. Everything moved is
 //! recorded on the merge, so it can be reversed exactly, as far as the target still holds it.
 
-use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
@@ -48,7 +48,7 @@ struct Moves {
     /// Members merged into the source earlier, now pointing at the target.
     members: Vec<MemberId>,
     /// The source's sign-in, disabled by the merge.
-    user_disabled: Option<i64>,
+    user_disabled: Option<UserId>,
 }
 
 impl Moves {
@@ -92,7 +92,7 @@ struct MemberRow {
     #[sqlx(try_from = "String")]
     kind: MemberKind,
     merged_into: Option<MemberId>,
-    user_id: Option<i64>,
+    user_id: Option<UserId>,
 }
 
 /// Reads a member row under its lock (a no-op update: on PostgreSQL concurrent merges,
@@ -166,7 +166,12 @@ async fn repoint<T: std::fmt::Display>(
     Ok(())
 }
 
-fn merge_meta<'a>(source_name: &'a str, description: &'a str, reason: &'a str, by: Option<i64>) -> Meta<'a> {
+fn merge_meta<'a>(
+    source_name: &'a str,
+    description: &'a str,
+    reason: &'a str,
+    by: Option<UserId>,
+) -> Meta<'a> {
     Meta {
         reference: Some(source_name),
         reason: Some(reason),
@@ -222,7 +227,7 @@ pub async fn merge(
     source_id: MemberId,
     target_id: MemberId,
     reason: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
 ) -> Result<Merged, AppError> {
     merge_for(db, source_id, target_id, reason, by, None).await
 }
@@ -237,7 +242,7 @@ pub async fn merge_for(
     source_id: MemberId,
     target_id: MemberId,
     reason: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     only_program: Option<ProgramId>,
 ) -> Result<Merged, AppError> {
     let reason = validate_reason(reason)?;
@@ -522,7 +527,7 @@ async fn move_lifetime(
 /// identifiers and sign-in return, and the source stands on its own again. Refused when the
 /// target has since spent points that came with the merge, or was itself merged again.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn reverse(db: &Db, merge_id: i64, by: Option<i64>) -> Result<MemberMerge, AppError> {
+pub async fn reverse(db: &Db, merge_id: i64, by: Option<UserId>) -> Result<MemberMerge, AppError> {
     let now = db.now();
     let (source_id, target_id): (MemberId, MemberId) =
         sqlx::query_as("SELECT source_member_id, target_member_id FROM member_merges WHERE id = $1")

@@ -3,7 +3,7 @@
 //! Orders are deduplicated by the channel's order id, events by their event id, returns by
 //! their return id, so a till that retries books once.
 
-use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
 use crate::domain::forms::order::{channel_id, occurred, validate_order};
@@ -31,7 +31,7 @@ pub async fn record_order(
     program_id: ProgramId,
     member_id: MemberId,
     input: &OrderInput,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 ) -> Result<EarnReceipt, AppError> {
     match record_order_keyed(db, program_id, member_id, input, recorded_by, None, None).await? {
         Keyed::Done(r) => Ok(r),
@@ -47,7 +47,7 @@ pub async fn record_order_keyed(
     program_id: ProgramId,
     member_id: MemberId,
     input: &OrderInput,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
     slot: Option<&Slot>,
     seen: Option<Epoch>,
 ) -> Result<Keyed<EarnReceipt>, AppError> {
@@ -162,7 +162,7 @@ pub async fn record_return(
     db: &Db,
     program_id: ProgramId,
     input: &ReturnInput,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 ) -> Result<crate::model::order::ReturnReceipt, AppError> {
     use crate::model::order::ReturnReceipt;
     let order_id = channel_id("channel_order_id", &input.channel_order_id)?;
@@ -350,7 +350,7 @@ pub async fn record_action(
     program_id: ProgramId,
     member_id: MemberId,
     input: &ActionInput,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 ) -> Result<EarnReceipt, AppError> {
     let now = db.now();
     let event_type = validate_event_type(&input.event_type)?;
@@ -451,7 +451,7 @@ struct ActionBooking {
     /// event booked before the upgrade and retried after it replays instead of booking.
     before_scopes: String,
     now: Timestamp,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 }
 
 /// Books an action inside the caller's transaction; `Step::Again` when a budget moved
@@ -573,7 +573,7 @@ pub async fn dry_run(
 #[tracing::instrument(skip(db, input), fields(member_id = %input.member_id, program_id = %input.program_id), err(level = "debug"))]
 pub async fn record_purchase(
     db: &Db,
-    recorded_by: i64,
+    recorded_by: UserId,
     input: &crate::model::member::PurchaseInput,
 ) -> Result<crate::model::member::PurchaseReceipt, AppError> {
     use crate::domain::forms;

@@ -3,7 +3,7 @@
 //! one transaction; a reservation holds all of that until the checkout confirms or releases
 //! it. A used, released or expired code is refused.
 
-use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use rand::Rng;
 use sqlx::AnyConnection;
 
@@ -114,7 +114,7 @@ pub async fn redeem(
     channel: Channel,
     request_id: &str,
     reserve: bool,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 ) -> Result<IssuedReward, AppError> {
     redeem_with(
         db,
@@ -141,7 +141,7 @@ pub async fn redeem_with(
     channel: Channel,
     request_id: &str,
     reserve: bool,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 ) -> Result<IssuedReward, AppError> {
     let now = db.now();
     let reward = get(&mut *db.pool.acquire().await?, reward_id).await?;
@@ -463,7 +463,7 @@ async fn announce_settled(
 /// were spent from (`ledger::give_back`), the stock is returned, and the code can no longer
 /// be used.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn release(db: &Db, code: &str, recorded_by: Option<i64>) -> Result<IssuedReward, AppError> {
+pub async fn release(db: &Db, code: &str, recorded_by: Option<UserId>) -> Result<IssuedReward, AppError> {
     release_checked(db, code, None, None, recorded_by).await
 }
 
@@ -513,7 +513,7 @@ pub async fn release_checked(
     code: &str,
     pin: Option<&str>,
     request_id: Option<&str>,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
 ) -> Result<IssuedReward, AppError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
@@ -546,7 +546,7 @@ async fn release_locked(
     issued: &IssuedReward,
     membership_id: MembershipId,
     program_id: ProgramId,
-    recorded_by: Option<i64>,
+    recorded_by: Option<UserId>,
     request_id: Option<&str>,
     now: Timestamp,
 ) -> Result<(), AppError> {

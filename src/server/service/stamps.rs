@@ -2,7 +2,7 @@
 //! add stamps, and a full card issues its reward and starts again. Every change is an
 //! append-only movement next to the balance it leaves, written in one transaction.
 
-use crate::model::ids::{MembershipId, ProgramId};
+use crate::model::ids::{MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
 use crate::error::{AppError, Validator};
@@ -149,7 +149,7 @@ async fn apply(
     reference: Option<&str>,
     dedup_key: Option<&str>,
     issued_reward_id: Option<i64>,
-    by: Option<i64>,
+    by: Option<UserId>,
     at: Timestamp,
 ) -> Result<i64, AppError> {
     // Adding may create the row; taking only updates it (the CHECK refuses a negative new row).
@@ -204,7 +204,7 @@ async fn add(
     stamps: i64,
     reference: Option<&str>,
     dedup_key: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     at: Timestamp,
 ) -> Result<StampReceipt, AppError> {
     let seen: Option<i64> =
@@ -319,7 +319,7 @@ pub async fn for_order(
     membership_id: MembershipId,
     order_row: i64,
     input: &OrderInput,
-    by: Option<i64>,
+    by: Option<UserId>,
     at: Timestamp,
 ) -> Result<Vec<StampReceipt>, AppError> {
     let mut out = Vec::new();
@@ -459,7 +459,11 @@ pub async fn receipts_for_order(
 
 /// Stamps from a paper card, typed in at the desk. The paper card's serial counts once.
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn add_paper(db: &Db, input: &PaperStampsInput, by: Option<i64>) -> Result<StampReceipt, AppError> {
+pub async fn add_paper(
+    db: &Db,
+    input: &PaperStampsInput,
+    by: Option<UserId>,
+) -> Result<StampReceipt, AppError> {
     let now = db.now();
     let card = card(&mut *db.pool.acquire().await?, input.stamp_card_id).await?;
     let mut v = Validator::new();
@@ -528,7 +532,7 @@ pub async fn move_stamps(
     to: MembershipId,
     stamps: i64,
     reference: &str,
-    by: Option<i64>,
+    by: Option<UserId>,
     at: Timestamp,
 ) -> Result<(), AppError> {
     if stamps <= 0 {

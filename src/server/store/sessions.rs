@@ -1,5 +1,6 @@
 //! Session rows: created at sign-in, looked up on each request, revoked at sign-out.
 
+use crate::model::ids::UserId;
 use std::time::Duration;
 
 use crate::error::AppError;
@@ -12,7 +13,7 @@ use crate::server::db::role_of;
 #[tracing::instrument(skip(db, token_hash), err(level = "debug"))]
 pub async fn create(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     token_hash: &str,
     now: Timestamp,
     ttl: Duration,
@@ -36,7 +37,7 @@ pub async fn create(
 
 #[derive(sqlx::FromRow)]
 struct Row {
-    id: i64,
+    id: UserId,
     email: String,
     display_name: String,
     role: String,

@@ -1,6 +1,6 @@
 //! Accounts. Password hashes are read into `Credentials`, which never leaves the server.
 
-use crate::model::ids::ProgramId;
+use crate::model::ids::{ProgramId, UserId};
 use sqlx::AnyConnection;
 
 use crate::domain::forms;
@@ -19,7 +19,7 @@ pub struct Credentials {
 
 #[derive(sqlx::FromRow)]
 struct CredentialsRow {
-    id: i64,
+    id: UserId,
     email: String,
     display_name: String,
     role: String,
@@ -58,8 +58,8 @@ pub async fn insert(
     role: Role,
     password_hash: &str,
     now: Timestamp,
-) -> Result<i64, AppError> {
-    let id: Result<i64, sqlx::Error> = sqlx::query_scalar(
+) -> Result<UserId, AppError> {
+    let id: Result<UserId, sqlx::Error> = sqlx::query_scalar(
         "INSERT INTO users (email, display_name, role, password_hash, created_at) \
          VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -116,7 +116,7 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 /// there next time (a cashier works one program's till in one store).
 pub async fn remember_desk_choice(
     db: &Db,
-    user_id: i64,
+    user_id: UserId,
     program_id: ProgramId,
     store_id: Option<i64>,
 ) -> Result<(), AppError> {
@@ -135,7 +135,7 @@ pub async fn remember_desk_choice(
 }
 
 /// The program and store a desk user last booked in, if any.
-pub async fn desk_choice(db: &Db, user_id: i64) -> Result<(Option<ProgramId>, Option<i64>), AppError> {
+pub async fn desk_choice(db: &Db, user_id: UserId) -> Result<(Option<ProgramId>, Option<i64>), AppError> {
     Ok(sqlx::query_as::<_, (Option<ProgramId>, Option<i64>)>(
         "SELECT desk_program_id, desk_store_id FROM users WHERE id = $1",
     )

@@ -4,7 +4,7 @@
 
 use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::card::{BatchInput, StampCardInput};
-use omniloyal::model::ids::{MemberId, MembershipId, ProgramId};
+use omniloyal::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use omniloyal::model::order::OrderInput;
 use omniloyal::model::program::{Program, ProgramInput, TierInput};
 use omniloyal::model::reward::RewardInput;
@@ -22,7 +22,7 @@ use omniloyal::server::query::member_view;
 pub struct World {
     pub program: Program,
     pub member_id: MemberId,
-    pub staff_id: i64,
+    pub staff_id: UserId,
 }
 
 pub async fn world(db: &Db, tweak: impl FnOnce(&mut ProgramInput)) -> World {
