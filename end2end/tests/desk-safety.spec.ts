@@ -101,3 +101,40 @@ test("a large adjustment at the desk waits for an admin, who approves it", async
   const again = await findMember(staff, `${email} `, name);
   await expect(again.getByText("6000 Stars", { exact: true })).toBeVisible();
 });
+
+test("a purchase sent before the desk's code arrived shows its receipt, and the page then hydrates with it", async ({ page }) => {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await signInAtDesk(page);
+  await findMember(page, "+49 151 12345678", "Mia Member");
+  // The page again, drawn by the server but left without its code, as on a slow phone.
+  await page.route("**/pkg/**", (r) => r.abort());
+  await page.reload();
+  const found = page.getByRole("region", { name: "Member Mia Member", exact: true });
+  await expect(found).toBeVisible();
+  await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
+  await page.unroute("**/pkg/**");
+  await found.getByRole("combobox", { name: "Program", exact: true }).selectOption({ label: `${PROGRAM} (EUR)` });
+  await found.getByLabel("Amount paid").fill("2.00");
+  await found.getByLabel("Receipt number (optional)").fill(unique("H-"));
+  await found.getByRole("button", { name: "Record purchase" }).click();
+
+  // A plain post: the server draws the page again with the receipt, and the page hydrates
+  // with the same receipt (its value is in the hydration data, not only in the HTML).
+  await hydrated(page);
+  await expect(page.getByRole("status").getByRole("heading")).toHaveText(
+    new RegExp(`^\\+\\d+ Stars for Mia Member in ${PROGRAM}$`),
+  );
+  // Alive: the next purchase is booked from the browser, without a page load.
+  await page.evaluate(() => ((window as unknown as { __stay: boolean }).__stay = true));
+  const next = unique("J-");
+  await found.getByLabel("Amount paid").fill("1.00");
+  await found.getByLabel("Receipt number (optional)").fill(next);
+  await found.getByRole("button", { name: "Record purchase" }).click();
+  await expect(page.getByText(`receipt ${next}`)).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { __stay?: boolean }).__stay)).toBe(true);
+  expect(errors.filter((e) => /hydrat|panicked|unreachable/i.test(e))).toEqual([]);
+});

@@ -6,7 +6,7 @@ macro_rules! ids {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
         $(#[$meta])*
         // `Default` (0, never a row's id) only so that form inputs holding one can derive it.
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
         #[serde(transparent)]
         #[cfg_attr(feature = "ssr", derive(sqlx::Type), sqlx(transparent))]
         pub struct $name(pub i64);
@@ -15,6 +15,13 @@ macro_rules! ids {
             /// The number, for what takes any id (a log line, an URL).
             pub fn get(self) -> i64 {
                 self.0
+            }
+        }
+
+        // Logged as its number (`member_id=42` in a span), as before it had a type.
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
             }
         }
 

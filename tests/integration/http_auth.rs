@@ -241,6 +241,44 @@ async fn form_posts_without_javascript_keep_their_outcome_for_one_page(db: Db) {
         assert!(kept[0].contains(attr), "{attr} in {}", kept[0]);
     }
 
+    // Sealed for this session and this page: another member's browser holding the same
+    // cookie, or another page, does not show it (and another page leaves it for its own).
+    let value = kept[0].split(';').next().unwrap().to_string();
+    let (_, other) = app.as_role(Role::Member).await;
+    let stolen = other
+        .get(format!("{}/portal", app.base))
+        .header("accept", "text/html")
+        .header("cookie", &value)
+        .send()
+        .await
+        .unwrap();
+    let dropped = outcome_cookies(&stolen);
+    assert!(
+        dropped.first().is_some_and(|c| c.contains("Max-Age=0")),
+        "read and refused: {dropped:?}"
+    );
+    assert!(!stolen.text().await.unwrap().contains("Saved: 1990-02-03."));
+    let elsewhere = member
+        .get(format!("{}/portal?tab=2", app.base))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert!(outcome_cookies(&elsewhere).is_empty(), "left for its page");
+    assert!(!elsewhere.text().await.unwrap().contains("Saved: 1990-02-03."));
+    // A value of one's own making (a receipt nobody booked) is dropped unread.
+    let forged = format!("{OUTCOME}=eyJmIjoiL2FwaS9zZXRfbXlfYmlydGhfZGF0ZSJ9.AAAA");
+    let refused_forgery = client()
+        .get(format!("{}/portal", app.base))
+        .header("accept", "text/html")
+        .header("cookie", forged)
+        .send()
+        .await
+        .unwrap();
+    assert!(outcome_cookies(&refused_forgery)
+        .first()
+        .is_some_and(|c| c.contains("Max-Age=0")));
+
     let shown = page().await.unwrap();
     let cleared = outcome_cookies(&shown);
     assert!(

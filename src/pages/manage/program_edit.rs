@@ -3,7 +3,7 @@
 use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
-use crate::components::outcome::form_action;
+use crate::components::outcome::{form_action, form_action_for};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -17,7 +17,8 @@ use crate::model::program::{multiplier_label, Tier};
 pub fn ProgramEditPage() -> impl IntoView {
     let id = super::program_id_param();
     let save = form_action::<SaveProgram>();
-    let add_tier = form_action::<SaveTier>();
+    // A plain post's saved tier is reported on its own row (a new one's too), not here.
+    let add_tier = form_action_for::<SaveTier>(|_| false);
     // Bumped by tier rows after they save or delete, so the list reloads.
     let tiers_changed = RwSignal::new(0usize);
     let (saved, added) = (successes(save), successes(add_tier));
@@ -89,8 +90,10 @@ pub fn ProgramEditPage() -> impl IntoView {
 /// the row it belongs to).
 #[component]
 fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
-    let save = form_action::<SaveTier>();
-    let delete = form_action::<DeleteTier>();
+    let tier_id = tier.id;
+    let save = form_action_for::<SaveTier>(move |saved| saved.id == tier_id);
+    // Nothing tells one row's delete from another's; a deleted row is gone anyway.
+    let delete = ServerAction::<DeleteTier>::new();
     let (saved, deleted) = (successes(save), successes(delete));
     Effect::new(move |_| {
         if saved.get() + deleted.get() > 0 {

@@ -5,7 +5,7 @@
 use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
-use crate::components::outcome::form_action;
+use crate::components::outcome::{form_action, form_action_for};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -21,7 +21,8 @@ use crate::model::rules::{Channel, EarningRule, ProgramEarning, RuleForm, Stacki
 #[component]
 pub fn RulesPage() -> impl IntoView {
     let id = super::program_id_param();
-    let add = form_action::<SaveRule>();
+    // A plain post's saved rule is reported on its own row (a new one's too), not here.
+    let add = form_action_for::<SaveRule>(|_| false);
     let preview = form_action::<PreviewAward>();
     let changed = RwSignal::new(0usize);
     let added = successes(add);
@@ -97,8 +98,10 @@ fn RuleRow(
     earning: ProgramEarning,
     changed: RwSignal<usize>,
 ) -> impl IntoView {
-    let save = form_action::<SaveRule>();
-    let delete = form_action::<DeleteRule>();
+    let rule_id = rule.id;
+    let save = form_action_for::<SaveRule>(move |saved| saved.id == rule_id);
+    // Nothing tells one row's delete from another's; a deleted row is gone anyway.
+    let delete = ServerAction::<DeleteRule>::new();
     let (saved, deleted) = (successes(save), successes(delete));
     Effect::new(move |_| {
         if saved.get() + deleted.get() > 0 {

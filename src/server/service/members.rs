@@ -256,7 +256,7 @@ pub async fn enter_many(
         i64,
         i64,
         i64,
-        Option<MemberId>,
+        Option<MembershipId>,
         Option<i64>,
         Option<MemberId>,
     );
