@@ -26,7 +26,8 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::components::outcome::Carried;
-use crate::server::state::AppState;
+use crate::server::config::Config;
+use crate::server::db::Db;
 
 pub use crate::components::outcome::COOKIE_NAME;
 
@@ -38,8 +39,29 @@ const MOST_BYTES: usize = 3000;
 /// bounds how long an unread one stays in a browser.
 const LIFETIME_SECONDS: i64 = 60;
 
+/// What the middleware needs: the seal, the cookie settings, the clock, and where the
+/// channel API is (its posts are not forms). Made by `serve::router`; naming the app's state
+/// here would make a circle (the state is built from what names this).
+pub struct Outcomes {
+    seal: Seal,
+    config: std::sync::Arc<Config>,
+    db: Db,
+    api_prefix: &'static str,
+}
+
+impl Outcomes {
+    pub fn new(config: std::sync::Arc<Config>, db: Db, api_prefix: &'static str) -> Self {
+        Self {
+            seal: Seal::default(),
+            config,
+            db,
+            api_prefix,
+        }
+    }
+}
+
 /// The key outcomes are sealed with, drawn when the server starts.
-pub struct Seal([u8; 32]);
+struct Seal([u8; 32]);
 
 impl Default for Seal {
     fn default() -> Self {
@@ -88,7 +110,7 @@ impl Seal {
 
 /// The middleware: keeps the outcome of a successful plain form post to a server function,
 /// and hands a carried outcome over to the page it was made for.
-pub async fn carry(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn carry(State(state): State<std::sync::Arc<Outcomes>>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let wants_html = parts
         .headers
@@ -99,7 +121,7 @@ pub async fn carry(State(state): State<AppState>, request: Request, next: Next) 
     let form_post = wants_html
         && parts.method == axum::http::Method::POST
         && path.starts_with("/api/")
-        && !path.starts_with(crate::server::channel_api::PREFIX);
+        && !path.starts_with(state.api_prefix);
     let page_view = wants_html && parts.method == axum::http::Method::GET;
     let secure = crate::server::auth::session::secure(&parts, &state.config);
     let session = crate::server::auth::session::token_from(&parts);
@@ -112,7 +134,7 @@ pub async fn carry(State(state): State<AppState>, request: Request, next: Next) 
             .map(str::to_owned);
         let response = next.run(Request::from_parts(parts, body)).await;
         let keep = Keep {
-            seal: &state.outcomes,
+            seal: &state.seal,
             session: session.as_deref(),
             function: &path,
             referer: referer.as_deref(),
@@ -127,7 +149,7 @@ pub async fn carry(State(state): State<AppState>, request: Request, next: Next) 
     if page_view {
         let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         for value in cookies(&parts.headers) {
-            match state.outcomes.open(session.as_deref(), &value) {
+            match state.seal.open(session.as_deref(), &value) {
                 Some(s) if (now - s.at) > LIFETIME_SECONDS => stale = true,
                 Some(s) if s.t == here => {
                     parts.extensions.insert(Carried {

@@ -32,7 +32,11 @@ pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let ctx_state = state.clone();
     let fallback_state = state.clone();
-    let outcome_state = state.clone();
+    let outcomes = std::sync::Arc::new(crate::server::outcome::Outcomes::new(
+        state.config.clone(),
+        state.db.clone(),
+        crate::server::channel_api::PREFIX,
+    ));
     let shell_options = state.leptos_options.clone();
     let max_body = state.config.max_body_bytes;
     let trust = crate::server::auth::origin::TrustProxy(state.config.trust_proxy);
@@ -78,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
-            outcome_state,
+            outcomes,
             crate::server::outcome::carry,
         ))
         .layer(axum::middleware::from_fn(crate::server::text_guard::guard))

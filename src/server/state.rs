@@ -17,8 +17,6 @@ pub struct AppState {
     /// Failed sign-ins, security codes and API keys (`auth::ratelimit`).
     pub throttle: Arc<Throttle>,
     pub api_limiter: Arc<KeyLimiter>,
-    /// Seals what plain form posts did for the page they return to (`outcome`).
-    pub outcomes: Arc<crate::server::outcome::Seal>,
 }
 
 impl AppState {
@@ -29,7 +27,6 @@ impl AppState {
             config: Arc::new(config),
             throttle: Arc::new(Throttle::default()),
             api_limiter: Arc::new(KeyLimiter::default()),
-            outcomes: Arc::new(crate::server::outcome::Seal::default()),
         }
     }
 }
