@@ -43,8 +43,17 @@ pub fn router(state: AppState) -> Router {
     let header = |name: &'static str, value: &'static str| {
         SetResponseHeaderLayer::if_not_present(HeaderName::from_static(name), HeaderValue::from_static(value))
     };
+    // The built assets are files, served as such: through leptos_axum's fallback each one
+    // ran the page context (`headers::for_page`) in a fresh reactive owner and applied the
+    // response headers it found by context, which is no business of a file's.
+    let pkg = format!("/{}", state.leptos_options.site_pkg_dir.trim_matches('/'));
+    let pkg_files = tower_http::services::ServeDir::new(format!(
+        "{}{pkg}",
+        state.leptos_options.site_root.trim_end_matches('/')
+    ));
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service(&pkg, pkg_files)
         .nest(
             crate::server::channel_api::PREFIX,
             crate::server::channel_api::router(),
