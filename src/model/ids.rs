@@ -52,7 +52,8 @@ macro_rules! ids {
             }
         }
 
-        // Documented as the integer it is, not as a schema of its own.
+        // Documented as the integer it is (the OpenAPI document names it, e.g. `MemberId`, and
+        // refers to it from each id field).
         #[cfg(feature = "ssr")]
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {

@@ -20,12 +20,12 @@ use axum::middleware::Next;
 use axum::response::Response;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use cookie::{Cookie, SameSite};
 use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::components::outcome::Carried;
+use crate::server::auth::session;
 use crate::server::config::Config;
 use crate::server::db::Db;
 
@@ -85,9 +85,7 @@ struct Sealed {
 impl Seal {
     fn mac(&self, session: Option<&str>, payload: &[u8]) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("any key length");
-        let session = session
-            .map(crate::server::auth::session::hash_token)
-            .unwrap_or_default();
+        let session = session.map(session::hash_token).unwrap_or_default();
         mac.update(session.as_bytes());
         mac.update(b"\n");
         mac.update(payload);
@@ -123,8 +121,17 @@ pub async fn carry(State(state): State<std::sync::Arc<Outcomes>>, request: Reque
         && path.starts_with("/api/")
         && !path.starts_with(state.api_prefix);
     let page_view = wants_html && parts.method == axum::http::Method::GET;
-    let secure = crate::server::auth::session::secure(&parts, &state.config);
-    let session = crate::server::auth::session::token_from(&parts);
+    // Everything else (the channel API, assets, the hydrated app's calls) passes untouched.
+    let carried: Vec<String> = if page_view {
+        session::cookie_values(&parts.headers, COOKIE_NAME).collect()
+    } else {
+        Vec::new()
+    };
+    if !form_post && carried.is_empty() {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let secure = session::secure(&parts, &state.config);
+    let token = session::token_from(&parts);
     let now = state.db.now().0;
     if form_post {
         let referer = parts
@@ -135,7 +142,7 @@ pub async fn carry(State(state): State<std::sync::Arc<Outcomes>>, request: Reque
         let response = next.run(Request::from_parts(parts, body)).await;
         let keep = Keep {
             seal: &state.seal,
-            session: session.as_deref(),
+            session: token.as_deref(),
             function: &path,
             referer: referer.as_deref(),
             now,
@@ -146,43 +153,34 @@ pub async fn carry(State(state): State<std::sync::Arc<Outcomes>>, request: Reque
     // Cleared once its page took it, or when it is stale or not ours (another session,
     // another key, forged) and no other tab's page is still to take one.
     let (mut taken, mut stale, mut waiting) = (false, false, false);
-    if page_view {
-        let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        for value in cookies(&parts.headers) {
-            match state.seal.open(session.as_deref(), &value) {
-                Some(s) if (now - s.at) > LIFETIME_SECONDS => stale = true,
-                Some(s) if s.t == here => {
-                    parts.extensions.insert(Carried {
-                        path: s.f,
-                        body: s.b.into_bytes(),
-                    });
-                    taken = true;
-                }
-                Some(_) => waiting = true,
-                None => stale = true,
+    let here = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/")
+        .to_string();
+    for value in carried {
+        match state.seal.open(token.as_deref(), &value) {
+            Some(s) if (now - s.at) > LIFETIME_SECONDS => stale = true,
+            Some(s) if s.t == here => {
+                parts.extensions.insert(Carried {
+                    path: s.f,
+                    body: s.b.into_bytes(),
+                });
+                taken = true;
             }
+            Some(_) => waiting = true,
+            None => stale = true,
         }
     }
     let spent = taken || (stale && !waiting);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if spent {
-        if let Ok(v) = HeaderValue::from_str(&cookie(String::new(), 0, secure)) {
+        if let Ok(v) = HeaderValue::from_str(&session::lax_cookie(COOKIE_NAME, "", 0, secure)) {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
     }
     response
-}
-
-fn cookies(headers: &axum::http::HeaderMap) -> Vec<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(Cookie::split_parse)
-        .filter_map(Result::ok)
-        .filter(|c| c.name() == COOKIE_NAME)
-        .map(|c| c.value().to_string())
-        .collect()
 }
 
 /// A plain form post's answer, and what sealing its outcome needs.
@@ -241,23 +239,17 @@ impl Keep<'_> {
         };
         let value = self.seal.seal(self.session, &sealed);
         if value.len() <= MOST_BYTES {
-            if let Ok(v) = HeaderValue::from_str(&cookie(value, LIFETIME_SECONDS, self.secure)) {
+            if let Ok(v) = HeaderValue::from_str(&session::lax_cookie(
+                COOKIE_NAME,
+                &value,
+                LIFETIME_SECONDS,
+                self.secure,
+            )) {
                 parts.headers.append(header::SET_COOKIE, v);
             }
         }
         Response::from_parts(parts, axum::body::Body::from(bytes))
     }
-}
-
-fn cookie(value: String, seconds: i64, secure: bool) -> String {
-    Cookie::build((COOKIE_NAME, value))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure)
-        .max_age(cookie::time::Duration::seconds(seconds))
-        .build()
-        .to_string()
 }
 
 #[cfg(test)]

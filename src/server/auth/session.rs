@@ -24,18 +24,37 @@ pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// The session token from the request's cookies, if any.
-pub fn token_from(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+/// The values of the request's cookies called `name`, in the order sent (a browser may send
+/// several: the same name set for other paths or a parent domain).
+pub fn cookie_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|c| c.name() == COOKIE_NAME)
+        .filter(move |c| c.name() == name)
         .map(|c| c.value().to_string())
+}
+
+/// The session token from the request's cookies, if any.
+pub fn token_from(parts: &Parts) -> Option<String> {
+    cookie_values(&parts.headers, COOKIE_NAME)
+        .next()
         .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// A `Set-Cookie` value for all our pages, out of scripts' reach and kept off cross-site
+/// posts: `Path=/; HttpOnly; SameSite=Lax`, `Secure` when asked, living `seconds` (0 ends it).
+pub fn lax_cookie(name: &str, value: &str, seconds: i64, secure: bool) -> String {
+    Cookie::build((name.to_string(), value.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(seconds))
+        .build()
+        .to_string()
 }
 
 /// Whether the request reached us over https, directly or through a proxy that says so.
@@ -59,28 +78,17 @@ pub(crate) fn secure(parts: &Parts, config: &Config) -> bool {
 
 /// `Set-Cookie` value that starts a session.
 pub fn set_cookie(token: &str, parts: &Parts, config: &Config) -> String {
-    Cookie::build((COOKIE_NAME, token.to_string()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure(parts, config))
-        .max_age(cookie::time::Duration::seconds(
-            config.session_ttl.as_secs() as i64
-        ))
-        .build()
-        .to_string()
+    lax_cookie(
+        COOKIE_NAME,
+        token,
+        config.session_ttl.as_secs() as i64,
+        secure(parts, config),
+    )
 }
 
 /// `Set-Cookie` value that ends it in the browser.
 pub fn clear_cookie(parts: &Parts, config: &Config) -> String {
-    Cookie::build((COOKIE_NAME, ""))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(secure(parts, config))
-        .max_age(cookie::time::Duration::ZERO)
-        .build()
-        .to_string()
+    lax_cookie(COOKIE_NAME, "", 0, secure(parts, config))
 }
 
 #[cfg(test)]
