@@ -1,6 +1,8 @@
 //! Reusable view pieces.
 
+pub mod access;
 pub mod chart;
+pub mod copy;
 pub mod field;
 pub mod fresh;
 pub mod nav;

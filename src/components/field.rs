@@ -32,6 +32,24 @@ where
     count.into()
 }
 
+/// Empties `form` each time `action` succeeds, for forms that make a new thing each time (a
+/// key, a webhook): what was typed for the last one is not left to be sent again.
+pub fn reset_on_success<S>(action: ServerAction<S>, form: NodeRef<leptos::html::Form>)
+where
+    S: leptos::server_fn::ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let done = successes(action);
+    Effect::new(move |_| {
+        if done.get() > 0 {
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+    });
+}
+
 /// An input with its label, optional hint and error. `name` is the form name the server
 /// function reads (e.g. `input[name]`); the id is derived from it and from `scope`, which a
 /// form repeated on one page (a row per tier, a card per member) sets to keep ids unique.

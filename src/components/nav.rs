@@ -43,7 +43,7 @@ pub fn Header() -> impl IntoView {
             <a class="skip" href="#main">"Skip to content"</a>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
-                "Omniloyal"
+                <span class="brand-name">"Omniloyal"</span>
             </A>
             <Transition fallback=|| view! { <nav aria-label="Surfaces" class="surfaces"></nav> }>
                 {move || {

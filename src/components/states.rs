@@ -24,6 +24,19 @@ pub fn Empty(children: Children) -> impl IntoView {
 /// told plainly.
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    // A page whose content is this error answers with its status (a missing program is a 404,
+    // not a 200 that says so); other errors leave the status to the page.
+    #[cfg(feature = "ssr")]
+    if matches!(
+        error,
+        AppError::Unauthenticated | AppError::Forbidden | AppError::NotFound { .. }
+    ) {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            if let Ok(status) = http::StatusCode::from_u16(error.status_code()) {
+                res.set_status(status);
+            }
+        }
+    }
     let action = match &error {
         AppError::Unauthenticated => Some(view! { <A href="/login" attr:class="button">"Sign in"</A> }),
         _ => None,

@@ -224,7 +224,8 @@ pub fn explain(award: &Award) -> String {
 
 /// The conditions in words for the admin list: "store channel · weekends · min 20.00 EUR".
 /// `currency_code` formats the minimum order.
-pub fn describe_conditions(c: &RuleConditions, currency_code: &str) -> String {
+/// `tiers` names the program's tiers by id; a tier no longer there shows as "#id".
+pub fn describe_conditions(c: &RuleConditions, currency_code: &str, tiers: &[(i64, &str)]) -> String {
     let mut parts: Vec<String> = Vec::new();
     if !c.event_types.is_empty() && c.event_types.iter().any(|t| t != PURCHASE) {
         parts.push(format!("{} events", c.event_types.join(" or ")));
@@ -250,7 +251,15 @@ pub fn describe_conditions(c: &RuleConditions, currency_code: &str) -> String {
     }
     if !c.tier_ids.is_empty() {
         let noun = if c.tier_ids.len() == 1 { "tier" } else { "tiers" };
-        parts.push(format!("{noun} {}", ids_label(&c.tier_ids)));
+        let names: Vec<String> = c
+            .tier_ids
+            .iter()
+            .map(|id| match tiers.iter().find(|(t, _)| t == id) {
+                Some((_, name)) => (*name).to_string(),
+                None => format!("#{id}"),
+            })
+            .collect();
+        parts.push(format!("{noun} {}", names.join(", ")));
     }
     if !c.segment_ids.is_empty() {
         let noun = if c.segment_ids.len() == 1 {
@@ -1491,7 +1500,7 @@ mod tests {
     #[test]
     fn rules_describe_conditions_in_words() {
         assert_eq!(
-            describe_conditions(&RuleConditions::default(), "EUR"),
+            describe_conditions(&RuleConditions::default(), "EUR", &[]),
             "every purchase"
         );
         let c = RuleConditions {
@@ -1501,7 +1510,7 @@ mod tests {
             ..RuleConditions::default()
         };
         assert_eq!(
-            describe_conditions(&c, "EUR"),
+            describe_conditions(&c, "EUR", &[]),
             "store channel · weekends · min 20.00 EUR"
         );
         let c = RuleConditions {
@@ -1517,9 +1526,17 @@ mod tests {
             ..RuleConditions::default()
         };
         assert_eq!(
-            describe_conditions(&c, "JPY"),
-            "review or survey events · store PARIS-1 · 2026-11-23.. · Mon, Wed · 22:00–02:00 UTC · tier #2 · \
+            describe_conditions(&c, "JPY", &[(1, "Green"), (2, "Silver")]),
+            "review or survey events · store PARIS-1 · 2026-11-23.. · Mon, Wed · 22:00–02:00 UTC · tier Silver · \
              category coffee · not SKU BEANS"
+        );
+        let gone = RuleConditions {
+            tier_ids: vec![2, 9],
+            ..RuleConditions::default()
+        };
+        assert_eq!(
+            describe_conditions(&gone, "EUR", &[(2, "Silver")]),
+            "tiers Silver, #9"
         );
         let p = program();
         assert_eq!(
@@ -1866,7 +1883,7 @@ mod tests {
                 prop_assert!(a.total >= 0);
                 prop_assert!(a.lines.iter().all(|l| l.points >= 0));
                 for r in &rules {
-                    let _ = describe_conditions(&r.conditions, "EUR");
+                    let _ = describe_conditions(&r.conditions, "EUR", &[]);
                     let _ = describe_effect(&r.effect, &p);
                 }
             }

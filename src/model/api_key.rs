@@ -24,6 +24,9 @@ pub struct ApiKeyView {
     pub name: String,
     pub channel: String,
     pub program_id: Option<ProgramId>,
+    /// The program's name where the list shows it (`None` for a key of every program).
+    #[serde(default)]
+    pub program_name: Option<String>,
     pub scopes: Vec<String>,
     /// The public part of the key ("olk_3f9a2c1b"), enough to recognise it in logs.
     pub prefix: String,

@@ -87,6 +87,10 @@ pub struct UserSummary {
     pub role: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
+    /// When an admin disabled the account (it cannot sign in, its sessions were ended).
+    #[serde(default)]
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub disabled_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

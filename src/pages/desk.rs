@@ -25,8 +25,18 @@ use crate::model::reward::RewardKind;
 use crate::model::reward::{IssuedReward, Offer};
 use crate::model::store::Store;
 
+/// The page for its roles; anyone else gets a 401 or 403 page without its forms.
 #[component]
 pub fn DeskPage() -> impl IntoView {
+    view! {
+        <crate::components::access::Gate allow=crate::model::user::Role::can_use_desk>
+            <DeskBody />
+        </crate::components::access::Gate>
+    }
+}
+
+#[component]
+fn DeskBody() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let purchase = form_action::<RecordPurchase>();

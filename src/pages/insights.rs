@@ -11,8 +11,18 @@ use crate::components::chart::{ChartData, ChartFrame};
 use crate::components::states::Loaded;
 use crate::model::insights::InsightsReport;
 
+/// The page for its roles; anyone else gets a 401 or 403 page without its forms.
 #[component]
 pub fn InsightsPage() -> impl IntoView {
+    view! {
+        <crate::components::access::Gate allow=crate::model::user::Role::can_see_insights>
+            <InsightsBody />
+        </crate::components::access::Gate>
+    }
+}
+
+#[component]
+fn InsightsBody() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let report = Resource::new(

@@ -15,6 +15,9 @@ pub mod users;
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::access::Gate;
+use crate::model::user::Role;
+
 /// The program id in the page's path (`/manage/programs/:id/...`); 0 when it is not a number,
 /// which the server answers with "not found".
 pub fn program_id_param() -> impl Fn() -> crate::model::ids::ProgramId + Copy + Send + Sync + 'static {
@@ -33,9 +36,11 @@ pub fn program_id_param() -> impl Fn() -> crate::model::ids::ProgramId + Copy + 
 #[component]
 pub fn ManageLayout() -> impl IntoView {
     view! {
-        <h1>"Manage"</h1>
-        <ManageTabs />
-        <leptos_router::components::Outlet />
+        <Gate allow=Role::can_manage>
+            <h1>"Manage"</h1>
+            <ManageTabs />
+            <leptos_router::components::Outlet />
+        </Gate>
     }
 }
 

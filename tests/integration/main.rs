@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts;
 mod authz;
 mod channel_api;
 mod checkout;

@@ -24,7 +24,7 @@ pub mod fixtures;
 
 pub const PASSWORD: &str = "correct horse battery";
 
-fn unique(prefix: &str) -> String {
+pub fn unique(prefix: &str) -> String {
     format!("{prefix}_{:016x}", rand::thread_rng().r#gen::<u64>())
 }
 

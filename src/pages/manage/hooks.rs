@@ -7,7 +7,8 @@ use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
 use crate::api::hooks::{list_webhooks, CreateWebhook, DisableWebhook};
-use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::copy::CopyButton;
+use crate::components::field::{field_error, reset_on_success, successes, Field, FormNotice};
 use crate::components::states::{Empty, Loaded};
 use crate::components::table::RowAction;
 use crate::model::webhook::{DeliveryStatus, WebhookDelivery, WebhookEndpoint, WEBHOOK_EVENTS};
@@ -19,6 +20,8 @@ pub fn HooksPage() -> impl IntoView {
     let (created, disabled) = (successes(create), successes(disable));
     let data = Resource::new(move || (created.get(), disabled.get()), |_| list_webhooks());
     let value = create.value();
+    let form = NodeRef::new();
+    reset_on_success(create, form);
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <Title text="Webhooks" />
@@ -39,11 +42,14 @@ pub fn HooksPage() -> impl IntoView {
                             <div class="notice ok" role="status">
                                 <p>"Signing secret (shown once):"</p>
                                 <p class="mono secret">{c.secret.clone()}</p>
+                                <div class="copy-row">
+                                    <CopyButton text=c.secret.clone() what="the signing secret" />
+                                </div>
                             </div>
                         }
                     })
                 }}
-                <ActionForm action=create>
+                <ActionForm action=create node_ref=form>
                     <FormNotice result=value />
                     <Field label="Endpoint URL" name="input[url]" kind="url" error=err("url") />
                     <Field label="Description" name="input[description]" error=err("description") />

@@ -7,7 +7,8 @@ use leptos_meta::Title;
 
 use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::api::programs::list_programs;
-use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::copy::CopyButton;
+use crate::components::field::{field_error, reset_on_success, successes, Field, FormNotice};
 use crate::components::states::{Empty, Loaded};
 use crate::components::table::RowAction;
 use crate::model::api_key::{ApiKeyView, SCOPES};
@@ -22,6 +23,8 @@ pub fn KeysPage() -> impl IntoView {
     let programs = Resource::new(|| (), |_| list_programs());
     let value = create.value();
     let pending = create.pending();
+    let form = NodeRef::new();
+    reset_on_success(create, form);
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <Title text="API keys" />
@@ -43,11 +46,14 @@ pub fn KeysPage() -> impl IntoView {
                             <div class="notice ok" role="status">
                                 <p>"Copy this key now: it will not be shown again."</p>
                                 <p class="mono secret" data-testid="secret">{k.secret.clone()}</p>
+                                <div class="copy-row">
+                                    <CopyButton text=k.secret.clone() what="the key" />
+                                </div>
                             </div>
                         }
                     })
                 }}
-                <ActionForm action=create>
+                <ActionForm action=create node_ref=form>
                     <FormNotice result=value />
                     <Field label="Name" name="input[name]" hint="E.g. Till 3, Berlin Mitte." error=err("name") />
                     <div class="field" class:invalid=move || err("channel").get().is_some()>
@@ -124,7 +130,11 @@ fn key_list(list: Vec<ApiKeyView>, revoke: ServerAction<RevokeApiKey>) -> AnyVie
                             <span>
                                 <strong>{k.name.clone()}</strong>
                                 " · " {k.channel.clone()}
-                                {k.program_id.map(|p| format!(" · program #{p}")).unwrap_or_else(|| " · every program".into())}
+                                {match (k.program_id, &k.program_name) {
+                                    (None, _) => " · every program".to_string(),
+                                    (Some(_), Some(name)) => format!(" · {name}"),
+                                    (Some(p), None) => format!(" · program {p} (deleted)"),
+                                }}
                                 " · " <span class="mono">{k.prefix.clone()}</span>
                                 " · " {k.scopes.join(", ")} " · " {state}
                             </span>

@@ -112,7 +112,15 @@ fn RuleRow(
         format!("priority {}", rule.priority),
         rule.stacking.label().to_string(),
         engine::describe_effect(&rule.effect, &earning),
-        engine::describe_conditions(&rule.conditions, &detail.program.currency_code),
+        engine::describe_conditions(
+            &rule.conditions,
+            &detail.program.currency_code,
+            &detail
+                .tiers
+                .iter()
+                .map(|t| (t.id, t.name.as_str()))
+                .collect::<Vec<_>>(),
+        ),
     ];
     if let Some(c) = rule.caps.per_event {
         facts.push(format!("max {c} per order"));

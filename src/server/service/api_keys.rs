@@ -61,6 +61,7 @@ impl Row {
             name: self.name,
             channel: self.channel,
             program_id: self.program_id,
+            program_name: None,
             scopes: self.scopes.split_whitespace().map(str::to_string).collect(),
             prefix: self.prefix,
             rate_per_sec: self.rate_per_sec,
@@ -160,10 +161,25 @@ pub async fn get(db: &Db, id: i64) -> Result<ApiKeyView, AppError> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiKeyView>, AppError> {
-    let rows: Vec<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM api_keys ORDER BY id DESC"))
-        .fetch_all(&db.pool)
-        .await?;
-    Ok(rows.into_iter().map(Row::view).collect())
+    #[derive(sqlx::FromRow)]
+    struct Listed {
+        #[sqlx(flatten)]
+        row: Row,
+        program_name: Option<String>,
+    }
+    let rows: Vec<Listed> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, (SELECT p.name FROM programs p WHERE p.id = api_keys.program_id) AS program_name \
+         FROM api_keys ORDER BY id DESC"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|l| ApiKeyView {
+            program_name: l.program_name,
+            ..l.row.view()
+        })
+        .collect())
 }
 
 /// Revokes a key at once; requests with it are refused from the next one on.

@@ -77,3 +77,19 @@ pub async fn revoke(db: &Db, token_hash: &str, now: Timestamp) -> Result<(), App
         .await?;
     Ok(())
 }
+
+/// Ends every live session of a user (an account disabled or given a new password).
+pub async fn revoke_all(
+    conn: &mut sqlx::AnyConnection,
+    user_id: UserId,
+    now: Timestamp,
+) -> Result<u64, AppError> {
+    Ok(
+        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now.0)
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}

@@ -94,16 +94,79 @@ pub async fn create(db: &Db, input: &NewUserInput) -> Result<UserSummary, AppErr
         display_name: v.display_name,
         role: v.role.as_str().into(),
         created_at: now,
+        disabled_at: None,
     })
 }
 
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn list_staff(db: &Db) -> Result<Vec<UserSummary>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT id, email, display_name, role, created_at FROM users WHERE role <> 'member' ORDER BY role, email",
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT id, email, display_name, role, created_at, disabled_at FROM users WHERE role <> 'member' \
+         ORDER BY role, email",
     )
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(SummaryRow::summary).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    #[sqlx(flatten)]
+    summary: UserSummary,
+    disabled_at: Option<i64>,
+}
+
+impl SummaryRow {
+    fn summary(self) -> UserSummary {
+        UserSummary {
+            disabled_at: self.disabled_at.map(Timestamp),
+            ..self.summary
+        }
+    }
+}
+
+/// A staff, analyst or admin account (never a member's).
+pub async fn staff_account(conn: &mut AnyConnection, id: UserId) -> Result<Option<UserSummary>, AppError> {
+    let row: Option<SummaryRow> = sqlx::query_as(
+        "SELECT id, email, display_name, role, created_at, disabled_at FROM users \
+         WHERE id = $1 AND role <> 'member'",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(SummaryRow::summary))
+}
+
+/// Disables the account at `at`, or enables it again with `None`.
+pub async fn set_disabled(
+    conn: &mut AnyConnection,
+    id: UserId,
+    at: Option<Timestamp>,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+        .bind(at.map(|t| t.0))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_role(conn: &mut AnyConnection, id: UserId, role: Role) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET role = $1 WHERE id = $2")
+        .bind(role.as_str())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(conn: &mut AnyConnection, id: UserId, hash: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn count(db: &Db) -> Result<i64, AppError> {

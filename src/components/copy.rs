@@ -1,0 +1,30 @@
+//! A button that copies a value (an API key, a signing secret) to the clipboard and says so.
+
+use leptos::prelude::*;
+
+#[component]
+pub fn CopyButton(
+    /// What is copied.
+    text: String,
+    /// What it is, for the button's accessible name ("Copy the key").
+    what: &'static str,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let promise = window.navigator().clipboard().write_text(&text);
+            leptos::task::spawn_local(async move {
+                copied.set(wasm_bindgen_futures::JsFuture::from(promise).await.is_ok());
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" class="button ghost" on:click=copy aria-label=format!("Copy {what}")>
+            "Copy"
+        </button>
+        <span role="status" aria-live="polite" class="muted">{move || copied.get().then_some("Copied")}</span>
+    }
+}
