@@ -15,3 +15,4 @@ pub mod rules;
 pub mod text;
 pub mod tiers;
 pub mod validate;
+pub mod wording;

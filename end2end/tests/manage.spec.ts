@@ -51,7 +51,7 @@ test("an admin creates a program with field errors first, then edits it and its 
 
   await page.goto("/manage");
   await expect(page.getByRole("link", { name })).toBeVisible();
-  await expect(page.getByText("7 Leaves per EUR · one point = 0.02 EUR")).toBeVisible();
+  await expect(page.getByText("7 Leaves per EUR · one point = €0.02")).toBeVisible();
 });
 
 test("an admin creates a staff account", async ({ page }) => {

@@ -44,7 +44,7 @@ test("a member signs up and joins; a staff purchase appears on the portal withou
   await found.getByLabel("Receipt number (optional)").fill(receipt);
   await found.getByRole("button", { name: "Record purchase" }).click();
   await expect(staff.getByRole("heading", { name: "+125 Stars for Jo Journey in Café Aurora Rewards" })).toBeVisible();
-  await expect(staff.getByText("12.50 EUR x 10 Stars per EUR = 125 Stars")).toBeVisible();
+  await expect(staff.getByText("€12.50 x 10 Stars per EUR = 125 Stars")).toBeVisible();
 
   // The member's open page catches up by itself.
   await expect(card.getByTestId("balance")).toHaveText("125", { timeout: 15_000 });

@@ -40,7 +40,7 @@ test("a manager adds a store, and the desk books what was bought there", async (
   await found.getByLabel("Line total, line 2").fill("3.50");
   await found.getByLabel("Amount paid").fill("11.00");
   await found.getByRole("button", { name: "Record purchase" }).click();
-  await expect(found.getByText("The lines add up to 10.50 EUR, not 11.00 EUR.")).toBeVisible();
+  await expect(found.getByText("The lines add up to €10.50, not €11.00.")).toBeVisible();
   // Without an amount, the lines give it.
   await found.getByLabel("Amount paid").fill("");
   await found.getByRole("button", { name: "Record purchase" }).click();

@@ -266,7 +266,7 @@ async fn raw_writes(db: &Db, clients: usize, secs: u64) -> f64 {
                 let mut tx = db.begin_write().await.expect("begin");
                 sqlx::query("INSERT INTO bench_raw (id, payload, created_at) VALUES ($1, $2, $3)")
                     .bind(c as i64 * 1_000_000_000 + i)
-                    .bind("order T-000000 12.50 EUR")
+                    .bind("order T-000000 €12.50")
                     .bind(i)
                     .execute(&mut *tx)
                     .await

@@ -26,22 +26,65 @@ pub fn minor_per_unit(code: &str) -> i64 {
     10_i64.pow(exponent(code).unwrap_or(2))
 }
 
-/// "1234" EUR -> "12.34 EUR"; negative amounts keep their sign.
+/// How amounts are written, the same on every page, receipt and explanation (English
+/// conventions until the message catalogue brings the locale's): the symbol before the
+/// amount where it is unambiguous ("€12.34", "£0.27", "¥500"), the code otherwise
+/// ("CHF 1,234.50"); thousands grouped; the sign first ("-€2.50").
 pub fn format_minor(amount: i64, code: &str) -> String {
     let exp = exponent(code).unwrap_or(2);
-    if exp == 0 {
-        return format!("{amount} {code}");
-    }
-    let per = 10_i64.pow(exp);
     let sign = if amount < 0 { "-" } else { "" };
     let abs = amount.unsigned_abs();
-    let per_u = per as u64;
-    format!(
-        "{sign}{}.{:0width$} {code}",
-        abs / per_u,
-        abs % per_u,
-        width = exp as usize
-    )
+    let per = 10_u64.pow(exp);
+    let major = grouped_digits(abs / per);
+    let number = if exp == 0 {
+        major
+    } else {
+        format!("{major}.{:0width$}", abs % per, width = exp as usize)
+    };
+    match symbol(code) {
+        Some(s) => format!("{sign}{s}{number}"),
+        None => format!("{sign}{code} {number}"),
+    }
+}
+
+/// The amount as a form field holds it, without symbol or grouping: 2000 EUR -> "20.00".
+pub fn plain_minor(amount: i64, code: &str) -> String {
+    let exp = exponent(code).unwrap_or(2);
+    let sign = if amount < 0 { "-" } else { "" };
+    let abs = amount.unsigned_abs();
+    let per = 10_u64.pow(exp);
+    if exp == 0 {
+        format!("{sign}{abs}")
+    } else {
+        format!("{sign}{}.{:0width$}", abs / per, abs % per, width = exp as usize)
+    }
+}
+
+/// The symbol written for a currency where it names one currency only to an English reader.
+fn symbol(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "EUR" => "€",
+        "USD" => "$",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "KRW" => "₩",
+        "CAD" => "CA$",
+        "AUD" => "A$",
+        _ => return None,
+    })
+}
+
+/// "1234567" -> "1,234,567".
+pub fn grouped_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -50,10 +93,16 @@ mod tests {
 
     #[test]
     fn formats_minor_units() {
-        assert_eq!(format_minor(1234, "EUR"), "12.34 EUR");
-        assert_eq!(format_minor(5, "EUR"), "0.05 EUR");
-        assert_eq!(format_minor(-250, "USD"), "-2.50 USD");
-        assert_eq!(format_minor(500, "JPY"), "500 JPY");
+        assert_eq!(format_minor(1234, "EUR"), "€12.34");
+        assert_eq!(format_minor(27, "EUR"), "€0.27");
+        assert_eq!(format_minor(-250, "USD"), "-$2.50");
+        assert_eq!(format_minor(500, "JPY"), "¥500");
+        assert_eq!(format_minor(123_456_789, "CHF"), "CHF 1,234,567.89");
+        assert_eq!(format_minor(1_000_000, "JPY"), "¥1,000,000");
+        assert_eq!(plain_minor(2000, "EUR"), "20.00");
+        assert_eq!(plain_minor(-5, "EUR"), "-0.05");
+        assert_eq!(plain_minor(123_456, "JPY"), "123456");
+        assert_eq!(format_minor(i64::MIN, "EUR"), "-€92,233,720,368,547,758.08");
         assert_eq!(minor_per_unit("JPY"), 1);
         assert_eq!(minor_per_unit("EUR"), 100);
         assert_eq!(exponent("XXX"), None);

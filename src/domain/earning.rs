@@ -27,7 +27,7 @@ pub fn points_for_purchase(
     numerator.map_or(i64::MAX, |n| i64::try_from(n / denominator).unwrap_or(i64::MAX))
 }
 
-/// "12.50 EUR x 10 Stars per EUR x1.5 (Gold) = 187 Stars": shown to staff and members.
+/// "€12.50 x 10 Stars per EUR x1.5 (Gold) = 187 Stars": shown to staff and members.
 pub fn explain(
     amount_label: &str,
     points_per_unit: i64,
@@ -49,15 +49,15 @@ mod tests {
 
     #[test]
     fn whole_units_times_rate() {
-        // 12.00 EUR at 10 points per EUR, no tier bonus.
+        // €12.00 at 10 points per EUR, no tier bonus.
         assert_eq!(points_for_purchase(1200, 100, 10, 100), 120);
     }
 
     #[test]
     fn fractions_are_floored() {
-        // 12.99 EUR at 1 point per EUR is 12 points, not 13.
+        // €12.99 at 1 point per EUR is 12 points, not 13.
         assert_eq!(points_for_purchase(1299, 100, 1, 100), 12);
-        // 12.50 EUR at 10 per EUR x1.5 = 187.5 -> 187.
+        // €12.50 at 10 per EUR x1.5 = 187.5 -> 187.
         assert_eq!(points_for_purchase(1250, 100, 10, 150), 187);
     }
 
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn explanation_names_the_parts() {
-        let s = explain("12.50 EUR", 10, "EUR", "x1.5", Some("Gold"), 187, "Stars");
-        assert_eq!(s, "12.50 EUR x 10 Stars per EUR x1.5 (Gold) = 187 Stars");
+        let s = explain("€12.50", 10, "EUR", "x1.5", Some("Gold"), 187, "Stars");
+        assert_eq!(s, "€12.50 x 10 Stars per EUR x1.5 (Gold) = 187 Stars");
     }
 }

@@ -200,7 +200,7 @@ mod tests {
         assert_eq!(price(&pay, &p, Some(200)).unwrap(), (200, 1_000));
         let e = price(&pay, &p, Some(201)).unwrap_err();
         assert!(
-            e.field_message("points").unwrap().contains("at most 10.00"),
+            e.field_message("points").unwrap().contains("at most €10.00"),
             "{e:?}"
         );
         assert!(price(&pay, &p, Some(99))

@@ -23,12 +23,12 @@
 //!    Eligible amount = sum of eligible line amounts, or the order total when there are no
 //!    lines; eligible quantity = sum of eligible line quantities (0 without lines).
 //! 5. Effects: points per currency unit of the eligible amount (proportional and floored once,
-//!    exactly like the base rate: 12.99 EUR x 3 = 38); fixed points; points per item;
+//!    exactly like the base rate: €12.99 x 3 = 38); fixed points; points per item;
 //!    or a multiplier whose points are the extra, floor(earned so far x (pct - 100) / 100),
 //!    never negative (a multiplier at or below 100 adds nothing).
 //! 6. Tier multiplier: applied to the base and to every rule's own points. For per-unit
 //!    effects it is folded into the one division (as `earning::points_for_purchase` always
-//!    did), so 12.50 EUR x 10 x1.5 is 187, not floor(125 x 1.5). It is not applied to a
+//!    did), so €12.50 x 10 x1.5 is 187, not floor(125 x 1.5). It is not applied to a
 //!    multiplier rule's extra, because that extra is computed from points that already carry
 //!    it: Gold x1.5 with "double points" earns x3, not x3.75. A non-positive tier multiplier
 //!    is treated as 100.
@@ -207,7 +207,7 @@ pub fn evaluate(
 }
 
 /// The award as one line for receipts and the ledger: the summary, then how each part was
-/// reached. "187 Stars: base 187 — Base rate: 12.50 EUR x 10 Stars per EUR x1.5 (Gold) = 187 Stars".
+/// reached. "187 Stars: base 187 — Base rate: €12.50 x 10 Stars per EUR x1.5 (Gold) = 187 Stars".
 pub fn explain(award: &Award) -> String {
     let parts: Vec<String> = award
         .lines
@@ -222,7 +222,7 @@ pub fn explain(award: &Award) -> String {
     }
 }
 
-/// The conditions in words for the admin list: "store channel · weekends · min 20.00 EUR".
+/// The conditions in words for the admin list: "store channel · weekends · min €20.00".
 /// `currency_code` formats the minimum order.
 /// `tiers` names the program's tiers by id; a tier no longer there shows as "#id".
 pub fn describe_conditions(c: &RuleConditions, currency_code: &str, tiers: &[(i64, &str)]) -> String {
@@ -943,7 +943,7 @@ mod tests {
         assert_eq!(a.lines.len(), 1);
         assert_eq!(a.lines[0].rule_id, None);
         assert_eq!(a.lines[0].rule_name, "Base rate");
-        assert_eq!(a.lines[0].explanation, "12.00 EUR x 10 Stars per EUR = 120 Stars");
+        assert_eq!(a.lines[0].explanation, "€12.00 x 10 Stars per EUR = 120 Stars");
         assert_eq!(a.summary, "120 Stars: base 120");
     }
 
@@ -1118,7 +1118,7 @@ mod tests {
         assert_eq!(a.lines[0].points, 180);
         assert_eq!(
             a.lines[0].explanation,
-            "12.00 EUR x 10 Stars per EUR x1.5 (Gold) = 180 Stars"
+            "€12.00 x 10 Stars per EUR x1.5 (Gold) = 180 Stars"
         );
         assert_eq!(find(&a, "Bonus").points, 150);
         assert!(find(&a, "Bonus").explanation.contains("x1.5 (Gold)"));
@@ -1169,7 +1169,7 @@ mod tests {
         assert_eq!(find(&a, "Coffee x2").points, 40);
         assert_eq!(
             find(&a, "Coffee x2").explanation,
-            "20.00 EUR eligible x 2 Stars per EUR = 40 Stars"
+            "€20.00 eligible x 2 Stars per EUR = 40 Stars"
         );
         assert_eq!(find(&a, "Per item").points, 25);
         assert_eq!(find(&a, "Per item").explanation, "5 items x 5 Stars = 25 Stars");
@@ -1184,7 +1184,7 @@ mod tests {
         assert_eq!(find(&a, "Extra").points, 38);
         assert_eq!(
             find(&a, "Extra").explanation,
-            "12.99 EUR x 3 Stars per EUR = 38 Stars"
+            "€12.99 x 3 Stars per EUR = 38 Stars"
         );
     }
 
@@ -1286,10 +1286,7 @@ mod tests {
         let set = |c: &mut RuleConditions| c.min_order_minor = Some(2000);
         assert!(matches(&purchase(2000), &member(), set));
         assert!(!matches(&purchase(1999), &member(), set));
-        assert_eq!(
-            reason(&purchase(1200), set),
-            "order 12.00 EUR below min 20.00 EUR"
-        );
+        assert_eq!(reason(&purchase(1200), set), "order €12.00 below min €20.00");
     }
 
     #[test]
@@ -1511,7 +1508,7 @@ mod tests {
         };
         assert_eq!(
             describe_conditions(&c, "EUR", &[]),
-            "store channel · weekends · min 20.00 EUR"
+            "store channel · weekends · min €20.00"
         );
         let c = RuleConditions {
             event_types: vec!["review".into(), "survey".into()],

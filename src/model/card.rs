@@ -113,7 +113,7 @@ pub struct StampCard {
 }
 
 impl StampCard {
-    /// "1 stamp per FLAT-WHITE", "1 stamp per order of 5.00 EUR or more"...
+    /// "1 stamp per FLAT-WHITE", "1 stamp per order of €5.00 or more"...
     pub fn earns(&self, currency_code: &str) -> String {
         match (&self.sku, &self.category) {
             (Some(sku), _) => format!("1 stamp per {sku}"),

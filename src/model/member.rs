@@ -37,6 +37,9 @@ pub struct Member {
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct LedgerLine {
     pub id: i64,
+    /// The program whose points these are: a member's lines are read per program, each with
+    /// its own balance and currency.
+    pub program_id: ProgramId,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: crate::model::ledger::TxKind,
     /// "wallet" (spendable) or "pending" (held for the return window).
@@ -47,7 +50,13 @@ pub struct LedgerLine {
     pub channel: String,
     pub amount_minor: Option<i64>,
     pub reference: Option<String>,
+    /// The full account of the line (rule arithmetic included), for staff and the API.
     pub description: String,
+    /// The same line in a plain sentence for the member ("Purchase of €12.50 · Double
+    /// weekend"), with no arithmetic and no internal reference.
+    #[cfg_attr(feature = "ssr", sqlx(default))]
+    #[serde(default)]
+    pub sentence: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
     pub created_at: Timestamp,
 }
@@ -72,6 +81,11 @@ pub struct MembershipView {
     pub tier_window: String,
     /// When members move down a tier: "continuous", "monthly" or "yearly".
     pub tier_review: String,
+    /// Whether the program has tiers at all (a stamp card or a flat program has none).
+    pub has_tiers: bool,
+    /// Whether the program gives points (a stamp-only program does not): its balance is shown
+    /// only then.
+    pub earns_points: bool,
     pub tier: Option<Tier>,
     pub next_tier: Option<Tier>,
     /// 0..=100, progress from the current tier's threshold to the next one.

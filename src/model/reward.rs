@@ -91,7 +91,7 @@ pub struct Reward {
 }
 
 impl Reward {
-    /// "5.00 EUR off", "10% off", "Free FLAT-WHITE"...
+    /// "€5.00 off", "10% off", "Free FLAT-WHITE"...
     pub fn value_label(&self, currency_code: &str) -> String {
         match self.kind {
             RewardKind::DiscountFixed => format!(
@@ -172,6 +172,7 @@ pub struct RewardInput {
 pub struct IssuedReward {
     pub id: i64,
     pub reward_id: i64,
+    pub program_id: ProgramId,
     pub reward_name: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: RewardKind,

@@ -500,7 +500,7 @@ fn RewardReceipt(action: ServerAction<RedeemReward>) -> impl IntoView {
                 <section class="card receipt" role="status" aria-live="polite">
                     <h2>
                         {if r.kind == RewardKind::PointsPayment {
-                            format!("Paid with points: {} off this purchase", crate::domain::currency::format_minor(r.value, "").trim_end())
+                            format!("Paid with points: {} off this purchase", crate::domain::currency::plain_minor(r.value, ""))
                         } else {
                             format!("Redeemed: {}", r.reward_name)
                         }}

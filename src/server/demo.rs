@@ -246,7 +246,7 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
             "",
         ),
         ("Gold lounge evening", "entitlement", "300", "", "", gold, "40"),
-        // Points to money: at least 100 Stars, at most 10.00 EUR of an order.
+        // Points to money: at least 100 Stars, at most €10.00 of an order.
         (
             "Stars at checkout",
             "points_payment",

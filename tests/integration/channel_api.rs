@@ -75,7 +75,7 @@ async fn orders_with_keys_scopes_and_idempotency(db: Db) {
             (*s, b["transaction_id"].clone()),
             (StatusCode::CREATED, answers[0].1["transaction_id"].clone())
         );
-        assert_eq!(b["points"], 125, "12.50 EUR at 10 per EUR: {b}");
+        assert_eq!(b["points"], 125, "€12.50 at 10 per EUR: {b}");
     }
     // Same key, other body: refused, also when the other body would be refused on its own
     // (nothing is read before the booking: its refusal meets the stored key and gives way).

@@ -11,7 +11,7 @@ use crate::on_both_backends;
 use crate::support::fixtures::{assert_reconciles, balance, membership, world};
 
 async fn points_pay_part_of_an_order_at_the_point_value(db: Db) {
-    let w = world(&db, |p| p.point_value_minor = "2".into()).await; // 1 point = 0.02 EUR
+    let w = world(&db, |p| p.point_value_minor = "2".into()).await; // 1 point = €0.02
     let ms = membership(&db, &w).await;
     adjustments::by_staff(&db, Some(w.staff_id), ms, 1000, "Opening balance", "open")
         .await
@@ -47,7 +47,7 @@ async fn points_pay_part_of_an_order_at_the_point_value(db: Db) {
         "over the per-payment cap first: {err:?}"
     );
 
-    // 250 points = 5.00 EUR, reserved at the checkout, then released: the points come back.
+    // 250 points = €5.00, reserved at the checkout, then released: the points come back.
     let held = redeem(Some(250), "e", true).await.unwrap();
     assert_eq!(
         (held.points, held.value, held.status.as_str()),
@@ -57,7 +57,7 @@ async fn points_pay_part_of_an_order_at_the_point_value(db: Db) {
     rewards::release(&db, &held.code, None).await.unwrap();
     assert_eq!(balance(&db, &w).await, (1000, 0));
 
-    // 150 points = 3.00 EUR, confirmed when the order is paid; the code works once.
+    // 150 points = €3.00, confirmed when the order is paid; the code works once.
     let paid = redeem(Some(150), "f", true).await.unwrap();
     assert_eq!(paid.value, 300);
     let used = rewards::use_code(&db, &paid.code, Some(&paid.pin), Channel::Web)

@@ -321,7 +321,7 @@ async fn rules_stack_by_priority_with_caps_and_budget(db: Db) {
     );
     bonus.budget_points = Some(100);
     rules::save(&db, &bonus).await.unwrap();
-    // 10.00 EUR: base 100, double +100, bonus +40.
+    // €10.00: base 100, double +100, bonus +40.
     let r = orders::record_order(&db, w.program.id, w.member_id, &order("o1", 1000), None)
         .await
         .unwrap();
@@ -1098,7 +1098,7 @@ async fn rewards_are_offered_by_date_tier_and_channel(db: Db) {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "reward_unavailable", "an online-only code at a till");
-    // 60.00 EUR of purchases: Gold, and the Gold reward is open.
+    // €60.00 of purchases: Gold, and the Gold reward is open.
     orders::record_order(&db, w.program.id, w.member_id, &order("big", 6000), None)
         .await
         .unwrap();
@@ -1241,7 +1241,7 @@ async fn tiers_upgrade_at_once_and_downgrade_on_schedule(db: Db) {
         tier(db.clone(), w.member_id, w.program.id).await,
         (Some("Green".into()), 0)
     );
-    // 60.00 EUR at x1 = 600 Stars: Gold at once, and the next order earns x2.
+    // €60.00 at x1 = 600 Stars: Gold at once, and the next order earns x2.
     let r = orders::record_order(&db, w.program.id, w.member_id, &order("o1", 6000), None)
         .await
         .unwrap();

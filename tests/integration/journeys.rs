@@ -87,7 +87,7 @@ async fn program_to_portal_to_insights(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
-    assert_eq!(receipt["points"], 150, "12.50 EUR x 10 x 1.2");
+    assert_eq!(receipt["points"], 150, "€12.50 x 10 x 1.2");
 
     let (_, portal) = app.call(&member, "my_portal", &[]).await;
     assert_eq!(portal["memberships"][0]["balance"], 150);

@@ -82,7 +82,7 @@ async fn purchases_earn_with_tier_multiplier(db: Db) {
         .unwrap();
     assert_eq!((r.points, r.balance, r.replayed), (999, 999, false));
     assert!(
-        r.explanation.contains("99.99 EUR x 10 Stars per EUR = 999 Stars"),
+        r.explanation.contains("€99.99 x 10 Stars per EUR = 999 Stars"),
         "{}",
         r.explanation
     );
@@ -91,7 +91,7 @@ async fn purchases_earn_with_tier_multiplier(db: Db) {
         .await
         .unwrap();
     assert_eq!((r.points, r.balance), (1, 1000));
-    // Now Gold: 12.50 EUR x 10 x 1.5 = 187.5 -> 187.
+    // Now Gold: €12.50 x 10 x 1.5 = 187.5 -> 187.
     let r = orders::record_purchase(&db, s.staff_id, &purchase(&s, "12.50", "c"))
         .await
         .unwrap();

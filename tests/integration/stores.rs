@@ -204,7 +204,7 @@ async fn the_desk_records_lines_and_a_store(db: Db) {
     let e = orders::record_purchase(&db, staff, &input).await.unwrap_err();
     assert_eq!(
         e.field_message("amount").as_deref(),
-        Some("The lines add up to 9.50 EUR, not 9.00 EUR.")
+        Some("The lines add up to €9.50, not €9.00.")
     );
     assert_eq!(balance(&db, &w).await, (0, 0), "nothing booked");
     input.amount = String::new();

@@ -151,7 +151,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             e.field_message("amount").as_deref(),
-            Some("The lines add up to 10.50 EUR, not 11.00 EUR.")
+            Some("The lines add up to €10.50, not €11.00.")
         );
         assert_eq!(
             purchase(

@@ -230,13 +230,7 @@ pub fn to_form(r: &EarningRule, currency_code: &str) -> RuleForm {
         exclude_tags: c.exclude_tags.join(", "),
         min_order: c
             .min_order_minor
-            .map(|m| {
-                crate::domain::currency::format_minor(m, currency_code)
-                    .split(' ')
-                    .next()
-                    .unwrap_or_default()
-                    .to_string()
-            })
+            .map(|m| crate::domain::currency::plain_minor(m, currency_code))
             .unwrap_or_default(),
         tier_ids: c.tier_ids.iter().map(|t| t.to_string()).collect(),
         weekdays: c.weekdays.iter().map(|d| d.to_string()).collect(),

@@ -1,6 +1,7 @@
 //! A member's programs as the Portal, the Desk and the channel API show them: balances, tier
 //! standing and progress, the history, and the programs they may still join.
 
+use crate::domain::wording;
 use crate::error::AppError;
 use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::member::{JoinableProgram, LedgerLine, MembershipView};
@@ -50,6 +51,11 @@ pub async fn memberships(db: &Db, member_id: MemberId) -> Result<Vec<MembershipV
             tier_basis: program.tier_basis.clone(),
             tier_window: program.tier_window.clone(),
             tier_review: program.tier_review.clone(),
+            has_tiers: !program_tiers.is_empty(),
+            earns_points: program.points_per_unit > 0
+                || r.lifetime_points > 0
+                || r.balance != 0
+                || r.pending != 0,
             tier,
             next_tier,
             progress_pct,
@@ -59,12 +65,20 @@ pub async fn memberships(db: &Db, member_id: MemberId) -> Result<Vec<MembershipV
     Ok(out)
 }
 
-/// The member's ledger, newest first.
+/// The member's ledger, newest first, each line with its plain sentence for the member.
 pub async fn history(db: &Db, member_id: MemberId, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT p.id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, t.reference, \
-         t.description, t.created_at FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
-         JOIN memberships m ON m.id = p.membership_id \
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        line: LedgerLine,
+        explanation: Option<String>,
+        currency_code: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT p.id, p.program_id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, \
+         t.reference, t.description, t.created_at, t.explanation, g.currency_code \
+         FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
+         JOIN memberships m ON m.id = p.membership_id JOIN programs g ON g.id = p.program_id \
          WHERE (m.member_id = $1 OR (m.merged_into IN (SELECT id FROM memberships WHERE member_id = $1) \
          AND t.kind <> 'merge')) \
          ORDER BY p.id DESC LIMIT $2",
@@ -72,7 +86,26 @@ pub async fn history(db: &Db, member_id: MemberId, limit: i64) -> Result<Vec<Led
     .bind(member_id)
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let award: Option<crate::model::rules::Award> = r
+                .explanation
+                .as_deref()
+                .and_then(|e| serde_json::from_str(e).ok());
+            let bonuses = award.as_ref().map(wording::bonuses).unwrap_or_default();
+            let sentence = wording::member_sentence(&wording::LineFacts {
+                kind: r.line.kind,
+                points: r.line.points,
+                amount_minor: r.line.amount_minor,
+                currency_code: &r.currency_code,
+                description: &r.line.description,
+                bonuses: &bonuses,
+            });
+            LedgerLine { sentence, ..r.line }
+        })
+        .collect())
 }
 
 /// Programs the member can still join.

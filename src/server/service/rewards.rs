@@ -33,7 +33,7 @@ const COLUMNS: &str = "id, program_id, name, description, kind, cost_points, val
      WHERE c.reward_id = rewards.id AND c.issued_id IS NULL) END AS BIGINT) AS pool_left";
 
 pub(crate) const ISSUED_COLUMNS: &str =
-    "i.id, i.reward_id, r.name AS reward_name, r.kind, i.code, i.pin, i.status, i.points, \
+    "i.id, i.reward_id, r.program_id, r.name AS reward_name, r.kind, i.code, i.pin, i.status, i.points, \
      i.value, i.reserved_until, i.expires_at, i.used_at, i.created_at";
 
 pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<Reward>, AppError> {
