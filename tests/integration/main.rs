@@ -3,6 +3,8 @@
 
 mod support;
 
+mod api_fuzz;
+mod api_members;
 mod authz;
 mod channel_api;
 mod checkout;
