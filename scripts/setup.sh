@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Makes a fresh Debian machine able to build, serve and test Omniloyal, offline but for the
-# package registries (Debian, crates.io, npm). Idempotent: every step checks first and says
+# package registries (Debian, crates.io, npm, PyPI). Idempotent: every step checks first and says
 # what it does; a second run takes seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 
 CARGO_LEPTOS_VERSION="0.3.10"  # 0.3.11 needs rustc 1.96; 0.3.10 builds on 1.95 too
+SCHEMATHESIS_VERSION="4.32.5"  # the API fuzzer (tests/integration/api_fuzz.rs), from PyPI
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 ok() { printf '    ok: %s\n' "$*"; }
 SUDO=""
@@ -25,7 +26,7 @@ apt_install() { # installs the Debian packages given that are missing
 
 step "System packages: Chromium (browser tests), PostgreSQL 15 (integration tests), build tools"
 # libc6-dev is only a recommendation of gcc, and without it nothing links.
-apt_install chromium postgresql-15 pkg-config gcc libc6-dev curl ca-certificates
+apt_install chromium postgresql-15 pkg-config gcc libc6-dev curl ca-certificates python3 python3-venv
 
 step "Node.js 20 or newer (Playwright needs it)"
 node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')"
@@ -97,6 +98,18 @@ if [ -d end2end/node_modules/@playwright/test ] && [ end2end/node_modules/.packa
   ok "end2end/node_modules is up to date"
 else
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+step "schemathesis $SCHEMATHESIS_VERSION from PyPI (the API fuzzer), in target/tools/schemathesis"
+ST_VENV="$ROOT/target/tools/schemathesis"
+if "$ST_VENV/bin/schemathesis" --version 2>/dev/null | grep -q " $SCHEMATHESIS_VERSION\$"; then
+  ok "$("$ST_VENV/bin/schemathesis" --version)"
+else
+  # A virtual environment of its own: nothing is installed into the system's Python.
+  rm -rf "$ST_VENV"
+  python3 -m venv "$ST_VENV"
+  "$ST_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  ok "$("$ST_VENV/bin/schemathesis" --version)"
 fi
 
 step "Set-up complete"

@@ -52,7 +52,11 @@ else
   echo "    WARNING: PostgreSQL unavailable; its half of the integration tests will be skipped."
 fi
 
-step "Unit and integration tests (cargo test, SQLite and PostgreSQL)"
+# The API fuzz test (tests/integration/api_fuzz.rs) runs schemathesis against the channel
+# API on both backends; set, the path must exist (a missing fuzzer fails the run).
+export OMNILOYAL_SCHEMATHESIS="$ROOT/target/tools/schemathesis/bin/schemathesis"
+
+step "Unit and integration tests (cargo test, SQLite and PostgreSQL; the API fuzzed on both)"
 # A failing suite does not stop the run: every suite reports, then the exit code says.
 rc=0
 RUSTFLAGS="$LEPTOS_RUSTFLAGS" cargo test --no-fail-fast --features ssr --lib --test integration 2>&1 \

@@ -12,6 +12,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "members:write",
         "Link card numbers and the channel's customer ids to members",
     ),
+    (
+        "members:enrol",
+        "Enrol members and change their profiles (name, email, phone, date of birth)",
+    ),
     ("orders:write", "Record orders and returns"),
     ("events:write", "Record actions (reviews, check-ins, ...)"),
     ("rewards:write", "Redeem, reserve, confirm and release rewards"),

@@ -32,32 +32,45 @@ pub struct Member {
     pub created_at: Timestamp,
 }
 
-/// One row of the ledger as people read it.
+/// One row of the ledger as people read it (the Portal's history, the channel API's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow, utoipa::ToSchema))]
 pub struct LedgerLine {
+    /// The line's id; newer lines have larger ids (the history's cursor).
     pub id: i64,
     /// The program whose points these are: a member's lines are read per program, each with
     /// its own balance and currency.
     pub program_id: ProgramId,
+    /// The program's unit of points ("Stars"): `points` and `balance_after` are in it.
+    pub currency_name: String,
+    /// The program's currency (ISO 4217): `amount_minor` is in its minor units.
+    pub currency_code: String,
     #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: crate::model::ledger::TxKind,
     /// "wallet" (spendable) or "pending" (held for the return window).
+    #[cfg_attr(feature = "ssr", schema(pattern = "^(wallet|pending)$"))]
     pub account: String,
     pub points: i64,
-    /// The balance of `account` after this line.
+    /// The balance of `account` in this program after this line.
     pub balance_after: i64,
+    /// Where it happened: "store", "web", "app", or who else booked it ("desk", "system", ...).
     pub channel: String,
+    /// The code of the store an order was placed in, if one was named.
+    pub store: Option<String>,
+    /// The order's amount, in minor units of `currency_code`.
     pub amount_minor: Option<i64>,
+    /// The channel's own id (order id, return id, event id) or a reward code.
     pub reference: Option<String>,
-    /// The full account of the line (rule arithmetic included), for staff and the API.
+    /// The full account of the line, rule arithmetic included ("Purchase €12.50: 10 Stars per
+    /// EUR"), for staff and the API.
     pub description: String,
     /// The same line in a plain sentence for the member ("Purchase of €12.50 · Double
     /// weekend"), with no arithmetic and no internal reference.
     #[cfg_attr(feature = "ssr", sqlx(default))]
     #[serde(default)]
     pub sentence: String,
-    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"))]
+    /// Seconds since the epoch (UTC).
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "i64"), schema(value_type = i64))]
     pub created_at: Timestamp,
 }
 

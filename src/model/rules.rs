@@ -168,13 +168,21 @@ pub struct EarningRule {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderLine {
+    /// 1 to 64 characters, not only spaces.
+    #[cfg_attr(feature = "ssr", schema(min_length = 1, max_length = 64, pattern = r"\S"))]
     pub sku: String,
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_length = 64))]
     pub category: Option<String>,
+    /// Up to 20 tags of up to 64 characters each.
     #[serde(default)]
+    #[cfg_attr(feature = "ssr", schema(max_items = 20))]
     pub tags: Vec<String>,
+    /// 1 to 100,000.
+    #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 100_000))]
     pub quantity: i64,
-    /// Line total in minor units.
+    /// Line total in minor units, up to 1,000,000.00.
+    #[cfg_attr(feature = "ssr", schema(minimum = 0, maximum = 100_000_000))]
     pub amount_minor: i64,
 }
 

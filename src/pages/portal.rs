@@ -349,7 +349,7 @@ fn history_view(history: Vec<LedgerLine>, programs: &[ProgramLabel]) -> AnyView 
                                                 {l.sentence.clone()}
                                                 {(l.account == "pending").then_some(view! { " " <span class="badge">"pending"</span> })}
                                             </td>
-                                            <td>{channel_label(&l.channel)}</td>
+                                            <td>{where_label(&l)}</td>
                                             <td class="num">{format!("{sign}{}", wording::grouped(l.points))}</td>
                                             <td class="num">{wording::grouped(l.balance_after)}</td>
                                         </tr>
@@ -365,13 +365,17 @@ fn history_view(history: Vec<LedgerLine>, programs: &[ProgramLabel]) -> AnyView 
         .into_any()
 }
 
-/// Where a line happened, as a member would say it.
-fn channel_label(channel: &str) -> &'static str {
-    match channel {
+/// Where a line happened, as a member would say it ("In store PARIS-1", "Online").
+fn where_label(l: &LedgerLine) -> String {
+    let channel = match l.channel.as_str() {
         "store" | "desk" => "In store",
         "web" => "Online",
         "app" => "In the app",
         _ => "—",
+    };
+    match &l.store {
+        Some(code) => format!("{channel} {code}"),
+        None => channel.to_string(),
     }
 }
 

@@ -121,6 +121,24 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         ),
         ("list_staff_users", Allowed::Roles(ADMIN), vec![]),
         (
+            "set_account_enabled",
+            Allowed::Roles(ADMIN),
+            vec![("id", "999999".into()), ("enabled", "false".into())],
+        ),
+        (
+            "reset_account_password",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("id", "999999".into()),
+                ("password", "a long enough password".into()),
+            ],
+        ),
+        (
+            "change_account_role",
+            Allowed::Roles(ADMIN),
+            vec![("id", "999999".into()), ("role", "staff".into())],
+        ),
+        (
             "create_user",
             Allowed::Roles(ADMIN),
             vec![

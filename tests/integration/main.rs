@@ -4,6 +4,8 @@
 mod support;
 
 mod accounts;
+mod api_fuzz;
+mod api_members;
 mod authz;
 mod channel_api;
 mod checkout;

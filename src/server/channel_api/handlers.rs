@@ -33,21 +33,27 @@ use super::write::Write;
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
     /// Email, phone, card number or external id of the member.
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub member: String,
-    /// The channel's own order number; the same order is booked once.
+    /// The channel's own order number (1 to 64 visible ASCII characters); the same order
+    /// is booked once.
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub channel_order_id: String,
-    /// Order total in minor units (cents).
+    /// Order total in minor units (cents), up to 1,000,000.00.
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub amount_minor: i64,
     /// What was bought (up to 500 lines); when given, the lines add up to `amount_minor`.
     /// They are kept with the order.
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub lines: Vec<OrderLine>,
     /// The code of a store set up in Manage (any case: "paris-1" is PARIS-1); an unknown
     /// code is refused.
     #[serde(default)]
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub store: Option<String>,
-    /// When the purchase happened, seconds since the epoch (UTC); default now.
+    /// When the purchase happened, seconds since the epoch (UTC); default now. At most 90
+    /// days back and 5 minutes ahead.
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     pub occurred_at: Option<Timestamp>,
@@ -56,31 +62,39 @@ pub struct OrderRequest {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub channel_order_id: String,
     /// The channel the order was placed in (store, web or app), for an order returned in
     /// another one: bought online, brought back to a store. Default: the key's channel.
     #[serde(default)]
     pub order_channel: Option<Channel>,
     /// The channel's id for this return; the same return is booked once.
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub return_id: String,
-    /// Refunded amount in minor units.
+    /// Refunded amount in minor units, up to the order's amount not yet returned.
+    #[schema(minimum = 1, maximum = 100_000_000)]
     pub amount_minor: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionRequest {
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub member: String,
     /// signup, profile_completed, review, survey, social_share, checkin, or a custom type a
-    /// rule of the program names. (Referral and birthday points are booked by Omniloyal.)
+    /// rule of the program names (others are refused). Referral and birthday points are
+    /// booked by Omniloyal; purchases are orders.
+    #[schema(pattern = r"^[a-z0-9_]{1,40}$")]
     pub event_type: String,
     /// The channel's id for this action; an action of one type with the same id from the
     /// same channel is booked once per member.
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub event_id: String,
     /// The code of a store set up in Manage; an unknown code is refused.
     #[serde(default)]
     #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub store: Option<String>,
+    /// Seconds since the epoch (UTC); default now. At most 90 days back and 5 minutes ahead.
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     pub occurred_at: Option<Timestamp>,
@@ -91,15 +105,22 @@ pub struct ActionRequest {
 #[serde(deny_unknown_fields)]
 pub struct EvaluateRequest {
     #[serde(default)]
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub member: Option<String>,
     #[serde(default = "purchase")]
+    #[schema(pattern = r"^[a-z0-9_]{1,40}$")]
     pub event_type: String,
+    /// In minor units, up to 1,000,000.00; when `lines` are given, their total.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 100_000_000)]
     pub amount_minor: i64,
     #[serde(default)]
+    #[schema(max_items = 500)]
     pub lines: Vec<OrderLine>,
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9._-]{1,64}$")]
     pub store: Option<String>,
+    /// Seconds since the epoch (UTC); default now. At most 90 days back and 5 minutes ahead.
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     pub occurred_at: Option<Timestamp>,
@@ -112,10 +133,14 @@ fn purchase() -> String {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdjustmentRequest {
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub member: String,
-    /// Positive to give, negative to take.
+    /// Positive to give, negative to take; not zero, at most 10,000,000 either way (and
+    /// within the program's limit per adjustment for channel keys).
+    #[schema(minimum = -10_000_000, maximum = 10_000_000)]
     pub points: i64,
-    /// Why: kept with the entry for the audit trail.
+    /// Why: kept with the entry for the audit trail. 3 to 200 characters.
+    #[schema(min_length = 3, max_length = 200, pattern = r"^\s*\S.*\S.*\S")]
     pub reason: String,
 }
 
@@ -159,7 +184,10 @@ pub struct MemberResponse {
     pub programs: Vec<BalanceResponse>,
 }
 
-async fn standing(state: &AppState, member_id: MemberId) -> Result<Vec<BalanceResponse>, ApiError> {
+pub(super) async fn standing(
+    state: &AppState,
+    member_id: MemberId,
+) -> Result<Vec<BalanceResponse>, ApiError> {
     let views = member_view::memberships(&state.db, member_id).await?;
     let stamps = stamp_view::balances(&state.db, member_id).await?;
     let mut out = Vec::with_capacity(views.len());
@@ -194,7 +222,7 @@ async fn standing(state: &AppState, member_id: MemberId) -> Result<Vec<BalanceRe
 /// Look up a member by any identifier. A read: a printed card nobody has used yet is
 /// answered 404 `card_not_used` (its first order or action makes its account).
 #[utoipa::path(get, path = "/members/{identifier}", tag = "members",
-    params(("identifier" = String, Path, description = IDENTIFIER)),
+    params(("identifier" = String, Path, description = IDENTIFIER, pattern = r"^[!-~]{1,64}$")),
     responses((status = 200, body = MemberResponse), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn lookup_member(
@@ -220,11 +248,11 @@ pub async fn lookup_member(
 }
 
 /// How identifiers are read, for the OpenAPI document.
-const IDENTIFIER: &str = "This channel's customer id, email, card number or phone, tried in that \
+pub(super) const IDENTIFIER: &str = "This channel's customer id, email, card number or phone, tried in that \
     order; prefix with `external:`, `email:`, `card:` or `phone:` to name one kind only";
 
 /// A key bound to one program only sees (and changes) that program's members.
-async fn in_scope(
+pub(super) async fn in_scope(
     state: &AppState,
     caller: &Caller,
     member: &crate::model::member::Member,
@@ -260,7 +288,7 @@ async fn member_response(
 
 /// Balance and tier of a member in a program.
 #[utoipa::path(get, path = "/programs/{program_id}/members/{identifier}/balance", tag = "members",
-    params(("program_id" = i64, Path), ("identifier" = String, Path)),
+    params(("program_id" = i64, Path), ("identifier" = String, Path, description = IDENTIFIER, pattern = r"^[!-~]{1,64}$")),
     responses((status = 200, body = BalanceResponse), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn balance(
@@ -280,7 +308,7 @@ pub async fn balance(
 
 /// Record a purchase; the points it earns are in the answer, with the explanation.
 #[utoipa::path(post, path = "/programs/{program_id}/orders", tag = "orders",
-    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = OrderRequest,
     responses((status = 201, body = EarnReceipt), (status = 200, description = "Already recorded", body = EarnReceipt),
         (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)),
@@ -325,7 +353,7 @@ pub async fn record_order(
 
 /// Record a return of part or all of an order; points are taken back proportionally.
 #[utoipa::path(post, path = "/programs/{program_id}/returns", tag = "orders",
-    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = ReturnRequest,
     responses((status = 201, body = ReturnReceipt), (status = 200, description = "Already recorded", body = ReturnReceipt),
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -355,7 +383,7 @@ pub async fn record_return(
 
 /// Record an action (review, survey, check-in, referral, custom...).
 #[utoipa::path(post, path = "/programs/{program_id}/events", tag = "events",
-    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("program_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = ActionRequest,
     responses((status = 201, body = EarnReceipt), (status = 200, description = "Already recorded", body = EarnReceipt),
         (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
@@ -458,7 +486,7 @@ pub async fn evaluate(
 
 /// Give or take points by hand, with a reason. Requires an Idempotency-Key.
 #[utoipa::path(post, path = "/programs/{program_id}/adjustments", tag = "points",
-    params(("program_id" = i64, Path), ("Idempotency-Key" = String, Header)),
+    params(("program_id" = i64, Path), ("Idempotency-Key" = String, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = AdjustmentRequest,
     responses((status = 201, body = BalanceResponse), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
@@ -501,7 +529,10 @@ pub async fn adjust(
 #[serde(deny_unknown_fields)]
 pub struct IdentifierRequest {
     /// "external" (this channel's customer id) or "card" (a physical card number).
+    #[schema(pattern = "^(external|card)$")]
     pub kind: String,
+    /// The customer id (1 to 64 visible ASCII characters) or the card number.
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub value: String,
     /// The security code printed on a card; web and app keys must send it to link a printed
     /// card (its points move to the member), a store key may leave it out (card in hand).
@@ -513,7 +544,7 @@ pub struct IdentifierRequest {
 /// security codes are counted per card (a few lock it for a while) and per key. With an
 /// Idempotency-Key, a retry gets the first answer.
 #[utoipa::path(post, path = "/members/{identifier}/identifiers", tag = "members",
-    params(("identifier" = String, Path, description = IDENTIFIER), ("Idempotency-Key" = Option<String>, Header)),
+    params(("identifier" = String, Path, description = IDENTIFIER, pattern = r"^[!-~]{1,64}$"), ("Idempotency-Key" = Option<String>, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = IdentifierRequest,
     responses((status = 200, body = MemberResponse), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)),

@@ -21,6 +21,10 @@ use crate::server::store::idempotency::{Keyed, Slot};
 use super::error::ApiError;
 
 pub const HEADER: &str = "idempotency-key";
+/// The header as the OpenAPI document describes it.
+pub const DOC: &str = "1 to 255 visible ASCII characters; a retry with the same key and body gets \
+    the first answer (`idempotent-replayed: true`) and writes nothing, the same key with another body is \
+    refused (`idempotency_key_reused`).";
 /// A claim older than this with no answer is taken to be from a crashed request.
 const STALE_CLAIM_SECS: i64 = 60;
 /// How long a concurrent retry waits for the first request's answer.

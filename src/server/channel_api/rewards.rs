@@ -24,6 +24,7 @@ use super::write::{OptionalWrite, Write};
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RedeemRequest {
+    #[schema(pattern = r"^[!-~]{1,64}$")]
     pub member: String,
     pub reward_id: i64,
     /// Hold the reward for a checkout (15 minutes) until it is confirmed or released.
@@ -32,6 +33,7 @@ pub struct RedeemRequest {
     /// For a pay-with-points reward: the points to pay with. The code is worth points x the
     /// program's point value (its `value`, in minor units), to take off the order total.
     #[serde(default)]
+    #[schema(minimum = 1)]
     pub points: Option<i64>,
 }
 
@@ -46,7 +48,7 @@ pub struct CodeRequest {
 
 /// Rewards of a program as one member sees them: affordable or not, and why not.
 #[utoipa::path(get, path = "/programs/{program_id}/members/{identifier}/rewards", tag = "rewards",
-    params(("program_id" = i64, Path), ("identifier" = String, Path)),
+    params(("program_id" = i64, Path), ("identifier" = String, Path, description = super::handlers::IDENTIFIER, pattern = r"^[!-~]{1,64}$")),
     responses((status = 200, body = Vec<Offer>), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn offers(
@@ -65,7 +67,7 @@ pub async fn offers(
 /// Redeem (or reserve) a reward; the answer carries the code and PIN. Requires an
 /// Idempotency-Key, so a retried redemption never spends twice.
 #[utoipa::path(post, path = "/programs/{program_id}/redemptions", tag = "rewards",
-    params(("program_id" = i64, Path), ("Idempotency-Key" = String, Header)),
+    params(("program_id" = i64, Path), ("Idempotency-Key" = String, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = RedeemRequest,
     responses((status = 201, body = IssuedReward), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
@@ -117,7 +119,7 @@ pub async fn redeem(
 /// code); a store key may leave it out when the member shows the code at the till. With an
 /// Idempotency-Key, a retried confirmation gets the first answer.
 #[utoipa::path(post, path = "/codes/{code}/confirm", tag = "rewards",
-    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = CodeRequest,
     responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),
@@ -145,7 +147,7 @@ pub async fn confirm(
 /// and app channels must send the PIN, as for a confirmation (the body may be left out by a
 /// store key). With an Idempotency-Key, a retried release gets the first answer.
 #[utoipa::path(post, path = "/codes/{code}/release", tag = "rewards",
-    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
+    params(("code" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = super::idempotency::DOC, pattern = "^[!-~]{1,255}$")),
     request_body = Option<CodeRequest>,
     responses((status = 200, body = IssuedReward), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 422, body = ErrorBody)),

@@ -4,8 +4,10 @@
 use crate::domain::wording;
 use crate::error::AppError;
 use crate::model::ids::{MemberId, MembershipId, ProgramId};
+use crate::model::ledger::TxKind;
 use crate::model::member::{JoinableProgram, LedgerLine, MembershipView};
 use crate::model::program::Tier;
+use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::service::tiers;
@@ -65,26 +67,65 @@ pub async fn memberships(db: &Db, member_id: MemberId) -> Result<Vec<MembershipV
     Ok(out)
 }
 
-/// The member's ledger, newest first, each line with its plain sentence for the member.
+/// The member's ledger, newest first (the Portal's recent activity).
 pub async fn history(db: &Db, member_id: MemberId, limit: i64) -> Result<Vec<LedgerLine>, AppError> {
+    let filter = HistoryFilter {
+        limit,
+        ..HistoryFilter::default()
+    };
+    history_page(db, member_id, &filter).await
+}
+
+/// Which lines of a member's history to read: newest first, at most `limit`, older than
+/// the line `before` (the cursor: the last line's id of the page before), of one program,
+/// kind or channel when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    pub limit: i64,
+    pub before: Option<i64>,
+    pub program_id: Option<ProgramId>,
+    pub kind: Option<TxKind>,
+    pub channel: Option<Channel>,
+}
+
+/// A page of the member's ledger (their own lines, and those of memberships merged into
+/// theirs, but for the merges' own transfers), with each line's program unit and store, and
+/// its plain sentence for the member.
+pub async fn history_page(
+    db: &Db,
+    member_id: MemberId,
+    filter: &HistoryFilter,
+) -> Result<Vec<LedgerLine>, AppError> {
+    // Optional filters as `($n IS NULL OR column = $n)`, so one statement serves every
+    // combination (and is prepared once). An order's store is found by the order's own key
+    // (program, channel, order id: its unique index), the transaction id confirming it.
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         line: LedgerLine,
         explanation: Option<String>,
-        currency_code: String,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT p.id, p.program_id, t.kind, p.account, p.points, p.balance_after, t.channel, t.amount_minor, \
-         t.reference, t.description, t.created_at, t.explanation, g.currency_code \
+        "SELECT p.id, p.program_id, pr.currency_name, pr.currency_code, t.kind, p.account, p.points, \
+         p.balance_after, t.channel, s.code AS store, t.amount_minor, t.reference, t.description, t.created_at, \
+         t.explanation \
          FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
-         JOIN memberships m ON m.id = p.membership_id JOIN programs g ON g.id = p.program_id \
+         JOIN memberships m ON m.id = p.membership_id JOIN programs pr ON pr.id = p.program_id \
+         LEFT JOIN orders o ON o.program_id = t.program_id AND o.channel = t.channel \
+         AND o.channel_order_id = t.reference AND o.transaction_id = t.id \
+         LEFT JOIN stores s ON s.id = o.store_id \
          WHERE (m.member_id = $1 OR (m.merged_into IN (SELECT id FROM memberships WHERE member_id = $1) \
          AND t.kind <> 'merge')) \
-         ORDER BY p.id DESC LIMIT $2",
+         AND ($2 IS NULL OR p.id < $2) AND ($3 IS NULL OR p.program_id = $3) \
+         AND ($4 IS NULL OR t.kind = $4) AND ($5 IS NULL OR t.channel = $5) \
+         ORDER BY p.id DESC LIMIT $6",
     )
     .bind(member_id)
-    .bind(limit)
+    .bind(filter.before)
+    .bind(filter.program_id)
+    .bind(filter.kind.map(TxKind::as_str))
+    .bind(filter.channel.map(Channel::as_str))
+    .bind(filter.limit)
     .fetch_all(&db.pool)
     .await?;
     Ok(rows
@@ -99,7 +140,7 @@ pub async fn history(db: &Db, member_id: MemberId, limit: i64) -> Result<Vec<Led
                 kind: r.line.kind,
                 points: r.line.points,
                 amount_minor: r.line.amount_minor,
-                currency_code: &r.currency_code,
+                currency_code: &r.line.currency_code,
                 description: &r.line.description,
                 bonuses: &bonuses,
             });

@@ -6,8 +6,9 @@ use rand::Rng;
 use sqlx::AnyConnection;
 
 use crate::domain::{card, forms};
-use crate::error::AppError;
-use crate::model::member::Member;
+use crate::error::{AppError, FieldError};
+use crate::model::member::{Member, MemberKind};
+use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
@@ -69,16 +70,7 @@ pub async fn insert_profile(
 #[tracing::instrument(skip(db, input), fields(email = %input.email), err(level = "debug"))]
 pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppError> {
     let v = forms::signup(input)?;
-    let referrer = match &v.referral_code {
-        Some(code) => Some(
-            sqlx::query_scalar::<_, MemberId>("SELECT id FROM members WHERE referral_code = $1")
-                .bind(code)
-                .fetch_optional(&db.pool)
-                .await?
-                .ok_or_else(|| AppError::field("referral_code", "No member has this referral code."))?,
-        ),
-        None => None,
-    };
+    let referrer = referrer(db, v.referral_code.as_deref()).await?;
     let hash = password::hash(v.password.clone()).await?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
@@ -92,21 +84,7 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
         now,
     )
     .await?;
-    if let Some(birth_date) = &v.birth_date {
-        sqlx::query("UPDATE members SET birth_date = $1, birth_date_set_at = $2 WHERE id = $3")
-            .bind(birth_date)
-            .bind(now.0)
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    if let Some(referrer) = referrer {
-        sqlx::query("UPDATE members SET referred_by = $1 WHERE id = $2")
-            .bind(referrer)
-            .bind(member_id)
-            .execute(&mut *tx)
-            .await?;
-    }
+    complete_profile(&mut tx, member_id, v.birth_date.as_deref(), referrer, now).await?;
     announce_created(&mut tx, member_id, "registered", "web", now).await?;
     tx.commit().await?;
     Ok(SessionUser {
@@ -115,6 +93,223 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
         display_name: v.name,
         role: Role::Member,
     })
+}
+
+/// The member whose referral code this is (None for no code); an unknown code is a field
+/// error on `referral_code`.
+async fn referrer(db: &Db, code: Option<&str>) -> Result<Option<MemberId>, AppError> {
+    let Some(code) = code else {
+        return Ok(None);
+    };
+    sqlx::query_scalar::<_, MemberId>("SELECT id FROM members WHERE referral_code = $1")
+        .bind(code)
+        .fetch_optional(&db.pool)
+        .await?
+        .map(Some)
+        .ok_or_else(|| AppError::field("referral_code", "No member has this referral code."))
+}
+
+/// What a new profile has beside its name and contacts: the date of birth (recorded with
+/// when it was given) and who referred the member.
+async fn complete_profile(
+    conn: &mut AnyConnection,
+    member_id: MemberId,
+    birth_date: Option<&str>,
+    referrer: Option<MemberId>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    if let Some(birth_date) = birth_date {
+        write_birth_date(conn, member_id, Some(birth_date), now).await?;
+    }
+    if let Some(referrer) = referrer {
+        sqlx::query("UPDATE members SET referred_by = $1 WHERE id = $2")
+            .bind(referrer)
+            .bind(member_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// What enrolling or changing a member could not do because the email or phone number is
+/// another member's: the fields taken (the caller answers it as a conflict).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Saved<T> {
+    Done(T),
+    Taken(Vec<FieldError>),
+}
+
+/// Where a channel enrols a member: its channel and, when it names one, its store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JoinedIn<'a> {
+    pub channel: Channel,
+    pub store: Option<&'a str>,
+}
+
+/// A channel (the API) enrols a member in a program: the profile (without a sign-in), the
+/// membership with the channel and store it was made in, the referral, and `member.created`,
+/// in one transaction. Only an active program takes members. An email or phone number
+/// another member has is answered `Saved::Taken`, whichever program that member is in.
+#[tracing::instrument(skip(db, details), err(level = "debug"))]
+pub async fn enrol(
+    db: &Db,
+    program_id: ProgramId,
+    joined: JoinedIn<'_>,
+    details: &forms::account::ValidDetails,
+) -> Result<Saved<Member>, AppError> {
+    if !crate::server::store::programs::get(db, program_id).await?.active {
+        return Err(AppError::ProgramInactive);
+    }
+    let referrer = referrer(db, details.referral_code.as_deref()).await?;
+    let now = db.now();
+    let mut tx = db.begin_write().await?;
+    let store_id = match joined.store {
+        Some(code) => Some(
+            crate::server::store::stores::resolve(&mut tx, "store", code)
+                .await?
+                .0,
+        ),
+        None => None,
+    };
+    let taken = taken_by_others(&mut tx, None, details.email.as_deref(), details.phone.as_deref()).await?;
+    if !taken.is_empty() {
+        return Ok(Saved::Taken(taken));
+    }
+    let member_id = match insert_profile(
+        &mut tx,
+        None,
+        &details.name,
+        details.email.as_deref(),
+        details.phone.as_deref(),
+        now,
+    )
+    .await
+    {
+        Ok(id) => id,
+        // Taken by a member enrolled at the same moment (the check above ran before it).
+        Err(AppError::Validation { fields, .. }) => return Ok(Saved::Taken(fields)),
+        Err(e) => return Err(e),
+    };
+    complete_profile(&mut tx, member_id, details.birth_date.as_deref(), referrer, now).await?;
+    let membership_id = join_in(&mut tx, member_id, program_id, now).await?;
+    sqlx::query("UPDATE memberships SET joined_channel = $1, joined_store_id = $2 WHERE id = $3")
+        .bind(joined.channel.as_str())
+        .bind(store_id)
+        .bind(membership_id)
+        .execute(&mut *tx)
+        .await?;
+    announce_created(&mut tx, member_id, "registered", joined.channel.as_str(), now).await?;
+    let member = profile_in(&mut tx, member_id).await?;
+    tx.commit().await?;
+    Ok(Saved::Done(member))
+}
+
+/// Changes a member's name, email, phone or date of birth, in one transaction. The member
+/// keeps an email or a phone number; one another member has is answered `Saved::Taken`; a
+/// member who signs in keeps their sign-in email (it is changed where they sign in); a
+/// printed card's holder has no profile to change. A new date of birth is recorded with
+/// its time, as on the portal (`set_birth_date`).
+#[tracing::instrument(skip(db, changes), err(level = "debug"))]
+pub async fn update_profile(
+    db: &Db,
+    member_id: MemberId,
+    changes: &forms::account::ProfileChanges,
+) -> Result<Saved<Member>, AppError> {
+    let now = db.now();
+    let mut tx = db.begin_write().await?;
+    let member = profile_in(&mut tx, member_id).await?;
+    if member.kind != MemberKind::Registered {
+        return Err(AppError::conflict(
+            "This is a printed card nobody has registered: it has no profile to change.",
+        ));
+    }
+    let signs_in: Option<Option<UserId>> = sqlx::query_scalar("SELECT user_id FROM members WHERE id = $1")
+        .bind(member_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if signs_in.flatten().is_some() && changes.email.as_ref().is_some_and(|e| *e != member.email) {
+        return Err(AppError::field(
+            "email",
+            "This member signs in with this email; it is changed where they sign in.",
+        ));
+    }
+    let email = changes.email.clone().unwrap_or(member.email.clone());
+    let phone = changes.phone.clone().unwrap_or(member.phone.clone());
+    if email.is_none() && phone.is_none() {
+        return Err(AppError::field(
+            "email",
+            "Keep an email or a phone number (or both).",
+        ));
+    }
+    let taken = taken_by_others(&mut tx, Some(member_id), email.as_deref(), phone.as_deref()).await?;
+    if !taken.is_empty() {
+        return Ok(Saved::Taken(taken));
+    }
+    let name = changes.name.clone().unwrap_or(member.name.clone());
+    let updated = sqlx::query("UPDATE members SET name = $1, email = $2, phone = $3 WHERE id = $4")
+        .bind(&name)
+        .bind(&email)
+        .bind(&phone)
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await;
+    match updated {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
+            return Ok(Saved::Taken(vec![taken_field("email")]));
+        }
+        Err(e) if is_unique_violation(&e, "members_phone_key", "members.phone") => {
+            return Ok(Saved::Taken(vec![taken_field("phone")]));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(birth_date) = &changes.birth_date {
+        write_birth_date(&mut tx, member_id, birth_date.as_deref(), now).await?;
+    }
+    let member = profile_in(&mut tx, member_id).await?;
+    tx.commit().await?;
+    Ok(Saved::Done(member))
+}
+
+/// The fields whose value another member (not `except`) already has.
+async fn taken_by_others(
+    conn: &mut AnyConnection,
+    except: Option<MemberId>,
+    email: Option<&str>,
+    phone: Option<&str>,
+) -> Result<Vec<FieldError>, AppError> {
+    let mut taken = Vec::new();
+    for (field, column, value) in [("email", "email", email), ("phone", "phone", phone)] {
+        let Some(value) = value else { continue };
+        let owner: Option<MemberId> =
+            sqlx::query_scalar(&format!("SELECT id FROM members WHERE {column} = $1"))
+                .bind(value)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if owner.is_some_and(|id| Some(id) != except) {
+            taken.push(taken_field(field));
+        }
+    }
+    Ok(taken)
+}
+
+fn taken_field(field: &str) -> FieldError {
+    FieldError {
+        field: field.into(),
+        message: match field {
+            "email" => "Another member has this email.".into(),
+            _ => "Another member has this phone number.".into(),
+        },
+    }
+}
+
+/// A member row read inside a transaction.
+async fn profile_in(conn: &mut AnyConnection, member_id: MemberId) -> Result<Member, AppError> {
+    sqlx::query_as(&format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id = $1"))
+        .bind(member_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| AppError::not_found("Member"))
 }
 
 /// The `member.created` webhook, in the transaction that made the member.
@@ -438,15 +633,26 @@ pub async fn set_birth_date(db: &Db, member_id: MemberId, input: &str) -> Result
     let date = crate::domain::birthdays::parse_birth_date(input, now.date())
         .map_err(|m| AppError::field("birth_date", m))?;
     let mut tx = db.begin_write().await?;
+    write_birth_date(&mut tx, member_id, date.as_deref(), now).await?;
+    tx.commit().await?;
+    Ok(date)
+}
+
+/// Sets (or clears) the date of birth, recording when, unless it is unchanged.
+async fn write_birth_date(
+    conn: &mut AnyConnection,
+    member_id: MemberId,
+    date: Option<&str>,
+    now: Timestamp,
+) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE members SET birth_date = $1, birth_date_set_at = $2 WHERE id = $3 \
          AND (birth_date IS NULL OR $1 IS NULL OR birth_date <> $1)",
     )
-    .bind(&date)
+    .bind(date)
     .bind(now.0)
     .bind(member_id)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
-    Ok(date)
+    Ok(())
 }

@@ -131,6 +131,7 @@ pub async fn key_for(db: &Db, channel: &str, scopes: &[&str], rate: &str) -> Str
 pub const ALL: &[&str] = &[
     "members:read",
     "members:write",
+    "members:enrol",
     "orders:write",
     "events:write",
     "rewards:write",
