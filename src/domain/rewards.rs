@@ -18,6 +18,11 @@ pub fn unavailable(
     if !reward.active {
         return Some("This reward is no longer offered.".into());
     }
+    if !for_the_catalogue(reward) {
+        return Some(
+            "This reward comes with a stamp card or an offer; it is not redeemed with points.".into(),
+        );
+    }
     if reward.valid_from.is_some_and(|t| now.0 < t) {
         return Some("This reward is not available yet.".into());
     }
@@ -45,6 +50,13 @@ pub fn unavailable(
         }
     }
     None
+}
+
+/// Whether members can take a reward from the catalogue. One costing 0 points is a perk of
+/// the tier it names; without a tier it is given only by a stamp card (or an offer), never
+/// taken for free.
+pub fn for_the_catalogue(reward: &Reward) -> bool {
+    reward.cost_points > 0 || reward.min_tier_id.is_some()
 }
 
 /// Whether a member holding a tier of `held` threshold (None: no tier) meets a reward's
@@ -142,6 +154,24 @@ mod tests {
         let now = Timestamp(1_000);
         let mut r = reward(RewardKind::DiscountFixed, 100, 500);
         assert_eq!(unavailable(&r, true, 0, Some(Channel::Web), now), None);
+        // Free: a tier's perk is offered to that tier; a free reward naming no tier is a
+        // stamp card's, never taken from the catalogue.
+        let perk = Reward {
+            cost_points: 0,
+            min_tier_id: Some(3),
+            ..r.clone()
+        };
+        assert_eq!(unavailable(&perk, true, 0, Some(Channel::Web), now), None);
+        assert!(
+            unavailable(&perk, false, 0, Some(Channel::Web), now).is_some_and(|m| m.contains("higher tier"))
+        );
+        let stamp_only = Reward {
+            cost_points: 0,
+            min_tier_id: None,
+            ..r.clone()
+        };
+        assert!(unavailable(&stamp_only, true, 0, Some(Channel::Web), now)
+            .is_some_and(|m| m.contains("stamp card")));
         r.channels = "store app".into();
         assert_eq!(
             unavailable(&r, true, 0, Some(Channel::Web), now).as_deref(),

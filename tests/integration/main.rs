@@ -10,6 +10,7 @@ mod authz;
 mod channel_api;
 mod checkout;
 mod engine;
+mod free_rewards;
 mod http_auth;
 mod http_security;
 mod identity;

@@ -74,7 +74,7 @@ fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<Deactiva
                         <strong>{r.name.clone()}</strong>
                         <span class="muted">{format!(" · {label}")}</span>
                     </td>
-                    <td class="num">{r.cost_points}</td>
+                    <td class="num">{if r.cost_points == 0 { "Free".to_string() } else { crate::domain::wording::grouped(r.cost_points) }}</td>
                     <td class="num">{match (r.stock_left(), r.uses_pool) {
                         (Some(s), true) => format!("{s} codes left"),
                         (Some(s), false) => s.to_string(),
@@ -140,6 +140,7 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
                 label="Cost in points"
                 name="input[cost_points]"
                 inputmode="numeric"
+                hint="0 for a free reward: a perk of the minimum tier below, or, with no tier, a stamp card's reward that members cannot take from the catalogue."
                 error=err("cost_points")
             />
             <Field

@@ -28,7 +28,8 @@ pub async fn offers(
     // one while waiting for another can exhaust a small pool under load.
     let mut conn = db.pool.acquire().await?;
     for reward in catalogue {
-        if !reward.active {
+        // Not offered: switched off, or a stamp card's free reward (never in the catalogue).
+        if !reward.active || !domain_rewards::for_the_catalogue(&reward) {
             continue;
         }
         let ok = tier_ok(&mut conn, &reward, membership_id).await?;

@@ -178,6 +178,8 @@ pub async fn redeem_with(
             cost,
             program.currency_name
         )
+    } else if cost == 0 {
+        format!("Redeemed {} (free)", reward.name)
     } else {
         format!("Redeemed {} ({} {})", reward.name, cost, program.currency_name)
     };
@@ -187,16 +189,29 @@ pub async fn redeem_with(
         request_id: Some(request_id),
         ..Meta::new(TxKind::Redeem, channel.as_str(), &description)
     };
-    let (tx_id, _) = ledger::spend(
-        &mut tx,
-        &program,
-        membership_id,
-        cost,
-        Account::Redemption,
-        &meta,
-        now,
-    )
-    .await?;
+    // A free reward (a tier's perk) moves no points: its zero-point transaction (as a stamp
+    // card's reward has) keeps it in the member's history, and the code points at it.
+    let tx_id = if cost == 0 {
+        let postings = [
+            Posting::new(Account::Wallet, 0),
+            Posting::new(Account::Redemption, 0),
+        ];
+        ledger::book(&mut tx, program.id, Some(membership_id), &meta, &postings, now)
+            .await?
+            .0
+    } else {
+        ledger::spend(
+            &mut tx,
+            &program,
+            membership_id,
+            cost,
+            Account::Redemption,
+            &meta,
+            now,
+        )
+        .await?
+        .0
+    };
     let issued = issue_in(
         &mut tx,
         &reward,
@@ -677,8 +692,14 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     );
     let cost = v.check(
         "cost_points",
-        validate::integer(&input.cost_points, 1, 100_000_000),
+        validate::integer(&input.cost_points, 0, 100_000_000),
     );
+    if cost == Some(0) && kind == Some(RewardKind::PointsPayment) {
+        v.add(
+            "cost_points",
+            "Paying with points needs a least number of points per payment (1 or more).",
+        );
+    }
     let value = match kind {
         Some(RewardKind::DiscountFixed | RewardKind::GiftCard) => {
             v.check("value", validate::amount(&input.value, &program.currency_code))
