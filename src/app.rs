@@ -142,22 +142,38 @@ macro_rules! lazy_page {
             }
         }
     };
+    // A page for one kind of role: others get a 401 or 403 page without its forms.
+    ($route:ident => $page:path, for $allow:path) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                view! { <crate::components::access::Gate allow=$allow>{$page()}</crate::components::access::Gate> }
+                    .into_any()
+            }
+        }
+    };
 }
 
 lazy_page!(HomeRoute => pages::home::HomePage);
 lazy_page!(LoginRoute => pages::login::LoginPage);
 lazy_page!(SignupRoute => pages::signup::SignupPage);
 lazy_page!(ManageRoute => pages::manage::ManageLayout);
-lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage);
-lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage);
-lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage);
-lazy_page!(RulesRoute => pages::manage::rules::RulesPage);
-lazy_page!(StoresRoute => pages::manage::stores::StoresPage);
-lazy_page!(CardsRoute => pages::manage::cards::CardsPage);
-lazy_page!(ApprovalsRoute => pages::manage::approvals::ApprovalsPage);
-lazy_page!(UsersRoute => pages::manage::users::UsersPage);
-lazy_page!(KeysRoute => pages::manage::keys::KeysPage);
-lazy_page!(HooksRoute => pages::manage::hooks::HooksPage);
+lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage, for crate::model::user::Role::can_manage);
+lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, for crate::model::user::Role::can_manage);
+lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage, for crate::model::user::Role::can_manage);
+lazy_page!(RulesRoute => pages::manage::rules::RulesPage, for crate::model::user::Role::can_manage);
+lazy_page!(StoresRoute => pages::manage::stores::StoresPage, for crate::model::user::Role::can_manage);
+lazy_page!(CardsRoute => pages::manage::cards::CardsPage, for crate::model::user::Role::can_manage);
+lazy_page!(ApprovalsRoute => pages::manage::approvals::ApprovalsPage, for crate::model::user::Role::can_manage);
+lazy_page!(UsersRoute => pages::manage::users::UsersPage, for crate::model::user::Role::can_manage);
+lazy_page!(KeysRoute => pages::manage::keys::KeysPage, for crate::model::user::Role::can_manage);
+lazy_page!(HooksRoute => pages::manage::hooks::HooksPage, for crate::model::user::Role::can_manage);
 lazy_page!(DeskRoute => pages::desk::DeskPage);
 lazy_page!(PortalRoute => pages::portal::PortalPage);
 lazy_page!(InsightsRoute => pages::insights::InsightsPage);

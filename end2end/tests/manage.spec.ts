@@ -34,20 +34,20 @@ test("an admin creates a program with field errors first, then edits it and its 
   // A tier with a bad multiplier, then a good one.
   const add = page.locator("form.tier-form").last();
   await add.getByLabel("Tier name").fill("Oak");
-  await add.getByLabel("Qualifying threshold (lifetime points)").fill("500");
+  await add.getByLabel("Qualifying threshold (Leaves earned since joining)").fill("500");
   await add.getByLabel("Earn multiplier").fill("50");
   await add.getByRole("button", { name: "Add tier" }).click();
   await expect(add.getByText("Use a multiplier from x0.1 to x10.")).toBeVisible();
   await add.getByLabel("Earn multiplier").fill("1.5");
   await add.getByRole("button", { name: "Add tier" }).click();
-  await expect(page.getByText("Oak · from 500 points · earns x1.5")).toBeVisible();
+  await expect(page.getByText("Oak · from 500 Leaves · earns x1.5")).toBeVisible();
 
   // Edit the tier in place.
-  await page.getByText("Oak · from 500 points · earns x1.5").click();
-  const row = page.locator("li.tier", { hasText: "Oak · from 500 points" });
+  await page.getByText("Oak · from 500 Leaves · earns x1.5").click();
+  const row = page.locator("li.tier", { hasText: "Oak · from 500 Leaves" });
   await row.getByLabel("Earn multiplier").fill("2");
   await row.getByRole("button", { name: "Save tier" }).click();
-  await expect(page.getByText("Oak · from 500 points · earns x2")).toBeVisible();
+  await expect(page.getByText("Oak · from 500 Leaves · earns x2")).toBeVisible();
 
   await page.goto("/manage");
   await expect(page.getByRole("link", { name })).toBeVisible();
@@ -60,14 +60,15 @@ test("an admin creates a staff account", async ({ page }) => {
   // Pages load on demand: the Programs page (with a "Name" field of its own) stays until it has.
   await expect(page.getByRole("heading", { name: "New account" })).toBeVisible();
   const email = `${unique("staff")}@example.com`;
-  await page.getByLabel("Name", { exact: true }).fill("New Desk");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Role").selectOption("staff");
-  await page.getByLabel("Initial password").fill("short");
-  await page.getByRole("button", { name: "Create account" }).click();
+  const create = page.locator("section", { has: page.getByRole("heading", { name: "New account" }) });
+  await create.getByLabel("Name", { exact: true }).fill("New Desk");
+  await create.getByLabel("Email").fill(email);
+  await create.getByLabel("Role").selectOption("staff");
+  await create.getByLabel("Initial password").fill("short");
+  await create.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByText("Use at least 10 characters.")).toBeVisible();
-  await page.getByLabel("Initial password").fill("a long enough password");
-  await page.getByRole("button", { name: "Create account" }).click();
+  await create.getByLabel("Initial password").fill("a long enough password");
+  await create.getByRole("button", { name: "Create account" }).click();
   await expect(page.getByText("Account created.")).toBeVisible();
   await expect(page.getByRole("cell", { name: email })).toBeVisible();
 });

@@ -61,11 +61,14 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
 
   // The member's portal shows the purchase, the redemption, the adjustment and the used code.
   await expect(card.getByTestId("balance")).toHaveText("35", { timeout: 15_000 });
-  await expect(member.getByRole("cell", { name: /Adjustment: Coffee was cold/ })).toBeVisible();
+  // Members read what happened, not the staff's note.
+  await expect(member.getByRole("cell", { name: "Added by our team" })).toBeVisible();
+  await expect(member.getByText("Coffee was cold")).toHaveCount(0);
   await expect(member.getByRole("cell", { name: /Redeemed Free filter coffee/ })).toBeVisible();
   const mine = member.getByRole("region", { name: "Your rewards" });
-  await expect(mine.getByText(code)).toBeVisible();
-  await expect(mine.getByText("used", { exact: true })).toBeVisible();
+  // A used code is folded away below the codes still to use.
+  await mine.getByText("Used, cancelled and expired (1)").click();
+  await expect(mine.getByRole("row", { name: new RegExp(`${code}.*Used`) })).toBeVisible();
 
   await memberCtx.close();
   await staffCtx.close();

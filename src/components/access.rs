@@ -6,21 +6,29 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::auth::current_user;
+use crate::components::nav::AuthContext;
 use crate::components::states::{ErrorNotice, Loading};
 use crate::error::AppError;
 use crate::model::user::Role;
 
-/// Draws `children` for a signed-in user whose role `allow` accepts. The user is read once
-/// per mount, so navigating between the pages inside (Manage's tabs) does not redraw them.
+/// Draws `children` for a signed-in user whose role `allow` accepts. Reads the app's one
+/// user resource (made before the routes, so the server and the browser number their
+/// hydration data alike: a resource of its own here put them out of step on some pages).
 #[component]
-pub fn Gate(allow: fn(Role) -> bool, children: ChildrenFn) -> impl IntoView {
-    let me = Resource::new(|| (), |_| current_user());
+pub fn Gate(
+    allow: fn(Role) -> bool,
+    /// Draws nothing instead of the refusal (a layout's frame, whose page says it).
+    #[prop(optional)]
+    quiet: bool,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let auth = AuthContext::get();
     view! {
         <Transition fallback=|| view! { <Loading /> }>
             {move || {
-                me.get().map(|user| match user {
+                auth.user.get().map(|user| match user {
                     Ok(Some(user)) if allow(user.role) => children().into_any(),
+                    _ if quiet => ().into_any(),
                     Ok(Some(_)) => view! { <Denied error=AppError::Forbidden /> }.into_any(),
                     Ok(None) => view! { <Denied error=AppError::Unauthenticated /> }.into_any(),
                     Err(error) => view! { <Denied error /> }.into_any(),

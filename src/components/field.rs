@@ -55,7 +55,7 @@ where
 /// form repeated on one page (a row per tier, a card per member) sets to keep ids unique.
 #[component]
 pub fn Field(
-    label: &'static str,
+    #[prop(into)] label: Oco<'static, str>,
     name: &'static str,
     #[prop(optional)] kind: Option<&'static str>,
     #[prop(into, optional)] value: Signal<String>,

@@ -63,6 +63,59 @@ pub const TIER_WINDOWS: &[(&str, &str)] = &[
     ("rolling_12m", "Rolling 12 months"),
 ];
 
+/// What a program's tiers count, in words, so Manage says what the program really does:
+/// points or spend, over a lifetime, a calendar year or twelve months.
+pub struct Qualification<'a> {
+    /// "points" or "spend" (thresholds in whole currency units).
+    pub basis: &'a str,
+    pub window: &'a str,
+    pub currency_name: &'a str,
+    pub currency_code: &'a str,
+}
+
+impl Qualification<'_> {
+    fn counted(&self) -> String {
+        let what = if self.basis == "spend" {
+            format!("spend in {}", self.currency_code)
+        } else {
+            format!("{} earned", self.currency_name)
+        };
+        let when = match self.window {
+            "calendar_year" => " this calendar year",
+            "rolling_12m" => " over the last 12 months",
+            _ => " since joining",
+        };
+        format!("{what}{when}")
+    }
+
+    /// "Members reach a tier when their spend in EUR this calendar year reaches its
+    /// threshold; ..."
+    pub fn sentence(&self) -> String {
+        format!(
+            "Members reach a tier when their {} reaches its threshold; its multiplier applies to what they earn.",
+            self.counted()
+        )
+    }
+
+    /// The threshold field's label: "Qualifying threshold (spend in EUR this calendar year)".
+    pub fn field_label(&self) -> String {
+        format!("Qualifying threshold ({})", self.counted())
+    }
+
+    /// A threshold as members and managers read it: "€350 spent", "1,000 Stars".
+    pub fn threshold(&self, threshold: i64) -> String {
+        if self.basis == "spend" {
+            let minor = threshold.saturating_mul(crate::domain::currency::minor_per_unit(self.currency_code));
+            format!(
+                "{} spent",
+                crate::domain::currency::format_minor(minor, self.currency_code)
+            )
+        } else {
+            crate::domain::wording::points(threshold, self.currency_name)
+        }
+    }
+}
+
 /// When members are moved down a tier (upgrades are always immediate).
 pub const TIER_REVIEWS: &[(&str, &str)] = &[
     ("continuous", "As soon as a member falls below their tier"),
@@ -132,6 +185,32 @@ pub fn direction(current: Option<&Tier>, target: Option<&Tier>) -> Option<bool> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tiers_qualification_in_the_programs_terms() {
+        let spend = super::Qualification {
+            basis: "spend",
+            window: "calendar_year",
+            currency_name: "Beauty Points",
+            currency_code: "EUR",
+        };
+        assert_eq!(spend.threshold(350), "€350.00 spent");
+        assert_eq!(
+            spend.field_label(),
+            "Qualifying threshold (spend in EUR this calendar year)"
+        );
+        assert!(spend
+            .sentence()
+            .contains("spend in EUR this calendar year reaches"));
+        let points = super::Qualification {
+            basis: "points",
+            window: "lifetime",
+            currency_name: "Stars",
+            currency_code: "EUR",
+        };
+        assert_eq!(points.threshold(5000), "5,000 Stars");
+        assert!(points.sentence().contains("Stars earned since joining"));
+    }
+
     use super::*;
 
     #[test]

@@ -31,16 +31,18 @@ pub fn program_id_param() -> impl Fn() -> crate::model::ids::ProgramId + Copy + 
     }
 }
 
-/// The Manage surface's frame: its heading and sub-navigation around the page chosen
-/// (the child route, drawn in the outlet).
+/// The Manage surface's frame: its heading and sub-navigation (for admins only) above the
+/// page chosen (the child route, drawn in the outlet, which gates itself: see `app.rs`).
+/// The outlet stays outside the gate's suspense: a lazy page rendered inside one came out
+/// with its hydration data numbered in another order than the browser's, now and then.
 #[component]
 pub fn ManageLayout() -> impl IntoView {
     view! {
-        <Gate allow=Role::can_manage>
+        <Gate allow=Role::can_manage quiet=true>
             <h1>"Manage"</h1>
             <ManageTabs />
-            <leptos_router::components::Outlet />
         </Gate>
+        <leptos_router::components::Outlet />
     }
 }
 

@@ -1,6 +1,7 @@
-//! The demo brand: a café chain with one program, three tiers, three stores, an account per
+//! The demo brand: a café chain with its points program (three tiers, a stamp card, a Gold
+//! perk) and a stamp-only bakery club without points or tiers, three stores, an account per
 //! role and two months of member activity, so every surface has something to show on first
-//! start.
+//! start, and a member in two programs shows what each program has.
 //! Loaded only into an empty database and only when `OMNILOYAL_DEMO` is set.
 
 use crate::model::ids::MembershipId;
@@ -103,6 +104,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     let hash = password::hash(DEMO_PASSWORD.to_string()).await?;
     let mut rng = StdRng::seed_from_u64(2026);
     let mut tx = db.begin_write().await?;
+    let mut demo_member = None;
     for (email, name, role) in DEMO_ACCOUNTS {
         let user_id = users::insert(&mut tx, email, name, role, &hash, now).await?;
         if role == Role::Member {
@@ -115,6 +117,7 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
                 now,
             )
             .await?;
+            demo_member = Some(member_id);
             let joined = Timestamp(now.0 - 45 * SECONDS_PER_DAY);
             let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
             book_history(&mut tx, &mut rng, &plan, membership, 6, joined).await?;
@@ -133,7 +136,84 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     tx.commit().await?;
     // The demo history was booked at past dates: give everyone the tier it earned them.
     crate::server::service::tiers::reevaluate_all(db, now).await?;
+    if let Some(member_id) = demo_member {
+        seed_bakery_club(db, member_id).await?;
+    }
     Ok(true)
+}
+
+/// A second program with no points and no tiers: a stamp card (one stamp per loaf, a free
+/// loaf for five) and its free reward. The demo member joined it and bought three loaves.
+async fn seed_bakery_club(db: &Db, member_id: crate::model::ids::MemberId) -> Result<(), AppError> {
+    use crate::model::order::OrderInput;
+    use crate::model::reward::RewardInput;
+    use crate::model::rules::Channel;
+    use crate::server::service::{orders, rewards, stamps};
+    let club = programs::save(
+        db,
+        &ProgramInput {
+            id: None,
+            name: "Aurora Bakery Club".into(),
+            currency_name: "Points".into(),
+            currency_code: "EUR".into(),
+            point_value_minor: "0".into(),
+            points_per_unit: "0".into(),
+            expiry_mode: "none".into(),
+            expiry_months: "".into(),
+            pending_days: "0".into(),
+            tier_window: "lifetime".into(),
+            tier_basis: "points".into(),
+            tier_review: "continuous".into(),
+            allow_negative: None,
+            active: Some("yes".into()),
+            adjust_limit: "".into(),
+        },
+    )
+    .await?;
+    let loaf = rewards::save(
+        db,
+        &RewardInput {
+            program_id: club.id,
+            name: "Free sourdough loaf".into(),
+            kind: "free_product".into(),
+            cost_points: "0".into(),
+            sku: "SOURDOUGH".into(),
+            ..RewardInput::default()
+        },
+    )
+    .await?;
+    stamps::save(
+        db,
+        &crate::model::card::StampCardInput {
+            program_id: club.id,
+            name: "Bread card".into(),
+            stamps_required: "5".into(),
+            reward_id: loaf.id.to_string(),
+            sku: "SOURDOUGH".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    members::join(db, member_id, club.id).await?;
+    for i in 1..=3 {
+        let order = OrderInput {
+            channel: Channel::Store,
+            channel_order_id: format!("demo-bakery-{i}"),
+            amount_minor: 480,
+            lines: vec![crate::model::rules::OrderLine {
+                sku: "SOURDOUGH".into(),
+                category: Some("bread".into()),
+                tags: Vec::new(),
+                quantity: 1,
+                amount_minor: 480,
+            }],
+            store: Some("PARIS-1".into()),
+            receipt: None,
+            occurred_at: None,
+        };
+        orders::record_order(db, club.id, member_id, &order, None).await?;
+    }
+    Ok(())
 }
 
 /// Rules and rewards, so the desk, the portal and the API have something to show. No rule
@@ -245,7 +325,17 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
             String::new(),
             "",
         ),
-        ("Gold lounge evening", "entitlement", "300", "", "", gold, "40"),
+        (
+            "Gold lounge evening",
+            "entitlement",
+            "300",
+            "",
+            "",
+            gold.clone(),
+            "40",
+        ),
+        // A perk: free for Gold members, moving no points.
+        ("Gold tasting morning", "entitlement", "0", "", "", gold, "20"),
         // Points to money: at least 100 Stars, at most €10.00 of an order.
         (
             "Stars at checkout",

@@ -9,7 +9,7 @@ use crate::api::keys::{list_api_keys, CreateApiKey, RevokeApiKey};
 use crate::api::programs::list_programs;
 use crate::components::copy::CopyButton;
 use crate::components::field::{field_error, reset_on_success, successes, Field, FormNotice};
-use crate::components::states::{Empty, Loaded};
+use crate::components::states::{Empty, Loaded, Loading};
 use crate::components::table::RowAction;
 use crate::model::api_key::{ApiKeyView, SCOPES};
 use crate::model::rules::Channel;
@@ -62,25 +62,28 @@ pub fn KeysPage() -> impl IntoView {
                             {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.as_str()}</option> }).collect_view()}
                         </select>
                     </div>
-                    <div class="field" class:invalid=move || err("program_id").get().is_some()>
-                        <label for="input-program_id">"Program"</label>
-                        <select id="input-program_id" name="input[program_id]">
-                            <option value="">"Every program"</option>
-                            <Transition fallback=|| ()>
-                                {move || {
-                                    programs
-                                        .get()
-                                        .and_then(Result::ok)
-                                        .map(|list| {
-                                            list.into_iter()
+                    // The whole field waits for the programs: a suspense boundary's markers
+                    // inside a <select> do not survive the browser's parser (no hydration).
+                    <Transition fallback=|| view! { <Loading what="programs" /> }>
+                        {move || {
+                            programs.get().map(|list| {
+                                let list = list.unwrap_or_default();
+                                view! {
+                                    <div class="field" class:invalid=move || err("program_id").get().is_some()>
+                                        <label for="input-program_id">"Program"</label>
+                                        <select id="input-program_id" name="input[program_id]">
+                                            <option value="">"Every program"</option>
+                                            {list
+                                                .into_iter()
                                                 .map(|p| view! { <option value=p.id>{p.name}</option> })
-                                                .collect_view()
-                                        })
-                                }}
-                            </Transition>
-                        </select>
-                        {move || err("program_id").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                    </div>
+                                                .collect_view()}
+                                        </select>
+                                        {move || err("program_id").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                    </div>
+                                }
+                            })
+                        }}
+                    </Transition>
                     <fieldset class:invalid=move || err("scopes").get().is_some()>
                         <legend>"May"</legend>
                         {SCOPES

@@ -11,6 +11,7 @@ use super::programs::ProgramForm;
 use crate::api::programs::{get_program, DeleteTier, SaveProgram, SaveTier};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
+use crate::domain::tiers::Qualification;
 use crate::model::program::{multiplier_label, Tier};
 
 #[component]
@@ -44,6 +45,14 @@ pub fn ProgramEditPage() -> impl IntoView {
                             r,
                             move |d| {
                                 let program_id = d.program.id;
+                                let q = Qualification {
+                                    basis: &d.program.tier_basis,
+                                    window: &d.program.tier_window,
+                                    currency_name: &d.program.currency_name,
+                                    currency_code: &d.program.currency_code,
+                                };
+                                let (sentence, label) = (q.sentence(), q.field_label());
+                                let thresholds: Vec<String> = d.tiers.iter().map(|t| q.threshold(t.threshold_points)).collect();
                                 view! {
                                     <div class="columns">
                                         <section class="card">
@@ -52,9 +61,7 @@ pub fn ProgramEditPage() -> impl IntoView {
                                         </section>
                                         <section class="card">
                                             <h2>"Tiers"</h2>
-                                            <p class="muted">
-                                                "Members reach a tier when their lifetime points pass its threshold; its multiplier applies to what they earn."
-                                            </p>
+                                            <p class="muted" data-testid="tier-basis">{sentence}</p>
                                             {if d.tiers.is_empty() {
                                                 view! {
                                                     <Empty>
@@ -67,14 +74,17 @@ pub fn ProgramEditPage() -> impl IntoView {
                                                     <ul class="tiers">
                                                         {d.tiers
                                                             .into_iter()
-                                                            .map(|t| view! { <TierRow tier=t changed=tiers_changed /> })
+                                                            .zip(thresholds)
+                                                            .map(|(t, threshold)| {
+                                                                view! { <TierRow tier=t threshold label=label.clone() changed=tiers_changed /> }
+                                                            })
                                                             .collect_view()}
                                                     </ul>
                                                 }
                                                     .into_any()
                                             }}
                                             <h3>"Add a tier"</h3>
-                                            <TierForm action=add_tier program_id tier=None />
+                                            <TierForm action=add_tier program_id tier=None label=label.clone() />
                                         </section>
                                     </div>
                                 }
@@ -89,7 +99,14 @@ pub fn ProgramEditPage() -> impl IntoView {
 /// One tier with its own edit form and delete button (separate actions, so an error shows on
 /// the row it belongs to).
 #[component]
-fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
+fn TierRow(
+    tier: Tier,
+    /// The threshold in the program's terms ("€350.00 spent").
+    threshold: String,
+    /// The threshold field's label, likewise.
+    label: String,
+    changed: RwSignal<usize>,
+) -> impl IntoView {
     let tier_id = tier.id;
     let save = form_action_for::<SaveTier>(move |saved| saved.id == tier_id);
     // Nothing tells one row's delete from another's; a deleted row is gone anyway.
@@ -101,9 +118,8 @@ fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
         }
     });
     let summary = format!(
-        "{} · from {} points · earns {}",
+        "{} · from {threshold} · earns {}",
         tier.name,
-        tier.threshold_points,
         multiplier_label(tier.multiplier_pct)
     );
     let (program_id, tier_id) = (tier.program_id, tier.id);
@@ -111,7 +127,7 @@ fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
         <li class="tier">
             <details>
                 <summary>{summary}</summary>
-                <TierForm action=save program_id tier=Some(tier) />
+                <TierForm action=save program_id tier=Some(tier) label />
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="program_id" value=program_id />
                     <input type="hidden" name="tier_id" value=tier_id />
@@ -124,7 +140,12 @@ fn TierRow(tier: Tier, changed: RwSignal<usize>) -> impl IntoView {
 }
 
 #[component]
-fn TierForm(action: ServerAction<SaveTier>, program_id: ProgramId, tier: Option<Tier>) -> impl IntoView {
+fn TierForm(
+    action: ServerAction<SaveTier>,
+    program_id: ProgramId,
+    tier: Option<Tier>,
+    label: String,
+) -> impl IntoView {
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -152,7 +173,7 @@ fn TierForm(action: ServerAction<SaveTier>, program_id: ProgramId, tier: Option<
             <FormNotice result=value />
             <Field label="Tier name" name="input[name]" scope=scope.clone() value=name error=err("name") />
             <Field
-                label="Qualifying threshold (lifetime points)"
+                label=label
                 name="input[threshold_points]"
                 scope=scope.clone()
                 inputmode="numeric"
