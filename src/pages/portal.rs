@@ -24,6 +24,7 @@ use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
 use crate::model::reward::RewardStatus;
+use crate::components::scroll::scroll_to;
 use crate::model::reward::{IssuedReward, Offer};
 
 const REFRESH_EVERY: Duration = Duration::from_secs(4);
@@ -170,18 +171,6 @@ fn overview_view(
             {history_view(history, &programs)}
         </section>
     }
-}
-
-/// Scrolls the first element matching `selector` into view once the page has drawn it.
-fn scroll_to(selector: &'static str) {
-    #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        if let Some(el) = document().query_selector(selector).ok().flatten() {
-            el.scroll_into_view();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = selector;
 }
 
 /// What the lists of several programs need to say whose a row is.
