@@ -26,13 +26,17 @@ pub async fn desk_search(query: String, #[server(default)] page: u32) -> Result<
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     if query.chars().count() > MAX_QUERY_CHARS {
-        return Err(AppError::field("query", "That is too long for an email, phone, card number or name."));
+        return Err(AppError::field(
+            "query",
+            "That is too long for an email, phone, card number or name.",
+        ));
     }
     let (last_program_id, last_store_id) = users::desk_choice(&db, staff.id).await?;
     let (searched, found, matches, more) = if query.trim().is_empty() {
         (None, Vec::new(), Vec::new(), false)
     } else {
-        let countries = phones::countries(&mut *db.pool.acquire().await?, last_program_id, last_store_id).await?;
+        let countries =
+            phones::countries(&mut *db.pool.acquire().await?, last_program_id, last_store_id).await?;
         let found = identity::search(&db, &query, &countries, page).await?;
         match found.searched {
             // A name's one member is opened at once; several are listed to choose from.

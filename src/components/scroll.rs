@@ -6,7 +6,11 @@
 pub fn scroll_to(selector: &'static str) {
     #[cfg(feature = "hydrate")]
     leptos::prelude::request_animation_frame(move || {
-        if let Some(el) = leptos::prelude::document().query_selector(selector).ok().flatten() {
+        if let Some(el) = leptos::prelude::document()
+            .query_selector(selector)
+            .ok()
+            .flatten()
+        {
             el.scroll_into_view();
         }
     });

@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn a_prefix_is_a_range() {
-        assert_eq!(prefix_range("Léa Mart"), Some(("lea mart".into(), "lea maru".into())));
+        assert_eq!(
+            prefix_range("Léa Mart"),
+            Some(("lea mart".into(), "lea maru".into()))
+        );
         assert_eq!(prefix_range("martin"), Some(("martin".into(), "martio".into())));
         assert_eq!(prefix_range("  "), None);
         let (from, to) = prefix_range("lea").unwrap();

@@ -27,9 +27,7 @@ fn parse(input: &str, country: Option<&str>) -> Option<phonenumber::PhoneNumber>
         Some(c) => Some(c.parse::<Id>().ok()?),
         None => None,
     };
-    phonenumber::parse(id, input)
-        .ok()
-        .filter(phonenumber::is_valid)
+    phonenumber::parse(id, input).ok().filter(phonenumber::is_valid)
 }
 
 /// A valid number in E.164 ("+33612345678"), read with `country` when it is written the
@@ -94,19 +92,35 @@ mod tests {
     #[test]
     fn national_numbers_are_read_with_the_country() {
         // Published examples: libphonenumber's own (a French mobile, a Swiss and a US number).
-        assert_eq!(e164("06 12 34 56 78", Some("FR")).as_deref(), Some("+33612345678"));
+        assert_eq!(
+            e164("06 12 34 56 78", Some("FR")).as_deref(),
+            Some("+33612345678")
+        );
         assert_eq!(e164("0612345678", Some("FR")).as_deref(), Some("+33612345678"));
         assert_eq!(e164("+33 6 12 34 56 78", None).as_deref(), Some("+33612345678"));
-        assert_eq!(e164("+33 6 12 34 56 78", Some("DE")).as_deref(), Some("+33612345678"));
+        assert_eq!(
+            e164("+33 6 12 34 56 78", Some("DE")).as_deref(),
+            Some("+33612345678")
+        );
         assert_eq!(e164("044 668 18 00", Some("CH")).as_deref(), Some("+41446681800"));
-        assert_eq!(e164("(650) 253-0000", Some("US")).as_deref(), Some("+16502530000"));
-        assert_eq!(e164("0612345678", None), None, "national, and no country to read it");
+        assert_eq!(
+            e164("(650) 253-0000", Some("US")).as_deref(),
+            Some("+16502530000")
+        );
+        assert_eq!(
+            e164("0612345678", None),
+            None,
+            "national, and no country to read it"
+        );
         assert_eq!(e164("12", Some("FR")), None);
     }
 
     #[test]
     fn kept_in_e164_when_valid_else_as_typed() {
-        assert_eq!(store_form("06 12 34 56 78", Some("FR")), Ok(Some("+33612345678".into())));
+        assert_eq!(
+            store_form("06 12 34 56 78", Some("FR")),
+            Ok(Some("+33612345678".into()))
+        );
         assert_eq!(store_form("06 12 34 56 78", None), Ok(Some("0612345678".into())));
         assert_eq!(store_form("", Some("FR")), Ok(None));
         assert!(store_form("call me", Some("FR")).is_err());
@@ -121,7 +135,10 @@ mod tests {
         assert!(forms.contains(&"+33612345678".to_string()));
         assert!(forms.contains(&"0612345678".to_string()), "an old national form");
         let (shown, forms) = search_forms("0612345678", &[]).unwrap();
-        assert_eq!((shown.as_str(), forms), ("0612345678", vec!["0612345678".to_string()]));
+        assert_eq!(
+            (shown.as_str(), forms),
+            ("0612345678", vec!["0612345678".to_string()])
+        );
         assert!(search_forms("Léa", &fr()).is_none());
     }
 

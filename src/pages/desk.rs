@@ -19,7 +19,9 @@ use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::{card, wording};
 use crate::error::AppError;
 use crate::model::card::{MemberMerge, StampBalance, StampReceipt};
-use crate::model::member::{DeskMember, DeskResults, Member, MemberKind, MembershipView, Searched, NAME_PAGE_SIZE as PAGE_SIZE};
+use crate::model::member::{
+    DeskMember, DeskResults, Member, MemberKind, MembershipView, Searched, NAME_PAGE_SIZE as PAGE_SIZE,
+};
 use crate::model::program::Program;
 use crate::model::reward::RewardKind;
 use crate::model::reward::{IssuedReward, Offer};
@@ -179,7 +181,8 @@ fn results(
             Some(Searched::Name(n)) => n.clone(),
             _ => query,
         };
-        return view! { <NameMatches name matches=found.matches page=found.page more=found.more /> }.into_any();
+        return view! { <NameMatches name matches=found.matches page=found.page more=found.more /> }
+            .into_any();
     }
     if found.members.is_empty() {
         let said = match (&found.searched, found.page) {
@@ -520,7 +523,13 @@ fn RewardList(
     .into_any()
 }
 
-fn reward_row(o: Offer, member_id: MemberId, currency_name: &str, nonce: String, redeem: Redeeming) -> impl IntoView {
+fn reward_row(
+    o: Offer,
+    member_id: MemberId,
+    currency_name: &str,
+    nonce: String,
+    redeem: Redeeming,
+) -> impl IntoView {
     let Redeeming { action, last } = redeem;
     let value = action.value();
     let pending = action.pending();
@@ -541,7 +550,10 @@ fn reward_row(o: Offer, member_id: MemberId, currency_name: &str, nonce: String,
         wording::points(o.reward.cost_points, currency_name)
     };
     let question = if paying {
-        format!("Take {currency_name} off this purchase (at least {})?", wording::points(o.reward.cost_points, currency_name))
+        format!(
+            "Take {currency_name} off this purchase (at least {})?",
+            wording::points(o.reward.cost_points, currency_name)
+        )
     } else if o.reward.cost_points == 0 {
         format!("Give {} now?", o.reward.name)
     } else {
@@ -866,7 +878,10 @@ fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
 /// "+1 stamp on Pastry card: 4 / 6".
 fn stamp_line(s: &StampReceipt) -> String {
     let unit = if s.added.abs() == 1 { "stamp" } else { "stamps" };
-    format!("{:+} {unit} on {}: {} / {}", s.added, s.name, s.stamps, s.stamps_required)
+    format!(
+        "{:+} {unit} on {}: {} / {}",
+        s.added, s.name, s.stamps, s.stamps_required
+    )
 }
 
 /// The desk's identity actions: link a card, merge, reverse a merge, paper stamps.

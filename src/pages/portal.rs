@@ -17,6 +17,7 @@ use crate::api::portal::{
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::fresh::KeepFresh;
+use crate::components::scroll::scroll_to;
 use crate::components::states::{Empty, Loaded};
 use crate::components::table::DataTable;
 use crate::domain::{card, currency, wording};
@@ -24,7 +25,6 @@ use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
 use crate::model::reward::RewardStatus;
-use crate::components::scroll::scroll_to;
 use crate::model::reward::{IssuedReward, Offer};
 
 const REFRESH_EVERY: Duration = Duration::from_secs(4);

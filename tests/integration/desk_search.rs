@@ -18,7 +18,7 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use crate::on_both_backends;
-use crate::support::fixtures::{coffee_card, program_input, world};
+use crate::support::fixtures::{coffee_card, world};
 use crate::support::{make_user, spawn_app, PASSWORD};
 
 async fn sign_up(db: &Db, name: &str, email: &str, phone: &str) -> MemberId {
@@ -62,10 +62,19 @@ async fn phones_are_kept_in_e164_and_found_however_typed(db: Db) {
     let lea = sign_up(&db, "Léa Martin", "lea@x.io", "06 12 34 56 78").await;
     assert_eq!(phone_of(&db, lea).await.as_deref(), Some("+33612345678"));
     let countries = vec!["FR".to_string()];
-    for typed in ["0612345678", "06.12.34.56.78", "+33 6 12 34 56 78", "+33612345678"] {
+    for typed in [
+        "0612345678",
+        "06.12.34.56.78",
+        "+33 6 12 34 56 78",
+        "+33612345678",
+    ] {
         let found = identity::search(&db, typed, &countries, 0).await.unwrap();
         assert_eq!(ids(&found.members), vec![lea], "{typed}");
-        assert_eq!(found.searched, Searched::Phone("+33 6 12 34 56 78".into()), "{typed}");
+        assert_eq!(
+            found.searched,
+            Searched::Phone("+33 6 12 34 56 78".into()),
+            "{typed}"
+        );
     }
     // A number kept as typed before phones were kept in E.164 is still found, both ways.
     let old = sign_up(&db, "Old Number", "old@x.io", "").await;
@@ -79,12 +88,23 @@ async fn phones_are_kept_in_e164_and_found_however_typed(db: Db) {
         assert_eq!(ids(&found.members), vec![old], "{typed}");
     }
     // A channel names the member by a national number too (the program's country).
-    match identity::name(&db, "0612345678", Channel::Web, Lookup::Write(w.program.id)).await.unwrap() {
+    match identity::name(&db, "0612345678", Channel::Web, Lookup::Write(w.program.id))
+        .await
+        .unwrap()
+    {
         Named::Member(m, _) => assert_eq!(m.id, lea),
         other => panic!("{other:?}"),
     }
     // The API enrols with the program's country; a profile change is read the same way.
-    let details = account::enrolment("Noé Petit", "", "06 11 22 33 44", "", "", chrono::Utc::now().date_naive()).unwrap();
+    let details = account::enrolment(
+        "Noé Petit",
+        "",
+        "06 11 22 33 44",
+        "",
+        "",
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
     let joined = members::JoinedIn {
         channel: Channel::Web,
         store: None,
@@ -94,14 +114,21 @@ async fn phones_are_kept_in_e164_and_found_however_typed(db: Db) {
         members::Saved::Taken(f) => panic!("{f:?}"),
     };
     assert_eq!(noe.phone.as_deref(), Some("+33611223344"));
-    let changes =
-        account::profile_changes(None, None, Some("06 55 66 77 88"), None, chrono::Utc::now().date_naive()).unwrap();
+    let changes = account::profile_changes(
+        None,
+        None,
+        Some("06 55 66 77 88"),
+        None,
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
     match members::update_profile(&db, noe.id, &changes).await.unwrap() {
         members::Saved::Done(m) => assert_eq!(m.phone.as_deref(), Some("+33655667788")),
         members::Saved::Taken(f) => panic!("{f:?}"),
     }
     // The same number typed again nationally is another member's.
-    let details = account::enrolment("Twin", "", "0655667788", "", "", chrono::Utc::now().date_naive()).unwrap();
+    let details =
+        account::enrolment("Twin", "", "0655667788", "", "", chrono::Utc::now().date_naive()).unwrap();
     assert!(matches!(
         members::enrol(&db, w.program.id, joined, &details).await.unwrap(),
         members::Saved::Taken(_)
@@ -116,30 +143,52 @@ async fn a_stores_country_reads_its_numbers(db: Db) {
         channel: "store".into(),
         time_zone: zone.into(),
     };
-    let paris = stores::save(&db, &store("PARIS-1", "Europe/Paris")).await.unwrap();
+    let paris = stores::save(&db, &store("PARIS-1", "Europe/Paris"))
+        .await
+        .unwrap();
     let brussels = stores::save(&db, &store("BXL-1", "Europe/Paris")).await.unwrap();
     set_country(&db, "stores", brussels.id, "BE").await;
     let mut conn = db.pool.acquire().await.unwrap();
     // A store's own country, else its time zone's; then every other country of the brand.
-    assert_eq!(phones::countries(&mut conn, None, Some(paris.id)).await.unwrap(), vec!["FR", "BE"]);
-    assert_eq!(phones::countries(&mut conn, None, Some(brussels.id)).await.unwrap(), vec!["BE", "FR"]);
     assert_eq!(
-        phones::write_country(&mut conn, Some(w.program.id), Some(brussels.id)).await.unwrap().as_deref(),
+        phones::countries(&mut conn, None, Some(paris.id)).await.unwrap(),
+        vec!["FR", "BE"]
+    );
+    assert_eq!(
+        phones::countries(&mut conn, None, Some(brussels.id))
+            .await
+            .unwrap(),
+        vec!["BE", "FR"]
+    );
+    assert_eq!(
+        phones::write_country(&mut conn, Some(w.program.id), Some(brussels.id))
+            .await
+            .unwrap()
+            .as_deref(),
         Some("BE")
     );
     // Two countries and none named: a national number is kept as typed, not guessed.
     assert_eq!(phones::write_country(&mut conn, None, None).await.unwrap(), None);
     assert_eq!(
-        phones::to_store(&mut conn, Some("0612345678"), None, None).await.unwrap().as_deref(),
+        phones::to_store(&mut conn, Some("0612345678"), None, None)
+            .await
+            .unwrap()
+            .as_deref(),
         Some("0612345678")
     );
     assert_eq!(
-        phones::to_store(&mut conn, Some("+33 6 12 34 56 78"), None, None).await.unwrap().as_deref(),
+        phones::to_store(&mut conn, Some("+33 6 12 34 56 78"), None, None)
+            .await
+            .unwrap()
+            .as_deref(),
         Some("+33612345678")
     );
     set_country(&db, "programs", w.program.id.get(), "FR").await;
     assert_eq!(
-        phones::write_country(&mut conn, Some(w.program.id), None).await.unwrap().as_deref(),
+        phones::write_country(&mut conn, Some(w.program.id), None)
+            .await
+            .unwrap()
+            .as_deref(),
         Some("FR")
     );
     drop(conn);
@@ -162,19 +211,36 @@ async fn names_are_found_by_their_start_a_page_at_a_time(db: Db) {
     assert_eq!((first.members.len(), first.more), (names::PAGE_SIZE, true));
     let second = search("Léa Mar", 1).await;
     assert_eq!((second.members.len(), second.more), (3, false));
-    let mut all: Vec<MemberId> = ids(&first.members).into_iter().chain(ids(&second.members)).collect();
+    let mut all: Vec<MemberId> = ids(&first.members)
+        .into_iter()
+        .chain(ids(&second.members))
+        .collect();
     all.sort();
     assert_eq!(all, leas, "every Léa Martin once, over two pages");
     // A last name's start, in any case, with or without accents.
     let martins = ids(&search("MARTIN", 0).await.members);
     assert_eq!(martins.len(), names::PAGE_SIZE);
     let by_last: Vec<MemberId> = ids(&search("martine", 0).await.members);
-    assert_eq!(by_last, vec![lucas], "Martinez starts with martine; Martin does not");
+    assert_eq!(
+        by_last,
+        vec![lucas],
+        "Martinez starts with martine; Martin does not"
+    );
     assert_eq!(ids(&search("zoe", 0).await.members), vec![zoe]);
     assert_eq!(ids(&search("Lemart", 0).await.members), vec![zoe]);
-    assert!(search("artin", 0).await.members.is_empty(), "a prefix, not any substring");
+    assert!(
+        search("artin", 0).await.members.is_empty(),
+        "a prefix, not any substring"
+    );
     // A renamed member is found by the new name only.
-    let changes = account::profile_changes(Some("Zoé Durand"), None, None, None, chrono::Utc::now().date_naive()).unwrap();
+    let changes = account::profile_changes(
+        Some("Zoé Durand"),
+        None,
+        None,
+        None,
+        chrono::Utc::now().date_naive(),
+    )
+    .unwrap();
     members::update_profile(&db, zoe, &changes).await.unwrap();
     assert!(search("lemartin", 0).await.members.is_empty());
     assert_eq!(ids(&search("durand", 0).await.members), vec![zoe]);
@@ -206,17 +272,28 @@ async fn only_staff_find_members_by_name_and_not_found_says_what(db: Db) {
     let (_, member) = app.as_role(Role::Member).await;
     let (status, _) = app.call(&member, "desk_search", &[("query", "Léa")]).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "members do not browse members");
-    let (status, anonymous) = app.call(&crate::support::client(), "desk_search", &[("query", "Léa")]).await;
+    let (status, anonymous) = app
+        .call(&crate::support::client(), "desk_search", &[("query", "Léa")])
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{anonymous}");
 
     let (status, page0) = app.call(&staff, "desk_search", &[("query", "lea")]).await;
     assert_eq!(status, StatusCode::OK, "{page0}");
     assert_eq!(page0["matches"].as_array().unwrap().len(), 20);
     assert_eq!(page0["more"], true);
-    assert_eq!(page0["members"].as_array().unwrap().len(), 0, "a page to choose from");
-    let (_, page1) = app.call(&staff, "desk_search", &[("query", "lea"), ("page", "1")]).await;
+    assert_eq!(
+        page0["members"].as_array().unwrap().len(),
+        0,
+        "a page to choose from"
+    );
+    let (_, page1) = app
+        .call(&staff, "desk_search", &[("query", "lea"), ("page", "1")])
+        .await;
     assert_eq!(page1["matches"].as_array().unwrap().len(), 1);
-    assert_eq!((page1["page"].clone(), page1["more"].clone()), (Value::from(1), Value::from(false)));
+    assert_eq!(
+        (page1["page"].clone(), page1["more"].clone()),
+        (Value::from(1), Value::from(false))
+    );
     // One member of that name opens at once.
     let (_, one) = app.call(&staff, "desk_search", &[("query", "martin 07")]).await;
     assert_eq!(one["members"][0]["member"]["name"], "Léa Martin 07");

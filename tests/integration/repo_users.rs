@@ -128,7 +128,10 @@ async fn find_members_by_each_identifier(db: Db) {
         "validation",
         "no browsing by name"
     );
-    assert_eq!(identity::find(&db, "", &[]).await.unwrap_err().code(), "validation");
+    assert_eq!(
+        identity::find(&db, "", &[]).await.unwrap_err().code(),
+        "validation"
+    );
 }
 
 async fn sessions_expire_and_revoke(db: Db) {

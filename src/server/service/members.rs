@@ -176,7 +176,8 @@ pub async fn enrol(
         ),
         None => None,
     };
-    let phone = super::phones::to_store(&mut tx, details.phone.as_deref(), Some(program_id), store_id).await?;
+    let phone =
+        super::phones::to_store(&mut tx, details.phone.as_deref(), Some(program_id), store_id).await?;
     let taken = taken_by_others(&mut tx, None, details.email.as_deref(), phone.as_deref()).await?;
     if !taken.is_empty() {
         return Ok(Saved::Taken(taken));

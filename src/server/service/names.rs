@@ -22,13 +22,11 @@ pub async fn index(conn: &mut AnyConnection, member_id: MemberId, name: &str) ->
         .execute(&mut *conn)
         .await?;
     for tail in names::tails(name) {
-        sqlx::query(
-            "INSERT INTO member_name_keys (tail, member_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(tail)
-        .bind(member_id)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("INSERT INTO member_name_keys (tail, member_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(tail)
+            .bind(member_id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

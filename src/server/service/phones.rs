@@ -68,7 +68,9 @@ pub async fn countries(
     let all_programs = programs(conn).await?;
     let all_stores = stores(conn, false).await?;
     let here = store.and_then(|id| all_stores.iter().find(|s| s.id == id));
-    let of_program = program.and_then(|id| all_programs.iter().find(|p| p.0 == id)).and_then(|p| p.1.clone());
+    let of_program = program
+        .and_then(|id| all_programs.iter().find(|p| p.0 == id))
+        .and_then(|p| p.1.clone());
     let mut out = Vec::new();
     push(&mut out, here.and_then(|s| s.own.clone()));
     push(&mut out, of_program);

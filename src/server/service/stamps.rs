@@ -451,14 +451,16 @@ pub async fn receipts_for_order(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(stamp_card_id, name, added, stamps, stamps_required)| StampReceipt {
-            stamp_card_id,
-            name,
-            added,
-            stamps,
-            stamps_required,
-            rewards: Vec::new(),
-        })
+        .map(
+            |(stamp_card_id, name, added, stamps, stamps_required)| StampReceipt {
+                stamp_card_id,
+                name,
+                added,
+                stamps,
+                stamps_required,
+                rewards: Vec::new(),
+            },
+        )
         .collect())
 }
 
