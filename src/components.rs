@@ -7,5 +7,6 @@ pub mod field;
 pub mod fresh;
 pub mod nav;
 pub mod outcome;
+pub mod scroll;
 pub mod states;
 pub mod table;

@@ -8,6 +8,10 @@ pub mod dates;
 pub mod earning;
 pub mod forms;
 pub mod identifier;
+#[cfg(feature = "ssr")]
+pub mod names;
+#[cfg(feature = "ssr")]
+pub mod phone;
 pub mod postings;
 pub mod returns;
 pub mod rewards;
@@ -16,3 +20,5 @@ pub mod text;
 pub mod tiers;
 pub mod validate;
 pub mod wording;
+#[cfg(feature = "ssr")]
+pub mod zones;

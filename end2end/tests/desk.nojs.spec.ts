@@ -15,9 +15,10 @@ async function findMia(page: Page): Promise<Locator> {
   return page.getByRole("region", { name: "Member Mia Member" });
 }
 
+/** The member's Stars in the demo program ("2,356 Stars"). */
 async function stars(found: Locator): Promise<number> {
-  const text = await found.getByText(/^\d+ Stars$/).first().textContent();
-  return Number(/^(\d+) Stars$/.exec(text!.trim())![1]);
+  const text = await found.getByRole("region", { name: "Café Aurora Rewards program" }).getByTestId("balance").textContent();
+  return Number(/^([\d,]+) Stars$/.exec(text!.trim())![1].replace(/,/g, ""));
 }
 
 test("without JavaScript staff record a purchase, and the same receipt books once", async ({ page }) => {

@@ -71,7 +71,7 @@ test("the desk says so when nobody matches, and finds members by email and phone
   await signIn(page, demo.staff);
   await page.getByLabel("Find a member").fill("nobody-here@example.com");
   await page.getByRole("button", { name: "Find" }).click();
-  await expect(page.getByText("No member matches “nobody-here@example.com”.")).toBeVisible();
+  await expect(page.getByText("No member with the email nobody-here@example.com.")).toBeVisible();
   await page.getByLabel("Find a member").fill("+49 151 12345678");
   await page.getByRole("button", { name: "Find" }).click();
   await expect(page.getByRole("region", { name: "Member Mia Member" })).toBeVisible();

@@ -29,12 +29,13 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
   await found.getByRole("button", { name: "Record purchase" }).click();
   await expect(staff.getByRole("heading", { name: "+125 Stars for Rae Reward in Café Aurora Rewards" })).toBeVisible();
 
-  // Redeem: points spent, a code and PIN handed out.
-  const redeem = found.getByRole("button", { name: "Redeem Free filter coffee" });
-  await expect(redeem).toBeEnabled();
-  await redeem.click();
-  const receipt = staff.getByRole("status").filter({ hasText: "Redeemed: Free filter coffee" });
-  await expect(receipt).toBeVisible();
+  // Redeem: asked once, then points spent, a code and PIN handed out under the reward.
+  const offer = found.locator("li.reward", { hasText: "Free filter coffee" });
+  await offer.getByText("Redeem", { exact: true }).click();
+  await expect(offer.getByText("Spend 100 Stars on Free filter coffee?")).toBeVisible();
+  await offer.getByRole("button", { name: "Yes, redeem" }).click();
+  const receipt = offer.getByTestId("redeemed");
+  await expect(receipt).toContainText("Free filter coffee redeemed.");
   const text = (await receipt.textContent())!;
   const code = text.match(/RW-[A-Z0-9]{4}-[A-Z0-9]{4}/)![0];
   const pin = text.match(/PIN\s*(\d{6})/)![1];

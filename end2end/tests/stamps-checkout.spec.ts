@@ -96,22 +96,25 @@ test("staff take points as payment at the desk, at least the reward's minimum", 
   const points = await recordPurchase(staff, found, name, "50.00");
   expect(points).toBeGreaterThanOrEqual(500);
 
-  const checkout = found.getByRole("listitem").filter({ hasText: "Stars at checkout" });
-  await expect(checkout).toContainText("from 100 points");
-  const pay = checkout.getByRole("button", { name: "Pay with Stars at checkout" });
+  const checkout = found.locator("li.reward", { hasText: "Stars at checkout" });
+  await expect(checkout).toContainText("from 100 Stars");
+  // Paying asks once: the first button only opens the question.
+  await checkout.getByText("Pay", { exact: true }).click();
+  const pay = checkout.getByRole("button", { name: "Yes, pay" });
   await expect(pay).toBeEnabled();
 
   // Below the reward's minimum: refused, nothing spent.
-  await checkout.getByLabel("Points to pay with").fill("50");
+  await checkout.getByLabel("Stars to pay with").fill("50");
   await pay.click();
   await expect(found.getByText("Pay with at least 100 points.")).toBeVisible();
   await expect(found.getByText(`${points} Stars`, { exact: true })).toBeVisible();
 
-  // 300 Stars at one cent each: 3.00 off this purchase.
-  await checkout.getByLabel("Points to pay with").fill("300");
+  // 300 Stars at one cent each: 3.00 off this purchase, said under the reward.
+  await checkout.getByLabel("Stars to pay with").fill("300");
   await pay.click();
-  await expect(staff.getByRole("heading", { name: "Paid with points: 3.00 off this purchase" })).toBeVisible();
-  await expect(staff.getByRole("status").filter({ hasText: "Paid with points" })).toContainText("300 points spent");
+  const paid = found.locator("li.reward", { hasText: "Stars at checkout" }).getByTestId("redeemed");
+  await expect(paid).toContainText("Paid with points: 3.00 off this purchase.");
+  await expect(paid).toContainText("300 Stars spent");
   await expect(found.getByText(`${points - 300} Stars`, { exact: true })).toBeVisible();
   await expect(found.getByText("Pay with at least 100 points.")).toHaveCount(0);
 });

@@ -9,30 +9,49 @@ use crate::model::card::{
 use crate::model::member::{AdjustInput, AdjustReceipt, DeskResults, PurchaseInput, PurchaseReceipt};
 use crate::model::reward::{IssuedReward, RedeemInput, UseCodeInput};
 
+/// The Desk's search: an exact email, phone or card number, or the start of a first or last
+/// name (`page` from 0, 20 a page). Staff and admins only: members are not listed to anyone
+/// else.
 #[server(endpoint = "desk_search")]
-pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
-    use crate::model::member::DeskMember;
+pub async fn desk_search(query: String, #[server(default)] page: u32) -> Result<DeskResults, AppError> {
+    use crate::model::member::{DeskMember, Searched};
     use crate::model::rules::Channel;
     use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::query::{member_view, reward_view, stamp_view};
-    use crate::server::service::{cards, identity, merges};
+    use crate::server::service::{cards, identity, merges, phones};
     use crate::server::store::{programs, stores, users};
     use rand::Rng;
 
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
-    let found = if query.trim().is_empty() {
-        Vec::new()
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(AppError::field(
+            "query",
+            "That is too long for an email, phone, card number or name.",
+        ));
+    }
+    let (last_program_id, last_store_id) = users::desk_choice(&db, staff.id).await?;
+    let (searched, found, matches, more) = if query.trim().is_empty() {
+        (None, Vec::new(), Vec::new(), false)
     } else {
-        identity::find(&db, &query).await?
+        let countries =
+            phones::countries(&mut *db.pool.acquire().await?, last_program_id, last_store_id).await?;
+        let found = identity::search(&db, &query, &countries, page).await?;
+        match found.searched {
+            // A name's one member is opened at once; several are listed to choose from.
+            Searched::Name(_) if found.members.len() > 1 || found.more || page > 0 => {
+                (Some(found.searched), Vec::new(), found.members, found.more)
+            }
+            searched => (Some(searched), found.members, Vec::new(), false),
+        }
     };
     // A printed card nobody has used yet: a search does not open its account (reads do
     // not write); the desk offers to.
     let mut unused_card = None;
-    if let (true, Some(number)) = (found.is_empty(), crate::domain::card::normalize(&query)) {
-        if let Some((None, program_id)) = cards::holder_of(&db, &number).await? {
-            unused_card = Some((number, programs::get(&db, program_id).await?.name));
+    if let (true, Some(Searched::Card(number))) = (found.is_empty(), &searched) {
+        if let Some((None, program_id)) = cards::holder_of(&db, number).await? {
+            unused_card = Some((number.clone(), programs::get(&db, program_id).await?.name));
         }
     }
     let mut out = Vec::with_capacity(found.len());
@@ -65,9 +84,12 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
         });
     }
     let nonce = format!("{:016x}", rand::thread_rng().r#gen::<u64>());
-    let (last_program_id, last_store_id) = users::desk_choice(&db, staff.id).await?;
     Ok(DeskResults {
+        searched,
         members: out,
+        matches,
+        page,
+        more,
         programs: programs::list(&db)
             .await?
             .into_iter()
@@ -84,6 +106,9 @@ pub async fn desk_search(query: String) -> Result<DeskResults, AppError> {
         unused_card,
     })
 }
+
+/// The longest search the Desk reads (an email is at most 254 characters).
+pub const MAX_QUERY_CHARS: usize = 254;
 
 /// Opens the account of a printed card nobody has used yet (its holder, enrolled in the
 /// card's program), so staff can record its first purchase.
@@ -236,7 +261,10 @@ pub async fn merge_members(input: MergeInput) -> Result<MemberMerge, AppError> {
     use crate::server::service::{identity, merges};
     let staff = guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
-    let found = identity::find(&db, &input.source)
+    let (program, store) = crate::server::store::users::desk_choice(&db, staff.id).await?;
+    let countries =
+        crate::server::service::phones::countries(&mut *db.pool.acquire().await?, program, store).await?;
+    let found = identity::find(&db, &input.source, &countries)
         .await
         .map_err(|e| rename_field(e, "query", "source"))?;
     let source = match found.as_slice() {

@@ -169,8 +169,15 @@ pub struct PaperStampsInput {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct StampReceipt {
     pub stamp_card_id: i64,
+    /// The stamp card's name ("Pastry card").
+    #[serde(default)]
+    pub name: String,
     pub added: i64,
+    /// Stamps on the card now (after any full card turned into its reward).
     pub stamps: i64,
+    /// Stamps that fill the card.
+    #[serde(default)]
+    pub stamps_required: i64,
     /// Codes of the rewards issued because a card filled up.
     pub rewards: Vec<String>,
 }

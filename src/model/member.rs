@@ -206,14 +206,59 @@ pub struct PurchaseReceipt {
     pub explanation: String,
     /// True when this request id had been recorded before and nothing new was written.
     pub replayed: bool,
+    /// Whether the program gives points (a stamp-only program does not: its receipt tells
+    /// the stamps, not "+0 points").
+    #[serde(default)]
+    pub earns_points: bool,
+    /// Stamp cards the purchase added stamps to.
+    #[serde(default)]
+    pub stamps: Vec<super::card::StampReceipt>,
+}
+
+/// Members a name search at the Desk lists at once.
+pub const NAME_PAGE_SIZE: usize = 20;
+
+/// What a Desk search looked for, as it read the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Searched {
+    Email(String),
+    /// The number as people read it: "+33 6 12 34 56 78".
+    Phone(String),
+    /// The card number, digits only.
+    Card(String),
+    /// The start of a first or last name, as typed.
+    Name(String),
+}
+
+impl Searched {
+    /// What to say when nobody matched: "No member with the phone +33 6 12 34 56 78."
+    pub fn not_found(&self) -> String {
+        match self {
+            Searched::Email(e) => format!("No member with the email {e}."),
+            Searched::Phone(p) => format!("No member with the phone {p}."),
+            Searched::Card(c) => format!("No member with the card {}.", crate::domain::card::grouped(c)),
+            Searched::Name(n) => format!("No member named “{n}…”."),
+        }
+    }
 }
 
 /// What the desk page needs after a search: the members matching the query (exact email,
-/// phone or card), the programs a purchase can be booked in, and a fresh nonce from which
-/// the purchase forms derive their request ids.
+/// phone or card; or a name's start, one member or a page of them), the programs a purchase
+/// can be booked in, and a fresh nonce from which the purchase forms derive their request
+/// ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeskResults {
+    /// What the query was read as (None: an empty query).
+    pub searched: Option<Searched>,
+    /// The members found, in full, with their forms (an identifier, or the one member of a
+    /// name).
     pub members: Vec<DeskMember>,
+    /// A name's members, a page at a time, to open one (empty when `members` is not).
+    pub matches: Vec<Member>,
+    /// The page of `matches`, from 0.
+    pub page: u32,
+    /// More members have this name than this page shows.
+    pub more: bool,
     pub programs: Vec<Program>,
     /// The open stores, offered for purchases.
     pub stores: Vec<crate::model::store::Store>,

@@ -1,5 +1,5 @@
-//! The in-store desk: find a member by email, phone or card number, record a purchase and
-//! see what it earned and why.
+//! The in-store desk: find a member by email, phone (typed the national way or not), card
+//! number or name, record a purchase and see what it earned and why, redeem a reward.
 
 use crate::model::ids::{MemberId, ProgramId};
 use leptos::prelude::*;
@@ -14,12 +14,14 @@ use crate::api::desk::{
     ReverseMerge, StartCard, UseRewardCode,
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::scroll::scroll_to;
 use crate::components::states::{or_error, Empty, Loading};
-use crate::domain::card;
+use crate::domain::{card, wording};
 use crate::error::AppError;
-use crate::model::card::{MemberMerge, StampBalance};
-use crate::model::member::MemberKind;
-use crate::model::member::{DeskMember, DeskResults};
+use crate::model::card::{MemberMerge, StampBalance, StampReceipt};
+use crate::model::member::{
+    DeskMember, DeskResults, Member, MemberKind, MembershipView, Searched, NAME_PAGE_SIZE as PAGE_SIZE,
+};
 use crate::model::program::Program;
 use crate::model::reward::RewardKind;
 use crate::model::reward::{IssuedReward, Offer};
@@ -39,6 +41,13 @@ pub fn DeskPage() -> impl IntoView {
 fn DeskBody() -> impl IntoView {
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
+    let page = move || {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
     let purchase = form_action::<RecordPurchase>();
     let redeem = form_action::<RedeemReward>();
     let use_code = form_action::<UseRewardCode>();
@@ -55,10 +64,19 @@ fn DeskBody() -> impl IntoView {
     let redeemed = successes(redeem);
     let used = successes(use_code);
     let changed = identity.successes();
+    // Which reward's Redeem was pressed last (with JavaScript): its outcome is drawn under it.
+    let last_redeem = RwSignal::new(None::<(MemberId, i64)>);
+    // The new code is drawn under its reward; bring it into view (the page may be long).
+    Effect::new(move |_| {
+        if redeemed.get() > 0 {
+            scroll_to("[data-testid=redeemed]");
+        }
+    });
     let search = Resource::new(
         move || {
             (
                 q(),
+                page(),
                 booked.get(),
                 redeemed.get(),
                 used.get(),
@@ -66,8 +84,15 @@ fn DeskBody() -> impl IntoView {
                 changed.get(),
             )
         },
-        |(q, ..)| desk_search(q),
+        |(q, page, ..)| desk_search(q, page),
     );
+    // A query the search could not read: said under the search box, the field it is about.
+    let search_error = move || {
+        search
+            .get()
+            .and_then(Result::err)
+            .and_then(|e| e.field_message("query"))
+    };
     view! {
         <Title text="Desk" />
         <h1>"Store desk"</h1>
@@ -81,16 +106,22 @@ fn DeskBody() -> impl IntoView {
                         type="search"
                         prop:value=q
                         value=q
-                        placeholder="Email, phone or card number"
+                        placeholder="Email, phone, card number or name"
                         autocomplete="off"
+                        aria-describedby="q-hint q-error"
                     />
+                    <p class="hint" id="q-hint">
+                        "A phone may be typed the national way (06 12 34 56 78); a name by its first letters (Léa Mar, martin)."
+                    </p>
+                    <Transition fallback=|| ()>
+                        {move || search_error().map(|e| view! { <p class="error" id="q-error" role="alert">{e}</p> })}
+                    </Transition>
                 </div>
                 <button type="submit" class="button">"Find"</button>
             </Form>
         </section>
         <UseCode action=use_code />
         <Receipt action=purchase />
-        <RewardReceipt action=redeem />
         <IdentityNotices actions=identity />
         {move || {
             adjust.value().get().and_then(Result::ok).map(|r| {
@@ -107,28 +138,37 @@ fn DeskBody() -> impl IntoView {
                 let query_text = q();
                 search
                     .get()
-                    .map(move |r| {
-                        or_error(r, move |found: DeskResults| {
-                            results(found, query_text, purchase, redeem, adjust, identity)
-                        })
+                    .map(move |r| match r {
+                        // Shown under the search box.
+                        Err(e) if e.field_message("query").is_some() => ().into_any(),
+                        r => or_error(r, move |found: DeskResults| {
+                            results(found, query_text, purchase, Redeeming { action: redeem, last: last_redeem }, adjust, identity)
+                        }),
                     })
             }}
         </Transition>
     }
 }
 
+/// The desk's redeem action and which reward's button was pressed last.
+#[derive(Clone, Copy)]
+struct Redeeming {
+    action: ServerAction<RedeemReward>,
+    last: RwSignal<Option<(MemberId, i64)>>,
+}
+
 fn results(
     found: DeskResults,
     query: String,
     purchase: ServerAction<RecordPurchase>,
-    redeem: ServerAction<RedeemReward>,
+    redeem: Redeeming,
     adjust: ServerAction<AdjustPoints>,
     identity: IdentityActions,
 ) -> AnyView {
     if query.trim().is_empty() {
         return view! {
             <Empty>
-                <p>"Scan or type the member's card number, or ask for their email or phone."</p>
+                <p>"Scan or type the member's card number, ask for their email or phone, or type their name."</p>
             </Empty>
         }
         .into_any();
@@ -136,10 +176,23 @@ fn results(
     if let (true, Some((number, program))) = (found.members.is_empty(), found.unused_card.clone()) {
         return view! { <UnusedCard number program action=identity.start /> }.into_any();
     }
+    if !found.matches.is_empty() {
+        let name = match &found.searched {
+            Some(Searched::Name(n)) => n.clone(),
+            _ => query,
+        };
+        return view! { <NameMatches name matches=found.matches page=found.page more=found.more /> }
+            .into_any();
+    }
     if found.members.is_empty() {
+        let said = match (&found.searched, found.page) {
+            (Some(Searched::Name(n)), page) if page > 0 => format!("No more members named “{n}…”."),
+            (Some(searched), _) => searched.not_found(),
+            (None, _) => format!("No member matches “{query}”."),
+        };
         return view! {
             <Empty>
-                <p>{format!("No member matches “{query}”.")}</p>
+                <p role="status" data-testid="not-found">{said}</p>
             </Empty>
         }
         .into_any();
@@ -175,6 +228,60 @@ fn results(
         .into_any()
 }
 
+/// The link to a page of a name search (`?q=..&page=..`: it works without JavaScript).
+fn search_href(q: &str, page: u32) -> String {
+    let q = percent_encoding::utf8_percent_encode(q, percent_encoding::NON_ALPHANUMERIC);
+    if page == 0 {
+        format!("?q={q}")
+    } else {
+        format!("?q={q}&page={page}")
+    }
+}
+
+/// The members whose first or last name starts with what was typed, a page at a time: each
+/// opens by its card number.
+#[component]
+fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> impl IntoView {
+    let first = page as usize * PAGE_SIZE + 1;
+    let last = first + matches.len() - 1;
+    view! {
+        <section class="card" aria-label="Members found">
+            <h2>{format!("Members named “{name}…”")}</h2>
+            <p class="muted" data-testid="page-range">{format!("{first}–{last}{}", if more { ", more on the next page" } else { "" })}</p>
+            <table class="matches">
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Email"</th>
+                        <th scope="col">"Phone"</th>
+                        <th scope="col">"Card"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {matches
+                        .into_iter()
+                        .map(|m| {
+                            view! {
+                                <tr>
+                                    <td><a href=search_href(&m.card_number, 0)>{m.name.clone()}</a></td>
+                                    <td>{m.email.clone().unwrap_or_default()}</td>
+                                    <td>{m.phone.clone().unwrap_or_default()}</td>
+                                    <td class="mono">{card::grouped(&m.card_number)}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <nav class="pager" aria-label="Pages of members">
+                {(page > 0).then(|| view! { <a class="button secondary" rel="prev" href=search_href(&name, page - 1)>"Previous"</a> })}
+                " "
+                {more.then(|| view! { <a class="button secondary" rel="next" href=search_href(&name, page + 1)>"Next"</a> })}
+            </nav>
+        </section>
+    }
+}
+
 /// A printed card nobody has used yet: its account is opened on purpose, not by a search.
 #[component]
 fn UnusedCard(number: String, program: String, action: ServerAction<StartCard>) -> impl IntoView {
@@ -205,7 +312,7 @@ fn MemberCard(
     last_store_id: Option<i64>,
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
-    redeem: ServerAction<RedeemReward>,
+    redeem: Redeeming,
     adjust: ServerAction<AdjustPoints>,
     identity: IdentityActions,
 ) -> impl IntoView {
@@ -219,9 +326,11 @@ fn MemberCard(
         merges,
     } = found;
     let registered = member.kind == MemberKind::Registered;
+    // Points are adjusted by hand only in programs that have points.
     let adjust_programs: Vec<(ProgramId, String)> = memberships
         .iter()
-        .map(|m| (m.program_id, m.program_name.clone()))
+        .filter(|m| m.earns_points)
+        .map(|m| (m.program_id, format!("{} ({})", m.program_name, m.currency_name)))
         .collect();
     let redeem_nonce = nonce.clone();
     let value = purchase.value();
@@ -234,6 +343,25 @@ fn MemberCard(
     let default_program = last_program_id
         .filter(|id| programs.iter().any(|p| p.id == *id))
         .or_else(|| memberships.first().map(|m| m.program_id));
+    let redeem_value = redeem.action.value();
+    // Each program with what the member has in it: balance, tier, stamp cards, rewards, codes.
+    let panels = memberships
+        .iter()
+        .map(|ms| {
+            let pid = ms.program_id;
+            view! {
+                <ProgramPanel
+                    member_id
+                    membership=ms.clone()
+                    offers=rewards.iter().filter(|o| o.reward.program_id == pid).cloned().collect()
+                    codes=open_rewards.iter().filter(|r| r.program_id == pid).cloned().collect()
+                    stamps=stamps.iter().filter(|s| s.program_id == pid).cloned().collect()
+                    nonce=redeem_nonce.clone()
+                    redeem
+                />
+            }
+        })
+        .collect_view();
     view! {
         <section class="card member" aria-label=format!("Member {}", member.name)>
             <header class="member-head">
@@ -246,20 +374,10 @@ fn MemberCard(
                     " · card " <span class="mono">{card::grouped(&member.card_number)}</span>
                 </p>
             </header>
-            <ul class="balances">
-                {memberships
-                    .iter()
-                    .map(|ms| {
-                        view! {
-                            <li>
-                                <strong>{ms.program_name.clone()}</strong>
-                                <span class="balance">{format!("{} {}", ms.balance, ms.currency_name)}</span>
-                                <span class="badge">{ms.tier.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "No tier".into())}</span>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ul>
+            {memberships.is_empty().then(|| view! { <p class="muted">"In no program yet: a purchase enrols them in its program."</p> })}
+            // A redeem refused without JavaScript (which reward it was is not known then).
+            {move || (redeem.last.get().is_none()).then(|| view! { <FormNotice result=redeem_value /> })}
+            {panels}
             {if programs.is_empty() {
                 view! { <Empty><p>"No program is set up yet, so purchases cannot be recorded."</p></Empty> }.into_any()
             } else {
@@ -334,9 +452,6 @@ fn MemberCard(
                 }
                     .into_any()
             }}
-            <RewardList member_id offers=rewards nonce=redeem_nonce redeem />
-            <OpenRewards rewards=open_rewards />
-            <Stamps stamps=stamps.clone() />
             <Adjust member_id programs=adjust_programs nonce=adjust_nonce action=adjust />
             <PaperStamps member_id stamps action=identity.paper />
             {registered.then(|| view! {
@@ -348,79 +463,194 @@ fn MemberCard(
     }
 }
 
-/// The catalogue for this member: each reward they can afford has a Redeem button.
+/// What the member has in one program, in its own terms: points (only where it gives
+/// points), tier (only where it has tiers), stamp cards, rewards to redeem and codes to use.
+#[component]
+fn ProgramPanel(
+    member_id: MemberId,
+    membership: MembershipView,
+    offers: Vec<Offer>,
+    codes: Vec<IssuedReward>,
+    stamps: Vec<StampBalance>,
+    nonce: String,
+    redeem: Redeeming,
+) -> impl IntoView {
+    let ms = membership;
+    let standing = ms.earns_points.then(|| {
+        let held = (ms.pending > 0).then(|| format!(" · {} held for returns", wording::points(ms.pending, &ms.currency_name)));
+        view! {
+            <span class="balance" data-testid="balance">{wording::points(ms.balance, &ms.currency_name)}</span>
+            <span class="muted">{held}</span>
+        }
+    });
+    let tier = ms.has_tiers.then(|| {
+        view! { <span class="badge">{ms.tier.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "No tier yet".into())}</span> }
+    });
+    let nothing = !ms.earns_points && stamps.is_empty() && offers.is_empty() && codes.is_empty();
+    view! {
+        <section class="program" aria-label=format!("{} program", ms.program_name) data-program=ms.program_id>
+            <h3>{ms.program_name.clone()}</h3>
+            {(ms.earns_points || ms.has_tiers).then(|| view! { <p class="balances">{standing} " " {tier}</p> })}
+            {nothing.then(|| view! { <p class="muted">"Nothing collected in this program yet."</p> })}
+            <Stamps stamps />
+            <RewardList member_id currency_name=ms.currency_name.clone() offers nonce redeem />
+            <OpenRewards rewards=codes />
+        </section>
+    }
+}
+
+/// One program's catalogue for this member: Redeem asks once, naming the cost, then the
+/// new code and PIN are shown under the reward.
 #[component]
 fn RewardList(
     member_id: MemberId,
+    currency_name: String,
     offers: Vec<Offer>,
     nonce: String,
-    redeem: ServerAction<RedeemReward>,
+    redeem: Redeeming,
 ) -> impl IntoView {
-    let value = redeem.value();
-    let pending = redeem.pending();
     if offers.is_empty() {
-        return view! { <p class="muted">"No rewards in this member's programs yet."</p> }.into_any();
+        return ().into_any();
     }
     let rows = offers
         .into_iter()
-        .map(|o| {
-            let reward_id = o.reward.id;
-            let nonce = nonce.clone();
-            let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", redeem.version().get());
-            let blocked = o.unavailable.clone().or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
-            let paying = o.reward.kind == RewardKind::PointsPayment;
-            let points_id = format!("pay-{member_id}-{reward_id}");
-            let cost = if paying {
-                format!(" · from {} points", o.reward.cost_points)
-            } else {
-                format!(" · {} points", o.reward.cost_points)
-            };
-            view! {
-                <li class="reward">
-                    <div>
-                        <strong>{o.reward.name.clone()}</strong>
-                        <span class="muted">{cost}</span>
-                        {blocked.clone().map(|b| view! { <p class="hint">{b}</p> })}
-                    </div>
-                    <ActionForm action=redeem attr:class="inline">
-                        <input type="hidden" name="input[member_id]" value=member_id />
-                        <input type="hidden" name="input[reward_id]" value=reward_id />
-                        <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
-                        {paying.then(|| {
-                            let points_err = field_error(move || value.get(), "points");
-                            let err_id = format!("{points_id}-error");
-                            view! {
-                                <label for=points_id.clone()>"Points to pay with"</label>
-                                <input
-                                    id=points_id.clone()
-                                    name="input[points]"
-                                    inputmode="numeric"
-                                    size="7"
-                                    aria-invalid=move || points_err.get().is_some().then_some("true")
-                                    aria-describedby=err_id.clone()
-                                />
-                                {move || points_err.get().map(|e| view! { <p class="error" id=err_id.clone() role="alert">{e}</p> })}
-                            }
-                        })}
-                        <button
-                            type="submit"
-                            class="button secondary"
-                            disabled=move || blocked.is_some() || pending.get()
-                            aria-label=format!("{} {}", if paying { "Pay with" } else { "Redeem" }, o.reward.name)
-                        >
-                            {if paying { "Pay" } else { "Redeem" }}
-                        </button>
-                    </ActionForm>
-                </li>
-            }
-        })
+        .map(|o| reward_row(o, member_id, &currency_name, nonce.clone(), redeem))
         .collect_view();
     view! {
-        <h3>"Rewards"</h3>
-        <FormNotice result=value />
+        <h4>"Rewards"</h4>
         <ul class="rewards">{rows}</ul>
     }
     .into_any()
+}
+
+fn reward_row(
+    o: Offer,
+    member_id: MemberId,
+    currency_name: &str,
+    nonce: String,
+    redeem: Redeeming,
+) -> impl IntoView {
+    let Redeeming { action, last } = redeem;
+    let value = action.value();
+    let pending = action.pending();
+    let reward_id = o.reward.id;
+    let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", action.version().get());
+    let blocked = o
+        .unavailable
+        .clone()
+        .or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
+    let paying = o.reward.kind == RewardKind::PointsPayment;
+    let points_id = format!("pay-{member_id}-{reward_id}");
+    let pay_label = format!("{currency_name} to pay with");
+    let cost = if o.reward.cost_points == 0 {
+        "Free".to_string()
+    } else if paying {
+        format!("from {}", wording::points(o.reward.cost_points, currency_name))
+    } else {
+        wording::points(o.reward.cost_points, currency_name)
+    };
+    let question = if paying {
+        format!(
+            "Take {currency_name} off this purchase (at least {})?",
+            wording::points(o.reward.cost_points, currency_name)
+        )
+    } else if o.reward.cost_points == 0 {
+        format!("Give {} now?", o.reward.name)
+    } else {
+        format!("Spend {cost} on {}?", o.reward.name)
+    };
+    let name = o.reward.name.clone();
+    let verb = if paying { "Pay with" } else { "Redeem" };
+    let mine = move || last.get().is_none_or(|l| l == (member_id, reward_id));
+    let currency = currency_name.to_string();
+    // The outcome under the reward it is about: the new code and PIN, or why not.
+    let outcome = move || {
+        value.get().and_then(|r| match r {
+            Ok(issued) if issued.reward_id == reward_id && mine() => Some(
+                view! {
+                    <div class="notice ok redeemed" role="status" data-testid="redeemed">
+                        <p>
+                            <strong>
+                                {if issued.kind == RewardKind::PointsPayment {
+                                    format!("Paid with points: {} off this purchase.", crate::domain::currency::plain_minor(issued.value, ""))
+                                } else {
+                                    format!("{} redeemed.", issued.reward_name)
+                                }}
+                            </strong>
+                            " Code " <span class="mono code-big" dir="ltr">{issued.code.clone()}</span>
+                            " · PIN " <span class="mono" dir="ltr">{issued.pin.clone()}</span>
+                        </p>
+                        <p class="hint">{format!("{} spent · valid until {}", wording::points(issued.points, &currency), issued.expires_at.display())}</p>
+                    </div>
+                }
+                .into_any(),
+            ),
+            Err(e) if last.get() == Some((member_id, reward_id)) && e.field_message("points").is_none() => {
+                Some(view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any())
+            }
+            _ => None,
+        })
+    };
+    view! {
+        <li class="reward" id=format!("reward-{member_id}-{reward_id}")>
+            <div>
+                <strong>{o.reward.name.clone()}</strong>
+                <span class="muted">{format!(" · {cost}")}</span>
+                {blocked.clone().map(|b| view! { <p class="hint">{b}</p> })}
+            </div>
+            {match blocked {
+                Some(_) => view! {
+                    <button type="button" class="button secondary" disabled=true aria-label=format!("{verb} {name}")>
+                        {if paying { "Pay" } else { "Redeem" }}
+                    </button>
+                }
+                .into_any(),
+                None => view! {
+                    // Asks once, with or without JavaScript: the first button only opens the
+                    // question; the form inside spends.
+                    <details class="confirm" open=move || paying && value.with(|v| matches!(v, Some(Err(e)) if e.field_message("points").is_some()))>
+                        <summary class="button secondary" aria-label=format!("{verb} {name}")>{if paying { "Pay" } else { "Redeem" }}</summary>
+                        <ActionForm action attr:class="inline confirm-form">
+                            <p>{question}</p>
+                            <input type="hidden" name="input[member_id]" value=member_id />
+                            <input type="hidden" name="input[reward_id]" value=reward_id />
+                            <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
+                            {paying.then(|| {
+                                let points_err = field_error(move || value.get(), "points");
+                                let err_id = format!("{points_id}-error");
+                                view! {
+                                    <label for=points_id.clone()>{pay_label.clone()}</label>
+                                    <input
+                                        id=points_id.clone()
+                                        name="input[points]"
+                                        inputmode="numeric"
+                                        size="7"
+                                        aria-invalid=move || points_err.get().is_some().then_some("true")
+                                        aria-describedby=err_id.clone()
+                                    />
+                                    {move || points_err.get().map(|e| view! { <p class="error" id=err_id.clone() role="alert">{e}</p> })}
+                                }
+                            })}
+                            <button
+                                type="submit"
+                                class="button"
+                                disabled=move || pending.get()
+                                on:click=move |_| last.set(Some((member_id, reward_id)))
+                            >
+                                {move || match (pending.get(), paying) {
+                                    (true, _) => "Redeeming…",
+                                    (false, true) => "Yes, pay",
+                                    (false, false) => "Yes, redeem",
+                                }}
+                            </button>
+                        </ActionForm>
+                    </details>
+                }
+                .into_any(),
+            }}
+            <div class="outcome">{outcome}</div>
+        </li>
+    }
 }
 
 /// Gives or takes points by hand; the reason is kept in the ledger with who did it.
@@ -468,12 +698,12 @@ fn Adjust(
     .into_any()
 }
 
-/// Codes the member holds and has not used yet.
+/// Codes the member holds in one program and has not used yet.
 #[component]
 fn OpenRewards(rewards: Vec<IssuedReward>) -> impl IntoView {
     (!rewards.is_empty()).then(|| {
         view! {
-            <h3>"Unused reward codes"</h3>
+            <h4>"Unused reward codes"</h4>
             <ul class="codes">
                 {rewards
                     .into_iter()
@@ -489,31 +719,6 @@ fn OpenRewards(rewards: Vec<IssuedReward>) -> impl IntoView {
             </ul>
         }
     })
-}
-
-/// The code just handed out, to read to the member or print.
-#[component]
-fn RewardReceipt(action: ServerAction<RedeemReward>) -> impl IntoView {
-    move || {
-        action.value().get().and_then(Result::ok).map(|r| {
-            view! {
-                <section class="card receipt" role="status" aria-live="polite">
-                    <h2>
-                        {if r.kind == RewardKind::PointsPayment {
-                            format!("Paid with points: {} off this purchase", crate::domain::currency::plain_minor(r.value, ""))
-                        } else {
-                            format!("Redeemed: {}", r.reward_name)
-                        }}
-                    </h2>
-                    <p>
-                        "Code " <strong class="mono">{r.code.clone()}</strong> " · PIN "
-                        <strong class="mono">{r.pin.clone()}</strong>
-                    </p>
-                    <p class="muted">{format!("{} points spent · valid until {}", r.points, r.expires_at.display())}</p>
-                </section>
-            }
-        })
-    }
 }
 
 /// A member shows a reward code (from the portal or a receipt): staff check the PIN and use it.
@@ -628,32 +833,55 @@ fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> i
     }
 }
 
-/// What the last purchase earned, and why.
+/// What the last purchase earned, and why: points where the program gives points, the
+/// stamps it added to each stamp card.
 #[component]
 fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
     move || {
         action.value().get().and_then(Result::ok).map(|r| {
+            let stamp_lines: Vec<String> = r.stamps.iter().filter(|s| s.added != 0).map(stamp_line).collect();
+            let points = (r.earns_points || r.points != 0)
+                .then(|| format!("+{}", wording::points(r.points, &r.currency_name)));
+            let earned = match (&points, stamp_lines.first()) {
+                (Some(p), _) => p.clone(),
+                (None, Some(first)) => first.clone(),
+                (None, None) => "Recorded, nothing earned".to_string(),
+            };
+            // The stamp lines not already in the heading.
+            let more_stamps: Vec<String> = stamp_lines.iter().skip(usize::from(points.is_none())).cloned().collect();
+            let codes: Vec<String> = r.stamps.iter().flat_map(|s| s.rewards.clone()).collect();
             view! {
-                <section class="card receipt" role="status" aria-live="polite">
+                <section class="card receipt" role="status" aria-live="polite" data-testid="receipt">
                     {if r.replayed {
                         let which = r.reference.clone().map(|n| format!("Receipt {n}")).unwrap_or_else(|| "This purchase".into());
                         view! {
                             <h2>{format!("{which} was already recorded in {}", r.program_name)}</h2>
-                            <p class="notice">"Nothing was booked again. It earned:"</p>
+                            <p class="notice">{format!("Nothing was booked again. It earned {earned}.")}</p>
                         }.into_any()
                     } else {
-                        view! { <h2>{format!("+{} {} for {} in {}", r.points, r.currency_name, r.member_name, r.program_name)}</h2> }.into_any()
+                        view! { <h2>{format!("{earned} for {} in {}", r.member_name, r.program_name)}</h2> }.into_any()
                     }}
                     {r.pending.then_some(view! { <p class="hint">"Held until the return window closes."</p> })}
-                    <p>{r.explanation.clone()}</p>
+                    {more_stamps.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
+                    {(!codes.is_empty()).then(|| view! { <p class="notice ok">{format!("Stamp card full: reward code {} issued.", codes.join(", "))}</p> })}
+                    {r.earns_points.then(|| view! { <p>{r.explanation.clone()}</p> })}
                     <p class="muted">
-                        {format!("{} balance: {} {}", r.program_name, r.balance, r.currency_name)}
+                        {r.earns_points.then(|| format!("{} balance: {}", r.program_name, wording::points(r.balance, &r.currency_name)))}
                         {r.reference.clone().map(|n| format!(" · receipt {n}"))}
                     </p>
                 </section>
             }
         })
     }
+}
+
+/// "+1 stamp on Pastry card: 4 / 6".
+fn stamp_line(s: &StampReceipt) -> String {
+    let unit = if s.added.abs() == 1 { "stamp" } else { "stamps" };
+    format!(
+        "{:+} {unit} on {}: {} / {}",
+        s.added, s.name, s.stamps, s.stamps_required
+    )
 }
 
 /// The desk's identity actions: link a card, merge, reverse a merge, paper stamps.
@@ -708,7 +936,7 @@ fn IdentityNotices(actions: IdentityActions) -> impl IntoView {
 fn Stamps(stamps: Vec<StampBalance>) -> impl IntoView {
     (!stamps.is_empty()).then(|| {
         view! {
-            <h3>"Stamp cards"</h3>
+            <h4>"Stamp cards"</h4>
             <ul class="stamps">
                 {stamps
                     .into_iter()

@@ -17,6 +17,7 @@ use crate::api::portal::{
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::fresh::KeepFresh;
+use crate::components::scroll::scroll_to;
 use crate::components::states::{Empty, Loaded};
 use crate::components::table::DataTable;
 use crate::domain::{card, currency, wording};
@@ -170,18 +171,6 @@ fn overview_view(
             {history_view(history, &programs)}
         </section>
     }
-}
-
-/// Scrolls the first element matching `selector` into view once the page has drawn it.
-fn scroll_to(selector: &'static str) {
-    #[cfg(feature = "hydrate")]
-    request_animation_frame(move || {
-        if let Some(el) = document().query_selector(selector).ok().flatten() {
-            el.scroll_into_view();
-        }
-    });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = selector;
 }
 
 /// What the lists of several programs need to say whose a row is.

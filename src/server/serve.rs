@@ -198,6 +198,10 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let addr: SocketAddr = leptos_options.site_addr;
     let db = Db::connect(&config.database_url).await?;
     tracing::info!(backend = ?db.backend, "database ready, migrations applied");
+    let indexed = crate::server::service::names::backfill(&db).await?;
+    if indexed > 0 {
+        tracing::info!(members = indexed, "member names indexed for the Desk's search");
+    }
     if config.demo {
         if demo::seed_if_empty(&db).await? {
             tracing::info!("demo brand loaded");

@@ -115,20 +115,23 @@ async fn find_members_by_each_identifier(db: Db) {
         &card::grouped(&m.card_number),
         &m.card_number,
     ] {
-        let found = identity::find(&db, q).await.unwrap();
+        let found = identity::find(&db, q, &[]).await.unwrap();
         assert_eq!(
             found.iter().map(|f| f.id).collect::<Vec<_>>(),
             vec![m.id],
             "query {q}"
         );
     }
-    assert!(identity::find(&db, "nobody@x.io").await.unwrap().is_empty());
+    assert!(identity::find(&db, "nobody@x.io", &[]).await.unwrap().is_empty());
     assert_eq!(
-        identity::find(&db, "Mia").await.unwrap_err().code(),
+        identity::find(&db, "Mia", &[]).await.unwrap_err().code(),
         "validation",
         "no browsing by name"
     );
-    assert_eq!(identity::find(&db, "").await.unwrap_err().code(), "validation");
+    assert_eq!(
+        identity::find(&db, "", &[]).await.unwrap_err().code(),
+        "validation"
+    );
 }
 
 async fn sessions_expire_and_revoke(db: Db) {

@@ -7,11 +7,11 @@ use crate::model::ids::{MemberId, ProgramId, UserId};
 use subtle::ConstantTimeEq;
 
 use crate::domain::identifier::{self, IdKind};
-use crate::domain::{card, validate};
+use crate::domain::{card, phone, validate};
 use crate::error::AppError;
 use crate::model::card::LinkedCard;
 use crate::model::member::Member;
-use crate::model::member::MemberKind;
+use crate::model::member::{MemberKind, Searched};
 use crate::model::rules::Channel;
 use crate::server::db::Db;
 
@@ -75,32 +75,108 @@ async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppErro
     ))
 }
 
-/// Desk lookup by exact email, phone or card number (as typed, normalized). Identifiers
-/// only, never partial names: staff must not be able to browse the member base. A read: a
-/// printed card nobody has used yet finds nobody (`cards::holder_of` tells the desk so).
+/// Desk lookup by exact email, phone or card number (as typed, normalized; a phone read in
+/// each of `countries`, `domain::phone::search_forms`). Identifiers only, never names: this
+/// finds the member a merge names. A read: a printed card nobody has used yet finds nobody
+/// (`cards::holder_of` tells the desk so).
 #[tracing::instrument(skip(db), err(level = "debug"))]
-pub async fn find(db: &Db, query: &str) -> Result<Vec<Member>, AppError> {
-    let q = query.trim();
-    if q.is_empty() {
-        return Err(AppError::field("query", "Enter an email, phone or card number."));
-    }
-    let found = if q.contains('@') {
-        let email = validate::email(q).map_err(|m| AppError::field("query", m))?;
-        by_column(db, "email", &email).await?
-    } else if let Some(number) = card::normalize(q) {
-        match by_card(db, &number, Lookup::Read).await? {
-            Named::Member(m, _) => Some(m),
-            Named::UnusedCard { .. } | Named::Nobody => None,
-        }
-    } else if let Ok(Some(phone)) = validate::phone(q) {
-        by_column(db, "phone", &phone).await?
-    } else {
-        return Err(AppError::field(
+pub async fn find(db: &Db, query: &str, countries: &[String]) -> Result<Vec<Member>, AppError> {
+    match identifier_of(query, countries)? {
+        Some(searched) => by_identifier(db, &searched, countries).await,
+        None => Err(AppError::field(
             "query",
             "That is not an email, a phone number or a valid card number.",
+        )),
+    }
+}
+
+/// What a Desk search found: what it looked for, the members (a page of a name's), and
+/// whether more have that name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub searched: Searched,
+    pub members: Vec<Member>,
+    pub more: bool,
+}
+
+/// The Desk's search: an exact email, phone (read in each of `countries`) or card number,
+/// else the start of a first or last name, case and accents aside ("lea mart", "Martin"),
+/// `names::PAGE_SIZE` members at a time (`page` from 0). Staff only (the caller checks).
+#[tracing::instrument(skip(db), err(level = "debug"))]
+pub async fn search(db: &Db, query: &str, countries: &[String], page: u32) -> Result<Found, AppError> {
+    if let Some(searched) = identifier_of(query, countries)? {
+        let members = by_identifier(db, &searched, countries).await?;
+        return Ok(Found {
+            searched,
+            members,
+            more: false,
+        });
+    }
+    let q = query.trim();
+    if !q.chars().any(char::is_alphabetic) {
+        return Err(AppError::field(
+            "query",
+            "That is not an email, a phone number, a valid card number or a name.",
         ));
-    };
-    Ok(found.into_iter().collect())
+    }
+    let typed: String = q.chars().take(crate::domain::names::MAX_QUERY_CHARS).collect();
+    if crate::domain::names::fold(&typed).chars().count() < crate::domain::names::MIN_QUERY_CHARS {
+        return Err(AppError::field(
+            "query",
+            "Type at least the first two letters of a first or last name.",
+        ));
+    }
+    let (members, more) = super::names::search(db, &typed, page).await?;
+    Ok(Found {
+        searched: Searched::Name(typed),
+        members,
+        more,
+    })
+}
+
+/// What an identifier in a search is: an email, a card number or a phone number; None for
+/// anything else (a name). An email that is not one is a field error.
+fn identifier_of(query: &str, countries: &[String]) -> Result<Option<Searched>, AppError> {
+    let q = query.trim();
+    if q.is_empty() {
+        return Err(AppError::field(
+            "query",
+            "Enter an email, phone, card number or name.",
+        ));
+    }
+    if q.contains('@') {
+        let email = validate::email(q).map_err(|m| AppError::field("query", m))?;
+        return Ok(Some(Searched::Email(email)));
+    }
+    if let Some(number) = card::normalize(q) {
+        return Ok(Some(Searched::Card(number)));
+    }
+    Ok(phone::search_forms(q, countries).map(|(shown, _)| Searched::Phone(shown)))
+}
+
+/// The members an identifier names (a phone in each form it may have been kept in).
+async fn by_identifier(db: &Db, searched: &Searched, countries: &[String]) -> Result<Vec<Member>, AppError> {
+    let mut found: Vec<Member> = Vec::new();
+    match searched {
+        Searched::Email(email) => found.extend(by_column(db, "email", email).await?),
+        Searched::Card(number) => {
+            if let Named::Member(m, _) = by_card(db, number, Lookup::Read).await? {
+                found.push(m);
+            }
+        }
+        Searched::Phone(shown) => {
+            let forms = phone::search_forms(shown, countries).map_or_else(Vec::new, |(_, f)| f);
+            for form in forms {
+                if let Some(m) = by_column(db, "phone", &form).await? {
+                    if !found.iter().any(|f| f.id == m.id) {
+                        found.push(m);
+                    }
+                }
+            }
+        }
+        Searched::Name(_) => {}
+    }
+    Ok(found)
 }
 
 /// What an identifier names for `channel`, trying its kinds in order
@@ -149,6 +225,22 @@ pub async fn name(db: &Db, identifier: &str, channel: Channel, lookup: Lookup) -
             Some(_) => current(db, hit.row.member).await?,
         };
         return Ok(Named::Member(member, kind));
+    }
+    // A phone kept in another form than the one typed: in E.164 when it was written
+    // nationally, or nationally when it was written before phones were kept in E.164.
+    if let Some((_, typed)) = candidates.iter().find(|(k, _)| *k == IdKind::Phone) {
+        let program = match lookup {
+            Lookup::Write(program_id) => Some(program_id),
+            Lookup::Read => None,
+        };
+        let countries = super::phones::countries(&mut *db.pool.acquire().await?, program, None).await?;
+        if let Some((_, forms)) = phone::search_forms(typed, &countries) {
+            for form in forms.iter().filter(|f| *f != typed) {
+                if let Some(m) = by_column(db, "phone", form).await? {
+                    return Ok(Named::Member(m, IdKind::Phone));
+                }
+            }
+        }
     }
     match candidates.iter().find(|(k, _)| *k == IdKind::Card) {
         Some((_, number)) => by_card(db, number, lookup).await,

@@ -45,7 +45,10 @@ pub async fn insert_profile(
         .fetch_optional(&mut *conn)
         .await;
         match result {
-            Ok(Some(id)) => return Ok(id),
+            Ok(Some(id)) => {
+                super::names::index(conn, id, name).await?;
+                return Ok(id);
+            }
             Ok(None) => continue, // card number taken: draw another
             Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
                 return Err(AppError::field(
@@ -74,13 +77,15 @@ pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErro
     let hash = password::hash(v.password.clone()).await?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
+    // Signed up on the portal, in no program yet: the brand's country reads a national number.
+    let phone = super::phones::to_store(&mut tx, v.phone.as_deref(), None, None).await?;
     let user_id = users::insert(&mut tx, &v.email, &v.name, Role::Member, &hash, now).await?;
     let member_id = insert_profile(
         &mut tx,
         Some(user_id),
         &v.name,
         Some(&v.email),
-        v.phone.as_deref(),
+        phone.as_deref(),
         now,
     )
     .await?;
@@ -171,7 +176,9 @@ pub async fn enrol(
         ),
         None => None,
     };
-    let taken = taken_by_others(&mut tx, None, details.email.as_deref(), details.phone.as_deref()).await?;
+    let phone =
+        super::phones::to_store(&mut tx, details.phone.as_deref(), Some(program_id), store_id).await?;
+    let taken = taken_by_others(&mut tx, None, details.email.as_deref(), phone.as_deref()).await?;
     if !taken.is_empty() {
         return Ok(Saved::Taken(taken));
     }
@@ -180,7 +187,7 @@ pub async fn enrol(
         None,
         &details.name,
         details.email.as_deref(),
-        details.phone.as_deref(),
+        phone.as_deref(),
         now,
     )
     .await
@@ -234,7 +241,19 @@ pub async fn update_profile(
         ));
     }
     let email = changes.email.clone().unwrap_or(member.email.clone());
-    let phone = changes.phone.clone().unwrap_or(member.phone.clone());
+    let phone = match &changes.phone {
+        // A new number is read in the country of the member's first program.
+        Some(typed) => {
+            let program: Option<ProgramId> = sqlx::query_scalar(
+                "SELECT program_id FROM memberships WHERE member_id = $1 ORDER BY id LIMIT 1",
+            )
+            .bind(member_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            super::phones::to_store(&mut tx, typed.as_deref(), program, None).await?
+        }
+        None => member.phone.clone(),
+    };
     if email.is_none() && phone.is_none() {
         return Err(AppError::field(
             "email",
@@ -262,6 +281,9 @@ pub async fn update_profile(
             return Ok(Saved::Taken(vec![taken_field("phone")]));
         }
         Err(e) => return Err(e.into()),
+    }
+    if name != member.name {
+        super::names::index(&mut tx, member_id, &name).await?;
     }
     if let Some(birth_date) = &changes.birth_date {
         write_birth_date(&mut tx, member_id, birth_date.as_deref(), now).await?;

@@ -614,5 +614,7 @@ pub async fn record_purchase(
         currency_name: r.currency_name,
         explanation: r.explanation,
         replayed: r.replayed,
+        earns_points: program.points_per_unit > 0,
+        stamps: r.stamps,
     })
 }

@@ -291,8 +291,10 @@ async fn add(
     }
     Ok(StampReceipt {
         stamp_card_id: card.id,
+        name: card.name.clone(),
         added: stamps,
         stamps: now_stamps,
+        stamps_required: card.stamps_required,
         rewards: codes,
     })
 }
@@ -438,9 +440,10 @@ pub async fn receipts_for_order(
     order_row: i64,
 ) -> Result<Vec<StampReceipt>, AppError> {
     let (from, to) = key_range(&format!("order:{order_row}:"));
-    let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT stamp_card_id, stamps, stamps_after FROM stamp_movements WHERE dedup_key >= $1 AND dedup_key < $2 \
-         ORDER BY id",
+    let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT m.stamp_card_id, c.name, m.stamps, m.stamps_after, c.stamps_required \
+         FROM stamp_movements m JOIN stamp_cards c ON c.id = m.stamp_card_id \
+         WHERE m.dedup_key >= $1 AND m.dedup_key < $2 ORDER BY m.id",
     )
     .bind(from)
     .bind(to)
@@ -448,12 +451,16 @@ pub async fn receipts_for_order(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(stamp_card_id, added, stamps)| StampReceipt {
-            stamp_card_id,
-            added,
-            stamps,
-            rewards: Vec::new(),
-        })
+        .map(
+            |(stamp_card_id, name, added, stamps, stamps_required)| StampReceipt {
+                stamp_card_id,
+                name,
+                added,
+                stamps,
+                stamps_required,
+                rewards: Vec::new(),
+            },
+        )
         .collect())
 }
 
