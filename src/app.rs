@@ -142,8 +142,8 @@ macro_rules! lazy_page {
             }
         }
     };
-    // A page for one kind of role: others get a 401 or 403 page without its forms.
-    ($route:ident => $page:path, for $allow:path) => {
+    // A Manage page, in its frame behind the admins' gate.
+    ($route:ident => $page:path, in manage) => {
         struct $route;
 
         #[lazy_route]
@@ -153,8 +153,7 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
-                view! { <crate::components::access::Gate allow=$allow>{$page()}</crate::components::access::Gate> }
-                    .into_any()
+                view! { <pages::manage::ManageFrame>{$page()}</pages::manage::ManageFrame> }.into_any()
             }
         }
     };
@@ -164,16 +163,16 @@ lazy_page!(HomeRoute => pages::home::HomePage);
 lazy_page!(LoginRoute => pages::login::LoginPage);
 lazy_page!(SignupRoute => pages::signup::SignupPage);
 lazy_page!(ManageRoute => pages::manage::ManageLayout);
-lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage, for crate::model::user::Role::can_manage);
-lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, for crate::model::user::Role::can_manage);
-lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage, for crate::model::user::Role::can_manage);
-lazy_page!(RulesRoute => pages::manage::rules::RulesPage, for crate::model::user::Role::can_manage);
-lazy_page!(StoresRoute => pages::manage::stores::StoresPage, for crate::model::user::Role::can_manage);
-lazy_page!(CardsRoute => pages::manage::cards::CardsPage, for crate::model::user::Role::can_manage);
-lazy_page!(ApprovalsRoute => pages::manage::approvals::ApprovalsPage, for crate::model::user::Role::can_manage);
-lazy_page!(UsersRoute => pages::manage::users::UsersPage, for crate::model::user::Role::can_manage);
-lazy_page!(KeysRoute => pages::manage::keys::KeysPage, for crate::model::user::Role::can_manage);
-lazy_page!(HooksRoute => pages::manage::hooks::HooksPage, for crate::model::user::Role::can_manage);
+lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage, in manage);
+lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, in manage);
+lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage, in manage);
+lazy_page!(RulesRoute => pages::manage::rules::RulesPage, in manage);
+lazy_page!(StoresRoute => pages::manage::stores::StoresPage, in manage);
+lazy_page!(CardsRoute => pages::manage::cards::CardsPage, in manage);
+lazy_page!(ApprovalsRoute => pages::manage::approvals::ApprovalsPage, in manage);
+lazy_page!(UsersRoute => pages::manage::users::UsersPage, in manage);
+lazy_page!(KeysRoute => pages::manage::keys::KeysPage, in manage);
+lazy_page!(HooksRoute => pages::manage::hooks::HooksPage, in manage);
 lazy_page!(DeskRoute => pages::desk::DeskPage);
 lazy_page!(PortalRoute => pages::portal::PortalPage);
 lazy_page!(InsightsRoute => pages::insights::InsightsPage);

@@ -84,7 +84,7 @@ test("a large adjustment at the desk waits for an admin, who approves it", async
   await found.getByLabel("Points", { exact: true }).fill("6000");
   await found.getByLabel("Reason", { exact: true }).fill("Balance from the old card system");
   await found.getByRole("button", { name: "Adjust" }).click();
-  await expect(staff.getByText("An adjustment of 6000 is over the program's limit: it waits for an admin's approval (balance still 0).")).toBeVisible();
+  await expect(staff.getByText("An adjustment of 6,000 is over the program's limit: it waits for an admin's approval (balance still 0).")).toBeVisible();
   await expect(found.getByText("0 Stars", { exact: true })).toBeVisible();
 
   const admin = await open(browser);
@@ -94,12 +94,12 @@ test("a large adjustment at the desk waits for an admin, who approves it", async
   await expect(admin).toHaveURL(/\/manage\/approvals$/);
   await hydrated(admin);
   const row = admin.getByRole("row").filter({ hasText: name });
-  await expect(row.getByRole("cell").nth(2)).toHaveText("+6000 Stars");
-  await row.getByRole("button", { name: `Approve +6000 Stars for ${name}` }).click();
+  await expect(row.getByRole("cell").nth(2)).toHaveText("+6,000 Stars");
+  await row.getByRole("button", { name: `Approve +6,000 Stars for ${name}` }).click();
   await expect(row.getByText("Approved")).toBeVisible();
 
   const again = await findMember(staff, `${email} `, name);
-  await expect(again.getByText("6000 Stars", { exact: true })).toBeVisible();
+  await expect(again.getByText("6,000 Stars", { exact: true })).toBeVisible();
 });
 
 test("a purchase sent before the desk's code arrived shows its receipt, and the page then hydrates with it", async ({ page }) => {

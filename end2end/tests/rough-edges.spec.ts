@@ -1,4 +1,4 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test, type Locator, type Page } from "@playwright/test";
 import { demo, hydrated, signIn, unique } from "./helpers";
 import { pagesPerTest } from "./journeys";
 
@@ -7,6 +7,12 @@ import { pagesPerTest } from "./journeys";
 const page = pagesPerTest();
 const CAFE = "Café Aurora Rewards";
 const BAKERY = "Aurora Bakery Club";
+
+/** Opens a table row's tools (a disclosure) unless they are open already. */
+async function openTools(row: Locator) {
+  const tools = row.locator("details");
+  if ((await tools.getAttribute("open")) === null) await row.locator("summary").click();
+}
 
 async function noSidewaysScroll(p: Page) {
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -104,10 +110,11 @@ test("Manage names tiers and programs, wraps a new key's secret with a copy butt
   await admin.getByRole("link", { name: "Earning rules" }).click();
   await hydrated(admin);
   const rule = unique("Gold bonus ");
-  await admin.getByLabel("Rule name").fill(rule);
-  await admin.getByLabel("Amount").fill("10");
-  await admin.getByLabel("Gold", { exact: true }).check();
-  await admin.getByRole("button", { name: /Add rule|Save rule/ }).click();
+  // The rows' own forms are folded away: the new rule's form is the one on show.
+  await admin.getByRole("textbox", { name: "Rule name" }).fill(rule);
+  await admin.getByRole("textbox", { name: "Amount", exact: true }).fill("10");
+  await admin.getByRole("checkbox", { name: "Gold", exact: true }).check();
+  await admin.getByRole("button", { name: "Add rule" }).click();
   const row = admin.locator("li", { hasText: rule });
   await expect(row).toContainText("tier Gold");
   await expect(row).not.toContainText("tier #");
@@ -180,7 +187,7 @@ test("an admin off-boards a leaver: disabled (signed out at once), enabled, new 
   await expect(leaver).toHaveURL(/\/desk$/);
 
   const row = admin.getByRole("row", { name: new RegExp(email) });
-  await row.getByText("Change").click();
+  await openTools(row);
   await row.getByRole("button", { name: "Disable Lee Leaver" }).click();
   await expect(admin.getByText("Lee Leaver is disabled and signed out.")).toBeVisible();
   await expect(admin.getByRole("row", { name: new RegExp(email) })).toContainText("Disabled");
@@ -190,17 +197,17 @@ test("an admin off-boards a leaver: disabled (signed out at once), enabled, new 
   await expect(leaver.getByText("That email and password do not match an account.").or(leaver.getByText(/disabled/))).toBeVisible();
 
   const again = admin.getByRole("row", { name: new RegExp(email) });
-  await again.getByText("Change").click();
+  await openTools(again);
   await again.getByRole("button", { name: "Enable Lee Leaver" }).click();
   await expect(admin.getByText("Lee Leaver is enabled.")).toBeVisible();
 
   const third = admin.getByRole("row", { name: new RegExp(email) });
-  await third.getByText("Change").click();
+  await openTools(third);
   await third.getByLabel("New password").fill("another long password");
   await third.getByRole("button", { name: "Reset password" }).click();
   await expect(admin.getByText("Lee Leaver has a new password and was signed out everywhere.")).toBeVisible();
   const fourth = admin.getByRole("row", { name: new RegExp(email) });
-  await fourth.getByText("Change").click();
+  await openTools(fourth);
   await fourth.getByLabel("Role").selectOption("analyst");
   await fourth.getByRole("button", { name: "Change role" }).click();
   await expect(admin.getByText("Lee Leaver is now Analyst.")).toBeVisible();
@@ -222,4 +229,22 @@ test("on a 390 px phone the Manage tabs scroll inside themselves and the header 
     expect(header!.height, `${path}: one header line`).toBeLessThan(70);
   }
   await ctx.close();
+});
+
+test("every page hydrates when opened directly, and refused pages hydrate too", async ({ browser }) => {
+  const cases: [string, RegExp, string[]][] = [
+    [demo.admin, /\/manage$/, ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/programs/1/rewards",
+      "/manage/stores", "/manage/cards", "/manage/approvals", "/manage/users", "/manage/keys", "/manage/webhooks", "/desk", "/insights"]],
+    [demo.staff, /\/desk$/, ["/desk", "/manage", "/manage/users"]],
+    [demo.member, /\/portal$/, ["/desk", "/insights"]],
+  ];
+  for (const [email, home, paths] of cases) {
+    const p = await page(browser);
+    await signIn(p, email);
+    await expect(p).toHaveURL(home);
+    for (const path of paths) {
+      await p.goto(path);
+      await hydrated(p);
+    }
+  }
 });

@@ -6,35 +6,46 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+#[cfg(not(feature = "ssr"))]
 use crate::components::nav::AuthContext;
-use crate::components::states::{ErrorNotice, Loading};
+use crate::components::states::ErrorNotice;
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::model::user::PageUser;
 use crate::model::user::Role;
 
-/// Draws `children` for a signed-in user whose role `allow` accepts. Reads the app's one
-/// user resource (made before the routes, so the server and the browser number their
-/// hydration data alike: a resource of its own here put them out of step on some pages).
+/// Draws `children` for a signed-in user whose role `allow` accepts. Decided at once, with
+/// no suspense: on the server from the page's viewer (looked up before the page renders,
+/// `server::auth::page_user`), handed to the browser with the page; in the browser, on a
+/// later navigation, from the user the header already has (the server functions refuse a
+/// wrong role anyway). A suspense of its own here put the hydration data of the pages
+/// inside it out of step with the browser's now and then.
 #[component]
-pub fn Gate(
-    allow: fn(Role) -> bool,
-    /// Draws nothing instead of the refusal (a layout's frame, whose page says it).
-    #[prop(optional)]
-    quiet: bool,
-    children: ChildrenFn,
-) -> impl IntoView {
-    let auth = AuthContext::get();
-    view! {
-        <Transition fallback=|| view! { <Loading /> }>
-            {move || {
-                auth.user.get().map(|user| match user {
-                    Ok(Some(user)) if allow(user.role) => children().into_any(),
-                    _ if quiet => ().into_any(),
-                    Ok(Some(_)) => view! { <Denied error=AppError::Forbidden /> }.into_any(),
-                    Ok(None) => view! { <Denied error=AppError::Unauthenticated /> }.into_any(),
-                    Err(error) => view! { <Denied error /> }.into_any(),
-                })
-            }}
-        </Transition>
+pub fn Gate(allow: fn(Role) -> bool, children: ChildrenFn) -> impl IntoView {
+    let refusal = SharedValue::new(move || refusal(allow)).into_inner();
+    match refusal {
+        None => children().into_any(),
+        Some(error) => view! { <Denied error /> }.into_any(),
+    }
+}
+
+/// Why this viewer may not see the page, if they may not.
+fn refusal(allow: fn(Role) -> bool) -> Option<AppError> {
+    #[cfg(feature = "ssr")]
+    let viewer = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageUser>().cloned())
+        .map(|PageUser(user)| user);
+    #[cfg(not(feature = "ssr"))]
+    let viewer = use_context::<AuthContext>()
+        .and_then(|auth| auth.user.get_untracked())
+        .and_then(Result::ok);
+    match viewer {
+        Some(Some(user)) if allow(user.role) => None,
+        Some(Some(_)) => Some(AppError::Forbidden),
+        Some(None) => Some(AppError::Unauthenticated),
+        // Not known yet (a page not rendered from a request): the page's own server
+        // functions answer for it.
+        None => None,
     }
 }
 

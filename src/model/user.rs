@@ -133,3 +133,9 @@ pub struct NewUserInput {
     pub role: String,
     pub password: String,
 }
+
+/// Who is viewing a page, looked up once before the page renders (a request extension on the
+/// server): role gates decide from it at once, without a suspense of their own, so a page's
+/// hydration data is numbered the same on the server and in the browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageUser(pub Option<SessionUser>);

@@ -126,7 +126,11 @@ fn DeskBody() -> impl IntoView {
         {move || {
             adjust.value().get().and_then(Result::ok).map(|r| {
                 let text = if r.awaiting_approval {
-                    format!("An adjustment of {} is over the program's limit: it waits for an admin's approval (balance still {}).", r.points, r.balance)
+                    format!(
+                        "An adjustment of {} is over the program's limit: it waits for an admin's approval (balance still {}).",
+                        crate::domain::wording::grouped(r.points),
+                        crate::domain::wording::grouped(r.balance)
+                    )
                 } else {
                     format!("Adjusted by {}; balance now {}.", r.points, r.balance)
                 };
@@ -248,6 +252,7 @@ fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> imp
         <section class="card" aria-label="Members found">
             <h2>{format!("Members named “{name}…”")}</h2>
             <p class="muted" data-testid="page-range">{format!("{first}–{last}{}", if more { ", more on the next page" } else { "" })}</p>
+            <div class="table-scroll">
             <table class="matches">
                 <thead>
                     <tr>
@@ -273,6 +278,7 @@ fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> imp
                         .collect_view()}
                 </tbody>
             </table>
+            </div>
             <nav class="pager" aria-label="Pages of members">
                 {(page > 0).then(|| view! { <a class="button secondary" rel="prev" href=search_href(&name, page - 1)>"Previous"</a> })}
                 " "

@@ -31,18 +31,25 @@ pub fn program_id_param() -> impl Fn() -> crate::model::ids::ProgramId + Copy + 
     }
 }
 
-/// The Manage surface's frame: its heading and sub-navigation (for admins only) above the
-/// page chosen (the child route, drawn in the outlet, which gates itself: see `app.rs`).
-/// The outlet stays outside the gate's suspense: a lazy page rendered inside one came out
-/// with its hydration data numbered in another order than the browser's, now and then.
+/// The Manage surface's parent route: only the outlet. Each page draws the frame (heading and
+/// tabs) inside its own role gate (`ManageFrame`, through `app.rs`), so one suspense holds
+/// frame and page: with a second gate here, around the frame only, pages now and then came
+/// out with their hydration data numbered in another order than the browser's.
 #[component]
 pub fn ManageLayout() -> impl IntoView {
+    view! { <leptos_router::components::Outlet /> }
+}
+
+/// A Manage page with its heading and tabs, for admins only (others get a 401 or 403 page
+/// without tabs or forms).
+#[component]
+pub fn ManageFrame(children: ChildrenFn) -> impl IntoView {
     view! {
-        <Gate allow=Role::can_manage quiet=true>
+        <Gate allow=Role::can_manage>
             <h1>"Manage"</h1>
             <ManageTabs />
+            {children()}
         </Gate>
-        <leptos_router::components::Outlet />
     }
 }
 

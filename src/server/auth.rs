@@ -3,6 +3,7 @@
 
 pub mod guard;
 pub mod origin;
+pub mod page_user;
 pub mod password;
 pub mod ratelimit;
 pub mod session;

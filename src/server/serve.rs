@@ -91,6 +91,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn(server_fn_status))
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::server::auth::page_user::attach,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             outcomes,
             crate::server::outcome::carry,
         ))

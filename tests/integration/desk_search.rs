@@ -76,6 +76,13 @@ async fn phones_are_kept_in_e164_and_found_however_typed(db: Db) {
             "{typed}"
         );
     }
+    // A desk in Berlin reads "0612345678" as German first; the French reading still finds
+    // her (every country the brand uses is tried, from the number as typed).
+    let berlin_first = vec!["DE".to_string(), "FR".to_string()];
+    let found = identity::search(&db, "0612345678", &berlin_first, 0)
+        .await
+        .unwrap();
+    assert_eq!(ids(&found.members), vec![lea]);
     // A number kept as typed before phones were kept in E.164 is still found, both ways.
     let old = sign_up(&db, "Old Number", "old@x.io", "").await;
     sqlx::query("UPDATE members SET phone = '0698765432' WHERE id = $1")

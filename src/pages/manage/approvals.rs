@@ -35,6 +35,7 @@ fn table(list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAdjustment>) -
     }
     let pending = decide.pending();
     view! {
+        <div class="table-scroll">
         <table>
             <thead>
                 <tr>
@@ -51,13 +52,13 @@ fn table(list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAdjustment>) -
                     .into_iter()
                     .map(|r| {
                         let waiting = r.status == crate::model::member::AdjustmentStatus::Pending;
-                        let label = format!("{:+} {} for {}", r.points, r.currency_name, r.member_name);
+                        let label = format!("{} {} for {}", signed(r.points), r.currency_name, r.member_name);
                         let (approve_label, reject_label) = (format!("Approve {label}"), format!("Reject {label}"));
                         view! {
                             <tr>
                                 <td>{r.member_name.clone()} <br /> <span class="muted mono">{card::grouped(&r.card_number)}</span></td>
                                 <td>{r.program_name.clone()}</td>
-                                <td class="num">{format!("{:+} {}", r.points, r.currency_name)}</td>
+                                <td class="num">{format!("{} {}", signed(r.points), r.currency_name)}</td>
                                 <td>{r.reason.clone()}</td>
                                 <td>{r.requested_by.clone().unwrap_or_default()} <br /> <span class="muted">{r.requested_at.display()}</span></td>
                                 <td>
@@ -90,6 +91,13 @@ fn table(list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAdjustment>) -
                     .collect_view()}
             </tbody>
         </table>
+        </div>
     }
     .into_any()
+}
+
+/// "+6,000", "-250".
+fn signed(points: i64) -> String {
+    let sign = if points > 0 { "+" } else { "" };
+    format!("{sign}{}", crate::domain::wording::grouped(points))
 }

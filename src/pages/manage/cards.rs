@@ -233,6 +233,7 @@ fn batch_table(list: Vec<CardBatch>, program: Option<ProgramId>) -> AnyView {
             .into_any();
     }
     view! {
+        <div class="table-scroll">
         <table class="history">
             <thead>
                 <tr>
@@ -270,6 +271,7 @@ fn batch_table(list: Vec<CardBatch>, program: Option<ProgramId>) -> AnyView {
                     .collect_view()}
             </tbody>
         </table>
+        </div>
     }
     .into_any()
 }
@@ -365,6 +367,7 @@ fn stamp_table(cards: Vec<StampCard>, code: &str, stop: ServerAction<DeactivateS
             .into_any();
     }
     view! {
+        <div class="table-scroll">
         <table class="history">
             <thead>
                 <tr>
@@ -410,6 +413,7 @@ fn stamp_table(cards: Vec<StampCard>, code: &str, stop: ServerAction<DeactivateS
                     .collect_view()}
             </tbody>
         </table>
+        </div>
     }
     .into_any()
 }

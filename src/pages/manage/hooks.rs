@@ -109,6 +109,7 @@ fn lists(
             view! { <p class="muted">"Nothing sent yet."</p> }.into_any()
         } else {
             view! {
+                <div class="table-scroll">
                 <table class="history">
                     <thead>
                         <tr>
@@ -146,6 +147,7 @@ fn lists(
                             .collect_view()}
                     </tbody>
                 </table>
+                </div>
             }
                 .into_any()
         }}

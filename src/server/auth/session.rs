@@ -39,7 +39,12 @@ pub fn cookie_values<'a>(headers: &'a http::HeaderMap, name: &'a str) -> impl It
 
 /// The session token from the request's cookies, if any.
 pub fn token_from(parts: &Parts) -> Option<String> {
-    cookie_values(&parts.headers, COOKIE_NAME)
+    token_in(&parts.headers)
+}
+
+/// The session token among `headers`' cookies, if one of the right shape is there.
+pub fn token_in(headers: &http::HeaderMap) -> Option<String> {
+    cookie_values(headers, COOKIE_NAME)
         .next()
         .filter(|t| t.len() == 64 && t.chars().all(|c| c.is_ascii_hexdigit()))
 }

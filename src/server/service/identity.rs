@@ -82,7 +82,7 @@ async fn by_card(db: &Db, number: &str, lookup: Lookup) -> Result<Named, AppErro
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn find(db: &Db, query: &str, countries: &[String]) -> Result<Vec<Member>, AppError> {
     match identifier_of(query, countries)? {
-        Some(searched) => by_identifier(db, &searched, countries).await,
+        Some(searched) => by_identifier(db, query, &searched, countries).await,
         None => Err(AppError::field(
             "query",
             "That is not an email, a phone number or a valid card number.",
@@ -105,7 +105,7 @@ pub struct Found {
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn search(db: &Db, query: &str, countries: &[String], page: u32) -> Result<Found, AppError> {
     if let Some(searched) = identifier_of(query, countries)? {
-        let members = by_identifier(db, &searched, countries).await?;
+        let members = by_identifier(db, query, &searched, countries).await?;
         return Ok(Found {
             searched,
             members,
@@ -154,8 +154,14 @@ fn identifier_of(query: &str, countries: &[String]) -> Result<Option<Searched>, 
     Ok(phone::search_forms(q, countries).map(|(shown, _)| Searched::Phone(shown)))
 }
 
-/// The members an identifier names (a phone in each form it may have been kept in).
-async fn by_identifier(db: &Db, searched: &Searched, countries: &[String]) -> Result<Vec<Member>, AppError> {
+/// The members an identifier names (a phone in each form it may have been kept in, read
+/// from `query` as typed: the number `searched` shows is only its likeliest reading).
+async fn by_identifier(
+    db: &Db,
+    query: &str,
+    searched: &Searched,
+    countries: &[String],
+) -> Result<Vec<Member>, AppError> {
     let mut found: Vec<Member> = Vec::new();
     match searched {
         Searched::Email(email) => found.extend(by_column(db, "email", email).await?),
@@ -164,8 +170,8 @@ async fn by_identifier(db: &Db, searched: &Searched, countries: &[String]) -> Re
                 found.push(m);
             }
         }
-        Searched::Phone(shown) => {
-            let forms = phone::search_forms(shown, countries).map_or_else(Vec::new, |(_, f)| f);
+        Searched::Phone(_) => {
+            let forms = phone::search_forms(query.trim(), countries).map_or_else(Vec::new, |(_, f)| f);
             for form in forms {
                 if let Some(m) = by_column(db, "phone", &form).await? {
                     if !found.iter().any(|f| f.id == m.id) {
