@@ -8,7 +8,7 @@ const [base = "http://127.0.0.1:3200", out = "/tmp/shots"] = process.argv.slice(
 const PASSWORD = "omniloyal-demo";
 const pages = [
   ["member@demo.omniloyal.test", ["/portal"]],
-  ["staff@demo.omniloyal.test", ["/desk"]],
+  ["staff@demo.omniloyal.test", ["/desk", "/desk?q=Mia"]],
   ["admin@demo.omniloyal.test", ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/programs/1/rewards",
     "/manage/stores", "/manage/users", "/manage/keys", "/manage/webhooks", "/manage/cards", "/manage/approvals"]],
 ];
@@ -31,7 +31,7 @@ for (const width of [390, 1280]) {
       await page.goto(`${base}${path}`);
       await page.waitForSelector("body[data-hydrated]");
       await page.waitForTimeout(300);
-      const name = `${path.replace(/\//g, "_").replace(/^_/, "")}-${width}.png`;
+      const name = `${path.replace(/[/?=]/g, "_").replace(/^_/, "")}-${width}.png`;
       await page.screenshot({ path: `${out}/${name}`, fullPage: true });
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       console.log(`${name}${overflow > 0 ? `  OVERFLOWS by ${overflow}px` : ""}`);

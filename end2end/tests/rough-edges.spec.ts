@@ -232,6 +232,7 @@ test("on a 390 px phone the Manage tabs scroll inside themselves and the header 
 });
 
 test("every page hydrates when opened directly, and refused pages hydrate too", async ({ browser }) => {
+  test.setTimeout(180_000); // seventeen full page loads, each waiting for its code
   const cases: [string, RegExp, string[]][] = [
     [demo.admin, /\/manage$/, ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/programs/1/rewards",
       "/manage/stores", "/manage/cards", "/manage/approvals", "/manage/users", "/manage/keys", "/manage/webhooks", "/desk", "/insights"]],

@@ -48,12 +48,14 @@ pub fn store_form(input: &str, country: Option<&str>) -> Result<Option<String>, 
 }
 
 /// What a phone typed in a search may be kept as: its E.164 form as each of `countries`
-/// reads it (the first that reads it first), its national digits (a number written the
-/// national way before phones were kept in E.164), and as typed less punctuation. The
+/// reads it (the first that reads it first), its national digits as the first country writes
+/// them (a number written the national way before phones were kept in E.164), and as typed
+/// less punctuation. The
 /// first item is the number as people read it ("+33 6 12 34 56 78"), for messages. None:
 /// not a phone number.
 pub fn search_forms(input: &str, countries: &[String]) -> Option<(String, Vec<String>)> {
     let plain = validate::phone(input).ok()??;
+    let home: Option<Id> = countries.first().and_then(|c| c.parse().ok());
     let mut forms: Vec<String> = Vec::new();
     let mut shown = None;
     let tries = std::iter::once(None).chain(countries.iter().map(|c| Some(c.as_str())));
@@ -62,16 +64,23 @@ pub fn search_forms(input: &str, countries: &[String]) -> Option<(String, Vec<St
             continue;
         };
         shown.get_or_insert_with(|| n.format().mode(Mode::International).to_string());
-        let national: String = n
-            .format()
-            .mode(Mode::National)
-            .to_string()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect();
-        for form in [n.format().mode(Mode::E164).to_string(), national] {
-            if !forms.contains(&form) {
-                forms.push(form);
+        let e164 = n.format().mode(Mode::E164).to_string();
+        if !forms.contains(&e164) {
+            forms.push(e164);
+        }
+        // National digits mean nothing without their country ("0446681800" is a number in
+        // Zurich and another in France): only a reading in the likeliest country (the
+        // store's or the program's) looks for numbers kept that way.
+        if home.is_some() && n.country().id() == home {
+            let national: String = n
+                .format()
+                .mode(Mode::National)
+                .to_string()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            if !forms.contains(&national) {
+                forms.push(national);
             }
         }
     }
@@ -140,6 +149,12 @@ mod tests {
             ("0612345678", vec!["0612345678".to_string()])
         );
         assert!(search_forms("Léa", &fr()).is_none());
+        // A Zurich number's national digits are a French number too: a French brand does not
+        // look for them (it would find a French member kept as "0446681800").
+        let (_, forms) = search_forms("+41 44 668 18 00", &fr()).unwrap();
+        assert!(!forms.contains(&"0446681800".to_string()), "{forms:?}");
+        let (_, forms) = search_forms("+41 44 668 18 00", &["CH".to_string()]).unwrap();
+        assert!(forms.contains(&"0446681800".to_string()), "{forms:?}");
     }
 
     #[test]

@@ -343,8 +343,10 @@ fn MemberCard(
     let pending = purchase.pending();
     let err = move |f| field_error(move || value.get(), f);
     let member_id = member.id;
-    // A new id per completed attempt: a double click or a retry of the same attempt books once.
-    let request_id = move || format!("{nonce}-{member_id}-{}", purchase.version().get());
+    // A new id only after a success: a double click, or a retry after an error or a lost
+    // answer (the server may have booked it), books once.
+    let booked = successes(purchase);
+    let request_id = move || format!("{nonce}-{member_id}-{}", booked.get());
     // The program staff last booked in (they work one program's till), else the member's first.
     let default_program = last_program_id
         .filter(|id| programs.iter().any(|p| p.id == *id))
@@ -540,7 +542,9 @@ fn reward_row(
     let value = action.value();
     let pending = action.pending();
     let reward_id = o.reward.id;
-    let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", action.version().get());
+    // New only after a success (a retry after a lost answer redeems once).
+    let redeemed = successes(action);
+    let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", redeemed.get());
     let blocked = o
         .unavailable
         .clone()
@@ -673,7 +677,8 @@ fn Adjust(
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
-    let request_id = move || format!("{nonce}-a{member_id}-{}", action.version().get());
+    let adjusted = successes(action);
+    let request_id = move || format!("{nonce}-a{member_id}-{}", adjusted.get());
     let scope = format!("adjust-{member_id}");
     view! {
         <details class="adjust" open=move || value.with(Option::is_some)>

@@ -479,7 +479,10 @@ fn offer_row(
 ) -> impl IntoView {
     let pending = redeem.pending();
     let reward_id = o.reward.id;
-    let request_id = move || format!("p{nonce}-{reward_id}-{}", redeem.version().get());
+    // A new id only after a success: a retry after an error or a lost answer (the server may
+    // have redeemed it) is the same redemption.
+    let redeemed = successes(redeem);
+    let request_id = move || format!("p{nonce}-{reward_id}-{}", redeemed.get());
     let blocked = o
         .unavailable
         .clone()

@@ -21,11 +21,18 @@ async fn a_tier_perk_is_free_for_its_tier_and_moves_no_points(db: Db) {
     let rouge = tiers::save_tier(&db, &tier_input(w.program.id, "Rouge", "500", "1"))
         .await
         .unwrap();
+    let unlimited = RewardInput {
+        min_tier_id: rouge.id.to_string(),
+        ..reward_input(w.program.id, "Rouge-only private event", "0")
+    };
+    // Free and unlimited would be taken again and again: a limit or a stock is required.
+    let e = rewards::save(&db, &unlimited).await.unwrap_err();
+    assert!(e.field_message("per_member_limit").is_some(), "{e:?}");
     let perk = rewards::save(
         &db,
         &RewardInput {
-            min_tier_id: rouge.id.to_string(),
-            ..reward_input(w.program.id, "Rouge-only private event", "0")
+            per_member_limit: "1".into(),
+            ..unlimited
         },
     )
     .await
@@ -64,6 +71,11 @@ async fn a_tier_perk_is_free_for_its_tier_and_moves_no_points(db: Db) {
         .await
         .unwrap();
     assert_eq!(again.code, issued.code, "a retry is the same redemption");
+    let more = rewards::redeem(&db, w.member_id, perk.id, Channel::Web, "perk-3", false, None).await;
+    assert!(
+        matches!(more, Err(AppError::RewardUnavailable { .. })),
+        "once per member: {more:?}"
+    );
     // Nothing moved, so the points history has no line for it; the member's rewards do.
     let history = member_view::history(&db, w.member_id, 10).await.unwrap();
     assert!(history.iter().all(|l| l.points != 0), "{history:?}");

@@ -241,10 +241,20 @@ pub async fn name(db: &Db, identifier: &str, channel: Channel, lookup: Lookup) -
         };
         let countries = super::phones::countries(&mut *db.pool.acquire().await?, program, None).await?;
         if let Some((_, forms)) = phone::search_forms(typed, &countries) {
+            // Booked against only when one member has it in any of its forms: two readings
+            // (or two members kept in two forms) name nobody rather than the wrong one.
+            let mut found: Vec<Member> = Vec::new();
             for form in forms.iter().filter(|f| *f != typed) {
                 if let Some(m) = by_column(db, "phone", form).await? {
-                    return Ok(Named::Member(m, IdKind::Phone));
+                    if !found.iter().any(|f| f.id == m.id) {
+                        found.push(m);
+                    }
                 }
+            }
+            match found.len() {
+                1 => return Ok(Named::Member(found.remove(0), IdKind::Phone)),
+                0 => {}
+                n => tracing::warn!(members = n, "a phone's forms name several members: none taken"),
             }
         }
     }

@@ -694,6 +694,17 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         "cost_points",
         validate::integer(&input.cost_points, 0, 100_000_000),
     );
+    // A free perk with no limit could be taken again and again (a gift card, a discount).
+    if cost == Some(0)
+        && !input.min_tier_id.trim().is_empty()
+        && input.per_member_limit.trim().is_empty()
+        && input.stock.trim().is_empty()
+    {
+        v.add(
+            "per_member_limit",
+            "A free perk needs a limit per member or a stock, or members could take it again and again.",
+        );
+    }
     if cost == Some(0) && kind == Some(RewardKind::PointsPayment) {
         v.add(
             "cost_points",
