@@ -88,6 +88,15 @@ pub fn points(n: i64, currency_name: &str) -> String {
     format!("{} {currency_name}", grouped(n))
 }
 
+/// A reward's price as members and staff read it: "Free", or "100 Stars".
+pub fn price(cost_points: i64, currency_name: &str) -> String {
+    if cost_points == 0 {
+        "Free".to_string()
+    } else {
+        points(cost_points, currency_name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,5 +158,7 @@ mod tests {
         assert_eq!(grouped(-1234567), "-1,234,567");
         assert_eq!(grouped(i64::MIN), "-9,223,372,036,854,775,808");
         assert_eq!(points(2356, "Stars"), "2,356 Stars");
+        assert_eq!(price(0, "Stars"), "Free");
+        assert_eq!(price(1500, "Stars"), "1,500 Stars");
     }
 }

@@ -131,6 +131,16 @@ pub struct Offer {
     pub unavailable: Option<String>,
 }
 
+impl Offer {
+    /// Why the member cannot redeem it now, if they cannot: the catalogue's reason, else too
+    /// few points. The Portal and the Desk say the same.
+    pub fn blocked(&self) -> Option<String> {
+        self.unavailable
+            .clone()
+            .or_else(|| (!self.affordable).then(|| "Not enough points yet.".to_string()))
+    }
+}
+
 /// The catalogue form, as typed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RewardInput {

@@ -545,19 +545,13 @@ fn reward_row(
     // New only after a success (a retry after a lost answer redeems once).
     let redeemed = successes(action);
     let request_id = move || format!("{nonce}-r{member_id}-{reward_id}-{}", redeemed.get());
-    let blocked = o
-        .unavailable
-        .clone()
-        .or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
+    let blocked = o.blocked();
     let paying = o.reward.kind == RewardKind::PointsPayment;
     let points_id = format!("pay-{member_id}-{reward_id}");
     let pay_label = format!("{currency_name} to pay with");
-    let cost = if o.reward.cost_points == 0 {
-        "Free".to_string()
-    } else if paying {
-        format!("from {}", wording::points(o.reward.cost_points, currency_name))
-    } else {
-        wording::points(o.reward.cost_points, currency_name)
+    let cost = match wording::price(o.reward.cost_points, currency_name) {
+        price if paying && o.reward.cost_points > 0 => format!("from {price}"),
+        price => price,
     };
     let question = if paying {
         format!(

@@ -483,15 +483,8 @@ fn offer_row(
     // have redeemed it) is the same redemption.
     let redeemed = successes(redeem);
     let request_id = move || format!("p{nonce}-{reward_id}-{}", redeemed.get());
-    let blocked = o
-        .unavailable
-        .clone()
-        .or_else(|| (!o.affordable).then(|| "Not enough points yet.".to_string()));
-    let cost = if o.reward.cost_points == 0 {
-        "Free".to_string()
-    } else {
-        wording::points(o.reward.cost_points, &p.currency_name)
-    };
+    let blocked = o.blocked();
+    let cost = wording::price(o.reward.cost_points, &p.currency_name);
     let question = if o.reward.cost_points == 0 {
         format!("Get {} now?", o.reward.name)
     } else {
