@@ -10,13 +10,14 @@ use crate::pages;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let islands = rendered_as_islands();
+    let lang = crate::components::lang::page_lang();
     #[cfg(feature = "ssr")]
     if !islands {
         preload_whole_app();
     }
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang.tag() dir=lang.dir()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -62,6 +63,7 @@ fn preload_whole_app() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    crate::components::lang::provide_lang();
     // The server asks the browser to preload the chunks of the lazy page it renders, through
     // this context; a page sent as islands needs none of them, so its requests go to a set
     // nobody reads. (`PrefetchLazyFn` is Leptos' own, hidden from its docs: if it changes,

@@ -5,6 +5,7 @@ pub mod chart;
 pub mod copy;
 pub mod field;
 pub mod fresh;
+pub mod lang;
 pub mod nav;
 pub mod outcome;
 pub mod scroll;

@@ -6,8 +6,10 @@ pub mod card;
 pub mod currency;
 pub mod dates;
 pub mod earning;
+pub mod format;
 pub mod forms;
 pub mod identifier;
+pub mod lang;
 #[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod headers;
 pub mod jobs;
+pub mod lang;
 pub mod outcome;
 pub mod query;
 pub mod serve;

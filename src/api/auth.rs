@@ -46,6 +46,15 @@ pub async fn login(email: String, password: String) -> Result<SessionUser, AppEr
         Some(c) if ok && !c.disabled => {
             state.throttle.clear(&limits[0]);
             guard::start_session(&state, &parts, c.user.id).await?;
+            // The language chosen on another device follows the person.
+            let chosen = users::locale(&state.db, c.user.id).await?;
+            if let Some(lang) = chosen.as_deref().and_then(crate::domain::lang::Lang::from_tag) {
+                let secure = crate::server::auth::session::secure(&parts, &state.config);
+                guard::append_header(
+                    http::header::SET_COOKIE,
+                    &crate::server::lang::cookie(lang, secure),
+                )?;
+            }
             tracing::info!(user_id = %c.user.id, "signed in");
             leptos_axum::redirect(c.user.role.home());
             Ok(c.user)
@@ -87,6 +96,9 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
     let parts = guard::request_parts()?;
     let user = members::signup(&state.db, &input).await?;
     guard::start_session(&state, &parts, user.id).await?;
+    // The language the account was made in is the one it keeps until changed.
+    let lang = crate::server::lang::request_lang();
+    crate::server::store::users::set_locale(&state.db, user.id, lang.tag()).await?;
     leptos_axum::redirect("/portal");
     Ok(user)
 }

@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::{current_user, Logout};
+use crate::components::lang::LangSwitch;
 use crate::error::AppError;
 use crate::model::user::SessionUser;
 
@@ -45,6 +46,7 @@ pub fn Header() -> impl IntoView {
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
                 <span class="brand-name">"Omniloyal"</span>
             </A>
+            <LangSwitch />
             <Transition fallback=|| view! { <nav aria-label="Surfaces" class="surfaces"></nav> }>
                 {move || {
                     auth.user

@@ -14,6 +14,16 @@ pub const SUPPORTED: &[(&str, u32)] = &[
     ("AUD", 2),
     ("JPY", 0),
     ("KRW", 0),
+    // The Gulf and the region (ISO 4217 minor units: three for the dinars and the rial of Oman).
+    ("SAR", 2),
+    ("AED", 2),
+    ("QAR", 2),
+    ("OMR", 3),
+    ("BHD", 3),
+    ("KWD", 3),
+    ("JOD", 3),
+    ("EGP", 2),
+    ("MAD", 2),
 ];
 
 /// Minor-unit exponent of a supported currency.
@@ -75,6 +85,27 @@ fn symbol(code: &str) -> Option<&'static str> {
 }
 
 /// "1234567" -> "1,234,567".
+/// The sign an Arabic page writes after the number (CLDR's `ar` symbols, without the
+/// right-to-left mark `Lang::money` adds). `None` means the ISO code is shown.
+pub fn arabic_symbol(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "SAR" => "ر.س.",
+        "AED" => "د.إ.",
+        "QAR" => "ر.ق.",
+        "OMR" => "ر.ع.",
+        "BHD" => "د.ب.",
+        "KWD" => "د.ك.",
+        "JOD" => "د.أ.",
+        "EGP" => "ج.م.",
+        "MAD" => "د.م.",
+        "EUR" => "€",
+        "USD" => "US$",
+        "GBP" => "UK£",
+        "JPY" => "JP¥",
+        _ => return None,
+    })
+}
+
 pub fn grouped_digits(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);

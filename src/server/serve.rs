@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
     ));
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/lang", axum::routing::post(crate::server::lang::switch))
         .nest_service(&pkg, pkg_files)
         .nest(
             crate::server::channel_api::PREFIX,
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::server::auth::page_user::attach,
         ))
+        .layer(axum::middleware::from_fn(crate::server::lang::attach))
         .layer(axum::middleware::from_fn_with_state(
             outcomes,
             crate::server::outcome::carry,

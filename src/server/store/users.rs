@@ -207,3 +207,26 @@ pub async fn desk_choice(db: &Db, user_id: UserId) -> Result<(Option<ProgramId>,
     .await?
     .unwrap_or_default())
 }
+
+/// Remembers the language a user chose (a tag `Lang::from_tag` reads).
+pub async fn set_locale(db: &Db, user_id: UserId, tag: &str) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE users SET locale = $1 WHERE id = $2 AND locale IS DISTINCT FROM $1")
+        .bind(tag)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The language a user chose, if any.
+pub async fn locale(db: &Db, user_id: UserId) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT locale FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten(),
+    )
+}

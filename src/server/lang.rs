@@ -1,0 +1,158 @@
+//! Which language each request is answered in, and the form that changes it.
+//!
+//! The choice is the `lang` cookie (set by the switch, and from a user's profile when they
+//! sign in), else the browser's `Accept-Language`, else English. Every request carries the
+//! result as a request extension: the shell writes it into `<html lang dir>`, pages and server
+//! functions read it (`request_lang`). A switch is a plain form post answered with a redirect
+//! back to the same page, so it works without JavaScript and reloads nothing but the page.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use http::HeaderMap;
+use serde::Deserialize;
+
+use crate::domain::lang::{Lang, COOKIE};
+use crate::server::auth::session;
+use crate::server::state::AppState;
+use crate::server::store::{sessions, users};
+
+/// Puts the request's `Lang` among its extensions.
+pub async fn attach(mut request: Request, next: Next) -> Response {
+    let lang = chosen(request.headers());
+    request.extensions_mut().insert(lang);
+    next.run(request).await
+}
+
+/// The language of a request's headers: the cookie's if it names one we have, else the
+/// best of `Accept-Language`, else English. Malformed values are ignored, never an error.
+pub fn chosen(headers: &HeaderMap) -> Lang {
+    session::cookie_values(headers, COOKIE)
+        .find_map(|v| Lang::from_tag(&v))
+        .unwrap_or_else(|| {
+            let accept = headers
+                .get_all(http::header::ACCEPT_LANGUAGE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(",");
+            Lang::from_accept_language(&accept)
+        })
+}
+
+/// The language of the request being handled (for a page or a server function); English
+/// outside a request.
+pub fn request_lang() -> Lang {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Lang>().copied())
+        .unwrap_or_default()
+}
+
+/// A year: the choice outlives sessions; it is not a secret.
+const COOKIE_SECONDS: i64 = 365 * 24 * 3600;
+
+/// `Set-Cookie` for a chosen language.
+pub fn cookie(lang: Lang, secure: bool) -> String {
+    session::lax_cookie(COOKIE, lang.tag(), COOKIE_SECONDS, secure)
+}
+
+#[derive(Deserialize)]
+pub struct Switch {
+    /// The language tag chosen (`en`, `ar`, `ar-MA`); anything else is English.
+    lang: String,
+    /// The page to go back to: a path on this site.
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /lang`: remembers the choice (cookie; profile when signed in) and goes back.
+pub async fn switch(State(state): State<AppState>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let form = match Form::<Switch>::from_request(Request::from_parts(parts.clone(), body), &state).await {
+        Ok(Form(f)) => f,
+        Err(_) => return Redirect::to("/").into_response(),
+    };
+    let lang = Lang::from_tag(&form.lang).unwrap_or_default();
+    if let Some(token) = session::token_from(&parts) {
+        match sessions::user_for_token(&state.db, &session::hash_token(&token), state.db.now()).await {
+            Ok(Some(user)) => {
+                if let Err(e) = users::set_locale(&state.db, user.id, lang.tag()).await {
+                    tracing::warn!(error = %e, "language not saved on the profile");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "session not looked up for a language switch"),
+        }
+    }
+    let secure = session::secure(&parts, &state.config);
+    let mut response = Redirect::to(&local_path(&form.back)).into_response();
+    if let Ok(v) = http::HeaderValue::from_str(&cookie(lang, secure)) {
+        response.headers_mut().append(http::header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// `back` if it is a path on this site ("/portal?x=1"), else "/": a switch never sends anyone
+/// elsewhere ("//evil.example", "https://...", "/\\evil").
+fn local_path(back: &str) -> String {
+    let ok = back.starts_with('/')
+        && !back.starts_with("//")
+        && !back.starts_with("/\\")
+        && back.len() <= 2048
+        && !back.chars().any(|c| c.is_control());
+    if ok {
+        back.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                http::HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn the_cookie_wins_then_the_browser_then_english() {
+        assert_eq!(
+            chosen(&headers(&[("cookie", "lang=ar"), ("accept-language", "en")])),
+            Lang::ARABIC
+        );
+        assert_eq!(
+            chosen(&headers(&[("accept-language", "ar-EG,en;q=0.5")])),
+            Lang::ARABIC
+        );
+        assert_eq!(
+            chosen(&headers(&[("cookie", "lang=xx-<b>"), ("accept-language", "ar")])),
+            Lang::ARABIC
+        );
+        assert_eq!(chosen(&headers(&[("cookie", "lang=zz")])), Lang::ENGLISH);
+        assert_eq!(chosen(&headers(&[])), Lang::ENGLISH);
+    }
+
+    #[test]
+    fn a_switch_goes_back_only_to_this_site() {
+        assert_eq!(local_path("/portal?tab=1"), "/portal?tab=1");
+        for bad in [
+            "",
+            "portal",
+            "//evil.example/x",
+            "https://evil.example",
+            "/\\evil.example",
+            "/a\nb",
+        ] {
+            assert_eq!(local_path(bad), "/", "{bad:?}");
+        }
+    }
+}
