@@ -17,7 +17,7 @@ pub fn provide_lang() -> Lang {
 
 /// The language of this page (English outside a page, as in unit tests).
 pub fn use_lang() -> Lang {
-    use_context::<Lang>().unwrap_or_default()
+    crate::domain::lang::current()
 }
 
 /// On the server: the request's language. In the browser: the one the server wrote into

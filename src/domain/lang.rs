@@ -145,6 +145,24 @@ impl Lang {
     }
 }
 
+/// The language of the page being rendered or the request being answered: the page's
+/// context (`components::lang::provide_lang`), else on the server the request's choice
+/// (`server::lang::attach`), else English (the channel API, jobs, tests). Server functions,
+/// services and validators use it to answer in the person's language.
+pub fn current() -> Lang {
+    if let Some(lang) = leptos::prelude::use_context::<Lang>() {
+        return lang;
+    }
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::lang::request_lang()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        Lang::default()
+    }
+}
+
 /// What someone typed, with Arabic-Indic (U+0660..) and Eastern Arabic-Indic (U+06F0..) digits
 /// read as 0-9, the Arabic decimal separator (U+066B) as `.`, the Arabic group separator
 /// (U+066C) and the Arabic comma as `,`. Mixed digits are read digit by digit, so "١2٣" is 123.
