@@ -1,6 +1,7 @@
 //! Build steps: the migrations `sqlx::migrate!` embeds, and the message catalogue
 //! (`locales/<language>/<namespace>.json`) that leptos_i18n turns into the `i18n` module.
 
+use leptos_i18n_build::options::CodegenOptions;
 use leptos_i18n_build::{Config, ParseOptions, TranslationsInfos};
 use std::error::Error;
 use std::path::PathBuf;
@@ -36,6 +37,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let infos = TranslationsInfos::parse(cfg)?;
     infos.emit_diagnostics();
     infos.rerun_if_locales_changed();
-    infos.generate_i18n_module(out)?;
+    // Generated code: a key may be called `new` or `default`, which clippy would question.
+    let allow: proc_macro2::TokenStream = "#![allow(clippy::all)]".parse()?;
+    let codegen = CodegenOptions::default().top_level_attributes(Some(allow)).gen_docs(false);
+    infos.generate_i18n_module_with_options(out, codegen)?;
     Ok(())
 }

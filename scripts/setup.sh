@@ -26,7 +26,7 @@ apt_install() { # installs the Debian packages given that are missing
 
 step "System packages: Chromium (browser tests), PostgreSQL 15 (integration tests), build tools"
 # libc6-dev is only a recommendation of gcc, and without it nothing links.
-apt_install chromium postgresql-15 pkg-config gcc libc6-dev curl ca-certificates python3 python3-venv
+apt_install chromium fonts-noto-core postgresql-15 pkg-config gcc libc6-dev curl ca-certificates python3 python3-venv
 
 step "Node.js 20 or newer (Playwright needs it)"
 node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')"

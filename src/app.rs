@@ -63,7 +63,7 @@ fn preload_whole_app() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    crate::components::lang::provide_lang();
+    let lang = crate::components::lang::provide_lang();
     // The server asks the browser to preload the chunks of the lazy page it renders, through
     // this context; a page sent as islands needs none of them, so its requests go to a set
     // nobody reads. (`PrefetchLazyFn` is Leptos' own, hidden from its docs: if it changes,
@@ -74,9 +74,17 @@ pub fn App() -> impl IntoView {
     }
     // True while the router loads the next page (its chunk and its data).
     let (is_routing, set_is_routing) = signal(false);
+    let l = lang.locale;
+    let title = move |t: String| {
+        if t.is_empty() {
+            crate::i18n::td_string!(l, common.product_name).to_string()
+        } else {
+            crate::i18n::td_string!(l, common.page_title, title = t).to_string()
+        }
+    };
     view! {
         <Stylesheet id="leptos" href="/pkg/omniloyal.css" />
-        <Title formatter=|t: String| if t.is_empty() { "Omniloyal".to_string() } else { format!("{t} · Omniloyal") } />
+        <Title formatter=title />
         <Router set_is_routing>
             <Layout is_routing />
         </Router>
@@ -92,11 +100,12 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
     AuthContext::provide();
+    let loading = crate::i18n::td_string!(crate::components::lang::use_lang().locale, common.loading_page);
     view! {
             <Header />
             // Always in the page, so screen readers announce the words when they appear.
             <div class="route-progress" class:active=move || is_routing.get() role="status" aria-live="polite">
-                <span class="visually-hidden">{move || is_routing.get().then_some("Loading the page…")}</span>
+                <span class="visually-hidden">{move || is_routing.get().then_some(loading)}</span>
             </div>
             <main id="main">
                 <Routes fallback=pages::home::NotFound>

@@ -6,6 +6,9 @@ use leptos::prelude::{FromServerFnError, ServerFnErrorErr};
 use leptos::server_fn::codec::JsonEncoding;
 use serde::{Deserialize, Serialize};
 
+use crate::domain::lang::{current, Lang};
+use crate::i18n::{td_string, Locale};
+
 /// A message about one form field, keyed by the field's `name`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -77,15 +80,56 @@ impl AppError {
         }
     }
 
-    /// A single-field validation error.
+    /// A single-field validation error. `message` is in the person's language already (made
+    /// with `td_string!(current().locale, errors...)`).
     pub fn field(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
         Self::Validation {
-            message: "Please correct the highlighted field.".into(),
+            message: td_string!(current().locale, errors.app.correct_field).into(),
             fields: vec![FieldError {
                 field: field.into(),
                 message,
             }],
+        }
+    }
+
+    /// What a person reads about this error, in `lang`. The variants that carry a message
+    /// carry it in the language of the request that made it; the fixed ones are written here.
+    /// `Display` stays English, for logs and the channel API.
+    pub fn message(&self, lang: Lang) -> String {
+        let l = lang.locale;
+        match self {
+            Self::Unauthenticated => td_string!(l, errors.app.unauthenticated).into(),
+            Self::InvalidCredentials => td_string!(l, errors.app.invalid_credentials).into(),
+            Self::Forbidden => td_string!(l, errors.app.forbidden).into(),
+            Self::NotFound { what } => td_string!(l, errors.app.not_found, what = what).to_string(),
+            Self::ProgramInactive => td_string!(l, errors.app.program_inactive).into(),
+            Self::RewardUsed => td_string!(l, errors.app.reward_used).into(),
+            Self::RewardExpired => td_string!(l, errors.app.reward_expired).into(),
+            Self::InsufficientPoints { balance, needed } => td_string!(
+                l,
+                errors.app.insufficient_points,
+                balance = count(lang, *balance),
+                needed = count(lang, *needed)
+            )
+            .to_string(),
+            Self::RateLimited { retry_after_secs } => td_string!(
+                l,
+                errors.app.rate_limited,
+                count = *retry_after_secs,
+                n = count(lang, i64::try_from(*retry_after_secs).unwrap_or(i64::MAX))
+            )
+            .to_string(),
+            Self::Internal => td_string!(l, errors.app.internal).into(),
+            // Transport failures carry the framework's English; an Arabic page says it plainly.
+            Self::Request { message } => match l {
+                Locale::en => message.clone(),
+                Locale::ar => td_string!(l, errors.app.request).into(),
+            },
+            Self::Validation { message, .. }
+            | Self::Conflict { message }
+            | Self::TryAgain { message }
+            | Self::RewardUnavailable { message } => message.clone(),
         }
     }
 
@@ -137,6 +181,15 @@ impl AppError {
                 .map(|f| f.message.clone()),
             _ => None,
         }
+    }
+}
+
+/// A number inside an error message: as the language writes it, without grouping in English
+/// (so English messages read as they always have: "the balance is 1200").
+pub fn count(lang: Lang, n: i64) -> String {
+    match lang.locale {
+        Locale::en => n.to_string(),
+        Locale::ar => lang.number(n),
     }
 }
 
@@ -197,7 +250,7 @@ impl Validator {
             Ok(())
         } else {
             Err(AppError::Validation {
-                message: "Please correct the highlighted fields.".into(),
+                message: td_string!(current().locale, errors.app.correct_fields).into(),
                 fields: self.fields,
             })
         }
@@ -215,6 +268,54 @@ mod tests {
         assert_eq!(json["fields"][0]["field"], "name");
         let json = serde_json::to_value(AppError::Forbidden).unwrap();
         assert_eq!(json["code"], AppError::Forbidden.code());
+    }
+
+    #[test]
+    fn messages_in_the_persons_language() {
+        use crate::domain::lang::Lang;
+        let e = AppError::InsufficientPoints {
+            balance: 1200,
+            needed: 1500,
+        };
+        assert_eq!(
+            e.message(Lang::ENGLISH),
+            e.to_string(),
+            "English is the Display text"
+        );
+        assert_eq!(
+            e.message(Lang::ARABIC),
+            "النقاط غير كافية: الرصيد ١٬٢٠٠، والمطلوب ١٬٥٠٠."
+        );
+        for e in [
+            AppError::Unauthenticated,
+            AppError::InvalidCredentials,
+            AppError::Forbidden,
+            AppError::not_found("Member"),
+            AppError::ProgramInactive,
+            AppError::RewardUsed,
+            AppError::RewardExpired,
+            AppError::RateLimited { retry_after_secs: 30 },
+            AppError::Internal,
+            AppError::Request {
+                message: "error reading server function arguments".into(),
+            },
+        ] {
+            assert_eq!(e.message(Lang::ENGLISH), e.to_string());
+            assert!(
+                !e.message(Lang::ARABIC).contains("the"),
+                "{}",
+                e.message(Lang::ARABIC)
+            );
+        }
+        assert_eq!(
+            AppError::RateLimited { retry_after_secs: 2 }.message(Lang::ARABIC),
+            "محاولات كثيرة جدًا. حاول مجددًا بعد ثانيتين."
+        );
+        // Messages made outside a request are English (the channel API, jobs, tests).
+        assert_eq!(
+            AppError::field("x", "bad").to_string(),
+            "Please correct the highlighted field."
+        );
     }
 
     #[test]

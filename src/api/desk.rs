@@ -28,7 +28,7 @@ pub async fn desk_search(query: String, #[server(default)] page: u32) -> Result<
     if query.chars().count() > MAX_QUERY_CHARS {
         return Err(AppError::field(
             "query",
-            "That is too long for an email, phone, card number or name.",
+            crate::i18n::td_string!(crate::domain::lang::current().locale, errors.desk.query_too_long),
         ));
     }
     let (last_program_id, last_store_id) = users::desk_choice(&db, staff.id).await?;
@@ -119,11 +119,21 @@ pub async fn start_card(card_number: String) -> Result<(), AppError> {
     use crate::server::service::cards;
     guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
-    let number = crate::domain::card::normalize(&card_number)
-        .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;
+    let number = crate::domain::card::normalize(&card_number).ok_or_else(|| {
+        AppError::field(
+            "card_number",
+            crate::i18n::td_string!(
+                crate::domain::lang::current().locale,
+                errors.identifier.card_number
+            ),
+        )
+    })?;
     match cards::holder(&db, &number).await? {
         Some(_) => Ok(()),
-        None => Err(AppError::not_found("Printed card")),
+        None => Err(AppError::not_found(crate::i18n::td_string!(
+            crate::domain::lang::current().locale,
+            errors.what.printed_card
+        ))),
     }
 }
 
@@ -183,13 +193,16 @@ pub async fn use_reward_code(input: UseCodeInput) -> Result<IssuedReward, AppErr
     guard::require(Role::can_use_desk).await?;
     let db = guard::state()?.db;
     if input.code.trim().is_empty() {
-        return Err(AppError::field("code", "Type or scan the reward code."));
+        return Err(AppError::field(
+            "code",
+            crate::i18n::td_string!(crate::domain::lang::current().locale, errors.desk.reward_code),
+        ));
     }
     let pin = input.pin.trim();
     if pin.is_empty() {
         return Err(AppError::field(
             "pin",
-            "Ask the member for the PIN shown with the code.",
+            crate::i18n::td_string!(crate::domain::lang::current().locale, errors.desk.ask_pin),
         ));
     }
     rewards::use_code(&db, &input.code, Some(pin), Channel::Store).await
@@ -272,13 +285,13 @@ pub async fn merge_members(input: MergeInput) -> Result<MemberMerge, AppError> {
         [] => {
             return Err(AppError::field(
                 "source",
-                "No member matches this email, phone or card number.",
+                crate::i18n::td_string!(crate::domain::lang::current().locale, errors.desk.no_match),
             ))
         }
         _ => {
             return Err(AppError::field(
                 "source",
-                "More than one member matches; use the card number.",
+                crate::i18n::td_string!(crate::domain::lang::current().locale, errors.desk.many_match),
             ))
         }
     };

@@ -91,7 +91,7 @@ pub async fn link_my_card(
     if input.security_code.trim().is_empty() {
         return Err(AppError::field(
             "security_code",
-            "Enter the code under the card's scratch panel.",
+            crate::i18n::td_string!(crate::domain::lang::current().locale, errors.portal.scratch_code),
         ));
     }
     // Wrong security codes are counted per card in the database (`cards::link`, which

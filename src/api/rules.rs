@@ -53,11 +53,18 @@ pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
     guard::require(Role::can_manage).await?;
     let db = guard::state()?.db;
     let program = programs::get(&db, input.program_id).await?;
-    let channel =
-        Channel::parse(&input.channel).ok_or_else(|| AppError::field("channel", "Choose a channel."))?;
+    let channel = Channel::parse(&input.channel).ok_or_else(|| {
+        AppError::field(
+            "channel",
+            crate::i18n::td_string!(crate::domain::lang::current().locale, errors.rules.choose_channel),
+        )
+    })?;
     let event_type = input.event_type.trim().to_string();
     if event_type.is_empty() {
-        return Err(AppError::field("event_type", "Name the event, e.g. purchase."));
+        return Err(AppError::field(
+            "event_type",
+            crate::i18n::td_string!(crate::domain::lang::current().locale, errors.rules.name_event),
+        ));
     }
     let amount_minor = if event_type == "purchase" {
         validate::amount(&input.amount, &program.currency_code).map_err(|m| AppError::field("amount", m))?

@@ -6,10 +6,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::components::lang::use_lang;
 #[cfg(not(feature = "ssr"))]
 use crate::components::nav::AuthContext;
 use crate::components::states::ErrorNotice;
 use crate::error::AppError;
+use crate::i18n::{td, td_string};
 #[cfg(feature = "ssr")]
 use crate::model::user::PageUser;
 use crate::model::user::Role;
@@ -51,12 +53,23 @@ fn refusal(allow: fn(Role) -> bool) -> Option<AppError> {
 
 #[component]
 fn Denied(error: AppError) -> impl IntoView {
+    let l = use_lang().locale;
     let (title, heading) = match error {
-        AppError::Unauthenticated => ("Sign in", "Please sign in"),
-        AppError::Forbidden => ("No access", "This page is not for your account"),
-        _ => ("Error", "Something went wrong"),
+        AppError::Unauthenticated => (
+            td_string!(l, common.access.sign_in_title),
+            td_string!(l, common.access.sign_in_heading),
+        ),
+        AppError::Forbidden => (
+            td_string!(l, common.access.no_access_title),
+            td_string!(l, common.access.no_access_heading),
+        ),
+        _ => (
+            td_string!(l, common.access.error_title),
+            td_string!(l, common.access.error_heading),
+        ),
     };
-    let home = matches!(error, AppError::Forbidden).then(|| view! { <A href="/">"Go to the start page"</A> });
+    let home =
+        matches!(error, AppError::Forbidden).then(|| view! { <A href="/">{td!(l, common.go_home)}</A> });
     view! {
         <Title text=title />
         <section class="card narrow">

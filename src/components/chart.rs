@@ -4,20 +4,32 @@
 
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
 use crate::components::table::DataTable;
+use crate::i18n::{td, td_string};
 
 /// A series of (label, value) rows behind a chart, e.g. one row per day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChartData {
-    /// The headings of the two columns ("Day", "Members enrolled").
+    /// The headings of the two columns ("Day", "Members enrolled"), in the page's language.
     pub columns: [&'static str; 2],
+    /// The rows as data: the CSV has them as they are (ISO days, ASCII digits), whatever the
+    /// page's language, so spreadsheets read them.
     pub rows: Vec<(String, i64)>,
+    /// The row labels as the page's table shows them (a day in the page's language), by
+    /// position; a row without one shows its label from `rows`.
+    pub labels: Vec<String>,
 }
+
+/// Byte order mark: Excel reads a CSV as UTF-8 only when it starts with one.
+const BOM: char = '\u{FEFF}';
 
 impl ChartData {
     /// The rows as CSV (RFC 4180: a heading line, CRLF line ends, quoted where needed). A
     /// label that a spreadsheet would take for a formula (=, +, -, @ first) is prefixed with
-    /// an apostrophe; the values are numbers and written as they are.
+    /// an apostrophe; the values are numbers and written as they are. A CSV with other than
+    /// ASCII in it (Arabic headings) starts with a byte order mark, so that Excel does not
+    /// read it as Latin-1.
     pub fn csv(&self) -> String {
         let mut out = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -27,7 +39,12 @@ impl ChartData {
         for (label, value) in &self.rows {
             let _ = out.write_record([as_text(label), value.to_string()]);
         }
-        String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+        let csv = String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
+        if csv.is_ascii() {
+            csv
+        } else {
+            format!("{BOM}{csv}")
+        }
     }
 }
 
@@ -57,7 +74,8 @@ fn data_url(csv: &str) -> String {
 
 #[component]
 pub fn ChartFrame(
-    /// What the chart shows, as its accessible name ("Members enrolled per day").
+    /// What the chart shows, as its accessible name ("Members enrolled per day"), in the
+    /// page's language.
     title: &'static str,
     /// The caption under it, which may add the period shown.
     caption: String,
@@ -70,21 +88,30 @@ pub fn ChartFrame(
     #[prop(optional)]
     testid: Option<&'static str>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let href = data_url(&data.csv());
+    let mut labels = data.labels.into_iter();
     view! {
         <figure class="card chart" aria-label=title data-testid=testid>
-            <div class="svg" inner_html=svg></div>
+            // The drawing is laid out left to right (its axes and their labels are placed
+            // by coordinates); the Arabic words in it still read right to left.
+            <div class="svg" dir="ltr" inner_html=svg></div>
             <figcaption>{caption}</figcaption>
             <details>
-                <summary>"Numbers"</summary>
+                <summary>{td!(lang.locale, common.chart.numbers)}</summary>
                 <DataTable columns=data.columns numeric=&[1]>
                     {data
                         .rows
                         .into_iter()
-                        .map(|(label, value)| view! { <tr><td>{label}</td><td class="num">{value}</td></tr> })
+                        .map(|(label, value)| {
+                            let label = labels.next().unwrap_or(label);
+                            view! { <tr><td>{label}</td><td class="num">{lang.number(value)}</td></tr> }
+                        })
                         .collect_view()}
                 </DataTable>
-                <a class="button ghost" href=href download=file>{format!("Download {file}")}</a>
+                <a class="button ghost" href=href download=file>
+                    {td_string!(lang.locale, common.chart.download, file = file)}
+                </a>
             </details>
         </figure>
     }
@@ -99,6 +126,7 @@ mod tests {
         let data = ChartData {
             columns: ["Day", "Points, issued"],
             rows: vec![("2026-12-01".into(), 5), ("a \"b\"".into(), -3)],
+            labels: vec![],
         };
         assert_eq!(
             data.csv(),
@@ -109,7 +137,15 @@ mod tests {
         let formula = ChartData {
             columns: ["Store", "Orders"],
             rows: vec![("=HYPERLINK(1)".into(), -2)],
+            labels: vec!["x".into()],
         };
         assert_eq!(formula.csv(), "Store,Orders\r\n'=HYPERLINK(1),-2\r\n");
+        // Arabic headings: a byte order mark for Excel; the data stays ISO and ASCII.
+        let arabic = ChartData {
+            columns: ["اليوم", "النقاط"],
+            rows: vec![("2026-12-01".into(), 1200)],
+            labels: vec!["١ ديسمبر ٢٠٢٦".into()],
+        };
+        assert_eq!(arabic.csv(), "\u{FEFF}اليوم,النقاط\r\n2026-12-01,1200\r\n");
     }
 }

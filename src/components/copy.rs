@@ -2,13 +2,17 @@
 
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
+use crate::i18n::{td, td_string};
+
 #[component]
 pub fn CopyButton(
     /// What is copied.
     text: String,
-    /// What it is, for the button's accessible name ("Copy the key").
-    what: &'static str,
+    /// The button's accessible name, in the page's language ("Copy the key").
+    label: &'static str,
 ) -> impl IntoView {
+    let l = use_lang().locale;
     let copied = RwSignal::new(false);
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
@@ -22,9 +26,11 @@ pub fn CopyButton(
         let _ = &text;
     };
     view! {
-        <button type="button" class="button ghost" on:click=copy aria-label=format!("Copy {what}")>
-            "Copy"
+        <button type="button" class="button ghost" on:click=copy aria-label=label>
+            {td!(l, common.copy)}
         </button>
-        <span role="status" aria-live="polite" class="muted">{move || copied.get().then_some("Copied")}</span>
+        <span role="status" aria-live="polite" class="muted">
+            {move || copied.get().then_some(td_string!(l, common.copied))}
+        </span>
     }
 }

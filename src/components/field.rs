@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
 use crate::error::AppError;
 
 /// The message for `field` from the latest result of an action, if it failed on that field.
@@ -65,6 +66,9 @@ pub fn Field(
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(into, optional)] scope: Option<String>,
+    /// `ltr` for what is written left to right on any page (an e-mail, a code, a time zone).
+    #[prop(optional)]
+    dir: Option<&'static str>,
 ) -> impl IntoView {
     let base = name.replace(['[', ']'], "-").trim_end_matches('-').to_string();
     let id = match scope {
@@ -98,6 +102,7 @@ pub fn Field(
                 required=required
                 autocomplete=autocomplete
                 inputmode=inputmode
+                dir=dir
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described
             />
@@ -113,8 +118,9 @@ pub fn Field(
 pub fn FormNotice<T: Clone + Send + Sync + 'static>(
     #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
 ) -> impl IntoView {
+    let lang = use_lang();
     move || match result.get() {
-        Some(Err(e)) => Some(view! { <p class="notice error" role="alert">{e.to_string()}</p> }),
+        Some(Err(e)) => Some(view! { <p class="notice error" role="alert">{e.message(lang)}</p> }),
         _ => None,
     }
 }

@@ -7,8 +7,9 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::{current_user, Logout};
-use crate::components::lang::LangSwitch;
+use crate::components::lang::{use_lang, LangSwitch};
 use crate::error::AppError;
+use crate::i18n::{td, td_string};
 use crate::model::user::SessionUser;
 
 /// Sign-in state shared by every page. The user is refetched on every navigation (sign-in
@@ -39,15 +40,18 @@ impl AuthContext {
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = AuthContext::get();
+    let lang = use_lang();
     view! {
         <header class="site-header">
-            <a class="skip" href="#main">"Skip to content"</a>
+            <a class="skip" href="#main">{td!(lang.locale, common.skip_to_content)}</a>
             <A href="/" attr:class="brand">
                 <span class="brand-mark" aria-hidden="true">"◎"</span>
-                <span class="brand-name">"Omniloyal"</span>
+                <span class="brand-name">{td!(lang.locale, common.product_name)}</span>
             </A>
             <LangSwitch />
-            <Transition fallback=|| view! { <nav aria-label="Surfaces" class="surfaces"></nav> }>
+            <Transition fallback=move || {
+                view! { <nav aria-label=td_string!(lang.locale, common.surfaces) class="surfaces"></nav> }
+            }>
                 {move || {
                     auth.user
                         .get()
@@ -64,39 +68,42 @@ pub fn Header() -> impl IntoView {
 #[component]
 fn Surfaces(user: Option<SessionUser>) -> impl IntoView {
     let auth = AuthContext::get();
+    let lang = use_lang();
+    let l = lang.locale;
+    let label = td_string!(l, common.surfaces);
     match user {
         None => view! {
-            <nav aria-label="Surfaces" class="surfaces">
-                <A href="/portal">"Portal"</A>
+            <nav aria-label=label class="surfaces">
+                <A href="/portal">{td!(l, common.surface.portal)}</A>
                 <span class="spacer"></span>
-                <A href="/signup" attr:class="button ghost">"Join"</A>
-                <A href="/login" attr:class="button">"Sign in"</A>
+                <A href="/signup" attr:class="button ghost">{td!(l, common.join)}</A>
+                <A href="/login" attr:class="button">{td!(l, common.sign_in)}</A>
             </nav>
         }
         .into_any(),
         Some(user) => {
             let role = user.role;
             view! {
-                <nav aria-label="Surfaces" class="surfaces">
+                <nav aria-label=label class="surfaces">
                     <Show when=move || role.can_manage()>
-                        <A href="/manage">"Manage"</A>
+                        <A href="/manage">{td!(l, common.surface.manage)}</A>
                     </Show>
                     <Show when=move || role.can_use_desk()>
-                        <A href="/desk">"Desk"</A>
+                        <A href="/desk">{td!(l, common.surface.desk)}</A>
                     </Show>
                     <Show when=move || role.is_member()>
-                        <A href="/portal">"Portal"</A>
+                        <A href="/portal">{td!(l, common.surface.portal)}</A>
                     </Show>
                     <Show when=move || role.can_see_insights()>
-                        <A href="/insights">"Insights"</A>
+                        <A href="/insights">{td!(l, common.surface.insights)}</A>
                     </Show>
                     <span class="spacer"></span>
                     <span class="who" title=user.email.clone()>
-                        {user.display_name.clone()}
-                        <small>{role.label()}</small>
+                        <bdi>{user.display_name.clone()}</bdi>
+                        <small>{role.name(l)}</small>
                     </span>
                     <ActionForm action=auth.logout attr:class="inline">
-                        <button type="submit" class="button ghost">"Sign out"</button>
+                        <button type="submit" class="button ghost">{td!(l, common.sign_out)}</button>
                     </ActionForm>
                 </nav>
             }

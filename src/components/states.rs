@@ -3,14 +3,22 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 
+use crate::components::lang::use_lang;
 use crate::error::AppError;
+use crate::i18n::{td, td_string};
 
+/// `what` is in the page's language ("stores": pass `td_string!(lang.locale, ...)`).
 #[component]
 pub fn Loading(#[prop(optional)] what: Option<&'static str>) -> impl IntoView {
+    let lang = use_lang();
+    let text = match what {
+        Some(what) => td_string!(lang.locale, errors.state.loading, what = what).to_string(),
+        None => td_string!(lang.locale, errors.state.loading_anything).to_string(),
+    };
     view! {
         <p class="state loading" role="status" aria-live="polite">
             <span class="spinner" aria-hidden="true"></span>
-            {format!("Loading {}…", what.unwrap_or(""))}
+            {text}
         </p>
     }
 }
@@ -37,13 +45,16 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
             }
         }
     }
+    let lang = use_lang();
     let action = match &error {
-        AppError::Unauthenticated => Some(view! { <A href="/login" attr:class="button">"Sign in"</A> }),
+        AppError::Unauthenticated => Some(view! {
+            <A href="/login" attr:class="button">{td!(lang.locale, errors.state.sign_in)}</A>
+        }),
         _ => None,
     };
     view! {
         <div class="state error" role="alert">
-            <p>{error.to_string()}</p>
+            <p>{error.message(lang)}</p>
             {action}
         </div>
     }
@@ -61,7 +72,7 @@ pub fn or_error<T, V: IntoView + 'static>(result: Result<T, AppError>, ok: impl 
 /// it reloads), then `view` of its value, or the error notice in its place.
 #[component]
 pub fn Loaded<T, F, V>(
-    /// What is loading, for the loading state ("stores").
+    /// What is loading, for the loading state ("stores"), in the page's language.
     what: &'static str,
     resource: Resource<Result<T, AppError>>,
     view: F,

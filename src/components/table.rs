@@ -7,8 +7,12 @@ use leptos::server_fn::request::ClientReq;
 use leptos::server_fn::{Http, ServerFn};
 use serde::de::DeserializeOwned;
 
+use crate::components::lang::use_lang;
+use crate::i18n::td_string;
+
 /// A table with column headings that scrolls sideways on a narrow screen instead of widening
-/// the page. The rows (`<tr>`s) are the children.
+/// the page. The rows (`<tr>`s) are the children. Headings and label are in the page's
+/// language (`td_string!(lang.locale, ...)`).
 #[component]
 pub fn DataTable(
     /// The column headings, in order.
@@ -58,7 +62,7 @@ pub fn RowAction<ServFn, OutputProtocol>(
     action: ServerAction<ServFn>,
     /// The hidden fields the action takes: (name, value).
     fields: Vec<(&'static str, String)>,
-    /// What the button says ("Close").
+    /// What the button says ("Close"), in the page's language.
     label: &'static str,
     /// What it acts on, for screen readers ("PARIS-1").
     target: String,
@@ -76,13 +80,20 @@ where
     <ServFn as ServerFn>::Client: Client<<ServFn as ServerFn>::Error>,
 {
     let class = if danger { "button danger" } else { "button ghost" };
+    let name = td_string!(
+        use_lang().locale,
+        common.row_action,
+        action = label,
+        target = target
+    )
+    .to_string();
     view! {
         <ActionForm action attr:class="inline">
             {fields
                 .into_iter()
                 .map(|(name, value)| view! { <input type="hidden" name=name value=value /> })
                 .collect_view()}
-            <button type="submit" class=class aria-label=format!("{label} {target}")>
+            <button type="submit" class=class aria-label=name>
                 {label}
             </button>
         </ActionForm>

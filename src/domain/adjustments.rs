@@ -1,6 +1,8 @@
 //! Balances adjusted by hand: what an adjustment may be, and when an admin must approve it.
 
-use crate::error::{AppError, Validator};
+use crate::domain::lang::current;
+use crate::error::{count, AppError, Validator};
+use crate::i18n::td_string;
 
 /// The most points one adjustment may move, whoever makes it.
 pub const MAX_POINTS: i64 = 10_000_000;
@@ -12,13 +14,24 @@ pub fn validate(points: i64, reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
     let n = reason.chars().count();
     if n < 3 {
-        v.add("reason", "Say why you are adjusting the balance.");
+        v.add(
+            "reason",
+            td_string!(current().locale, errors.adjust.reason_required),
+        );
     } else if n > 200 {
-        v.add("reason", "Keep the reason under 200 characters.");
+        let lang = current();
+        v.add(
+            "reason",
+            td_string!(lang.locale, errors.adjust.reason_too_long, n = count(lang, 200)).to_string(),
+        );
     }
     // unsigned_abs: i64::MIN has no positive counterpart.
     if points == 0 || points.unsigned_abs() > MAX_POINTS as u64 {
-        v.add("points", "Enter a non-zero number of points up to 10,000,000.");
+        let lang = current();
+        v.add(
+            "points",
+            td_string!(lang.locale, errors.adjust.points, max = lang.number(MAX_POINTS)).to_string(),
+        );
     }
     v.finish()?;
     Ok(reason.to_string())

@@ -2,6 +2,8 @@
 //! few days, so a day the server was down is caught up; the award itself books once per
 //! UTC year. A 29 February birthday is celebrated on 28 February in other years.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use chrono::{Datelike, NaiveDate};
 
 /// How many days back the job still awards a birthday it missed.
@@ -27,17 +29,25 @@ pub fn due_days(today: NaiveDate) -> Vec<NaiveDate> {
 /// A date of birth as typed ("YYYY-MM-DD", the date input's format); empty means none.
 /// Refuses dates in the future and more than 120 years ago.
 pub fn parse_birth_date(input: &str, today: NaiveDate) -> Result<Option<String>, String> {
-    let t = input.trim();
+    let typed = super::validate::typed_number(input);
+    let t = typed.trim();
     if t.is_empty() {
         return Ok(None);
     }
-    let date = NaiveDate::parse_from_str(t, "%Y-%m-%d")
-        .map_err(|_| "Enter the date as YYYY-MM-DD, e.g. 1990-04-21.".to_string())?;
+    let lang = current();
+    let date = NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|_| {
+        td_string!(
+            lang.locale,
+            errors.birthdays.date_format,
+            example = lang.digits_of("1990-04-21")
+        )
+        .to_string()
+    })?;
     if date > today {
-        return Err("A date of birth cannot be in the future.".into());
+        return Err(td_string!(lang.locale, errors.birthdays.in_future).into());
     }
     if today.year() - date.year() > 120 {
-        return Err("Check the year.".into());
+        return Err(td_string!(lang.locale, errors.birthdays.check_year).into());
     }
     Ok(Some(date.format("%Y-%m-%d").to_string()))
 }
@@ -118,6 +128,10 @@ mod tests {
         assert_eq!(parse_birth_date("", today), Ok(None));
         assert_eq!(
             parse_birth_date(" 1990-04-21 ", today),
+            Ok(Some("1990-04-21".into()))
+        );
+        assert_eq!(
+            parse_birth_date("١٩٩٠-٠٤-٢١", today),
             Ok(Some("1990-04-21".into()))
         );
         assert!(parse_birth_date("21/04/1990", today).is_err());

@@ -34,7 +34,10 @@ pub fn is_valid(digits: &str) -> bool {
 
 /// Card number from typed input: spaces and dashes removed; `None` if it is not a valid card.
 pub fn normalize(input: &str) -> Option<String> {
-    let digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+    let digits: String = super::validate::typed_number(input)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
     (digits.len() == 12 && is_valid(&digits)).then_some(digits)
 }
 

@@ -1,6 +1,10 @@
 //! Date ranges chosen on the Insights page.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use chrono::NaiveDate;
+
+use crate::error::count;
 
 /// The longest range a chart shows, in days; longer ranges would be unreadable as daily bars.
 pub const MAX_RANGE_DAYS: i64 = 366;
@@ -12,8 +16,8 @@ pub fn parse_range(
     today: NaiveDate,
 ) -> Result<(NaiveDate, NaiveDate), (&'static str, String)> {
     let parse = |field: &'static str, s: &str| {
-        NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .map_err(|_| (field, "Use a date like 2026-11-23.".to_string()))
+        NaiveDate::parse_from_str(super::validate::typed_number(s).trim(), "%Y-%m-%d")
+            .map_err(|_| (field, super::validate::date_like("2026-11-23")))
     };
     let to = if to.trim().is_empty() {
         today
@@ -26,10 +30,22 @@ pub fn parse_range(
         parse("from", from)?
     };
     if from > to {
-        return Err(("from", "The start must be on or before the end.".into()));
+        return Err((
+            "from",
+            td_string!(current().locale, errors.dates.start_after_end).into(),
+        ));
     }
     if (to - from).num_days() + 1 > MAX_RANGE_DAYS {
-        return Err(("from", format!("Choose at most {MAX_RANGE_DAYS} days.")));
+        let lang = current();
+        return Err((
+            "from",
+            td_string!(
+                lang.locale,
+                errors.dates.at_most_days,
+                n = count(lang, MAX_RANGE_DAYS)
+            )
+            .to_string(),
+        ));
     }
     Ok((from, to))
 }

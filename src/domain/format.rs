@@ -249,7 +249,7 @@ mod tests {
             assert_eq!(Lang::ARABIC.number(n), cldr(locale!("ar-EG"), n), "ar-EG {n}");
             assert_eq!(
                 ar_ma().number(n),
-                cldr(locale!("ar-MA"), n).replace('\u{200E}', "\u{200E}"),
+                cldr(locale!("ar-MA"), n),
                 "ar-MA {n}"
             );
         }

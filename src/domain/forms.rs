@@ -2,7 +2,9 @@
 //! values handed on. The server calls these before touching the database. One file per form
 //! under `forms/`; the request id that forms carry is checked here.
 
+use crate::domain::lang::current;
 use crate::error::AppError;
+use crate::i18n::td_string;
 
 pub mod account;
 pub mod order;
@@ -22,7 +24,7 @@ pub fn request_id(input: &str) -> Result<String, AppError> {
     if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         return Err(AppError::field(
             "request_id",
-            "The form is out of date. Reload the page and try again.",
+            td_string!(current().locale, errors.forms.out_of_date),
         ));
     }
     Ok(s.to_string())
@@ -45,6 +47,15 @@ mod tests {
         })
         .unwrap();
         assert_eq!(t.multiplier_pct, 150);
+        let t = tier(&TierInput {
+            id: None,
+            program_id: crate::model::ids::ProgramId(1),
+            name: "ذهبي".into(),
+            threshold_points: "٢٥٠".into(),
+            multiplier: "١٫٥".into(),
+        })
+        .unwrap();
+        assert_eq!((t.threshold_points, t.multiplier_pct), (250, 150));
         let e = tier(&TierInput {
             id: None,
             program_id: crate::model::ids::ProgramId(1),

@@ -3,9 +3,12 @@
 //! the phone number 554035386, so the calling channel's own ids come first, and a caller may
 //! name the kind outright (`phone:554035386`, `external:554035386`, `email:…`, `card:…`).
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use serde::{Deserialize, Serialize};
 
 use super::{card, validate};
+use crate::error::count;
 
 /// The longest identifier accepted.
 pub const MAX_CHARS: usize = 128;
@@ -46,7 +49,14 @@ impl IdKind {
 pub fn external(input: &str) -> Result<String, String> {
     let s = input.trim();
     if s.is_empty() || s.len() > MAX_EXTERNAL_CHARS || !s.chars().all(|c| c.is_ascii_graphic()) {
-        return Err("Use 1 to 64 letters, digits or punctuation.".into());
+        let lang = current();
+        return Err(td_string!(
+            lang.locale,
+            errors.identifier.external,
+            min = count(lang, 1),
+            max = count(lang, MAX_EXTERNAL_CHARS as i64)
+        )
+        .to_string());
     }
     Ok(s.to_string())
 }
@@ -57,10 +67,10 @@ pub fn external(input: &str) -> Result<String, String> {
 pub fn candidates(input: &str) -> Result<Vec<(IdKind, String)>, String> {
     let s = input.trim();
     if s.is_empty() || s.chars().count() > MAX_CHARS {
-        return Err("Name the member by email, phone, card number or external id.".into());
+        return Err(td_string!(current().locale, errors.identifier.required).into());
     }
     if s.chars().any(char::is_control) {
-        return Err("Identifiers cannot contain control characters.".into());
+        return Err(td_string!(current().locale, errors.identifier.control_chars).into());
     }
     if let Some((prefix, rest)) = s.split_once(':') {
         if let Some(kind) = IdKind::parse(&prefix.to_ascii_lowercase()) {
@@ -86,7 +96,7 @@ pub fn candidates(input: &str) -> Result<Vec<(IdKind, String)>, String> {
         }
     }
     if out.is_empty() {
-        return Err("That is not an email, a phone or card number, or an external id.".into());
+        return Err(td_string!(current().locale, errors.identifier.nothing).into());
     }
     Ok(out)
 }
@@ -96,9 +106,11 @@ fn one(kind: IdKind, value: &str) -> Result<String, String> {
     match kind {
         IdKind::External => external(value),
         IdKind::Email if value.contains('@') => validate::email(value),
-        IdKind::Email => Err("Enter an email address like name@example.com.".into()),
-        IdKind::Card => card::normalize(value).ok_or_else(|| "That is not a valid card number.".to_string()),
-        IdKind::Phone => validate::phone(value)?.ok_or_else(|| "Enter a phone number.".to_string()),
+        IdKind::Email => Err(td_string!(current().locale, errors.field.email).into()),
+        IdKind::Card => card::normalize(value)
+            .ok_or_else(|| td_string!(current().locale, errors.identifier.card_number).to_string()),
+        IdKind::Phone => validate::phone(value)?
+            .ok_or_else(|| td_string!(current().locale, errors.identifier.phone).to_string()),
     }
 }
 

@@ -4,6 +4,8 @@
 //! (kept as typed, spaces and dashes dropped: `validate::phone`) are still found by
 //! `search_forms`.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use phonenumber::country::Id;
 use phonenumber::Mode;
 
@@ -18,7 +20,7 @@ pub fn country(input: &str) -> Result<Option<String>, String> {
     }
     match code.parse::<Id>() {
         Ok(_) if code.len() == 2 => Ok(Some(code)),
-        _ => Err("Use a two-letter country code (ISO 3166-1), e.g. FR.".into()),
+        _ => Err(td_string!(current().locale, errors.phone.country).into()),
     }
 }
 

@@ -3,6 +3,10 @@
 //! return the order has given back `floor(points × returned so far / amount)`, and a return
 //! takes what that adds to what earlier returns took.
 
+use crate::domain::lang::current;
+use crate::error::count;
+use crate::i18n::td_string;
+
 /// An order as returns see it, in minor units and points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Returnable {
@@ -28,10 +32,13 @@ pub struct Clawback {
 pub fn clawback(order: Returnable, returning_minor: i64) -> Result<Clawback, String> {
     let returned_minor = order.returned_minor.saturating_add(returning_minor);
     if returned_minor > order.amount_minor {
-        return Err(format!(
-            "Only {} of this order is left to return.",
-            order.amount_minor - order.returned_minor
-        ));
+        let lang = current();
+        return Err(td_string!(
+            lang.locale,
+            errors.returns.left_to_return,
+            left = count(lang, order.amount_minor - order.returned_minor)
+        )
+        .to_string());
     }
     let target = if order.amount_minor == 0 {
         order.points

@@ -1,7 +1,9 @@
 //! Rewards: whether a member can have one now (points aside), and what a redemption costs
 //! and is worth. The catalogue's offers and every redemption ask the same questions here.
 
-use crate::error::AppError;
+use crate::domain::lang::current;
+use crate::error::{count, AppError};
+use crate::i18n::td_string;
 use crate::model::program::Program;
 use crate::model::reward::{Reward, RewardKind};
 use crate::model::rules::Channel;
@@ -15,41 +17,47 @@ pub fn unavailable(
     channel: Option<Channel>,
     now: Timestamp,
 ) -> Option<String> {
+    let l = current().locale;
     if !reward.active {
-        return Some("This reward is no longer offered.".into());
+        return Some(td_string!(l, errors.rewards.no_longer_offered).into());
     }
     if !for_the_catalogue(reward) {
-        return Some(
-            "This reward comes with a stamp card or an offer; it is not redeemed with points.".into(),
-        );
+        return Some(td_string!(l, errors.rewards.not_for_points).into());
     }
     if reward.valid_from.is_some_and(|t| now.0 < t) {
-        return Some("This reward is not available yet.".into());
+        return Some(td_string!(l, errors.rewards.not_yet).into());
     }
     if reward.valid_until.is_some_and(|t| now.0 >= t) {
-        return Some("This reward is no longer available.".into());
+        return Some(td_string!(l, errors.rewards.no_longer_available).into());
     }
     if reward.uses_pool && reward.pool_left == Some(0) {
-        return Some("This reward has no codes left.".into());
+        return Some(td_string!(l, errors.rewards.no_codes_left).into());
     }
     if reward.stock_left() == Some(0) {
-        return Some("This reward is out of stock.".into());
+        return Some(td_string!(l, errors.rewards.out_of_stock).into());
     }
     if !tier_threshold_ok {
-        return Some("This reward is for a higher tier.".into());
+        return Some(td_string!(l, errors.rewards.higher_tier).into());
     }
     if reward.per_member_limit.is_some_and(|limit| held >= limit) {
-        return Some("This member has already had this reward as often as allowed.".into());
+        return Some(td_string!(l, errors.rewards.limit_reached).into());
     }
     if let Some(c) = channel {
         if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|x| x == c.as_str()) {
-            return Some(format!(
-                "This reward cannot be redeemed in the {} channel.",
-                c.as_str()
-            ));
+            return Some(td_string!(l, errors.rewards.not_in_channel, channel = channel_name(c)).to_string());
         }
     }
     None
+}
+
+/// A channel's name inside a sentence ("the web channel"), in the person's language.
+pub fn channel_name(c: Channel) -> &'static str {
+    let l = current().locale;
+    match c {
+        Channel::Store => td_string!(l, errors.channel.store),
+        Channel::Web => td_string!(l, errors.channel.web),
+        Channel::App => td_string!(l, errors.channel.app),
+    }
 }
 
 /// Whether members can take a reward from the catalogue. One costing 0 points is a perk of
@@ -76,23 +84,34 @@ pub fn price(reward: &Reward, program: &Program, points: Option<i64>) -> Result<
         return Ok((reward.cost_points, reward.value));
     }
     let Some(points) = points else {
-        return Err(AppError::field("points", "Say how many points to pay with."));
+        return Err(AppError::field(
+            "points",
+            td_string!(current().locale, errors.rewards.points_to_pay),
+        ));
     };
+    let lang = current();
     if points < reward.cost_points || points > 100_000_000 {
         return Err(AppError::field(
             "points",
-            format!("Pay with at least {} points.", reward.cost_points),
+            td_string!(
+                lang.locale,
+                errors.rewards.pay_at_least,
+                n = count(lang, reward.cost_points)
+            )
+            .to_string(),
         ));
     }
     let money = points.saturating_mul(program.point_value_minor);
     if reward.value > 0 && money > reward.value {
         return Err(AppError::field(
             "points",
-            format!(
-                "One payment covers at most {} ({} points).",
-                crate::domain::currency::format_minor(reward.value, &program.currency_code),
-                reward.value / program.point_value_minor.max(1)
-            ),
+            td_string!(
+                lang.locale,
+                errors.rewards.payment_covers_at_most,
+                amount = lang.money(reward.value, &program.currency_code),
+                n = count(lang, reward.value / program.point_value_minor.max(1))
+            )
+            .to_string(),
         ));
     }
     Ok((points, money))

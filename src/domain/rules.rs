@@ -48,8 +48,9 @@
 
 use std::cmp::Reverse;
 
-use crate::domain::currency::format_minor;
 use crate::domain::earning::points_for_purchase;
+use crate::domain::lang::{Digits, Lang};
+use crate::i18n::{td_string, Locale};
 use crate::model::program::{multiplier_label, Program, Tier};
 use crate::model::rules::{
     Award, AwardLine, Channel, EarnEvent, EarningRule, MemberContext, OrderLine, ProgramEarning,
@@ -60,10 +61,9 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 /// The event type that earns the base rate and that rules without event types apply to.
 pub const PURCHASE: &str = "purchase";
 
-/// Name of the base-rate line.
+/// Name of the base-rate line (in English; `evaluate_in` names it in the page's language).
 pub const BASE_RATE: &str = "Base rate";
 
-const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MINUTES_PER_DAY: i64 = 1_440;
 
 /// The program's base rate as the engine reads it.
@@ -109,7 +109,8 @@ pub fn count_given(usage: &mut Vec<RuleUsage>, given: &[(i64, i64)]) {
 
 /// What `event` earns for `member` under the program's base rate and `rules`, with one line
 /// for the base (purchases) and one per active rule, in evaluation order. See the module
-/// header for the semantics.
+/// header for the semantics. The explanations are in English (the ledger's and the channel
+/// API's language); `evaluate_in` writes them in another.
 pub fn evaluate(
     program: &ProgramEarning,
     rules: &[EarningRule],
@@ -117,7 +118,21 @@ pub fn evaluate(
     member: &MemberContext,
     usage: &[RuleUsage],
 ) -> Award {
-    let ctx = Ctx::new(program, event, member);
+    evaluate_in(Lang::ENGLISH, program, rules, event, member, usage)
+}
+
+/// `evaluate`, with the summary and the explanations in `lang` (the admin preview): the same
+/// points whatever the language.
+pub fn evaluate_in(
+    lang: Lang,
+    program: &ProgramEarning,
+    rules: &[EarningRule],
+    event: &EarnEvent,
+    member: &MemberContext,
+    usage: &[RuleUsage],
+) -> Award {
+    let ctx = Ctx::new(lang, program, event, member);
+    let l = lang.locale;
     let mut active: Vec<&EarningRule> = rules.iter().filter(|r| r.active).collect();
     active.sort_by_key(|r| (Reverse(r.priority), r.id));
 
@@ -148,7 +163,11 @@ pub fn evaluate(
     for (i, rule) in active.iter().enumerate() {
         let (matched, points, explanation) = match (&statuses[i], &valued[i]) {
             (_, Some(v)) => (true, v.points, v.explanation.clone()),
-            (Status::Stopped(by), None) => (false, 0, format!("stopped by {by}")),
+            (Status::Stopped(by), None) => (
+                false,
+                0,
+                td_string!(l, offers.engine.stopped_by, rule = by).to_string(),
+            ),
             (Status::NoMatch(why) | Status::NoRoom(why), None) => (false, 0, why.clone()),
             (Status::Applies(..), None) => {
                 // Only a best-only loser applies without a value in the final pass.
@@ -157,18 +176,27 @@ pub fn evaluate(
                     Some((w, best)) => {
                         let name = &active[w].name;
                         if mine == best {
-                            format!(
-                                "not the best: {name} also gives {best} {} and ranks higher",
-                                ctx.unit
+                            td_string!(
+                                l,
+                                offers.engine.not_best_tie,
+                                rule = name,
+                                best = ctx.n(best),
+                                unit = &ctx.unit
                             )
+                            .to_string()
                         } else {
-                            format!(
-                                "not the best: {mine} {unit} < {best} {unit} from {name}",
-                                unit = ctx.unit
+                            td_string!(
+                                l,
+                                offers.engine.not_best_less,
+                                mine = ctx.n(mine),
+                                unit = &ctx.unit,
+                                best = ctx.n(best),
+                                rule = name
                             )
+                            .to_string()
                         }
                     }
-                    None => "not the best".to_string(),
+                    None => td_string!(l, offers.engine.not_best).to_string(),
                 };
                 (false, 0, why)
             }
@@ -187,17 +215,38 @@ pub fn evaluate(
         .filter(|l| l.matched)
         .fold(0_i64, |t, l| t.saturating_add(l.points));
     let mut parts: Vec<String> = Vec::new();
-    for l in lines.iter().filter(|l| l.matched) {
-        match l.rule_id {
-            None => parts.push(format!("base {}", l.points)),
-            Some(_) if l.points > 0 => parts.push(format!("{} +{}", l.rule_name, l.points)),
+    for line in lines.iter().filter(|l| l.matched) {
+        match line.rule_id {
+            None => parts.push(td_string!(l, offers.engine.summary_base, n = ctx.n(line.points)).to_string()),
+            Some(_) if line.points > 0 => parts.push(
+                td_string!(
+                    l,
+                    offers.engine.summary_rule,
+                    rule = &line.rule_name,
+                    n = ctx.n(line.points)
+                )
+                .to_string(),
+            ),
             Some(_) => {}
         }
     }
     let summary = if parts.is_empty() {
-        format!("{total} {}: no rule applied", ctx.unit)
+        td_string!(
+            l,
+            offers.engine.summary_none,
+            total = ctx.n(total),
+            unit = &ctx.unit
+        )
+        .to_string()
     } else {
-        format!("{total} {}: {}", ctx.unit, parts.join(", "))
+        td_string!(
+            l,
+            offers.engine.summary,
+            total = ctx.n(total),
+            unit = &ctx.unit,
+            parts = parts.join(td_string!(l, offers.engine.comma))
+        )
+        .to_string()
     };
     Award {
         total,
@@ -225,74 +274,143 @@ pub fn explain(award: &Award) -> String {
 /// The conditions in words for the admin list: "store channel · weekends · min €20.00".
 /// `currency_code` formats the minimum order.
 /// `tiers` names the program's tiers by id; a tier no longer there shows as "#id".
+/// In English; `describe_conditions_in` for another language.
 pub fn describe_conditions(c: &RuleConditions, currency_code: &str, tiers: &[(i64, &str)]) -> String {
+    describe_conditions_in(Lang::ENGLISH, c, currency_code, tiers)
+}
+
+/// `describe_conditions` in `lang`.
+pub fn describe_conditions_in(
+    lang: Lang,
+    c: &RuleConditions,
+    currency_code: &str,
+    tiers: &[(i64, &str)],
+) -> String {
+    let l = lang.locale;
+    let comma = td_string!(l, offers.engine.comma);
     let mut parts: Vec<String> = Vec::new();
     if !c.event_types.is_empty() && c.event_types.iter().any(|t| t != PURCHASE) {
-        parts.push(format!("{} events", c.event_types.join(" or ")));
+        let types = c.event_types.join(td_string!(l, offers.engine.or));
+        parts.push(td_string!(l, offers.engine.cond_events, types = types).to_string());
     }
     if !c.channels.is_empty() {
-        parts.push(format!("{} channel", channels_label(&c.channels, " or ")));
+        let channels = channels_label(lang, &c.channels, td_string!(l, offers.engine.or));
+        parts.push(td_string!(l, offers.engine.cond_channel, channels = channels).to_string());
     }
     if !c.stores.is_empty() {
-        let noun = if c.stores.len() == 1 { "store" } else { "stores" };
-        parts.push(format!("{noun} {}", c.stores.join(", ")));
+        let list = c.stores.join(comma);
+        parts.push(if c.stores.len() == 1 {
+            td_string!(l, offers.engine.cond_store, list = list).to_string()
+        } else {
+            td_string!(l, offers.engine.cond_stores, list = list).to_string()
+        });
     }
     if c.starts_at.is_some() || c.ends_at.is_some() {
-        parts.push(range_label(c.starts_at, c.ends_at));
+        parts.push(range_label(lang, c.starts_at, c.ends_at));
     }
     if !c.weekdays.is_empty() {
-        parts.push(weekdays_label(&c.weekdays));
+        parts.push(weekdays_label(lang, &c.weekdays));
     }
     if c.time_from_min.is_some() || c.time_to_min.is_some() {
-        parts.push(window_label(c.time_from_min, c.time_to_min));
+        parts.push(window_label(lang, c.time_from_min, c.time_to_min));
     }
     if let Some(min) = c.min_order_minor {
-        parts.push(format!("min {}", format_minor(min, currency_code)));
+        let amount = lang.money(min, currency_code);
+        parts.push(td_string!(l, offers.engine.cond_min, amount = amount).to_string());
     }
     if !c.tier_ids.is_empty() {
-        let noun = if c.tier_ids.len() == 1 { "tier" } else { "tiers" };
         let names: Vec<String> = c
             .tier_ids
             .iter()
             .map(|id| match tiers.iter().find(|(t, _)| t == id) {
                 Some((_, name)) => (*name).to_string(),
-                None => format!("#{id}"),
+                None => id_label(lang, *id),
             })
             .collect();
-        parts.push(format!("{noun} {}", names.join(", ")));
+        let list = names.join(comma);
+        parts.push(if c.tier_ids.len() == 1 {
+            td_string!(l, offers.engine.cond_tier, list = list).to_string()
+        } else {
+            td_string!(l, offers.engine.cond_tiers, list = list).to_string()
+        });
     }
     if !c.segment_ids.is_empty() {
-        let noun = if c.segment_ids.len() == 1 {
-            "segment"
+        let list = ids_label(lang, &c.segment_ids);
+        parts.push(if c.segment_ids.len() == 1 {
+            td_string!(l, offers.engine.cond_segment, list = list).to_string()
         } else {
-            "segments"
-        };
-        parts.push(format!("{noun} {}", ids_label(&c.segment_ids)));
+            td_string!(l, offers.engine.cond_segments, list = list).to_string()
+        });
     }
-    parts.extend(line_filter_parts(c));
+    parts.extend(line_filter_parts(lang, c));
     if parts.is_empty() {
-        "every purchase".to_string()
+        td_string!(l, offers.engine.every_purchase).to_string()
     } else {
         parts.join(" · ")
     }
 }
 
 /// The effect in words for the admin list: "2 Stars per EUR", "+100 Stars", "x2 on earlier
-/// points", "10 Stars per item".
+/// points", "10 Stars per item". In English; `describe_effect_in` for another language.
 pub fn describe_effect(effect: &RuleEffect, program: &ProgramEarning) -> String {
-    let unit = unit_name(program);
+    describe_effect_in(Lang::ENGLISH, effect, program)
+}
+
+/// `describe_effect` in `lang`.
+pub fn describe_effect_in(lang: Lang, effect: &RuleEffect, program: &ProgramEarning) -> String {
+    let l = lang.locale;
+    let unit = unit_name(lang, program);
+    let n = |v: i64| plain_number(lang, v);
     match *effect {
-        RuleEffect::PointsPerUnit { points_per_unit } => {
-            format!("{points_per_unit} {unit} per {}", program.currency_code)
+        RuleEffect::PointsPerUnit { points_per_unit } => td_string!(
+            l,
+            offers.engine.effect_per_unit,
+            n = n(points_per_unit),
+            unit = unit,
+            code = &program.currency_code
+        )
+        .to_string(),
+        RuleEffect::FixedPoints { points } => {
+            td_string!(l, offers.engine.effect_fixed, n = n(points), unit = unit).to_string()
         }
-        RuleEffect::FixedPoints { points } => format!("+{points} {unit}"),
-        RuleEffect::Multiplier { pct } => format!("{} on earlier {unit}", multiplier_label(pct)),
-        RuleEffect::PerItem { points } => format!("{points} {unit} per item"),
+        RuleEffect::Multiplier { pct } => td_string!(
+            l,
+            offers.engine.effect_multiplier,
+            times = times_label(lang, pct),
+            unit = unit
+        )
+        .to_string(),
+        RuleEffect::PerItem { points } => {
+            td_string!(l, offers.engine.effect_per_item, n = n(points), unit = unit).to_string()
+        }
+    }
+}
+
+/// A whole number as the engine writes it, ungrouped ("1000"), in `lang`'s digits.
+fn plain_number(lang: Lang, n: i64) -> String {
+    lang.digits_of(&n.to_string())
+}
+
+/// A multiplier as people say it: "x1.5" in English, "×١٫٥" in Arabic.
+fn times_label(lang: Lang, pct: i64) -> String {
+    let label = multiplier_label(pct);
+    match lang.locale {
+        Locale::en => label,
+        Locale::ar => format!("×{}", lang.digits_of(label.trim_start_matches('x'))),
+    }
+}
+
+/// A percentage: "150%", "١٥٠٪" with Arabic-Indic digits.
+fn percent_label(lang: Lang, pct: i64) -> String {
+    match lang.digits {
+        Digits::Western => format!("{pct}%"),
+        Digits::ArabicIndic => format!("{}٪", lang.digits_of(&pct.to_string())),
     }
 }
 
 /// What every step reads.
 struct Ctx<'a> {
+    lang: Lang,
     program: &'a ProgramEarning,
     event: &'a EarnEvent,
     member: &'a MemberContext,
@@ -304,7 +422,7 @@ struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(program: &'a ProgramEarning, event: &'a EarnEvent, member: &'a MemberContext) -> Self {
+    fn new(lang: Lang, program: &'a ProgramEarning, event: &'a EarnEvent, member: &'a MemberContext) -> Self {
         let tier_pct = if member.tier_multiplier_pct > 0 {
             member.tier_multiplier_pct
         } else {
@@ -318,27 +436,32 @@ impl<'a> Ctx<'a> {
                 .as_deref()
                 .map(|n| format!(" ({n})"))
                 .unwrap_or_default();
-            format!(" {}{name}", multiplier_label(tier_pct))
+            format!(" {}{name}", times_label(lang, tier_pct))
         };
         Self {
+            lang,
             program,
             event,
             member,
             tier_pct,
             tier_label,
-            unit: unit_name(program),
+            unit: unit_name(lang, program),
         }
     }
 
     fn money(&self, minor: i64) -> String {
-        format_minor(minor, &self.program.currency_code)
+        self.lang.money(minor, &self.program.currency_code)
+    }
+
+    fn n(&self, n: i64) -> String {
+        plain_number(self.lang, n)
     }
 }
 
-fn unit_name(program: &ProgramEarning) -> String {
+fn unit_name(lang: Lang, program: &ProgramEarning) -> String {
     let name = program.currency_name.trim();
     if name.is_empty() {
-        "points".to_string()
+        td_string!(lang.locale, offers.engine.points).to_string()
     } else {
         name.to_string()
     }
@@ -391,7 +514,7 @@ fn statuses<'a>(ctx: &Ctx, rules: &[&'a EarningRule], usage: &[RuleUsage]) -> Ve
             let status = match check(ctx, &rule.conditions) {
                 Err(why) => Status::NoMatch(why),
                 Ok(eligible) => {
-                    let room = room(rule, usage);
+                    let room = room(ctx.lang, rule, usage);
                     if room.left == Some(0) {
                         Status::NoRoom(room.reason)
                     } else {
@@ -438,26 +561,31 @@ fn value_all(
 
 fn base_line(ctx: &Ctx) -> AwardLine {
     let p = ctx.program;
+    let l = ctx.lang.locale;
     let amount = ctx.event.amount_minor;
     let points = points_for_purchase(amount, p.minor_per_unit, p.points_per_unit, ctx.tier_pct);
     AwardLine {
         rule_id: None,
-        rule_name: BASE_RATE.to_string(),
+        rule_name: td_string!(l, offers.engine.base_rate).to_string(),
         matched: true,
         points,
-        explanation: format!(
-            "{} x {} {unit} per {}{} = {points} {unit}",
-            ctx.money(amount),
-            p.points_per_unit,
-            p.currency_code,
-            ctx.tier_label,
-            unit = ctx.unit
-        ),
+        explanation: td_string!(
+            l,
+            offers.engine.per_unit,
+            amount = ctx.money(amount),
+            rate = ctx.n(p.points_per_unit),
+            unit = &ctx.unit,
+            code = &p.currency_code,
+            tier = &ctx.tier_label,
+            points = ctx.n(points)
+        )
+        .to_string(),
     }
 }
 
 /// One rule's points given what was earned before it, capped.
 fn value(ctx: &Ctx, rule: &EarningRule, eligible: &Eligible, room: &Room, earned: i64) -> Value {
+    let l = ctx.lang.locale;
     let unit = &ctx.unit;
     let tier = &ctx.tier_label;
     let (raw, text) = match rule.effect {
@@ -471,44 +599,92 @@ fn value(ctx: &Ctx, rule: &EarningRule, eligible: &Eligible, room: &Room, earned
             let what = if eligible.amount == ctx.event.amount_minor {
                 ctx.money(eligible.amount)
             } else {
-                format!("{} eligible", ctx.money(eligible.amount))
+                td_string!(
+                    l,
+                    offers.engine.eligible_amount,
+                    amount = ctx.money(eligible.amount)
+                )
+                .to_string()
             };
-            let text = format!(
-                "{what} x {points_per_unit} {unit} per {}{tier} = {p} {unit}",
-                ctx.program.currency_code
-            );
+            let text = td_string!(
+                l,
+                offers.engine.per_unit,
+                amount = what,
+                rate = ctx.n(points_per_unit),
+                unit = unit,
+                code = &ctx.program.currency_code,
+                tier = tier,
+                points = ctx.n(p)
+            )
+            .to_string();
             (p, text)
         }
         RuleEffect::FixedPoints { points } => {
             let p = scale(points, ctx.tier_pct);
-            (p, format!("+{} {unit}{tier} = {p} {unit}", points.max(0)))
+            let text = td_string!(
+                l,
+                offers.engine.fixed,
+                n = ctx.n(points.max(0)),
+                unit = unit,
+                tier = tier,
+                points = ctx.n(p)
+            )
+            .to_string();
+            (p, text)
         }
         RuleEffect::PerItem { points } => {
             let per = points.max(0);
             let p = scale(clamp(eligible.quantity as i128 * per as i128), ctx.tier_pct);
-            let items = if eligible.quantity == 1 { "item" } else { "items" };
-            (
-                p,
-                format!("{} {items} x {per} {unit}{tier} = {p} {unit}", eligible.quantity),
+            let text = td_string!(
+                l,
+                offers.engine.per_item,
+                count = eligible.quantity.max(0) as u64,
+                q = ctx.n(eligible.quantity),
+                per = ctx.n(per),
+                unit = unit,
+                tier = tier,
+                points = ctx.n(p)
             )
+            .to_string();
+            (p, text)
         }
         RuleEffect::Multiplier { pct } => {
             if pct <= 100 {
-                (0, format!("multiplier {pct}% adds nothing"))
+                let text = td_string!(
+                    l,
+                    offers.engine.multiplier_nothing,
+                    pct = percent_label(ctx.lang, pct)
+                )
+                .to_string();
+                (0, text)
             } else {
                 // Already tier-multiplied points, so the tier is not applied again.
                 let p = clamp(earned.max(0) as i128 * (pct as i128 - 100) / 100);
-                (
-                    p,
-                    format!("{} on {earned} {unit} = +{p} {unit}", multiplier_label(pct)),
+                let text = td_string!(
+                    l,
+                    offers.engine.multiplier,
+                    times = times_label(ctx.lang, pct),
+                    earned = ctx.n(earned),
+                    unit = unit,
+                    points = ctx.n(p)
                 )
+                .to_string();
+                (p, text)
             }
         }
     };
     match room.left {
         Some(left) if raw > left => Value {
             points: left,
-            explanation: format!("{text}; {}, so {left} {unit}", room.reason),
+            explanation: td_string!(
+                l,
+                offers.engine.capped,
+                text = text,
+                reason = &room.reason,
+                left = ctx.n(left),
+                unit = unit
+            )
+            .to_string(),
         },
         _ => Value {
             points: raw,
@@ -530,7 +706,9 @@ fn clamp(v: i128) -> i64 {
 }
 
 /// The room left under every cap of a rule; the smallest wins, the first listed on ties.
-fn room(rule: &EarningRule, usage: &[RuleUsage]) -> Room {
+fn room(lang: Lang, rule: &EarningRule, usage: &[RuleUsage]) -> Room {
+    let l = lang.locale;
+    let n = |v: i64| plain_number(lang, v);
     // Usage the caller summed per rule; several entries for one rule add up, and negative
     // usage (a data error) must not widen a cap.
     let (day, month) = usage
@@ -545,36 +723,33 @@ fn room(rule: &EarningRule, usage: &[RuleUsage]) -> Room {
     let mut limits: Vec<(i64, String)> = Vec::new();
     let caps = &rule.caps;
     if let Some(cap) = caps.per_event {
-        limits.push((cap.max(0), format!("capped at {cap} per event")));
+        limits.push((
+            cap.max(0),
+            td_string!(l, offers.engine.cap_event, cap = n(cap)).to_string(),
+        ));
     }
     if let Some(cap) = caps.per_member_day {
-        let already = if day > 0 {
-            format!(" ({day} already today)")
+        let why = if day > 0 {
+            td_string!(l, offers.engine.cap_day_already, cap = n(cap), n = n(day)).to_string()
         } else {
-            String::new()
+            td_string!(l, offers.engine.cap_day, cap = n(cap)).to_string()
         };
-        limits.push((
-            cap.saturating_sub(day).max(0),
-            format!("capped at {cap} per day{already}"),
-        ));
+        limits.push((cap.saturating_sub(day).max(0), why));
     }
     if let Some(cap) = caps.per_member_month {
-        let already = if month > 0 {
-            format!(" ({month} already this month)")
+        let why = if month > 0 {
+            td_string!(l, offers.engine.cap_month_already, cap = n(cap), n = n(month)).to_string()
         } else {
-            String::new()
+            td_string!(l, offers.engine.cap_month, cap = n(cap)).to_string()
         };
-        limits.push((
-            cap.saturating_sub(month).max(0),
-            format!("capped at {cap} per month{already}"),
-        ));
+        limits.push((cap.saturating_sub(month).max(0), why));
     }
     if let Some(budget) = rule.budget_points {
         let left = budget.saturating_sub(rule.budget_used.max(0)).max(0);
         let why = if left == 0 {
-            "budget exhausted".to_string()
+            td_string!(l, offers.engine.budget_exhausted).to_string()
         } else {
-            format!("budget: {left} of {budget} left")
+            td_string!(l, offers.engine.budget_left, left = n(left), budget = n(budget)).to_string()
         };
         limits.push((left, why));
     }
@@ -598,6 +773,9 @@ fn room(rule: &EarningRule, usage: &[RuleUsage]) -> Room {
 
 /// Every condition of a rule against the event and member: the eligible lines, or why not.
 fn check(ctx: &Ctx, c: &RuleConditions) -> Result<Eligible, String> {
+    let lang = ctx.lang;
+    let l = lang.locale;
+    let comma = td_string!(l, offers.engine.comma);
     let e = ctx.event;
     let m = ctx.member;
     let types_ok = if c.event_types.is_empty() {
@@ -609,83 +787,103 @@ fn check(ctx: &Ctx, c: &RuleConditions) -> Result<Eligible, String> {
         let wanted = if c.event_types.is_empty() {
             PURCHASE.to_string()
         } else {
-            c.event_types.join(", ")
+            c.event_types.join(comma)
         };
-        return Err(format!("event {} not in {wanted}", e.event_type));
+        return Err(td_string!(
+            l,
+            offers.engine.wrong_event,
+            event = &e.event_type,
+            wanted = wanted
+        )
+        .to_string());
     }
     if !c.channels.is_empty() && !c.channels.contains(&e.channel) {
-        return Err(format!(
-            "channel {} not in {}",
-            e.channel.as_str(),
-            channels_label(&c.channels, ", ")
-        ));
+        return Err(td_string!(
+            l,
+            offers.engine.wrong_channel,
+            channel = e.channel.label(lang),
+            wanted = channels_label(lang, &c.channels, comma)
+        )
+        .to_string());
     }
     if !c.stores.is_empty() {
+        let stores = c.stores.join(comma);
         match e.store.as_deref() {
-            None => return Err(format!("no store, needs {}", c.stores.join(", "))),
+            None => return Err(td_string!(l, offers.engine.no_store, stores = stores).to_string()),
             Some(s) if !contains_name(&c.stores, s) => {
-                return Err(format!("store {s} not in {}", c.stores.join(", ")));
+                return Err(td_string!(l, offers.engine.wrong_store, store = s, stores = stores).to_string());
             }
             Some(_) => {}
         }
     }
     let at = e.occurred_at.0;
     if c.starts_at.is_some_and(|s| at < s.0) || c.ends_at.is_some_and(|end| at >= end.0) {
-        return Err(format!("outside {}", range_label(c.starts_at, c.ends_at)));
+        let range = range_label(lang, c.starts_at, c.ends_at);
+        return Err(td_string!(l, offers.engine.outside, range = range).to_string());
     }
     if !c.weekdays.is_empty() {
         let day = weekday(at);
         if !c.weekdays.contains(&day) {
-            return Err(format!(
-                "{} not in {}",
-                WEEKDAYS[(day - 1) as usize],
-                weekdays_label(&c.weekdays)
-            ));
+            return Err(td_string!(
+                l,
+                offers.engine.not_in,
+                value = weekday_name(lang, day),
+                wanted = weekdays_label(lang, &c.weekdays)
+            )
+            .to_string());
         }
     }
     if c.time_from_min.is_some() || c.time_to_min.is_some() {
         let minute = at.rem_euclid(SECONDS_PER_DAY) / 60;
         if !in_window(minute, c.time_from_min, c.time_to_min) {
-            return Err(format!(
-                "{} not in {}",
-                clock(minute),
-                window_label(c.time_from_min, c.time_to_min)
-            ));
+            return Err(td_string!(
+                l,
+                offers.engine.not_in,
+                value = clock(lang, minute),
+                wanted = window_label(lang, c.time_from_min, c.time_to_min)
+            )
+            .to_string());
         }
     }
     if let Some(min) = c.min_order_minor {
         if e.amount_minor < min {
-            return Err(format!(
-                "order {} below min {}",
-                ctx.money(e.amount_minor),
-                ctx.money(min)
-            ));
+            return Err(td_string!(
+                l,
+                offers.engine.below_min,
+                amount = ctx.money(e.amount_minor),
+                min = ctx.money(min)
+            )
+            .to_string());
         }
     }
     if !c.tier_ids.is_empty() {
+        let tiers = ids_label(lang, &c.tier_ids);
         match m.tier_id {
-            None => return Err(format!("no tier, needs {}", ids_label(&c.tier_ids))),
+            None => return Err(td_string!(l, offers.engine.no_tier, tiers = tiers).to_string()),
             Some(t) if !c.tier_ids.contains(&t) => {
-                let name = m.tier_name.clone().unwrap_or_else(|| format!("#{t}"));
-                return Err(format!("tier {name} not in {}", ids_label(&c.tier_ids)));
+                let name = m.tier_name.clone().unwrap_or_else(|| id_label(lang, t));
+                return Err(td_string!(l, offers.engine.wrong_tier, tier = name, tiers = tiers).to_string());
             }
             Some(_) => {}
         }
     }
     if !c.segment_ids.is_empty() && !m.segment_ids.iter().any(|s| c.segment_ids.contains(s)) {
-        return Err(format!("not in segment {}", ids_label(&c.segment_ids)));
+        let segments = ids_label(lang, &c.segment_ids);
+        return Err(td_string!(l, offers.engine.not_in_segment, segments = segments).to_string());
     }
-    eligible(c, e)
+    eligible(lang, c, e)
 }
 
-fn eligible(c: &RuleConditions, e: &EarnEvent) -> Result<Eligible, String> {
+fn eligible(lang: Lang, c: &RuleConditions, e: &EarnEvent) -> Result<Eligible, String> {
+    let l = lang.locale;
     let includes =
         !(c.include_skus.is_empty() && c.include_categories.is_empty() && c.include_tags.is_empty());
     let excludes =
         !(c.exclude_skus.is_empty() && c.exclude_categories.is_empty() && c.exclude_tags.is_empty());
+    let filters = || line_filter_parts(lang, c).join(" · ");
     if e.lines.is_empty() {
         if includes {
-            return Err(format!("no order lines for {}", line_filter_parts(c).join(" · ")));
+            return Err(td_string!(l, offers.engine.no_lines, filters = filters()).to_string());
         }
         return Ok(Eligible {
             amount: e.amount_minor.max(0),
@@ -702,11 +900,11 @@ fn eligible(c: &RuleConditions, e: &EarnEvent) -> Result<Eligible, String> {
     }
     if !found && (includes || excludes) {
         let why = if includes {
-            "no line matches"
+            td_string!(l, offers.engine.no_line_matches, filters = filters()).to_string()
         } else {
-            "every line excluded by"
+            td_string!(l, offers.engine.all_lines_excluded, filters = filters()).to_string()
         };
-        return Err(format!("{why} {}", line_filter_parts(c).join(" · ")));
+        return Err(why);
     }
     Ok(Eligible { amount, quantity })
 }
@@ -744,70 +942,132 @@ fn in_window(minute: i64, from: Option<u16>, to: Option<u16>) -> bool {
     }
 }
 
-fn clock(minute: i64) -> String {
-    format!("{:02}:{:02}", minute / 60, minute % 60)
+fn clock(lang: Lang, minute: i64) -> String {
+    lang.digits_of(&format!("{:02}:{:02}", minute / 60, minute % 60))
 }
 
-fn window_label(from: Option<u16>, to: Option<u16>) -> String {
-    let c = |m: u16| clock(i64::from(m).min(MINUTES_PER_DAY));
+fn window_label(lang: Lang, from: Option<u16>, to: Option<u16>) -> String {
+    let l = lang.locale;
+    let c = |m: u16| clock(lang, i64::from(m).min(MINUTES_PER_DAY));
     match (from, to) {
-        (Some(f), Some(t)) => format!("{}–{} UTC", c(f), c(t)),
-        (Some(f), None) => format!("from {} UTC", c(f)),
-        (None, Some(t)) => format!("until {} UTC", c(t)),
-        (None, None) => "all day".to_string(),
+        (Some(f), Some(t)) => td_string!(l, offers.engine.window, from = c(f), to = c(t)).to_string(),
+        (Some(f), None) => td_string!(l, offers.engine.window_from, from = c(f)).to_string(),
+        (None, Some(t)) => td_string!(l, offers.engine.window_to, to = c(t)).to_string(),
+        (None, None) => td_string!(l, offers.engine.all_day).to_string(),
     }
 }
 
 /// "2026-12-01..2027-01-01" (end exclusive); a side without a limit is left empty. Instants
 /// at midnight show as dates, others with their time.
-fn range_label(from: Option<Timestamp>, to: Option<Timestamp>) -> String {
-    let show = |t: Option<Timestamp>| match t {
-        None => String::new(),
-        Some(t) if t.0.rem_euclid(SECONDS_PER_DAY) == 0 => t.date().format("%Y-%m-%d").to_string(),
-        Some(t) => t.display(),
+fn range_label(lang: Lang, from: Option<Timestamp>, to: Option<Timestamp>) -> String {
+    let l = lang.locale;
+    let show = |t: Timestamp| {
+        let text = if t.0.rem_euclid(SECONDS_PER_DAY) == 0 {
+            t.date().format("%Y-%m-%d").to_string()
+        } else {
+            t.display()
+        };
+        lang.digits_of(&text)
     };
-    format!("{}..{}", show(from), show(to))
+    match (from, to) {
+        (Some(f), Some(t)) => td_string!(l, offers.engine.range, from = show(f), to = show(t)).to_string(),
+        (Some(f), None) => td_string!(l, offers.engine.range_from, from = show(f)).to_string(),
+        (None, Some(t)) => td_string!(l, offers.engine.range_to, to = show(t)).to_string(),
+        (None, None) => "..".to_string(),
+    }
 }
 
-fn weekdays_label(days: &[u8]) -> String {
+/// The short name of a day, 1 = Monday .. 7 = Sunday.
+fn weekday_name(lang: Lang, day: u8) -> &'static str {
+    let l = lang.locale;
+    match day {
+        1 => td_string!(l, offers.weekday.mon),
+        2 => td_string!(l, offers.weekday.tue),
+        3 => td_string!(l, offers.weekday.wed),
+        4 => td_string!(l, offers.weekday.thu),
+        5 => td_string!(l, offers.weekday.fri),
+        6 => td_string!(l, offers.weekday.sat),
+        _ => td_string!(l, offers.weekday.sun),
+    }
+}
+
+fn weekdays_label(lang: Lang, days: &[u8]) -> String {
+    let l = lang.locale;
     let mut valid: Vec<u8> = days.iter().copied().filter(|d| (1..=7).contains(d)).collect();
     valid.sort_unstable();
     valid.dedup();
     match valid.as_slice() {
-        [] => "no day".to_string(),
-        [6, 7] => "weekends".to_string(),
-        [1, 2, 3, 4, 5] => "weekdays".to_string(),
-        [1, 2, 3, 4, 5, 6, 7] => "every day".to_string(),
+        [] => td_string!(l, offers.engine.no_day).to_string(),
+        [6, 7] => td_string!(l, offers.engine.weekends).to_string(),
+        [1, 2, 3, 4, 5] => td_string!(l, offers.engine.weekdays).to_string(),
+        [1, 2, 3, 4, 5, 6, 7] => td_string!(l, offers.engine.every_day).to_string(),
         v => v
             .iter()
-            .map(|d| WEEKDAYS[(*d - 1) as usize])
+            .map(|d| weekday_name(lang, *d))
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(td_string!(l, offers.engine.comma)),
     }
 }
 
-fn channels_label(channels: &[Channel], sep: &str) -> String {
-    channels.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(sep)
+fn channels_label(lang: Lang, channels: &[Channel], sep: &str) -> String {
+    channels
+        .iter()
+        .map(|c| c.label(lang))
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
-fn ids_label(ids: &[i64]) -> String {
-    ids.iter().map(|i| format!("#{i}")).collect::<Vec<_>>().join(", ")
+fn id_label(lang: Lang, id: i64) -> String {
+    format!("#{}", plain_number(lang, id))
 }
 
-fn line_filter_parts(c: &RuleConditions) -> Vec<String> {
+fn ids_label(lang: Lang, ids: &[i64]) -> String {
+    ids.iter()
+        .map(|i| id_label(lang, *i))
+        .collect::<Vec<_>>()
+        .join(td_string!(lang.locale, offers.engine.comma))
+}
+
+fn line_filter_parts(lang: Lang, c: &RuleConditions) -> Vec<String> {
+    let l = lang.locale;
+    let comma = td_string!(l, offers.engine.comma);
     let mut parts = Vec::new();
-    let mut add = |list: &[String], one: &str, many: &str| {
+    let mut add = |list: &[String], one: &dyn Fn(String) -> String, many: &dyn Fn(String) -> String| {
         if !list.is_empty() {
-            let noun = if list.len() == 1 { one } else { many };
-            parts.push(format!("{noun} {}", list.join(", ")));
+            let names = list.join(comma);
+            parts.push(if list.len() == 1 { one(names) } else { many(names) });
         }
     };
-    add(&c.include_skus, "SKU", "SKUs");
-    add(&c.include_categories, "category", "categories");
-    add(&c.include_tags, "tagged", "tagged");
-    add(&c.exclude_skus, "not SKU", "not SKUs");
-    add(&c.exclude_categories, "not category", "not categories");
-    add(&c.exclude_tags, "not tagged", "not tagged");
+    add(
+        &c.include_skus,
+        &|list| td_string!(l, offers.engine.filter_sku, list = list).to_string(),
+        &|list| td_string!(l, offers.engine.filter_skus, list = list).to_string(),
+    );
+    add(
+        &c.include_categories,
+        &|list| td_string!(l, offers.engine.filter_category, list = list).to_string(),
+        &|list| td_string!(l, offers.engine.filter_categories, list = list).to_string(),
+    );
+    add(
+        &c.include_tags,
+        &|list| td_string!(l, offers.engine.filter_tagged, list = list).to_string(),
+        &|list| td_string!(l, offers.engine.filter_tagged, list = list).to_string(),
+    );
+    add(
+        &c.exclude_skus,
+        &|list| td_string!(l, offers.engine.filter_not_sku, list = list).to_string(),
+        &|list| td_string!(l, offers.engine.filter_not_skus, list = list).to_string(),
+    );
+    add(
+        &c.exclude_categories,
+        &|list| td_string!(l, offers.engine.filter_not_category, list = list).to_string(),
+        &|list| td_string!(l, offers.engine.filter_not_categories, list = list).to_string(),
+    );
+    add(
+        &c.exclude_tags,
+        &|list| td_string!(l, offers.engine.filter_not_tagged, list = list).to_string(),
+        &|list| td_string!(l, offers.engine.filter_not_tagged, list = list).to_string(),
+    );
     parts
 }
 
@@ -1543,6 +1803,48 @@ mod tests {
         assert_eq!(
             describe_effect(&RuleEffect::Multiplier { pct: 150 }, &p),
             "x1.5 on earlier Stars"
+        );
+    }
+
+    #[test]
+    fn rules_words_in_arabic() {
+        let mut double = rule(1, "Double weekend", 20, RuleEffect::Multiplier { pct: 200 });
+        double.stacking = Stacking::Stack;
+        let coffee = fixed(2, "Coffee bonus", 10, 100);
+        let rules = [coffee, double];
+        let (event, member) = (purchase(1200), member());
+        let a = evaluate_in(Lang::ARABIC, &program(), &rules, &event, &member, &[]);
+        // The same points as in English, in Arabic words and digits.
+        assert_eq!(a.total, evaluate(&program(), &rules, &event, &member, &[]).total);
+        assert_eq!(
+            a.summary,
+            "٣٤٠ Stars: الأساس ١٢٠، Double weekend +١٢٠، Coffee bonus +١٠٠"
+        );
+        assert_eq!(a.lines[0].rule_name, "المعدل الأساسي");
+        assert_eq!(
+            find(&a, "Double weekend").explanation,
+            "×٢ على ١٢٠ Stars = +١٢٠ Stars"
+        );
+        let c = RuleConditions {
+            channels: vec![Channel::Store, Channel::App],
+            weekdays: vec![1, 3],
+            tier_ids: vec![9],
+            ..RuleConditions::default()
+        };
+        assert_eq!(
+            describe_conditions_in(Lang::ARABIC, &c, "EUR", &[]),
+            "قناة المتجر أو التطبيق · الاثنين، الأربعاء · المستوى #٩"
+        );
+        assert_eq!(
+            describe_effect_in(Lang::ARABIC, &RuleEffect::Multiplier { pct: 150 }, &program()),
+            "×١٫٥ على Stars المكتسبة قبلها"
+        );
+        let mut blocked = fixed(3, "Weekend only", 1, 10);
+        blocked.conditions.weekdays = vec![6, 7];
+        let a = evaluate_in(Lang::ARABIC, &program(), &[blocked], &event, &member, &[]);
+        assert_eq!(
+            find(&a, "Weekend only").explanation,
+            "الاثنين ليس ضمن عطلة نهاية الأسبوع"
         );
     }
 

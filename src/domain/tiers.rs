@@ -1,5 +1,8 @@
-//! Which tier a member holds and how far they are from the next one.
+//! Which tier a member holds and how far they are from the next one, and how a program's
+//! tiers qualify, in words (`locales/<language>/wording.json`, `tiers`).
 
+use crate::domain::lang::Lang;
+use crate::i18n::td_string;
 use crate::model::program::Tier;
 
 /// The highest tier whose threshold `lifetime_points` reaches, and the next one up.
@@ -56,7 +59,8 @@ pub fn multiplier_pct(tiers: &[Tier], lifetime_points: i64) -> i64 {
         .unwrap_or(100)
 }
 
-/// Over which period tier qualification is counted.
+/// Over which period tier qualification is counted (the English labels; `window_label` says
+/// them in a page's language).
 pub const TIER_WINDOWS: &[(&str, &str)] = &[
     ("lifetime", "Lifetime (tiers are never lost)"),
     ("calendar_year", "Calendar year (kept through the next year)"),
@@ -74,49 +78,96 @@ pub struct Qualification<'a> {
 }
 
 impl Qualification<'_> {
-    fn counted(&self) -> String {
-        let what = if self.basis == "spend" {
-            format!("spend in {}", self.currency_code)
-        } else {
-            format!("{} earned", self.currency_name)
-        };
-        let when = match self.window {
-            "calendar_year" => " this calendar year",
-            "rolling_12m" => " over the last 12 months",
-            _ => " since joining",
-        };
-        format!("{what}{when}")
+    /// What is counted, in `lang`: "spend in EUR this calendar year", "Stars earned since joining".
+    fn counted(&self, lang: Lang) -> String {
+        let l = lang.locale;
+        let (code, unit) = (self.currency_code, self.currency_name);
+        match (self.basis == "spend", self.window) {
+            (true, "calendar_year") => td_string!(l, wording.tiers.spend_year, code = code).to_string(),
+            (true, "rolling_12m") => td_string!(l, wording.tiers.spend_12m, code = code).to_string(),
+            (true, _) => td_string!(l, wording.tiers.spend_lifetime, code = code).to_string(),
+            (false, "calendar_year") => td_string!(l, wording.tiers.points_year, unit = unit).to_string(),
+            (false, "rolling_12m") => td_string!(l, wording.tiers.points_12m, unit = unit).to_string(),
+            (false, _) => td_string!(l, wording.tiers.points_lifetime, unit = unit).to_string(),
+        }
     }
 
     /// "Members reach a tier when their spend in EUR this calendar year reaches its
-    /// threshold; ..."
+    /// threshold; ...", in the page's language (`sentence_in` for another).
     pub fn sentence(&self) -> String {
-        format!(
-            "Members reach a tier when their {} reaches its threshold; its multiplier applies to what they earn.",
-            self.counted()
-        )
+        self.sentence_in(crate::domain::lang::current())
     }
 
-    /// The threshold field's label: "Qualifying threshold (spend in EUR this calendar year)".
+    pub fn sentence_in(&self, lang: Lang) -> String {
+        td_string!(lang.locale, wording.tiers.sentence, counted = self.counted(lang)).to_string()
+    }
+
+    /// The threshold field's label: "Qualifying threshold (spend in EUR this calendar year)",
+    /// in the page's language (`field_label_in` for another).
     pub fn field_label(&self) -> String {
-        format!("Qualifying threshold ({})", self.counted())
+        self.field_label_in(crate::domain::lang::current())
     }
 
-    /// A threshold as members and managers read it: "€350 spent", "1,000 Stars".
+    pub fn field_label_in(&self, lang: Lang) -> String {
+        td_string!(
+            lang.locale,
+            wording.tiers.field_label,
+            counted = self.counted(lang)
+        )
+        .to_string()
+    }
+
+    /// A threshold as members and managers read it: "€350 spent", "1,000 Stars", in the
+    /// page's language (`threshold_in` for another).
     pub fn threshold(&self, threshold: i64) -> String {
+        self.threshold_in(crate::domain::lang::current(), threshold)
+    }
+
+    pub fn threshold_in(&self, lang: Lang, threshold: i64) -> String {
         if self.basis == "spend" {
             let minor = threshold.saturating_mul(crate::domain::currency::minor_per_unit(self.currency_code));
-            format!(
-                "{} spent",
-                crate::domain::currency::format_minor(minor, self.currency_code)
-            )
+            let money = lang.money(minor, self.currency_code);
+            td_string!(lang.locale, wording.tiers.spent, money = money).to_string()
         } else {
-            crate::domain::wording::points(threshold, self.currency_name)
+            lang.points(threshold, self.currency_name)
         }
     }
 }
 
-/// When members are moved down a tier (upgrades are always immediate).
+/// The label of a `TIER_WINDOWS` choice in `lang` (the key itself when it is not one).
+pub fn window_label(lang: Lang, key: &str) -> &str {
+    let l = lang.locale;
+    match key {
+        "lifetime" => td_string!(l, wording.tiers.window.lifetime),
+        "calendar_year" => td_string!(l, wording.tiers.window.calendar_year),
+        "rolling_12m" => td_string!(l, wording.tiers.window.rolling_12m),
+        other => other,
+    }
+}
+
+/// The label of a `TIER_BASES` choice in `lang` (the key itself when it is not one).
+pub fn basis_label(lang: Lang, key: &str) -> &str {
+    let l = lang.locale;
+    match key {
+        "points" => td_string!(l, wording.tiers.basis.points),
+        "spend" => td_string!(l, wording.tiers.basis.spend),
+        other => other,
+    }
+}
+
+/// The label of a `TIER_REVIEWS` choice in `lang` (the key itself when it is not one).
+pub fn review_label(lang: Lang, key: &str) -> &str {
+    let l = lang.locale;
+    match key {
+        "continuous" => td_string!(l, wording.tiers.review.continuous),
+        "monthly" => td_string!(l, wording.tiers.review.monthly),
+        "yearly" => td_string!(l, wording.tiers.review.yearly),
+        other => other,
+    }
+}
+
+/// When members are moved down a tier (upgrades are always immediate). English labels;
+/// `review_label` says them in a page's language.
 pub const TIER_REVIEWS: &[(&str, &str)] = &[
     ("continuous", "As soon as a member falls below their tier"),
     ("monthly", "At a review on the 1st of each month"),
@@ -140,7 +191,7 @@ pub fn review_due(review: &str, last: Option<i64>, since: i64, now: crate::model
         .is_some_and(|b| last.unwrap_or(since) < b.timestamp())
 }
 
-/// What counts towards a tier.
+/// What counts towards a tier (English labels; `basis_label` in a page's language).
 pub const TIER_BASES: &[(&str, &str)] = &[
     ("points", "Points earned"),
     ("spend", "Money spent (thresholds in whole currency units)"),
@@ -209,6 +260,38 @@ mod tests {
         };
         assert_eq!(points.threshold(5000), "5,000 Stars");
         assert!(points.sentence().contains("Stars earned since joining"));
+
+        // In Arabic, with Arabic-Indic digits; the unit and the currency code as typed.
+        let ar = crate::domain::lang::Lang::ARABIC;
+        assert_eq!(spend.threshold_in(ar, 350), "إنفاق ٣٥٠٫٠٠\u{a0}€\u{200f}");
+        assert_eq!(
+            spend.field_label_in(ar),
+            "حدّ التأهل (الإنفاق بعملة EUR خلال السنة الميلادية الحالية)"
+        );
+        assert_eq!(points.threshold_in(ar, 5000), "٥٬٠٠٠ Stars");
+        assert!(points.sentence_in(ar).contains("Stars المكتسبة منذ الانضمام"));
+        assert_eq!(
+            super::window_label(ar, "rolling_12m"),
+            "آخر اثني عشر شهرًا بشكل متجدد"
+        );
+        for (key, label) in super::TIER_WINDOWS {
+            assert_eq!(
+                super::window_label(crate::domain::lang::Lang::ENGLISH, key),
+                *label
+            );
+        }
+        for (key, label) in super::TIER_BASES {
+            assert_eq!(
+                super::basis_label(crate::domain::lang::Lang::ENGLISH, key),
+                *label
+            );
+        }
+        for (key, label) in super::TIER_REVIEWS {
+            assert_eq!(
+                super::review_label(crate::domain::lang::Lang::ENGLISH, key),
+                *label
+            );
+        }
     }
 
     use super::*;

@@ -3,23 +3,59 @@
 
 use super::currency;
 use super::earning::MAX_PURCHASE_MINOR;
+use super::lang::{ascii_digits, current};
+use crate::error::count;
+use crate::i18n::td_string;
 
 pub const MAX_NAME_CHARS: usize = 80;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Argon2 hashes whatever it is given; a cap keeps a huge "password" from costing CPU.
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
+/// "Required.", in the person's language.
+pub fn required() -> String {
+    td_string!(current().locale, errors.field.required).into()
+}
+
+/// "Use at most {n} characters.", in the person's language.
+pub fn at_most_chars(n: usize) -> String {
+    let lang = current();
+    td_string!(lang.locale, errors.field.at_most_chars, n = count(lang, n as i64)).to_string()
+}
+
+/// "Use a date like {example}.", the example in the person's digits.
+pub fn date_like(example: &str) -> String {
+    let lang = current();
+    td_string!(
+        lang.locale,
+        errors.field.date_like,
+        example = lang.digits_of(example)
+    )
+    .to_string()
+}
+
+/// What was typed for a number, read whatever digits the keyboard wrote: Arabic-Indic and
+/// Eastern Arabic-Indic digits and the Arabic decimal and group separators become ASCII
+/// (`lang::ascii_digits`, digit by digit, so mixed digits are read too), and the direction
+/// marks a right-to-left keyboard or a paste may leave are dropped.
+pub fn typed_number(input: &str) -> String {
+    ascii_digits(input)
+        .chars()
+        .filter(|c| !matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}'))
+        .collect()
+}
+
 /// A display or program name: trimmed, 1..=80 characters, no control characters.
 pub fn name(input: &str) -> Result<String, String> {
     let s = input.trim();
     if s.is_empty() {
-        return Err("Required.".into());
+        return Err(required());
     }
     if s.chars().count() > MAX_NAME_CHARS {
-        return Err(format!("Use at most {MAX_NAME_CHARS} characters."));
+        return Err(at_most_chars(MAX_NAME_CHARS));
     }
     if s.chars().any(char::is_control) {
-        return Err("Remove line breaks and control characters.".into());
+        return Err(td_string!(current().locale, errors.field.no_control_chars).into());
     }
     Ok(s.to_string())
 }
@@ -28,7 +64,7 @@ pub fn name(input: &str) -> Result<String, String> {
 pub fn email(input: &str) -> Result<String, String> {
     let s = input.trim().to_lowercase();
     if s.is_empty() {
-        return Err("Required.".into());
+        return Err(required());
     }
     let valid = s.len() <= 254
         && !s.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -42,14 +78,15 @@ pub fn email(input: &str) -> Result<String, String> {
     if valid {
         Ok(s)
     } else {
-        Err("Enter an email address like name@example.com.".into())
+        Err(td_string!(current().locale, errors.field.email).into())
     }
 }
 
 /// A phone number kept as "+" and digits; spaces, dashes, dots and brackets are dropped.
 /// Empty input means "no phone".
 pub fn phone(input: &str) -> Result<Option<String>, String> {
-    let s = input.trim();
+    let typed = typed_number(input);
+    let s = typed.trim();
     if s.is_empty() {
         return Ok(None);
     }
@@ -59,12 +96,19 @@ pub fn phone(input: &str) -> Result<Option<String>, String> {
             '+' if i == 0 => out.push(c),
             '0'..='9' => out.push(c),
             ' ' | '-' | '.' | '(' | ')' => {}
-            _ => return Err("Use digits, spaces and an optional leading +.".into()),
+            _ => return Err(td_string!(current().locale, errors.field.phone_chars).into()),
         }
     }
     let digits = out.trim_start_matches('+').len();
     if !(7..=15).contains(&digits) {
-        return Err("A phone number has 7 to 15 digits.".into());
+        let lang = current();
+        return Err(td_string!(
+            lang.locale,
+            errors.field.phone_length,
+            min = count(lang, 7),
+            max = count(lang, 15)
+        )
+        .to_string());
     }
     Ok(Some(out))
 }
@@ -72,23 +116,42 @@ pub fn phone(input: &str) -> Result<Option<String>, String> {
 pub fn password(input: &str) -> Result<String, String> {
     let n = input.chars().count();
     if n < MIN_PASSWORD_CHARS {
-        return Err(format!("Use at least {MIN_PASSWORD_CHARS} characters."));
+        let lang = current();
+        return Err(td_string!(
+            lang.locale,
+            errors.field.at_least_chars,
+            n = count(lang, MIN_PASSWORD_CHARS as i64)
+        )
+        .to_string());
     }
     if n > MAX_PASSWORD_CHARS {
-        return Err(format!("Use at most {MAX_PASSWORD_CHARS} characters."));
+        return Err(at_most_chars(MAX_PASSWORD_CHARS));
     }
     Ok(input.to_string())
 }
 
 /// A whole number within `min..=max`, e.g. a threshold or a rate.
 pub fn integer(input: &str, min: i64, max: i64) -> Result<i64, String> {
-    let s: String = input.trim().chars().filter(|c| *c != ' ' && *c != '_').collect();
+    let s: String = typed_number(input)
+        .trim()
+        .chars()
+        .filter(|c| *c != ' ' && *c != '_')
+        .collect();
     if s.is_empty() {
-        return Err("Required.".into());
+        return Err(required());
     }
-    let n: i64 = s.parse().map_err(|_| "Enter a whole number.".to_string())?;
+    let n: i64 = s
+        .parse()
+        .map_err(|_| td_string!(current().locale, errors.field.whole_number).to_string())?;
     if n < min || n > max {
-        return Err(format!("Enter a number from {min} to {max}."));
+        let lang = current();
+        return Err(td_string!(
+            lang.locale,
+            errors.field.number_range,
+            min = count(lang, min),
+            max = count(lang, max)
+        )
+        .to_string());
     }
     Ok(n)
 }
@@ -96,33 +159,36 @@ pub fn integer(input: &str, min: i64, max: i64) -> Result<i64, String> {
 /// A money amount typed in major units ("12.5", "12,50") to minor units of `code`.
 /// Refuses more decimals than the currency has, zero, negatives and absurd amounts.
 pub fn amount(input: &str, code: &str) -> Result<i64, String> {
+    let lang = current();
+    let l = lang.locale;
     let exp = currency::exponent(code).unwrap_or(2) as usize;
-    let s = input.trim().replace(',', ".");
+    let s = typed_number(input).trim().replace(',', ".");
     if s.is_empty() {
-        return Err("Required.".into());
+        return Err(required());
     }
     if s.starts_with('-') {
-        return Err("Enter an amount above zero.".into());
+        return Err(td_string!(l, errors.field.amount_positive).into());
     }
+    let like = || td_string!(l, errors.field.amount_like, example = lang.digits_of("12.50")).to_string();
     let (whole, frac) = s.split_once('.').unwrap_or((&s, ""));
     let digits_only = |p: &str| p.chars().all(|c| c.is_ascii_digit());
     if whole.is_empty() && frac.is_empty() || !digits_only(whole) || !digits_only(frac) {
-        return Err("Enter an amount like 12.50.".into());
+        return Err(like());
     }
     if frac.len() > exp {
         return Err(if exp == 0 {
-            format!("{code} has no decimals.")
+            td_string!(l, errors.field.no_decimals, code = code).to_string()
         } else {
-            format!("Use at most {exp} decimals.")
+            td_string!(l, errors.field.at_most_decimals, n = count(lang, exp as i64)).to_string()
         });
     }
     if whole.len() > 12 {
-        return Err("That amount is too large.".into());
+        return Err(td_string!(l, errors.field.amount_too_large).into());
     }
     let whole: i64 = if whole.is_empty() {
         0
     } else {
-        whole.parse().map_err(|_| "Enter an amount like 12.50.")?
+        whole.parse().map_err(|_| like())?
     };
     let frac_val: i64 = if frac.is_empty() {
         0
@@ -131,21 +197,36 @@ pub fn amount(input: &str, code: &str) -> Result<i64, String> {
     };
     let minor = whole * 10_i64.pow(exp as u32) + frac_val;
     if minor <= 0 {
-        return Err("Enter an amount above zero.".into());
+        return Err(td_string!(l, errors.field.amount_positive).into());
     }
     if minor > MAX_PURCHASE_MINOR {
-        return Err(format!(
-            "At most {} per purchase.",
-            currency::format_minor(MAX_PURCHASE_MINOR, code)
-        ));
+        return Err(td_string!(
+            l,
+            errors.field.at_most_per_purchase,
+            amount = lang.money(MAX_PURCHASE_MINOR, code)
+        )
+        .to_string());
     }
     Ok(minor)
 }
 
 /// A multiplier typed as "1.5", "1,5", "x2" or "150%", to percent (150). Range x0.1..x10.
 pub fn multiplier(input: &str) -> Result<i64, String> {
-    let s = input.trim().trim_start_matches(['x', 'X']).replace(',', ".");
-    let bad = || "Enter a multiplier like 1.5 or 150%.".to_string();
+    let lang = current();
+    let s = typed_number(input)
+        .trim()
+        .trim_start_matches(['x', 'X', '×'])
+        .replace(',', ".")
+        .replace('٪', "%");
+    let bad = || {
+        td_string!(
+            lang.locale,
+            errors.field.multiplier_like,
+            decimal = lang.digits_of("1.5"),
+            percent = lang.digits_of("150")
+        )
+        .to_string()
+    };
     let pct = if let Some(p) = s.strip_suffix('%') {
         p.trim().parse::<i64>().map_err(|_| bad())?
     } else {
@@ -164,7 +245,13 @@ pub fn multiplier(input: &str) -> Result<i64, String> {
             .ok_or_else(bad)?
     };
     if !(10..=1000).contains(&pct) {
-        return Err("Use a multiplier from x0.1 to x10.".into());
+        return Err(td_string!(
+            lang.locale,
+            errors.field.multiplier_range,
+            min = lang.digits_of("0.1"),
+            max = lang.digits_of("10")
+        )
+        .to_string());
     }
     Ok(pct)
 }
@@ -176,7 +263,8 @@ pub fn reference(input: &str) -> Result<Option<String>, String> {
         return Ok(None);
     }
     if s.chars().count() > 64 || s.chars().any(char::is_control) {
-        return Err("Use at most 64 characters on one line.".into());
+        let lang = current();
+        return Err(td_string!(lang.locale, errors.field.reference, n = count(lang, 64)).to_string());
     }
     Ok(Some(s.to_string()))
 }
@@ -184,14 +272,14 @@ pub fn reference(input: &str) -> Result<Option<String>, String> {
 /// A receipt number typed at the desk, which is the purchase's order id: empty means none;
 /// otherwise 1 to 64 letters, digits or punctuation, as a till's order ids are.
 pub fn receipt_number(input: &str) -> Result<Option<String>, String> {
-    let s = input.trim();
+    let typed = typed_number(input);
+    let s = typed.trim();
     if s.is_empty() {
         return Ok(None);
     }
     if s.len() > 64 || !s.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(
-            "Type the receipt number as printed: up to 64 letters, digits or dashes, no spaces.".into(),
-        );
+        let lang = current();
+        return Err(td_string!(lang.locale, errors.field.receipt_number, n = count(lang, 64)).to_string());
     }
     Ok(Some(s.to_string()))
 }
@@ -202,7 +290,7 @@ pub fn currency_code(input: &str) -> Result<String, String> {
     if currency::exponent(&s).is_some() {
         Ok(s)
     } else {
-        Err("Choose a currency from the list.".into())
+        Err(td_string!(current().locale, errors.field.currency).into())
     }
 }
 
@@ -286,6 +374,84 @@ mod tests {
         assert!(multiplier("11").is_err());
         assert!(multiplier("1.234").is_err());
         assert!(multiplier("abc").is_err());
+    }
+
+    #[test]
+    fn numbers_typed_in_arabic_indic_digits() {
+        assert_eq!(amount("١٢٫٥٠", "EUR"), amount("12.50", "EUR"));
+        assert_eq!(amount("١٢٫٥٠", "EUR"), Ok(1250));
+        assert_eq!(amount("۱۲٫۵", "EUR"), Ok(1250), "Eastern Arabic-Indic digits");
+        assert_eq!(
+            amount("١2٫5", "EUR"),
+            Ok(1250),
+            "mixed digits, read digit by digit"
+        );
+        assert_eq!(
+            amount("١٢،٥٠", "EUR"),
+            Ok(1250),
+            "the Arabic comma as a decimal comma"
+        );
+        assert_eq!(amount("١٫٢٣٤", "KWD"), Ok(1234));
+        assert!(amount("١٢ب", "EUR").is_err());
+        assert!(amount("١٫٢٣٤", "EUR").is_err());
+        assert_eq!(integer("٢٥٠", 0, 1000), Ok(250));
+        assert_eq!(
+            integer("\u{200F}٢٥٠", 0, 1000),
+            Ok(250),
+            "a direction mark is dropped"
+        );
+        assert_eq!(integer("-٥", -10, 10), Ok(-5));
+        assert!(integer("٢٥x", 0, 1000).is_err());
+        assert!(integer("٢٥٠٠", 0, 1000).is_err());
+        assert_eq!(multiplier("١٫٥"), Ok(150));
+        assert_eq!(multiplier("١٥٠٪"), Ok(150));
+        assert_eq!(multiplier("×٢"), Ok(200));
+        assert!(multiplier("١٫٥أ").is_err());
+        assert_eq!(phone("+٤٩ (٣٠) ١٢٣-٤٥٦٧"), Ok(Some("+49301234567".into())));
+        assert_eq!(phone("٠٥٥١٢٣٤٥٦٧"), Ok(Some("0551234567".into())));
+        assert!(phone("٠٥٥١٢٣٤٥٦٧ب").is_err());
+        assert!(receipt_number("ر-١").is_err());
+        assert_eq!(receipt_number("R-١٢"), Ok(Some("R-12".into())));
+    }
+
+    #[test]
+    fn messages_outside_a_request_are_english() {
+        assert_eq!(name(" "), Err("Required.".into()));
+        assert_eq!(integer("9", 0, 5), Err("Enter a number from 0 to 5.".into()));
+        assert_eq!(
+            integer("5", 10, 1_000_000_000),
+            Err("Enter a number from 10 to 1000000000.".into())
+        );
+        assert_eq!(amount("abc", "EUR"), Err("Enter an amount like 12.50.".into()));
+        assert_eq!(amount("5.5", "JPY"), Err("JPY has no decimals.".into()));
+        assert_eq!(amount("1.234", "EUR"), Err("Use at most 2 decimals.".into()));
+        assert_eq!(
+            amount("1000001", "EUR"),
+            Err("At most €1,000,000.00 per purchase.".into())
+        );
+        assert_eq!(
+            multiplier("abc"),
+            Err("Enter a multiplier like 1.5 or 150%.".into())
+        );
+        assert_eq!(multiplier("11"), Err("Use a multiplier from x0.1 to x10.".into()));
+        assert_eq!(phone("12"), Err("A phone number has 7 to 15 digits.".into()));
+        assert_eq!(password("short"), Err("Use at least 10 characters.".into()));
+        assert_eq!(
+            password(&"x".repeat(300)),
+            Err("Use at most 256 characters.".into())
+        );
+    }
+
+    #[test]
+    fn messages_in_arabic() {
+        let owner = leptos::prelude::Owner::new();
+        owner.with(|| {
+            leptos::prelude::provide_context(crate::domain::lang::Lang::ARABIC);
+            assert_eq!(name(" "), Err("مطلوب.".into()));
+            assert_eq!(integer("9999", 0, 1000), Err("أدخل عددًا من ٠ إلى ١٬٠٠٠.".into()));
+            assert_eq!(amount("abc", "EUR"), Err("أدخل مبلغًا مثل ١٢٫٥٠.".into()));
+            assert_eq!(amount("١٢٫٥٠", "EUR"), Ok(1250));
+        });
     }
 
     #[test]

@@ -135,9 +135,15 @@ impl Offer {
     /// Why the member cannot redeem it now, if they cannot: the catalogue's reason, else too
     /// few points. The Portal and the Desk say the same.
     pub fn blocked(&self) -> Option<String> {
-        self.unavailable
-            .clone()
-            .or_else(|| (!self.affordable).then(|| "Not enough points yet.".to_string()))
+        self.unavailable.clone().or_else(|| {
+            (!self.affordable).then(|| {
+                crate::i18n::td_string!(
+                    crate::domain::lang::current().locale,
+                    errors.rewards.not_enough_points_yet
+                )
+                .to_string()
+            })
+        })
     }
 }
 

@@ -2,6 +2,8 @@
 //! channel API and the admin pages. Stored as JSON (conditions, effect, caps) beside the
 //! rule's columns.
 
+use crate::domain::lang::Lang;
+use crate::i18n::td_string;
 use crate::model::ids::ProgramId;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +41,16 @@ impl Channel {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
     }
+
+    /// Its name shown to people: "store", "web", "app" in English (the wire names).
+    pub fn label(self, lang: Lang) -> &'static str {
+        let l = lang.locale;
+        match self {
+            Channel::Store => td_string!(l, offers.channel.store),
+            Channel::Web => td_string!(l, offers.channel.web),
+            Channel::App => td_string!(l, offers.channel.app),
+        }
+    }
 }
 
 /// How a matching rule combines with the others.
@@ -65,12 +77,18 @@ impl Stacking {
         }
     }
 
-    /// Shown in the admin list and form.
+    /// Shown in the admin list and form (in English; `label_in` for the page's language).
     pub fn label(self) -> &'static str {
+        self.label_in(Lang::ENGLISH)
+    }
+
+    /// Shown in the admin list and form.
+    pub fn label_in(self, lang: Lang) -> &'static str {
+        let l = lang.locale;
         match self {
-            Stacking::Stack => "Stacks with others",
-            Stacking::BestOnly => "Best of its kind only",
-            Stacking::Stop => "Stop after this rule",
+            Stacking::Stack => td_string!(l, offers.rules.stacking.stack),
+            Stacking::BestOnly => td_string!(l, offers.rules.stacking.best_only),
+            Stacking::Stop => td_string!(l, offers.rules.stacking.stop),
         }
     }
 
@@ -298,6 +316,19 @@ mod tests {
         assert_eq!(Channel::parse("Store"), None);
         assert_eq!(MemberContext::default().tier_multiplier_pct, 100);
     }
+
+    #[test]
+    fn rules_labels_in_both_languages() {
+        for c in Channel::ALL {
+            assert_eq!(c.label(Lang::ENGLISH), c.as_str());
+            assert_ne!(c.label(Lang::ARABIC), c.as_str());
+        }
+        assert_eq!(Stacking::BestOnly.label(), "Best of its kind only");
+        for (kind, label) in EFFECT_KINDS {
+            assert_eq!(effect_kind_label(kind, Lang::ENGLISH), *label);
+            assert_ne!(effect_kind_label(kind, Lang::ARABIC), *label);
+        }
+    }
 }
 
 /// The rule form as typed: every value a string (or ticked boxes), so the server can say
@@ -361,13 +392,26 @@ pub struct RuleForm {
     pub budget: String,
 }
 
-/// Effects the form offers, with labels.
+/// Effects the form offers, with labels (in English; `effect_kind_label` for the page's
+/// language).
 pub const EFFECT_KINDS: &[(&str, &str)] = &[
     ("points_per_unit", "Points per currency unit"),
     ("fixed_points", "Fixed points"),
     ("multiplier", "Multiplier of what was earned"),
     ("per_item", "Points per item"),
 ];
+
+/// The label of one of `EFFECT_KINDS` in `lang`; an unknown kind is shown as it is.
+pub fn effect_kind_label(kind: &str, lang: Lang) -> &str {
+    let l = lang.locale;
+    match kind {
+        "points_per_unit" => td_string!(l, offers.rules.effect.points_per_unit),
+        "fixed_points" => td_string!(l, offers.rules.effect.fixed_points),
+        "multiplier" => td_string!(l, offers.rules.effect.multiplier),
+        "per_item" => td_string!(l, offers.rules.effect.per_item),
+        other => other,
+    }
+}
 
 /// A dry run asked for on the admin page.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -40,6 +40,17 @@ impl Role {
         }
     }
 
+    /// What the role is called in `locale` (`label` in English), as the header shows it.
+    pub fn name(self, locale: crate::i18n::Locale) -> &'static str {
+        use crate::i18n::td_string;
+        match self {
+            Role::Admin => td_string!(locale, common.role.admin),
+            Role::Analyst => td_string!(locale, common.role.analyst),
+            Role::Staff => td_string!(locale, common.role.staff),
+            Role::Member => td_string!(locale, common.role.member),
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)
     }

@@ -1,5 +1,6 @@
 //! The in-store desk: find a member by email, phone (typed the national way or not), card
 //! number or name, record a purchase and see what it earned and why, redeem a reward.
+//! Every word is the catalogue's (`locales/*/desk.json`); figures are the page's language's.
 
 use crate::model::ids::{MemberId, ProgramId};
 use leptos::prelude::*;
@@ -14,10 +15,13 @@ use crate::api::desk::{
     ReverseMerge, StartCard, UseRewardCode,
 };
 use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::lang::use_lang;
 use crate::components::scroll::scroll_to;
 use crate::components::states::{or_error, Empty, Loading};
-use crate::domain::{card, wording};
+use crate::domain::card;
+use crate::domain::lang::{ascii_digits, Lang};
 use crate::error::AppError;
+use crate::i18n::{td, td_string};
 use crate::model::card::{MemberMerge, StampBalance, StampReceipt};
 use crate::model::member::{
     DeskMember, DeskResults, Member, MemberKind, MembershipView, Searched, NAME_PAGE_SIZE as PAGE_SIZE,
@@ -26,6 +30,28 @@ use crate::model::program::Program;
 use crate::model::reward::RewardKind;
 use crate::model::reward::{IssuedReward, Offer};
 use crate::model::store::Store;
+
+/// A name inside a sentence of the catalogue (`<bdi>…</bdi>` in the message): isolated, so a
+/// Latin name cannot reorder the Arabic around it, nor an Arabic one the English.
+fn bdi(children: ChildrenFn) -> impl IntoView {
+    view! { <bdi>{children()}</bdi> }
+}
+
+/// A code, card number, phone or e-mail inside a sentence (`<ltr>…</ltr>` in the message):
+/// isolated and kept left to right on an Arabic page.
+fn ltr(children: ChildrenFn) -> impl IntoView {
+    view! { <bdi dir="ltr">{children()}</bdi> }
+}
+
+/// A name inside a sentence made as a String, where no element can isolate it: wrapped in
+/// Unicode's first-strong isolate on right-to-left pages. English is left as it is.
+fn isolate(lang: Lang, s: &str) -> String {
+    if lang.is_rtl() {
+        format!("\u{2068}{s}\u{2069}")
+    } else {
+        s.to_string()
+    }
+}
 
 /// The page for its roles; anyone else gets a 401 or 403 page without its forms.
 #[component]
@@ -39,6 +65,8 @@ pub fn DeskPage() -> impl IntoView {
 
 #[component]
 fn DeskBody() -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let query = use_query_map();
     let q = move || query.read().get("q").unwrap_or_default();
     let page = move || {
@@ -84,7 +112,8 @@ fn DeskBody() -> impl IntoView {
                 changed.get(),
             )
         },
-        |(q, page, ..)| desk_search(q, page),
+        // A phone or card number typed with Arabic-Indic digits is looked for as 0-9.
+        |(q, page, ..)| desk_search(ascii_digits(&q), page),
     );
     // A query the search could not read: said under the search box, the field it is about.
     let search_error = move || {
@@ -94,30 +123,32 @@ fn DeskBody() -> impl IntoView {
             .and_then(|e| e.field_message("query"))
     };
     view! {
-        <Title text="Desk" />
-        <h1>"Store desk"</h1>
+        <Title text=td_string!(l, desk.title) />
+        <h1>{td!(l, desk.heading)}</h1>
         <section class="card">
             <Form method="GET" action="" attr:class="search" attr:role="search">
                 <div class="field grow">
-                    <label for="q">"Find a member"</label>
+                    <label for="q">{td!(l, desk.search.label)}</label>
+                    // `auto`: a phone, card or e-mail reads left to right, an Arabic name right to left.
                     <input
                         id="q"
                         name="q"
                         type="search"
+                        dir="auto"
                         prop:value=q
                         value=q
-                        placeholder="Email, phone, card number or name"
+                        placeholder=td_string!(l, desk.search.placeholder)
                         autocomplete="off"
                         aria-describedby="q-hint q-error"
                     />
                     <p class="hint" id="q-hint">
-                        "A phone may be typed the national way (06 12 34 56 78); a name by its first letters (Léa Mar, martin)."
+                        {td!(l, desk.search.hint, <ltr> = ltr, <bdi> = bdi)}
                     </p>
                     <Transition fallback=|| ()>
                         {move || search_error().map(|e| view! { <p class="error" id="q-error" role="alert">{e}</p> })}
                     </Transition>
                 </div>
-                <button type="submit" class="button">"Find"</button>
+                <button type="submit" class="button">{td!(l, desk.search.submit)}</button>
             </Form>
         </section>
         <UseCode action=use_code />
@@ -125,19 +156,16 @@ fn DeskBody() -> impl IntoView {
         <IdentityNotices actions=identity />
         {move || {
             adjust.value().get().and_then(Result::ok).map(|r| {
+                let (points, balance) = (lang.number(r.points), lang.number(r.balance));
                 let text = if r.awaiting_approval {
-                    format!(
-                        "An adjustment of {} is over the program's limit: it waits for an admin's approval (balance still {}).",
-                        crate::domain::wording::grouped(r.points),
-                        crate::domain::wording::grouped(r.balance)
-                    )
+                    td_string!(l, desk.adjust.awaiting, points = points, balance = balance).to_string()
                 } else {
-                    format!("Adjusted by {}; balance now {}.", r.points, r.balance)
+                    td_string!(l, desk.adjust.done, points = points, balance = balance).to_string()
                 };
                 view! { <p class="notice ok" role="status">{text}</p> }
             })
         }}
-        <Transition fallback=|| view! { <Loading what="members" /> }>
+        <Transition fallback=move || view! { <Loading what=td_string!(l, desk.loading_members) /> }>
             {move || {
                 let query_text = q();
                 search
@@ -169,10 +197,11 @@ fn results(
     adjust: ServerAction<AdjustPoints>,
     identity: IdentityActions,
 ) -> AnyView {
+    let lang = use_lang();
     if query.trim().is_empty() {
         return view! {
             <Empty>
-                <p>"Scan or type the member's card number, ask for their email or phone, or type their name."</p>
+                <p>{td!(lang.locale, desk.search.start)}</p>
             </Empty>
         }
         .into_any();
@@ -189,11 +218,7 @@ fn results(
             .into_any();
     }
     if found.members.is_empty() {
-        let said = match (&found.searched, found.page) {
-            (Some(Searched::Name(n)), page) if page > 0 => format!("No more members named “{n}…”."),
-            (Some(searched), _) => searched.not_found(),
-            (None, _) => format!("No member matches “{query}”."),
-        };
+        let said = not_found(lang, found.searched.as_ref(), found.page, query);
         return view! {
             <Empty>
                 <p role="status" data-testid="not-found">{said}</p>
@@ -201,6 +226,12 @@ fn results(
         }
         .into_any();
     }
+    // Times are shown in the zone of the store this desk user last booked in, else in UTC.
+    let zone = found
+        .stores
+        .iter()
+        .find(|s| Some(s.id) == found.last_store_id)
+        .map(|s| s.time_zone.clone());
     let DeskResults {
         members,
         programs,
@@ -220,6 +251,7 @@ fn results(
                     stores=stores.clone()
                     last_program_id
                     last_store_id
+                    zone=zone.clone()
                     nonce=nonce.clone()
                     purchase
                     redeem
@@ -230,6 +262,23 @@ fn results(
         })
         .collect_view()
         .into_any()
+}
+
+/// What to say when nobody matched: "No member with the phone +33 6 12 34 56 78."
+fn not_found(lang: Lang, searched: Option<&Searched>, page: u32, query: String) -> AnyView {
+    let l = lang.locale;
+    match searched {
+        Some(Searched::Name(n)) if page > 0 => {
+            td!(l, desk.search.no_more_named, name = n.clone(), <bdi> = bdi).into_any()
+        }
+        Some(Searched::Name(n)) => td!(l, desk.search.no_name, name = n.clone(), <bdi> = bdi).into_any(),
+        Some(Searched::Email(e)) => td!(l, desk.search.no_email, email = e.clone(), <ltr> = ltr).into_any(),
+        Some(Searched::Phone(p)) => td!(l, desk.search.no_phone, phone = p.clone(), <ltr> = ltr).into_any(),
+        Some(Searched::Card(c)) => {
+            td!(l, desk.search.no_card, card = card::grouped(c), <ltr> = ltr).into_any()
+        }
+        None => td!(l, desk.search.no_match, query = query, <bdi> = bdi).into_any(),
+    }
 }
 
 /// The link to a page of a name search (`?q=..&page=..`: it works without JavaScript).
@@ -246,20 +295,28 @@ fn search_href(q: &str, page: u32) -> String {
 /// opens by its card number.
 #[component]
 fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let first = page as usize * PAGE_SIZE + 1;
     let last = first + matches.len() - 1;
+    let (first, last) = (lang.number(first as i64), lang.number(last as i64));
+    let range = if more {
+        td_string!(l, desk.matches.range_more, first = first, last = last).to_string()
+    } else {
+        td_string!(l, desk.matches.range, first = first, last = last).to_string()
+    };
     view! {
-        <section class="card" aria-label="Members found">
-            <h2>{format!("Members named “{name}…”")}</h2>
-            <p class="muted" data-testid="page-range">{format!("{first}–{last}{}", if more { ", more on the next page" } else { "" })}</p>
+        <section class="card" aria-label=td_string!(l, desk.matches.aria)>
+            <h2>{td!(l, desk.matches.title, name = name.clone(), <bdi> = bdi)}</h2>
+            <p class="muted" data-testid="page-range">{range}</p>
             <div class="table-scroll">
             <table class="matches">
                 <thead>
                     <tr>
-                        <th scope="col">"Name"</th>
-                        <th scope="col">"Email"</th>
-                        <th scope="col">"Phone"</th>
-                        <th scope="col">"Card"</th>
+                        <th scope="col">{td!(l, desk.matches.name)}</th>
+                        <th scope="col">{td!(l, desk.matches.email)}</th>
+                        <th scope="col">{td!(l, desk.matches.phone)}</th>
+                        <th scope="col">{td!(l, desk.matches.card)}</th>
                     </tr>
                 </thead>
                 <tbody>
@@ -269,9 +326,9 @@ fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> imp
                             view! {
                                 <tr>
                                     <td><a href=search_href(&m.card_number, 0)>{m.name.clone()}</a></td>
-                                    <td>{m.email.clone().unwrap_or_default()}</td>
-                                    <td>{m.phone.clone().unwrap_or_default()}</td>
-                                    <td class="mono">{card::grouped(&m.card_number)}</td>
+                                    <td><bdi dir="ltr">{m.email.clone().unwrap_or_default()}</bdi></td>
+                                    <td><bdi dir="ltr">{m.phone.clone().unwrap_or_default()}</bdi></td>
+                                    <td class="mono"><bdi dir="ltr">{card::grouped(&m.card_number)}</bdi></td>
                                 </tr>
                             }
                         })
@@ -279,10 +336,10 @@ fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> imp
                 </tbody>
             </table>
             </div>
-            <nav class="pager" aria-label="Pages of members">
-                {(page > 0).then(|| view! { <a class="button secondary" rel="prev" href=search_href(&name, page - 1)>"Previous"</a> })}
+            <nav class="pager" aria-label=td_string!(l, desk.matches.pages_aria)>
+                {(page > 0).then(|| view! { <a class="button secondary" rel="prev" href=search_href(&name, page - 1)>{td!(l, desk.matches.previous)}</a> })}
                 " "
-                {more.then(|| view! { <a class="button secondary" rel="next" href=search_href(&name, page + 1)>"Next"</a> })}
+                {more.then(|| view! { <a class="button secondary" rel="next" href=search_href(&name, page + 1)>{td!(l, desk.matches.next)}</a> })}
             </nav>
         </section>
     }
@@ -291,16 +348,17 @@ fn NameMatches(name: String, matches: Vec<Member>, page: u32, more: bool) -> imp
 /// A printed card nobody has used yet: its account is opened on purpose, not by a search.
 #[component]
 fn UnusedCard(number: String, program: String, action: ServerAction<StartCard>) -> impl IntoView {
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     view! {
-        <section class="card member" aria-label="Unused printed card">
-            <h2>{format!("Printed card {}", card::grouped(&number))}</h2>
-            <p>{format!("This {program} card has not been used yet. Open its account to record its first purchase; its points wait on the card until someone registers it.")}</p>
+        <section class="card member" aria-label=td_string!(l, desk.unused.aria)>
+            <h2>{td!(l, desk.unused.title, number = card::grouped(&number), <ltr> = ltr)}</h2>
+            <p>{td!(l, desk.unused.body, program = program, <bdi> = bdi)}</p>
             <FormNotice result=value />
             <ActionForm action attr:class="inline">
                 <input type="hidden" name="card_number" value=number.clone() />
-                <button type="submit" class="button" disabled=move || pending.get()>"Open the card's account"</button>
+                <button type="submit" class="button" disabled=move || pending.get()>{td!(l, desk.unused.open)}</button>
             </ActionForm>
         </section>
     }
@@ -316,12 +374,16 @@ fn MemberCard(
     last_program_id: Option<ProgramId>,
     /// The store this desk user last booked in, likewise.
     last_store_id: Option<i64>,
+    /// The time zone times are shown in (that store's), UTC when none.
+    zone: Option<String>,
     nonce: String,
     purchase: ServerAction<RecordPurchase>,
     redeem: Redeeming,
     adjust: ServerAction<AdjustPoints>,
     identity: IdentityActions,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let adjust_nonce = nonce.clone();
     let DeskMember {
         member,
@@ -364,39 +426,44 @@ fn MemberCard(
                     offers=rewards.iter().filter(|o| o.reward.program_id == pid).cloned().collect()
                     codes=open_rewards.iter().filter(|r| r.program_id == pid).cloned().collect()
                     stamps=stamps.iter().filter(|s| s.program_id == pid).cloned().collect()
+                    zone=zone.clone()
                     nonce=redeem_nonce.clone()
                     redeem
                 />
             }
         })
         .collect_view();
+    let phone = match member.phone.clone() {
+        Some(phone) => view! { <bdi dir="ltr">{phone}</bdi> }.into_any(),
+        None => td!(l, desk.member.no_phone).into_any(),
+    };
     view! {
-        <section class="card member" aria-label=format!("Member {}", member.name)>
+        <section class="card member" aria-label=td_string!(l, desk.member.aria, name = member.name.clone()).to_string()>
             <header class="member-head">
                 <h2>
                     {member.name.clone()}
-                    {(!registered).then(|| view! { " " <span class="badge">"Unregistered card"</span> })}
+                    {(!registered).then(|| view! { " " <span class="badge">{td!(l, desk.member.unregistered)}</span> })}
                 </h2>
                 <p class="muted">
-                    {member.email.clone().unwrap_or_default()} " · " {member.phone.clone().unwrap_or_else(|| "no phone".into())}
-                    " · card " <span class="mono">{card::grouped(&member.card_number)}</span>
+                    <bdi dir="ltr">{member.email.clone().unwrap_or_default()}</bdi> " · " {phone}
+                    " · " {td!(l, desk.member.card)} " " <span class="mono" dir="ltr">{card::grouped(&member.card_number)}</span>
                 </p>
             </header>
-            {memberships.is_empty().then(|| view! { <p class="muted">"In no program yet: a purchase enrols them in its program."</p> })}
+            {memberships.is_empty().then(|| view! { <p class="muted">{td!(l, desk.member.no_programs)}</p> })}
             // A redeem refused without JavaScript (which reward it was is not known then).
             {move || (redeem.last.get().is_none()).then(|| view! { <FormNotice result=redeem_value /> })}
             {panels}
             {if programs.is_empty() {
-                view! { <Empty><p>"No program is set up yet, so purchases cannot be recorded."</p></Empty> }.into_any()
+                view! { <Empty><p>{td!(l, desk.member.no_program_setup)}</p></Empty> }.into_any()
             } else {
                 view! {
                     <ActionForm action=purchase attr:class="purchase">
-                        <h3>"Record an in-store purchase"</h3>
+                        <h3>{td!(l, desk.purchase.heading)}</h3>
                         <input type="hidden" name="input[member_id]" value=member_id />
                         <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
                         <FormNotice result=value />
                         <div class="field">
-                            <label for=format!("program-{member_id}")>"Program"</label>
+                            <label for=format!("program-{member_id}")>{td!(l, desk.purchase.program)}</label>
                             <select id=format!("program-{member_id}") name="input[program_id]">
                                 {programs
                                     .iter()
@@ -415,13 +482,13 @@ fn MemberCard(
                             let id = format!("store-{member_id}");
                             view! {
                                 <div class="field" class:invalid=move || err("store").get().is_some()>
-                                    <label for=id.clone()>"Store"</label>
+                                    <label for=id.clone()>{td!(l, desk.purchase.store)}</label>
                                     <select
                                         id=id
                                         name="input[store]"
                                         aria-invalid=move || err("store").get().is_some().then_some("true")
                                     >
-                                        <option value="">"No store"</option>
+                                        <option value="">{td!(l, desk.purchase.no_store)}</option>
                                         {stores
                                             .iter()
                                             .map(|st| {
@@ -439,22 +506,22 @@ fn MemberCard(
                             }
                         })}
                         <Field
-                            label="Amount paid"
+                            label=td_string!(l, desk.purchase.amount)
                             name="input[amount]"
                             scope=format!("member-{member_id}")
                             inputmode="decimal"
-                            hint="In the program's currency, e.g. 12.50; empty when the lines below give it."
+                            hint=td_string!(l, desk.purchase.amount_hint)
                             error=err("amount")
                         />
                         <Field
-                            label="Receipt number (optional)"
+                            label=td_string!(l, desk.purchase.reference)
                             name="input[reference]"
                             scope=format!("member-{member_id}")
                             error=err("reference")
                         />
                         <PurchaseLines member_id action=purchase />
                         <button type="submit" class="button" disabled=move || pending.get()>
-                            {move || if pending.get() { "Recording…" } else { "Record purchase" }}
+                            {move || if pending.get() { td_string!(l, desk.purchase.recording) } else { td_string!(l, desk.purchase.submit) }}
                         </button>
                     </ActionForm>
                 }
@@ -466,7 +533,7 @@ fn MemberCard(
                 <LinkCardForm member_id action=identity.link />
                 <MergeForm member_id name=member.name.clone() action=identity.merge />
             })}
-            <Merges member_id merges action=identity.reverse />
+            <Merges member_id merges zone action=identity.reverse />
         </section>
     }
 }
@@ -480,29 +547,53 @@ fn ProgramPanel(
     offers: Vec<Offer>,
     codes: Vec<IssuedReward>,
     stamps: Vec<StampBalance>,
+    /// The time zone times are shown in, UTC when none.
+    zone: Option<String>,
     nonce: String,
     redeem: Redeeming,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let ms = membership;
     let standing = ms.earns_points.then(|| {
-        let held = (ms.pending > 0).then(|| format!(" · {} held for returns", wording::points(ms.pending, &ms.currency_name)));
+        let held = (ms.pending > 0).then(|| {
+            let points = lang.points(ms.pending, &ms.currency_name);
+            format!(" · {}", td_string!(l, desk.program.held, points = points))
+        });
         view! {
-            <span class="balance" data-testid="balance">{wording::points(ms.balance, &ms.currency_name)}</span>
+            <span class="balance" data-testid="balance">{lang.points(ms.balance, &ms.currency_name)}</span>
             <span class="muted">{held}</span>
         }
     });
     let tier = ms.has_tiers.then(|| {
-        view! { <span class="badge">{ms.tier.as_ref().map(|t| t.name.clone()).unwrap_or_else(|| "No tier yet".into())}</span> }
+        let name = ms
+            .tier
+            .as_ref()
+            .map(|t| t.name.clone())
+            .unwrap_or_else(|| td_string!(l, desk.program.no_tier).to_string());
+        view! { <span class="badge">{name}</span> }
     });
     let nothing = !ms.earns_points && stamps.is_empty() && offers.is_empty() && codes.is_empty();
     view! {
-        <section class="program" aria-label=format!("{} program", ms.program_name) data-program=ms.program_id>
+        <section
+            class="program"
+            aria-label=td_string!(l, desk.program.aria, program = ms.program_name.clone()).to_string()
+            data-program=ms.program_id
+        >
             <h3>{ms.program_name.clone()}</h3>
             {(ms.earns_points || ms.has_tiers).then(|| view! { <p class="balances">{standing} " " {tier}</p> })}
-            {nothing.then(|| view! { <p class="muted">"Nothing collected in this program yet."</p> })}
+            {nothing.then(|| view! { <p class="muted">{td!(l, desk.program.nothing)}</p> })}
             <Stamps stamps />
-            <RewardList member_id currency_name=ms.currency_name.clone() offers nonce redeem />
-            <OpenRewards rewards=codes />
+            <RewardList
+                member_id
+                currency_name=ms.currency_name.clone()
+                currency_code=ms.currency_code.clone()
+                offers
+                zone=zone.clone()
+                nonce
+                redeem
+            />
+            <OpenRewards rewards=codes zone />
         </section>
     }
 }
@@ -512,32 +603,52 @@ fn ProgramPanel(
 #[component]
 fn RewardList(
     member_id: MemberId,
+    /// What the program calls its points ("Stars"), as typed.
     currency_name: String,
+    /// The program's currency ("EUR"), for the money a payment with points takes off.
+    currency_code: String,
     offers: Vec<Offer>,
+    zone: Option<String>,
     nonce: String,
     redeem: Redeeming,
 ) -> impl IntoView {
     if offers.is_empty() {
         return ().into_any();
     }
+    let l = use_lang().locale;
     let rows = offers
         .into_iter()
-        .map(|o| reward_row(o, member_id, &currency_name, nonce.clone(), redeem))
+        .map(|o| {
+            let unit = Unit {
+                name: currency_name.clone(),
+                code: currency_code.clone(),
+            };
+            reward_row(o, member_id, unit, zone.clone(), nonce.clone(), redeem)
+        })
         .collect_view();
     view! {
-        <h4>"Rewards"</h4>
+        <h4>{td!(l, desk.program.rewards)}</h4>
         <ul class="rewards">{rows}</ul>
     }
     .into_any()
 }
 
+/// A program's points and money: what it calls its points, and its currency.
+struct Unit {
+    name: String,
+    code: String,
+}
+
 fn reward_row(
     o: Offer,
     member_id: MemberId,
-    currency_name: &str,
+    unit: Unit,
+    zone: Option<String>,
     nonce: String,
     redeem: Redeeming,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let Redeeming { action, last } = redeem;
     let value = action.value();
     let pending = action.pending();
@@ -548,49 +659,77 @@ fn reward_row(
     let blocked = o.blocked();
     let paying = o.reward.kind == RewardKind::PointsPayment;
     let points_id = format!("pay-{member_id}-{reward_id}");
-    let pay_label = format!("{currency_name} to pay with");
-    let cost = match wording::price(o.reward.cost_points, currency_name) {
-        price if paying && o.reward.cost_points > 0 => format!("from {price}"),
+    let Unit {
+        name: currency_name,
+        code: currency_code,
+    } = unit;
+    let cost = match lang.price(o.reward.cost_points, &currency_name) {
+        price if paying && o.reward.cost_points > 0 => {
+            td_string!(l, desk.redeem.price_from, price = price).to_string()
+        }
         price => price,
     };
     let question = if paying {
-        format!(
-            "Take {currency_name} off this purchase (at least {})?",
-            wording::points(o.reward.cost_points, currency_name)
-        )
+        let least = lang.points(o.reward.cost_points, &currency_name);
+        td!(l, desk.redeem.pay_question, unit = currency_name.clone(), points = least, <bdi> = bdi).into_any()
     } else if o.reward.cost_points == 0 {
-        format!("Give {} now?", o.reward.name)
+        td!(l, desk.redeem.give_question, reward = o.reward.name.clone(), <bdi> = bdi).into_any()
     } else {
-        format!("Spend {cost} on {}?", o.reward.name)
+        td!(
+            l,
+            desk.redeem.spend_question,
+            cost = cost.clone(),
+            reward = o.reward.name.clone(),
+            <bdi> = bdi
+        )
+        .into_any()
     };
     let name = o.reward.name.clone();
-    let verb = if paying { "Pay with" } else { "Redeem" };
+    let aria = if paying {
+        td_string!(l, desk.redeem.pay_aria, reward = name.clone()).to_string()
+    } else {
+        td_string!(l, desk.redeem.redeem_aria, reward = name.clone()).to_string()
+    };
+    let verb = if paying {
+        td_string!(l, desk.redeem.pay)
+    } else {
+        td_string!(l, desk.redeem.redeem)
+    };
     let mine = move || last.get().is_none_or(|l| l == (member_id, reward_id));
-    let currency = currency_name.to_string();
+    let pay_label = currency_name.clone();
     // The outcome under the reward it is about: the new code and PIN, or why not.
     let outcome = move || {
         value.get().and_then(|r| match r {
-            Ok(issued) if issued.reward_id == reward_id && mine() => Some(
-                view! {
-                    <div class="notice ok redeemed" role="status" data-testid="redeemed">
-                        <p>
-                            <strong>
-                                {if issued.kind == RewardKind::PointsPayment {
-                                    format!("Paid with points: {} off this purchase.", crate::domain::currency::plain_minor(issued.value, ""))
-                                } else {
-                                    format!("{} redeemed.", issued.reward_name)
-                                }}
-                            </strong>
-                            " Code " <span class="mono code-big" dir="ltr">{issued.code.clone()}</span>
-                            " · PIN " <span class="mono" dir="ltr">{issued.pin.clone()}</span>
-                        </p>
-                        <p class="hint">{format!("{} spent · valid until {}", wording::points(issued.points, &currency), issued.expires_at.display())}</p>
-                    </div>
-                }
-                .into_any(),
-            ),
+            Ok(issued) if issued.reward_id == reward_id && mine() => {
+                let headline = if issued.kind == RewardKind::PointsPayment {
+                    let off = lang.decimal_minor(issued.value, &currency_code);
+                    td!(l, desk.redeem.paid, amount = off).into_any()
+                } else {
+                    td!(l, desk.redeem.redeemed, reward = issued.reward_name.clone(), <bdi> = bdi).into_any()
+                };
+                let spent = td_string!(
+                    l,
+                    desk.redeem.spent,
+                    points = lang.points(issued.points, &currency_name),
+                    date = lang.date_time(issued.expires_at, zone.as_deref())
+                )
+                .to_string();
+                Some(
+                    view! {
+                        <div class="notice ok redeemed" role="status" data-testid="redeemed">
+                            <p>
+                                <strong>{headline}</strong>
+                                " " {td!(l, desk.redeem.code)} " " <span class="mono code-big" dir="ltr">{issued.code.clone()}</span>
+                                " · " {td!(l, desk.redeem.pin)} " " <span class="mono" dir="ltr">{issued.pin.clone()}</span>
+                            </p>
+                            <p class="hint">{spent}</p>
+                        </div>
+                    }
+                    .into_any(),
+                )
+            }
             Err(e) if last.get() == Some((member_id, reward_id)) && e.field_message("points").is_none() => {
-                Some(view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any())
+                Some(view! { <p class="notice error" role="alert">{e.message(lang)}</p> }.into_any())
             }
             _ => None,
         })
@@ -604,8 +743,8 @@ fn reward_row(
             </div>
             {match blocked {
                 Some(_) => view! {
-                    <button type="button" class="button secondary" disabled=true aria-label=format!("{verb} {name}")>
-                        {if paying { "Pay" } else { "Redeem" }}
+                    <button type="button" class="button secondary" disabled=true aria-label=aria>
+                        {verb}
                     </button>
                 }
                 .into_any(),
@@ -613,7 +752,7 @@ fn reward_row(
                     // Asks once, with or without JavaScript: the first button only opens the
                     // question; the form inside spends.
                     <details class="confirm" open=move || paying && value.with(|v| matches!(v, Some(Err(e)) if e.field_message("points").is_some()))>
-                        <summary class="button secondary" aria-label=format!("{verb} {name}")>{if paying { "Pay" } else { "Redeem" }}</summary>
+                        <summary class="button secondary" aria-label=aria>{verb}</summary>
                         <ActionForm action attr:class="inline confirm-form">
                             <p>{question}</p>
                             <input type="hidden" name="input[member_id]" value=member_id />
@@ -623,7 +762,7 @@ fn reward_row(
                                 let points_err = field_error(move || value.get(), "points");
                                 let err_id = format!("{points_id}-error");
                                 view! {
-                                    <label for=points_id.clone()>{pay_label.clone()}</label>
+                                    <label for=points_id.clone()>{td!(l, desk.redeem.pay_label, unit = pay_label, <bdi> = bdi)}</label>
                                     <input
                                         id=points_id.clone()
                                         name="input[points]"
@@ -642,9 +781,9 @@ fn reward_row(
                                 on:click=move |_| last.set(Some((member_id, reward_id)))
                             >
                                 {move || match (pending.get(), paying) {
-                                    (true, _) => "Redeeming…",
-                                    (false, true) => "Yes, pay",
-                                    (false, false) => "Yes, redeem",
+                                    (true, _) => td_string!(l, desk.redeem.redeeming),
+                                    (false, true) => td_string!(l, desk.redeem.yes_pay),
+                                    (false, false) => td_string!(l, desk.redeem.yes_redeem),
                                 }}
                             </button>
                         </ActionForm>
@@ -668,6 +807,7 @@ fn Adjust(
     if programs.is_empty() {
         return ().into_any();
     }
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -676,27 +816,33 @@ fn Adjust(
     let scope = format!("adjust-{member_id}");
     view! {
         <details class="adjust" open=move || value.with(Option::is_some)>
-            <summary>"Adjust the balance by hand"</summary>
+            <summary>{td!(l, desk.adjust.summary)}</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[member_id]" value=member_id />
                 <input type="hidden" name="input[request_id]" prop:value=request_id.clone() value=request_id />
                 <FormNotice result=value />
                 <div class="field">
-                    <label for=format!("{scope}-program")>"Program"</label>
+                    <label for=format!("{scope}-program")>{td!(l, desk.adjust.program)}</label>
                     <select id=format!("{scope}-program") name="input[program_id]">
                         {programs.into_iter().map(|(id, name)| view! { <option value=id>{name}</option> }).collect_view()}
                     </select>
                 </div>
                 <Field
-                    label="Points"
+                    label=td_string!(l, desk.adjust.points)
                     name="input[points]"
                     scope=scope.clone()
                     inputmode="numeric"
-                    hint="250 to give, -250 to take."
+                    hint=td_string!(l, desk.adjust.points_hint)
                     error=err("points")
                 />
-                <Field label="Reason" name="input[reason]" scope=scope hint="Kept in the ledger with your name." error=err("reason") />
-                <button type="submit" class="button secondary" disabled=move || pending.get()>"Adjust"</button>
+                <Field
+                    label=td_string!(l, desk.adjust.reason)
+                    name="input[reason]"
+                    scope=scope
+                    hint=td_string!(l, desk.adjust.reason_hint)
+                    error=err("reason")
+                />
+                <button type="submit" class="button secondary" disabled=move || pending.get()>{td!(l, desk.adjust.submit)}</button>
             </ActionForm>
         </details>
     }
@@ -705,18 +851,30 @@ fn Adjust(
 
 /// Codes the member holds in one program and has not used yet.
 #[component]
-fn OpenRewards(rewards: Vec<IssuedReward>) -> impl IntoView {
+fn OpenRewards(
+    rewards: Vec<IssuedReward>,
+    /// The time zone times are shown in, UTC when none.
+    zone: Option<String>,
+) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     (!rewards.is_empty()).then(|| {
         view! {
-            <h4>"Unused reward codes"</h4>
+            <h4>{td!(l, desk.program.open_codes)}</h4>
             <ul class="codes">
                 {rewards
                     .into_iter()
                     .map(|r| {
+                        let until = td_string!(
+                            l,
+                            desk.program.until,
+                            date = lang.date_time(r.expires_at, zone.as_deref())
+                        )
+                        .to_string();
                         view! {
                             <li>
-                                <span class="mono">{r.code.clone()}</span>
-                                " · " {r.reward_name.clone()} " · until " {r.expires_at.display()}
+                                <span class="mono" dir="ltr">{r.code.clone()}</span>
+                                <span>" · " <bdi>{r.reward_name.clone()}</bdi> " · " {until}</span>
                             </li>
                         }
                     })
@@ -729,25 +887,26 @@ fn OpenRewards(rewards: Vec<IssuedReward>) -> impl IntoView {
 /// A member shows a reward code (from the portal or a receipt): staff check the PIN and use it.
 #[component]
 fn UseCode(action: ServerAction<UseRewardCode>) -> impl IntoView {
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <section class="card">
             <ActionForm action attr:class="search">
-                <h2>"Use a reward code"</h2>
+                <h2>{td!(l, desk.use_code.heading)}</h2>
                 <FormNotice result=value />
-                <Field label="Reward code" name="input[code]" scope="use" error=err("code") autocomplete="off" />
-                <Field label="PIN" name="input[pin]" scope="use" inputmode="numeric" error=err("pin") autocomplete="off" />
+                <Field label=td_string!(l, desk.use_code.code) name="input[code]" scope="use" dir="ltr" error=err("code") autocomplete="off" />
+                <Field label=td_string!(l, desk.use_code.pin) name="input[pin]" scope="use" dir="ltr" inputmode="numeric" error=err("pin") autocomplete="off" />
                 <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Checking…" } else { "Use code" }}
+                    {move || if pending.get() { td_string!(l, desk.use_code.checking) } else { td_string!(l, desk.use_code.submit) }}
                 </button>
             </ActionForm>
             {move || {
                 value.get().and_then(Result::ok).map(|r| {
                     view! {
                         <p class="notice success" role="status">
-                            {format!("Used: {} ({}). Hand it over.", r.reward_name, r.code)}
+                            {td!(l, desk.use_code.used, reward = r.reward_name.clone(), code = r.code.clone(), <bdi> = bdi, <ltr> = ltr)}
                         </p>
                     }
                 })
@@ -763,6 +922,8 @@ const LINE_ROWS: usize = 5;
 /// are ignored; with lines and no amount, the amount is their sum.
 #[component]
 fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let error = move |field: String| {
         move || {
@@ -783,12 +944,15 @@ fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> i
                     let (invalid, error_id) = (invalid.clone(), error_id.clone());
                     move || invalid().map(|_| error_id.clone())
                 };
+                let line = lang.number(i as i64 + 1);
                 view! {
                     <td class:invalid={
                         let invalid = invalid.clone();
                         move || invalid().is_some()
                     }>
-                        <label class="visually-hidden" for=id.clone()>{format!("{label}, line {}", i + 1)}</label>
+                        <label class="visually-hidden" for=id.clone()>
+                            {td_string!(l, desk.purchase.line_label, label = label, n = line).to_string()}
+                        </label>
                         <input
                             id=id
                             name=format!("input[lines][{i}][{key}]")
@@ -805,10 +969,10 @@ fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> i
             };
             view! {
                 <tr>
-                    {cell("sku", "SKU", None)}
-                    {cell("category", "Category", None)}
-                    {cell("quantity", "Quantity", Some("numeric"))}
-                    {cell("amount", "Line total", Some("decimal"))}
+                    {cell("sku", td_string!(l, desk.purchase.sku), None)}
+                    {cell("category", td_string!(l, desk.purchase.category), None)}
+                    {cell("quantity", td_string!(l, desk.purchase.quantity), Some("numeric"))}
+                    {cell("amount", td_string!(l, desk.purchase.line_total), Some("decimal"))}
                 </tr>
             }
         })
@@ -821,15 +985,15 @@ fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> i
     };
     view! {
         <details class="lines" open=wrong_line>
-            <summary>"What was bought (optional)"</summary>
+            <summary>{td!(l, desk.purchase.lines)}</summary>
             {move || error("lines".into())().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <table class="line-entry">
                 <thead>
                     <tr>
-                        <th scope="col">"SKU"</th>
-                        <th scope="col">"Category"</th>
-                        <th scope="col">"Qty"</th>
-                        <th scope="col">"Line total"</th>
+                        <th scope="col">{td!(l, desk.purchase.sku)}</th>
+                        <th scope="col">{td!(l, desk.purchase.category)}</th>
+                        <th scope="col">{td!(l, desk.purchase.qty)}</th>
+                        <th scope="col">{td!(l, desk.purchase.line_total)}</th>
                     </tr>
                 </thead>
                 <tbody>{rows}</tbody>
@@ -842,37 +1006,79 @@ fn PurchaseLines(member_id: MemberId, action: ServerAction<RecordPurchase>) -> i
 /// stamps it added to each stamp card.
 #[component]
 fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     move || {
         action.value().get().and_then(Result::ok).map(|r| {
-            let stamp_lines: Vec<String> = r.stamps.iter().filter(|s| s.added != 0).map(stamp_line).collect();
-            let points = (r.earns_points || r.points != 0)
-                .then(|| format!("+{}", wording::points(r.points, &r.currency_name)));
+            let stamp_lines: Vec<String> = r
+                .stamps
+                .iter()
+                .filter(|s| s.added != 0)
+                .map(|s| stamp_line(lang, s))
+                .collect();
+            let points = (r.earns_points || r.points != 0).then(|| {
+                let points = lang.points(r.points, &r.currency_name);
+                td_string!(l, desk.receipt.points, points = points).to_string()
+            });
             let earned = match (&points, stamp_lines.first()) {
                 (Some(p), _) => p.clone(),
                 (None, Some(first)) => first.clone(),
-                (None, None) => "Recorded, nothing earned".to_string(),
+                (None, None) => td_string!(l, desk.receipt.nothing).to_string(),
             };
             // The stamp lines not already in the heading.
             let more_stamps: Vec<String> = stamp_lines.iter().skip(usize::from(points.is_none())).cloned().collect();
             let codes: Vec<String> = r.stamps.iter().flat_map(|s| s.rewards.clone()).collect();
+            let program = r.program_name.clone();
+            let heading = if r.replayed {
+                let title = match r.reference.clone() {
+                    Some(reference) => td!(
+                        l,
+                        desk.receipt.already_receipt,
+                        reference = reference,
+                        program = program.clone(),
+                        <ltr> = ltr,
+                        <bdi> = bdi
+                    )
+                    .into_any(),
+                    None => td!(l, desk.receipt.already_purchase, program = program.clone(), <bdi> = bdi).into_any(),
+                };
+                let again = td_string!(l, desk.receipt.not_again, earned = earned).to_string();
+                view! {
+                    <h2>{title}</h2>
+                    <p class="notice">{again}</p>
+                }
+                .into_any()
+            } else {
+                view! {
+                    <h2>
+                        {td!(
+                            l,
+                            desk.receipt.earned_for,
+                            earned = earned,
+                            member = r.member_name.clone(),
+                            program = program.clone(),
+                            <bdi> = bdi
+                        )}
+                    </h2>
+                }
+                .into_any()
+            };
+            let balance = r.earns_points.then(|| {
+                let points = lang.points(r.balance, &r.currency_name);
+                td!(l, desk.receipt.balance, program = program.clone(), points = points, <bdi> = bdi)
+            });
             view! {
                 <section class="card receipt" role="status" aria-live="polite" data-testid="receipt">
-                    {if r.replayed {
-                        let which = r.reference.clone().map(|n| format!("Receipt {n}")).unwrap_or_else(|| "This purchase".into());
-                        view! {
-                            <h2>{format!("{which} was already recorded in {}", r.program_name)}</h2>
-                            <p class="notice">{format!("Nothing was booked again. It earned {earned}.")}</p>
-                        }.into_any()
-                    } else {
-                        view! { <h2>{format!("{earned} for {} in {}", r.member_name, r.program_name)}</h2> }.into_any()
-                    }}
-                    {r.pending.then_some(view! { <p class="hint">"Held until the return window closes."</p> })}
-                    {more_stamps.into_iter().map(|l| view! { <p>{l}</p> }).collect_view()}
-                    {(!codes.is_empty()).then(|| view! { <p class="notice ok">{format!("Stamp card full: reward code {} issued.", codes.join(", "))}</p> })}
+                    {heading}
+                    {r.pending.then(|| view! { <p class="hint">{td!(l, desk.receipt.held)}</p> })}
+                    {more_stamps.into_iter().map(|line| view! { <p>{line}</p> }).collect_view()}
+                    {(!codes.is_empty()).then(|| view! {
+                        <p class="notice ok">{td!(l, desk.receipt.card_full, codes = codes.join(", "), <ltr> = ltr)}</p>
+                    })}
                     {r.earns_points.then(|| view! { <p>{r.explanation.clone()}</p> })}
                     <p class="muted">
-                        {r.earns_points.then(|| format!("{} balance: {}", r.program_name, wording::points(r.balance, &r.currency_name)))}
-                        {r.reference.clone().map(|n| format!(" · receipt {n}"))}
+                        {balance}
+                        {r.reference.clone().map(|n| view! { " · " {td!(l, desk.receipt.reference, reference = n, <ltr> = ltr)} })}
                     </p>
                 </section>
             }
@@ -881,12 +1087,35 @@ fn Receipt(action: ServerAction<RecordPurchase>) -> impl IntoView {
 }
 
 /// "+1 stamp on Pastry card: 4 / 6".
-fn stamp_line(s: &StampReceipt) -> String {
-    let unit = if s.added.abs() == 1 { "stamp" } else { "stamps" };
-    format!(
-        "{:+} {unit} on {}: {} / {}",
-        s.added, s.name, s.stamps, s.stamps_required
-    )
+fn stamp_line(lang: Lang, s: &StampReceipt) -> String {
+    let l = lang.locale;
+    let count = s.added.unsigned_abs();
+    let n = lang.number(i64::try_from(count).unwrap_or(i64::MAX));
+    let card = isolate(lang, &s.name);
+    let (stamps, required) = (lang.number(s.stamps), lang.number(s.stamps_required));
+    if s.added > 0 {
+        td_string!(
+            l,
+            desk.receipt.stamp_added,
+            count = count,
+            n = n,
+            card = card,
+            stamps = stamps,
+            required = required
+        )
+        .to_string()
+    } else {
+        td_string!(
+            l,
+            desk.receipt.stamp_removed,
+            count = count,
+            n = n,
+            card = card,
+            stamps = stamps,
+            required = required
+        )
+        .to_string()
+    }
 }
 
 /// The desk's identity actions: link a card, merge, reverse a merge, paper stamps.
@@ -916,22 +1145,36 @@ impl IdentityActions {
 /// What the last identity action did.
 #[component]
 fn IdentityNotices(actions: IdentityActions) -> impl IntoView {
-    let ok = |text: String| view! { <p class="notice success" role="status">{text}</p> };
+    let lang = use_lang();
+    let l = lang.locale;
+    let ok = |text: AnyView| view! { <p class="notice success" role="status">{text}</p> };
     view! {
-        {move || actions.link.value().get().and_then(Result::ok).map(|r| ok(format!(
-            "Card {} linked: {} points and {} stamps moved to the account.",
-            card::grouped(&r.card_number), r.points, r.stamps
-        )))}
-        {move || actions.merge.value().get().and_then(Result::ok).map(|m| ok(format!(
-            "{} merged into {}: {}.", m.source_name, m.target_name, m.summary
-        )))}
-        {move || actions.reverse.value().get().and_then(Result::ok).map(|m| ok(format!(
-            "Merge reversed: {} stands on its own again.", m.source_name
-        )))}
+        {move || actions.link.value().get().and_then(Result::ok).map(|r| ok(td!(
+            l,
+            desk.link.linked,
+            number = card::grouped(&r.card_number),
+            points = lang.number(r.points),
+            stamps = lang.number(r.stamps),
+            <ltr> = ltr
+        ).into_any()))}
+        {move || actions.merge.value().get().and_then(Result::ok).map(|m| ok(td!(
+            l,
+            desk.merge.merged,
+            source = m.source_name.clone(),
+            target = m.target_name.clone(),
+            summary = m.summary.clone(),
+            <bdi> = bdi
+        ).into_any()))}
+        {move || actions.reverse.value().get().and_then(Result::ok).map(|m| ok(
+            td!(l, desk.merge.reversed, name = m.source_name.clone(), <bdi> = bdi).into_any()
+        ))}
         {move || actions.paper.value().get().and_then(Result::ok).map(|r| ok(if r.rewards.is_empty() {
-            format!("{} stamps added; the card now has {}.", r.added, r.stamps)
+            td_string!(l, desk.paper.added, added = lang.number(r.added), stamps = lang.number(r.stamps))
+                .to_string()
+                .into_any()
         } else {
-            format!("{} stamps added; reward issued: {}.", r.added, r.rewards.join(", "))
+            td!(l, desk.paper.added_reward, added = lang.number(r.added), codes = r.rewards.join(", "), <bdi> = bdi, <ltr> = ltr)
+                .into_any()
         }))}
     }
 }
@@ -939,19 +1182,33 @@ fn IdentityNotices(actions: IdentityActions) -> impl IntoView {
 /// Stamps on each stamp card, as "3 / 10".
 #[component]
 fn Stamps(stamps: Vec<StampBalance>) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     (!stamps.is_empty()).then(|| {
         view! {
-            <h4>"Stamp cards"</h4>
+            <h4>{td!(l, desk.program.stamp_cards)}</h4>
             <ul class="stamps">
                 {stamps
                     .into_iter()
                     .map(|s| {
+                        let count = td_string!(
+                            l,
+                            desk.program.stamps,
+                            stamps = lang.number(s.stamps),
+                            required = lang.number(s.stamps_required)
+                        )
+                        .to_string();
                         view! {
                             <li>
                                 <strong>{s.name.clone()}</strong>
-                                <span>{format!(" {} / {} stamps", s.stamps, s.stamps_required)}</span>
-                                <meter min="0" max=s.stamps_required value=s.stamps aria-label=format!("{} stamps", s.name)></meter>
-                                <span class="muted">{format!(" → {}", s.reward_name)}</span>
+                                <span>{count}</span>
+                                <meter
+                                    min="0"
+                                    max=s.stamps_required
+                                    value=s.stamps
+                                    aria-label=td_string!(l, desk.program.stamps_aria, card = s.name.clone()).to_string()
+                                ></meter>
+                                <span class="muted">{td!(l, desk.program.leads_to, reward = s.reward_name.clone(), <bdi> = bdi)}</span>
                             </li>
                         }
                     })
@@ -971,31 +1228,39 @@ fn PaperStamps(
     if stamps.is_empty() {
         return ().into_any();
     }
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
     let scope = format!("paper-{member_id}");
     view! {
         <details class="adjust" open=move || value.with(Option::is_some)>
-            <summary>"Add stamps from a paper card"</summary>
+            <summary>{td!(l, desk.paper.summary)}</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[member_id]" value=member_id />
                 <FormNotice result=value />
                 <div class="field">
-                    <label for=format!("{scope}-card")>"Stamp card"</label>
+                    <label for=format!("{scope}-card")>{td!(l, desk.paper.card)}</label>
                     <select id=format!("{scope}-card") name="input[stamp_card_id]">
                         {stamps.into_iter().map(|s| view! { <option value=s.stamp_card_id>{s.name}</option> }).collect_view()}
                     </select>
                 </div>
-                <Field label="Stamps on the paper card" name="input[stamps]" scope=scope.clone() inputmode="numeric" error=err("stamps") />
                 <Field
-                    label="Paper card number"
+                    label=td_string!(l, desk.paper.stamps)
+                    name="input[stamps]"
+                    scope=scope.clone()
+                    inputmode="numeric"
+                    error=err("stamps")
+                />
+                <Field
+                    label=td_string!(l, desk.paper.serial)
                     name="input[paper_serial]"
+                    dir="ltr"
                     scope=scope
-                    hint="Printed on the card; a paper card counts once."
+                    hint=td_string!(l, desk.paper.serial_hint)
                     error=err("paper_serial")
                 />
-                <button type="submit" class="button secondary" disabled=move || pending.get()>"Add stamps"</button>
+                <button type="submit" class="button secondary" disabled=move || pending.get()>{td!(l, desk.paper.submit)}</button>
             </ActionForm>
         </details>
     }
@@ -1005,25 +1270,27 @@ fn PaperStamps(
 /// Links a printed card (points collected on it move over).
 #[component]
 fn LinkCardForm(member_id: MemberId, action: ServerAction<LinkCard>) -> impl IntoView {
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <details class="adjust" open=move || value.with(Option::is_some)>
-            <summary>"Link a printed card"</summary>
+            <summary>{td!(l, desk.link.summary)}</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[member_id]" value=member_id />
                 <FormNotice result=value />
                 <Field
-                    label="Card number"
+                    label=td_string!(l, desk.link.card)
                     name="input[card_number]"
+                    dir="ltr"
                     scope=format!("link-{member_id}")
                     inputmode="numeric"
-                    hint="Points and stamps collected on the card move to this member."
+                    hint=td_string!(l, desk.link.card_hint)
                     error=err("card_number")
                     autocomplete="off"
                 />
-                <button type="submit" class="button secondary" disabled=move || pending.get()>"Link card"</button>
+                <button type="submit" class="button secondary" disabled=move || pending.get()>{td!(l, desk.link.submit)}</button>
             </ActionForm>
         </details>
     }
@@ -1032,27 +1299,35 @@ fn LinkCardForm(member_id: MemberId, action: ServerAction<LinkCard>) -> impl Int
 /// Merges a duplicate record into this member.
 #[component]
 fn MergeForm(member_id: MemberId, name: String, action: ServerAction<MergeMembers>) -> impl IntoView {
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
     let scope = format!("merge-{member_id}");
     view! {
         <details class="adjust" open=move || value.with(Option::is_some)>
-            <summary>"Merge a duplicate into this member"</summary>
+            <summary>{td!(l, desk.merge.summary)}</summary>
             <ActionForm action attr:class="purchase">
                 <input type="hidden" name="input[target_member_id]" value=member_id />
                 <FormNotice result=value />
                 <Field
-                    label="The duplicate's email, phone or card"
+                    label=td_string!(l, desk.merge.source)
                     name="input[source]"
+                    dir="ltr"
                     scope=scope.clone()
-                    hint="Its points, stamps, orders and identifiers move here; the merge can be reversed."
+                    hint=td_string!(l, desk.merge.source_hint)
                     error=err("source")
                     autocomplete="off"
                 />
-                <Field label="Reason for the merge" name="input[reason]" scope=scope hint="Kept with the merge and your name." error=err("reason") />
+                <Field
+                    label=td_string!(l, desk.merge.reason)
+                    name="input[reason]"
+                    scope=scope
+                    hint=td_string!(l, desk.merge.reason_hint)
+                    error=err("reason")
+                />
                 <button type="submit" class="button secondary" disabled=move || pending.get()>
-                    {format!("Merge into {name}")}
+                    {td!(l, desk.merge.submit, name = name, <bdi> = bdi)}
                 </button>
             </ActionForm>
         </details>
@@ -1064,33 +1339,65 @@ fn MergeForm(member_id: MemberId, name: String, action: ServerAction<MergeMember
 fn Merges(
     member_id: MemberId,
     merges: Vec<MemberMerge>,
+    /// The time zone times are shown in, UTC when none.
+    zone: Option<String>,
     action: ServerAction<ReverseMerge>,
 ) -> impl IntoView {
     if merges.is_empty() {
         return ().into_any();
     }
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let pending = action.pending();
     view! {
-        <h3>"Merges"</h3>
+        <h3>{td!(l, desk.merge.heading)}</h3>
         <FormNotice result=value />
         <ul class="merges">
             {merges
                 .into_iter()
                 .map(|m| {
-                    let when = m.merged_at.display();
-                    let by = m.merged_by.clone().map(|b| format!(" by {b}")).unwrap_or_default();
+                    let when = lang.date_time(m.merged_at, zone.as_deref());
+                    let line = match m.merged_by.clone() {
+                        Some(user) => td!(
+                            l,
+                            desk.merge.line_by,
+                            source = m.source_name.clone(),
+                            target = m.target_name.clone(),
+                            reason = m.reason.clone(),
+                            when = when,
+                            user = user,
+                            summary = m.summary.clone(),
+                            <bdi> = bdi
+                        )
+                        .into_any(),
+                        None => td!(
+                            l,
+                            desk.merge.line,
+                            source = m.source_name.clone(),
+                            target = m.target_name.clone(),
+                            reason = m.reason.clone(),
+                            when = when,
+                            summary = m.summary.clone(),
+                            <bdi> = bdi
+                        )
+                        .into_any(),
+                    };
+                    let reversed = m.reversed_at.map(|_| match m.reversed_by.clone() {
+                        Some(user) => td_string!(l, desk.merge.reversed_by, user = user).to_string(),
+                        None => td_string!(l, desk.merge.reversed_badge).to_string(),
+                    });
                     let reversible = m.reversed_at.is_none() && m.target_member_id == member_id;
                     view! {
                         <li>
-                            <span>{format!("{} → {} · {} · {}{} · {}", m.source_name, m.target_name, m.reason, when, by, m.summary)}</span>
-                            {m.reversed_at.map(|_| view! { " " <span class="badge">{format!("Reversed{}", m.reversed_by.clone().map(|b| format!(" by {b}")).unwrap_or_default())}</span> })}
+                            <span>{line}</span>
+                            {reversed.map(|b| view! { " " <span class="badge">{b}</span> })}
                             {reversible.then(|| view! {
                                 <ActionForm action attr:class="inline">
                                     <input type="hidden" name="merge_id" value=m.id />
                                     <button type="submit" class="button secondary" disabled=move || pending.get()
-                                        aria-label=format!("Reverse the merge of {}", m.source_name)>
-                                        "Reverse"
+                                        aria-label=td_string!(l, desk.merge.reverse_aria, name = m.source_name.clone()).to_string()>
+                                        {td!(l, desk.merge.reverse)}
                                     </button>
                                 </ActionForm>
                             })}
@@ -1101,4 +1408,119 @@ fn Merges(
         </ul>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn receipt(added: i64, stamps: i64) -> StampReceipt {
+        StampReceipt {
+            stamp_card_id: 1,
+            name: "Pastry card".into(),
+            added,
+            stamps,
+            stamps_required: 6,
+            rewards: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn stamp_lines_in_english_read_as_before() {
+        assert_eq!(
+            stamp_line(Lang::ENGLISH, &receipt(1, 4)),
+            "+1 stamp on Pastry card: 4 / 6"
+        );
+        assert_eq!(
+            stamp_line(Lang::ENGLISH, &receipt(2, 5)),
+            "+2 stamps on Pastry card: 5 / 6"
+        );
+        assert_eq!(
+            stamp_line(Lang::ENGLISH, &receipt(-1, 0)),
+            "-1 stamp on Pastry card: 0 / 6"
+        );
+    }
+
+    #[test]
+    fn stamp_lines_in_arabic_count_in_arabic() {
+        let card = "\u{2068}Pastry card\u{2069}";
+        assert_eq!(
+            stamp_line(Lang::ARABIC, &receipt(1, 4)),
+            format!("+طابع واحد على {card}: ٤ / ٦")
+        );
+        assert_eq!(
+            stamp_line(Lang::ARABIC, &receipt(2, 5)),
+            format!("+طابعان على {card}: ٥ / ٦")
+        );
+        assert_eq!(
+            stamp_line(Lang::ARABIC, &receipt(3, 3)),
+            format!("+٣ طوابع على {card}: ٣ / ٦")
+        );
+        assert_eq!(
+            stamp_line(Lang::ARABIC, &receipt(11, 5)),
+            format!("+١١ طابعًا على {card}: ٥ / ٦")
+        );
+    }
+
+    /// The words a view shows, without its tags and hydration comments.
+    fn text(html: String) -> String {
+        let mut out = String::new();
+        let mut tag = false;
+        for c in html.chars() {
+            match c {
+                '<' => tag = true,
+                '>' => tag = false,
+                c if !tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Messages with names in `<bdi>` read in English exactly as the page said them before.
+    #[test]
+    fn sentences_with_isolated_names_read_as_before() {
+        use crate::i18n::Locale;
+        let owner = Owner::new();
+        owner.set();
+        let l = Locale::en;
+        let html = view! {
+            <p>{td!(l, desk.receipt.earned_for, earned = "+25 Stars".to_string(), member = "Mia".to_string(), program = "Café".to_string(), <bdi> = bdi)}</p>
+        }
+        .to_html();
+        assert!(html.contains("<bdi>Mia</bdi>"), "{html}");
+        assert_eq!(text(html), "+25 Stars for Mia in Café");
+        let html = view! {
+            <p>{td!(l, desk.redeem.spend_question, cost = "100 Stars".to_string(), reward = "Free coffee".to_string(), <bdi> = bdi)}</p>
+        }
+        .to_html();
+        assert_eq!(text(html), "Spend 100 Stars on Free coffee?");
+        let html = view! {
+            <p>{td!(l, desk.paper.added_reward, added = "7".to_string(), codes = "RW-AAAA-BBBB".to_string(), <bdi> = bdi, <ltr> = ltr)}</p>
+        }
+        .to_html();
+        assert!(html.contains("<bdi dir=\"ltr\">RW-AAAA-BBBB</bdi>"), "{html}");
+        assert_eq!(text(html), "7 stamps added; reward issued: RW-AAAA-BBBB.");
+        let html = view! {
+            <p>{td!(l, desk.search.hint, <ltr> = ltr, <bdi> = bdi)}</p>
+        }
+        .to_html();
+        assert_eq!(
+            text(html),
+            "A phone may be typed the national way (06 12 34 56 78); a name by its first letters (Léa Mar, martin)."
+        );
+        let html = view! {
+            <p>{td!(l, desk.merge.line_by, source = "A".to_string(), target = "B".to_string(), reason = "Twice".to_string(), when = "3 Dec 2026, 14:05 UTC".to_string(), user = "Ada".to_string(), summary = "10 Stars".to_string(), <bdi> = bdi)}</p>
+        }
+        .to_html();
+        assert_eq!(
+            text(html),
+            "A → B · Twice · 3 Dec 2026, 14:05 UTC by Ada · 10 Stars"
+        );
+        let html = view! {
+            <p>{td!(Locale::ar, desk.redeem.spend_question, cost = "١٠٠ نجمة".to_string(), reward = "قهوة".to_string(), <bdi> = bdi)}</p>
+        }
+        .to_html();
+        assert_eq!(text(html), "هل تصرف ١٠٠ نجمة مقابل قهوة؟");
+    }
 }

@@ -4,18 +4,19 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use crate::components::lang::use_lang;
 use crate::components::nav::AuthContext;
+use crate::i18n::{td, td_string};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let auth = AuthContext::get();
+    let l = use_lang().locale;
     view! {
         <Title text="" />
         <section class="hero">
-            <h1>"One loyalty program, every channel"</h1>
-            <p class="lead">
-                "Members earn in the store, see it online and redeem in the app. Every point is accounted for exactly once."
-            </p>
+            <h1>{td!(l, auth.home.headline)}</h1>
+            <p class="lead">{td!(l, auth.home.lead)}</p>
             <Transition fallback=|| ()>
                 {move || {
                     auth.user
@@ -25,7 +26,7 @@ pub fn HomePage() -> impl IntoView {
                                 view! {
                                     <p>
                                         <A href=user.role.home() attr:class="button">
-                                            {format!("Continue as {}", user.display_name)}
+                                            {td_string!(l, auth.home.continue_as, name = user.display_name)}
                                         </A>
                                     </p>
                                 }
@@ -34,8 +35,8 @@ pub fn HomePage() -> impl IntoView {
                             None => {
                                 view! {
                                     <p class="actions">
-                                        <A href="/signup" attr:class="button">"Join as a member"</A>
-                                        <A href="/login" attr:class="button ghost">"Sign in"</A>
+                                        <A href="/signup" attr:class="button">{td!(l, auth.home.join_member)}</A>
+                                        <A href="/login" attr:class="button ghost">{td!(l, auth.home.sign_in)}</A>
                                     </p>
                                 }
                                     .into_any()
@@ -44,22 +45,22 @@ pub fn HomePage() -> impl IntoView {
                 }}
             </Transition>
         </section>
-        <section class="surfaces-grid" aria-label="What Omniloyal does">
+        <section class="surfaces-grid" aria-label=td_string!(l, auth.home.surfaces_label)>
             <article class="card">
-                <h2>"Manage"</h2>
-                <p>"Program managers set the point currency, its value, tiers and earning."</p>
+                <h2>{td!(l, common.surface.manage)}</h2>
+                <p>{td!(l, auth.home.manage_text)}</p>
             </article>
             <article class="card">
-                <h2>"Desk"</h2>
-                <p>"Store staff find a member by email, phone or card and record purchases."</p>
+                <h2>{td!(l, common.surface.desk)}</h2>
+                <p>{td!(l, auth.home.desk_text)}</p>
             </article>
             <article class="card">
-                <h2>"Portal"</h2>
-                <p>"Members see their balance, tier progress and every entry of their history."</p>
+                <h2>{td!(l, common.surface.portal)}</h2>
+                <p>{td!(l, auth.home.portal_text)}</p>
             </article>
             <article class="card">
-                <h2>"Insights"</h2>
-                <p>"Executives follow enrollments and points issued, day by day."</p>
+                <h2>{td!(l, common.surface.insights)}</h2>
+                <p>{td!(l, auth.home.insights_text)}</p>
             </article>
         </section>
     }
@@ -73,12 +74,13 @@ pub fn NotFound() -> impl IntoView {
             res.set_status(http::StatusCode::NOT_FOUND);
         }
     }
+    let l = use_lang().locale;
     view! {
-        <Title text="Not found" />
+        <Title text=td_string!(l, auth.not_found.title) />
         <section class="card narrow">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address."</p>
-            <A href="/">"Go to the start page"</A>
+            <h1>{td!(l, auth.not_found.heading)}</h1>
+            <p>{td!(l, auth.not_found.text)}</p>
+            <A href="/">{td!(l, common.go_home)}</A>
         </section>
     }
 }

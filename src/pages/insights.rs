@@ -8,8 +8,11 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::insights::load_insights;
 use crate::components::chart::{ChartData, ChartFrame};
+use crate::components::lang::use_lang;
 use crate::components::states::Loaded;
-use crate::model::insights::InsightsReport;
+use crate::domain::lang::Lang;
+use crate::i18n::{td, td_string, Locale};
+use crate::model::insights::{DailySeries, InsightsReport};
 
 /// The page for its roles; anyone else gets a 401 or 403 page without its forms.
 #[component]
@@ -35,63 +38,90 @@ fn InsightsBody() -> impl IntoView {
         },
         |(from, to, program)| load_insights(from, to, program),
     );
+    let l = use_lang().locale;
     view! {
-        <Title text="Insights" />
-        <h1>"Insights"</h1>
-        <Loaded what="charts" resource=report view=report_view />
+        <Title text=td_string!(l, insights.title) />
+        <h1>{td!(l, insights.heading)}</h1>
+        <Loaded what=td_string!(l, insights.loading_what) resource=report view=report_view />
+    }
+}
+
+/// A day as the page shows it: the ISO day in English (as the date inputs write it), the
+/// language's own date in Arabic ("٣ ديسمبر ٢٠٢٦").
+fn day_text(lang: Lang, iso: &str) -> String {
+    match (lang.locale, chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")) {
+        (Locale::ar, Ok(day)) => lang.date(day),
+        _ => iso.to_string(),
+    }
+}
+
+/// A chart's rows for its table and CSV: the days as data, and as the page shows them.
+fn chart_data(lang: Lang, value_column: &'static str, series: &DailySeries) -> ChartData {
+    ChartData {
+        columns: [td_string!(lang.locale, insights.day), value_column],
+        rows: series.rows(),
+        labels: series.days.iter().map(|d| day_text(lang, d)).collect(),
     }
 }
 
 fn report_view(r: InsightsReport) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let selected = r.program_id.map_or(0, crate::model::ids::ProgramId::get);
-    let range = format!("{} to {} (UTC)", r.from, r.to);
+    let (from, to) = (day_text(lang, &r.from), day_text(lang, &r.to));
+    let caption =
+        move |chart: &str| td_string!(l, insights.caption, chart = chart, from = &from, to = &to).to_string();
+    let (enrollments_title, points_title) = (
+        td_string!(l, insights.enrollments_title),
+        td_string!(l, insights.points_title),
+    );
     view! {
         <section class="card">
             <Form method="GET" action="" attr:class="filters">
                 <div class="field">
-                    <label for="from">"From"</label>
+                    <label for="from">{td!(l, insights.from)}</label>
                     <input id="from" name="from" type="date" value=r.from.clone() />
                 </div>
                 <div class="field">
-                    <label for="to">"To"</label>
+                    <label for="to">{td!(l, insights.to)}</label>
                     <input id="to" name="to" type="date" value=r.to.clone() />
                 </div>
                 <div class="field">
-                    <label for="program">"Program"</label>
+                    <label for="program">{td!(l, insights.program)}</label>
                     <select id="program" name="program">
-                        <option value="0" selected=selected == 0>"All programs"</option>
+                        <option value="0" selected=selected == 0>{td!(l, insights.all_programs)}</option>
                         {r.programs
                             .iter()
                             .map(|(id, name)| view! { <option value=*id selected=id.get() == selected>{name.clone()}</option> })
                             .collect_view()}
                     </select>
                 </div>
-                <button type="submit" class="button">"Show"</button>
+                <button type="submit" class="button">{td!(l, insights.show)}</button>
             </Form>
         </section>
         <div class="kpis">
             <div class="kpi card">
-                <p class="muted">"Members enrolled"</p>
-                <p class="kpi-value" data-testid="kpi-enrolled">{r.enrollments.total()}</p>
+                <p class="muted">{td!(l, insights.kpi_enrolled)}</p>
+                <p class="kpi-value" data-testid="kpi-enrolled">{lang.number(r.enrollments.total())}</p>
             </div>
             <div class="kpi card">
-                <p class="muted">"Points issued"</p>
-                <p class="kpi-value" data-testid="kpi-points">{r.points_issued.total()}</p>
+                <p class="muted">{td!(l, insights.kpi_points)}</p>
+                <p class="kpi-value" data-testid="kpi-points">{lang.number(r.points_issued.total())}</p>
             </div>
         </div>
         <ChartFrame
-            title="Members enrolled per day"
-            caption=format!("Members enrolled per day, {range}")
+            title=enrollments_title
+            caption=caption(enrollments_title)
             svg=r.enrollments_svg.clone()
-            data=ChartData { columns: ["Day", "Members enrolled"], rows: r.enrollments.rows() }
+            data=chart_data(lang, td_string!(l, insights.kpi_enrolled), &r.enrollments)
             file="enrollments.csv"
             testid="chart-enrollments"
         />
         <ChartFrame
-            title="Points issued per day"
-            caption=format!("Points issued per day, {range}")
+            title=points_title
+            caption=caption(points_title)
             svg=r.points_svg.clone()
-            data=ChartData { columns: ["Day", "Points issued"], rows: r.points_issued.rows() }
+            data=chart_data(lang, td_string!(l, insights.kpi_points), &r.points_issued)
             file="points-issued.csv"
             testid="chart-points"
         />

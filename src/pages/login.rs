@@ -6,6 +6,8 @@ use leptos_router::components::A;
 
 use crate::api::auth::Login;
 use crate::components::field::{Field, FormNotice};
+use crate::components::lang::use_lang;
+use crate::i18n::{td, td_string};
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -13,15 +15,23 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let pending = login.pending();
     let none = Signal::derive(|| None::<String>);
+    let l = use_lang().locale;
     view! {
-        <Title text="Sign in" />
+        <Title text=td_string!(l, auth.login.title) />
         <section class="card narrow">
-            <h1>"Sign in"</h1>
+            <h1>{td!(l, auth.login.heading)}</h1>
             <ActionForm action=login>
                 <FormNotice result=login.value() />
-                <Field label="Email" name="email" kind="email" autocomplete="username" required=true error=none />
                 <Field
-                    label="Password"
+                    label=td_string!(l, auth.login.email)
+                    name="email"
+                    kind="email"
+                    autocomplete="username"
+                    required=true
+                    error=none
+                />
+                <Field
+                    label=td_string!(l, auth.login.password)
                     name="password"
                     kind="password"
                     autocomplete="current-password"
@@ -29,10 +39,12 @@ pub fn LoginPage() -> impl IntoView {
                     error=none
                 />
                 <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Signing in…" } else { "Sign in" }}
+                    {move || {
+                        if pending.get() { td_string!(l, auth.login.submitting) } else { td_string!(l, auth.login.submit) }
+                    }}
                 </button>
             </ActionForm>
-            <p class="muted">"New member? " <A href="/signup">"Create an account"</A></p>
+            <p class="muted">{td!(l, auth.login.new_member)} " " <A href="/signup">{td!(l, auth.login.create_account)}</A></p>
         </section>
     }
 }

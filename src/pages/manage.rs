@@ -16,7 +16,22 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::components::access::Gate;
+use crate::components::lang::use_lang;
+use crate::domain::lang::Lang;
+use crate::i18n::{td, td_string};
 use crate::model::user::Role;
+
+/// A value typed by someone (a program, member or store name, a unit such as "Stars", a
+/// code) set inside a sentence made as a plain string: on a right-to-left page it is
+/// isolated (U+2068 ... U+2069, as `<bdi>` does for elements) so a Latin name or code keeps
+/// its order and does not pull the Arabic around it out of place. English is left as it is.
+pub fn isolate(lang: Lang, value: &str) -> String {
+    if lang.is_rtl() {
+        format!("\u{2068}{value}\u{2069}")
+    } else {
+        value.to_string()
+    }
+}
 
 /// The program id in the page's path (`/manage/programs/:id/...`); 0 when it is not a number,
 /// which the server answers with "not found".
@@ -44,9 +59,10 @@ pub fn ManageLayout() -> impl IntoView {
 /// without tabs or forms).
 #[component]
 pub fn ManageFrame(children: ChildrenFn) -> impl IntoView {
+    let lang = use_lang();
     view! {
         <Gate allow=Role::can_manage>
-            <h1>"Manage"</h1>
+            <h1>{td!(lang.locale, manage.title)}</h1>
             <ManageTabs />
             {children()}
         </Gate>
@@ -56,15 +72,16 @@ pub fn ManageFrame(children: ChildrenFn) -> impl IntoView {
 /// The sub-navigation shared by the Manage pages.
 #[component]
 pub fn ManageTabs() -> impl IntoView {
+    let lang = use_lang();
     view! {
-        <nav class="tabs" aria-label="Manage">
-            <A href="/manage" exact=true>"Programs"</A>
-            <A href="/manage/stores">"Stores"</A>
-            <A href="/manage/cards">"Cards"</A>
-            <A href="/manage/approvals">"Approvals"</A>
-            <A href="/manage/users">"Accounts"</A>
-            <A href="/manage/keys">"API keys"</A>
-            <A href="/manage/webhooks">"Webhooks"</A>
+        <nav class="tabs" aria-label=td_string!(lang.locale, manage.nav.label)>
+            <A href="/manage" exact=true>{td!(lang.locale, manage.nav.programs)}</A>
+            <A href="/manage/stores">{td!(lang.locale, manage.nav.stores)}</A>
+            <A href="/manage/cards">{td!(lang.locale, manage.nav.cards)}</A>
+            <A href="/manage/approvals">{td!(lang.locale, manage.nav.approvals)}</A>
+            <A href="/manage/users">{td!(lang.locale, manage.nav.accounts)}</A>
+            <A href="/manage/keys">{td!(lang.locale, manage.nav.keys)}</A>
+            <A href="/manage/webhooks">{td!(lang.locale, manage.nav.webhooks)}</A>
         </nav>
     }
 }

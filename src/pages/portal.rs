@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
 use crate::components::outcome::form_action;
+use crate::i18n::{td, td_string};
 use leptos_meta::Title;
 
 use crate::api::portal::{
@@ -20,7 +22,9 @@ use crate::components::fresh::KeepFresh;
 use crate::components::scroll::scroll_to;
 use crate::components::states::{Empty, Loaded};
 use crate::components::table::DataTable;
-use crate::domain::{card, currency, wording};
+use crate::domain::lang::{Digits, Lang};
+use crate::domain::{card, currency};
+use crate::i18n::Locale;
 use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
@@ -56,13 +60,14 @@ pub fn PortalPage() -> impl IntoView {
         |_| my_portal(),
     );
     let joinable = Resource::new(move || join.version().get(), |_| joinable_programs());
+    let lang = use_lang();
     view! {
-        <Title text="Portal" />
-        <h1>"My loyalty"</h1>
+        <Title text=td_string!(lang.locale, portal.title) />
+        <h1>{td!(lang.locale, portal.heading)}</h1>
         // What the page shows of the account, kept current on a first load sent as islands
         // by `KeepFresh` (and in the whole app by the resources above).
         <div id="portal-live">
-            <Loaded what="your account" resource=overview view=move |o| overview_view(o, redeem, last_redeemed) />
+            <Loaded what=td_string!(lang.locale, portal.loading_what) resource=overview view=move |o| overview_view(o, redeem, last_redeemed) />
         </div>
         {crate::app::rendered_as_islands()
             .then(|| view! { <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 /> })}
@@ -77,18 +82,22 @@ pub fn PortalPage() -> impl IntoView {
                     .map(|list| {
                         view! {
                             <section class="card">
-                                <h2>"Programs you can join"</h2>
+                                <h2>{td!(lang.locale, portal.join.title)}</h2>
                                 <FormNotice result=join.value() />
                                 <ul class="list">
                                     {list
                                         .into_iter()
                                         .map(|p| {
+                                            let l = lang.locale;
+                                            let (name, unit) = (p.name.clone(), p.currency_name.clone());
+                                            let collect = td_string!(l, portal.join.collect, program = name.clone(), unit = unit);
+                                            let button = td_string!(l, portal.join.button, program = name).to_string();
                                             view! {
                                                 <li>
-                                                    <span>{format!("{} — collect {}", p.name, p.currency_name)}</span>
+                                                    <span>{collect.to_string()}</span>
                                                     <ActionForm action=join attr:class="inline">
                                                         <input type="hidden" name="program_id" value=p.id />
-                                                        <button type="submit" class="button">{format!("Join {}", p.name)}</button>
+                                                        <button type="submit" class="button">{button}</button>
                                                     </ActionForm>
                                                 </li>
                                             }
@@ -119,18 +128,21 @@ fn overview_view(
         referral_code,
         stamps,
     } = o;
+    let lang = use_lang();
     let nonce = format!("{}-{}", member.id, history.first().map(|l| l.id).unwrap_or(0));
     let programs: Vec<ProgramLabel> = memberships.iter().map(ProgramLabel::of).collect();
     view! {
         <div class="columns">
-            <section class="card loyalty-card" aria-label="Digital card">
-                <p class="muted">"Show this at the till"</p>
+            <section class="card loyalty-card" aria-label=td_string!(lang.locale, portal.card.label)>
+                <p class="muted">{td!(lang.locale, portal.card.show)}</p>
                 <p class="card-holder">{member.name.clone()}</p>
-                <p class="card-number mono" aria-label="Card number" dir="ltr">{card::grouped(&member.card_number)}</p>
+                <p class="card-number mono" aria-label=td_string!(lang.locale, portal.card.number) dir="ltr">
+                    {card::grouped(&member.card_number)}
+                </p>
                 <p class="muted">
                     {match &member.birth_date {
-                        Some(d) => format!("Birthday: {}", &d[5..]),
-                        None => "Add your birthday below for a yearly treat.".into(),
+                        Some(d) => td_string!(lang.locale, portal.card.birthday, day = birth_day(lang, d)).to_string(),
+                        None => td_string!(lang.locale, portal.card.no_birthday).to_string(),
                     }}
                 </p>
             </section>
@@ -138,7 +150,7 @@ fn overview_view(
                 view! {
                     <section class="card">
                         <Empty>
-                            <p>"You have not joined a program yet. Pick one below to start collecting."</p>
+                            <p>{td!(lang.locale, portal.no_programs)}</p>
                         </Empty>
                     </section>
                 }
@@ -156,18 +168,21 @@ fn overview_view(
         </div>
         {issued_view(issued, &programs)}
         {offers_view(rewards, &programs, nonce, redeem, last)}
-        <section class="card" aria-label="Invite friends">
-            <h2>"Invite friends"</h2>
+        <section class="card" aria-label=td_string!(lang.locale, portal.invite.title)>
+            <h2>{td!(lang.locale, portal.invite.title)}</h2>
             <p>
-                "Your referral code: " <strong class="mono" data-testid="referral-code">{referral_code.clone()}</strong>
+                {td!(lang.locale, portal.invite.code)}
+                " "
+                <strong class="mono" data-testid="referral-code" dir="ltr">{referral_code.clone()}</strong>
             </p>
             <p class="muted">
-                "Friends who join with it and make their first purchase earn a welcome bonus, and so do you. Share "
-                <a href=format!("/signup?ref={referral_code}")>{format!("/signup?ref={referral_code}")}</a>
+                {td!(lang.locale, portal.invite.how)}
+                " "
+                <a href=format!("/signup?ref={referral_code}") dir="ltr">{format!("/signup?ref={referral_code}")}</a>
             </p>
         </section>
-        <section class="card" aria-label="History">
-            <h2>"History"</h2>
+        <section class="card" aria-label=td_string!(lang.locale, portal.history.title)>
+            <h2>{td!(lang.locale, portal.history.title)}</h2>
             {history_view(history, &programs)}
         </section>
     }
@@ -211,34 +226,37 @@ fn by_program<T>(
 /// One program as the member has it: points only where the program gives points, tier and
 /// progress only where it has tiers, and its stamp cards.
 fn membership_view(m: MembershipView, stamps: Vec<StampBalance>) -> impl IntoView {
-    let worth = currency::format_minor(m.balance.saturating_mul(m.point_value_minor), &m.currency_code);
+    let lang = use_lang();
+    let worth = lang.money(m.balance.saturating_mul(m.point_value_minor), &m.currency_code);
     let points = m.earns_points.then(|| {
         view! {
             <p class="balance-big">
-                <span data-testid="balance">{wording::grouped(m.balance)}</span>
+                <span data-testid="balance">{lang.number(m.balance)}</span>
                 " "
                 {m.currency_name.clone()}
             </p>
-            {(m.point_value_minor > 0).then(|| view! { <p class="muted">{format!("Worth {worth}")}</p> })}
+            {(m.point_value_minor > 0)
+                .then(|| view! { <p class="muted">{td_string!(lang.locale, portal.membership.worth, money = worth).to_string()}</p> })}
             {(m.pending > 0)
                 .then(|| {
+                    let pending = format!("{}{}", plus(lang), lang.points(m.pending, &m.currency_name));
                     view! {
                         <p class="muted" data-testid="pending">
-                            {format!("+{} pending until the return window closes", wording::points(m.pending, &m.currency_name))}
+                            {td_string!(lang.locale, portal.membership.pending, points = pending).to_string()}
                         </p>
                     }
                 })}
         }
     });
-    let tier = m.has_tiers.then(|| tier_standing(&m));
+    let tier = m.has_tiers.then(|| tier_standing(lang, &m));
     let nothing = (!m.earns_points && !m.has_tiers && stamps.is_empty())
-        .then(|| view! { <p class="muted">"Nothing to collect here yet."</p> });
+        .then(|| view! { <p class="muted">{td!(lang.locale, portal.membership.nothing)}</p> });
     view! {
         <section class="card membership" aria-label=m.program_name.clone()>
             <h2>{m.program_name.clone()}</h2>
             {points}
             {tier}
-            {stamps_view(stamps)}
+            {stamps_view(lang, stamps)}
             {nothing}
         </section>
     }
@@ -246,57 +264,69 @@ fn membership_view(m: MembershipView, stamps: Vec<StampBalance>) -> impl IntoVie
 
 /// Tier, multiplier and the way to the next tier, in the program's own terms (points or
 /// spend, lifetime or this year).
-fn tier_standing(m: &MembershipView) -> impl IntoView {
+fn tier_standing(lang: Lang, m: &MembershipView) -> impl IntoView {
+    let l = lang.locale;
     let tier_name = m
         .tier
         .as_ref()
         .map(|t| t.name.clone())
-        .unwrap_or_else(|| "No tier yet".into());
-    let multiplier = m
-        .tier
-        .as_ref()
-        .map(|t| multiplier_label(t.multiplier_pct))
-        .unwrap_or_else(|| "x1".into());
-    let period = match m.tier_window.as_str() {
-        "calendar_year" => " this year",
-        "rolling_12m" => " within 12 months",
-        _ => "",
-    };
+        .unwrap_or_else(|| td_string!(l, portal.tier.none).to_string());
+    let multiplier = multiplier(lang, m.tier.as_ref().map_or(100, |t| t.multiplier_pct));
     let progress = match &m.next_tier {
         Some(next) => {
             let left = (next.threshold_points - m.qualifying).max(0);
-            let left = if m.tier_basis == "spend" {
-                format!(
-                    "{} more to spend",
-                    currency::format_minor(
-                        left * currency::minor_per_unit(&m.currency_code),
-                        &m.currency_code
-                    )
-                )
+            let tier = next.name.clone();
+            if m.tier_basis == "spend" {
+                let left = lang.money(
+                    left.saturating_mul(currency::minor_per_unit(&m.currency_code)),
+                    &m.currency_code,
+                );
+                match m.tier_window.as_str() {
+                    "calendar_year" => {
+                        td_string!(l, portal.tier.spend_year, left = left, tier = tier).to_string()
+                    }
+                    "rolling_12m" => {
+                        td_string!(l, portal.tier.spend_12m, left = left, tier = tier).to_string()
+                    }
+                    _ => td_string!(l, portal.tier.spend_lifetime, left = left, tier = tier).to_string(),
+                }
             } else {
-                format!("{} more", wording::points(left, &m.currency_name))
-            };
-            format!("{left}{period} to reach {}", next.name)
+                let left = lang.points(left, &m.currency_name);
+                match m.tier_window.as_str() {
+                    "calendar_year" => {
+                        td_string!(l, portal.tier.points_year, left = left, tier = tier).to_string()
+                    }
+                    "rolling_12m" => {
+                        td_string!(l, portal.tier.points_12m, left = left, tier = tier).to_string()
+                    }
+                    _ => td_string!(l, portal.tier.points_lifetime, left = left, tier = tier).to_string(),
+                }
+            }
         }
-        None => format!("{tier_name} is the top tier"),
+        None => td_string!(l, portal.tier.top, tier = tier_name.clone()).to_string(),
     };
     // Under a scheduled review a member keeps the tier until then, whatever happens before.
     let review = match (m.tier_review.as_str(), &m.tier) {
-        ("monthly", Some(t)) if t.threshold_points > 0 => Some(format!(
-            "You keep {} at least until the review on the 1st of next month.",
-            t.name
-        )),
-        ("yearly", Some(t)) if t.threshold_points > 0 => Some(format!(
-            "You keep {} at least until the review on 1 January.",
-            t.name
-        )),
+        ("monthly", Some(t)) if t.threshold_points > 0 => {
+            Some(td_string!(l, portal.tier.review_monthly, tier = t.name.clone()).to_string())
+        }
+        ("yearly", Some(t)) if t.threshold_points > 0 => {
+            Some(td_string!(l, portal.tier.review_yearly, tier = t.name.clone()).to_string())
+        }
         _ => None,
     };
-    let label = format!("Progress to the next tier: {}%", m.progress_pct);
+    let label = td_string!(
+        l,
+        portal.tier.progress_label,
+        percent = percent(lang, m.progress_pct)
+    )
+    .to_string();
+    // A native <progress> (no inline geometry) fills from the start of the line: from the
+    // right on a right-to-left page.
     view! {
         <p>
             <span class="badge">{tier_name}</span>
-            " earns " {multiplier}
+            " " {td!(l, portal.tier.earns)} " " {multiplier}
         </p>
         {m.next_tier.is_some().then(|| view! { <progress max="100" value=m.progress_pct aria-label=label></progress> })}
         <p class="muted" data-testid="tier-progress">{progress}</p>
@@ -304,43 +334,96 @@ fn tier_standing(m: &MembershipView) -> impl IntoView {
     }
 }
 
+/// A tier's earn multiplier: "x1.5" in English, "×١٫٥" in Arabic.
+fn multiplier(lang: Lang, pct: i64) -> String {
+    let label = multiplier_label(pct);
+    match lang.locale {
+        Locale::en => label,
+        Locale::ar => format!("×{}", lang.digits_of(label.trim_start_matches('x'))),
+    }
+}
+
+/// The sign before a positive number, as CLDR writes it (Arabic marks keep it beside the number).
+fn plus(lang: Lang) -> &'static str {
+    match (lang.locale, lang.digits) {
+        (Locale::en, _) => "+",
+        (Locale::ar, Digits::ArabicIndic) => "\u{061C}+",
+        (Locale::ar, Digits::Western) => "\u{200E}+",
+    }
+}
+
+/// A whole percentage: "40%", "٤٠٪؜".
+fn percent(lang: Lang, pct: impl Into<i64>) -> String {
+    let n = lang.number(pct.into());
+    match (lang.locale, lang.digits) {
+        (Locale::ar, Digits::ArabicIndic) => format!("{n}\u{066A}\u{061C}"),
+        _ => format!("{n}%"),
+    }
+}
+
+/// The day of a birthday (`YYYY-MM-DD`): "04-21" in English, as it always was; "٢١ أبريل" in
+/// Arabic. Anything else is shown as it is.
+fn birth_day(lang: Lang, iso: &str) -> String {
+    match (lang.locale, chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")) {
+        (Locale::en, _) => iso.get(5..).unwrap_or(iso).to_string(),
+        (Locale::ar, Ok(day)) => {
+            let date = lang.date(day);
+            // "٢١ أبريل ١٩٩٠" without the year.
+            date.rsplit_once(' ')
+                .map_or(date.clone(), |(day_month, _)| day_month.to_string())
+        }
+        (Locale::ar, Err(_)) => iso.to_string(),
+    }
+}
+
+/// A date of birth as saved (`YYYY-MM-DD`): as typed in English, "٢١ أبريل ١٩٩٠" in Arabic.
+fn birth_date(lang: Lang, iso: &str) -> String {
+    match (lang.locale, chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")) {
+        (Locale::ar, Ok(day)) => lang.date(day),
+        _ => iso.to_string(),
+    }
+}
+
 /// The history, one table per program: each has its own currency and its own balance.
 fn history_view(history: Vec<LedgerLine>, programs: &[ProgramLabel]) -> AnyView {
+    let lang = use_lang();
+    let l = lang.locale;
     if history.is_empty() {
-        return view! { <Empty><p>"No activity yet. Your purchases and points will show up here."</p></Empty> }.into_any();
+        return view! { <Empty><p>{td!(l, portal.history.empty)}</p></Empty> }.into_any();
     }
-    by_program(history, programs, |l| l.program_id)
+    by_program(history, programs, |line| line.program_id)
         .into_iter()
         .map(|(p, lines)| {
-            let label = format!("History of {}", p.name);
+            let label = td_string!(l, portal.history.of, program = p.name.clone()).to_string();
             view! {
                 <h3>{p.name.clone()}</h3>
                 <div class="table-scroll">
                     <table class="history" aria-label=label>
                         <thead>
                             <tr>
-                                <th scope="col">"When"</th>
-                                <th scope="col">"What"</th>
-                                <th scope="col">"Where"</th>
+                                <th scope="col">{td!(l, portal.history.when)}</th>
+                                <th scope="col">{td!(l, portal.history.what)}</th>
+                                <th scope="col">{td!(l, portal.history.place)}</th>
                                 <th scope="col" class="num">{p.currency_name.clone()}</th>
-                                <th scope="col" class="num">"Balance"</th>
+                                <th scope="col" class="num">{td!(l, portal.history.balance)}</th>
                             </tr>
                         </thead>
                         <tbody>
                             {lines
                                 .into_iter()
-                                .map(|l| {
-                                    let sign = if l.points > 0 { "+" } else { "" };
+                                .map(|line| {
+                                    let sign = if line.points > 0 { plus(lang) } else { "" };
                                     view! {
                                         <tr>
-                                            <td>{l.created_at.display()}</td>
+                                            <td>{lang.date_time(line.created_at, None)}</td>
                                             <td>
-                                                {l.sentence.clone()}
-                                                {(l.account == "pending").then_some(view! { " " <span class="badge">"pending"</span> })}
+                                                {line.sentence.clone()}
+                                                {(line.account == "pending")
+                                                    .then_some(view! { " " <span class="badge">{td!(l, portal.history.pending)}</span> })}
                                             </td>
-                                            <td>{where_label(&l)}</td>
-                                            <td class="num">{format!("{sign}{}", wording::grouped(l.points))}</td>
-                                            <td class="num">{wording::grouped(l.balance_after)}</td>
+                                            <td>{where_view(lang, &line)}</td>
+                                            <td class="num">{format!("{sign}{}", lang.number(line.points))}</td>
+                                            <td class="num">{lang.number(line.balance_after)}</td>
                                         </tr>
                                     }
                                 })
@@ -354,23 +437,28 @@ fn history_view(history: Vec<LedgerLine>, programs: &[ProgramLabel]) -> AnyView 
         .into_any()
 }
 
-/// Where a line happened, as a member would say it ("In store PARIS-1", "Online").
-fn where_label(l: &LedgerLine) -> String {
-    let channel = match l.channel.as_str() {
-        "store" | "desk" => "In store",
-        "web" => "Online",
-        "app" => "In the app",
+/// Where a line happened, as a member would say it ("In store PARIS-1", "Online"); the store's
+/// code keeps its order on a right-to-left page.
+fn where_view(lang: Lang, line: &LedgerLine) -> impl IntoView {
+    let l = lang.locale;
+    let channel = match line.channel.as_str() {
+        "store" | "desk" => td_string!(l, portal.history.in_store),
+        "web" => td_string!(l, portal.history.online),
+        "app" => td_string!(l, portal.history.in_app),
         _ => "—",
     };
-    match &l.store {
-        Some(code) => format!("{channel} {code}"),
-        None => channel.to_string(),
-    }
+    let store = line
+        .store
+        .clone()
+        .map(|code| view! { " " <bdi dir="ltr">{code}</bdi> });
+    view! { {channel} {store} }
 }
 
 /// Rewards the member has redeemed, in a table: the ones to use first (code and PIN to show
 /// at the till), then those used, cancelled or expired.
 fn issued_view(issued: Vec<IssuedReward>, programs: &[ProgramLabel]) -> Option<impl IntoView> {
+    let lang = use_lang();
+    let l = lang.locale;
     (!issued.is_empty()).then(|| {
         let several = programs.len() > 1;
         let program_of = |r: &IssuedReward| {
@@ -384,22 +472,29 @@ fn issued_view(issued: Vec<IssuedReward>, programs: &[ProgramLabel]) -> Option<i
             })
             .partition(|(r, _)| matches!(r.status, RewardStatus::Issued | RewardStatus::Reserved));
         let table = move |rows: Vec<(IssuedReward, String)>, label: &'static str| {
-            let mut columns = vec!["Reward"];
+            let mut columns = vec![td_string!(l, portal.issued.reward)];
             if several {
-                columns.push("Program");
+                columns.push(td_string!(l, portal.issued.program));
             }
-            columns.extend(["Code", "PIN", "Status"]);
+            columns.extend([
+                td_string!(l, portal.issued.code),
+                td_string!(l, portal.issued.pin),
+                td_string!(l, portal.issued.status),
+            ]);
             view! {
                 <DataTable columns label class="codes-table">
                     {rows
                         .into_iter()
                         .map(|(r, program)| {
                             let status = match r.status {
-                                RewardStatus::Issued => format!("Ready to use until {}", r.expires_at.display()),
-                                RewardStatus::Reserved => "Reserved at a checkout".to_string(),
-                                RewardStatus::Used => "Used".to_string(),
-                                RewardStatus::Released => "Cancelled, points returned".to_string(),
-                                RewardStatus::Expired => "Expired".to_string(),
+                                RewardStatus::Issued => {
+                                    let date = lang.date_time(r.expires_at, None);
+                                    td_string!(l, portal.issued.ready_until, date = date).to_string()
+                                }
+                                RewardStatus::Reserved => td_string!(l, portal.issued.reserved).to_string(),
+                                RewardStatus::Used => td_string!(l, portal.issued.used).to_string(),
+                                RewardStatus::Released => td_string!(l, portal.issued.released).to_string(),
+                                RewardStatus::Expired => td_string!(l, portal.issued.expired).to_string(),
                             };
                             view! {
                                 <tr class=format!("code {}", r.status)>
@@ -417,17 +512,17 @@ fn issued_view(issued: Vec<IssuedReward>, programs: &[ProgramLabel]) -> Option<i
         };
         let past_count = past.len();
         view! {
-            <section class="card" aria-label="Your rewards">
-                <h2>"Your rewards"</h2>
+            <section class="card" aria-label=td_string!(l, portal.issued.title)>
+                <h2>{td!(l, portal.issued.title)}</h2>
                 {if open.is_empty() {
-                    view! { <Empty><p>"No reward to use right now."</p></Empty> }.into_any()
+                    view! { <Empty><p>{td!(l, portal.issued.none)}</p></Empty> }.into_any()
                 } else {
-                    table(open, "Rewards to use").into_any()
+                    table(open, td_string!(l, portal.issued.open)).into_any()
                 }}
                 {(past_count > 0).then(|| view! {
                     <details class="past-codes">
-                        <summary>{format!("Used, cancelled and expired ({past_count})")}</summary>
-                        {table(past, "Used, cancelled and expired rewards")}
+                        <summary>{td_string!(l, portal.issued.past_summary, n = lang.number(past_count as i64)).to_string()}</summary>
+                        {table(past, td_string!(l, portal.issued.past))}
                     </details>
                 })}
             </section>
@@ -444,13 +539,14 @@ fn offers_view(
     redeem: ServerAction<RedeemMyReward>,
     last: RwSignal<Option<i64>>,
 ) -> Option<impl IntoView> {
+    let lang = use_lang();
     (!offers.is_empty()).then(|| {
         let several = programs.len() > 1;
         // An error from a plain post (no JavaScript: no row was clicked here) shows on top.
         let unplaced = move || redeem.value().get().filter(|r| r.is_err() && last.get().is_none());
         view! {
-            <section class="card" aria-label="Rewards to redeem">
-                <h2>"Rewards to redeem"</h2>
+            <section class="card" aria-label=td_string!(lang.locale, portal.offers.title)>
+                <h2>{td!(lang.locale, portal.offers.title)}</h2>
                 <FormNotice result=Signal::derive(unplaced) />
                 {by_program(offers, programs, |o| o.reward.program_id)
                     .into_iter()
@@ -477,6 +573,8 @@ fn offer_row(
     redeem: ServerAction<RedeemMyReward>,
     last: RwSignal<Option<i64>>,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let pending = redeem.pending();
     let reward_id = o.reward.id;
     // A new id only after a success: a retry after an error or a lost answer (the server may
@@ -484,13 +582,19 @@ fn offer_row(
     let redeemed = successes(redeem);
     let request_id = move || format!("p{nonce}-{reward_id}-{}", redeemed.get());
     let blocked = o.blocked();
-    let cost = wording::price(o.reward.cost_points, &p.currency_name);
+    let cost = lang.price(o.reward.cost_points, &p.currency_name);
     let question = if o.reward.cost_points == 0 {
-        format!("Get {} now?", o.reward.name)
+        td_string!(l, portal.offers.get_now, reward = o.reward.name.clone()).to_string()
     } else {
-        format!("Spend {cost} on {}?", o.reward.name)
+        td_string!(
+            l,
+            portal.offers.spend_on,
+            cost = cost.clone(),
+            reward = o.reward.name.clone()
+        )
+        .to_string()
     };
-    let name = o.reward.name.clone();
+    let redeem_label = td_string!(l, portal.offers.redeem_label, reward = o.reward.name.clone()).to_string();
     // The outcome under the reward it is about: the new code, or why not.
     let outcome = move || {
         redeem.value().get().and_then(|r| match r {
@@ -498,19 +602,21 @@ fn offer_row(
                 view! {
                     <div class="notice ok redeemed" role="status" data-testid="redeemed">
                         <p>
-                            <strong>{format!("{} is yours.", issued.reward_name)}</strong>
-                            " Show this code at the till or enter it online: "
+                            <strong>{td_string!(l, portal.offers.yours, reward = issued.reward_name.clone()).to_string()}</strong>
+                            " " {td!(l, portal.offers.show_code)} " "
                             <span class="mono code-big" dir="ltr">{issued.code.clone()}</span>
-                            " · PIN "
+                            " · " {td!(l, portal.issued.pin)} " "
                             <span class="mono" dir="ltr">{issued.pin.clone()}</span>
                         </p>
-                        <p class="hint">{format!("Valid until {}. It is also under Your rewards.", issued.expires_at.display())}</p>
+                        <p class="hint">
+                            {td_string!(l, portal.offers.valid_until, date = lang.date_time(issued.expires_at, None)).to_string()}
+                        </p>
                     </div>
                 }
                 .into_any(),
             ),
             Err(e) if last.get() == Some(reward_id) => {
-                Some(view! { <p class="notice error" role="alert">{e.to_string()}</p> }.into_any())
+                Some(view! { <p class="notice error" role="alert">{e.message(lang)}</p> }.into_any())
             }
             _ => None,
         })
@@ -525,20 +631,28 @@ fn offer_row(
             </div>
             {match blocked {
                 Some(_) => view! {
-                    <button type="button" class="button secondary" disabled=true aria-label=format!("Redeem {name}")>"Redeem"</button>
+                    <button type="button" class="button secondary" disabled=true aria-label=redeem_label>
+                        {td!(l, portal.offers.redeem)}
+                    </button>
                 }
                 .into_any(),
                 None => view! {
                     // A disclosure asks once, with or without JavaScript: the first button only
                     // opens the question; the form inside spends.
                     <details class="confirm">
-                        <summary class="button secondary" aria-label=format!("Redeem {name}")>"Redeem"</summary>
+                        <summary class="button secondary" aria-label=redeem_label>{td!(l, portal.offers.redeem)}</summary>
                         <ActionForm action=redeem attr:class="confirm-form">
                             <p>{question}</p>
                             <input type="hidden" name="reward_id" value=reward_id />
                             <input type="hidden" name="request_id" prop:value=request_id.clone() value=request_id />
                             <button type="submit" class="button" disabled=move || pending.get() on:click=move |_| last.set(Some(reward_id))>
-                                {move || if pending.get() { "Redeeming…" } else { "Yes, redeem" }}
+                                {move || {
+                                    if pending.get() {
+                                        td_string!(l, portal.offers.redeeming)
+                                    } else {
+                                        td_string!(l, portal.offers.confirm)
+                                    }
+                                }}
                             </button>
                         </ActionForm>
                     </details>
@@ -551,20 +665,38 @@ fn offer_row(
 }
 
 /// Stamp cards of one program: how far each is from its reward.
-fn stamps_view(stamps: Vec<StampBalance>) -> impl IntoView {
+fn stamps_view(lang: Lang, stamps: Vec<StampBalance>) -> impl IntoView {
+    let l = lang.locale;
     (!stamps.is_empty()).then(|| {
         view! {
-            <ul class="stamps" aria-label="Stamp cards">
+            <ul class="stamps" aria-label=td_string!(l, portal.stamps.label)>
                 {stamps
                     .into_iter()
                     .map(|s| {
                         let left = (s.stamps_required - s.stamps).max(0);
+                        let count = td_string!(
+                            l,
+                            portal.stamps.count,
+                            count = s.stamps_required.max(0) as u64,
+                            n = lang.number(s.stamps),
+                            total = lang.number(s.stamps_required)
+                        )
+                        .to_string();
+                        let more = td_string!(
+                            l,
+                            portal.stamps.left,
+                            count = left as u64,
+                            n = lang.number(left),
+                            reward = s.reward_name.clone()
+                        )
+                        .to_string();
+                        let meter = td_string!(l, portal.stamps.meter, card = s.name.clone()).to_string();
                         view! {
                             <li>
                                 <strong>{s.name.clone()}</strong>
-                                <span>{format!(" {} / {} stamps", s.stamps, s.stamps_required)}</span>
-                                <meter min="0" max=s.stamps_required value=s.stamps aria-label=format!("{} stamps", s.name)></meter>
-                                <span class="muted">{format!(" {left} more for {}", s.reward_name)}</span>
+                                <span>" " {count}</span>
+                                <meter min="0" max=s.stamps_required value=s.stamps aria-label=meter></meter>
+                                <span class="muted">" " {more}</span>
                             </li>
                         }
                     })
@@ -581,29 +713,44 @@ fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
+    let lang = use_lang();
+    let l = lang.locale;
     view! {
-        <section class="card" aria-label="Register a card">
+        <section class="card" aria-label=td_string!(l, portal.link.label)>
             // Open when it has something to say: after a plain post the page is drawn again.
             <details open=move || value.with(Option::is_some)>
-                <summary>"Have a printed card? Register it"</summary>
+                <summary>{td!(l, portal.link.summary)}</summary>
                 <ActionForm action attr:class="purchase">
                     <FormNotice result=value />
-                    <Field label="Printed card number" name="input[card_number]" scope="link" inputmode="numeric" error=err("card_number") autocomplete="off" />
                     <Field
-                        label="Security code"
+                        label=td_string!(l, portal.link.number)
+                        name="input[card_number]"
+                        scope="link"
+                        inputmode="numeric"
+                        dir="ltr"
+                        error=err("card_number")
+                        autocomplete="off"
+                    />
+                    <Field
+                        label=td_string!(l, portal.link.code)
                         name="input[security_code]"
                         scope="link"
                         inputmode="numeric"
-                        hint="Under the scratch panel on the back of the card."
+                        dir="ltr"
+                        hint=td_string!(l, portal.link.code_hint)
                         error=err("security_code")
                         autocomplete="off"
                     />
-                    <button type="submit" class="button" disabled=move || pending.get()>"Register card"</button>
+                    <button type="submit" class="button" disabled=move || pending.get()>{td!(l, portal.link.submit)}</button>
                 </ActionForm>
-                {move || value.get().and_then(Result::ok).map(|r| view! {
-                    <p class="notice success" role="status">
-                        {format!("Card {} registered: {} points and {} stamps added.", card::grouped(&r.card_number), r.points, r.stamps)}
-                    </p>
+                {move || value.get().and_then(Result::ok).map(|r| {
+                    let number = card::grouped(&r.card_number);
+                    let card = move || view! { <bdi dir="ltr">{number.clone()}</bdi> };
+                    view! {
+                        <p class="notice success" role="status">
+                            {td!(l, portal.link.done, card, points = lang.number(r.points), stamps = lang.number(r.stamps))}
+                        </p>
+                    }
                 })}
             </details>
         </section>
@@ -616,28 +763,84 @@ fn BirthdayForm(action: ServerAction<SetMyBirthDate>) -> impl IntoView {
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
+    let lang = use_lang();
+    let l = lang.locale;
     view! {
-        <section class="card" aria-label="Birthday">
+        <section class="card" aria-label=td_string!(l, portal.birthday.label)>
             <details open=move || value.with(Option::is_some)>
-                <summary>"Your birthday"</summary>
+                <summary>{td!(l, portal.birthday.summary)}</summary>
                 <ActionForm action attr:class="purchase">
                     <FormNotice result=value />
                     <Field
-                        label="Date of birth"
+                        label=td_string!(l, portal.birthday.field)
                         name="birth_date"
                         kind="date"
                         autocomplete="bday"
-                        hint="Programs with a birthday reward give it once a year, on the day, for a date given at least 30 days before it."
+                        hint=td_string!(l, portal.birthday.hint)
                         error=err("birth_date")
                     />
-                    <button type="submit" class="button" disabled=move || pending.get()>"Save birthday"</button>
+                    <button type="submit" class="button" disabled=move || pending.get()>{td!(l, portal.birthday.submit)}</button>
                 </ActionForm>
                 {move || value.get().and_then(Result::ok).map(|d| view! {
                     <p class="notice success" role="status">
-                        {match d { Some(d) => format!("Saved: {d}."), None => "Birthday removed.".into() }}
+                        {match d {
+                            Some(d) => td_string!(l, portal.birthday.saved, date = birth_date(lang, &d)).to_string(),
+                            None => td_string!(l, portal.birthday.removed).to_string(),
+                        }}
                     </p>
                 })}
             </details>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_in_each_language() {
+        assert_eq!(multiplier(Lang::ENGLISH, 150), "x1.5");
+        assert_eq!(multiplier(Lang::ARABIC, 150), "×١٫٥");
+        assert_eq!(multiplier(Lang::ARABIC, 100), "×١");
+        assert_eq!(percent(Lang::ENGLISH, 40u8), "40%");
+        assert_eq!(percent(Lang::ARABIC, 40u8), "٤٠٪\u{61c}");
+        assert_eq!(
+            format!("{}{}", plus(Lang::ENGLISH), Lang::ENGLISH.number(125)),
+            "+125"
+        );
+        assert_eq!(birth_day(Lang::ENGLISH, "1990-04-21"), "04-21");
+        assert_eq!(birth_day(Lang::ARABIC, "1990-04-21"), "٢١ أبريل");
+        assert_eq!(birth_date(Lang::ENGLISH, "1990-02-03"), "1990-02-03");
+        assert_eq!(birth_date(Lang::ARABIC, "1990-02-03"), "٣ فبراير ١٩٩٠");
+        assert_eq!(birth_day(Lang::ARABIC, "not a date"), "not a date");
+    }
+
+    #[test]
+    fn stamp_cards_count_in_arabic_plurals() {
+        use crate::i18n::td_string;
+        let ar = Lang::ARABIC;
+        let count = |n: i64, total: i64| {
+            td_string!(
+                ar.locale,
+                portal.stamps.count,
+                count = total as u64,
+                n = ar.number(n),
+                total = ar.number(total)
+            )
+            .to_string()
+        };
+        assert_eq!(count(3, 5), "٣ من ٥ طوابع");
+        assert_eq!(count(3, 12), "٣ من ١٢ طابعًا");
+        assert_eq!(count(1, 2), "١ من طابعين");
+        let en = Lang::ENGLISH;
+        let count = td_string!(
+            en.locale,
+            portal.stamps.count,
+            count = 5u64,
+            n = en.number(3),
+            total = en.number(5)
+        );
+        assert_eq!(count.to_string(), "3 / 5 stamps");
     }
 }

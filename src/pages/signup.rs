@@ -7,7 +7,9 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::Signup;
 use crate::components::field::{field_error, Field, FormNotice};
+use crate::components::lang::use_lang;
 use crate::domain::validate::MIN_PASSWORD_CHARS;
+use crate::i18n::{td, td_string};
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
@@ -17,55 +19,64 @@ pub fn SignupPage() -> impl IntoView {
     let err = move |f| field_error(move || value.get(), f);
     let query = use_query_map();
     let referral = Signal::derive(move || query.read().get("ref").unwrap_or_default());
+    let l = use_lang().locale;
     view! {
-        <Title text="Join" />
+        <Title text=td_string!(l, auth.signup.title) />
         <section class="card narrow">
-            <h1>"Join the program"</h1>
-            <p class="muted">"Earn points in store, online and in the app, all on one account."</p>
+            <h1>{td!(l, auth.signup.heading)}</h1>
+            <p class="muted">{td!(l, auth.signup.intro)}</p>
             <ActionForm action=signup>
                 <FormNotice result=value />
-                <Field label="Your name" name="input[name]" autocomplete="name" error=err("name") />
-                <Field label="Email" name="input[email]" kind="email" autocomplete="email" error=err("email") />
+                <Field label=td_string!(l, auth.signup.name) name="input[name]" autocomplete="name" error=err("name") />
                 <Field
-                    label="Phone (optional)"
+                    label=td_string!(l, auth.signup.email)
+                    name="input[email]"
+                    kind="email"
+                    autocomplete="email"
+                    error=err("email")
+                />
+                <Field
+                    label=td_string!(l, auth.signup.phone)
                     name="input[phone]"
                     kind="tel"
                     autocomplete="tel"
-                    hint="Lets store staff find you without your card."
+                    hint=td_string!(l, auth.signup.phone_hint)
                     error=err("phone")
                 />
                 <Field
-                    label="Date of birth (optional)"
+                    label=td_string!(l, auth.signup.birth_date)
                     name="input[birth_date]"
                     kind="date"
                     autocomplete="bday"
-                    hint="For a birthday treat each year."
+                    hint=td_string!(l, auth.signup.birth_date_hint)
                     error=err("birth_date")
                 />
                 <Field
-                    label="Referral code (optional)"
+                    label=td_string!(l, auth.signup.referral_code)
                     name="input[referral_code]"
                     value=referral
-                    hint="From the friend who invited you."
+                    hint=td_string!(l, auth.signup.referral_code_hint)
                     error=err("referral_code")
                 />
                 <Field
-                    label="Password"
+                    label=td_string!(l, auth.signup.password)
                     name="input[password]"
                     kind="password"
                     autocomplete="new-password"
-                    hint=PASSWORD_HINT
+                    hint=td_string!(l, auth.signup.password_hint)
                     error=err("password")
                 />
                 <button type="submit" class="button" disabled=move || pending.get()>
-                    {move || if pending.get() { "Creating your account…" } else { "Create account" }}
+                    {move || {
+                        if pending.get() { td_string!(l, auth.signup.submitting) } else { td_string!(l, auth.signup.submit) }
+                    }}
                 </button>
             </ActionForm>
-            <p class="muted">"Already a member? " <A href="/login">"Sign in"</A></p>
+            <p class="muted">{td!(l, auth.signup.already_member)} " " <A href="/login">{td!(l, auth.signup.sign_in)}</A></p>
         </section>
     }
 }
 
-const PASSWORD_HINT: &str = "At least 10 characters.";
-// The hint is a constant string; this keeps it honest if the rule changes.
+// The hint ("At least 10 characters.", "عشرة أحرف على الأقل.") is a constant string in the
+// catalogue; this keeps it honest if the rule changes.
 const _: () = assert!(MIN_PASSWORD_CHARS == 10);

@@ -1,34 +1,81 @@
 //! KPI charts drawn on the server with charts-rs, as SVG markup that the page embeds, so
-//! charts show before (and without) any JavaScript.
+//! charts show before (and without) any JavaScript. Their words are in the page's language;
+//! on an Arabic page their numbers are too (Arabic-Indic digits where the region writes them).
 
 use charts_rs::BarChart;
 use serde_json::json;
 
+use crate::domain::lang::Lang;
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 use crate::model::insights::DailySeries;
 
-/// A bar chart of one value per day. Day labels drop the year ("11-23") to stay readable.
+/// The width of the drawing, in SVG units.
+const WIDTH: u32 = 720;
+
+/// Members enrolled per day, in `lang`.
+pub fn enrollments(lang: Lang, series: &DailySeries) -> Result<String, AppError> {
+    daily_bars(
+        lang,
+        td_string!(lang.locale, insights.enrollments_title),
+        td_string!(lang.locale, insights.enrollments_series),
+        series,
+        "#2f6f5e",
+    )
+}
+
+/// Points issued per day, in `lang`.
+pub fn points_issued(lang: Lang, series: &DailySeries) -> Result<String, AppError> {
+    daily_bars(
+        lang,
+        td_string!(lang.locale, insights.points_title),
+        td_string!(lang.locale, insights.points_series),
+        series,
+        "#c0803a",
+    )
+}
+
+/// A day on the axis, short enough for thirty of them: "11-23" in English (the ISO day
+/// without its year), "٢٣‏/١١" in Arabic (day, then month, as CLDR writes Arabic's short
+/// dates, with the right-to-left mark that keeps that order).
+fn axis_day(lang: Lang, iso: &str) -> String {
+    match lang.locale {
+        Locale::en => iso.get(5..).unwrap_or(iso).to_string(),
+        Locale::ar => match chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d") {
+            Ok(day) => {
+                use chrono::Datelike;
+                lang.digits_of(&format!("{}\u{200F}/{}", day.day(), day.month()))
+            }
+            Err(_) => lang.digits_of(iso),
+        },
+    }
+}
+
+/// A bar chart of one value per day.
 pub fn daily_bars(
+    lang: Lang,
     title: &str,
     series_name: &str,
     series: &DailySeries,
     color: &str,
 ) -> Result<String, AppError> {
-    let labels: Vec<String> = series
-        .days
-        .iter()
-        .map(|d| d.get(5..).unwrap_or(d).to_string())
-        .collect();
+    let labels: Vec<String> = series.days.iter().map(|d| axis_day(lang, d)).collect();
     let rotate = labels.len() > 14;
     // Counts are whole: with a small maximum, one tick per unit instead of "0.5 members".
     let max = series.values.iter().copied().max().unwrap_or(0);
-    let y_axis = if max < 6 {
-        json!([{ "axis_min": 0, "axis_max": max.max(1), "axis_split_number": max.max(1) }])
+    let mut y_axis = if max < 6 {
+        json!({ "axis_min": 0, "axis_max": max.max(1), "axis_split_number": max.max(1) })
     } else {
-        json!([{ "axis_min": 0 }])
+        json!({ "axis_min": 0 })
     };
+    // English keeps charts-rs' short ticks ("1.4k"); Arabic has whole numbers ("1,400"), which
+    // `localize_texts` then writes as the language does ("١٬٤٠٠"): a Latin "k" has no place
+    // in Arabic.
+    if lang.locale != Locale::en {
+        y_axis["axis_formatter"] = json!("{t}");
+    }
     let spec = json!({
-        "width": 720,
+        "width": WIDTH,
         "height": 300,
         "title_text": title,
         "legend_show": false,
@@ -36,31 +83,146 @@ pub fn daily_bars(
         "x_axis_data": labels,
         "x_axis_name_rotate": if rotate { 0.785 } else { 0.0 },
         "x_axis_height": if rotate { 52 } else { 30 },
-        "y_axis_configs": y_axis,
-        "empty_text": "No data for these days",
+        "y_axis_configs": [y_axis],
+        "empty_text": td_string!(lang.locale, insights.no_data),
         "series_list": [{ "name": series_name, "data": series.values }],
     });
     BarChart::from_json(&spec.to_string())
         .and_then(|chart| chart.svg())
+        .map(|svg| localize_texts(&svg, lang, title))
         .map_err(|e| {
             tracing::error!(error = %e, "chart rendering failed");
             AppError::Internal
         })
 }
 
+/// Goes over the `<text>` elements of charts-rs' SVG: centres the title on the drawing (charts-rs
+/// centres it by its own font's measure, which knows no Arabic letters, and the browser draws
+/// it in another font anyway), and writes the numbers of the axes in `lang`'s digits.
+fn localize_texts(svg: &str, lang: Lang, title: &str) -> String {
+    let mut out = String::with_capacity(svg.len() + 64);
+    let mut rest = svg;
+    while let Some(start) = rest.find("<text") {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let (Some(open_end), Some(close)) = (rest.find('>'), rest.find("</text>")) else {
+            break;
+        };
+        if close < open_end {
+            break;
+        }
+        let (tag, content) = (&rest[..open_end], &rest[open_end + 1..close]);
+        let text = content.trim();
+        if text == title {
+            out.push_str(&centred(tag));
+            out.push('>');
+            out.push_str(content);
+        } else {
+            out.push_str(tag);
+            out.push('>');
+            out.push_str(&content.replace(text, &number_text(lang, text)));
+        }
+        out.push_str("</text>");
+        rest = &rest[close + "</text>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A `<text` start tag (without its `>`) placed at the middle of the drawing, anchored there.
+fn centred(tag: &str) -> String {
+    let Some(x) = tag.find(" x=\"") else {
+        return tag.to_string();
+    };
+    let value_start = x + " x=\"".len();
+    let Some(len) = tag[value_start..].find('"') else {
+        return tag.to_string();
+    };
+    format!(
+        "{} x=\"{}\" text-anchor=\"middle\"{}",
+        &tag[..x],
+        WIDTH / 2,
+        &tag[value_start + len + 1..]
+    )
+}
+
+/// A label of the drawing in `lang`: a whole number ("1,380") as `lang.number` writes it,
+/// anything else with its digits in the language's.
+fn number_text(lang: Lang, text: &str) -> String {
+    if lang.locale == Locale::en || text.is_empty() {
+        return text.to_string();
+    }
+    let plain = text.replace(',', "");
+    match plain.parse::<i64>() {
+        Ok(n) if plain.bytes().all(|b| b.is_ascii_digit() || b == b'-') => lang.number(n),
+        _ => lang.digits_of(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn series() -> DailySeries {
+        DailySeries {
+            days: vec!["2026-11-22".into(), "2026-11-23".into()],
+            values: vec![3, 1_380],
+        }
+    }
+
     #[test]
     fn renders_svg_with_title_and_labels() {
-        let s = DailySeries {
-            days: vec!["2026-11-22".into(), "2026-11-23".into()],
-            values: vec![3, 7],
-        };
-        let svg = daily_bars("Members enrolled per day", "Enrolled", &s, "#2f6f5e").unwrap();
+        let svg = daily_bars(
+            Lang::ENGLISH,
+            "Members enrolled per day",
+            "Enrolled",
+            &series(),
+            "#2f6f5e",
+        )
+        .unwrap();
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("Members enrolled per day"));
         assert!(svg.contains("11-23"));
+        assert!(svg.contains("1.4k"), "{svg}");
+        // The title is centred on the drawing.
+        assert!(svg.contains("x=\"360\" text-anchor=\"middle\""), "{svg}");
+    }
+
+    #[test]
+    fn arabic_charts_have_arabic_words_and_digits() {
+        let svg = enrollments(Lang::ARABIC, &series()).unwrap();
+        assert!(svg.contains("الأعضاء المسجَّلون يوميًا"), "{svg}");
+        assert!(svg.contains("x=\"360\" text-anchor=\"middle\""), "{svg}");
+        // Days as "23/11", the Arabic way, and whole ticks in Arabic-Indic digits.
+        assert!(svg.contains("\n٢٣\u{200F}/١١\n"), "{svg}");
+        assert!(svg.contains("\n٠\n"), "{svg}");
+        let texts: Vec<&str> = svg
+            .split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
+            .map(|(content, _)| content.trim())
+            .collect();
+        assert!(texts.len() > 4);
+        for text in texts {
+            assert!(
+                !text.bytes().any(|b| b.is_ascii_alphanumeric()),
+                "{text:?} in {svg}"
+            );
+        }
+        // Morocco's Arabic keeps Western digits, with its own separators.
+        let ma = Lang::from_tag("ar-MA").unwrap();
+        let svg = points_issued(ma, &series()).unwrap();
+        assert!(svg.contains("النقاط الممنوحة يوميًا"));
+        assert!(svg.contains("\n23\u{200F}/11\n"), "{svg}");
+    }
+
+    #[test]
+    fn an_empty_range_says_so_in_the_language() {
+        let empty = DailySeries {
+            days: vec![],
+            values: vec![],
+        };
+        let svg = enrollments(Lang::ARABIC, &empty).unwrap();
+        assert!(svg.contains("لا توجد بيانات لهذه الأيام"), "{svg}");
     }
 }

@@ -1,7 +1,8 @@
 //! The demo brand: a café chain with its points program (three tiers, a stamp card, a Gold
 //! perk) and a stamp-only bakery club without points or tiers, three stores, an account per
 //! role and two months of member activity, so every surface has something to show on first
-//! start, and a member in two programs shows what each program has.
+//! start, and a member in two programs shows what each program has; and a coffee chain of
+//! Riyadh in Arabic, paid in riyals, whose member reads everything right to left.
 //! Loaded only into an empty database and only when `OMNILOYAL_DEMO` is set.
 
 use crate::model::ids::MembershipId;
@@ -139,7 +140,103 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
     if let Some(member_id) = demo_member {
         seed_bakery_club(db, member_id).await?;
     }
+    seed_oasis(db, &hash, &mut rng).await?;
     Ok(true)
+}
+
+/// The member who signs in with this address reads the Portal in Arabic.
+pub const ARABIC_MEMBER: &str = "noura@demo.omniloyal.test";
+
+/// A brand of the Gulf, written in Arabic: a coffee chain in Riyadh paid in riyals, with
+/// tiers, a reward and a member whose account is in Arabic, so every surface can be seen
+/// right to left with its own data.
+async fn seed_oasis(db: &Db, hash: &str, rng: &mut StdRng) -> Result<(), AppError> {
+    use crate::model::reward::RewardInput;
+    use crate::server::service::rewards;
+    let program = programs::save(
+        db,
+        &ProgramInput {
+            id: None,
+            name: "واحة القهوة".into(),
+            currency_name: "نقاط".into(),
+            currency_code: "SAR".into(),
+            point_value_minor: "1".into(),
+            points_per_unit: "1".into(),
+            expiry_mode: "fixed".into(),
+            expiry_months: "12".into(),
+            pending_days: "0".into(),
+            tier_window: "lifetime".into(),
+            tier_basis: "points".into(),
+            tier_review: "monthly".into(),
+            allow_negative: None,
+            active: Some("yes".into()),
+            adjust_limit: "1000".into(),
+        },
+    )
+    .await?;
+    for (name, threshold, multiplier) in [
+        ("فضي", "0", "1"),
+        ("ذهبي", "500", "1.25"),
+        ("بلاتيني", "2000", "1.5"),
+    ] {
+        crate::server::service::tiers::save_tier(
+            db,
+            &TierInput {
+                id: None,
+                program_id: program.id,
+                name: name.into(),
+                threshold_points: threshold.into(),
+                multiplier: multiplier.into(),
+            },
+        )
+        .await?;
+    }
+    rewards::save(
+        db,
+        &RewardInput {
+            program_id: program.id,
+            name: "قهوة عربية مجانية".into(),
+            kind: "free_product".into(),
+            cost_points: "150".into(),
+            sku: "QAHWA".into(),
+            ..RewardInput::default()
+        },
+    )
+    .await?;
+    crate::server::store::stores::save(
+        db,
+        &crate::model::store::StoreInput {
+            code: "RIYADH-1".into(),
+            name: "فرع العليا، الرياض".into(),
+            channel: "store".into(),
+            time_zone: "Asia/Riyadh".into(),
+        },
+    )
+    .await?;
+    let now = db.now();
+    let plan = Plan {
+        tiers: programs::tiers(db, program.id).await?,
+        program: program.clone(),
+        until: now,
+    };
+    let mut tx = db.begin_write().await?;
+    let user_id = users::insert(&mut tx, ARABIC_MEMBER, "نورة العتيبي", Role::Member, hash, now).await?;
+    let member_id = members::insert_profile(
+        &mut tx,
+        Some(user_id),
+        "نورة العتيبي",
+        Some(ARABIC_MEMBER),
+        Some("+966501234567"),
+        now,
+    )
+    .await?;
+    let joined = Timestamp(now.0 - 50 * SECONDS_PER_DAY);
+    let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
+    book_history(&mut tx, rng, &plan, membership, 7, joined).await?;
+    tx.commit().await?;
+    users::set_locale(db, user_id, "ar").await?;
+    crate::server::service::tiers::reevaluate_all(db, now).await?;
+    Ok(())
 }
 
 /// A second program with no points and no tiers: a stamp card (one stamp per loaf, a free
@@ -431,7 +528,10 @@ async fn book_history(
         let amount = rng.gen_range(350..6_000i64);
         let multiplier = tiers::multiplier_pct(&plan.tiers, lifetime);
         let points = earning::points_for_purchase(amount, 100, plan.program.points_per_unit, multiplier);
-        let description = format!("Demo purchase of {}", currency::format_minor(amount, "EUR"));
+        let description = format!(
+            "Demo purchase of {}",
+            currency::format_minor(amount, &plan.program.currency_code)
+        );
         let meta = ledger::Meta {
             amount_minor: Some(amount),
             ..ledger::Meta::new(TxKind::Earn, "store", &description)
@@ -458,5 +558,9 @@ pub fn banner(addr: &str) -> String {
     for (email, _, role) in DEMO_ACCOUNTS {
         s.push_str(&format!("  {:<16} {email}\n", role.label()));
     }
+    s.push_str(&format!(
+        "  {:<16} {ARABIC_MEMBER} (in Arabic)\n",
+        Role::Member.label()
+    ));
     s
 }

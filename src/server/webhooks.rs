@@ -209,7 +209,10 @@ pub async fn disable(db: &Db, id: i64) -> Result<(), AppError> {
         .await?
         .rows_affected();
     if n == 0 {
-        return Err(AppError::not_found("Active webhook endpoint"));
+        return Err(AppError::not_found(crate::i18n::td_string!(
+            crate::domain::lang::current().locale,
+            errors.what.active_webhook_endpoint
+        )));
     }
     tx.commit().await?;
     Ok(())

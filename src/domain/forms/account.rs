@@ -1,6 +1,8 @@
 //! Account forms: a member signing up, an admin creating a staff account.
 
+use crate::domain::lang::current;
 use crate::error::{AppError, Validator};
+use crate::i18n::td_string;
 use crate::model::user::{NewUserInput, Role, SignupInput};
 
 use super::super::validate;
@@ -42,13 +44,13 @@ pub fn signup(input: &SignupInput) -> Result<ValidSignup, AppError> {
 /// A friend's referral code as typed: spaces dropped, upper case, up to 20 letters, digits
 /// or dashes; empty means none. Whether a member has it is the server's to check.
 pub fn referral_code(input: &str) -> Result<Option<String>, String> {
-    let code: String = input
+    let code: String = crate::domain::lang::ascii_digits(input)
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_ascii_uppercase();
     if code.len() > 20 || !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err("That is not a referral code.".into());
+        return Err(td_string!(current().locale, errors.forms.referral_code).into());
     }
     Ok((!code.is_empty()).then_some(code))
 }
@@ -84,7 +86,7 @@ pub fn enrolment(
     );
     let referral_code = v.check("referral_code", referral_code(referral));
     if matches!((&email, &phone), (Some(None), Some(None))) {
-        v.add("email", "Give an email or a phone number (or both).");
+        v.add("email", td_string!(current().locale, errors.forms.email_or_phone));
     }
     v.finish()?;
     Ok(ValidDetails {
@@ -150,9 +152,9 @@ pub fn new_user(input: &NewUserInput) -> Result<ValidNewUser, AppError> {
     let role = v.check(
         "role",
         match Role::parse(input.role.trim()) {
-            Some(Role::Member) => Err("Members sign up on the portal.".into()),
+            Some(Role::Member) => Err(td_string!(current().locale, errors.forms.members_sign_up).into()),
             Some(r) => Ok(r),
-            None => Err("Choose a role.".into()),
+            None => Err(td_string!(current().locale, errors.forms.choose_role).into()),
         },
     );
     let password = v.check("password", validate::password(&input.password));

@@ -3,7 +3,9 @@
 //! neither in the future nor too old. Checked before anything is read or written.
 
 use crate::domain::earning;
-use crate::error::{AppError, Validator};
+use crate::domain::lang::current;
+use crate::error::{count, AppError, Validator};
+use crate::i18n::td_string;
 use crate::model::order::OrderInput;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 
@@ -16,9 +18,16 @@ pub const MAX_BACKDATE_SECS: i64 = 90 * SECONDS_PER_DAY;
 pub fn channel_id(field: &str, input: &str) -> Result<String, AppError> {
     let s = input.trim();
     if s.is_empty() || s.len() > 64 || !s.chars().all(|c| c.is_ascii_graphic()) {
+        let lang = current();
         return Err(AppError::field(
             field,
-            "Use 1 to 64 letters, digits or punctuation, no spaces.",
+            td_string!(
+                lang.locale,
+                errors.forms.channel_id,
+                min = count(lang, 1),
+                max = count(lang, 64)
+            )
+            .to_string(),
         ));
     }
     Ok(s.to_string())
@@ -29,10 +38,18 @@ pub fn channel_id(field: &str, input: &str) -> Result<String, AppError> {
 pub fn occurred(input: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, AppError> {
     match input {
         None => Ok(now),
-        Some(t) if t.0 > now.0 + 300 => Err(AppError::field("occurred_at", "That is in the future.")),
+        Some(t) if t.0 > now.0 + 300 => Err(AppError::field(
+            "occurred_at",
+            td_string!(current().locale, errors.forms.in_future),
+        )),
         Some(t) if t.0 < now.0 - MAX_BACKDATE_SECS => Err(AppError::field(
             "occurred_at",
-            "Orders older than 90 days cannot be recorded.",
+            td_string!(
+                current().locale,
+                errors.forms.order_too_old,
+                days = count(current(), MAX_BACKDATE_SECS / SECONDS_PER_DAY)
+            )
+            .to_string(),
         )),
         Some(t) => Ok(t),
     }
@@ -40,46 +57,81 @@ pub fn occurred(input: Option<Timestamp>, now: Timestamp) -> Result<Timestamp, A
 
 /// Checks an order before anything is read or written: sane amounts, lines that add up.
 pub fn validate_order(input: &OrderInput, now: Timestamp) -> Result<(String, Timestamp), AppError> {
+    let lang = current();
+    let l = lang.locale;
+    // "1,000,000.00": the largest amount, in minor units of a two-decimal currency.
+    let max_amount = lang.decimal_minor(earning::MAX_PURCHASE_MINOR, "EUR");
+    let chars = count(lang, 64);
     let mut v = Validator::new();
     let order_id = v.check(
         "channel_order_id",
         channel_id("channel_order_id", &input.channel_order_id).map_err(|e| msg(&e, "channel_order_id")),
     );
     if !(0..=earning::MAX_PURCHASE_MINOR).contains(&input.amount_minor) {
-        v.add("amount_minor", "The amount must be between 0 and 1,000,000.00.");
+        v.add(
+            "amount_minor",
+            td_string!(
+                l,
+                errors.forms.order_amount,
+                min = count(lang, 0),
+                max = max_amount.clone()
+            )
+            .to_string(),
+        );
     }
     if input.lines.len() > 500 {
-        v.add("lines", "An order may have at most 500 lines.");
+        v.add(
+            "lines",
+            td_string!(l, errors.forms.order_lines, n = count(lang, 500)).to_string(),
+        );
     }
     for (i, line) in input.lines.iter().enumerate() {
         if line.sku.trim().is_empty() || line.sku.chars().count() > 64 {
             v.add(
                 &format!("lines[{i}].sku"),
-                "Every line needs a SKU of up to 64 characters.",
+                td_string!(l, errors.forms.line_sku, n = chars.clone()).to_string(),
             );
         }
         if line.category.as_deref().is_some_and(|c| c.chars().count() > 64) {
             v.add(
                 &format!("lines[{i}].category"),
-                "Categories are at most 64 characters.",
+                td_string!(l, errors.forms.line_category, n = chars.clone()).to_string(),
             );
         }
         if line.tags.len() > 20 || line.tags.iter().any(|t| t.chars().count() > 64) {
             v.add(
                 &format!("lines[{i}].tags"),
-                "A line has at most 20 tags of up to 64 characters.",
+                td_string!(
+                    l,
+                    errors.forms.line_tags,
+                    tags = count(lang, 20),
+                    n = chars.clone()
+                )
+                .to_string(),
             );
         }
         if !(1..=MAX_QUANTITY).contains(&line.quantity) {
             v.add(
                 &format!("lines[{i}].quantity"),
-                "Quantities run from 1 to 100,000.",
+                td_string!(
+                    l,
+                    errors.forms.line_quantity,
+                    min = lang.number(1),
+                    max = lang.number(MAX_QUANTITY)
+                )
+                .to_string(),
             );
         }
         if !(0..=earning::MAX_PURCHASE_MINOR).contains(&line.amount_minor) {
             v.add(
                 &format!("lines[{i}].amount_minor"),
-                "Line amounts run from 0 to 1,000,000.00.",
+                td_string!(
+                    l,
+                    errors.forms.line_amount,
+                    min = count(lang, 0),
+                    max = max_amount.clone()
+                )
+                .to_string(),
             );
         }
     }
@@ -88,10 +140,13 @@ pub fn validate_order(input: &OrderInput, now: Timestamp) -> Result<(String, Tim
         if sum != input.amount_minor as i128 {
             v.add(
                 "lines",
-                format!(
-                    "The lines add up to {sum}, not the order total {}.",
-                    input.amount_minor
-                ),
+                td_string!(
+                    l,
+                    errors.forms.lines_sum,
+                    sum = count(lang, i64::try_from(sum).unwrap_or(i64::MAX)),
+                    total = count(lang, input.amount_minor)
+                )
+                .to_string(),
             );
         }
     }
@@ -110,7 +165,7 @@ pub fn validate_order(input: &OrderInput, now: Timestamp) -> Result<(String, Tim
 }
 
 fn msg(e: &AppError, field: &str) -> String {
-    e.field_message(field).unwrap_or_else(|| e.to_string())
+    e.field_message(field).unwrap_or_else(|| e.message(current()))
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The program form: names, currencies, point value, earn rate, expiry, return window, tier
 //! window, basis and review, and the adjustment limit.
 
+use crate::domain::lang::current;
 use crate::error::{AppError, Validator};
+use crate::i18n::td_string;
 use crate::model::program::ProgramInput;
 
 use super::super::validate;
@@ -39,7 +41,7 @@ fn yes_no(v: &mut Validator, field: &str, input: &Option<String>) -> Option<bool
         Some("yes" | "on" | "true") => Some(true),
         Some("no" | "off" | "false") => Some(false),
         Some(_) => {
-            v.add(field, "Choose yes or no.");
+            v.add(field, td_string!(current().locale, errors.forms.yes_no));
             None
         }
     }
@@ -66,7 +68,10 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
         "" | "none" => Some("none".to_string()),
         m if crate::model::program::EXPIRY_MODES.iter().any(|(k, _)| *k == m) => Some(m.to_string()),
         _ => {
-            v.add("expiry_mode", "Choose an expiry policy.");
+            v.add(
+                "expiry_mode",
+                td_string!(current().locale, errors.forms.expiry_policy),
+            );
             None
         }
     };
@@ -93,7 +98,7 @@ pub fn program(input: &ProgramInput) -> Result<ValidProgram, AppError> {
             "" => Some(default.to_string()),
             x if options.iter().any(|(k, _)| *k == x) => Some(x.to_string()),
             _ => {
-                v.add(field, "Choose one of the options.");
+                v.add(field, td_string!(current().locale, errors.forms.choose_option));
                 None
             }
         };

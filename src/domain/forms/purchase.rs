@@ -2,8 +2,10 @@
 //! type them, the lines. With lines and no amount, the amount is their sum; with both, they
 //! must agree.
 
-use crate::domain::{currency, validate};
-use crate::error::{AppError, Validator};
+use crate::domain::lang::current;
+use crate::domain::validate;
+use crate::error::{count, AppError, Validator};
+use crate::i18n::td_string;
 use crate::model::member::PurchaseInput;
 use crate::model::rules::OrderLine;
 
@@ -27,7 +29,16 @@ pub fn purchase(input: &PurchaseInput, currency_code: &str) -> Result<ValidPurch
     let reference = v.check("reference", validate::receipt_number(&input.reference));
     let store = v.check("store", store::optional_code(&input.store));
     if input.lines.iter().filter(|l| !l.is_blank()).count() > MAX_LINES {
-        v.add("lines", format!("Type at most {MAX_LINES} lines."));
+        let lang = current();
+        v.add(
+            "lines",
+            td_string!(
+                lang.locale,
+                errors.forms.at_most_lines,
+                n = count(lang, MAX_LINES as i64)
+            )
+            .to_string(),
+        );
     }
     let mut lines = Vec::new();
     let mut whole = true;
@@ -59,17 +70,29 @@ pub fn purchase(input: &PurchaseInput, currency_code: &str) -> Result<ValidPurch
         typed => v.check("amount", validate::amount(typed, currency_code)),
     };
     if let Some(amount) = amount_minor.filter(|&a| whole && !lines.is_empty() && a != sum) {
+        let lang = current();
         v.add(
             "amount",
-            format!(
-                "The lines add up to {}, not {}.",
-                currency::format_minor(sum, currency_code),
-                currency::format_minor(amount, currency_code)
-            ),
+            td_string!(
+                lang.locale,
+                errors.forms.lines_add_up_to,
+                sum = lang.money(sum, currency_code),
+                amount = lang.money(amount, currency_code)
+            )
+            .to_string(),
         );
     }
     if sum > crate::domain::earning::MAX_PURCHASE_MINOR {
-        v.add("amount", "The lines add up to more than 1,000,000.00.");
+        let lang = current();
+        v.add(
+            "amount",
+            td_string!(
+                lang.locale,
+                errors.forms.lines_too_much,
+                max = lang.decimal_minor(crate::domain::earning::MAX_PURCHASE_MINOR, "EUR")
+            )
+            .to_string(),
+        );
     }
     v.finish()?;
     Ok(ValidPurchase {
@@ -80,14 +103,20 @@ pub fn purchase(input: &PurchaseInput, currency_code: &str) -> Result<ValidPurch
     })
 }
 
+/// "Use at most {n} characters, on one line."
+fn one_line(n: i64) -> String {
+    let lang = current();
+    td_string!(lang.locale, errors.forms.one_line, n = count(lang, n)).to_string()
+}
+
 /// A line's SKU: 1 to 64 visible characters.
 fn sku(input: &str) -> Result<String, String> {
     let s = input.trim();
     if s.is_empty() {
-        return Err("Type the SKU (or clear the line).".into());
+        return Err(td_string!(current().locale, errors.forms.line_sku_required).into());
     }
     if s.chars().count() > 64 || s.chars().any(char::is_control) {
-        return Err("Use at most 64 characters, on one line.".into());
+        return Err(one_line(64));
     }
     Ok(s.to_string())
 }
@@ -96,9 +125,7 @@ fn sku(input: &str) -> Result<String, String> {
 fn category(input: &str) -> Result<Option<String>, String> {
     match input.trim() {
         "" => Ok(None),
-        s if s.chars().count() > 64 || s.chars().any(char::is_control) => {
-            Err("Use at most 64 characters, on one line.".into())
-        }
+        s if s.chars().count() > 64 || s.chars().any(char::is_control) => Err(one_line(64)),
         s => Ok(Some(s.to_string())),
     }
 }
@@ -173,6 +200,28 @@ mod tests {
         assert!(e.field_message("amount").is_none(), "{e:?}");
         let e = purchase(&form("", &[]), "EUR").unwrap_err();
         assert!(e.field_message("amount").is_some());
+    }
+
+    #[test]
+    fn arabic_indic_digits_are_read_in_every_number() {
+        let p = purchase(
+            &form("١٠٫٥٠", &[("LATTE", "٢", "٧٫٠٠"), ("CAKE", "1", "3.50")]),
+            "EUR",
+        )
+        .unwrap();
+        assert_eq!(p.amount_minor, 1050);
+        assert_eq!(
+            p.lines
+                .iter()
+                .map(|l| (l.quantity, l.amount_minor))
+                .collect::<Vec<_>>(),
+            vec![(2, 700), (1, 350)]
+        );
+        let e = purchase(&form("١٠ب", &[]), "EUR").unwrap_err();
+        assert_eq!(
+            e.field_message("amount").as_deref(),
+            Some("Enter an amount like 12.50.")
+        );
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The admin's rule form, checked field by field and turned into an `EarningRule`.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use chrono::NaiveDate;
 
-use crate::error::{AppError, Validator};
+use crate::error::{count, AppError, Validator};
 use crate::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, RuleForm, Stacking};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 
@@ -27,7 +29,8 @@ fn optional(v: &mut Validator, field: &str, s: &str) -> Option<i64> {
 }
 
 fn minutes(v: &mut Validator, field: &str, s: &str) -> Option<u16> {
-    let s = s.trim();
+    let typed = validate::typed_number(s);
+    let s = typed.trim();
     if s.is_empty() {
         return None;
     }
@@ -38,21 +41,31 @@ fn minutes(v: &mut Validator, field: &str, s: &str) -> Option<u16> {
     match parsed {
         Some((h, m)) => Some(h * 60 + m),
         None => {
-            v.add(field, "Use a time like 18:30 (UTC).");
+            let lang = current();
+            v.add(
+                field,
+                td_string!(
+                    lang.locale,
+                    errors.forms.time_like,
+                    example = lang.digits_of("18:30")
+                )
+                .to_string(),
+            );
             None
         }
     }
 }
 
 fn day(v: &mut Validator, field: &str, s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
+    let typed = validate::typed_number(s);
+    let s = typed.trim();
     if s.is_empty() {
         return None;
     }
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
-            v.add(field, "Use a date like 2026-12-24.");
+            v.add(field, validate::date_like("2026-12-24"));
             None
         }
     }
@@ -66,7 +79,7 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
     let priority = v.check("priority", validate::integer(&form.priority, -1000, 1000));
     let stacking = Stacking::parse(form.stacking.trim());
     if stacking.is_none() {
-        v.add("stacking", "Choose how the rule combines with others.");
+        v.add("stacking", td_string!(current().locale, errors.forms.stacking));
     }
     let event_types = list(&form.event_types);
     if event_types.iter().any(|t| {
@@ -77,14 +90,17 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
     }) {
         v.add(
             "event_types",
-            "Event types are lowercase letters, digits and _, e.g. review, store_checkin.",
+            td_string!(current().locale, errors.forms.event_types_eg),
         );
     }
     let mut channels = Vec::new();
     for c in &form.channels {
         match Channel::parse(c) {
             Some(ch) => channels.push(ch),
-            None => v.add("channels", "Unknown channel."),
+            None => v.add(
+                "channels",
+                td_string!(current().locale, errors.forms.unknown_channel),
+            ),
         }
     }
     let min_order_minor = if form.min_order.trim().is_empty() {
@@ -96,14 +112,26 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
     for t in &form.tier_ids {
         match t.parse::<i64>() {
             Ok(id) if tier_ids.contains(&id) => tiers.push(id),
-            _ => v.add("tier_ids", "Choose the program's own tiers."),
+            _ => v.add("tier_ids", td_string!(current().locale, errors.forms.own_tiers)),
         }
     }
     let mut weekdays = Vec::new();
     for d in &form.weekdays {
         match d.parse::<u8>() {
             Ok(n @ 1..=7) => weekdays.push(n),
-            _ => v.add("weekdays", "Days run from 1 (Monday) to 7 (Sunday)."),
+            _ => {
+                let lang = current();
+                v.add(
+                    "weekdays",
+                    td_string!(
+                        lang.locale,
+                        errors.forms.weekdays,
+                        first = count(lang, 1),
+                        last = count(lang, 7)
+                    )
+                    .to_string(),
+                )
+            }
         }
     }
     let time_from_min = minutes(&mut v, "time_from", &form.time_from);
@@ -112,7 +140,10 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
     let ends = day(&mut v, "ends_on", &form.ends_on);
     if let (Some(s), Some(e)) = (starts, ends) {
         if e < s {
-            v.add("ends_on", "The end is before the start.");
+            v.add(
+                "ends_on",
+                td_string!(current().locale, errors.forms.end_before_start),
+            );
         }
     }
     let effect = match form.effect_kind.as_str() {
@@ -134,9 +165,16 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
         "multiplier" => match validate::multiplier(&form.effect_value) {
             Ok(pct) if pct > 100 => Some(RuleEffect::Multiplier { pct }),
             Ok(_) => {
+                let lang = current();
                 v.add(
                     "effect_value",
-                    "A multiplier must be more than 1, e.g. 2 for double points.",
+                    td_string!(
+                        lang.locale,
+                        errors.forms.multiplier_too_small,
+                        one = count(lang, 1),
+                        two = count(lang, 2)
+                    )
+                    .to_string(),
                 );
                 None
             }
@@ -146,7 +184,10 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
             }
         },
         _ => {
-            v.add("effect_kind", "Choose what the rule gives.");
+            v.add(
+                "effect_kind",
+                td_string!(current().locale, errors.forms.effect_kind),
+            );
             None
         }
     };
@@ -158,7 +199,12 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
     let budget_points = optional(&mut v, "budget", &form.budget);
     let active = !matches!(form.active.trim(), "no" | "off" | "false");
     v.finish()?;
-    let effect = effect.ok_or_else(|| AppError::field("effect_kind", "Choose what the rule gives."))?;
+    let effect = effect.ok_or_else(|| {
+        AppError::field(
+            "effect_kind",
+            td_string!(current().locale, errors.forms.effect_kind),
+        )
+    })?;
     Ok(EarningRule {
         id: form.id.unwrap_or(0),
         program_id: form.program_id,
@@ -297,6 +343,38 @@ mod tests {
             ("2026-12-31", "20.00", "2")
         );
         assert_eq!(parse(&back, "EUR", &[]).unwrap(), r);
+    }
+
+    #[test]
+    fn times_dates_and_numbers_in_arabic_indic_digits() {
+        let arabic = RuleForm {
+            priority: "١٠".into(),
+            time_from: "١٨:٣٠".into(),
+            starts_on: "٢٠٢٦-١٢-٠١".into(),
+            ends_on: "2026-12-٣١".into(),
+            min_order: "٢٠٫٠٠".into(),
+            effect_value: "٢".into(),
+            cap_per_day: "٥٠٠".into(),
+            ..form()
+        };
+        let a = parse(&arabic, "EUR", &[]).unwrap();
+        let mut western = form();
+        western.time_from = "18:30".into();
+        let w = parse(&western, "EUR", &[]).unwrap();
+        assert_eq!(a, w);
+        let e = parse(
+            &RuleForm {
+                time_from: "١٨:٣x".into(),
+                ..form()
+            },
+            "EUR",
+            &[],
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.field_message("time_from").as_deref(),
+            Some("Use a time like 18:30 (UTC).")
+        );
     }
 
     #[test]

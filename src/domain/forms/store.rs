@@ -1,6 +1,8 @@
 //! The Manage form for a store, and store codes wherever they are typed or sent.
 
-use crate::error::{AppError, Validator};
+use crate::domain::lang::current;
+use crate::error::{count, AppError, Validator};
+use crate::i18n::td_string;
 use crate::model::rules::Channel;
 use crate::model::store::StoreInput;
 
@@ -21,12 +23,17 @@ pub struct ValidStore {
 /// A store code, in capitals: 1 to 64 letters, digits, dashes, dots or underscores
 /// ("paris-1" is "PARIS-1").
 pub fn code(input: &str) -> Result<String, String> {
-    let s = input.trim().to_ascii_uppercase();
+    let s = validate::typed_number(input).trim().to_ascii_uppercase();
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if s.is_empty() || s.len() > MAX_CODE_CHARS || !s.chars().all(allowed) {
-        return Err(format!(
-            "Use 1 to {MAX_CODE_CHARS} letters, digits, dashes, dots or underscores, no spaces."
-        ));
+        let lang = current();
+        return Err(td_string!(
+            lang.locale,
+            errors.forms.store_code,
+            min = count(lang, 1),
+            max = count(lang, MAX_CODE_CHARS as i64)
+        )
+        .to_string());
     }
     Ok(s)
 }
@@ -44,7 +51,7 @@ pub fn time_zone(input: &str) -> Result<String, String> {
     let s = input.trim();
     match s.parse::<chrono_tz::Tz>() {
         Ok(tz) => Ok(tz.name().to_string()),
-        Err(_) => Err("Use a time zone name such as Europe/Paris or Asia/Riyadh.".into()),
+        Err(_) => Err(td_string!(current().locale, errors.forms.time_zone).into()),
     }
 }
 
@@ -54,7 +61,8 @@ pub fn store(input: &StoreInput) -> Result<ValidStore, AppError> {
     let name = v.check("name", validate::name(&input.name));
     let channel = v.check(
         "channel",
-        Channel::parse(input.channel.trim()).ok_or_else(|| "Choose store, web or app.".to_string()),
+        Channel::parse(input.channel.trim())
+            .ok_or_else(|| td_string!(current().locale, errors.forms.store_channel).to_string()),
     );
     let time_zone = v.check("time_zone", time_zone(&input.time_zone));
     v.finish()?;

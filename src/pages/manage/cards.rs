@@ -3,7 +3,10 @@
 use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
 use crate::components::outcome::form_action;
+use crate::domain::lang::Lang;
+use crate::i18n::{td, td_string};
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
@@ -83,8 +86,44 @@ fn printer_csv(cards: &[crate::model::card::PrintedCard]) -> String {
     csv
 }
 
+/// A count as the tables show it (ungrouped), in the page's digits.
+fn plain(lang: Lang, n: i64) -> String {
+    lang.digits_of(&n.to_string())
+}
+
+/// How a stamp card is earned, in `lang`: "1 stamp per FLAT-WHITE", "1 stamp per order of
+/// €5.00 or more"... (in English the words of `StampCard::earns`).
+fn earns_label(lang: Lang, c: &StampCard, currency_code: &str) -> String {
+    let l = lang.locale;
+    match (&c.sku, &c.category) {
+        (Some(sku), _) => td_string!(l, offers.stamps.earns_sku, sku = sku).to_string(),
+        (None, Some(cat)) => td_string!(l, offers.stamps.earns_category, category = cat).to_string(),
+        (None, None) if c.min_amount_minor > 0 => td_string!(
+            l,
+            offers.stamps.earns_min,
+            amount = lang.money(c.min_amount_minor, currency_code)
+        )
+        .to_string(),
+        (None, None) => td_string!(l, offers.stamps.earns_order).to_string(),
+    }
+}
+
+/// "10 stamps → Free coffee".
+fn full_label(lang: Lang, c: &StampCard) -> String {
+    td_string!(
+        lang.locale,
+        offers.stamps.full,
+        count = c.stamps_required.max(0) as u64,
+        n = plain(lang, c.stamps_required),
+        reward = &c.reward_name
+    )
+    .to_string()
+}
+
 #[component]
 pub fn CardsPage() -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let query = use_query_map();
     let print_id = move || {
         query
@@ -115,22 +154,24 @@ pub fn CardsPage() -> impl IntoView {
     let made_value = create.value();
 
     view! {
-        <Title text="Cards" />
-        <Loaded what="printer file" resource=print view={|p: Option<BatchPrint>| p.map(print_section)} />
+        <Title text=td_string!(l, offers.cards.title) />
+        <Loaded
+            what=td_string!(l, offers.cards.loading_print)
+            resource=print
+            view={move |p: Option<BatchPrint>| p.map(|p| print_section(lang, p))}
+        />
         <div class="columns">
             <section class="card">
-                <h2>"Card batches"</h2>
-                <p class="muted">
-                    "Printed cards collect points from the first purchase; members register them online later."
-                </p>
-                <Transition fallback=|| view! { <Loading what="batches" /> }>
+                <h2>{td!(l, offers.cards.batches_heading)}</h2>
+                <p class="muted">{td!(l, offers.cards.batches_intro)}</p>
+                <Transition fallback=move || view! { <Loading what=td_string!(l, offers.cards.loading_batches) /> }>
                     {move || {
-                        batches.get().map(|r| or_error(r, move |list| batch_table(list, chosen())))
+                        batches.get().map(|r| or_error(r, move |list| batch_table(lang, list, chosen())))
                     }}
                 </Transition>
             </section>
             <section class="card">
-                <h2>"Make a batch"</h2>
+                <h2>{td!(l, offers.cards.make_heading)}</h2>
                 {move || {
                     made_value
                         .get()
@@ -139,14 +180,21 @@ pub fn CardsPage() -> impl IntoView {
                             view! {
                                 <div class="notice ok" role="status">
                                     <p>
-                                        {format!("Batch “{}” made: {} cards. ", b.label, b.size)}
-                                        <A href=print_href(b.id, chosen())>"Numbers for the printer"</A>
+                                        {td_string!(
+                                            l,
+                                            offers.cards.made,
+                                            count = b.size.max(0) as u64,
+                                            label = &b.label,
+                                            n = plain(lang, b.size)
+                                        )
+                                            .to_string()}
+                                        <A href=print_href(b.id, chosen())>{td!(l, offers.cards.numbers_link)}</A>
                                     </p>
                                 </div>
                             }
                         })
                 }}
-                <Transition fallback=|| view! { <Loading what="programs" /> }>
+                <Transition fallback=move || view! { <Loading what=td_string!(l, offers.cards.loading_programs) /> }>
                     {move || {
                         programs
                             .get()
@@ -158,9 +206,11 @@ pub fn CardsPage() -> impl IntoView {
                                             return view! {
                                                 <Empty>
                                                     <p>
-                                                        "No programs yet: cards belong to a program. "
-                                                        <A href="/manage">"Create a program"</A>
-                                                        " first."
+                                                        {td!(
+                                                            l,
+                                                            offers.cards.no_programs,
+                                                            <link> = |children: ChildrenFn| view! { <A href="/manage">{children()}</A> }
+                                                        )}
                                                     </p>
                                                 </Empty>
                                             }
@@ -174,7 +224,7 @@ pub fn CardsPage() -> impl IntoView {
                 </Transition>
             </section>
         </div>
-        <Transition fallback=|| view! { <Loading what="stamp cards" /> }>
+        <Transition fallback=move || view! { <Loading what=td_string!(l, offers.stamps.loading) /> }>
             {move || {
                 stamps
                     .get()
@@ -185,19 +235,21 @@ pub fn CardsPage() -> impl IntoView {
                                 None => {
                                     view! {
                                         <section class="card">
-                                            <h2>"Stamp cards"</h2>
+                                            <h2>{td!(l, offers.stamps.heading)}</h2>
                                             <Empty>
                                                 <p>
-                                                    "No programs yet: stamp cards belong to a program. "
-                                                    <A href="/manage">"Create a program"</A>
-                                                    " first."
+                                                    {td!(
+                                                        l,
+                                                        offers.stamps.no_programs,
+                                                        <link> = |children: ChildrenFn| view! { <A href="/manage">{children()}</A> }
+                                                    )}
                                                 </p>
                                             </Empty>
                                         </section>
                                     }
                                         .into_any()
                                 }
-                                Some(s) => stamp_section(s, save, stop).into_any(),
+                                Some(s) => stamp_section(lang, s, save, stop).into_any(),
                             },
                         )
                     })
@@ -206,63 +258,71 @@ pub fn CardsPage() -> impl IntoView {
     }
 }
 
-fn print_section(p: BatchPrint) -> impl IntoView {
+fn print_section(lang: Lang, p: BatchPrint) -> impl IntoView {
+    let l = lang.locale;
     let csv = printer_csv(&p.cards);
+    let count = p.cards.len();
     view! {
         <section class="card" aria-labelledby="print-title">
-            <h2 id="print-title">{format!("Printer file for “{}”", p.batch.label)}</h2>
+            <h2 id="print-title">
+                {td!(l, offers.cards.print_heading, label = view! { <bdi>{p.batch.label.clone()}</bdi> })}
+            </h2>
             <p class="muted">
-                {format!("{} · {} cards", p.batch.program_name, p.cards.len())}
+                {td_string!(
+                    l,
+                    offers.cards.print_meta,
+                    count = count as u64,
+                    program = &p.batch.program_name,
+                    n = plain(lang, count as i64)
+                )
+                    .to_string()}
             </p>
             <div class="field">
-                <label for="printer-file">"Printer file (CSV)"</label>
-                <textarea id="printer-file" readonly rows="10" aria-describedby="printer-file-hint">{csv}</textarea>
-                <p class="hint" id="printer-file-hint">
-                    "Print the card number on the card and the security code under a scratch panel. "
-                    "Members scratch it off to register the card online with both."
-                </p>
+                <label for="printer-file">{td!(l, offers.cards.printer_file)}</label>
+                <textarea id="printer-file" readonly rows="10" dir="ltr" aria-describedby="printer-file-hint">{csv}</textarea>
+                <p class="hint" id="printer-file-hint">{td!(l, offers.cards.printer_hint)}</p>
             </div>
-            <p><A href="/manage/cards">"Close"</A></p>
+            <p><A href="/manage/cards">{td!(l, offers.cards.close)}</A></p>
         </section>
     }
 }
 
-fn batch_table(list: Vec<CardBatch>, program: Option<ProgramId>) -> AnyView {
+fn batch_table(lang: Lang, list: Vec<CardBatch>, program: Option<ProgramId>) -> AnyView {
+    let l = lang.locale;
     if list.is_empty() {
-        return view! { <Empty><p>"No batches yet. Make the first one with the form."</p></Empty> }
-            .into_any();
+        return view! { <Empty><p>{td!(l, offers.cards.empty)}</p></Empty> }.into_any();
     }
     view! {
         <div class="table-scroll">
         <table class="history">
             <thead>
                 <tr>
-                    <th scope="col">"Batch"</th>
-                    <th scope="col">"Program"</th>
-                    <th scope="col" class="num">"Cards"</th>
-                    <th scope="col" class="num">"In use"</th>
-                    <th scope="col">"Made"</th>
-                    <th scope="col">"Print"</th>
+                    <th scope="col">{td!(l, offers.cards.col_batch)}</th>
+                    <th scope="col">{td!(l, offers.cards.col_program)}</th>
+                    <th scope="col" class="num">{td!(l, offers.cards.col_cards)}</th>
+                    <th scope="col" class="num">{td!(l, offers.cards.col_in_use)}</th>
+                    <th scope="col">{td!(l, offers.cards.col_made)}</th>
+                    <th scope="col">{td!(l, offers.cards.col_print)}</th>
                 </tr>
             </thead>
             <tbody>
                 {list
                     .into_iter()
                     .map(|b| {
-                        let made = b.created_at.to_datetime().format("%Y-%m-%d").to_string();
+                        let made = lang.digits_of(&b.created_at.to_datetime().format("%Y-%m-%d").to_string());
                         view! {
                             <tr>
                                 <td><strong>{b.label.clone()}</strong></td>
                                 <td>{b.program_name.clone()}</td>
-                                <td class="num">{b.size}</td>
-                                <td class="num">{b.in_use}</td>
+                                <td class="num">{plain(lang, b.size)}</td>
+                                <td class="num">{plain(lang, b.in_use)}</td>
                                 <td>{made}</td>
                                 <td>
                                     <A
                                         href=print_href(b.id, program)
-                                        attr:aria-label=format!("Numbers for the printer: {}", b.label)
+                                        attr:aria-label=td_string!(l, offers.cards.numbers_aria, label = &b.label).to_string()
                                     >
-                                        "Numbers for the printer"
+                                        {td!(l, offers.cards.numbers_link)}
                                     </A>
                                 </td>
                             </tr>
@@ -278,6 +338,8 @@ fn batch_table(list: Vec<CardBatch>, program: Option<ProgramId>) -> AnyView {
 
 #[component]
 fn BatchForm(action: ServerAction<CreateCardBatch>, programs: Vec<Program>) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -285,48 +347,56 @@ fn BatchForm(action: ServerAction<CreateCardBatch>, programs: Vec<Program>) -> i
         <ActionForm action=action>
             <FormNotice result=value />
             <div class="field" class:invalid=move || err("program_id").get().is_some()>
-                <label for="batch-input-program_id">"Program"</label>
+                <label for="batch-input-program_id">{td!(l, offers.cards.program)}</label>
                 <select id="batch-input-program_id" name="input[program_id]">
                     {programs.into_iter().map(|p| view! { <option value=p.id>{p.name}</option> }).collect_view()}
                 </select>
                 {move || err("program_id").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </div>
             <Field
-                label="Batch name"
+                label=td_string!(l, offers.cards.batch_name)
                 name="input[label]"
                 scope="batch"
-                hint="E.g. Spring print run."
+                hint=td_string!(l, offers.cards.batch_name_hint)
                 error=err("label")
             />
             <Field
-                label="Number of cards"
+                label=td_string!(l, offers.cards.size)
                 name="input[size]"
                 scope="batch"
                 inputmode="numeric"
-                hint="1 to 10,000."
+                hint=td_string!(l, offers.cards.size_hint)
                 error=err("size")
             />
             <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Making…" } else { "Make batch" }}
+                {move || {
+                    if pending.get() {
+                        td_string!(l, offers.cards.making)
+                    } else {
+                        td_string!(l, offers.cards.make)
+                    }
+                }}
             </button>
         </ActionForm>
     }
 }
 
 fn stamp_section(
+    lang: Lang,
     s: StampSection,
     save: ServerAction<SaveStampCard>,
     stop: ServerAction<DeactivateStampCard>,
 ) -> impl IntoView {
+    let l = lang.locale;
     let selected = s.program.id;
     let code = s.program.currency_code.clone();
     view! {
         <div class="columns">
             <section class="card">
-                <h2>"Stamp cards"</h2>
+                <h2>{td!(l, offers.stamps.heading)}</h2>
                 <Form method="GET" action="" attr:class="filters">
                     <div class="field">
-                        <label for="stamp-program">"Program"</label>
+                        <label for="stamp-program">{td!(l, offers.stamps.program)}</label>
                         <select id="stamp-program" name="program">
                             {s.programs
                                 .iter()
@@ -334,21 +404,27 @@ fn stamp_section(
                                 .collect_view()}
                         </select>
                     </div>
-                    <button type="submit" class="button secondary">"Show"</button>
+                    <button type="submit" class="button secondary">{td!(l, offers.stamps.show)}</button>
                 </Form>
                 <FormNotice result=stop.value() />
-                {stamp_table(s.cards, &code, stop)}
+                {stamp_table(lang, s.cards, &code, stop)}
             </section>
             <section class="card">
-                <h2>"Add a stamp card"</h2>
-                <p class="muted">{format!("For {}", s.program.name)}</p>
+                <h2>{td!(l, offers.stamps.add_heading)}</h2>
+                <p class="muted">
+                    {td!(l, offers.stamps.for_program, program = view! { <bdi>{s.program.name.clone()}</bdi> })}
+                </p>
                 {if s.rewards.is_empty() {
                     view! {
                         <Empty>
                             <p>
-                                "A full stamp card gives a reward, and this program has none yet. "
-                                <A href=format!("/manage/programs/{}/rewards", s.program.id)>"Add a reward"</A>
-                                " first."
+                                {td!(
+                                    l,
+                                    offers.stamps.no_rewards,
+                                    <link> = move |children: ChildrenFn| {
+                                        view! { <A href=format!("/manage/programs/{}/rewards", selected)>{children()}</A> }
+                                    }
+                                )}
                             </p>
                         </Empty>
                     }
@@ -361,28 +437,33 @@ fn stamp_section(
     }
 }
 
-fn stamp_table(cards: Vec<StampCard>, code: &str, stop: ServerAction<DeactivateStampCard>) -> AnyView {
+fn stamp_table(
+    lang: Lang,
+    cards: Vec<StampCard>,
+    code: &str,
+    stop: ServerAction<DeactivateStampCard>,
+) -> AnyView {
+    let l = lang.locale;
     if cards.is_empty() {
-        return view! { <Empty><p>"No stamp cards in this program yet. Add one with the form."</p></Empty> }
-            .into_any();
+        return view! { <Empty><p>{td!(l, offers.stamps.empty)}</p></Empty> }.into_any();
     }
     view! {
         <div class="table-scroll">
         <table class="history">
             <thead>
                 <tr>
-                    <th scope="col">"Card"</th>
-                    <th scope="col">"Full card"</th>
-                    <th scope="col">"Earned by"</th>
-                    <th scope="col">"Status"</th>
+                    <th scope="col">{td!(l, offers.stamps.col_card)}</th>
+                    <th scope="col">{td!(l, offers.stamps.col_full)}</th>
+                    <th scope="col">{td!(l, offers.stamps.col_earned_by)}</th>
+                    <th scope="col">{td!(l, offers.stamps.col_status)}</th>
                 </tr>
             </thead>
             <tbody>
                 {cards
                     .into_iter()
                     .map(|c| {
-                        let earns = c.earns(code);
-                        let full = format!("{} stamps → {}", c.stamps_required, c.reward_name);
+                        let earns = earns_label(lang, &c, code);
+                        let full = full_label(lang, &c);
                         let (program_id, stamp_card_id) = (c.program_id, c.id);
                         view! {
                             <tr>
@@ -392,19 +473,19 @@ fn stamp_table(cards: Vec<StampCard>, code: &str, stop: ServerAction<DeactivateS
                                 <td>
                                     {if c.active {
                                         view! {
-                                            <span class="badge">"active"</span>
+                                            <span class="badge">{td!(l, offers.stamps.active)}</span>
                                             " "
                                             <RowAction
                                                 action=stop
                                                 fields=vec![("program_id", program_id.to_string()), ("stamp_card_id", stamp_card_id.to_string())]
-                                                label="Stop"
+                                                label=td_string!(l, offers.stamps.stop)
                                                 target=c.name.clone()
                                                 danger=true
                                             />
                                         }
                                             .into_any()
                                     } else {
-                                        view! { <span class="badge">"stopped"</span> }.into_any()
+                                        view! { <span class="badge">{td!(l, offers.stamps.stopped)}</span> }.into_any()
                                     }}
                                 </td>
                             </tr>
@@ -424,6 +505,8 @@ fn StampCardForm(
     program_id: ProgramId,
     rewards: Vec<Reward>,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -432,43 +515,107 @@ fn StampCardForm(
             <input type="hidden" name="input[program_id]" value=program_id />
             <FormNotice result=value />
             <Show when=move || matches!(value.get(), Some(Ok(_)))>
-                <p class="notice ok" role="status">"Stamp card added."</p>
+                <p class="notice ok" role="status">{td!(l, offers.stamps.added)}</p>
             </Show>
-            <Field label="Name" name="input[name]" scope="stamp" hint="E.g. Coffee card." error=err("name") />
             <Field
-                label="Stamps required"
+                label=td_string!(l, offers.stamps.name)
+                name="input[name]"
+                scope="stamp"
+                hint=td_string!(l, offers.stamps.name_hint)
+                error=err("name")
+            />
+            <Field
+                label=td_string!(l, offers.stamps.stamps_required)
                 name="input[stamps_required]"
                 scope="stamp"
                 inputmode="numeric"
-                hint="E.g. 10."
+                hint=td_string!(l, offers.stamps.stamps_required_hint)
                 error=err("stamps_required")
             />
             <div class="field" class:invalid=move || err("reward_id").get().is_some()>
-                <label for="stamp-input-reward_id">"Reward for a full card"</label>
+                <label for="stamp-input-reward_id">{td!(l, offers.stamps.reward)}</label>
                 <select id="stamp-input-reward_id" name="input[reward_id]">
                     {rewards.into_iter().map(|r| view! { <option value=r.id>{r.name}</option> }).collect_view()}
                 </select>
                 {move || err("reward_id").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </div>
-            <Field label="Product SKU (optional)" name="input[sku]" scope="stamp" error=err("sku") />
+            <Field label=td_string!(l, offers.stamps.sku) name="input[sku]" scope="stamp" error=err("sku") dir="ltr" />
             <Field
-                label="Category (optional)"
+                label=td_string!(l, offers.stamps.category)
                 name="input[category]"
                 scope="stamp"
-                hint="Leave both empty for one stamp per order."
+                hint=td_string!(l, offers.stamps.category_hint)
                 error=err("category")
             />
             <Field
-                label="Minimum order (optional)"
+                label=td_string!(l, offers.stamps.min_amount)
                 name="input[min_amount]"
                 scope="stamp"
                 inputmode="decimal"
-                hint="E.g. 5.00."
+                hint=td_string!(l, offers.stamps.min_amount_hint)
                 error=err("min_amount")
             />
             <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Saving…" } else { "Add stamp card" }}
+                {move || {
+                    if pending.get() {
+                        td_string!(l, offers.saving)
+                    } else {
+                        td_string!(l, offers.stamps.submit)
+                    }
+                }}
             </button>
         </ActionForm>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sentence with a link keeps its spaces around the link, in both languages.
+    #[test]
+    fn sentences_with_a_link_read_as_before() {
+        let render = |l: crate::i18n::Locale| {
+            td!(l, offers.cards.no_programs, <link> = |c: ChildrenFn| view! { <a href="/manage">{c()}</a> })
+                .to_html()
+        };
+        let en = render(crate::i18n::Locale::en);
+        assert!(
+            en.contains(
+                "No programs yet: cards belong to a program. <a href=\"/manage\">Create a program</a> first."
+            ),
+            "{en}"
+        );
+        let ar = render(crate::i18n::Locale::ar);
+        assert!(ar.contains("<a href=\"/manage\">أنشئ برنامجًا</a> أولًا."), "{ar}");
+    }
+
+    /// The English words are the model's (`StampCard::earns`), so the page reads as before.
+    #[test]
+    fn stamp_card_words_in_english_are_the_models() {
+        let card = |sku: Option<&str>, category: Option<&str>, min: i64| StampCard {
+            id: 1,
+            program_id: ProgramId(1),
+            name: "Coffee card".into(),
+            stamps_required: 10,
+            reward_id: 2,
+            reward_name: "Free coffee".into(),
+            sku: sku.map(str::to_string),
+            category: category.map(str::to_string),
+            min_amount_minor: min,
+            active: true,
+        };
+        for c in [
+            card(Some("FLAT-WHITE"), None, 0),
+            card(None, Some("coffee"), 0),
+            card(None, None, 500),
+            card(None, None, 0),
+        ] {
+            assert_eq!(earns_label(Lang::ENGLISH, &c, "EUR"), c.earns("EUR"));
+            assert_ne!(earns_label(Lang::ARABIC, &c, "EUR"), c.earns("EUR"));
+        }
+        let c = card(None, None, 0);
+        assert_eq!(full_label(Lang::ENGLISH, &c), "10 stamps → Free coffee");
+        assert_eq!(full_label(Lang::ARABIC, &c), "١٠ طوابع ← Free coffee");
     }
 }

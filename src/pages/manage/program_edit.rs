@@ -7,15 +7,31 @@ use crate::components::outcome::{form_action, form_action_for};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
+use super::isolate;
 use super::programs::ProgramForm;
 use crate::api::programs::{get_program, DeleteTier, SaveProgram, SaveTier};
 use crate::components::field::{field_error, successes, Field, FormNotice};
+use crate::components::lang::use_lang;
 use crate::components::states::{or_error, Empty, Loading};
+use crate::domain::lang::Lang;
 use crate::domain::tiers::Qualification;
+use crate::i18n::{td, td_string};
 use crate::model::program::{multiplier_label, Tier};
+
+/// An earn multiplier as people say it: "x1.5"; on an Arabic page "×١٫٥".
+pub fn multiplier(lang: Lang, pct: i64) -> String {
+    let label = multiplier_label(pct);
+    if lang.is_rtl() {
+        format!("×{}", lang.digits_of(label.trim_start_matches('x')))
+    } else {
+        label
+    }
+}
 
 #[component]
 pub fn ProgramEditPage() -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let id = super::program_id_param();
     let save = form_action::<SaveProgram>();
     // A plain post's saved tier is reported on its own row (a new one's too), not here.
@@ -28,15 +44,15 @@ pub fn ProgramEditPage() -> impl IntoView {
         |(id, ..)| get_program(id),
     );
     view! {
-        <Title text="Program" />
+        <Title text=td_string!(l, manage.program.title) />
         <p>
-            <A href="/manage">"← All programs"</A>
+            <A href="/manage">{td!(l, manage.program.all)}</A>
             " · "
-            <A href=move || format!("/manage/programs/{}/rules", id())>"Earning rules"</A>
+            <A href=move || format!("/manage/programs/{}/rules", id())>{td!(l, manage.program.rules)}</A>
             " · "
-            <A href=move || format!("/manage/programs/{}/rewards", id())>"Rewards"</A>
+            <A href=move || format!("/manage/programs/{}/rewards", id())>{td!(l, manage.program.rewards)}</A>
         </p>
-        <Transition fallback=|| view! { <Loading what="program" /> }>
+        <Transition fallback=move || view! { <Loading what=td_string!(l, manage.program.loading) /> }>
             {move || {
                 detail
                     .get()
@@ -45,14 +61,17 @@ pub fn ProgramEditPage() -> impl IntoView {
                             r,
                             move |d| {
                                 let program_id = d.program.id;
+                                // The unit is the brand's: kept in its own direction in an Arabic sentence.
+                                let unit = isolate(lang, &d.program.currency_name);
                                 let q = Qualification {
                                     basis: &d.program.tier_basis,
                                     window: &d.program.tier_window,
-                                    currency_name: &d.program.currency_name,
+                                    currency_name: &unit,
                                     currency_code: &d.program.currency_code,
                                 };
-                                let (sentence, label) = (q.sentence(), q.field_label());
-                                let thresholds: Vec<String> = d.tiers.iter().map(|t| q.threshold(t.threshold_points)).collect();
+                                let (sentence, label) = (q.sentence_in(lang), q.field_label_in(lang));
+                                let thresholds: Vec<String> =
+                                    d.tiers.iter().map(|t| q.threshold_in(lang, t.threshold_points)).collect();
                                 view! {
                                     <div class="columns">
                                         <section class="card">
@@ -60,12 +79,19 @@ pub fn ProgramEditPage() -> impl IntoView {
                                             <ProgramForm action=save initial=Some(d.program.clone()) />
                                         </section>
                                         <section class="card">
-                                            <h2>"Tiers"</h2>
+                                            <h2>{td!(l, manage.tiers.title)}</h2>
                                             <p class="muted" data-testid="tier-basis">{sentence}</p>
                                             {if d.tiers.is_empty() {
                                                 view! {
                                                     <Empty>
-                                                        <p>"No tiers yet: everyone earns at x1."</p>
+                                                        <p>
+                                                            {td_string!(
+                                                                l,
+                                                                manage.tiers.empty,
+                                                                multiplier = multiplier(lang, 100)
+                                                            )
+                                                                .to_string()}
+                                                        </p>
                                                     </Empty>
                                                 }
                                                     .into_any()
@@ -83,7 +109,7 @@ pub fn ProgramEditPage() -> impl IntoView {
                                                 }
                                                     .into_any()
                                             }}
-                                            <h3>"Add a tier"</h3>
+                                            <h3>{td!(l, manage.tiers.add_title)}</h3>
                                             <TierForm action=add_tier program_id tier=None label=label.clone() />
                                         </section>
                                     </div>
@@ -107,6 +133,7 @@ fn TierRow(
     label: String,
     changed: RwSignal<usize>,
 ) -> impl IntoView {
+    let lang = use_lang();
     let tier_id = tier.id;
     let save = form_action_for::<SaveTier>(move |saved| saved.id == tier_id);
     // Nothing tells one row's delete from another's; a deleted row is gone anyway.
@@ -117,11 +144,14 @@ fn TierRow(
             changed.update(|n| *n += 1);
         }
     });
-    let summary = format!(
-        "{} · from {threshold} · earns {}",
-        tier.name,
-        multiplier_label(tier.multiplier_pct)
-    );
+    let summary = td_string!(
+        lang.locale,
+        manage.tiers.summary,
+        name = isolate(lang, &tier.name),
+        threshold = threshold,
+        multiplier = multiplier(lang, tier.multiplier_pct)
+    )
+    .to_string();
     let (program_id, tier_id) = (tier.program_id, tier.id);
     view! {
         <li class="tier">
@@ -131,7 +161,7 @@ fn TierRow(
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="program_id" value=program_id />
                     <input type="hidden" name="tier_id" value=tier_id />
-                    <button type="submit" class="button danger">"Delete tier"</button>
+                    <button type="submit" class="button danger">{td!(lang.locale, manage.tiers.delete)}</button>
                 </ActionForm>
                 <FormNotice result=delete.value() />
             </details>
@@ -146,6 +176,7 @@ fn TierForm(
     tier: Option<Tier>,
     label: String,
 ) -> impl IntoView {
+    let l = use_lang().locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -171,7 +202,7 @@ fn TierForm(
             <input type="hidden" name="input[program_id]" value=program_id />
             {tier.as_ref().map(|t| view! { <input type="hidden" name="input[id]" value=t.id /> })}
             <FormNotice result=value />
-            <Field label="Tier name" name="input[name]" scope=scope.clone() value=name error=err("name") />
+            <Field label=td_string!(l, manage.tiers.name) name="input[name]" scope=scope.clone() value=name error=err("name") />
             <Field
                 label=label
                 name="input[threshold_points]"
@@ -181,21 +212,35 @@ fn TierForm(
                 error=err("threshold_points")
             />
             <Field
-                label="Earn multiplier"
+                label=td_string!(l, manage.tiers.multiplier)
                 name="input[multiplier]"
                 scope=scope
                 inputmode="decimal"
                 value=multiplier
-                hint="1 for normal earning, 1.5 for 50% more."
+                hint=td_string!(l, manage.tiers.multiplier_hint)
                 error=err("multiplier")
             />
             <button type="submit" class="button" disabled=move || pending.get()>
                 {move || match (pending.get(), editing) {
-                    (true, _) => "Saving…",
-                    (false, true) => "Save tier",
-                    (false, false) => "Add tier",
+                    (true, _) => td_string!(l, manage.program_form.saving),
+                    (false, true) => td_string!(l, manage.tiers.save),
+                    (false, false) => td_string!(l, manage.tiers.add),
                 }}
             </button>
         </ActionForm>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multipliers_in_each_language() {
+        for pct in [100, 150, 125, 205] {
+            assert_eq!(multiplier(Lang::ENGLISH, pct), multiplier_label(pct));
+        }
+        assert_eq!(multiplier(Lang::ARABIC, 150), "×١٫٥");
+        assert_eq!(multiplier(Lang::ARABIC, 205), "×٢٫٠٥");
     }
 }

@@ -2,7 +2,10 @@
 
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
 use crate::components::outcome::form_action;
+use crate::domain::lang::{Digits, Lang};
+use crate::i18n::{td, td_string};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -17,6 +20,7 @@ use crate::model::rules::Channel;
 
 #[component]
 pub fn RewardsPage() -> impl IntoView {
+    let lang = use_lang();
     let id = super::program_id_param();
     let save = form_action::<SaveReward>();
     let deactivate = form_action::<DeactivateReward>();
@@ -27,9 +31,9 @@ pub fn RewardsPage() -> impl IntoView {
         |(id, ..)| list_rewards(id),
     );
     view! {
-        <Title text="Rewards" />
-        <p><A href=move || format!("/manage/programs/{}", id())>"← Program"</A></p>
-        <Transition fallback=|| view! { <Loading what="rewards" /> }>
+        <Title text=td_string!(lang.locale, offers.rewards.title) />
+        <p><A href=move || format!("/manage/programs/{}", id())>{td!(lang.locale, offers.back_to_program)}</A></p>
+        <Transition fallback=move || view! { <Loading what=td_string!(lang.locale, offers.rewards.loading) /> }>
             {move || {
                 let detail = program.get();
                 let rewards = list.get();
@@ -40,12 +44,18 @@ pub fn RewardsPage() -> impl IntoView {
                             view! {
                                 <div class="columns">
                                     <section class="card">
-                                        <h2>{format!("Rewards of {}", d.program.name)}</h2>
+                                        <h2>
+                                            {td!(
+                                                lang.locale,
+                                                offers.rewards.heading,
+                                                program = view! { <bdi>{d.program.name.clone()}</bdi> }
+                                            )}
+                                        </h2>
                                         <FormNotice result=deactivate.value() />
-                                        {catalogue(rewards, &code, deactivate)}
+                                        {catalogue(lang, rewards, &code, deactivate)}
                                     </section>
                                     <section class="card">
-                                        <h2>"Add a reward"</h2>
+                                        <h2>{td!(lang.locale, offers.rewards.add_heading)}</h2>
                                         <RewardForm action=save detail=d.clone() />
                                     </section>
                                 </div>
@@ -58,15 +68,85 @@ pub fn RewardsPage() -> impl IntoView {
     }
 }
 
-fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<DeactivateReward>) -> AnyView {
+/// A reward kind's name on the form, in `lang`.
+fn kind_label(lang: Lang, kind: RewardKind) -> &'static str {
+    let l = lang.locale;
+    match kind {
+        RewardKind::DiscountFixed => td_string!(l, offers.reward_kind.discount_fixed),
+        RewardKind::DiscountPercent => td_string!(l, offers.reward_kind.discount_percent),
+        RewardKind::Voucher => td_string!(l, offers.reward_kind.voucher),
+        RewardKind::FreeProduct => td_string!(l, offers.reward_kind.free_product),
+        RewardKind::GiftCard => td_string!(l, offers.reward_kind.gift_card),
+        RewardKind::Entitlement => td_string!(l, offers.reward_kind.entitlement),
+        RewardKind::PointsPayment => td_string!(l, offers.reward_kind.points_payment),
+    }
+}
+
+/// What a reward gives, in `lang`: "€5.00 off", "10% off", "Free FLAT-WHITE"... (in English
+/// the words of `Reward::value_label`).
+fn value_label(lang: Lang, r: &Reward, code: &str) -> String {
+    let l = lang.locale;
+    match r.kind {
+        RewardKind::DiscountFixed => td_string!(
+            l,
+            offers.reward_value.money_off,
+            amount = lang.money(r.value, code)
+        )
+        .to_string(),
+        RewardKind::DiscountPercent => {
+            let pct = match lang.digits {
+                Digits::Western => format!("{}%", r.value),
+                Digits::ArabicIndic => format!("{}٪", lang.digits_of(&r.value.to_string())),
+            };
+            td_string!(l, offers.reward_value.percent_off, pct = pct).to_string()
+        }
+        RewardKind::GiftCard => td_string!(
+            l,
+            offers.reward_value.gift_card,
+            amount = lang.money(r.value, code)
+        )
+        .to_string(),
+        RewardKind::FreeProduct => match r.sku.as_deref() {
+            Some(sku) => td_string!(l, offers.reward_value.free_sku, sku = sku).to_string(),
+            None => td_string!(l, offers.reward_value.free_product).to_string(),
+        },
+        RewardKind::Voucher => td_string!(l, offers.reward_value.voucher).to_string(),
+        RewardKind::PointsPayment => td_string!(l, offers.reward_value.points_payment).to_string(),
+        RewardKind::Entitlement => td_string!(l, offers.reward_value.entitlement).to_string(),
+    }
+}
+
+/// The stock column: codes left for a reward from a partner's codes, else what the stock
+/// allows, or "unlimited".
+fn stock_label(lang: Lang, r: &Reward) -> String {
+    let l = lang.locale;
+    match (r.stock_left(), r.uses_pool) {
+        (Some(s), true) => td_string!(
+            l,
+            offers.rewards.codes_left,
+            count = s.max(0) as u64,
+            n = lang.digits_of(&s.to_string())
+        )
+        .to_string(),
+        (Some(s), false) => lang.digits_of(&s.to_string()),
+        (None, _) => td_string!(l, offers.rewards.unlimited).to_string(),
+    }
+}
+
+fn catalogue(
+    lang: Lang,
+    rewards: Vec<Reward>,
+    code: &str,
+    deactivate: ServerAction<DeactivateReward>,
+) -> AnyView {
+    let l = lang.locale;
     if rewards.is_empty() {
-        return view! { <Empty><p>"No rewards yet. Add the first one: members need something to collect for."</p></Empty> }
-            .into_any();
+        return view! { <Empty><p>{td!(l, offers.rewards.empty)}</p></Empty> }.into_any();
     }
     let rows = rewards
         .into_iter()
         .map(|r| {
-            let label = r.value_label(code);
+            let label = value_label(lang, &r, code);
             let (program_id, reward_id) = (r.program_id, r.id);
             view! {
                 <tr>
@@ -74,26 +154,28 @@ fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<Deactiva
                         <strong>{r.name.clone()}</strong>
                         <span class="muted">{format!(" · {label}")}</span>
                     </td>
-                    <td class="num">{if r.cost_points == 0 { "Free".to_string() } else { crate::domain::wording::grouped(r.cost_points) }}</td>
-                    <td class="num">{match (r.stock_left(), r.uses_pool) {
-                        (Some(s), true) => format!("{s} codes left"),
-                        (Some(s), false) => s.to_string(),
-                        (None, _) => "unlimited".into(),
-                    }}</td>
+                    <td class="num">
+                        {if r.cost_points == 0 {
+                            td_string!(l, common.free).to_string()
+                        } else {
+                            lang.number(r.cost_points)
+                        }}
+                    </td>
+                    <td class="num">{stock_label(lang, &r)}</td>
                     <td>
                         {if r.active {
                             view! {
                                 <RowAction
                                     action=deactivate
                                     fields=vec![("program_id", program_id.to_string()), ("reward_id", reward_id.to_string())]
-                                    label="Withdraw"
+                                    label=td_string!(l, offers.rewards.withdraw)
                                     target=r.name.clone()
                                     danger=true
                                 />
                             }
                                 .into_any()
                         } else {
-                            view! { <span class="badge">"withdrawn"</span> }.into_any()
+                            view! { <span class="badge">{td!(l, offers.rewards.withdrawn)}</span> }.into_any()
                         }}
                     </td>
                 </tr>
@@ -101,7 +183,15 @@ fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<Deactiva
         })
         .collect_view();
     view! {
-        <DataTable columns=&["Reward", "Cost", "Stock left", "Status"] numeric=&[1, 2]>
+        <DataTable
+            columns=vec![
+                td_string!(l, offers.rewards.col_reward),
+                td_string!(l, offers.rewards.col_cost),
+                td_string!(l, offers.rewards.col_stock),
+                td_string!(l, offers.rewards.col_status),
+            ]
+            numeric=&[1, 2]
+        >
             {rows}
         </DataTable>
     }
@@ -110,6 +200,8 @@ fn catalogue(rewards: Vec<Reward>, code: &str, deactivate: ServerAction<Deactiva
 
 #[component]
 fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -125,71 +217,86 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
             <input type="hidden" name="input[program_id]" value=detail.program.id />
             <FormNotice result=value />
             <Show when=move || matches!(value.get(), Some(Ok(_)))>
-                <p class="notice ok" role="status">"Reward added."</p>
+                <p class="notice ok" role="status">{td!(l, offers.rewards.added)}</p>
             </Show>
-            <Field label="Reward name" name="input[name]" error=err("name") />
-            <Field label="Description (optional)" name="input[description]" error=err("description") />
+            <Field label=td_string!(l, offers.rewards.name) name="input[name]" error=err("name") />
+            <Field label=td_string!(l, offers.rewards.description) name="input[description]" error=err("description") />
             <div class="field" class:invalid=move || err("kind").get().is_some()>
-                <label for="input-kind">"Kind"</label>
+                <label for="input-kind">{td!(l, offers.rewards.kind)}</label>
                 <select id="input-kind" name="input[kind]">
-                    {RewardKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.label()}</option> }).collect_view()}
+                    {RewardKind::ALL
+                        .iter()
+                        .map(|k| view! { <option value=k.as_str()>{kind_label(lang, *k)}</option> })
+                        .collect_view()}
                 </select>
                 {select_error("kind")}
             </div>
             <Field
-                label="Cost in points"
+                label=td_string!(l, offers.rewards.cost)
                 name="input[cost_points]"
                 inputmode="numeric"
-                hint="0 for a free reward: a perk of the minimum tier below, or, with no tier, a stamp card's reward that members cannot take from the catalogue."
+                hint=td_string!(l, offers.rewards.cost_hint)
                 error=err("cost_points")
             />
             <Field
-                label="Value"
+                label=td_string!(l, offers.rewards.value)
                 name="input[value]"
                 inputmode="decimal"
-                hint="Money off or gift card value (e.g. 5.00), or percent for a percent discount."
+                hint=td_string!(l, offers.rewards.value_hint)
                 error=err("value")
             />
-            <Field label="Product SKU" name="input[sku]" hint="For free products." error=err("sku") />
-            <Field label="Stock" name="input[stock]" inputmode="numeric" hint="Empty for unlimited." error=err("stock") />
             <Field
-                label="Limit per member"
+                label=td_string!(l, offers.rewards.sku)
+                name="input[sku]"
+                hint=td_string!(l, offers.rewards.sku_hint)
+                error=err("sku")
+                dir="ltr"
+            />
+            <Field
+                label=td_string!(l, offers.rewards.stock)
+                name="input[stock]"
+                inputmode="numeric"
+                hint=td_string!(l, offers.rewards.stock_hint)
+                error=err("stock")
+            />
+            <Field
+                label=td_string!(l, offers.rewards.limit)
                 name="input[per_member_limit]"
                 inputmode="numeric"
-                hint="Empty for no limit."
+                hint=td_string!(l, offers.rewards.limit_hint)
                 error=err("per_member_limit")
             />
             <Field
-                label="Offered from"
+                label=td_string!(l, offers.rewards.valid_from)
                 name="input[valid_from]"
                 kind="date"
-                hint="Empty: from now."
+                hint=td_string!(l, offers.rewards.valid_from_hint)
                 error=err("valid_from")
             />
             <Field
-                label="Offered until"
+                label=td_string!(l, offers.rewards.valid_until)
                 name="input[valid_until]"
                 kind="date"
-                hint="The last day, included. Empty: no end."
+                hint=td_string!(l, offers.rewards.valid_until_hint)
                 error=err("valid_until")
             />
             <Field
-                label="Code valid for (days)"
+                label=td_string!(l, offers.rewards.code_days)
                 name="input[code_valid_days]"
                 inputmode="numeric"
-                hint="How long a redeemed code can be used; 30 if empty."
+                hint=td_string!(l, offers.rewards.code_days_hint)
                 error=err("code_valid_days")
             />
             <div class="field" class:invalid=move || err("min_tier_id").get().is_some()>
-                <label for="input-min_tier_id">"Only for tier and above"</label>
+                <label for="input-min_tier_id">{td!(l, offers.rewards.min_tier)}</label>
                 <select id="input-min_tier_id" name="input[min_tier_id]">
-                    <option value="">"Everyone"</option>
+                    <option value="">{td!(l, offers.rewards.everyone)}</option>
                     {detail.tiers.iter().map(|t| view! { <option value=t.id>{t.name.clone()}</option> }).collect_view()}
                 </select>
                 {select_error("min_tier_id")}
             </div>
             <fieldset class:invalid=move || err("channels").get().is_some()>
-                <legend>"Usable in (none ticked: everywhere)"</legend>
+                <legend>{td!(l, offers.rewards.channels)}</legend>
                 {Channel::ALL
                     .iter()
                     .map(|c| {
@@ -197,7 +304,7 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
                         view! {
                             <div class="field check">
                                 <input id=id.clone() type="checkbox" name="input[channels][]" value=c.as_str() />
-                                <label for=id>{c.as_str()}</label>
+                                <label for=id>{c.label(lang)}</label>
                             </div>
                         }
                     })
@@ -205,14 +312,70 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
                 {select_error("channels")}
             </fieldset>
             <div class="field" class:invalid=move || err("pool_codes").get().is_some()>
-                <label for="input-pool_codes">"Voucher codes (one per line)"</label>
-                <textarea id="input-pool_codes" name="input[pool_codes]" rows="3"></textarea>
-                <p class="hint">"For partner vouchers: each redemption hands out the next code."</p>
+                <label for="input-pool_codes">{td!(l, offers.rewards.pool)}</label>
+                <textarea id="input-pool_codes" name="input[pool_codes]" rows="3" dir="ltr"></textarea>
+                <p class="hint">{td!(l, offers.rewards.pool_hint)}</p>
                 {select_error("pool_codes")}
             </div>
             <button type="submit" class="button" disabled=move || pending.get()>
-                {move || if pending.get() { "Saving…" } else { "Add reward" }}
+                {move || {
+                    if pending.get() {
+                        td_string!(l, offers.saving)
+                    } else {
+                        td_string!(l, offers.rewards.submit)
+                    }
+                }}
             </button>
         </ActionForm>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reward(kind: RewardKind, value: i64, sku: Option<&str>) -> Reward {
+        Reward {
+            id: 1,
+            program_id: Default::default(),
+            name: "R".into(),
+            description: String::new(),
+            kind,
+            cost_points: 100,
+            value,
+            sku: sku.map(str::to_string),
+            stock: Some(10),
+            issued: 3,
+            per_member_limit: None,
+            valid_from: None,
+            valid_until: None,
+            min_tier_id: None,
+            channels: String::new(),
+            code_valid_days: 30,
+            uses_pool: false,
+            active: true,
+            pool_left: None,
+        }
+    }
+
+    /// The English words are the model's (`Reward::value_label`, `RewardKind::label`), so
+    /// the page reads as it did before the catalogue.
+    #[test]
+    fn reward_words_in_english_are_the_models() {
+        for kind in RewardKind::ALL.iter().copied() {
+            assert_eq!(kind_label(Lang::ENGLISH, kind), kind.label());
+            assert_ne!(kind_label(Lang::ARABIC, kind), kind.label());
+            for sku in [None, Some("FLAT-WHITE")] {
+                let r = reward(kind, 500, sku);
+                for code in ["EUR", "KWD", "JPY"] {
+                    assert_eq!(value_label(Lang::ENGLISH, &r, code), r.value_label(code));
+                }
+            }
+        }
+        let pct = reward(RewardKind::DiscountPercent, 10, None);
+        assert_eq!(value_label(Lang::ARABIC, &pct, "SAR"), "خصم ١٠٪");
+        let stock = reward(RewardKind::Voucher, 0, None);
+        assert_eq!(stock_label(Lang::ENGLISH, &stock), "7");
+        assert_eq!(stock_label(Lang::ARABIC, &stock), "٧");
     }
 }

@@ -5,7 +5,10 @@
 use crate::model::ids::ProgramId;
 use leptos::prelude::*;
 
+use crate::components::lang::use_lang;
 use crate::components::outcome::{form_action, form_action_for};
+use crate::domain::lang::Lang;
+use crate::i18n::{td, td_string};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
@@ -16,10 +19,19 @@ use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::forms::rule as rule_form;
 use crate::domain::{currency, rules as engine};
 use crate::model::program::ProgramDetail;
-use crate::model::rules::{Channel, EarningRule, ProgramEarning, RuleForm, Stacking, EFFECT_KINDS};
+use crate::model::rules::{
+    effect_kind_label, Channel, EarningRule, ProgramEarning, RuleForm, Stacking, EFFECT_KINDS,
+};
+
+/// A whole number as typed in the rules (ungrouped: "1000"), in the page's digits.
+fn plain(lang: Lang, n: i64) -> String {
+    lang.digits_of(&n.to_string())
+}
 
 #[component]
 pub fn RulesPage() -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let id = super::program_id_param();
     // A plain post's saved rule is reported on its own row (a new one's too), not here.
     let add = form_action_for::<SaveRule>(|_| false);
@@ -32,9 +44,9 @@ pub fn RulesPage() -> impl IntoView {
         |(id, ..)| list_rules(id),
     );
     view! {
-        <Title text="Earning rules" />
-        <p><A href=move || format!("/manage/programs/{}", id())>"← Program"</A></p>
-        <Transition fallback=|| view! { <Loading what="rules" /> }>
+        <Title text=td_string!(l, offers.rules.title) />
+        <p><A href=move || format!("/manage/programs/{}", id())>{td!(l, offers.back_to_program)}</A></p>
+        <Transition fallback=move || view! { <Loading what=td_string!(l, offers.rules.loading) /> }>
             {move || {
                 program.get().zip(rules.get()).map(|(d, r)| {
                     or_error(d, move |d: ProgramDetail| {
@@ -43,21 +55,28 @@ pub fn RulesPage() -> impl IntoView {
                             view! {
                                 <div class="columns">
                                     <section class="card">
-                                        <h2>{format!("Earning rules of {}", d.program.name)}</h2>
+                                        <h2>
+                                            {td!(
+                                                l,
+                                                offers.rules.heading,
+                                                program = view! { <bdi>{d.program.name.clone()}</bdi> }
+                                            )}
+                                        </h2>
                                         <p class="muted">
-                                            {format!(
-                                                "Every purchase earns the base rate ({} {} per {}). Rules run from the highest priority down.",
-                                                d.program.points_per_unit,
-                                                d.program.currency_name,
-                                                d.program.currency_code,
+                                            {td_string!(
+                                                l,
+                                                offers.rules.base_note,
+                                                points = plain(lang, d.program.points_per_unit),
+                                                unit = &d.program.currency_name,
+                                                code = &d.program.currency_code
                                             )}
                                         </p>
                                         {rule_list(list, &d, changed)}
                                     </section>
                                     <section class="card">
-                                        <h2>"Add a rule"</h2>
+                                        <h2>{td!(l, offers.rules.add_heading)}</h2>
                                         <RuleEditor action=add detail=d2.clone() initial=None />
-                                        <h2>"Try it"</h2>
+                                        <h2>{td!(l, offers.rules.try_heading)}</h2>
                                         <Preview action=preview program_id=d2.program.id />
                                     </section>
                                 </div>
@@ -71,8 +90,9 @@ pub fn RulesPage() -> impl IntoView {
 }
 
 fn rule_list(list: Vec<EarningRule>, d: &ProgramDetail, changed: RwSignal<usize>) -> AnyView {
+    let lang = use_lang();
     if list.is_empty() {
-        return view! { <Empty><p>"No rules yet: purchases earn the base rate only."</p></Empty> }.into_any();
+        return view! { <Empty><p>{td!(lang.locale, offers.rules.empty)}</p></Empty> }.into_any();
     }
     let earning = ProgramEarning {
         points_per_unit: d.program.points_per_unit,
@@ -98,6 +118,8 @@ fn RuleRow(
     earning: ProgramEarning,
     changed: RwSignal<usize>,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let rule_id = rule.id;
     let save = form_action_for::<SaveRule>(move |saved| saved.id == rule_id);
     // Nothing tells one row's delete from another's; a deleted row is gone anyway.
@@ -109,10 +131,11 @@ fn RuleRow(
         }
     });
     let mut facts = vec![
-        format!("priority {}", rule.priority),
-        rule.stacking.label().to_string(),
-        engine::describe_effect(&rule.effect, &earning),
-        engine::describe_conditions(
+        td_string!(l, offers.rules.fact_priority, n = plain(lang, rule.priority)).to_string(),
+        rule.stacking.label_in(lang).to_string(),
+        engine::describe_effect_in(lang, &rule.effect, &earning),
+        engine::describe_conditions_in(
+            lang,
             &rule.conditions,
             &detail.program.currency_code,
             &detail
@@ -123,16 +146,24 @@ fn RuleRow(
         ),
     ];
     if let Some(c) = rule.caps.per_event {
-        facts.push(format!("max {c} per order"));
+        facts.push(td_string!(l, offers.rules.fact_cap_event, n = plain(lang, c)).to_string());
     }
     if let Some(c) = rule.caps.per_member_day {
-        facts.push(format!("max {c} per member per day"));
+        facts.push(td_string!(l, offers.rules.fact_cap_day, n = plain(lang, c)).to_string());
     }
     if let Some(c) = rule.caps.per_member_month {
-        facts.push(format!("max {c} per member per month"));
+        facts.push(td_string!(l, offers.rules.fact_cap_month, n = plain(lang, c)).to_string());
     }
     if let Some(b) = rule.budget_points {
-        facts.push(format!("budget {} of {b} used", rule.budget_used));
+        facts.push(
+            td_string!(
+                l,
+                offers.rules.fact_budget,
+                used = plain(lang, rule.budget_used),
+                total = plain(lang, b)
+            )
+            .to_string(),
+        );
     }
     let (program_id, rule_id, active) = (rule.program_id, rule.id, rule.active);
     let name = rule.name.clone();
@@ -141,15 +172,19 @@ fn RuleRow(
             <details>
                 <summary>
                     <strong>{rule.name.clone()}</strong>
-                    {(!active).then_some(view! { <span class="badge">"off"</span> })}
+                    {(!active).then_some(view! { <span class="badge">{td!(l, offers.rules.off_badge)}</span> })}
                     <span class="muted">{format!(" · {}", facts.join(" · "))}</span>
                 </summary>
                 <RuleEditor action=save detail=detail.clone() initial=Some(rule) />
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="program_id" value=program_id />
                     <input type="hidden" name="rule_id" value=rule_id />
-                    <button type="submit" class="button danger" aria-label=format!("Delete {name}")>
-                        "Delete (or switch off if it has awarded points)"
+                    <button
+                        type="submit"
+                        class="button danger"
+                        aria-label=td_string!(l, offers.rules.delete_aria, name = name).to_string()
+                    >
+                        {td!(l, offers.rules.delete)}
                     </button>
                 </ActionForm>
                 <FormNotice result=delete.value() />
@@ -164,6 +199,8 @@ fn RuleEditor(
     detail: ProgramDetail,
     initial: Option<EarningRule>,
 ) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);
@@ -200,10 +237,29 @@ fn RuleEditor(
               hint: &'static str,
               key: &'static str| {
             let scope = scope.clone();
-            if hint.is_empty() {
-                view! { <Field label name scope value=value error=err(key) /> }.into_any()
-            } else {
-                view! { <Field label name scope value=value hint error=err(key) /> }.into_any()
+            // Codes, wire names, times and dates read left to right on any page.
+            let ltr = matches!(
+                key,
+                "event_types"
+                    | "stores"
+                    | "include_skus"
+                    | "exclude_skus"
+                    | "time_from"
+                    | "time_to"
+                    | "starts_on"
+                    | "ends_on"
+            );
+            match (hint.is_empty(), ltr) {
+                (true, false) => view! { <Field label name scope value=value error=err(key) /> }.into_any(),
+                (true, true) => {
+                    view! { <Field label name scope value=value error=err(key) dir="ltr" /> }.into_any()
+                }
+                (false, false) => {
+                    view! { <Field label name scope value=value hint error=err(key) /> }.into_any()
+                }
+                (false, true) => {
+                    view! { <Field label name scope value=value hint error=err(key) dir="ltr" /> }.into_any()
+                }
             }
         }
     };
@@ -213,43 +269,63 @@ fn RuleEditor(
             {f.id.map(|id| view! { <input type="hidden" name="input[id]" value=id /> })}
             <FormNotice result=value />
             <Show when=move || matches!(value.get(), Some(Ok(_)))>
-                <p class="notice ok" role="status">"Rule saved."</p>
+                <p class="notice ok" role="status">{td!(l, offers.rules.saved)}</p>
             </Show>
-            {text("Rule name", "input[name]", f.name.clone(), "", "name")}
-            {text("Priority", "input[priority]", f.priority.clone(), "Higher runs first.", "priority")}
+            {text(td_string!(l, offers.rules.name), "input[name]", f.name.clone(), "", "name")}
+            {text(
+                td_string!(l, offers.rules.priority),
+                "input[priority]",
+                f.priority.clone(),
+                td_string!(l, offers.rules.priority_hint),
+                "priority",
+            )}
             <div class="field">
-                <label for=sid("stacking")>"Combines"</label>
+                <label for=sid("stacking")>{td!(l, offers.rules.combines)}</label>
                 <select id=sid("stacking") name="input[stacking]">
                     {Stacking::ALL
                         .iter()
-                        .map(|s| view! { <option value=s.as_str() selected=s.as_str() == f.stacking>{s.label()}</option> })
+                        .map(|s| view! { <option value=s.as_str() selected=s.as_str() == f.stacking>{s.label_in(lang)}</option> })
                         .collect_view()}
                 </select>
                 {shown("stacking")}
             </div>
             <div class="field">
-                <label for=sid("active")>"Status"</label>
+                <label for=sid("active")>{td!(l, offers.rules.status)}</label>
                 <select id=sid("active") name="input[active]">
-                    <option value="yes" selected=f.active != "no">"On"</option>
-                    <option value="no" selected=f.active == "no">"Off"</option>
+                    <option value="yes" selected=f.active != "no">{td!(l, offers.rules.on)}</option>
+                    <option value="no" selected=f.active == "no">{td!(l, offers.rules.off)}</option>
                 </select>
             </div>
             <div class="field">
-                <label for=sid("effect_kind")>"Gives"</label>
+                <label for=sid("effect_kind")>{td!(l, offers.rules.gives)}</label>
                 <select id=sid("effect_kind") name="input[effect_kind]">
                     {EFFECT_KINDS
                         .iter()
-                        .map(|(k, l)| view! { <option value=*k selected=*k == f.effect_kind>{*l}</option> })
+                        .map(|(k, _)| {
+                            view! { <option value=*k selected=*k == f.effect_kind>{effect_kind_label(k, lang)}</option> }
+                        })
                         .collect_view()}
                 </select>
                 {shown("effect_kind")}
             </div>
-            {text("Amount", "input[effect_value]", f.effect_value.clone(), "Points, or 2 for double points.", "effect_value")}
+            {text(
+                td_string!(l, offers.rules.amount),
+                "input[effect_value]",
+                f.effect_value.clone(),
+                td_string!(l, offers.rules.amount_hint),
+                "effect_value",
+            )}
             <fieldset>
-                <legend>"When"</legend>
-                {text("Event types", "input[event_types]", f.event_types.clone(), "Empty for purchases; e.g. review, survey, or your own.", "event_types")}
+                <legend>{td!(l, offers.rules.when)}</legend>
+                {text(
+                    td_string!(l, offers.rules.event_types),
+                    "input[event_types]",
+                    f.event_types.clone(),
+                    td_string!(l, offers.rules.event_types_hint),
+                    "event_types",
+                )}
                 <fieldset class:invalid=move || err("channels").get().is_some()>
-                    <legend>"Channels (none ticked: all)"</legend>
+                    <legend>{td!(l, offers.rules.channels)}</legend>
                     {Channel::ALL
                         .iter()
                         .map(|c| {
@@ -258,22 +334,46 @@ fn RuleEditor(
                             view! {
                                 <div class="field check">
                                     <input id=id.clone() type="checkbox" name="input[channels][]" value=c.as_str() checked=on />
-                                    <label for=id>{c.as_str()}</label>
+                                    <label for=id>{c.label(lang)}</label>
                                 </div>
                             }
                         })
                         .collect_view()}
                 </fieldset>
-                {text("Stores", "input[stores]", f.stores.clone(), "Store codes, comma-separated; empty for all.", "stores")}
-                {text("Only SKUs", "input[include_skus]", f.include_skus.clone(), "", "include_skus")}
-                {text("Not SKUs", "input[exclude_skus]", f.exclude_skus.clone(), "", "exclude_skus")}
-                {text("Only categories", "input[include_categories]", f.include_categories.clone(), "", "include_categories")}
-                {text("Not categories", "input[exclude_categories]", f.exclude_categories.clone(), "", "exclude_categories")}
-                {text("Only tags", "input[include_tags]", f.include_tags.clone(), "", "include_tags")}
-                {text("Not tags", "input[exclude_tags]", f.exclude_tags.clone(), "", "exclude_tags")}
-                {text("Minimum order", "input[min_order]", f.min_order.clone(), "E.g. 20.00; empty for none.", "min_order")}
+                {text(
+                    td_string!(l, offers.rules.stores),
+                    "input[stores]",
+                    f.stores.clone(),
+                    td_string!(l, offers.rules.stores_hint),
+                    "stores",
+                )}
+                {text(td_string!(l, offers.rules.only_skus), "input[include_skus]", f.include_skus.clone(), "", "include_skus")}
+                {text(td_string!(l, offers.rules.not_skus), "input[exclude_skus]", f.exclude_skus.clone(), "", "exclude_skus")}
+                {text(
+                    td_string!(l, offers.rules.only_categories),
+                    "input[include_categories]",
+                    f.include_categories.clone(),
+                    "",
+                    "include_categories",
+                )}
+                {text(
+                    td_string!(l, offers.rules.not_categories),
+                    "input[exclude_categories]",
+                    f.exclude_categories.clone(),
+                    "",
+                    "exclude_categories",
+                )}
+                {text(td_string!(l, offers.rules.only_tags), "input[include_tags]", f.include_tags.clone(), "", "include_tags")}
+                {text(td_string!(l, offers.rules.not_tags), "input[exclude_tags]", f.exclude_tags.clone(), "", "exclude_tags")}
+                {text(
+                    td_string!(l, offers.rules.min_order),
+                    "input[min_order]",
+                    f.min_order.clone(),
+                    td_string!(l, offers.rules.min_order_hint),
+                    "min_order",
+                )}
                 <fieldset class:invalid=move || err("tier_ids").get().is_some()>
-                    <legend>"Tiers (none ticked: all)"</legend>
+                    <legend>{td!(l, offers.rules.tiers)}</legend>
                     {detail
                         .tiers
                         .iter()
@@ -290,8 +390,16 @@ fn RuleEditor(
                         .collect_view()}
                 </fieldset>
                 <fieldset class:invalid=move || err("weekdays").get().is_some()>
-                    <legend>"Days (UTC; none ticked: every day)"</legend>
-                    {["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+                    <legend>{td!(l, offers.rules.days)}</legend>
+                    {[
+                        td_string!(l, offers.weekday.mon),
+                        td_string!(l, offers.weekday.tue),
+                        td_string!(l, offers.weekday.wed),
+                        td_string!(l, offers.weekday.thu),
+                        td_string!(l, offers.weekday.fri),
+                        td_string!(l, offers.weekday.sat),
+                        td_string!(l, offers.weekday.sun),
+                    ]
                         .iter()
                         .enumerate()
                         .map(|(i, d)| {
@@ -307,23 +415,59 @@ fn RuleEditor(
                         })
                         .collect_view()}
                 </fieldset>
-                {text("From time (UTC)", "input[time_from]", f.time_from.clone(), "HH:MM", "time_from")}
-                {text("Until time (UTC)", "input[time_to]", f.time_to.clone(), "HH:MM", "time_to")}
-                {text("Starts on", "input[starts_on]", f.starts_on.clone(), "YYYY-MM-DD", "starts_on")}
-                {text("Ends on (included)", "input[ends_on]", f.ends_on.clone(), "YYYY-MM-DD", "ends_on")}
+                {text(
+                    td_string!(l, offers.rules.time_from),
+                    "input[time_from]",
+                    f.time_from.clone(),
+                    td_string!(l, offers.rules.time_hint),
+                    "time_from",
+                )}
+                {text(
+                    td_string!(l, offers.rules.time_to),
+                    "input[time_to]",
+                    f.time_to.clone(),
+                    td_string!(l, offers.rules.time_hint),
+                    "time_to",
+                )}
+                {text(
+                    td_string!(l, offers.rules.starts_on),
+                    "input[starts_on]",
+                    f.starts_on.clone(),
+                    td_string!(l, offers.rules.date_hint),
+                    "starts_on",
+                )}
+                {text(
+                    td_string!(l, offers.rules.ends_on),
+                    "input[ends_on]",
+                    f.ends_on.clone(),
+                    td_string!(l, offers.rules.date_hint),
+                    "ends_on",
+                )}
             </fieldset>
             <fieldset>
-                <legend>"Limits"</legend>
-                {text("Max per order", "input[cap_per_event]", f.cap_per_event.clone(), "", "cap_per_event")}
-                {text("Max per member per day", "input[cap_per_day]", f.cap_per_day.clone(), "", "cap_per_day")}
-                {text("Max per member per month", "input[cap_per_month]", f.cap_per_month.clone(), "", "cap_per_month")}
-                {text("Campaign budget (points)", "input[budget]", f.budget.clone(), "Never exceeded, even under load.", "budget")}
+                <legend>{td!(l, offers.rules.limits)}</legend>
+                {text(td_string!(l, offers.rules.cap_per_event), "input[cap_per_event]", f.cap_per_event.clone(), "", "cap_per_event")}
+                {text(td_string!(l, offers.rules.cap_per_day), "input[cap_per_day]", f.cap_per_day.clone(), "", "cap_per_day")}
+                {text(
+                    td_string!(l, offers.rules.cap_per_month),
+                    "input[cap_per_month]",
+                    f.cap_per_month.clone(),
+                    "",
+                    "cap_per_month",
+                )}
+                {text(
+                    td_string!(l, offers.rules.budget),
+                    "input[budget]",
+                    f.budget.clone(),
+                    td_string!(l, offers.rules.budget_hint),
+                    "budget",
+                )}
             </fieldset>
             <button type="submit" class="button" disabled=move || pending.get()>
                 {move || match (pending.get(), editing) {
-                    (true, _) => "Saving…",
-                    (false, true) => "Save rule",
-                    (false, false) => "Add rule",
+                    (true, _) => td_string!(l, offers.saving),
+                    (false, true) => td_string!(l, offers.rules.save),
+                    (false, false) => td_string!(l, offers.rules.add),
                 }}
             </button>
         </ActionForm>
@@ -332,21 +476,36 @@ fn RuleEditor(
 
 #[component]
 fn Preview(action: ServerAction<PreviewAward>, program_id: ProgramId) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
     let value = action.value();
     let err = move |f| field_error(move || value.get(), f);
     view! {
         <ActionForm action attr:class="preview">
             <input type="hidden" name="input[program_id]" value=program_id />
             <FormNotice result=value />
-            <Field label="Event type" name="input[event_type]" scope="preview" value="purchase".to_string() error=err("event_type") />
+            <Field
+                label=td_string!(l, offers.rules.preview.event_type)
+                name="input[event_type]"
+                scope="preview"
+                value="purchase".to_string()
+                error=err("event_type")
+                dir="ltr"
+            />
             <div class="field">
-                <label for="preview-channel">"Channel"</label>
+                <label for="preview-channel">{td!(l, offers.rules.preview.channel)}</label>
                 <select id="preview-channel" name="input[channel]">
-                    {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.as_str()}</option> }).collect_view()}
+                    {Channel::ALL.iter().map(|c| view! { <option value=c.as_str()>{c.label(lang)}</option> }).collect_view()}
                 </select>
             </div>
-            <Field label="Order amount" name="input[amount]" scope="preview" inputmode="decimal" error=err("amount") />
-            <button type="submit" class="button secondary">"Show what it earns"</button>
+            <Field
+                label=td_string!(l, offers.rules.preview.amount)
+                name="input[amount]"
+                scope="preview"
+                inputmode="decimal"
+                error=err("amount")
+            />
+            <button type="submit" class="button secondary">{td!(l, offers.rules.preview.submit)}</button>
         </ActionForm>
         {move || {
             value.get().and_then(Result::ok).map(|a| {
@@ -358,7 +517,13 @@ fn Preview(action: ServerAction<PreviewAward>, program_id: ProgramId) -> impl In
                                 .iter()
                                 .map(|l| {
                                     let mark = if l.matched { "✓" } else { "–" };
-                                    view! { <li>{format!("{mark} {}: {}", l.rule_name, l.explanation)}</li> }
+                                    view! {
+                                        <li>
+                                            {format!("{mark} ")}
+                                            <bdi>{l.rule_name.clone()}</bdi>
+                                            {format!(": {}", l.explanation)}
+                                        </li>
+                                    }
                                 })
                                 .collect_view()}
                         </ul>

@@ -128,6 +128,9 @@ pub async fn history_page(
     .bind(filter.limit)
     .fetch_all(&db.pool)
     .await?;
+    // The member's sentences in the language of the page or request asking (English for the
+    // channel API).
+    let lang = crate::domain::lang::current();
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -136,14 +139,17 @@ pub async fn history_page(
                 .as_deref()
                 .and_then(|e| serde_json::from_str(e).ok());
             let bonuses = award.as_ref().map(wording::bonuses).unwrap_or_default();
-            let sentence = wording::member_sentence(&wording::LineFacts {
-                kind: r.line.kind,
-                points: r.line.points,
-                amount_minor: r.line.amount_minor,
-                currency_code: &r.line.currency_code,
-                description: &r.line.description,
-                bonuses: &bonuses,
-            });
+            let sentence = wording::member_sentence(
+                lang,
+                &wording::LineFacts {
+                    kind: r.line.kind,
+                    points: r.line.points,
+                    amount_minor: r.line.amount_minor,
+                    currency_code: &r.line.currency_code,
+                    description: &r.line.description,
+                    bonuses: &bonuses,
+                },
+            );
             LedgerLine { sentence, ..r.line }
         })
         .collect())

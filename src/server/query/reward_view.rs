@@ -20,7 +20,12 @@ pub async fn offers(
             .bind(membership_id)
             .fetch_optional(&db.pool)
             .await?
-            .ok_or_else(|| AppError::not_found("Membership"))?;
+            .ok_or_else(|| {
+                AppError::not_found(crate::i18n::td_string!(
+                    crate::domain::lang::current().locale,
+                    errors.what.membership
+                ))
+            })?;
     let now = db.now();
     let mut out = Vec::new();
     let catalogue = list(db, program_id).await?;

@@ -3,7 +3,9 @@
 //! checks); an admin cannot lock themselves out by disabling or demoting their own account,
 //! which also means there is always an active admin left (the one acting).
 
+use crate::domain::lang::current;
 use crate::error::AppError;
+use crate::i18n::td_string;
 use crate::model::ids::UserId;
 use crate::model::user::{Role, SessionUser, UserSummary};
 use crate::server::auth::password;
@@ -26,9 +28,10 @@ pub enum Change {
 #[tracing::instrument(skip(db, by, change), fields(by = %by.id), err(level = "debug"))]
 pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Result<UserSummary, AppError> {
     if id == by.id && matches!(change, Change::Disable | Change::Role(_)) {
-        return Err(AppError::conflict(
-            "You cannot disable your own account or change your own role; ask another program manager.",
-        ));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.accounts.not_yourself
+        )));
     }
     // Checked and hashed before the transaction: hashing takes a while and holds no lock.
     let hash = match &change {
@@ -43,7 +46,7 @@ pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Re
             Some(Role::Member) | None => {
                 return Err(AppError::field(
                     "role",
-                    "Choose store staff, analyst or program manager.",
+                    td_string!(current().locale, errors.accounts.choose_staff_role),
                 ))
             }
             Some(role) => role,
@@ -54,7 +57,7 @@ pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Re
     let mut tx = db.begin_write().await?;
     let account = users::staff_account(&mut tx, id)
         .await?
-        .ok_or_else(|| AppError::not_found("Account"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.account)))?;
     let ended = match change {
         Change::Disable => {
             if account.disabled_at.is_none() {
@@ -79,7 +82,7 @@ pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Re
     };
     let account = users::staff_account(&mut tx, id)
         .await?
-        .ok_or_else(|| AppError::not_found("Account"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.account)))?;
     tx.commit().await?;
     tracing::info!(user_id = %id, role = %account.role, disabled = account.disabled_at.is_some(), sessions_ended = ended, "account changed");
     Ok(account)

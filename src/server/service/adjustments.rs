@@ -3,7 +3,9 @@
 //! transaction that records the decision) or rejects it. Every adjustment passes here.
 
 use crate::domain::adjustments;
-use crate::error::AppError;
+use crate::domain::lang::current;
+use crate::error::{count, AppError};
+use crate::i18n::td_string;
 use crate::model::ids::{MembershipId, ProgramId, UserId};
 use crate::model::member::AdjustmentRequest;
 use crate::server::db::Db;
@@ -56,7 +58,7 @@ pub async fn book(
         .bind(membership_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Membership"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.membership)))?;
     let program = programs::get(db, program_id).await?;
     let mut tx = db.begin_write().await?;
     let done = ledger::adjust_in(
@@ -104,7 +106,7 @@ pub async fn adjust(
         .bind(membership_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Membership"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.membership)))?;
     let program = programs::get(db, program_id).await?;
     // A retry answers with what its request did, whatever the limit says now: filed (still
     // waiting, or decided), or booked.
@@ -117,13 +119,25 @@ pub async fn adjust(
         return match by {
             Requester::Key { .. } => Err(AppError::field(
                 "points",
-                format!(
-                    "Adjustments over {limit} {} need an admin's approval: make them at the desk or in Manage.",
-                    program.currency_name
-                ),
+                td_string!(
+                    current().locale,
+                    errors.adjust.over_limit,
+                    limit = count(current(), limit),
+                    unit = program.currency_name.clone()
+                )
+                .to_string(),
             )),
             Requester::Staff { user_id, .. } => {
-                let id = file(db, program.id, membership_id, points, &reason, request_id, user_id).await?;
+                let id = file(
+                    db,
+                    program.id,
+                    membership_id,
+                    points,
+                    &reason,
+                    request_id,
+                    user_id,
+                )
+                .await?;
                 Ok(Adjusted::AwaitingApproval { id })
             }
         };
@@ -154,7 +168,10 @@ async fn earlier(
     .await?;
     let transaction_id = match filed {
         Some((_, status, _)) if status == "rejected" => {
-            return Err(AppError::conflict("An admin rejected this adjustment."));
+            return Err(AppError::conflict(td_string!(
+                current().locale,
+                errors.adjust.rejected
+            )));
         }
         Some((id, _, None)) => return Ok(Some(Adjusted::AwaitingApproval { id })),
         Some((_, _, Some(tx))) => tx,
@@ -245,7 +262,7 @@ async fn get(db: &Db, id: i64) -> Result<AdjustmentRequest, AppError> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Adjustment request"))
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.adjustment_request)))
 }
 
 /// An admin approves (the points move now: a debit the balance no longer covers is refused
@@ -274,7 +291,10 @@ pub async fn decide(
     .await?;
     let Some((program_id, membership_id, points, reason, request_id, requested_by)) = claimed else {
         get(db, id).await?;
-        return Err(AppError::conflict("This adjustment was already decided."));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.adjust.already_decided
+        )));
     };
     if approve {
         let program = programs::get_in(&mut tx, program_id).await?;

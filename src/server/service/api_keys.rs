@@ -2,6 +2,8 @@
 //! secret (the secret has 192 random bits, so a fast hash is enough and lookups stay cheap),
 //! revocable, scoped, with a per-key request rate.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{ProgramId, UserId};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -89,14 +91,17 @@ pub async fn create(db: &Db, created_by: UserId, input: &ApiKeyInput) -> Result<
     let name = v.check("name", crate::domain::validate::name(&input.name));
     let channel = Channel::parse(input.channel.trim());
     if channel.is_none() {
-        v.add("channel", "Choose the channel this key is for.");
+        v.add("channel", td_string!(current().locale, errors.api_keys.channel));
     }
     let program_id = match input.program_id.trim() {
         "" | "0" => None,
         s => match s.parse::<ProgramId>() {
             Ok(id) => Some(id),
             Err(_) => {
-                v.add("program_id", "Choose a program.");
+                v.add(
+                    "program_id",
+                    td_string!(current().locale, errors.api_keys.choose_program),
+                );
                 None
             }
         },
@@ -104,13 +109,21 @@ pub async fn create(db: &Db, created_by: UserId, input: &ApiKeyInput) -> Result<
     let mut scopes: Vec<String> = Vec::new();
     for s in &input.scopes {
         if !SCOPES.iter().any(|(k, _)| k == s) {
-            v.add("scopes", format!("Unknown scope {s:?}."));
+            v.add(
+                "scopes",
+                td_string!(
+                    current().locale,
+                    errors.api_keys.unknown_scope,
+                    scope = format!("{s:?}")
+                )
+                .to_string(),
+            );
         } else if !scopes.contains(s) {
             scopes.push(s.clone());
         }
     }
     if input.scopes.is_empty() {
-        v.add("scopes", "Give the key at least one scope.");
+        v.add("scopes", td_string!(current().locale, errors.api_keys.one_scope));
     }
     let rate = if input.rate_per_sec.trim().is_empty() {
         Some(DEFAULT_RATE_PER_SEC)
@@ -122,9 +135,12 @@ pub async fn create(db: &Db, created_by: UserId, input: &ApiKeyInput) -> Result<
     };
     v.finish()?;
     if let Some(id) = program_id {
-        crate::server::store::programs::get(db, id)
-            .await
-            .map_err(|_| AppError::field("program_id", "Choose a program."))?;
+        crate::server::store::programs::get(db, id).await.map_err(|_| {
+            AppError::field(
+                "program_id",
+                td_string!(current().locale, errors.api_keys.choose_program),
+            )
+        })?;
     }
     let prefix = format!("olk_{}", random_hex(6));
     let secret = format!("{prefix}_{}", random_hex(24));
@@ -156,7 +172,7 @@ pub async fn get(db: &Db, id: i64) -> Result<ApiKeyView, AppError> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("API key"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.api_key)))?;
     Ok(row.view())
 }
 
@@ -193,7 +209,10 @@ pub async fn revoke(db: &Db, id: i64) -> Result<(), AppError> {
         .await?
         .rows_affected();
     if n == 0 {
-        return Err(AppError::not_found("Active API key"));
+        return Err(AppError::not_found(td_string!(
+            current().locale,
+            errors.what.active_api_key
+        )));
     }
     tx.commit().await?;
     Ok(())

@@ -18,6 +18,8 @@
 //! careful: the earlier order is looked up first, and the budgets are locked before
 //! evaluating.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use std::sync::Arc;
 
@@ -408,7 +410,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
 }
 
 fn other_members_order() -> AppError {
-    AppError::conflict("This order id was already recorded for another member.")
+    AppError::conflict(td_string!(current().locale, errors.booking.other_members_order))
 }
 
 /// The answer when an order's Idempotency-Key was taken by another request meanwhile: the

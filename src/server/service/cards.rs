@@ -2,10 +2,12 @@
 //! registers them (their points wait on a holder member). Linking a card to a person is
 //! `identity::link_card`.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use rand::Rng;
 
 use crate::domain::card;
-use crate::error::AppError;
+use crate::error::{count, AppError};
 use crate::model::card::{BatchInput, BatchPrint, CardBatch, PrintedCard};
 use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::server::db::Db;
@@ -34,17 +36,39 @@ fn new_security_code() -> String {
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn create_batch(db: &Db, input: &BatchInput, by: Option<UserId>) -> Result<CardBatch, AppError> {
     let label = input.label.trim();
-    let size = input.size.trim().parse::<i64>().ok();
+    let size = crate::domain::validate::typed_number(&input.size)
+        .trim()
+        .parse::<i64>()
+        .ok();
     let mut errors = crate::error::Validator::new();
     if label.is_empty() || label.chars().count() > 80 {
+        let lang = current();
         errors.add(
             "label",
-            "Name the batch in 1 to 80 characters, e.g. “Spring print run”.",
+            td_string!(
+                lang.locale,
+                errors.cards.batch_label,
+                min = count(lang, 1),
+                max = count(lang, 80)
+            )
+            .to_string(),
         );
     }
     match size {
         Some(n) if (1..=MAX_BATCH).contains(&n) => {}
-        _ => errors.add("size", format!("Enter a number of cards from 1 to {MAX_BATCH}.")),
+        _ => {
+            let lang = current();
+            errors.add(
+                "size",
+                td_string!(
+                    lang.locale,
+                    errors.cards.batch_size,
+                    min = count(lang, 1),
+                    max = count(lang, MAX_BATCH)
+                )
+                .to_string(),
+            )
+        }
     }
     errors.finish()?;
     let size = size.unwrap_or(0);
@@ -96,7 +120,7 @@ async fn batch(db: &Db, id: i64) -> Result<CardBatch, AppError> {
     .bind(id)
     .fetch_optional(&db.pool)
     .await?
-    .ok_or_else(|| AppError::not_found("Card batch"))
+    .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.card_batch)))
 }
 
 /// Every batch, newest first.

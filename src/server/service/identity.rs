@@ -3,6 +3,8 @@
 //! and customer ids, and printed cards linked to their member (a merge of the card's
 //! holder, `merges`).
 
+use crate::domain::lang;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, ProgramId, UserId};
 use subtle::ConstantTimeEq;
 
@@ -85,7 +87,7 @@ pub async fn find(db: &Db, query: &str, countries: &[String]) -> Result<Vec<Memb
         Some(searched) => by_identifier(db, query, &searched, countries).await,
         None => Err(AppError::field(
             "query",
-            "That is not an email, a phone number or a valid card number.",
+            td_string!(lang::current().locale, errors.identity.not_an_identifier),
         )),
     }
 }
@@ -116,14 +118,14 @@ pub async fn search(db: &Db, query: &str, countries: &[String], page: u32) -> Re
     if !q.chars().any(char::is_alphabetic) {
         return Err(AppError::field(
             "query",
-            "That is not an email, a phone number, a valid card number or a name.",
+            td_string!(lang::current().locale, errors.identity.not_a_search),
         ));
     }
     let typed: String = q.chars().take(crate::domain::names::MAX_QUERY_CHARS).collect();
     if crate::domain::names::fold(&typed).chars().count() < crate::domain::names::MIN_QUERY_CHARS {
         return Err(AppError::field(
             "query",
-            "Type at least the first two letters of a first or last name.",
+            td_string!(lang::current().locale, errors.identity.two_letters),
         ));
     }
     let (members, more) = super::names::search(db, &typed, page).await?;
@@ -141,7 +143,7 @@ fn identifier_of(query: &str, countries: &[String]) -> Result<Option<Searched>, 
     if q.is_empty() {
         return Err(AppError::field(
             "query",
-            "Enter an email, phone, card number or name.",
+            td_string!(lang::current().locale, errors.identity.search_required),
         ));
     }
     if q.contains('@') {
@@ -286,7 +288,10 @@ pub async fn identify(
 ) -> Result<(Member, IdKind), AppError> {
     match name(db, identifier, channel, lookup).await? {
         Named::Member(m, kind) => Ok((m, kind)),
-        Named::UnusedCard { .. } | Named::Nobody => Err(AppError::not_found("Member")),
+        Named::UnusedCard { .. } | Named::Nobody => Err(AppError::not_found(td_string!(
+            lang::current().locale,
+            errors.what.member
+        ))),
     }
 }
 
@@ -327,14 +332,23 @@ pub async fn link_identifier(
     let (kind, value) = match kind {
         "card" => (
             "card".to_string(),
-            card::normalize(value)
-                .ok_or_else(|| AppError::field("value", "That is not a valid card number."))?,
+            card::normalize(value).ok_or_else(|| {
+                AppError::field(
+                    "value",
+                    td_string!(lang::current().locale, errors.identifier.card_number),
+                )
+            })?,
         ),
         "external" => (
             external_kind(channel),
             identifier::external(value).map_err(|m| AppError::field("value", m))?,
         ),
-        _ => return Err(AppError::field("kind", "Use \"card\" or \"external\".")),
+        _ => {
+            return Err(AppError::field(
+                "kind",
+                td_string!(lang::current().locale, errors.identity.card_or_external),
+            ))
+        }
     };
     get(db, member_id).await?;
     if kind == "card" {
@@ -344,7 +358,7 @@ pub async fn link_identifier(
             if security_code.is_none() && !channel.in_person() {
                 return Err(AppError::field(
                     "security_code",
-                    "Send the security code printed on the card.",
+                    td_string!(lang::current().locale, errors.identity.security_code_required),
                 ));
             }
             return link_card_for(db, &value, member_id, security_code, None, only_program)
@@ -354,7 +368,12 @@ pub async fn link_identifier(
         // Another member's own card number is theirs.
         match by_column(db, "card_number", &value).await? {
             Some(m) if m.id == member_id => return Ok(()),
-            Some(_) => return Err(AppError::conflict("This identifier belongs to another member.")),
+            Some(_) => {
+                return Err(AppError::conflict(td_string!(
+                    lang::current().locale,
+                    errors.identity.belongs_to_another
+                )))
+            }
             None => {}
         }
     }
@@ -382,7 +401,10 @@ pub async fn link_identifier(
             if owner == Some(member_id) {
                 Ok(())
             } else {
-                Err(AppError::conflict("This identifier belongs to another member."))
+                Err(AppError::conflict(td_string!(
+                    lang::current().locale,
+                    errors.identity.belongs_to_another
+                )))
             }
         }
     }
@@ -414,8 +436,12 @@ pub async fn link_card_for(
     by: Option<UserId>,
     only_program: Option<ProgramId>,
 ) -> Result<LinkedCard, AppError> {
-    let number = card::normalize(number)
-        .ok_or_else(|| AppError::field("card_number", "That is not a valid card number."))?;
+    let number = card::normalize(number).ok_or_else(|| {
+        AppError::field(
+            "card_number",
+            td_string!(lang::current().locale, errors.identifier.card_number),
+        )
+    })?;
     let code: Option<String> = sqlx::query_scalar("SELECT security_code FROM cards WHERE number = $1")
         .bind(&number)
         .fetch_optional(&db.pool)
@@ -423,7 +449,7 @@ pub async fn link_card_for(
     let Some(code) = code else {
         return Err(AppError::field(
             "card_number",
-            "This number is not one of our printed cards. Check it and try again.",
+            td_string!(lang::current().locale, errors.identity.not_our_card),
         ));
     };
     // A caller of one program learns nothing about another program's cards, codes included:
@@ -435,7 +461,7 @@ pub async fn link_card_for(
         {
             return Err(AppError::field(
                 "card_number",
-                "This number is not one of our printed cards. Check it and try again.",
+                td_string!(lang::current().locale, errors.identity.not_our_card),
             ));
         }
     }
@@ -446,12 +472,12 @@ pub async fn link_card_for(
     if member.kind != MemberKind::Registered {
         return Err(AppError::field(
             "card_number",
-            "Cards are linked to registered members.",
+            td_string!(lang::current().locale, errors.identity.registered_only),
         ));
     }
     let holder_id = cards::holder(db, &number)
         .await?
-        .ok_or_else(|| AppError::not_found("Card"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(lang::current().locale, errors.what.card)))?;
     let holder = current(db, get(db, holder_id).await?).await?;
     if holder.id == member_id {
         mark_linked(db, &number).await?; // a retry of a link whose last step did not run
@@ -463,9 +489,10 @@ pub async fn link_card_for(
         });
     }
     if holder.id != holder_id || holder.kind != MemberKind::Card {
-        return Err(AppError::conflict(
-            "This card is already linked to another member.",
-        ));
+        return Err(AppError::conflict(td_string!(
+            lang::current().locale,
+            errors.identity.card_taken
+        )));
     }
     let reason = format!("Card {} linked", card::grouped(&number));
     let merged = merges::merge_for(db, holder_id, member_id, &reason, by, only_program).await?;
@@ -490,12 +517,14 @@ async fn check_security_code(db: &Db, number: &str, code: &str, given: &str) -> 
         .execute(&mut *tx)
         .await?;
     attempts::check(&mut tx, &subject, now).await?;
+    // Typed on an Arabic keyboard, the code's digits are read as 0-9.
+    let given = crate::domain::validate::typed_number(given);
     if !bool::from(given.trim().as_bytes().ct_eq(code.as_bytes())) {
         attempts::failed(&mut tx, &subject, now).await?;
         tx.commit().await?;
         return Err(AppError::field(
             "security_code",
-            "The security code does not match this card.",
+            td_string!(lang::current().locale, errors.identity.security_code_wrong),
         ));
     }
     attempts::succeeded(&mut tx, &subject).await?;

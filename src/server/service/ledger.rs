@@ -6,6 +6,8 @@
 //! are spent earliest-expiring first. Callers hold the membership lock (`lock`) before they
 //! read a balance they are about to change.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
@@ -75,7 +77,7 @@ pub async fn lock(conn: &mut AnyConnection, membership_id: MembershipId) -> Resu
 
 /// The refusal of a write to a membership merged into another one.
 pub fn merged_away() -> AppError {
-    AppError::try_again("This member was just merged into another member; send the request again.")
+    AppError::try_again(td_string!(current().locale, errors.ledger.merged_away))
 }
 
 /// `lock` for merges and their reversal, which also lock merged memberships. Returns the
@@ -92,7 +94,7 @@ pub async fn lock_any(
     .fetch_optional(&mut *conn)
     .await?;
     let (balance, pending, lifetime_points, merged_into) =
-        row.ok_or_else(|| AppError::not_found("Membership"))?;
+        row.ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.membership)))?;
     Ok((
         Standing {
             balance,
@@ -848,7 +850,10 @@ pub async fn spend(
 ) -> Result<(i64, Standing), AppError> {
     let before = lock(conn, membership_id).await?;
     if points <= 0 {
-        return Err(AppError::field("points", "Enter a positive number of points."));
+        return Err(AppError::field(
+            "points",
+            td_string!(current().locale, errors.ledger.positive_points),
+        ));
     }
     if before.balance < points {
         return Err(AppError::InsufficientPoints {

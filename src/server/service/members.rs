@@ -1,6 +1,8 @@
 //! Members: sign-up, profiles, program memberships (joining, and entering one for a
 //! booking under its lock) and history. Who an identifier names is `identity`.
 
+use crate::domain::lang;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use rand::Rng;
 use sqlx::AnyConnection;
@@ -53,13 +55,13 @@ pub async fn insert_profile(
             Err(e) if is_unique_violation(&e, "members_email_key", "members.email") => {
                 return Err(AppError::field(
                     "email",
-                    "An account with this email already exists.",
+                    td_string!(lang::current().locale, errors.members.email_taken),
                 ));
             }
             Err(e) if is_unique_violation(&e, "members_phone_key", "members.phone") => {
                 return Err(AppError::field(
                     "phone",
-                    "This phone number belongs to another member.",
+                    td_string!(lang::current().locale, errors.members.phone_taken),
                 ));
             }
             Err(e) => return Err(e.into()),
@@ -111,7 +113,12 @@ async fn referrer(db: &Db, code: Option<&str>) -> Result<Option<MemberId>, AppEr
         .fetch_optional(&db.pool)
         .await?
         .map(Some)
-        .ok_or_else(|| AppError::field("referral_code", "No member has this referral code."))
+        .ok_or_else(|| {
+            AppError::field(
+                "referral_code",
+                td_string!(lang::current().locale, errors.members.no_referral),
+            )
+        })
 }
 
 /// What a new profile has beside its name and contacts: the date of birth (recorded with
@@ -226,9 +233,10 @@ pub async fn update_profile(
     let mut tx = db.begin_write().await?;
     let member = profile_in(&mut tx, member_id).await?;
     if member.kind != MemberKind::Registered {
-        return Err(AppError::conflict(
-            "This is a printed card nobody has registered: it has no profile to change.",
-        ));
+        return Err(AppError::conflict(td_string!(
+            lang::current().locale,
+            errors.members.unregistered_card
+        )));
     }
     let signs_in: Option<Option<UserId>> = sqlx::query_scalar("SELECT user_id FROM members WHERE id = $1")
         .bind(member_id)
@@ -237,7 +245,7 @@ pub async fn update_profile(
     if signs_in.flatten().is_some() && changes.email.as_ref().is_some_and(|e| *e != member.email) {
         return Err(AppError::field(
             "email",
-            "This member signs in with this email; it is changed where they sign in.",
+            td_string!(lang::current().locale, errors.members.sign_in_email),
         ));
     }
     let email = changes.email.clone().unwrap_or(member.email.clone());
@@ -257,7 +265,7 @@ pub async fn update_profile(
     if email.is_none() && phone.is_none() {
         return Err(AppError::field(
             "email",
-            "Keep an email or a phone number (or both).",
+            td_string!(lang::current().locale, errors.members.keep_contact),
         ));
     }
     let taken = taken_by_others(&mut tx, Some(member_id), email.as_deref(), phone.as_deref()).await?;
@@ -319,8 +327,8 @@ fn taken_field(field: &str) -> FieldError {
     FieldError {
         field: field.into(),
         message: match field {
-            "email" => "Another member has this email.".into(),
-            _ => "Another member has this phone number.".into(),
+            "email" => td_string!(lang::current().locale, errors.members.other_has_email).into(),
+            _ => td_string!(lang::current().locale, errors.members.other_has_phone).into(),
         },
     }
 }
@@ -331,7 +339,7 @@ async fn profile_in(conn: &mut AnyConnection, member_id: MemberId) -> Result<Mem
         .bind(member_id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Member"))
+        .ok_or_else(|| AppError::not_found(td_string!(lang::current().locale, errors.what.member)))
 }
 
 /// The `member.created` webhook, in the transaction that made the member.
@@ -351,7 +359,7 @@ pub async fn get(db: &Db, id: MemberId) -> Result<Member, AppError> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Member"))
+        .ok_or_else(|| AppError::not_found(td_string!(lang::current().locale, errors.what.member)))
 }
 
 /// The member profile of a signed-in member account.
@@ -362,7 +370,7 @@ pub async fn for_user(db: &Db, user_id: UserId) -> Result<Member, AppError> {
     .bind(user_id)
     .fetch_optional(&db.pool)
     .await?
-    .ok_or_else(|| AppError::not_found("Member profile"))
+    .ok_or_else(|| AppError::not_found(td_string!(lang::current().locale, errors.what.member_profile)))
 }
 
 /// A member row with where it was merged to (almost always nowhere).
@@ -541,11 +549,17 @@ pub async fn join_in(
     .fetch_optional(&mut *conn)
     .await?;
     match merged {
-        None => return Err(AppError::not_found("Member")),
+        None => {
+            return Err(AppError::not_found(td_string!(
+                lang::current().locale,
+                errors.what.member
+            )))
+        }
         Some(Some(_)) => {
-            return Err(AppError::try_again(
-                "This member was merged into another member; look the member up again.",
-            ));
+            return Err(AppError::try_again(td_string!(
+                lang::current().locale,
+                errors.members.merged_look_again
+            )));
         }
         Some(None) => {}
     }
@@ -554,7 +568,10 @@ pub async fn join_in(
         .fetch_optional(&mut *conn)
         .await?;
     if exists.is_none() {
-        return Err(AppError::not_found("Program"));
+        return Err(AppError::not_found(td_string!(
+            lang::current().locale,
+            errors.what.program
+        )));
     }
     sqlx::query(
         "INSERT INTO memberships (member_id, program_id, balance, lifetime_points, joined_at) \
@@ -607,7 +624,7 @@ pub async fn membership_id(
         .bind(program_id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Membership"))
+        .ok_or_else(|| AppError::not_found(td_string!(lang::current().locale, errors.what.membership)))
 }
 
 /// The member's referral code, made on first use: 8 characters, no look-alike letters.
@@ -620,7 +637,12 @@ pub async fn referral_code(db: &Db, member_id: MemberId) -> Result<String, AppEr
                 .fetch_optional(&db.pool)
                 .await?;
         match existing {
-            None => return Err(AppError::not_found("Member")),
+            None => {
+                return Err(AppError::not_found(td_string!(
+                    lang::current().locale,
+                    errors.what.member
+                )))
+            }
             Some(Some(code)) => return Ok(code),
             Some(None) => {}
         }

@@ -4,11 +4,13 @@
 //! to the target; identifiers follow, and the source is marked merged. Everything moved is
 //! recorded on the merge, so it can be reversed exactly, as far as the target still holds it.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-use crate::error::AppError;
+use crate::error::{count, AppError};
 use crate::model::card::MemberMerge;
 use crate::model::ledger::TxKind;
 use crate::model::member::MemberKind;
@@ -66,14 +68,17 @@ impl Moves {
     fn summary(&self) -> String {
         let orders: usize = self.programs.iter().map(|p| p.orders.len()).sum();
         let rewards: usize = self.programs.iter().map(|p| p.rewards.len()).sum();
-        format!(
-            "{} points, {} stamps, {} orders, {} open rewards, {} identifiers",
-            self.points(),
-            self.stamps(),
-            orders,
-            rewards,
-            self.identifiers.len()
+        let lang = current();
+        td_string!(
+            lang.locale,
+            errors.merges.summary,
+            points = count(lang, self.points()),
+            stamps = count(lang, self.stamps()),
+            orders = count(lang, orders as i64),
+            rewards = count(lang, rewards as i64),
+            identifiers = count(lang, self.identifiers.len() as i64)
         )
+        .to_string()
     }
 }
 
@@ -104,7 +109,7 @@ async fn member_row(conn: &mut AnyConnection, id: MemberId) -> Result<MemberRow,
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| AppError::not_found("Member"))
+    .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.member)))
 }
 
 /// Both members, locked in id order (two merges never wait on each other in reverse).
@@ -197,7 +202,17 @@ fn validate_reason(reason: &str) -> Result<String, AppError> {
     let reason = reason.trim();
     let n = reason.chars().count();
     if !(3..=200).contains(&n) {
-        return Err(AppError::field("reason", "Give a reason of 3 to 200 characters."));
+        let lang = current();
+        return Err(AppError::field(
+            "reason",
+            td_string!(
+                lang.locale,
+                errors.merges.reason,
+                min = count(lang, 3),
+                max = count(lang, 200)
+            )
+            .to_string(),
+        ));
     }
     Ok(reason.to_string())
 }
@@ -247,7 +262,10 @@ pub async fn merge_for(
 ) -> Result<Merged, AppError> {
     let reason = validate_reason(reason)?;
     if source_id == target_id {
-        return Err(AppError::field("source", "That is the same member."));
+        return Err(AppError::field(
+            "source",
+            td_string!(current().locale, errors.merges.same_member),
+        ));
     }
     let now = db.now();
     let programs = programs_of(db, &[source_id, target_id]).await?;
@@ -265,7 +283,10 @@ pub async fn merge_for(
             .await?;
             // Merged there through a chain (A into B, then B into C): no merge of its own.
             let Some((id, moves)) = found else {
-                return Err(AppError::conflict("That member is already part of this member."));
+                return Err(AppError::conflict(td_string!(
+                    current().locale,
+                    errors.merges.already_part
+                )));
             };
             let moves: Moves = serde_json::from_str(&moves).unwrap_or_default();
             return Ok(Merged {
@@ -275,16 +296,18 @@ pub async fn merge_for(
             });
         }
         Some(_) => {
-            return Err(AppError::conflict(
-                "That member is already merged into another member.",
-            ))
+            return Err(AppError::conflict(td_string!(
+                current().locale,
+                errors.merges.already_merged
+            )))
         }
         None => {}
     }
     if target.merged_into.is_some() {
-        return Err(AppError::conflict(
-            "This member is merged into another member; merge into that one.",
-        ));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.merges.target_merged
+        )));
     }
     if let Some(program_id) = only_program {
         let elsewhere: Option<ProgramId> = sqlx::query_scalar(
@@ -301,7 +324,7 @@ pub async fn merge_for(
     if target.kind != MemberKind::Registered {
         return Err(AppError::field(
             "source",
-            "Merge into a registered member, not into a card.",
+            td_string!(current().locale, errors.merges.into_registered),
         ));
     }
 
@@ -315,9 +338,10 @@ pub async fn merge_for(
     let description = format!("Merged {} into {}", source.name, target.name);
     for (s, program_id) in memberships {
         let Some((program, tiers)) = programs.iter().find(|(p, _)| p.id == program_id) else {
-            return Err(AppError::try_again(
-                "The programs changed while merging; try again.",
-            ));
+            return Err(AppError::try_again(td_string!(
+                current().locale,
+                errors.merges.programs_changed
+            )));
         };
         let t = super::members::join_in(&mut tx, target.id, program_id, now).await?;
         let (from, _) = lock_pair(&mut tx, s, t).await?;
@@ -534,7 +558,7 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<UserId>) -> Result<Membe
             .bind(merge_id)
             .fetch_optional(&db.pool)
             .await?
-            .ok_or_else(|| AppError::not_found("Merge"))?;
+            .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.merge)))?;
     let programs = programs_of(db, &[source_id, target_id]).await?;
     let mut tx = db.begin_write().await?;
     // Claim the reversal first: a second click (or a second desk) finds it taken.
@@ -548,7 +572,10 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<UserId>) -> Result<Membe
     .await?
     .rows_affected();
     if claimed == 0 {
-        return Err(AppError::conflict("This merge was already reversed."));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.merges.already_reversed
+        )));
     }
     let (reason, moves, merged_at): (String, String, i64) =
         sqlx::query_as("SELECT reason, moves, merged_at FROM member_merges WHERE id = $1")
@@ -561,21 +588,24 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<UserId>) -> Result<Membe
     })?;
     let (source, target) = member_pair(&mut tx, source_id, target_id).await?;
     if source.merged_into != Some(target.id) {
-        return Err(AppError::conflict(
-            "The merged member has changed since; this merge cannot be reversed.",
-        ));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.merges.changed_since
+        )));
     }
     if target.merged_into.is_some() {
-        return Err(AppError::conflict(
-            "The member was merged into another member later; reverse that merge first.",
-        ));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.merges.merged_later
+        )));
     }
     let description = format!("Merge of {} into {} reversed", source.name, target.name);
     for mv in &moves.programs {
         let Some((program, tiers)) = programs.iter().find(|(p, _)| p.id == mv.program_id) else {
-            return Err(AppError::try_again(
-                "The programs changed while reversing; try again.",
-            ));
+            return Err(AppError::try_again(td_string!(
+                current().locale,
+                errors.merges.programs_changed_reversing
+            )));
         };
         let (s, t) = (mv.source, mv.target);
         let (_, to) = lock_pair(&mut tx, s, t).await?;
@@ -799,7 +829,7 @@ pub async fn get(db: &Db, id: i64) -> Result<MemberMerge, AppError> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Merge"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.merge)))?;
     Ok(row.into())
 }
 

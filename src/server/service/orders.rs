@@ -3,6 +3,8 @@
 //! Orders are deduplicated by the channel's order id, events by their event id, returns by
 //! their return id, so a till that retries books once.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
@@ -170,7 +172,7 @@ pub async fn record_return(
     if input.amount_minor <= 0 || input.amount_minor > earning::MAX_PURCHASE_MINOR {
         return Err(AppError::field(
             "amount_minor",
-            "The refunded amount must be positive.",
+            td_string!(current().locale, errors.orders.refund_positive),
         ));
     }
     let program = programs::get(db, program_id).await?;
@@ -179,7 +181,7 @@ pub async fn record_return(
     let mut tx = db.begin_write().await?;
     let order = booking::find_order(&mut tx, program.id, channel, &order_id)
         .await?
-        .ok_or_else(|| AppError::not_found("Order"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.order)))?;
     let member_id = ledger::member_of(&mut tx, order.membership_id).await?;
     ledger::lock(&mut tx, order.membership_id).await?;
     // Read again under the member's lock: a concurrent return of the same order may have
@@ -187,11 +189,12 @@ pub async fn record_return(
     let locked = order.membership_id;
     let order = booking::find_order(&mut tx, program.id, channel, &order_id)
         .await?
-        .ok_or_else(|| AppError::not_found("Order"))?;
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.order)))?;
     if order.membership_id != locked {
-        return Err(AppError::try_again(
-            "This order moved to another member (a merge) while the return was recorded; send it again.",
-        ));
+        return Err(AppError::try_again(td_string!(
+            current().locale,
+            errors.orders.moved_during_return
+        )));
     }
     // Return ids are the returning channel's own: a store's R1 and the web shop's R1 of one
     // web order are two returns. (A return in the order's own channel keeps the id form it
@@ -332,11 +335,14 @@ fn validate_event_type(input: &str) -> Result<String, AppError> {
     {
         return Err(AppError::field(
             "event_type",
-            "Event types are lowercase letters, digits and _.",
+            td_string!(current().locale, errors.orders.event_types),
         ));
     }
     if t == "purchase" {
-        return Err(AppError::field("event_type", "Purchases are recorded as orders."));
+        return Err(AppError::field(
+            "event_type",
+            td_string!(current().locale, errors.orders.purchases_are_orders),
+        ));
     }
     Ok(t.to_string())
 }
@@ -368,7 +374,7 @@ pub async fn record_action(
     if !known_event_types(db, program_id).await?.contains(&event_type) {
         return Err(AppError::field(
             "event_type",
-            "This program has no such event type.",
+            td_string!(current().locale, errors.orders.no_such_event),
         ));
     }
     // Ids are the channel's own, often one sequence per kind of event: a web shop's review
@@ -486,9 +492,10 @@ async fn book_action(
         .fetch_optional(&mut *tx)
         .await?;
         if done.is_some() {
-            return Err(AppError::conflict(
-                "This member has already been rewarded for this.",
-            ));
+            return Err(AppError::conflict(td_string!(
+                current().locale,
+                errors.orders.already_rewarded
+            )));
         }
     }
     let ctx = engine::member_context(program_tiers, entry.tier_id, Vec::new());
@@ -556,7 +563,8 @@ pub async fn dry_run(
         None => (Vec::new(), None),
     };
     let ctx = engine::member_context(&program_tiers, tier_id, Vec::new());
-    Ok(engine::evaluate(
+    Ok(engine::evaluate_in(
+        crate::domain::lang::current(),
         &engine::base_rate(&program),
         &active,
         event,
@@ -578,9 +586,12 @@ pub async fn record_purchase(
 ) -> Result<crate::model::member::PurchaseReceipt, AppError> {
     use crate::domain::forms;
     let request_id = forms::request_id(&input.request_id)?;
-    let program = programs::get(db, input.program_id)
-        .await
-        .map_err(|_| AppError::field("program_id", "Choose a program."))?;
+    let program = programs::get(db, input.program_id).await.map_err(|_| {
+        AppError::field(
+            "program_id",
+            td_string!(current().locale, errors.api_keys.choose_program),
+        )
+    })?;
     let form = forms::purchase::purchase(input, &program.currency_code)?;
     let member = members::get(db, input.member_id).await?;
     let store_id = match &form.store {

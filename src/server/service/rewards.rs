@@ -3,13 +3,15 @@
 //! one transaction; a reservation holds all of that until the checkout confirms or releases
 //! it. A used, released or expired code is refused.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use rand::Rng;
 use sqlx::AnyConnection;
 
 use crate::domain::rewards as domain_rewards;
 use crate::domain::validate;
-use crate::error::{AppError, Validator};
+use crate::error::{count, AppError, Validator};
 use crate::model::ledger::TxKind;
 use crate::model::program::Program;
 use crate::model::reward::RewardKind;
@@ -50,7 +52,7 @@ pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Reward, AppError> 
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Reward"))
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.reward)))
 }
 
 /// Whether the tier the member holds is at least the reward's minimum tier.
@@ -153,7 +155,7 @@ pub async fn redeem_with(
             .bind(program.id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or_else(|| AppError::not_found("Membership"))?;
+            .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.membership)))?;
     ledger::lock(&mut tx, membership_id).await?;
     if let Some(earlier) = issued_for_request(&mut tx, membership_id, request_id).await? {
         return Ok(earlier);
@@ -168,7 +170,7 @@ pub async fn redeem_with(
     let (cost, value) = domain_rewards::price(&reward, &program, points)?;
     if !take_stock(&mut tx, reward.id).await? {
         return Err(AppError::RewardUnavailable {
-            message: "This reward is out of stock.".into(),
+            message: td_string!(current().locale, errors.rewards.out_of_stock).into(),
         });
     }
     let description = if reward.kind == RewardKind::PointsPayment {
@@ -262,7 +264,7 @@ pub async fn issue_in(
         .await?;
         let Some((pool_id, pool_code)) = pooled else {
             return Err(AppError::RewardUnavailable {
-                message: "This reward has no codes left.".into(),
+                message: td_string!(current().locale, errors.rewards.no_codes_left).into(),
             });
         };
         sqlx::query("UPDATE reward_pool_codes SET issued_id = 0 WHERE id = $1")
@@ -330,7 +332,7 @@ async fn issued_by_id(conn: &mut AnyConnection, id: i64) -> Result<IssuedReward,
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?
-    .ok_or_else(|| AppError::not_found("Reward code"))
+    .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.reward_code)))
 }
 
 async fn issued_for_request(
@@ -369,7 +371,8 @@ async fn lock_code(
     .bind(normalize_code(code))
     .fetch_optional(&mut *conn)
     .await?;
-    let (id, membership_id, program_id) = found.ok_or_else(|| AppError::not_found("Reward code"))?;
+    let (id, membership_id, program_id) =
+        found.ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.reward_code)))?;
     ledger::lock(conn, membership_id).await?;
     // A merge (or its reversal) may have moved the code between the read and the lock.
     let holder: MembershipId = sqlx::query_scalar("SELECT membership_id FROM issued_rewards WHERE id = $1")
@@ -377,9 +380,10 @@ async fn lock_code(
         .fetch_one(&mut *conn)
         .await?;
     if holder != membership_id {
-        return Err(AppError::try_again(
-            "This code moved to another member (a merge) just now; try again.",
-        ));
+        return Err(AppError::try_again(td_string!(
+            current().locale,
+            errors.rewards.code_moved
+        )));
     }
     Ok((issued_by_id(conn, id).await?, membership_id, program_id))
 }
@@ -421,7 +425,12 @@ pub async fn use_code_once(
     let reward = get(&mut tx, issued.reward_id).await?;
     if !reward.channels.is_empty() && !reward.channels.split_whitespace().any(|c| c == channel.as_str()) {
         return Err(AppError::RewardUnavailable {
-            message: format!("This reward cannot be used in the {} channel.", channel.as_str()),
+            message: td_string!(
+                current().locale,
+                errors.rewards.not_used_in_channel,
+                channel = crate::domain::rewards::channel_name(channel)
+            )
+            .to_string(),
         });
     }
     let n = sqlx::query(
@@ -497,10 +506,15 @@ async fn check_pin(
     };
     let subject = format!("pin:{}", issued.id);
     attempts::check(&mut tx, &subject, now).await?;
+    // Typed on an Arabic keyboard, the PIN's digits are read as 0-9.
+    let pin = validate::typed_number(pin);
     if !bool::from(pin.trim().as_bytes().ct_eq(issued.pin.as_bytes())) {
         attempts::failed(&mut tx, &subject, now).await?;
         tx.commit().await?;
-        return Err(AppError::field("pin", "The PIN does not match this code."));
+        return Err(AppError::field(
+            "pin",
+            td_string!(current().locale, errors.rewards.pin_wrong),
+        ));
     }
     attempts::succeeded(&mut tx, &subject).await?;
     Ok(tx)
@@ -684,11 +698,21 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     let name = v.check("name", validate::name(&input.name));
     let description = input.description.trim().to_string();
     if description.chars().count() > 500 {
-        v.add("description", "Keep the description under 500 characters.");
+        let lang = current();
+        v.add(
+            "description",
+            td_string!(
+                lang.locale,
+                errors.rewards.description_too_long,
+                n = count(lang, 500)
+            )
+            .to_string(),
+        );
     }
     let kind = v.check(
         "kind",
-        RewardKind::parse(input.kind.trim()).ok_or_else(|| "Choose a kind of reward.".to_string()),
+        RewardKind::parse(input.kind.trim())
+            .ok_or_else(|| td_string!(current().locale, errors.rewards.choose_kind).to_string()),
     );
     let cost = v.check(
         "cost_points",
@@ -702,13 +726,18 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     {
         v.add(
             "per_member_limit",
-            "A free perk needs a limit per member or a stock, or members could take it again and again.",
+            td_string!(current().locale, errors.rewards.free_perk_limit),
         );
     }
     if cost == Some(0) && kind == Some(RewardKind::PointsPayment) {
         v.add(
             "cost_points",
-            "Paying with points needs a least number of points per payment (1 or more).",
+            td_string!(
+                current().locale,
+                errors.rewards.points_payment_minimum,
+                one = count(current(), 1)
+            )
+            .to_string(),
         );
     }
     let value = match kind {
@@ -726,12 +755,12 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     if kind == Some(RewardKind::PointsPayment) && program.point_value_minor <= 0 {
         v.add(
             "kind",
-            "Give the program's points a money value first (Program settings).",
+            td_string!(current().locale, errors.rewards.point_value_first),
         );
     }
     let sku = input.sku.trim().to_string();
     if kind == Some(RewardKind::FreeProduct) && sku.is_empty() {
-        v.add("sku", "Name the product's SKU.");
+        v.add("sku", td_string!(current().locale, errors.rewards.sku));
     }
     let optional = |v: &mut Validator, field: &str, s: &str, min: i64, max: i64| -> Option<i64> {
         if s.trim().is_empty() {
@@ -744,13 +773,14 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     let per_member = optional(&mut v, "per_member_limit", &input.per_member_limit, 1, 10_000);
     let valid_days = optional(&mut v, "code_valid_days", &input.code_valid_days, 1, 3_650).unwrap_or(30);
     let day = |v: &mut Validator, field: &str, s: &str| -> Option<chrono::NaiveDate> {
-        let s = s.trim();
+        let typed = validate::typed_number(s);
+        let s = typed.trim();
         if s.is_empty() {
             return None;
         }
         let parsed = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         if parsed.is_none() {
-            v.add(field, "Use a date like 2026-12-31.");
+            v.add(field, validate::date_like("2026-12-31"));
         }
         parsed
     };
@@ -760,7 +790,10 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         day(&mut v, "valid_until", &input.valid_until).map(|d| Timestamp::start_of(d).0 + SECONDS_PER_DAY);
     if let (Some(from), Some(until)) = (valid_from, valid_until) {
         if from >= until {
-            v.add("valid_until", "The last day cannot come before the first.");
+            v.add(
+                "valid_until",
+                td_string!(current().locale, errors.rewards.last_before_first),
+            );
         }
     }
     let min_tier = match input.min_tier_id.trim() {
@@ -768,7 +801,10 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         s => match s.parse::<i64>() {
             Ok(id) if programs::tiers(db, program.id).await?.iter().any(|t| t.id == id) => Some(id),
             _ => {
-                v.add("min_tier_id", "Choose one of the program's tiers.");
+                v.add(
+                    "min_tier_id",
+                    td_string!(current().locale, errors.rewards.choose_tier),
+                );
                 None
             }
         },
@@ -777,7 +813,10 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     for c in &input.channels {
         match Channel::parse(c) {
             Some(ch) => channels.push(ch.as_str()),
-            None => v.add("channels", "Unknown channel."),
+            None => v.add(
+                "channels",
+                td_string!(current().locale, errors.forms.unknown_channel),
+            ),
         }
     }
     let pool: Vec<String> = input
@@ -787,22 +826,32 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .filter(|l| !l.is_empty())
         .collect();
     if kind == Some(RewardKind::Voucher) && pool.is_empty() && input.id.is_none() {
-        v.add("pool_codes", "Paste the partner's voucher codes, one per line.");
+        v.add(
+            "pool_codes",
+            td_string!(current().locale, errors.rewards.paste_codes),
+        );
     }
     if pool.iter().any(|c| c.len() > 64) {
-        v.add("pool_codes", "Codes are at most 64 characters.");
+        let lang = current();
+        v.add(
+            "pool_codes",
+            td_string!(lang.locale, errors.rewards.codes_too_long, n = count(lang, 64)).to_string(),
+        );
     }
     v.finish()?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
     let taken = |e: sqlx::Error| {
         if is_unique_violation(&e, "rewards_program_name", "rewards.program_id, rewards.name") {
-            AppError::field("name", "This program already has a reward with this name.")
+            AppError::field("name", td_string!(current().locale, errors.rewards.name_taken))
         } else if e
             .as_database_error()
             .is_some_and(|d| d.message().contains("rewards_stock"))
         {
-            AppError::field("stock", "Stock cannot be below the number already handed out.")
+            AppError::field(
+                "stock",
+                td_string!(current().locale, errors.rewards.stock_below_issued),
+            )
         } else {
             e.into()
         }
@@ -860,7 +909,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .fetch_optional(&mut *tx)
         .await
         .map_err(taken)?
-        .ok_or_else(|| AppError::not_found("Reward"))?,
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.reward)))?,
     };
     for code in &pool {
         sqlx::query("INSERT INTO reward_pool_codes (reward_id, code) VALUES ($1, $2) ON CONFLICT (reward_id, code) DO NOTHING")
@@ -884,7 +933,10 @@ pub async fn deactivate(db: &Db, program_id: ProgramId, reward_id: i64) -> Resul
         .await?
         .rows_affected();
     if n == 0 {
-        return Err(AppError::not_found("Reward"));
+        return Err(AppError::not_found(td_string!(
+            current().locale,
+            errors.what.reward
+        )));
     }
     tx.commit().await?;
     Ok(())

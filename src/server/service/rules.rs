@@ -1,6 +1,8 @@
 //! Earning rules as stored: conditions, effect and caps are JSON of the shared model types,
 //! so the engine, the API and the admin pages read one definition.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
@@ -219,7 +221,7 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
             "earning_rules_program_name",
             "earning_rules.program_id, earning_rules.name",
         ) {
-            AppError::field("name", "This program already has a rule with this name.")
+            AppError::field("name", td_string!(current().locale, errors.rules.name_taken))
         } else {
             e.into()
         }
@@ -263,7 +265,7 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
         .fetch_optional(&mut *tx)
         .await
         .map_err(taken)?
-        .ok_or_else(|| AppError::not_found("Rule"))?
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.rule)))?
     };
     crate::server::store::budgets::set(&mut tx, id, rule.budget_points).await?;
     tx.commit().await?;
@@ -294,7 +296,10 @@ pub async fn delete(db: &Db, program_id: ProgramId, rule_id: i64) -> Result<(), 
     .await?
     .rows_affected();
     if affected == 0 {
-        return Err(AppError::not_found("Rule"));
+        return Err(AppError::not_found(td_string!(
+            current().locale,
+            errors.what.rule
+        )));
     }
     tx.commit().await?;
     Ok(())

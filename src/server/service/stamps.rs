@@ -2,10 +2,12 @@
 //! add stamps, and a full card issues its reward and starts again. Every change is an
 //! append-only movement next to the balance it leaves, written in one transaction.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
-use crate::error::{AppError, Validator};
+use crate::error::{count, AppError, Validator};
 use crate::model::card::{PaperStampsInput, StampCard, StampCardInput, StampReceipt};
 use crate::model::ledger::TxKind;
 use crate::model::order::OrderInput;
@@ -32,7 +34,7 @@ async fn card(conn: &mut AnyConnection, id: i64) -> Result<StampCard, AppError> 
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Stamp card"))
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.stamp_card)))
 }
 
 fn optional_code(v: &mut Validator, field: &str, input: &str) -> Option<String> {
@@ -41,7 +43,11 @@ fn optional_code(v: &mut Validator, field: &str, input: &str) -> Option<String> 
         return None;
     }
     if t.len() > 64 || !t.chars().all(|c| c.is_ascii_graphic()) {
-        v.add(field, "Use up to 64 letters, digits or punctuation, no spaces.");
+        let lang = current();
+        v.add(
+            field,
+            td_string!(lang.locale, errors.stamps.code, n = count(lang, 64)).to_string(),
+        );
         return None;
     }
     Some(t.to_string())
@@ -54,27 +60,51 @@ pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError
     let mut v = Validator::new();
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 60 {
-        v.add("name", "Name the card in 1 to 60 characters, e.g. “Coffee card”.");
+        let lang = current();
+        v.add(
+            "name",
+            td_string!(
+                lang.locale,
+                errors.stamps.card_name,
+                min = count(lang, 1),
+                max = count(lang, 60)
+            )
+            .to_string(),
+        );
     }
     let required = v.check(
         "stamps_required",
-        input
-            .stamps_required
+        crate::domain::validate::typed_number(&input.stamps_required)
             .trim()
             .parse::<i64>()
             .ok()
             .filter(|n| (2..=100).contains(n))
-            .ok_or_else(|| "Enter a number of stamps from 2 to 100.".to_string()),
+            .ok_or_else(|| {
+                let lang = current();
+                td_string!(
+                    lang.locale,
+                    errors.stamps.stamps_required,
+                    min = count(lang, 2),
+                    max = count(lang, 100)
+                )
+                .to_string()
+            }),
     );
     let reward_id = input.reward_id.trim().parse::<i64>().ok();
     let rewards = super::rewards::list(db, program.id).await?;
     if !reward_id.is_some_and(|id| rewards.iter().any(|r| r.id == id && r.active)) {
-        v.add("reward_id", "Choose one of the program's active rewards.");
+        v.add(
+            "reward_id",
+            td_string!(current().locale, errors.stamps.choose_active_reward),
+        );
     }
     let sku = optional_code(&mut v, "sku", &input.sku);
     let category = optional_code(&mut v, "category", &input.category);
     if sku.is_some() && category.is_some() {
-        v.add("category", "Choose a product or a category, not both.");
+        v.add(
+            "category",
+            td_string!(current().locale, errors.stamps.product_or_category),
+        );
     }
     let min_amount = if input.min_amount.trim().is_empty() {
         Some(0)
@@ -111,7 +141,7 @@ pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError
         {
             return Err(AppError::field(
                 "name",
-                "The program already has a stamp card with this name.",
+                td_string!(current().locale, errors.stamps.name_taken),
             ));
         }
         Err(e) => return Err(e.into()),
@@ -132,7 +162,10 @@ pub async fn deactivate(db: &Db, program_id: ProgramId, id: i64) -> Result<(), A
         .rows_affected();
     tx.commit().await?;
     if n == 0 {
-        return Err(AppError::not_found("Stamp card"));
+        return Err(AppError::not_found(td_string!(
+            current().locale,
+            errors.what.stamp_card
+        )));
     }
     Ok(())
 }
@@ -185,7 +218,7 @@ async fn apply(
     .map_err(|e| {
         // Two desks entering one paper card at once: the second is told it was counted.
         if crate::server::db::is_unique_violation(&e, "stamp_movements_dedup_key_key", "stamp_movements.dedup_key") {
-            AppError::conflict("These stamps were already counted.")
+            AppError::conflict(td_string!(current().locale, errors.stamps.already_counted))
         } else {
             e.into()
         }
@@ -213,7 +246,10 @@ async fn add(
             .fetch_optional(&mut *conn)
             .await?;
     if seen.is_some() {
-        return Err(AppError::conflict("These stamps were already counted."));
+        return Err(AppError::conflict(td_string!(
+            current().locale,
+            errors.stamps.already_counted
+        )));
     }
     let mut now_stamps = apply(
         conn,
@@ -476,31 +512,42 @@ pub async fn add_paper(
     let mut v = Validator::new();
     let stamps = v.check(
         "stamps",
-        input
-            .stamps
+        crate::domain::validate::typed_number(&input.stamps)
             .trim()
             .parse::<i64>()
             .ok()
             .filter(|n| (1..=card.stamps_required * 5).contains(n))
             .ok_or_else(|| {
-                format!(
-                    "Enter the stamps on the paper card, 1 to {}.",
-                    card.stamps_required * 5
+                let lang = current();
+                td_string!(
+                    lang.locale,
+                    errors.stamps.paper_stamps,
+                    min = count(lang, 1),
+                    max = count(lang, card.stamps_required * 5)
                 )
+                .to_string()
             }),
     );
-    let serial = input.paper_serial.trim();
+    let serial = crate::domain::validate::typed_number(&input.paper_serial);
+    let serial = serial.trim();
     if serial.is_empty() || serial.chars().count() > 40 {
+        let lang = current();
         v.add(
             "paper_serial",
-            "Enter the number printed on the paper card (1 to 40 characters).",
+            td_string!(
+                lang.locale,
+                errors.stamps.paper_serial,
+                min = count(lang, 1),
+                max = count(lang, 40)
+            )
+            .to_string(),
         );
     }
     v.finish()?;
     if !card.active {
         return Err(AppError::field(
             "stamp_card_id",
-            "This stamp card is no longer in use.",
+            td_string!(current().locale, errors.stamps.card_retired),
         ));
     }
     super::members::get(db, input.member_id).await?;
@@ -523,7 +570,10 @@ pub async fn add_paper(
     )
     .await
     .map_err(|e| match e {
-        AppError::Conflict { .. } => AppError::field("paper_serial", "This paper card was already counted."),
+        AppError::Conflict { .. } => AppError::field(
+            "paper_serial",
+            td_string!(current().locale, errors.stamps.paper_counted),
+        ),
         e => e,
     })?;
     tx.commit().await?;

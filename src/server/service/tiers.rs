@@ -3,6 +3,8 @@
 //! (continuously, or on the 1st of each month or year), and when tiers are edited under a
 //! continuous review. Every change is recorded with its reason (and announced by webhook).
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
@@ -302,7 +304,7 @@ pub async fn reevaluate_program(
 
 fn tier_conflict(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e, "tiers_program_name", "tiers.program_id, tiers.name") {
-        AppError::field("name", "This program already has a tier with this name.")
+        AppError::field("name", td_string!(current().locale, errors.tiers.name_taken))
     } else if is_unique_violation(
         &e,
         "tiers_program_threshold",
@@ -310,7 +312,7 @@ fn tier_conflict(e: sqlx::Error) -> AppError {
     ) {
         AppError::field(
             "threshold_points",
-            "Another tier already starts at this threshold.",
+            td_string!(current().locale, errors.tiers.threshold_taken),
         )
     } else {
         e.into()
@@ -350,7 +352,7 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
         .fetch_optional(&mut *tx)
         .await
         .map_err(tier_conflict)?
-        .ok_or_else(|| AppError::not_found("Tier"))?,
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.tier)))?,
     };
     tx.commit().await?;
     reevaluate_after_edit(db, input.program_id).await?;
@@ -376,7 +378,10 @@ pub async fn delete_tier(db: &Db, program_id: ProgramId, tier_id: i64) -> Result
         .await?
         .rows_affected();
     if deleted == 0 {
-        return Err(AppError::not_found("Tier"));
+        return Err(AppError::not_found(td_string!(
+            current().locale,
+            errors.what.tier
+        )));
     }
     tx.commit().await?;
     reevaluate_after_edit(db, program_id).await

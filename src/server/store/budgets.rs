@@ -7,6 +7,8 @@
 //! No slot uses more than its allowance (a CHECK backs this), so a rule never gives more
 //! than its budget; what it gave is the sum of its slots' use.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::MembershipId;
 use sqlx::AnyConnection;
 
@@ -94,7 +96,7 @@ pub async fn set(conn: &mut AnyConnection, rule_id: i64, budget: Option<i64>) ->
     if budget < used {
         return Err(AppError::field(
             "budget_points",
-            "The budget cannot be below what the rule has already given.",
+            td_string!(current().locale, errors.budgets.below_given),
         ));
     }
     if slots.is_empty() {

@@ -2,6 +2,8 @@
 //! stored answer commit together, so a keyed order costs one durable commit and a crash
 //! can never leave a claimed key without its booking (or the reverse).
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
@@ -98,11 +100,9 @@ impl Slot {
             Ok(stored) => Ok(stored),
             // PostgreSQL's lock_timeout (set on every connection, `Db::connect`): the first
             // request is still running.
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => {
-                Err(AppError::try_again(
-                    "A request with this Idempotency-Key is still being processed. Retry shortly.",
-                ))
-            }
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Err(
+                AppError::try_again(td_string!(current().locale, errors.idempotency.in_progress)),
+            ),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,7 +1,9 @@
 //! Programs and their tiers.
 
 use crate::domain::forms;
+use crate::domain::lang::current;
 use crate::error::AppError;
+use crate::i18n::td_string;
 use crate::model::ids::ProgramId;
 use crate::model::program::{Program, ProgramDetail, ProgramInput, Tier};
 use crate::server::db::{is_unique_violation, Db};
@@ -32,7 +34,7 @@ pub async fn get(db: &Db, id: ProgramId) -> Result<Program, AppError> {
         .bind(id)
         .fetch_optional(&db.pool)
         .await?
-        .ok_or_else(|| AppError::not_found("Program"))
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.program)))
 }
 
 /// `get` inside a transaction (a second connection could wait on the first's lock).
@@ -41,7 +43,7 @@ pub async fn get_in(conn: &mut sqlx::AnyConnection, id: ProgramId) -> Result<Pro
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?
-        .ok_or_else(|| AppError::not_found("Program"))
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.program)))
 }
 
 pub async fn tiers(db: &Db, program_id: ProgramId) -> Result<Vec<Tier>, AppError> {
@@ -63,7 +65,7 @@ pub async fn detail(db: &Db, id: ProgramId) -> Result<ProgramDetail, AppError> {
 
 fn name_taken(e: sqlx::Error) -> AppError {
     if is_unique_violation(&e, "programs_name_key", "programs.name") {
-        AppError::field("name", "Another program already has this name.")
+        AppError::field("name", td_string!(current().locale, errors.programs.name_taken))
     } else {
         e.into()
     }
@@ -125,7 +127,7 @@ pub async fn save(db: &Db, input: &ProgramInput) -> Result<Program, AppError> {
         .fetch_optional(&mut *tx)
         .await
         .map_err(name_taken)?
-        .ok_or_else(|| AppError::not_found("Program"))?,
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.program)))?,
     };
     tx.commit().await?;
     get(db, id).await

@@ -1,5 +1,7 @@
 //! Stores: set up in Manage, named by code by tills, the channel API and the Desk.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use sqlx::AnyConnection;
 
 use crate::domain::forms::store::{self as form, ValidStore};
@@ -82,7 +84,10 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<(), AppError> 
         .await?
         .rows_affected();
     if n == 0 {
-        return Err(AppError::not_found("Store"));
+        return Err(AppError::not_found(td_string!(
+            current().locale,
+            errors.what.store
+        )));
     }
     tx.commit().await?;
     Ok(())
@@ -100,7 +105,7 @@ pub async fn resolve(conn: &mut AnyConnection, field: &str, code: &str) -> Resul
         Some(id) => Ok((id, code)),
         None => Err(AppError::field(
             field,
-            format!("No store has the code {code}; stores are set up in Manage."),
+            td_string!(current().locale, errors.stores.no_such_code, code = code.clone()).to_string(),
         )),
     }
 }

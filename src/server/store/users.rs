@@ -1,5 +1,7 @@
 //! Accounts. Password hashes are read into `Credentials`, which never leaves the server.
 
+use crate::domain::lang::current;
+use crate::i18n::td_string;
 use crate::model::ids::{ProgramId, UserId};
 use sqlx::AnyConnection;
 
@@ -72,7 +74,7 @@ pub async fn insert(
     .await;
     id.map_err(|e| {
         if is_unique_violation(&e, "users_email_key", "users.email") {
-            AppError::field("email", "An account with this email already exists.")
+            AppError::field("email", td_string!(current().locale, errors.members.email_taken))
         } else {
             e.into()
         }
