@@ -39,7 +39,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     infos.rerun_if_locales_changed();
     // Generated code: a key may be called `new` or `default`, which clippy would question.
     let allow: proc_macro2::TokenStream = "#![allow(clippy::all)]".parse()?;
-    let codegen = CodegenOptions::default().top_level_attributes(Some(allow)).gen_docs(false);
+    let codegen = CodegenOptions::default()
+        .top_level_attributes(Some(allow))
+        .gen_docs(false);
     infos.generate_i18n_module_with_options(out, codegen)?;
     Ok(())
 }

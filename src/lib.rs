@@ -40,6 +40,15 @@ pub fn hydrate() {
         );
         return;
     }
+    // A server function's redirect (after sign-in, sign-up, sign-out) loads the next page
+    // whole instead of routing to it: the language can change with the account (it is chosen
+    // per request and fixed for a page), and so can everything the header shows. Set before
+    // the router, whose own hook (a client-side navigation) is then not taken.
+    _ = leptos::server_fn::redirect::set_redirect_hook(|loc: &str| {
+        if let Some(w) = web_sys::window() {
+            _ = w.location().set_href(loc);
+        }
+    });
     // Pages are lazy routes (see `app`): hydration waits for the page's chunk, so it is async.
     _ = any_spawner::Executor::init_wasm_bindgen();
     leptos::task::spawn_local(async move {

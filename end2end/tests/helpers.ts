@@ -24,4 +24,11 @@ export async function signIn(page: Page, email: string, password = DEMO_PASSWORD
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  // A successful sign-in loads the account's first page whole (its language may differ):
+  // wait for it to arrive and come alive; a refused one stays on /login.
+  const left = await page
+    .waitForURL((u) => !u.pathname.startsWith("/login"), { timeout: 5_000 })
+    .then(() => true)
+    .catch(() => false);
+  if (left) await hydrated(page);
 }

@@ -157,25 +157,32 @@ pub fn current() -> Lang {
     {
         crate::server::lang::request_lang()
     }
+    // In the browser, outside the app's context: what the server wrote into `<html lang>`.
     #[cfg(not(feature = "ssr"))]
     {
-        Lang::default()
+        leptos::prelude::document()
+            .document_element()
+            .and_then(|e| e.get_attribute("lang"))
+            .and_then(|tag| Lang::from_tag(&tag))
+            .unwrap_or_default()
     }
 }
 
 /// What someone typed, with Arabic-Indic (U+0660..) and Eastern Arabic-Indic (U+06F0..) digits
-/// read as 0-9, the Arabic decimal separator (U+066B) as `.`, the Arabic group separator
-/// (U+066C) and the Arabic comma as `,`. Mixed digits are read digit by digit, so "١2٣" is 123.
+/// read as 0-9, the Arabic decimal separator (U+066B) as `.`, the Arabic comma as `,`, and the
+/// Arabic thousands separator (U+066C) dropped: "١٬٢٣٤٫٥٠" is 1234.50, as the page writes it,
+/// never 1.234. Mixed digits are read digit by digit, so "١2٣" is 123.
 /// Parsers then see one kind of number whatever keyboard was used.
 pub fn ascii_digits(input: &str) -> String {
     input
         .chars()
-        .map(|c| match c {
-            '\u{0660}'..='\u{0669}' => char::from_u32('0' as u32 + (c as u32 - 0x0660)).unwrap_or(c),
-            '\u{06F0}'..='\u{06F9}' => char::from_u32('0' as u32 + (c as u32 - 0x06F0)).unwrap_or(c),
-            '\u{066B}' => '.',
-            '\u{066C}' | '\u{060C}' => ',',
-            _ => c,
+        .filter_map(|c| match c {
+            '\u{0660}'..='\u{0669}' => char::from_u32('0' as u32 + (c as u32 - 0x0660)),
+            '\u{06F0}'..='\u{06F9}' => char::from_u32('0' as u32 + (c as u32 - 0x06F0)),
+            '\u{066B}' => Some('.'),
+            '\u{066C}' => None,
+            '\u{060C}' => Some(','),
+            _ => Some(c),
         })
         .collect()
 }
@@ -252,7 +259,7 @@ mod tests {
         assert_eq!(Lang::ARABIC.digits_of("1,234.50"), "١٬٢٣٤٫٥٠");
         assert_eq!(Lang::ARABIC.digits_of("Gold, 3 of 10."), "Gold, ٣ of ١٠.");
         assert_eq!(Lang::ENGLISH.digits_of("1,234.50"), "1,234.50");
-        assert_eq!(ascii_digits("١٬٢٣٤٫٥٠"), "1,234.50");
+        assert_eq!(ascii_digits("١٬٢٣٤٫٥٠"), "1234.50");
         assert_eq!(ascii_digits("۱۲۳"), "123");
         assert_eq!(ascii_digits("١2٣"), "123");
         assert_eq!(ascii_digits("12.5 €"), "12.5 €");

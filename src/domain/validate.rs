@@ -350,6 +350,9 @@ mod tests {
     fn amounts() {
         assert_eq!(amount("12.50", "EUR"), Ok(1250));
         assert_eq!(amount("12,5", "EUR"), Ok(1250));
+        // As an Arabic page writes a dinar amount: the thousands separator is not a decimal point.
+        assert_eq!(amount("١٬٢٣٤٫٥٠٠", "KWD"), Ok(1_234_500));
+        assert_eq!(amount("١٬٢٣٤", "KWD"), Ok(1_234_000));
         assert_eq!(amount("12", "EUR"), Ok(1200));
         assert_eq!(amount(".5", "EUR"), Ok(50));
         assert_eq!(amount("500", "JPY"), Ok(500));

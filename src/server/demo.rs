@@ -158,7 +158,8 @@ async fn seed_oasis(db: &Db, hash: &str, rng: &mut StdRng) -> Result<(), AppErro
         &ProgramInput {
             id: None,
             name: "واحة القهوة".into(),
-            currency_name: "نقاط".into(),
+            // The unit as a number reads it in Arabic ("١٥٠ نقطة"): the singular.
+            currency_name: "نقطة".into(),
             currency_code: "SAR".into(),
             point_value_minor: "1".into(),
             points_per_unit: "1".into(),

@@ -265,7 +265,7 @@ fn print_section(lang: Lang, p: BatchPrint) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="print-title">
             <h2 id="print-title">
-                {td!(l, offers.cards.print_heading, label = view! { <bdi>{p.batch.label.clone()}</bdi> })}
+                {td!(l, offers.cards.print_heading, label = { let v = p.batch.label.clone(); move || view! { <bdi>{v.clone()}</bdi> } })}
             </h2>
             <p class="muted">
                 {td_string!(
@@ -412,7 +412,7 @@ fn stamp_section(
             <section class="card">
                 <h2>{td!(l, offers.stamps.add_heading)}</h2>
                 <p class="muted">
-                    {td!(l, offers.stamps.for_program, program = view! { <bdi>{s.program.name.clone()}</bdi> })}
+                    {td!(l, offers.stamps.for_program, program = { let v = s.program.name.clone(); move || view! { <bdi>{v.clone()}</bdi> } })}
                 </p>
                 {if s.rewards.is_empty() {
                     view! {

@@ -48,7 +48,7 @@ pub fn RewardsPage() -> impl IntoView {
                                             {td!(
                                                 lang.locale,
                                                 offers.rewards.heading,
-                                                program = view! { <bdi>{d.program.name.clone()}</bdi> }
+                                                program = { let v = d.program.name.clone(); move || view! { <bdi>{v.clone()}</bdi> } }
                                             )}
                                         </h2>
                                         <FormNotice result=deactivate.value() />

@@ -59,7 +59,7 @@ pub fn RulesPage() -> impl IntoView {
                                             {td!(
                                                 l,
                                                 offers.rules.heading,
-                                                program = view! { <bdi>{d.program.name.clone()}</bdi> }
+                                                program = { let v = d.program.name.clone(); move || view! { <bdi>{v.clone()}</bdi> } }
                                             )}
                                         </h2>
                                         <p class="muted">

@@ -31,9 +31,9 @@ pub async fn require_same_origin(
 ) -> Response {
     // The channel API authenticates with a key in a header, not a cookie: no CSRF to stop.
     let path = request.uri().path();
+    // The language switch (`/lang`) is a cookie-setting form post too.
     if request.method() == axum::http::Method::POST
-        && path.starts_with("/api/")
-        && !path.starts_with("/api/v1/")
+        && ((path.starts_with("/api/") && !path.starts_with("/api/v1/")) || path == "/lang")
     {
         let headers = request.headers();
         let forwarded = headers.get("x-forwarded-host").filter(|_| trust_proxy);
