@@ -40,13 +40,32 @@ pub fn hydrate() {
         );
         return;
     }
-    // A server function's redirect (after sign-in, sign-up, sign-out) loads the next page
-    // whole instead of routing to it: the language can change with the account (it is chosen
-    // per request and fixed for a page), and so can everything the header shows. Set before
-    // the router, whose own hook (a client-side navigation) is then not taken.
+    // A server function's redirect routes to the next page as the router would, unless the
+    // language changed with it (a sign-in applies the account's language by cookie): a page's
+    // language is fixed, so then the next page loads whole. Set before the router's own hook,
+    // which is then not taken.
     _ = leptos::server_fn::redirect::set_redirect_hook(|loc: &str| {
-        if let Some(w) = web_sys::window() {
-            _ = w.location().set_href(loc);
+        use wasm_bindgen::JsCast;
+        let now = crate::domain::lang::current();
+        let chosen = leptos::prelude::document()
+            .dyn_into::<web_sys::HtmlDocument>()
+            .ok()
+            .and_then(|d| d.cookie().ok())
+            .and_then(|c| {
+                c.split(';').find_map(|kv| {
+                    kv.trim()
+                        .strip_prefix("lang=")
+                        .and_then(domain::lang::Lang::from_tag)
+                })
+            });
+        if chosen.is_some_and(|lang| lang != now) {
+            if let Some(w) = web_sys::window() {
+                _ = w.location().set_href(loc);
+            }
+        } else {
+            let navigate = leptos_router::hooks::use_navigate();
+            let loc = loc.to_string();
+            leptos::prelude::request_animation_frame(move || navigate(&loc, Default::default()));
         }
     });
     // Pages are lazy routes (see `app`): hydration waits for the page's chunk, so it is async.

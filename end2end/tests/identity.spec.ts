@@ -39,7 +39,7 @@ async function readPrinterFile(admin: Page, label: string, size: number): Promis
   await admin.getByRole("link", { name: `Numbers for the printer: ${label}` }).click();
   await expect(admin).toHaveURL(/\/manage\/cards\?print=\d+/);
   await expect(admin.getByRole("heading", { name: `Printer file for “${label}”` })).toBeVisible();
-  await expect(admin.getByText(`${PROGRAM} · ${size} cards`)).toBeVisible();
+  await expect(admin.getByText(`${PROGRAM} · ${size} ${size === 1 ? "card" : "cards"}`)).toBeVisible();
   const file = admin.getByLabel("Printer file (CSV)");
   await expect(file).toHaveValue(/^number,security_code\n/);
   const [header, ...lines] = (await file.inputValue()).trim().split("\n");
@@ -61,7 +61,7 @@ async function makeBatch(admin: Page, size: number): Promise<PrintedCard[]> {
   await form.getByLabel("Batch name").fill(label);
   await form.getByLabel("Number of cards").fill(String(size));
   await form.getByRole("button", { name: "Make batch" }).click();
-  await expect(form.getByRole("status")).toContainText(`Batch “${label}” made: ${size} cards.`);
+  await expect(form.getByRole("status")).toContainText(`Batch “${label}” made: ${size} ${size === 1 ? "card" : "cards"}.`);
   return readPrinterFile(admin, label, size);
 }
 

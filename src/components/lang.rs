@@ -70,8 +70,11 @@ pub fn LangSwitch() -> impl IntoView {
                 lang=other.tag()
                 dir=other.dir()
                 title=td_string!(lang.locale, common.switch_language_title)
+                aria-label=td_string!(other.locale, common.language_name)
             >
-                {td!(other.locale, common.language_name)}
+                // A phone's header has room for the language's short name only.
+                <span class="lang-long">{td!(other.locale, common.language_name)}</span>
+                <span class="lang-short" aria-hidden="true">{td!(other.locale, common.language_short)}</span>
             </button>
         </form>
     }

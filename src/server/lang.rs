@@ -52,9 +52,16 @@ pub fn request_lang() -> Lang {
 /// A year: the choice outlives sessions; it is not a secret.
 const COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 
-/// `Set-Cookie` for a chosen language.
+/// `Set-Cookie` for a chosen language. Not HttpOnly: it is no secret, and the page reads it to
+/// know that a sign-in changed the language (`hydrate` in lib.rs), so the next page loads whole.
 pub fn cookie(lang: Lang, secure: bool) -> String {
-    session::lax_cookie(COOKIE, lang.tag(), COOKIE_SECONDS, secure)
+    cookie::Cookie::build((COOKIE, lang.tag()))
+        .path("/")
+        .same_site(cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(cookie::time::Duration::seconds(COOKIE_SECONDS))
+        .build()
+        .to_string()
 }
 
 #[derive(Deserialize)]
