@@ -219,7 +219,7 @@ mod tests {
         );
         assert_eq!(
             ar(TxKind::Redeem, -250, None, "Redeemed Free pastry (250 Stars)"),
-            "استبدلت Free pastry"
+            "استبدال Free pastry"
         );
         assert_eq!(
             ar(TxKind::Stamps, 0, None, "Pastry card full: Free pastry"),

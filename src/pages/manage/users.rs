@@ -17,16 +17,10 @@ use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::user::{Role, UserSummary};
 
-/// A role as people read it (`Role::label` in the page's language): "Program manager",
+/// A role as people read it (`Role::name`, in the page's language): "Program manager",
 /// "Store staff", "Analyst".
 fn role_name(lang: Lang, role: Role) -> &'static str {
-    let l = lang.locale;
-    match role {
-        Role::Admin => td_string!(l, common.role.admin),
-        Role::Analyst => td_string!(l, common.role.analyst),
-        Role::Staff => td_string!(l, common.role.staff),
-        Role::Member => td_string!(l, common.role.member),
-    }
+    role.name(lang.locale)
 }
 
 /// The role an account has, by its stored name ("?" for one this version does not know).
