@@ -164,6 +164,10 @@ test("a member signs up in Arabic, joins, and sees balance, history and tier pro
   await staff.getByLabel(ar("desk", "purchase.reference")).fill(unique("R-"));
   await staff.getByRole("button", { name: ar("desk", "purchase.submit") }).click();
   await expect(staff.getByRole("heading", { name: /^\+٤٢/ })).toBeVisible();
+  // How the points were reached is told in Arabic too (the ledger keeps its English record).
+  const receipt = staff.getByTestId("receipt");
+  await expect(receipt).toContainText(ar("offers", "engine.base_rate"));
+  await expect(receipt).not.toContainText("Base rate");
   await staffCtx.close();
 
   await expect(card.getByTestId("balance")).toHaveText("٤٢", { timeout: 15_000 });

@@ -8,7 +8,7 @@ test("an analyst sees enrollment and points charts and narrows the date range", 
   const points = page.getByRole("figure", { name: "Points issued per day" });
   await expect(enrolled.locator("svg")).toBeVisible();
   await expect(points.locator("svg")).toBeVisible();
-  const before = Number(await page.getByTestId("kpi-enrolled").textContent());
+  const before = Number((await page.getByTestId("kpi-enrolled").textContent())!.replace(/,/g, ""));
   expect(before).toBeGreaterThan(0);
 
   const today = new Date().toISOString().slice(0, 10);
@@ -17,7 +17,7 @@ test("an analyst sees enrollment and points charts and narrows the date range", 
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page).toHaveURL(new RegExp(`from=${today}`));
   await expect(enrolled.getByText(`Members enrolled per day, ${today} to ${today} (UTC)`)).toBeVisible();
-  const after = Number(await page.getByTestId("kpi-enrolled").textContent());
+  const after = Number((await page.getByTestId("kpi-enrolled").textContent())!.replace(/,/g, ""));
   expect(after).toBeLessThanOrEqual(before);
   // The chart's numbers beside it: as a table, and as a CSV download.
   await enrolled.getByText("Numbers").click();

@@ -97,7 +97,7 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
     let user = members::signup(&state.db, &input).await?;
     guard::start_session(&state, &parts, user.id).await?;
     // The language the account was made in is the one it keeps until changed.
-    let lang = crate::server::lang::request_lang();
+    let lang = crate::domain::lang::of_request();
     crate::server::store::users::set_locale(&state.db, user.id, lang.tag()).await?;
     leptos_axum::redirect("/portal");
     Ok(user)

@@ -106,7 +106,8 @@ pub fn Field(
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described
             />
-            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            // Hints are written with Western digits; the page's language writes them its way.
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{use_lang().digits_of(h)}</p> })}
             {move || error.get().map(|e| view! { <p class="error" id=error_id.clone() role="alert">{e}</p> })}
         </div>
     }

@@ -25,7 +25,7 @@ pub fn use_lang() -> Lang {
 pub fn page_lang() -> Lang {
     #[cfg(feature = "ssr")]
     {
-        crate::server::lang::request_lang()
+        crate::domain::lang::of_request()
     }
     #[cfg(not(feature = "ssr"))]
     {

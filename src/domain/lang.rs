@@ -137,6 +137,7 @@ impl Lang {
                         '0'..='9' => char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or(c),
                         '.' if i > 0 && digit(i - 1) && digit(i + 1) => '\u{066B}',
                         ',' if i > 0 && digit(i - 1) && digit(i + 1) => '\u{066C}',
+                        '%' if i > 0 && digit(i - 1) => '\u{066A}',
                         _ => c,
                     })
                     .collect()
@@ -155,7 +156,7 @@ pub fn current() -> Lang {
     }
     #[cfg(feature = "ssr")]
     {
-        crate::server::lang::request_lang()
+        of_request()
     }
     // In the browser, outside the app's context: what the server wrote into `<html lang>`.
     #[cfg(not(feature = "ssr"))]
@@ -166,6 +167,15 @@ pub fn current() -> Lang {
             .and_then(|tag| Lang::from_tag(&tag))
             .unwrap_or_default()
     }
+}
+
+/// The language of the request being handled (a page or a server function), which
+/// `server::lang::attach` put into its extensions; English outside a request.
+#[cfg(feature = "ssr")]
+pub fn of_request() -> Lang {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<Lang>().copied())
+        .unwrap_or_default()
 }
 
 /// What someone typed, with Arabic-Indic (U+0660..) and Eastern Arabic-Indic (U+06F0..) digits
@@ -259,6 +269,9 @@ mod tests {
         assert_eq!(Lang::ARABIC.digits_of("1,234.50"), "١٬٢٣٤٫٥٠");
         assert_eq!(Lang::ARABIC.digits_of("Gold, 3 of 10."), "Gold, ٣ of ١٠.");
         assert_eq!(Lang::ENGLISH.digits_of("1,234.50"), "1,234.50");
+        assert_eq!(Lang::ARABIC.digits_of("بنسبة 50%، و%"), "بنسبة ٥٠٪، و%");
+        let morocco = Lang::from_tag("ar-MA").unwrap();
+        assert_eq!(morocco.digits_of("مثل 12.50"), "مثل 12.50");
         assert_eq!(ascii_digits("١٬٢٣٤٫٥٠"), "1234.50");
         assert_eq!(ascii_digits("۱۲۳"), "123");
         assert_eq!(ascii_digits("١2٣"), "123");
@@ -380,6 +393,11 @@ mod catalogue {
                 for (lang, texts) in [("English", forms), ("Arabic", ar_forms)] {
                     if texts.values().any(|t| t.trim().is_empty()) {
                         problems.push(format!("{file}: {lang} `{key}` is empty"));
+                    }
+                    // ar-SA writes ١٢٫٥٠ and ar-MA 12.50: the text has Western digits and
+                    // `Lang::digits_of` writes them the page's way.
+                    if texts.values().any(|t| t.chars().any(|c| ('\u{0660}'..='\u{0669}').contains(&c))) {
+                        problems.push(format!("{file}: {lang} `{key}` has Arabic-Indic digits (write 0-9)"));
                     }
                 }
             }

@@ -3,7 +3,7 @@
 //! The choice is the `lang` cookie (set by the switch, and from a user's profile when they
 //! sign in), else the browser's `Accept-Language`, else English. Every request carries the
 //! result as a request extension: the shell writes it into `<html lang dir>`, pages and server
-//! functions read it (`request_lang`). A switch is a plain form post answered with a redirect
+//! functions read it (`domain::lang::current`). A switch is a plain form post answered with a redirect
 //! back to the same page, so it works without JavaScript and reloads nothing but the page.
 
 use axum::extract::{FromRequest, Request, State};
@@ -41,14 +41,6 @@ pub fn chosen(headers: &HeaderMap) -> Lang {
         })
 }
 
-/// The language of the request being handled (for a page or a server function); English
-/// outside a request.
-pub fn request_lang() -> Lang {
-    leptos::prelude::use_context::<http::request::Parts>()
-        .and_then(|p| p.extensions.get::<Lang>().copied())
-        .unwrap_or_default()
-}
-
 /// A year: the choice outlives sessions; it is not a secret.
 const COOKIE_SECONDS: i64 = 365 * 24 * 3600;
 
@@ -80,7 +72,7 @@ pub async fn switch(State(state): State<AppState>, request: Request) -> Response
         Ok(Form(f)) => f,
         Err(_) => return Redirect::to("/").into_response(),
     };
-    let lang = Lang::from_tag(&form.lang).unwrap_or_default();
+    let lang = switched_to(&form.lang, &parts.headers);
     if let Some(token) = session::token_from(&parts) {
         match sessions::user_for_token(&state.db, &session::hash_token(&token), state.db.now()).await {
             Ok(Some(user)) => {
@@ -98,6 +90,26 @@ pub async fn switch(State(state): State<AppState>, request: Request) -> Response
         response.headers_mut().append(http::header::SET_COOKIE, v);
     }
     response
+}
+
+/// The language a switch chooses. A bare `ar` keeps the digits of the Arabic the browser asks
+/// for: a reader in Morocco who goes to English and back gets Western digits again.
+fn switched_to(tag: &str, headers: &HeaderMap) -> Lang {
+    let lang = Lang::from_tag(tag).unwrap_or_default();
+    if !tag.trim().eq_ignore_ascii_case("ar") {
+        return lang;
+    }
+    let accept: Vec<&str> = headers
+        .get_all(http::header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let asked = Lang::from_accept_language(&accept.join(","));
+    if asked.locale == lang.locale {
+        asked
+    } else {
+        lang
+    }
 }
 
 /// `back` if it is a path on this site ("/portal?x=1"), else "/": a switch never sends anyone
@@ -128,6 +140,19 @@ mod tests {
             );
         }
         h
+    }
+
+    #[test]
+    fn switching_to_arabic_keeps_the_browsers_digits() {
+        let morocco = Lang::from_tag("ar-MA").unwrap();
+        let asks = |v: &str| headers(&[("accept-language", v)]);
+        assert_eq!(switched_to("ar", &asks("fr-FR,ar-MA;q=0.8")), morocco);
+        assert_eq!(switched_to("ar", &asks("ar-SA")), Lang::ARABIC);
+        assert_eq!(switched_to("ar", &asks("en")), Lang::ARABIC);
+        assert_eq!(switched_to("ar", &headers(&[])), Lang::ARABIC);
+        assert_eq!(switched_to("en", &asks("ar-MA")), Lang::ENGLISH);
+        assert_eq!(switched_to("ar-MA", &asks("ar-SA")), morocco);
+        assert_eq!(switched_to("<b>", &asks("ar-MA")), Lang::ENGLISH);
     }
 
     #[test]

@@ -6,12 +6,13 @@
 
 use axum::body::{to_bytes, Body};
 use axum::extract::Request;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::text::refused;
 use crate::error::AppError;
+use crate::i18n::{td_string, Locale};
 
 /// The first name whose value holds a refused character, in a `name=value&...` string
 /// (a query string or a form body), decoded.
@@ -21,15 +22,17 @@ pub fn first_refused_field(encoded: &[u8]) -> Option<String> {
         .map(|(k, _)| k.into_owned())
 }
 
-fn refusal(path: &str, field: &str) -> Response {
-    let message = "Remove control characters (such as NUL) from this field.";
+/// The refusal in the request's language (the channel API's in English, as all its answers).
+fn refusal(headers: &HeaderMap, path: &str, field: &str) -> Response {
     if path.starts_with(crate::server::channel_api::PREFIX) {
+        let message = td_string!(Locale::en, errors.field.control_chars_field);
         let e = crate::server::channel_api::error::ApiError::from(AppError::field(field, message));
         return e.into_response();
     }
+    let l = crate::server::lang::chosen(headers).locale;
     (
         StatusCode::BAD_REQUEST,
-        axum::Json(AppError::field(field, message)),
+        axum::Json(AppError::field(field, td_string!(l, errors.field.control_chars_field))),
     )
         .into_response()
 }
@@ -39,14 +42,14 @@ pub async fn guard(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_string();
     let decoded = percent_encoding::percent_decode_str(&path).decode_utf8_lossy();
     if decoded.chars().any(refused) {
-        return refusal(&path, "path");
+        return refusal(request.headers(), &path, "path");
     }
     if let Some(field) = request
         .uri()
         .query()
         .and_then(|q| first_refused_field(q.as_bytes()))
     {
-        return refusal(&path, &field);
+        return refusal(request.headers(), &path, &field);
     }
     // Server functions read their body as a form whatever Content-Type says, so theirs is
     // always looked at; elsewhere, form bodies (any spelling of the media type).
@@ -63,14 +66,18 @@ pub async fn guard(request: Request, next: Next) -> Response {
     if !(form || server_function) {
         return next.run(request).await;
     }
+    let l = crate::server::lang::chosen(request.headers()).locale;
     let (parts, body) = request.into_parts();
     // The body limit layer outside this one bounds what is read here.
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "The body is too large.").into_response(),
+        Err(_) => {
+            let message = td_string!(l, errors.field.body_too_large);
+            return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
+        }
     };
     if let Some(field) = first_refused_field(&bytes) {
-        return refusal(&path, &field);
+        return refusal(&parts.headers, &path, &field);
     }
     next.run(Request::from_parts(parts, Body::from(bytes))).await
 }

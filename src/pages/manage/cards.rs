@@ -578,6 +578,8 @@ mod tests {
         let render = |l: crate::i18n::Locale| {
             td!(l, offers.cards.no_programs, <link> = |c: ChildrenFn| view! { <a href="/manage">{c()}</a> })
                 .to_html()
+                // Builds with erase_components mark text nodes with `<!>`.
+                .replace("<!>", "")
         };
         let en = render(crate::i18n::Locale::en);
         assert!(

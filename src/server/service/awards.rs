@@ -5,6 +5,7 @@
 use crate::model::ids::{MemberId, MembershipId};
 use sqlx::AnyConnection;
 
+use crate::domain::lang::Lang;
 use crate::domain::rules as engine;
 use crate::error::AppError;
 use crate::model::order::EarnReceipt;
@@ -43,7 +44,11 @@ pub(super) async fn locked_budgets(
 
 /// Everything an evaluation needs that is read under the membership lock.
 pub(super) struct Evaluation {
+    /// In English: the ledger's record.
     pub(super) award: Award,
+    /// The same points told in the language of whoever booked it, for their receipt; `None`
+    /// when that is English.
+    pub(super) shown: Option<Award>,
     pub(super) rules: Vec<EarningRule>,
     /// The event's time: what day and month caps were counted for.
     pub(super) at: Timestamp,
@@ -61,6 +66,7 @@ pub(super) async fn evaluate_locked(
     membership_id: MembershipId,
     event: &EarnEvent,
     exact: bool,
+    lang: Lang,
 ) -> Result<Evaluation, AppError> {
     let program = &setup.program;
     let rules = match exact {
@@ -68,12 +74,22 @@ pub(super) async fn evaluate_locked(
         false => setup.rules.clone(),
     };
     let usage = rules::usage(conn, membership_id, event.occurred_at, &rules).await?;
-    let award = engine::evaluate(&engine::base_rate(program), &rules, event, ctx, &usage);
+    let base = engine::base_rate(program);
+    let award = engine::evaluate(&base, &rules, event, ctx, &usage);
+    let shown = (lang != Lang::ENGLISH).then(|| engine::evaluate_in(lang, &base, &rules, event, ctx, &usage));
     Ok(Evaluation {
         award,
+        shown,
         rules,
         at: event.occurred_at,
     })
+}
+
+impl Evaluation {
+    /// The award for the receipt: in the booker's language.
+    pub(super) fn shown(&self) -> &Award {
+        self.shown.as_ref().unwrap_or(&self.award)
+    }
 }
 
 /// (rule id, budgeted, points) as `ledger::earn` takes them.

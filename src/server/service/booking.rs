@@ -317,7 +317,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
             &setup.program,
             b.member_id,
             tx_id,
-            e.eval.award.clone(),
+            e.eval.shown().clone(),
             held,
             standing,
         );
@@ -527,15 +527,13 @@ fn evaluate(
         let (setup, m) = (&b.setup, &mut members[member]);
         let rules = locked.unwrap_or(&setup.rules);
         let ctx = engine::member_context(&setup.tiers, m.tier_id, Vec::new());
-        let award = engine::evaluate(
-            &engine::base_rate(&setup.program),
-            rules,
-            &purchase(&b.input, b.at),
-            &ctx,
-            &m.usage,
-        );
+        let (base, order) = (engine::base_rate(&setup.program), purchase(&b.input, b.at));
+        let award = engine::evaluate(&base, rules, &order, &ctx, &m.usage);
+        let shown = (b.lang != crate::domain::lang::Lang::ENGLISH)
+            .then(|| engine::evaluate_in(b.lang, &base, rules, &order, &ctx, &m.usage));
         let eval = Evaluation {
             award,
+            shown,
             rules: rules.to_vec(),
             at: b.at,
         };
@@ -628,6 +626,8 @@ pub(super) struct OrderBooking {
     pub(super) now: Timestamp,
     pub(super) recorded_by: Option<UserId>,
     pub(super) slot: Option<Slot>,
+    /// The language the receipt is told in (the ledger's record stays in English).
+    pub(super) lang: crate::domain::lang::Lang,
 }
 
 impl OrderBooking {

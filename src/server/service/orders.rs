@@ -3,7 +3,7 @@
 //! Orders are deduplicated by the channel's order id, events by their event id, returns by
 //! their return id, so a till that retries books once.
 
-use crate::domain::lang::current;
+use crate::domain::lang::{current, Lang};
 use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
@@ -91,6 +91,7 @@ pub async fn record_order_keyed(
         now,
         recorded_by,
         slot: slot.cloned(),
+        lang: current(),
     };
     let booking = std::sync::Arc::new(booking);
     let alone = booking.clone();
@@ -402,6 +403,7 @@ pub async fn record_action(
         before_scopes,
         now,
         recorded_by,
+        lang: current(),
     });
     // A second run locks the budgets first.
     crate::server::db::write(db, move |conn, exact| {
@@ -458,6 +460,8 @@ struct ActionBooking {
     before_scopes: String,
     now: Timestamp,
     recorded_by: Option<UserId>,
+    /// The language the receipt is told in (the ledger's record stays in English).
+    lang: Lang,
 }
 
 /// Books an action inside the caller's transaction; `Step::Again` when a budget moved
@@ -499,7 +503,7 @@ async fn book_action(
         }
     }
     let ctx = engine::member_context(program_tiers, entry.tier_id, Vec::new());
-    let eval = awards::evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact).await?;
+    let eval = awards::evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact, b.lang).await?;
     let reference = once.unwrap_or_else(|| event.event_type.clone());
     let told = awards::Told::of(&eval.award);
     let meta = Meta {
@@ -529,7 +533,12 @@ async fn book_action(
         return Ok(Step::Again);
     }
     Ok(Step::Done(awards::receipt(
-        program, member_id, tx_id, eval.award, false, standing,
+        program,
+        member_id,
+        tx_id,
+        eval.shown().clone(),
+        false,
+        standing,
     )))
 }
 
