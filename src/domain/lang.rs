@@ -396,8 +396,13 @@ mod catalogue {
                     }
                     // ar-SA writes ١٢٫٥٠ and ar-MA 12.50: the text has Western digits and
                     // `Lang::digits_of` writes them the page's way.
-                    if texts.values().any(|t| t.chars().any(|c| ('\u{0660}'..='\u{0669}').contains(&c))) {
-                        problems.push(format!("{file}: {lang} `{key}` has Arabic-Indic digits (write 0-9)"));
+                    if texts
+                        .values()
+                        .any(|t| t.chars().any(|c| ('\u{0660}'..='\u{0669}').contains(&c)))
+                    {
+                        problems.push(format!(
+                            "{file}: {lang} `{key}` has Arabic-Indic digits (write 0-9)"
+                        ));
                     }
                 }
             }

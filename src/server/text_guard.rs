@@ -32,7 +32,10 @@ fn refusal(headers: &HeaderMap, path: &str, field: &str) -> Response {
     let l = crate::server::lang::chosen(headers).locale;
     (
         StatusCode::BAD_REQUEST,
-        axum::Json(AppError::field(field, td_string!(l, errors.field.control_chars_field))),
+        axum::Json(AppError::field(
+            field,
+            td_string!(l, errors.field.control_chars_field),
+        )),
     )
         .into_response()
 }

@@ -199,7 +199,10 @@ async fn pages_refused_with_their_status_and_no_forms(db: Db) {
         assert_eq!(status, want, "{who} at {path}");
         // Besides the language switch, which every page has, at most the sign-out form.
         let forms = html.matches("<form").count() - html.matches("action=\"/lang\"").count();
-        assert!(forms <= 1, "{who} at {path}: only sign-out and the language switch");
+        assert!(
+            forms <= 1,
+            "{who} at {path}: only sign-out and the language switch"
+        );
         for absent in [
             "New program",
             "Create key",
