@@ -198,3 +198,28 @@ test("a manager edits a tier in Arabic and sees the field error in Arabic", asyn
   await expect(page.locator("li.tier", { hasText: name })).toContainText("٧٬٠٠٠");
   await ctx.close();
 });
+
+test("on a 360 px phone no page spills sideways in Arabic, whoever signs in", async ({ browser }) => {
+  for (const [who, paths] of [
+    [demo.admin, ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/cards", "/manage/keys"]],
+    [demo.staff, ["/desk", "/desk?q=Mia"]],
+    [NOURA, ["/portal"]],
+  ] as const) {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const page = await ctx.newPage();
+    await signIn(page, who);
+    await ctx.addCookies([{ name: "lang", value: "ar", url: "http://127.0.0.1:3100" }]);
+    for (const path of paths) {
+      await page.goto(path);
+      await hydrated(page);
+      await expectArabic(page);
+      const spill = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(spill, `${path} spills by ${spill}px`).toBeLessThanOrEqual(0);
+    }
+    // The short sign-out word on a phone; its accessible name is the whole phrase.
+    await expect(page.getByRole("button", { name: ar("common", "sign_out") })).toHaveText(ar("common", "sign_out_short"), {
+      useInnerText: true,
+    });
+    await ctx.close();
+  }
+});

@@ -103,7 +103,11 @@ fn Surfaces(user: Option<SessionUser>) -> impl IntoView {
                         <small>{role.name(l)}</small>
                     </span>
                     <ActionForm action=auth.logout attr:class="inline">
-                        <button type="submit" class="button ghost">{td!(l, common.sign_out)}</button>
+                        // A phone shows the short word; the name keeps the whole one, which contains it.
+                        <button type="submit" class="button ghost" aria-label=td_string!(l, common.sign_out)>
+                            <span class="long">{td!(l, common.sign_out)}</span>
+                            <span class="short" aria-hidden="true">{td!(l, common.sign_out_short)}</span>
+                        </button>
                     </ActionForm>
                 </nav>
             }
