@@ -112,4 +112,23 @@ else
   ok "$("$ST_VENV/bin/schemathesis" --version)"
 fi
 
+LIFETIMES_VERSION="0.11.3"  # its wheel carries the CDNOW sample
+step "CDNOW sample (the CLV test's reference data) from the Lifetimes $LIFETIMES_VERSION wheel, in target/tools/cdnow"
+CDNOW="$ROOT/target/tools/cdnow/CDNOW_sample.txt"
+if [ -s "$CDNOW" ]; then
+  ok "$CDNOW"
+else
+  # Only the data file is wanted: the wheel is downloaded (no dependencies, nothing installed)
+  # and the one file taken out of it. Not committed: tests/integration/clv.rs reads it here.
+  scratch="$(mktemp -d)"
+  "$ST_VENV/bin/pip" download --quiet --disable-pip-version-check --no-deps --only-binary=:all: \
+    --dest "$scratch" "Lifetimes==$LIFETIMES_VERSION"
+  python3 -m zipfile -e "$scratch"/Lifetimes-"$LIFETIMES_VERSION"-*.whl "$scratch/wheel"
+  mkdir -p "$(dirname "$CDNOW")"
+  cp "$scratch/wheel/lifetimes/datasets/CDNOW_sample.txt" "$CDNOW.partial"
+  mv "$CDNOW.partial" "$CDNOW"
+  rm -rf "$scratch"
+  ok "$CDNOW ($(wc -l <"$CDNOW") lines)"
+fi
+
 step "Set-up complete"

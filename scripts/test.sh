@@ -55,6 +55,7 @@ fi
 # The API fuzz test (tests/integration/api_fuzz.rs) runs schemathesis against the channel
 # API on both backends; set, the path must exist (a missing fuzzer fails the run).
 export OMNILOYAL_SCHEMATHESIS="$ROOT/target/tools/schemathesis/bin/schemathesis"
+export OMNILOYAL_CDNOW="$ROOT/target/tools/cdnow/CDNOW_sample.txt"  # tests/integration/clv.rs; set, it must exist
 
 step "Unit and integration tests (cargo test, SQLite and PostgreSQL; the API fuzzed on both)"
 # A failing suite does not stop the run: every suite reports, then the exit code says.

@@ -3,6 +3,8 @@
 pub mod adjustments;
 pub mod birthdays;
 pub mod card;
+#[cfg(feature = "ssr")]
+pub mod clv;
 pub mod currency;
 pub mod dates;
 pub mod earning;

@@ -1,4 +1,5 @@
-//! Server entry: `omniloyal` serves the app; `omniloyal create-admin` makes the first admin.
+//! Server entry: `omniloyal` serves the app; `omniloyal create-admin` makes the first admin;
+//! `omniloyal clv` scores customers from a transaction file.
 
 use clap::{Parser, Subcommand};
 use omniloyal::model::user::NewUserInput;
@@ -28,6 +29,9 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// Predictive customer lifetime value (BG/NBD + Gamma-Gamma) from a transaction log file.
+    /// Needs no database or server configuration.
+    Clv(omniloyal::domain::clv::report::ClvArgs),
 }
 
 #[tokio::main]
@@ -39,6 +43,10 @@ async fn main() {
         )
         .init();
     let cli = Cli::parse();
+    // An offline analysis of a file: it runs before the server configuration is read.
+    if let Some(Command::Clv(args)) = &cli.command {
+        std::process::exit(omniloyal::domain::clv::report::run(args));
+    }
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => exit(&e),
@@ -86,6 +94,7 @@ async fn main() {
                 Err(e) => exit(&e.to_string()),
             }
         }
+        Command::Clv(_) => unreachable!("run before the configuration is read"),
     }
 }
 

@@ -9,6 +9,7 @@ mod api_members;
 mod authz;
 mod channel_api;
 mod checkout;
+mod clv;
 mod desk_search;
 mod engine;
 mod free_rewards;
