@@ -76,7 +76,8 @@ fn data_url(csv: &str) -> String {
 pub fn ChartFrame(
     /// What the chart shows, as its accessible name ("Members enrolled per day"), in the
     /// page's language.
-    title: &'static str,
+    #[prop(into)]
+    title: String,
     /// The caption under it, which may add the period shown.
     caption: String,
     /// The SVG drawn on the server (charts-rs).

@@ -129,16 +129,33 @@ impl Lang {
             Digits::Western => s.to_string(),
             Digits::ArabicIndic => {
                 let chars: Vec<char> = s.chars().collect();
+                // A word with Latin letters is a code or a name ("RIYADH-1", "A4"): typed
+                // as it is written, so its digits stay as they are.
+                let mut latin = vec![false; chars.len()];
+                let mut start = 0;
+                for end in (0..=chars.len()).filter(|&i| i == chars.len() || chars[i].is_whitespace()) {
+                    let word = start..end;
+                    if chars[word.clone()].iter().any(char::is_ascii_alphabetic) {
+                        latin[word].fill(true);
+                    }
+                    start = end + 1;
+                }
                 let digit = |i: usize| chars.get(i).is_some_and(char::is_ascii_digit);
                 chars
                     .iter()
                     .enumerate()
-                    .map(|(i, &c)| match c {
-                        '0'..='9' => char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or(c),
-                        '.' if i > 0 && digit(i - 1) && digit(i + 1) => '\u{066B}',
-                        ',' if i > 0 && digit(i - 1) && digit(i + 1) => '\u{066C}',
-                        '%' if i > 0 && digit(i - 1) => '\u{066A}',
-                        _ => c,
+                    .map(|(i, &c)| {
+                        if latin[i] {
+                            c
+                        } else {
+                            match c {
+                                '0'..='9' => char::from_u32(0x0660 + (c as u32 - '0' as u32)).unwrap_or(c),
+                                '.' if i > 0 && digit(i - 1) && digit(i + 1) => '\u{066B}',
+                                ',' if i > 0 && digit(i - 1) && digit(i + 1) => '\u{066C}',
+                                '%' if i > 0 && digit(i - 1) => '\u{066A}',
+                                _ => c,
+                            }
+                        }
                     })
                     .collect()
             }
@@ -270,6 +287,8 @@ mod tests {
         assert_eq!(Lang::ARABIC.digits_of("Gold, 3 of 10."), "Gold, ٣ of ١٠.");
         assert_eq!(Lang::ENGLISH.digits_of("1,234.50"), "1,234.50");
         assert_eq!(Lang::ARABIC.digits_of("بنسبة 50%، و%"), "بنسبة ٥٠٪، و%");
+        // Codes keep their digits: a till sends RIYADH-1.
+        assert_eq!(Lang::ARABIC.digits_of("مثل RIYADH-1 أو 12"), "مثل RIYADH-1 أو ١٢");
         let morocco = Lang::from_tag("ar-MA").unwrap();
         assert_eq!(morocco.digits_of("مثل 12.50"), "مثل 12.50");
         assert_eq!(ascii_digits("١٬٢٣٤٫٥٠"), "1234.50");

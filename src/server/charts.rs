@@ -24,11 +24,11 @@ pub fn enrollments(lang: Lang, series: &DailySeries) -> Result<String, AppError>
     )
 }
 
-/// Points issued per day, in `lang`.
-pub fn points_issued(lang: Lang, series: &DailySeries) -> Result<String, AppError> {
+/// One program's points issued per day, in `lang`; the title names the program's unit.
+pub fn points_issued(lang: Lang, unit: &str, series: &DailySeries) -> Result<String, AppError> {
     daily_bars(
         lang,
-        td_string!(lang.locale, insights.points_title),
+        &td_string!(lang.locale, insights.points_title, unit = unit).to_string(),
         td_string!(lang.locale, insights.points_series),
         series,
         "#c0803a",
@@ -191,7 +191,7 @@ mod tests {
     #[test]
     fn arabic_charts_have_arabic_words_and_digits() {
         let svg = enrollments(Lang::ARABIC, &series()).unwrap();
-        assert!(svg.contains("الأعضاء المسجَّلون يوميًا"), "{svg}");
+        assert!(svg.contains("الأعضاء الجدد يوميًا"), "{svg}");
         assert!(svg.contains("x=\"360\" text-anchor=\"middle\""), "{svg}");
         // Days as "23/11", the Arabic way, and whole ticks in Arabic-Indic digits.
         assert!(svg.contains("\n٢٣\u{200F}/١١\n"), "{svg}");
@@ -211,8 +211,8 @@ mod tests {
         }
         // Morocco's Arabic keeps Western digits, with its own separators.
         let ma = Lang::from_tag("ar-MA").unwrap();
-        let svg = points_issued(ma, &series()).unwrap();
-        assert!(svg.contains("النقاط الممنوحة يوميًا"));
+        let svg = points_issued(ma, "نقطة", &series()).unwrap();
+        assert!(svg.contains("النقاط الممنوحة يوميًا (نقطة)"), "{svg}");
         assert!(svg.contains("\n23\u{200F}/11\n"), "{svg}");
     }
 

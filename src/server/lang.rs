@@ -104,12 +104,14 @@ fn switched_to(tag: &str, headers: &HeaderMap) -> Lang {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect();
-    let asked = Lang::from_accept_language(&accept.join(","));
-    if asked.locale == lang.locale {
-        asked
-    } else {
-        lang
-    }
+    // The browser's first Arabic, wherever it stands in the list ("en-US, ar-MA;q=0.8").
+    let arabic = accept
+        .join(",")
+        .split(',')
+        .take(32)
+        .filter_map(|item| item.split(';').next().and_then(|tag| Lang::from_tag(tag.trim())))
+        .find(|asked| asked.locale == lang.locale);
+    arabic.unwrap_or(lang)
 }
 
 /// `back` if it is a path on this site ("/portal?x=1"), else "/": a switch never sends anyone
@@ -147,6 +149,7 @@ mod tests {
         let morocco = Lang::from_tag("ar-MA").unwrap();
         let asks = |v: &str| headers(&[("accept-language", v)]);
         assert_eq!(switched_to("ar", &asks("fr-FR,ar-MA;q=0.8")), morocco);
+        assert_eq!(switched_to("ar", &asks("en-US,en;q=0.9,ar-MA;q=0.8")), morocco);
         assert_eq!(switched_to("ar", &asks("ar-SA")), Lang::ARABIC);
         assert_eq!(switched_to("ar", &asks("en")), Lang::ARABIC);
         assert_eq!(switched_to("ar", &headers(&[])), Lang::ARABIC);

@@ -242,18 +242,36 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
     orders::record_purchase(&db, s.staff_id, &purchase(&s, "2", "b"))
         .await
         .unwrap();
+    // The same person joins a second program, with points called otherwise: still one new
+    // member across programs, and never one sum of both programs' points.
+    let mut other = program_input("Beauty");
+    other.currency_name = "Beauty Points".into();
+    let other = programs::save(&db, &other).await.unwrap();
+    members::join(&db, s.member_id, other.id).await.unwrap();
     let today = Timestamp::now().date();
     let from = today - chrono::Duration::days(6);
     let e = insights::enrollments(&db, from, today, 0).await.unwrap();
-    let p = insights::points_issued(&db, from, today, 0).await.unwrap();
     assert_eq!(e.days.len(), 7);
-    assert_eq!(e.values, vec![0, 0, 0, 0, 0, 0, 1]);
+    assert_eq!(e.values, vec![0, 0, 0, 0, 0, 0, 1], "one person, two memberships");
+    let in_other = insights::enrollments(&db, from, today, other.id.get()).await.unwrap();
+    assert_eq!(in_other.total(), 1);
+    let p = insights::points_issued(&db, from, today, s.program_id).await.unwrap();
     assert_eq!(p.values, vec![0, 0, 0, 0, 0, 0, 120]);
-    let other = insights::points_issued(&db, from, today, s.program_id.get() + 1)
-        .await
-        .unwrap();
-    assert_eq!(other.total(), 0, "filtered to another program");
-    let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id.get())
+    let by_program = insights::points_by_program(&db, from, today, 0).await.unwrap();
+    let totals: Vec<(&str, &str, i64)> = by_program
+        .iter()
+        .map(|p| (p.name.as_str(), p.unit.as_str(), p.points))
+        .collect();
+    assert_eq!(
+        totals,
+        vec![("Aurora", "Stars", 120), ("Beauty", "Beauty Points", 0)],
+        "each program in its own unit"
+    );
+    let only = insights::points_by_program(&db, from, today, other.id.get()).await.unwrap();
+    assert_eq!(only.len(), 1);
+    let unknown = insights::points_by_program(&db, from, today, other.id.get() + 1).await.unwrap();
+    assert!(unknown.is_empty(), "no such program");
+    let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
         .await
         .unwrap();
     assert_eq!(
