@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use statrs::function::gamma::ln_gamma;
 
 use super::error::ClvError;
-use super::hyp2f1::{hyp2f1_minus_one_over_b, ln_hyp2f1};
+use super::hyp2f1::{c_times_hyp2f1_minus_one, hyp2f1_minus_one_over_b, ln_hyp2f1};
 use super::parallel::sum_chunks;
 
 /// Within this distance of a = 1 the expectation's bracket is taken in a form that is exact
@@ -100,9 +100,17 @@ impl BgNbdParams {
     /// (1-z)^(r+x) 2F1(...) = (1-z)^e (1 + e S), S = (2F1(a+b-1-r, e; a+b+x-1; z) - 1)/e,
     /// so the bracket over e is -expm1(e ln(1-z))/e - (1-z)^e S, whose limit at e = 0 is
     /// -ln(1-z) - S: that exact form is used within [`A_NEAR_ONE`] of 1.
+    ///
+    /// The 2F1's c = a+b+x-1 is positive for every x >= 1, where 2F1 is positive and taken in
+    /// log space. For a one-time buyer (x = 0) with a fitted a + b <= 1 it is not: 2F1 may be
+    /// negative, or (a + b = 1) have a pole, so that case has its own form
+    /// ([`Self::one_time_buyer_c_not_positive`]).
     pub fn expected_purchases(&self, t: f64, c: Rfm) -> Result<f64, ClvError> {
         if t <= 0.0 {
             return Ok(0.0);
+        }
+        if c.x == 0 && self.hyp_c(0.0) <= 0.0 {
+            return self.one_time_buyer_c_not_positive(t, c);
         }
         let e = self.a - 1.0;
         let bracket_over_e = if e.abs() < A_NEAR_ONE {
@@ -110,7 +118,20 @@ impl BgNbdParams {
         } else {
             self.bracket_over_e(t, c)?
         };
-        Ok((self.a + self.b + f64::from(c.x) - 1.0) * bracket_over_e * self.p_alive(c))
+        Ok(self.hyp_c(f64::from(c.x)) * bracket_over_e * self.p_alive(c))
+    }
+
+    /// The 2F1's c = a+b+x-1, with the rounding error of a + b carried along (Knuth's
+    /// two-sum), so that c is accurate to its own last bits when a + b is near 1 and x = 0.
+    /// Formed plainly it would carry an absolute error of up to half an ulp of 1 (1.1e-16),
+    /// which the factor 1/(a-1) of the expectation amplifies: at a = 0.9995, b = 0.0003
+    /// (c = -2e-4) that cost 7e-14 of relative accuracy.
+    fn hyp_c(&self, x: f64) -> f64 {
+        let (a, b) = (self.a, self.b);
+        let s = a + b;
+        let b_part = s - a;
+        let rounding = (a - (s - b_part)) + (b - b_part);
+        (s + (x - 1.0)) + rounding
     }
 
     /// [1 - (1-z)^(r+x) 2F1(r+x, b+x; a+b+x-1; z)] / (a - 1), the 2F1 in log space.
@@ -119,19 +140,37 @@ impl BgNbdParams {
         let (r, a, b) = (self.r, self.a, self.b);
         let z = t / (self.alpha + c.t + t);
         let ln_1mz = -(t / (self.alpha + c.t)).ln_1p(); // ln(1 - z), without forming 1 - z
-        let ln_hyp = ln_hyp2f1(r + x, b + x, a + b + x - 1.0, z)?;
+        let ln_hyp = ln_hyp2f1(r + x, b + x, self.hyp_c(x), z)?;
         Ok(-(ln_hyp + (r + x) * ln_1mz).exp_m1() / (a - 1.0))
+    }
+
+    /// E[Y(t) | x = 0, T] when the 2F1's c = a+b-1 <= 0 (so a < 1; P(alive) = 1). Then
+    /// 2F1(r, b; c; z) can be negative (2F1(0.25, 0.5; -0.2; 0.8) = -1.95) and has a pole at
+    /// c = 0, but c·2F1 = c + D, with D = c·(2F1 - 1) a sum of positive terms for c > -1
+    /// ([`c_times_hyp2f1_minus_one`], no pole), so
+    ///
+    ///   c·[1 - (1-z)^r 2F1] = -c·expm1(r ln(1-z)) - (1-z)^r D,
+    ///
+    /// and both terms are <= 0 while a - 1 < 0: nothing cancels, near a = 1 included (there
+    /// b <= 1 - a is small too, and the numerator vanishes with a - 1).
+    fn one_time_buyer_c_not_positive(&self, t: f64, c: Rfm) -> Result<f64, ClvError> {
+        let (r, a, b) = (self.r, self.a, self.b);
+        let c_hyp = self.hyp_c(0.0);
+        let z = t / (self.alpha + c.t + t);
+        let ln_1mz = -(t / (self.alpha + c.t)).ln_1p();
+        let d = c_times_hyp2f1_minus_one(r, b, c_hyp, z)?;
+        Ok((-c_hyp * (r * ln_1mz).exp_m1() - (r * ln_1mz).exp() * d) / (a - 1.0))
     }
 
     /// The same bracket through Euler's transformation, exact at a = 1 too:
     /// -expm1(e ln(1-z))/e - (1-z)^e S (with -ln(1-z) for the first term at e = 0).
     fn bracket_over_e_near_one(&self, t: f64, c: Rfm) -> Result<f64, ClvError> {
         let x = f64::from(c.x);
-        let (r, a, b) = (self.r, self.a, self.b);
+        let (r, a) = (self.r, self.a);
         let e = a - 1.0;
         let z = t / (self.alpha + c.t + t);
         let ln_1mz = -(t / (self.alpha + c.t)).ln_1p();
-        let s = hyp2f1_minus_one_over_b(a + b - 1.0 - r, e, a + b + x - 1.0, z)?;
+        let s = hyp2f1_minus_one_over_b(self.hyp_c(0.0) - r, e, self.hyp_c(x), z)?;
         let first = if e == 0.0 {
             -ln_1mz
         } else {
@@ -469,6 +508,67 @@ mod tests {
             1.101_590_787_789_978,
             1e-11,
         );
+    }
+
+    /// A fitted a + b < 1 (the review's case): for a one-time buyer the paper's
+    /// 2F1(r, b; a+b-1; z) has c <= 0 and can be negative (-1.95 in the first case, z = 0.8),
+    /// or at a + b = 1 a pole, yet the expectation is an ordinary positive number. References
+    /// by numeric integration, independent of 2F1: a one-time buyer is alive, lambda | T ~
+    /// Gamma(r, alpha+T) and p ~ Beta(a, b), so E = E_p[(1 - ((alpha+T)/(alpha+T+p t))^r)/p],
+    /// by mpmath's quad at 40 digits (it agrees with equation (10) in mpmath to 20 digits
+    /// wherever that 2F1 exists). The third case, a + b = 0.9998, needs c = a+b-1 without the
+    /// rounding of a + b: formed plainly it was 7e-14 off.
+    #[test]
+    fn one_time_buyers_with_a_plus_b_below_one() {
+        let cases = [
+            // ((r, alpha, a, b), T, t, E)
+            ((0.25, 1.0, 0.3, 0.5), 4.0, 20.0, 0.658_967_716_175_801_3),
+            ((0.25, 1.0, 0.25, 0.75), 4.0, 20.0, 0.746_564_850_708_593_5),
+            (
+                (0.243, 4.414, 0.9995, 0.0003),
+                38.86,
+                39.0,
+                0.144_567_880_535_174_66,
+            ),
+            ((0.243, 4.414, 0.01, 0.01), 38.86, 39.0, 0.181_596_157_651_217_2),
+            ((3.0, 2.0, 0.2, 0.3), 10.0, 52.0, 5.975_727_906_188_167),
+        ];
+        for ((r, alpha, a, b), t, horizon, want) in cases {
+            let p = BgNbdParams::new(r, alpha, a, b).unwrap();
+            let got = p.expected_purchases(horizon, rfm(0, 0.0, t)).unwrap();
+            assert!(got.is_finite() && got > 0.0, "{p:?}: {got}");
+            close(got, want, 1e-14);
+        }
+        // The log-space path just above a + b = 1 and this form at and below it meet.
+        let at = |b: f64| {
+            BgNbdParams::new(0.25, 1.0, 0.25, b)
+                .unwrap()
+                .expected_purchases(20.0, rfm(0, 0.0, 4.0))
+                .unwrap()
+        };
+        for db in [-1e-9, 1e-9, 1e-14] {
+            close(at(0.75 + db), at(0.75), 1e-8);
+        }
+        // Repeat buyers with a + b < 1 have c = a+b+x-1 > 0 and take the usual paths
+        // (equation (10) in mpmath at 50 digits); P(alive) has no 2F1.
+        let p = BgNbdParams::new(0.243, 4.414, 0.3, 0.5).unwrap();
+        let cases = [
+            (
+                (1, 1.71, 38.86),
+                0.127_899_746_054_221_33,
+                0.126_183_533_694_267_74,
+            ),
+            ((2, 30.43, 38.86), 0.754_627_127_987_966, 1.354_366_284_382_039_2),
+            (
+                (200, 38.0, 38.86),
+                0.922_742_763_469_754_1,
+                149.881_977_874_264_07,
+            ),
+        ];
+        for ((x, t_x, t), alive, want) in cases {
+            close(p.p_alive(rfm(x, t_x, t)), alive, 1e-13);
+            close(p.expected_purchases(39.0, rfm(x, t_x, t)).unwrap(), want, 1e-12);
+        }
     }
 
     #[test]
