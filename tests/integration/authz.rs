@@ -393,6 +393,7 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             Allowed::Roles(INSIGHTS),
             vec![("from", "".into()), ("to", "".into()), ("program_id", "0".into())],
         ),
+        ("insight_programs", Allowed::Roles(INSIGHTS), vec![]),
     ];
 
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
