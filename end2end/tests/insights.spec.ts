@@ -33,7 +33,7 @@ test("an analyst sees new members and points by program, and narrows the date ra
   expect(csv).toBe(`Day,New members\r\n${today},${after}\r\n`);
 
   // One program: its points per day, titled with its unit.
-  await page.getByLabel("Program").selectOption({ label: "Café Aurora Rewards" });
+  await page.getByLabel("Program", { exact: true }).selectOption({ label: "Café Aurora Rewards" });
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByRole("figure", { name: "Points issued per day (Stars)" }).locator("svg")).toBeVisible();
 });

@@ -1,0 +1,28 @@
+import { expect, test } from "@playwright/test";
+import { DEMO_PASSWORD, demo } from "./helpers";
+
+// This project runs with JavaScript disabled: pages must work as server-rendered HTML.
+
+test("without JavaScript an analyst filters Insights, and a reversed range is a field error on the form", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(demo.analyst);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/insights$/);
+  await expect(page.getByRole("figure", { name: "New members per day" }).locator("svg")).toBeVisible();
+
+  await page.getByLabel("From").fill("2026-12-31");
+  await page.getByLabel("To").fill("2026-01-01");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/from=2026-12-31/);
+  const from = page.getByLabel("From");
+  await expect(from).toHaveAttribute("aria-invalid", "true");
+  await expect(from).toHaveValue("2026-12-31");
+  await expect(page.locator("#from-error")).toHaveText("The start must be on or before the end.");
+
+  await page.getByLabel("Program", { exact: true }).selectOption({ label: "Café Aurora Rewards" });
+  await page.getByLabel("To").fill("2027-01-02");
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page.getByRole("figure", { name: "Points issued per day (Stars)" }).locator("svg")).toBeVisible();
+  await expect(from).not.toHaveAttribute("aria-invalid", "true");
+});
