@@ -253,9 +253,13 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
     let e = insights::enrollments(&db, from, today, 0).await.unwrap();
     assert_eq!(e.days.len(), 7);
     assert_eq!(e.values, vec![0, 0, 0, 0, 0, 0, 1], "one person, two memberships");
-    let in_other = insights::enrollments(&db, from, today, other.id.get()).await.unwrap();
+    let in_other = insights::enrollments(&db, from, today, other.id.get())
+        .await
+        .unwrap();
     assert_eq!(in_other.total(), 1);
-    let p = insights::points_issued(&db, from, today, s.program_id).await.unwrap();
+    let p = insights::points_issued(&db, from, today, s.program_id)
+        .await
+        .unwrap();
     assert_eq!(p.values, vec![0, 0, 0, 0, 0, 0, 120]);
     let by_program = insights::points_by_program(&db, from, today, 0).await.unwrap();
     let totals: Vec<(&str, &str, i64)> = by_program
@@ -267,9 +271,13 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
         vec![("Aurora", "Stars", 120), ("Beauty", "Beauty Points", 0)],
         "each program in its own unit"
     );
-    let only = insights::points_by_program(&db, from, today, other.id.get()).await.unwrap();
+    let only = insights::points_by_program(&db, from, today, other.id.get())
+        .await
+        .unwrap();
     assert_eq!(only.len(), 1);
-    let unknown = insights::points_by_program(&db, from, today, other.id.get() + 1).await.unwrap();
+    let unknown = insights::points_by_program(&db, from, today, other.id.get() + 1)
+        .await
+        .unwrap();
     assert!(unknown.is_empty(), "no such program");
     let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
         .await
