@@ -100,6 +100,12 @@ impl Lang {
     /// The best of English and Arabic for an `Accept-Language` header, in the order of its
     /// quality values; English when nothing matches or the header is malformed.
     pub fn from_accept_language(header: &str) -> Lang {
+        Self::accepted(header).next().unwrap_or_default()
+    }
+
+    /// The languages we have that an `Accept-Language` header asks for, most wanted first
+    /// (quality, then the header's own order); ranges with q=0 or malformed ones are skipped.
+    pub fn accepted(header: &str) -> impl Iterator<Item = Lang> + '_ {
         let mut ranges: Vec<(f32, usize, &str)> = header
             .split(',')
             .take(32)
@@ -113,12 +119,8 @@ impl Lang {
                 (q.is_finite() && q > 0.0 && q <= 1.0).then_some((q, i, tag))
             })
             .collect();
-        // Highest quality first; the header's own order breaks ties.
         ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        ranges
-            .into_iter()
-            .find_map(|(_, _, tag)| Lang::from_tag(tag))
-            .unwrap_or_default()
+        ranges.into_iter().filter_map(|(_, _, tag)| Lang::from_tag(tag))
     }
 
     /// Writes the ASCII digits of `s` in this language's digits (and, for Arabic-Indic

@@ -30,15 +30,17 @@ pub async fn attach(mut request: Request, next: Next) -> Response {
 pub fn chosen(headers: &HeaderMap) -> Lang {
     session::cookie_values(headers, COOKIE)
         .find_map(|v| Lang::from_tag(&v))
-        .unwrap_or_else(|| {
-            let accept = headers
-                .get_all(http::header::ACCEPT_LANGUAGE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join(",");
-            Lang::from_accept_language(&accept)
-        })
+        .unwrap_or_else(|| Lang::from_accept_language(&accept_language(headers)))
+}
+
+/// Every `Accept-Language` header of a request, as one list.
+fn accept_language(headers: &HeaderMap) -> String {
+    headers
+        .get_all(http::header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// A year: the choice outlives sessions; it is not a secret.
@@ -99,19 +101,10 @@ fn switched_to(tag: &str, headers: &HeaderMap) -> Lang {
     if !tag.trim().eq_ignore_ascii_case("ar") {
         return lang;
     }
-    let accept: Vec<&str> = headers
-        .get_all(http::header::ACCEPT_LANGUAGE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect();
     // The browser's first Arabic, wherever it stands in the list ("en-US, ar-MA;q=0.8").
-    let arabic = accept
-        .join(",")
-        .split(',')
-        .take(32)
-        .filter_map(|item| item.split(';').next().and_then(|tag| Lang::from_tag(tag.trim())))
-        .find(|asked| asked.locale == lang.locale);
-    arabic.unwrap_or(lang)
+    Lang::accepted(&accept_language(headers))
+        .find(|asked| asked.locale == lang.locale)
+        .unwrap_or(lang)
 }
 
 /// `back` if it is a path on this site ("/portal?x=1"), else "/": a switch never sends anyone
@@ -150,6 +143,7 @@ mod tests {
         let asks = |v: &str| headers(&[("accept-language", v)]);
         assert_eq!(switched_to("ar", &asks("fr-FR,ar-MA;q=0.8")), morocco);
         assert_eq!(switched_to("ar", &asks("en-US,en;q=0.9,ar-MA;q=0.8")), morocco);
+        assert_eq!(switched_to("ar", &asks("ar-MA;q=0,ar-SA;q=0.5")), Lang::ARABIC);
         assert_eq!(switched_to("ar", &asks("ar-SA")), Lang::ARABIC);
         assert_eq!(switched_to("ar", &asks("en")), Lang::ARABIC);
         assert_eq!(switched_to("ar", &headers(&[])), Lang::ARABIC);

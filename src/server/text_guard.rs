@@ -69,12 +69,12 @@ pub async fn guard(request: Request, next: Next) -> Response {
     if !(form || server_function) {
         return next.run(request).await;
     }
-    let l = crate::server::lang::chosen(request.headers()).locale;
     let (parts, body) = request.into_parts();
     // The body limit layer outside this one bounds what is read here.
     let bytes = match to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(_) => {
+            let l = crate::server::lang::chosen(&parts.headers).locale;
             let message = td_string!(l, errors.field.body_too_large);
             return (StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
         }

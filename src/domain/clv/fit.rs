@@ -62,20 +62,10 @@ pub fn fit_bgnbd(data: &BgNbdData) -> Result<Fit<BgNbdParams>, ClvError> {
         a: v[2].exp(),
         b: v[3].exp(),
     };
-    let per_customer = n as f64;
     // alpha is a time scale: starting it at the mean time between repeat purchases (with
     // r = 1) makes the search the same in days as in weeks.
     let start = [0.0, data.mean_interpurchase_time().ln(), 0.0, 0.0];
-    let (v, cost, evaluations) = minimize(
-        "BG/NBD",
-        |v| -data.log_likelihood(&params(v)) / per_customer,
-        &start,
-    )?;
-    Ok(Fit {
-        params: params(&v),
-        log_likelihood: -cost * per_customer,
-        evaluations,
-    })
+    maximise("BG/NBD", n, &start, params, |p| data.log_likelihood(p))
 }
 
 /// Fits Gamma-Gamma to the repeat customers' mean spends.
@@ -93,15 +83,24 @@ pub fn fit_gamma_gamma(data: &GammaGammaData) -> Result<Fit<GammaGammaParams>, C
         q: v[1].exp(),
         gamma: v[2].exp(),
     };
-    let per_customer = n as f64;
     // p = 1, q = 2 and gamma = the mean spend start the population mean p·gamma/(q-1) at
     // the observed one, whatever the currency.
     let start = [0.0, 2f64.ln(), data.mean_spend().ln()];
-    let (v, cost, evaluations) = minimize(
-        "Gamma-Gamma",
-        |v| -data.log_likelihood(&params(v)) / per_customer,
-        &start,
-    )?;
+    maximise("Gamma-Gamma", n, &start, params, |p| data.log_likelihood(p))
+}
+
+/// Maximises a log-likelihood summed over `customers`: the optimiser minimises its negative
+/// mean per customer (the same tolerances whatever the data's size), and the fit reports the
+/// sum again.
+fn maximise<P>(
+    model: &'static str,
+    customers: u64,
+    start: &[f64],
+    params: impl Fn(&[f64]) -> P,
+    log_likelihood: impl Fn(&P) -> f64,
+) -> Result<Fit<P>, ClvError> {
+    let per_customer = customers as f64;
+    let (v, cost, evaluations) = minimize(model, |v| -log_likelihood(&params(v)) / per_customer, start)?;
     Ok(Fit {
         params: params(&v),
         log_likelihood: -cost * per_customer,
