@@ -12,6 +12,7 @@ pub mod format;
 pub mod forms;
 pub mod identifier;
 pub mod lang;
+pub mod local_time;
 #[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,6 @@
 //! Server entry: `omniloyal` serves the app; `omniloyal create-admin` makes the first admin;
-//! `omniloyal clv` scores customers from a transaction file.
+//! `omniloyal clv` scores customers from a transaction file; `omniloyal demo generate` makes
+//! a brand with months of history.
 
 use clap::{Parser, Subcommand};
 use omniloyal::model::user::NewUserInput;
@@ -32,6 +33,28 @@ enum Command {
     /// Predictive customer lifetime value (BG/NBD + Gamma-Gamma) from a transaction log file.
     /// Needs no database or server configuration.
     Clv(omniloyal::domain::clv::report::ClvArgs),
+    /// Demo data for trying the product at size, dashboards and benchmarks.
+    Demo {
+        #[command(subcommand)]
+        action: DemoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Generate a brand (shops, web shop, app, tiers, rules, rewards) and months of members
+    /// joining, buying, returning and redeeming, booked through the real ledger into the
+    /// database DATABASE_URL names. The same seed makes the same brand.
+    Generate {
+        /// Members who join over the period.
+        #[arg(long, default_value_t = 10_000)]
+        members: u32,
+        /// Months of history, up to today.
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[tokio::main]
@@ -94,7 +117,58 @@ async fn main() {
                 Err(e) => exit(&e.to_string()),
             }
         }
+        Command::Demo {
+            action:
+                DemoCommand::Generate {
+                    members,
+                    months,
+                    seed,
+                },
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            generate(&db, members, months, seed).await;
+        }
         Command::Clv(_) => unreachable!("run before the configuration is read"),
+    }
+}
+
+/// `omniloyal demo generate`, with a progress bar by simulated day.
+async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
+    use omniloyal::server::generator::{self, simulate::Behaviour, Plan};
+    if !(1..=10_000_000).contains(&members) || !(1..=60).contains(&months) {
+        exit("--members must be 1 to 10,000,000 and --months 1 to 60");
+    }
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{wide_bar}] day {pos}/{len} {msg} (about {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let plan = Plan {
+        members,
+        months,
+        seed,
+        behaviour: Behaviour::default(),
+    };
+    let tick = |p: generator::Progress| {
+        bar.set_length(p.days as u64);
+        bar.set_position(p.day as u64);
+        bar.set_message(format!("{} members, {} orders", p.members, p.orders));
+    };
+    match generator::generate(db, &plan, &tick).await {
+        Ok(g) => {
+            bar.finish_and_clear();
+            println!(
+                "Generated program {} in {} s: {} members ({} referred), {} orders, {} returns, {} rewards redeemed.",
+                g.program_id, g.seconds, g.members, g.referred, g.orders, g.returns, g.redemptions
+            );
+        }
+        Err(e) => {
+            bar.abandon();
+            exit(&e.to_string())
+        }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod charts;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod generator;
 pub mod headers;
 pub mod jobs;
 pub mod lang;

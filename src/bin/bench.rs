@@ -20,7 +20,7 @@ use clap::Parser;
 use leptos::prelude::LeptosOptions;
 use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::program::{ProgramInput, TierInput};
-use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect};
 use omniloyal::model::user::{NewUserInput, SignupInput};
 use omniloyal::server::config::Config;
 use omniloyal::server::db::Db;
@@ -151,17 +151,8 @@ async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(ProgramId, Stri
         .map_err(e)?;
     }
     let rule = |name: &str, priority, effect, conditions, caps, budget| EarningRule {
-        id: 0,
-        program_id: program.id,
-        name: name.into(),
-        priority,
-        stacking: Stacking::Stack,
-        active: true,
-        conditions,
-        effect,
-        caps,
         budget_points: budget,
-        budget_used: 0,
+        ..EarningRule::stacking(program.id, name, priority, effect, conditions, caps)
     };
     for r in [
         rule(

@@ -128,13 +128,10 @@ impl Lang {
     /// An instant in a time zone (an IANA name such as `Asia/Riyadh`; UTC when it is not one):
     /// "3 Dec 2026, 14:05", with " UTC" when shown in UTC so nobody mistakes it for local time.
     pub fn date_time(self, at: Timestamp, zone: Option<&str>) -> String {
-        let tz = zone.and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+        let local = zone.and_then(|z| super::local_time::wall_clock(at, z));
         let utc = at.to_datetime();
-        let (day, time) = match tz {
-            Some(tz) => {
-                let local = utc.with_timezone(&tz);
-                (local.date_naive(), (local.hour(), local.minute()))
-            }
+        let (day, time) = match local {
+            Some((day, hour, minute)) => (day, (hour, minute)),
             None => (utc.date_naive(), (utc.hour(), utc.minute())),
         };
         let comma = match self.locale {
@@ -142,7 +139,7 @@ impl Lang {
             Locale::ar => "\u{060C}",
         };
         let clock = self.write_digits(&format!("{:02}:{:02}", time.0, time.1));
-        let utc_mark = if tz.is_none() { " UTC" } else { "" };
+        let utc_mark = if local.is_none() { " UTC" } else { "" };
         format!("{}{comma} {clock}{utc_mark}", self.date(day))
     }
 

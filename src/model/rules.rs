@@ -180,6 +180,33 @@ pub struct EarningRule {
     pub budget_used: i64,
 }
 
+impl EarningRule {
+    /// A new active rule that stacks with the others, without a budget (set up in code: the
+    /// demo brands and the generated one).
+    pub fn stacking(
+        program_id: ProgramId,
+        name: &str,
+        priority: i64,
+        effect: RuleEffect,
+        conditions: RuleConditions,
+        caps: RuleCaps,
+    ) -> Self {
+        EarningRule {
+            id: 0,
+            program_id,
+            name: name.into(),
+            priority,
+            stacking: Stacking::Stack,
+            active: true,
+            conditions,
+            effect,
+            caps,
+            budget_points: None,
+            budget_used: 0,
+        }
+    }
+}
+
 /// One line of an order; rules filter lines by SKU, category and tag. Unknown fields are
 /// refused: a misspelt "categories" would otherwise make category rules silently miss.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

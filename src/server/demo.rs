@@ -318,22 +318,10 @@ async fn seed_bakery_club(db: &Db, member_id: crate::model::ids::MemberId) -> Re
 /// depends on the day of the week: the browser tests expect the same points every day.
 async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Result<(), AppError> {
     use crate::model::reward::RewardInput;
-    use crate::model::rules::{EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+    use crate::model::rules::{EarningRule, RuleCaps, RuleConditions, RuleEffect};
     use crate::server::service::{rewards, rules};
     let rule = |name: &str, priority: i64, effect: RuleEffect, conditions: RuleConditions, caps: RuleCaps| {
-        EarningRule {
-            id: 0,
-            program_id: program.id,
-            name: name.into(),
-            priority,
-            stacking: Stacking::Stack,
-            active: true,
-            conditions,
-            effect,
-            caps,
-            budget_points: None,
-            budget_used: 0,
-        }
+        EarningRule::stacking(program.id, name, priority, effect, conditions, caps)
     };
     let pastry = rule(
         "Pastry bonus",

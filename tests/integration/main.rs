@@ -13,6 +13,7 @@ mod clv;
 mod desk_search;
 mod engine;
 mod free_rewards;
+mod generator;
 mod http_auth;
 mod http_security;
 mod identity;

@@ -8,7 +8,7 @@ use omniloyal::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use omniloyal::model::order::OrderInput;
 use omniloyal::model::program::{Program, ProgramInput, TierInput};
 use omniloyal::model::reward::RewardInput;
-use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
+use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::service::{api_keys, cards, ledger, members, rewards, stamps};
@@ -80,19 +80,14 @@ pub async fn assert_reconciles(db: &Db, program_id: ProgramId) {
 }
 
 pub fn rule(program_id: ProgramId, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
-    EarningRule {
-        id: 0,
+    EarningRule::stacking(
         program_id,
-        name: name.into(),
+        name,
         priority,
-        stacking: Stacking::Stack,
-        active: true,
-        conditions: RuleConditions::default(),
         effect,
-        caps: RuleCaps::default(),
-        budget_points: None,
-        budget_used: 0,
-    }
+        RuleConditions::default(),
+        RuleCaps::default(),
+    )
 }
 
 pub fn reward_input(program_id: ProgramId, name: &str, cost: &str) -> RewardInput {

@@ -1,0 +1,314 @@
+//! The demo data generator (`omniloyal demo generate`): a believable brand with months of
+//! history, for dashboards, benchmarks and trying the product at size. Members' behaviour
+//! comes from `simulate` (a seed gives the same brand every time); it is then lived through
+//! hour by hour on the database's clock and booked through the same services the channels
+//! use: members are enrolled in bulk, and each hour's orders go to the booking pipeline
+//! together, where the group-commit writer books them a group at a time. Returns, reward
+//! redemptions, referrals, held points released, points expiring and tier reviews happen
+//! as they would have, so the ledger's invariants hold afterwards.
+
+pub mod brand;
+pub mod people;
+pub mod simulate;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::task::JoinSet;
+
+use crate::error::AppError;
+use crate::model::ids::{MemberId, ProgramId};
+use crate::model::order::{OrderInput, ReturnInput};
+use crate::model::rules::OrderLine;
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::Db;
+use crate::server::jobs;
+use crate::server::service::enrolment::{self, NewMember};
+use crate::server::service::{orders, rewards};
+
+use brand::{Brand, CATALOGUE};
+use simulate::{Behaviour, Population};
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct Plan {
+    pub members: u32,
+    pub months: u32,
+    pub seed: u64,
+    pub behaviour: Behaviour,
+}
+
+/// How far a generation has come (told once per simulated day).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Progress {
+    pub day: i64,
+    pub days: i64,
+    pub members: u64,
+    pub orders: u64,
+}
+
+/// What a generation made.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Generated {
+    pub program_id: ProgramId,
+    pub members: u64,
+    pub orders: u64,
+    pub returns: u64,
+    pub redemptions: u64,
+    pub referred: u64,
+    /// Seconds of real time it took.
+    pub seconds: u64,
+}
+
+/// Average length of a month in seconds (365.25 / 12 days).
+const MONTH_SECS: i64 = 2_629_800;
+
+/// Orders booked at once, at most: the group-commit writer takes them a group at a time.
+const IN_FLIGHT: usize = 256;
+
+/// One thing that happens: (seconds after the start, member number, what: 0 joins, 2k + 1
+/// buys order k, 2k + 2 returns order k).
+type Happening = (i64, u32, u32);
+
+/// Generates the brand and lives through its history up to today.
+/// Moves the database's clock while it runs and puts it back after.
+pub async fn generate(
+    db: &Db,
+    plan: &Plan,
+    tick: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Generated, AppError> {
+    let started = Instant::now();
+    // Whole days up to today's midnight (UTC): the same seed makes the same history all day.
+    let now = db.now().0;
+    let end = now - now.rem_euclid(SECONDS_PER_DAY);
+    let start = end - i64::from(plan.months) * MONTH_SECS;
+    let start = start - start.rem_euclid(SECONDS_PER_DAY);
+    // How far the clock was from the system's before (tests move it): kept after.
+    let ahead = now - Timestamp::now().0;
+    let result = live(db, plan, start, end, tick).await;
+    db.clock().advance(Timestamp::now().0 + ahead - db.now().0);
+    let mut made = result?;
+    // The jobs once more at the present: what came due while the clock was put back.
+    jobs::run_all(db, db.now()).await?;
+    made.seconds = started.elapsed().as_secs();
+    Ok(made)
+}
+
+/// The brand set up at `start`, and its history lived through until `end`.
+async fn live(
+    db: &Db,
+    plan: &Plan,
+    start: i64,
+    end: i64,
+    tick: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<Generated, AppError> {
+    set_clock(db, start);
+    let brand = Arc::new(brand::set_up(db).await?);
+    let first = chrono::DateTime::from_timestamp(start, 0)
+        .unwrap_or_default()
+        .date_naive();
+    use chrono::Datelike;
+    let population = Arc::new(Population {
+        seed: plan.seed,
+        members: plan.members,
+        span: end - start,
+        first_day_of_year: first.ordinal0(),
+        first_weekday: first.weekday().num_days_from_monday(),
+        shops: brand.shops.len(),
+        behaviour: plan.behaviour,
+    });
+    let mut joined = Vec::with_capacity(plan.members as usize);
+    let mut happenings: Vec<Happening> = Vec::new();
+    for n in 0..plan.members {
+        let t = population.timeline(n);
+        happenings.push((t.joined.at, n, 0));
+        for (k, &at) in (0u32..).zip(&t.purchases) {
+            happenings.push((at, n, 2 * k + 1));
+            let order = population.order(n, k, &t.joined, &CATALOGUE);
+            if let Some((after, _)) = order.returned {
+                if at + after < population.span {
+                    happenings.push((at + after, n, 2 * k + 2));
+                }
+            }
+        }
+        joined.push(t.joined);
+    }
+    happenings.sort_unstable();
+    let joined = Arc::new(joined);
+    let mut ids: Vec<Option<MemberId>> = vec![None; plan.members as usize];
+    let mut made = Generated {
+        program_id: brand.program_id,
+        ..Generated::default()
+    };
+    // Card numbers: a stream of the seed and the program, so a second brand of the same seed
+    // in one database does not draw the numbers the first one holds.
+    let mut rng = ChaCha8Rng::seed_from_u64(plan.seed ^ (brand.program_id.get() as u64).rotate_left(32));
+    // The period is whole days (both ends at midnight UTC), so whole hours too.
+    let days = population.span / SECONDS_PER_DAY;
+    let mut next = 0;
+    for hour in 0..population.span / 3600 {
+        let until = ((hour + 1) * 3600).min(population.span);
+        let from = next;
+        while next < happenings.len() && happenings[next].0 < until {
+            next += 1;
+        }
+        let now = start + until;
+        set_clock(db, now);
+        let here = &happenings[from..next];
+        // Those who join this hour, then their and everyone's orders, then the returns.
+        let joiners: Vec<u32> = here.iter().filter(|h| h.2 == 0).map(|h| h.1).collect();
+        if !joiners.is_empty() {
+            let rows: Vec<NewMember> = joiners
+                .iter()
+                .map(|&n| {
+                    let j = &joined[n as usize];
+                    let (name, email) = people::person(&population, n, j.home_store, brand.program_id);
+                    NewMember {
+                        name,
+                        email: Some(email),
+                        // A referrer who has not joined yet refers nobody.
+                        referred_by: j.referred_by.and_then(|r| ids[r as usize]),
+                        joined_at: Timestamp(start + j.at),
+                        channel: j.channel,
+                        store_id: Some(brand.store(j.channel, j.home_store).1),
+                    }
+                })
+                .collect();
+            made.referred += rows.iter().filter(|r| r.referred_by.is_some()).count() as u64;
+            let mut tx = db.begin_write().await?;
+            let enrolled = enrolment::enrol_many(&mut tx, brand.program_id, &rows, &mut rng).await?;
+            tx.commit().await?;
+            for (&n, (member_id, _)) in joiners.iter().zip(enrolled) {
+                ids[n as usize] = Some(member_id);
+            }
+            made.members += joiners.len() as u64;
+        }
+        let purchases: Vec<(i64, u32, u32, MemberId)> = here
+            .iter()
+            .filter(|h| h.2 % 2 == 1)
+            .filter_map(|h| ids[h.1 as usize].map(|id| (h.0, h.1, (h.2 - 1) / 2, id)))
+            .collect();
+        for wave in purchases.chunks(IN_FLIGHT) {
+            let mut set = JoinSet::new();
+            for &(at, n, k, member_id) in wave {
+                let (db, brand, population, joined) =
+                    (db.clone(), brand.clone(), population.clone(), joined.clone());
+                set.spawn(async move {
+                    buy(
+                        &db,
+                        &brand,
+                        &population,
+                        &joined[n as usize],
+                        (n, k),
+                        member_id,
+                        Timestamp(start + at),
+                    )
+                    .await
+                });
+            }
+            while let Some(done) = set.join_next().await {
+                let redeemed = done.map_err(|e| {
+                    tracing::error!(error = %e, "a generated order's task failed");
+                    AppError::Internal
+                })??;
+                made.orders += 1;
+                made.redemptions += u64::from(redeemed);
+            }
+        }
+        for h in here.iter().filter(|h| h.2 > 0 && h.2 % 2 == 0) {
+            let (n, k) = (h.1, (h.2 - 2) / 2);
+            if ids[n as usize].is_none() {
+                continue;
+            }
+            let order = population.order(n, k, &joined[n as usize], &CATALOGUE);
+            let Some((_, refund)) = order.returned else {
+                continue;
+            };
+            let input = ReturnInput {
+                channel: order.channel,
+                returned_in: None,
+                channel_order_id: order_id(n, k),
+                return_id: format!("{}-R", order_id(n, k)),
+                amount_minor: refund,
+            };
+            orders::record_return(db, brand.program_id, &input, None).await?;
+            made.returns += 1;
+        }
+        if until % SECONDS_PER_DAY == 0 || until == population.span {
+            jobs::run_all(db, Timestamp(now)).await?;
+            tick(Progress {
+                day: until / SECONDS_PER_DAY,
+                days,
+                members: made.members,
+                orders: made.orders,
+            });
+        }
+    }
+    Ok(made)
+}
+
+/// Moves the database's clock to `at`.
+fn set_clock(db: &Db, at: i64) {
+    db.clock().advance(at - db.now().0);
+}
+
+/// A generated order's id in its channel.
+fn order_id(n: u32, k: u32) -> String {
+    format!("NW{n:07}-{k}")
+}
+
+/// Books member `n`'s order `k`, and sometimes spends points right after (a reward, used
+/// at once). Returns whether it redeemed.
+async fn buy(
+    db: &Db,
+    brand: &Brand,
+    population: &Population,
+    joined: &simulate::Joined,
+    (n, k): (u32, u32),
+    member_id: MemberId,
+    at: Timestamp,
+) -> Result<bool, AppError> {
+    let order = population.order(n, k, joined, &CATALOGUE);
+    let (store, _) = brand.store(order.channel, order.store);
+    let input = OrderInput {
+        channel: order.channel,
+        channel_order_id: order_id(n, k),
+        amount_minor: order.amount_minor,
+        lines: order
+            .lines
+            .iter()
+            .map(|&(p, quantity, amount_minor)| OrderLine {
+                sku: CATALOGUE[p].sku.into(),
+                category: Some(CATALOGUE[p].category.into()),
+                tags: Vec::new(),
+                quantity,
+                amount_minor,
+            })
+            .collect(),
+        store: Some(store.clone()),
+        receipt: None,
+        occurred_at: Some(at),
+    };
+    let receipt = orders::record_order(db, brand.program_id, member_id, &input, None).await?;
+    // A third of the times a member could afford a reward, they take the dearest they can.
+    if order.redeems >= 1.0 / 3.0 {
+        return Ok(false);
+    }
+    let Some(&(reward, _)) = brand.rewards.iter().rev().find(|r| r.1 <= receipt.balance) else {
+        return Ok(false);
+    };
+    let request = format!("{}-X", order_id(n, k));
+    let issued = match rewards::redeem(db, member_id, reward, order.channel, &request, false, None).await {
+        Ok(issued) => issued,
+        // Spent meanwhile by another of the member's orders of this hour: no reward now.
+        Err(e) if e.code() == "insufficient_points" => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    // Most rewards are used at once; the rest run out unused.
+    if order.redeems < 0.25 {
+        rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel).await?;
+    }
+    Ok(true)
+}

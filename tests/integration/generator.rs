@@ -1,0 +1,173 @@
+//! The demo data generator: a small brand generated on each backend keeps every ledger
+//! invariant, holds what its report says, is the same for the same seed (another seed's
+//! differs: `simulate`'s unit tests), and its members have no password.
+
+use omniloyal::server::db::Db;
+use omniloyal::server::generator::simulate::Behaviour;
+use omniloyal::server::generator::{self, Generated, Plan};
+
+use crate::on_both_backends;
+use crate::support::fixtures::assert_reconciles;
+
+fn plan(seed: u64) -> Plan {
+    Plan {
+        members: 80,
+        months: 2,
+        seed,
+        behaviour: Behaviour {
+            // Busier than the default, so two months of 80 members have returns,
+            // redemptions and referrals to check.
+            r: 2.0,
+            alpha: 1.0,
+            returned: 0.1,
+            referred: 0.2,
+            ..Behaviour::default()
+        },
+    }
+}
+
+async fn count(db: &Db, sql: &str, program: i64) -> i64 {
+    sqlx::query_scalar(sql)
+        .bind(program)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+}
+
+/// What the tables hold of a generated program, to compare two generations.
+async fn shape(db: &Db, made: &Generated) -> (i64, i64, i64, i64) {
+    let p = made.program_id.get();
+    (
+        count(db, "SELECT COUNT(*) FROM memberships WHERE program_id = $1", p).await,
+        count(db, "SELECT COUNT(*) FROM orders WHERE program_id = $1", p).await,
+        count(
+            db,
+            "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) FROM orders WHERE program_id = $1",
+            p,
+        )
+        .await,
+        count(
+            db,
+            "SELECT CAST(COALESCE(SUM(returned_minor), 0) AS BIGINT) FROM orders WHERE program_id = $1",
+            p,
+        )
+        .await,
+    )
+}
+
+async fn generates_a_brand_that_keeps_the_ledger(db: Db) {
+    let before = db.now();
+    let made = generator::generate(&db, &plan(5), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    // The clock is back at the present.
+    assert!((db.now().0 - before.0).abs() < 600, "clock put back");
+    assert!(made.members == 80 && made.orders > made.members, "{made:?}");
+    assert!(
+        made.returns > 0 && made.redemptions > 0 && made.referred > 0,
+        "{made:?}"
+    );
+
+    let (members, orders, sales, returned) = shape(&db, &made).await;
+    assert_eq!(members as u64, made.members);
+    assert_eq!(orders as u64, made.orders);
+    assert!(sales > 0 && returned > 0 && returned < sales);
+    let returns = count(
+        &db,
+        "SELECT COUNT(*) FROM orders WHERE program_id = $1 AND returned_minor > 0",
+        p,
+    )
+    .await;
+    assert_eq!(returns as u64, made.returns, "each return is on its own order");
+    // Orders carry lines that add up, in all three channels, dated in the past months.
+    let mismatched = count(
+        &db,
+        "SELECT COUNT(*) FROM orders o WHERE o.program_id = $1 AND o.amount_minor <> \
+         (SELECT SUM(l.amount_minor) FROM order_lines l WHERE l.order_id = o.id)",
+        p,
+    )
+    .await;
+    assert_eq!(mismatched, 0);
+    let channels = count(
+        &db,
+        "SELECT COUNT(DISTINCT channel) FROM orders WHERE program_id = $1",
+        p,
+    )
+    .await;
+    assert_eq!(channels, 3);
+    let oldest = count(&db, "SELECT MIN(created_at) FROM orders WHERE program_id = $1", p).await;
+    assert!(
+        oldest < before.0 - 45 * 86_400,
+        "history goes back months: {oldest}"
+    );
+    let ahead: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_transactions WHERE created_at > $1")
+        .bind(db.now().0 + 60)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(ahead, 0, "nothing is booked in the future");
+    // The ledger: balanced, member balances against program accounts, lots against wallets,
+    // and each account's running balance.
+    assert_reconciles(&db, made.program_id).await;
+    let broken: Vec<(i64, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT membership_id, account, points, balance_after FROM ledger_postings \
+         WHERE program_id = $1 AND membership_id IS NOT NULL ORDER BY membership_id, account, id",
+    )
+    .bind(p)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut running = (0, String::new(), 0);
+    for (ms, account, points, after) in broken {
+        if (ms, &account) != (running.0, &running.1) {
+            running = (ms, account.clone(), 0);
+        }
+        running.2 += points;
+        assert_eq!(after, Some(running.2), "{account} chain of membership {ms}");
+    }
+    let wallets_match = count(
+        &db,
+        "SELECT COUNT(*) FROM memberships m WHERE m.program_id = $1 AND m.balance <> \
+         COALESCE((SELECT SUM(points) FROM ledger_postings p WHERE p.membership_id = m.id AND p.account = 'wallet'), 0)",
+        p,
+    )
+    .await;
+    assert_eq!(wallets_match, 0);
+    // Points were held, released, spent on rewards and given for referrals.
+    for kind in ["earn", "redeem", "release", "event"] {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ledger_transactions WHERE program_id = $1 AND kind = $2",
+        )
+        .bind(p)
+        .bind(kind)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        assert!(n > 0, "no {kind} transactions");
+    }
+    // Generated members claim their account later: none has a sign-in.
+    let with_login = count(
+        &db,
+        "SELECT COUNT(*) FROM members mb JOIN memberships m ON m.member_id = mb.id \
+         WHERE m.program_id = $1 AND mb.user_id IS NOT NULL",
+        p,
+    )
+    .await;
+    assert_eq!(with_login, 0);
+    // Some reached a higher tier.
+    let above_entry = count(
+        &db,
+        "SELECT COUNT(*) FROM memberships m JOIN tiers t ON t.id = m.tier_id \
+         WHERE m.program_id = $1 AND t.threshold_points > 0",
+        p,
+    )
+    .await;
+    assert!(above_entry > 0);
+
+    // The same seed again (a second brand in the same database) makes the same history.
+    let again = generator::generate(&db, &plan(5), &|_| {}).await.unwrap();
+    assert_ne!(again.program_id, made.program_id);
+    assert_eq!(shape(&db, &again).await, shape(&db, &made).await);
+    assert_reconciles(&db, again.program_id).await;
+}
+
+on_both_backends!(generates_a_brand_that_keeps_the_ledger);
