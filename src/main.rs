@@ -59,13 +59,19 @@ enum DemoCommand {
 
 #[tokio::main]
 async fn main() {
+    let cli = Cli::parse();
+    // The generator books millions of orders: their info lines would bury the progress bar.
+    let quiet = matches!(cli.command, Some(Command::Demo { .. }));
+    let default_filter = if quiet {
+        "warn"
+    } else {
+        "info,sqlx=warn,tower_http=info"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()),
         )
         .init();
-    let cli = Cli::parse();
     // An offline analysis of a file: it runs before the server configuration is read.
     if let Some(Command::Clv(args)) = &cli.command {
         std::process::exit(omniloyal::domain::clv::report::run(args));

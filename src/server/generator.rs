@@ -72,8 +72,8 @@ const IN_FLIGHT: usize = 256;
 /// buys order k, 2k + 2 returns order k).
 type Happening = (i64, u32, u32);
 
-/// Generates the brand and lives through its history up to today.
-/// Moves the database's clock while it runs and puts it back after.
+/// Generates the brand and lives through its history up to today, on the database's clock
+/// stopped at each simulated hour; the clock runs again afterwards, where it was.
 pub async fn generate(
     db: &Db,
     plan: &Plan,
@@ -85,13 +85,11 @@ pub async fn generate(
     let end = now - now.rem_euclid(SECONDS_PER_DAY);
     let start = end - i64::from(plan.months) * MONTH_SECS;
     let start = start - start.rem_euclid(SECONDS_PER_DAY);
-    // How far the clock was from the system's before (tests move it): kept after.
-    let ahead = now - Timestamp::now().0;
     let result = live(db, plan, start, end, tick).await;
-    db.clock().advance(Timestamp::now().0 + ahead - db.now().0);
+    db.clock().stop_at(None);
     let mut made = result?;
-    // The jobs once more at the present: what came due while the clock was put back.
-    jobs::run_all(db, db.now()).await?;
+    // The program's jobs once more at the present: what came due since midnight.
+    jobs::run_for_program(db, made.program_id, db.now()).await?;
     made.seconds = started.elapsed().as_secs();
     Ok(made)
 }
@@ -104,7 +102,7 @@ async fn live(
     end: i64,
     tick: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Generated, AppError> {
-    set_clock(db, start);
+    db.clock().stop_at(Some(Timestamp(start)));
     let brand = Arc::new(brand::set_up(db).await?);
     let first = chrono::DateTime::from_timestamp(start, 0)
         .unwrap_or_default()
@@ -138,6 +136,8 @@ async fn live(
     happenings.sort_unstable();
     let joined = Arc::new(joined);
     let mut ids: Vec<Option<MemberId>> = vec![None; plan.members as usize];
+    // Everyone enrolled so far, in the order they joined: referrers are drawn from them.
+    let mut enrolled: Vec<MemberId> = Vec::with_capacity(plan.members as usize);
     let mut made = Generated {
         program_id: brand.program_id,
         ..Generated::default()
@@ -149,15 +149,15 @@ async fn live(
     let days = population.span / SECONDS_PER_DAY;
     let mut next = 0;
     for hour in 0..population.span / 3600 {
-        let until = ((hour + 1) * 3600).min(population.span);
+        let until = (hour + 1) * 3600;
         let from = next;
         while next < happenings.len() && happenings[next].0 < until {
             next += 1;
         }
         let now = start + until;
-        set_clock(db, now);
+        db.clock().stop_at(Some(Timestamp(now)));
         let here = &happenings[from..next];
-        // Those who join this hour, then their and everyone's orders, then the returns.
+        // Those who join this hour, then everyone's orders, then spending, then returns.
         let joiners: Vec<u32> = here.iter().filter(|h| h.2 == 0).map(|h| h.1).collect();
         if !joiners.is_empty() {
             let rows: Vec<NewMember> = joiners
@@ -168,8 +168,9 @@ async fn live(
                     NewMember {
                         name,
                         email: Some(email),
-                        // A referrer who has not joined yet refers nobody.
-                        referred_by: j.referred_by.and_then(|r| ids[r as usize]),
+                        referred_by: j.referred.filter(|_| !enrolled.is_empty()).map(|u| {
+                            enrolled[((u * enrolled.len() as f64) as usize).min(enrolled.len() - 1)]
+                        }),
                         joined_at: Timestamp(start + j.at),
                         channel: j.channel,
                         store_id: Some(brand.store(j.channel, j.home_store).1),
@@ -178,50 +179,19 @@ async fn live(
                 .collect();
             made.referred += rows.iter().filter(|r| r.referred_by.is_some()).count() as u64;
             let mut tx = db.begin_write().await?;
-            let enrolled = enrolment::enrol_many(&mut tx, brand.program_id, &rows, &mut rng).await?;
+            let members = enrolment::enrol_many(&mut tx, brand.program_id, &rows, &mut rng).await?;
             tx.commit().await?;
-            for (&n, (member_id, _)) in joiners.iter().zip(enrolled) {
+            for (&n, (member_id, _)) in joiners.iter().zip(members) {
                 ids[n as usize] = Some(member_id);
+                enrolled.push(member_id);
             }
             made.members += joiners.len() as u64;
         }
-        let purchases: Vec<(i64, u32, u32, MemberId)> = here
-            .iter()
-            .filter(|h| h.2 % 2 == 1)
-            .filter_map(|h| ids[h.1 as usize].map(|id| (h.0, h.1, (h.2 - 1) / 2, id)))
-            .collect();
-        for wave in purchases.chunks(IN_FLIGHT) {
-            let mut set = JoinSet::new();
-            for &(at, n, k, member_id) in wave {
-                let (db, brand, population, joined) =
-                    (db.clone(), brand.clone(), population.clone(), joined.clone());
-                set.spawn(async move {
-                    buy(
-                        &db,
-                        &brand,
-                        &population,
-                        &joined[n as usize],
-                        (n, k),
-                        member_id,
-                        Timestamp(start + at),
-                    )
-                    .await
-                });
-            }
-            while let Some(done) = set.join_next().await {
-                let redeemed = done.map_err(|e| {
-                    tracing::error!(error = %e, "a generated order's task failed");
-                    AppError::Internal
-                })??;
-                made.orders += 1;
-                made.redemptions += u64::from(redeemed);
-            }
-        }
+        let receipts = book_hour(db, &brand, &population, &joined, &ids, here, start).await?;
+        made.orders += receipts.len() as u64;
+        made.redemptions += spend(db, &brand, &receipts).await?;
         for h in here.iter().filter(|h| h.2 > 0 && h.2 % 2 == 0) {
             let (n, k) = (h.1, (h.2 - 2) / 2);
-            if ids[n as usize].is_none() {
-                continue;
-            }
             let order = population.order(n, k, &joined[n as usize], &CATALOGUE);
             let Some((_, refund)) = order.returned else {
                 continue;
@@ -233,11 +203,11 @@ async fn live(
                 return_id: format!("{}-R", order_id(n, k)),
                 amount_minor: refund,
             };
-            orders::record_return(db, brand.program_id, &input, None).await?;
+            retried(|| orders::record_return(db, brand.program_id, &input, None)).await?;
             made.returns += 1;
         }
-        if until % SECONDS_PER_DAY == 0 || until == population.span {
-            jobs::run_all(db, Timestamp(now)).await?;
+        if until % SECONDS_PER_DAY == 0 {
+            jobs::run_for_program(db, brand.program_id, Timestamp(now)).await?;
             tick(Progress {
                 day: until / SECONDS_PER_DAY,
                 days,
@@ -249,9 +219,61 @@ async fn live(
     Ok(made)
 }
 
-/// Moves the database's clock to `at`.
-fn set_clock(db: &Db, at: i64) {
-    db.clock().advance(at - db.now().0);
+/// An order booked in the hour: (when, member number, order number, member), its details
+/// and the member's balance right after it.
+type Booked = ((i64, u32, u32, MemberId), simulate::Order, i64);
+
+/// Books the hour's orders: each member's in sequence (so each sees what the one before gave,
+/// as a till would), the members side by side, where the group-commit writer books them a
+/// group at a time. Returns them in (time, member) order.
+async fn book_hour(
+    db: &Db,
+    brand: &Arc<Brand>,
+    population: &Arc<Population>,
+    joined: &Arc<Vec<simulate::Joined>>,
+    ids: &[Option<MemberId>],
+    here: &[Happening],
+    start: i64,
+) -> Result<Vec<Booked>, AppError> {
+    let mut by_member: Vec<Vec<(i64, u32, u32, MemberId)>> = Vec::new();
+    for h in here.iter().filter(|h| h.2 % 2 == 1) {
+        // Joiners were enrolled above, so every buyer has an id.
+        let Some(id) = ids[h.1 as usize] else {
+            tracing::error!(member = h.1, "an order of a member who has not joined");
+            return Err(AppError::Internal);
+        };
+        let order = (h.0, h.1, (h.2 - 1) / 2, id);
+        match by_member.iter_mut().find(|m| m[0].1 == h.1) {
+            Some(m) => m.push(order),
+            None => by_member.push(vec![order]),
+        }
+    }
+    let mut booked = Vec::new();
+    for wave in by_member.chunks(IN_FLIGHT) {
+        let mut set = JoinSet::new();
+        for orders in wave {
+            let (db, brand, population, joined) =
+                (db.clone(), brand.clone(), population.clone(), joined.clone());
+            let orders = orders.clone();
+            set.spawn(async move {
+                let mut out = Vec::with_capacity(orders.len());
+                for o in orders {
+                    let (order, balance) =
+                        buy(&db, &brand, &population, &joined[o.1 as usize], o, start).await?;
+                    out.push((o, order, balance));
+                }
+                Ok::<_, AppError>(out)
+            });
+        }
+        while let Some(done) = set.join_next().await {
+            booked.extend(done.map_err(|e| {
+                tracing::error!(error = %e, "a generated order's task failed");
+                AppError::Internal
+            })??);
+        }
+    }
+    booked.sort_unstable_by_key(|b| (b.0 .0, b.0 .1, b.0 .2));
+    Ok(booked)
 }
 
 /// A generated order's id in its channel.
@@ -259,17 +281,15 @@ fn order_id(n: u32, k: u32) -> String {
     format!("NW{n:07}-{k}")
 }
 
-/// Books member `n`'s order `k`, and sometimes spends points right after (a reward, used
-/// at once). Returns whether it redeemed.
+/// Books member `n`'s order `k` at `at`: its details and the member's balance after it.
 async fn buy(
     db: &Db,
     brand: &Brand,
     population: &Population,
     joined: &simulate::Joined,
-    (n, k): (u32, u32),
-    member_id: MemberId,
-    at: Timestamp,
-) -> Result<bool, AppError> {
+    (at, n, k, member_id): (i64, u32, u32, MemberId),
+    start: i64,
+) -> Result<(simulate::Order, i64), AppError> {
     let order = population.order(n, k, joined, &CATALOGUE);
     let (store, _) = brand.store(order.channel, order.store);
     let input = OrderInput {
@@ -289,26 +309,58 @@ async fn buy(
             .collect(),
         store: Some(store.clone()),
         receipt: None,
-        occurred_at: Some(at),
+        occurred_at: Some(Timestamp(start + at)),
     };
-    let receipt = orders::record_order(db, brand.program_id, member_id, &input, None).await?;
-    // A third of the times a member could afford a reward, they take the dearest they can.
-    if order.redeems >= 1.0 / 3.0 {
-        return Ok(false);
+    let receipt = retried(|| orders::record_order(db, brand.program_id, member_id, &input, None)).await?;
+    Ok((order, receipt.balance))
+}
+
+/// After the hour's orders, in their order: a third of the times a member could afford a
+/// reward, they take the dearest they can, and most use it at once (the rest run out
+/// unused). Returns how many were redeemed.
+async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppError> {
+    let mut spent: Vec<(MemberId, i64)> = Vec::new();
+    let mut redeemed = 0;
+    for ((_, n, k, member_id), order, balance) in booked {
+        if order.redeems >= 1.0 / 3.0 {
+            continue;
+        }
+        let already = spent.iter().find(|s| s.0 == *member_id).map_or(0, |s| s.1);
+        let Some(&(reward, cost)) = brand.rewards.iter().rev().find(|r| r.1 <= balance - already) else {
+            continue;
+        };
+        let request = format!("{}-X", order_id(*n, *k));
+        let redeem = || rewards::redeem(db, *member_id, reward, order.channel, &request, false, None);
+        let issued = match retried(redeem).await {
+            Ok(issued) => issued,
+            // A later order of the hour was returned in part before this: not enough now.
+            Err(e) if e.code() == "insufficient_points" => continue,
+            Err(e) => return Err(e),
+        };
+        spent.push((*member_id, already + cost));
+        redeemed += 1;
+        if order.redeems < 0.25 {
+            retried(|| rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel)).await?;
+        }
     }
-    let Some(&(reward, _)) = brand.rewards.iter().rev().find(|r| r.1 <= receipt.balance) else {
-        return Ok(false);
-    };
-    let request = format!("{}-X", order_id(n, k));
-    let issued = match rewards::redeem(db, member_id, reward, order.channel, &request, false, None).await {
-        Ok(issued) => issued,
-        // Spent meanwhile by another of the member's orders of this hour: no reward now.
-        Err(e) if e.code() == "insufficient_points" => return Ok(false),
-        Err(e) => return Err(e),
-    };
-    // Most rewards are used at once; the rest run out unused.
-    if order.redeems < 0.25 {
-        rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel).await?;
+    Ok(redeemed)
+}
+
+/// `work`, tried again (up to three times) when it failed in a way that says so: a lock
+/// that timed out, or a random code drawn twice. A refusal is answered at once.
+async fn retried<T, F, Fut>(mut work: F) -> Result<T, AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AppError>>,
+{
+    let mut tries = 0;
+    loop {
+        match work().await {
+            Err(e) if tries < 3 && matches!(e.code(), "try_again" | "internal") => {
+                tracing::warn!(error = %e, "a generated booking is tried again");
+                tries += 1;
+            }
+            done => return done,
+        }
     }
-    Ok(true)
 }

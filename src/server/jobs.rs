@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use crate::error::AppError;
+use crate::model::ids::ProgramId;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::service::{birthdays, expiry, rewards, tiers};
@@ -104,6 +105,24 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
         released_points,
         released_reservations,
         tier_changes,
+    })
+}
+
+/// The jobs of one program as of `now` (the demo generator's midnights, which must not
+/// move other programs to a past date): held points released, lots expired, and the tier
+/// review when one is due.
+pub async fn run_for_program(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<JobReport, AppError> {
+    let (released_holds, released_points) = expiry::release_due_in(db, now, Some(program_id)).await?;
+    let (expired_memberships, expired_points) = expiry::expire_due_in(db, now, Some(program_id)).await?;
+    let program = crate::server::store::programs::get(db, program_id).await?;
+    let tier_changes = tiers::review(db, &program, now, true).await?;
+    Ok(JobReport {
+        expired_memberships,
+        expired_points,
+        released_holds,
+        released_points,
+        tier_changes,
+        ..JobReport::default()
     })
 }
 

@@ -49,15 +49,37 @@ pub struct Database {
 /// The time bookings and jobs see: the system's, plus an offset that tests set to move a
 /// whole app into the future (a return window closing, points expiring) the way it would
 /// get there, instead of rewriting stored times.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Clock {
     offset_secs: std::sync::atomic::AtomicI64,
+    /// A time the clock stands still at (`i64::MIN`: it runs).
+    stopped_at: std::sync::atomic::AtomicI64,
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock {
+            offset_secs: Default::default(),
+            stopped_at: std::sync::atomic::AtomicI64::new(i64::MIN),
+        }
+    }
 }
 
 impl Clock {
     pub fn now(&self) -> crate::model::time::Timestamp {
+        let stopped = self.stopped_at.load(std::sync::atomic::Ordering::Relaxed);
+        if stopped != i64::MIN {
+            return crate::model::time::Timestamp(stopped);
+        }
         let offset = self.offset_secs.load(std::sync::atomic::Ordering::Relaxed);
         crate::model::time::Timestamp(crate::model::time::Timestamp::now().0 + offset)
+    }
+
+    /// Stops the clock at `at` (the demo generator books an hour of history at one time,
+    /// however long the booking takes), or with None lets it run again where it was.
+    pub fn stop_at(&self, at: Option<crate::model::time::Timestamp>) {
+        let at = at.map_or(i64::MIN, |t| t.0);
+        self.stopped_at.store(at, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Moves the clock forward (or back, with a negative number) by `secs`.

@@ -32,7 +32,7 @@ pub struct Behaviour {
     pub gamma: f64,
     /// Share of members who join online without buying (their first order comes later).
     pub join_without_order: f64,
-    /// Share of members referred by an earlier member.
+    /// Share of members referred by a member who joined before them.
     pub referred: f64,
     /// Chance an order is placed in another channel than the member's own.
     pub other_channel: f64,
@@ -42,7 +42,8 @@ pub struct Behaviour {
 
 impl Default for Behaviour {
     /// A grocery-and-household brand: about one order a fortnight while active (0.48 a
-    /// week on average, widely spread), about seven orders before lapsing, €45 an order.
+    /// week on average, widely spread), a 14 % chance on average to lapse after each repeat
+    /// order, €45 an order.
     fn default() -> Self {
         Behaviour {
             r: 1.2,
@@ -80,15 +81,16 @@ pub fn season(day_of_year: u32, weekday: u32) -> f64 {
 const SEASON_MAX: f64 = 1.6 * 1.15;
 
 /// Where a member joined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Joined {
     /// Seconds after the start of the generated period.
     pub at: i64,
     pub channel: Channel,
     /// The member's own store among the brand's shops (used for store orders).
     pub home_store: usize,
-    /// The member who referred this one (an earlier joiner), by number.
-    pub referred_by: Option<u32>,
+    /// Whether a member referred this one, as a uniform draw that picks the referrer among
+    /// those who joined before (the replay knows who they are).
+    pub referred: Option<f64>,
     /// Whether the first purchase is made on joining.
     pub buys_on_joining: bool,
 }
@@ -155,13 +157,13 @@ impl Population {
             _ => Channel::App,
         };
         let home_store = rng.gen_range(0..self.shops.max(1));
-        let referred_by = (n > 0 && rng.gen::<f64>() < b.referred).then(|| rng.gen_range(0..n));
+        let referred = (rng.gen::<f64>() < b.referred).then(|| rng.gen::<f64>());
         let buys_on_joining = channel == Channel::Store || rng.gen::<f64>() >= b.join_without_order;
         let joined = Joined {
             at,
             channel,
             home_store,
-            referred_by,
+            referred,
             buys_on_joining,
         };
         let lambda = Gamma::new(b.r, 1.0 / b.alpha).map_or(0.5, |g| g.sample(&mut rng)) / SECONDS_PER_WEEK;
@@ -170,18 +172,17 @@ impl Population {
         let mut t = at;
         if buys_on_joining {
             purchases.push(at);
-            if rng.gen::<f64>() < lapse {
-                return Timeline { joined, purchases };
-            }
         }
         let Ok(gap) = Exp::new(lambda * SEASON_MAX) else {
             return Timeline { joined, purchases };
         };
         loop {
-            t += gap.sample(&mut rng).ceil() as i64;
-            if t >= self.span {
+            // A rate near zero draws a gap beyond the period (or beyond i64): no purchase.
+            let wait = gap.sample(&mut rng).ceil();
+            if wait >= (self.span - t) as f64 {
                 break;
             }
+            t += wait as i64;
             // Thinning: a candidate is a purchase with the day's share of the busiest rate.
             if rng.gen::<f64>() * SEASON_MAX > self.season_at(t) {
                 continue;
@@ -198,7 +199,8 @@ impl Population {
             }
             purchases.push(when);
             t = when;
-            if rng.gen::<f64>() < lapse {
+            // BG/NBD: a member may lapse after each repeat purchase (not after the first).
+            if purchases.len() > 1 && rng.gen::<f64>() < lapse {
                 break;
             }
         }
@@ -373,9 +375,7 @@ mod tests {
                 let hour = at.rem_euclid(SECONDS_PER_DAY) / 3600;
                 assert!((8..21).contains(&hour), "{at} at hour {hour}");
             }
-            if let Some(r) = t.joined.referred_by {
-                assert!(r < n);
-            }
+            assert!(t.joined.referred.is_none_or(|u| (0.0..1.0).contains(&u)));
             assert_eq!(
                 t.joined.buys_on_joining,
                 t.purchases.first() == Some(&t.joined.at)
@@ -387,19 +387,11 @@ mod tests {
     fn the_population_buys_as_its_parameters_say() {
         // Over a year, members who joined early and stayed buy about r/alpha a week.
         let p = population(20_000);
-        let b = p.behaviour;
         let timelines: Vec<Timeline> = (0..20_000).map(|n| p.timeline(n)).collect();
         // Repeat purchases per member: between none and the active-for-ever bound.
         let orders: usize = timelines.iter().map(|t| t.purchases.len()).sum();
         let per_member = orders as f64 / timelines.len() as f64;
         assert!((1.5..8.0).contains(&per_member), "{per_member}");
-        // Share with exactly one purchase among buyers who buy on joining: P(lapse at once)
-        // = E[p] = a / (a + b) plus those whose next purchase falls after the period.
-        let on_joining: Vec<&Timeline> = timelines.iter().filter(|t| t.joined.buys_on_joining).collect();
-        let single =
-            on_joining.iter().filter(|t| t.purchases.len() == 1).count() as f64 / on_joining.len() as f64;
-        let lapse = b.a / (b.a + b.b);
-        assert!(single > lapse && single < lapse + 0.45, "{single}");
         // Enrolment grows: the second half of the period takes more joiners than the first.
         let late = timelines.iter().filter(|t| t.joined.at > p.span / 2).count();
         assert!(late as f64 > 0.55 * timelines.len() as f64, "{late}");
@@ -409,6 +401,37 @@ mod tests {
             .filter(|t| t.joined.channel == Channel::Store)
             .count();
         assert!((0.55..0.65).contains(&(store as f64 / timelines.len() as f64)));
+    }
+
+    #[test]
+    fn bg_nbd_fitted_on_the_members_finds_their_parameters() {
+        // Members who bought on joining, observed from then to the end of the period, in
+        // weeks: the fit should find the population's r, alpha, a and b again, within
+        // what seasons and opening hours bend (purchases are not exactly Poisson).
+        use crate::domain::clv::bgnbd::{BgNbdData, Rfm};
+        let p = population(20_000);
+        let week = SECONDS_PER_WEEK;
+        let rfm: Vec<Rfm> = (0..20_000)
+            .map(|n| p.timeline(n))
+            .filter(|t| t.joined.buys_on_joining)
+            .map(|t| {
+                let first = t.purchases[0];
+                let last = *t.purchases.last().unwrap_or(&first);
+                Rfm {
+                    x: t.purchases.len() as u32 - 1,
+                    t_x: ((last - first) as f64 / week).round(),
+                    t: ((p.span - first) as f64 / week).round(),
+                }
+            })
+            .collect();
+        let fit = crate::domain::clv::fit::fit_bgnbd(&BgNbdData::new(rfm))
+            .unwrap()
+            .params;
+        let b = p.behaviour;
+        let near = |got: f64, want: f64, tol: f64| (got / want - 1.0).abs() < tol;
+        assert!(near(fit.r / fit.alpha, b.r / b.alpha, 0.15), "{fit:?}");
+        assert!(near(fit.a / (fit.a + fit.b), b.a / (b.a + b.b), 0.25), "{fit:?}");
+        assert!(near(fit.r, b.r, 0.3) && near(fit.a, b.a, 0.4), "{fit:?}");
     }
 
     #[test]

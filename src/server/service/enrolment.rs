@@ -9,8 +9,10 @@ use rand::Rng;
 use sqlx::any::AnyArguments;
 use sqlx::{AnyConnection, Arguments};
 
+use crate::domain::lang::current;
 use crate::domain::{card, names};
 use crate::error::AppError;
+use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
@@ -45,6 +47,7 @@ pub async fn enrol_many(
     .bind(program_id)
     .fetch_optional(&mut *conn)
     .await?;
+    emails_free(conn, members).await?;
     let mut out = Vec::with_capacity(members.len());
     for chunk in members.chunks(CHUNK) {
         let ids = insert_profiles(conn, chunk, rng).await?;
@@ -53,6 +56,41 @@ pub async fn enrol_many(
         out.extend(ids.into_iter().zip(memberships));
     }
     Ok(out)
+}
+
+/// Refuses the whole batch when an e-mail address is given twice in it or belongs to a
+/// member already (a unique violation would abort the caller's transaction on PostgreSQL).
+async fn emails_free(conn: &mut AnyConnection, members: &[NewMember]) -> Result<(), AppError> {
+    let emails: Vec<&str> = members.iter().filter_map(|m| m.email.as_deref()).collect();
+    let mut seen = std::collections::HashSet::with_capacity(emails.len());
+    if let Some(twice) = emails.iter().find(|e| !seen.insert(**e)) {
+        tracing::debug!(email = twice, "an e-mail address given to two members");
+        return Err(email_taken());
+    }
+    for chunk in emails.chunks(CHUNK) {
+        let sql = format!(
+            "SELECT email FROM members WHERE email IN ({})",
+            placeholders(chunk.len())
+        );
+        let mut taken = sqlx::query_scalar::<_, String>(&sql);
+        for e in chunk {
+            taken = taken.bind(*e);
+        }
+        if let Some(e) = taken.fetch_optional(&mut *conn).await? {
+            tracing::debug!(email = e, "an e-mail address of another member");
+            return Err(email_taken());
+        }
+    }
+    Ok(())
+}
+
+fn email_taken() -> AppError {
+    AppError::field("email", td_string!(current().locale, errors.members.email_taken))
+}
+
+/// "$1, $2, ..., $n".
+fn placeholders(n: usize) -> String {
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The profiles, each with a free card number: their ids, in order.
@@ -92,9 +130,11 @@ async fn insert_profiles(
             add().map_err(sqlx::Error::Encode)?;
         }
         let rows: Vec<(MemberId, String)> = sqlx::query_as_with(&sql, args).fetch_all(&mut *conn).await?;
+        // Two rows of one statement with the same number: only one was inserted.
+        let by_card: std::collections::HashMap<&str, usize> =
+            cards.iter().enumerate().map(|(k, c)| (c.as_str(), k)).collect();
         for (id, number) in rows {
-            // Two rows of one statement with the same number: only one was inserted.
-            if let Some(k) = cards.iter().position(|c| *c == number) {
+            if let Some(&k) = by_card.get(number.as_str()) {
                 ids[left[k]] = Some(id);
             }
         }

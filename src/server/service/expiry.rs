@@ -11,17 +11,37 @@ use crate::server::db::Db;
 use super::ledger;
 use crate::server::store::programs;
 
+/// The filter on the program `m.program_id`, bound as $2 when there is one.
+fn in_program(program: Option<ProgramId>) -> &'static str {
+    match program {
+        Some(_) => " AND m.program_id = $2",
+        None => "",
+    }
+}
+
 /// Expires every lot due at `now`, one transaction per membership. Safe to run twice or in
 /// parallel: each membership's due lots are re-read under its lock and zeroed in the same
 /// transaction as the expiry entry. Returns (memberships touched, points expired).
 pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
-    let due: Vec<(MembershipId, ProgramId)> = sqlx::query_as(
+    expire_due_in(db, now, None).await
+}
+
+/// `expire_due` for one program's memberships, or every program's with None.
+pub async fn expire_due_in(
+    db: &Db,
+    now: Timestamp,
+    program: Option<ProgramId>,
+) -> Result<(u64, i64), AppError> {
+    let sql = format!(
         "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l JOIN memberships m ON m.id = l.membership_id \
-         WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1",
-    )
-    .bind(now.0)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1{}",
+        in_program(program)
+    );
+    let mut due = sqlx::query_as(&sql).bind(now.0);
+    if let Some(p) = program {
+        due = due.bind(p);
+    }
+    let due: Vec<(MembershipId, ProgramId)> = due.fetch_all(&db.pool).await?;
     let (mut touched, mut expired) = (0, 0);
     for (membership_id, program_id) in due {
         let program = programs::get(db, program_id).await?;
@@ -67,13 +87,25 @@ pub async fn expire_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError>
 /// claimed with a conditional update, so a second run (or a concurrent one) skips it.
 /// Returns (holds released, points released).
 pub async fn release_due(db: &Db, now: Timestamp) -> Result<(u64, i64), AppError> {
-    let due: Vec<(i64, MembershipId, ProgramId)> = sqlx::query_as(
+    release_due_in(db, now, None).await
+}
+
+/// `release_due` for one program's memberships, or every program's with None.
+pub async fn release_due_in(
+    db: &Db,
+    now: Timestamp,
+    program: Option<ProgramId>,
+) -> Result<(u64, i64), AppError> {
+    let sql = format!(
         "SELECT h.id, h.membership_id, m.program_id FROM pending_points h JOIN memberships m ON m.id = h.membership_id \
-         WHERE h.released_at IS NULL AND h.release_at <= $1 ORDER BY h.id",
-    )
-    .bind(now.0)
-    .fetch_all(&db.pool)
-    .await?;
+         WHERE h.released_at IS NULL AND h.release_at <= $1{} ORDER BY h.id",
+        in_program(program)
+    );
+    let mut due = sqlx::query_as(&sql).bind(now.0);
+    if let Some(p) = program {
+        due = due.bind(p);
+    }
+    let due: Vec<(i64, MembershipId, ProgramId)> = due.fetch_all(&db.pool).await?;
     let (mut released, mut total) = (0, 0);
     for (hold_id, membership_id, program_id) in due {
         let program = programs::get(db, program_id).await?;

@@ -275,32 +275,38 @@ pub async fn issue_in(
     }
     let status = if reserve { "reserved" } else { "issued" };
     let expires_at = now.0 + reward.code_valid_days * SECONDS_PER_DAY;
-    let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
-        "INSERT INTO issued_rewards (reward_id, membership_id, code, pin, status, points, value, transaction_id, \
-         reserved_until, expires_at, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-         RETURNING id",
-    )
-    .bind(reward.id)
-    .bind(membership_id)
-    .bind(&code)
-    .bind(&pin)
-    .bind(status)
-    .bind(points)
-    .bind(value)
-    .bind(tx_id)
-    .bind(reserve.then_some(now.0 + RESERVATION_SECS))
-    .bind(expires_at)
-    .bind(request_id)
-    .bind(now.0)
-    .fetch_one(&mut *conn)
-    .await;
-    let id = match inserted {
-        Ok(id) => id,
-        Err(e) if is_unique_violation(&e, "issued_rewards_code_key", "issued_rewards.code") => {
-            tracing::warn!("reward code collision; the redemption is refused and can be retried");
-            return Err(AppError::Internal);
+    // A code drawn twice (2^40 of them: likely somewhere past a million issued) is drawn
+    // again; `ON CONFLICT` rather than a caught error, which on PostgreSQL would abort the
+    // transaction. A pool's code taken by another reward is refused as before.
+    let mut id = None;
+    for _ in 0..5 {
+        id = sqlx::query_scalar(
+            "INSERT INTO issued_rewards (reward_id, membership_id, code, pin, status, points, value, transaction_id, \
+             reserved_until, expires_at, request_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (code) DO NOTHING RETURNING id",
+        )
+        .bind(reward.id)
+        .bind(membership_id)
+        .bind(&code)
+        .bind(&pin)
+        .bind(status)
+        .bind(points)
+        .bind(value)
+        .bind(tx_id)
+        .bind(reserve.then_some(now.0 + RESERVATION_SECS))
+        .bind(expires_at)
+        .bind(request_id)
+        .bind(now.0)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if id.is_some() || reward.uses_pool {
+            break;
         }
-        Err(e) => return Err(e.into()),
+        code = new_code().0;
+    }
+    let Some(id) = id else {
+        tracing::warn!("reward code collision; the redemption is refused and can be retried");
+        return Err(AppError::Internal);
     };
     if reward.uses_pool {
         sqlx::query("UPDATE reward_pool_codes SET issued_id = $1 WHERE reward_id = $2 AND code = $3")

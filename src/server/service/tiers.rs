@@ -244,16 +244,31 @@ async fn change(
 pub async fn reevaluate_all(db: &Db, now: Timestamp) -> Result<u64, AppError> {
     let mut changed = 0;
     for program in crate::server::store::programs::list(db).await? {
-        let review = &program.tier_review;
-        let due = tiers::review_due(review, program.tiers_reviewed_at, program.created_at.0, now);
-        changed += reevaluate_program(db, &program, now, due).await?;
-        if due && review != "continuous" {
-            sqlx::query("UPDATE programs SET tiers_reviewed_at = $1 WHERE id = $2")
-                .bind(now.0)
-                .bind(program.id)
-                .execute(&db.pool)
-                .await?;
-        }
+        changed += review(db, &program, now, false).await?;
+    }
+    Ok(changed)
+}
+
+/// One program's part of `reevaluate_all`; with `only_when_due`, nothing happens between
+/// reviews (the demo generator's days: upgrades happen as orders book).
+pub async fn review(
+    db: &Db,
+    program: &Program,
+    now: Timestamp,
+    only_when_due: bool,
+) -> Result<u64, AppError> {
+    let kind = &program.tier_review;
+    let due = tiers::review_due(kind, program.tiers_reviewed_at, program.created_at.0, now);
+    if only_when_due && !due {
+        return Ok(0);
+    }
+    let changed = reevaluate_program(db, program, now, due).await?;
+    if due && kind != "continuous" {
+        sqlx::query("UPDATE programs SET tiers_reviewed_at = $1 WHERE id = $2")
+            .bind(now.0)
+            .bind(program.id)
+            .execute(&db.pool)
+            .await?;
     }
     Ok(changed)
 }
