@@ -24,7 +24,7 @@ for backend in $backends; do
     if [ "$backend" = sqlite ]; then
       url="sqlite://$tmp/gen-$n.db?mode=rwc"
     else
-      psql -q "$pg" -c "DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
+      psql -q "$pg" -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
       url="$pg"
     fi
     line="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" demo generate --members "$n" --months "$months" --seed 1 | tail -n 1)"
