@@ -123,6 +123,14 @@ pub fn values(rows: usize, columns: usize) -> String {
     values_after(0, rows, columns)
 }
 
+/// A list of `count` numbered parameters from `$first` on, "$3, $4, $5", for `IN (...)`.
+pub fn params(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `values` for parameters that follow `before` others in the same statement.
 pub fn values_after(before: usize, rows: usize, columns: usize) -> String {
     let row = |r: usize| {

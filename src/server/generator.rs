@@ -235,26 +235,25 @@ async fn book_hour(
     here: &[Happening],
     start: i64,
 ) -> Result<Vec<Booked>, AppError> {
-    let mut by_member: Vec<Vec<(i64, u32, u32, MemberId)>> = Vec::new();
+    let mut orders: Vec<(i64, u32, u32, MemberId)> = Vec::new();
     for h in here.iter().filter(|h| h.2 % 2 == 1) {
         // Joiners were enrolled above, so every buyer has an id.
         let Some(id) = ids[h.1 as usize] else {
             tracing::error!(member = h.1, "an order of a member who has not joined");
             return Err(AppError::Internal);
         };
-        let order = (h.0, h.1, (h.2 - 1) / 2, id);
-        match by_member.iter_mut().find(|m| m[0].1 == h.1) {
-            Some(m) => m.push(order),
-            None => by_member.push(vec![order]),
-        }
+        orders.push((h.0, h.1, (h.2 - 1) / 2, id));
     }
+    // Each member's orders together, in time order.
+    orders.sort_unstable_by_key(|o| (o.1, o.0));
+    let by_member: Vec<&[(i64, u32, u32, MemberId)]> = orders.chunk_by(|a, b| a.1 == b.1).collect();
     let mut booked = Vec::new();
     for wave in by_member.chunks(IN_FLIGHT) {
         let mut set = JoinSet::new();
         for orders in wave {
             let (db, brand, population, joined) =
                 (db.clone(), brand.clone(), population.clone(), joined.clone());
-            let orders = orders.clone();
+            let orders = orders.to_vec();
             set.spawn(async move {
                 let mut out = Vec::with_capacity(orders.len());
                 for o in orders {
@@ -319,13 +318,13 @@ async fn buy(
 /// reward, they take the dearest they can, and most use it at once (the rest run out
 /// unused). Returns how many were redeemed.
 async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppError> {
-    let mut spent: Vec<(MemberId, i64)> = Vec::new();
+    let mut spent: std::collections::HashMap<MemberId, i64> = std::collections::HashMap::new();
     let mut redeemed = 0;
     for ((_, n, k, member_id), order, balance) in booked {
         if order.redeems >= 1.0 / 3.0 {
             continue;
         }
-        let already = spent.iter().find(|s| s.0 == *member_id).map_or(0, |s| s.1);
+        let already = spent.get(member_id).copied().unwrap_or(0);
         let Some(&(reward, cost)) = brand.rewards.iter().rev().find(|r| r.1 <= balance - already) else {
             continue;
         };
@@ -333,11 +332,11 @@ async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppErro
         let redeem = || rewards::redeem(db, *member_id, reward, order.channel, &request, false, None);
         let issued = match retried(redeem).await {
             Ok(issued) => issued,
-            // A later order of the hour was returned in part before this: not enough now.
+            // Not enough any more (the balance moved since the receipt): no reward now.
             Err(e) if e.code() == "insufficient_points" => continue,
             Err(e) => return Err(e),
         };
-        spent.push((*member_id, already + cost));
+        spent.insert(*member_id, already + cost);
         redeemed += 1;
         if order.redeems < 0.25 {
             retried(|| rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel)).await?;
@@ -346,8 +345,8 @@ async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppErro
     Ok(redeemed)
 }
 
-/// `work`, tried again (up to three times) when it failed in a way that says so: a lock
-/// that timed out, or a random code drawn twice. A refusal is answered at once.
+/// `work`, tried again (up to three times) when it failed in a way that may pass: a lock
+/// that timed out, or a fault (`internal`). A refusal is answered at once.
 async fn retried<T, F, Fut>(mut work: F) -> Result<T, AppError>
 where
     F: FnMut() -> Fut,

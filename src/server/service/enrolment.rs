@@ -16,7 +16,7 @@ use crate::i18n::td_string;
 use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
-use crate::server::db::values;
+use crate::server::db::{params, values};
 
 /// One member to enrol.
 #[derive(Debug, Clone)]
@@ -70,7 +70,7 @@ async fn emails_free(conn: &mut AnyConnection, members: &[NewMember]) -> Result<
     for chunk in emails.chunks(CHUNK) {
         let sql = format!(
             "SELECT email FROM members WHERE email IN ({})",
-            placeholders(chunk.len())
+            params(1, chunk.len())
         );
         let mut taken = sqlx::query_scalar::<_, String>(&sql);
         for e in chunk {
@@ -86,11 +86,6 @@ async fn emails_free(conn: &mut AnyConnection, members: &[NewMember]) -> Result<
 
 fn email_taken() -> AppError {
     AppError::field("email", td_string!(current().locale, errors.members.email_taken))
-}
-
-/// "$1, $2, ..., $n".
-fn placeholders(n: usize) -> String {
-    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 /// The profiles, each with a free card number: their ids, in order.

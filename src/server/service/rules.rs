@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 use crate::error::AppError;
 use crate::model::rules::{EarningRule, RuleUsage};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
-use crate::server::db::{is_unique_violation, values, Db};
+use crate::server::db::{is_unique_violation, params, values, Db};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -136,18 +136,12 @@ pub async fn usage_many<'r>(
     // Day caps alone need only the day's awards; the month total is then unused.
     let days_only = capped.iter().all(|r| r.caps.per_member_month.is_none());
     let (day, month) = day_and_month(at);
-    let placeholders = |from: usize, n: usize| -> String {
-        (from..from + n)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let sql = format!(
         "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
          WHERE month = $2 AND membership_id IN ({}) AND rule_id IN ({}){} GROUP BY membership_id, rule_id",
-        placeholders(3, membership_ids.len()),
-        placeholders(3 + membership_ids.len(), capped.len()),
+        params(3, membership_ids.len()),
+        params(3 + membership_ids.len(), capped.len()),
         if days_only { " AND day = $1" } else { "" },
     );
     let mut select = sqlx::query_as::<_, (MembershipId, i64, i64, i64)>(&sql)
