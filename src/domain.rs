@@ -11,6 +11,7 @@ pub mod earning;
 pub mod format;
 pub mod forms;
 pub mod identifier;
+pub mod kpi;
 pub mod lang;
 pub mod local_time;
 #[cfg(feature = "ssr")]

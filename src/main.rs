@@ -38,6 +38,20 @@ enum Command {
         #[command(subcommand)]
         action: DemoCommand,
     },
+    /// The Insights rollups (daily facts, member days, member summaries).
+    Rollups {
+        #[command(subcommand)]
+        action: RollupsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsCommand {
+    /// Fold what bookings queued (the server does it every two seconds by itself).
+    CatchUp,
+    /// Recompute the rollups from the ledger, report every difference with what was
+    /// stored, and replace them. Exits with 1 when something differed.
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +150,12 @@ async fn main() {
                 .unwrap_or_else(|e| exit(&e.to_string()));
             generate(&db, members, months, seed).await;
         }
+        Command::Rollups { action } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            rollups(&db, action).await;
+        }
         Command::Clv(_) => unreachable!("run before the configuration is read"),
     }
 }
@@ -181,4 +201,44 @@ async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
 fn exit(message: &str) -> ! {
     eprintln!("omniloyal: {message}");
     std::process::exit(1)
+}
+
+async fn rollups(db: &Db, action: RollupsCommand) {
+    use omniloyal::server::service::rollups;
+    let started = std::time::Instant::now();
+    match action {
+        RollupsCommand::CatchUp => match rollups::catch_up(db).await {
+            Ok(n) => println!(
+                "Folded {n} queued items in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => exit(&e.to_string()),
+        },
+        RollupsCommand::Rebuild => match rollups::rebuild(db).await {
+            Ok(r) => {
+                println!(
+                    "Rebuilt from {} transactions and {} memberships in {:.1} s.",
+                    r.transactions,
+                    r.memberships,
+                    started.elapsed().as_secs_f64()
+                );
+                println!("daily facts: {} rows, {} differed", r.facts, r.facts_differing);
+                println!(
+                    "member days: {} sets, {} differed",
+                    r.day_sets, r.day_sets_differing
+                );
+                println!(
+                    "member summaries: {} rows, {} differed",
+                    r.summaries, r.summaries_differing
+                );
+                for e in &r.examples {
+                    println!("  {e}");
+                }
+                if r.differs() {
+                    std::process::exit(1);
+                }
+            }
+            Err(e) => exit(&e.to_string()),
+        },
+    }
 }

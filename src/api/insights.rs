@@ -1,39 +1,106 @@
-//! KPI charts for analysts and admins.
+//! KPI dashboards for analysts and admins, read from the rollups.
 
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::insights::InsightsReport;
+use crate::model::insights::{FilterOptions, InsightsQuery, InsightsReport};
 
-/// New members per UTC day between `from` and `to` (inclusive, ISO dates; empty means the
-/// last 30 days), for one program or all (`program_id` 0); points issued by program, and per
-/// day for one program.
+/// The Overview (and the daily series beside it) of what `q` asks for.
 #[server(endpoint = "load_insights")]
-pub async fn load_insights(from: String, to: String, program_id: i64) -> Result<InsightsReport, AppError> {
+pub async fn load_insights(q: InsightsQuery) -> Result<InsightsReport, AppError> {
     use crate::domain::dates;
-    use crate::model::ids::ProgramId;
+    use crate::i18n::td_string;
+    use crate::model::insights::Scope;
     use crate::model::user::Role;
     use crate::server::auth::guard;
+    use crate::server::service::rollups;
     use crate::server::{charts, query::insights};
 
     guard::require(Role::can_see_insights).await?;
     let db = guard::state()?.db;
+    let InsightsQuery {
+        from,
+        to,
+        program: program_id,
+        channel,
+        store,
+        tier,
+        compare,
+        rate,
+    } = q;
     let lang = crate::domain::lang::current();
-    let (from, to) = dates::parse_range(&from, &to, chrono::Utc::now().date_naive())
-        .map_err(|(field, message)| AppError::field(field, message))?;
-    let points_by_program = insights::points_by_program(&db, from, to, program_id).await?;
-    // An unknown program is a field error, not an empty page that looks like no activity.
-    if program_id != 0 && points_by_program.is_empty() {
-        return Err(AppError::field(
-            "program",
-            crate::i18n::td_string!(lang.locale, insights.unknown_program),
-        ));
+    let l = lang.locale;
+    let today = chrono::Utc::now().date_naive();
+    let (from, to) =
+        dates::parse_range(&from, &to, today).map_err(|(field, message)| AppError::field(field, message))?;
+    let program = match program_id {
+        0 => None,
+        id => Some(
+            insights::program_units(&db, id)
+                .await?
+                .ok_or_else(|| AppError::field("program", td_string!(l, insights.unknown_program)))?,
+        ),
+    };
+    let channel = match channel.as_str() {
+        "" => None,
+        "store" | "web" | "app" => Some(channel),
+        _ => {
+            return Err(AppError::field(
+                "channel",
+                td_string!(l, insights.unknown_channel),
+            ))
+        }
+    };
+    let options = insights::filter_options(&db, program_id).await?;
+    if store != 0 && !options.stores.iter().any(|(id, _)| *id == store) {
+        return Err(AppError::field("store", td_string!(l, insights.unknown_store)));
     }
-    let enrollments = insights::enrollments(&db, from, to, program_id).await?;
-    let chosen = points_by_program.first().filter(|_| program_id != 0);
-    let (points_issued, points_svg) = match chosen {
+    if tier != 0 && !options.tiers.iter().any(|(id, _)| *id == tier) {
+        return Err(AppError::field("tier", td_string!(l, insights.unknown_tier)));
+    }
+    let length = to - from;
+    let compare = match compare.as_str() {
+        "" | "none" => None,
+        "previous" => Some((
+            from - length - chrono::Duration::days(1),
+            from - chrono::Duration::days(1),
+        )),
+        "year" => Some((
+            from.checked_sub_months(chrono::Months::new(12)).unwrap_or(from),
+            to.checked_sub_months(chrono::Months::new(12)).unwrap_or(to),
+        )),
+        _ => {
+            return Err(AppError::field(
+                "compare",
+                td_string!(l, insights.unknown_compare),
+            ))
+        }
+    };
+    let rate = match crate::domain::validate::typed_number(&rate).trim() {
+        "" => None,
+        typed => match typed.parse::<f64>() {
+            Ok(r) if (0.0..=100.0).contains(&r) => Some(r / 100.0),
+            _ => return Err(AppError::field("rate", td_string!(l, insights.rate_range))),
+        },
+    };
+    let scope = Scope {
+        program_id,
+        channel,
+        store_id: (store != 0).then_some(store),
+        tier_id: (tier != 0).then_some(tier),
+    };
+    let (mut overview, new_by_day, issued_by_day) =
+        insights::overview(&db, &scope, program.clone(), (from, to), compare, rate).await?;
+    overview.backlog = rollups::backlog(&db).await?;
+    overview.active_svg = charts::active_members(lang, &overview.active)?;
+    if let (Some(p), Some(sales)) = (&program, &overview.sales) {
+        overview.sales_svg = Some(charts::net_sales(lang, &p.currency_code, sales)?);
+    }
+    let enrollments = insights::series(&new_by_day);
+    let points_by_program = insights::points_by_program(&db, from, to, program_id).await?;
+    let (points_issued, points_svg) = match &program {
         Some(p) => {
-            let series = insights::points_issued(&db, from, to, ProgramId(program_id)).await?;
+            let series = insights::series(&issued_by_day);
             let svg = charts::points_issued(lang, &p.unit, &series)?;
             (Some(series), Some(svg))
         }
@@ -42,23 +109,24 @@ pub async fn load_insights(from: String, to: String, program_id: i64) -> Result<
     Ok(InsightsReport {
         from: from.to_string(),
         to: to.to_string(),
-        program_id: (program_id != 0).then_some(ProgramId(program_id)),
+        program_id: program.as_ref().map(|p| p.id),
         enrollments_svg: charts::enrollments(lang, &enrollments)?,
         enrollments,
         points_issued,
         points_by_program,
         points_svg,
+        overview,
     })
 }
 
-/// (id, name) of every program, for the filter: apart from the report, so the filter form
-/// stays on the page when the report refuses what it was given.
-#[server(endpoint = "insight_programs")]
-pub async fn insight_programs() -> Result<Vec<(crate::model::ids::ProgramId, String)>, AppError> {
+/// The filters' choices: programs, stores, and the chosen program's tiers. Apart from the
+/// report, so the filter form stays on the page when the report refuses what it was given.
+#[server(endpoint = "insight_filters")]
+pub async fn insight_filters(program_id: i64) -> Result<FilterOptions, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     use crate::server::query::insights;
 
     guard::require(Role::can_see_insights).await?;
-    insights::program_names(&guard::state()?.db).await
+    insights::filter_options(&guard::state()?.db, program_id).await
 }

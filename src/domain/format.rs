@@ -105,6 +105,35 @@ impl Lang {
         }
     }
 
+    /// A number with `places` decimals, grouped: "1,234.5", "١٬٢٣٤٫٥".
+    pub fn fixed(self, x: f64, places: usize) -> String {
+        let scale = 10_f64.powi(places as i32);
+        let scaled = (x.abs() * scale).round() as u64;
+        let per = scale as u64;
+        let s = self.symbols();
+        let major = currency::grouped_digits(scaled / per).replace(',', s.group);
+        let text = if places == 0 {
+            major
+        } else {
+            format!("{major}{}{:0width$}", s.decimal, scaled % per, width = places)
+        };
+        let digits = self.write_digits(&text);
+        if x < 0.0 && scaled > 0 {
+            format!("{}{digits}", s.minus)
+        } else {
+            digits
+        }
+    }
+
+    /// A fraction as a percentage with one decimal: "12.5%", "١٢٫٥٪".
+    pub fn percent(self, fraction: f64) -> String {
+        let n = self.fixed(fraction * 100.0, 1);
+        match self.locale {
+            Locale::en => format!("{n}%"),
+            Locale::ar => format!("{n}\u{066A}"),
+        }
+    }
+
     /// Points in the program's own unit, as the brand named it: "2,356 Stars", "٢٬٣٥٦ نجمة".
     pub fn points(self, n: i64, unit: &str) -> String {
         format!("{} {unit}", self.number(n))
@@ -219,6 +248,18 @@ mod tests {
             Lang::ENGLISH.date_time(at, Some("Not/AZone")),
             "2 Dec 2026, 23:30 UTC"
         );
+    }
+
+    #[test]
+    fn fixed_numbers_and_percentages() {
+        let en = Lang::from_tag("en").unwrap();
+        let ar = Lang::from_tag("ar").unwrap();
+        assert_eq!(en.fixed(1234.56, 1), "1,234.6");
+        assert_eq!(en.fixed(-0.04, 1), "0.0");
+        assert_eq!(en.fixed(-2.5, 2), "-2.50");
+        assert_eq!(en.percent(0.125), "12.5%");
+        assert_eq!(ar.percent(0.125), "١٢٫٥٪");
+        assert_eq!(ar_ma().percent(0.125), "12,5\u{066A}");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::insights::{insight_programs, load_insights};
+use crate::api::insights::{insight_filters, load_insights};
 use crate::components::chart::{ChartData, ChartFrame};
 use crate::components::lang::use_lang;
 use crate::components::states::{or_error, Loading};
@@ -14,8 +14,9 @@ use crate::components::table::DataTable;
 use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::i18n::{td, td_string, Locale};
-use crate::model::ids::ProgramId;
-use crate::model::insights::{DailySeries, InsightsReport};
+use crate::model::insights::{
+    DailySeries, FilterOptions, InsightsQuery, InsightsReport, Kpi, Overview, ProgramUnits, Unit,
+};
 
 /// The page for its roles; anyone else gets a 401 or 403 page without its forms.
 #[component]
@@ -31,17 +32,21 @@ pub fn InsightsPage() -> impl IntoView {
 fn InsightsBody() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
+    let number = move |k: &str| param(k).parse::<i64>().unwrap_or(0);
     let report = Resource::new(
-        move || {
-            (
-                param("from"),
-                param("to"),
-                param("program").parse::<i64>().unwrap_or(0),
-            )
+        move || InsightsQuery {
+            from: param("from"),
+            to: param("to"),
+            program: number("program"),
+            channel: param("channel"),
+            store: number("store"),
+            tier: number("tier"),
+            compare: param("compare"),
+            rate: param("rate"),
         },
-        |(from, to, program)| load_insights(from, to, program),
+        load_insights,
     );
-    let programs = Resource::new(|| (), |_| insight_programs());
+    let programs = Resource::new(move || number("program"), insight_filters);
     let lang = use_lang();
     let l = lang.locale;
     view! {
@@ -56,8 +61,13 @@ fn InsightsBody() -> impl IntoView {
                 let filters = Filters {
                     from: param("from"),
                     to: param("to"),
-                    program: param("program").parse::<i64>().unwrap_or(0),
-                    programs: programs.unwrap_or_default(),
+                    program: number("program"),
+                    channel: param("channel"),
+                    store: number("store"),
+                    tier: number("tier"),
+                    compare: param("compare"),
+                    rate: param("rate"),
+                    options: programs.unwrap_or_default(),
                 };
                 Some(view! {
                     {filters.view(lang, &report)}
@@ -75,7 +85,12 @@ struct Filters {
     from: String,
     to: String,
     program: i64,
-    programs: Vec<(ProgramId, String)>,
+    channel: String,
+    store: i64,
+    tier: i64,
+    compare: String,
+    rate: String,
+    options: FilterOptions,
 }
 
 impl Filters {
@@ -83,6 +98,90 @@ impl Filters {
         let l = lang.locale;
         let error = |field: &str| report.as_ref().err().and_then(|e| e.field_message(field));
         let (from_error, to_error, program_error) = (error("from"), error("to"), error("program"));
+        let select = |id: &'static str,
+                      label: &'static str,
+                      all: &'static str,
+                      chosen: String,
+                      choices: Vec<(String, String)>| {
+            let message = error(id);
+            let invalid = message.is_some();
+            let error_id = format!("{id}-error");
+            view! {
+                <div class="field" class:invalid=invalid>
+                    <label for=id>{label}</label>
+                    <select
+                        id=id
+                        name=id
+                        aria-invalid=invalid.then_some("true")
+                        aria-describedby=invalid.then(|| error_id.clone())
+                    >
+                        <option value="" selected=chosen.is_empty()>{all}</option>
+                        {choices
+                            .into_iter()
+                            .map(|(value, name)| {
+                                let selected = value == chosen;
+                                view! { <option value=value selected=selected><bdi>{name}</bdi></option> }
+                            })
+                            .collect_view()}
+                    </select>
+                    {message.map(|e| view! { <p class="error" id=error_id role="alert">{e}</p> })}
+                </div>
+            }
+        };
+        let channels = vec![
+            (
+                "store".to_string(),
+                td_string!(l, insights.channel_store).to_string(),
+            ),
+            ("web".to_string(), td_string!(l, insights.channel_web).to_string()),
+            ("app".to_string(), td_string!(l, insights.channel_app).to_string()),
+        ];
+        let stores: Vec<(String, String)> = self
+            .options
+            .stores
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.clone()))
+            .collect();
+        let tiers: Vec<(String, String)> = self
+            .options
+            .tiers
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.clone()))
+            .collect();
+        let compares = vec![
+            (
+                "previous".to_string(),
+                td_string!(l, insights.compare_previous).to_string(),
+            ),
+            (
+                "year".to_string(),
+                td_string!(l, insights.compare_year).to_string(),
+            ),
+        ];
+        let id_text = |n: i64| if n == 0 { String::new() } else { n.to_string() };
+        let narrowing = view! {
+            {select("channel", td_string!(l, insights.channel), td_string!(l, insights.all_channels), self.channel.clone(), channels)}
+            {select("store", td_string!(l, insights.store), td_string!(l, insights.all_stores), id_text(self.store), stores)}
+            {select("tier", td_string!(l, insights.tier), td_string!(l, insights.all_tiers), id_text(self.tier), tiers)}
+            {select("compare", td_string!(l, insights.compare), td_string!(l, insights.compare_none), self.compare.clone(), compares)}
+        };
+        let rate_error = error("rate");
+        let rate_invalid = rate_error.is_some();
+        let rate = view! {
+            <div class="field" class:invalid=rate_invalid>
+                <label for="rate">{td!(l, insights.rate)}</label>
+                <input
+                    id="rate"
+                    name="rate"
+                    inputmode="decimal"
+                    value=self.rate.clone()
+                    aria-invalid=rate_invalid.then_some("true")
+                    aria-describedby=if rate_invalid { "rate-error rate-hint" } else { "rate-hint" }
+                />
+                <p class="hint" id="rate-hint">{td!(l, insights.rate_hint)}</p>
+                {rate_error.map(|e| view! { <p class="error" id="rate-error" role="alert">{e}</p> })}
+            </div>
+        };
         // The dates the report used (the defaults filled in), else those typed.
         let (from, to) = match report {
             Ok(r) => (r.from.clone(), r.to.clone()),
@@ -123,6 +222,7 @@ impl Filters {
                         >
                             <option value="0" selected=selected == 0>{td!(l, insights.all_programs)}</option>
                             {self
+                                .options
                                 .programs
                                 .into_iter()
                                 .map(|(id, name)| view! { <option value=id selected=id.get() == selected>{name}</option> })
@@ -130,6 +230,8 @@ impl Filters {
                         </select>
                         {program_error.map(|e| view! { <p class="error" id="program-error" role="alert">{e}</p> })}
                     </div>
+                    {narrowing}
+                    {rate}
                     <button type="submit" class="button">{td!(l, insights.show)}</button>
                 </Form>
             </section>
@@ -152,6 +254,243 @@ fn chart_data(lang: Lang, value_column: &'static str, series: &DailySeries) -> C
         columns: [td_string!(lang.locale, insights.day), value_column],
         rows: series.rows(),
         labels: series.days.iter().map(|d| day_text(lang, d)).collect(),
+    }
+}
+
+/// A KPI's name and one-line definition, from the catalogue.
+fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
+    match key {
+        "members" => (
+            td_string!(l, insights.kpi_members),
+            td_string!(l, insights.def_members),
+        ),
+        "new_members" => (
+            td_string!(l, insights.kpi_new_members),
+            td_string!(l, insights.def_new_members),
+        ),
+        "active" => (
+            td_string!(l, insights.kpi_active),
+            td_string!(l, insights.def_active),
+        ),
+        "participation" => (
+            td_string!(l, insights.kpi_participation),
+            td_string!(l, insights.def_participation),
+        ),
+        "buyers" => (
+            td_string!(l, insights.kpi_buyers),
+            td_string!(l, insights.def_buyers),
+        ),
+        "repeat_rate" => (
+            td_string!(l, insights.kpi_repeat_rate),
+            td_string!(l, insights.def_repeat_rate),
+        ),
+        "redeemers" => (
+            td_string!(l, insights.kpi_redeemers),
+            td_string!(l, insights.def_redeemers),
+        ),
+        "redeemer_share" => (
+            td_string!(l, insights.kpi_redeemer_share),
+            td_string!(l, insights.def_redeemer_share),
+        ),
+        "issued" => (
+            td_string!(l, insights.kpi_issued),
+            td_string!(l, insights.def_issued),
+        ),
+        "returned" => (
+            td_string!(l, insights.kpi_returned),
+            td_string!(l, insights.def_returned),
+        ),
+        "net_issued" => (
+            td_string!(l, insights.kpi_net_issued),
+            td_string!(l, insights.def_net_issued),
+        ),
+        "redeemed" => (
+            td_string!(l, insights.kpi_redeemed),
+            td_string!(l, insights.def_redeemed),
+        ),
+        "expired" => (
+            td_string!(l, insights.kpi_expired),
+            td_string!(l, insights.def_expired),
+        ),
+        "adjusted" => (
+            td_string!(l, insights.kpi_adjusted),
+            td_string!(l, insights.def_adjusted),
+        ),
+        "redemption_rate" => (
+            td_string!(l, insights.kpi_redemption_rate),
+            td_string!(l, insights.def_redemption_rate),
+        ),
+        "outstanding" => (
+            td_string!(l, insights.kpi_outstanding),
+            td_string!(l, insights.def_outstanding),
+        ),
+        "liability" => (
+            td_string!(l, insights.kpi_liability),
+            td_string!(l, insights.def_liability),
+        ),
+        "breakage" => (
+            td_string!(l, insights.kpi_breakage),
+            td_string!(l, insights.def_breakage),
+        ),
+        "orders" => (
+            td_string!(l, insights.kpi_orders),
+            td_string!(l, insights.def_orders),
+        ),
+        "sales" => (
+            td_string!(l, insights.kpi_sales),
+            td_string!(l, insights.def_sales),
+        ),
+        "refunds" => (
+            td_string!(l, insights.kpi_refunds),
+            td_string!(l, insights.def_refunds),
+        ),
+        "net_sales" => (
+            td_string!(l, insights.kpi_net_sales),
+            td_string!(l, insights.def_net_sales),
+        ),
+        "aov" => (td_string!(l, insights.kpi_aov), td_string!(l, insights.def_aov)),
+        "frequency" => (
+            td_string!(l, insights.kpi_frequency),
+            td_string!(l, insights.def_frequency),
+        ),
+        _ => ("", ""),
+    }
+}
+
+/// A KPI value as the page writes it, in the program's units.
+fn shown(lang: Lang, unit: Unit, value: Option<f64>, program: Option<&ProgramUnits>) -> String {
+    let Some(v) = value else {
+        return td_string!(lang.locale, insights.no_value).to_string();
+    };
+    match (unit, program) {
+        (Unit::Count, _) => lang.number(v.round() as i64),
+        (Unit::Points, Some(p)) => lang.points(v.round() as i64, &p.unit),
+        (Unit::Money, Some(p)) => lang.money(v.round() as i64, &p.currency_code),
+        (Unit::Share, _) => lang.percent(v),
+        (Unit::Decimal, _) | (Unit::Points, None) | (Unit::Money, None) => lang.fixed(v, 2),
+    }
+}
+
+/// A row of KPI cards: name, value, the comparison period's value, and the definition.
+fn kpi_cards(lang: Lang, kpis: Vec<Kpi>, program: Option<ProgramUnits>, compared: bool) -> impl IntoView {
+    let l = lang.locale;
+    view! {
+        <div class="kpis">
+            {kpis
+                .into_iter()
+                .map(|k| {
+                    let (label, definition) = kpi_words(l, &k.key);
+                    let value = shown(lang, k.unit, k.value, program.as_ref());
+                    let before = compared.then(|| {
+                        let was = shown(lang, k.unit, k.previous, program.as_ref());
+                        td_string!(l, insights.previous_value, value = was).to_string()
+                    });
+                    view! {
+                        <div class="kpi card" data-testid=format!("kpi-{}", k.key)>
+                            <p class="muted">{label}</p>
+                            <p class="kpi-value">{value}</p>
+                            {before.map(|b| view! { <p class="kpi-before">{b}</p> })}
+                            <p class="hint">{definition}</p>
+                        </div>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+/// The Overview: members, then (for one program) points, sales and the IFRS 15 deferral.
+fn overview_view(lang: Lang, o: Overview) -> impl IntoView {
+    let l = lang.locale;
+    let compared = match (&o.compare_from, &o.compare_to) {
+        (Some(a), Some(b)) => Some(
+            td_string!(
+                l,
+                insights.compared,
+                from = day_text(lang, a),
+                to = day_text(lang, b)
+            )
+            .to_string(),
+        ),
+        _ => None,
+    };
+    let is_compared = compared.is_some();
+    let backlog =
+        (o.backlog > 0).then(|| td_string!(l, insights.backlog, count = lang.number(o.backlog)).to_string());
+    let program = o.program.clone();
+    let program_part = match program.clone() {
+        Some(p) => {
+            let ifrs = o.ifrs15.clone().map(|i| {
+                let money = |m: i64| lang.money(m, &p.currency_code);
+                let observed = td_string!(l, insights.ifrs_observed, rate = lang.percent(i.observed_rate)).to_string();
+                view! {
+                    <section class="card" data-testid="ifrs15" aria-labelledby="ifrs-heading">
+                        <h2 id="ifrs-heading">{td!(l, insights.section_ifrs)}</h2>
+                        <dl class="facts">
+                            <dt>{td!(l, insights.ifrs_rate)}</dt>
+                            <dd data-testid="ifrs-rate">{lang.percent(i.rate)}" "<span class="muted">{observed}</span></dd>
+                            <dt>{td!(l, insights.ifrs_allocated)}</dt>
+                            <dd>{money(i.allocated_minor)}</dd>
+                            <dt>{td!(l, insights.ifrs_recognised)}</dt>
+                            <dd>{money(i.recognised_minor)}</dd>
+                            <dt>{td!(l, insights.ifrs_deferred)}</dt>
+                            <dd data-testid="ifrs-deferred">{money(i.deferred_minor)}</dd>
+                        </dl>
+                        <p class="hint">{td!(l, insights.ifrs_def)}</p>
+                    </section>
+                }
+            });
+            let points_heading = td_string!(l, insights.section_points, unit = p.unit.clone()).to_string();
+            let money_heading =
+                td_string!(l, insights.section_money, currency = p.currency_code.clone()).to_string();
+            view! {
+                <h2>{points_heading}</h2>
+                {kpi_cards(lang, o.points.clone(), Some(p.clone()), is_compared)}
+                <h2>{money_heading}</h2>
+                {kpi_cards(lang, o.money.clone(), Some(p.clone()), is_compared)}
+                <p class="hint">{td!(l, insights.sales_share_note)}</p>
+                {ifrs}
+            }
+            .into_any()
+        }
+        None => view! { <p class="notice">{td!(l, insights.choose_program_kpis)}</p> }.into_any(),
+    };
+    let (from, to) = (day_text(lang, &o.from), day_text(lang, &o.to));
+    let caption =
+        move |chart: &str| td_string!(l, insights.caption, chart = chart, from = &from, to = &to).to_string();
+    let active_title = td_string!(l, insights.active_title);
+    let sales = match (o.sales.clone(), o.sales_svg.clone(), &program) {
+        (Some(series), Some(svg), Some(p)) => {
+            let title = td_string!(l, insights.sales_title, currency = p.currency_code.clone()).to_string();
+            Some(view! {
+                <ChartFrame
+                    title=title.clone()
+                    caption=caption(&title)
+                    svg=svg
+                    data=chart_data(lang, td_string!(l, insights.sales_series), &series)
+                    file="net-sales.csv"
+                    testid="chart-sales"
+                />
+            })
+        }
+        _ => None,
+    };
+    view! {
+        {backlog.map(|b| view! { <p class="notice" role="status">{b}</p> })}
+        {compared.map(|c| view! { <p class="muted" data-testid="compared">{c}</p> })}
+        <h2>{td!(l, insights.section_members)}</h2>
+        {kpi_cards(lang, o.members.clone(), program.clone(), is_compared)}
+        <p class="hint">{td!(l, insights.scope_note)}</p>
+        {program_part}
+        <ChartFrame
+            title=active_title
+            caption=caption(active_title)
+            svg=o.active_svg.clone()
+            data=chart_data(lang, td_string!(l, insights.active_series), &o.active)
+            file="active-members.csv"
+            testid="chart-active"
+        />
+        {sales}
     }
 }
 
@@ -185,12 +524,8 @@ fn report_view(r: InsightsReport) -> impl IntoView {
         _ => view! { <p class="notice">{td!(l, insights.choose_program)}</p> }.into_any(),
     };
     view! {
+        {overview_view(lang, r.overview.clone())}
         <div class="kpis">
-            <div class="kpi card">
-                <p class="muted">{td!(l, insights.kpi_enrolled)}</p>
-                <p class="kpi-value" data-testid="kpi-enrolled">{lang.number(r.enrollments.total())}</p>
-                <p class="hint">{td!(l, insights.kpi_enrolled_def)}</p>
-            </div>
             <div class="kpi card" data-testid="kpi-points">
                 <p class="muted">{td!(l, insights.points_by_program)}</p>
                 <DataTable

@@ -35,6 +35,28 @@ pub fn points_issued(lang: Lang, unit: &str, series: &DailySeries) -> Result<Str
     )
 }
 
+/// Members active (bought or redeemed) per day, in `lang`.
+pub fn active_members(lang: Lang, series: &DailySeries) -> Result<String, AppError> {
+    daily_bars(
+        lang,
+        td_string!(lang.locale, insights.active_title),
+        td_string!(lang.locale, insights.active_series),
+        series,
+        "#3d5a99",
+    )
+}
+
+/// One program's net sales per day in whole units of its currency, in `lang`.
+pub fn net_sales(lang: Lang, currency: &str, series: &DailySeries) -> Result<String, AppError> {
+    daily_bars(
+        lang,
+        &td_string!(lang.locale, insights.sales_title, currency = currency).to_string(),
+        td_string!(lang.locale, insights.sales_series),
+        series,
+        "#7a4f9a",
+    )
+}
+
 /// A day on the axis, short enough for thirty of them: "11-23" in English (the ISO day
 /// without its year), "٢٣‏/١١" in Arabic (day, then month, as CLDR writes Arabic's short
 /// dates, with the right-to-left mark that keeps that order).

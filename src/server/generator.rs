@@ -26,7 +26,7 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::jobs;
 use crate::server::service::enrolment::{self, NewMember};
-use crate::server::service::{orders, rewards};
+use crate::server::service::{orders, rewards, rollups};
 
 use brand::{Brand, CATALOGUE};
 use simulate::{Behaviour, Population};
@@ -90,6 +90,7 @@ pub async fn generate(
     let mut made = result?;
     // The program's jobs once more at the present: what came due since midnight.
     jobs::run_for_program(db, made.program_id, db.now()).await?;
+    rollups::catch_up(db).await?;
     made.seconds = started.elapsed().as_secs();
     Ok(made)
 }
@@ -208,6 +209,8 @@ async fn live(
         }
         if until % SECONDS_PER_DAY == 0 {
             jobs::run_for_program(db, brand.program_id, Timestamp(now)).await?;
+            // The day's rollups, as the server's worker folds them as it goes.
+            rollups::catch_up(db).await?;
             tick(Progress {
                 day: until / SECONDS_PER_DAY,
                 days,

@@ -219,6 +219,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60), config.retention);
     let allow_private = config.webhooks_allow_private;
     crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2), allow_private);
+    crate::server::service::rollups::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
     let state = AppState::new(leptos_options, db, config);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

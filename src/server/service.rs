@@ -22,6 +22,7 @@ pub mod orders;
 pub mod phones;
 pub mod referrals;
 pub mod rewards;
+pub mod rollups;
 pub mod rules;
 pub mod setup;
 pub mod stamps;

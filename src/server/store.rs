@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod budgets;
 pub mod idempotency;
 pub mod programs;
+pub mod rollups;
 pub mod sessions;
 pub mod stores;
 pub mod users;

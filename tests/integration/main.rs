@@ -24,6 +24,7 @@ mod mends;
 mod repo_ledger;
 mod repo_programs;
 mod repo_users;
+mod rollups;
 mod safety_api;
 mod safety_engine;
 mod schema_parity;

@@ -7,7 +7,7 @@ use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::query::insights;
-use omniloyal::server::service::{members, orders, tiers};
+use omniloyal::server::service::{members, orders, rollups, tiers};
 use omniloyal::server::store::programs;
 
 use crate::on_both_backends;
@@ -234,6 +234,24 @@ async fn ledger_is_append_only(db: Db) {
     assert_eq!(assert_ledger_consistent(&db, s.member_id).await, 100);
 }
 
+/// New members and points issued per day over `range`, from the Overview's rollups.
+async fn daily(
+    db: &Db,
+    range: (chrono::NaiveDate, chrono::NaiveDate),
+    program_id: i64,
+) -> (Vec<i64>, Vec<i64>) {
+    let scope = omniloyal::model::insights::Scope {
+        program_id,
+        ..Default::default()
+    };
+    let units = insights::program_units(db, program_id).await.unwrap();
+    let (_, new, issued) = insights::overview(db, &scope, units, range, None, None)
+        .await
+        .unwrap();
+    let values = |rows: Vec<(i64, i64)>| rows.into_iter().map(|(_, v)| v).collect::<Vec<_>>();
+    (values(new), values(issued))
+}
+
 async fn daily_series_count_enrollments_and_points(db: Db) {
     let s = setup(&db).await;
     orders::record_purchase(&db, s.staff_id, &purchase(&s, "10", "a"))
@@ -250,17 +268,13 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
     members::join(&db, s.member_id, other.id).await.unwrap();
     let today = Timestamp::now().date();
     let from = today - chrono::Duration::days(6);
-    let e = insights::enrollments(&db, from, today, 0).await.unwrap();
-    assert_eq!(e.days.len(), 7);
-    assert_eq!(e.values, vec![0, 0, 0, 0, 0, 0, 1], "one person, two memberships");
-    let in_other = insights::enrollments(&db, from, today, other.id.get())
-        .await
-        .unwrap();
-    assert_eq!(in_other.total(), 1);
-    let p = insights::points_issued(&db, from, today, s.program_id)
-        .await
-        .unwrap();
-    assert_eq!(p.values, vec![0, 0, 0, 0, 0, 0, 120]);
+    rollups::catch_up(&db).await.unwrap();
+    let (e, _) = daily(&db, (from, today), 0).await;
+    assert_eq!(e, vec![0, 0, 0, 0, 0, 0, 1], "one person, two memberships");
+    let (in_other, _) = daily(&db, (from, today), other.id.get()).await;
+    assert_eq!(in_other.iter().sum::<i64>(), 1);
+    let (_, p) = daily(&db, (from, today), s.program_id.get()).await;
+    assert_eq!(p, vec![0, 0, 0, 0, 0, 0, 120]);
     let by_program = insights::points_by_program(&db, from, today, 0).await.unwrap();
     let totals: Vec<(&str, &str, i64)> = by_program
         .iter()
@@ -279,11 +293,9 @@ async fn daily_series_count_enrollments_and_points(db: Db) {
         .await
         .unwrap();
     assert!(unknown.is_empty(), "no such program");
-    let yesterday = insights::points_issued(&db, from, today - chrono::Duration::days(1), s.program_id)
-        .await
-        .unwrap();
+    let (_, yesterday) = daily(&db, (from, today - chrono::Duration::days(1)), s.program_id.get()).await;
     assert_eq!(
-        yesterday.total(),
+        yesterday.iter().sum::<i64>(),
         0,
         "today's points are outside a range ending yesterday"
     );

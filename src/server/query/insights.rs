@@ -1,7 +1,15 @@
 //! Daily KPI series. Days are UTC; grouping is integer division of epoch seconds, which reads
 //! the same in SQLite and PostgreSQL.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
+use roaring::RoaringBitmap;
+use sqlx::AnyConnection;
+
+use crate::domain::kpi::{deferral, observed_redemption_rate, ratio, slice_for, Activity, Flows};
+use crate::model::insights::{FilterOptions, Ifrs15, Kpi, Overview, ProgramUnits, Scope, Unit};
+use crate::server::store::rollups;
 
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
@@ -9,98 +17,22 @@ use crate::model::insights::{DailySeries, ProgramPoints};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 
-/// Zero-fills `rows` of (epoch day, value) over `from..=to`.
-fn fill(from: NaiveDate, to: NaiveDate, rows: Vec<(i64, i64)>) -> DailySeries {
-    let first = Timestamp::start_of(from).0 / SECONDS_PER_DAY;
-    let n = (to - from).num_days() + 1;
-    let mut values = vec![0; n as usize];
-    for (day, v) in rows {
-        if let Some(slot) = usize::try_from(day - first).ok().and_then(|i| values.get_mut(i)) {
-            *slot += v;
-        }
-    }
-    let days = (0..n)
-        .map(|i| (from + chrono::Duration::days(i)).format("%Y-%m-%d").to_string())
-        .collect();
-    DailySeries { days, values }
-}
-
-fn bounds(from: NaiveDate, to: NaiveDate) -> (i64, i64) {
-    (
-        Timestamp::start_of(from).0,
-        Timestamp::start_of(to).0 + SECONDS_PER_DAY,
-    )
-}
-
-/// Runs a query of (epoch day, value) rows bound to ($1 start, $2 end, $3 program id) and
-/// zero-fills the result over the range.
-async fn daily(
-    db: &Db,
-    sql: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    program_id: i64,
-) -> Result<DailySeries, AppError> {
-    let (start, end) = bounds(from, to);
-    let rows: Vec<(i64, i64)> = sqlx::query_as(sql)
-        .bind(start)
-        .bind(end)
-        .bind(program_id)
-        .fetch_all(&db.pool)
-        .await?;
-    Ok(fill(from, to, rows))
-}
-
-/// New members per day: people on the day they first joined (a program, or with `program_id`
-/// 0 any program), so someone in two programs counts once. A membership merged into another
-/// counts through the one it was merged into, with the earlier of their dates: linking an old
-/// card later neither makes its holder new again nor takes them off the day they joined.
-/// (Merges point `merged_into` at the final membership, so one level is all there is.)
-pub async fn enrollments(
-    db: &Db,
-    from: NaiveDate,
-    to: NaiveDate,
-    program_id: i64,
-) -> Result<DailySeries, AppError> {
-    let sql = "SELECT CAST(first_joined / 86400 AS BIGINT), CAST(COUNT(*) AS BIGINT) FROM \
-               (SELECT m.member_id, MIN(o.joined_at) AS first_joined FROM memberships m \
-                JOIN memberships o ON o.id = m.id OR o.merged_into = m.id \
-                WHERE m.merged_into IS NULL AND ($3 = 0 OR m.program_id = $3) GROUP BY m.member_id) firsts \
-               WHERE first_joined >= $1 AND first_joined < $2 GROUP BY first_joined / 86400";
-    daily(db, sql, from, to, program_id).await
-}
-
-/// Points issued (earned) per day in one program: points of different programs are different
-/// units and are never added together.
-pub async fn points_issued(
-    db: &Db,
-    from: NaiveDate,
-    to: NaiveDate,
-    program_id: ProgramId,
-) -> Result<DailySeries, AppError> {
-    // Issuance postings are negative (points leave the program's issuance accounts).
-    let sql = "SELECT CAST(created_at / 86400 AS BIGINT), CAST(-SUM(points) AS BIGINT) FROM ledger_postings \
-               WHERE account IN ('issuance', 'campaign') AND points < 0 AND created_at >= $1 AND created_at < $2 \
-               AND program_id = $3 GROUP BY created_at / 86400";
-    daily(db, sql, from, to, program_id.get()).await
-}
-
-/// Points issued in the range by each program (or the one chosen), each in its own unit.
+/// Points issued in the range by each program (or the one chosen), each in its own unit,
+/// from the daily facts.
 pub async fn points_by_program(
     db: &Db,
     from: NaiveDate,
     to: NaiveDate,
     program_id: i64,
 ) -> Result<Vec<ProgramPoints>, AppError> {
-    let (start, end) = bounds(from, to);
+    let day = |d: NaiveDate| Timestamp::start_of(d).0 / SECONDS_PER_DAY;
     let rows: Vec<(ProgramId, String, String, i64)> = sqlx::query_as(
-        "SELECT p.id, p.name, p.currency_name, CAST(COALESCE(-SUM(l.points), 0) AS BIGINT) FROM programs p \
-         LEFT JOIN ledger_postings l ON l.program_id = p.id AND l.account IN ('issuance', 'campaign') \
-         AND l.points < 0 AND l.created_at >= $1 AND l.created_at < $2 \
+        "SELECT p.id, p.name, p.currency_name, CAST(COALESCE(SUM(f.issued), 0) AS BIGINT) FROM programs p \
+         LEFT JOIN daily_facts f ON f.program_id = p.id AND f.day >= $1 AND f.day <= $2 \
          WHERE ($3 = 0 OR p.id = $3) GROUP BY p.id, p.name, p.currency_name ORDER BY p.name",
     )
-    .bind(start)
-    .bind(end)
+    .bind(day(from))
+    .bind(day(to))
     .bind(program_id)
     .fetch_all(&db.pool)
     .await?;
@@ -122,18 +54,373 @@ pub async fn program_names(db: &Db) -> Result<Vec<(ProgramId, String)>, AppError
         .await?)
 }
 
+/// The members of `kind` in `slice` per day over `from..=to` (epoch days), the programs of
+/// the scope together (a person in two programs is one member).
+async fn day_sets(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    kind: &str,
+    slice: &str,
+    from: i64,
+    to: i64,
+) -> Result<BTreeMap<i64, RoaringBitmap>, AppError> {
+    let mut days: BTreeMap<i64, RoaringBitmap> = BTreeMap::new();
+    for (_, day, blob) in rollups::day_sets_between(conn, program_id, kind, slice, from, to).await? {
+        let set = RoaringBitmap::deserialize_from(blob.as_slice()).map_err(|e| {
+            tracing::error!(error = %e, day, kind, "unreadable member-day bitmap");
+            AppError::Internal
+        })?;
+        *days.entry(day).or_default() |= set;
+    }
+    Ok(days)
+}
+
+fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
+    let mut all = RoaringBitmap::new();
+    for s in sets {
+        all |= s;
+    }
+    all
+}
+
+/// A period's figures, before they become KPIs.
+#[derive(Default)]
+struct Period {
+    flows: Flows,
+    members: u64,
+    new_members: u64,
+    active: u64,
+    buyers: u64,
+    repeat_buyers: u64,
+    redeemers: u64,
+    /// Members active per day, and net sales per day (from..=to).
+    active_by_day: Vec<(i64, i64)>,
+    sales_by_day: Vec<(i64, i64)>,
+    new_by_day: Vec<(i64, i64)>,
+    issued_by_day: Vec<(i64, i64)>,
+}
+
+/// The figures of `from..=to` (epoch days) in `scope`. Members and new members count
+/// people in the scope's programs whatever the channel, store or tier (those filter what
+/// members did, not who they are).
+async fn period(conn: &mut AnyConnection, scope: &Scope, from: i64, to: i64) -> Result<Period, AppError> {
+    let slice = slice_for(scope.channel.as_deref(), scope.store_id, scope.tier_id);
+    let p = scope.program_id;
+    let mut out = Period::default();
+    let facts = rollups::facts_between(
+        conn,
+        p,
+        from,
+        to,
+        scope.channel.as_deref(),
+        scope.store_id,
+        scope.tier_id,
+    )
+    .await?;
+    let mut sales: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut issued: BTreeMap<i64, i64> = BTreeMap::new();
+    for ((_, day, ..), f) in &facts {
+        out.flows.add(f);
+        *sales.entry(*day).or_default() += f.net_sales_minor();
+        *issued.entry(*day).or_default() += f.issued;
+    }
+    let buys = day_sets(conn, p, Activity::Buy.as_str(), &slice, from, to).await?;
+    let redeems = day_sets(conn, p, Activity::Redeem.as_str(), &slice, from, to).await?;
+    // Repeat buyers: seen on a second day of the period.
+    let (mut seen, mut twice) = (RoaringBitmap::new(), RoaringBitmap::new());
+    for set in buys.values() {
+        twice |= &seen & set;
+        seen |= set;
+    }
+    let redeemers = union(redeems.values());
+    out.buyers = seen.len();
+    out.repeat_buyers = twice.len();
+    out.redeemers = redeemers.len();
+    out.active = (&seen | &redeemers).len();
+    let joins = day_sets(conn, p, Activity::Join.as_str(), "*|*", i64::MIN / 2, to).await?;
+    let mut known = union(joins.range(..from).map(|(_, s)| s));
+    let before = known.len();
+    for day in from..=to {
+        let empty = RoaringBitmap::new();
+        let (b, r) = (
+            buys.get(&day).unwrap_or(&empty),
+            redeems.get(&day).unwrap_or(&empty),
+        );
+        out.active_by_day.push((day, (b | r).len() as i64));
+        out.sales_by_day
+            .push((day, sales.get(&day).copied().unwrap_or(0)));
+        out.issued_by_day
+            .push((day, issued.get(&day).copied().unwrap_or(0)));
+        let had = known.len();
+        if let Some(j) = joins.get(&day) {
+            known |= j;
+        }
+        out.new_by_day.push((day, (known.len() - had) as i64));
+    }
+    out.members = known.len();
+    out.new_members = known.len() - before;
+    Ok(out)
+}
+
+/// Everything of a program up to the end of `to`: what outstanding points, liability and
+/// the IFRS 15 deferral are measured from (the whole program, whatever the filters).
+async fn lifetime(conn: &mut AnyConnection, program_id: i64, to: i64) -> Result<Flows, AppError> {
+    let mut all = Flows::default();
+    for (_, f) in rollups::facts_between(conn, program_id, i64::MIN / 2, to, None, None, None).await? {
+        all.add(&f);
+    }
+    Ok(all)
+}
+
+/// (epoch day, value) rows as a series named by ISO days.
+pub fn series(rows: &[(i64, i64)]) -> DailySeries {
+    DailySeries {
+        days: rows.iter().map(|(d, _)| day_iso(*d)).collect(),
+        values: rows.iter().map(|(_, v)| *v).collect(),
+    }
+}
+
+fn day_iso(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day * SECONDS_PER_DAY, 0)
+        .map(|t| t.date_naive().format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn kpi(key: &str, unit: Unit, value: Option<f64>, previous: Option<Option<f64>>) -> Kpi {
+    Kpi {
+        key: key.into(),
+        unit,
+        value,
+        previous: previous.flatten(),
+    }
+}
+
+/// The KPIs of a period, each with the comparison period's value beside it.
+fn kpis(now: &Period, before: Option<&Period>, program: bool) -> (Vec<Kpi>, Vec<Kpi>, Vec<Kpi>) {
+    type Of = fn(&Period) -> Option<f64>;
+    let make = |list: &[(&str, Unit, Of)]| -> Vec<Kpi> {
+        list.iter()
+            .map(|(key, unit, of)| kpi(key, *unit, of(now), before.map(of)))
+            .collect()
+    };
+    let members: &[(&str, Unit, Of)] = &[
+        ("members", Unit::Count, |p| Some(p.members as f64)),
+        ("new_members", Unit::Count, |p| Some(p.new_members as f64)),
+        ("active", Unit::Count, |p| Some(p.active as f64)),
+        ("participation", Unit::Share, |p| {
+            ratio(p.active as i64, p.members as i64)
+        }),
+        ("buyers", Unit::Count, |p| Some(p.buyers as f64)),
+        ("repeat_rate", Unit::Share, |p| {
+            ratio(p.repeat_buyers as i64, p.buyers as i64)
+        }),
+        ("redeemers", Unit::Count, |p| Some(p.redeemers as f64)),
+        ("redeemer_share", Unit::Share, |p| {
+            ratio(p.redeemers as i64, p.active as i64)
+        }),
+    ];
+    let points: &[(&str, Unit, Of)] = &[
+        ("issued", Unit::Points, |p| Some(p.flows.issued as f64)),
+        ("returned", Unit::Points, |p| Some(p.flows.returned as f64)),
+        ("net_issued", Unit::Points, |p| Some(p.flows.net_issued() as f64)),
+        ("redeemed", Unit::Points, |p| Some(p.flows.net_redeemed() as f64)),
+        ("expired", Unit::Points, |p| Some(p.flows.expired as f64)),
+        ("adjusted", Unit::Points, |p| Some(p.flows.net_adjusted() as f64)),
+        ("redemption_rate", Unit::Share, |p| {
+            ratio(p.flows.net_redeemed(), p.flows.net_issued())
+        }),
+    ];
+    let money: &[(&str, Unit, Of)] = &[
+        ("orders", Unit::Count, |p| Some(p.flows.orders as f64)),
+        ("sales", Unit::Money, |p| Some(p.flows.sales_minor as f64)),
+        ("refunds", Unit::Money, |p| Some(p.flows.returned_minor as f64)),
+        ("net_sales", Unit::Money, |p| {
+            Some(p.flows.net_sales_minor() as f64)
+        }),
+        ("aov", Unit::Money, |p| {
+            ratio(p.flows.net_sales_minor(), p.flows.orders).map(f64::round)
+        }),
+        ("frequency", Unit::Decimal, |p| {
+            ratio(p.flows.orders, p.buyers as i64)
+        }),
+    ];
+    if program {
+        (make(members), make(points), make(money))
+    } else {
+        (make(members), Vec::new(), Vec::new())
+    }
+}
+
+/// The Overview of `from..=to` in `scope`, with `compare` beside it; `rate` is the expected
+/// redemption rate for IFRS 15 (None: as observed).
+pub async fn overview(
+    db: &Db,
+    scope: &Scope,
+    program: Option<ProgramUnits>,
+    (from, to): (NaiveDate, NaiveDate),
+    compare: Option<(NaiveDate, NaiveDate)>,
+    rate: Option<f64>,
+) -> Result<(Overview, Vec<(i64, i64)>, Vec<(i64, i64)>), AppError> {
+    let day = |d: NaiveDate| Timestamp::start_of(d).0 / SECONDS_PER_DAY;
+    let mut conn = db.pool.acquire().await?;
+    let now = period(&mut conn, scope, day(from), day(to)).await?;
+    let before = match compare {
+        Some((a, b)) => Some(period(&mut conn, scope, day(a), day(b)).await?),
+        None => None,
+    };
+    let (members, mut points, money) = kpis(&now, before.as_ref(), program.is_some());
+    let ifrs15 = match &program {
+        Some(p) => {
+            let life = lifetime(&mut conn, p.id.get(), day(to)).await?;
+            let before_life = match compare {
+                Some((_, b)) => Some(lifetime(&mut conn, p.id.get(), day(b)).await?),
+                None => None,
+            };
+            let outstanding = |f: &Flows| Some(f.outstanding_change() as f64);
+            let observed = |f: &Flows| observed_redemption_rate(f.net_redeemed(), f.expired);
+            points.push(kpi(
+                "outstanding",
+                Unit::Points,
+                outstanding(&life),
+                before_life.as_ref().map(outstanding),
+            ));
+            let liability = |f: &Flows| Some((f.outstanding_change() * p.point_value_minor) as f64);
+            points.push(kpi(
+                "liability",
+                Unit::Money,
+                liability(&life),
+                before_life.as_ref().map(liability),
+            ));
+            let breakage = |f: &Flows| Some(1.0 - observed(f));
+            points.push(kpi(
+                "breakage",
+                Unit::Share,
+                breakage(&life),
+                before_life.as_ref().map(breakage),
+            ));
+            let observed_rate = observed(&life);
+            let used = rate.unwrap_or(observed_rate);
+            let issued = life.net_issued() as f64;
+            let d = deferral(
+                life.net_sales_minor() as f64,
+                issued,
+                p.point_value_minor as f64,
+                used,
+                issued * used,
+                life.net_redeemed() as f64,
+            );
+            Some(Ifrs15 {
+                rate: used,
+                observed_rate,
+                allocated_minor: d.allocated.round() as i64,
+                recognised_minor: d.recognised.round() as i64,
+                deferred_minor: d.deferred.round() as i64,
+            })
+        }
+        None => None,
+    };
+    let overview = Overview {
+        from: from.to_string(),
+        to: to.to_string(),
+        compare_from: compare.map(|c| c.0.to_string()),
+        compare_to: compare.map(|c| c.1.to_string()),
+        scope: scope.clone(),
+        members,
+        points,
+        money,
+        ifrs15,
+        active: series(&now.active_by_day),
+        active_svg: String::new(),
+        // Whole units of the currency: what a chart's axis and a spreadsheet want.
+        sales: program.as_ref().map(|p| {
+            let per = 10_i64.pow(crate::domain::currency::exponent(&p.currency_code).unwrap_or(2));
+            let whole: Vec<(i64, i64)> = now.sales_by_day.iter().map(|(d, v)| (*d, v / per)).collect();
+            series(&whole)
+        }),
+        sales_svg: None,
+        program,
+        backlog: 0,
+    };
+    Ok((overview, now.new_by_day, now.issued_by_day))
+}
+
+/// Stores and the program's tiers, for the filters.
+pub async fn filter_options(db: &Db, program_id: i64) -> Result<FilterOptions, AppError> {
+    let stores = sqlx::query_as("SELECT id, name FROM stores ORDER BY name")
+        .fetch_all(&db.pool)
+        .await?;
+    let tiers = sqlx::query_as("SELECT id, name FROM tiers WHERE program_id = $1 ORDER BY threshold_points")
+        .bind(program_id)
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(FilterOptions {
+        programs: program_names(db).await?,
+        stores,
+        tiers,
+    })
+}
+
+/// A program's units, or None when there is no such program.
+pub async fn program_units(db: &Db, program_id: i64) -> Result<Option<ProgramUnits>, AppError> {
+    let row: Option<(ProgramId, String, String, String, i64)> = sqlx::query_as(
+        "SELECT id, name, currency_name, currency_code, point_value_minor FROM programs WHERE id = $1",
+    )
+    .bind(program_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.map(
+        |(id, name, unit, currency_code, point_value_minor)| ProgramUnits {
+            id,
+            name,
+            unit,
+            currency_code,
+            point_value_minor,
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn fill_places_values_on_their_days_and_ignores_outsiders() {
-        let from = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
-        let to = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
-        let d0 = Timestamp::start_of(from).0 / SECONDS_PER_DAY;
-        let s = fill(from, to, vec![(d0, 2), (d0 + 2, 5), (d0 + 3, 9), (d0 - 1, 7)]);
+    fn series_name_their_days() {
+        let d0 = Timestamp::start_of(NaiveDate::from_ymd_opt(2026, 11, 1).unwrap()).0 / SECONDS_PER_DAY;
+        let s = series(&[(d0, 2), (d0 + 1, 0), (d0 + 2, 5)]);
         assert_eq!(s.days, vec!["2026-11-01", "2026-11-02", "2026-11-03"]);
-        assert_eq!(s.values, vec![2, 0, 5]);
         assert_eq!(s.total(), 7);
+    }
+
+    #[test]
+    fn kpis_compare_like_with_like_and_rates_of_nothing_have_no_value() {
+        let now = Period {
+            members: 10,
+            active: 4,
+            buyers: 4,
+            repeat_buyers: 1,
+            flows: Flows {
+                orders: 6,
+                sales_minor: 600,
+                returned_minor: 60,
+                ..Flows::default()
+            },
+            ..Period::default()
+        };
+        let before = Period {
+            members: 8,
+            ..Period::default()
+        };
+        let (members, points, money) = kpis(&now, Some(&before), true);
+        let get = |list: &[Kpi], key: &str| list.iter().find(|k| k.key == key).cloned().unwrap();
+        assert_eq!(get(&members, "participation").value, Some(0.4));
+        assert_eq!(get(&members, "participation").previous, Some(0.0));
+        assert_eq!(get(&members, "repeat_rate").value, Some(0.25));
+        assert_eq!(get(&members, "repeat_rate").previous, None);
+        assert_eq!(get(&money, "aov").value, Some(90.0));
+        assert_eq!(get(&money, "frequency").value, Some(1.5));
+        assert_eq!(get(&points, "redemption_rate").value, None);
+        // All programs: no points or money, whose units differ.
+        let (_, points, money) = kpis(&now, None, false);
+        assert!(points.is_empty() && money.is_empty());
     }
 }

@@ -639,6 +639,7 @@ impl OrderBooking {
             explanation: Some(&told.explanation),
             recorded_by: self.recorded_by,
             endpoints: Some(&self.setup.endpoints),
+            store_id: self.store_id,
             ..Meta::new(TxKind::Earn, self.input.channel.as_str(), &told.description)
         }
     }

@@ -197,6 +197,8 @@ async fn insert_memberships(
         add().map_err(sqlx::Error::Encode)?;
     }
     let rows: Vec<(MembershipId, MemberId)> = sqlx::query_as_with(&sql, args).fetch_all(&mut *conn).await?;
+    let joined: Vec<i64> = rows.iter().map(|(m, _)| m.get()).collect();
+    crate::server::store::rollups::enqueue(conn, "join", &joined).await?;
     let by_member: std::collections::HashMap<MemberId, MembershipId> =
         rows.into_iter().map(|(m, id)| (id, m)).collect();
     ids.iter()

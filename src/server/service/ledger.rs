@@ -31,6 +31,10 @@ pub struct Meta<'a> {
     pub reason: Option<&'a str>,
     pub recorded_by: Option<UserId>,
     pub request_id: Option<&'a str>,
+    /// The store it happened in, when one was named.
+    pub store_id: Option<i64>,
+    /// The order a return gives part of back.
+    pub order_id: Option<i64>,
     /// The active webhook endpoints, when the caller has them at hand (a booking's setup);
     /// otherwise they are read when a balance moves, to announce it (`points.changed`).
     pub endpoints: Option<&'a [(i64, String)]>,
@@ -49,6 +53,8 @@ impl<'a> Meta<'a> {
             reason: None,
             recorded_by: None,
             request_id: None,
+            store_id: None,
+            order_id: None,
             endpoints: None,
         }
     }
@@ -193,6 +199,7 @@ pub async fn book_many(
         }
     }
     let tx_ids = insert_transactions(conn, items).await?;
+    crate::server::store::rollups::enqueue(conn, "tx", &tx_ids).await?;
 
     // Each membership's moves added up, and updated once (its last touch is its activity).
     let moves: Vec<(i64, i64, i64)> = items.iter().map(member_moves).collect();
@@ -320,10 +327,11 @@ impl Change {
 
 /// Inserts the transactions of `book_many` in one statement; their ids, in the same order.
 async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) -> Result<Vec<i64>, AppError> {
-    let rows = values(items.len(), 12);
+    let rows = values(items.len(), 14);
     let sql = format!(
         "INSERT INTO ledger_transactions (program_id, membership_id, kind, channel, amount_minor, reference, \
-         description, explanation, reason, recorded_by, request_id, created_at) VALUES {} RETURNING id, membership_id",
+         description, explanation, reason, recorded_by, request_id, store_id, order_id, created_at) VALUES {} \
+         RETURNING id, membership_id",
         rows
     );
     let mut insert = sqlx::query_as::<_, (i64, Option<MembershipId>)>(&sql);
@@ -341,6 +349,8 @@ async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) ->
             .bind(meta.reason)
             .bind(meta.recorded_by)
             .bind(meta.request_id)
+            .bind(meta.store_id)
+            .bind(meta.order_id)
             .bind(b.at.0);
     }
     let mut rows = insert.fetch_all(&mut *conn).await?;

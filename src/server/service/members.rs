@@ -573,15 +573,18 @@ pub async fn join_in(
             errors.what.program
         )));
     }
-    sqlx::query(
+    let joined: Option<i64> = sqlx::query_scalar(
         "INSERT INTO memberships (member_id, program_id, balance, lifetime_points, joined_at) \
-         VALUES ($1, $2, 0, 0, $3) ON CONFLICT (member_id, program_id) DO NOTHING",
+         VALUES ($1, $2, 0, 0, $3) ON CONFLICT (member_id, program_id) DO NOTHING RETURNING id",
     )
     .bind(member_id)
     .bind(program_id)
     .bind(now.0)
-    .execute(&mut *conn)
+    .fetch_optional(&mut *conn)
     .await?;
+    if let Some(id) = joined {
+        crate::server::store::rollups::enqueue(conn, "join", &[id]).await?;
+    }
     // New members start in the entry tier (the one that needs nothing), if the program has one.
     sqlx::query(
         "UPDATE memberships SET tier_id = (SELECT t.id FROM tiers t WHERE t.program_id = $2 \

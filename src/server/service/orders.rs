@@ -245,6 +245,7 @@ pub async fn record_return(
         reference: Some(&order_id),
         recorded_by,
         request_id: Some(&request_id),
+        order_id: Some(order.id),
         ..Meta::new(TxKind::Return, here.as_str(), &description)
     };
     // Pending first: points still held for this order are simply not released.

@@ -215,12 +215,14 @@ async fn change(
         .await?;
     let reason = describe(program, qual);
     sqlx::query(
-        "INSERT INTO tier_changes (membership_id, from_tier, to_tier, direction, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO tier_changes (membership_id, from_tier, to_tier, from_tier_id, to_tier_id, direction, \
+         reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(membership_id)
     .bind(current.map(|t| t.name.clone()))
     .bind(target.as_ref().map(|t| t.name.clone()))
+    .bind(current.map(|t| t.id))
+    .bind(target.as_ref().map(|t| t.id))
     .bind(if up { "up" } else { "down" })
     .bind(&reason)
     .bind(now.0)

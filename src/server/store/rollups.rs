@@ -1,0 +1,521 @@
+//! The Insights rollups' tables: the queue bookings append to, the daily facts, the
+//! member-day bitmaps and the member summaries (`migrations/*/20261207000970_rollups.sql`).
+//! SQL only; `service::rollups` folds and `query::insights` reads.
+
+use sqlx::AnyConnection;
+
+use crate::domain::kpi::{Flows, MemberSummary};
+use crate::error::AppError;
+use crate::server::db::{params, values};
+
+/// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
+const ROWS: usize = 400;
+
+/// Queues `ids` of `source` ('tx' or 'join') for the rollups, in the caller's transaction.
+pub async fn enqueue(conn: &mut AnyConnection, source: &str, ids: &[i64]) -> Result<(), AppError> {
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!(
+            "INSERT INTO rollup_queue (source, ref_id) VALUES {}",
+            values(chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(source).bind(id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Takes the rollups' one lock (a row every folding transaction updates): a second worker,
+/// or a rebuild, waits here until the first commits.
+pub async fn lock(conn: &mut AnyConnection) -> Result<(), AppError> {
+    sqlx::query("UPDATE rollup_state SET folded = folded WHERE id = 1")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Counts `n` more items folded, at `now`.
+pub async fn folded(conn: &mut AnyConnection, n: i64, now: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE rollup_state SET folded = folded + $1, folded_at = $2 WHERE id = 1")
+        .bind(n)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The oldest queued items: (queue id, source, ref id).
+pub async fn queued(conn: &mut AnyConnection, limit: i64) -> Result<Vec<(i64, String, i64)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT id, source, ref_id FROM rollup_queue ORDER BY id LIMIT $1")
+            .bind(limit)
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+/// How many items wait to be folded.
+pub async fn backlog(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_queue")
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+pub async fn dequeue(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), AppError> {
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!(
+            "DELETE FROM rollup_queue WHERE id IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Everything the rollups need of a ledger transaction, with the order it books or returns
+/// part of.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TxRow {
+    pub id: i64,
+    pub program_id: i64,
+    pub membership_id: Option<i64>,
+    pub member_id: Option<i64>,
+    pub kind: String,
+    pub channel: String,
+    pub store_id: Option<i64>,
+    pub amount_minor: Option<i64>,
+    pub created_at: i64,
+    /// The order: its amount, channel, store and time (an earning's own, a return's
+    /// original).
+    pub order_amount: Option<i64>,
+    pub order_channel: Option<String>,
+    pub order_store: Option<i64>,
+    pub order_at: Option<i64>,
+}
+
+const TX_SELECT: &str =
+    "SELECT t.id, t.program_id, t.membership_id, m.member_id, t.kind, t.channel, t.store_id, \
+     t.amount_minor, t.created_at, COALESCE(o.amount_minor, r.amount_minor) AS order_amount, \
+     COALESCE(o.channel, r.channel) AS order_channel, COALESCE(o.store_id, r.store_id) AS order_store, \
+     COALESCE(o.created_at, r.created_at) AS order_at \
+     FROM ledger_transactions t LEFT JOIN memberships m ON m.id = t.membership_id \
+     LEFT JOIN orders o ON t.kind = 'earn' AND o.transaction_id = t.id \
+     LEFT JOIN orders r ON r.id = t.order_id";
+
+/// The transactions of `ids`.
+pub async fn transactions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TxRow>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!("{TX_SELECT} WHERE t.id IN ({})", params(1, chunk.len()));
+        let mut q = sqlx::query_as::<_, TxRow>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// Up to `limit` transactions after id `after`, in id order (a rebuild reads them all).
+pub async fn transactions_after(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<TxRow>, AppError> {
+    let sql = format!("{TX_SELECT} WHERE t.id > $1 ORDER BY t.id LIMIT $2");
+    Ok(sqlx::query_as(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// The program-side postings of transactions `ids`: (transaction id, account, points).
+pub async fn program_postings(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, i64)>, AppError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!(
+            "SELECT transaction_id, account, points FROM ledger_postings \
+             WHERE transaction_id IN ({}) AND membership_id IS NULL",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, String, i64)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// A membership as it joined.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct JoinRow {
+    pub id: i64,
+    pub program_id: i64,
+    pub member_id: i64,
+    pub joined_at: i64,
+    pub joined_channel: Option<String>,
+    pub joined_store_id: Option<i64>,
+}
+
+const JOIN_SELECT: &str =
+    "SELECT id, program_id, member_id, joined_at, joined_channel, joined_store_id FROM memberships";
+
+pub async fn joins(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<JoinRow>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!("{JOIN_SELECT} WHERE id IN ({})", params(1, chunk.len()));
+        let mut q = sqlx::query_as::<_, JoinRow>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+pub async fn joins_after(conn: &mut AnyConnection, after: i64, limit: i64) -> Result<Vec<JoinRow>, AppError> {
+    let sql = format!("{JOIN_SELECT} WHERE id > $1 ORDER BY id LIMIT $2");
+    Ok(sqlx::query_as(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// A tier change: (membership id, from tier, to tier, at).
+pub type TierChange = (i64, Option<i64>, Option<i64>, i64);
+
+/// The tier history of memberships `ids`: their current tier, and each change in order
+/// as (membership id, from tier, to tier, at).
+pub async fn tier_history(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<(Vec<(i64, Option<i64>)>, Vec<TierChange>), AppError> {
+    let (mut current, mut changes) = (Vec::new(), Vec::new());
+    for chunk in ids.chunks(ROWS) {
+        let list = params(1, chunk.len());
+        let sql = format!("SELECT id, tier_id FROM memberships WHERE id IN ({list})");
+        let mut q = sqlx::query_as::<_, (i64, Option<i64>)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        current.extend(q.fetch_all(&mut *conn).await?);
+        let sql = format!(
+            "SELECT membership_id, from_tier_id, to_tier_id, created_at FROM tier_changes \
+             WHERE membership_id IN ({list}) ORDER BY membership_id, id"
+        );
+        let mut q = sqlx::query_as::<_, TierChange>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        changes.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok((current, changes))
+}
+
+/// A daily facts row's key: (program, UTC epoch day, channel, store or 0, tier or 0).
+pub type FactKey = (i64, i64, String, i64, i64);
+
+const FACT_COLUMNS: &str = "orders, sales_minor, returned_minor, redemptions, enrolments, issued, returned, \
+     redeemed, unredeemed, expired, adjusted_in, adjusted_out";
+
+fn flows_values(f: &Flows) -> [i64; 12] {
+    [
+        f.orders,
+        f.sales_minor,
+        f.returned_minor,
+        f.redemptions,
+        f.enrolments,
+        f.issued,
+        f.returned,
+        f.redeemed,
+        f.unredeemed,
+        f.expired,
+        f.adjusted_in,
+        f.adjusted_out,
+    ]
+}
+
+/// Adds `facts` to the daily facts, creating the rows that are new.
+pub async fn add_facts(conn: &mut AnyConnection, facts: &[(FactKey, Flows)]) -> Result<(), AppError> {
+    let names: Vec<&str> = FACT_COLUMNS.split(", ").collect();
+    let set = names
+        .iter()
+        .map(|c| format!("{c} = daily_facts.{c} + excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for chunk in facts.chunks(ROWS / 2) {
+        let sql = format!(
+            "INSERT INTO daily_facts (program_id, day, channel, store_id, tier_id, {FACT_COLUMNS}) VALUES {} \
+             ON CONFLICT (program_id, day, channel, store_id, tier_id) DO UPDATE SET {set}",
+            values(chunk.len(), 17)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((program, day, channel, store, tier), f) in chunk {
+            q = q.bind(program).bind(day).bind(channel).bind(store).bind(tier);
+            for v in flows_values(f) {
+                q = q.bind(v);
+            }
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Every daily facts row (a rebuild compares them).
+pub async fn all_facts(conn: &mut AnyConnection) -> Result<Vec<(FactKey, Flows)>, AppError> {
+    let sql = format!("SELECT program_id, day, channel, store_id, tier_id, {FACT_COLUMNS} FROM daily_facts");
+    let rows: Vec<sqlx::any::AnyRow> = sqlx::query(&sql).fetch_all(&mut *conn).await?;
+    rows.iter().map(fact_row).collect()
+}
+
+fn fact_row(r: &sqlx::any::AnyRow) -> Result<(FactKey, Flows), AppError> {
+    use sqlx::Row;
+    let v = |i: usize| r.try_get::<i64, _>(i);
+    let key = (v(0)?, v(1)?, r.try_get::<String, _>(2)?, v(3)?, v(4)?);
+    let f = Flows {
+        orders: v(5)?,
+        sales_minor: v(6)?,
+        returned_minor: v(7)?,
+        redemptions: v(8)?,
+        enrolments: v(9)?,
+        issued: v(10)?,
+        returned: v(11)?,
+        redeemed: v(12)?,
+        unredeemed: v(13)?,
+        expired: v(14)?,
+        adjusted_in: v(15)?,
+        adjusted_out: v(16)?,
+    };
+    Ok((key, f))
+}
+
+/// Facts of one program (or all, 0) between epoch days `from..=to` matching the filter,
+/// added up per day, channel and store: (day, channel, store, flows).
+pub async fn facts_between(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    from: i64,
+    to: i64,
+    channel: Option<&str>,
+    store_id: Option<i64>,
+    tier_id: Option<i64>,
+) -> Result<Vec<(FactKey, Flows)>, AppError> {
+    let sums = FACT_COLUMNS
+        .split(", ")
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT program_id, day, channel, store_id, CAST(0 AS BIGINT), {sums} FROM daily_facts \
+         WHERE ($1 = 0 OR program_id = $1) AND day >= $2 AND day <= $3 AND ($4 = '' OR channel = $4) \
+         AND ($5 = 0 OR store_id = $5) AND ($6 = 0 OR tier_id = $6) \
+         GROUP BY program_id, day, channel, store_id"
+    );
+    let rows: Vec<sqlx::any::AnyRow> = sqlx::query(&sql)
+        .bind(program_id)
+        .bind(from)
+        .bind(to)
+        .bind(channel.unwrap_or(""))
+        .bind(store_id.unwrap_or(0))
+        .bind(tier_id.unwrap_or(0))
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(fact_row).collect()
+}
+
+/// A member-day bitmap's key: (program, activity, slice, UTC epoch day).
+pub type DayKey = (i64, &'static str, String, i64);
+
+/// The stored bitmaps of `keys` that exist.
+pub async fn day_sets(conn: &mut AnyConnection, keys: &[DayKey]) -> Result<Vec<(DayKey, Vec<u8>)>, AppError> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(ROWS / 4) {
+        let cond = (0..chunk.len())
+            .map(|i| {
+                let b = i * 4;
+                format!(
+                    "(program_id = ${} AND kind = ${} AND slice = ${} AND day = ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!("SELECT program_id, kind, slice, day, members FROM member_days WHERE {cond}");
+        let mut q = sqlx::query_as::<_, (i64, String, String, i64, Vec<u8>)>(&sql);
+        for (p, k, s, d) in chunk {
+            q = q.bind(p).bind(*k).bind(s).bind(d);
+        }
+        for (p, k, s, d, blob) in q.fetch_all(&mut *conn).await? {
+            if let Some(kind) = chunk.iter().find(|key| key.1 == k).map(|key| key.1) {
+                out.push(((p, kind, s, d), blob));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Writes bitmaps whole (new or replacing the stored ones).
+pub async fn put_day_sets(conn: &mut AnyConnection, sets: &[(DayKey, Vec<u8>)]) -> Result<(), AppError> {
+    for chunk in sets.chunks(ROWS / 5) {
+        let sql = format!(
+            "INSERT INTO member_days (program_id, kind, slice, day, members) VALUES {} \
+             ON CONFLICT (program_id, kind, slice, day) DO UPDATE SET members = excluded.members",
+            values(chunk.len(), 5)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((p, k, s, d), blob) in chunk {
+            q = q.bind(p).bind(*k).bind(s).bind(d).bind(blob.as_slice());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The bitmaps of `kind` in `slice` of a program (or all, 0) between days `from..=to`:
+/// (program, day, bitmap).
+pub async fn day_sets_between(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    kind: &str,
+    slice: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, i64, Vec<u8>)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT program_id, day, members FROM member_days WHERE ($1 = 0 OR program_id = $1) AND kind = $2 \
+         AND slice = $3 AND day >= $4 AND day <= $5",
+    )
+    .bind(program_id)
+    .bind(kind)
+    .bind(slice)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Every bitmap (a rebuild compares them).
+pub async fn all_day_sets(
+    conn: &mut AnyConnection,
+) -> Result<Vec<(i64, String, String, i64, Vec<u8>)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT program_id, kind, slice, day, members FROM member_days")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+/// A member summary row: (membership, program, member, summary).
+pub type StatRow = (i64, i64, i64, MemberSummary);
+
+const STAT_COLUMNS: &str =
+    "membership_id, program_id, member_id, orders, buy_days, first_buy_day, last_buy_day, \
+     sales_minor, first_day_minor, redemptions, last_active_day, channels";
+
+fn stat_row(r: &sqlx::any::AnyRow) -> Result<StatRow, AppError> {
+    use sqlx::Row;
+    Ok((
+        r.try_get(0)?,
+        r.try_get(1)?,
+        r.try_get(2)?,
+        MemberSummary {
+            orders: r.try_get(3)?,
+            buy_days: r.try_get(4)?,
+            first_buy_day: r.try_get(5)?,
+            last_buy_day: r.try_get(6)?,
+            sales_minor: r.try_get(7)?,
+            first_day_minor: r.try_get(8)?,
+            redemptions: r.try_get(9)?,
+            last_active_day: r.try_get(10)?,
+            channels: r.try_get(11)?,
+        },
+    ))
+}
+
+/// The summaries of memberships `ids` that have one.
+pub async fn summaries(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<StatRow>, AppError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!(
+            "SELECT {STAT_COLUMNS} FROM member_stats WHERE membership_id IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(stat_row(&r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every summary of a program (or all, 0).
+pub async fn program_summaries(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<StatRow>, AppError> {
+    let sql = format!("SELECT {STAT_COLUMNS} FROM member_stats WHERE ($1 = 0 OR program_id = $1)");
+    let rows = sqlx::query(&sql).bind(program_id).fetch_all(&mut *conn).await?;
+    rows.iter().map(stat_row).collect()
+}
+
+/// Writes summaries whole.
+pub async fn put_summaries(conn: &mut AnyConnection, rows: &[StatRow]) -> Result<(), AppError> {
+    let set = STAT_COLUMNS
+        .split(", ")
+        .skip(1)
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    for chunk in rows.chunks(ROWS / 12) {
+        let sql = format!(
+            "INSERT INTO member_stats ({STAT_COLUMNS}) VALUES {} ON CONFLICT (membership_id) DO UPDATE SET {set}",
+            values(chunk.len(), 12)
+        );
+        let mut q = sqlx::query(&sql);
+        for (membership, program, member, s) in chunk {
+            q = q
+                .bind(membership)
+                .bind(program)
+                .bind(member)
+                .bind(s.orders)
+                .bind(s.buy_days)
+                .bind(s.first_buy_day)
+                .bind(s.last_buy_day)
+                .bind(s.sales_minor)
+                .bind(s.first_day_minor)
+                .bind(s.redemptions)
+                .bind(s.last_active_day)
+                .bind(s.channels);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Empties every rollup table and the queue (a rebuild writes them again in the same
+/// transaction).
+pub async fn clear(conn: &mut AnyConnection) -> Result<(), AppError> {
+    for table in ["daily_facts", "member_days", "member_stats", "rollup_queue"] {
+        sqlx::query(&format!("DELETE FROM {table}"))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,444 @@
+//! The Insights rollups against the raw tables: a small generated brand, folded from the
+//! queue its bookings filled, holds the same totals, distinct members and member summaries
+//! as counted here straight from orders, postings and memberships; a rebuild from the
+//! ledger finds nothing to mend, and does find a row tampered with.
+
+use std::collections::HashMap;
+
+use omniloyal::domain::kpi::{Flows, MemberSummary};
+use omniloyal::server::db::Db;
+use omniloyal::server::generator::simulate::Behaviour;
+use omniloyal::server::generator::{self, Plan};
+use omniloyal::server::service::rollups;
+use omniloyal::server::store::rollups as store;
+use roaring::RoaringBitmap;
+
+use crate::on_both_backends;
+
+pub fn plan() -> Plan {
+    Plan {
+        members: 60,
+        months: 2,
+        seed: 11,
+        behaviour: Behaviour {
+            r: 2.0,
+            alpha: 1.0,
+            returned: 0.1,
+            referred: 0.2,
+            ..Behaviour::default()
+        },
+    }
+}
+
+async fn scalar(db: &Db, sql: &str, p: i64) -> i64 {
+    sqlx::query_scalar(sql).bind(p).fetch_one(&db.pool).await.unwrap()
+}
+
+/// Everything the daily facts hold of program `p`, added up.
+async fn totals(db: &Db, p: i64) -> Flows {
+    let mut conn = db.pool.acquire().await.unwrap();
+    let mut all = Flows::default();
+    for (_, f) in store::facts_between(&mut conn, p, i64::MIN / 2, i64::MAX / 2, None, None, None)
+        .await
+        .unwrap()
+    {
+        all.add(&f);
+    }
+    all
+}
+
+/// Distinct members of `kind` in `slice` over all days.
+async fn distinct(db: &Db, p: i64, kind: &str, slice: &str) -> u64 {
+    let mut conn = db.pool.acquire().await.unwrap();
+    let mut all = RoaringBitmap::new();
+    for (_, _, blob) in store::day_sets_between(&mut conn, p, kind, slice, i64::MIN / 2, i64::MAX / 2)
+        .await
+        .unwrap()
+    {
+        all |= RoaringBitmap::deserialize_from(blob.as_slice()).unwrap();
+    }
+    all.len()
+}
+
+async fn rollups_hold_what_the_ledger_holds(db: Db) {
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    rollups::catch_up(&db).await.unwrap();
+    assert_eq!(rollups::backlog(&db).await.unwrap(), 0);
+
+    let t = totals(&db, p).await;
+    let q = |sql: &'static str| scalar(&db, sql, p);
+    assert_eq!(
+        t.orders,
+        q("SELECT COUNT(*) FROM orders WHERE program_id = $1").await
+    );
+    assert_eq!(
+        t.sales_minor,
+        q("SELECT CAST(SUM(amount_minor) AS BIGINT) FROM orders WHERE program_id = $1").await
+    );
+    assert_eq!(
+        t.returned_minor,
+        q("SELECT CAST(SUM(returned_minor) AS BIGINT) FROM orders WHERE program_id = $1").await
+    );
+    assert!(t.returned_minor > 0 && t.redemptions > 0 && t.expired >= 0);
+    assert_eq!(
+        t.enrolments,
+        q("SELECT COUNT(*) FROM memberships WHERE program_id = $1").await
+    );
+    assert_eq!(
+        t.redemptions,
+        q("SELECT COUNT(*) FROM ledger_transactions WHERE program_id = $1 AND kind = 'redeem'").await
+    );
+    assert_eq!(
+        t.issued,
+        q(
+            "SELECT CAST(-SUM(points) AS BIGINT) FROM ledger_postings WHERE program_id = $1 \
+           AND account IN ('issuance', 'campaign') AND points < 0"
+        )
+        .await
+    );
+    assert_eq!(
+        t.net_redeemed(),
+        q(
+            "SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM ledger_postings WHERE program_id = $1 \
+           AND account = 'redemption'"
+        )
+        .await
+    );
+    // What members hold now is what the facts moved over all time.
+    assert_eq!(
+        t.outstanding_change(),
+        q("SELECT CAST(SUM(balance + pending) AS BIGINT) FROM memberships WHERE program_id = $1").await
+    );
+
+    // Distinct members: buyers anywhere and per channel, redeemers, joiners.
+    let buyers = q(
+        "SELECT COUNT(DISTINCT m.member_id) FROM orders o JOIN memberships m ON m.id = o.membership_id \
+                    WHERE o.program_id = $1",
+    )
+    .await;
+    assert_eq!(distinct(&db, p, "buy", "*|*").await as i64, buyers);
+    for channel in ["store", "web", "app"] {
+        let sql = format!(
+            "SELECT COUNT(DISTINCT m.member_id) FROM orders o JOIN memberships m ON m.id = o.membership_id \
+             WHERE o.program_id = $1 AND o.channel = '{channel}'"
+        );
+        let n: i64 = sqlx::query_scalar(&sql)
+            .bind(p)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        assert!(n > 0);
+        assert_eq!(
+            distinct(&db, p, "buy", &format!("c:{channel}|*")).await as i64,
+            n,
+            "{channel}"
+        );
+    }
+    let redeemers = q("SELECT COUNT(DISTINCT m.member_id) FROM ledger_transactions t \
+                       JOIN memberships m ON m.id = t.membership_id WHERE t.program_id = $1 AND t.kind = 'redeem'")
+    .await;
+    assert_eq!(distinct(&db, p, "redeem", "*|*").await as i64, redeemers);
+    assert_eq!(
+        distinct(&db, p, "join", "*|*").await as i64,
+        q("SELECT COUNT(*) FROM memberships WHERE program_id = $1").await
+    );
+
+    // Member summaries against each membership's orders.
+    let rows: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT membership_id, COUNT(*), COUNT(DISTINCT created_at / 86400), \
+         CAST(SUM(amount_minor - returned_minor) AS BIGINT), MIN(created_at / 86400), MAX(created_at / 86400) \
+         FROM orders WHERE program_id = $1 GROUP BY membership_id",
+    )
+    .bind(p)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let summaries: HashMap<i64, MemberSummary> = store::program_summaries(&mut conn, p)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, _, _, s)| (id, s))
+        .collect();
+    drop(conn);
+    assert_eq!(summaries.len() as i64, t.enrolments, "one summary per membership");
+    assert!(rows.len() > 10);
+    for (id, orders, days, sales, first, last) in rows {
+        let s = &summaries[&id];
+        assert_eq!(
+            (
+                s.orders,
+                s.buy_days,
+                s.sales_minor,
+                s.first_buy_day,
+                s.last_buy_day
+            ),
+            (orders, days, sales, Some(first), Some(last)),
+            "membership {id}"
+        );
+    }
+
+    // A rebuild from the ledger finds nothing to mend...
+    let report = rollups::rebuild(&db).await.unwrap();
+    assert!(!report.differs(), "{report:?}");
+    assert!(report.facts > 0 && report.day_sets > 0 && report.summaries as i64 == t.enrolments);
+    // ...and mends a row tampered with, saying so.
+    sqlx::query("UPDATE daily_facts SET orders = orders + 1 WHERE program_id = $1 AND orders > 0")
+        .bind(p)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "DELETE FROM member_stats WHERE membership_id = (SELECT MIN(membership_id) FROM member_stats)",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    let report = rollups::rebuild(&db).await.unwrap();
+    assert!(
+        report.facts_differing > 0 && report.summaries_differing == 1,
+        "{report:?}"
+    );
+    assert_eq!(totals(&db, p).await, t);
+    assert!(!rollups::rebuild(&db).await.unwrap().differs());
+}
+
+on_both_backends!(rollups_hold_what_the_ledger_holds);
+
+/// Every Overview KPI of program `p` over epoch days `from..=to` (in `channel` when given),
+/// counted here from orders, transactions, postings and memberships.
+async fn expected(
+    db: &Db,
+    p: i64,
+    from: i64,
+    to: i64,
+    channel: Option<&str>,
+) -> HashMap<&'static str, Option<f64>> {
+    let (start, end) = (from * 86_400, (to + 1) * 86_400);
+    let ch = channel.unwrap_or("");
+    let one = |sql: String| async move {
+        let v: Option<i64> = sqlx::query_scalar(&sql)
+            .bind(p)
+            .bind(start)
+            .bind(end)
+            .bind(ch)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        v.unwrap_or(0)
+    };
+    // When a transaction counts: a purchase when ordered, anything else when booked; where:
+    // a purchase's or a return's order channel, else the transaction's.
+    let tx = "FROM ledger_transactions t LEFT JOIN orders o ON t.kind = 'earn' AND o.transaction_id = t.id \
+              LEFT JOIN orders r ON r.id = t.order_id JOIN memberships m ON m.id = t.membership_id";
+    let when = "COALESCE(o.created_at, t.created_at)";
+    let within = format!("t.program_id = $1 AND {when} >= $2 AND {when} < $3");
+    let chan = "($4 = '' OR COALESCE(o.channel, r.channel, t.channel) = $4)";
+    let members = one(
+        "SELECT COUNT(DISTINCT member_id) FROM memberships WHERE program_id = $1 AND joined_at < $3 \
+                       AND $2 = $2 AND $4 = $4"
+            .into(),
+    )
+    .await;
+    let new_members = one(
+        "SELECT COUNT(DISTINCT member_id) FROM memberships WHERE program_id = $1 \
+                           AND joined_at >= $2 AND joined_at < $3 AND $4 = $4"
+            .into(),
+    )
+    .await;
+    let buyers = one(format!(
+        "SELECT COUNT(DISTINCT m.member_id) {tx} WHERE {within} AND {chan} AND t.kind = 'earn'"
+    ))
+    .await;
+    let repeat = one(format!(
+        "SELECT COUNT(*) FROM (SELECT m.member_id {tx} WHERE {within} AND {chan} AND t.kind = 'earn' \
+         GROUP BY m.member_id HAVING COUNT(DISTINCT {when} / 86400) > 1) x"
+    ))
+    .await;
+    let redeemers = one(format!(
+        "SELECT COUNT(DISTINCT m.member_id) {tx} WHERE {within} AND {chan} AND t.kind = 'redeem'"
+    ))
+    .await;
+    let active = one(format!(
+        "SELECT COUNT(DISTINCT m.member_id) {tx} WHERE {within} AND {chan} AND t.kind IN ('earn', 'redeem')"
+    ))
+    .await;
+    let orders = one(format!(
+        "SELECT COUNT(*) {tx} WHERE {within} AND {chan} AND t.kind = 'earn'"
+    ))
+    .await;
+    let sales = one(format!(
+        "SELECT CAST(SUM(o.amount_minor) AS BIGINT) {tx} WHERE {within} AND {chan} AND t.kind = 'earn'"
+    ))
+    .await;
+    let refunds = one(format!(
+        "SELECT CAST(SUM(t.amount_minor) AS BIGINT) {tx} WHERE {within} AND {chan} AND t.kind = 'return'"
+    ))
+    .await;
+    let posted = |accounts: &'static str, sign: &'static str| {
+        let within = within.clone();
+        async move {
+            one(format!(
+                "SELECT CAST(SUM(p.points) AS BIGINT) FROM ledger_postings p JOIN ledger_transactions t \
+                 ON t.id = p.transaction_id LEFT JOIN orders o ON t.kind = 'earn' AND o.transaction_id = t.id \
+                 LEFT JOIN orders r ON r.id = t.order_id \
+                 WHERE {within} AND {chan} AND p.membership_id IS NULL AND p.account IN ({accounts}) AND p.points {sign} 0"
+            ))
+            .await
+            .abs()
+        }
+    };
+    let issued = posted("'issuance', 'campaign'", "<").await;
+    let returned = posted("'issuance', 'campaign'", ">").await;
+    let redeemed = posted("'redemption'", ">").await - posted("'redemption'", "<").await;
+    let expired = posted("'expiry'", ">").await - posted("'expiry'", "<").await;
+    let adjusted = posted("'adjustment'", "<").await - posted("'adjustment'", ">").await;
+    let ratio = |n: i64, d: i64| (d != 0).then(|| n as f64 / d as f64);
+    let f = |x: i64| Some(x as f64);
+    HashMap::from([
+        ("members", f(members)),
+        ("new_members", f(new_members)),
+        ("active", f(active)),
+        ("participation", ratio(active, members)),
+        ("buyers", f(buyers)),
+        ("repeat_rate", ratio(repeat, buyers)),
+        ("redeemers", f(redeemers)),
+        ("redeemer_share", ratio(redeemers, active)),
+        ("issued", f(issued)),
+        ("returned", f(returned)),
+        ("net_issued", f(issued - returned)),
+        ("redeemed", f(redeemed)),
+        ("expired", f(expired)),
+        ("adjusted", f(adjusted)),
+        ("redemption_rate", ratio(redeemed, issued - returned)),
+        ("orders", f(orders)),
+        ("sales", f(sales)),
+        ("refunds", f(refunds)),
+        ("net_sales", f(sales - refunds)),
+        ("aov", ratio(sales - refunds, orders).map(f64::round)),
+        ("frequency", ratio(orders, buyers)),
+    ])
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => (a - b).abs() < 1e-9,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
+async fn the_overview_counts_what_the_raw_tables_hold(db: Db) {
+    use omniloyal::model::insights::Scope;
+    use omniloyal::server::query::insights;
+
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    rollups::catch_up(&db).await.unwrap();
+    let today = db.now().date();
+    let units = insights::program_units(&db, p).await.unwrap();
+    let day = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp() / 86_400;
+    // The last 30 days against the 30 before, everywhere and on the web only.
+    let (from, to) = (today - chrono::Duration::days(29), today);
+    let (pfrom, pto) = (
+        today - chrono::Duration::days(59),
+        today - chrono::Duration::days(30),
+    );
+    for channel in [None, Some("web"), Some("store")] {
+        let scope = Scope {
+            program_id: p,
+            channel: channel.map(String::from),
+            ..Scope::default()
+        };
+        let (o, _, _) = insights::overview(&db, &scope, units.clone(), (from, to), Some((pfrom, pto)), None)
+            .await
+            .unwrap();
+        let now = expected(&db, p, day(from), day(to), channel).await;
+        let before = expected(&db, p, day(pfrom), day(pto), channel).await;
+        let kpis: Vec<_> = o.members.iter().chain(&o.points).chain(&o.money).collect();
+        assert!(kpis.len() >= now.len());
+        for k in kpis {
+            let Some(want) = now.get(k.key.as_str()) else {
+                continue;
+            };
+            assert!(
+                close(k.value, *want),
+                "{channel:?} {}: {:?} against {want:?}",
+                k.key,
+                k.value
+            );
+            let was = before[k.key.as_str()];
+            assert!(
+                close(k.previous, was),
+                "{channel:?} {} before: {:?} against {was:?}",
+                k.key,
+                k.previous
+            );
+        }
+        assert!(
+            now["orders"].unwrap() > 0.0 && now["active"].unwrap() > 0.0,
+            "{channel:?}: {now:?}"
+        );
+        // Active members per day add up to no fewer than the period's distinct ones.
+        assert!(o.active.total() as f64 >= now["active"].unwrap());
+    }
+    // The whole program at the end of the period: outstanding points, liability at face
+    // value, breakage and the IFRS 15 deferral from the ledger's own sums.
+    let scope = Scope {
+        program_id: p,
+        ..Scope::default()
+    };
+    let (o, _, _) = insights::overview(&db, &scope, units.clone(), (from, to), None, Some(0.8))
+        .await
+        .unwrap();
+    let get = |key: &str| o.points.iter().find(|k| k.key == key).unwrap().value.unwrap();
+    let holding = scalar(
+        &db,
+        "SELECT CAST(SUM(balance + pending) AS BIGINT) FROM memberships WHERE program_id = $1",
+        p,
+    )
+    .await;
+    assert_eq!(get("outstanding"), holding as f64);
+    let value = units.as_ref().unwrap().point_value_minor;
+    assert_eq!(get("liability"), (holding * value) as f64);
+    let life = expected(&db, p, -100_000, day(today), None).await;
+    let (redeemed, expired) = (life["redeemed"].unwrap(), life["expired"].unwrap());
+    let observed = if redeemed + expired > 0.0 {
+        redeemed / (redeemed + expired)
+    } else {
+        1.0
+    };
+    assert!(close(Some(get("breakage")), Some(1.0 - observed)));
+    let ifrs = o.ifrs15.unwrap();
+    assert_eq!(ifrs.rate, 0.8);
+    let (sales, issued) = (life["net_sales"].unwrap(), life["net_issued"].unwrap());
+    let ssp = issued * value as f64 * 0.8;
+    let allocated = sales * ssp / (sales + ssp);
+    let recognised = allocated * (redeemed / (issued * 0.8)).min(1.0);
+    assert_eq!(ifrs.allocated_minor, allocated.round() as i64);
+    assert_eq!(ifrs.deferred_minor, (allocated - recognised).round() as i64);
+    assert!(ifrs.deferred_minor > 0);
+    // Filed by tier, the orders add up to all of them.
+    let mut by_tier = 0.0;
+    let tiers: Vec<(i64,)> = sqlx::query_as("SELECT id FROM tiers WHERE program_id = $1")
+        .bind(p)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+    for (tier,) in tiers {
+        let scope = Scope {
+            program_id: p,
+            tier_id: Some(tier),
+            ..Scope::default()
+        };
+        let (o, _, _) = insights::overview(&db, &scope, units.clone(), (from, to), None, None)
+            .await
+            .unwrap();
+        by_tier += o.money.iter().find(|k| k.key == "orders").unwrap().value.unwrap();
+    }
+    let all = expected(&db, p, day(from), day(to), None).await;
+    assert_eq!(Some(by_tier), all["orders"]);
+}
+
+on_both_backends!(the_overview_counts_what_the_raw_tables_hold);
