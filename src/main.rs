@@ -69,6 +69,12 @@ enum DemoCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Time the Insights Overview on the data in DATABASE_URL (generated first): server
+    /// time of requests with varied filters, and a rebuild of the rollups from the ledger.
+    BenchInsights {
+        #[arg(long, default_value_t = 50)]
+        requests: usize,
+    },
 }
 
 #[tokio::main]
@@ -149,6 +155,32 @@ async fn main() {
                 .await
                 .unwrap_or_else(|e| exit(&e.to_string()));
             generate(&db, members, months, seed).await;
+        }
+        Command::Demo {
+            action: DemoCommand::BenchInsights { requests },
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            match omniloyal::server::insights_bench::run(&db, requests).await {
+                Ok(f) => {
+                    let ranges: Vec<String> =
+                        f.by_range.iter().map(|(d, m)| format!("{d}d {m:.1}")).collect();
+                    println!(
+                        "insights: {} requests, median {:.1} ms, p95 {:.1} ms, max {:.1} ms; median by range: {}; \
+                         rebuild {} items in {:.1} s ({:.0}/s)",
+                        f.requests,
+                        f.median_ms,
+                        f.p95_ms,
+                        f.max_ms,
+                        ranges.join(", "),
+                        f.folded,
+                        f.rebuild_s,
+                        f.folded as f64 / f.rebuild_s.max(1e-9)
+                    );
+                }
+                Err(e) => exit(&e.to_string()),
+            }
         }
         Command::Rollups { action } => {
             let db = Db::connect(&config.database_url)

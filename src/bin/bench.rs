@@ -48,6 +48,11 @@ struct Args {
     /// booking charges the campaign's one budget row).
     #[arg(long, default_value_t = 1_000_000_000)]
     campaign_budget: i64,
+    /// Keep the Insights rollups current while booking (on: bookings queue their
+    /// transactions and a worker folds them, as in a server), skip them (off), or run both
+    /// and print both.
+    #[arg(long, default_value = "both")]
+    rollups: String,
     /// PostgreSQL server (a scratch schema is created and dropped in it).
     #[arg(long, env = "OMNILOYAL_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -55,6 +60,7 @@ struct Args {
 
 struct Figures {
     backend: &'static str,
+    rollups: bool,
     raw_tps: f64,
     api_eps: f64,
     p50: f64,
@@ -366,7 +372,8 @@ async fn load(
     )
 }
 
-async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
+async fn bench(backend: &'static str, rollups: bool, args: &Args) -> Result<Figures, String> {
+    omniloyal::server::store::rollups::set_queueing(rollups);
     eprintln!(
         "{backend}: preparing a fresh database with {} members…",
         args.members
@@ -383,6 +390,9 @@ async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
         .map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let app = omniloyal::server::serve::router(state);
+    if rollups {
+        omniloyal::server::service::rollups::spawn_worker(db.clone(), Duration::from_secs(2));
+    }
     tokio::spawn(async move {
         let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
     });
@@ -429,6 +439,7 @@ async fn bench(backend: &'static str, args: &Args) -> Result<Figures, String> {
     }
     Ok(Figures {
         backend,
+        rollups,
         raw_tps,
         api_eps,
         p50: percentile(&lat, 0.50),
@@ -452,11 +463,18 @@ async fn main() {
         "postgres" => vec!["postgres"],
         _ => vec!["sqlite", "postgres"],
     };
+    let rollups: Vec<bool> = match args.rollups.as_str() {
+        "on" => vec![true],
+        "off" => vec![false],
+        _ => vec![false, true],
+    };
     let mut rows = Vec::new();
     for b in backends {
-        match bench(b, &args).await {
-            Ok(f) => rows.push(f),
-            Err(e) => eprintln!("{b}: skipped: {e}"),
+        for &r in &rollups {
+            match bench(b, r, &args).await {
+                Ok(f) => rows.push(f),
+                Err(e) => eprintln!("{b}: skipped: {e}"),
+            }
         }
     }
     println!(
@@ -464,8 +482,9 @@ async fn main() {
         args.clients, args.seconds, args.members
     );
     println!(
-        "{:<9} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} {:>7} {:>7} | {:>10} {:>10} {:>8} {:>8} {:>6}",
+        "{:<9} {:>7} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} {:>7} {:>7} | {:>10} {:>10} {:>8} {:>8} {:>6}",
         "backend",
+        "rollups",
         "raw tx/s",
         "API ev/s",
         "of raw",
@@ -482,8 +501,9 @@ async fn main() {
     );
     for f in &rows {
         println!(
-            "{:<9} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} {:>7.1} {:>6.0}% | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
+            "{:<9} {:>7} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} {:>7.1} {:>6.0}% | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
             f.backend,
+            if f.rollups { "on" } else { "off" },
             f.raw_tps,
             f.api_eps,
             100.0 * f.api_eps / f.raw_tps.max(1.0),

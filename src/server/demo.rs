@@ -525,7 +525,7 @@ async fn book_history(
             amount_minor: Some(amount),
             ..ledger::Meta::new(TxKind::Earn, "store", &description)
         };
-        ledger::earn(
+        let (tx_id, _) = ledger::earn(
             conn,
             &plan.program,
             membership_id,
@@ -534,6 +534,21 @@ async fn book_history(
             &meta,
             Timestamp(at),
         )
+        .await?;
+        // The order the points were for, as a till's would be: sales and orders in
+        // Insights come from orders.
+        sqlx::query(
+            "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
+             transaction_id, created_at) VALUES ($1, $2, 'store', $3, $4, $5, $6, $7)",
+        )
+        .bind(plan.program.id)
+        .bind(membership_id)
+        .bind(format!("DEMO-{tx_id}"))
+        .bind(amount)
+        .bind(points)
+        .bind(tx_id)
+        .bind(at)
+        .execute(&mut *conn)
         .await?;
         lifetime += points;
     }

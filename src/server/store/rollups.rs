@@ -2,6 +2,8 @@
 //! member-day bitmaps and the member summaries (`migrations/*/20261207000970_rollups.sql`).
 //! SQL only; `service::rollups` folds and `query::insights` reads.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use sqlx::AnyConnection;
 
 use crate::domain::kpi::{Flows, MemberSummary};
@@ -11,8 +13,20 @@ use crate::server::db::{params, values};
 /// Rows per multi-row statement: well under SQLite's and PostgreSQL's parameter limits.
 const ROWS: usize = 400;
 
+/// Whether bookings queue their transactions for the rollups: always in a server; the
+/// booking benchmark turns it off to measure what keeping Insights current costs.
+static QUEUEING: AtomicBool = AtomicBool::new(true);
+
+/// Turns queueing for the rollups on or off, for this process (the booking benchmark).
+pub fn set_queueing(on: bool) {
+    QUEUEING.store(on, Ordering::Relaxed);
+}
+
 /// Queues `ids` of `source` ('tx' or 'join') for the rollups, in the caller's transaction.
 pub async fn enqueue(conn: &mut AnyConnection, source: &str, ids: &[i64]) -> Result<(), AppError> {
+    if !QUEUEING.load(Ordering::Relaxed) {
+        return Ok(());
+    }
     for chunk in ids.chunks(ROWS) {
         let sql = format!(
             "INSERT INTO rollup_queue (source, ref_id) VALUES {}",

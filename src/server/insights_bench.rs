@@ -1,0 +1,130 @@
+//! How fast Insights answers on a database of generated data (`omniloyal demo
+//! bench-insights`): the Overview's server time over requests with varied filters (ranges
+//! of a week to a year, channels, stores, tiers, comparison periods), as the page's server
+//! function spends it (rollup reads, KPIs, charts), and what folding the ledger costs. A
+//! benchmark, not a test: it prints figures and checks nothing.
+
+use std::time::{Duration, Instant};
+
+use crate::domain::lang::Lang;
+use crate::error::AppError;
+use crate::model::insights::InsightsQuery;
+use crate::server::db::Db;
+use crate::server::query::insights;
+use crate::server::service::rollups;
+
+/// What a run measured.
+#[derive(Debug)]
+pub struct Figures {
+    pub requests: usize,
+    pub median_ms: f64,
+    pub p95_ms: f64,
+    pub max_ms: f64,
+    /// Median by range length in days.
+    pub by_range: Vec<(i64, f64)>,
+    pub rebuild_s: f64,
+    /// Transactions and memberships the rebuild folded.
+    pub folded: u64,
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// The request of number `i`: filters chosen by a fixed rule, so runs compare.
+fn request(
+    i: usize,
+    program: i64,
+    stores: &[i64],
+    tiers: &[i64],
+    today: chrono::NaiveDate,
+) -> (i64, InsightsQuery) {
+    let days = [7, 30, 90, 365][i % 4];
+    let pick = |list: &[i64], k: usize| if list.is_empty() { 0 } else { list[k % list.len()] };
+    let (channel, store) = match (i / 4) % 5 {
+        0 => ("", 0),
+        1 => ("store", 0),
+        2 => ("web", 0),
+        3 => ("app", 0),
+        _ => ("", pick(stores, i / 20)),
+    };
+    let tier = if (i / 3) % 3 == 2 { pick(tiers, i / 9) } else { 0 };
+    let compare = ["", "previous", "year"][(i / 2) % 3];
+    let q = InsightsQuery {
+        from: (today - chrono::Duration::days(days - 1)).to_string(),
+        to: today.to_string(),
+        program: if i % 10 == 9 { 0 } else { program },
+        channel: channel.into(),
+        store,
+        tier,
+        compare: compare.into(),
+        rate: String::new(),
+    };
+    (days, q)
+}
+
+/// Folds what waits, rebuilds the rollups from the ledger (timed), then times `n` Overview
+/// requests on the program with the most members.
+pub async fn run(db: &Db, n: usize) -> Result<Figures, AppError> {
+    rollups::catch_up(db).await?;
+    let started = Instant::now();
+    let rebuilt = rollups::rebuild(db).await?;
+    let rebuild_s = started.elapsed().as_secs_f64();
+    if rebuilt.differs() {
+        tracing::warn!(?rebuilt, "the rollups differed from the ledger");
+    }
+    let program: Option<i64> = sqlx::query_scalar(
+        "SELECT program_id FROM memberships GROUP BY program_id ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?;
+    let program = program.unwrap_or(0);
+    let stores: Vec<i64> = sqlx::query_scalar("SELECT id FROM stores ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?;
+    let tiers: Vec<i64> = sqlx::query_scalar("SELECT id FROM tiers WHERE program_id = $1 ORDER BY id")
+        .bind(program)
+        .fetch_all(&db.pool)
+        .await?;
+    let today = db.now().date();
+    let lang = Lang::from_tag("en").unwrap_or_else(crate::domain::lang::current);
+    // One request first, unmeasured: connections and caches warm, as on a running server.
+    insights::report(db, lang, request(1, program, &stores, &tiers, today).1).await?;
+    let mut times = Vec::with_capacity(n);
+    let mut by_range: Vec<(i64, Vec<f64>)> = Vec::new();
+    for i in 0..n {
+        let (days, q) = request(i, program, &stores, &tiers, today);
+        let started = Instant::now();
+        insights::report(db, lang, q).await?;
+        let t = ms(started.elapsed());
+        times.push(t);
+        match by_range.iter_mut().find(|(d, _)| *d == days) {
+            Some((_, list)) => list.push(t),
+            None => by_range.push((days, vec![t])),
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    by_range.sort_by_key(|(d, _)| *d);
+    Ok(Figures {
+        requests: n,
+        median_ms: quantile(&times, 0.5),
+        p95_ms: quantile(&times, 0.95),
+        max_ms: times.last().copied().unwrap_or(f64::NAN),
+        by_range: by_range
+            .into_iter()
+            .map(|(d, mut list)| {
+                list.sort_by(f64::total_cmp);
+                (d, quantile(&list, 0.5))
+            })
+            .collect(),
+        rebuild_s,
+        folded: rebuilt.transactions + rebuilt.memberships,
+    })
+}
