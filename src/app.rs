@@ -127,6 +127,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("desk") view={Lazy::<DeskRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("portal") view={Lazy::<PortalRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights/value") view={Lazy::<ValueRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
     }
@@ -187,3 +188,4 @@ lazy_page!(HooksRoute => pages::manage::hooks::HooksPage, in manage);
 lazy_page!(DeskRoute => pages::desk::DeskPage);
 lazy_page!(PortalRoute => pages::portal::PortalPage);
 lazy_page!(InsightsRoute => pages::insights::InsightsPage);
+lazy_page!(ValueRoute => pages::insights::value::ValuePage);

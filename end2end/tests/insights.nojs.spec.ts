@@ -44,3 +44,16 @@ test("without JavaScript the overview narrows to a store and compares with last 
   await expect(page).toHaveURL(/channel=store/);
   await expect(page.getByTestId("kpi-members")).toBeVisible();
 });
+
+test("without JavaScript customer value shows its tables for the chosen program", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(demo.analyst);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.goto("/insights/value");
+  await page.getByLabel("Program", { exact: true }).selectOption({ label: "Café Aurora Rewards" });
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/program=/);
+  await expect(page.getByTestId("value-tiers")).toBeVisible();
+  await expect(page.getByTestId("at-risk")).toBeVisible();
+});

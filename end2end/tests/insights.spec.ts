@@ -97,3 +97,22 @@ test("an analyst reads one program's overview against the previous period, narro
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("ifrs-rate")).toContainText("80.0%");
 });
+
+test("an analyst reads customer value: the fitted models, their holdout check, value by tier and members at risk", async ({ page }) => {
+  await signIn(page, demo.analyst);
+  await page.getByRole("navigation", { name: "Insights pages" }).getByRole("link", { name: "Customer value" }).click();
+  await expect(page).toHaveURL(/\/insights\/value/);
+  await expect(page.getByRole("heading", { name: "Customer value", level: 1 })).toBeVisible();
+  // The demo's program is fitted when the server starts.
+  await expect(page.getByTestId("fitted")).toContainText("Fitted");
+  expect(await count(page.getByTestId("kpi-customers").locator(".kpi-value").textContent())).toBeGreaterThan(0);
+  await expect(page.getByTestId("bg-params")).toContainText("Log-likelihood");
+  await expect(page.getByTestId("value-tiers").getByRole("row")).not.toHaveCount(0);
+  const csv = await page.getByTestId("value-tiers").getByRole("link", { name: "Download value-by-tier.csv" }).getAttribute("href");
+  expect(decodeURIComponent(csv!.slice(csv!.indexOf(",") + 1)).startsWith("Tier,Members,Historical value,Predicted value\r\n")).toBe(true);
+  await expect(page.getByRole("heading", { name: "Members at risk" })).toBeVisible();
+  // Back to the overview, the program kept.
+  await page.getByRole("navigation", { name: "Insights pages" }).getByRole("link", { name: "Overview" }).click();
+  await expect(page).toHaveURL(/\/insights\?program=\d+$/);
+  await expect(page.getByTestId("kpi-members")).toBeVisible();
+});

@@ -12,9 +12,10 @@ ALTER TABLE ledger_transactions ADD COLUMN order_id BIGINT REFERENCES orders (id
 CREATE INDEX orders_transaction ON orders (transaction_id);
 
 -- Tier changes by id as well as by name (names can be changed; the rollups file members
--- under the tier they were in when they bought).
-ALTER TABLE tier_changes ADD COLUMN from_tier_id BIGINT REFERENCES tiers (id);
-ALTER TABLE tier_changes ADD COLUMN to_tier_id BIGINT REFERENCES tiers (id);
+-- under the tier they were in when they bought). History, not a reference: a tier deleted
+-- later keeps its id here, so its members' past purchases stay filed under it.
+ALTER TABLE tier_changes ADD COLUMN from_tier_id BIGINT;
+ALTER TABLE tier_changes ADD COLUMN to_tier_id BIGINT;
 UPDATE tier_changes SET
     from_tier_id = (SELECT t.id FROM tiers t JOIN memberships m ON m.program_id = t.program_id
                     WHERE m.id = tier_changes.membership_id AND t.name = tier_changes.from_tier),
@@ -51,6 +52,8 @@ CREATE TABLE daily_facts (
     redemptions     BIGINT NOT NULL DEFAULT 0,
     enrolments      BIGINT NOT NULL DEFAULT 0,
     issued          BIGINT NOT NULL DEFAULT 0,
+    -- The part of issued given for orders (what IFRS 15 allocates sales to).
+    order_points    BIGINT NOT NULL DEFAULT 0,
     returned        BIGINT NOT NULL DEFAULT 0,
     redeemed        BIGINT NOT NULL DEFAULT 0,
     unredeemed      BIGINT NOT NULL DEFAULT 0,

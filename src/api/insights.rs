@@ -27,3 +27,15 @@ pub async fn insight_filters(program_id: i64) -> Result<FilterOptions, AppError>
     guard::require(Role::can_see_insights).await?;
     insights::filter_options(&guard::state()?.db, program_id).await
 }
+
+/// The Customer value page of a program (as typed; empty: the first one): its last fit, the members at
+/// risk, and the holdout chart.
+#[server(endpoint = "load_value")]
+pub async fn load_value(program: String) -> Result<crate::model::insights::ValueReport, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+
+    guard::require(Role::can_see_insights).await?;
+    let db = guard::state()?.db;
+    crate::server::query::insights::value_report(&db, crate::domain::lang::current(), &program).await
+}

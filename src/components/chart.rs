@@ -31,25 +31,36 @@ impl ChartData {
     /// ASCII in it (Arabic headings) starts with a byte order mark, so that Excel does not
     /// read it as Latin-1.
     pub fn csv(&self) -> String {
-        let mut out = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(Vec::new());
-        // The writer writes to memory, which cannot fail, and every field is UTF-8 already.
-        let _ = out.write_record(self.columns.map(as_text));
-        for (label, value) in &self.rows {
-            let _ = out.write_record([as_text(label), value.to_string()]);
-        }
-        let csv = String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
-        if csv.is_ascii() {
-            csv
-        } else {
-            format!("{BOM}{csv}")
-        }
+        let rows: Vec<Vec<String>> = self
+            .rows
+            .iter()
+            .map(|(label, value)| vec![as_text(label), value.to_string()])
+            .collect();
+        table_csv(&self.columns, &rows)
+    }
+}
+
+/// A table as CSV: the headings (guarded like labels), then `rows` as they are (callers
+/// guard text cells with `as_text`; numbers are written in ASCII).
+pub fn table_csv(columns: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    // The writer writes to memory, which cannot fail, and every field is UTF-8 already.
+    let _ = out.write_record(columns.iter().map(|c| as_text(c)));
+    for row in rows {
+        let _ = out.write_record(row);
+    }
+    let csv = String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default();
+    if csv.is_ascii() {
+        csv
+    } else {
+        format!("{BOM}{csv}")
     }
 }
 
 /// A text cell, guarded against being read as a formula by a spreadsheet.
-fn as_text(s: &str) -> String {
+pub fn as_text(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")
     } else {
@@ -72,6 +83,17 @@ fn data_url(csv: &str) -> String {
     )
 }
 
+/// A link that downloads `csv` as `file`, with or without JavaScript.
+#[component]
+pub fn CsvLink(csv: String, file: &'static str) -> impl IntoView {
+    let lang = use_lang();
+    view! {
+        <a class="button ghost" href=data_url(&csv) download=file>
+            {td_string!(lang.locale, common.chart.download, file = file)}
+        </a>
+    }
+}
+
 #[component]
 pub fn ChartFrame(
     /// What the chart shows, as its accessible name ("Members enrolled per day"), in the
@@ -90,7 +112,7 @@ pub fn ChartFrame(
     testid: Option<&'static str>,
 ) -> impl IntoView {
     let lang = use_lang();
-    let href = data_url(&data.csv());
+    let csv = data.csv();
     let mut labels = data.labels.into_iter();
     view! {
         <figure class="card chart" aria-label=title data-testid=testid>
@@ -110,9 +132,7 @@ pub fn ChartFrame(
                         })
                         .collect_view()}
                 </DataTable>
-                <a class="button ghost" href=href download=file>
-                    {td_string!(lang.locale, common.chart.download, file = file)}
-                </a>
+                <CsvLink csv=csv file=file />
             </details>
         </figure>
     }

@@ -15,6 +15,8 @@ pub struct Flows {
     pub enrolments: i64,
     /// Points given for orders, actions and stamp cards (out of issuance and campaigns).
     pub issued: i64,
+    /// The part of `issued` given for orders.
+    pub order_points: i64,
     /// Points taken back for returned orders (back into issuance and campaigns).
     pub returned: i64,
     /// Points spent on rewards, and those given back when a reward was released unused.
@@ -35,6 +37,7 @@ impl Flows {
         self.redemptions += o.redemptions;
         self.enrolments += o.enrolments;
         self.issued += o.issued;
+        self.order_points += o.order_points;
         self.returned += o.returned;
         self.redeemed += o.redeemed;
         self.unredeemed += o.unredeemed;

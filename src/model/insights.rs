@@ -153,10 +153,97 @@ pub struct Overview {
 pub struct InsightsQuery {
     pub from: String,
     pub to: String,
-    pub program: i64,
+    /// Ids as typed in the query string: empty for all, checked by the server.
+    pub program: String,
     pub channel: String,
-    pub store: i64,
-    pub tier: i64,
+    pub store: String,
+    pub tier: String,
     pub compare: String,
     pub rate: String,
+}
+
+/// BG/NBD and Gamma-Gamma as fitted, in weeks and minor units of the program's currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClvModel {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub bg_log_likelihood: f64,
+    /// None when Gamma-Gamma could not be fitted (spend is then not predicted).
+    pub p: Option<f64>,
+    pub q: Option<f64>,
+    pub gamma: Option<f64>,
+    pub gg_log_likelihood: Option<f64>,
+}
+
+/// Fit quality: members grouped by repeat purchases in the calibration period, with their
+/// average repeat purchases in the holdout weeks after it, actual and predicted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HoldoutRow {
+    /// Repeat purchases in calibration; the last row is "this many or more".
+    pub x: u32,
+    pub members: u64,
+    pub actual: f64,
+    pub predicted: f64,
+}
+
+/// Value by current tier (the entry tier, or none, for members without one).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierValue {
+    pub tier: String,
+    pub members: u64,
+    /// Averages per member, in minor units.
+    pub historical_minor: i64,
+    pub predicted_minor: i64,
+}
+
+/// A program's customer value as of its last fit (fitted once a day by the jobs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerValue {
+    pub program_id: ProgramId,
+    pub fitted_at: i64,
+    /// Members who bought at least once (the models' customers), and those who bought on
+    /// more than one day.
+    pub customers: u64,
+    pub repeat_buyers: u64,
+    pub model: Option<ClvModel>,
+    /// Why there is no model (or no spend model): a catalogue key, "clv_too_little" ...
+    pub problem: Option<String>,
+    pub horizon_months: u32,
+    pub monthly_discount: f64,
+    pub holdout_weeks: u32,
+    pub holdout: Vec<HoldoutRow>,
+    pub tiers: Vec<TierValue>,
+    /// Per member who bought: net spend so far and predicted value over the horizon.
+    pub avg_historical_minor: i64,
+    pub avg_predicted_minor: i64,
+    /// Orders / buyers and net sales / orders over the members' whole history.
+    pub orders_per_buyer: f64,
+    pub aov_minor: i64,
+    /// Members who bought on more than one day / members who bought.
+    pub repeat_rate: f64,
+    /// Seconds the fit took.
+    pub seconds: f64,
+}
+
+/// A valuable member who may be slipping away.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AtRisk {
+    pub member_id: i64,
+    pub name: String,
+    pub p_alive: f64,
+    pub historical_minor: i64,
+    pub clv_minor: i64,
+    /// ISO day of the last purchase.
+    pub last_purchase: String,
+}
+
+/// The Customer value page: the last fit, the members at risk, charts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueReport {
+    pub program: Option<ProgramUnits>,
+    pub value: Option<CustomerValue>,
+    pub at_risk: Vec<AtRisk>,
+    pub holdout_svg: Option<String>,
 }

@@ -1,6 +1,8 @@
 //! Insights for executives: new members per day and points issued by program (per day for
 //! one program), as server-drawn charts, for a chosen date range and program.
 
+pub mod value;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Form;
@@ -37,10 +39,10 @@ fn InsightsBody() -> impl IntoView {
         move || InsightsQuery {
             from: param("from"),
             to: param("to"),
-            program: number("program"),
+            program: param("program"),
             channel: param("channel"),
-            store: number("store"),
-            tier: number("tier"),
+            store: param("store"),
+            tier: param("tier"),
             compare: param("compare"),
             rate: param("rate"),
         },
@@ -69,12 +71,35 @@ fn InsightsBody() -> impl IntoView {
                     rate: param("rate"),
                     options: programs.unwrap_or_default(),
                 };
+                let program = filters.program;
                 Some(view! {
+                    {tabs(l, "overview", program)}
                     {filters.view(lang, &report)}
                     {or_error(report, report_view)}
                 })
             }}
         </Transition>
+    }
+}
+
+/// The Insights pages as tabs, the current one marked, keeping the chosen program.
+pub(crate) fn tabs(l: Locale, current: &'static str, program: i64) -> impl IntoView {
+    let query = if program == 0 {
+        String::new()
+    } else {
+        format!("?program={program}")
+    };
+    let tab = |key: &'static str, path: &str, label: &'static str| {
+        let here = key == current;
+        view! {
+            <a href=format!("{path}{query}") class="tab" aria-current=here.then_some("page")>{label}</a>
+        }
+    };
+    view! {
+        <nav class="tabs" aria-label=td_string!(l, insights.tabs)>
+            {tab("overview", "/insights", td_string!(l, insights.tab_overview))}
+            {tab("value", "/insights/value", td_string!(l, insights.tab_value))}
+        </nav>
     }
 }
 

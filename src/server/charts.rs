@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::i18n::{td_string, Locale};
-use crate::model::insights::DailySeries;
+use crate::model::insights::{DailySeries, HoldoutRow};
 
 /// The width of the drawing, in SVG units.
 const WIDTH: u32 = 720;
@@ -55,6 +55,47 @@ pub fn net_sales(lang: Lang, currency: &str, series: &DailySeries) -> Result<Str
         series,
         "#7a4f9a",
     )
+}
+
+/// Fit quality: average repeat purchases in the holdout weeks, actual beside predicted, for
+/// members grouped by their repeat purchases before.
+pub fn holdout(lang: Lang, weeks: u32, rows: &[HoldoutRow]) -> Result<String, AppError> {
+    let l = lang.locale;
+    let last = rows.last().map(|r| r.x);
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            let n = lang.number(i64::from(r.x));
+            if Some(r.x) == last && rows.len() > 1 {
+                format!("{n}+")
+            } else {
+                n
+            }
+        })
+        .collect();
+    let round = |v: f64| (v * 100.0).round() / 100.0;
+    let title = td_string!(l, insights.holdout_title, weeks = lang.number(i64::from(weeks))).to_string();
+    let spec = json!({
+        "width": WIDTH,
+        "height": 300,
+        "title_text": title,
+        "legend_show": true,
+        "series_colors": ["#2f6f5e", "#c0803a"],
+        "x_axis_data": labels,
+        "y_axis_configs": [{ "axis_min": 0 }],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [
+            { "name": td_string!(l, insights.holdout_actual), "data": rows.iter().map(|r| round(r.actual)).collect::<Vec<_>>() },
+            { "name": td_string!(l, insights.holdout_predicted), "data": rows.iter().map(|r| round(r.predicted)).collect::<Vec<_>>() },
+        ],
+    });
+    BarChart::from_json(&spec.to_string())
+        .and_then(|chart| chart.svg())
+        .map(|svg| localize_texts(&svg, lang, &title))
+        .map_err(|e| {
+            tracing::error!(error = %e, "chart rendering failed");
+            AppError::Internal
+        })
 }
 
 /// A day on the axis, short enough for thirty of them: "11-23" in English (the ISO day

@@ -91,6 +91,7 @@ pub async fn generate(
     // The program's jobs once more at the present: what came due since midnight.
     jobs::run_for_program(db, made.program_id, db.now()).await?;
     rollups::catch_up(db).await?;
+    crate::server::service::customer_value::fit(db, made.program_id, db.now()).await?;
     made.seconds = started.elapsed().as_secs();
     Ok(made)
 }

@@ -23,6 +23,8 @@ pub struct Figures {
     /// Median by range length in days.
     pub by_range: Vec<(i64, f64)>,
     pub rebuild_s: f64,
+    /// Seconds to fit CLV for the program (both models, the holdout, every prediction).
+    pub fit_s: f64,
     /// Transactions and memberships the rebuild folded.
     pub folded: u64,
 }
@@ -60,10 +62,22 @@ fn request(
     let q = InsightsQuery {
         from: (today - chrono::Duration::days(days - 1)).to_string(),
         to: today.to_string(),
-        program: if i % 10 == 9 { 0 } else { program },
+        program: if i % 10 == 9 {
+            String::new()
+        } else {
+            program.to_string()
+        },
         channel: channel.into(),
-        store,
-        tier,
+        store: if store == 0 {
+            String::new()
+        } else {
+            store.to_string()
+        },
+        tier: if tier == 0 {
+            String::new()
+        } else {
+            tier.to_string()
+        },
         compare: compare.into(),
         rate: String::new(),
     };
@@ -93,6 +107,9 @@ pub async fn run(db: &Db, n: usize) -> Result<Figures, AppError> {
         .bind(program)
         .fetch_all(&db.pool)
         .await?;
+    let started = Instant::now();
+    crate::server::service::customer_value::fit(db, crate::model::ids::ProgramId(program), db.now()).await?;
+    let fit_s = started.elapsed().as_secs_f64();
     let today = db.now().date();
     let lang = Lang::from_tag("en").unwrap_or_else(crate::domain::lang::current);
     // One request first, unmeasured: connections and caches warm, as on a running server.
@@ -125,6 +142,7 @@ pub async fn run(db: &Db, n: usize) -> Result<Figures, AppError> {
             })
             .collect(),
         rebuild_s,
+        fit_s,
         folded: rebuilt.transactions + rebuilt.memberships,
     })
 }

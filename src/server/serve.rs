@@ -220,6 +220,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let allow_private = config.webhooks_allow_private;
     crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2), allow_private);
     crate::server::service::rollups::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
+    crate::server::service::customer_value::spawn_daily(db.clone());
     let state = AppState::new(leptos_options, db, config);
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;

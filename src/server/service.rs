@@ -11,6 +11,7 @@ pub mod awards;
 pub mod birthdays;
 pub mod booking;
 pub mod cards;
+pub mod customer_value;
 pub mod enrolment;
 pub mod expiry;
 pub mod identity;

@@ -5,6 +5,7 @@
 pub mod attempts;
 pub mod budgets;
 pub mod idempotency;
+pub mod predictions;
 pub mod programs;
 pub mod rollups;
 pub mod sessions;

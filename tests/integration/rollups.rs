@@ -413,7 +413,19 @@ async fn the_overview_counts_what_the_raw_tables_hold(db: Db) {
     let ifrs = o.ifrs15.unwrap();
     assert_eq!(ifrs.rate, 0.8);
     let (sales, issued) = (life["net_sales"].unwrap(), life["net_issued"].unwrap());
-    let ssp = issued * value as f64 * 0.8;
+    // Sales are shared with the points they earned, at the rate observed; the rate chosen
+    // (80 %) sets how many of all points are expected to be redeemed.
+    let order_points = scalar(
+        &db,
+        "SELECT CAST(-SUM(p.points) AS BIGINT) FROM ledger_postings p JOIN orders o \
+         ON o.transaction_id = p.transaction_id WHERE o.program_id = $1 AND p.membership_id IS NULL \
+         AND p.account IN ('issuance', 'campaign')",
+        p,
+    )
+    .await as f64
+        - life["returned"].unwrap();
+    assert!(order_points > 0.0 && order_points < issued + life["returned"].unwrap());
+    let ssp = order_points * value as f64 * observed;
     let allocated = sales * ssp / (sales + ssp);
     let recognised = allocated * (redeemed / (issued * 0.8)).min(1.0);
     assert_eq!(ifrs.allocated_minor, allocated.round() as i64);
@@ -442,3 +454,70 @@ async fn the_overview_counts_what_the_raw_tables_hold(db: Db) {
 }
 
 on_both_backends!(the_overview_counts_what_the_raw_tables_hold);
+
+async fn customer_value_is_fitted_on_the_members_history(db: Db) {
+    use omniloyal::server::query::insights;
+    use omniloyal::server::store::predictions;
+
+    // The generator fits customer value at its end, as the server's daily job does.
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let v = predictions::last_fit(&mut conn, p)
+        .await
+        .unwrap()
+        .expect("fitted");
+    drop(conn);
+    let q = |sql: &'static str| scalar(&db, sql, p);
+    let buyers = q("SELECT COUNT(DISTINCT membership_id) FROM orders WHERE program_id = $1").await;
+    let repeat = q(
+        "SELECT COUNT(*) FROM (SELECT membership_id FROM orders WHERE program_id = $1 \
+                    GROUP BY membership_id HAVING COUNT(DISTINCT created_at / 86400) > 1) x",
+    )
+    .await;
+    let orders = q("SELECT COUNT(*) FROM orders WHERE program_id = $1").await;
+    let net =
+        q("SELECT CAST(SUM(amount_minor - returned_minor) AS BIGINT) FROM orders WHERE program_id = $1")
+            .await;
+    assert_eq!(v.customers as i64, buyers);
+    assert_eq!(v.repeat_buyers as i64, repeat);
+    assert!((v.repeat_rate - repeat as f64 / buyers as f64).abs() < 1e-12);
+    assert!((v.orders_per_buyer - orders as f64 / buyers as f64).abs() < 1e-12);
+    assert_eq!(v.aov_minor, (net as f64 / orders as f64).round() as i64);
+    assert_eq!(
+        v.avg_historical_minor,
+        (net as f64 / buyers as f64).round() as i64
+    );
+    let model = v.model.clone().expect("BG/NBD fitted");
+    assert!(model.r > 0.0 && model.alpha > 0.0 && model.a > 0.0 && model.b > 0.0);
+    assert!(model.bg_log_likelihood < 0.0);
+    // The holdout groups cover every member who bought before its weeks.
+    assert!(!v.holdout.is_empty());
+    let held: u64 = v.holdout.iter().map(|r| r.members).sum();
+    assert!(held > 0 && held <= buyers as u64);
+    assert!(v.holdout.iter().all(|r| r.actual >= 0.0 && r.predicted >= 0.0));
+    // Every buyer has a prediction; tiers add up to them.
+    let predicted = q("SELECT COUNT(*) FROM member_predictions WHERE program_id = $1").await;
+    assert_eq!(predicted, buyers);
+    assert_eq!(v.tiers.iter().map(|t| t.members).sum::<u64>() as i64, buyers);
+    let out_of_range = q("SELECT COUNT(*) FROM member_predictions WHERE program_id = $1 \
+                          AND (p_alive_ppm < 0 OR p_alive_ppm > 1000000 OR clv_minor < 0)")
+    .await;
+    assert_eq!(out_of_range, 0);
+    // The page: members at risk are under 50 %, the biggest spenders first.
+    let lang = omniloyal::domain::lang::Lang::from_tag("en").unwrap();
+    let page = insights::value_report(&db, lang, &p.to_string()).await.unwrap();
+    assert!(page.value.is_some() && page.holdout_svg.is_some());
+    assert!(page.at_risk.iter().all(|m| m.p_alive < 0.5));
+    assert!(page
+        .at_risk
+        .windows(2)
+        .all(|w| w[0].historical_minor >= w[1].historical_minor));
+    // An unknown program is a field error, not an empty page.
+    let unknown = insights::value_report(&db, lang, &(p + 100).to_string())
+        .await
+        .unwrap_err();
+    assert!(unknown.field_message("program").is_some());
+}
+
+on_both_backends!(customer_value_is_fitted_on_the_members_history);

@@ -13,9 +13,10 @@ use crate::domain::lang::Lang;
 use crate::i18n::td_string;
 use crate::model::insights::{
     FilterOptions, Ifrs15, InsightsQuery, InsightsReport, Kpi, Overview, ProgramUnits, Scope, Unit,
+    ValueReport,
 };
 use crate::server::charts;
-use crate::server::store::rollups;
+use crate::server::store::{predictions, rollups};
 
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
@@ -171,11 +172,7 @@ async fn period(conn: &mut AnyConnection, scope: &Scope, from: i64, to: i64) -> 
 /// Everything of a program up to the end of `to`: what outstanding points, liability and
 /// the IFRS 15 deferral are measured from (the whole program, whatever the filters).
 async fn lifetime(conn: &mut AnyConnection, program_id: i64, to: i64) -> Result<Flows, AppError> {
-    let mut all = Flows::default();
-    for (_, f) in rollups::facts_between(conn, program_id, i64::MIN / 2, to, None, None, None).await? {
-        all.add(&f);
-    }
-    Ok(all)
+    rollups::facts_until(conn, program_id, to).await
 }
 
 /// (epoch day, value) rows as a series named by ISO days.
@@ -306,13 +303,17 @@ pub async fn overview(
             ));
             let observed_rate = observed(&life);
             let used = rate.unwrap_or(observed_rate);
-            let issued = life.net_issued() as f64;
+            // Sales are shared with the points they earned (not those of actions or stamp
+            // cards, which no sale paid for), at the rate observed; the rate chosen revises
+            // how many of all points are expected to be redeemed, as year 2 of IFRS 15's
+            // example 52 does.
+            let for_orders = (life.order_points - life.returned).max(0) as f64;
             let d = deferral(
                 life.net_sales_minor() as f64,
-                issued,
+                for_orders,
                 p.point_value_minor as f64,
-                used,
-                issued * used,
+                observed_rate,
+                life.net_issued() as f64 * used,
                 life.net_redeemed() as f64,
             );
             Some(Ifrs15 {
@@ -356,7 +357,7 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
     let InsightsQuery {
         from,
         to,
-        program: program_id,
+        program,
         channel,
         store,
         tier,
@@ -364,6 +365,14 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
         rate,
     } = q;
     let l = lang.locale;
+    // Ids as typed: empty is "all"; anything else must be a number (then a known one).
+    let id = |field: &'static str, typed: &str, message: &'static str| match typed.trim() {
+        "" => Ok(0),
+        t => t.parse::<i64>().map_err(|_| AppError::field(field, message)),
+    };
+    let program_id = id("program", &program, td_string!(l, insights.unknown_program))?;
+    let store = id("store", &store, td_string!(l, insights.unknown_store))?;
+    let tier = id("tier", &tier, td_string!(l, insights.unknown_tier))?;
     let today = db.now().date();
     let (from, to) =
         dates::parse_range(&from, &to, today).map_err(|(field, message)| AppError::field(field, message))?;
@@ -392,17 +401,19 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
     if tier != 0 && !options.tiers.iter().any(|(id, _)| *id == tier) {
         return Err(AppError::field("tier", td_string!(l, insights.unknown_tier)));
     }
-    let length = to - from;
+    let days = chrono::Duration::days((to - from).num_days() + 1);
     let compare = match compare.as_str() {
         "" | "none" => None,
-        "previous" => Some((
-            from - length - chrono::Duration::days(1),
-            from - chrono::Duration::days(1),
-        )),
-        "year" => Some((
-            from.checked_sub_months(chrono::Months::new(12)).unwrap_or(from),
-            to.checked_sub_months(chrono::Months::new(12)).unwrap_or(to),
-        )),
+        "previous" => from
+            .checked_sub_signed(days)
+            .zip(to.checked_sub_signed(days))
+            .map(Some)
+            .ok_or_else(|| AppError::field("from", td_string!(l, insights.unknown_compare)))?,
+        "year" => from
+            .checked_sub_months(chrono::Months::new(12))
+            .zip(to.checked_sub_months(chrono::Months::new(12)))
+            .map(Some)
+            .ok_or_else(|| AppError::field("from", td_string!(l, insights.unknown_compare)))?,
         _ => {
             return Err(AppError::field(
                 "compare",
@@ -417,9 +428,11 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
             _ => return Err(AppError::field("rate", td_string!(l, insights.rate_range))),
         },
     };
+    // A store names its channel: with one chosen, the channel filter has nothing to add
+    // (and member counts, which read the store's slice, would disagree with sales).
     let scope = Scope {
         program_id,
-        channel,
+        channel: if store != 0 { None } else { channel },
         store_id: (store != 0).then_some(store),
         tier_id: (tier != 0).then_some(tier),
     };
@@ -450,6 +463,47 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
         points_by_program,
         points_svg,
         overview,
+    })
+}
+
+/// Members listed at risk: P(alive) under this, the biggest spenders first.
+const AT_RISK_BELOW: f64 = 0.5;
+const AT_RISK_LISTED: i64 = 50;
+
+/// The Customer value page of `program_id` (0: the first program set up).
+pub async fn value_report(db: &Db, lang: Lang, program: &str) -> Result<ValueReport, AppError> {
+    let program_id = match program.trim() {
+        "" => 0,
+        t => t
+            .parse::<i64>()
+            .map_err(|_| AppError::field("program", td_string!(lang.locale, insights.unknown_program)))?,
+    };
+    let id = match program_id {
+        0 => sqlx::query_scalar::<_, Option<i64>>("SELECT MIN(id) FROM programs")
+            .fetch_one(&db.pool)
+            .await?
+            .unwrap_or(0),
+        id => id,
+    };
+    let program = program_units(db, id).await?;
+    if program.is_none() && program_id != 0 {
+        return Err(AppError::field(
+            "program",
+            td_string!(lang.locale, insights.unknown_program),
+        ));
+    }
+    let mut conn = db.pool.acquire().await?;
+    let value = predictions::last_fit(&mut conn, id).await?;
+    let at_risk = predictions::at_risk(&mut conn, id, AT_RISK_BELOW, AT_RISK_LISTED).await?;
+    let holdout_svg = match &value {
+        Some(v) if !v.holdout.is_empty() => Some(charts::holdout(lang, v.holdout_weeks, &v.holdout)?),
+        _ => None,
+    };
+    Ok(ValueReport {
+        program,
+        value,
+        at_risk,
+        holdout_svg,
     })
 }
 

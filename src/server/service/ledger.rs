@@ -505,6 +505,9 @@ pub async fn transfer(
     .bind(at.0)
     .fetch_one(&mut *conn)
     .await?;
+    // Member-side only, so nothing the rollups count moves; queued all the same, so they
+    // see every transaction there is.
+    crate::server::store::rollups::enqueue(conn, "tx", &[tx_id]).await?;
     let column = if account == Account::Wallet {
         "balance"
     } else {

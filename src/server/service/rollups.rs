@@ -19,10 +19,6 @@ use crate::server::store::rollups::{self as store, DayKey, FactKey, JoinRow, Sta
 /// Queue items folded per transaction.
 const BATCH: i64 = 2_000;
 
-/// When a page reads the rollups, it folds what waits first, up to this many items; a
-/// larger backlog (a bulk import) is left to the worker and the page says so.
-pub const FOLD_ON_READ: i64 = 20_000;
-
 fn day_of(at: i64) -> i64 {
     at.div_euclid(SECONDS_PER_DAY)
 }
@@ -155,6 +151,7 @@ impl Fold {
             ("earn", Some(amount)) => {
                 f.orders = 1;
                 f.sales_minor = amount;
+                f.order_points = f.issued;
             }
             ("return", Some(_)) => f.returned_minor = t.amount_minor.unwrap_or(0),
             ("redeem", _) => f.redemptions = 1,
@@ -188,8 +185,11 @@ impl Fold {
             }
             _ => {
                 if let ("return", Some(order_at)) = (t.kind.as_str(), t.order_at) {
+                    // The refund goes with the purchase's summary, also when a merge has
+                    // since moved the order to another member.
+                    let owner = t.order_membership.unwrap_or(membership_id);
                     let refund = t.amount_minor.unwrap_or(0);
-                    self.summary(membership_id, t.program_id, member_id)
+                    self.summary(owner, t.program_id, member_id)
                         .refund(day_of(order_at), refund);
                 }
             }
@@ -297,7 +297,8 @@ impl Batch {
     fn memberships_of(txs: &[TxRow], joins: &[JoinRow]) -> Vec<i64> {
         let set: HashSet<i64> = txs
             .iter()
-            .filter_map(|t| t.membership_id)
+            .flat_map(|t| [t.membership_id, t.order_membership])
+            .flatten()
             .chain(joins.iter().map(|j| j.id))
             .collect();
         set.into_iter().collect()
@@ -361,35 +362,47 @@ pub async fn backlog(db: &Db) -> Result<i64, AppError> {
     store::backlog(&mut *db.pool.acquire().await?).await
 }
 
-/// Folds up to `BATCH` queued items in one transaction.
+/// Folds up to `BATCH` queued items. Everything is read and folded before the write lock
+/// is taken, which is then held only to write: on SQLite that lock is the one every booking
+/// needs. The fold counter, read first and checked under the lock, tells whether another
+/// fold (or a rebuild) committed in between; then the batch is read again.
 async fn fold_batch(db: &Db) -> Result<u64, AppError> {
-    let mut tx = db.begin_write().await?;
-    store::lock(&mut tx).await?;
-    let items = store::queued(&mut tx, BATCH).await?;
-    if items.is_empty() {
-        tx.rollback().await?;
-        return Ok(0);
+    loop {
+        let mut conn = db.pool.acquire().await?;
+        let seen = store::fold_count(&mut conn).await?;
+        let items = store::queued(&mut conn, BATCH).await?;
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let pick = |source: &str| -> Vec<i64> {
+            items
+                .iter()
+                .filter(|(_, s, _)| s == source)
+                .map(|(_, _, r)| *r)
+                .collect()
+        };
+        let txs = store::transactions(&mut conn, &pick("tx")).await?;
+        let joins = store::joins(&mut conn, &pick("join")).await?;
+        let batch = Batch::read(&mut conn, txs, joins).await?;
+        let mut fold = Fold::default();
+        let memberships = Batch::memberships_of(&batch.txs, &batch.joins);
+        fold.load(&mut conn, batch.keys(), &memberships).await?;
+        batch.fold_into(&mut fold)?;
+        drop(conn);
+
+        let mut tx = db.begin_write().await?;
+        store::lock(&mut tx).await?;
+        if store::fold_count(&mut tx).await? != seen {
+            tx.rollback().await?;
+            continue;
+        }
+        fold.write(&mut tx, false).await?;
+        let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
+        store::dequeue(&mut tx, &ids).await?;
+        store::folded(&mut tx, ids.len() as i64, db.now().0).await?;
+        tx.commit().await?;
+        return Ok(ids.len() as u64);
     }
-    let pick = |source: &str| -> Vec<i64> {
-        items
-            .iter()
-            .filter(|(_, s, _)| s == source)
-            .map(|(_, _, r)| *r)
-            .collect()
-    };
-    let txs = store::transactions(&mut tx, &pick("tx")).await?;
-    let joins = store::joins(&mut tx, &pick("join")).await?;
-    let batch = Batch::read(&mut tx, txs, joins).await?;
-    let mut fold = Fold::default();
-    let memberships = Batch::memberships_of(&batch.txs, &batch.joins);
-    fold.load(&mut tx, batch.keys(), &memberships).await?;
-    batch.fold_into(&mut fold)?;
-    fold.write(&mut tx, false).await?;
-    let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
-    store::dequeue(&mut tx, &ids).await?;
-    store::folded(&mut tx, ids.len() as i64, db.now().0).await?;
-    tx.commit().await?;
-    Ok(ids.len() as u64)
 }
 
 /// What a rebuild found: rows of each table that differed from the ledger's account of them
@@ -470,7 +483,9 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
     compare(&mut tx, &fold, &mut report).await?;
     store::clear(&mut tx).await?;
     fold.write(&mut tx, true).await?;
-    store::folded(&mut tx, 0, db.now().0).await?;
+    // Any fold read before this commit must read again (its base is gone).
+    let all = (report.transactions + report.memberships).max(1) as i64;
+    store::folded(&mut tx, all, db.now().0).await?;
     tx.commit().await?;
     Ok(report)
 }

@@ -50,6 +50,13 @@ pub async fn lock(conn: &mut AnyConnection) -> Result<(), AppError> {
     Ok(())
 }
 
+/// How many items have been folded (and rebuilt) so far: it changes with every fold.
+pub async fn fold_count(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT folded FROM rollup_state WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
 /// Counts `n` more items folded, at `now`.
 pub async fn folded(conn: &mut AnyConnection, n: i64, now: i64) -> Result<(), AppError> {
     sqlx::query("UPDATE rollup_state SET folded = folded + $1, folded_at = $2 WHERE id = 1")
@@ -113,22 +120,28 @@ pub struct TxRow {
     pub order_channel: Option<String>,
     pub order_store: Option<i64>,
     pub order_at: Option<i64>,
+    /// The membership the order was booked to (a return after a merge is booked to the
+    /// member it was merged into; its refund belongs with the purchase).
+    pub order_membership: Option<i64>,
 }
 
 const TX_SELECT: &str =
     "SELECT t.id, t.program_id, t.membership_id, m.member_id, t.kind, t.channel, t.store_id, \
      t.amount_minor, t.created_at, COALESCE(o.amount_minor, r.amount_minor) AS order_amount, \
      COALESCE(o.channel, r.channel) AS order_channel, COALESCE(o.store_id, r.store_id) AS order_store, \
-     COALESCE(o.created_at, r.created_at) AS order_at \
+     COALESCE(o.created_at, r.created_at) AS order_at, e.membership_id AS order_membership \
      FROM ledger_transactions t LEFT JOIN memberships m ON m.id = t.membership_id \
      LEFT JOIN orders o ON t.kind = 'earn' AND o.transaction_id = t.id \
-     LEFT JOIN orders r ON r.id = t.order_id";
+     LEFT JOIN orders r ON r.id = t.order_id LEFT JOIN ledger_transactions e ON e.id = r.transaction_id";
 
 /// The transactions of `ids`.
 pub async fn transactions(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TxRow>, AppError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS) {
-        let sql = format!("{TX_SELECT} WHERE t.id IN ({})", params(1, chunk.len()));
+        let sql = format!(
+            "{TX_SELECT} WHERE t.id IN ({}) ORDER BY t.id",
+            params(1, chunk.len())
+        );
         let mut q = sqlx::query_as::<_, TxRow>(&sql);
         for id in chunk {
             q = q.bind(id);
@@ -190,7 +203,10 @@ const JOIN_SELECT: &str =
 pub async fn joins(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<JoinRow>, AppError> {
     let mut out = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(ROWS) {
-        let sql = format!("{JOIN_SELECT} WHERE id IN ({})", params(1, chunk.len()));
+        let sql = format!(
+            "{JOIN_SELECT} WHERE id IN ({}) ORDER BY id",
+            params(1, chunk.len())
+        );
         let mut q = sqlx::query_as::<_, JoinRow>(&sql);
         for id in chunk {
             q = q.bind(id);
@@ -243,10 +259,11 @@ pub async fn tier_history(
 /// A daily facts row's key: (program, UTC epoch day, channel, store or 0, tier or 0).
 pub type FactKey = (i64, i64, String, i64, i64);
 
-const FACT_COLUMNS: &str = "orders, sales_minor, returned_minor, redemptions, enrolments, issued, returned, \
-     redeemed, unredeemed, expired, adjusted_in, adjusted_out";
+const FACT_COLUMNS: &str =
+    "orders, sales_minor, returned_minor, redemptions, enrolments, issued, order_points, \
+     returned, redeemed, unredeemed, expired, adjusted_in, adjusted_out";
 
-fn flows_values(f: &Flows) -> [i64; 12] {
+fn flows_values(f: &Flows) -> [i64; 13] {
     [
         f.orders,
         f.sales_minor,
@@ -254,6 +271,7 @@ fn flows_values(f: &Flows) -> [i64; 12] {
         f.redemptions,
         f.enrolments,
         f.issued,
+        f.order_points,
         f.returned,
         f.redeemed,
         f.unredeemed,
@@ -275,7 +293,7 @@ pub async fn add_facts(conn: &mut AnyConnection, facts: &[(FactKey, Flows)]) -> 
         let sql = format!(
             "INSERT INTO daily_facts (program_id, day, channel, store_id, tier_id, {FACT_COLUMNS}) VALUES {} \
              ON CONFLICT (program_id, day, channel, store_id, tier_id) DO UPDATE SET {set}",
-            values(chunk.len(), 17)
+            values(chunk.len(), 18)
         );
         let mut q = sqlx::query(&sql);
         for ((program, day, channel, store, tier), f) in chunk {
@@ -307,18 +325,31 @@ fn fact_row(r: &sqlx::any::AnyRow) -> Result<(FactKey, Flows), AppError> {
         redemptions: v(8)?,
         enrolments: v(9)?,
         issued: v(10)?,
-        returned: v(11)?,
-        redeemed: v(12)?,
-        unredeemed: v(13)?,
-        expired: v(14)?,
-        adjusted_in: v(15)?,
-        adjusted_out: v(16)?,
+        order_points: v(11)?,
+        returned: v(12)?,
+        redeemed: v(13)?,
+        unredeemed: v(14)?,
+        expired: v(15)?,
+        adjusted_in: v(16)?,
+        adjusted_out: v(17)?,
     };
     Ok((key, f))
 }
 
+/// The programs a query reads: the one named, or every one (0). Each is then read by its
+/// own primary-key range: a condition such as `($1 = 0 OR program_id = $1)` would have the
+/// database scan every program's rows (every bitmap's pages, on SQLite) instead.
+async fn programs_of(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<i64>, AppError> {
+    if program_id != 0 {
+        return Ok(vec![program_id]);
+    }
+    Ok(sqlx::query_scalar("SELECT id FROM programs ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
 /// Facts of one program (or all, 0) between epoch days `from..=to` matching the filter,
-/// added up per day, channel and store: (day, channel, store, flows).
+/// added up per day, channel and store: ((program, day, channel, store, 0), flows).
 pub async fn facts_between(
     conn: &mut AnyConnection,
     program_id: i64,
@@ -333,22 +364,65 @@ pub async fn facts_between(
         .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
         .collect::<Vec<_>>()
         .join(", ");
+    // Only the conditions asked for, each bound: the primary key's (program, day) prefix
+    // is then what the database searches by.
+    let mut conditions = vec!["program_id = $1", "day >= $2", "day <= $3"];
+    let mut next = 4;
+    let mut extra = Vec::new();
+    for (column, on) in [
+        ("channel", channel.is_some()),
+        ("store_id", store_id.is_some()),
+        ("tier_id", tier_id.is_some()),
+    ] {
+        if on {
+            extra.push(format!("{column} = ${next}"));
+            next += 1;
+        }
+    }
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    conditions.extend(extra);
     let sql = format!(
         "SELECT program_id, day, channel, store_id, CAST(0 AS BIGINT), {sums} FROM daily_facts \
-         WHERE ($1 = 0 OR program_id = $1) AND day >= $2 AND day <= $3 AND ($4 = '' OR channel = $4) \
-         AND ($5 = 0 OR store_id = $5) AND ($6 = 0 OR tier_id = $6) \
-         GROUP BY program_id, day, channel, store_id"
+         WHERE {} GROUP BY program_id, day, channel, store_id",
+        conditions.join(" AND ")
     );
-    let rows: Vec<sqlx::any::AnyRow> = sqlx::query(&sql)
+    let mut out = Vec::new();
+    for program in programs_of(conn, program_id).await? {
+        let mut q = sqlx::query(&sql).bind(program).bind(from).bind(to);
+        if let Some(c) = channel {
+            q = q.bind(c);
+        }
+        if let Some(s) = store_id {
+            q = q.bind(s);
+        }
+        if let Some(t) = tier_id {
+            q = q.bind(t);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.push(fact_row(&row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// A program's facts up to day `to` (all of them before), added up: one row read per
+/// program, whatever the history's length.
+pub async fn facts_until(conn: &mut AnyConnection, program_id: i64, to: i64) -> Result<Flows, AppError> {
+    let sums = FACT_COLUMNS
+        .split(", ")
+        .map(|c| format!("CAST(COALESCE(SUM({c}), 0) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT CAST(0 AS BIGINT), CAST(0 AS BIGINT), '', CAST(0 AS BIGINT), CAST(0 AS BIGINT), {sums} \
+         FROM daily_facts WHERE program_id = $1 AND day <= $2"
+    );
+    let row = sqlx::query(&sql)
         .bind(program_id)
-        .bind(from)
         .bind(to)
-        .bind(channel.unwrap_or(""))
-        .bind(store_id.unwrap_or(0))
-        .bind(tier_id.unwrap_or(0))
-        .fetch_all(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-    rows.iter().map(fact_row).collect()
+    Ok(fact_row(&row)?.1)
 }
 
 /// A member-day bitmap's key: (program, activity, slice, UTC epoch day).
@@ -412,17 +486,22 @@ pub async fn day_sets_between(
     from: i64,
     to: i64,
 ) -> Result<Vec<(i64, i64, Vec<u8>)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT program_id, day, members FROM member_days WHERE ($1 = 0 OR program_id = $1) AND kind = $2 \
-         AND slice = $3 AND day >= $4 AND day <= $5",
-    )
-    .bind(program_id)
-    .bind(kind)
-    .bind(slice)
-    .bind(from)
-    .bind(to)
-    .fetch_all(&mut *conn)
-    .await?)
+    let mut out = Vec::new();
+    for program in programs_of(conn, program_id).await? {
+        let rows: Vec<(i64, i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT program_id, day, members FROM member_days WHERE program_id = $1 AND kind = $2 \
+             AND slice = $3 AND day >= $4 AND day <= $5",
+        )
+        .bind(program)
+        .bind(kind)
+        .bind(slice)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+        out.extend(rows);
+    }
+    Ok(out)
 }
 
 /// Every bitmap (a rebuild compares them).

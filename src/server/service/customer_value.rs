@@ -1,0 +1,338 @@
+//! Predictive customer value per program: BG/NBD and Gamma-Gamma (`domain::clv`) fitted on
+//! the member summaries the rollups keep (in weeks, spend in minor units), each member's
+//! P(alive) and CLV written where the page lists members at risk, and the fit checked on a
+//! holdout: refitted on the history before the last twelve weeks (rebuilt from the member-day
+//! bitmaps), its predicted repeat purchases in those weeks against what members did.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use roaring::RoaringBitmap;
+
+use crate::domain::clv::bgnbd::{BgNbdData, BgNbdParams, Rfm};
+use crate::domain::clv::error::ClvError;
+use crate::domain::clv::fit::{fit_bgnbd, fit_gamma_gamma};
+use crate::domain::clv::gamma_gamma::{GammaGammaData, GammaGammaParams};
+use crate::domain::clv::value::{outlook, ClvSettings, DAYS_PER_MONTH};
+use crate::domain::kpi::Activity;
+use crate::error::AppError;
+use crate::model::ids::ProgramId;
+use crate::model::insights::{ClvModel, CustomerValue, HoldoutRow, TierValue};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::Db;
+use crate::server::store::predictions::{self, Prediction};
+use crate::server::store::rollups::{self, StatRow};
+
+/// Weeks of history held out to check the fit: twelve, or a third of a shorter history.
+pub const HOLDOUT_WEEKS: u32 = 12;
+
+fn holdout_weeks(summaries: &[StatRow], today: i64) -> u32 {
+    let first = summaries.iter().filter_map(|(_, _, _, s)| s.first_buy_day).min();
+    let weeks = first.map_or(0, |f| (today + 1 - f) / 7 / 3);
+    (weeks.clamp(1, i64::from(HOLDOUT_WEEKS))) as u32
+}
+const HORIZON_MONTHS: u32 = 12;
+const MONTHLY_DISCOUNT: f64 = 0.01;
+/// Holdout rows: 0, 1, ... repeat purchases, the last "this many or more".
+const HOLDOUT_GROUPS: u32 = 7;
+
+/// The catalogue key that explains a model that could not be fitted.
+fn problem_key(e: &ClvError) -> &'static str {
+    match e {
+        ClvError::TooLittleData(_) => "clv_too_little",
+        ClvError::SpendUndefined(_) => "clv_spend_undefined",
+        ClvError::NoConvergence { .. } => "clv_no_convergence",
+        _ => "clv_failed",
+    }
+}
+
+/// A summary's history in weeks as of `today` (epoch day, included).
+fn rfm(first: i64, last: i64, days: i64, today: i64) -> Rfm {
+    Rfm {
+        x: (days - 1).max(0) as u32,
+        t_x: (last - first) as f64 / 7.0,
+        t: (today + 1 - first) as f64 / 7.0,
+    }
+}
+
+/// The fits of both models, as far as they go.
+struct Fitted {
+    bg: Result<(BgNbdParams, f64), ClvError>,
+    gg: Result<(GammaGammaParams, f64), ClvError>,
+}
+
+fn fit_models(summaries: &[StatRow], today: i64) -> Fitted {
+    let customers = summaries.iter().filter_map(|(_, _, _, s)| {
+        let (first, last) = (s.first_buy_day?, s.last_buy_day?);
+        Some(rfm(first, last, s.buy_days, today))
+    });
+    let bg = fit_bgnbd(&BgNbdData::new(customers)).map(|f| (f.params, f.log_likelihood));
+    let spends = summaries.iter().filter_map(|(_, _, _, s)| {
+        let (x, _, m) = s.rfm()?;
+        (x > 0).then_some((x as u32, m))
+    });
+    let gg = fit_gamma_gamma(&GammaGammaData::new(spends)).and_then(|f| {
+        // q <= 1: the population's mean spend does not exist, nor a prediction from it.
+        f.params.population_mean()?;
+        Ok((f.params, f.log_likelihood))
+    });
+    Fitted { bg, gg }
+}
+
+/// Each buyer's (first day, last day, days bought) before `end`, and days bought from `end`
+/// to `today`, from the program's member-day bitmaps.
+async fn history_split(
+    db: &Db,
+    program_id: i64,
+    end: i64,
+    today: i64,
+) -> Result<HashMap<u32, (i64, i64, i64, i64)>, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let rows = rollups::day_sets_between(
+        &mut conn,
+        program_id,
+        Activity::Buy.as_str(),
+        "*|*",
+        i64::MIN / 2,
+        today,
+    )
+    .await?;
+    let mut days: BTreeMap<i64, RoaringBitmap> = BTreeMap::new();
+    for (_, day, blob) in rows {
+        let set = RoaringBitmap::deserialize_from(blob.as_slice()).map_err(|_| AppError::Internal)?;
+        days.insert(day, set);
+    }
+    let mut members: HashMap<u32, (i64, i64, i64, i64)> = HashMap::new();
+    for (day, set) in days {
+        for m in set.iter() {
+            let e = members.entry(m).or_insert((day, day, 0, 0));
+            if day < end {
+                e.1 = day;
+                e.2 += 1;
+            } else if e.0 < end {
+                e.3 += 1;
+            }
+        }
+    }
+    Ok(members)
+}
+
+/// Predicted against actual repeat purchases in the holdout weeks, by calibration repeats.
+async fn holdout(db: &Db, program_id: i64, today: i64, weeks: u32) -> Result<Vec<HoldoutRow>, AppError> {
+    let end = today + 1 - i64::from(weeks) * 7;
+    let split = history_split(db, program_id, end, today).await?;
+    let calibration: Vec<(Rfm, i64)> = split
+        .values()
+        .filter(|(first, ..)| *first < end)
+        .map(|(first, last, n, after)| (rfm(*first, *last, *n, end - 1), *after))
+        .collect();
+    let Ok(fit) = fit_bgnbd(&BgNbdData::new(calibration.iter().map(|(c, _)| *c))) else {
+        return Ok(Vec::new());
+    };
+    let mut groups: BTreeMap<u32, (u64, f64, f64)> = BTreeMap::new();
+    for (c, actual) in &calibration {
+        // A prediction that cannot be made (2F1 out of its domain) leaves the member out
+        // of the comparison rather than making its group's average not a number.
+        let Ok(predicted) = fit.params.expected_purchases(f64::from(weeks), *c) else {
+            continue;
+        };
+        if !predicted.is_finite() {
+            continue;
+        }
+        let g = groups.entry(c.x.min(HOLDOUT_GROUPS)).or_default();
+        g.0 += 1;
+        g.1 += *actual as f64;
+        g.2 += predicted;
+    }
+    Ok(groups
+        .into_iter()
+        .map(|(x, (n, actual, predicted))| HoldoutRow {
+            x,
+            members: n,
+            actual: actual / n as f64,
+            predicted: predicted / n as f64,
+        })
+        .collect())
+}
+
+/// Fits the program's models as of `now`, writes every buyer's prediction and the report,
+/// and returns the report.
+pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<CustomerValue, AppError> {
+    let started = Instant::now();
+    let p = program_id.get();
+    let today = now.0.div_euclid(SECONDS_PER_DAY);
+    // Memberships merged into others are history: their members go on under the one kept.
+    let merged: std::collections::HashSet<i64> = predictions::merged_away(&mut *db.pool.acquire().await?, p)
+        .await?
+        .into_iter()
+        .collect();
+    let summaries: Vec<StatRow> = rollups::program_summaries(&mut *db.pool.acquire().await?, p)
+        .await?
+        .into_iter()
+        .filter(|(id, ..)| !merged.contains(id))
+        .collect();
+    let summaries = std::sync::Arc::new(summaries);
+    let fitted = {
+        let summaries = summaries.clone();
+        tokio::task::spawn_blocking(move || fit_models(&summaries, today))
+            .await
+            .map_err(|_| AppError::Internal)?
+    };
+    let weeks = holdout_weeks(&summaries, today);
+    let holdout = holdout(db, p, today, weeks).await?;
+    let settings = ClvSettings {
+        horizon_months: HORIZON_MONTHS,
+        monthly_discount: MONTHLY_DISCOUNT,
+        units_per_month: DAYS_PER_MONTH / 7.0,
+    };
+    let mut predictions: Vec<Prediction> = Vec::new();
+    let (mut customers, mut repeat, mut orders, mut sales) = (0u64, 0u64, 0i64, 0i64);
+    for (membership, _, _, s) in summaries.iter() {
+        let (Some(first), Some(last)) = (s.first_buy_day, s.last_buy_day) else {
+            continue;
+        };
+        customers += 1;
+        repeat += u64::from(s.buy_days > 1);
+        orders += s.orders;
+        sales += s.sales_minor;
+        let Ok((bg, _)) = &fitted.bg else { continue };
+        let c = rfm(first, last, s.buy_days, today);
+        let Ok(o) = outlook(bg, c, 52.0, &settings) else {
+            continue;
+        };
+        // Members whose repeat spend nets to nothing or less (refunds) were left out of the
+        // spend fit; they are expected to spend as the population does.
+        let spend = match (&fitted.gg, s.rfm()) {
+            (Ok((gg, _)), Some((x, _, m))) if x > 0 && m > 0.0 => {
+                gg.expected_spend(x as u32, m).unwrap_or(0.0)
+            }
+            (Ok((gg, _)), _) => gg.population_mean().unwrap_or(0.0),
+            _ => 0.0,
+        };
+        let clv = o.discounted * spend;
+        if !(o.p_alive.is_finite() && o.expected.is_finite() && clv.is_finite()) {
+            continue;
+        }
+        predictions.push((
+            *membership,
+            o.p_alive,
+            o.expected,
+            clv.round() as i64,
+            s.sales_minor,
+        ));
+    }
+    let tiers = predictions::tiers_of(&mut *db.pool.acquire().await?, p).await?;
+    let tier_of: HashMap<i64, Option<String>> = tiers.into_iter().collect();
+    let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
+    for (membership, _, _, clv, historical) in &predictions {
+        let name = tier_of.get(membership).cloned().flatten().unwrap_or_default();
+        let t = by_tier.entry(name).or_default();
+        t.0 += 1;
+        t.1 += historical;
+        t.2 += clv;
+    }
+    let avg = |total: i64, n: u64| {
+        if n == 0 {
+            0
+        } else {
+            (total as f64 / n as f64).round() as i64
+        }
+    };
+    let problem = match (&fitted.bg, &fitted.gg) {
+        (Err(e), _) | (Ok(_), Err(e)) => Some(problem_key(e).to_string()),
+        _ => None,
+    };
+    let model = fitted.bg.as_ref().ok().map(|(bg, ll)| ClvModel {
+        r: bg.r,
+        alpha: bg.alpha,
+        a: bg.a,
+        b: bg.b,
+        bg_log_likelihood: *ll,
+        p: fitted.gg.as_ref().ok().map(|(g, _)| g.p),
+        q: fitted.gg.as_ref().ok().map(|(g, _)| g.q),
+        gamma: fitted.gg.as_ref().ok().map(|(g, _)| g.gamma),
+        gg_log_likelihood: fitted.gg.as_ref().ok().map(|(_, ll)| *ll),
+    });
+    let n = predictions.len() as u64;
+    let report = CustomerValue {
+        program_id,
+        fitted_at: now.0,
+        customers,
+        repeat_buyers: repeat,
+        model,
+        problem,
+        horizon_months: HORIZON_MONTHS,
+        monthly_discount: MONTHLY_DISCOUNT,
+        holdout_weeks: weeks,
+        holdout,
+        tiers: by_tier
+            .into_iter()
+            .map(|(tier, (members, historical, clv))| TierValue {
+                tier,
+                members,
+                historical_minor: avg(historical, members),
+                predicted_minor: avg(clv, members),
+            })
+            .collect(),
+        avg_historical_minor: avg(predictions.iter().map(|p| p.4).sum(), n),
+        avg_predicted_minor: avg(predictions.iter().map(|p| p.3).sum(), n),
+        orders_per_buyer: if customers == 0 {
+            0.0
+        } else {
+            orders as f64 / customers as f64
+        },
+        aov_minor: if orders == 0 {
+            0
+        } else {
+            (sales as f64 / orders as f64).round() as i64
+        },
+        repeat_rate: if customers == 0 {
+            0.0
+        } else {
+            repeat as f64 / customers as f64
+        },
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    let mut tx = db.begin_write().await?;
+    predictions::replace(&mut tx, p, now.0, &report, &predictions).await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// Fits every program not fitted in the last day (the jobs run this).
+pub async fn fit_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
+    let programs: Vec<ProgramId> = sqlx::query_scalar("SELECT id FROM programs WHERE active = 1 ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?;
+    let mut fitted = 0;
+    for program in programs {
+        let last = predictions::last_fitted_at(&mut *db.pool.acquire().await?, program.get()).await?;
+        if last.is_some_and(|at| now.0 - at < SECONDS_PER_DAY) {
+            continue;
+        }
+        fit(db, program, now).await?;
+        fitted += 1;
+    }
+    Ok(fitted)
+}
+
+/// Every hour: folds what the rollups have queued, then fits the programs due (the first
+/// tick at once, so a fresh server shows customer value within a minute).
+pub fn spawn_daily(db: Db) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(std::time::Duration::from_secs(3_600));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            let fitted = async {
+                crate::server::service::rollups::catch_up(&db).await?;
+                fit_due(&db, db.now()).await
+            };
+            match fitted.await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(programs = n, "customer value fitted"),
+                Err(e) => tracing::error!(error = %e, "customer value not fitted"),
+            }
+        }
+    });
+}

@@ -1,0 +1,138 @@
+//! Predictive CLV's tables: each program's fits (`clv_fits`, the report as JSON) and each
+//! member's prediction (`member_predictions`).
+
+use sqlx::AnyConnection;
+
+use crate::error::AppError;
+use crate::model::insights::{AtRisk, CustomerValue};
+use crate::server::db::values;
+
+/// A member's prediction: (membership, p_alive, expected purchases in a year, CLV in minor
+/// units, net spend so far in minor units).
+pub type Prediction = (i64, f64, f64, i64, i64);
+
+/// Replaces a program's predictions and records its fit, in the caller's transaction.
+pub async fn replace(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    fitted_at: i64,
+    report: &CustomerValue,
+    predictions: &[Prediction],
+) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM member_predictions WHERE program_id = $1")
+        .bind(program_id)
+        .execute(&mut *conn)
+        .await?;
+    for chunk in predictions.chunks(400) {
+        let sql = format!(
+            "INSERT INTO member_predictions (membership_id, program_id, p_alive_ppm, expected_milli, clv_minor, \
+             historical_minor) VALUES {}",
+            values(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for (membership, p_alive, expected, clv, historical) in chunk {
+            q = q
+                .bind(membership)
+                .bind(program_id)
+                .bind((p_alive * 1e6).round() as i64)
+                .bind((expected * 1e3).round() as i64)
+                .bind(clv)
+                .bind(historical);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    let json = serde_json::to_string(report).map_err(|_| AppError::Internal)?;
+    sqlx::query("INSERT INTO clv_fits (program_id, fitted_at, report) VALUES ($1, $2, $3)")
+        .bind(program_id)
+        .bind(fitted_at)
+        .bind(json)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The program's last fit.
+pub async fn last_fit(conn: &mut AnyConnection, program_id: i64) -> Result<Option<CustomerValue>, AppError> {
+    let json: Option<String> = sqlx::query_scalar(
+        "SELECT report FROM clv_fits WHERE program_id = $1 ORDER BY fitted_at DESC, id DESC LIMIT 1",
+    )
+    .bind(program_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match json {
+        Some(j) => Ok(Some(serde_json::from_str(&j).map_err(|e| {
+            tracing::error!(error = %e, program_id, "unreadable CLV fit");
+            AppError::Internal
+        })?)),
+        None => Ok(None),
+    }
+}
+
+/// When the program was last fitted.
+pub async fn last_fitted_at(conn: &mut AnyConnection, program_id: i64) -> Result<Option<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(fitted_at) FROM clv_fits WHERE program_id = $1")
+            .bind(program_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Members unlikely to be active (P(alive) under `below`), the most valuable first.
+pub async fn at_risk(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    below: f64,
+    limit: i64,
+) -> Result<Vec<AtRisk>, AppError> {
+    let rows: Vec<(i64, String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT mb.id, mb.name, p.p_alive_ppm, p.historical_minor, p.clv_minor, s.last_buy_day \
+         FROM member_predictions p JOIN memberships m ON m.id = p.membership_id \
+         JOIN members mb ON mb.id = m.member_id LEFT JOIN member_stats s ON s.membership_id = p.membership_id \
+         WHERE p.program_id = $1 AND p.p_alive_ppm < $2 ORDER BY p.historical_minor DESC, p.membership_id LIMIT $3",
+    )
+    .bind(program_id)
+    .bind((below * 1e6) as i64)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(member_id, name, ppm, historical_minor, clv_minor, last)| AtRisk {
+                member_id,
+                name,
+                p_alive: ppm as f64 / 1e6,
+                historical_minor,
+                clv_minor,
+                last_purchase: last
+                    .and_then(|d| chrono::DateTime::from_timestamp(d * 86_400, 0))
+                    .map(|t| t.date_naive().to_string())
+                    .unwrap_or_default(),
+            },
+        )
+        .collect())
+}
+
+/// Each membership's current tier name (None: no tier), for value by tier.
+pub async fn tiers_of(
+    conn: &mut AnyConnection,
+    program_id: i64,
+) -> Result<Vec<(i64, Option<String>)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, t.name FROM memberships m LEFT JOIN tiers t ON t.id = m.tier_id WHERE m.program_id = $1",
+    )
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The program's memberships merged into others.
+pub async fn merged_away(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM memberships WHERE program_id = $1 AND merged_into IS NOT NULL")
+            .bind(program_id)
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
