@@ -37,6 +37,8 @@ CREATE TABLE rollup_state (
 );
 INSERT INTO rollup_state (id, folded) VALUES (1, 0);
 
+-- The rollup tables are WITHOUT ROWID on SQLite: read by primary-key ranges, their rows sit
+-- in key order (a rowid table would add a lookup per row; perf showed it).
 -- Additive facts per program, UTC day, channel, store and tier (0: none). Points columns
 -- follow the program accounts they move: issued and returned (issuance and campaign),
 -- redeemed and unredeemed (a reward's points given back), expired, adjusted in and out.

@@ -37,6 +37,8 @@ CREATE TABLE rollup_state (
 );
 INSERT INTO rollup_state (id, folded) VALUES (1, 0);
 
+-- The rollup tables are WITHOUT ROWID on SQLite: read by primary-key ranges, their rows sit
+-- in key order (a rowid table would add a lookup per row; perf showed it).
 -- Additive facts per program, UTC day, channel, store and tier (0: none). Points columns
 -- follow the program accounts they move: issued and returned (issuance and campaign),
 -- redeemed and unredeemed (a reward's points given back), expired, adjusted in and out.
@@ -61,7 +63,7 @@ CREATE TABLE daily_facts (
     adjusted_in     BIGINT NOT NULL DEFAULT 0,
     adjusted_out    BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (program_id, day, channel, store_id, tier_id)
-);
+) WITHOUT ROWID;
 
 -- Who did what on a day, as a Roaring bitmap of member ids: 'buy' (bought), 'redeem'
 -- (spent points), 'join' (joined the program). A slice is where and which tier: '*|*',
@@ -73,7 +75,7 @@ CREATE TABLE member_days (
     day        BIGINT NOT NULL,
     members    BLOB   NOT NULL,
     PRIMARY KEY (program_id, kind, slice, day)
-);
+) WITHOUT ROWID;
 
 -- Each membership's purchase history in brief: the summary CLV models and segments read.
 -- Days are UTC epoch days; sales are net of returns.
@@ -91,7 +93,7 @@ CREATE TABLE member_stats (
     last_active_day  BIGINT,
     -- Channels bought in, one bit each (store 1, web 2, app 4).
     channels         BIGINT NOT NULL DEFAULT 0
-);
+) WITHOUT ROWID;
 CREATE INDEX member_stats_program ON member_stats (program_id, last_active_day);
 
 -- What was booked before the rollups existed is folded like anything new.

@@ -1,8 +1,9 @@
 //! Predictive customer value per program: BG/NBD and Gamma-Gamma (`domain::clv`) fitted on
 //! the member summaries the rollups keep (in weeks, spend in minor units), each member's
 //! P(alive) and CLV written where the page lists members at risk, and the fit checked on a
-//! holdout: refitted on the history before the last twelve weeks (rebuilt from the member-day
-//! bitmaps), its predicted repeat purchases in those weeks against what members did.
+//! holdout: refitted on the history before the last weeks (twelve, or a third of a shorter
+//! history; rebuilt from the member-day bitmaps), its predicted repeat purchases in those
+//! weeks against what members did.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
