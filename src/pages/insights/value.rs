@@ -19,6 +19,19 @@ use crate::model::time::Timestamp;
 
 use super::tabs;
 
+/// Money for a CSV: whole units with the currency's decimals, "123.45", as spreadsheets read
+/// it (the page shows it formatted).
+fn major(minor: i64, code: &str) -> String {
+    let exp = crate::domain::currency::exponent(code).unwrap_or(2);
+    let sign = if minor < 0 { "-" } else { "" };
+    let (per, abs) = (10_u64.pow(exp), minor.unsigned_abs());
+    if exp == 0 {
+        format!("{sign}{abs}")
+    } else {
+        format!("{sign}{}.{:0width$}", abs / per, abs % per, width = exp as usize)
+    }
+}
+
 #[component]
 pub fn ValuePage() -> impl IntoView {
     view! {
@@ -207,14 +220,17 @@ fn holdout_view(lang: Lang, v: &CustomerValue, svg: Option<String>) -> impl Into
         .collect();
     let csv = table_csv(&columns, &rows);
     let holdout = v.holdout.clone();
-    svg.map(|svg| {
-        view! {
+    let Some(svg) = svg else {
+        return view! { <p class="notice" data-testid="holdout-none">{td!(l, insights.holdout_none)}</p> }
+            .into_any();
+    };
+    view! {
             <figure class="card chart" aria-label=title.clone() data-testid="chart-holdout">
                 <div class="svg" dir="ltr" inner_html=svg></div>
                 <figcaption>{td_string!(l, insights.holdout_def, weeks = weeks.clone()).to_string()}</figcaption>
                 <details>
                     <summary>{td!(l, common.chart.numbers)}</summary>
-                    <DataTable columns=columns.to_vec() numeric=&[1, 2, 3]>
+                    <DataTable columns=columns.to_vec() numeric=&[1, 2, 3] label=td_string!(l, insights.holdout_table)>
                         {holdout
                             .iter()
                             .map(|r| {
@@ -233,8 +249,8 @@ fn holdout_view(lang: Lang, v: &CustomerValue, svg: Option<String>) -> impl Into
                     <CsvLink csv=csv file="holdout.csv" />
                 </details>
             </figure>
-        }
-    })
+    }
+    .into_any()
 }
 
 fn tiers_view(lang: Lang, v: &CustomerValue, program: &ProgramUnits) -> impl IntoView {
@@ -301,6 +317,7 @@ fn at_risk_view(lang: Lang, r: &ValueReport, program: &ProgramUnits) -> impl Int
         td_string!(l, insights.column_clv),
         td_string!(l, insights.column_last_purchase),
     ];
+    let code = program.currency_code.clone();
     let rows: Vec<Vec<String>> = r
         .at_risk
         .iter()
@@ -308,14 +325,13 @@ fn at_risk_view(lang: Lang, r: &ValueReport, program: &ProgramUnits) -> impl Int
             vec![
                 as_text(&m.name),
                 format!("{:.4}", m.p_alive),
-                m.historical_minor.to_string(),
-                m.clv_minor.to_string(),
+                major(m.historical_minor, &code),
+                major(m.clv_minor, &code),
                 m.last_purchase.clone(),
             ]
         })
         .collect();
     let csv = table_csv(&columns, &rows);
-    let code = program.currency_code.clone();
     let risk_rows = r
         .at_risk
         .clone()

@@ -466,8 +466,7 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
     })
 }
 
-/// Members listed at risk: P(alive) under this, the biggest spenders first.
-const AT_RISK_BELOW: f64 = 0.5;
+/// Members listed at risk (P(alive) under 50 %), the biggest spenders first.
 const AT_RISK_LISTED: i64 = 50;
 
 /// The Customer value page of `program_id` (0: the first program set up).
@@ -494,7 +493,7 @@ pub async fn value_report(db: &Db, lang: Lang, program: &str) -> Result<ValueRep
     }
     let mut conn = db.pool.acquire().await?;
     let value = predictions::last_fit(&mut conn, id).await?;
-    let at_risk = predictions::at_risk(&mut conn, id, AT_RISK_BELOW, AT_RISK_LISTED).await?;
+    let at_risk = predictions::at_risk(&mut conn, id, AT_RISK_LISTED).await?;
     let holdout_svg = match &value {
         Some(v) if !v.holdout.is_empty() => Some(charts::holdout(lang, v.holdout_weeks, &v.holdout)?),
         _ => None,

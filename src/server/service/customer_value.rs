@@ -80,14 +80,8 @@ fn fit_models(summaries: &[StatRow], today: i64) -> Fitted {
     Fitted { bg, gg }
 }
 
-/// Each buyer's (first day, last day, days bought) before `end`, and days bought from `end`
-/// to `today`, from the program's member-day bitmaps.
-async fn history_split(
-    db: &Db,
-    program_id: i64,
-    end: i64,
-    today: i64,
-) -> Result<HashMap<u32, (i64, i64, i64, i64)>, AppError> {
+/// The program's buyers per day, from its member-day bitmaps.
+async fn buy_days(db: &Db, program_id: i64, today: i64) -> Result<BTreeMap<i64, RoaringBitmap>, AppError> {
     let mut conn = db.pool.acquire().await?;
     let rows = rollups::day_sets_between(
         &mut conn,
@@ -103,9 +97,19 @@ async fn history_split(
         let set = RoaringBitmap::deserialize_from(blob.as_slice()).map_err(|_| AppError::Internal)?;
         days.insert(day, set);
     }
+    Ok(days)
+}
+
+/// Each buyer's (first day, last day, days bought) before `end`, and days bought from `end`
+/// on, leaving out `gone` (members merged into others).
+fn history_split(
+    days: &BTreeMap<i64, RoaringBitmap>,
+    end: i64,
+    gone: &RoaringBitmap,
+) -> HashMap<u32, (i64, i64, i64, i64)> {
     let mut members: HashMap<u32, (i64, i64, i64, i64)> = HashMap::new();
-    for (day, set) in days {
-        for m in set.iter() {
+    for (&day, set) in days {
+        for m in set.iter().filter(|m| !gone.contains(*m)) {
             let e = members.entry(m).or_insert((day, day, 0, 0));
             if day < end {
                 e.1 = day;
@@ -115,20 +119,26 @@ async fn history_split(
             }
         }
     }
-    Ok(members)
+    members
 }
 
-/// Predicted against actual repeat purchases in the holdout weeks, by calibration repeats.
-async fn holdout(db: &Db, program_id: i64, today: i64, weeks: u32) -> Result<Vec<HoldoutRow>, AppError> {
+/// Predicted against actual repeat purchases in the `weeks` up to `today`, by repeat
+/// purchases before, from a BG/NBD fit on the history before them.
+fn holdout(
+    days: &BTreeMap<i64, RoaringBitmap>,
+    gone: &RoaringBitmap,
+    today: i64,
+    weeks: u32,
+) -> Vec<HoldoutRow> {
     let end = today + 1 - i64::from(weeks) * 7;
-    let split = history_split(db, program_id, end, today).await?;
+    let split = history_split(days, end, gone);
     let calibration: Vec<(Rfm, i64)> = split
         .values()
         .filter(|(first, ..)| *first < end)
         .map(|(first, last, n, after)| (rfm(*first, *last, *n, end - 1), *after))
         .collect();
     let Ok(fit) = fit_bgnbd(&BgNbdData::new(calibration.iter().map(|(c, _)| *c))) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     let mut groups: BTreeMap<u32, (u64, f64, f64)> = BTreeMap::new();
     for (c, actual) in &calibration {
@@ -145,7 +155,7 @@ async fn holdout(db: &Db, program_id: i64, today: i64, weeks: u32) -> Result<Vec
         g.1 += *actual as f64;
         g.2 += predicted;
     }
-    Ok(groups
+    groups
         .into_iter()
         .map(|(x, (n, actual, predicted))| HoldoutRow {
             x,
@@ -153,34 +163,36 @@ async fn holdout(db: &Db, program_id: i64, today: i64, weeks: u32) -> Result<Vec
             actual: actual / n as f64,
             predicted: predicted / n as f64,
         })
-        .collect())
+        .collect()
 }
 
-/// Fits the program's models as of `now`, writes every buyer's prediction and the report,
-/// and returns the report.
-pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<CustomerValue, AppError> {
-    let started = Instant::now();
-    let p = program_id.get();
-    let today = now.0.div_euclid(SECONDS_PER_DAY);
-    // Memberships merged into others are history: their members go on under the one kept.
-    let merged: std::collections::HashSet<i64> = predictions::merged_away(&mut *db.pool.acquire().await?, p)
-        .await?
-        .into_iter()
-        .collect();
-    let summaries: Vec<StatRow> = rollups::program_summaries(&mut *db.pool.acquire().await?, p)
-        .await?
-        .into_iter()
-        .filter(|(id, ..)| !merged.contains(id))
-        .collect();
-    let summaries = std::sync::Arc::new(summaries);
-    let fitted = {
-        let summaries = summaries.clone();
-        tokio::task::spawn_blocking(move || fit_models(&summaries, today))
-            .await
-            .map_err(|_| AppError::Internal)?
-    };
-    let weeks = holdout_weeks(&summaries, today);
-    let holdout = holdout(db, p, today, weeks).await?;
+/// What one fit read from the database.
+struct Inputs {
+    summaries: Vec<StatRow>,
+    tier_of: HashMap<i64, Option<String>>,
+    days: BTreeMap<i64, RoaringBitmap>,
+    /// Member ids of memberships merged into others.
+    gone: RoaringBitmap,
+    today: i64,
+}
+
+fn avg(total: i64, n: u64) -> i64 {
+    if n == 0 {
+        0
+    } else {
+        (total as f64 / n as f64).round() as i64
+    }
+}
+
+/// Fits, checks and scores (CPU only: run off the async workers). The predictions are
+/// empty when BG/NBD could not be fitted.
+fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (CustomerValue, Vec<Prediction>) {
+    let (summaries, today) = (&inputs.summaries, inputs.today);
+    let fitted = fit_models(summaries, today);
+    // The holdout ends with the last whole day: today's purchases are still coming in, and
+    // its predictions cover whole days.
+    let weeks = holdout_weeks(summaries, today - 1);
+    let holdout = holdout(&inputs.days, &inputs.gone, today - 1, weeks);
     let settings = ClvSettings {
         horizon_months: HORIZON_MONTHS,
         monthly_discount: MONTHLY_DISCOUNT,
@@ -188,6 +200,8 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
     };
     let mut predictions: Vec<Prediction> = Vec::new();
     let (mut customers, mut repeat, mut orders, mut sales) = (0u64, 0u64, 0i64, 0i64);
+    // Per tier: buyers, their net spend, and the predicted value of those scored.
+    let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
     for (membership, _, _, s) in summaries.iter() {
         let (Some(first), Some(last)) = (s.first_buy_day, s.last_buy_day) else {
             continue;
@@ -196,6 +210,15 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         repeat += u64::from(s.buy_days > 1);
         orders += s.orders;
         sales += s.sales_minor;
+        let tier = inputs
+            .tier_of
+            .get(membership)
+            .cloned()
+            .flatten()
+            .unwrap_or_default();
+        let t = by_tier.entry(tier).or_default();
+        t.0 += 1;
+        t.1 += s.sales_minor;
         let Ok((bg, _)) = &fitted.bg else { continue };
         let c = rfm(first, last, s.buy_days, today);
         let Ok(o) = outlook(bg, c, 52.0, &settings) else {
@@ -214,6 +237,7 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         if !(o.p_alive.is_finite() && o.expected.is_finite() && clv.is_finite()) {
             continue;
         }
+        t.2 += clv.round() as i64;
         predictions.push((
             *membership,
             o.p_alive,
@@ -222,23 +246,6 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
             s.sales_minor,
         ));
     }
-    let tiers = predictions::tiers_of(&mut *db.pool.acquire().await?, p).await?;
-    let tier_of: HashMap<i64, Option<String>> = tiers.into_iter().collect();
-    let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
-    for (membership, _, _, clv, historical) in &predictions {
-        let name = tier_of.get(membership).cloned().flatten().unwrap_or_default();
-        let t = by_tier.entry(name).or_default();
-        t.0 += 1;
-        t.1 += historical;
-        t.2 += clv;
-    }
-    let avg = |total: i64, n: u64| {
-        if n == 0 {
-            0
-        } else {
-            (total as f64 / n as f64).round() as i64
-        }
-    };
     let problem = match (&fitted.bg, &fitted.gg) {
         (Err(e), _) | (Ok(_), Err(e)) => Some(problem_key(e).to_string()),
         _ => None,
@@ -254,7 +261,7 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         gamma: fitted.gg.as_ref().ok().map(|(g, _)| g.gamma),
         gg_log_likelihood: fitted.gg.as_ref().ok().map(|(_, ll)| *ll),
     });
-    let n = predictions.len() as u64;
+    let scored = predictions.len() as u64;
     let report = CustomerValue {
         program_id,
         fitted_at: now.0,
@@ -275,8 +282,8 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
                 predicted_minor: avg(clv, members),
             })
             .collect(),
-        avg_historical_minor: avg(predictions.iter().map(|p| p.4).sum(), n),
-        avg_predicted_minor: avg(predictions.iter().map(|p| p.3).sum(), n),
+        avg_historical_minor: avg(sales, customers),
+        avg_predicted_minor: avg(predictions.iter().map(|p| p.3).sum(), scored),
         orders_per_buyer: if customers == 0 {
             0.0
         } else {
@@ -292,10 +299,49 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         } else {
             repeat as f64 / customers as f64
         },
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: 0.0,
     };
+    (report, predictions)
+}
+
+/// Fits the program's models as of `now` (the holdout up to the last whole day), writes every buyer's
+/// prediction (kept as they were when BG/NBD cannot be fitted) and the report, and returns
+/// the report.
+pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<CustomerValue, AppError> {
+    let started = Instant::now();
+    let p = program_id.get();
+    let today = now.0.div_euclid(SECONDS_PER_DAY);
+    let mut conn = db.pool.acquire().await?;
+    // Memberships merged into others are history: their members go on under the one kept.
+    let merged = predictions::merged_away(&mut conn, p).await?;
+    let merged_ids: std::collections::HashSet<i64> = merged.iter().map(|(id, _)| *id).collect();
+    let gone: RoaringBitmap = merged
+        .iter()
+        .filter_map(|(_, m)| u32::try_from(*m).ok())
+        .collect();
+    let summaries: Vec<StatRow> = rollups::program_summaries(&mut conn, p)
+        .await?
+        .into_iter()
+        .filter(|(id, ..)| !merged_ids.contains(id))
+        .collect();
+    let tier_of = predictions::tiers_of(&mut conn, p).await?.into_iter().collect();
+    drop(conn);
+    let inputs = Inputs {
+        summaries,
+        tier_of,
+        days: buy_days(db, p, today - 1).await?,
+        gone,
+        today,
+    };
+    let (mut report, predictions) = tokio::task::spawn_blocking(move || evaluate(&inputs, program_id, now))
+        .await
+        .map_err(|_| AppError::Internal)?;
+    report.seconds = started.elapsed().as_secs_f64();
     let mut tx = db.begin_write().await?;
-    predictions::replace(&mut tx, p, now.0, &report, &predictions).await?;
+    if report.model.is_some() {
+        predictions::replace(&mut tx, p, &predictions).await?;
+    }
+    predictions::record_fit(&mut tx, p, now.0, &report).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -311,8 +357,11 @@ pub async fn fit_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
         if last.is_some_and(|at| now.0 - at < SECONDS_PER_DAY) {
             continue;
         }
-        fit(db, program, now).await?;
-        fitted += 1;
+        // One program's failure is logged and tried again next time; the others go on.
+        match fit(db, program, now).await {
+            Ok(_) => fitted += 1,
+            Err(e) => tracing::error!(error = %e, %program, "customer value not fitted"),
+        }
     }
     Ok(fitted)
 }
@@ -325,11 +374,11 @@ pub fn spawn_daily(db: Db) {
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             interval.tick().await;
-            let fitted = async {
-                crate::server::service::rollups::catch_up(&db).await?;
-                fit_due(&db, db.now()).await
-            };
-            match fitted.await {
+            // Fits go on from what is folded even when folding failed.
+            if let Err(e) = crate::server::service::rollups::catch_up(&db).await {
+                tracing::error!(error = %e, "rollups not folded before fitting");
+            }
+            match fit_due(&db, db.now()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(programs = n, "customer value fitted"),
                 Err(e) => tracing::error!(error = %e, "customer value not fitted"),

@@ -11,12 +11,10 @@ use crate::server::db::values;
 /// units, net spend so far in minor units).
 pub type Prediction = (i64, f64, f64, i64, i64);
 
-/// Replaces a program's predictions and records its fit, in the caller's transaction.
+/// Replaces a program's predictions, in the caller's transaction.
 pub async fn replace(
     conn: &mut AnyConnection,
     program_id: i64,
-    fitted_at: i64,
-    report: &CustomerValue,
     predictions: &[Prediction],
 ) -> Result<(), AppError> {
     sqlx::query("DELETE FROM member_predictions WHERE program_id = $1")
@@ -41,6 +39,16 @@ pub async fn replace(
         }
         q.execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Records a fit's report.
+pub async fn record_fit(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    fitted_at: i64,
+    report: &CustomerValue,
+) -> Result<(), AppError> {
     let json = serde_json::to_string(report).map_err(|_| AppError::Internal)?;
     sqlx::query("INSERT INTO clv_fits (program_id, fitted_at, report) VALUES ($1, $2, $3)")
         .bind(program_id)
@@ -78,21 +86,16 @@ pub async fn last_fitted_at(conn: &mut AnyConnection, program_id: i64) -> Result
     )
 }
 
-/// Members unlikely to be active (P(alive) under `below`), the most valuable first.
-pub async fn at_risk(
-    conn: &mut AnyConnection,
-    program_id: i64,
-    below: f64,
-    limit: i64,
-) -> Result<Vec<AtRisk>, AppError> {
+/// Members unlikely to be active (P(alive) under 50 %, the partial index's condition), the
+/// most valuable first.
+pub async fn at_risk(conn: &mut AnyConnection, program_id: i64, limit: i64) -> Result<Vec<AtRisk>, AppError> {
     let rows: Vec<(i64, String, i64, i64, i64, Option<i64>)> = sqlx::query_as(
         "SELECT mb.id, mb.name, p.p_alive_ppm, p.historical_minor, p.clv_minor, s.last_buy_day \
          FROM member_predictions p JOIN memberships m ON m.id = p.membership_id \
          JOIN members mb ON mb.id = m.member_id LEFT JOIN member_stats s ON s.membership_id = p.membership_id \
-         WHERE p.program_id = $1 AND p.p_alive_ppm < $2 ORDER BY p.historical_minor DESC, p.membership_id LIMIT $3",
+         WHERE p.program_id = $1 AND p.p_alive_ppm < 500000 ORDER BY p.historical_minor DESC LIMIT $2",
     )
     .bind(program_id)
-    .bind((below * 1e6) as i64)
     .bind(limit)
     .fetch_all(&mut *conn)
     .await?;
@@ -127,12 +130,12 @@ pub async fn tiers_of(
     .await?)
 }
 
-/// The program's memberships merged into others.
-pub async fn merged_away(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<i64>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM memberships WHERE program_id = $1 AND merged_into IS NOT NULL")
-            .bind(program_id)
-            .fetch_all(&mut *conn)
-            .await?,
+/// The program's memberships merged into others: (membership id, member id).
+pub async fn merged_away(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, member_id FROM memberships WHERE program_id = $1 AND merged_into IS NOT NULL",
     )
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?)
 }
