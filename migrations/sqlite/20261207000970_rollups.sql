@@ -1,8 +1,10 @@
--- Insights' rollups: what the dashboards read instead of the ledger, kept current from a
--- queue that every booking appends to in its own transaction (one insert, no shared row:
--- a counter updated by every booking would serialise all writers), folded in by one worker
--- at a time (`service::rollups`). `omniloyal rollups rebuild` recomputes them from the
--- ledger and reports any difference.
+-- Insights' rollups: what the dashboards read instead of the ledger, folded in by one
+-- worker at a time (`service::rollups`). On PostgreSQL every booking appends its transaction
+-- to a queue in its own transaction (one insert, no shared row: a counter updated by every
+-- booking would serialise all writers; transactions commit out of id order, so no mark
+-- would do). On SQLite writers commit one at a time in id order: the worker folds what lies
+-- past its marks, and bookings write nothing more. `omniloyal rollups rebuild` recomputes
+-- the rollups from the ledger and reports any difference.
 
 -- Where a transaction happened (a store named by the till, the Desk or the channel API) and
 -- the order it returns part of. NULL when not known or not a return.
@@ -29,11 +31,14 @@ CREATE TABLE rollup_queue (
     ref_id BIGINT NOT NULL
 );
 
--- One row the worker locks, so two workers never fold the same member's days at once.
+-- One row the worker locks, so two workers never fold the same member's days at once; on
+-- SQLite also the last transaction and membership folded.
 CREATE TABLE rollup_state (
     id        BIGINT NOT NULL PRIMARY KEY CHECK (id = 1),
     folded    BIGINT NOT NULL DEFAULT 0,
-    folded_at BIGINT
+    folded_at BIGINT,
+    tx_mark   BIGINT NOT NULL DEFAULT 0,
+    join_mark BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO rollup_state (id, folded) VALUES (1, 0);
 
@@ -96,6 +101,5 @@ CREATE TABLE member_stats (
 ) WITHOUT ROWID;
 CREATE INDEX member_stats_program ON member_stats (program_id, last_active_day);
 
--- What was booked before the rollups existed is folded like anything new.
-INSERT INTO rollup_queue (source, ref_id) SELECT 'tx', id FROM ledger_transactions ORDER BY id;
-INSERT INTO rollup_queue (source, ref_id) SELECT 'join', id FROM memberships ORDER BY id;
+-- What was booked before the rollups existed lies past the marks (0) and is folded like
+-- anything new. (The queue stays empty on SQLite.)

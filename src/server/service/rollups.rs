@@ -1,9 +1,11 @@
-//! Keeps the Insights rollups current. Every booking queues its ledger transaction (and
-//! every enrolment its membership) in its own transaction; `catch_up` folds the queue into
-//! the daily facts, the member-day bitmaps and the member summaries, one batch per
-//! transaction, one worker at a time. Folding is order-free (a late order from an offline
-//! till lands on its own day), so commits that finish out of order on PostgreSQL change
-//! nothing. `rebuild` folds the whole ledger again and reports what differed.
+//! Keeps the Insights rollups current. On PostgreSQL every booking queues its ledger
+//! transaction (and every enrolment its membership) in its own transaction; on SQLite, whose
+//! writers commit one at a time in id order, the worker folds what lies past its marks and
+//! bookings write nothing more. `catch_up` folds into the daily facts, the member-day bitmaps
+//! and the member summaries, one batch per transaction, one worker at a time. Folding is
+//! order-free (a late order from an offline till lands on its own day), so commits that
+//! finish out of order on PostgreSQL change nothing. `rebuild` folds the whole ledger again
+//! and reports what differed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -370,19 +372,34 @@ async fn fold_batch(db: &Db) -> Result<u64, AppError> {
     loop {
         let mut conn = db.pool.acquire().await?;
         let seen = store::fold_count(&mut conn).await?;
-        let items = store::queued(&mut conn, BATCH).await?;
-        if items.is_empty() {
+        // What to fold: the queue's oldest (PostgreSQL), or what lies past the marks (SQLite).
+        let (items, txs, joins) = if db.backend == Backend::Postgres {
+            let items = store::queued(&mut conn, BATCH).await?;
+            let pick = |source: &str| -> Vec<i64> {
+                items
+                    .iter()
+                    .filter(|(_, s, _)| s == source)
+                    .map(|(_, _, r)| *r)
+                    .collect()
+            };
+            let txs = store::transactions(&mut conn, &pick("tx")).await?;
+            let joins = store::joins(&mut conn, &pick("join")).await?;
+            (items, txs, joins)
+        } else {
+            let (tx_mark, join_mark) = store::marks(&mut conn).await?;
+            let txs = store::transactions_after(&mut conn, tx_mark, BATCH).await?;
+            let joins = store::joins_after(&mut conn, join_mark, BATCH).await?;
+            (Vec::new(), txs, joins)
+        };
+        let n = if db.backend == Backend::Postgres {
+            items.len()
+        } else {
+            txs.len() + joins.len()
+        };
+        if n == 0 {
             return Ok(0);
         }
-        let pick = |source: &str| -> Vec<i64> {
-            items
-                .iter()
-                .filter(|(_, s, _)| s == source)
-                .map(|(_, _, r)| *r)
-                .collect()
-        };
-        let txs = store::transactions(&mut conn, &pick("tx")).await?;
-        let joins = store::joins(&mut conn, &pick("join")).await?;
+        let marks = (txs.last().map(|t| t.id), joins.last().map(|j| j.id));
         let batch = Batch::read(&mut conn, txs, joins).await?;
         let mut fold = Fold::default();
         let memberships = Batch::memberships_of(&batch.txs, &batch.joins);
@@ -397,11 +414,16 @@ async fn fold_batch(db: &Db) -> Result<u64, AppError> {
             continue;
         }
         fold.write(&mut tx, false).await?;
-        let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
-        store::dequeue(&mut tx, &ids).await?;
-        store::folded(&mut tx, ids.len() as i64, db.now().0).await?;
+        if db.backend == Backend::Postgres {
+            let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
+            store::dequeue(&mut tx, &ids).await?;
+        } else {
+            let (tx_mark, join_mark) = store::marks(&mut tx).await?;
+            store::set_marks(&mut tx, marks.0.unwrap_or(tx_mark), marks.1.unwrap_or(join_mark)).await?;
+        }
+        store::folded(&mut tx, n as i64, db.now().0).await?;
         tx.commit().await?;
-        return Ok(ids.len() as u64);
+        return Ok(n as u64);
     }
 }
 
@@ -456,30 +478,32 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
     store::lock(&mut tx).await?;
     let mut fold = Fold::default();
     let mut report = Rebuilt::default();
-    let mut after = 0;
+    let mut tx_mark = 0;
     loop {
-        let txs = store::transactions_after(&mut tx, after, 5_000).await?;
+        let txs = store::transactions_after(&mut tx, tx_mark, 5_000).await?;
         let Some(last) = txs.last().map(|t| t.id) else {
             break;
         };
         report.transactions += txs.len() as u64;
-        after = last;
+        tx_mark = last;
         Batch::read(&mut tx, txs, Vec::new())
             .await?
             .fold_into(&mut fold)?;
     }
-    after = 0;
+    let mut join_mark = 0;
     loop {
-        let joins = store::joins_after(&mut tx, after, 5_000).await?;
+        let joins = store::joins_after(&mut tx, join_mark, 5_000).await?;
         let Some(last) = joins.last().map(|j| j.id) else {
             break;
         };
         report.memberships += joins.len() as u64;
-        after = last;
+        join_mark = last;
         Batch::read(&mut tx, Vec::new(), joins)
             .await?
             .fold_into(&mut fold)?;
     }
+    // SQLite folds from the marks on: all of the ledger is in now.
+    store::set_marks(&mut tx, tx_mark, join_mark).await?;
     compare(&mut tx, &fold, &mut report).await?;
     store::clear(&mut tx).await?;
     fold.write(&mut tx, true).await?;

@@ -23,8 +23,10 @@ pub fn set_queueing(on: bool) {
 }
 
 /// Queues `ids` of `source` ('tx' or 'join') for the rollups, in the caller's transaction.
+/// On SQLite nothing is queued: its writers commit one at a time in id order, and the
+/// worker folds what lies past its marks.
 pub async fn enqueue(conn: &mut AnyConnection, source: &str, ids: &[i64]) -> Result<(), AppError> {
-    if !QUEUEING.load(Ordering::Relaxed) {
+    if !QUEUEING.load(Ordering::Relaxed) || conn.backend_name() != "PostgreSQL" {
         return Ok(());
     }
     for chunk in ids.chunks(ROWS) {
@@ -77,13 +79,34 @@ pub async fn queued(conn: &mut AnyConnection, limit: i64) -> Result<Vec<(i64, St
     )
 }
 
-/// How many items wait to be folded.
+/// How many items wait to be folded: queued (PostgreSQL) or past the marks (SQLite).
 pub async fn backlog(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    let sql = if conn.backend_name() == "PostgreSQL" {
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_queue"
+    } else {
+        "SELECT CAST((SELECT COUNT(*) FROM ledger_transactions WHERE id > s.tx_mark) \
+         + (SELECT COUNT(*) FROM memberships WHERE id > s.join_mark) AS BIGINT) FROM rollup_state s WHERE s.id = 1"
+    };
+    Ok(sqlx::query_scalar(sql).fetch_one(&mut *conn).await?)
+}
+
+/// The last transaction and membership folded (SQLite).
+pub async fn marks(conn: &mut AnyConnection) -> Result<(i64, i64), AppError> {
     Ok(
-        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_queue")
+        sqlx::query_as("SELECT tx_mark, join_mark FROM rollup_state WHERE id = 1")
             .fetch_one(&mut *conn)
             .await?,
     )
+}
+
+/// Moves the marks on to what has been folded.
+pub async fn set_marks(conn: &mut AnyConnection, tx_mark: i64, join_mark: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE rollup_state SET tx_mark = $1, join_mark = $2 WHERE id = 1")
+        .bind(tx_mark)
+        .bind(join_mark)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn dequeue(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), AppError> {
