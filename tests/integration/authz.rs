@@ -391,9 +391,30 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         (
             "load_insights",
             Allowed::Roles(INSIGHTS),
-            vec![("from", "".into()), ("to", "".into()), ("program_id", "0".into())],
+            [
+                "q[from]",
+                "q[to]",
+                "q[program]",
+                "q[channel]",
+                "q[store]",
+                "q[tier]",
+                "q[compare]",
+                "q[rate]",
+            ]
+            .into_iter()
+            .map(|k| (k, String::new()))
+            .collect(),
         ),
-        ("insight_programs", Allowed::Roles(INSIGHTS), vec![]),
+        (
+            "insight_filters",
+            Allowed::Roles(INSIGHTS),
+            vec![("program_id", "0".into())],
+        ),
+        (
+            "load_value",
+            Allowed::Roles(INSIGHTS),
+            vec![("program", "".into())],
+        ),
     ];
 
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()

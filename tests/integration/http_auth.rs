@@ -85,7 +85,7 @@ async fn sign_out_revokes_the_session(db: Db) {
         .post(format!("{}/api/load_insights", app.base))
         .header("accept", "application/json")
         .header("cookie", token_cookie)
-        .form(&[("from", ""), ("to", ""), ("program_id", "0")])
+        .form(&[("q[from]", ""), ("q[to]", ""), ("q[program]", "")])
         .send()
         .await
         .unwrap();

@@ -95,11 +95,15 @@ async fn program_to_portal_to_insights(db: Db) {
     assert_eq!(portal["history"][0]["reference"], "T-77");
 
     let (_, analyst) = app.as_role(Role::Analyst).await;
+    // What the server's worker does every two seconds.
+    omniloyal::server::service::rollups::catch_up(&app.db)
+        .await
+        .unwrap();
     let (status, report) = app
         .call(
             &analyst,
             "load_insights",
-            &[("from", ""), ("to", ""), ("program_id", &pid)],
+            &[("q[from]", ""), ("q[to]", ""), ("q[program]", &pid)],
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -117,7 +121,7 @@ async fn program_to_portal_to_insights(db: Db) {
         .call(
             &analyst,
             "load_insights",
-            &[("from", "2026-02-30"), ("to", ""), ("program_id", "0")],
+            &[("q[from]", "2026-02-30"), ("q[to]", ""), ("q[program]", "")],
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
