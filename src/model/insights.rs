@@ -149,7 +149,9 @@ pub struct Overview {
 /// last 30 days), a program (0: all), a channel ('store', 'web', 'app'; empty: all), a store
 /// and a tier (0: all), a comparison ('previous', 'year'; empty: none) and the IFRS 15
 /// expected redemption rate in percent (empty: as observed).
+/// Fields left out are empty, as an empty filter is.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InsightsQuery {
     pub from: String,
     pub to: String,
