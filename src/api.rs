@@ -13,4 +13,5 @@ pub mod portal;
 pub mod programs;
 pub mod rules;
 pub mod stores;
+pub mod surveys;
 pub mod users;

@@ -118,6 +118,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                         <Route path=path!("programs/:id/rewards") view={Lazy::<RewardsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/rules") view={Lazy::<RulesRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("stores") view={Lazy::<StoresRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("surveys") view={Lazy::<SurveysRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("cards") view={Lazy::<CardsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("approvals") view={Lazy::<ApprovalsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async />
@@ -128,6 +129,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("portal") view={Lazy::<PortalRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/value") view={Lazy::<ValueRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights/satisfaction") view={Lazy::<SatisfactionRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
     }
@@ -180,6 +182,7 @@ lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, in 
 lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage, in manage);
 lazy_page!(RulesRoute => pages::manage::rules::RulesPage, in manage);
 lazy_page!(StoresRoute => pages::manage::stores::StoresPage, in manage);
+lazy_page!(SurveysRoute => pages::manage::surveys::SurveysPage, in manage);
 lazy_page!(CardsRoute => pages::manage::cards::CardsPage, in manage);
 lazy_page!(ApprovalsRoute => pages::manage::approvals::ApprovalsPage, in manage);
 lazy_page!(UsersRoute => pages::manage::users::UsersPage, in manage);
@@ -189,3 +192,4 @@ lazy_page!(DeskRoute => pages::desk::DeskPage);
 lazy_page!(PortalRoute => pages::portal::PortalPage);
 lazy_page!(InsightsRoute => pages::insights::InsightsPage);
 lazy_page!(ValueRoute => pages::insights::value::ValuePage);
+lazy_page!(SatisfactionRoute => pages::insights::satisfaction::SatisfactionPage);

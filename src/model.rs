@@ -74,6 +74,7 @@ pub mod program;
 pub mod reward;
 pub mod rules;
 pub mod store;
+pub mod survey;
 pub mod time;
 pub mod user;
 pub mod webhook;

@@ -39,3 +39,16 @@ pub async fn load_value(program: String) -> Result<crate::model::insights::Value
     let db = guard::state()?.db;
     crate::server::query::insights::value_report(&db, crate::domain::lang::current(), &program).await
 }
+
+/// The Satisfaction page of what `q` asks for: NPS from the survey answers.
+#[server(endpoint = "load_satisfaction")]
+pub async fn load_satisfaction(
+    q: InsightsQuery,
+) -> Result<crate::model::survey::SatisfactionReport, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+
+    guard::require(Role::can_see_insights).await?;
+    let db = guard::state()?.db;
+    crate::server::query::satisfaction::report(&db, crate::domain::lang::current(), q).await
+}

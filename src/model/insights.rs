@@ -66,6 +66,8 @@ pub enum Unit {
     Share,
     /// A plain number with one decimal (orders per buyer).
     Decimal,
+    /// A score shown whole, possibly negative (NPS, -100 to 100).
+    Score,
 }
 
 /// One KPI of a period, with the comparison period's value when one was chosen. `key`

@@ -1,6 +1,7 @@
 //! Insights for executives: new members per day and points issued by program (per day for
 //! one program), as server-drawn charts, for a chosen date range and program.
 
+pub mod satisfaction;
 pub mod value;
 
 use leptos::prelude::*;
@@ -35,19 +36,7 @@ fn InsightsBody() -> impl IntoView {
     let query = use_query_map();
     let param = move |k: &str| query.read().get(k).unwrap_or_default();
     let number = move |k: &str| param(k).parse::<i64>().unwrap_or(0);
-    let report = Resource::new(
-        move || InsightsQuery {
-            from: param("from"),
-            to: param("to"),
-            program: param("program"),
-            channel: param("channel"),
-            store: param("store"),
-            tier: param("tier"),
-            compare: param("compare"),
-            rate: param("rate"),
-        },
-        load_insights,
-    );
+    let report = Resource::new(move || query_of(param), load_insights);
     let programs = Resource::new(move || number("program"), insight_filters);
     let lang = use_lang();
     let l = lang.locale;
@@ -60,17 +49,7 @@ fn InsightsBody() -> impl IntoView {
         <Transition fallback=move || view! { <Loading what=td_string!(l, insights.loading_what) /> }>
             {move || {
                 let (report, programs) = (report.get()?, programs.get()?);
-                let filters = Filters {
-                    from: param("from"),
-                    to: param("to"),
-                    program: number("program"),
-                    channel: param("channel"),
-                    store: number("store"),
-                    tier: number("tier"),
-                    compare: param("compare"),
-                    rate: param("rate"),
-                    options: programs.unwrap_or_default(),
-                };
+                let filters = Filters::from_query(param, programs.unwrap_or_default(), true);
                 let program = filters.program;
                 Some(view! {
                     {tabs(l, "overview", program)}
@@ -79,6 +58,20 @@ fn InsightsBody() -> impl IntoView {
                 })
             }}
         </Transition>
+    }
+}
+
+/// The Insights filters of the query string `param` reads.
+pub(crate) fn query_of(param: impl Fn(&str) -> String) -> InsightsQuery {
+    InsightsQuery {
+        from: param("from"),
+        to: param("to"),
+        program: param("program"),
+        channel: param("channel"),
+        store: param("store"),
+        tier: param("tier"),
+        compare: param("compare"),
+        rate: param("rate"),
     }
 }
 
@@ -99,13 +92,14 @@ pub(crate) fn tabs(l: Locale, current: &'static str, program: i64) -> impl IntoV
         <nav class="tabs" aria-label=td_string!(l, insights.tabs)>
             {tab("overview", "/insights", td_string!(l, insights.tab_overview))}
             {tab("value", "/insights/value", td_string!(l, insights.tab_value))}
+            {tab("satisfaction", "/insights/satisfaction", td_string!(l, insights.tab_satisfaction))}
         </nav>
     }
 }
 
 /// The filter form, kept whatever the report answers: a range it refuses shows its field
 /// error here, with what was typed, so it can be put right.
-struct Filters {
+pub(crate) struct Filters {
     /// As typed (the query string).
     from: String,
     to: String,
@@ -116,12 +110,48 @@ struct Filters {
     compare: String,
     rate: String,
     options: FilterOptions,
+    /// Whether the IFRS 15 rate is asked for (the Overview) or not.
+    show_rate: bool,
 }
 
 impl Filters {
-    fn view(self, lang: Lang, report: &Result<InsightsReport, AppError>) -> impl IntoView {
+    /// The filters of the query string `param` reads, with the choices `options`.
+    pub(crate) fn from_query(
+        param: impl Fn(&str) -> String,
+        options: FilterOptions,
+        show_rate: bool,
+    ) -> Self {
+        let number = |k: &str| param(k).parse::<i64>().unwrap_or(0);
+        Filters {
+            from: param("from"),
+            to: param("to"),
+            program: number("program"),
+            channel: param("channel"),
+            store: number("store"),
+            tier: number("tier"),
+            compare: param("compare"),
+            rate: param("rate"),
+            options,
+            show_rate,
+        }
+    }
+
+    /// `used` is the range the report used (the defaults filled in), None when it refused
+    /// the filters, whose field errors `error` gives.
+    pub(crate) fn view(self, lang: Lang, report: &Result<InsightsReport, AppError>) -> impl IntoView {
+        let used = report.as_ref().ok().map(|r| (r.from.clone(), r.to.clone()));
+        let error = report.as_ref().err().cloned();
+        self.form(lang, used, error)
+    }
+
+    pub(crate) fn form(
+        self,
+        lang: Lang,
+        used: Option<(String, String)>,
+        refused: Option<AppError>,
+    ) -> impl IntoView {
         let l = lang.locale;
-        let error = |field: &str| report.as_ref().err().and_then(|e| e.field_message(field));
+        let error = |field: &str| refused.as_ref().and_then(|e| e.field_message(field));
         let (from_error, to_error, program_error) = (error("from"), error("to"), error("program"));
         let select = |id: &'static str,
                       label: &'static str,
@@ -192,26 +222,25 @@ impl Filters {
         };
         let rate_error = error("rate");
         let rate_invalid = rate_error.is_some();
-        let rate = view! {
-            <div class="field" class:invalid=rate_invalid>
-                <label for="rate">{td!(l, insights.rate)}</label>
-                <input
-                    id="rate"
-                    name="rate"
-                    inputmode="decimal"
-                    value=self.rate.clone()
-                    aria-invalid=rate_invalid.then_some("true")
-                    aria-describedby=if rate_invalid { "rate-error rate-hint" } else { "rate-hint" }
-                />
-                <p class="hint" id="rate-hint">{td!(l, insights.rate_hint)}</p>
-                {rate_error.map(|e| view! { <p class="error" id="rate-error" role="alert">{e}</p> })}
-            </div>
-        };
+        let rate = self.show_rate.then(|| {
+            view! {
+                <div class="field" class:invalid=rate_invalid>
+                    <label for="rate">{td!(l, insights.rate)}</label>
+                    <input
+                        id="rate"
+                        name="rate"
+                        inputmode="decimal"
+                        value=self.rate.clone()
+                        aria-invalid=rate_invalid.then_some("true")
+                        aria-describedby=if rate_invalid { "rate-error rate-hint" } else { "rate-hint" }
+                    />
+                    <p class="hint" id="rate-hint">{td!(l, insights.rate_hint)}</p>
+                    {rate_error.map(|e| view! { <p class="error" id="rate-error" role="alert">{e}</p> })}
+                </div>
+            }
+        });
         // The dates the report used (the defaults filled in), else those typed.
-        let (from, to) = match report {
-            Ok(r) => (r.from.clone(), r.to.clone()),
-            Err(_) => (self.from, self.to),
-        };
+        let (from, to) = used.unwrap_or((self.from, self.to));
         let date = |id: &'static str, label: &'static str, value: String, error: Option<String>| {
             let invalid = error.is_some();
             let error_id = format!("{id}-error");
@@ -266,7 +295,7 @@ impl Filters {
 
 /// A day as the page shows it: the ISO day in English (as the date inputs write it), the
 /// language's own date in Arabic ("٣ ديسمبر ٢٠٢٦").
-fn day_text(lang: Lang, iso: &str) -> String {
+pub(crate) fn day_text(lang: Lang, iso: &str) -> String {
     match (lang.locale, chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")) {
         (Locale::ar, Ok(day)) => lang.date(day),
         _ => iso.to_string(),
@@ -378,6 +407,23 @@ fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
             td_string!(l, insights.kpi_frequency),
             td_string!(l, insights.def_frequency),
         ),
+        "nps" => (td_string!(l, insights.kpi_nps), td_string!(l, insights.def_nps)),
+        "answers" => (
+            td_string!(l, insights.kpi_answers),
+            td_string!(l, insights.def_answers),
+        ),
+        "promoters" => (
+            td_string!(l, insights.kpi_promoters),
+            td_string!(l, insights.def_promoters),
+        ),
+        "passives" => (
+            td_string!(l, insights.kpi_passives),
+            td_string!(l, insights.def_passives),
+        ),
+        "detractors" => (
+            td_string!(l, insights.kpi_detractors),
+            td_string!(l, insights.def_detractors),
+        ),
         _ => ("", ""),
     }
 }
@@ -389,6 +435,7 @@ fn shown(lang: Lang, unit: Unit, value: Option<f64>, program: Option<&ProgramUni
     };
     match (unit, program) {
         (Unit::Count, _) => lang.number(v.round() as i64),
+        (Unit::Score, _) => lang.number(v.round() as i64),
         (Unit::Points, Some(p)) => lang.points(v.round() as i64, &p.unit),
         (Unit::Money, Some(p)) => lang.money(v.round() as i64, &p.currency_code),
         (Unit::Share, _) => lang.percent(v),
@@ -397,7 +444,12 @@ fn shown(lang: Lang, unit: Unit, value: Option<f64>, program: Option<&ProgramUni
 }
 
 /// A row of KPI cards: name, value, the comparison period's value, and the definition.
-fn kpi_cards(lang: Lang, kpis: Vec<Kpi>, program: Option<ProgramUnits>, compared: bool) -> impl IntoView {
+pub(crate) fn kpi_cards(
+    lang: Lang,
+    kpis: Vec<Kpi>,
+    program: Option<ProgramUnits>,
+    compared: bool,
+) -> impl IntoView {
     let l = lang.locale;
     view! {
         <div class="kpis">

@@ -10,6 +10,7 @@ pub mod programs;
 pub mod rewards;
 pub mod rules;
 pub mod stores;
+pub mod surveys;
 pub mod users;
 
 use leptos::prelude::*;
@@ -77,6 +78,7 @@ pub fn ManageTabs() -> impl IntoView {
         <nav class="tabs" aria-label=td_string!(lang.locale, manage.nav.label)>
             <A href="/manage" exact=true>{td!(lang.locale, manage.nav.programs)}</A>
             <A href="/manage/stores">{td!(lang.locale, manage.nav.stores)}</A>
+            <A href="/manage/surveys">{td!(lang.locale, manage.nav.surveys)}</A>
             <A href="/manage/cards">{td!(lang.locale, manage.nav.cards)}</A>
             <A href="/manage/approvals">{td!(lang.locale, manage.nav.approvals)}</A>
             <A href="/manage/users">{td!(lang.locale, manage.nav.accounts)}</A>

@@ -17,6 +17,7 @@ use leptos_meta::Title;
 use crate::api::portal::{
     joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
 };
+use crate::api::surveys::{my_surveys, AnswerMySurvey};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::fresh::KeepFresh;
 use crate::components::scroll::scroll_to;
@@ -71,6 +72,7 @@ pub fn PortalPage() -> impl IntoView {
         </div>
         {crate::app::rendered_as_islands()
             .then(|| view! { <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 /> })}
+        <SurveyForms />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
         <Transition fallback=|| ()>
@@ -754,6 +756,83 @@ fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
                 })}
             </details>
         </section>
+    }
+}
+
+/// The surveys the member can answer now, each a 0-10 scale and a comment. Kept outside the
+/// refreshing overview so a half-written comment is never redrawn away.
+#[component]
+fn SurveyForms() -> impl IntoView {
+    let action = form_action::<AnswerMySurvey>();
+    let answered = successes(action);
+    let offers = Resource::new(move || answered.get(), |_| my_surveys());
+    let value = action.value();
+    let pending = action.pending();
+    let err = move |f| field_error(move || value.get(), f);
+    let lang = use_lang();
+    let l = lang.locale;
+    let thanks = move || {
+        value.get().and_then(Result::ok).map(|r| {
+            let text = if r.points > 0 {
+                td_string!(l, portal.survey.thanks_points, points = lang.number(r.points)).to_string()
+            } else {
+                td_string!(l, portal.survey.thanks).to_string()
+            };
+            view! { <p class="notice success" role="status" data-testid="survey-thanks">{text}</p> }
+        })
+    };
+    view! {
+        {thanks}
+        <Transition fallback=|| ()>
+            {move || {
+                offers.get().and_then(Result::ok).map(|list| {
+                    list.into_iter()
+                        .map(|o| {
+                            let question = if o.question.is_empty() {
+                                td_string!(l, portal.survey.question, program = o.program_name.clone()).to_string()
+                            } else {
+                                o.question.clone()
+                            };
+                            let scale = (0..=10)
+                                .map(|n| {
+                                    let id = format!("score-{}-{n}", o.survey_id);
+                                    view! {
+                                        <span class="scale-point">
+                                            <input type="radio" id=id.clone() name="score" value=n.to_string() required=true />
+                                            <label for=id>{lang.number(n)}</label>
+                                        </span>
+                                    }
+                                })
+                                .collect_view();
+                            let comment_id = format!("comment-{}", o.survey_id);
+                            view! {
+                                <section class="card" aria-label=td_string!(l, portal.survey.label) data-testid="survey">
+                                    <h2>{td!(l, portal.survey.title)}</h2>
+                                    <ActionForm action attr:class="survey">
+                                        <FormNotice result=value />
+                                        <input type="hidden" name="survey_id" value=o.survey_id />
+                                        <fieldset class="field scale" class:invalid=move || err("score").get().is_some()>
+                                            <legend>{question}</legend>
+                                            <div class="scale-points" dir="ltr">{scale}</div>
+                                            <p class="hint">{td!(l, portal.survey.scale_hint)}</p>
+                                            {move || err("score").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                        </fieldset>
+                                        <div class="field" class:invalid=move || err("comment").get().is_some()>
+                                            <label for=comment_id.clone()>{td!(l, portal.survey.comment)}</label>
+                                            <textarea id=comment_id name="comment" rows="3" maxlength="1000"></textarea>
+                                            {move || err("comment").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                        </div>
+                                        <button type="submit" class="button" disabled=move || pending.get()>
+                                            {td!(l, portal.survey.submit)}
+                                        </button>
+                                    </ActionForm>
+                                </section>
+                            }
+                        })
+                        .collect_view()
+                })
+            }}
+        </Transition>
     }
 }
 

@@ -9,6 +9,7 @@ use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::i18n::{td_string, Locale};
 use crate::model::insights::{DailySeries, HoldoutRow};
+use crate::model::survey::NpsRow;
 
 /// The width of the drawing, in SVG units.
 const WIDTH: u32 = 720;
@@ -92,6 +93,38 @@ pub fn holdout(lang: Lang, weeks: u32, rows: &[HoldoutRow]) -> Result<String, Ap
     BarChart::from_json(&spec.to_string())
         .and_then(|chart| chart.svg())
         .map(|svg| localize_texts(&svg, lang, &title))
+        .map_err(|e| {
+            tracing::error!(error = %e, "chart rendering failed");
+            AppError::Internal
+        })
+}
+
+/// NPS per week or month (-100 to 100), one bar each; a period without answers is drawn at
+/// 0 (the table beside the chart says it had none).
+pub fn nps(lang: Lang, rows: &[NpsRow]) -> Result<String, AppError> {
+    let l = lang.locale;
+    let title = td_string!(l, insights.nps_title);
+    let labels: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
+    let values: Vec<f64> = rows
+        .iter()
+        .map(|r| r.counts.score().map(f64::round).unwrap_or(0.0))
+        .collect();
+    let spec = json!({
+        "width": WIDTH,
+        "height": 300,
+        "title_text": title,
+        "legend_show": false,
+        "series_colors": ["#2f6f5e"],
+        "x_axis_data": labels,
+        "x_axis_name_rotate": if labels.len() > 8 { 0.785 } else { 0.0 },
+        "x_axis_height": if labels.len() > 8 { 60 } else { 30 },
+        "y_axis_configs": [{ "axis_min": -100, "axis_max": 100, "axis_split_number": 4, "axis_formatter": "{t}" }],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [{ "name": td_string!(l, insights.nps_series), "data": values }],
+    });
+    BarChart::from_json(&spec.to_string())
+        .and_then(|chart| chart.svg())
+        .map(|svg| localize_texts(&svg, lang, title))
         .map_err(|e| {
             tracing::error!(error = %e, "chart rendering failed");
             AppError::Internal

@@ -4,4 +4,5 @@
 pub mod insights;
 pub mod member_view;
 pub mod reward_view;
+pub mod satisfaction;
 pub mod stamp_view;

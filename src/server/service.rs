@@ -27,4 +27,5 @@ pub mod rollups;
 pub mod rules;
 pub mod setup;
 pub mod stamps;
+pub mod surveys;
 pub mod tiers;

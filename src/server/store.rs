@@ -10,4 +10,5 @@ pub mod programs;
 pub mod rollups;
 pub mod sessions;
 pub mod stores;
+pub mod surveys;
 pub mod users;

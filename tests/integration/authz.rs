@@ -415,6 +415,32 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             Allowed::Roles(INSIGHTS),
             vec![("program", "".into())],
         ),
+        (
+            "load_satisfaction",
+            Allowed::Roles(INSIGHTS),
+            vec![("q[from]", String::new())],
+        ),
+        ("list_surveys", Allowed::Roles(ADMIN), vec![]),
+        (
+            "open_survey",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", "x".into()),
+                ("input[question]", "".into()),
+                ("input[frequency]", "never".into()),
+            ],
+        ),
+        (
+            "set_survey_active",
+            Allowed::Roles(ADMIN),
+            vec![("id", "0".into()), ("active", "false".into())],
+        ),
+        ("my_surveys", Allowed::Roles(MEMBER), vec![]),
+        (
+            "answer_my_survey",
+            Allowed::Roles(MEMBER),
+            vec![("survey_id", "0".into()), ("score", "5".into())],
+        ),
     ];
 
     let registered: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()

@@ -29,4 +29,5 @@ mod safety_api;
 mod safety_engine;
 mod schema_parity;
 mod stores;
+mod surveys;
 mod webhooks;

@@ -98,6 +98,16 @@ pub struct ActionRequest {
     #[serde(default)]
     #[schema(value_type = Option<i64>)]
     pub occurred_at: Option<Timestamp>,
+    /// A `survey` event's answer to the program's open survey: how likely the member is to
+    /// recommend the program, 0-10. One answer per member per survey period; a second is
+    /// refused with 409.
+    #[serde(default)]
+    #[schema(minimum = 0, maximum = 10)]
+    pub score: Option<i64>,
+    /// The member's comment on their score (with a score only), up to 1,000 characters.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    pub comment: Option<String>,
 }
 
 /// What to evaluate without booking: an order (event_type "purchase") or an action.
@@ -407,6 +417,9 @@ pub async fn record_event(
                 )
                 .into());
             }
+            if r.score.is_some() || r.comment.is_some() {
+                return answer_survey(state, caller, program_id, r).await;
+            }
             let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
             let input = ActionInput {
                 event_type: r.event_type,
@@ -419,6 +432,48 @@ pub async fn record_event(
             Ok((created_unless(receipt.replayed), receipt))
         })
         .await
+}
+
+/// A `survey` event with its answer: checked before the member is looked up, so a refused
+/// answer enrols nobody.
+async fn answer_survey(
+    state: &AppState,
+    caller: &Caller,
+    program_id: ProgramId,
+    r: ActionRequest,
+) -> Result<(StatusCode, EarnReceipt), ApiError> {
+    use crate::domain::lang::current;
+    use crate::i18n::td_string;
+    use crate::server::service::surveys;
+    let l = current().locale;
+    if r.event_type != "survey" {
+        return Err(
+            crate::error::AppError::field("score", td_string!(l, errors.surveys.score_needs_survey)).into(),
+        );
+    }
+    let Some(score) = r.score else {
+        return Err(crate::error::AppError::field(
+            "score",
+            td_string!(l, errors.surveys.comment_needs_score),
+        )
+        .into());
+    };
+    // Checked here as well as in the service, so a bad score is refused before anyone is enrolled.
+    let score = score.to_string();
+    let comment = r.comment.unwrap_or_default();
+    crate::domain::surveys::score(&score).map_err(|m| crate::error::AppError::field("score", m))?;
+    crate::domain::surveys::comment(&comment).map_err(|m| crate::error::AppError::field("comment", m))?;
+    let member = identity::resolve(&state.db, &r.member, caller.key.channel, program_id).await?;
+    let input = surveys::AnswerInput {
+        channel: caller.key.channel,
+        event_id: r.event_id,
+        store: r.store,
+        occurred_at: r.occurred_at,
+        score: &score,
+        comment: &comment,
+    };
+    let receipt = surveys::answer(&state.db, program_id, member.id, input).await?;
+    Ok((created_unless(receipt.replayed), receipt))
 }
 
 /// Evaluate an order or action against the rules without writing anything (dry run).

@@ -351,9 +351,19 @@ pub async fn overview(
     Ok((overview, now.new_by_day, now.issued_by_day))
 }
 
-/// The Insights page's report for `q`: the filters checked (a field error names what was
-/// refused), the Overview, and the daily series and charts beside it.
-pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsReport, AppError> {
+/// The filters of an Insights page, checked.
+pub struct Checked {
+    pub scope: Scope,
+    pub program: Option<ProgramUnits>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub compare: Option<(NaiveDate, NaiveDate)>,
+    /// The IFRS 15 expected redemption rate, 0-1 (None: as observed).
+    pub rate: Option<f64>,
+}
+
+/// The filters of `q` checked: a field error names what was refused.
+pub async fn checked(db: &Db, lang: Lang, q: InsightsQuery) -> Result<Checked, AppError> {
     let InsightsQuery {
         from,
         to,
@@ -436,6 +446,28 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsRep
         store_id: (store != 0).then_some(store),
         tier_id: (tier != 0).then_some(tier),
     };
+    Ok(Checked {
+        scope,
+        program,
+        from,
+        to,
+        compare,
+        rate,
+    })
+}
+
+/// The Insights page's report for `q`: the filters checked (a field error names what was
+/// refused), the Overview, and the daily series and charts beside it.
+pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<InsightsReport, AppError> {
+    let Checked {
+        scope,
+        program,
+        from,
+        to,
+        compare,
+        rate,
+    } = checked(db, lang, q).await?;
+    let program_id = scope.program_id;
     let (mut overview, new_by_day, issued_by_day) =
         overview(db, &scope, program.clone(), (from, to), compare, rate).await?;
     overview.backlog = rollups::backlog(&mut *db.pool.acquire().await?).await?;

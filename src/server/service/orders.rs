@@ -22,7 +22,7 @@ use super::setup::{Epoch, Setup};
 use super::{awards, booking, members, rules};
 use crate::server::db::Step;
 use crate::server::store::idempotency::{Keyed, Slot};
-use crate::server::store::{programs, stores};
+use crate::server::store::{programs, stores, surveys};
 
 /// Records a purchase and awards its points by the program's rules. The same
 /// (program, channel, order id) books once: a repeat answers with the first receipt, and the
@@ -360,18 +360,52 @@ pub async fn record_action(
     input: &ActionInput,
     recorded_by: Option<UserId>,
 ) -> Result<EarnReceipt, AppError> {
+    record(db, program_id, member_id, input, recorded_by, None).await
+}
+
+/// A member's answer to a survey, booked with its `survey` event: kept in the same
+/// transaction as the event's points, once per member per survey per period.
+#[derive(Debug, Clone)]
+pub struct SurveyAnswer {
+    pub survey_id: i64,
+    pub frequency: crate::model::survey::Frequency,
+    /// 0-10, checked.
+    pub score: i64,
+    pub comment: Option<String>,
+}
+
+/// Records a survey event (`input.event_type` is "survey") with its answer: the points the
+/// survey rules give and the answer commit together; an answer in a period that already
+/// has one is refused (a retry of the same event id replays instead).
+pub async fn record_survey_answer(
+    db: &Db,
+    program_id: ProgramId,
+    member_id: MemberId,
+    input: &ActionInput,
+    answer: SurveyAnswer,
+) -> Result<EarnReceipt, AppError> {
+    record(db, program_id, member_id, input, None, Some(answer)).await
+}
+
+async fn record(
+    db: &Db,
+    program_id: ProgramId,
+    member_id: MemberId,
+    input: &ActionInput,
+    recorded_by: Option<UserId>,
+    answer: Option<SurveyAnswer>,
+) -> Result<EarnReceipt, AppError> {
     let now = db.now();
     let event_type = validate_event_type(&input.event_type)?;
     let event_id = channel_id("event_id", &input.event_id)?;
     let at = occurred(input.occurred_at, now)?;
     let setup = super::setup::active(db, program_id, None).await?;
-    let store = match &input.store {
-        Some(code) => Some(
-            stores::resolve(&mut *db.pool.acquire().await?, "store", code)
-                .await?
-                .1,
-        ),
-        None => None,
+    let (store_id, store) = match &input.store {
+        Some(code) => {
+            let (id, code) = stores::resolve(&mut *db.pool.acquire().await?, "store", code).await?;
+            (Some(id), Some(code))
+        }
+        None => (None, None),
     };
     if !known_event_types(db, program_id).await?.contains(&event_type) {
         return Err(AppError::field(
@@ -405,6 +439,8 @@ pub async fn record_action(
         now,
         recorded_by,
         lang: current(),
+        answer,
+        store_id,
     });
     // A second run locks the budgets first.
     crate::server::db::write(db, move |conn, exact| {
@@ -463,6 +499,9 @@ struct ActionBooking {
     recorded_by: Option<UserId>,
     /// The language the receipt is told in (the ledger's record stays in English).
     lang: Lang,
+    /// A survey answer to keep with the event.
+    answer: Option<SurveyAnswer>,
+    store_id: Option<i64>,
 }
 
 /// Books an action inside the caller's transaction; `Step::Again` when a budget moved
@@ -484,6 +523,18 @@ async fn book_action(
         return awards::earlier_receipt(&mut *tx, program, member_id, membership_id, tx_id)
             .await
             .map(Step::Done);
+    }
+    let period = b
+        .answer
+        .as_ref()
+        .map(|a| crate::domain::surveys::period_of(a.frequency, event.occurred_at.date()));
+    if let (Some(a), Some(period)) = (&b.answer, &period) {
+        if surveys::answered(&mut *tx, a.survey_id, membership_id.get(), period).await? {
+            return Err(AppError::conflict(td_string!(
+                current().locale,
+                errors.surveys.already_answered
+            )));
+        }
     }
     let once = once_key(&event.event_type, event.occurred_at);
     if let Some(key) = &once {
@@ -517,6 +568,22 @@ async fn book_action(
     };
     let (tx_id, standing) =
         awards::book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
+    if let (Some(a), Some(period)) = (&b.answer, &period) {
+        let answer = surveys::NewAnswer {
+            survey_id: a.survey_id,
+            program_id: program.id,
+            membership_id: membership_id.get(),
+            period,
+            score: a.score,
+            comment: a.comment.as_deref(),
+            channel: event.channel.as_str(),
+            store_id: b.store_id,
+            tier_id: entry.tier_id,
+            transaction_id: tx_id,
+            answered_at: event.occurred_at,
+        };
+        surveys::insert_answer(&mut *tx, &answer).await?;
+    }
     awards::announce_earned(
         &mut *tx,
         setup,

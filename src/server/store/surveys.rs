@@ -1,0 +1,308 @@
+//! Surveys and their answers: the SQL of `surveys` and `survey_answers`.
+
+use sqlx::AnyConnection;
+
+use crate::error::AppError;
+use crate::model::ids::ProgramId;
+use crate::model::survey::{Frequency, Survey};
+use crate::model::time::Timestamp;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    program_id: ProgramId,
+    program_name: String,
+    question: String,
+    frequency: String,
+    active: i64,
+    created_at: i64,
+    answers: i64,
+}
+
+impl From<Row> for Survey {
+    fn from(r: Row) -> Self {
+        Survey {
+            id: r.id,
+            program_id: r.program_id,
+            program_name: r.program_name,
+            question: r.question,
+            frequency: Frequency::parse(&r.frequency).unwrap_or(Frequency::Once),
+            active: r.active != 0,
+            created_at: Timestamp(r.created_at),
+            answers: r.answers,
+        }
+    }
+}
+
+const SELECT: &str = "SELECT s.id, s.program_id, p.name AS program_name, s.question, s.frequency, s.active, \
+     s.created_at, CAST((SELECT COUNT(*) FROM survey_answers a WHERE a.survey_id = s.id) AS BIGINT) AS answers \
+     FROM surveys s JOIN programs p ON p.id = s.program_id";
+
+/// Every survey, open ones first, newest first.
+pub async fn list(conn: &mut AnyConnection) -> Result<Vec<Survey>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!("{SELECT} ORDER BY s.active DESC, s.id DESC"))
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(Survey::from).collect())
+}
+
+pub async fn get(conn: &mut AnyConnection, id: i64) -> Result<Option<Survey>, AppError> {
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE s.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(Survey::from))
+}
+
+/// Closes the program's open survey, if any (inside the caller's transaction).
+pub async fn close_open(
+    conn: &mut AnyConnection,
+    program_id: ProgramId,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE surveys SET active = 0, closed_at = $2 WHERE program_id = $1 AND active = 1")
+        .bind(program_id)
+        .bind(now.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert(
+    conn: &mut AnyConnection,
+    program_id: ProgramId,
+    question: &str,
+    frequency: Frequency,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO surveys (program_id, question, frequency, active, created_at) \
+         VALUES ($1, $2, $3, 1, $4) RETURNING id",
+    )
+    .bind(program_id)
+    .bind(question)
+    .bind(frequency.as_str())
+    .bind(now.0)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Opens (`active`) or closes a survey; false when there is no such survey.
+pub async fn set_active(
+    conn: &mut AnyConnection,
+    id: i64,
+    active: bool,
+    now: Timestamp,
+) -> Result<bool, AppError> {
+    let closed_at = (!active).then_some(now.0);
+    Ok(
+        sqlx::query("UPDATE surveys SET active = $2, closed_at = $3 WHERE id = $1")
+            .bind(id)
+            .bind(i64::from(active))
+            .bind(closed_at)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected()
+            > 0,
+    )
+}
+
+/// The program's open survey: (id, frequency).
+pub async fn open_in(
+    conn: &mut AnyConnection,
+    program_id: ProgramId,
+) -> Result<Option<(i64, Frequency)>, AppError> {
+    let row: Option<(i64, String)> = sqlx::query_as(
+        "SELECT id, frequency FROM surveys WHERE program_id = $1 AND active = 1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(program_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.and_then(|(id, f)| Frequency::parse(&f).map(|f| (id, f))))
+}
+
+/// The open surveys of a member's programs: (survey, program, program name, question,
+/// frequency, membership).
+#[allow(clippy::type_complexity)]
+pub async fn open_for_member(
+    conn: &mut AnyConnection,
+    member_id: crate::model::ids::MemberId,
+) -> Result<Vec<(i64, ProgramId, String, String, String, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.program_id, p.name, s.question, s.frequency, m.id FROM surveys s \
+         JOIN programs p ON p.id = s.program_id \
+         JOIN memberships m ON m.program_id = s.program_id AND m.member_id = $1 \
+         WHERE s.active = 1 ORDER BY p.name",
+    )
+    .bind(member_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Whether the membership has answered the survey in the period.
+pub async fn answered(
+    conn: &mut AnyConnection,
+    survey_id: i64,
+    membership_id: i64,
+    period: &str,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM survey_answers WHERE survey_id = $1 AND membership_id = $2 AND period = $3",
+    )
+    .bind(survey_id)
+    .bind(membership_id)
+    .bind(period)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// An answer to keep, with what the dashboard slices it by.
+pub struct NewAnswer<'a> {
+    pub survey_id: i64,
+    pub program_id: ProgramId,
+    pub membership_id: i64,
+    pub period: &'a str,
+    pub score: i64,
+    pub comment: Option<&'a str>,
+    pub channel: &'a str,
+    pub store_id: Option<i64>,
+    pub tier_id: Option<i64>,
+    pub transaction_id: i64,
+    pub answered_at: Timestamp,
+}
+
+pub async fn insert_answer(conn: &mut AnyConnection, a: &NewAnswer<'_>) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO survey_answers (survey_id, program_id, membership_id, period, score, comment, channel, \
+         store_id, tier_id, transaction_id, answered_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(a.survey_id)
+    .bind(a.program_id)
+    .bind(a.membership_id)
+    .bind(a.period)
+    .bind(a.score)
+    .bind(a.comment)
+    .bind(a.channel)
+    .bind(a.store_id)
+    .bind(a.tier_id)
+    .bind(a.transaction_id)
+    .bind(a.answered_at.0)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The filters of a Satisfaction query, as SQL conditions on `survey_answers a` from
+/// parameter `$3` on (`$1`, `$2`: the time range), and what they bind. Only the conditions
+/// set are written, so each query can use the (program, time) index.
+pub struct AnswerFilter {
+    pub program_id: Option<i64>,
+    pub channel: Option<String>,
+    pub store_id: Option<i64>,
+    pub tier_id: Option<i64>,
+}
+
+impl AnswerFilter {
+    fn sql(&self) -> String {
+        let mut n = 2;
+        let mut next = || {
+            n += 1;
+            n
+        };
+        let mut out = String::new();
+        if self.program_id.is_some() {
+            out += &format!(" AND a.program_id = ${}", next());
+        }
+        if self.channel.is_some() {
+            out += &format!(" AND a.channel = ${}", next());
+        }
+        if self.store_id.is_some() {
+            out += &format!(" AND a.store_id = ${}", next());
+        }
+        if self.tier_id.is_some() {
+            out += &format!(" AND a.tier_id = ${}", next());
+        }
+        out
+    }
+
+    fn bind<'q, O>(
+        &'q self,
+        mut q: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        if let Some(p) = self.program_id {
+            q = q.bind(p);
+        }
+        if let Some(c) = &self.channel {
+            q = q.bind(c.as_str());
+        }
+        if let Some(s) = self.store_id {
+            q = q.bind(s);
+        }
+        if let Some(t) = self.tier_id {
+            q = q.bind(t);
+        }
+        q
+    }
+}
+
+/// Answers of `from..to` (epoch seconds) per UTC day, channel, tier and score: (day,
+/// channel, tier name, score, count). A day's answers are few rows, however many members.
+#[allow(clippy::type_complexity)]
+pub async fn counts(
+    conn: &mut AnyConnection,
+    filter: &AnswerFilter,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<(i64, String, Option<String>, i64, i64)>, AppError> {
+    let sql = format!(
+        "SELECT CAST(a.answered_at / 86400 AS BIGINT) AS day, a.channel, t.name, a.score, CAST(COUNT(*) AS BIGINT) \
+         FROM survey_answers a LEFT JOIN tiers t ON t.id = a.tier_id \
+         WHERE a.answered_at >= $1 AND a.answered_at < $2{} \
+         GROUP BY CAST(a.answered_at / 86400 AS BIGINT), a.channel, t.name, a.score",
+        filter.sql()
+    );
+    let q = sqlx::query_as(&sql).bind(from.0).bind(to.0);
+    Ok(filter.bind(q).fetch_all(&mut *conn).await?)
+}
+
+/// The newest answers of `from..to` with a comment (at most `limit`), and how many there are.
+pub async fn comments(
+    conn: &mut AnyConnection,
+    filter: &AnswerFilter,
+    from: Timestamp,
+    to: Timestamp,
+    limit: i64,
+) -> Result<(Vec<crate::model::survey::SurveyComment>, i64), AppError> {
+    let conditions = filter.sql();
+    let sql = format!(
+        "SELECT a.answered_at, p.name, a.score, a.channel, t.name, a.comment FROM survey_answers a \
+         JOIN programs p ON p.id = a.program_id LEFT JOIN tiers t ON t.id = a.tier_id \
+         WHERE a.answered_at >= $1 AND a.answered_at < $2 AND a.comment IS NOT NULL{conditions} \
+         ORDER BY a.answered_at DESC, a.id DESC LIMIT {limit}"
+    );
+    let q = sqlx::query_as(&sql).bind(from.0).bind(to.0);
+    let rows: Vec<(i64, String, i64, String, Option<String>, String)> =
+        filter.bind(q).fetch_all(&mut *conn).await?;
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM survey_answers a \
+         WHERE a.answered_at >= $1 AND a.answered_at < $2 AND a.comment IS NOT NULL{conditions}"
+    );
+    let q = sqlx::query_as(&sql).bind(from.0).bind(to.0);
+    let (total,): (i64,) = filter.bind(q).fetch_one(&mut *conn).await?;
+    Ok((
+        rows.into_iter()
+            .map(
+                |(at, program_name, score, channel, tier, comment)| crate::model::survey::SurveyComment {
+                    answered_at: Timestamp(at),
+                    program_name,
+                    score,
+                    channel,
+                    tier,
+                    comment,
+                },
+            )
+            .collect(),
+        total,
+    ))
+}
