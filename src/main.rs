@@ -220,8 +220,8 @@ async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
         Ok(g) => {
             bar.finish_and_clear();
             println!(
-                "Generated program {} in {} s: {} members ({} referred), {} orders, {} returns, {} rewards redeemed.",
-                g.program_id, g.seconds, g.members, g.referred, g.orders, g.returns, g.redemptions
+                "Generated program {} in {} s: {} members ({} referred), {} orders, {} returns, {} rewards redeemed, {} survey answers.",
+                g.program_id, g.seconds, g.members, g.referred, g.orders, g.returns, g.redemptions, g.answers
             );
         }
         Err(e) => {

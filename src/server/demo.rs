@@ -141,7 +141,85 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         seed_bakery_club(db, member_id).await?;
     }
     seed_oasis(db, &hash, &mut rng).await?;
+    seed_survey(db, program.id, &mut rng).await?;
     Ok(true)
+}
+
+/// A quarterly NPS survey in the café program, answered by some guests over the last
+/// weeks in its stores, web shop and app (booked as the channels would send them), so the
+/// Satisfaction dashboard has something to show.
+async fn seed_survey(
+    db: &Db,
+    program_id: crate::model::ids::ProgramId,
+    rng: &mut StdRng,
+) -> Result<(), AppError> {
+    use crate::model::rules::Channel;
+    use crate::server::service::surveys;
+    surveys::open(
+        db,
+        &crate::model::survey::SurveyInput {
+            program_id: program_id.to_string(),
+            question: String::new(),
+            frequency: "quarter".into(),
+        },
+    )
+    .await?;
+    let guests: Vec<(crate::model::ids::MemberId, i64)> = sqlx::query_as(
+        "SELECT p.id, m.joined_at FROM members p JOIN memberships m ON m.member_id = p.id \
+         WHERE m.program_id = $1 AND p.email LIKE 'guest%' ORDER BY p.id",
+    )
+    .bind(program_id)
+    .fetch_all(&db.pool)
+    .await?;
+    const COMMENTS: [&str; 5] = [
+        "Lovely staff and the best flat white in town.",
+        "The app is quick; ordering ahead saves me time.",
+        "Queues at lunchtime are too long.",
+        "My order online arrived cold.",
+        "Good coffee, but prices went up.",
+    ];
+    let now = db.now();
+    // Answers stay in the current quarter (the survey's period), so no guest answers twice.
+    let quarter_start = {
+        use chrono::Datelike;
+        let today = now.date();
+        let month = (today.month0() / 3) * 3 + 1;
+        chrono::NaiveDate::from_ymd_opt(today.year(), month, 1).map(Timestamp::start_of)
+    };
+    for (i, (member_id, joined)) in guests.into_iter().enumerate() {
+        if i % 2 == 1 {
+            continue;
+        }
+        let earliest = joined
+            .max(quarter_start.map_or(joined, |t| t.0))
+            .max(now.0 - 80 * SECONDS_PER_DAY);
+        if earliest >= now.0 {
+            continue;
+        }
+        let at = rng.gen_range(earliest..now.0);
+        // Most are happy; a few are not: an NPS in the thirties, as cafés see.
+        let score = match rng.gen_range(0..10) {
+            0..=4 => rng.gen_range(9..=10),
+            5..=7 => rng.gen_range(7..=8),
+            _ => rng.gen_range(2..=6),
+        };
+        let comment = match (i % 3, score) {
+            (0, _) => "",
+            (_, 7..) => COMMENTS[rng.gen_range(0..2)],
+            _ => COMMENTS[rng.gen_range(2..5)],
+        };
+        let channel = [Channel::Store, Channel::Web, Channel::App][i % 3];
+        let input = surveys::AnswerInput {
+            channel,
+            event_id: format!("demo-survey-{i}"),
+            store: (channel == Channel::Store).then(|| "BERLIN-1".to_string()),
+            occurred_at: Some(Timestamp(at)),
+            score: &score.to_string(),
+            comment,
+        };
+        surveys::answer(db, program_id, member_id, input).await?;
+    }
+    Ok(())
 }
 
 /// The member who signs in with this address reads the Portal in Arabic.
@@ -383,7 +461,20 @@ async fn seed_catalogue(db: &Db, program: &crate::model::program::Program) -> Re
         },
         RuleCaps::default(),
     );
-    for r in [pastry, review, big_basket, refer, welcome] {
+    let survey = rule(
+        "Survey thank-you",
+        10,
+        RuleEffect::FixedPoints { points: 25 },
+        RuleConditions {
+            event_types: vec!["survey".into()],
+            ..RuleConditions::default()
+        },
+        RuleCaps {
+            per_member_month: Some(25),
+            ..RuleCaps::default()
+        },
+    );
+    for r in [pastry, review, big_basket, refer, welcome, survey] {
         rules::save(db, &r).await?;
     }
     let gold = programs::tiers(db, program.id)

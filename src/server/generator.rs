@@ -26,7 +26,7 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::jobs;
 use crate::server::service::enrolment::{self, NewMember};
-use crate::server::service::{orders, rewards, rollups};
+use crate::server::service::{orders, rewards, rollups, surveys};
 
 use brand::{Brand, CATALOGUE};
 use simulate::{Behaviour, Population};
@@ -58,6 +58,8 @@ pub struct Generated {
     pub returns: u64,
     pub redemptions: u64,
     pub referred: u64,
+    /// Survey answers given.
+    pub answers: u64,
     /// Seconds of real time it took.
     pub seconds: u64,
 }
@@ -192,6 +194,7 @@ async fn live(
         let receipts = book_hour(db, &brand, &population, &joined, &ids, here, start).await?;
         made.orders += receipts.len() as u64;
         made.redemptions += spend(db, &brand, &receipts).await?;
+        made.answers += answer_surveys(db, &brand, &population, &receipts).await?;
         for h in here.iter().filter(|h| h.2 > 0 && h.2 % 2 == 0) {
             let (n, k) = (h.1, (h.2 - 2) / 2);
             let order = population.order(n, k, &joined[n as usize], &CATALOGUE);
@@ -347,6 +350,66 @@ async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppErro
         }
     }
     Ok(redeemed)
+}
+
+/// The stream of member `n`'s answer after order `k`: apart from the orders' (`k + 1`).
+const SURVEY_STREAM: u32 = 1 << 23;
+
+/// After the hour's orders, in their order: one receipt in twelve asks for the NPS survey,
+/// and the member answers it (at most once a quarter: a second answer is refused). Members
+/// whose order goes back are less often promoters. Returns how many answered.
+async fn answer_surveys(
+    db: &Db,
+    brand: &Brand,
+    population: &Population,
+    booked: &[Booked],
+) -> Result<u64, AppError> {
+    use rand::Rng;
+    const COMMENTS: [&str; 6] = [
+        "Friendly staff and quick checkout.",
+        "Good prices on the weekly basket.",
+        "The app makes collecting points easy.",
+        "Items were out of stock again.",
+        "Long queues at the tills.",
+        "Delivery was late.",
+    ];
+    let mut answered = 0;
+    for ((_, n, k, member_id), order, _) in booked {
+        let mut rng = population.stream(*n, SURVEY_STREAM | *k);
+        if rng.gen::<f64>() >= 1.0 / 12.0 {
+            continue;
+        }
+        let happy = if order.returned.is_some() { 0.25 } else { 0.55 };
+        let u: f64 = rng.gen();
+        let score: i64 = if u < happy {
+            rng.gen_range(9..=10)
+        } else if u < happy + 0.25 {
+            rng.gen_range(7..=8)
+        } else {
+            rng.gen_range(0..=6)
+        };
+        let comment = match (rng.gen::<f64>() < 0.3, score) {
+            (false, _) => "",
+            (true, 7..) => COMMENTS[rng.gen_range(0..3)],
+            (true, _) => COMMENTS[rng.gen_range(3..6)],
+        };
+        let (store, _) = brand.store(order.channel, order.store);
+        let score = score.to_string();
+        let input = || surveys::AnswerInput {
+            channel: order.channel,
+            event_id: format!("{}-S", order_id(*n, *k)),
+            store: Some(store.clone()),
+            occurred_at: None,
+            score: &score,
+            comment,
+        };
+        match retried(|| surveys::answer(db, brand.program_id, *member_id, input())).await {
+            Ok(_) => answered += 1,
+            Err(e) if e.code() == "conflict" => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(answered)
 }
 
 /// `work`, tried again (up to three times) when it failed in a way that may pass: a lock

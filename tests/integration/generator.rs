@@ -52,6 +52,8 @@ async fn shape(db: &Db, made: &Generated) -> Vec<i64> {
          WHERE m.program_id = $1 AND i.status = 'used'",
         "SELECT COUNT(*) FROM members mb JOIN memberships m ON m.member_id = mb.id \
          WHERE m.program_id = $1 AND mb.referred_by IS NOT NULL",
+        "SELECT COUNT(*) FROM survey_answers WHERE program_id = $1",
+        "SELECT CAST(COALESCE(SUM(score), 0) AS BIGINT) FROM survey_answers WHERE program_id = $1",
     ] {
         shape.push(count(db, sql, p).await);
     }
@@ -113,6 +115,25 @@ async fn generates_a_brand_that_keeps_the_ledger(db: Db) {
     )
     .await;
     assert_eq!(late, 0, "orders booked in their hour");
+    // Survey answers: as many as it says, each with its event, at most one a quarter each.
+    assert!(made.answers > 0, "{made:?}");
+    assert_eq!(shaped[10] as u64, made.answers);
+    let twice = count(
+        &db,
+        "SELECT COUNT(*) FROM (SELECT membership_id, period FROM survey_answers WHERE program_id = $1 \
+         GROUP BY membership_id, period HAVING COUNT(*) > 1) x",
+        p,
+    )
+    .await;
+    assert_eq!(twice, 0);
+    let unbooked = count(
+        &db,
+        "SELECT COUNT(*) FROM survey_answers a LEFT JOIN ledger_transactions t ON t.id = a.transaction_id \
+         WHERE a.program_id = $1 AND (t.id IS NULL OR t.kind <> 'event')",
+        p,
+    )
+    .await;
+    assert_eq!(unbooked, 0);
     // The ledger: balanced, member balances against program accounts, lots against wallets,
     // and each account's running balance.
     assert_reconciles(&db, made.program_id).await;

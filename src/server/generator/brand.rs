@@ -229,9 +229,26 @@ pub async fn set_up(db: &Db) -> Result<Brand, AppError> {
             event("referred"),
             RuleCaps::default(),
         ),
+        rule(
+            "Thanks for your answer",
+            10,
+            RuleEffect::FixedPoints { points: 20 },
+            event("survey"),
+            RuleCaps::default(),
+        ),
     ] {
         rules::save(db, &r).await?;
     }
+    // The NPS question, asked once a quarter after a purchase.
+    crate::server::service::surveys::open(
+        db,
+        &crate::model::survey::SurveyInput {
+            program_id: program.id.to_string(),
+            question: String::new(),
+            frequency: "quarter".into(),
+        },
+    )
+    .await?;
     let mut shops = Vec::new();
     for (code, name, zone) in SHOPS {
         shops.push(store(db, code, name, "store", zone).await?);
