@@ -130,6 +130,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("insights") view={Lazy::<InsightsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/value") view={Lazy::<ValueRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/satisfaction") view={Lazy::<SatisfactionRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights/help") view={Lazy::<HelpRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
     }
@@ -193,3 +194,4 @@ lazy_page!(PortalRoute => pages::portal::PortalPage);
 lazy_page!(InsightsRoute => pages::insights::InsightsPage);
 lazy_page!(ValueRoute => pages::insights::value::ValuePage);
 lazy_page!(SatisfactionRoute => pages::insights::satisfaction::SatisfactionPage);
+lazy_page!(HelpRoute => pages::insights::help::HelpPage);

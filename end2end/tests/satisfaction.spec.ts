@@ -15,7 +15,7 @@ test("a manager opens a survey, a member answers it on the portal, and the analy
   await admin.getByLabel("Program").selectOption({ label: PROGRAM });
   await admin.getByLabel("Members answer").selectOption({ label: "every month" });
   await admin.getByRole("button", { name: "Open survey" }).click();
-  await expect(admin.getByRole("status")).toContainText(`The survey of ${PROGRAM} is open`);
+  await expect(admin.getByText(`The survey of ${PROGRAM} is open`)).toBeVisible();
   const listed = admin.getByRole("row", { name: new RegExp(`^${PROGRAM} The standard NPS question every month 0 open`) });
   await expect(listed).toBeVisible();
 
@@ -54,12 +54,12 @@ test("a manager opens a survey, a member answers it on the portal, and the analy
   await expect(answers).toHaveText(String(before + 1));
   await expect(analyst.getByTestId("kpi-nps")).toContainText("Promoters (9–10) less detractors (0–6)");
   const comments = analyst.getByTestId("nps-comments");
-  await expect(comments.getByRole("row", { name: /Too slow at lunchtime/ })).toContainText("web");
+  await expect(comments.getByRole("row", { name: /Too slow at lunchtime/ })).toContainText("Web shop");
   const href = await comments.getByRole("link", { name: "Download nps-comments.csv" }).getAttribute("href");
   const csv = decodeURIComponent(href!.slice(href!.indexOf(",") + 1));
   expect(csv).toContain(`,${PROGRAM},3,web,Green,Too slow at lunchtime\r\n`);
   const channels = analyst.getByTestId("nps-channels");
-  await expect(channels.getByRole("row", { name: /^web / })).toBeVisible();
+  await expect(channels.getByRole("row", { name: /^Web shop / })).toBeVisible();
   const chart = analyst.getByRole("figure", { name: "Net Promoter Score" });
   await expect(chart.locator("svg")).toBeVisible();
 });

@@ -1,6 +1,7 @@
 //! Insights for executives: new members per day and points issued by program (per day for
 //! one program), as server-drawn charts, for a chosen date range and program.
 
+pub mod help;
 pub mod satisfaction;
 pub mod value;
 
@@ -93,6 +94,7 @@ pub(crate) fn tabs(l: Locale, current: &'static str, program: i64) -> impl IntoV
             {tab("overview", "/insights", td_string!(l, insights.tab_overview))}
             {tab("value", "/insights/value", td_string!(l, insights.tab_value))}
             {tab("satisfaction", "/insights/satisfaction", td_string!(l, insights.tab_satisfaction))}
+            {tab("help", "/insights/help", td_string!(l, insights.tab_help))}
         </nav>
     }
 }
@@ -312,7 +314,7 @@ fn chart_data(lang: Lang, value_column: &'static str, series: &DailySeries) -> C
 }
 
 /// A KPI's name and one-line definition, from the catalogue.
-fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
+pub(crate) fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
     match key {
         "members" => (
             td_string!(l, insights.kpi_members),

@@ -72,7 +72,7 @@ pub fn PortalPage() -> impl IntoView {
         </div>
         {crate::app::rendered_as_islands()
             .then(|| view! { <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 /> })}
-        <SurveyForms />
+        <SurveyForms joined=join.version() />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
         <Transition fallback=|| ()>
@@ -761,11 +761,12 @@ fn LinkCardForm(action: ServerAction<LinkMyCard>) -> impl IntoView {
 
 /// The surveys the member can answer now, each a 0-10 scale and a comment. Kept outside the
 /// refreshing overview so a half-written comment is never redrawn away.
+/// `joined` counts the programs joined on the page: a new program may have a survey.
 #[component]
-fn SurveyForms() -> impl IntoView {
+fn SurveyForms(joined: RwSignal<usize>) -> impl IntoView {
     let action = form_action::<AnswerMySurvey>();
     let answered = successes(action);
-    let offers = Resource::new(move || answered.get(), |_| my_surveys());
+    let offers = Resource::new(move || (answered.get(), joined.get()), |_| my_surveys());
     let value = action.value();
     let pending = action.pending();
     let err = move |f| field_error(move || value.get(), f);

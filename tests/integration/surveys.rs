@@ -277,4 +277,61 @@ async fn answers_are_booked_once_per_period_with_their_points(db: Db) {
     assert_reconciles(&db, p).await;
 }
 
-on_both_backends!(answers_are_booked_once_per_period_with_their_points);
+/// Ten answers of one member at once, each with its own event id: one is kept and paid, the
+/// others are refused as answered (none fails, none pays twice).
+async fn concurrent_answers_keep_one(db: Db) {
+    let w = world(&db, |_| ()).await;
+    let p = w.program.id;
+    let mut survey_rule = rule(p, "Surveys", 1, RuleEffect::FixedPoints { points: 40 });
+    survey_rule.conditions.event_types = vec!["survey".into()];
+    omniloyal::server::service::rules::save(&db, &survey_rule)
+        .await
+        .unwrap();
+    surveys::open(
+        &db,
+        &SurveyInput {
+            program_id: p.to_string(),
+            question: String::new(),
+            frequency: "year".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let mut set = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (db, member) = (db.clone(), w.member_id);
+        set.spawn(async move {
+            let input = surveys::AnswerInput {
+                channel: omniloyal::model::rules::Channel::App,
+                event_id: format!("race-{i}"),
+                store: None,
+                occurred_at: None,
+                score: "8",
+                comment: "",
+            };
+            surveys::answer(&db, p, member, input).await.map(|r| r.points)
+        });
+    }
+    let (mut kept, mut refused) = (0, 0);
+    while let Some(done) = set.join_next().await {
+        match done.unwrap() {
+            Ok(points) => {
+                assert_eq!(points, 40);
+                kept += 1;
+            }
+            Err(e) => {
+                assert_eq!(e.code(), "conflict", "{e:?}");
+                refused += 1;
+            }
+        }
+    }
+    assert_eq!((kept, refused), (1, 9));
+    assert_eq!(answers(&db).await, 1);
+    assert_eq!(balance(&db, &w).await.0, 40);
+    assert_reconciles(&db, p).await;
+}
+
+on_both_backends!(
+    answers_are_booked_once_per_period_with_their_points,
+    concurrent_answers_keep_one
+);
