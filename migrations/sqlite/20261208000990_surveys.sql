@@ -13,6 +13,7 @@ CREATE TABLE surveys (
     closed_at  BIGINT
 );
 CREATE INDEX surveys_program ON surveys (program_id, active);
+CREATE UNIQUE INDEX surveys_one_open ON surveys (program_id) WHERE active = 1;
 
 -- One answer per membership per survey per period ('once', '2026-12', '2026-Q4', '2026':
 -- the UTC period of answered_at). Channel, store and tier are those of the answer, as the

@@ -52,3 +52,14 @@ pub async fn load_satisfaction(
     let db = guard::state()?.db;
     crate::server::query::satisfaction::report(&db, crate::domain::lang::current(), q).await
 }
+
+/// The Retention page of what `q` asks for: enrolment cohorts and churn.
+#[server(endpoint = "load_retention")]
+pub async fn load_retention(q: InsightsQuery) -> Result<crate::model::insights::RetentionReport, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+
+    guard::require(Role::can_see_insights).await?;
+    let db = guard::state()?.db;
+    crate::server::query::retention::report(&db, crate::domain::lang::current(), q).await
+}

@@ -290,9 +290,50 @@ pub fn nps(promoters: i64, passives: i64, detractors: i64) -> Option<f64> {
     (all > 0).then(|| 100.0 * (promoters - detractors) as f64 / all as f64)
 }
 
+/// The retention curve of monthly cohorts: for each month since joining k, the members of
+/// every cohort active in its month k over the members of those cohorts (only cohorts old
+/// enough to have a month k count). `cohorts` are (size, active in month 0, 1, ...).
+pub fn retention_curve(cohorts: &[(u64, Vec<u64>)]) -> Vec<Option<f64>> {
+    let longest = cohorts.iter().map(|(_, a)| a.len()).max().unwrap_or(0);
+    (0..longest)
+        .map(|k| {
+            let (mut active, mut size) = (0u64, 0u64);
+            for (n, a) in cohorts {
+                if let Some(x) = a.get(k) {
+                    active += x;
+                    size += n;
+                }
+            }
+            ratio(active as i64, size as i64)
+        })
+        .collect()
+}
+
+/// Churn: of the members active in the period before, the share not active in this one.
+pub fn churn_rate(active_before: u64, returning: u64) -> Option<f64> {
+    ratio(
+        active_before.saturating_sub(returning) as i64,
+        active_before as i64,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_retention_curve_weighs_cohorts_by_size_and_skips_the_too_young() {
+        // January: 100 joined, 40 active a month later, 30 two months later; February: 50,
+        // 10 a month later; March: 10, none yet.
+        let c = vec![(100, vec![100, 40, 30]), (50, vec![50, 10]), (10, vec![10])];
+        let curve = retention_curve(&c);
+        assert_eq!(curve[0], Some(1.0));
+        assert_eq!(curve[1], Some(50.0 / 150.0));
+        assert_eq!(curve[2], Some(0.3));
+        assert_eq!(retention_curve(&[]), Vec::<Option<f64>>::new());
+        assert_eq!(churn_rate(200, 150), Some(0.25));
+        assert_eq!(churn_rate(0, 0), None);
+    }
 
     #[test]
     fn postings_count_in_the_column_of_their_account_and_direction() {

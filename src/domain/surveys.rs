@@ -31,6 +31,8 @@ pub fn score(typed: &str) -> Result<i64, String> {
 /// A comment: trimmed, empty is none, at most `MAX_COMMENT_CHARS` characters, no control
 /// characters but line breaks and tabs.
 pub fn comment(typed: &str) -> Result<Option<String>, String> {
+    // A browser sends a text area's line breaks as CRLF, though its maxlength counted one.
+    let typed = typed.replace("\r\n", "\n");
     let t = typed.trim();
     if t.is_empty() {
         return Ok(None);
@@ -133,6 +135,11 @@ mod tests {
         );
         assert!(comment(&"x".repeat(MAX_COMMENT_CHARS + 1)).is_err());
         assert!(comment(&"é".repeat(MAX_COMMENT_CHARS)).is_ok());
+        let lines = format!("{}\r\n{}", "a".repeat(499), "b".repeat(500));
+        assert_eq!(
+            comment(&lines).unwrap().unwrap().chars().count(),
+            MAX_COMMENT_CHARS
+        );
         assert!(comment("bad\u{0}byte").is_err());
         assert!(question("How was it?\nReally").is_err());
         assert_eq!(question("  "), Ok(String::new()));

@@ -251,3 +251,34 @@ pub struct ValueReport {
     pub at_risk: Vec<AtRisk>,
     pub holdout_svg: Option<String>,
 }
+
+/// One enrolment cohort: the people who joined in a month, and how many of them were active
+/// (bought or redeemed) in each month since, the month they joined first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cohort {
+    /// "2026-06".
+    pub month: String,
+    pub size: u64,
+    /// Active members of the cohort in its month 0, 1, 2, ... (up to the range's last month).
+    pub active: Vec<u64>,
+}
+
+/// The Retention page: monthly enrolment cohorts and churn in the range.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetentionReport {
+    pub from: String,
+    pub to: String,
+    pub cohorts: Vec<Cohort>,
+    /// Average share of a cohort active in its month k, weighted by cohort size, k = 0, 1, ...
+    pub curve: Vec<Option<f64>>,
+    pub curve_svg: String,
+    /// The period just before the range, of the same length.
+    pub before_from: String,
+    pub before_to: String,
+    /// Members active in the period before.
+    pub active_before: u64,
+    /// Of those, active again in the range.
+    pub returning: u64,
+    /// Members active in the range.
+    pub active_now: u64,
+}

@@ -30,8 +30,9 @@ pub struct Survey {
     pub answers: i64,
 }
 
-/// A survey to open, as typed in Manage.
+/// A survey to open, as typed in Manage (a field left out is empty, and refused as such).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SurveyInput {
     pub program_id: String,
     #[serde(default)]

@@ -2,6 +2,7 @@
 //! one program), as server-drawn charts, for a chosen date range and program.
 
 pub mod help;
+pub mod retention;
 pub mod satisfaction;
 pub mod value;
 
@@ -93,6 +94,7 @@ pub(crate) fn tabs(l: Locale, current: &'static str, program: i64) -> impl IntoV
         <nav class="tabs" aria-label=td_string!(l, insights.tabs)>
             {tab("overview", "/insights", td_string!(l, insights.tab_overview))}
             {tab("value", "/insights/value", td_string!(l, insights.tab_value))}
+            {tab("retention", "/insights/retention", td_string!(l, insights.tab_retention))}
             {tab("satisfaction", "/insights/satisfaction", td_string!(l, insights.tab_satisfaction))}
             {tab("help", "/insights/help", td_string!(l, insights.tab_help))}
         </nav>
@@ -114,6 +116,9 @@ pub(crate) struct Filters {
     options: FilterOptions,
     /// Whether the IFRS 15 rate is asked for (the Overview) or not.
     show_rate: bool,
+    /// Whether a comparison period can be chosen (Retention compares with the period before
+    /// by itself).
+    show_compare: bool,
 }
 
 impl Filters {
@@ -135,6 +140,7 @@ impl Filters {
             rate: param("rate"),
             options,
             show_rate,
+            show_compare: true,
         }
     }
 
@@ -220,7 +226,7 @@ impl Filters {
             {select("channel", td_string!(l, insights.channel), td_string!(l, insights.all_channels), self.channel.clone(), channels)}
             {select("store", td_string!(l, insights.store), td_string!(l, insights.all_stores), id_text(self.store), stores)}
             {select("tier", td_string!(l, insights.tier), td_string!(l, insights.all_tiers), id_text(self.tier), tiers)}
-            {select("compare", td_string!(l, insights.compare), td_string!(l, insights.compare_none), self.compare.clone(), compares)}
+            {self.show_compare.then(|| select("compare", td_string!(l, insights.compare), td_string!(l, insights.compare_none), self.compare.clone(), compares))}
         };
         let rate_error = error("rate");
         let rate_invalid = rate_error.is_some();
@@ -410,6 +416,26 @@ pub(crate) fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
             td_string!(l, insights.def_frequency),
         ),
         "nps" => (td_string!(l, insights.kpi_nps), td_string!(l, insights.def_nps)),
+        "cohort_members" => (
+            td_string!(l, insights.kpi_cohort_members),
+            td_string!(l, insights.def_cohort_members),
+        ),
+        "active_now" => (
+            td_string!(l, insights.kpi_active_now),
+            td_string!(l, insights.def_active_now),
+        ),
+        "active_before" => (
+            td_string!(l, insights.kpi_active_before),
+            td_string!(l, insights.def_active_before),
+        ),
+        "churned" => (
+            td_string!(l, insights.kpi_churned),
+            td_string!(l, insights.def_churned),
+        ),
+        "churn_rate" => (
+            td_string!(l, insights.kpi_churn_rate),
+            td_string!(l, insights.def_churn_rate),
+        ),
         "answers" => (
             td_string!(l, insights.kpi_answers),
             td_string!(l, insights.def_answers),

@@ -784,6 +784,8 @@ fn SurveyForms(joined: RwSignal<usize>) -> impl IntoView {
     };
     view! {
         {thanks}
+        // One notice for the forms (a member in several programs may have several).
+        <FormNotice result=value />
         <Transition fallback=|| ()>
             {move || {
                 offers.get().and_then(Result::ok).map(|list| {
@@ -806,17 +808,32 @@ fn SurveyForms(joined: RwSignal<usize>) -> impl IntoView {
                                 })
                                 .collect_view();
                             let comment_id = format!("comment-{}", o.survey_id);
+                            let (hint_id, error_id) = (format!("scale-hint-{}", o.survey_id), format!("score-error-{}", o.survey_id));
+                            let described = {
+                                let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+                                move || match err("score").get() {
+                                    Some(_) => format!("{hint_id} {error_id}"),
+                                    None => hint_id.clone(),
+                                }
+                            };
                             view! {
                                 <section class="card" aria-label=td_string!(l, portal.survey.label) data-testid="survey">
                                     <h2>{td!(l, portal.survey.title)}</h2>
                                     <ActionForm action attr:class="survey">
-                                        <FormNotice result=value />
                                         <input type="hidden" name="survey_id" value=o.survey_id />
-                                        <fieldset class="field scale" class:invalid=move || err("score").get().is_some()>
+                                        <fieldset
+                                            class="field scale"
+                                            class:invalid=move || err("score").get().is_some()
+                                            aria-invalid=move || err("score").get().map(|_| "true")
+                                            aria-describedby=described
+                                        >
                                             <legend>{question}</legend>
                                             <div class="scale-points" dir="ltr">{scale}</div>
-                                            <p class="hint">{td!(l, portal.survey.scale_hint)}</p>
-                                            {move || err("score").get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                                            <p class="hint" id=hint_id>{td!(l, portal.survey.scale_hint)}</p>
+                                            {move || {
+                                                let id = error_id.clone();
+                                                err("score").get().map(|e| view! { <p class="error" id=id role="alert">{e}</p> })
+                                            }}
                                         </fieldset>
                                         <div class="field" class:invalid=move || err("comment").get().is_some()>
                                             <label for=comment_id.clone()>{td!(l, portal.survey.comment)}</label>

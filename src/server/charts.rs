@@ -99,16 +99,13 @@ pub fn holdout(lang: Lang, weeks: u32, rows: &[HoldoutRow]) -> Result<String, Ap
         })
 }
 
-/// NPS per week or month (-100 to 100), one bar each; a period without answers is drawn at
-/// 0 (the table beside the chart says it had none).
+/// NPS per week or month (-100 to 100), one bar each; a period without answers has none.
 pub fn nps(lang: Lang, rows: &[NpsRow]) -> Result<String, AppError> {
     let l = lang.locale;
     let title = td_string!(l, insights.nps_title);
     let labels: Vec<String> = rows.iter().map(|r| r.key.clone()).collect();
-    let values: Vec<f64> = rows
-        .iter()
-        .map(|r| r.counts.score().map(f64::round).unwrap_or(0.0))
-        .collect();
+    // A period without answers is a gap (null), not an NPS of 0.
+    let values: Vec<Option<f64>> = rows.iter().map(|r| r.counts.score().map(f64::round)).collect();
     let spec = json!({
         "width": WIDTH,
         "height": 300,
@@ -121,6 +118,36 @@ pub fn nps(lang: Lang, rows: &[NpsRow]) -> Result<String, AppError> {
         "y_axis_configs": [{ "axis_min": -100, "axis_max": 100, "axis_split_number": 4, "axis_formatter": "{t}" }],
         "empty_text": td_string!(l, insights.no_data),
         "series_list": [{ "name": td_string!(l, insights.nps_series), "data": values }],
+    });
+    BarChart::from_json(&spec.to_string())
+        .and_then(|chart| chart.svg())
+        .map(|svg| localize_texts(&svg, lang, title))
+        .map_err(|e| {
+            tracing::error!(error = %e, "chart rendering failed");
+            AppError::Internal
+        })
+}
+
+/// The retention curve: the share of a cohort active in its month k since joining, in
+/// percent, k = 0, 1, ... (a month no cohort has reached yet is left out).
+pub fn retention_curve(lang: Lang, curve: &[Option<f64>]) -> Result<String, AppError> {
+    let l = lang.locale;
+    let title = td_string!(l, insights.retention_curve_title);
+    let known: Vec<(usize, f64)> = curve
+        .iter()
+        .enumerate()
+        .filter_map(|(k, v)| v.map(|v| (k, (v * 1000.0).round() / 10.0)))
+        .collect();
+    let spec = json!({
+        "width": WIDTH,
+        "height": 300,
+        "title_text": title,
+        "legend_show": false,
+        "series_colors": ["#3d5a99"],
+        "x_axis_data": known.iter().map(|(k, _)| lang.number(*k as i64)).collect::<Vec<_>>(),
+        "y_axis_configs": [{ "axis_min": 0, "axis_max": 100, "axis_split_number": 4, "axis_formatter": "{t}%" }],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [{ "name": td_string!(l, insights.retention_series), "data": known.iter().map(|(_, v)| *v).collect::<Vec<_>>() }],
     });
     BarChart::from_json(&spec.to_string())
         .and_then(|chart| chart.svg())

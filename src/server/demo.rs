@@ -155,7 +155,7 @@ async fn seed_survey(
 ) -> Result<(), AppError> {
     use crate::model::rules::Channel;
     use crate::server::service::surveys;
-    surveys::open(
+    let survey = surveys::open(
         db,
         &crate::model::survey::SurveyInput {
             program_id: program_id.to_string(),
@@ -164,6 +164,12 @@ async fn seed_survey(
         },
     )
     .await?;
+    // Opened when the demo's history begins, as if it had been running since.
+    sqlx::query("UPDATE surveys SET created_at = $1 WHERE id = $2")
+        .bind(db.now().0 - 90 * SECONDS_PER_DAY)
+        .bind(survey.id)
+        .execute(&db.pool)
+        .await?;
     let guests: Vec<(crate::model::ids::MemberId, i64)> = sqlx::query_as(
         "SELECT p.id, m.joined_at FROM members p JOIN memberships m ON m.member_id = p.id \
          WHERE m.program_id = $1 AND p.email LIKE 'guest%' ORDER BY p.id",
@@ -216,6 +222,7 @@ async fn seed_survey(
             occurred_at: Some(Timestamp(at)),
             score: &score.to_string(),
             comment,
+            only: None,
         };
         surveys::answer(db, program_id, member_id, input).await?;
     }

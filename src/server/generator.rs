@@ -402,6 +402,7 @@ async fn answer_surveys(
             occurred_at: None,
             score: &score,
             comment,
+            only: None,
         };
         match retried(|| surveys::answer(db, brand.program_id, *member_id, input())).await {
             Ok(_) => answered += 1,

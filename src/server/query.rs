@@ -3,6 +3,7 @@
 
 pub mod insights;
 pub mod member_view;
+pub mod retention;
 pub mod reward_view;
 pub mod satisfaction;
 pub mod stamp_view;

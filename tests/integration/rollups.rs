@@ -521,3 +521,111 @@ async fn customer_value_is_fitted_on_the_members_history(db: Db) {
 }
 
 on_both_backends!(customer_value_is_fitted_on_the_members_history);
+
+/// The Retention page against the raw tables: each month's cohort (people by the month they
+/// joined) and how many of them bought (when ordered) or redeemed (when booked) in each month
+/// since; churn against the period before.
+async fn retention_counts_what_the_raw_tables_hold(db: Db) {
+    use chrono::Datelike;
+    use omniloyal::model::insights::InsightsQuery;
+    use omniloyal::server::query::retention;
+
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    let today = db.now().date();
+    let first = today
+        .with_day(1)
+        .unwrap()
+        .checked_sub_months(chrono::Months::new(2))
+        .unwrap();
+    let q = InsightsQuery {
+        from: first.to_string(),
+        to: today.to_string(),
+        program: p.to_string(),
+        ..InsightsQuery::default()
+    };
+    let r = retention::report(&db, omniloyal::domain::lang::Lang::ENGLISH, q)
+        .await
+        .unwrap();
+    assert_eq!(r.cohorts.len(), 3, "{r:?}");
+
+    let month_start = |m: chrono::NaiveDate| m.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp();
+    let next = |m: chrono::NaiveDate| m.checked_add_months(chrono::Months::new(1)).unwrap();
+    let months: Vec<chrono::NaiveDate> = (0..3)
+        .map(|i| first.checked_add_months(chrono::Months::new(i)).unwrap())
+        .collect();
+    let end_of_range = month_start(today.succ_opt().unwrap());
+    let span = |m: chrono::NaiveDate| (month_start(m), month_start(next(m)).min(end_of_range));
+    let when = "COALESCE(o.created_at, t.created_at)";
+    let active_sql = format!(
+        "SELECT DISTINCT mm.member_id FROM ledger_transactions t \
+         LEFT JOIN orders o ON t.kind = 'earn' AND o.transaction_id = t.id \
+         JOIN memberships mm ON mm.id = t.membership_id \
+         WHERE t.program_id = $1 AND t.kind IN ('earn', 'redeem') AND {when} >= $2 AND {when} < $3"
+    );
+    let members = |sql: String, a: i64, b: i64| {
+        let db = db.clone();
+        async move {
+            let ids: Vec<(i64,)> = sqlx::query_as(&sql)
+                .bind(p)
+                .bind(a)
+                .bind(b)
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+            ids.into_iter()
+                .map(|(i,)| i)
+                .collect::<std::collections::HashSet<i64>>()
+        }
+    };
+    for (i, m) in months.iter().enumerate() {
+        let (a, b) = span(*m);
+        let cohort = members(
+            "SELECT member_id FROM memberships WHERE program_id = $1 GROUP BY member_id \
+             HAVING MIN(joined_at) >= $2 AND MIN(joined_at) < $3"
+                .into(),
+            a,
+            b,
+        )
+        .await;
+        let c = &r.cohorts[i];
+        assert_eq!(c.month, format!("{:04}-{:02}", m.year(), m.month()));
+        assert_eq!(c.size, cohort.len() as u64, "cohort {}", c.month);
+        assert_eq!(c.active.len(), 3 - i);
+        for (k, later) in months[i..].iter().enumerate() {
+            let (a, b) = span(*later);
+            let active = members(active_sql.clone(), a, b).await;
+            assert_eq!(
+                c.active[k],
+                active.intersection(&cohort).count() as u64,
+                "cohort {} in its month {k}",
+                c.month
+            );
+        }
+    }
+    assert!(r.cohorts.iter().any(|c| c.size > 0 && c.active[0] > 0), "{r:?}");
+    // Churn: active in the period just before (same length), and whether again in the range.
+    let (a, b) = (month_start(first), end_of_range);
+    let length = b - a;
+    let now = members(active_sql.clone(), a, b).await;
+    let before = members(active_sql, a - length, a).await;
+    assert_eq!(r.active_now, now.len() as u64);
+    assert_eq!(r.active_before, before.len() as u64);
+    assert_eq!(r.returning, before.intersection(&now).count() as u64);
+    assert!(r.curve_svg.starts_with("<svg"));
+    // No start given: a year of months up to the end's.
+    let year = retention::report(
+        &db,
+        omniloyal::domain::lang::Lang::ENGLISH,
+        InsightsQuery {
+            program: p.to_string(),
+            ..InsightsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(year.cohorts.len(), 12);
+    assert_eq!(year.to, today.to_string());
+}
+
+on_both_backends!(retention_counts_what_the_raw_tables_hold);

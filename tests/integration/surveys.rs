@@ -147,6 +147,17 @@ async fn answers_are_booked_once_per_period_with_their_points(db: Db) {
             json!({"member": stranger, "event_type": "survey", "event_id": "s-8", "score": 12}),
             "score",
         ),
+        // While a survey is open, a survey event is an answer: without a score it pays nothing.
+        (
+            json!({"member": who, "event_type": "survey", "event_id": "s-11"}),
+            "score",
+        ),
+        // Dated before the survey opened: refused.
+        (
+            json!({"member": who, "event_type": "survey", "event_id": "s-12", "score": 9,
+                   "occurred_at": db.now().0 - 20 * 86_400}),
+            "occurred_at",
+        ),
     ] {
         let (s, b, _) = send(&app, post.clone(), &events, Some(&k), None, Some(body.clone())).await;
         assert_eq!(
@@ -195,14 +206,15 @@ async fn answers_are_booked_once_per_period_with_their_points(db: Db) {
     assert_eq!((s, &b["points"]), (StatusCode::OK, &json!(30)), "{b}");
     let (_, offers) = app.call(&portal, "my_surveys", &[]).await;
     assert_eq!(offers, json!([]));
-    let (_, b) = app
+    // The form sent again (a double click, a second tab): the first answer, replayed.
+    let (s, b) = app
         .call(
             &portal,
             "answer_my_survey",
             &[("survey_id", &survey_id), ("score", "10")],
         )
         .await;
-    assert_eq!(b["fields"][0]["field"], json!("score"), "answered already: {b}");
+    assert_eq!((s, b["replayed"].as_bool()), (StatusCode::OK, Some(true)), "{b}");
     // A member cannot answer a survey of a program they are not in.
     let other = world(&db, |_| ()).await;
     let theirs = surveys::open(
@@ -268,12 +280,16 @@ async fn answers_are_booked_once_per_period_with_their_points(db: Db) {
     // Closed: answers are refused again.
     surveys::set_active(&db, open.id, false).await.unwrap();
     let late = json!({"member": who, "event_type": "survey", "event_id": "s-10", "score": 8});
-    let (s, b, _) = send(&app, post, &events, Some(&k), None, Some(late)).await;
+    let (s, b, _) = send(&app, post.clone(), &events, Some(&k), None, Some(late)).await;
     assert_eq!(
         (s, &b["fields"][0]["field"]),
         (StatusCode::UNPROCESSABLE_ENTITY, &json!("score")),
         "{b}"
     );
+    // A retry of an answer booked before the survey closed still replays it.
+    let (s, b, _) = send(&app, post, &events, Some(&k), None, Some(answer)).await;
+    assert_eq!((s, b["replayed"].as_bool()), (StatusCode::OK, Some(true)), "{b}");
+    assert_eq!(answers(&db).await, 2);
     assert_reconciles(&db, p).await;
 }
 
@@ -308,6 +324,7 @@ async fn concurrent_answers_keep_one(db: Db) {
                 occurred_at: None,
                 score: "8",
                 comment: "",
+                only: None,
             };
             surveys::answer(&db, p, member, input).await.map(|r| r.points)
         });

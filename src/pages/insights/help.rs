@@ -34,6 +34,13 @@ const OVERVIEW_POINTS: [&str; 10] = [
 ];
 const OVERVIEW_MONEY: [&str; 6] = ["orders", "sales", "refunds", "net_sales", "aov", "frequency"];
 const SATISFACTION: [&str; 5] = ["nps", "answers", "promoters", "passives", "detractors"];
+const RETENTION: [&str; 5] = [
+    "cohort_members",
+    "active_now",
+    "active_before",
+    "churned",
+    "churn_rate",
+];
 
 #[component]
 pub fn HelpPage() -> impl IntoView {
@@ -133,6 +140,11 @@ fn HelpBody() -> impl IntoView {
             <h2>{td!(l, insights.tab_value)}</h2>
             {definitions(value)}
         </section>
+        <section class="card" data-testid="help-retention">
+            <h2>{td!(l, insights.tab_retention)}</h2>
+            <p>{td!(l, insights.cohorts_def)}</p>
+            {terms(l, &RETENTION)}
+        </section>
         <section class="card" data-testid="help-satisfaction">
             <h2>{td!(l, insights.tab_satisfaction)}</h2>
             {terms(l, &SATISFACTION)}
@@ -153,6 +165,7 @@ mod tests {
                 .chain(&OVERVIEW_POINTS)
                 .chain(&OVERVIEW_MONEY)
                 .chain(&SATISFACTION)
+                .chain(&RETENTION)
             {
                 let (name, definition) = kpi_words(l, key);
                 assert!(!name.is_empty() && !definition.is_empty(), "{key} in {l:?}");

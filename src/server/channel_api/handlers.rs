@@ -471,6 +471,7 @@ async fn answer_survey(
         occurred_at: r.occurred_at,
         score: &score,
         comment: &comment,
+        only: None,
     };
     let receipt = surveys::answer(&state.db, program_id, member.id, input).await?;
     Ok((created_unless(receipt.replayed), receipt))

@@ -63,7 +63,7 @@ pub async fn program_names(db: &Db) -> Result<Vec<(ProgramId, String)>, AppError
 
 /// The members of `kind` in `slice` per day over `from..=to` (epoch days), the programs of
 /// the scope together (a person in two programs is one member).
-async fn day_sets(
+pub(crate) async fn day_sets(
     conn: &mut AnyConnection,
     program_id: i64,
     kind: &str,
@@ -82,7 +82,7 @@ async fn day_sets(
     Ok(days)
 }
 
-fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
+pub(crate) fn union<'a>(sets: impl IntoIterator<Item = &'a RoaringBitmap>) -> RoaringBitmap {
     let mut all = RoaringBitmap::new();
     for s in sets {
         all |= s;

@@ -33,7 +33,9 @@ fn rows(map: BTreeMap<String, NpsCounts>) -> Vec<NpsRow> {
 }
 
 /// The Satisfaction dashboard of `q` (the Insights filters; the IFRS rate is not used).
-pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<SatisfactionReport, AppError> {
+pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<SatisfactionReport, AppError> {
+    // The page has no IFRS 15 rate to type: whatever the address says is not read.
+    q.rate.clear();
     let Checked {
         scope,
         from,
@@ -55,20 +57,33 @@ pub async fn report(db: &Db, lang: Lang, q: InsightsQuery) -> Result<Satisfactio
         .into_iter()
         .map(|k| (k, NpsCounts::default()))
         .collect();
-    let (mut by_channel, mut by_tier) = (BTreeMap::new(), BTreeMap::new());
+    let mut by_channel: BTreeMap<String, NpsCounts> = BTreeMap::new();
+    let mut tier_counts: BTreeMap<Option<i64>, NpsCounts> = BTreeMap::new();
     for (day, channel, tier, score, n) in surveys::counts(&mut conn, &filter, a, b).await? {
         counts.add(score, n);
         let date = Timestamp(day * SECONDS_PER_DAY).date();
         series.entry(bucket(grain, date)).or_default().add(score, n);
-        by_channel
-            .entry(channel)
-            .or_insert_with(NpsCounts::default)
-            .add(score, n);
-        // Answers of members without a tier are grouped under "" (the page names it).
-        by_tier
-            .entry(tier.unwrap_or_default())
-            .or_insert_with(NpsCounts::default)
-            .add(score, n);
+        by_channel.entry(channel).or_default().add(score, n);
+        tier_counts.entry(tier).or_default().add(score, n);
+    }
+    // Tiers by id (two programs may both have a "Gold"), named with their program when the
+    // page shows every program; answers of members without a tier under "" (the page names it).
+    let names: BTreeMap<i64, (String, String)> = surveys::tier_names(&mut conn)
+        .await?
+        .into_iter()
+        .map(|(id, tier, program)| (id, (tier, program)))
+        .collect();
+    let mut by_tier: BTreeMap<String, NpsCounts> = BTreeMap::new();
+    for (tier, c) in tier_counts {
+        let key = match tier.and_then(|t| names.get(&t)) {
+            Some((tier, program)) if filter.program_id.is_none() => format!("{program} · {tier}"),
+            Some((tier, _)) => tier.clone(),
+            None => String::new(),
+        };
+        let row = by_tier.entry(key).or_default();
+        row.promoters += c.promoters;
+        row.passives += c.passives;
+        row.detractors += c.detractors;
     }
     let previous = match compare {
         Some((c, d)) => {

@@ -367,8 +367,9 @@ pub async fn record_action(
 /// transaction as the event's points, once per member per survey per period.
 #[derive(Debug, Clone)]
 pub struct SurveyAnswer {
-    pub survey_id: i64,
-    pub frequency: crate::model::survey::Frequency,
+    /// The survey the member was shown (the portal's form), when the answer must be to that
+    /// one; None: the program's open survey (a channel's answer).
+    pub only: Option<i64>,
     /// 0-10, checked.
     pub score: i64,
     pub comment: Option<String>,
@@ -524,18 +525,21 @@ async fn book_action(
             .await
             .map(Step::Done);
     }
-    let period = b
-        .answer
-        .as_ref()
-        .map(|a| crate::domain::surveys::period_of(a.frequency, event.occurred_at.date()));
-    if let (Some(a), Some(period)) = (&b.answer, &period) {
-        if surveys::answered(&mut *tx, a.survey_id, membership_id.get(), period).await? {
-            return Err(AppError::conflict(td_string!(
-                current().locale,
-                errors.surveys.already_answered
-            )));
+    // The survey an answer is for, read in the booking's transaction (after the replay
+    // check, so a retry replays even once the survey has closed).
+    let answering = match event.event_type.as_str() {
+        "survey" => {
+            survey_period(
+                &mut *tx,
+                program.id,
+                membership_id,
+                b.answer.as_ref(),
+                event.occurred_at,
+            )
+            .await?
         }
-    }
+        _ => None,
+    };
     let once = once_key(&event.event_type, event.occurred_at);
     if let Some(key) = &once {
         let done: Option<i64> = sqlx::query_scalar(&format!(
@@ -568,9 +572,9 @@ async fn book_action(
     };
     let (tx_id, standing) =
         awards::book_award(&mut *tx, program, membership_id, &eval, None, &meta, now).await?;
-    if let (Some(a), Some(period)) = (&b.answer, &period) {
+    if let (Some(a), Some((survey_id, period))) = (&b.answer, &answering) {
         let answer = surveys::NewAnswer {
-            survey_id: a.survey_id,
+            survey_id: *survey_id,
             program_id: program.id,
             membership_id: membership_id.get(),
             period,
@@ -608,6 +612,57 @@ async fn book_action(
         false,
         standing,
     )))
+}
+
+/// The open survey a `survey` event answers and the answer's period, checked: an answer
+/// needs an open survey (the one the member was shown, if named), dated no earlier than the
+/// survey opened, and the first of the member's (merged memberships included) in its period.
+/// While a survey is open, a `survey` event must carry its answer: points for a survey are
+/// paid once a period.
+async fn survey_period(
+    tx: &mut AnyConnection,
+    program_id: ProgramId,
+    membership_id: MembershipId,
+    answer: Option<&SurveyAnswer>,
+    at: Timestamp,
+) -> Result<Option<(i64, String)>, AppError> {
+    let l = current().locale;
+    let open = surveys::open_in(&mut *tx, program_id).await?;
+    let (answer, (survey_id, frequency, opened)) = match (answer, open) {
+        (None, None) => return Ok(None),
+        (None, Some(_)) => {
+            return Err(AppError::field(
+                "score",
+                td_string!(l, errors.surveys.score_required),
+            ))
+        }
+        (Some(a), None) => {
+            let message = if a.only.is_some() {
+                td_string!(l, errors.surveys.unknown_survey)
+            } else {
+                td_string!(l, errors.surveys.no_open_survey)
+            };
+            return Err(AppError::field("score", message));
+        }
+        (Some(a), Some(open)) => (a, open),
+    };
+    if answer.only.is_some_and(|only| only != survey_id) {
+        return Err(AppError::field(
+            "score",
+            td_string!(l, errors.surveys.unknown_survey),
+        ));
+    }
+    if at < opened {
+        return Err(AppError::field(
+            "occurred_at",
+            td_string!(l, errors.surveys.before_survey),
+        ));
+    }
+    let period = crate::domain::surveys::period_of(frequency, at.date());
+    if surveys::answered(&mut *tx, survey_id, membership_id.get(), &period).await? {
+        return Err(AppError::conflict(td_string!(l, errors.surveys.already_answered)));
+    }
+    Ok(Some((survey_id, period)))
 }
 
 /// Evaluates an order or action without writing anything: what would it earn, and why.

@@ -50,6 +50,7 @@ pub async fn open(db: &Db, input: &SurveyInput) -> Result<Survey, AppError> {
     };
     let now = db.now();
     let mut tx = db.begin_write().await?;
+    store::lock_program(&mut tx, program_id).await?;
     store::close_open(&mut tx, program_id, now).await?;
     let id = store::insert(&mut tx, program_id, &question, frequency, now).await?;
     tx.commit().await?;
@@ -67,6 +68,7 @@ pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<(), AppError> 
         .await?
         .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.survey)))?;
     if active {
+        store::lock_program(&mut tx, survey.program_id).await?;
         store::close_open(&mut tx, survey.program_id, now).await?;
     }
     store::set_active(&mut tx, id, active, now).await?;
@@ -108,6 +110,8 @@ pub struct AnswerInput<'a> {
     /// As typed or sent: a whole number 0-10.
     pub score: &'a str,
     pub comment: &'a str,
+    /// The survey the member was shown, when the answer is to that one only (the portal).
+    pub only: Option<i64>,
 }
 
 /// Books a member's answer to the program's open survey with its `survey` event.
@@ -125,13 +129,6 @@ pub async fn answer(
     let (Some(score), Some(comment)) = (score, comment) else {
         return Err(AppError::Internal);
     };
-    let open = store::open_in(&mut *db.pool.acquire().await?, program_id).await?;
-    let Some((survey_id, frequency)) = open else {
-        return Err(AppError::field(
-            "score",
-            td_string!(current().locale, errors.surveys.no_open_survey),
-        ));
-    };
     let action = ActionInput {
         event_type: "survey".into(),
         channel: input.channel,
@@ -140,16 +137,15 @@ pub async fn answer(
         occurred_at: input.occurred_at,
     };
     let answer = SurveyAnswer {
-        survey_id,
-        frequency,
+        only: input.only,
         score,
         comment,
     };
     orders::record_survey_answer(db, program_id, member_id, &action, answer).await
 }
 
-/// A member answers a survey on the portal. The event id names the survey and the period,
-/// so a form sent twice books once.
+/// A member answers a survey of one of their programs on the portal. The event id names the
+/// survey and the period, so a form sent twice books once (and says so both times).
 pub async fn answer_on_portal(
     db: &Db,
     member_id: MemberId,
@@ -157,19 +153,21 @@ pub async fn answer_on_portal(
     score: &str,
     comment: &str,
 ) -> Result<EarnReceipt, AppError> {
-    let Some(offer) = offers(db, member_id)
-        .await?
-        .into_iter()
-        .find(|o| o.survey_id == survey_id)
-    else {
-        return Err(AppError::field(
+    let unknown = || {
+        AppError::field(
             "score",
             td_string!(current().locale, errors.surveys.unknown_survey),
-        ));
+        )
     };
     let survey = store::get(&mut *db.pool.acquire().await?, survey_id)
         .await?
-        .ok_or(AppError::Internal)?;
+        .ok_or_else(unknown)?;
+    // Only a program the member belongs to: booking an answer would enrol them otherwise.
+    match super::members::membership_id(db, member_id, survey.program_id).await {
+        Ok(_) => {}
+        Err(AppError::NotFound { .. }) => return Err(unknown()),
+        Err(e) => return Err(e),
+    }
     let period = rules::period_of(survey.frequency, db.now().date());
     let input = AnswerInput {
         channel: Channel::Web,
@@ -178,6 +176,7 @@ pub async fn answer_on_portal(
         occurred_at: None,
         score,
         comment,
+        only: Some(survey_id),
     };
-    answer(db, offer.program_id, member_id, input).await
+    answer(db, survey.program_id, member_id, input).await
 }

@@ -107,18 +107,30 @@ pub async fn set_active(
     )
 }
 
-/// The program's open survey: (id, frequency).
+/// The program's open survey: (id, frequency, when it opened).
 pub async fn open_in(
     conn: &mut AnyConnection,
     program_id: ProgramId,
-) -> Result<Option<(i64, Frequency)>, AppError> {
-    let row: Option<(i64, String)> = sqlx::query_as(
-        "SELECT id, frequency FROM surveys WHERE program_id = $1 AND active = 1 ORDER BY id DESC LIMIT 1",
+) -> Result<Option<(i64, Frequency, Timestamp)>, AppError> {
+    let row: Option<(i64, String, i64)> = sqlx::query_as(
+        "SELECT id, frequency, created_at FROM surveys WHERE program_id = $1 AND active = 1 ORDER BY id DESC LIMIT 1",
     )
     .bind(program_id)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.and_then(|(id, f)| Frequency::parse(&f).map(|f| (id, f))))
+    Ok(row.and_then(|(id, f, at)| Frequency::parse(&f).map(|f| (id, f, Timestamp(at)))))
+}
+
+/// Locks the program's row on PostgreSQL (SQLite's writer is alone already), so two
+/// managers opening surveys at once take turns and one survey stays open.
+pub async fn lock_program(conn: &mut AnyConnection, program_id: ProgramId) -> Result<(), AppError> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM programs WHERE id = $1 FOR UPDATE")
+            .bind(program_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The open surveys of a member's programs: (survey, program, program name, question,
@@ -139,7 +151,7 @@ pub async fn open_for_member(
     .await?)
 }
 
-/// Whether the membership has answered the survey in the period.
+/// Whether the membership (or one merged into it) has answered the survey in the period.
 pub async fn answered(
     conn: &mut AnyConnection,
     survey_id: i64,
@@ -147,10 +159,11 @@ pub async fn answered(
     period: &str,
 ) -> Result<bool, AppError> {
     let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM survey_answers WHERE survey_id = $1 AND membership_id = $2 AND period = $3",
+        "SELECT id FROM survey_answers WHERE membership_id IN \
+         (SELECT id FROM memberships WHERE id = $1 OR merged_into = $1) AND survey_id = $2 AND period = $3 LIMIT 1",
     )
-    .bind(survey_id)
     .bind(membership_id)
+    .bind(survey_id)
     .bind(period)
     .fetch_optional(&mut *conn)
     .await?;
@@ -247,23 +260,31 @@ impl AnswerFilter {
 }
 
 /// Answers of `from..to` (epoch seconds) per UTC day, channel, tier and score: (day,
-/// channel, tier name, score, count). A day's answers are few rows, however many members.
+/// channel, tier id, score, count). A day's answers are few rows, however many members.
 #[allow(clippy::type_complexity)]
 pub async fn counts(
     conn: &mut AnyConnection,
     filter: &AnswerFilter,
     from: Timestamp,
     to: Timestamp,
-) -> Result<Vec<(i64, String, Option<String>, i64, i64)>, AppError> {
+) -> Result<Vec<(i64, String, Option<i64>, i64, i64)>, AppError> {
     let sql = format!(
-        "SELECT CAST(a.answered_at / 86400 AS BIGINT) AS day, a.channel, t.name, a.score, CAST(COUNT(*) AS BIGINT) \
-         FROM survey_answers a LEFT JOIN tiers t ON t.id = a.tier_id \
-         WHERE a.answered_at >= $1 AND a.answered_at < $2{} \
-         GROUP BY CAST(a.answered_at / 86400 AS BIGINT), a.channel, t.name, a.score",
+        "SELECT CAST(a.answered_at / 86400 AS BIGINT) AS day, a.channel, a.tier_id, a.score, CAST(COUNT(*) AS BIGINT) \
+         FROM survey_answers a WHERE a.answered_at >= $1 AND a.answered_at < $2{} \
+         GROUP BY CAST(a.answered_at / 86400 AS BIGINT), a.channel, a.tier_id, a.score",
         filter.sql()
     );
     let q = sqlx::query_as(&sql).bind(from.0).bind(to.0);
     Ok(filter.bind(q).fetch_all(&mut *conn).await?)
+}
+
+/// Every tier's name, and its program's: (tier id, tier, program).
+pub async fn tier_names(conn: &mut AnyConnection) -> Result<Vec<(i64, String, String)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT t.id, t.name, p.name FROM tiers t JOIN programs p ON p.id = t.program_id")
+            .fetch_all(&mut *conn)
+            .await?,
+    )
 }
 
 /// The newest answers of `from..to` with a comment (at most `limit`), and how many there are.
