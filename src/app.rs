@@ -132,6 +132,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("insights/satisfaction") view={Lazy::<SatisfactionRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/help") view={Lazy::<HelpRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/retention") view={Lazy::<RetentionRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights/channels") view={Lazy::<ChannelsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
     }
@@ -197,3 +198,4 @@ lazy_page!(ValueRoute => pages::insights::value::ValuePage);
 lazy_page!(SatisfactionRoute => pages::insights::satisfaction::SatisfactionPage);
 lazy_page!(HelpRoute => pages::insights::help::HelpPage);
 lazy_page!(RetentionRoute => pages::insights::retention::RetentionPage);
+lazy_page!(ChannelsRoute => pages::insights::channels::ChannelsPage);

@@ -27,3 +27,25 @@ test("without JavaScript an analyst reads the enrolment cohorts, the curve and c
   await expect(page.getByRole("heading", { name: "How each figure is counted" })).toBeVisible();
   await expect(page.getByTestId("help-retention")).toContainText("Churn rate");
 });
+
+test("without JavaScript an analyst compares channels and stores and reads the omnichannel premium", async ({ page }) => {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(demo.analyst);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.goto("/insights/channels");
+  // Every program: buyers and orders only (their money and points are in different units).
+  await expect(page.getByRole("table", { name: "By channel" }).getByRole("columnheader")).toHaveCount(3);
+  await page.getByLabel("Program", { exact: true }).selectOption({ label: "Café Aurora Rewards" });
+  await page.getByRole("button", { name: "Show" }).click();
+  await expect(page).toHaveURL(/program=/);
+  const byChannel = page.getByRole("table", { name: "By channel" });
+  await expect(byChannel.getByRole("row", { name: /^Stores / })).toBeVisible();
+  await expect(byChannel.getByRole("columnheader", { name: "Net sales" })).toBeVisible();
+  await expect(page.getByRole("table", { name: "By store" }).getByRole("row", { name: /Aurora Mitte, Berlin/ })).toBeVisible();
+  await expect(page.getByTestId("kpi-premium")).toContainText("Value of a multi-channel buyer / value of a single-channel buyer.");
+  await expect(page.getByRole("figure", { name: "Net sales by channel (EUR)" }).locator("svg")).toBeVisible();
+  const href = await page.getByTestId("stores").getByRole("link", { name: "Download stores.csv" }).getAttribute("href");
+  const csv = decodeURIComponent(href!.slice(href!.indexOf(",") + 1));
+  expect(csv.split("\r\n")[0]).toBe("Store,Buyers,Orders,Sales,Refunds,Net sales,Points issued,Points redeemed");
+});

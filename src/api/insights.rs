@@ -63,3 +63,14 @@ pub async fn load_retention(q: InsightsQuery) -> Result<crate::model::insights::
     let db = guard::state()?.db;
     crate::server::query::retention::report(&db, crate::domain::lang::current(), q).await
 }
+
+/// The Channels and stores page of what `q` asks for, with the omnichannel premium.
+#[server(endpoint = "load_channels")]
+pub async fn load_channels(q: InsightsQuery) -> Result<crate::model::insights::ChannelsReport, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+
+    guard::require(Role::can_see_insights).await?;
+    let db = guard::state()?.db;
+    crate::server::query::channels::report(&db, crate::domain::lang::current(), q).await
+}

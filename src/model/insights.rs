@@ -282,3 +282,60 @@ pub struct RetentionReport {
     /// Members active in the range.
     pub active_now: u64,
 }
+
+/// What happened in one channel or store over a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelRow {
+    /// A channel's wire name, or a store's id ("" for orders without a store).
+    pub key: String,
+    /// The store's name (channels are named by the page).
+    pub name: String,
+    /// Members who bought there.
+    pub buyers: u64,
+    pub orders: i64,
+    pub sales_minor: i64,
+    pub refunds_minor: i64,
+    pub net_sales_minor: i64,
+    /// Points members earned there, and redeemed there (net of what was given back).
+    pub issued: i64,
+    pub redeemed: i64,
+}
+
+/// Members of one kind (buying in one channel, or in several) and what they are worth so far.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupValue {
+    pub members: u64,
+    /// Average net spend per member over their whole history with the program.
+    pub spend_minor: i64,
+    /// Average orders per member over their whole history.
+    pub orders: f64,
+}
+
+/// The Channels and stores page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelsReport {
+    pub from: String,
+    pub to: String,
+    pub program: Option<ProgramUnits>,
+    pub channels: Vec<ChannelRow>,
+    pub stores: Vec<ChannelRow>,
+    /// Members who bought in the range, anywhere; of them, those who bought in two or more
+    /// channels in the range.
+    pub buyers: u64,
+    pub multi: u64,
+    /// For one program: the range's multi-channel and single-channel buyers' value so far.
+    pub multi_value: Option<GroupValue>,
+    pub single_value: Option<GroupValue>,
+    pub svg: String,
+}
+
+/// A channel's name as the Insights pages write it ("Stores", "Web shop", "App").
+pub fn channel_label(l: crate::i18n::Locale, channel: &str) -> String {
+    use crate::i18n::td_string;
+    match channel {
+        "store" => td_string!(l, insights.channel_store).to_string(),
+        "web" => td_string!(l, insights.channel_web).to_string(),
+        "app" => td_string!(l, insights.channel_app).to_string(),
+        other => other.to_string(),
+    }
+}

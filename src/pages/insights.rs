@@ -1,6 +1,7 @@
 //! Insights for executives: new members per day and points issued by program (per day for
 //! one program), as server-drawn charts, for a chosen date range and program.
 
+pub mod channels;
 pub mod help;
 pub mod retention;
 pub mod satisfaction;
@@ -95,6 +96,7 @@ pub(crate) fn tabs(l: Locale, current: &'static str, program: i64) -> impl IntoV
             {tab("overview", "/insights", td_string!(l, insights.tab_overview))}
             {tab("value", "/insights/value", td_string!(l, insights.tab_value))}
             {tab("retention", "/insights/retention", td_string!(l, insights.tab_retention))}
+            {tab("channels", "/insights/channels", td_string!(l, insights.tab_channels))}
             {tab("satisfaction", "/insights/satisfaction", td_string!(l, insights.tab_satisfaction))}
             {tab("help", "/insights/help", td_string!(l, insights.tab_help))}
         </nav>
@@ -119,6 +121,8 @@ pub(crate) struct Filters {
     /// Whether a comparison period can be chosen (Retention compares with the period before
     /// by itself).
     show_compare: bool,
+    /// Whether a channel and a store can be chosen (Channels and stores shows them all).
+    show_where: bool,
 }
 
 impl Filters {
@@ -141,6 +145,7 @@ impl Filters {
             options,
             show_rate,
             show_compare: true,
+            show_where: true,
         }
     }
 
@@ -223,8 +228,8 @@ impl Filters {
         ];
         let id_text = |n: i64| if n == 0 { String::new() } else { n.to_string() };
         let narrowing = view! {
-            {select("channel", td_string!(l, insights.channel), td_string!(l, insights.all_channels), self.channel.clone(), channels)}
-            {select("store", td_string!(l, insights.store), td_string!(l, insights.all_stores), id_text(self.store), stores)}
+            {self.show_where.then(|| select("channel", td_string!(l, insights.channel), td_string!(l, insights.all_channels), self.channel.clone(), channels))}
+            {self.show_where.then(|| select("store", td_string!(l, insights.store), td_string!(l, insights.all_stores), id_text(self.store), stores))}
             {select("tier", td_string!(l, insights.tier), td_string!(l, insights.all_tiers), id_text(self.tier), tiers)}
             {self.show_compare.then(|| select("compare", td_string!(l, insights.compare), td_string!(l, insights.compare_none), self.compare.clone(), compares))}
         };
@@ -416,6 +421,30 @@ pub(crate) fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
             td_string!(l, insights.def_frequency),
         ),
         "nps" => (td_string!(l, insights.kpi_nps), td_string!(l, insights.def_nps)),
+        "channel_buyers" => (
+            td_string!(l, insights.kpi_channel_buyers),
+            td_string!(l, insights.def_channel_buyers),
+        ),
+        "multi_buyers" => (
+            td_string!(l, insights.kpi_multi_buyers),
+            td_string!(l, insights.def_multi_buyers),
+        ),
+        "multi_share" => (
+            td_string!(l, insights.kpi_multi_share),
+            td_string!(l, insights.def_multi_share),
+        ),
+        "multi_spend" => (
+            td_string!(l, insights.kpi_multi_spend),
+            td_string!(l, insights.def_multi_spend),
+        ),
+        "single_spend" => (
+            td_string!(l, insights.kpi_single_spend),
+            td_string!(l, insights.def_single_spend),
+        ),
+        "premium" => (
+            td_string!(l, insights.kpi_premium),
+            td_string!(l, insights.def_premium),
+        ),
         "cohort_members" => (
             td_string!(l, insights.kpi_cohort_members),
             td_string!(l, insights.def_cohort_members),

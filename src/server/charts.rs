@@ -158,6 +158,56 @@ pub fn retention_curve(lang: Lang, curve: &[Option<f64>]) -> Result<String, AppE
         })
 }
 
+/// Net sales per channel in whole units of the program's currency; without a program
+/// (currencies differ), orders per channel.
+pub fn by_channel(
+    lang: Lang,
+    program: Option<&crate::model::insights::ProgramUnits>,
+    rows: &[crate::model::insights::ChannelRow],
+) -> Result<String, AppError> {
+    let l = lang.locale;
+    let (title, values): (String, Vec<i64>) = match program {
+        Some(p) => {
+            let per = 10_i64.pow(crate::domain::currency::exponent(&p.currency_code).unwrap_or(2));
+            (
+                td_string!(
+                    l,
+                    insights.channels_sales_title,
+                    currency = p.currency_code.clone()
+                )
+                .to_string(),
+                rows.iter().map(|r| r.net_sales_minor / per).collect(),
+            )
+        }
+        None => (
+            td_string!(l, insights.channels_orders_title).to_string(),
+            rows.iter().map(|r| r.orders).collect(),
+        ),
+    };
+    let mut y_axis = json!({ "axis_min": 0 });
+    if l != Locale::en {
+        y_axis["axis_formatter"] = json!("{t}");
+    }
+    let spec = json!({
+        "width": WIDTH,
+        "height": 300,
+        "title_text": title,
+        "legend_show": false,
+        "series_colors": ["#7a4f9a"],
+        "x_axis_data": rows.iter().map(|r| crate::model::insights::channel_label(l, &r.key)).collect::<Vec<_>>(),
+        "y_axis_configs": [y_axis],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [{ "name": title, "data": values }],
+    });
+    BarChart::from_json(&spec.to_string())
+        .and_then(|chart| chart.svg())
+        .map(|svg| localize_texts(&svg, lang, &title))
+        .map_err(|e| {
+            tracing::error!(error = %e, "chart rendering failed");
+            AppError::Internal
+        })
+}
+
 /// A day on the axis, short enough for thirty of them: "11-23" in English (the ISO day
 /// without its year), "٢٣‏/١١" in Arabic (day, then month, as CLDR writes Arabic's short
 /// dates, with the right-to-left mark that keeps that order).

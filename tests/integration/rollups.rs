@@ -629,3 +629,124 @@ async fn retention_counts_what_the_raw_tables_hold(db: Db) {
 }
 
 on_both_backends!(retention_counts_what_the_raw_tables_hold);
+
+/// The Channels and stores page against the raw tables: orders, sales and buyers per channel
+/// and store, the buyers in two channels or more, and what each group has spent so far.
+async fn channels_count_what_the_raw_tables_hold(db: Db) {
+    use omniloyal::model::insights::InsightsQuery;
+    use omniloyal::server::query::channels;
+    use std::collections::{HashMap, HashSet};
+
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    let today = db.now().date();
+    let from = today - chrono::Duration::days(20);
+    let r = channels::report(
+        &db,
+        omniloyal::domain::lang::Lang::ENGLISH,
+        InsightsQuery {
+            from: from.to_string(),
+            to: today.to_string(),
+            program: p.to_string(),
+            ..InsightsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (a, b) = (
+        from.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp(),
+        today
+            .succ_opt()
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp(),
+    );
+    let rows: Vec<(i64, String, Option<i64>, i64)> = sqlx::query_as(
+        "SELECT m.member_id, o.channel, o.store_id, o.amount_minor FROM orders o \
+         JOIN memberships m ON m.id = o.membership_id WHERE o.program_id = $1 AND o.created_at >= $2 AND o.created_at < $3",
+    )
+    .bind(p)
+    .bind(a)
+    .bind(b)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert!(!rows.is_empty());
+    let mut per_channel: HashMap<String, (HashSet<i64>, i64, i64)> = HashMap::new();
+    let mut per_store: HashMap<i64, (HashSet<i64>, i64)> = HashMap::new();
+    let mut channels_of: HashMap<i64, HashSet<String>> = HashMap::new();
+    for (member, channel, store, amount) in &rows {
+        let c = per_channel.entry(channel.clone()).or_default();
+        c.0.insert(*member);
+        c.1 += 1;
+        c.2 += amount;
+        if let Some(s) = store {
+            let e = per_store.entry(*s).or_default();
+            e.0.insert(*member);
+            e.1 += 1;
+        }
+        channels_of.entry(*member).or_default().insert(channel.clone());
+    }
+    for row in &r.channels {
+        let (buyers, orders, sales) = per_channel.get(&row.key).cloned().unwrap_or_default();
+        assert_eq!(
+            (row.buyers, row.orders, row.sales_minor),
+            (buyers.len() as u64, orders, sales),
+            "{}",
+            row.key
+        );
+    }
+    assert_eq!(
+        r.channels.iter().map(|c| c.orders).sum::<i64>(),
+        rows.len() as i64
+    );
+    for row in &r.stores {
+        let (buyers, orders) = per_store
+            .get(&row.key.parse::<i64>().unwrap())
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            (row.buyers, row.orders),
+            (buyers.len() as u64, orders),
+            "store {}",
+            row.name
+        );
+    }
+    let multi: HashSet<i64> = channels_of
+        .iter()
+        .filter(|(_, c)| c.len() > 1)
+        .map(|(m, _)| *m)
+        .collect();
+    assert_eq!(r.buyers, channels_of.len() as u64);
+    assert_eq!(r.multi, multi.len() as u64);
+    // What each buyer has spent so far, net of returns, all orders of the program.
+    let spent: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT m.member_id, CAST(SUM(o.amount_minor - o.returned_minor) AS BIGINT), CAST(COUNT(*) AS BIGINT) \
+         FROM orders o JOIN memberships m ON m.id = o.membership_id WHERE o.program_id = $1 GROUP BY m.member_id",
+    )
+    .bind(p)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let average = |group: &dyn Fn(i64) -> bool| {
+        let chosen: Vec<&(i64, i64, i64)> = spent.iter().filter(|(m, ..)| group(*m)).collect();
+        let n = chosen.len() as f64;
+        let total: i64 = chosen.iter().map(|c| c.1).sum();
+        (chosen.len() as u64, (total as f64 / n).round() as i64)
+    };
+    let multi_value = r.multi_value.clone().unwrap();
+    let single_value = r.single_value.clone().unwrap();
+    if !multi.is_empty() {
+        assert_eq!(
+            (multi_value.members, multi_value.spend_minor),
+            average(&|m| multi.contains(&m))
+        );
+    }
+    let single = |m: i64| channels_of.contains_key(&m) && !multi.contains(&m);
+    assert_eq!((single_value.members, single_value.spend_minor), average(&single));
+    assert!(r.svg.starts_with("<svg"));
+}
+
+on_both_backends!(channels_count_what_the_raw_tables_hold);

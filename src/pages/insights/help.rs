@@ -34,6 +34,14 @@ const OVERVIEW_POINTS: [&str; 10] = [
 ];
 const OVERVIEW_MONEY: [&str; 6] = ["orders", "sales", "refunds", "net_sales", "aov", "frequency"];
 const SATISFACTION: [&str; 5] = ["nps", "answers", "promoters", "passives", "detractors"];
+const CHANNELS: [&str; 6] = [
+    "channel_buyers",
+    "multi_buyers",
+    "multi_share",
+    "multi_spend",
+    "single_spend",
+    "premium",
+];
 const RETENTION: [&str; 5] = [
     "cohort_members",
     "active_now",
@@ -145,6 +153,11 @@ fn HelpBody() -> impl IntoView {
             <p>{td!(l, insights.cohorts_def)}</p>
             {terms(l, &RETENTION)}
         </section>
+        <section class="card" data-testid="help-channels">
+            <h2>{td!(l, insights.tab_channels)}</h2>
+            <p>{td!(l, insights.premium_note)}</p>
+            {terms(l, &CHANNELS)}
+        </section>
         <section class="card" data-testid="help-satisfaction">
             <h2>{td!(l, insights.tab_satisfaction)}</h2>
             {terms(l, &SATISFACTION)}
@@ -166,6 +179,7 @@ mod tests {
                 .chain(&OVERVIEW_MONEY)
                 .chain(&SATISFACTION)
                 .chain(&RETENTION)
+                .chain(&CHANNELS)
             {
                 let (name, definition) = kpi_words(l, key);
                 assert!(!name.is_empty() && !definition.is_empty(), "{key} in {l:?}");

@@ -635,3 +635,20 @@ pub async fn clear(conn: &mut AnyConnection) -> Result<(), AppError> {
     }
     Ok(())
 }
+
+/// The member summaries of a program whose last activity is on or after epoch day `since`
+/// (by the (program, last active day) index): (member, net spend, orders, channels bits).
+pub async fn stats_active_since(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    since: i64,
+) -> Result<Vec<(i64, i64, i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT member_id, sales_minor, orders, channels FROM member_stats \
+         WHERE program_id = $1 AND last_active_day >= $2",
+    )
+    .bind(program_id)
+    .bind(since)
+    .fetch_all(&mut *conn)
+    .await?)
+}
