@@ -95,10 +95,14 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         .await?;
     }
     let now = db.now();
+    let stores: Vec<i64> = sqlx::query_scalar("SELECT id FROM stores WHERE channel = 'store' ORDER BY code")
+        .fetch_all(&db.pool)
+        .await?;
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
         program: program.clone(),
         until: now,
+        stores,
     };
 
     // One hash for every demo account: argon2 is slow on purpose and the password is shared.
@@ -289,7 +293,7 @@ async fn seed_oasis(db: &Db, hash: &str, rng: &mut StdRng) -> Result<(), AppErro
         },
     )
     .await?;
-    crate::server::store::stores::save(
+    let riyadh = crate::server::store::stores::save(
         db,
         &crate::model::store::StoreInput {
             code: "RIYADH-1".into(),
@@ -304,6 +308,7 @@ async fn seed_oasis(db: &Db, hash: &str, rng: &mut StdRng) -> Result<(), AppErro
         tiers: programs::tiers(db, program.id).await?,
         program: program.clone(),
         until: now,
+        stores: vec![riyadh.id],
     };
     let mut tx = db.begin_write().await?;
     let user_id = users::insert(&mut tx, ARABIC_MEMBER, "نورة العتيبي", Role::Member, hash, now).await?;
@@ -594,6 +599,8 @@ struct Plan {
     tiers: Vec<crate::model::program::Tier>,
     program: crate::model::program::Program,
     until: Timestamp,
+    /// The stores purchases are made in (ids), taken in turn.
+    stores: Vec<i64>,
 }
 
 /// `visits` store purchases between `from` and the plan's end, booked with the real earning rule.
@@ -619,8 +626,10 @@ async fn book_history(
             "Demo purchase of {}",
             currency::format_minor(amount, &plan.program.currency_code)
         );
+        let store_id = (!plan.stores.is_empty()).then(|| plan.stores[rng.gen_range(0..plan.stores.len())]);
         let meta = ledger::Meta {
             amount_minor: Some(amount),
+            store_id,
             ..ledger::Meta::new(TxKind::Earn, "store", &description)
         };
         let (tx_id, _) = ledger::earn(
@@ -637,7 +646,7 @@ async fn book_history(
         // Insights come from orders.
         sqlx::query(
             "INSERT INTO orders (program_id, membership_id, channel, channel_order_id, amount_minor, points, \
-             transaction_id, created_at) VALUES ($1, $2, 'store', $3, $4, $5, $6, $7)",
+             transaction_id, created_at, store_id) VALUES ($1, $2, 'store', $3, $4, $5, $6, $7, $8)",
         )
         .bind(plan.program.id)
         .bind(membership_id)
@@ -646,6 +655,7 @@ async fn book_history(
         .bind(points)
         .bind(tx_id)
         .bind(at)
+        .bind(store_id)
         .execute(&mut *conn)
         .await?;
         lifetime += points;
