@@ -179,6 +179,9 @@ async fn main() {
                         f.rebuild_s,
                         f.folded as f64 / f.rebuild_s.max(1e-9)
                     );
+                    for (page, median, p95) in &f.pages {
+                        println!("insights {page}: median {median:.1} ms, p95 {p95:.1} ms");
+                    }
                 }
                 Err(e) => exit(&e.to_string()),
             }

@@ -626,7 +626,9 @@ async fn book_history(
             "Demo purchase of {}",
             currency::format_minor(amount, &plan.program.currency_code)
         );
-        let store_id = (!plan.stores.is_empty()).then(|| plan.stores[rng.gen_range(0..plan.stores.len())]);
+        // Taken from the hour, not the random stream: the history's draws stay as they were.
+        let store_id =
+            (!plan.stores.is_empty()).then(|| plan.stores[(at / 3600) as usize % plan.stores.len()]);
         let meta = ledger::Meta {
             amount_minor: Some(amount),
             store_id,

@@ -28,6 +28,8 @@ pub struct Figures {
     pub fit_s: f64,
     /// Transactions and memberships the rebuild folded.
     pub folded: u64,
+    /// The other dashboard pages: (page, median ms, p95 ms) over the same varied filters.
+    pub pages: Vec<(&'static str, f64, f64)>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -128,6 +130,24 @@ pub async fn run(db: &Db, n: usize) -> Result<Figures, AppError> {
             None => by_range.push((days, vec![t])),
         }
     }
+    // The other pages, over the same filters (each page reads those it has).
+    let mut pages = Vec::new();
+    for page in ["value", "retention", "channels", "satisfaction"] {
+        let mut times = Vec::with_capacity(n);
+        for i in 0..n {
+            let (_, q) = request(i, program, &stores, &tiers, today);
+            let started = Instant::now();
+            match page {
+                "value" => drop(insights::value_report(db, lang, &q.program).await?),
+                "retention" => drop(crate::server::query::retention::report(db, lang, q).await?),
+                "channels" => drop(crate::server::query::channels::report(db, lang, q).await?),
+                _ => drop(crate::server::query::satisfaction::report(db, lang, q).await?),
+            }
+            times.push(ms(started.elapsed()));
+        }
+        times.sort_by(f64::total_cmp);
+        pages.push((page, quantile(&times, 0.5), quantile(&times, 0.95)));
+    }
     // The rebuild last: a profile of the requests is then the start of the run.
     let started = Instant::now();
     let rebuilt = rollups::rebuild(db).await?;
@@ -152,5 +172,6 @@ pub async fn run(db: &Db, n: usize) -> Result<Figures, AppError> {
         rebuild_s,
         fit_s,
         folded: rebuilt.transactions + rebuilt.memberships,
+        pages,
     })
 }
