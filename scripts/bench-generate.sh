@@ -2,7 +2,7 @@
 # How the demo data generator and Insights scale: `omniloyal demo generate` at each size on a
 # fresh SQLite file and a fresh PostgreSQL database, printing members, orders, the time it
 # took and the database's size; then `omniloyal demo bench-insights` on that data: the
-# Overview's server time over 50 requests with varied filters, and a rebuild of the rollups
+# server time of each dashboard page over 50 requests with varied filters, and a rebuild of the rollups
 # from the ledger. A benchmark, not a test.
 #   scripts/bench-generate.sh                      10,000 and 100,000 members, 12 months
 #   SIZES="10000 100000 1000000" MONTHS=24 scripts/bench-generate.sh
@@ -38,6 +38,6 @@ for backend in $backends; do
       bytes="$(psql -qtA "$pg" -c "SELECT pg_database_size(current_database())")"
     fi
     printf "%-9s %10s %10s %10s %10s\n" "$backend" "$n" "$orders" "$secs" "$((bytes / 1000000))"
-    DATABASE_URL="$url" RUST_LOG=warn "$bin" demo bench-insights --requests "${REQUESTS:-50}" | tail -n 1
+    DATABASE_URL="$url" RUST_LOG=warn "$bin" demo bench-insights --requests "${REQUESTS:-50}"
   done
 done
