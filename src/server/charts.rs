@@ -90,13 +90,7 @@ pub fn holdout(lang: Lang, weeks: u32, rows: &[HoldoutRow]) -> Result<String, Ap
             { "name": td_string!(l, insights.holdout_predicted), "data": rows.iter().map(|r| round(r.predicted)).collect::<Vec<_>>() },
         ],
     });
-    BarChart::from_json(&spec.to_string())
-        .and_then(|chart| chart.svg())
-        .map(|svg| localize_texts(&svg, lang, &title))
-        .map_err(|e| {
-            tracing::error!(error = %e, "chart rendering failed");
-            AppError::Internal
-        })
+    render(&spec, lang, &title)
 }
 
 /// NPS per week or month (-100 to 100), one bar each; a period without answers has none.
@@ -119,13 +113,7 @@ pub fn nps(lang: Lang, rows: &[NpsRow]) -> Result<String, AppError> {
         "empty_text": td_string!(l, insights.no_data),
         "series_list": [{ "name": td_string!(l, insights.nps_series), "data": values }],
     });
-    BarChart::from_json(&spec.to_string())
-        .and_then(|chart| chart.svg())
-        .map(|svg| localize_texts(&svg, lang, title))
-        .map_err(|e| {
-            tracing::error!(error = %e, "chart rendering failed");
-            AppError::Internal
-        })
+    render(&spec, lang, title)
 }
 
 /// The retention curve: the share of a cohort active in its month k since joining, in
@@ -149,13 +137,7 @@ pub fn retention_curve(lang: Lang, curve: &[Option<f64>]) -> Result<String, AppE
         "empty_text": td_string!(l, insights.no_data),
         "series_list": [{ "name": td_string!(l, insights.retention_series), "data": known.iter().map(|(_, v)| *v).collect::<Vec<_>>() }],
     });
-    BarChart::from_json(&spec.to_string())
-        .and_then(|chart| chart.svg())
-        .map(|svg| localize_texts(&svg, lang, title))
-        .map_err(|e| {
-            tracing::error!(error = %e, "chart rendering failed");
-            AppError::Internal
-        })
+    render(&spec, lang, title)
 }
 
 /// Net sales per channel in whole units of the program's currency; without a program
@@ -199,9 +181,15 @@ pub fn by_channel(
         "empty_text": td_string!(l, insights.no_data),
         "series_list": [{ "name": title, "data": values }],
     });
+    render(&spec, lang, &title)
+}
+
+/// A bar chart from its charts-rs JSON spec, its texts written in `lang` (see
+/// `localize_texts`); `title` is the spec's title, which is centred.
+fn render(spec: &serde_json::Value, lang: Lang, title: &str) -> Result<String, AppError> {
     BarChart::from_json(&spec.to_string())
         .and_then(|chart| chart.svg())
-        .map(|svg| localize_texts(&svg, lang, &title))
+        .map(|svg| localize_texts(&svg, lang, title))
         .map_err(|e| {
             tracing::error!(error = %e, "chart rendering failed");
             AppError::Internal
@@ -260,13 +248,7 @@ pub fn daily_bars(
         "empty_text": td_string!(lang.locale, insights.no_data),
         "series_list": [{ "name": series_name, "data": series.values }],
     });
-    BarChart::from_json(&spec.to_string())
-        .and_then(|chart| chart.svg())
-        .map(|svg| localize_texts(&svg, lang, title))
-        .map_err(|e| {
-            tracing::error!(error = %e, "chart rendering failed");
-            AppError::Internal
-        })
+    render(&spec, lang, title)
 }
 
 /// Goes over the `<text>` elements of charts-rs' SVG: centres the title on the drawing (charts-rs

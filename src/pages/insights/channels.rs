@@ -16,6 +16,7 @@ use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::insights::{ChannelRow, ChannelsReport, Kpi, ProgramUnits, Unit};
 
+use super::value::major;
 use super::{day_text, kpi_cards, query_of, tabs, Filters};
 
 #[component]
@@ -56,17 +57,6 @@ fn ChannelsBody() -> impl IntoView {
             }}
         </Transition>
     }
-}
-
-/// Money for a CSV: whole units with the currency's decimals ("123.45").
-fn major(minor: i64, code: &str) -> String {
-    let exp = crate::domain::currency::exponent(code).unwrap_or(2);
-    if exp == 0 {
-        return minor.to_string();
-    }
-    let sign = if minor < 0 { "-" } else { "" };
-    let (per, abs) = (10_u64.pow(exp), minor.unsigned_abs());
-    format!("{sign}{}.{:0width$}", abs / per, abs % per, width = exp as usize)
 }
 
 /// A table of channels or stores with its CSV: buyers and orders, and for one program its

@@ -192,12 +192,7 @@ fn satisfaction_view(r: SatisfactionReport) -> impl IntoView {
     } else {
         td_string!(l, insights.column_month)
     };
-    let channel_name = move |c: &str| match c {
-        "store" => td_string!(l, insights.channel_store).to_string(),
-        "web" => td_string!(l, insights.channel_web).to_string(),
-        "app" => td_string!(l, insights.channel_app).to_string(),
-        other => other.to_string(),
-    };
+    let channel_name = move |c: &str| crate::model::insights::channel_label(l, c);
     let tier_name = move |t: &str| {
         if t.is_empty() {
             td_string!(l, insights.no_tier).to_string()

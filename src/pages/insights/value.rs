@@ -21,7 +21,7 @@ use super::tabs;
 
 /// Money for a CSV: whole units with the currency's decimals, "123.45", as spreadsheets read
 /// it (the page shows it formatted).
-fn major(minor: i64, code: &str) -> String {
+pub(crate) fn major(minor: i64, code: &str) -> String {
     let exp = crate::domain::currency::exponent(code).unwrap_or(2);
     let sign = if minor < 0 { "-" } else { "" };
     let (per, abs) = (10_u64.pow(exp), minor.unsigned_abs());
