@@ -133,6 +133,8 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("insights/help") view={Lazy::<HelpRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/retention") view={Lazy::<RetentionRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("insights/channels") view={Lazy::<ChannelsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights/tiers") view={Lazy::<TiersRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("insights/rewards") view={Lazy::<RewardInsightsRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </main>
     }
@@ -199,3 +201,5 @@ lazy_page!(SatisfactionRoute => pages::insights::satisfaction::SatisfactionPage)
 lazy_page!(HelpRoute => pages::insights::help::HelpPage);
 lazy_page!(RetentionRoute => pages::insights::retention::RetentionPage);
 lazy_page!(ChannelsRoute => pages::insights::channels::ChannelsPage);
+lazy_page!(TiersRoute => pages::insights::tiers::TiersPage);
+lazy_page!(RewardInsightsRoute => pages::insights::rewards::RewardsPage);

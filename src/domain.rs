@@ -24,6 +24,8 @@ pub mod rewards;
 pub mod rules;
 pub mod surveys;
 pub mod text;
+#[cfg(feature = "ssr")]
+pub mod tier_counts;
 pub mod tiers;
 pub mod validate;
 pub mod wording;

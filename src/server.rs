@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod generator;
 pub mod headers;
+pub mod history;
 pub mod insights_bench;
 pub mod jobs;
 pub mod lang;

@@ -74,3 +74,25 @@ pub async fn load_channels(q: InsightsQuery) -> Result<crate::model::insights::C
     let db = guard::state()?.db;
     crate::server::query::channels::report(&db, crate::domain::lang::current(), q).await
 }
+
+/// The Tiers page of what `q` asks for: memberships per tier over time, moves, spend by tier.
+#[server(endpoint = "load_tiers")]
+pub async fn load_tiers(q: InsightsQuery) -> Result<crate::model::insights::TiersReport, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+
+    guard::require(Role::can_see_insights).await?;
+    let db = guard::state()?.db;
+    crate::server::query::tiers::report(&db, crate::domain::lang::current(), q).await
+}
+
+/// The Rewards page of what `q` asks for: redemptions, cost and stock per reward.
+#[server(endpoint = "load_rewards")]
+pub async fn load_rewards(q: InsightsQuery) -> Result<crate::model::insights::RewardsReport, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+
+    guard::require(Role::can_see_insights).await?;
+    let db = guard::state()?.db;
+    crate::server::query::redemptions::report(&db, crate::domain::lang::current(), q).await
+}

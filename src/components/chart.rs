@@ -61,7 +61,7 @@ pub fn table_csv(columns: &[&str], rows: &[Vec<String>]) -> String {
 
 /// A text cell, guarded against being read as a formula by a spreadsheet.
 pub fn as_text(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@']) {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
         s.to_string()

@@ -269,6 +269,9 @@ pub struct RetentionReport {
     pub from: String,
     pub to: String,
     pub cohorts: Vec<Cohort>,
+    /// The range ends inside a month: its cells count the days so far, and the curve leaves
+    /// it out.
+    pub partial: bool,
     /// Average share of a cohort active in its month k, weighted by cohort size, k = 0, 1, ...
     pub curve: Vec<Option<f64>>,
     pub curve_svg: String,
@@ -296,7 +299,8 @@ pub struct ChannelRow {
     pub sales_minor: i64,
     pub refunds_minor: i64,
     pub net_sales_minor: i64,
-    /// Points members earned there, and redeemed there (net of what was given back).
+    /// Points members earned there, and redeemed there (gross: what a released reward gives
+    /// back is booked by the system, in no channel).
     pub issued: i64,
     pub redeemed: i64,
 }
@@ -337,5 +341,110 @@ pub fn channel_label(l: crate::i18n::Locale, channel: &str) -> String {
         "web" => td_string!(l, insights.channel_web).to_string(),
         "app" => td_string!(l, insights.channel_app).to_string(),
         other => other.to_string(),
+    }
+}
+
+/// A tier of the Tiers page (0: members without a tier), with what its members did in the
+/// range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierRow {
+    pub tier_id: i64,
+    /// Its name; empty for a tier since deleted (the page says so).
+    pub name: String,
+    /// Memberships in the tier at the end of the day before the range, and at its end.
+    pub members_before: i64,
+    pub members: i64,
+    /// Memberships that moved into it in the range, and out of it.
+    pub moved_in: i64,
+    pub moved_out: i64,
+    /// What its members did in the range, filed under the tier they were in when they did it
+    /// (buyers are not kept for "no tier").
+    pub buyers: Option<u64>,
+    pub orders: i64,
+    pub net_sales_minor: i64,
+    pub issued: i64,
+    pub redeemed: i64,
+}
+
+/// Memberships that moved from one tier to another in the range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierMove {
+    pub from_id: i64,
+    pub to_id: i64,
+    pub up: bool,
+    pub count: i64,
+}
+
+/// The Tiers page of one program.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TiersReport {
+    pub from: String,
+    pub to: String,
+    /// None when no program was chosen (tiers are a program's own).
+    pub program: Option<ProgramUnits>,
+    /// Lowest tier first, "no tier" before them, deleted tiers after.
+    pub tiers: Vec<TierRow>,
+    /// ISO weeks or months of the range, and the memberships in each tier (as `tiers`) at
+    /// the end of each.
+    pub periods: Vec<String>,
+    pub counts: Vec<Vec<i64>>,
+    pub moves: Vec<TierMove>,
+    pub upgrades: i64,
+    pub downgrades: i64,
+    pub svg: String,
+}
+
+/// One reward's redemptions over a range.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardRow {
+    pub reward_id: i64,
+    pub name: String,
+    /// The reward's kind (wire name) and program (its points are in that program's unit).
+    pub kind: String,
+    pub program_id: i64,
+    pub redeemed: RewardTotals,
+    /// Stock left now (None: unlimited), and pool codes left for a reward that uses a pool.
+    pub stock_left: Option<i64>,
+    pub pool_left: Option<i64>,
+}
+
+/// Redemptions over a range (of a reward, or all): reserved and given-back ones are not
+/// counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RewardTotals {
+    /// Rewards redeemed, by how many people; of those, used and expired unused so far.
+    pub redemptions: i64,
+    pub redeemers: i64,
+    pub used: i64,
+    pub expired: i64,
+    /// Points spent on them, and those points at the program's point value (minor units).
+    pub points: i64,
+    pub points_value_minor: i64,
+    /// Money face value handed out (fixed discounts, gift cards, points payments), minor units.
+    pub face_value_minor: i64,
+}
+
+/// The Rewards page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RewardsReport {
+    pub from: String,
+    pub to: String,
+    pub compare_from: Option<String>,
+    pub compare_to: Option<String>,
+    pub program: Option<ProgramUnits>,
+    pub rewards: Vec<RewardRow>,
+    pub totals: RewardTotals,
+    pub previous: Option<RewardTotals>,
+    pub svg: String,
+}
+
+/// A tier's name as the Insights pages write it: "No tier" for 0, "Deleted tier 7" for a
+/// tier since deleted.
+pub fn tier_label(l: crate::i18n::Locale, tier_id: i64, name: &str) -> String {
+    use crate::i18n::td_string;
+    match (tier_id, name) {
+        (0, _) => td_string!(l, insights.no_tier).to_string(),
+        (id, "") => td_string!(l, insights.deleted_tier, id = id.to_string()).to_string(),
+        (_, name) => name.to_string(),
     }
 }

@@ -4,7 +4,9 @@
 pub mod channels;
 pub mod help;
 pub mod retention;
+pub mod rewards;
 pub mod satisfaction;
+pub mod tiers;
 pub mod value;
 
 use leptos::prelude::*;
@@ -64,6 +66,104 @@ fn InsightsBody() -> impl IntoView {
     }
 }
 
+/// A report of a filtered Insights page: the range it used (the defaults filled in).
+pub(crate) trait Ranged {
+    fn range(&self) -> (String, String);
+}
+
+macro_rules! ranged {
+    ($($t:ty),*) => {
+        $(impl Ranged for $t {
+            fn range(&self) -> (String, String) {
+                (self.from.clone(), self.to.clone())
+            }
+        })*
+    };
+}
+ranged!(
+    crate::model::insights::RetentionReport,
+    crate::model::insights::ChannelsReport,
+    crate::model::insights::TiersReport,
+    crate::model::insights::RewardsReport,
+    crate::model::survey::SatisfactionReport
+);
+
+/// A catalogue entry in the page's language.
+pub(crate) type Words = fn(Locale) -> &'static str;
+
+/// Which of the filters a page offers (the date range and program always).
+#[derive(Clone, Copy)]
+pub(crate) struct Offers {
+    pub compare: bool,
+    pub place: bool,
+    pub tier: bool,
+}
+
+/// A filtered Insights page, for the roles that see Insights: its title and heading, the tabs, the filter form
+/// (kept whatever the report answers, with the field errors of a refused filter) and the
+/// report as `show` draws it. One boundary for the filters and the report: the server
+/// waits for both, and the page hydrates from the same markup.
+pub(crate) fn filtered_page<R, Fut, V>(
+    tab: &'static str,
+    words: (Words, Words),
+    load: fn(InsightsQuery) -> Fut,
+    offers: Offers,
+    show: fn(R) -> V,
+) -> impl IntoView
+where
+    R: Ranged + Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    Fut: std::future::Future<Output = Result<R, AppError>> + Send + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <crate::components::access::Gate allow=crate::model::user::Role::can_see_insights>
+            {move || filtered_body(tab, words, load, offers, show)}
+        </crate::components::access::Gate>
+    }
+}
+
+fn filtered_body<R, Fut, V>(
+    tab: &'static str,
+    (title, heading): (Words, Words),
+    load: fn(InsightsQuery) -> Fut,
+    offers: Offers,
+    show: fn(R) -> V,
+) -> impl IntoView
+where
+    R: Ranged + Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    Fut: std::future::Future<Output = Result<R, AppError>> + Send + 'static,
+    V: IntoView + 'static,
+{
+    let query = use_query_map();
+    let param = move |k: &str| query.read().get(k).unwrap_or_default();
+    let number = move |k: &str| param(k).parse::<i64>().unwrap_or(0);
+    let report = Resource::new(move || query_of(param), load);
+    let options = Resource::new(move || number("program"), insight_filters);
+    let lang = use_lang();
+    let l = lang.locale;
+    view! {
+        <Title text=title(l) />
+        <h1>{heading(l)}</h1>
+        <Transition fallback=move || view! { <Loading what=td_string!(l, insights.loading_what) /> }>
+            {move || {
+                let (report, options) = (report.get()?, options.get()?);
+                let mut filters = Filters::from_query(param, options.unwrap_or_default(), false);
+                filters.show_compare = offers.compare;
+                filters.show_where = offers.place;
+                filters.show_tier = offers.tier;
+                let program = filters.program;
+                let used = report.as_ref().ok().map(Ranged::range);
+                let refused = report.as_ref().err().cloned();
+                Some(view! {
+                    {tabs(l, tab, program)}
+                    {filters.form(lang, used, refused)}
+                    {or_error(report, show)}
+                })
+            }}
+        </Transition>
+    }
+}
+
 /// The Insights filters of the query string `param` reads.
 pub(crate) fn query_of(param: impl Fn(&str) -> String) -> InsightsQuery {
     InsightsQuery {
@@ -97,6 +197,8 @@ pub(crate) fn tabs(l: Locale, current: &'static str, program: i64) -> impl IntoV
             {tab("value", "/insights/value", td_string!(l, insights.tab_value))}
             {tab("retention", "/insights/retention", td_string!(l, insights.tab_retention))}
             {tab("channels", "/insights/channels", td_string!(l, insights.tab_channels))}
+            {tab("tiers", "/insights/tiers", td_string!(l, insights.tab_tiers))}
+            {tab("rewards", "/insights/rewards", td_string!(l, insights.tab_rewards))}
             {tab("satisfaction", "/insights/satisfaction", td_string!(l, insights.tab_satisfaction))}
             {tab("help", "/insights/help", td_string!(l, insights.tab_help))}
         </nav>
@@ -123,6 +225,8 @@ pub(crate) struct Filters {
     show_compare: bool,
     /// Whether a channel and a store can be chosen (Channels and stores shows them all).
     show_where: bool,
+    /// Whether a tier can be chosen (Tiers shows them all; a redemption has none).
+    show_tier: bool,
 }
 
 impl Filters {
@@ -146,6 +250,7 @@ impl Filters {
             show_rate,
             show_compare: true,
             show_where: true,
+            show_tier: true,
         }
     }
 
@@ -230,7 +335,7 @@ impl Filters {
         let narrowing = view! {
             {self.show_where.then(|| select("channel", td_string!(l, insights.channel), td_string!(l, insights.all_channels), self.channel.clone(), channels))}
             {self.show_where.then(|| select("store", td_string!(l, insights.store), td_string!(l, insights.all_stores), id_text(self.store), stores))}
-            {select("tier", td_string!(l, insights.tier), td_string!(l, insights.all_tiers), id_text(self.tier), tiers)}
+            {self.show_tier.then(|| select("tier", td_string!(l, insights.tier), td_string!(l, insights.all_tiers), id_text(self.tier), tiers))}
             {self.show_compare.then(|| select("compare", td_string!(l, insights.compare), td_string!(l, insights.compare_none), self.compare.clone(), compares))}
         };
         let rate_error = error("rate");
@@ -480,6 +585,50 @@ pub(crate) fn kpi_words(l: Locale, key: &str) -> (&'static str, &'static str) {
         "detractors" => (
             td_string!(l, insights.kpi_detractors),
             td_string!(l, insights.def_detractors),
+        ),
+        "tiered" => (
+            td_string!(l, insights.kpi_tiered),
+            td_string!(l, insights.def_tiered),
+        ),
+        "tiered_share" => (
+            td_string!(l, insights.kpi_tiered_share),
+            td_string!(l, insights.def_tiered_share),
+        ),
+        "upgrades" => (
+            td_string!(l, insights.kpi_upgrades),
+            td_string!(l, insights.def_upgrades),
+        ),
+        "downgrades" => (
+            td_string!(l, insights.kpi_downgrades),
+            td_string!(l, insights.def_downgrades),
+        ),
+        "redemptions" => (
+            td_string!(l, insights.kpi_redemptions),
+            td_string!(l, insights.def_redemptions),
+        ),
+        "reward_redeemers" => (
+            td_string!(l, insights.kpi_reward_redeemers),
+            td_string!(l, insights.def_reward_redeemers),
+        ),
+        "use_rate" => (
+            td_string!(l, insights.kpi_use_rate),
+            td_string!(l, insights.def_use_rate),
+        ),
+        "expired_unused" => (
+            td_string!(l, insights.kpi_expired_unused),
+            td_string!(l, insights.def_expired_unused),
+        ),
+        "reward_points" => (
+            td_string!(l, insights.kpi_reward_points),
+            td_string!(l, insights.def_reward_points),
+        ),
+        "reward_points_value" => (
+            td_string!(l, insights.kpi_reward_points_value),
+            td_string!(l, insights.def_reward_points_value),
+        ),
+        "face_value" => (
+            td_string!(l, insights.kpi_face_value),
+            td_string!(l, insights.def_face_value),
         ),
         _ => ("", ""),
     }

@@ -184,6 +184,78 @@ pub fn by_channel(
     render(&spec, lang, &title)
 }
 
+/// Memberships per tier at the end of each period: a group of bars per period, a bar per
+/// tier (lowest first), with a legend.
+pub fn tiers(
+    lang: Lang,
+    periods: &[String],
+    tiers: &[crate::model::insights::TierRow],
+    counts: &[Vec<i64>],
+) -> Result<String, AppError> {
+    const COLORS: [&str; 8] = [
+        "#9aa5b1", "#b08d57", "#7d8c99", "#d4af37", "#3d5a99", "#7a4f9a", "#2f6f5e", "#c0504d",
+    ];
+    let l = lang.locale;
+    let title = td_string!(l, insights.tiers_chart_title);
+    let series: Vec<serde_json::Value> = tiers
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({
+                "name": crate::model::insights::tier_label(l, t.tier_id, &t.name),
+                "data": counts.iter().map(|c| c.get(i).copied().unwrap_or(0)).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut y_axis = json!({ "axis_min": 0 });
+    if l != Locale::en {
+        y_axis["axis_formatter"] = json!("{t}");
+    }
+    let spec = json!({
+        "width": WIDTH,
+        "height": 320,
+        "title_text": title,
+        "legend_show": true,
+        "series_colors": COLORS.iter().cycle().take(tiers.len().max(1)).collect::<Vec<_>>(),
+        "x_axis_data": periods,
+        "x_axis_name_rotate": if periods.len() > 8 { 0.785 } else { 0.0 },
+        "x_axis_height": if periods.len() > 8 { 60 } else { 30 },
+        "y_axis_configs": [y_axis],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": series,
+    });
+    render(&spec, lang, title)
+}
+
+/// Redemptions of the most redeemed rewards (at most twelve), one bar each.
+pub fn rewards(lang: Lang, rows: &[crate::model::insights::RewardRow]) -> Result<String, AppError> {
+    let l = lang.locale;
+    let title = td_string!(l, insights.rewards_chart_title);
+    let top: Vec<&crate::model::insights::RewardRow> = rows
+        .iter()
+        .filter(|r| r.redeemed.redemptions > 0)
+        .take(12)
+        .collect();
+    let mut y_axis = json!({ "axis_min": 0 });
+    if l != Locale::en {
+        y_axis["axis_formatter"] = json!("{t}");
+    }
+    let spec = json!({
+        "width": WIDTH,
+        "height": 320,
+        "title_text": title,
+        "legend_show": false,
+        "series_colors": ["#b08d57"],
+        "x_axis_data": top.iter().map(|r| r.name.clone()).collect::<Vec<_>>(),
+        "x_axis_name_rotate": if top.len() > 4 { 0.6 } else { 0.0 },
+        "x_axis_height": if top.len() > 4 { 90 } else { 30 },
+        "y_axis_configs": [y_axis],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [{ "name": td_string!(l, insights.kpi_redemptions), "data": top.iter().map(|r| r.redeemed.redemptions).collect::<Vec<_>>() }],
+    });
+    render(&spec, lang, title)
+}
+
 /// A bar chart from its charts-rs JSON spec, its texts written in `lang` (see
 /// `localize_texts`); `title` is the spec's title, which is centred.
 fn render(spec: &serde_json::Value, lang: Lang, title: &str) -> Result<String, AppError> {

@@ -95,13 +95,14 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
         .await?;
     }
     let now = db.now();
+    let end = history_end(db);
     let stores: Vec<i64> = sqlx::query_scalar("SELECT id FROM stores WHERE channel = 'store' ORDER BY code")
         .fetch_all(&db.pool)
         .await?;
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
         program: program.clone(),
-        until: now,
+        until: end,
         stores,
     };
 
@@ -123,14 +124,14 @@ pub async fn seed_if_empty(db: &Db) -> Result<bool, AppError> {
             )
             .await?;
             demo_member = Some(member_id);
-            let joined = Timestamp(now.0 - 45 * SECONDS_PER_DAY);
+            let joined = Timestamp(end.0 - 45 * SECONDS_PER_DAY);
             let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
             book_history(&mut tx, &mut rng, &plan, membership, 6, joined).await?;
         }
     }
     for i in 0..SYNTHETIC_MEMBERS {
         let days_ago = rng.gen_range(0..HISTORY_DAYS);
-        let joined = Timestamp(now.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
+        let joined = Timestamp(end.0 - days_ago * SECONDS_PER_DAY - rng.gen_range(0..SECONDS_PER_DAY / 2));
         let name = format!("Guest {:03}", i + 1);
         let email = format!("guest{:03}@demo.omniloyal.test", i + 1);
         let member_id = members::insert_profile(&mut tx, None, &name, Some(&email), None, joined).await?;
@@ -188,7 +189,7 @@ async fn seed_survey(
         "My order online arrived cold.",
         "Good coffee, but prices went up.",
     ];
-    let now = db.now();
+    let now = history_end(db);
     // Answers stay in the current quarter (the survey's period), so no guest answers twice.
     let quarter_start = {
         use chrono::Datelike;
@@ -304,10 +305,11 @@ async fn seed_oasis(db: &Db, hash: &str, rng: &mut StdRng) -> Result<(), AppErro
     )
     .await?;
     let now = db.now();
+    let end = history_end(db);
     let plan = Plan {
         tiers: programs::tiers(db, program.id).await?,
         program: program.clone(),
-        until: now,
+        until: end,
         stores: vec![riyadh.id],
     };
     let mut tx = db.begin_write().await?;
@@ -321,7 +323,7 @@ async fn seed_oasis(db: &Db, hash: &str, rng: &mut StdRng) -> Result<(), AppErro
         now,
     )
     .await?;
-    let joined = Timestamp(now.0 - 50 * SECONDS_PER_DAY);
+    let joined = Timestamp(end.0 - 50 * SECONDS_PER_DAY);
     let membership = members::join_in(&mut tx, member_id, program.id, joined).await?;
     book_history(&mut tx, rng, &plan, membership, 7, joined).await?;
     tx.commit().await?;
@@ -601,6 +603,13 @@ struct Plan {
     until: Timestamp,
     /// The stores purchases are made in (ids), taken in turn.
     stores: Vec<i64>,
+}
+
+/// Where the demo's history ends: the start of today (UTC). Every demo time is an offset
+/// from it, so the history (and the customer value fitted on it, which reads days relative
+/// to today) is the same whatever the hour the demo is made at.
+fn history_end(db: &Db) -> Timestamp {
+    Timestamp::start_of(db.now().date())
 }
 
 /// `visits` store purchases between `from` and the plan's end, booked with the real earning rule.

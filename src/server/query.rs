@@ -4,7 +4,9 @@
 pub mod channels;
 pub mod insights;
 pub mod member_view;
+pub mod redemptions;
 pub mod retention;
 pub mod reward_view;
 pub mod satisfaction;
 pub mod stamp_view;
+pub mod tiers;

@@ -430,6 +430,16 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             Allowed::Roles(INSIGHTS),
             vec![("q[from]", String::new())],
         ),
+        (
+            "load_tiers",
+            Allowed::Roles(INSIGHTS),
+            vec![("q[from]", String::new())],
+        ),
+        (
+            "load_rewards",
+            Allowed::Roles(INSIGHTS),
+            vec![("q[from]", String::new())],
+        ),
         ("list_surveys", Allowed::Roles(ADMIN), vec![]),
         (
             "open_survey",

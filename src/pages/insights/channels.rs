@@ -3,13 +3,11 @@
 //! each table with its CSV.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::api::insights::{insight_filters, load_channels};
+use crate::api::insights::load_channels;
 use crate::components::chart::{as_text, table_csv, CsvLink};
 use crate::components::lang::use_lang;
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::Empty;
 use crate::components::table::DataTable;
 use crate::domain::kpi::ratio;
 use crate::domain::lang::Lang;
@@ -17,46 +15,24 @@ use crate::i18n::{td, td_string};
 use crate::model::insights::{ChannelRow, ChannelsReport, Kpi, ProgramUnits, Unit};
 
 use super::value::major;
-use super::{day_text, kpi_cards, query_of, tabs, Filters};
+use super::{day_text, filtered_page, kpi_cards, Offers};
 
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
-    view! {
-        <crate::components::access::Gate allow=crate::model::user::Role::can_see_insights>
-            <ChannelsBody />
-        </crate::components::access::Gate>
-    }
-}
-
-#[component]
-fn ChannelsBody() -> impl IntoView {
-    let query = use_query_map();
-    let param = move |k: &str| query.read().get(k).unwrap_or_default();
-    let number = move |k: &str| param(k).parse::<i64>().unwrap_or(0);
-    let report = Resource::new(move || query_of(param), load_channels);
-    let options = Resource::new(move || number("program"), insight_filters);
-    let lang = use_lang();
-    let l = lang.locale;
-    view! {
-        <Title text=td_string!(l, insights.channels_title) />
-        <h1>{td!(l, insights.channels_heading)}</h1>
-        <Transition fallback=move || view! { <Loading what=td_string!(l, insights.loading_what) /> }>
-            {move || {
-                let (report, options) = (report.get()?, options.get()?);
-                let mut filters = Filters::from_query(param, options.unwrap_or_default(), false);
-                filters.show_compare = false;
-                filters.show_where = false;
-                let program = filters.program;
-                let used = report.as_ref().ok().map(|r| (r.from.clone(), r.to.clone()));
-                let refused = report.as_ref().err().cloned();
-                Some(view! {
-                    {tabs(l, "channels", program)}
-                    {filters.form(lang, used, refused)}
-                    {or_error(report, channels_view)}
-                })
-            }}
-        </Transition>
-    }
+    filtered_page(
+        "channels",
+        (
+            |l| td_string!(l, insights.channels_title),
+            |l| td_string!(l, insights.channels_heading),
+        ),
+        load_channels,
+        Offers {
+            compare: false,
+            place: false,
+            tier: true,
+        },
+        channels_view,
+    )
 }
 
 /// A table of channels or stores with its CSV: buyers and orders, and for one program its
@@ -82,7 +58,7 @@ fn breakdown(
             td_string!(l, insights.kpi_refunds),
             td_string!(l, insights.kpi_net_sales),
             td_string!(l, insights.kpi_issued),
-            td_string!(l, insights.kpi_redeemed),
+            td_string!(l, insights.kpi_redeemed_gross),
         ]);
     }
     let csv_rows: Vec<Vec<String>> = rows
@@ -227,6 +203,20 @@ fn channels_view(r: ChannelsReport) -> impl IntoView {
         )
         .into_any()
     };
+    let channels = if r.channels.is_empty() {
+        view! { <Empty><p>{td!(l, insights.no_channel_sales)}</p></Empty> }.into_any()
+    } else {
+        breakdown(
+            lang,
+            td_string!(l, insights.channel),
+            &r.channels,
+            channel_name,
+            program.as_ref(),
+            "channels.csv",
+            td_string!(l, insights.channels_table_title),
+        )
+        .into_any()
+    };
     view! {
         {kpi_cards(lang, kpis, program.clone(), false)}
         <p class="hint">{td!(l, insights.premium_note)}</p>
@@ -236,7 +226,7 @@ fn channels_view(r: ChannelsReport) -> impl IntoView {
         </figure>
         <section class="card" aria-labelledby="channels-heading" data-testid="channels">
             <h2 id="channels-heading">{td!(l, insights.channels_table_title)}</h2>
-            {breakdown(lang, td_string!(l, insights.channel), &r.channels, channel_name, program.as_ref(), "channels.csv", td_string!(l, insights.channels_table_title))}
+            {channels}
         </section>
         <section class="card" aria-labelledby="stores-heading" data-testid="stores">
             <h2 id="stores-heading">{td!(l, insights.stores_title)}</h2>

@@ -49,6 +49,16 @@ const RETENTION: [&str; 5] = [
     "churned",
     "churn_rate",
 ];
+const TIERS: [&str; 4] = ["tiered", "tiered_share", "upgrades", "downgrades"];
+const REWARDS: [&str; 7] = [
+    "redemptions",
+    "reward_redeemers",
+    "use_rate",
+    "expired_unused",
+    "reward_points",
+    "reward_points_value",
+    "face_value",
+];
 
 #[component]
 pub fn HelpPage() -> impl IntoView {
@@ -158,6 +168,16 @@ fn HelpBody() -> impl IntoView {
             <p>{td!(l, insights.premium_note)}</p>
             {terms(l, &CHANNELS)}
         </section>
+        <section class="card" data-testid="help-tiers">
+            <h2>{td!(l, insights.tab_tiers)}</h2>
+            <p>{td!(l, insights.tiers_note)}</p>
+            {terms(l, &TIERS)}
+        </section>
+        <section class="card" data-testid="help-rewards">
+            <h2>{td!(l, insights.tab_rewards)}</h2>
+            <p>{td!(l, insights.rewards_note)}</p>
+            {terms(l, &REWARDS)}
+        </section>
         <section class="card" data-testid="help-satisfaction">
             <h2>{td!(l, insights.tab_satisfaction)}</h2>
             {terms(l, &SATISFACTION)}
@@ -180,6 +200,8 @@ mod tests {
                 .chain(&SATISFACTION)
                 .chain(&RETENTION)
                 .chain(&CHANNELS)
+                .chain(&TIERS)
+                .chain(&REWARDS)
             {
                 let (name, definition) = kpi_words(l, key);
                 assert!(!name.is_empty() && !definition.is_empty(), "{key} in {l:?}");

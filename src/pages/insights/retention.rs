@@ -3,57 +3,34 @@
 //! the period before it; each with its numbers and CSV.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::api::insights::{insight_filters, load_retention};
+use crate::api::insights::load_retention;
 use crate::components::chart::{table_csv, CsvLink};
 use crate::components::lang::use_lang;
-use crate::components::states::{or_error, Loading};
+use crate::components::states::Empty;
 use crate::domain::kpi::{churn_rate, ratio};
 use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::insights::{Kpi, RetentionReport, Unit};
 
-use super::{day_text, kpi_cards, query_of, tabs, Filters};
+use super::{day_text, filtered_page, kpi_cards, Offers};
 
 #[component]
 pub fn RetentionPage() -> impl IntoView {
-    view! {
-        <crate::components::access::Gate allow=crate::model::user::Role::can_see_insights>
-            <RetentionBody />
-        </crate::components::access::Gate>
-    }
-}
-
-#[component]
-fn RetentionBody() -> impl IntoView {
-    let query = use_query_map();
-    let param = move |k: &str| query.read().get(k).unwrap_or_default();
-    let number = move |k: &str| param(k).parse::<i64>().unwrap_or(0);
-    let report = Resource::new(move || query_of(param), load_retention);
-    let options = Resource::new(move || number("program"), insight_filters);
-    let lang = use_lang();
-    let l = lang.locale;
-    view! {
-        <Title text=td_string!(l, insights.retention_title) />
-        <h1>{td!(l, insights.retention_heading)}</h1>
-        <Transition fallback=move || view! { <Loading what=td_string!(l, insights.loading_what) /> }>
-            {move || {
-                let (report, options) = (report.get()?, options.get()?);
-                let mut filters = Filters::from_query(param, options.unwrap_or_default(), false);
-                filters.show_compare = false;
-                let program = filters.program;
-                let used = report.as_ref().ok().map(|r| (r.from.clone(), r.to.clone()));
-                let refused = report.as_ref().err().cloned();
-                Some(view! {
-                    {tabs(l, "retention", program)}
-                    {filters.form(lang, used, refused)}
-                    {or_error(report, retention_view)}
-                })
-            }}
-        </Transition>
-    }
+    filtered_page(
+        "retention",
+        (
+            |l| td_string!(l, insights.retention_title),
+            |l| td_string!(l, insights.retention_heading),
+        ),
+        load_retention,
+        Offers {
+            compare: false,
+            place: true,
+            tier: true,
+        },
+        retention_view,
+    )
 }
 
 /// A share as a heatmap cell: the percentage, shaded by its size (a CSS custom property
@@ -161,6 +138,33 @@ fn retention_view(r: RetentionReport) -> impl IntoView {
             }
         })
         .collect_view();
+    let partial = r.partial.then(|| {
+        let month = r
+            .cohorts
+            .last()
+            .map(|c| lang.digits_of(&c.month))
+            .unwrap_or_default();
+        td_string!(l, insights.partial_month, month = month).to_string()
+    });
+    let cohorts = if joined == 0 {
+        view! { <Empty><p>{td!(l, insights.no_cohorts)}</p></Empty> }.into_any()
+    } else {
+        view! {
+            <div class="table-scroll">
+                <table class="history heatmap" aria-labelledby="cohorts-heading">
+                    <thead>
+                        <tr>{header.into_iter().enumerate().map(|(i, h)| {
+                            let num = i > 0;
+                            view! { <th scope="col" class:num=num>{h}</th> }
+                        }).collect_view()}</tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <CsvLink csv=csv file="cohorts.csv" />
+        }
+        .into_any()
+    };
     let title = td_string!(l, insights.retention_curve_title);
     let caption = td_string!(
         l,
@@ -187,18 +191,8 @@ fn retention_view(r: RetentionReport) -> impl IntoView {
         <section class="card" aria-labelledby="cohorts-heading" data-testid="cohorts">
             <h2 id="cohorts-heading">{td!(l, insights.cohorts_title)}</h2>
             <p class="hint">{td!(l, insights.cohorts_def)}</p>
-            <div class="table-scroll">
-                <table class="history heatmap" aria-labelledby="cohorts-heading">
-                    <thead>
-                        <tr>{header.into_iter().enumerate().map(|(i, h)| {
-                            let num = i > 0;
-                            view! { <th scope="col" class:num=num>{h}</th> }
-                        }).collect_view()}</tr>
-                    </thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-            <CsvLink csv=csv file="cohorts.csv" />
+            {partial.map(|p| view! { <p class="hint" data-testid="partial-month">{p}</p> })}
+            {cohorts}
         </section>
         <figure class="card chart" aria-label=title data-testid="chart-retention">
             <div class="svg" dir="ltr" inner_html=r.curve_svg.clone()></div>
@@ -212,6 +206,5 @@ fn retention_view(r: RetentionReport) -> impl IntoView {
                 <CsvLink csv=curve_csv file="retention-curve.csv" />
             </details>
         </figure>
-        <p class="hint">{td!(l, insights.sales_share_note)}</p>
     }
 }

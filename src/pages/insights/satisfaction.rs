@@ -3,57 +3,35 @@
 //! comments, each table with its CSV.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
 
-use crate::api::insights::{insight_filters, load_satisfaction};
+use crate::api::insights::load_satisfaction;
 use crate::components::chart::{as_text, table_csv, CsvLink};
 use crate::components::lang::use_lang;
-use crate::components::states::{or_error, Empty, Loading};
+use crate::components::states::Empty;
 use crate::components::table::DataTable;
 use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::insights::{Kpi, Unit};
 use crate::model::survey::{NpsCounts, NpsRow, SatisfactionReport};
 
-use super::{day_text, kpi_cards, query_of, tabs, Filters};
+use super::{day_text, filtered_page, kpi_cards, Offers};
 
 #[component]
 pub fn SatisfactionPage() -> impl IntoView {
-    view! {
-        <crate::components::access::Gate allow=crate::model::user::Role::can_see_insights>
-            <SatisfactionBody />
-        </crate::components::access::Gate>
-    }
-}
-
-#[component]
-fn SatisfactionBody() -> impl IntoView {
-    let query = use_query_map();
-    let param = move |k: &str| query.read().get(k).unwrap_or_default();
-    let number = move |k: &str| param(k).parse::<i64>().unwrap_or(0);
-    let report = Resource::new(move || query_of(param), load_satisfaction);
-    let options = Resource::new(move || number("program"), insight_filters);
-    let lang = use_lang();
-    let l = lang.locale;
-    view! {
-        <Title text=td_string!(l, insights.satisfaction_title) />
-        <h1>{td!(l, insights.satisfaction_heading)}</h1>
-        <Transition fallback=move || view! { <Loading what=td_string!(l, insights.loading_what) /> }>
-            {move || {
-                let (report, options) = (report.get()?, options.get()?);
-                let filters = Filters::from_query(param, options.unwrap_or_default(), false);
-                let program = filters.program;
-                let used = report.as_ref().ok().map(|r| (r.from.clone(), r.to.clone()));
-                let refused = report.as_ref().err().cloned();
-                Some(view! {
-                    {tabs(l, "satisfaction", program)}
-                    {filters.form(lang, used, refused)}
-                    {or_error(report, satisfaction_view)}
-                })
-            }}
-        </Transition>
-    }
+    filtered_page(
+        "satisfaction",
+        (
+            |l| td_string!(l, insights.satisfaction_title),
+            |l| td_string!(l, insights.satisfaction_heading),
+        ),
+        load_satisfaction,
+        Offers {
+            compare: true,
+            place: true,
+            tier: true,
+        },
+        satisfaction_view,
+    )
 }
 
 /// The KPI cards of a period's answers, the comparison's beside them.

@@ -3,7 +3,7 @@
 //! member-day bitmaps; and the omnichannel premium: of the range's buyers, those who bought in
 //! two channels or more, and what they are worth so far against those who bought in one.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use roaring::RoaringBitmap;
 
@@ -16,7 +16,7 @@ use crate::server::charts;
 use crate::server::db::Db;
 use crate::server::store::rollups;
 
-use super::insights::{checked, day_sets, union, Checked};
+use super::insights::{checked, day_sets, union, Checked, Merged};
 
 const CHANNELS: [&str; 3] = ["store", "web", "app"];
 
@@ -30,7 +30,8 @@ fn row(key: String, name: String, buyers: u64, f: &Flows) -> ChannelRow {
         refunds_minor: f.returned_minor,
         net_sales_minor: f.net_sales_minor(),
         issued: f.issued,
-        redeemed: f.net_redeemed(),
+        // Gross: a reward given back is booked by the system, in no channel.
+        redeemed: f.redeemed,
     }
 }
 
@@ -120,9 +121,16 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
         let name = names.get(store).cloned().unwrap_or_default();
         stores.push(row(store.to_string(), name, set.len(), flows));
     }
+    // Money only for one program (currencies differ): without one, stores go by orders.
+    if program.is_none() {
+        for r in channels.iter_mut().chain(stores.iter_mut()) {
+            (r.sales_minor, r.refunds_minor, r.net_sales_minor) = (0, 0, 0);
+            (r.issued, r.redeemed) = (0, 0);
+        }
+    }
     stores.sort_by(|a, b| {
-        b.net_sales_minor
-            .cmp(&a.net_sales_minor)
+        (b.net_sales_minor, b.orders)
+            .cmp(&(a.net_sales_minor, a.orders))
             .then(a.name.cmp(&b.name))
     });
 
@@ -131,13 +139,21 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
     let multi = (s & w) | (s & a) | (w & a);
     let all = s | w | a;
     let (multi_value, single_value) = if program.is_some() {
-        let (mut several, mut one) = (Vec::new(), Vec::new());
+        // A person merged into another is one person: their summaries added up.
+        let merged = Merged::load(&mut conn).await?;
+        let mut people: HashMap<u32, (i64, i64)> = HashMap::new();
         for (member, spend, orders, _) in rollups::stats_active_since(&mut conn, p, first).await? {
             let Ok(m) = u32::try_from(member) else { continue };
+            let sum = people.entry(merged.person(m)).or_default();
+            sum.0 += spend;
+            sum.1 += orders;
+        }
+        let (mut several, mut one) = (Vec::new(), Vec::new());
+        for (m, sum) in people {
             if multi.contains(m) {
-                several.push((spend, orders));
+                several.push(sum);
             } else if all.contains(m) {
-                one.push((spend, orders));
+                one.push(sum);
             }
         }
         (Some(value(&several)), Some(value(&one)))

@@ -1,7 +1,7 @@
 //! Daily KPI series. Days are UTC; grouping is integer division of epoch seconds, which reads
 //! the same in SQLite and PostgreSQL.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use roaring::RoaringBitmap;
@@ -61,8 +61,70 @@ pub async fn program_names(db: &Db) -> Result<Vec<(ProgramId, String)>, AppError
         .await?)
 }
 
+/// People merged into others: each merged-away member id with the id it lives on as now.
+/// The bitmaps keep the id a member had when it acted; read through this, a person merged
+/// into another is one person.
+#[derive(Default)]
+pub(crate) struct Merged {
+    ids: RoaringBitmap,
+    into: HashMap<u32, u32>,
+}
+
+impl Merged {
+    pub(crate) async fn load(conn: &mut AnyConnection) -> Result<Merged, AppError> {
+        let pairs: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT s.member_id, t.member_id FROM memberships s JOIN memberships t ON t.id = s.merged_into \
+             WHERE s.merged_into IS NOT NULL",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(Merged::of(pairs))
+    }
+
+    /// From (merged-away member, member merged into) pairs, chains followed to their end.
+    pub(crate) fn of(pairs: Vec<(i64, i64)>) -> Merged {
+        let direct: HashMap<u32, u32> = pairs
+            .into_iter()
+            .filter_map(|(a, b)| Some((u32::try_from(a).ok()?, u32::try_from(b).ok()?)))
+            .filter(|(a, b)| a != b)
+            .collect();
+        let mut m = Merged::default();
+        for &from in direct.keys() {
+            let mut to = direct[&from];
+            // A chain is as long as the merges made; the guard stops a cycle.
+            for _ in 0..direct.len() {
+                match direct.get(&to) {
+                    Some(&next) if next != from => to = next,
+                    _ => break,
+                }
+            }
+            m.ids.insert(from);
+            m.into.insert(from, to);
+        }
+        m
+    }
+
+    /// `set` with every merged-away member replaced by the one it was merged into.
+    pub(crate) fn apply(&self, set: &mut RoaringBitmap) {
+        if self.ids.is_empty() || set.is_disjoint(&self.ids) {
+            return;
+        }
+        let gone = &*set & &self.ids;
+        *set -= &gone;
+        for id in &gone {
+            set.insert(self.into[&id]);
+        }
+    }
+
+    /// The member id a member's activity counts under.
+    pub(crate) fn person(&self, member_id: u32) -> u32 {
+        self.into.get(&member_id).copied().unwrap_or(member_id)
+    }
+}
+
 /// The members of `kind` in `slice` per day over `from..=to` (epoch days), the programs of
-/// the scope together (a person in two programs is one member).
+/// the scope together (a person in two programs is one member, and so is a person merged
+/// into another).
 pub(crate) async fn day_sets(
     conn: &mut AnyConnection,
     program_id: i64,
@@ -71,12 +133,14 @@ pub(crate) async fn day_sets(
     from: i64,
     to: i64,
 ) -> Result<BTreeMap<i64, RoaringBitmap>, AppError> {
+    let merged = Merged::load(conn).await?;
     let mut days: BTreeMap<i64, RoaringBitmap> = BTreeMap::new();
     for (_, day, blob) in rollups::day_sets_between(conn, program_id, kind, slice, from, to).await? {
-        let set = RoaringBitmap::deserialize_from(blob.as_slice()).map_err(|e| {
+        let mut set = RoaringBitmap::deserialize_from(blob.as_slice()).map_err(|e| {
             tracing::error!(error = %e, day, kind, "unreadable member-day bitmap");
             AppError::Internal
         })?;
+        merged.apply(&mut set);
         *days.entry(day).or_default() |= set;
     }
     Ok(days)
@@ -351,6 +415,28 @@ pub async fn overview(
     Ok((overview, now.new_by_day, now.issued_by_day))
 }
 
+/// How many months a page over a year shows when no start is given: the end's month and
+/// the eleven before.
+const YEAR_MONTHS: u32 = 12;
+
+/// Without a start, the range of `q` begins eleven months before its end's month, so a
+/// year of months shows (Retention's cohorts, Tiers' history).
+pub(crate) fn year_by_default(db: &Db, q: &mut InsightsQuery) -> Result<(), AppError> {
+    use chrono::Datelike;
+    if q.from.trim().is_empty() {
+        let to = match dates::parse_range("", &q.to, db.now().date()) {
+            Ok((_, to)) => to,
+            Err((field, message)) => return Err(AppError::field(field, message)),
+        };
+        let first = to.with_day(1).unwrap_or(to);
+        let from = first
+            .checked_sub_months(chrono::Months::new(YEAR_MONTHS - 1))
+            .unwrap_or(first);
+        q.from = from.to_string();
+    }
+    Ok(())
+}
+
 /// The filters of an Insights page, checked.
 pub struct Checked {
     pub scope: Scope,
@@ -616,5 +702,24 @@ mod tests {
         // All programs: no points or money, whose units differ.
         let (_, points, money) = kpis(&now, None, false);
         assert!(points.is_empty() && money.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod merged_tests {
+    use super::*;
+
+    #[test]
+    fn a_person_merged_into_another_counts_once_under_the_last_id() {
+        // 3 merged into 2, then 2 into 1.
+        let m = Merged::of(vec![(3, 2), (2, 1)]);
+        let mut set: RoaringBitmap = [1u32, 3, 7].into_iter().collect();
+        m.apply(&mut set);
+        assert_eq!(set.iter().collect::<Vec<_>>(), vec![1, 7]);
+        assert_eq!(m.person(3), 1);
+        assert_eq!(m.person(7), 7);
+        let mut untouched: RoaringBitmap = [5u32].into_iter().collect();
+        m.apply(&mut untouched);
+        assert_eq!(untouched.len(), 1);
     }
 }

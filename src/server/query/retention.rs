@@ -17,10 +17,7 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::charts;
 use crate::server::db::Db;
 
-use super::insights::{checked, day_sets, union, Checked};
-
-/// How many months the page shows when no start is given: this one and the eleven before.
-const DEFAULT_MONTHS: u32 = 12;
+use super::insights::{checked, day_sets, union, year_by_default, Checked};
 
 fn epoch_day(d: NaiveDate) -> i64 {
     Timestamp::start_of(d).0 / SECONDS_PER_DAY
@@ -42,18 +39,13 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Retenti
     // Neither a comparison nor an IFRS 15 rate is asked for on this page.
     q.rate.clear();
     q.compare.clear();
-    if q.from.trim().is_empty() {
-        let to = match crate::domain::dates::parse_range("", &q.to, db.now().date()) {
-            Ok((_, to)) => to,
-            Err((field, message)) => return Err(AppError::field(field, message)),
-        };
-        let first = to.with_day(1).unwrap_or(to);
-        let from = first
-            .checked_sub_months(chrono::Months::new(DEFAULT_MONTHS - 1))
-            .unwrap_or(first);
-        q.from = from.to_string();
-    }
+    year_by_default(db, &mut q)?;
     let Checked { scope, from, to, .. } = checked(db, lang, q).await?;
+    // Cohorts are whole months: a start inside a month is taken back to its first day.
+    let from = from.with_day(1).unwrap_or(from);
+    // A month not over yet (the range ends before its last day) is shown, but the curve
+    // leaves it out: a few days' activity is not a month's.
+    let partial = to.succ_opt().is_some_and(|next| next.month() == to.month());
     let slice = slice_for(scope.channel.as_deref(), scope.store_id, scope.tier_id);
     let p = scope.program_id;
     let (first, last) = (epoch_day(from), epoch_day(to));
@@ -112,7 +104,13 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Retenti
             }
         })
         .collect();
-    let sized: Vec<(u64, Vec<u64>)> = cohorts.iter().map(|c| (c.size, c.active.clone())).collect();
+    let sized: Vec<(u64, Vec<u64>)> = cohorts
+        .iter()
+        .map(|c| {
+            let whole = c.active.len() - usize::from(partial);
+            (c.size, c.active[..whole].to_vec())
+        })
+        .collect();
     let curve = retention_curve(&sized);
     let day = |d: i64| Timestamp(d * SECONDS_PER_DAY).date().to_string();
     Ok(RetentionReport {
@@ -121,6 +119,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Retenti
         curve_svg: charts::retention_curve(lang, &curve)?,
         curve,
         cohorts,
+        partial,
         before_from: day(before_first),
         before_to: day(before_last),
         returning: active_before.intersection_len(&active_now),

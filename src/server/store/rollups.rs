@@ -428,6 +428,32 @@ pub async fn facts_between(
     Ok(out)
 }
 
+/// One program's facts between epoch days `from..=to` added up per tier (0: none):
+/// ((program, 0, "", 0, tier), flows).
+pub async fn facts_by_tier(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(FactKey, Flows)>, AppError> {
+    let sums = FACT_COLUMNS
+        .split(", ")
+        .map(|c| format!("CAST(SUM({c}) AS BIGINT)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT program_id, CAST(0 AS BIGINT), '', CAST(0 AS BIGINT), tier_id, {sums} FROM daily_facts \
+         WHERE program_id = $1 AND day >= $2 AND day <= $3 GROUP BY program_id, tier_id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(program_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(fact_row).collect()
+}
+
 /// A program's facts up to day `to` (all of them before), added up: one row read per
 /// program, whatever the history's length.
 pub async fn facts_until(conn: &mut AnyConnection, program_id: i64, to: i64) -> Result<Flows, AppError> {

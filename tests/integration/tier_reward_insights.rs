@@ -1,0 +1,319 @@
+//! The Tiers and Rewards pages against the raw tables of a small generated brand: tier counts
+//! at the range's start and end walked membership by membership through `tier_changes`,
+//! moves by direction, spend by tier adding up to the orders; redemptions, use, points and
+//! stock per reward from `issued_rewards`; and a merged person counted once on Channels.
+
+use std::collections::HashMap;
+
+use omniloyal::domain::lang::Lang;
+use omniloyal::model::ids::MemberId;
+use omniloyal::model::insights::InsightsQuery;
+use omniloyal::server::db::Db;
+use omniloyal::server::generator;
+use omniloyal::server::query::{channels, redemptions, tiers};
+use omniloyal::server::service::{merges, rollups};
+
+use crate::on_both_backends;
+use crate::rollups::plan;
+
+fn start_of(d: chrono::NaiveDate) -> i64 {
+    d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp()
+}
+
+/// One membership's tier at `at` (seconds), walked through its own changes.
+fn tier_at(joined_at: i64, current: i64, changes: &[(i64, i64, i64)], at: i64) -> i64 {
+    let moves: Vec<&(i64, i64, i64)> = changes.iter().filter(|c| c.0 > joined_at).collect();
+    match moves.iter().rev().find(|c| c.0 < at) {
+        Some(c) => c.2,
+        None => match moves.first() {
+            Some(c) => c.1,
+            None => current,
+        },
+    }
+}
+
+/// The tier a membership joined in: after a change in its joining second, else before its
+/// first change, else the one it holds.
+fn after_joining(joined_at: i64, current: i64, changes: &[(i64, i64, i64)]) -> i64 {
+    match changes.iter().rev().find(|c| c.0 <= joined_at) {
+        Some(c) => c.2,
+        None => changes.first().map_or(current, |c| c.1),
+    }
+}
+
+async fn tiers_count_what_the_raw_tables_hold(db: Db) {
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    let today = db.now().date();
+    let from = today - chrono::Duration::days(40);
+    let r = tiers::report(
+        &db,
+        Lang::ENGLISH,
+        InsightsQuery {
+            from: from.to_string(),
+            to: today.to_string(),
+            program: p.to_string(),
+            ..InsightsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (a, b) = (start_of(from), start_of(today.succ_opt().unwrap()));
+
+    let memberships: Vec<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, joined_at, COALESCE(tier_id, 0) FROM memberships WHERE program_id = $1 AND merged_into IS NULL",
+    )
+    .bind(p)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let changes: Vec<(i64, i64, i64, i64, String)> = sqlx::query_as(
+        "SELECT membership_id, created_at, COALESCE(from_tier_id, 0), COALESCE(to_tier_id, 0), direction \
+         FROM tier_changes ORDER BY id",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut of: HashMap<i64, Vec<(i64, i64, i64)>> = HashMap::new();
+    for (m, at, f, t, _) in &changes {
+        of.entry(*m).or_default().push((*at, *f, *t));
+    }
+    assert!(
+        !changes.is_empty(),
+        "the generated brand moves members between tiers"
+    );
+    let (mut start, mut end): (HashMap<i64, i64>, HashMap<i64, i64>) = Default::default();
+    let (mut ups, mut downs) = (0, 0);
+    for (id, joined_at, current) in &memberships {
+        let mine = of.get(id).cloned().unwrap_or_default();
+        if *joined_at < a {
+            *start.entry(tier_at(*joined_at, *current, &mine, a)).or_default() += 1;
+        }
+        *end.entry(*current).or_default() += 1;
+        for (m, at, .., direction) in &changes {
+            if m == id && *at > *joined_at && *at >= a && *at < b {
+                if direction == "up" {
+                    ups += 1
+                } else {
+                    downs += 1
+                }
+            }
+        }
+    }
+    for row in &r.tiers {
+        assert_eq!(
+            (row.members_before, row.members),
+            (
+                start.get(&row.tier_id).copied().unwrap_or(0),
+                end.get(&row.tier_id).copied().unwrap_or(0)
+            ),
+            "tier {} ({})",
+            row.tier_id,
+            row.name
+        );
+        // Conservation: the end is the start, those who joined in the range, and the moves.
+        let joined = memberships
+            .iter()
+            .filter(|(id, j, t)| {
+                let mine = of.get(id).cloned().unwrap_or_default();
+                *j >= a && *j < b && after_joining(*j, *t, &mine) == row.tier_id
+            })
+            .count() as i64;
+        assert_eq!(
+            row.members,
+            row.members_before + joined + row.moved_in - row.moved_out,
+            "tier {}",
+            row.tier_id
+        );
+    }
+    assert_eq!(
+        r.tiers.iter().map(|t| t.members).sum::<i64>(),
+        memberships.len() as i64
+    );
+    assert_eq!((r.upgrades, r.downgrades), (ups, downs));
+    assert_eq!(r.moves.iter().map(|m| m.count).sum::<i64>(), ups + downs);
+    // The last period ends with the range: its counts are the tiers held now.
+    let last = r.counts.last().unwrap();
+    for (i, row) in r.tiers.iter().enumerate() {
+        assert_eq!(last[i], row.members);
+    }
+    // Spend by tier adds up to the range's orders.
+    let orders: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM orders WHERE program_id = $1 AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(p)
+    .bind(a)
+    .bind(b)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(orders > 0);
+    assert_eq!(r.tiers.iter().map(|t| t.orders).sum::<i64>(), orders);
+    assert!(r.svg.starts_with("<svg"));
+    assert_eq!(r.periods.len(), r.counts.len());
+
+    // Without a program there is nothing to count (tiers are a program's own).
+    let none = tiers::report(&db, Lang::ENGLISH, InsightsQuery::default())
+        .await
+        .unwrap();
+    assert!(none.program.is_none() && none.tiers.is_empty());
+}
+
+on_both_backends!(tiers_count_what_the_raw_tables_hold);
+
+async fn rewards_count_what_the_raw_tables_hold(db: Db) {
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    let today = db.now().date();
+    let from = today - chrono::Duration::days(30);
+    let query = |channel: &str| InsightsQuery {
+        from: from.to_string(),
+        to: today.to_string(),
+        program: p.to_string(),
+        channel: channel.into(),
+        compare: "previous".into(),
+        ..InsightsQuery::default()
+    };
+    let r = redemptions::report(&db, Lang::ENGLISH, query("")).await.unwrap();
+    let (a, b) = (start_of(from), start_of(today.succ_opt().unwrap()));
+    let rows: Vec<(i64, i64, String, i64, String)> = sqlx::query_as(
+        "SELECT i.reward_id, m.member_id, i.status, i.points, t.channel FROM issued_rewards i \
+         JOIN memberships m ON m.id = i.membership_id JOIN ledger_transactions t ON t.id = i.transaction_id \
+         WHERE m.program_id = $1 AND i.created_at >= $2 AND i.created_at < $3",
+    )
+    .bind(p)
+    .bind(a)
+    .bind(b)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let counted: Vec<&(i64, i64, String, i64, String)> = rows
+        .iter()
+        .filter(|r| ["issued", "used", "expired"].contains(&r.2.as_str()))
+        .collect();
+    assert!(!counted.is_empty(), "the generated brand redeems rewards");
+    for row in &r.rewards {
+        let mine: Vec<_> = counted.iter().filter(|c| c.0 == row.reward_id).collect();
+        let people: std::collections::HashSet<i64> = mine.iter().map(|c| c.1).collect();
+        assert_eq!(
+            (
+                row.redeemed.redemptions,
+                row.redeemed.redeemers,
+                row.redeemed.used,
+                row.redeemed.expired,
+                row.redeemed.points,
+            ),
+            (
+                mine.len() as i64,
+                people.len() as i64,
+                mine.iter().filter(|c| c.2 == "used").count() as i64,
+                mine.iter().filter(|c| c.2 == "expired").count() as i64,
+                mine.iter().map(|c| c.3).sum::<i64>()
+            ),
+            "{}",
+            row.name
+        );
+        let (stock, issued): (Option<i64>, i64) =
+            sqlx::query_as("SELECT stock, issued FROM rewards WHERE id = $1")
+                .bind(row.reward_id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        assert_eq!(row.stock_left, stock.map(|s| s - issued));
+    }
+    let people: std::collections::HashSet<i64> = counted.iter().map(|c| c.1).collect();
+    assert_eq!(r.totals.redemptions, counted.len() as i64);
+    assert_eq!(r.totals.redeemers, people.len() as i64);
+    let point_value: i64 = sqlx::query_scalar("SELECT point_value_minor FROM programs WHERE id = $1")
+        .bind(p)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(r.totals.points_value_minor, r.totals.points * point_value);
+    assert!(
+        r.previous.is_some()
+            && r.compare_to.as_deref() == Some(&(from - chrono::Duration::days(1)).to_string())
+    );
+    // Redeemed in the app only: the transactions' channel.
+    let app = redemptions::report(&db, Lang::ENGLISH, query("app"))
+        .await
+        .unwrap();
+    assert_eq!(
+        app.totals.redemptions,
+        counted.iter().filter(|c| c.4 == "app").count() as i64
+    );
+    // Every program: counts, no money (units differ).
+    let all = redemptions::report(
+        &db,
+        Lang::ENGLISH,
+        InsightsQuery {
+            from: from.to_string(),
+            to: today.to_string(),
+            ..InsightsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.totals.redemptions, r.totals.redemptions);
+    assert_eq!((all.totals.points, all.totals.face_value_minor), (0, 0));
+}
+
+on_both_backends!(rewards_count_what_the_raw_tables_hold);
+
+/// A person merged into another is one buyer on Channels and stores: two single-channel
+/// buyers (one in stores, one on the web) become one buyer in two channels.
+async fn a_merged_person_counts_once(db: Db) {
+    let made = generator::generate(&db, &plan(), &|_| {}).await.unwrap();
+    let p = made.program_id.get();
+    let today = db.now().date();
+    let from = today - chrono::Duration::days(20);
+    let q = InsightsQuery {
+        from: from.to_string(),
+        to: today.to_string(),
+        program: p.to_string(),
+        ..InsightsQuery::default()
+    };
+    let before = channels::report(&db, Lang::ENGLISH, q.clone()).await.unwrap();
+    let (a, b) = (start_of(from), start_of(today.succ_opt().unwrap()));
+    let bought: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT m.member_id, o.channel FROM orders o JOIN memberships m ON m.id = o.membership_id \
+         WHERE o.program_id = $1 AND o.created_at >= $2 AND o.created_at < $3",
+    )
+    .bind(p)
+    .bind(a)
+    .bind(b)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let mut channels_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for (m, c) in bought {
+        channels_of.entry(m).or_default().push(c);
+    }
+    let only = |channel: &str| {
+        channels_of
+            .iter()
+            .find(|(_, c)| c.len() == 1 && c[0] == channel)
+            .map(|(m, _)| *m)
+            .expect("a single-channel buyer")
+    };
+    let (in_store, on_web) = (only("store"), only("web"));
+    merges::merge(
+        &db,
+        MemberId(in_store),
+        MemberId(on_web),
+        "The same person at the till and online",
+        None,
+    )
+    .await
+    .unwrap();
+    rollups::catch_up(&db).await.unwrap();
+    let after = channels::report(&db, Lang::ENGLISH, q).await.unwrap();
+    assert_eq!(after.buyers, before.buyers - 1);
+    assert_eq!(after.multi, before.multi + 1);
+    let single = |r: &omniloyal::model::insights::ChannelsReport| r.single_value.as_ref().unwrap().members;
+    let multi = |r: &omniloyal::model::insights::ChannelsReport| r.multi_value.as_ref().unwrap().members;
+    assert_eq!(single(&after), single(&before) - 2);
+    assert_eq!(multi(&after), multi(&before) + 1);
+}
+
+on_both_backends!(a_merged_person_counts_once);
