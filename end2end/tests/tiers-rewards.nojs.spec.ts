@@ -31,9 +31,10 @@ test("without JavaScript an analyst reads members per tier over time, the moves 
   await expect(page.getByTestId("tiers-over-time").getByRole("row")).toHaveCount(13);
   const href = await page.getByTestId("tiers-over-time").getByRole("link", { name: "Download tiers-over-time.csv" }).getAttribute("href");
   const csv = decodeURIComponent(href!.slice(href!.indexOf(",") + 1));
-  expect(csv.split("\r\n")[0]).toMatch(/^Period,(No tier,)?Green,Silver,Gold$/);
+  // (Other tests may add tiers of their own after these; a name in Arabic brings the BOM.)
+  expect(csv.replace(/^\uFEFF/, "").split("\r\n")[0]).toMatch(/^Period,(No tier,)?Green,Silver,Gold(,.*)?$/);
   const tiersCsv = await page.getByTestId("by-tier").getByRole("link", { name: "Download tiers.csv" }).getAttribute("href");
-  expect(decodeURIComponent(tiersCsv!.slice(tiersCsv!.indexOf(",") + 1)).split("\r\n")[0]).toBe(
+  expect(decodeURIComponent(tiersCsv!.slice(tiersCsv!.indexOf(",") + 1)).replace(/^\uFEFF/, "").split("\r\n")[0]).toBe(
     "Tier,At the start,At the end,Moved in,Moved out,Buyers,Orders,Net sales,Net sales per buyer,Points issued,Points redeemed",
   );
   await page.getByRole("link", { name: "Definitions" }).click();
@@ -50,13 +51,13 @@ test("without JavaScript an analyst reads the rewards' redemptions and stock, an
   // Every program: counts only (points and money are in different units).
   const table = page.getByRole("table", { name: "Each reward" });
   await expect(table.getByRole("columnheader")).toHaveCount(7);
-  await expect(table.getByRole("row", { name: /Free filter coffee/ })).toBeVisible();
+  await expect(table.getByRole("cell", { name: "Free filter coffee", exact: true })).toBeVisible();
   await page.getByLabel("Program", { exact: true }).selectOption({ label: PROGRAM });
   await page.getByLabel("Compare with").selectOption({ label: "Previous period" });
   await page.getByRole("button", { name: "Show" }).click();
   await expect(page.getByTestId("compared")).toContainText("Compared with");
   await expect(table.getByRole("columnheader", { name: "Money handed out" })).toBeVisible();
-  await expect(table.getByRole("row", { name: /5 EUR off/ })).toBeVisible();
+  await expect(table.getByRole("cell", { name: "5 EUR off", exact: true })).toBeVisible();
   // A reversed range: the field error, with the form still there to put it right.
   await page.goto("/insights/rewards?from=2026-12-01&to=2026-11-01");
   await expect(page.getByRole("alert").first()).toBeVisible();

@@ -54,10 +54,23 @@ impl TierDeltas {
     pub fn history(&mut self, h: &History) {
         let day = day_of(h.joined_at);
         self.joined(day, h.current, -1);
-        self.joined(day, h.tier_after_joining(), 1);
+        let mut held = h.tier_after_joining();
+        self.joined(day, held, 1);
+        let mut last = h.joined_at;
         for &(at, from, to) in h.moves() {
+            // A change not recorded (a tier deleted before deletions were recorded) shows
+            // where the next one starts elsewhere: moved there then.
+            self.joined(day_of(at), held, -1);
+            self.joined(day_of(at), from, 1);
             self.joined(day_of(at), from, -1);
             self.joined(day_of(at), to, 1);
+            held = to;
+            last = at;
+        }
+        // And one after the last recorded change: the counts end at the tiers held now.
+        if held != h.current {
+            self.joined(day_of(last), held, -1);
+            self.joined(day_of(last), h.current, 1);
         }
     }
 
@@ -129,6 +142,28 @@ mod tests {
         let at = d.at_ends(&[0]);
         assert_eq!(at[0].get(&0).copied().unwrap_or(0), 0);
         assert_eq!(at[0][&1], 1);
+    }
+
+    #[test]
+    fn unrecorded_changes_still_end_at_the_tier_held_now() {
+        // Up to 3 on day 2; 3 deleted unrecorded (none); up to 1 on day 5 recorded from none;
+        // then 1 deleted unrecorded: holds none now.
+        let h = History {
+            joined_at: 0,
+            current: 0,
+            changes: vec![(2 * DAY, 0, 3), (5 * DAY, 0, 1)],
+        };
+        let mut d = TierDeltas::default();
+        d.joined(0, 0, 1);
+        d.history(&h);
+        let at = d.at_ends(&[1, 3, 5, 9]);
+        let tier = |m: &HashMap<i64, i64>, t: i64| m.get(&t).copied().unwrap_or(0);
+        assert_eq!((tier(&at[0], 0), tier(&at[0], 3)), (1, 0));
+        assert_eq!((tier(&at[1], 0), tier(&at[1], 3)), (0, 1));
+        for m in &at[2..] {
+            assert_eq!((tier(m, 0), tier(m, 1), tier(m, 3)), (1, 0, 0), "{m:?}");
+        }
+        assert!(at.iter().all(|m| m.values().all(|n| *n >= 0)));
     }
 
     #[test]

@@ -190,24 +190,30 @@ async fn seed_survey(
         "Good coffee, but prices went up.",
     ];
     let now = history_end(db);
-    // Answers stay in the current quarter (the survey's period), so no guest answers twice.
-    let quarter_start = {
+    // Answers stay in one quarter (the survey's period), so no guest answers twice: this
+    // one, or in its first two weeks the one before, so the demo has answers on any day.
+    let (from, until) = {
         use chrono::Datelike;
         let today = now.date();
         let month = (today.month0() / 3) * 3 + 1;
-        chrono::NaiveDate::from_ymd_opt(today.year(), month, 1).map(Timestamp::start_of)
+        let this = chrono::NaiveDate::from_ymd_opt(today.year(), month, 1).unwrap_or(today);
+        let start = Timestamp::start_of(this).0;
+        if now.0 - start < 14 * SECONDS_PER_DAY {
+            let before = this.checked_sub_months(chrono::Months::new(3)).unwrap_or(this);
+            (Timestamp::start_of(before).0, start)
+        } else {
+            (start, now.0)
+        }
     };
     for (i, (member_id, joined)) in guests.into_iter().enumerate() {
         if i % 2 == 1 {
             continue;
         }
-        let earliest = joined
-            .max(quarter_start.map_or(joined, |t| t.0))
-            .max(now.0 - 80 * SECONDS_PER_DAY);
-        if earliest >= now.0 {
+        let earliest = joined.max(from).max(now.0 - 80 * SECONDS_PER_DAY);
+        if earliest >= until {
             continue;
         }
-        let at = rng.gen_range(earliest..now.0);
+        let at = rng.gen_range(earliest..until);
         // Most are happy; a few are not: an NPS in the thirties, as cafés see.
         let score = match rng.gen_range(0..10) {
             0..=4 => rng.gen_range(9..=10),

@@ -94,7 +94,11 @@ pub fn purchases(
         }
         for &(day, amount) in purchases {
             let minor = (amount * scale).round();
-            if !minor.is_finite() || minor < 0.0 || minor > MAX_PURCHASE_MINOR as f64 {
+            if (amount * scale - minor).abs() > 1e-6 {
+                errors.push(format!(
+                    "customer {id} on {day}: the day's total {amount} has more decimals than the currency's {exponent}"
+                ));
+            } else if !minor.is_finite() || minor < 0.0 || minor > MAX_PURCHASE_MINOR as f64 {
                 errors.push(format!(
                     "customer {id} on {day}: the day's total {amount} is not an amount between 0 and {}",
                     MAX_PURCHASE_MINOR as f64 / scale
@@ -174,18 +178,21 @@ pub async fn import(
     if check_only {
         return Ok(made);
     }
-    // Orders an earlier run booked are not sent again.
-    let done: HashSet<String> = sqlx::query_scalar(
-        "SELECT channel_order_id FROM orders WHERE program_id = $1 AND channel = $2 \
-         AND channel_order_id LIKE 'import:%'",
+    // Orders an earlier run booked are not sent again; history of another channel in the
+    // program would be the same purchases twice.
+    let earlier: Vec<(String, String)> = sqlx::query_as(
+        "SELECT channel, channel_order_id FROM orders WHERE program_id = $1 AND channel_order_id LIKE 'import:%'",
     )
     .bind(source.program_id)
-    .bind(source.channel.as_str())
     .fetch_all(&db.pool)
     .await
-    .map_err(AppError::from)?
-    .into_iter()
-    .collect();
+    .map_err(AppError::from)?;
+    if let Some((other, _)) = earlier.iter().find(|(c, _)| c != source.channel.as_str()) {
+        return Err(Refused::Lines(vec![format!(
+            "the program already has history imported for the {other} channel: import with --channel {other}"
+        )]));
+    }
+    let done: HashSet<String> = earlier.into_iter().map(|(_, id)| id).collect();
     let result = book_days(db, source, &days, &mut known, &done, &kind, tick).await;
     db.clock().stop_at(None);
     let result = result?;
@@ -214,7 +221,8 @@ async fn book_days(
     tick: &(dyn Fn(u64, u64) + Send + Sync),
 ) -> Result<(u64, i64), AppError> {
     let (mut booked, mut points) = (0, 0);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(source.program_id.get() as u64);
+    // Card numbers drawn afresh: a second run (or a second file) must not draw the first's.
+    let mut rng = rand_chacha::ChaCha8Rng::from_entropy();
     let total = days.len() as u64;
     for (n, (day, purchases)) in days.iter().enumerate() {
         let noon = Timestamp(Timestamp::start_of(*day).0 + SECONDS_PER_DAY / 2);

@@ -132,15 +132,28 @@ pub async fn run(db: &Db, n: usize) -> Result<Figures, AppError> {
     }
     // The other pages, over the same filters (each page reads those it has).
     let mut pages = Vec::new();
-    for page in ["value", "retention", "channels", "satisfaction"] {
+    for page in [
+        "value",
+        "retention",
+        "channels",
+        "satisfaction",
+        "tiers",
+        "rewards",
+    ] {
         let mut times = Vec::with_capacity(n);
         for i in 0..n {
-            let (_, q) = request(i, program, &stores, &tiers, today);
+            let (_, mut q) = request(i, program, &stores, &tiers, today);
+            if page == "tiers" {
+                // Tiers are a program's own: without one the page has nothing to count.
+                q.program = program.to_string();
+            }
             let started = Instant::now();
             match page {
                 "value" => drop(insights::value_report(db, lang, &q.program).await?),
                 "retention" => drop(crate::server::query::retention::report(db, lang, q).await?),
                 "channels" => drop(crate::server::query::channels::report(db, lang, q).await?),
+                "tiers" => drop(crate::server::query::tiers::report(db, lang, q).await?),
+                "rewards" => drop(crate::server::query::redemptions::report(db, lang, q).await?),
                 _ => drop(crate::server::query::satisfaction::report(db, lang, q).await?),
             }
             times.push(ms(started.elapsed()));

@@ -77,6 +77,12 @@ async fn history_imports_once_and_only_when_every_line_is_good(db: Db) {
         }
         other => panic!("refused expected, got {other:?}"),
     }
+    // More decimals than the currency has are not rounded away.
+    let fine = format!("customer,date,amount\nC1,{},1.005\n", day(30));
+    match import(&db, &source, &fine, false, &quiet).await {
+        Err(Refused::Lines(lines)) => assert!(lines[0].contains("more decimals"), "{lines:?}"),
+        other => panic!("refused expected, got {other:?}"),
+    }
     assert_eq!(count(&db, orders_sql, p).await, 0);
     assert_eq!(
         count(
@@ -166,6 +172,22 @@ async fn history_imports_once_and_only_when_every_line_is_good(db: Db) {
     let again = import(&db, &source, &good, false, &quiet).await.unwrap();
     assert_eq!((again.new_members, again.booked, again.points), (0, 0, 0));
     assert_eq!(count(&db, orders_sql, p).await, 5);
+    // A longer file later (an interrupted run finished, or more history): only what is new,
+    // new customers with card numbers of their own.
+    let more = format!("{good}C4,{},5.00\nC5,{},6.00\n", day(8), day(7));
+    let finished = import(&db, &source, &more, false, &quiet).await.unwrap();
+    assert_eq!((finished.new_members, finished.booked), (2, 2));
+    assert_eq!(count(&db, orders_sql, p).await, 7);
+    // The same history again as another channel's would book it twice: refused.
+    let as_store = Source {
+        program_id: p,
+        channel: Channel::Store,
+    };
+    match import(&db, &as_store, &good, false, &quiet).await {
+        Err(Refused::Lines(lines)) => assert!(lines[0].contains("--channel web"), "{lines:?}"),
+        other => panic!("refused expected, got {other:?}"),
+    }
+    assert_eq!(count(&db, orders_sql, p).await, 7);
 
     // A program whose own orders began before the history ends is refused.
     let w = world(&db, |_| {}).await;

@@ -152,6 +152,51 @@ async fn tiers_count_what_the_raw_tables_hold(db: Db) {
     assert!(r.svg.starts_with("<svg"));
     assert_eq!(r.periods.len(), r.counts.len());
 
+    // A tier deleted: its members leave it then (a recorded change), the review moves them to
+    // the tier they qualify for; every count stays whole, and the deleted tier holds nobody.
+    let silver = r.tiers.iter().find(|t| t.name == "Silver").unwrap();
+    assert!(silver.members > 0);
+    omniloyal::server::service::tiers::delete_tier(&db, made.program_id, silver.tier_id)
+        .await
+        .unwrap();
+    let after = tiers::report(
+        &db,
+        Lang::ENGLISH,
+        InsightsQuery {
+            from: from.to_string(),
+            to: today.to_string(),
+            program: p.to_string(),
+            ..InsightsQuery::default()
+        },
+    )
+    .await
+    .unwrap();
+    let gone = after.tiers.iter().find(|t| t.tier_id == silver.tier_id).unwrap();
+    assert!(
+        gone.name.is_empty() && gone.members == 0 && gone.moved_out >= silver.members,
+        "{gone:?}"
+    );
+    assert!(after.counts.iter().flatten().all(|n| *n >= 0), "{after:?}");
+    assert_eq!(
+        after.tiers.iter().map(|t| t.members).sum::<i64>(),
+        memberships.len() as i64
+    );
+    let held_now: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM memberships WHERE program_id = $1 AND merged_into IS NULL AND tier_id IS NULL",
+    )
+    .bind(p)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        after
+            .tiers
+            .iter()
+            .find(|t| t.tier_id == 0)
+            .map_or(0, |t| t.members),
+        held_now
+    );
+
     // Without a program there is nothing to count (tiers are a program's own).
     let none = tiers::report(&db, Lang::ENGLISH, InsightsQuery::default())
         .await

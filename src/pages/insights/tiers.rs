@@ -210,7 +210,7 @@ fn tiers_view(r: TiersReport) -> impl IntoView {
                 vec![
                     as_text(&label_of(m.from_id)),
                     as_text(&label_of(m.to_id)),
-                    if m.up { "up" } else { "down" }.to_string(),
+                    direction(m.up).to_string(),
                     m.count.to_string(),
                 ]
             })

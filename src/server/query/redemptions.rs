@@ -42,12 +42,12 @@ async fn redeemed(
     let from_where = format!(
         "FROM rewards r JOIN issued_rewards i ON i.reward_id = r.id \
          JOIN ledger_transactions t ON t.id = i.transaction_id \
-         JOIN memberships m ON m.id = i.membership_id \
+         JOIN memberships m ON m.id = i.membership_id LEFT JOIN memberships mt ON mt.id = m.merged_into \
          WHERE ($1 = 0 OR r.program_id = $1) AND i.created_at >= $2 AND i.created_at < $3 \
          AND i.status IN ('issued', 'used', 'expired'){wheres}"
     );
     let sums = format!(
-        "CAST(COUNT(*) AS BIGINT), CAST(COUNT(DISTINCT m.member_id) AS BIGINT), \
+        "CAST(COUNT(*) AS BIGINT), CAST(COUNT(DISTINCT COALESCE(mt.member_id, m.member_id)) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN i.status = 'used' THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(CASE WHEN i.status = 'expired' THEN 1 ELSE 0 END), 0) AS BIGINT), \
          CAST(COALESCE(SUM(i.points), 0) AS BIGINT), \

@@ -43,9 +43,9 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Retenti
     let Checked { scope, from, to, .. } = checked(db, lang, q).await?;
     // Cohorts are whole months: a start inside a month is taken back to its first day.
     let from = from.with_day(1).unwrap_or(from);
-    // A month not over yet (the range ends before its last day) is shown, but the curve
+    // A month not over yet (the range ends before its last day, or today) is shown, but the curve
     // leaves it out: a few days' activity is not a month's.
-    let partial = to.succ_opt().is_some_and(|next| next.month() == to.month());
+    let partial = to >= db.now().date() || to.succ_opt().is_some_and(|next| next.month() == to.month());
     let slice = slice_for(scope.channel.as_deref(), scope.store_id, scope.tier_id);
     let p = scope.program_id;
     let (first, last) = (epoch_day(from), epoch_day(to));

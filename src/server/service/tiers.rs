@@ -391,6 +391,18 @@ pub async fn save_tier(db: &Db, input: &TierInput) -> Result<Tier, AppError> {
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn delete_tier(db: &Db, program_id: ProgramId, tier_id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
+    // Its members leave it now: recorded as a change, so the tier history (Insights' Tiers
+    // page walks it) knows when; the review below moves them to the tier they qualify for.
+    sqlx::query(
+        "INSERT INTO tier_changes (membership_id, from_tier, to_tier, from_tier_id, to_tier_id, direction, \
+         reason, created_at) SELECT m.id, t.name, NULL, t.id, NULL, 'down', 'tier deleted', $3 \
+         FROM memberships m JOIN tiers t ON t.id = m.tier_id WHERE t.id = $1 AND t.program_id = $2",
+    )
+    .bind(tier_id)
+    .bind(program_id)
+    .bind(db.now().0)
+    .execute(&mut *tx)
+    .await?;
     let deleted = sqlx::query("DELETE FROM tiers WHERE id = $1 AND program_id = $2")
         .bind(tier_id)
         .bind(program_id)
