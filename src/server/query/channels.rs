@@ -70,6 +70,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
     let p = scope.program_id;
     let tier = scope.tier_id.map_or("*".to_string(), |t| t.to_string());
     let mut conn = db.pool.acquire().await?;
+    let merged = Merged::load(&mut conn).await?;
 
     let facts = rollups::facts_between(&mut conn, p, first, last, None, None, scope.tier_id).await?;
     let (mut by_channel, mut by_store): (BTreeMap<String, Flows>, BTreeMap<i64, Flows>) = Default::default();
@@ -86,6 +87,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
         let set = buyers_in(
             day_sets(
                 &mut conn,
+                &merged,
                 p,
                 Activity::Buy.as_str(),
                 &format!("c:{c}|{tier}"),
@@ -110,6 +112,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
         let set = buyers_in(
             day_sets(
                 &mut conn,
+                &merged,
                 p,
                 Activity::Buy.as_str(),
                 &format!("s:{store}|{tier}"),
@@ -140,7 +143,6 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
     let all = s | w | a;
     let (multi_value, single_value) = if program.is_some() {
         // A person merged into another is one person: their summaries added up.
-        let merged = Merged::load(&mut conn).await?;
         let mut people: HashMap<u32, (i64, i64)> = HashMap::new();
         for (member, spend, orders, _) in rollups::stats_active_since(&mut conn, p, first).await? {
             let Ok(m) = u32::try_from(member) else { continue };

@@ -127,13 +127,13 @@ impl Merged {
 /// into another).
 pub(crate) async fn day_sets(
     conn: &mut AnyConnection,
+    merged: &Merged,
     program_id: i64,
     kind: &str,
     slice: &str,
     from: i64,
     to: i64,
 ) -> Result<BTreeMap<i64, RoaringBitmap>, AppError> {
-    let merged = Merged::load(conn).await?;
     let mut days: BTreeMap<i64, RoaringBitmap> = BTreeMap::new();
     for (_, day, blob) in rollups::day_sets_between(conn, program_id, kind, slice, from, to).await? {
         let mut set = RoaringBitmap::deserialize_from(blob.as_slice()).map_err(|e| {
@@ -195,8 +195,9 @@ async fn period(conn: &mut AnyConnection, scope: &Scope, from: i64, to: i64) -> 
         *sales.entry(*day).or_default() += f.net_sales_minor();
         *issued.entry(*day).or_default() += f.issued;
     }
-    let buys = day_sets(conn, p, Activity::Buy.as_str(), &slice, from, to).await?;
-    let redeems = day_sets(conn, p, Activity::Redeem.as_str(), &slice, from, to).await?;
+    let merged = Merged::load(conn).await?;
+    let buys = day_sets(conn, &merged, p, Activity::Buy.as_str(), &slice, from, to).await?;
+    let redeems = day_sets(conn, &merged, p, Activity::Redeem.as_str(), &slice, from, to).await?;
     // Repeat buyers: seen on a second day of the period.
     let (mut seen, mut twice) = (RoaringBitmap::new(), RoaringBitmap::new());
     for set in buys.values() {
@@ -208,7 +209,7 @@ async fn period(conn: &mut AnyConnection, scope: &Scope, from: i64, to: i64) -> 
     out.repeat_buyers = twice.len();
     out.redeemers = redeemers.len();
     out.active = (&seen | &redeemers).len();
-    let joins = day_sets(conn, p, Activity::Join.as_str(), "*|*", i64::MIN / 2, to).await?;
+    let joins = day_sets(conn, &merged, p, Activity::Join.as_str(), "*|*", i64::MIN / 2, to).await?;
     let mut known = union(joins.range(..from).map(|(_, s)| s));
     let before = known.len();
     for day in from..=to {

@@ -17,7 +17,7 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::charts;
 use crate::server::db::Db;
 
-use super::insights::{checked, day_sets, union, year_by_default, Checked};
+use super::insights::{checked, day_sets, union, year_by_default, Checked, Merged};
 
 fn epoch_day(d: NaiveDate) -> i64 {
     Timestamp::start_of(d).0 / SECONDS_PER_DAY
@@ -52,11 +52,12 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Retenti
     let length = last - first + 1;
     let (before_first, before_last) = (first - length, first - 1);
     let mut conn = db.pool.acquire().await?;
+    let merged = Merged::load(&mut conn).await?;
 
     // Who was active on each day, from the period before to the range's end.
     let mut active_days: BTreeMap<i64, RoaringBitmap> = BTreeMap::new();
     for kind in [Activity::Buy, Activity::Redeem] {
-        for (day, set) in day_sets(&mut conn, p, kind.as_str(), &slice, before_first, last).await? {
+        for (day, set) in day_sets(&mut conn, &merged, p, kind.as_str(), &slice, before_first, last).await? {
             *active_days.entry(day).or_default() |= set;
         }
     }
@@ -68,7 +69,16 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Retenti
     let active_now = union(active_days.range(first..=last).map(|(_, s)| s));
 
     // Cohorts: people by the month they first joined (those who joined before are known).
-    let joins = day_sets(&mut conn, p, Activity::Join.as_str(), "*|*", i64::MIN / 2, last).await?;
+    let joins = day_sets(
+        &mut conn,
+        &merged,
+        p,
+        Activity::Join.as_str(),
+        "*|*",
+        i64::MIN / 2,
+        last,
+    )
+    .await?;
     let mut known = union(joins.range(..first).map(|(_, s)| s));
     let mut cohort_sets: BTreeMap<NaiveDate, RoaringBitmap> = BTreeMap::new();
     for (day, set) in joins.range(first..=last) {

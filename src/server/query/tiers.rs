@@ -19,7 +19,7 @@ use crate::server::charts;
 use crate::server::db::Db;
 use crate::server::store::rollups;
 
-use super::insights::{checked, day_sets, union, year_by_default, Checked};
+use super::insights::{checked, day_sets, union, year_by_default, Checked, Merged};
 
 fn epoch_day(d: NaiveDate) -> i64 {
     Timestamp::start_of(d).0 / SECONDS_PER_DAY
@@ -65,6 +65,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<TiersRe
     let p = program.id.get();
     let (first, last) = (epoch_day(from), epoch_day(to));
     let mut conn = db.pool.acquire().await?;
+    let merged = Merged::load(&mut conn).await?;
 
     let mut deltas = TierDeltas::default();
     let joins: Vec<(i64, i64, i64)> = sqlx::query_as(
@@ -142,6 +143,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<TiersRe
         } else {
             let sets = day_sets(
                 &mut conn,
+                &merged,
                 p,
                 Activity::Buy.as_str(),
                 &format!("*|{id}"),
