@@ -39,9 +39,14 @@ async fn redeemed(
     if scope.store_id.is_some() {
         wheres.push_str(&format!(" AND t.store_id = ${next}"));
     }
+    // The transaction is read only when where it happened is asked for.
+    let placed = if wheres.is_empty() {
+        ""
+    } else {
+        "JOIN ledger_transactions t ON t.id = i.transaction_id "
+    };
     let from_where = format!(
-        "FROM rewards r JOIN issued_rewards i ON i.reward_id = r.id \
-         JOIN ledger_transactions t ON t.id = i.transaction_id \
+        "FROM rewards r JOIN issued_rewards i ON i.reward_id = r.id {placed}\
          JOIN memberships m ON m.id = i.membership_id LEFT JOIN memberships mt ON mt.id = m.merged_into \
          WHERE ($1 = 0 OR r.program_id = $1) AND i.created_at >= $2 AND i.created_at < $3 \
          AND i.status IN ('issued', 'used', 'expired'){wheres}"
