@@ -57,12 +57,11 @@ impl TierDeltas {
         let mut held = h.tier_after_joining();
         self.joined(day, held, 1);
         let mut last = h.joined_at;
-        for &(at, from, to) in h.moves() {
-            // A change not recorded (a tier deleted before deletions were recorded) shows
-            // where the next one starts elsewhere: moved there then.
+        for &(at, _, to) in h.moves() {
+            // Out of the tier the walk reached, not the one the change names: a change not
+            // recorded (a tier deleted before deletions were recorded) leaves them apart,
+            // and is taken as made with this one.
             self.joined(day_of(at), held, -1);
-            self.joined(day_of(at), from, 1);
-            self.joined(day_of(at), from, -1);
             self.joined(day_of(at), to, 1);
             held = to;
             last = at;

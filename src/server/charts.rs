@@ -166,10 +166,7 @@ pub fn by_channel(
             rows.iter().map(|r| r.orders).collect(),
         ),
     };
-    let mut y_axis = json!({ "axis_min": 0 });
-    if l != Locale::en {
-        y_axis["axis_formatter"] = json!("{t}");
-    }
+    let y_axis = count_axis(l);
     let spec = json!({
         "width": WIDTH,
         "height": 300,
@@ -207,10 +204,7 @@ pub fn tiers(
             })
         })
         .collect();
-    let mut y_axis = json!({ "axis_min": 0 });
-    if l != Locale::en {
-        y_axis["axis_formatter"] = json!("{t}");
-    }
+    let y_axis = count_axis(l);
     let spec = json!({
         "width": WIDTH,
         "height": 320,
@@ -236,10 +230,7 @@ pub fn rewards(lang: Lang, rows: &[crate::model::insights::RewardRow]) -> Result
         .filter(|r| r.redeemed.redemptions > 0)
         .take(12)
         .collect();
-    let mut y_axis = json!({ "axis_min": 0 });
-    if l != Locale::en {
-        y_axis["axis_formatter"] = json!("{t}");
-    }
+    let y_axis = count_axis(l);
     let spec = json!({
         "width": WIDTH,
         "height": 320,
@@ -254,6 +245,17 @@ pub fn rewards(lang: Lang, rows: &[crate::model::insights::RewardRow]) -> Result
         "series_list": [{ "name": td_string!(l, insights.kpi_redemptions), "data": top.iter().map(|r| r.redeemed.redemptions).collect::<Vec<_>>() }],
     });
     render(&spec, lang, title)
+}
+
+/// A y axis of counts or whole units from 0. English keeps charts-rs' short ticks ("1.4k");
+/// Arabic has whole numbers ("1,400"), which `localize_texts` then writes as the language
+/// does ("١٬٤٠٠"): a Latin "k" has no place in Arabic.
+fn count_axis(l: Locale) -> serde_json::Value {
+    let mut axis = json!({ "axis_min": 0 });
+    if l != Locale::en {
+        axis["axis_formatter"] = json!("{t}");
+    }
+    axis
 }
 
 /// A bar chart from its charts-rs JSON spec, its texts written in `lang` (see
@@ -296,16 +298,10 @@ pub fn daily_bars(
     let rotate = labels.len() > 14;
     // Counts are whole: with a small maximum, one tick per unit instead of "0.5 members".
     let max = series.values.iter().copied().max().unwrap_or(0);
-    let mut y_axis = if max < 6 {
-        json!({ "axis_min": 0, "axis_max": max.max(1), "axis_split_number": max.max(1) })
-    } else {
-        json!({ "axis_min": 0 })
-    };
-    // English keeps charts-rs' short ticks ("1.4k"); Arabic has whole numbers ("1,400"), which
-    // `localize_texts` then writes as the language does ("١٬٤٠٠"): a Latin "k" has no place
-    // in Arabic.
-    if lang.locale != Locale::en {
-        y_axis["axis_formatter"] = json!("{t}");
+    let mut y_axis = count_axis(lang.locale);
+    if max < 6 {
+        y_axis["axis_max"] = json!(max.max(1));
+        y_axis["axis_split_number"] = json!(max.max(1));
     }
     let spec = json!({
         "width": WIDTH,

@@ -11,12 +11,11 @@ use crate::domain::kpi::{Activity, Flows};
 use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::model::insights::{ChannelRow, ChannelsReport, GroupValue, InsightsQuery};
-use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::charts;
 use crate::server::db::Db;
 use crate::server::store::rollups;
 
-use super::insights::{checked, day_sets, union, Checked, Merged};
+use super::insights::{checked, day_sets, epoch_day, union, Checked, Merged};
 
 const CHANNELS: [&str; 3] = ["store", "web", "app"];
 
@@ -65,8 +64,7 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
         to,
         ..
     } = checked(db, lang, q).await?;
-    let day = |d: chrono::NaiveDate| Timestamp::start_of(d).0 / SECONDS_PER_DAY;
-    let (first, last) = (day(from), day(to));
+    let (first, last) = (epoch_day(from), epoch_day(to));
     let p = scope.program_id;
     let tier = scope.tier_id.map_or("*".to_string(), |t| t.to_string());
     let mut conn = db.pool.acquire().await?;

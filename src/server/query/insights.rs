@@ -32,14 +32,13 @@ pub async fn points_by_program(
     to: NaiveDate,
     program_id: i64,
 ) -> Result<Vec<ProgramPoints>, AppError> {
-    let day = |d: NaiveDate| Timestamp::start_of(d).0 / SECONDS_PER_DAY;
     let rows: Vec<(ProgramId, String, String, i64)> = sqlx::query_as(
         "SELECT p.id, p.name, p.currency_name, CAST(COALESCE(SUM(f.issued), 0) AS BIGINT) FROM programs p \
          LEFT JOIN daily_facts f ON f.program_id = p.id AND f.day >= $1 AND f.day <= $2 \
          WHERE ($3 = 0 OR p.id = $3) GROUP BY p.id, p.name, p.currency_name ORDER BY p.name",
     )
-    .bind(day(from))
-    .bind(day(to))
+    .bind(epoch_day(from))
+    .bind(epoch_day(to))
     .bind(program_id)
     .fetch_all(&db.pool)
     .await?;
@@ -52,6 +51,11 @@ pub async fn points_by_program(
             points,
         })
         .collect())
+}
+
+/// A UTC day as the rollups number it (days since 1970-01-01).
+pub(crate) fn epoch_day(d: NaiveDate) -> i64 {
+    Timestamp::start_of(d).0 / SECONDS_PER_DAY
 }
 
 /// (id, name) of every program, for the Insights filter.
@@ -329,19 +333,18 @@ pub async fn overview(
     compare: Option<(NaiveDate, NaiveDate)>,
     rate: Option<f64>,
 ) -> Result<(Overview, Vec<(i64, i64)>, Vec<(i64, i64)>), AppError> {
-    let day = |d: NaiveDate| Timestamp::start_of(d).0 / SECONDS_PER_DAY;
     let mut conn = db.pool.acquire().await?;
-    let now = period(&mut conn, scope, day(from), day(to)).await?;
+    let now = period(&mut conn, scope, epoch_day(from), epoch_day(to)).await?;
     let before = match compare {
-        Some((a, b)) => Some(period(&mut conn, scope, day(a), day(b)).await?),
+        Some((a, b)) => Some(period(&mut conn, scope, epoch_day(a), epoch_day(b)).await?),
         None => None,
     };
     let (members, mut points, money) = kpis(&now, before.as_ref(), program.is_some());
     let ifrs15 = match &program {
         Some(p) => {
-            let life = lifetime(&mut conn, p.id.get(), day(to)).await?;
+            let life = lifetime(&mut conn, p.id.get(), epoch_day(to)).await?;
             let before_life = match compare {
-                Some((_, b)) => Some(lifetime(&mut conn, p.id.get(), day(b)).await?),
+                Some((_, b)) => Some(lifetime(&mut conn, p.id.get(), epoch_day(b)).await?),
                 None => None,
             };
             let outstanding = |f: &Flows| Some(f.outstanding_change() as f64);

@@ -17,11 +17,7 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::charts;
 use crate::server::db::Db;
 
-use super::insights::{checked, day_sets, union, year_by_default, Checked, Merged};
-
-fn epoch_day(d: NaiveDate) -> i64 {
-    Timestamp::start_of(d).0 / SECONDS_PER_DAY
-}
+use super::insights::{checked, day_sets, epoch_day, union, year_by_default, Checked, Merged};
 
 fn month_key(d: NaiveDate) -> String {
     format!("{:04}-{:02}", d.year(), d.month())

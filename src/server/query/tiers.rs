@@ -14,16 +14,12 @@ use crate::domain::surveys::{bucket, grain};
 use crate::domain::tier_counts::{History, TierDeltas};
 use crate::error::AppError;
 use crate::model::insights::{InsightsQuery, TierMove, TierRow, TiersReport};
-use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::model::time::SECONDS_PER_DAY;
 use crate::server::charts;
 use crate::server::db::Db;
 use crate::server::store::rollups;
 
-use super::insights::{checked, day_sets, union, year_by_default, Checked, Merged};
-
-fn epoch_day(d: NaiveDate) -> i64 {
-    Timestamp::start_of(d).0 / SECONDS_PER_DAY
-}
+use super::insights::{checked, day_sets, epoch_day, union, year_by_default, Checked, Merged};
 
 /// The weeks or months of `from..=to` with the last day of each in the range.
 fn periods(from: NaiveDate, to: NaiveDate) -> Vec<(String, i64)> {
