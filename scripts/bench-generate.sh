@@ -29,7 +29,8 @@ for backend in $backends; do
       psql -q "$pg" -c "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public;" >/dev/null
       url="$pg"
     fi
-    line="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" demo generate --members "$n" --months "$months" --seed 1 | tail -n 1)"
+    out="$(DATABASE_URL="$url" RUST_LOG=warn "$bin" demo generate --members "$n" --months "$months" --seed 1)"
+    line="$(grep '^Generated program' <<<"$out")"
     secs="$(sed -E 's/.* in ([0-9]+) s.*/\1/' <<<"$line")"
     orders="$(sed -E 's/.* ([0-9]+) orders.*/\1/' <<<"$line")"
     if [ "$backend" = sqlite ]; then
@@ -38,6 +39,7 @@ for backend in $backends; do
       bytes="$(psql -qtA "$pg" -c "SELECT pg_database_size(current_database())")"
     fi
     printf "%-9s %10s %10s %10s %10s\n" "$backend" "$n" "$orders" "$secs" "$((bytes / 1000000))"
+    grep '^Time spent' <<<"$out" || true
     DATABASE_URL="$url" RUST_LOG=warn "$bin" demo bench-insights --requests "${REQUESTS:-50}"
   done
 done

@@ -5,7 +5,7 @@
 use clap::{Parser, Subcommand};
 use omniloyal::model::user::NewUserInput;
 use omniloyal::server::config::Config;
-use omniloyal::server::db::Db;
+use omniloyal::server::db::{Db, Durability};
 use omniloyal::server::{serve, store};
 
 #[derive(Parser)]
@@ -168,7 +168,8 @@ async fn main() {
                     seed,
                 },
         } => {
-            let db = Db::connect(&config.database_url)
+            // A generation that stops is generated again: no commit waits for the disk.
+            let db = Db::connect_with(&config.database_url, Durability::Bulk)
                 .await
                 .unwrap_or_else(|e| exit(&e.to_string()));
             generate(&db, members, months, seed).await;
@@ -209,7 +210,8 @@ async fn main() {
             channel,
             check,
         } => {
-            let db = Db::connect(&config.database_url)
+            // Re-running an import completes it, so its commits need not wait for the disk.
+            let db = Db::connect_with(&config.database_url, Durability::Bulk)
                 .await
                 .unwrap_or_else(|e| exit(&e.to_string()));
             import_history(&db, program, &input, &channel, check).await;
@@ -254,6 +256,13 @@ async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
                 "Generated program {} in {} s: {} members ({} referred), {} orders, {} returns, {} rewards redeemed, {} survey answers.",
                 g.program_id, g.seconds, g.members, g.referred, g.orders, g.returns, g.redemptions, g.answers
             );
+            let phases: Vec<String> = g
+                .phases
+                .seconds()
+                .iter()
+                .map(|(name, s)| format!("{name} {s:.1} s"))
+                .collect();
+            println!("Time spent: {}.", phases.join(", "));
         }
         Err(e) => {
             bar.abandon();

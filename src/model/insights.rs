@@ -179,6 +179,12 @@ pub struct ClvModel {
     pub q: Option<f64>,
     pub gamma: Option<f64>,
     pub gg_log_likelihood: Option<f64>,
+    /// When Gamma-Gamma did not converge: the average spend of all repeat purchases, in minor
+    /// units, which stands in for every member's expected spend per purchase (the model's
+    /// limit as q grows without bound, where members' spend differs too little to tell them
+    /// apart). None when Gamma-Gamma was fitted.
+    #[serde(default)]
+    pub pooled_spend_minor: Option<f64>,
 }
 
 /// Fit quality: members grouped by repeat purchases in the calibration period, with their

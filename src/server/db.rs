@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 mod database;
 mod group_commit;
-pub use database::{Backend, Clock, Database, WriteTx};
+pub use database::{Backend, Clock, Database, Durability, WriteTx};
 pub use group_commit::{Batch, BookTogether, Committed, ConnFuture, Step};
 
 use database::{pool_options, Connections};
@@ -34,6 +34,12 @@ impl std::ops::Deref for Db {
 impl Db {
     /// Connects, creating the SQLite file (and its folder) on first start, and runs migrations.
     pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        Db::connect_with(url, Durability::Full).await
+    }
+
+    /// `connect` with a choice of how durable each commit is (`Durability::Bulk` for loads
+    /// that a re-run completes).
+    pub async fn connect_with(url: &str, durability: Durability) -> Result<Self, sqlx::Error> {
         install_default_drivers();
         let backend = Backend::from_url(url).map_err(|e| sqlx::Error::Configuration(e.into()))?;
         if backend == Backend::Sqlite {
@@ -48,11 +54,13 @@ impl Db {
             } else {
                 Connections::Shared
             },
+            durability,
         );
-        let pool = options.connect(url).await?;
+        let pool = options.connect_with(database::connect_options(url)?).await?;
         let database = Database {
             pool,
             backend,
+            durability,
             writer: Arc::new(Mutex::new(())),
             caches: Arc::default(),
             clock: Arc::default(),

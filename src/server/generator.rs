@@ -62,6 +62,48 @@ pub struct Generated {
     pub answers: u64,
     /// Seconds of real time it took.
     pub seconds: u64,
+    /// Where that time went.
+    pub phases: Phases,
+}
+
+/// Milliseconds of real time spent in each part of a generation: where to look when it is
+/// slow, and how each part grows with the brand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Phases {
+    pub enrolling: u64,
+    pub orders: u64,
+    pub rewards: u64,
+    pub surveys: u64,
+    pub returns: u64,
+    /// The program's daily jobs: held points released, points expiring, tier reviews.
+    pub jobs: u64,
+    pub rollups: u64,
+    /// The customer value fit at the end.
+    pub fit: u64,
+}
+
+impl Phases {
+    /// Each part's name and seconds.
+    pub fn seconds(&self) -> [(&'static str, f64); 8] {
+        let s = |ms: u64| ms as f64 / 1000.0;
+        [
+            ("enrolling", s(self.enrolling)),
+            ("orders", s(self.orders)),
+            ("rewards", s(self.rewards)),
+            ("surveys", s(self.surveys)),
+            ("returns", s(self.returns)),
+            ("jobs", s(self.jobs)),
+            ("rollups", s(self.rollups)),
+            ("fit", s(self.fit)),
+        ]
+    }
+}
+
+/// Adds the time since `since` to `into`, in milliseconds; the time now.
+fn lap(into: &mut u64, since: Instant) -> Instant {
+    let now = Instant::now();
+    *into += now.duration_since(since).as_millis() as u64;
+    now
 }
 
 /// Average length of a month in seconds (365.25 / 12 days).
@@ -90,10 +132,14 @@ pub async fn generate(
     let result = live(db, plan, start, end, tick).await;
     db.clock().stop_at(None);
     let mut made = result?;
+    let t = Instant::now();
     // The program's jobs once more at the present: what came due since midnight.
     jobs::run_for_program(db, made.program_id, db.now()).await?;
+    let t = lap(&mut made.phases.jobs, t);
     rollups::catch_up(db).await?;
+    let t = lap(&mut made.phases.rollups, t);
     crate::server::service::customer_value::fit(db, made.program_id, db.now()).await?;
+    lap(&mut made.phases.fit, t);
     made.seconds = started.elapsed().as_secs();
     Ok(made)
 }
@@ -161,6 +207,7 @@ async fn live(
         let now = start + until;
         db.clock().stop_at(Some(Timestamp(now)));
         let here = &happenings[from..next];
+        let t = Instant::now();
         // Those who join this hour, then everyone's orders, then spending, then returns.
         let joiners: Vec<u32> = here.iter().filter(|h| h.2 == 0).map(|h| h.1).collect();
         if !joiners.is_empty() {
@@ -191,10 +238,14 @@ async fn live(
             }
             made.members += joiners.len() as u64;
         }
+        let t = lap(&mut made.phases.enrolling, t);
         let receipts = book_hour(db, &brand, &population, &joined, &ids, here, start).await?;
         made.orders += receipts.len() as u64;
+        let t = lap(&mut made.phases.orders, t);
         made.redemptions += spend(db, &brand, &receipts).await?;
+        let t = lap(&mut made.phases.rewards, t);
         made.answers += answer_surveys(db, &brand, &population, &receipts).await?;
+        let t = lap(&mut made.phases.surveys, t);
         for h in here.iter().filter(|h| h.2 > 0 && h.2 % 2 == 0) {
             let (n, k) = (h.1, (h.2 - 2) / 2);
             let order = population.order(n, k, &joined[n as usize], &CATALOGUE);
@@ -211,10 +262,13 @@ async fn live(
             retried(|| orders::record_return(db, brand.program_id, &input, None)).await?;
             made.returns += 1;
         }
+        let t = lap(&mut made.phases.returns, t);
         if until % SECONDS_PER_DAY == 0 {
             jobs::run_for_program(db, brand.program_id, Timestamp(now)).await?;
+            let t = lap(&mut made.phases.jobs, t);
             // The day's rollups, as the server's worker folds them as it goes.
             rollups::catch_up(db).await?;
+            lap(&mut made.phases.rollups, t);
             tick(Progress {
                 day: until / SECONDS_PER_DAY,
                 days,

@@ -153,6 +153,19 @@ impl GammaGammaData {
         }
     }
 
+    /// The average spend of all repeat purchases, sum(x·m_x) / sum(x) (None without any):
+    /// what Gamma-Gamma predicts for everyone in its limit q → ∞ with p·gamma/(q-1) fixed,
+    /// where each customer's scale nu is the same, and the maximum-likelihood mean of a Gamma
+    /// distribution of purchase amounts shared by all.
+    pub fn pooled_mean(&self) -> Option<f64> {
+        let (mut spend, mut purchases) = (0.0, 0.0);
+        for row in &self.rows {
+            spend += row.weight * row.x_m;
+            purchases += row.weight * f64::from(self.xs[row.x as usize]);
+        }
+        (purchases > 0.0).then(|| spend / purchases)
+    }
+
     pub fn unique_rows(&self) -> usize {
         self.rows.len()
     }
@@ -193,6 +206,29 @@ mod tests {
             "got {got}, want {want} (relative error {:e})",
             ((got - want) / want).abs()
         );
+    }
+
+    #[test]
+    fn the_pooled_mean_is_the_average_repeat_purchase() {
+        // Two customers with the same (x, m) are one weighted row; x = 0 and m <= 0 are out.
+        let data = GammaGammaData::new([(2, 10.0), (1, 40.0), (3, 10.0), (3, 10.0), (0, 99.0), (2, -5.0)]);
+        // (20 + 40 + 30 + 30) / (2 + 1 + 3 + 3)
+        close(data.pooled_mean().unwrap(), 120.0 / 9.0, 1e-12);
+        assert_eq!(GammaGammaData::new([(0, 5.0)]).pooled_mean(), None);
+    }
+
+    #[test]
+    fn with_q_unbounded_every_member_is_expected_to_spend_the_population_mean() {
+        // The limit the pooled mean stands in for: p·gamma/(q-1) held at 45 as q grows.
+        let (p, mean) = (4.0, 45.0);
+        for q in [1e6, 1e9, 1e12] {
+            let g = GammaGammaParams::new(p, q, mean * (q - 1.0) / p).unwrap();
+            for (x, m) in [(1, 5.0), (4, 200.0), (30, 45.0)] {
+                // Off the mean by p·x·(m - mean)/(p·x + q - 1) at most: a shrinking bound.
+                let bound = 2.0 * p * f64::from(x) * (m + mean) / (q * mean);
+                close(g.expected_spend(x, m).unwrap(), mean, bound);
+            }
+        }
     }
 
     /// Simpson's rule for the integral over nu in (0, upper] of `f`.

@@ -129,7 +129,7 @@ fn value_view(r: ValueReport) -> impl IntoView {
     view! {
         <p class="muted" data-testid="fitted">{fitted}</p>
         {kpis}
-        {model_view(lang, &value)}
+        {model_view(lang, &value, &program.currency_code)}
         {holdout_view(lang, &value, r.holdout_svg.clone())}
         {tiers_view(lang, &value, &program)}
         {at_risk_view(lang, &r, &program)}
@@ -137,27 +137,40 @@ fn value_view(r: ValueReport) -> impl IntoView {
     .into_any()
 }
 
-fn model_view(lang: Lang, v: &CustomerValue) -> impl IntoView {
+fn model_view(lang: Lang, v: &CustomerValue, currency: &str) -> impl IntoView {
     let l = lang.locale;
     let problem = v.problem.as_deref().map(|key| match key {
         "clv_too_little" => td_string!(l, insights.clv_too_little),
         "clv_spend_undefined" => td_string!(l, insights.clv_spend_undefined),
         "clv_no_convergence" => td_string!(l, insights.clv_no_convergence),
+        "clv_spend_pooled" => td_string!(l, insights.clv_spend_pooled),
         _ => td_string!(l, insights.clv_failed),
     });
     let num = move |x: f64| lang.fixed(x, 3);
     let params = v.model.clone().map(|m| {
         let spend = match (m.p, m.q, m.gamma, m.gg_log_likelihood) {
-            (Some(p), Some(q), Some(g), Some(ll)) => Some(view! {
-                <h3>{td!(l, insights.gg_heading)}</h3>
-                <dl class="facts" data-testid="gg-params">
-                    <dt>"p"</dt><dd>{num(p)}</dd>
-                    <dt>"q"</dt><dd>{num(q)}</dd>
-                    <dt>"γ"</dt><dd>{num(g)}</dd>
-                    <dt>{td!(l, insights.log_likelihood)}</dt><dd>{lang.fixed(ll, 1)}</dd>
-                </dl>
+            (Some(p), Some(q), Some(g), Some(ll)) => Some(
+                view! {
+                    <h3>{td!(l, insights.gg_heading)}</h3>
+                    <dl class="facts" data-testid="gg-params">
+                        <dt>"p"</dt><dd>{num(p)}</dd>
+                        <dt>"q"</dt><dd>{num(q)}</dd>
+                        <dt>"γ"</dt><dd>{num(g)}</dd>
+                        <dt>{td!(l, insights.log_likelihood)}</dt><dd>{lang.fixed(ll, 1)}</dd>
+                    </dl>
+                }
+                .into_any(),
+            ),
+            _ => m.pooled_spend_minor.map(|pooled| {
+                view! {
+                    <h3>{td!(l, insights.gg_heading)}</h3>
+                    <dl class="facts" data-testid="gg-pooled">
+                        <dt>{td!(l, insights.pooled_spend)}</dt>
+                        <dd>{lang.money(pooled.round() as i64, currency)}</dd>
+                    </dl>
+                }
+                .into_any()
             }),
-            _ => None,
         };
         view! {
             <h3>{td!(l, insights.bg_heading)}</h3>

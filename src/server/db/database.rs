@@ -34,6 +34,7 @@ impl Backend {
 pub struct Database {
     pub pool: AnyPool,
     pub backend: Backend,
+    pub durability: Durability,
     /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
     /// of in SQLite's busy handler, which sleeps in steps of up to 100 ms and turned a 2 ms
     /// wait into a 200 ms tail under load. (Other processes still meet the busy timeout.)
@@ -134,7 +135,8 @@ impl Database {
     /// again whenever its connection is lost.
     pub(super) fn with_own_connection(&self, url: &str) -> Result<Database, sqlx::Error> {
         Ok(Database {
-            pool: pool_options(self.backend, Connections::Writer).connect_lazy(url)?,
+            pool: pool_options(self.backend, Connections::Writer, self.durability)
+                .connect_lazy_with(connect_options(url)?),
             ..self.clone()
         })
     }
@@ -208,6 +210,36 @@ impl Database {
     }
 }
 
+/// The connection options of `url`. Statements slower than `OMNILOYAL_SLOW_QUERY_MS`
+/// (1000 unless set) are logged as warnings with their text and time: a lower value while
+/// profiling shows which queries a workload waits on.
+pub(super) fn connect_options(url: &str) -> Result<sqlx::any::AnyConnectOptions, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    let options: sqlx::any::AnyConnectOptions = url.parse()?;
+    let ms = match std::env::var("OMNILOYAL_SLOW_QUERY_MS") {
+        Ok(v) => v.parse::<u64>().map_err(|_| {
+            sqlx::Error::Configuration(
+                format!("OMNILOYAL_SLOW_QUERY_MS must be milliseconds, got {v:?}").into(),
+            )
+        })?,
+        Err(_) => 1000,
+    };
+    Ok(options.log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(ms)))
+}
+
+/// How durable a commit is when the database answers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk before the commit returns: what a till is told "booked" can survive a power
+    /// cut (SQLite `synchronous = FULL`, PostgreSQL's default).
+    Full,
+    /// Consistent after a crash but perhaps without the last commits (SQLite `synchronous =
+    /// NORMAL` under WAL, PostgreSQL `synchronous_commit = off`): for bulk loads (the demo
+    /// generator, a history import) that a re-run completes. A commit then waits for no
+    /// disk flush, which was most of a generated hour's time.
+    Bulk,
+}
+
 /// How many connections a pool has.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Connections {
@@ -220,7 +252,11 @@ pub(super) enum Connections {
     Writer,
 }
 
-pub(super) fn pool_options(backend: Backend, connections: Connections) -> AnyPoolOptions {
+pub(super) fn pool_options(
+    backend: Backend,
+    connections: Connections,
+    durability: Durability,
+) -> AnyPoolOptions {
     let options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
     let options = if connections != Connections::Shared {
         options
@@ -240,7 +276,7 @@ pub(super) fn pool_options(backend: Backend, connections: Connections) -> AnyPoo
         options.max_connections(15)
     };
     match backend {
-        Backend::Sqlite => options.after_connect(|conn, _| {
+        Backend::Sqlite => options.after_connect(move |conn, _| {
             Box::pin(async move {
                 // synchronous = FULL: a commit is on disk before the till hears "booked"
                 // (NORMAL could lose the last bookings on power loss). mmap_size: reads map
@@ -254,15 +290,21 @@ pub(super) fn pool_options(backend: Backend, connections: Connections) -> AnyPoo
                      PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
                 )
                 .await?;
+                if durability == Durability::Bulk {
+                    conn.execute("PRAGMA synchronous = NORMAL").await?;
+                }
                 Ok(())
             })
         }),
         // No request waits more than 10 s for a row lock (a retry of an Idempotency-Key
         // waits on the first request's claim): it is told to retry instead, and the pooled
         // connection is freed. Set once per connection, not per transaction.
-        Backend::Postgres => options.after_connect(|conn, _| {
+        Backend::Postgres => options.after_connect(move |conn, _| {
             Box::pin(async move {
                 conn.execute("SET lock_timeout = '10s'").await?;
+                if durability == Durability::Bulk {
+                    conn.execute("SET synchronous_commit = off").await?;
+                }
                 Ok(())
             })
         }),

@@ -60,6 +60,10 @@ fn rfm(first: i64, last: i64, days: i64, today: i64) -> Rfm {
 struct Fitted {
     bg: Result<(BgNbdParams, f64), ClvError>,
     gg: Result<(GammaGammaParams, f64), ClvError>,
+    /// When Gamma-Gamma did not converge: the average repeat purchase, every member's
+    /// expected spend per purchase in the model's limit (small programs, or members whose
+    /// spend differs too little between them, drive q off to infinity).
+    pooled: Option<f64>,
 }
 
 fn fit_models(summaries: &[StatRow], today: i64) -> Fitted {
@@ -72,12 +76,17 @@ fn fit_models(summaries: &[StatRow], today: i64) -> Fitted {
         let (x, _, m) = s.rfm()?;
         (x > 0).then_some((x as u32, m))
     });
-    let gg = fit_gamma_gamma(&GammaGammaData::new(spends)).and_then(|f| {
+    let data = GammaGammaData::new(spends);
+    let gg = fit_gamma_gamma(&data).and_then(|f| {
         // q <= 1: the population's mean spend does not exist, nor a prediction from it.
         f.params.population_mean()?;
         Ok((f.params, f.log_likelihood))
     });
-    Fitted { bg, gg }
+    let pooled = match &gg {
+        Err(ClvError::NoConvergence { .. }) => data.pooled_mean(),
+        _ => None,
+    };
+    Fitted { bg, gg, pooled }
 }
 
 /// The program's buyers per day, from its member-day bitmaps.
@@ -231,7 +240,7 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
                 gg.expected_spend(x as u32, m).unwrap_or(0.0)
             }
             (Ok((gg, _)), _) => gg.population_mean().unwrap_or(0.0),
-            _ => 0.0,
+            (Err(_), _) => fitted.pooled.unwrap_or(0.0),
         };
         let clv = o.discounted * spend;
         if !(o.p_alive.is_finite() && o.expected.is_finite() && clv.is_finite()) {
@@ -247,7 +256,9 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         ));
     }
     let problem = match (&fitted.bg, &fitted.gg) {
-        (Err(e), _) | (Ok(_), Err(e)) => Some(problem_key(e).to_string()),
+        (Err(e), _) => Some(problem_key(e).to_string()),
+        (Ok(_), Err(_)) if fitted.pooled.is_some() => Some("clv_spend_pooled".to_string()),
+        (Ok(_), Err(e)) => Some(problem_key(e).to_string()),
         _ => None,
     };
     let model = fitted.bg.as_ref().ok().map(|(bg, ll)| ClvModel {
@@ -260,6 +271,7 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         q: fitted.gg.as_ref().ok().map(|(g, _)| g.q),
         gamma: fitted.gg.as_ref().ok().map(|(g, _)| g.gamma),
         gg_log_likelihood: fitted.gg.as_ref().ok().map(|(_, ll)| *ll),
+        pooled_spend_minor: fitted.pooled,
     });
     let scored = predictions.len() as u64;
     let report = CustomerValue {
@@ -385,4 +397,48 @@ pub fn spawn_daily(db: Db) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::kpi::MemberSummary;
+
+    /// Sixty members who buy on two to five days, member `i`'s `k`-th day for `spend(i, k)`.
+    fn buyers(spend: impl Fn(i64, i64) -> i64) -> Vec<StatRow> {
+        (0..60)
+            .map(|i| {
+                let mut s = MemberSummary::default();
+                let (first, days) = (i % 30, 2 + i % 4);
+                for k in 0..days {
+                    s.buy(first + k * 9, spend(i, k), "store", true);
+                }
+                (i, 1, i, s)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn spend_the_model_cannot_tell_apart_is_predicted_as_the_average_repeat_purchase() {
+        // Every repeat purchase the same: nothing varies between members, q runs off.
+        let fitted = fit_models(&buyers(|_, _| 2_500), 200);
+        assert!(
+            matches!(fitted.gg, Err(ClvError::NoConvergence { .. })),
+            "{:?}",
+            fitted.gg
+        );
+        assert_eq!(fitted.pooled, Some(2_500.0));
+    }
+
+    #[test]
+    fn a_spend_model_that_converges_has_no_stand_in() {
+        // Members' typical spend spread over a factor of twenty, and each member's purchases
+        // varying around it: Gamma-Gamma is fitted.
+        let fitted = fit_models(
+            &buyers(|i, k| (500 + 9_500 * ((i * 37) % 60) / 60) * (7 + 3 * ((i + k) % 3)) / 10),
+            200,
+        );
+        assert!(fitted.gg.is_ok(), "{:?}", fitted.gg);
+        assert_eq!(fitted.pooled, None);
+    }
 }

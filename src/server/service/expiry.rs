@@ -33,8 +33,9 @@ pub async fn expire_due_in(
     program: Option<ProgramId>,
 ) -> Result<(u64, i64), AppError> {
     let sql = format!(
-        "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l JOIN memberships m ON m.id = l.membership_id \
-         WHERE l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1{}",
+        // CROSS JOIN keeps SQLite on point_lots_due first (PostgreSQL plans it as a join).
+        "SELECT DISTINCT l.membership_id, m.program_id FROM point_lots l CROSS JOIN memberships m \
+         WHERE m.id = l.membership_id AND l.remaining > 0 AND l.expires_at IS NOT NULL AND l.expires_at <= $1{}",
         in_program(program)
     );
     let mut due = sqlx::query_as(&sql).bind(now.0);
