@@ -74,11 +74,15 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<TiersRe
     for (day, tier, n) in joins {
         deltas.joined(day, tier, n);
     }
+    // From the changes to their memberships (CROSS JOIN keeps SQLite in that order, which is
+    // also the one asked for): from the program's memberships it probed tier_changes once
+    // per membership, 140 ms a view at 100k members with 13k changes.
     let changes: Vec<ChangeRow> = sqlx::query_as(
         "SELECT c.membership_id, m.joined_at, COALESCE(m.tier_id, 0), c.created_at, \
          COALESCE(c.from_tier_id, 0), COALESCE(c.to_tier_id, 0), c.direction \
-         FROM tier_changes c JOIN memberships m ON m.id = c.membership_id \
-         WHERE m.program_id = $1 AND m.merged_into IS NULL ORDER BY c.membership_id, c.id",
+         FROM tier_changes c CROSS JOIN memberships m \
+         WHERE m.id = c.membership_id AND m.program_id = $1 AND m.merged_into IS NULL \
+         ORDER BY c.membership_id, c.id",
     )
     .bind(p)
     .fetch_all(&mut *conn)
