@@ -252,13 +252,16 @@ async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
     match generator::generate(db, &plan, &tick).await {
         Ok(g) => {
             bar.finish_and_clear();
+            if let Err(e) = db.make_durable().await {
+                exit(&format!("the generated data is not on disk yet ({e})"));
+            }
             println!(
                 "Generated program {} in {} s: {} members ({} referred), {} orders, {} returns, {} rewards redeemed, {} survey answers.",
-                g.program_id, g.seconds, g.members, g.referred, g.orders, g.returns, g.redemptions, g.answers
+                g.program_id, g.took.as_secs(), g.members, g.referred, g.orders, g.returns, g.redemptions, g.answers
             );
             let phases: Vec<String> = g
                 .phases
-                .seconds()
+                .seconds(g.took)
                 .iter()
                 .map(|(name, s)| format!("{name} {s:.1} s"))
                 .collect();
@@ -298,6 +301,10 @@ async fn import_history(db: &Db, program: i64, input: &std::path::Path, channel:
     match history::import(db, &source, &text, check, &tick).await {
         Ok(done) => {
             bar.finish_and_clear();
+            // Its commits did not wait for the disk: "imported" is said once they are on it.
+            if let Err(e) = db.make_durable().await {
+                exit(&format!("the import is not on disk yet ({e}): run it again"));
+            }
             let span = match (done.first_day, done.last_day) {
                 (Some(a), Some(b)) => format!("{a} to {b}"),
                 _ => String::new(),

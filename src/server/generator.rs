@@ -12,7 +12,7 @@ pub mod people;
 pub mod simulate;
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -60,49 +60,56 @@ pub struct Generated {
     pub referred: u64,
     /// Survey answers given.
     pub answers: u64,
-    /// Seconds of real time it took.
-    pub seconds: u64,
+    /// Real time it took.
+    pub took: Duration,
     /// Where that time went.
     pub phases: Phases,
 }
 
-/// Milliseconds of real time spent in each part of a generation: where to look when it is
-/// slow, and how each part grows with the brand.
+/// Real time spent in each part of a generation: where to look when it is slow, and how
+/// each part grows with the brand.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Phases {
-    pub enrolling: u64,
-    pub orders: u64,
-    pub rewards: u64,
-    pub surveys: u64,
-    pub returns: u64,
+    pub enrolling: Duration,
+    pub orders: Duration,
+    pub rewards: Duration,
+    pub surveys: Duration,
+    pub returns: Duration,
     /// The program's daily jobs: held points released, points expiring, tier reviews.
-    pub jobs: u64,
-    pub rollups: u64,
+    pub jobs: Duration,
+    pub rollups: Duration,
     /// The customer value fit at the end.
-    pub fit: u64,
+    pub fit: Duration,
 }
 
 impl Phases {
-    /// Each part's name and seconds.
-    pub fn seconds(&self) -> [(&'static str, f64); 8] {
-        let s = |ms: u64| ms as f64 / 1000.0;
-        [
-            ("enrolling", s(self.enrolling)),
-            ("orders", s(self.orders)),
-            ("rewards", s(self.rewards)),
-            ("surveys", s(self.surveys)),
-            ("returns", s(self.returns)),
-            ("jobs", s(self.jobs)),
-            ("rollups", s(self.rollups)),
-            ("fit", s(self.fit)),
-        ]
+    /// Each part's name and seconds, and the rest of `total` (the brand's set-up, the
+    /// members' timelines) as "other".
+    pub fn seconds(&self, total: Duration) -> [(&'static str, f64); 9] {
+        let parts = [
+            ("enrolling", self.enrolling),
+            ("orders", self.orders),
+            ("rewards", self.rewards),
+            ("surveys", self.surveys),
+            ("returns", self.returns),
+            ("jobs", self.jobs),
+            ("rollups", self.rollups),
+            ("fit", self.fit),
+        ];
+        let counted: Duration = parts.iter().map(|p| p.1).sum();
+        let other = ("other", total.saturating_sub(counted));
+        let mut out = [("", 0.0); 9];
+        for (o, (name, d)) in out.iter_mut().zip(parts.into_iter().chain([other])) {
+            *o = (name, d.as_secs_f64());
+        }
+        out
     }
 }
 
-/// Adds the time since `since` to `into`, in milliseconds; the time now.
-fn lap(into: &mut u64, since: Instant) -> Instant {
+/// Adds the time since `since` to `into`; the time now.
+fn lap(into: &mut Duration, since: Instant) -> Instant {
     let now = Instant::now();
-    *into += now.duration_since(since).as_millis() as u64;
+    *into += now.duration_since(since);
     now
 }
 
@@ -140,7 +147,7 @@ pub async fn generate(
     let t = lap(&mut made.phases.rollups, t);
     crate::server::service::customer_value::fit(db, made.program_id, db.now()).await?;
     lap(&mut made.phases.fit, t);
-    made.seconds = started.elapsed().as_secs();
+    made.took = started.elapsed();
     Ok(made)
 }
 

@@ -19,7 +19,14 @@ pub enum ClvError {
     SpendUndefined(f64),
     /// The optimiser failed or ended on parameters that the data does not pin down.
     #[error("the {model} fit did not converge: {reason}")]
-    NoConvergence { model: &'static str, reason: String },
+    NoConvergence {
+        model: &'static str,
+        reason: String,
+        /// The parameters (by position) that ran off to infinity, when that is why.
+        to_infinity: Vec<usize>,
+        /// Those that ran off to zero.
+        to_zero: Vec<usize>,
+    },
     /// 2F1 outside the domain implemented here, or a series that would not converge.
     #[error("2F1({a}, {b}; {c}; {z}): {reason}")]
     Hyp2f1 {

@@ -89,6 +89,16 @@ pub fn fit_gamma_gamma(data: &GammaGammaData) -> Result<Fit<GammaGammaParams>, C
     maximise("Gamma-Gamma", n, &start, params, |p| data.log_likelihood(p))
 }
 
+/// Whether a Gamma-Gamma fit failed because q ran off to infinity (with gamma, as
+/// p·gamma/(q-1) stays put) while p stayed in range: members' mean spends differ no more than
+/// their purchases do, so the model's limit is one spend distribution shared by all, whose
+/// mean is [`GammaGammaData::pooled_mean`]. (p running off instead means each member always
+/// spends about the same, a different limit: each member's own mean.)
+pub fn gamma_gamma_q_unbounded(e: &ClvError) -> bool {
+    matches!(e, ClvError::NoConvergence { model: "Gamma-Gamma", to_infinity, .. }
+        if to_infinity.contains(&1) && !to_infinity.contains(&0))
+}
+
 /// Maximises a log-likelihood summed over `customers`: the optimiser minimises its negative
 /// mean per customer (the same tolerances whatever the data's size), and the fit reports the
 /// sum again.
@@ -127,7 +137,12 @@ fn minimize(
     f: impl Fn(&[f64]) -> f64,
     start: &[f64],
 ) -> Result<(Vec<f64>, f64, u64), ClvError> {
-    let fail = |reason: String| ClvError::NoConvergence { model, reason };
+    let fail = |reason: String| ClvError::NoConvergence {
+        model,
+        reason,
+        to_infinity: Vec::new(),
+        to_zero: Vec::new(),
+    };
     let evaluations = Cell::new(0u64);
     let guarded = |v: &[f64]| {
         evaluations.set(evaluations.get() + 1);
@@ -186,11 +201,21 @@ fn minimize(
         ));
     }
     if let Some(v) = best.iter().find(|v| v.abs() > LN_BOUND) {
-        return Err(fail(format!(
-            "a parameter ran off to {:e}, the edge of the parameter space: the data does not determine \
-             the model (too little data, or no variation in it?)",
-            v.exp()
-        )));
+        let off = |up: bool| -> Vec<usize> {
+            (0..best.len())
+                .filter(|&i| best[i].abs() > LN_BOUND && (best[i] > 0.0) == up)
+                .collect()
+        };
+        return Err(ClvError::NoConvergence {
+            model,
+            reason: format!(
+                "a parameter ran off to {:e}, the edge of the parameter space: the data does not determine \
+                 the model (too little data, or no variation in it?)",
+                v.exp()
+            ),
+            to_infinity: off(true),
+            to_zero: off(false),
+        });
     }
     Ok((best, best_cost, evaluations.get()))
 }

@@ -163,7 +163,7 @@ fn model_view(lang: Lang, v: &CustomerValue, currency: &str) -> impl IntoView {
             ),
             _ => m.pooled_spend_minor.map(|pooled| {
                 view! {
-                    <h3>{td!(l, insights.gg_heading)}</h3>
+                    <h3>{td!(l, insights.gg_pooled_heading)}</h3>
                     <dl class="facts" data-testid="gg-pooled">
                         <dt>{td!(l, insights.pooled_spend)}</dt>
                         <dd>{lang.money(pooled.round() as i64, currency)}</dd>

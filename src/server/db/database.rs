@@ -193,6 +193,37 @@ impl Database {
         }
     }
 
+    /// Waits until every commit so far is on disk, whatever `Durability` they were made with:
+    /// the end of a bulk load. SQLite: a full checkpoint (with `synchronous = NORMAL` the
+    /// log is synced before it is copied into the database file, which is synced too).
+    /// PostgreSQL: a transaction that is given an id commits synchronously, which flushes
+    /// the log up to its commit record, the earlier asynchronous commits included.
+    pub async fn make_durable(&self) -> Result<(), sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(FULL)")
+                    .fetch_one(&self.pool)
+                    .await?;
+                if busy != 0 {
+                    return Err(sqlx::Error::Protocol(
+                        "the checkpoint was kept from finishing by a reader or writer".into(),
+                    ));
+                }
+            }
+            Backend::Postgres => {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("SET LOCAL synchronous_commit = on")
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("SELECT CAST(txid_current() AS BIGINT)")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
     /// `begin_write` for a group of bookings, with the savepoint `booking` open when that
     /// costs nothing more: on PostgreSQL `BEGIN; SAVEPOINT booking` goes in one round trip
     /// (the writer is bound by round trips there, one per statement). True when it is open.

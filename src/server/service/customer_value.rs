@@ -12,7 +12,7 @@ use roaring::RoaringBitmap;
 
 use crate::domain::clv::bgnbd::{BgNbdData, BgNbdParams, Rfm};
 use crate::domain::clv::error::ClvError;
-use crate::domain::clv::fit::{fit_bgnbd, fit_gamma_gamma};
+use crate::domain::clv::fit::{fit_bgnbd, fit_gamma_gamma, gamma_gamma_q_unbounded};
 use crate::domain::clv::gamma_gamma::{GammaGammaData, GammaGammaParams};
 use crate::domain::clv::value::{outlook, ClvSettings, DAYS_PER_MONTH};
 use crate::domain::kpi::Activity;
@@ -60,9 +60,9 @@ fn rfm(first: i64, last: i64, days: i64, today: i64) -> Rfm {
 struct Fitted {
     bg: Result<(BgNbdParams, f64), ClvError>,
     gg: Result<(GammaGammaParams, f64), ClvError>,
-    /// When Gamma-Gamma did not converge: the average repeat purchase, every member's
-    /// expected spend per purchase in the model's limit (small programs, or members whose
-    /// spend differs too little between them, drive q off to infinity).
+    /// When Gamma-Gamma did not converge because q ran off to infinity (members' mean spends
+    /// differ no more than their purchases do): the average repeat purchase, every member's
+    /// expected spend per purchase in that limit.
     pooled: Option<f64>,
 }
 
@@ -83,7 +83,7 @@ fn fit_models(summaries: &[StatRow], today: i64) -> Fitted {
         Ok((f.params, f.log_likelihood))
     });
     let pooled = match &gg {
-        Err(ClvError::NoConvergence { .. }) => data.pooled_mean(),
+        Err(e) if gamma_gamma_q_unbounded(e) => data.pooled_mean(),
         _ => None,
     };
     Fitted { bg, gg, pooled }
@@ -403,14 +403,16 @@ pub fn spawn_daily(db: Db) {
 mod tests {
     use super::*;
     use crate::domain::kpi::MemberSummary;
+    use statrs::distribution::{ContinuousCDF, Gamma};
 
-    /// Sixty members who buy on two to five days, member `i`'s `k`-th day for `spend(i, k)`.
-    fn buyers(spend: impl Fn(i64, i64) -> i64) -> Vec<StatRow> {
-        (0..60)
+    /// Members with `repeat(i)` repeat purchase days after a first one, member `i`'s `k`-th
+    /// day for `spend(i, k)`.
+    fn buyers(n: i64, repeat: impl Fn(i64) -> i64, spend: impl Fn(i64, i64) -> i64) -> Vec<StatRow> {
+        (0..n)
             .map(|i| {
                 let mut s = MemberSummary::default();
-                let (first, days) = (i % 30, 2 + i % 4);
-                for k in 0..days {
+                let first = i % 30;
+                for k in 0..=repeat(i) {
                     s.buy(first + k * 9, spend(i, k), "store", true);
                 }
                 (i, 1, i, s)
@@ -419,15 +421,49 @@ mod tests {
     }
 
     #[test]
-    fn spend_the_model_cannot_tell_apart_is_predicted_as_the_average_repeat_purchase() {
-        // Every repeat purchase the same: nothing varies between members, q runs off.
-        let fitted = fit_models(&buyers(|_, _| 2_500), 200);
-        assert!(
-            matches!(fitted.gg, Err(ClvError::NoConvergence { .. })),
-            "{:?}",
-            fitted.gg
+    fn spend_alike_across_members_is_predicted_as_the_average_repeat_purchase() {
+        // Every member's purchases drawn from one Gamma(p = 4) of mean 25.00, no member
+        // different from another: the mean of x purchases at the quantiles of Gamma(4x,
+        // rate 4x/2500), 50 members for each x from 1 to 4. q runs off, p stays.
+        let mean_of = |i: i64| {
+            let x = 1 + i / 50;
+            let g = Gamma::new(4.0 * x as f64, 4.0 * x as f64 / 2_500.0).unwrap();
+            g.inverse_cdf(((i % 50) as f64 + 0.5) / 50.0).round() as i64
+        };
+        let summaries = buyers(
+            200,
+            |i| 1 + i / 50,
+            |i, k| if k == 0 { 1_000 } else { mean_of(i) },
         );
-        assert_eq!(fitted.pooled, Some(2_500.0));
+        let fitted = fit_models(&summaries, 400);
+        let Err(e) = &fitted.gg else {
+            panic!("fitted: {:?}", fitted.gg)
+        };
+        assert!(gamma_gamma_q_unbounded(e), "{e:?}");
+        let (spend, purchases) = (0..200).fold((0, 0), |(s, n), i| {
+            let x = 1 + i / 50;
+            (s + x * mean_of(i), n + x)
+        });
+        let pooled = fitted.pooled.unwrap();
+        assert!(
+            (pooled - spend as f64 / purchases as f64).abs() < 1e-9,
+            "{pooled}"
+        );
+    }
+
+    #[test]
+    fn members_who_each_always_spend_the_same_get_no_pooled_stand_in() {
+        // Members differ, but each spends the same every time: p runs off (the limit there
+        // is each member's own mean, not the average), so nothing stands in.
+        let fitted = fit_models(
+            &buyers(60, |i| 1 + i % 4, |i, _| 500 + 9_500 * ((i * 37) % 60) / 60),
+            200,
+        );
+        let Err(e) = &fitted.gg else {
+            panic!("fitted: {:?}", fitted.gg)
+        };
+        assert!(!gamma_gamma_q_unbounded(e), "{e:?}");
+        assert_eq!(fitted.pooled, None);
     }
 
     #[test]
@@ -435,7 +471,11 @@ mod tests {
         // Members' typical spend spread over a factor of twenty, and each member's purchases
         // varying around it: Gamma-Gamma is fitted.
         let fitted = fit_models(
-            &buyers(|i, k| (500 + 9_500 * ((i * 37) % 60) / 60) * (7 + 3 * ((i + k) % 3)) / 10),
+            &buyers(
+                60,
+                |i| 1 + i % 4,
+                |i, k| (500 + 9_500 * ((i * 37) % 60) / 60) * (7 + 3 * ((i + k) % 3)) / 10,
+            ),
             200,
         );
         assert!(fitted.gg.is_ok(), "{:?}", fitted.gg);

@@ -671,7 +671,7 @@ pub async fn clear(conn: &mut AnyConnection) -> Result<(), AppError> {
 }
 
 /// The member summaries of a program whose last activity is on or after epoch day `since`
-/// (by the (program, last active day) index): (member, net spend, orders, channels bits).
+/// (from the covering index member_stats_active alone): (member, net spend, orders, channels bits).
 pub async fn stats_active_since(
     conn: &mut AnyConnection,
     program_id: i64,
