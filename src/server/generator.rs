@@ -85,7 +85,7 @@ pub struct Phases {
 impl Phases {
     /// Each part's name and seconds, and the rest of `total` (the brand's set-up, the
     /// members' timelines) as "other".
-    pub fn seconds(&self, total: Duration) -> [(&'static str, f64); 9] {
+    pub fn seconds(&self, total: Duration) -> Vec<(&'static str, f64)> {
         let parts = [
             ("enrolling", self.enrolling),
             ("orders", self.orders),
@@ -96,13 +96,12 @@ impl Phases {
             ("rollups", self.rollups),
             ("fit", self.fit),
         ];
-        let counted: Duration = parts.iter().map(|p| p.1).sum();
-        let other = ("other", total.saturating_sub(counted));
-        let mut out = [("", 0.0); 9];
-        for (o, (name, d)) in out.iter_mut().zip(parts.into_iter().chain([other])) {
-            *o = (name, d.as_secs_f64());
-        }
-        out
+        let other = total.saturating_sub(parts.iter().map(|p| p.1).sum());
+        parts
+            .into_iter()
+            .chain([("other", other)])
+            .map(|(name, d)| (name, d.as_secs_f64()))
+            .collect()
     }
 }
 

@@ -24,8 +24,6 @@ pub enum ClvError {
         reason: String,
         /// The parameters (by position) that ran off to infinity, when that is why.
         to_infinity: Vec<usize>,
-        /// Those that ran off to zero.
-        to_zero: Vec<usize>,
     },
     /// 2F1 outside the domain implemented here, or a series that would not converge.
     #[error("2F1({a}, {b}; {c}; {z}): {reason}")]

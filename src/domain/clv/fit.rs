@@ -141,7 +141,6 @@ fn minimize(
         model,
         reason,
         to_infinity: Vec::new(),
-        to_zero: Vec::new(),
     };
     let evaluations = Cell::new(0u64);
     let guarded = |v: &[f64]| {
@@ -201,11 +200,6 @@ fn minimize(
         ));
     }
     if let Some(v) = best.iter().find(|v| v.abs() > LN_BOUND) {
-        let off = |up: bool| -> Vec<usize> {
-            (0..best.len())
-                .filter(|&i| best[i].abs() > LN_BOUND && (best[i] > 0.0) == up)
-                .collect()
-        };
         return Err(ClvError::NoConvergence {
             model,
             reason: format!(
@@ -213,8 +207,7 @@ fn minimize(
                  the model (too little data, or no variation in it?)",
                 v.exp()
             ),
-            to_infinity: off(true),
-            to_zero: off(false),
+            to_infinity: (0..best.len()).filter(|&i| best[i] > LN_BOUND).collect(),
         });
     }
     Ok((best, best_cost, evaluations.get()))

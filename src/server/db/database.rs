@@ -308,22 +308,27 @@ pub(super) fn pool_options(
     };
     match backend {
         Backend::Sqlite => options.after_connect(move |conn, _| {
+            let synchronous = match durability {
+                Durability::Full => "FULL",
+                Durability::Bulk => "NORMAL",
+            };
             Box::pin(async move {
                 // synchronous = FULL: a commit is on disk before the till hears "booked"
-                // (NORMAL could lose the last bookings on power loss). mmap_size: reads map
+                // (NORMAL could lose the last bookings on power loss; bulk loads take it,
+                // see `Durability`). mmap_size: reads map
                 // the file's pages instead of copying them in, which every connection does
                 // again after each commit. temp_store: a statement that writes many rows
                 // inside a savepoint keeps its statement journal in memory; on disk it was
                 // a file created and deleted per batch of orders.
                 conn.execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                     PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
-                     PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
+                    format!(
+                        "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                         PRAGMA busy_timeout = 5000; PRAGMA synchronous = {synchronous}; \
+                         PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;"
+                    )
+                    .as_str(),
                 )
                 .await?;
-                if durability == Durability::Bulk {
-                    conn.execute("PRAGMA synchronous = NORMAL").await?;
-                }
                 Ok(())
             })
         }),
