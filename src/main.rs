@@ -255,8 +255,13 @@ async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
             if let Err(e) = db.make_durable().await {
                 exit(&format!("the generated data is not on disk yet ({e})"));
             }
+            let runs = if g.runs > 1 {
+                format!(" over {} runs", g.runs)
+            } else {
+                String::new()
+            };
             println!(
-                "Generated program {} in {} s: {} members ({} referred), {} orders, {} returns, {} rewards redeemed, {} survey answers.",
+                "Generated program {} in {} s{runs}: {} members ({} referred), {} orders, {} returns, {} rewards redeemed, {} survey answers.",
                 g.program_id, g.took.as_secs(), g.members, g.referred, g.orders, g.returns, g.redemptions, g.answers
             );
             let phases: Vec<String> = g

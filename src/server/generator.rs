@@ -49,8 +49,8 @@ pub struct Progress {
     pub orders: u64,
 }
 
-/// What a generation made.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// What a generation made (over all its runs, when one stopped and was run again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Generated {
     pub program_id: ProgramId,
     pub members: u64,
@@ -62,13 +62,15 @@ pub struct Generated {
     pub answers: u64,
     /// Real time it took.
     pub took: Duration,
+    /// Runs it took (more than one when a run stopped and the next went on from there).
+    pub runs: u32,
     /// Where that time went.
     pub phases: Phases,
 }
 
 /// Real time spent in each part of a generation: where to look when it is slow, and how
 /// each part grows with the brand.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Phases {
     pub enrolling: Duration,
     pub orders: Duration,
@@ -122,44 +124,177 @@ const IN_FLIGHT: usize = 256;
 /// buys order k, 2k + 2 returns order k).
 type Happening = (i64, u32, u32);
 
+/// A generation's plan and progress, as `demo_generations` keeps them.
+struct Run {
+    program_id: ProgramId,
+    start: i64,
+    end: i64,
+    hours_done: i64,
+    made: Generated,
+}
+
 /// Generates the brand and lives through its history up to today, on the database's clock
-/// stopped at each simulated hour; the clock runs again afterwards, where it was.
+/// stopped at each simulated hour; the clock runs again afterwards, where it was. When the
+/// database holds a generation that stopped before it finished, this one goes on from the
+/// last hour that one finished (with the same plan; another plan is refused).
 pub async fn generate(
     db: &Db,
     plan: &Plan,
     tick: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Generated, AppError> {
+    let run = match unfinished(db, plan).await? {
+        Some(run) => run,
+        None => begin(db, plan).await?,
+    };
+    let result = live(db, plan, &run, tick).await;
+    db.clock().stop_at(None);
+    let mut made = result?;
+    let started = Instant::now();
+    // The program's jobs once more at the present: what came due since midnight.
+    jobs::run_for_program(db, made.program_id, db.now()).await?;
+    let t = lap(&mut made.phases.jobs, started);
+    rollups::catch_up(db).await?;
+    let t = lap(&mut made.phases.rollups, t);
+    crate::server::service::customer_value::fit(db, made.program_id, db.now()).await?;
+    lap(&mut made.phases.fit, t);
+    made.took += started.elapsed();
+    save_progress(db, run.program_id, None, &made, true).await?;
+    Ok(made)
+}
+
+/// A row of `demo_generations`.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    program_id: ProgramId,
+    seed: i64,
+    members: i64,
+    months: i64,
+    start_at: i64,
+    end_at: i64,
+    hours_done: i64,
+    made: String,
+}
+
+/// The generation this database holds unfinished, if any, when it has `plan`'s plan.
+async fn unfinished(db: &Db, plan: &Plan) -> Result<Option<Run>, AppError> {
+    let row: Option<Stored> = sqlx::query_as(
+        "SELECT program_id, seed, members, months, start_at, end_at, hours_done, made \
+         FROM demo_generations WHERE finished = 0 ORDER BY program_id DESC LIMIT 1",
+    )
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(Stored {
+        program_id,
+        seed,
+        members,
+        months,
+        start_at,
+        end_at,
+        hours_done,
+        made,
+    }) = row
+    else {
+        return Ok(None);
+    };
+    if (seed, members, months) != (plan.seed as i64, i64::from(plan.members), i64::from(plan.months)) {
+        return Err(AppError::conflict(format!(
+            "this database holds an unfinished generation of program {program_id} (--members {members} \
+             --months {months} --seed {seed}): run it again with those to finish it, or use another database"
+        )));
+    }
+    let mut made: Generated = serde_json::from_str(&made).map_err(|e| {
+        tracing::error!(error = %e, "a generation's progress could not be read");
+        AppError::Internal
+    })?;
+    made.runs += 1;
+    Ok(Some(Run {
+        program_id,
+        start: start_at,
+        end: end_at,
+        hours_done,
+        made,
+    }))
+}
+
+/// A new generation: the brand set up at the start of the period, and its plan recorded.
+async fn begin(db: &Db, plan: &Plan) -> Result<Run, AppError> {
     let started = Instant::now();
     // Whole days up to today's midnight (UTC): the same seed makes the same history all day.
     let now = db.now().0;
     let end = now - now.rem_euclid(SECONDS_PER_DAY);
     let start = end - i64::from(plan.months) * MONTH_SECS;
     let start = start - start.rem_euclid(SECONDS_PER_DAY);
-    let result = live(db, plan, start, end, tick).await;
+    db.clock().stop_at(Some(Timestamp(start)));
+    let set_up = brand::set_up(db).await;
     db.clock().stop_at(None);
-    let mut made = result?;
-    let t = Instant::now();
-    // The program's jobs once more at the present: what came due since midnight.
-    jobs::run_for_program(db, made.program_id, db.now()).await?;
-    let t = lap(&mut made.phases.jobs, t);
-    rollups::catch_up(db).await?;
-    let t = lap(&mut made.phases.rollups, t);
-    crate::server::service::customer_value::fit(db, made.program_id, db.now()).await?;
-    lap(&mut made.phases.fit, t);
-    made.took = started.elapsed();
-    Ok(made)
+    let program_id = set_up?.program_id;
+    let made = Generated {
+        program_id,
+        runs: 1,
+        took: started.elapsed(),
+        ..Generated::default()
+    };
+    sqlx::query(
+        "INSERT INTO demo_generations (program_id, seed, members, months, start_at, end_at, made) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(program_id)
+    .bind(plan.seed as i64)
+    .bind(i64::from(plan.members))
+    .bind(i64::from(plan.months))
+    .bind(start)
+    .bind(end)
+    .bind(made_json(&made)?)
+    .execute(&db.pool)
+    .await?;
+    Ok(Run {
+        program_id,
+        start,
+        end,
+        hours_done: 0,
+        made,
+    })
 }
 
-/// The brand set up at `start`, and its history lived through until `end`.
+fn made_json(made: &Generated) -> Result<String, AppError> {
+    serde_json::to_string(made).map_err(|e| {
+        tracing::error!(error = %e, "a generation's progress could not be written");
+        AppError::Internal
+    })
+}
+
+/// Records how far the generation has come (`hours` lived through, when given) and what it
+/// made so far, the time of earlier runs included.
+async fn save_progress(
+    db: &Db,
+    program_id: ProgramId,
+    hours: Option<i64>,
+    made: &Generated,
+    finished: bool,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE demo_generations SET hours_done = COALESCE($1, hours_done), made = $2, finished = $3 \
+         WHERE program_id = $4",
+    )
+    .bind(hours)
+    .bind(made_json(made)?)
+    .bind(i64::from(finished))
+    .bind(program_id)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// The brand's history lived through, from the run's first hour not yet done to its end.
 async fn live(
     db: &Db,
     plan: &Plan,
-    start: i64,
-    end: i64,
+    run: &Run,
     tick: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<Generated, AppError> {
-    db.clock().stop_at(Some(Timestamp(start)));
-    let brand = Arc::new(brand::set_up(db).await?);
+    let mut since = Instant::now();
+    let start = run.start;
+    let brand = Arc::new(brand::load(db, run.program_id).await?);
     let first = chrono::DateTime::from_timestamp(start, 0)
         .unwrap_or_default()
         .date_naive();
@@ -167,7 +302,7 @@ async fn live(
     let population = Arc::new(Population {
         seed: plan.seed,
         members: plan.members,
-        span: end - start,
+        span: run.end - start,
         first_day_of_year: first.ordinal0(),
         first_weekday: first.weekday().num_days_from_monday(),
         shops: brand.shops.len(),
@@ -193,14 +328,17 @@ async fn live(
     let joined = Arc::new(joined);
     let mut ids: Vec<Option<MemberId>> = vec![None; plan.members as usize];
     // Everyone enrolled so far, in the order they joined: referrers are drawn from them.
-    let mut enrolled: Vec<MemberId> = Vec::with_capacity(plan.members as usize);
-    let mut made = Generated {
-        program_id: brand.program_id,
-        ..Generated::default()
-    };
-    // Card numbers: a stream of the seed and the program, so a second brand of the same seed
-    // in one database does not draw the numbers the first one holds.
-    let mut rng = ChaCha8Rng::seed_from_u64(plan.seed ^ (brand.program_id.get() as u64).rotate_left(32));
+    let mut enrolled = enrolled_before(db, run.program_id).await?;
+    let joiners = happenings.iter().filter(|h| h.2 == 0).map(|h| h.1);
+    if enrolled.len() > joiners.clone().count() {
+        tracing::error!(program = %run.program_id, "the program has more members than its generation enrols");
+        return Err(AppError::Internal);
+    }
+    // Members are enrolled in the order they join: the n-th membership is the n-th joiner's.
+    for (n, &id) in joiners.zip(&enrolled) {
+        ids[n as usize] = Some(id);
+    }
+    let mut made = run.made;
     // The period is whole days (both ends at midnight UTC), so whole hours too.
     let days = population.span / SECONDS_PER_DAY;
     let mut next = 0;
@@ -210,12 +348,21 @@ async fn live(
         while next < happenings.len() && happenings[next].0 < until {
             next += 1;
         }
+        if hour < run.hours_done {
+            continue;
+        }
         let now = start + until;
         db.clock().stop_at(Some(Timestamp(now)));
         let here = &happenings[from..next];
         let t = Instant::now();
         // Those who join this hour, then everyone's orders, then spending, then returns.
-        let joiners: Vec<u32> = here.iter().filter(|h| h.2 == 0).map(|h| h.1).collect();
+        // (A run that stopped within this hour may have enrolled them already, all or none:
+        // enrolment is one transaction.)
+        let joiners: Vec<u32> = here
+            .iter()
+            .filter(|h| h.2 == 0 && ids[h.1 as usize].is_none())
+            .map(|h| h.1)
+            .collect();
         if !joiners.is_empty() {
             let rows: Vec<NewMember> = joiners
                 .iter()
@@ -235,6 +382,12 @@ async fn live(
                 })
                 .collect();
             made.referred += rows.iter().filter(|r| r.referred_by.is_some()).count() as u64;
+            // Card numbers: a stream of the seed, the program and the hour, so a second brand
+            // of the same seed in one database does not draw the numbers the first one holds,
+            // and a run that goes on from here draws what a run from the start would.
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(plan.seed ^ (brand.program_id.get() as u64).rotate_left(32));
+            rng.set_stream(hour as u64);
             let mut tx = db.begin_write().await?;
             let members = enrolment::enrol_many(&mut tx, brand.program_id, &rows, &mut rng).await?;
             tx.commit().await?;
@@ -248,26 +401,26 @@ async fn live(
         let receipts = book_hour(db, &brand, &population, &joined, &ids, here, start).await?;
         made.orders += receipts.len() as u64;
         let t = lap(&mut made.phases.orders, t);
-        made.redemptions += spend(db, &brand, &receipts).await?;
+        made.redemptions += each_member(&receipts, |b| b.0 .1, |mine| spend(db, &brand, mine)).await?;
         let t = lap(&mut made.phases.rewards, t);
-        made.answers += answer_surveys(db, &brand, &population, &receipts).await?;
+        made.answers += each_member(
+            &receipts,
+            |b| b.0 .1,
+            |mine| answer_surveys(db, &brand, &population, mine),
+        )
+        .await?;
         let t = lap(&mut made.phases.surveys, t);
-        for h in here.iter().filter(|h| h.2 > 0 && h.2 % 2 == 0) {
-            let (n, k) = (h.1, (h.2 - 2) / 2);
-            let order = population.order(n, k, &joined[n as usize], &CATALOGUE);
-            let Some((_, refund)) = order.returned else {
-                continue;
-            };
-            let input = ReturnInput {
-                channel: order.channel,
-                returned_in: None,
-                channel_order_id: order_id(n, k),
-                return_id: format!("{}-R", order_id(n, k)),
-                amount_minor: refund,
-            };
-            retried(|| orders::record_return(db, brand.program_id, &input, None)).await?;
-            made.returns += 1;
-        }
+        let returns: Vec<(u32, u32)> = here
+            .iter()
+            .filter(|h| h.2 > 0 && h.2 % 2 == 0)
+            .map(|h| (h.1, (h.2 - 2) / 2))
+            .collect();
+        made.returns += each_member(
+            &returns,
+            |r| r.0,
+            |mine| take_back(db, &brand, &population, &joined, mine),
+        )
+        .await?;
         let t = lap(&mut made.phases.returns, t);
         if until % SECONDS_PER_DAY == 0 {
             jobs::run_for_program(db, brand.program_id, Timestamp(now)).await?;
@@ -282,8 +435,26 @@ async fn live(
                 orders: made.orders,
             });
         }
+        // The hour is done: a run that stops after this goes on from the next one. (One that
+        // stops within an hour books it again: all in it is idempotent but enrolment, which is
+        // kept apart above.)
+        let now = Instant::now();
+        made.took += now.duration_since(since);
+        since = now;
+        save_progress(db, run.program_id, Some(hour + 1), &made, false).await?;
     }
+    made.took += since.elapsed();
     Ok(made)
+}
+
+/// The program's members so far, in the order they were enrolled.
+async fn enrolled_before(db: &Db, program_id: ProgramId) -> Result<Vec<MemberId>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT member_id FROM memberships WHERE program_id = $1 ORDER BY id")
+            .bind(program_id)
+            .fetch_all(&db.pool)
+            .await?,
+    )
 }
 
 /// An order booked in the hour: (when, member number, order number, member), its details
@@ -381,17 +552,17 @@ async fn buy(
     Ok((order, receipt.balance))
 }
 
-/// After the hour's orders, in their order: a third of the times a member could afford a
-/// reward, they take the dearest they can, and most use it at once (the rest run out
-/// unused). Returns how many were redeemed.
-async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppError> {
-    let mut spent: std::collections::HashMap<MemberId, i64> = std::collections::HashMap::new();
+/// After one member's orders of the hour, in their order: a third of the times the member
+/// could afford a reward, they take the dearest they can, and most use it at once (the rest
+/// run out unused). Returns how many were redeemed.
+async fn spend(db: &Db, brand: &Brand, booked: Vec<&Booked>) -> Result<u64, AppError> {
+    // Points spent since the receipts' balances.
+    let mut already = 0;
     let mut redeemed = 0;
     for ((_, n, k, member_id), order, balance) in booked {
         if order.redeems >= 1.0 / 3.0 {
             continue;
         }
-        let already = spent.get(member_id).copied().unwrap_or(0);
         let Some(&(reward, cost)) = brand.rewards.iter().rev().find(|r| r.1 <= balance - already) else {
             continue;
         };
@@ -403,10 +574,14 @@ async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppErro
             Err(e) if e.code() == "insufficient_points" => continue,
             Err(e) => return Err(e),
         };
-        spent.insert(*member_id, already + cost);
+        already += cost;
         redeemed += 1;
         if order.redeems < 0.25 {
-            retried(|| rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel)).await?;
+            match retried(|| rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel)).await {
+                // Used by a run that stopped within this hour.
+                Ok(_) | Err(AppError::RewardUsed) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     Ok(redeemed)
@@ -415,14 +590,14 @@ async fn spend(db: &Db, brand: &Brand, booked: &[Booked]) -> Result<u64, AppErro
 /// The stream of member `n`'s answer after order `k`: apart from the orders' (`k + 1`).
 const SURVEY_STREAM: u32 = 1 << 23;
 
-/// After the hour's orders, in their order: one receipt in twelve asks for the NPS survey,
+/// After one member's orders of the hour, in their order: one receipt in twelve asks for the NPS survey,
 /// and the member answers it (at most once a quarter: a second answer is refused). Members
 /// whose order goes back are less often promoters. Returns how many answered.
 async fn answer_surveys(
     db: &Db,
     brand: &Brand,
     population: &Population,
-    booked: &[Booked],
+    booked: Vec<&Booked>,
 ) -> Result<u64, AppError> {
     use rand::Rng;
     const COMMENTS: [&str; 6] = [
@@ -471,6 +646,60 @@ async fn answer_surveys(
         }
     }
     Ok(answered)
+}
+
+/// One member's returns of the hour (member and order numbers), in their order: how many.
+async fn take_back(
+    db: &Db,
+    brand: &Brand,
+    population: &Population,
+    joined: &[simulate::Joined],
+    returns: Vec<&(u32, u32)>,
+) -> Result<u64, AppError> {
+    let mut taken = 0;
+    for &(n, k) in returns {
+        let order = population.order(n, k, &joined[n as usize], &CATALOGUE);
+        let Some((_, refund)) = order.returned else {
+            continue;
+        };
+        let input = ReturnInput {
+            channel: order.channel,
+            returned_in: None,
+            channel_order_id: order_id(n, k),
+            return_id: format!("{}-R", order_id(n, k)),
+            amount_minor: refund,
+        };
+        retried(|| orders::record_return(db, brand.program_id, &input, None)).await?;
+        taken += 1;
+    }
+    Ok(taken)
+}
+
+/// Runs `work` on each member's items (`member` tells whose; their order is kept), the
+/// members side by side, up to `IN_FLIGHT` at once: on PostgreSQL each on a connection of
+/// its own. Members do not share anything these steps book (no stock, no budget), so the
+/// outcome is the same in any interleaving. The sum of what each returned.
+async fn each_member<'a, T, F, Fut>(
+    items: &'a [T],
+    member: impl Fn(&T) -> u32,
+    work: F,
+) -> Result<u64, AppError>
+where
+    F: Fn(Vec<&'a T>) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, AppError>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    let mut groups: std::collections::BTreeMap<u32, Vec<&'a T>> = std::collections::BTreeMap::new();
+    for item in items {
+        groups.entry(member(item)).or_default().push(item);
+    }
+    // The futures made before the stream runs them: a stream that held `work` would not be
+    // provably Send (the closure's lifetimes are not general enough for the spawned task).
+    let each: Vec<Fut> = groups.into_values().map(work).collect();
+    futures::stream::iter(each)
+        .buffer_unordered(IN_FLIGHT)
+        .try_fold(0, |sum, n| async move { Ok(sum + n) })
+        .await
 }
 
 /// `work`, tried again (up to three times) when it failed in a way that may pass: a lock

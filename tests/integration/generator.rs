@@ -200,3 +200,55 @@ async fn generates_a_brand_that_keeps_the_ledger(db: Db) {
 }
 
 on_both_backends!(generates_a_brand_that_keeps_the_ledger);
+
+/// A generation stopped part of the way (here at an arbitrary point of a day's work, as a
+/// killed process stops) goes on from the last hour it finished when it is run again, and
+/// ends with the history of a generation that never stopped.
+async fn a_stopped_generation_goes_on_where_it_stopped(db: Db) {
+    let straight = generator::generate(&db, &plan(9), &|_| {}).await.unwrap();
+    let (day_tx, day_rx) = std::sync::mpsc::channel::<i64>();
+    let first = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let tick = move |p: generator::Progress| {
+                let _ = day_tx.send(p.day);
+            };
+            generator::generate(&db, &plan(9), &tick).await
+        })
+    };
+    // Stopped once it has lived through three weeks, wherever it is then.
+    let wait = tokio::task::spawn_blocking(move || day_rx.iter().find(|&d| d >= 21));
+    assert!(wait.await.unwrap().is_some(), "the first run reached day 21");
+    first.abort();
+    assert!(first.await.unwrap_err().is_cancelled());
+    db.clock().stop_at(None);
+    // Another plan is refused while it is unfinished.
+    let refused = generator::generate(&db, &plan(10), &|_| {}).await.unwrap_err();
+    assert_eq!(refused.code(), "conflict");
+    let resumed = generator::generate(&db, &plan(9), &|_| {}).await.unwrap();
+    assert_ne!(resumed.program_id, straight.program_id);
+    assert_eq!(resumed.runs, 2);
+    assert_eq!(shape(&db, &resumed).await, shape(&db, &straight).await);
+    assert_eq!(
+        (
+            resumed.members,
+            resumed.orders,
+            resumed.returns,
+            resumed.redemptions,
+            resumed.answers
+        ),
+        (
+            straight.members,
+            straight.orders,
+            straight.returns,
+            straight.redemptions,
+            straight.answers
+        )
+    );
+    assert_reconciles(&db, resumed.program_id).await;
+    // Finished: the next generation is a new brand.
+    let next = generator::generate(&db, &plan(10), &|_| {}).await.unwrap();
+    assert_eq!(next.runs, 1);
+}
+
+on_both_backends!(a_stopped_generation_goes_on_where_it_stopped);

@@ -116,6 +116,37 @@ impl Brand {
     }
 }
 
+/// The web shop's and the app's store codes.
+const WEB: &str = "NW-WEB";
+const APP: &str = "NW-APP";
+
+/// The brand of a generation that goes on where an earlier run stopped, as `set_up` left it.
+pub async fn load(db: &Db, program_id: ProgramId) -> Result<Brand, AppError> {
+    let code = |code: &'static str| async move {
+        let id: i64 = sqlx::query_scalar("SELECT id FROM stores WHERE code = $1")
+            .bind(code)
+            .fetch_one(&db.pool)
+            .await?;
+        Ok::<_, AppError>((code.to_string(), id))
+    };
+    let mut shops = Vec::new();
+    for (c, _, _) in SHOPS {
+        shops.push(code(c).await?);
+    }
+    let rewards: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, cost_points FROM rewards WHERE program_id = $1 ORDER BY cost_points, id")
+            .bind(program_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok(Brand {
+        program_id,
+        shops,
+        web: code(WEB).await?,
+        app: code(APP).await?,
+        rewards,
+    })
+}
+
 /// Sets the brand up at the database's current time; its program's name is "Northwind
 /// Market", numbered when that name is taken (a second generated brand in one database).
 pub async fn set_up(db: &Db) -> Result<Brand, AppError> {
@@ -253,8 +284,8 @@ pub async fn set_up(db: &Db) -> Result<Brand, AppError> {
     for (code, name, zone) in SHOPS {
         shops.push(store(db, code, name, "store", zone).await?);
     }
-    let web = store(db, "NW-WEB", "Northwind Market online", "web", "Europe/London").await?;
-    let app = store(db, "NW-APP", "Northwind Market app", "app", "Europe/London").await?;
+    let web = store(db, WEB, "Northwind Market online", "web", "Europe/London").await?;
+    let app = store(db, APP, "Northwind Market app", "app", "Europe/London").await?;
     let mut spend = Vec::new();
     for (name, kind, cost, value, sku) in [
         ("Free coffee", "free_product", "150", "", "NW-COFFEE"),
