@@ -379,6 +379,10 @@ async fn rollups(db: &Db, action: RollupsCommand) {
                     "member summaries: {} rows, {} differed",
                     r.summaries, r.summaries_differing
                 );
+                println!(
+                    "reward days: {} rows, {} differed",
+                    r.rewards, r.rewards_differing
+                );
                 for e in &r.examples {
                     println!("  {e}");
                 }

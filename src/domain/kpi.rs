@@ -98,6 +98,9 @@ pub enum Activity {
     Buy,
     Redeem,
     Join,
+    /// A reward redeemed (issued, used or run out; a released one is not), filed by where
+    /// and which reward (`slices` with the reward in the tier's place).
+    Reward,
 }
 
 impl Activity {
@@ -106,6 +109,7 @@ impl Activity {
             Activity::Buy => "buy",
             Activity::Redeem => "redeem",
             Activity::Join => "join",
+            Activity::Reward => "reward",
         }
     }
 }

@@ -16,7 +16,9 @@ use crate::domain::kpi::{slices, Activity, Flows, MemberSummary};
 use crate::error::AppError;
 use crate::model::time::SECONDS_PER_DAY;
 use crate::server::db::{Backend, Db};
-use crate::server::store::rollups::{self as store, DayKey, FactKey, JoinRow, StatRow, TxRow};
+use crate::server::store::rollups::{
+    self as store, DayKey, FactKey, JoinRow, RewardCounts, RewardKey, RewardRow, StatRow, TxRow,
+};
 
 /// Queue items folded per transaction.
 const BATCH: i64 = 2_000;
@@ -70,6 +72,42 @@ struct Fold {
     days: HashMap<DayKey, RoaringBitmap>,
     changed: HashSet<DayKey>,
     stats: HashMap<i64, (i64, i64, MemberSummary)>,
+    rewards: HashMap<RewardKey, RewardCounts>,
+}
+
+/// What an issued reward counts for in `status`: nothing unless it was redeemed (a
+/// reservation, or a reward released, is not a redemption).
+fn reward_counts(r: &RewardRow, status: Option<&str>) -> RewardCounts {
+    match status {
+        Some(s @ ("issued" | "used" | "expired")) => RewardCounts {
+            redemptions: 1,
+            used: i64::from(s == "used"),
+            expired: i64::from(s == "expired"),
+            points: r.points,
+            face_value_minor: r.face_value_minor,
+        },
+        _ => RewardCounts::default(),
+    }
+}
+
+fn reward_key(r: &RewardRow) -> RewardKey {
+    (
+        r.program_id,
+        day_of(r.created_at),
+        r.reward_id,
+        r.channel.clone(),
+        r.store_id,
+    )
+}
+
+/// The bitmaps a redeemed reward's member is in: where it was redeemed, by reward and for
+/// all rewards.
+fn reward_day_keys(r: &RewardRow) -> Vec<DayKey> {
+    let store = (r.store_id != 0).then_some(r.store_id);
+    slices(&r.channel, store, Some(r.reward_id))
+        .into_iter()
+        .map(|s| (r.program_id, Activity::Reward.as_str(), s, day_of(r.created_at)))
+        .collect()
 }
 
 /// When a transaction's facts happened: a purchase when the order was made (a till may
@@ -132,6 +170,17 @@ impl Fold {
             first.get_or_insert(added);
         }
         first.unwrap_or(false)
+    }
+
+    /// A redeemed reward (`reward_counts` of it not zero) added, as a rebuild reads it.
+    fn fold_reward(&mut self, r: &RewardRow) -> Result<(), AppError> {
+        let counts = reward_counts(r, Some(&r.status));
+        if counts.is_zero() {
+            return Ok(());
+        }
+        self.rewards.entry(reward_key(r)).or_default().add(&counts, 1);
+        self.mark(reward_day_keys(r), member_u32(r.member_id)?);
+        Ok(())
     }
 
     fn summary(&mut self, membership_id: i64, program_id: i64, member_id: i64) -> &mut MemberSummary {
@@ -260,7 +309,14 @@ impl Fold {
             .iter()
             .map(|(id, (p, m, s))| (*id, *p, *m, s.clone()))
             .collect();
-        store::put_summaries(conn, &stats).await
+        store::put_summaries(conn, &stats).await?;
+        let rewards: Vec<(RewardKey, RewardCounts)> = self
+            .rewards
+            .iter()
+            .filter(|(_, n)| !n.is_zero())
+            .map(|(k, n)| (k.clone(), *n))
+            .collect();
+        store::add_reward_days(conn, &rewards).await
     }
 }
 
@@ -339,9 +395,93 @@ pub async fn catch_up(db: &Db) -> Result<u64, AppError> {
         let n = fold_batch(db).await?;
         total += n;
         if n < BATCH as u64 {
+            break;
+        }
+    }
+    loop {
+        let n = fold_rewards(db).await?;
+        total += n;
+        if n < BATCH as u64 {
             return Ok(total);
         }
     }
+}
+
+/// Folds up to `BATCH` issued rewards whose status changed since they were last folded
+/// into reward_days and the reward bitmaps; how many. Read and written under the rollups'
+/// lock (a batch is small). A reward that stops counting (released) takes its member out
+/// of its day's bitmaps only if no other redemption keeps them there: those days are read
+/// again whole.
+async fn fold_rewards(db: &Db) -> Result<u64, AppError> {
+    let mut tx = db.begin_write().await?;
+    store::lock(&mut tx).await?;
+    let rows = store::unfolded_rewards(&mut tx, BATCH).await?;
+    if rows.is_empty() {
+        tx.rollback().await?;
+        return Ok(0);
+    }
+    let mut fold = Fold::default();
+    let mut again: HashSet<(i64, i64)> = HashSet::new();
+    let mut added: Vec<&RewardRow> = Vec::new();
+    for r in &rows {
+        // Changed again since it was read: folded by a later batch.
+        if !store::mark_reward_folded(&mut tx, r.id, &r.status, r.folded.as_deref()).await? {
+            continue;
+        }
+        let (was, now) = (
+            reward_counts(r, r.folded.as_deref()),
+            reward_counts(r, Some(&r.status)),
+        );
+        let entry = fold.rewards.entry(reward_key(r)).or_default();
+        entry.add(&now, 1);
+        entry.add(&was, -1);
+        if was.redemptions > now.redemptions {
+            again.insert((r.program_id, day_of(r.created_at)));
+        } else if now.redemptions > was.redemptions {
+            added.push(r);
+        }
+    }
+    let added: Vec<&RewardRow> = added
+        .into_iter()
+        .filter(|r| !again.contains(&(r.program_id, day_of(r.created_at))))
+        .collect();
+    fold.load(
+        &mut tx,
+        added.iter().flat_map(|r| reward_day_keys(r)).collect(),
+        &[],
+    )
+    .await?;
+    for r in added {
+        fold.mark(reward_day_keys(r), member_u32(r.member_id)?);
+    }
+    for (program_id, day) in again {
+        let rows = store::rewards_created(
+            &mut tx,
+            program_id,
+            day * SECONDS_PER_DAY,
+            (day + 1) * SECONDS_PER_DAY,
+        )
+        .await?;
+        // Every bitmap the day's rewards could be in, written whole (empty ones too).
+        for r in &rows {
+            for key in reward_day_keys(r) {
+                fold.days.insert(key.clone(), RoaringBitmap::new());
+                fold.changed.insert(key);
+            }
+        }
+        for r in rows
+            .iter()
+            .filter(|r| !reward_counts(r, Some(&r.status)).is_zero())
+        {
+            for key in reward_day_keys(r) {
+                fold.days.entry(key).or_default().insert(member_u32(r.member_id)?);
+            }
+        }
+    }
+    fold.write(&mut tx, false).await?;
+    store::folded(&mut tx, rows.len() as i64, db.now().0).await?;
+    tx.commit().await?;
+    Ok(rows.len() as u64)
 }
 
 /// Folds the queue every `every` until the process ends (failures are logged and tried
@@ -439,12 +579,14 @@ pub struct Rebuilt {
     pub day_sets_differing: usize,
     pub summaries: usize,
     pub summaries_differing: usize,
+    pub rewards: usize,
+    pub rewards_differing: usize,
     pub examples: Vec<String>,
 }
 
 impl Rebuilt {
     pub fn differs(&self) -> bool {
-        self.facts_differing + self.day_sets_differing + self.summaries_differing > 0
+        self.facts_differing + self.day_sets_differing + self.summaries_differing + self.rewards_differing > 0
     }
 }
 
@@ -502,11 +644,23 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
             .await?
             .fold_into(&mut fold)?;
     }
+    let mut reward_mark = 0;
+    loop {
+        let rows = store::rewards_after(&mut tx, reward_mark, 5_000).await?;
+        let Some(last) = rows.last().map(|r| r.id) else {
+            break;
+        };
+        reward_mark = last;
+        for r in &rows {
+            fold.fold_reward(r)?;
+        }
+    }
     // SQLite folds from the marks on: all of the ledger is in now.
     store::set_marks(&mut tx, tx_mark, join_mark).await?;
     compare(&mut tx, &fold, &mut report).await?;
     store::clear(&mut tx).await?;
     fold.write(&mut tx, true).await?;
+    store::mark_all_rewards_folded(&mut tx).await?;
     // Any fold read before this commit must read again (its base is gone).
     let all = (report.transactions + report.memberships).max(1) as i64;
     store::folded(&mut tx, all, db.now().0).await?;
@@ -540,7 +694,10 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
     let mut stored_sets: HashMap<(i64, String, String, i64), RoaringBitmap> = HashMap::new();
     for (p, k, s, d, blob) in store::all_day_sets(conn).await? {
         let set = RoaringBitmap::deserialize_from(blob.as_slice()).unwrap_or_default();
-        stored_sets.insert((p, k, s, d), set);
+        // An empty set (a day whose only redemption was released) is no set.
+        if !set.is_empty() {
+            stored_sets.insert((p, k, s, d), set);
+        }
     }
     report.day_sets = fold.days.len();
     let mut seen = HashSet::new();
@@ -575,6 +732,25 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
         .keys()
         .filter(|id| !fold.stats.contains_key(id))
         .count();
+    let stored: BTreeMap<RewardKey, RewardCounts> = store::all_reward_days(conn)
+        .await?
+        .into_iter()
+        .filter(|(_, n)| !n.is_zero())
+        .collect();
+    let rebuilt: BTreeMap<&RewardKey, &RewardCounts> =
+        fold.rewards.iter().filter(|(_, n)| !n.is_zero()).collect();
+    report.rewards = rebuilt.len();
+    for key in stored
+        .keys()
+        .chain(rebuilt.keys().copied())
+        .collect::<HashSet<_>>()
+    {
+        let (a, b) = (stored.get(key), rebuilt.get(key).copied());
+        if a != b {
+            report.rewards_differing += 1;
+            example(report, format!("reward days {key:?}: stored {a:?}, ledger {b:?}"));
+        }
+    }
     Ok(())
 }
 

@@ -662,7 +662,13 @@ pub async fn put_summaries(conn: &mut AnyConnection, rows: &[StatRow]) -> Result
 /// Empties every rollup table and the queue (a rebuild writes them again in the same
 /// transaction).
 pub async fn clear(conn: &mut AnyConnection) -> Result<(), AppError> {
-    for table in ["daily_facts", "member_days", "member_stats", "rollup_queue"] {
+    for table in [
+        "daily_facts",
+        "member_days",
+        "member_stats",
+        "reward_days",
+        "rollup_queue",
+    ] {
         sqlx::query(&format!("DELETE FROM {table}"))
             .execute(&mut *conn)
             .await?;
@@ -685,4 +691,249 @@ pub async fn stats_active_since(
     .bind(since)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// An issued reward as the rewards rollup folds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RewardRow {
+    pub id: i64,
+    pub program_id: i64,
+    pub reward_id: i64,
+    pub created_at: i64,
+    pub status: String,
+    /// The status last folded (None: never).
+    pub folded: Option<String>,
+    pub points: i64,
+    /// Money handed out (minor units), for kinds whose value is money; else 0.
+    pub face_value_minor: i64,
+    pub channel: String,
+    pub store_id: i64,
+    pub member_id: i64,
+}
+
+/// Reward kinds whose value is money handed out (minor units); a percent discount's is a
+/// percent, and the others' have none.
+pub const MONEY_KINDS: &str = "'discount_fixed', 'gift_card', 'points_payment'";
+
+/// An issued reward's columns for `RewardRow`, from `i` (issued_rewards) and `r` (rewards)
+/// joined to its membership and transaction.
+fn reward_select(from: &str, wheres: &str) -> String {
+    format!(
+        "SELECT i.id, r.program_id, i.reward_id, i.created_at, i.status, i.folded, i.points, \
+         CAST(CASE WHEN r.kind IN ({MONEY_KINDS}) THEN COALESCE(i.value, 0) ELSE 0 END AS BIGINT) AS face_value_minor, \
+         COALESCE(t.channel, '') AS channel, COALESCE(t.store_id, 0) AS store_id, m.member_id \
+         FROM {from} JOIN memberships m ON m.id = i.membership_id \
+         LEFT JOIN ledger_transactions t ON t.id = i.transaction_id WHERE {wheres}"
+    )
+}
+
+const ISSUED_WITH_REWARD: &str = "issued_rewards i JOIN rewards r ON r.id = i.reward_id";
+
+/// Issued rewards whose status changed since they were last folded, oldest first.
+pub async fn unfolded_rewards(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RewardRow>, AppError> {
+    let sql = reward_select(
+        ISSUED_WITH_REWARD,
+        "i.folded IS DISTINCT FROM i.status ORDER BY i.id LIMIT $1",
+    );
+    Ok(sqlx::query_as(&sql).bind(limit).fetch_all(&mut *conn).await?)
+}
+
+/// Issued rewards after id `after`, in id order (a rebuild reads them all).
+pub async fn rewards_after(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<RewardRow>, AppError> {
+    let sql = reward_select(ISSUED_WITH_REWARD, "i.id > $1 ORDER BY i.id LIMIT $2");
+    Ok(sqlx::query_as(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// A program's issued rewards created in `[start, end)`, whatever their status.
+pub async fn rewards_created(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    start: i64,
+    end: i64,
+) -> Result<Vec<RewardRow>, AppError> {
+    // CROSS JOIN: each reward's range through issued_rewards_created on SQLite.
+    let sql = reward_select(
+        "rewards r CROSS JOIN issued_rewards i",
+        "i.reward_id = r.id AND r.program_id = $1 AND i.created_at >= $2 AND i.created_at < $3",
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(program_id)
+        .bind(start)
+        .bind(end)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// Records that issued reward `id` was folded with `status`, when it still has that status
+/// and was last folded with `was`: false when it changed meanwhile (it is folded again later).
+pub async fn mark_reward_folded(
+    conn: &mut AnyConnection,
+    id: i64,
+    status: &str,
+    was: Option<&str>,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE issued_rewards SET folded = $2 WHERE id = $1 AND status = $2 AND folded IS NOT DISTINCT FROM $3",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(was)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every issued reward folded as it stands (a rebuild, which folded them all).
+pub async fn mark_all_rewards_folded(conn: &mut AnyConnection) -> Result<(), AppError> {
+    sqlx::query("UPDATE issued_rewards SET folded = status WHERE folded IS DISTINCT FROM status")
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A reward_days row's key: (program, day, reward, channel, store).
+pub type RewardKey = (i64, i64, i64, String, i64);
+
+/// A reward_days row's counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RewardCounts {
+    pub redemptions: i64,
+    pub used: i64,
+    pub expired: i64,
+    pub points: i64,
+    pub face_value_minor: i64,
+}
+
+impl RewardCounts {
+    pub fn add(&mut self, o: &RewardCounts, sign: i64) {
+        self.redemptions += sign * o.redemptions;
+        self.used += sign * o.used;
+        self.expired += sign * o.expired;
+        self.points += sign * o.points;
+        self.face_value_minor += sign * o.face_value_minor;
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == RewardCounts::default()
+    }
+}
+
+/// Adds `rows` to reward_days (creating rows as needed).
+pub async fn add_reward_days(
+    conn: &mut AnyConnection,
+    rows: &[(RewardKey, RewardCounts)],
+) -> Result<(), AppError> {
+    for chunk in rows.chunks(ROWS / 10) {
+        let sql = format!(
+            "INSERT INTO reward_days (program_id, day, reward_id, channel, store_id, redemptions, used, expired, \
+             points, face_value_minor) VALUES {} ON CONFLICT (program_id, day, reward_id, channel, store_id) \
+             DO UPDATE SET redemptions = reward_days.redemptions + excluded.redemptions, \
+             used = reward_days.used + excluded.used, expired = reward_days.expired + excluded.expired, \
+             points = reward_days.points + excluded.points, \
+             face_value_minor = reward_days.face_value_minor + excluded.face_value_minor",
+            values(chunk.len(), 10)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((p, d, r, c, s), n) in chunk {
+            q = q
+                .bind(p)
+                .bind(d)
+                .bind(r)
+                .bind(c.as_str())
+                .bind(s)
+                .bind(n.redemptions)
+                .bind(n.used)
+                .bind(n.expired)
+                .bind(n.points)
+                .bind(n.face_value_minor);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// The counts of a row whose columns from `at` on are reward_days' counts.
+fn reward_counts_at(r: &sqlx::any::AnyRow, at: usize) -> Result<RewardCounts, AppError> {
+    use sqlx::Row;
+    Ok(RewardCounts {
+        redemptions: r.try_get(at)?,
+        used: r.try_get(at + 1)?,
+        expired: r.try_get(at + 2)?,
+        points: r.try_get(at + 3)?,
+        face_value_minor: r.try_get(at + 4)?,
+    })
+}
+
+/// Every reward_days row (a rebuild compares them).
+pub async fn all_reward_days(conn: &mut AnyConnection) -> Result<Vec<(RewardKey, RewardCounts)>, AppError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT program_id, day, reward_id, channel, store_id, redemptions, used, expired, points, face_value_minor \
+         FROM reward_days",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let key = (
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+            );
+            Ok((key, reward_counts_at(r, 5)?))
+        })
+        .collect()
+}
+
+/// A program's (or every program's, 0) redemptions per reward between epoch days
+/// `from..=to`, in a channel or store when given.
+pub async fn rewards_between(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    from: i64,
+    to: i64,
+    channel: Option<&str>,
+    store_id: Option<i64>,
+) -> Result<Vec<(i64, RewardCounts)>, AppError> {
+    let mut wheres = String::new();
+    if channel.is_some() {
+        wheres.push_str(" AND channel = $4");
+    }
+    if store_id.is_some() {
+        wheres.push_str(if channel.is_some() {
+            " AND store_id = $5"
+        } else {
+            " AND store_id = $4"
+        });
+    }
+    let sql = format!(
+        "SELECT reward_id, CAST(SUM(redemptions) AS BIGINT), CAST(SUM(used) AS BIGINT), CAST(SUM(expired) AS BIGINT), \
+         CAST(SUM(points) AS BIGINT), CAST(SUM(face_value_minor) AS BIGINT) FROM reward_days \
+         WHERE program_id = $1 AND day >= $2 AND day <= $3{wheres} GROUP BY reward_id"
+    );
+    let mut out = Vec::new();
+    for program in programs_of(conn, program_id).await? {
+        let mut q = sqlx::query(&sql).bind(program).bind(from).bind(to);
+        if let Some(c) = channel {
+            q = q.bind(c.to_string());
+        }
+        if let Some(s) = store_id {
+            q = q.bind(s);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            use sqlx::Row;
+            out.push((r.try_get(0)?, reward_counts_at(&r, 1)?));
+        }
+    }
+    Ok(out)
 }
