@@ -243,6 +243,7 @@ async fn generate(db: &Db, members: u32, months: u32, seed: u64) {
         months,
         seed,
         behaviour: Behaviour::default(),
+        stop: None,
     };
     let tick = |p: generator::Progress| {
         bar.set_length(p.days as u64);

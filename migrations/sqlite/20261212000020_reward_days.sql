@@ -1,7 +1,8 @@
 -- Rewards redeemed per program, UTC day of the redemption, reward and where it was redeemed
 -- (its transaction's channel and store; '' and 0 for a reward that moved no points), with
--- how many of them have been used or ran out since: the Rewards page's counts without
--- reading every redemption of the range.
+-- how many of them have been used or ran out since, the points they cost and their value
+-- (money for the money kinds, which the page shows by the reward's kind now): the Rewards
+-- page's counts without reading every redemption of the range.
 CREATE TABLE reward_days (
     program_id       BIGINT NOT NULL REFERENCES programs (id),
     day              BIGINT NOT NULL,
@@ -12,7 +13,7 @@ CREATE TABLE reward_days (
     used             BIGINT NOT NULL DEFAULT 0,
     expired          BIGINT NOT NULL DEFAULT 0,
     points           BIGINT NOT NULL DEFAULT 0,
-    face_value_minor BIGINT NOT NULL DEFAULT 0,
+    value_minor      BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (program_id, day, reward_id, channel, store_id)
 ) WITHOUT ROWID;
 

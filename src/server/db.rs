@@ -170,6 +170,34 @@ pub fn is_unique_violation(err: &sqlx::Error, constraint: &str, columns: &str) -
     }
 }
 
+/// `work`, tried again (up to three times) while it fails in a way `passing` says may pass
+/// (a clash with another transaction, `try_again`); any other answer at once.
+pub async fn retried<T, F, Fut>(
+    passing: impl Fn(&crate::error::AppError) -> bool,
+    mut work: F,
+) -> Result<T, crate::error::AppError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::error::AppError>>,
+{
+    let mut tries = 0;
+    loop {
+        match work().await {
+            Err(e) if tries < 3 && passing(&e) => {
+                tracing::warn!(error = %e, "tried again");
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// A clash with another transaction (a deadlock, a lock timeout): the work sent again is
+/// expected to go through.
+pub fn clashed(e: &crate::error::AppError) -> bool {
+    e.code() == "try_again"
+}
+
 /// Whether a database error is a passing clash with another transaction: PostgreSQL's lock
 /// timeout (55P03), serialization failure (40001) or deadlock (40P01), SQLite's busy or locked
 /// database. The same request sent again is expected to go through.

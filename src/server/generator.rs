@@ -38,6 +38,28 @@ pub struct Plan {
     pub months: u32,
     pub seed: u64,
     pub behaviour: Behaviour,
+    /// Stop on purpose after this part of this hour (counted from the start of the period),
+    /// as a process killed there would: how tests show a generation going on where it
+    /// stopped. Not part of the plan a generation is resumed with.
+    pub stop: Option<(i64, Stage)>,
+}
+
+/// The parts of a simulated hour a test can stop after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Enrolled,
+    Ordered,
+    Spent,
+}
+
+/// Whether `plan` says to stop after `stage` of `hour`: the error a stopped run ends with.
+fn stop_here(plan: &Plan, hour: i64, stage: Stage) -> Result<(), AppError> {
+    if plan.stop == Some((hour, stage)) {
+        return Err(AppError::try_again(format!(
+            "stopped after {stage:?} in hour {hour}, as planned"
+        )));
+    }
+    Ok(())
 }
 
 /// How far a generation has come (told once per simulated day).
@@ -342,6 +364,8 @@ async fn live(
     // The period is whole days (both ends at midnight UTC), so whole hours too.
     let days = population.span / SECONDS_PER_DAY;
     let mut next = 0;
+    // Members who joined in the hours before this one.
+    let mut joined_before = 0;
     for hour in 0..population.span / 3600 {
         let until = (hour + 1) * 3600;
         let from = next;
@@ -349,6 +373,7 @@ async fn live(
             next += 1;
         }
         if hour < run.hours_done {
+            joined_before += happenings[from..next].iter().filter(|h| h.2 == 0).count();
             continue;
         }
         let now = start + until;
@@ -358,10 +383,20 @@ async fn live(
         // Those who join this hour, then everyone's orders, then spending, then returns.
         // (A run that stopped within this hour may have enrolled them already, all or none:
         // enrolment is one transaction.)
-        let joiners: Vec<u32> = here
-            .iter()
-            .filter(|h| h.2 == 0 && ids[h.1 as usize].is_none())
-            .map(|h| h.1)
+        let joining: Vec<u32> = here.iter().filter(|h| h.2 == 0).map(|h| h.1).collect();
+        // Counted whether enrolled now or by a run that stopped within this hour: one to be
+        // referred is given a referrer when anyone joined before this hour.
+        made.members += joining.len() as u64;
+        if joined_before > 0 {
+            made.referred += joining
+                .iter()
+                .filter(|&&n| joined[n as usize].referred.is_some())
+                .count() as u64;
+        }
+        joined_before += joining.len();
+        let joiners: Vec<u32> = joining
+            .into_iter()
+            .filter(|&n| ids[n as usize].is_none())
             .collect();
         if !joiners.is_empty() {
             let rows: Vec<NewMember> = joiners
@@ -381,7 +416,6 @@ async fn live(
                     }
                 })
                 .collect();
-            made.referred += rows.iter().filter(|r| r.referred_by.is_some()).count() as u64;
             // Card numbers: a stream of the seed, the program and the hour, so a second brand
             // of the same seed in one database does not draw the numbers the first one holds,
             // and a run that goes on from here draws what a run from the start would.
@@ -395,14 +429,16 @@ async fn live(
                 ids[n as usize] = Some(member_id);
                 enrolled.push(member_id);
             }
-            made.members += joiners.len() as u64;
         }
         let t = lap(&mut made.phases.enrolling, t);
+        stop_here(plan, hour, Stage::Enrolled)?;
         let receipts = book_hour(db, &brand, &population, &joined, &ids, here, start).await?;
         made.orders += receipts.len() as u64;
         let t = lap(&mut made.phases.orders, t);
+        stop_here(plan, hour, Stage::Ordered)?;
         made.redemptions += each_member(&receipts, |b| b.0 .1, |mine| spend(db, &brand, mine)).await?;
         let t = lap(&mut made.phases.rewards, t);
+        stop_here(plan, hour, Stage::Spent)?;
         made.answers += each_member(
             &receipts,
             |b| b.0 .1,
@@ -415,12 +451,9 @@ async fn live(
             .filter(|h| h.2 > 0 && h.2 % 2 == 0)
             .map(|h| (h.1, (h.2 - 2) / 2))
             .collect();
-        made.returns += each_member(
-            &returns,
-            |r| r.0,
-            |mine| take_back(db, &brand, &population, &joined, mine),
-        )
-        .await?;
+        // One after another: a return of a referred member's first order takes the referral
+        // bonus back from the referrer, who may be returning something in the same hour.
+        made.returns += take_back(db, &brand, &population, &joined, returns.iter().collect()).await?;
         let t = lap(&mut made.phases.returns, t);
         if until % SECONDS_PER_DAY == 0 {
             jobs::run_for_program(db, brand.program_id, Timestamp(now)).await?;
@@ -549,7 +582,21 @@ async fn buy(
         occurred_at: Some(Timestamp(start + at)),
     };
     let receipt = retried(|| orders::record_order(db, brand.program_id, member_id, &input, None)).await?;
-    Ok((order, receipt.balance))
+    if !receipt.replayed {
+        return Ok((order, receipt.balance));
+    }
+    // Booked by a run that stopped within this hour: a replay answers with the balance now,
+    // and what to spend is decided on the balance right after the order, as then.
+    let balance: Option<i64> = sqlx::query_scalar(
+        "SELECT p.balance_after FROM ledger_postings p WHERE p.account = 'wallet' AND p.transaction_id <= $1 \
+         AND p.membership_id = (SELECT membership_id FROM ledger_transactions WHERE id = $1) \
+         ORDER BY p.id DESC LIMIT 1",
+    )
+    .bind(receipt.transaction_id)
+    .fetch_optional(&db.pool)
+    .await?
+    .flatten();
+    Ok((order, balance.unwrap_or(0)))
 }
 
 /// After one member's orders of the hour, in their order: a third of the times the member
@@ -563,7 +610,7 @@ async fn spend(db: &Db, brand: &Brand, booked: Vec<&Booked>) -> Result<u64, AppE
         if order.redeems >= 1.0 / 3.0 {
             continue;
         }
-        let Some(&(reward, cost)) = brand.rewards.iter().rev().find(|r| r.1 <= balance - already) else {
+        let Some(&(reward, _)) = brand.rewards.iter().rev().find(|r| r.1 <= balance - already) else {
             continue;
         };
         let request = format!("{}-X", order_id(*n, *k));
@@ -574,7 +621,9 @@ async fn spend(db: &Db, brand: &Brand, booked: Vec<&Booked>) -> Result<u64, AppE
             Err(e) if e.code() == "insufficient_points" => continue,
             Err(e) => return Err(e),
         };
-        already += cost;
+        // A request booked before (by a run that stopped within this hour) answers with the
+        // reward it issued then.
+        already += issued.points;
         redeemed += 1;
         if order.redeems < 0.25 {
             match retried(|| rewards::use_code(db, &issued.code, Some(&issued.pin), order.channel)).await {
@@ -648,7 +697,7 @@ async fn answer_surveys(
     Ok(answered)
 }
 
-/// One member's returns of the hour (member and order numbers), in their order: how many.
+/// Returns of the hour (member and order numbers), in their order: how many.
 async fn take_back(
     db: &Db,
     brand: &Brand,
@@ -677,8 +726,9 @@ async fn take_back(
 
 /// Runs `work` on each member's items (`member` tells whose; their order is kept), the
 /// members side by side, up to `IN_FLIGHT` at once: on PostgreSQL each on a connection of
-/// its own. Members do not share anything these steps book (no stock, no budget), so the
-/// outcome is the same in any interleaving. The sum of what each returned.
+/// its own. Members share nothing that redeeming a reward or answering a survey books (no
+/// stock, no budget), so the outcome is the same in any interleaving. The sum of what each
+/// returned.
 async fn each_member<'a, T, F, Fut>(
     items: &'a [T],
     member: impl Fn(&T) -> u32,
@@ -704,19 +754,10 @@ where
 
 /// `work`, tried again (up to three times) when it failed in a way that may pass: a lock
 /// that timed out, or a fault (`internal`). A refusal is answered at once.
-async fn retried<T, F, Fut>(mut work: F) -> Result<T, AppError>
+async fn retried<T, F, Fut>(work: F) -> Result<T, AppError>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<T, AppError>>,
 {
-    let mut tries = 0;
-    loop {
-        match work().await {
-            Err(e) if tries < 3 && matches!(e.code(), "try_again" | "internal") => {
-                tracing::warn!(error = %e, "a generated booking is tried again");
-                tries += 1;
-            }
-            done => return done,
-        }
-    }
+    crate::server::db::retried(|e| matches!(e.code(), "try_again" | "internal"), work).await
 }

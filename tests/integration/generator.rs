@@ -4,7 +4,7 @@
 
 use omniloyal::server::db::Db;
 use omniloyal::server::generator::simulate::Behaviour;
-use omniloyal::server::generator::{self, Generated, Plan};
+use omniloyal::server::generator::{self, Generated, Plan, Stage};
 
 use crate::on_both_backends;
 use crate::support::fixtures::assert_reconciles;
@@ -23,6 +23,7 @@ fn plan(seed: u64) -> Plan {
             referred: 0.2,
             ..Behaviour::default()
         },
+        stop: None,
     }
 }
 
@@ -201,37 +202,70 @@ async fn generates_a_brand_that_keeps_the_ledger(db: Db) {
 
 on_both_backends!(generates_a_brand_that_keeps_the_ledger);
 
-/// A generation stopped part of the way (here at an arbitrary point of a day's work, as a
-/// killed process stops) goes on from the last hour it finished when it is run again, and
-/// ends with the history of a generation that never stopped.
+/// A generation stopped part of the way (within an hour, as a killed process stops: after
+/// its members were enrolled, after its orders were booked, after its rewards were spent)
+/// goes on from the last hour it finished when it is run again, and ends with the history
+/// of a generation that never stopped.
 async fn a_stopped_generation_goes_on_where_it_stopped(db: Db) {
     let straight = generator::generate(&db, &plan(9), &|_| {}).await.unwrap();
-    let (day_tx, day_rx) = std::sync::mpsc::channel::<i64>();
-    let first = {
-        let db = db.clone();
-        tokio::spawn(async move {
-            let tick = move |p: generator::Progress| {
-                let _ = day_tx.send(p.day);
-            };
-            generator::generate(&db, &plan(9), &tick).await
-        })
-    };
-    // Stopped once it has lived through three weeks, wherever it is then.
-    let wait = tokio::task::spawn_blocking(move || day_rx.iter().find(|&d| d >= 21));
-    assert!(wait.await.unwrap().is_some(), "the first run reached day 21");
-    first.abort();
-    assert!(first.await.unwrap_err().is_cancelled());
-    db.clock().stop_at(None);
+    let s = straight.program_id.get();
+    let start: i64 = sqlx::query_scalar("SELECT start_at FROM demo_generations WHERE program_id = $1")
+        .bind(s)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    // Busy hours of that history: one where someone joined, and two where rewards were
+    // redeemed (their codes are made at the end of the hour, when the clock stood), one of
+    // them used at once.
+    let joined: Vec<i64> =
+        sqlx::query_scalar("SELECT joined_at FROM memberships WHERE program_id = $1 ORDER BY id")
+            .bind(s)
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
+    let redeemed: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT i.created_at, i.status FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
+         WHERE m.program_id = $1 ORDER BY i.id",
+    )
+    .bind(s)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    let used = redeemed
+        .iter()
+        .find(|r| r.1 == "used")
+        .expect("a reward used at once");
+    let hour_of_code = |at: i64| (at - start) / 3600 - 1;
+    let mut stops = vec![
+        ((joined[joined.len() / 2] - start) / 3600, Stage::Enrolled),
+        (hour_of_code(redeemed[redeemed.len() / 3].0), Stage::Ordered),
+        (hour_of_code(used.0), Stage::Spent),
+    ];
+    stops.sort_by_key(|s| (s.0, s.1 as u8));
+    for stop in &stops {
+        let stopped = generator::generate(
+            &db,
+            &Plan {
+                stop: Some(*stop),
+                ..plan(9)
+            },
+            &|_| {},
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(stopped.code(), "try_again", "{stopped:?}");
+    }
     // Another plan is refused while it is unfinished.
     let refused = generator::generate(&db, &plan(10), &|_| {}).await.unwrap_err();
     assert_eq!(refused.code(), "conflict");
     let resumed = generator::generate(&db, &plan(9), &|_| {}).await.unwrap();
     assert_ne!(resumed.program_id, straight.program_id);
-    assert_eq!(resumed.runs, 2);
+    assert_eq!(resumed.runs, 4);
     assert_eq!(shape(&db, &resumed).await, shape(&db, &straight).await);
     assert_eq!(
         (
             resumed.members,
+            resumed.referred,
             resumed.orders,
             resumed.returns,
             resumed.redemptions,
@@ -239,6 +273,7 @@ async fn a_stopped_generation_goes_on_where_it_stopped(db: Db) {
         ),
         (
             straight.members,
+            straight.referred,
             straight.orders,
             straight.returns,
             straight.redemptions,

@@ -27,6 +27,7 @@ pub fn plan() -> Plan {
             referred: 0.2,
             ..Behaviour::default()
         },
+        stop: None,
     }
 }
 

@@ -225,9 +225,13 @@ async fn rewards_match_the_raw_tables(
     };
     let r = redemptions::report(db, Lang::ENGLISH, query).await.unwrap();
     let (a, b) = (start_of(from), start_of(today.succ_opt().unwrap()));
-    let rows: Vec<(i64, i64, String, i64, String)> = sqlx::query_as(
-        "SELECT i.reward_id, m.member_id, i.status, i.points, t.channel FROM issued_rewards i \
+    // The person whose transaction redeemed it; money for the money kinds.
+    let rows: Vec<Redeemed> = sqlx::query_as(
+        "SELECT i.reward_id, mt.member_id, i.status, i.points, t.channel, \
+         CAST(CASE WHEN r.kind IN ('discount_fixed', 'gift_card', 'points_payment') THEN i.value ELSE 0 END AS BIGINT) AS money \
+         FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id \
          JOIN memberships m ON m.id = i.membership_id JOIN ledger_transactions t ON t.id = i.transaction_id \
+         JOIN memberships mt ON mt.id = t.membership_id \
          WHERE m.program_id = $1 AND i.created_at >= $2 AND i.created_at < $3",
     )
     .bind(p)
@@ -236,15 +240,15 @@ async fn rewards_match_the_raw_tables(
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let counted: Vec<&(i64, i64, String, i64, String)> = rows
+    let counted: Vec<&Redeemed> = rows
         .iter()
-        .filter(|r| ["issued", "used", "expired"].contains(&r.2.as_str()))
-        .filter(|r| channel.is_empty() || r.4 == channel)
+        .filter(|r| ["issued", "used", "expired"].contains(&r.status.as_str()))
+        .filter(|r| channel.is_empty() || r.channel == channel)
         .collect();
     assert!(!counted.is_empty(), "the generated brand redeems rewards");
     for row in &r.rewards {
-        let mine: Vec<_> = counted.iter().filter(|c| c.0 == row.reward_id).collect();
-        let people: std::collections::HashSet<i64> = mine.iter().map(|c| c.1).collect();
+        let mine: Vec<_> = counted.iter().filter(|c| c.reward_id == row.reward_id).collect();
+        let people: std::collections::HashSet<i64> = mine.iter().map(|c| c.member_id).collect();
         assert_eq!(
             (
                 row.redeemed.redemptions,
@@ -252,13 +256,15 @@ async fn rewards_match_the_raw_tables(
                 row.redeemed.used,
                 row.redeemed.expired,
                 row.redeemed.points,
+                row.redeemed.face_value_minor,
             ),
             (
                 mine.len() as i64,
                 people.len() as i64,
-                mine.iter().filter(|c| c.2 == "used").count() as i64,
-                mine.iter().filter(|c| c.2 == "expired").count() as i64,
-                mine.iter().map(|c| c.3).sum::<i64>()
+                mine.iter().filter(|c| c.status == "used").count() as i64,
+                mine.iter().filter(|c| c.status == "expired").count() as i64,
+                mine.iter().map(|c| c.points).sum::<i64>(),
+                mine.iter().map(|c| c.money).sum::<i64>(),
             ),
             "{}",
             row.name
@@ -271,10 +277,31 @@ async fn rewards_match_the_raw_tables(
                 .unwrap();
         assert_eq!(row.stock_left, stock.map(|s| s - issued));
     }
-    let people: std::collections::HashSet<i64> = counted.iter().map(|c| c.1).collect();
+    let people: std::collections::HashSet<i64> = counted.iter().map(|c| c.member_id).collect();
     assert_eq!(r.totals.redemptions, counted.len() as i64);
     assert_eq!(r.totals.redeemers, people.len() as i64);
+    assert_eq!(
+        r.totals.face_value_minor,
+        counted.iter().map(|c| c.money).sum::<i64>()
+    );
+    if channel.is_empty() {
+        assert!(
+            r.totals.face_value_minor > 0,
+            "the brand's discounts hand out money"
+        );
+    }
     r
+}
+
+/// An issued reward as the Rewards page counts it.
+#[derive(sqlx::FromRow)]
+struct Redeemed {
+    reward_id: i64,
+    member_id: i64,
+    status: String,
+    points: i64,
+    channel: String,
+    money: i64,
 }
 
 async fn rewards_count_what_the_raw_tables_hold(db: Db) {

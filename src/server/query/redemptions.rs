@@ -4,7 +4,7 @@
 //! Read from the rewards rollup: counts per day, reward and place in `reward_days`, the
 //! people in the reward bitmaps.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 
@@ -15,19 +15,20 @@ use crate::server::charts;
 use crate::server::db::Db;
 
 use crate::domain::kpi::{slice_for, Activity};
-use crate::server::store::rollups;
+use crate::server::store::rollups::{self, MONEY_KINDS};
 
 use super::insights::{checked, day_sets, epoch_day, union, Checked, Merged};
 
 /// The redemptions of `from..=to` in `scope`: per reward, then all together (members once).
 /// From the rewards rollup (`reward_days` and the reward bitmaps): at a million members a
 /// year's view read about 700,000 redemptions twice.
+/// People are counted per reward only with `per_reward` (the comparison period shows totals).
 async fn redeemed(
     conn: &mut sqlx::AnyConnection,
     merged: &Merged,
     scope: &Scope,
-    from: NaiveDate,
-    to: NaiveDate,
+    (from, to): (NaiveDate, NaiveDate),
+    per_reward: bool,
 ) -> Result<(HashMap<i64, RewardTotals>, RewardTotals), AppError> {
     let (first, last) = (epoch_day(from), epoch_day(to));
     let counts = rollups::rewards_between(
@@ -39,21 +40,36 @@ async fn redeemed(
         scope.store_id,
     )
     .await?;
-    let mut per_reward: HashMap<i64, RewardTotals> = HashMap::new();
+    // Money handed out only for the money kinds, by each reward's kind now (as edited).
+    let money: HashSet<i64> =
+        sqlx::query_scalar(&format!("SELECT id FROM rewards WHERE kind IN ({MONEY_KINDS})"))
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+    let mut rewards: HashMap<i64, RewardTotals> = HashMap::new();
     let mut all = RewardTotals::default();
     for (reward_id, n) in counts {
-        for t in [per_reward.entry(reward_id).or_default(), &mut all] {
+        let face = if money.contains(&reward_id) {
+            n.value_minor
+        } else {
+            0
+        };
+        for t in [rewards.entry(reward_id).or_default(), &mut all] {
             t.redemptions += n.redemptions;
             t.used += n.used;
             t.expired += n.expired;
             t.points += n.points;
-            t.face_value_minor += n.face_value_minor;
+            t.face_value_minor += face;
         }
     }
     // Where it was redeemed is its transaction's channel and store (a store names its channel).
     let kind = Activity::Reward.as_str();
     let people = |reward: Option<i64>| slice_for(scope.channel.as_deref(), scope.store_id, reward);
-    for (reward_id, t) in per_reward.iter_mut().filter(|(_, t)| t.redemptions > 0) {
+    for (reward_id, t) in rewards
+        .iter_mut()
+        .filter(|(_, t)| per_reward && t.redemptions > 0)
+    {
         let sets = day_sets(
             conn,
             merged,
@@ -70,7 +86,7 @@ async fn redeemed(
         let sets = day_sets(conn, merged, scope.program_id, kind, &people(None), first, last).await?;
         all.redeemers = union(sets.values()).len() as i64;
     }
-    Ok((per_reward, all))
+    Ok((rewards, all))
 }
 
 /// The Rewards page of `q` (the tier filter does not apply: a redemption is not filed by
@@ -88,9 +104,9 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Rewards
     } = checked(db, lang, q).await?;
     let mut conn = db.pool.acquire().await?;
     let merged = Merged::load(&mut conn).await?;
-    let (per_reward, mut totals) = redeemed(&mut conn, &merged, &scope, from, to).await?;
+    let (per_reward, mut totals) = redeemed(&mut conn, &merged, &scope, (from, to), true).await?;
     let mut previous = match compare {
-        Some((a, b)) => Some(redeemed(&mut conn, &merged, &scope, a, b).await?.1),
+        Some(range) => Some(redeemed(&mut conn, &merged, &scope, range, false).await?.1),
         None => None,
     };
     type Listed = (i64, String, String, i64, Option<i64>, i64, i64, i64, i64);

@@ -23,6 +23,10 @@ use crate::server::store::rollups::{
 /// Queue items folded per transaction.
 const BATCH: i64 = 2_000;
 
+/// Issued rewards folded per transaction: read and written under the lock every booking
+/// needs on SQLite, so fewer than the ledger's, which are read before it is taken.
+const REWARD_BATCH: i64 = 500;
+
 fn day_of(at: i64) -> i64 {
     at.div_euclid(SECONDS_PER_DAY)
 }
@@ -84,7 +88,7 @@ fn reward_counts(r: &RewardRow, status: Option<&str>) -> RewardCounts {
             used: i64::from(s == "used"),
             expired: i64::from(s == "expired"),
             points: r.points,
-            face_value_minor: r.face_value_minor,
+            value_minor: r.value_minor,
         },
         _ => RewardCounts::default(),
     }
@@ -401,13 +405,13 @@ pub async fn catch_up(db: &Db) -> Result<u64, AppError> {
     loop {
         let n = fold_rewards(db).await?;
         total += n;
-        if n < BATCH as u64 {
+        if n < REWARD_BATCH as u64 {
             return Ok(total);
         }
     }
 }
 
-/// Folds up to `BATCH` issued rewards whose status changed since they were last folded
+/// Folds up to `REWARD_BATCH` issued rewards whose status changed since they were last folded
 /// into reward_days and the reward bitmaps; how many. Read and written under the rollups'
 /// lock (a batch is small). A reward that stops counting (released) takes its member out
 /// of its day's bitmaps only if no other redemption keeps them there: those days are read
@@ -415,7 +419,7 @@ pub async fn catch_up(db: &Db) -> Result<u64, AppError> {
 async fn fold_rewards(db: &Db) -> Result<u64, AppError> {
     let mut tx = db.begin_write().await?;
     store::lock(&mut tx).await?;
-    let rows = store::unfolded_rewards(&mut tx, BATCH).await?;
+    let rows = store::unfolded_rewards(&mut tx, REWARD_BATCH).await?;
     if rows.is_empty() {
         tx.rollback().await?;
         return Ok(0);
@@ -598,7 +602,7 @@ pub async fn rebuild(db: &Db) -> Result<Rebuilt, AppError> {
         match rebuild_once(db).await {
             // PostgreSQL refuses a snapshot's write when a worker committed after it was
             // taken: try again, as the worker will have finished its batch.
-            Err(AppError::Conflict { .. }) | Err(AppError::Internal)
+            Err(AppError::Conflict { .. }) | Err(AppError::TryAgain { .. }) | Err(AppError::Internal)
                 if tries < 3 && db.backend == Backend::Postgres =>
             {
                 tries += 1;

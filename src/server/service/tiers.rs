@@ -12,7 +12,7 @@ use crate::domain::{currency, tiers};
 use crate::error::AppError;
 use crate::model::program::{Program, Tier, TierInput};
 use crate::model::time::Timestamp;
-use crate::server::db::{is_unique_violation, Db};
+use crate::server::db::{clashed, is_unique_violation, retried, Db};
 
 use super::ledger::SAME_HISTORY;
 use crate::server::store::programs;
@@ -320,22 +320,40 @@ pub async fn reevaluate_program(
         .map(|(id, _, _)| id)
         .collect();
     let mut changed = 0;
-    // Several memberships a transaction, locked in id order (as every job locks them).
+    // Several memberships a transaction, locked in id order (as every job locks them); one
+    // that clashed with another transaction is tried again.
     for chunk in due.chunks(128) {
-        let mut tx = db.begin_write().await?;
-        for &id in chunk {
-            if super::ledger::lock_any(&mut tx, id).await?.1 {
-                continue; // merged since the list was read
-            }
-            if reevaluate(&mut tx, program, &program_tiers, id, now, allow_downgrade)
-                .await?
-                .is_some()
-            {
-                changed += 1;
-            }
-        }
-        tx.commit().await?;
+        changed += retried(clashed, || {
+            review_chunk(db, program, &program_tiers, chunk, now, allow_downgrade)
+        })
+        .await?;
     }
+    Ok(changed)
+}
+
+/// One transaction of `reevaluate_program`: how many tiers changed.
+async fn review_chunk(
+    db: &Db,
+    program: &Program,
+    program_tiers: &[Tier],
+    chunk: &[MembershipId],
+    now: Timestamp,
+    allow_downgrade: bool,
+) -> Result<u64, AppError> {
+    let mut changed = 0;
+    let mut tx = db.begin_write().await?;
+    for &id in chunk {
+        if super::ledger::lock_any(&mut tx, id).await?.1 {
+            continue; // merged since the list was read
+        }
+        if reevaluate(&mut tx, program, program_tiers, id, now, allow_downgrade)
+            .await?
+            .is_some()
+        {
+            changed += 1;
+        }
+    }
+    tx.commit().await?;
     Ok(changed)
 }
 

@@ -81,11 +81,15 @@ pub async fn queued(conn: &mut AnyConnection, limit: i64) -> Result<Vec<(i64, St
 
 /// How many items wait to be folded: queued (PostgreSQL) or past the marks (SQLite).
 pub async fn backlog(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    // Issued rewards whose status moved since they were folded, through their partial index.
     let sql = if conn.backend_name() == "PostgreSQL" {
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM rollup_queue"
+        "SELECT CAST((SELECT COUNT(*) FROM rollup_queue) \
+         + (SELECT COUNT(*) FROM issued_rewards WHERE folded IS DISTINCT FROM status) AS BIGINT)"
     } else {
         "SELECT CAST((SELECT COUNT(*) FROM ledger_transactions WHERE id > s.tx_mark) \
-         + (SELECT COUNT(*) FROM memberships WHERE id > s.join_mark) AS BIGINT) FROM rollup_state s WHERE s.id = 1"
+         + (SELECT COUNT(*) FROM memberships WHERE id > s.join_mark) \
+         + (SELECT COUNT(*) FROM issued_rewards WHERE folded IS DISTINCT FROM status) AS BIGINT) \
+         FROM rollup_state s WHERE s.id = 1"
     };
     Ok(sqlx::query_scalar(sql).fetch_one(&mut *conn).await?)
 }
@@ -704,8 +708,10 @@ pub struct RewardRow {
     /// The status last folded (None: never).
     pub folded: Option<String>,
     pub points: i64,
-    /// Money handed out (minor units), for kinds whose value is money; else 0.
-    pub face_value_minor: i64,
+    /// Its value: money handed out (minor units) for the money kinds (`MONEY_KINDS`), a
+    /// percent for a percent discount. Kept whatever the kind; the page shows it for the
+    /// money kinds (the reward's kind now, as it can be edited).
+    pub value_minor: i64,
     pub channel: String,
     pub store_id: i64,
     pub member_id: i64,
@@ -715,19 +721,23 @@ pub struct RewardRow {
 /// percent, and the others' have none.
 pub const MONEY_KINDS: &str = "'discount_fixed', 'gift_card', 'points_payment'";
 
-/// An issued reward's columns for `RewardRow`, from `i` (issued_rewards) and `r` (rewards)
-/// joined to its membership and transaction.
+/// An issued reward's columns for `RewardRow`, from `i` (issued_rewards) and `r` (rewards).
+/// The person is the one whose transaction redeemed it (a merge moves the code, never the
+/// transaction; `Merged` maps merged people when the page reads); a reward that moved no
+/// points is its membership's.
 fn reward_select(from: &str, wheres: &str) -> String {
     format!(
         "SELECT i.id, r.program_id, i.reward_id, i.created_at, i.status, i.folded, i.points, \
-         CAST(CASE WHEN r.kind IN ({MONEY_KINDS}) THEN COALESCE(i.value, 0) ELSE 0 END AS BIGINT) AS face_value_minor, \
+         CAST(COALESCE(i.value, 0) AS BIGINT) AS value_minor, \
          COALESCE(t.channel, '') AS channel, COALESCE(t.store_id, 0) AS store_id, m.member_id \
-         FROM {from} JOIN memberships m ON m.id = i.membership_id \
-         LEFT JOIN ledger_transactions t ON t.id = i.transaction_id WHERE {wheres}"
+         FROM {from} LEFT JOIN ledger_transactions t ON t.id = i.transaction_id \
+         JOIN memberships m ON m.id = COALESCE(t.membership_id, i.membership_id) WHERE {wheres}"
     )
 }
 
-const ISSUED_WITH_REWARD: &str = "issued_rewards i JOIN rewards r ON r.id = i.reward_id";
+/// Issued rewards first, in id order, then their reward (CROSS JOIN keeps SQLite in that
+/// order: from the few rewards it would read every issued reward of each).
+const ISSUED_WITH_REWARD: &str = "issued_rewards i CROSS JOIN rewards r";
 
 /// Issued rewards whose status changed since they were last folded, oldest first.
 pub async fn unfolded_rewards(conn: &mut AnyConnection, limit: i64) -> Result<Vec<RewardRow>, AppError> {
@@ -744,7 +754,10 @@ pub async fn rewards_after(
     after: i64,
     limit: i64,
 ) -> Result<Vec<RewardRow>, AppError> {
-    let sql = reward_select(ISSUED_WITH_REWARD, "i.id > $1 ORDER BY i.id LIMIT $2");
+    let sql = reward_select(
+        ISSUED_WITH_REWARD,
+        "r.id = i.reward_id AND i.id > $1 ORDER BY i.id LIMIT $2",
+    );
     Ok(sqlx::query_as(&sql)
         .bind(after)
         .bind(limit)
@@ -809,7 +822,7 @@ pub struct RewardCounts {
     pub used: i64,
     pub expired: i64,
     pub points: i64,
-    pub face_value_minor: i64,
+    pub value_minor: i64,
 }
 
 impl RewardCounts {
@@ -818,7 +831,7 @@ impl RewardCounts {
         self.used += sign * o.used;
         self.expired += sign * o.expired;
         self.points += sign * o.points;
-        self.face_value_minor += sign * o.face_value_minor;
+        self.value_minor += sign * o.value_minor;
     }
 
     pub fn is_zero(&self) -> bool {
@@ -834,11 +847,11 @@ pub async fn add_reward_days(
     for chunk in rows.chunks(ROWS / 10) {
         let sql = format!(
             "INSERT INTO reward_days (program_id, day, reward_id, channel, store_id, redemptions, used, expired, \
-             points, face_value_minor) VALUES {} ON CONFLICT (program_id, day, reward_id, channel, store_id) \
+             points, value_minor) VALUES {} ON CONFLICT (program_id, day, reward_id, channel, store_id) \
              DO UPDATE SET redemptions = reward_days.redemptions + excluded.redemptions, \
              used = reward_days.used + excluded.used, expired = reward_days.expired + excluded.expired, \
              points = reward_days.points + excluded.points, \
-             face_value_minor = reward_days.face_value_minor + excluded.face_value_minor",
+             value_minor = reward_days.value_minor + excluded.value_minor",
             values(chunk.len(), 10)
         );
         let mut q = sqlx::query(&sql);
@@ -853,7 +866,7 @@ pub async fn add_reward_days(
                 .bind(n.used)
                 .bind(n.expired)
                 .bind(n.points)
-                .bind(n.face_value_minor);
+                .bind(n.value_minor);
         }
         q.execute(&mut *conn).await?;
     }
@@ -868,7 +881,7 @@ fn reward_counts_at(r: &sqlx::any::AnyRow, at: usize) -> Result<RewardCounts, Ap
         used: r.try_get(at + 1)?,
         expired: r.try_get(at + 2)?,
         points: r.try_get(at + 3)?,
-        face_value_minor: r.try_get(at + 4)?,
+        value_minor: r.try_get(at + 4)?,
     })
 }
 
@@ -876,7 +889,7 @@ fn reward_counts_at(r: &sqlx::any::AnyRow, at: usize) -> Result<RewardCounts, Ap
 pub async fn all_reward_days(conn: &mut AnyConnection) -> Result<Vec<(RewardKey, RewardCounts)>, AppError> {
     use sqlx::Row;
     let rows = sqlx::query(
-        "SELECT program_id, day, reward_id, channel, store_id, redemptions, used, expired, points, face_value_minor \
+        "SELECT program_id, day, reward_id, channel, store_id, redemptions, used, expired, points, value_minor \
          FROM reward_days",
     )
     .fetch_all(&mut *conn)
@@ -918,7 +931,7 @@ pub async fn rewards_between(
     }
     let sql = format!(
         "SELECT reward_id, CAST(SUM(redemptions) AS BIGINT), CAST(SUM(used) AS BIGINT), CAST(SUM(expired) AS BIGINT), \
-         CAST(SUM(points) AS BIGINT), CAST(SUM(face_value_minor) AS BIGINT) FROM reward_days \
+         CAST(SUM(points) AS BIGINT), CAST(SUM(value_minor) AS BIGINT) FROM reward_days \
          WHERE program_id = $1 AND day >= $2 AND day <= $3{wheres} GROUP BY reward_id"
     );
     let mut out = Vec::new();
