@@ -518,8 +518,22 @@ async fn book_hour(
     // Each member's orders together, in time order.
     orders.sort_unstable_by_key(|o| (o.1, o.0));
     let by_member: Vec<&[(i64, u32, u32, MemberId)]> = orders.chunk_by(|a, b| a.1 == b.1).collect();
+    // A referred member's first order gives their referrer points, which can lift the
+    // referrer's tier before the referrer's own order of the hour: booked side by side, which
+    // came first would vary from run to run (and a resumed run could differ from a straight
+    // one). Those members go first, one after another.
+    let (first, rest): (Vec<_>, Vec<_>) = by_member.into_iter().partition(|o| {
+        o.iter()
+            .any(|o| o.2 == 0 && joined[o.1 as usize].referred.is_some())
+    });
     let mut booked = Vec::new();
-    for wave in by_member.chunks(IN_FLIGHT) {
+    for orders in first {
+        for &o in orders {
+            let (order, balance) = buy(db, brand, population, &joined[o.1 as usize], o, start).await?;
+            booked.push((o, order, balance));
+        }
+    }
+    for wave in rest.chunks(IN_FLIGHT) {
         let mut set = JoinSet::new();
         for orders in wave {
             let (db, brand, population, joined) =
