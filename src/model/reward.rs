@@ -20,6 +20,15 @@ vocabulary! {
 }
 
 impl RewardKind {
+    /// Whether its value is money handed out (minor units); a percent discount's is a
+    /// percent, and the others' have none.
+    pub fn value_is_money(self) -> bool {
+        matches!(
+            self,
+            RewardKind::DiscountFixed | RewardKind::GiftCard | RewardKind::PointsPayment
+        )
+    }
+
     /// Its name on the admin form.
     pub fn label(self) -> &'static str {
         match self {

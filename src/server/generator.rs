@@ -453,7 +453,7 @@ async fn live(
             .collect();
         // One after another: a return of a referred member's first order takes the referral
         // bonus back from the referrer, who may be returning something in the same hour.
-        made.returns += take_back(db, &brand, &population, &joined, returns.iter().collect()).await?;
+        made.returns += take_back(db, &brand, &population, &joined, &returns).await?;
         let t = lap(&mut made.phases.returns, t);
         if until % SECONDS_PER_DAY == 0 {
             jobs::run_for_program(db, brand.program_id, Timestamp(now)).await?;
@@ -521,19 +521,13 @@ async fn book_hour(
     // A referred member's first order gives their referrer points, which can lift the
     // referrer's tier before the referrer's own order of the hour: booked side by side, which
     // came first would vary from run to run (and a resumed run could differ from a straight
-    // one). Those members go first, one after another.
+    // one). Those members go first, one after another (waves of one).
     let (first, rest): (Vec<_>, Vec<_>) = by_member.into_iter().partition(|o| {
         o.iter()
             .any(|o| o.2 == 0 && joined[o.1 as usize].referred.is_some())
     });
     let mut booked = Vec::new();
-    for orders in first {
-        for &o in orders {
-            let (order, balance) = buy(db, brand, population, &joined[o.1 as usize], o, start).await?;
-            booked.push((o, order, balance));
-        }
-    }
-    for wave in rest.chunks(IN_FLIGHT) {
+    for wave in first.chunks(1).chain(rest.chunks(IN_FLIGHT)) {
         let mut set = JoinSet::new();
         for orders in wave {
             let (db, brand, population, joined) =
@@ -717,7 +711,7 @@ async fn take_back(
     brand: &Brand,
     population: &Population,
     joined: &[simulate::Joined],
-    returns: Vec<&(u32, u32)>,
+    returns: &[(u32, u32)],
 ) -> Result<u64, AppError> {
     let mut taken = 0;
     for &(n, k) in returns {

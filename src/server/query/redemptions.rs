@@ -11,22 +11,25 @@ use chrono::NaiveDate;
 use crate::domain::lang::Lang;
 use crate::error::AppError;
 use crate::model::insights::{InsightsQuery, RewardRow, RewardTotals, RewardsReport, Scope};
+use crate::model::reward::RewardKind;
 use crate::server::charts;
 use crate::server::db::Db;
 
 use crate::domain::kpi::{slice_for, Activity};
-use crate::server::store::rollups::{self, MONEY_KINDS};
+use crate::server::store::rollups;
 
 use super::insights::{checked, day_sets, epoch_day, union, Checked, Merged};
 
 /// The redemptions of `from..=to` in `scope`: per reward, then all together (members once).
 /// From the rewards rollup (`reward_days` and the reward bitmaps): at a million members a
 /// year's view read about 700,000 redemptions twice.
-/// People are counted per reward only with `per_reward` (the comparison period shows totals).
+/// People are counted per reward only with `per_reward` (the comparison period shows totals);
+/// money handed out only for the rewards in `money` (their kind now, as edited).
 async fn redeemed(
     conn: &mut sqlx::AnyConnection,
     merged: &Merged,
     scope: &Scope,
+    money: &HashSet<i64>,
     (from, to): (NaiveDate, NaiveDate),
     per_reward: bool,
 ) -> Result<(HashMap<i64, RewardTotals>, RewardTotals), AppError> {
@@ -40,13 +43,6 @@ async fn redeemed(
         scope.store_id,
     )
     .await?;
-    // Money handed out only for the money kinds, by each reward's kind now (as edited).
-    let money: HashSet<i64> =
-        sqlx::query_scalar(&format!("SELECT id FROM rewards WHERE kind IN ({MONEY_KINDS})"))
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
     let mut rewards: HashMap<i64, RewardTotals> = HashMap::new();
     let mut all = RewardTotals::default();
     for (reward_id, n) in counts {
@@ -103,12 +99,6 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Rewards
         ..
     } = checked(db, lang, q).await?;
     let mut conn = db.pool.acquire().await?;
-    let merged = Merged::load(&mut conn).await?;
-    let (per_reward, mut totals) = redeemed(&mut conn, &merged, &scope, (from, to), true).await?;
-    let mut previous = match compare {
-        Some(range) => Some(redeemed(&mut conn, &merged, &scope, range, false).await?.1),
-        None => None,
-    };
     type Listed = (i64, String, String, i64, Option<i64>, i64, i64, i64, i64);
     let listed: Vec<Listed> = sqlx::query_as(
         "SELECT r.id, r.name, r.kind, r.program_id, r.stock, r.issued, r.uses_pool, r.active, \
@@ -118,6 +108,21 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Rewards
     .bind(scope.program_id)
     .fetch_all(&mut *conn)
     .await?;
+    let money: HashSet<i64> = listed
+        .iter()
+        .filter(|r| RewardKind::parse(&r.2).is_some_and(RewardKind::value_is_money))
+        .map(|r| r.0)
+        .collect();
+    let merged = Merged::load(&mut conn).await?;
+    let (per_reward, mut totals) = redeemed(&mut conn, &merged, &scope, &money, (from, to), true).await?;
+    let mut previous = match compare {
+        Some(range) => Some(
+            redeemed(&mut conn, &merged, &scope, &money, range, false)
+                .await?
+                .1,
+        ),
+        None => None,
+    };
     let pools: HashMap<i64, i64> = sqlx::query_as(
         "SELECT c.reward_id, CAST(COUNT(*) AS BIGINT) FROM reward_pool_codes c \
          JOIN rewards r ON r.id = c.reward_id \

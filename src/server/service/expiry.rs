@@ -198,8 +198,8 @@ async fn release_chunk(
 /// largest part of a generated year (0.7 of 1.9 ks at 100k members); more per transaction
 /// keeps their locks longer from the bookings that wait on them. A transaction that clashed
 /// with another (a deadlock with a return, which locks the referrer after the member) is
-/// tried again.
-const PER_TRANSACTION: usize = 128;
+/// tried again. The tier review takes them as many at a time.
+pub(super) const PER_TRANSACTION: usize = 128;
 
 /// The programs of a run's memberships, read before its transactions take the write lock.
 struct Programs(std::collections::HashMap<ProgramId, Program>);

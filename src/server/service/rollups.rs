@@ -477,9 +477,7 @@ async fn fold_rewards(db: &Db) -> Result<u64, AppError> {
             .iter()
             .filter(|r| !reward_counts(r, Some(&r.status)).is_zero())
         {
-            for key in reward_day_keys(r) {
-                fold.days.entry(key).or_default().insert(member_u32(r.member_id)?);
-            }
+            fold.mark(reward_day_keys(r), member_u32(r.member_id)?);
         }
     }
     fold.write(&mut tx, false).await?;

@@ -29,33 +29,53 @@ pub async fn qualifying_between(
     start: Option<i64>,
     end: i64,
 ) -> Result<i64, AppError> {
-    let start = start.unwrap_or(i64::MIN);
-    if program.tier_basis == "spend" {
-        let minor: i64 = sqlx::query_scalar(&format!(
-            "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'earn' THEN amount_minor ELSE -amount_minor END), 0) AS BIGINT) \
-             FROM ledger_transactions WHERE membership_id IN ({SAME_HISTORY}) AND kind IN ('earn', 'return') \
-             AND amount_minor IS NOT NULL AND created_at >= $2 AND created_at < $3"
-        ))
-        .bind(membership_id)
-        .bind(start)
-        .bind(end)
-        .fetch_one(&mut *conn)
-        .await?;
-        return Ok(minor.max(0) / currency::minor_per_unit(&program.currency_code));
-    }
-    let points: i64 = sqlx::query_scalar(&format!(
-        "SELECT CAST(COALESCE(SUM(p.points), 0) AS BIGINT) FROM ledger_postings p \
-         JOIN ledger_transactions t ON t.id = p.transaction_id \
-         WHERE t.membership_id IN ({SAME_HISTORY}) \
-         AND t.kind IN ('earn', 'event', 'return') \
-         AND p.account IN ('wallet', 'pending') AND t.created_at >= $2 AND t.created_at < $3"
+    let sum: i64 = sqlx::query_scalar(&qualifying_sql(
+        program,
+        &format!("t.membership_id IN ({SAME_HISTORY})"),
+        None,
     ))
     .bind(membership_id)
-    .bind(start)
+    .bind(start.unwrap_or(i64::MIN))
     .bind(end)
     .fetch_one(&mut *conn)
     .await?;
-    Ok(points.max(0))
+    Ok(qualifying_of(program, sum))
+}
+
+/// What the ledger transactions `whose` picks (a condition on `t`, with $1) created in
+/// `[$2, $3)` add up to towards a tier, as `qualifying_of` takes it: money spent in minor
+/// units (returns deducted), or points earned. Grouped by the column of `t` `by` names.
+fn qualifying_sql(program: &Program, whose: &str, by: Option<&str>) -> String {
+    let (sum, from, counted) = if program.tier_basis == "spend" {
+        (
+            "SUM(CASE WHEN t.kind = 'earn' THEN t.amount_minor ELSE -t.amount_minor END)",
+            "ledger_transactions t",
+            "t.kind IN ('earn', 'return') AND t.amount_minor IS NOT NULL",
+        )
+    } else {
+        (
+            "SUM(p.points)",
+            "ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id",
+            "t.kind IN ('earn', 'event', 'return') AND p.account IN ('wallet', 'pending')",
+        )
+    };
+    let (column, group) = by.map_or((String::new(), String::new()), |by| {
+        (format!("{by}, "), format!(" GROUP BY {by}"))
+    });
+    format!(
+        "SELECT {column}CAST(COALESCE({sum}, 0) AS BIGINT) FROM {from} \
+         WHERE {whose} AND {counted} AND t.created_at >= $2 AND t.created_at < $3{group}"
+    )
+}
+
+/// A qualifying sum as a tier's threshold reads it: never below zero; spend in whole
+/// currency units.
+fn qualifying_of(program: &Program, sum: i64) -> i64 {
+    if program.tier_basis == "spend" {
+        sum.max(0) / currency::minor_per_unit(&program.currency_code)
+    } else {
+        sum.max(0)
+    }
 }
 
 /// The qualifying total that decides the tier at `now`: the best of the program's windows
@@ -322,7 +342,7 @@ pub async fn reevaluate_program(
     let mut changed = 0;
     // Several memberships a transaction, locked in id order (as every job locks them); one
     // that clashed with another transaction is tried again.
-    for chunk in due.chunks(128) {
+    for chunk in due.chunks(super::expiry::PER_TRANSACTION) {
         changed += retried(clashed, || {
             review_chunk(db, program, &program_tiers, chunk, now, allow_downgrade)
         })
@@ -383,19 +403,12 @@ async fn standings(
         .collect();
     let mut best: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
     for (start, end) in tiers::windows(&program.tier_window, now) {
-        let sql = if program.tier_basis == "spend" {
-            "SELECT membership_id, CAST(SUM(CASE WHEN kind = 'earn' THEN amount_minor ELSE -amount_minor END) AS BIGINT) \
-             FROM ledger_transactions WHERE program_id = $1 AND membership_id IS NOT NULL \
-             AND kind IN ('earn', 'return') AND amount_minor IS NOT NULL AND created_at >= $2 AND created_at < $3 \
-             GROUP BY membership_id"
-        } else {
-            "SELECT t.membership_id, CAST(SUM(p.points) AS BIGINT) FROM ledger_transactions t \
-             JOIN ledger_postings p ON p.transaction_id = t.id \
-             WHERE t.program_id = $1 AND t.membership_id IS NOT NULL AND t.kind IN ('earn', 'event', 'return') \
-             AND p.account IN ('wallet', 'pending') AND t.created_at >= $2 AND t.created_at < $3 \
-             GROUP BY t.membership_id"
-        };
-        let sums: Vec<(i64, i64)> = sqlx::query_as(sql)
+        let sql = qualifying_sql(
+            program,
+            "t.program_id = $1 AND t.membership_id IS NOT NULL",
+            Some("t.membership_id"),
+        );
+        let sums: Vec<(i64, i64)> = sqlx::query_as(&sql)
             .bind(program.id)
             .bind(start.unwrap_or(i64::MIN))
             .bind(end)
@@ -407,13 +420,8 @@ async fn standings(
             *window.entry(into).or_default() += sum;
         }
         for (membership, sum) in window {
-            let qual = if program.tier_basis == "spend" {
-                sum.max(0) / currency::minor_per_unit(&program.currency_code)
-            } else {
-                sum.max(0)
-            };
             let b = best.entry(membership).or_default();
-            *b = (*b).max(qual);
+            *b = (*b).max(qualifying_of(program, sum));
         }
     }
     Ok(live

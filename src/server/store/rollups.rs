@@ -708,7 +708,8 @@ pub struct RewardRow {
     /// The status last folded (None: never).
     pub folded: Option<String>,
     pub points: i64,
-    /// Its value: money handed out (minor units) for the money kinds (`MONEY_KINDS`), a
+    /// Its value: money handed out (minor units) for the money kinds
+    /// (`RewardKind::value_is_money`), a
     /// percent for a percent discount. Kept whatever the kind; the page shows it for the
     /// money kinds (the reward's kind now, as it can be edited).
     pub value_minor: i64,
@@ -716,10 +717,6 @@ pub struct RewardRow {
     pub store_id: i64,
     pub member_id: i64,
 }
-
-/// Reward kinds whose value is money handed out (minor units); a percent discount's is a
-/// percent, and the others' have none.
-pub const MONEY_KINDS: &str = "'discount_fixed', 'gift_card', 'points_payment'";
 
 /// An issued reward's columns for `RewardRow`, from `i` (issued_rewards) and `r` (rewards).
 /// The person is the one whose transaction redeemed it (a merge moves the code, never the
