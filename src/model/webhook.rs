@@ -20,6 +20,7 @@ pub const WEBHOOK_EVENTS: &[(&str, &str)] = &[
         "reward.released",
         "Reserved or unused reward released, its points given back",
     ),
+    ("reward.expired", "Reward code not used before its last day"),
     (
         "member.created",
         "Member joined (sign-up, or a printed card's first use)",

@@ -1,5 +1,6 @@
 //! Scheduled work: expire lots, release pending points whose return window closed, free
-//! checkout reservations that were never confirmed, re-evaluate tiers (downgrades), award
+//! checkout reservations that were never confirmed, mark reward codes past their days
+//! expired, re-evaluate tiers (downgrades), award
 //! birthdays, and forget old Idempotency-Keys and webhook deliveries. Every job is safe to run twice or on two
 //! servers at once (each item is re-checked under its member's lock), so the in-process
 //! ticker and `omniloyal run-jobs` from cron can coexist.
@@ -20,6 +21,7 @@ pub struct JobReport {
     pub released_holds: u64,
     pub released_points: i64,
     pub released_reservations: u64,
+    pub expired_rewards: u64,
     pub tier_changes: u64,
     pub birthdays: u64,
     pub purged_keys: u64,
@@ -75,6 +77,7 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
     let released_reservations = rewards::release_stale_reservations(db, now).await?;
     let (released_holds, released_points) = expiry::release_due(db, now).await?;
     let (expired_memberships, expired_points) = expiry::expire_due(db, now).await?;
+    let expired_rewards = rewards::expire_unused(db, now, None).await?;
     let tier_changes = tiers::reevaluate_all(db, now).await?;
     let birthdays = birthdays::award_due(db, now).await?;
     let day = crate::model::time::SECONDS_PER_DAY;
@@ -104,16 +107,18 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
         released_holds,
         released_points,
         released_reservations,
+        expired_rewards,
         tier_changes,
     })
 }
 
 /// The jobs of one program as of `now` (the demo generator's midnights, which must not
-/// move other programs to a past date): held points released, lots expired, and the tier
-/// review when one is due.
+/// move other programs to a past date): held points released, lots and reward codes
+/// expired, and the tier review when one is due.
 pub async fn run_for_program(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<JobReport, AppError> {
     let (released_holds, released_points) = expiry::release_due_in(db, now, Some(program_id)).await?;
     let (expired_memberships, expired_points) = expiry::expire_due_in(db, now, Some(program_id)).await?;
+    let expired_rewards = rewards::expire_unused(db, now, Some(program_id)).await?;
     let program = crate::server::store::programs::get(db, program_id).await?;
     let tier_changes = tiers::review(db, &program, now, true).await?;
     Ok(JobReport {
@@ -121,6 +126,7 @@ pub async fn run_for_program(db: &Db, program_id: ProgramId, now: Timestamp) -> 
         expired_points,
         released_holds,
         released_points,
+        expired_rewards,
         tier_changes,
         ..JobReport::default()
     })

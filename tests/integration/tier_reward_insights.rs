@@ -364,6 +364,62 @@ async fn rewards_count_what_the_raw_tables_hold(db: Db) {
     assert!(rebuilt.rewards > 0);
     let again = rewards_match_the_raw_tables(&db, p, from, today, "").await;
     assert_eq!(again.totals, after.totals);
+
+    // A year on, every code still open has run out: the jobs mark them expired (once, each
+    // with its webhook), and the page counts them as ran out where they were redeemed.
+    omniloyal::server::webhooks::create(
+        &db,
+        &omniloyal::model::webhook::WebhookInput {
+            url: "http://127.0.0.1:9/hook".into(),
+            description: "expiries".into(),
+            events: vec!["reward.expired".into()],
+        },
+        true,
+    )
+    .await
+    .unwrap();
+    let still_open: i64 =
+        sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM issued_rewards WHERE status = 'issued'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert!(still_open > 0);
+    let later = omniloyal::model::time::Timestamp(db.now().0 + 400 * 86_400);
+    let report = omniloyal::server::jobs::run_all(&db, later).await.unwrap();
+    assert_eq!(report.expired_rewards, still_open as u64);
+    assert_eq!(
+        omniloyal::server::jobs::run_all(&db, later)
+            .await
+            .unwrap()
+            .expired_rewards,
+        0
+    );
+    let announced: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM webhook_deliveries WHERE event_type = 'reward.expired'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(announced, still_open);
+    rollups::catch_up(&db).await.unwrap();
+    let ran_out = rewards_match_the_raw_tables(&db, p, from, today, "").await;
+    assert_eq!(ran_out.totals.redemptions, after.totals.redemptions);
+    assert!(
+        ran_out.totals.expired > after.totals.expired,
+        "{:?}",
+        ran_out.totals
+    );
+    assert!(!rollups::rebuild(&db).await.unwrap().differs());
+    // A code past its days is refused at the till whatever its status says.
+    let expired: String =
+        sqlx::query_scalar("SELECT code FROM issued_rewards WHERE status = 'expired' LIMIT 1")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    let refused = rewards::use_code(&db, &expired, None, omniloyal::model::rules::Channel::Store)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), "reward_expired");
 }
 
 on_both_backends!(rewards_count_what_the_raw_tables_hold);

@@ -27,6 +27,7 @@ fn event_text(locale: Locale, event: &'static str) -> &'static str {
         "tier.changed" => td_string!(locale, integrations.event.tier_changed),
         "reward.used" => td_string!(locale, integrations.event.reward_used),
         "reward.released" => td_string!(locale, integrations.event.reward_released),
+        "reward.expired" => td_string!(locale, integrations.event.reward_expired),
         "member.created" => td_string!(locale, integrations.event.member_created),
         "member.merged" => td_string!(locale, integrations.event.member_merged),
         "member.unmerged" => td_string!(locale, integrations.event.member_unmerged),

@@ -696,6 +696,50 @@ pub async fn release_stale_reservations(db: &Db, now: Timestamp) -> Result<u64, 
     Ok(n)
 }
 
+/// Codes marked expired in one transaction.
+const EXPIRE_BATCH: i64 = 500;
+
+/// Marks issued codes whose days are over as expired (of one program, or all), each with a
+/// `reward.expired` webhook, a batch a transaction. Their points stay spent (an unused
+/// reward is the member's loss, as the catalogue says); nothing is locked but the row, as
+/// the change is one conditional update that a code used or released meanwhile escapes,
+/// and using a code past its days is refused whatever its status says. How many.
+pub async fn expire_unused(db: &Db, now: Timestamp, program: Option<ProgramId>) -> Result<u64, AppError> {
+    let mut total = 0;
+    loop {
+        let mut tx = db.begin_write().await?;
+        let due: Vec<i64> = sqlx::query_scalar(
+            "SELECT i.id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
+             WHERE i.status = 'issued' AND i.expires_at <= $1 AND ($2 IS NULL OR m.program_id = $2) \
+             ORDER BY i.expires_at LIMIT $3",
+        )
+        .bind(now.0)
+        .bind(program.map(|p| p.0))
+        .bind(EXPIRE_BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        for &id in &due {
+            let n = sqlx::query(
+                "UPDATE issued_rewards SET status = 'expired' WHERE id = $1 AND status = 'issued' AND expires_at <= $2",
+            )
+            .bind(id)
+            .bind(now.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 1 {
+                let expired = issued_by_id(&mut tx, id).await?;
+                announce_settled(&mut tx, "reward.expired", &expired, "system", now).await?;
+                total += 1;
+            }
+        }
+        tx.commit().await?;
+        if (due.len() as i64) < EXPIRE_BATCH {
+            return Ok(total);
+        }
+    }
+}
+
 /// Creates or updates a catalogue item (with its pool codes, one per line).
 #[tracing::instrument(skip(db, input), fields(program_id = %input.program_id), err(level = "debug"))]
 pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
