@@ -384,6 +384,10 @@ async fn rollups(db: &Db, action: RollupsCommand) {
                     "reward days: {} rows, {} differed",
                     r.rewards, r.rewards_differing
                 );
+                println!(
+                    "tier moves: {} rows, {} differed",
+                    r.tier_moves, r.tier_moves_differing
+                );
                 for e in &r.examples {
                     println!("  {e}");
                 }

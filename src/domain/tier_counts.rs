@@ -1,15 +1,16 @@
-//! Memberships per tier over time, from the tier each holds now and its recorded changes:
-//! every membership adds one to the tier it held right after joining, on the day it joined,
-//! and every later change moves one from its old tier to its new one on the day it happened.
-//! Tier 0 is "no tier".
+//! Memberships per tier over time, from the enrolments (each membership counts in the tier
+//! it joined in from the day it joined) and the recorded moves (each takes one from its old
+//! tier to its new one on the day it happened). Every change of a membership's tier is
+//! recorded with it (a deleted tier's members leave it as a recorded change), so the walk
+//! ends at the tiers held now. Tier 0 is "no tier".
 
 use std::collections::{BTreeMap, HashMap};
 
 /// A recorded change: when, from, to (0: no tier).
 pub type Change = (i64, i64, i64);
 
-/// What one membership with recorded changes brings: when it joined, its tier now, and its
-/// changes in the order they happened.
+/// One membership's tier history: when it joined, its tier now, and its changes in the
+/// order they happened (a merged membership's, taken out of the counts).
 pub struct History {
     pub joined_at: i64,
     pub current: i64,
@@ -44,32 +45,23 @@ fn day_of(at: i64) -> i64 {
 }
 
 impl TierDeltas {
-    /// `n` memberships that joined on `day` and hold `tier` now.
+    /// `n` memberships that joined on `day` in `tier`.
     pub fn joined(&mut self, day: i64, tier: i64, n: i64) {
         *self.days.entry(day).or_default().entry(tier).or_default() += n;
     }
 
-    /// A membership with changes (already counted by `joined` under its tier now): moved
-    /// back to the tier it joined in, then along its changes.
-    pub fn history(&mut self, h: &History) {
-        let day = day_of(h.joined_at);
-        self.joined(day, h.current, -1);
-        let mut held = h.tier_after_joining();
-        self.joined(day, held, 1);
-        let mut last = h.joined_at;
-        for &(at, _, to) in h.moves() {
-            // Out of the tier the walk reached, not the one the change names: a change not
-            // recorded (a tier deleted before deletions were recorded) leaves them apart,
-            // and is taken as made with this one.
-            self.joined(day_of(at), held, -1);
-            self.joined(day_of(at), to, 1);
-            held = to;
-            last = at;
-        }
-        // And one after the last recorded change: the counts end at the tiers held now.
-        if held != h.current {
-            self.joined(day_of(last), held, -1);
-            self.joined(day_of(last), h.current, 1);
+    /// `n` memberships moved from tier `from` to `to` on `day`.
+    pub fn moved(&mut self, day: i64, from: i64, to: i64, n: i64) {
+        self.joined(day, from, -n);
+        self.joined(day, to, n);
+    }
+
+    /// Takes out what a membership brought (its enrolment and its moves): a merged one, whose
+    /// history went with the merge.
+    pub fn remove(&mut self, h: &History) {
+        self.joined(day_of(h.joined_at), h.tier_after_joining(), -1);
+        for &(at, from, to) in h.moves() {
+            self.moved(day_of(at), from, to, -1);
         }
     }
 
@@ -96,6 +88,10 @@ mod tests {
 
     const DAY: i64 = 86_400;
 
+    fn tier(m: &HashMap<i64, i64>, t: i64) -> i64 {
+        m.get(&t).copied().unwrap_or(0)
+    }
+
     #[test]
     fn a_membership_without_changes_counts_in_its_tier_from_the_day_it_joined() {
         let mut d = TierDeltas::default();
@@ -107,19 +103,13 @@ mod tests {
     }
 
     #[test]
-    fn changes_move_a_membership_between_tiers_on_their_days() {
-        // Joined on day 10 with no tier, up to 1 on day 12, up to 2 on day 15, now in 2.
-        let h = History {
-            joined_at: 10 * DAY + 5,
-            current: 2,
-            changes: vec![(12 * DAY, 0, 1), (15 * DAY + 100, 1, 2)],
-        };
-        assert_eq!(h.tier_after_joining(), 0);
+    fn moves_take_memberships_between_tiers_on_their_days() {
+        // Joined on day 10 with no tier, up to 1 on day 12, up to 2 on day 15.
         let mut d = TierDeltas::default();
-        d.joined(10, 2, 1);
-        d.history(&h);
+        d.joined(10, 0, 1);
+        d.moved(12, 0, 1, 1);
+        d.moved(15, 1, 2, 1);
         let at = d.at_ends(&[10, 12, 14, 15]);
-        let tier = |m: &HashMap<i64, i64>, t: i64| m.get(&t).copied().unwrap_or(0);
         assert_eq!((tier(&at[0], 0), tier(&at[0], 1), tier(&at[0], 2)), (1, 0, 0));
         assert_eq!((tier(&at[1], 0), tier(&at[1], 1), tier(&at[1], 2)), (0, 1, 0));
         assert_eq!((tier(&at[2], 0), tier(&at[2], 1), tier(&at[2], 2)), (0, 1, 0));
@@ -135,49 +125,38 @@ mod tests {
         };
         assert_eq!(h.tier_after_joining(), 1);
         assert_eq!(h.moves().count(), 0);
-        let mut d = TierDeltas::default();
-        d.joined(0, 1, 1);
-        d.history(&h);
-        let at = d.at_ends(&[0]);
-        assert_eq!(at[0].get(&0).copied().unwrap_or(0), 0);
-        assert_eq!(at[0][&1], 1);
-    }
-
-    #[test]
-    fn unrecorded_changes_still_end_at_the_tier_held_now() {
-        // Up to 3 on day 2; 3 deleted unrecorded (none); up to 1 on day 5 recorded from none;
-        // then 1 deleted unrecorded: holds none now.
-        let h = History {
-            joined_at: 0,
-            current: 0,
-            changes: vec![(2 * DAY, 0, 3), (5 * DAY, 0, 1)],
+        // Before its first later change it was in that change's old tier; without changes,
+        // in the tier it holds now.
+        let later = History {
+            joined_at: 100,
+            current: 2,
+            changes: vec![(5 * DAY, 1, 2)],
         };
-        let mut d = TierDeltas::default();
-        d.joined(0, 0, 1);
-        d.history(&h);
-        let at = d.at_ends(&[1, 3, 5, 9]);
-        let tier = |m: &HashMap<i64, i64>, t: i64| m.get(&t).copied().unwrap_or(0);
-        assert_eq!((tier(&at[0], 0), tier(&at[0], 3)), (1, 0));
-        assert_eq!((tier(&at[1], 0), tier(&at[1], 3)), (0, 1));
-        for m in &at[2..] {
-            assert_eq!((tier(m, 0), tier(m, 1), tier(m, 3)), (1, 0, 0), "{m:?}");
-        }
-        assert!(at.iter().all(|m| m.values().all(|n| *n >= 0)));
+        assert_eq!((later.tier_after_joining(), later.moves().count()), (1, 1));
+        let none = History {
+            joined_at: 100,
+            current: 2,
+            changes: vec![],
+        };
+        assert_eq!(none.tier_after_joining(), 2);
     }
 
     #[test]
-    fn the_last_end_is_the_tiers_held_now() {
-        // Up and down again: the counts at the end are the tiers held now.
-        let h = History {
-            joined_at: 0,
+    fn a_merged_membership_leaves_no_trace() {
+        // Two memberships joined on day 0 in tier 1; the second went up to 2 on day 3 and
+        // down again on day 6, then was merged into the first.
+        let merged = History {
+            joined_at: 60,
             current: 1,
-            changes: vec![(DAY, 1, 2), (3 * DAY, 2, 1)],
+            changes: vec![(3 * DAY, 1, 2), (6 * DAY + 5, 2, 1)],
         };
         let mut d = TierDeltas::default();
-        d.joined(0, 1, 5);
-        d.history(&h);
-        let at = d.at_ends(&[2, 30]);
-        assert_eq!((at[0][&1], at[0][&2]), (4, 1));
-        assert_eq!((at[1][&1], at[1][&2]), (5, 0));
+        d.joined(0, 1, 2);
+        d.moved(3, 1, 2, 1);
+        d.moved(6, 2, 1, 1);
+        d.remove(&merged);
+        for m in d.at_ends(&[0, 3, 5, 6, 30]) {
+            assert_eq!((tier(&m, 1), tier(&m, 2)), (1, 0), "{m:?}");
+        }
     }
 }

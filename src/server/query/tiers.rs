@@ -1,8 +1,9 @@
 //! The Tiers page of a program: memberships per tier at the end of each week or month of the
-//! range (from the tier each holds now and the recorded changes, see `domain::tier_counts`),
-//! the moves between tiers in the range, and what each tier's members bought, from the daily
-//! facts and the member-day bitmaps (filed under the tier a member was in when buying).
-//! Memberships merged into another are left out: their history went with the merge.
+//! range (from the enrolments of the daily facts and the moves of tier_moves, see
+//! `domain::tier_counts`), the moves between tiers in the range, and what each tier's members
+//! bought, from the daily facts and the member-day bitmaps (filed under the tier a member was
+//! in when buying). Memberships merged into another are left out: their history went with
+//! the merge.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -35,9 +36,17 @@ fn periods(from: NaiveDate, to: NaiveDate) -> Vec<(String, i64)> {
     out
 }
 
-/// A recorded change as the page reads it: membership, joined at, tier now, when, from, to,
-/// upwards.
-type ChangeRow = (i64, i64, i64, i64, i64, i64, String);
+/// A merged membership and one of its changes (none: all `None`): membership, joined at,
+/// tier now, when, from, to, direction.
+type ChangeRow = (
+    i64,
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+);
 
 /// The Tiers page of `q` (a year by default; channel, store and tier are what the page
 /// breaks down, so they are not applied).
@@ -63,47 +72,50 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<TiersRe
     let mut conn = db.pool.acquire().await?;
     let merged = Merged::load(&mut conn).await?;
 
+    // Enrolments per day and tier joined in (the daily facts), the moves between tiers
+    // (tier_moves): a few rows a day, whatever the number of members.
     let mut deltas = TierDeltas::default();
-    let joins: Vec<(i64, i64, i64)> = sqlx::query_as(
-        "SELECT joined_at / 86400, COALESCE(tier_id, 0), CAST(COUNT(*) AS BIGINT) FROM memberships \
-         WHERE program_id = $1 AND merged_into IS NULL GROUP BY joined_at / 86400, COALESCE(tier_id, 0)",
-    )
-    .bind(p)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (day, tier, n) in joins {
+    for (day, tier, n) in rollups::enrolments_by_tier(&mut conn, p).await? {
         deltas.joined(day, tier, n);
     }
-    // From the changes to their memberships (CROSS JOIN keeps SQLite in that order, which is
-    // also the one asked for): from the program's memberships it probed tier_changes once
-    // per membership, 140 ms a view at 100k members with 13k changes.
-    let changes: Vec<ChangeRow> = sqlx::query_as(
-        "SELECT c.membership_id, m.joined_at, COALESCE(m.tier_id, 0), c.created_at, \
+    let mut moves: BTreeMap<(i64, i64, bool), i64> = BTreeMap::new();
+    for ((_, day, from_id, to_id, up), n) in rollups::program_tier_moves(&mut conn, p).await? {
+        deltas.moved(day, from_id, to_id, n);
+        if (first..=last).contains(&day) {
+            *moves.entry((from_id, to_id, up)).or_default() += n;
+        }
+    }
+    // Merged memberships are taken out: their history went with the merge (and comes back
+    // with its reversal). From the changes to their memberships, as the rollups filed them.
+    let merged_changes: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT m.id, m.joined_at, COALESCE(m.tier_id, 0), c.created_at, \
          COALESCE(c.from_tier_id, 0), COALESCE(c.to_tier_id, 0), c.direction \
-         FROM tier_changes c CROSS JOIN memberships m \
-         WHERE m.id = c.membership_id AND m.program_id = $1 AND m.merged_into IS NULL \
-         ORDER BY c.membership_id, c.id",
+         FROM memberships m LEFT JOIN tier_changes c ON c.membership_id = m.id \
+         WHERE m.program_id = $1 AND m.merged_into > 0 ORDER BY m.id, c.id",
     )
     .bind(p)
     .fetch_all(&mut *conn)
     .await?;
-    let (start, end) = (first * SECONDS_PER_DAY, (last + 1) * SECONDS_PER_DAY);
-    let mut moves: BTreeMap<(i64, i64, bool), i64> = BTreeMap::new();
-    for group in changes.chunk_by(|a, b| a.0 == b.0) {
+    for group in merged_changes.chunk_by(|a, b| a.0 == b.0) {
         let h = History {
             joined_at: group[0].1,
             current: group[0].2,
-            changes: group.iter().map(|c| (c.3, c.4, c.5)).collect(),
+            changes: group.iter().filter_map(|c| Some((c.3?, c.4?, c.5?))).collect(),
         };
-        deltas.history(&h);
-        // The moves `History::moves` counts (after joining), those in the range.
-        for c in group
-            .iter()
-            .filter(|c| c.3 > h.joined_at && c.3 >= start && c.3 < end)
-        {
-            *moves.entry((c.4, c.5, c.6 == "up")).or_default() += 1;
+        deltas.remove(&h);
+        for c in group {
+            let (Some(at), Some(from_id), Some(to_id)) = (c.3, c.4, c.5) else {
+                continue;
+            };
+            let day = at.div_euclid(SECONDS_PER_DAY);
+            if at > h.joined_at && (first..=last).contains(&day) {
+                *moves
+                    .entry((from_id, to_id, c.6.as_deref() == Some("up")))
+                    .or_default() -= 1;
+            }
         }
     }
+    moves.retain(|_, n| *n != 0);
 
     let periods = periods(from, to);
     let mut ends: Vec<i64> = vec![first - 1];

@@ -17,7 +17,8 @@ use crate::error::AppError;
 use crate::model::time::SECONDS_PER_DAY;
 use crate::server::db::{Backend, Db};
 use crate::server::store::rollups::{
-    self as store, DayKey, FactKey, JoinRow, RewardCounts, RewardKey, RewardRow, StatRow, TxRow,
+    self as store, DayKey, FactKey, JoinRow, Marks, RewardCounts, RewardKey, RewardRow, StatRow,
+    TierChangeRow, TierMoveKey, TxRow,
 };
 
 /// Queue items folded per transaction.
@@ -77,6 +78,7 @@ struct Fold {
     changed: HashSet<DayKey>,
     stats: HashMap<i64, (i64, i64, MemberSummary)>,
     rewards: HashMap<RewardKey, RewardCounts>,
+    moves: HashMap<TierMoveKey, i64>,
 }
 
 /// What an issued reward counts for in `status`: nothing unless it was redeemed (a
@@ -271,6 +273,21 @@ impl Fold {
         Ok(())
     }
 
+    /// A tier change: a move between tiers on its day, unless it was made in the second
+    /// its membership joined (then it is the tier joined in, filed with the enrolment).
+    fn fold_move(&mut self, c: &TierChangeRow) {
+        if c.created_at > c.joined_at {
+            let key = (
+                c.program_id,
+                day_of(c.created_at),
+                c.from_tier_id,
+                c.to_tier_id,
+                c.direction == "up",
+            );
+            *self.moves.entry(key).or_default() += 1;
+        }
+    }
+
     /// Reads the stored bitmaps and summaries this batch will change.
     async fn load(
         &mut self,
@@ -320,7 +337,14 @@ impl Fold {
             .filter(|(_, n)| !n.is_zero())
             .map(|(k, n)| (k.clone(), *n))
             .collect();
-        store::add_reward_days(conn, &rewards).await
+        store::add_reward_days(conn, &rewards).await?;
+        let moves: Vec<(TierMoveKey, i64)> = self
+            .moves
+            .iter()
+            .filter(|(_, n)| **n != 0)
+            .map(|(k, n)| (*k, *n))
+            .collect();
+        store::add_tier_moves(conn, &moves).await
     }
 }
 
@@ -515,7 +539,7 @@ async fn fold_batch(db: &Db) -> Result<u64, AppError> {
         let mut conn = db.pool.acquire().await?;
         let seen = store::fold_count(&mut conn).await?;
         // What to fold: the queue's oldest (PostgreSQL), or what lies past the marks (SQLite).
-        let (items, txs, joins) = if db.backend == Backend::Postgres {
+        let (items, txs, joins, changes) = if db.backend == Backend::Postgres {
             let items = store::queued(&mut conn, BATCH).await?;
             let pick = |source: &str| -> Vec<i64> {
                 items
@@ -526,27 +550,36 @@ async fn fold_batch(db: &Db) -> Result<u64, AppError> {
             };
             let txs = store::transactions(&mut conn, &pick("tx")).await?;
             let joins = store::joins(&mut conn, &pick("join")).await?;
-            (items, txs, joins)
+            let changes = store::tier_changes(&mut conn, &pick("tier")).await?;
+            (items, txs, joins, changes)
         } else {
-            let (tx_mark, join_mark) = store::marks(&mut conn).await?;
-            let txs = store::transactions_after(&mut conn, tx_mark, BATCH).await?;
-            let joins = store::joins_after(&mut conn, join_mark, BATCH).await?;
-            (Vec::new(), txs, joins)
+            let marks = store::marks(&mut conn).await?;
+            let txs = store::transactions_after(&mut conn, marks.tx, BATCH).await?;
+            let joins = store::joins_after(&mut conn, marks.join, BATCH).await?;
+            let changes = store::tier_changes_after(&mut conn, marks.tier, BATCH).await?;
+            (Vec::new(), txs, joins, changes)
         };
         let n = if db.backend == Backend::Postgres {
             items.len()
         } else {
-            txs.len() + joins.len()
+            txs.len() + joins.len() + changes.len()
         };
         if n == 0 {
             return Ok(0);
         }
-        let marks = (txs.last().map(|t| t.id), joins.last().map(|j| j.id));
+        let last = (
+            txs.last().map(|t| t.id),
+            joins.last().map(|j| j.id),
+            changes.last().map(|c| c.id),
+        );
         let batch = Batch::read(&mut conn, txs, joins).await?;
         let mut fold = Fold::default();
         let memberships = Batch::memberships_of(&batch.txs, &batch.joins);
         fold.load(&mut conn, batch.keys(), &memberships).await?;
         batch.fold_into(&mut fold)?;
+        for c in &changes {
+            fold.fold_move(c);
+        }
         drop(conn);
 
         let mut tx = db.begin_write().await?;
@@ -560,8 +593,13 @@ async fn fold_batch(db: &Db) -> Result<u64, AppError> {
             let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
             store::dequeue(&mut tx, &ids).await?;
         } else {
-            let (tx_mark, join_mark) = store::marks(&mut tx).await?;
-            store::set_marks(&mut tx, marks.0.unwrap_or(tx_mark), marks.1.unwrap_or(join_mark)).await?;
+            let was = store::marks(&mut tx).await?;
+            let marks = Marks {
+                tx: last.0.unwrap_or(was.tx),
+                join: last.1.unwrap_or(was.join),
+                tier: last.2.unwrap_or(was.tier),
+            };
+            store::set_marks(&mut tx, marks).await?;
         }
         store::folded(&mut tx, n as i64, db.now().0).await?;
         tx.commit().await?;
@@ -583,12 +621,19 @@ pub struct Rebuilt {
     pub summaries_differing: usize,
     pub rewards: usize,
     pub rewards_differing: usize,
+    pub tier_moves: usize,
+    pub tier_moves_differing: usize,
     pub examples: Vec<String>,
 }
 
 impl Rebuilt {
     pub fn differs(&self) -> bool {
-        self.facts_differing + self.day_sets_differing + self.summaries_differing + self.rewards_differing > 0
+        self.facts_differing
+            + self.day_sets_differing
+            + self.summaries_differing
+            + self.rewards_differing
+            + self.tier_moves_differing
+            > 0
     }
 }
 
@@ -657,8 +702,24 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
             fold.fold_reward(r)?;
         }
     }
+    let mut tier_mark = 0;
+    loop {
+        let changes = store::tier_changes_after(&mut tx, tier_mark, 5_000).await?;
+        let Some(last) = changes.last().map(|c| c.id) else {
+            break;
+        };
+        tier_mark = last;
+        for c in &changes {
+            fold.fold_move(c);
+        }
+    }
     // SQLite folds from the marks on: all of the ledger is in now.
-    store::set_marks(&mut tx, tx_mark, join_mark).await?;
+    let marks = Marks {
+        tx: tx_mark,
+        join: join_mark,
+        tier: tier_mark,
+    };
+    store::set_marks(&mut tx, marks).await?;
     compare(&mut tx, &fold, &mut report).await?;
     store::clear(&mut tx).await?;
     fold.write(&mut tx, true).await?;
@@ -751,6 +812,21 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
         if a != b {
             report.rewards_differing += 1;
             example(report, format!("reward days {key:?}: stored {a:?}, ledger {b:?}"));
+        }
+    }
+    let stored: BTreeMap<TierMoveKey, i64> = store::all_tier_moves(conn).await?.into_iter().collect();
+    let rebuilt: BTreeMap<TierMoveKey, i64> = fold
+        .moves
+        .iter()
+        .filter(|(_, n)| **n != 0)
+        .map(|(k, n)| (*k, *n))
+        .collect();
+    report.tier_moves = rebuilt.len();
+    for key in stored.keys().chain(rebuilt.keys()).collect::<HashSet<_>>() {
+        let (a, b) = (stored.get(key), rebuilt.get(key));
+        if a != b {
+            report.tier_moves_differing += 1;
+            example(report, format!("tier moves {key:?}: stored {a:?}, changes {b:?}"));
         }
     }
     Ok(())

@@ -252,9 +252,9 @@ async fn change(
         .execute(&mut *conn)
         .await?;
     let reason = describe(program, qual);
-    sqlx::query(
+    let change_id: i64 = sqlx::query_scalar(
         "INSERT INTO tier_changes (membership_id, from_tier, to_tier, from_tier_id, to_tier_id, direction, \
-         reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         reason, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
     )
     .bind(membership_id)
     .bind(current.map(|t| t.name.clone()))
@@ -264,8 +264,9 @@ async fn change(
     .bind(if up { "up" } else { "down" })
     .bind(&reason)
     .bind(now.0)
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
+    crate::server::store::rollups::enqueue(conn, "tier", &[change_id]).await?;
     let member_id = super::ledger::member_of(conn, membership_id).await?;
     let data = serde_json::json!({
         "member_id": member_id,
@@ -500,16 +501,17 @@ pub async fn delete_tier(db: &Db, program_id: ProgramId, tier_id: i64) -> Result
     let mut tx = db.begin_write().await?;
     // Its members leave it now: recorded as a change, so the tier history (Insights' Tiers
     // page walks it) knows when; the review below moves them to the tier they qualify for.
-    sqlx::query(
+    let changes: Vec<i64> = sqlx::query_scalar(
         "INSERT INTO tier_changes (membership_id, from_tier, to_tier, from_tier_id, to_tier_id, direction, \
          reason, created_at) SELECT m.id, t.name, NULL, t.id, NULL, 'down', 'tier deleted', $3 \
-         FROM memberships m JOIN tiers t ON t.id = m.tier_id WHERE t.id = $1 AND t.program_id = $2",
+         FROM memberships m JOIN tiers t ON t.id = m.tier_id WHERE t.id = $1 AND t.program_id = $2 RETURNING id",
     )
     .bind(tier_id)
     .bind(program_id)
     .bind(db.now().0)
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
+    crate::server::store::rollups::enqueue(&mut tx, "tier", &changes).await?;
     let deleted = sqlx::query("DELETE FROM tiers WHERE id = $1 AND program_id = $2")
         .bind(tier_id)
         .bind(program_id)

@@ -22,7 +22,7 @@ pub fn set_queueing(on: bool) {
     QUEUEING.store(on, Ordering::Relaxed);
 }
 
-/// Queues `ids` of `source` ('tx' or 'join') for the rollups, in the caller's transaction.
+/// Queues `ids` of `source` ('tx', 'join' or 'tier') for the rollups, in the caller's transaction.
 /// On SQLite nothing is queued: its writers commit one at a time in id order, and the
 /// worker folds what lies past its marks.
 pub async fn enqueue(conn: &mut AnyConnection, source: &str, ids: &[i64]) -> Result<(), AppError> {
@@ -88,26 +88,37 @@ pub async fn backlog(conn: &mut AnyConnection) -> Result<i64, AppError> {
     } else {
         "SELECT CAST((SELECT COUNT(*) FROM ledger_transactions WHERE id > s.tx_mark) \
          + (SELECT COUNT(*) FROM memberships WHERE id > s.join_mark) \
+         + (SELECT COUNT(*) FROM tier_changes WHERE id > s.tier_mark) \
          + (SELECT COUNT(*) FROM issued_rewards WHERE folded IS DISTINCT FROM status) AS BIGINT) \
          FROM rollup_state s WHERE s.id = 1"
     };
     Ok(sqlx::query_scalar(sql).fetch_one(&mut *conn).await?)
 }
 
-/// The last transaction and membership folded (SQLite).
-pub async fn marks(conn: &mut AnyConnection) -> Result<(i64, i64), AppError> {
-    Ok(
-        sqlx::query_as("SELECT tx_mark, join_mark FROM rollup_state WHERE id = 1")
+/// How far the worker has folded on SQLite: the last ledger transaction, membership and
+/// tier change.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub tx: i64,
+    pub join: i64,
+    pub tier: i64,
+}
+
+/// The marks (SQLite).
+pub async fn marks(conn: &mut AnyConnection) -> Result<Marks, AppError> {
+    let (tx, join, tier) =
+        sqlx::query_as("SELECT tx_mark, join_mark, tier_mark FROM rollup_state WHERE id = 1")
             .fetch_one(&mut *conn)
-            .await?,
-    )
+            .await?;
+    Ok(Marks { tx, join, tier })
 }
 
 /// Moves the marks on to what has been folded.
-pub async fn set_marks(conn: &mut AnyConnection, tx_mark: i64, join_mark: i64) -> Result<(), AppError> {
-    sqlx::query("UPDATE rollup_state SET tx_mark = $1, join_mark = $2 WHERE id = 1")
-        .bind(tx_mark)
-        .bind(join_mark)
+pub async fn set_marks(conn: &mut AnyConnection, m: Marks) -> Result<(), AppError> {
+    sqlx::query("UPDATE rollup_state SET tx_mark = $1, join_mark = $2, tier_mark = $3 WHERE id = 1")
+        .bind(m.tx)
+        .bind(m.join)
+        .bind(m.tier)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -671,6 +682,7 @@ pub async fn clear(conn: &mut AnyConnection) -> Result<(), AppError> {
         "member_days",
         "member_stats",
         "reward_days",
+        "tier_moves",
         "rollup_queue",
     ] {
         sqlx::query(&format!("DELETE FROM {table}"))
@@ -946,4 +958,118 @@ pub async fn rewards_between(
         }
     }
     Ok(out)
+}
+
+/// A tier change as the rollups fold it: its id, the membership's program and joining
+/// second, when, from and to (0: no tier), upwards.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TierChangeRow {
+    pub id: i64,
+    pub program_id: i64,
+    pub joined_at: i64,
+    pub created_at: i64,
+    pub from_tier_id: i64,
+    pub to_tier_id: i64,
+    pub direction: String,
+}
+
+const TIER_CHANGE_SELECT: &str = "SELECT c.id, m.program_id, m.joined_at, c.created_at, \
+     COALESCE(c.from_tier_id, 0) AS from_tier_id, COALESCE(c.to_tier_id, 0) AS to_tier_id, c.direction \
+     FROM tier_changes c JOIN memberships m ON m.id = c.membership_id";
+
+/// The tier changes `ids` (queued on PostgreSQL).
+pub async fn tier_changes(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TierChangeRow>, AppError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS) {
+        let sql = format!(
+            "{TIER_CHANGE_SELECT} WHERE c.id IN ({}) ORDER BY c.id",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, TierChangeRow>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
+}
+
+/// The first `limit` tier changes after id `after` (SQLite's mark, and a rebuild).
+pub async fn tier_changes_after(
+    conn: &mut AnyConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<TierChangeRow>, AppError> {
+    let sql = format!("{TIER_CHANGE_SELECT} WHERE c.id > $1 ORDER BY c.id LIMIT $2");
+    Ok(sqlx::query_as(&sql)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?)
+}
+
+/// A tier_moves row's key: (program, UTC epoch day, from tier, to tier, upwards).
+pub type TierMoveKey = (i64, i64, i64, i64, bool);
+
+/// Adds `rows` to tier_moves (creating rows as needed).
+pub async fn add_tier_moves(conn: &mut AnyConnection, rows: &[(TierMoveKey, i64)]) -> Result<(), AppError> {
+    for chunk in rows.chunks(ROWS / 6) {
+        let sql = format!(
+            "INSERT INTO tier_moves (program_id, day, from_tier_id, to_tier_id, up, moves) VALUES {} \
+             ON CONFLICT (program_id, day, from_tier_id, to_tier_id, up) \
+             DO UPDATE SET moves = tier_moves.moves + excluded.moves",
+            values(chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((p, d, f, t, up), n) in chunk {
+            q = q.bind(p).bind(d).bind(f).bind(t).bind(i64::from(*up)).bind(n);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Moves of tier_moves as stored, of one program (`Some`) or all.
+async fn tier_moves_of(
+    conn: &mut AnyConnection,
+    program_id: Option<i64>,
+) -> Result<Vec<(TierMoveKey, i64)>, AppError> {
+    let rows: Vec<(i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT program_id, day, from_tier_id, to_tier_id, up, moves FROM tier_moves \
+         WHERE ($1 IS NULL OR program_id = $1) AND moves <> 0",
+    )
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, d, f, t, up, n)| ((p, d, f, t, up != 0), n))
+        .collect())
+}
+
+/// Every tier_moves row that moves anyone (a rebuild compares them).
+pub async fn all_tier_moves(conn: &mut AnyConnection) -> Result<Vec<(TierMoveKey, i64)>, AppError> {
+    tier_moves_of(conn, None).await
+}
+
+/// A program's moves between tiers, every day (a few rows a day: one per pair of tiers).
+pub async fn program_tier_moves(
+    conn: &mut AnyConnection,
+    program_id: i64,
+) -> Result<Vec<(TierMoveKey, i64)>, AppError> {
+    tier_moves_of(conn, Some(program_id)).await
+}
+
+/// A program's enrolments per UTC epoch day and the tier joined in (0: none), every day.
+pub async fn enrolments_by_tier(
+    conn: &mut AnyConnection,
+    program_id: i64,
+) -> Result<Vec<(i64, i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT day, tier_id, CAST(SUM(enrolments) AS BIGINT) FROM daily_facts \
+         WHERE program_id = $1 AND enrolments <> 0 GROUP BY day, tier_id",
+    )
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?)
 }
