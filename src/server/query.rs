@@ -3,6 +3,7 @@
 
 pub mod channels;
 pub mod insights;
+pub mod member_values;
 pub mod member_view;
 pub mod redemptions;
 pub mod retention;

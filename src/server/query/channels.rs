@@ -1,16 +1,17 @@
 //! The Channels and stores page: what members did in each channel and store over a range
 //! (buyers, orders, sales, points earned and redeemed), from the daily facts and the
 //! member-day bitmaps; and the omnichannel premium: of the range's buyers, those who bought in
-//! two channels or more, and what they are worth so far against those who bought in one.
+//! two channels or more, and what they are worth so far against those who bought in one
+//! (`member_values`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use roaring::RoaringBitmap;
 
 use crate::domain::kpi::{Activity, Flows};
 use crate::domain::lang::Lang;
 use crate::error::AppError;
-use crate::model::insights::{ChannelRow, ChannelsReport, GroupValue, InsightsQuery};
+use crate::model::insights::{ChannelRow, ChannelsReport, InsightsQuery};
 use crate::server::charts;
 use crate::server::db::Db;
 use crate::server::store::rollups;
@@ -31,22 +32,6 @@ fn row(key: String, name: String, buyers: u64, f: &Flows) -> ChannelRow {
         issued: f.issued,
         // Gross: a reward given back is booked by the system, in no channel.
         redeemed: f.redeemed,
-    }
-}
-
-/// Averages of a group of member summaries: (net spend, orders) each.
-fn value(group: &[(i64, i64)]) -> GroupValue {
-    let n = group.len() as i64;
-    let spend: i64 = group.iter().map(|g| g.0).sum();
-    let orders: i64 = group.iter().map(|g| g.1).sum();
-    GroupValue {
-        members: n as u64,
-        spend_minor: if n > 0 {
-            (spend as f64 / n as f64).round() as i64
-        } else {
-            0
-        },
-        orders: if n > 0 { orders as f64 / n as f64 } else { 0.0 },
     }
 }
 
@@ -140,23 +125,9 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<Channel
     let multi = (s & w) | (s & a) | (w & a);
     let all = s | w | a;
     let (multi_value, single_value) = if program.is_some() {
-        // A person merged into another is one person: their summaries added up.
-        let mut people: HashMap<u32, (i64, i64)> = HashMap::new();
-        for (member, spend, orders, _) in rollups::stats_active_since(&mut conn, p, first).await? {
-            let Ok(m) = u32::try_from(member) else { continue };
-            let sum = people.entry(merged.person(m)).or_default();
-            sum.0 += spend;
-            sum.1 += orders;
-        }
-        let (mut several, mut one) = (Vec::new(), Vec::new());
-        for (m, sum) in people {
-            if multi.contains(m) {
-                several.push(sum);
-            } else if all.contains(m) {
-                one.push(sum);
-            }
-        }
-        (Some(value(&several)), Some(value(&one)))
+        drop(conn);
+        let (several, one) = super::member_values::premium(db, p, &merged, &multi, &all).await?;
+        (Some(several), Some(one))
     } else {
         (None, None)
     };

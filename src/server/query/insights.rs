@@ -122,6 +122,11 @@ impl Merged {
         }
     }
 
+    /// The members others were merged into.
+    pub(crate) fn survivors(&self) -> RoaringBitmap {
+        self.into.values().copied().collect()
+    }
+
     /// The member id a member's activity counts under.
     pub(crate) fn person(&self, member_id: u32) -> u32 {
         self.into.get(&member_id).copied().unwrap_or(member_id)

@@ -309,8 +309,9 @@ impl Fold {
         Ok(())
     }
 
-    /// Writes what changed: facts added, bitmaps and summaries replaced.
-    async fn write(&self, conn: &mut AnyConnection, all_days: bool) -> Result<(), AppError> {
+    /// Writes what changed: facts added, bitmaps and summaries replaced (the summaries marked
+    /// with `seq`, the fold count once this fold commits).
+    async fn write(&self, conn: &mut AnyConnection, all_days: bool, seq: i64) -> Result<(), AppError> {
         let facts: Vec<(FactKey, Flows)> = self
             .facts
             .iter()
@@ -330,7 +331,7 @@ impl Fold {
             .iter()
             .map(|(id, (p, m, s))| (*id, *p, *m, s.clone()))
             .collect();
-        store::put_summaries(conn, &stats).await?;
+        store::put_summaries(conn, &stats, seq).await?;
         let rewards: Vec<(RewardKey, RewardCounts)> = self
             .rewards
             .iter()
@@ -504,7 +505,8 @@ async fn fold_rewards(db: &Db) -> Result<u64, AppError> {
             fold.mark(reward_day_keys(r), member_u32(r.member_id)?);
         }
     }
-    fold.write(&mut tx, false).await?;
+    let seq = store::fold_count(&mut tx).await? + rows.len() as i64;
+    fold.write(&mut tx, false, seq).await?;
     store::folded(&mut tx, rows.len() as i64, db.now().0).await?;
     tx.commit().await?;
     Ok(rows.len() as u64)
@@ -588,7 +590,7 @@ async fn fold_batch(db: &Db) -> Result<u64, AppError> {
             tx.rollback().await?;
             continue;
         }
-        fold.write(&mut tx, false).await?;
+        fold.write(&mut tx, false, seen + n as i64).await?;
         if db.backend == Backend::Postgres {
             let ids: Vec<i64> = items.iter().map(|(id, _, _)| *id).collect();
             store::dequeue(&mut tx, &ids).await?;
@@ -722,10 +724,11 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
     store::set_marks(&mut tx, marks).await?;
     compare(&mut tx, &fold, &mut report).await?;
     store::clear(&mut tx).await?;
-    fold.write(&mut tx, true).await?;
-    store::mark_all_rewards_folded(&mut tx).await?;
     // Any fold read before this commit must read again (its base is gone).
     let all = (report.transactions + report.memberships).max(1) as i64;
+    let seq = store::fold_count(&mut tx).await? + all;
+    fold.write(&mut tx, true, seq).await?;
+    store::mark_all_rewards_folded(&mut tx).await?;
     store::folded(&mut tx, all, db.now().0).await?;
     tx.commit().await?;
     Ok(report)

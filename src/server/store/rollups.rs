@@ -641,17 +641,18 @@ pub async fn program_summaries(conn: &mut AnyConnection, program_id: i64) -> Res
 }
 
 /// Writes summaries whole.
-pub async fn put_summaries(conn: &mut AnyConnection, rows: &[StatRow]) -> Result<(), AppError> {
+pub async fn put_summaries(conn: &mut AnyConnection, rows: &[StatRow], seq: i64) -> Result<(), AppError> {
     let set = STAT_COLUMNS
         .split(", ")
         .skip(1)
+        .chain(["fold_seq"])
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    for chunk in rows.chunks(ROWS / 12) {
+    for chunk in rows.chunks(ROWS / 13) {
         let sql = format!(
-            "INSERT INTO member_stats ({STAT_COLUMNS}) VALUES {} ON CONFLICT (membership_id) DO UPDATE SET {set}",
-            values(chunk.len(), 12)
+            "INSERT INTO member_stats ({STAT_COLUMNS}, fold_seq) VALUES {} ON CONFLICT (membership_id) DO UPDATE SET {set}",
+            values(chunk.len(), 13)
         );
         let mut q = sqlx::query(&sql);
         for (membership, program, member, s) in chunk {
@@ -667,7 +668,8 @@ pub async fn put_summaries(conn: &mut AnyConnection, rows: &[StatRow]) -> Result
                 .bind(s.first_day_minor)
                 .bind(s.redemptions)
                 .bind(s.last_active_day)
-                .bind(s.channels);
+                .bind(s.channels)
+                .bind(seq);
         }
         q.execute(&mut *conn).await?;
     }
@@ -692,19 +694,19 @@ pub async fn clear(conn: &mut AnyConnection) -> Result<(), AppError> {
     Ok(())
 }
 
-/// The member summaries of a program whose last activity is on or after epoch day `since`
-/// (from the covering index member_stats_active alone): (member, net spend, orders, channels bits).
-pub async fn stats_active_since(
+/// A program's member summaries written by folds after `seq` (`member_stats_folded`):
+/// (membership, member, net spend, orders).
+pub async fn summaries_folded_after(
     conn: &mut AnyConnection,
     program_id: i64,
-    since: i64,
+    seq: i64,
 ) -> Result<Vec<(i64, i64, i64, i64)>, AppError> {
     Ok(sqlx::query_as(
-        "SELECT member_id, sales_minor, orders, channels FROM member_stats \
-         WHERE program_id = $1 AND last_active_day >= $2",
+        "SELECT membership_id, member_id, sales_minor, orders FROM member_stats \
+         WHERE program_id = $1 AND fold_seq > $2",
     )
     .bind(program_id)
-    .bind(since)
+    .bind(seq)
     .fetch_all(&mut *conn)
     .await?)
 }
