@@ -388,6 +388,10 @@ async fn rollups(db: &Db, action: RollupsCommand) {
                     "tier moves: {} rows, {} differed",
                     r.tier_moves, r.tier_moves_differing
                 );
+                println!(
+                    "survey days: {} rows, {} differed",
+                    r.survey_days, r.survey_days_differing
+                );
                 for e in &r.examples {
                     println!("  {e}");
                 }

@@ -190,6 +190,8 @@ async fn tiers_count_what_the_raw_tables_hold(db: Db) {
     let rebuilt = rollups::rebuild(&db).await.unwrap();
     assert!(!rebuilt.differs(), "{:?}", rebuilt.examples);
     assert!(rebuilt.tier_moves > 0);
+    // The survey counts written with each answer are the answers' (the brand answers).
+    assert!(rebuilt.survey_days > 0);
     let r = tiers_match_the_raw_tables(&db, p, from, today).await;
 
     // Spend by tier adds up to the range's orders.

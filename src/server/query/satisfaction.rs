@@ -1,7 +1,7 @@
 //! The Satisfaction dashboard: NPS of the survey answers in a range, beside a comparison
-//! period, per week or month, per channel and per tier, with the comments. Answers are read
-//! by the (program, time) index and grouped in SQL by day, channel, tier and score, so a
-//! page reads a few rows per day whatever the number of members.
+//! period, per week or month, per channel and per tier, with the comments. Answers are counted
+//! from survey_days (per day, channel, store, tier and score, written with each answer), so
+//! a page reads a few rows per day whatever the number of members.
 
 use std::collections::BTreeMap;
 

@@ -625,6 +625,8 @@ pub struct Rebuilt {
     pub rewards_differing: usize,
     pub tier_moves: usize,
     pub tier_moves_differing: usize,
+    pub survey_days: usize,
+    pub survey_days_differing: usize,
     pub examples: Vec<String>,
 }
 
@@ -635,6 +637,7 @@ impl Rebuilt {
             + self.summaries_differing
             + self.rewards_differing
             + self.tier_moves_differing
+            + self.survey_days_differing
             > 0
     }
 }
@@ -723,6 +726,8 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
     };
     store::set_marks(&mut tx, marks).await?;
     compare(&mut tx, &fold, &mut report).await?;
+    compare_answer_days(&mut tx, &mut report).await?;
+    crate::server::store::surveys::recount_days(&mut tx).await?;
     store::clear(&mut tx).await?;
     // Any fold read before this commit must read again (its base is gone).
     let all = (report.transactions + report.memberships).max(1) as i64;
@@ -732,6 +737,26 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
     store::folded(&mut tx, all, db.now().0).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Counts the survey_days rows that differ from the answers' counts.
+async fn compare_answer_days(conn: &mut AnyConnection, report: &mut Rebuilt) -> Result<(), AppError> {
+    use crate::server::store::surveys::answer_days;
+    let stored: BTreeMap<_, _> = answer_days(conn, false).await?.into_iter().collect();
+    let counted: BTreeMap<_, _> = answer_days(conn, true).await?.into_iter().collect();
+    report.survey_days = counted.len();
+    for key in stored.keys().chain(counted.keys()).collect::<HashSet<_>>() {
+        let (a, b) = (stored.get(key), counted.get(key));
+        if a != b {
+            report.survey_days_differing += 1;
+            if report.examples.len() < 10 {
+                report
+                    .examples
+                    .push(format!("survey days {key:?}: stored {a:?}, answers {b:?}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Counts the stored rows that differ from the rebuilt ones.

@@ -203,6 +203,58 @@ pub async fn insert_answer(conn: &mut AnyConnection, a: &NewAnswer<'_>) -> Resul
     .bind(a.answered_at.0)
     .execute(&mut *conn)
     .await?;
+    sqlx::query(
+        "INSERT INTO survey_days (program_id, day, channel, store_id, tier_id, score, answers, comments) \
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7) ON CONFLICT (program_id, day, channel, store_id, tier_id, score) \
+         DO UPDATE SET answers = survey_days.answers + 1, comments = survey_days.comments + excluded.comments",
+    )
+    .bind(a.program_id)
+    .bind(a.answered_at.0.div_euclid(86_400))
+    .bind(a.channel)
+    .bind(a.store_id.unwrap_or(0))
+    .bind(a.tier_id.unwrap_or(0))
+    .bind(a.score)
+    .bind(i64::from(a.comment.is_some()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A survey_days row: (program, day, channel, store or 0, tier or 0, score) and its
+/// (answers, comments).
+pub type AnswerDay = ((i64, i64, String, i64, i64, i64), (i64, i64));
+
+/// survey_days as stored (`recount`: as the answers add up), every row.
+pub async fn answer_days(conn: &mut AnyConnection, recount: bool) -> Result<Vec<AnswerDay>, AppError> {
+    let sql = if recount {
+        "SELECT program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
+         COALESCE(tier_id, 0), score, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(CASE WHEN comment IS NULL THEN 0 ELSE 1 END) AS BIGINT) FROM survey_answers \
+         GROUP BY program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
+         COALESCE(tier_id, 0), score"
+    } else {
+        "SELECT program_id, day, channel, store_id, tier_id, score, answers, comments FROM survey_days"
+    };
+    type Row = (i64, i64, String, i64, i64, i64, i64, i64);
+    let rows: Vec<Row> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(p, d, c, s, t, score, n, comments)| ((p, d, c, s, t, score), (n, comments)))
+        .collect())
+}
+
+/// Replaces survey_days with the answers' counts.
+pub async fn recount_days(conn: &mut AnyConnection) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM survey_days").execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO survey_days (program_id, day, channel, store_id, tier_id, score, answers, comments) \
+         SELECT program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
+         COALESCE(tier_id, 0), score, COUNT(*), SUM(CASE WHEN comment IS NULL THEN 0 ELSE 1 END) \
+         FROM survey_answers GROUP BY program_id, CAST(answered_at / 86400 AS BIGINT), channel, \
+         COALESCE(store_id, 0), COALESCE(tier_id, 0), score",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -259,8 +311,9 @@ impl AnswerFilter {
     }
 }
 
-/// Answers of `from..to` (epoch seconds) per UTC day, channel, tier and score: (day,
-/// channel, tier id, score, count). A day's answers are few rows, however many members.
+/// Answers of `from..to` (epoch seconds, whole UTC days) per UTC day, channel, tier and
+/// score: (day, channel, tier id, score, count), from survey_days (a few rows a day,
+/// however many members).
 #[allow(clippy::type_complexity)]
 pub async fn counts(
     conn: &mut AnyConnection,
@@ -269,13 +322,19 @@ pub async fn counts(
     to: Timestamp,
 ) -> Result<Vec<(i64, String, Option<i64>, i64, i64)>, AppError> {
     let sql = format!(
-        "SELECT CAST(a.answered_at / 86400 AS BIGINT) AS day, a.channel, a.tier_id, a.score, CAST(COUNT(*) AS BIGINT) \
-         FROM survey_answers a WHERE a.answered_at >= $1 AND a.answered_at < $2{} \
-         GROUP BY CAST(a.answered_at / 86400 AS BIGINT), a.channel, a.tier_id, a.score",
+        "SELECT a.day, a.channel, a.tier_id, a.score, CAST(SUM(a.answers) AS BIGINT) \
+         FROM survey_days a WHERE a.day >= $1 AND a.day < $2{} \
+         GROUP BY a.day, a.channel, a.tier_id, a.score",
         filter.sql()
     );
-    let q = sqlx::query_as(&sql).bind(from.0).bind(to.0);
-    Ok(filter.bind(q).fetch_all(&mut *conn).await?)
+    let q = sqlx::query_as(&sql)
+        .bind(from.0.div_euclid(86_400))
+        .bind(to.0.div_euclid(86_400));
+    let rows: Vec<(i64, String, i64, i64, i64)> = filter.bind(q).fetch_all(&mut *conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(day, channel, tier, score, n)| (day, channel, (tier != 0).then_some(tier), score, n))
+        .collect())
 }
 
 /// Every tier's name, and its program's: (tier id, tier, program).
@@ -306,10 +365,12 @@ pub async fn comments(
     let rows: Vec<(i64, String, i64, String, Option<String>, String)> =
         filter.bind(q).fetch_all(&mut *conn).await?;
     let sql = format!(
-        "SELECT CAST(COUNT(*) AS BIGINT) FROM survey_answers a \
-         WHERE a.answered_at >= $1 AND a.answered_at < $2 AND a.comment IS NOT NULL{conditions}"
+        "SELECT CAST(COALESCE(SUM(a.comments), 0) AS BIGINT) FROM survey_days a \
+         WHERE a.day >= $1 AND a.day < $2{conditions}"
     );
-    let q = sqlx::query_as(&sql).bind(from.0).bind(to.0);
+    let q = sqlx::query_as(&sql)
+        .bind(from.0.div_euclid(86_400))
+        .bind(to.0.div_euclid(86_400));
     let (total,): (i64,) = filter.bind(q).fetch_one(&mut *conn).await?;
     Ok((
         rows.into_iter()
