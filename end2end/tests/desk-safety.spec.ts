@@ -48,6 +48,9 @@ test("the desk books in the program staff chose, keeps it, and books a receipt o
   await buy(found, beauty, "12.50", unique("B-"));
   await expect(staff.getByRole("heading", { name: `+12 Beauty Points for ${name} in ${beauty}` })).toBeVisible();
   await expect(programSelect(found).getByRole("option", { name: `${beauty} (EUR)`, selected: true })).toHaveCount(1);
+  // The card is drawn again with the new balance (its form too): fill the next purchase
+  // only then, or the redraw empties a field already typed.
+  await expect(found.getByText("12 Beauty Points", { exact: true })).toBeVisible();
 
   const receipt = unique("T-");
   await buy(found, PROGRAM, "12.50", receipt);

@@ -76,6 +76,18 @@ async fn a_tier_perk_is_free_for_its_tier_and_moves_no_points(db: Db) {
         matches!(more, Err(AppError::RewardUnavailable { .. })),
         "once per member: {more:?}"
     );
+    // Run out unused and marked so by the jobs, it still counts towards the limit, and it
+    // cannot be given back either.
+    let later = omniloyal::model::time::Timestamp(db.now().0 + 3 * 365 * 86_400);
+    let marked = omniloyal::server::jobs::run_all(&db, later).await.unwrap();
+    assert_eq!(marked.expired_rewards, 1);
+    let after_expiry = rewards::redeem(&db, w.member_id, perk.id, Channel::Web, "perk-4", false, None).await;
+    assert!(
+        matches!(after_expiry, Err(AppError::RewardUnavailable { .. })),
+        "an expired perk still counts: {after_expiry:?}"
+    );
+    let released = rewards::release(&db, &issued.code, None).await.unwrap_err();
+    assert_eq!(released.code(), "reward_expired");
     // Nothing moved, so the points history has no line for it; the member's rewards do.
     let history = member_view::history(&db, w.member_id, 10).await.unwrap();
     assert!(history.iter().all(|l| l.points != 0), "{history:?}");

@@ -75,6 +75,8 @@ pub(crate) async fn tier_ok(
     Ok(domain_rewards::meets_tier(needed, held))
 }
 
+/// The codes of a reward a membership holds or has had, towards its per-member limit:
+/// reserved, issued, used, or ran out unused (a released one gave its claim back).
 pub(crate) async fn held_count(
     conn: &mut AnyConnection,
     membership_id: MembershipId,
@@ -82,7 +84,7 @@ pub(crate) async fn held_count(
 ) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM issued_rewards WHERE membership_id = $1 AND reward_id = $2 \
-         AND status IN ('reserved', 'issued', 'used')",
+         AND status IN ('reserved', 'issued', 'used', 'expired')",
     )
     .bind(membership_id)
     .bind(reward_id)
@@ -585,6 +587,9 @@ async fn release_locked(
     request_id: Option<&str>,
     now: Timestamp,
 ) -> Result<(), AppError> {
+    if issued.status == RewardStatus::Expired {
+        return Err(AppError::RewardExpired);
+    }
     if !issued.status.is_open() {
         return Err(AppError::RewardUsed);
     }
@@ -711,7 +716,7 @@ pub async fn expire_unused(db: &Db, now: Timestamp, program: Option<ProgramId>) 
         let due: Vec<i64> = sqlx::query_scalar(
             "SELECT i.id FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
              WHERE i.status = 'issued' AND i.expires_at <= $1 AND ($2 IS NULL OR m.program_id = $2) \
-             ORDER BY i.expires_at LIMIT $3",
+             ORDER BY i.expires_at, i.id LIMIT $3",
         )
         .bind(now.0)
         .bind(program.map(|p| p.0))

@@ -655,9 +655,24 @@ pub async fn rebuild(db: &Db) -> Result<Rebuilt, AppError> {
             {
                 tries += 1;
             }
+            Ok(mut report) => {
+                recount_answer_days(db, &mut report).await?;
+                return Ok(report);
+            }
             other => return other,
         }
     }
+}
+
+/// Compares survey_days with the answers and writes it again from them, in a short
+/// transaction of its own: answers write survey_days in their bookings' transactions, which
+/// would otherwise wait for the whole rebuild (or break its snapshot on PostgreSQL).
+async fn recount_answer_days(db: &Db, report: &mut Rebuilt) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    compare_answer_days(&mut tx, report).await?;
+    crate::server::store::surveys::recount_days(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
@@ -726,8 +741,6 @@ async fn rebuild_once(db: &Db) -> Result<Rebuilt, AppError> {
     };
     store::set_marks(&mut tx, marks).await?;
     compare(&mut tx, &fold, &mut report).await?;
-    compare_answer_days(&mut tx, &mut report).await?;
-    crate::server::store::surveys::recount_days(&mut tx).await?;
     store::clear(&mut tx).await?;
     // Any fold read before this commit must read again (its base is gone).
     let all = (report.transactions + report.memberships).max(1) as i64;
