@@ -758,18 +758,34 @@ async fn compare_answer_days(conn: &mut AnyConnection, report: &mut Rebuilt) -> 
     let stored: BTreeMap<_, _> = answer_days(conn, false).await?.into_iter().collect();
     let counted: BTreeMap<_, _> = answer_days(conn, true).await?.into_iter().collect();
     report.survey_days = counted.len();
-    for key in stored.keys().chain(counted.keys()).collect::<HashSet<_>>() {
-        let (a, b) = (stored.get(key), counted.get(key));
+    report.survey_days_differing = differing(&stored, &counted, report, "survey days", "answers");
+    Ok(())
+}
+
+/// How many keys `stored` and `rebuilt` hold differently (on one side only, or with other
+/// values), each kept as an example (`what` the table, `source` what rebuilt it) while
+/// the report has fewer than ten.
+fn differing<K: Ord + std::fmt::Debug, V: PartialEq + std::fmt::Debug>(
+    stored: &BTreeMap<K, V>,
+    rebuilt: &BTreeMap<K, V>,
+    report: &mut Rebuilt,
+    what: &str,
+    source: &str,
+) -> usize {
+    let keys: std::collections::BTreeSet<&K> = stored.keys().chain(rebuilt.keys()).collect();
+    let mut n = 0;
+    for key in keys {
+        let (a, b) = (stored.get(key), rebuilt.get(key));
         if a != b {
-            report.survey_days_differing += 1;
+            n += 1;
             if report.examples.len() < 10 {
                 report
                     .examples
-                    .push(format!("survey days {key:?}: stored {a:?}, answers {b:?}"));
+                    .push(format!("{what} {key:?}: stored {a:?}, {source} {b:?}"));
             }
         }
     }
-    Ok(())
+    n
 }
 
 /// Counts the stored rows that differ from the rebuilt ones.
@@ -780,7 +796,11 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
         }
     };
     // Facts: rows of zeros are never written, so they compare as absent.
-    let stored: BTreeMap<FactKey, Flows> = store::all_facts(conn).await?.into_iter().collect();
+    let stored: BTreeMap<FactKey, Flows> = store::all_facts(conn)
+        .await?
+        .into_iter()
+        .filter(|(_, f)| !f.is_zero())
+        .collect();
     let rebuilt: BTreeMap<FactKey, Flows> = fold
         .facts
         .iter()
@@ -788,13 +808,7 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
         .map(|(k, f)| (k.clone(), *f))
         .collect();
     report.facts = rebuilt.len();
-    for key in stored.keys().chain(rebuilt.keys()).collect::<HashSet<_>>() {
-        let (a, b) = (stored.get(key), rebuilt.get(key));
-        if a.filter(|f| !f.is_zero()) != b {
-            report.facts_differing += 1;
-            example(report, format!("facts {key:?}: stored {a:?}, ledger {b:?}"));
-        }
-    }
+    report.facts_differing = differing(&stored, &rebuilt, report, "facts", "ledger");
     let mut stored_sets: HashMap<(i64, String, String, i64), RoaringBitmap> = HashMap::new();
     for (p, k, s, d, blob) in store::all_day_sets(conn).await? {
         let set = RoaringBitmap::deserialize_from(blob.as_slice()).unwrap_or_default();
@@ -841,20 +855,14 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
         .into_iter()
         .filter(|(_, n)| !n.is_zero())
         .collect();
-    let rebuilt: BTreeMap<&RewardKey, &RewardCounts> =
-        fold.rewards.iter().filter(|(_, n)| !n.is_zero()).collect();
+    let rebuilt: BTreeMap<RewardKey, RewardCounts> = fold
+        .rewards
+        .iter()
+        .filter(|(_, n)| !n.is_zero())
+        .map(|(k, n)| (k.clone(), *n))
+        .collect();
     report.rewards = rebuilt.len();
-    for key in stored
-        .keys()
-        .chain(rebuilt.keys().copied())
-        .collect::<HashSet<_>>()
-    {
-        let (a, b) = (stored.get(key), rebuilt.get(key).copied());
-        if a != b {
-            report.rewards_differing += 1;
-            example(report, format!("reward days {key:?}: stored {a:?}, ledger {b:?}"));
-        }
-    }
+    report.rewards_differing = differing(&stored, &rebuilt, report, "reward days", "ledger");
     let stored: BTreeMap<TierMoveKey, i64> = store::all_tier_moves(conn).await?.into_iter().collect();
     let rebuilt: BTreeMap<TierMoveKey, i64> = fold
         .moves
@@ -863,13 +871,7 @@ async fn compare(conn: &mut AnyConnection, fold: &Fold, report: &mut Rebuilt) ->
         .map(|(k, n)| (*k, *n))
         .collect();
     report.tier_moves = rebuilt.len();
-    for key in stored.keys().chain(rebuilt.keys()).collect::<HashSet<_>>() {
-        let (a, b) = (stored.get(key), rebuilt.get(key));
-        if a != b {
-            report.tier_moves_differing += 1;
-            example(report, format!("tier moves {key:?}: stored {a:?}, changes {b:?}"));
-        }
-    }
+    report.tier_moves_differing = differing(&stored, &rebuilt, report, "tier moves", "changes");
     Ok(())
 }
 

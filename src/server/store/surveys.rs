@@ -220,6 +220,14 @@ pub async fn insert_answer(conn: &mut AnyConnection, a: &NewAnswer<'_>) -> Resul
     Ok(())
 }
 
+/// survey_days' rows as the answers add up (what the rebuild compares and writes).
+const ANSWER_COUNTS: &str =
+    "SELECT program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
+     COALESCE(tier_id, 0), score, CAST(COUNT(*) AS BIGINT), \
+     CAST(SUM(CASE WHEN comment IS NULL THEN 0 ELSE 1 END) AS BIGINT) FROM survey_answers \
+     GROUP BY program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
+     COALESCE(tier_id, 0), score";
+
 /// A survey_days row: (program, day, channel, store or 0, tier or 0, score) and its
 /// (answers, comments).
 pub type AnswerDay = ((i64, i64, String, i64, i64, i64), (i64, i64));
@@ -227,11 +235,7 @@ pub type AnswerDay = ((i64, i64, String, i64, i64, i64), (i64, i64));
 /// survey_days as stored (`recount`: as the answers add up), every row.
 pub async fn answer_days(conn: &mut AnyConnection, recount: bool) -> Result<Vec<AnswerDay>, AppError> {
     let sql = if recount {
-        "SELECT program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
-         COALESCE(tier_id, 0), score, CAST(COUNT(*) AS BIGINT), \
-         CAST(SUM(CASE WHEN comment IS NULL THEN 0 ELSE 1 END) AS BIGINT) FROM survey_answers \
-         GROUP BY program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
-         COALESCE(tier_id, 0), score"
+        ANSWER_COUNTS
     } else {
         "SELECT program_id, day, channel, store_id, tier_id, score, answers, comments FROM survey_days"
     };
@@ -246,13 +250,10 @@ pub async fn answer_days(conn: &mut AnyConnection, recount: bool) -> Result<Vec<
 /// Replaces survey_days with the answers' counts.
 pub async fn recount_days(conn: &mut AnyConnection) -> Result<(), AppError> {
     sqlx::query("DELETE FROM survey_days").execute(&mut *conn).await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO survey_days (program_id, day, channel, store_id, tier_id, score, answers, comments) \
-         SELECT program_id, CAST(answered_at / 86400 AS BIGINT), channel, COALESCE(store_id, 0), \
-         COALESCE(tier_id, 0), score, COUNT(*), SUM(CASE WHEN comment IS NULL THEN 0 ELSE 1 END) \
-         FROM survey_answers GROUP BY program_id, CAST(answered_at / 86400 AS BIGINT), channel, \
-         COALESCE(store_id, 0), COALESCE(tier_id, 0), score",
-    )
+         {ANSWER_COUNTS}"
+    ))
     .execute(&mut *conn)
     .await?;
     Ok(())
