@@ -150,6 +150,28 @@ pub fn values_after(before: usize, rows: usize, columns: usize) -> String {
     (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
+/// Deletes the rows of `table` whose `column` is one of `ids`, 400 to a statement (both
+/// backends' limits on parameters are far above that).
+pub async fn delete_in(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    column: &'static str,
+    ids: &[i64],
+) -> Result<(), crate::error::AppError> {
+    for chunk in ids.chunks(400) {
+        let sql = format!(
+            "DELETE FROM {table} WHERE {column} IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// A role as stored in `users.role`; an unknown one is a fault of the data, logged.
 pub fn role_of(s: &str) -> Result<crate::model::user::Role, crate::error::AppError> {
     crate::model::user::Role::parse(s).ok_or_else(|| {

@@ -519,6 +519,48 @@ async fn customer_value_is_fitted_on_the_members_history(db: Db) {
         .await
         .unwrap_err();
     assert!(unknown.field_message("program").is_some());
+
+    // Two buyers found to be one person: the next fit writes over the last one's predictions
+    // and drops the merged membership's, as a fit on an empty table would.
+    use omniloyal::model::ids::{MemberId, ProgramId};
+    use omniloyal::server::service::{customer_value, merges};
+    let two: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT m.id, m.member_id FROM memberships m WHERE m.program_id = $1 \
+         AND EXISTS (SELECT 1 FROM member_predictions x WHERE x.membership_id = m.id) ORDER BY m.id LIMIT 2",
+    )
+    .bind(p)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    merges::merge(&db, MemberId(two[0].1), MemberId(two[1].1), "Same person", None)
+        .await
+        .unwrap();
+    rollups::catch_up(&db).await.unwrap();
+    customer_value::fit(&db, ProgramId(p), db.now()).await.unwrap();
+    let rows = || async {
+        sqlx::query_as::<_, (i64, i64, i64, i64, i64)>(
+            "SELECT membership_id, p_alive_ppm, expected_milli, clv_minor, historical_minor \
+             FROM member_predictions WHERE program_id = $1 ORDER BY membership_id",
+        )
+        .bind(p)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap()
+    };
+    let over = rows().await;
+    assert_eq!(over.len() as i64, buyers - 1);
+    assert!(
+        !over.iter().any(|r| r.0 == two[0].0),
+        "the merged membership keeps no prediction"
+    );
+    assert!(over.iter().any(|r| r.0 == two[1].0));
+    sqlx::query("DELETE FROM member_predictions WHERE program_id = $1")
+        .bind(p)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    customer_value::fit(&db, ProgramId(p), db.now()).await.unwrap();
+    assert_eq!(rows().await, over);
 }
 
 on_both_backends!(customer_value_is_fitted_on_the_members_history);

@@ -10,7 +10,6 @@
 //! Exit codes: 0 done; 1 the data cannot be read or fitted (bad lines, too little data, a
 //! fit that does not converge, q <= 1); 2 bad arguments.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -20,9 +19,8 @@ use chrono::NaiveDate;
 use super::bgnbd::{BgNbdData, BgNbdParams, Rfm};
 use super::fit::{fit_bgnbd, fit_gamma_gamma};
 use super::gamma_gamma::{GammaGammaData, GammaGammaParams};
-use super::parallel::map_chunks;
 use super::transactions::{parse, parse_date_arg, summarize, TimeUnit};
-use super::value::{outlook, ClvSettings, PurchaseOutlook, DAYS_PER_MONTH};
+use super::value::{outlooks, ClvSettings, PurchaseOutlook, DAYS_PER_MONTH};
 
 /// Expected purchases are over this many time units when there is no holdout (39, the
 /// length of the CDNOW calibration and holdout periods in weeks).
@@ -262,38 +260,18 @@ pub fn execute(args: &ClvArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         monthly_discount: args.monthly_discount,
         units_per_month: DAYS_PER_MONTH / unit.days(),
     };
-    // One prediction per distinct (x, t_x, T), as in the fit.
-    let mut row_of: HashMap<(u32, u64, u64), usize> = HashMap::new();
-    let mut unique: Vec<Rfm> = Vec::new();
-    let rows: Vec<usize> = summary
-        .customers
-        .iter()
-        .map(|c| {
-            *row_of
-                .entry((c.rfm.x, c.rfm.t_x.to_bits(), c.rfm.t.to_bits()))
-                .or_insert_with(|| {
-                    unique.push(c.rfm);
-                    unique.len() - 1
-                })
-        })
-        .collect();
     let started = Instant::now();
-    let outlooks: Vec<PurchaseOutlook> = map_chunks(&unique, |chunk| {
-        chunk
-            .iter()
-            .map(|c| outlook(&bg, *c, window, &settings))
-            .collect::<Result<Vec<_>, _>>()
-    })
-    .into_iter()
-    .collect::<Result<Vec<Vec<_>>, _>>()
-    .map_err(data_err)?
-    .into_iter()
-    .flatten()
-    .collect();
+    let customers: Vec<Rfm> = summary.customers.iter().map(|c| c.rfm).collect();
+    let outlooks = outlooks(&bg, &customers, window, &settings);
+    // Every customer's outlook, or the first that cannot be computed.
+    let predicted: Vec<PurchaseOutlook> = (0..customers.len())
+        .map(|i| outlooks.of(i).clone())
+        .collect::<Result<_, _>>()
+        .map_err(data_err)?;
     writeln!(
         err,
         "predicted {} unique rows over {window:.4} {} and {} months in {:.2} s",
-        unique.len(),
+        outlooks.unique.len(),
         unit.plural(),
         args.horizon_months,
         started.elapsed().as_secs_f64()
@@ -301,7 +279,7 @@ pub fn execute(args: &ClvArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     .map_err(io)?;
 
     if args.holdout_end.is_some() {
-        let predicted: f64 = rows.iter().map(|&i| outlooks[i].expected).sum();
+        let expected: f64 = predicted.iter().map(|o| o.expected).sum();
         let actual: u64 = summary
             .customers
             .iter()
@@ -309,7 +287,7 @@ pub fn execute(args: &ClvArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
             .sum();
         writeln!(
             out,
-            "Holdout predicted={predicted:.4} actual={actual} ({window:.4} {} after {}, {} customers)",
+            "Holdout predicted={expected:.4} actual={actual} ({window:.4} {} after {}, {} customers)",
             unit.plural(),
             args.calibration_end,
             summary.customers.len()
@@ -331,8 +309,7 @@ pub fn execute(args: &ClvArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         "clv",
     ])
     .map_err(csv_err)?;
-    for (c, &row) in summary.customers.iter().zip(&rows) {
-        let o = outlooks[row];
+    for (c, o) in summary.customers.iter().zip(&predicted) {
         let spend = if c.rfm.x > 0 && c.m_x > 0.0 {
             gg.expected_spend(c.rfm.x, c.m_x).map_err(data_err)?
         } else {

@@ -14,7 +14,7 @@ use crate::domain::clv::bgnbd::{BgNbdData, BgNbdParams, Rfm};
 use crate::domain::clv::error::ClvError;
 use crate::domain::clv::fit::{fit_bgnbd, fit_gamma_gamma, gamma_gamma_q_unbounded};
 use crate::domain::clv::gamma_gamma::{GammaGammaData, GammaGammaParams};
-use crate::domain::clv::value::{outlook, ClvSettings, DAYS_PER_MONTH};
+use crate::domain::clv::value::{outlooks, ClvSettings, DAYS_PER_MONTH};
 use crate::domain::kpi::Activity;
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
@@ -207,15 +207,23 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         monthly_discount: MONTHLY_DISCOUNT,
         units_per_month: DAYS_PER_MONTH / 7.0,
     };
+    // The buyers' histories, and (when BG/NBD was fitted) their outlooks.
+    let buyers: Vec<(&StatRow, Rfm)> = summaries
+        .iter()
+        .filter_map(|row| {
+            let s = &row.3;
+            Some((row, rfm(s.first_buy_day?, s.last_buy_day?, s.buy_days, today)))
+        })
+        .collect();
+    let outlooks = fitted.bg.as_ref().ok().map(|(bg, _)| {
+        let histories: Vec<Rfm> = buyers.iter().map(|(_, c)| *c).collect();
+        outlooks(bg, &histories, 52.0, &settings)
+    });
     let mut predictions: Vec<Prediction> = Vec::new();
-    let (mut customers, mut repeat, mut orders, mut sales) = (0u64, 0u64, 0i64, 0i64);
+    let (mut repeat, mut orders, mut sales) = (0u64, 0i64, 0i64);
     // Per tier: buyers, their net spend, and the predicted value of those scored.
     let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
-    for (membership, _, _, s) in summaries.iter() {
-        let (Some(first), Some(last)) = (s.first_buy_day, s.last_buy_day) else {
-            continue;
-        };
-        customers += 1;
+    for (i, ((membership, _, _, s), _)) in buyers.iter().enumerate() {
         repeat += u64::from(s.buy_days > 1);
         orders += s.orders;
         sales += s.sales_minor;
@@ -228,9 +236,7 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         let t = by_tier.entry(tier).or_default();
         t.0 += 1;
         t.1 += s.sales_minor;
-        let Ok((bg, _)) = &fitted.bg else { continue };
-        let c = rfm(first, last, s.buy_days, today);
-        let Ok(o) = outlook(bg, c, 52.0, &settings) else {
+        let Some(Ok(o)) = outlooks.as_ref().map(|all| all.of(i)) else {
             continue;
         };
         // Members whose repeat spend nets to nothing or less (refunds) were left out of the
@@ -255,6 +261,7 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
             s.sales_minor,
         ));
     }
+    let customers = buyers.len() as u64;
     let problem = match (&fitted.bg, &fitted.gg) {
         (Err(e), _) => Some(problem_key(e).to_string()),
         (Ok(_), Err(_)) if fitted.pooled.is_some() => Some("clv_spend_pooled".to_string()),
@@ -337,6 +344,7 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         .filter(|(id, ..)| !merged_ids.contains(id))
         .collect();
     let tier_of = predictions::tiers_of(&mut conn, p).await?.into_iter().collect();
+    let had = predictions::ids(&mut conn, p).await?;
     drop(conn);
     let inputs = Inputs {
         summaries,
@@ -345,17 +353,55 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         gone,
         today,
     };
+    let read = started.elapsed();
     let (mut report, predictions) = tokio::task::spawn_blocking(move || evaluate(&inputs, program_id, now))
         .await
         .map_err(|_| AppError::Internal)?;
     report.seconds = started.elapsed().as_secs_f64();
-    let mut tx = db.begin_write().await?;
+    let evaluated = started.elapsed();
     if report.model.is_some() {
-        predictions::replace(&mut tx, p, &predictions).await?;
+        write_predictions(db, p, &predictions, had).await?;
     }
+    let mut tx = db.begin_write().await?;
     predictions::record_fit(&mut tx, p, now.0, &report).await?;
     tx.commit().await?;
+    tracing::info!(
+        program_id = p,
+        members = predictions.len(),
+        read_s = read.as_secs_f64(),
+        evaluate_s = (evaluated - read).as_secs_f64(),
+        write_s = (started.elapsed() - evaluated).as_secs_f64(),
+        "customer value fitted"
+    );
     Ok(report)
+}
+
+/// Members' predictions written per transaction: short enough that bookings (one writer at a
+/// time on SQLite) wait milliseconds, not the seconds a million rows take.
+const WRITE_BATCH: usize = 5_000;
+
+/// Writes this fit's predictions over the last fit's, batch by batch, then removes those of
+/// memberships in `had` that this fit did not score (merged away since). The page may show
+/// old and new predictions side by side for the seconds this takes, never a member twice.
+async fn write_predictions(
+    db: &Db,
+    program_id: i64,
+    scored: &[Prediction],
+    had: Vec<i64>,
+) -> Result<(), AppError> {
+    for batch in scored.chunks(WRITE_BATCH) {
+        let mut tx = db.begin_write().await?;
+        predictions::upsert(&mut tx, program_id, batch).await?;
+        tx.commit().await?;
+    }
+    let now_scored: std::collections::HashSet<i64> = scored.iter().map(|p| p.0).collect();
+    let stale: Vec<i64> = had.into_iter().filter(|id| !now_scored.contains(id)).collect();
+    for batch in stale.chunks(WRITE_BATCH) {
+        let mut tx = db.begin_write().await?;
+        predictions::delete(&mut tx, batch).await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }
 
 /// Fits every program not fitted in the last day (the jobs run this).

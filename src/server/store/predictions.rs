@@ -11,20 +11,28 @@ use crate::server::db::values;
 /// units, net spend so far in minor units).
 pub type Prediction = (i64, f64, f64, i64, i64);
 
-/// Replaces a program's predictions, in the caller's transaction.
-pub async fn replace(
+/// The memberships of a program that have a prediction.
+pub async fn ids(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<i64>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT membership_id FROM member_predictions WHERE program_id = $1")
+            .bind(program_id)
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}
+
+/// Writes these members' predictions over their last ones.
+pub async fn upsert(
     conn: &mut AnyConnection,
     program_id: i64,
     predictions: &[Prediction],
 ) -> Result<(), AppError> {
-    sqlx::query("DELETE FROM member_predictions WHERE program_id = $1")
-        .bind(program_id)
-        .execute(&mut *conn)
-        .await?;
     for chunk in predictions.chunks(400) {
         let sql = format!(
             "INSERT INTO member_predictions (membership_id, program_id, p_alive_ppm, expected_milli, clv_minor, \
-             historical_minor) VALUES {}",
+             historical_minor) VALUES {} ON CONFLICT (membership_id) DO UPDATE SET program_id = excluded.program_id, \
+             p_alive_ppm = excluded.p_alive_ppm, expected_milli = excluded.expected_milli, \
+             clv_minor = excluded.clv_minor, historical_minor = excluded.historical_minor",
             values(chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
@@ -40,6 +48,11 @@ pub async fn replace(
         q.execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// Removes these memberships' predictions.
+pub async fn delete(conn: &mut AnyConnection, memberships: &[i64]) -> Result<(), AppError> {
+    crate::server::db::delete_in(conn, "member_predictions", "membership_id", memberships).await
 }
 
 /// Records a fit's report.

@@ -125,18 +125,7 @@ pub async fn set_marks(conn: &mut AnyConnection, m: Marks) -> Result<(), AppErro
 }
 
 pub async fn dequeue(conn: &mut AnyConnection, ids: &[i64]) -> Result<(), AppError> {
-    for chunk in ids.chunks(ROWS) {
-        let sql = format!(
-            "DELETE FROM rollup_queue WHERE id IN ({})",
-            params(1, chunk.len())
-        );
-        let mut q = sqlx::query(&sql);
-        for id in chunk {
-            q = q.bind(id);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+    crate::server::db::delete_in(conn, "rollup_queue", "id", ids).await
 }
 
 /// Everything the rollups need of a ledger transaction, with the order it books or returns
