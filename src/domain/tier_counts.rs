@@ -18,19 +18,21 @@ pub struct History {
 }
 
 impl History {
-    /// The tier right after joining, as the rollups file an enrolment: after any change
-    /// recorded in the second it joined (a welcome bonus that lifts it), else before the
-    /// first later change, else the tier it holds now.
-    pub fn tier_after_joining(&self) -> i64 {
-        match self.changes.iter().rev().find(|c| c.0 <= self.joined_at) {
+    /// The tier it joined in, as the rollups file an enrolment: before its first change
+    /// (even one in the second it joined, such as a welcome bonus that lifts it: that is an
+    /// upgrade like any other), else the tier it holds now. Filing by the first change's old
+    /// tier does not depend on when the rollups fold the enrolment: before the change is
+    /// recorded, the tier held is that old tier.
+    pub fn tier_joined_in(&self) -> i64 {
+        match self.changes.iter().rev().find(|c| c.0 < self.joined_at) {
             Some(c) => c.2,
             None => self.changes.first().map_or(self.current, |c| c.1),
         }
     }
 
-    /// Changes after joining: those that move it between tiers.
+    /// Its moves between tiers: every change from the second it joined on.
     pub fn moves(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| c.0 > self.joined_at)
+        self.changes.iter().filter(|c| c.0 >= self.joined_at)
     }
 }
 
@@ -59,7 +61,7 @@ impl TierDeltas {
     /// Takes out what a membership brought (its enrolment and its moves): a merged one, whose
     /// history went with the merge.
     pub fn remove(&mut self, h: &History) {
-        self.joined(day_of(h.joined_at), h.tier_after_joining(), -1);
+        self.joined(day_of(h.joined_at), h.tier_joined_in(), -1);
         for &(at, from, to) in h.moves() {
             self.moved(day_of(at), from, to, -1);
         }
@@ -117,14 +119,14 @@ mod tests {
     }
 
     #[test]
-    fn a_change_in_the_second_of_joining_is_where_it_joined_not_a_move() {
+    fn a_change_in_the_second_of_joining_is_a_move_from_the_tier_joined_in() {
         let h = History {
             joined_at: 100,
             current: 1,
             changes: vec![(100, 0, 1)],
         };
-        assert_eq!(h.tier_after_joining(), 1);
-        assert_eq!(h.moves().count(), 0);
+        assert_eq!(h.tier_joined_in(), 0);
+        assert_eq!(h.moves().count(), 1);
         // Before its first later change it was in that change's old tier; without changes,
         // in the tier it holds now.
         let later = History {
@@ -132,13 +134,13 @@ mod tests {
             current: 2,
             changes: vec![(5 * DAY, 1, 2)],
         };
-        assert_eq!((later.tier_after_joining(), later.moves().count()), (1, 1));
+        assert_eq!((later.tier_joined_in(), later.moves().count()), (1, 1));
         let none = History {
             joined_at: 100,
             current: 2,
             changes: vec![],
         };
-        assert_eq!(none.tier_after_joining(), 2);
+        assert_eq!(none.tier_joined_in(), 2);
     }
 
     #[test]

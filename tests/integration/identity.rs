@@ -4,17 +4,19 @@
 
 use omniloyal::error::AppError;
 use omniloyal::model::card::PaperStampsInput;
-use omniloyal::model::ids::{ProgramId, UserId};
+use omniloyal::model::ids::{MemberId, ProgramId, UserId};
 use omniloyal::model::rules::Channel;
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::model::webhook::WebhookInput;
 use omniloyal::server::db::Db;
-use omniloyal::server::service::{adjustments, identity, members, merges, orders, stamps};
+use omniloyal::server::service::{adjustments, identity, members, merges, orders, rewards, stamps};
 use omniloyal::server::{jobs, webhooks};
 
 use crate::on_both_backends;
-use crate::support::fixtures::{assert_reconciles, balance, batch, coffee_card, order, wallet, world};
+use crate::support::fixtures::{
+    assert_reconciles, balance, batch, coffee_card, order, reward_input, wallet, world,
+};
 use crate::support::make_user;
 use omniloyal::server::query::{member_view, reward_view, stamp_view};
 
@@ -159,6 +161,49 @@ async fn card_points_and_stamps_move_to_the_member_who_links_the_card(db: Db) {
     assert!(err.field_message("card_number").is_some(), "{err:?}");
     assert_reconciles(&db, w.program.id).await;
 }
+
+/// A code that ran out while its owner was merged goes back with the reversal: it is the
+/// duplicate's (and counts towards the duplicate's per-member limit), never used by the other.
+async fn a_code_that_ran_out_while_merged_goes_back(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let dup_user = make_user(&db, Role::Member, &format!("dup{}@x.io", rand::random::<u32>())).await;
+    let dup = members::for_user(&db, dup_user.id).await.unwrap();
+    orders::record_order(&db, w.program.id, dup.id, &order("dup-1", 1000), None)
+        .await
+        .unwrap();
+    let coffee = rewards::save(&db, &reward_input(w.program.id, "Coffee", "50"))
+        .await
+        .unwrap();
+    let code = rewards::redeem(&db, dup.id, coffee.id, Channel::Web, "dup-coffee", false, None)
+        .await
+        .unwrap();
+    let merged = merges::merge(&db, dup.id, w.member_id, "Same person", None)
+        .await
+        .unwrap();
+    let owner = || async {
+        sqlx::query_as::<_, (MemberId, String)>(
+            "SELECT m.member_id, i.status FROM issued_rewards i JOIN memberships m ON m.id = i.membership_id \
+             WHERE i.code = $1",
+        )
+        .bind(&code.code)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
+    };
+    assert_eq!(owner().await, (w.member_id, "issued".to_string()));
+    let ran_out = Timestamp(code.expires_at.0 + 1);
+    assert_eq!(
+        rewards::expire_unused(&db, ran_out, Some(w.program.id))
+            .await
+            .unwrap(),
+        1
+    );
+    merges::reverse(&db, merged.id, None).await.unwrap();
+    assert_eq!(owner().await, (dup.id, "expired".to_string()));
+    assert_reconciles(&db, w.program.id).await;
+}
+
+on_both_backends!(a_code_that_ran_out_while_merged_goes_back);
 
 async fn merges_combine_members_and_reverse_exactly(db: Db) {
     let w = world(&db, |p| {

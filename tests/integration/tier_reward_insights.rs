@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use omniloyal::domain::lang::Lang;
 use omniloyal::model::ids::MemberId;
 use omniloyal::model::insights::InsightsQuery;
+use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::generator;
 use omniloyal::server::query::{channels, redemptions, tiers};
-use omniloyal::server::service::{merges, orders, rewards, rollups};
+use omniloyal::server::service::{members, merges, orders, rewards, rollups};
 
 use crate::on_both_backends;
 use crate::rollups::plan;
@@ -22,7 +23,7 @@ fn start_of(d: chrono::NaiveDate) -> i64 {
 
 /// One membership's tier at `at` (seconds), walked through its own changes.
 fn tier_at(joined_at: i64, current: i64, changes: &[(i64, i64, i64)], at: i64) -> i64 {
-    let moves: Vec<&(i64, i64, i64)> = changes.iter().filter(|c| c.0 > joined_at).collect();
+    let moves: Vec<&(i64, i64, i64)> = changes.iter().filter(|c| c.0 >= joined_at).collect();
     match moves.iter().rev().find(|c| c.0 < at) {
         Some(c) => c.2,
         None => match moves.first() {
@@ -32,10 +33,10 @@ fn tier_at(joined_at: i64, current: i64, changes: &[(i64, i64, i64)], at: i64) -
     }
 }
 
-/// The tier a membership joined in: after a change in its joining second, else before its
-/// first change, else the one it holds.
-fn after_joining(joined_at: i64, current: i64, changes: &[(i64, i64, i64)]) -> i64 {
-    match changes.iter().rev().find(|c| c.0 <= joined_at) {
+/// The tier a membership joined in: before its first change (one in its joining second too),
+/// else the one it holds.
+fn joined_in(joined_at: i64, current: i64, changes: &[(i64, i64, i64)]) -> i64 {
+    match changes.iter().rev().find(|c| c.0 < joined_at) {
         Some(c) => c.2,
         None => changes.first().map_or(current, |c| c.1),
     }
@@ -94,7 +95,7 @@ async fn tiers_match_the_raw_tables(
         }
         *end.entry(*current).or_default() += 1;
         for (m, at, .., direction) in &changes {
-            if m == id && *at > *joined_at && *at >= a && *at < b {
+            if m == id && *at >= *joined_at && *at >= a && *at < b {
                 if direction == "up" {
                     ups += 1
                 } else {
@@ -119,7 +120,7 @@ async fn tiers_match_the_raw_tables(
             .iter()
             .filter(|(id, j, t)| {
                 let mine = of.get(id).cloned().unwrap_or_default();
-                *j >= a && *j < b && after_joining(*j, *t, &mine) == row.tier_id
+                *j >= a && *j < b && joined_in(*j, *t, &mine) == row.tier_id
             })
             .count() as i64;
         assert_eq!(
@@ -186,6 +187,43 @@ async fn tiers_count_what_the_raw_tables_hold(db: Db) {
         back.tiers.iter().map(|t| t.members).sum::<i64>(),
         memberships.len() as i64
     );
+    // A new member lifted by a purchase in the second it joined, recorded after the rollups
+    // folded its enrolment: it joined in the entry tier and moved up, whichever was folded
+    // first (a rebuild, folding both together, agrees below).
+    let at = db.now();
+    db.clock().stop_at(Some(at));
+    let user = crate::support::make_user(&db, Role::Member, "lifted@x.io").await;
+    let newcomer = members::for_user(&db, user.id).await.unwrap();
+    members::join(&db, newcomer.id, made.program_id).await.unwrap();
+    rollups::catch_up(&db).await.unwrap();
+    orders::record_order(
+        &db,
+        made.program_id,
+        newcomer.id,
+        &crate::support::fixtures::order("lifted", 50_000_000),
+        None,
+    )
+    .await
+    .unwrap();
+    db.clock().stop_at(None);
+    let lifted: i64 = sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM tier_changes c JOIN memberships m ON m.id = c.membership_id \
+         WHERE m.member_id = $1 AND c.created_at = m.joined_at AND c.direction = 'up'",
+    )
+    .bind(newcomer.id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        lifted > 0,
+        "the purchase lifts the newcomer in its joining second"
+    );
+    rollups::catch_up(&db).await.unwrap();
+    let with_newcomer = tiers_match_the_raw_tables(&db, p, from, today).await;
+    assert_eq!(
+        with_newcomer.tiers.iter().map(|t| t.members).sum::<i64>(),
+        memberships.len() as i64 + 1
+    );
     // Nothing for a rebuild to mend: the moves folded as changes came are the changes'.
     let rebuilt = rollups::rebuild(&db).await.unwrap();
     assert!(!rebuilt.differs(), "{:?}", rebuilt.examples);
@@ -226,7 +264,7 @@ async fn tiers_count_what_the_raw_tables_hold(db: Db) {
     assert!(after.counts.iter().flatten().all(|n| *n >= 0), "{after:?}");
     assert_eq!(
         after.tiers.iter().map(|t| t.members).sum::<i64>(),
-        memberships.len() as i64
+        memberships.len() as i64 + 1
     );
     let held_now: i64 = sqlx::query_scalar(
         "SELECT CAST(COUNT(*) AS BIGINT) FROM memberships WHERE program_id = $1 AND merged_into IS NULL AND tier_id IS NULL",

@@ -108,7 +108,8 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<TiersRe
                 continue;
             };
             let day = at.div_euclid(SECONDS_PER_DAY);
-            if at > h.joined_at && (first..=last).contains(&day) {
+            // The same changes as `h.moves()`.
+            if at >= h.joined_at && (first..=last).contains(&day) {
                 *moves
                     .entry((from_id, to_id, c.6.as_deref() == Some("up")))
                     .or_default() -= 1;

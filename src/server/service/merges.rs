@@ -692,7 +692,10 @@ pub async fn reverse(db: &Db, merge_id: i64, by: Option<UserId>) -> Result<Membe
         ledger::settle_lots(&mut tx, program, t, any_tx, now).await?;
         move_lifetime(&mut tx, t, s, back_lifetime).await?;
         repoint(&mut tx, "orders", "membership_id", &mv.orders, t, s, "").await?;
-        let open = "AND status IN ('issued', 'reserved')";
+        // Codes still open go back, and those that ran out while merged (never used: still
+        // the duplicate's, and counted towards its per-member limits); used ones stay where
+        // they were used.
+        let open = "AND status IN ('issued', 'reserved', 'expired')";
         repoint(
             &mut tx,
             "issued_rewards",

@@ -273,10 +273,10 @@ impl Fold {
         Ok(())
     }
 
-    /// A tier change: a move between tiers on its day, unless it was made in the second
-    /// its membership joined (then it is the tier joined in, filed with the enrolment).
+    /// A tier change: a move between tiers on its day (`History::moves`; the enrolment is
+    /// filed under the tier before it, however the two are folded).
     fn fold_move(&mut self, c: &TierChangeRow) {
-        if c.created_at > c.joined_at {
+        if c.created_at >= c.joined_at {
             let key = (
                 c.program_id,
                 day_of(c.created_at),
@@ -411,7 +411,8 @@ impl Batch {
             fold.fold_tx(t, postings, self.tx_tier(t))?;
         }
         for j in &self.joins {
-            fold.fold_join(j, self.tiers.at(j.id, j.joined_at + 1))?;
+            // The tier joined in (`History::tier_joined_in`): before any change.
+            fold.fold_join(j, self.tiers.at(j.id, j.joined_at))?;
         }
         Ok(())
     }

@@ -272,6 +272,9 @@ pub async fn tier_history(
     let (mut current, mut changes) = (Vec::new(), Vec::new());
     for chunk in ids.chunks(ROWS) {
         let list = params(1, chunk.len());
+        // The tiers held first, the changes second: a change recorded in between is among
+        // the changes, so a membership's tier before its first change is that change's old
+        // tier, never the new tier it holds by then.
         let sql = format!("SELECT id, tier_id FROM memberships WHERE id IN ({list})");
         let mut q = sqlx::query_as::<_, (i64, Option<i64>)>(&sql);
         for id in chunk {
