@@ -24,16 +24,22 @@ impl History {
     /// tier does not depend on when the rollups fold the enrolment: before the change is
     /// recorded, the tier held is that old tier.
     pub fn tier_joined_in(&self) -> i64 {
-        match self.changes.iter().rev().find(|c| c.0 < self.joined_at) {
-            Some(c) => c.2,
-            None => self.changes.first().map_or(self.current, |c| c.1),
-        }
+        self.changes.first().map_or(self.current, |c| c.1)
     }
 
-    /// Its moves between tiers: every change from the second it joined on.
-    pub fn moves(&self) -> impl Iterator<Item = &Change> {
-        self.changes.iter().filter(|c| c.0 >= self.joined_at)
+    /// Its moves between tiers: every change, each when it was made or (for one stamped
+    /// before the joining second, by a server whose clock runs behind) when it joined.
+    pub fn moves(&self) -> impl Iterator<Item = Change> + '_ {
+        self.changes
+            .iter()
+            .map(|&(at, from, to)| (move_time(at, self.joined_at), from, to))
     }
+}
+
+/// When a change made at `at` moves a membership that joined at `joined_at`: never before it
+/// joined.
+pub fn move_time(at: i64, joined_at: i64) -> i64 {
+    at.max(joined_at)
 }
 
 /// Net changes in memberships per epoch day and tier.
@@ -62,7 +68,7 @@ impl TierDeltas {
     /// history went with the merge.
     pub fn remove(&mut self, h: &History) {
         self.joined(day_of(h.joined_at), h.tier_joined_in(), -1);
-        for &(at, from, to) in h.moves() {
+        for (at, from, to) in h.moves() {
             self.moved(day_of(at), from, to, -1);
         }
     }
@@ -126,7 +132,16 @@ mod tests {
             changes: vec![(100, 0, 1)],
         };
         assert_eq!(h.tier_joined_in(), 0);
-        assert_eq!(h.moves().count(), 1);
+        assert_eq!(h.moves().collect::<Vec<_>>(), vec![(100, 0, 1)]);
+        // One stamped a second before it joined (another server's clock) moves it when it
+        // joined.
+        let early = History {
+            joined_at: 100,
+            current: 1,
+            changes: vec![(99, 0, 1)],
+        };
+        assert_eq!(early.tier_joined_in(), 0);
+        assert_eq!(early.moves().collect::<Vec<_>>(), vec![(100, 0, 1)]);
         // Before its first later change it was in that change's old tier; without changes,
         // in the tier it holds now.
         let later = History {

@@ -170,16 +170,21 @@ mod tests {
             monthly_discount: 0.01,
             units_per_month: DAYS_PER_MONTH / 7.0,
         };
-        // Histories repeating every seven customers, over more than one chunk of work.
+        // 20,000 histories, each twice: more distinct ones than a chunk of work holds, so
+        // they are shared out between threads.
         let customers: Vec<Rfm> = (0..40_000u32)
-            .map(|i| Rfm {
-                x: i % 7,
-                t_x: f64::from(i % 7) * 3.0,
-                t: 30.0,
+            .map(|i| {
+                let h = i % 20_000;
+                Rfm {
+                    x: h % 7,
+                    t_x: f64::from(h % 7) * 3.0,
+                    t: 30.0 + f64::from(h) * 1e-3,
+                }
             })
             .collect();
         let all = outlooks(&BG, &customers, 39.0, &s);
-        assert_eq!(all.unique.len(), 7);
+        assert_eq!(all.unique.len(), 20_000);
+        assert!(all.unique.len() > crate::domain::clv::parallel::CHUNK);
         for (i, c) in customers.iter().enumerate().step_by(997) {
             assert_eq!(all.of(i), &outlook(&BG, *c, 39.0, &s));
         }

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use crate::domain::kpi::{Activity, Flows};
 use crate::domain::lang::Lang;
 use crate::domain::surveys::{bucket, grain};
-use crate::domain::tier_counts::{History, TierDeltas};
+use crate::domain::tier_counts::{move_time, History, TierDeltas};
 use crate::error::AppError;
 use crate::model::insights::{InsightsQuery, TierMove, TierRow, TiersReport};
 use crate::model::time::SECONDS_PER_DAY;
@@ -107,9 +107,9 @@ pub async fn report(db: &Db, lang: Lang, mut q: InsightsQuery) -> Result<TiersRe
             let (Some(at), Some(from_id), Some(to_id)) = (c.3, c.4, c.5) else {
                 continue;
             };
-            let day = at.div_euclid(SECONDS_PER_DAY);
-            // The same changes as `h.moves()`.
-            if at >= h.joined_at && (first..=last).contains(&day) {
+            // On the day `h.moves()` gives it.
+            let day = move_time(at, h.joined_at).div_euclid(SECONDS_PER_DAY);
+            if (first..=last).contains(&day) {
                 *moves
                     .entry((from_id, to_id, c.6.as_deref() == Some("up")))
                     .or_default() -= 1;

@@ -262,6 +262,8 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         ));
     }
     let customers = buyers.len() as u64;
+    // Written in membership order: two fits at once (two servers) lock rows in one order.
+    predictions.sort_unstable_by_key(|p| p.0);
     let problem = match (&fitted.bg, &fitted.gg) {
         (Err(e), _) => Some(problem_key(e).to_string()),
         (Ok(_), Err(_)) if fitted.pooled.is_some() => Some("clv_spend_pooled".to_string()),

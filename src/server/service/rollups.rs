@@ -13,6 +13,7 @@ use roaring::RoaringBitmap;
 use sqlx::AnyConnection;
 
 use crate::domain::kpi::{slices, Activity, Flows, MemberSummary};
+use crate::domain::tier_counts::move_time;
 use crate::error::AppError;
 use crate::model::time::SECONDS_PER_DAY;
 use crate::server::db::{Backend, Db};
@@ -274,18 +275,16 @@ impl Fold {
     }
 
     /// A tier change: a move between tiers on its day (`History::moves`; the enrolment is
-    /// filed under the tier before it, however the two are folded).
+    /// filed under the tier before the first change, however the two are folded).
     fn fold_move(&mut self, c: &TierChangeRow) {
-        if c.created_at >= c.joined_at {
-            let key = (
-                c.program_id,
-                day_of(c.created_at),
-                c.from_tier_id,
-                c.to_tier_id,
-                c.direction == "up",
-            );
-            *self.moves.entry(key).or_default() += 1;
-        }
+        let key = (
+            c.program_id,
+            day_of(move_time(c.created_at, c.joined_at)),
+            c.from_tier_id,
+            c.to_tier_id,
+            c.direction == "up",
+        );
+        *self.moves.entry(key).or_default() += 1;
     }
 
     /// Reads the stored bitmaps and summaries this batch will change.
@@ -412,7 +411,7 @@ impl Batch {
         }
         for j in &self.joins {
             // The tier joined in (`History::tier_joined_in`): before any change.
-            fold.fold_join(j, self.tiers.at(j.id, j.joined_at))?;
+            fold.fold_join(j, self.tiers.at(j.id, i64::MIN))?;
         }
         Ok(())
     }
