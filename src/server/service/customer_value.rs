@@ -207,23 +207,24 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         monthly_discount: MONTHLY_DISCOUNT,
         units_per_month: DAYS_PER_MONTH / 7.0,
     };
-    // The buyers' histories, and (when BG/NBD was fitted) their outlooks.
-    let buyers: Vec<(&StatRow, Rfm)> = summaries
+    // The buyers, their histories, and (when BG/NBD was fitted) their outlooks.
+    let (buyers, histories): (Vec<&StatRow>, Vec<Rfm>) = summaries
         .iter()
         .filter_map(|row| {
             let s = &row.3;
             Some((row, rfm(s.first_buy_day?, s.last_buy_day?, s.buy_days, today)))
         })
-        .collect();
-    let outlooks = fitted.bg.as_ref().ok().map(|(bg, _)| {
-        let histories: Vec<Rfm> = buyers.iter().map(|(_, c)| *c).collect();
-        outlooks(bg, &histories, 52.0, &settings)
-    });
+        .unzip();
+    let outlooks = fitted
+        .bg
+        .as_ref()
+        .ok()
+        .map(|(bg, _)| outlooks(bg, &histories, 52.0, &settings));
     let mut predictions: Vec<Prediction> = Vec::new();
     let (mut repeat, mut orders, mut sales) = (0u64, 0i64, 0i64);
     // Per tier: buyers, their net spend, and the predicted value of those scored.
     let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
-    for (i, ((membership, _, _, s), _)) in buyers.iter().enumerate() {
+    for (i, (membership, _, _, s)) in buyers.iter().enumerate() {
         repeat += u64::from(s.buy_days > 1);
         orders += s.orders;
         sales += s.sales_minor;
@@ -359,8 +360,8 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
     let (mut report, predictions) = tokio::task::spawn_blocking(move || evaluate(&inputs, program_id, now))
         .await
         .map_err(|_| AppError::Internal)?;
-    report.seconds = started.elapsed().as_secs_f64();
     let evaluated = started.elapsed();
+    report.seconds = evaluated.as_secs_f64();
     if report.model.is_some() {
         write_predictions(db, p, &predictions, had).await?;
     }
