@@ -186,13 +186,14 @@ async fn main() {
                         f.by_range.iter().map(|(d, m)| format!("{d}d {m:.1}")).collect();
                     println!(
                         "insights: {} requests, median {:.1} ms, p95 {:.1} ms, max {:.1} ms; median by range: {}; \
-                         CLV fit {:.1} s; rebuild {} items in {:.1} s ({:.0}/s)",
+                         CLV fit {:.1} s (again on this server {:.1} s); rebuild {} items in {:.1} s ({:.0}/s)",
                         f.requests,
                         f.median_ms,
                         f.p95_ms,
                         f.max_ms,
                         ranges.join(", "),
                         f.fit_s,
+                        f.refit_s,
                         f.folded,
                         f.rebuild_s,
                         f.folded as f64 / f.rebuild_s.max(1e-9)

@@ -72,6 +72,18 @@ impl Db {
         Ok(Db { database, queue })
     }
 
+    /// Another handle on this database that shares none of its in-memory caches, as a second
+    /// server's would (it books without a group-commit writer): for tests of what two servers
+    /// see.
+    pub fn second_server(&self) -> Db {
+        let mut database = self.database.clone();
+        database.caches = Arc::default();
+        Db {
+            database,
+            queue: None,
+        }
+    }
+
     /// What this process's writer has committed (all zero when no writer runs).
     pub fn committed(&self) -> Committed {
         self.queue

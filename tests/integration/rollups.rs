@@ -561,6 +561,111 @@ async fn customer_value_is_fitted_on_the_members_history(db: Db) {
         .unwrap();
     customer_value::fit(&db, ProgramId(p), db.now()).await.unwrap();
     assert_eq!(rows().await, over);
+
+    // The fit keeps the buyers in memory and reads only the summaries folded since its last
+    // fit: purchases folded after it (two buyers', a newcomer's) are in the next fit, which
+    // writes what a server with nothing kept writes.
+    use omniloyal::model::user::Role;
+    use omniloyal::server::service::{members, orders};
+    let mut buyers_now: Vec<i64> = sqlx::query_scalar(
+        "SELECT m.member_id FROM memberships m WHERE m.id = $1 \
+         OR m.id = (SELECT MAX(x.membership_id) FROM member_predictions x WHERE x.program_id = $2)",
+    )
+    .bind(two[1].0)
+    .bind(p)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(buyers_now.len(), 2);
+    let user = crate::support::make_user(&db, Role::Member, "fit-newcomer@example.test").await;
+    let newcomer = members::for_user(&db, user.id).await.unwrap().id;
+    members::join(&db, newcomer, ProgramId(p)).await.unwrap();
+    buyers_now.push(newcomer.get());
+    let members = buyers_now;
+    for (i, m) in members.iter().enumerate() {
+        let order = crate::support::fixtures::order(&format!("after-the-fit-{i}"), 4_500 + i as i64);
+        orders::record_order(&db, ProgramId(p), MemberId(*m), &order, None)
+            .await
+            .unwrap();
+    }
+    rollups::catch_up(&db).await.unwrap();
+    let kept = customer_value::fit(&db, ProgramId(p), db.now()).await.unwrap();
+    let after = rows().await;
+    assert_eq!(after.len() as i64, buyers, "the newcomer is a buyer now");
+    assert_eq!(kept.customers as i64, buyers);
+    assert!(
+        after.iter().any(|r| r.0 > over.last().unwrap().0),
+        "the newcomer's prediction"
+    );
+    sqlx::query("DELETE FROM member_predictions WHERE program_id = $1")
+        .bind(p)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let fresh = customer_value::fit(&db.second_server(), ProgramId(p), db.now())
+        .await
+        .unwrap();
+    assert_eq!(rows().await, after);
+    assert_eq!(
+        (
+            kept.customers,
+            kept.repeat_buyers,
+            kept.aov_minor,
+            &kept.model,
+            &kept.tiers
+        ),
+        (
+            fresh.customers,
+            fresh.repeat_buyers,
+            fresh.aov_minor,
+            &fresh.model,
+            &fresh.tiers
+        )
+    );
+
+    // One fit of a program at a time: while another server's claim stands, a fit changes
+    // nothing and says so (the daily job leaves it be); a claim older than an hour is a server
+    // that died mid-fit, and the next fit takes it over.
+    let fits = || q("SELECT COUNT(*) FROM clv_fits WHERE program_id = $1");
+    let before = fits().await;
+    let wall = chrono::Utc::now().timestamp();
+    let mut conn = db.pool.acquire().await.unwrap();
+    let run = predictions::claim_run(&mut conn, p, wall)
+        .await
+        .unwrap()
+        .expect("no fit runs");
+    assert_eq!(predictions::claim_run(&mut conn, p, wall).await.unwrap(), None);
+    drop(conn);
+    let busy = customer_value::fit(&db.second_server(), ProgramId(p), db.now())
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code(), "try_again", "{busy:?}");
+    let later = omniloyal::model::time::Timestamp(db.now().0 + 2 * 86_400);
+    assert_eq!(customer_value::fit_due(&db, later).await.unwrap(), 0);
+    assert_eq!(fits().await, before);
+    sqlx::query("UPDATE clv_runs SET claimed_at = $1 WHERE program_id = $2")
+        .bind(wall - predictions::CLAIM_SECONDS - 1)
+        .bind(p)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(customer_value::fit_due(&db, later).await.unwrap(), 1);
+    assert_eq!(fits().await, before + 1);
+    let (last, claimed): (i64, i64) =
+        sqlx::query_as("SELECT run, claimed_at FROM clv_runs WHERE program_id = $1")
+            .bind(p)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    assert_eq!((last, claimed), (run + 1, 0), "taken over and given back");
+    assert_eq!(
+        q(
+            "SELECT COUNT(*) FROM member_predictions WHERE program_id = $1 AND fit_run <> \
+           (SELECT run FROM clv_runs WHERE program_id = $1)"
+        )
+        .await,
+        0
+    );
 }
 
 on_both_backends!(customer_value_is_fitted_on_the_members_history);

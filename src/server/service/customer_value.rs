@@ -15,20 +15,25 @@ use crate::domain::clv::error::ClvError;
 use crate::domain::clv::fit::{fit_bgnbd, fit_gamma_gamma, gamma_gamma_q_unbounded};
 use crate::domain::clv::gamma_gamma::{GammaGammaData, GammaGammaParams};
 use crate::domain::clv::value::{outlooks, ClvSettings, DAYS_PER_MONTH};
-use crate::domain::kpi::Activity;
+use crate::domain::kpi::{Activity, MemberSummary};
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
 use crate::model::insights::{ClvModel, CustomerValue, HoldoutRow, TierValue};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::store::predictions::{self, Prediction};
-use crate::server::store::rollups::{self, StatRow};
+use crate::server::store::rollups;
+
+mod summaries;
+
+/// A buyer of the program: (membership, purchases).
+type Buyer = (i64, MemberSummary);
 
 /// Weeks of history held out to check the fit: twelve, or a third of a shorter history.
 pub const HOLDOUT_WEEKS: u32 = 12;
 
-fn holdout_weeks(summaries: &[StatRow], today: i64) -> u32 {
-    let first = summaries.iter().filter_map(|(_, _, _, s)| s.first_buy_day).min();
+fn holdout_weeks(summaries: &[Buyer], today: i64) -> u32 {
+    let first = summaries.iter().filter_map(|(_, s)| s.first_buy_day).min();
     let weeks = first.map_or(0, |f| (today + 1 - f) / 7 / 3);
     (weeks.clamp(1, i64::from(HOLDOUT_WEEKS))) as u32
 }
@@ -66,13 +71,13 @@ struct Fitted {
     pooled: Option<f64>,
 }
 
-fn fit_models(summaries: &[StatRow], today: i64) -> Fitted {
-    let customers = summaries.iter().filter_map(|(_, _, _, s)| {
+fn fit_models(summaries: &[Buyer], today: i64) -> Fitted {
+    let customers = summaries.iter().filter_map(|(_, s)| {
         let (first, last) = (s.first_buy_day?, s.last_buy_day?);
         Some(rfm(first, last, s.buy_days, today))
     });
     let bg = fit_bgnbd(&BgNbdData::new(customers)).map(|f| (f.params, f.log_likelihood));
-    let spends = summaries.iter().filter_map(|(_, _, _, s)| {
+    let spends = summaries.iter().filter_map(|(_, s)| {
         let (x, _, m) = s.rfm()?;
         (x > 0).then_some((x as u32, m))
     });
@@ -177,8 +182,10 @@ fn holdout(
 
 /// What one fit read from the database.
 struct Inputs {
-    summaries: Vec<StatRow>,
-    tier_of: HashMap<i64, Option<String>>,
+    summaries: Vec<Buyer>,
+    /// Each membership's tier (those without one are not there) and the tiers' names.
+    tier_of: HashMap<i64, i64>,
+    tier_names: HashMap<i64, String>,
     days: BTreeMap<i64, RoaringBitmap>,
     /// Member ids of memberships merged into others.
     gone: RoaringBitmap,
@@ -208,10 +215,10 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
         units_per_month: DAYS_PER_MONTH / 7.0,
     };
     // The buyers, their histories, and (when BG/NBD was fitted) their outlooks.
-    let (buyers, histories): (Vec<&StatRow>, Vec<Rfm>) = summaries
+    let (buyers, histories): (Vec<&Buyer>, Vec<Rfm>) = summaries
         .iter()
         .filter_map(|row| {
-            let s = &row.3;
+            let s = &row.1;
             Some((row, rfm(s.first_buy_day?, s.last_buy_day?, s.buy_days, today)))
         })
         .unzip();
@@ -224,15 +231,15 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
     let (mut repeat, mut orders, mut sales) = (0u64, 0i64, 0i64);
     // Per tier: buyers, their net spend, and the predicted value of those scored.
     let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
-    for (i, (membership, _, _, s)) in buyers.iter().enumerate() {
+    for (i, (membership, s)) in buyers.iter().enumerate() {
         repeat += u64::from(s.buy_days > 1);
         orders += s.orders;
         sales += s.sales_minor;
         let tier = inputs
             .tier_of
             .get(membership)
+            .and_then(|t| inputs.tier_names.get(t))
             .cloned()
-            .flatten()
             .unwrap_or_default();
         let t = by_tier.entry(tier).or_default();
         t.0 += 1;
@@ -328,8 +335,42 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
 
 /// Fits the program's models as of `now` (the holdout up to the last whole day), writes every buyer's
 /// prediction (kept as they were when BG/NBD cannot be fitted) and the report, and returns
-/// the report.
+/// the report. One fit of a program runs at a time: while another server's (or task's) runs,
+/// this one answers "try again" and changes nothing.
 pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<CustomerValue, AppError> {
+    try_fit(db, program_id, now).await?.ok_or_else(|| {
+        AppError::try_again(format!(
+            "a customer value fit of program {program_id} is under way"
+        ))
+    })
+}
+
+/// `fit`, or None without fitting while another fit of the program runs.
+async fn try_fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Option<CustomerValue>, AppError> {
+    let p = program_id.get();
+    // The claim's age is real time (a server that died mid-fit), not the program's clock.
+    let wall = chrono::Utc::now().timestamp();
+    let mut tx = db.begin_write().await?;
+    let run = predictions::claim_run(&mut tx, p, wall).await?;
+    tx.commit().await?;
+    let Some(run) = run else {
+        return Ok(None);
+    };
+    let fitted = fit_run(db, program_id, now, run).await;
+    // A fit that failed gives the claim back too, so the next one need not wait an hour.
+    let mut tx = db.begin_write().await?;
+    predictions::release_run(&mut tx, p, run).await?;
+    tx.commit().await?;
+    fitted.map(Some)
+}
+
+/// Fit number `run` of `fit`, claimed.
+async fn fit_run(
+    db: &Db,
+    program_id: ProgramId,
+    now: Timestamp,
+    run: i64,
+) -> Result<CustomerValue, AppError> {
     let started = Instant::now();
     let p = program_id.get();
     let today = now.0.div_euclid(SECONDS_PER_DAY);
@@ -341,17 +382,15 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
         .iter()
         .filter_map(|(_, m)| u32::try_from(*m).ok())
         .collect();
-    let summaries: Vec<StatRow> = rollups::program_summaries(&mut conn, p)
-        .await?
-        .into_iter()
-        .filter(|(id, ..)| !merged_ids.contains(id))
-        .collect();
-    let tier_of = predictions::tiers_of(&mut conn, p).await?.into_iter().collect();
-    let had = predictions::ids(&mut conn, p).await?;
+    let tier_of = predictions::tier_ids(&mut conn, p).await?.into_iter().collect();
+    let tier_names = predictions::tier_names(&mut conn, p).await?.into_iter().collect();
     drop(conn);
+    let mut summaries = summaries::buyers(db, p).await?;
+    summaries.retain(|(id, _)| !merged_ids.contains(id));
     let inputs = Inputs {
         summaries,
         tier_of,
+        tier_names,
         days: buy_days(db, p, today - 1).await?,
         gone,
         today,
@@ -363,13 +402,14 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
     let evaluated = started.elapsed();
     report.seconds = evaluated.as_secs_f64();
     if report.model.is_some() {
-        write_predictions(db, p, &predictions, had).await?;
+        write_predictions(db, p, run, &predictions).await?;
     }
     let mut tx = db.begin_write().await?;
     predictions::record_fit(&mut tx, p, now.0, &report).await?;
     tx.commit().await?;
     tracing::info!(
         program_id = p,
+        run,
         members = predictions.len(),
         read_s = read.as_secs_f64(),
         evaluate_s = (evaluated - read).as_secs_f64(),
@@ -383,27 +423,23 @@ pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Custo
 /// time on SQLite) wait milliseconds, not the seconds a million rows take.
 const WRITE_BATCH: usize = 5_000;
 
-/// Writes this fit's predictions over the last fit's, batch by batch, then removes those of
-/// memberships in `had` that this fit did not score (merged away since). The page may show
-/// old and new predictions side by side for the seconds this takes, never a member twice.
+/// Writes fit `run`'s predictions over the last fit's, batch by batch, then removes those it
+/// did not write (memberships merged away since). The page may show old and new predictions
+/// side by side for the seconds this takes, never a member twice.
 async fn write_predictions(
     db: &Db,
     program_id: i64,
+    run: i64,
     scored: &[Prediction],
-    had: Vec<i64>,
 ) -> Result<(), AppError> {
     for batch in scored.chunks(WRITE_BATCH) {
         let mut tx = db.begin_write().await?;
-        predictions::upsert(&mut tx, program_id, batch).await?;
+        predictions::upsert(&mut tx, program_id, run, batch).await?;
         tx.commit().await?;
     }
-    let now_scored: std::collections::HashSet<i64> = scored.iter().map(|p| p.0).collect();
-    let stale: Vec<i64> = had.into_iter().filter(|id| !now_scored.contains(id)).collect();
-    for batch in stale.chunks(WRITE_BATCH) {
-        let mut tx = db.begin_write().await?;
-        predictions::delete(&mut tx, batch).await?;
-        tx.commit().await?;
-    }
+    let mut tx = db.begin_write().await?;
+    predictions::delete_other_runs(&mut tx, program_id, run).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -419,8 +455,9 @@ pub async fn fit_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
             continue;
         }
         // One program's failure is logged and tried again next time; the others go on.
-        match fit(db, program, now).await {
-            Ok(_) => fitted += 1,
+        match try_fit(db, program, now).await {
+            Ok(Some(_)) => fitted += 1,
+            Ok(None) => tracing::info!(%program, "customer value fit left to the server running one"),
             Err(e) => tracing::error!(error = %e, %program, "customer value not fitted"),
         }
     }
@@ -451,12 +488,11 @@ pub fn spawn_daily(db: Db) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::kpi::MemberSummary;
     use statrs::distribution::{ContinuousCDF, Gamma};
 
     /// Members with `repeat(i)` repeat purchase days after a first one, member `i`'s `k`-th
     /// day for `spend(i, k)`.
-    fn buyers(n: i64, repeat: impl Fn(i64) -> i64, spend: impl Fn(i64, i64) -> i64) -> Vec<StatRow> {
+    fn buyers(n: i64, repeat: impl Fn(i64) -> i64, spend: impl Fn(i64, i64) -> i64) -> Vec<Buyer> {
         (0..n)
             .map(|i| {
                 let mut s = MemberSummary::default();
@@ -464,7 +500,7 @@ mod tests {
                 for k in 0..=repeat(i) {
                     s.buy(first + k * 9, spend(i, k), "store", true);
                 }
-                (i, 1, i, s)
+                (i, s)
             })
             .collect()
     }

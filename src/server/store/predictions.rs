@@ -10,13 +10,49 @@ use crate::model::insights::{AtRisk, CustomerValue};
 /// units, net spend so far in minor units).
 pub type Prediction = (i64, f64, f64, i64, i64);
 
-/// The memberships of a program that have a prediction.
-pub async fn ids(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<i64>, AppError> {
+/// Claims the program's next fit, unless another is running (claimed less than an hour ago,
+/// `wall` being this server's wall clock in seconds): the fit's number, or None.
+pub async fn claim_run(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    wall: i64,
+) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO clv_runs (program_id, run, claimed_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (program_id) DO UPDATE SET run = clv_runs.run + 1, claimed_at = excluded.claimed_at \
+         WHERE clv_runs.claimed_at < $3 RETURNING run",
+    )
+    .bind(program_id)
+    .bind(wall)
+    .bind(wall - CLAIM_SECONDS)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// How long a claimed fit keeps others off: far longer than a fit takes, so an older claim is
+/// one whose server died mid-fit.
+pub const CLAIM_SECONDS: i64 = 3_600;
+
+/// Ends fit `run`'s claim.
+pub async fn release_run(conn: &mut AnyConnection, program_id: i64, run: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE clv_runs SET claimed_at = 0 WHERE program_id = $1 AND run = $2")
+        .bind(program_id)
+        .bind(run)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes the program's predictions that fit `run` did not write (memberships merged away
+/// or no longer scored since the last fit).
+pub async fn delete_other_runs(conn: &mut AnyConnection, program_id: i64, run: i64) -> Result<u64, AppError> {
     Ok(
-        sqlx::query_scalar("SELECT membership_id FROM member_predictions WHERE program_id = $1")
+        sqlx::query("DELETE FROM member_predictions WHERE program_id = $1 AND fit_run <> $2")
             .bind(program_id)
-            .fetch_all(&mut *conn)
-            .await?,
+            .bind(run)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
     )
 }
 
@@ -27,6 +63,7 @@ pub async fn ids(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<i64>, 
 pub async fn upsert(
     conn: &mut AnyConnection,
     program_id: i64,
+    run: i64,
     predictions: &[Prediction],
 ) -> Result<(), AppError> {
     use std::fmt::Write;
@@ -34,7 +71,7 @@ pub async fn upsert(
         let mut sql = String::with_capacity(64 + chunk.len() * 48);
         sql.push_str(
             "INSERT INTO member_predictions (membership_id, program_id, p_alive_ppm, expected_milli, clv_minor, \
-             historical_minor) VALUES ",
+             historical_minor, fit_run) VALUES ",
         );
         for (i, (membership, p_alive, expected, clv, historical)) in chunk.iter().enumerate() {
             let ppm = (p_alive * 1e6).round() as i64;
@@ -43,23 +80,19 @@ pub async fn upsert(
             // Writing to a String cannot fail.
             let _ = write!(
                 sql,
-                "{sep}({membership}, {program_id}, {ppm}, {milli}, {clv}, {historical})"
+                "{sep}({membership}, {program_id}, {ppm}, {milli}, {clv}, {historical}, {run})"
             );
         }
         sql.push_str(
             " ON CONFLICT (membership_id) DO UPDATE SET program_id = excluded.program_id, \
              p_alive_ppm = excluded.p_alive_ppm, expected_milli = excluded.expected_milli, \
-             clv_minor = excluded.clv_minor, historical_minor = excluded.historical_minor",
+             clv_minor = excluded.clv_minor, historical_minor = excluded.historical_minor, \
+             fit_run = excluded.fit_run",
         );
         // Not kept prepared: each statement's text is used once.
         sqlx::query(&sql).persistent(false).execute(&mut *conn).await?;
     }
     Ok(())
-}
-
-/// Removes these memberships' predictions.
-pub async fn delete(conn: &mut AnyConnection, memberships: &[i64]) -> Result<(), AppError> {
-    crate::server::db::delete_in(conn, "member_predictions", "membership_id", memberships).await
 }
 
 /// Records a fit's report.
@@ -137,17 +170,23 @@ pub async fn at_risk(conn: &mut AnyConnection, program_id: i64, limit: i64) -> R
         .collect())
 }
 
-/// Each membership's current tier name (None: no tier), for value by tier.
-pub async fn tiers_of(
-    conn: &mut AnyConnection,
-    program_id: i64,
-) -> Result<Vec<(i64, Option<String>)>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT m.id, t.name FROM memberships m LEFT JOIN tiers t ON t.id = m.tier_id WHERE m.program_id = $1",
+/// The program's memberships that hold a tier, and its id: two integers a row, as a million
+/// rows of names cost seconds through the Any driver.
+pub async fn tier_ids(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(
+        sqlx::query_as("SELECT id, tier_id FROM memberships WHERE program_id = $1 AND tier_id IS NOT NULL")
+            .bind(program_id)
+            .fetch_all(&mut *conn)
+            .await?,
     )
-    .bind(program_id)
-    .fetch_all(&mut *conn)
-    .await?)
+}
+
+/// The program's tiers' names by id.
+pub async fn tier_names(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<(i64, String)>, AppError> {
+    Ok(sqlx::query_as("SELECT id, name FROM tiers WHERE program_id = $1")
+        .bind(program_id)
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// The program's memberships merged into others: (membership id, member id).
