@@ -635,6 +635,7 @@ async fn customer_value_is_fitted_on_the_members_history(db: Db) {
         .unwrap()
         .expect("no fit runs");
     assert_eq!(predictions::claim_run(&mut conn, p, wall).await.unwrap(), None);
+    assert!(predictions::still_claimed(&mut conn, p, run).await.unwrap());
     drop(conn);
     let busy = customer_value::fit(&db.second_server(), ProgramId(p), db.now())
         .await
@@ -649,7 +650,27 @@ async fn customer_value_is_fitted_on_the_members_history(db: Db) {
         .execute(&db.pool)
         .await
         .unwrap();
+    // A prediction left by some earlier fit for a membership after every buyer's (one who has
+    // not bought): the fit that takes over removes it with the rest it did not write.
+    let user = crate::support::make_user(&db, Role::Member, "fit-joiner@example.test").await;
+    let joiner = members::for_user(&db, user.id).await.unwrap().id;
+    members::join(&db, joiner, ProgramId(p)).await.unwrap();
+    sqlx::query(
+        "INSERT INTO member_predictions (membership_id, program_id, p_alive_ppm, expected_milli, clv_minor, \
+         historical_minor) SELECT id, program_id, 1, 1, 1, 1 FROM memberships WHERE member_id = $1 AND program_id = $2",
+    )
+    .bind(joiner.get())
+    .bind(p)
+    .execute(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(customer_value::fit_due(&db, later).await.unwrap(), 1);
+    let mut conn = db.pool.acquire().await.unwrap();
+    assert!(
+        !predictions::still_claimed(&mut conn, p, run).await.unwrap(),
+        "a fit taken over writes no more"
+    );
+    drop(conn);
     assert_eq!(fits().await, before + 1);
     let (last, claimed): (i64, i64) =
         sqlx::query_as("SELECT run, claimed_at FROM clv_runs WHERE program_id = $1")

@@ -15,7 +15,7 @@ use crate::domain::clv::error::ClvError;
 use crate::domain::clv::fit::{fit_bgnbd, fit_gamma_gamma, gamma_gamma_q_unbounded};
 use crate::domain::clv::gamma_gamma::{GammaGammaData, GammaGammaParams};
 use crate::domain::clv::value::{outlooks, ClvSettings, DAYS_PER_MONTH};
-use crate::domain::kpi::{Activity, MemberSummary};
+use crate::domain::kpi::Activity;
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
 use crate::model::insights::{ClvModel, CustomerValue, HoldoutRow, TierValue};
@@ -27,13 +27,13 @@ use crate::server::store::rollups;
 mod summaries;
 
 /// A buyer of the program: (membership, purchases).
-type Buyer = (i64, MemberSummary);
+type Buyer = (i64, summaries::Purchases);
 
 /// Weeks of history held out to check the fit: twelve, or a third of a shorter history.
 pub const HOLDOUT_WEEKS: u32 = 12;
 
 fn holdout_weeks(summaries: &[Buyer], today: i64) -> u32 {
-    let first = summaries.iter().filter_map(|(_, s)| s.first_buy_day).min();
+    let first = summaries.iter().map(|(_, s)| s.first()).min();
     let weeks = first.map_or(0, |f| (today + 1 - f) / 7 / 3);
     (weeks.clamp(1, i64::from(HOLDOUT_WEEKS))) as u32
 }
@@ -72,13 +72,12 @@ struct Fitted {
 }
 
 fn fit_models(summaries: &[Buyer], today: i64) -> Fitted {
-    let customers = summaries.iter().filter_map(|(_, s)| {
-        let (first, last) = (s.first_buy_day?, s.last_buy_day?);
-        Some(rfm(first, last, s.buy_days, today))
-    });
+    let customers = summaries
+        .iter()
+        .map(|(_, s)| rfm(s.first(), s.last(), s.days(), today));
     let bg = fit_bgnbd(&BgNbdData::new(customers)).map(|f| (f.params, f.log_likelihood));
     let spends = summaries.iter().filter_map(|(_, s)| {
-        let (x, _, m) = s.rfm()?;
+        let (x, _, m) = s.rfm();
         (x > 0).then_some((x as u32, m))
     });
     let data = GammaGammaData::new(spends);
@@ -217,9 +216,9 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
     // The buyers, their histories, and (when BG/NBD was fitted) their outlooks.
     let (buyers, histories): (Vec<&Buyer>, Vec<Rfm>) = summaries
         .iter()
-        .filter_map(|row| {
+        .map(|row| {
             let s = &row.1;
-            Some((row, rfm(s.first_buy_day?, s.last_buy_day?, s.buy_days, today)))
+            (row, rfm(s.first(), s.last(), s.days(), today))
         })
         .unzip();
     let outlooks = fitted
@@ -232,9 +231,9 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
     // Per tier: buyers, their net spend, and the predicted value of those scored.
     let mut by_tier: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
     for (i, (membership, s)) in buyers.iter().enumerate() {
-        repeat += u64::from(s.buy_days > 1);
-        orders += s.orders;
-        sales += s.sales_minor;
+        repeat += u64::from(s.days() > 1);
+        orders += s.orders();
+        sales += s.sales();
         let tier = inputs
             .tier_of
             .get(membership)
@@ -243,16 +242,14 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
             .unwrap_or_default();
         let t = by_tier.entry(tier).or_default();
         t.0 += 1;
-        t.1 += s.sales_minor;
+        t.1 += s.sales();
         let Some(Ok(o)) = outlooks.as_ref().map(|all| all.of(i)) else {
             continue;
         };
         // Members whose repeat spend nets to nothing or less (refunds) were left out of the
         // spend fit; they are expected to spend as the population does.
         let spend = match (&fitted.gg, s.rfm()) {
-            (Ok((gg, _)), Some((x, _, m))) if x > 0 && m > 0.0 => {
-                gg.expected_spend(x as u32, m).unwrap_or(0.0)
-            }
+            (Ok((gg, _)), (x, _, m)) if x > 0 && m > 0.0 => gg.expected_spend(x as u32, m).unwrap_or(0.0),
             (Ok((gg, _)), _) => gg.population_mean().unwrap_or(0.0),
             (Err(_), _) => fitted.pooled.unwrap_or(0.0),
         };
@@ -261,13 +258,7 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
             continue;
         }
         t.2 += clv.round() as i64;
-        predictions.push((
-            *membership,
-            o.p_alive,
-            o.expected,
-            clv.round() as i64,
-            s.sales_minor,
-        ));
+        predictions.push((*membership, o.p_alive, o.expected, clv.round() as i64, s.sales()));
     }
     let customers = buyers.len() as u64;
     // Written in membership order: two fits at once (two servers) lock rows in one order.
@@ -338,15 +329,22 @@ fn evaluate(inputs: &Inputs, program_id: ProgramId, now: Timestamp) -> (Customer
 /// the report. One fit of a program runs at a time: while another server's (or task's) runs,
 /// this one answers "try again" and changes nothing.
 pub async fn fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<CustomerValue, AppError> {
-    try_fit(db, program_id, now).await?.ok_or_else(|| {
+    try_fit(db, program_id, now, false).await?.ok_or_else(|| {
         AppError::try_again(format!(
             "a customer value fit of program {program_id} is under way"
         ))
     })
 }
 
-/// `fit`, or None without fitting while another fit of the program runs.
-async fn try_fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Option<CustomerValue>, AppError> {
+/// `fit`, or None without fitting while another fit of the program runs (or, `only_if_due`,
+/// when one fitted it in the last day, found once the claim is held: two servers whose jobs
+/// tick together fit a program once).
+async fn try_fit(
+    db: &Db,
+    program_id: ProgramId,
+    now: Timestamp,
+    only_if_due: bool,
+) -> Result<Option<CustomerValue>, AppError> {
     let p = program_id.get();
     // The claim's age is real time (a server that died mid-fit), not the program's clock.
     let wall = chrono::Utc::now().timestamp();
@@ -356,12 +354,29 @@ async fn try_fit(db: &Db, program_id: ProgramId, now: Timestamp) -> Result<Optio
     let Some(run) = run else {
         return Ok(None);
     };
-    let fitted = fit_run(db, program_id, now, run).await;
+    let fitted = if only_if_due && !due(db, p, now).await? {
+        Ok(None)
+    } else {
+        fit_run(db, program_id, now, run).await.map(Some)
+    };
     // A fit that failed gives the claim back too, so the next one need not wait an hour.
-    let mut tx = db.begin_write().await?;
-    predictions::release_run(&mut tx, p, run).await?;
-    tx.commit().await?;
-    fitted.map(Some)
+    let released = async {
+        let mut tx = db.begin_write().await?;
+        predictions::release_run(&mut tx, p, run).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    }
+    .await;
+    if let Err(e) = released {
+        tracing::error!(error = %e, program_id = p, run, "customer value fit's claim not given back: the next fit waits up to an hour");
+    }
+    fitted
+}
+
+/// Whether the program was not fitted in the day before `now`.
+async fn due(db: &Db, program_id: i64, now: Timestamp) -> Result<bool, AppError> {
+    let last = predictions::last_fitted_at(&mut *db.pool.acquire().await?, program_id).await?;
+    Ok(last.is_none_or(|at| now.0 - at >= SECONDS_PER_DAY))
 }
 
 /// Fit number `run` of `fit`, claimed.
@@ -382,11 +397,14 @@ async fn fit_run(
         .iter()
         .filter_map(|(_, m)| u32::try_from(*m).ok())
         .collect();
+    drop(conn);
+    // The buyers before their tiers: one who joined since is in both.
+    let mut summaries = summaries::buyers(db, p).await?;
+    summaries.retain(|(id, _)| !merged_ids.contains(id));
+    let mut conn = db.pool.acquire().await?;
     let tier_of = predictions::tier_ids(&mut conn, p).await?.into_iter().collect();
     let tier_names = predictions::tier_names(&mut conn, p).await?.into_iter().collect();
     drop(conn);
-    let mut summaries = summaries::buyers(db, p).await?;
-    summaries.retain(|(id, _)| !merged_ids.contains(id));
     let inputs = Inputs {
         summaries,
         tier_of,
@@ -423,23 +441,37 @@ async fn fit_run(
 /// time on SQLite) wait milliseconds, not the seconds a million rows take.
 const WRITE_BATCH: usize = 5_000;
 
-/// Writes fit `run`'s predictions over the last fit's, batch by batch, then removes those it
-/// did not write (memberships merged away since). The page may show old and new predictions
-/// side by side for the seconds this takes, never a member twice.
+/// Writes fit `run`'s predictions over the last fit's, batch by batch, each batch with the
+/// removal of those in its range of memberships that this fit did not write (merged away
+/// since), by the primary key: one removal over the whole table held SQLite's writer for a
+/// scan of every program's predictions. The page may show old and new predictions side by
+/// side for the seconds this takes, never a member twice. Stops, changing nothing more, when
+/// another fit has taken the claim over (this one ran past the claim's hour).
 async fn write_predictions(
     db: &Db,
     program_id: i64,
     run: i64,
     scored: &[Prediction],
 ) -> Result<(), AppError> {
-    for batch in scored.chunks(WRITE_BATCH) {
+    let mut after = i64::MIN;
+    for batch in scored.chunks(WRITE_BATCH).map(Some).chain([None]) {
         let mut tx = db.begin_write().await?;
-        predictions::upsert(&mut tx, program_id, run, batch).await?;
+        if !predictions::still_claimed(&mut tx, program_id, run).await? {
+            return Err(AppError::try_again(format!(
+                "customer value fit {run} of program {program_id} was taken over"
+            )));
+        }
+        let upto = match batch {
+            Some(batch) => {
+                predictions::upsert(&mut tx, program_id, run, batch).await?;
+                batch.last().map_or(after, |p| p.0)
+            }
+            None => i64::MAX,
+        };
+        predictions::delete_other_runs(&mut tx, program_id, run, after, upto).await?;
         tx.commit().await?;
+        after = upto;
     }
-    let mut tx = db.begin_write().await?;
-    predictions::delete_other_runs(&mut tx, program_id, run).await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -450,12 +482,11 @@ pub async fn fit_due(db: &Db, now: Timestamp) -> Result<u64, AppError> {
         .await?;
     let mut fitted = 0;
     for program in programs {
-        let last = predictions::last_fitted_at(&mut *db.pool.acquire().await?, program.get()).await?;
-        if last.is_some_and(|at| now.0 - at < SECONDS_PER_DAY) {
+        if !due(db, program.get(), now).await? {
             continue;
         }
         // One program's failure is logged and tried again next time; the others go on.
-        match try_fit(db, program, now).await {
+        match try_fit(db, program, now, true).await {
             Ok(Some(_)) => fitted += 1,
             Ok(None) => tracing::info!(%program, "customer value fit left to the server running one"),
             Err(e) => tracing::error!(error = %e, %program, "customer value not fitted"),
@@ -488,6 +519,7 @@ pub fn spawn_daily(db: Db) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::kpi::MemberSummary;
     use statrs::distribution::{ContinuousCDF, Gamma};
 
     /// Members with `repeat(i)` repeat purchase days after a first one, member `i`'s `k`-th
@@ -500,7 +532,7 @@ mod tests {
                 for k in 0..=repeat(i) {
                     s.buy(first + k * 9, spend(i, k), "store", true);
                 }
-                (i, s)
+                (i, summaries::Purchases::of(&s).expect("bought"))
             })
             .collect()
     }

@@ -43,17 +43,40 @@ pub async fn release_run(conn: &mut AnyConnection, program_id: i64, run: i64) ->
     Ok(())
 }
 
-/// Removes the program's predictions that fit `run` did not write (memberships merged away
-/// or no longer scored since the last fit).
-pub async fn delete_other_runs(conn: &mut AnyConnection, program_id: i64, run: i64) -> Result<u64, AppError> {
-    Ok(
-        sqlx::query("DELETE FROM member_predictions WHERE program_id = $1 AND fit_run <> $2")
+/// Whether fit `run` still holds the program's claim (another takes it over after an hour);
+/// on PostgreSQL the claim's row stays locked until the transaction ends, so no other fit
+/// takes it over while this one writes.
+pub async fn still_claimed(conn: &mut AnyConnection, program_id: i64, run: i64) -> Result<bool, AppError> {
+    let held =
+        sqlx::query("UPDATE clv_runs SET run = run WHERE program_id = $1 AND run = $2 AND claimed_at <> 0")
             .bind(program_id)
             .bind(run)
             .execute(&mut *conn)
             .await?
-            .rows_affected(),
+            .rows_affected();
+    Ok(held == 1)
+}
+
+/// Removes the program's predictions of memberships after `after` up to `upto` that fit
+/// `run` did not write (merged away or no longer scored since the last fit).
+pub async fn delete_other_runs(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    run: i64,
+    after: i64,
+    upto: i64,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "DELETE FROM member_predictions WHERE membership_id > $3 AND membership_id <= $4 \
+         AND program_id = $1 AND fit_run <> $2",
     )
+    .bind(program_id)
+    .bind(run)
+    .bind(after)
+    .bind(upto)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Writes these members' predictions over their last ones. The values go into the SQL as

@@ -704,36 +704,37 @@ pub async fn summaries_folded_after(
 }
 
 /// What a customer value fit needs of the program's summaries written by folds after `seq`
-/// (all of them for -1): (membership, summary with its purchases only). Seven columns of
-/// twelve, as each costs its share of a million rows through the Any driver.
+/// (all of them for -1), each given to `each` (membership, summary with its purchases only)
+/// as it is read, so that a million rows are never all in memory at once. Seven columns of
+/// twelve: each costs its share of a million rows through the Any driver.
 pub async fn purchase_summaries_folded_after(
     conn: &mut AnyConnection,
     program_id: i64,
     seq: i64,
-) -> Result<Vec<(i64, MemberSummary)>, AppError> {
+    mut each: impl FnMut(i64, MemberSummary),
+) -> Result<(), AppError> {
+    use futures::TryStreamExt;
     use sqlx::Row;
-    let rows = sqlx::query(
+    let mut rows = sqlx::query(
         "SELECT membership_id, orders, buy_days, first_buy_day, last_buy_day, sales_minor, first_day_minor \
          FROM member_stats WHERE program_id = $1 AND fold_seq > $2",
     )
     .bind(program_id)
     .bind(seq)
-    .fetch_all(&mut *conn)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let s = MemberSummary {
-                orders: r.try_get(1)?,
-                buy_days: r.try_get(2)?,
-                first_buy_day: r.try_get(3)?,
-                last_buy_day: r.try_get(4)?,
-                sales_minor: r.try_get(5)?,
-                first_day_minor: r.try_get(6)?,
-                ..MemberSummary::default()
-            };
-            Ok((r.try_get(0)?, s))
-        })
-        .collect()
+    .fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await? {
+        let s = MemberSummary {
+            orders: r.try_get(1)?,
+            buy_days: r.try_get(2)?,
+            first_buy_day: r.try_get(3)?,
+            last_buy_day: r.try_get(4)?,
+            sales_minor: r.try_get(5)?,
+            first_day_minor: r.try_get(6)?,
+            ..MemberSummary::default()
+        };
+        each(r.try_get(0)?, s);
+    }
+    Ok(())
 }
 
 /// An issued reward as the rewards rollup folds it.
