@@ -79,10 +79,32 @@ pub async fn delete_other_runs(
     .rows_affected())
 }
 
-/// Writes these members' predictions over their last ones. The values go into the SQL as
-/// integer literals (each an i64 formatted here, nothing from outside): binding six
-/// parameters a row through the Any driver cost 29.5 s for a million rows, where SQLite's own
-/// work is 3.6 s.
+/// What an upsert sets on a membership already predicted.
+const UPSERT_SET: &str = " ON CONFLICT (membership_id) DO UPDATE SET program_id = excluded.program_id, \
+     p_alive_ppm = excluded.p_alive_ppm, expected_milli = excluded.expected_milli, \
+     clv_minor = excluded.clv_minor, historical_minor = excluded.historical_minor, \
+     fit_run = excluded.fit_run";
+
+/// A prediction's stored integers: (membership, P(alive) in millionths, expected purchases in
+/// thousandths, CLV, net spend so far).
+fn stored(p: &Prediction) -> (i64, i64, i64, i64, i64) {
+    let &(membership, p_alive, expected, clv, historical) = p;
+    (
+        membership,
+        (p_alive * 1e6).round() as i64,
+        (expected * 1e3).round() as i64,
+        clv,
+        historical,
+    )
+}
+
+/// Writes these members' predictions over their last ones, as fit `run`'s. Binding six
+/// parameters a row through the Any driver cost 29.5 s for a million rows where SQLite's own
+/// work is 3.6 s, so SQLite is given the values as integer literals (each an i64 formatted
+/// here, nothing from outside), 1,000 rows to a statement; PostgreSQL, which spends as long
+/// parsing and planning such a statement as running it, one prepared statement that splits a
+/// single text parameter of the batch's integers (46 ms for 5,000 rows, against 20-30 ms per
+/// 1,000 as literals).
 pub async fn upsert(
     conn: &mut AnyConnection,
     program_id: i64,
@@ -90,15 +112,37 @@ pub async fn upsert(
     predictions: &[Prediction],
 ) -> Result<(), AppError> {
     use std::fmt::Write;
+    if conn.backend_name() == "PostgreSQL" {
+        let mut rows = String::with_capacity(predictions.len() * 32);
+        for (i, p) in predictions.iter().enumerate() {
+            let (membership, ppm, milli, clv, historical) = stored(p);
+            let sep = if i == 0 { "" } else { ";" };
+            // Writing to a String cannot fail.
+            let _ = write!(rows, "{sep}{membership} {ppm} {milli} {clv} {historical}");
+        }
+        let sql = format!(
+            "INSERT INTO member_predictions (membership_id, program_id, p_alive_ppm, expected_milli, clv_minor, \
+             historical_minor, fit_run) SELECT a[1], $2, a[2], a[3], a[4], a[5], $3 FROM \
+             (SELECT CAST(string_to_array(r, ' ') AS BIGINT[]) AS a FROM unnest(string_to_array($1, ';')) AS r) x{UPSERT_SET}"
+        );
+        if !predictions.is_empty() {
+            sqlx::query(&sql)
+                .bind(rows)
+                .bind(program_id)
+                .bind(run)
+                .execute(&mut *conn)
+                .await?;
+        }
+        return Ok(());
+    }
     for chunk in predictions.chunks(1_000) {
         let mut sql = String::with_capacity(64 + chunk.len() * 48);
         sql.push_str(
             "INSERT INTO member_predictions (membership_id, program_id, p_alive_ppm, expected_milli, clv_minor, \
              historical_minor, fit_run) VALUES ",
         );
-        for (i, (membership, p_alive, expected, clv, historical)) in chunk.iter().enumerate() {
-            let ppm = (p_alive * 1e6).round() as i64;
-            let milli = (expected * 1e3).round() as i64;
+        for (i, p) in chunk.iter().enumerate() {
+            let (membership, ppm, milli, clv, historical) = stored(p);
             let sep = if i == 0 { "" } else { ", " };
             // Writing to a String cannot fail.
             let _ = write!(
@@ -106,12 +150,7 @@ pub async fn upsert(
                 "{sep}({membership}, {program_id}, {ppm}, {milli}, {clv}, {historical}, {run})"
             );
         }
-        sql.push_str(
-            " ON CONFLICT (membership_id) DO UPDATE SET program_id = excluded.program_id, \
-             p_alive_ppm = excluded.p_alive_ppm, expected_milli = excluded.expected_milli, \
-             clv_minor = excluded.clv_minor, historical_minor = excluded.historical_minor, \
-             fit_run = excluded.fit_run",
-        );
+        sql.push_str(UPSERT_SET);
         // Not kept prepared: each statement's text is used once.
         sqlx::query(&sql).persistent(false).execute(&mut *conn).await?;
     }
