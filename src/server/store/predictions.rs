@@ -112,6 +112,9 @@ pub async fn upsert(
     predictions: &[Prediction],
 ) -> Result<(), AppError> {
     use std::fmt::Write;
+    if predictions.is_empty() {
+        return Ok(());
+    }
     if conn.backend_name() == "PostgreSQL" {
         let mut rows = String::with_capacity(predictions.len() * 32);
         for (i, p) in predictions.iter().enumerate() {
@@ -125,14 +128,12 @@ pub async fn upsert(
              historical_minor, fit_run) SELECT a[1], $2, a[2], a[3], a[4], a[5], $3 FROM \
              (SELECT CAST(string_to_array(r, ' ') AS BIGINT[]) AS a FROM unnest(string_to_array($1, ';')) AS r) x{UPSERT_SET}"
         );
-        if !predictions.is_empty() {
-            sqlx::query(&sql)
-                .bind(rows)
-                .bind(program_id)
-                .bind(run)
-                .execute(&mut *conn)
-                .await?;
-        }
+        sqlx::query(&sql)
+            .bind(rows)
+            .bind(program_id)
+            .bind(run)
+            .execute(&mut *conn)
+            .await?;
         return Ok(());
     }
     for chunk in predictions.chunks(1_000) {

@@ -582,9 +582,26 @@ pub async fn all_day_sets(
 /// A member summary row: (membership, program, member, summary).
 pub type StatRow = (i64, i64, i64, MemberSummary);
 
+/// A summary's purchase columns, in the order `purchases_at` reads them.
+const PURCHASE_COLUMNS: &str = "orders, buy_days, first_buy_day, last_buy_day, sales_minor, first_day_minor";
+
 const STAT_COLUMNS: &str =
     "membership_id, program_id, member_id, orders, buy_days, first_buy_day, last_buy_day, \
      sales_minor, first_day_minor, redemptions, last_active_day, channels";
+
+/// The purchases of a summary whose `PURCHASE_COLUMNS` start at column `at` of `r`.
+fn purchases_at(r: &sqlx::any::AnyRow, at: usize) -> Result<MemberSummary, AppError> {
+    use sqlx::Row;
+    Ok(MemberSummary {
+        orders: r.try_get(at)?,
+        buy_days: r.try_get(at + 1)?,
+        first_buy_day: r.try_get(at + 2)?,
+        last_buy_day: r.try_get(at + 3)?,
+        sales_minor: r.try_get(at + 4)?,
+        first_day_minor: r.try_get(at + 5)?,
+        ..MemberSummary::default()
+    })
+}
 
 fn stat_row(r: &sqlx::any::AnyRow) -> Result<StatRow, AppError> {
     use sqlx::Row;
@@ -593,15 +610,10 @@ fn stat_row(r: &sqlx::any::AnyRow) -> Result<StatRow, AppError> {
         r.try_get(1)?,
         r.try_get(2)?,
         MemberSummary {
-            orders: r.try_get(3)?,
-            buy_days: r.try_get(4)?,
-            first_buy_day: r.try_get(5)?,
-            last_buy_day: r.try_get(6)?,
-            sales_minor: r.try_get(7)?,
-            first_day_minor: r.try_get(8)?,
             redemptions: r.try_get(9)?,
             last_active_day: r.try_get(10)?,
             channels: r.try_get(11)?,
+            ..purchases_at(r, 3)?
         },
     ))
 }
@@ -715,24 +727,12 @@ pub async fn purchase_summaries_folded_after(
 ) -> Result<(), AppError> {
     use futures::TryStreamExt;
     use sqlx::Row;
-    let mut rows = sqlx::query(
-        "SELECT membership_id, orders, buy_days, first_buy_day, last_buy_day, sales_minor, first_day_minor \
-         FROM member_stats WHERE program_id = $1 AND fold_seq > $2",
-    )
-    .bind(program_id)
-    .bind(seq)
-    .fetch(&mut *conn);
+    let sql = format!(
+        "SELECT membership_id, {PURCHASE_COLUMNS} FROM member_stats WHERE program_id = $1 AND fold_seq > $2"
+    );
+    let mut rows = sqlx::query(&sql).bind(program_id).bind(seq).fetch(&mut *conn);
     while let Some(r) = rows.try_next().await? {
-        let s = MemberSummary {
-            orders: r.try_get(1)?,
-            buy_days: r.try_get(2)?,
-            first_buy_day: r.try_get(3)?,
-            last_buy_day: r.try_get(4)?,
-            sales_minor: r.try_get(5)?,
-            first_day_minor: r.try_get(6)?,
-            ..MemberSummary::default()
-        };
-        each(r.try_get(0)?, s);
+        each(r.try_get(0)?, purchases_at(&r, 1)?);
     }
     Ok(())
 }
