@@ -12,6 +12,7 @@ pub mod keys;
 pub mod portal;
 pub mod programs;
 pub mod rules;
+pub mod segments;
 pub mod stores;
 pub mod surveys;
 pub mod users;

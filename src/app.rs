@@ -117,6 +117,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                         <Route path=path!("programs/:id") view={Lazy::<ProgramEditRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/rewards") view={Lazy::<RewardsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/rules") view={Lazy::<RulesRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/segments") view={Lazy::<SegmentsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("stores") view={Lazy::<StoresRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("surveys") view={Lazy::<SurveysRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("cards") view={Lazy::<CardsRoute>::new()} ssr=SsrMode::Async />
@@ -186,6 +187,7 @@ lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage, in manage);
 lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, in manage);
 lazy_page!(RewardsRoute => pages::manage::rewards::RewardsPage, in manage);
 lazy_page!(RulesRoute => pages::manage::rules::RulesPage, in manage);
+lazy_page!(SegmentsRoute => pages::manage::segments::SegmentsPage, in manage);
 lazy_page!(StoresRoute => pages::manage::stores::StoresPage, in manage);
 lazy_page!(SurveysRoute => pages::manage::surveys::SurveysPage, in manage);
 lazy_page!(CardsRoute => pages::manage::cards::CardsPage, in manage);

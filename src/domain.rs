@@ -22,6 +22,7 @@ pub mod postings;
 pub mod returns;
 pub mod rewards;
 pub mod rules;
+pub mod segments;
 pub mod surveys;
 pub mod text;
 #[cfg(feature = "ssr")]

@@ -92,6 +92,13 @@ enum DemoCommand {
         #[arg(long, default_value_t = 50)]
         requests: usize,
     },
+    /// Time segments on the data in DATABASE_URL (generated first): the builder's live count
+    /// of five-condition segments, saving ten segments and refreshing them all.
+    BenchSegments {
+        /// Live counts to time (three shapes in turn).
+        #[arg(long, default_value_t = 30)]
+        counts: usize,
+    },
 }
 
 #[tokio::main]
@@ -173,6 +180,28 @@ async fn main() {
                 .await
                 .unwrap_or_else(|e| exit(&e.to_string()));
             generate(&db, members, months, seed).await;
+        }
+        Command::Demo {
+            action: DemoCommand::BenchSegments { counts },
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            match omniloyal::server::segments_bench::run(&db, counts).await {
+                Ok(f) => {
+                    println!("segments: {} members, {} live counts", f.members, f.counts);
+                    for (shape, median, p95, max, matched) in &f.by_shape {
+                        println!(
+                            "  live count, shape {shape}: median {median:.1} ms, p95 {p95:.1} ms, max {max:.1} ms (up to {matched} matching)"
+                        );
+                    }
+                    println!(
+                        "  save ten segments (each evaluated) {:.2} s; full refresh of the program {:.2} s; {} members in them",
+                        f.save_s, f.refresh_s, f.in_segments
+                    );
+                }
+                Err(e) => exit(&e.to_string()),
+            }
         }
         Command::Demo {
             action: DemoCommand::BenchInsights { requests },

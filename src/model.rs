@@ -73,6 +73,7 @@ pub mod order;
 pub mod program;
 pub mod reward;
 pub mod rules;
+pub mod segment;
 pub mod store;
 pub mod survey;
 pub mod time;

@@ -26,7 +26,9 @@ pub async fn save_rule(input: RuleForm) -> Result<EarningRule, AppError> {
     let db = guard::state()?.db;
     let detail = programs::detail(&db, input.program_id).await?;
     let tier_ids: Vec<i64> = detail.tiers.iter().map(|t| t.id).collect();
-    let rule = rule_form::parse(&input, &detail.program.currency_code, &tier_ids)?;
+    let segments = crate::server::service::segments::list(&db, input.program_id).await?;
+    let segment_ids: Vec<i64> = segments.iter().map(|s| s.id).collect();
+    let rule = rule_form::parse(&input, &detail.program.currency_code, &tier_ids, &segment_ids)?;
     rules::save(&db, &rule).await
 }
 

@@ -53,6 +53,11 @@ struct Args {
     /// and print both.
     #[arg(long, default_value = "both")]
     rollups: String,
+    /// Run with ten segments and an earning rule conditioned on each (every booking then
+    /// reads the member's segments; a worker re-evaluates folded members), without them
+    /// (off), or both.
+    #[arg(long, default_value = "off")]
+    segmented: String,
     /// PostgreSQL server (a scratch schema is created and dropped in it).
     #[arg(long, env = "OMNILOYAL_BENCH_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -61,6 +66,7 @@ struct Args {
 struct Figures {
     backend: &'static str,
     rollups: bool,
+    segmented: bool,
     raw_tps: f64,
     api_eps: f64,
     p50: f64,
@@ -125,6 +131,49 @@ async fn open(backend: &str, args: &Args) -> Result<(Db, Scratch), String> {
 
 /// A program like a real one: tiers, a weekend multiplier, a category bonus with a daily cap,
 /// a budgeted campaign; members; an API key.
+/// Segments at the members' balances (the seed gives each member a spread of them as they
+/// book) and orders, each with a rule of one point for its members.
+async fn segment(db: &Db, program_id: ProgramId) -> Result<(), String> {
+    use omniloyal::model::segment::{Condition, Definition, Join};
+    use omniloyal::server::service::segments;
+    let e = |e: omniloyal::error::AppError| e.to_string();
+    for i in 0..10i64 {
+        let condition = if i % 2 == 0 {
+            Condition::Balance {
+                min: Some(i * 500),
+                max: None,
+            }
+        } else {
+            Condition::Orders {
+                days: 30,
+                min: Some(i),
+                max: None,
+            }
+        };
+        let definition = Definition {
+            join: Join::All,
+            within: Join::All,
+            groups: vec![vec![condition]],
+        };
+        let s = segments::save_definition(db, program_id, None, &format!("Bench segment {i}"), &definition)
+            .await
+            .map_err(e)?;
+        let rule = EarningRule::stacking(
+            program_id,
+            &format!("Segment {i} point"),
+            1,
+            RuleEffect::FixedPoints { points: 1 },
+            RuleConditions {
+                segment_ids: vec![s.id],
+                ..RuleConditions::default()
+            },
+            RuleCaps::default(),
+        );
+        rules::save(db, &rule).await.map_err(e)?;
+    }
+    Ok(())
+}
+
 async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(ProgramId, String, Vec<String>), String> {
     let e = |e: omniloyal::error::AppError| e.to_string();
     let program = programs::save(
@@ -372,7 +421,12 @@ async fn load(
     )
 }
 
-async fn bench(backend: &'static str, rollups: bool, args: &Args) -> Result<Figures, String> {
+async fn bench(
+    backend: &'static str,
+    rollups: bool,
+    segmented: bool,
+    args: &Args,
+) -> Result<Figures, String> {
     omniloyal::server::store::rollups::set_queueing(rollups);
     eprintln!(
         "{backend}: preparing a fresh database with {} members…",
@@ -380,6 +434,10 @@ async fn bench(backend: &'static str, rollups: bool, args: &Args) -> Result<Figu
     );
     let (db, cleanup) = open(backend, args).await?;
     let (program_id, key, emails) = seed(&db, args.members, args.campaign_budget).await?;
+    if segmented {
+        segment(&db, program_id).await?;
+        omniloyal::server::service::segments::spawn_worker(db.clone(), Duration::from_secs(10));
+    }
     let state = AppState::new(
         LeptosOptions::builder().output_name("omniloyal").build(),
         db.clone(),
@@ -440,6 +498,7 @@ async fn bench(backend: &'static str, rollups: bool, args: &Args) -> Result<Figu
     Ok(Figures {
         backend,
         rollups,
+        segmented,
         raw_tps,
         api_eps,
         p50: percentile(&lat, 0.50),
@@ -468,12 +527,19 @@ async fn main() {
         "off" => vec![false],
         _ => vec![false, true],
     };
+    let segmented: Vec<bool> = match args.segmented.as_str() {
+        "on" => vec![true],
+        "both" => vec![false, true],
+        _ => vec![false],
+    };
     let mut rows = Vec::new();
     for b in backends {
         for &r in &rollups {
-            match bench(b, r, &args).await {
-                Ok(f) => rows.push(f),
-                Err(e) => eprintln!("{b}: skipped: {e}"),
+            for &s in &segmented {
+                match bench(b, r, s, &args).await {
+                    Ok(f) => rows.push(f),
+                    Err(e) => eprintln!("{b}: skipped: {e}"),
+                }
             }
         }
     }
@@ -482,9 +548,10 @@ async fn main() {
         args.clients, args.seconds, args.members
     );
     println!(
-        "{:<9} {:>7} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} {:>7} {:>7} | {:>10} {:>10} {:>8} {:>8} {:>6}",
+        "{:<9} {:>7} {:>9} {:>12} {:>12} {:>7} {:>8} {:>8} {:>8} {:>7} {:>7} | {:>10} {:>10} {:>8} {:>8} {:>6}",
         "backend",
         "rollups",
+        "segments",
         "raw tx/s",
         "API ev/s",
         "of raw",
@@ -501,9 +568,10 @@ async fn main() {
     );
     for f in &rows {
         println!(
-            "{:<9} {:>7} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} {:>7.1} {:>6.0}% | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
+            "{:<9} {:>7} {:>9} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} {:>7.1} {:>6.0}% | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
             f.backend,
             if f.rollups { "on" } else { "off" },
+            if f.segmented { "10+rules" } else { "off" },
             f.raw_tps,
             f.api_eps,
             100.0 * f.api_eps / f.raw_tps.max(1.0),

@@ -172,7 +172,8 @@ impl Lang {
         format!("{}{comma} {clock}{utc_mark}", self.date(day))
     }
 
-    fn month(self, month: u32) -> &'static str {
+    /// A month's name (1 = January).
+    pub fn month(self, month: u32) -> &'static str {
         let l = self.locale;
         match month {
             1 => td_string!(l, common.month_1),

@@ -11,6 +11,7 @@ pub mod order;
 pub mod program;
 pub mod purchase;
 pub mod rule;
+pub mod segment;
 pub mod store;
 pub mod tier;
 

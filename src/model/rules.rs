@@ -394,6 +394,8 @@ pub struct RuleForm {
     #[serde(default)]
     pub tier_ids: Vec<String>,
     #[serde(default)]
+    pub segment_ids: Vec<String>,
+    #[serde(default)]
     pub weekdays: Vec<String>,
     /// "HH:MM", UTC.
     #[serde(default)]

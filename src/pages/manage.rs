@@ -1,4 +1,4 @@
-//! The Manage surface: programs, tiers, rules, rewards, stores, cards, accounts, API keys
+//! The Manage surface: programs, tiers, rules, segments, rewards, stores, cards, accounts, API keys
 //! and webhooks.
 
 pub mod approvals;
@@ -9,6 +9,7 @@ pub mod program_edit;
 pub mod programs;
 pub mod rewards;
 pub mod rules;
+pub mod segments;
 pub mod stores;
 pub mod surveys;
 pub mod users;

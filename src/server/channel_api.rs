@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod idempotency;
 pub mod members;
 pub mod rewards;
+pub mod segments;
 pub mod write;
 
 use axum::routing::get;
@@ -61,6 +62,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rewards::redeem))
         .routes(routes!(rewards::confirm))
         .routes(routes!(rewards::release))
+        .routes(routes!(segments::list))
+        .routes(routes!(segments::of_member))
         .split_for_parts();
     document_common_answers(&mut doc);
     (router, doc)

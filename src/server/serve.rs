@@ -54,6 +54,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/lang", axum::routing::post(crate::server::lang::switch))
+        .route(
+            "/manage/programs/{program}/segments/{segment}/members.csv",
+            get(crate::server::exports::segment_members),
+        )
         .nest_service(&pkg, pkg_files)
         .nest(
             crate::server::channel_api::PREFIX,
@@ -220,6 +224,7 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let allow_private = config.webhooks_allow_private;
     crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2), allow_private);
     crate::server::service::rollups::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
+    crate::server::service::segments::spawn_worker(db.clone(), std::time::Duration::from_secs(10));
     crate::server::service::customer_value::spawn_daily(db.clone());
     let state = AppState::new(leptos_options, db, config);
     let app = router(state);

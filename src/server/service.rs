@@ -25,6 +25,7 @@ pub mod referrals;
 pub mod rewards;
 pub mod rollups;
 pub mod rules;
+pub mod segments;
 pub mod setup;
 pub mod stamps;
 pub mod surveys;

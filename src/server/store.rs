@@ -8,6 +8,8 @@ pub mod idempotency;
 pub mod predictions;
 pub mod programs;
 pub mod rollups;
+pub mod segment_facts;
+pub mod segments;
 pub mod sessions;
 pub mod stores;
 pub mod surveys;

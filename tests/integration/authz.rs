@@ -259,6 +259,46 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
                 ("input[amount]", "10".into()),
             ],
         ),
+        (
+            "list_segments",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "preview_segment",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[name]", "Authz".into()),
+                ("input[rows][0][kind]", "balance".into()),
+                ("input[rows][0][min]", "10".into()),
+            ],
+        ),
+        (
+            "save_segment",
+            Allowed::Roles(ADMIN),
+            vec![("input[program_id]", pid.clone()), ("input[name]", "".into())],
+        ),
+        (
+            "load_segment_form",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "segment_sample",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "delete_segment",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "refresh_segments",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
         ("list_stores", Allowed::Roles(ADMIN), vec![]),
         (
             "save_store",

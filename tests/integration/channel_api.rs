@@ -959,6 +959,8 @@ async fn openapi_lists_every_mounted_route(db: Db) {
         ("post", "/members/{identifier}/identifiers"),
         ("get", "/programs/{program_id}/members/{identifier}/balance"),
         ("get", "/programs/{program_id}/members/{identifier}/rewards"),
+        ("get", "/programs/{program_id}/segments"),
+        ("get", "/programs/{program_id}/members/{identifier}/segments"),
         ("post", "/programs/{program_id}/orders"),
         ("post", "/programs/{program_id}/returns"),
         ("post", "/programs/{program_id}/events"),

@@ -29,6 +29,7 @@ mod rollups;
 mod safety_api;
 mod safety_engine;
 mod schema_parity;
+mod segments;
 mod stores;
 mod surveys;
 mod tier_reward_insights;

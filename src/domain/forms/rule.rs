@@ -72,8 +72,13 @@ fn day(v: &mut Validator, field: &str, s: &str) -> Option<NaiveDate> {
 }
 
 /// Checks every field and reports all problems at once. `currency_code` reads the minimum
-/// order; `tier_ids` are the program's tiers.
-pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<EarningRule, AppError> {
+/// order; `tier_ids` are the program's tiers, `segment_ids` its segments.
+pub fn parse(
+    form: &RuleForm,
+    currency_code: &str,
+    tier_ids: &[i64],
+    segment_ids: &[i64],
+) -> Result<EarningRule, AppError> {
     let mut v = Validator::new();
     let name = v.check("name", validate::name(&form.name));
     let priority = v.check("priority", validate::integer(&form.priority, -1000, 1000));
@@ -113,6 +118,16 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
         match t.parse::<i64>() {
             Ok(id) if tier_ids.contains(&id) => tiers.push(id),
             _ => v.add("tier_ids", td_string!(current().locale, errors.forms.own_tiers)),
+        }
+    }
+    let mut segments = Vec::new();
+    for t in &form.segment_ids {
+        match t.parse::<i64>() {
+            Ok(id) if segment_ids.contains(&id) => segments.push(id),
+            _ => v.add(
+                "segment_ids",
+                td_string!(current().locale, errors.forms.own_segments),
+            ),
         }
     }
     let mut weekdays = Vec::new();
@@ -224,7 +239,7 @@ pub fn parse(form: &RuleForm, currency_code: &str, tier_ids: &[i64]) -> Result<E
             exclude_tags: list(&form.exclude_tags),
             min_order_minor,
             tier_ids: tiers,
-            segment_ids: Vec::new(),
+            segment_ids: segments,
             weekdays,
             time_from_min,
             time_to_min,
@@ -279,6 +294,7 @@ pub fn to_form(r: &EarningRule, currency_code: &str) -> RuleForm {
             .map(|m| crate::domain::currency::plain_minor(m, currency_code))
             .unwrap_or_default(),
         tier_ids: c.tier_ids.iter().map(|t| t.to_string()).collect(),
+        segment_ids: c.segment_ids.iter().map(|t| t.to_string()).collect(),
         weekdays: c.weekdays.iter().map(|d| d.to_string()).collect(),
         time_from: hm(c.time_from_min),
         time_to: hm(c.time_to_min),
@@ -324,7 +340,7 @@ mod tests {
 
     #[test]
     fn a_full_form_becomes_a_rule_and_back() {
-        let r = parse(&form(), "EUR", &[]).unwrap();
+        let r = parse(&form(), "EUR", &[], &[]).unwrap();
         assert_eq!(r.effect, RuleEffect::Multiplier { pct: 200 });
         assert_eq!(r.conditions.channels, vec![Channel::Store, Channel::Web]);
         assert_eq!(r.conditions.min_order_minor, Some(2000));
@@ -342,7 +358,7 @@ mod tests {
             ),
             ("2026-12-31", "20.00", "2")
         );
-        assert_eq!(parse(&back, "EUR", &[]).unwrap(), r);
+        assert_eq!(parse(&back, "EUR", &[], &[]).unwrap(), r);
     }
 
     #[test]
@@ -357,10 +373,10 @@ mod tests {
             cap_per_day: "٥٠٠".into(),
             ..form()
         };
-        let a = parse(&arabic, "EUR", &[]).unwrap();
+        let a = parse(&arabic, "EUR", &[], &[]).unwrap();
         let mut western = form();
         western.time_from = "18:30".into();
-        let w = parse(&western, "EUR", &[]).unwrap();
+        let w = parse(&western, "EUR", &[], &[]).unwrap();
         assert_eq!(a, w);
         let e = parse(
             &RuleForm {
@@ -368,6 +384,7 @@ mod tests {
                 ..form()
             },
             "EUR",
+            &[],
             &[],
         )
         .unwrap_err();
@@ -386,6 +403,7 @@ mod tests {
             event_types: "Review!".into(),
             channels: vec!["fax".into()],
             tier_ids: vec!["99".into()],
+            segment_ids: vec!["4".into()],
             weekdays: vec!["8".into()],
             time_from: "25:00".into(),
             starts_on: "2026-12-31".into(),
@@ -396,7 +414,7 @@ mod tests {
             cap_per_event: "-1".into(),
             ..form()
         };
-        let e = parse(&bad, "EUR", &[1, 2]).unwrap_err();
+        let e = parse(&bad, "EUR", &[1, 2], &[]).unwrap_err();
         for f in [
             "name",
             "priority",
@@ -404,6 +422,7 @@ mod tests {
             "event_types",
             "channels",
             "tier_ids",
+            "segment_ids",
             "weekdays",
             "time_from",
             "ends_on",

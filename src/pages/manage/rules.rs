@@ -14,6 +14,7 @@ use leptos_router::components::A;
 
 use crate::api::programs::get_program;
 use crate::api::rules::{list_rules, DeleteRule, PreviewAward, SaveRule};
+use crate::api::segments::list_segments;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::domain::forms::rule as rule_form;
@@ -39,6 +40,7 @@ pub fn RulesPage() -> impl IntoView {
     let changed = RwSignal::new(0usize);
     let added = successes(add);
     let program = Resource::new(id, get_program);
+    let segments = Resource::new(id, list_segments);
     let rules = Resource::new(
         move || (id(), added.get(), changed.get()),
         |(id, ..)| list_rules(id),
@@ -48,8 +50,12 @@ pub fn RulesPage() -> impl IntoView {
         <p><A href=move || format!("/manage/programs/{}", id())>{td!(l, offers.back_to_program)}</A></p>
         <Transition fallback=move || view! { <Loading what=td_string!(l, offers.rules.loading) /> }>
             {move || {
-                program.get().zip(rules.get()).map(|(d, r)| {
+                program.get().zip(rules.get()).zip(segments.get()).map(|((d, r), s)| {
+                    // Segments the editor offers (none when they could not be read).
+                    let choices: Vec<(i64, String)> =
+                        s.map(|s| s.into_iter().map(|s| (s.id, s.name)).collect()).unwrap_or_default();
                     or_error(d, move |d: ProgramDetail| {
+                        let choices = choices.clone();
                         or_error(r.clone(), move |list: Vec<EarningRule>| {
                             let d2 = d.clone();
                             view! {
@@ -71,11 +77,11 @@ pub fn RulesPage() -> impl IntoView {
                                                 code = &d.program.currency_code
                                             )}
                                         </p>
-                                        {rule_list(list, &d, changed)}
+                                        {rule_list(list, &d, changed, &choices)}
                                     </section>
                                     <section class="card">
                                         <h2>{td!(l, offers.rules.add_heading)}</h2>
-                                        <RuleEditor action=add detail=d2.clone() initial=None />
+                                        <RuleEditor action=add detail=d2.clone() initial=None segments=choices.clone() />
                                         <h2>{td!(l, offers.rules.try_heading)}</h2>
                                         <Preview action=preview program_id=d2.program.id />
                                     </section>
@@ -89,7 +95,12 @@ pub fn RulesPage() -> impl IntoView {
     }
 }
 
-fn rule_list(list: Vec<EarningRule>, d: &ProgramDetail, changed: RwSignal<usize>) -> AnyView {
+fn rule_list(
+    list: Vec<EarningRule>,
+    d: &ProgramDetail,
+    changed: RwSignal<usize>,
+    segments: &[(i64, String)],
+) -> AnyView {
     let lang = use_lang();
     if list.is_empty() {
         return view! { <Empty><p>{td!(lang.locale, offers.rules.empty)}</p></Empty> }.into_any();
@@ -104,7 +115,7 @@ fn rule_list(list: Vec<EarningRule>, d: &ProgramDetail, changed: RwSignal<usize>
         <ol class="rules">
             {list
                 .into_iter()
-                .map(|r| view! { <RuleRow rule=r detail=d.clone() earning=earning.clone() changed /> })
+                .map(|r| view! { <RuleRow rule=r detail=d.clone() earning=earning.clone() changed segments=segments.to_vec() /> })
                 .collect_view()}
         </ol>
     }
@@ -117,6 +128,7 @@ fn RuleRow(
     detail: ProgramDetail,
     earning: ProgramEarning,
     changed: RwSignal<usize>,
+    segments: Vec<(i64, String)>,
 ) -> impl IntoView {
     let lang = use_lang();
     let l = lang.locale;
@@ -175,7 +187,7 @@ fn RuleRow(
                     {(!active).then_some(view! { <span class="badge">{td!(l, offers.rules.off_badge)}</span> })}
                     <span class="muted">{format!(" · {}", facts.join(" · "))}</span>
                 </summary>
-                <RuleEditor action=save detail=detail.clone() initial=Some(rule) />
+                <RuleEditor action=save detail=detail.clone() initial=Some(rule) segments />
                 <ActionForm action=delete attr:class="inline">
                     <input type="hidden" name="program_id" value=program_id />
                     <input type="hidden" name="rule_id" value=rule_id />
@@ -198,6 +210,8 @@ fn RuleEditor(
     action: ServerAction<SaveRule>,
     detail: ProgramDetail,
     initial: Option<EarningRule>,
+    /// The program's segments (id, name), offered as conditions.
+    segments: Vec<(i64, String)>,
 ) -> impl IntoView {
     let lang = use_lang();
     let l = lang.locale;
@@ -389,6 +403,25 @@ fn RuleEditor(
                         })
                         .collect_view()}
                 </fieldset>
+                {(!segments.is_empty()).then(|| view! {
+                    <fieldset class:invalid=move || err("segment_ids").get().is_some()>
+                        <legend>{td!(l, offers.rules.segments)}</legend>
+                        {segments
+                            .iter()
+                            .map(|(sid_, name)| {
+                                let id = sid(&format!("segment-{sid_}"));
+                                let on = f.segment_ids.contains(&sid_.to_string());
+                                view! {
+                                    <div class="field check">
+                                        <input id=id.clone() type="checkbox" name="input[segment_ids][]" value=*sid_ checked=on />
+                                        <label for=id>{name.clone()}</label>
+                                    </div>
+                                }
+                            })
+                            .collect_view()}
+                        {shown("segment_ids")}
+                    </fieldset>
+                })}
                 <fieldset class:invalid=move || err("weekdays").get().is_some()>
                     <legend>{td!(l, offers.rules.days)}</legend>
                     {[

@@ -104,6 +104,8 @@ struct Member {
     /// As read under its lock, before these orders.
     standing: Standing,
     tier_id: Option<i64>,
+    /// The segments the member is in now, read only when a rule asks.
+    segments: Vec<i64>,
     usage: Vec<RuleUsage>,
     orders: usize,
 }
@@ -468,6 +470,7 @@ async fn enter(
                     id: entry.membership_id,
                     standing: entry.standing,
                     tier_id: entry.tier_id,
+                    segments: Vec::new(),
                     usage: Vec::new(),
                     orders: 0,
                 });
@@ -477,7 +480,17 @@ async fn enter(
         members[m].orders += 1;
         chosen.push((i, m, entry.referred_by));
     }
+    if items.iter().any(|b| rules_use_segments(&b.setup.rules)) {
+        for m in &mut members {
+            m.segments = crate::server::store::segments::of_membership(conn, m.id.get()).await?;
+        }
+    }
     Ok((members, chosen))
+}
+
+/// Whether any of the rules has a segment condition (then members' segments are read).
+pub(crate) fn rules_use_segments(rules: &[EarningRule]) -> bool {
+    rules.iter().any(|r| !r.conditions.segment_ids.is_empty())
 }
 
 /// On a careful run, an order whose id was booked before: the first receipt, kept as the
@@ -526,7 +539,7 @@ fn evaluate(
         let b = &items[item];
         let (setup, m) = (&b.setup, &mut members[member]);
         let rules = locked.unwrap_or(&setup.rules);
-        let ctx = engine::member_context(&setup.tiers, m.tier_id, Vec::new());
+        let ctx = engine::member_context(&setup.tiers, m.tier_id, m.segments.clone());
         let (base, order) = (engine::base_rate(&setup.program), purchase(&b.input, b.at));
         let award = engine::evaluate(&base, rules, &order, &ctx, &m.usage);
         let shown = (b.lang != crate::domain::lang::Lang::ENGLISH)

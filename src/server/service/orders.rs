@@ -558,7 +558,12 @@ async fn book_action(
             )));
         }
     }
-    let ctx = engine::member_context(program_tiers, entry.tier_id, Vec::new());
+    let segments = if super::booking::rules_use_segments(&setup.rules) {
+        crate::server::store::segments::of_membership(&mut *tx, membership_id.get()).await?
+    } else {
+        Vec::new()
+    };
+    let ctx = engine::member_context(program_tiers, entry.tier_id, segments);
     let eval = awards::evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact, b.lang).await?;
     let reference = once.unwrap_or_else(|| event.event_type.clone());
     let told = awards::Told::of(&eval.award);
@@ -687,14 +692,15 @@ pub async fn dry_run(
         }
         None => None,
     };
-    let (usage, tier_id) = match membership {
+    let (usage, tier_id, segments) = match membership {
         Some((id, tier_id)) => (
             rules::usage(&mut conn, id, event.occurred_at, &active).await?,
             tier_id,
+            crate::server::store::segments::of_membership(&mut conn, id.get()).await?,
         ),
-        None => (Vec::new(), None),
+        None => (Vec::new(), None, Vec::new()),
     };
-    let ctx = engine::member_context(&program_tiers, tier_id, Vec::new());
+    let ctx = engine::member_context(&program_tiers, tier_id, segments);
     Ok(engine::evaluate_in(
         crate::domain::lang::current(),
         &engine::base_rate(&program),

@@ -1,0 +1,562 @@
+//! Segments: previewed while a manager builds one (a live count and a sample, nothing
+//! saved), saved, refreshed in full on a schedule and for the members whose summaries were
+//! folded since the last look, and read by the booking pipeline (a member's segments now)
+//! and by reports (who was in a segment on a day).
+//!
+//! Every evaluation reads each membership's facts once (`store::segment_facts`) and checks
+//! them in Rust (`domain::segments::matches`), reading orders only for the windows, stores
+//! and products a definition names. The RFM cuts come from the program's last full refresh
+//! (computed on the spot before the first), so a preview, a full refresh and a member's
+//! re-evaluation score alike.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::domain::forms::segment::{self as form, Known};
+use crate::domain::lang::current;
+use crate::domain::segments::{self as rules, ConditionAt, Context, Evidence, Facts, RfmCuts};
+use crate::error::AppError;
+use crate::i18n::td_string;
+use crate::model::ids::ProgramId;
+use crate::model::segment::{Condition, Definition, Preview, SampleMember, Segment, SegmentForm};
+use crate::model::time::SECONDS_PER_DAY;
+use crate::server::db::Db;
+use crate::server::store::{programs, rollups, segment_facts as facts, segments as store};
+
+/// Members shown as a sample of a preview or a segment.
+pub const SAMPLE: usize = 10;
+
+/// The orders the server read for a definition's windows, stores and products.
+#[derive(Default)]
+struct Read {
+    windows: HashMap<u32, HashMap<i64, (i64, i64)>>,
+    bought: HashMap<ConditionAt, HashSet<i64>>,
+}
+
+impl Evidence for Read {
+    fn window(&self, membership_id: i64, days: u32) -> (i64, i64) {
+        self.windows
+            .get(&days)
+            .and_then(|w| w.get(&membership_id))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    fn bought(&self, membership_id: i64, at: ConditionAt) -> bool {
+        self.bought.get(&at).is_some_and(|s| s.contains(&membership_id))
+    }
+}
+
+/// Reads the orders a definition's conditions look at (for `only` these memberships).
+async fn read_evidence(
+    db: &Db,
+    program_id: i64,
+    d: &Definition,
+    only: Option<&[i64]>,
+) -> Result<Read, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let now = db.now().0;
+    let since = |days: u32| {
+        if days == 0 {
+            i64::MIN
+        } else {
+            now - i64::from(days) * SECONDS_PER_DAY
+        }
+    };
+    let mut read = Read::default();
+    for days in rules::windows(d) {
+        read.windows.insert(
+            days,
+            facts::window(&mut conn, program_id, since(days), only).await?,
+        );
+    }
+    for (at, c) in rules::conditions(d) {
+        let found = match c {
+            Condition::Stores { days, store_ids } => {
+                facts::bought_in_stores(&mut conn, program_id, since(*days), store_ids, only).await?
+            }
+            Condition::Products {
+                days,
+                skus,
+                categories,
+            } => facts::bought_products(&mut conn, program_id, since(*days), skus, categories, only).await?,
+            _ => continue,
+        };
+        read.bought.insert(at, found);
+    }
+    Ok(read)
+}
+
+/// The RFM cuts from the program's buyers as they are now.
+async fn fresh_cuts(db: &Db, program_id: i64) -> Result<RfmCuts, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let (mut r, mut f, mut m) = facts::rfm_values(&mut conn, program_id).await?;
+    Ok(RfmCuts::from_buyers(&mut r, &mut f, &mut m))
+}
+
+/// The cuts evaluations use: the last full refresh's, or (before the first) fresh ones.
+async fn cuts(db: &Db, program_id: i64, d: &Definition) -> Result<RfmCuts, AppError> {
+    if !rules::needs_rfm(d) {
+        return Ok(RfmCuts::default());
+    }
+    let kept = store::state(&mut *db.pool.acquire().await?, program_id).await?;
+    match kept {
+        Some(s) => Ok(s.cuts),
+        None => fresh_cuts(db, program_id).await,
+    }
+}
+
+/// The memberships (of the program, or of `only`) that match, in id order.
+async fn matching(
+    db: &Db,
+    program_id: i64,
+    d: &Definition,
+    cuts: &RfmCuts,
+    only: Option<&[i64]>,
+) -> Result<Vec<i64>, AppError> {
+    let evidence = read_evidence(db, program_id, d, only).await?;
+    let ctx = Context {
+        today: rules::day_of(db.now().0),
+        cuts,
+        evidence: &evidence,
+    };
+    let mut found = Vec::new();
+    let mut conn = db.pool.acquire().await?;
+    let check = |f: Facts| {
+        if rules::matches(d, &f, &ctx) {
+            found.push(f.membership_id);
+        }
+    };
+    match only {
+        // Chunked: each chunk's ids are parameters of one statement.
+        Some(ids) => {
+            let mut check = check;
+            for chunk in ids.chunks(400) {
+                facts::each_member(
+                    &mut conn,
+                    program_id,
+                    Some(chunk),
+                    rules::needs_predictions(d),
+                    &mut check,
+                )
+                .await?;
+            }
+        }
+        None => facts::each_member(&mut conn, program_id, None, rules::needs_predictions(d), check).await?,
+    }
+    found.sort_unstable();
+    Ok(found)
+}
+
+/// What the form's checks need to know of the program: its currency, tiers and the stores.
+struct ProgramFacts {
+    currency: String,
+    tier_ids: Vec<i64>,
+    stores: Vec<(i64, String)>,
+}
+
+impl ProgramFacts {
+    async fn of(db: &Db, program_id: ProgramId) -> Result<Self, AppError> {
+        let program = programs::get(db, program_id).await?;
+        let tiers = programs::tiers(db, program_id).await?;
+        let stores = crate::server::store::stores::list(db).await?;
+        Ok(Self {
+            currency: program.currency_code,
+            tier_ids: tiers.iter().map(|t| t.id).collect(),
+            stores: stores.into_iter().map(|s| (s.id, s.code)).collect(),
+        })
+    }
+
+    fn known(&self) -> Known<'_> {
+        Known {
+            currency: &self.currency,
+            tier_ids: &self.tier_ids,
+            stores: &self.stores,
+        }
+    }
+}
+
+async fn sample_of(db: &Db, ids: &[i64]) -> Result<Vec<SampleMember>, AppError> {
+    let rows = facts::people(&mut *db.pool.acquire().await?, ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(member_id, name, card_number, balance, orders, spend_minor)| SampleMember {
+                member_id,
+                name,
+                card_number,
+                balance,
+                orders,
+                spend_minor,
+            },
+        )
+        .collect())
+}
+
+/// Checks the builder's form and counts who its conditions match now, with a sample;
+/// nothing is saved.
+pub async fn preview(db: &Db, input: &SegmentForm) -> Result<Preview, AppError> {
+    let program_id = ProgramId(input.program_id);
+    let facts = ProgramFacts::of(db, program_id).await?;
+    let valid = form::parse(input, &facts.known())?;
+    let mut p = preview_definition(db, program_id.0, &valid.definition, facts.currency).await?;
+    p.form = input.clone();
+    Ok(p)
+}
+
+/// Who a checked definition matches now, with a sample (the live count, for callers that
+/// hold a `Definition` rather than the form).
+pub async fn count(db: &Db, program_id: ProgramId, d: &Definition) -> Result<Preview, AppError> {
+    let currency = programs::get(db, program_id).await?.currency_code;
+    preview_definition(db, program_id.0, d, currency).await
+}
+
+async fn preview_definition(
+    db: &Db,
+    program_id: i64,
+    d: &Definition,
+    currency: String,
+) -> Result<Preview, AppError> {
+    let cuts = cuts(db, program_id, d).await?;
+    let found = matching(db, program_id, d, &cuts, None).await?;
+    let members = facts::program_members(&mut *db.pool.acquire().await?, program_id).await?;
+    let sample = sample_of(db, &found[..found.len().min(SAMPLE)]).await?;
+    Ok(Preview {
+        matching: found.len() as i64,
+        members,
+        sample,
+        currency,
+        form: SegmentForm::default(),
+    })
+}
+
+/// The segments of a program.
+pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<Segment>, AppError> {
+    programs::get(db, program_id).await?;
+    store::list(&mut *db.pool.acquire().await?, program_id.0).await
+}
+
+/// One segment of the program.
+pub async fn get(db: &Db, program_id: ProgramId, id: i64) -> Result<Segment, AppError> {
+    store::get(&mut *db.pool.acquire().await?, id)
+        .await?
+        .filter(|s| s.program_id == program_id.0)
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.segments.segment)))
+}
+
+/// The builder's form of a saved segment.
+pub async fn form(db: &Db, program_id: ProgramId, id: i64) -> Result<SegmentForm, AppError> {
+    let s = get(db, program_id, id).await?;
+    let facts = ProgramFacts::of(db, program_id).await?;
+    Ok(form::form_of(
+        s.id,
+        program_id.0,
+        &s.name,
+        &s.definition,
+        &facts.known(),
+    ))
+}
+
+fn name_taken() -> AppError {
+    AppError::field("name", td_string!(current().locale, errors.segments.name_taken))
+}
+
+/// Saves the form (a new segment, or new name and conditions for one) and evaluates it.
+pub async fn save(db: &Db, input: &SegmentForm) -> Result<Segment, AppError> {
+    let program_id = ProgramId(input.program_id);
+    let valid = form::parse(input, &ProgramFacts::of(db, program_id).await?.known())?;
+    save_definition(db, program_id, valid.id, &valid.name, &valid.definition).await
+}
+
+/// Saves a definition under `name` (a new segment when `id` is None), checked against the
+/// program as the form's would be, then evaluates it so its members and count are current.
+pub async fn save_definition(
+    db: &Db,
+    program_id: ProgramId,
+    id: Option<i64>,
+    name: &str,
+    d: &Definition,
+) -> Result<Segment, AppError> {
+    let name = crate::domain::validate::name(name).map_err(|m| AppError::field("name", m))?;
+    let name = name.as_str();
+    form::check_definition(d, &ProgramFacts::of(db, program_id).await?.known())?;
+    let now = db.now().0;
+    let mut tx = db.begin_write().await?;
+    if store::name_taken(&mut tx, program_id.0, name, id).await? {
+        return Err(name_taken());
+    }
+    let saved = match id {
+        None => store::insert(&mut tx, program_id.0, name, d, now).await,
+        Some(id) => match store::update(&mut tx, id, program_id.0, name, d, now).await {
+            Ok(true) => Ok(id),
+            Ok(false) => {
+                return Err(AppError::not_found(td_string!(
+                    current().locale,
+                    errors.segments.segment
+                )));
+            }
+            Err(e) => Err(e),
+        },
+    };
+    let id = match saved {
+        Ok(id) => id,
+        Err(AppError::Conflict { .. }) => return Err(name_taken()),
+        Err(e) => return Err(e),
+    };
+    tx.commit().await?;
+    tracing::info!(segment = id, program = program_id.0, "segment saved");
+    if store::state(&mut *db.pool.acquire().await?, program_id.0)
+        .await?
+        .is_none()
+    {
+        // The program's first segment: its cuts and the fold count are fixed now, so the
+        // members whose summaries are folded from here on are re-evaluated.
+        set_cuts(db, program_id).await?;
+    }
+    refresh(db, id).await?;
+    get(db, program_id, id).await
+}
+
+/// Deletes a segment that nothing running uses (an active earning rule's condition); its
+/// history is kept.
+pub async fn delete(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppError> {
+    get(db, program_id, id).await?;
+    let rules = crate::server::service::rules::list(db, program_id).await?;
+    if let Some(rule) = rules
+        .iter()
+        .find(|r| r.active && r.conditions.segment_ids.contains(&id))
+    {
+        return Err(AppError::conflict(
+            td_string!(
+                current().locale,
+                errors.segments.in_use_rule,
+                rule = rule.name.clone()
+            )
+            .to_string(),
+        ));
+    }
+    let mut tx = db.begin_write().await?;
+    store::delete(&mut tx, id, db.now().0).await?;
+    tx.commit().await?;
+    tracing::info!(segment = id, "segment deleted");
+    Ok(())
+}
+
+/// Evaluates one segment over the whole program and records who entered and who left.
+/// Answers its size.
+pub async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
+    let Some(s) = store::get(&mut *db.pool.acquire().await?, id).await? else {
+        return Ok(0);
+    };
+    let cuts = cuts(db, s.program_id, &s.definition).await?;
+    let found = matching(db, s.program_id, &s.definition, &cuts, None).await?;
+    let now = db.now().0;
+    let mut tx = db.begin_write().await?;
+    if !store::claim(&mut tx, id).await? {
+        return Ok(0);
+    }
+    let was = store::current(&mut tx, id).await?;
+    let (entered, left) = diff(&was, &found);
+    store::leave(&mut tx, id, &left, now).await?;
+    store::enter(&mut tx, id, &entered, now).await?;
+    store::set_size(&mut tx, id, found.len() as i64, Some(now)).await?;
+    tx.commit().await?;
+    Ok(found.len() as i64)
+}
+
+/// What entered (in `now` and not in `was`) and what left; both inputs sorted.
+fn diff(was: &[i64], now: &[i64]) -> (Vec<i64>, Vec<i64>) {
+    let (mut entered, mut left) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < was.len() || j < now.len() {
+        match (was.get(i), now.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                left.push(*a);
+                i += 1;
+            }
+            (Some(a), None) => {
+                left.push(*a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                entered.push(*b);
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    (entered, left)
+}
+
+/// A full refresh of a program: new RFM cuts from its buyers, then every segment evaluated
+/// against them. Answers (segments, members in them all).
+pub async fn refresh_program(db: &Db, program_id: ProgramId) -> Result<(usize, i64), AppError> {
+    set_cuts(db, program_id).await?;
+    let list = store::list(&mut *db.pool.acquire().await?, program_id.0).await?;
+    let mut total = 0;
+    for s in &list {
+        total += refresh(db, s.id).await?;
+    }
+    tracing::info!(
+        program = program_id.0,
+        segments = list.len(),
+        members = total,
+        "segments refreshed"
+    );
+    Ok((list.len(), total))
+}
+
+/// New RFM cuts from the program's buyers, kept with the fold count they were read at.
+async fn set_cuts(db: &Db, program_id: ProgramId) -> Result<(), AppError> {
+    let seen = rollups::fold_count(&mut *db.pool.acquire().await?).await?;
+    let cuts = fresh_cuts(db, program_id.0).await?;
+    let mut tx = db.begin_write().await?;
+    store::set_state(
+        &mut tx,
+        program_id.0,
+        &store::State {
+            cuts,
+            fold_seq: seen,
+            refreshed_at: db.now().0,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Re-evaluates, in every segment of every program, the members whose summaries were folded
+/// since the last look (a purchase, redemption or return changed their standing). Answers
+/// how many memberships were looked at.
+pub async fn catch_up(db: &Db) -> Result<usize, AppError> {
+    let mut looked = 0;
+    for (program_id, refreshed) in store::programs(&mut *db.pool.acquire().await?).await? {
+        if refreshed.is_none() {
+            refresh_program(db, ProgramId(program_id)).await?;
+            continue;
+        }
+        looked += catch_up_program(db, program_id).await?;
+    }
+    Ok(looked)
+}
+
+async fn catch_up_program(db: &Db, program_id: i64) -> Result<usize, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let Some(state) = store::state(&mut conn, program_id).await? else {
+        return Ok(0);
+    };
+    let seen = rollups::fold_count(&mut conn).await?;
+    let changed = facts::folded_since(&mut conn, program_id, state.fold_seq).await?;
+    let list = store::list(&mut conn, program_id).await?;
+    drop(conn);
+    if !changed.is_empty() {
+        for s in &list {
+            let found = matching(db, program_id, &s.definition, &state.cuts, Some(&changed)).await?;
+            let now = db.now().0;
+            let mut tx = db.begin_write().await?;
+            if !store::claim(&mut tx, s.id).await? {
+                continue;
+            }
+            let was = store::current_of(&mut tx, s.id, &changed).await?;
+            let (entered, left) = diff(&was, &found);
+            if !entered.is_empty() || !left.is_empty() {
+                store::leave(&mut tx, s.id, &left, now).await?;
+                store::enter(&mut tx, s.id, &entered, now).await?;
+                let size = store::current(&mut tx, s.id).await?.len() as i64;
+                store::set_size(&mut tx, s.id, size, None).await?;
+            }
+            tx.commit().await?;
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    store::set_fold_seq(&mut tx, program_id, seen).await?;
+    tx.commit().await?;
+    Ok(changed.len())
+}
+
+/// Refreshes in full the programs whose last full refresh is older than `every` seconds
+/// (or that never had one); how many.
+pub async fn refresh_due(db: &Db, every: i64) -> Result<usize, AppError> {
+    let now = db.now().0;
+    let mut n = 0;
+    for (program_id, refreshed) in store::programs(&mut *db.pool.acquire().await?).await? {
+        if refreshed.is_none_or(|at| at <= now - every) {
+            refresh_program(db, ProgramId(program_id)).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// How often every program's segments are evaluated in full (conditions on time passing,
+/// such as days since last activity, and on balances changed by expiry or adjustments, which
+/// fold nothing, are brought up to date then).
+pub const FULL_REFRESH_SECS: i64 = 3600;
+
+/// Every `every`: the members whose summaries were folded are re-evaluated, and programs due
+/// a full refresh get one. Failures are logged and tried again on the next tick.
+pub fn spawn_worker(db: Db, every: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut interval = tokio::time::interval(every);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            interval.tick().await;
+            if let Err(e) = refresh_due(&db, FULL_REFRESH_SECS).await {
+                tracing::error!(error = %e, "segments not refreshed");
+            }
+            if let Err(e) = catch_up(&db).await {
+                tracing::error!(error = %e, "segments not caught up");
+            }
+        }
+    });
+}
+
+/// The segments a membership is in now (what earning rules read).
+pub async fn of_membership(conn: &mut sqlx::AnyConnection, membership_id: i64) -> Result<Vec<i64>, AppError> {
+    store::of_membership(conn, membership_id).await
+}
+
+/// The segments a membership is in now, read on its own connection.
+pub async fn now_in(db: &Db, membership_id: i64) -> Result<Vec<i64>, AppError> {
+    store::of_membership(&mut *db.pool.acquire().await?, membership_id).await
+}
+
+/// The segment's members at an instant (a report's "who was in it that day").
+pub async fn members_at(db: &Db, id: i64, at: i64) -> Result<Vec<i64>, AppError> {
+    store::members_at(&mut *db.pool.acquire().await?, id, at).await
+}
+
+/// The segment's members now, with their names and cards (for the CSV export), in
+/// membership order.
+pub async fn export(
+    db: &Db,
+    program_id: ProgramId,
+    id: i64,
+) -> Result<(Segment, Vec<SampleMember>), AppError> {
+    let s = get(db, program_id, id).await?;
+    let ids = store::current(&mut *db.pool.acquire().await?, id).await?;
+    let people = sample_of(db, &ids).await?;
+    Ok((s, people))
+}
+
+/// A saved segment's current sample.
+pub async fn sample(db: &Db, program_id: ProgramId, id: i64) -> Result<Vec<SampleMember>, AppError> {
+    get(db, program_id, id).await?;
+    let ids = store::current(&mut *db.pool.acquire().await?, id).await?;
+    sample_of(db, &ids[..ids.len().min(SAMPLE)]).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff;
+
+    #[test]
+    fn diff_names_who_entered_and_who_left() {
+        assert_eq!(diff(&[1, 3, 5], &[2, 3, 6, 7]), (vec![2, 6, 7], vec![1, 5]));
+        assert_eq!(diff(&[], &[1]), (vec![1], vec![]));
+        assert_eq!(diff(&[1], &[]), (vec![], vec![1]));
+    }
+}

@@ -1,0 +1,244 @@
+//! What segments are evaluated from, read from the tables that keep it: each membership's
+//! row (balance, tier, joining), profile (members), summary (member_stats) and prediction
+//! (member_predictions), the buyers' RFM values, and orders over a window or by store or
+//! product when a condition asks. Read only; rows of merged-away memberships are left out.
+
+use std::collections::{HashMap, HashSet};
+
+use futures::TryStreamExt;
+use sqlx::{AnyConnection, Row};
+
+use crate::domain::segments::{day_of, Facts};
+use crate::error::AppError;
+use crate::server::db::params;
+
+/// The membership filter: the whole program, or only these memberships.
+fn only_clause(first: usize, only: Option<&[i64]>) -> String {
+    match only {
+        Some(ids) => format!(" AND m.id IN ({})", params(first, ids.len())),
+        None => String::new(),
+    }
+}
+
+/// Streams every (or each of `only`'s) live membership's facts of the program to `each`, in
+/// membership id order. `with_predictions` joins the CLV predictions.
+pub async fn each_member(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    only: Option<&[i64]>,
+    with_predictions: bool,
+    mut each: impl FnMut(Facts),
+) -> Result<(), AppError> {
+    let (predicted, join) = if with_predictions {
+        (
+            "q.p_alive_ppm, q.clv_minor",
+            " LEFT JOIN member_predictions q ON q.membership_id = m.id",
+        )
+    } else {
+        ("NULL AS p_alive_ppm, NULL AS clv_minor", "")
+    };
+    let sql = format!(
+        "SELECT m.id, m.tier_id, m.balance, m.joined_at, m.last_activity_at, p.birth_date, \
+         CASE WHEN p.email IS NULL THEN 0 ELSE 1 END AS has_email, \
+         CASE WHEN p.phone IS NULL THEN 0 ELSE 1 END AS has_phone, \
+         CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END AS has_account, \
+         COALESCE(s.orders, 0) AS orders, COALESCE(s.sales_minor, 0) AS sales_minor, \
+         s.last_buy_day, s.last_active_day, COALESCE(s.channels, 0) AS channels, {predicted} \
+         FROM memberships m JOIN members p ON p.id = m.member_id \
+         LEFT JOIN member_stats s ON s.membership_id = m.id{join} \
+         WHERE m.program_id = $1 AND m.merged_into IS NULL{} ORDER BY m.id",
+        only_clause(2, only)
+    );
+    let mut q = sqlx::query(&sql).bind(program_id);
+    for id in only.unwrap_or_default() {
+        q = q.bind(id);
+    }
+    let mut rows = q.fetch(&mut *conn);
+    while let Some(r) = rows.try_next().await? {
+        let birth: Option<String> = r.try_get("birth_date")?;
+        let last_activity: Option<i64> = r.try_get("last_activity_at")?;
+        let last_active_day: Option<i64> = r.try_get("last_active_day")?;
+        each(Facts {
+            membership_id: r.try_get("id")?,
+            tier_id: r.try_get("tier_id")?,
+            balance: r.try_get("balance")?,
+            joined_day: day_of(r.try_get::<i64, _>("joined_at")?),
+            birth_month: birth
+                .as_deref()
+                .and_then(|b| b.get(5..7))
+                .and_then(|m| m.parse().ok()),
+            has_email: r.try_get::<i64, _>("has_email")? != 0,
+            has_phone: r.try_get::<i64, _>("has_phone")? != 0,
+            has_birth_date: birth.is_some(),
+            has_account: r.try_get::<i64, _>("has_account")? != 0,
+            orders: r.try_get("orders")?,
+            spend_minor: r.try_get("sales_minor")?,
+            last_buy_day: r.try_get("last_buy_day")?,
+            // The membership's own mark is written with each booking, the summary's when it
+            // is folded: the later of the two.
+            last_active_day: last_activity.map(day_of).max(last_active_day),
+            channels: r.try_get("channels")?,
+            p_alive_ppm: r.try_get("p_alive_ppm")?,
+            clv_minor: r.try_get("clv_minor")?,
+        });
+    }
+    Ok(())
+}
+
+/// The program's buyers' RFM values: (last purchase day, orders, net spend), one vector each.
+pub async fn rfm_values(
+    conn: &mut AnyConnection,
+    program_id: i64,
+) -> Result<(Vec<i64>, Vec<i64>, Vec<i64>), AppError> {
+    let mut rows = sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT s.last_buy_day, s.orders, s.sales_minor FROM member_stats s \
+         JOIN memberships m ON m.id = s.membership_id \
+         WHERE s.program_id = $1 AND s.orders > 0 AND s.last_buy_day IS NOT NULL AND m.merged_into IS NULL",
+    )
+    .bind(program_id)
+    .fetch(&mut *conn);
+    let (mut r, mut f, mut m) = (Vec::new(), Vec::new(), Vec::new());
+    while let Some((day, orders, spend)) = rows.try_next().await? {
+        r.push(day);
+        f.push(orders);
+        m.push(spend);
+    }
+    Ok((r, f, m))
+}
+
+/// Orders and net spend per membership since `since` (a timestamp).
+pub async fn window(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    since: i64,
+    only: Option<&[i64]>,
+) -> Result<HashMap<i64, (i64, i64)>, AppError> {
+    let sql = format!(
+        "SELECT m.id, COUNT(*), CAST(SUM(o.amount_minor - o.returned_minor) AS BIGINT) FROM orders o \
+         JOIN memberships m ON m.id = o.membership_id \
+         WHERE o.program_id = $1 AND o.created_at >= $2{} GROUP BY m.id",
+        only_clause(3, only)
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql)
+        .bind(program_id)
+        .bind(since);
+    for id in only.unwrap_or_default() {
+        q = q.bind(id);
+    }
+    let mut rows = q.fetch(&mut *conn);
+    let mut out = HashMap::new();
+    while let Some((id, n, spend)) = rows.try_next().await? {
+        out.insert(id, (n, spend));
+    }
+    Ok(out)
+}
+
+/// Memberships with an order since `since` in one of `store_ids`.
+pub async fn bought_in_stores(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    since: i64,
+    store_ids: &[i64],
+    only: Option<&[i64]>,
+) -> Result<HashSet<i64>, AppError> {
+    let sql = format!(
+        "SELECT DISTINCT m.id FROM orders o JOIN memberships m ON m.id = o.membership_id \
+         WHERE o.program_id = $1 AND o.created_at >= $2 AND o.store_id IN ({}){}",
+        params(3, store_ids.len()),
+        only_clause(3 + store_ids.len(), only)
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(program_id).bind(since);
+    for s in store_ids {
+        q = q.bind(s);
+    }
+    for id in only.unwrap_or_default() {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+/// Memberships with an order since `since` with a line of one of `skus` or `categories`.
+pub async fn bought_products(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    since: i64,
+    skus: &[String],
+    categories: &[String],
+    only: Option<&[i64]>,
+) -> Result<HashSet<i64>, AppError> {
+    let mut any = Vec::new();
+    let mut next = 3;
+    if !skus.is_empty() {
+        any.push(format!("l.sku IN ({})", params(next, skus.len())));
+        next += skus.len();
+    }
+    if !categories.is_empty() {
+        any.push(format!("l.category IN ({})", params(next, categories.len())));
+        next += categories.len();
+    }
+    let sql = format!(
+        "SELECT DISTINCT m.id FROM order_lines l JOIN orders o ON o.id = l.order_id \
+         JOIN memberships m ON m.id = o.membership_id \
+         WHERE o.program_id = $1 AND o.created_at >= $2 AND ({}){}",
+        any.join(" OR "),
+        only_clause(next, only)
+    );
+    let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(program_id).bind(since);
+    for s in skus.iter().chain(categories) {
+        q = q.bind(s);
+    }
+    for id in only.unwrap_or_default() {
+        q = q.bind(id);
+    }
+    Ok(q.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
+/// Live memberships of the program.
+pub async fn program_members(conn: &mut AnyConnection, program_id: i64) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE program_id = $1 AND merged_into IS NULL")
+            .bind(program_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Memberships whose summary was folded after fold count `after`.
+pub async fn folded_since(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    after: i64,
+) -> Result<Vec<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT membership_id FROM member_stats WHERE program_id = $1 AND fold_seq > $2 ORDER BY membership_id",
+    )
+    .bind(program_id)
+    .bind(after)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// (member id, name, card number, balance, orders, net spend) of each membership, in the
+/// order given.
+pub async fn people(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, String, i64, i64, i64)>, AppError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(400) {
+        let sql = format!(
+            "SELECT m.id, p.id, p.name, p.card_number, m.balance, COALESCE(s.orders, 0), COALESCE(s.sales_minor, 0) \
+             FROM memberships m JOIN members p ON p.id = m.member_id \
+             LEFT JOIN member_stats s ON s.membership_id = m.id WHERE m.id IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64, String, String, i64, i64, i64)>(&sql);
+        for id in chunk {
+            q = q.bind(id);
+        }
+        let mut rows = q.fetch_all(&mut *conn).await?;
+        rows.sort_by_key(|r| chunk.iter().position(|id| *id == r.0));
+        out.extend(rows.into_iter().map(|r| (r.1, r.2, r.3, r.4, r.5, r.6)));
+    }
+    Ok(out)
+}
