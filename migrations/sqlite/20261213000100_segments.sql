@@ -37,3 +37,8 @@ CREATE TABLE segment_state (
     fold_seq     BIGINT NOT NULL,
     refreshed_at BIGINT NOT NULL
 );
+
+-- Orders over a window: the program's (a full evaluation) and a member's (re-evaluating the
+-- members whose standing changed).
+CREATE INDEX orders_program_time ON orders (program_id, created_at);
+CREATE INDEX orders_membership_time ON orders (membership_id, created_at);

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
-use crate::model::segment::{Preview, SampleMember, Segment, SegmentForm};
+use crate::model::segment::{Counted, Preview, SampleMember, Segment, SegmentForm};
 
 #[server(endpoint = "list_segments")]
 pub async fn list_segments(program_id: ProgramId) -> Result<Vec<Segment>, AppError> {
@@ -21,6 +21,20 @@ pub async fn preview_segment(input: SegmentForm) -> Result<Preview, AppError> {
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
     crate::server::service::segments::preview(&guard::state()?.db, &input).await
+}
+
+/// The count alone, for the builder's plain "Count" post (the page holds a small answer).
+#[server(endpoint = "count_segment")]
+pub async fn count_segment(input: SegmentForm) -> Result<Counted, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    let p = crate::server::service::segments::preview(&guard::state()?.db, &input).await?;
+    Ok(Counted {
+        matching: p.matching,
+        members: p.members,
+        form: input,
+    })
 }
 
 #[server(endpoint = "save_segment")]

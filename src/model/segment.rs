@@ -233,6 +233,13 @@ pub struct Preview {
     pub sample: Vec<SampleMember>,
     /// The currency the program's spend is in.
     pub currency: String,
-    /// The form as it was counted (a page drawn after a plain "Count" post shows it again).
+}
+
+/// The live count without its sample: what a plain "Count" post (no JavaScript) carries back
+/// to the page, with the form as it was typed so the page shows it again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    pub matching: i64,
+    pub members: i64,
     pub form: SegmentForm,
 }

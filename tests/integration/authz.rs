@@ -275,6 +275,15 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             ],
         ),
         (
+            "count_segment",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[rows][0][kind]", "orders".into()),
+                ("input[rows][0][min]", "1".into()),
+            ],
+        ),
+        (
             "save_segment",
             Allowed::Roles(ADMIN),
             vec![("input[program_id]", pid.clone()), ("input[name]", "".into())],

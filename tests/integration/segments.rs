@@ -91,10 +91,81 @@ async fn a_segment_conditioned_rule_earns_only_for_members_in_it(db: Db) {
     );
     let n3 = buy(&db, p, newcomer, "n3", 5_000).await;
     assert_eq!(n3, newcomer_points + 500);
-    // A rule naming a segment cannot lose it: the delete is refused and changes nothing.
+    // A rule naming a segment cannot lose it, even switched off (switched on again it would
+    // give to everyone): the delete is refused and changes nothing.
+    let saved = rules::list(&db, p).await.unwrap();
+    let mut off = saved.iter().find(|r| r.name == "Regulars bonus").unwrap().clone();
+    off.active = false;
+    rules::save(&db, &off).await.unwrap();
     let refused = segments::delete(&db, p, regulars.id).await.unwrap_err();
     assert!(matches!(refused, AppError::Conflict { .. }), "{refused:?}");
     assert_eq!(segments::list(&db, p).await.unwrap().len(), 1);
+}
+
+async fn a_merged_member_counts_with_the_purchases_merged_into_them(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let dup = another_member(&db, p).await;
+    buy(&db, p, w.member_id, "m1", 4_000).await;
+    buy(&db, p, dup, "d1", 3_000).await;
+    buy(&db, p, dup, "d2", 3_000).await;
+    rollups::catch_up(&db).await.unwrap();
+    omniloyal::server::service::merges::merge(&db, dup, w.member_id, "Same person", None)
+        .await
+        .unwrap();
+    rollups::catch_up(&db).await.unwrap();
+    // Three orders and 100.00 between the two summaries: the member kept is one buyer with both.
+    let three = segments::count(
+        &db,
+        p,
+        &only(Condition::Orders {
+            days: 0,
+            min: Some(3),
+            max: None,
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(three.matching, 1);
+    assert_eq!(three.sample[0].member_id, w.member_id.0);
+    let spent = segments::count(
+        &db,
+        p,
+        &only(Condition::Spend {
+            days: 0,
+            min: Some(10_000),
+            max: None,
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(spent.matching, 1);
+    // In a window the moved orders count too, and the merged-away membership is nobody.
+    let window = segments::count(
+        &db,
+        p,
+        &only(Condition::Orders {
+            days: 30,
+            min: Some(3),
+            max: None,
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!((window.matching, window.members), (1, 1));
+    // One buyer left: the highest frequency score is theirs.
+    let top = segments::count(
+        &db,
+        p,
+        &only(Condition::Rfm {
+            dimension: RfmDimension::Frequency,
+            min: 1,
+            max: 1,
+        }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(top.matching, 1);
 }
 
 async fn a_preview_counts_without_saving_and_names_bad_rows(db: Db) {
@@ -473,4 +544,5 @@ on_both_backends!(
     segment_history_keeps_who_was_in_it_when,
     every_condition_kind_evaluates_against_the_database,
     the_channel_api_lists_segments_and_a_members_segments,
+    a_merged_member_counts_with_the_purchases_merged_into_them,
 );

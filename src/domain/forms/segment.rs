@@ -191,7 +191,7 @@ impl RowCheck<'_, '_> {
                     }
                 }
                 if ids.is_empty() {
-                    self.add("values", td_string!(l, errors.segments.choose_one));
+                    self.add("values", td_string!(l, errors.segments.choose_some));
                     return None;
                 }
                 Some(Condition::Tier { tier_ids: ids })
@@ -208,7 +208,7 @@ impl RowCheck<'_, '_> {
                     }
                 }
                 if channels.is_empty() {
-                    self.add("values", td_string!(l, errors.segments.choose_one));
+                    self.add("values", td_string!(l, errors.segments.choose_some));
                     return None;
                 }
                 Some(Condition::Channels { channels })
@@ -235,7 +235,7 @@ impl RowCheck<'_, '_> {
                     }
                 }
                 if store_ids.is_empty() {
-                    self.add("values", td_string!(l, errors.segments.choose_one));
+                    self.add("values", td_string!(l, errors.segments.choose_some));
                     return None;
                 }
                 Some(Condition::Stores {
@@ -283,7 +283,7 @@ impl RowCheck<'_, '_> {
                     }
                 }
                 if months.is_empty() {
-                    self.add("values", td_string!(l, errors.segments.choose_one));
+                    self.add("values", td_string!(l, errors.segments.choose_some));
                     return None;
                 }
                 Some(Condition::BirthdayMonth { months })
@@ -359,7 +359,7 @@ pub fn parse(form: &SegmentForm, known: &Known) -> Result<ValidSegment, AppError
             "rows",
             td_string!(
                 l,
-                errors.segments.too_many,
+                errors.segments.over_limit,
                 n = count(lang, MAX_CONDITIONS as i64)
             )
             .to_string(),
@@ -436,7 +436,7 @@ pub fn check_definition(d: &Definition, known: &Known) -> Result<(), AppError> {
             "groups",
             td_string!(
                 l,
-                errors.segments.too_many,
+                errors.segments.over_limit,
                 n = count(lang, MAX_CONDITIONS as i64)
             )
             .to_string(),

@@ -403,7 +403,7 @@ fn RuleEditor(
                         })
                         .collect_view()}
                 </fieldset>
-                {(!segments.is_empty()).then(|| view! {
+                {(!segments.is_empty() || !f.segment_ids.is_empty()).then(|| view! {
                     <fieldset class:invalid=move || err("segment_ids").get().is_some()>
                         <legend>{td!(l, offers.rules.segments)}</legend>
                         {segments
@@ -415,6 +415,21 @@ fn RuleEditor(
                                     <div class="field check">
                                         <input id=id.clone() type="checkbox" name="input[segment_ids][]" value=*sid_ checked=on />
                                         <label for=id>{name.clone()}</label>
+                                    </div>
+                                }
+                            })
+                            .collect_view()}
+                        // A segment the rule names that is not offered (it could not be
+                        // read): kept ticked, so saving does not drop the condition unseen.
+                        {f.segment_ids
+                            .iter()
+                            .filter(|id| !segments.iter().any(|(s, _)| s.to_string() == **id))
+                            .map(|unknown| {
+                                let id = sid(&format!("segment-{unknown}"));
+                                view! {
+                                    <div class="field check">
+                                        <input id=id.clone() type="checkbox" name="input[segment_ids][]" value=unknown.clone() checked=true />
+                                        <label for=id>{td_string!(l, offers.rules.segment_unknown, id = unknown.clone()).to_string()}</label>
                                     </div>
                                 }
                             })

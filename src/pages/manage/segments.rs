@@ -10,7 +10,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::programs::get_program;
 use crate::api::segments::{
-    list_segments, load_segment_form, DeleteSegment, PreviewSegment, RefreshSegments, SaveSegment,
+    list_segments, load_segment_form, CountSegment, DeleteSegment, PreviewSegment, RefreshSegments,
+    SaveSegment,
 };
 use crate::components::field::{successes, FormNotice};
 use crate::components::lang::use_lang;
@@ -22,7 +23,7 @@ use crate::error::AppError;
 use crate::i18n::{td, td_string};
 use crate::model::program::ProgramDetail;
 use crate::model::rules::Channel;
-use crate::model::segment::{ConditionRow, Preview, ProfileFact, RfmDimension, Segment, SegmentForm};
+use crate::model::segment::{ConditionRow, ProfileFact, RfmDimension, SampleMember, Segment, SegmentForm};
 
 use super::isolate;
 
@@ -101,6 +102,7 @@ pub fn SegmentsPage() -> impl IntoView {
     let editing = move || query.read().get("edit").and_then(|s| s.parse::<i64>().ok());
     let save = form_action::<SaveSegment>();
     let preview = form_action::<PreviewSegment>();
+    let count = form_action::<CountSegment>();
     let delete = form_action::<DeleteSegment>();
     let refresh = form_action::<RefreshSegments>();
     let (saved, deleted, refreshed) = (successes(save), successes(delete), successes(refresh));
@@ -110,15 +112,12 @@ pub fn SegmentsPage() -> impl IntoView {
         |(id, ..)| list_segments(id),
     );
     // The form to start from: a plain "Count" post's (as typed), else the segment being
-    // edited, else an empty one.
-    let carried = preview
-        .value()
-        .get_untracked()
-        .and_then(Result::ok)
-        .map(|p| p.form);
+    // edited (as saved, again after each save), else an empty one. The list reloading (a
+    // delete, a refresh) leaves the builder and what is typed in it alone.
+    let carried = count.value().get_untracked().and_then(Result::ok).map(|c| c.form);
     let start = Resource::new(
-        move || (id(), editing()),
-        move |(program_id, edit)| {
+        move || (id(), editing(), saved.get()),
+        move |(program_id, edit, _)| {
             let carried = carried.clone();
             async move {
                 match (carried, edit) {
@@ -135,55 +134,60 @@ pub fn SegmentsPage() -> impl IntoView {
     view! {
         <Title text=td_string!(l, manage.segments.title) />
         <p><A href=move || format!("/manage/programs/{}", id())>{td!(l, offers.back_to_program)}</A></p>
-        <Transition fallback=move || view! { <Loading what=td_string!(l, manage.segments.loading) /> }>
-            {move || {
-                program.get().zip(segments.get()).zip(start.get()).map(|((d, s), f)| {
-                    or_error(d, move |d: ProgramDetail| {
-                        let f = f.clone();
-                        or_error(s.clone(), move |list: Vec<Segment>| {
-                            let d = d.clone();
-                            or_error(f.clone(), move |form: SegmentForm| {
-                                let d2 = d.clone();
-                                let list = list.clone();
-                                view! {
-                                    <div class="columns">
-                                        <section class="card">
-                                            <h2>
-                                                {td!(
-                                                    l,
-                                                    manage.segments.heading,
-                                                    program = { let v = d.program.name.clone(); move || view! { <bdi>{v.clone()}</bdi> } }
-                                                )}
-                                            </h2>
-                                            <p class="muted">{td!(l, manage.segments.intro)}</p>
-                                            <FormNotice result=delete.value() />
-                                            {segment_table(lang, list, d.program.id.0, delete)}
-                                            <ActionForm action=refresh attr:class="inline">
-                                                <input type="hidden" name="program_id" value=d.program.id.0 />
-                                                <button type="submit" class="button ghost" disabled=move || refresh.pending().get()>
-                                                    {td!(l, manage.segments.refresh)}
-                                                </button>
-                                            </ActionForm>
-                                            <FormNotice result=refresh.value() />
-                                        </section>
-                                        <section class="card">
-                                            <h2>
-                                                {if form.id.is_empty() {
-                                                    td_string!(l, manage.segments.new_heading)
-                                                } else {
-                                                    td_string!(l, manage.segments.edit_heading)
-                                                }}
-                                            </h2>
-                                            <Builder initial=form.clone() detail=d2 save preview />
-                                        </section>
-                                    </div>
-                                }
+        <div class="columns">
+            <section class="card">
+                <Transition fallback=move || view! { <Loading what=td_string!(l, manage.segments.loading) /> }>
+                    {move || {
+                        program.get().zip(segments.get()).map(|(d, s)| {
+                            or_error(d, move |d: ProgramDetail| {
+                                or_error(s.clone(), move |list: Vec<Segment>| {
+                                    view! {
+                                        <h2>
+                                            {td!(
+                                                l,
+                                                manage.segments.heading,
+                                                program = { let v = d.program.name.clone(); move || view! { <bdi>{v.clone()}</bdi> } }
+                                            )}
+                                        </h2>
+                                        <p class="muted">{td!(l, manage.segments.intro)}</p>
+                                        <FormNotice result=delete.value() />
+                                        {segment_table(lang, list, d.program.id.0, delete)}
+                                        <ActionForm action=refresh attr:class="inline">
+                                            <input type="hidden" name="program_id" value=d.program.id.0 />
+                                            <button type="submit" class="button ghost" disabled=move || refresh.pending().get()>
+                                                {td!(l, manage.segments.refresh)}
+                                            </button>
+                                        </ActionForm>
+                                        <FormNotice result=refresh.value() />
+                                    }
+                                })
                             })
                         })
-                    })
-                })
-            }}
-        </Transition>
+                    }}
+                </Transition>
+            </section>
+            <section class="card">
+                <Transition fallback=move || view! { <Loading what=td_string!(l, manage.segments.loading) /> }>
+                    {move || {
+                        program.get().zip(start.get()).map(|(d, f)| {
+                            or_error(d, move |d: ProgramDetail| {
+                                or_error(f.clone(), move |form: SegmentForm| {
+                                    let heading = if form.id.is_empty() {
+                                        td_string!(l, manage.segments.new_heading)
+                                    } else {
+                                        td_string!(l, manage.segments.edit_heading)
+                                    };
+                                    view! {
+                                        <h2>{heading}</h2>
+                                        <Builder initial=form detail=d.clone() save preview count />
+                                    }
+                                })
+                            })
+                        })
+                    }}
+                </Transition>
+            </section>
+        </div>
     }
 }
 
@@ -250,17 +254,20 @@ fn Builder(
     detail: ProgramDetail,
     save: ServerAction<SaveSegment>,
     preview: ServerAction<PreviewSegment>,
+    /// The plain post of "Count" (without JavaScript): its answer is carried to the page.
+    count: ServerAction<CountSegment>,
 ) -> impl IntoView {
     let lang = use_lang();
     let l = lang.locale;
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let rows = RwSignal::new(initial.rows.len() + BLANK_ROWS);
     let typed = initial.rows.clone();
-    let (saved_value, preview_value) = (save.value(), preview.value());
+    let (saved_value, preview_value, count_value) = (save.value(), preview.value(), count.value());
     let err = move |field: String| {
         move || {
             message(saved_value.get(), &field)
                 .or_else(|| message(preview_value.get(), &field))
+                .or_else(|| message(count_value.get(), &field))
                 .map(|e| view! { <p class="error" role="alert">{e}</p> })
         }
     };
@@ -289,7 +296,7 @@ fn Builder(
             std::time::Duration::from_millis(350),
         );
     };
-    let count_url = <PreviewSegment as leptos::server_fn::ServerFn>::PATH;
+    let count_url = <CountSegment as leptos::server_fn::ServerFn>::PATH;
     let tiers: Vec<(i64, String)> = detail.tiers.iter().map(|t| (t.id, t.name.clone())).collect();
     let currency = detail.program.currency_code.clone();
     let join_select = move |name: &'static str,
@@ -353,7 +360,7 @@ fn Builder(
                     {td!(l, manage.segments.add_row)}
                 </button>
             </p>
-            <LiveCount preview />
+            <LiveCount preview count />
             <p>
                 <button
                     type="submit"
@@ -394,15 +401,15 @@ where
     let name = move |f: &str| format!("input[rows][{i}][{f}]");
     let id = move |f: &str| format!("row-{i}-{f}");
     let field = move |f: &str| format!("rows.{i}.{f}");
-    // Until the page is alive, a row whose kind is not chosen shows every input (without
-    // JavaScript nothing would show them once a kind is picked); after, only the kind's own.
+    // Until the page is alive every row shows every input (without JavaScript nothing would
+    // show them when another kind is picked); after, only the chosen kind's own.
     let alive = RwSignal::new(false);
     Effect::new(move |_| alive.set(true));
     let shows = move |fields: &[&str], f: &str| fields.contains(&f);
     let uses = move |f: &'static str| {
         move || {
             let k = kind.get();
-            if k.is_empty() && !alive.get() {
+            if !alive.get() {
                 return true;
             }
             let all: &[&str] = match k.as_str() {
@@ -563,30 +570,40 @@ where
     }
 }
 
-/// "n of N members match", a bar, and a sample of them: the answer of the last count.
+/// "n of N members match", a bar, and a sample of them: the answer of the last count (the
+/// browser's, or a plain post's, which carries no sample).
 #[component]
-fn LiveCount(preview: ServerAction<PreviewSegment>) -> impl IntoView {
+fn LiveCount(preview: ServerAction<PreviewSegment>, count: ServerAction<CountSegment>) -> impl IntoView {
     let lang = use_lang();
     let l = lang.locale;
-    let value = preview.value();
+    let (value, plain) = (preview.value(), count.value());
     let pending = preview.pending();
     view! {
         <section class="live-count" aria-live="polite" aria-busy=move || pending.get().to_string()>
             <h3>{td!(l, manage.segments.live_heading)}</h3>
-            {move || match value.get() {
-                None => view! { <p class="muted">{td!(l, manage.segments.live_empty)}</p> }.into_any(),
-                Some(Err(e)) => view! { <p class="muted">{td!(l, manage.segments.live_fix)} " " {e.message(lang)}</p> }.into_any(),
-                Some(Ok(p)) => counted(lang, p).into_any(),
+            {move || match (value.get(), plain.get()) {
+                (Some(Err(e)), _) | (None, Some(Err(e))) => {
+                    view! { <p class="muted">{td!(l, manage.segments.live_fix)} " " {e.message(lang)}</p> }.into_any()
+                }
+                (Some(Ok(p)), _) => counted(lang, p.matching, p.members, p.sample, p.currency).into_any(),
+                (None, Some(Ok(c))) => counted(lang, c.matching, c.members, Vec::new(), String::new()).into_any(),
+                (None, None) => view! { <p class="muted">{td!(l, manage.segments.live_empty)}</p> }.into_any(),
             }}
             {move || pending.get().then(|| view! { <p class="muted">{td!(l, manage.segments.counting)}</p> })}
         </section>
     }
 }
 
-fn counted(lang: Lang, p: Preview) -> impl IntoView {
+fn counted(
+    lang: Lang,
+    matching: i64,
+    members: i64,
+    sample: Vec<SampleMember>,
+    currency: String,
+) -> impl IntoView {
     let l = lang.locale;
-    let share = if p.members > 0 {
-        p.matching as f64 / p.members as f64
+    let share = if members > 0 {
+        matching as f64 / members as f64
     } else {
         0.0
     };
@@ -597,17 +614,16 @@ fn counted(lang: Lang, p: Preview) -> impl IntoView {
         td_string!(l, manage.segments.col_orders),
         td_string!(l, manage.segments.col_spend),
     ];
-    let currency = p.currency.clone();
     view! {
         <p class="count" role="status">
             <strong>
-                {td_string!(l, manage.segments.matching, n = lang.number(p.matching), total = lang.number(p.members)).to_string()}
+                {td_string!(l, manage.segments.matching, n = lang.number(matching), total = lang.number(members)).to_string()}
             </strong>
         </p>
         <meter min="0" max="1" value=share aria-label=td_string!(l, manage.segments.share)>{format!("{:.0}%", share * 100.0)}</meter>
-        {(!p.sample.is_empty()).then(|| view! {
+        {(!sample.is_empty()).then(|| view! {
             <DataTable columns numeric=&[2, 3, 4] label=td_string!(l, manage.segments.sample)>
-                {p.sample
+                {sample
                     .iter()
                     .map(|m| view! {
                         <tr>

@@ -481,8 +481,12 @@ async fn enter(
         chosen.push((i, m, entry.referred_by));
     }
     if items.iter().any(|b| rules_use_segments(&b.setup.rules)) {
-        for m in &mut members {
-            m.segments = crate::server::store::segments::of_membership(conn, m.id.get()).await?;
+        // One read for the whole group, not one per member.
+        let ids: Vec<i64> = members.iter().map(|m| m.id.get()).collect();
+        for (membership, segment) in crate::server::store::segments::of_memberships(conn, &ids).await? {
+            if let Some(m) = members.iter_mut().find(|m| m.id.get() == membership) {
+                m.segments.push(segment);
+            }
         }
     }
     Ok((members, chosen))

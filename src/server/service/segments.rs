@@ -86,10 +86,29 @@ async fn read_evidence(
     Ok(read)
 }
 
-/// The RFM cuts from the program's buyers as they are now.
+/// The RFM cuts from the program's buyers as they are now (a member kept by a merge counts
+/// with the purchases of those merged into them).
 async fn fresh_cuts(db: &Db, program_id: i64) -> Result<RfmCuts, AppError> {
     let mut conn = db.pool.acquire().await?;
-    let (mut r, mut f, mut m) = facts::rfm_values(&mut conn, program_id).await?;
+    let mut buyers = facts::buyers(&mut conn, program_id).await?;
+    for (owner, m) in facts::merged(&mut conn, program_id).await? {
+        match buyers.binary_search_by_key(&owner, |b| b.0) {
+            Ok(i) => {
+                let b = &mut buyers[i];
+                b.1 = b.1.max(m.last_buy_day.unwrap_or(b.1));
+                b.2 += m.orders;
+                b.3 += m.spend_minor;
+            }
+            Err(_) => {
+                if let (true, Some(day)) = (m.orders > 0, m.last_buy_day) {
+                    buyers.push((owner, day, m.orders, m.spend_minor));
+                }
+            }
+        }
+    }
+    let mut r: Vec<i64> = buyers.iter().map(|b| b.1).collect();
+    let mut f: Vec<i64> = buyers.iter().map(|b| b.2).collect();
+    let mut m: Vec<i64> = buyers.iter().map(|b| b.3).collect();
     Ok(RfmCuts::from_buyers(&mut r, &mut f, &mut m))
 }
 
@@ -113,39 +132,42 @@ async fn matching(
     cuts: &RfmCuts,
     only: Option<&[i64]>,
 ) -> Result<Vec<i64>, AppError> {
-    let evidence = read_evidence(db, program_id, d, only).await?;
-    let ctx = Context {
-        today: rules::day_of(db.now().0),
-        cuts,
-        evidence: &evidence,
-    };
+    let today = rules::day_of(db.now().0);
+    let merged = facts::merged(&mut *db.pool.acquire().await?, program_id).await?;
     let mut found = Vec::new();
-    let mut conn = db.pool.acquire().await?;
-    let check = |f: Facts| {
-        if rules::matches(d, &f, &ctx) {
-            found.push(f.membership_id);
-        }
+    // The whole program in one pass, or the given memberships 400 at a time (each chunk's
+    // ids are parameters of its statements).
+    let chunks: Vec<Option<&[i64]>> = match only {
+        Some(ids) => ids.chunks(400).map(Some).collect(),
+        None => vec![None],
     };
-    match only {
-        // Chunked: each chunk's ids are parameters of one statement.
-        Some(ids) => {
-            let mut check = check;
-            for chunk in ids.chunks(400) {
-                facts::each_member(
-                    &mut conn,
-                    program_id,
-                    Some(chunk),
-                    rules::needs_predictions(d),
-                    &mut check,
-                )
-                .await?;
+    for chunk in chunks {
+        let evidence = read_evidence(db, program_id, d, chunk).await?;
+        let ctx = Context {
+            today,
+            cuts,
+            evidence: &evidence,
+        };
+        let check = |mut f: Facts| {
+            if let Some(m) = merged.get(&f.membership_id) {
+                m.add_to(&mut f);
             }
-        }
-        None => facts::each_member(&mut conn, program_id, None, rules::needs_predictions(d), check).await?,
+            if rules::matches(d, &f, &ctx) {
+                found.push(f.membership_id);
+            }
+        };
+        let mut conn = db.pool.acquire().await?;
+        facts::each_member(&mut conn, program_id, chunk, rules::needs_predictions(d), check).await?;
     }
     found.sort_unstable();
     Ok(found)
 }
+
+/// One evaluation-and-write of segments at a time in this server: a full refresh and a
+/// catch-up (or two refreshes) side by side could each write, after the other committed,
+/// what it had read before.
+#[derive(Default)]
+struct Turn(tokio::sync::Mutex<()>);
 
 /// What the form's checks need to know of the program: its currency, tiers and the stores.
 struct ProgramFacts {
@@ -197,10 +219,13 @@ async fn sample_of(db: &Db, ids: &[i64]) -> Result<Vec<SampleMember>, AppError> 
 pub async fn preview(db: &Db, input: &SegmentForm) -> Result<Preview, AppError> {
     let program_id = ProgramId(input.program_id);
     let facts = ProgramFacts::of(db, program_id).await?;
-    let valid = form::parse(input, &facts.known())?;
-    let mut p = preview_definition(db, program_id.0, &valid.definition, facts.currency).await?;
-    p.form = input.clone();
-    Ok(p)
+    // A count needs no name yet: only the conditions are checked.
+    let unnamed = SegmentForm {
+        name: "-".into(),
+        ..input.clone()
+    };
+    let valid = form::parse(&unnamed, &facts.known())?;
+    preview_definition(db, program_id.0, &valid.definition, facts.currency).await
 }
 
 /// Who a checked definition matches now, with a sample (the live count, for callers that
@@ -225,7 +250,6 @@ async fn preview_definition(
         members,
         sample,
         currency,
-        form: SegmentForm::default(),
     })
 }
 
@@ -304,27 +328,30 @@ pub async fn save_definition(
     };
     tx.commit().await?;
     tracing::info!(segment = id, program = program_id.0, "segment saved");
-    if store::state(&mut *db.pool.acquire().await?, program_id.0)
-        .await?
-        .is_none()
     {
-        // The program's first segment: its cuts and the fold count are fixed now, so the
-        // members whose summaries are folded from here on are re-evaluated.
-        set_cuts(db, program_id).await?;
+        let turn = db.cached::<Turn>();
+        let _turn = turn.0.lock().await;
+        if store::state(&mut *db.pool.acquire().await?, program_id.0)
+            .await?
+            .is_none()
+        {
+            // The program's first segment: its cuts and the fold count are fixed now, so the
+            // members whose summaries are folded from here on are re-evaluated.
+            set_cuts(db, program_id).await?;
+        }
+        // Saved but not evaluated (refreshed_at empty) if this does not finish: the next
+        // catch-up evaluates it.
+        refresh(db, id).await?;
     }
-    refresh(db, id).await?;
     get(db, program_id, id).await
 }
 
-/// Deletes a segment that nothing running uses (an active earning rule's condition); its
-/// history is kept.
+/// Deletes a segment no earning rule names (switched off or not: one switched on again
+/// would otherwise lose its condition and give to everyone); its history is kept.
 pub async fn delete(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppError> {
     get(db, program_id, id).await?;
     let rules = crate::server::service::rules::list(db, program_id).await?;
-    if let Some(rule) = rules
-        .iter()
-        .find(|r| r.active && r.conditions.segment_ids.contains(&id))
-    {
+    if let Some(rule) = rules.iter().find(|r| r.conditions.segment_ids.contains(&id)) {
         return Err(AppError::conflict(
             td_string!(
                 current().locale,
@@ -342,18 +369,19 @@ pub async fn delete(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppEr
 }
 
 /// Evaluates one segment over the whole program and records who entered and who left.
-/// Answers its size.
-pub async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
+/// Answers its size. Runs in the turn (`Turn`).
+async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
     let Some(s) = store::get(&mut *db.pool.acquire().await?, id).await? else {
         return Ok(0);
     };
     let cuts = cuts(db, s.program_id, &s.definition).await?;
     let found = matching(db, s.program_id, &s.definition, &cuts, None).await?;
-    let now = db.now().0;
     let mut tx = db.begin_write().await?;
-    if !store::claim(&mut tx, id).await? {
+    // Edited since it was read: the save evaluates it again.
+    if store::claim(&mut tx, id).await? != Some(s.updated_at.0) {
         return Ok(0);
     }
+    let now = db.now().0;
     let was = store::current(&mut tx, id).await?;
     let (entered, left) = diff(&was, &found);
     store::leave(&mut tx, id, &left, now).await?;
@@ -394,6 +422,12 @@ fn diff(was: &[i64], now: &[i64]) -> (Vec<i64>, Vec<i64>) {
 /// A full refresh of a program: new RFM cuts from its buyers, then every segment evaluated
 /// against them. Answers (segments, members in them all).
 pub async fn refresh_program(db: &Db, program_id: ProgramId) -> Result<(usize, i64), AppError> {
+    let turn = db.cached::<Turn>();
+    let _turn = turn.0.lock().await;
+    refresh_program_in_turn(db, program_id).await
+}
+
+async fn refresh_program_in_turn(db: &Db, program_id: ProgramId) -> Result<(usize, i64), AppError> {
     set_cuts(db, program_id).await?;
     let list = store::list(&mut *db.pool.acquire().await?, program_id.0).await?;
     let mut total = 0;
@@ -432,13 +466,22 @@ async fn set_cuts(db: &Db, program_id: ProgramId) -> Result<(), AppError> {
 /// since the last look (a purchase, redemption or return changed their standing). Answers
 /// how many memberships were looked at.
 pub async fn catch_up(db: &Db) -> Result<usize, AppError> {
+    let turn = db.cached::<Turn>();
+    let _turn = turn.0.lock().await;
     let mut looked = 0;
     for (program_id, refreshed) in store::programs(&mut *db.pool.acquire().await?).await? {
-        if refreshed.is_none() {
-            refresh_program(db, ProgramId(program_id)).await?;
-            continue;
+        let done = if refreshed.is_none() {
+            refresh_program_in_turn(db, ProgramId(program_id))
+                .await
+                .map(|_| 0)
+        } else {
+            catch_up_program(db, program_id).await
+        };
+        // One program's failure does not hold the others back; it is tried again next tick.
+        match done {
+            Ok(n) => looked += n,
+            Err(e) => tracing::error!(program = program_id, error = %e, "segments not caught up"),
         }
-        looked += catch_up_program(db, program_id).await?;
     }
     Ok(looked)
 }
@@ -452,24 +495,29 @@ async fn catch_up_program(db: &Db, program_id: i64) -> Result<usize, AppError> {
     let changed = facts::folded_since(&mut conn, program_id, state.fold_seq).await?;
     let list = store::list(&mut conn, program_id).await?;
     drop(conn);
-    if !changed.is_empty() {
-        for s in &list {
-            let found = matching(db, program_id, &s.definition, &state.cuts, Some(&changed)).await?;
-            let now = db.now().0;
-            let mut tx = db.begin_write().await?;
-            if !store::claim(&mut tx, s.id).await? {
-                continue;
-            }
-            let was = store::current_of(&mut tx, s.id, &changed).await?;
-            let (entered, left) = diff(&was, &found);
-            if !entered.is_empty() || !left.is_empty() {
-                store::leave(&mut tx, s.id, &left, now).await?;
-                store::enter(&mut tx, s.id, &entered, now).await?;
-                let size = store::current(&mut tx, s.id).await?.len() as i64;
-                store::set_size(&mut tx, s.id, size, None).await?;
-            }
-            tx.commit().await?;
+    for s in &list {
+        // Saved but never evaluated (the save's own evaluation did not finish): in full.
+        if s.refreshed_at.is_none() {
+            refresh(db, s.id).await?;
+            continue;
         }
+        if changed.is_empty() {
+            continue;
+        }
+        let found = matching(db, program_id, &s.definition, &state.cuts, Some(&changed)).await?;
+        let mut tx = db.begin_write().await?;
+        if store::claim(&mut tx, s.id).await? != Some(s.updated_at.0) {
+            continue;
+        }
+        let now = db.now().0;
+        let was = store::current_of(&mut tx, s.id, &changed).await?;
+        let (entered, left) = diff(&was, &found);
+        if !entered.is_empty() || !left.is_empty() {
+            store::leave(&mut tx, s.id, &left, now).await?;
+            store::enter(&mut tx, s.id, &entered, now).await?;
+            store::grow(&mut tx, s.id, entered.len() as i64 - left.len() as i64).await?;
+        }
+        tx.commit().await?;
     }
     let mut tx = db.begin_write().await?;
     store::set_fold_seq(&mut tx, program_id, seen).await?;
@@ -480,11 +528,13 @@ async fn catch_up_program(db: &Db, program_id: i64) -> Result<usize, AppError> {
 /// Refreshes in full the programs whose last full refresh is older than `every` seconds
 /// (or that never had one); how many.
 pub async fn refresh_due(db: &Db, every: i64) -> Result<usize, AppError> {
+    let turn = db.cached::<Turn>();
+    let _turn = turn.0.lock().await;
     let now = db.now().0;
     let mut n = 0;
     for (program_id, refreshed) in store::programs(&mut *db.pool.acquire().await?).await? {
         if refreshed.is_none_or(|at| at <= now - every) {
-            refresh_program(db, ProgramId(program_id)).await?;
+            refresh_program_in_turn(db, ProgramId(program_id)).await?;
             n += 1;
         }
     }

@@ -12,10 +12,10 @@ use crate::domain::segments::{day_of, Facts};
 use crate::error::AppError;
 use crate::server::db::params;
 
-/// The membership filter: the whole program, or only these memberships.
-fn only_clause(first: usize, only: Option<&[i64]>) -> String {
+/// The membership filter on `column`: the whole program, or only these memberships.
+fn only_clause(column: &str, first: usize, only: Option<&[i64]>) -> String {
     match only {
-        Some(ids) => format!(" AND m.id IN ({})", params(first, ids.len())),
+        Some(ids) => format!(" AND {column} IN ({})", params(first, ids.len())),
         None => String::new(),
     }
 }
@@ -47,7 +47,7 @@ pub async fn each_member(
          FROM memberships m JOIN members p ON p.id = m.member_id \
          LEFT JOIN member_stats s ON s.membership_id = m.id{join} \
          WHERE m.program_id = $1 AND m.merged_into IS NULL{} ORDER BY m.id",
-        only_clause(2, only)
+        only_clause("m.id", 2, only)
     );
     let mut q = sqlx::query(&sql).bind(program_id);
     for id in only.unwrap_or_default() {
@@ -85,25 +85,69 @@ pub async fn each_member(
     Ok(())
 }
 
-/// The program's buyers' RFM values: (last purchase day, orders, net spend), one vector each.
-pub async fn rfm_values(
+/// The program's buyers' summaries for their RFM values, live memberships only, in id order:
+/// (membership, last purchase day, orders, net spend).
+pub async fn buyers(
     conn: &mut AnyConnection,
     program_id: i64,
-) -> Result<(Vec<i64>, Vec<i64>, Vec<i64>), AppError> {
-    let mut rows = sqlx::query_as::<_, (i64, i64, i64)>(
-        "SELECT s.last_buy_day, s.orders, s.sales_minor FROM member_stats s \
+) -> Result<Vec<(i64, i64, i64, i64)>, AppError> {
+    let mut rows = sqlx::query_as::<_, (i64, i64, i64, i64)>(
+        "SELECT s.membership_id, s.last_buy_day, s.orders, s.sales_minor FROM member_stats s \
          JOIN memberships m ON m.id = s.membership_id \
-         WHERE s.program_id = $1 AND s.orders > 0 AND s.last_buy_day IS NOT NULL AND m.merged_into IS NULL",
+         WHERE s.program_id = $1 AND s.orders > 0 AND s.last_buy_day IS NOT NULL AND m.merged_into IS NULL \
+         ORDER BY s.membership_id",
     )
     .bind(program_id)
     .fetch(&mut *conn);
-    let (mut r, mut f, mut m) = (Vec::new(), Vec::new(), Vec::new());
-    while let Some((day, orders, spend)) = rows.try_next().await? {
-        r.push(day);
-        f.push(orders);
-        m.push(spend);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        out.push(row);
     }
-    Ok((r, f, m))
+    Ok(out)
+}
+
+/// The summaries of memberships merged into others, added up per membership kept: a merge
+/// moves the orders but leaves each summary where it was folded.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Merged {
+    pub orders: i64,
+    pub spend_minor: i64,
+    pub last_buy_day: Option<i64>,
+    pub last_active_day: Option<i64>,
+    pub channels: i64,
+}
+
+impl Merged {
+    /// Adds these to a member's facts.
+    pub fn add_to(&self, f: &mut Facts) {
+        f.orders += self.orders;
+        f.spend_minor += self.spend_minor;
+        f.last_buy_day = f.last_buy_day.max(self.last_buy_day);
+        f.last_active_day = f.last_active_day.max(self.last_active_day);
+        f.channels |= self.channels;
+    }
+}
+
+/// `Merged` for every membership of the program that others were merged into.
+pub async fn merged(conn: &mut AnyConnection, program_id: i64) -> Result<HashMap<i64, Merged>, AppError> {
+    let rows = sqlx::query_as::<_, (i64, i64, i64, Option<i64>, Option<i64>, i64)>(
+        "SELECT m.merged_into, s.orders, s.sales_minor, s.last_buy_day, s.last_active_day, s.channels \
+         FROM memberships m JOIN member_stats s ON s.membership_id = m.id \
+         WHERE m.program_id = $1 AND m.merged_into IS NOT NULL",
+    )
+    .bind(program_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out: HashMap<i64, Merged> = HashMap::new();
+    for (owner, orders, spend, last_buy, last_active, channels) in rows {
+        let m = out.entry(owner).or_default();
+        m.orders += orders;
+        m.spend_minor += spend;
+        m.last_buy_day = m.last_buy_day.max(last_buy);
+        m.last_active_day = m.last_active_day.max(last_active);
+        m.channels |= channels;
+    }
+    Ok(out)
 }
 
 /// Orders and net spend per membership since `since` (a timestamp).
@@ -113,11 +157,11 @@ pub async fn window(
     since: i64,
     only: Option<&[i64]>,
 ) -> Result<HashMap<i64, (i64, i64)>, AppError> {
+    // A merge moves the orders to the member kept: each order is its live membership's.
     let sql = format!(
-        "SELECT m.id, COUNT(*), CAST(SUM(o.amount_minor - o.returned_minor) AS BIGINT) FROM orders o \
-         JOIN memberships m ON m.id = o.membership_id \
-         WHERE o.program_id = $1 AND o.created_at >= $2{} GROUP BY m.id",
-        only_clause(3, only)
+        "SELECT o.membership_id, COUNT(*), CAST(SUM(o.amount_minor - o.returned_minor) AS BIGINT) FROM orders o \
+         WHERE o.program_id = $1 AND o.created_at >= $2{} GROUP BY o.membership_id",
+        only_clause("o.membership_id", 3, only)
     );
     let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql)
         .bind(program_id)
@@ -142,10 +186,10 @@ pub async fn bought_in_stores(
     only: Option<&[i64]>,
 ) -> Result<HashSet<i64>, AppError> {
     let sql = format!(
-        "SELECT DISTINCT m.id FROM orders o JOIN memberships m ON m.id = o.membership_id \
+        "SELECT DISTINCT o.membership_id FROM orders o \
          WHERE o.program_id = $1 AND o.created_at >= $2 AND o.store_id IN ({}){}",
         params(3, store_ids.len()),
-        only_clause(3 + store_ids.len(), only)
+        only_clause("o.membership_id", 3 + store_ids.len(), only)
     );
     let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(program_id).bind(since);
     for s in store_ids {
@@ -177,11 +221,10 @@ pub async fn bought_products(
         next += categories.len();
     }
     let sql = format!(
-        "SELECT DISTINCT m.id FROM order_lines l JOIN orders o ON o.id = l.order_id \
-         JOIN memberships m ON m.id = o.membership_id \
+        "SELECT DISTINCT o.membership_id FROM order_lines l JOIN orders o ON o.id = l.order_id \
          WHERE o.program_id = $1 AND o.created_at >= $2 AND ({}){}",
         any.join(" OR "),
-        only_clause(next, only)
+        only_clause("o.membership_id", next, only)
     );
     let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(program_id).bind(since);
     for s in skus.iter().chain(categories) {
@@ -237,7 +280,8 @@ pub async fn people(
             q = q.bind(id);
         }
         let mut rows = q.fetch_all(&mut *conn).await?;
-        rows.sort_by_key(|r| chunk.iter().position(|id| *id == r.0));
+        let at: HashMap<i64, usize> = chunk.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        rows.sort_by_key(|r| at.get(&r.0).copied());
         out.extend(rows.into_iter().map(|r| (r.1, r.2, r.3, r.4, r.5, r.6)));
     }
     Ok(out)

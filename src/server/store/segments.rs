@@ -145,14 +145,43 @@ pub async fn delete(conn: &mut AnyConnection, id: i64, now: i64) -> Result<bool,
 }
 
 /// Locks a live segment for its refresh (on PostgreSQL the row stays locked until the
-/// transaction ends, so two refreshes of one segment take turns); false when it is gone.
-pub async fn claim(conn: &mut AnyConnection, id: i64) -> Result<bool, AppError> {
-    let n = sqlx::query("UPDATE segments SET members = members WHERE id = $1 AND deleted_at IS NULL")
+/// transaction ends, so two refreshes of one segment take turns); its `updated_at`, or None
+/// when it is gone.
+pub async fn claim(conn: &mut AnyConnection, id: i64) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "UPDATE segments SET members = members WHERE id = $1 AND deleted_at IS NULL RETURNING updated_at",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Adds `delta` (entered less left) to the segment's size.
+pub async fn grow(conn: &mut AnyConnection, id: i64, delta: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE segments SET members = members + $1 WHERE id = $2")
+        .bind(delta)
         .bind(id)
         .execute(&mut *conn)
-        .await?
-        .rows_affected();
-    Ok(n == 1)
+        .await?;
+    Ok(())
+}
+
+/// The open spans of the memberships (of all segments), for the booking pipeline: pairs of
+/// (membership, segment).
+pub async fn of_memberships(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<(i64, i64)>, AppError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(400) {
+        let sql = format!(
+            "SELECT membership_id, segment_id FROM segment_spans WHERE left_at IS NULL AND membership_id IN ({})",
+            params(1, chunk.len())
+        );
+        let mut q = sqlx::query_as::<_, (i64, i64)>(&sql);
+        for m in chunk {
+            q = q.bind(m);
+        }
+        out.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(out)
 }
 
 /// The segment's members now (open spans), in id order.
