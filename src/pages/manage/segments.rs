@@ -590,6 +590,7 @@ fn LiveCount(preview: ServerAction<PreviewSegment>, count: ServerAction<CountSeg
                 (None, None) => view! { <p class="muted">{td!(l, manage.segments.live_empty)}</p> }.into_any(),
             }}
             {move || pending.get().then(|| view! { <p class="muted">{td!(l, manage.segments.counting)}</p> })}
+            <p class="muted hint">{td!(l, manage.segments.live_note)}</p>
         </section>
     }
 }

@@ -10,6 +10,7 @@
 //! re-evaluation score alike.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::domain::forms::segment::{self as form, Known};
 use crate::domain::lang::current;
@@ -25,11 +26,19 @@ use crate::server::store::{programs, rollups, segment_facts as facts, segments a
 /// Members shown as a sample of a preview or a segment.
 pub const SAMPLE: usize = 10;
 
+/// How long the live count may use what it read before reading again: a builder counts on
+/// every pause in typing, and reading every member (about a second per 100,000 on SQLite)
+/// each time would be most of its cost. Saves, refreshes and catch-ups always read afresh.
+pub const KEEP_SECS: i64 = 300;
+
+/// Orders and net spend per membership over a window.
+type Window = Arc<HashMap<i64, (i64, i64)>>;
+
 /// The orders the server read for a definition's windows, stores and products.
 #[derive(Default)]
 struct Read {
-    windows: HashMap<u32, HashMap<i64, (i64, i64)>>,
-    bought: HashMap<ConditionAt, HashSet<i64>>,
+    windows: HashMap<u32, Window>,
+    bought: HashMap<ConditionAt, Arc<HashSet<i64>>>,
 }
 
 impl Evidence for Read {
@@ -46,12 +55,32 @@ impl Evidence for Read {
     }
 }
 
-/// Reads the orders a definition's conditions look at (for `only` these memberships).
+/// A program's members' facts, in membership order.
+type Members = Arc<Vec<Facts>>;
+
+/// One answer read from the orders for the live count.
+#[derive(Clone)]
+enum Part {
+    Window(Window),
+    Bought(Arc<HashSet<i64>>),
+}
+
+/// The live count's reads, per program: each program's member facts, and the orders read for
+/// each condition (by what it asks), with when they were read.
+#[derive(Default)]
+struct Kept {
+    facts: tokio::sync::Mutex<HashMap<i64, (i64, Members)>>,
+    parts: std::sync::Mutex<HashMap<(i64, String), (i64, Part)>>,
+}
+
+/// Reads the orders a definition's conditions look at (for `only` these memberships); with
+/// `kept`, answers read for the live count within `KEEP_SECS` are used again.
 async fn read_evidence(
     db: &Db,
     program_id: i64,
     d: &Definition,
     only: Option<&[i64]>,
+    kept: Option<&Kept>,
 ) -> Result<Read, AppError> {
     let mut conn = db.pool.acquire().await?;
     let now = db.now().0;
@@ -62,28 +91,113 @@ async fn read_evidence(
             now - i64::from(days) * SECONDS_PER_DAY
         }
     };
+    let cached = |key: &str| -> Option<Part> {
+        let parts = kept?.parts.lock().unwrap_or_else(|p| p.into_inner());
+        parts
+            .get(&(program_id, key.to_string()))
+            .filter(|(at, _)| now - at < KEEP_SECS)
+            .map(|(_, part)| part.clone())
+    };
+    let keep = |key: String, part: Part| {
+        if let Some(k) = kept {
+            let mut parts = k.parts.lock().unwrap_or_else(|p| p.into_inner());
+            parts.retain(|_, (at, _)| now - *at < KEEP_SECS);
+            parts.insert((program_id, key), (now, part));
+        }
+    };
     let mut read = Read::default();
     for days in rules::windows(d) {
-        read.windows.insert(
-            days,
-            facts::window(&mut conn, program_id, since(days), only).await?,
-        );
+        let key = format!("window {days}");
+        let window = match cached(&key) {
+            Some(Part::Window(w)) => w,
+            _ => {
+                let w = Arc::new(facts::window(&mut conn, program_id, since(days), only).await?);
+                keep(key, Part::Window(w.clone()));
+                w
+            }
+        };
+        read.windows.insert(days, window);
     }
     for (at, c) in rules::conditions(d) {
-        let found = match c {
-            Condition::Stores { days, store_ids } => {
-                facts::bought_in_stores(&mut conn, program_id, since(*days), store_ids, only).await?
+        if !matches!(c, Condition::Stores { .. } | Condition::Products { .. }) {
+            continue;
+        }
+        let key = serde_json::to_string(c).unwrap_or_default();
+        let found = match cached(&key) {
+            Some(Part::Bought(b)) => b,
+            _ => {
+                let b = Arc::new(match c {
+                    Condition::Stores { days, store_ids } => {
+                        facts::bought_in_stores(&mut conn, program_id, since(*days), store_ids, only).await?
+                    }
+                    Condition::Products {
+                        days,
+                        skus,
+                        categories,
+                    } => {
+                        facts::bought_products(&mut conn, program_id, since(*days), skus, categories, only)
+                            .await?
+                    }
+                    _ => HashSet::new(),
+                });
+                keep(key, Part::Bought(b.clone()));
+                b
             }
-            Condition::Products {
-                days,
-                skus,
-                categories,
-            } => facts::bought_products(&mut conn, program_id, since(*days), skus, categories, only).await?,
-            _ => continue,
         };
         read.bought.insert(at, found);
     }
     Ok(read)
+}
+
+/// Every live membership's facts (of the program, or of `only`), in id order, with the
+/// summaries of memberships merged into them added.
+async fn read_facts(db: &Db, program_id: i64, only: Option<&[i64]>) -> Result<Vec<Facts>, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    let merged = facts::merged(&mut conn, program_id).await?;
+    let mut out = Vec::new();
+    let chunks: Vec<Option<&[i64]>> = match only {
+        Some(ids) => ids.chunks(400).map(Some).collect(),
+        None => vec![None],
+    };
+    for chunk in chunks {
+        facts::each_member(&mut conn, program_id, chunk, true, |mut f| {
+            if let Some(m) = merged.get(&f.membership_id) {
+                m.add_to(&mut f);
+            }
+            out.push(f);
+        })
+        .await?;
+    }
+    Ok(out)
+}
+
+/// The live count's facts of the program: read again when older than `KEEP_SECS`.
+async fn kept_facts(db: &Db, program_id: i64) -> Result<Members, AppError> {
+    let kept = db.cached::<Kept>();
+    let mut all = kept.facts.lock().await;
+    let now = db.now().0;
+    if let Some((at, f)) = all.get(&program_id) {
+        if now - at < KEEP_SECS {
+            return Ok(f.clone());
+        }
+    }
+    let f = Arc::new(read_facts(db, program_id, None).await?);
+    all.insert(program_id, (now, f.clone()));
+    Ok(f)
+}
+
+/// The memberships among `facts` the definition matches, in id order.
+fn evaluate(d: &Definition, facts: &[Facts], today: i64, cuts: &RfmCuts, evidence: &Read) -> Vec<i64> {
+    let ctx = Context {
+        today,
+        cuts,
+        evidence,
+    };
+    facts
+        .iter()
+        .filter(|f| rules::matches(d, f, &ctx))
+        .map(|f| f.membership_id)
+        .collect()
 }
 
 /// The RFM cuts from the program's buyers as they are now (a member kept by a merge counts
@@ -124,7 +238,7 @@ async fn cuts(db: &Db, program_id: i64, d: &Definition) -> Result<RfmCuts, AppEr
     }
 }
 
-/// The memberships (of the program, or of `only`) that match, in id order.
+/// The memberships (of the program, or of `only`) that match, in id order, read afresh.
 async fn matching(
     db: &Db,
     program_id: i64,
@@ -133,31 +247,16 @@ async fn matching(
     only: Option<&[i64]>,
 ) -> Result<Vec<i64>, AppError> {
     let today = rules::day_of(db.now().0);
-    let merged = facts::merged(&mut *db.pool.acquire().await?, program_id).await?;
     let mut found = Vec::new();
-    // The whole program in one pass, or the given memberships 400 at a time (each chunk's
-    // ids are parameters of its statements).
+    // The given memberships 400 at a time: each chunk's ids are parameters of its statements.
     let chunks: Vec<Option<&[i64]>> = match only {
         Some(ids) => ids.chunks(400).map(Some).collect(),
         None => vec![None],
     };
     for chunk in chunks {
-        let evidence = read_evidence(db, program_id, d, chunk).await?;
-        let ctx = Context {
-            today,
-            cuts,
-            evidence: &evidence,
-        };
-        let check = |mut f: Facts| {
-            if let Some(m) = merged.get(&f.membership_id) {
-                m.add_to(&mut f);
-            }
-            if rules::matches(d, &f, &ctx) {
-                found.push(f.membership_id);
-            }
-        };
-        let mut conn = db.pool.acquire().await?;
-        facts::each_member(&mut conn, program_id, chunk, rules::needs_predictions(d), check).await?;
+        let facts = read_facts(db, program_id, chunk).await?;
+        let evidence = read_evidence(db, program_id, d, chunk, None).await?;
+        found.extend(evaluate(d, &facts, today, cuts, &evidence));
     }
     found.sort_unstable();
     Ok(found)
@@ -242,8 +341,11 @@ async fn preview_definition(
     currency: String,
 ) -> Result<Preview, AppError> {
     let cuts = cuts(db, program_id, d).await?;
-    let found = matching(db, program_id, d, &cuts, None).await?;
-    let members = facts::program_members(&mut *db.pool.acquire().await?, program_id).await?;
+    let all = kept_facts(db, program_id).await?;
+    let kept = db.cached::<Kept>();
+    let evidence = read_evidence(db, program_id, d, None, Some(&kept)).await?;
+    let found = evaluate(d, &all, rules::day_of(db.now().0), &cuts, &evidence);
+    let members = all.len() as i64;
     let sample = sample_of(db, &found[..found.len().min(SAMPLE)]).await?;
     Ok(Preview {
         matching: found.len() as i64,
@@ -374,8 +476,16 @@ async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
     let Some(s) = store::get(&mut *db.pool.acquire().await?, id).await? else {
         return Ok(0);
     };
+    let facts = read_facts(db, s.program_id, None).await?;
+    refresh_with(db, &s, &facts).await
+}
+
+/// `refresh` on facts read already (a full refresh reads them once for all its segments).
+async fn refresh_with(db: &Db, s: &Segment, facts: &[Facts]) -> Result<i64, AppError> {
+    let id = s.id;
     let cuts = cuts(db, s.program_id, &s.definition).await?;
-    let found = matching(db, s.program_id, &s.definition, &cuts, None).await?;
+    let evidence = read_evidence(db, s.program_id, &s.definition, None, None).await?;
+    let found = evaluate(&s.definition, facts, rules::day_of(db.now().0), &cuts, &evidence);
     let mut tx = db.begin_write().await?;
     // Edited since it was read: the save evaluates it again.
     if store::claim(&mut tx, id).await? != Some(s.updated_at.0) {
@@ -430,9 +540,11 @@ pub async fn refresh_program(db: &Db, program_id: ProgramId) -> Result<(usize, i
 async fn refresh_program_in_turn(db: &Db, program_id: ProgramId) -> Result<(usize, i64), AppError> {
     set_cuts(db, program_id).await?;
     let list = store::list(&mut *db.pool.acquire().await?, program_id.0).await?;
+    // Every member read once for all the segments.
+    let facts = read_facts(db, program_id.0, None).await?;
     let mut total = 0;
     for s in &list {
-        total += refresh(db, s.id).await?;
+        total += refresh_with(db, s, &facts).await?;
     }
     tracing::info!(
         program = program_id.0,
