@@ -477,14 +477,15 @@ async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
         return Ok(0);
     };
     let facts = read_facts(db, s.program_id, None).await?;
-    refresh_with(db, &s, &facts).await
+    refresh_with(db, &s, &facts, &Kept::default()).await
 }
 
-/// `refresh` on facts read already (a full refresh reads them once for all its segments).
-async fn refresh_with(db: &Db, s: &Segment, facts: &[Facts]) -> Result<i64, AppError> {
+/// `refresh` on facts read already (a full refresh reads them once for all its segments), and
+/// orders read for the same condition by an earlier segment of the same refresh (`read`).
+async fn refresh_with(db: &Db, s: &Segment, facts: &[Facts], read: &Kept) -> Result<i64, AppError> {
     let id = s.id;
     let cuts = cuts(db, s.program_id, &s.definition).await?;
-    let evidence = read_evidence(db, s.program_id, &s.definition, None, None).await?;
+    let evidence = read_evidence(db, s.program_id, &s.definition, None, Some(read)).await?;
     let found = evaluate(&s.definition, facts, rules::day_of(db.now().0), &cuts, &evidence);
     let mut tx = db.begin_write().await?;
     // Edited since it was read: the save evaluates it again.
@@ -542,9 +543,10 @@ async fn refresh_program_in_turn(db: &Db, program_id: ProgramId) -> Result<(usiz
     let list = store::list(&mut *db.pool.acquire().await?, program_id.0).await?;
     // Every member read once for all the segments.
     let facts = read_facts(db, program_id.0, None).await?;
+    let read = Kept::default();
     let mut total = 0;
     for s in &list {
-        total += refresh_with(db, s, &facts).await?;
+        total += refresh_with(db, s, &facts, &read).await?;
     }
     tracing::info!(
         program = program_id.0,
