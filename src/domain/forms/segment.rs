@@ -614,17 +614,9 @@ fn disjoint(a: &Condition, b: &Condition) -> bool {
 pub fn form_of(segment_id: i64, program_id: i64, name: &str, d: &Definition, known: &Known) -> SegmentForm {
     let stores = known.stores;
     let opt = |x: Option<i64>| x.map(|n| n.to_string()).unwrap_or_default();
-    let exp = crate::domain::currency::exponent(known.currency).unwrap_or(2);
     let money = |x: Option<i64>| {
-        x.map(|n| {
-            let unit = 10_i64.pow(exp);
-            if exp == 0 {
-                n.to_string()
-            } else {
-                format!("{}.{:0width$}", n / unit, n % unit, width = exp as usize)
-            }
-        })
-        .unwrap_or_default()
+        x.map(|n| crate::domain::currency::plain_minor(n, known.currency))
+            .unwrap_or_default()
     };
     let mut rows = Vec::new();
     for (g, group) in d.groups.iter().enumerate() {

@@ -26,6 +26,7 @@ use crate::model::rules::Channel;
 use crate::model::segment::{ConditionRow, ProfileFact, RfmDimension, SampleMember, Segment, SegmentForm};
 
 use super::isolate;
+use super::stores::channel_label;
 
 /// Blank rows the builder adds to those a segment has (without JavaScript there is no
 /// "Add a condition": a longer segment is saved and edited again).
@@ -73,15 +74,6 @@ fn fact_label(lang: Lang, f: ProfileFact) -> &'static str {
         ProfileFact::HasPhone => td_string!(l, manage.segments.has_phone),
         ProfileFact::HasBirthDate => td_string!(l, manage.segments.has_birth_date),
         ProfileFact::HasAccount => td_string!(l, manage.segments.has_account),
-    }
-}
-
-fn channel_label(lang: Lang, c: Channel) -> &'static str {
-    let l = lang.locale;
-    match c {
-        Channel::Store => td_string!(l, manage.stores.channel_store),
-        Channel::Web => td_string!(l, manage.stores.channel_web),
-        Channel::App => td_string!(l, manage.stores.channel_app),
     }
 }
 

@@ -18,7 +18,7 @@ use crate::model::rules::Channel;
 use crate::model::store::Store;
 
 /// A channel as people read it ("store", "web", "app" in English).
-fn channel_label(lang: Lang, channel: Channel) -> &'static str {
+pub(super) fn channel_label(lang: Lang, channel: Channel) -> &'static str {
     match channel {
         Channel::Store => td_string!(lang.locale, manage.stores.channel_store),
         Channel::Web => td_string!(lang.locale, manage.stores.channel_web),
