@@ -2,6 +2,7 @@
 
 pub mod adjustments;
 pub mod birthdays;
+pub mod campaigns;
 pub mod card;
 #[cfg(feature = "ssr")]
 pub mod clv;
@@ -28,6 +29,8 @@ pub mod text;
 #[cfg(feature = "ssr")]
 pub mod tier_counts;
 pub mod tiers;
+#[cfg(feature = "ssr")]
+pub mod uplift;
 pub mod validate;
 pub mod wording;
 #[cfg(feature = "ssr")]

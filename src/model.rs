@@ -64,6 +64,7 @@ macro_rules! vocabulary {
 }
 
 pub mod api_key;
+pub mod campaign;
 pub mod card;
 pub mod ids;
 pub mod insights;

@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::i18n::td_string;
 
 pub mod account;
+pub mod campaign;
 pub mod order;
 pub mod program;
 pub mod purchase;

@@ -77,14 +77,21 @@ pub fn base_rate(program: &Program) -> ProgramEarning {
 }
 
 /// The member as the engine sees them: the tier they hold (kept on the membership; a tier
-/// id the program no longer has counts as none).
-pub fn member_context(program_tiers: &[Tier], tier_id: Option<i64>, segment_ids: Vec<i64>) -> MemberContext {
+/// id the program no longer has counts as none), the segments they are in, and the
+/// membership (0 when none), whose campaign arms rules may ask about.
+pub fn member_context(
+    program_tiers: &[Tier],
+    tier_id: Option<i64>,
+    segment_ids: Vec<i64>,
+    membership_id: i64,
+) -> MemberContext {
     let tier = tier_id.and_then(|id| program_tiers.iter().find(|t| t.id == id));
     MemberContext {
         tier_id: tier.map(|t| t.id),
         tier_name: tier.map(|t| t.name.clone()),
         tier_multiplier_pct: tier.map(|t| t.multiplier_pct).unwrap_or(100),
         segment_ids,
+        membership_id,
     }
 }
 
@@ -97,11 +104,13 @@ pub fn count_given(usage: &mut Vec<RuleUsage>, given: &[(i64, i64)]) {
             Some(u) => {
                 u.member_day += points;
                 u.member_month += points;
+                u.member_total += points;
             }
             None => usage.push(RuleUsage {
                 rule_id,
                 member_day: points,
                 member_month: points,
+                member_total: points,
             }),
         }
     }
@@ -392,7 +401,7 @@ fn plain_number(lang: Lang, n: i64) -> String {
 }
 
 /// A multiplier as people say it: "x1.5" in English, "×١٫٥" in Arabic.
-fn times_label(lang: Lang, pct: i64) -> String {
+pub fn times_label(lang: Lang, pct: i64) -> String {
     let label = multiplier_label(pct);
     match lang.locale {
         Locale::en => label,
@@ -711,15 +720,17 @@ fn room(lang: Lang, rule: &EarningRule, usage: &[RuleUsage]) -> Room {
     let n = |v: i64| plain_number(lang, v);
     // Usage the caller summed per rule; several entries for one rule add up, and negative
     // usage (a data error) must not widen a cap.
-    let (day, month) = usage
-        .iter()
-        .filter(|u| u.rule_id == rule.id)
-        .fold((0_i64, 0_i64), |(d, m), u| {
-            (
-                d.saturating_add(u.member_day.max(0)),
-                m.saturating_add(u.member_month.max(0)),
-            )
-        });
+    let (day, month, total) =
+        usage
+            .iter()
+            .filter(|u| u.rule_id == rule.id)
+            .fold((0_i64, 0_i64, 0_i64), |(d, m, t), u| {
+                (
+                    d.saturating_add(u.member_day.max(0)),
+                    m.saturating_add(u.member_month.max(0)),
+                    t.saturating_add(u.member_total.max(0)),
+                )
+            });
     let mut limits: Vec<(i64, String)> = Vec::new();
     let caps = &rule.caps;
     if let Some(cap) = caps.per_event {
@@ -743,6 +754,14 @@ fn room(lang: Lang, rule: &EarningRule, usage: &[RuleUsage]) -> Room {
             td_string!(l, offers.engine.cap_month, cap = n(cap)).to_string()
         };
         limits.push((cap.saturating_sub(month).max(0), why));
+    }
+    if let Some(cap) = caps.per_member_total {
+        let why = if total > 0 {
+            td_string!(l, offers.engine.cap_total_already, cap = n(cap), n = n(total)).to_string()
+        } else {
+            td_string!(l, offers.engine.cap_total, cap = n(cap)).to_string()
+        };
+        limits.push((cap.saturating_sub(total).max(0), why));
     }
     if let Some(budget) = rule.budget_points {
         let left = budget.saturating_sub(rule.budget_used.max(0)).max(0);
@@ -870,6 +889,11 @@ fn check(ctx: &Ctx, c: &RuleConditions) -> Result<Eligible, String> {
     if !c.segment_ids.is_empty() && !m.segment_ids.iter().any(|s| c.segment_ids.contains(s)) {
         let segments = ids_label(lang, &c.segment_ids);
         return Err(td_string!(l, offers.engine.not_in_segment, segments = segments).to_string());
+    }
+    if let Some(arm) = c.campaign_arm {
+        if !arm.holds(m.membership_id) {
+            return Err(td_string!(l, offers.engine.other_arm).to_string());
+        }
     }
     eligible(lang, c, e)
 }
@@ -1080,6 +1104,7 @@ mod tests {
     #[test]
     fn what_one_award_gave_counts_towards_the_next_in_the_booking() {
         let mut usage = vec![RuleUsage {
+            member_total: 0,
             rule_id: 7,
             member_day: 5,
             member_month: 40,
@@ -1090,11 +1115,13 @@ mod tests {
             usage,
             vec![
                 RuleUsage {
+                    member_total: 0,
                     rule_id: 7,
                     member_day: 15,
                     member_month: 50
                 },
                 RuleUsage {
+                    member_total: 0,
                     rule_id: 9,
                     member_day: 5,
                     member_month: 5
@@ -1120,6 +1147,7 @@ mod tests {
 
     fn rule(id: i64, name: &str, priority: i64, effect: RuleEffect) -> EarningRule {
         EarningRule {
+            budget_rule_id: None,
             id,
             program_id: crate::model::ids::ProgramId(1),
             name: name.into(),
@@ -1170,6 +1198,7 @@ mod tests {
 
     fn gold() -> MemberContext {
         MemberContext {
+            membership_id: 0,
             tier_id: Some(2),
             tier_name: Some("Gold".into()),
             tier_multiplier_pct: 150,
@@ -1637,6 +1666,7 @@ mod tests {
             find(&a, "Bonus").clone()
         };
         let used = |d, m| RuleUsage {
+            member_total: 0,
             rule_id: 1,
             member_day: d,
             member_month: m,
@@ -1685,6 +1715,7 @@ mod tests {
             .contains("capped at 1000 per month (960 already this month)"));
         // Usage of another rule does not count.
         let other = RuleUsage {
+            member_total: 0,
             rule_id: 9,
             member_day: 1000,
             member_month: 1000,
@@ -1932,6 +1963,7 @@ mod tests {
                 when(),
             );
             (a, b).prop_map(|(a, b)| RuleConditions {
+                campaign_arm: None,
                 event_types: a.0,
                 channels: a.1,
                 stores: a.2,
@@ -1987,6 +2019,7 @@ mod tests {
             )
                 .prop_map(
                     |((priority, stacking, active, conditions, effect), caps, budget)| EarningRule {
+                        budget_rule_id: None,
                         id: 0,
                         program_id: crate::model::ids::ProgramId(1),
                         name: String::new(),
@@ -1996,6 +2029,7 @@ mod tests {
                         conditions,
                         effect,
                         caps: RuleCaps {
+                            per_member_total: None,
                             per_event: caps.0,
                             per_member_day: caps.1,
                             per_member_month: caps.2,
@@ -2061,6 +2095,7 @@ mod tests {
                 proptest::sample::subsequence(vec![1_i64, 2, 3], 0..=3),
             )
                 .prop_map(|(tier_id, pct, segment_ids)| MemberContext {
+                    membership_id: 0,
                     tier_id,
                     tier_name: tier_id.map(|t| format!("Tier {t}")),
                     tier_multiplier_pct: pct,
@@ -2086,6 +2121,7 @@ mod tests {
                 .iter()
                 .zip(day.iter().zip(month))
                 .map(|(r, (d, m))| RuleUsage {
+                    member_total: 0,
                     rule_id: r.id,
                     member_day: *d,
                     member_month: *m,

@@ -126,6 +126,9 @@ pub struct RuleConditions {
     /// Exclusive.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub ends_at: Option<Timestamp>,
+    /// A campaign's rule: only the members its variant's buckets hold (`domain::campaigns`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_arm: Option<crate::domain::campaigns::ArmRange>,
 }
 
 /// What a matching rule gives.
@@ -159,6 +162,9 @@ pub struct RuleCaps {
     pub per_event: Option<i64>,
     pub per_member_day: Option<i64>,
     pub per_member_month: Option<i64>,
+    /// Ever, per member (a campaign's once-only bonus).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_member_total: Option<i64>,
 }
 
 /// One earning rule of a program, as the admin configured it.
@@ -178,6 +184,17 @@ pub struct EarningRule {
     /// Campaign budget in points; never exceeded.
     pub budget_points: Option<i64>,
     pub budget_used: i64,
+    /// A campaign's variant rule: the rule whose budget it shares (the campaign's first rule
+    /// keeps the budget in its slots). None: its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_rule_id: Option<i64>,
+}
+
+impl EarningRule {
+    /// The rule whose budget slots this one charges.
+    pub fn budget_owner(&self) -> i64 {
+        self.budget_rule_id.unwrap_or(self.id)
+    }
 }
 
 impl EarningRule {
@@ -192,6 +209,7 @@ impl EarningRule {
         caps: RuleCaps,
     ) -> Self {
         EarningRule {
+            budget_rule_id: None,
             id: 0,
             program_id,
             name: name.into(),
@@ -253,6 +271,9 @@ pub struct MemberContext {
     /// 100 = no bonus, 150 = x1.5.
     pub tier_multiplier_pct: i64,
     pub segment_ids: Vec<i64>,
+    /// The membership, for campaign arms (0 when none is known, e.g. a dry run).
+    #[serde(default)]
+    pub membership_id: i64,
 }
 
 /// A member without tier or segments. Written by hand because a derived default would set the
@@ -264,6 +285,7 @@ impl Default for MemberContext {
             tier_name: None,
             tier_multiplier_pct: 100,
             segment_ids: Vec::new(),
+            membership_id: 0,
         }
     }
 }
@@ -283,6 +305,9 @@ pub struct RuleUsage {
     pub rule_id: i64,
     pub member_day: i64,
     pub member_month: i64,
+    /// Ever (read only for rules with a total cap).
+    #[serde(default)]
+    pub member_total: i64,
 }
 
 /// One rule's part in an award, matched or not, with the reason in words.

@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod awards;
 pub mod birthdays;
 pub mod booking;
+pub mod campaigns;
 pub mod cards;
 pub mod customer_value;
 pub mod enrolment;

@@ -4,6 +4,7 @@
 
 pub mod attempts;
 pub mod budgets;
+pub mod campaigns;
 pub mod idempotency;
 pub mod predictions;
 pub mod programs;

@@ -56,7 +56,7 @@ fn minutes(v: &mut Validator, field: &str, s: &str) -> Option<u16> {
     }
 }
 
-fn day(v: &mut Validator, field: &str, s: &str) -> Option<NaiveDate> {
+pub(crate) fn day(v: &mut Validator, field: &str, s: &str) -> Option<NaiveDate> {
     let typed = validate::typed_number(s);
     let s = typed.trim();
     if s.is_empty() {
@@ -207,6 +207,7 @@ pub fn parse(
         }
     };
     let caps = RuleCaps {
+        per_member_total: None,
         per_event: optional(&mut v, "cap_per_event", &form.cap_per_event),
         per_member_day: optional(&mut v, "cap_per_day", &form.cap_per_day),
         per_member_month: optional(&mut v, "cap_per_month", &form.cap_per_month),
@@ -221,6 +222,7 @@ pub fn parse(
         )
     })?;
     Ok(EarningRule {
+        budget_rule_id: None,
         id: form.id.unwrap_or(0),
         program_id: form.program_id,
         name: name.unwrap_or_default(),
@@ -228,6 +230,7 @@ pub fn parse(
         stacking: stacking.unwrap_or(Stacking::Stack),
         active,
         conditions: RuleConditions {
+            campaign_arm: None,
             event_types,
             channels,
             stores: list(&form.stores),

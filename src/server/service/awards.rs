@@ -29,11 +29,12 @@ pub(super) async fn locked_budgets(
     let budgeted: Vec<i64> = rules
         .iter()
         .filter(|r| r.budget_points.is_some())
-        .map(|r| r.id)
+        .map(|r| r.budget_owner())
         .collect();
     if !budgeted.is_empty() {
         for (id, used, budget) in budgets::lock_all(conn, &budgeted).await? {
-            if let Some(r) = rules.iter_mut().find(|r| r.id == id) {
+            // A campaign's variants share their first rule's budget.
+            for r in rules.iter_mut().filter(|r| r.budget_owner() == id) {
                 r.budget_used = used;
                 r.budget_points = budget;
             }
@@ -117,11 +118,16 @@ pub(super) fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
     (by_rule, given)
 }
 
-/// What an award charges to campaign budgets: (rule id, points) of each budgeted rule.
-pub(super) fn budget_charges(by_rule: &[ByRule]) -> Vec<(i64, i64)> {
+/// What an award charges to campaign budgets: (rule id, points) of each budgeted rule, the
+/// id being that of the rule that keeps the budget (a campaign's variants share one).
+pub(super) fn budget_charges(by_rule: &[ByRule], rules: &[EarningRule]) -> Vec<(i64, i64)> {
     by_rule
         .iter()
         .filter_map(|&(rule, budgeted, points)| rule.filter(|_| budgeted).map(|r| (r, points)))
+        .map(|(id, points)| {
+            let owner = rules.iter().find(|r| r.id == id).map_or(id, |r| r.budget_owner());
+            (owner, points)
+        })
         .collect()
 }
 
@@ -164,7 +170,7 @@ pub(super) async fn charge_budgets(
     membership_id: MembershipId,
     exact: bool,
 ) -> Result<bool, AppError> {
-    let charges: Vec<(i64, MembershipId, i64)> = budget_charges(&award_parts(eval).0)
+    let charges: Vec<(i64, MembershipId, i64)> = budget_charges(&award_parts(eval).0, &eval.rules)
         .into_iter()
         .map(|(rule_id, points)| (rule_id, membership_id, points))
         .collect();

@@ -543,7 +543,7 @@ fn evaluate(
         let b = &items[item];
         let (setup, m) = (&b.setup, &mut members[member]);
         let rules = locked.unwrap_or(&setup.rules);
-        let ctx = engine::member_context(&setup.tiers, m.tier_id, m.segments.clone());
+        let ctx = engine::member_context(&setup.tiers, m.tier_id, m.segments.clone(), m.id.get());
         let (base, order) = (engine::base_rate(&setup.program), purchase(&b.input, b.at));
         let award = engine::evaluate(&base, rules, &order, &ctx, &m.usage);
         let shown = (b.lang != crate::domain::lang::Lang::ENGLISH)
@@ -556,7 +556,7 @@ fn evaluate(
         };
         let (by_rule, given) = awards::award_parts(&eval);
         engine::count_given(&mut m.usage, &given);
-        let budgeted = awards::budget_charges(&by_rule);
+        let budgeted = awards::budget_charges(&by_rule, &eval.rules);
         let held = hold_until(&setup.program, b.now);
         let (total, postings) = ledger::earn_postings(&by_rule, held.is_some());
         let told = Told::of(&eval.award);

@@ -563,7 +563,7 @@ async fn book_action(
     } else {
         Vec::new()
     };
-    let ctx = engine::member_context(program_tiers, entry.tier_id, segments);
+    let ctx = engine::member_context(program_tiers, entry.tier_id, segments, membership_id.get());
     let eval = awards::evaluate_locked(&mut *tx, setup, &ctx, membership_id, event, exact, b.lang).await?;
     let reference = once.unwrap_or_else(|| event.event_type.clone());
     let told = awards::Told::of(&eval.award);
@@ -700,7 +700,8 @@ pub async fn dry_run(
         ),
         None => (Vec::new(), None, Vec::new()),
     };
-    let ctx = engine::member_context(&program_tiers, tier_id, segments);
+    let membership_id = membership.map(|(id, _)| id.get()).unwrap_or(0);
+    let ctx = engine::member_context(&program_tiers, tier_id, segments, membership_id);
     Ok(engine::evaluate_in(
         crate::domain::lang::current(),
         &engine::base_rate(&program),

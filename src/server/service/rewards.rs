@@ -321,6 +321,35 @@ pub async fn issue_in(
     issued_by_id(conn, id).await
 }
 
+/// Hands out a reward that costs no points (a full stamp card's, a campaign's) in the
+/// caller's transaction, after the stock was taken: a zero-point transaction keeps it in the
+/// member's history, and the code points at it.
+pub async fn issue_free(
+    conn: &mut AnyConnection,
+    program_id: ProgramId,
+    membership_id: MembershipId,
+    reward: &Reward,
+    meta: &Meta<'_>,
+    now: Timestamp,
+) -> Result<IssuedReward, AppError> {
+    let postings = [
+        Posting::new(Account::Wallet, 0),
+        Posting::new(Account::Redemption, 0),
+    ];
+    let (tx_id, _) = ledger::book(conn, program_id, Some(membership_id), meta, &postings, now).await?;
+    issue_in(
+        conn,
+        reward,
+        membership_id,
+        tx_id,
+        (0, reward.value),
+        false,
+        None,
+        now,
+    )
+    .await
+}
+
 /// Takes one of the reward from stock; false when none is left.
 pub async fn take_stock(conn: &mut AnyConnection, reward_id: i64) -> Result<bool, AppError> {
     Ok(sqlx::query(
@@ -333,7 +362,7 @@ pub async fn take_stock(conn: &mut AnyConnection, reward_id: i64) -> Result<bool
         > 0)
 }
 
-async fn issued_by_id(conn: &mut AnyConnection, id: i64) -> Result<IssuedReward, AppError> {
+pub(crate) async fn issued_by_id(conn: &mut AnyConnection, id: i64) -> Result<IssuedReward, AppError> {
     sqlx::query_as(&format!(
         "SELECT {ISSUED_COLUMNS} FROM issued_rewards i JOIN rewards r ON r.id = i.reward_id WHERE i.id = $1"
     ))

@@ -24,13 +24,16 @@ struct Row {
     caps: String,
     budget_points: Option<i64>,
     budget_used: i64,
+    budget_rule_id: Option<i64>,
 }
 
 /// What a budget has given is the sum of its slots' use (`budgets`).
+/// A campaign's variant rules share the slots of its first rule (`budget_rule_id`).
 const COLUMNS: &str =
     "id, program_id, name, priority, stacking, active, conditions, effect, caps, budget_points, \
-     CAST((SELECT COALESCE(SUM(s.used), 0) FROM budget_slots s WHERE s.rule_id = earning_rules.id) AS BIGINT) \
-     AS budget_used";
+     CAST((SELECT COALESCE(SUM(s.used), 0) FROM budget_slots s \
+     WHERE s.rule_id = COALESCE(earning_rules.budget_rule_id, earning_rules.id)) AS BIGINT) AS budget_used, \
+     budget_rule_id";
 
 impl Row {
     fn into_rule(self) -> Result<EarningRule, AppError> {
@@ -51,6 +54,7 @@ impl Row {
             caps: serde_json::from_str(&self.caps).map_err(|e| parse("caps", e))?,
             budget_points: self.budget_points,
             budget_used: self.budget_used,
+            budget_rule_id: self.budget_rule_id,
         })
     }
 }
@@ -66,10 +70,10 @@ fn stacking_str(rule: &EarningRule) -> String {
         .unwrap_or_else(|| "stack".into())
 }
 
-/// Every rule of a program, highest priority first.
+/// Every rule of a program a manager edits (not campaigns' own), highest priority first.
 pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<EarningRule>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 ORDER BY priority DESC, id"
+        "SELECT {COLUMNS} FROM earning_rules WHERE program_id = $1 AND campaign_id IS NULL ORDER BY priority DESC, id"
     ))
     .bind(program_id)
     .fetch_all(&db.pool)
@@ -126,43 +130,94 @@ pub async fn usage_many<'r>(
 ) -> Result<Vec<(MembershipId, Vec<RuleUsage>)>, AppError> {
     let mut capped: Vec<&EarningRule> = rules
         .into_iter()
-        .filter(|r| r.caps.per_member_day.is_some() || r.caps.per_member_month.is_some())
+        .filter(|r| {
+            r.caps.per_member_day.is_some()
+                || r.caps.per_member_month.is_some()
+                || r.caps.per_member_total.is_some()
+        })
         .collect();
     capped.sort_unstable_by_key(|r| r.id);
     capped.dedup_by_key(|r| r.id);
     if membership_ids.is_empty() || capped.is_empty() {
         return Ok(Vec::new());
     }
-    // Day caps alone need only the day's awards; the month total is then unused.
-    let days_only = capped.iter().all(|r| r.caps.per_member_month.is_none());
-    let (day, month) = day_and_month(at);
-    let sql = format!(
-        "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
-         CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
-         WHERE month = $2 AND membership_id IN ({}) AND rule_id IN ({}){} GROUP BY membership_id, rule_id",
-        params(3, membership_ids.len()),
-        params(3 + membership_ids.len(), capped.len()),
-        if days_only { " AND day = $1" } else { "" },
-    );
-    let mut select = sqlx::query_as::<_, (MembershipId, i64, i64, i64)>(&sql)
-        .bind(day)
-        .bind(month);
-    for id in membership_ids {
-        select = select.bind(id);
-    }
-    for rule in &capped {
-        select = select.bind(rule.id);
-    }
     let mut out: Vec<(MembershipId, Vec<RuleUsage>)> = Vec::new();
-    for (membership_id, rule_id, member_day, member_month) in select.fetch_all(&mut *conn).await? {
-        let usage = RuleUsage {
-            rule_id,
-            member_day,
-            member_month,
+    let mut add = |membership_id: MembershipId, rule_id: i64, f: &dyn Fn(&mut RuleUsage)| {
+        let at = match out.iter().position(|(m, _)| *m == membership_id) {
+            Some(i) => i,
+            None => {
+                out.push((membership_id, Vec::new()));
+                out.len() - 1
+            }
         };
-        match out.iter_mut().find(|(m, _)| *m == membership_id) {
-            Some((_, u)) => u.push(usage),
-            None => out.push((membership_id, vec![usage])),
+        let list = &mut out[at].1;
+        let i = match list.iter().position(|u| u.rule_id == rule_id) {
+            Some(i) => i,
+            None => {
+                list.push(RuleUsage {
+                    rule_id,
+                    member_day: 0,
+                    member_month: 0,
+                    member_total: 0,
+                });
+                list.len() - 1
+            }
+        };
+        f(&mut list[i]);
+    };
+    let periodic: Vec<&&EarningRule> = capped
+        .iter()
+        .filter(|r| r.caps.per_member_day.is_some() || r.caps.per_member_month.is_some())
+        .collect();
+    if !periodic.is_empty() {
+        // Day caps alone need only the day's awards; the month total is then unused.
+        let days_only = periodic.iter().all(|r| r.caps.per_member_month.is_none());
+        let (day, month) = day_and_month(at);
+        let sql = format!(
+            "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
+             WHERE month = $2 AND membership_id IN ({}) AND rule_id IN ({}){} GROUP BY membership_id, rule_id",
+            params(3, membership_ids.len()),
+            params(3 + membership_ids.len(), periodic.len()),
+            if days_only { " AND day = $1" } else { "" },
+        );
+        let mut select = sqlx::query_as::<_, (MembershipId, i64, i64, i64)>(&sql)
+            .bind(day)
+            .bind(month);
+        for id in membership_ids {
+            select = select.bind(id);
+        }
+        for rule in &periodic {
+            select = select.bind(rule.id);
+        }
+        for (membership_id, rule_id, member_day, member_month) in select.fetch_all(&mut *conn).await? {
+            add(membership_id, rule_id, &|u| {
+                u.member_day = member_day;
+                u.member_month = member_month;
+            });
+        }
+    }
+    // Totals ever, only for rules capped per member (campaigns' once-only bonuses).
+    let lifetime: Vec<&&EarningRule> = capped
+        .iter()
+        .filter(|r| r.caps.per_member_total.is_some())
+        .collect();
+    if !lifetime.is_empty() {
+        let sql = format!(
+            "SELECT membership_id, rule_id, CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
+             WHERE membership_id IN ({}) AND rule_id IN ({}) GROUP BY membership_id, rule_id",
+            params(1, membership_ids.len()),
+            params(1 + membership_ids.len(), lifetime.len()),
+        );
+        let mut select = sqlx::query_as::<_, (MembershipId, i64, i64)>(&sql);
+        for id in membership_ids {
+            select = select.bind(id);
+        }
+        for rule in &lifetime {
+            select = select.bind(rule.id);
+        }
+        for (membership_id, rule_id, total) in select.fetch_all(&mut *conn).await? {
+            add(membership_id, rule_id, &|u| u.member_total = total);
         }
     }
     Ok(out)
@@ -204,22 +259,24 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
     Ok(())
 }
 
+/// A rule name another rule of the program has, as a field error.
+fn taken(e: sqlx::Error) -> AppError {
+    if is_unique_violation(
+        &e,
+        "earning_rules_program_name",
+        "earning_rules.program_id, earning_rules.name",
+    ) {
+        AppError::field("name", td_string!(current().locale, errors.rules.name_taken))
+    } else {
+        e.into()
+    }
+}
+
 /// Creates (id 0) or updates a rule. The caller has validated it.
 #[tracing::instrument(skip(db, rule), fields(program_id = %rule.program_id, id = rule.id), err(level = "debug"))]
 pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> {
     crate::server::store::programs::get(db, rule.program_id).await?;
     let now = db.now();
-    let taken = |e: sqlx::Error| {
-        if is_unique_violation(
-            &e,
-            "earning_rules_program_name",
-            "earning_rules.program_id, earning_rules.name",
-        ) {
-            AppError::field("name", td_string!(current().locale, errors.rules.name_taken))
-        } else {
-            e.into()
-        }
-    };
     let mut tx = db.begin_write().await?;
     let id: i64 = if rule.id == 0 {
         sqlx::query_scalar(
@@ -243,7 +300,8 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
     } else {
         sqlx::query_scalar(
             "UPDATE earning_rules SET name = $1, priority = $2, stacking = $3, active = $4, conditions = $5, \
-             effect = $6, caps = $7, budget_points = $8, updated_at = $9 WHERE id = $10 AND program_id = $11 RETURNING id",
+             effect = $6, caps = $7, budget_points = $8, updated_at = $9 WHERE id = $10 AND program_id = $11 \
+             AND campaign_id IS NULL RETURNING id",
         )
         .bind(&rule.name)
         .bind(rule.priority)
@@ -280,9 +338,11 @@ pub async fn delete(db: &Db, program_id: ProgramId, rule_id: i64) -> Result<(), 
         .fetch_one(&mut *tx)
         .await?;
     let affected = if used > 0 {
-        sqlx::query("UPDATE earning_rules SET active = 0 WHERE id = $1 AND program_id = $2")
+        sqlx::query(
+            "UPDATE earning_rules SET active = 0 WHERE id = $1 AND program_id = $2 AND campaign_id IS NULL",
+        )
     } else {
-        sqlx::query("DELETE FROM earning_rules WHERE id = $1 AND program_id = $2")
+        sqlx::query("DELETE FROM earning_rules WHERE id = $1 AND program_id = $2 AND campaign_id IS NULL")
     }
     .bind(rule_id)
     .bind(program_id)
@@ -296,5 +356,72 @@ pub async fn delete(db: &Db, program_id: ProgramId, rule_id: i64) -> Result<(), 
         )));
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// Writes the rule of one variant of a campaign in the caller's transaction: a new rule
+/// (`rule.id` 0) or the variant's own. Campaign rules are hidden from the rules page and
+/// changed only through their campaign. Returns the rule's id.
+pub async fn put_campaign_rule(
+    conn: &mut AnyConnection,
+    rule: &EarningRule,
+    campaign_id: i64,
+    variant: usize,
+    now: Timestamp,
+) -> Result<i64, AppError> {
+    if rule.id == 0 {
+        return sqlx::query_scalar(
+            "INSERT INTO earning_rules (program_id, name, priority, stacking, active, conditions, effect, caps, \
+             budget_points, budget_used, budget_rule_id, campaign_id, campaign_variant, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $11, $12, $13, $13) RETURNING id",
+        )
+        .bind(rule.program_id)
+        .bind(&rule.name)
+        .bind(rule.priority)
+        .bind(stacking_str(rule))
+        .bind(rule.active as i64)
+        .bind(to_json(&rule.conditions))
+        .bind(to_json(&rule.effect))
+        .bind(to_json(&rule.caps))
+        .bind(rule.budget_points)
+        .bind(rule.budget_rule_id)
+        .bind(campaign_id)
+        .bind(variant as i64)
+        .bind(now.0)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(taken);
+    }
+    sqlx::query(
+        "UPDATE earning_rules SET name = $1, priority = $2, active = $3, conditions = $4, effect = $5, caps = $6, \
+         budget_points = $7, updated_at = $8 WHERE id = $9 AND campaign_id = $10",
+    )
+    .bind(&rule.name)
+    .bind(rule.priority)
+    .bind(rule.active as i64)
+    .bind(to_json(&rule.conditions))
+    .bind(to_json(&rule.effect))
+    .bind(to_json(&rule.caps))
+    .bind(rule.budget_points)
+    .bind(now.0)
+    .bind(rule.id)
+    .bind(campaign_id)
+    .execute(&mut *conn)
+    .await
+    .map_err(taken)?;
+    Ok(rule.id)
+}
+
+/// Switches a campaign's rules off (it was stopped).
+pub async fn stop_campaign_rules(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE earning_rules SET active = 0, updated_at = $1 WHERE campaign_id = $2")
+        .bind(now.0)
+        .bind(campaign_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }

@@ -464,6 +464,13 @@ pub async fn delete(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppEr
         ));
     }
     let mut tx = db.begin_write().await?;
+    // A campaign keeps the segment it targets until it ends (its report reads the history
+    // either way: a deleted segment keeps it).
+    if let Some(name) = crate::server::store::campaigns::open_for_segment(&mut tx, id, db.now()).await? {
+        return Err(AppError::conflict(
+            td_string!(current().locale, errors.campaigns.segment_in_use, name = name).to_string(),
+        ));
+    }
     store::delete(&mut tx, id, db.now().0).await?;
     tx.commit().await?;
     tracing::info!(segment = id, "segment deleted");

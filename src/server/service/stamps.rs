@@ -13,7 +13,7 @@ use crate::model::ledger::TxKind;
 use crate::model::order::OrderInput;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
-use crate::server::service::ledger::{self, Account, Meta, Posting};
+use crate::server::service::ledger::{self, Meta};
 
 const CARD_SELECT: &str =
     "SELECT s.id, s.program_id, s.name, s.stamps_required, s.reward_id, r.name AS reward_name, \
@@ -291,23 +291,8 @@ async fn add(
             recorded_by: by,
             ..Meta::new(TxKind::Stamps, "store", &description)
         };
-        let postings = [
-            Posting::new(Account::Wallet, 0),
-            Posting::new(Account::Redemption, 0),
-        ];
-        let program_id = card.program_id;
-        let (tx_id, _) = ledger::book(conn, program_id, Some(membership_id), &meta, &postings, at).await?;
-        let issued = super::rewards::issue_in(
-            conn,
-            &reward,
-            membership_id,
-            tx_id,
-            (0, reward.value),
-            false,
-            None,
-            at,
-        )
-        .await?;
+        let issued =
+            super::rewards::issue_free(conn, card.program_id, membership_id, &reward, &meta, at).await?;
         now_stamps = apply(
             conn,
             membership_id,
@@ -322,7 +307,7 @@ async fn add(
         )
         .await?;
         let member_id = super::ledger::member_of(conn, membership_id).await?;
-        super::rewards::announce_issued(conn, member_id, program_id, &reward, &issued, at).await?;
+        super::rewards::announce_issued(conn, member_id, card.program_id, &reward, &issued, at).await?;
         codes.push(issued.code);
     }
     Ok(StampReceipt {

@@ -1,0 +1,448 @@
+//! The campaign form, checked field by field: name, segment, channels, dates (the end day
+//! is included and may not be before the start), a control group of 0–50 %, one to four
+//! variants whose shares add up to 100 %, each with a valid incentive, and the limits.
+//! Every problem is reported against its field (`variants.2.share`); nothing is saved until
+//! all are right.
+
+use crate::domain::currency::plain_minor;
+use crate::domain::lang::current;
+use crate::domain::validate;
+use crate::error::{count, AppError, Validator};
+use crate::i18n::td_string;
+use crate::model::campaign::{
+    Campaign, CampaignForm, Incentive, Variant, VariantRow, DEFAULT_HOLDOUT_PCT, MAX_HOLDOUT_PCT,
+    MAX_VARIANTS,
+};
+use crate::model::rules::Channel;
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+
+use super::rule::day;
+
+/// Most bonus points one variant may give a member.
+pub const MAX_BONUS_POINTS: i64 = 1_000_000;
+/// Longest campaign, in days.
+pub const MAX_DAYS: i64 = 366;
+
+/// What the form is checked against.
+pub struct Known<'a> {
+    pub currency: &'a str,
+    /// The program's segments.
+    pub segment_ids: &'a [i64],
+    /// The program's active rewards.
+    pub reward_ids: &'a [i64],
+}
+
+/// A checked form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCampaign {
+    pub id: Option<i64>,
+    pub name: String,
+    pub segment_id: i64,
+    pub channels: Vec<Channel>,
+    pub starts_at: Timestamp,
+    pub ends_at: Timestamp,
+    pub holdout_pct: i64,
+    pub variants: Vec<Variant>,
+    pub budget_points: Option<i64>,
+    pub max_rewards: Option<i64>,
+}
+
+fn optional_count(v: &mut Validator, field: &str, s: &str, max: i64) -> Option<i64> {
+    if s.trim().is_empty() {
+        return None;
+    }
+    v.check(field, validate::integer(s, 1, max))
+}
+
+fn incentive(v: &mut Validator, i: usize, row: &VariantRow, known: &Known) -> Option<Incentive> {
+    let l = current().locale;
+    let field = format!("variants.{i}.value");
+    match row.kind.as_str() {
+        "bonus_points" => {
+            let points = v.check(&field, validate::integer(&row.value, 1, MAX_BONUS_POINTS));
+            let min_order_minor = if row.min_order.trim().is_empty() {
+                Some(0)
+            } else {
+                v.check(
+                    &format!("variants.{i}.min_order"),
+                    validate::amount(&row.min_order, known.currency),
+                )
+            };
+            Some(Incentive::BonusPoints {
+                points: points?,
+                min_order_minor: min_order_minor?,
+            })
+        }
+        "multiplier" => match validate::multiplier(&row.value) {
+            Ok(pct) if pct > 100 => Some(Incentive::Multiplier { pct }),
+            Ok(_) => {
+                let lang = current();
+                let m = td_string!(
+                    lang.locale,
+                    errors.forms.multiplier_too_small,
+                    one = count(lang, 1),
+                    two = count(lang, 2)
+                );
+                v.add(&field, m.to_string());
+                None
+            }
+            Err(m) => {
+                v.add(&field, m);
+                None
+            }
+        },
+        "reward" => match validate::typed_number(&row.value).trim().parse::<i64>() {
+            Ok(id) if known.reward_ids.contains(&id) => Some(Incentive::Reward { reward_id: id }),
+            _ => {
+                v.add(&field, td_string!(l, errors.campaigns.unknown_reward));
+                None
+            }
+        },
+        _ => {
+            v.add(
+                &format!("variants.{i}.kind"),
+                td_string!(l, errors.forms.choose_option),
+            );
+            None
+        }
+    }
+}
+
+/// Checks every field and reports all problems at once.
+pub fn parse(form: &CampaignForm, known: &Known) -> Result<ValidCampaign, AppError> {
+    let l = current().locale;
+    let mut v = Validator::new();
+    let id = match form.id.trim() {
+        "" => None,
+        s => v.check("id", validate::integer(s, 1, i64::MAX)),
+    };
+    let name = match validate::name(&form.name) {
+        Ok(n) if n.chars().count() > 80 => {
+            v.add("name", validate::at_most_chars(80));
+            None
+        }
+        r => v.check("name", r),
+    };
+    let segment_id = match form.segment_id.trim().parse::<i64>() {
+        Ok(s) if known.segment_ids.contains(&s) => Some(s),
+        _ => {
+            v.add("segment_id", td_string!(l, errors.campaigns.choose_segment));
+            None
+        }
+    };
+    let mut channels = Vec::new();
+    for c in &form.channels {
+        match Channel::parse(c) {
+            Some(ch) if !channels.contains(&ch) => channels.push(ch),
+            Some(_) => {}
+            None => v.add("channels", td_string!(l, errors.forms.unknown_channel)),
+        }
+    }
+    let starts = day(&mut v, "starts_on", &form.starts_on);
+    let ends = day(&mut v, "ends_on", &form.ends_on);
+    if form.starts_on.trim().is_empty() {
+        v.add("starts_on", validate::required());
+    }
+    if form.ends_on.trim().is_empty() {
+        v.add("ends_on", validate::required());
+    }
+    if let (Some(s), Some(e)) = (starts, ends) {
+        if e < s {
+            v.add("ends_on", td_string!(l, errors.forms.end_before_start));
+        } else if (e - s).num_days() + 1 > MAX_DAYS {
+            let lang = current();
+            v.add(
+                "ends_on",
+                td_string!(lang.locale, errors.dates.at_most_days, n = count(lang, MAX_DAYS)).to_string(),
+            );
+        }
+    }
+    let holdout_pct = if form.holdout.trim().is_empty() {
+        Some(DEFAULT_HOLDOUT_PCT)
+    } else {
+        v.check("holdout", validate::integer(&form.holdout, 0, MAX_HOLDOUT_PCT))
+    };
+    let rows: Vec<(usize, &VariantRow)> = form
+        .variants
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.kind.trim().is_empty())
+        .collect();
+    let mut variants = Vec::new();
+    if rows.is_empty() {
+        v.add("variants", td_string!(l, errors.campaigns.no_variants));
+    }
+    if rows.len() > MAX_VARIANTS {
+        let lang = current();
+        v.add(
+            "variants",
+            td_string!(
+                lang.locale,
+                errors.campaigns.too_many_variants,
+                n = count(lang, MAX_VARIANTS as i64)
+            )
+            .to_string(),
+        );
+    }
+    let mut sum = 0_i64;
+    let mut shares_ok = true;
+    let mut names: Vec<String> = Vec::new();
+    for (n, &(i, row)) in rows.iter().enumerate() {
+        let name = if row.name.trim().is_empty() {
+            // Unnamed variants are lettered by position: A, B, C, D.
+            Some(char::from(b'A' + n.min(25) as u8).to_string())
+        } else {
+            v.check(&format!("variants.{i}.name"), validate::name(&row.name))
+        };
+        if let Some(n) = &name {
+            if names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+                v.add(
+                    &format!("variants.{i}.name"),
+                    td_string!(l, errors.campaigns.variant_name_taken),
+                );
+            }
+            names.push(n.clone());
+        }
+        // One variant takes everyone outside the control group: its share may be left empty.
+        let share = if row.share.trim().is_empty() && rows.len() == 1 {
+            Some(100)
+        } else {
+            v.check(
+                &format!("variants.{i}.share"),
+                validate::integer(&row.share, 1, 100),
+            )
+        };
+        match share {
+            Some(s) => sum += s,
+            None => shares_ok = false,
+        }
+        let incentive = incentive(&mut v, i, row, known);
+        if let (Some(name), Some(share_pct), Some(incentive)) = (name, share, incentive) {
+            variants.push(Variant {
+                name,
+                share_pct,
+                incentive,
+            });
+        }
+    }
+    if shares_ok && !rows.is_empty() && sum != 100 {
+        let lang = current();
+        let last = rows[rows.len() - 1].0;
+        v.add(
+            &format!("variants.{last}.share"),
+            td_string!(lang.locale, errors.campaigns.shares_sum, sum = count(lang, sum)).to_string(),
+        );
+    }
+    let budget_points = optional_count(&mut v, "budget", &form.budget, 1_000_000_000_000);
+    let max_rewards = optional_count(&mut v, "max_rewards", &form.max_rewards, 100_000_000);
+    v.finish()?;
+    let (Some(name), Some(segment_id), Some(starts), Some(ends), Some(holdout_pct)) =
+        (name, segment_id, starts, ends, holdout_pct)
+    else {
+        return Err(AppError::Internal);
+    };
+    let starts_at = Timestamp::start_of(starts);
+    Ok(ValidCampaign {
+        id,
+        name,
+        segment_id,
+        channels,
+        starts_at,
+        ends_at: Timestamp(Timestamp::start_of(ends).0 + SECONDS_PER_DAY),
+        holdout_pct,
+        variants,
+        budget_points,
+        max_rewards,
+    })
+}
+
+/// The form showing a saved campaign, for editing.
+pub fn form_of(c: &Campaign, currency: &str) -> CampaignForm {
+    CampaignForm {
+        program_id: c.program_id,
+        id: c.id.to_string(),
+        name: c.name.clone(),
+        segment_id: c.segment_id.to_string(),
+        channels: c.channels.iter().map(|ch| ch.as_str().to_string()).collect(),
+        starts_on: c.starts_at.date().to_string(),
+        ends_on: Timestamp(c.ends_at.0 - 1).date().to_string(),
+        holdout: c.holdout_pct.to_string(),
+        variants: c
+            .variants
+            .iter()
+            .map(|v| {
+                let (value, min_order) = match &v.incentive {
+                    Incentive::BonusPoints {
+                        points,
+                        min_order_minor,
+                    } => (
+                        points.to_string(),
+                        if *min_order_minor > 0 {
+                            plain_minor(*min_order_minor, currency)
+                        } else {
+                            String::new()
+                        },
+                    ),
+                    Incentive::Multiplier { pct } => (format!("{pct}%"), String::new()),
+                    Incentive::Reward { reward_id } => (reward_id.to_string(), String::new()),
+                };
+                VariantRow {
+                    name: v.name.clone(),
+                    share: v.share_pct.to_string(),
+                    kind: v.incentive.kind().to_string(),
+                    value,
+                    min_order,
+                }
+            })
+            .collect(),
+        budget: c.budget_points.map(|b| b.to_string()).unwrap_or_default(),
+        max_rewards: c.max_rewards.map(|b| b.to_string()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::campaign::CampaignState;
+
+    const KNOWN: Known = Known {
+        currency: "EUR",
+        segment_ids: &[3, 4],
+        reward_ids: &[9],
+    };
+
+    fn row(share: &str, kind: &str, value: &str) -> VariantRow {
+        VariantRow {
+            name: String::new(),
+            share: share.into(),
+            kind: kind.into(),
+            value: value.into(),
+            min_order: String::new(),
+        }
+    }
+
+    fn good() -> CampaignForm {
+        CampaignForm {
+            program_id: 1,
+            name: "Winter win-back".into(),
+            segment_id: "3".into(),
+            channels: vec!["store".into(), "web".into()],
+            starts_on: "2026-12-01".into(),
+            ends_on: "2026-12-31".into(),
+            holdout: String::new(),
+            variants: vec![row("50", "bonus_points", "200"), row("50", "multiplier", "2")],
+            ..CampaignForm::default()
+        }
+    }
+
+    fn fields(f: &CampaignForm) -> Vec<String> {
+        match parse(f, &KNOWN) {
+            Err(AppError::Validation { fields, .. }) => fields.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected field errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_good_form_parses_with_the_default_holdout() {
+        let c = parse(&good(), &KNOWN).unwrap();
+        assert_eq!(c.holdout_pct, 10);
+        assert_eq!(c.starts_at.date().to_string(), "2026-12-01");
+        // The end day is included: the campaign ends at the start of the next.
+        assert_eq!(c.ends_at.date().to_string(), "2027-01-01");
+        assert_eq!(c.variants[0].name, "A");
+        assert_eq!(c.variants[1].name, "B");
+        assert_eq!(
+            c.variants[0].incentive,
+            Incentive::BonusPoints {
+                points: 200,
+                min_order_minor: 0
+            }
+        );
+        assert_eq!(c.variants[1].incentive, Incentive::Multiplier { pct: 200 });
+    }
+
+    #[test]
+    fn bad_input_is_named_field_by_field() {
+        let mut f = good();
+        f.holdout = "60".into();
+        assert_eq!(fields(&f), vec!["holdout"]);
+        f.holdout = "-1".into();
+        assert_eq!(fields(&f), vec!["holdout"]);
+        let mut f = good();
+        f.variants[1].share = "40".into();
+        assert_eq!(fields(&f), vec!["variants.1.share"], "90 % is not 100 %");
+        let mut f = good();
+        f.ends_on = "2026-11-30".into();
+        assert_eq!(fields(&f), vec!["ends_on"]);
+        let mut f = good();
+        f.segment_id = "5".into();
+        f.variants[0] = row("50", "reward", "8");
+        f.variants[1].value = "1".into();
+        assert_eq!(
+            fields(&f),
+            vec!["segment_id", "variants.0.value", "variants.1.value"]
+        );
+        let mut f = good();
+        f.variants.clear();
+        assert_eq!(fields(&f), vec!["variants"]);
+        let mut f = good();
+        f.variants = (0..5).map(|_| row("20", "bonus_points", "5")).collect();
+        assert_eq!(fields(&f), vec!["variants"]);
+        let mut f = good();
+        f.variants[0].name = "Gold".into();
+        f.variants[1].name = "gold".into();
+        assert_eq!(fields(&f), vec!["variants.1.name"]);
+        let mut f = good();
+        f.channels = vec!["fax".into()];
+        f.budget = "0".into();
+        assert_eq!(fields(&f), vec!["channels", "budget"]);
+    }
+
+    #[test]
+    fn one_variant_takes_everyone_outside_the_control_group() {
+        let mut f = good();
+        f.variants = vec![row("", "reward", "9")];
+        f.holdout = "0".into();
+        let c = parse(&f, &KNOWN).unwrap();
+        assert_eq!(c.variants[0].share_pct, 100);
+        assert_eq!(c.holdout_pct, 0);
+    }
+
+    #[test]
+    fn a_saved_campaign_shows_as_it_was_typed() {
+        let mut f = good();
+        f.variants[0].min_order = "20".into();
+        let v = parse(&f, &KNOWN).unwrap();
+        let c = Campaign {
+            id: 7,
+            program_id: 1,
+            name: v.name.clone(),
+            segment_id: v.segment_id,
+            channels: v.channels.clone(),
+            starts_at: v.starts_at,
+            ends_at: v.ends_at,
+            holdout_pct: v.holdout_pct,
+            variants: v.variants.clone(),
+            budget_points: None,
+            max_rewards: None,
+            state: CampaignState::Draft,
+            stopped_at: None,
+            points_given: 0,
+            rewards_given: 0,
+            updated_at: Timestamp(0),
+        };
+        let back = form_of(&c, "EUR");
+        assert_eq!(back.ends_on, "2026-12-31");
+        assert_eq!(back.variants[0].min_order, "20.00");
+        let again = parse(
+            &CampaignForm {
+                id: String::new(),
+                ..back
+            },
+            &KNOWN,
+        )
+        .unwrap();
+        assert_eq!(again.variants, v.variants);
+        assert_eq!((again.starts_at, again.ends_at), (v.starts_at, v.ends_at));
+    }
+}

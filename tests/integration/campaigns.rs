@@ -1,0 +1,353 @@
+//! Campaigns against real databases: variants that give through the booking pipeline while
+//! the control group gets nothing, a reward offer seen on the portal and used in store, a
+//! budget shared by the variants that holds under 30 concurrent bookings, the lifecycle with
+//! its recorded edits, the report, and the refusals (bad forms, a targeted segment deleted).
+
+use omniloyal::domain::campaigns::arm_of;
+use omniloyal::error::AppError;
+use omniloyal::model::campaign::{CampaignForm, Incentive, Status, VariantRow};
+use omniloyal::model::ids::{MemberId, ProgramId};
+use omniloyal::model::reward::{RewardInput, RewardStatus};
+use omniloyal::model::rules::Channel;
+use omniloyal::model::segment::{Condition, Definition, Join};
+use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
+use omniloyal::model::user::Role;
+use omniloyal::server::db::Db;
+use omniloyal::server::service::{campaigns, members, orders, rewards, segments};
+
+use crate::on_both_backends;
+use crate::support::fixtures::{order, world};
+use crate::support::make_user;
+
+/// Everyone who joined within the last 1000 days (a member never active counts from joining).
+fn everyone() -> Definition {
+    Definition {
+        join: Join::All,
+        within: Join::All,
+        groups: vec![vec![Condition::Inactive {
+            min: None,
+            max: Some(1000),
+        }]],
+    }
+}
+
+async fn joined(db: &Db, program_id: ProgramId, n: usize) -> Vec<(MemberId, i64)> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let user = make_user(db, Role::Member, &format!("m{}@x.io", rand::random::<u32>())).await;
+        let member = members::for_user(db, user.id).await.unwrap();
+        members::join(db, member.id, program_id).await.unwrap();
+        let ms = members::membership_id(db, member.id, program_id)
+            .await
+            .unwrap()
+            .get();
+        out.push((member.id, ms));
+    }
+    out
+}
+
+fn variant(share: &str, kind: &str, value: &str) -> VariantRow {
+    VariantRow {
+        share: share.into(),
+        kind: kind.into(),
+        value: value.into(),
+        ..VariantRow::default()
+    }
+}
+
+fn form(program_id: ProgramId, segment_id: i64, holdout: &str, variants: Vec<VariantRow>) -> CampaignForm {
+    let today = Timestamp::now().date();
+    CampaignForm {
+        program_id: program_id.0,
+        name: format!("Campaign {}", rand::random::<u16>()),
+        segment_id: segment_id.to_string(),
+        starts_on: today.to_string(),
+        ends_on: (today + chrono::Duration::days(30)).to_string(),
+        holdout: holdout.into(),
+        variants,
+        ..CampaignForm::default()
+    }
+}
+
+fn fields(e: AppError) -> Vec<String> {
+    match e {
+        AppError::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
+        other => panic!("not a validation error: {other:?}"),
+    }
+}
+
+async fn variants_give_and_the_control_group_gets_nothing(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let people = joined(&db, p, 40).await;
+    let all = segments::save_definition(&db, p, None, "Everyone", &everyone())
+        .await
+        .unwrap();
+    assert_eq!(all.members, 41);
+    // Bad input: each named, nothing saved.
+    let mut bad = form(
+        p,
+        all.id,
+        "60",
+        vec![
+            variant("50", "bonus_points", "200"),
+            variant("40", "multiplier", "2"),
+        ],
+    );
+    bad.ends_on = "2000-01-01".into();
+    let refused = campaigns::save(&db, &bad, None).await.unwrap_err();
+    assert_eq!(fields(refused), vec!["ends_on", "holdout", "variants.1.share"]);
+    assert!(campaigns::list(&db, p).await.unwrap().is_empty());
+
+    let f = form(
+        p,
+        all.id,
+        "20",
+        vec![
+            variant("50", "bonus_points", "200"),
+            variant("50", "multiplier", "2"),
+        ],
+    );
+    let draft = campaigns::save(&db, &f, None).await.unwrap();
+    assert_eq!(draft.status(db.now()), Status::Draft);
+    // A draft gives nothing and offers nothing.
+    let (m0, ms0) = people[0];
+    assert!(campaigns::offers(&db, p, m0, None).await.unwrap().is_empty());
+    let c = campaigns::launch(&db, p, draft.id, None).await.unwrap();
+    assert_eq!(c.status(db.now()), Status::Running);
+    // A segment a campaign targets cannot be deleted while the campaign has not ended.
+    let in_use = segments::delete(&db, p, all.id).await.unwrap_err();
+    assert!(matches!(in_use, AppError::Conflict { .. }), "{in_use:?}");
+
+    // 100.00 earns 1,000 Stars at the base rate; variant A adds 200 once, B doubles.
+    let shares = [50, 50];
+    let mut seen = [0; 3];
+    for (i, &(member, ms)) in people.iter().enumerate() {
+        let arm = arm_of(c.id, ms, 20, &shares);
+        let first = orders::record_order(&db, p, member, &order(&format!("a{i}"), 10_000), None)
+            .await
+            .unwrap()
+            .points;
+        let second = orders::record_order(&db, p, member, &order(&format!("b{i}"), 10_000), None)
+            .await
+            .unwrap()
+            .points;
+        let offers = campaigns::offers(&db, p, member, None).await.unwrap();
+        match arm {
+            None => {
+                assert_eq!((first, second), (1_000, 1_000), "control members get nothing");
+                assert!(offers.is_empty());
+                seen[0] += 1;
+            }
+            Some(0) => {
+                assert_eq!((first, second), (1_200, 1_000), "the bonus is given once");
+                assert_eq!(offers.len(), 1);
+                assert!(offers[0].used);
+                assert_eq!(
+                    offers[0].incentive,
+                    Incentive::BonusPoints {
+                        points: 200,
+                        min_order_minor: 0
+                    }
+                );
+                seen[1] += 1;
+            }
+            Some(_) => {
+                assert_eq!((first, second), (2_000, 2_000), "double points on every order");
+                assert_eq!(offers[0].incentive, Incentive::Multiplier { pct: 200 });
+                seen[2] += 1;
+            }
+        }
+    }
+    assert!(seen.iter().all(|&n| n > 0), "every arm has members: {seen:?}");
+    // A change to a running campaign is recorded; what members were split by stays fixed.
+    let mut longer = campaigns::form(&db, p, c.id).await.unwrap();
+    let end = Timestamp::now().date() + chrono::Duration::days(40);
+    longer.ends_on = end.to_string();
+    longer.variants[0].value = "300".into();
+    campaigns::save(&db, &longer, None).await.unwrap();
+    let mut reshaped = campaigns::form(&db, p, c.id).await.unwrap();
+    reshaped.holdout = "30".into();
+    let fixed = campaigns::save(&db, &reshaped, None).await.unwrap_err();
+    assert!(matches!(fixed, AppError::Conflict { .. }), "{fixed:?}");
+
+    let report = campaigns::report(&db, p, c.id).await.unwrap();
+    assert_eq!(report.reach, 41, "every member of the segment while it ran");
+    assert_eq!(report.arms.iter().map(|a| a.members).sum::<i64>(), 41);
+    let control = &report.arms[0];
+    assert!(control.control && control.uplift.is_none());
+    assert_eq!(control.cost_minor, 0);
+    // A: 200 points each at one cent a point; B: 2,000 extra points each.
+    let a = &report.arms[1];
+    assert_eq!(a.redeemed, seen[1] as i64);
+    assert_eq!(a.points_given, 200 * seen[1] as i64);
+    assert_eq!(a.cost_minor, 200 * seen[1] as i64);
+    let b = &report.arms[2];
+    assert_eq!(b.points_given, 2_000 * seen[2] as i64);
+    // Everyone bought the same: no difference in revenue, and the interval says so.
+    let up = a.uplift.as_ref().unwrap();
+    assert_eq!(up.revenue_per_member.round(), 0.0);
+    let total: i64 = report.arms.iter().map(|a| a.revenue_minor).sum();
+    assert_eq!(total, 40 * 20_000, "the 41st member bought nothing");
+    assert!((report.arms.iter().map(|a| a.actual_pct).sum::<f64>() - 100.0).abs() < 1e-9);
+
+    // Stopped: no more campaign points, the edits are on record.
+    campaigns::stop(&db, p, c.id, None).await.unwrap();
+    let later = orders::record_order(&db, p, people[1].0, &order("late", 10_000), None)
+        .await
+        .unwrap()
+        .points;
+    assert_eq!(later, 1_000);
+    assert!(campaigns::offers(&db, p, m0, None).await.unwrap().is_empty());
+    let report = campaigns::report(&db, p, c.id).await.unwrap();
+    assert_eq!(report.status, Status::Ended);
+    let edits: Vec<&str> = report.edits.iter().map(|e| e.change.as_str()).collect();
+    assert_eq!(edits[0], "launched");
+    assert!(
+        edits[1].contains("ends_at") && edits[1].contains("variants.0.incentive"),
+        "{edits:?}"
+    );
+    assert_eq!(edits[2], "stopped");
+    // Ended, it no longer holds its segment.
+    segments::delete(&db, p, all.id).await.unwrap();
+    let _ = ms0;
+}
+
+async fn a_reward_offer_seen_on_the_portal_is_used_in_store(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let people = joined(&db, p, 30).await;
+    let coffee = rewards::save(
+        &db,
+        &RewardInput {
+            program_id: p,
+            name: "Free coffee".into(),
+            kind: "free_product".into(),
+            cost_points: "500".into(),
+            sku: "COFFEE".into(),
+            ..RewardInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let all = segments::save_definition(&db, p, None, "Everyone", &everyone())
+        .await
+        .unwrap();
+    let mut f = form(
+        p,
+        all.id,
+        "50",
+        vec![variant("", "reward", &coffee.id.to_string())],
+    );
+    f.channels = vec!["store".into(), "web".into()];
+    f.max_rewards = "100".into();
+    let c = campaigns::save(&db, &f, None).await.unwrap();
+    campaigns::launch(&db, p, c.id, None).await.unwrap();
+    let treated = people
+        .iter()
+        .find(|(_, ms)| arm_of(c.id, *ms, 50, &[100]).is_some())
+        .copied()
+        .unwrap();
+    let held = people
+        .iter()
+        .find(|(_, ms)| arm_of(c.id, *ms, 50, &[100]).is_none())
+        .copied()
+        .unwrap();
+    // Seen on the portal (the web), not in the app (not one of its channels).
+    let offers = campaigns::offers(&db, p, treated.0, Some(Channel::Web))
+        .await
+        .unwrap();
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].reward_name, "Free coffee");
+    assert!(offers[0].claimed_code.is_none());
+    assert!(campaigns::offers(&db, p, treated.0, Some(Channel::App))
+        .await
+        .unwrap()
+        .is_empty());
+    // The control member sees nothing and cannot claim it.
+    assert!(campaigns::offers(&db, p, held.0, None).await.unwrap().is_empty());
+    let refused = campaigns::claim(&db, p, held.0, c.id, Channel::Web, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, AppError::Conflict { .. }), "{refused:?}");
+    // Claimed on the portal: free, once (a second claim answers the same code).
+    let code = campaigns::claim(&db, p, treated.0, c.id, Channel::Web, None)
+        .await
+        .unwrap();
+    assert_eq!(code.points, 0);
+    let again = campaigns::claim(&db, p, treated.0, c.id, Channel::Web, None)
+        .await
+        .unwrap();
+    assert_eq!(again.code, code.code);
+    let offers = campaigns::offers(&db, p, treated.0, None).await.unwrap();
+    assert_eq!(offers[0].claimed_code.as_deref(), Some(code.code.as_str()));
+    // Used at the till.
+    let used = rewards::use_code(&db, &code.code, None, Channel::Store)
+        .await
+        .unwrap();
+    assert_eq!(used.status, RewardStatus::Used);
+    let report = campaigns::report(&db, p, c.id).await.unwrap();
+    let arm = &report.arms[1];
+    assert_eq!((arm.redeemed, arm.cost_minor), (1, 0));
+    assert_eq!(report.campaign.rewards_given, 1);
+    // Bonus points for a member outside the segment: none, and no offer.
+    let outsider = world(&db, |_| {}).await;
+    assert!(campaigns::offers(&db, p, outsider.member_id, None)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+async fn a_shared_budget_holds_under_30_concurrent_bookings(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let people = joined(&db, p, 30).await;
+    let all = segments::save_definition(&db, p, None, "Everyone", &everyone())
+        .await
+        .unwrap();
+    // Two variants of 30 bonus points each, no control group, one budget of 500 between them:
+    // 30 members would draw 900.
+    let mut f = form(
+        p,
+        all.id,
+        "0",
+        vec![
+            variant("50", "bonus_points", "30"),
+            variant("50", "bonus_points", "30"),
+        ],
+    );
+    f.budget = "500".into();
+    let c = campaigns::save(&db, &f, None).await.unwrap();
+    campaigns::launch(&db, p, c.id, None).await.unwrap();
+    let mut tasks = Vec::new();
+    for (i, &(member, _)) in people.iter().enumerate() {
+        let db = db.clone();
+        tasks.push(tokio::spawn(async move {
+            orders::record_order(&db, p, member, &order(&format!("c{i}"), 100), None).await
+        }));
+    }
+    let mut bonus = 0;
+    for t in tasks {
+        // 1.00 earns 10 at the base rate; the rest is the campaign's.
+        bonus += t.await.unwrap().expect("every order books").points - 10;
+    }
+    assert_eq!(bonus, 500, "the budget is spent to the point and not beyond");
+    let after = campaigns::get(&db, p, c.id).await.unwrap();
+    assert_eq!(after.points_given, 500);
+    // A budget below what was given is refused, field named, nothing changed.
+    let mut lower = campaigns::form(&db, p, c.id).await.unwrap();
+    lower.budget = "400".into();
+    let refused = campaigns::save(&db, &lower, None).await.unwrap_err();
+    assert_eq!(fields(refused), vec!["budget"]);
+    assert_eq!(
+        campaigns::get(&db, p, c.id).await.unwrap().budget_points,
+        Some(500)
+    );
+    let _ = SECONDS_PER_DAY;
+}
+
+on_both_backends!(
+    variants_give_and_the_control_group_gets_nothing,
+    a_reward_offer_seen_on_the_portal_is_used_in_store,
+    a_shared_budget_holds_under_30_concurrent_bookings,
+);
