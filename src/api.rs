@@ -3,6 +3,7 @@
 
 pub mod approvals;
 pub mod auth;
+pub mod campaigns;
 pub mod cards;
 pub mod catalog;
 pub mod desk;

@@ -1,6 +1,7 @@
 //! Reusable view pieces.
 
 pub mod access;
+pub mod campaign_offer;
 pub mod chart;
 pub mod copy;
 pub mod field;

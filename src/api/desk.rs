@@ -58,8 +58,13 @@ pub async fn desk_search(query: String, #[server(default)] page: u32) -> Result<
     for member in found {
         let memberships = member_view::memberships(&db, member.id).await?;
         let mut offers = Vec::new();
+        let mut campaign_offers = Vec::new();
         for m in &memberships {
             offers.extend(reward_view::offers(&db, m.membership_id, Some(Channel::Store)).await?);
+            campaign_offers.extend(
+                crate::server::service::campaigns::offers(&db, m.program_id, member.id, Some(Channel::Store))
+                    .await?,
+            );
         }
         let open_rewards = reward_view::issued_for_member(&db, member.id)
             .await?
@@ -80,6 +85,7 @@ pub async fn desk_search(query: String, #[server(default)] page: u32) -> Result<
             member,
             memberships,
             rewards: offers,
+            campaign_offers,
             open_rewards,
         });
     }

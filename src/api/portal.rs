@@ -29,9 +29,17 @@ pub async fn my_portal() -> Result<PortalOverview, AppError> {
                 .filter(|o| o.reward.kind != crate::model::reward::RewardKind::PointsPayment),
         );
     }
+    let mut campaign_offers = Vec::new();
+    for m in &memberships {
+        campaign_offers.extend(
+            crate::server::service::campaigns::offers(&db, m.program_id, member.id, Some(Channel::Web))
+                .await?,
+        );
+    }
     let issued = reward_view::issued_for_member(&db, member.id).await?;
     let referral_code = members::referral_code(&db, member.id).await?;
     Ok(PortalOverview {
+        campaign_offers,
         stamps: stamp_view::balances(&db, member.id).await?,
         referral_code,
         member,

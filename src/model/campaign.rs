@@ -192,6 +192,7 @@ pub struct CampaignEdit {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct CampaignOffer {
+    pub program_id: i64,
     pub campaign_id: i64,
     pub campaign_name: String,
     pub incentive: Incentive,
@@ -265,4 +266,7 @@ pub struct CampaignReport {
     /// Members in the segment during the campaign.
     pub reach: i64,
     pub edits: Vec<CampaignEdit>,
+    /// Revenue per member by arm, drawn on the server (SVG).
+    #[serde(default)]
+    pub chart_svg: String,
 }

@@ -113,6 +113,9 @@ pub struct PortalOverview {
     pub memberships: Vec<MembershipView>,
     /// What the member can redeem, across their programs.
     pub rewards: Vec<super::reward::Offer>,
+    /// What running campaigns offer the member, across their programs.
+    #[serde(default)]
+    pub campaign_offers: Vec<super::campaign::CampaignOffer>,
     /// Rewards redeemed, newest first, with codes and PINs.
     pub issued: Vec<super::reward::IssuedReward>,
     /// The member's code for inviting friends.
@@ -138,6 +141,9 @@ pub struct DeskMember {
     pub memberships: Vec<MembershipView>,
     /// The catalogues of the member's programs as this member sees them.
     pub rewards: Vec<super::reward::Offer>,
+    /// What running campaigns offer the member in store, across their programs.
+    #[serde(default)]
+    pub campaign_offers: Vec<super::campaign::CampaignOffer>,
     /// Rewards the member holds that can still be used.
     pub open_rewards: Vec<super::reward::IssuedReward>,
     /// Stamps on each active stamp card of the member's programs.

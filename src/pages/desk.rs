@@ -10,10 +10,12 @@ use leptos_meta::Title;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
+use crate::api::campaigns::GiveOffer;
 use crate::api::desk::{
     desk_search, AddPaperStamps, AdjustPoints, LinkCard, MergeMembers, RecordPurchase, RedeemReward,
     ReverseMerge, StartCard, UseRewardCode,
 };
+use crate::components::campaign_offer::{claimable, offer_text};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::lang::use_lang;
 use crate::components::scroll::scroll_to;
@@ -22,6 +24,7 @@ use crate::domain::card;
 use crate::domain::lang::{ascii_digits, Lang};
 use crate::error::AppError;
 use crate::i18n::{td, td_string};
+use crate::model::campaign::CampaignOffer;
 use crate::model::card::{MemberMerge, StampBalance, StampReceipt};
 use crate::model::member::{
     DeskMember, DeskResults, Member, MemberKind, MembershipView, Searched, NAME_PAGE_SIZE as PAGE_SIZE,
@@ -86,6 +89,7 @@ fn DeskBody() -> impl IntoView {
         reverse: form_action::<ReverseMerge>(),
         paper: form_action::<AddPaperStamps>(),
         start: form_action::<StartCard>(),
+        give: form_action::<GiveOffer>(),
     };
     let adjusted = successes(adjust);
     let booked = successes(purchase);
@@ -389,6 +393,7 @@ fn MemberCard(
         member,
         memberships,
         rewards,
+        campaign_offers,
         open_rewards,
         stamps,
         merges,
@@ -453,6 +458,7 @@ fn MemberCard(
             // A redeem refused without JavaScript (which reward it was is not known then).
             {move || (redeem.last.get().is_none()).then(|| view! { <FormNotice result=redeem_value /> })}
             {panels}
+            {deals(campaign_offers, member_id, identity.give)}
             {if programs.is_empty() {
                 view! { <Empty><p>{td!(l, desk.member.no_program_setup)}</p></Empty> }.into_any()
             } else {
@@ -1126,20 +1132,69 @@ struct IdentityActions {
     reverse: ServerAction<ReverseMerge>,
     paper: ServerAction<AddPaperStamps>,
     start: ServerAction<StartCard>,
+    /// A campaign's reward given at the counter (its code then shows among the codes).
+    give: ServerAction<GiveOffer>,
 }
 
 impl IdentityActions {
     /// Changes on every successful identity action, so the search reloads.
     fn successes(self) -> Signal<usize> {
-        let (a, b, c, d, e) = (
+        let (a, b, c, d, e, f) = (
             successes(self.link),
             successes(self.merge),
             successes(self.reverse),
             successes(self.paper),
             successes(self.start),
+            successes(self.give),
         );
-        Signal::derive(move || a.get() + b.get() + c.get() + d.get() + e.get())
+        Signal::derive(move || a.get() + b.get() + c.get() + d.get() + e.get() + f.get())
     }
+}
+
+/// What running campaigns offer the member in store; staff give a reward with one button
+/// (free, once per member: its code then shows among the member's codes, to use).
+fn deals(
+    offers: Vec<CampaignOffer>,
+    member_id: MemberId,
+    give: ServerAction<GiveOffer>,
+) -> Option<impl IntoView> {
+    let lang = use_lang();
+    let l = lang.locale;
+    (!offers.is_empty()).then(|| {
+        let given = move || {
+            give.value().get().and_then(Result::ok).map(|r| {
+                view! { <p class="notice ok" role="status">{td_string!(l, desk.deals.given, code = r.code).to_string()}</p> }
+            })
+        };
+        view! {
+            <section class="deals" aria-label=td_string!(l, desk.deals.title)>
+                <h3>{td!(l, desk.deals.title)}</h3>
+                <FormNotice result=give.value() />
+                {given}
+                <ul class="list">
+                    {offers
+                        .into_iter()
+                        .map(|o| {
+                            let button = claimable(&o).then(|| {
+                                let label = td_string!(l, desk.deals.give_label, reward = o.reward_name.clone()).to_string();
+                                view! {
+                                    <ActionForm action=give attr:class="inline">
+                                        <input type="hidden" name="member_id" value=member_id />
+                                        <input type="hidden" name="program_id" value=o.program_id />
+                                        <input type="hidden" name="campaign_id" value=o.campaign_id />
+                                        <button type="submit" class="button" aria-label=label disabled=move || give.pending().get()>
+                                            {td!(l, desk.deals.give)}
+                                        </button>
+                                    </ActionForm>
+                                }
+                            });
+                            view! { <li data-testid="campaign-offer">{offer_text(lang, &o)} {button}</li> }
+                        })
+                        .collect_view()}
+                </ul>
+            </section>
+        }
+    })
 }
 
 /// What the last identity action did.

@@ -2,6 +2,8 @@
 //! and webhooks.
 
 pub mod approvals;
+pub mod campaign_report;
+pub mod campaigns;
 pub mod cards;
 pub mod hooks;
 pub mod keys;

@@ -14,10 +14,12 @@ use crate::components::outcome::form_action;
 use crate::i18n::{td, td_string};
 use leptos_meta::Title;
 
+use crate::api::campaigns::ClaimOffer;
 use crate::api::portal::{
     joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
 };
 use crate::api::surveys::{my_surveys, AnswerMySurvey};
+use crate::components::campaign_offer::{claimable, offer_text};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::fresh::KeepFresh;
 use crate::components::scroll::scroll_to;
@@ -26,6 +28,7 @@ use crate::components::table::DataTable;
 use crate::domain::lang::{Digits, Lang};
 use crate::domain::{card, currency};
 use crate::i18n::Locale;
+use crate::model::campaign::CampaignOffer;
 use crate::model::card::StampBalance;
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
@@ -48,6 +51,8 @@ pub fn PortalPage() -> impl IntoView {
     });
     let link = form_action::<LinkMyCard>();
     let linked = successes(link);
+    let claim = form_action::<ClaimOffer>();
+    let claimed = successes(claim);
     let birthday = form_action::<SetMyBirthDate>();
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
@@ -57,7 +62,15 @@ pub fn PortalPage() -> impl IntoView {
         }
     });
     let overview = Resource::new(
-        move || (join.version().get(), redeemed.get(), linked.get(), tick.get()),
+        move || {
+            (
+                join.version().get(),
+                redeemed.get(),
+                linked.get(),
+                claimed.get(),
+                tick.get(),
+            )
+        },
         |_| my_portal(),
     );
     let joinable = Resource::new(move || join.version().get(), |_| joinable_programs());
@@ -68,7 +81,7 @@ pub fn PortalPage() -> impl IntoView {
         // What the page shows of the account, kept current on a first load sent as islands
         // by `KeepFresh` (and in the whole app by the resources above).
         <div id="portal-live">
-            <Loaded what=td_string!(lang.locale, portal.loading_what) resource=overview view=move |o| overview_view(o, redeem, last_redeemed) />
+            <Loaded what=td_string!(lang.locale, portal.loading_what) resource=overview view=move |o| overview_view(o, redeem, last_redeemed, claim) />
         </div>
         {crate::app::rendered_as_islands()
             .then(|| view! { <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 /> })}
@@ -120,11 +133,13 @@ fn overview_view(
     o: PortalOverview,
     redeem: ServerAction<RedeemMyReward>,
     last: RwSignal<Option<i64>>,
+    claim: ServerAction<ClaimOffer>,
 ) -> impl IntoView {
     let PortalOverview {
         member,
         memberships,
         rewards,
+        campaign_offers,
         issued,
         history,
         referral_code,
@@ -168,6 +183,7 @@ fn overview_view(
                     .into_any()
             }}
         </div>
+        {deals_view(campaign_offers, &programs, claim)}
         {issued_view(issued, &programs)}
         {offers_view(rewards, &programs, nonce, redeem, last)}
         <section class="card" aria-label=td_string!(lang.locale, portal.invite.title)>
@@ -534,6 +550,53 @@ fn issued_view(issued: Vec<IssuedReward>, programs: &[ProgramLabel]) -> Option<i
 
 /// The catalogue by program: what the member can redeem now, and why not otherwise. Redeeming
 /// asks once (the cost named), and the code appears under the reward just redeemed.
+/// What running campaigns offer the member; a reward is taken with one button (free, once).
+fn deals_view(
+    offers: Vec<CampaignOffer>,
+    programs: &[ProgramLabel],
+    claim: ServerAction<ClaimOffer>,
+) -> Option<impl IntoView> {
+    let lang = use_lang();
+    let l = lang.locale;
+    (!offers.is_empty()).then(|| {
+        let several = programs.len() > 1;
+        view! {
+            <section class="card" aria-label=td_string!(l, portal.deals.title)>
+                <h2>{td!(l, portal.deals.title)}</h2>
+                <FormNotice result=claim.value() />
+                {by_program(offers, programs, |o| crate::model::ids::ProgramId(o.program_id))
+                    .into_iter()
+                    .map(|(p, list)| {
+                        view! {
+                            {several.then(|| view! { <h3>{p.name.clone()}</h3> })}
+                            <ul class="list">
+                                {list
+                                    .into_iter()
+                                    .map(|o| {
+                                        let button = claimable(&o).then(|| {
+                                            let label = td_string!(l, portal.deals.claim_label, reward = o.reward_name.clone()).to_string();
+                                            view! {
+                                                <ActionForm action=claim attr:class="inline">
+                                                    <input type="hidden" name="program_id" value=o.program_id />
+                                                    <input type="hidden" name="campaign_id" value=o.campaign_id />
+                                                    <button type="submit" class="button" aria-label=label disabled=move || claim.pending().get()>
+                                                        {td!(l, portal.deals.claim)}
+                                                    </button>
+                                                </ActionForm>
+                                            }
+                                        });
+                                        view! { <li data-testid="campaign-offer">{offer_text(lang, &o)} {button}</li> }
+                                    })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })
+                    .collect_view()}
+            </section>
+        }
+    })
+}
+
 fn offers_view(
     offers: Vec<Offer>,
     programs: &[ProgramLabel],

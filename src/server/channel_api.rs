@@ -4,6 +4,7 @@
 //! is mounted.
 
 pub mod auth;
+pub mod campaigns;
 pub mod error;
 pub mod handlers;
 pub mod idempotency;
@@ -64,6 +65,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(rewards::release))
         .routes(routes!(segments::list))
         .routes(routes!(segments::of_member))
+        .routes(routes!(campaigns::offers))
+        .routes(routes!(campaigns::claim))
         .split_for_parts();
     document_common_answers(&mut doc);
     (router, doc)

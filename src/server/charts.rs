@@ -382,6 +382,36 @@ fn number_text(lang: Lang, text: &str) -> String {
     }
 }
 
+/// A campaign's revenue per member in each arm (control first), in `currency`'s units.
+pub fn campaign_revenue(
+    lang: Lang,
+    currency: &str,
+    arms: &[crate::model::campaign::ArmReport],
+) -> Result<String, AppError> {
+    let l = lang.locale;
+    let title = td_string!(l, manage.campaigns.chart_title, code = currency.to_string()).to_string();
+    let per_unit = crate::domain::currency::minor_per_unit(currency) as f64;
+    let values: Vec<f64> = arms
+        .iter()
+        .map(|a| match a.members {
+            0 => 0.0,
+            n => (a.revenue_minor as f64 / n as f64 / per_unit * 100.0).round() / 100.0,
+        })
+        .collect();
+    let spec = json!({
+        "width": WIDTH,
+        "height": 300,
+        "title_text": title,
+        "legend_show": false,
+        "series_colors": ["#b08d57"],
+        "x_axis_data": arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "y_axis_configs": [{ "axis_min": 0 }],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [{ "name": title, "data": values, "label_show": true }],
+    });
+    render(&spec, lang, &title)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -308,6 +308,55 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             Allowed::Roles(ADMIN),
             vec![("program_id", pid.clone())],
         ),
+        (
+            "list_campaigns",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "load_campaign_form",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "save_campaign",
+            Allowed::Roles(ADMIN),
+            vec![("input[program_id]", pid.clone()), ("input[name]", "".into())],
+        ),
+        (
+            "launch_campaign",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "stop_campaign",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "delete_campaign",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "load_campaign_report",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "999999".into())],
+        ),
+        (
+            "claim_offer",
+            Allowed::Roles(MEMBER),
+            vec![("program_id", pid.clone()), ("campaign_id", "999999".into())],
+        ),
+        (
+            "give_offer",
+            Allowed::Roles(DESK),
+            vec![
+                ("member_id", member_id.clone()),
+                ("program_id", pid.clone()),
+                ("campaign_id", "999999".into()),
+            ],
+        ),
         ("list_stores", Allowed::Roles(ADMIN), vec![]),
         (
             "save_store",

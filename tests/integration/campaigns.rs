@@ -346,7 +346,84 @@ async fn a_shared_budget_holds_under_30_concurrent_bookings(db: Db) {
     let _ = SECONDS_PER_DAY;
 }
 
+async fn the_channel_api_answers_offers_for_this_member(db: Db) {
+    let app = crate::support::spawn_app(db).await;
+    let w = world(&app.db, |_| {}).await;
+    let p = w.program.id;
+    let coffee = rewards::save(
+        &app.db,
+        &RewardInput {
+            program_id: p,
+            name: "Free coffee".into(),
+            kind: "free_product".into(),
+            cost_points: "500".into(),
+            sku: "COFFEE".into(),
+            ..RewardInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let all = segments::save_definition(&app.db, p, None, "Everyone", &everyone())
+        .await
+        .unwrap();
+    // No control group: the member is in the one variant whatever the hash.
+    let f = form(
+        p,
+        all.id,
+        "0",
+        vec![variant("", "reward", &coffee.id.to_string())],
+    );
+    let c = campaigns::save(&app.db, &f, None).await.unwrap();
+    campaigns::launch(&app.db, p, c.id, None).await.unwrap();
+    let key = crate::support::fixtures::program_key(&app.db, "web", p).await;
+    let card = members::get(&app.db, w.member_id).await.unwrap().card_number;
+    let get = |path: String| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            crate::support::fixtures::send(app, reqwest::Method::GET, &path, Some(&key), None, None).await
+        }
+    };
+    let (status, offers, _) = get(format!("/programs/{}/members/{card}/offers", p.0)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{offers}");
+    assert_eq!(offers[0]["campaign_id"], c.id);
+    assert_eq!(offers[0]["incentive"]["kind"], "reward");
+    assert_eq!(offers[0]["headline"], "Free coffee, free");
+    let claim = format!("/programs/{}/members/{card}/offers/{}/claim", p.0, c.id);
+    let post = |path: String| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            crate::support::fixtures::send(app, reqwest::Method::POST, &path, Some(&key), None, None).await
+        }
+    };
+    let (status, first, _) = post(claim.clone()).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{first}");
+    let (_, again, _) = post(claim).await;
+    assert_eq!(
+        first["code"], again["code"],
+        "a retried claim answers the same code"
+    );
+    let (_, offers, _) = get(format!("/programs/{}/members/{card}/offers", p.0)).await;
+    assert_eq!(offers[0]["claimed_code"], first["code"]);
+    // Another program's key sees nothing of it.
+    let other =
+        omniloyal::server::store::programs::save(&app.db, &crate::support::fixtures::program_input("Other"))
+            .await
+            .unwrap();
+    let other_key = crate::support::fixtures::program_key(&app.db, "web", other.id).await;
+    let (status, _, _) = crate::support::fixtures::send(
+        &app,
+        reqwest::Method::GET,
+        &format!("/programs/{}/members/{card}/offers", p.0),
+        Some(&other_key),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+}
+
 on_both_backends!(
+    the_channel_api_answers_offers_for_this_member,
     variants_give_and_the_control_group_gets_nothing,
     a_reward_offer_seen_on_the_portal_is_used_in_store,
     a_shared_budget_holds_under_30_concurrent_bookings,

@@ -961,6 +961,11 @@ async fn openapi_lists_every_mounted_route(db: Db) {
         ("get", "/programs/{program_id}/members/{identifier}/rewards"),
         ("get", "/programs/{program_id}/segments"),
         ("get", "/programs/{program_id}/members/{identifier}/segments"),
+        ("get", "/programs/{program_id}/members/{identifier}/offers"),
+        (
+            "post",
+            "/programs/{program_id}/members/{identifier}/offers/{campaign_id}/claim",
+        ),
         ("post", "/programs/{program_id}/orders"),
         ("post", "/programs/{program_id}/returns"),
         ("post", "/programs/{program_id}/events"),
@@ -991,6 +996,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
             let concrete = path
                 .replace("{program_id}", "1")
                 .replace("{identifier}", "x")
+                .replace("{campaign_id}", "1")
                 .replace("{code}", "RW-X");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (s, _, _) = send(&app, m, &concrete, None, None, Some(json!({}))).await;

@@ -52,6 +52,8 @@ pub fn ProgramEditPage() -> impl IntoView {
             " · "
             <A href=move || format!("/manage/programs/{}/segments", id())>{td!(l, manage.program.segments)}</A>
             " · "
+            <A href=move || format!("/manage/programs/{}/campaigns", id())>{td!(l, manage.program.campaigns)}</A>
+            " · "
             <A href=move || format!("/manage/programs/{}/rewards", id())>{td!(l, manage.program.rewards)}</A>
         </p>
         <Transition fallback=move || view! { <Loading what=td_string!(l, manage.program.loading) /> }>

@@ -458,6 +458,7 @@ pub async fn offers(
             Incentive::Multiplier { .. } => {}
         }
         out.push(CampaignOffer {
+            program_id: c.program_id,
             campaign_id: c.id,
             campaign_name: c.name.clone(),
             headline: headline(
@@ -581,6 +582,7 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
         arms: Vec::new(),
         reach: 0,
         edits,
+        chart_svg: String::new(),
         campaign: c.clone(),
     };
     // Up to its end, or while it runs up to this second (included).
