@@ -201,7 +201,7 @@ test("a manager edits a tier in Arabic and sees the field error in Arabic", asyn
 
 test("on a 360 px phone no page spills sideways in Arabic, whoever signs in", async ({ browser }) => {
   for (const [who, paths] of [
-    [demo.admin, ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/programs/1/segments", "/manage/cards", "/manage/keys"]],
+    [demo.admin, ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/programs/1/segments", "/manage/programs/1/campaigns", "/manage/cards", "/manage/keys"]],
     [demo.staff, ["/desk", "/desk?q=Mia"]],
     [NOURA, ["/portal"]],
   ] as const) {

@@ -235,7 +235,7 @@ test("every page hydrates when opened directly, and refused pages hydrate too", 
   test.setTimeout(180_000); // seventeen full page loads, each waiting for its code
   const cases: [string, RegExp, string[]][] = [
     [demo.admin, /\/manage$/, ["/manage", "/manage/programs/1", "/manage/programs/1/rules", "/manage/programs/1/rewards",
-      "/manage/programs/1/segments", "/manage/stores", "/manage/cards", "/manage/approvals", "/manage/users", "/manage/keys", "/manage/webhooks", "/desk", "/insights"]],
+      "/manage/programs/1/segments", "/manage/programs/1/campaigns", "/manage/stores", "/manage/cards", "/manage/approvals", "/manage/users", "/manage/keys", "/manage/webhooks", "/desk", "/insights"]],
     [demo.staff, /\/desk$/, ["/desk", "/manage", "/manage/users"]],
     [demo.member, /\/portal$/, ["/desk", "/insights"]],
   ];

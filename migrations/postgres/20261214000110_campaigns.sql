@@ -55,3 +55,7 @@ ALTER TABLE earning_rules ADD COLUMN campaign_id BIGINT REFERENCES campaigns (id
 ALTER TABLE earning_rules ADD COLUMN campaign_variant BIGINT;
 ALTER TABLE earning_rules ADD COLUMN budget_rule_id BIGINT REFERENCES earning_rules (id);
 CREATE INDEX earning_rules_campaign ON earning_rules (campaign_id) WHERE campaign_id IS NOT NULL;
+
+-- What a campaign's rules gave, read by rule (the report, a member's offers): the awards
+-- table had only an index by member and month.
+CREATE INDEX rule_awards_rule ON rule_awards (rule_id, membership_id);

@@ -4,21 +4,24 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::campaign::{Campaign, CampaignForm, CampaignReport};
+use crate::model::campaign::{Campaign, CampaignForm, CampaignReport, Listed};
 use crate::model::ids::{MemberId, ProgramId};
 use crate::model::reward::IssuedReward;
 
 #[server(endpoint = "list_campaigns")]
-pub async fn list_campaigns(program_id: ProgramId) -> Result<Vec<Campaign>, AppError> {
+pub async fn list_campaigns(program_id: ProgramId) -> Result<Vec<Listed>, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
     crate::server::service::campaigns::list(&guard::state()?.db, program_id).await
 }
 
-/// The form of a saved campaign, to edit it.
+/// The form of a saved campaign, to edit it, or a new one's (no id).
 #[server(endpoint = "load_campaign_form")]
-pub async fn load_campaign_form(program_id: ProgramId, id: i64) -> Result<CampaignForm, AppError> {
+pub async fn load_campaign_form(
+    program_id: ProgramId,
+    #[server(default)] id: Option<i64>,
+) -> Result<CampaignForm, AppError> {
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;

@@ -33,9 +33,9 @@ pub struct ArmRange {
 }
 
 impl ArmRange {
-    /// Whether the membership falls in it.
+    /// Whether the membership falls in it (no membership, as in a dry run for nobody: never).
     pub fn holds(&self, membership_id: i64) -> bool {
-        (self.from..self.to).contains(&bucket(self.campaign_id, membership_id))
+        membership_id > 0 && (self.from..self.to).contains(&bucket(self.campaign_id, membership_id))
     }
 }
 

@@ -104,13 +104,13 @@ pub fn count_given(usage: &mut Vec<RuleUsage>, given: &[(i64, i64)]) {
             Some(u) => {
                 u.member_day += points;
                 u.member_month += points;
-                u.member_total += points;
+                u.member_awards += 1;
             }
             None => usage.push(RuleUsage {
                 rule_id,
                 member_day: points,
                 member_month: points,
-                member_total: points,
+                member_awards: 1,
             }),
         }
     }
@@ -210,6 +210,11 @@ pub fn evaluate_in(
                 (false, 0, why)
             }
         };
+        // A campaign's rule that does not give is left out: a receipt would otherwise tell a
+        // member of the control group (or another variant) what they are not getting.
+        if !matched && rule.conditions.campaign_arm.is_some() {
+            continue;
+        }
         lines.push(AwardLine {
             rule_id: Some(rule.id),
             rule_name: rule.name.clone(),
@@ -728,7 +733,7 @@ fn room(lang: Lang, rule: &EarningRule, usage: &[RuleUsage]) -> Room {
                 (
                     d.saturating_add(u.member_day.max(0)),
                     m.saturating_add(u.member_month.max(0)),
-                    t.saturating_add(u.member_total.max(0)),
+                    t.saturating_add(u.member_awards.max(0)),
                 )
             });
     let mut limits: Vec<(i64, String)> = Vec::new();
@@ -755,13 +760,12 @@ fn room(lang: Lang, rule: &EarningRule, usage: &[RuleUsage]) -> Room {
         };
         limits.push((cap.saturating_sub(month).max(0), why));
     }
-    if let Some(cap) = caps.per_member_total {
-        let why = if total > 0 {
-            td_string!(l, offers.engine.cap_total_already, cap = n(cap), n = n(total)).to_string()
-        } else {
-            td_string!(l, offers.engine.cap_total, cap = n(cap)).to_string()
-        };
-        limits.push((cap.saturating_sub(total).max(0), why));
+    if let Some(cap) = caps.per_member_awards {
+        // A count, not points: once the member has had it `cap` times, nothing is left.
+        if total >= cap {
+            let why = td_string!(l, offers.engine.cap_awards, cap = n(cap)).to_string();
+            limits.push((0, why));
+        }
     }
     if let Some(budget) = rule.budget_points {
         let left = budget.saturating_sub(rule.budget_used.max(0)).max(0);
@@ -1104,7 +1108,7 @@ mod tests {
     #[test]
     fn what_one_award_gave_counts_towards_the_next_in_the_booking() {
         let mut usage = vec![RuleUsage {
-            member_total: 0,
+            member_awards: 0,
             rule_id: 7,
             member_day: 5,
             member_month: 40,
@@ -1115,13 +1119,13 @@ mod tests {
             usage,
             vec![
                 RuleUsage {
-                    member_total: 0,
+                    member_awards: 1,
                     rule_id: 7,
                     member_day: 15,
                     member_month: 50
                 },
                 RuleUsage {
-                    member_total: 0,
+                    member_awards: 2,
                     rule_id: 9,
                     member_day: 5,
                     member_month: 5
@@ -1666,7 +1670,7 @@ mod tests {
             find(&a, "Bonus").clone()
         };
         let used = |d, m| RuleUsage {
-            member_total: 0,
+            member_awards: 0,
             rule_id: 1,
             member_day: d,
             member_month: m,
@@ -1715,7 +1719,7 @@ mod tests {
             .contains("capped at 1000 per month (960 already this month)"));
         // Usage of another rule does not count.
         let other = RuleUsage {
-            member_total: 0,
+            member_awards: 0,
             rule_id: 9,
             member_day: 1000,
             member_month: 1000,
@@ -1730,6 +1734,71 @@ mod tests {
             )
             .points,
             100
+        );
+    }
+
+    #[test]
+    fn a_once_only_rule_gives_once_and_a_campaign_rule_only_to_its_variant() {
+        let mut once = fixed(1, "Welcome bonus", 1, 200);
+        once.caps.per_member_awards = Some(1);
+        let had = [RuleUsage {
+            rule_id: 1,
+            member_day: 0,
+            member_month: 0,
+            member_awards: 1,
+        }];
+        assert_eq!(eval(std::slice::from_ref(&once), &purchase(0)).total, 200);
+        let again = evaluate(
+            &program(),
+            std::slice::from_ref(&once),
+            &purchase(0),
+            &member(),
+            &had,
+        );
+        assert_eq!(again.total, 0);
+        assert!(!find(&again, "Welcome bonus").matched);
+        // A campaign's rule gives only to the memberships its buckets hold; to the others it is
+        // not even named (a receipt must not tell a control member what they miss).
+        let mut arm = fixed(2, "Winter · A", 1, 50);
+        arm.conditions.campaign_arm = Some(crate::domain::campaigns::ranges(9, 50, &[100])[0]);
+        let (inside, outside) = {
+            let r = arm.conditions.campaign_arm.unwrap();
+            let mut ids = 1..;
+            let inside = ids.clone().find(|&m| r.holds(m)).unwrap();
+            let outside = ids.find(|&m| !r.holds(m)).unwrap();
+            (inside, outside)
+        };
+        let with = |membership_id| MemberContext {
+            membership_id,
+            ..member()
+        };
+        let given = evaluate(
+            &program(),
+            std::slice::from_ref(&arm),
+            &purchase(0),
+            &with(inside),
+            &[],
+        );
+        assert_eq!(given.total, 50);
+        let held = evaluate(
+            &program(),
+            std::slice::from_ref(&arm),
+            &purchase(0),
+            &with(outside),
+            &[],
+        );
+        assert_eq!(held.total, 0);
+        assert!(held.lines.iter().all(|l| l.rule_id != Some(2)));
+        let nobody = evaluate(
+            &program(),
+            std::slice::from_ref(&arm),
+            &purchase(0),
+            &with(0),
+            &[],
+        );
+        assert_eq!(
+            nobody.total, 0,
+            "no membership (a dry run for nobody) is in no variant"
         );
     }
 
@@ -2029,7 +2098,7 @@ mod tests {
                         conditions,
                         effect,
                         caps: RuleCaps {
-                            per_member_total: None,
+                            per_member_awards: None,
                             per_event: caps.0,
                             per_member_day: caps.1,
                             per_member_month: caps.2,
@@ -2121,7 +2190,7 @@ mod tests {
                 .iter()
                 .zip(day.iter().zip(month))
                 .map(|(r, (d, m))| RuleUsage {
-                    member_total: 0,
+                    member_awards: 0,
                     rule_id: r.id,
                     member_day: *d,
                     member_month: *m,

@@ -175,6 +175,16 @@ pub struct CampaignForm {
     pub budget: String,
     /// Rewards; empty = no limit but the reward's stock.
     pub max_rewards: String,
+    /// When the campaign being edited was last saved (epoch seconds), as the form was drawn:
+    /// a save over someone else's change meanwhile is refused.
+    pub updated_at: String,
+}
+
+/// A campaign in the Manage list, with where it stands (told by the server, whose clock it is).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listed {
+    pub campaign: Campaign,
+    pub status: Status,
 }
 
 /// A recorded change to a launched campaign.

@@ -162,9 +162,9 @@ pub struct RuleCaps {
     pub per_event: Option<i64>,
     pub per_member_day: Option<i64>,
     pub per_member_month: Option<i64>,
-    /// Ever, per member (a campaign's once-only bonus).
+    /// How many times a member may have it, ever (a campaign's once-only bonus: 1).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub per_member_total: Option<i64>,
+    pub per_member_awards: Option<i64>,
 }
 
 /// One earning rule of a program, as the admin configured it.
@@ -305,9 +305,9 @@ pub struct RuleUsage {
     pub rule_id: i64,
     pub member_day: i64,
     pub member_month: i64,
-    /// Ever (read only for rules with a total cap).
+    /// Awards ever (read only for rules capped in awards per member).
     #[serde(default)]
-    pub member_total: i64,
+    pub member_awards: i64,
 }
 
 /// One rule's part in an award, matched or not, with the reason in words.

@@ -573,7 +573,9 @@ fn deals_view(
                                 {list
                                     .into_iter()
                                     .map(|o| {
-                                        let button = claimable(&o).then(|| {
+                                        // Taken here only where the web is one of its channels.
+                                        let here = o.channels.is_empty() || o.channels.contains(&crate::model::rules::Channel::Web);
+                                        let button = (here && claimable(&o)).then(|| {
                                             let label = td_string!(l, portal.deals.claim_label, reward = o.reward_name.clone()).to_string();
                                             view! {
                                                 <ActionForm action=claim attr:class="inline">

@@ -161,15 +161,34 @@ async fn variants_give_and_the_control_group_gets_nothing(db: Db) {
     }
     assert!(seen.iter().all(|&n| n > 0), "every arm has members: {seen:?}");
     // A change to a running campaign is recorded; what members were split by stays fixed.
-    let mut longer = campaigns::form(&db, p, c.id).await.unwrap();
+    let mut longer = campaigns::form(&db, p, Some(c.id)).await.unwrap();
     let end = Timestamp::now().date() + chrono::Duration::days(40);
     longer.ends_on = end.to_string();
     longer.variants[0].value = "300".into();
     campaigns::save(&db, &longer, None).await.unwrap();
-    let mut reshaped = campaigns::form(&db, p, c.id).await.unwrap();
+    let mut reshaped = campaigns::form(&db, p, Some(c.id)).await.unwrap();
     reshaped.holdout = "30".into();
     let fixed = campaigns::save(&db, &reshaped, None).await.unwrap_err();
     assert!(matches!(fixed, AppError::Conflict { .. }), "{fixed:?}");
+    // A budget added once points were given without one would not count them: refused.
+    let mut budgeted = campaigns::form(&db, p, Some(c.id)).await.unwrap();
+    budgeted.budget = "100000".into();
+    let fixed = campaigns::save(&db, &budgeted, None).await.unwrap_err();
+    assert!(matches!(fixed, AppError::Conflict { .. }), "{fixed:?}");
+    // An end in the past is refused (stopping ends it now); so is a form drawn before the
+    // last save (someone else's change is not overwritten).
+    let mut past = campaigns::form(&db, p, Some(c.id)).await.unwrap();
+    past.ends_on = "2000-01-01".into();
+    past.starts_on = "2000-01-01".into();
+    let refused = campaigns::save(&db, &past, None).await.unwrap_err();
+    assert!(
+        matches!(refused, AppError::Conflict { .. } | AppError::Validation { .. }),
+        "{refused:?}"
+    );
+    let mut stale = longer.clone();
+    stale.name = "Renamed".into();
+    let refused = campaigns::save(&db, &stale, None).await.unwrap_err();
+    assert!(matches!(refused, AppError::Conflict { .. }), "{refused:?}");
 
     let report = campaigns::report(&db, p, c.id).await.unwrap();
     assert_eq!(report.reach, 41, "every member of the segment while it ran");
@@ -191,6 +210,17 @@ async fn variants_give_and_the_control_group_gets_nothing(db: Db) {
     assert_eq!(total, 40 * 20_000, "the 41st member bought nothing");
     assert!((report.arms.iter().map(|a| a.actual_pct).sum::<f64>() - 100.0).abs() < 1e-9);
 
+    // The bonus is once per member, whatever its value becomes: raised to 300, a member who
+    // had 200 gets nothing more.
+    let (had, _) = *people
+        .iter()
+        .find(|(_, ms)| arm_of(c.id, *ms, 20, &shares) == Some(0))
+        .unwrap();
+    let again = orders::record_order(&db, p, had, &order("again", 10_000), None)
+        .await
+        .unwrap()
+        .points;
+    assert_eq!(again, 1_000);
     // Stopped: no more campaign points, the edits are on record.
     campaigns::stop(&db, p, c.id, None).await.unwrap();
     let later = orders::record_order(&db, p, people[1].0, &order("late", 10_000), None)
@@ -335,7 +365,7 @@ async fn a_shared_budget_holds_under_30_concurrent_bookings(db: Db) {
     let after = campaigns::get(&db, p, c.id).await.unwrap();
     assert_eq!(after.points_given, 500);
     // A budget below what was given is refused, field named, nothing changed.
-    let mut lower = campaigns::form(&db, p, c.id).await.unwrap();
+    let mut lower = campaigns::form(&db, p, Some(c.id)).await.unwrap();
     lower.budget = "400".into();
     let refused = campaigns::save(&db, &lower, None).await.unwrap_err();
     assert_eq!(fields(refused), vec!["budget"]);

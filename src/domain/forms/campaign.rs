@@ -297,6 +297,24 @@ pub fn form_of(c: &Campaign, currency: &str) -> CampaignForm {
             .collect(),
         budget: c.budget_points.map(|b| b.to_string()).unwrap_or_default(),
         max_rewards: c.max_rewards.map(|b| b.to_string()).unwrap_or_default(),
+        updated_at: c.updated_at.0.to_string(),
+    }
+}
+
+/// A new campaign's form: four weeks from `today`, the default control group, one variant.
+pub fn blank(program_id: i64, today: chrono::NaiveDate) -> CampaignForm {
+    CampaignForm {
+        program_id,
+        starts_on: today.to_string(),
+        ends_on: (today + chrono::Duration::days(27)).to_string(),
+        holdout: DEFAULT_HOLDOUT_PCT.to_string(),
+        variants: vec![VariantRow {
+            name: "A".into(),
+            share: "100".into(),
+            kind: "bonus_points".into(),
+            ..VariantRow::default()
+        }],
+        ..CampaignForm::default()
     }
 }
 

@@ -207,7 +207,7 @@ pub fn parse(
         }
     };
     let caps = RuleCaps {
-        per_member_total: None,
+        per_member_awards: None,
         per_event: optional(&mut v, "cap_per_event", &form.cap_per_event),
         per_member_day: optional(&mut v, "cap_per_day", &form.cap_per_day),
         per_member_month: optional(&mut v, "cap_per_month", &form.cap_per_month),

@@ -21,14 +21,13 @@ use crate::components::table::{DataTable, RowAction};
 use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::campaign::{
-    Campaign, CampaignForm, Incentive, Status, VariantRow, DEFAULT_HOLDOUT_PCT, INCENTIVE_KINDS,
-    MAX_HOLDOUT_PCT, MAX_VARIANTS,
+    Campaign, CampaignForm, Incentive, Listed, Status, VariantRow, INCENTIVE_KINDS, MAX_VARIANTS,
 };
 use crate::model::program::ProgramDetail;
 use crate::model::reward::Reward;
 use crate::model::rules::Channel;
 use crate::model::segment::Segment;
-use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::model::time::Timestamp;
 
 use super::isolate;
 use super::stores::channel_label;
@@ -101,17 +100,8 @@ pub fn CampaignsPage() -> impl IntoView {
     );
     let start = Resource::new(
         move || (id(), editing(), saved.get()),
-        move |(program_id, edit, _)| async move {
-            match edit {
-                Some(edit) => load_campaign_form(program_id, edit).await,
-                None => Ok(CampaignForm {
-                    program_id: program_id.0,
-                    ..CampaignForm::default()
-                }),
-            }
-        },
+        move |(program_id, edit, _)| load_campaign_form(program_id, edit),
     );
-    let now = Timestamp::now();
     view! {
         <Title text=td_string!(l, manage.campaigns.title) />
         <p><A href=move || format!("/manage/programs/{}", id())>{td!(l, offers.back_to_program)}</A></p>
@@ -121,7 +111,7 @@ pub fn CampaignsPage() -> impl IntoView {
                     program.get().zip(campaigns.get()).zip(segments.get()).map(|((d, c), s)| {
                         or_error(d, move |d: ProgramDetail| {
                             let s = s.clone();
-                            or_error(c.clone(), move |list: Vec<Campaign>| {
+                            or_error(c.clone(), move |list: Vec<Listed>| {
                                 let segs = s.clone().unwrap_or_default();
                                 view! {
                                     <h2>
@@ -135,7 +125,7 @@ pub fn CampaignsPage() -> impl IntoView {
                                     <FormNotice result=launch.value() />
                                     <FormNotice result=stop.value() />
                                     <FormNotice result=delete.value() />
-                                    {campaign_table(lang, list, segs, d.program.id.0, now, launch, stop, delete)}
+                                    {campaign_table(lang, list, segs, d.program.id.0, launch, stop, delete)}
                                 }
                             })
                         })
@@ -173,10 +163,9 @@ pub fn CampaignsPage() -> impl IntoView {
 #[allow(clippy::too_many_arguments)]
 fn campaign_table(
     lang: Lang,
-    list: Vec<Campaign>,
+    list: Vec<Listed>,
     segments: Vec<Segment>,
     program_id: i64,
-    now: Timestamp,
     launch: ServerAction<LaunchCampaign>,
     stop: ServerAction<StopCampaign>,
     delete: ServerAction<DeleteCampaign>,
@@ -198,8 +187,7 @@ fn campaign_table(
         <DataTable columns>
             {list
                 .into_iter()
-                .map(|c| {
-                    let status = c.status(now);
+                .map(|Listed { campaign: c, status }| {
                     let segment = segments
                         .iter()
                         .find(|s| s.id == c.segment_id)
@@ -282,33 +270,12 @@ fn Editor(
                 .map(|e| view! { <p class="error" role="alert">{e}</p> })
         }
     };
-    let today = Timestamp::now().date();
-    let starts = if initial.starts_on.is_empty() {
-        today.to_string()
-    } else {
-        initial.starts_on.clone()
-    };
-    let ends = if initial.ends_on.is_empty() {
-        Timestamp(Timestamp::start_of(today).0 + 27 * SECONDS_PER_DAY)
-            .date()
-            .to_string()
-    } else {
-        initial.ends_on.clone()
-    };
-    let holdout = if initial.holdout.is_empty() {
-        DEFAULT_HOLDOUT_PCT.to_string()
-    } else {
-        initial.holdout.clone()
-    };
+    let (starts, ends, holdout) = (
+        initial.starts_on.clone(),
+        initial.ends_on.clone(),
+        initial.holdout.clone(),
+    );
     let mut rows = initial.variants.clone();
-    if rows.is_empty() {
-        rows.push(VariantRow {
-            name: "A".into(),
-            share: "100".into(),
-            kind: "bonus_points".into(),
-            ..VariantRow::default()
-        });
-    }
     rows.resize(MAX_VARIANTS, VariantRow::default());
     let chosen_segment = initial.segment_id.clone();
     let channels = initial.channels.clone();
@@ -316,6 +283,7 @@ fn Editor(
         <ActionForm action=save>
             <input type="hidden" name="input[program_id]" value=initial.program_id />
             <input type="hidden" name="input[id]" value=initial.id.clone() />
+            <input type="hidden" name="input[updated_at]" value=initial.updated_at.clone() />
             <FormNotice result=value />
             {move || {
                 value.get().and_then(Result::ok).map(|c| {
@@ -376,7 +344,7 @@ fn Editor(
             </div>
             <div class="field">
                 <label for="campaign-holdout">{td!(l, manage.campaigns.holdout)}</label>
-                <input id="campaign-holdout" type="number" min="0" max=MAX_HOLDOUT_PCT name="input[holdout]" value=holdout aria-describedby="campaign-holdout-hint" />
+                <input id="campaign-holdout" inputmode="numeric" name="input[holdout]" value=holdout aria-describedby="campaign-holdout-hint" />
                 <p class="hint" id="campaign-holdout-hint">{td!(l, manage.campaigns.holdout_hint)}</p>
                 {err("holdout".into())}
             </div>
@@ -430,7 +398,7 @@ where
     let field = move |f: &str| format!("variants.{i}.{f}");
     let number = (i + 1) as i64;
     view! {
-        <li class="condition" aria-label=td_string!(l, manage.campaigns.variant_n, n = lang.number(number)).to_string()>
+        <li class="condition" role="group" aria-label=td_string!(l, manage.campaigns.variant_n, n = lang.number(number)).to_string()>
                 <div class="field">
                     <label for=id("name")>{td!(l, manage.campaigns.variant_name)}</label>
                     <input id=id("name") name=name("name") value=row.name.clone() maxlength="40" />

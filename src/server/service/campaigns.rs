@@ -14,8 +14,8 @@ use crate::domain::uplift::{self, Moments};
 use crate::error::AppError;
 use crate::i18n::td_string;
 use crate::model::campaign::{
-    ArmReport, Campaign, CampaignForm, CampaignOffer, CampaignReport, CampaignState, Incentive, Status,
-    Uplift,
+    ArmReport, Campaign, CampaignForm, CampaignOffer, CampaignReport, CampaignState, Incentive, Listed,
+    Status, Uplift,
 };
 use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use crate::model::ledger::TxKind;
@@ -50,10 +50,18 @@ async fn of_program(
     }
 }
 
-/// A program's campaigns, newest first.
-pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<Campaign>, AppError> {
+/// A program's campaigns, newest first, each with where it stands now.
+pub async fn list(db: &Db, program_id: ProgramId) -> Result<Vec<Listed>, AppError> {
     programs::get(db, program_id).await?;
-    store::list(&mut *db.pool.acquire().await?, program_id.0).await
+    let now = db.now();
+    Ok(store::list(&mut *db.pool.acquire().await?, program_id.0)
+        .await?
+        .into_iter()
+        .map(|campaign| Listed {
+            status: campaign.status(now),
+            campaign,
+        })
+        .collect())
 }
 
 /// One campaign of the program.
@@ -61,13 +69,13 @@ pub async fn get(db: &Db, program_id: ProgramId, id: i64) -> Result<Campaign, Ap
     of_program(&mut *db.pool.acquire().await?, program_id, id).await
 }
 
-/// The form showing a saved campaign.
-pub async fn form(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignForm, AppError> {
+/// The form showing a saved campaign, or a new one's (None).
+pub async fn form(db: &Db, program_id: ProgramId, id: Option<i64>) -> Result<CampaignForm, AppError> {
     let program = programs::get(db, program_id).await?;
-    Ok(form::form_of(
-        &get(db, program_id, id).await?,
-        &program.currency_code,
-    ))
+    Ok(match id {
+        Some(id) => form::form_of(&get(db, program_id, id).await?, &program.currency_code),
+        None => form::blank(program_id.0, db.now().date()),
+    })
 }
 
 /// Checks the form against the program's segments and active rewards.
@@ -89,7 +97,13 @@ async fn check(db: &Db, input: &CampaignForm) -> Result<ValidCampaign, AppError>
         reward_ids: &reward_ids,
     };
     let valid = form::parse(input, &known)?;
-    for (i, v) in valid.variants.iter().enumerate() {
+    // The form's rows, empty ones left out as the parse did: errors name the row as typed.
+    let rows = input
+        .variants
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.kind.trim().is_empty());
+    for ((i, _), v) in rows.zip(&valid.variants) {
         if let Incentive::Reward { reward_id } = v.incentive {
             if catalogue
                 .iter()
@@ -120,7 +134,9 @@ fn fields(v: &ValidCampaign) -> Fields<'_> {
 }
 
 /// What a launched campaign may not change: its segment, control group and its variants'
-/// number, shares and kinds (the split members were given), and once begun its start.
+/// number, shares and kinds (the split members were given), whether it has a points budget
+/// (a budget added later would not count what was given without one), and once begun its
+/// start.
 fn fixed_changed(before: &Campaign, after: &ValidCampaign, now: Timestamp) -> bool {
     let shape = |v: &[crate::model::campaign::Variant]| -> Vec<(i64, &'static str)> {
         v.iter().map(|x| (x.share_pct, x.incentive.kind())).collect()
@@ -128,7 +144,36 @@ fn fixed_changed(before: &Campaign, after: &ValidCampaign, now: Timestamp) -> bo
     before.segment_id != after.segment_id
         || before.holdout_pct != after.holdout_pct
         || shape(&before.variants) != shape(&after.variants)
+        || before.budget_points.is_some() != after.budget_points.is_some()
         || (now >= before.starts_at && before.starts_at != after.starts_at)
+}
+
+/// The dates and limits of a change to a launched campaign, checked against now and what it
+/// has handed out: a start moved into the past, an end that is already past (stopping is the
+/// way to end now), fewer rewards than were given.
+fn check_launched(before: &Campaign, after: &ValidCampaign, now: Timestamp) -> Result<(), AppError> {
+    let l = current().locale;
+    let mut v = crate::error::Validator::new();
+    let today = Timestamp::start_of(now.date());
+    if now < before.starts_at && after.starts_at < today {
+        v.add("starts_on", td_string!(l, errors.campaigns.start_past));
+    }
+    if after.ends_at <= now {
+        v.add("ends_on", td_string!(l, errors.campaigns.end_past));
+    }
+    if after.max_rewards.is_some_and(|m| m < before.rewards_given) {
+        let lang = current();
+        v.add(
+            "max_rewards",
+            td_string!(
+                lang.locale,
+                errors.campaigns.below_given,
+                n = crate::error::count(lang, before.rewards_given)
+            )
+            .to_string(),
+        );
+    }
+    v.finish()
 }
 
 /// "field: before → after" for each change a manager made to a launched campaign.
@@ -163,7 +208,7 @@ fn changes(before: &Campaign, after: &ValidCampaign) -> Vec<String> {
 /// its rules following, the change recorded). Nothing is written unless all of it is.
 #[tracing::instrument(skip(db, input), fields(program_id = input.program_id), err(level = "debug"))]
 pub async fn save(db: &Db, input: &CampaignForm, user: Option<UserId>) -> Result<Campaign, AppError> {
-    let valid = check(db, input).await?;
+    let mut valid = check(db, input).await?;
     let program_id = input.program_id;
     let now = db.now();
     let l = current().locale;
@@ -182,10 +227,23 @@ pub async fn save(db: &Db, input: &CampaignForm, user: Option<UserId>) -> Result
             if status == Status::Ended {
                 return Err(AppError::conflict(td_string!(l, errors.campaigns.ended)));
             }
-            if status != Status::Draft && fixed_changed(&before, &valid, now) {
-                return Err(AppError::conflict(td_string!(l, errors.campaigns.started_fixed)));
+            // The form shows days: the same first day keeps the start as launched (a draft
+            // launched during its first day starts at the moment it was launched).
+            if valid.starts_at.date() == before.starts_at.date() {
+                valid.starts_at = before.starts_at;
             }
-            if !store::update(&mut tx, id, &fields(&valid), before.updated_at, now).await? {
+            if status != Status::Draft {
+                if fixed_changed(&before, &valid, now) {
+                    return Err(AppError::conflict(td_string!(l, errors.campaigns.started_fixed)));
+                }
+                check_launched(&before, &valid, now)?;
+            }
+            // As the form was drawn, when it says: a change made meanwhile is not overwritten.
+            let seen = match input.updated_at.trim().parse::<i64>() {
+                Ok(t) => Timestamp(t),
+                Err(_) => before.updated_at,
+            };
+            if !store::update(&mut tx, id, &fields(&valid), seen, now).await? {
                 return Err(AppError::conflict(td_string!(
                     l,
                     errors.campaigns.changed_meanwhile
@@ -230,7 +288,7 @@ fn variant_rule(c: &Campaign, i: usize, existing: Option<i64>, owner: Option<i64
         } => {
             conditions.min_order_minor = (min_order_minor > 0).then_some(min_order_minor);
             let caps = RuleCaps {
-                per_member_total: Some(points),
+                per_member_awards: Some(1),
                 ..RuleCaps::default()
             };
             (BONUS_PRIORITY, RuleEffect::FixedPoints { points }, caps)
@@ -298,14 +356,11 @@ pub async fn launch(
         return Err(AppError::conflict(td_string!(l, errors.campaigns.not_draft)));
     }
     if now >= c.ends_at {
-        return Err(AppError::field("ends_on", td_string!(l, errors.campaigns.ended)));
+        return Err(AppError::conflict(td_string!(l, errors.campaigns.launch_past)));
     }
     // The segment may have been deleted since the draft was saved.
     if segments::get(&mut tx, c.segment_id).await?.is_none() {
-        return Err(AppError::field(
-            "segment_id",
-            td_string!(l, errors.campaigns.choose_segment),
-        ));
+        return Err(AppError::conflict(td_string!(l, errors.campaigns.segment_gone)));
     }
     if !store::set_state(&mut tx, id, CampaignState::Draft, CampaignState::Launched, now).await? {
         return Err(AppError::conflict(td_string!(
@@ -313,8 +368,17 @@ pub async fn launch(
             errors.campaigns.changed_meanwhile
         )));
     }
+    // Launched after its first day began, it starts now: what members did before launch is
+    // no effect of it (and no order before now earns from it).
+    let starts_at = if c.starts_at < now {
+        store::set_start(&mut tx, id, now).await?;
+        now
+    } else {
+        c.starts_at
+    };
     let launched = Campaign {
         state: CampaignState::Launched,
+        starts_at,
         ..c
     };
     put_rules(&mut tx, &launched, now).await?;
@@ -450,10 +514,7 @@ pub async fn offers(
                 }
             }
             Incentive::BonusPoints { .. } => {
-                used = store::awards(&mut conn, c.id)
-                    .await?
-                    .iter()
-                    .any(|&(m, v, p)| m == membership_id && v == i as i64 && p > 0);
+                used = store::given_to(&mut conn, c.id, i, membership_id).await?;
             }
             Incentive::Multiplier { .. } => {}
         }
@@ -504,11 +565,19 @@ pub async fn claim(
     let membership_id = membership.ok_or_else(refused)?;
     ledger::lock(&mut tx, membership_id).await?;
     let c = of_program(&mut tx, program_id, campaign_id).await?;
-    if c.status(now) != Status::Running
-        || !segments::of_membership(&mut tx, membership_id.get())
-            .await?
-            .contains(&c.segment_id)
-    {
+    // Claimed before: the same code, whatever has changed since (a retry after the end, a
+    // member who left the segment).
+    if let Some(issued) = store::claim_of(&mut tx, c.id, membership_id.get()).await? {
+        return rewards::issued_by_id(&mut tx, issued).await;
+    }
+    let program = programs::get_in(&mut tx, program_id).await?;
+    if !program.active {
+        return Err(AppError::ProgramInactive);
+    }
+    let in_segment = segments::of_membership(&mut tx, membership_id.get())
+        .await?
+        .contains(&c.segment_id);
+    if c.status(now) != Status::Running || !in_segment {
         return Err(refused());
     }
     if !c.in_channel(channel) {
@@ -520,16 +589,13 @@ pub async fn claim(
     let Incentive::Reward { reward_id } = c.variants[variant].incentive else {
         return Err(refused());
     };
-    if let Some(issued) = store::claim_of(&mut tx, c.id, membership_id.get()).await? {
-        return rewards::issued_by_id(&mut tx, issued).await;
-    }
     let reward = rewards::get(&mut tx, reward_id).await?;
-    if !reward.active {
-        return Err(AppError::RewardUnavailable {
-            message: td_string!(l, errors.campaigns.none_left).into(),
-        });
+    // The catalogue's own terms still hold (offered, dates, codes, stock, channel); the
+    // campaign stands in for points, tier and the per-member limit.
+    if let Some(message) = crate::domain::rewards::unavailable(&reward, true, 0, Some(channel), now) {
+        return Err(AppError::RewardUnavailable { message });
     }
-    if !store::take_reward(&mut tx, c.id).await? {
+    if !store::take_reward(&mut tx, c.id, now).await? {
         return Err(AppError::RewardUnavailable {
             message: td_string!(l, errors.campaigns.none_left).into(),
         });

@@ -679,9 +679,9 @@ pub async fn dry_run(
 ) -> Result<Award, AppError> {
     let program = programs::get(db, program_id).await?;
     let program_tiers = programs::tiers(db, program.id).await?;
-    let all = rules::list(db, program.id).await?;
-    let active: Vec<EarningRule> = all.into_iter().filter(|r| r.active).collect();
     let mut conn = db.pool.acquire().await?;
+    // Every active rule, campaigns' too: a dry run says what the booking would give.
+    let active: Vec<EarningRule> = rules::for_booking(&mut conn, program.id).await?;
     let membership: Option<(MembershipId, Option<i64>)> = match member_id {
         Some(m) => {
             sqlx::query_as("SELECT id, tier_id FROM memberships WHERE member_id = $1 AND program_id = $2")

@@ -133,7 +133,7 @@ pub async fn usage_many<'r>(
         .filter(|r| {
             r.caps.per_member_day.is_some()
                 || r.caps.per_member_month.is_some()
-                || r.caps.per_member_total.is_some()
+                || r.caps.per_member_awards.is_some()
         })
         .collect();
     capped.sort_unstable_by_key(|r| r.id);
@@ -158,7 +158,7 @@ pub async fn usage_many<'r>(
                     rule_id,
                     member_day: 0,
                     member_month: 0,
-                    member_total: 0,
+                    member_awards: 0,
                 });
                 list.len() - 1
             }
@@ -197,14 +197,14 @@ pub async fn usage_many<'r>(
             });
         }
     }
-    // Totals ever, only for rules capped per member (campaigns' once-only bonuses).
+    // Awards ever, only for rules capped in awards per member (campaigns' once-only bonuses).
     let lifetime: Vec<&&EarningRule> = capped
         .iter()
-        .filter(|r| r.caps.per_member_total.is_some())
+        .filter(|r| r.caps.per_member_awards.is_some())
         .collect();
     if !lifetime.is_empty() {
         let sql = format!(
-            "SELECT membership_id, rule_id, CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
+            "SELECT membership_id, rule_id, CAST(COUNT(*) AS BIGINT) FROM rule_awards \
              WHERE membership_id IN ({}) AND rule_id IN ({}) GROUP BY membership_id, rule_id",
             params(1, membership_ids.len()),
             params(1 + membership_ids.len(), lifetime.len()),
@@ -217,7 +217,7 @@ pub async fn usage_many<'r>(
             select = select.bind(rule.id);
         }
         for (membership_id, rule_id, total) in select.fetch_all(&mut *conn).await? {
-            add(membership_id, rule_id, &|u| u.member_total = total);
+            add(membership_id, rule_id, &|u| u.member_awards = total);
         }
     }
     Ok(out)

@@ -47,6 +47,11 @@ const COLUMNS: &str = "c.id, c.program_id, c.name, c.segment_id, c.channels, c.s
      c.updated_at, CAST((SELECT COALESCE(SUM(a.points), 0) FROM rule_awards a JOIN earning_rules r \
      ON r.id = a.rule_id WHERE r.campaign_id = c.id) AS BIGINT) AS points_given";
 
+/// The same without the points given (0): for reads on every portal and Desk view.
+const LIGHT_COLUMNS: &str = "c.id, c.program_id, c.name, c.segment_id, c.channels, c.starts_at, c.ends_at, \
+     c.holdout_pct, c.variants, c.budget_points, c.max_rewards, c.rewards_given, c.state, c.stopped_at, \
+     c.updated_at, CAST(0 AS BIGINT) AS points_given";
+
 fn campaign(r: Row) -> Result<Campaign, AppError> {
     let variants: Vec<Variant> = serde_json::from_str(&r.variants).map_err(|e| {
         tracing::error!(campaign = r.id, error = %e, "unreadable campaign variants");
@@ -96,13 +101,14 @@ pub async fn list(conn: &mut AnyConnection, program_id: i64) -> Result<Vec<Campa
 }
 
 /// A program's launched campaigns whose dates hold `at` and that were not stopped before it.
+/// (Without their points given: read on every portal and Desk view.)
 pub async fn live(
     conn: &mut AnyConnection,
     program_id: i64,
     at: Timestamp,
 ) -> Result<Vec<Campaign>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM campaigns c WHERE c.program_id = $1 AND c.state = 'launched' \
+        "SELECT {LIGHT_COLUMNS} FROM campaigns c WHERE c.program_id = $1 AND c.state = 'launched' \
          AND c.starts_at <= $2 AND c.ends_at > $2 ORDER BY c.id"
     ))
     .bind(program_id)
@@ -166,7 +172,8 @@ pub async fn insert(
 }
 
 /// Writes the form's columns; false when the campaign was changed since `seen` (its
-/// `updated_at` as read), so two editors never overwrite each other unseen.
+/// `updated_at` as read), so two editors never overwrite each other unseen. `updated_at`
+/// moves on every write, by a second at least, so two writes in one second differ too.
 pub async fn update(
     conn: &mut AnyConnection,
     id: i64,
@@ -176,7 +183,8 @@ pub async fn update(
 ) -> Result<bool, AppError> {
     Ok(sqlx::query(
         "UPDATE campaigns SET name = $1, segment_id = $2, channels = $3, starts_at = $4, ends_at = $5, \
-         holdout_pct = $6, variants = $7, budget_points = $8, max_rewards = $9, updated_at = $10 \
+         holdout_pct = $6, variants = $7, budget_points = $8, max_rewards = $9, \
+         updated_at = CASE WHEN $10 > updated_at THEN $10 ELSE updated_at + 1 END \
          WHERE id = $11 AND updated_at = $12",
     )
     .bind(f.name)
@@ -197,6 +205,16 @@ pub async fn update(
         == 1)
 }
 
+/// Moves a launched campaign's start (to `now`, when it is launched after its first day began).
+pub async fn set_start(conn: &mut AnyConnection, id: i64, starts_at: Timestamp) -> Result<(), AppError> {
+    sqlx::query("UPDATE campaigns SET starts_at = $1 WHERE id = $2")
+        .bind(starts_at.0)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Moves a campaign from one state to another; false when it was not in `from`.
 pub async fn set_state(
     conn: &mut AnyConnection,
@@ -207,8 +225,8 @@ pub async fn set_state(
 ) -> Result<bool, AppError> {
     let stopped = (to == CampaignState::Stopped).then_some(now.0);
     Ok(sqlx::query(
-        "UPDATE campaigns SET state = $1, stopped_at = COALESCE($2, stopped_at), updated_at = $3 \
-         WHERE id = $4 AND state = $5",
+        "UPDATE campaigns SET state = $1, stopped_at = COALESCE($2, stopped_at), \
+         updated_at = CASE WHEN $3 > updated_at THEN $3 ELSE updated_at + 1 END WHERE id = $4 AND state = $5",
     )
     .bind(to.as_str())
     .bind(stopped)
@@ -289,13 +307,16 @@ pub async fn open_for_segment(
     .await?)
 }
 
-/// Takes one of the campaign's rewards; false when it has handed out all it may.
-pub async fn take_reward(conn: &mut AnyConnection, id: i64) -> Result<bool, AppError> {
+/// Takes one of the campaign's rewards while it runs at `now`; false when it has handed out
+/// all it may, or was stopped or ended meanwhile.
+pub async fn take_reward(conn: &mut AnyConnection, id: i64, now: Timestamp) -> Result<bool, AppError> {
     Ok(sqlx::query(
         "UPDATE campaigns SET rewards_given = rewards_given + 1 \
-         WHERE id = $1 AND (max_rewards IS NULL OR rewards_given < max_rewards)",
+         WHERE id = $1 AND state = 'launched' AND starts_at <= $2 AND ends_at > $2 \
+         AND (max_rewards IS NULL OR rewards_given < max_rewards)",
     )
     .bind(id)
+    .bind(now.0)
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -362,6 +383,25 @@ pub async fn awards(conn: &mut AnyConnection, id: i64) -> Result<Vec<(i64, i64, 
     .bind(id)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// Whether the campaign's rule for a variant gave the membership anything.
+pub async fn given_to(
+    conn: &mut AnyConnection,
+    id: i64,
+    variant: usize,
+    membership_id: i64,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT a.rule_id FROM rule_awards a JOIN earning_rules r ON r.id = a.rule_id \
+         WHERE r.campaign_id = $1 AND r.campaign_variant = $2 AND a.membership_id = $3 AND a.points > 0 LIMIT 1",
+    )
+    .bind(id)
+    .bind(variant as i64)
+    .bind(membership_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Memberships in a segment at any moment of `[from, to)`.
