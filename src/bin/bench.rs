@@ -53,9 +53,9 @@ struct Args {
     /// and print both.
     #[arg(long, default_value = "both")]
     rollups: String,
-    /// Run with ten segments and an earning rule conditioned on each (every booking then
-    /// reads the member's segments; a worker re-evaluates folded members), without them
-    /// (off), or both.
+    /// Run with ten segments, an earning rule conditioned on each and a running campaign on
+    /// each (every booking then reads the member's segments and runs the campaigns' rules; a
+    /// worker re-evaluates folded members), without them (off), or both.
     #[arg(long, default_value = "off")]
     segmented: String,
     /// PostgreSQL server (a scratch schema is created and dropped in it).
@@ -170,7 +170,46 @@ async fn segment(db: &Db, program_id: ProgramId) -> Result<(), String> {
             RuleCaps::default(),
         );
         rules::save(db, &rule).await.map_err(e)?;
+        campaign(db, program_id, s.id, i).await?;
     }
+    Ok(())
+}
+
+/// A running campaign on a segment, 10 % held out: even ones test a once-only bonus against
+/// a multiplier, odd ones double points; each with a budget (charged in its slots).
+async fn campaign(db: &Db, program_id: ProgramId, segment_id: i64, i: i64) -> Result<(), String> {
+    use omniloyal::model::campaign::{CampaignForm, VariantRow};
+    use omniloyal::server::service::campaigns;
+    let e = |e: omniloyal::error::AppError| e.to_string();
+    let row = |name: &str, share: &str, kind: &str, value: &str| VariantRow {
+        name: name.into(),
+        share: share.into(),
+        kind: kind.into(),
+        value: value.into(),
+        min_order: String::new(),
+    };
+    let variants = if i % 2 == 0 {
+        vec![
+            row("A", "50", "bonus_points", "50"),
+            row("B", "50", "multiplier", "1.5"),
+        ]
+    } else {
+        vec![row("A", "100", "multiplier", "2")]
+    };
+    let today = db.now().date();
+    let form = CampaignForm {
+        program_id: program_id.0,
+        name: format!("Bench campaign {i}"),
+        segment_id: segment_id.to_string(),
+        starts_on: today.to_string(),
+        ends_on: (today + chrono::Duration::days(30)).to_string(),
+        holdout: "10".into(),
+        variants,
+        budget: "100000000".into(),
+        ..CampaignForm::default()
+    };
+    let c = campaigns::save(db, &form, None).await.map_err(e)?;
+    campaigns::launch(db, program_id, c.id, None).await.map_err(e)?;
     Ok(())
 }
 
@@ -571,7 +610,7 @@ async fn main() {
             "{:<9} {:>7} {:>9} {:>12.0} {:>12.0} {:>6.0}% {:>8.2} {:>8.2} {:>8.2} {:>7.1} {:>6.0}% | {:>10.0} {:>10.0} {:>8.2} {:>8.2} {:>6}",
             f.backend,
             if f.rollups { "on" } else { "off" },
-            if f.segmented { "10+rules" } else { "off" },
+            if f.segmented { "10 seg+rules+campaigns" } else { "off" },
             f.raw_tps,
             f.api_eps,
             100.0 * f.api_eps / f.raw_tps.max(1.0),
