@@ -10,7 +10,7 @@ use omniloyal::model::ids::{MemberId, ProgramId};
 use omniloyal::model::reward::{RewardInput, RewardStatus};
 use omniloyal::model::rules::Channel;
 use omniloyal::model::segment::{Condition, Definition, Join};
-use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
+use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::service::{campaigns, members, orders, rewards, segments};
@@ -111,7 +111,7 @@ async fn variants_give_and_the_control_group_gets_nothing(db: Db) {
     let draft = campaigns::save(&db, &f, None).await.unwrap();
     assert_eq!(draft.status(db.now()), Status::Draft);
     // A draft gives nothing and offers nothing.
-    let (m0, ms0) = people[0];
+    let (m0, _) = people[0];
     assert!(campaigns::offers(&db, p, m0, None).await.unwrap().is_empty());
     let c = campaigns::launch(&db, p, draft.id, None).await.unwrap();
     assert_eq!(c.status(db.now()), Status::Running);
@@ -240,7 +240,6 @@ async fn variants_give_and_the_control_group_gets_nothing(db: Db) {
     assert_eq!(edits[2], "stopped");
     // Ended, it no longer holds its segment.
     segments::delete(&db, p, all.id).await.unwrap();
-    let _ = ms0;
 }
 
 async fn a_reward_offer_seen_on_the_portal_is_used_in_store(db: Db) {
@@ -373,7 +372,6 @@ async fn a_shared_budget_holds_under_30_concurrent_bookings(db: Db) {
         campaigns::get(&db, p, c.id).await.unwrap().budget_points,
         Some(500)
     );
-    let _ = SECONDS_PER_DAY;
 }
 
 async fn the_channel_api_answers_offers_for_this_member(db: Db) {
