@@ -17,7 +17,7 @@ use crate::model::campaign::{
     ArmReport, Campaign, CampaignForm, CampaignOffer, CampaignReport, CampaignState, Incentive, Listed,
     Status, Uplift,
 };
-use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
+use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::model::ledger::TxKind;
 use crate::model::reward::{IssuedReward, RewardKind};
 use crate::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
@@ -479,12 +479,9 @@ pub async fn offers(
     let program = programs::get(db, program_id).await?;
     let now = db.now();
     let mut conn = db.pool.acquire().await?;
-    let membership: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-            .bind(member_id)
-            .bind(program_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let membership = super::members::find_membership(&mut conn, member_id, program_id)
+        .await?
+        .map(|m| m.get());
     let Some(membership_id) = membership else {
         return Ok(Vec::new());
     };
@@ -556,12 +553,7 @@ pub async fn claim(
     let refused = || AppError::conflict(td_string!(l, errors.campaigns.not_for_member));
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    let membership: Option<MembershipId> =
-        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-            .bind(member_id)
-            .bind(program_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let membership = super::members::find_membership(&mut tx, member_id, program_id).await?;
     let membership_id = membership.ok_or_else(refused)?;
     ledger::lock(&mut tx, membership_id).await?;
     let c = of_program(&mut tx, program_id, campaign_id).await?;
@@ -678,14 +670,14 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
             .map(|(m, n, s)| (m, (n, s)))
             .collect()
     };
-    let mut given: HashMap<(i64, usize), i64> = HashMap::new();
     let mut points_by_arm = vec![0_i64; arms];
     let mut redeemed_by_arm = vec![0_i64; arms];
     let mut money_by_arm = vec![0_i64; arms];
-    for (m, v, p) in store::awards(&mut conn, id).await? {
+    // One row per member and variant: each is a member who had the variant's points.
+    for (_, v, p) in store::awards(&mut conn, id).await? {
         let arm = v as usize + 1;
         if arm < arms {
-            *given.entry((m, arm)).or_default() += p;
+            redeemed_by_arm[arm] += 1;
             points_by_arm[arm] += p;
         }
     }
@@ -695,9 +687,6 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
             redeemed_by_arm[arm] += 1;
             money_by_arm[arm] += money;
         }
-    }
-    for &(_, arm) in given.keys() {
-        redeemed_by_arm[arm] += 1;
     }
     // Per member revenue of each arm, zeros included (a member who bought nothing counts).
     let mut revenue: Vec<Vec<f64>> = vec![Vec::new(); arms];

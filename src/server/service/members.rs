@@ -622,12 +622,24 @@ pub async fn membership_id(
     member_id: MemberId,
     program_id: ProgramId,
 ) -> Result<MembershipId, AppError> {
-    sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-        .bind(member_id)
-        .bind(program_id)
-        .fetch_optional(&db.pool)
+    find_membership(&mut *db.pool.acquire().await?, member_id, program_id)
         .await?
         .ok_or_else(|| AppError::not_found(td_string!(lang::current().locale, errors.what.membership)))
+}
+
+/// The member's membership of the program, if they joined it (in the caller's connection).
+pub async fn find_membership(
+    conn: &mut sqlx::AnyConnection,
+    member_id: MemberId,
+    program_id: ProgramId,
+) -> Result<Option<MembershipId>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
+            .bind(member_id)
+            .bind(program_id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// The member's referral code, made on first use: 8 characters, no look-alike letters.
