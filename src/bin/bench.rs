@@ -186,7 +186,7 @@ async fn campaign(db: &Db, program_id: ProgramId, segment_id: i64, i: i64) -> Re
         share: share.into(),
         kind: kind.into(),
         value: value.into(),
-        min_order: String::new(),
+        ..VariantRow::default()
     };
     let variants = if i % 2 == 0 {
         vec![

@@ -26,7 +26,7 @@ pub fn offer_text(lang: Lang, o: &CampaignOffer) -> impl IntoView {
             </span>
         }
         .into_any()),
-        (Incentive::BonusPoints { .. }, None) if o.used => {
+        (Incentive::BonusPoints { .. } | Incentive::Stamps { .. }, None) if o.used => {
             Some(view! { <span class="badge">{td!(l, portal.deals.received)}</span> }.into_any())
         }
         _ => None,

@@ -97,6 +97,19 @@ impl Lang {
         self.locale == Locale::ar
     }
 
+    /// A value typed by someone (a program, member or store name, a unit such as "Stars", a
+    /// code) set inside a sentence made as a plain string: on a right-to-left page it is
+    /// isolated (U+2068 ... U+2069, as `<bdi>` does for elements) so a Latin name or code
+    /// keeps its order and does not pull the Arabic around it out of place. English is left
+    /// as it is.
+    pub fn isolate(self, value: &str) -> String {
+        if self.is_rtl() {
+            format!("\u{2068}{value}\u{2069}")
+        } else {
+            value.to_string()
+        }
+    }
+
     /// The best of English and Arabic for an `Accept-Language` header, in the order of its
     /// quality values; English when nothing matches or the header is malformed.
     pub fn from_accept_language(header: &str) -> Lang {

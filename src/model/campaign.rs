@@ -48,6 +48,14 @@ pub enum Incentive {
     /// A reward of the catalogue (its own codes, or a partner's pool), free, once per member:
     /// claimed on the portal, at the Desk or through the channel API, then used like any code.
     Reward { reward_id: i64 },
+    /// Extra stamps on one of the program's stamp cards, on the member's first purchase of at
+    /// least `min_order_minor` in the campaign, once per member (a full card then gives its
+    /// reward as usual).
+    Stamps {
+        stamp_card_id: i64,
+        stamps: i64,
+        min_order_minor: i64,
+    },
 }
 
 impl Incentive {
@@ -57,17 +65,13 @@ impl Incentive {
             Incentive::BonusPoints { .. } => "bonus_points",
             Incentive::Multiplier { .. } => "multiplier",
             Incentive::Reward { .. } => "reward",
+            Incentive::Stamps { .. } => "stamps",
         }
-    }
-
-    /// Whether it is given by the booking pipeline (points on purchases) rather than claimed.
-    pub fn earns(&self) -> bool {
-        !matches!(self, Incentive::Reward { .. })
     }
 }
 
 /// The kinds of incentive the form offers.
-pub const INCENTIVE_KINDS: [&str; 3] = ["bonus_points", "multiplier", "reward"];
+pub const INCENTIVE_KINDS: [&str; 4] = ["bonus_points", "multiplier", "reward", "stamps"];
 
 /// One variant: a share of the members outside the control group, and what they get.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,10 +152,13 @@ pub struct VariantRow {
     pub share: String,
     /// One of `INCENTIVE_KINDS`.
     pub kind: String,
-    /// Points for bonus points; the multiplier ("2", "1.5"); the reward id.
+    /// Points for bonus points; the multiplier ("2", "1.5"); the reward id; the stamps.
     pub value: String,
-    /// For bonus points: the least order that earns them, as money ("20.00"); empty = any.
+    /// For bonus points and stamps: the least order that earns them, as money ("20.00");
+    /// empty = any.
     pub min_order: String,
+    /// For stamps: the stamp card's id.
+    pub card: String,
 }
 
 /// The Manage campaign form, every value as typed. Rows whose kind is empty are ignored.
@@ -206,7 +213,7 @@ pub struct CampaignOffer {
     pub campaign_id: i64,
     pub campaign_name: String,
     pub incentive: Incentive,
-    /// For a reward: its name; otherwise empty.
+    /// For a reward: its name; for stamps: the stamp card's name; otherwise empty.
     pub reward_name: String,
     /// "Double points on every purchase", "200 bonus points on an order of €20.00 or more"...
     pub headline: String,
@@ -216,7 +223,7 @@ pub struct CampaignOffer {
     pub ends_at: Timestamp,
     /// For a reward already claimed: its code.
     pub claimed_code: Option<String>,
-    /// For bonus points already given: true.
+    /// For bonus points or stamps already given, a reward already used: true.
     pub used: bool,
 }
 

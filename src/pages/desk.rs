@@ -46,16 +46,6 @@ fn ltr(children: ChildrenFn) -> impl IntoView {
     view! { <bdi dir="ltr">{children()}</bdi> }
 }
 
-/// A name inside a sentence made as a String, where no element can isolate it: wrapped in
-/// Unicode's first-strong isolate on right-to-left pages. English is left as it is.
-fn isolate(lang: Lang, s: &str) -> String {
-    if lang.is_rtl() {
-        format!("\u{2068}{s}\u{2069}")
-    } else {
-        s.to_string()
-    }
-}
-
 /// The page for its roles; anyone else gets a 401 or 403 page without its forms.
 #[component]
 pub fn DeskPage() -> impl IntoView {
@@ -1097,7 +1087,7 @@ fn stamp_line(lang: Lang, s: &StampReceipt) -> String {
     let l = lang.locale;
     let count = s.added.unsigned_abs();
     let n = lang.number(i64::try_from(count).unwrap_or(i64::MAX));
-    let card = isolate(lang, &s.name);
+    let card = lang.isolate(&s.name);
     let (stamps, required) = (lang.number(s.stamps), lang.number(s.stamps_required));
     if s.added > 0 {
         td_string!(

@@ -21,21 +21,8 @@ use leptos_router::components::A;
 
 use crate::components::access::Gate;
 use crate::components::lang::use_lang;
-use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::user::Role;
-
-/// A value typed by someone (a program, member or store name, a unit such as "Stars", a
-/// code) set inside a sentence made as a plain string: on a right-to-left page it is
-/// isolated (U+2068 ... U+2069, as `<bdi>` does for elements) so a Latin name or code keeps
-/// its order and does not pull the Arabic around it out of place. English is left as it is.
-pub fn isolate(lang: Lang, value: &str) -> String {
-    if lang.is_rtl() {
-        format!("\u{2068}{value}\u{2069}")
-    } else {
-        value.to_string()
-    }
-}
 
 /// The program id in the page's path (`/manage/programs/:id/...`); 0 when it is not a number,
 /// which the server answers with "not found".

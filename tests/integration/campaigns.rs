@@ -6,14 +6,16 @@
 use omniloyal::domain::campaigns::arm_of;
 use omniloyal::error::AppError;
 use omniloyal::model::campaign::{CampaignForm, Incentive, Status, VariantRow};
+use omniloyal::model::card::StampCardInput;
 use omniloyal::model::ids::{MemberId, ProgramId};
+use omniloyal::model::order::ReturnInput;
 use omniloyal::model::reward::{RewardInput, RewardStatus};
 use omniloyal::model::rules::Channel;
 use omniloyal::model::segment::{Condition, Definition, Join};
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::service::{campaigns, members, orders, rewards, segments};
+use omniloyal::server::service::{campaigns, members, orders, rewards, segments, stamps};
 
 use crate::on_both_backends;
 use crate::support::fixtures::{order, world};
@@ -450,9 +452,149 @@ async fn the_channel_api_answers_offers_for_this_member(db: Db) {
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
 }
 
+/// Bonus stamps: a variant's members get extra stamps on the card with their first order of
+/// at least the amount, once; the control group gets only the card's own; a return takes back
+/// the order's share of both; a replayed order answers both on one receipt; the report counts
+/// each stamp at its share of the card's reward; launch and stop reach bookings at once.
+async fn bonus_stamps_come_once_with_an_order_and_go_with_its_return(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let people = joined(&db, p, 30).await;
+    let voucher = rewards::save(
+        &db,
+        &RewardInput {
+            program_id: p,
+            name: "Five off".into(),
+            kind: "discount_fixed".into(),
+            cost_points: "100".into(),
+            value: "5.00".into(),
+            ..RewardInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let card = stamps::save(
+        &db,
+        &StampCardInput {
+            program_id: p,
+            name: "Visit card".into(),
+            stamps_required: "5".into(),
+            reward_id: voucher.id.to_string(),
+            ..StampCardInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    let all = segments::save_definition(&db, p, None, "Everyone", &everyone())
+        .await
+        .unwrap();
+    let mut bonus = variant("", "stamps", "2");
+    bonus.min_order = "20".into();
+    // A card of no program's is named.
+    bonus.card = "999999".into();
+    let refused = campaigns::save(&db, &form(p, all.id, "50", vec![bonus.clone()]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(fields(refused), vec!["variants.0.card"]);
+    bonus.card = card.id.to_string();
+    let draft = campaigns::save(&db, &form(p, all.id, "50", vec![bonus]), None)
+        .await
+        .unwrap();
+    let arm = |ms: i64| arm_of(draft.id, ms, 50, &[100]);
+    let treated: Vec<(MemberId, i64)> = people
+        .iter()
+        .copied()
+        .filter(|(_, ms)| arm(*ms).is_some())
+        .collect();
+    let (held, _) = people.iter().copied().find(|(_, ms)| arm(*ms).is_none()).unwrap();
+    let (t0, t1) = (treated[0].0, treated[1].0);
+    let stamps_of = |m: MemberId| {
+        let db = db.clone();
+        async move {
+            omniloyal::server::query::stamp_view::balances(&db, m)
+                .await
+                .unwrap()
+                .first()
+                .map_or(0, |b| b.stamps)
+        }
+    };
+    // A draft gives nothing: one stamp, the card's own.
+    let r = orders::record_order(&db, p, t1, &order("s-draft", 3_000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.stamps[0].added, 1);
+    let c = campaigns::launch(&db, p, draft.id, None).await.unwrap();
+    let offer = &campaigns::offers(&db, p, t0, None).await.unwrap()[0];
+    assert_eq!(offer.reward_name, "Visit card");
+    assert!(
+        offer.headline.starts_with("2 extra stamps on Visit card"),
+        "{}",
+        offer.headline
+    );
+    assert!(!offer.used);
+
+    // Below the amount: the card's own stamp only.
+    orders::record_order(&db, p, t0, &order("s1", 1_000), None)
+        .await
+        .unwrap();
+    assert_eq!(stamps_of(t0).await, 1);
+    // At least the amount: one more and the bonus's two, on one receipt.
+    let r = orders::record_order(&db, p, t0, &order("s2", 3_000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.stamps.len(), 1);
+    assert_eq!((r.stamps[0].added, r.stamps[0].stamps), (3, 4));
+    assert!(campaigns::offers(&db, p, t0, None).await.unwrap()[0].used);
+    let again = orders::record_order(&db, p, t0, &order("s2", 3_000), None)
+        .await
+        .unwrap();
+    assert!(again.replayed);
+    assert_eq!((again.stamps[0].added, again.stamps[0].stamps), (3, 4));
+    // Half of it returned: half of its three stamps, rounded down.
+    let half = ReturnInput {
+        channel: Channel::Web,
+        returned_in: None,
+        channel_order_id: "s2".into(),
+        return_id: "R1".into(),
+        amount_minor: 1_500,
+    };
+    orders::record_return(&db, p, &half, None).await.unwrap();
+    assert_eq!(stamps_of(t0).await, 3);
+    // Once per member: the next order brings its own stamp only, the one after fills the card.
+    orders::record_order(&db, p, t0, &order("s3", 3_000), None)
+        .await
+        .unwrap();
+    assert_eq!(stamps_of(t0).await, 4);
+    let full = orders::record_order(&db, p, t0, &order("s4", 3_000), None)
+        .await
+        .unwrap();
+    assert_eq!(full.stamps[0].rewards.len(), 1);
+    assert_eq!(stamps_of(t0).await, 0);
+    // The control group: the card's own stamp.
+    orders::record_order(&db, p, held, &order("h1", 3_000), None)
+        .await
+        .unwrap();
+    assert_eq!(stamps_of(held).await, 1);
+    assert!(campaigns::offers(&db, p, held, None).await.unwrap().is_empty());
+
+    // Two stamps given, each worth a fifth of 5.00.
+    let report = campaigns::report(&db, p, c.id).await.unwrap();
+    assert_eq!((report.arms[1].redeemed, report.arms[1].cost_minor), (1, 200));
+    assert_eq!((report.arms[0].redeemed, report.arms[0].cost_minor), (0, 0));
+
+    // Stopped: the next treated member's order brings no bonus.
+    campaigns::stop(&db, p, c.id, None).await.unwrap();
+    let (t2, _) = treated[2];
+    let r = orders::record_order(&db, p, t2, &order("s5", 3_000), None)
+        .await
+        .unwrap();
+    assert_eq!(r.stamps[0].added, 1);
+}
+
 on_both_backends!(
     the_channel_api_answers_offers_for_this_member,
     variants_give_and_the_control_group_gets_nothing,
     a_reward_offer_seen_on_the_portal_is_used_in_store,
     a_shared_budget_holds_under_30_concurrent_bookings,
+    bonus_stamps_come_once_with_an_order_and_go_with_its_return,
 );

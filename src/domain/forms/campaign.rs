@@ -20,6 +20,8 @@ use super::rule::day;
 
 /// Most bonus points one variant may give a member.
 pub const MAX_BONUS_POINTS: i64 = 1_000_000;
+/// Most stamps one variant may give a member.
+pub const MAX_BONUS_STAMPS: i64 = 100;
 /// Longest campaign, in days.
 pub const MAX_DAYS: i64 = 366;
 
@@ -30,6 +32,8 @@ pub struct Known<'a> {
     pub segment_ids: &'a [i64],
     /// The program's active rewards.
     pub reward_ids: &'a [i64],
+    /// The program's active stamp cards.
+    pub stamp_card_ids: &'a [i64],
 }
 
 /// A checked form.
@@ -54,22 +58,45 @@ fn optional_count(v: &mut Validator, field: &str, s: &str, max: i64) -> Option<i
     v.check(field, validate::integer(s, 1, max))
 }
 
+/// The least order of a bonus (points or stamps): empty = any.
+fn min_order(v: &mut Validator, i: usize, row: &VariantRow, known: &Known) -> Option<i64> {
+    if row.min_order.trim().is_empty() {
+        return Some(0);
+    }
+    v.check(
+        &format!("variants.{i}.min_order"),
+        validate::amount(&row.min_order, known.currency),
+    )
+}
+
 fn incentive(v: &mut Validator, i: usize, row: &VariantRow, known: &Known) -> Option<Incentive> {
     let l = current().locale;
     let field = format!("variants.{i}.value");
     match row.kind.as_str() {
         "bonus_points" => {
             let points = v.check(&field, validate::integer(&row.value, 1, MAX_BONUS_POINTS));
-            let min_order_minor = if row.min_order.trim().is_empty() {
-                Some(0)
-            } else {
-                v.check(
-                    &format!("variants.{i}.min_order"),
-                    validate::amount(&row.min_order, known.currency),
-                )
-            };
+            let min_order_minor = min_order(v, i, row, known);
             Some(Incentive::BonusPoints {
                 points: points?,
+                min_order_minor: min_order_minor?,
+            })
+        }
+        "stamps" => {
+            let stamps = v.check(&field, validate::integer(&row.value, 1, MAX_BONUS_STAMPS));
+            let card = match validate::typed_number(&row.card).trim().parse::<i64>() {
+                Ok(id) if known.stamp_card_ids.contains(&id) => Some(id),
+                _ => {
+                    v.add(
+                        &format!("variants.{i}.card"),
+                        td_string!(l, errors.campaigns.unknown_stamp_card),
+                    );
+                    None
+                }
+            };
+            let min_order_minor = min_order(v, i, row, known);
+            Some(Incentive::Stamps {
+                stamp_card_id: card?,
+                stamps: stamps?,
                 min_order_minor: min_order_minor?,
             })
         }
@@ -271,20 +298,29 @@ pub fn form_of(c: &Campaign, currency: &str) -> CampaignForm {
             .variants
             .iter()
             .map(|v| {
-                let (value, min_order) = match &v.incentive {
+                let least = |m: i64| {
+                    if m > 0 {
+                        plain_minor(m, currency)
+                    } else {
+                        String::new()
+                    }
+                };
+                let (value, min_order, card) = match &v.incentive {
                     Incentive::BonusPoints {
                         points,
                         min_order_minor,
+                    } => (points.to_string(), least(*min_order_minor), String::new()),
+                    Incentive::Multiplier { pct } => (format!("{pct}%"), String::new(), String::new()),
+                    Incentive::Reward { reward_id } => (reward_id.to_string(), String::new(), String::new()),
+                    Incentive::Stamps {
+                        stamp_card_id,
+                        stamps,
+                        min_order_minor,
                     } => (
-                        points.to_string(),
-                        if *min_order_minor > 0 {
-                            plain_minor(*min_order_minor, currency)
-                        } else {
-                            String::new()
-                        },
+                        stamps.to_string(),
+                        least(*min_order_minor),
+                        stamp_card_id.to_string(),
                     ),
-                    Incentive::Multiplier { pct } => (format!("{pct}%"), String::new()),
-                    Incentive::Reward { reward_id } => (reward_id.to_string(), String::new()),
                 };
                 VariantRow {
                     name: v.name.clone(),
@@ -292,6 +328,7 @@ pub fn form_of(c: &Campaign, currency: &str) -> CampaignForm {
                     kind: v.incentive.kind().to_string(),
                     value,
                     min_order,
+                    card,
                 }
             })
             .collect(),
@@ -327,6 +364,7 @@ mod tests {
         currency: "EUR",
         segment_ids: &[3, 4],
         reward_ids: &[9],
+        stamp_card_ids: &[5],
     };
 
     fn row(share: &str, kind: &str, value: &str) -> VariantRow {
@@ -336,6 +374,7 @@ mod tests {
             kind: kind.into(),
             value: value.into(),
             min_order: String::new(),
+            card: String::new(),
         }
     }
 
@@ -411,6 +450,19 @@ mod tests {
         f.variants[1].name = "gold".into();
         assert_eq!(fields(&f), vec!["variants.1.name"]);
         let mut f = good();
+        f.variants[1] = row("50", "stamps", "0");
+        f.variants[1].card = "6".into();
+        f.variants[1].min_order = "x".into();
+        assert_eq!(
+            fields(&f),
+            vec!["variants.1.value", "variants.1.card", "variants.1.min_order"],
+            "no stamps, a card of no program's, no amount"
+        );
+        f.variants[1].value = "101".into();
+        f.variants[1].card = "5".into();
+        f.variants[1].min_order = String::new();
+        assert_eq!(fields(&f), vec!["variants.1.value"], "at most 100 stamps");
+        let mut f = good();
         f.channels = vec!["fax".into()];
         f.budget = "0".into();
         assert_eq!(fields(&f), vec!["channels", "budget"]);
@@ -430,7 +482,20 @@ mod tests {
     fn a_saved_campaign_shows_as_it_was_typed() {
         let mut f = good();
         f.variants[0].min_order = "20".into();
+        f.variants.push(row("0", "stamps", "2"));
+        f.variants[1].share = "25".into();
+        f.variants[2].share = "25".into();
+        f.variants[2].card = "5".into();
+        f.variants[2].min_order = "4.50".into();
         let v = parse(&f, &KNOWN).unwrap();
+        assert_eq!(
+            v.variants[2].incentive,
+            Incentive::Stamps {
+                stamp_card_id: 5,
+                stamps: 2,
+                min_order_minor: 450
+            }
+        );
         let c = Campaign {
             id: 7,
             program_id: 1,

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
-use super::isolate;
 use crate::api::approvals::{list_adjustment_requests, DecideAdjustment};
 use crate::components::field::{successes, FormNotice};
 use crate::components::lang::use_lang;
@@ -65,8 +64,8 @@ fn table(lang: Lang, list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAd
                             l,
                             manage.approvals.what,
                             points = signed(lang, r.points),
-                            unit = isolate(lang, &r.currency_name),
-                            member = isolate(lang, &r.member_name)
+                            unit = lang.isolate(&r.currency_name),
+                            member = lang.isolate(&r.member_name)
                         )
                         .to_string();
                         let approve_label = td_string!(l, manage.approvals.approve_label, what = label.clone()).to_string();
@@ -75,7 +74,7 @@ fn table(lang: Lang, list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAd
                             <tr>
                                 <td>{r.member_name.clone()} <br /> <span class="muted mono" dir="ltr">{card::grouped(&r.card_number)}</span></td>
                                 <td>{r.program_name.clone()}</td>
-                                <td class="num">{format!("{} {}", signed(lang, r.points), isolate(lang, &r.currency_name))}</td>
+                                <td class="num">{format!("{} {}", signed(lang, r.points), lang.isolate(&r.currency_name))}</td>
                                 <td>{r.reason.clone()}</td>
                                 <td>{r.requested_by.clone().unwrap_or_default()} <br /> <span class="muted">{lang.date_time(r.requested_at, None)}</span></td>
                                 <td>
@@ -101,7 +100,7 @@ fn table(lang: Lang, list: Vec<AdjustmentRequest>, decide: ServerAction<DecideAd
                                             td_string!(l, manage.approvals.rejected)
                                         };
                                         let by = r.decided_by.clone().map(|b| {
-                                            td_string!(l, manage.approvals.decided_by, name = isolate(lang, &b)).to_string()
+                                            td_string!(l, manage.approvals.decided_by, name = lang.isolate(&b)).to_string()
                                         });
                                         view! {
                                             <span class="badge">{verdict}</span>

@@ -10,6 +10,7 @@ use leptos_router::hooks::use_query_map;
 use crate::api::campaigns::{
     list_campaigns, load_campaign_form, DeleteCampaign, LaunchCampaign, SaveCampaign, StopCampaign,
 };
+use crate::api::cards::list_stamp_cards;
 use crate::api::catalog::list_rewards;
 use crate::api::programs::get_program;
 use crate::api::segments::list_segments;
@@ -23,13 +24,13 @@ use crate::i18n::{td, td_string};
 use crate::model::campaign::{
     Campaign, CampaignForm, Incentive, Listed, Status, VariantRow, INCENTIVE_KINDS, MAX_VARIANTS,
 };
+use crate::model::card::StampCard;
 use crate::model::program::ProgramDetail;
 use crate::model::reward::Reward;
 use crate::model::rules::Channel;
 use crate::model::segment::Segment;
 use crate::model::time::Timestamp;
 
-use super::isolate;
 use super::stores::channel_label;
 
 /// A status as people read it.
@@ -48,6 +49,7 @@ fn kind_label(lang: Lang, kind: &str) -> &'static str {
     match kind {
         "bonus_points" => td_string!(l, manage.campaigns.kind.bonus_points),
         "multiplier" => td_string!(l, manage.campaigns.kind.multiplier),
+        "stamps" => td_string!(l, manage.campaigns.kind.stamps),
         _ => td_string!(l, manage.campaigns.kind.reward),
     }
 }
@@ -94,6 +96,7 @@ pub fn CampaignsPage() -> impl IntoView {
     let program = Resource::new(id, get_program);
     let segments = Resource::new(id, list_segments);
     let rewards = Resource::new(id, list_rewards);
+    let cards = Resource::new(id, list_stamp_cards);
     let campaigns = Resource::new(
         move || (id(), saved.get(), launched.get(), stopped.get(), deleted.get()),
         |(id, ..)| list_campaigns(id),
@@ -136,12 +139,13 @@ pub fn CampaignsPage() -> impl IntoView {
         <section class="card">
             <Transition fallback=move || view! { <Loading what=td_string!(l, manage.campaigns.loading) /> }>
                 {move || {
-                    program.get().zip(start.get()).zip(segments.get()).zip(rewards.get()).map(|(((d, f), s), r)| {
+                    program.get().zip(start.get()).zip(segments.get()).zip(rewards.get()).zip(cards.get()).map(|((((d, f), s), r), k)| {
                         or_error(d, move |d: ProgramDetail| {
-                            let (s, r) = (s.clone(), r.clone());
+                            let (s, r, k) = (s.clone(), r.clone(), k.clone());
                             or_error(f.clone(), move |form: CampaignForm| {
                                 let segs = s.clone().unwrap_or_default();
                                 let rewards: Vec<Reward> = r.clone().unwrap_or_default().into_iter().filter(|r| r.active).collect();
+                                let cards: Vec<StampCard> = k.clone().unwrap_or_default().into_iter().filter(|c| c.active).collect();
                                 let heading = if form.id.is_empty() {
                                     td_string!(l, manage.campaigns.new_heading)
                                 } else {
@@ -149,7 +153,7 @@ pub fn CampaignsPage() -> impl IntoView {
                                 };
                                 view! {
                                     <h2>{heading}</h2>
-                                    <Editor initial=form segments=segs rewards currency=d.program.currency_code.clone() save />
+                                    <Editor initial=form segments=segs rewards cards currency=d.program.currency_code.clone() save />
                                 }
                             })
                         })
@@ -255,6 +259,7 @@ fn Editor(
     initial: CampaignForm,
     segments: Vec<Segment>,
     rewards: Vec<Reward>,
+    cards: Vec<StampCard>,
     currency: String,
     save: ServerAction<SaveCampaign>,
 ) -> impl IntoView {
@@ -289,7 +294,7 @@ fn Editor(
                 value.get().and_then(Result::ok).map(|c| {
                     view! {
                         <p class="notice ok" role="status">
-                            {td_string!(l, manage.campaigns.saved, name = isolate(lang, &c.name)).to_string()}
+                            {td_string!(l, manage.campaigns.saved, name = lang.isolate(&c.name)).to_string()}
                         </p>
                     }
                 })
@@ -358,7 +363,7 @@ fn Editor(
                 {rows
                     .into_iter()
                     .enumerate()
-                    .map(|(i, row)| view! { <VariantEditor i row currency=currency.clone() err /> })
+                    .map(|(i, row)| view! { <VariantEditor i row cards=cards.clone() currency=currency.clone() err /> })
                     .collect_view()}
             </ol>
             <div class="field-row">
@@ -383,10 +388,16 @@ fn Editor(
     }
 }
 
-/// One variant: name, share, kind, its value (points, multiplier or reward) and, for bonus
-/// points, the least order.
+/// One variant: name, share, kind, its value (points, multiplier, reward or stamps), for
+/// bonus points and stamps the least order, and for stamps the card.
 #[component]
-fn VariantEditor<E, V>(i: usize, row: VariantRow, currency: String, err: E) -> impl IntoView
+fn VariantEditor<E, V>(
+    i: usize,
+    row: VariantRow,
+    cards: Vec<StampCard>,
+    currency: String,
+    err: E,
+) -> impl IntoView
 where
     E: Fn(String) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
@@ -430,6 +441,17 @@ where
                     <label for=id("min_order")>{td_string!(l, manage.campaigns.min_order, code = currency.clone()).to_string()}</label>
                     <input id=id("min_order") name=name("min_order") inputmode="decimal" value=row.min_order.clone() />
                     {err(field("min_order"))}
+                </div>
+                <div class="field">
+                    <label for=id("card")>{td!(l, manage.campaigns.card)}</label>
+                    <select id=id("card") name=name("card")>
+                        <option value="">{td!(l, manage.campaigns.choose_card)}</option>
+                        {cards
+                            .iter()
+                            .map(|c| view! { <option value=c.id selected=row.card == c.id.to_string()>{c.name.clone()}</option> })
+                            .collect_view()}
+                    </select>
+                    {err(field("card"))}
                 </div>
         </li>
     }

@@ -7,7 +7,6 @@ use crate::components::outcome::{form_action, form_action_for};
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::isolate;
 use super::programs::ProgramForm;
 use crate::api::programs::{get_program, DeleteTier, SaveProgram, SaveTier};
 use crate::components::field::{field_error, successes, Field, FormNotice};
@@ -66,7 +65,7 @@ pub fn ProgramEditPage() -> impl IntoView {
                             move |d| {
                                 let program_id = d.program.id;
                                 // The unit is the brand's: kept in its own direction in an Arabic sentence.
-                                let unit = isolate(lang, &d.program.currency_name);
+                                let unit = lang.isolate(&d.program.currency_name);
                                 let q = Qualification {
                                     basis: &d.program.tier_basis,
                                     window: &d.program.tier_window,
@@ -151,7 +150,7 @@ fn TierRow(
     let summary = td_string!(
         lang.locale,
         manage.tiers.summary,
-        name = isolate(lang, &tier.name),
+        name = lang.isolate(&tier.name),
         threshold = threshold,
         multiplier = multiplier(lang, tier.multiplier_pct)
     )

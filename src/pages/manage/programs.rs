@@ -9,7 +9,6 @@ use crate::model::program::EXPIRY_MODES;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use super::isolate;
 use crate::api::programs::{list_programs, SaveProgram};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::lang::use_lang;
@@ -73,8 +72,8 @@ pub fn ProgramsPage() -> impl IntoView {
                                                                         lang.locale,
                                                                         manage.programs.rate_line,
                                                                         n = lang.number(p.points_per_unit),
-                                                                        unit = isolate(lang, &p.currency_name),
-                                                                        code = isolate(lang, &p.currency_code),
+                                                                        unit = lang.isolate(&p.currency_name),
+                                                                        code = lang.isolate(&p.currency_code),
                                                                         value = lang.money(p.point_value_minor, &p.currency_code),
                                                                     )
                                                                         .to_string()}
@@ -321,8 +320,8 @@ mod tests {
             lang.locale,
             manage.programs.rate_line,
             n = lang.number(7),
-            unit = isolate(lang, "Leaves"),
-            code = isolate(lang, "EUR"),
+            unit = lang.isolate("Leaves"),
+            code = lang.isolate("EUR"),
             value = lang.money(2, "EUR"),
         )
         .to_string();

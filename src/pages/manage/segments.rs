@@ -25,7 +25,6 @@ use crate::model::program::ProgramDetail;
 use crate::model::rules::Channel;
 use crate::model::segment::{ConditionRow, ProfileFact, RfmDimension, SampleMember, Segment, SegmentForm};
 
-use super::isolate;
 use super::stores::channel_label;
 
 /// Blank rows the builder adds to those a segment has (without JavaScript there is no
@@ -321,7 +320,7 @@ fn Builder(
                 saved_value.get().and_then(Result::ok).map(|s| {
                     view! {
                         <p class="notice ok" role="status">
-                            {td_string!(l, manage.segments.saved, name = isolate(lang, &s.name), n = lang.number(s.members)).to_string()}
+                            {td_string!(l, manage.segments.saved, name = lang.isolate(&s.name), n = lang.number(s.members)).to_string()}
                         </p>
                     }
                 })

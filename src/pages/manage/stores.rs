@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
-use super::isolate;
 use crate::api::stores::{list_stores, SaveStore, SetStoreActive};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::lang::use_lang;
@@ -59,8 +58,8 @@ pub fn StoresPage() -> impl IntoView {
                                 {td_string!(
                                     l,
                                     manage.stores.saved,
-                                    name = isolate(lang, &s.name),
-                                    code = isolate(lang, &s.code),
+                                    name = lang.isolate(&s.name),
+                                    code = lang.isolate(&s.code),
                                 )
                                     .to_string()}
                             </p>

@@ -5,7 +5,6 @@ use leptos::prelude::*;
 use crate::components::outcome::form_action;
 use leptos_meta::Title;
 
-use super::isolate;
 use crate::api::users::{
     list_staff_users, ChangeAccountRole, CreateUser, ResetAccountPassword, SetAccountEnabled,
 };
@@ -62,7 +61,7 @@ pub fn UsersPage() -> impl IntoView {
                 <FormNotice result=row.role.value() />
                 {move || {
                     row.enable.value().get().and_then(Result::ok).map(|u| {
-                        let name = isolate(lang, &u.display_name);
+                        let name = lang.isolate(&u.display_name);
                         let text = if u.disabled_at.is_some() {
                             td_string!(l, manage.users.disabled_notice, name = name).to_string()
                         } else {
@@ -78,7 +77,7 @@ pub fn UsersPage() -> impl IntoView {
                                 {td_string!(
                                     l,
                                     manage.users.password_notice,
-                                    name = isolate(lang, &u.display_name)
+                                    name = lang.isolate(&u.display_name)
                                 )
                                     .to_string()}
                             </p>
@@ -90,7 +89,7 @@ pub fn UsersPage() -> impl IntoView {
                         let text = td_string!(
                             l,
                             manage.users.role_notice,
-                            name = isolate(lang, &u.display_name),
+                            name = lang.isolate(&u.display_name),
                             role = stored_role_name(lang, &u.role)
                         )
                         .to_string();

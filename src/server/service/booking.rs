@@ -104,7 +104,7 @@ struct Member {
     /// As read under its lock, before these orders.
     standing: Standing,
     tier_id: Option<i64>,
-    /// The segments the member is in now, read only when a rule asks.
+    /// The segments the member is in now, read only when a rule or a campaign's stamps ask.
     segments: Vec<i64>,
     usage: Vec<RuleUsage>,
     orders: usize,
@@ -293,16 +293,15 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
         let b = &items[e.item];
         let setup = &b.setup;
         let membership_id = members[e.member].id;
-        let stamps = stamps::for_order(
-            conn,
-            &setup.stamp_cards,
+        let order = stamps::StampedOrder {
             membership_id,
-            row,
-            &b.input,
-            b.recorded_by,
-            b.now,
-        )
-        .await?;
+            segments: &members[e.member].segments,
+            order_row: row,
+            input: &b.input,
+            by: b.recorded_by,
+            at: b.now,
+        };
+        let stamps = stamps::for_order(conn, &setup.stamp_cards, &setup.stamp_bonuses, &order).await?;
         let held = e.held.is_some();
         awards::announce_earned(
             conn,
@@ -480,7 +479,10 @@ async fn enter(
         members[m].orders += 1;
         chosen.push((i, m, entry.referred_by));
     }
-    if items.iter().any(|b| rules_use_segments(&b.setup.rules)) {
+    if items
+        .iter()
+        .any(|b| rules_use_segments(&b.setup.rules) || !b.setup.stamp_bonuses.is_empty())
+    {
         // One read for the whole group, not one per member.
         let ids: Vec<i64> = members.iter().map(|m| m.id.get()).collect();
         for (membership, segment) in crate::server::store::segments::of_memberships(conn, &ids).await? {

@@ -91,10 +91,17 @@ async fn check(db: &Db, input: &CampaignForm) -> Result<ValidCampaign, AppError>
     drop(conn);
     let catalogue = rewards::list(db, program_id).await?;
     let reward_ids: Vec<i64> = catalogue.iter().filter(|r| r.active).map(|r| r.id).collect();
+    let stamp_card_ids: Vec<i64> = super::stamps::list(db, program_id)
+        .await?
+        .iter()
+        .filter(|c| c.active)
+        .map(|c| c.id)
+        .collect();
     let known = Known {
         currency: &program.currency_code,
         segment_ids: &segment_ids,
         reward_ids: &reward_ids,
+        stamp_card_ids: &stamp_card_ids,
     };
     let valid = form::parse(input, &known)?;
     // The form's rows, empty ones left out as the parse did: errors name the row as typed.
@@ -134,12 +141,20 @@ fn fields(v: &ValidCampaign) -> Fields<'_> {
 }
 
 /// What a launched campaign may not change: its segment, control group and its variants'
-/// number, shares and kinds (the split members were given), whether it has a points budget
-/// (a budget added later would not count what was given without one), and once begun its
-/// start.
+/// number, shares and kinds (the split members were given) and stamp cards (what was given
+/// is on the first), whether it has a points budget (a budget added later would not count
+/// what was given without one), and once begun its start.
 fn fixed_changed(before: &Campaign, after: &ValidCampaign, now: Timestamp) -> bool {
-    let shape = |v: &[crate::model::campaign::Variant]| -> Vec<(i64, &'static str)> {
-        v.iter().map(|x| (x.share_pct, x.incentive.kind())).collect()
+    let shape = |v: &[crate::model::campaign::Variant]| -> Vec<(i64, &'static str, i64)> {
+        v.iter()
+            .map(|x| {
+                let card = match x.incentive {
+                    Incentive::Stamps { stamp_card_id, .. } => stamp_card_id,
+                    _ => 0,
+                };
+                (x.share_pct, x.incentive.kind(), card)
+            })
+            .collect()
     };
     before.segment_id != after.segment_id
         || before.holdout_pct != after.holdout_pct
@@ -298,7 +313,7 @@ fn variant_rule(c: &Campaign, i: usize, existing: Option<i64>, owner: Option<i64
             RuleEffect::Multiplier { pct },
             RuleCaps::default(),
         ),
-        Incentive::Reward { .. } => return None,
+        Incentive::Reward { .. } | Incentive::Stamps { .. } => return None,
     };
     Some(EarningRule {
         id: existing.unwrap_or(0),
@@ -338,6 +353,40 @@ async fn put_rules(conn: &mut sqlx::AnyConnection, c: &Campaign, now: Timestamp)
         }
     }
     Ok(())
+}
+
+/// The stamps the program's launched campaigns give on orders, for the bookings' setup (read
+/// again whenever a campaign's launch, dates or variants change: they move the setup epoch).
+pub async fn stamp_bonuses(
+    conn: &mut sqlx::AnyConnection,
+    program_id: ProgramId,
+    now: Timestamp,
+) -> Result<Vec<super::stamps::StampBonus>, AppError> {
+    let mut out = Vec::new();
+    for c in store::not_ended(conn, program_id.0, now).await? {
+        let arms = ranges(c.id, c.holdout_pct, &shares(&c));
+        for (v, arm) in c.variants.iter().zip(arms) {
+            if let Incentive::Stamps {
+                stamp_card_id,
+                stamps,
+                min_order_minor,
+            } = v.incentive
+            {
+                out.push(super::stamps::StampBonus {
+                    campaign_id: c.id,
+                    segment_id: c.segment_id,
+                    channels: c.channels.clone(),
+                    starts_at: c.starts_at,
+                    ends_at: c.effective_end(),
+                    arm,
+                    stamp_card_id,
+                    stamps,
+                    min_order_minor,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Launches a draft: from its start its offers show and its rules give.
@@ -428,10 +477,31 @@ pub async fn delete(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppEr
     Ok(())
 }
 
-/// The offer's headline in the reader's language.
-fn headline(lang: Lang, incentive: &Incentive, reward_name: &str, unit: &str, currency: &str) -> String {
+/// The offer's headline in the reader's language; `name` is the reward's or stamp card's.
+fn headline(lang: Lang, incentive: &Incentive, name: &str, unit: &str, currency: &str) -> String {
     let l = lang.locale;
     match *incentive {
+        Incentive::Stamps {
+            stamps,
+            min_order_minor,
+            ..
+        } => {
+            let (count, n, card) = (stamps.unsigned_abs(), lang.number(stamps), lang.isolate(name));
+            if min_order_minor > 0 {
+                let amount = lang.money(min_order_minor, currency);
+                td_string!(
+                    l,
+                    portal.offers.stamps_min,
+                    count = count,
+                    n = n,
+                    card = card,
+                    amount = amount
+                )
+                .to_string()
+            } else {
+                td_string!(l, portal.offers.stamps, count = count, n = n, card = card).to_string()
+            }
+        }
         Incentive::BonusPoints {
             points,
             min_order_minor,
@@ -458,7 +528,7 @@ fn headline(lang: Lang, incentive: &Incentive, reward_name: &str, unit: &str, cu
         )
         .to_string(),
         Incentive::Reward { .. } => {
-            td_string!(l, portal.offers.reward, reward = reward_name.to_string()).to_string()
+            td_string!(l, portal.offers.reward, reward = name.to_string()).to_string()
         }
     }
 }
@@ -512,6 +582,10 @@ pub async fn offers(
             }
             Incentive::BonusPoints { .. } => {
                 used = store::given_to(&mut conn, c.id, i, membership_id).await?;
+            }
+            Incentive::Stamps { stamp_card_id, .. } => {
+                reward_name = super::stamps::name_of(&mut conn, stamp_card_id).await?;
+                used = super::stamps::campaign_gave(&mut conn, c.id, membership_id).await?;
             }
             Incentive::Multiplier { .. } => {}
         }
@@ -686,6 +760,25 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
         if arm < arms {
             redeemed_by_arm[arm] += 1;
             money_by_arm[arm] += money;
+        }
+    }
+    // Stamps: one row per member given them; each stamp costs its share of what the card's
+    // reward is worth in money (nothing for a reward without a money value).
+    let given = super::stamps::campaign_given(&mut conn, id).await?;
+    if !given.is_empty() {
+        let mut stamps_by_arm = vec![0_i64; arms];
+        for (m, stamps) in given {
+            if let Some(i) = arm_of(c.id, m, c.holdout_pct, &shares) {
+                redeemed_by_arm[i + 1] += 1;
+                stamps_by_arm[i + 1] += stamps;
+            }
+        }
+        for (i, v) in c.variants.iter().enumerate() {
+            if let Incentive::Stamps { stamp_card_id, .. } = v.incentive {
+                let (value, required) = super::stamps::stamp_value(&mut conn, stamp_card_id).await?;
+                money_by_arm[i + 1] +=
+                    (stamps_by_arm[i + 1] as i128 * value as i128 / required.max(1) as i128) as i64;
+            }
         }
     }
     // Per member revenue of each arm, zeros included (a member who bought nothing counts).

@@ -1,5 +1,5 @@
 //! What a booking reads of a program's setup (the program, its tiers, its active earning
-//! rules and stamp cards, and the active webhook endpoints), kept in memory and checked
+//! rules and stamp cards, the stamps its campaigns give, and the active webhook endpoints), kept in memory and checked
 //! against `setup_epoch`, a number every change to those tables moves by trigger (migration
 //! 10). A booking reads that one number instead of five tables, and a change made on any
 //! server is seen by the next request on every server.
@@ -15,7 +15,8 @@ use crate::model::rules::EarningRule;
 use crate::server::db::Db;
 use crate::server::webhooks;
 
-use super::{rules, stamps};
+use super::stamps::StampBonus;
+use super::{campaigns, rules, stamps};
 use crate::server::store::programs;
 
 /// One program's setup as bookings use it.
@@ -28,6 +29,8 @@ pub struct Setup {
     pub rules: Vec<EarningRule>,
     /// Active stamp cards.
     pub stamp_cards: Vec<StampCard>,
+    /// Stamps that launched campaigns give on orders (checked against each order's date).
+    pub stamp_bonuses: Vec<StampBonus>,
     /// Active webhook endpoints: (id, space-separated event types).
     pub endpoints: Arc<Vec<(i64, String)>>,
 }
@@ -113,6 +116,7 @@ pub async fn current(db: &Db, program_id: ProgramId, seen: Option<Epoch>) -> Res
         tiers,
         rules: rules::for_booking(&mut conn, program_id).await?,
         stamp_cards: stamps::active_cards(&mut conn, program_id).await?,
+        stamp_bonuses: campaigns::stamp_bonuses(&mut conn, program_id, db.now()).await?,
         endpoints: endpoints.clone(),
     });
     drop(conn);

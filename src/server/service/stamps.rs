@@ -7,10 +7,12 @@ use crate::i18n::td_string;
 use crate::model::ids::{MembershipId, ProgramId, UserId};
 use sqlx::AnyConnection;
 
+use crate::domain::campaigns::ArmRange;
 use crate::error::{count, AppError, Validator};
 use crate::model::card::{PaperStampsInput, StampCard, StampCardInput, StampReceipt};
 use crate::model::ledger::TxKind;
 use crate::model::order::OrderInput;
+use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::service::ledger::{self, Meta};
@@ -170,23 +172,47 @@ pub async fn deactivate(db: &Db, program_id: ProgramId, id: i64) -> Result<(), A
     Ok(())
 }
 
+/// One movement of stamps on a member's card, as appended.
+#[derive(Clone, Copy)]
+struct Movement<'a> {
+    kind: &'a str,
+    /// Added (or, negative, taken).
+    stamps: i64,
+    reference: Option<&'a str>,
+    /// Counts it once (an order's stamps on a card, a paper card, a return).
+    dedup_key: Option<&'a str>,
+    issued_reward_id: Option<i64>,
+    /// The campaign that gave them (once per member: a unique index).
+    campaign_id: Option<i64>,
+    by: Option<UserId>,
+    at: Timestamp,
+}
+
+impl<'a> Movement<'a> {
+    fn new(kind: &'a str, stamps: i64, by: Option<UserId>, at: Timestamp) -> Self {
+        Movement {
+            kind,
+            stamps,
+            reference: None,
+            dedup_key: None,
+            issued_reward_id: None,
+            campaign_id: None,
+            by,
+            at,
+        }
+    }
+}
+
 /// Adds (or with a negative count, takes) stamps and appends the movement. Returns the
 /// stamps after. The caller holds the membership lock.
-#[allow(clippy::too_many_arguments)]
 async fn apply(
     conn: &mut AnyConnection,
     membership_id: MembershipId,
     card_id: i64,
-    kind: &str,
-    stamps: i64,
-    reference: Option<&str>,
-    dedup_key: Option<&str>,
-    issued_reward_id: Option<i64>,
-    by: Option<UserId>,
-    at: Timestamp,
+    m: &Movement<'_>,
 ) -> Result<i64, AppError> {
     // Adding may create the row; taking only updates it (the CHECK refuses a negative new row).
-    let sql = if stamps >= 0 {
+    let sql = if m.stamps >= 0 {
         "INSERT INTO stamp_balances (membership_id, stamp_card_id, stamps) VALUES ($1, $2, $3) \
          ON CONFLICT (membership_id, stamp_card_id) DO UPDATE SET stamps = stamp_balances.stamps + excluded.stamps \
          RETURNING stamps"
@@ -196,23 +222,24 @@ async fn apply(
     let after: i64 = sqlx::query_scalar(sql)
         .bind(membership_id)
         .bind(card_id)
-        .bind(stamps)
+        .bind(m.stamps)
         .fetch_one(&mut *conn)
         .await?;
     sqlx::query(
         "INSERT INTO stamp_movements (membership_id, stamp_card_id, kind, stamps, stamps_after, reference, dedup_key, \
-         issued_reward_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+         issued_reward_id, campaign_id, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(membership_id)
     .bind(card_id)
-    .bind(kind)
-    .bind(stamps)
+    .bind(m.kind)
+    .bind(m.stamps)
     .bind(after)
-    .bind(reference)
-    .bind(dedup_key)
-    .bind(issued_reward_id)
-    .bind(by)
-    .bind(at.0)
+    .bind(m.reference)
+    .bind(m.dedup_key)
+    .bind(m.issued_reward_id)
+    .bind(m.campaign_id)
+    .bind(m.by)
+    .bind(m.at.0)
     .execute(&mut *conn)
     .await
     .map_err(|e| {
@@ -226,23 +253,17 @@ async fn apply(
     Ok(after)
 }
 
-/// Adds stamps once per `dedup_key`, then turns every full card into its reward. When the
+/// Adds stamps once per `m.dedup_key`, then turns every full card into its reward. When the
 /// reward is out of stock the stamps stay and the card fills again later.
-#[allow(clippy::too_many_arguments)]
 async fn add(
     conn: &mut AnyConnection,
     membership_id: MembershipId,
     card: &StampCard,
-    kind: &str,
-    stamps: i64,
-    reference: Option<&str>,
-    dedup_key: &str,
-    by: Option<UserId>,
-    at: Timestamp,
+    m: &Movement<'_>,
 ) -> Result<StampReceipt, AppError> {
     let seen: Option<i64> =
         sqlx::query_scalar("SELECT stamps_after FROM stamp_movements WHERE dedup_key = $1")
-            .bind(dedup_key)
+            .bind(m.dedup_key)
             .fetch_optional(&mut *conn)
             .await?;
     if seen.is_some() {
@@ -251,19 +272,7 @@ async fn add(
             errors.stamps.already_counted
         )));
     }
-    let mut now_stamps = apply(
-        conn,
-        membership_id,
-        card.id,
-        kind,
-        stamps,
-        reference,
-        Some(dedup_key),
-        None,
-        by,
-        at,
-    )
-    .await?;
+    let mut now_stamps = apply(conn, membership_id, card.id, m).await?;
     let mut codes = Vec::new();
     while now_stamps >= card.stamps_required {
         let reward = super::rewards::get(conn, card.reward_id).await?;
@@ -288,36 +297,113 @@ async fn add(
         let description = format!("{} full: {}", card.name, reward.name);
         let meta = Meta {
             reference: Some(&card.name),
-            recorded_by: by,
+            recorded_by: m.by,
             ..Meta::new(TxKind::Stamps, "store", &description)
         };
         let issued =
-            super::rewards::issue_free(conn, card.program_id, membership_id, &reward, &meta, at).await?;
-        now_stamps = apply(
-            conn,
-            membership_id,
-            card.id,
-            "reward",
-            -card.stamps_required,
-            Some(&reward.name),
-            None,
-            Some(issued.id),
-            by,
-            at,
-        )
-        .await?;
+            super::rewards::issue_free(conn, card.program_id, membership_id, &reward, &meta, m.at).await?;
+        let spent = Movement {
+            reference: Some(&reward.name),
+            issued_reward_id: Some(issued.id),
+            ..Movement::new("reward", -card.stamps_required, m.by, m.at)
+        };
+        now_stamps = apply(conn, membership_id, card.id, &spent).await?;
         let member_id = super::ledger::member_of(conn, membership_id).await?;
-        super::rewards::announce_issued(conn, member_id, card.program_id, &reward, &issued, at).await?;
+        super::rewards::announce_issued(conn, member_id, card.program_id, &reward, &issued, m.at).await?;
         codes.push(issued.code);
     }
     Ok(StampReceipt {
         stamp_card_id: card.id,
         name: card.name.clone(),
-        added: stamps,
+        added: m.stamps,
         stamps: now_stamps,
         stamps_required: card.stamps_required,
         rewards: codes,
     })
+}
+
+/// A launched campaign's variant that gives stamps, as bookings read it with the program's
+/// setup (`campaigns::stamp_bonuses`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StampBonus {
+    pub campaign_id: i64,
+    pub segment_id: i64,
+    /// Empty: every channel.
+    pub channels: Vec<Channel>,
+    pub starts_at: Timestamp,
+    /// Its end, or when it was stopped.
+    pub ends_at: Timestamp,
+    /// The variant's members.
+    pub arm: ArmRange,
+    pub stamp_card_id: i64,
+    pub stamps: i64,
+    pub min_order_minor: i64,
+}
+
+impl StampBonus {
+    /// Whether the order earns it (before the once-per-member check): in its dates and
+    /// channels, large enough, by a member of its segment in its variant.
+    pub fn applies(
+        &self,
+        membership_id: MembershipId,
+        segments: &[i64],
+        input: &OrderInput,
+        at: Timestamp,
+    ) -> bool {
+        (self.starts_at..self.ends_at).contains(&at)
+            && (self.channels.is_empty() || self.channels.contains(&input.channel))
+            && input.amount_minor > 0
+            && input.amount_minor >= self.min_order_minor
+            && segments.contains(&self.segment_id)
+            && self.arm.holds(membership_id.get())
+    }
+}
+
+/// Whether a campaign gave the membership its stamps.
+pub async fn campaign_gave(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    membership_id: i64,
+) -> Result<bool, AppError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM stamp_movements WHERE campaign_id = $1 AND membership_id = $2")
+            .bind(campaign_id)
+            .bind(membership_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// The stamps a campaign gave, per membership.
+pub async fn campaign_given(conn: &mut AnyConnection, campaign_id: i64) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT membership_id, stamps FROM stamp_movements WHERE campaign_id = $1 ORDER BY membership_id",
+    )
+    .bind(campaign_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// What a full card's reward is worth in money (minor units; 0 for a reward without a money
+/// value) and how many stamps fill the card.
+pub async fn stamp_value(conn: &mut AnyConnection, card_id: i64) -> Result<(i64, i64), AppError> {
+    let card = card(conn, card_id).await?;
+    let reward = super::rewards::get(conn, card.reward_id).await?;
+    let value = if reward.kind.value_is_money() {
+        reward.value
+    } else {
+        0
+    };
+    Ok((value, card.stamps_required))
+}
+
+/// A stamp card's name (empty when there is no such card).
+pub async fn name_of(conn: &mut AnyConnection, id: i64) -> Result<String, AppError> {
+    Ok(sqlx::query_scalar("SELECT name FROM stamp_cards WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or_default())
 }
 
 /// The program's active stamp cards.
@@ -333,20 +419,30 @@ pub async fn active_cards(
     .await?)
 }
 
+/// An order being booked, as its stamps need it.
+pub struct StampedOrder<'a> {
+    pub membership_id: MembershipId,
+    /// The segments the member is in now (read when a campaign gives stamps).
+    pub segments: &'a [i64],
+    pub order_row: i64,
+    pub input: &'a OrderInput,
+    pub by: Option<UserId>,
+    pub at: Timestamp,
+}
+
 /// Stamps an order earns on `cards` (the program's active ones), inside the order's
-/// transaction: one per matching item, or one per order of at least the card's minimum.
-/// Counted once per order.
+/// transaction: one per matching item, or one per order of at least the card's minimum,
+/// counted once per order; then any campaign's bonus stamps (`bonuses`), once per member and
+/// campaign. One receipt per card.
 pub async fn for_order(
     conn: &mut AnyConnection,
     cards: &[StampCard],
-    membership_id: MembershipId,
-    order_row: i64,
-    input: &OrderInput,
-    by: Option<UserId>,
-    at: Timestamp,
+    bonuses: &[StampBonus],
+    o: &StampedOrder<'_>,
 ) -> Result<Vec<StampReceipt>, AppError> {
     let mut out = Vec::new();
     for card in cards {
+        let input = o.input;
         // Only paid items count, and one order fills the card at most twice (a line of
         // 10,000 free coffees must not print 1,000 rewards).
         let paid = input.lines.iter().filter(|l| l.amount_minor > 0);
@@ -359,24 +455,43 @@ pub async fn for_order(
             (None, None) => i64::from(input.amount_minor > 0 && input.amount_minor >= card.min_amount_minor),
         };
         let count = count.min(card.stamps_required * 2);
-        if count == 0 {
-            continue;
+        let mut receipt: Option<StampReceipt> = None;
+        if count > 0 {
+            let key = format!("order:{}:{}", o.order_row, card.id);
+            let m = Movement {
+                reference: Some(&input.channel_order_id),
+                dedup_key: Some(&key),
+                ..Movement::new("order", count, o.by, o.at)
+            };
+            receipt = Some(add(conn, o.membership_id, card, &m).await?);
         }
-        let key = format!("order:{order_row}:{}", card.id);
-        out.push(
-            add(
-                conn,
-                membership_id,
-                card,
-                "order",
-                count,
-                Some(&input.channel_order_id),
-                &key,
-                by,
-                at,
-            )
-            .await?,
-        );
+        for bonus in bonuses.iter().filter(|b| b.stamp_card_id == card.id) {
+            if !bonus.applies(o.membership_id, o.segments, input, o.at)
+                || campaign_gave(conn, bonus.campaign_id, o.membership_id.get()).await?
+            {
+                continue;
+            }
+            // Under the order's key, so a return takes them back in proportion and a replayed
+            // receipt shows them.
+            let key = format!("order:{}:{}:campaign:{}", o.order_row, card.id, bonus.campaign_id);
+            let m = Movement {
+                reference: Some(&input.channel_order_id),
+                dedup_key: Some(&key),
+                campaign_id: Some(bonus.campaign_id),
+                ..Movement::new("campaign", bonus.stamps, o.by, o.at)
+            };
+            let more = add(conn, o.membership_id, card, &m).await?;
+            receipt = Some(match receipt {
+                None => more,
+                Some(mut r) => {
+                    r.added += more.added;
+                    r.stamps = more.stamps;
+                    r.rewards.extend(more.rewards);
+                    r
+                }
+            });
+        }
+        out.extend(receipt);
     }
     Ok(out)
 }
@@ -404,8 +519,8 @@ pub async fn for_return(
 ) -> Result<(), AppError> {
     let (from, to) = key_range(&format!("order:{order_row}:"));
     let given: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT stamp_card_id, stamps FROM stamp_movements WHERE dedup_key >= $1 AND dedup_key < $2 \
-         ORDER BY stamp_card_id",
+        "SELECT stamp_card_id, CAST(SUM(stamps) AS BIGINT) FROM stamp_movements \
+         WHERE dedup_key >= $1 AND dedup_key < $2 GROUP BY stamp_card_id ORDER BY stamp_card_id",
     )
     .bind(from)
     .bind(to)
@@ -437,19 +552,12 @@ pub async fn for_return(
         let take = (due - taken).min(have);
         if take > 0 {
             let key = format!("return:{order_row}:{card_id}:{return_id}");
-            apply(
-                conn,
-                membership_id,
-                card_id,
-                "return",
-                -take,
-                Some(return_id),
-                Some(&key),
-                None,
-                None,
-                at,
-            )
-            .await?;
+            let m = Movement {
+                reference: Some(return_id),
+                dedup_key: Some(&key),
+                ..Movement::new("return", -take, None, at)
+            };
+            apply(conn, membership_id, card_id, &m).await?;
         }
     }
     Ok(())
@@ -470,19 +578,26 @@ pub async fn receipts_for_order(
     .bind(to)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(stamp_card_id, name, added, stamps, stamps_required)| StampReceipt {
+    // One per card, as the booking answered: the order's own stamps and a campaign's, which
+    // follow them on the same card.
+    let mut out: Vec<StampReceipt> = Vec::new();
+    for (stamp_card_id, name, added, stamps, stamps_required) in rows {
+        match out.last_mut() {
+            Some(r) if r.stamp_card_id == stamp_card_id => {
+                r.added += added;
+                r.stamps = stamps;
+            }
+            _ => out.push(StampReceipt {
                 stamp_card_id,
                 name,
                 added,
                 stamps,
                 stamps_required,
                 rewards: Vec::new(),
-            },
-        )
-        .collect())
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// Stamps from a paper card, typed in at the desk. The paper card's serial counts once.
@@ -542,25 +657,20 @@ pub async fn add_paper(
     ledger::lock(&mut tx, membership_id).await?;
     let key = format!("paper:{}:{}", card.id, serial.to_uppercase());
     let reference = format!("Paper card {serial}");
-    let receipt = add(
-        &mut tx,
-        membership_id,
-        &card,
-        "paper",
-        stamps.unwrap_or(0),
-        Some(&reference),
-        &key,
-        by,
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        AppError::Conflict { .. } => AppError::field(
-            "paper_serial",
-            td_string!(current().locale, errors.stamps.paper_counted),
-        ),
-        e => e,
-    })?;
+    let m = Movement {
+        reference: Some(&reference),
+        dedup_key: Some(&key),
+        ..Movement::new("paper", stamps.unwrap_or(0), by, now)
+    };
+    let receipt = add(&mut tx, membership_id, &card, &m)
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict { .. } => AppError::field(
+                "paper_serial",
+                td_string!(current().locale, errors.stamps.paper_counted),
+            ),
+            e => e,
+        })?;
     tx.commit().await?;
     Ok(receipt)
 }
@@ -580,32 +690,12 @@ pub async fn move_stamps(
     if stamps <= 0 {
         return Ok(());
     }
-    apply(
-        conn,
-        from,
-        card_id,
-        "merge",
-        -stamps,
-        Some(reference),
-        None,
-        None,
-        by,
-        at,
-    )
-    .await?;
-    apply(
-        conn,
-        to,
-        card_id,
-        "merge",
-        stamps,
-        Some(reference),
-        None,
-        None,
-        by,
-        at,
-    )
-    .await?;
+    let taken = Movement {
+        reference: Some(reference),
+        ..Movement::new("merge", -stamps, by, at)
+    };
+    apply(conn, from, card_id, &taken).await?;
+    apply(conn, to, card_id, &Movement { stamps, ..taken }).await?;
     Ok(())
 }
 

@@ -107,9 +107,21 @@ pub async fn live(
     program_id: i64,
     at: Timestamp,
 ) -> Result<Vec<Campaign>, AppError> {
+    let mut out = not_ended(conn, program_id, at).await?;
+    out.retain(|c| c.starts_at <= at);
+    Ok(out)
+}
+
+/// A program's launched campaigns that have not ended by `at` (scheduled ones too), without
+/// their points given.
+pub async fn not_ended(
+    conn: &mut AnyConnection,
+    program_id: i64,
+    at: Timestamp,
+) -> Result<Vec<Campaign>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {LIGHT_COLUMNS} FROM campaigns c WHERE c.program_id = $1 AND c.state = 'launched' \
-         AND c.starts_at <= $2 AND c.ends_at > $2 ORDER BY c.id"
+         AND c.ends_at > $2 ORDER BY c.id"
     ))
     .bind(program_id)
     .bind(at.0)
