@@ -9,14 +9,38 @@ use crate::model::reward::{Reward, RewardKind};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 
+/// Where a member stands for one reward, points aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eligibility {
+    /// They hold at least the reward's minimum tier (or it names none).
+    pub tier_ok: bool,
+    /// They are in the reward's segment (or it names none).
+    pub in_segment: bool,
+    /// Codes of it they hold or have had, towards its per-member limit.
+    pub held: i64,
+}
+
+impl Eligibility {
+    /// Nothing in the way but the reward's own terms (a campaign stands in for the rest).
+    pub const ANYONE: Eligibility = Eligibility {
+        tier_ok: true,
+        in_segment: true,
+        held: 0,
+    };
+}
+
 /// Why this member cannot have this reward now, if they cannot (points aside).
 pub fn unavailable(
     reward: &Reward,
-    tier_threshold_ok: bool,
-    held: i64,
+    member: Eligibility,
     channel: Option<Channel>,
     now: Timestamp,
 ) -> Option<String> {
+    let Eligibility {
+        tier_ok: tier_threshold_ok,
+        in_segment,
+        held,
+    } = member;
     let l = current().locale;
     if !reward.active {
         return Some(td_string!(l, errors.rewards.no_longer_offered).into());
@@ -35,6 +59,9 @@ pub fn unavailable(
     }
     if reward.stock_left() == Some(0) {
         return Some(td_string!(l, errors.rewards.out_of_stock).into());
+    }
+    if !in_segment {
+        return Some(td_string!(l, errors.rewards.not_for_you).into());
     }
     if !tier_threshold_ok {
         return Some(td_string!(l, errors.rewards.higher_tier).into());
@@ -61,10 +88,10 @@ pub fn channel_name(c: Channel) -> &'static str {
 }
 
 /// Whether members can take a reward from the catalogue. One costing 0 points is a perk of
-/// the tier it names; without a tier it is given only by a stamp card (or an offer), never
-/// taken for free.
+/// the tier or segment it names; naming neither it is given only by a stamp card (or an
+/// offer), never taken for free.
 pub fn for_the_catalogue(reward: &Reward) -> bool {
-    reward.cost_points > 0 || reward.min_tier_id.is_some()
+    reward.cost_points > 0 || reward.min_tier_id.is_some() || reward.segment_id.is_some()
 }
 
 /// Whether a member holding a tier of `held` threshold (None: no tier) meets a reward's
@@ -137,6 +164,7 @@ mod tests {
             valid_from: None,
             valid_until: None,
             min_tier_id: None,
+            segment_id: None,
             channels: String::new(),
             code_valid_days: 30,
             uses_pool: false,
@@ -168,11 +196,19 @@ mod tests {
         }
     }
 
+    fn who(tier_ok: bool, held: i64) -> Eligibility {
+        Eligibility {
+            tier_ok,
+            held,
+            ..Eligibility::ANYONE
+        }
+    }
+
     #[test]
     fn why_a_reward_is_not_offered_comes_in_order() {
         let now = Timestamp(1_000);
         let mut r = reward(RewardKind::DiscountFixed, 100, 500);
-        assert_eq!(unavailable(&r, true, 0, Some(Channel::Web), now), None);
+        assert_eq!(unavailable(&r, who(true, 0), Some(Channel::Web), now), None);
         // Free: a tier's perk is offered to that tier; a free reward naming no tier is a
         // stamp card's, never taken from the catalogue.
         let perk = Reward {
@@ -180,49 +216,67 @@ mod tests {
             min_tier_id: Some(3),
             ..r.clone()
         };
-        assert_eq!(unavailable(&perk, true, 0, Some(Channel::Web), now), None);
-        assert!(
-            unavailable(&perk, false, 0, Some(Channel::Web), now).is_some_and(|m| m.contains("higher tier"))
+        assert_eq!(unavailable(&perk, who(true, 0), Some(Channel::Web), now), None);
+        assert!(unavailable(&perk, who(false, 0), Some(Channel::Web), now)
+            .is_some_and(|m| m.contains("higher tier")));
+        // A segment's reward: for its members only (its name is not told).
+        let targeted = Reward {
+            segment_id: Some(4),
+            cost_points: 0,
+            ..r.clone()
+        };
+        let outside = Eligibility {
+            in_segment: false,
+            ..Eligibility::ANYONE
+        };
+        assert!(for_the_catalogue(&targeted), "a segment's free perk");
+        assert_eq!(
+            unavailable(&targeted, Eligibility::ANYONE, Some(Channel::Web), now),
+            None
+        );
+        assert_eq!(
+            unavailable(&targeted, outside, Some(Channel::Web), now).as_deref(),
+            Some("This reward is offered to other members.")
         );
         let stamp_only = Reward {
             cost_points: 0,
             min_tier_id: None,
             ..r.clone()
         };
-        assert!(unavailable(&stamp_only, true, 0, Some(Channel::Web), now)
+        assert!(unavailable(&stamp_only, who(true, 0), Some(Channel::Web), now)
             .is_some_and(|m| m.contains("stamp card")));
         r.channels = "store app".into();
         assert_eq!(
-            unavailable(&r, true, 0, Some(Channel::Web), now).as_deref(),
+            unavailable(&r, who(true, 0), Some(Channel::Web), now).as_deref(),
             Some("This reward cannot be redeemed in the web channel.")
         );
         assert_eq!(
-            unavailable(&r, true, 0, None, now),
+            unavailable(&r, who(true, 0), None, now),
             None,
             "no channel: the catalogue"
         );
         r.per_member_limit = Some(1);
-        assert!(unavailable(&r, true, 1, Some(Channel::Store), now)
+        assert!(unavailable(&r, who(true, 1), Some(Channel::Store), now)
             .unwrap()
             .contains("as often as allowed"));
-        assert!(unavailable(&r, false, 1, Some(Channel::Store), now)
+        assert!(unavailable(&r, who(false, 1), Some(Channel::Store), now)
             .unwrap()
             .contains("higher tier"));
         r.stock = Some(3);
         r.issued = 3;
-        assert!(unavailable(&r, false, 1, None, now)
+        assert!(unavailable(&r, who(false, 1), None, now)
             .unwrap()
             .contains("out of stock"));
         r.valid_until = Some(1_000);
-        assert!(unavailable(&r, true, 0, None, now)
+        assert!(unavailable(&r, who(true, 0), None, now)
             .unwrap()
             .contains("no longer available"));
         r.valid_from = Some(1_001);
-        assert!(unavailable(&r, true, 0, None, now)
+        assert!(unavailable(&r, who(true, 0), None, now)
             .unwrap()
             .contains("not available yet"));
         r.active = false;
-        assert!(unavailable(&r, true, 0, None, now)
+        assert!(unavailable(&r, who(true, 0), None, now)
             .unwrap()
             .contains("no longer offered"));
     }

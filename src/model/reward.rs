@@ -87,6 +87,9 @@ pub struct Reward {
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
     pub valid_until: Option<i64>,
     pub min_tier_id: Option<i64>,
+    /// Offered only to the members of this segment (others do not see it); None: everyone.
+    #[serde(default)]
+    pub segment_id: Option<i64>,
     /// Space-separated channels where it can be used; empty = everywhere.
     pub channels: String,
     pub code_valid_days: i64,
@@ -183,6 +186,9 @@ pub struct RewardInput {
     pub valid_until: String,
     #[serde(default)]
     pub min_tier_id: String,
+    /// A segment's id; empty: everyone.
+    #[serde(default)]
+    pub segment_id: String,
     #[serde(default)]
     pub channels: Vec<String>,
     #[serde(default)]

@@ -5,12 +5,15 @@
 
 use omniloyal::error::AppError;
 use omniloyal::model::ids::{MemberId, ProgramId};
+use omniloyal::model::reward::RewardInput;
+use omniloyal::model::rules::Channel;
 use omniloyal::model::rules::{RuleConditions, RuleEffect};
 use omniloyal::model::segment::{Condition, ConditionRow, Definition, Join, RfmDimension, SegmentForm};
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::service::{members, orders, rollups, rules, segments};
+use omniloyal::server::query::reward_view;
+use omniloyal::server::service::{members, orders, rewards, rollups, rules, segments};
 
 use crate::on_both_backends;
 use crate::support::fixtures::{order, rule, world};
@@ -42,6 +45,24 @@ async fn buy(db: &Db, program: ProgramId, member: MemberId, id: &str, amount: i6
         .points
 }
 
+/// "Regulars": members with at least two orders, once what was bought is folded.
+async fn regulars(db: &Db, p: ProgramId) -> omniloyal::model::segment::Segment {
+    rollups::catch_up(db).await.unwrap();
+    segments::save_definition(
+        db,
+        p,
+        None,
+        "Regulars",
+        &only(Condition::Orders {
+            days: 0,
+            min: Some(2),
+            max: None,
+        }),
+    )
+    .await
+    .unwrap()
+}
+
 fn fields(e: AppError) -> Vec<String> {
     match e {
         AppError::Validation { fields, .. } => fields.into_iter().map(|f| f.field).collect(),
@@ -55,20 +76,7 @@ async fn a_segment_conditioned_rule_earns_only_for_members_in_it(db: Db) {
     let newcomer = another_member(&db, p).await;
     buy(&db, p, buyer, "b1", 10_000).await;
     buy(&db, p, buyer, "b2", 10_000).await;
-    rollups::catch_up(&db).await.unwrap();
-    let regulars = segments::save_definition(
-        &db,
-        p,
-        None,
-        "Regulars",
-        &only(Condition::Orders {
-            days: 0,
-            min: Some(2),
-            max: None,
-        }),
-    )
-    .await
-    .unwrap();
+    let regulars = regulars(&db, p).await;
     assert_eq!(regulars.members, 1);
     let mut bonus = rule(p, "Regulars bonus", 10, RuleEffect::FixedPoints { points: 500 });
     bonus.conditions = RuleConditions {
@@ -538,7 +546,69 @@ async fn the_channel_api_lists_segments_and_a_members_segments(db: Db) {
     assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
 }
 
+/// A reward offered to a segment: its members see it and redeem it; others do not see it and
+/// are refused; the segment cannot be deleted while the reward is offered; a free perk for a
+/// segment needs a limit, and a segment of no program's is named.
+async fn a_segments_reward_is_seen_and_redeemed_only_by_its_members(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let (p, regular) = (w.program.id, w.member_id);
+    let newcomer = another_member(&db, p).await;
+    buy(&db, p, regular, "r1", 10_000).await;
+    buy(&db, p, regular, "r2", 10_000).await;
+    buy(&db, p, newcomer, "n1", 10_000).await;
+    let regulars = regulars(&db, p).await;
+    assert_eq!(regulars.members, 1);
+    let mut input = RewardInput {
+        program_id: p,
+        name: "Regulars' coffee".into(),
+        kind: "free_product".into(),
+        cost_points: "0".into(),
+        sku: "COFFEE".into(),
+        segment_id: "999999".into(),
+        ..RewardInput::default()
+    };
+    let refused = rewards::save(&db, &input).await.unwrap_err();
+    assert_eq!(fields(refused), vec!["per_member_limit", "segment_id"]);
+    input.segment_id = regulars.id.to_string();
+    input.per_member_limit = "1".into();
+    let coffee = rewards::save(&db, &input).await.unwrap();
+    assert_eq!(coffee.segment_id, Some(regulars.id));
+
+    let seen = |member: MemberId| {
+        let db = db.clone();
+        async move {
+            let ms = members::membership_id(&db, member, p).await.unwrap();
+            reward_view::offers(&db, ms, Some(Channel::Web))
+                .await
+                .unwrap()
+                .into_iter()
+                .any(|o| o.reward.id == coffee.id && o.unavailable.is_none())
+        }
+    };
+    assert!(seen(regular).await, "offered to the segment's member");
+    assert!(!seen(newcomer).await, "not shown to others");
+    let refused = rewards::redeem(&db, newcomer, coffee.id, Channel::Web, "n-coffee", false, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, AppError::RewardUnavailable { .. }),
+        "{refused:?}"
+    );
+    let issued = rewards::redeem(&db, regular, coffee.id, Channel::Web, "r-coffee", false, None)
+        .await
+        .unwrap();
+    assert_eq!(issued.points, 0);
+    // Offered to the segment, it keeps it.
+    let refused = segments::delete(&db, p, regulars.id).await.unwrap_err();
+    assert!(
+        matches!(&refused, AppError::Conflict { message } if message.contains("Regulars' coffee")),
+        "{refused:?}"
+    );
+    assert_eq!(segments::list(&db, p).await.unwrap().len(), 1);
+}
+
 on_both_backends!(
+    a_segments_reward_is_seen_and_redeemed_only_by_its_members,
     a_segment_conditioned_rule_earns_only_for_members_in_it,
     a_preview_counts_without_saving_and_names_bad_rows,
     segment_history_keeps_who_was_in_it_when,

@@ -11,12 +11,14 @@ use leptos_router::components::A;
 
 use crate::api::catalog::{list_rewards, DeactivateReward, SaveReward};
 use crate::api::programs::get_program;
+use crate::api::segments::list_segments;
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::states::{or_error, Empty, Loading};
 use crate::components::table::{DataTable, RowAction};
 use crate::model::program::ProgramDetail;
 use crate::model::reward::{Reward, RewardKind};
 use crate::model::rules::Channel;
+use crate::model::segment::Segment;
 
 #[component]
 pub fn RewardsPage() -> impl IntoView {
@@ -26,6 +28,7 @@ pub fn RewardsPage() -> impl IntoView {
     let deactivate = form_action::<DeactivateReward>();
     let (saved, removed) = (successes(save), successes(deactivate));
     let program = Resource::new(id, get_program);
+    let segments = Resource::new(id, list_segments);
     let list = Resource::new(
         move || (id(), saved.get(), removed.get()),
         |(id, ..)| list_rewards(id),
@@ -37,9 +40,10 @@ pub fn RewardsPage() -> impl IntoView {
             {move || {
                 let detail = program.get();
                 let rewards = list.get();
-                detail.zip(rewards).map(|(d, r)| {
+                detail.zip(rewards).zip(segments.get()).map(|((d, r), s)| {
                     or_error(d, move |d: ProgramDetail| {
                         let code = d.program.currency_code.clone();
+                        let segs: Vec<Segment> = s.clone().unwrap_or_default();
                         or_error(r.clone(), move |rewards: Vec<Reward>| {
                             view! {
                                 <div class="columns">
@@ -52,11 +56,11 @@ pub fn RewardsPage() -> impl IntoView {
                                             )}
                                         </h2>
                                         <FormNotice result=deactivate.value() />
-                                        {catalogue(lang, rewards, &code, deactivate)}
+                                        {catalogue(lang, rewards, &segs, &code, deactivate)}
                                     </section>
                                     <section class="card">
                                         <h2>{td!(lang.locale, offers.rewards.add_heading)}</h2>
-                                        <RewardForm action=save detail=d.clone() />
+                                        <RewardForm action=save detail=d.clone() segments=segs.clone() />
                                     </section>
                                 </div>
                             }
@@ -136,6 +140,7 @@ fn stock_label(lang: Lang, r: &Reward) -> String {
 fn catalogue(
     lang: Lang,
     rewards: Vec<Reward>,
+    segments: &[Segment],
     code: &str,
     deactivate: ServerAction<DeactivateReward>,
 ) -> AnyView {
@@ -148,11 +153,17 @@ fn catalogue(
         .map(|r| {
             let label = value_label(lang, &r, code);
             let (program_id, reward_id) = (r.program_id, r.id);
+            // Offered to one segment only: which (a deleted one cannot be: it is refused).
+            let only = r.segment_id.map(|id| {
+                let name = segments.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_default();
+                td_string!(l, offers.rewards.only_segment, segment = lang.isolate(&name)).to_string()
+            });
             view! {
                 <tr>
                     <td>
                         <strong>{r.name.clone()}</strong>
                         <span class="muted">{format!(" · {label}")}</span>
+                        {only.map(|o| view! { <br /><span class="muted">{o}</span> })}
                     </td>
                     <td class="num">
                         {if r.cost_points == 0 {
@@ -199,7 +210,11 @@ fn catalogue(
 }
 
 #[component]
-fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl IntoView {
+fn RewardForm(
+    action: ServerAction<SaveReward>,
+    detail: ProgramDetail,
+    segments: Vec<Segment>,
+) -> impl IntoView {
     let lang = use_lang();
     let l = lang.locale;
     let value = action.value();
@@ -295,6 +310,15 @@ fn RewardForm(action: ServerAction<SaveReward>, detail: ProgramDetail) -> impl I
                 </select>
                 {select_error("min_tier_id")}
             </div>
+            <div class="field" class:invalid=move || err("segment_id").get().is_some()>
+                <label for="input-segment_id">{td!(l, offers.rewards.segment)}</label>
+                <select id="input-segment_id" name="input[segment_id]" aria-describedby="input-segment_id-hint">
+                    <option value="">{td!(l, offers.rewards.every_member)}</option>
+                    {segments.iter().map(|s| view! { <option value=s.id>{s.name.clone()}</option> }).collect_view()}
+                </select>
+                <p class="hint" id="input-segment_id-hint">{td!(l, offers.rewards.segment_hint)}</p>
+                {select_error("segment_id")}
+            </div>
             <fieldset class:invalid=move || err("channels").get().is_some()>
                 <legend>{td!(l, offers.rewards.channels)}</legend>
                 {Channel::ALL
@@ -350,6 +374,7 @@ mod tests {
             valid_from: None,
             valid_until: None,
             min_tier_id: None,
+            segment_id: None,
             channels: String::new(),
             code_valid_days: 30,
             uses_pool: false,

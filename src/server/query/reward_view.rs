@@ -7,7 +7,7 @@ use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::reward::{IssuedReward, Offer};
 use crate::model::rules::Channel;
 use crate::server::db::Db;
-use crate::server::service::rewards::{held_count, list, tier_ok, ISSUED_COLUMNS};
+use crate::server::service::rewards::{eligibility, list, ISSUED_COLUMNS};
 
 /// The catalogue as one member sees it.
 pub async fn offers(
@@ -32,16 +32,24 @@ pub async fn offers(
     // One connection for the per-reward checks, taken after the pool reads above: holding
     // one while waiting for another can exhaust a small pool under load.
     let mut conn = db.pool.acquire().await?;
+    let segments = if catalogue.iter().any(|r| r.segment_id.is_some()) {
+        crate::server::store::segments::of_membership(&mut conn, membership_id.get()).await?
+    } else {
+        Vec::new()
+    };
     for reward in catalogue {
-        // Not offered: switched off, or a stamp card's free reward (never in the catalogue).
-        if !reward.active || !domain_rewards::for_the_catalogue(&reward) {
+        // Not offered: switched off, a stamp card's free reward (never in the catalogue), or
+        // one for a segment the member is not in (not shown to others at all).
+        if !reward.active
+            || !domain_rewards::for_the_catalogue(&reward)
+            || reward.segment_id.is_some_and(|s| !segments.contains(&s))
+        {
             continue;
         }
-        let ok = tier_ok(&mut conn, &reward, membership_id).await?;
-        let held = held_count(&mut conn, membership_id, reward.id).await?;
+        let member = eligibility(&mut conn, &reward, membership_id, &segments).await?;
         out.push(Offer {
             affordable: balance >= reward.cost_points,
-            unavailable: domain_rewards::unavailable(&reward, ok, held, channel, now),
+            unavailable: domain_rewards::unavailable(&reward, member, channel, now),
             reward,
         });
     }

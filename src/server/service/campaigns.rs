@@ -658,7 +658,12 @@ pub async fn claim(
     let reward = rewards::get(&mut tx, reward_id).await?;
     // The catalogue's own terms still hold (offered, dates, codes, stock, channel); the
     // campaign stands in for points, tier and the per-member limit.
-    if let Some(message) = crate::domain::rewards::unavailable(&reward, true, 0, Some(channel), now) {
+    if let Some(message) = crate::domain::rewards::unavailable(
+        &reward,
+        crate::domain::rewards::Eligibility::ANYONE,
+        Some(channel),
+        now,
+    ) {
         return Err(AppError::RewardUnavailable { message });
     }
     if !store::take_reward(&mut tx, c.id, now).await? {

@@ -9,7 +9,7 @@ use crate::model::ids::{MemberId, MembershipId, ProgramId, UserId};
 use rand::Rng;
 use sqlx::AnyConnection;
 
-use crate::domain::rewards as domain_rewards;
+use crate::domain::rewards::{self as domain_rewards, Eligibility};
 use crate::domain::validate;
 use crate::error::{count, AppError, Validator};
 use crate::model::ledger::TxKind;
@@ -30,7 +30,7 @@ use crate::server::store::programs;
 pub const RESERVATION_SECS: i64 = 15 * 60;
 
 const COLUMNS: &str = "id, program_id, name, description, kind, cost_points, value, sku, stock, issued, \
-     per_member_limit, valid_from, valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, \
+     per_member_limit, valid_from, valid_until, min_tier_id, segment_id, channels, code_valid_days, uses_pool, active, \
      CAST(CASE WHEN uses_pool = 1 THEN (SELECT COUNT(*) FROM reward_pool_codes c \
      WHERE c.reward_id = rewards.id AND c.issued_id IS NULL) END AS BIGINT) AS pool_left";
 
@@ -73,6 +73,34 @@ pub(crate) async fn tier_ok(
     .fetch_one(&mut *conn)
     .await?;
     Ok(domain_rewards::meets_tier(needed, held))
+}
+
+/// Where a membership stands for a reward, points aside: its tier, whether it is in the
+/// reward's segment (`segments`: the ones it is in now; read only when a reward names one),
+/// and what it holds of it.
+pub(crate) async fn eligibility(
+    conn: &mut AnyConnection,
+    reward: &Reward,
+    membership_id: MembershipId,
+    segments: &[i64],
+) -> Result<Eligibility, AppError> {
+    Ok(Eligibility {
+        tier_ok: tier_ok(conn, reward, membership_id).await?,
+        in_segment: reward.segment_id.is_none_or(|s| segments.contains(&s)),
+        held: held_count(conn, membership_id, reward.id).await?,
+    })
+}
+
+/// The segments a membership is in now, when a reward asks.
+pub(crate) async fn segments_for(
+    conn: &mut AnyConnection,
+    reward: &Reward,
+    membership_id: MembershipId,
+) -> Result<Vec<i64>, AppError> {
+    match reward.segment_id {
+        Some(_) => crate::server::store::segments::of_membership(conn, membership_id.get()).await,
+        None => Ok(Vec::new()),
+    }
 }
 
 /// The codes of a reward a membership holds or has had, towards its per-member limit:
@@ -151,22 +179,18 @@ pub async fn redeem_with(
     let reward = get(&mut *db.pool.acquire().await?, reward_id).await?;
     let program: Program = programs::active(db, reward.program_id).await?;
     let mut tx = db.begin_write().await?;
-    let membership_id: MembershipId =
-        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-            .bind(member_id)
-            .bind(program.id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.membership)))?;
+    let membership_id = super::members::find_membership(&mut tx, member_id, program.id)
+        .await?
+        .ok_or_else(|| AppError::not_found(td_string!(current().locale, errors.what.membership)))?;
     ledger::lock(&mut tx, membership_id).await?;
     if let Some(earlier) = issued_for_request(&mut tx, membership_id, request_id).await? {
         return Ok(earlier);
     }
     // Re-read under the lock: stock and limits are decided on current values.
     let reward = get(&mut tx, reward_id).await?;
-    let ok = tier_ok(&mut tx, &reward, membership_id).await?;
-    let held = held_count(&mut tx, membership_id, reward.id).await?;
-    if let Some(message) = domain_rewards::unavailable(&reward, ok, held, Some(channel), now) {
+    let segments = segments_for(&mut tx, &reward, membership_id).await?;
+    let member = eligibility(&mut tx, &reward, membership_id, &segments).await?;
+    if let Some(message) = domain_rewards::unavailable(&reward, member, Some(channel), now) {
         return Err(AppError::RewardUnavailable { message });
     }
     let (cost, value) = domain_rewards::price(&reward, &program, points)?;
@@ -804,7 +828,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     );
     // A free perk with no limit could be taken again and again (a gift card, a discount).
     if cost == Some(0)
-        && !input.min_tier_id.trim().is_empty()
+        && !(input.min_tier_id.trim().is_empty() && input.segment_id.trim().is_empty())
         && input.per_member_limit.trim().is_empty()
         && input.stock.trim().is_empty()
     {
@@ -893,6 +917,27 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
             }
         },
     };
+    let segment = match input.segment_id.trim() {
+        "" | "0" => None,
+        s => {
+            let ids: Vec<i64> =
+                crate::server::store::segments::list(&mut *db.pool.acquire().await?, program.id.0)
+                    .await?
+                    .iter()
+                    .map(|s| s.id)
+                    .collect();
+            match s.parse::<i64>() {
+                Ok(id) if ids.contains(&id) => Some(id),
+                _ => {
+                    v.add(
+                        "segment_id",
+                        td_string!(current().locale, errors.rewards.choose_segment),
+                    );
+                    None
+                }
+            }
+        }
+    };
     let mut channels = Vec::new();
     for c in &input.channels {
         match Channel::parse(c) {
@@ -945,8 +990,9 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
     let id: i64 = match input.id {
         None => sqlx::query_scalar(
             "INSERT INTO rewards (program_id, name, description, kind, cost_points, value, sku, stock, per_member_limit, \
-             valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, created_at, updated_at, valid_from) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16) RETURNING id",
+             valid_until, min_tier_id, channels, code_valid_days, uses_pool, active, created_at, updated_at, valid_from, \
+             segment_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15, $16, $17) RETURNING id",
         )
         .bind(program.id)
         .bind(name.clone().unwrap_or_default())
@@ -964,13 +1010,14 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .bind(uses_pool as i64)
         .bind(now.0)
         .bind(valid_from)
+        .bind(segment)
         .fetch_one(&mut *tx)
         .await
         .map_err(taken)?,
         Some(id) => sqlx::query_scalar(
             "UPDATE rewards SET name = $1, description = $2, kind = $3, cost_points = $4, value = $5, sku = $6, \
              stock = $7, per_member_limit = $8, valid_until = $9, min_tier_id = $10, channels = $11, \
-             code_valid_days = $12, uses_pool = $13, updated_at = $14, valid_from = $17 \
+             code_valid_days = $12, uses_pool = $13, updated_at = $14, valid_from = $17, segment_id = $18 \
              WHERE id = $15 AND program_id = $16 RETURNING id",
         )
         .bind(name.clone().unwrap_or_default())
@@ -990,6 +1037,7 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         .bind(id)
         .bind(program.id)
         .bind(valid_from)
+        .bind(segment)
         .fetch_optional(&mut *tx)
         .await
         .map_err(taken)?

@@ -471,6 +471,18 @@ pub async fn delete(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppEr
             td_string!(current().locale, errors.campaigns.segment_in_use, name = name).to_string(),
         ));
     }
+    // A reward offered to it would be offered to no one.
+    let reward: Option<String> = sqlx::query_scalar(
+        "SELECT name FROM rewards WHERE segment_id = $1 AND active = 1 ORDER BY id LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(reward) = reward {
+        return Err(AppError::conflict(
+            td_string!(current().locale, errors.segments.in_use_reward, reward = reward).to_string(),
+        ));
+    }
     store::delete(&mut tx, id, db.now().0).await?;
     tx.commit().await?;
     tracing::info!(segment = id, "segment deleted");
