@@ -66,6 +66,7 @@ macro_rules! vocabulary {
 pub mod api_key;
 pub mod campaign;
 pub mod card;
+pub mod consent;
 pub mod ids;
 pub mod insights;
 pub mod ledger;

@@ -143,3 +143,28 @@ pub async fn set_my_birth_date(birth_date: String) -> Result<Option<String>, App
     let (db, member) = guard::require_member().await?;
     crate::server::service::members::set_birth_date(&db, member.id, &birth_date).await
 }
+
+/// The member's consents (channels and topics) and when each was given or withdrawn.
+#[server(endpoint = "my_consents")]
+pub async fn my_consents() -> Result<crate::model::consent::ConsentView, AppError> {
+    use crate::server::auth::guard;
+    let (db, member) = guard::require_member().await?;
+    crate::server::service::consents::view(&db, member.id).await
+}
+
+/// The member's choice on the preferences form: what is ticked is given, the rest withdrawn.
+#[server(endpoint = "set_my_consents")]
+pub async fn set_my_consents(
+    input: crate::model::consent::ConsentForm,
+) -> Result<crate::model::consent::ConsentView, AppError> {
+    use crate::model::consent::ConsentSource;
+    use crate::server::auth::guard;
+    use crate::server::service::consents::{self, By};
+    let (db, member) = guard::require_member().await?;
+    let by = By {
+        source: ConsentSource::Portal,
+        user: None,
+        api_key: None,
+    };
+    consents::set_all(&db, member.id, &input.granted, by).await
+}

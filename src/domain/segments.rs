@@ -30,6 +30,8 @@ pub struct Facts {
     pub has_phone: bool,
     pub has_birth_date: bool,
     pub has_account: bool,
+    /// Consents given now (model::consent::Consents bits).
+    pub consents: i64,
     /// Orders and net spend ever.
     pub orders: i64,
     pub spend_minor: i64,
@@ -141,6 +143,9 @@ pub fn holds(c: &Condition, at: ConditionAt, f: &Facts, ctx: &Context) -> bool {
                 ProfileFact::HasPhone => f.has_phone,
                 ProfileFact::HasBirthDate => f.has_birth_date,
                 ProfileFact::HasAccount => f.has_account,
+                other => other
+                    .consent()
+                    .is_some_and(|n| crate::model::consent::Consents(f.consents).has(n)),
             };
             has == *present
         }
@@ -260,6 +265,7 @@ mod tests {
             has_phone: false,
             has_birth_date: true,
             has_account: true,
+            consents: crate::model::consent::ConsentName::Offers.bit(),
             orders: 6,
             spend_minor: 45_000,
             last_buy_day: Some(TODAY - 10),
@@ -571,6 +577,15 @@ mod tests {
             },
             &m
         ));
+        // Opted in to offers, not to email.
+        let consent = |fact, present| Condition::Profile { fact, present };
+        assert!(check(consent(ProfileFact::ConsentOffers, true), &m));
+        assert!(!check(consent(ProfileFact::ConsentOffers, false), &m));
+        assert!(check(consent(ProfileFact::ConsentEmail, false), &m));
+        assert!(!check(consent(ProfileFact::ConsentEmail, true), &m));
+        assert!(ProfileFact::ALL
+            .iter()
+            .all(|f| ProfileFact::parse(f.as_str()) == Some(*f)));
     }
 
     #[test]

@@ -74,14 +74,29 @@ pub enum ProfileFact {
     HasBirthDate,
     /// Signed up for the portal (not only a card or a till's record).
     HasAccount,
+    /// Opted in to a channel or a topic (model::consent): "present" = given now.
+    ConsentEmail,
+    ConsentSms,
+    ConsentPush,
+    ConsentInApp,
+    ConsentOffers,
+    ConsentReminders,
+    ConsentSurveys,
 }
 
 impl ProfileFact {
-    pub const ALL: [ProfileFact; 4] = [
+    pub const ALL: [ProfileFact; 11] = [
         Self::HasEmail,
         Self::HasPhone,
         Self::HasBirthDate,
         Self::HasAccount,
+        Self::ConsentEmail,
+        Self::ConsentSms,
+        Self::ConsentPush,
+        Self::ConsentInApp,
+        Self::ConsentOffers,
+        Self::ConsentReminders,
+        Self::ConsentSurveys,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -90,7 +105,29 @@ impl ProfileFact {
             Self::HasPhone => "has_phone",
             Self::HasBirthDate => "has_birth_date",
             Self::HasAccount => "has_account",
+            Self::ConsentEmail => "consent_email",
+            Self::ConsentSms => "consent_sms",
+            Self::ConsentPush => "consent_push",
+            Self::ConsentInApp => "consent_in_app",
+            Self::ConsentOffers => "consent_offers",
+            Self::ConsentReminders => "consent_reminders",
+            Self::ConsentSurveys => "consent_surveys",
         }
+    }
+
+    /// The consent it asks about, if it is one.
+    pub fn consent(self) -> Option<crate::model::consent::ConsentName> {
+        use crate::model::consent::ConsentName as N;
+        Some(match self {
+            Self::ConsentEmail => N::Email,
+            Self::ConsentSms => N::Sms,
+            Self::ConsentPush => N::Push,
+            Self::ConsentInApp => N::InApp,
+            Self::ConsentOffers => N::Offers,
+            Self::ConsentReminders => N::Reminders,
+            Self::ConsentSurveys => N::Surveys,
+            Self::HasEmail | Self::HasPhone | Self::HasBirthDate | Self::HasAccount => return None,
+        })
     }
 
     pub fn parse(s: &str) -> Option<Self> {

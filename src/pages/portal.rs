@@ -16,7 +16,8 @@ use leptos_meta::Title;
 
 use crate::api::campaigns::ClaimOffer;
 use crate::api::portal::{
-    joinable_programs, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
+    joinable_programs, my_consents, my_portal, JoinProgram, LinkMyCard, RedeemMyReward, SetMyBirthDate,
+    SetMyConsents,
 };
 use crate::api::surveys::{my_surveys, AnswerMySurvey};
 use crate::components::campaign_offer::{claimable, offer_text};
@@ -30,6 +31,7 @@ use crate::domain::{card, currency};
 use crate::i18n::Locale;
 use crate::model::campaign::CampaignOffer;
 use crate::model::card::StampBalance;
+use crate::model::consent::{ConsentName, ConsentSource};
 use crate::model::member::{LedgerLine, MembershipView, PortalOverview};
 use crate::model::program::multiplier_label;
 use crate::model::reward::RewardStatus;
@@ -54,6 +56,7 @@ pub fn PortalPage() -> impl IntoView {
     let claim = form_action::<ClaimOffer>();
     let claimed = successes(claim);
     let birthday = form_action::<SetMyBirthDate>();
+    let consents = form_action::<SetMyConsents>();
     let tick = RwSignal::new(0u32);
     // Runs in the browser only: effects do not run during server rendering.
     Effect::new(move |_| {
@@ -88,6 +91,7 @@ pub fn PortalPage() -> impl IntoView {
         <SurveyForms joined=join.version() />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
+        <ConsentsForm action=consents />
         <Transition fallback=|| ()>
             {move || {
                 joinable
@@ -955,6 +959,141 @@ fn BirthdayForm(action: ServerAction<SetMyBirthDate>) -> impl IntoView {
         </section>
     }
 }
+
+/// A consent's name on the preferences form, and what it means.
+fn consent_label(lang: Lang, name: ConsentName) -> (&'static str, &'static str) {
+    let l = lang.locale;
+    match name {
+        ConsentName::Email => (
+            td_string!(l, portal.consents.email),
+            td_string!(l, portal.consents.email_hint),
+        ),
+        ConsentName::Sms => (
+            td_string!(l, portal.consents.sms),
+            td_string!(l, portal.consents.sms_hint),
+        ),
+        ConsentName::Push => (
+            td_string!(l, portal.consents.push),
+            td_string!(l, portal.consents.push_hint),
+        ),
+        ConsentName::InApp => (
+            td_string!(l, portal.consents.in_app),
+            td_string!(l, portal.consents.in_app_hint),
+        ),
+        ConsentName::Offers => (
+            td_string!(l, portal.consents.offers),
+            td_string!(l, portal.consents.offers_hint),
+        ),
+        ConsentName::Reminders => (
+            td_string!(l, portal.consents.reminders),
+            td_string!(l, portal.consents.reminders_hint),
+        ),
+        ConsentName::Surveys => (
+            td_string!(l, portal.consents.surveys),
+            td_string!(l, portal.consents.surveys_hint),
+        ),
+    }
+}
+
+/// How a consent change was made, as the member reads it.
+fn consent_source(lang: Lang, source: ConsentSource) -> &'static str {
+    let l = lang.locale;
+    match source {
+        ConsentSource::Portal => td_string!(l, portal.consents.by_portal),
+        ConsentSource::Api => td_string!(l, portal.consents.by_api),
+        ConsentSource::Desk => td_string!(l, portal.consents.by_desk),
+        ConsentSource::Unsubscribe => td_string!(l, portal.consents.by_unsubscribe),
+    }
+}
+
+/// What the member agrees to hear about and where: channels and topics, ticked as they stand,
+/// with the last changes (when and how). Works without JavaScript (the form posts and the
+/// page comes back with the new choices).
+#[component]
+fn ConsentsForm(action: ServerAction<SetMyConsents>) -> impl IntoView {
+    let value = action.value();
+    let pending = action.pending();
+    let lang = use_lang();
+    let l = lang.locale;
+    let saved = successes(action);
+    let current = Resource::new(move || saved.get(), |_| my_consents());
+    let boxes = move |names: &'static [ConsentName], granted: Vec<ConsentName>| {
+        names
+            .iter()
+            .map(|&n| {
+                let (label, hint) = consent_label(lang, n);
+                let id = format!("consent-{}", n.as_str());
+                let hint_id = format!("{id}-hint");
+                view! {
+                    <div class="field check">
+                        <input type="checkbox" id=id.clone() name="input[granted][]" value=n.as_str() checked=granted.contains(&n) aria-describedby=hint_id.clone() />
+                        <label for=id>{label}</label>
+                        <p class="hint" id=hint_id>{hint}</p>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="card" aria-label=td_string!(l, portal.consents.label)>
+            <details open=move || value.with(Option::is_some)>
+                <summary>{td!(l, portal.consents.summary)}</summary>
+                <Transition fallback=|| ()>
+                    {move || {
+                        current.get().and_then(Result::ok).map(|c| {
+                            let recent: Vec<_> = c.history.iter().take(5).cloned().collect();
+                            view! {
+                                <ActionForm action attr:class="purchase">
+                                    <FormNotice result=value />
+                                    <input type="hidden" name="input[form]" value="consents" />
+                                    <fieldset>
+                                        <legend>{td!(l, portal.consents.channels)}</legend>
+                                        {boxes(&CHANNELS, c.granted.clone())}
+                                    </fieldset>
+                                    <fieldset>
+                                        <legend>{td!(l, portal.consents.topics)}</legend>
+                                        {boxes(&TOPICS, c.granted.clone())}
+                                    </fieldset>
+                                    <p class="hint">{td!(l, portal.consents.service)}</p>
+                                    <button type="submit" class="button" disabled=move || pending.get()>{td!(l, portal.consents.submit)}</button>
+                                </ActionForm>
+                                {move || value.get().and_then(Result::ok).map(|_| view! {
+                                    <p class="notice success" role="status">{td!(l, portal.consents.saved)}</p>
+                                })}
+                                {(!recent.is_empty()).then(|| view! {
+                                    <h3>{td!(l, portal.consents.history)}</h3>
+                                    <ul class="list" data-testid="consent-history">
+                                        {recent
+                                            .into_iter()
+                                            .map(|h| {
+                                                let what = consent_label(lang, h.name).0;
+                                                let line = if h.granted {
+                                                    td_string!(l, portal.consents.given, what = what, date = lang.date(h.at.date()), how = consent_source(lang, h.source))
+                                                } else {
+                                                    td_string!(l, portal.consents.withdrawn, what = what, date = lang.date(h.at.date()), how = consent_source(lang, h.source))
+                                                };
+                                                view! { <li>{line.to_string()}</li> }
+                                            })
+                                            .collect_view()}
+                                    </ul>
+                                })}
+                            }
+                        })
+                    }}
+                </Transition>
+            </details>
+        </section>
+    }
+}
+
+/// The channels, then the topics, as the form lists them.
+const CHANNELS: [ConsentName; 4] = [
+    ConsentName::Email,
+    ConsentName::Sms,
+    ConsentName::Push,
+    ConsentName::InApp,
+];
+const TOPICS: [ConsentName; 3] = [ConsentName::Offers, ConsentName::Reminders, ConsentName::Surveys];
 
 #[cfg(test)]
 mod tests {

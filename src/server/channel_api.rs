@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod campaigns;
+pub mod consents;
 pub mod error;
 pub mod handlers;
 pub mod idempotency;
@@ -67,6 +68,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(segments::of_member))
         .routes(routes!(campaigns::offers))
         .routes(routes!(campaigns::claim))
+        .routes(routes!(consents::read, consents::update))
         .split_for_parts();
     document_common_answers(&mut doc);
     (router, doc)

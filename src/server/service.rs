@@ -12,6 +12,7 @@ pub mod birthdays;
 pub mod booking;
 pub mod campaigns;
 pub mod cards;
+pub mod consents;
 pub mod customer_value;
 pub mod enrolment;
 pub mod expiry;

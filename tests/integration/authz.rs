@@ -165,6 +165,15 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             ],
         ),
         ("my_portal", Allowed::Roles(MEMBER), vec![]),
+        ("my_consents", Allowed::Roles(MEMBER), vec![]),
+        (
+            "set_my_consents",
+            Allowed::Roles(MEMBER),
+            vec![
+                ("input[form]", "consents".into()),
+                ("input[granted][]", "fax".into()),
+            ],
+        ),
         ("joinable_programs", Allowed::Roles(MEMBER), vec![]),
         (
             "join_program",

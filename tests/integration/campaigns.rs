@@ -533,6 +533,15 @@ async fn bonus_stamps_come_once_with_an_order_and_go_with_its_return(db: Db) {
     );
     assert!(!offer.used);
 
+    // A card a running campaign gives stamps on cannot be retired.
+    let refused = stamps::deactivate(&db, p, card.id).await.unwrap_err();
+    assert!(matches!(refused, AppError::Conflict { .. }), "{refused:?}");
+    // A purchase made before the launch, sent late: the card's own stamp only.
+    let (t3, _) = treated[3];
+    let mut late = order("s-late", 3_000);
+    late.occurred_at = Some(Timestamp(c.starts_at.0 - 3_600));
+    let r = orders::record_order(&db, p, t3, &late, None).await.unwrap();
+    assert_eq!(r.stamps[0].added, 1);
     // Below the amount: the card's own stamp only.
     orders::record_order(&db, p, t0, &order("s1", 1_000), None)
         .await

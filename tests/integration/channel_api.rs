@@ -962,6 +962,8 @@ async fn openapi_lists_every_mounted_route(db: Db) {
         ("get", "/programs/{program_id}/segments"),
         ("get", "/programs/{program_id}/members/{identifier}/segments"),
         ("get", "/programs/{program_id}/members/{identifier}/offers"),
+        ("get", "/programs/{program_id}/members/{identifier}/consents"),
+        ("patch", "/programs/{program_id}/members/{identifier}/consents"),
         (
             "post",
             "/programs/{program_id}/members/{identifier}/offers/{campaign_id}/claim",
@@ -1000,7 +1002,12 @@ async fn openapi_lists_every_mounted_route(db: Db) {
                 .replace("{code}", "RW-X");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (s, _, _) = send(&app, m, &concrete, None, None, Some(json!({}))).await;
-            assert_eq!(s, StatusCode::UNAUTHORIZED, "{method} {path}");
+            // Past a few requests without a key the address is answered 429 instead: the
+            // route was found either way.
+            assert!(
+                matches!(s, StatusCode::UNAUTHORIZED | StatusCode::TOO_MANY_REQUESTS),
+                "{method} {path}: {s}"
+            );
         }
     }
     assert!(doc["components"]["schemas"]["EarnReceipt"].is_object());

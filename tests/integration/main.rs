@@ -11,6 +11,7 @@ mod campaigns;
 mod channel_api;
 mod checkout;
 mod clv;
+mod consents;
 mod desk_search;
 mod engine;
 mod free_rewards;

@@ -153,9 +153,13 @@ fn catalogue(
         .map(|r| {
             let label = value_label(lang, &r, code);
             let (program_id, reward_id) = (r.program_id, r.id);
-            // Offered to one segment only: which (a deleted one cannot be: it is refused).
+            // Offered to one segment only: which (a withdrawn reward may name a deleted one).
             let only = r.segment_id.map(|id| {
-                let name = segments.iter().find(|s| s.id == id).map(|s| s.name.clone()).unwrap_or_default();
+                let name = segments
+                    .iter()
+                    .find(|s| s.id == id)
+                    .map(|s| s.name.clone())
+                    .unwrap_or_else(|| td_string!(l, manage.campaigns.segment_gone).to_string());
                 td_string!(l, offers.rewards.only_segment, segment = lang.isolate(&name)).to_string()
             });
             view! {

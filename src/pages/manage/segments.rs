@@ -73,6 +73,13 @@ fn fact_label(lang: Lang, f: ProfileFact) -> &'static str {
         ProfileFact::HasPhone => td_string!(l, manage.segments.has_phone),
         ProfileFact::HasBirthDate => td_string!(l, manage.segments.has_birth_date),
         ProfileFact::HasAccount => td_string!(l, manage.segments.has_account),
+        ProfileFact::ConsentEmail => td_string!(l, manage.segments.consent_email),
+        ProfileFact::ConsentSms => td_string!(l, manage.segments.consent_sms),
+        ProfileFact::ConsentPush => td_string!(l, manage.segments.consent_push),
+        ProfileFact::ConsentInApp => td_string!(l, manage.segments.consent_in_app),
+        ProfileFact::ConsentOffers => td_string!(l, manage.segments.consent_offers),
+        ProfileFact::ConsentReminders => td_string!(l, manage.segments.consent_reminders),
+        ProfileFact::ConsentSurveys => td_string!(l, manage.segments.consent_surveys),
     }
 }
 

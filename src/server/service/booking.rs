@@ -300,6 +300,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
             input: &b.input,
             by: b.recorded_by,
             at: b.now,
+            occurred: b.at,
         };
         let stamps = stamps::for_order(conn, &setup.stamp_cards, &setup.stamp_bonuses, &order).await?;
         let held = e.held.is_some();

@@ -112,13 +112,21 @@ async fn check(db: &Db, input: &CampaignForm) -> Result<ValidCampaign, AppError>
         .filter(|(_, r)| !r.kind.trim().is_empty());
     for ((i, _), v) in rows.zip(&valid.variants) {
         if let Incentive::Reward { reward_id } = v.incentive {
-            if catalogue
-                .iter()
-                .any(|r| r.id == reward_id && r.kind == RewardKind::PointsPayment)
-            {
+            let Some(reward) = catalogue.iter().find(|r| r.id == reward_id) else {
+                continue;
+            };
+            let l = current().locale;
+            if reward.kind == RewardKind::PointsPayment {
                 return Err(AppError::field(
                     &format!("variants.{i}.value"),
-                    td_string!(current().locale, errors.campaigns.points_payment),
+                    td_string!(l, errors.campaigns.points_payment),
+                ));
+            }
+            // Offered to another segment only, it would reach members the catalogue hides it from.
+            if reward.segment_id.is_some_and(|s| s != valid.segment_id) {
+                return Err(AppError::field(
+                    &format!("variants.{i}.value"),
+                    td_string!(l, errors.campaigns.reward_other_segment),
                 ));
             }
         }
@@ -407,9 +415,17 @@ pub async fn launch(
     if now >= c.ends_at {
         return Err(AppError::conflict(td_string!(l, errors.campaigns.launch_past)));
     }
-    // The segment may have been deleted since the draft was saved.
+    // The segment may have been deleted since the draft was saved, a stamp card retired.
     if segments::get(&mut tx, c.segment_id).await?.is_none() {
         return Err(AppError::conflict(td_string!(l, errors.campaigns.segment_gone)));
+    }
+    let active_cards = super::stamps::active_cards(&mut tx, program_id).await?;
+    for v in &c.variants {
+        if let Incentive::Stamps { stamp_card_id, .. } = v.incentive {
+            if !active_cards.iter().any(|k| k.id == stamp_card_id) {
+                return Err(AppError::conflict(td_string!(l, errors.campaigns.card_retired)));
+            }
+        }
     }
     if !store::set_state(&mut tx, id, CampaignState::Draft, CampaignState::Launched, now).await? {
         return Err(AppError::conflict(td_string!(

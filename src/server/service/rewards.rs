@@ -827,8 +827,9 @@ pub async fn save(db: &Db, input: &RewardInput) -> Result<Reward, AppError> {
         validate::integer(&input.cost_points, 0, 100_000_000),
     );
     // A free perk with no limit could be taken again and again (a gift card, a discount).
+    let none = |s: &str| matches!(s.trim(), "" | "0");
     if cost == Some(0)
-        && !(input.min_tier_id.trim().is_empty() && input.segment_id.trim().is_empty())
+        && !(input.min_tier_id.trim().is_empty() && none(&input.segment_id))
         && input.per_member_limit.trim().is_empty()
         && input.stock.trim().is_empty()
     {

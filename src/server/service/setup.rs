@@ -12,6 +12,7 @@ use crate::error::AppError;
 use crate::model::card::StampCard;
 use crate::model::program::{Program, Tier};
 use crate::model::rules::EarningRule;
+use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::webhooks;
 
@@ -116,7 +117,13 @@ pub async fn current(db: &Db, program_id: ProgramId, seen: Option<Epoch>) -> Res
         tiers,
         rules: rules::for_booking(&mut conn, program_id).await?,
         stamp_cards: stamps::active_cards(&mut conn, program_id).await?,
-        stamp_bonuses: campaigns::stamp_bonuses(&mut conn, program_id, db.now()).await?,
+        // Orders may be dated back: a campaign that ended within that window still counts.
+        stamp_bonuses: campaigns::stamp_bonuses(
+            &mut conn,
+            program_id,
+            Timestamp(db.now().0 - crate::domain::forms::order::MAX_BACKDATE_SECS),
+        )
+        .await?,
         endpoints: endpoints.clone(),
     });
     drop(conn);

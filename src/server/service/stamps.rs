@@ -156,6 +156,18 @@ pub async fn save(db: &Db, input: &StampCardInput) -> Result<StampCard, AppError
 /// Stops a card collecting stamps; stamps already collected stay visible.
 pub async fn deactivate(db: &Db, program_id: ProgramId, id: i64) -> Result<(), AppError> {
     let mut tx = db.begin_write().await?;
+    // A campaign that has not ended gives (or will give) stamps on it.
+    let now = db.now();
+    for c in crate::server::store::campaigns::not_ended(&mut tx, program_id.0, now).await? {
+        let uses = c.variants.iter().any(
+            |v| matches!(v.incentive, crate::model::campaign::Incentive::Stamps { stamp_card_id, .. } if stamp_card_id == id),
+        );
+        if uses {
+            return Err(AppError::conflict(
+                td_string!(current().locale, errors.stamps.in_campaign, name = c.name.clone()).to_string(),
+            ));
+        }
+    }
     let n = sqlx::query("UPDATE stamp_cards SET active = 0 WHERE id = $1 AND program_id = $2")
         .bind(id)
         .bind(program_id)
@@ -341,8 +353,9 @@ pub struct StampBonus {
 }
 
 impl StampBonus {
-    /// Whether the order earns it (before the once-per-member check): in its dates and
-    /// channels, large enough, by a member of its segment in its variant.
+    /// Whether the order earns it (before the once-per-member check): made within its dates
+    /// (`at`, as the campaign's points rules read them), in its channels, large enough, by a
+    /// member of its segment in its variant.
     pub fn applies(
         &self,
         membership_id: MembershipId,
@@ -427,7 +440,10 @@ pub struct StampedOrder<'a> {
     pub order_row: i64,
     pub input: &'a OrderInput,
     pub by: Option<UserId>,
+    /// When it is booked.
     pub at: Timestamp,
+    /// When the purchase was made (a till may send it late): what a campaign's dates hold.
+    pub occurred: Timestamp,
 }
 
 /// Stamps an order earns on `cards` (the program's active ones), inside the order's
@@ -466,7 +482,7 @@ pub async fn for_order(
             receipt = Some(add(conn, o.membership_id, card, &m).await?);
         }
         for bonus in bonuses.iter().filter(|b| b.stamp_card_id == card.id) {
-            if !bonus.applies(o.membership_id, o.segments, input, o.at)
+            if !bonus.applies(o.membership_id, o.segments, input, o.occurred)
                 || campaign_gave(conn, bonus.campaign_id, o.membership_id.get()).await?
             {
                 continue;

@@ -43,7 +43,7 @@ pub async fn each_member(
          CASE WHEN p.phone IS NULL THEN 0 ELSE 1 END AS has_phone, \
          CASE WHEN p.user_id IS NULL THEN 0 ELSE 1 END AS has_account, \
          COALESCE(s.orders, 0) AS orders, COALESCE(s.sales_minor, 0) AS sales_minor, \
-         s.last_buy_day, s.last_active_day, COALESCE(s.channels, 0) AS channels, {predicted} \
+         s.last_buy_day, s.last_active_day, COALESCE(s.channels, 0) AS channels, {predicted}, p.consents \
          FROM memberships m JOIN members p ON p.id = m.member_id \
          LEFT JOIN member_stats s ON s.membership_id = m.id{join} \
          WHERE m.program_id = $1 AND m.merged_into IS NULL{} ORDER BY m.id",
@@ -82,6 +82,7 @@ pub async fn each_member(
             channels: r.try_get(13)?,
             p_alive_ppm: r.try_get(14)?,
             clv_minor: r.try_get(15)?,
+            consents: r.try_get(16)?,
         });
     }
     Ok(())
