@@ -29,7 +29,7 @@ test("without JavaScript a manager drafts, launches and stops a campaign and rea
   await form.getByLabel("Control group (%)").fill("20");
   const variant = form.getByRole("group", { name: "Variant 1" });
   await variant.getByLabel("Incentive").selectOption({ label: "Points multiplier" });
-  await variant.getByLabel("Points, multiplier or reward").fill("2");
+  await variant.getByLabel("Points, multiplier, reward or stamps").fill("2");
   await form.getByLabel("Points budget").fill("50000");
   await form.getByRole("button", { name: "Save" }).click();
   await expect(page).toHaveURL(/\/manage\/programs\/1\/campaigns/);

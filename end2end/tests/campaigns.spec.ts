@@ -34,7 +34,7 @@ async function launch(admin: Page, segment: string): Promise<string> {
   const variant = form.getByRole("group", { name: "Variant 1" });
   await variant.getByLabel("Incentive").selectOption({ label: "Free reward" });
   const coffee = await form.locator("#campaign-rewards option", { hasText: "Free filter coffee" }).first().getAttribute("value");
-  await variant.getByLabel("Points, multiplier or reward").fill(coffee!);
+  await variant.getByLabel("Points, multiplier, reward or stamps").fill(coffee!);
   await form.getByRole("button", { name: "Save" }).click();
   await expect(form.getByRole("status")).toHaveText(`Saved ${name}.`);
   const row = admin.getByRole("row").filter({ hasText: name });
