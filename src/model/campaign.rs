@@ -68,6 +68,14 @@ impl Incentive {
             Incentive::Stamps { .. } => "stamps",
         }
     }
+
+    /// The stamp card it gives stamps on, if it gives stamps.
+    pub fn stamp_card(&self) -> Option<i64> {
+        match *self {
+            Incentive::Stamps { stamp_card_id, .. } => Some(stamp_card_id),
+            _ => None,
+        }
+    }
 }
 
 /// The kinds of incentive the form offers.

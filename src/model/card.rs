@@ -181,3 +181,13 @@ pub struct StampReceipt {
     /// Codes of the rewards issued because a card filled up.
     pub rewards: Vec<String>,
 }
+
+impl StampReceipt {
+    /// Folds in what a later movement on the same card did (a campaign's bonus after the
+    /// order's own stamps): one receipt per card.
+    pub fn then(&mut self, later: StampReceipt) {
+        self.added += later.added;
+        self.stamps = later.stamps;
+        self.rewards.extend(later.rewards);
+    }
+}

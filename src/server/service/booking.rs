@@ -480,9 +480,11 @@ async fn enter(
         members[m].orders += 1;
         chosen.push((i, m, entry.referred_by));
     }
+    // The setup keeps campaigns that ended within the back-dating window: only one whose
+    // dates hold an order here makes the read worth its statement.
     if items
         .iter()
-        .any(|b| rules_use_segments(&b.setup.rules) || !b.setup.stamp_bonuses.is_empty())
+        .any(|b| rules_use_segments(&b.setup.rules) || b.setup.stamp_bonuses.iter().any(|s| s.open_at(b.at)))
     {
         // One read for the whole group, not one per member.
         let ids: Vec<i64> = members.iter().map(|m| m.id.get()).collect();

@@ -153,15 +153,9 @@ fn fields(v: &ValidCampaign) -> Fields<'_> {
 /// is on the first), whether it has a points budget (a budget added later would not count
 /// what was given without one), and once begun its start.
 fn fixed_changed(before: &Campaign, after: &ValidCampaign, now: Timestamp) -> bool {
-    let shape = |v: &[crate::model::campaign::Variant]| -> Vec<(i64, &'static str, i64)> {
+    let shape = |v: &[crate::model::campaign::Variant]| -> Vec<(i64, &'static str, Option<i64>)> {
         v.iter()
-            .map(|x| {
-                let card = match x.incentive {
-                    Incentive::Stamps { stamp_card_id, .. } => stamp_card_id,
-                    _ => 0,
-                };
-                (x.share_pct, x.incentive.kind(), card)
-            })
+            .map(|x| (x.share_pct, x.incentive.kind(), x.incentive.stamp_card()))
             .collect()
     };
     before.segment_id != after.segment_id
@@ -420,11 +414,9 @@ pub async fn launch(
         return Err(AppError::conflict(td_string!(l, errors.campaigns.segment_gone)));
     }
     let active_cards = super::stamps::active_cards(&mut tx, program_id).await?;
-    for v in &c.variants {
-        if let Incentive::Stamps { stamp_card_id, .. } = v.incentive {
-            if !active_cards.iter().any(|k| k.id == stamp_card_id) {
-                return Err(AppError::conflict(td_string!(l, errors.campaigns.card_retired)));
-            }
+    for card in c.variants.iter().filter_map(|v| v.incentive.stamp_card()) {
+        if !active_cards.iter().any(|k| k.id == card) {
+            return Err(AppError::conflict(td_string!(l, errors.campaigns.card_retired)));
         }
     }
     if !store::set_state(&mut tx, id, CampaignState::Draft, CampaignState::Launched, now).await? {
@@ -795,8 +787,8 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
             }
         }
         for (i, v) in c.variants.iter().enumerate() {
-            if let Incentive::Stamps { stamp_card_id, .. } = v.incentive {
-                let (value, required) = super::stamps::stamp_value(&mut conn, stamp_card_id).await?;
+            if let Some(card) = v.incentive.stamp_card() {
+                let (value, required) = super::stamps::stamp_value(&mut conn, card).await?;
                 money_by_arm[i + 1] +=
                     (stamps_by_arm[i + 1] as i128 * value as i128 / required.max(1) as i128) as i64;
             }

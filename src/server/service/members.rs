@@ -530,13 +530,7 @@ pub async fn join_in(
     now: Timestamp,
 ) -> Result<MembershipId, AppError> {
     // The common case, a member buying again, costs one read.
-    let existing: Option<MembershipId> =
-        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-            .bind(member_id)
-            .bind(program_id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some(id) = existing {
+    if let Some(id) = find_membership(conn, member_id, program_id).await? {
         return Ok(id); // a merged member's membership is refused by `ledger::lock`
     }
     // Read under the member's row lock: a merge running now (it locks the member first)
@@ -595,13 +589,17 @@ pub async fn join_in(
     .bind(program_id)
     .execute(&mut *conn)
     .await?;
-    Ok(
-        sqlx::query_scalar("SELECT id FROM memberships WHERE member_id = $1 AND program_id = $2")
-            .bind(member_id)
-            .bind(program_id)
-            .fetch_one(&mut *conn)
-            .await?,
-    )
+    // Inserted above or by a concurrent first purchase: it exists now.
+    find_membership(conn, member_id, program_id)
+        .await?
+        .ok_or_else(|| {
+            tracing::error!(
+                member = member_id.get(),
+                program = program_id.get(),
+                "membership missing after join"
+            );
+            AppError::Internal
+        })
 }
 
 /// A member joins a program (on the portal): only an active one.

@@ -159,10 +159,7 @@ pub async fn deactivate(db: &Db, program_id: ProgramId, id: i64) -> Result<(), A
     // A campaign that has not ended gives (or will give) stamps on it.
     let now = db.now();
     for c in crate::server::store::campaigns::not_ended(&mut tx, program_id.0, now).await? {
-        let uses = c.variants.iter().any(
-            |v| matches!(v.incentive, crate::model::campaign::Incentive::Stamps { stamp_card_id, .. } if stamp_card_id == id),
-        );
-        if uses {
+        if c.variants.iter().any(|v| v.incentive.stamp_card() == Some(id)) {
             return Err(AppError::conflict(
                 td_string!(current().locale, errors.stamps.in_campaign, name = c.name.clone()).to_string(),
             ));
@@ -353,6 +350,11 @@ pub struct StampBonus {
 }
 
 impl StampBonus {
+    /// Whether a purchase made at `at` falls within its dates.
+    pub fn open_at(&self, at: Timestamp) -> bool {
+        (self.starts_at..self.ends_at).contains(&at)
+    }
+
     /// Whether the order earns it (before the once-per-member check): made within its dates
     /// (`at`, as the campaign's points rules read them), in its channels, large enough, by a
     /// member of its segment in its variant.
@@ -363,7 +365,7 @@ impl StampBonus {
         input: &OrderInput,
         at: Timestamp,
     ) -> bool {
-        (self.starts_at..self.ends_at).contains(&at)
+        self.open_at(at)
             && (self.channels.is_empty() || self.channels.contains(&input.channel))
             && input.amount_minor > 0
             && input.amount_minor >= self.min_order_minor
@@ -497,15 +499,10 @@ pub async fn for_order(
                 ..Movement::new("campaign", bonus.stamps, o.by, o.at)
             };
             let more = add(conn, o.membership_id, card, &m).await?;
-            receipt = Some(match receipt {
-                None => more,
-                Some(mut r) => {
-                    r.added += more.added;
-                    r.stamps = more.stamps;
-                    r.rewards.extend(more.rewards);
-                    r
-                }
-            });
+            match &mut receipt {
+                Some(r) => r.then(more),
+                None => receipt = Some(more),
+            }
         }
         out.extend(receipt);
     }
@@ -598,19 +595,17 @@ pub async fn receipts_for_order(
     // follow them on the same card.
     let mut out: Vec<StampReceipt> = Vec::new();
     for (stamp_card_id, name, added, stamps, stamps_required) in rows {
+        let r = StampReceipt {
+            stamp_card_id,
+            name,
+            added,
+            stamps,
+            stamps_required,
+            rewards: Vec::new(),
+        };
         match out.last_mut() {
-            Some(r) if r.stamp_card_id == stamp_card_id => {
-                r.added += added;
-                r.stamps = stamps;
-            }
-            _ => out.push(StampReceipt {
-                stamp_card_id,
-                name,
-                added,
-                stamps,
-                stamps_required,
-                rewards: Vec::new(),
-            }),
+            Some(last) if last.stamp_card_id == stamp_card_id => last.then(r),
+            _ => out.push(r),
         }
     }
     Ok(out)
