@@ -56,6 +56,30 @@ async fn a_members_choice_is_kept_with_its_history(db: Db) {
         .await
         .unwrap();
     assert_eq!(again.history.len(), 3);
+    // Forty identical changes at once: given once, recorded once.
+    let at_once: Vec<_> = (0..40)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                consents::change(&db, m, &[(ConsentName::Surveys, true)], PORTAL)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    for t in at_once {
+        t.await.unwrap();
+    }
+    let again = consents::view(&db, m).await.unwrap();
+    assert_eq!(
+        again
+            .history
+            .iter()
+            .filter(|h| h.name == ConsentName::Surveys)
+            .count(),
+        1
+    );
+    assert_eq!(again.history.len(), 4);
     // An unknown name is refused and changes nothing.
     let refused = consents::set_all(&db, m, &names(&["email", "fax"]), PORTAL)
         .await

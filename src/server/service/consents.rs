@@ -69,8 +69,15 @@ pub async fn change(
 ) -> Result<ConsentView, AppError> {
     let now = db.now();
     let mut tx = db.begin_write().await?;
-    // Read in the write transaction: two changes at once each see the other's result.
-    let before = of(&mut tx, member_id).await?;
+    // Read with the member's row locked (an update of nothing, as merges lock members): two
+    // changes at once take turns on PostgreSQL too, so each sees the other's result and the
+    // history records a change once.
+    let before: Option<i64> =
+        sqlx::query_scalar("UPDATE members SET consents = consents WHERE id = $1 RETURNING consents")
+            .bind(member_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let before = before.map(Consents).ok_or_else(no_member)?;
     let mut after = before;
     for &(name, granted) in changes {
         if after.has(name) == granted {
