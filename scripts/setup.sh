@@ -24,9 +24,9 @@ apt_install() { # installs the Debian packages given that are missing
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-step "System packages: Chromium (browser tests), PostgreSQL 15 (integration tests), build tools"
+step "System packages: Chromium (browser tests), PostgreSQL 15 and an SMTP server (integration tests), build tools"
 # libc6-dev is only a recommendation of gcc, and without it nothing links.
-apt_install chromium fonts-noto-core postgresql-15 pkg-config gcc libc6-dev curl ca-certificates python3 python3-venv
+apt_install chromium fonts-noto-core postgresql-15 pkg-config gcc libc6-dev curl ca-certificates python3 python3-venv python3-aiosmtpd
 
 step "Node.js 20 or newer (Playwright needs it)"
 node_major="$(node --version 2>/dev/null | sed -E 's/^v([0-9]+).*/\1/')"

@@ -16,6 +16,8 @@ pub mod kpi;
 pub mod lang;
 pub mod local_time;
 #[cfg(feature = "ssr")]
+pub mod message_limits;
+#[cfg(feature = "ssr")]
 pub mod names;
 #[cfg(feature = "ssr")]
 pub mod phone;

@@ -71,6 +71,7 @@ pub mod ids;
 pub mod insights;
 pub mod ledger;
 pub mod member;
+pub mod message;
 pub mod order;
 pub mod program;
 pub mod reward;

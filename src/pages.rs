@@ -5,5 +5,6 @@ pub mod home;
 pub mod insights;
 pub mod login;
 pub mod manage;
+pub mod password;
 pub mod portal;
 pub mod signup;

@@ -102,3 +102,64 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
     leptos_axum::redirect("/portal");
     Ok(user)
 }
+
+/// Emails a one-time reset link if an open account uses `email`; answers the same either
+/// way (whether an address has an account is not told). Limited per address and account.
+#[server(endpoint = "request_password_reset")]
+pub async fn request_password_reset(email: String) -> Result<(), AppError> {
+    use crate::server::auth::{guard, ratelimit::Limit};
+    use crate::server::service::password_reset;
+    use std::time::Instant;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let addr = guard::client_address(&parts, state.config.trust_proxy);
+    let account = email.trim().to_lowercase();
+    // Every request counts: three links an account and ten an address in a window, then
+    // waits (a mailbox is not to be flooded through us).
+    let limits = [
+        Limit::new(format!("reset:{account}"), 3),
+        Limit::new(format!("reset-address:{addr}"), 10),
+    ];
+    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    state.throttle.record_failure(&limits, Instant::now());
+    let public_url = state.config.public_url(&state.leptos_options.site_addr);
+    password_reset::request(&state.db, &account, &public_url).await?;
+    leptos_axum::redirect("/forgot-password?sent=1");
+    Ok(())
+}
+
+/// Sets a new password with a reset link's token (once, within 30 minutes), ending every
+/// session of the account; then sends the person to sign in.
+#[server(endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::{guard, ratelimit::Limit};
+    use crate::server::service::password_reset;
+    use std::time::Instant;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let addr = guard::client_address(&parts, state.config.trust_proxy);
+    let limits = [Limit::new(format!("reset-token:{addr}"), 20)];
+    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    match password_reset::reset(&state.db, &token, &password).await {
+        Ok(_) => {
+            leptos_axum::redirect("/login?reset=1");
+            Ok(())
+        }
+        Err(e) => {
+            if matches!(e, AppError::Conflict { .. }) {
+                state.throttle.record_failure(&limits, Instant::now());
+            }
+            Err(e)
+        }
+    }
+}

@@ -168,3 +168,20 @@ pub async fn set_my_consents(
     };
     consents::set_all(&db, member.id, &input.granted, by).await
 }
+
+/// The member's inbox on the portal: the newest messages and how many are unread.
+#[server(endpoint = "my_inbox")]
+pub async fn my_inbox() -> Result<crate::model::message::Inbox, AppError> {
+    use crate::server::auth::guard;
+    let (db, member) = guard::require_member().await?;
+    crate::server::store::messages::inbox(&db, member.id, 50).await
+}
+
+/// Marks one of the member's inbox messages read (`id`), or all of them (no id). Another
+/// member's message is never touched.
+#[server(endpoint = "mark_my_messages_read")]
+pub async fn mark_my_messages_read(id: Option<i64>) -> Result<u64, AppError> {
+    use crate::server::auth::guard;
+    let (db, member) = guard::require_member().await?;
+    crate::server::store::messages::mark_read(&db, member.id, id, db.now()).await
+}

@@ -15,11 +15,15 @@ pub fn LoginPage() -> impl IntoView {
     let login = ServerAction::<Login>::new();
     let pending = login.pending();
     let none = Signal::derive(|| None::<String>);
+    let query = leptos_router::hooks::use_query_map();
     let l = use_lang().locale;
     view! {
         <Title text=td_string!(l, auth.login.title) />
         <section class="card narrow">
             <h1>{td!(l, auth.login.heading)}</h1>
+            <Show when=move || query.read().get("reset").is_some()>
+                <p class="notice success" role="status">{td!(l, auth.login.reset_done)}</p>
+            </Show>
             <ActionForm action=login>
                 <FormNotice result=login.value() />
                 <Field
@@ -44,6 +48,7 @@ pub fn LoginPage() -> impl IntoView {
                     }}
                 </button>
             </ActionForm>
+            <p class="muted"><A href="/forgot-password">{td!(l, auth.login.forgot)}</A></p>
             <p class="muted">{td!(l, auth.login.new_member)} " " <A href="/signup">{td!(l, auth.login.create_account)}</A></p>
         </section>
     }

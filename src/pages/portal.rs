@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+mod inbox;
+
 use leptos::prelude::*;
 
 use crate::components::lang::use_lang;
@@ -88,6 +90,7 @@ pub fn PortalPage() -> impl IntoView {
         </div>
         {crate::app::rendered_as_islands()
             .then(|| view! { <KeepFresh region="portal-live".to_string() every_ms=REFRESH_EVERY.as_millis() as u64 /> })}
+        <inbox::InboxSection />
         <SurveyForms joined=join.version() />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />

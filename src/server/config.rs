@@ -27,7 +27,30 @@ pub struct Config {
     pub webhooks_allow_private: bool,
     /// How long Idempotency-Keys and webhook deliveries are kept.
     pub retention: crate::server::jobs::Retention,
+    pub messaging: Messaging,
 }
+
+/// Where messages go (`server::outbox::adapters`).
+#[derive(Debug, Clone, Default)]
+pub struct Messaging {
+    /// `smtps://user:pass@host`, `smtp://host:587?tls=required`... (lettre's connection URL).
+    pub smtp_url: Option<String>,
+    /// The sender of emails, e.g. `Loyalty <loyalty@brand.example>`.
+    pub mail_from: String,
+    /// The address members reach this server at, for links in emails (reset,
+    /// unsubscribe); the listening address when unset.
+    pub public_url: Option<String>,
+    /// Providers that take SMS and push messages as signed JSON posts.
+    pub sms_url: Option<String>,
+    pub push_url: Option<String>,
+    /// `whsec_...` secret those posts are signed with (Standard Webhooks).
+    pub http_secret: Option<String>,
+    /// Keep emails in the admins' development mailbox instead of sending them (when no
+    /// SMTP server is set).
+    pub dev_mailbox: bool,
+}
+
+pub const DEFAULT_MAIL_FROM: &str = "Omniloyal <no-reply@localhost>";
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/omniloyal.db?mode=rwc";
 
@@ -81,7 +104,25 @@ impl Config {
             max_body_bytes,
             webhooks_allow_private: flag("OMNILOYAL_WEBHOOKS_ALLOW_PRIVATE"),
             retention,
+            messaging: Messaging {
+                smtp_url: var("OMNILOYAL_SMTP_URL"),
+                mail_from: var("OMNILOYAL_MAIL_FROM").unwrap_or_else(|| DEFAULT_MAIL_FROM.to_string()),
+                public_url: var("OMNILOYAL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_string()),
+                sms_url: var("OMNILOYAL_SMS_URL"),
+                push_url: var("OMNILOYAL_PUSH_URL"),
+                http_secret: var("OMNILOYAL_MESSAGES_SECRET"),
+                dev_mailbox: flag("OMNILOYAL_DEV_MAILBOX") || flag("OMNILOYAL_DEMO"),
+            },
         })
+    }
+
+    /// Where members reach this server, for links in emails: `OMNILOYAL_PUBLIC_URL`, or the
+    /// listening address.
+    pub fn public_url(&self, listening: &std::net::SocketAddr) -> String {
+        self.messaging
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{listening}"))
     }
 
     /// Settings for tests: the given database, short sessions, nothing from the environment.
@@ -96,6 +137,11 @@ impl Config {
             // Test receivers listen on 127.0.0.1.
             webhooks_allow_private: true,
             retention: crate::server::jobs::Retention::default(),
+            messaging: Messaging {
+                mail_from: DEFAULT_MAIL_FROM.to_string(),
+                dev_mailbox: true,
+                ..Messaging::default()
+            },
         }
     }
 }

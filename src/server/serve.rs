@@ -55,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/lang", axum::routing::post(crate::server::lang::switch))
         .route(
+            "/unsubscribe/{token}",
+            get(crate::server::unsubscribe::confirm).post(crate::server::unsubscribe::unsubscribe),
+        )
+        .route(
             "/manage/programs/{program}/segments/{segment}/members.csv",
             get(crate::server::exports::segment_members),
         )
@@ -223,6 +227,12 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     crate::server::jobs::spawn_ticker(db.clone(), std::time::Duration::from_secs(60), config.retention);
     let allow_private = config.webhooks_allow_private;
     crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2), allow_private);
+    let adapters =
+        crate::server::outbox::adapters::Adapters::new(&config.messaging, config.public_url(&addr))?;
+    if adapters.keeps_mail() {
+        println!("No SMTP server is set: emails stay in the development mailbox (Manage → Mailbox).");
+    }
+    crate::server::outbox::messages::spawn_worker(db.clone(), std::time::Duration::from_secs(2), adapters);
     crate::server::service::rollups::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
     crate::server::service::segments::spawn_worker(db.clone(), std::time::Duration::from_secs(10));
     crate::server::service::customer_value::spawn_daily(db.clone());

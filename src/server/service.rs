@@ -4,6 +4,7 @@
 //! program setup the bookings read. A service may call stores and other services, never in a
 //! circle.
 
+pub mod account_mail;
 pub mod accounts;
 pub mod adjustments;
 pub mod api_keys;
@@ -22,6 +23,7 @@ pub mod members;
 pub mod merges;
 pub mod names;
 pub mod orders;
+pub mod password_reset;
 pub mod phones;
 pub mod referrals;
 pub mod rewards;

@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod budgets;
 pub mod campaigns;
 pub mod idempotency;
+pub mod messages;
 pub mod predictions;
 pub mod programs;
 pub mod rollups;

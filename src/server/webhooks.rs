@@ -17,13 +17,9 @@ use crate::error::{AppError, Validator};
 use crate::model::time::Timestamp;
 use crate::model::webhook::{CreatedWebhook, WebhookDelivery, WebhookEndpoint, WebhookInput, WEBHOOK_EVENTS};
 use crate::server::db::Db;
+use crate::server::outbox::{error_chain, Queue};
 
 pub mod destination;
-
-/// Waits before each retry; after the last one the delivery is marked failed.
-const BACKOFF_SECS: [i64; 8] = [5, 30, 120, 600, 1_800, 3_600, 3 * 3_600, 6 * 3_600];
-/// A claimed delivery is invisible to other workers this long (one attempt's time limit).
-const LEASE_SECS: i64 = 60;
 
 /// `v1,<signature>` for a message, per the Standard Webhooks specification.
 pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &str) -> Result<String, AppError> {
@@ -245,6 +241,38 @@ impl Sender {
     }
 }
 
+/// Posts `payload` to `url` signed with `secret` per Standard Webhooks: the status code
+/// answered, and the error when it was not a success.
+pub async fn post_signed(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    msg_id: &str,
+    payload: String,
+) -> Result<(Option<i64>, Option<String>), AppError> {
+    // The protocol's timestamp is checked against the receiver's own clock: wall time.
+    let ts = Timestamp::now().0;
+    let signature = sign(secret, msg_id, ts, &payload)?;
+    let result = http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", msg_id)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", signature)
+        .body(payload)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await;
+    Ok(match result {
+        Ok(r) if r.status().is_success() => (Some(r.status().as_u16() as i64), None),
+        Ok(r) => (
+            Some(r.status().as_u16() as i64),
+            Some(format!("answered {}", r.status())),
+        ),
+        Err(e) => (None, Some(error_chain(&e))),
+    })
+}
+
 /// Sends every delivery due at `now` once. Each is claimed with a conditional update (a
 /// lease), so two workers never send the same attempt. Returns (delivered, failed attempts).
 pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u64, u64), AppError> {
@@ -257,18 +285,7 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
     .await?;
     let (mut ok, mut failed) = (0, 0);
     for (id, attempts) in due {
-        let claimed = sqlx::query(
-            "UPDATE webhook_deliveries SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' \
-             AND attempts = $3 AND next_attempt_at <= $4",
-        )
-        .bind(now.0 + LEASE_SECS)
-        .bind(id)
-        .bind(attempts)
-        .bind(now.0)
-        .execute(&db.pool)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
+        if !Queue::WEBHOOKS.claim(db, id, attempts, now).await? {
             continue;
         }
         let (url, secret, payload): (String, String, String) = sqlx::query_as(
@@ -278,36 +295,16 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
         .bind(id)
         .fetch_one(&db.pool)
         .await?;
-        let msg_id = format!("msg_{id}");
-        // The protocol's timestamp is checked against the receiver's own clock: wall time.
-        let ts = Timestamp::now().0;
-        let signature = sign(&secret, &msg_id, ts, &payload)?;
         if !destination::literal_allowed(&url, sender.allow_private) {
             // An address does not change: given up at once, not retried.
-            give_up(db, id, now, "refused: not a public https address").await?;
+            Queue::WEBHOOKS
+                .give_up(db, id, now, "refused: not a public https address")
+                .await?;
             failed += 1;
             continue;
         }
-        let result = sender
-            .http
-            .post(&url)
-            .header("content-type", "application/json")
-            .header("webhook-id", &msg_id)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", signature)
-            .body(payload)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await;
-        let (code, error) = match result {
-            Ok(r) if r.status().is_success() => (Some(r.status().as_u16() as i64), None),
-            Ok(r) => (
-                Some(r.status().as_u16() as i64),
-                Some(format!("answered {}", r.status())),
-            ),
-            Err(e) => (None, Some(error_chain(&e))),
-        };
-        if record_attempt(db, id, attempts, now, code, error).await? {
+        let (code, error) = post_signed(&sender.http, &url, &secret, &format!("msg_{id}"), payload).await?;
+        if Queue::WEBHOOKS.record(db, id, attempts, now, code, error).await? {
             ok += 1;
         } else {
             failed += 1;
@@ -316,86 +313,12 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
     Ok((ok, failed))
 }
 
-/// An error with its causes ("error sending request: … resolves to a private address").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
-}
-
-/// Records one attempt's outcome: delivered, or failed and retried later (or given up).
-/// True when delivered.
-/// Gives a delivery up without sending it (its address is refused): failed at once, its
-/// attempts as they were, the reason kept.
-async fn give_up(db: &Db, id: i64, now: Timestamp, error: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = 'failed', last_status_code = NULL, last_error = $1, \
-         next_attempt_at = $2 WHERE id = $3",
-    )
-    .bind(error)
-    .bind(now.0)
-    .bind(id)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-async fn record_attempt(
-    db: &Db,
-    id: i64,
-    attempts: i64,
-    now: Timestamp,
-    code: Option<i64>,
-    error: Option<String>,
-) -> Result<bool, AppError> {
-    let attempts = attempts + 1;
-    if error.is_none() {
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = 'delivered', attempts = $1, last_status_code = $2, \
-                 last_error = NULL, delivered_at = $3 WHERE id = $4",
-        )
-        .bind(attempts)
-        .bind(code)
-        .bind(db.now().0)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-        Ok(true)
-    } else {
-        let next = BACKOFF_SECS.get(attempts as usize - 1).map(|wait| now.0 + wait);
-        sqlx::query(
-                "UPDATE webhook_deliveries SET status = $1, attempts = $2, last_status_code = $3, last_error = $4, \
-                 next_attempt_at = $5 WHERE id = $6",
-            )
-            .bind(if next.is_some() { "pending" } else { "failed" })
-            .bind(attempts)
-            .bind(code)
-            .bind(error.map(|e| e.chars().take(300).collect::<String>()))
-            .bind(next.unwrap_or(now.0))
-            .bind(id)
-            .execute(&db.pool)
-            .await?;
-        Ok(false)
-    }
-}
-
 /// Sends due deliveries every `every` until the process ends.
 pub fn spawn_worker(db: Db, every: Duration, allow_private: bool) {
-    tokio::spawn(async move {
-        let sender = Sender::new(allow_private);
-        let mut interval = tokio::time::interval(every);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            interval.tick().await;
-            if let Err(e) = deliver_due(&db, &sender, db.now()).await {
-                tracing::error!(error = %e, "webhook delivery pass failed");
-            }
-        }
+    let sender = std::sync::Arc::new(Sender::new(allow_private));
+    crate::server::outbox::spawn_every("webhook delivery", every, move || {
+        let (db, sender) = (db.clone(), sender.clone());
+        async move { deliver_due(&db, &sender, db.now()).await.map(|_| ()) }
     });
 }
 

@@ -166,6 +166,25 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         ),
         ("my_portal", Allowed::Roles(MEMBER), vec![]),
         ("my_consents", Allowed::Roles(MEMBER), vec![]),
+        ("my_inbox", Allowed::Roles(MEMBER), vec![]),
+        (
+            "mark_my_messages_read",
+            Allowed::Roles(MEMBER),
+            vec![("id", "0".into())],
+        ),
+        (
+            "request_password_reset",
+            Allowed::Open,
+            vec![("email", "nobody@x.io".into())],
+        ),
+        (
+            "reset_password",
+            Allowed::Open,
+            vec![
+                ("token", "nonsense".into()),
+                ("password", "long enough password".into()),
+            ],
+        ),
         (
             "set_my_consents",
             Allowed::Roles(MEMBER),

@@ -24,6 +24,7 @@ mod journeys;
 mod layers;
 mod ledger_props;
 mod mends;
+mod messages;
 mod repo_ledger;
 mod repo_programs;
 mod repo_users;

@@ -71,6 +71,7 @@ pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Re
         }
         Change::Password(_) => {
             users::set_password_hash(&mut tx, id, hash.as_deref().unwrap_or_default()).await?;
+            crate::server::service::account_mail::password_changed(&mut tx, id, now).await?;
             sessions::revoke_all(&mut tx, id, now).await?
         }
         Change::Role(_) => {

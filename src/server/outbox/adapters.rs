@@ -1,0 +1,125 @@
+//! Where each channel's messages go: the portal's inbox (the outbox row is the inbox
+//! entry), email over SMTP (or the admins' development mailbox), and SMS and push as
+//! JSON posts to a provider, signed like webhooks.
+
+use crate::model::message::Channel;
+use crate::server::config::Messaging;
+use crate::server::outbox::email::{Email, Smtp};
+
+/// The configured adapters.
+pub struct Adapters {
+    smtp: Option<Smtp>,
+    dev_mailbox: bool,
+    http: reqwest::Client,
+    sms_url: Option<String>,
+    push_url: Option<String>,
+    secret: Option<String>,
+    /// Links in emails start with this (no trailing slash).
+    pub public_url: String,
+}
+
+/// A message as its adapter sends it.
+pub struct Outgoing<'a> {
+    pub id: i64,
+    pub channel: Channel,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub language: &'a str,
+    /// The one-click unsubscribe address (emails a member may opt out of).
+    pub unsubscribe: Option<String>,
+}
+
+impl Adapters {
+    /// From the settings; `public_url` is where members reach this server.
+    pub fn new(settings: &Messaging, public_url: String) -> Result<Self, String> {
+        let smtp = match &settings.smtp_url {
+            Some(url) => Some(Smtp::new(url, &settings.mail_from)?),
+            None => None,
+        };
+        Ok(Self {
+            smtp,
+            dev_mailbox: settings.dev_mailbox,
+            // Providers are set by whoever runs the server, not typed by an admin: no
+            // destination check beyond the client's own.
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap_or_default(),
+            sms_url: settings.sms_url.clone(),
+            push_url: settings.push_url.clone(),
+            secret: settings.http_secret.clone(),
+            public_url,
+        })
+    }
+
+    /// Whether emails stay in the development mailbox (no SMTP server, and asked for).
+    pub fn keeps_mail(&self) -> bool {
+        self.smtp.is_none() && self.dev_mailbox
+    }
+
+    /// Sends one message: the status code a provider answered, and the error when it was
+    /// not taken.
+    pub async fn send(&self, out: &Outgoing<'_>) -> (Option<i64>, Option<String>) {
+        match out.channel {
+            // The row is the inbox entry: sending is marking it sent.
+            Channel::InApp => (None, None),
+            Channel::Email => {
+                let body = match &out.unsubscribe {
+                    Some(url) => format!("{}\n\n--\n{}\n{url}\n", out.body, unsubscribe_line(out.language)),
+                    None => out.body.to_string(),
+                };
+                match &self.smtp {
+                    Some(smtp) => {
+                        let email = Email {
+                            to: out.recipient,
+                            subject: out.subject,
+                            body: &body,
+                            unsubscribe: out.unsubscribe.as_deref(),
+                            message_id: format!("<message-{}@omniloyal>", out.id),
+                        };
+                        (None, smtp.send(&email).await.err())
+                    }
+                    None if self.dev_mailbox => (None, None),
+                    None => (None, Some("no SMTP server is set (OMNILOYAL_SMTP_URL)".into())),
+                }
+            }
+            Channel::Sms | Channel::Push => {
+                let (url, var) = if out.channel == Channel::Sms {
+                    (&self.sms_url, "OMNILOYAL_SMS_URL")
+                } else {
+                    (&self.push_url, "OMNILOYAL_PUSH_URL")
+                };
+                let (Some(url), Some(secret)) = (url, &self.secret) else {
+                    return (
+                        None,
+                        Some(format!("no provider is set ({var}, OMNILOYAL_MESSAGES_SECRET)")),
+                    );
+                };
+                let payload = serde_json::json!({
+                    "id": format!("message_{}", out.id),
+                    "channel": out.channel.as_str(),
+                    "to": out.recipient,
+                    "subject": out.subject,
+                    "body": out.body,
+                    "language": out.language,
+                })
+                .to_string();
+                let msg_id = format!("message_{}", out.id);
+                match crate::server::webhooks::post_signed(&self.http, url, secret, &msg_id, payload).await {
+                    Ok(answer) => answer,
+                    Err(_) => (
+                        None,
+                        Some("OMNILOYAL_MESSAGES_SECRET is not a whsec_ secret".into()),
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// The footer line above the unsubscribe address, in the email's language.
+fn unsubscribe_line(language: &str) -> String {
+    let lang = crate::domain::lang::Lang::from_tag(language).unwrap_or_default();
+    crate::i18n::td_string!(lang.locale, auth.mail.unsubscribe).to_string()
+}

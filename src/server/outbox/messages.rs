@@ -1,0 +1,246 @@
+//! Messages through the outbox: `enqueue` writes one in the caller's transaction; the
+//! worker (`deliver_due`) checks, when it is due, that the account is open, the member
+//! consents to its channel and topic, and the program's caps and quiet hours allow it, then
+//! hands it to its channel's adapter, retrying failures with the webhooks' backoff.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+
+use crate::domain::message_limits::{gate, Gate};
+use crate::error::AppError;
+use crate::model::consent::Consents;
+use crate::model::ids::{MemberId, ProgramId, UserId};
+use crate::model::message::{Channel, HoldReason, IfLimited, Topic};
+use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::db::Db;
+use crate::server::outbox::adapters::{Adapters, Outgoing};
+use crate::server::outbox::Queue;
+use crate::server::store::messages as store;
+
+/// A message to write.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub member_id: Option<MemberId>,
+    /// A staff account's email (account messages to people who are not members).
+    pub user_id: Option<UserId>,
+    /// Whose caps, quiet hours and time zone apply (none: no limits, as for service).
+    pub program_id: Option<ProgramId>,
+    pub channel: Channel,
+    pub topic: Topic,
+    /// What caused it (`password_reset`, `welcome`...), for reports.
+    pub kind: &'static str,
+    pub if_limited: IfLimited,
+    /// The email address or phone number now ("" for the inbox and push).
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body: String,
+    /// The cause's own key: a second write with the same key writes nothing.
+    pub dedupe_key: Option<String>,
+    /// Not sent before this.
+    pub not_before: Timestamp,
+}
+
+/// Writes `message` in the caller's transaction. False when its `dedupe_key` was written
+/// before (nothing is written again).
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    message: &NewMessage,
+    now: Timestamp,
+) -> Result<bool, AppError> {
+    let written = sqlx::query(
+        "INSERT INTO messages (member_id, user_id, program_id, channel, topic, kind, if_limited, recipient, \
+         language, subject, body, dedupe_key, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(message.member_id)
+    .bind(message.user_id)
+    .bind(message.program_id)
+    .bind(message.channel.as_str())
+    .bind(message.topic.as_str())
+    .bind(message.kind)
+    .bind(message.if_limited.as_str())
+    .bind(&message.recipient)
+    .bind(&message.language)
+    .bind(&message.subject)
+    .bind(&message.body)
+    .bind(&message.dedupe_key)
+    .bind(message.not_before.0.max(now.0))
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(written == 1)
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    pub sent: u64,
+    /// Attempts that failed (retried later, or given up).
+    pub failed: u64,
+    /// Held back by caps or quiet hours (still pending).
+    pub held: u64,
+    /// Never to be sent (no consent, closed account, dropped by a limit).
+    pub suppressed: u64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Due {
+    attempts: i64,
+    member_id: Option<i64>,
+    program_id: Option<i64>,
+    channel: String,
+    topic: String,
+    if_limited: String,
+    recipient: String,
+    language: String,
+    subject: String,
+    body: String,
+    consents: Option<i64>,
+    closed_at: Option<i64>,
+}
+
+/// How many messages a pass takes at most (the rest wait for the next).
+const BATCH: i64 = 500;
+
+/// Sends every message due at `now` once. Each is claimed first, so two workers (or two
+/// servers) never send one message twice.
+pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result<Pass, AppError> {
+    let due: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT id, attempts FROM messages WHERE status = 'pending' AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, id LIMIT $2",
+    )
+    .bind(now.0)
+    .bind(BATCH)
+    .fetch_all(&db.pool)
+    .await?;
+    let mut pass = Pass::default();
+    for (id, attempts) in due {
+        if !Queue::MESSAGES.claim(db, id, attempts, now).await? {
+            continue;
+        }
+        let m: Due = sqlx::query_as(
+            "SELECT m.attempts, m.member_id, m.program_id, m.channel, m.topic, m.if_limited, m.recipient, \
+             m.language, m.subject, m.body, mem.consents, COALESCE(mu.disabled_at, su.disabled_at) AS closed_at \
+             FROM messages m LEFT JOIN members mem ON mem.id = m.member_id \
+             LEFT JOIN users mu ON mu.id = mem.user_id LEFT JOIN users su ON su.id = m.user_id WHERE m.id = $1",
+        )
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await?;
+        let (Some(channel), Some(topic)) = (Channel::parse(&m.channel), Topic::parse(&m.topic)) else {
+            Queue::MESSAGES
+                .give_up(db, id, now, "unknown channel or topic")
+                .await?;
+            pass.failed += 1;
+            continue;
+        };
+        let if_limited = IfLimited::parse(&m.if_limited).unwrap_or(IfLimited::Drop);
+        match check(db, &m, channel, topic, if_limited, now).await? {
+            Gate::Send => {}
+            Gate::Wait { until, why } => {
+                store::hold(db, id, until, why).await?;
+                pass.held += 1;
+                continue;
+            }
+            Gate::Drop(why) => {
+                store::suppress(db, id, why, now).await?;
+                pass.suppressed += 1;
+                continue;
+            }
+        }
+        let unsubscribe = if channel == Channel::Email && topic != Topic::Service && m.member_id.is_some() {
+            Some(unsubscribe_link(db, id, &adapters.public_url).await?)
+        } else {
+            None
+        };
+        let out = Outgoing {
+            id,
+            channel,
+            recipient: &m.recipient,
+            subject: &m.subject,
+            body: &m.body,
+            language: &m.language,
+            unsubscribe,
+        };
+        let (code, error) = adapters.send(&out).await;
+        if Queue::MESSAGES
+            .record(db, id, m.attempts, now, code, error)
+            .await?
+        {
+            pass.sent += 1;
+        } else {
+            pass.failed += 1;
+        }
+    }
+    Ok(pass)
+}
+
+/// Whether message `m` may go now: an open account, consent, an address, then (for all but
+/// service messages to members) the program's caps and quiet hours.
+async fn check(
+    db: &Db,
+    m: &Due,
+    channel: Channel,
+    topic: Topic,
+    if_limited: IfLimited,
+    now: Timestamp,
+) -> Result<Gate, AppError> {
+    if m.closed_at.is_some() {
+        return Ok(Gate::Drop(HoldReason::Closed));
+    }
+    if let Some(consents) = m.consents {
+        if !topic.allowed(channel, Consents(consents)) {
+            return Ok(Gate::Drop(HoldReason::NoConsent));
+        }
+    }
+    if matches!(channel, Channel::Email | Channel::Sms) && m.recipient.trim().is_empty() {
+        return Ok(Gate::Drop(HoldReason::NoAddress));
+    }
+    let (Some(member), Some(program), false) = (m.member_id, m.program_id, topic == Topic::Service) else {
+        return Ok(Gate::Send);
+    };
+    let settings = store::settings(db, ProgramId(program)).await?;
+    // A month and a day back covers the longest window (a calendar month in any zone).
+    let sent = store::sent_times(
+        db,
+        MemberId(member),
+        channel,
+        Timestamp(now.0 - 32 * SECONDS_PER_DAY),
+    )
+    .await?;
+    let zone: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    Ok(gate(&settings, &zone, now, &sent, if_limited))
+}
+
+/// A fresh one-click unsubscribe address for message `id`; only the token's hash is kept
+/// (a retry makes a new one: the last sent is the one that works).
+async fn unsubscribe_link(db: &Db, id: i64, public_url: &str) -> Result<String, AppError> {
+    let mut raw = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    store::set_unsubscribe_hash(db, id, &token_hash(&token)).await?;
+    Ok(format!("{public_url}/unsubscribe/{token}"))
+}
+
+/// How a token (unsubscribe, password reset) is kept: its SHA-256, in hex.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Sends due messages every `every` until the process ends.
+pub fn spawn_worker(db: Db, every: std::time::Duration, adapters: Adapters) {
+    let adapters = std::sync::Arc::new(adapters);
+    super::spawn_every("message delivery", every, move || {
+        let (db, adapters) = (db.clone(), adapters.clone());
+        async move {
+            let pass = deliver_due(&db, &adapters, db.now()).await?;
+            if pass != Pass::default() {
+                tracing::debug!(?pass, "messages delivered");
+            }
+            Ok(())
+        }
+    });
+}

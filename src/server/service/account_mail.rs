@@ -1,0 +1,94 @@
+//! Emails about a person's account (a reset link, a password changed): service messages
+//! through the outbox, in the account's language, written in the caller's transaction.
+
+use sqlx::AnyConnection;
+
+use crate::domain::lang::{current, Lang};
+use crate::error::AppError;
+use crate::i18n::td_string;
+use crate::model::ids::{MemberId, UserId};
+use crate::model::message::{Channel, IfLimited, Topic};
+use crate::model::time::Timestamp;
+use crate::server::outbox::messages::{enqueue, NewMessage};
+
+/// The account an email is sent to, with the member it is (if any) and its language.
+#[derive(sqlx::FromRow)]
+pub struct Account {
+    pub id: UserId,
+    pub email: String,
+    pub member_id: Option<MemberId>,
+    pub locale: Option<String>,
+}
+
+pub async fn account_by_email(conn: &mut AnyConnection, email: &str) -> Result<Option<Account>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.email, m.id AS member_id, u.locale FROM users u LEFT JOIN members m ON m.user_id = u.id \
+         WHERE u.email = $1 AND u.disabled_at IS NULL",
+    )
+    .bind(email)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn account_by_id(conn: &mut AnyConnection, id: UserId) -> Result<Option<Account>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.email, m.id AS member_id, u.locale FROM users u LEFT JOIN members m ON m.user_id = u.id \
+         WHERE u.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// The account's language, or the one the request came in.
+pub fn language(account: &Account) -> Lang {
+    account
+        .locale
+        .as_deref()
+        .and_then(Lang::from_tag)
+        .unwrap_or_else(current)
+}
+
+/// A service email to an account, in the caller's transaction.
+pub async fn mail(
+    conn: &mut AnyConnection,
+    account: &Account,
+    kind: &'static str,
+    subject: String,
+    body: String,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let message = NewMessage {
+        member_id: account.member_id,
+        user_id: Some(account.id),
+        program_id: None,
+        channel: Channel::Email,
+        topic: Topic::Service,
+        kind,
+        if_limited: IfLimited::Defer,
+        recipient: account.email.clone(),
+        language: language(account).tag().to_string(),
+        subject,
+        body,
+        dedupe_key: None,
+        not_before: now,
+    };
+    enqueue(conn, &message, now).await?;
+    Ok(())
+}
+
+/// Tells the account's owner by email that its password changed (in the caller's
+/// transaction): if it was not them, they know at once.
+pub async fn password_changed(
+    conn: &mut AnyConnection,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let Some(account) = account_by_id(conn, user).await? else {
+        return Ok(());
+    };
+    let l = language(&account).locale;
+    let subject = td_string!(l, auth.mail.changed_subject).to_string();
+    let body = td_string!(l, auth.mail.changed_body).to_string();
+    mail(conn, &account, "password_changed", subject, body, now).await
+}

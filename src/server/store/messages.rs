@@ -1,0 +1,202 @@
+//! SQL of the `messages` outbox beyond writing and claiming (`outbox::messages`): holding and
+//! suppressing, the portal's inbox, the development mailbox, and each program's
+//! `message_settings`.
+
+use crate::error::AppError;
+use crate::model::ids::{MemberId, ProgramId};
+use crate::model::message::{Channel, HoldReason, Inbox, InboxMessage, MessageSettings};
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+
+/// Holds a claimed message back until `until`, saying why (caps, quiet hours).
+pub async fn hold(db: &Db, id: i64, until: Timestamp, why: HoldReason) -> Result<(), AppError> {
+    sqlx::query("UPDATE messages SET next_attempt_at = $1, reason = $2, held = held + 1 WHERE id = $3")
+        .bind(until.0)
+        .bind(why.as_str())
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Marks a claimed message as never to be sent, and why.
+pub async fn suppress(db: &Db, id: i64, why: HoldReason, now: Timestamp) -> Result<(), AppError> {
+    sqlx::query("UPDATE messages SET status = 'suppressed', reason = $1, next_attempt_at = $2 WHERE id = $3")
+        .bind(why.as_str())
+        .bind(now.0)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_unsubscribe_hash(db: &Db, id: i64, hash: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE messages SET unsubscribe_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The member an unsubscribe token's message went to.
+pub async fn unsubscriber(db: &Db, hash: &str) -> Result<Option<(MemberId, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT member_id, language FROM messages WHERE unsubscribe_hash = $1 AND member_id IS NOT NULL",
+    )
+    .bind(hash)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// When messages that count towards caps were sent to `member` on `channel` since `since`.
+pub async fn sent_times(
+    db: &Db,
+    member: MemberId,
+    channel: Channel,
+    since: Timestamp,
+) -> Result<Vec<Timestamp>, AppError> {
+    let rows: Vec<i64> = sqlx::query_scalar(
+        "SELECT delivered_at FROM messages WHERE member_id = $1 AND channel = $2 AND status = 'sent' \
+         AND topic <> 'service' AND delivered_at >= $3",
+    )
+    .bind(member)
+    .bind(channel.as_str())
+    .bind(since.0)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(Timestamp).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    time_zone: String,
+    quiet_start: Option<i64>,
+    quiet_end: Option<i64>,
+    cap_day: Option<i64>,
+    cap_week: Option<i64>,
+    cap_month: Option<i64>,
+    min_gap_minutes: i64,
+}
+
+/// A program's messaging settings (the defaults until a manager saves some).
+pub async fn settings(db: &Db, program: ProgramId) -> Result<MessageSettings, AppError> {
+    let row: Option<SettingsRow> = sqlx::query_as(
+        "SELECT time_zone, quiet_start, quiet_end, cap_day, cap_week, cap_month, min_gap_minutes \
+         FROM message_settings WHERE program_id = $1",
+    )
+    .bind(program)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(r) = row else {
+        return Ok(MessageSettings::default());
+    };
+    let cap = |c: Option<i64>| c.map(|c| c.clamp(0, i64::from(u32::MAX)) as u32);
+    Ok(MessageSettings {
+        time_zone: r.time_zone,
+        quiet_hours: match (r.quiet_start, r.quiet_end) {
+            (Some(s), Some(e)) => Some((s.clamp(0, 1439) as u16, e.clamp(0, 1439) as u16)),
+            _ => None,
+        },
+        cap_day: cap(r.cap_day),
+        cap_week: cap(r.cap_week),
+        cap_month: cap(r.cap_month),
+        min_gap_minutes: r.min_gap_minutes.clamp(0, i64::from(u32::MAX)) as u32,
+    })
+}
+
+/// Saves a program's messaging settings (validated by the caller).
+pub async fn save_settings(db: &Db, program: ProgramId, s: &MessageSettings) -> Result<(), AppError> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO message_settings (program_id, time_zone, quiet_start, quiet_end, cap_day, cap_week, cap_month, \
+         min_gap_minutes, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (program_id) DO UPDATE SET time_zone = excluded.time_zone, quiet_start = excluded.quiet_start, \
+         quiet_end = excluded.quiet_end, cap_day = excluded.cap_day, cap_week = excluded.cap_week, \
+         cap_month = excluded.cap_month, min_gap_minutes = excluded.min_gap_minutes, updated_at = excluded.updated_at",
+    )
+    .bind(program)
+    .bind(&s.time_zone)
+    .bind(s.quiet_hours.map(|q| i64::from(q.0)))
+    .bind(s.quiet_hours.map(|q| i64::from(q.1)))
+    .bind(s.cap_day.map(i64::from))
+    .bind(s.cap_week.map(i64::from))
+    .bind(s.cap_month.map(i64::from))
+    .bind(i64::from(s.min_gap_minutes))
+    .bind(db.now().0)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A member's inbox: the newest `limit` messages sent to it, and how many are unread.
+pub async fn inbox(db: &Db, member: MemberId, limit: i64) -> Result<Inbox, AppError> {
+    let rows: Vec<(i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT id, subject, body, delivered_at, read_at FROM messages \
+         WHERE member_id = $1 AND channel = 'in_app' AND status = 'sent' ORDER BY delivered_at DESC, id DESC LIMIT $2",
+    )
+    .bind(member)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    let unread: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM messages WHERE member_id = $1 AND channel = 'in_app' AND status = 'sent' \
+         AND read_at IS NULL",
+    )
+    .bind(member)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(Inbox {
+        messages: rows
+            .into_iter()
+            .map(|(id, subject, body, at, read_at)| InboxMessage {
+                id,
+                subject,
+                body,
+                at: Timestamp(at),
+                read: read_at.is_some(),
+            })
+            .collect(),
+        unread,
+    })
+}
+
+/// Marks a member's inbox messages read: one (`id`), or all. Another member's message is
+/// not touched. How many were marked.
+pub async fn mark_read(db: &Db, member: MemberId, id: Option<i64>, now: Timestamp) -> Result<u64, AppError> {
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE messages SET read_at = $1 WHERE member_id = $2 AND channel = 'in_app' AND status = 'sent' \
+         AND read_at IS NULL AND ($3 = 0 OR id = $3)",
+    )
+    .bind(now.0)
+    .bind(member)
+    .bind(id.unwrap_or(0))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// An email kept in the development mailbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeptEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub delivered_at: i64,
+}
+
+/// The newest emails sent (in development, where they stay in the mailbox).
+pub async fn mailbox(db: &Db, limit: i64) -> Result<Vec<KeptEmail>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT id, recipient, subject, body, delivered_at FROM messages WHERE channel = 'email' AND status = 'sent' \
+         ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?)
+}
