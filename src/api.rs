@@ -10,6 +10,7 @@ pub mod desk;
 pub mod hooks;
 pub mod insights;
 pub mod keys;
+pub mod messages;
 pub mod portal;
 pub mod programs;
 pub mod rules;

@@ -154,6 +154,85 @@ pub struct Inbox {
     pub unread: i64,
 }
 
+/// The Manage form for a program's messaging settings, as typed ("21:00", "" for none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MessageSettingsForm {
+    pub program_id: crate::model::ids::ProgramId,
+    pub time_zone: String,
+    pub quiet_start: String,
+    pub quiet_end: String,
+    pub cap_day: String,
+    pub cap_week: String,
+    pub cap_month: String,
+    pub min_gap_minutes: String,
+}
+
+/// "21:00" for 1260 minutes after midnight.
+pub fn clock_time(minutes: u16) -> String {
+    format!("{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+impl MessageSettingsForm {
+    /// The form filled with saved settings.
+    pub fn of(program_id: crate::model::ids::ProgramId, s: &MessageSettings) -> Self {
+        let cap = |c: Option<u32>| c.map(|c| c.to_string()).unwrap_or_default();
+        Self {
+            program_id,
+            time_zone: s.time_zone.clone(),
+            quiet_start: s.quiet_hours.map(|q| clock_time(q.0)).unwrap_or_default(),
+            quiet_end: s.quiet_hours.map(|q| clock_time(q.1)).unwrap_or_default(),
+            cap_day: cap(s.cap_day),
+            cap_week: cap(s.cap_week),
+            cap_month: cap(s.cap_month),
+            min_gap_minutes: s.min_gap_minutes.to_string(),
+        }
+    }
+}
+
+/// How many messages of one kind on one channel are in one state (and why, when held or
+/// suppressed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryCount {
+    pub kind: String,
+    pub channel: Channel,
+    pub status: MessageStatus,
+    pub reason: Option<HoldReason>,
+    pub count: i64,
+}
+
+/// A message that failed, for the list a manager follows up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedMessage {
+    pub id: i64,
+    pub member_id: Option<i64>,
+    pub recipient: String,
+    pub channel: Channel,
+    pub kind: String,
+    pub attempts: i64,
+    pub error: String,
+    pub at: Timestamp,
+}
+
+/// A program's messaging page: its settings and what its messages did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagesOverview {
+    pub settings: MessageSettingsForm,
+    pub counts: Vec<DeliveryCount>,
+    pub failed: Vec<FailedMessage>,
+}
+
+/// An email kept in the development mailbox (no SMTP server set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct KeptEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub delivered_at: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

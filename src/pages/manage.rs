@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod cards;
 pub mod hooks;
 pub mod keys;
+pub mod messages;
 pub mod program_edit;
 pub mod programs;
 pub mod rewards;

@@ -1,7 +1,7 @@
 //! Scheduled work: expire lots, release pending points whose return window closed, free
 //! checkout reservations that were never confirmed, mark reward codes past their days
 //! expired, re-evaluate tiers (downgrades), award
-//! birthdays, and forget old Idempotency-Keys and webhook deliveries. Every job is safe to run twice or on two
+//! birthdays, and forget old Idempotency-Keys, webhook deliveries and spent password reset links. Every job is safe to run twice or on two
 //! servers at once (each item is re-checked under its member's lock), so the in-process
 //! ticker and `omniloyal run-jobs` from cron can coexist.
 
@@ -26,6 +26,8 @@ pub struct JobReport {
     pub birthdays: u64,
     pub purged_keys: u64,
     pub purged_deliveries: u64,
+    /// Password reset links a day past their expiry (used or not).
+    pub purged_resets: u64,
 }
 
 /// How long what is only kept for retries and the delivery log is kept.
@@ -98,9 +100,16 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
         now.0 - keep.deliveries_days * day,
     )
     .await?;
+    let purged_resets = purge(
+        db,
+        "DELETE FROM password_resets WHERE id IN (SELECT id FROM password_resets WHERE expires_at < $1 LIMIT 1000)",
+        now.0 - day,
+    )
+    .await?;
     Ok(JobReport {
         purged_keys,
         purged_deliveries,
+        purged_resets,
         birthdays,
         expired_memberships,
         expired_points,

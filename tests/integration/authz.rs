@@ -168,6 +168,20 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         ("my_consents", Allowed::Roles(MEMBER), vec![]),
         ("my_inbox", Allowed::Roles(MEMBER), vec![]),
         (
+            "program_messages",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "save_message_settings",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("input[program_id]", pid.clone()),
+                ("input[time_zone]", "Nowhere/Else".into()),
+            ],
+        ),
+        ("dev_mailbox", Allowed::Roles(ADMIN), vec![]),
+        (
             "mark_my_messages_read",
             Allowed::Roles(MEMBER),
             vec![("id", "0".into())],

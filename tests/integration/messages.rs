@@ -626,13 +626,14 @@ async fn a_reset_link_works_once_within_thirty_minutes(db: Db) {
         .await
         .unwrap();
     assert!(omniloyal::server::auth::password::verify("a new long password".into(), Some(hash)).await);
-    let notices: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE kind = 'password_changed' AND user_id = $1")
+    let mut notices: Vec<String> =
+        sqlx::query_scalar("SELECT channel FROM messages WHERE kind = 'password_changed' AND user_id = $1")
             .bind(user.id)
-            .fetch_one(&db.pool)
+            .fetch_all(&db.pool)
             .await
             .unwrap();
-    assert_eq!(notices, 1);
+    notices.sort();
+    assert_eq!(notices, ["email", "in_app"], "by email, and in a member's inbox");
     // Used once: a second use is refused.
     let again = password_reset::reset(&db, &token, "another long password")
         .await
@@ -676,7 +677,103 @@ async fn asking_for_a_reset_answers_the_same_either_way(db: Db) {
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
+async fn managers_set_limits_and_read_what_messages_did(db: Db) {
+    let app = spawn_app(db.clone()).await;
+    let (_, admin) = app.as_role(Role::Admin).await;
+    let w = world(&db, |_| ()).await;
+    let pid = w.program.id.to_string();
+    // Bad fields are each named and nothing is saved.
+    let (status, body) = app
+        .call(
+            &admin,
+            "save_message_settings",
+            &[
+                ("input[program_id]", &pid),
+                ("input[time_zone]", "Mars/Olympus"),
+                ("input[quiet_start]", "22:00"),
+                ("input[quiet_end]", ""),
+                ("input[cap_day]", "3"),
+                ("input[cap_week]", "2"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    let fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    for f in ["time_zone", "quiet_end", "cap_week"] {
+        assert!(fields.contains(&f), "{f} in {body}");
+    }
+    assert_eq!(
+        store::settings(&db, w.program.id).await.unwrap(),
+        MessageSettings::default()
+    );
+    let (status, body) = app
+        .call(
+            &admin,
+            "save_message_settings",
+            &[
+                ("input[program_id]", &pid),
+                ("input[time_zone]", "Asia/Riyadh"),
+                ("input[quiet_start]", "22:00"),
+                ("input[quiet_end]", "08:30"),
+                ("input[cap_day]", "2"),
+                ("input[cap_week]", ""),
+                ("input[cap_month]", "10"),
+                ("input[min_gap_minutes]", "60"),
+            ],
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let saved = store::settings(&db, w.program.id).await.unwrap();
+    assert_eq!(saved.time_zone, "Asia/Riyadh");
+    assert_eq!(saved.quiet_hours, Some((22 * 60, 8 * 60 + 30)));
+    assert_eq!(
+        (
+            saved.cap_day,
+            saved.cap_week,
+            saved.cap_month,
+            saved.min_gap_minutes
+        ),
+        (Some(2), None, Some(10), 60)
+    );
+    // The report counts by state and reason.
+    store::save_settings(&db, w.program.id, &open_settings())
+        .await
+        .unwrap();
+    write(
+        &db,
+        &message(w.member_id, w.program.id, Channel::InApp, Topic::Service, ""),
+    )
+    .await;
+    write(
+        &db,
+        &message(w.member_id, w.program.id, Channel::InApp, Topic::Surveys, ""),
+    )
+    .await;
+    deliver_due(&db, &adapters(None, "http://localhost"), db.now())
+        .await
+        .unwrap();
+    let (status, body) = app
+        .call(&admin, "program_messages", &[("program_id", &pid)])
+        .await;
+    assert!(status.is_success(), "{body}");
+    let counts = body["counts"].as_array().unwrap();
+    let find = |status: &str, reason: Option<&str>| {
+        counts
+            .iter()
+            .find(|c| c["status"] == status && c["reason"].as_str() == reason)
+            .map(|c| c["count"].as_i64().unwrap())
+    };
+    assert_eq!(find("sent", None), Some(1));
+    assert_eq!(find("suppressed", Some("no_consent")), Some(1));
+}
+
 on_both_backends!(
+    managers_set_limits_and_read_what_messages_did,
     email_reaches_smtp_with_one_click_unsubscribe,
     two_workers_never_send_one_message_twice,
     smtp_down_is_retried_then_a_visible_failure,

@@ -58,15 +58,32 @@ pub async fn mail(
     body: String,
     now: Timestamp,
 ) -> Result<(), AppError> {
+    send(conn, account, Channel::Email, kind, subject, body, now).await
+}
+
+/// A service message to an account on `channel`, in the caller's transaction.
+async fn send(
+    conn: &mut AnyConnection,
+    account: &Account,
+    channel: Channel,
+    kind: &'static str,
+    subject: String,
+    body: String,
+    now: Timestamp,
+) -> Result<(), AppError> {
     let message = NewMessage {
         member_id: account.member_id,
         user_id: Some(account.id),
         program_id: None,
-        channel: Channel::Email,
+        channel,
         topic: Topic::Service,
         kind,
         if_limited: IfLimited::Defer,
-        recipient: account.email.clone(),
+        recipient: if channel == Channel::Email {
+            account.email.clone()
+        } else {
+            String::new()
+        },
         language: language(account).tag().to_string(),
         subject,
         body,
@@ -77,8 +94,8 @@ pub async fn mail(
     Ok(())
 }
 
-/// Tells the account's owner by email that its password changed (in the caller's
-/// transaction): if it was not them, they know at once.
+/// Tells the account's owner by email (and a member in the portal's inbox too) that its
+/// password changed, in the caller's transaction: if it was not them, they know at once.
 pub async fn password_changed(
     conn: &mut AnyConnection,
     user: UserId,
@@ -90,5 +107,9 @@ pub async fn password_changed(
     let l = language(&account).locale;
     let subject = td_string!(l, auth.mail.changed_subject).to_string();
     let body = td_string!(l, auth.mail.changed_body).to_string();
+    if account.member_id.is_some() {
+        let (s, b) = (subject.clone(), body.clone());
+        send(conn, &account, Channel::InApp, "password_changed", s, b, now).await?;
+    }
     mail(conn, &account, "password_changed", subject, body, now).await
 }

@@ -4,7 +4,10 @@
 
 use crate::error::AppError;
 use crate::model::ids::{MemberId, ProgramId};
-use crate::model::message::{Channel, HoldReason, Inbox, InboxMessage, MessageSettings};
+use crate::model::message::{
+    Channel, DeliveryCount, FailedMessage, HoldReason, Inbox, InboxMessage, KeptEmail, MessageSettings,
+    MessageStatus,
+};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 
@@ -180,16 +183,6 @@ pub async fn mark_read(db: &Db, member: MemberId, id: Option<i64>, now: Timestam
     Ok(n)
 }
 
-/// An email kept in the development mailbox.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct KeptEmail {
-    pub id: i64,
-    pub recipient: String,
-    pub subject: String,
-    pub body: String,
-    pub delivered_at: i64,
-}
-
 /// The newest emails sent (in development, where they stay in the mailbox).
 pub async fn mailbox(db: &Db, limit: i64) -> Result<Vec<KeptEmail>, AppError> {
     Ok(sqlx::query_as(
@@ -199,4 +192,65 @@ pub async fn mailbox(db: &Db, limit: i64) -> Result<Vec<KeptEmail>, AppError> {
     .bind(limit)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// What a program's messages did: counts by kind, channel, state and reason.
+pub async fn counts(db: &Db, program: ProgramId) -> Result<Vec<DeliveryCount>, AppError> {
+    let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
+        "SELECT kind, channel, status, reason, COUNT(*) FROM messages WHERE program_id = $1 \
+         GROUP BY kind, channel, status, reason ORDER BY kind, channel, status, reason",
+    )
+    .bind(program)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(kind, channel, status, reason, count)| {
+            Some(DeliveryCount {
+                kind,
+                channel: Channel::parse(&channel)?,
+                status: MessageStatus::parse(&status)?,
+                reason: reason.as_deref().and_then(HoldReason::parse),
+                count,
+            })
+        })
+        .collect())
+}
+
+/// A program's newest failed messages, with the last error.
+pub async fn failed(db: &Db, program: ProgramId, limit: i64) -> Result<Vec<FailedMessage>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        member_id: Option<i64>,
+        recipient: String,
+        channel: String,
+        kind: String,
+        attempts: i64,
+        last_error: Option<String>,
+        next_attempt_at: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, member_id, recipient, channel, kind, attempts, last_error, next_attempt_at FROM messages \
+         WHERE program_id = $1 AND status = 'failed' ORDER BY id DESC LIMIT $2",
+    )
+    .bind(program)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(FailedMessage {
+                id: r.id,
+                member_id: r.member_id,
+                recipient: r.recipient,
+                channel: Channel::parse(&r.channel)?,
+                kind: r.kind,
+                attempts: r.attempts,
+                error: r.last_error.unwrap_or_default(),
+                at: Timestamp(r.next_attempt_at),
+            })
+        })
+        .collect())
 }
