@@ -17,4 +17,5 @@ pub mod rules;
 pub mod segments;
 pub mod stores;
 pub mod surveys;
+pub mod templates;
 pub mod users;

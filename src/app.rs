@@ -122,6 +122,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                         <Route path=path!("programs/:id/segments") view={Lazy::<SegmentsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/campaigns") view={Lazy::<CampaignsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/messages") view={Lazy::<MessagesRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/templates") view={Lazy::<TemplatesRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("mailbox") view={Lazy::<MailboxRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/campaigns/:cid") view={Lazy::<CampaignReportRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("stores") view={Lazy::<StoresRoute>::new()} ssr=SsrMode::Async />
@@ -198,6 +199,7 @@ lazy_page!(RulesRoute => pages::manage::rules::RulesPage, in manage);
 lazy_page!(SegmentsRoute => pages::manage::segments::SegmentsPage, in manage);
 lazy_page!(CampaignsRoute => pages::manage::campaigns::CampaignsPage, in manage);
 lazy_page!(MessagesRoute => pages::manage::messages::MessagesPage, in manage);
+lazy_page!(TemplatesRoute => pages::manage::templates::TemplatesPage, in manage);
 lazy_page!(MailboxRoute => pages::manage::messages::MailboxPage, in manage);
 lazy_page!(CampaignReportRoute => pages::manage::campaign_report::CampaignReportPage, in manage);
 lazy_page!(StoresRoute => pages::manage::stores::StoresPage, in manage);

@@ -27,6 +27,8 @@ pub mod rewards;
 pub mod rules;
 pub mod segments;
 pub mod surveys;
+#[cfg(feature = "ssr")]
+pub mod templates;
 pub mod text;
 #[cfg(feature = "ssr")]
 pub mod tier_counts;

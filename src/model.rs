@@ -79,6 +79,7 @@ pub mod rules;
 pub mod segment;
 pub mod store;
 pub mod survey;
+pub mod template;
 pub mod time;
 pub mod user;
 pub mod webhook;

@@ -15,6 +15,7 @@ pub mod rules;
 pub mod segments;
 pub mod stores;
 pub mod surveys;
+pub mod templates;
 pub mod users;
 
 use leptos::prelude::*;

@@ -33,4 +33,5 @@ pub mod segments;
 pub mod setup;
 pub mod stamps;
 pub mod surveys;
+pub mod templates;
 pub mod tiers;

@@ -15,4 +15,5 @@ pub mod segments;
 pub mod sessions;
 pub mod stores;
 pub mod surveys;
+pub mod templates;
 pub mod users;

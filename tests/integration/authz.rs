@@ -182,6 +182,39 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         ),
         ("dev_mailbox", Allowed::Roles(ADMIN), vec![]),
         (
+            "list_templates",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "save_template",
+            Allowed::Roles(ADMIN),
+            vec![("input[program_id]", pid.clone()), ("input[name]", "".into())],
+        ),
+        (
+            "delete_template",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "0".into())],
+        ),
+        (
+            "preview_template",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("program_id", pid.clone()),
+                ("id", "0".into()),
+                ("member", "x".into()),
+            ],
+        ),
+        (
+            "send_test_template",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("program_id", pid.clone()),
+                ("id", "0".into()),
+                ("member", "x".into()),
+            ],
+        ),
+        (
             "mark_my_messages_read",
             Allowed::Roles(MEMBER),
             vec![("id", "0".into())],

@@ -35,5 +35,6 @@ mod schema_parity;
 mod segments;
 mod stores;
 mod surveys;
+mod templates;
 mod tier_reward_insights;
 mod webhooks;

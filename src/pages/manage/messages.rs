@@ -55,6 +55,7 @@ pub fn MessagesPage() -> impl IntoView {
         <Title text=td_string!(l, manage.messages.title) />
         <p><A href=move || format!("/manage/programs/{}", id())>{td!(l, offers.back_to_program)}</A></p>
         <h1>{td!(l, manage.messages.title)}</h1>
+        <p><A href=move || format!("/manage/programs/{}/templates", id())>{td!(l, manage.messages.templates_link)}</A></p>
         <Loaded what=td_string!(l, manage.messages.loading) resource=overview view={move |o: MessagesOverview| {
             view! {
                 <div class="columns">

@@ -1,0 +1,229 @@
+//! Message templates: saved only when their text is sound (every field known), previewed
+//! against a real member of the program, sent as a test to the manager's own address, and
+//! rendered for a member in their language when a journey or campaign sends one.
+
+use crate::domain::lang::{current, Lang};
+use crate::domain::templates::{check, render, TemplateData};
+use crate::error::{AppError, Validator};
+use crate::i18n::td_string;
+use crate::model::ids::{MemberId, ProgramId, UserId};
+use crate::model::message::{Channel, IfLimited, Topic};
+use crate::model::template::{MessageTemplate, TemplateForm, TemplatePreview, TEMPLATE_LANGUAGES};
+use crate::model::time::Timestamp;
+use crate::server::db::Db;
+use crate::server::outbox::messages::{enqueue, NewMessage};
+use crate::server::query::member_view;
+use crate::server::service::identity::{self, Lookup};
+use crate::server::store::{messages, programs, templates};
+
+pub const MAX_SUBJECT_CHARS: usize = 200;
+pub const MAX_BODY_CHARS: usize = 5_000;
+
+/// A form's template, checked (each bad field named), not saved.
+pub fn validate(form: &TemplateForm) -> Result<MessageTemplate, AppError> {
+    let l = current().locale;
+    let mut v = Validator::new();
+    let name = form.name.trim().to_lowercase();
+    if name.is_empty()
+        || name.chars().count() > 60
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        v.add("name", td_string!(l, errors.templates.name));
+    }
+    let channel = Channel::parse(form.channel.trim());
+    if channel.is_none() {
+        v.add("channel", td_string!(l, errors.templates.channel));
+    }
+    let language = form.language.trim().to_string();
+    if !TEMPLATE_LANGUAGES.contains(&language.as_str()) {
+        v.add("language", td_string!(l, errors.templates.language));
+    }
+    let subject = form.subject.trim().to_string();
+    // An SMS has no subject; every other channel shows one.
+    if subject.chars().count() > MAX_SUBJECT_CHARS || (subject.is_empty() && channel != Some(Channel::Sms)) {
+        v.add("subject", td_string!(l, errors.templates.subject));
+    } else {
+        v.check("subject", check(&subject));
+    }
+    let body = form.body.trim().to_string();
+    if body.is_empty() || body.chars().count() > MAX_BODY_CHARS {
+        v.add("body", td_string!(l, errors.templates.body));
+    } else {
+        v.check("body", check(&body));
+    }
+    v.finish()?;
+    Ok(MessageTemplate {
+        id: form.id,
+        program_id: form.program_id,
+        name,
+        channel: channel.unwrap_or(Channel::Email),
+        language,
+        subject,
+        body,
+        updated_at: Timestamp(0),
+    })
+}
+
+/// Saves a checked template (a new one, or an edit of `form.id`).
+pub async fn save(db: &Db, form: &TemplateForm) -> Result<MessageTemplate, AppError> {
+    let template = validate(form)?;
+    programs::get(db, form.program_id).await?;
+    let now = db.now();
+    match templates::save(db, &template, now).await? {
+        Some(id) => Ok(MessageTemplate {
+            id,
+            updated_at: now,
+            ..template
+        }),
+        None => Err(AppError::field(
+            "name",
+            td_string!(current().locale, errors.templates.taken),
+        )),
+    }
+}
+
+/// What a template is filled with for `member` in `program`, in `lang`.
+pub async fn data_for(
+    db: &Db,
+    program: ProgramId,
+    member: MemberId,
+    lang: Lang,
+    portal_url: &str,
+) -> Result<TemplateData, AppError> {
+    let not_member = || AppError::not_found(td_string!(current().locale, errors.what.member));
+    let name: String = sqlx::query_scalar("SELECT name FROM members WHERE id = $1")
+        .bind(member)
+        .fetch_optional(&db.pool)
+        .await?
+        .ok_or_else(not_member)?;
+    let standing = member_view::memberships(db, member)
+        .await?
+        .into_iter()
+        .find(|m| m.program_id == program)
+        .ok_or_else(not_member)?;
+    let settings = messages::settings(db, program).await?;
+    // The points that expire first: the earliest open lot's day, with every lot due that day.
+    let now = db.now();
+    let first: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(expires_at) FROM point_lots WHERE membership_id = $1 AND remaining > 0 AND expires_at > $2",
+    )
+    .bind(standing.membership_id)
+    .bind(now.0)
+    .fetch_one(&db.pool)
+    .await?;
+    let (expiring_points, expiring_date) = match first {
+        Some(first) => {
+            let points: i64 = sqlx::query_scalar(
+                "SELECT CAST(COALESCE(SUM(remaining), 0) AS BIGINT) FROM point_lots WHERE membership_id = $1 \
+                 AND remaining > 0 AND expires_at >= $2 AND expires_at < $3",
+            )
+            .bind(standing.membership_id)
+            .bind(first)
+            .bind(first + crate::model::time::SECONDS_PER_DAY)
+            .fetch_one(&db.pool)
+            .await?;
+            let day = crate::domain::local_time::wall_clock(Timestamp(first), &settings.time_zone)
+                .map(|(d, ..)| d)
+                .unwrap_or_else(|| Timestamp(first).date());
+            (lang.number(points), lang.date(day))
+        }
+        None => (String::new(), String::new()),
+    };
+    Ok(TemplateData {
+        first_name: name.split_whitespace().next().unwrap_or_default().to_string(),
+        name,
+        program: standing.program_name,
+        points_name: standing.currency_name,
+        balance: lang.number(standing.balance),
+        tier: standing.tier.map(|t| t.name).unwrap_or_default(),
+        expiring_points,
+        expiring_date,
+        offer: String::new(),
+        portal_url: format!("{portal_url}/portal"),
+    })
+}
+
+/// The language a member reads: the one their account chose, else English.
+pub async fn member_language(db: &Db, member: MemberId) -> Result<Lang, AppError> {
+    let tag: Option<String> =
+        sqlx::query_scalar("SELECT u.locale FROM members m JOIN users u ON u.id = m.user_id WHERE m.id = $1")
+            .bind(member)
+            .fetch_optional(&db.pool)
+            .await?
+            .flatten();
+    Ok(tag.as_deref().and_then(Lang::from_tag).unwrap_or_default())
+}
+
+/// The form's template rendered for the program's member `identifier` (card, email, phone).
+async fn rendered(
+    db: &Db,
+    form: &TemplateForm,
+    identifier: &str,
+    portal_url: &str,
+) -> Result<TemplatePreview, AppError> {
+    let template = validate(form)?;
+    let member = identity::identify(db, identifier, crate::model::rules::Channel::Web, Lookup::Read)
+        .await
+        .map_err(|_| AppError::field("member", td_string!(current().locale, errors.what.member)))?
+        .0;
+    let lang = Lang::from_tag(&template.language).unwrap_or_default();
+    let data = data_for(db, form.program_id, member.id, lang, portal_url)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound { what } => AppError::field("member", what),
+            e => e,
+        })?;
+    let fill = |source: &str, field: &str| render(source, &data).map_err(|m| AppError::field(field, m));
+    Ok(TemplatePreview {
+        member_name: member.name,
+        subject: fill(&template.subject, "subject")?,
+        body: fill(&template.body, "body")?,
+    })
+}
+
+/// The form's template as `identifier`'s member would get it; nothing saved or sent.
+pub async fn preview(
+    db: &Db,
+    form: &TemplateForm,
+    identifier: &str,
+    portal_url: &str,
+) -> Result<TemplatePreview, AppError> {
+    rendered(db, form, identifier, portal_url).await
+}
+
+/// Emails the preview to the manager (`to`, their account) as a test.
+pub async fn send_test(
+    db: &Db,
+    form: &TemplateForm,
+    identifier: &str,
+    to: UserId,
+    portal_url: &str,
+) -> Result<TemplatePreview, AppError> {
+    let preview = rendered(db, form, identifier, portal_url).await?;
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(to)
+        .fetch_one(&db.pool)
+        .await?;
+    let now = db.now();
+    let mut tx = db.begin_write().await?;
+    let message = NewMessage {
+        member_id: None,
+        user_id: Some(to),
+        program_id: Some(form.program_id),
+        channel: Channel::Email,
+        topic: Topic::Service,
+        kind: "template_test",
+        if_limited: IfLimited::Defer,
+        recipient: email,
+        language: form.language.clone(),
+        subject: preview.subject.clone(),
+        body: preview.body.clone(),
+        dedupe_key: None,
+        not_before: now,
+    };
+    enqueue(&mut tx, &message, now).await?;
+    tx.commit().await?;
+    Ok(preview)
+}
