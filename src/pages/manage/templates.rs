@@ -195,14 +195,14 @@ fn Try(program_id: i64, id: i64) -> impl IntoView {
             <FormNotice result=preview.value() />
             <input type="hidden" name="program_id" value=program_id.to_string() />
             <input type="hidden" name="id" value=id.to_string() />
-            {member_field(field_error(move || preview.value().get(), "member"))}
+            {member_field("preview", field_error(move || preview.value().get(), "member"))}
             <button type="submit" class="button ghost">{td!(l, manage.templates.preview)}</button>
         </ActionForm>
         <ActionForm action=test>
             <FormNotice result=test.value() />
             <input type="hidden" name="program_id" value=program_id.to_string() />
             <input type="hidden" name="id" value=id.to_string() />
-            {member_field(field_error(move || test.value().get(), "member"))}
+            {member_field("test", field_error(move || test.value().get(), "member"))}
             <button type="submit" class="button ghost">{td!(l, manage.templates.send_test)}</button>
         </ActionForm>
         {move || shown().map(|(p, sent): (TemplatePreview, bool)| view! {
