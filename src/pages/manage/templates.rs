@@ -183,9 +183,10 @@ fn Try(program_id: i64, id: i64) -> impl IntoView {
         (Some(Ok(p)), _) => Some((p, false)),
         _ => None,
     };
-    let member_field = move |action_value: Signal<Option<String>>| {
+    // Two forms, each with its own member field (ids kept apart by `scope`).
+    let member_field = move |scope: &'static str, action_value: Signal<Option<String>>| {
         view! {
-            <Field label=td_string!(l, manage.templates.member) name="member" dir="ltr"
+            <Field label=td_string!(l, manage.templates.member) name="member" dir="ltr" scope=scope
                 hint=td_string!(l, manage.templates.member_hint) error=action_value />
         }
     };
