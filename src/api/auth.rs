@@ -127,8 +127,14 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
         });
     }
     state.throttle.record_failure(&limits, Instant::now());
-    let public_url = state.config.public_url(&state.leptos_options.site_addr);
-    password_reset::request(&state.db, &account, &public_url).await?;
+    // Written off the request, so the answer takes as long whether or not the address has
+    // an account.
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = password_reset::request(&db, &account).await {
+            tracing::error!(error = %e, "a password reset email could not be written");
+        }
+    });
     leptos_axum::redirect("/forgot-password?sent=1");
     Ok(())
 }

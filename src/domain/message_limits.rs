@@ -80,7 +80,16 @@ pub fn gate<Tz: TimeZone>(
             } else {
                 today + Duration::days(1)
             };
-            return hold(instant(zone, day.and_time(end_time)), HoldReason::QuietHours);
+            let local_end = day.and_time(end_time);
+            let mut until = instant(zone, local_end);
+            // On the night clocks go back the end's wall time comes twice; once the first has
+            // passed, the quiet hours end at the second.
+            if until <= utc {
+                if let Some(second) = zone.from_local_datetime(&local_end).latest() {
+                    until = second.with_timezone(&Utc);
+                }
+            }
+            return hold(until, HoldReason::QuietHours);
         }
     }
     if settings.min_gap_minutes > 0 {
@@ -247,6 +256,45 @@ mod tests {
         };
         assert_eq!(until.0 - evening.0, 13 * 3600);
         assert_eq!(until.to_datetime().hour(), 9);
+    }
+
+    #[test]
+    fn quiet_hours_ending_in_the_repeated_hour_end_at_its_second_pass() {
+        // New York falls back on 2026-11-01 at 02:00 EDT to 01:00 EST. Quiet 00:00-01:30:
+        // at 01:10 EST (the second 01:10) quiet hours end at 01:30 EST, not the 01:30 EDT
+        // that has gone.
+        let ny: Tz = "America/New_York".parse().unwrap();
+        let s = MessageSettings {
+            quiet_hours: Some((0, 90)),
+            ..open()
+        };
+        let second_pass = Timestamp(
+            ny.with_ymd_and_hms(2026, 11, 1, 1, 10, 0)
+                .latest()
+                .unwrap()
+                .timestamp(),
+        );
+        let end = ny
+            .with_ymd_and_hms(2026, 11, 1, 1, 30, 0)
+            .latest()
+            .unwrap()
+            .timestamp();
+        assert_eq!(
+            gate(&s, &ny, second_pass, &[], IfLimited::Defer),
+            Gate::Wait {
+                until: Timestamp(end),
+                why: HoldReason::QuietHours
+            }
+        );
+        // At the first 01:10 (EDT) they end at the first 01:30.
+        let first_pass = at(ny, 2026, 11, 1, 1, 10);
+        assert_eq!(
+            gate(&s, &ny, first_pass, &[], IfLimited::Defer),
+            Gate::Wait {
+                until: at(ny, 2026, 11, 1, 1, 30),
+                why: HoldReason::QuietHours
+            }
+        );
     }
 
     #[test]

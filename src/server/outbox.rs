@@ -39,22 +39,41 @@ impl Queue {
         done: "sent",
     };
 
-    /// Claims item `id` as read with `attempts`, if it is still pending, due and unclaimed.
-    pub async fn claim(&self, db: &Db, id: i64, attempts: i64, now: Timestamp) -> Result<bool, AppError> {
+    /// Claims item `id` as read with `attempts`, if it is still pending, due and unclaimed:
+    /// the lease (the time it is held until), which every later write of the attempt names,
+    /// so a worker whose lease ran out and was taken over writes nothing.
+    /// `pass` is the time the pass runs as (a test may run one in the future).
+    pub async fn claim(
+        &self,
+        db: &Db,
+        id: i64,
+        attempts: i64,
+        pass: Timestamp,
+    ) -> Result<Option<Lease>, AppError> {
+        // The clock now if it is later than the pass's start: a long pass must not claim with
+        // a lease that has already run out.
+        let now = Timestamp(pass.0.max(db.now().0));
+        let until = now.0 + LEASE_SECS;
         let sql = format!(
             "UPDATE {} SET next_attempt_at = $1 WHERE id = $2 AND status = 'pending' AND attempts = $3 \
              AND next_attempt_at <= $4",
             self.table
         );
-        Ok(sqlx::query(&sql)
-            .bind(now.0 + LEASE_SECS)
+        let claimed = sqlx::query(&sql)
+            .bind(until)
             .bind(id)
             .bind(attempts)
             .bind(now.0)
             .execute(&db.pool)
             .await?
             .rows_affected()
-            == 1)
+            == 1;
+        Ok(claimed.then_some(Lease {
+            id,
+            attempts,
+            at: now,
+            until,
+        }))
     }
 
     /// Records one attempt's outcome: delivered (`error` None), or failed and retried later
@@ -62,62 +81,75 @@ impl Queue {
     pub async fn record(
         &self,
         db: &Db,
-        id: i64,
-        attempts: i64,
-        now: Timestamp,
+        lease: Lease,
         code: Option<i64>,
         error: Option<String>,
     ) -> Result<bool, AppError> {
-        let attempts = attempts + 1;
-        if error.is_none() {
-            let sql = format!(
+        let now = lease.at;
+        let attempts = lease.attempts + 1;
+        let sql = if error.is_none() {
+            format!(
                 "UPDATE {} SET status = '{}', attempts = $1, last_status_code = $2, last_error = NULL, \
-                 delivered_at = $3 WHERE id = $4",
+                 delivered_at = $3 WHERE id = $4 AND status = 'pending' AND next_attempt_at = $5",
                 self.table, self.done
-            );
-            sqlx::query(&sql)
-                .bind(attempts)
-                .bind(code)
-                .bind(now.0)
-                .bind(id)
-                .execute(&db.pool)
-                .await?;
-            return Ok(true);
-        }
+            )
+        } else {
+            format!(
+                "UPDATE {} SET status = $6, attempts = $1, last_status_code = $2, last_error = $7, \
+                 delivered_at = NULL, next_attempt_at = $3 WHERE id = $4 AND status = 'pending' AND next_attempt_at = $5",
+                self.table
+            )
+        };
+        let delivered = error.is_none();
         let next = BACKOFF_SECS.get(attempts as usize - 1).map(|wait| now.0 + wait);
-        let sql = format!(
-            "UPDATE {} SET status = $1, attempts = $2, last_status_code = $3, last_error = $4, \
-             next_attempt_at = $5 WHERE id = $6",
-            self.table
-        );
-        sqlx::query(&sql)
-            .bind(if next.is_some() { "pending" } else { "failed" })
+        let mut query = sqlx::query(&sql)
             .bind(attempts)
             .bind(code)
-            .bind(error.map(|e| e.chars().take(300).collect::<String>()))
-            .bind(next.unwrap_or(now.0))
-            .bind(id)
-            .execute(&db.pool)
-            .await?;
-        Ok(false)
+            .bind(if delivered { now.0 } else { next.unwrap_or(now.0) })
+            .bind(lease.id)
+            .bind(lease.until);
+        if !delivered {
+            query = query
+                .bind(if next.is_some() { "pending" } else { "failed" })
+                .bind(error.map(|e| e.chars().take(300).collect::<String>()));
+        }
+        if query.execute(&db.pool).await?.rows_affected() == 0 {
+            tracing::warn!(
+                table = self.table,
+                id = lease.id,
+                "an attempt outlived its lease; its outcome is not recorded"
+            );
+        }
+        Ok(delivered)
     }
 
     /// Gives an item up without sending it (its address is refused, say): failed at once,
     /// its attempts as they were, the reason kept.
-    pub async fn give_up(&self, db: &Db, id: i64, now: Timestamp, error: &str) -> Result<(), AppError> {
+    pub async fn give_up(&self, db: &Db, lease: Lease, error: &str) -> Result<(), AppError> {
         let sql = format!(
             "UPDATE {} SET status = 'failed', last_status_code = NULL, last_error = $1, next_attempt_at = $2 \
-             WHERE id = $3",
+             WHERE id = $3 AND status = 'pending' AND next_attempt_at = $4",
             self.table
         );
         sqlx::query(&sql)
             .bind(error)
-            .bind(now.0)
-            .bind(id)
+            .bind(lease.at.0)
+            .bind(lease.id)
+            .bind(lease.until)
             .execute(&db.pool)
             .await?;
         Ok(())
     }
+}
+
+/// A claimed item: its id, its attempts when claimed, and the time it is held until.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    pub id: i64,
+    pub attempts: i64,
+    /// When it was claimed.
+    pub at: Timestamp,
+    pub until: i64,
 }
 
 /// An error with its causes ("error sending request: … resolves to a private address").

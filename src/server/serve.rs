@@ -229,6 +229,12 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     crate::server::webhooks::spawn_worker(db.clone(), std::time::Duration::from_secs(2), allow_private);
     let adapters =
         crate::server::outbox::adapters::Adapters::new(&config.messaging, config.public_url(&addr))?;
+    if config.messaging.smtp_url.is_some() && config.messaging.public_url.is_none() {
+        tracing::warn!(
+            "OMNILOYAL_SMTP_URL is set but OMNILOYAL_PUBLIC_URL is not: links in emails point at {}",
+            config.public_url(&addr)
+        );
+    }
     if adapters.keeps_mail() {
         println!("No SMTP server is set: emails stay in the development mailbox (Manage → Mailbox).");
     }

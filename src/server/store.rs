@@ -7,6 +7,7 @@ pub mod budgets;
 pub mod campaigns;
 pub mod idempotency;
 pub mod messages;
+pub mod password_resets;
 pub mod predictions;
 pub mod programs;
 pub mod rollups;

@@ -285,9 +285,9 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
     .await?;
     let (mut ok, mut failed) = (0, 0);
     for (id, attempts) in due {
-        if !Queue::WEBHOOKS.claim(db, id, attempts, now).await? {
+        let Some(lease) = Queue::WEBHOOKS.claim(db, id, attempts, now).await? else {
             continue;
-        }
+        };
         let (url, secret, payload): (String, String, String) = sqlx::query_as(
             "SELECT e.url, e.secret, d.payload FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
              WHERE d.id = $1",
@@ -298,13 +298,13 @@ pub async fn deliver_due(db: &Db, sender: &Sender, now: Timestamp) -> Result<(u6
         if !destination::literal_allowed(&url, sender.allow_private) {
             // An address does not change: given up at once, not retried.
             Queue::WEBHOOKS
-                .give_up(db, id, now, "refused: not a public https address")
+                .give_up(db, lease, "refused: not a public https address")
                 .await?;
             failed += 1;
             continue;
         }
         let (code, error) = post_signed(&sender.http, &url, &secret, &format!("msg_{id}"), payload).await?;
-        if Queue::WEBHOOKS.record(db, id, attempts, now, code, error).await? {
+        if Queue::WEBHOOKS.record(db, lease, code, error).await? {
             ok += 1;
         } else {
             failed += 1;

@@ -157,19 +157,25 @@ async fn next_attempt(db: &Db, subject: &str) -> i64 {
         .unwrap()
 }
 
-/// The token in the newest reset link sent to `user`.
-async fn reset_token(db: &Db, user: omniloyal::model::ids::UserId) -> String {
-    let body: String = sqlx::query_scalar(
-        "SELECT body FROM messages WHERE kind = 'password_reset' AND user_id = $1 ORDER BY id DESC LIMIT 1",
-    )
-    .bind(user)
-    .fetch_one(&db.pool)
-    .await
-    .unwrap();
-    body.split("http://shop.example/reset-password?token=")
+/// Sends what is due through `smtp` and reads the token in the newest email it got.
+async fn reset_token(db: &Db, smtp: &SmtpServer) -> String {
+    deliver_due(db, &adapters(Some(smtp.url()), "http://shop.example"), db.now())
+        .await
+        .unwrap();
+    // Maildir names start with the arrival time.
+    let mut files: Vec<_> = std::fs::read_dir(smtp.dir.join("new"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let newest = std::fs::read_to_string(files.last().expect("an email")).unwrap();
+    // Undo quoted-printable: soft line breaks, and "=" written as =3D.
+    let newest = newest.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    newest
+        .split("http://shop.example/reset-password?token=")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
-        .expect("a link")
+        .expect("the newest email holds a reset link")
         .to_string()
 }
 
@@ -311,6 +317,43 @@ async fn two_workers_never_send_one_message_twice(db: Db) {
         assert_eq!(status(&db, s).await.0, "sent");
     }
     assert!(mail.iter().all(|m| !m.contains("List-Unsubscribe")));
+}
+
+async fn two_workers_keep_a_members_daily_cap(db: Db) {
+    let w = world(&db, |_| ()).await;
+    consents::change(&db, w.member_id, &[(ConsentName::Offers, true)], PORTAL)
+        .await
+        .unwrap();
+    let settings = MessageSettings {
+        cap_day: Some(1),
+        ..open_settings()
+    };
+    store::save_settings(&db, w.program.id, &settings).await.unwrap();
+    // Noon UTC: no quiet hours in the way, and the day is long.
+    let noon = Timestamp((db.now().0 / 86_400) * 86_400 + 12 * 3600);
+    db.clock().stop_at(Some(noon));
+    for _ in 0..6 {
+        write(
+            &db,
+            &message(w.member_id, w.program.id, Channel::InApp, Topic::Offers, ""),
+        )
+        .await;
+    }
+    let out = Arc::new(adapters(None, "http://localhost"));
+    let workers: Vec<_> = (0..3)
+        .map(|_| {
+            let (db, out) = (db.clone(), out.clone());
+            tokio::spawn(async move { deliver_due(&db, &out, db.now()).await.unwrap() })
+        })
+        .collect();
+    let mut total = Pass::default();
+    for w in workers {
+        let p = w.await.unwrap();
+        total.sent += p.sent;
+        total.held += p.held;
+    }
+    assert_eq!((total.sent, total.held), (1, 5), "one a day, whoever sends it");
+    db.clock().stop_at(None);
 }
 
 async fn smtp_down_is_retried_then_a_visible_failure(db: Db) {
@@ -586,6 +629,7 @@ async fn the_inbox_shows_and_marks_only_its_members_messages(db: Db) {
 }
 
 async fn a_reset_link_works_once_within_thirty_minutes(db: Db) {
+    let smtp = SmtpServer::start().await;
     let email = format!("{}@x.io", unique("reset"));
     let user = make_user(&db, Role::Member, &email).await;
     let count = |db: Db| async move {
@@ -595,25 +639,31 @@ async fn a_reset_link_works_once_within_thirty_minutes(db: Db) {
             .unwrap()
     };
     let before = count(db.clone()).await;
-    password_reset::request(&db, "nobody-here@x.io", "http://shop.example")
-        .await
-        .unwrap();
+    password_reset::request(&db, "nobody-here@x.io").await.unwrap();
     assert_eq!(
         count(db.clone()).await,
         before,
         "no account, no email, the same answer"
     );
-    password_reset::request(&db, &email.to_uppercase(), "http://shop.example")
-        .await
-        .unwrap();
-    let token = reset_token(&db, user.id).await;
-    // The token is kept only as its hash.
-    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM password_resets WHERE token_hash = $1")
-        .bind(&token)
+    password_reset::request(&db, &email.to_uppercase()).await.unwrap();
+    let token = reset_token(&db, &smtp).await;
+    // The token is kept only as its hash, and no stored text holds the link.
+    let stored: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM password_resets WHERE token_hash = $1) \
+         + (SELECT COUNT(*) FROM messages WHERE body LIKE $2)",
+    )
+    .bind(&token)
+    .bind(format!("%{token}%"))
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
+    let hashed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM password_resets WHERE token_hash = $1")
+        .bind(omniloyal::server::store::password_resets::token_hash(&token))
         .fetch_one(&db.pool)
         .await
         .unwrap();
-    assert_eq!(stored, 0);
+    assert_eq!(hashed, 1);
     // A short password is a field error and spends nothing.
     let e = password_reset::reset(&db, &token, "short").await.unwrap_err();
     assert!(e.field_message("password").is_some());
@@ -640,10 +690,8 @@ async fn a_reset_link_works_once_within_thirty_minutes(db: Db) {
         .unwrap_err();
     assert!(matches!(again, AppError::Conflict { .. }), "{again:?}");
     // A fresh link expires after 30 minutes.
-    password_reset::request(&db, &email, "http://shop.example")
-        .await
-        .unwrap();
-    let token = reset_token(&db, user.id).await;
+    password_reset::request(&db, &email).await.unwrap();
+    let token = reset_token(&db, &smtp).await;
     db.clock().advance(31 * 60);
     let late = password_reset::reset(&db, &token, "another long password")
         .await
@@ -776,6 +824,7 @@ on_both_backends!(
     managers_set_limits_and_read_what_messages_did,
     email_reaches_smtp_with_one_click_unsubscribe,
     two_workers_never_send_one_message_twice,
+    two_workers_keep_a_members_daily_cap,
     smtp_down_is_retried_then_a_visible_failure,
     caps_and_quiet_hours_hold_messages_in_local_time,
     opted_out_and_closed_accounts_get_nothing,

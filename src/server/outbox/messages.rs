@@ -4,7 +4,6 @@
 //! hands it to its channel's adapter, retrying failures with the webhooks' backoff.
 
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::domain::message_limits::{gate, Gate};
@@ -15,8 +14,10 @@ use crate::model::message::{Channel, HoldReason, IfLimited, Topic};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::outbox::adapters::{Adapters, Outgoing};
-use crate::server::outbox::Queue;
+use crate::server::outbox::{Lease, Queue};
+use crate::server::service::password_reset::LINK_MARKER;
 use crate::server::store::messages as store;
+use crate::server::store::password_resets::{self, token_hash};
 
 /// A message to write.
 #[derive(Debug, Clone)]
@@ -88,22 +89,21 @@ pub struct Pass {
 
 #[derive(sqlx::FromRow)]
 struct Due {
-    attempts: i64,
     member_id: Option<i64>,
+    user_id: Option<i64>,
     program_id: Option<i64>,
     channel: String,
     topic: String,
+    kind: String,
     if_limited: String,
     recipient: String,
     language: String,
     subject: String,
     body: String,
-    consents: Option<i64>,
-    closed_at: Option<i64>,
 }
 
 /// How many messages a pass takes at most (the rest wait for the next).
-const BATCH: i64 = 500;
+const BATCH: i64 = 200;
 
 /// Sends every message due at `now` once. Each is claimed first, so two workers (or two
 /// servers) never send one message twice.
@@ -118,39 +118,48 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
     .await?;
     let mut pass = Pass::default();
     for (id, attempts) in due {
-        if !Queue::MESSAGES.claim(db, id, attempts, now).await? {
+        let Some(lease) = Queue::MESSAGES.claim(db, id, attempts, now).await? else {
             continue;
-        }
+        };
         let m: Due = sqlx::query_as(
-            "SELECT m.attempts, m.member_id, m.program_id, m.channel, m.topic, m.if_limited, m.recipient, \
-             m.language, m.subject, m.body, mem.consents, COALESCE(mu.disabled_at, su.disabled_at) AS closed_at \
-             FROM messages m LEFT JOIN members mem ON mem.id = m.member_id \
-             LEFT JOIN users mu ON mu.id = mem.user_id LEFT JOIN users su ON su.id = m.user_id WHERE m.id = $1",
+            "SELECT member_id, user_id, program_id, channel, topic, kind, if_limited, recipient, language, subject, \
+             body FROM messages WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&db.pool)
         .await?;
         let (Some(channel), Some(topic)) = (Channel::parse(&m.channel), Topic::parse(&m.topic)) else {
             Queue::MESSAGES
-                .give_up(db, id, now, "unknown channel or topic")
+                .give_up(db, lease, "unknown channel or topic")
                 .await?;
             pass.failed += 1;
             continue;
         };
         let if_limited = IfLimited::parse(&m.if_limited).unwrap_or(IfLimited::Drop);
-        match check(db, &m, channel, topic, if_limited, now).await? {
-            Gate::Send => {}
-            Gate::Wait { until, why } => {
-                store::hold(db, id, until, why).await?;
+        match decide(db, &m, lease, channel, topic, if_limited).await? {
+            Some(Gate::Send) => {}
+            Some(Gate::Wait { .. }) => {
                 pass.held += 1;
                 continue;
             }
-            Gate::Drop(why) => {
-                store::suppress(db, id, why, now).await?;
+            Some(Gate::Drop(_)) => {
                 pass.suppressed += 1;
                 continue;
             }
+            // Another worker holds it now.
+            None => continue,
         }
+        let body = match (m.kind.as_str(), m.user_id) {
+            ("password_reset", Some(user)) => {
+                let body = reset_body(db, &m.body, UserId(user), lease.at, &adapters.public_url).await?;
+                if adapters.keeps_mail() {
+                    // The development mailbox is where the link is read: keep it there.
+                    store::set_body(db, id, &body).await?;
+                }
+                body
+            }
+            _ => m.body.clone(),
+        };
         let unsubscribe = if channel == Channel::Email && topic != Topic::Service && m.member_id.is_some() {
             Some(unsubscribe_link(db, id, &adapters.public_url).await?)
         } else {
@@ -161,15 +170,12 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             channel,
             recipient: &m.recipient,
             subject: &m.subject,
-            body: &m.body,
+            body: &body,
             language: &m.language,
             unsubscribe,
         };
         let (code, error) = adapters.send(&out).await;
-        if Queue::MESSAGES
-            .record(db, id, m.attempts, now, code, error)
-            .await?
-        {
+        if Queue::MESSAGES.record(db, lease, code, error).await? {
             pass.sent += 1;
         } else {
             pass.failed += 1;
@@ -178,41 +184,84 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
     Ok(pass)
 }
 
-/// Whether message `m` may go now: an open account, consent, an address, then (for all but
-/// service messages to members) the program's caps and quiet hours.
-async fn check(
+/// The reset email's text with a fresh link in place of `LINK_MARKER`: the token is made
+/// now and only its hash kept, so no stored text holds a working link.
+async fn reset_body(
+    db: &Db,
+    body: &str,
+    user: UserId,
+    now: Timestamp,
+    public_url: &str,
+) -> Result<String, AppError> {
+    let token = password_resets::issue(db, user, now).await?;
+    Ok(body.replace(LINK_MARKER, &format!("{public_url}/reset-password?token={token}")))
+}
+
+/// Whether message `m` may go now, with the member's row locked so that two workers take
+/// turns over one member's caps: an open account, consent, an address, then (for all but
+/// service messages to members) the program's caps and quiet hours. A message that may go
+/// is reserved (its `delivered_at` counts towards caps while it is sent); one that may not
+/// is held or suppressed. None when the lease was lost.
+async fn decide(
     db: &Db,
     m: &Due,
+    lease: Lease,
     channel: Channel,
     topic: Topic,
     if_limited: IfLimited,
-    now: Timestamp,
-) -> Result<Gate, AppError> {
-    if m.closed_at.is_some() {
-        return Ok(Gate::Drop(HoldReason::Closed));
-    }
-    if let Some(consents) = m.consents {
-        if !topic.allowed(channel, Consents(consents)) {
-            return Ok(Gate::Drop(HoldReason::NoConsent));
+) -> Result<Option<Gate>, AppError> {
+    let now = lease.at;
+    let mut tx = db.begin_write().await?;
+    let (consents, closed) = match (m.member_id, m.user_id) {
+        (Some(member), _) => {
+            sqlx::query("UPDATE members SET consents = consents WHERE id = $1")
+                .bind(member)
+                .execute(&mut *tx)
+                .await?;
+            let row: (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT m.consents, u.disabled_at, m.merged_into FROM members m LEFT JOIN users u ON u.id = m.user_id \
+                 WHERE m.id = $1",
+            )
+            .bind(member)
+            .fetch_one(&mut *tx)
+            .await?;
+            (Some(Consents(row.0)), row.1.is_some() || row.2.is_some())
         }
-    }
-    if matches!(channel, Channel::Email | Channel::Sms) && m.recipient.trim().is_empty() {
-        return Ok(Gate::Drop(HoldReason::NoAddress));
-    }
-    let (Some(member), Some(program), false) = (m.member_id, m.program_id, topic == Topic::Service) else {
-        return Ok(Gate::Send);
+        (None, Some(user)) => {
+            let disabled: Option<i64> = sqlx::query_scalar("SELECT disabled_at FROM users WHERE id = $1")
+                .bind(user)
+                .fetch_one(&mut *tx)
+                .await?;
+            (None, disabled.is_some())
+        }
+        (None, None) => (None, false),
     };
-    let settings = store::settings(db, ProgramId(program)).await?;
-    // A month and a day back covers the longest window (a calendar month in any zone).
-    let sent = store::sent_times(
-        db,
-        MemberId(member),
-        channel,
-        Timestamp(now.0 - 32 * SECONDS_PER_DAY),
-    )
-    .await?;
-    let zone: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
-    Ok(gate(&settings, &zone, now, &sent, if_limited))
+    let gate = if closed {
+        Gate::Drop(HoldReason::Closed)
+    } else if consents.is_some_and(|c| !topic.allowed(channel, c)) {
+        Gate::Drop(HoldReason::NoConsent)
+    } else if matches!(channel, Channel::Email | Channel::Sms) && m.recipient.trim().is_empty() {
+        Gate::Drop(HoldReason::NoAddress)
+    } else {
+        match (m.member_id, m.program_id, topic) {
+            (Some(member), Some(program), t) if t != Topic::Service => {
+                let settings = store::settings(db, ProgramId(program)).await?;
+                // A month and a day back covers the longest window (a calendar month in any zone).
+                let since = Timestamp(now.0 - 32 * SECONDS_PER_DAY);
+                let sent = store::sent_times(&mut tx, MemberId(member), channel, since).await?;
+                let zone: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                gate(&settings, &zone, now, &sent, if_limited)
+            }
+            _ => Gate::Send,
+        }
+    };
+    let kept = match gate {
+        Gate::Send => store::reserve(&mut tx, lease, now).await?,
+        Gate::Wait { until, why } => store::hold(&mut tx, lease, until, why).await?,
+        Gate::Drop(why) => store::suppress(&mut tx, lease, why).await?,
+    };
+    tx.commit().await?;
+    Ok(kept.then_some(gate))
 }
 
 /// A fresh one-click unsubscribe address for message `id`; only the token's hash is kept
@@ -223,11 +272,6 @@ async fn unsubscribe_link(db: &Db, id: i64, public_url: &str) -> Result<String, 
     let token = hex::encode(raw);
     store::set_unsubscribe_hash(db, id, &token_hash(&token)).await?;
     Ok(format!("{public_url}/unsubscribe/{token}"))
-}
-
-/// How a token (unsubscribe, password reset) is kept: its SHA-256, in hex.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 /// Sends due messages every `every` until the process ends.

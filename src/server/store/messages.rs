@@ -10,23 +10,66 @@ use crate::model::message::{
 };
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
+use crate::server::outbox::Lease;
+use sqlx::AnyConnection;
+
+/// Reserves a claimed message for sending: its `delivered_at` counts towards caps while it
+/// is sent (a failed attempt clears it). False when the lease was lost.
+pub async fn reserve(conn: &mut AnyConnection, lease: Lease, now: Timestamp) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE messages SET delivered_at = $1, reason = NULL WHERE id = $2 AND status = 'pending' \
+         AND next_attempt_at = $3",
+    )
+    .bind(now.0)
+    .bind(lease.id)
+    .bind(lease.until)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
 
 /// Holds a claimed message back until `until`, saying why (caps, quiet hours).
-pub async fn hold(db: &Db, id: i64, until: Timestamp, why: HoldReason) -> Result<(), AppError> {
-    sqlx::query("UPDATE messages SET next_attempt_at = $1, reason = $2, held = held + 1 WHERE id = $3")
-        .bind(until.0)
-        .bind(why.as_str())
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
+pub async fn hold(
+    conn: &mut AnyConnection,
+    lease: Lease,
+    until: Timestamp,
+    why: HoldReason,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE messages SET next_attempt_at = $1, reason = $2, held = held + 1 WHERE id = $3 \
+         AND status = 'pending' AND next_attempt_at = $4",
+    )
+    .bind(until.0)
+    .bind(why.as_str())
+    .bind(lease.id)
+    .bind(lease.until)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
 }
 
 /// Marks a claimed message as never to be sent, and why.
-pub async fn suppress(db: &Db, id: i64, why: HoldReason, now: Timestamp) -> Result<(), AppError> {
-    sqlx::query("UPDATE messages SET status = 'suppressed', reason = $1, next_attempt_at = $2 WHERE id = $3")
-        .bind(why.as_str())
-        .bind(now.0)
+pub async fn suppress(conn: &mut AnyConnection, lease: Lease, why: HoldReason) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "UPDATE messages SET status = 'suppressed', reason = $1, next_attempt_at = $2 WHERE id = $3 \
+         AND status = 'pending' AND next_attempt_at = $4",
+    )
+    .bind(why.as_str())
+    .bind(lease.at.0)
+    .bind(lease.id)
+    .bind(lease.until)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Replaces a message's text (the development mailbox keeps the reset link it was sent with).
+pub async fn set_body(db: &Db, id: i64, body: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE messages SET body = $1 WHERE id = $2")
+        .bind(body)
         .bind(id)
         .execute(&db.pool)
         .await?;
@@ -52,21 +95,22 @@ pub async fn unsubscriber(db: &Db, hash: &str) -> Result<Option<(MemberId, Strin
     .await?)
 }
 
-/// When messages that count towards caps were sent to `member` on `channel` since `since`.
+/// When messages that count towards caps were sent (or are being sent) to `member` on
+/// `channel` since `since`: across the brand's programs, as caps are brand-wide.
 pub async fn sent_times(
-    db: &Db,
+    conn: &mut AnyConnection,
     member: MemberId,
     channel: Channel,
     since: Timestamp,
 ) -> Result<Vec<Timestamp>, AppError> {
     let rows: Vec<i64> = sqlx::query_scalar(
-        "SELECT delivered_at FROM messages WHERE member_id = $1 AND channel = $2 AND status = 'sent' \
+        "SELECT delivered_at FROM messages WHERE member_id = $1 AND channel = $2 AND status IN ('sent', 'pending') \
          AND topic <> 'service' AND delivered_at >= $3",
     )
     .bind(member)
     .bind(channel.as_str())
     .bind(since.0)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(Timestamp).collect())
 }
