@@ -92,6 +92,20 @@ enum DemoCommand {
         #[arg(long, default_value_t = 50)]
         requests: usize,
     },
+    /// Time messages through the outbox on a scratch DATABASE_URL (it adds a program and
+    /// members): the inbox, offers (consent, caps and quiet hours checked), and emails to an
+    /// SMTP server when one is given.
+    BenchMessages {
+        /// Members to enrol.
+        #[arg(long, default_value_t = 10_000)]
+        members: usize,
+        /// Messages of each kind (emails: a fifth of it).
+        #[arg(long, default_value_t = 20_000)]
+        messages: usize,
+        /// An SMTP server to send the emails to (e.g. aiosmtpd: smtp://127.0.0.1:2525).
+        #[arg(long)]
+        smtp: Option<String>,
+    },
     /// Time segments on the data in DATABASE_URL (generated first): the builder's live count
     /// of five-condition segments, saving ten segments and refreshing them all.
     BenchSegments {
@@ -203,6 +217,39 @@ async fn main() {
                         "  save ten segments (each evaluated) {:.2} s; full refresh of the program {:.2} s; {} members in them",
                         f.save_s, f.refresh_s, f.in_segments
                     );
+                }
+                Err(e) => exit(&e.to_string()),
+            }
+        }
+        Command::Demo {
+            action:
+                DemoCommand::BenchMessages {
+                    members,
+                    messages,
+                    smtp,
+                },
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            match omniloyal::server::messages_bench::run(&db, members, messages, smtp).await {
+                Ok(f) => {
+                    println!("messages: {} members ({:?})", f.members, db.backend);
+                    for r in &f.runs {
+                        println!(
+                            "  {:<20} {:>7} written in {:>6.2} s ({:>7.0}/s), {:>7} sent in {:>6.2} s ({:>7.0}/s)",
+                            r.what,
+                            r.messages,
+                            r.write_s,
+                            r.messages as f64 / r.write_s.max(1e-9),
+                            r.sent,
+                            r.deliver_s,
+                            r.sent as f64 / r.deliver_s.max(1e-9)
+                        );
+                    }
+                    if let Some(mib) = f.peak_mib {
+                        println!("  peak memory {mib:.0} MiB");
+                    }
                 }
                 Err(e) => exit(&e.to_string()),
             }

@@ -14,6 +14,7 @@ pub mod history;
 pub mod insights_bench;
 pub mod jobs;
 pub mod lang;
+pub mod messages_bench;
 pub mod outbox;
 pub mod outcome;
 pub mod query;

@@ -15,9 +15,8 @@ use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::outbox::adapters::{Adapters, Outgoing};
 use crate::server::outbox::{Lease, Queue};
-use crate::server::service::password_reset::LINK_MARKER;
 use crate::server::store::messages as store;
-use crate::server::store::password_resets::{self, token_hash};
+use crate::server::store::password_resets::{self, token_hash, LINK_MARKER};
 
 /// A message to write.
 #[derive(Debug, Clone)]

@@ -10,12 +10,8 @@ use crate::model::ids::UserId;
 use crate::server::auth::password;
 use crate::server::db::Db;
 use crate::server::service::account_mail::{account_by_email, language, mail, password_changed};
-use crate::server::store::password_resets::{self, LINK_MINUTES};
+use crate::server::store::password_resets::{self, LINK_MARKER, LINK_MINUTES};
 use crate::server::store::{sessions, users};
-
-/// Where the reset link goes in the email's text until the outbox sends it
-/// (`outbox::messages` makes the token then).
-pub const LINK_MARKER: &str = "[reset-link]";
 
 /// Writes a reset email to `email` if an open account uses it; answers the same either way.
 #[tracing::instrument(skip_all, err(level = "debug"))]

@@ -12,7 +12,6 @@ use crate::model::template::{MessageTemplate, TemplateForm, TemplatePreview, TEM
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::outbox::messages::{enqueue, NewMessage};
-use crate::server::query::member_view;
 use crate::server::service::identity::{self, Lookup};
 use crate::server::store::{messages, programs, templates};
 
@@ -84,6 +83,16 @@ pub async fn save(db: &Db, form: &TemplateForm) -> Result<MessageTemplate, AppEr
     }
 }
 
+/// A member's standing in a program, as templates use it.
+#[derive(sqlx::FromRow)]
+struct Standing {
+    membership_id: i64,
+    program_name: String,
+    currency_name: String,
+    balance: i64,
+    tier: Option<String>,
+}
+
 /// What a template is filled with for `member` in `program`, in `lang`.
 pub async fn data_for(
     db: &Db,
@@ -98,11 +107,16 @@ pub async fn data_for(
         .fetch_optional(&db.pool)
         .await?
         .ok_or_else(not_member)?;
-    let standing = member_view::memberships(db, member)
-        .await?
-        .into_iter()
-        .find(|m| m.program_id == program)
-        .ok_or_else(not_member)?;
+    let standing: Option<Standing> = sqlx::query_as(
+        "SELECT ms.id AS membership_id, p.name AS program_name, p.currency_name, ms.balance, t.name AS tier \
+         FROM memberships ms JOIN programs p ON p.id = ms.program_id LEFT JOIN tiers t ON t.id = ms.tier_id \
+         WHERE ms.member_id = $1 AND ms.program_id = $2",
+    )
+    .bind(member)
+    .bind(program)
+    .fetch_optional(&db.pool)
+    .await?;
+    let standing = standing.ok_or_else(not_member)?;
     let settings = messages::settings(db, program).await?;
     // The points that expire first: the earliest open lot's day, with every lot due that day.
     let now = db.now();
@@ -137,7 +151,7 @@ pub async fn data_for(
         program: standing.program_name,
         points_name: standing.currency_name,
         balance: lang.number(standing.balance),
-        tier: standing.tier.map(|t| t.name).unwrap_or_default(),
+        tier: standing.tier.unwrap_or_default(),
         expiring_points,
         expiring_date,
         offer: String::new(),

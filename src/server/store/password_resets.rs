@@ -12,6 +12,10 @@ use crate::server::db::Db;
 /// How long a reset link works.
 pub const LINK_MINUTES: i64 = 30;
 
+/// Where the reset link goes in the email's text until the outbox sends it
+/// (`outbox::messages` makes the token then).
+pub const LINK_MARKER: &str = "[reset-link]";
+
 /// What is kept of a token: its SHA-256, in hex.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
