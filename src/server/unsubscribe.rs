@@ -12,10 +12,10 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::domain::lang::Lang;
 use crate::i18n::{td_string, Locale};
 use crate::model::consent::{ConsentName, ConsentSource};
+use crate::server::auth::session::hash_token as token_hash;
 use crate::server::service::consents::{self, By};
 use crate::server::state::AppState;
 use crate::server::store::messages;
-use crate::server::store::password_resets::token_hash;
 
 /// A small page in the message's language (no app shell: the address works signed out).
 fn page(lang: Lang, body: &str) -> String {

@@ -659,7 +659,7 @@ async fn a_reset_link_works_once_within_thirty_minutes(db: Db) {
     .unwrap();
     assert_eq!(stored, 0);
     let hashed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM password_resets WHERE token_hash = $1")
-        .bind(omniloyal::server::store::password_resets::token_hash(&token))
+        .bind(omniloyal::server::auth::session::hash_token(&token))
         .fetch_one(&db.pool)
         .await
         .unwrap();

@@ -3,7 +3,6 @@
 //! consents to its channel and topic, and the program's caps and quiet hours allow it, then
 //! hands it to its channel's adapter, retrying failures with the webhooks' backoff.
 
-use rand::RngCore;
 use sqlx::AnyConnection;
 
 use crate::domain::message_limits::{gate, Gate};
@@ -12,11 +11,12 @@ use crate::model::consent::Consents;
 use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::model::message::{Channel, HoldReason, IfLimited, Topic};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::server::auth::session::new_token;
 use crate::server::db::Db;
 use crate::server::outbox::adapters::{Adapters, Outgoing};
 use crate::server::outbox::{Lease, Queue};
 use crate::server::store::messages as store;
-use crate::server::store::password_resets::{self, token_hash, LINK_MARKER};
+use crate::server::store::password_resets::{self, LINK_MARKER};
 
 /// A message to write.
 #[derive(Debug, Clone)]
@@ -266,10 +266,8 @@ async fn decide(
 /// A fresh one-click unsubscribe address for message `id`; only the token's hash is kept
 /// (a retry makes a new one: the last sent is the one that works).
 async fn unsubscribe_link(db: &Db, id: i64, public_url: &str) -> Result<String, AppError> {
-    let mut raw = [0u8; 24];
-    rand::thread_rng().fill_bytes(&mut raw);
-    let token = hex::encode(raw);
-    store::set_unsubscribe_hash(db, id, &token_hash(&token)).await?;
+    let (token, hash) = new_token();
+    store::set_unsubscribe_hash(db, id, &hash).await?;
     Ok(format!("{public_url}/unsubscribe/{token}"))
 }
 

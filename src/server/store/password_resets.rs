@@ -1,12 +1,12 @@
-//! SQL of `password_resets`: one-time links, kept only as the SHA-256 of their token.
+//! SQL of `password_resets`: one-time links, kept only as the SHA-256 of their token (made
+//! and hashed as session tokens are, `auth::session`).
 
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
 use crate::model::ids::UserId;
 use crate::model::time::Timestamp;
+use crate::server::auth::session::{hash_token as token_hash, new_token};
 use crate::server::db::Db;
 
 /// How long a reset link works.
@@ -16,23 +16,16 @@ pub const LINK_MINUTES: i64 = 30;
 /// (`outbox::messages` makes the token then).
 pub const LINK_MARKER: &str = "[reset-link]";
 
-/// What is kept of a token: its SHA-256, in hex.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// A fresh link's token for `user`, good for `LINK_MINUTES` from `now`. Made when the email
 /// is sent, so the token itself is never stored.
 pub async fn issue(db: &Db, user: UserId, now: Timestamp) -> Result<String, AppError> {
-    let mut raw = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut raw);
-    let token = hex::encode(raw);
+    let (token, hash) = new_token();
     let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO password_resets (user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(user)
-    .bind(token_hash(&token))
+    .bind(hash)
     .bind(now.0)
     .bind(now.0 + LINK_MINUTES * 60)
     .execute(&mut *tx)
