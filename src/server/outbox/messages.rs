@@ -9,7 +9,7 @@ use crate::domain::message_limits::{gate, Gate};
 use crate::error::AppError;
 use crate::model::consent::Consents;
 use crate::model::ids::{MemberId, ProgramId, UserId};
-use crate::model::message::{Channel, HoldReason, IfLimited, Topic};
+use crate::model::message::{Channel, HoldReason, IfLimited, MessageSettings, Topic};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::auth::session::new_token;
 use crate::server::db::Db;
@@ -116,6 +116,7 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
     .fetch_all(&db.pool)
     .await?;
     let mut pass = Pass::default();
+    let mut limits = Limits::default();
     for (id, attempts) in due {
         let Some(lease) = Queue::MESSAGES.claim(db, id, attempts, now).await? else {
             continue;
@@ -135,7 +136,7 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             continue;
         };
         let if_limited = IfLimited::parse(&m.if_limited).unwrap_or(IfLimited::Drop);
-        match decide(db, &m, lease, channel, topic, if_limited).await? {
+        match decide(db, &m, lease, (channel, topic, if_limited), &mut limits).await? {
             Some(Gate::Send) => {}
             Some(Gate::Wait { .. }) => {
                 pass.held += 1;
@@ -183,6 +184,27 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
     Ok(pass)
 }
 
+/// Each program's settings and time zone, read once a pass rather than once a message.
+#[derive(Default)]
+struct Limits(std::collections::HashMap<ProgramId, (MessageSettings, chrono_tz::Tz)>);
+
+impl Limits {
+    async fn of(
+        &mut self,
+        db: &Db,
+        program: ProgramId,
+    ) -> Result<&(MessageSettings, chrono_tz::Tz), AppError> {
+        Ok(match self.0.entry(program) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let settings = store::settings(db, program).await?;
+                let zone = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                e.insert((settings, zone))
+            }
+        })
+    }
+}
+
 /// The reset email's text with a fresh link in place of `LINK_MARKER`: the token is made
 /// now and only its hash kept, so no stored text holds a working link.
 async fn reset_body(
@@ -205,9 +227,8 @@ async fn decide(
     db: &Db,
     m: &Due,
     lease: Lease,
-    channel: Channel,
-    topic: Topic,
-    if_limited: IfLimited,
+    (channel, topic, if_limited): (Channel, Topic, IfLimited),
+    limits: &mut Limits,
 ) -> Result<Option<Gate>, AppError> {
     let now = lease.at;
     let mut tx = db.begin_write().await?;
@@ -244,12 +265,11 @@ async fn decide(
     } else {
         match (m.member_id, m.program_id, topic) {
             (Some(member), Some(program), t) if t != Topic::Service => {
-                let settings = store::settings(db, ProgramId(program)).await?;
+                let (settings, zone) = limits.of(db, ProgramId(program)).await?;
                 // A month and a day back covers the longest window (a calendar month in any zone).
                 let since = Timestamp(now.0 - 32 * SECONDS_PER_DAY);
                 let sent = store::sent_times(&mut tx, MemberId(member), channel, since).await?;
-                let zone: chrono_tz::Tz = settings.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                gate(&settings, &zone, now, &sent, if_limited)
+                gate(settings, zone, now, &sent, if_limited)
             }
             _ => Gate::Send,
         }
