@@ -8,6 +8,8 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 started=$SECONDS
 
 bash scripts/setup.sh
+# Builds and the test databases need room; a full disk fails in the linker with odd errors.
+df -h "$ROOT" | awk 'NR==2 {print "    disk: " $4 " free of " $2 " at " $6}'
 source scripts/env.sh
 # cargo-leptos compiles debug builds with LEPTOS_OUTPUT_NAME set and RUSTFLAGS="--cfg
 # erase_components". `cargo test` gets the same, so it reuses that build and the server binary
