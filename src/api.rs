@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod desk;
 pub mod hooks;
 pub mod insights;
+pub mod journeys;
 pub mod keys;
 pub mod messages;
 pub mod portal;

@@ -69,6 +69,7 @@ pub mod card;
 pub mod consent;
 pub mod ids;
 pub mod insights;
+pub mod journey;
 pub mod ledger;
 pub mod member;
 pub mod message;

@@ -8,6 +8,7 @@ use crate::i18n::td_string;
 
 pub mod account;
 pub mod campaign;
+pub mod journey;
 pub mod messages;
 pub mod order;
 pub mod program;

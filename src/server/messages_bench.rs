@@ -92,6 +92,7 @@ async fn measure(
                 body: "Hello from the benchmark.".into(),
                 dedupe_key: None,
                 not_before: now,
+                journey_id: None,
             };
             enqueue(&mut tx, &message, now).await?;
         }

@@ -18,6 +18,7 @@ pub mod customer_value;
 pub mod enrolment;
 pub mod expiry;
 pub mod identity;
+pub mod journeys;
 pub mod ledger;
 pub mod members;
 pub mod merges;

@@ -6,6 +6,7 @@ pub mod attempts;
 pub mod budgets;
 pub mod campaigns;
 pub mod idempotency;
+pub mod journeys;
 pub mod messages;
 pub mod password_resets;
 pub mod predictions;

@@ -182,6 +182,40 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         ),
         ("dev_mailbox", Allowed::Roles(ADMIN), vec![]),
         (
+            "list_journeys",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "load_journey_form",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone())],
+        ),
+        (
+            "save_journey",
+            Allowed::Roles(ADMIN),
+            vec![("input[program_id]", pid.clone()), ("input[name]", "".into())],
+        ),
+        (
+            "set_journey_status",
+            Allowed::Roles(ADMIN),
+            vec![
+                ("program_id", pid.clone()),
+                ("id", "0".into()),
+                ("status", "paused".into()),
+            ],
+        ),
+        (
+            "delete_journey",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "0".into())],
+        ),
+        (
+            "load_journey_report",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("id", "0".into())],
+        ),
+        (
             "list_templates",
             Allowed::Roles(ADMIN),
             vec![("program_id", pid.clone())],

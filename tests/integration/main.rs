@@ -7,6 +7,7 @@ mod accounts;
 mod api_fuzz;
 mod api_members;
 mod authz;
+mod automations;
 mod campaigns;
 mod channel_api;
 mod checkout;

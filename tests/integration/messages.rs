@@ -131,6 +131,7 @@ fn message(
         body: "Hello".into(),
         dedupe_key: None,
         not_before: Timestamp(0),
+        journey_id: None,
     }
 }
 

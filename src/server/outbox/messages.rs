@@ -40,6 +40,8 @@ pub struct NewMessage {
     pub dedupe_key: Option<String>,
     /// Not sent before this.
     pub not_before: Timestamp,
+    /// The journey that sent it, for its report.
+    pub journey_id: Option<i64>,
 }
 
 /// Writes `message` in the caller's transaction. False when its `dedupe_key` was written
@@ -51,8 +53,8 @@ pub async fn enqueue(
 ) -> Result<bool, AppError> {
     let written = sqlx::query(
         "INSERT INTO messages (member_id, user_id, program_id, channel, topic, kind, if_limited, recipient, \
-         language, subject, body, dedupe_key, next_attempt_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT (dedupe_key) DO NOTHING",
+         language, subject, body, dedupe_key, next_attempt_at, created_at, journey_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(message.member_id)
     .bind(message.user_id)
@@ -68,6 +70,7 @@ pub async fn enqueue(
     .bind(&message.dedupe_key)
     .bind(message.not_before.0.max(now.0))
     .bind(now.0)
+    .bind(message.journey_id)
     .execute(&mut *conn)
     .await?
     .rows_affected();

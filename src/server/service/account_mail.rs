@@ -89,6 +89,7 @@ async fn send(
         body,
         dedupe_key: None,
         not_before: now,
+        journey_id: None,
     };
     enqueue(conn, &message, now).await?;
     Ok(())

@@ -895,6 +895,10 @@ pub enum Adjuster<'a> {
         requested_by: Option<UserId>,
         approver: &'a str,
     },
+    /// A journey's incentive step (no person: the journey's name is the reference).
+    Journey {
+        name: &'a str,
+    },
 }
 
 /// Books a checked adjustment (`domain::adjustments::validate`) inside the caller's
@@ -922,6 +926,7 @@ pub async fn adjust_in(
             requested_by,
             approver,
         } => ("desk", requested_by, Some(format!("Approved by {approver}"))),
+        Adjuster::Journey { name } => ("web", None, Some(format!("Journey: {name}"))),
     };
     let meta = Meta {
         reference: reference.as_deref(),

@@ -10,6 +10,8 @@ use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::model::message::{Channel, IfLimited, Topic};
 use crate::model::template::{MessageTemplate, TemplateForm, TemplatePreview, TEMPLATE_LANGUAGES};
 use crate::model::time::Timestamp;
+use sqlx::AnyConnection;
+
 use crate::server::db::Db;
 use crate::server::outbox::messages::{enqueue, NewMessage};
 use crate::server::service::identity::{self, Lookup};
@@ -101,10 +103,26 @@ pub async fn data_for(
     lang: Lang,
     portal_url: &str,
 ) -> Result<TemplateData, AppError> {
+    let zone = messages::settings(db, program).await?.time_zone;
+    let mut conn = db.pool.acquire().await?;
+    data_in(&mut conn, program, member, lang, portal_url, db.now(), &zone).await
+}
+
+/// `data_for` read on `conn` (a journey's transaction sees the points it has just booked),
+/// as of `now`, with dates in the program's time `zone`.
+pub async fn data_in(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    member: MemberId,
+    lang: Lang,
+    portal_url: &str,
+    now: Timestamp,
+    zone: &str,
+) -> Result<TemplateData, AppError> {
     let not_member = || AppError::not_found(td_string!(current().locale, errors.what.member));
     let name: String = sqlx::query_scalar("SELECT name FROM members WHERE id = $1")
         .bind(member)
-        .fetch_optional(&db.pool)
+        .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(not_member)?;
     let standing: Option<Standing> = sqlx::query_as(
@@ -114,18 +132,16 @@ pub async fn data_for(
     )
     .bind(member)
     .bind(program)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *conn)
     .await?;
     let standing = standing.ok_or_else(not_member)?;
-    let settings = messages::settings(db, program).await?;
     // The points that expire first: the earliest open lot's day, with every lot due that day.
-    let now = db.now();
     let first: Option<i64> = sqlx::query_scalar(
         "SELECT MIN(expires_at) FROM point_lots WHERE membership_id = $1 AND remaining > 0 AND expires_at > $2",
     )
     .bind(standing.membership_id)
     .bind(now.0)
-    .fetch_one(&db.pool)
+    .fetch_one(&mut *conn)
     .await?;
     let (expiring_points, expiring_date) = match first {
         Some(first) => {
@@ -136,9 +152,9 @@ pub async fn data_for(
             .bind(standing.membership_id)
             .bind(first)
             .bind(first + crate::model::time::SECONDS_PER_DAY)
-            .fetch_one(&db.pool)
+            .fetch_one(&mut *conn)
             .await?;
-            let day = crate::domain::local_time::wall_clock(Timestamp(first), &settings.time_zone)
+            let day = crate::domain::local_time::wall_clock(Timestamp(first), zone)
                 .map(|(d, ..)| d)
                 .unwrap_or_else(|| Timestamp(first).date());
             (lang.number(points), lang.date(day))
@@ -161,10 +177,15 @@ pub async fn data_for(
 
 /// The language a member reads: the one their account chose, else English.
 pub async fn member_language(db: &Db, member: MemberId) -> Result<Lang, AppError> {
+    member_language_in(&mut *db.pool.acquire().await?, member).await
+}
+
+/// `member_language` read on `conn`.
+pub async fn member_language_in(conn: &mut AnyConnection, member: MemberId) -> Result<Lang, AppError> {
     let tag: Option<String> =
         sqlx::query_scalar("SELECT u.locale FROM members m JOIN users u ON u.id = m.user_id WHERE m.id = $1")
             .bind(member)
-            .fetch_optional(&db.pool)
+            .fetch_optional(&mut *conn)
             .await?
             .flatten();
     Ok(tag.as_deref().and_then(Lang::from_tag).unwrap_or_default())
@@ -236,6 +257,7 @@ pub async fn send_test(
         body: preview.body.clone(),
         dedupe_key: None,
         not_before: now,
+        journey_id: None,
     };
     enqueue(&mut tx, &message, now).await?;
     tx.commit().await?;
