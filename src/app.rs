@@ -123,6 +123,8 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                         <Route path=path!("programs/:id/campaigns") view={Lazy::<CampaignsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/messages") view={Lazy::<MessagesRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/templates") view={Lazy::<TemplatesRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/journeys") view={Lazy::<JourneysRoute>::new()} ssr=SsrMode::Async />
+                        <Route path=path!("programs/:id/journeys/:jid") view={Lazy::<JourneyReportRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("mailbox") view={Lazy::<MailboxRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id/campaigns/:cid") view={Lazy::<CampaignReportRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("stores") view={Lazy::<StoresRoute>::new()} ssr=SsrMode::Async />
@@ -200,6 +202,8 @@ lazy_page!(SegmentsRoute => pages::manage::segments::SegmentsPage, in manage);
 lazy_page!(CampaignsRoute => pages::manage::campaigns::CampaignsPage, in manage);
 lazy_page!(MessagesRoute => pages::manage::messages::MessagesPage, in manage);
 lazy_page!(TemplatesRoute => pages::manage::templates::TemplatesPage, in manage);
+lazy_page!(JourneysRoute => pages::manage::journeys::JourneysPage, in manage);
+lazy_page!(JourneyReportRoute => pages::manage::journey_report::JourneyReportPage, in manage);
 lazy_page!(MailboxRoute => pages::manage::messages::MailboxPage, in manage);
 lazy_page!(CampaignReportRoute => pages::manage::campaign_report::CampaignReportPage, in manage);
 lazy_page!(StoresRoute => pages::manage::stores::StoresPage, in manage);

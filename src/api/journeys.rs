@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::ids::ProgramId;
-use crate::model::journey::{Journey, JourneyForm, JourneyListed, JourneyReport, JourneyStatus};
+use crate::model::journey::{Journey, JourneyChoices, JourneyForm, JourneyListed, JourneyReport};
 
 #[server(endpoint = "list_journeys")]
 pub async fn list_journeys(program_id: ProgramId) -> Result<Vec<JourneyListed>, AppError> {
@@ -38,7 +38,7 @@ pub async fn set_journey_status(program_id: ProgramId, id: i64, status: String) 
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    let status = JourneyStatus::parse(&status).ok_or_else(|| {
+    let status = crate::model::journey::JourneyStatus::parse(&status).ok_or_else(|| {
         AppError::field(
             "status",
             crate::i18n::td_string!(crate::domain::lang::current().locale, errors.forms.choose_option),
@@ -61,5 +61,16 @@ pub async fn load_journey_report(program_id: ProgramId, id: i64) -> Result<Journ
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    crate::server::service::journeys::report(&guard::state()?.db, program_id, id).await
+    let mut report = crate::server::service::journeys::report(&guard::state()?.db, program_id, id).await?;
+    report.chart_svg = crate::server::charts::journey_steps(crate::domain::lang::current(), &report)?;
+    Ok(report)
+}
+
+/// The segments, tiers, rewards and templates the editor offers.
+#[server(endpoint = "load_journey_choices")]
+pub async fn load_journey_choices(program_id: ProgramId) -> Result<JourneyChoices, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::service::journeys::choices(&guard::state()?.db, program_id).await
 }

@@ -322,4 +322,16 @@ pub struct JourneyReport {
     pub messages: Vec<(String, i64)>,
     /// Why messages were held back or suppressed, with counts.
     pub message_reasons: Vec<(String, i64)>,
+    /// Members who passed each step, as an SVG bar chart (drawn by the server function).
+    pub chart_svg: String,
+}
+
+/// What the editor offers: the program's segments, tiers, active rewards (id and name) and
+/// template names by channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JourneyChoices {
+    pub segments: Vec<(i64, String)>,
+    pub tiers: Vec<(i64, String)>,
+    pub rewards: Vec<(i64, String)>,
+    pub templates: Vec<(String, Channel)>,
 }

@@ -6,6 +6,8 @@ pub mod campaign_report;
 pub mod campaigns;
 pub mod cards;
 pub mod hooks;
+pub mod journey_report;
+pub mod journeys;
 pub mod keys;
 pub mod messages;
 pub mod program_edit;

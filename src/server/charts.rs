@@ -412,6 +412,33 @@ pub fn campaign_revenue(
     render(&spec, lang, &title)
 }
 
+/// A journey's funnel: members who passed each step (by its number) and members at it now.
+pub fn journey_steps(lang: Lang, report: &crate::model::journey::JourneyReport) -> Result<String, AppError> {
+    let l = lang.locale;
+    let title = td_string!(l, manage.journeys.chart_title);
+    let passed: Vec<i64> = report
+        .steps
+        .iter()
+        .map(|s| s.outcomes.iter().map(|(_, n)| n).sum())
+        .collect();
+    let here: Vec<i64> = report.steps.iter().map(|s| s.here).collect();
+    let spec = json!({
+        "width": WIDTH,
+        "height": 300,
+        "title_text": title,
+        "legend_show": true,
+        "series_colors": ["#2f6f5e", "#b08d57"],
+        "x_axis_data": report.steps.iter().map(|s| lang.number(s.number as i64)).collect::<Vec<_>>(),
+        "y_axis_configs": [count_axis(l)],
+        "empty_text": td_string!(l, insights.no_data),
+        "series_list": [
+            { "name": td_string!(l, manage.journeys.passed), "data": passed },
+            { "name": td_string!(l, manage.journeys.here), "data": here },
+        ],
+    });
+    render(&spec, lang, title)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,8 +122,12 @@ fn step(
             })
         }
         "condition" => {
-            let value = row.value.trim();
-            let test = match row.test.trim() {
+            // The editor's one select says "in_segment:7"; the API may send test and value apart.
+            let (name, value) = match row.test.trim().split_once(':') {
+                Some((t, v)) => (t, v.trim()),
+                None => (row.test.trim(), row.value.trim()),
+            };
+            let test = match name {
                 "in_segment" => match value.parse::<i64>() {
                     Ok(s) if known.segment_ids.contains(&s) => Some(Test::InSegment { segment_id: s }),
                     _ => pick(v, field("value")),
@@ -137,7 +141,7 @@ fn step(
                     None => pick(v, field("value")),
                 },
                 "active_within" => v
-                    .check(&field("value"), validate::integer(value, 1, MAX_DAYS))
+                    .check(&field("value"), validate::integer(row.value.trim(), 1, MAX_DAYS))
                     .map(|days| Test::ActiveWithin { days }),
                 "purchased" => Some(Test::PurchasedSinceEntry),
                 _ => pick(v, field("test")),
@@ -414,8 +418,7 @@ mod tests {
                 ..row("points")
             },
             StepRow {
-                test: "in_segment".into(),
-                value: "7".into(),
+                test: "in_segment:7".into(),
                 target: "exit".into(),
                 ..row("condition")
             },

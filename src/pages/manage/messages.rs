@@ -29,7 +29,7 @@ pub fn channel_label(lang: Lang, c: Channel) -> &'static str {
     }
 }
 
-fn reason_label(lang: Lang, r: HoldReason) -> &'static str {
+pub fn reason_label(lang: Lang, r: HoldReason) -> &'static str {
     let l = lang.locale;
     match r {
         HoldReason::QuietHours => td_string!(l, manage.messages.reason.quiet_hours),

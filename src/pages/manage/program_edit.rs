@@ -55,6 +55,8 @@ pub fn ProgramEditPage() -> impl IntoView {
             " · "
             <A href=move || format!("/manage/programs/{}/messages", id())>{td!(l, manage.program.messages)}</A>
             " · "
+            <A href=move || format!("/manage/programs/{}/journeys", id())>{td!(l, manage.program.journeys)}</A>
+            " · "
             <A href=move || format!("/manage/programs/{}/rewards", id())>{td!(l, manage.program.rewards)}</A>
         </p>
         <Transition fallback=move || view! { <Loading what=td_string!(l, manage.program.loading) /> }>

@@ -241,6 +241,44 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<JourneyRe
         steps,
         messages,
         message_reasons,
+        chart_svg: String::new(),
+    })
+}
+
+/// What the editor offers for the program.
+pub async fn choices(
+    db: &Db,
+    program_id: ProgramId,
+) -> Result<crate::model::journey::JourneyChoices, AppError> {
+    programs::get(db, program_id).await?;
+    let mut conn = db.pool.acquire().await?;
+    let segments = segments::list(&mut conn, program_id.0)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect();
+    let tiers =
+        sqlx::query_as("SELECT id, name FROM tiers WHERE program_id = $1 ORDER BY threshold_points, id")
+            .bind(program_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let rewards =
+        sqlx::query_as("SELECT id, name FROM rewards WHERE program_id = $1 AND active = 1 ORDER BY name")
+            .bind(program_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    drop(conn);
+    let mut templates: Vec<(String, Channel)> = template_store::list(db, program_id)
+        .await?
+        .into_iter()
+        .map(|t| (t.name, t.channel))
+        .collect();
+    templates.dedup();
+    Ok(crate::model::journey::JourneyChoices {
+        segments,
+        tiers,
+        rewards,
+        templates,
     })
 }
 
