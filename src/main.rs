@@ -106,6 +106,17 @@ enum DemoCommand {
         #[arg(long)]
         smtp: Option<String>,
     },
+    /// Time a win-back journey's daily evaluation on a scratch DATABASE_URL (it adds a program
+    /// and members): the first day (every lapsed member enters), the first step for them all,
+    /// and the next day (nobody new).
+    BenchJourneys {
+        /// Members to enrol.
+        #[arg(long, default_value_t = 10_000)]
+        members: usize,
+        /// Members active in the last month, in per cent (the rest have lapsed).
+        #[arg(long, default_value_t = 70)]
+        active_pct: usize,
+    },
     /// Time segments on the data in DATABASE_URL (generated first): the builder's live count
     /// of five-condition segments, saving ten segments and refreshing them all.
     BenchSegments {
@@ -247,6 +258,36 @@ async fn main() {
                             r.sent as f64 / r.deliver_s.max(1e-9)
                         );
                     }
+                    if let Some(mib) = f.peak_mib {
+                        println!("  peak memory {mib:.0} MiB");
+                    }
+                }
+                Err(e) => exit(&e.to_string()),
+            }
+        }
+        Command::Demo {
+            action: DemoCommand::BenchJourneys { members, active_pct },
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .unwrap_or_else(|e| exit(&e.to_string()));
+            match omniloyal::server::journeys_bench::run(&db, members, active_pct).await {
+                Ok(f) => {
+                    println!(
+                        "journeys: {} members ({:?}), enrolled in {:.1} s",
+                        f.members, db.backend, f.enrol_s
+                    );
+                    println!(
+                        "  first day's evaluation: {:>8} lapsed members entered in {:>7.2} s",
+                        f.lapsed, f.evaluate_s
+                    );
+                    println!(
+                        "  their first step:       {:>8} steps (message rendered and written) in {:>7.2} s ({:.0}/s)",
+                        f.steps,
+                        f.steps_s,
+                        f.steps as f64 / f.steps_s.max(1e-9)
+                    );
+                    println!("  next day's evaluation:  {:>7.2} s", f.next_day_s);
                     if let Some(mib) = f.peak_mib {
                         println!("  peak memory {mib:.0} MiB");
                     }

@@ -13,6 +13,7 @@ pub mod headers;
 pub mod history;
 pub mod insights_bench;
 pub mod jobs;
+pub mod journeys_bench;
 pub mod lang;
 pub mod messages_bench;
 pub mod outbox;

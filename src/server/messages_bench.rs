@@ -40,7 +40,8 @@ pub struct Figures {
     pub peak_mib: Option<f64>,
 }
 
-fn peak_mib() -> Option<f64> {
+/// The process's peak resident memory so far, in MiB (Linux).
+pub fn peak_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status
         .lines()

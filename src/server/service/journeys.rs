@@ -312,7 +312,7 @@ const EVENT_LAG: i64 = 60;
 const DAILY_CHUNK: i64 = 20_000;
 
 /// Lets members in, ends waits early and converts, for every active journey as of `now`.
-async fn admit(db: &Db, now: Timestamp) -> Result<Pass, AppError> {
+pub async fn admit(db: &Db, now: Timestamp) -> Result<Pass, AppError> {
     let mut pass = Pass::default();
     for running in store::active(db).await? {
         let j = &running.journey;
@@ -665,7 +665,7 @@ async fn advance(
 
 /// Moves every due entry, `BATCH` to a transaction. A step that fails (a member merged away
 /// meanwhile) takes only its own entry out, with the error noted; the rest of the batch goes on.
-async fn move_due(db: &Db, portal_url: &str, now: Timestamp) -> Result<Pass, AppError> {
+pub async fn move_due(db: &Db, portal_url: &str, now: Timestamp) -> Result<Pass, AppError> {
     let mut pass = Pass::default();
     let mut contexts: Vec<Context> = Vec::new();
     loop {
