@@ -468,7 +468,7 @@ fn StepEditor(
     let select =
         move |f: &'static str, label: &'static str, chosen: String, options: Vec<(String, String)>| {
             view! {
-                <div class="field" hidden=move || !shows(f)()>
+                <div class="field" class:hidden=move || !shows(f)()>
                     <label for=id(f)>{label}</label>
                     <select id=id(f) name=name(f)>
                         <option value="" selected=chosen.is_empty()>{td!(l, manage.journeys.choose)}</option>
@@ -483,7 +483,7 @@ fn StepEditor(
         };
     let input = move |f: &'static str, label: &'static str, now: String| {
         view! {
-            <div class="field" hidden=move || !shows(f)()>
+            <div class="field" class:hidden=move || !shows(f)()>
                 <label for=id(f)>{label}</label>
                 <input id=id(f) name=name(f) inputmode="numeric" value=now />
                 {err(f)}
@@ -510,7 +510,7 @@ fn StepEditor(
         t
     };
     view! {
-        <li class="condition-row">
+        <li class="condition">
             <input type="hidden" name=name("id") value=row.id.clone() />
             <div class="field">
                 <label for=id("kind")>{td_string!(l, manage.journeys.step_n, n = lang.number(i as i64 + 1)).to_string()}</label>
