@@ -346,7 +346,7 @@ fn Editor(initial: JourneyForm, choices: JourneyChoices, save: ServerAction<Save
                 <p class="hint" id="journey-days-hint">{td!(l, manage.journeys.days_hint)}</p>
                 {err("trigger_days")}
             </div>
-            <div class="field checkbox">
+            <div class="field check">
                 <input type="checkbox" id="journey-reentry" name="input[reentry]" value="on" checked=!initial.reentry.is_empty() />
                 <label for="journey-reentry">{td!(l, manage.journeys.reentry)}</label>
             </div>
@@ -465,22 +465,26 @@ fn StepEditor(
     let mut names: Vec<String> = choices.templates.iter().map(|(n, _)| n.clone()).collect();
     names.dedup();
     let target_now = row.target.clone();
-    let select =
-        move |f: &'static str, label: &'static str, chosen: String, options: Vec<(String, String)>| {
-            view! {
-                <div class="field" class:hidden=move || !shows(f)()>
-                    <label for=id(f)>{label}</label>
-                    <select id=id(f) name=name(f)>
-                        <option value="" selected=chosen.is_empty()>{td!(l, manage.journeys.choose)}</option>
-                        {options.into_iter().map(|(v, text)| {
-                            let on = chosen == v;
-                            view! { <option value=v selected=on>{text}</option> }
-                        }).collect_view()}
-                    </select>
-                    {err(f)}
-                </div>
-            }
-        };
+    let select = move |f: &'static str,
+                       label: &'static str,
+                       chosen: String,
+                       options: Vec<(String, String)>| {
+        // A branch has a default (the next step); the other selects ask for a choice.
+        let ask = f != "target";
+        view! {
+            <div class="field" class:hidden=move || !shows(f)()>
+                <label for=id(f)>{label}</label>
+                <select id=id(f) name=name(f)>
+                    {ask.then(|| view! { <option value="" selected=chosen.is_empty()>{td!(l, manage.journeys.choose)}</option> })}
+                    {options.into_iter().map(|(v, text)| {
+                        let on = chosen == v;
+                        view! { <option value=v selected=on>{text}</option> }
+                    }).collect_view()}
+                </select>
+                {err(f)}
+            </div>
+        }
+    };
     let input = move |f: &'static str, label: &'static str, now: String| {
         view! {
             <div class="field" class:hidden=move || !shows(f)()>
