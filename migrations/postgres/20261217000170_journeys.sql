@@ -51,6 +51,9 @@ CREATE TABLE journey_entries (
 CREATE INDEX journey_entries_due ON journey_entries (state, due_at);
 CREATE INDEX journey_entries_journey ON journey_entries (journey_id, state, step_id);
 CREATE INDEX journey_entries_membership ON journey_entries (membership_id, journey_id, state);
+-- A member is at most once in a journey at a time, however many occasions arrive together or
+-- however many workers let them in.
+CREATE UNIQUE INDEX journey_entries_one_active ON journey_entries (journey_id, membership_id) WHERE state = 'active';
 
 -- Each step an entry passed and how (the report's counts): forward-only steps pass once.
 CREATE TABLE journey_passes (

@@ -32,6 +32,9 @@ pub struct Known<'a> {
     /// The highest step id the journey ever had (0 for a new one): new steps get higher
     /// ids, so an entry at a removed step never lands on a new one.
     pub last_step_id: u32,
+    /// The ids of the steps the journey has now: a row keeps its id only if it is one of
+    /// them (a stale or altered form cannot bring a removed step back).
+    pub step_ids: &'a [u32],
 }
 
 /// A checked form.
@@ -46,22 +49,38 @@ pub struct ValidJourney {
     pub steps: Vec<Step>,
 }
 
-/// A branch as typed: "next" (or empty), "exit", or a later step's number.
-fn target(v: &mut Validator, field: &str, s: &str, number: usize, steps: usize) -> Option<Branch> {
-    let l = current().locale;
+/// Where each form row (by its index) stands among the steps (1-based), None for a blank row.
+type Positions = [Option<usize>];
+
+/// A branch as typed on row `i`: "next" (or empty), "exit", or a later row's number as the
+/// editor shows it (blank rows keep their numbers, so the number means what was seen).
+fn target(v: &mut Validator, field: &str, s: &str, i: usize, positions: &Positions) -> Option<Branch> {
+    let lang = current();
+    let l = lang.locale;
+    let row = i + 1;
     match s.trim() {
         "" | "next" => Some(Branch::Next),
         "exit" => Some(Branch::Exit),
-        s => match validate::integer(s, 1, steps as i64) {
-            Ok(n) if n as usize <= number => {
+        s => match validate::integer(s, 1, positions.len() as i64) {
+            Ok(n) if n as usize <= row => {
+                let (to, from) = (count(lang, n), count(lang, row as i64));
                 v.add(
                     field,
-                    td_string!(l, errors.journeys.loop_back, to = n, from = number).to_string(),
+                    td_string!(l, errors.journeys.loop_back, to = to, from = from).to_string(),
                 );
                 None
             }
-            Ok(n) if n as usize == number + 1 => Some(Branch::Next),
-            Ok(n) => Some(Branch::To(n as usize)),
+            Ok(n) => match (positions[n as usize - 1], positions[i]) {
+                (Some(to), Some(mine)) if to == mine + 1 => Some(Branch::Next),
+                (Some(to), _) => Some(Branch::To(to)),
+                (None, _) => {
+                    v.add(
+                        field,
+                        td_string!(l, errors.journeys.empty_target, n = count(lang, n)).to_string(),
+                    );
+                    None
+                }
+            },
             Err(m) => {
                 v.add(field, m);
                 None
@@ -89,14 +108,7 @@ fn id_of(s: &str) -> Option<u32> {
     s.trim().parse::<u32>().ok().filter(|n| *n > 0)
 }
 
-fn step(
-    v: &mut Validator,
-    i: usize,
-    row: &StepRow,
-    number: usize,
-    steps: usize,
-    known: &Known,
-) -> Option<Parsed> {
+fn step(v: &mut Validator, i: usize, row: &StepRow, positions: &Positions, known: &Known) -> Option<Parsed> {
     let l = current().locale;
     let field = |f: &str| format!("steps.{i}.{f}");
     let hours =
@@ -112,7 +124,7 @@ fn step(
         }),
         "wait_for_purchase" => {
             let h = hours(v);
-            let branch = target(v, &field("target"), &row.target, number, steps);
+            let branch = target(v, &field("target"), &row.target, i, positions);
             Some(Parsed {
                 kind: StepKind::WaitForPurchase {
                     hours: h?,
@@ -122,31 +134,35 @@ fn step(
             })
         }
         "condition" => {
-            // The editor's one select says "in_segment:7"; the API may send test and value apart.
-            let (name, value) = match row.test.trim().split_once(':') {
-                Some((t, v)) => (t, v.trim()),
-                None => (row.test.trim(), row.value.trim()),
+            // The editor's one select says "in_segment:7" (a bad choice is the select's);
+            // the API may send test and value apart (a bad value is the value's).
+            let (name, value, chosen) = match row.test.trim().split_once(':') {
+                Some((t, v)) => (t, v.trim(), "test"),
+                None => (row.test.trim(), row.value.trim(), "value"),
             };
             let test = match name {
                 "in_segment" => match value.parse::<i64>() {
                     Ok(s) if known.segment_ids.contains(&s) => Some(Test::InSegment { segment_id: s }),
-                    _ => pick(v, field("value")),
+                    _ => pick(v, field(chosen)),
                 },
                 "tier" => match value.parse::<i64>() {
                     Ok(t) if known.tier_ids.contains(&t) => Some(Test::Tier { tier_id: t }),
-                    _ => pick(v, field("value")),
+                    _ => pick(v, field(chosen)),
                 },
                 "opted_in" => match Channel::parse(value) {
                     Some(channel) => Some(Test::OptedIn { channel }),
-                    None => pick(v, field("value")),
+                    None => pick(v, field(chosen)),
                 },
-                "active_within" => v
-                    .check(&field("value"), validate::integer(row.value.trim(), 1, MAX_DAYS))
-                    .map(|days| Test::ActiveWithin { days }),
+                // The days are typed in their own input (or sent after the colon).
+                "active_within" => {
+                    let days = if value.is_empty() { row.value.trim() } else { value };
+                    v.check(&field("value"), validate::integer(days, 1, MAX_DAYS))
+                        .map(|days| Test::ActiveWithin { days })
+                }
                 "purchased" => Some(Test::PurchasedSinceEntry),
                 _ => pick(v, field("test")),
             };
-            let branch = target(v, &field("target"), &row.target, number, steps);
+            let branch = target(v, &field("target"), &row.target, i, positions);
             Some(Parsed {
                 kind: StepKind::Condition {
                     test: test?,
@@ -173,9 +189,16 @@ fn step(
             if channel.is_none() {
                 v.add(&field("channel"), td_string!(l, errors.forms.choose_option));
             }
-            let topic = Topic::parse(row.topic.trim());
+            // Journeys send what members opt in to: a service message would pass consent,
+            // caps and unsubscribe by.
+            let topic = Topic::parse(row.topic.trim()).filter(|t| *t != Topic::Service);
             if topic.is_none() {
-                v.add(&field("topic"), td_string!(l, errors.forms.choose_option));
+                let message = if row.topic.trim() == Topic::Service.as_str() {
+                    td_string!(l, errors.journeys.no_service)
+                } else {
+                    td_string!(l, errors.forms.choose_option)
+                };
+                v.add(&field("topic"), message);
             }
             let name = row.template.trim();
             let template = match channel {
@@ -279,10 +302,13 @@ pub fn parse(form: &JourneyForm, known: &Known) -> Result<ValidJourney, AppError
             .to_string(),
         );
     }
+    let mut positions = vec![None; form.steps.len()];
+    for (position, (i, _)) in rows.iter().enumerate() {
+        positions[*i] = Some(position + 1);
+    }
     let parsed: Vec<Option<Parsed>> = rows
         .iter()
-        .enumerate()
-        .map(|(number, (i, row))| step(&mut v, *i, row, number + 1, rows.len(), known))
+        .map(|(i, row)| step(&mut v, *i, row, &positions, known))
         .collect();
     let all_parsed = parsed.iter().all(Option::is_some);
     let kinds: Vec<(StepKind, Option<Branch>)> =
@@ -308,14 +334,10 @@ pub fn parse(form: &JourneyForm, known: &Known) -> Result<ValidJourney, AppError
     }
     v.finish()?;
     // Ids: a saved step keeps its own; new ones count on from the highest ever given.
-    let mut next_id = rows
-        .iter()
-        .filter_map(|(_, r)| id_of(&r.id))
-        .filter(|id| *id <= known.last_step_id)
-        .fold(known.last_step_id, u32::max);
+    let mut next_id = known.step_ids.iter().copied().fold(known.last_step_id, u32::max);
     let mut ids = Vec::with_capacity(rows.len());
     for (_, r) in &rows {
-        let kept = id_of(&r.id).filter(|id| *id <= known.last_step_id && !ids.contains(id));
+        let kept = id_of(&r.id).filter(|id| known.step_ids.contains(id) && !ids.contains(id));
         ids.push(kept.unwrap_or_else(|| {
             next_id += 1;
             next_id
@@ -455,6 +477,7 @@ mod tests {
         let known = Known {
             templates: &t,
             last_step_id: 6,
+            step_ids: &[4, 6],
             ..Known::default()
         };
         let steps = vec![
@@ -463,14 +486,19 @@ mod tests {
                 ..message()
             },
             message(),
-            // An id the journey never gave (typed into the hidden field) is not trusted.
+            // An id the journey never gave (typed into the hidden field) is not trusted, nor
+            // one of a step removed since (a stale form): the old step's key would be reused.
             StepRow {
                 id: "99".into(),
                 ..message()
             },
+            StepRow {
+                id: "2".into(),
+                ..message()
+            },
         ];
         let j = parse(&form(steps), &known).unwrap();
-        assert_eq!(j.steps.iter().map(|s| s.id).collect::<Vec<_>>(), vec![4, 7, 8]);
+        assert_eq!(j.steps.iter().map(|s| s.id).collect::<Vec<_>>(), vec![4, 7, 8, 9]);
         // The same saved id twice keeps it once.
         let twice = vec![
             StepRow {
@@ -518,6 +546,67 @@ mod tests {
         assert_eq!(
             fields(parse(&form(steps), &known).unwrap_err()),
             vec!["steps.0.target"]
+        );
+    }
+
+    #[test]
+    fn a_branch_names_the_row_as_the_editor_numbers_it_blank_rows_included() {
+        let t = templates();
+        let known = Known {
+            templates: &t,
+            ..Known::default()
+        };
+        let steps = |target: &str| {
+            vec![
+                StepRow {
+                    test: "purchased".into(),
+                    target: target.into(),
+                    ..row("condition")
+                },
+                row(""),
+                message(),
+                message(),
+            ]
+        };
+        // Row 4 is the third step: the message after the next one.
+        let j = parse(&form(steps("4")), &known).unwrap();
+        assert_eq!(
+            j.steps[0].kind,
+            StepKind::Condition {
+                test: Test::PurchasedSinceEntry,
+                if_not: Target::Step(j.steps[2].id)
+            }
+        );
+        // Row 3 is the step right after (the blank row is no step): the next one.
+        let j = parse(&form(steps("3")), &known).unwrap();
+        assert!(matches!(
+            j.steps[0].kind,
+            StepKind::Condition {
+                if_not: Target::Next,
+                ..
+            }
+        ));
+        // Row 2 is blank: named, not silently moved.
+        assert_eq!(
+            fields(parse(&form(steps("2")), &known).unwrap_err()),
+            vec!["steps.0.target"]
+        );
+    }
+
+    #[test]
+    fn journeys_do_not_send_service_messages() {
+        let t = templates();
+        let known = Known {
+            templates: &t,
+            ..Known::default()
+        };
+        let service = StepRow {
+            topic: "service".into(),
+            ..message()
+        };
+        assert_eq!(
+            fields(parse(&form(vec![service]), &known).unwrap_err()),
+            vec!["steps.0.topic"]
         );
     }
 

@@ -401,6 +401,20 @@ fn StepEditor(
                 .map(|m| view! { <p class="error" role="alert">{m}</p> })
         }
     };
+    let test_now = if row.value.is_empty() || row.test == "active_within" {
+        row.test.clone()
+    } else {
+        format!("{}:{}", row.test, row.value)
+    };
+    // What the row's question and branch are now: kept when "Add a step" redraws the branch's
+    // options, and read by `shows`.
+    let test_choice = RwSignal::new(test_now.clone());
+    let target_choice = RwSignal::new(row.target.clone());
+    let value_now = if row.test == "active_within" {
+        row.value.clone()
+    } else {
+        String::new()
+    };
     // Until the page is alive every row shows every input; after, only its kind's own.
     let alive = RwSignal::new(false);
     Effect::new(move |_| alive.set(true));
@@ -412,7 +426,9 @@ fn StepEditor(
             let all: &[&str] = match kind.get().as_str() {
                 "wait" => &["hours"],
                 "wait_for_purchase" => &["hours", "target"],
-                "condition" => &["test", "value", "target"],
+                // The days input only for "active in the last … days".
+                "condition" if test_choice.get() == "active_within" => &["test", "value", "target"],
+                "condition" => &["test", "target"],
                 "points" => &["points"],
                 "reward" => &["reward_id"],
                 "message" => &["template", "channel", "topic"],
@@ -420,16 +436,6 @@ fn StepEditor(
             };
             all.contains(&f)
         }
-    };
-    let test_now = if row.value.is_empty() || row.test == "active_within" {
-        row.test.clone()
-    } else {
-        format!("{}:{}", row.test, row.value)
-    };
-    let value_now = if row.test == "active_within" {
-        row.value.clone()
-    } else {
-        String::new()
     };
     let mut tests: Vec<(String, String)> = vec![(
         "purchased".into(),
@@ -464,7 +470,6 @@ fn StepEditor(
     }
     let mut names: Vec<String> = choices.templates.iter().map(|(n, _)| n.clone()).collect();
     names.dedup();
-    let target_now = row.target.clone();
     let select = move |f: &'static str,
                        label: &'static str,
                        chosen: String,
@@ -474,7 +479,11 @@ fn StepEditor(
         view! {
             <div class="field" class:hidden=move || !shows(f)()>
                 <label for=id(f)>{label}</label>
-                <select id=id(f) name=name(f)>
+                <select id=id(f) name=name(f) on:change=move |ev| match f {
+                    "test" => test_choice.set(event_target_value(&ev)),
+                    "target" => target_choice.set(event_target_value(&ev)),
+                    _ => {}
+                }>
                     {ask.then(|| view! { <option value="" selected=chosen.is_empty()>{td!(l, manage.journeys.choose)}</option> })}
                     {options.into_iter().map(|(v, text)| {
                         let on = chosen == v;
@@ -529,7 +538,7 @@ fn StepEditor(
             {input("hours", td_string!(l, manage.journeys.hours), row.hours.clone())}
             {select("test", td_string!(l, manage.journeys.test_label), test_now, tests)}
             {input("value", td_string!(l, manage.journeys.value_days), value_now)}
-            {move || select("target", td_string!(l, manage.journeys.target_label), target_now.clone(), targets())}
+            {move || select("target", td_string!(l, manage.journeys.target_label), target_choice.get_untracked(), targets())}
             {input("points", td_string!(l, manage.journeys.points), row.points.clone())}
             {select("reward_id", td_string!(l, manage.journeys.reward), row.reward_id.clone(),
                 choices.rewards.iter().map(|(rid, n)| (rid.to_string(), n.clone())).collect())}
@@ -538,7 +547,8 @@ fn StepEditor(
             {select("channel", td_string!(l, manage.journeys.channel), row.channel.clone(),
                 Channel::ALL.iter().map(|c| (c.as_str().to_string(), channel_label(lang, *c).to_string())).collect())}
             {select("topic", td_string!(l, manage.journeys.topic_label), row.topic.clone(),
-                Topic::ALL.iter().map(|t| (t.as_str().to_string(), topic_label(lang, *t).to_string())).collect())}
+                Topic::ALL.iter().filter(|t| **t != Topic::Service)
+                    .map(|t| (t.as_str().to_string(), topic_label(lang, *t).to_string())).collect())}
         </li>
     }
 }

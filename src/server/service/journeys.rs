@@ -33,6 +33,8 @@ use super::{rewards, templates};
 
 /// Entries moved in one transaction.
 const BATCH: i64 = 200;
+/// How long an entry whose step clashed with another transaction waits to run it again.
+const RETRY_SECS: i64 = 30;
 
 fn not_found() -> AppError {
     AppError::not_found(td_string!(current().locale, errors.what.journey))
@@ -109,12 +111,17 @@ pub async fn save(db: &Db, form: &JourneyForm) -> Result<Journey, AppError> {
         .into_iter()
         .map(|t| (t.name, t.channel))
         .collect();
+    let step_ids: Vec<u32> = before
+        .as_ref()
+        .map(|(j, _)| j.steps.iter().map(|s| s.id).collect())
+        .unwrap_or_default();
     let known = Known {
         segment_ids: &segment_ids,
         tier_ids: &tier_ids,
         reward_ids: &reward_ids,
         templates: &templates,
         last_step_id: before.as_ref().map_or(0, |(_, last)| *last),
+        step_ids: &step_ids,
     };
     let valid = parse(form, &known)?;
     let last_step_id = valid
@@ -157,6 +164,13 @@ pub async fn save(db: &Db, form: &JourneyForm) -> Result<Journey, AppError> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // The rest are looked at again at once: a wait that changed is timed anew from when
+        // its step began.
+        sqlx::query("UPDATE journey_entries SET due_at = $1 WHERE journey_id = $2 AND state = 'active'")
+            .bind(now.0)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     tracing::info!(journey = id, "journey saved");
@@ -315,6 +329,21 @@ const DAILY_CHUNK: i64 = 20_000;
 pub async fn admit(db: &Db, now: Timestamp) -> Result<Pass, AppError> {
     let mut pass = Pass::default();
     for running in store::active(db).await? {
+        // One journey's failure (logged) does not keep the others' members out.
+        match admit_one(db, &running, now).await {
+            Ok(p) => {
+                pass.entered += p.entered;
+                pass.converted += p.converted;
+            }
+            Err(e) => tracing::error!(journey = running.journey.id, error = %e, "journey admission failed"),
+        }
+    }
+    Ok(pass)
+}
+
+async fn admit_one(db: &Db, running: &store::Running, now: Timestamp) -> Result<Pass, AppError> {
+    let mut pass = Pass::default();
+    {
         let j = &running.journey;
         let (_, today) = local_day(db, j.program_id, now).await?;
         let today_n = today
@@ -386,18 +415,20 @@ fn after(steps: &[Step], from: u32, target: Target) -> Option<&Step> {
     }
 }
 
+/// Whether the membership ordered after `since` (the order that let it in, stamped at or
+/// before that moment, does not count) and up to `until`.
 async fn purchased_since(
     conn: &mut AnyConnection,
     membership: i64,
     since: i64,
-    now: Timestamp,
+    until: Timestamp,
 ) -> Result<bool, AppError> {
     let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM orders WHERE membership_id = $1 AND created_at >= $2 AND created_at <= $3 LIMIT 1",
+        "SELECT id FROM orders WHERE membership_id = $1 AND created_at > $2 AND created_at <= $3 LIMIT 1",
     )
     .bind(membership)
     .bind(since)
-    .bind(now.0)
+    .bind(until.0)
     .fetch_optional(&mut *conn)
     .await?;
     Ok(found.is_some())
@@ -480,15 +511,21 @@ async fn message(
     let (Ok(subject), Ok(body)) = (render(&template.subject, &data), render(&template.body, &data)) else {
         return Ok("skipped");
     };
-    let (email, phone): (Option<String>, Option<String>) =
-        sqlx::query_as("SELECT email, phone FROM members WHERE id = $1")
-            .bind(member)
-            .fetch_one(&mut *conn)
-            .await?;
-    let recipient = match channel {
-        Channel::Email => email.unwrap_or_default(),
-        Channel::Sms => phone.unwrap_or_default(),
-        Channel::InApp | Channel::Push => String::new(),
+    // The address now (the outbox suppresses a message without one, saying why).
+    let column = match channel {
+        Channel::Email => Some("email"),
+        Channel::Sms => Some("phone"),
+        Channel::InApp | Channel::Push => None,
+    };
+    let recipient = match column {
+        Some(column) => {
+            sqlx::query_scalar::<_, Option<String>>(&format!("SELECT {column} FROM members WHERE id = $1"))
+                .bind(member)
+                .fetch_one(&mut *conn)
+                .await?
+                .unwrap_or_default()
+        }
+        None => String::new(),
     };
     let m = NewMessage {
         member_id: Some(member),
@@ -555,6 +592,11 @@ async fn advance(
     let mut at = e
         .step_id
         .and_then(|id| steps.iter().find(|s| i64::from(s.id) == id));
+    if at.is_none() {
+        // Its step was removed meanwhile: nothing says where it should go.
+        store::leave(conn, e.id, EntryState::Exited, Some("step removed"), now).await?;
+        return Ok((0, true));
+    }
     let mut step_at = e.step_at;
     let mut ran = 0;
     let mut offer = String::new();
@@ -582,7 +624,9 @@ async fn advance(
             }
             StepKind::WaitForPurchase { hours, if_not } => {
                 let end = step_at + hours * 3600;
-                if purchased_since(conn, e.membership_id, step_at, now).await? {
+                // Only purchases within the window count (a late pass must not read one made
+                // after it closed as an answer).
+                if purchased_since(conn, e.membership_id, step_at, Timestamp(now.0.min(end))).await? {
                     store::pass(conn, e, step.id, "purchase", now).await?;
                     Then::Go(Target::Next)
                 } else if now.0 < end {
@@ -651,12 +695,10 @@ async fn advance(
             }
             Then::Go(target) => {
                 ran += 1;
+                // Only where it stops is written: a failure rolls the whole pass of this
+                // entry back (its savepoint), effects and moves alike.
                 at = after(steps, step.id, target);
                 step_at = now.0;
-                if let Some(next) = at {
-                    // Kept as it goes: a failure later in this pass leaves it here.
-                    store::move_to(conn, e.id, next.id, step_at, now.0).await?;
-                }
             }
         }
     }
@@ -667,8 +709,20 @@ async fn advance(
 /// meanwhile) takes only its own entry out, with the error noted; the rest of the batch goes on.
 pub async fn move_due(db: &Db, portal_url: &str, now: Timestamp) -> Result<Pass, AppError> {
     let mut pass = Pass::default();
-    let mut contexts: Vec<Context> = Vec::new();
     loop {
+        // The running journeys as they are now, read before the write transaction (nothing
+        // else is read on another connection while it is open): an edit between batches is
+        // seen by the next one.
+        let mut contexts = Vec::new();
+        for running in store::active(db).await? {
+            let (zone, _) = local_day(db, running.journey.program_id, now).await?;
+            let templates = template_store::list(db, running.journey.program_id).await?;
+            contexts.push(Context {
+                journey: running.journey,
+                zone,
+                templates,
+            });
+        }
         let mut tx = db.begin_write().await?;
         let due = store::due(&mut tx, db.backend, now, BATCH).await?;
         if due.is_empty() {
@@ -676,45 +730,32 @@ pub async fn move_due(db: &Db, portal_url: &str, now: Timestamp) -> Result<Pass,
             return Ok(pass);
         }
         for e in &due {
-            if !contexts.iter().any(|c| c.journey.id == e.journey_id) {
-                let Some(program_id) =
-                    sqlx::query_scalar::<_, i64>("SELECT program_id FROM journeys WHERE id = $1")
-                        .bind(e.journey_id)
-                        .fetch_optional(&mut *tx)
-                        .await?
-                else {
-                    continue;
-                };
-                let (journey, _) = store::get(&mut tx, ProgramId(program_id), e.journey_id)
-                    .await?
-                    .ok_or_else(not_found)?;
-                let (zone, _) = local_day(db, journey.program_id, now).await?;
-                let templates = template_store::list(db, journey.program_id).await?;
-                contexts.push(Context {
-                    journey,
-                    zone,
-                    templates,
-                });
-            }
             let Some(ctx) = contexts.iter().find(|c| c.journey.id == e.journey_id) else {
+                // Started after the contexts were read: the next pass takes it.
+                store::defer(&mut tx, e.id, now.0 + RETRY_SECS).await?;
                 continue;
             };
             sqlx::query("SAVEPOINT journey_step").execute(&mut *tx).await?;
-            match advance(&mut tx, ctx, e, portal_url, now).await {
+            let result = advance(&mut tx, ctx, e, portal_url, now).await;
+            if result.is_err() {
+                sqlx::query("ROLLBACK TO SAVEPOINT journey_step")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query("RELEASE SAVEPOINT journey_step")
+                .execute(&mut *tx)
+                .await?;
+            match result {
                 Ok((ran, left)) => {
-                    sqlx::query("RELEASE SAVEPOINT journey_step")
-                        .execute(&mut *tx)
-                        .await?;
                     pass.steps += ran;
                     pass.left += u64::from(left);
                 }
+                // A passing clash (a lock timeout, a deadlock): the step runs again shortly.
+                Err(err) if crate::server::db::clashed(&err) => {
+                    tracing::info!(entry = e.id, "journey step clashed; it runs again shortly");
+                    store::defer(&mut tx, e.id, now.0 + RETRY_SECS).await?;
+                }
                 Err(err) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT journey_step")
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("RELEASE SAVEPOINT journey_step")
-                        .execute(&mut *tx)
-                        .await?;
                     tracing::warn!(entry = e.id, error = %err, "journey step failed; the member leaves the journey");
                     let note = format!("step failed: {}", err.code());
                     store::leave(&mut tx, e.id, EntryState::Exited, Some(&note), now).await?;

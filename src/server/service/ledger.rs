@@ -951,9 +951,15 @@ pub async fn adjust_in(
         Posting::new(Account::Adjustment, -points),
         Posting::new(Account::Wallet, points),
     ];
-    let (tx_id, standing) = book_nonzero(tx, program.id, membership_id, &meta, &postings, now, true).await?;
+    // A journey's bonus is not something the member did: it leaves their last activity (and
+    // so inactivity triggers and expiry deadlines) where it was.
+    let by_member = !matches!(by, Adjuster::Journey { .. });
+    let (tx_id, standing) =
+        book_nonzero(tx, program.id, membership_id, &meta, &postings, now, by_member).await?;
     open_lot(tx, program, membership_id, tx_id, points, standing.balance, now).await?;
-    move_deadlines(tx, program, membership_id, now).await?;
+    if by_member {
+        move_deadlines(tx, program, membership_id, now).await?;
+    }
     let member_id = member_of(tx, membership_id).await?;
     let data = serde_json::json!({
         "member_id": member_id,

@@ -181,7 +181,9 @@ pub async fn set_status(
     now: Timestamp,
 ) -> Result<(), AppError> {
     let sql = if status == JourneyStatus::Active {
-        "UPDATE journeys SET status = $1, watermark = $2, evaluated_day = 0, updated_at = $2 WHERE id = $3"
+        // Only a journey that was not running starts afresh (a second "Start" loses nothing).
+        "UPDATE journeys SET status = $1, watermark = $2, evaluated_day = 0, updated_at = $2 WHERE id = $3 \
+         AND status <> 'active'"
     } else {
         "UPDATE journeys SET status = $1, updated_at = $2 WHERE id = $3"
     };
@@ -312,7 +314,7 @@ pub async fn enter(
         "INSERT INTO journey_entries (journey_id, membership_id, occasion, state, step_id, due_at, step_at, entered_at) \
          SELECT ${j_}, c.membership_id, {occasion}, 'active', ${step}, $3, $3, $3 \
          FROM ({pick}) AS c \
-         WHERE NOT EXISTS (SELECT 1 FROM journey_entries e WHERE e.journey_id = ${j_} AND e.membership_id = c.membership_id \
+         WHERE (SELECT status FROM journeys WHERE id = ${j_}) = 'active' AND NOT EXISTS (SELECT 1 FROM journey_entries e WHERE e.journey_id = ${j_} AND e.membership_id = c.membership_id \
          AND (e.state = 'active' OR e.occasion = {occasion})) \
          ON CONFLICT DO NOTHING",
         j_ = n + 7,
@@ -351,7 +353,7 @@ pub async fn convert(
     let done = sqlx::query(&format!(
         "UPDATE journey_entries SET state = 'converted', step_id = NULL, due_at = NULL, left_at = $1 \
          WHERE journey_id = $2 AND state = 'active' AND {ORDERED} AND EXISTS (SELECT 1 FROM orders o \
-         WHERE o.membership_id = journey_entries.membership_id AND o.created_at >= journey_entries.entered_at \
+         WHERE o.membership_id = journey_entries.membership_id AND o.created_at > journey_entries.entered_at \
          AND o.created_at <= $1)"
     ))
     .bind(now.0)
@@ -374,7 +376,7 @@ pub async fn wake(
     let done = sqlx::query(&format!(
         "UPDATE journey_entries SET due_at = $1 WHERE journey_id = $2 AND state = 'active' AND step_id = $5 \
          AND due_at > $1 AND {ORDERED} AND EXISTS (SELECT 1 FROM orders o WHERE o.membership_id = journey_entries.membership_id \
-         AND o.created_at >= journey_entries.step_at AND o.created_at <= $1)"
+         AND o.created_at > journey_entries.step_at AND o.created_at <= $1)"
     ))
     .bind(now.0)
     .bind(j.id)
@@ -469,6 +471,16 @@ pub async fn move_to(
         .bind(i64::from(step))
         .bind(step_at)
         .bind(due_at)
+        .bind(entry)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Looks at the entry again at `at` (its step clashed, or its journey's steps are not at hand).
+pub async fn defer(conn: &mut AnyConnection, entry: i64, at: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE journey_entries SET due_at = $1 WHERE id = $2 AND state = 'active'")
+        .bind(at)
         .bind(entry)
         .execute(&mut *conn)
         .await?;
