@@ -223,6 +223,16 @@ async fn win_back_after_days_without_activity(db: Db) {
         .stop_at(Some(Timestamp(t0.0 + 34 * SECONDS_PER_DAY + 1)));
     run(&db).await;
     assert_eq!(balance(&db, idle, p).await, 250);
+    // The bonus is not the member's activity: they are as lapsed as before.
+    let last: Option<i64> = sqlx::query_scalar(
+        "SELECT last_activity_at FROM memberships WHERE member_id = $1 AND program_id = $2",
+    )
+    .bind(idle)
+    .bind(p)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(last, None);
     assert_eq!(sent(&db, j.id, idle).await.len(), 2);
     assert_eq!(sent(&db, j.id, buyer).await.len(), 1);
     let before_buyer = balance(&db, buyer, p).await;
@@ -374,6 +384,12 @@ async fn a_condition_on_consent_and_a_reentry(db: Db) {
             .unwrap();
         give_back(&db, p, &id, 2_000).await;
     }
+    // Two returns in one pass are two occasions, but a member is in a journey once at a time.
+    let id = unique("o");
+    orders::record_order(&db, p, yes, &order(&id, 5_000), None)
+        .await
+        .unwrap();
+    give_back(&db, p, &id, 500).await;
     db.clock().advance(1);
     assert_eq!(run(&db).await.entered, 2);
     assert_eq!(sent(&db, j.id, yes).await.len(), 1);
@@ -473,7 +489,40 @@ async fn bad_journeys_are_refused_and_nothing_is_saved(db: Db) {
     assert_eq!(edited.steps.iter().map(|s| s.id).collect::<Vec<_>>(), vec![2, 3]);
 }
 
+async fn an_edit_re_times_waiting_members(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let t0 = db.now();
+    db.clock().stop_at(Some(t0));
+    template(&db, p, "later", "in_app", "Later").await;
+    let steps = vec![step("wait", |r| r.hours = "48".into()), message("later")];
+    let j = start(&db, p, "enrolled", "", "none", steps).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 1)));
+    let m = member(&db, p).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 2)));
+    assert_eq!(run(&db).await.entered, 1);
+    // Paused, the wait is cut to an hour; started again two hours on, the message goes.
+    journeys::set_status(&db, p, j.id, JourneyStatus::Paused)
+        .await
+        .unwrap();
+    let mut form = JourneyForm::of(&journeys::get(&db, p, j.id).await.unwrap());
+    form.steps[0].hours = "1".into();
+    journeys::save(&db, &form).await.unwrap();
+    journeys::set_status(&db, p, j.id, JourneyStatus::Active)
+        .await
+        .unwrap();
+    // A second Start changes nothing (the trigger's window is kept).
+    journeys::set_status(&db, p, j.id, JourneyStatus::Active)
+        .await
+        .unwrap();
+    db.clock().stop_at(Some(Timestamp(t0.0 + 2 * HOUR)));
+    run(&db).await;
+    assert_eq!(sent(&db, j.id, m).await.len(), 1);
+    db.clock().stop_at(None);
+}
+
 on_both_backends!(
+    an_edit_re_times_waiting_members,
     welcome_series,
     win_back_after_days_without_activity,
     expiry_reminder_names_the_points_and_the_date,
