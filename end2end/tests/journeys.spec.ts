@@ -55,7 +55,7 @@ test("a manager builds a welcome journey, is told of an unreachable step, starts
   await admin.locator("#step-1-kind").selectOption({ label: "Send a message" });
   await admin.locator("#step-1-template").selectOption(template);
   await admin.locator("#step-1-channel").selectOption({ label: "Inbox" });
-  await admin.locator("#step-1-topic").selectOption({ label: "Service" });
+  await admin.locator("#step-1-topic").selectOption({ label: "Offers" });
   // Only the chosen kind's inputs show.
   await expect(admin.locator("#step-1-points")).toBeHidden();
   await admin.getByRole("button", { name: "Add a step" }).click();
@@ -74,9 +74,15 @@ test("a manager builds a welcome journey, is told of an unreachable step, starts
   await row.getByRole("button", { name: "Start" }).click();
   await expect(row).toContainText("Running");
 
-  // A member joins the program after it started.
+  // A member who takes offers in the inbox joins the program after it started.
   const member = await newPage(browser);
   await signUp(member, "Wren Welcome");
+  await hydrated(member);
+  const prefs = member.getByRole("region", { name: "Messages from us" });
+  await prefs.getByText("Messages from us: where and about what").click();
+  await prefs.getByLabel("Offers and promotions").check();
+  await prefs.getByRole("button", { name: "Save my choices" }).click();
+  await expect(prefs.getByRole("status")).toHaveText("Your choices are saved.");
   await member.getByRole("button", { name: `Join ${programName}` }).click();
   const card = member.getByRole("region", { name: programName });
   await expect(card.getByTestId("balance")).toHaveText("0");
