@@ -76,7 +76,7 @@ test("a manager builds a welcome journey, is told of an unreachable step, starts
 
   // A member who takes offers in the inbox joins the program after it started.
   const member = await newPage(browser);
-  await signUp(member, "Wren Welcome");
+  const email = await signUp(member, "Wren Welcome");
   await hydrated(member);
   const prefs = member.getByRole("region", { name: "Messages from us" });
   await prefs.getByText("Messages from us: where and about what").click();
@@ -122,6 +122,15 @@ test("a manager builds a welcome journey, is told of an unreachable step, starts
     .getByText("Welcome, Wren")
     .click();
   await expect(member.getByText("You have 50 Stars.")).toBeVisible();
+
+  // Manage sees what became of the member's messages.
+  await admin.goto(`/manage/programs/${pid}/messages`);
+  await hydrated(admin);
+  await admin.getByLabel("Member (card number, email or phone)").fill(email);
+  await admin.getByRole("button", { name: "Show their messages" }).click();
+  const sent = admin.getByTestId("member-message").filter({ hasText: "Welcome, Wren" });
+  await expect(sent).toContainText("journey");
+  await expect(sent).toContainText("Sent");
 
   // A running journey is paused before it is edited.
   await admin.goto(`/manage/programs/${pid}/journeys`);

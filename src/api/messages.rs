@@ -55,3 +55,15 @@ pub async fn dev_mailbox() -> Result<Vec<KeptEmail>, AppError> {
     }
     crate::server::store::messages::mailbox(&state.db, 100).await
 }
+
+/// What became of the program's messages to one member (card number, email or phone).
+#[server(endpoint = "find_member_messages")]
+pub async fn find_member_messages(
+    program_id: ProgramId,
+    member: String,
+) -> Result<crate::model::message::MemberMessages, AppError> {
+    use crate::model::user::Role;
+    use crate::server::auth::guard;
+    guard::require(Role::can_manage).await?;
+    crate::server::service::message_log::for_member(&guard::state()?.db, program_id, &member).await
+}

@@ -214,6 +214,30 @@ pub struct FailedMessage {
     pub at: Timestamp,
 }
 
+/// One of a member's messages, as Manage lists them (what became of each, and why).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberMessage {
+    pub id: i64,
+    pub created_at: Timestamp,
+    pub kind: String,
+    pub channel: Channel,
+    pub subject: String,
+    pub status: MessageStatus,
+    /// Why it waits or was not sent.
+    pub reason: Option<HoldReason>,
+    pub attempts: i64,
+    /// The last delivery error (a bounce, a provider's refusal).
+    pub error: Option<String>,
+    pub delivered_at: Option<Timestamp>,
+}
+
+/// A member's messages in a program, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberMessages {
+    pub member_name: String,
+    pub messages: Vec<MemberMessage>,
+}
+
 /// A program's messaging page: its settings and what its messages did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessagesOverview {

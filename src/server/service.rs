@@ -22,6 +22,7 @@ pub mod journeys;
 pub mod ledger;
 pub mod members;
 pub mod merges;
+pub mod message_log;
 pub mod names;
 pub mod orders;
 pub mod password_reset;

@@ -182,6 +182,11 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         ),
         ("dev_mailbox", Allowed::Roles(ADMIN), vec![]),
         (
+            "find_member_messages",
+            Allowed::Roles(ADMIN),
+            vec![("program_id", pid.clone()), ("member", "x".into())],
+        ),
+        (
             "load_journey_choices",
             Allowed::Roles(ADMIN),
             vec![("program_id", pid.clone())],

@@ -13,7 +13,8 @@ use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::service::consents::{self, By};
-use omniloyal::server::service::{journeys, members, orders, templates};
+use omniloyal::model::message::MessageStatus;
+use omniloyal::server::service::{journeys, members, message_log, orders, templates};
 
 use crate::on_both_backends;
 use crate::support::fixtures::{order, world};
@@ -177,6 +178,19 @@ async fn welcome_series(db: Db) {
         .collect();
     assert_eq!(passed, vec![1, 1, 1, 1]);
     assert_eq!(report.messages.iter().map(|(_, c)| c).sum::<i64>(), 2);
+    // Manage looks the member up by email and sees both, waiting for the outbox.
+    let email: String = sqlx::query_scalar("SELECT email FROM members WHERE id = $1")
+        .bind(m)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    let log = message_log::for_member(&db, p, &email).await.unwrap();
+    assert_eq!(log.messages.len(), 2);
+    assert!(log.messages.iter().all(|x| x.kind == "journey" && x.status == MessageStatus::Pending));
+    assert_eq!(log.messages[0].subject, "thanks subject", "newest first");
+    // Someone who is not a member of the program is a field error.
+    let stranger = message_log::for_member(&db, p, "nobody@nowhere.example").await.unwrap_err();
+    assert!(stranger.field_message("member").is_some(), "{stranger:?}");
     db.clock().stop_at(None);
 }
 

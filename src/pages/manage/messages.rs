@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::api::messages::{dev_mailbox, program_messages, SaveMessageSettings};
+use crate::api::messages::{dev_mailbox, program_messages, FindMemberMessages, SaveMessageSettings};
 use crate::components::field::{field_error, successes, Field, FormNotice};
 use crate::components::lang::use_lang;
 use crate::components::outcome::form_action;
@@ -15,7 +15,8 @@ use crate::components::table::DataTable;
 use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::message::{
-    Channel, DeliveryCount, HoldReason, KeptEmail, MessageSettingsForm, MessageStatus, MessagesOverview,
+    Channel, DeliveryCount, HoldReason, KeptEmail, MemberMessage, MemberMessages, MessageSettingsForm,
+    MessageStatus, MessagesOverview,
 };
 use crate::model::time::Timestamp;
 
@@ -62,6 +63,7 @@ pub fn MessagesPage() -> impl IntoView {
                     {settings_form(lang, o.settings.clone(), save)}
                     {delivery_report(lang, &o)}
                 </div>
+                <MemberLog program_id=o.settings.program_id.get() zone=o.settings.time_zone.clone() />
             }
         }} />
     }
@@ -231,6 +233,84 @@ fn delivery_report(lang: Lang, o: &MessagesOverview) -> impl IntoView {
                         </tr>
                     }).collect_view()}
                 </DataTable>
+            })}
+        </section>
+    }
+}
+
+/// Look a member up: each message the program sent them and what became of it.
+#[component]
+fn MemberLog(program_id: i64, zone: String) -> impl IntoView {
+    let lang = use_lang();
+    let l = lang.locale;
+    let find = form_action::<FindMemberMessages>();
+    let value = find.value();
+    let zone_at = StoredValue::new(zone);
+    // Plain `fn`-like (copies only): used inside the reactive closure below.
+    let status = move |m: &MemberMessage| -> String {
+        match m.status {
+            MessageStatus::Sent => td_string!(
+                l,
+                manage.messages.status.sent,
+                when = m
+                    .delivered_at
+                    .map(|t| zone_at.with_value(|z| lang.date_time(t, Some(z))))
+                    .unwrap_or_default()
+            )
+            .to_string(),
+            MessageStatus::Pending => td_string!(l, manage.messages.status.pending).to_string(),
+            MessageStatus::Failed => {
+                td_string!(l, manage.messages.status.failed, n = lang.number(m.attempts)).to_string()
+            }
+            MessageStatus::Suppressed => td_string!(l, manage.messages.status.suppressed).to_string(),
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>{td!(l, manage.messages.member_log)}</h2>
+            <p class="muted">{td!(l, manage.messages.member_log_intro)}</p>
+            <ActionForm action=find>
+                <FormNotice result=value />
+                <input type="hidden" name="program_id" value=program_id.to_string() />
+                <Field label=td_string!(l, manage.messages.member_field) name="member" dir="ltr" scope="log"
+                    error=field_error(move || value.get(), "member") />
+                <button type="submit" class="button ghost" disabled=move || find.pending().get()>{td!(l, manage.messages.show_member)}</button>
+            </ActionForm>
+            {move || value.get().and_then(Result::ok).map(|found: MemberMessages| {
+                let name = lang.isolate(&found.member_name);
+                if found.messages.is_empty() {
+                    return view! { <Empty><p>{td_string!(l, manage.messages.member_none, name = name).to_string()}</p></Empty> }.into_any();
+                }
+                view! {
+                    <h3>{td_string!(l, manage.messages.member_heading, name = name).to_string()}</h3>
+                    <DataTable
+                        columns=vec![
+                            td_string!(l, manage.messages.col_when),
+                            td_string!(l, manage.messages.col_kind),
+                            td_string!(l, manage.messages.col_channel),
+                            td_string!(l, manage.messages.col_subject),
+                            td_string!(l, manage.messages.col_status),
+                            td_string!(l, manage.messages.col_reason),
+                            td_string!(l, manage.messages.col_error),
+                        ]
+                        label=td_string!(l, manage.messages.member_log)
+                    >
+                        {found.messages.into_iter().map(|m| {
+                            let said = status(&m);
+                            view! {
+                                <tr data-testid="member-message">
+                                    <td>{zone_at.with_value(|z| lang.date_time(m.created_at, Some(z)))}</td>
+                                    <td class="mono"><bdi>{m.kind.clone()}</bdi></td>
+                                    <td>{channel_label(lang, m.channel)}</td>
+                                    <td><bdi>{m.subject.clone()}</bdi></td>
+                                    <td>{said}</td>
+                                    <td>{m.reason.map(|r| reason_label(lang, r)).unwrap_or_default()}</td>
+                                    <td><bdi dir="ltr">{m.error.clone().unwrap_or_default()}</bdi></td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </DataTable>
+                }.into_any()
             })}
         </section>
     }

@@ -5,8 +5,8 @@
 use crate::error::AppError;
 use crate::model::ids::{MemberId, ProgramId};
 use crate::model::message::{
-    Channel, DeliveryCount, FailedMessage, HoldReason, Inbox, InboxMessage, KeptEmail, MessageSettings,
-    MessageStatus,
+    Channel, DeliveryCount, FailedMessage, HoldReason, Inbox, InboxMessage, KeptEmail, MemberMessage,
+    MessageSettings, MessageStatus,
 };
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
@@ -262,6 +262,64 @@ pub async fn counts(db: &Db, program: ProgramId) -> Result<Vec<DeliveryCount>, A
 }
 
 /// A program's newest failed messages, with the last error.
+/// The newest `limit` messages of `member` in `program`.
+pub async fn of_member(
+    db: &Db,
+    program: ProgramId,
+    member: MemberId,
+    limit: i64,
+) -> Result<Vec<MemberMessage>, AppError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        created_at: i64,
+        kind: String,
+        channel: String,
+        subject: String,
+        status: String,
+        reason: Option<String>,
+        attempts: i64,
+        last_error: Option<String>,
+        delivered_at: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, created_at, kind, channel, subject, status, reason, attempts, last_error, delivered_at \
+         FROM messages WHERE member_id = $1 AND program_id = $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(member)
+    .bind(program)
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let status = MessageStatus::parse(&r.status)?;
+            Some(MemberMessage {
+                id: r.id,
+                created_at: Timestamp(r.created_at),
+                kind: r.kind,
+                channel: Channel::parse(&r.channel)?,
+                subject: r.subject,
+                status,
+                // A reason stays once a message went; only one still waiting or suppressed has it.
+                reason: r
+                    .reason
+                    .as_deref()
+                    .and_then(HoldReason::parse)
+                    .filter(|_| matches!(status, MessageStatus::Pending | MessageStatus::Suppressed)),
+                attempts: r.attempts,
+                error: r.last_error,
+                // Sent: when; pending with a reservation is not yet delivered.
+                delivered_at: r
+                    .delivered_at
+                    .filter(|_| status == MessageStatus::Sent)
+                    .map(Timestamp),
+            })
+        })
+        .collect())
+}
+
 pub async fn failed(db: &Db, program: ProgramId, limit: i64) -> Result<Vec<FailedMessage>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
