@@ -46,6 +46,8 @@ CREATE TABLE journey_entries (
     left_at       BIGINT,
     -- Why it left early (a step that could not run, the journey's steps changed).
     note          TEXT,
+    -- The reward a step gave, which later messages name as {{ offer }}.
+    offer         TEXT,
     CONSTRAINT journey_entries_once UNIQUE (journey_id, membership_id, occasion)
 );
 CREATE INDEX journey_entries_due ON journey_entries (state, due_at);

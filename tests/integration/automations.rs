@@ -7,17 +7,17 @@ use omniloyal::error::AppError;
 use omniloyal::model::consent::{ConsentName, ConsentSource};
 use omniloyal::model::ids::{MemberId, ProgramId};
 use omniloyal::model::journey::{Journey, JourneyForm, JourneyStatus, StepRow};
+use omniloyal::model::message::MessageStatus;
 use omniloyal::model::order::ReturnInput;
 use omniloyal::model::template::TemplateForm;
 use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
 use omniloyal::server::service::consents::{self, By};
-use omniloyal::model::message::MessageStatus;
-use omniloyal::server::service::{journeys, members, message_log, orders, templates};
+use omniloyal::server::service::{journeys, members, message_log, orders, rewards, templates};
 
 use crate::on_both_backends;
-use crate::support::fixtures::{order, world};
+use crate::support::fixtures::{order, reward_input, world};
 use crate::support::{make_user, unique};
 
 const HOUR: i64 = 3600;
@@ -186,10 +186,15 @@ async fn welcome_series(db: Db) {
         .unwrap();
     let log = message_log::for_member(&db, p, &email).await.unwrap();
     assert_eq!(log.messages.len(), 2);
-    assert!(log.messages.iter().all(|x| x.kind == "journey" && x.status == MessageStatus::Pending));
+    assert!(log
+        .messages
+        .iter()
+        .all(|x| x.kind == "journey" && x.status == MessageStatus::Pending));
     assert_eq!(log.messages[0].subject, "thanks subject", "newest first");
     // Someone who is not a member of the program is a field error.
-    let stranger = message_log::for_member(&db, p, "nobody@nowhere.example").await.unwrap_err();
+    let stranger = message_log::for_member(&db, p, "nobody@nowhere.example")
+        .await
+        .unwrap_err();
     assert!(stranger.field_message("member").is_some(), "{stranger:?}");
     db.clock().stop_at(None);
 }
@@ -535,7 +540,44 @@ async fn an_edit_re_times_waiting_members(db: Db) {
     db.clock().stop_at(None);
 }
 
+async fn a_reward_then_a_message_after_a_wait_names_the_offer(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let t0 = db.now();
+    db.clock().stop_at(Some(t0));
+    let coffee = rewards::save(&db, &reward_input(p, "Free coffee", "500"))
+        .await
+        .unwrap();
+    template(&db, p, "gift", "in_app", "Your gift: {{ offer }}").await;
+    let steps = vec![
+        step("reward", |r| r.reward_id = coffee.id.to_string()),
+        step("wait", |r| r.hours = "24".into()),
+        message("gift"),
+    ];
+    let j = start(&db, p, "enrolled", "", "none", steps).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 1)));
+    let m = member(&db, p).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 2)));
+    run(&db).await;
+    // The reward is the member's, free, once.
+    let codes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM issued_rewards i JOIN memberships ms ON ms.id = i.membership_id \
+         WHERE ms.member_id = $1 AND i.reward_id = $2 AND i.points = 0",
+    )
+    .bind(m)
+    .bind(coffee.id)
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(codes, 1);
+    db.clock().stop_at(Some(Timestamp(t0.0 + 2 + 24 * HOUR)));
+    run(&db).await;
+    assert_eq!(sent(&db, j.id, m).await[0].1, "Your gift: Free coffee");
+    db.clock().stop_at(None);
+}
+
 on_both_backends!(
+    a_reward_then_a_message_after_a_wait_names_the_offer,
     an_edit_re_times_waiting_members,
     welcome_series,
     win_back_after_days_without_activity,

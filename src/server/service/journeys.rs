@@ -599,7 +599,8 @@ async fn advance(
     }
     let mut step_at = e.step_at;
     let mut ran = 0;
-    let mut offer = String::new();
+    // The reward given earlier (this pass or one before a wait), for `{{ offer }}`.
+    let mut offer = e.offer.clone().unwrap_or_default();
     if ctx.journey.goal == crate::model::journey::Goal::Purchase
         && purchased_since(conn, e.membership_id, e.entered_at, now).await?
     {
@@ -665,6 +666,7 @@ async fn advance(
             StepKind::Reward { reward_id } => {
                 let outcome = match reward(conn, ctx, e, step.id, *reward_id, now).await? {
                     Some(name) => {
+                        store::set_offer(conn, e.id, &name).await?;
                         offer = name;
                         "done"
                     }

@@ -408,6 +408,8 @@ pub struct Due {
     pub step_id: Option<i64>,
     pub step_at: i64,
     pub entered_at: i64,
+    /// The reward a step gave (for `{{ offer }}`).
+    pub offer: Option<String>,
 }
 
 /// Up to `limit` entries of active journeys due at `now`, in membership order (two workers
@@ -425,7 +427,7 @@ pub async fn due(
         ""
     };
     let mut rows: Vec<Due> = sqlx::query_as(&format!(
-        "SELECT e.id, e.journey_id, e.membership_id, ms.member_id, e.step_id, e.step_at, e.entered_at \
+        "SELECT e.id, e.journey_id, e.membership_id, ms.member_id, e.step_id, e.step_at, e.entered_at, e.offer \
          FROM journey_entries e JOIN journeys j ON j.id = e.journey_id JOIN memberships ms ON ms.id = e.membership_id \
          WHERE e.state = 'active' AND e.due_at <= $1 AND j.status = 'active' ORDER BY e.due_at, e.id LIMIT $2{lock}"
     ))
@@ -471,6 +473,16 @@ pub async fn move_to(
         .bind(i64::from(step))
         .bind(step_at)
         .bind(due_at)
+        .bind(entry)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Keeps the reward a step gave the entry, for the messages after it.
+pub async fn set_offer(conn: &mut AnyConnection, entry: i64, offer: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE journey_entries SET offer = $1 WHERE id = $2")
+        .bind(offer)
         .bind(entry)
         .execute(&mut *conn)
         .await?;
