@@ -576,7 +576,57 @@ async fn a_reward_then_a_message_after_a_wait_names_the_offer(db: Db) {
     db.clock().stop_at(None);
 }
 
+async fn birthdays_missed_while_the_worker_was_down_are_caught_up(db: Db) {
+    use chrono::Datelike;
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    // Noon, so that a day's jumps stay on their day in UTC (the program's zone).
+    let t0 = Timestamp(Timestamp::start_of(db.now().date()).0 + 12 * HOUR);
+    db.clock().stop_at(Some(t0));
+    let born = |days: i64| {
+        let d = t0.date() + chrono::Duration::days(days);
+        let year = if d.month() == 2 && d.day() == 29 {
+            1992
+        } else {
+            1990
+        };
+        format!("{year}-{:02}-{:02}", d.month(), d.day())
+    };
+    template(&db, p, "cake", "in_app", "Happy birthday").await;
+    let before = member(&db, p).await;
+    members::set_birth_date(&db, before, &born(-1)).await.unwrap();
+    let missed = member(&db, p).await;
+    members::set_birth_date(&db, missed, &born(1)).await.unwrap();
+    let j = journeys::save(
+        &db,
+        &JourneyForm {
+            program_id: p.0,
+            name: unique("birthday"),
+            trigger: "birthday".into(),
+            reentry: "on".into(),
+            steps: vec![message("cake")],
+            ..JourneyForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    journeys::set_status(&db, p, j.id, JourneyStatus::Active)
+        .await
+        .unwrap();
+    // Started today: yesterday's birthday is not caught up.
+    run(&db).await;
+    assert!(sent(&db, j.id, before).await.is_empty());
+    // The worker is down tomorrow; the day after, tomorrow's birthday is caught up, once.
+    db.clock().stop_at(Some(Timestamp(t0.0 + 2 * SECONDS_PER_DAY)));
+    run(&db).await;
+    run(&db).await;
+    assert_eq!(sent(&db, j.id, missed).await.len(), 1);
+    assert!(sent(&db, j.id, before).await.is_empty());
+    db.clock().stop_at(None);
+}
+
 on_both_backends!(
+    birthdays_missed_while_the_worker_was_down_are_caught_up,
     a_reward_then_a_message_after_a_wait_names_the_offer,
     an_edit_re_times_waiting_members,
     welcome_series,

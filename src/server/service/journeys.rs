@@ -17,7 +17,7 @@ use crate::model::consent::Consents;
 use crate::model::ids::{MemberId, MembershipId, ProgramId};
 use crate::model::journey::{
     EntryState, Journey, JourneyForm, JourneyListed, JourneyReport, JourneyStatus, Step, StepKind,
-    StepReport, Target, Test,
+    StepReport, Target, Test, TriggerKind,
 };
 use crate::model::ledger::TxKind;
 use crate::model::message::{Channel, IfLimited};
@@ -350,11 +350,10 @@ async fn admit_one(db: &Db, running: &store::Running, now: Timestamp) -> Result<
             .signed_duration_since(chrono::NaiveDate::default())
             .num_days();
         let from = running.watermark;
-        let birthdays = crate::domain::birthdays::birthdays_on(today);
         let window = Window {
             from,
             to: now.0,
-            birthdays: &birthdays,
+            birthdays: &[],
             year: chrono::Datelike::year(&today),
         };
         let mut tx = db.begin_write().await?;
@@ -372,13 +371,35 @@ async fn admit_one(db: &Db, running: &store::Running, now: Timestamp) -> Result<
         tx.commit().await?;
         if daily && running.evaluated_day < today_n {
             let (lo, hi) = store::id_range(&mut *db.pool.acquire().await?, j.program_id).await?;
-            let mut after = lo - 1;
-            while after < hi {
-                let upto = (after + DAILY_CHUNK).min(hi);
-                let mut tx = db.begin_write().await?;
-                pass.entered += store::enter(&mut tx, j, &window, (after, upto)).await?;
-                tx.commit().await?;
-                after = upto;
+            // Birthdays of the days the worker missed (it was down) are caught up, a week at
+            // most, each in its own year; a journey just started looks at today only.
+            let days: Vec<chrono::NaiveDate> =
+                if j.trigger == TriggerKind::Birthday && running.evaluated_day > 0 {
+                    crate::domain::birthdays::due_days(today)
+                        .into_iter()
+                        .filter(|d| {
+                            d.signed_duration_since(chrono::NaiveDate::default()).num_days()
+                                > running.evaluated_day
+                        })
+                        .collect()
+                } else {
+                    vec![today]
+                };
+            for day in days {
+                let birthdays = crate::domain::birthdays::birthdays_on(day);
+                let window = Window {
+                    birthdays: &birthdays,
+                    year: chrono::Datelike::year(&day),
+                    ..window
+                };
+                let mut after = lo - 1;
+                while after < hi {
+                    let upto = (after + DAILY_CHUNK).min(hi);
+                    let mut tx = db.begin_write().await?;
+                    pass.entered += store::enter(&mut tx, j, &window, (after, upto)).await?;
+                    tx.commit().await?;
+                    after = upto;
+                }
             }
             let mut tx = db.begin_write().await?;
             store::mark(&mut tx, j.id, (now.0 - EVENT_LAG).max(from), Some(today_n)).await?;

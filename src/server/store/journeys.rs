@@ -227,6 +227,7 @@ pub async fn mark(conn: &mut AnyConnection, id: i64, to: i64, day: Option<i64>) 
 }
 
 /// What the trigger looks at, in one pass.
+#[derive(Clone, Copy)]
 pub struct Window<'a> {
     /// Events after this time...
     pub from: i64,
