@@ -90,27 +90,11 @@ pub async fn save(db: &Db, form: &JourneyForm) -> Result<Journey, AppError> {
             return Err(AppError::conflict(td_string!(l, errors.journeys.pause_to_edit)));
         }
     }
-    let mut conn = db.pool.acquire().await?;
-    let segment_ids: Vec<i64> = segments::list(&mut conn, program_id.0)
-        .await?
-        .iter()
-        .map(|s| s.id)
-        .collect();
-    let tier_ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM tiers WHERE program_id = $1")
-        .bind(program_id)
-        .fetch_all(&mut *conn)
-        .await?;
-    let reward_ids: Vec<i64> =
-        sqlx::query_scalar("SELECT id FROM rewards WHERE program_id = $1 AND active = 1")
-            .bind(program_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    drop(conn);
-    let templates: Vec<(String, Channel)> = template_store::list(db, program_id)
-        .await?
-        .into_iter()
-        .map(|t| (t.name, t.channel))
-        .collect();
+    // What the form may name: the same lists the editor offers.
+    let offered = offered(db, program_id).await?;
+    let ids = |list: &[(i64, String)]| list.iter().map(|(id, _)| *id).collect::<Vec<i64>>();
+    let (segment_ids, tier_ids, reward_ids) =
+        (ids(&offered.segments), ids(&offered.tiers), ids(&offered.rewards));
     let step_ids: Vec<u32> = before
         .as_ref()
         .map(|(j, _)| j.steps.iter().map(|s| s.id).collect())
@@ -119,7 +103,7 @@ pub async fn save(db: &Db, form: &JourneyForm) -> Result<Journey, AppError> {
         segment_ids: &segment_ids,
         tier_ids: &tier_ids,
         reward_ids: &reward_ids,
-        templates: &templates,
+        templates: &offered.templates,
         last_step_id: before.as_ref().map_or(0, |(_, last)| *last),
         step_ids: &step_ids,
     };
@@ -265,6 +249,12 @@ pub async fn choices(
     program_id: ProgramId,
 ) -> Result<crate::model::journey::JourneyChoices, AppError> {
     programs::get(db, program_id).await?;
+    offered(db, program_id).await
+}
+
+/// The program's segments, tiers, active rewards and template names by channel: what a
+/// journey may name.
+async fn offered(db: &Db, program_id: ProgramId) -> Result<crate::model::journey::JourneyChoices, AppError> {
     let mut conn = db.pool.acquire().await?;
     let segments = segments::list(&mut conn, program_id.0)
         .await?
