@@ -8,16 +8,12 @@
 
 use std::time::Instant;
 
-use rand::SeedableRng;
-
 use crate::error::AppError;
 use crate::model::journey::{JourneyForm, JourneyStatus, StepRow};
 use crate::model::program::ProgramInput;
-use crate::model::rules::Channel as Sales;
 use crate::model::template::TemplateForm;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
-use crate::server::service::enrolment::{enrol_many, NewMember};
 use crate::server::service::{journeys, templates};
 use crate::server::store::programs;
 
@@ -51,22 +47,13 @@ pub async fn run(db: &Db, members: usize, active_pct: usize) -> Result<Figures, 
     .await?;
     let now = db.now();
     let started = Instant::now();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
-    for start in (0..members).step_by(5_000) {
-        let batch: Vec<NewMember> = (start..(start + 5_000).min(members))
-            .map(|i| NewMember {
-                name: format!("Bench member {i}"),
-                email: None,
-                referred_by: None,
-                joined_at: Timestamp(now.0 - 365 * SECONDS_PER_DAY),
-                channel: Sales::Web,
-                store_id: None,
-            })
-            .collect();
-        let mut tx = db.begin_write().await?;
-        enrol_many(&mut tx, program.id, &batch, &mut rng).await?;
-        tx.commit().await?;
-    }
+    super::messages_bench::enrol_bench_members(
+        db,
+        program.id,
+        members,
+        Timestamp(now.0 - 365 * SECONDS_PER_DAY),
+    )
+    .await?;
     // A share were active lately (spread over the last month); every member takes the inbox
     // and offers.
     let mut tx = db.begin_write().await?;

@@ -118,6 +118,39 @@ async fn measure(
     })
 }
 
+/// Enrols `members` members ("Bench member N") in `program`, joined at `joined_at`, five
+/// thousand to a transaction; their ids.
+pub async fn enrol_bench_members(
+    db: &Db,
+    program: ProgramId,
+    members: usize,
+    joined_at: crate::model::time::Timestamp,
+) -> Result<Vec<MemberId>, AppError> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
+    let mut ids = Vec::with_capacity(members);
+    for start in (0..members).step_by(5_000) {
+        let batch: Vec<NewMember> = (start..(start + 5_000).min(members))
+            .map(|i| NewMember {
+                name: format!("Bench member {i}"),
+                email: None,
+                referred_by: None,
+                joined_at,
+                channel: Sales::Web,
+                store_id: None,
+            })
+            .collect();
+        let mut tx = db.begin_write().await?;
+        ids.extend(
+            enrol_many(&mut tx, program, &batch, &mut rng)
+                .await?
+                .into_iter()
+                .map(|(m, _)| m),
+        );
+        tx.commit().await?;
+    }
+    Ok(ids)
+}
+
 /// Enrols `members` members in a new program and measures `count` messages of each kind;
 /// emails too when `smtp_url` is given.
 pub async fn run(
@@ -147,29 +180,7 @@ pub async fn run(
         ..MessageSettings::default()
     };
     messages::save_settings(db, program.id, &open).await?;
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(19);
-    let mut ids = Vec::with_capacity(members);
-    let now = db.now();
-    for start in (0..members).step_by(5_000) {
-        let batch: Vec<NewMember> = (start..(start + 5_000).min(members))
-            .map(|i| NewMember {
-                name: format!("Bench member {i}"),
-                email: None,
-                referred_by: None,
-                joined_at: now,
-                channel: Sales::Web,
-                store_id: None,
-            })
-            .collect();
-        let mut tx = db.begin_write().await?;
-        ids.extend(
-            enrol_many(&mut tx, program.id, &batch, &mut rng)
-                .await?
-                .into_iter()
-                .map(|(m, _)| m),
-        );
-        tx.commit().await?;
-    }
+    let ids = enrol_bench_members(db, program.id, members, db.now()).await?;
     // Every member opts in to email and offers (the inbox is held from the start).
     let mut tx = db.begin_write().await?;
     sqlx::query("UPDATE members SET consents = 127 WHERE id IN (SELECT member_id FROM memberships WHERE program_id = $1)")
