@@ -2,6 +2,7 @@ import AxeBuilder from "@axe-core/playwright";
 import { expect, test, type Page } from "@playwright/test";
 import { ARABIC_DIGITS, WESTERN_DIGITS, ar, arabicDigits } from "./catalogue";
 import { demo, hydrated, signIn, unique } from "./helpers";
+import { confirmSignUp } from "./mailbox";
 
 // Arabic: chosen from the browser, by the switch, or by the account; right to left, with
 // Arabic-Indic digits; and no serious accessibility fault in either language.
@@ -138,7 +139,10 @@ test("a member signs up in Arabic, joins, and sees balance, history and tier pro
   await page.getByLabel(ar("auth", "signup.email"), { exact: true }).fill(email);
   await page.getByLabel(ar("auth", "signup.password"), { exact: true }).fill("كلمة مرور طويلة بما يكفي");
   await page.getByRole("button", { name: ar("auth", "signup.submit") }).click();
-  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByRole("heading", { name: ar("auth", "signup.sent_heading") })).toBeVisible();
+  await confirmSignUp(page, email);
+  await hydrated(page);
   await expectArabic(page);
   await page.getByRole("button", { name: ar("portal", "join.button", { program: OASIS }) }).click();
   const card = page.getByRole("region", { name: OASIS });

@@ -1,15 +1,19 @@
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, unique } from "./helpers";
+import { confirmSignUp } from "./mailbox";
 
 /** A new member, signed up and on the portal (consents are per member: nothing shared). */
 async function newMember(page: Page) {
   await page.goto("/signup");
   await hydrated(page);
   await page.getByLabel("Your name").fill("Consent Tester");
-  await page.getByLabel("Email", { exact: true }).fill(`${unique("consent")}@example.com`);
+  const email = `${unique("consent")}@example.com`;
+  await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Password", { exact: true }).fill("a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(page, email);
+  await hydrated(page);
 }
 
 test("a member chooses where and about what the brand may write, and sees it kept", async ({ page }) => {

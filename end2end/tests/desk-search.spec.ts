@@ -1,5 +1,6 @@
 import { expect, test, type Page } from "@playwright/test";
 import { hydrated, unique } from "./helpers";
+import { confirmSignUp } from "./mailbox";
 import { PROGRAM, findMember, pagesPerTest, recordPurchase, signInAtDesk, signUpAndJoin } from "./journeys";
 
 // The Desk's search and member view (issue 15): phones typed the national way, names by
@@ -31,7 +32,9 @@ async function signUpWithPhone(page: Page, name: string, phone: string): Promise
   await page.getByLabel("Phone (optional)").fill(phone);
   await page.getByLabel("Password").fill("a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(page, email);
+  await hydrated(page);
   return email;
 }
 

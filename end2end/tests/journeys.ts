@@ -1,5 +1,6 @@
 import { expect, test, type Browser, type BrowserContext, type Locator, type Page } from "@playwright/test";
 import { demo, hydrated, signIn, unique } from "./helpers";
+import { confirmSignUp } from "./mailbox";
 
 /** Steps shared by the journeys that use several people at once (admin, staff, members) in
  * the demo program. */
@@ -84,7 +85,9 @@ export async function signUp(page: Page, name: string, birthDate?: string): Prom
   if (birthDate) await page.getByLabel("Date of birth (optional)").fill(birthDate);
   await page.getByLabel("Password").fill("a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(page, email);
+  await hydrated(page);
   return email;
 }
 

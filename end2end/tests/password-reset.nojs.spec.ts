@@ -1,15 +1,8 @@
-import { expect, test, type Page } from "@playwright/test";
-import { DEMO_PASSWORD, demo, unique } from "./helpers";
-import { resetLinkFor } from "./mailbox";
+import { expect, test } from "@playwright/test";
+import { DEMO_PASSWORD, demo, signInPlain, unique } from "./helpers";
+import { confirmSignUp, resetLinkFor } from "./mailbox";
 
 // This project runs with JavaScript disabled: every form posts as plain HTML.
-
-async function signInPlain(page: Page, email: string, password: string) {
-  await page.goto("/login");
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-}
 
 test("without JavaScript a forgotten password is reset from the emailed link", async ({ page }) => {
   const email = `${unique("resetnojs")}@example.com`;
@@ -18,7 +11,9 @@ test("without JavaScript a forgotten password is reset from the emailed link", a
   await page.getByLabel("Email", { exact: true }).fill(email);
   await page.getByLabel("Password", { exact: true }).fill("a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
-  await expect(page).toHaveURL(/\/portal$/);
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
+  await confirmSignUp(page, email, false);
   await page.context().clearCookies();
 
   await page.goto("/forgot-password");

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { demo, hydrated, signIn, unique } from "./helpers";
+import { confirmSignUp } from "./mailbox";
 import { findMember, PROGRAM, recordPurchase, signInAtDesk, signUpAndJoin } from "./journeys";
 
 test("a member signs up and joins; a staff purchase appears on the portal without a reload", async ({ browser }) => {
@@ -16,7 +17,10 @@ test("a member signs up and joins; a staff purchase appears on the portal withou
   await expect(member.getByText("Use at least 10 characters.")).toBeVisible();
   await member.getByLabel("Password").fill("a long enough password");
   await member.getByRole("button", { name: "Create account" }).click();
-  await expect(member).toHaveURL(/\/portal$/);
+  await expect(member).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(member, email);
+  await hydrated(member);
+  await expect(member.getByRole("status").filter({ hasText: "Welcome! Your account is ready." })).toBeVisible();
   await expect(member.getByText("You have not joined a program yet.")).toBeVisible();
   await member.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
   const card = member.getByRole("region", { name: "Café Aurora Rewards" });

@@ -1,5 +1,6 @@
 import { expect, test } from "@playwright/test";
 import { demo, hydrated, signIn, unique } from "./helpers";
+import { confirmSignUp } from "./mailbox";
 
 test("staff record a purchase and redeem a reward with a code; the member sees both", async ({ browser }) => {
   const memberCtx = await browser.newContext();
@@ -11,7 +12,9 @@ test("staff record a purchase and redeem a reward with a code; the member sees b
   await member.getByLabel("Email").fill(email);
   await member.getByLabel("Password").fill("a long enough password");
   await member.getByRole("button", { name: "Create account" }).click();
-  await expect(member).toHaveURL(/\/portal$/);
+  await expect(member).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(member, email);
+  await hydrated(member);
   await member.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
   const card = member.getByRole("region", { name: "Café Aurora Rewards" });
   await expect(card.getByTestId("balance")).toHaveText("0");
@@ -79,9 +82,13 @@ test("a member redeems a reward on the portal and gets a code", async ({ page })
   await page.goto("/signup");
   await hydrated(page);
   await page.getByLabel("Your name").fill("Pat Portal");
-  await page.getByLabel("Email").fill(`${unique("pp")}@example.com`);
+  const email = `${unique("pp")}@example.com`;
+  await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill("a long enough password");
   await page.getByRole("button", { name: "Create account" }).click();
+  await expect(page).toHaveURL(/\/signup\?sent=1$/);
+  await confirmSignUp(page, email);
+  await hydrated(page);
   await page.getByRole("button", { name: "Join Café Aurora Rewards" }).click();
   const offers = page.getByRole("region", { name: "Rewards to redeem" });
   await expect(offers.getByRole("button", { name: "Redeem Free filter coffee" })).toBeDisabled();

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::user::{SessionUser, SignupInput};
+use crate::model::user::{PendingSignup, SessionUser, SignupInput};
 
 /// The signed-in user, or `None`. Open to everyone.
 #[server(endpoint = "current_user")]
@@ -86,21 +86,96 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
-/// A member creates an account on the portal and is signed in.
+/// A member asks to join: the form is checked, then a link to confirm the address is
+/// emailed to it. The answer is the same whether or not the address has an account (its
+/// owner learns the rest by email). Limited per address asked for and per client address.
 #[server(endpoint = "signup")]
-pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
-    use crate::server::auth::guard;
-    use crate::server::service::members;
+pub async fn signup(input: SignupInput) -> Result<(), AppError> {
+    use crate::server::auth::{guard, ratelimit::Limit};
+    use crate::server::service::signups;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let user = members::signup(&state.db, &input).await?;
-    guard::start_session(&state, &parts, user.id).await?;
-    // The language the account was made in is the one it keeps until changed.
-    let lang = crate::domain::lang::of_request();
-    crate::server::store::users::set_locale(&state.db, user.id, lang.tag()).await?;
-    leptos_axum::redirect("/portal");
-    Ok(user)
+    let addr = guard::client_address(&parts, state.config.trust_proxy);
+    let email = input.email.trim().to_lowercase();
+    // Every request counts: three emails to one address in a window, and fifty sign-ups
+    // from one client address (shops and phone carriers put many people behind one).
+    guard::count_request(
+        &state,
+        &[
+            Limit::new(format!("signup:{email}"), 3),
+            Limit::new(format!("signup-address:{addr}"), 50),
+        ],
+    )?;
+    let ready = signups::check(&state.db, &input).await?;
+    // Written off the request, so the answer takes as long whether or not the address has
+    // an account.
+    let db = state.db.clone();
+    tokio::spawn(async move {
+        if let Err(e) = signups::request(&db, ready).await {
+            tracing::error!(error = %e, "a sign-up could not be kept");
+        }
+    });
+    leptos_axum::redirect("/signup?sent=1");
+    Ok(())
+}
+
+/// Who a sign-up link would make an account for, while it works (the page asks them to
+/// confirm: a link opened by a mail scanner makes nothing). Open to everyone.
+#[server(endpoint = "load_signup_link")]
+pub async fn load_signup_link(token: String) -> Result<Option<PendingSignup>, AppError> {
+    use crate::server::auth::guard;
+    use crate::server::service::signups;
+
+    let state = guard::state()?;
+    Ok(signups::pending(&state.db, &token).await?.map(|p| PendingSignup {
+        name: p.name,
+        email: p.email,
+    }))
+}
+
+/// Makes the account a sign-up link confirms and signs its owner in, in the language they
+/// signed up in.
+#[server(endpoint = "confirm_signup")]
+pub async fn confirm_signup(token: String) -> Result<SessionUser, AppError> {
+    use crate::server::auth::{guard, ratelimit::Limit};
+    use crate::server::service::signups;
+    use std::time::Instant;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let addr = guard::client_address(&parts, state.config.trust_proxy);
+    let limits = [Limit::new(format!("signup-token:{addr}"), 20)];
+    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    let confirmed = match signups::confirm(&state.db, &token).await {
+        Ok(c) => c,
+        Err(e) => {
+            if matches!(e, AppError::Conflict { .. }) {
+                state.throttle.record_failure(&limits, Instant::now());
+            }
+            return Err(e);
+        }
+    };
+    guard::start_session(&state, &parts, confirmed.user.id).await?;
+    if let Some(lang) = confirmed.lang {
+        let secure = crate::server::auth::session::secure(&parts, &state.config);
+        guard::append_header(
+            http::header::SET_COOKIE,
+            &crate::server::lang::cookie(lang, secure),
+        )?;
+    }
+    let welcome = match (confirmed.claimed, confirmed.phone_dropped) {
+        (true, true) => "/portal?welcome=claimed&phone=taken",
+        (true, false) => "/portal?welcome=claimed",
+        (false, true) => "/portal?welcome=new&phone=taken",
+        (false, false) => "/portal?welcome=new",
+    };
+    leptos_axum::redirect(welcome);
+    Ok(confirmed.user)
 }
 
 /// Emails a one-time reset link if an open account uses `email`; answers the same either
@@ -109,7 +184,6 @@ pub async fn signup(input: SignupInput) -> Result<SessionUser, AppError> {
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     use crate::server::auth::{guard, ratelimit::Limit};
     use crate::server::service::password_reset;
-    use std::time::Instant;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
@@ -117,16 +191,13 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
     let account = email.trim().to_lowercase();
     // Every request counts: three links an account and ten an address in a window, then
     // waits (a mailbox is not to be flooded through us).
-    let limits = [
-        Limit::new(format!("reset:{account}"), 3),
-        Limit::new(format!("reset-address:{addr}"), 10),
-    ];
-    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: secs,
-        });
-    }
-    state.throttle.record_failure(&limits, Instant::now());
+    guard::count_request(
+        &state,
+        &[
+            Limit::new(format!("reset:{account}"), 3),
+            Limit::new(format!("reset-address:{addr}"), 10),
+        ],
+    )?;
     // Written off the request, so the answer takes as long whether or not the address has
     // an account.
     let db = state.db.clone();

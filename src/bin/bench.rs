@@ -21,7 +21,7 @@ use leptos::prelude::LeptosOptions;
 use omniloyal::model::api_key::ApiKeyInput;
 use omniloyal::model::program::{ProgramInput, TierInput};
 use omniloyal::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect};
-use omniloyal::model::user::{NewUserInput, SignupInput};
+use omniloyal::model::user::NewUserInput;
 use omniloyal::server::config::Config;
 use omniloyal::server::db::Db;
 use omniloyal::server::service::{api_keys, members, rules, tiers};
@@ -299,21 +299,25 @@ async fn seed(db: &Db, n_members: usize, budget: i64) -> Result<(ProgramId, Stri
     let mut emails = Vec::with_capacity(n_members);
     for i in 0..n_members {
         let email = format!("m{i}@bench.test");
-        let user = members::signup(
-            db,
-            &SignupInput {
-                name: format!("Member {i}"),
-                email: email.clone(),
-                phone: String::new(),
-                password: "bench-password-1".into(),
-                referral_code: String::new(),
-                birth_date: String::new(),
-            },
-        )
-        .await
-        .map_err(e)?;
-        let member = members::for_user(db, user.id).await.map_err(e)?;
-        members::join(db, member.id, program.id).await.map_err(e)?;
+        // Enrolled as a till would (no sign-in): the bench looks members up by email.
+        let details = omniloyal::domain::forms::account::ValidDetails {
+            name: format!("Member {i}"),
+            email: Some(email.clone()),
+            phone: None,
+            birth_date: None,
+            referral_code: None,
+        };
+        let joined = members::JoinedIn {
+            channel: Channel::Store,
+            store: None,
+        };
+        match members::enrol(db, program.id, joined, &details)
+            .await
+            .map_err(e)?
+        {
+            members::Saved::Done(_) => {}
+            members::Saved::Taken(fields) => return Err(format!("member {i} taken: {fields:?}")),
+        }
         emails.push(email);
     }
     let key = api_keys::create(

@@ -102,6 +102,9 @@ vocabulary! {
         Closed = "closed",
         /// Nowhere to send it (no email address or phone number on file).
         NoAddress = "no_address",
+        /// An account email whose link is no longer needed (a sign-up confirmed, or
+        /// replaced by a newer one, before its email went).
+        Spent = "spent",
     }
 }
 

@@ -79,6 +79,13 @@ impl Role {
     }
 }
 
+/// The sign-up a confirmation link would make an account for, shown before it is confirmed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSignup {
+    pub name: String,
+    pub email: String,
+}
+
 /// The signed-in user, as shown in the header.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUser {

@@ -83,6 +83,7 @@ pub fn PortalPage() -> impl IntoView {
     view! {
         <Title text=td_string!(lang.locale, portal.title) />
         <h1>{td!(lang.locale, portal.heading)}</h1>
+        <Welcome />
         // What the page shows of the account, kept current on a first load sent as islands
         // by `KeepFresh` (and in the whole app by the resources above).
         <div id="portal-live">
@@ -131,6 +132,32 @@ pub fn PortalPage() -> impl IntoView {
                     })
             }}
         </Transition>
+    }
+}
+
+/// The greeting after a sign-up link made the account (`confirm_signup` says what it did in
+/// the address it sends the member to).
+#[component]
+fn Welcome() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    let l = use_lang().locale;
+    let welcome = move || query.read().get("welcome");
+    let phone_taken = move || query.read().get("phone").as_deref() == Some("taken");
+    view! {
+        <Show when=move || welcome().is_some()>
+            <p class="notice success" role="status">
+                {move || {
+                    if welcome().as_deref() == Some("claimed") {
+                        td_string!(l, portal.welcome.claimed)
+                    } else {
+                        td_string!(l, portal.welcome.new)
+                    }
+                }}
+            </p>
+        </Show>
+        <Show when=phone_taken>
+            <p class="notice" role="status">{td!(l, portal.welcome.phone_taken)}</p>
+        </Show>
     }
 }
 

@@ -1,27 +1,51 @@
-//! Member sign-up on the portal.
+//! Member sign-up on the portal: the form, then "check your email", then the page the
+//! email's link opens, which asks to confirm before the account is made (a link opened by a
+//! mail scanner makes nothing). All of it works as plain form posts before hydration.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::Signup;
+use crate::api::auth::{load_signup_link, ConfirmSignup, Signup};
 use crate::components::field::{field_error, Field, FormNotice};
 use crate::components::lang::use_lang;
+use crate::components::states::Loaded;
 use crate::domain::validate::MIN_PASSWORD_CHARS;
 use crate::i18n::{td, td_string};
+use crate::model::user::PendingSignup;
 
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let signup = ServerAction::<Signup>::new();
+    let query = use_query_map();
+    let referral = Signal::derive(move || query.read().get("ref").unwrap_or_default());
+    let sent = move || query.read().get("sent").is_some();
+    let l = use_lang().locale;
+    let sent_view = move || {
+        view! {
+            <section class="card narrow">
+                <h1>{td!(l, auth.signup.sent_heading)}</h1>
+                <p class="notice success" role="status">{td!(l, auth.signup.sent)}</p>
+                <p class="muted"><a href="/signup">{td!(l, auth.signup.again)}</a></p>
+            </section>
+        }
+    };
+    view! {
+        <Title text=td_string!(l, auth.signup.title) />
+        <Show when=sent fallback=move || view! { <SignupForm signup referral /> }>
+            {sent_view}
+        </Show>
+    }
+}
+
+#[component]
+fn SignupForm(signup: ServerAction<Signup>, referral: Signal<String>) -> impl IntoView {
     let value = signup.value();
     let pending = signup.pending();
     let err = move |f| field_error(move || value.get(), f);
-    let query = use_query_map();
-    let referral = Signal::derive(move || query.read().get("ref").unwrap_or_default());
     let l = use_lang().locale;
     view! {
-        <Title text=td_string!(l, auth.signup.title) />
         <section class="card narrow">
             <h1>{td!(l, auth.signup.heading)}</h1>
             <p class="muted">{td!(l, auth.signup.intro)}</p>
@@ -73,6 +97,57 @@ pub fn SignupPage() -> impl IntoView {
                 </button>
             </ActionForm>
             <p class="muted">{td!(l, auth.signup.already_member)} " " <A href="/login">{td!(l, auth.signup.sign_in)}</A></p>
+        </section>
+    }
+}
+
+/// The page a sign-up email's link opens: who the account is for, and a button to make it.
+#[component]
+pub fn VerifyEmailPage() -> impl IntoView {
+    let confirm = ServerAction::<ConfirmSignup>::new();
+    let value = confirm.value();
+    let pending = confirm.pending();
+    let query = use_query_map();
+    let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
+    let link = Resource::new(move || token.get(), load_signup_link);
+    let l = use_lang().locale;
+    view! {
+        <Title text=td_string!(l, auth.verify.title) />
+        <section class="card narrow">
+            <h1>{td!(l, auth.verify.heading)}</h1>
+            <Loaded
+                what=td_string!(l, auth.verify.title)
+                resource=link
+                view={move |found: Option<PendingSignup>| match found {
+                    Some(p) => {
+                        view! {
+                            <p>{td_string!(l, auth.verify.intro, name = p.name, email = p.email).to_string()}</p>
+                            <p class="muted">{td!(l, auth.verify.not_you)}</p>
+                            <ActionForm action=confirm>
+                                <FormNotice result=value />
+                                <input type="hidden" name="token" value=move || token.get() />
+                                <button type="submit" class="button" disabled=move || pending.get()>
+                                    {move || {
+                                        if pending.get() { td_string!(l, auth.verify.submitting) } else { td_string!(l, auth.verify.submit) }
+                                    }}
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <p class="notice error" role="alert">{td!(l, auth.verify.spent)}</p>
+                            <p class="muted">
+                                <A href="/signup">{td!(l, auth.signup.again)}</A>
+                                " · "
+                                <A href="/login">{td!(l, auth.verify.sign_in)}</A>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                }}
+            />
         </section>
     }
 }

@@ -106,6 +106,15 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
         now.0 - day,
     )
     .await?;
+    // A sign-up never confirmed keeps a name, an address and a password hash: a week, then
+    // it goes (its link died after a day).
+    let purged_resets = purged_resets
+        + purge(
+            db,
+            "DELETE FROM signup_requests WHERE id IN (SELECT id FROM signup_requests WHERE created_at < $1 LIMIT 1000)",
+            now.0 - 7 * day,
+        )
+        .await?;
     Ok(JobReport {
         purged_keys,
         purged_deliveries,

@@ -33,6 +33,7 @@ pub mod rollups;
 pub mod rules;
 pub mod segments;
 pub mod setup;
+pub mod signups;
 pub mod stamps;
 pub mod surveys;
 pub mod templates;

@@ -15,6 +15,7 @@ pub mod rollups;
 pub mod segment_facts;
 pub mod segments;
 pub mod sessions;
+pub mod signup_requests;
 pub mod stores;
 pub mod surveys;
 pub mod templates;

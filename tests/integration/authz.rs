@@ -90,6 +90,8 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
                 ("input[password]", "x".into()),
             ],
         ),
+        ("load_signup_link", Allowed::Open, vec![("token", "nope".into())]),
+        ("confirm_signup", Allowed::Open, vec![("token", "nope".into())]),
         ("list_programs", Allowed::Roles(ADMIN), vec![]),
         ("get_program", Allowed::Roles(ADMIN), vec![("id", pid.clone())]),
         (

@@ -22,7 +22,7 @@ use crate::support::fixtures::{coffee_card, world};
 use crate::support::{make_user, spawn_app, PASSWORD};
 
 async fn sign_up(db: &Db, name: &str, email: &str, phone: &str) -> MemberId {
-    let user = members::signup(
+    let user = crate::support::sign_up(
         db,
         &SignupInput {
             name: name.into(),

@@ -1671,11 +1671,11 @@ mod referrals {
             referral_code: code.into(),
             birth_date: String::new(),
         };
-        let e = members::signup(&db, &signup("f0@x.io", "NOPE2345"))
+        let e = crate::support::sign_up(&db, &signup("f0@x.io", "NOPE2345"))
             .await
             .unwrap_err();
         assert!(e.field_message("referral_code").is_some());
-        let friend = members::signup(&db, &signup("f1@x.io", &code.to_lowercase()))
+        let friend = crate::support::sign_up(&db, &signup("f1@x.io", &code.to_lowercase()))
             .await
             .unwrap();
         let friend = members::for_user(&db, friend.id).await.unwrap();

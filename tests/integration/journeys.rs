@@ -9,7 +9,7 @@ use crate::on_both_backends;
 use crate::support::{client, PASSWORD};
 
 async fn program_to_portal_to_insights(db: Db) {
-    let app = crate::support::spawn_app(db).await;
+    let app = crate::support::spawn_app(db.clone()).await;
     let (_, admin) = app.as_role(Role::Admin).await;
     let (status, program) = app
         .call(
@@ -40,7 +40,7 @@ async fn program_to_portal_to_insights(db: Db) {
         .await;
     assert_eq!(status, StatusCode::OK);
 
-    // A member signs up on the portal (signed in by the answer's cookie) and joins.
+    // A member signs up on the portal, confirms the address, and joins.
     let member = client();
     let (status, me) = app
         .call(
@@ -54,6 +54,13 @@ async fn program_to_portal_to_insights(db: Db) {
             ],
         )
         .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    // The link arrives by email (the development mailbox keeps its text); opening it and
+    // confirming signs the member in.
+    let token = crate::signups::mailed_token(&db, "jo@x.io").await;
+    let (_, pending) = app.call(&member, "load_signup_link", &[("token", &token)]).await;
+    assert_eq!(pending["name"], "Jo", "{pending}");
+    let (status, me) = app.call(&member, "confirm_signup", &[("token", &token)]).await;
     assert_eq!(status, StatusCode::OK, "{me}");
     let (_, joinable) = app.call(&member, "joinable_programs", &[]).await;
     assert_eq!(joinable[0]["name"], "Journey Rewards");

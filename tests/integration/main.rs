@@ -34,6 +34,7 @@ mod safety_api;
 mod safety_engine;
 mod schema_parity;
 mod segments;
+mod signups;
 mod stores;
 mod surveys;
 mod templates;

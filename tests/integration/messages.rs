@@ -28,14 +28,14 @@ use crate::support::fixtures::world;
 use crate::support::{client, make_user, spawn_app, unique};
 
 /// A real SMTP server on a free port, keeping what it gets in a maildir; stopped on drop.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
     port: u16,
     dir: PathBuf,
 }
 
 impl SmtpServer {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -66,12 +66,39 @@ impl SmtpServer {
         panic!("aiosmtpd did not start on port {port}: is python3-aiosmtpd installed (scripts/setup.sh)?");
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
+    /// Every email received, oldest first, with quoted-printable undone: soft line breaks,
+    /// and "=" written as =3D. Python's Maildir names a file "{secs}.M{micros}P{pid}Q{n}.host"
+    /// with the microseconds unpadded, so names are ordered by those numbers, not as text.
+    pub(crate) fn in_order(&self) -> Vec<String> {
+        let arrival = |p: &PathBuf| -> (u64, u64, u64) {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            let num = |after: char, s: &str| -> u64 {
+                s.split_once(after)
+                    .map(|(_, rest)| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+                    .and_then(|d| d.parse().ok())
+                    .unwrap_or(0)
+            };
+            let secs = name.split('.').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            (secs, num('M', &name), num('Q', &name))
+        };
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.join("new"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort_by_key(arrival);
+        files
+            .iter()
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .map(|m| m.replace("=\r\n", "").replace("=\n", "").replace("=3D", "="))
+            .collect()
+    }
+
     /// Every email received, as its raw text.
-    fn received(&self) -> Vec<String> {
+    pub(crate) fn received(&self) -> Vec<String> {
         let Ok(entries) = std::fs::read_dir(self.dir.join("new")) else {
             return Vec::new();
         };
@@ -89,7 +116,7 @@ impl Drop for SmtpServer {
     }
 }
 
-fn adapters(smtp_url: Option<String>, public_url: &str) -> Adapters {
+pub(crate) fn adapters(smtp_url: Option<String>, public_url: &str) -> Adapters {
     let settings = Messaging {
         smtp_url,
         mail_from: DEFAULT_MAIL_FROM.into(),
@@ -163,15 +190,7 @@ async fn reset_token(db: &Db, smtp: &SmtpServer) -> String {
     deliver_due(db, &adapters(Some(smtp.url()), "http://shop.example"), db.now())
         .await
         .unwrap();
-    // Maildir names start with the arrival time.
-    let mut files: Vec<_> = std::fs::read_dir(smtp.dir.join("new"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    let newest = std::fs::read_to_string(files.last().expect("an email")).unwrap();
-    // Undo quoted-printable: soft line breaks, and "=" written as =3D.
-    let newest = newest.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=");
+    let newest = smtp.in_order().pop().expect("an email");
     newest
         .split("http://shop.example/reset-password?token=")
         .nth(1)

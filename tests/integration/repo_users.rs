@@ -13,56 +13,6 @@ use omniloyal::server::store::{sessions, users};
 use crate::on_both_backends;
 use crate::support::{make_user, PASSWORD};
 
-async fn signup_creates_account_and_profile_once(db: Db) {
-    let input = SignupInput {
-        name: "Mia".into(),
-        email: "Mia@Example.com".into(),
-        phone: "+49 151 1234567".into(),
-        password: PASSWORD.into(),
-        referral_code: String::new(),
-        birth_date: String::new(),
-    };
-    let user = members::signup(&db, &input).await.unwrap();
-    assert_eq!(
-        (user.email.as_str(), user.role),
-        ("mia@example.com", Role::Member)
-    );
-    let member = members::for_user(&db, user.id).await.unwrap();
-    assert!(card::is_valid(&member.card_number));
-    assert_eq!(member.phone.as_deref(), Some("+491511234567"));
-
-    let again = members::signup(&db, &input).await.unwrap_err();
-    assert!(again.field_message("email").is_some(), "{again:?}");
-    let other_email_same_phone = SignupInput {
-        email: "other@example.com".into(),
-        ..input.clone()
-    };
-    let e = members::signup(&db, &other_email_same_phone).await.unwrap_err();
-    assert!(e.field_message("phone").is_some(), "{e:?}");
-    // The failed sign-up left no account behind: its transaction rolled back whole.
-    assert!(users::find_credentials(&db, "other@example.com")
-        .await
-        .unwrap()
-        .is_none());
-
-    let bad = members::signup(
-        &db,
-        &SignupInput {
-            name: "".into(),
-            email: "nope".into(),
-            phone: "12".into(),
-            password: "short".into(),
-            referral_code: String::new(),
-            birth_date: String::new(),
-        },
-    )
-    .await
-    .unwrap_err();
-    for f in ["name", "email", "phone", "password"] {
-        assert!(bad.field_message(f).is_some(), "{f}");
-    }
-}
-
 async fn staff_accounts_and_credentials(db: Db) {
     let u = users::create(
         &db,
@@ -95,7 +45,7 @@ async fn staff_accounts_and_credentials(db: Db) {
 }
 
 async fn find_members_by_each_identifier(db: Db) {
-    let user = members::signup(
+    let user = crate::support::sign_up(
         &db,
         &SignupInput {
             name: "Mia".into(),
@@ -167,7 +117,6 @@ async fn sessions_expire_and_revoke(db: Db) {
 }
 
 on_both_backends!(
-    signup_creates_account_and_profile_once,
     staff_accounts_and_credentials,
     find_members_by_each_identifier,
     sessions_expire_and_revoke

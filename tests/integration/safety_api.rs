@@ -25,7 +25,7 @@ async fn member_count(db: &Db) -> i64 {
 }
 
 async fn signup(db: &Db, email: &str, phone: &str) -> MemberId {
-    let user = members::signup(
+    let user = crate::support::sign_up(
         db,
         &SignupInput {
             name: format!("Member {email}"),

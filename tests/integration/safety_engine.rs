@@ -337,7 +337,7 @@ async fn referrals_are_taken_back_with_their_order(db: Db) {
         rules::save(&db, &r).await.unwrap();
     }
     let code_ = members::referral_code(&db, w.member_id).await.unwrap();
-    let friend = members::signup(
+    let friend = crate::support::sign_up(
         &db,
         &SignupInput {
             name: "Friend".into(),

@@ -9,11 +9,13 @@
 use std::net::SocketAddr;
 
 use leptos::prelude::LeptosOptions;
+use omniloyal::error::AppError;
 use omniloyal::model::user::{NewUserInput, Role, SessionUser, SignupInput};
 use omniloyal::server::config::Config;
 use omniloyal::server::db::Db;
-use omniloyal::server::service::members;
+use omniloyal::server::service::signups::{self, Requested};
 use omniloyal::server::state::AppState;
+use omniloyal::server::store::signup_requests;
 use omniloyal::server::store::users;
 use rand::Rng;
 use reqwest::StatusCode;
@@ -77,9 +79,22 @@ macro_rules! on_both_backends {
     )*};
 }
 
+/// Signs a member up as the portal does: the form checked, the sign-up kept, the link its
+/// email carries made as the outbox makes it, and the link opened and confirmed.
+pub async fn sign_up(db: &Db, input: &SignupInput) -> Result<SessionUser, AppError> {
+    let ready = signups::check(db, input).await?;
+    match signups::request(db, ready).await? {
+        Requested::Pending(id) => {
+            let token = signup_requests::issue(db, id, db.now()).await?;
+            Ok(signups::confirm(db, &token).await?.user)
+        }
+        other => panic!("the sign-up of {} made no account: {other:?}", input.email),
+    }
+}
+
 pub async fn make_user(db: &Db, role: Role, email: &str) -> SessionUser {
     if role == Role::Member {
-        return members::signup(
+        return sign_up(
             db,
             &SignupInput {
                 name: format!("Member {email}"),

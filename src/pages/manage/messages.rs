@@ -41,6 +41,7 @@ pub fn reason_label(lang: Lang, r: HoldReason) -> &'static str {
         HoldReason::NoConsent => td_string!(l, manage.messages.reason.no_consent),
         HoldReason::Closed => td_string!(l, manage.messages.reason.closed),
         HoldReason::NoAddress => td_string!(l, manage.messages.reason.no_address),
+        HoldReason::Spent => td_string!(l, manage.messages.reason.spent),
     }
 }
 

@@ -65,6 +65,22 @@ pub async fn require_member() -> Result<(Db, Member), AppError> {
     Ok((db, member))
 }
 
+/// Counts a request that sends an email (a reset link, a sign-up's link) under `limits`,
+/// refusing it while one of them waits: a mailbox is not to be flooded through us.
+pub fn count_request(
+    state: &AppState,
+    limits: &[crate::server::auth::ratelimit::Limit],
+) -> Result<(), AppError> {
+    let now = std::time::Instant::now();
+    if let Err(secs) = state.throttle.check(limits, now) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    state.throttle.record_failure(limits, now);
+    Ok(())
+}
+
 /// The client's address for rate limiting: the socket peer, or, when the operator says a
 /// trusted proxy sits in front, the last `X-Forwarded-For` hop — the one that proxy appended.
 /// Earlier hops are written by the client and could be anything.

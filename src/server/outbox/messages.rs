@@ -17,6 +17,7 @@ use crate::server::outbox::adapters::{Adapters, Outgoing};
 use crate::server::outbox::{Lease, Queue};
 use crate::server::store::messages as store;
 use crate::server::store::password_resets::{self, LINK_MARKER};
+use crate::server::store::signup_requests;
 
 /// A message to write.
 #[derive(Debug, Clone)]
@@ -102,7 +103,12 @@ struct Due {
     language: String,
     subject: String,
     body: String,
+    dedupe_key: Option<String>,
 }
+
+/// Where the site's address goes in a service message's text until it is sent (the worker
+/// knows the public address; the request that wrote the message may not).
+pub const SITE_MARKER: &str = "[site]";
 
 /// How many messages a pass takes at most (the rest wait for the next).
 const BATCH: i64 = 200;
@@ -126,7 +132,7 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
         };
         let m: Due = sqlx::query_as(
             "SELECT member_id, user_id, program_id, channel, topic, kind, if_limited, recipient, language, subject, \
-             body FROM messages WHERE id = $1",
+             body, dedupe_key FROM messages WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&db.pool)
@@ -139,6 +145,11 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             continue;
         };
         let if_limited = IfLimited::parse(&m.if_limited).unwrap_or(IfLimited::Drop);
+        if link_spent(db, &m).await? {
+            store::suppress(&mut *db.pool.acquire().await?, lease, HoldReason::Spent).await?;
+            pass.suppressed += 1;
+            continue;
+        }
         match decide(db, &m, lease, (channel, topic, if_limited), &mut limits).await? {
             Some(Gate::Send) => {}
             Some(Gate::Wait { .. }) => {
@@ -152,16 +163,16 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             // Another worker holds it now.
             None => continue,
         }
-        let body = match (m.kind.as_str(), m.user_id) {
-            ("password_reset", Some(user)) => {
-                let body = reset_body(db, &m.body, UserId(user), lease.at, &adapters.public_url).await?;
+        let body = match link_body(db, &m, lease.at, &adapters.public_url).await? {
+            Some(body) => {
                 if adapters.keeps_mail() {
                     // The development mailbox is where the link is read: keep it there.
                     store::set_body(db, id, &body).await?;
                 }
                 body
             }
-            _ => m.body.clone(),
+            None if topic == Topic::Service => m.body.replace(SITE_MARKER, &adapters.public_url),
+            None => m.body.clone(),
         };
         let unsubscribe = if channel == Channel::Email && topic != Topic::Service && m.member_id.is_some() {
             Some(unsubscribe_link(db, id, &adapters.public_url).await?)
@@ -208,17 +219,40 @@ impl Limits {
     }
 }
 
-/// The reset email's text with a fresh link in place of `LINK_MARKER`: the token is made
+/// Whether a sign-up's confirmation email is no longer needed: its sign-up was confirmed, or
+/// a newer one replaced it, before the email went.
+async fn link_spent(db: &Db, m: &Due) -> Result<bool, AppError> {
+    match (
+        m.kind.as_str(),
+        m.dedupe_key.as_deref().and_then(signup_requests::of_dedupe_key),
+    ) {
+        ("verify_signup", Some(request)) => signup_requests::is_spent(db, request).await,
+        _ => Ok(false),
+    }
+}
+
+/// An account email's text with a fresh link in place of its marker (a reset link, a
+/// sign-up's confirmation link), or None for a message that carries none. The token is made
 /// now and only its hash kept, so no stored text holds a working link.
-async fn reset_body(
-    db: &Db,
-    body: &str,
-    user: UserId,
-    now: Timestamp,
-    public_url: &str,
-) -> Result<String, AppError> {
-    let token = password_resets::issue(db, user, now).await?;
-    Ok(body.replace(LINK_MARKER, &format!("{public_url}/reset-password?token={token}")))
+async fn link_body(db: &Db, m: &Due, now: Timestamp, public_url: &str) -> Result<Option<String>, AppError> {
+    let link = match (m.kind.as_str(), m.user_id, m.dedupe_key.as_deref()) {
+        ("password_reset", Some(user), _) => {
+            let token = password_resets::issue(db, UserId(user), now).await?;
+            Some((LINK_MARKER, format!("{public_url}/reset-password?token={token}")))
+        }
+        ("verify_signup", _, Some(key)) => match signup_requests::of_dedupe_key(key) {
+            Some(request) => {
+                let token = signup_requests::issue(db, request, now).await?;
+                Some((
+                    signup_requests::LINK_MARKER,
+                    format!("{public_url}/verify-email?token={token}"),
+                ))
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    Ok(link.map(|(marker, link)| m.body.replace(marker, &link).replace(SITE_MARKER, public_url)))
 }
 
 /// Whether message `m` may go now, with the member's row locked so that two workers take

@@ -9,6 +9,7 @@ use crate::i18n::td_string;
 use crate::model::ids::{MemberId, UserId};
 use crate::model::message::{Channel, IfLimited, Topic};
 use crate::model::time::Timestamp;
+pub use crate::server::outbox::messages::SITE_MARKER;
 use crate::server::outbox::messages::{enqueue, NewMessage};
 
 /// The account an email is sent to, with the member it is (if any) and its language.

@@ -12,12 +12,9 @@ use crate::error::{AppError, FieldError};
 use crate::model::member::{Member, MemberKind};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
-use crate::model::user::{Role, SessionUser, SignupInput};
-use crate::server::auth::password;
 use crate::server::db::{is_unique_violation, values, Db};
 
 use super::ledger::{self, Standing};
-use crate::server::store::users;
 
 const MEMBER_COLUMNS: &str = "id, name, email, phone, card_number, kind, birth_date, created_at";
 
@@ -71,40 +68,9 @@ pub async fn insert_profile(
     Err(AppError::Internal)
 }
 
-/// A member signs up on the portal: account and profile in one transaction.
-#[tracing::instrument(skip(db, input), fields(email = %input.email), err(level = "debug"))]
-pub async fn signup(db: &Db, input: &SignupInput) -> Result<SessionUser, AppError> {
-    let v = forms::signup(input)?;
-    let referrer = referrer(db, v.referral_code.as_deref()).await?;
-    let hash = password::hash(v.password.clone()).await?;
-    let now = db.now();
-    let mut tx = db.begin_write().await?;
-    // Signed up on the portal, in no program yet: the brand's country reads a national number.
-    let phone = super::phones::to_store(&mut tx, v.phone.as_deref(), None, None).await?;
-    let user_id = users::insert(&mut tx, &v.email, &v.name, Role::Member, &hash, now).await?;
-    let member_id = insert_profile(
-        &mut tx,
-        Some(user_id),
-        &v.name,
-        Some(&v.email),
-        phone.as_deref(),
-        now,
-    )
-    .await?;
-    complete_profile(&mut tx, member_id, v.birth_date.as_deref(), referrer, now).await?;
-    announce_created(&mut tx, member_id, "registered", "web", now).await?;
-    tx.commit().await?;
-    Ok(SessionUser {
-        id: user_id,
-        email: v.email,
-        display_name: v.name,
-        role: Role::Member,
-    })
-}
-
 /// The member whose referral code this is (None for no code); an unknown code is a field
 /// error on `referral_code`.
-async fn referrer(db: &Db, code: Option<&str>) -> Result<Option<MemberId>, AppError> {
+pub(super) async fn referrer(db: &Db, code: Option<&str>) -> Result<Option<MemberId>, AppError> {
     let Some(code) = code else {
         return Ok(None);
     };
@@ -123,7 +89,7 @@ async fn referrer(db: &Db, code: Option<&str>) -> Result<Option<MemberId>, AppEr
 
 /// What a new profile has beside its name and contacts: the date of birth (recorded with
 /// when it was given) and who referred the member.
-async fn complete_profile(
+pub(super) async fn complete_profile(
     conn: &mut AnyConnection,
     member_id: MemberId,
     birth_date: Option<&str>,
@@ -302,7 +268,7 @@ pub async fn update_profile(
 }
 
 /// The fields whose value another member (not `except`) already has.
-async fn taken_by_others(
+pub(super) async fn taken_by_others(
     conn: &mut AnyConnection,
     except: Option<MemberId>,
     email: Option<&str>,
@@ -693,6 +659,26 @@ pub async fn set_birth_date(db: &Db, member_id: MemberId, input: &str) -> Result
     write_birth_date(&mut tx, member_id, date.as_deref(), now).await?;
     tx.commit().await?;
     Ok(date)
+}
+
+/// Sets the date of birth a profile does not have yet (a store's profile claimed at sign-up
+/// keeps the one it has), recording when.
+pub(super) async fn fill_birth_date(
+    conn: &mut AnyConnection,
+    member_id: MemberId,
+    date: Option<&str>,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let Some(date) = date else { return Ok(()) };
+    sqlx::query(
+        "UPDATE members SET birth_date = $1, birth_date_set_at = $2 WHERE id = $3 AND birth_date IS NULL",
+    )
+    .bind(date)
+    .bind(now.0)
+    .bind(member_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// Sets (or clears) the date of birth, recording when, unless it is unchanged.

@@ -66,6 +66,23 @@ pub async fn suppress(conn: &mut AnyConnection, lease: Lease, why: HoldReason) -
         == 1)
 }
 
+/// Suppresses the messages under `keys` not yet sent (an account email whose link is no
+/// longer needed), in the caller's transaction.
+pub async fn suppress_unsent(
+    conn: &mut AnyConnection,
+    keys: &[String],
+    why: HoldReason,
+) -> Result<(), AppError> {
+    for key in keys {
+        sqlx::query("UPDATE messages SET status = 'suppressed', reason = $1 WHERE dedupe_key = $2 AND status = 'pending'")
+            .bind(why.as_str())
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Replaces a message's text (the development mailbox keeps the reset link it was sent with).
 pub async fn set_body(db: &Db, id: i64, body: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE messages SET body = $1 WHERE id = $2")
