@@ -115,6 +115,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("forgot-password") view={Lazy::<ForgotPasswordRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("verify-email") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("confirm-email") view={Lazy::<ConfirmEmailRoute>::new()} ssr=SsrMode::Async />
                     <ParentRoute path=path!("manage") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async>
                         <Route path=path!("") view={Lazy::<ProgramsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id") view={Lazy::<ProgramEditRoute>::new()} ssr=SsrMode::Async />
@@ -195,6 +196,7 @@ lazy_page!(SignupRoute => pages::signup::SignupPage);
 lazy_page!(ForgotPasswordRoute => pages::password::ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute => pages::password::ResetPasswordPage);
 lazy_page!(VerifyEmailRoute => pages::signup::VerifyEmailPage);
+lazy_page!(ConfirmEmailRoute => pages::signup::ConfirmEmailPage);
 lazy_page!(ManageRoute => pages::manage::ManageLayout);
 lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage, in manage);
 lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, in manage);

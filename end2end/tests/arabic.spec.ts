@@ -141,7 +141,7 @@ test("a member signs up in Arabic, joins, and sees balance, history and tier pro
   await page.getByRole("button", { name: ar("auth", "signup.submit") }).click();
   await expect(page).toHaveURL(/\/signup\?sent=1$/);
   await expect(page.getByRole("heading", { name: ar("auth", "signup.sent_heading") })).toBeVisible();
-  await confirmSignUp(page, email);
+  await confirmSignUp(page, email, true, "كلمة مرور طويلة بما يكفي");
   await hydrated(page);
   await expectArabic(page);
   await page.getByRole("button", { name: ar("portal", "join.button", { program: OASIS }) }).click();

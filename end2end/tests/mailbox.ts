@@ -27,10 +27,10 @@ export async function resetLinkFor(page: Page, email: string, signInAsAdmin: () 
 }
 
 /** Opens the sign-up link sent to `email` and confirms it: the member lands on the portal,
- * signed in. The mailbox is read as an admin in a context of its own (plain HTML, English),
+ * signed in, giving the password chosen at sign-up. The mailbox is read as an admin in a context of its own (plain HTML, English),
  * so the member's page keeps its cookies and language. `js` says whether the member's page
  * runs JavaScript (it waits for hydration if so). */
-export async function confirmSignUp(page: Page, email: string, js = true): Promise<void> {
+export async function confirmSignUp(page: Page, email: string, js = true, password = "a long enough password"): Promise<void> {
   const admin = await page.context().browser()!.newContext({ javaScriptEnabled: false, locale: "en-GB" });
   const adminPage = await admin.newPage();
   const link = await mailedLink(adminPage, email, "verify-email", async () => {
@@ -43,6 +43,8 @@ export async function confirmSignUp(page: Page, email: string, js = true): Promi
   await page.goto(link);
   if (js) await expect(page.locator("body[data-hydrated]")).toHaveCount(1, { timeout: 30_000 });
   await expect(page.getByText(email)).toBeVisible();
+  // The password chosen at sign-up proves the sign-up was theirs.
+  await page.locator('input[name="password"]').fill(password);
   await page.getByRole("button", { name: /Confirm and sign in|أكّد وسجّل الدخول/ }).click();
   await expect(page).toHaveURL(/\/portal\?welcome=/);
 }

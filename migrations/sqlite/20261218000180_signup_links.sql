@@ -1,8 +1,9 @@
 -- Sign-ups waiting for their email address to be confirmed. Nothing is an account until
 -- the link is opened: the request keeps what was typed (the password only as its hash).
--- The link's token is made when the email is sent; only its hash is kept here.
+-- The link's token is made when the email is sent; only its hash is kept here. Ids are
+-- never reused (AUTOINCREMENT): an email's dedupe key names its request for good.
 CREATE TABLE signup_requests (
-    id            INTEGER PRIMARY KEY,
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
     email         TEXT   NOT NULL,
     name          TEXT   NOT NULL,
     phone         TEXT,
@@ -19,7 +20,7 @@ CREATE INDEX signup_requests_email ON signup_requests (email, used_at);
 
 -- A new sign-in email waiting to be confirmed from the new address.
 CREATE TABLE email_changes (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id    BIGINT NOT NULL REFERENCES users (id),
     new_email  TEXT   NOT NULL,
     created_at BIGINT NOT NULL,

@@ -134,10 +134,11 @@ pub async fn load_signup_link(token: String) -> Result<Option<PendingSignup>, Ap
     }))
 }
 
-/// Makes the account a sign-up link confirms and signs its owner in, in the language they
-/// signed up in.
+/// Makes the account a sign-up link confirms, given the password chosen at sign-up, and
+/// signs its owner in, in the language they signed up in. Wrong passwords and dead links are
+/// limited per client address.
 #[server(endpoint = "confirm_signup")]
-pub async fn confirm_signup(token: String) -> Result<SessionUser, AppError> {
+pub async fn confirm_signup(token: String, password: String) -> Result<SessionUser, AppError> {
     use crate::server::auth::{guard, ratelimit::Limit};
     use crate::server::service::signups;
     use std::time::Instant;
@@ -151,10 +152,10 @@ pub async fn confirm_signup(token: String) -> Result<SessionUser, AppError> {
             retry_after_secs: secs,
         });
     }
-    let confirmed = match signups::confirm(&state.db, &token).await {
+    let confirmed = match signups::confirm(&state.db, &token, &password).await {
         Ok(c) => c,
         Err(e) => {
-            if matches!(e, AppError::Conflict { .. }) {
+            if matches!(e, AppError::Conflict { .. }) || e.field_message("password").is_some() {
                 state.throttle.record_failure(&limits, Instant::now());
             }
             return Err(e);
@@ -230,6 +231,129 @@ pub async fn reset_password(token: String, password: String) -> Result<(), AppEr
     match password_reset::reset(&state.db, &token, &password).await {
         Ok(_) => {
             leptos_axum::redirect("/login?reset=1");
+            Ok(())
+        }
+        Err(e) => {
+            if matches!(e, AppError::Conflict { .. }) {
+                state.throttle.record_failure(&limits, Instant::now());
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Counts a wrong current password on an account's own change (five in a window, then it
+/// waits), or refuses while it waits.
+#[cfg(feature = "ssr")]
+fn own_change_limits(user: crate::model::ids::UserId) -> [crate::server::auth::ratelimit::Limit; 1] {
+    [crate::server::auth::ratelimit::Limit::new(
+        format!("own-password:{user}"),
+        5,
+    )]
+}
+
+/// The signed-in person about to change their own account, unless wrong current passwords
+/// have them waiting.
+#[cfg(feature = "ssr")]
+async fn own_change() -> Result<(crate::server::state::AppState, SessionUser), AppError> {
+    use crate::server::auth::guard;
+    let user = guard::require(|_| true).await?;
+    let state = guard::state()?;
+    if let Err(secs) = state
+        .throttle
+        .check(&own_change_limits(user.id), std::time::Instant::now())
+    {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    Ok((state, user))
+}
+
+/// Answers `result`, counting a wrong current password against the account.
+#[cfg(feature = "ssr")]
+fn count_wrong_password<T>(
+    state: &crate::server::state::AppState,
+    user: crate::model::ids::UserId,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if e.field_message("current_password").is_some() {
+            state
+                .throttle
+                .record_failure(&own_change_limits(user), std::time::Instant::now());
+        }
+    }
+    result
+}
+
+/// The signed-in person sets a new password, giving the current one. Every session of the
+/// account ends (this one too) and a notice is sent; they sign in again with the new one.
+#[server(endpoint = "change_my_password")]
+pub async fn change_my_password(current_password: String, new_password: String) -> Result<(), AppError> {
+    use crate::server::auth::guard;
+    use crate::server::service::account_changes;
+
+    let (state, user) = own_change().await?;
+    let done = account_changes::change_password(&state.db, user.id, &current_password, &new_password).await;
+    count_wrong_password(&state, user.id, done)?;
+    let parts = guard::request_parts()?;
+    guard::append_header(
+        http::header::SET_COOKIE,
+        &crate::server::auth::session::clear_cookie(&parts, &state.config),
+    )?;
+    leptos_axum::redirect("/login?reset=1");
+    Ok(())
+}
+
+/// The signed-in person asks to sign in with another address, giving their password: a link
+/// goes to the new address, and nothing changes until it is opened.
+#[server(endpoint = "change_my_email")]
+pub async fn change_my_email(new_email: String, current_password: String) -> Result<(), AppError> {
+    use crate::server::auth::guard;
+    use crate::server::service::account_changes;
+
+    let (state, user) = own_change().await?;
+    // A mailbox is not to be flooded through us either.
+    guard::count_request(
+        &state,
+        &[crate::server::auth::ratelimit::Limit::new(
+            format!("new-email:{}", user.id),
+            5,
+        )],
+    )?;
+    let done = account_changes::request_email_change(&state.db, user.id, &current_password, &new_email).await;
+    count_wrong_password(&state, user.id, done)
+}
+
+/// The address a new-email link would set, while the link works. Open to everyone: the link
+/// is what proves the right.
+#[server(endpoint = "load_email_change")]
+pub async fn load_email_change(token: String) -> Result<Option<String>, AppError> {
+    use crate::server::auth::guard;
+    let state = guard::state()?;
+    crate::server::service::account_changes::pending_email(&state.db, &token).await
+}
+
+/// Makes the address a new-email link confirms the account's sign-in email; then sends the
+/// person to sign in with it.
+#[server(endpoint = "confirm_email_change")]
+pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
+    use crate::server::auth::{guard, ratelimit::Limit};
+    use std::time::Instant;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let addr = guard::client_address(&parts, state.config.trust_proxy);
+    let limits = [Limit::new(format!("email-token:{addr}"), 20)];
+    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    match crate::server::service::account_changes::confirm_email_change(&state.db, &token).await {
+        Ok(_) => {
+            leptos_axum::redirect("/login?email=changed");
             Ok(())
         }
         Err(e) => {

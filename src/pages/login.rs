@@ -24,6 +24,9 @@ pub fn LoginPage() -> impl IntoView {
             <Show when=move || query.read().get("reset").is_some()>
                 <p class="notice success" role="status">{td!(l, auth.login.reset_done)}</p>
             </Show>
+            <Show when=move || query.read().get("email").as_deref() == Some("changed")>
+                <p class="notice success" role="status">{td!(l, auth.login.email_changed)}</p>
+            </Show>
             <ActionForm action=login>
                 <FormNotice result=login.value() />
                 <Field

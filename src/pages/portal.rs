@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+mod account;
 mod inbox;
 
 use leptos::prelude::*;
@@ -95,6 +96,7 @@ pub fn PortalPage() -> impl IntoView {
         <SurveyForms joined=join.version() />
         <LinkCardForm action=link />
         <BirthdayForm action=birthday />
+        <account::AccountSection />
         <ConsentsForm action=consents />
         <Transition fallback=|| ()>
             {move || {

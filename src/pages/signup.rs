@@ -1,13 +1,14 @@
 //! Member sign-up on the portal: the form, then "check your email", then the page the
 //! email's link opens, which asks to confirm before the account is made (a link opened by a
-//! mail scanner makes nothing). All of it works as plain form posts before hydration.
+//! mail scanner makes nothing); and the page a new sign-in email's link opens. All of it
+//! works as plain form posts before hydration.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{load_signup_link, ConfirmSignup, Signup};
+use crate::api::auth::{load_email_change, load_signup_link, ConfirmEmailChange, ConfirmSignup, Signup};
 use crate::components::field::{field_error, Field, FormNotice};
 use crate::components::lang::use_lang;
 use crate::components::states::Loaded;
@@ -126,6 +127,15 @@ pub fn VerifyEmailPage() -> impl IntoView {
                             <ActionForm action=confirm>
                                 <FormNotice result=value />
                                 <input type="hidden" name="token" value=move || token.get() />
+                                <Field
+                                    label=td_string!(l, auth.verify.password)
+                                    name="password"
+                                    kind="password"
+                                    autocomplete="current-password"
+                                    hint=td_string!(l, auth.verify.password_hint)
+                                    required=true
+                                    error=field_error(move || value.get(), "password")
+                                />
                                 <button type="submit" class="button" disabled=move || pending.get()>
                                     {move || {
                                         if pending.get() { td_string!(l, auth.verify.submitting) } else { td_string!(l, auth.verify.submit) }
@@ -152,6 +162,53 @@ pub fn VerifyEmailPage() -> impl IntoView {
     }
 }
 
+/// The page a new sign-in email's link opens: the address, and a button to make it the one.
+#[component]
+pub fn ConfirmEmailPage() -> impl IntoView {
+    let confirm = ServerAction::<ConfirmEmailChange>::new();
+    let value = confirm.value();
+    let pending = confirm.pending();
+    let query = use_query_map();
+    let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
+    let link = Resource::new(move || token.get(), load_email_change);
+    let l = use_lang().locale;
+    view! {
+        <Title text=td_string!(l, auth.confirm_email.title) />
+        <section class="card narrow">
+            <h1>{td!(l, auth.confirm_email.heading)}</h1>
+            <Loaded
+                what=td_string!(l, auth.confirm_email.title)
+                resource=link
+                view={move |found: Option<String>| match found {
+                    Some(email) => {
+                        view! {
+                            <p>{td_string!(l, auth.confirm_email.intro, email = email).to_string()}</p>
+                            <ActionForm action=confirm>
+                                <FormNotice result=value />
+                                <input type="hidden" name="token" value=move || token.get() />
+                                <button type="submit" class="button" disabled=move || pending.get()>
+                                    {move || {
+                                        if pending.get() {
+                                            td_string!(l, auth.confirm_email.submitting)
+                                        } else {
+                                            td_string!(l, auth.confirm_email.submit)
+                                        }
+                                    }}
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    }
+                    None => view! { <p class="notice error" role="alert">{td!(l, auth.confirm_email.spent)}</p> }.into_any(),
+                }}
+            />
+        </section>
+    }
+}
+
 // The hint ("At least 10 characters.", "عشرة أحرف على الأقل.") is a constant string in the
 // catalogue; this keeps it honest if the rule changes.
 const _: () = assert!(MIN_PASSWORD_CHARS == 10);
+// So does "within 24 hours" in `auth.signup.sent`.
+#[cfg(feature = "ssr")]
+const _: () = assert!(crate::server::store::signup_requests::LINK_HOURS == 24);

@@ -26,7 +26,7 @@ pub struct JobReport {
     pub birthdays: u64,
     pub purged_keys: u64,
     pub purged_deliveries: u64,
-    /// Password reset links a day past their expiry (used or not).
+    /// Password reset links a day past their expiry (used or not), and sign-ups a week old.
     pub purged_resets: u64,
 }
 

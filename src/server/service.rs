@@ -4,6 +4,7 @@
 //! program setup the bookings read. A service may call stores and other services, never in a
 //! circle.
 
+pub mod account_changes;
 pub mod account_mail;
 pub mod accounts;
 pub mod adjustments;

@@ -5,6 +5,7 @@
 pub mod attempts;
 pub mod budgets;
 pub mod campaigns;
+pub mod email_changes;
 pub mod idempotency;
 pub mod journeys;
 pub mod messages;

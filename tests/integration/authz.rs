@@ -30,6 +30,7 @@ const ADMIN: &[Role] = &[Role::Admin];
 const DESK: &[Role] = &[Role::Admin, Role::Staff];
 const INSIGHTS: &[Role] = &[Role::Admin, Role::Analyst];
 const MEMBER: &[Role] = &[Role::Member];
+const SIGNED_IN: &[Role] = &[Role::Admin, Role::Staff, Role::Analyst, Role::Member];
 
 async fn every_server_function_checks_the_callers_role(db: Db) {
     let app = crate::support::spawn_app(db).await;
@@ -91,7 +92,33 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
             ],
         ),
         ("load_signup_link", Allowed::Open, vec![("token", "nope".into())]),
-        ("confirm_signup", Allowed::Open, vec![("token", "nope".into())]),
+        (
+            "confirm_signup",
+            Allowed::Open,
+            vec![("token", "nope".into()), ("password", "nope".into())],
+        ),
+        ("load_email_change", Allowed::Open, vec![("token", "nope".into())]),
+        (
+            "confirm_email_change",
+            Allowed::Open,
+            vec![("token", "nope".into())],
+        ),
+        (
+            "change_my_password",
+            Allowed::Roles(SIGNED_IN),
+            vec![
+                ("current_password", "not the password".into()),
+                ("new_password", "a long enough password".into()),
+            ],
+        ),
+        (
+            "change_my_email",
+            Allowed::Roles(SIGNED_IN),
+            vec![
+                ("new_email", "someone-new@x.io".into()),
+                ("current_password", "not the password".into()),
+            ],
+        ),
         ("list_programs", Allowed::Roles(ADMIN), vec![]),
         ("get_program", Allowed::Roles(ADMIN), vec![("id", pid.clone())]),
         (

@@ -60,7 +60,13 @@ async fn program_to_portal_to_insights(db: Db) {
     let token = crate::signups::mailed_token(&db, "jo@x.io").await;
     let (_, pending) = app.call(&member, "load_signup_link", &[("token", &token)]).await;
     assert_eq!(pending["name"], "Jo", "{pending}");
-    let (status, me) = app.call(&member, "confirm_signup", &[("token", &token)]).await;
+    let (status, me) = app
+        .call(
+            &member,
+            "confirm_signup",
+            &[("token", &token), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     let (_, joinable) = app.call(&member, "joinable_programs", &[]).await;
     assert_eq!(joinable[0]["name"], "Journey Rewards");

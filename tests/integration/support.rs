@@ -86,7 +86,7 @@ pub async fn sign_up(db: &Db, input: &SignupInput) -> Result<SessionUser, AppErr
     match signups::request(db, ready).await? {
         Requested::Pending(id) => {
             let token = signup_requests::issue(db, id, db.now()).await?;
-            Ok(signups::confirm(db, &token).await?.user)
+            Ok(signups::confirm(db, &token, &input.password).await?.user)
         }
         other => panic!("the sign-up of {} made no account: {other:?}", input.email),
     }

@@ -17,7 +17,7 @@ use crate::server::outbox::adapters::{Adapters, Outgoing};
 use crate::server::outbox::{Lease, Queue};
 use crate::server::store::messages as store;
 use crate::server::store::password_resets::{self, LINK_MARKER};
-use crate::server::store::signup_requests;
+use crate::server::store::{email_changes, signup_requests};
 
 /// A message to write.
 #[derive(Debug, Clone)]
@@ -219,33 +219,49 @@ impl Limits {
     }
 }
 
-/// Whether a sign-up's confirmation email is no longer needed: its sign-up was confirmed, or
-/// a newer one replaced it, before the email went.
+/// Whether an address's confirmation email (a sign-up, a new sign-in email) is no longer
+/// needed: it was confirmed, or a newer one replaced it, before the email went.
 async fn link_spent(db: &Db, m: &Due) -> Result<bool, AppError> {
-    match (
-        m.kind.as_str(),
-        m.dedupe_key.as_deref().and_then(signup_requests::of_dedupe_key),
-    ) {
-        ("verify_signup", Some(request)) => signup_requests::is_spent(db, request).await,
+    let key = m.dedupe_key.as_deref().unwrap_or_default();
+    match m.kind.as_str() {
+        "verify_signup" => match signup_requests::of_dedupe_key(key) {
+            Some(request) => signup_requests::is_spent(db, request).await,
+            None => Ok(false),
+        },
+        "verify_email_change" => match email_changes::of_dedupe_key(key) {
+            Some(change) => email_changes::is_spent(db, change).await,
+            None => Ok(false),
+        },
         _ => Ok(false),
     }
 }
 
 /// An account email's text with a fresh link in place of its marker (a reset link, a
-/// sign-up's confirmation link), or None for a message that carries none. The token is made
-/// now and only its hash kept, so no stored text holds a working link.
+/// confirmation link for a sign-up or a new address), or None for a message that carries
+/// none. The token is made now and only its hash kept, so no stored text holds a working link.
 async fn link_body(db: &Db, m: &Due, now: Timestamp, public_url: &str) -> Result<Option<String>, AppError> {
-    let link = match (m.kind.as_str(), m.user_id, m.dedupe_key.as_deref()) {
-        ("password_reset", Some(user), _) => {
+    let key = m.dedupe_key.as_deref().unwrap_or_default();
+    let link = match (m.kind.as_str(), m.user_id) {
+        ("password_reset", Some(user)) => {
             let token = password_resets::issue(db, UserId(user), now).await?;
             Some((LINK_MARKER, format!("{public_url}/reset-password?token={token}")))
         }
-        ("verify_signup", _, Some(key)) => match signup_requests::of_dedupe_key(key) {
+        ("verify_signup", _) => match signup_requests::of_dedupe_key(key) {
             Some(request) => {
                 let token = signup_requests::issue(db, request, now).await?;
                 Some((
                     signup_requests::LINK_MARKER,
                     format!("{public_url}/verify-email?token={token}"),
+                ))
+            }
+            None => None,
+        },
+        ("verify_email_change", _) => match email_changes::of_dedupe_key(key) {
+            Some(change) => {
+                let token = email_changes::issue(db, change, now).await?;
+                Some((
+                    email_changes::LINK_MARKER,
+                    format!("{public_url}/confirm-email?token={token}"),
                 ))
             }
             None => None,

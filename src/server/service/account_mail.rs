@@ -109,9 +109,21 @@ pub async fn password_changed(
     let l = language(&account).locale;
     let subject = td_string!(l, auth.mail.changed_subject).to_string();
     let body = td_string!(l, auth.mail.changed_body).to_string();
+    notice(conn, &account, "password_changed", subject, body, now).await
+}
+
+/// A notice about the account: by email to its address, and to a member's inbox too.
+pub async fn notice(
+    conn: &mut AnyConnection,
+    account: &Account,
+    kind: &'static str,
+    subject: String,
+    body: String,
+    now: Timestamp,
+) -> Result<(), AppError> {
     if account.member_id.is_some() {
         let (s, b) = (subject.clone(), body.clone());
-        send(conn, &account, Channel::InApp, "password_changed", s, b, now).await?;
+        send(conn, account, Channel::InApp, kind, s, b, now).await?;
     }
-    mail(conn, &account, "password_changed", subject, body, now).await
+    mail(conn, account, kind, subject, body, now).await
 }

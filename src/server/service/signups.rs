@@ -64,12 +64,14 @@ pub enum Requested {
     Pending(i64),
     /// The address has an open account: its owner is told someone tried.
     Existing,
-    /// The address has a closed account: nothing is sent.
+    /// The address has a closed account: its owner is told it is closed.
     Closed,
 }
 
-/// Keeps a checked sign-up and writes its email in one transaction. A newer sign-up for
-/// the same address spends the links before it.
+/// Keeps a checked sign-up and writes its email in one transaction. Earlier sign-ups for
+/// the address stay open: each link makes the account only with the password chosen in its
+/// own sign-up, so a link someone else asked for is of no use to the address's owner, and a
+/// stranger's sign-up cannot cancel theirs. The first confirmed spends the rest.
 #[tracing::instrument(skip_all, err(level = "debug"))]
 pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
     // Hashed whether or not it is needed: the work is the same in every case.
@@ -82,7 +84,19 @@ pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
             .fetch_optional(&mut *tx)
             .await?;
     let requested = match has_account {
-        Some(Some(_)) => Requested::Closed,
+        Some(Some(_)) => {
+            let l = ready.lang.locale;
+            let message = service_email(
+                &ready,
+                "signup_closed",
+                td_string!(l, auth.mail.closed_subject).to_string(),
+                td_string!(l, auth.mail.closed_body).to_string(),
+                None,
+                now,
+            );
+            written(enqueue(&mut tx, &message, now).await?)?;
+            Requested::Closed
+        }
         Some(None) => {
             let Some(account) = account_by_email(&mut tx, &ready.email).await? else {
                 return Err(AppError::Internal);
@@ -94,7 +108,6 @@ pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
             Requested::Existing
         }
         None => {
-            spend(&mut tx, &ready.email, None, now).await?;
             let kept = Request {
                 email: ready.email.clone(),
                 name: ready.name.clone(),
@@ -106,30 +119,18 @@ pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
             };
             let id = signup_requests::insert(&mut tx, &kept, now).await?;
             let l = ready.lang.locale;
-            let message = NewMessage {
-                member_id: None,
-                user_id: None,
-                program_id: None,
-                channel: Channel::Email,
-                topic: Topic::Service,
-                kind: "verify_signup",
-                if_limited: IfLimited::Defer,
-                recipient: ready.email.clone(),
-                language: ready.lang.tag().to_string(),
-                subject: td_string!(l, auth.mail.confirm_subject).to_string(),
-                body: td_string!(
-                    l,
-                    auth.mail.confirm_body,
-                    name = ready.name.as_str(),
-                    link = LINK_MARKER,
-                    hours = LINK_HOURS.to_string()
-                )
-                .to_string(),
-                dedupe_key: Some(signup_requests::dedupe_key(id)),
-                not_before: now,
-                journey_id: None,
-            };
-            enqueue(&mut tx, &message, now).await?;
+            let body = td_string!(
+                l,
+                auth.mail.confirm_body,
+                name = ready.name.as_str(),
+                link = LINK_MARKER,
+                hours = LINK_HOURS.to_string()
+            )
+            .to_string();
+            let subject = td_string!(l, auth.mail.confirm_subject).to_string();
+            let key = Some(signup_requests::dedupe_key(id));
+            let message = service_email(&ready, "verify_signup", subject, body, key, now);
+            written(enqueue(&mut tx, &message, now).await?)?;
             Requested::Pending(id)
         }
     };
@@ -154,6 +155,43 @@ async fn spend(
         .map(signup_requests::dedupe_key)
         .collect();
     messages::suppress_unsent(conn, &keys, HoldReason::Spent).await
+}
+
+/// A service email to the address a sign-up names (there is no account to send it to).
+fn service_email(
+    ready: &Ready,
+    kind: &'static str,
+    subject: String,
+    body: String,
+    dedupe_key: Option<String>,
+    now: Timestamp,
+) -> NewMessage {
+    NewMessage {
+        member_id: None,
+        user_id: None,
+        program_id: None,
+        channel: Channel::Email,
+        topic: Topic::Service,
+        kind,
+        if_limited: IfLimited::Defer,
+        recipient: ready.email.clone(),
+        language: ready.lang.tag().to_string(),
+        subject,
+        body,
+        dedupe_key,
+        not_before: now,
+        journey_id: None,
+    }
+}
+
+/// An email that must go: one not written (its key already used) is an error, not silence.
+fn written(enqueued: bool) -> Result<(), AppError> {
+    if enqueued {
+        Ok(())
+    } else {
+        tracing::error!("a sign-up email's key was already used");
+        Err(AppError::Internal)
+    }
 }
 
 /// Who a working link would make an account for (shown before it is confirmed).
@@ -187,18 +225,36 @@ pub struct Confirmed {
 /// A profile with the address signing up: id, its account, whom it was merged into, phone.
 type StoreProfile = (MemberId, Option<i64>, Option<i64>, Option<String>);
 
-/// Makes the account a link confirms, in one transaction: the link and every other open
-/// sign-up for the address are spent, the account is made with the password chosen at
-/// sign-up, and the member profile is the one a store made for the address (which keeps its
-/// points) or a new one. A phone number another member has is left out rather than refused.
+/// Makes the account a link confirms, given the password chosen in that sign-up (the link
+/// proves the mailbox, the password proves the sign-up: someone who signed up with another's
+/// address cannot hand them an account whose password they know). In one transaction: the
+/// link and every other open sign-up for the address are spent, the account is made, and
+/// the member profile is the one a store made for the address (which keeps its points) or a
+/// new one. A phone number another member has is left out rather than refused. A wrong
+/// password is a field error and spends nothing.
 #[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn confirm(db: &Db, token: &str) -> Result<Confirmed, AppError> {
+pub async fn confirm(db: &Db, token: &str, password: &str) -> Result<Confirmed, AppError> {
     let l = current().locale;
+    let spent = || AppError::conflict(td_string!(l, errors.signup.link_spent));
+    // Checked before the transaction: hashing takes a while and holds no lock.
+    let Some(live) = signup_requests::live(db, token.trim(), db.now()).await? else {
+        return Err(spent());
+    };
+    let long = password.chars().count() > crate::domain::validate::MAX_PASSWORD_CHARS;
+    if long || !password::verify(password.to_string(), Some(live.password_hash.clone())).await {
+        return Err(AppError::field(
+            "password",
+            td_string!(l, errors.signup.wrong_password),
+        ));
+    }
     let now = db.now();
     let mut tx = db.begin_write().await?;
     let Some((id, r)) = signup_requests::take(&mut tx, token.trim(), now).await? else {
-        return Err(AppError::conflict(td_string!(l, errors.signup.link_spent)));
+        return Err(spent());
     };
+    if r.password_hash != live.password_hash {
+        return Err(spent());
+    }
     spend(&mut tx, &r.email, Some(id), now).await?;
     let has_account: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
         .bind(&r.email)
@@ -233,11 +289,18 @@ pub async fn confirm(db: &Db, token: &str) -> Result<Confirmed, AppError> {
     let phone_dropped = r.phone.is_some() && phone.is_none();
     let claimed = match made_at_store {
         Some((member, None, None, their_phone)) => {
-            sqlx::query("UPDATE members SET user_id = $1 WHERE id = $2")
-                .bind(user_id)
-                .bind(member)
-                .execute(&mut *tx)
-                .await?;
+            // Only while it is still nobody's and not merged away (a merge may have taken it
+            // since it was read).
+            let took = sqlx::query(
+                "UPDATE members SET user_id = $1 WHERE id = $2 AND user_id IS NULL AND merged_into IS NULL",
+            )
+            .bind(user_id)
+            .bind(member)
+            .execute(&mut *tx)
+            .await?;
+            if took.rows_affected() != 1 {
+                return Err(AppError::conflict(td_string!(l, errors.signup.profile_taken)));
+            }
             // What the store did not record is filled in; what it did is kept.
             if their_phone.is_none() && phone.is_some() {
                 sqlx::query("UPDATE members SET phone = $1 WHERE id = $2")
