@@ -80,6 +80,7 @@ pub async fn preview_award(input: PreviewInput) -> Result<Award, AppError> {
         amount_minor,
         lines: Vec::new(),
         occurred_at: db.now(),
+        utc_offset_secs: 0,
     };
     orders::dry_run(&db, program.id, None, &event).await
 }

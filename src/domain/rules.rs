@@ -12,8 +12,9 @@
 //!    rules were loaded or edited in. Every active rule gets exactly one line, matched or not,
 //!    with a short reason when not.
 //! 3. Conditions, all of which must hold: event type (none listed = purchases only), channel,
-//!    store, date range (start inclusive, end exclusive), weekday and time window (UTC; the
-//!    window is [from, to), wraps midnight when from > to, and is empty when from == to), min
+//!    store, date range (start inclusive, end exclusive), weekday and time window (local:
+//!    the event's `utc_offset_secs`, its store's zone else the program's; the window is
+//!    [from, to), wraps midnight when from > to, and is empty when from == to), min
 //!    order (on the order total), tier, segment (any one of them). Stores, categories and tags
 //!    compare ignoring ASCII case (people type them); SKUs and event types compare exactly.
 //! 4. Line filters pick the eligible lines: each non-empty include list (SKU, category, tag)
@@ -844,8 +845,10 @@ fn check(ctx: &Ctx, c: &RuleConditions) -> Result<Eligible, String> {
         let range = range_label(lang, c.starts_at, c.ends_at);
         return Err(td_string!(l, offers.engine.outside, range = range).to_string());
     }
+    // Days and hours are the event's local ones (its store's zone, else the program's).
+    let local = at + i64::from(e.utc_offset_secs);
     if !c.weekdays.is_empty() {
-        let day = weekday(at);
+        let day = weekday(local);
         if !c.weekdays.contains(&day) {
             return Err(td_string!(
                 l,
@@ -857,7 +860,7 @@ fn check(ctx: &Ctx, c: &RuleConditions) -> Result<Eligible, String> {
         }
     }
     if c.time_from_min.is_some() || c.time_to_min.is_some() {
-        let minute = at.rem_euclid(SECONDS_PER_DAY) / 60;
+        let minute = local.rem_euclid(SECONDS_PER_DAY) / 60;
         if !in_window(minute, c.time_from_min, c.time_to_min) {
             return Err(td_string!(
                 l,
@@ -953,7 +956,7 @@ fn contains_name(list: &[String], name: &str) -> bool {
     list.iter().any(|x| x.eq_ignore_ascii_case(name))
 }
 
-/// 1 = Monday .. 7 = Sunday of a UTC instant, by arithmetic so that no timestamp is out of
+/// 1 = Monday .. 7 = Sunday of an instant (shifted to local time), by arithmetic so that no timestamp is out of
 /// range (1970-01-01 was a Thursday).
 fn weekday(at: i64) -> u8 {
     ((at.div_euclid(SECONDS_PER_DAY) + 3).rem_euclid(7) + 1) as u8
@@ -1183,6 +1186,7 @@ mod tests {
             amount_minor,
             lines: Vec::new(),
             occurred_at: monday(12, 0),
+            utc_offset_secs: 0,
         }
     }
 
@@ -1624,7 +1628,7 @@ mod tests {
         assert!(matches(&at(13, 59), &member(), lunch));
         assert!(!matches(&at(14, 0), &member(), lunch), "end is exclusive");
         assert!(!matches(&at(10, 59), &member(), lunch));
-        assert_eq!(reason(&at(15, 5), lunch), "15:05 not in 11:00–14:00 UTC");
+        assert_eq!(reason(&at(15, 5), lunch), "15:05 not in 11:00–14:00 local time");
         let night = |c: &mut RuleConditions| {
             c.time_from_min = Some(22 * 60);
             c.time_to_min = Some(2 * 60);
@@ -1855,6 +1859,37 @@ mod tests {
     }
 
     #[test]
+    fn days_and_hours_are_the_events_local_ones() {
+        let weekend = with(fixed(1, "Weekend", 10, 50), |c| c.weekdays = vec![6, 7]);
+        let small_hours = with(fixed(2, "Small hours", 10, 30), |c| {
+            c.time_from_min = Some(0);
+            c.time_to_min = Some(2 * 60);
+        });
+        // Friday 27 November 2026, 21:30 UTC: Friday evening in UTC, Saturday 01:30 in
+        // Dubai (UTC+4), Friday 13:30 in Los Angeles (UTC-8).
+        let friday_late = Timestamp(monday(21, 30).0 + 4 * SECONDS_PER_DAY);
+        let at = |offset_hours: i32| EarnEvent {
+            occurred_at: friday_late,
+            utc_offset_secs: offset_hours * 3600,
+            ..purchase(1000)
+        };
+        for r in [&weekend, &small_hours] {
+            assert!(
+                find(&eval(std::slice::from_ref(r), &at(0)), &r.name).points == 0,
+                "{} in UTC",
+                r.name
+            );
+            assert!(
+                find(&eval(std::slice::from_ref(r), &at(-8)), &r.name).points == 0,
+                "{} in LA",
+                r.name
+            );
+        }
+        assert_eq!(find(&eval(&[weekend], &at(4)), "Weekend").points, 50);
+        assert_eq!(find(&eval(&[small_hours], &at(4)), "Small hours").points, 30);
+    }
+
+    #[test]
     fn rules_describe_conditions_in_words() {
         assert_eq!(
             describe_conditions(&RuleConditions::default(), "EUR", &[]),
@@ -1884,7 +1919,7 @@ mod tests {
         };
         assert_eq!(
             describe_conditions(&c, "JPY", &[(1, "Green"), (2, "Silver")]),
-            "review or survey events · store PARIS-1 · 2026-11-23.. · Mon, Wed · 22:00–02:00 UTC · tier Silver · \
+            "review or survey events · store PARIS-1 · 2026-11-23.. · Mon, Wed · 22:00–02:00 local time · tier Silver · \
              category coffee · not SKU BEANS"
         );
         let gone = RuleConditions {
@@ -2154,6 +2189,7 @@ mod tests {
                     amount_minor,
                     lines,
                     occurred_at: Timestamp(at),
+                    utc_offset_secs: 0,
                 })
         }
 

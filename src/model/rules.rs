@@ -261,6 +261,11 @@ pub struct EarnEvent {
     #[serde(default)]
     pub lines: Vec<OrderLine>,
     pub occurred_at: Timestamp,
+    /// Local time minus UTC at `occurred_at`, in seconds, in the zone of the event's store,
+    /// else the program's: rules' days and hours are local. Set by the booking from the
+    /// program's setup.
+    #[serde(default)]
+    pub utc_offset_secs: i32,
 }
 
 /// The member as the engine sees them.

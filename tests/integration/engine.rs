@@ -353,6 +353,7 @@ async fn rules_stack_by_priority_with_caps_and_budget(db: Db) {
             amount_minor: 1000,
             lines: Vec::new(),
             occurred_at: Timestamp::now(),
+            utc_offset_secs: 0,
         },
     )
     .await

@@ -247,8 +247,73 @@ async fn the_desk_records_lines_and_a_store(db: Db) {
     assert_eq!(numbered, vec![(1, "[]".to_string()), (2, "[]".to_string())]);
 }
 
+/// Earning rules' days and hours are the event's local ones: the store's zone, else the
+/// program's, and a change to either is seen by the next booking.
+async fn rule_days_and_hours_are_local(db: Db) {
+    use omniloyal::model::message::MessageSettings;
+    use omniloyal::model::rules::RuleEffect;
+    use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
+    use omniloyal::server::service::rules;
+    use omniloyal::server::store::messages;
+
+    let w = world(&db, |_| ()).await;
+    let mut weekend = crate::support::fixtures::rule(
+        w.program.id,
+        "Weekend bonus",
+        10,
+        RuleEffect::FixedPoints { points: 50 },
+    );
+    weekend.conditions.weekdays = vec![6, 7];
+    rules::save(&db, &weekend).await.unwrap();
+    stores::save(&db, &store("DXB-1", "Dubai Mall", "Asia/Dubai"))
+        .await
+        .unwrap();
+    stores::save(&db, &store("LAX-1", "Los Angeles", "America/Los_Angeles"))
+        .await
+        .unwrap();
+    // The last Friday 21:30 UTC before now (1970-01-02 was a Friday): Saturday 01:30 in
+    // Dubai, Friday 13:30 in Los Angeles.
+    let now = db.now().0;
+    let friday = 86_400 + 21 * 3600 + 1800;
+    let at = Timestamp(now - (now - friday).rem_euclid(7 * SECONDS_PER_DAY));
+    let mut n = 0;
+    let mut points = |store: Option<&str>| {
+        n += 1;
+        let input = omniloyal::model::order::OrderInput {
+            store: store.map(str::to_string),
+            occurred_at: Some(at),
+            ..crate::support::fixtures::order(&format!("Z-{n}"), 1000)
+        };
+        let (db, w) = (db.clone(), &w);
+        async move {
+            let r = orders::record_order(&db, w.program.id, w.member_id, &input, None)
+                .await
+                .unwrap();
+            (r.points, r.explanation)
+        }
+    };
+    let base = points(None).await.0;
+    let (dubai, summary) = points(Some("dxb-1")).await;
+    assert_eq!(dubai, base + 50, "Saturday in Dubai: {summary}");
+    assert_eq!(points(Some("LAX-1")).await.0, base, "Friday in Los Angeles");
+    // Without a store, the program's zone: UTC until it is set to Dubai's.
+    let settings = MessageSettings {
+        time_zone: "Asia/Dubai".into(),
+        quiet_hours: None,
+        cap_day: None,
+        cap_week: None,
+        cap_month: None,
+        min_gap_minutes: 0,
+    };
+    messages::save_settings(&db, w.program.id, &settings)
+        .await
+        .unwrap();
+    assert_eq!(points(None).await.0, base + 50, "the program's zone now");
+}
+
 on_both_backends!(
     stores_are_set_up_by_code,
     the_api_keeps_an_orders_store_and_lines,
     the_desk_records_lines_and_a_store,
+    rule_days_and_hours_are_local
 );

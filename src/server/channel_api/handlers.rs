@@ -534,6 +534,7 @@ pub async fn evaluate(
         amount_minor: r.amount_minor,
         lines: r.lines,
         occurred_at: r.occurred_at.unwrap_or(now),
+        utc_offset_secs: 0,
     };
     Ok(Json(
         orders::dry_run(&state.db, program_id, member_id, &event).await?,

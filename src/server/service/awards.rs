@@ -76,8 +76,11 @@ pub(super) async fn evaluate_locked(
     };
     let usage = rules::usage(conn, membership_id, event.occurred_at, &rules).await?;
     let base = engine::base_rate(program);
-    let award = engine::evaluate(&base, &rules, event, ctx, &usage);
-    let shown = (lang != Lang::ENGLISH).then(|| engine::evaluate_in(lang, &base, &rules, event, ctx, &usage));
+    let mut event = event.clone();
+    setup.zones.localise(&mut event);
+    let award = engine::evaluate(&base, &rules, &event, ctx, &usage);
+    let shown =
+        (lang != Lang::ENGLISH).then(|| engine::evaluate_in(lang, &base, &rules, &event, ctx, &usage));
     Ok(Evaluation {
         award,
         shown,

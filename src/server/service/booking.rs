@@ -549,7 +549,8 @@ fn evaluate(
         let (setup, m) = (&b.setup, &mut members[member]);
         let rules = locked.unwrap_or(&setup.rules);
         let ctx = engine::member_context(&setup.tiers, m.tier_id, m.segments.clone(), m.id.get());
-        let (base, order) = (engine::base_rate(&setup.program), purchase(&b.input, b.at));
+        let (base, mut order) = (engine::base_rate(&setup.program), purchase(&b.input, b.at));
+        setup.zones.localise(&mut order);
         let award = engine::evaluate(&base, rules, &order, &ctx, &m.usage);
         let shown = (b.lang != crate::domain::lang::Lang::ENGLISH)
             .then(|| engine::evaluate_in(b.lang, &base, rules, &order, &ctx, &m.usage));
@@ -628,6 +629,7 @@ fn purchase(input: &OrderInput, at: Timestamp) -> EarnEvent {
         amount_minor: input.amount_minor,
         lines: input.lines.clone(),
         occurred_at: at,
+        utc_offset_secs: 0,
     }
 }
 

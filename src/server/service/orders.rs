@@ -434,6 +434,7 @@ async fn record(
             amount_minor: 0,
             lines: Vec::new(),
             occurred_at: at,
+            utc_offset_secs: 0,
         },
         request_id,
         before_scopes,
@@ -468,6 +469,7 @@ pub async fn welcome(
         amount_minor: 0,
         lines: Vec::new(),
         occurred_at: db.now(),
+        utc_offset_secs: 0,
     };
     if dry_run(db, program_id, Some(member_id), &event).await?.total <= 0 {
         return Ok(None);

@@ -34,6 +34,53 @@ pub struct Setup {
     pub stamp_bonuses: Vec<StampBonus>,
     /// Active webhook endpoints: (id, space-separated event types).
     pub endpoints: Arc<Vec<(i64, String)>>,
+    /// The program's time zone and the stores': rules' days and hours are local.
+    pub zones: Zones,
+}
+
+/// The time zones an event's local time is read in: its store's, else the program's.
+pub struct Zones {
+    program: chrono_tz::Tz,
+    /// By store code in capitals (codes are kept so; events may name them in any case).
+    stores: HashMap<String, chrono_tz::Tz>,
+}
+
+impl Zones {
+    /// Local time minus UTC at `at`, in seconds, where an event in `store` (or none) happens.
+    pub fn offset_secs(&self, store: Option<&str>, at: Timestamp) -> i32 {
+        use chrono::{Offset, TimeZone};
+        let zone = store
+            .and_then(|code| self.stores.get(&code.to_ascii_uppercase()))
+            .unwrap_or(&self.program);
+        let utc = chrono::DateTime::from_timestamp(at.0, 0)
+            .unwrap_or_default()
+            .naive_utc();
+        zone.offset_from_utc_datetime(&utc).fix().local_minus_utc()
+    }
+
+    /// `event` with its local offset set.
+    pub fn localise(&self, event: &mut crate::model::rules::EarnEvent) {
+        event.utc_offset_secs = self.offset_secs(event.store.as_deref(), event.occurred_at);
+    }
+
+    async fn load(conn: &mut sqlx::AnyConnection, program_id: ProgramId) -> Result<Self, AppError> {
+        let parse = |name: &str| name.parse().unwrap_or(chrono_tz::UTC);
+        let program: Option<String> =
+            sqlx::query_scalar("SELECT time_zone FROM message_settings WHERE program_id = $1")
+                .bind(program_id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let stores: Vec<(String, String)> = sqlx::query_as("SELECT code, time_zone FROM stores")
+            .fetch_all(&mut *conn)
+            .await?;
+        Ok(Self {
+            program: program.as_deref().map(parse).unwrap_or(chrono_tz::UTC),
+            stores: stores
+                .into_iter()
+                .map(|(code, zone)| (code.to_ascii_uppercase(), parse(&zone)))
+                .collect(),
+        })
+    }
 }
 
 /// The setups loaded at one epoch.
@@ -125,6 +172,7 @@ pub async fn current(db: &Db, program_id: ProgramId, seen: Option<Epoch>) -> Res
         )
         .await?,
         endpoints: endpoints.clone(),
+        zones: Zones::load(&mut conn, program_id).await?,
     });
     drop(conn);
     let mut loaded = cache.at.lock().unwrap_or_else(|p| p.into_inner());
