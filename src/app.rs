@@ -116,6 +116,7 @@ fn Layout(is_routing: ReadSignal<bool>) -> impl IntoView {
                     <Route path=path!("reset-password") view={Lazy::<ResetPasswordRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("verify-email") view={Lazy::<VerifyEmailRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("confirm-email") view={Lazy::<ConfirmEmailRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("undo-email") view={Lazy::<UndoEmailRoute>::new()} ssr=SsrMode::Async />
                     <ParentRoute path=path!("manage") view={Lazy::<ManageRoute>::new()} ssr=SsrMode::Async>
                         <Route path=path!("") view={Lazy::<ProgramsRoute>::new()} ssr=SsrMode::Async />
                         <Route path=path!("programs/:id") view={Lazy::<ProgramEditRoute>::new()} ssr=SsrMode::Async />
@@ -197,6 +198,7 @@ lazy_page!(ForgotPasswordRoute => pages::password::ForgotPasswordPage);
 lazy_page!(ResetPasswordRoute => pages::password::ResetPasswordPage);
 lazy_page!(VerifyEmailRoute => pages::signup::VerifyEmailPage);
 lazy_page!(ConfirmEmailRoute => pages::signup::ConfirmEmailPage);
+lazy_page!(UndoEmailRoute => pages::signup::UndoEmailPage);
 lazy_page!(ManageRoute => pages::manage::ManageLayout);
 lazy_page!(ProgramsRoute => pages::manage::programs::ProgramsPage, in manage);
 lazy_page!(ProgramEditRoute => pages::manage::program_edit::ProgramEditPage, in manage);

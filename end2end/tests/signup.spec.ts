@@ -82,6 +82,8 @@ test("a member changes the sign-in email from the portal, confirms it from the n
   await page.goto(link);
   await hydrated(page);
   await expect(page.getByText(`Sign in with ${newEmail} from now on?`)).toBeVisible();
+  // The account's password too: the link alone proves only the new mailbox.
+  await page.getByLabel("Your password").fill("a long enough password");
   await page.getByRole("button", { name: "Confirm the new email" }).click();
   await expect(page).toHaveURL(/\/login\?email=changed$/);
   await expect(page.getByRole("status").filter({ hasText: /\S/ })).toContainText("Your sign-in email is changed.");
@@ -92,6 +94,8 @@ test("a member changes the sign-in email from the portal, confirms it from the n
     await mailbox.goto("/manage/mailbox");
     const told = mailbox.getByTestId("kept-email").filter({ hasText: email }).filter({ hasText: "Your sign-in email was changed" });
     await expect(told.first()).toBeAttached({ timeout: 1_000 });
+    // With a link that gives the address back, should it not have been them.
+    await expect(told.first().locator(".message-body")).toContainText("/undo-email?token=", { timeout: 1_000 });
   }).toPass({ timeout: 20_000 });
   await admin.close();
   await signIn(page, newEmail, "a long enough password");

@@ -18,7 +18,8 @@ CREATE TABLE signup_requests (
 );
 CREATE INDEX signup_requests_email ON signup_requests (email, used_at);
 
--- A new sign-in email waiting to be confirmed from the new address.
+-- A new sign-in email waiting to be confirmed from the new address. Once confirmed, the
+-- old address is told with a link that undoes it (for a week): its own token, kept hashed.
 CREATE TABLE email_changes (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id    BIGINT NOT NULL REFERENCES users (id),
@@ -26,6 +27,10 @@ CREATE TABLE email_changes (
     created_at BIGINT NOT NULL,
     token_hash TEXT   UNIQUE,
     expires_at BIGINT,
-    used_at    BIGINT
+    used_at    BIGINT,
+    old_email  TEXT,
+    undo_hash  TEXT   UNIQUE,
+    undo_until BIGINT,
+    undone_at  BIGINT
 );
 CREATE INDEX email_changes_user ON email_changes (user_id, used_at);

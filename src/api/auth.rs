@@ -139,25 +139,16 @@ pub async fn load_signup_link(token: String) -> Result<Option<PendingSignup>, Ap
 /// limited per client address.
 #[server(endpoint = "confirm_signup")]
 pub async fn confirm_signup(token: String, password: String) -> Result<SessionUser, AppError> {
-    use crate::server::auth::{guard, ratelimit::Limit};
+    use crate::server::auth::guard;
     use crate::server::service::signups;
-    use std::time::Instant;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let addr = guard::client_address(&parts, state.config.trust_proxy);
-    let limits = [Limit::new(format!("signup-token:{addr}"), 20)];
-    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: secs,
-        });
-    }
+    let limits = guard::link_use(&state, &parts, "signup-token")?;
     let confirmed = match signups::confirm(&state.db, &token, &password).await {
         Ok(c) => c,
         Err(e) => {
-            if matches!(e, AppError::Conflict { .. }) || e.field_message("password").is_some() {
-                state.throttle.record_failure(&limits, Instant::now());
-            }
+            guard::link_failed(&state, &limits, &e);
             return Err(e);
         }
     };
@@ -215,28 +206,19 @@ pub async fn request_password_reset(email: String) -> Result<(), AppError> {
 /// session of the account; then sends the person to sign in.
 #[server(endpoint = "reset_password")]
 pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
-    use crate::server::auth::{guard, ratelimit::Limit};
+    use crate::server::auth::guard;
     use crate::server::service::password_reset;
-    use std::time::Instant;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let addr = guard::client_address(&parts, state.config.trust_proxy);
-    let limits = [Limit::new(format!("reset-token:{addr}"), 20)];
-    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: secs,
-        });
-    }
+    let limits = guard::link_use(&state, &parts, "reset-token")?;
     match password_reset::reset(&state.db, &token, &password).await {
         Ok(_) => {
             leptos_axum::redirect("/login?reset=1");
             Ok(())
         }
         Err(e) => {
-            if matches!(e, AppError::Conflict { .. }) {
-                state.throttle.record_failure(&limits, Instant::now());
-            }
+            guard::link_failed(&state, &limits, &e);
             Err(e)
         }
     }
@@ -335,31 +317,56 @@ pub async fn load_email_change(token: String) -> Result<Option<String>, AppError
     crate::server::service::account_changes::pending_email(&state.db, &token).await
 }
 
-/// Makes the address a new-email link confirms the account's sign-in email; then sends the
-/// person to sign in with it.
+/// Makes the address a new-email link confirms the account's sign-in email, given the
+/// account's password; then sends the person to sign in with it.
 #[server(endpoint = "confirm_email_change")]
-pub async fn confirm_email_change(token: String) -> Result<(), AppError> {
-    use crate::server::auth::{guard, ratelimit::Limit};
-    use std::time::Instant;
+pub async fn confirm_email_change(token: String, password: String) -> Result<(), AppError> {
+    use crate::server::auth::guard;
 
     let state = guard::state()?;
     let parts = guard::request_parts()?;
-    let addr = guard::client_address(&parts, state.config.trust_proxy);
-    let limits = [Limit::new(format!("email-token:{addr}"), 20)];
-    if let Err(secs) = state.throttle.check(&limits, Instant::now()) {
-        return Err(AppError::RateLimited {
-            retry_after_secs: secs,
-        });
-    }
-    match crate::server::service::account_changes::confirm_email_change(&state.db, &token).await {
+    let limits = guard::link_use(&state, &parts, "email-token")?;
+    match crate::server::service::account_changes::confirm_email_change(&state.db, &token, &password).await {
         Ok(_) => {
             leptos_axum::redirect("/login?email=changed");
             Ok(())
         }
         Err(e) => {
-            if matches!(e, AppError::Conflict { .. }) {
-                state.throttle.record_failure(&limits, Instant::now());
-            }
+            guard::link_failed(&state, &limits, &e);
+            Err(e)
+        }
+    }
+}
+
+/// The (old address, address now) an undo link would swap back, while it works. Open to
+/// everyone: the link, sent to the old address, is what proves the right.
+#[server(endpoint = "load_email_undo")]
+pub async fn load_email_undo(token: String) -> Result<Option<(String, String)>, AppError> {
+    use crate::server::auth::guard;
+    let state = guard::state()?;
+    crate::server::service::account_changes::pending_undo(&state.db, &token).await
+}
+
+/// Gives an account its old sign-in email back from the link sent to that address, signing
+/// everyone out; then sends the person to ask for a new password.
+#[server(endpoint = "undo_email_change")]
+pub async fn undo_email_change(token: String) -> Result<(), AppError> {
+    use crate::server::auth::guard;
+
+    let state = guard::state()?;
+    let parts = guard::request_parts()?;
+    let limits = guard::link_use(&state, &parts, "email-token")?;
+    match crate::server::service::account_changes::undo_email_change(&state.db, &token).await {
+        Ok(_) => {
+            guard::append_header(
+                http::header::SET_COOKIE,
+                &crate::server::auth::session::clear_cookie(&parts, &state.config),
+            )?;
+            leptos_axum::redirect("/forgot-password?undone=1");
+            Ok(())
+        }
+        Err(e) => {
+            guard::link_failed(&state, &limits, &e);
             Err(e)
         }
     }

@@ -23,6 +23,9 @@ pub fn ForgotPasswordPage() -> impl IntoView {
         <Title text=td_string!(l, auth.forgot.title) />
         <section class="card narrow">
             <h1>{td!(l, auth.forgot.heading)}</h1>
+            <Show when=move || query.read().get("undone").is_some()>
+                <p class="notice success" role="status">{td!(l, auth.forgot.undone)}</p>
+            </Show>
             <Show when=sent fallback=move || view! { <p class="muted">{td!(l, auth.forgot.intro)}</p> }>
                 <p class="notice success" role="status">{td!(l, auth.forgot.sent)}</p>
             </Show>

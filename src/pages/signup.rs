@@ -8,7 +8,10 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::auth::{load_email_change, load_signup_link, ConfirmEmailChange, ConfirmSignup, Signup};
+use crate::api::auth::{
+    load_email_change, load_email_undo, load_signup_link, ConfirmEmailChange, ConfirmSignup, Signup,
+    UndoEmailChange,
+};
 use crate::components::field::{field_error, Field, FormNotice};
 use crate::components::lang::use_lang;
 use crate::components::states::Loaded;
@@ -186,6 +189,15 @@ pub fn ConfirmEmailPage() -> impl IntoView {
                             <ActionForm action=confirm>
                                 <FormNotice result=value />
                                 <input type="hidden" name="token" value=move || token.get() />
+                                <Field
+                                    label=td_string!(l, auth.confirm_email.password)
+                                    name="password"
+                                    kind="password"
+                                    autocomplete="current-password"
+                                    hint=td_string!(l, auth.confirm_email.password_hint)
+                                    required=true
+                                    error=field_error(move || value.get(), "password")
+                                />
                                 <button type="submit" class="button" disabled=move || pending.get()>
                                     {move || {
                                         if pending.get() {
@@ -206,9 +218,57 @@ pub fn ConfirmEmailPage() -> impl IntoView {
     }
 }
 
+/// The page the old address's notice links to: the two addresses, and a button that gives
+/// the account the old one back.
+#[component]
+pub fn UndoEmailPage() -> impl IntoView {
+    let undo = ServerAction::<UndoEmailChange>::new();
+    let value = undo.value();
+    let pending = undo.pending();
+    let query = use_query_map();
+    let token = Signal::derive(move || query.read().get("token").unwrap_or_default());
+    let link = Resource::new(move || token.get(), load_email_undo);
+    let l = use_lang().locale;
+    view! {
+        <Title text=td_string!(l, auth.undo_email.title) />
+        <section class="card narrow">
+            <h1>{td!(l, auth.undo_email.heading)}</h1>
+            <Loaded
+                what=td_string!(l, auth.undo_email.title)
+                resource=link
+                view={move |found: Option<(String, String)>| match found {
+                    Some((old, now)) => {
+                        view! {
+                            <p>{td_string!(l, auth.undo_email.intro, old = old, now = now).to_string()}</p>
+                            <ActionForm action=undo>
+                                <FormNotice result=value />
+                                <input type="hidden" name="token" value=move || token.get() />
+                                <button type="submit" class="button" disabled=move || pending.get()>
+                                    {move || {
+                                        if pending.get() {
+                                            td_string!(l, auth.undo_email.submitting)
+                                        } else {
+                                            td_string!(l, auth.undo_email.submit)
+                                        }
+                                    }}
+                                </button>
+                            </ActionForm>
+                        }
+                            .into_any()
+                    }
+                    None => view! { <p class="notice error" role="alert">{td!(l, auth.undo_email.spent)}</p> }.into_any(),
+                }}
+            />
+        </section>
+    }
+}
+
 // The hint ("At least 10 characters.", "عشرة أحرف على الأقل.") is a constant string in the
 // catalogue; this keeps it honest if the rule changes.
 const _: () = assert!(MIN_PASSWORD_CHARS == 10);
 // So does "within 24 hours" in `auth.signup.sent`.
 #[cfg(feature = "ssr")]
 const _: () = assert!(crate::server::store::signup_requests::LINK_HOURS == 24);
+// And "within 24 hours" in `portal.account.email_sent`.
+#[cfg(feature = "ssr")]
+const _: () = assert!(crate::server::store::email_changes::LINK_HOURS == 24);

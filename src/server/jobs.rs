@@ -26,7 +26,8 @@ pub struct JobReport {
     pub birthdays: u64,
     pub purged_keys: u64,
     pub purged_deliveries: u64,
-    /// Password reset links a day past their expiry (used or not), and sign-ups a week old.
+    /// Password reset links a day past their expiry (used or not), sign-ups a week old, and
+    /// address changes past their undo week.
     pub purged_resets: u64,
 }
 
@@ -113,6 +114,14 @@ pub async fn run_all_keeping(db: &Db, now: Timestamp, keep: Retention) -> Result
             db,
             "DELETE FROM signup_requests WHERE id IN (SELECT id FROM signup_requests WHERE created_at < $1 LIMIT 1000)",
             now.0 - 7 * day,
+        )
+        .await?;
+    // An address change keeps both addresses: kept while its undo link may work, then it goes.
+    let purged_resets = purged_resets
+        + purge(
+            db,
+            "DELETE FROM email_changes WHERE id IN (SELECT id FROM email_changes WHERE created_at < $1 LIMIT 1000)",
+            now.0 - 9 * day,
         )
         .await?;
     Ok(JobReport {

@@ -101,8 +101,10 @@ async fn every_server_function_checks_the_callers_role(db: Db) {
         (
             "confirm_email_change",
             Allowed::Open,
-            vec![("token", "nope".into())],
+            vec![("token", "nope".into()), ("password", "nope".into())],
         ),
+        ("load_email_undo", Allowed::Open, vec![("token", "nope".into())]),
+        ("undo_email_change", Allowed::Open, vec![("token", "nope".into())]),
         (
             "change_my_password",
             Allowed::Roles(SIGNED_IN),

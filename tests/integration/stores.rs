@@ -296,6 +296,25 @@ async fn rule_days_and_hours_are_local(db: Db) {
     let (dubai, summary) = points(Some("dxb-1")).await;
     assert_eq!(dubai, base + 50, "Saturday in Dubai: {summary}");
     assert_eq!(points(Some("LAX-1")).await.0, base, "Friday in Los Angeles");
+    // A dry run (the Manage preview, the channel API's evaluate) reads the same local time.
+    let event = omniloyal::model::rules::EarnEvent {
+        event_type: "purchase".into(),
+        channel: omniloyal::model::rules::Channel::Store,
+        store: Some("DXB-1".into()),
+        amount_minor: 1000,
+        lines: Vec::new(),
+        occurred_at: at,
+        utc_offset_secs: 0,
+    };
+    let preview = orders::dry_run(&db, w.program.id, Some(w.member_id), &event)
+        .await
+        .unwrap();
+    let line = preview
+        .lines
+        .iter()
+        .find(|l| l.rule_name == "Weekend bonus")
+        .unwrap();
+    assert_eq!(line.points, 50, "{preview:?}");
     // Without a store, the program's zone: UTC until it is set to Dubai's.
     let settings = MessageSettings {
         time_zone: "Asia/Dubai".into(),

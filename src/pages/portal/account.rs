@@ -29,6 +29,7 @@ pub fn AccountSection() -> impl IntoView {
                     <FormNotice result=email_value />
                     <Field
                         label=td_string!(l, portal.account.new_email)
+                        scope="email-change"
                         name="new_email"
                         kind="email"
                         autocomplete="email"
@@ -36,6 +37,7 @@ pub fn AccountSection() -> impl IntoView {
                     />
                     <Field
                         label=td_string!(l, portal.account.current_password)
+                        scope="email-change"
                         name="current_password"
                         kind="password"
                         autocomplete="current-password"
@@ -56,6 +58,7 @@ pub fn AccountSection() -> impl IntoView {
                     <FormNotice result=password_value />
                     <Field
                         label=td_string!(l, portal.account.current_password)
+                        scope="password-change"
                         name="current_password"
                         kind="password"
                         autocomplete="current-password"
@@ -63,6 +66,7 @@ pub fn AccountSection() -> impl IntoView {
                     />
                     <Field
                         label=td_string!(l, portal.account.new_password)
+                        scope="password-change"
                         name="new_password"
                         kind="password"
                         autocomplete="new-password"

@@ -81,6 +81,34 @@ pub fn count_request(
     Ok(())
 }
 
+/// Checks a use of an emailed link (a reset, a sign-up, an address change) against the
+/// client address's wrong tries (twenty in a window): the limits, to count a wrong try with
+/// `link_failed`.
+pub fn link_use(
+    state: &AppState,
+    parts: &Parts,
+    kind: &str,
+) -> Result<[crate::server::auth::ratelimit::Limit; 1], AppError> {
+    let addr = client_address(parts, state.config.trust_proxy);
+    let limits = [crate::server::auth::ratelimit::Limit::new(
+        format!("{kind}:{addr}"),
+        20,
+    )];
+    if let Err(secs) = state.throttle.check(&limits, std::time::Instant::now()) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: secs,
+        });
+    }
+    Ok(limits)
+}
+
+/// Counts `e` against `limits` when it is a wrong try: a dead link, or a wrong password.
+pub fn link_failed(state: &AppState, limits: &[crate::server::auth::ratelimit::Limit], e: &AppError) {
+    if matches!(e, AppError::Conflict { .. }) || e.field_message("password").is_some() {
+        state.throttle.record_failure(limits, std::time::Instant::now());
+    }
+}
+
 /// The client's address for rate limiting: the socket peer, or, when the operator says a
 /// trusted proxy sits in front, the last `X-Forwarded-For` hop — the one that proxy appended.
 /// Earlier hops are written by the client and could be anything.

@@ -219,8 +219,9 @@ impl Limits {
     }
 }
 
-/// Whether an address's confirmation email (a sign-up, a new sign-in email) is no longer
-/// needed: it was confirmed, or a newer one replaced it, before the email went.
+/// Whether an account email's link is no longer wanted: a confirmation (a sign-up, a new
+/// sign-in email) confirmed or ended before the email went, or a reset link to an address
+/// the account no longer signs in with.
 async fn link_spent(db: &Db, m: &Due) -> Result<bool, AppError> {
     let key = m.dedupe_key.as_deref().unwrap_or_default();
     match m.kind.as_str() {
@@ -232,6 +233,14 @@ async fn link_spent(db: &Db, m: &Due) -> Result<bool, AppError> {
             Some(change) => email_changes::is_spent(db, change).await,
             None => Ok(false),
         },
+        // A reset link goes only to the address the account signs in with now.
+        "password_reset" => {
+            let now_email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+                .bind(m.user_id)
+                .fetch_optional(&db.pool)
+                .await?;
+            Ok(now_email.as_deref() != Some(m.recipient.as_str()))
+        }
         _ => Ok(false),
     }
 }
@@ -252,6 +261,16 @@ async fn link_body(db: &Db, m: &Due, now: Timestamp, public_url: &str) -> Result
                 Some((
                     signup_requests::LINK_MARKER,
                     format!("{public_url}/verify-email?token={token}"),
+                ))
+            }
+            None => None,
+        },
+        ("email_changed", _) => match email_changes::of_undo_key(key) {
+            Some(change) => {
+                let token = email_changes::issue_undo(db, change).await?;
+                Some((
+                    email_changes::UNDO_MARKER,
+                    format!("{public_url}/undo-email?token={token}"),
                 ))
             }
             None => None,

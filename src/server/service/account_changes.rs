@@ -53,6 +53,7 @@ pub async fn change_password(
     let mut tx = db.begin_write().await?;
     users::set_password_hash(&mut tx, user, &hash).await?;
     password_resets::spend_all(&mut tx, user, now).await?;
+    end_pending(&mut tx, user, now).await?;
     sessions::revoke_all(&mut tx, user, now).await?;
     password_changed(&mut tx, user, now).await?;
     tx.commit().await?;
@@ -117,35 +118,52 @@ pub async fn request_email_change(
     Ok(())
 }
 
+/// Ends `user`'s address changes not yet confirmed, and their emails if not sent: a new
+/// password (by its owner, a reset or an admin) or a closed account leaves no link that an
+/// intruder asked for working.
+pub async fn end_pending(
+    conn: &mut sqlx::AnyConnection,
+    user: UserId,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let spent = email_changes::spend_for(conn, user, now).await?;
+    let keys: Vec<String> = spent.into_iter().map(email_changes::dedupe_key).collect();
+    messages::suppress_unsent(conn, &keys, HoldReason::Spent).await
+}
+
 /// The address a working link would set.
 pub async fn pending_email(db: &Db, token: &str) -> Result<Option<String>, AppError> {
-    email_changes::live(db, token.trim(), db.now()).await
+    Ok(email_changes::live(db, token.trim(), db.now())
+        .await?
+        .map(|(_, email)| email))
 }
 
 /// Makes the address a link confirms the account's sign-in email (and its member profile's),
-/// in one transaction, and tells the old address. An address another account or member has
-/// by now is refused, with nothing changed.
+/// given the account's password (the link proves the new mailbox; the password, that the
+/// account is theirs: nobody can hand another person's address an account they control).
+/// In one transaction: reset links to the old address are spent, and the old address is told
+/// with a link that undoes the change. An address another account or member has by now is
+/// refused, with nothing changed.
 #[tracing::instrument(skip_all, err(level = "debug"))]
-pub async fn confirm_email_change(db: &Db, token: &str) -> Result<UserId, AppError> {
+pub async fn confirm_email_change(db: &Db, token: &str, password: &str) -> Result<UserId, AppError> {
     let l = current().locale;
+    let spent = || AppError::conflict(td_string!(l, errors.account.link_spent));
+    let Some((owner, _)) = email_changes::live(db, token.trim(), db.now()).await? else {
+        return Err(spent());
+    };
+    if !password_is(db, owner, password).await? {
+        return Err(AppError::field(
+            "password",
+            td_string!(l, errors.account.wrong_password),
+        ));
+    }
     let now = db.now();
     let mut tx = db.begin_write().await?;
     let Some((id, user, new_email)) = email_changes::take(&mut tx, token.trim(), now).await? else {
-        return Err(AppError::conflict(td_string!(l, errors.account.link_spent)));
+        return Err(spent());
     };
-    let taken: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM users WHERE email = $1) \
-         + (SELECT COUNT(*) FROM members WHERE email = $1 AND (user_id IS NULL OR user_id <> $2))",
-    )
-    .bind(&new_email)
-    .bind(user)
-    .fetch_one(&mut *tx)
-    .await?;
-    if taken > 0 {
-        return Err(AppError::conflict(td_string!(l, errors.account.email_taken)));
-    }
     let Some(old) = account_by_id(&mut tx, user).await? else {
-        return Err(AppError::conflict(td_string!(l, errors.account.link_spent)));
+        return Err(spent());
     };
     let spent = email_changes::spend_for(&mut tx, user, now).await?;
     let keys: Vec<String> = spent
@@ -154,32 +172,120 @@ pub async fn confirm_email_change(db: &Db, token: &str) -> Result<UserId, AppErr
         .map(email_changes::dedupe_key)
         .collect();
     messages::suppress_unsent(&mut tx, &keys, HoldReason::Spent).await?;
-    sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
-        .bind(&new_email)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE members SET email = $1 WHERE user_id = $2")
-        .bind(&new_email)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
-    email_changed(&mut tx, &old, &new_email, now).await?;
+    if !set_email(&mut tx, user, &new_email).await? {
+        return Err(AppError::conflict(td_string!(l, errors.account.email_taken)));
+    }
+    // Reset links go to the address: those sent to the old one must not work any more.
+    password_resets::spend_all(&mut tx, user, now).await?;
+    messages::suppress_unsent_of(&mut tx, user, "password_reset", HoldReason::Spent).await?;
+    email_changes::set_old_email(&mut tx, id, &old.email).await?;
+    email_changed(&mut tx, &old, &new_email, id, now).await?;
     tx.commit().await?;
     tracing::info!(user_id = %user, "sign-in email changed");
     Ok(user)
 }
 
-/// Tells the old address (by email, and a member in the inbox too) that the sign-in email
-/// changed: if it was not them, they know at once.
+/// Sets the account's sign-in email and its member profile's; false when another account or
+/// member has the address (checked first; a unique index catches one taken since).
+async fn set_email(conn: &mut sqlx::AnyConnection, user: UserId, email: &str) -> Result<bool, AppError> {
+    let taken: i64 = sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM users WHERE email = $1 AND id <> $2) \
+         + (SELECT COUNT(*) FROM members WHERE email = $1 AND (user_id IS NULL OR user_id <> $2))",
+    )
+    .bind(email)
+    .bind(user)
+    .fetch_one(&mut *conn)
+    .await?;
+    if taken > 0 {
+        return Ok(false);
+    }
+    for sql in [
+        "UPDATE users SET email = $1 WHERE id = $2",
+        "UPDATE members SET email = $1 WHERE user_id = $2",
+    ] {
+        let done = sqlx::query(sql).bind(email).bind(user).execute(&mut *conn).await;
+        match done {
+            Ok(_) => {}
+            // Taken by a transaction that committed after the check (PostgreSQL): the caller's
+            // transaction is rolled back by the error it answers.
+            Err(e)
+                if crate::server::db::is_unique_violation(&e, "users_email_key", "users.email")
+                    || crate::server::db::is_unique_violation(&e, "members_email_key", "members.email") =>
+            {
+                return Ok(false)
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(true)
+}
+
+/// Tells the old address that the sign-in email changed, with a link that undoes it for a
+/// week (the token made when the email is sent); a member's inbox is told too, without the
+/// link (the inbox is the account's, whoever holds it now).
 async fn email_changed(
     conn: &mut sqlx::AnyConnection,
     old: &account_mail::Account,
     new_email: &str,
+    change: i64,
     now: Timestamp,
 ) -> Result<(), AppError> {
     let l = language(old).locale;
     let subject = td_string!(l, auth.mail.email_changed_subject).to_string();
-    let body = td_string!(l, auth.mail.email_changed_body, email = new_email).to_string();
-    account_mail::notice(conn, old, "email_changed", subject, body, now).await
+    let inbox = td_string!(l, auth.mail.email_changed_inbox, email = new_email).to_string();
+    account_mail::inbox(conn, old, "email_changed", subject.clone(), inbox, now).await?;
+    let body = td_string!(
+        l,
+        auth.mail.email_changed_body,
+        email = new_email,
+        link = email_changes::UNDO_MARKER,
+        days = email_changes::UNDO_DAYS.to_string()
+    )
+    .to_string();
+    let message = NewMessage {
+        member_id: None,
+        user_id: None,
+        program_id: None,
+        channel: Channel::Email,
+        topic: Topic::Service,
+        kind: "email_changed",
+        if_limited: IfLimited::Defer,
+        recipient: old.email.clone(),
+        language: language(old).tag().to_string(),
+        subject,
+        body,
+        dedupe_key: Some(email_changes::undo_key(change)),
+        not_before: now,
+        journey_id: None,
+    };
+    enqueue(conn, &message, now).await?;
+    Ok(())
+}
+
+/// The (old address, address now) an undo link would swap back, while it works.
+pub async fn pending_undo(db: &Db, token: &str) -> Result<Option<(String, String)>, AppError> {
+    email_changes::live_undo(db, token.trim(), db.now()).await
+}
+
+/// Gives the account its old sign-in email back from the link sent to that address, in one
+/// transaction: every session, reset link and pending change ends, so whoever changed it is
+/// out; the owner then chooses a new password by a reset link to their address.
+#[tracing::instrument(skip_all, err(level = "debug"))]
+pub async fn undo_email_change(db: &Db, token: &str) -> Result<UserId, AppError> {
+    let l = current().locale;
+    let now = db.now();
+    let mut tx = db.begin_write().await?;
+    let Some((user, old_email)) = email_changes::take_undo(&mut tx, token.trim(), now).await? else {
+        return Err(AppError::conflict(td_string!(l, errors.account.link_spent)));
+    };
+    if !set_email(&mut tx, user, &old_email).await? {
+        return Err(AppError::conflict(td_string!(l, errors.account.email_taken)));
+    }
+    sessions::revoke_all(&mut tx, user, now).await?;
+    password_resets::spend_all(&mut tx, user, now).await?;
+    messages::suppress_unsent_of(&mut tx, user, "password_reset", HoldReason::Spent).await?;
+    end_pending(&mut tx, user, now).await?;
+    tx.commit().await?;
+    tracing::warn!(user_id = %user, "sign-in email change undone from the old address");
+    Ok(user)
 }

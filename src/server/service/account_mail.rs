@@ -112,6 +112,21 @@ pub async fn password_changed(
     notice(conn, &account, "password_changed", subject, body, now).await
 }
 
+/// A notice to a member account's inbox (nothing for an account that is no member).
+pub async fn inbox(
+    conn: &mut AnyConnection,
+    account: &Account,
+    kind: &'static str,
+    subject: String,
+    body: String,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    if account.member_id.is_none() {
+        return Ok(());
+    }
+    send(conn, account, Channel::InApp, kind, subject, body, now).await
+}
+
 /// A notice about the account: by email to its address, and to a member's inbox too.
 pub async fn notice(
     conn: &mut AnyConnection,
@@ -121,9 +136,6 @@ pub async fn notice(
     body: String,
     now: Timestamp,
 ) -> Result<(), AppError> {
-    if account.member_id.is_some() {
-        let (s, b) = (subject.clone(), body.clone());
-        send(conn, account, Channel::InApp, kind, s, b, now).await?;
-    }
+    inbox(conn, account, kind, subject.clone(), body.clone(), now).await?;
     mail(conn, account, kind, subject, body, now).await
 }

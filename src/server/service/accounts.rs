@@ -64,6 +64,7 @@ pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Re
                 users::set_disabled(&mut tx, id, Some(now)).await?;
             }
             crate::server::store::password_resets::spend_all(&mut tx, id, now).await?;
+            crate::server::service::account_changes::end_pending(&mut tx, id, now).await?;
             sessions::revoke_all(&mut tx, id, now).await?
         }
         Change::Enable => {
@@ -73,6 +74,7 @@ pub async fn change(db: &Db, by: &SessionUser, id: UserId, change: Change) -> Re
         Change::Password(_) => {
             users::set_password_hash(&mut tx, id, hash.as_deref().unwrap_or_default()).await?;
             crate::server::store::password_resets::spend_all(&mut tx, id, now).await?;
+            crate::server::service::account_changes::end_pending(&mut tx, id, now).await?;
             crate::server::service::account_mail::password_changed(&mut tx, id, now).await?;
             sessions::revoke_all(&mut tx, id, now).await?
         }

@@ -681,6 +681,14 @@ pub async fn dry_run(
 ) -> Result<Award, AppError> {
     let program = programs::get(db, program_id).await?;
     let program_tiers = programs::tiers(db, program.id).await?;
+    // In the event's local time, as the booking would read it (before taking a connection:
+    // loading a setup takes its own).
+    let mut event = event.clone();
+    super::setup::current(db, program.id, None)
+        .await?
+        .zones
+        .localise(&mut event);
+    let event = &event;
     let mut conn = db.pool.acquire().await?;
     // Every active rule, campaigns' too: a dry run says what the booking would give.
     let active: Vec<EarningRule> = rules::for_booking(&mut conn, program.id).await?;

@@ -60,6 +60,7 @@ pub async fn reset(db: &Db, token: &str, new_password: &str) -> Result<UserId, A
         return Err(spent());
     };
     password_resets::spend_all(&mut tx, user, now).await?;
+    crate::server::service::account_changes::end_pending(&mut tx, user, now).await?;
     users::set_password_hash(&mut tx, user, &hash).await?;
     sessions::revoke_all(&mut tx, user, now).await?;
     password_changed(&mut tx, user, now).await?;

@@ -140,8 +140,8 @@ pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
 }
 
 /// Spends the open sign-ups for `email` (and `taken`, the one being confirmed), and their
-/// emails if they have not gone yet: only the newest link can make the account, and a spent
-/// one need not be sent.
+/// emails if they have not gone yet: one account per address, and a spent link need not be
+/// sent.
 async fn spend(
     conn: &mut sqlx::AnyConnection,
     email: &str,

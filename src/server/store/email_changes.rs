@@ -79,11 +79,11 @@ pub async fn is_spent(db: &Db, id: i64) -> Result<bool, AppError> {
     Ok(used.is_none_or(|u| u.is_some()))
 }
 
-/// The new address a live token would set, for an open account (a read, for the page that
-/// asks to confirm).
-pub async fn live(db: &Db, token: &str, now: Timestamp) -> Result<Option<String>, AppError> {
-    Ok(sqlx::query_scalar(
-        "SELECT c.new_email FROM email_changes c JOIN users u ON u.id = c.user_id \
+/// The account and new address a live token would set, for an open account (a read, for
+/// the page that asks to confirm).
+pub async fn live(db: &Db, token: &str, now: Timestamp) -> Result<Option<(UserId, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT c.user_id, c.new_email FROM email_changes c JOIN users u ON u.id = c.user_id \
          WHERE c.token_hash = $1 AND c.used_at IS NULL AND c.expires_at > $2 AND u.disabled_at IS NULL",
     )
     .bind(token_hash(token))
@@ -102,6 +102,73 @@ pub async fn take(
     Ok(sqlx::query_as(
         "UPDATE email_changes SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
          AND user_id IN (SELECT id FROM users WHERE disabled_at IS NULL) RETURNING id, user_id, new_email",
+    )
+    .bind(now.0)
+    .bind(token_hash(token))
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// How long the old address can undo a change.
+pub const UNDO_DAYS: i64 = 7;
+
+/// Where the undo link goes in the old address's notice until the outbox sends it.
+pub const UNDO_MARKER: &str = "[undo-link]";
+
+/// The notice to the old address of change `id` is found by this key.
+pub fn undo_key(id: i64) -> String {
+    format!("undo-email-change:{id}")
+}
+
+/// The change an old address's notice names.
+pub fn of_undo_key(key: &str) -> Option<i64> {
+    key.strip_prefix("undo-email-change:")?.parse().ok()
+}
+
+/// Keeps the address change `id` replaced, for its undo link.
+pub async fn set_old_email(conn: &mut AnyConnection, id: i64, old_email: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE email_changes SET old_email = $1 WHERE id = $2")
+        .bind(old_email)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// A fresh token for change `id`'s undo link, good for `UNDO_DAYS` from the change.
+pub async fn issue_undo(db: &Db, id: i64) -> Result<String, AppError> {
+    let (token, hash) = new_token();
+    sqlx::query("UPDATE email_changes SET undo_hash = $1, undo_until = used_at + $2 WHERE id = $3")
+        .bind(hash)
+        .bind(UNDO_DAYS * 24 * 3600)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(token)
+}
+
+/// The (old address, address now) a live undo token would swap back.
+pub async fn live_undo(db: &Db, token: &str, now: Timestamp) -> Result<Option<(String, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT c.old_email, u.email FROM email_changes c JOIN users u ON u.id = c.user_id \
+         WHERE c.undo_hash = $1 AND c.undone_at IS NULL AND c.undo_until > $2 AND c.old_email IS NOT NULL",
+    )
+    .bind(token_hash(token))
+    .bind(now.0)
+    .fetch_optional(&db.pool)
+    .await?)
+}
+
+/// Uses a live undo token (one conditional update): the account and the address to give
+/// back, or None.
+pub async fn take_undo(
+    conn: &mut AnyConnection,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<(UserId, String)>, AppError> {
+    Ok(sqlx::query_as(
+        "UPDATE email_changes SET undone_at = $1 WHERE undo_hash = $2 AND undone_at IS NULL AND undo_until > $1 \
+         AND old_email IS NOT NULL RETURNING user_id, old_email",
     )
     .bind(now.0)
     .bind(token_hash(token))

@@ -3,7 +3,7 @@
 //! `message_settings`.
 
 use crate::error::AppError;
-use crate::model::ids::{MemberId, ProgramId};
+use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::model::message::{
     Channel, DeliveryCount, FailedMessage, HoldReason, Inbox, InboxMessage, KeptEmail, MemberMessage,
     MessageSettings, MessageStatus,
@@ -80,6 +80,23 @@ pub async fn suppress_unsent(
             .execute(&mut *conn)
             .await?;
     }
+    Ok(())
+}
+
+/// Suppresses `user`'s messages of `kind` not yet sent (reset emails to an address the
+/// account no longer signs in with), in the caller's transaction.
+pub async fn suppress_unsent_of(
+    conn: &mut AnyConnection,
+    user: UserId,
+    kind: &str,
+    why: HoldReason,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE messages SET status = 'suppressed', reason = $1 WHERE user_id = $2 AND kind = $3 AND status = 'pending'")
+        .bind(why.as_str())
+        .bind(user)
+        .bind(kind)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
