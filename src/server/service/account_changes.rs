@@ -7,12 +7,11 @@ use crate::domain::lang::current;
 use crate::error::AppError;
 use crate::i18n::td_string;
 use crate::model::ids::UserId;
-use crate::model::message::{Channel, HoldReason, IfLimited, Topic};
+use crate::model::message::HoldReason;
 use crate::model::time::Timestamp;
 use crate::server::auth::password;
 use crate::server::db::Db;
-use crate::server::outbox::messages::{enqueue, NewMessage};
-use crate::server::service::account_mail::{self, account_by_id, language, password_changed};
+use crate::server::service::account_mail::{self, account_by_id, language, password_changed, AddressEmail};
 use crate::server::store::email_changes::{self, LINK_HOURS, LINK_MARKER};
 use crate::server::store::{messages, password_resets, sessions, users};
 
@@ -90,16 +89,11 @@ pub async fn request_email_change(
     let keys: Vec<String> = spent.into_iter().map(email_changes::dedupe_key).collect();
     messages::suppress_unsent(&mut tx, &keys, HoldReason::Spent).await?;
     let ml = language(&account).locale;
-    let message = NewMessage {
-        member_id: None,
-        user_id: Some(user),
-        program_id: None,
-        channel: Channel::Email,
-        topic: Topic::Service,
+    AddressEmail {
+        recipient: &new_email,
+        user: Some(user),
+        lang: language(&account),
         kind: "verify_email_change",
-        if_limited: IfLimited::Defer,
-        recipient: new_email.clone(),
-        language: language(&account).tag().to_string(),
         subject: td_string!(ml, auth.mail.new_email_subject).to_string(),
         body: td_string!(
             ml,
@@ -108,11 +102,10 @@ pub async fn request_email_change(
             hours = LINK_HOURS.to_string()
         )
         .to_string(),
-        dedupe_key: Some(email_changes::dedupe_key(id)),
-        not_before: now,
-        journey_id: None,
-    };
-    enqueue(&mut tx, &message, now).await?;
+        key: Some(email_changes::dedupe_key(id)),
+    }
+    .write(&mut tx, now)
+    .await?;
     tx.commit().await?;
     tracing::info!(user_id = %user, "email change asked for");
     Ok(())
@@ -242,24 +235,17 @@ async fn email_changed(
         days = email_changes::UNDO_DAYS.to_string()
     )
     .to_string();
-    let message = NewMessage {
-        member_id: None,
-        user_id: None,
-        program_id: None,
-        channel: Channel::Email,
-        topic: Topic::Service,
+    AddressEmail {
+        recipient: &old.email,
+        user: None,
+        lang: language(old),
         kind: "email_changed",
-        if_limited: IfLimited::Defer,
-        recipient: old.email.clone(),
-        language: language(old).tag().to_string(),
         subject,
         body,
-        dedupe_key: Some(email_changes::undo_key(change)),
-        not_before: now,
-        journey_id: None,
-    };
-    enqueue(conn, &message, now).await?;
-    Ok(())
+        key: Some(email_changes::undo_key(change)),
+    }
+    .write(conn, now)
+    .await
 }
 
 /// The (old address, address now) an undo link would swap back, while it works.

@@ -62,6 +62,49 @@ pub async fn mail(
     send(conn, account, Channel::Email, kind, subject, body, now).await
 }
 
+/// A service email to an address that is not (yet, or any more) an account's sign-in one: a
+/// sign-up's, a new address to confirm, an old one told of a change. `key` finds the email
+/// again (the outbox puts its link in when it sends); `user`, when given, is the account it
+/// is about (a closed account's emails are not sent).
+pub struct AddressEmail<'a> {
+    pub recipient: &'a str,
+    pub user: Option<UserId>,
+    pub lang: Lang,
+    pub kind: &'static str,
+    pub subject: String,
+    pub body: String,
+    pub key: Option<String>,
+}
+
+impl AddressEmail<'_> {
+    /// Writes it to the outbox in the caller's transaction. An email whose key was already
+    /// used is an error, not silence: its link would never go.
+    pub async fn write(self, conn: &mut AnyConnection, now: Timestamp) -> Result<(), AppError> {
+        let message = NewMessage {
+            member_id: None,
+            user_id: self.user,
+            program_id: None,
+            channel: Channel::Email,
+            topic: Topic::Service,
+            kind: self.kind,
+            if_limited: IfLimited::Defer,
+            recipient: self.recipient.to_string(),
+            language: self.lang.tag().to_string(),
+            subject: self.subject,
+            body: self.body,
+            dedupe_key: self.key,
+            not_before: now,
+            journey_id: None,
+        };
+        if enqueue(conn, &message, now).await? {
+            Ok(())
+        } else {
+            tracing::error!(kind = message.kind, "an account email's key was already used");
+            Err(AppError::Internal)
+        }
+    }
+}
+
 /// A service message to an account on `channel`, in the caller's transaction.
 async fn send(
     conn: &mut AnyConnection,

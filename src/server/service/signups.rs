@@ -13,13 +13,12 @@ use crate::domain::lang::{current, Lang};
 use crate::error::AppError;
 use crate::i18n::td_string;
 use crate::model::ids::MemberId;
-use crate::model::message::{Channel, HoldReason, IfLimited, Topic};
+use crate::model::message::HoldReason;
 use crate::model::time::Timestamp;
 use crate::model::user::{Role, SessionUser, SignupInput};
 use crate::server::auth::password;
 use crate::server::db::Db;
-use crate::server::outbox::messages::{enqueue, NewMessage};
-use crate::server::service::account_mail::{self, account_by_email, language, SITE_MARKER};
+use crate::server::service::account_mail::{self, account_by_email, language, AddressEmail, SITE_MARKER};
 use crate::server::store::signup_requests::{self, Request, LINK_HOURS, LINK_MARKER};
 use crate::server::store::{messages, users};
 
@@ -86,15 +85,17 @@ pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
     let requested = match has_account {
         Some(Some(_)) => {
             let l = ready.lang.locale;
-            let message = service_email(
-                &ready,
-                "signup_closed",
-                td_string!(l, auth.mail.closed_subject).to_string(),
-                td_string!(l, auth.mail.closed_body).to_string(),
-                None,
-                now,
-            );
-            written(enqueue(&mut tx, &message, now).await?)?;
+            AddressEmail {
+                recipient: &ready.email,
+                user: None,
+                lang: ready.lang,
+                kind: "signup_closed",
+                subject: td_string!(l, auth.mail.closed_subject).to_string(),
+                body: td_string!(l, auth.mail.closed_body).to_string(),
+                key: None,
+            }
+            .write(&mut tx, now)
+            .await?;
             Requested::Closed
         }
         Some(None) => {
@@ -128,9 +129,17 @@ pub async fn request(db: &Db, ready: Ready) -> Result<Requested, AppError> {
             )
             .to_string();
             let subject = td_string!(l, auth.mail.confirm_subject).to_string();
-            let key = Some(signup_requests::dedupe_key(id));
-            let message = service_email(&ready, "verify_signup", subject, body, key, now);
-            written(enqueue(&mut tx, &message, now).await?)?;
+            AddressEmail {
+                recipient: &ready.email,
+                user: None,
+                lang: ready.lang,
+                kind: "verify_signup",
+                subject,
+                body,
+                key: Some(signup_requests::dedupe_key(id)),
+            }
+            .write(&mut tx, now)
+            .await?;
             Requested::Pending(id)
         }
     };
@@ -155,43 +164,6 @@ async fn spend(
         .map(signup_requests::dedupe_key)
         .collect();
     messages::suppress_unsent(conn, &keys, HoldReason::Spent).await
-}
-
-/// A service email to the address a sign-up names (there is no account to send it to).
-fn service_email(
-    ready: &Ready,
-    kind: &'static str,
-    subject: String,
-    body: String,
-    dedupe_key: Option<String>,
-    now: Timestamp,
-) -> NewMessage {
-    NewMessage {
-        member_id: None,
-        user_id: None,
-        program_id: None,
-        channel: Channel::Email,
-        topic: Topic::Service,
-        kind,
-        if_limited: IfLimited::Defer,
-        recipient: ready.email.clone(),
-        language: ready.lang.tag().to_string(),
-        subject,
-        body,
-        dedupe_key,
-        not_before: now,
-        journey_id: None,
-    }
-}
-
-/// An email that must go: one not written (its key already used) is an error, not silence.
-fn written(enqueued: bool) -> Result<(), AppError> {
-    if enqueued {
-        Ok(())
-    } else {
-        tracing::error!("a sign-up email's key was already used");
-        Err(AppError::Internal)
-    }
 }
 
 /// Who a working link would make an account for (shown before it is confirmed).
