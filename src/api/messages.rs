@@ -19,8 +19,8 @@ pub async fn program_messages(program_id: ProgramId) -> Result<MessagesOverview,
     let settings = messages::settings(&db, program_id).await?;
     Ok(MessagesOverview {
         settings: MessageSettingsForm::of(program_id, &settings),
-        counts: messages::counts(&db, program_id).await?,
-        failed: messages::failed(&db, program_id, 50).await?,
+        counts: messages::counts(&db, messages::Of::Program(program_id)).await?,
+        failed: messages::failed(&db, messages::Of::Program(program_id), 50).await?,
     })
 }
 

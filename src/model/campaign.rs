@@ -91,6 +91,16 @@ pub struct Variant {
     pub incentive: Incentive,
 }
 
+/// How a campaign tells its members of their offer: a template (by name, in each member's
+/// language) on each chosen channel. The template's `{{ offer }}` is the member's variant's
+/// offer; the control group is told nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CampaignMessage {
+    pub template: String,
+    pub channels: Vec<crate::model::message::Channel>,
+}
+
 /// A campaign as saved.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -113,6 +123,9 @@ pub struct Campaign {
     pub budget_points: Option<i64>,
     /// The most rewards it may hand out; None = as many as the reward's stock allows.
     pub max_rewards: Option<i64>,
+    /// The message telling members of their offer, if any.
+    #[serde(default)]
+    pub message: Option<CampaignMessage>,
     pub state: CampaignState,
     /// When it was stopped by hand (it ends then).
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
@@ -190,6 +203,10 @@ pub struct CampaignForm {
     pub budget: String,
     /// Rewards; empty = no limit but the reward's stock.
     pub max_rewards: String,
+    /// The template telling members of their offer; empty = no message.
+    pub message_template: String,
+    /// The channels it goes by (`model::message::Channel` names).
+    pub message_channels: Vec<String>,
     /// When the campaign being edited was last saved (epoch seconds), as the form was drawn:
     /// a save over someone else's change meanwhile is refused.
     pub updated_at: String,
@@ -294,4 +311,10 @@ pub struct CampaignReport {
     /// Revenue per member by arm, drawn on the server (SVG).
     #[serde(default)]
     pub chart_svg: String,
+    /// What the campaign's messages did, by channel, state and reason (`kind` is "campaign").
+    #[serde(default)]
+    pub messages: Vec<crate::model::message::DeliveryCount>,
+    /// Its newest messages that failed (every attempt), with the last error.
+    #[serde(default)]
+    pub failed_messages: Vec<crate::model::message::FailedMessage>,
 }

@@ -30,6 +30,17 @@ impl Channel {
     }
 }
 
+/// A channel's name as Manage shows it, in `l`.
+pub fn channel_label(l: crate::i18n::Locale, c: Channel) -> &'static str {
+    use crate::i18n::td_string;
+    match c {
+        Channel::InApp => td_string!(l, manage.messages.channel.in_app),
+        Channel::Email => td_string!(l, manage.messages.channel.email),
+        Channel::Sms => td_string!(l, manage.messages.channel.sms),
+        Channel::Push => td_string!(l, manage.messages.channel.push),
+    }
+}
+
 vocabulary! {
     /// What a message is about, and so which consent it needs beyond its channel's.
     pub enum Topic {
@@ -105,7 +116,53 @@ vocabulary! {
         /// An account email whose link is no longer needed (a sign-up confirmed, or
         /// replaced by a newer one, before its email went).
         Spent = "spent",
+        /// A campaign's message still waiting when the campaign ended or was stopped.
+        OfferEnded = "offer_ended",
     }
+}
+
+vocabulary! {
+    /// The kind of device a push token is for.
+    pub enum Platform {
+        Ios = "ios",
+        Android = "android",
+        Web = "web",
+    }
+}
+
+/// Longest push token accepted (a web push subscription's endpoint fits).
+pub const MAX_PUSH_TOKEN_CHARS: usize = 2048;
+/// Most devices kept per member: registering one more forgets the one seen longest ago.
+pub const MAX_PUSH_DEVICES: i64 = 20;
+
+/// A device registered for a member's push messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PushDevice {
+    pub id: i64,
+    pub platform: Platform,
+    /// The push provider's token for the device.
+    pub token: String,
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub registered_at: Timestamp,
+    /// When it was last registered (apps register on every start).
+    #[cfg_attr(feature = "ssr", schema(value_type = i64))]
+    pub last_seen_at: Timestamp,
+}
+
+/// A device to register, as an app sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct DeviceInput {
+    /// The push provider's token (printable ASCII, no spaces, up to 2048 characters).
+    #[cfg_attr(
+        feature = "ssr",
+        schema(min_length = 1, max_length = 2048, pattern = r"^[!-~]+$")
+    )]
+    pub token: String,
+    /// "ios", "android" or "web".
+    #[cfg_attr(feature = "ssr", schema(value_type = Platform))]
+    pub platform: String,
 }
 
 /// A program's rules for messages: its time zone (quiet hours, days, weeks and months are

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod campaigns;
 pub mod consents;
+pub mod devices;
 pub mod error;
 pub mod handlers;
 pub mod idempotency;
@@ -69,6 +70,8 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(campaigns::offers))
         .routes(routes!(campaigns::claim))
         .routes(routes!(consents::read, consents::update))
+        .routes(routes!(devices::list, devices::register))
+        .routes(routes!(devices::remove))
         .split_for_parts();
     document_common_answers(&mut doc);
     (router, doc)

@@ -26,7 +26,7 @@ pub struct Config {
     /// Let webhooks go to `http://` and private or loopback addresses (tests, development).
     pub webhooks_allow_private: bool,
     /// How long Idempotency-Keys and webhook deliveries are kept.
-    pub retention: crate::server::jobs::Retention,
+    pub retention: Retention,
     pub messaging: Messaging,
 }
 
@@ -91,7 +91,7 @@ impl Config {
                 None => Ok(default),
             }
         };
-        let retention = crate::server::jobs::Retention {
+        let retention = Retention {
             idempotency_days: days("OMNILOYAL_KEEP_IDEMPOTENCY_DAYS", 7)?,
             deliveries_days: days("OMNILOYAL_KEEP_DELIVERIES_DAYS", 30)?,
         };
@@ -136,12 +136,30 @@ impl Config {
             max_body_bytes: 64 * 1024,
             // Test receivers listen on 127.0.0.1.
             webhooks_allow_private: true,
-            retention: crate::server::jobs::Retention::default(),
+            retention: Retention::default(),
             messaging: Messaging {
                 mail_from: DEFAULT_MAIL_FROM.to_string(),
                 dev_mailbox: true,
                 ..Messaging::default()
             },
+        }
+    }
+}
+
+/// How long what is only kept for retries and the delivery log is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Stored Idempotency-Keys and their answers (a till retries within minutes, at most days).
+    pub idempotency_days: i64,
+    /// Webhook deliveries that were sent or given up (the log shows the newest).
+    pub deliveries_days: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            idempotency_days: 7,
+            deliveries_days: 30,
         }
     }
 }

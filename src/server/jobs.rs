@@ -31,23 +31,8 @@ pub struct JobReport {
     pub purged_resets: u64,
 }
 
-/// How long what is only kept for retries and the delivery log is kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    /// Stored Idempotency-Keys and their answers (a till retries within minutes, at most days).
-    pub idempotency_days: i64,
-    /// Webhook deliveries that were sent or given up (the log shows the newest).
-    pub deliveries_days: i64,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Self {
-            idempotency_days: 7,
-            deliveries_days: 30,
-        }
-    }
-}
+// Kept with the rest of the configuration (the configuration names no job).
+pub use crate::server::config::Retention;
 
 /// Runs every job once, as of `now`, with the default retention.
 pub async fn run_all(db: &Db, now: Timestamp) -> Result<JobReport, AppError> {

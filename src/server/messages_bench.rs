@@ -94,6 +94,7 @@ async fn measure(
                 dedupe_key: None,
                 not_before: now,
                 journey_id: None,
+                campaign_id: None,
             };
             enqueue(&mut tx, &message, now).await?;
         }

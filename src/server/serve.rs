@@ -244,6 +244,11 @@ pub async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
         std::time::Duration::from_secs(15),
         config.public_url(&addr),
     );
+    crate::server::service::campaigns::spawn_announcer(
+        db.clone(),
+        std::time::Duration::from_secs(15),
+        config.public_url(&addr),
+    );
     crate::server::service::rollups::spawn_worker(db.clone(), std::time::Duration::from_secs(2));
     crate::server::service::segments::spawn_worker(db.clone(), std::time::Duration::from_secs(10));
     crate::server::service::customer_value::spawn_daily(db.clone());

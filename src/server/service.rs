@@ -16,6 +16,7 @@ pub mod campaigns;
 pub mod cards;
 pub mod consents;
 pub mod customer_value;
+pub mod devices;
 pub mod enrolment;
 pub mod expiry;
 pub mod identity;

@@ -12,6 +12,7 @@ pub mod messages;
 pub mod password_resets;
 pub mod predictions;
 pub mod programs;
+pub mod push_devices;
 pub mod rollups;
 pub mod segment_facts;
 pub mod segments;

@@ -1,21 +1,29 @@
 //! Campaigns against real databases: variants that give through the booking pipeline while
 //! the control group gets nothing, a reward offer seen on the portal and used in store, a
 //! budget shared by the variants that holds under 30 concurrent bookings, the lifecycle with
-//! its recorded edits, the report, and the refusals (bad forms, a targeted segment deleted).
+//! its recorded edits, the report, the message telling members of their offer (once each,
+//! never the control group, suppressed once the campaign stops, failures in its report), and
+//! the refusals (bad forms, a targeted segment deleted).
 
 use omniloyal::domain::campaigns::arm_of;
 use omniloyal::error::AppError;
 use omniloyal::model::campaign::{CampaignForm, Incentive, Status, VariantRow};
 use omniloyal::model::card::StampCardInput;
+use omniloyal::model::consent::{ConsentName, ConsentSource};
 use omniloyal::model::ids::{MemberId, ProgramId};
+use omniloyal::model::message::{Channel as MessageChannel, HoldReason, MessageStatus};
 use omniloyal::model::order::ReturnInput;
 use omniloyal::model::reward::{RewardInput, RewardStatus};
 use omniloyal::model::rules::Channel;
 use omniloyal::model::segment::{Condition, Definition, Join};
+use omniloyal::model::template::TemplateForm;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::service::{campaigns, members, orders, rewards, segments, stamps};
+use omniloyal::server::outbox::messages::deliver_due;
+use omniloyal::server::service::consents::{self, By};
+use omniloyal::server::service::{campaigns, members, orders, rewards, segments, stamps, templates};
+use omniloyal::server::store::messages as message_store;
 
 use crate::on_both_backends;
 use crate::support::fixtures::{order, world};
@@ -601,9 +609,249 @@ async fn bonus_stamps_come_once_with_an_order_and_go_with_its_return(db: Db) {
 }
 
 on_both_backends!(
+    a_campaign_tells_its_members_of_their_offer,
     the_channel_api_answers_offers_for_this_member,
     variants_give_and_the_control_group_gets_nothing,
     a_reward_offer_seen_on_the_portal_is_used_in_store,
     a_shared_budget_holds_under_30_concurrent_bookings,
     bonus_stamps_come_once_with_an_order_and_go_with_its_return,
 );
+
+/// A member of `program` who consents to every channel and topic.
+async fn consenting(db: &Db, program_id: ProgramId) -> (MemberId, i64) {
+    let (member, ms) = joined(db, program_id, 1).await[0];
+    let all: Vec<(ConsentName, bool)> = ConsentName::ALL.iter().map(|n| (*n, true)).collect();
+    let by = By {
+        source: ConsentSource::Portal,
+        user: None,
+        api_key: None,
+    };
+    consents::change(db, member, &all, by).await.unwrap();
+    (member, ms)
+}
+
+/// The campaign's messages: (member, channel, body, status, reason).
+async fn campaign_messages(db: &Db, campaign: i64) -> Vec<(i64, String, String, String, Option<String>)> {
+    sqlx::query_as(
+        "SELECT member_id, channel, body, status, reason FROM messages WHERE campaign_id = $1 ORDER BY member_id, channel",
+    )
+    .bind(campaign)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap()
+}
+
+async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let t0 = db.now();
+    db.clock().stop_at(Some(t0));
+    // No quiet hours or caps: this test is not about them.
+    message_store::save_settings(&db, p, &crate::messages::open_settings())
+        .await
+        .unwrap();
+    let mut people = Vec::new();
+    for _ in 0..24 {
+        people.push(consenting(&db, p).await);
+    }
+    let all = segments::save_definition(&db, p, None, "Everyone", &everyone())
+        .await
+        .unwrap();
+    for channel in ["in_app", "email"] {
+        templates::save(
+            &db,
+            &TemplateForm {
+                program_id: p,
+                id: 0,
+                name: "offer".into(),
+                channel: channel.into(),
+                language: "en".into(),
+                subject: "An offer for you".into(),
+                body: "Hi {{ first_name }}: {{ offer }}".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let mut f = form(
+        p,
+        all.id,
+        "30",
+        vec![
+            variant("50", "bonus_points", "200"),
+            variant("50", "multiplier", "2"),
+        ],
+    );
+    // Bad input: a template the program does not have, a channel it has no version for.
+    f.message_template = "nothing".into();
+    f.message_channels = vec!["email".into()];
+    assert_eq!(
+        fields(campaigns::save(&db, &f, None).await.unwrap_err()),
+        vec!["message_template"]
+    );
+    f.message_template = "offer".into();
+    f.message_channels = vec!["email".into(), "sms".into()];
+    assert_eq!(
+        fields(campaigns::save(&db, &f, None).await.unwrap_err()),
+        vec!["message_channels"]
+    );
+    assert!(
+        campaigns::list(&db, p).await.unwrap().is_empty(),
+        "nothing half-saved"
+    );
+    f.message_channels = vec!["email".into(), "in_app".into()];
+    let draft = campaigns::save(&db, &f, None).await.unwrap();
+    // A draft tells nobody.
+    let pass = campaigns::announce(&db, "http://shop.test", db.now())
+        .await
+        .unwrap();
+    assert_eq!(pass.messages, 0);
+    let c = campaigns::launch(&db, p, draft.id, None).await.unwrap();
+
+    let pass = campaigns::announce(&db, "http://shop.test", db.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        pass.members, all.members as u64,
+        "every member of the segment looked at"
+    );
+    let shares = [50, 50];
+    let told: Vec<(MemberId, i64)> = people
+        .iter()
+        .copied()
+        .filter(|&(_, ms)| arm_of(c.id, ms, 30, &shares).is_some())
+        .collect();
+    assert!(
+        !told.is_empty() && told.len() < people.len(),
+        "both arms hold someone"
+    );
+    let messages = campaign_messages(&db, c.id).await;
+    let world_told = arm_of(
+        c.id,
+        members::membership_id(&db, w.member_id, p).await.unwrap().get(),
+        30,
+        &shares,
+    )
+    .is_some();
+    assert_eq!(pass.messages as usize, messages.len());
+    assert_eq!(
+        messages.len(),
+        2 * (told.len() + usize::from(world_told)),
+        "two channels each, control none"
+    );
+    for &(member, _) in &told {
+        // The message names the offer the portal shows this member.
+        let offers = campaigns::offers(&db, p, member, None).await.unwrap();
+        assert_eq!(offers.len(), 1);
+        let name: String = sqlx::query_scalar("SELECT name FROM members WHERE id = $1")
+            .bind(member)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let first = name.split_whitespace().next().unwrap_or_default();
+        let mine: Vec<_> = messages.iter().filter(|m| m.0 == member.0).collect();
+        assert_eq!(mine.len(), 2);
+        for m in mine {
+            assert_eq!(m.2, format!("Hi {first}: {}", offers[0].headline));
+        }
+    }
+    for &(member, ms) in &people {
+        if arm_of(c.id, ms, 30, &shares).is_none() {
+            assert!(
+                messages.iter().all(|m| m.0 != member.0),
+                "control members are told nothing"
+            );
+        }
+    }
+    // A second pass tells nobody twice.
+    assert_eq!(
+        campaigns::announce(&db, "http://shop.test", db.now())
+            .await
+            .unwrap(),
+        campaigns::Announced::default()
+    );
+
+    // The SMTP server is down: the inbox gets them, email fails until it is given up, and the
+    // campaign's report shows both.
+    let closed_port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let out = crate::messages::adapters(
+        Some(format!("smtp://127.0.0.1:{closed_port}")),
+        "http://shop.test",
+    );
+    deliver_due(&db, &out, db.now()).await.unwrap();
+    for _ in 0..8 {
+        db.clock().stop_at(Some(Timestamp(db.now().0 + 6 * 3600 + 1)));
+        deliver_due(&db, &out, db.now()).await.unwrap();
+    }
+    // The world's member never consented to offers: theirs are not sent, and say why.
+    let n = told.len() as i64;
+    let not_consented = if world_told { 2 } else { 0 };
+    let report = campaigns::report(&db, p, c.id).await.unwrap();
+    let count = |channel: MessageChannel, status: MessageStatus| {
+        report
+            .messages
+            .iter()
+            .filter(|d| d.channel == channel && d.status == status)
+            .map(|d| d.count)
+            .sum::<i64>()
+    };
+    assert_eq!(count(MessageChannel::InApp, MessageStatus::Sent), n);
+    assert_eq!(count(MessageChannel::Email, MessageStatus::Failed), n);
+    assert_eq!(report.failed_messages.len() as i64, n);
+    let no_consent: i64 = report
+        .messages
+        .iter()
+        .filter(|d| d.reason == Some(HoldReason::NoConsent))
+        .map(|d| d.count)
+        .sum();
+    assert_eq!(no_consent, not_consented);
+    assert!(report
+        .failed_messages
+        .iter()
+        .all(|f| f.kind == "campaign" && !f.error.is_empty()));
+
+    // A member who joins the segment later is told too, once; stopping the campaign
+    // suppresses what has not gone yet.
+    let (late, late_ms) = loop {
+        let (m, ms) = consenting(&db, p).await;
+        if arm_of(c.id, ms, 30, &shares).is_some() {
+            break (m, ms);
+        }
+    };
+    segments::refresh_program(&db, p).await.unwrap();
+    assert!(segments::now_in(&db, late_ms).await.unwrap().contains(&all.id));
+    let pass = campaigns::announce(&db, "http://shop.test", db.now())
+        .await
+        .unwrap();
+    assert!(pass.members >= 1);
+    let waiting: Vec<_> = campaign_messages(&db, c.id)
+        .await
+        .into_iter()
+        .filter(|m| m.0 == late.0)
+        .collect();
+    assert_eq!(waiting.len(), 2);
+    assert!(waiting.iter().all(|m| m.3 == "pending"));
+    campaigns::stop(&db, p, c.id, None).await.unwrap();
+    let after: Vec<_> = campaign_messages(&db, c.id)
+        .await
+        .into_iter()
+        .filter(|m| m.0 == late.0)
+        .collect();
+    assert!(
+        after
+            .iter()
+            .all(|m| m.3 == "suppressed" && m.4.as_deref() == Some("offer_ended")),
+        "{after:?}"
+    );
+    assert_eq!(
+        campaigns::announce(&db, "http://shop.test", db.now())
+            .await
+            .unwrap()
+            .messages,
+        0
+    );
+    db.clock().stop_at(None);
+}

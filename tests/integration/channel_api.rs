@@ -964,6 +964,12 @@ async fn openapi_lists_every_mounted_route(db: Db) {
         ("get", "/programs/{program_id}/members/{identifier}/offers"),
         ("get", "/programs/{program_id}/members/{identifier}/consents"),
         ("patch", "/programs/{program_id}/members/{identifier}/consents"),
+        ("get", "/programs/{program_id}/members/{identifier}/devices"),
+        ("put", "/programs/{program_id}/members/{identifier}/devices"),
+        (
+            "delete",
+            "/programs/{program_id}/members/{identifier}/devices/{device_id}",
+        ),
         (
             "post",
             "/programs/{program_id}/members/{identifier}/offers/{campaign_id}/claim",
@@ -991,7 +997,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
     assert_eq!(documented, expected);
     for (path, item) in paths {
         // Every documented operation answers (401 without a key), never 404/405.
-        for method in ["get", "post", "patch"] {
+        for method in ["get", "post", "put", "patch", "delete"] {
             if item.get(method).is_none() {
                 continue;
             }
@@ -999,6 +1005,7 @@ async fn openapi_lists_every_mounted_route(db: Db) {
                 .replace("{program_id}", "1")
                 .replace("{identifier}", "x")
                 .replace("{campaign_id}", "1")
+                .replace("{device_id}", "1")
                 .replace("{code}", "RW-X");
             let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let (s, _, _) = send(&app, m, &concrete, None, None, Some(json!({}))).await;

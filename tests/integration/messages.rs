@@ -126,7 +126,7 @@ pub(crate) fn adapters(smtp_url: Option<String>, public_url: &str) -> Adapters {
 }
 
 /// No quiet hours or caps: tests that are not about them must not depend on the time of day.
-fn open_settings() -> MessageSettings {
+pub(crate) fn open_settings() -> MessageSettings {
     MessageSettings {
         time_zone: "UTC".into(),
         quiet_hours: None,
@@ -159,6 +159,7 @@ fn message(
         dedupe_key: None,
         not_before: Timestamp(0),
         journey_id: None,
+        campaign_id: None,
     }
 }
 
@@ -557,24 +558,10 @@ async fn opted_out_and_closed_accounts_get_nothing(db: Db) {
 type Seen = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
 async fn sms_goes_to_the_provider_signed(db: Db) {
-    let seen: Seen = Arc::default();
-    let keep = seen.clone();
-    let app = axum::Router::new().route(
-        "/sms",
-        axum::routing::post(move |headers: HeaderMap, body: String| {
-            let keep = keep.clone();
-            async move {
-                keep.lock().unwrap().push((headers, body));
-                StatusCode::ACCEPTED
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (url, seen) = receiver("/sms").await;
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     let settings = Messaging {
-        sms_url: Some(format!("http://{addr}/sms")),
+        sms_url: Some(url),
         http_secret: Some(secret.into()),
         mail_from: DEFAULT_MAIL_FROM.into(),
         ..Messaging::default()
@@ -611,6 +598,168 @@ async fn sms_goes_to_the_provider_signed(db: Db) {
     let ts: i64 = headers["webhook-timestamp"].to_str().unwrap().parse().unwrap();
     let expected = omniloyal::server::webhooks::sign(secret, id, ts, body).unwrap();
     assert_eq!(headers["webhook-signature"].to_str().unwrap(), expected);
+}
+
+/// A provider that keeps what it is sent, on a free port: its address and what it got.
+async fn receiver(path: &'static str) -> (String, Seen) {
+    let seen: Seen = Arc::default();
+    let keep = seen.clone();
+    let app = axum::Router::new().route(
+        path,
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let keep = keep.clone();
+            async move {
+                keep.lock().unwrap().push((headers, body));
+                StatusCode::ACCEPTED
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}{path}"), seen)
+}
+
+/// Apps register push tokens over the channel API (checked, once per token, moved to a new
+/// owner, at most 20 a member, removed on sign-out); push goes to the devices a member has
+/// when it is sent, and without one is not sent, saying why.
+async fn push_goes_to_the_members_devices(db: Db) {
+    use omniloyal::model::message::MAX_PUSH_DEVICES;
+    use reqwest::Method;
+    use serde_json::json;
+
+    use crate::support::fixtures::{program_key, send};
+    let app = spawn_app(db).await;
+    let db = app.db.clone();
+    let w = world(&db, |_| ()).await;
+    let p = w.program.id;
+    store::save_settings(&db, p, &open_settings()).await.unwrap();
+    let key = program_key(&db, "app", p).await;
+    let card = omniloyal::server::service::members::get(&db, w.member_id)
+        .await
+        .unwrap()
+        .card_number;
+    let path = format!("/programs/{}/members/{card}/devices", p.0);
+    let put = |body: serde_json::Value| {
+        let (app, path, key) = (&app, path.clone(), key.clone());
+        async move { send(app, Method::PUT, &path, Some(&key), None, Some(body)).await }
+    };
+    // Bad input names each field and registers nothing.
+    let (status, err, _) = put(json!({"token": "has space", "platform": "fax"})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    let fields: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, vec!["token", "platform"]);
+    let (status, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    assert_eq!((status, list), (StatusCode::OK, json!([])));
+    // Once per token: registering again only notes it was seen.
+    let (status, a, _) = put(json!({"token": "apns-a", "platform": "ios"})).await;
+    assert_eq!(status, StatusCode::OK, "{a}");
+    db.clock().advance(5);
+    let (_, again, _) = put(json!({"token": "apns-a", "platform": "ios"})).await;
+    assert_eq!(again["id"], a["id"]);
+    assert_eq!(again["registered_at"], a["registered_at"]);
+    assert!(again["last_seen_at"].as_i64() > a["last_seen_at"].as_i64());
+    let (_, b, _) = put(json!({"token": "fcm-b", "platform": "android"})).await;
+    let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    // A phone that changes hands: its token moves to its new owner.
+    let other = make_user(&db, Role::Member, &format!("{}@x.io", unique("o"))).await;
+    let other = omniloyal::server::service::members::for_user(&db, other.id)
+        .await
+        .unwrap();
+    omniloyal::server::service::members::join(&db, other.id, p)
+        .await
+        .unwrap();
+    let other_path = format!("/programs/{}/members/{}/devices", p.0, other.card_number);
+    let (status, moved, _) = send(
+        &app,
+        Method::PUT,
+        &other_path,
+        Some(&key),
+        None,
+        Some(json!({"token": "fcm-b", "platform": "android"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(moved["id"], b["id"]);
+    let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    // Removed on sign-out; another member's device is not this member's to remove.
+    let remove =
+        |owner: &str, id: &serde_json::Value| format!("/programs/{}/members/{owner}/devices/{id}", p.0);
+    let delete = |path: String| {
+        let (app, key) = (&app, key.clone());
+        async move { send(app, Method::DELETE, &path, Some(&key), None, None).await.0 }
+    };
+    assert_eq!(delete(remove(&card, &b["id"])).await, StatusCode::NOT_FOUND);
+    assert_eq!(delete(remove(&card, &a["id"])).await, StatusCode::NO_CONTENT);
+    assert_eq!(delete(remove(&card, &a["id"])).await, StatusCode::NOT_FOUND);
+
+    // Push without a device is not sent, and says why.
+    let (url, seen) = receiver("/push").await;
+    let settings = Messaging {
+        push_url: Some(url),
+        http_secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+        mail_from: DEFAULT_MAIL_FROM.into(),
+        ..Messaging::default()
+    };
+    let out = Adapters::new(&settings, "http://localhost".into()).unwrap();
+    consents::change(
+        &db,
+        w.member_id,
+        &[(ConsentName::Push, true), (ConsentName::Reminders, true)],
+        PORTAL,
+    )
+    .await
+    .unwrap();
+    let none = message(w.member_id, p, Channel::Push, Topic::Reminders, "");
+    write(&db, &none).await;
+    assert_eq!(deliver_due(&db, &out, db.now()).await.unwrap().suppressed, 1);
+    assert_eq!(
+        self::status(&db, &none.subject).await,
+        ("suppressed".into(), Some("no_address".into()), 0)
+    );
+    // With devices, the provider gets every one.
+    for i in 0..MAX_PUSH_DEVICES + 2 {
+        db.clock().advance(1);
+        let (status, _, _) = put(json!({"token": format!("tok-{i}"), "platform": "web"})).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    let tokens: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tokens.len() as i64,
+        MAX_PUSH_DEVICES,
+        "the ones seen longest ago are forgotten"
+    );
+    assert_eq!(tokens[0], format!("tok-{}", MAX_PUSH_DEVICES + 1));
+    assert!(!tokens.contains(&"tok-0") && !tokens.contains(&"tok-1"));
+    let m = message(w.member_id, p, Channel::Push, Topic::Reminders, "");
+    write(&db, &m).await;
+    assert_eq!(deliver_due(&db, &out, db.now()).await.unwrap().sent, 1);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1);
+    let json: serde_json::Value = serde_json::from_str(&seen[0].1).unwrap();
+    assert_eq!(json["channel"], "push");
+    assert_eq!(json["subject"], m.subject.as_str());
+    let sent: Vec<&str> = json["devices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, tokens);
+    assert_eq!(json["devices"][0]["platform"], "web");
 }
 
 async fn the_inbox_shows_and_marks_only_its_members_messages(db: Db) {
@@ -849,6 +998,7 @@ on_both_backends!(
     caps_and_quiet_hours_hold_messages_in_local_time,
     opted_out_and_closed_accounts_get_nothing,
     sms_goes_to_the_provider_signed,
+    push_goes_to_the_members_devices,
     the_inbox_shows_and_marks_only_its_members_messages,
     a_reset_link_works_once_within_thirty_minutes,
     asking_for_a_reset_answers_the_same_either_way,

@@ -10,9 +10,10 @@ use crate::domain::validate;
 use crate::error::{count, AppError, Validator};
 use crate::i18n::td_string;
 use crate::model::campaign::{
-    Campaign, CampaignForm, Incentive, Variant, VariantRow, DEFAULT_HOLDOUT_PCT, MAX_HOLDOUT_PCT,
-    MAX_VARIANTS,
+    Campaign, CampaignForm, CampaignMessage, Incentive, Variant, VariantRow, DEFAULT_HOLDOUT_PCT,
+    MAX_HOLDOUT_PCT, MAX_VARIANTS,
 };
+use crate::model::message::{channel_label, Channel as MessageChannel};
 use crate::model::rules::Channel;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 
@@ -34,6 +35,8 @@ pub struct Known<'a> {
     pub reward_ids: &'a [i64],
     /// The program's active stamp cards.
     pub stamp_card_ids: &'a [i64],
+    /// The program's templates: name and channel.
+    pub templates: &'a [(&'a str, MessageChannel)],
 }
 
 /// A checked form.
@@ -49,6 +52,73 @@ pub struct ValidCampaign {
     pub variants: Vec<Variant>,
     pub budget_points: Option<i64>,
     pub max_rewards: Option<i64>,
+    pub message: Option<CampaignMessage>,
+}
+
+/// The message telling members of their offer: none, or a template the program has on every
+/// channel chosen.
+fn message(v: &mut Validator, form: &CampaignForm, known: &Known) -> Option<CampaignMessage> {
+    let l = current().locale;
+    let mut channels = Vec::new();
+    let mut unknown = false;
+    for c in &form.message_channels {
+        match MessageChannel::parse(c) {
+            Some(ch) if !channels.contains(&ch) => channels.push(ch),
+            Some(_) => {}
+            None => unknown = true,
+        }
+    }
+    if unknown {
+        v.add("message_channels", td_string!(l, errors.forms.unknown_channel));
+    }
+    let template = form.message_template.trim();
+    if template.is_empty() {
+        if !channels.is_empty() {
+            v.add(
+                "message_template",
+                td_string!(l, errors.campaigns.choose_template),
+            );
+        }
+        return None;
+    }
+    if !known.templates.iter().any(|(name, _)| *name == template) {
+        v.add(
+            "message_template",
+            td_string!(l, errors.campaigns.unknown_template),
+        );
+        return None;
+    }
+    if channels.is_empty() {
+        if !unknown {
+            v.add(
+                "message_channels",
+                td_string!(l, errors.campaigns.choose_message_channel),
+            );
+        }
+        return None;
+    }
+    for &c in &channels {
+        if !known
+            .templates
+            .iter()
+            .any(|(name, ch)| *name == template && *ch == c)
+        {
+            v.add(
+                "message_channels",
+                td_string!(
+                    l,
+                    errors.campaigns.no_template_version,
+                    name = template,
+                    channel = channel_label(l, c)
+                )
+                .to_string(),
+            );
+        }
+    }
+    Some(CampaignMessage {
+        template: template.to_string(),
+        channels,
+    })
 }
 
 fn optional_count(v: &mut Validator, field: &str, s: &str, max: i64) -> Option<i64> {
@@ -262,6 +332,7 @@ pub fn parse(form: &CampaignForm, known: &Known) -> Result<ValidCampaign, AppErr
     }
     let budget_points = optional_count(&mut v, "budget", &form.budget, 1_000_000_000_000);
     let max_rewards = optional_count(&mut v, "max_rewards", &form.max_rewards, 100_000_000);
+    let message = message(&mut v, form, known);
     v.finish()?;
     let (Some(name), Some(segment_id), Some(starts), Some(ends), Some(holdout_pct)) =
         (name, segment_id, starts, ends, holdout_pct)
@@ -280,6 +351,7 @@ pub fn parse(form: &CampaignForm, known: &Known) -> Result<ValidCampaign, AppErr
         variants,
         budget_points,
         max_rewards,
+        message,
     })
 }
 
@@ -334,6 +406,12 @@ pub fn form_of(c: &Campaign, currency: &str) -> CampaignForm {
             .collect(),
         budget: c.budget_points.map(|b| b.to_string()).unwrap_or_default(),
         max_rewards: c.max_rewards.map(|b| b.to_string()).unwrap_or_default(),
+        message_template: c.message.as_ref().map(|m| m.template.clone()).unwrap_or_default(),
+        message_channels: c
+            .message
+            .iter()
+            .flat_map(|m| m.channels.iter().map(|ch| ch.as_str().to_string()))
+            .collect(),
         updated_at: c.updated_at.0.to_string(),
     }
 }
@@ -365,6 +443,11 @@ mod tests {
         segment_ids: &[3, 4],
         reward_ids: &[9],
         stamp_card_ids: &[5],
+        templates: &[
+            ("offer", MessageChannel::Email),
+            ("offer", MessageChannel::InApp),
+            ("news", MessageChannel::Sms),
+        ],
     };
 
     fn row(share: &str, kind: &str, value: &str) -> VariantRow {
@@ -469,6 +552,46 @@ mod tests {
     }
 
     #[test]
+    fn a_message_needs_a_template_on_every_channel_chosen() {
+        let mut f = good();
+        f.message_template = "offer".into();
+        f.message_channels = vec!["email".into(), "in_app".into(), "email".into()];
+        let c = parse(&f, &KNOWN).unwrap();
+        assert_eq!(
+            c.message,
+            Some(CampaignMessage {
+                template: "offer".into(),
+                channels: vec![MessageChannel::Email, MessageChannel::InApp]
+            })
+        );
+        f.message_channels = vec!["sms".into()];
+        assert_eq!(
+            fields(&f),
+            vec!["message_channels"],
+            "no SMS version of \"offer\""
+        );
+        f.message_channels.clear();
+        assert_eq!(
+            fields(&f),
+            vec!["message_channels"],
+            "a template without a channel"
+        );
+        f.message_channels = vec!["pigeon".into()];
+        assert_eq!(fields(&f), vec!["message_channels"]);
+        f.message_template = "nothing".into();
+        f.message_channels = vec!["email".into()];
+        assert_eq!(fields(&f), vec!["message_template"], "an unknown template");
+        f.message_template = "  ".into();
+        assert_eq!(
+            fields(&f),
+            vec!["message_template"],
+            "channels without a template"
+        );
+        f.message_channels.clear();
+        assert_eq!(parse(&f, &KNOWN).unwrap().message, None);
+    }
+
+    #[test]
     fn one_variant_takes_everyone_outside_the_control_group() {
         let mut f = good();
         f.variants = vec![row("", "reward", "9")];
@@ -487,6 +610,8 @@ mod tests {
         f.variants[2].share = "25".into();
         f.variants[2].card = "5".into();
         f.variants[2].min_order = "4.50".into();
+        f.message_template = "offer".into();
+        f.message_channels = vec!["in_app".into()];
         let v = parse(&f, &KNOWN).unwrap();
         assert_eq!(
             v.variants[2].incentive,
@@ -508,6 +633,7 @@ mod tests {
             variants: v.variants.clone(),
             budget_points: None,
             max_rewards: None,
+            message: v.message.clone(),
             state: CampaignState::Draft,
             stopped_at: None,
             points_given: 0,
@@ -526,6 +652,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again.variants, v.variants);
+        assert_eq!(again.message, v.message);
         assert_eq!((again.starts_at, again.ends_at), (v.starts_at, v.ends_at));
     }
 }

@@ -19,6 +19,7 @@ use crate::model::campaign::{ArmReport, CampaignReport};
 use crate::model::time::Timestamp;
 
 use super::campaigns::{split_label, status_label};
+use super::messages::{channel_label, delivery_tables};
 
 #[component]
 pub fn CampaignReportPage() -> impl IntoView {
@@ -239,6 +240,21 @@ fn report_view(lang: Lang, r: CampaignReport) -> impl IntoView {
                 </DataTable>
             </div>
             <p><CsvLink csv file="campaign-report.csv" /></p>
+        </section>
+        <section class="card" data-testid="campaign-messages">
+            <h3>{td!(l, manage.campaigns.messages)}</h3>
+            <p class="muted">{match &c.message {
+                Some(m) => td_string!(
+                    l,
+                    manage.campaigns.message_summary,
+                    template = m.template.clone(),
+                    channels = m.channels.iter().map(|ch| channel_label(lang, *ch)).collect::<Vec<_>>().join(", ")
+                )
+                    .to_string(),
+                None => td_string!(l, manage.campaigns.no_message).to_string(),
+            }}</p>
+            {(c.message.is_some() || !r.messages.is_empty())
+                .then(|| delivery_tables(lang, &r.messages, r.failed_messages.clone(), None))}
         </section>
         <section class="card">
             <h3>{td!(l, manage.campaigns.edits)}</h3>

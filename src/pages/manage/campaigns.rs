@@ -1,6 +1,7 @@
 //! A program's campaigns: the list with each one's status, split and what it has given, with
 //! launch, stop, delete, edit and the report; and the form (segment, channels, dates, control
-//! group, up to four variants and the limits). Every form posts without JavaScript too.
+//! group, up to four variants, the message telling members of their offer, and the limits).
+//! Every form posts without JavaScript too.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,6 +15,7 @@ use crate::api::cards::list_stamp_cards;
 use crate::api::catalog::list_rewards;
 use crate::api::programs::get_program;
 use crate::api::segments::list_segments;
+use crate::api::templates::list_templates;
 use crate::components::field::{successes, FormNotice};
 use crate::components::lang::use_lang;
 use crate::components::outcome::form_action;
@@ -25,12 +27,15 @@ use crate::model::campaign::{
     Campaign, CampaignForm, Incentive, Listed, Status, VariantRow, INCENTIVE_KINDS, MAX_VARIANTS,
 };
 use crate::model::card::StampCard;
+use crate::model::message::Channel as MessageChannel;
 use crate::model::program::ProgramDetail;
 use crate::model::reward::Reward;
 use crate::model::rules::Channel;
 use crate::model::segment::Segment;
+use crate::model::template::MessageTemplate;
 use crate::model::time::Timestamp;
 
+use super::messages::channel_label as message_channel_label;
 use super::stores::channel_label;
 
 /// A status as people read it.
@@ -97,6 +102,7 @@ pub fn CampaignsPage() -> impl IntoView {
     let segments = Resource::new(id, list_segments);
     let rewards = Resource::new(id, list_rewards);
     let cards = Resource::new(id, list_stamp_cards);
+    let templates = Resource::new(id, list_templates);
     let campaigns = Resource::new(
         move || (id(), saved.get(), launched.get(), stopped.get(), deleted.get()),
         |(id, ..)| list_campaigns(id),
@@ -139,13 +145,14 @@ pub fn CampaignsPage() -> impl IntoView {
         <section class="card">
             <Transition fallback=move || view! { <Loading what=td_string!(l, manage.campaigns.loading) /> }>
                 {move || {
-                    program.get().zip(start.get()).zip(segments.get()).zip(rewards.get()).zip(cards.get()).map(|((((d, f), s), r), k)| {
+                    program.get().zip(start.get()).zip(segments.get()).zip(rewards.get()).zip(cards.get()).zip(templates.get()).map(|(((((d, f), s), r), k), t)| {
                         or_error(d, move |d: ProgramDetail| {
-                            let (s, r, k) = (s.clone(), r.clone(), k.clone());
+                            let (s, r, k, t) = (s.clone(), r.clone(), k.clone(), t.clone());
                             or_error(f.clone(), move |form: CampaignForm| {
                                 let segs = s.clone().unwrap_or_default();
                                 let rewards: Vec<Reward> = r.clone().unwrap_or_default().into_iter().filter(|r| r.active).collect();
                                 let cards: Vec<StampCard> = k.clone().unwrap_or_default().into_iter().filter(|c| c.active).collect();
+                                let templates = t.clone().unwrap_or_default();
                                 let heading = if form.id.is_empty() {
                                     td_string!(l, manage.campaigns.new_heading)
                                 } else {
@@ -153,7 +160,7 @@ pub fn CampaignsPage() -> impl IntoView {
                                 };
                                 view! {
                                     <h2>{heading}</h2>
-                                    <Editor initial=form segments=segs rewards cards currency=d.program.currency_code.clone() save />
+                                    <Editor initial=form segments=segs rewards cards templates currency=d.program.currency_code.clone() save />
                                 }
                             })
                         })
@@ -260,6 +267,7 @@ fn Editor(
     segments: Vec<Segment>,
     rewards: Vec<Reward>,
     cards: Vec<StampCard>,
+    templates: Vec<MessageTemplate>,
     currency: String,
     save: ServerAction<SaveCampaign>,
 ) -> impl IntoView {
@@ -284,6 +292,11 @@ fn Editor(
     rows.resize(MAX_VARIANTS, VariantRow::default());
     let chosen_segment = initial.segment_id.clone();
     let channels = initial.channels.clone();
+    let mut template_names: Vec<String> = templates.iter().map(|t| t.name.clone()).collect();
+    template_names.sort();
+    template_names.dedup();
+    let (chosen_template, message_channels) =
+        (initial.message_template.clone(), initial.message_channels.clone());
     view! {
         <ActionForm action=save>
             <input type="hidden" name="input[program_id]" value=initial.program_id />
@@ -366,6 +379,34 @@ fn Editor(
                     .map(|(i, row)| view! { <VariantEditor i row cards=cards.clone() currency=currency.clone() err /> })
                     .collect_view()}
             </ol>
+            <fieldset class="field">
+                <legend>{td!(l, manage.campaigns.message)}</legend>
+                <p class="hint" id="campaign-message-hint">{td_string!(l, manage.campaigns.message_hint, field = "{{ offer }}").to_string()}</p>
+                <div class="field">
+                    <label for="campaign-message-template">{td!(l, manage.campaigns.message_template)}</label>
+                    <select id="campaign-message-template" name="input[message_template]" aria-describedby="campaign-message-hint">
+                        <option value="">{td!(l, manage.campaigns.no_message_option)}</option>
+                        {template_names
+                            .into_iter()
+                            .map(|n| view! { <option value=n.clone() selected=chosen_template == n>{n.clone()}</option> })
+                            .collect_view()}
+                    </select>
+                    {err("message_template".into())}
+                </div>
+                {MessageChannel::ALL
+                    .iter()
+                    .map(|c| {
+                        let id = format!("campaign-message-{}", c.as_str());
+                        view! {
+                            <div class="field check inline">
+                                <input type="checkbox" id=id.clone() name="input[message_channels][]" value=c.as_str() checked=message_channels.iter().any(|x| x == c.as_str()) />
+                                <label for=id>{message_channel_label(lang, *c)}</label>
+                            </div>
+                        }
+                    })
+                    .collect_view()}
+                {err("message_channels".into())}
+            </fieldset>
             <div class="field-row">
                 <div class="field">
                     <label for="campaign-budget">{td!(l, manage.campaigns.budget)}</label>

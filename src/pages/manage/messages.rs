@@ -15,19 +15,13 @@ use crate::components::table::DataTable;
 use crate::domain::lang::Lang;
 use crate::i18n::{td, td_string};
 use crate::model::message::{
-    Channel, DeliveryCount, HoldReason, KeptEmail, MemberMessage, MemberMessages, MessageSettingsForm,
-    MessageStatus, MessagesOverview,
+    Channel, DeliveryCount, FailedMessage, HoldReason, KeptEmail, MemberMessage, MemberMessages,
+    MessageSettingsForm, MessageStatus, MessagesOverview,
 };
 use crate::model::time::Timestamp;
 
 pub fn channel_label(lang: Lang, c: Channel) -> &'static str {
-    let l = lang.locale;
-    match c {
-        Channel::InApp => td_string!(l, manage.messages.channel.in_app),
-        Channel::Email => td_string!(l, manage.messages.channel.email),
-        Channel::Sms => td_string!(l, manage.messages.channel.sms),
-        Channel::Push => td_string!(l, manage.messages.channel.push),
-    }
+    crate::model::message::channel_label(lang.locale, c)
 }
 
 pub fn reason_label(lang: Lang, r: HoldReason) -> &'static str {
@@ -42,6 +36,7 @@ pub fn reason_label(lang: Lang, r: HoldReason) -> &'static str {
         HoldReason::Closed => td_string!(l, manage.messages.reason.closed),
         HoldReason::NoAddress => td_string!(l, manage.messages.reason.no_address),
         HoldReason::Spent => td_string!(l, manage.messages.reason.spent),
+        HoldReason::OfferEnded => td_string!(l, manage.messages.reason.offer_ended),
     }
 }
 
@@ -162,13 +157,26 @@ fn reasons(counts: &[DeliveryCount]) -> Vec<(HoldReason, i64, i64)> {
 
 fn delivery_report(lang: Lang, o: &MessagesOverview) -> impl IntoView {
     let l = lang.locale;
-    let totals = totals(&o.counts);
-    let reasons = reasons(&o.counts);
-    let failed = o.failed.clone();
-    let zone = o.settings.time_zone.clone();
     view! {
         <section class="card">
             <h2>{td!(l, manage.messages.report)}</h2>
+            {delivery_tables(lang, &o.counts, o.failed.clone(), Some(o.settings.time_zone.clone()))}
+        </section>
+    }
+}
+
+/// What messages did: sent, waiting, not sent and failed per kind and channel, why they wait
+/// or were not sent, and the newest failures with their errors (times in `zone`, else UTC).
+pub(super) fn delivery_tables(
+    lang: Lang,
+    counts: &[DeliveryCount],
+    failed: Vec<FailedMessage>,
+    zone: Option<String>,
+) -> impl IntoView {
+    let l = lang.locale;
+    let totals = totals(counts);
+    let reasons = reasons(counts);
+    view! {
             {if totals.is_empty() {
                 view! { <Empty><p>{td!(l, manage.messages.none_yet)}</p></Empty> }.into_any()
             } else {
@@ -230,12 +238,11 @@ fn delivery_report(lang: Lang, o: &MessagesOverview) -> impl IntoView {
                             <td>{channel_label(lang, f.channel)}</td>
                             <td class="mono"><bdi>{f.kind}</bdi></td>
                             <td><bdi dir="ltr">{f.error}</bdi></td>
-                            <td>{lang.date_time(f.at, Some(&zone))}</td>
+                            <td>{lang.date_time(f.at, zone.as_deref())}</td>
                         </tr>
                     }).collect_view()}
                 </DataTable>
             })}
-        </section>
     }
 }
 

@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiJson, ErrorBody};
 use super::handlers::IDENTIFIER;
 
 /// The member, who must have joined the key's program (a key reads no one else).
-async fn member_in(
+pub(super) async fn member_in(
     state: &AppState,
     caller: &Caller,
     program_id: ProgramId,

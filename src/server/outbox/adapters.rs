@@ -1,8 +1,8 @@
 //! Where each channel's messages go: the portal's inbox (the outbox row is the inbox
 //! entry), email over SMTP (or the admins' development mailbox), and SMS and push as
-//! JSON posts to a provider, signed like webhooks.
+//! JSON posts to a provider, signed like webhooks (push with the member's device tokens).
 
-use crate::model::message::Channel;
+use crate::model::message::{Channel, PushDevice};
 use crate::server::config::Messaging;
 use crate::server::outbox::email::{Email, Smtp};
 
@@ -23,6 +23,8 @@ pub struct Outgoing<'a> {
     pub id: i64,
     pub channel: Channel,
     pub recipient: &'a str,
+    /// For push: the member's devices.
+    pub devices: &'a [PushDevice],
     pub subject: &'a str,
     pub body: &'a str,
     pub language: &'a str,
@@ -96,15 +98,22 @@ impl Adapters {
                         Some(format!("no provider is set ({var}, OMNILOYAL_MESSAGES_SECRET)")),
                     );
                 };
-                let payload = serde_json::json!({
+                let mut payload = serde_json::json!({
                     "id": format!("message_{}", out.id),
                     "channel": out.channel.as_str(),
                     "to": out.recipient,
                     "subject": out.subject,
                     "body": out.body,
                     "language": out.language,
-                })
-                .to_string();
+                });
+                if out.channel == Channel::Push {
+                    payload["devices"] = out
+                        .devices
+                        .iter()
+                        .map(|d| serde_json::json!({"token": d.token, "platform": d.platform.as_str()}))
+                        .collect();
+                }
+                let payload = payload.to_string();
                 let msg_id = format!("message_{}", out.id);
                 match crate::server::webhooks::post_signed(&self.http, url, secret, &msg_id, payload).await {
                     Ok(answer) => answer,

@@ -17,7 +17,7 @@ use crate::server::outbox::adapters::{Adapters, Outgoing};
 use crate::server::outbox::{Lease, Queue};
 use crate::server::store::messages as store;
 use crate::server::store::password_resets::{self, LINK_MARKER};
-use crate::server::store::{email_changes, signup_requests};
+use crate::server::store::{email_changes, push_devices, signup_requests};
 
 /// A message to write.
 #[derive(Debug, Clone)]
@@ -43,6 +43,8 @@ pub struct NewMessage {
     pub not_before: Timestamp,
     /// The journey that sent it, for its report.
     pub journey_id: Option<i64>,
+    /// The campaign that sent it, for its report.
+    pub campaign_id: Option<i64>,
 }
 
 /// Writes `message` in the caller's transaction. False when its `dedupe_key` was written
@@ -54,8 +56,8 @@ pub async fn enqueue(
 ) -> Result<bool, AppError> {
     let written = sqlx::query(
         "INSERT INTO messages (member_id, user_id, program_id, channel, topic, kind, if_limited, recipient, \
-         language, subject, body, dedupe_key, next_attempt_at, created_at, journey_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (dedupe_key) DO NOTHING",
+         language, subject, body, dedupe_key, next_attempt_at, created_at, journey_id, \
+         campaign_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(message.member_id)
     .bind(message.user_id)
@@ -72,6 +74,7 @@ pub async fn enqueue(
     .bind(message.not_before.0.max(now.0))
     .bind(now.0)
     .bind(message.journey_id)
+    .bind(message.campaign_id)
     .execute(&mut *conn)
     .await?
     .rows_affected();
@@ -179,9 +182,17 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
         } else {
             None
         };
+        // Push goes to the devices the member has now.
+        let devices = match (channel, m.member_id) {
+            (Channel::Push, Some(member)) => {
+                push_devices::of_member(&mut *db.pool.acquire().await?, MemberId(member)).await?
+            }
+            _ => Vec::new(),
+        };
         let out = Outgoing {
             id,
             channel,
+            devices: &devices,
             recipient: &m.recipient,
             subject: &m.subject,
             body: &body,
@@ -332,7 +343,7 @@ async fn decide(
         Gate::Drop(HoldReason::Closed)
     } else if consents.is_some_and(|c| !topic.allowed(channel, c)) {
         Gate::Drop(HoldReason::NoConsent)
-    } else if matches!(channel, Channel::Email | Channel::Sms) && m.recipient.trim().is_empty() {
+    } else if nowhere(&mut tx, m, channel).await? {
         Gate::Drop(HoldReason::NoAddress)
     } else {
         match (m.member_id, m.program_id, topic) {
@@ -353,6 +364,17 @@ async fn decide(
     };
     tx.commit().await?;
     Ok(kept.then_some(gate))
+}
+
+/// Whether the message has nowhere to go: an email or SMS without an address, a push
+/// message to someone without a device (a staff account never has one).
+async fn nowhere(conn: &mut AnyConnection, m: &Due, channel: Channel) -> Result<bool, AppError> {
+    Ok(match (channel, m.member_id) {
+        (Channel::Email | Channel::Sms, _) => m.recipient.trim().is_empty(),
+        (Channel::Push, Some(member)) => push_devices::of_member(conn, MemberId(member)).await?.is_empty(),
+        (Channel::Push, None) => true,
+        (Channel::InApp, _) => false,
+    })
 }
 
 /// A fresh one-click unsubscribe address for message `id`; only the token's hash is kept

@@ -95,6 +95,7 @@ impl AddressEmail<'_> {
             dedupe_key: self.key,
             not_before: now,
             journey_id: None,
+            campaign_id: None,
         };
         if enqueue(conn, &message, now).await? {
             Ok(())
@@ -134,6 +135,7 @@ async fn send(
         dedupe_key: None,
         not_before: now,
         journey_id: None,
+        campaign_id: None,
     };
     enqueue(conn, &message, now).await?;
     Ok(())

@@ -14,17 +14,20 @@ use crate::domain::uplift::{self, Moments};
 use crate::error::AppError;
 use crate::i18n::td_string;
 use crate::model::campaign::{
-    ArmReport, Campaign, CampaignForm, CampaignOffer, CampaignReport, CampaignState, Incentive, Listed,
-    Status, Uplift,
+    ArmReport, Campaign, CampaignForm, CampaignMessage, CampaignOffer, CampaignReport, CampaignState,
+    Incentive, Listed, Status, Uplift,
 };
 use crate::model::ids::{MemberId, ProgramId, UserId};
 use crate::model::ledger::TxKind;
+use crate::model::message::{Channel as MessageChannel, Topic};
 use crate::model::reward::{IssuedReward, RewardKind};
 use crate::model::rules::{Channel, EarningRule, RuleCaps, RuleConditions, RuleEffect, Stacking};
 use crate::model::time::Timestamp;
 use crate::server::db::Db;
 use crate::server::store::campaigns::{self as store, Fields};
-use crate::server::store::{budgets, programs, segments};
+use crate::server::store::{
+    budgets, messages as message_store, programs, segments, templates as template_store,
+};
 
 use super::ledger::{self, Meta};
 use super::{rewards, rules};
@@ -97,7 +100,13 @@ async fn check(db: &Db, input: &CampaignForm) -> Result<ValidCampaign, AppError>
         .filter(|c| c.active)
         .map(|c| c.id)
         .collect();
+    let saved_templates = template_store::list(db, program_id).await?;
+    let templates: Vec<(&str, MessageChannel)> = saved_templates
+        .iter()
+        .map(|t| (t.name.as_str(), t.channel))
+        .collect();
     let known = Known {
+        templates: &templates,
         currency: &program.currency_code,
         segment_ids: &segment_ids,
         reward_ids: &reward_ids,
@@ -145,6 +154,7 @@ fn fields(v: &ValidCampaign) -> Fields<'_> {
         variants: &v.variants,
         budget_points: v.budget_points,
         max_rewards: v.max_rewards,
+        message: v.message.as_ref(),
     }
 }
 
@@ -209,6 +219,23 @@ fn changes(before: &Campaign, after: &ValidCampaign) -> Vec<String> {
     let opt = |o: Option<i64>| o.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
     note("budget", opt(before.budget_points), opt(after.budget_points));
     note("max_rewards", opt(before.max_rewards), opt(after.max_rewards));
+    let message = |m: Option<&CampaignMessage>| match m {
+        Some(m) => format!(
+            "{} ({})",
+            m.template,
+            m.channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ),
+        None => "-".into(),
+    };
+    note(
+        "message",
+        message(before.message.as_ref()),
+        message(after.message.as_ref()),
+    );
     for (i, (a, b)) in before.variants.iter().zip(&after.variants).enumerate() {
         note(&format!("variants.{i}.name"), a.name.clone(), b.name.clone());
         let json = |x: &Incentive| serde_json::to_string(x).unwrap_or_default();
@@ -465,6 +492,7 @@ pub async fn stop(
         )));
     }
     rules::stop_campaign_rules(&mut tx, id, now).await?;
+    message_store::suppress_ended_offers(&mut tx, now).await?;
     store::record_edit(&mut tx, id, user.map(|u| u.get()), "stopped", now).await?;
     tx.commit().await?;
     tracing::info!(campaign = id, "campaign stopped");
@@ -728,6 +756,8 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
         reach: 0,
         edits,
         chart_svg: String::new(),
+        messages: message_store::counts(db, message_store::Of::Campaign(id)).await?,
+        failed_messages: message_store::failed(db, message_store::Of::Campaign(id), 50).await?,
         campaign: c.clone(),
     };
     // Up to its end, or while it runs up to this second (included).
@@ -853,4 +883,160 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
         });
     }
     Ok(report)
+}
+
+/// What one announcement pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Announced {
+    /// Segment members looked at for the first time (control members included).
+    pub members: u64,
+    /// Messages written to the outbox.
+    pub messages: u64,
+    /// Messages of ended or stopped campaigns suppressed before they went.
+    pub suppressed: u64,
+}
+
+/// Members looked at per transaction (each is a few reads and a write per channel).
+const ANNOUNCE_BATCH: i64 = 200;
+
+/// Tells each running campaign's members of their offer, once each: every member its segment
+/// holds now and the pass has not looked at yet (so members who join the segment later are
+/// told too). Control members are noted and told nothing. Messages go through the outbox as
+/// offers (consent, caps and quiet hours apply there); those still waiting when their
+/// campaign ends or is stopped are suppressed. Safe on two servers at once: a member is
+/// looked at under a unique key, and each message has its own.
+pub async fn announce(db: &Db, portal_url: &str, now: Timestamp) -> Result<Announced, AppError> {
+    let mut out = Announced::default();
+    let mut tx = db.begin_write().await?;
+    out.suppressed = message_store::suppress_ended_offers(&mut tx, now).await?;
+    tx.commit().await?;
+    let running = store::announcing(&mut *db.pool.acquire().await?, now).await?;
+    for c in running {
+        let Some(message) = c.message.clone() else {
+            continue;
+        };
+        let program_id = ProgramId(c.program_id);
+        let program = programs::get(db, program_id).await?;
+        let zone = message_store::settings(db, program_id).await?.time_zone;
+        let templates = template_store::list(db, program_id).await?;
+        // A channel whose template was deleted since the campaign was saved waits for it:
+        // members are only marked told once some channel can tell them.
+        let channels: Vec<MessageChannel> = message
+            .channels
+            .iter()
+            .copied()
+            .filter(|ch| {
+                templates
+                    .iter()
+                    .any(|t| t.name == message.template && t.channel == *ch)
+            })
+            .collect();
+        if channels.is_empty() {
+            tracing::warn!(
+                campaign = c.id,
+                template = message.template,
+                "campaign message has no template; nobody is told"
+            );
+            continue;
+        }
+        let mut names = Vec::with_capacity(c.variants.len());
+        {
+            let mut conn = db.pool.acquire().await?;
+            for v in &c.variants {
+                names.push(match v.incentive {
+                    Incentive::Reward { reward_id } => rewards::get(&mut conn, reward_id).await?.name,
+                    Incentive::Stamps { stamp_card_id, .. } => {
+                        super::stamps::name_of(&mut conn, stamp_card_id).await?
+                    }
+                    _ => String::new(),
+                });
+            }
+        }
+        let shares = shares(&c);
+        loop {
+            let mut tx = db.begin_write().await?;
+            let batch = store::unannounced(&mut tx, c.id, c.segment_id, ANNOUNCE_BATCH).await?;
+            if batch.is_empty() {
+                tx.commit().await?;
+                break;
+            }
+            for (membership, member) in batch {
+                let arm = arm_of(c.id, membership, c.holdout_pct, &shares);
+                if !store::mark_announced(&mut tx, c.id, membership, arm, now).await? {
+                    continue;
+                }
+                out.members += 1;
+                let Some(i) = arm else {
+                    continue;
+                };
+                let incentive = &c.variants[i].incentive;
+                let offer = |lang: Lang| {
+                    headline(
+                        lang,
+                        incentive,
+                        &names[i],
+                        &program.currency_name,
+                        &program.currency_code,
+                    )
+                };
+                for &channel in &channels {
+                    let to = super::templates::ToMember {
+                        program: program_id,
+                        member: MemberId(member),
+                        template: &message.template,
+                        channel,
+                        topic: Topic::Offers,
+                        kind: "campaign",
+                        dedupe_key: format!("campaign:{}:{membership}:{}", c.id, channel.as_str()),
+                        journey_id: None,
+                        campaign_id: Some(c.id),
+                    };
+                    // One member's failure (a profile gone meanwhile) costs only their message.
+                    sqlx::query("SAVEPOINT campaign_message")
+                        .execute(&mut *tx)
+                        .await?;
+                    let sent = super::templates::enqueue_for(
+                        &mut tx,
+                        &templates,
+                        &to,
+                        offer,
+                        (portal_url, &zone),
+                        now,
+                    )
+                    .await;
+                    if sent.is_err() {
+                        sqlx::query("ROLLBACK TO SAVEPOINT campaign_message")
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    sqlx::query("RELEASE SAVEPOINT campaign_message")
+                        .execute(&mut *tx)
+                        .await?;
+                    match sent {
+                        Ok(true) => out.messages += 1,
+                        Ok(false) => {}
+                        Err(e) => {
+                            tracing::warn!(campaign = c.id, membership, error = %e, "campaign message not written")
+                        }
+                    }
+                }
+            }
+            tx.commit().await?;
+        }
+    }
+    Ok(out)
+}
+
+/// Runs an announcement pass every `every` until the process ends.
+pub fn spawn_announcer(db: Db, every: std::time::Duration, portal_url: String) {
+    crate::server::outbox::spawn_every("campaign messages", every, move || {
+        let (db, portal_url) = (db.clone(), portal_url.clone());
+        async move {
+            let pass = announce(&db, &portal_url, db.now()).await?;
+            if pass != Announced::default() {
+                tracing::info!(?pass, "campaign messages written");
+            }
+            Ok(())
+        }
+    });
 }

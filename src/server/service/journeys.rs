@@ -9,8 +9,7 @@
 use sqlx::AnyConnection;
 
 use crate::domain::forms::journey::{parse, Known};
-use crate::domain::lang::{current, Lang};
-use crate::domain::templates::render;
+use crate::domain::lang::current;
 use crate::error::AppError;
 use crate::i18n::td_string;
 use crate::model::consent::Consents;
@@ -20,11 +19,10 @@ use crate::model::journey::{
     StepReport, Target, Test, TriggerKind,
 };
 use crate::model::ledger::TxKind;
-use crate::model::message::{Channel, IfLimited};
+use crate::model::message::Channel;
 use crate::model::template::MessageTemplate;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
-use crate::server::outbox::messages::{enqueue, NewMessage};
 use crate::server::store::journeys::{self as store, Due, Window};
 use crate::server::store::{messages as message_store, programs, segments, templates as template_store};
 
@@ -494,68 +492,27 @@ async fn message(
     portal_url: &str,
     now: Timestamp,
 ) -> Result<&'static str, AppError> {
-    let member = MemberId(e.member_id);
-    let lang = templates::member_language_in(conn, member).await?;
-    let of = |language: Option<&str>| {
-        ctx.templates
-            .iter()
-            .find(|t| t.name == name && t.channel == channel && language.is_none_or(|l| t.language == l))
-    };
-    let Some(template) = of(Some(lang.tag()))
-        .or_else(|| of(Some("en")))
-        .or_else(|| of(None))
-    else {
-        return Ok("skipped");
-    };
-    let lang = Lang::from_tag(&template.language).unwrap_or_default();
-    let mut data = templates::data_in(
-        conn,
-        ctx.journey.program_id,
-        member,
-        lang,
-        portal_url,
-        now,
-        &ctx.zone,
-    )
-    .await?;
-    data.offer = offer.to_string();
-    let (Ok(subject), Ok(body)) = (render(&template.subject, &data), render(&template.body, &data)) else {
-        return Ok("skipped");
-    };
-    // The address now (the outbox suppresses a message without one, saying why).
-    let column = match channel {
-        Channel::Email => Some("email"),
-        Channel::Sms => Some("phone"),
-        Channel::InApp | Channel::Push => None,
-    };
-    let recipient = match column {
-        Some(column) => {
-            sqlx::query_scalar::<_, Option<String>>(&format!("SELECT {column} FROM members WHERE id = $1"))
-                .bind(member)
-                .fetch_one(&mut *conn)
-                .await?
-                .unwrap_or_default()
-        }
-        None => String::new(),
-    };
-    let m = NewMessage {
-        member_id: Some(member),
-        user_id: None,
-        program_id: Some(ctx.journey.program_id),
+    let to = templates::ToMember {
+        program: ctx.journey.program_id,
+        member: MemberId(e.member_id),
+        template: name,
         channel,
         topic,
         kind: "journey",
-        if_limited: IfLimited::Defer,
-        recipient,
-        language: template.language.clone(),
-        subject,
-        body,
-        dedupe_key: Some(key(e, step)),
-        not_before: now,
+        dedupe_key: key(e, step),
         journey_id: Some(ctx.journey.id),
+        campaign_id: None,
     };
-    enqueue(conn, &m, now).await?;
-    Ok("done")
+    let sent = templates::enqueue_for(
+        conn,
+        &ctx.templates,
+        &to,
+        |_| offer.to_string(),
+        (portal_url, &ctx.zone),
+        now,
+    )
+    .await?;
+    Ok(if sent { "done" } else { "skipped" })
 }
 
 /// Gives the step's reward free, as a campaign's is: "skipped" when the catalogue has none to

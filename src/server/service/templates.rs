@@ -258,8 +258,90 @@ pub async fn send_test(
         dedupe_key: None,
         not_before: now,
         journey_id: None,
+        campaign_id: None,
     };
     enqueue(&mut tx, &message, now).await?;
     tx.commit().await?;
     Ok(preview)
+}
+
+/// A template message to one member: which template (by name, on a channel) and what sent it.
+pub struct ToMember<'a> {
+    pub program: ProgramId,
+    pub member: MemberId,
+    pub template: &'a str,
+    pub channel: Channel,
+    pub topic: Topic,
+    /// What sent it, for reports ("journey", "campaign").
+    pub kind: &'static str,
+    /// The cause's key: a second write under it writes nothing.
+    pub dedupe_key: String,
+    pub journey_id: Option<i64>,
+    pub campaign_id: Option<i64>,
+}
+
+/// Writes the message `to` names in the caller's transaction: the program's template in the
+/// member's language (else English, else any), filled for them, with `offer` (given the
+/// template's language) as its offer, to the address they have now (the outbox suppresses
+/// one without, saying why). False when `templates` has none or it does not render.
+pub async fn enqueue_for(
+    conn: &mut AnyConnection,
+    templates: &[MessageTemplate],
+    to: &ToMember<'_>,
+    offer: impl Fn(Lang) -> String,
+    (portal_url, zone): (&str, &str),
+    now: Timestamp,
+) -> Result<bool, AppError> {
+    let lang = member_language_in(conn, to.member).await?;
+    let of = |language: Option<&str>| {
+        templates.iter().find(|t| {
+            t.name == to.template && t.channel == to.channel && language.is_none_or(|l| t.language == l)
+        })
+    };
+    let Some(template) = of(Some(lang.tag()))
+        .or_else(|| of(Some("en")))
+        .or_else(|| of(None))
+    else {
+        return Ok(false);
+    };
+    let lang = Lang::from_tag(&template.language).unwrap_or_default();
+    let mut data = data_in(conn, to.program, to.member, lang, portal_url, now, zone).await?;
+    data.offer = offer(lang);
+    let (Ok(subject), Ok(body)) = (render(&template.subject, &data), render(&template.body, &data)) else {
+        return Ok(false);
+    };
+    let column = match to.channel {
+        Channel::Email => Some("email"),
+        Channel::Sms => Some("phone"),
+        Channel::InApp | Channel::Push => None,
+    };
+    let recipient = match column {
+        Some(column) => {
+            sqlx::query_scalar::<_, Option<String>>(&format!("SELECT {column} FROM members WHERE id = $1"))
+                .bind(to.member)
+                .fetch_one(&mut *conn)
+                .await?
+                .unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    let m = NewMessage {
+        member_id: Some(to.member),
+        user_id: None,
+        program_id: Some(to.program),
+        channel: to.channel,
+        topic: to.topic,
+        kind: to.kind,
+        if_limited: IfLimited::Defer,
+        recipient,
+        language: template.language.clone(),
+        subject,
+        body,
+        dedupe_key: Some(to.dedupe_key.clone()),
+        not_before: now,
+        journey_id: to.journey_id,
+        campaign_id: to.campaign_id,
+    };
+    enqueue(conn, &m, now).await?;
+    Ok(true)
 }

@@ -4,7 +4,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
-use crate::model::campaign::{Campaign, CampaignEdit, CampaignState, Variant};
+use crate::model::campaign::{Campaign, CampaignEdit, CampaignMessage, CampaignState, Variant};
 use crate::model::rules::Channel;
 use crate::model::time::Timestamp;
 
@@ -19,6 +19,7 @@ pub struct Fields<'a> {
     pub variants: &'a [Variant],
     pub budget_points: Option<i64>,
     pub max_rewards: Option<i64>,
+    pub message: Option<&'a CampaignMessage>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -39,18 +40,19 @@ struct Row {
     stopped_at: Option<i64>,
     updated_at: i64,
     points_given: i64,
+    message: Option<String>,
 }
 
 /// Points given are what the campaign's rules awarded (`rule_awards`).
 const COLUMNS: &str = "c.id, c.program_id, c.name, c.segment_id, c.channels, c.starts_at, c.ends_at, \
      c.holdout_pct, c.variants, c.budget_points, c.max_rewards, c.rewards_given, c.state, c.stopped_at, \
-     c.updated_at, CAST((SELECT COALESCE(SUM(a.points), 0) FROM rule_awards a JOIN earning_rules r \
+     c.updated_at, c.message, CAST((SELECT COALESCE(SUM(a.points), 0) FROM rule_awards a JOIN earning_rules r \
      ON r.id = a.rule_id WHERE r.campaign_id = c.id) AS BIGINT) AS points_given";
 
 /// The same without the points given (0): for reads on every portal and Desk view.
 const LIGHT_COLUMNS: &str = "c.id, c.program_id, c.name, c.segment_id, c.channels, c.starts_at, c.ends_at, \
      c.holdout_pct, c.variants, c.budget_points, c.max_rewards, c.rewards_given, c.state, c.stopped_at, \
-     c.updated_at, CAST(0 AS BIGINT) AS points_given";
+     c.updated_at, c.message, CAST(0 AS BIGINT) AS points_given";
 
 fn campaign(r: Row) -> Result<Campaign, AppError> {
     let variants: Vec<Variant> = serde_json::from_str(&r.variants).map_err(|e| {
@@ -61,7 +63,15 @@ fn campaign(r: Row) -> Result<Campaign, AppError> {
         tracing::error!(campaign = r.id, state = r.state, "unknown campaign state");
         AppError::Internal
     })?;
+    let message = match r.message.as_deref() {
+        Some(json) => Some(serde_json::from_str(json).map_err(|e| {
+            tracing::error!(campaign = r.id, error = %e, "unreadable campaign message");
+            AppError::Internal
+        })?),
+        None => None,
+    };
     Ok(Campaign {
+        message,
         id: r.id,
         program_id: r.program_id,
         name: r.name,
@@ -87,6 +97,11 @@ fn channels(list: &[Channel]) -> String {
 
 fn variants_json(v: &[Variant]) -> Result<String, AppError> {
     serde_json::to_string(v).map_err(|_| AppError::Internal)
+}
+
+fn message_json(m: Option<&CampaignMessage>) -> Result<Option<String>, AppError> {
+    m.map(|m| serde_json::to_string(m).map_err(|_| AppError::Internal))
+        .transpose()
 }
 
 /// A program's campaigns, newest first.
@@ -165,8 +180,8 @@ pub async fn insert(
 ) -> Result<i64, AppError> {
     Ok(sqlx::query_scalar(
         "INSERT INTO campaigns (program_id, name, segment_id, channels, starts_at, ends_at, holdout_pct, variants, \
-         budget_points, max_rewards, state, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $11) RETURNING id",
+         budget_points, max_rewards, message, state, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12, 'draft', $11, $11) RETURNING id",
     )
     .bind(program_id)
     .bind(f.name)
@@ -179,6 +194,7 @@ pub async fn insert(
     .bind(f.budget_points)
     .bind(f.max_rewards)
     .bind(now.0)
+    .bind(message_json(f.message)?)
     .fetch_one(&mut *conn)
     .await?)
 }
@@ -195,7 +211,7 @@ pub async fn update(
 ) -> Result<bool, AppError> {
     Ok(sqlx::query(
         "UPDATE campaigns SET name = $1, segment_id = $2, channels = $3, starts_at = $4, ends_at = $5, \
-         holdout_pct = $6, variants = $7, budget_points = $8, max_rewards = $9, \
+         holdout_pct = $6, variants = $7, budget_points = $8, max_rewards = $9, message = $13, \
          updated_at = CASE WHEN $10 > updated_at THEN $10 ELSE updated_at + 1 END \
          WHERE id = $11 AND updated_at = $12",
     )
@@ -211,6 +227,7 @@ pub async fn update(
     .bind(now.0)
     .bind(id)
     .bind(seen.0)
+    .bind(message_json(f.message)?)
     .execute(&mut *conn)
     .await?
     .rows_affected()
@@ -460,4 +477,59 @@ pub async fn rules_of(conn: &mut AnyConnection, id: i64) -> Result<Vec<(i64, i64
     .bind(id)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+/// Launched campaigns of every program running at `at` that tell their members by message.
+pub async fn announcing(conn: &mut AnyConnection, at: Timestamp) -> Result<Vec<Campaign>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {LIGHT_COLUMNS} FROM campaigns c WHERE c.state = 'launched' AND c.message IS NOT NULL \
+         AND c.starts_at <= $1 AND c.ends_at > $1 ORDER BY c.id"
+    ))
+    .bind(at.0)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter().map(campaign).collect()
+}
+
+/// Up to `limit` of the segment's members now that the campaign's announcement has not looked
+/// at yet: (membership, member).
+pub async fn unannounced(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    segment_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, i64)>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT s.membership_id, ms.member_id FROM segment_spans s JOIN memberships ms ON ms.id = s.membership_id \
+         WHERE s.segment_id = $1 AND s.left_at IS NULL AND NOT EXISTS (SELECT 1 FROM campaign_announced a \
+         WHERE a.campaign_id = $2 AND a.membership_id = s.membership_id) ORDER BY s.membership_id LIMIT $3",
+    )
+    .bind(segment_id)
+    .bind(campaign_id)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Notes that the announcement looked at a membership (its arm, None for control); false when
+/// another pass did first.
+pub async fn mark_announced(
+    conn: &mut AnyConnection,
+    campaign_id: i64,
+    membership_id: i64,
+    arm: Option<usize>,
+    now: Timestamp,
+) -> Result<bool, AppError> {
+    Ok(sqlx::query(
+        "INSERT INTO campaign_announced (campaign_id, membership_id, arm, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (campaign_id, membership_id) DO NOTHING",
+    )
+    .bind(campaign_id)
+    .bind(membership_id)
+    .bind(arm.map(|a| a as i64))
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected()
+        == 1)
 }

@@ -13,6 +13,42 @@ use crate::server::db::Db;
 use crate::server::outbox::Lease;
 use sqlx::AnyConnection;
 
+/// Whose messages a count or list reads: a program's, or one campaign's.
+#[derive(Debug, Clone, Copy)]
+pub enum Of {
+    Program(ProgramId),
+    Campaign(i64),
+}
+
+impl Of {
+    fn column(self) -> &'static str {
+        match self {
+            Of::Program(_) => "program_id",
+            Of::Campaign(_) => "campaign_id",
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Of::Program(p) => p.0,
+            Of::Campaign(c) => c,
+        }
+    }
+}
+
+/// Suppresses campaign messages not yet sent (nor being sent) whose campaign has ended or was
+/// stopped by `now`: an offer told after it ended misleads. In the caller's transaction.
+pub async fn suppress_ended_offers(conn: &mut AnyConnection, now: Timestamp) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "UPDATE messages SET status = 'suppressed', reason = 'offer_ended' WHERE status = 'pending' \
+         AND delivered_at IS NULL AND campaign_id IN (SELECT id FROM campaigns WHERE state = 'stopped' OR ends_at <= $1)",
+    )
+    .bind(now.0)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
 /// Reserves a claimed message for sending: its `delivered_at` counts towards caps while it
 /// is sent (a failed attempt clears it). False when the lease was lost.
 pub async fn reserve(conn: &mut AnyConnection, lease: Lease, now: Timestamp) -> Result<bool, AppError> {
@@ -273,12 +309,13 @@ pub async fn mailbox(db: &Db, limit: i64) -> Result<Vec<KeptEmail>, AppError> {
 }
 
 /// What a program's messages did: counts by kind, channel, state and reason.
-pub async fn counts(db: &Db, program: ProgramId) -> Result<Vec<DeliveryCount>, AppError> {
-    let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(
-        "SELECT kind, channel, status, reason, COUNT(*) FROM messages WHERE program_id = $1 \
+pub async fn counts(db: &Db, of: Of) -> Result<Vec<DeliveryCount>, AppError> {
+    let rows: Vec<(String, String, String, Option<String>, i64)> = sqlx::query_as(&format!(
+        "SELECT kind, channel, status, reason, COUNT(*) FROM messages WHERE {} = $1 \
          GROUP BY kind, channel, status, reason ORDER BY kind, channel, status, reason",
-    )
-    .bind(program)
+        of.column()
+    ))
+    .bind(of.id())
     .fetch_all(&db.pool)
     .await?;
     Ok(rows
@@ -354,7 +391,7 @@ pub async fn of_member(
         .collect())
 }
 
-pub async fn failed(db: &Db, program: ProgramId, limit: i64) -> Result<Vec<FailedMessage>, AppError> {
+pub async fn failed(db: &Db, of: Of, limit: i64) -> Result<Vec<FailedMessage>, AppError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -366,11 +403,12 @@ pub async fn failed(db: &Db, program: ProgramId, limit: i64) -> Result<Vec<Faile
         last_error: Option<String>,
         next_attempt_at: i64,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT id, member_id, recipient, channel, kind, attempts, last_error, next_attempt_at FROM messages \
-         WHERE program_id = $1 AND status = 'failed' ORDER BY id DESC LIMIT $2",
-    )
-    .bind(program)
+         WHERE {} = $1 AND status = 'failed' ORDER BY id DESC LIMIT $2",
+        of.column()
+    ))
+    .bind(of.id())
     .bind(limit)
     .fetch_all(&db.pool)
     .await?;
