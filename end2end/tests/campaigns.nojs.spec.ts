@@ -45,4 +45,5 @@ test("without JavaScript a manager drafts, launches and stops a campaign and rea
   await expect(page.getByTestId("campaign-arm")).toHaveCount(2);
   await expect(page.getByTestId("campaign-edits")).toContainText("launched");
   await expect(page.getByTestId("campaign-edits")).toContainText("stopped");
+  await expect(page.getByTestId("campaign-messages")).toContainText("This campaign sends no message.");
 });

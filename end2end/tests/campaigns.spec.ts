@@ -21,8 +21,23 @@ async function newcomers(admin: Page): Promise<string> {
   return name;
 }
 
-/** Drafts and launches a campaign giving a free filter coffee to the segment, 10 % held out. */
-async function launch(admin: Page, segment: string): Promise<string> {
+/** Saves an inbox template naming the offer; returns its name. */
+async function offerTemplate(admin: Page): Promise<string> {
+  const name = unique("offer");
+  await admin.goto("/manage/programs/1/templates");
+  await hydrated(admin);
+  await admin.getByLabel("Name").fill(name);
+  await admin.getByLabel("Channel").selectOption({ label: "Inbox" });
+  await admin.getByLabel("Subject").fill("An offer for {{ first_name }}");
+  await admin.getByLabel("Message").fill("{{ offer }}");
+  await admin.getByRole("button", { name: "Save the template" }).click();
+  await expect(admin.getByRole("status").filter({ hasText: `Template ${name} saved.` })).toBeVisible();
+  return name;
+}
+
+/** Drafts and launches a campaign giving a free filter coffee to the segment, 10 % held out,
+ * told by `template` in the inbox. */
+async function launch(admin: Page, segment: string, template: string): Promise<string> {
   await admin.goto("/manage/programs/1/campaigns");
   await hydrated(admin);
   const form = admin.locator("section", { has: admin.getByRole("heading", { name: "New campaign" }) });
@@ -35,6 +50,9 @@ async function launch(admin: Page, segment: string): Promise<string> {
   await variant.getByLabel("Incentive").selectOption({ label: "Free reward" });
   const coffee = await form.locator("#campaign-rewards option", { hasText: "Free filter coffee" }).first().getAttribute("value");
   await variant.getByLabel("Points, multiplier, reward or stamps").fill(coffee!);
+  const message = form.getByRole("group", { name: "Tell members of their offer" });
+  await message.getByLabel("Template", { exact: true }).selectOption(template);
+  await message.getByLabel("Inbox").check();
   await form.getByRole("button", { name: "Save" }).click();
   await expect(form.getByRole("status")).toHaveText(`Saved ${name}.`);
   const row = admin.getByRole("row").filter({ hasText: name });
@@ -53,6 +71,7 @@ test("a manager launches a campaign with a control group, a member takes the off
   const admin = await open(browser);
   await signIn(admin, demo.admin);
   const segment = await newcomers(admin);
+  const template = await offerTemplate(admin);
 
   // Bad input is named and saves nothing.
   await admin.goto("/manage/programs/1/campaigns");
@@ -67,12 +86,16 @@ test("a manager launches a campaign with a control group, a member takes the off
   await expect(form.getByText("The end is before the start.")).toBeVisible();
   await expect(form.getByText("Choose one of this program's segments.")).toBeVisible();
   await expect(admin.getByRole("row").filter({ hasText: bad })).toHaveCount(0);
+  // A message channel without a template is named too.
+  await form.getByRole("group", { name: "Tell members of their offer" }).getByLabel("Email").check();
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(form.getByText("Choose the template the message uses, or no channel.")).toBeVisible();
 
   // The split comes from a hash of member and campaign: one member in ten is held out and
   // sees nothing. Until this member is in the variant, stop the campaign and launch another.
   let name = "";
   for (let attempt = 0; attempt < 4 && !name; attempt++) {
-    const launched = await launch(admin, segment);
+    const launched = await launch(admin, segment, template);
     await member.goto("/portal");
     await hydrated(member);
     const offer = member.getByTestId("campaign-offer").filter({ hasText: launched });
@@ -122,4 +145,12 @@ test("a manager launches a campaign with a control group, a member takes the off
   const csv = admin.getByRole("link", { name: /campaign-report\.csv/ });
   await expect(csv).toHaveAttribute("href", /^data:text\/csv/);
   await expect(admin.getByTestId("campaign-edits")).toContainText("launched");
+  // The member was told of the offer in the inbox (the campaign worker runs every 15 s; the
+  // message is sent, or waits for the program's quiet hours).
+  const messages = admin.getByTestId("campaign-messages");
+  await expect(messages).toContainText(`Template "${template}" by Inbox.`);
+  await expect(async () => {
+    await admin.reload();
+    await expect(messages.getByRole("row").filter({ hasText: "campaign" })).toContainText("Inbox", { timeout: 1_000 });
+  }).toPass({ timeout: 45_000 });
 });
