@@ -11,7 +11,7 @@ use omniloyal::model::campaign::{CampaignForm, Incentive, Status, VariantRow};
 use omniloyal::model::card::StampCardInput;
 use omniloyal::model::consent::{ConsentName, ConsentSource};
 use omniloyal::model::ids::{MemberId, ProgramId};
-use omniloyal::model::message::{Channel as MessageChannel, HoldReason, MessageStatus};
+use omniloyal::model::message::{Channel as MessageChannel, HoldReason, IfLimited, MessageStatus, Topic};
 use omniloyal::model::order::ReturnInput;
 use omniloyal::model::reward::{RewardInput, RewardStatus};
 use omniloyal::model::rules::Channel;
@@ -20,7 +20,7 @@ use omniloyal::model::template::TemplateForm;
 use omniloyal::model::time::Timestamp;
 use omniloyal::model::user::Role;
 use omniloyal::server::db::Db;
-use omniloyal::server::outbox::messages::deliver_due;
+use omniloyal::server::outbox::messages::{deliver_due, enqueue, NewMessage};
 use omniloyal::server::service::consents::{self, By};
 use omniloyal::server::service::{campaigns, members, orders, rewards, segments, stamps, templates};
 use omniloyal::server::store::messages as message_store;
@@ -846,12 +846,62 @@ async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
             .all(|m| m.3 == "suppressed" && m.4.as_deref() == Some("offer_ended")),
         "{after:?}"
     );
-    assert_eq!(
-        campaigns::announce(&db, "http://shop.test", db.now())
+    // A message of the stopped campaign written after all (an announcement batch racing the
+    // stop on another server) is not sent either: the outbox checks the campaign.
+    let mut tx = db.begin_write().await.unwrap();
+    let raced = NewMessage {
+        member_id: Some(late),
+        user_id: None,
+        program_id: Some(p),
+        channel: MessageChannel::InApp,
+        topic: Topic::Offers,
+        kind: "campaign",
+        if_limited: IfLimited::Defer,
+        recipient: String::new(),
+        language: "en".into(),
+        subject: "raced".into(),
+        body: "raced".into(),
+        dedupe_key: Some(format!("raced:{}", c.id)),
+        not_before: db.now(),
+        journey_id: None,
+        campaign_id: Some(c.id),
+    };
+    assert!(enqueue(&mut tx, &raced, db.now()).await.unwrap());
+    tx.commit().await.unwrap();
+    let pass = deliver_due(&db, &out, db.now()).await.unwrap();
+    assert_eq!((pass.sent, pass.suppressed), (0, 1));
+    let raced_state: (String, Option<String>) =
+        sqlx::query_as("SELECT status, reason FROM messages WHERE subject = 'raced'")
+            .fetch_one(&db.pool)
             .await
-            .unwrap()
-            .messages,
-        0
-    );
+            .unwrap();
+    assert_eq!(raced_state, ("suppressed".into(), Some("offer_ended".into())));
+
+    // A campaign that ends by its date: what still waits then is suppressed by the next pass.
+    let mut f2 = form(p, all.id, "0", vec![variant("", "bonus_points", "50")]);
+    f2.message_template = "offer".into();
+    f2.message_channels = vec!["in_app".into()];
+    let c2 = campaigns::save(&db, &f2, None).await.unwrap();
+    let c2 = campaigns::launch(&db, p, c2.id, None).await.unwrap();
+    let pass = campaigns::announce(&db, "http://shop.test", db.now())
+        .await
+        .unwrap();
+    assert!(pass.messages > 0);
+    db.clock().stop_at(Some(Timestamp(c2.ends_at.0 + 1)));
+    let pass = campaigns::announce(&db, "http://shop.test", db.now())
+        .await
+        .unwrap();
+    assert_eq!(pass.suppressed, pass_messages(&db, c2.id, "suppressed").await);
+    assert_eq!(pass_messages(&db, c2.id, "pending").await, 0);
     db.clock().stop_at(None);
+}
+
+/// How many of the campaign's messages are in `status`.
+async fn pass_messages(db: &Db, campaign: i64, status: &str) -> u64 {
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM messages WHERE campaign_id = $1 AND status = $2")
+        .bind(campaign)
+        .bind(status)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap() as u64
 }

@@ -689,16 +689,45 @@ async fn push_goes_to_the_members_devices(db: Db) {
     assert_eq!(moved["id"], b["id"]);
     let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
-    // Removed on sign-out; another member's device is not this member's to remove.
+    // Another program's key sees none of this program's devices and removes none.
+    let p2 = omniloyal::server::store::programs::save(&db, &crate::support::fixtures::program_input("Other"))
+        .await
+        .unwrap()
+        .id;
+    omniloyal::server::service::members::join(&db, w.member_id, p2)
+        .await
+        .unwrap();
+    let key2 = program_key(&db, "app", p2).await;
+    let path2 = format!("/programs/{}/members/{card}/devices", p2.0);
+    let (status, theirs, _) = send(&app, Method::GET, &path2, Some(&key2), None, None).await;
+    assert_eq!((status, theirs), (StatusCode::OK, json!([])));
+    let (status, _, _) = send(
+        &app,
+        Method::DELETE,
+        &format!("{path2}/{}", a["id"]),
+        Some(&key2),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    assert_eq!(list[0]["id"], a["id"], "still there");
+    // Removed on sign-out, and a retry answers the same; another member's device is not
+    // this member's to remove.
     let remove =
         |owner: &str, id: &serde_json::Value| format!("/programs/{}/members/{owner}/devices/{id}", p.0);
     let delete = |path: String| {
         let (app, key) = (&app, key.clone());
         async move { send(app, Method::DELETE, &path, Some(&key), None, None).await.0 }
     };
-    assert_eq!(delete(remove(&card, &b["id"])).await, StatusCode::NOT_FOUND);
+    assert_eq!(delete(remove(&card, &b["id"])).await, StatusCode::NO_CONTENT);
+    let (_, still, _) = send(&app, Method::GET, &other_path, Some(&key), None, None).await;
+    assert_eq!(still[0]["id"], b["id"], "the other member keeps it");
     assert_eq!(delete(remove(&card, &a["id"])).await, StatusCode::NO_CONTENT);
-    assert_eq!(delete(remove(&card, &a["id"])).await, StatusCode::NOT_FOUND);
+    assert_eq!(delete(remove(&card, &a["id"])).await, StatusCode::NO_CONTENT);
+    let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    assert_eq!(list, json!([]));
 
     // Push without a device is not sent, and says why.
     let (url, seen) = receiver("/push").await;
@@ -744,6 +773,11 @@ async fn push_goes_to_the_members_devices(db: Db) {
     );
     assert_eq!(tokens[0], format!("tok-{}", MAX_PUSH_DEVICES + 1));
     assert!(!tokens.contains(&"tok-0") && !tokens.contains(&"tok-1"));
+    // Another program's push finds none of this program's devices.
+    let elsewhere = message(w.member_id, p2, Channel::Push, Topic::Reminders, "");
+    store::save_settings(&db, p2, &open_settings()).await.unwrap();
+    write(&db, &elsewhere).await;
+    assert_eq!(deliver_due(&db, &out, db.now()).await.unwrap().suppressed, 1);
     let m = message(w.member_id, p, Channel::Push, Topic::Reminders, "");
     write(&db, &m).await;
     assert_eq!(deliver_due(&db, &out, db.now()).await.unwrap().sent, 1);

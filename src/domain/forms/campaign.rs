@@ -108,7 +108,7 @@ fn message(v: &mut Validator, form: &CampaignForm, known: &Known) -> Option<Camp
                 td_string!(
                     l,
                     errors.campaigns.no_template_version,
-                    name = template,
+                    name = current().isolate(template),
                     channel = channel_label(l, c)
                 )
                 .to_string(),

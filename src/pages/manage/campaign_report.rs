@@ -247,8 +247,8 @@ fn report_view(lang: Lang, r: CampaignReport) -> impl IntoView {
                 Some(m) => td_string!(
                     l,
                     manage.campaigns.message_summary,
-                    template = m.template.clone(),
-                    channels = m.channels.iter().map(|ch| channel_label(lang, *ch)).collect::<Vec<_>>().join(", ")
+                    template = lang.isolate(&m.template),
+                    channels = m.channels.iter().map(|ch| channel_label(lang, *ch)).collect::<Vec<_>>().join(if lang == Lang::ARABIC { "، " } else { ", " })
                 )
                     .to_string(),
                 None => td_string!(l, manage.campaigns.no_message).to_string(),

@@ -1,6 +1,6 @@
-//! A member's push devices over the channel API: the app registers its push token on every
-//! start and removes it on sign-out; push messages go to the devices a member has when they
-//! are sent.
+//! A member's push devices over the channel API: the program's app registers its push token
+//! on every start and removes it on sign-out; the program's push messages go to the devices
+//! the member has for it when they are sent. A key sees only its program's devices.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,7 +28,7 @@ pub async fn list(
 ) -> Result<Json<Vec<PushDevice>>, ApiError> {
     caller.in_program("members:read", program_id)?;
     let member = member_in(&state, &caller, program_id, &identifier).await?;
-    Ok(Json(devices::list(&state.db, member).await?))
+    Ok(Json(devices::list(&state.db, program_id, member).await?))
 }
 
 /// Registers a device's push token for the member. Sending it again (apps do on every start)
@@ -47,14 +47,17 @@ pub async fn register(
 ) -> Result<Json<PushDevice>, ApiError> {
     caller.in_program("members:write", program_id)?;
     let member = member_in(&state, &caller, program_id, &identifier).await?;
-    Ok(Json(devices::register(&state.db, member, &body.value).await?))
+    Ok(Json(
+        devices::register(&state.db, program_id, member, &body.value).await?,
+    ))
 }
 
-/// Forgets one of the member's devices (the member signed out of the app).
+/// Forgets one of the member's devices (the member signed out of the app). A device already
+/// forgotten answers the same, so a retry is harmless.
 #[utoipa::path(delete, path = "/programs/{program_id}/members/{identifier}/devices/{device_id}", tag = "members",
     params(("program_id" = i64, Path), ("identifier" = String, Path, description = IDENTIFIER, pattern = r"^[!-~]{1,64}$"),
         ("device_id" = i64, Path)),
-    responses((status = 204, description = "Forgotten."), (status = 404, body = ErrorBody)),
+    responses((status = 204, description = "Forgotten (or already gone)."), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn remove(
     State(state): State<AppState>,
@@ -63,6 +66,6 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     caller.in_program("members:write", program_id)?;
     let member = member_in(&state, &caller, program_id, &identifier).await?;
-    devices::remove(&state.db, member, device_id).await?;
+    devices::remove(&state.db, program_id, member, device_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

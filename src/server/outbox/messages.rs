@@ -107,6 +107,7 @@ struct Due {
     subject: String,
     body: String,
     dedupe_key: Option<String>,
+    campaign_id: Option<i64>,
 }
 
 /// Where the site's address goes in a service message's text until it is sent (the worker
@@ -135,7 +136,7 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
         };
         let m: Due = sqlx::query_as(
             "SELECT member_id, user_id, program_id, channel, topic, kind, if_limited, recipient, language, subject, \
-             body, dedupe_key FROM messages WHERE id = $1",
+             body, dedupe_key, campaign_id FROM messages WHERE id = $1",
         )
         .bind(id)
         .fetch_one(&db.pool)
@@ -183,9 +184,10 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             None
         };
         // Push goes to the devices the member has now.
-        let devices = match (channel, m.member_id) {
-            (Channel::Push, Some(member)) => {
-                push_devices::of_member(&mut *db.pool.acquire().await?, MemberId(member)).await?
+        let devices = match (channel, m.member_id, m.program_id) {
+            (Channel::Push, Some(member), Some(program)) => {
+                let mut conn = db.pool.acquire().await?;
+                push_devices::of_member(&mut conn, ProgramId(program), MemberId(member)).await?
             }
             _ => Vec::new(),
         };
@@ -341,6 +343,8 @@ async fn decide(
     };
     let gate = if closed {
         Gate::Drop(HoldReason::Closed)
+    } else if store::offer_ended(&mut tx, m.campaign_id, now).await? {
+        Gate::Drop(HoldReason::OfferEnded)
     } else if consents.is_some_and(|c| !topic.allowed(channel, c)) {
         Gate::Drop(HoldReason::NoConsent)
     } else if nowhere(&mut tx, m, channel).await? {
@@ -369,11 +373,15 @@ async fn decide(
 /// Whether the message has nowhere to go: an email or SMS without an address, a push
 /// message to someone without a device (a staff account never has one).
 async fn nowhere(conn: &mut AnyConnection, m: &Due, channel: Channel) -> Result<bool, AppError> {
-    Ok(match (channel, m.member_id) {
-        (Channel::Email | Channel::Sms, _) => m.recipient.trim().is_empty(),
-        (Channel::Push, Some(member)) => push_devices::of_member(conn, MemberId(member)).await?.is_empty(),
-        (Channel::Push, None) => true,
-        (Channel::InApp, _) => false,
+    Ok(match (channel, m.member_id, m.program_id) {
+        (Channel::Email | Channel::Sms, ..) => m.recipient.trim().is_empty(),
+        (Channel::Push, Some(member), Some(program)) => {
+            push_devices::of_member(conn, ProgramId(program), MemberId(member))
+                .await?
+                .is_empty()
+        }
+        (Channel::Push, ..) => true,
+        (Channel::InApp, ..) => false,
     })
 }
 

@@ -739,6 +739,9 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
     let c = get(db, program_id, id).await?;
     let now = db.now();
     let status = c.status(now);
+    // Read before `conn` is taken: a single-connection pool would wait for it.
+    let messages = message_store::counts(db, message_store::Of::Campaign(id)).await?;
+    let failed_messages = message_store::failed(db, message_store::Of::Campaign(id), 50).await?;
     let mut conn = db.pool.acquire().await?;
     let segment_name: String = sqlx::query_scalar("SELECT name FROM segments WHERE id = $1")
         .bind(c.segment_id)
@@ -756,8 +759,8 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
         reach: 0,
         edits,
         chart_svg: String::new(),
-        messages: message_store::counts(db, message_store::Of::Campaign(id)).await?,
-        failed_messages: message_store::failed(db, message_store::Of::Campaign(id), 50).await?,
+        messages,
+        failed_messages,
         campaign: c.clone(),
     };
     // Up to its end, or while it runs up to this second (included).
@@ -903,8 +906,9 @@ const ANNOUNCE_BATCH: i64 = 200;
 /// holds now and the pass has not looked at yet (so members who join the segment later are
 /// told too). Control members are noted and told nothing. Messages go through the outbox as
 /// offers (consent, caps and quiet hours apply there); those still waiting when their
-/// campaign ends or is stopped are suppressed. Safe on two servers at once: a member is
-/// looked at under a unique key, and each message has its own.
+/// campaign ends or is stopped are not sent. Safe on two servers at once: a member is looked
+/// at under a unique key, and each message has its own. One campaign's failure is logged and
+/// the others go on.
 pub async fn announce(db: &Db, portal_url: &str, now: Timestamp) -> Result<Announced, AppError> {
     let mut out = Announced::default();
     let mut tx = db.begin_write().await?;
@@ -912,119 +916,136 @@ pub async fn announce(db: &Db, portal_url: &str, now: Timestamp) -> Result<Annou
     tx.commit().await?;
     let running = store::announcing(&mut *db.pool.acquire().await?, now).await?;
     for c in running {
-        let Some(message) = c.message.clone() else {
-            continue;
-        };
-        let program_id = ProgramId(c.program_id);
-        let program = programs::get(db, program_id).await?;
-        let zone = message_store::settings(db, program_id).await?.time_zone;
-        let templates = template_store::list(db, program_id).await?;
-        // A channel whose template was deleted since the campaign was saved waits for it:
-        // members are only marked told once some channel can tell them.
-        let channels: Vec<MessageChannel> = message
-            .channels
-            .iter()
-            .copied()
-            .filter(|ch| {
-                templates
-                    .iter()
-                    .any(|t| t.name == message.template && t.channel == *ch)
-            })
-            .collect();
-        if channels.is_empty() {
-            tracing::warn!(
-                campaign = c.id,
-                template = message.template,
-                "campaign message has no template; nobody is told"
-            );
-            continue;
-        }
-        let mut names = Vec::with_capacity(c.variants.len());
-        {
-            let mut conn = db.pool.acquire().await?;
-            for v in &c.variants {
-                names.push(match v.incentive {
-                    Incentive::Reward { reward_id } => rewards::get(&mut conn, reward_id).await?.name,
-                    Incentive::Stamps { stamp_card_id, .. } => {
-                        super::stamps::name_of(&mut conn, stamp_card_id).await?
-                    }
-                    _ => String::new(),
-                });
-            }
-        }
-        let shares = shares(&c);
-        loop {
-            let mut tx = db.begin_write().await?;
-            let batch = store::unannounced(&mut tx, c.id, c.segment_id, ANNOUNCE_BATCH).await?;
-            if batch.is_empty() {
-                tx.commit().await?;
-                break;
-            }
-            for (membership, member) in batch {
-                let arm = arm_of(c.id, membership, c.holdout_pct, &shares);
-                if !store::mark_announced(&mut tx, c.id, membership, arm, now).await? {
-                    continue;
-                }
-                out.members += 1;
-                let Some(i) = arm else {
-                    continue;
-                };
-                let incentive = &c.variants[i].incentive;
-                let offer = |lang: Lang| {
-                    headline(
-                        lang,
-                        incentive,
-                        &names[i],
-                        &program.currency_name,
-                        &program.currency_code,
-                    )
-                };
-                for &channel in &channels {
-                    let to = super::templates::ToMember {
-                        program: program_id,
-                        member: MemberId(member),
-                        template: &message.template,
-                        channel,
-                        topic: Topic::Offers,
-                        kind: "campaign",
-                        dedupe_key: format!("campaign:{}:{membership}:{}", c.id, channel.as_str()),
-                        journey_id: None,
-                        campaign_id: Some(c.id),
-                    };
-                    // One member's failure (a profile gone meanwhile) costs only their message.
-                    sqlx::query("SAVEPOINT campaign_message")
-                        .execute(&mut *tx)
-                        .await?;
-                    let sent = super::templates::enqueue_for(
-                        &mut tx,
-                        &templates,
-                        &to,
-                        offer,
-                        (portal_url, &zone),
-                        now,
-                    )
-                    .await;
-                    if sent.is_err() {
-                        sqlx::query("ROLLBACK TO SAVEPOINT campaign_message")
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    sqlx::query("RELEASE SAVEPOINT campaign_message")
-                        .execute(&mut *tx)
-                        .await?;
-                    match sent {
-                        Ok(true) => out.messages += 1,
-                        Ok(false) => {}
-                        Err(e) => {
-                            tracing::warn!(campaign = c.id, membership, error = %e, "campaign message not written")
-                        }
-                    }
-                }
-            }
-            tx.commit().await?;
+        if let Err(e) = announce_one(db, &c, portal_url, now, &mut out).await {
+            tracing::error!(campaign = c.id, error = %e, "campaign messages not written this pass");
         }
     }
     Ok(out)
+}
+
+/// `announce` for one running campaign.
+async fn announce_one(
+    db: &Db,
+    c: &Campaign,
+    portal_url: &str,
+    now: Timestamp,
+    out: &mut Announced,
+) -> Result<(), AppError> {
+    let Some(message) = c.message.clone() else {
+        return Ok(());
+    };
+    let program_id = ProgramId(c.program_id);
+    let program = programs::get(db, program_id).await?;
+    let zone = message_store::settings(db, program_id).await?.time_zone;
+    let templates = template_store::list(db, program_id).await?;
+    // Members are noted once, by whichever channels can tell them then: a channel whose
+    // template was deleted meanwhile (or one added after launch) reaches only members noted
+    // later. With no channel ready nobody is noted, so they are told once one is.
+    let channels: Vec<MessageChannel> = message
+        .channels
+        .iter()
+        .copied()
+        .filter(|ch| {
+            templates
+                .iter()
+                .any(|t| t.name == message.template && t.channel == *ch)
+        })
+        .collect();
+    if channels.is_empty() {
+        tracing::warn!(
+            campaign = c.id,
+            template = message.template,
+            "campaign message has no template; nobody is told"
+        );
+        return Ok(());
+    }
+    let mut names = Vec::with_capacity(c.variants.len());
+    {
+        let mut conn = db.pool.acquire().await?;
+        for v in &c.variants {
+            names.push(match v.incentive {
+                Incentive::Reward { reward_id } => rewards::get(&mut conn, reward_id).await?.name,
+                Incentive::Stamps { stamp_card_id, .. } => {
+                    super::stamps::name_of(&mut conn, stamp_card_id).await?
+                }
+                _ => String::new(),
+            });
+        }
+    }
+    let shares = shares(c);
+    loop {
+        // Read before the write lock is taken: once everyone is noted, a pass only reads.
+        let batch =
+            store::unannounced(&mut *db.pool.acquire().await?, c.id, c.segment_id, ANNOUNCE_BATCH).await?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = db.begin_write().await?;
+        // Stopped (or ended) since the pass began: nothing more is written for it.
+        if store::get(&mut tx, c.id)
+            .await?
+            .is_none_or(|now_c| now_c.status(now) != Status::Running)
+        {
+            tx.commit().await?;
+            return Ok(());
+        }
+        for (membership, member) in batch {
+            let arm = arm_of(c.id, membership, c.holdout_pct, &shares);
+            if !store::mark_announced(&mut tx, c.id, membership, arm, now).await? {
+                continue;
+            }
+            out.members += 1;
+            let Some(i) = arm else {
+                continue;
+            };
+            let incentive = &c.variants[i].incentive;
+            let offer = |lang: Lang| {
+                headline(
+                    lang,
+                    incentive,
+                    &names[i],
+                    &program.currency_name,
+                    &program.currency_code,
+                )
+            };
+            for &channel in &channels {
+                let to = super::templates::ToMember {
+                    program: program_id,
+                    member: MemberId(member),
+                    template: &message.template,
+                    channel,
+                    topic: Topic::Offers,
+                    kind: "campaign",
+                    dedupe_key: format!("campaign:{}:{membership}:{}", c.id, channel.as_str()),
+                    journey_id: None,
+                    campaign_id: Some(c.id),
+                };
+                // One member's failure (a profile gone meanwhile) costs only their message.
+                sqlx::query("SAVEPOINT campaign_message")
+                    .execute(&mut *tx)
+                    .await?;
+                let sent =
+                    super::templates::enqueue_for(&mut tx, &templates, &to, offer, (portal_url, &zone), now)
+                        .await;
+                if sent.is_err() {
+                    sqlx::query("ROLLBACK TO SAVEPOINT campaign_message")
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                sqlx::query("RELEASE SAVEPOINT campaign_message")
+                    .execute(&mut *tx)
+                    .await?;
+                match sent {
+                    Ok(Some(true)) => out.messages += 1,
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(campaign = c.id, membership, error = %e, "campaign message not written")
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+    }
 }
 
 /// Runs an announcement pass every `every` until the process ends.

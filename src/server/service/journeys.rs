@@ -512,7 +512,8 @@ async fn message(
         now,
     )
     .await?;
-    Ok(if sent { "done" } else { "skipped" })
+    // Written before (a step run again after a crash) is done as well.
+    Ok(if sent.is_some() { "done" } else { "skipped" })
 }
 
 /// Gives the step's reward free, as a campaign's is: "skipped" when the catalogue has none to

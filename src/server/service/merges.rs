@@ -441,6 +441,9 @@ pub async fn merge_for(
         .bind(source.id)
         .execute(&mut *tx)
         .await?;
+    // Push goes to the surviving profile's devices (not moved back by a reversal: apps
+    // register again on their next start, which moves a token to whoever signs in).
+    crate::server::store::push_devices::move_all(&mut tx, source.id, target.id).await?;
     sqlx::query("UPDATE members SET merged_into = $1 WHERE merged_into = $2")
         .bind(target.id)
         .bind(source.id)

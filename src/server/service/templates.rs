@@ -283,7 +283,8 @@ pub struct ToMember<'a> {
 /// Writes the message `to` names in the caller's transaction: the program's template in the
 /// member's language (else English, else any), filled for them, with `offer` (given the
 /// template's language) as its offer, to the address they have now (the outbox suppresses
-/// one without, saying why). False when `templates` has none or it does not render.
+/// one without, saying why). None when `templates` has none or it does not render; else
+/// whether it was written now (false: its key was written before).
 pub async fn enqueue_for(
     conn: &mut AnyConnection,
     templates: &[MessageTemplate],
@@ -291,7 +292,7 @@ pub async fn enqueue_for(
     offer: impl Fn(Lang) -> String,
     (portal_url, zone): (&str, &str),
     now: Timestamp,
-) -> Result<bool, AppError> {
+) -> Result<Option<bool>, AppError> {
     let lang = member_language_in(conn, to.member).await?;
     let of = |language: Option<&str>| {
         templates.iter().find(|t| {
@@ -302,13 +303,13 @@ pub async fn enqueue_for(
         .or_else(|| of(Some("en")))
         .or_else(|| of(None))
     else {
-        return Ok(false);
+        return Ok(None);
     };
     let lang = Lang::from_tag(&template.language).unwrap_or_default();
     let mut data = data_in(conn, to.program, to.member, lang, portal_url, now, zone).await?;
     data.offer = offer(lang);
     let (Ok(subject), Ok(body)) = (render(&template.subject, &data), render(&template.body, &data)) else {
-        return Ok(false);
+        return Ok(None);
     };
     let column = match to.channel {
         Channel::Email => Some("email"),
@@ -342,6 +343,5 @@ pub async fn enqueue_for(
         journey_id: to.journey_id,
         campaign_id: to.campaign_id,
     };
-    enqueue(conn, &m, now).await?;
-    Ok(true)
+    Ok(Some(enqueue(conn, &m, now).await?))
 }

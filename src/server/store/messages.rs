@@ -49,6 +49,25 @@ pub async fn suppress_ended_offers(conn: &mut AnyConnection, now: Timestamp) -> 
     .rows_affected())
 }
 
+/// Whether a campaign's message comes too late: its campaign was stopped or has ended by
+/// `now` (messages of no campaign never are).
+pub async fn offer_ended(
+    conn: &mut AnyConnection,
+    campaign: Option<i64>,
+    now: Timestamp,
+) -> Result<bool, AppError> {
+    let Some(campaign) = campaign else {
+        return Ok(false);
+    };
+    let live: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE id = $1 AND state = 'launched' AND ends_at > $2")
+            .bind(campaign)
+            .bind(now.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(live.is_none())
+}
+
 /// Reserves a claimed message for sending: its `delivered_at` counts towards caps while it
 /// is sent (a failed attempt clears it). False when the lease was lost.
 pub async fn reserve(conn: &mut AnyConnection, lease: Lease, now: Timestamp) -> Result<bool, AppError> {
