@@ -2,6 +2,7 @@
 //! stores, services and queries, charts, demo data and the HTTP stack.
 
 pub mod auth;
+pub mod campaigns_bench;
 pub mod channel_api;
 pub mod charts;
 pub mod config;
