@@ -317,4 +317,7 @@ pub struct CampaignReport {
     /// Its newest messages that failed (every attempt), with the last error.
     #[serde(default)]
     pub failed_messages: Vec<crate::model::message::FailedMessage>,
+    /// The program's time zone: the report's times are shown in it.
+    #[serde(default)]
+    pub time_zone: String,
 }

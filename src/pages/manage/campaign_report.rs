@@ -196,7 +196,8 @@ fn report_view(lang: Lang, r: CampaignReport) -> impl IntoView {
         &rows.iter().map(|(_, c)| c.clone()).collect::<Vec<_>>(),
     );
     let last = lang.date(Timestamp(c.effective_end().0 - 1).date());
-    let edit_time = move |t: Timestamp| lang.date_time(t, None);
+    let zone = r.time_zone.clone();
+    let edit_time = move |t: Timestamp| lang.date_time(t, Some(&zone));
     view! {
         <section class="card">
             <h2>
@@ -254,7 +255,7 @@ fn report_view(lang: Lang, r: CampaignReport) -> impl IntoView {
                 None => td_string!(l, manage.campaigns.no_message).to_string(),
             }}</p>
             {(c.message.is_some() || !r.messages.is_empty())
-                .then(|| delivery_tables(lang, &r.messages, r.failed_messages.clone(), None))}
+                .then(|| delivery_tables(lang, &r.messages, r.failed_messages.clone(), Some(r.time_zone.clone())))}
         </section>
         <section class="card">
             <h3>{td!(l, manage.campaigns.edits)}</h3>

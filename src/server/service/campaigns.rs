@@ -742,6 +742,7 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
     // Read before `conn` is taken: a single-connection pool would wait for it.
     let messages = message_store::counts(db, message_store::Of::Campaign(id)).await?;
     let failed_messages = message_store::failed(db, message_store::Of::Campaign(id), 50).await?;
+    let time_zone = message_store::settings(db, program_id).await?.time_zone;
     let mut conn = db.pool.acquire().await?;
     let segment_name: String = sqlx::query_scalar("SELECT name FROM segments WHERE id = $1")
         .bind(c.segment_id)
@@ -761,6 +762,7 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<CampaignR
         chart_svg: String::new(),
         messages,
         failed_messages,
+        time_zone,
         campaign: c.clone(),
     };
     // Up to its end, or while it runs up to this second (included).
