@@ -10,13 +10,11 @@ use std::time::Instant;
 
 use crate::error::AppError;
 use crate::model::campaign::{CampaignForm, VariantRow};
-use crate::model::program::ProgramInput;
 use crate::model::segment::{Condition, Definition, Join};
 use crate::model::template::TemplateForm;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::service::{campaigns, segments, templates};
-use crate::server::store::programs;
 
 /// What the bench measured.
 #[derive(Debug)]
@@ -33,18 +31,7 @@ pub struct Figures {
 
 /// Enrols `members` members and times a campaign's announcement passes over them.
 pub async fn run(db: &Db, members: usize) -> Result<Figures, AppError> {
-    let program = programs::save(
-        db,
-        &ProgramInput {
-            name: format!("Campaigns bench {}", db.now().0),
-            currency_name: "Stars".into(),
-            currency_code: "EUR".into(),
-            point_value_minor: "1".into(),
-            points_per_unit: "10".into(),
-            ..ProgramInput::default()
-        },
-    )
-    .await?;
+    let program = super::messages_bench::bench_program(db, "Campaigns").await?;
     let now = db.now();
     let started = Instant::now();
     super::messages_bench::enrol_bench_members(

@@ -10,12 +10,10 @@ use std::time::Instant;
 
 use crate::error::AppError;
 use crate::model::journey::{JourneyForm, JourneyStatus, StepRow};
-use crate::model::program::ProgramInput;
 use crate::model::template::TemplateForm;
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::Db;
 use crate::server::service::{journeys, templates};
-use crate::server::store::programs;
 
 /// What the bench measured.
 #[derive(Debug)]
@@ -33,18 +31,7 @@ pub struct Figures {
 /// Enrols `members` members, `active_pct` per cent of them active in the last month, and
 /// times the win-back journey over them.
 pub async fn run(db: &Db, members: usize, active_pct: usize) -> Result<Figures, AppError> {
-    let program = programs::save(
-        db,
-        &ProgramInput {
-            name: format!("Journeys bench {}", db.now().0),
-            currency_name: "Stars".into(),
-            currency_code: "EUR".into(),
-            point_value_minor: "1".into(),
-            points_per_unit: "10".into(),
-            ..ProgramInput::default()
-        },
-    )
-    .await?;
+    let program = super::messages_bench::bench_program(db, "Journeys").await?;
     let now = db.now();
     let started = Instant::now();
     super::messages_bench::enrol_bench_members(

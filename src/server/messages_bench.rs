@@ -119,6 +119,22 @@ async fn measure(
     })
 }
 
+/// A fresh program for a bench ("{label} bench {now}"): Stars worth a cent, ten per euro.
+pub async fn bench_program(db: &Db, label: &str) -> Result<crate::model::program::Program, AppError> {
+    programs::save(
+        db,
+        &ProgramInput {
+            name: format!("{label} bench {}", db.now().0),
+            currency_name: "Stars".into(),
+            currency_code: "EUR".into(),
+            point_value_minor: "1".into(),
+            points_per_unit: "10".into(),
+            ..ProgramInput::default()
+        },
+    )
+    .await
+}
+
 /// Enrols `members` members ("Bench member N") in `program`, joined at `joined_at`, five
 /// thousand to a transaction; their ids.
 pub async fn enrol_bench_members(
@@ -160,18 +176,7 @@ pub async fn run(
     count: usize,
     smtp_url: Option<String>,
 ) -> Result<Figures, AppError> {
-    let program = programs::save(
-        db,
-        &ProgramInput {
-            name: format!("Messages bench {}", db.now().0),
-            currency_name: "Stars".into(),
-            currency_code: "EUR".into(),
-            point_value_minor: "1".into(),
-            points_per_unit: "10".into(),
-            ..ProgramInput::default()
-        },
-    )
-    .await?;
+    let program = bench_program(db, "Messages").await?;
     // No quiet hours or caps: the bench measures the path, not the hour it runs at.
     let open = MessageSettings {
         quiet_hours: None,
