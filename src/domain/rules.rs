@@ -33,8 +33,9 @@
 //!    multiplier rule's extra, because that extra is computed from points that already carry
 //!    it: Gold x1.5 with "double points" earns x3, not x3.75. A non-positive tier multiplier
 //!    is treated as 100.
-//! 7. Caps, after the tier multiplier: per event, per member per UTC day and per month (minus
-//!    what the member already got, `RuleUsage`), and the campaign budget (budget minus used).
+//! 7. Caps, after the tier multiplier: per event, per member per local day and per local month
+//!    (`CapPeriod`, minus what the member already got, `RuleUsage`), and the campaign budget
+//!    (budget minus used).
 //!    The smallest room wins. A rule with no room left is reported unmatched ("budget
 //!    exhausted") and neither stops nor competes: an exhausted campaign must not take other
 //!    rules away from the member.
@@ -80,6 +81,35 @@ pub fn base_rate(program: &Program) -> ProgramEarning {
 /// The member as the engine sees them: the tier they hold (kept on the membership; a tier
 /// id the program no longer has counts as none), the segments they are in, and the
 /// membership (0 when none), whose campaign arms rules may ask about.
+/// The day and month a rule's per-member caps count an event in: the event's local ones (its
+/// store's zone, else the program's, `utc_offset_secs`), as its days and hours are, so a
+/// "per day" cap starts again at the member's midnight, not at UTC's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapPeriod {
+    /// Days since 1970-01-01 of the local date.
+    pub day: i64,
+    /// year * 12 + month - 1 of the local date.
+    pub month: i64,
+}
+
+impl CapPeriod {
+    /// The period of an instant seen `utc_offset_secs` ahead of UTC.
+    pub fn at(at: Timestamp, utc_offset_secs: i32) -> Self {
+        use chrono::Datelike;
+        let local = at.0 + i64::from(utc_offset_secs);
+        let date = Timestamp(local).to_datetime();
+        Self {
+            day: local.div_euclid(SECONDS_PER_DAY),
+            month: i64::from(date.year()) * 12 + i64::from(date.month0()),
+        }
+    }
+
+    /// The period of an event whose offset is set (`Zones::localise`).
+    pub fn of(event: &EarnEvent) -> Self {
+        Self::at(event.occurred_at, event.utc_offset_secs)
+    }
+}
+
 pub fn member_context(
     program_tiers: &[Tier],
     tier_id: Option<i64>,
@@ -1663,6 +1693,44 @@ mod tests {
             reason(&at(0), |c| c.starts_at = Some(Timestamp(start.0 + 3600))),
             "outside 2026-11-23 01:00 UTC.."
         );
+    }
+
+    #[test]
+    fn caps_count_the_local_day_and_month() {
+        use chrono::{TimeZone, Utc};
+        let utc = |y, mo, d, h| Timestamp(Utc.with_ymd_and_hms(y, mo, d, h, 0, 0).unwrap().timestamp());
+        let day = |y, mo, d| utc(y, mo, d, 0).0 / SECONDS_PER_DAY;
+        // 21:00 UTC on New Year's Eve is 01:00 on New Year's Day in Dubai (+4).
+        let eve = utc(2026, 12, 31, 21);
+        assert_eq!(
+            CapPeriod::at(eve, 0),
+            CapPeriod {
+                day: day(2026, 12, 31),
+                month: 2026 * 12 + 11
+            }
+        );
+        assert_eq!(
+            CapPeriod::at(eve, 4 * 3600),
+            CapPeriod {
+                day: day(2027, 1, 1),
+                month: 2027 * 12
+            }
+        );
+        // 03:00 UTC on the 1st is still the 31st in New York (-5).
+        assert_eq!(
+            CapPeriod::at(utc(2027, 1, 1, 3), -5 * 3600),
+            CapPeriod {
+                day: day(2026, 12, 31),
+                month: 2026 * 12 + 11
+            }
+        );
+        // Before 1970 the day still counts down (no rounding toward zero).
+        assert_eq!(CapPeriod::at(Timestamp(-1), 0).day, -1);
+        // An event's own offset is the one counted.
+        let mut event = purchase(1000);
+        event.occurred_at = eve;
+        event.utc_offset_secs = 4 * 3600;
+        assert_eq!(CapPeriod::of(&event), CapPeriod::at(eve, 4 * 3600));
     }
 
     #[test]

@@ -116,9 +116,9 @@ pub struct RuleConditions {
     pub min_order_minor: Option<i64>,
     pub tier_ids: Vec<i64>,
     pub segment_ids: Vec<i64>,
-    /// 1 = Monday .. 7 = Sunday (UTC).
+    /// 1 = Monday .. 7 = Sunday, local (the event's store's zone, else the program's).
     pub weekdays: Vec<u8>,
-    /// Minutes of the UTC day; the window wraps midnight when from > to.
+    /// Minutes of the local day; the window wraps midnight when from > to.
     pub time_from_min: Option<u16>,
     pub time_to_min: Option<u16>,
     #[cfg_attr(feature = "ssr", schema(value_type = Option<i64>))]
@@ -160,7 +160,9 @@ pub enum RuleEffect {
 #[serde(default)]
 pub struct RuleCaps {
     pub per_event: Option<i64>,
+    /// Per member and local day: the event's store's zone, else the program's.
     pub per_member_day: Option<i64>,
+    /// Per member and local calendar month.
     pub per_member_month: Option<i64>,
     /// How many times a member may have it, ever (a campaign's once-only bonus: 1).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -304,7 +306,7 @@ pub struct ProgramEarning {
     pub currency_name: String,
 }
 
-/// Points a member already got from a rule in the event's UTC day and month.
+/// Points a member already got from a rule in the event's local day and month (`CapPeriod`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RuleUsage {
     pub rule_id: i64,
@@ -427,7 +429,7 @@ pub struct RuleForm {
     pub segment_ids: Vec<String>,
     #[serde(default)]
     pub weekdays: Vec<String>,
-    /// "HH:MM", UTC.
+    /// "HH:MM", local.
     #[serde(default)]
     pub time_from: String,
     #[serde(default)]

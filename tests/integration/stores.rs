@@ -330,9 +330,90 @@ async fn rule_days_and_hours_are_local(db: Db) {
     assert_eq!(points(None).await.0, base + 50, "the program's zone now");
 }
 
+/// A rule's per-member day and month caps start again at the local midnight and on the local
+/// first of the month (the store's zone, else the program's), not at UTC's.
+async fn rule_caps_count_local_days_and_months(db: Db) {
+    use chrono::{Datelike, TimeZone, Utc};
+    use omniloyal::model::rules::RuleEffect;
+    use omniloyal::model::time::{Timestamp, SECONDS_PER_DAY};
+    use omniloyal::server::service::rules;
+
+    let w = world(&db, |_| ()).await;
+    let mut daily =
+        crate::support::fixtures::rule(w.program.id, "Daily", 10, RuleEffect::FixedPoints { points: 30 });
+    daily.caps.per_member_day = Some(30);
+    rules::save(&db, &daily).await.unwrap();
+    let mut monthly =
+        crate::support::fixtures::rule(w.program.id, "Monthly", 9, RuleEffect::FixedPoints { points: 40 });
+    monthly.caps.per_member_month = Some(40);
+    rules::save(&db, &monthly).await.unwrap();
+    stores::save(&db, &store("DXB-1", "Dubai Mall", "Asia/Dubai"))
+        .await
+        .unwrap();
+    let mut n = 0;
+    // What each of the two rules gave an order at `at` in `store`.
+    let mut earn = |store: Option<&str>, at: i64| {
+        n += 1;
+        let input = omniloyal::model::order::OrderInput {
+            store: store.map(str::to_string),
+            occurred_at: Some(Timestamp(at)),
+            ..crate::support::fixtures::order(&format!("C-{n}"), 1000)
+        };
+        let (db, w) = (db.clone(), &w);
+        async move {
+            let r = orders::record_order(&db, w.program.id, w.member_id, &input, None)
+                .await
+                .unwrap();
+            let given = |name: &str| {
+                r.award
+                    .lines
+                    .iter()
+                    .find(|l| l.rule_name == name)
+                    .map_or(0, |l| l.points)
+            };
+            (given("Daily"), given("Monthly"))
+        }
+    };
+    // The first of this month at 00:00 UTC is 04:00 in Dubai; a day in the month before
+    // (within the 90 days an order may go back) is spent on the daily cap.
+    let today = Utc::now();
+    let first = Utc
+        .with_ymd_and_hms(today.year(), today.month(), 1, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    let day = first - 10 * SECONDS_PER_DAY;
+    // 19:30 UTC is 23:30 in Dubai; 20:30 UTC is 00:30 the next day there, still the same
+    // day in UTC.
+    let (late, after_midnight) = (day + 19 * 3600 + 1800, day + 20 * 3600 + 1800);
+    assert_eq!(earn(Some("DXB-1"), late).await.0, 30, "the day's first order");
+    assert_eq!(
+        earn(Some("DXB-1"), after_midnight).await.0,
+        30,
+        "a new day in Dubai, though not in UTC"
+    );
+    assert_eq!(
+        earn(Some("DXB-1"), after_midnight + 3600).await.0,
+        0,
+        "the Dubai day's cap is spent"
+    );
+    // Without a store the program's zone (UTC) counts: 21:30 UTC is the day of the first
+    // order there, whose cap it spent.
+    assert_eq!(earn(None, after_midnight + 3600).await.0, 0, "UTC's day, spent");
+    // The month, spent by the orders above: 19:00 UTC on its last day is 23:00 in Dubai,
+    // still last month there; 21:00 UTC is 01:00 on the first in Dubai, a new month.
+    let (_, last_month) = earn(Some("DXB-1"), first - 5 * 3600).await;
+    assert_eq!(last_month, 0, "last month's cap, spent");
+    let (_, this_month) = earn(Some("DXB-1"), first - 3 * 3600).await;
+    assert_eq!(this_month, 40, "the first of the month in Dubai, not yet in UTC");
+    let (_, again) = earn(Some("DXB-1"), first - 3600).await;
+    assert_eq!(again, 0, "this month's cap is spent");
+    crate::support::fixtures::assert_reconciles(&db, w.program.id).await;
+}
+
 on_both_backends!(
     stores_are_set_up_by_code,
     the_api_keeps_an_orders_store_and_lines,
     the_desk_records_lines_and_a_store,
-    rule_days_and_hours_are_local
+    rule_days_and_hours_are_local,
+    rule_caps_count_local_days_and_months
 );

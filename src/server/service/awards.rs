@@ -51,8 +51,8 @@ pub(super) struct Evaluation {
     /// when that is English.
     pub(super) shown: Option<Award>,
     pub(super) rules: Vec<EarningRule>,
-    /// The event's time: what day and month caps were counted for.
-    pub(super) at: Timestamp,
+    /// The event's local day and month: what caps were counted for.
+    pub(super) period: rules::CapPeriod,
 }
 
 /// Evaluates an event under the membership lock. Budgets are read, not locked: the booking
@@ -74,10 +74,11 @@ pub(super) async fn evaluate_locked(
         true => locked_budgets(conn, &setup.rules).await?,
         false => setup.rules.clone(),
     };
-    let usage = rules::usage(conn, membership_id, event.occurred_at, &rules).await?;
-    let base = engine::base_rate(program);
     let mut event = event.clone();
     setup.zones.localise(&mut event);
+    let period = rules::CapPeriod::of(&event);
+    let usage = rules::usage(conn, membership_id, period, &rules).await?;
+    let base = engine::base_rate(program);
     let award = engine::evaluate(&base, &rules, &event, ctx, &usage);
     let shown =
         (lang != Lang::ENGLISH).then(|| engine::evaluate_in(lang, &base, &rules, &event, ctx, &usage));
@@ -85,7 +86,7 @@ pub(super) async fn evaluate_locked(
         award,
         shown,
         rules,
-        at: event.occurred_at,
+        period,
     })
 }
 
@@ -157,7 +158,7 @@ pub(super) async fn book_award(
             membership_id,
             transaction_id: tx_id,
             points,
-            at: eval.at,
+            period: eval.period,
         })
         .collect();
     rules::record_awards(conn, &given).await?;

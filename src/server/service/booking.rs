@@ -163,8 +163,11 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
     let ids: Vec<MembershipId> = members.iter().map(|m| m.id).collect();
     // Caps are counted per day and month: one day's usage is read for all.
     let usage = match &locked {
-        Some(rules) => rules::usage_many(conn, &ids, first.at, rules).await?,
-        None => rules::usage_many(conn, &ids, first.at, items.iter().flat_map(|b| &b.setup.rules)).await?,
+        Some(rules) => rules::usage_many(conn, &ids, first.cap_period(), rules).await?,
+        None => {
+            let all = items.iter().flat_map(|b| &b.setup.rules);
+            rules::usage_many(conn, &ids, first.cap_period(), all).await?
+        }
     };
     for (id, usage) in usage {
         if let Some(m) = members.iter_mut().find(|m| m.id == id) {
@@ -225,7 +228,7 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
                 membership_id,
                 transaction_id: tx_id,
                 points,
-                at: e.eval.at,
+                period: e.eval.period,
             })
         })
         .collect();
@@ -427,7 +430,7 @@ fn key_taken() -> BookedOrder {
 /// The memberships of the run's orders, locked, and which orders they take. Alone, a first
 /// purchase joins the program and a member merged away is refused. Together, orders whose
 /// member has no membership yet or was merged away, or dated on another day than the first
-/// (caps count by day), are left out, to be booked alone.
+/// (caps count by local day, `cap_period`), are left out, to be booked alone.
 async fn enter(
     conn: &mut AnyConnection,
     items: &[Arc<OrderBooking>],
@@ -447,11 +450,11 @@ async fn enter(
             pairs.sort_unstable();
             pairs.dedup();
             let found = members::enter_many(conn, &pairs).await?;
-            let day = rules::day_and_month(items[0].at);
+            let period = items[0].cap_period();
             items
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| rules::day_and_month(b.at) == day)
+                .filter(|(_, b)| b.cap_period() == period)
                 .filter_map(|(i, b)| {
                     let pair = (b.member_id, b.setup.program.id);
                     let (_, entry, _) = found.iter().find(|(p, _, merged)| *p == pair && !merged)?;
@@ -558,7 +561,7 @@ fn evaluate(
             award,
             shown,
             rules: rules.to_vec(),
-            at: b.at,
+            period: rules::CapPeriod::of(&order),
         };
         let (by_rule, given) = awards::award_parts(&eval);
         engine::count_given(&mut m.usage, &given);
@@ -655,6 +658,12 @@ pub(super) struct OrderBooking {
 }
 
 impl OrderBooking {
+    /// The local day and month its caps count in (its store's zone, else the program's).
+    fn cap_period(&self) -> rules::CapPeriod {
+        let offset = self.setup.zones.offset_secs(self.input.store.as_deref(), self.at);
+        rules::CapPeriod::at(self.at, offset)
+    }
+
     /// What its transaction says it is.
     fn meta<'a>(&'a self, told: &'a Told) -> Meta<'a> {
         Meta {

@@ -704,7 +704,7 @@ pub async fn dry_run(
     };
     let (usage, tier_id, segments) = match membership {
         Some((id, tier_id)) => (
-            rules::usage(&mut conn, id, event.occurred_at, &active).await?,
+            rules::usage(&mut conn, id, rules::CapPeriod::of(event), &active).await?,
             tier_id,
             crate::server::store::segments::of_membership(&mut conn, id.get()).await?,
         ),

@@ -2,13 +2,14 @@
 //! so the engine, the API and the admin pages read one definition.
 
 use crate::domain::lang::current;
+pub use crate::domain::rules::CapPeriod;
 use crate::i18n::td_string;
 use crate::model::ids::{MembershipId, ProgramId};
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
 use crate::model::rules::{EarningRule, RuleUsage};
-use crate::model::time::{Timestamp, SECONDS_PER_DAY};
+use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, params, values, Db};
 
 #[derive(sqlx::FromRow)]
@@ -97,26 +98,16 @@ pub async fn for_booking(
     rows.into_iter().map(Row::into_rule).collect()
 }
 
-/// UTC day number and month number (year * 12 + month - 1) of an instant, for caps.
-pub fn day_and_month(at: Timestamp) -> (i64, i64) {
-    use chrono::Datelike;
-    let d = at.to_datetime();
-    (
-        at.0.div_euclid(SECONDS_PER_DAY),
-        d.year() as i64 * 12 + d.month0() as i64,
-    )
-}
-
 /// Points each rule with a per-member cap among `rules` gave this membership on the day
-/// and in the month of `at`. Only caps read usage (`engine::evaluate`), so rules without
+/// and in the month `period`. Only caps read usage (`engine::evaluate`), so rules without
 /// one are not summed: a member's month of awards grows with every order.
 pub async fn usage(
     conn: &mut AnyConnection,
     membership_id: MembershipId,
-    at: Timestamp,
+    period: CapPeriod,
     rules: &[EarningRule],
 ) -> Result<Vec<RuleUsage>, AppError> {
-    let mut all = usage_many(conn, &[membership_id], at, rules).await?;
+    let mut all = usage_many(conn, &[membership_id], period, rules).await?;
     Ok(all.pop().map(|(_, u)| u).unwrap_or_default())
 }
 
@@ -125,7 +116,7 @@ pub async fn usage(
 pub async fn usage_many<'r>(
     conn: &mut AnyConnection,
     membership_ids: &[MembershipId],
-    at: Timestamp,
+    period: CapPeriod,
     rules: impl IntoIterator<Item = &'r EarningRule>,
 ) -> Result<Vec<(MembershipId, Vec<RuleUsage>)>, AppError> {
     let mut capped: Vec<&EarningRule> = rules
@@ -172,7 +163,7 @@ pub async fn usage_many<'r>(
     if !periodic.is_empty() {
         // Day caps alone need only the day's awards; the month total is then unused.
         let days_only = periodic.iter().all(|r| r.caps.per_member_month.is_none());
-        let (day, month) = day_and_month(at);
+        let CapPeriod { day, month } = period;
         let sql = format!(
             "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
@@ -229,8 +220,8 @@ pub struct Given {
     pub membership_id: MembershipId,
     pub transaction_id: i64,
     pub points: i64,
-    /// The event's time: the day and month the caps count it in.
-    pub at: Timestamp,
+    /// The event's local day and month, which the caps count it in.
+    pub period: CapPeriod,
 }
 
 /// Records what each rule gave (for caps), in one statement. Budgets are charged
@@ -252,7 +243,7 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
         );
         let mut insert = sqlx::query(&sql);
         for g in part {
-            let (day, month) = day_and_month(g.at);
+            let CapPeriod { day, month } = g.period;
             insert = insert
                 .bind(g.rule_id)
                 .bind(g.membership_id)
