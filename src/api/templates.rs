@@ -28,14 +28,8 @@ pub async fn delete_template(program_id: ProgramId, id: i64) -> Result<i64, AppE
     use crate::model::user::Role;
     use crate::server::auth::guard;
     guard::require(Role::can_manage).await?;
-    if crate::server::store::templates::delete(&guard::state()?.db, program_id, id).await? {
-        Ok(id)
-    } else {
-        Err(AppError::not_found(crate::i18n::td_string!(
-            crate::domain::lang::current().locale,
-            errors.what.template
-        )))
-    }
+    crate::server::service::templates::delete(&guard::state()?.db, program_id, id).await?;
+    Ok(id)
 }
 
 /// A saved template and the public address links in it start with.
@@ -43,7 +37,8 @@ pub async fn delete_template(program_id: ProgramId, id: i64) -> Result<i64, AppE
 async fn saved(program_id: ProgramId, id: i64) -> Result<(TemplateForm, String), AppError> {
     use crate::server::auth::guard;
     let state = guard::state()?;
-    let template = crate::server::store::templates::get(&state.db, program_id, id)
+    let mut conn = state.db.pool.acquire().await?;
+    let template = crate::server::store::templates::get(&mut conn, program_id, id)
         .await?
         .ok_or_else(|| {
             AppError::not_found(crate::i18n::td_string!(

@@ -625,7 +625,82 @@ async fn birthdays_missed_while_the_worker_was_down_are_caught_up(db: Db) {
     db.clock().stop_at(None);
 }
 
+/// A template version a journey still sends cannot be deleted, or renamed away, while it is
+/// the last of its name on its channel; another language of it, or a draft, frees it.
+async fn a_template_a_journey_sends_is_kept(db: Db) {
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let save = |name: &str, language: &str| {
+        let form = TemplateForm {
+            program_id: p,
+            id: 0,
+            name: name.into(),
+            channel: "in_app".into(),
+            language: language.into(),
+            subject: "Hello".into(),
+            body: "Hello".into(),
+        };
+        let db = db.clone();
+        async move { templates::save(&db, &form).await.unwrap() }
+    };
+    let english = save("hello", "en").await;
+    let draft_only = save("later", "en").await;
+    let j = start(&db, p, "enrolled", "", "", vec![message("hello")]).await;
+    let drafted = journeys::save(
+        &db,
+        &JourneyForm {
+            program_id: p.0,
+            name: unique("draft"),
+            trigger: "enrolled".into(),
+            steps: vec![message("later")],
+            ..JourneyForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(drafted.status, JourneyStatus::Draft);
+    let refused = |r: Result<(), AppError>| match r {
+        Err(AppError::Conflict { message, .. }) => message,
+        other => panic!("not refused: {other:?}"),
+    };
+    let message = refused(templates::delete(&db, p, english.id).await);
+    assert!(
+        message.contains(&j.name) && message.contains("hello"),
+        "{message}"
+    );
+    // Renamed, the journey's name would find nothing either.
+    let renamed = TemplateForm {
+        name: "hi".into(),
+        ..TemplateForm::of(&english)
+    };
+    let errors = field_errors(templates::save(&db, &renamed).await.unwrap_err());
+    assert_eq!(errors[0].0, "name");
+    // Paused, the journey still holds members who will reach the step.
+    journeys::set_status(&db, p, j.id, JourneyStatus::Paused)
+        .await
+        .unwrap();
+    refused(templates::delete(&db, p, english.id).await);
+    // With an Arabic version, the English one may go; then the Arabic is the last.
+    let arabic = save("hello", "ar").await;
+    templates::delete(&db, p, english.id).await.unwrap();
+    refused(templates::delete(&db, p, arabic.id).await);
+    let kinds: Vec<i64> = omniloyal::server::store::templates::list(&db, p)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+    assert!(kinds.contains(&arabic.id) && !kinds.contains(&english.id));
+    // A draft's template is not in use yet.
+    templates::delete(&db, p, draft_only.id).await.unwrap();
+    assert!(matches!(
+        templates::delete(&db, p, draft_only.id).await,
+        Err(AppError::NotFound { .. })
+    ));
+}
+
 on_both_backends!(
+    a_template_a_journey_sends_is_kept,
     birthdays_missed_while_the_worker_was_down_are_caught_up,
     a_reward_then_a_message_after_a_wait_names_the_offer,
     an_edit_re_times_waiting_members,

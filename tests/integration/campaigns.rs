@@ -657,8 +657,9 @@ async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
     let all = segments::save_definition(&db, p, None, "Everyone", &everyone())
         .await
         .unwrap();
+    let mut template_ids = Vec::new();
     for channel in ["in_app", "email"] {
-        templates::save(
+        let saved = templates::save(
             &db,
             &TemplateForm {
                 program_id: p,
@@ -672,6 +673,7 @@ async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
         )
         .await
         .unwrap();
+        template_ids.push(saved.id);
     }
     let mut f = form(
         p,
@@ -707,6 +709,13 @@ async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
         .unwrap();
     assert_eq!(pass.messages, 0);
     let c = campaigns::launch(&db, p, draft.id, None).await.unwrap();
+    // The running campaign sends the only email version of its template: it stays.
+    match templates::delete(&db, p, template_ids[1]).await {
+        Err(omniloyal::error::AppError::Conflict { message, .. }) => {
+            assert!(message.contains(&c.name), "{message}")
+        }
+        other => panic!("the template in use was not refused: {other:?}"),
+    }
 
     let pass = campaigns::announce(&db, "http://shop.test", db.now())
         .await
@@ -835,6 +844,9 @@ async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
     assert_eq!(waiting.len(), 2);
     assert!(waiting.iter().all(|m| m.3 == "pending"));
     campaigns::stop(&db, p, c.id, None).await.unwrap();
+    templates::delete(&db, p, template_ids[1])
+        .await
+        .expect("a stopped campaign sends nothing more");
     let after: Vec<_> = campaign_messages(&db, c.id)
         .await
         .into_iter()

@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 use crate::server::db::Db;
 use crate::server::outbox::messages::{enqueue, NewMessage};
 use crate::server::service::identity::{self, Lookup};
-use crate::server::store::{messages, programs, templates};
+use crate::server::store::{campaigns, journeys, messages, programs, templates};
 
 pub const MAX_SUBJECT_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 5_000;
@@ -72,17 +72,99 @@ pub async fn save(db: &Db, form: &TemplateForm) -> Result<MessageTemplate, AppEr
     let template = validate(form)?;
     programs::get(db, form.program_id).await?;
     let now = db.now();
-    match templates::save(db, &template, now).await? {
-        Some(id) => Ok(MessageTemplate {
-            id,
-            updated_at: now,
-            ..template
-        }),
+    let mut tx = db.begin_write().await?;
+    // Renamed or moved to another channel: the old name and channel must not be left to
+    // nothing while something live sends them.
+    if template.id != 0 {
+        if let Some(old) = templates::get(&mut tx, template.program_id, template.id).await? {
+            if (&old.name, old.channel) != (&template.name, template.channel) {
+                if let Some(message) = still_sent(&mut tx, &old, now).await? {
+                    return Err(AppError::field("name", message));
+                }
+            }
+        }
+    }
+    match templates::save(&mut tx, &template, now).await? {
+        Some(id) => {
+            tx.commit().await?;
+            Ok(MessageTemplate {
+                id,
+                updated_at: now,
+                ..template
+            })
+        }
         None => Err(AppError::field(
             "name",
             td_string!(current().locale, errors.templates.taken),
         )),
     }
+}
+
+/// Deletes one version of a template, unless it is the last on its channel that a journey
+/// (not a draft) or a campaign that has not ended sends: they would then send nothing on
+/// that channel, quietly, so the manager is told who uses it instead.
+pub async fn delete(db: &Db, program: ProgramId, id: i64) -> Result<(), AppError> {
+    let gone = || AppError::not_found(td_string!(current().locale, errors.what.template));
+    let mut tx = db.begin_write().await?;
+    let template = templates::get(&mut tx, program, id).await?.ok_or_else(gone)?;
+    if let Some(message) = still_sent(&mut tx, &template, db.now()).await? {
+        return Err(AppError::conflict(message));
+    }
+    if !templates::delete(&mut tx, program, id).await? {
+        return Err(gone());
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// When `t` is the last version of its name on its channel, what still sends it: the
+/// refusal naming them, or None when nothing would be left without it.
+async fn still_sent(
+    conn: &mut AnyConnection,
+    t: &MessageTemplate,
+    now: Timestamp,
+) -> Result<Option<String>, AppError> {
+    use crate::model::journey::{JourneyStatus, StepKind};
+    if templates::other_versions(conn, t.program_id, &t.name, t.channel, t.id).await? > 0 {
+        return Ok(None);
+    }
+    let lang = current();
+    let l = lang.locale;
+    let mut users: Vec<String> = Vec::new();
+    for j in journeys::of_program(conn, t.program_id).await? {
+        let sends = j.steps.iter().any(|s| {
+            matches!(&s.kind, StepKind::Message { template, channel, .. }
+                if *template == t.name && *channel == t.channel)
+        });
+        if sends && j.status != JourneyStatus::Draft {
+            users.push(
+                td_string!(l, errors.templates.journey_named, name = lang.isolate(&j.name)).to_string(),
+            );
+        }
+    }
+    for c in campaigns::not_ended(conn, t.program_id.get(), now).await? {
+        if c.message
+            .as_ref()
+            .is_some_and(|m| m.template == t.name && m.channels.contains(&t.channel))
+        {
+            users.push(
+                td_string!(l, errors.templates.campaign_named, name = lang.isolate(&c.name)).to_string(),
+            );
+        }
+    }
+    if users.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(
+        td_string!(
+            l,
+            errors.templates.in_use,
+            name = lang.isolate(&t.name),
+            channel = crate::model::message::channel_label(l, t.channel),
+            users = users.join(td_string!(l, offers.engine.comma))
+        )
+        .to_string(),
+    ))
 }
 
 /// A member's standing in a program, as templates use it.

@@ -49,17 +49,22 @@ impl Row {
 const COLUMNS: &str =
     "id, program_id, name, trigger_kind, trigger_days, reentry, goal, steps, status, updated_at";
 
-/// A program's journeys by name, with their entries counted.
-pub async fn list(db: &Db, program: ProgramId) -> Result<Vec<(Journey, i64, i64, i64)>, AppError> {
+/// A program's journeys by name.
+pub async fn of_program(conn: &mut AnyConnection, program: ProgramId) -> Result<Vec<Journey>, AppError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM journeys WHERE program_id = $1 ORDER BY name"
     ))
     .bind(program)
-    .fetch_all(&db.pool)
+    .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let j = r.journey()?;
+    rows.into_iter().map(Row::journey).collect()
+}
+
+/// A program's journeys by name, with their entries counted.
+pub async fn list(db: &Db, program: ProgramId) -> Result<Vec<(Journey, i64, i64, i64)>, AppError> {
+    let journeys = of_program(&mut *db.pool.acquire().await?, program).await?;
+    let mut out = Vec::with_capacity(journeys.len());
+    for j in journeys {
         let (entered, active, converted): (i64, i64, i64) = sqlx::query_as(
             "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'active' THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN state = 'converted' THEN 1 ELSE 0 END), 0) \

@@ -6,6 +6,7 @@ use crate::model::message::Channel;
 use crate::model::template::MessageTemplate;
 use crate::model::time::Timestamp;
 use crate::server::db::{is_unique_violation, Db};
+use sqlx::AnyConnection;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -47,13 +48,17 @@ pub async fn list(db: &Db, program: ProgramId) -> Result<Vec<MessageTemplate>, A
     Ok(rows.into_iter().filter_map(Row::template).collect())
 }
 
-pub async fn get(db: &Db, program: ProgramId, id: i64) -> Result<Option<MessageTemplate>, AppError> {
+pub async fn get(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    id: i64,
+) -> Result<Option<MessageTemplate>, AppError> {
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM message_templates WHERE program_id = $1 AND id = $2"
     ))
     .bind(program)
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(row.and_then(Row::template))
 }
@@ -76,10 +81,34 @@ pub async fn versions(
     Ok(rows.into_iter().filter_map(Row::template).collect())
 }
 
-/// Inserts (`t.id` 0) or updates a template; None when the name, channel and language are
-/// taken by another. The id saved.
-pub async fn save(db: &Db, t: &MessageTemplate, now: Timestamp) -> Result<Option<i64>, AppError> {
-    let mut tx = db.begin_write().await?;
+/// How many versions (languages) of template `name` on `channel` the program has besides
+/// the one with id `except`.
+pub async fn other_versions(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    name: &str,
+    channel: Channel,
+    except: i64,
+) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM message_templates \
+         WHERE program_id = $1 AND name = $2 AND channel = $3 AND id <> $4",
+    )
+    .bind(program)
+    .bind(name)
+    .bind(channel.as_str())
+    .bind(except)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Inserts (`t.id` 0) or updates a template on `conn` (the caller's transaction); None when
+/// the name, channel and language are taken by another. The id saved.
+pub async fn save(
+    conn: &mut AnyConnection,
+    t: &MessageTemplate,
+    now: Timestamp,
+) -> Result<Option<i64>, AppError> {
     let result = if t.id == 0 {
         sqlx::query_scalar(
             "INSERT INTO message_templates (program_id, name, channel, language, subject, body, created_at, updated_at) \
@@ -92,7 +121,7 @@ pub async fn save(db: &Db, t: &MessageTemplate, now: Timestamp) -> Result<Option
         .bind(&t.subject)
         .bind(&t.body)
         .bind(now.0)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
     } else {
         sqlx::query_scalar(
@@ -107,14 +136,11 @@ pub async fn save(db: &Db, t: &MessageTemplate, now: Timestamp) -> Result<Option
         .bind(now.0)
         .bind(t.id)
         .bind(t.program_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await
     };
     match result {
-        Ok(Some(id)) => {
-            tx.commit().await?;
-            Ok(Some(id))
-        }
+        Ok(Some(id)) => Ok(Some(id)),
         Ok(None) => Err(AppError::not_found(crate::i18n::td_string!(
             crate::domain::lang::current().locale,
             errors.what.template
@@ -126,14 +152,12 @@ pub async fn save(db: &Db, t: &MessageTemplate, now: Timestamp) -> Result<Option
     }
 }
 
-pub async fn delete(db: &Db, program: ProgramId, id: i64) -> Result<bool, AppError> {
-    let mut tx = db.begin_write().await?;
+pub async fn delete(conn: &mut AnyConnection, program: ProgramId, id: i64) -> Result<bool, AppError> {
     let n = sqlx::query("DELETE FROM message_templates WHERE program_id = $1 AND id = $2")
         .bind(program)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?
         .rows_affected();
-    tx.commit().await?;
     Ok(n == 1)
 }
