@@ -312,7 +312,10 @@ pub struct StepReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JourneyReport {
     pub journey: Journey,
+    /// Entries: a member let in again (re-entry) counts each time.
     pub entered: i64,
+    /// Members who entered, each once.
+    pub members: i64,
     pub active: i64,
     pub done: i64,
     pub converted: i64,

@@ -427,6 +427,59 @@ async fn a_condition_on_consent_and_a_reentry(db: Db) {
     db.clock().advance(1);
     assert_eq!(run(&db).await.entered, 1);
     assert_eq!(sent(&db, j.id, yes).await.len(), 2);
+    let report = journeys::report(&db, p, j.id).await.unwrap();
+    assert_eq!(
+        (report.entered, report.members),
+        (3, 2),
+        "three entries by two members"
+    );
+}
+
+/// A member merged into another leaves the journeys they were in: the merged-away profile
+/// gets nothing more, the surviving one goes on in its own place.
+async fn a_merged_member_leaves_their_journeys(db: Db) {
+    use omniloyal::server::service::merges;
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let t0 = db.now();
+    db.clock().stop_at(Some(t0));
+    template(&db, p, "hello", "in_app", "Hello").await;
+    template(&db, p, "again", "in_app", "Again").await;
+    let steps = vec![
+        message("hello"),
+        step("wait", |r| r.hours = "24".into()),
+        message("again"),
+    ];
+    let j = start(&db, p, "enrolled", "", "none", steps).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 10)));
+    let (gone, kept) = (member(&db, p).await, member(&db, p).await);
+    db.clock().stop_at(Some(Timestamp(t0.0 + 20)));
+    assert_eq!(run(&db).await.entered, 2);
+    merges::merge(&db, gone, kept, "Same person", None).await.unwrap();
+    let notes: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT e.state, e.note FROM journey_entries e JOIN memberships ms ON ms.id = e.membership_id \
+         WHERE e.journey_id = $1 AND ms.member_id = $2",
+    )
+    .bind(j.id)
+    .bind(gone)
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(notes, vec![("exited".to_string(), Some("merged".to_string()))]);
+    db.clock().stop_at(Some(Timestamp(t0.0 + 21 + 24 * HOUR)));
+    let pass = run(&db).await;
+    assert_eq!(
+        (pass.steps, pass.left),
+        (2, 1),
+        "only the kept member's steps ran: {pass:?}"
+    );
+    assert_eq!(sent(&db, j.id, kept).await.len(), 2);
+    let report = journeys::report(&db, p, j.id).await.unwrap();
+    assert_eq!(
+        (report.entered, report.members, report.done, report.exited),
+        (2, 2, 1, 1)
+    );
+    db.clock().stop_at(None);
 }
 
 async fn give_back(db: &Db, program: ProgramId, order_id: &str, amount_minor: i64) {
@@ -700,6 +753,7 @@ async fn a_template_a_journey_sends_is_kept(db: Db) {
 }
 
 on_both_backends!(
+    a_merged_member_leaves_their_journeys,
     a_template_a_journey_sends_is_kept,
     birthdays_missed_while_the_worker_was_down_are_caught_up,
     a_reward_then_a_message_after_a_wait_names_the_offer,

@@ -120,6 +120,7 @@ fn report_view(lang: Lang, r: JourneyReport, choices: &JourneyChoices) -> impl I
     );
     let summary = [
         (td_string!(l, manage.journeys.col_entered), r.entered),
+        (td_string!(l, manage.journeys.members_entered), r.members),
         (td_string!(l, manage.journeys.col_active), r.active),
         (td_string!(l, manage.journeys.finished), r.done),
         (td_string!(l, manage.journeys.col_converted), r.converted),

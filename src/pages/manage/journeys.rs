@@ -101,13 +101,24 @@ fn target_label(lang: Lang, steps: &[Step], t: Target) -> String {
 /// A step in words ("Wait 48 hours", "Message “welcome” by email").
 pub fn describe(lang: Lang, steps: &[Step], step: &Step, choices: &JourneyChoices) -> String {
     let l = lang.locale;
-    let n = |v: i64| lang.number(v);
+    let count = |v: i64| v.max(0) as u64;
+    let hours = |v: i64| {
+        td_string!(
+            l,
+            manage.journeys.hours_count,
+            count = count(v),
+            n = lang.number(v)
+        )
+        .to_string()
+    };
     match &step.kind {
-        StepKind::Wait { hours } => td_string!(l, manage.journeys.says.wait, hours = n(*hours)).to_string(),
-        StepKind::WaitForPurchase { hours, if_not } => td_string!(
+        StepKind::Wait { hours: h } => {
+            td_string!(l, manage.journeys.says.wait, hours = hours(*h)).to_string()
+        }
+        StepKind::WaitForPurchase { hours: h, if_not } => td_string!(
             l,
             manage.journeys.says.wait_for_purchase,
-            hours = n(*hours),
+            hours = hours(*h),
             then = target_label(lang, steps, *if_not)
         )
         .to_string(),
@@ -132,7 +143,13 @@ pub fn describe(lang: Lang, steps: &[Step], step: &Step, choices: &JourneyChoice
                 )
                 .to_string(),
                 Test::ActiveWithin { days } => {
-                    td_string!(l, manage.journeys.says.active_within, days = n(*days)).to_string()
+                    let days = td_string!(
+                        l,
+                        manage.journeys.days_count,
+                        count = count(*days),
+                        n = lang.number(*days)
+                    );
+                    td_string!(l, manage.journeys.says.active_within, days = days).to_string()
                 }
                 Test::PurchasedSinceEntry => td_string!(l, manage.journeys.says.purchased).to_string(),
             };
@@ -145,7 +162,13 @@ pub fn describe(lang: Lang, steps: &[Step], step: &Step, choices: &JourneyChoice
             .to_string()
         }
         StepKind::Points { points } => {
-            td_string!(l, manage.journeys.says.points, points = n(*points)).to_string()
+            let points = td_string!(
+                l,
+                manage.journeys.points_given,
+                count = count(*points),
+                n = lang.number(*points)
+            );
+            td_string!(l, manage.journeys.says.points, points = points).to_string()
         }
         StepKind::Reward { reward_id } => td_string!(
             l,
@@ -550,5 +573,51 @@ fn StepEditor(
                 Topic::ALL.iter().filter(|t| **t != Topic::Service)
                     .map(|t| (t.as_str().to_string(), topic_label(lang, *t).to_string())).collect())}
         </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use crate::domain::lang::Lang;
+    use crate::model::journey::{JourneyChoices, Step, StepKind, Target, Test};
+
+    fn says(lang: Lang, kind: StepKind) -> String {
+        let step = Step { id: 1, kind };
+        describe(
+            lang,
+            std::slice::from_ref(&step),
+            &step,
+            &JourneyChoices::default(),
+        )
+    }
+
+    #[test]
+    fn step_descriptions_count_in_each_language() {
+        let (en, ar) = (Lang::ENGLISH, Lang::ARABIC);
+        assert_eq!(says(en, StepKind::Wait { hours: 1 }), "Wait 1 hour");
+        assert_eq!(says(en, StepKind::Wait { hours: 48 }), "Wait 48 hours");
+        assert_eq!(says(ar, StepKind::Wait { hours: 1 }), "انتظر ساعة واحدة");
+        assert_eq!(says(ar, StepKind::Wait { hours: 2 }), "انتظر ساعتين");
+        assert_eq!(says(ar, StepKind::Wait { hours: 5 }), "انتظر ٥ ساعات");
+        assert_eq!(says(ar, StepKind::Wait { hours: 48 }), "انتظر ٤٨ ساعة");
+        assert_eq!(says(en, StepKind::Points { points: 1 }), "Give 1 point");
+        assert_eq!(says(ar, StepKind::Points { points: 3 }), "امنح ٣ نقاط");
+        assert_eq!(says(ar, StepKind::Points { points: 200 }), "امنح ٢٠٠ نقطة");
+        let active = |days| StepKind::Condition {
+            test: Test::ActiveWithin { days },
+            if_not: Target::Exit,
+        };
+        assert!(says(en, active(30)).contains("active in the last 30 days"));
+        assert!(says(ar, active(2)).contains("نشط خلال آخر يومين"));
+        assert!(says(ar, active(14)).contains("نشط خلال آخر ١٤ يومًا"));
+        let wait = says(
+            ar,
+            StepKind::WaitForPurchase {
+                hours: 10,
+                if_not: Target::Exit,
+            },
+        );
+        assert!(wait.starts_with("انتظر حتى ١٠ ساعات لعملية شراء"), "{wait}");
     }
 }

@@ -229,6 +229,7 @@ pub async fn report(db: &Db, program_id: ProgramId, id: i64) -> Result<JourneyRe
     let (messages, message_reasons) = store::messages(db, id).await?;
     Ok(JourneyReport {
         entered: states.iter().map(|(_, c)| c).sum(),
+        members: store::members(db, id).await?,
         active: state(EntryState::Active),
         done: state(EntryState::Done),
         converted: state(EntryState::Converted),

@@ -420,6 +420,7 @@ pub async fn merge_for(
             .bind(s)
             .execute(&mut *tx)
             .await?;
+        crate::server::store::journeys::leave_all(&mut tx, s, "merged", now).await?;
         // The combined history may reach a higher tier now (upgrades only, as for an order).
         super::tiers::reevaluate(&mut tx, program, tiers, t, now, false).await?;
         moves.programs.push(mv);

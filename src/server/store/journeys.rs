@@ -5,7 +5,7 @@
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
-use crate::model::ids::ProgramId;
+use crate::model::ids::{MembershipId, ProgramId};
 use crate::model::journey::{EntryState, Goal, Journey, JourneyStatus, Step, TriggerKind};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
 use crate::server::db::{is_unique_violation, Backend, Db};
@@ -534,6 +534,37 @@ pub async fn states(db: &Db, journey: i64) -> Result<Vec<(String, i64)>, AppErro
     .bind(journey)
     .fetch_all(&db.pool)
     .await?)
+}
+
+/// Memberships that entered the journey, each once however often it came back.
+pub async fn members(db: &Db, journey: i64) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT CAST(COUNT(DISTINCT membership_id) AS BIGINT) FROM journey_entries WHERE journey_id = $1",
+    )
+    .bind(journey)
+    .fetch_one(&db.pool)
+    .await?)
+}
+
+/// A membership merged into another leaves the journeys it is in, with `note`: nothing more
+/// is sent to or given the profile that is gone (the surviving one keeps its own places,
+/// and a reversal does not bring these back).
+pub async fn leave_all(
+    conn: &mut AnyConnection,
+    membership: MembershipId,
+    note: &str,
+    now: Timestamp,
+) -> Result<u64, AppError> {
+    Ok(sqlx::query(
+        "UPDATE journey_entries SET state = 'exited', step_id = NULL, due_at = NULL, left_at = $1, note = $2 \
+         WHERE membership_id = $3 AND state = 'active'",
+    )
+    .bind(now.0)
+    .bind(note)
+    .bind(membership)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Active entries by the step they are at.
