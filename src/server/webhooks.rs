@@ -250,6 +250,22 @@ pub async fn post_signed(
     msg_id: &str,
     payload: String,
 ) -> Result<(Option<i64>, Option<String>), AppError> {
+    let (code, error, _) = post_signed_reading(http, url, secret, msg_id, payload).await?;
+    Ok((code, error))
+}
+
+/// The most of a receiver's answer `post_signed_reading` keeps.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// `post_signed`, also returning the start of a successful answer's body (up to 64 KiB; empty
+/// when it failed or could not be read), for providers that answer with what they found.
+pub async fn post_signed_reading(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    msg_id: &str,
+    payload: String,
+) -> Result<(Option<i64>, Option<String>, Vec<u8>), AppError> {
     // The protocol's timestamp is checked against the receiver's own clock: wall time.
     let ts = Timestamp::now().0;
     let signature = sign(secret, msg_id, ts, &payload)?;
@@ -264,12 +280,23 @@ pub async fn post_signed(
         .send()
         .await;
     Ok(match result {
-        Ok(r) if r.status().is_success() => (Some(r.status().as_u16() as i64), None),
+        Ok(mut r) if r.status().is_success() => {
+            let mut body = Vec::new();
+            while body.len() < MAX_ANSWER_BYTES {
+                match r.chunk().await {
+                    Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                    _ => break,
+                }
+            }
+            body.truncate(MAX_ANSWER_BYTES);
+            (Some(r.status().as_u16() as i64), None, body)
+        }
         Ok(r) => (
             Some(r.status().as_u16() as i64),
             Some(format!("answered {}", r.status())),
+            Vec::new(),
         ),
-        Err(e) => (None, Some(error_chain(&e))),
+        Err(e) => (None, Some(error_chain(&e)), Vec::new()),
     })
 }
 

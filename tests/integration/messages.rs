@@ -602,6 +602,11 @@ async fn sms_goes_to_the_provider_signed(db: Db) {
 
 /// A provider that keeps what it is sent, on a free port: its address and what it got.
 async fn receiver(path: &'static str) -> (String, Seen) {
+    receiver_answering(path, "").await
+}
+
+/// `receiver` that answers each post with `answer`.
+async fn receiver_answering(path: &'static str, answer: &'static str) -> (String, Seen) {
     let seen: Seen = Arc::default();
     let keep = seen.clone();
     let app = axum::Router::new().route(
@@ -610,7 +615,7 @@ async fn receiver(path: &'static str) -> (String, Seen) {
             let keep = keep.clone();
             async move {
                 keep.lock().unwrap().push((headers, body));
-                StatusCode::ACCEPTED
+                (StatusCode::ACCEPTED, answer)
             }
         }),
     );
@@ -794,6 +799,35 @@ async fn push_goes_to_the_members_devices(db: Db) {
         .collect();
     assert_eq!(sent, tokens);
     assert_eq!(json["devices"][0]["platform"], "web");
+    drop(seen);
+    // A provider that says tokens reach no device any more: those sent are forgotten (one it
+    // was never sent is not).
+    let newest = tokens[0].to_string();
+    let (url, _) = receiver_answering(
+        "/push",
+        r#"{"accepted": 19, "invalid_tokens": ["tok-21", "tok-0", "someone-else"]}"#,
+    )
+    .await;
+    let pruning = Adapters::new(
+        &Messaging {
+            push_url: Some(url),
+            ..settings
+        },
+        "http://localhost".into(),
+    )
+    .unwrap();
+    let m = message(w.member_id, p, Channel::Push, Topic::Reminders, "");
+    write(&db, &m).await;
+    assert_eq!(deliver_due(&db, &pruning, db.now()).await.unwrap().sent, 1);
+    let (_, list, _) = send(&app, Method::GET, &path, Some(&key), None, None).await;
+    let left: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["token"].as_str().unwrap())
+        .collect();
+    assert_eq!(left.len() as i64, MAX_PUSH_DEVICES - 1, "{left:?}");
+    assert!(!left.contains(&newest.as_str()));
 }
 
 async fn the_inbox_shows_and_marks_only_its_members_messages(db: Db) {

@@ -1,6 +1,7 @@
 //! Where each channel's messages go: the portal's inbox (the outbox row is the inbox
 //! entry), email over SMTP (or the admins' development mailbox), and SMS and push as
-//! JSON posts to a provider, signed like webhooks (push with the member's device tokens).
+//! JSON posts to a provider, signed like webhooks (push with the member's device tokens; a
+//! push provider may answer `{"invalid_tokens": [...]}` with those that reach no device).
 
 use crate::model::message::{Channel, PushDevice};
 use crate::server::config::Messaging;
@@ -32,6 +33,35 @@ pub struct Outgoing<'a> {
     pub unsubscribe: Option<String>,
 }
 
+/// What the adapter's provider answered.
+#[derive(Debug, Default)]
+pub struct Answer {
+    /// The HTTP status code, for providers reached over HTTP.
+    pub code: Option<i64>,
+    /// Why the message was not taken.
+    pub error: Option<String>,
+    /// Push tokens sent that the provider says reach no device any more (uninstalled apps):
+    /// forgotten, so later pushes stop carrying them.
+    pub dead_tokens: Vec<String>,
+}
+
+/// The tokens of `sent` that a push provider's answer lists as invalid.
+fn dead_tokens(answer: &[u8], sent: &[PushDevice]) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Reply {
+        #[serde(default)]
+        invalid_tokens: Vec<String>,
+    }
+    let Ok(reply) = serde_json::from_slice::<Reply>(answer) else {
+        return Vec::new();
+    };
+    reply
+        .invalid_tokens
+        .into_iter()
+        .filter(|t| sent.iter().any(|d| d.token == *t))
+        .collect()
+}
+
 impl Adapters {
     /// From the settings; `public_url` is where members reach this server.
     pub fn new(settings: &Messaging, public_url: String) -> Result<Self, String> {
@@ -60,10 +90,9 @@ impl Adapters {
         self.smtp.is_none() && self.dev_mailbox
     }
 
-    /// Sends one message: the status code a provider answered, and the error when it was
-    /// not taken.
-    pub async fn send(&self, out: &Outgoing<'_>) -> (Option<i64>, Option<String>) {
-        match out.channel {
+    /// Sends one message: what its provider answered.
+    pub async fn send(&self, out: &Outgoing<'_>) -> Answer {
+        let (code, error) = match out.channel {
             // The row is the inbox entry: sending is marking it sent.
             Channel::InApp => (None, None),
             Channel::Email => {
@@ -93,10 +122,10 @@ impl Adapters {
                     (&self.push_url, "OMNILOYAL_PUSH_URL")
                 };
                 let (Some(url), Some(secret)) = (url, &self.secret) else {
-                    return (
-                        None,
-                        Some(format!("no provider is set ({var}, OMNILOYAL_MESSAGES_SECRET)")),
-                    );
+                    return Answer {
+                        error: Some(format!("no provider is set ({var}, OMNILOYAL_MESSAGES_SECRET)")),
+                        ..Answer::default()
+                    };
                 };
                 let mut payload = serde_json::json!({
                     "id": format!("message_{}", out.id),
@@ -115,14 +144,30 @@ impl Adapters {
                 }
                 let payload = payload.to_string();
                 let msg_id = format!("message_{}", out.id);
-                match crate::server::webhooks::post_signed(&self.http, url, secret, &msg_id, payload).await {
-                    Ok(answer) => answer,
+                match crate::server::webhooks::post_signed_reading(&self.http, url, secret, &msg_id, payload)
+                    .await
+                {
+                    Ok((code, error, body)) => {
+                        return Answer {
+                            code,
+                            error,
+                            dead_tokens: match out.channel {
+                                Channel::Push => dead_tokens(&body, out.devices),
+                                _ => Vec::new(),
+                            },
+                        }
+                    }
                     Err(_) => (
                         None,
                         Some("OMNILOYAL_MESSAGES_SECRET is not a whsec_ secret".into()),
                     ),
                 }
             }
+        };
+        Answer {
+            code,
+            error,
+            dead_tokens: Vec::new(),
         }
     }
 }

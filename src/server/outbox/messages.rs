@@ -201,8 +201,21 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             language: &m.language,
             unsubscribe,
         };
-        let (code, error) = adapters.send(&out).await;
-        if Queue::MESSAGES.record(db, lease, code, error).await? {
+        let answer = adapters.send(&out).await;
+        if let (false, Some(program)) = (answer.dead_tokens.is_empty(), m.program_id) {
+            let mut conn = db.pool.acquire().await?;
+            let gone =
+                push_devices::forget_tokens(&mut conn, ProgramId(program), &answer.dead_tokens).await?;
+            tracing::info!(
+                message = id,
+                gone,
+                "push tokens the provider called invalid are forgotten"
+            );
+        }
+        if Queue::MESSAGES
+            .record(db, lease, answer.code, answer.error)
+            .await?
+        {
             pass.sent += 1;
         } else {
             pass.failed += 1;

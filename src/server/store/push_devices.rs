@@ -94,6 +94,24 @@ pub async fn remove(
     )
 }
 
+/// Forgets `tokens` in `program` (a provider said they reach no device): how many were kept.
+pub async fn forget_tokens(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    tokens: &[String],
+) -> Result<u64, AppError> {
+    let mut gone = 0;
+    for token in tokens {
+        gone += sqlx::query("DELETE FROM push_devices WHERE program_id = $1 AND token = $2")
+            .bind(program)
+            .bind(token)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    }
+    Ok(gone)
+}
+
 /// Moves every device of `from` to `to` (a merge: the surviving profile gets the pushes).
 pub async fn move_all(conn: &mut AnyConnection, from: MemberId, to: MemberId) -> Result<(), AppError> {
     sqlx::query("UPDATE push_devices SET member_id = $1 WHERE member_id = $2")
