@@ -78,9 +78,6 @@ pub fn base_rate(program: &Program) -> ProgramEarning {
     }
 }
 
-/// The member as the engine sees them: the tier they hold (kept on the membership; a tier
-/// id the program no longer has counts as none), the segments they are in, and the
-/// membership (0 when none), whose campaign arms rules may ask about.
 /// The day and month a rule's per-member caps count an event in: the event's local ones (its
 /// store's zone, else the program's, `utc_offset_secs`), as its days and hours are, so a
 /// "per day" cap starts again at the member's midnight, not at UTC's.
@@ -110,6 +107,9 @@ impl CapPeriod {
     }
 }
 
+/// The member as the engine sees them: the tier they hold (kept on the membership; a tier
+/// id the program no longer has counts as none), the segments they are in, and the
+/// membership (0 when none), whose campaign arms rules may ask about.
 pub fn member_context(
     program_tiers: &[Tier],
     tier_id: Option<i64>,

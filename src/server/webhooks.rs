@@ -250,7 +250,7 @@ pub async fn post_signed(
     msg_id: &str,
     payload: String,
 ) -> Result<(Option<i64>, Option<String>), AppError> {
-    let (code, error, _) = post_signed_reading(http, url, secret, msg_id, payload).await?;
+    let (code, error, _) = post(http, url, secret, msg_id, payload, false).await?;
     Ok((code, error))
 }
 
@@ -265,6 +265,18 @@ pub async fn post_signed_reading(
     secret: &str,
     msg_id: &str,
     payload: String,
+) -> Result<(Option<i64>, Option<String>, Vec<u8>), AppError> {
+    post(http, url, secret, msg_id, payload, true).await
+}
+
+/// Posts a signed payload; with `read`, keeps the start of a successful answer.
+async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    msg_id: &str,
+    payload: String,
+    read: bool,
 ) -> Result<(Option<i64>, Option<String>, Vec<u8>), AppError> {
     // The protocol's timestamp is checked against the receiver's own clock: wall time.
     let ts = Timestamp::now().0;
@@ -282,7 +294,7 @@ pub async fn post_signed_reading(
     Ok(match result {
         Ok(mut r) if r.status().is_success() => {
             let mut body = Vec::new();
-            while body.len() < MAX_ANSWER_BYTES {
+            while read && body.len() < MAX_ANSWER_BYTES {
                 match r.chunk().await {
                     Ok(Some(chunk)) => body.extend_from_slice(&chunk),
                     _ => break,

@@ -744,12 +744,22 @@ async fn a_template_a_journey_sends_is_kept(db: Db) {
         .map(|t| t.id)
         .collect();
     assert!(kinds.contains(&arabic.id) && !kinds.contains(&english.id));
-    // A draft's template is not in use yet.
+    // A draft's template is not in use yet; but the draft cannot start without it.
     templates::delete(&db, p, draft_only.id).await.unwrap();
     assert!(matches!(
         templates::delete(&db, p, draft_only.id).await,
         Err(AppError::NotFound { .. })
     ));
+    let message = refused(
+        journeys::set_status(&db, p, drafted.id, JourneyStatus::Active)
+            .await
+            .map(|_| ()),
+    );
+    assert!(message.contains("later"), "{message}");
+    // Paused, it starts again while its template has a version left.
+    journeys::set_status(&db, p, j.id, JourneyStatus::Active)
+        .await
+        .unwrap();
 }
 
 on_both_backends!(

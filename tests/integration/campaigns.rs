@@ -906,6 +906,21 @@ async fn a_campaign_tells_its_members_of_their_offer(db: Db) {
     assert_eq!(pass.suppressed, pass_messages(&db, c2.id, "suppressed").await);
     assert_eq!(pass_messages(&db, c2.id, "pending").await, 0);
     db.clock().stop_at(None);
+    // A draft's template may be deleted (nothing live sends it), but the draft is then not
+    // launched with a message it cannot send.
+    campaigns::stop(&db, p, c2.id, None).await.unwrap();
+    let f3 = CampaignForm {
+        name: "Third".into(),
+        ..f2
+    };
+    let draft = campaigns::save(&db, &f3, None).await.unwrap();
+    templates::delete(&db, p, template_ids[0]).await.unwrap();
+    match campaigns::launch(&db, p, draft.id, None).await {
+        Err(omniloyal::error::AppError::Conflict { message, .. }) => {
+            assert!(message.contains("offer"), "{message}")
+        }
+        other => panic!("launched without its template: {other:?}"),
+    }
 }
 
 /// How many of the campaign's messages are in `status`.

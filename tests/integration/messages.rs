@@ -803,9 +803,19 @@ async fn push_goes_to_the_members_devices(db: Db) {
     // A provider that says tokens reach no device any more: those sent are forgotten (one it
     // was never sent is not).
     let newest = tokens[0].to_string();
+    let (status, _, _) = send(
+        &app,
+        Method::PUT,
+        &path2,
+        Some(&key2),
+        None,
+        Some(json!({"token": "p2-tok", "platform": "ios"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
     let (url, _) = receiver_answering(
         "/push",
-        r#"{"accepted": 19, "invalid_tokens": ["tok-21", "tok-0", "someone-else"]}"#,
+        r#"{"accepted": 19, "invalid_tokens": ["tok-21", "fcm-b", "p2-tok", "someone-else"]}"#,
     )
     .await;
     let pruning = Adapters::new(
@@ -828,6 +838,11 @@ async fn push_goes_to_the_members_devices(db: Db) {
         .collect();
     assert_eq!(left.len() as i64, MAX_PUSH_DEVICES - 1, "{left:?}");
     assert!(!left.contains(&newest.as_str()));
+    // Tokens it was not sent stay: another member's here, this member's in another program.
+    let (_, theirs, _) = send(&app, Method::GET, &other_path, Some(&key), None, None).await;
+    assert_eq!(theirs[0]["token"], "fcm-b");
+    let (_, elsewhere, _) = send(&app, Method::GET, &path2, Some(&key2), None, None).await;
+    assert_eq!(elsewhere[0]["token"], "p2-tok");
 }
 
 async fn the_inbox_shows_and_marks_only_its_members_messages(db: Db) {

@@ -202,16 +202,6 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
             unsubscribe,
         };
         let answer = adapters.send(&out).await;
-        if let (false, Some(program)) = (answer.dead_tokens.is_empty(), m.program_id) {
-            let mut conn = db.pool.acquire().await?;
-            let gone =
-                push_devices::forget_tokens(&mut conn, ProgramId(program), &answer.dead_tokens).await?;
-            tracing::info!(
-                message = id,
-                gone,
-                "push tokens the provider called invalid are forgotten"
-            );
-        }
         if Queue::MESSAGES
             .record(db, lease, answer.code, answer.error)
             .await?
@@ -220,8 +210,35 @@ pub async fn deliver_due(db: &Db, adapters: &Adapters, now: Timestamp) -> Result
         } else {
             pass.failed += 1;
         }
+        // After the outcome is recorded: a failure here must not send the message again.
+        if let (false, Some(program), Some(member)) =
+            (answer.dead_tokens.is_empty(), m.program_id, m.member_id)
+        {
+            let (program, member) = (ProgramId(program), MemberId(member));
+            match forget_dead(db, program, member, &answer.dead_tokens).await {
+                Ok(gone) => tracing::info!(
+                    message = id,
+                    gone,
+                    "push tokens the provider called invalid are forgotten"
+                ),
+                Err(e) => {
+                    tracing::warn!(message = id, error = %e, "push tokens the provider called invalid are kept")
+                }
+            }
+        }
     }
     Ok(pass)
+}
+
+/// Forgets the member's `tokens` in `program` (a provider said they reach no device).
+async fn forget_dead(
+    db: &Db,
+    program: ProgramId,
+    member: MemberId,
+    tokens: &[String],
+) -> Result<u64, AppError> {
+    let mut conn = db.pool.acquire().await?;
+    push_devices::forget_tokens(&mut conn, program, member, tokens).await
 }
 
 /// Each program's settings and time zone, read once a pass rather than once a message.

@@ -440,6 +440,18 @@ pub async fn launch(
     if segments::get(&mut tx, c.segment_id).await?.is_none() {
         return Err(AppError::conflict(td_string!(l, errors.campaigns.segment_gone)));
     }
+    if let Some(m) = &c.message {
+        let sends: Vec<(&str, MessageChannel)> =
+            m.channels.iter().map(|ch| (m.template.as_str(), *ch)).collect();
+        if let Some((name, channel)) = super::templates::first_missing(&mut tx, program_id, &sends).await? {
+            return Err(AppError::conflict(td_string!(
+                l,
+                errors.campaigns.template_gone,
+                name = current().isolate(name),
+                channel = crate::model::message::channel_label(l, channel)
+            )));
+        }
+    }
     let active_cards = super::stamps::active_cards(&mut tx, program_id).await?;
     for card in c.variants.iter().filter_map(|v| v.incentive.stamp_card()) {
         if !active_cards.iter().any(|k| k.id == card) {

@@ -174,6 +174,26 @@ pub async fn set_status(
     }
     get(db, program_id, id).await?;
     let mut tx = db.begin_write().await?;
+    if status == JourneyStatus::Active {
+        // A template deleted while the journey was a draft or paused.
+        let (journey, _) = store::get(&mut tx, program_id, id).await?.ok_or_else(not_found)?;
+        let sends = journey.steps.iter().filter_map(|s| match &s.kind {
+            StepKind::Message {
+                template, channel, ..
+            } => Some((template.as_str(), *channel)),
+            _ => None,
+        });
+        let sends: Vec<(&str, Channel)> = sends.collect();
+        if let Some((name, channel)) = templates::first_missing(&mut tx, program_id, &sends).await? {
+            let l = current().locale;
+            return Err(AppError::conflict(td_string!(
+                l,
+                errors.journeys.template_gone,
+                name = current().isolate(name),
+                channel = crate::model::message::channel_label(l, channel)
+            )));
+        }
+    }
     store::set_status(&mut tx, id, status, db.now()).await?;
     tx.commit().await?;
     tracing::info!(journey = id, status = status.as_str(), "journey status set");

@@ -343,6 +343,9 @@ pub async fn merge_for(
                 errors.merges.programs_changed
             )));
         };
+        // Before the memberships are locked: the journeys' worker locks entries, then their
+        // membership, so this order takes no lock the worker could be waiting on.
+        crate::server::store::journeys::leave_all(&mut tx, s, "merged", now).await?;
         let t = super::members::join_in(&mut tx, target.id, program_id, now).await?;
         let (from, _) = lock_pair(&mut tx, s, t).await?;
         let mut mv = ProgramMove {
@@ -420,7 +423,6 @@ pub async fn merge_for(
             .bind(s)
             .execute(&mut *tx)
             .await?;
-        crate::server::store::journeys::leave_all(&mut tx, s, "merged", now).await?;
         // The combined history may reach a higher tier now (upgrades only, as for an order).
         super::tiers::reevaluate(&mut tx, program, tiers, t, now, false).await?;
         moves.programs.push(mv);

@@ -73,13 +73,19 @@ pub async fn save(db: &Db, form: &TemplateForm) -> Result<MessageTemplate, AppEr
     programs::get(db, form.program_id).await?;
     let now = db.now();
     let mut tx = db.begin_write().await?;
+    templates::lock(&mut tx, template.program_id).await?;
     // Renamed or moved to another channel: the old name and channel must not be left to
     // nothing while something live sends them.
     if template.id != 0 {
         if let Some(old) = templates::get(&mut tx, template.program_id, template.id).await? {
             if (&old.name, old.channel) != (&template.name, template.channel) {
                 if let Some(message) = still_sent(&mut tx, &old, now).await? {
-                    return Err(AppError::field("name", message));
+                    let field = if old.name == template.name {
+                        "channel"
+                    } else {
+                        "name"
+                    };
+                    return Err(AppError::field(field, message));
                 }
             }
         }
@@ -106,6 +112,7 @@ pub async fn save(db: &Db, form: &TemplateForm) -> Result<MessageTemplate, AppEr
 pub async fn delete(db: &Db, program: ProgramId, id: i64) -> Result<(), AppError> {
     let gone = || AppError::not_found(td_string!(current().locale, errors.what.template));
     let mut tx = db.begin_write().await?;
+    templates::lock(&mut tx, program).await?;
     let template = templates::get(&mut tx, program, id).await?.ok_or_else(gone)?;
     if let Some(message) = still_sent(&mut tx, &template, db.now()).await? {
         return Err(AppError::conflict(message));
@@ -115,6 +122,24 @@ pub async fn delete(db: &Db, program: ProgramId, id: i64) -> Result<(), AppError
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// The first of `sends` (template name, channel) the program has no version of, checked
+/// under the program's template lock (held to the end of the caller's transaction): a
+/// journey being started or a campaign launched must not send a template deleted since
+/// it was saved as a draft.
+pub async fn first_missing<'a>(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    sends: &[(&'a str, Channel)],
+) -> Result<Option<(&'a str, Channel)>, AppError> {
+    templates::lock(conn, program).await?;
+    for &(name, channel) in sends {
+        if !templates::has_version(conn, program, name, channel).await? {
+            return Ok(Some((name, channel)));
+        }
+    }
+    Ok(None)
 }
 
 /// When `t` is the last version of its name on its channel, what still sends it: the

@@ -94,20 +94,24 @@ pub async fn remove(
     )
 }
 
-/// Forgets `tokens` in `program` (a provider said they reach no device): how many were kept.
+/// Forgets the member's `tokens` in `program` (a provider said they reach no device): how
+/// many there were. A token that moved to another member since it was sent stays theirs.
 pub async fn forget_tokens(
     conn: &mut AnyConnection,
     program: ProgramId,
+    member: MemberId,
     tokens: &[String],
 ) -> Result<u64, AppError> {
     let mut gone = 0;
     for token in tokens {
-        gone += sqlx::query("DELETE FROM push_devices WHERE program_id = $1 AND token = $2")
-            .bind(program)
-            .bind(token)
-            .execute(&mut *conn)
-            .await?
-            .rows_affected();
+        gone +=
+            sqlx::query("DELETE FROM push_devices WHERE program_id = $1 AND member_id = $2 AND token = $3")
+                .bind(program)
+                .bind(member)
+                .bind(token)
+                .execute(&mut *conn)
+                .await?
+                .rows_affected();
     }
     Ok(gone)
 }

@@ -81,6 +81,40 @@ pub async fn versions(
     Ok(rows.into_iter().filter_map(Row::template).collect())
 }
 
+/// PostgreSQL's advisory lock space for templates: this, shifted, plus the program id.
+const TEMPLATE_LOCK: i64 = 0x544D_504C; // "TMPL"
+
+/// Takes the program's template lock until the caller's transaction ends, so a delete and
+/// an activation checking the same template cannot both pass. SQLite's write transaction
+/// already keeps every other writer out.
+pub async fn lock(conn: &mut AnyConnection, program: ProgramId) -> Result<(), AppError> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind((TEMPLATE_LOCK << 32) | program.0)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Whether the program has template `name` on `channel` in any language.
+pub async fn has_version(
+    conn: &mut AnyConnection,
+    program: ProgramId,
+    name: &str,
+    channel: Channel,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM message_templates WHERE program_id = $1 AND name = $2 AND channel = $3 LIMIT 1",
+    )
+    .bind(program)
+    .bind(name)
+    .bind(channel.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
+}
+
 /// How many versions (languages) of template `name` on `channel` the program has besides
 /// the one with id `except`.
 pub async fn other_versions(
