@@ -33,7 +33,7 @@ use crate::model::order::{EarnReceipt, OrderInput};
 use crate::model::program::Program;
 use crate::model::rules::{EarnEvent, EarningRule, OrderLine, RuleUsage};
 use crate::model::time::{Timestamp, SECONDS_PER_DAY};
-use crate::server::db::{values, values_after, Batch, ConnFuture, Step};
+use crate::server::db::{positional, values, values_after, Batch, ConnFuture, Step};
 
 use super::awards::{self, Evaluation, Told};
 use super::ledger::{self, Meta, NewLot, Posting, Standing};
@@ -740,6 +740,7 @@ async fn insert_lines(conn: &mut AnyConnection, orders: &[(i64, &[OrderLine])]) 
         for &row in chunk {
             add_line(&mut args, row)?;
         }
+        let sql = positional(conn, sql);
         sqlx::query_with(&sql, args).execute(&mut *conn).await?;
     }
     Ok(())
@@ -796,6 +797,7 @@ async fn insert_orders(
             add_line(&mut args, row)?;
         }
     }
+    let sql = positional(conn, sql);
     let kept: Vec<(i64, i64)> = sqlx::query_as_with(&sql, args).fetch_all(&mut *conn).await?;
     // Each order has a transaction of its own: that tells the rows apart.
     Ok(orders

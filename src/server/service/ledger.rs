@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::model::ledger::TxKind;
 use crate::model::program::Program;
 use crate::model::time::Timestamp;
-use crate::server::db::{values, Db};
+use crate::server::db::{positional, values, Db};
 
 pub use crate::domain::postings::{earn_postings, expiry_for, Account, Posting};
 
@@ -334,6 +334,7 @@ async fn insert_transactions(conn: &mut AnyConnection, items: &[Booking<'_>]) ->
          RETURNING id, membership_id",
         rows
     );
+    let sql = positional(conn, sql);
     let mut insert = sqlx::query_as::<_, (i64, Option<MembershipId>)>(&sql);
     for b in items {
         let meta = b.meta;
@@ -385,6 +386,7 @@ async fn update_memberships(
          memberships.lifetime_points",
         rows
     );
+    let sql = positional(conn, sql);
     let mut update = sqlx::query_as::<_, (MembershipId, MemberId, i64, i64, i64)>(&sql);
     for (id, [wallet, pending, earned], touched) in updates {
         update = update
@@ -435,6 +437,7 @@ async fn insert_postings(
          balance_after, created_at) VALUES {}",
         rows
     );
+    let sql = positional(conn, sql);
     let mut insert = sqlx::query(&sql);
     for (i, b) in items.iter().enumerate() {
         let (mut wallet_run, mut pending_run) = standings[i]
@@ -657,6 +660,7 @@ pub async fn open_lots(conn: &mut AnyConnection, lots: &[NewLot<'_>]) -> Result<
         "INSERT INTO point_lots (membership_id, transaction_id, points, remaining, earned_at, expires_at) VALUES {}",
         rows
     );
+    let sql = positional(conn, sql);
     let mut insert = sqlx::query(&sql);
     for l in lots {
         insert = insert
@@ -764,6 +768,7 @@ async fn record_draws(conn: &mut AnyConnection, tx_id: i64, draws: &[(i64, i64)]
         "INSERT INTO lot_draws (transaction_id, lot_id, points) VALUES {}",
         values(draws.len(), 3)
     );
+    let sql = positional(conn, sql);
     let mut insert = sqlx::query(&sql);
     for (lot_id, points) in draws {
         insert = insert.bind(tx_id).bind(lot_id).bind(points);
@@ -816,6 +821,7 @@ pub async fn hold_many(
          VALUES {}",
         rows
     );
+    let sql = positional(conn, sql);
     let mut insert = sqlx::query(&sql);
     for &(membership_id, tx_id, points, release_at, order_id) in holds {
         insert = insert

@@ -10,7 +10,7 @@ use sqlx::AnyConnection;
 use crate::error::AppError;
 use crate::model::rules::{EarningRule, RuleUsage};
 use crate::model::time::Timestamp;
-use crate::server::db::{is_unique_violation, params, values, Db};
+use crate::server::db::{is_unique_violation, params, positional, values, Db};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -172,6 +172,7 @@ pub async fn usage_many<'r>(
             params(3 + membership_ids.len(), periodic.len()),
             if days_only { " AND day = $1" } else { "" },
         );
+        let sql = positional(conn, sql);
         let mut select = sqlx::query_as::<_, (MembershipId, i64, i64, i64)>(&sql)
             .bind(day)
             .bind(month);
@@ -200,6 +201,7 @@ pub async fn usage_many<'r>(
             params(1, membership_ids.len()),
             params(1 + membership_ids.len(), lifetime.len()),
         );
+        let sql = positional(conn, sql);
         let mut select = sqlx::query_as::<_, (MembershipId, i64, i64)>(&sql);
         for id in membership_ids {
             select = select.bind(id);
@@ -227,20 +229,14 @@ pub struct Given {
 /// Records what each rule gave (for caps), in one statement. Budgets are charged
 /// separately, last in the booking (`budgets::charge`).
 pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<(), AppError> {
-    // On SQLite, sqlx asks for the name of every parameter it binds and SQLite finds each by
-    // scanning the statement's list, so binding costs the square of the parameters: a group
-    // with ten segment rules and campaigns gave ~1,000 (a tenth of the bench's CPU in the
-    // profile). Chunks of a fixed size keep each statement small and its text cached.
-    let chunk = if conn.backend_name() == "SQLite" {
-        AWARD_ROWS
-    } else {
-        given.len().max(1)
-    };
-    for part in given.chunks(chunk) {
+    // Parameters are plain on SQLite (`positional`), so a large group costs no more per row
+    // than a small one; chunks keep each statement within SQLite's parameter limit.
+    for part in given.chunks(AWARD_ROWS) {
         let sql = format!(
             "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) VALUES {}",
             values(part.len(), 6)
         );
+        let sql = positional(conn, sql);
         let mut insert = sqlx::query(&sql);
         for g in part {
             let CapPeriod { day, month } = g.period;
@@ -257,8 +253,8 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
     Ok(())
 }
 
-/// Rule awards a statement inserts at most on SQLite (96 parameters).
-const AWARD_ROWS: usize = 16;
+/// Rule awards a statement inserts at most (3,000 parameters).
+const AWARD_ROWS: usize = 500;
 
 /// A rule name another rule of the program has, as a field error.
 fn taken(e: sqlx::Error) -> AppError {

@@ -13,7 +13,7 @@ use crate::model::ids::MembershipId;
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
-use crate::server::db::values;
+use crate::server::db::{positional, values};
 
 pub const SLOTS: i64 = 8;
 
@@ -213,6 +213,7 @@ pub async fn charge_many(
          AND budget_slots.used + v.column3 <= budget_slots.allowance",
         rows
     );
+    let sql = positional(conn, sql);
     let mut update = sqlx::query(&sql);
     for (rule_id, slot, points) in &by_slot {
         update = update.bind(rule_id).bind(slot).bind(points);

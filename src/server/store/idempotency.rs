@@ -7,7 +7,7 @@ use crate::i18n::td_string;
 use sqlx::AnyConnection;
 
 use crate::error::AppError;
-use crate::server::db::values;
+use crate::server::db::{positional, values};
 
 /// A channel's Idempotency-Key, to be stored with its answer inside a booking's transaction.
 #[derive(Debug, Clone)]
@@ -86,6 +86,7 @@ impl Slot {
              VALUES {} ON CONFLICT (api_key_id, key) DO NOTHING RETURNING api_key_id, key",
             rows
         );
+        let sql = positional(conn, sql);
         let mut insert = sqlx::query_as::<_, (i64, String)>(&sql);
         for (slot, status, body) in keys {
             insert = insert
