@@ -50,7 +50,9 @@ pub(super) struct Evaluation {
     /// The same points told in the language of whoever booked it, for their receipt; `None`
     /// when that is English.
     pub(super) shown: Option<Award>,
-    pub(super) rules: Vec<EarningRule>,
+    /// The budgets of the rules that gave (not the whole rule list: cloned per order, it was
+    /// a good part of the booking's allocations).
+    pub(super) budgets: Vec<RuleBudget>,
     /// The event's local day and month: what caps were counted for.
     pub(super) period: rules::CapPeriod,
 }
@@ -70,22 +72,25 @@ pub(super) async fn evaluate_locked(
     lang: Lang,
 ) -> Result<Evaluation, AppError> {
     let program = &setup.program;
-    let rules = match exact {
-        true => locked_budgets(conn, &setup.rules).await?,
-        false => setup.rules.clone(),
+    let locked;
+    let rules: &[EarningRule] = match exact {
+        true => {
+            locked = locked_budgets(conn, &setup.rules).await?;
+            &locked
+        }
+        false => &setup.rules,
     };
     let mut event = event.clone();
     setup.zones.localise(&mut event);
     let period = rules::CapPeriod::of(&event);
-    let usage = rules::usage(conn, membership_id, period, &rules).await?;
+    let usage = rules::usage(conn, membership_id, period, rules).await?;
     let base = engine::base_rate(program);
-    let award = engine::evaluate(&base, &rules, &event, ctx, &usage);
-    let shown =
-        (lang != Lang::ENGLISH).then(|| engine::evaluate_in(lang, &base, &rules, &event, ctx, &usage));
+    let award = engine::evaluate(&base, rules, &event, ctx, &usage);
+    let shown = (lang != Lang::ENGLISH).then(|| engine::evaluate_in(lang, &base, rules, &event, ctx, &usage));
     Ok(Evaluation {
+        budgets: RuleBudget::of_award(&award, rules),
         award,
         shown,
-        rules,
         period,
     })
 }
@@ -94,6 +99,40 @@ impl Evaluation {
     /// The award for the receipt: in the booker's language.
     pub(super) fn shown(&self) -> &Award {
         self.shown.as_ref().unwrap_or(&self.award)
+    }
+}
+
+/// A rule that gave in an award, as its budget sees it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct RuleBudget {
+    pub(super) rule_id: i64,
+    /// Whether what it gives is charged to a budget.
+    pub(super) budgeted: bool,
+    /// The rule that keeps the budget (a campaign's variants share one).
+    pub(super) owner: i64,
+}
+
+impl RuleBudget {
+    /// Those of `rules` with a line in `award` that gave points.
+    pub(super) fn of_award(award: &Award, rules: &[EarningRule]) -> Vec<Self> {
+        let mut out: Vec<Self> = Vec::new();
+        for id in award
+            .lines
+            .iter()
+            .filter(|l| l.matched && l.points > 0)
+            .filter_map(|l| l.rule_id)
+        {
+            if let Some(r) = rules.iter().find(|r| r.id == id) {
+                if !out.iter().any(|b| b.rule_id == id) {
+                    out.push(Self {
+                        rule_id: id,
+                        budgeted: r.budget_points.is_some(),
+                        owner: r.budget_owner(),
+                    });
+                }
+            }
+        }
+        out
     }
 }
 
@@ -109,14 +148,14 @@ pub(super) fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
         match l.rule_id {
             None => by_rule.push((None, false, l.points)),
             Some(id) => {
-                if let Some(rule) = eval.rules.iter().find(|r| r.id == id) {
-                    given.push((rule.id, l.points));
+                if eval.budgets.iter().any(|b| b.rule_id == id) {
+                    given.push((id, l.points));
                 }
             }
         }
     }
     for &(id, points) in &given {
-        let budgeted = eval.rules.iter().any(|r| r.id == id && r.budget_points.is_some());
+        let budgeted = eval.budgets.iter().any(|b| b.rule_id == id && b.budgeted);
         by_rule.push((Some(id), budgeted, points));
     }
     (by_rule, given)
@@ -124,12 +163,12 @@ pub(super) fn award_parts(eval: &Evaluation) -> (Vec<ByRule>, Vec<(i64, i64)>) {
 
 /// What an award charges to campaign budgets: (rule id, points) of each budgeted rule, the
 /// id being that of the rule that keeps the budget (a campaign's variants share one).
-pub(super) fn budget_charges(by_rule: &[ByRule], rules: &[EarningRule]) -> Vec<(i64, i64)> {
+pub(super) fn budget_charges(by_rule: &[ByRule], budgets: &[RuleBudget]) -> Vec<(i64, i64)> {
     by_rule
         .iter()
         .filter_map(|&(rule, budgeted, points)| rule.filter(|_| budgeted).map(|r| (r, points)))
         .map(|(id, points)| {
-            let owner = rules.iter().find(|r| r.id == id).map_or(id, |r| r.budget_owner());
+            let owner = budgets.iter().find(|b| b.rule_id == id).map_or(id, |b| b.owner);
             (owner, points)
         })
         .collect()
@@ -174,7 +213,7 @@ pub(super) async fn charge_budgets(
     membership_id: MembershipId,
     exact: bool,
 ) -> Result<bool, AppError> {
-    let charges: Vec<(i64, MembershipId, i64)> = budget_charges(&award_parts(eval).0, &eval.rules)
+    let charges: Vec<(i64, MembershipId, i64)> = budget_charges(&award_parts(eval).0, &eval.budgets)
         .into_iter()
         .map(|(rule_id, points)| (rule_id, membership_id, points))
         .collect();

@@ -558,14 +558,14 @@ fn evaluate(
         let shown = (b.lang != crate::domain::lang::Lang::ENGLISH)
             .then(|| engine::evaluate_in(b.lang, &base, rules, &order, &ctx, &m.usage));
         let eval = Evaluation {
+            budgets: awards::RuleBudget::of_award(&award, rules),
             award,
             shown,
-            rules: rules.to_vec(),
             period: rules::CapPeriod::of(&order),
         };
         let (by_rule, given) = awards::award_parts(&eval);
         engine::count_given(&mut m.usage, &given);
-        let budgeted = awards::budget_charges(&by_rule, &eval.rules);
+        let budgeted = awards::budget_charges(&by_rule, &eval.budgets);
         let held = hold_until(&setup.program, b.now);
         let (total, postings) = ledger::earn_postings(&by_rule, held.is_some());
         let told = Told::of(&eval.award);
