@@ -1453,11 +1453,11 @@ async fn month_caps_count_the_whole_month(db: Db) {
     let w = world(&db, |_| ()).await;
     let mut monthly = rule(w.program.id, "Monthly", 3, RuleEffect::FixedPoints { points: 40 });
     monthly.caps.per_member_month = Some(100);
-    rules::save(&db, &monthly).await.unwrap();
+    let monthly = rules::save(&db, &monthly).await.unwrap();
     let mut daily = rule(w.program.id, "Daily", 2, RuleEffect::FixedPoints { points: 30 });
     daily.caps.per_member_day = Some(50);
     rules::save(&db, &daily).await.unwrap();
-    rules::save(
+    let always = rules::save(
         &db,
         &rule(w.program.id, "Always", 1, RuleEffect::FixedPoints { points: 7 }),
     )
@@ -1491,6 +1491,21 @@ async fn month_caps_count_the_whole_month(db: Db) {
         points,
         vec![base + 77, base + 77, base + 20 + 30 + 7, base + 20 + 7],
         "the month cap leaves 20 on the third day, the day cap 20 for its second order"
+    );
+    // Only what caps read is recorded: the uncapped rule's awards are in the ledger alone.
+    let recorded = |id: i64| {
+        let db = db.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM rule_awards WHERE rule_id = $1")
+                .bind(id)
+                .fetch_one(&db.pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(
+        (recorded(always.id).await, recorded(monthly.id).await > 0),
+        (0, true)
     );
     assert_reconciles(&db, w.program.id).await;
 }

@@ -500,7 +500,7 @@ fn RuleEditor(
                     td_string!(l, offers.rules.cap_per_month),
                     "input[cap_per_month]",
                     f.cap_per_month.clone(),
-                    "",
+                    td_string!(l, offers.rules.caps_hint),
                     "cap_per_month",
                 )}
                 {text(

@@ -96,6 +96,11 @@ pub(super) async fn evaluate_locked(
 }
 
 impl Evaluation {
+    /// Whether what rule `rule_id` gave here goes into `rule_awards`.
+    pub(super) fn records(&self, rule_id: i64) -> bool {
+        self.budgets.iter().any(|b| b.rule_id == rule_id && b.recorded)
+    }
+
     /// The award for the receipt: in the booker's language.
     pub(super) fn shown(&self) -> &Award {
         self.shown.as_ref().unwrap_or(&self.award)
@@ -110,6 +115,10 @@ pub(super) struct RuleBudget {
     pub(super) budgeted: bool,
     /// The rule that keeps the budget (a campaign's variants share one).
     pub(super) owner: i64,
+    /// Whether what it gives is recorded in `rule_awards`: only what is read there is, a
+    /// rule's per-member caps and a campaign's report. Most of a group's rows otherwise (ten
+    /// segment rules giving a point each wrote ten rows an order that nothing reads).
+    pub(super) recorded: bool,
 }
 
 impl RuleBudget {
@@ -128,6 +137,7 @@ impl RuleBudget {
                         rule_id: id,
                         budgeted: r.budget_points.is_some(),
                         owner: r.budget_owner(),
+                        recorded: rules::awards_read(r),
                     });
                 }
             }
@@ -192,6 +202,7 @@ pub(super) async fn book_award(
     // Caps count by the event's day and month, as the usage was looked up for.
     let given: Vec<rules::Given> = given
         .into_iter()
+        .filter(|&(rule_id, _)| eval.records(rule_id))
         .map(|(rule_id, points)| rules::Given {
             rule_id,
             membership_id,

@@ -223,7 +223,8 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
         .zip(&booked)
         .flat_map(|(e, &(tx_id, _))| {
             let membership_id = members[e.member].id;
-            e.given.iter().map(move |&(rule_id, points)| rules::Given {
+            let recorded = e.given.iter().filter(|&&(rule_id, _)| e.eval.records(rule_id));
+            recorded.map(move |&(rule_id, points)| rules::Given {
                 rule_id,
                 membership_id,
                 transaction_id: tx_id,

@@ -216,6 +216,17 @@ pub async fn usage_many<'r>(
     Ok(out)
 }
 
+/// Whether what `rule` gives is read back from `rule_awards`: its per-member caps count it,
+/// or it is a campaign's (the report sums what each arm was given). Only those are recorded,
+/// so a cap counts what its rule gave from when it was set.
+pub fn awards_read(rule: &EarningRule) -> bool {
+    let c = &rule.caps;
+    c.per_member_day.is_some()
+        || c.per_member_month.is_some()
+        || c.per_member_awards.is_some()
+        || rule.conditions.campaign_arm.is_some()
+}
+
 /// What one rule gave one membership in one transaction, for its caps.
 pub struct Given {
     pub rule_id: i64,
@@ -229,8 +240,7 @@ pub struct Given {
 /// Records what each rule gave (for caps), in one statement. Budgets are charged
 /// separately, last in the booking (`budgets::charge`).
 pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<(), AppError> {
-    // Parameters are plain on SQLite (`positional`), so a large group costs no more per row
-    // than a small one; chunks keep each statement within SQLite's parameter limit.
+    // Parameters are plain on SQLite (`positional`), so a chunk's size costs nothing per row.
     for part in given.chunks(AWARD_ROWS) {
         let sql = format!(
             "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) VALUES {}",
@@ -253,8 +263,10 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
     Ok(())
 }
 
-/// Rule awards a statement inserts at most (3,000 parameters).
-const AWARD_ROWS: usize = 500;
+/// Rule awards a statement inserts at most: a fixed size, so the full chunks' text is one
+/// prepared statement in sqlx's cache (a single statement per group had a new text, parsed
+/// again, for nearly every group size).
+const AWARD_ROWS: usize = 32;
 
 /// A rule name another rule of the program has, as a field error.
 fn taken(e: sqlx::Error) -> AppError {
