@@ -329,6 +329,6 @@ mod tests {
             "not from $1"
         );
         let many: Vec<String> = (1..=12).map(|i| format!("${i}")).collect();
-        assert_eq!(s(&many.join(",")), vec!["?"; 12].join(","));
+        assert_eq!(s(&many.join(",")), ["?"; 12].join(","));
     }
 }

@@ -786,9 +786,11 @@ async fn push_goes_to_the_members_devices(db: Db) {
     let m = message(w.member_id, p, Channel::Push, Topic::Reminders, "");
     write(&db, &m).await;
     assert_eq!(deliver_due(&db, &out, db.now()).await.unwrap().sent, 1);
-    let seen = seen.lock().unwrap();
-    assert_eq!(seen.len(), 1);
-    let json: serde_json::Value = serde_json::from_str(&seen[0].1).unwrap();
+    let json: serde_json::Value = {
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        serde_json::from_str(&seen[0].1).unwrap()
+    };
     assert_eq!(json["channel"], "push");
     assert_eq!(json["subject"], m.subject.as_str());
     let sent: Vec<&str> = json["devices"]
@@ -799,7 +801,6 @@ async fn push_goes_to_the_members_devices(db: Db) {
         .collect();
     assert_eq!(sent, tokens);
     assert_eq!(json["devices"][0]["platform"], "web");
-    drop(seen);
     // A provider that says tokens reach no device any more: those sent are forgotten (one it
     // was never sent is not).
     let newest = tokens[0].to_string();
