@@ -1558,6 +1558,27 @@ async fn setup_changes_reach_the_next_booking(db: Db) {
         100,
         "a deleted (switched-off) rule no longer applies"
     );
+    // It gave points (its ledger postings name it), so it is kept, switched off.
+    let kept: Option<i64> = sqlx::query_scalar("SELECT active FROM earning_rules WHERE id = $1")
+        .bind(bonus.id)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kept, Some(0));
+    // One that never gave is removed.
+    let unused = rules::save(
+        &db,
+        &rule(w.program.id, "Never", 1, RuleEffect::FixedPoints { points: 0 }),
+    )
+    .await
+    .unwrap();
+    rules::delete(&db, w.program.id, unused.id).await.unwrap();
+    let gone: Option<i64> = sqlx::query_scalar("SELECT active FROM earning_rules WHERE id = $1")
+        .bind(unused.id)
+        .fetch_optional(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(gone, None);
 
     let hook = omniloyal::server::webhooks::create(
         &db,

@@ -240,8 +240,13 @@ pub struct Given {
 /// Records what each rule gave (for caps), in one statement. Budgets are charged
 /// separately, last in the booking (`budgets::charge`).
 pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<(), AppError> {
-    // Parameters are plain on SQLite (`positional`), so a chunk's size costs nothing per row.
-    for part in given.chunks(AWARD_ROWS) {
+    // Parameters are plain on SQLite (`positional`), so a chunk's size costs nothing per row;
+    // PostgreSQL takes a group's awards in one round trip.
+    let chunk = match conn.backend_name() {
+        "SQLite" => AWARD_ROWS,
+        _ => given.len().max(1),
+    };
+    for part in given.chunks(chunk) {
         let sql = format!(
             "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) VALUES {}",
             values(part.len(), 6)
@@ -263,7 +268,7 @@ pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<
     Ok(())
 }
 
-/// Rule awards a statement inserts at most: a fixed size, so the full chunks' text is one
+/// Rule awards a statement inserts at most on SQLite: a fixed size, so the full chunks' text is one
 /// prepared statement in sqlx's cache (a single statement per group had a new text, parsed
 /// again, for nearly every group size).
 const AWARD_ROWS: usize = 32;
@@ -341,12 +346,21 @@ pub async fn save(db: &Db, rule: &EarningRule) -> Result<EarningRule, AppError> 
 /// they are switched off instead. A rule that never awarded anything is removed.
 #[tracing::instrument(skip(db), err(level = "debug"))]
 pub async fn delete(db: &Db, program_id: ProgramId, rule_id: i64) -> Result<(), AppError> {
+    // What a rule gave is in the ledger's postings (`rule_awards` keeps only what caps and
+    // campaign reports read). Postings have no index by rule (one more index entry per rule
+    // an order earns under, for a rare delete): the ledger is read before the write lock,
+    // and under it only what was posted since.
+    let (seen, posted_before) = {
+        let mut conn = db.pool.acquire().await?;
+        let seen: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM ledger_postings")
+                .fetch_one(&mut *conn)
+                .await?;
+        (seen, gave_points(&mut conn, rule_id, 0, seen).await?)
+    };
     let mut tx = db.begin_write().await?;
-    let used: i64 = sqlx::query_scalar("SELECT CAST(COUNT(*) AS BIGINT) FROM rule_awards WHERE rule_id = $1")
-        .bind(rule_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    let affected = if used > 0 {
+    let used = posted_before || gave_points(&mut tx, rule_id, seen, i64::MAX).await?;
+    let affected = if used {
         sqlx::query(
             "UPDATE earning_rules SET active = 0 WHERE id = $1 AND program_id = $2 AND campaign_id IS NULL",
         )
@@ -366,6 +380,24 @@ pub async fn delete(db: &Db, program_id: ProgramId, rule_id: i64) -> Result<(), 
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether the ledger has a posting of `rule_id` among postings `after < id <= upto`.
+async fn gave_points(
+    conn: &mut AnyConnection,
+    rule_id: i64,
+    after: i64,
+    upto: i64,
+) -> Result<bool, AppError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM ledger_postings WHERE rule_id = $1 AND id > $2 AND id <= $3 LIMIT 1",
+    )
+    .bind(rule_id)
+    .bind(after)
+    .bind(upto)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Writes the rule of one variant of a campaign in the caller's transaction: a new rule
