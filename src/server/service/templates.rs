@@ -135,7 +135,7 @@ pub async fn first_missing<'a>(
 ) -> Result<Option<(&'a str, Channel)>, AppError> {
     templates::lock(conn, program).await?;
     for &(name, channel) in sends {
-        if !templates::has_version(conn, program, name, channel).await? {
+        if templates::other_versions(conn, program, name, channel, 0).await? == 0 {
             return Ok(Some((name, channel)));
         }
     }

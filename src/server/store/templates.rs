@@ -97,26 +97,8 @@ pub async fn lock(conn: &mut AnyConnection, program: ProgramId) -> Result<(), Ap
     Ok(())
 }
 
-/// Whether the program has template `name` on `channel` in any language.
-pub async fn has_version(
-    conn: &mut AnyConnection,
-    program: ProgramId,
-    name: &str,
-    channel: Channel,
-) -> Result<bool, AppError> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM message_templates WHERE program_id = $1 AND name = $2 AND channel = $3 LIMIT 1",
-    )
-    .bind(program)
-    .bind(name)
-    .bind(channel.as_str())
-    .fetch_optional(&mut *conn)
-    .await?;
-    Ok(found.is_some())
-}
-
 /// How many versions (languages) of template `name` on `channel` the program has besides
-/// the one with id `except`.
+/// the one with id `except` (0: all of them).
 pub async fn other_versions(
     conn: &mut AnyConnection,
     program: ProgramId,
