@@ -481,9 +481,13 @@ async fn orders_that_arrive_together_book_alone(db: Db) {
 /// per table for all; they earn exactly what they earn booked one after another: the same
 /// points, caps, tier upgrades (and the orders after them earning at the new tier), lots
 /// and budget use. One program gets the orders all at once, a twin program one by one.
+/// Each also has a segment rule (its members' segments are read with their memberships)
+/// and a once-only bonus (its count is read with the coffee cap's day, in one statement).
 async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
     use crate::support::fixtures::tier_input;
     use omniloyal::model::rules::OrderLine;
+    use omniloyal::model::segment::{Condition, Definition, Join};
+    use omniloyal::server::service::{rollups, segments};
     let worlds = [
         world(&db, |_| ()).await,
         world(&db, |_| ()).await,
@@ -540,6 +544,41 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
         ],
         ..order(&id, 1250)
     };
+    // The first two members buy twice first in each program: "Regulars" (two orders) holds
+    // them, not the others, and a rule gives its members 3 points an order.
+    for program_id in [together, alone] {
+        for (k, w) in worlds.iter().take(2).enumerate() {
+            for n in 0..2 {
+                let order = order(&format!("r{n}-{k}"), 100);
+                orders::record_order(&db, program_id, w.member_id, &order, None)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+    rollups::catch_up(&db).await.unwrap();
+    let mut regular_rules = Vec::new();
+    for program_id in [together, alone] {
+        let definition = Definition {
+            join: Join::All,
+            within: Join::All,
+            groups: vec![vec![Condition::Orders {
+                days: 0,
+                min: Some(2),
+                max: None,
+            }]],
+        };
+        let regulars = segments::save_definition(&db, program_id, None, "Regulars", &definition)
+            .await
+            .unwrap();
+        assert_eq!(regulars.members, 2);
+        let mut bonus = rule(program_id, "Regulars", 3, RuleEffect::FixedPoints { points: 3 });
+        bonus.conditions.segment_ids = vec![regulars.id];
+        regular_rules.push(rules::save(&db, &bonus).await.unwrap().id);
+        let mut once = rule(program_id, "Once", 2, RuleEffect::FixedPoints { points: 7 });
+        once.caps.per_member_awards = Some(1);
+        rules::save(&db, &once).await.unwrap();
+    }
     // Two rounds first (300 points each, short of Gold: nothing makes them book alone),
     // then four more, in which every member reaches Gold.
     for (rounds, first) in [(0..2, true), (2..6, false)] {
@@ -615,11 +654,42 @@ async fn orders_booked_together_earn_what_they_earn_alone(db: Db) {
             .unwrap()
         }
     };
-    // Lines numbered 1 and 2 in each of the 24 orders.
+    // Lines numbered 1 and 2 in each of the 24 orders (the regulars' first four have none).
     assert_eq!(
         kept(together).await,
         (48, 96, 30_000, 24, "PARIS-1".to_string(), 72)
     );
+    // The segment rule gave its two members 3 points an order (6 once Gold), the same in both
+    // programs, and the others nothing; the once-only bonus gave each member 7 points once.
+    let mut seen = Vec::new();
+    for (program_id, regular_rule) in [together, alone].into_iter().zip(&regular_rules) {
+        let given: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT t.membership_id, CAST(COALESCE(SUM(CASE WHEN r.id = $2 THEN -p.points ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN r.name = 'Once' THEN -p.points ELSE 0 END), 0) AS BIGINT) \
+             FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id \
+             JOIN earning_rules r ON r.id = p.rule_id WHERE t.program_id = $1 \
+             GROUP BY t.membership_id ORDER BY t.membership_id",
+        )
+        .bind(program_id)
+        .bind(regular_rule)
+        .fetch_all(&db.pool)
+        .await
+        .unwrap();
+        let mut by_member = Vec::new();
+        for w in &worlds {
+            let id = members::membership_id(&db, w.member_id, program_id)
+                .await
+                .unwrap()
+                .get();
+            let (_, regular, once) = *given.iter().find(|g| g.0 == id).unwrap();
+            let is_regular = worlds[..2].iter().any(|r| r.member_id == w.member_id);
+            assert_eq!((regular > 0, once), (is_regular, 7), "{given:?}");
+            by_member.push((regular, once));
+        }
+        seen.push(by_member);
+    }
+    assert_eq!(seen[0], seen[1], "the same awards together and alone");
+    assert!(seen[0][0].0 >= 6 * 3, "{seen:?}");
     assert_eq!(kept(alone).await, kept(together).await);
     let used: Vec<i64> = sqlx::query_scalar(
         "SELECT CAST(SUM(used) AS BIGINT) FROM budget_slots WHERE rule_id IN ($1, $2) GROUP BY rule_id ORDER BY rule_id",

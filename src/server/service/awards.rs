@@ -206,7 +206,6 @@ pub(super) async fn book_award(
         .map(|(rule_id, points)| rules::Given {
             rule_id,
             membership_id,
-            transaction_id: tx_id,
             points,
             period: eval.period,
         })

@@ -220,14 +220,12 @@ async fn book(conn: &mut AnyConnection, items: &[Arc<OrderBooking>], run: Run) -
     }
     let given: Vec<rules::Given> = evaluated
         .iter()
-        .zip(&booked)
-        .flat_map(|(e, &(tx_id, _))| {
+        .flat_map(|e| {
             let membership_id = members[e.member].id;
             let recorded = e.given.iter().filter(|&&(rule_id, _)| e.eval.records(rule_id));
             recorded.map(move |&(rule_id, points)| rules::Given {
                 rule_id,
                 membership_id,
-                transaction_id: tx_id,
                 points,
                 period: e.eval.period,
             })
@@ -437,20 +435,24 @@ async fn enter(
     items: &[Arc<OrderBooking>],
     run: Run,
 ) -> Result<(Vec<Member>, Vec<Chosen>), AppError> {
-    let entries: Vec<(usize, members::Entry)> = match run {
+    // The setup keeps campaigns that ended within the back-dating window: only one whose
+    // dates hold an order here makes reading members' segments worth it.
+    let segmented = items
+        .iter()
+        .any(|b| rules_use_segments(&b.setup.rules) || b.setup.stamp_bonuses.iter().any(|s| s.open_at(b.at)));
+    let entries: Vec<(usize, members::Entry, Option<Vec<i64>>)> = match run {
         Run::Alone { .. } => {
             let b = &items[0];
-            vec![(
-                0,
-                members::enter(conn, b.member_id, b.setup.program.id, b.now).await?,
-            )]
+            let entry = members::enter(conn, b.member_id, b.setup.program.id, b.now).await?;
+            vec![(0, entry, None)]
         }
         Run::Together => {
             let mut pairs: Vec<(MemberId, ProgramId)> =
                 items.iter().map(|b| (b.member_id, b.setup.program.id)).collect();
             pairs.sort_unstable();
             pairs.dedup();
-            let found = members::enter_many(conn, &pairs).await?;
+            // The segments come in the same statement, one for the whole group.
+            let found = members::enter_many(conn, &pairs, segmented).await?;
             let period = items[0].cap_period();
             items
                 .iter()
@@ -458,23 +460,28 @@ async fn enter(
                 .filter(|(_, b)| b.cap_period() == period)
                 .filter_map(|(i, b)| {
                     let pair = (b.member_id, b.setup.program.id);
-                    let (_, entry, _) = found.iter().find(|(p, _, merged)| *p == pair && !merged)?;
-                    Some((i, *entry))
+                    let (_, entry, _, segments) =
+                        found.iter().find(|(p, _, merged, _)| *p == pair && !merged)?;
+                    Some((i, *entry, segmented.then(|| segments.clone())))
                 })
                 .collect()
         }
     };
     let mut members: Vec<Member> = Vec::new();
     let mut chosen = Vec::with_capacity(entries.len());
-    for (i, entry) in entries {
+    let mut unread: Vec<i64> = Vec::new();
+    for (i, entry, segments) in entries {
         let m = match members.iter().position(|m| m.id == entry.membership_id) {
             Some(m) => m,
             None => {
+                if segmented && segments.is_none() {
+                    unread.push(entry.membership_id.get());
+                }
                 members.push(Member {
                     id: entry.membership_id,
                     standing: entry.standing,
                     tier_id: entry.tier_id,
-                    segments: Vec::new(),
+                    segments: segments.unwrap_or_default(),
                     usage: Vec::new(),
                     orders: 0,
                 });
@@ -484,18 +491,10 @@ async fn enter(
         members[m].orders += 1;
         chosen.push((i, m, entry.referred_by));
     }
-    // The setup keeps campaigns that ended within the back-dating window: only one whose
-    // dates hold an order here makes the read worth its statement.
-    if items
-        .iter()
-        .any(|b| rules_use_segments(&b.setup.rules) || b.setup.stamp_bonuses.iter().any(|s| s.open_at(b.at)))
-    {
-        // One read for the whole group, not one per member.
-        let ids: Vec<i64> = members.iter().map(|m| m.id.get()).collect();
-        for (membership, segment) in crate::server::store::segments::of_memberships(conn, &ids).await? {
-            if let Some(m) = members.iter_mut().find(|m| m.id.get() == membership) {
-                m.segments.push(segment);
-            }
+    // Alone, the membership may have just joined: its segments are read after.
+    for (membership, segment) in crate::server::store::segments::of_memberships(conn, &unread).await? {
+        if let Some(m) = members.iter_mut().find(|m| m.id.get() == membership) {
+            m.segments.push(segment);
         }
     }
     Ok((members, chosen))

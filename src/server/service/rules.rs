@@ -160,57 +160,72 @@ pub async fn usage_many<'r>(
         .iter()
         .filter(|r| r.caps.per_member_day.is_some() || r.caps.per_member_month.is_some())
         .collect();
+    // Awards ever, only for rules capped in awards per member (campaigns' once-only bonuses).
+    let lifetime: Vec<&&EarningRule> = capped
+        .iter()
+        .filter(|r| r.caps.per_member_awards.is_some())
+        .collect();
+    // Both reads in one statement (a writer's round trip less): each row says which it is.
+    let n = membership_ids.len();
+    let mut parts: Vec<String> = Vec::with_capacity(2);
+    let mut next = 1;
+    // Day caps alone need only the day's awards; the month total is then unused.
+    let days_only = periodic.iter().all(|r| r.caps.per_member_month.is_none());
     if !periodic.is_empty() {
-        // Day caps alone need only the day's awards; the month total is then unused.
-        let days_only = periodic.iter().all(|r| r.caps.per_member_month.is_none());
-        let CapPeriod { day, month } = period;
-        let sql = format!(
-            "SELECT membership_id, rule_id, CAST(COALESCE(SUM(CASE WHEN day = $1 THEN points ELSE 0 END), 0) AS BIGINT), \
+        let day_filter = match days_only {
+            true => format!(" AND day = ${}", next + 2 + n + periodic.len()),
+            false => String::new(),
+        };
+        parts.push(format!(
+            "SELECT CAST(0 AS BIGINT), membership_id, rule_id, \
+             CAST(COALESCE(SUM(CASE WHEN day = ${} THEN points ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM rule_awards \
-             WHERE month = $2 AND membership_id IN ({}) AND rule_id IN ({}){} GROUP BY membership_id, rule_id",
-            params(3, membership_ids.len()),
-            params(3 + membership_ids.len(), periodic.len()),
-            if days_only { " AND day = $1" } else { "" },
-        );
-        let sql = positional(conn, sql);
-        let mut select = sqlx::query_as::<_, (MembershipId, i64, i64, i64)>(&sql)
-            .bind(day)
-            .bind(month);
+             WHERE month = ${} AND membership_id IN ({}) AND rule_id IN ({}){day_filter} GROUP BY membership_id, rule_id",
+            next,
+            next + 1,
+            params(next + 2, n),
+            params(next + 2 + n, periodic.len()),
+        ));
+        next += 2 + n + periodic.len() + usize::from(days_only);
+    }
+    if !lifetime.is_empty() {
+        parts.push(format!(
+            "SELECT CAST(1 AS BIGINT), membership_id, rule_id, CAST(COALESCE(SUM(awards), 0) AS BIGINT), \
+             CAST(0 AS BIGINT) FROM rule_awards WHERE membership_id IN ({}) AND rule_id IN ({}) GROUP BY membership_id, rule_id",
+            params(next, n),
+            params(next + n, lifetime.len()),
+        ));
+    }
+    let sql = positional(conn, parts.join(" UNION ALL "));
+    let mut select = sqlx::query_as::<_, (i64, MembershipId, i64, i64, i64)>(&sql);
+    let CapPeriod { day, month } = period;
+    if !periodic.is_empty() {
+        select = select.bind(day).bind(month);
         for id in membership_ids {
             select = select.bind(id);
         }
         for rule in &periodic {
             select = select.bind(rule.id);
         }
-        for (membership_id, rule_id, member_day, member_month) in select.fetch_all(&mut *conn).await? {
-            add(membership_id, rule_id, &|u| {
-                u.member_day = member_day;
-                u.member_month = member_month;
-            });
+        if days_only {
+            select = select.bind(day);
         }
     }
-    // Awards ever, only for rules capped in awards per member (campaigns' once-only bonuses).
-    let lifetime: Vec<&&EarningRule> = capped
-        .iter()
-        .filter(|r| r.caps.per_member_awards.is_some())
-        .collect();
     if !lifetime.is_empty() {
-        let sql = format!(
-            "SELECT membership_id, rule_id, CAST(COUNT(*) AS BIGINT) FROM rule_awards \
-             WHERE membership_id IN ({}) AND rule_id IN ({}) GROUP BY membership_id, rule_id",
-            params(1, membership_ids.len()),
-            params(1 + membership_ids.len(), lifetime.len()),
-        );
-        let sql = positional(conn, sql);
-        let mut select = sqlx::query_as::<_, (MembershipId, i64, i64)>(&sql);
         for id in membership_ids {
             select = select.bind(id);
         }
         for rule in &lifetime {
             select = select.bind(rule.id);
         }
-        for (membership_id, rule_id, total) in select.fetch_all(&mut *conn).await? {
-            add(membership_id, rule_id, &|u| u.member_awards = total);
+    }
+    for (kind, membership_id, rule_id, first, second) in select.fetch_all(&mut *conn).await? {
+        match kind {
+            0 => add(membership_id, rule_id, &|u| {
+                u.member_day = first;
+                u.member_month = second;
+            }),
+            _ => add(membership_id, rule_id, &|u| u.member_awards = first),
         }
     }
     Ok(out)
@@ -227,41 +242,56 @@ pub fn awards_read(rule: &EarningRule) -> bool {
         || rule.conditions.campaign_arm.is_some()
 }
 
-/// What one rule gave one membership in one transaction, for its caps.
+/// What one rule gave one membership in one booking, for its caps and its campaign's report.
 pub struct Given {
     pub rule_id: i64,
     pub membership_id: MembershipId,
-    pub transaction_id: i64,
     pub points: i64,
     /// The event's local day and month, which the caps count it in.
     pub period: CapPeriod,
 }
 
-/// Records what each rule gave (for caps), in one statement. Budgets are charged
-/// separately, last in the booking (`budgets::charge`).
+/// Adds what each rule gave to its membership's row of the day (`rule_awards` keeps totals by
+/// membership, month, rule and day: points, and awards for once-only bonuses). Budgets are
+/// charged separately, last in the booking (`budgets::charge`).
 pub async fn record_awards(conn: &mut AnyConnection, given: &[Given]) -> Result<(), AppError> {
+    // One row per key in a statement: PostgreSQL refuses to update a row twice in one upsert.
+    let mut rows: Vec<(i64, MembershipId, CapPeriod, i64, i64)> = Vec::with_capacity(given.len());
+    for g in given {
+        match rows
+            .iter_mut()
+            .find(|r| r.0 == g.rule_id && r.1 == g.membership_id && r.2 == g.period)
+        {
+            Some(row) => {
+                row.3 += g.points;
+                row.4 += 1;
+            }
+            None => rows.push((g.rule_id, g.membership_id, g.period, g.points, 1)),
+        }
+    }
     // Parameters are plain on SQLite (`positional`), so a chunk's size costs nothing per row;
     // PostgreSQL takes a group's awards in one round trip.
     let chunk = match conn.backend_name() {
         "SQLite" => AWARD_ROWS,
-        _ => given.len().max(1),
+        _ => rows.len().max(1),
     };
-    for part in given.chunks(chunk) {
+    for part in rows.chunks(chunk) {
         let sql = format!(
-            "INSERT INTO rule_awards (rule_id, membership_id, transaction_id, points, day, month) VALUES {}",
+            "INSERT INTO rule_awards (rule_id, membership_id, month, day, points, awards) VALUES {} \
+             ON CONFLICT (membership_id, month, rule_id, day) DO UPDATE \
+             SET points = rule_awards.points + excluded.points, awards = rule_awards.awards + excluded.awards",
             values(part.len(), 6)
         );
         let sql = positional(conn, sql);
         let mut insert = sqlx::query(&sql);
-        for g in part {
-            let CapPeriod { day, month } = g.period;
+        for &(rule_id, membership_id, CapPeriod { day, month }, points, awards) in part {
             insert = insert
-                .bind(g.rule_id)
-                .bind(g.membership_id)
-                .bind(g.transaction_id)
-                .bind(g.points)
+                .bind(rule_id)
+                .bind(membership_id)
+                .bind(month)
                 .bind(day)
-                .bind(month);
+                .bind(points)
+                .bind(awards);
         }
         insert.execute(&mut *conn).await?;
     }
