@@ -18,3 +18,5 @@ DROP TABLE rule_awards;
 ALTER TABLE rule_awards_by_day RENAME TO rule_awards;
 ALTER INDEX rule_awards_by_day_pkey RENAME TO rule_awards_pkey;
 CREATE INDEX rule_awards_rule ON rule_awards (rule_id, membership_id);
+ALTER TABLE rule_awards RENAME CONSTRAINT rule_awards_by_day_membership_id_fkey TO rule_awards_membership_id_fkey;
+ALTER TABLE rule_awards RENAME CONSTRAINT rule_awards_by_day_rule_id_fkey TO rule_awards_rule_id_fkey;

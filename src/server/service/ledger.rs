@@ -424,21 +424,7 @@ async fn insert_postings(
     standings: &[Option<Standing>],
     moves: &[(i64, i64, i64)],
 ) -> Result<(), AppError> {
-    let count = items
-        .iter()
-        .map(|b| b.postings.iter().filter(|p| p.points != 0).count())
-        .sum::<usize>();
-    if count == 0 {
-        return Ok(());
-    }
-    let rows = values(count, 8);
-    let sql = format!(
-        "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
-         balance_after, created_at) VALUES {}",
-        rows
-    );
-    let sql = positional(conn, sql);
-    let mut insert = sqlx::query(&sql);
+    let mut rows: Vec<PostingRow> = Vec::new();
     for (i, b) in items.iter().enumerate() {
         let (mut wallet_run, mut pending_run) = standings[i]
             .map(|s| (s.balance - moves[i].0, s.pending - moves[i].1))
@@ -455,19 +441,90 @@ async fn insert_postings(
                 }
                 _ => None,
             };
-            let member = p.account.is_member_side().then_some(b.membership_id).flatten();
-            insert = insert
-                .bind(tx_ids[i])
-                .bind(b.program_id)
-                .bind(p.account.as_str())
-                .bind(member)
-                .bind(p.rule_id)
-                .bind(p.points)
-                .bind(balance_after)
-                .bind(b.at.0);
+            rows.push(PostingRow {
+                transaction_id: tx_ids[i],
+                program_id: b.program_id.0,
+                account: p.account,
+                membership_id: p.account.is_member_side().then_some(b.membership_id).flatten(),
+                rule_id: p.rule_id,
+                points: p.points,
+                balance_after,
+                at: b.at.0,
+            });
         }
     }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if conn.backend_name() == "PostgreSQL" {
+        return insert_postings_unnested(conn, &rows).await;
+    }
+    let sql = format!(
+        "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
+         balance_after, created_at) VALUES {}",
+        values(rows.len(), 8)
+    );
+    let sql = positional(conn, sql);
+    let mut insert = sqlx::query(&sql);
+    for r in &rows {
+        insert = insert
+            .bind(r.transaction_id)
+            .bind(r.program_id)
+            .bind(r.account.as_str())
+            .bind(r.membership_id.map(|m| m.get()))
+            .bind(r.rule_id)
+            .bind(r.points)
+            .bind(r.balance_after)
+            .bind(r.at);
+    }
     insert.execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// A posting as `insert_postings` writes it.
+struct PostingRow {
+    transaction_id: i64,
+    program_id: i64,
+    account: Account,
+    membership_id: Option<MembershipId>,
+    rule_id: Option<i64>,
+    points: i64,
+    balance_after: Option<i64>,
+    at: i64,
+}
+
+/// PostgreSQL takes the postings as one array a column (eight parameters, one statement text
+/// for any number of rows, so it stays prepared): an order that ten segment rules and
+/// campaigns earn under has a posting a rule, and a group's hundreds of rows bound one by one
+/// came with a new statement text, parsed and planned again, for nearly every group.
+async fn insert_postings_unnested(conn: &mut AnyConnection, rows: &[PostingRow]) -> Result<(), AppError> {
+    // Array literals of integers and of the accounts' fixed names: nothing to quote.
+    fn array<T>(rows: &[PostingRow], cell: impl Fn(&PostingRow) -> Option<T>) -> String
+    where
+        T: std::fmt::Display,
+    {
+        let cells: Vec<String> = rows
+            .iter()
+            .map(|r| cell(r).map_or_else(|| "NULL".to_string(), |v| v.to_string()))
+            .collect();
+        format!("{{{}}}", cells.join(","))
+    }
+    sqlx::query(
+        "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \
+         balance_after, created_at) SELECT t, p, a, m, rl, pts, b, c FROM unnest(CAST($1 AS BIGINT[]), CAST($2 AS BIGINT[]), \
+         CAST($3 AS TEXT[]), CAST($4 AS BIGINT[]), CAST($5 AS BIGINT[]), CAST($6 AS BIGINT[]), \
+         CAST($7 AS BIGINT[]), CAST($8 AS BIGINT[])) WITH ORDINALITY AS r(t, p, a, m, rl, pts, b, c, n) ORDER BY n",
+    )
+    .bind(array(rows, |r| Some(r.transaction_id)))
+    .bind(array(rows, |r| Some(r.program_id)))
+    .bind(array(rows, |r| Some(r.account.as_str())))
+    .bind(array(rows, |r| r.membership_id.map(|m| m.get())))
+    .bind(array(rows, |r| r.rule_id))
+    .bind(array(rows, |r| Some(r.points)))
+    .bind(array(rows, |r| r.balance_after))
+    .bind(array(rows, |r| Some(r.at)))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
