@@ -43,8 +43,10 @@ pub async fn take_back(
     let first: Option<i64> = sqlx::query_scalar(
         // From the membership's transactions to their orders (CROSS JOIN fixes SQLite's order:
         // from orders by program it read every order of the program, 0.2 s at 100k members).
+        // The unary plus keeps SQLite off `orders_program_time` for each transaction, which
+        // it chose over `orders_transaction` (1-4 s a return at 100k members).
         "SELECT MIN(o.id) FROM ledger_transactions t CROSS JOIN orders o \
-         WHERE o.transaction_id = t.id AND t.membership_id = $1 AND o.program_id = $2 AND o.amount_minor > 0",
+         WHERE o.transaction_id = t.id AND t.membership_id = $1 AND +o.program_id = $2 AND o.amount_minor > 0",
     )
     .bind(booked_on)
     .bind(program.id)

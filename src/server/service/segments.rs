@@ -71,6 +71,8 @@ enum Part {
 struct Kept {
     facts: tokio::sync::Mutex<HashMap<i64, (i64, Members)>>,
     parts: std::sync::Mutex<HashMap<(i64, String), (i64, Part)>>,
+    /// RFM cuts read from the buyers before the program's first full refresh.
+    cuts: std::sync::Mutex<HashMap<i64, (i64, RfmCuts)>>,
 }
 
 /// Reads the orders a definition's conditions look at (for `only` these memberships); with
@@ -226,16 +228,33 @@ async fn fresh_cuts(db: &Db, program_id: i64) -> Result<RfmCuts, AppError> {
     Ok(RfmCuts::from_buyers(&mut r, &mut f, &mut m))
 }
 
-/// The cuts evaluations use: the last full refresh's, or (before the first) fresh ones.
-async fn cuts(db: &Db, program_id: i64, d: &Definition) -> Result<RfmCuts, AppError> {
+/// The cuts evaluations use: the last full refresh's, or (before the first) fresh ones. With
+/// `kept` (the live count), fresh ones are used again within `KEEP_SECS`, as its facts are:
+/// each count while typing would otherwise read every buyer.
+async fn cuts(db: &Db, program_id: i64, d: &Definition, kept: Option<&Kept>) -> Result<RfmCuts, AppError> {
     if !rules::needs_rfm(d) {
         return Ok(RfmCuts::default());
     }
-    let kept = store::state(&mut *db.pool.acquire().await?, program_id).await?;
-    match kept {
-        Some(s) => Ok(s.cuts),
-        None => fresh_cuts(db, program_id).await,
+    if let Some(s) = store::state(&mut *db.pool.acquire().await?, program_id).await? {
+        return Ok(s.cuts);
     }
+    let now = db.now().0;
+    let Some(kept) = kept else {
+        return fresh_cuts(db, program_id).await;
+    };
+    let known = kept
+        .cuts
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&program_id)
+        .cloned();
+    if let Some((_, cuts)) = known.filter(|(at, _)| now - at < KEEP_SECS) {
+        return Ok(cuts);
+    }
+    let fresh = fresh_cuts(db, program_id).await?;
+    let mut all = kept.cuts.lock().unwrap_or_else(|p| p.into_inner());
+    all.insert(program_id, (now, fresh.clone()));
+    Ok(fresh)
 }
 
 /// The memberships (of the program, or of `only`) that match, in id order, read afresh.
@@ -340,9 +359,9 @@ async fn preview_definition(
     d: &Definition,
     currency: String,
 ) -> Result<Preview, AppError> {
-    let cuts = cuts(db, program_id, d).await?;
-    let all = kept_facts(db, program_id).await?;
     let kept = db.cached::<Kept>();
+    let cuts = cuts(db, program_id, d, Some(&kept)).await?;
+    let all = kept_facts(db, program_id).await?;
     let evidence = read_evidence(db, program_id, d, None, Some(&kept)).await?;
     let found = evaluate(d, &all, rules::day_of(db.now().0), &cuts, &evidence);
     let members = all.len() as i64;
@@ -503,7 +522,7 @@ async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
 /// orders read for the same condition by an earlier segment of the same refresh (`read`).
 async fn refresh_with(db: &Db, s: &Segment, facts: &[Facts], read: &Kept) -> Result<i64, AppError> {
     let id = s.id;
-    let cuts = cuts(db, s.program_id, &s.definition).await?;
+    let cuts = cuts(db, s.program_id, &s.definition, None).await?;
     let evidence = read_evidence(db, s.program_id, &s.definition, None, Some(read)).await?;
     let found = evaluate(&s.definition, facts, rules::day_of(db.now().0), &cuts, &evidence);
     let mut tx = db.begin_write().await?;
