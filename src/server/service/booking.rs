@@ -462,7 +462,7 @@ async fn enter(
                     let pair = (b.member_id, b.setup.program.id);
                     let (_, entry, _, segments) =
                         found.iter().find(|(p, _, merged, _)| *p == pair && !merged)?;
-                    Some((i, *entry, segmented.then(|| segments.clone())))
+                    Some((i, *entry, segments.clone()))
                 })
                 .collect()
         }

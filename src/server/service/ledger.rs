@@ -499,15 +499,24 @@ struct PostingRow {
 /// came with a new statement text, parsed and planned again, for nearly every group.
 async fn insert_postings_unnested(conn: &mut AnyConnection, rows: &[PostingRow]) -> Result<(), AppError> {
     // Array literals of integers and of the accounts' fixed names: nothing to quote.
+    // Written into one string: a group has hundreds of cells a column.
     fn array<T>(rows: &[PostingRow], cell: impl Fn(&PostingRow) -> Option<T>) -> String
     where
         T: std::fmt::Display,
     {
-        let cells: Vec<String> = rows
-            .iter()
-            .map(|r| cell(r).map_or_else(|| "NULL".to_string(), |v| v.to_string()))
-            .collect();
-        format!("{{{}}}", cells.join(","))
+        use std::fmt::Write;
+        let mut out = String::with_capacity(2 + rows.len() * 12);
+        out.push('{');
+        for (i, r) in rows.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            // Writing to a String cannot fail.
+            let _ = match cell(r) {
+                Some(v) => write!(out, "{sep}{v}"),
+                None => write!(out, "{sep}NULL"),
+            };
+        }
+        out.push('}');
+        out
     }
     sqlx::query(
         "INSERT INTO ledger_postings (transaction_id, program_id, account, membership_id, rule_id, points, \

@@ -419,13 +419,13 @@ pub async fn enter(
 /// `enter` for several (member, program) pairs, in one statement, without joining: the
 /// entry of each pair that has a membership, with whether it was merged away (the caller
 /// books those one by one, which joins the missing and refuses the merged). With
-/// `segments`, also the segments each is in now, read in the same statement (a booking's
+/// `segments`, also the segments each is in now (None when not asked), read in the same statement (a booking's
 /// segment rules and campaigns ask; one round trip of the writer less than a read of its own).
 pub async fn enter_many(
     conn: &mut AnyConnection,
     pairs: &[(MemberId, ProgramId)],
     segments: bool,
-) -> Result<Vec<((MemberId, ProgramId), Entry, bool, Vec<i64>)>, AppError> {
+) -> Result<Vec<((MemberId, ProgramId), Entry, bool, Option<Vec<i64>>)>, AppError> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
@@ -497,11 +497,12 @@ pub async fn enter_many(
                     tier_id,
                     referred_by,
                 };
-                let segments = in_segments
-                    .iter()
-                    .flat_map(|list| list.split(','))
-                    .filter_map(|id| id.parse().ok())
-                    .collect();
+                let segments = segments.then(|| {
+                    (in_segments.iter())
+                        .flat_map(|list| list.split(','))
+                        .filter_map(|id| id.parse().ok())
+                        .collect()
+                });
                 ((member_id, program_id), entry, merged_into.is_some(), segments)
             },
         )
