@@ -319,6 +319,72 @@ async fn segment_history_keeps_who_was_in_it_when(db: Db) {
     db.clock().stop_at(None);
 }
 
+/// Windows of different lengths, in one definition and across the segments of a full
+/// refresh, are read in one pass over the orders: each condition must see its own window.
+async fn windows_of_different_lengths_each_count_their_own_orders(db: Db) {
+    let t0 = Timestamp(Timestamp::now().0 - 100 * SECONDS_PER_DAY);
+    db.clock().stop_at(Some(t0));
+    let w = world(&db, |_| {}).await;
+    let p = w.program.id;
+    let (a, b) = (w.member_id, another_member(&db, p).await);
+    buy(&db, p, a, "a1", 5_000).await;
+    buy(&db, p, b, "b1", 2_000).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 50 * SECONDS_PER_DAY)));
+    buy(&db, p, a, "a2", 3_000).await;
+    db.clock().stop_at(Some(Timestamp(t0.0 + 60 * SECONDS_PER_DAY)));
+    rollups::catch_up(&db).await.unwrap();
+    let (ma, mb) = (membership(&db, a, p).await, membership(&db, b, p).await);
+    // Over 90 days A has two orders (80.00) and B one; over 30 days A has one and B none.
+    let both = |first: Condition, second: Condition| Definition {
+        join: Join::All,
+        within: Join::All,
+        groups: vec![vec![first, second]],
+    };
+    let a_only = both(
+        Condition::Spend {
+            days: 90,
+            min: Some(8_000),
+            max: None,
+        },
+        Condition::Orders {
+            days: 30,
+            min: Some(1),
+            max: Some(1),
+        },
+    );
+    let b_only = both(
+        Condition::Orders {
+            days: 90,
+            min: Some(1),
+            max: None,
+        },
+        Condition::Orders {
+            days: 30,
+            min: None,
+            max: Some(0),
+        },
+    );
+    let counted = segments::count(&db, p, &a_only).await.unwrap();
+    assert_eq!(counted.matching, 1);
+    assert_eq!(counted.sample[0].member_id, a.0);
+    let counted = segments::count(&db, p, &b_only).await.unwrap();
+    assert_eq!(counted.matching, 1);
+    assert_eq!(counted.sample[0].member_id, b.0);
+    let sa = segments::save_definition(&db, p, None, "A only", &a_only)
+        .await
+        .unwrap();
+    let sb = segments::save_definition(&db, p, None, "B only", &b_only)
+        .await
+        .unwrap();
+    assert_eq!((sa.members, sb.members), (1, 1));
+    // The full refresh reads both segments' windows together.
+    assert_eq!(segments::refresh_program(&db, p).await.unwrap(), (2, 2));
+    let now = db.now().0;
+    assert_eq!(segments::members_at(&db, sa.id, now).await.unwrap(), vec![ma]);
+    assert_eq!(segments::members_at(&db, sb.id, now).await.unwrap(), vec![mb]);
+    db.clock().stop_at(None);
+}
+
 async fn every_condition_kind_evaluates_against_the_database(db: Db) {
     let w = world(&db, |_| {}).await;
     let p = w.program.id;
@@ -613,6 +679,7 @@ on_both_backends!(
     a_preview_counts_without_saving_and_names_bad_rows,
     segment_history_keeps_who_was_in_it_when,
     every_condition_kind_evaluates_against_the_database,
+    windows_of_different_lengths_each_count_their_own_orders,
     the_channel_api_lists_segments_and_a_members_segments,
     a_merged_member_counts_with_the_purchases_merged_into_them,
 );

@@ -153,29 +153,51 @@ pub async fn merged(conn: &mut AnyConnection, program_id: i64) -> Result<HashMap
     Ok(out)
 }
 
-/// Orders and net spend per membership since `since` (a timestamp).
-pub async fn window(
+/// Orders and net spend per membership since each of `sinces` (timestamps), one map each,
+/// in one pass over the orders of the widest: windows of 90 and 365 days read the recent
+/// orders once. A membership without orders in a window has no entry in its map.
+pub async fn windows(
     conn: &mut AnyConnection,
     program_id: i64,
-    since: i64,
+    sinces: &[i64],
     only: Option<&[i64]>,
-) -> Result<HashMap<i64, (i64, i64)>, AppError> {
+) -> Result<Vec<HashMap<i64, (i64, i64)>>, AppError> {
+    let Some(&widest) = sinces.iter().min() else {
+        return Ok(Vec::new());
+    };
+    let sums: Vec<String> = (0..sinces.len())
+        .map(|i| {
+            let p = i + 3;
+            format!(
+                "CAST(SUM(CASE WHEN o.created_at >= ${p} THEN 1 ELSE 0 END) AS BIGINT), \
+                 CAST(SUM(CASE WHEN o.created_at >= ${p} THEN o.amount_minor - o.returned_minor ELSE 0 END) AS BIGINT)"
+            )
+        })
+        .collect();
     // A merge moves the orders to the member kept: each order is its live membership's.
     let sql = format!(
-        "SELECT o.membership_id, COUNT(*), CAST(SUM(o.amount_minor - o.returned_minor) AS BIGINT) FROM orders o \
-         WHERE o.program_id = $1 AND o.created_at >= $2{} GROUP BY o.membership_id",
-        only_clause("o.membership_id", 3, only)
+        "SELECT o.membership_id, {} FROM orders o WHERE o.program_id = $1 AND o.created_at >= $2{} \
+         GROUP BY o.membership_id",
+        sums.join(", "),
+        only_clause("o.membership_id", 3 + sinces.len(), only)
     );
-    let mut q = sqlx::query_as::<_, (i64, i64, i64)>(&sql)
-        .bind(program_id)
-        .bind(since);
+    let mut q = sqlx::query(&sql).bind(program_id).bind(widest);
+    for since in sinces {
+        q = q.bind(since);
+    }
     for id in only.unwrap_or_default() {
         q = q.bind(id);
     }
     let mut rows = q.fetch(&mut *conn);
-    let mut out = HashMap::new();
-    while let Some((id, n, spend)) = rows.try_next().await? {
-        out.insert(id, (n, spend));
+    let mut out = vec![HashMap::new(); sinces.len()];
+    while let Some(row) = rows.try_next().await? {
+        let id: i64 = row.try_get(0)?;
+        for (i, window) in out.iter_mut().enumerate() {
+            let n: i64 = row.try_get(1 + 2 * i)?;
+            if n > 0 {
+                window.insert(id, (n, row.try_get(2 + 2 * i)?));
+            }
+        }
     }
     Ok(out)
 }
