@@ -334,7 +334,7 @@ async fn windows_of_different_lengths_each_count_their_own_orders(db: Db) {
     db.clock().stop_at(Some(Timestamp(t0.0 + 60 * SECONDS_PER_DAY)));
     rollups::catch_up(&db).await.unwrap();
     let (ma, mb) = (membership(&db, a, p).await, membership(&db, b, p).await);
-    // Over 90 days A has two orders (80.00) and B one; over 30 days A has one and B none.
+    // Over 90 or 120 days A has two orders (80.00) and B one; over 30 days A has one and B none.
     let both = |first: Condition, second: Condition| Definition {
         join: Join::All,
         within: Join::All,
@@ -352,9 +352,11 @@ async fn windows_of_different_lengths_each_count_their_own_orders(db: Db) {
             max: Some(1),
         },
     );
+    // A window of its own (120 days) beside the shared one: the refresh reads the windows of
+    // all its segments, not the first's.
     let b_only = both(
         Condition::Orders {
-            days: 90,
+            days: 120,
             min: Some(1),
             max: None,
         },
@@ -382,6 +384,13 @@ async fn windows_of_different_lengths_each_count_their_own_orders(db: Db) {
     let now = db.now().0;
     assert_eq!(segments::members_at(&db, sa.id, now).await.unwrap(), vec![ma]);
     assert_eq!(segments::members_at(&db, sb.id, now).await.unwrap(), vec![mb]);
+    // B buys today: re-evaluated alone (the catch-up's own read of B's windows), B leaves.
+    buy(&db, p, b, "b2", 1_000).await;
+    rollups::catch_up(&db).await.unwrap();
+    segments::catch_up(&db).await.unwrap();
+    let now = db.now().0;
+    assert!(segments::members_at(&db, sb.id, now).await.unwrap().is_empty());
+    assert_eq!(segments::members_at(&db, sa.id, now).await.unwrap(), vec![ma]);
     db.clock().stop_at(None);
 }
 

@@ -160,28 +160,45 @@ impl Kept {
     }
 }
 
-/// Reads into `kept` what the definitions read from the orders (for `only` these
-/// memberships) and `kept` does not hold yet: each part once, and the windows in one pass
-/// (reading orders is most of a full refresh's time).
+/// What was read from the orders, by key (see `PartRead`).
+type Parts = HashMap<String, Part>;
+
+/// Reads what the definitions read from the orders (for `only` these memberships): each part
+/// once, and the windows in one pass (reading orders is most of a full refresh's time). With
+/// `kept` (the live count), parts it holds are used again and what is read is kept. The
+/// answer holds every part, found or read: a part looked up again later could have expired.
 async fn read_parts(
     db: &Db,
     program_id: i64,
     ds: &[&Definition],
     only: Option<&[i64]>,
-    kept: &Kept,
-) -> Result<(), AppError> {
+    kept: Option<&Kept>,
+) -> Result<Parts, AppError> {
     let now = db.now().0;
+    let mut parts = Parts::new();
+    let mut found = |key: String| -> bool {
+        if parts.contains_key(&key) {
+            return true;
+        }
+        match kept.and_then(|k| k.part(program_id, &key, now)) {
+            Some(part) => {
+                parts.insert(key, part);
+                true
+            }
+            None => false,
+        }
+    };
     let mut days: Vec<u32> = Vec::new();
     let mut bought: Vec<(String, Condition)> = Vec::new();
     for d in ds {
         for day in rules::windows(d) {
-            if !days.contains(&day) && kept.part(program_id, &window_key(day), now).is_none() {
+            if !days.contains(&day) && !found(window_key(day)) {
                 days.push(day);
             }
         }
         for (_, c) in bought_conditions(d) {
             let key = bought_key(c);
-            if !bought.iter().any(|(k, _)| *k == key) && kept.part(program_id, &key, now).is_none() {
+            if !bought.iter().any(|(k, _)| *k == key) && !found(key.clone()) {
                 bought.push((key, c.clone()));
             }
         }
@@ -191,16 +208,44 @@ async fn read_parts(
         todo.insert(0, PartRead::Windows(days));
     }
     for part in todo {
-        for (key, read) in part.read(db, program_id, only).await? {
-            kept.keep(program_id, key, read, now);
+        let read = part.read(db, program_id, only).await?;
+        let at = db.now().0;
+        for (key, read) in read {
+            if let Some(k) = kept {
+                k.keep(program_id, key.clone(), read.clone(), at);
+            }
+            parts.insert(key, read);
         }
     }
-    Ok(())
+    Ok(parts)
+}
+
+/// A definition's evidence out of the parts read for it.
+fn evidence_of(d: &Definition, parts: &Parts) -> Result<Read, AppError> {
+    let missing = |key: &str| {
+        tracing::error!(key, "a segment's orders were not read");
+        AppError::Internal
+    };
+    let mut read = Read::default();
+    for days in rules::windows(d) {
+        let key = window_key(days);
+        match parts.get(&key) {
+            Some(Part::Window(w)) => read.windows.insert(days, w.clone()),
+            _ => return Err(missing(&key)),
+        };
+    }
+    for (at, c) in bought_conditions(d) {
+        let key = bought_key(c);
+        match parts.get(&key) {
+            Some(Part::Bought(b)) => read.bought.insert(at, b.clone()),
+            _ => return Err(missing(&key)),
+        };
+    }
+    Ok(read)
 }
 
 /// Reads the orders a definition's conditions look at (for `only` these memberships); with
-/// `kept`, answers read within `KEEP_SECS` (for the live count, or by a full refresh for all
-/// its segments) are used again.
+/// `kept`, answers read for the live count within `KEEP_SECS` are used again.
 async fn read_evidence(
     db: &Db,
     program_id: i64,
@@ -208,22 +253,7 @@ async fn read_evidence(
     only: Option<&[i64]>,
     kept: Option<&Kept>,
 ) -> Result<Read, AppError> {
-    let fresh = Kept::default();
-    let kept = kept.unwrap_or(&fresh);
-    read_parts(db, program_id, &[d], only, kept).await?;
-    let now = db.now().0;
-    let mut read = Read::default();
-    for days in rules::windows(d) {
-        if let Some(Part::Window(w)) = kept.part(program_id, &window_key(days), now) {
-            read.windows.insert(days, w);
-        }
-    }
-    for (at, c) in bought_conditions(d) {
-        if let Some(Part::Bought(b)) = kept.part(program_id, &bought_key(c), now) {
-            read.bought.insert(at, b);
-        }
-    }
-    Ok(read)
+    evidence_of(d, &read_parts(db, program_id, &[d], only, kept).await?)
 }
 
 /// Every live membership's facts (of the program, or of `only`), in id order, with the
@@ -590,15 +620,16 @@ async fn refresh(db: &Db, id: i64) -> Result<i64, AppError> {
         return Ok(0);
     };
     let facts = read_facts(db, s.program_id, None).await?;
-    refresh_with(db, &s, &facts, &Kept::default()).await
+    let parts = read_parts(db, s.program_id, &[&s.definition], None, None).await?;
+    refresh_with(db, &s, &facts, &parts).await
 }
 
-/// `refresh` on facts read already (a full refresh reads them once for all its segments), and
-/// orders read for the same condition by an earlier segment of the same refresh (`read`).
-async fn refresh_with(db: &Db, s: &Segment, facts: &[Facts], read: &Kept) -> Result<i64, AppError> {
+/// `refresh` on facts and orders read already (a full refresh reads them once for all its
+/// segments).
+async fn refresh_with(db: &Db, s: &Segment, facts: &[Facts], parts: &Parts) -> Result<i64, AppError> {
     let id = s.id;
     let cuts = cuts(db, s.program_id, &s.definition, None).await?;
-    let evidence = read_evidence(db, s.program_id, &s.definition, None, Some(read)).await?;
+    let evidence = evidence_of(&s.definition, parts)?;
     let found = evaluate(&s.definition, facts, rules::day_of(db.now().0), &cuts, &evidence);
     let mut tx = db.begin_write().await?;
     // Edited since it was read: the save evaluates it again.
@@ -653,18 +684,17 @@ pub async fn refresh_program(db: &Db, program_id: ProgramId) -> Result<(usize, i
 
 async fn refresh_program_in_turn(db: &Db, program_id: ProgramId) -> Result<(usize, i64), AppError> {
     let list = store::list(&mut *db.pool.acquire().await?, program_id.0).await?;
-    let read = Kept::default();
     let definitions: Vec<&Definition> = list.iter().map(|s| &s.definition).collect();
     // Every member's facts read once for all the segments, and the orders the segments look
     // at each once (one after another: side by side on SQLite they took half as long again).
     let started = std::time::Instant::now();
     set_cuts(db, program_id).await?;
     let facts = read_facts(db, program_id.0, None).await?;
-    read_parts(db, program_id.0, &definitions, None, &read).await?;
+    let parts = read_parts(db, program_id.0, &definitions, None, None).await?;
     let read_ms = started.elapsed().as_millis() as u64;
     let mut total = 0;
     for s in &list {
-        total += refresh_with(db, s, &facts, &read).await?;
+        total += refresh_with(db, s, &facts, &parts).await?;
     }
     tracing::info!(
         program = program_id.0,
