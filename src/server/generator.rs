@@ -413,6 +413,7 @@ async fn live(
                         joined_at: Timestamp(start + j.at),
                         channel: j.channel,
                         store_id: Some(brand.store(j.channel, j.home_store).1),
+                        birth_date: people::birth_date(&population, n, Timestamp(start + j.at)),
                     }
                 })
                 .collect();

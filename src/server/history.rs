@@ -242,6 +242,7 @@ async fn book_days(
                     joined_at: noon,
                     channel: source.channel,
                     store_id: None,
+                    birth_date: None,
                 })
                 .collect();
             let mut tx = db.begin_write().await?;

@@ -154,6 +154,7 @@ pub async fn enrol_bench_members(
                 joined_at,
                 channel: Sales::Web,
                 store_id: None,
+                birth_date: None,
             })
             .collect();
         let mut tx = db.begin_write().await?;

@@ -27,9 +27,11 @@ pub struct NewMember {
     pub joined_at: Timestamp,
     pub channel: Channel,
     pub store_id: Option<i64>,
+    /// Given at joining: recorded as set then.
+    pub birth_date: Option<chrono::NaiveDate>,
 }
 
-/// Rows per statement: 6 values a member, well under SQLite's 32,766 parameters.
+/// Rows per statement: 8 values a member, well under SQLite's 32,766 parameters.
 const CHUNK: usize = 1_000;
 
 /// Enrols `members` in the program, in order: each one's member and membership id. Card
@@ -107,9 +109,9 @@ async fn insert_profiles(
             .map(|_| card::from_random(rng.gen_range(0..10_000_000_000u64)))
             .collect();
         let sql = format!(
-            "INSERT INTO members (name, email, card_number, referred_by, kind, created_at) VALUES {} \
-             ON CONFLICT (card_number) DO NOTHING RETURNING id, card_number",
-            values(left.len(), 6)
+            "INSERT INTO members (name, email, card_number, referred_by, kind, created_at, birth_date, \
+             birth_date_set_at) VALUES {} ON CONFLICT (card_number) DO NOTHING RETURNING id, card_number",
+            values(left.len(), 8)
         );
         let mut args = AnyArguments::default();
         for (&i, card) in left.iter().zip(&cards) {
@@ -120,7 +122,9 @@ async fn insert_profiles(
                 args.add(card.as_str())?;
                 args.add(m.referred_by)?;
                 args.add("registered")?;
-                args.add(m.joined_at.0)
+                args.add(m.joined_at.0)?;
+                args.add(m.birth_date.map(|d| d.format("%Y-%m-%d").to_string()))?;
+                args.add(m.birth_date.map(|_| m.joined_at.0))
             };
             add().map_err(sqlx::Error::Encode)?;
         }
