@@ -327,14 +327,17 @@ async fn windows_of_different_lengths_each_count_their_own_orders(db: Db) {
     let w = world(&db, |_| {}).await;
     let p = w.program.id;
     let (a, b) = (w.member_id, another_member(&db, p).await);
-    buy(&db, p, a, "a1", 5_000).await;
+    let day = |d: i64| db.clock().stop_at(Some(Timestamp(t0.0 + d * SECONDS_PER_DAY)));
     buy(&db, p, b, "b1", 2_000).await;
-    db.clock().stop_at(Some(Timestamp(t0.0 + 50 * SECONDS_PER_DAY)));
+    day(40);
+    buy(&db, p, a, "a1", 5_000).await;
+    day(90);
     buy(&db, p, a, "a2", 3_000).await;
-    db.clock().stop_at(Some(Timestamp(t0.0 + 60 * SECONDS_PER_DAY)));
+    day(100);
     rollups::catch_up(&db).await.unwrap();
     let (ma, mb) = (membership(&db, a, p).await, membership(&db, b, p).await);
-    // Over 90 or 120 days A has two orders (80.00) and B one; over 30 days A has one and B none.
+    // A: two orders (80.00) over 90 and 120 days, one over 30. B: one order 100 days back,
+    // so only in the 120-day window.
     let both = |first: Condition, second: Condition| Definition {
         join: Join::All,
         within: Join::All,
@@ -384,13 +387,16 @@ async fn windows_of_different_lengths_each_count_their_own_orders(db: Db) {
     let now = db.now().0;
     assert_eq!(segments::members_at(&db, sa.id, now).await.unwrap(), vec![ma]);
     assert_eq!(segments::members_at(&db, sb.id, now).await.unwrap(), vec![mb]);
-    // B buys today: re-evaluated alone (the catch-up's own read of B's windows), B leaves.
-    buy(&db, p, b, "b2", 1_000).await;
+    // B buys 80.00 today: re-evaluated alone (the catch-up reads B's windows), B enters
+    // "A only", which only B's orders in its windows allow, and leaves "B only".
+    buy(&db, p, b, "b2", 8_000).await;
     rollups::catch_up(&db).await.unwrap();
     segments::catch_up(&db).await.unwrap();
     let now = db.now().0;
     assert!(segments::members_at(&db, sb.id, now).await.unwrap().is_empty());
-    assert_eq!(segments::members_at(&db, sa.id, now).await.unwrap(), vec![ma]);
+    let mut both_in = vec![ma, mb];
+    both_in.sort_unstable();
+    assert_eq!(segments::members_at(&db, sa.id, now).await.unwrap(), both_in);
     db.clock().stop_at(None);
 }
 

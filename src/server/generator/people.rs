@@ -79,8 +79,9 @@ pub fn person(population: &Population, n: u32, shop: usize, program_id: ProgramI
     (name, format!("{local}.{n}.p{program_id}@example.com"))
 }
 
-/// Member `n`'s date of birth, given at joining by three in four: an adult of 18 to 75 then,
-/// born on any day of the year (a stream of its own, so names and orders draw as before).
+/// Member `n`'s date of birth, given at joining by three in four: born on any day of a year
+/// 18 to 75 years before the year of joining (a stream of its own, so names and orders draw
+/// as before).
 pub fn birth_date(population: &Population, n: u32, joined: Timestamp) -> Option<NaiveDate> {
     let mut rng = population.stream(n, (u32::MAX >> 8) - 2);
     if rng.gen::<f64>() >= 0.75 {

@@ -208,11 +208,9 @@ async fn read_parts(
         todo.insert(0, PartRead::Windows(days));
     }
     for part in todo {
-        let read = part.read(db, program_id, only).await?;
-        let at = db.now().0;
-        for (key, read) in read {
+        for (key, read) in part.read(db, program_id, only).await? {
             if let Some(k) = kept {
-                k.keep(program_id, key.clone(), read.clone(), at);
+                k.keep(program_id, key.clone(), read.clone(), now);
             }
             parts.insert(key, read);
         }
