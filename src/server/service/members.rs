@@ -419,8 +419,9 @@ pub async fn enter(
 /// `enter` for several (member, program) pairs, in one statement, without joining: the
 /// entry of each pair that has a membership, with whether it was merged away (the caller
 /// books those one by one, which joins the missing and refuses the merged). With
-/// `segments`, also the segments each is in now (None when not asked), read in the same statement (a booking's
-/// segment rules and campaigns ask; one round trip of the writer less than a read of its own).
+/// `segments`, also the segments each is in now (None when not asked), read in the same
+/// statement (a booking's segment rules and campaigns ask; one round trip of the writer less
+/// than a read of its own).
 pub async fn enter_many(
     conn: &mut AnyConnection,
     pairs: &[(MemberId, ProgramId)],

@@ -143,14 +143,22 @@ impl PartRead {
     }
 }
 
+/// What `map` holds for `key`, if it was kept within `KEEP_SECS` of `now`.
+fn kept_within<K: Eq + std::hash::Hash, V: Clone>(
+    map: &std::sync::Mutex<HashMap<K, (i64, V)>>,
+    key: &K,
+    now: i64,
+) -> Option<V> {
+    let map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.get(key)
+        .filter(|(at, _)| now - at < KEEP_SECS)
+        .map(|(_, v)| v.clone())
+}
+
 impl Kept {
     /// A part read within `KEEP_SECS` of `now`.
     fn part(&self, program_id: i64, key: &str, now: i64) -> Option<Part> {
-        let parts = self.parts.lock().unwrap_or_else(|p| p.into_inner());
-        parts
-            .get(&(program_id, key.to_string()))
-            .filter(|(at, _)| now - at < KEEP_SECS)
-            .map(|(_, part)| part.clone())
+        kept_within(&self.parts, &(program_id, key.to_string()), now)
     }
 
     fn keep(&self, program_id: i64, key: String, part: Part, now: i64) {
@@ -345,13 +353,7 @@ async fn cuts(db: &Db, program_id: i64, d: &Definition, kept: Option<&Kept>) -> 
     let Some(kept) = kept else {
         return fresh_cuts(db, program_id).await;
     };
-    let known = kept
-        .cuts
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&program_id)
-        .cloned();
-    if let Some((_, cuts)) = known.filter(|(at, _)| now - at < KEEP_SECS) {
+    if let Some(cuts) = kept_within(&kept.cuts, &program_id, now) {
         return Ok(cuts);
     }
     let fresh = fresh_cuts(db, program_id).await?;
